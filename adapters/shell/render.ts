@@ -1,0 +1,43 @@
+import { displayWidth } from "../../src/core/format.js";
+import type { Reply, ReplyStatus } from "../../src/core/reply.js";
+
+const ICON: Record<ReplyStatus, string> = { ok: "✔", info: "ℹ", warning: "⚠", error: "✖", critical: "‼" };
+
+function pad(s: string, width: number, right: boolean): string {
+  const fill = " ".repeat(Math.max(0, width - displayWidth(s)));
+  return right ? fill + s : s + fill;
+}
+
+/** Renders a table with columns sized by display width (CJK counts double). */
+export function renderTable(columns: string[], rows: string[][], alignRight: number[] = []): string {
+  const widths = columns.map((c, i) => Math.max(displayWidth(c), ...rows.map((r) => displayWidth(r[i] ?? ""))));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => pad(c, widths[i] ?? 0, alignRight.includes(i))).join("  ").trimEnd();
+  return [line(columns), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/**
+ * Renders a reply as plain text for a terminal. Buttons become the commands
+ * they stand for; an image is written by the caller and shown as its path.
+ */
+export function renderText(reply: Reply, imagePath?: string): string {
+  const out: string[] = [];
+  const icon = reply.status ? ICON[reply.status] + " " : "";
+  if (reply.title) out.push(icon + reply.title);
+  if (reply.text) out.push((reply.title ? "" : icon) + reply.text);
+  if (reply.fields?.length) {
+    const w = Math.max(...reply.fields.map((f) => displayWidth(f.label)));
+    for (const f of reply.fields) {
+      const [first, ...rest] = f.value.split("\n");
+      out.push(`  ${pad(f.label, w, false)}  ${first ?? ""}`);
+      for (const r of rest) out.push(`  ${" ".repeat(w)}  ${r}`);
+    }
+  }
+  if (reply.table) out.push(renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight));
+  if (reply.image) out.push(`[image] ${imagePath ?? reply.image.filename} (${reply.image.alt})`);
+  if (reply.actions?.length) {
+    for (const a of reply.actions) out.push(`  → ${a.label}: ${a.id}`);
+  }
+  if (reply.context?.length) out.push(...reply.context.map((c) => `  ${c}`));
+  return out.join("\n");
+}

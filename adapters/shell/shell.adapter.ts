@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Core, InvocationResult } from "../../src/core/core.js";
+import type { Reply } from "../../src/core/reply.js";
+import { renderText } from "./render.js";
+
+/** Exit code for a result: 0 ok, 1 user error or refusal, 2 internal error. */
+export function exitCodeOf(r: InvocationResult): number {
+  if (r.outcome === "ok") return 0;
+  return r.outcome === "error" ? 2 : 1;
+}
+
+/** Options of the shell adapter. */
+export interface ShellOptions {
+  core: Core;
+  identity: string;
+  /** Where images (charts) are written. */
+  outDir: string;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** Interactive prompt (a terminal) or a plain stream of commands. */
+  interactive: boolean;
+}
+
+/** The local shell adapter: one command line in, one rendered reply out. */
+export class ShellAdapter {
+  constructor(private readonly opts: ShellOptions) {}
+
+  /** Runs one command line and prints its reply; returns its exit code. */
+  async runOne(line: string): Promise<number> {
+    const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line });
+    await this.print(r.reply);
+    return exitCodeOf(r);
+  }
+
+  /** Prints a reply (also used for notifications and alerts). */
+  async print(reply: Reply): Promise<void> {
+    let imagePath: string | undefined;
+    if (reply.image) {
+      await mkdir(this.opts.outDir, { recursive: true });
+      imagePath = path.join(this.opts.outDir, reply.image.filename);
+      await writeFile(imagePath, reply.image.data);
+    }
+    this.opts.output.write(renderText(reply, imagePath) + "\n");
+  }
+
+  /**
+   * Reads command lines until end of input, running each in order. Blank lines
+   * and `#` comments are skipped. Returns the highest exit code seen.
+   */
+  async runLines(): Promise<number> {
+    const rl = createInterface({
+      input: this.opts.input,
+      ...(this.opts.interactive ? { output: this.opts.output, prompt: "shopops> " } : {}),
+      terminal: this.opts.interactive,
+    });
+    let worst = 0;
+    // Ctrl+C at the prompt ends the session (and the bot shuts down cleanly).
+    rl.on("SIGINT", () => rl.close());
+    if (this.opts.interactive) rl.prompt();
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (this.opts.interactive && (line === "exit" || line === "quit")) break;
+      if (line !== "" && !line.startsWith("#")) {
+        worst = Math.max(worst, await this.runOne(line));
+        if (!this.opts.interactive) this.opts.output.write("\n");
+      }
+      if (this.opts.interactive) rl.prompt();
+    }
+    rl.close();
+    return worst;
+  }
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { since, sinceToDate } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "audit",
+  description: "cmd.audit",
+  args: z.object({
+    actor: z.string().max(100).optional(),
+    command: z.string().max(40).optional(),
+    since: since.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  }),
+  examples: ["audit", "audit actor=shell:alice since=7d", "audit command=stock since=2026-11-01"],
+  permission: "manager",
+  mutates: false,
+  async handler({ args, services, t, fmt, now, config }) {
+    const { entries, total } = await services.audit.query({
+      ...(args.actor ? { actor: args.actor } : {}),
+      ...(args.command ? { command: args.command.toLowerCase() } : {}),
+      ...(args.since ? { since: sinceToDate(args.since, now, config.timeZone) } : {}),
+      limit: args.limit,
+    });
+    if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };
+    return {
+      title: t("audit.title"),
+      status: "info",
+      table: {
+        columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref")],
+        rows: entries.map((e) => [fmt.dateTime(e.at), e.actor, `${e.command} ${e.args}`.trim().slice(0, 60), e.outcome + (e.code ? ` (${e.code})` : ""), e._id]),
+      },
+      ...(total > entries.length ? { context: [t("audit.more", { shown: entries.length, total })] } : {}),
+      visibility: "ephemeral",
+    };
+  },
+});

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
+import { ROLES } from "../src/core/roles.js";
+
+export default defineCommand({
+  name: "role grant",
+  description: "cmd.role_grant",
+  positional: ["identity", "role"],
+  args: z.object({
+    identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }),
+    role: z.enum(ROLES, { error: "role.bad_role" }),
+  }),
+  examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    if (args.identity === actor.identity && args.role !== "admin") {
+      return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
+    }
+    const r = await services.identity.grant(args.identity, args.role, actor.identity);
+    if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t("role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
+    const previous = r.kind === "granted" ? r.previous : "viewer";
+    return { status: "ok", text: t("role.granted", { identity: args.identity, role: args.role, previous }), visibility: "public" };
+  },
+});
+

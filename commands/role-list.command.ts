@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "role list",
+  description: "cmd.role_list",
+  args: z.object({}),
+  examples: ["role list"],
+  permission: "admin",
+  mutates: false,
+  async handler({ services, t, fmt }) {
+    const admins = services.identity.bootstrapAdmins();
+    const rows = (await services.identity.list()).map((b) => [b.identity, b.role, b.grantedBy, fmt.dateTime(b.grantedAt)]);
+    for (const a of admins) rows.unshift([a, "admin", "SHOPOPS_ADMINS", "—"]);
+    if (rows.length === 0) return { status: "info", text: t("role.list.empty", { admins: "—" }), visibility: "ephemeral" };
+    return {
+      title: t("role.list.title"),
+      table: { columns: [t("role.col.identity"), t("role.col.role"), t("role.col.by"), t("role.col.at")], rows },
+      status: "info",
+      visibility: "ephemeral",
+    };
+  },
+});

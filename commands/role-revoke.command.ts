@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
+
+export default defineCommand({
+  name: "role revoke",
+  description: "cmd.role_revoke",
+  positional: ["identity"],
+  args: z.object({ identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }) }),
+  examples: ["role revoke shell:bob"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    if (args.identity === actor.identity) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
+    const r = await services.identity.revoke(args.identity);
+    if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t("role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
+    if (r.kind === "none") return { status: "info", text: t("role.revoke.none", { identity: args.identity }), visibility: "ephemeral" };
+    const previous = r.kind === "revoked" ? r.previous : "viewer";
+    return { status: "ok", text: t("role.revoked", { identity: args.identity, previous }), visibility: "public" };
+  },
+});

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { idemKey, signedDelta, text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "stock adjust",
+  description: "cmd.stock_adjust",
+  positional: ["sku", "delta"],
+  usage: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]",
+  args: z.object({
+    sku: z.string().trim().min(1).max(64),
+    delta: signedDelta,
+    reason: text(200),
+    key: idemKey.optional(),
+  }),
+  examples: ['stock adjust SKU-1001 -2 reason="damaged in transit"', "stock adjust SKU-1001 +24 reason=restock key=PO-7781"],
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t, ref }) {
+    // Without a key each invocation is its own change; a key makes retries safe.
+    const key = args.key ?? `adj:${ref}`;
+    const r = await services.stock.adjust({ sku: args.sku, delta: args.delta, reason: args.reason, actor: actor.identity, key });
+    const sku = args.sku.toUpperCase();
+    switch (r.kind) {
+      case "applied":
+        return {
+          title: t("stock.adjusted.title", { sku }),
+          text: t("stock.adjusted", { sku, delta: (args.delta > 0 ? "+" : "") + args.delta, before: r.before, after: r.after, available: r.available }),
+          status: "ok",
+          visibility: "public",
+        };
+      case "replayed":
+        return { text: t("stock.adjust.replayed", { key, onHand: r.onHand }), status: "info", visibility: "ephemeral" };
+      case "insufficient":
+        return {
+          status: "error",
+          code: "insufficient_stock",
+          text: t("stock.adjust.below_zero", { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved }),
+          visibility: "ephemeral",
+        };
+      case "inactive":
+        return { status: "error", code: "inactive_product", text: t("stock.adjust.inactive", { sku }), visibility: "ephemeral" };
+      case "key_conflict":
+        return { status: "error", code: "key_conflict", text: t("stock.adjust.key_conflict", { key, other: r.other }), visibility: "ephemeral" };
+      case "not_found": {
+        const suggestions = await services.stock.suggest(args.sku);
+        return {
+          status: "error",
+          code: "unknown_sku",
+          text: suggestions.length ? t("stock.unknown.suggest", { query: args.sku, suggestions: suggestions.join(", ") }) : t("stock.unknown", { query: args.sku }),
+          visibility: "ephemeral",
+        };
+      }
+    }
+  },
+});

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "stock low",
+  description: "cmd.stock_low",
+  args: z.object({ limit: z.coerce.number().int().min(1).max(50).default(15) }),
+  examples: ["stock low", "stock low limit=30"],
+  permission: "viewer",
+  mutates: false,
+  async handler({ args, services, t, fmt }) {
+    const { items, total } = await services.stock.low(args.limit);
+    if (total === 0) return { status: "ok", text: t("stock.low.none"), visibility: "ephemeral" };
+    return {
+      title: t("stock.low.title", { count: total }),
+      status: items.some((i) => i.status === "out") ? "critical" : "warning",
+      table: {
+        columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("stock.col.reorder"), t("stock.col.cover"), t("stock.col.lead")],
+        rows: items.map((i) => [
+          i.sku,
+          i.name,
+          String(i.available),
+          String(i.reorderPoint),
+          i.coverDays === null ? "—" : fmt.number(i.coverDays, 1),
+          String(i.leadTimeDays),
+        ]),
+        alignRight: [2, 3, 4, 5],
+      },
+      ...(total > items.length ? { context: [t("stock.low.more", { shown: items.length, count: total })] } : {}),
+      visibility: "ephemeral",
+    };
+  },
+});

@@ -1,0 +1,39 @@
+import path from "node:path";
+import type { Connection } from "mongoose";
+import { PROJECT_ROOT, type Config } from "./config.js";
+import type { Clock } from "./core/clock.js";
+import type { Command } from "./core/command.js";
+import { Core } from "./core/core.js";
+import type { Logger } from "./core/logger.js";
+import { loadCommands } from "./core/registry.js";
+import { createServices, type Services } from "./services/services.js";
+import { createStore, ensureIndexes, type Store } from "./store/models.js";
+
+/** The directory the commands are loaded from. */
+export const COMMANDS_DIR = path.join(PROJECT_ROOT, "commands");
+
+/** A wired application: store, services and the command core. */
+export interface App {
+  store: Store;
+  services: Services;
+  core: Core;
+  commands: readonly Command[];
+}
+
+let cachedCommands: Promise<Command[]> | undefined;
+
+/** Loads commands once per process (they are code, not data). */
+export function commandsOnce(dir = COMMANDS_DIR): Promise<Command[]> {
+  cachedCommands ??= loadCommands(dir);
+  return cachedCommands;
+}
+
+/** Builds the app over an open connection: indexes, services, commands, core. */
+export async function createApp(opts: { config: Config; conn: Connection; clock: Clock; logger: Logger; commands?: readonly Command[] }): Promise<App> {
+  const store = createStore(opts.conn);
+  await ensureIndexes(store);
+  const services = createServices(store, opts.clock, opts.config);
+  const commands = opts.commands ?? (await commandsOnce());
+  const core = new Core({ commands, services, config: opts.config, clock: opts.clock, logger: opts.logger });
+  return { store, services, core, commands };
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { addDays, dayStart, localDay } from "./format.js";
+
+// Shared argument schemas. Error messages are catalog keys; the core translates
+// them and fills {value} with what the user typed.
+
+/** Free text such as a reason: trimmed, 1–300 characters. */
+export const text = (max = 300) => z.string().trim().min(1).max(max);
+
+/** A signed, non-zero whole-number change: `+5`, `-2`, `7`. */
+export const signedDelta = z
+  .string()
+  .regex(/^[+-]?\d{1,7}$/, { error: "stock.adjust.bad_delta" })
+  .transform(Number)
+  .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
+
+/** An idempotency key chosen by the caller. */
+export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/);
+
+const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
+
+/** A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h. */
+export const since = z.string().regex(SINCE, { error: "arg.bad_date" }).refine(
+  (s) => !/^\d{4}/.test(s) || !Number.isNaN(Date.parse(s + "T00:00:00Z")),
+  { error: "arg.bad_date" },
+);
+
+/** Turns a {@link since} value into an instant, reading days in the shop time zone. */
+export function sinceToDate(value: string, now: Date, timeZone: string): Date {
+  const today = localDay(now, timeZone);
+  if (value === "today") return dayStart(today, timeZone);
+  if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
+  const span = /^(\d+)([dh])$/.exec(value);
+  if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
+  return dayStart(value, timeZone);
+}

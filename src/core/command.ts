@@ -1,0 +1,68 @@
+import type { z } from "zod";
+import type { Config } from "../config.js";
+import type { Services } from "../services/services.js";
+import type { Formatter } from "./format.js";
+import type { Platform } from "./identity.js";
+import type { Logger } from "./logger.js";
+import type { Locale, MessageKey, Translate } from "./messages.js";
+import type { Reply } from "./reply.js";
+import type { Role } from "./roles.js";
+
+/** Who is running a command. */
+export interface Actor {
+  /** Platform identity, e.g. `shell:alice` or `slack:T1:U2`. */
+  identity: string;
+  platform: Platform;
+  role: Role;
+  displayName?: string;
+}
+
+/** What a handler receives. */
+export interface CommandContext<A> {
+  args: A;
+  actor: Actor;
+  services: Services;
+  t: Translate;
+  fmt: Formatter;
+  locale: Locale;
+  /** The invocation's time, from the core's clock. */
+  now: Date;
+  /** Reference id of this invocation (audit id, shown with errors). */
+  ref: string;
+  /** Commands the core knows (for `help`). */
+  commands: readonly Command[];
+  config: Config;
+  logger: Logger;
+}
+
+/** The argument schema of a command: a zod object whose keys are argument names. */
+export type ArgsSchema = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * A command: one file in commands/ exporting one of these as default.
+ * Help, the Slack manifest and Discord's registration are generated from it.
+ */
+export interface Command<S extends ArgsSchema = ArgsSchema> {
+  /** One or two lower-case words: `stock`, `stock adjust`, `role grant`. */
+  name: string;
+  /** Catalog key of the one-line description. */
+  description: MessageKey;
+  /** Argument names taken from positional words, in order; `...name` takes the rest of the line. */
+  positional?: readonly string[];
+  /** Arguments: positional names and `key=value` options; booleans are `--flags`. */
+  args: S;
+  /** Overrides the generated usage line (after the command name). */
+  usage?: string;
+  /** Full example command lines, each starting with the command name. */
+  examples: readonly string[];
+  /** Least role allowed to run it. */
+  permission: Role;
+  /** True when it changes state: such invocations are always audited. */
+  mutates: boolean;
+  handler(ctx: CommandContext<z.output<S>>): Promise<Reply>;
+}
+
+/** Declares a command with its argument types inferred from the schema. */
+export function defineCommand<S extends ArgsSchema>(command: Command<S>): Command<S> {
+  return command;
+}

@@ -1,0 +1,249 @@
+import { z } from "zod";
+import type { Config } from "../config.js";
+import type { Services } from "../services/services.js";
+import { editDistance } from "../services/stock.service.js";
+import type { Clock } from "./clock.js";
+import type { Actor, Command } from "./command.js";
+import { UserError } from "./errors.js";
+import { Formatter } from "./format.js";
+import type { Platform } from "./identity.js";
+import { shortId } from "./ids.js";
+import type { Logger } from "./logger.js";
+import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
+import { parseArgs, type ParsedArgs } from "./parser.js";
+import { isFlagArg, usageOf } from "./registry.js";
+import type { Reply } from "./reply.js";
+import { roleAtLeast } from "./roles.js";
+
+/** One normalized request from any adapter. */
+export interface Invocation {
+  identity: string;
+  platform: Platform;
+  /** The command line, e.g. `stock adjust SKU-1001 -2 reason="damaged"`. */
+  text: string;
+  displayName?: string;
+  locale?: Locale;
+}
+
+/** What happened: the reply to render, and the outcome for exit codes and audit. */
+export interface InvocationResult {
+  reply: Reply;
+  outcome: "ok" | "user_error" | "denied" | "error";
+  code?: string;
+  ref: string;
+  /** The command that ran, if one was resolved. */
+  command?: string;
+}
+
+/** Dependencies of the core. */
+export interface CoreDeps {
+  commands: readonly Command[];
+  services: Services;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+// Control characters other than tab and newline (escape sequences, NUL, bidi overrides).
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * The command core: parses a line, finds the command, checks the caller's
+ * role, validates arguments, runs the handler, and audits state changes.
+ * Adapters only translate platform events into {@link Invocation}s.
+ */
+export class Core {
+  private readonly byName = new Map<string, Command>();
+
+  constructor(private readonly deps: CoreDeps) {
+    for (const c of deps.commands) this.byName.set(c.name, c);
+  }
+
+  /** Commands in name order. */
+  get commands(): readonly Command[] {
+    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Runs one invocation. Never throws: every failure becomes a reply. */
+  async invoke(inv: Invocation): Promise<InvocationResult> {
+    const { config, clock, logger, services } = this.deps;
+    const ref = shortId(10);
+    const now = clock.now();
+    const locale = inv.locale ?? config.locale;
+    const t = translator(locale);
+    const fmt = new Formatter(locale, config.timeZone, config.currency);
+    let cmd: Command | undefined;
+    let argText = "";
+    let actor: Actor = { identity: inv.identity, platform: inv.platform, role: "viewer", ...(inv.displayName ? { displayName: inv.displayName } : {}) };
+
+    const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
+      if (cmd?.mutates) {
+        try {
+          await services.audit.record({
+            ref,
+            at: now,
+            actor: actor.identity,
+            platform: actor.platform,
+            command: cmd.name,
+            args: argText,
+            outcome: result.outcome,
+            ...(result.code ? { code: result.code } : {}),
+            ...(message ? { message: message.slice(0, 500) } : {}),
+          });
+        } catch (e) {
+          logger.error("audit write failed", { ref, error: e });
+        }
+      }
+      return { ...result, ref, ...(cmd ? { command: cmd.name } : {}) };
+    };
+
+    try {
+      const text = inv.text.trim();
+      if (text.length > config.maxInputLength) throw new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength }));
+      if (CONTROL.test(text)) throw new UserError("control_chars", t("error.control_chars"));
+      if (text === "") throw new UserError("empty", t("error.empty"));
+      let parsed: ParsedArgs;
+      try {
+        parsed = parseArgs(text);
+      } catch (e) {
+        if (e instanceof UserError && e.code === "unclosed_quote") throw new UserError("unclosed_quote", t("error.unclosed_quote", { quote: e.message }));
+        throw e;
+      }
+      const resolved = this.resolve(parsed.positional);
+      if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", t);
+      cmd = resolved.cmd;
+      argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
+      actor = { ...actor, role: await services.identity.roleOf(inv.identity) };
+      if (!roleAtLeast(actor.role, cmd.permission)) {
+        const msg = t("error.permission", { command: cmd.name, required: cmd.permission, role: actor.role });
+        return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
+      }
+      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);
+      const reply = await cmd.handler({
+        args,
+        actor,
+        services,
+        t,
+        fmt,
+        locale,
+        now,
+        ref,
+        commands: this.commands,
+        config,
+        logger: logger.child({ ref, command: cmd.name }),
+      });
+      const failed = reply.status === "error";
+      return await finish(
+        { reply, outcome: failed ? "user_error" : "ok", ...(reply.code ? { code: reply.code } : {}) },
+        failed ? reply.text : undefined,
+      );
+    } catch (e) {
+      if (e instanceof UserError) {
+        const fields = [
+          ...(e.details?.usage ? [{ label: t("label.usage"), value: "`" + e.details.usage + "`" }] : []),
+          ...(e.details?.example ? [{ label: t("label.example"), value: "`" + e.details.example + "`" }] : []),
+        ];
+        const reply: Reply = { status: "error", text: e.message, code: e.code, visibility: "ephemeral", ...(fields.length ? { fields } : {}) };
+        return finish({ reply, outcome: "user_error", code: e.code }, e.message);
+      }
+      logger.error("command failed", { ref, command: cmd?.name, actor: actor.identity, error: e });
+      const reply: Reply = { status: "error", text: t("error.generic", { ref }), code: "internal", visibility: "ephemeral" };
+      return finish({ reply, outcome: "error", code: "internal" }, (e as Error)?.message);
+    }
+  }
+
+  /** Finds the longest command name matching the first words. */
+  resolve(words: readonly string[]): { cmd: Command; consumed: number } | null {
+    const two = words.slice(0, 2).join(" ").toLowerCase();
+    const one = (words[0] ?? "").toLowerCase();
+    const c2 = words.length >= 2 ? this.byName.get(two) : undefined;
+    if (c2) return { cmd: c2, consumed: 2 };
+    const c1 = this.byName.get(one);
+    return c1 ? { cmd: c1, consumed: 1 } : null;
+  }
+
+  private unknownCommand(name: string, t: Translate): UserError {
+    const candidates = new Set<string>();
+    for (const c of this.byName.keys()) {
+      candidates.add(c);
+      candidates.add(c.split(" ")[0]!);
+    }
+    const lower = name.toLowerCase();
+    let best: string | null = null;
+    let bestD = Infinity;
+    for (const c of candidates) {
+      const d = editDistance(lower, c);
+      if (d < bestD || (d === bestD && best !== null && c.length < best.length)) {
+        best = c;
+        bestD = d;
+      }
+    }
+    const close = best !== null && bestD <= Math.max(2, Math.floor(lower.length / 3));
+    const shown = name.length > 40 ? name.slice(0, 40) + "…" : name;
+    return new UserError(
+      "unknown_command",
+      (close ? t("error.unknown_command.suggest", { name: shown, suggestion: best! }) : t("error.unknown_command", { name: shown })) +
+        " " +
+        t("error.unknown_command.hint"),
+      close ? { suggestions: [best!] } : undefined,
+    );
+  }
+
+  /** Maps parsed words onto the command's schema and validates them. */
+  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale): Record<string, unknown> {
+    const shape = cmd.args.shape as Record<string, z.ZodType>;
+    const details = { usage: usageOf(cmd), ...(cmd.examples[0] ? { example: cmd.examples[0] } : {}) };
+    const problems: string[] = [];
+    const obj: Record<string, unknown> = {};
+    const words = parsed.positional.slice(consumed);
+    const names = cmd.positional ?? [];
+    let i = 0;
+    for (const n of names) {
+      if (i >= words.length) break;
+      if (n.startsWith("...")) {
+        obj[n.slice(3)] = words.slice(i).join(" ");
+        i = words.length;
+      } else obj[n] = words[i++];
+    }
+    for (; i < words.length; i++) problems.push(t("error.unexpected_arg", { value: words[i]! }));
+    const positionalNames = names.map((n) => n.replace(/^\.\.\./, ""));
+    const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
+    const knownText = known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—";
+    for (const [k, v] of Object.entries(parsed.named)) {
+      if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText }));
+      else obj[k] = v;
+    }
+    for (const k of Object.keys(parsed.flags)) {
+      if (!known.includes(k) || !isFlagArg(shape[k]!)) problems.push(t("error.unknown_option", { key: `--${kebab(k)}`, known: knownText }));
+      else obj[k] = true;
+    }
+    if (problems.length === 0) {
+      const r = cmd.args.safeParse(obj, { error: (iss) => messageFor(iss, t, locale) });
+      if (r.success) return r.data as Record<string, unknown>;
+      for (const iss of r.error.issues) {
+        const name = String(iss.path[0] ?? "");
+        const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
+        problems.push(iss.code === "invalid_type" && obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
+      }
+    }
+    throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
+  }
+}
+
+function kebab(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+// Schemas may give a catalog key as their error message; it is translated here
+// with the offending value as {value}.
+function translateIssue(message: string, t: Translate, value: unknown): string {
+  return isMessageKey(message) ? t(message, { value: typeof value === "string" ? value : String(value ?? "") }) : message;
+}
+
+const zodLocales = { en: z.locales.en(), "zh-CN": z.locales.zhCN() } as const;
+
+/** zod's own messages (type errors and the like) in the caller's language. */
+function messageFor(iss: z.core.$ZodRawIssue, _t: Translate, locale: Locale): string | undefined {
+  const r = zodLocales[locale].localeError?.(iss);
+  return typeof r === "string" ? r : r?.message;
+}

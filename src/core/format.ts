@@ -1,0 +1,80 @@
+import { TZDate } from "@date-fns/tz";
+import { format as fmtDate } from "date-fns";
+import type { Locale } from "./messages.js";
+
+/** Number of minor units per major unit of a currency (100 for USD, 1 for JPY). */
+export function minorUnitFactor(currency: string): number {
+  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return 10 ** digits;
+}
+
+/** Formats money, dates and numbers for one locale, currency and shop time zone. */
+export class Formatter {
+  private readonly intlLocale: string;
+
+  constructor(
+    readonly locale: Locale,
+    readonly timeZone: string,
+    readonly currency: string,
+  ) {
+    this.intlLocale = locale === "zh-CN" ? "zh-CN" : "en-US";
+  }
+
+  /** Formats an amount in minor units (cents, fen) with its currency. */
+  money(minor: number, currency: string = this.currency): string {
+    return new Intl.NumberFormat(this.intlLocale, { style: "currency", currency }).format(minor / minorUnitFactor(currency));
+  }
+
+  /** Formats a number with grouping and at most `digits` decimals. */
+  number(n: number, digits = 0): string {
+    return new Intl.NumberFormat(this.intlLocale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(n);
+  }
+
+  /** A date and time in the shop time zone, e.g. 2026-11-25 14:03 CST. */
+  dateTime(d: Date): string {
+    return fmtDate(new TZDate(d, this.timeZone), "yyyy-MM-dd HH:mm zzz");
+  }
+
+  /** The shop-local day (YYYY-MM-DD) of an instant. */
+  day(d: Date): string {
+    return localDay(d, this.timeZone);
+  }
+}
+
+/** The local calendar day (YYYY-MM-DD) of `d` in time zone `tz`. */
+export function localDay(d: Date, tz: string): string {
+  return fmtDate(new TZDate(d, tz), "yyyy-MM-dd");
+}
+
+/** Adds `n` days to a YYYY-MM-DD day string (calendar arithmetic, no time zone). */
+export function addDays(day: string, n: number): string {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d + n));
+  return t.toISOString().slice(0, 10);
+}
+
+/** The instant a shop-local day starts (midnight in `tz`; DST-safe). */
+export function dayStart(day: string, tz: string): Date {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  return new Date(new TZDate(y, m - 1, d, 0, 0, 0, tz).getTime());
+}
+
+/** Display width of a string in a monospace terminal (CJK characters take two cells). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x20000 && c <= 0x3fffd)
+        ? 2
+        : 1;
+  }
+  return w;
+}

@@ -1,0 +1,42 @@
+import * as admin from "../messages/admin.messages.js";
+import * as core from "../messages/core.messages.js";
+import * as stock from "../messages/stock.messages.js";
+
+/**
+ * The message catalog: every user-facing string, in English and Simplified
+ * Chinese, one file per area under src/messages/ (each `en` with its `zh`).
+ * Placeholders are `{name}`. Keys are prefixed by area so they never clash.
+ */
+const en = { ...core.en, ...stock.en, ...admin.en } as const;
+
+/** A key of the message catalog. */
+export type MessageKey = keyof typeof en;
+
+const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh };
+
+/** Supported locales. */
+export type Locale = "en" | "zh-CN";
+
+const CATALOG: Record<Locale, Record<MessageKey, string>> = { en, "zh-CN": zh };
+
+/** Parameters interpolated into a message. */
+export type MessageParams = Record<string, string | number>;
+
+/** Looks up `key` in `locale` and fills its `{placeholders}`. */
+export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
+  const template = CATALOG[locale][key] ?? en[key];
+  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** A translator bound to one locale. */
+export type Translate = (key: MessageKey, params?: MessageParams) => string;
+
+/** Returns a {@link Translate} for `locale`. */
+export function translator(locale: Locale): Translate {
+  return (key, params) => t(locale, key, params);
+}
+
+/** True if `key` is in the catalog (for keys built at run time). */
+export function isMessageKey(key: string): key is MessageKey {
+  return key in en;
+}

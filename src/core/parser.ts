@@ -1,0 +1,88 @@
+import { UserError } from "./errors.js";
+
+/** Arguments split from a command line. */
+export interface ParsedArgs {
+  positional: string[];
+  /** `key=value` and `--key=value` pairs; keys are lower-cased and kebab-case turned into camelCase. */
+  named: Record<string, string>;
+  /** `--flag` switches. */
+  flags: Record<string, true>;
+}
+
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』" };
+const KEY = /^([A-Za-z][A-Za-z0-9_-]*)=([\s\S]*)$/;
+const FLAG = /^--([A-Za-z][A-Za-z0-9_-]*)$/;
+const FLAG_VALUE = /^--([A-Za-z][A-Za-z0-9_-]*)=([\s\S]*)$/;
+
+/** kebab-case or snake_case to camelCase (`per-customer` → `perCustomer`). */
+export function camel(s: string): string {
+  return s.toLowerCase().replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** One word of a command line, and whether it began with a quote. */
+interface Token {
+  text: string;
+  quoted: boolean;
+}
+
+/**
+ * Splits a line into words. Quotes (ASCII or Chinese “…” 「…」) group words and
+ * may start mid-word (`reason="box damaged"`). Full-width spaces separate words.
+ */
+export function tokenize(line: string): Token[] {
+  const out: Token[] = [];
+  let cur = "";
+  let quoted = false;
+  let inWord = false;
+  let close: string | null = null;
+  let openedWith = "";
+  for (const ch of line) {
+    if (close !== null) {
+      if (ch === close) close = null;
+      else cur += ch;
+      continue;
+    }
+    if (ch in QUOTES) {
+      close = QUOTES[ch] ?? ch;
+      openedWith = ch;
+      if (!inWord) quoted = true;
+      inWord = true;
+      continue;
+    }
+    if (/\s/.test(ch)) {
+      if (inWord) out.push({ text: cur, quoted });
+      cur = "";
+      quoted = false;
+      inWord = false;
+      continue;
+    }
+    cur += ch;
+    inWord = true;
+  }
+  if (close !== null) throw new UserError("unclosed_quote", openedWith);
+  if (inWord) out.push({ text: cur, quoted });
+  return out;
+}
+
+/**
+ * Parses a command line into positional words, `key=value` pairs and `--flags`.
+ * A word that begins with a quote is always positional (so `"a=b"` stays text);
+ * `-5` is a number, not a flag.
+ */
+export function parseArgs(line: string): ParsedArgs {
+  const positional: string[] = [];
+  const named: Record<string, string> = {};
+  const flags: Record<string, true> = {};
+  for (const tok of tokenize(line)) {
+    const fv = FLAG_VALUE.exec(tok.text);
+    const f = FLAG.exec(tok.text);
+    // A fully quoted token is text; `key="quoted value"` still counts as key=value.
+    const kv = tok.quoted ? null : KEY.exec(tok.text);
+    if (fv && !tok.quoted) named[camel(fv[1]!)] = fv[2]!;
+    else if (f && !tok.quoted) flags[camel(f[1]!)] = true;
+    else if (kv) named[camel(kv[1]!)] = kv[2]!;
+    else positional.push(tok.text);
+  }
+  return { positional, named, flags };
+}
+

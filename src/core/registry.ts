@@ -1,0 +1,112 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import type { ArgsSchema, Command } from "./command.js";
+import { isMessageKey } from "./messages.js";
+import { ROLES } from "./roles.js";
+
+/** Raised when a command file is malformed: startup stops with this message. */
+export class CommandLoadError extends Error {
+  constructor(file: string, problem: string) {
+    super(`Cannot load command file ${file}: ${problem}. Fix the file (see README, "Adding a command") and start again.`);
+    this.name = "CommandLoadError";
+  }
+}
+
+const CommandShape = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*( [a-z][a-z0-9-]*)?$/, "name must be one or two lower-case words"),
+  description: z.string().refine(isMessageKey, "description must be a key of the message catalog (src/core/messages.ts)"),
+  positional: z.array(z.string()).optional(),
+  args: z.custom<ArgsSchema>((v) => v instanceof z.ZodObject, "args must be a zod object schema"),
+  usage: z.string().optional(),
+  examples: z.array(z.string()).min(1, "give at least one example"),
+  permission: z.enum(ROLES),
+  mutates: z.boolean(),
+  handler: z.custom<(...a: unknown[]) => unknown>((v) => typeof v === "function", "handler must be a function"),
+});
+
+/** Unwraps optional/default/nullable wrappers of a zod schema. */
+function inner(s: z.ZodType): z.ZodType {
+  let cur: z.ZodType = s;
+  for (let i = 0; i < 5; i++) {
+    const def = (cur as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
+    if ((def.type === "optional" || def.type === "default" || def.type === "nullable" || def.type === "prefault") && def.innerType) cur = def.innerType;
+    else break;
+  }
+  return cur;
+}
+
+/** True when the argument can be left out. */
+export function isOptionalArg(s: z.ZodType): boolean {
+  return s.safeParse(undefined).success;
+}
+
+/** True when the argument is a boolean `--flag`. */
+export function isFlagArg(s: z.ZodType): boolean {
+  return inner(s) instanceof z.ZodBoolean;
+}
+
+/** Returns the usage line of a command: `stock adjust <sku> <delta> reason=<reason> [key=<key>]`. */
+export function usageOf(cmd: Command): string {
+  if (cmd.usage) return `${cmd.name} ${cmd.usage}`;
+  const shape = cmd.args.shape as Record<string, z.ZodType>;
+  const parts: string[] = [];
+  const positional = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  for (const p of cmd.positional ?? []) {
+    const name = p.replace(/^\.\.\./, "");
+    const s = shape[name];
+    const word = p.startsWith("...") ? `<${name}…>` : `<${name}>`;
+    parts.push(s && isOptionalArg(s) ? `[${word}]` : word);
+  }
+  for (const [k, s] of Object.entries(shape)) {
+    if (positional.includes(k)) continue;
+    const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const word = isFlagArg(s) ? `--${kebab}` : `${kebab}=<${kebab}>`;
+    parts.push(isOptionalArg(s) ? `[${word}]` : word);
+  }
+  return [cmd.name, ...parts].join(" ");
+}
+
+/** Checks one command object; throws {@link CommandLoadError} naming the file. */
+export function checkCommand(value: unknown, file: string): Command {
+  const r = CommandShape.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new CommandLoadError(file, `${i.path.join(".") || "default export"}: ${i.message}`);
+  }
+  const cmd = value as Command;
+  const shape = cmd.args.shape as Record<string, unknown>;
+  for (const p of cmd.positional ?? []) {
+    if (!(p.replace(/^\.\.\./, "") in shape)) throw new CommandLoadError(file, `positional "${p}" is not a key of args`);
+  }
+  for (const ex of cmd.examples) {
+    if (!ex.startsWith(cmd.name)) throw new CommandLoadError(file, `example "${ex}" does not start with "${cmd.name}"`);
+  }
+  return cmd;
+}
+
+/**
+ * Loads every `*.command.ts` (or `.js`) file in `dir`. A malformed file, or two
+ * commands with one name, stops startup with a message naming the file.
+ */
+export async function loadCommands(dir: string): Promise<Command[]> {
+  const files = (await readdir(dir)).filter((f) => /\.command\.(ts|js)$/.test(f)).sort();
+  const commands: Command[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const file = path.join(dir, f);
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new CommandLoadError(file, `it does not import (${(e as Error).message})`);
+    }
+    const cmd = checkCommand(mod.default, file);
+    const other = seen.get(cmd.name);
+    if (other) throw new CommandLoadError(file, `the name "${cmd.name}" is already used by ${other}`);
+    seen.set(cmd.name, file);
+    commands.push(cmd);
+  }
+  return commands;
+}

@@ -1,0 +1,133 @@
+import os from "node:os";
+import path from "node:path";
+import type { Connection } from "mongoose";
+import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { systemClock } from "./core/clock.js";
+import { parseIdentity } from "./core/identity.js";
+import { createLogger, type Logger } from "./core/logger.js";
+import { translator } from "./core/messages.js";
+import { CommandLoadError } from "./core/registry.js";
+import { localDay } from "./core/format.js";
+import { seedDemo } from "./seed/demo-data.js";
+import { describeUri, DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
+import { connect } from "./store/models.js";
+
+/** Command-line options of `npm start` / `npm run shell`. */
+interface Cli {
+  shell: boolean;
+  command?: string;
+  as?: string;
+}
+
+function parseCli(argv: string[]): Cli {
+  const cli: Cli = { shell: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "shell") cli.shell = true;
+    else if (a === "-c" || a === "--command") {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a command, e.g. -c "stock SKU-1001"`);
+      cli.command = v;
+    } else if (a === "--as") {
+      const v = argv[++i];
+      if (v === undefined || !parseIdentity(v)) throw new Error(`--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789`);
+      cli.as = v;
+    } else if (a === "-h" || a === "--help") {
+      process.stdout.write(
+        "Usage: npm start | npm run shell -- [-c \"<command>\"] [--as <identity>]\n" +
+          "  no -c and a terminal: interactive prompt; no -c and piped input: runs each line in order.\n",
+      );
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}; try --help`);
+  }
+  return cli;
+}
+
+/** The identity of the local shell user. */
+function shellIdentity(): string {
+  const name = os.userInfo().username.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user";
+  return `shell:${name}`;
+}
+
+async function openDatabase(config: Config, logger: Logger): Promise<{ server: DatabaseServer | null; uri: string; line: string }> {
+  const t = translator(config.locale);
+  if (config.mongodbUri) {
+    return { server: null, uri: config.mongodbUri, line: t("startup.db.uri", { where: describeUri(config.mongodbUri) }) };
+  }
+  const server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
+  return { server, uri: server.uri, line: t("startup.db.embedded", { kind: server.description }) };
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli(process.argv.slice(2));
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const t = translator(config.locale);
+  const say = (s: string) => process.stderr.write(`shopops: ${s}\n`);
+
+  const db = await openDatabase(config, logger);
+  let conn: Connection | undefined;
+  const shutdown = async () => {
+    await conn?.close().catch(() => {});
+    await db.server?.stop().catch(() => {});
+  };
+  const onSignal = (sig: string) => {
+    logger.info("shutting down", { signal: sig });
+    void shutdown().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
+
+  try {
+    conn = await connect(db.uri);
+    const app = await createApp({ config, conn, clock: systemClock, logger });
+    const me = cli.as ?? shellIdentity();
+    const embedded = db.server !== null;
+    const lines = [db.line];
+    if (embedded) {
+      // A newcomer on the demo database can try every command.
+      app.services.identity.addBootstrapAdmin(shellIdentity());
+      if (!cli.as) lines.push(t("startup.admin", { identity: me }));
+    }
+    if ((embedded || config.seedDemo) && (await app.store.products.estimatedDocumentCount()) === 0) {
+      const r = await seedDemo(app.store, {
+        seed: config.demoSeed,
+        endDay: localDay(new Date(), config.timeZone),
+        timeZone: config.timeZone,
+        currency: config.currency,
+        until: new Date(),
+      });
+      lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
+    }
+    say(lines.join("; "));
+
+    const shell = new ShellAdapter({
+      core: app.core,
+      identity: me,
+      outDir: path.join(config.dataDir, "out"),
+      input: process.stdin,
+      output: process.stdout,
+      interactive: process.stdin.isTTY === true && cli.command === undefined,
+    });
+    const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
+    await shutdown();
+    return code;
+  } catch (e) {
+    await shutdown();
+    throw e;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof DatabaseUnavailableError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`shopops failed to start: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,26 @@
+import type { Clock } from "../core/clock.js";
+import type { Config } from "../config.js";
+import type { Store } from "../store/models.js";
+import { AuditService } from "./audit.service.js";
+import { IdentityService } from "./identity.service.js";
+import { StockService } from "./stock.service.js";
+
+/** The services handlers use; built once per process (or per test). */
+export interface Services {
+  store: Store;
+  clock: Clock;
+  identity: IdentityService;
+  audit: AuditService;
+  stock: StockService;
+}
+
+/** Wires the services over a store. */
+export function createServices(store: Store, clock: Clock, config: Config): Services {
+  return {
+    store,
+    clock,
+    identity: new IdentityService(store, clock, config.bootstrapAdmins),
+    audit: new AuditService(store),
+    stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
+  };
+}

@@ -1,0 +1,228 @@
+import type { Clock } from "../core/clock.js";
+import { addDays, localDay } from "../core/format.js";
+import type { ProductDoc, Store } from "../store/models.js";
+import { escapeRegex } from "./audit.service.js";
+
+/** Stock status of a product. */
+export type StockStatus = "ok" | "low" | "cover" | "out" | "inactive";
+
+/** A product with the figures derived from it. */
+export interface StockView {
+  sku: string;
+  name: string;
+  category: string;
+  price: number;
+  currency: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  reorderPoint: number;
+  leadTimeDays: number;
+  supplier: string;
+  active: boolean;
+  /** Units sold per day over the velocity window. */
+  velocity: number;
+  /** available ÷ velocity; null when nothing sold in the window. */
+  coverDays: number | null;
+  status: StockStatus;
+}
+
+/** Outcome of {@link StockService.adjust}. Expected outcomes are results, not exceptions. */
+export type AdjustResult =
+  | { kind: "applied"; before: number; after: number; available: number }
+  | { kind: "replayed"; onHand: number }
+  | { kind: "insufficient"; available: number; onHand: number; reserved: number }
+  | { kind: "not_found" }
+  | { kind: "inactive" }
+  | { kind: "key_conflict"; other: string };
+
+/** How many applied keys a product remembers: retries older than this are caught by the ledger. */
+const KEPT_KEYS = 100;
+
+/** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
+export class StockService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly opts: { timeZone: string; velocityWindowDays: number },
+  ) {}
+
+  /** Derives velocity, days of cover and status for a product. */
+  view(p: ProductDoc): StockView {
+    const today = localDay(this.clock.now(), this.opts.timeZone);
+    const w = this.opts.velocityWindowDays;
+    const sales = toRecord(p.salesByDay);
+    // The window is the w full days before today: today's partial sales would skew it.
+    let units = 0;
+    for (let i = 1; i <= w; i++) units += sales[addDays(today, -i)] ?? 0;
+    const velocity = units / w;
+    const coverDays = velocity > 0 ? p.available / velocity : null;
+    let status: StockStatus = "ok";
+    if (!p.active) status = "inactive";
+    else if (p.available <= 0) status = "out";
+    else if (p.available <= p.reorderPoint) status = "low";
+    else if (coverDays !== null && coverDays < p.leadTimeDays) status = "cover";
+    return {
+      sku: p._id,
+      name: p.name,
+      category: p.category,
+      price: p.price,
+      currency: p.currency,
+      onHand: p.onHand,
+      reserved: p.reserved,
+      available: p.available,
+      reorderPoint: p.reorderPoint,
+      leadTimeDays: p.leadTimeDays,
+      supplier: p.supplier ?? "",
+      active: p.active,
+      velocity,
+      coverDays,
+      status,
+    };
+  }
+
+  /** The product with this exact SKU (case-insensitive input). */
+  async bySku(sku: string): Promise<StockView | null> {
+    const p = await this.store.products.findById(sku.toUpperCase()).lean<ProductDoc>();
+    return p ? this.view(p) : null;
+  }
+
+  /** Products whose name contains every word, or whose SKU starts with the query. */
+  async search(query: string, limit = 10): Promise<{ matches: StockView[]; total: number }> {
+    const words = query.split(/\s+/).filter(Boolean);
+    const filter = {
+      $or: [
+        { _id: new RegExp(`^${escapeRegex(query.toUpperCase())}`) },
+        { $and: words.map((w) => ({ name: new RegExp(escapeRegex(w), "i") })) },
+      ],
+    };
+    const [docs, total] = await Promise.all([
+      this.store.products.find(filter).sort({ _id: 1 }).limit(limit).lean<ProductDoc[]>(),
+      this.store.products.countDocuments(filter),
+    ]);
+    return { matches: docs.map((d) => this.view(d)), total };
+  }
+
+  /** Up to `n` SKUs close to a query that matched nothing (typos, missing digits). */
+  async suggest(query: string, n = 3): Promise<string[]> {
+    const q = query.toUpperCase();
+    const prefix = q.replace(/[^A-Z0-9-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
+    const words = query.split(/\s+/).filter((w) => w.length >= 2);
+    const docs = await this.store.products
+      .find({
+        $or: [
+          { _id: new RegExp(`^${escapeRegex(prefix)}`) },
+          ...words.map((w) => ({ name: new RegExp(escapeRegex(w.slice(0, Math.max(2, w.length - 1))), "i") })),
+        ],
+      })
+      .select({ _id: 1, name: 1 })
+      .limit(500)
+      .lean<{ _id: string; name: string }[]>();
+    return docs
+      .map((d) => ({ sku: d._id, d: Math.min(editDistance(q, d._id), editDistance(query.toLowerCase(), d.name.toLowerCase())) }))
+      .sort((a, b) => a.d - b.d || a.sku.localeCompare(b.sku))
+      .slice(0, n)
+      .map((x) => x.sku);
+  }
+
+  /** Active products below their reorder point or whose cover is below lead time, worst first. */
+  async low(limit = 15): Promise<{ items: StockView[]; total: number }> {
+    const docs = await this.store.products.find({ active: true }).lean<ProductDoc[]>();
+    const low = docs
+      .map((d) => this.view(d))
+      .filter((v) => v.status === "out" || v.status === "low" || v.status === "cover")
+      .sort((a, b) => severity(a) - severity(b) || a.sku.localeCompare(b.sku));
+    return { items: low.slice(0, limit), total: low.length };
+  }
+
+  /**
+   * Changes on-hand stock by `delta`, exactly once per `key`:
+   * 1. record the intent in the ledger under the key (unique _id: a replay finds it);
+   * 2. one guarded update of the product (available ≥ −delta, key not yet applied);
+   * 3. mark the ledger entry applied.
+   * A crash after 1 or 2 leaves a pending entry that a retry with the same key finishes.
+   */
+  async adjust(input: { sku: string; delta: number; reason: string; actor: string; key: string }): Promise<AdjustResult> {
+    const sku = input.sku.toUpperCase();
+    const { delta, key } = input;
+    try {
+      await this.store.ledger.create({
+        _id: key,
+        sku,
+        delta,
+        reason: input.reason,
+        actor: input.actor,
+        status: "pending",
+        at: this.clock.now(),
+      });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      const prior = await this.store.ledger.findById(key).lean();
+      if (prior && (prior.sku !== sku || prior.delta !== delta)) {
+        return { kind: "key_conflict", other: `${prior.sku} ${prior.delta > 0 ? "+" : ""}${prior.delta}` };
+      }
+      if (prior?.status === "applied") {
+        const p = await this.store.products.findById(sku).lean<ProductDoc>();
+        return { kind: "replayed", onHand: p?.onHand ?? 0 };
+      }
+      // Pending: an earlier attempt stopped between steps; finish it below.
+    }
+    const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
+    if (delta < 0) guard.available = { $gte: -delta };
+    const after = await this.store.products
+      .findOneAndUpdate(
+        guard,
+        { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -KEPT_KEYS } } },
+        { returnDocument: "after" },
+      )
+      .lean<ProductDoc>();
+    if (after) {
+      await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", onHandAfter: after.onHand } });
+      return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };
+    }
+    const p = await this.store.products.findById(sku).lean<ProductDoc>();
+    if (p?.appliedKeys?.includes(key)) {
+      // Applied by a concurrent or earlier attempt with the same key.
+      await this.store.ledger.updateOne({ _id: key, status: "pending" }, { $set: { status: "applied", onHandAfter: p.onHand } });
+      return { kind: "replayed", onHand: p.onHand };
+    }
+    // Nothing changed: withdraw the intent so the ledger holds only real changes.
+    await this.store.ledger.deleteOne({ _id: key, status: "pending" });
+    if (!p) return { kind: "not_found" };
+    if (!p.active) return { kind: "inactive" };
+    return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
+  }
+}
+
+function severity(v: StockView): number {
+  if (v.available <= 0) return -1;
+  if (v.coverDays !== null) return v.coverDays;
+  // No sales: rank by how far below the reorder point, after everything with a cover figure.
+  return 1e6 + v.available - v.reorderPoint;
+}
+
+function toRecord(m: unknown): Record<string, number> {
+  if (!m) return {};
+  if (m instanceof Map) return Object.fromEntries(m) as Record<string, number>;
+  return m as Record<string, number>;
+}
+
+/** True for MongoDB's E11000 duplicate key error. */
+export function isDuplicateKey(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: number }).code === 11000;
+}
+
+/** Levenshtein distance (small strings only). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

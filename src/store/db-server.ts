@@ -1,0 +1,666 @@
+/**
+ * Finds or starts the MongoDB-wire server shopops talks to when no `MONGODB_URI` is given.
+ *
+ * Resolution order (see docs in shared notes "test-database"):
+ *  1. a `mongod` that mongodb-memory-server can start without downloading
+ *     (`MONGOMS_SYSTEM_BINARY`, or a binary already in its cache);
+ *  2. the FerretDB runner (`tools/ferretdb-runner`, FerretDB v1 on SQLite behind a relay that
+ *     serializes write commands), built with Go on first use and cached under `.cache/`;
+ *  3. mongodb-memory-server with download (needs internet; offline it fails after ~7 s).
+ *
+ * Embedded mode keeps its data under one directory and shares a running server between
+ * processes through `<dataDir>/server.json`, so two processes never open the same files.
+ */
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
+import { DryMongoBinary, MongoMemoryServer } from "mongodb-memory-server";
+import type { Logger } from "../core/logger.js";
+
+/** Where the database comes from: a given connection string, a local mongod, or the FerretDB runner. */
+export type DatabaseKind = "uri" | "mongod" | "ferretdb";
+
+/** A database server shopops can connect to. */
+export interface DatabaseServer {
+  /** Connection string (no database name in the path). */
+  uri: string;
+  kind: DatabaseKind;
+  /** one human line: which server, where data lives */
+  description: string;
+  /** Directory holding the data, when this module knows it. */
+  dataDir?: string;
+  /** true when this process started it (and stop() stops it) */
+  owned: boolean;
+  /** Stops the server if owned (idempotent); does nothing otherwise. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when no way of getting a database worked; the message lists every way to provide one. */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+
+  constructor(attempts: string[], options?: { cause?: unknown }) {
+    super(
+      [
+        "No database available. Tried:",
+        ...attempts.map((a) => `  - ${a}`),
+        "Provide one of:",
+        "  - set MONGODB_URI to a running MongoDB (e.g. mongodb://127.0.0.1:27017/shopops);",
+        "  - install Go (https://go.dev/dl/, or the Debian package golang-go) so the FerretDB runner in",
+        "    tools/ferretdb-runner can be built (first build downloads Go modules, about a minute);",
+        "  - give this machine internet access so mongodb-memory-server can download mongod;",
+        "  - set MONGOMS_SYSTEM_BINARY to the path of an installed mongod binary.",
+      ].join("\n"),
+      options,
+    );
+  }
+}
+
+/** FerretDB version embedded by tools/ferretdb-runner (keep in sync with its go.mod). */
+export const FERRETDB_VERSION = "v1.24.2";
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+const LOCK_WAIT_MS = 180_000;
+const STALE_LOCK_MS = 300_000;
+const STDERR_TAIL_CHARS = 4_000;
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const RUNNER_SRC_DIR = path.join(PROJECT_ROOT, "tools", "ferretdb-runner");
+const RUNNER_SRC_FILES = ["main.go", "relay.go", "go.mod", "go.sum"];
+const RUNNER_CACHE_DIR = path.join(PROJECT_ROOT, ".cache", "ferretdb-runner");
+const RUNNER_EXE = process.platform === "win32" ? "ferretdb-runner.exe" : "ferretdb-runner";
+
+// ---------------------------------------------------------------------------------------------
+// Public helpers
+
+/**
+ * A password-free, query-free description of a connection string, safe for logs and chat:
+ * `mongodb://user:pw@h1:1,h2:2/shop?authSource=admin` → `MongoDB at mongodb://h1:1,h2:2/shop`.
+ */
+export function describeUri(uri: string): string {
+  const m = /^(mongodb(?:\+srv)?):\/\/(?:[^@/?#]*@)?([^/?#]*)(\/[^?#]*)?/i.exec(uri.trim());
+  if (!m) return "MongoDB at an unparseable connection string";
+  const db = m[3] && m[3] !== "/" ? m[3] : "";
+  return `MongoDB at ${m[1]}://${m[2]}${db}`;
+}
+
+/**
+ * Starts (or joins) the embedded database for `dataDir`.
+ *
+ * If another live process already serves this directory (`<dataDir>/server.json` with a live pid
+ * and a server answering ping), returns that server with `owned: false`. Otherwise starts one
+ * (mongod in `<dataDir>/mongod` or FerretDB in `<dataDir>/ferretdb`), records it in server.json and
+ * returns it with `owned: true`; its stop() stops the server and deletes server.json.
+ *
+ * @throws DatabaseUnavailableError when no server can be started.
+ */
+export async function startEmbeddedDatabase(opts: { dataDir: string; logger: Logger }): Promise<DatabaseServer> {
+  const dataDir = path.resolve(opts.dataDir);
+  const log = opts.logger.child({ component: "db-server" });
+  await fsp.mkdir(dataDir, { recursive: true });
+
+  const infoPath = path.join(dataDir, "server.json");
+  const lockPath = path.join(dataDir, "server.lock");
+  const deadline = Date.now() + LOCK_WAIT_MS;
+
+  for (;;) {
+    const joined = await tryJoin(infoPath, dataDir, log);
+    if (joined) return joined;
+
+    if (await tryLock(lockPath, log)) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out after ${LOCK_WAIT_MS / 1000} s waiting for another process to start the database in ${dataDir} (lock ${lockPath}).`,
+      );
+    }
+    await sleep(250);
+  }
+
+  let server: DatabaseServer;
+  try {
+    // Re-check under the lock: someone may have finished starting between our check and the lock.
+    const joined = await tryJoin(infoPath, dataDir, log);
+    if (joined) return joined;
+    await fsp.rm(infoPath, { force: true });
+
+    server = await startOwned({ dataDir, embedded: true, log });
+
+    const info: ServerInfo = { uri: server.uri, pid: process.pid, kind: server.kind, serverPid: serverPidOf(server) };
+    await writeJsonAtomic(infoPath, info);
+
+    const innerStop = server.stop;
+    server.stop = once(async () => {
+      await removeIfMine(infoPath, info);
+      await innerStop();
+    });
+  } finally {
+    await fsp.rm(lockPath, { force: true });
+  }
+  return server;
+}
+
+/**
+ * A database for the test suite. `SHOPOPS_TEST_MONGODB_URI` or `MONGODB_URI`, if set, is used as is
+ * (kind "uri", not owned). Otherwise a server is started as in {@link startEmbeddedDatabase}, with its
+ * data in a fresh temporary directory removed by stop().
+ */
+export async function startTestDatabase(opts: { logger: Logger }): Promise<DatabaseServer> {
+  const log = opts.logger.child({ component: "db-server" });
+  const envUri = process.env.SHOPOPS_TEST_MONGODB_URI || process.env.MONGODB_URI;
+  if (envUri) {
+    const from = process.env.SHOPOPS_TEST_MONGODB_URI ? "SHOPOPS_TEST_MONGODB_URI" : "MONGODB_URI";
+    return {
+      uri: envUri,
+      kind: "uri",
+      description: `${describeUri(envUri)} (from ${from})`,
+      owned: false,
+      stop: async () => {},
+    };
+  }
+
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "shopops-testdb-"));
+  let server: DatabaseServer;
+  try {
+    server = await startOwned({ dataDir: tmp, embedded: false, log });
+  } catch (err) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const innerStop = server.stop;
+  server.stop = once(async () => {
+    try {
+      await innerStop();
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true, maxRetries: 3 });
+    }
+  });
+  return server;
+}
+
+/**
+ * Path of the FerretDB runner binary for the current sources of tools/ferretdb-runner, building it
+ * with Go if it is not cached yet (`.cache/ferretdb-runner/<hash>/`). Returns null when Go is not
+ * installed and no cached binary exists. Concurrent builds are safe (temp name, then rename).
+ *
+ * @throws if Go is present but the build fails (the error carries the end of go's output).
+ */
+export async function ensureRunnerBinary(logger: Logger): Promise<string | null> {
+  const hash = await runnerSourceHash();
+  const dir = path.join(RUNNER_CACHE_DIR, hash);
+  const exe = path.join(dir, RUNNER_EXE);
+  if (await isFile(exe)) return exe;
+
+  const go = await findGo();
+  if (!go) return null;
+
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `${RUNNER_EXE}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const started = Date.now();
+  logger.info("building the FerretDB runner (first build downloads Go modules, about a minute)", { go, out: exe });
+  try {
+    await run(go, ["build", "-buildvcs=false", "-trimpath", "-o", tmp, "."], {
+      cwd: RUNNER_SRC_DIR,
+      env: { ...process.env, CGO_ENABLED: "0" },
+      timeoutMs: 15 * 60_000,
+    });
+    await fsp.rename(tmp, exe);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw new Error(`building the FerretDB runner failed: ${errorMessage(err)}`, { cause: err });
+  }
+  logger.info("built the FerretDB runner", { ms: Date.now() - started });
+  await removeOldBuilds(hash);
+  return exe;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting servers
+
+interface ServerInfo {
+  uri: string;
+  /** pid of the owning (shopops) process */
+  pid: number;
+  kind: DatabaseKind;
+  /** pid of the server process itself, when known */
+  serverPid?: number;
+}
+
+/** pids of server processes, kept out of the public interface. */
+const serverPids = new WeakMap<DatabaseServer, number>();
+function serverPidOf(s: DatabaseServer): number | undefined {
+  return serverPids.get(s);
+}
+
+/** Tries each way of starting a server in order; throws DatabaseUnavailableError if none works. */
+async function startOwned(o: { dataDir: string; embedded: boolean; log: Logger }): Promise<DatabaseServer> {
+  const attempts: string[] = [];
+  let lastError: unknown;
+
+  const mongodBinary = await locateMongodWithoutDownload(o.log, attempts);
+  const ferretDir = path.join(o.dataDir, "ferretdb");
+  const mongodDir = path.join(o.dataDir, "mongod");
+
+  // In embedded mode, stay with the server whose data is already there.
+  let preferFerret = false;
+  if (o.embedded && mongodBinary) {
+    const [hasFerret, hasMongod] = await Promise.all([hasEntries(ferretDir), hasEntries(mongodDir)]);
+    if (hasFerret && !hasMongod) {
+      preferFerret = true;
+      o.log.warn("a mongod is available but the existing data is FerretDB's; using FerretDB", { dataDir: o.dataDir });
+    }
+  }
+
+  const tryMongod = async (): Promise<DatabaseServer | null> => {
+    if (!mongodBinary) return null;
+    try {
+      return await startMongod({ binary: mongodBinary, dbPath: o.embedded ? mongodDir : undefined, log: o.log });
+    } catch (err) {
+      lastError = err;
+      attempts.push(`mongod at ${mongodBinary}: ${errorMessage(err)}`);
+      o.log.warn("could not start mongod", { binary: mongodBinary, error: err });
+      return null;
+    }
+  };
+
+  const tryFerret = async (): Promise<DatabaseServer | null> => {
+    let exe: string | null;
+    try {
+      exe = await ensureRunnerBinary(o.log);
+    } catch (err) {
+      lastError = err;
+      attempts.push(`FerretDB runner: ${errorMessage(err)}`);
+      o.log.warn("could not build the FerretDB runner", { error: err });
+      return null;
+    }
+    if (!exe) {
+      attempts.push("FerretDB runner: Go is not installed and no runner binary is cached");
+      return null;
+    }
+    try {
+      return await startFerretRunner({ exe, dataDir: ferretDir, log: o.log });
+    } catch (err) {
+      lastError = err;
+      attempts.push(`FerretDB runner: ${errorMessage(err)}`);
+      o.log.warn("could not start the FerretDB runner", { error: err });
+      return null;
+    }
+  };
+
+  const order = preferFerret ? [tryFerret, tryMongod] : [tryMongod, tryFerret];
+  for (const attempt of order) {
+    const s = await attempt();
+    if (s) return s;
+  }
+
+  // Last: let mongodb-memory-server download mongod (works on machines with internet).
+  try {
+    o.log.info("trying mongodb-memory-server with download (needs internet)");
+    return await startMongod({ binary: undefined, dbPath: o.embedded ? mongodDir : undefined, log: o.log });
+  } catch (err) {
+    lastError = err;
+    attempts.push(`mongodb-memory-server download: ${oneLine(errorMessage(err))}`);
+  }
+  throw new DatabaseUnavailableError(attempts, { cause: lastError });
+}
+
+/** A mongod that mongodb-memory-server can start without downloading, or null. */
+async function locateMongodWithoutDownload(log: Logger, attempts: string[]): Promise<string | null> {
+  try {
+    const found = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions());
+    if (found) return found;
+    attempts.push("mongod: MONGOMS_SYSTEM_BINARY is not set and mongodb-memory-server has no cached binary");
+  } catch (err) {
+    attempts.push(`mongod: ${errorMessage(err)}`);
+    log.warn("MONGOMS_SYSTEM_BINARY does not point at a usable mongod", { error: err });
+  }
+  return null;
+}
+
+/** Starts mongod via mongodb-memory-server; `binary` undefined lets it download. */
+async function startMongod(o: { binary: string | undefined; dbPath: string | undefined; log: Logger }): Promise<DatabaseServer> {
+  if (o.dbPath) await fsp.mkdir(o.dbPath, { recursive: true });
+  const mms = await MongoMemoryServer.create({
+    ...(o.binary ? { binary: { systemBinary: o.binary } } : {}),
+    instance: {
+      ip: "127.0.0.1",
+      ...(o.dbPath ? { dbPath: o.dbPath, storageEngine: "wiredTiger" as const } : {}),
+    },
+  });
+  const uri = mms.getUri();
+  const address = hostOf(uri);
+  const version = await serverVersion(uri).catch(() => null);
+  const where = o.dbPath ? `data in ${o.dbPath}` : "data in a temporary directory";
+  const server: DatabaseServer = {
+    uri,
+    kind: "mongod",
+    description: `mongod${version ? ` ${version}` : ""} (mongodb-memory-server) at ${address}, ${where}`,
+    ...(o.dbPath ? { dataDir: o.dbPath } : {}),
+    owned: true,
+    stop: once(async () => {
+      // With our own dbPath, never let mongodb-memory-server clean up (it would keep it anyway).
+      await mms.stop({ doCleanup: !o.dbPath, force: false });
+    }),
+  };
+  const pid = mms.instanceInfo?.instance.mongodProcess?.pid;
+  if (pid) serverPids.set(server, pid);
+  o.log.debug("started mongod", { address, dbPath: o.dbPath ?? "(temporary)" });
+  return server;
+}
+
+/** Spawns the FerretDB runner and waits for its READY line. */
+async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger }): Promise<DatabaseServer> {
+  await fsp.mkdir(o.dataDir, { recursive: true });
+  const child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof"], {
+    stdio: ["pipe", "pipe", "pipe"],
+    windowsHide: true,
+  });
+
+  let stderrTail = "";
+  const childLog = o.log.child({ source: "ferretdb-runner" });
+  let stderrBuf = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    stderrBuf += chunk;
+    let nl: number;
+    while ((nl = stderrBuf.indexOf("\n")) >= 0) {
+      const line = stderrBuf.slice(0, nl).trimEnd();
+      stderrBuf = stderrBuf.slice(nl + 1);
+      if (line) childLog.warn(line);
+    }
+  });
+  // The runner exits on stdin EOF; a write error after it exited must not crash us.
+  child.stdin.on("error", () => {});
+  child.on("error", (err) => childLog.warn("runner process error", { error: err }));
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+
+  let uri: string;
+  try {
+    uri = await waitForReady(child, exited, () => stderrTail);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+
+  // From now on the child must not keep this process alive by itself: if this process ends,
+  // the runner sees stdin EOF and exits too.
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+  child.stdout.resume();
+
+  const address = hostOf(uri);
+  const server: DatabaseServer = {
+    uri,
+    kind: "ferretdb",
+    description: `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay) at ${address}, data in ${o.dataDir}`,
+    dataDir: o.dataDir,
+    owned: true,
+    stop: once(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }),
+  };
+  if (child.pid) serverPids.set(server, child.pid);
+  o.log.debug("started the FerretDB runner", { address, dataDir: o.dataDir, pid: child.pid });
+  return server;
+}
+
+function waitForReady(
+  child: ChildProcessWithoutNullStreams,
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  tail: () => string,
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buf = "";
+    let settled = false;
+    const finish = (err: Error | null, uri?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      if (err) reject(err);
+      else resolve(uri as string);
+    };
+    const withTail = (msg: string): Error => {
+      const t = tail().trim();
+      return new Error(t ? `${msg}; its stderr ended with:\n${t}` : msg);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      buf += chunk.toString();
+      const m = /^READY (mongodb:\/\/\S+)\s*$/m.exec(buf);
+      if (m?.[1]) finish(null, m[1]);
+    };
+    const timer = setTimeout(
+      () => finish(withTail(`the FerretDB runner did not report READY within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout.on("data", onData);
+    child.once("error", (err) => finish(withTail(`cannot run the FerretDB runner: ${err.message}`)));
+    void exited.then(({ code, signal }) =>
+      // Give stderr a moment to flush before reporting.
+      setTimeout(() => finish(withTail(`the FerretDB runner exited before READY (code ${code}, signal ${signal})`)), 50),
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing one embedded server between processes
+
+/** Returns the server recorded in server.json if it is alive and answers, else null. */
+async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<DatabaseServer | null> {
+  const info = await readJson<ServerInfo>(infoPath);
+  if (!info || typeof info.uri !== "string" || typeof info.pid !== "number") return null;
+  if (!pidAlive(info.pid)) return null;
+  if (info.serverPid !== undefined && !pidAlive(info.serverPid)) return null;
+
+  // The owner (and its server) look alive: never start a second server on the same files.
+  for (let i = 0; i < 3; i++) {
+    if (await ping(info.uri)) {
+      const kind = info.kind ?? "ferretdb";
+      const what = kind === "ferretdb" ? `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay)` : kind;
+      const where = path.join(dataDir, kind === "mongod" ? "mongod" : "ferretdb");
+      log.debug("joining the database server of another process", { pid: info.pid, address: hostOf(info.uri) });
+      return {
+        uri: info.uri,
+        kind,
+        description: `${what} at ${hostOf(info.uri)}, data in ${where} (run by process ${info.pid})`,
+        dataDir: where,
+        owned: false,
+        stop: async () => {},
+      };
+    }
+    await sleep(1000);
+  }
+  if (info.serverPid !== undefined) {
+    throw new Error(
+      `Process ${info.pid} runs the database for ${dataDir} (server pid ${info.serverPid}, ${hostOf(info.uri)}), ` +
+        "but it does not answer. Stop that process or wait, then try again.",
+    );
+  }
+  return null;
+}
+
+/** Takes the start lock; removes it if its holder is dead or it is very old. */
+async function tryLock(lockPath: string, log: Logger): Promise<boolean> {
+  try {
+    const fh = await fsp.open(lockPath, "wx");
+    try {
+      await fh.writeFile(JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const holder = await readJson<{ pid?: number }>(lockPath);
+  const st = await fsp.stat(lockPath).catch(() => null);
+  if (!st) return false; // just released; caller retries
+  const age = Date.now() - st.mtimeMs;
+  const dead =
+    holder && typeof holder.pid === "number"
+      ? !pidAlive(holder.pid) || age > STALE_LOCK_MS
+      : age > 5_000; // unreadable or empty for a while: a writer died mid-write
+  if (dead) {
+    log.warn("removing a stale database start lock", { lockPath, holder: holder?.pid });
+    await fsp.rm(lockPath, { force: true });
+  }
+  return false;
+}
+
+async function removeIfMine(infoPath: string, mine: ServerInfo): Promise<void> {
+  const cur = await readJson<ServerInfo>(infoPath);
+  if (cur && cur.pid === mine.pid && cur.uri === mine.uri) await fsp.rm(infoPath, { force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+async function ping(uri: string): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, directConnection: true });
+  try {
+    await client.db("admin").command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+async function serverVersion(uri: string): Promise<string | null> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, directConnection: true });
+  try {
+    const info = await client.db("admin").command({ buildInfo: 1 });
+    return typeof info.version === "string" ? info.version : null;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function runnerSourceHash(): Promise<string> {
+  const h = createHash("sha256");
+  for (const f of RUNNER_SRC_FILES) {
+    h.update(f).update("\0");
+    h.update(await fsp.readFile(path.join(RUNNER_SRC_DIR, f)));
+    h.update("\0");
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+async function removeOldBuilds(keep: string): Promise<void> {
+  const entries = await fsp.readdir(RUNNER_CACHE_DIR).catch(() => [] as string[]);
+  for (const e of entries) {
+    if (e !== keep && /^[0-9a-f]{16}$/.test(e)) {
+      await fsp.rm(path.join(RUNNER_CACHE_DIR, e), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+}
+
+async function findGo(): Promise<string | null> {
+  const exe = process.platform === "win32" ? "go.exe" : "go";
+  const candidates = [
+    ...(process.env.GOROOT ? [path.join(process.env.GOROOT, "bin", exe)] : []),
+    ...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, exe)),
+    "/usr/local/go/bin/go",
+    "/usr/lib/go/bin/go",
+    path.join(os.homedir(), "go", "bin", exe),
+  ];
+  for (const c of candidates) {
+    if (!(await isFile(c))) continue;
+    try {
+      await run(c, ["version"], { timeoutMs: 30_000 });
+      return c;
+    } catch {
+      // not a working go; keep looking
+    }
+  }
+  return null;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: o.cwd, env: o.env, timeout: o.timeoutMs, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
+      (err, stdout, stderr) => {
+        if (err) {
+          const tail = String(stderr).trim().slice(-STDERR_TAIL_CHARS);
+          reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}${tail ? `\n${tail}` : ""}`, { cause: err }));
+        } else resolve({ stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+async function isFile(p: string): Promise<boolean> {
+  const st = await fsp.stat(p).catch(() => null);
+  return !!st && st.isFile();
+}
+
+async function hasEntries(dir: string): Promise<boolean> {
+  const entries = await fsp.readdir(dir).catch(() => [] as string[]);
+  return entries.length > 0;
+}
+
+async function readJson<T>(p: string): Promise<T | null> {
+  try {
+    return JSON.parse(await fsp.readFile(p, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+async function writeJsonAtomic(p: string, value: unknown): Promise<void> {
+  const tmp = `${p}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await fsp.writeFile(tmp, JSON.stringify(value) + "\n");
+  await fsp.rename(tmp, p);
+}
+
+function hostOf(uri: string): string {
+  return /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(uri)?.[1] ?? uri;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function oneLine(s: string, max = 300): string {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

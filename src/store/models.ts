@@ -1,0 +1,200 @@
+import mongoose, { Schema, type Connection, type InferSchemaType, type Model } from "mongoose";
+
+// Money is always integer minor units (cents, fen) with the currency beside it:
+// no floats, no Decimal128 (see docs on the test database).
+
+const productSchema = new Schema(
+  {
+    /** SKU: the natural key is the _id, so lookups by sku need no other index. */
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    category: { type: String, required: true },
+    price: { type: Number, required: true },
+    cost: { type: Number, required: true },
+    currency: { type: String, required: true },
+    onHand: { type: Number, required: true, default: 0 },
+    reserved: { type: Number, required: true, default: 0 },
+    /**
+     * onHand − reserved, kept in the same single-document updates as both, so
+     * a guard like `available ≥ n` fits in a filter (no $expr needed).
+     */
+    available: { type: Number, required: true, default: 0 },
+    reorderPoint: { type: Number, required: true, default: 0 },
+    leadTimeDays: { type: Number, required: true, default: 7 },
+    supplier: { type: String, default: "" },
+    active: { type: Boolean, required: true, default: true },
+    /** Units sold per shop-local day (YYYY-MM-DD → units), recent days only: the velocity source. */
+    salesByDay: { type: Map, of: Number, default: () => new Map() },
+    /** Idempotency keys of the latest stock changes applied to this product (bounded). */
+    appliedKeys: { type: [String], default: [] },
+  },
+  { timestamps: true, versionKey: false },
+);
+productSchema.index({ category: 1 });
+productSchema.index({ active: 1, available: 1 });
+
+const ledgerSchema = new Schema(
+  {
+    /** The idempotency key: unique by construction. */
+    _id: { type: String, required: true },
+    sku: { type: String, required: true },
+    delta: { type: Number, required: true },
+    reason: { type: String, required: true },
+    actor: { type: String, required: true },
+    /** pending: intent recorded, product not yet known to be changed; applied: done. */
+    status: { type: String, enum: ["pending", "applied"], required: true },
+    onHandAfter: { type: Number },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+ledgerSchema.index({ sku: 1, at: -1 });
+
+const orderItemSchema = new Schema(
+  { sku: { type: String, required: true }, qty: { type: Number, required: true }, unitPrice: { type: Number, required: true } },
+  { _id: false },
+);
+
+/** Order statuses, in the order an order normally moves through them. */
+export const ORDER_STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled", "refunded"] as const;
+
+const orderSchema = new Schema(
+  {
+    /** orderNo is the _id. */
+    _id: { type: String, required: true },
+    items: { type: [orderItemSchema], required: true },
+    subtotal: { type: Number, required: true },
+    discount: { type: Number, required: true, default: 0 },
+    shipping: { type: Number, required: true, default: 0 },
+    total: { type: Number, required: true },
+    currency: { type: String, required: true },
+    status: { type: String, enum: ORDER_STATUSES, required: true },
+    channel: { type: String, required: true },
+    couponCode: { type: String },
+    customerId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    paidAt: { type: Date },
+    /** Shop-local day (YYYY-MM-DD) of createdAt, in SHOP_TIMEZONE at the time of writing. */
+    day: { type: String, required: true },
+    /** Shop-local day of paidAt. */
+    paidDay: { type: String },
+  },
+  { versionKey: false },
+);
+orderSchema.index({ day: 1 });
+orderSchema.index({ paidDay: 1 });
+orderSchema.index({ customerId: 1, createdAt: -1 });
+
+const roleSchema = new Schema(
+  {
+    /** The identity (`shell:alice`, `slack:T1:U2`, `discord:123`). */
+    _id: { type: String, required: true },
+    role: { type: String, required: true },
+    grantedBy: { type: String, required: true },
+    grantedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+const auditSchema = new Schema(
+  {
+    /** The invocation's reference id. */
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    actor: { type: String, required: true },
+    platform: { type: String, required: true },
+    command: { type: String, required: true },
+    /** The argument text as typed (after the command name). */
+    args: { type: String, default: "" },
+    outcome: { type: String, enum: ["ok", "user_error", "denied", "error"], required: true },
+    code: { type: String },
+    message: { type: String },
+  },
+  { versionKey: false },
+);
+auditSchema.index({ at: -1 });
+auditSchema.index({ actor: 1, at: -1 });
+auditSchema.index({ command: 1, at: -1 });
+
+const outboxSchema = new Schema(
+  {
+    /** Idempotency key of the message (e.g. `refund:R-1:decided:requester`): one message per event. */
+    _id: { type: String, required: true },
+    /** Platform the message is for (routes it to that adapter's deliverer). */
+    platform: { type: String, required: true },
+    dest: { type: Schema.Types.Mixed, required: true },
+    /** The Reply to render (an image's bytes as binary). */
+    reply: { type: Schema.Types.Mixed, required: true },
+    /** Alert type for routing and quiet hours (e.g. "low_stock", "refund"). */
+    kind: { type: String, required: true },
+    status: { type: String, enum: ["pending", "sending", "sent", "dead"], required: true },
+    attempts: { type: Number, required: true, default: 0 },
+    /** Not before: retries back off; quiet hours hold messages. */
+    notBefore: { type: Date, required: true },
+    /** While sending: the claim expires then, so a crashed sender's message is retried. */
+    leaseUntil: { type: Date },
+    lastError: { type: String },
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date },
+  },
+  { versionKey: false },
+);
+outboxSchema.index({ platform: 1, status: 1, notBefore: 1 });
+
+const metaSchema = new Schema({ _id: { type: String, required: true }, value: { type: Schema.Types.Mixed } }, { versionKey: false });
+
+export type ProductDoc = InferSchemaType<typeof productSchema> & { _id: string };
+export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
+export type OrderDoc = InferSchemaType<typeof orderSchema> & { _id: string };
+export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
+export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
+export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
+export type MetaDoc = { _id: string; value: unknown };
+
+/** The models of one connection. */
+export interface Store {
+  conn: Connection;
+  products: Model<ProductDoc>;
+  ledger: Model<LedgerDoc>;
+  orders: Model<OrderDoc>;
+  roles: Model<RoleDoc>;
+  audit: Model<AuditDoc>;
+  outbox: Model<OutboxDoc>;
+  meta: Model<MetaDoc>;
+}
+
+/** Registers the models on a connection (each test file has its own). */
+export function createStore(conn: Connection): Store {
+  const m = <T>(name: string, schema: Schema, coll: string): Model<T> =>
+    (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema as unknown as Schema<T>, coll);
+  return {
+    conn,
+    products: m<ProductDoc>("Product", productSchema, "products"),
+    ledger: m<LedgerDoc>("StockLedger", ledgerSchema, "stock_ledger"),
+    orders: m<OrderDoc>("Order", orderSchema, "orders"),
+    roles: m<RoleDoc>("RoleBinding", roleSchema, "role_bindings"),
+    audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
+    outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
+    meta: m<MetaDoc>("Meta", metaSchema, "meta"),
+  };
+}
+
+/** Creates the indexes of every model (idempotent). */
+export async function ensureIndexes(store: Store): Promise<void> {
+  await Promise.all([store.products, store.ledger, store.orders, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
+}
+
+/** Database used when the connection string names none (the embedded server's URI never does). */
+export const DEFAULT_DB_NAME = "shopops";
+
+/** The database named in a connection string's path, if any. */
+export function dbNameIn(uri: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/?#]*\/([^?#]+)/i.exec(uri);
+  return m?.[1] ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** Opens a connection to `uri`: database `dbName`, else the one the URI names, else "shopops". */
+export async function connect(uri: string, dbName?: string): Promise<Connection> {
+  const name = dbName ?? dbNameIn(uri) ?? DEFAULT_DB_NAME;
+  return mongoose.createConnection(uri, { dbName: name, autoIndex: false, serverSelectionTimeoutMS: 10000 }).asPromise();
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("config", () => {
+  it("has working defaults and is frozen", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ timeZone: "UTC", currency: "USD", locale: "en", mongodbUri: undefined, velocityWindowDays: 28 });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { currency: string }).currency = "EUR";
+    }).toThrow();
+  });
+
+  it("names each bad variable and what it expects", () => {
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({ SHOP_TIMEZONE: "Mars/Olympus", SHOP_CURRENCY: "dollars", MONGODB_URI: "localhost:27017", VELOCITY_WINDOW_DAYS: "0" });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toContain("SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai");
+    expect(err!.message).toContain("SHOP_CURRENCY: expected an ISO 4217 currency code");
+    expect(err!.message).toContain("MONGODB_URI: expected a MongoDB connection string");
+    expect(err!.message).toContain("VELOCITY_WINDOW_DAYS: expected a whole number from 1 to 90");
+    expect(err!.message).toContain(".env.example");
+  });
+
+  it("checks bootstrap admin identities", () => {
+    expect(() => loadConfig({ SHOPOPS_ADMINS: "alice" })).toThrow(/SHOPOPS_ADMINS: "alice" is not an identity/);
+    expect(loadConfig({ SHOPOPS_ADMINS: "shell:alice, slack:T01:U02" }).bootstrapAdmins).toEqual(["shell:alice", "slack:T01:U02"]);
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ MONGODB_URI: "", SHOP_TIMEZONE: "" }).timeZone).toBe("UTC");
+  });
+});

@@ -1,0 +1,136 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CommandLoadError, loadCommands } from "../src/core/registry.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.store.products.insertMany([product("SKU-1001", { name: "Wireless Mouse" }), product("SKU-1002", { name: "不锈钢保温杯 500ml" })]);
+  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+});
+afterAll(() => app.close());
+
+describe("command core", () => {
+  it("suggests the nearest command for an unknown one", async () => {
+    const r = await app.run("shell:admin", "stok SKU-1001");
+    expect(r.outcome).toBe("user_error");
+    expect(r.code).toBe("unknown_command");
+    expect(r.reply.text).toContain("Did you mean `stock`");
+  });
+
+  it("refuses a command the caller's role does not allow, naming the role needed, and audits it", async () => {
+    const r = await app.run("shell:nobody", "stock adjust SKU-1001 +5 reason=count");
+    expect(r.outcome).toBe("denied");
+    expect(r.reply.text).toContain("needs the staff role; you are viewer");
+    expect((await app.store.products.findById("SKU-1001").lean())?.onHand).toBe(50);
+    const entry = await app.store.audit.findById(r.ref).lean();
+    expect(entry).toMatchObject({ actor: "shell:nobody", command: "stock adjust", outcome: "denied", platform: "shell" });
+  });
+
+  it("shows usage and an example when arguments are invalid", async () => {
+    const r = await app.run("shell:sam", "stock adjust SKU-1001 lots reason=x");
+    expect(r.code).toBe("invalid_args");
+    expect(r.reply.text).toContain('"lots" is not a quantity change');
+    expect(r.reply.fields?.map((f) => f.value).join(" ")).toContain("stock adjust <sku> <+n|-n> reason=<text>");
+    expect(r.reply.fields?.map((f) => f.value).join(" ")).toContain("stock adjust SKU-1001 -2");
+  });
+
+  it("names a missing option and rejects unknown ones", async () => {
+    const missing = await app.run("shell:sam", "stock adjust SKU-1001 +1");
+    expect(missing.reply.text).toContain("missing reason=");
+    const unknown = await app.run("shell:sam", "stock adjust SKU-1001 +1 reason=x colour=red");
+    expect(unknown.reply.text).toContain('unknown option "colour"');
+    expect((await app.store.products.findById("SKU-1001").lean())?.onHand).toBe(50);
+  });
+
+  it("rejects overlong input and control characters without running anything", async () => {
+    const long = await app.run("shell:sam", "stock " + "x".repeat(2000));
+    expect(long.code).toBe("input_too_long");
+    expect(long.reply.text).toContain("limit is 1000");
+    const ctl = await app.run("shell:sam", "stock adjust SKU-1001 -1 reason=\u001b[31mred");
+    expect(ctl.code).toBe("control_chars");
+    expect((await app.store.products.findById("SKU-1001").lean())?.onHand).toBe(50);
+  });
+
+  it("help lists only the commands the caller may run; help <command> shows usage and examples", async () => {
+    const viewer = await app.run("shell:nobody", "help");
+    const names = viewer.reply.table!.rows.map((r) => r[0]!);
+    expect(names.some((n) => n.startsWith("stock low"))).toBe(true);
+    expect(names.some((n) => n.startsWith("stock adjust"))).toBe(false);
+    expect(names.some((n) => n.startsWith("role grant"))).toBe(false);
+    const admin = await app.run("shell:admin", "help");
+    expect(admin.reply.table!.rows.some((r) => r[0]!.startsWith("role grant"))).toBe(true);
+    const one = await app.run("shell:sam", "help stock adjust");
+    const text = one.reply.fields!.map((f) => f.value).join("\n");
+    expect(text).toContain("stock adjust <sku> <+n|-n> reason=<text>");
+    expect(text).toContain('stock adjust SKU-1001 -2 reason="damaged in transit"');
+    const hidden = await app.run("shell:nobody", "help role grant");
+    expect(hidden.outcome).toBe("user_error");
+  });
+
+  it("answers in Chinese when the locale is zh-CN", async () => {
+    const r = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "stock adjust SKU-1001 +1 reason=x", locale: "zh-CN" });
+    expect(r.reply.text).toContain("需要 staff 角色");
+  });
+
+  it("turns an unexpected failure into a generic reply with a reference id", async () => {
+    // A handler failure the user cannot cause: the database connection is gone.
+    const other = await makeTestApp();
+    await other.db.conn.close();
+    const r = await other.run("shell:admin", "stock SKU-1001");
+    expect(r.outcome).toBe("error");
+    expect(r.reply.text).toContain(`Reference: ${r.ref}`);
+    expect(r.reply.text).not.toMatch(/MongoClient|Error/);
+  });
+});
+
+describe("roles and audit", () => {
+  it("admins grant and revoke roles; the change takes effect and is audited", async () => {
+    const denied = await app.run("shell:mia", "role grant shell:zed staff");
+    expect(denied.outcome).toBe("denied");
+    expect(denied.reply.text).toContain("needs the admin role");
+    const bad = await app.run("shell:admin", "role grant zed staff");
+    expect(bad.reply.text).toContain('"zed" is not an identity');
+    const badRole = await app.run("shell:admin", "role grant shell:zed boss");
+    expect(badRole.reply.text).toContain('"boss" is not a role');
+    expect((await app.run("shell:admin", "role grant shell:zed staff")).outcome).toBe("ok");
+    expect((await app.run("shell:zed", "whoami")).reply.text).toContain("role staff");
+    const list = await app.run("shell:admin", "role list");
+    expect(list.reply.table!.rows).toContainEqual(expect.arrayContaining(["shell:zed", "staff", "shell:admin"]));
+    expect((await app.run("shell:admin", "role revoke shell:zed")).outcome).toBe("ok");
+    expect((await app.run("shell:zed", "whoami")).reply.text).toContain("role viewer");
+    const audit = await app.run("shell:mia", "audit command=role");
+    const rows = audit.reply.table!.rows.map((r) => r.join(" "));
+    expect(rows.some((r) => r.includes("role grant shell:zed staff") && r.includes("shell:admin") && r.includes("ok"))).toBe(true);
+    expect(rows.some((r) => r.includes("role revoke shell:zed"))).toBe(true);
+    expect(rows.some((r) => r.includes("shell:mia") && r.includes("denied"))).toBe(true);
+  });
+
+  it("audit needs manager and filters by actor and since", async () => {
+    expect((await app.run("shell:sam", "audit")).outcome).toBe("denied");
+    const r = await app.run("shell:mia", "audit actor=shell:nobody since=7d");
+    expect(r.reply.table!.rows.every((row) => row[1] === "shell:nobody")).toBe(true);
+    const bad = await app.run("shell:mia", "audit since=last-tuesday");
+    expect(bad.reply.text).toContain('"last-tuesday" is not a date');
+  });
+
+  it("reading commands are not audited", async () => {
+    const r = await app.run("shell:admin", "stock SKU-1001");
+    expect(r.outcome).toBe("ok");
+    expect(await app.store.audit.findById(r.ref).lean()).toBeNull();
+  });
+});
+
+describe("command loading", () => {
+  it("stops startup on a malformed command file, naming the file and the problem", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shopops-cmd-"));
+    await writeFile(path.join(dir, "broken.command.ts"), 'export default { name: "Broken Name!", handler: 1 };\n');
+    await expect(loadCommands(dir)).rejects.toThrow(CommandLoadError);
+    await expect(loadCommands(dir)).rejects.toThrow(/broken\.command\.ts: name/);
+  });
+});

@@ -1,0 +1,113 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { MongoClient } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../src/core/logger.js";
+import { describeUri, startEmbeddedDatabase, type DatabaseServer } from "../src/store/db-server.js";
+import { connectTestDb, type TestDb } from "./helpers/db.js";
+
+describe("suite database (relay)", () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await connectTestDb();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("gives single-document atomicity to concurrent guarded updates", async () => {
+    const products = db.conn.db!.collection<{ _id: string; onHand: number }>("products");
+    await products.insertOne({ _id: "SKU", onHand: 20 });
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        products.findOneAndUpdate({ _id: "SKU", onHand: { $gte: 1 } }, { $inc: { onHand: -1 } }, { returnDocument: "after" }),
+      ),
+    );
+
+    expect(results.filter((r) => r !== null)).toHaveLength(20);
+    expect((await products.findOne({ _id: "SKU" }))?.onHand).toBe(0);
+  });
+
+  it("keeps serving writes after a write fails (the lock is released on error replies)", async () => {
+    const coll = db.conn.db!.collection<{ _id: string }>("dupes");
+    await coll.insertOne({ _id: "a" });
+    await expect(coll.insertOne({ _id: "a" })).rejects.toMatchObject({ code: 11000 });
+    await coll.insertOne({ _id: "b" });
+    expect(await coll.countDocuments()).toBe(2);
+  });
+});
+
+describe("startEmbeddedDatabase", () => {
+  const dirs: string[] = [];
+  const started: DatabaseServer[] = [];
+  const tempDir = async (): Promise<string> => {
+    const d = await fsp.mkdtemp(path.join(os.tmpdir(), "shopops-embedded-test-"));
+    dirs.push(d);
+    return d;
+  };
+  const start = async (dataDir: string): Promise<DatabaseServer> => {
+    const s = await startEmbeddedDatabase({ dataDir, logger: silentLogger });
+    started.push(s);
+    return s;
+  };
+  const withClient = async <T>(uri: string, fn: (c: MongoClient) => Promise<T>): Promise<T> => {
+    const c = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      return await fn(c);
+    } finally {
+      await c.close();
+    }
+  };
+
+  afterAll(async () => {
+    for (const s of started.reverse()) await s.stop();
+    for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+  });
+
+  it("persists data across a stop and a restart on the same directory", async () => {
+    const dataDir = await tempDir();
+
+    const first = await start(dataDir);
+    expect(first.owned).toBe(true);
+    expect(["ferretdb", "mongod"]).toContain(first.kind);
+    await withClient(first.uri, (c) => c.db("persist").collection("notes").insertOne({ _id: "n1" as never, text: "kept" }));
+    await first.stop();
+    await expect(fsp.access(path.join(dataDir, "server.json"))).rejects.toThrow();
+
+    const second = await start(dataDir);
+    expect(second.owned).toBe(true);
+    const doc = await withClient(second.uri, (c) => c.db("persist").collection("notes").findOne({ _id: "n1" as never }));
+    expect(doc?.text).toBe("kept");
+    await second.stop();
+  });
+
+  it("joins the running server instead of starting a second one on the same directory", async () => {
+    const dataDir = await tempDir();
+
+    const owner = await start(dataDir);
+    const info = JSON.parse(await fsp.readFile(path.join(dataDir, "server.json"), "utf8"));
+    expect(info).toMatchObject({ uri: owner.uri, pid: process.pid, kind: owner.kind });
+
+    const guest = await start(dataDir);
+    expect(guest.owned).toBe(false);
+    expect(guest.uri).toBe(owner.uri);
+    expect(guest.kind).toBe(owner.kind);
+
+    await guest.stop(); // does nothing: the owner's server keeps running
+    const pong = await withClient(owner.uri, (c) => c.db("admin").command({ ping: 1 }));
+    expect(pong.ok).toBe(1);
+
+    await owner.stop();
+    await expect(fsp.access(path.join(dataDir, "server.json"))).rejects.toThrow();
+  });
+});
+
+describe("describeUri", () => {
+  it("never shows credentials or query options", () => {
+    const d = describeUri("mongodb+srv://shop:s3cret@cluster0.example.net/shopops?authSource=admin&appName=x");
+    expect(d).toBe("MongoDB at mongodb+srv://cluster0.example.net/shopops");
+    expect(describeUri("mongodb://u:p@h1:1,h2:2/?replicaSet=rs")).toBe("MongoDB at mongodb://h1:1,h2:2");
+  });
+});

@@ -1,0 +1,56 @@
+import { createApp, type App } from "../../src/app.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import { FixedClock } from "../../src/core/clock.js";
+import type { InvocationResult } from "../../src/core/core.js";
+import type { Platform } from "../../src/core/identity.js";
+import { silentLogger } from "../../src/core/logger.js";
+import type { ProductDoc } from "../../src/store/models.js";
+import { connectTestDb, type TestDb } from "./db.js";
+
+/** An app over this test file's own database, with a fixed clock. */
+export interface TestApp extends App {
+  db: TestDb;
+  clock: FixedClock;
+  config: Config;
+  /** Runs a command line as `identity` (shell platform unless it says otherwise). */
+  run(identity: string, text: string): Promise<InvocationResult>;
+  close(): Promise<void>;
+}
+
+/** Builds a {@link TestApp}. `shell:admin` is a bootstrap admin. */
+export async function makeTestApp(env: Record<string, string> = {}, now = "2026-11-25T04:00:00Z"): Promise<TestApp> {
+  const db = await connectTestDb();
+  const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", SHOPOPS_ADMINS: "shell:admin", ...env });
+  const clock = new FixedClock(now);
+  const app = await createApp({ config, conn: db.conn, clock, logger: silentLogger });
+  return {
+    ...app,
+    db,
+    clock,
+    config,
+    run: (identity, text) => app.core.invoke({ identity, platform: identity.split(":")[0] as Platform, text }),
+    close: () => db.close(),
+  };
+}
+
+/** A product document with sensible defaults; `available` follows onHand − reserved. */
+export function product(sku: string, over: Partial<ProductDoc> = {}): Partial<ProductDoc> {
+  const onHand = over.onHand ?? 50;
+  const reserved = over.reserved ?? 0;
+  return {
+    _id: sku,
+    name: `Product ${sku}`,
+    category: "Home & Kitchen",
+    price: 9900,
+    cost: 4000,
+    currency: "CNY",
+    reorderPoint: 10,
+    leadTimeDays: 7,
+    supplier: "Acme",
+    active: true,
+    ...over,
+    onHand,
+    reserved,
+    available: onHand - reserved,
+  };
+}

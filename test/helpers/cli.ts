@@ -1,0 +1,34 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../src/config.js";
+
+/** Result of running the bot's command line. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `tsx src/main.ts <args>` as `npm run shell` would, with `env` added to a
+ * clean environment (no inherited shopops settings) and `stdin` piped in.
+ */
+export function runCli(args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT)/.test(k)),
+    );
+    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...clean, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../src/store/models.js";
+import { runCli } from "./helpers/cli.js";
+import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { product } from "./helpers/app.js";
+
+let db: TestDb;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  db = await connectTestDb();
+  const store = createStore(db.conn);
+  await store.products.insertMany([product("SKU-1001", { name: "Wireless Mouse", onHand: 30 }), product("SKU-1002", { name: "Desk Lamp" })]);
+  env = { MONGODB_URI: db.uri.replace(/\/?$/, "/") + db.dbName, SHOPOPS_ADMINS: "shell:ops", LOG_LEVEL: "error" };
+});
+afterAll(() => db.close());
+
+describe("shell adapter, non-interactive", () => {
+  it("-c runs one command, prints its reply and exits 0", async () => {
+    const r = await runCli(["shell", "-c", "stock SKU-1001"], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Wireless Mouse (SKU-1001)");
+    expect(r.stdout).toMatch(/Available\s+30/);
+    // The start-up line goes to stderr, so stdout holds only replies.
+    expect(r.stderr).toContain("database: MongoDB at mongodb://127.0.0.1");
+    expect(r.stdout).not.toContain("database:");
+  });
+
+  it("-c exits non-zero on a user error", async () => {
+    const r = await runCli(["shell", "-c", "stock NOPE-1"], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('No product with SKU or name matching "NOPE-1"');
+  });
+
+  it("--as acts as another identity, to try permissions", async () => {
+    const denied = await runCli(["shell", "--as", "shell:guest", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toContain("needs the staff role; you are viewer");
+    const ok = await runCli(["shell", "--as", "shell:ops", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("on hand 50 → 51");
+  });
+
+  it("runs piped commands in order, one reply each, and exits non-zero if any failed", async () => {
+    const r = await runCli(
+      ["shell", "--as", "shell:ops"],
+      env,
+      "stock adjust SKU-1001 -5 reason=count\n# a comment\n\nstock SKU-1001\nstock adjust SKU-1001 -100 reason=count\nstock SKU-1001\n",
+    );
+    expect(r.code).toBe(1);
+    const replies = r.stdout.trim().split(/\n\n/);
+    expect(replies).toHaveLength(4);
+    expect(replies[0]).toContain("on hand 30 → 25");
+    expect(replies[1]).toMatch(/Available\s+25/);
+    expect(replies[2]).toContain("only 25 available");
+    expect(replies[3]).toMatch(/Available\s+25/);
+  });
+
+  it("piped commands that all succeed exit 0", async () => {
+    const r = await runCli(["shell"], env, "stock SKU-1002\nhelp\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("a bad configuration value stops start-up with a message naming it", async () => {
+    const r = await runCli(["shell", "-c", "help"], { ...env, SHOP_TIMEZONE: "Nowhere/City" });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain("SHOP_TIMEZONE: expected an IANA time zone");
+  });
+});
+
+describe("npm start with nothing configured", () => {
+  it("starts the embedded database with demo data, says so, and keeps data across restarts", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "shopops-embedded-"));
+    const local = { SHOPOPS_DATA_DIR: dataDir, LOG_LEVEL: "error" };
+    try {
+      const first = await runCli(["shell", "-c", "stock adjust SKU-1005 +7 reason=restart-test key=restart-1"], local);
+      expect(first.stderr).toMatch(/database: embedded .* data in .*shopops-embedded-/);
+      expect(first.stderr).toContain("To use a real MongoDB, set MONGODB_URI");
+      expect(first.stderr).toMatch(/you are shell:\S+, an admin on this demo database/);
+      expect(first.stderr).toMatch(/seeded demo data: \d+ products, \d+ orders/);
+      expect(first.code).toBe(0);
+      const before = Number(/on hand (\d+) → (\d+)/.exec(first.stdout)![2]);
+      // A second process after the first exited: same data, no second seeding, key remembered.
+      const second = await runCli(["shell"], local, "stock SKU-1005\nstock adjust SKU-1005 +7 reason=restart-test key=restart-1\n");
+      expect(second.stderr).not.toContain("seeded demo data");
+      expect(second.stdout).toMatch(new RegExp(`On hand\\s+${before}\\b`));
+      expect(second.stdout).toContain("already applied");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

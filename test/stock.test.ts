@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDays, localDay } from "../src/core/format.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+/** salesByDay with `perDay` units on each of the `days` days before the test clock's shop day. */
+function sales(app: TestApp, perDay: number, days: number): Map<string, number> {
+  const today = localDay(app.clock.now(), app.config.timeZone);
+  const m = new Map<string, number>();
+  for (let i = 1; i <= days; i++) m.set(addDays(today, -i), perDay);
+  m.set(today, 1000); // today's partial sales are outside the window
+  return m;
+}
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  await app.store.products.insertMany([
+    product("SKU-1001", { name: "Wireless Mouse", onHand: 120, reserved: 20, reorderPoint: 30, salesByDay: sales(app, 4, 28) }),
+    product("SKU-1002", { name: "不锈钢保温杯 500ml", onHand: 8, reorderPoint: 10 }),
+    product("SKU-1003", { name: "Wireless Keyboard", onHand: 40, reorderPoint: 5, leadTimeDays: 14, salesByDay: sales(app, 5, 28) }),
+    product("SKU-1004", { name: "USB-C Cable", onHand: 0, reorderPoint: 10 }),
+    product("SKU-1005", { name: "Desk Lamp", onHand: 500, reorderPoint: 10 }),
+    product("SKU-2001", { name: "Concurrency Widget", onHand: 25, reserved: 5 }),
+    product("SKU-2002", { name: "Replay Widget", onHand: 10, reorderPoint: 2 }),
+  ]);
+});
+afterAll(() => app.close());
+
+describe("stock lookup", () => {
+  it("shows on hand, reserved, available, reorder point, velocity and days of cover", async () => {
+    const r = await app.run("shell:viewer", "stock sku-1001");
+    expect(r.outcome).toBe("ok");
+    const f = Object.fromEntries(r.reply.fields!.map((x) => [x.label, x.value]));
+    expect(f).toMatchObject({ Available: "100", "On hand": "120", Reserved: "20", "Reorder point": "30" });
+    // 4 units/day over 28 days; 100 available ÷ 4 = 25 days.
+    expect(f["Sales velocity"]).toBe("4/day (last 28 days)");
+    expect(f["Days of cover"]).toBe("25 days");
+    expect(f.Status).toBe("OK");
+    expect(r.reply.status).toBe("ok");
+  });
+
+  it("finds a product by words, Chinese included", async () => {
+    const r = await app.run("shell:viewer", "stock 保温杯");
+    expect(r.reply.title).toBe("不锈钢保温杯 500ml (SKU-1002)");
+    const many = await app.run("shell:viewer", "stock wireless");
+    expect(many.reply.table!.rows.map((x) => x[0])).toEqual(["SKU-1001", "SKU-1003"]);
+  });
+
+  it("suggests close matches for an unknown sku", async () => {
+    const r = await app.run("shell:viewer", "stock SKU-10011");
+    expect(r.outcome).toBe("user_error");
+    expect(r.code).toBe("unknown_sku");
+    expect(r.reply.text).toMatch(/Did you mean: SKU-1001/);
+  });
+
+  it("stock low lists low products worst first with cover and lead time", async () => {
+    const r = await app.run("shell:viewer", "stock low");
+    const skus = r.reply.table!.rows.map((x) => x[0]);
+    // out of stock first, then cover 8 days < 14 lead time, then no-sales at reorder point.
+    expect(skus).toEqual(["SKU-1004", "SKU-1003", "SKU-1002"]);
+    expect(r.reply.title).toBe("Low stock: 3 products");
+  });
+});
+
+describe("stock adjust", () => {
+  it("applies a signed change, records it in the ledger and the audit", async () => {
+    const r = await app.run("shell:sam", 'stock adjust SKU-1005 -3 reason="damaged in transit"');
+    expect(r.outcome).toBe("ok");
+    expect(r.reply.text).toContain("on hand 500 → 497");
+    const p = await app.store.products.findById("SKU-1005").lean();
+    expect(p).toMatchObject({ onHand: 497, available: 497 });
+    const ledger = await app.store.ledger.find({ sku: "SKU-1005" }).lean();
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ delta: -3, reason: "damaged in transit", actor: "shell:sam", status: "applied", onHandAfter: 497 });
+    expect(await app.store.audit.findById(r.ref).lean()).toMatchObject({ command: "stock adjust", outcome: "ok", args: 'SKU-1005 -3 reason="damaged in transit"' });
+  });
+
+  it("rejects zero, non-numeric and below-zero changes and changes nothing", async () => {
+    for (const bad of ["0", "abc", "1.5", "--5"]) {
+      const r = await app.run("shell:sam", `stock adjust SKU-1002 ${bad} reason=count`);
+      expect(r.outcome, bad).toBe("user_error");
+    }
+    const below = await app.run("shell:sam", "stock adjust SKU-1002 -9 reason=count");
+    expect(below.code).toBe("insufficient_stock");
+    expect(below.reply.text).toContain("only 8 available");
+    const unknown = await app.run("shell:sam", "stock adjust SKU-9999 -1 reason=count");
+    expect(unknown.code).toBe("unknown_sku");
+    expect(await app.store.products.findById("SKU-1002").lean()).toMatchObject({ onHand: 8, available: 8 });
+    expect(await app.store.ledger.countDocuments({ sku: { $in: ["SKU-1002", "SKU-9999"] } })).toBe(0);
+  });
+
+  it("50 concurrent -1 adjustments on 20 available: exactly 20 succeed and stock ends at 0 available", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => app.run("shell:sam", `stock adjust SKU-2001 -1 reason="pick ${i}"`)),
+    );
+    expect(results.filter((r) => r.outcome === "ok")).toHaveLength(20);
+    expect(results.filter((r) => r.code === "insufficient_stock")).toHaveLength(30);
+    expect(await app.store.products.findById("SKU-2001").lean()).toMatchObject({ onHand: 5, reserved: 5, available: 0 });
+    expect(await app.store.ledger.countDocuments({ sku: "SKU-2001" })).toBe(20);
+  });
+
+  it("a replayed adjustment with the same idempotency key applies once, even when replays race", async () => {
+    const runs = await Promise.all(Array.from({ length: 8 }, () => app.run("shell:sam", "stock adjust SKU-2002 +5 reason=restock key=PO-77")));
+    expect(runs.filter((r) => r.reply.text?.includes("on hand 10 → 15"))).toHaveLength(1);
+    expect(runs.every((r) => r.outcome === "ok")).toBe(true);
+    const again = await app.run("shell:sam", "stock adjust SKU-2002 +5 reason=restock key=PO-77");
+    expect(again.reply.text).toContain("already applied");
+    expect(await app.store.products.findById("SKU-2002").lean()).toMatchObject({ onHand: 15 });
+    expect(await app.store.ledger.countDocuments({ sku: "SKU-2002" })).toBe(1);
+    const conflict = await app.run("shell:sam", "stock adjust SKU-2002 +6 reason=restock key=PO-77");
+    expect(conflict.code).toBe("key_conflict");
+  });
+
+  it("finishes a change interrupted after its ledger intent was written", async () => {
+    // Simulate a crash between step 1 (intent) and step 2 (product update).
+    await app.store.ledger.create({ _id: "crash-1", sku: "SKU-2002", delta: 2, reason: "restock", actor: "shell:sam", status: "pending", at: new Date() });
+    const r = await app.run("shell:sam", "stock adjust SKU-2002 +2 reason=restock key=crash-1");
+    expect(r.reply.text).toContain("on hand 15 → 17");
+    expect(await app.store.ledger.findById("crash-1").lean()).toMatchObject({ status: "applied", onHandAfter: 17 });
+  });
+});
