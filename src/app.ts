@@ -32,7 +32,7 @@ export function commandsOnce(dir = COMMANDS_DIR): Promise<Command[]> {
 export async function createApp(opts: { config: Config; conn: Connection; clock: Clock; logger: Logger; commands?: readonly Command[] }): Promise<App> {
   const store = createStore(opts.conn);
   await ensureIndexes(store);
-  const services = createServices(store, opts.clock, opts.config);
+  const services = createServices(store, opts.clock, opts.config, opts.logger);
   const commands = opts.commands ?? (await commandsOnce());
   const core = new Core({ commands, services, config: opts.config, clock: opts.clock, logger: opts.logger });
   return { store, services, core, commands };

@@ -110,6 +110,7 @@ async function main(): Promise<number> {
       input: process.stdin,
       output: process.stdout,
       interactive: process.stdin.isTTY === true && cli.command === undefined,
+      outbox: app.services.outbox,
     });
     const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
     await shutdown();

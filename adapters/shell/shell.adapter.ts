@@ -2,7 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Core, InvocationResult } from "../../src/core/core.js";
+import type { Deliverer, Destination } from "../../src/core/outbound.js";
 import type { Reply } from "../../src/core/reply.js";
+import type { OutboxService } from "../../src/services/outbox.service.js";
 import { renderText } from "./render.js";
 
 /** Exit code for a result: 0 ok, 1 user error or refusal, 2 internal error. */
@@ -21,17 +23,32 @@ export interface ShellOptions {
   output: NodeJS.WritableStream;
   /** Interactive prompt (a terminal) or a plain stream of commands. */
   interactive: boolean;
+  /** When given, notifications for the shell are printed after each command. */
+  outbox?: OutboxService;
 }
 
-/** The local shell adapter: one command line in, one rendered reply out. */
-export class ShellAdapter {
+/**
+ * The local shell adapter: one command line in, one rendered reply out. It is
+ * also the shell's {@link Deliverer}: notifications and alerts addressed to
+ * shell users or channels are printed.
+ */
+export class ShellAdapter implements Deliverer {
+  readonly platform = "shell" as const;
+
   constructor(private readonly opts: ShellOptions) {}
 
   /** Runs one command line and prints its reply; returns its exit code. */
   async runOne(line: string): Promise<number> {
     const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line });
     await this.print(r.reply);
+    if (this.opts.outbox) await this.opts.outbox.dispatch(this);
     return exitCodeOf(r);
+  }
+
+  /** Prints an outbound message with a line saying whom it is for. */
+  async deliver(dest: Destination, reply: Reply): Promise<void> {
+    this.opts.output.write(`[→ ${dest.kind === "user" ? dest.identity : `#${dest.channel}`}]\n`);
+    await this.print(reply);
   }
 
   /** Prints a reply (also used for notifications and alerts). */

@@ -1,8 +1,10 @@
 import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
 import { IdentityService } from "./identity.service.js";
+import { OutboxService } from "./outbox.service.js";
 import { StockService } from "./stock.service.js";
 
 /** The services handlers use; built once per process (or per test). */
@@ -12,15 +14,17 @@ export interface Services {
   identity: IdentityService;
   audit: AuditService;
   stock: StockService;
+  outbox: OutboxService;
 }
 
 /** Wires the services over a store. */
-export function createServices(store: Store, clock: Clock, config: Config): Services {
+export function createServices(store: Store, clock: Clock, config: Config, logger: Logger): Services {
   return {
     store,
     clock,
     identity: new IdentityService(store, clock, config.bootstrapAdmins),
     audit: new AuditService(store),
     stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
+    outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
   };
 }

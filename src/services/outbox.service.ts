@@ -1,0 +1,121 @@
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import { platformOf, RetryAfterError, type Deliverer, type Destination } from "../core/outbound.js";
+import type { Reply } from "../core/reply.js";
+import type { OutboxDoc, Store } from "../store/models.js";
+import { isDuplicateKey } from "./stock.service.js";
+
+/** How long a sender holds a claimed message before another may retry it. */
+const LEASE_MS = 60_000;
+/** After this many failed attempts a message is marked dead (still listed, never dropped silently). */
+export const MAX_ATTEMPTS = 8;
+
+/** Exponential backoff: 5 s, 10 s, 20 s … capped at 10 minutes. */
+export function backoffMs(attempts: number): number {
+  return Math.min(600_000, 5_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * A durable outbox for notifications and alerts. Producers enqueue under an
+ * idempotency key (one message per event, however often the event is
+ * replayed); adapters' deliverers send them; failures are retried with
+ * backoff and recorded.
+ */
+export class OutboxService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Queues `reply` for `dest` under `key`. Returns false if a message with
+   * this key already exists (a replayed event): nothing is queued twice.
+   */
+  async enqueue(input: { key: string; dest: Destination; reply: Reply; kind: string; notBefore?: Date }): Promise<boolean> {
+    const now = this.clock.now();
+    try {
+      await this.store.outbox.create({
+        _id: input.key,
+        platform: platformOf(input.dest),
+        dest: input.dest,
+        reply: input.reply,
+        kind: input.kind,
+        status: "pending",
+        attempts: 0,
+        notBefore: input.notBefore ?? now,
+        createdAt: now,
+      });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Claims one due message for `platform` (one atomic update), or null. */
+  async claim(platform: string): Promise<OutboxDoc | null> {
+    const now = this.clock.now();
+    const lease = new Date(now.getTime() + LEASE_MS);
+    const update = { $set: { status: "sending", leaseUntil: lease }, $inc: { attempts: 1 } };
+    const due = await this.store.outbox
+      .findOneAndUpdate({ platform, status: "pending", notBefore: { $lte: now } }, update, { returnDocument: "after", sort: { notBefore: 1 } })
+      .lean<OutboxDoc>();
+    if (due) return due;
+    // A sender that crashed mid-send: its lease ran out, so the message is due again.
+    return this.store.outbox
+      .findOneAndUpdate({ platform, status: "sending", leaseUntil: { $lt: now } }, update, { returnDocument: "after" })
+      .lean<OutboxDoc>();
+  }
+
+  /**
+   * Delivers every due message for the deliverer's platform, one by one.
+   * Returns how many were sent and how many failed this round.
+   */
+  async dispatch(deliverer: Deliverer, max = 100): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    for (let i = 0; i < max; i++) {
+      const msg = await this.claim(deliverer.platform);
+      if (!msg) break;
+      try {
+        await deliverer.deliver(msg.dest as Destination, reviveReply(msg.reply));
+        await this.store.outbox.updateOne({ _id: msg._id, status: "sending" }, { $set: { status: "sent", sentAt: this.clock.now() }, $unset: { leaseUntil: 1 } });
+        sent++;
+      } catch (e) {
+        failed++;
+        const attempts = msg.attempts ?? 1;
+        const dead = attempts >= MAX_ATTEMPTS;
+        const wait = e instanceof RetryAfterError ? e.retryAfterMs : backoffMs(attempts);
+        this.logger.warn("delivery failed", { id: msg._id, platform: deliverer.platform, attempts, dead, error: e });
+        await this.store.outbox.updateOne(
+          { _id: msg._id, status: "sending" },
+          {
+            $set: {
+              status: dead ? "dead" : "pending",
+              notBefore: new Date(this.clock.now().getTime() + wait),
+              lastError: (e as Error)?.message?.slice(0, 500) ?? String(e),
+            },
+            $unset: { leaseUntil: 1 },
+          },
+        );
+      }
+    }
+    return { sent, failed };
+  }
+
+  /** Messages by status (for `jobs`/`alerts` views and tests). */
+  async list(filter: { status?: OutboxDoc["status"]; platform?: string } = {}, limit = 50): Promise<OutboxDoc[]> {
+    return this.store.outbox.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxDoc[]>();
+  }
+}
+
+// A Reply stored in MongoDB comes back with its image bytes as a BSON Binary.
+function reviveReply(stored: unknown): Reply {
+  const r = stored as Reply & { image?: { data: unknown } };
+  if (r.image && r.image.data && !(r.image.data instanceof Uint8Array)) {
+    const d = r.image.data as { buffer?: Uint8Array; value?: () => Uint8Array };
+    r.image = { ...r.image, data: d.buffer instanceof Uint8Array ? d.buffer : new Uint8Array(d.value?.() ?? []) };
+  }
+  return r;
+}

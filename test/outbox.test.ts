@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RetryAfterError, type Deliverer, type Destination } from "../src/core/outbound.js";
+import type { Reply } from "../src/core/reply.js";
+import { MAX_ATTEMPTS } from "../src/services/outbox.service.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await makeTestApp();
+});
+afterAll(() => app.close());
+
+/** A deliverer that records what it got and fails while `failing` is set. */
+function recorder(platform: "slack" | "shell" = "slack") {
+  const got: { dest: Destination; reply: Reply }[] = [];
+  const d: Deliverer & { failing: Error | null; got: typeof got } = {
+    platform,
+    failing: null,
+    got,
+    async deliver(dest, reply) {
+      if (d.failing) throw d.failing;
+      got.push({ dest, reply });
+    },
+  };
+  return d;
+}
+
+describe("outbox", () => {
+  it("queues one message per key however often the event is replayed, and delivers it once", async () => {
+    const dest = { kind: "channel", platform: "slack", channel: "C-ops" } as const;
+    const reply: Reply = { text: "Low stock: 3 products", visibility: "public", image: { filename: "c.png", alt: "chart", data: new Uint8Array([137, 80, 78, 71]) } };
+    const firsts = await Promise.all(Array.from({ length: 5 }, () => app.services.outbox.enqueue({ key: "k1", dest, reply, kind: "low_stock" })));
+    expect(firsts.filter(Boolean)).toHaveLength(1);
+    const d = recorder();
+    expect(await app.services.outbox.dispatch(d)).toEqual({ sent: 1, failed: 0 });
+    expect(await app.services.outbox.dispatch(d)).toEqual({ sent: 0, failed: 0 });
+    expect(d.got).toHaveLength(1);
+    expect(d.got[0]!.reply.text).toBe("Low stock: 3 products");
+    expect(Array.from(d.got[0]!.reply.image!.data)).toEqual([137, 80, 78, 71]);
+  });
+
+  it("retries failed deliveries with backoff, honours Retry-After, and records the error", async () => {
+    const dest = { kind: "user", identity: "slack:T1:U1" } as const;
+    await app.services.outbox.enqueue({ key: "k2", dest, reply: { text: "hi", visibility: "ephemeral" }, kind: "refund" });
+    const d = recorder();
+    d.failing = new RetryAfterError(30_000);
+    expect(await app.services.outbox.dispatch(d)).toEqual({ sent: 0, failed: 1 });
+    const held = await app.store.outbox.findById("k2").lean();
+    expect(held).toMatchObject({ status: "pending", attempts: 1, lastError: "rate limited: retry after 30000 ms" });
+    d.failing = null;
+    expect((await app.services.outbox.dispatch(d)).sent).toBe(0); // not due yet
+    app.clock.advance(31_000);
+    expect((await app.services.outbox.dispatch(d)).sent).toBe(1);
+    expect((await app.store.outbox.findById("k2").lean())?.status).toBe("sent");
+  });
+
+  it("marks a message dead after the last attempt instead of dropping it", async () => {
+    await app.services.outbox.enqueue({ key: "k3", dest: { kind: "user", identity: "slack:T1:U2" }, reply: { text: "x", visibility: "ephemeral" }, kind: "refund" });
+    const d = recorder();
+    d.failing = new Error("channel_not_found");
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      await app.services.outbox.dispatch(d);
+      app.clock.advance(3_600_000);
+    }
+    expect(await app.store.outbox.findById("k3").lean()).toMatchObject({ status: "dead", attempts: MAX_ATTEMPTS, lastError: "channel_not_found" });
+  });
+
+  it("retries a message whose sender crashed mid-send once its lease expires", async () => {
+    await app.services.outbox.enqueue({ key: "k4", dest: { kind: "user", identity: "slack:T1:U3" }, reply: { text: "y", visibility: "ephemeral" }, kind: "refund" });
+    const claimed = await app.services.outbox.claim("slack");
+    expect(claimed?._id).toBe("k4");
+    const d = recorder();
+    expect((await app.services.outbox.dispatch(d)).sent).toBe(0);
+    app.clock.advance(61_000);
+    expect((await app.services.outbox.dispatch(d)).sent).toBe(1);
+  });
+});
