@@ -78,12 +78,76 @@ const orderSchema = new Schema(
     day: { type: String, required: true },
     /** Shop-local day of paidAt. */
     paidDay: { type: String },
+    shipment: {
+      carrier: { type: String },
+      trackingNo: { type: String },
+      shippedAt: { type: Date },
+    },
+    deliveredAt: { type: Date },
+    cancelledAt: { type: Date },
+    /** Sum of executed refunds (minor units); rises once per refund (see `refunds`). */
+    refundedTotal: { type: Number, required: true, default: 0 },
+    /**
+     * Executed refunds. A refund is executed by one guarded update of the order:
+     * filter `refunds.requestId: {$ne: id}`, then `$inc refundedTotal` and `$push` here,
+     * so a retried execution changes nothing. `day` is the shop-local day of `at`.
+     */
+    refunds: {
+      type: [new Schema({ requestId: String, amount: Number, at: Date, day: String }, { _id: false })],
+      default: [],
+    },
+    /** Status history, oldest first. */
+    history: {
+      type: [new Schema({ status: String, at: Date, by: String, note: String }, { _id: false })],
+      default: [],
+    },
   },
   { versionKey: false },
 );
 orderSchema.index({ day: 1 });
 orderSchema.index({ paidDay: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
+orderSchema.index({ "refunds.day": 1 });
+
+/** Complaint severities, least to most severe. */
+export const SEVERITIES = ["low", "normal", "high", "urgent"] as const;
+/** Complaint statuses. */
+export const COMPLAINT_STATUSES = ["new", "claimed", "resolved", "escalated"] as const;
+
+const complaintSchema = new Schema(
+  {
+    /** Short id, `C-…`. */
+    _id: { type: String, required: true },
+    customerId: { type: String, required: true },
+    orderNo: { type: String },
+    source: { type: String, required: true, default: "chat" },
+    category: { type: String, required: true, default: "other" },
+    severity: { type: String, enum: SEVERITIES, required: true, default: "normal" },
+    text: { type: String, required: true },
+    status: { type: String, enum: COMPLAINT_STATUSES, required: true, default: "new" },
+    assignee: { type: String },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    /** Shop-local day of createdAt. */
+    day: { type: String, required: true },
+    firstResponseAt: { type: Date },
+    firstResponseDueAt: { type: Date, required: true },
+    resolutionDueAt: { type: Date, required: true },
+    resolvedAt: { type: Date },
+    /** Shop-local day of resolvedAt. */
+    resolvedDay: { type: String },
+    history: {
+      type: [new Schema({ action: String, by: String, at: Date, note: String, from: String, to: String }, { _id: false })],
+      default: [],
+    },
+  },
+  { versionKey: false },
+);
+complaintSchema.index({ status: 1, resolutionDueAt: 1 });
+complaintSchema.index({ assignee: 1, status: 1 });
+complaintSchema.index({ orderNo: 1 });
+complaintSchema.index({ day: 1 });
+complaintSchema.index({ resolvedDay: 1 });
 
 const roleSchema = new Schema(
   {
@@ -146,6 +210,7 @@ const metaSchema = new Schema({ _id: { type: String, required: true }, value: { 
 export type ProductDoc = InferSchemaType<typeof productSchema> & { _id: string };
 export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type OrderDoc = InferSchemaType<typeof orderSchema> & { _id: string };
+export type ComplaintDoc = InferSchemaType<typeof complaintSchema> & { _id: string };
 export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
@@ -157,6 +222,7 @@ export interface Store {
   products: Model<ProductDoc>;
   ledger: Model<LedgerDoc>;
   orders: Model<OrderDoc>;
+  complaints: Model<ComplaintDoc>;
   roles: Model<RoleDoc>;
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
@@ -172,6 +238,7 @@ export function createStore(conn: Connection): Store {
     products: m<ProductDoc>("Product", productSchema, "products"),
     ledger: m<LedgerDoc>("StockLedger", ledgerSchema, "stock_ledger"),
     orders: m<OrderDoc>("Order", orderSchema, "orders"),
+    complaints: m<ComplaintDoc>("Complaint", complaintSchema, "complaints"),
     roles: m<RoleDoc>("RoleBinding", roleSchema, "role_bindings"),
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
@@ -181,7 +248,7 @@ export function createStore(conn: Connection): Store {
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */
