@@ -3,6 +3,7 @@ import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
+import { CouponService } from "./coupon.service.js";
 import { IdentityService } from "./identity.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { RefundService } from "./refund.service.js";
@@ -17,6 +18,7 @@ export interface Services {
   stock: StockService;
   outbox: OutboxService;
   refund: RefundService;
+  coupon: CouponService;
 }
 
 /** Wires the services over a store. */
@@ -34,6 +36,11 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
       currency: config.currency,
       locale: config.locale,
       defaults: config.refundDefaults,
+    }),
+    coupon: new CouponService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), {
+      timeZone: config.timeZone,
+      currency: config.currency,
+      upliftPercent: config.couponUpliftPercent,
     }),
   };
 }

@@ -50,8 +50,11 @@ export const couponDraftSchema = new Schema(
     ...couponFields,
     /** Hash of the parameters, carried by the Confirm button. */
     hash: { type: String, required: true },
-    /** open → confirmed | cancelled | superseded (a newer preview of the same code). */
-    status: { type: String, enum: ["open", "confirmed", "cancelled", "superseded"], required: true },
+    /**
+     * open → confirming (claimed by a Confirm) → confirmed; open → cancelled | superseded (a newer
+     * preview of the same code). A crash while confirming is finished by the next Confirm.
+     */
+    status: { type: String, enum: ["open", "confirming", "confirmed", "cancelled", "superseded"], required: true },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
