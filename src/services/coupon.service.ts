@@ -319,6 +319,19 @@ export class CouponService {
     return fresh ? { kind: "confirmed", coupon: c } : { kind: "already_confirmed", coupon: c };
   }
 
+  /**
+   * Preview and confirm in one call, for seeding demo data and scripts: the same
+   * guardrails apply; warnings are returned but do not stop the launch.
+   */
+  async launchNow(input: LaunchInput): Promise<{ kind: "invalid"; problems: Problem[] } | { kind: "launched" | "exists"; coupon: CouponDoc; warnings: Warning[] }> {
+    const p = await this.preview(input);
+    if (p.kind === "invalid") return p;
+    const c = await this.confirm({ draftId: p.draft._id, hash: p.draft.hash, actor: input.actor });
+    if (c.kind === "confirmed") return { kind: "launched", coupon: c.coupon, warnings: p.warnings };
+    if (c.kind === "already_confirmed") return { kind: "exists", coupon: c.coupon, warnings: p.warnings };
+    return { kind: "invalid", problems: [{ code: c.kind, params: {} }] };
+  }
+
   /** Cancels an open preview. */
   async cancel(draftId: string): Promise<"cancelled" | "not_found" | "not_open"> {
     const id = draftId.trim().toUpperCase();

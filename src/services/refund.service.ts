@@ -288,7 +288,7 @@ export class RefundService {
   async finish(req: RefundRequestDoc): Promise<ExecResult> {
     if (req.status !== "approved") return { kind: "failed", reason: req.failReason ?? req.status };
     if (req.executedAt) {
-      await this.notifyOutcome(req);
+      // executedAt is set only after the notification was queued (see markExecuted).
       return { kind: "executed", order: await this.store.orders.findById(req.orderNo).lean<OrderDoc>(), now: false };
     }
     for (let i = 0; i < 5; i++) {
@@ -297,7 +297,7 @@ export class RefundService {
       if (!order) return this.fail(req, "order_missing");
       const prior = order.refunds?.find((r) => r.requestId === req._id);
       if (prior) {
-        await this.markExecuted(req, prior.at ?? now, order);
+        await this.markExecuted(req, prior.at ?? now);
         return { kind: "executed", order, now: false };
       }
       const status = order.status as OrderStatus;
@@ -329,7 +329,7 @@ export class RefundService {
           args: `${req._id} ${req.orderNo} ${req.amount}`,
           outcome: "ok",
         });
-        await this.markExecuted(req, now, after);
+        await this.markExecuted(req, now);
         return { kind: "executed", order: after, now: true };
       }
       // The order changed under us (another refund, a status move): look again.
@@ -337,9 +337,11 @@ export class RefundService {
     return { kind: "failed", reason: "contention" };
   }
 
-  private async markExecuted(req: RefundRequestDoc, at: Date, _order: OrderDoc): Promise<void> {
-    await this.store.refundRequests.updateOne({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { executedAt: at } });
+  // Notify first, then set executedAt: a crash in between leaves executedAt unset, so the
+  // next finish queues the notification again (under the same key: once) and sets it.
+  private async markExecuted(req: RefundRequestDoc, at: Date): Promise<void> {
     await this.notifyOutcome({ ...req, executedAt: at });
+    await this.store.refundRequests.updateOne({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { executedAt: at } });
   }
 
   private async fail(req: RefundRequestDoc, reason: string): Promise<ExecResult> {
