@@ -32,9 +32,14 @@ export default defineCommand({
             : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: actor.role, required: r.required, limit: fmt.money(r.limit, r.request.currency) }),
         );
       case "already_approved":
-        return r.finished
-          ? refundCard(r.request, { t, fmt, now, title: t("refund.finished.title", { id: r.request._id }), status: "ok" })
-          : { status: "info", code: "already_approved", text: t("refund.already_approved", { id: r.request._id, by: r.request.decidedBy ?? "" }), visibility: "ephemeral" };
+        // Either way the approval was someone's earlier click; `finished` says this call
+        // completed its execution (after a crash, or racing the approver's own call).
+        return {
+          status: "info",
+          code: "already_approved",
+          text: t("refund.already_approved", { id: r.request._id, by: r.request.decidedBy ?? "" }) + (r.finished ? " " + t("refund.finished") : ""),
+          visibility: "ephemeral",
+        };
       case "waiting_second":
         return r.byYou
           ? { status: "info", code: "awaiting_second_approval", text: t("refund.second_needed_you", { id: r.request._id }), visibility: "ephemeral" }

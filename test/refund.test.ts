@@ -262,7 +262,8 @@ describe("expiry and crash recovery", () => {
     const show = await app.run("shell:sam", `refund show ${id}`);
     expect(show.reply.context?.[0]).toContain(`run \`refund approve ${id}\` to finish it`);
     const runs = await Promise.all(Array.from({ length: 6 }, () => app.run("shell:sid", `refund approve ${id}`)));
-    expect(runs.filter((r) => r.reply.title === `Refund ${id}: an interrupted execution was finished`)).toHaveLength(1);
+    expect(runs.every((r) => r.code === "already_approved")).toBe(true);
+    expect(runs.filter((r) => r.reply.text?.endsWith("it was executed now (once)."))).toHaveLength(1);
     const o = await app.store.orders.findById("ORD-8").lean();
     expect(o!.refundedTotal).toBe(10_000);
     expect(o!.refunds).toHaveLength(1);
@@ -279,6 +280,26 @@ describe("expiry and crash recovery", () => {
     expect((await app.store.orders.findById("ORD-8").lean())!.refundedTotal).toBe(15_000);
     expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:approved` })).toBe(1);
     expect((await app.services.refund.repair()).finished).toEqual([]);
+  });
+});
+
+describe("the order guard", () => {
+  it("two approved requests that together exceed the balance: the second is refused by the order update, not refunded", async () => {
+    await app.store.orders.insertMany([order("ORD-RACE", 10_000)]);
+    const a = await request("shell:sam", "ORD-RACE", "70");
+    // Two requests created at the same moment can both pass the request-time check; simulate it.
+    const b = "R-RACE01";
+    const doc = (await app.store.refundRequests.findById(a).lean())!;
+    await app.store.refundRequests.create({ ...doc, _id: b, amount: 6_000 });
+    const [ra, rb] = await Promise.all([app.run("shell:sue", `refund approve ${a}`), app.run("shell:sid", `refund approve ${b}`)]);
+    const codes = [ra.code ?? ra.outcome, rb.code ?? rb.outcome].sort();
+    expect(codes).toEqual(["ok", "refund_failed"]);
+    const o = await app.store.orders.findById("ORD-RACE").lean();
+    expect(o!.refundedTotal).toBeLessThanOrEqual(10_000);
+    expect(o!.refunds).toHaveLength(1);
+    const failed = (await app.store.refundRequests.find({ _id: { $in: [a, b] }, status: "failed" }).lean())[0]!;
+    expect(failed.failReason).toBe("balance");
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${failed._id}:failed` })).toBe(1);
   });
 });
 
