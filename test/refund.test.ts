@@ -113,6 +113,13 @@ describe("refund request", () => {
     expect(await app.store.refundRequests.findById(full).lean()).toMatchObject({ amount: 10_000, full: true });
   });
 
+  it("replies in Simplified Chinese when the caller's locale is zh-CN", async () => {
+    const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-404 10 reason=x", locale: "zh-CN" });
+    expect(r.reply.text).toBe("没有订单 \"ORD-404\"。请检查订单号（例如 ORD-100231）。");
+    const c = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=X type=percent value=10", locale: "zh-CN" });
+    expect(c.reply.text).toContain("代码 \"X\"：请使用 3–20 个字母");
+  });
+
   it("viewers cannot request", async () => {
     const r = await app.run("shell:nobody", "refund request ORD-1 1 reason=x");
     expect(r.code).toBe("permission_denied");
