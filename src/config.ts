@@ -62,6 +62,10 @@ const EnvSchema = z.object({
   DEMO_SEED: int("DEMO_SEED", 1, 2 ** 31 - 1, 42),
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1000),
+  REFUND_SUPPORT_LIMIT: int("REFUND_SUPPORT_LIMIT", 0, 100_000_000, 200),
+  REFUND_MANAGER_LIMIT: int("REFUND_MANAGER_LIMIT", 0, 100_000_000, 2000),
+  REFUND_PENDING_HOURS: int("REFUND_PENDING_HOURS", 1, 24 * 90, 72),
+  COUPON_EXPECTED_UPLIFT_PERCENT: int("COUPON_EXPECTED_UPLIFT_PERCENT", 0, 1000, 30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
 });
 
@@ -79,6 +83,10 @@ export interface Config {
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** Default refund policy (the database copy wins once set): whole units of SHOP_CURRENCY and hours. */
+  readonly refundDefaults: { readonly supportLimit: number; readonly managerLimit: number; readonly pendingHours: number };
+  /** Expected sales uplift of a coupon, percent (stock warning of `coupon launch`). */
+  readonly couponUpliftPercent: number;
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -107,6 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     );
   }
   const v = r.value;
+  if (v.REFUND_SUPPORT_LIMIT > v.REFUND_MANAGER_LIMIT) {
+    throw new ConfigError(["REFUND_SUPPORT_LIMIT: expected at most REFUND_MANAGER_LIMIT (support approves less than a manager)"]);
+  }
   const admins = v.SHOPOPS_ADMINS.split(",").map((s) => s.trim()).filter(Boolean);
   const badAdmins = admins.filter((a) => parseIdentity(a) === null);
   if (badAdmins.length > 0) {
@@ -126,6 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,
     logLevel: v.LOG_LEVEL,
+    refundDefaults: Object.freeze({ supportLimit: v.REFUND_SUPPORT_LIMIT, managerLimit: v.REFUND_MANAGER_LIMIT, pendingHours: v.REFUND_PENDING_HOURS }),
+    couponUpliftPercent: v.COUPON_EXPECTED_UPLIFT_PERCENT,
   });
 }
 

@@ -1,18 +1,20 @@
 import * as admin from "../messages/admin.messages.js";
 import * as core from "../messages/core.messages.js";
 import * as stock from "../messages/stock.messages.js";
+import * as refund from "../messages/refund.messages.js";
+import * as coupon from "../messages/coupon.messages.js";
 
 /**
  * The message catalog: every user-facing string, in English and Simplified
  * Chinese, one file per area under src/messages/ (each `en` with its `zh`).
  * Placeholders are `{name}`. Keys are prefixed by area so they never clash.
  */
-const en = { ...core.en, ...stock.en, ...admin.en } as const;
+const en = { ...core.en, ...stock.en, ...admin.en, ...refund.en, ...coupon.en } as const;
 
 /** A key of the message catalog. */
 export type MessageKey = keyof typeof en;
 
-const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh };
+const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh, ...refund.zh, ...coupon.zh };
 
 /** Supported locales. */
 export type Locale = "en" | "zh-CN";

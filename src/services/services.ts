@@ -3,8 +3,10 @@ import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
+import { CouponService } from "./coupon.service.js";
 import { IdentityService } from "./identity.service.js";
 import { OutboxService } from "./outbox.service.js";
+import { RefundService } from "./refund.service.js";
 import { StockService } from "./stock.service.js";
 
 /** The services handlers use; built once per process (or per test). */
@@ -15,6 +17,8 @@ export interface Services {
   audit: AuditService;
   stock: StockService;
   outbox: OutboxService;
+  refund: RefundService;
+  coupon: CouponService;
 }
 
 /** Wires the services over a store. */
@@ -26,5 +30,17 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     audit: new AuditService(store),
     stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
     outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
+    // Audit and outbox services are stateless wrappers over the store: a second instance is the same.
+    refund: new RefundService(store, clock, new OutboxService(store, clock, logger.child({ component: "outbox" })), new AuditService(store), {
+      timeZone: config.timeZone,
+      currency: config.currency,
+      locale: config.locale,
+      defaults: config.refundDefaults,
+    }),
+    coupon: new CouponService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), {
+      timeZone: config.timeZone,
+      currency: config.currency,
+      upliftPercent: config.couponUpliftPercent,
+    }),
   };
 }

@@ -1,4 +1,6 @@
 import mongoose, { Schema, type Connection, type InferSchemaType, type Model } from "mongoose";
+import { couponDraftSchema, couponSchema, type CouponDoc, type CouponDraftDoc } from "./coupon.model.js";
+import { refundRequestSchema, type RefundRequestDoc } from "./refund.model.js";
 
 // Money is always integer minor units (cents, fen) with the currency beside it:
 // no floats, no Decimal128 (see docs on the test database).
@@ -108,6 +110,7 @@ orderSchema.index({ day: 1 });
 orderSchema.index({ paidDay: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
+orderSchema.index({ couponCode: 1 });
 
 /** Complaint severities, least to most severe. */
 export const SEVERITIES = ["low", "normal", "high", "urgent"] as const;
@@ -215,6 +218,7 @@ export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
+export type { CouponDoc, CouponDraftDoc, RefundRequestDoc };
 
 /** The models of one connection. */
 export interface Store {
@@ -227,6 +231,9 @@ export interface Store {
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
   meta: Model<MetaDoc>;
+  refundRequests: Model<RefundRequestDoc>;
+  coupons: Model<CouponDoc>;
+  couponDrafts: Model<CouponDraftDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -243,12 +250,15 @@ export function createStore(conn: Connection): Store {
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
     meta: m<MetaDoc>("Meta", metaSchema, "meta"),
+    refundRequests: m<RefundRequestDoc>("RefundRequest", refundRequestSchema, "refund_requests"),
+    coupons: m<CouponDoc>("Coupon", couponSchema, "coupons"),
+    couponDrafts: m<CouponDraftDoc>("CouponDraft", couponDraftSchema, "coupon_drafts"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "coupon cancel",
+  description: "cmd.coupon_cancel",
+  positional: ["draft"],
+  args: z.object({ draft: z.string().trim().min(1).max(20) }),
+  examples: ["coupon cancel D-7K2M9Q"],
+  permission: "manager",
+  mutates: true,
+  async handler({ args, services, t }) {
+    const id = args.draft.toUpperCase();
+    const r = await services.coupon.cancel(id);
+    if (r === "cancelled") return { status: "ok", text: t("coupon.cancelled", { id }), visibility: "ephemeral" };
+    if (r === "not_open") return { status: "info", code: "preview_closed", text: t("coupon.cancel.not_open", { id }), visibility: "ephemeral" };
+    return { status: "error", code: "unknown_preview", text: t("coupon.draft.unknown", { id: args.draft }), visibility: "ephemeral" };
+  },
+});

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { couponFields } from "../src/services/coupon.view.js";
+
+export default defineCommand({
+  name: "coupon confirm",
+  description: "cmd.coupon_confirm",
+  positional: ["draft"],
+  args: z.object({ draft: z.string().trim().min(1).max(20), h: z.string().trim().regex(/^[0-9a-fA-F]{8}$/) }),
+  examples: ["coupon confirm D-7K2M9Q h=1a2b3c4d"],
+  permission: "manager",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt }) {
+    const r = await services.coupon.confirm({ draftId: args.draft, hash: args.h, actor: actor.identity });
+    switch (r.kind) {
+      case "confirmed":
+        return { title: t("coupon.confirmed.title", { code: r.coupon._id }), fields: couponFields(r.coupon, t, fmt), status: "ok", visibility: "public" };
+      case "already_confirmed":
+        return { status: "info", code: "already_confirmed", text: t("coupon.already_confirmed", { code: r.coupon._id }), visibility: "ephemeral" };
+      case "not_found":
+        return { status: "error", code: "unknown_preview", text: t("coupon.draft.unknown", { id: args.draft }), visibility: "ephemeral" };
+      case "stale":
+        return { status: "error", code: "stale_preview", text: t(`coupon.stale.${r.why}`), visibility: "ephemeral" };
+      case "code_taken":
+        return { status: "error", code: "code_taken", text: t("coupon.code_taken_now", { code: r.code }), visibility: "ephemeral" };
+    }
+  },
+});

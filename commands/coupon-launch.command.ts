@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
+
+const word = z.string().trim().min(1).max(40);
+
+export default defineCommand({
+  name: "coupon launch",
+  description: "cmd.coupon_launch",
+  usage: "code=<CODE> type=<percent|fixed> value=<n> [min=<spend>] [start=<when>] [end=<when>] [limit=<total uses>] [per-customer=<n>] [skus=<a,b>|categories=<a,b>]",
+  args: z.object({
+    code: word,
+    type: z.enum(["percent", "fixed"]),
+    value: word,
+    min: word.optional(),
+    start: word.optional(),
+    end: word.optional(),
+    limit: word.optional(),
+    perCustomer: word.optional(),
+    skus: z.string().trim().max(400).optional(),
+    categories: z.string().trim().max(400).optional(),
+  }),
+  examples: [
+    "coupon launch code=SPRING15 type=percent value=15 start=2026-12-01 end=2026-12-07 limit=500 per-customer=1",
+    'coupon launch code=SAVE20 type=fixed value=20 min=150 categories="Home & Kitchen"',
+  ],
+  permission: "manager",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt }) {
+    const r = await services.coupon.preview({ ...args, actor: actor.identity });
+    if (r.kind === "invalid") {
+      return {
+        status: "error",
+        code: r.problems.length === 1 ? r.problems[0]!.code : "coupon_invalid",
+        text: [t("coupon.invalid", { code: args.code }), ...r.problems.map((p) => `• ${problemText(p, t)}`)].join("\n"),
+        visibility: "ephemeral",
+      };
+    }
+    const d = r.draft;
+    return {
+      title: t("coupon.preview.title", { code: d.code }),
+      fields: couponFields(d, t, fmt),
+      text: r.warnings.length ? r.warnings.map((w) => `⚠ ${warningText(w, t, fmt)}`).join("\n") : t("coupon.preview.no_warnings"),
+      status: r.warnings.length ? "warning" : "info",
+      context: [t("coupon.preview.targets", { count: r.targets }), t("coupon.preview.expires", { at: fmt.dateTime(d.expiresAt) })],
+      actions: [
+        { id: `coupon confirm ${d._id} h=${d.hash}`, label: t("coupon.button.confirm"), style: "primary" },
+        { id: `coupon cancel ${d._id}`, label: t("coupon.button.cancel"), style: "default" },
+      ],
+      visibility: "ephemeral",
+    };
+  },
+});

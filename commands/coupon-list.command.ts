@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { CouponService } from "../src/services/coupon.service.js";
+import { discountText, stateText } from "../src/services/coupon.view.js";
+
+export default defineCommand({
+  name: "coupon list",
+  description: "cmd.coupon_list",
+  positional: ["which"],
+  usage: "[active|scheduled|paused|expired|all]",
+  args: z.object({ which: z.enum(["active", "scheduled", "paused", "expired", "all"], { error: "coupon.list.bad_which" }).optional() }),
+  examples: ["coupon list", "coupon list active", "coupon list expired"],
+  permission: "staff",
+  mutates: false,
+  async handler({ args, services, t, fmt, now }) {
+    const coupons = await services.coupon.list(args.which ?? "current", now);
+    if (!coupons.length) return { status: "info", text: t("coupon.list.empty"), visibility: "ephemeral" };
+    const shown = coupons.slice(0, 30);
+    const uses = await Promise.all(shown.map((c) => services.coupon.redemptions(c._id)));
+    return {
+      title: t("coupon.list.title", { count: coupons.length }),
+      status: "info",
+      table: {
+        columns: [t("coupon.col.code"), t("coupon.col.discount"), t("coupon.col.state"), t("coupon.col.window"), t("coupon.col.uses")],
+        rows: shown.map((c, i) => [
+          c._id,
+          discountText(c, t, fmt),
+          stateText(CouponService.state(c, now), t),
+          `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(c.endsAt) : "…"}`,
+          c.limit ? `${uses[i]!.uses}/${c.limit}` : String(uses[i]!.uses),
+        ]),
+        alignRight: [4],
+      },
+      visibility: "ephemeral",
+    };
+  },
+});

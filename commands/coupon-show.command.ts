@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { CouponService } from "../src/services/coupon.service.js";
+import { couponFields, stateText } from "../src/services/coupon.view.js";
+
+export default defineCommand({
+  name: "coupon show",
+  description: "cmd.coupon_show",
+  positional: ["code"],
+  args: z.object({ code: z.string().trim().min(1).max(40) }),
+  examples: ["coupon show SPRING15"],
+  permission: "staff",
+  mutates: false,
+  async handler({ args, services, t, fmt, now }) {
+    const code = args.code.toUpperCase();
+    const [c, r] = await Promise.all([services.coupon.get(code), services.coupon.redemptions(code)]);
+    if (!c && r.uses === 0) return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
+    const figures = [
+      { label: t("coupon.field.uses"), value: fmt.number(r.uses), inline: true },
+      { label: t("coupon.field.orders"), value: t("coupon.orders.value", { orders: fmt.number(r.uses), customers: fmt.number(r.customers) }), inline: true },
+      { label: t("coupon.field.revenue"), value: fmt.money(r.revenue, r.currency), inline: true },
+      { label: t("coupon.field.discount_given"), value: fmt.money(r.discount, r.currency), inline: true },
+    ];
+    if (!c) return { title: code, fields: figures, text: t("coupon.show.untracked", { code }), status: "info", visibility: "ephemeral" };
+    return {
+      title: t("coupon.show.title", { code: c._id, state: stateText(CouponService.state(c, now), t) }),
+      fields: [
+        ...couponFields(c, t, fmt),
+        ...figures,
+        { label: t("coupon.field.remaining"), value: c.limit ? fmt.number(Math.max(0, c.limit - r.uses)) : t("coupon.unlimited"), inline: true },
+        { label: t("coupon.field.launched"), value: `${c.confirmedBy} · ${fmt.dateTime(c.createdAt)}`, inline: true },
+      ],
+      status: "info",
+      visibility: "ephemeral",
+    };
+  },
+});

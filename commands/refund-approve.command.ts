@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { failKey } from "../src/services/refund.service.js";
+import { refundCard } from "../src/services/refund.view.js";
+
+export default defineCommand({
+  name: "refund approve",
+  description: "cmd.refund_approve",
+  positional: ["id"],
+  args: z.object({ id: z.string().trim().min(1).max(20), note: text(300).optional() }),
+  examples: ["refund approve R-7K2M9Q", 'refund approve R-7K2M9Q note="photo checked"'],
+  permission: "support",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, now }) {
+    const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}) });
+    const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
+    switch (r.kind) {
+      case "not_found":
+        return err("unknown_refund", t("refund.unknown", { id: args.id }));
+      case "self_approval":
+        return err("self_approval", t("refund.self_approval", { id: r.request._id }));
+      case "expired":
+        return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
+      case "decided":
+        return err("already_decided", t("refund.already_decided", { id: r.request._id, status: r.request.status }));
+      case "needs_role":
+        return err(
+          "approval_limit",
+          r.two
+            ? t("refund.needs_two_managers", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), limit: fmt.money(r.limit, r.request.currency), role: actor.role })
+            : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: actor.role, required: r.required, limit: fmt.money(r.limit, r.request.currency) }),
+        );
+      case "already_approved":
+        // Either way the approval was someone's earlier click; `finished` says this call
+        // completed its execution (after a crash, or racing the approver's own call).
+        return {
+          status: "info",
+          code: "already_approved",
+          text: t("refund.already_approved", { id: r.request._id, by: r.request.decidedBy ?? "" }) + (r.finished ? " " + t("refund.finished") : ""),
+          visibility: "ephemeral",
+        };
+      case "waiting_second":
+        return r.byYou
+          ? { status: "info", code: "awaiting_second_approval", text: t("refund.second_needed_you", { id: r.request._id }), visibility: "ephemeral" }
+          : refundCard(r.request, { t, fmt, now, title: t("refund.first_approval.title", { id: r.request._id }) });
+      case "approved":
+        return refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });
+      case "failed":
+        return err("refund_failed", t("refund.failed", { id: r.request._id, reason: t(failKey(r.reason)) }));
+    }
+  },
+});

@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { minorUnitFactor } from "../src/core/format.js";
+import { roleAtLeast } from "../src/core/roles.js";
+
+const wholeAmount = z.string().regex(/^\d{1,9}$/, { error: "refund.policy.bad_amount" }).transform(Number);
+const hours = z
+  .string()
+  .regex(/^\d{1,4}[hd]?$/, { error: "refund.policy.bad_expiry" })
+  .transform((s) => (s.endsWith("d") ? Number(s.slice(0, -1)) * 24 : Number(s.replace("h", ""))))
+  .refine((h) => h >= 1 && h <= 24 * 90, { error: "refund.policy.bad_expiry" });
+
+export default defineCommand({
+  name: "refund policy",
+  description: "cmd.refund_policy",
+  positional: ["action"],
+  usage: "[set support=<amount> manager=<amount> expiry=<hours|Nd>]",
+  args: z.object({
+    action: z.enum(["set"], { error: "refund.policy.bad_action" }).optional(),
+    support: wholeAmount.optional(),
+    manager: wholeAmount.optional(),
+    expiry: hours.optional(),
+  }),
+  examples: ["refund policy", "refund policy set support=300 manager=5000", "refund policy set expiry=48h"],
+  // Reading is for staff; `set` is checked below for admin, with the core's wording.
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, config }) {
+    const f = minorUnitFactor(config.currency);
+    const show = (p: { supportLimit: number; managerLimit: number; pendingHours: number; updatedBy?: string; updatedAt?: Date }, title: string) => ({
+      title,
+      status: "info" as const,
+      fields: [
+        { label: t("refund.policy.support"), value: t("refund.policy.up_to", { amount: fmt.money(p.supportLimit) }), inline: true },
+        { label: t("refund.policy.manager"), value: t("refund.policy.up_to", { amount: fmt.money(p.managerLimit) }), inline: true },
+        { label: t("refund.policy.above"), value: t("refund.policy.two_managers", { amount: fmt.money(p.managerLimit) }) },
+        { label: t("refund.policy.expiry"), value: t("refund.policy.hours", { hours: p.pendingHours }) },
+        { label: t("refund.policy.self"), value: t("refund.policy.self.value") },
+      ],
+      context: [p.updatedBy && p.updatedAt ? t("refund.policy.updated", { by: p.updatedBy, at: fmt.dateTime(p.updatedAt) }) : t("refund.policy.defaults")],
+      visibility: "ephemeral" as const,
+    });
+    if (!args.action) {
+      if (args.support !== undefined || args.manager !== undefined || args.expiry !== undefined) {
+        return { status: "error", code: "invalid_args", text: t("refund.policy.set_missing"), visibility: "ephemeral" };
+      }
+      return show(await services.refund.policy(), t("refund.policy.title"));
+    }
+    if (!roleAtLeast(actor.role, "admin")) {
+      return { status: "error", code: "permission_denied", text: t("error.permission", { command: "refund policy set", required: "admin", role: actor.role }), visibility: "ephemeral" };
+    }
+    if (args.support === undefined && args.manager === undefined && args.expiry === undefined) {
+      return { status: "error", code: "invalid_args", text: t("refund.policy.nothing"), visibility: "ephemeral" };
+    }
+    const r = await services.refund.setPolicy(
+      {
+        ...(args.support !== undefined ? { supportLimit: args.support * f } : {}),
+        ...(args.manager !== undefined ? { managerLimit: args.manager * f } : {}),
+        ...(args.expiry !== undefined ? { pendingHours: args.expiry } : {}),
+      },
+      actor.identity,
+    );
+    if (r.kind === "inconsistent") {
+      return { status: "error", code: "policy_inconsistent", text: t("refund.policy.inconsistent", { support: fmt.money(r.policy.supportLimit), manager: fmt.money(r.policy.managerLimit) }), visibility: "ephemeral" };
+    }
+    return { ...show(r.policy, t("refund.policy.set.title")), status: "ok", visibility: "public" };
+  },
+});

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { refundCard } from "../src/services/refund.view.js";
+
+export default defineCommand({
+  name: "refund reject",
+  description: "cmd.refund_reject",
+  positional: ["id"],
+  args: z.object({ id: z.string().trim().min(1).max(20), reason: text(300) }),
+  examples: ['refund reject R-7K2M9Q reason="outside the return window"'],
+  permission: "support",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, now }) {
+    const r = await services.refund.reject({ id: args.id, actor: actor.identity, reason: args.reason });
+    switch (r.kind) {
+      case "not_found":
+        return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };
+      case "expired":
+        return { status: "error", code: "refund_expired", text: t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }), visibility: "ephemeral" };
+      case "decided":
+        return { status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: r.request.status }), visibility: "ephemeral" };
+      case "already_rejected":
+        return { status: "info", code: "already_rejected", text: t("refund.already_rejected", { id: r.request._id, by: r.request.decidedBy ?? "" }), visibility: "ephemeral" };
+      case "rejected":
+        return refundCard(r.request, { t, fmt, now, title: t("refund.rejected.title", { id: r.request._id }) });
+    }
+  },
+});

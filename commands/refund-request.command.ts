@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { refundCard } from "../src/services/refund.view.js";
+
+export default defineCommand({
+  name: "refund request",
+  description: "cmd.refund_request",
+  positional: ["orderNo", "amount"],
+  usage: "<orderNo> <amount|full> reason=<text>",
+  args: z.object({
+    orderNo: z.string().trim().min(1).max(64),
+    amount: z.string().trim().min(1).max(20),
+    reason: text(300),
+  }),
+  examples: ['refund request ORD-100231 25.00 reason="arrived damaged"', 'refund request ORD-100231 full reason="never delivered"'],
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, now }) {
+    const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
+    switch (r.kind) {
+      case "created":
+        return refundCard(r.request, { t, fmt, now, policy: r.policy, title: t("refund.created.title", { id: r.request._id }) });
+      case "not_found":
+        return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: args.orderNo }), visibility: "ephemeral" };
+      case "not_paid":
+        return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: args.orderNo.toUpperCase(), status: r.status }), visibility: "ephemeral" };
+      case "bad_amount":
+        return { status: "error", code: "bad_amount", text: t("refund.bad_amount", { value: args.amount, decimals: r.decimals }), visibility: "ephemeral" };
+      case "over_balance":
+        return {
+          status: "error",
+          code: "over_balance",
+          text: t("refund.over_balance", {
+            orderNo: args.orderNo.toUpperCase(),
+            refundable: fmt.money(r.refundable, r.currency),
+            paid: fmt.money(r.paid, r.currency),
+            refunded: fmt.money(r.refunded, r.currency),
+            pending: fmt.money(r.pending, r.currency),
+          }),
+          visibility: "ephemeral",
+        };
+    }
+  },
+});

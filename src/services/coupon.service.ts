@@ -1,0 +1,420 @@
+import { createHash } from "node:crypto";
+import { TZDate } from "@date-fns/tz";
+import type { Clock } from "../core/clock.js";
+import { addDays, dayStart, localDay } from "../core/format.js";
+import { shortId } from "../core/ids.js";
+import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
+import { escapeRegex } from "./audit.service.js";
+import { PAID_STATUSES } from "./order-status.js";
+import { parseAmount } from "./refund.service.js";
+import { isDuplicateKey, type StockService } from "./stock.service.js";
+
+/** Options of the coupon service. */
+export interface CouponOptions {
+  timeZone: string;
+  currency: string;
+  /** Expected sales uplift while a coupon runs, percent. */
+  upliftPercent: number;
+}
+
+/** How long a preview can be confirmed. */
+export const DRAFT_TTL_MS = 30 * 60_000;
+/** Days of sales assumed for the stock warning of a coupon without an end. */
+export const OPEN_ENDED_DAYS = 14;
+/** Coupon codes: letters, digits, - and _, 3–20 characters (stored upper-case). */
+export const CODE_RE = /^[A-Z0-9][A-Z0-9_-]{2,19}$/;
+
+/** What `coupon launch` was given, as typed. */
+export interface LaunchInput {
+  code: string;
+  type: "percent" | "fixed";
+  value: string;
+  min?: string | undefined;
+  start?: string | undefined;
+  end?: string | undefined;
+  limit?: string | undefined;
+  perCustomer?: string | undefined;
+  skus?: string | undefined;
+  categories?: string | undefined;
+  actor: string;
+}
+
+/** The checked parameters of a coupon. */
+export interface CouponParams {
+  code: string;
+  type: "percent" | "fixed";
+  value: number;
+  currency: string;
+  minSpend: number;
+  startsAt: Date;
+  endsAt?: Date;
+  limit?: number;
+  perCustomer?: number;
+  skus: string[];
+  categories: string[];
+}
+
+/** A guardrail that stops the launch; `code` is stable, params fill the message. */
+export interface Problem {
+  code: string;
+  params: Record<string, string | number>;
+}
+
+/** A warning shown in the preview (the launch may still be confirmed). */
+export type Warning =
+  | { kind: "overlap"; codes: string[] }
+  | { kind: "below_cost"; count: number; worst: { sku: string; name: string; price: number; priceAfter: number; cost: number; marginPct: number } }
+  | { kind: "stock"; count: number; items: { sku: string; available: number; expected: number }[] };
+
+/** Outcome of {@link CouponService.preview}. */
+export type PreviewResult =
+  | { kind: "invalid"; problems: Problem[] }
+  | { kind: "preview"; draft: CouponDraftDoc; params: CouponParams; warnings: Warning[]; targets: number };
+
+/** Outcome of {@link CouponService.confirm}. */
+export type ConfirmResult =
+  | { kind: "confirmed"; coupon: CouponDoc }
+  | { kind: "already_confirmed"; coupon: CouponDoc }
+  | { kind: "not_found" }
+  | { kind: "stale"; why: "edited" | "superseded" | "expired" | "cancelled" }
+  | { kind: "code_taken"; code: string };
+
+/** Shown state of a coupon at an instant. */
+export type CouponState = "active" | "scheduled" | "paused" | "expired";
+
+/** Redemption figures of a code (from paid orders carrying it). */
+export interface Redemptions {
+  uses: number;
+  customers: number;
+  revenue: number;
+  discount: number;
+  currency: string;
+}
+
+/**
+ * Coupon launches (preview → confirm) and their life cycle. A preview stores a
+ * draft with a hash of its parameters; Confirm carries the draft id and hash,
+ * so a stale or edited preview is refused. The coupon's _id is its upper-case
+ * code, which makes codes unique case-insensitively and a replayed confirm
+ * harmless.
+ */
+export class CouponService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly stock: StockService,
+    private readonly opts: CouponOptions,
+  ) {}
+
+  /** Parses a point in time typed by a user, in the shop time zone. `end` dates mean the end of that day. */
+  parseWhen(s: string, now: Date, role: "start" | "end"): Date | null {
+    const tz = this.opts.timeZone;
+    const v = s.trim().toLowerCase();
+    const today = localDay(now, tz);
+    const day = (d: string) => (role === "end" ? dayStart(addDays(d, 1), tz) : dayStart(d, tz));
+    if (v === "now") return now;
+    if (v === "today") return role === "start" ? now : day(today);
+    if (v === "tomorrow") return day(addDays(today, 1));
+    const span = /^\+?(\d{1,3})([dh])$/.exec(v);
+    if (span) return new Date(now.getTime() + Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[t ](\d{2}):(\d{2}))?$/.exec(v);
+    if (!m) return null;
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const probe = new Date(Date.UTC(y, mo - 1, d));
+    if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) return null;
+    if (m[4] === undefined) return day(`${m[1]}-${m[2]}-${m[3]}`);
+    const [h, mi] = [Number(m[4]), Number(m[5])];
+    if (h > 23 || mi > 59) return null;
+    return new Date(new TZDate(y, mo - 1, d, h, mi, 0, tz).getTime());
+  }
+
+  /** Checks a launch and, when it passes, stores a draft and computes the warnings. Nothing goes live. */
+  async preview(input: LaunchInput): Promise<PreviewResult> {
+    const now = this.clock.now();
+    const problems: Problem[] = [];
+    const cur = this.opts.currency;
+    const code = input.code.trim().toUpperCase();
+    if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
+    else if (await this.store.coupons.exists({ _id: code })) problems.push({ code: "code_taken", params: { code } });
+
+    let value = NaN;
+    if (input.type === "percent") {
+      value = /^\d{1,3}$/.test(input.value) ? Number(input.value) : NaN;
+      if (!(value >= 1 && value <= 90)) problems.push({ code: "bad_percent", params: { value: input.value } });
+    } else {
+      const v = parseAmount(input.value, cur);
+      value = typeof v === "number" ? v : NaN;
+      if (!(value > 0)) problems.push({ code: "bad_fixed", params: { value: input.value } });
+    }
+    let minSpend = 0;
+    if (input.min !== undefined) {
+      const v = parseAmount(input.min, cur);
+      if (typeof v === "number") minSpend = v;
+      else problems.push({ code: "bad_min", params: { value: input.min } });
+    }
+    if (input.type === "fixed" && value > 0 && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min ?? "0" } });
+
+    const startsAt = input.start !== undefined ? this.parseWhen(input.start, now, "start") : now;
+    if (!startsAt) problems.push({ code: "bad_date", params: { field: "start", value: input.start ?? "" } });
+    const endsAt = input.end !== undefined ? this.parseWhen(input.end, now, "end") : undefined;
+    if (endsAt === null) problems.push({ code: "bad_date", params: { field: "end", value: input.end ?? "" } });
+    if (endsAt && endsAt <= now) problems.push({ code: "end_in_past", params: { end: input.end ?? "" } });
+    else if (startsAt && endsAt && endsAt <= startsAt) problems.push({ code: "end_before_start", params: { start: input.start ?? "now", end: input.end ?? "" } });
+
+    const count = (s: string | undefined, field: string): number | undefined => {
+      if (s === undefined) return undefined;
+      const n = /^\d{1,7}$/.test(s) ? Number(s) : NaN;
+      if (!(n >= 1)) problems.push({ code: "bad_count", params: { field, value: s } });
+      return n;
+    };
+    const limit = count(input.limit, "limit");
+    const perCustomer = count(input.perCustomer, "per-customer");
+    if (limit && perCustomer && perCustomer > limit) problems.push({ code: "per_customer_over_limit", params: { perCustomer, limit } });
+
+    const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+    if (input.skus !== undefined && input.categories !== undefined) problems.push({ code: "skus_and_categories", params: {} });
+    let targets: ProductDoc[] = [];
+    const skus = list(input.skus).map((x) => x.toUpperCase());
+    let categories: string[] = [];
+    if (skus.length) {
+      targets = await this.store.products.find({ _id: { $in: skus } }).lean<ProductDoc[]>();
+      const missing = skus.filter((s) => !targets.some((p) => p._id === s));
+      if (missing.length) problems.push({ code: "unknown_skus", params: { skus: missing.join(", ") } });
+    } else if (list(input.categories).length) {
+      const known = (await this.store.products.distinct("category")) as string[];
+      const asked = list(input.categories);
+      const missing = asked.filter((c) => !known.some((k) => k.toLowerCase() === c.toLowerCase()));
+      if (missing.length) problems.push({ code: "unknown_categories", params: { categories: missing.join(", "), known: known.sort().join(", ") } });
+      categories = known.filter((k) => asked.some((c) => c.toLowerCase() === k.toLowerCase()));
+      targets = await this.store.products.find({ category: { $in: categories }, active: true }).lean<ProductDoc[]>();
+    } else if (input.skus !== undefined || input.categories !== undefined) {
+      problems.push({ code: "empty_targets", params: {} });
+    }
+    if (problems.length) return { kind: "invalid", problems };
+    if (!skus.length && !categories.length) targets = await this.store.products.find({ active: true }).lean<ProductDoc[]>();
+
+    const params: CouponParams = {
+      code,
+      type: input.type,
+      value,
+      currency: cur,
+      minSpend,
+      startsAt: startsAt!,
+      ...(endsAt ? { endsAt } : {}),
+      ...(limit ? { limit } : {}),
+      ...(perCustomer ? { perCustomer } : {}),
+      skus: [...new Set(skus)].sort(),
+      categories: categories.sort(),
+    };
+    const warnings = await this.warnings(params, targets, now);
+    // A newer preview of the same code makes older ones stale.
+    await this.store.couponDrafts.updateMany({ code, status: "open" }, { $set: { status: "superseded" } });
+    const draft = {
+      _id: `D-${shortId(6)}`,
+      ...params,
+      hash: hashParams(params),
+      status: "open" as const,
+      createdBy: input.actor,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + DRAFT_TTL_MS),
+    };
+    await this.store.couponDrafts.create(draft);
+    return { kind: "preview", draft: (await this.store.couponDrafts.findById(draft._id).lean<CouponDraftDoc>())!, params, warnings, targets: targets.length };
+  }
+
+  /** Warnings: overlapping coupons on the same products, prices below cost, stock short of the uplift. */
+  async warnings(p: CouponParams, targets: ProductDoc[], now: Date): Promise<Warning[]> {
+    const out: Warning[] = [];
+    const end = p.endsAt ?? new Date(8.64e15);
+    const whole = !p.skus.length && !p.categories.length;
+    const skuSet = new Set(targets.map((t) => t._id));
+    const catSet = new Set(targets.map((t) => t.category));
+    const others = await this.store.coupons.find({ status: { $in: ["active", "paused"] }, startsAt: { $lt: end } }).lean<CouponDoc[]>();
+    const overlapping = others
+      .filter((c) => !c.endsAt || (c.endsAt > p.startsAt && c.endsAt > now))
+      .filter((c) => whole || (!c.skus.length && !c.categories.length) || c.skus.some((s) => skuSet.has(s)) || c.categories.some((x) => catSet.has(x)))
+      .map((c) => c._id);
+    if (overlapping.length) out.push({ kind: "overlap", codes: overlapping.sort() });
+
+    // Price after discount per unit: a percent off the price, or the fixed discount's
+    // share of the smallest qualifying basket (value × price ÷ max(price, minimum spend)).
+    let below = 0;
+    let worst: Extract<Warning, { kind: "below_cost" }>["worst"] | null = null;
+    for (const t of targets) {
+      const priceAfter = p.type === "percent" ? Math.round((t.price * (100 - p.value)) / 100) : t.price - Math.round((p.value * t.price) / Math.max(t.price, p.minSpend));
+      if (priceAfter >= t.cost) continue;
+      below++;
+      const marginPct = priceAfter > 0 ? Math.round(((priceAfter - t.cost) / priceAfter) * 1000) / 10 : -100;
+      if (!worst || marginPct < worst.marginPct) worst = { sku: t._id, name: t.name, price: t.price, priceAfter, cost: t.cost, marginPct };
+    }
+    if (worst) out.push({ kind: "below_cost", count: below, worst });
+
+    const days = (p.endsAt ? p.endsAt.getTime() - p.startsAt.getTime() : OPEN_ENDED_DAYS * 86_400_000) / 86_400_000;
+    const short = targets
+      .map((t) => ({ v: this.stock.view(t), sku: t._id }))
+      .filter((x) => x.v.velocity > 0)
+      .map((x) => ({ sku: x.sku, available: x.v.available, expected: Math.ceil(x.v.velocity * days * (1 + this.opts.upliftPercent / 100)) }))
+      .filter((x) => x.available < x.expected)
+      .sort((a, b) => a.available - a.expected - (b.available - b.expected) || a.sku.localeCompare(b.sku));
+    if (short.length) out.push({ kind: "stock", count: short.length, items: short.slice(0, 5) });
+    return out;
+  }
+
+  /**
+   * Confirms a preview: claims the draft (open → confirming, guarded by status,
+   * hash and expiry), inserts the coupon under its code, marks the draft
+   * confirmed. A replay or a crash in between is finished by the next confirm.
+   */
+  async confirm(input: { draftId: string; hash: string; actor: string }): Promise<ConfirmResult> {
+    const now = this.clock.now();
+    const id = input.draftId.trim().toUpperCase();
+    const draft = await this.store.couponDrafts.findById(id).lean<CouponDraftDoc>();
+    if (!draft) return { kind: "not_found" };
+    if (draft.hash !== input.hash.trim().toLowerCase() || hashParams(draft) !== draft.hash) return { kind: "stale", why: "edited" };
+    if (draft.status === "confirmed") {
+      const c = await this.store.coupons.findById(draft.code).lean<CouponDoc>();
+      if (c && c.draftId === draft._id) return { kind: "already_confirmed", coupon: c };
+    }
+    if (draft.status === "cancelled") return { kind: "stale", why: "cancelled" };
+    if (draft.status === "superseded") return { kind: "stale", why: "superseded" };
+    if (draft.status === "open") {
+      if (draft.expiresAt <= now) return { kind: "stale", why: "expired" };
+      const claimed = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open", hash: draft.hash, expiresAt: { $gt: now } }, { $set: { status: "confirming" } }, { returnDocument: "after" }).lean();
+      if (!claimed) return this.confirm(input); // moved under us: answer from its new state
+    }
+    // confirming (ours, a concurrent one, or one that crashed): insert the coupon once.
+    const coupon = {
+      _id: draft.code,
+      type: draft.type,
+      value: draft.value,
+      currency: draft.currency,
+      minSpend: draft.minSpend,
+      startsAt: draft.startsAt,
+      ...(draft.endsAt ? { endsAt: draft.endsAt } : {}),
+      ...(draft.limit ? { limit: draft.limit } : {}),
+      ...(draft.perCustomer ? { perCustomer: draft.perCustomer } : {}),
+      skus: draft.skus,
+      categories: draft.categories,
+      status: "active" as const,
+      draftId: draft._id,
+      createdBy: draft.createdBy,
+      confirmedBy: input.actor,
+      createdAt: now,
+      history: [{ action: "launched", by: input.actor, at: now }],
+    };
+    let fresh = true;
+    try {
+      await this.store.coupons.create(coupon);
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      fresh = false;
+    }
+    const c = (await this.store.coupons.findById(draft.code).lean<CouponDoc>())!;
+    if (c.draftId !== draft._id) {
+      // The code was taken since the preview: this draft can never go live.
+      await this.store.couponDrafts.updateOne({ _id: id, status: "confirming" }, { $set: { status: "superseded" } });
+      return { kind: "code_taken", code: draft.code };
+    }
+    await this.store.couponDrafts.updateOne({ _id: id, status: "confirming" }, { $set: { status: "confirmed" } });
+    return fresh ? { kind: "confirmed", coupon: c } : { kind: "already_confirmed", coupon: c };
+  }
+
+  /**
+   * Preview and confirm in one call, for seeding demo data and scripts: the same
+   * guardrails apply; warnings are returned but do not stop the launch.
+   */
+  async launchNow(input: LaunchInput): Promise<{ kind: "invalid"; problems: Problem[] } | { kind: "launched" | "exists"; coupon: CouponDoc; warnings: Warning[] }> {
+    const p = await this.preview(input);
+    if (p.kind === "invalid") return p;
+    const c = await this.confirm({ draftId: p.draft._id, hash: p.draft.hash, actor: input.actor });
+    if (c.kind === "confirmed") return { kind: "launched", coupon: c.coupon, warnings: p.warnings };
+    if (c.kind === "already_confirmed") return { kind: "exists", coupon: c.coupon, warnings: p.warnings };
+    return { kind: "invalid", problems: [{ code: c.kind, params: {} }] };
+  }
+
+  /** Cancels an open preview. */
+  async cancel(draftId: string): Promise<"cancelled" | "not_found" | "not_open"> {
+    const id = draftId.trim().toUpperCase();
+    const r = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open" }, { $set: { status: "cancelled" } }, { returnDocument: "after" }).lean();
+    if (r) return "cancelled";
+    return (await this.store.couponDrafts.exists({ _id: id })) ? "not_open" : "not_found";
+  }
+
+  /** The state of a coupon at `now`. */
+  static state(c: Pick<CouponDoc, "status" | "startsAt" | "endsAt">, now: Date): CouponState {
+    if (c.status === "expired" || (c.endsAt && c.endsAt <= now)) return "expired";
+    if (c.status === "paused") return "paused";
+    return c.startsAt > now ? "scheduled" : "active";
+  }
+
+  /** One coupon by code (case-insensitive). */
+  async get(code: string): Promise<CouponDoc | null> {
+    return this.store.coupons.findById(code.trim().toUpperCase()).lean<CouponDoc>();
+  }
+
+  /** Coupons in a state (default: everything not expired), newest first. */
+  async list(which: CouponState | "current" | "all", now: Date = this.clock.now()): Promise<CouponDoc[]> {
+    const docs = await this.store.coupons.find({}).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
+    return docs.filter((c) => {
+      const s = CouponService.state(c, now);
+      return which === "all" || s === which || (which === "current" && s !== "expired");
+    });
+  }
+
+  /** Uses, customers, revenue and discount of paid orders carrying `code` (any case). */
+  async redemptions(code: string): Promise<Redemptions> {
+    const orders = await this.store.orders
+      .find({ couponCode: new RegExp(`^${escapeRegex(code)}$`, "i"), status: { $in: PAID_STATUSES } })
+      .select({ total: 1, discount: 1, customerId: 1, currency: 1 })
+      .lean<Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency">[]>();
+    return {
+      uses: orders.length,
+      customers: new Set(orders.map((o) => o.customerId)).size,
+      revenue: orders.reduce((s, o) => s + o.total, 0),
+      discount: orders.reduce((s, o) => s + (o.discount ?? 0), 0),
+      currency: orders[0]?.currency ?? this.opts.currency,
+    };
+  }
+
+  /**
+   * pause (active → paused), resume (paused → active), expire (active|paused →
+   * expired): one guarded update each. Returns the coupon after, or why not.
+   */
+  async transition(code: string, action: "pause" | "resume" | "expire", actor: string): Promise<{ kind: "done"; coupon: CouponDoc } | { kind: "not_found" } | { kind: "wrong_state"; state: CouponState }> {
+    const now = this.clock.now();
+    const id = code.trim().toUpperCase();
+    const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
+    const set: Record<string, unknown> = { status: action === "pause" ? "paused" : action === "resume" ? "active" : "expired" };
+    const filter: Record<string, unknown> = { _id: id, status: { $in: from } };
+    // Time-expired coupons stay expired: no resuming or pausing past the end.
+    if (action !== "expire") filter.$or = [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }];
+    const after = await this.store.coupons
+      .findOneAndUpdate(filter, { $set: set, $push: { history: { action, by: actor, at: now } } }, { returnDocument: "after" })
+      .lean<CouponDoc>();
+    if (after) {
+      if (action === "expire" && (!after.endsAt || after.endsAt > now)) await this.store.coupons.updateOne({ _id: id, status: "expired" }, { $set: { endsAt: now } });
+      return { kind: "done", coupon: (await this.get(id)) ?? after };
+    }
+    const c = await this.get(id);
+    if (!c) return { kind: "not_found" };
+    return { kind: "wrong_state", state: CouponService.state(c, now) };
+  }
+}
+
+/** Short hash of a coupon's parameters (the Confirm button carries it). */
+export function hashParams(p: Pick<CouponParams, "code" | "value" | "currency" | "minSpend" | "startsAt" | "skus" | "categories"> & { type: string; endsAt?: Date | null; limit?: number | null; perCustomer?: number | null }): string {
+  const canonical = JSON.stringify([
+    p.code,
+    p.type,
+    p.value,
+    p.currency,
+    p.minSpend,
+    new Date(p.startsAt).toISOString(),
+    p.endsAt ? new Date(p.endsAt).toISOString() : null,
+    p.limit ?? null,
+    p.perCustomer ?? null,
+    [...p.skus],
+    [...p.categories],
+  ]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 8);
+}

@@ -1,0 +1,87 @@
+import type { Formatter } from "../core/format.js";
+import { isMessageKey, type Translate } from "../core/messages.js";
+import type { CommandContext } from "../core/command.js";
+import type { Reply, ReplyField } from "../core/reply.js";
+import type { CouponState, Problem, Warning } from "./coupon.service.js";
+
+/** What describes a coupon or a draft on screen. */
+interface CouponLike {
+  type: string;
+  value: number;
+  currency: string;
+  minSpend: number;
+  startsAt: Date;
+  endsAt?: Date | null;
+  limit?: number | null;
+  perCustomer?: number | null;
+  skus: string[];
+  categories: string[];
+}
+
+/** "15% off" / "CN¥20.00 off", with the minimum spend. */
+export function discountText(c: CouponLike, t: Translate, fmt: Formatter): string {
+  const off = c.type === "percent" ? t("coupon.off.percent", { value: c.value }) : t("coupon.off.fixed", { amount: fmt.money(c.value, c.currency) });
+  return c.minSpend > 0 ? t("coupon.off.min", { off, min: fmt.money(c.minSpend, c.currency) }) : off;
+}
+
+/** Whole shop, SKUs or categories. */
+export function targetText(c: CouponLike, t: Translate): string {
+  if (c.skus.length) return t("coupon.target.skus", { skus: c.skus.join(", ") });
+  if (c.categories.length) return t("coupon.target.categories", { categories: c.categories.join(", ") });
+  return t("coupon.target.all");
+}
+
+/** The fields describing a coupon: discount, targets, window, limits. */
+export function couponFields(c: CouponLike, t: Translate, fmt: Formatter): ReplyField[] {
+  return [
+    { label: t("coupon.field.discount"), value: discountText(c, t, fmt), inline: true },
+    { label: t("coupon.field.applies"), value: targetText(c, t), inline: true },
+    { label: t("coupon.field.starts"), value: fmt.dateTime(c.startsAt), inline: true },
+    { label: t("coupon.field.ends"), value: c.endsAt ? fmt.dateTime(c.endsAt) : t("coupon.no_end"), inline: true },
+    { label: t("coupon.field.limit"), value: c.limit ? fmt.number(c.limit) : t("coupon.unlimited"), inline: true },
+    { label: t("coupon.field.per_customer"), value: c.perCustomer ? fmt.number(c.perCustomer) : t("coupon.unlimited"), inline: true },
+  ];
+}
+
+/** A guardrail problem as a sentence. */
+export function problemText(p: Problem, t: Translate): string {
+  const key = `coupon.problem.${p.code}`;
+  return isMessageKey(key) ? t(key, p.params) : p.code;
+}
+
+/** A preview warning as a sentence. */
+export function warningText(w: Warning, t: Translate, fmt: Formatter): string {
+  switch (w.kind) {
+    case "overlap":
+      return t("coupon.warn.overlap", { codes: w.codes.join(", ") });
+    case "below_cost":
+      return t("coupon.warn.below_cost", {
+        count: w.count,
+        sku: w.worst.sku,
+        name: w.worst.name,
+        after: fmt.money(w.worst.priceAfter),
+        cost: fmt.money(w.worst.cost),
+        margin: fmt.number(w.worst.marginPct, 1),
+      });
+    case "stock":
+      return t("coupon.warn.stock", {
+        count: w.count,
+        items: w.items.map((i) => t("coupon.warn.stock.item", { sku: i.sku, available: i.available, expected: i.expected })).join("; "),
+      });
+  }
+}
+
+/** The state of a coupon in words. */
+export function stateText(s: CouponState, t: Translate): string {
+  return t(`coupon.state.${s}`);
+}
+
+/** The handler of `coupon pause|resume|expire`: one guarded transition. */
+export async function couponTransition(ctx: CommandContext<{ code: string }>, action: "pause" | "resume" | "expire"): Promise<Reply> {
+  const { args, services, actor, t } = ctx;
+  const r = await services.coupon.transition(args.code, action, actor.identity);
+  const code = args.code.toUpperCase();
+  if (r.kind === "done") return { status: "ok", text: t(`coupon.transition.${action}`, { code }), visibility: "public" };
+  if (r.kind === "not_found") return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
+  return { status: "error", code: "wrong_state", text: t("coupon.wrong_state", { code, state: stateText(r.state, t), action }), visibility: "ephemeral" };
+}

@@ -1,0 +1,451 @@
+import type { Clock } from "../core/clock.js";
+import { Formatter, localDay, minorUnitFactor } from "../core/format.js";
+import { shortId } from "../core/ids.js";
+import { translator, type Locale, type Translate } from "../core/messages.js";
+import type { Reply } from "../core/reply.js";
+import { roleAtLeast, type Role } from "../core/roles.js";
+import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
+import type { AuditService } from "./audit.service.js";
+import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import type { OutboxService } from "./outbox.service.js";
+
+/** The refund policy. Limits are minor units of the shop currency. */
+export interface RefundPolicy {
+  /** Highest amount support may approve alone. */
+  supportLimit: number;
+  /** Highest amount a manager may approve alone; above it two different managers must approve. */
+  managerLimit: number;
+  /** Hours a request stays pending before it expires. */
+  pendingHours: number;
+  updatedBy?: string;
+  updatedAt?: Date;
+}
+
+/** Options of the refund service. */
+export interface RefundOptions {
+  timeZone: string;
+  currency: string;
+  locale: Locale;
+  /** Defaults from the configuration, whole currency units and hours. */
+  defaults: { supportLimit: number; managerLimit: number; pendingHours: number };
+}
+
+/** The meta document holding the policy. */
+export const POLICY_ID = "refund_policy";
+
+/** Outcome of {@link RefundService.request}. */
+export type RequestResult =
+  | { kind: "created"; request: RefundRequestDoc; order: OrderDoc; policy: RefundPolicy }
+  | { kind: "not_found" }
+  | { kind: "not_paid"; status: string }
+  | { kind: "bad_amount"; decimals: number }
+  | { kind: "over_balance"; refundable: number; paid: number; refunded: number; pending: number; currency: string };
+
+/** Outcome of an execution attempt. */
+export type ExecResult = { kind: "executed"; order: OrderDoc | null; now: boolean } | { kind: "failed"; reason: string };
+
+/** Outcome of {@link RefundService.approve}. */
+export type ApproveResult =
+  | { kind: "not_found" }
+  | { kind: "self_approval"; request: RefundRequestDoc }
+  | { kind: "expired"; request: RefundRequestDoc }
+  | { kind: "decided"; request: RefundRequestDoc }
+  | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean }
+  | { kind: "already_approved"; request: RefundRequestDoc; finished: boolean }
+  | { kind: "waiting_second"; request: RefundRequestDoc; byYou: boolean }
+  | { kind: "approved"; request: RefundRequestDoc; order: OrderDoc | null }
+  | { kind: "failed"; request: RefundRequestDoc; reason: string };
+
+/** Outcome of {@link RefundService.reject}. */
+export type RejectResult =
+  | { kind: "not_found" }
+  | { kind: "expired"; request: RefundRequestDoc }
+  | { kind: "decided"; request: RefundRequestDoc }
+  | { kind: "already_rejected"; request: RefundRequestDoc }
+  | { kind: "rejected"; request: RefundRequestDoc };
+
+/**
+ * Parses an amount typed in major units ("12.5", "1,200") into minor units of
+ * `currency`. Returns null for anything that is not a plain positive-or-zero
+ * number, or `{decimals}` when it has more decimals than the currency allows.
+ */
+export function parseAmount(text: string, currency: string): number | { decimals: number } | null {
+  const s = text.replace(/,/g, "");
+  if (!/^\d{1,12}(\.\d+)?$/.test(s)) return null;
+  const factor = minorUnitFactor(currency);
+  const digits = Math.round(Math.log10(factor));
+  const [whole, frac = ""] = s.split(".");
+  if (frac.length > digits) return { decimals: digits };
+  return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
+}
+
+/**
+ * Refund requests and their approval state machine. Every transition is one
+ * guarded single-document update:
+ *
+ *   pending ─approve (count 0→1)→ pending (two-manager requests) ─approve (1→2)→ approved
+ *   pending ─approve→ approved ─execute (order update)→ approved + executedAt
+ *   pending ─reject→ rejected;  pending ─expire→ expired;  approved ─order can't take it→ failed
+ *
+ * Execution is one guarded update of the order (`refunds.requestId ≠ id`), so a
+ * crash after `approved` leaves a request the next approve, {@link finish} or
+ * {@link repair} completes without refunding twice.
+ */
+export class RefundService {
+  private readonly t: Translate;
+  private readonly fmt: Formatter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+    private readonly opts: RefundOptions,
+  ) {
+    this.t = translator(opts.locale);
+    this.fmt = new Formatter(opts.locale, opts.timeZone, opts.currency);
+  }
+
+  /** The policy in force: the saved one, else the configured defaults. */
+  async policy(): Promise<RefundPolicy> {
+    const doc = await this.store.meta.findById(POLICY_ID).lean();
+    const f = minorUnitFactor(this.opts.currency);
+    const d = this.opts.defaults;
+    const saved = (doc?.value ?? {}) as Partial<RefundPolicy>;
+    return {
+      supportLimit: saved.supportLimit ?? d.supportLimit * f,
+      managerLimit: saved.managerLimit ?? d.managerLimit * f,
+      pendingHours: saved.pendingHours ?? d.pendingHours,
+      ...(saved.updatedBy ? { updatedBy: saved.updatedBy, updatedAt: saved.updatedAt } : {}),
+    };
+  }
+
+  /** Changes some of the policy. Refuses a support limit above the manager limit. */
+  async setPolicy(change: Partial<Pick<RefundPolicy, "supportLimit" | "managerLimit" | "pendingHours">>, by: string): Promise<{ kind: "set"; policy: RefundPolicy; before: RefundPolicy } | { kind: "inconsistent"; policy: RefundPolicy }> {
+    const before = await this.policy();
+    const next: RefundPolicy = {
+      supportLimit: change.supportLimit ?? before.supportLimit,
+      managerLimit: change.managerLimit ?? before.managerLimit,
+      pendingHours: change.pendingHours ?? before.pendingHours,
+      updatedBy: by,
+      updatedAt: this.clock.now(),
+    };
+    if (next.supportLimit > next.managerLimit) return { kind: "inconsistent", policy: next };
+    await this.store.meta.updateOne({ _id: POLICY_ID }, { $set: { value: next } }, { upsert: true });
+    return { kind: "set", policy: next, before };
+  }
+
+  /** Approvals a request of `amount` needs under `policy`. */
+  static approvalsNeeded(amount: number, policy: RefundPolicy): 1 | 2 {
+    return amount > policy.managerLimit ? 2 : 1;
+  }
+
+  /** Least role that may approve `amount` (alone, or as one of two managers). */
+  static roleNeeded(amount: number, policy: RefundPolicy): Role {
+    return amount <= policy.supportLimit ? "support" : "manager";
+  }
+
+  /** Sum of requests on an order that may still become refunds (pending, or approved and not executed). */
+  private async outstanding(orderNo: string, now: Date): Promise<number> {
+    const docs = await this.store.refundRequests
+      .find({ orderNo, status: { $in: ["pending", "approved"] } })
+      .select({ amount: 1, status: 1, executedAt: 1, expiresAt: 1 })
+      .lean<RefundRequestDoc[]>();
+    return docs
+      .filter((d) => (d.status === "pending" ? d.expiresAt > now : !d.executedAt))
+      .reduce((s, d) => s + d.amount, 0);
+  }
+
+  /**
+   * Creates a pending request after checking the order: it exists, is paid, and
+   * the amount is at most paid − refunded − outstanding requests. `amount` is
+   * the typed text (major units) or "full".
+   */
+  async request(input: { orderNo: string; amount: string; reason: string; requester: string }): Promise<RequestResult> {
+    const now = this.clock.now();
+    const order = await this.store.orders.findById(input.orderNo.toUpperCase()).lean<OrderDoc>();
+    if (!order) return { kind: "not_found" };
+    // A refunded order is paid too: its balance is zero, so it gets "over balance" below.
+    if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", status: order.status };
+    const pending = await this.outstanding(order._id, now);
+    const refundable = order.total - (order.refundedTotal ?? 0) - pending;
+    const over = { kind: "over_balance" as const, refundable: Math.max(0, refundable), paid: order.total, refunded: order.refundedTotal ?? 0, pending, currency: order.currency };
+    let amount: number;
+    const full = input.amount.toLowerCase() === "full";
+    if (full) {
+      if (refundable <= 0) return over;
+      amount = refundable;
+    } else {
+      const parsed = parseAmount(input.amount, order.currency);
+      if (parsed === null) return { kind: "bad_amount", decimals: Math.round(Math.log10(minorUnitFactor(order.currency))) };
+      if (typeof parsed === "object") return { kind: "bad_amount", decimals: parsed.decimals };
+      if (parsed <= 0) return { kind: "bad_amount", decimals: Math.round(Math.log10(minorUnitFactor(order.currency))) };
+      if (parsed > refundable) return over;
+      amount = parsed;
+    }
+    const policy = await this.policy();
+    const doc = {
+      _id: `R-${shortId(6)}`,
+      orderNo: order._id,
+      customerId: order.customerId,
+      amount,
+      currency: order.currency,
+      full,
+      reason: input.reason,
+      requester: input.requester,
+      requestedAt: now,
+      expiresAt: new Date(now.getTime() + policy.pendingHours * 3_600_000),
+      requiredApprovals: RefundService.approvalsNeeded(amount, policy),
+      approvalCount: 0,
+      approvals: [],
+      status: "pending" as const,
+    };
+    await this.store.refundRequests.create(doc);
+    const request = (await this.store.refundRequests.findById(doc._id).lean<RefundRequestDoc>())!;
+    return { kind: "created", request, order, policy };
+  }
+
+  /** One request by id (case-insensitive). */
+  async get(id: string): Promise<RefundRequestDoc | null> {
+    return this.store.refundRequests.findById(normalizeId(id)).lean<RefundRequestDoc>();
+  }
+
+  /** Requests, newest first: pending (not yet expired), mine (requested by `actor`) or all. */
+  async list(q: { which: "pending" | "mine" | "all"; actor: string; since?: Date; limit?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+    const filter: Record<string, unknown> = {};
+    if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
+    if (q.which === "mine") filter.requester = q.actor;
+    if (q.since) filter.requestedAt = { $gte: q.since };
+    const [items, total] = await Promise.all([
+      this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
+      this.store.refundRequests.countDocuments(filter),
+    ]);
+    return { items, total };
+  }
+
+  /**
+   * Approves a request as `actor` with `role`: one guarded update from the
+   * approval count seen (0 → 1, or 1 → 2 for two-manager requests), then the
+   * execution. Concurrent and replayed approvals find the guard closed and
+   * report what happened instead.
+   */
+  async approve(input: { id: string; actor: string; role: Role; note?: string }, attempt = 0): Promise<ApproveResult> {
+    const now = this.clock.now();
+    const req = await this.get(input.id);
+    if (!req) return { kind: "not_found" };
+    if (req.requester === input.actor) return { kind: "self_approval", request: req };
+    if (req.status === "approved") {
+      const finished = !req.executedAt;
+      const r = await this.finish(req);
+      const latest = (await this.get(req._id)) ?? req;
+      if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
+      return { kind: "already_approved", request: latest, finished: finished && r.now };
+    }
+    if (req.status !== "pending") return { kind: "decided", request: req };
+    if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
+
+    const policy = await this.policy();
+    const required = RefundService.approvalsNeeded(req.amount, policy);
+    const needed = required === 2 ? "manager" : RefundService.roleNeeded(req.amount, policy);
+    if (!roleAtLeast(input.role, needed)) {
+      // The limit shown is the caller's own (what they may approve), or the two-manager threshold.
+      const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
+      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2 };
+    }
+    if (req.approvals.some((a) => a.by === input.actor)) return { kind: "waiting_second", request: req, byYou: true };
+
+    const count = req.approvalCount;
+    const final = count + 1 >= required;
+    const approval = { by: input.actor, role: input.role, at: now, ...(input.note ? { note: input.note } : {}) };
+    const after = await this.store.refundRequests
+      .findOneAndUpdate(
+        { _id: req._id, status: "pending", approvalCount: count, "approvals.by": { $ne: input.actor }, expiresAt: { $gt: now } },
+        {
+          $inc: { approvalCount: 1 },
+          $push: { approvals: approval },
+          $set: final ? { status: "approved", decidedBy: input.actor, decidedAt: now, requiredApprovals: required } : { requiredApprovals: required },
+        },
+        { returnDocument: "after" },
+      )
+      .lean<RefundRequestDoc>();
+    if (!after) {
+      // Someone else moved it first (or it just expired): report from the new state.
+      if (attempt < 3) return this.approve(input, attempt + 1);
+      return { kind: "decided", request: (await this.get(req._id)) ?? req };
+    }
+    if (!final) return { kind: "waiting_second", request: after, byYou: false };
+    const r = await this.finish(after);
+    const latest = (await this.get(after._id)) ?? after;
+    if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
+    return { kind: "approved", request: latest, order: r.order };
+  }
+
+  /**
+   * Finishes an approved request: executes the refund on the order (one guarded
+   * update; idempotent), records it, and queues the requester's notification.
+   * Safe to call any number of times, concurrently too.
+   */
+  async finish(req: RefundRequestDoc): Promise<ExecResult> {
+    if (req.status !== "approved") return { kind: "failed", reason: req.failReason ?? req.status };
+    if (req.executedAt) {
+      // executedAt is set only after the notification was queued (see markExecuted).
+      return { kind: "executed", order: await this.store.orders.findById(req.orderNo).lean<OrderDoc>(), now: false };
+    }
+    for (let i = 0; i < 5; i++) {
+      const now = this.clock.now();
+      const order = await this.store.orders.findById(req.orderNo).lean<OrderDoc>();
+      if (!order) return this.fail(req, "order_missing");
+      const prior = order.refunds?.find((r) => r.requestId === req._id);
+      if (prior) {
+        await this.markExecuted(req, prior.at ?? now);
+        return { kind: "executed", order, now: false };
+      }
+      const status = order.status as OrderStatus;
+      if (!PAID_STATUSES.includes(status) || status === "refunded") return this.fail(req, "order_status");
+      const refunded = order.refundedTotal ?? 0;
+      if (req.amount > order.total - refunded) return this.fail(req, "balance");
+      const toFull = refunded + req.amount === order.total && canTransition(status, "refunded");
+      const entry = { requestId: req._id, amount: req.amount, at: now, day: localDay(now, this.opts.timeZone) };
+      // The guard: this refund not yet on the order, and the balance still covers it
+      // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
+      const filter: Record<string, unknown> = { _id: order._id, "refunds.requestId": { $ne: req._id } };
+      const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount } };
+      if (toFull) {
+        Object.assign(filter, { status, refundedTotal: refunded });
+        update.$set = { status: "refunded" };
+        update.$push = { refunds: entry, history: { status: "refunded", at: now, by: req.decidedBy ?? "", note: req._id } };
+      } else {
+        Object.assign(filter, { status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") }, refundedTotal: { $lte: order.total - req.amount } });
+        update.$push = { refunds: entry };
+      }
+      const after = await this.store.orders.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<OrderDoc>();
+      if (after) {
+        await this.audit.record({
+          ref: `exec-${req._id}`,
+          at: now,
+          actor: req.decidedBy ?? "system",
+          platform: (req.decidedBy ?? "system:").split(":")[0]!,
+          command: "refund execute",
+          args: `${req._id} ${req.orderNo} ${req.amount}`,
+          outcome: "ok",
+        });
+        await this.markExecuted(req, now);
+        return { kind: "executed", order: after, now: true };
+      }
+      // The order changed under us (another refund, a status move): look again.
+    }
+    return { kind: "failed", reason: "contention" };
+  }
+
+  // Notify first, then set executedAt: a crash in between leaves executedAt unset, so the
+  // next finish queues the notification again (under the same key: once) and sets it.
+  private async markExecuted(req: RefundRequestDoc, at: Date): Promise<void> {
+    await this.notifyOutcome({ ...req, executedAt: at });
+    await this.store.refundRequests.updateOne({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { executedAt: at } });
+  }
+
+  private async fail(req: RefundRequestDoc, reason: string): Promise<ExecResult> {
+    const after = await this.store.refundRequests
+      .findOneAndUpdate({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { status: "failed", failReason: reason } }, { returnDocument: "after" })
+      .lean<RefundRequestDoc>();
+    if (after) await this.notifyOutcome(after);
+    return { kind: "failed", reason };
+  }
+
+  /** Rejects a pending request (one guarded update) and tells the requester. */
+  async reject(input: { id: string; actor: string; reason: string }): Promise<RejectResult> {
+    const now = this.clock.now();
+    const req = await this.get(input.id);
+    if (!req) return { kind: "not_found" };
+    if (req.status === "rejected") return { kind: "already_rejected", request: req };
+    if (req.status !== "pending") return { kind: "decided", request: req };
+    if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
+    const after = await this.store.refundRequests
+      .findOneAndUpdate(
+        { _id: req._id, status: "pending", expiresAt: { $gt: now } },
+        { $set: { status: "rejected", decidedBy: input.actor, decidedAt: now, rejectReason: input.reason } },
+        { returnDocument: "after" },
+      )
+      .lean<RefundRequestDoc>();
+    if (!after) {
+      const latest = (await this.get(req._id)) ?? req;
+      if (latest.status === "rejected") return { kind: "already_rejected", request: latest };
+      if (latest.status === "expired") return { kind: "expired", request: latest };
+      return { kind: "decided", request: latest };
+    }
+    await this.notifyOutcome(after);
+    return { kind: "rejected", request: after };
+  }
+
+  /** Marks one pending request expired if it is due (guarded), and tells the requester. */
+  private async expireOne(id: string, now: Date): Promise<RefundRequestDoc | null> {
+    const after = await this.store.refundRequests
+      .findOneAndUpdate({ _id: id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now } }, { returnDocument: "after" })
+      .lean<RefundRequestDoc>();
+    if (after) await this.notifyOutcome(after);
+    return after ?? (await this.get(id));
+  }
+
+  /**
+   * Expires every pending request whose time has come (for the expiry job).
+   * Each is one guarded update; running it twice or concurrently expires each once.
+   */
+  async expireDue(now: Date = this.clock.now()): Promise<{ expired: string[] }> {
+    const due = await this.store.refundRequests.find({ status: "pending", expiresAt: { $lte: now } }).select({ _id: 1 }).limit(1000).lean<{ _id: string }[]>();
+    const expired: string[] = [];
+    for (const d of due) {
+      const after = await this.store.refundRequests
+        .findOneAndUpdate({ _id: d._id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now } }, { returnDocument: "after" })
+        .lean<RefundRequestDoc>();
+      if (after) {
+        expired.push(after._id);
+        await this.notifyOutcome(after);
+      }
+    }
+    return { expired };
+  }
+
+  /** Finishes approved requests whose execution was interrupted (for a repair job). */
+  async repair(): Promise<{ finished: string[]; failed: string[] }> {
+    const stuck = await this.store.refundRequests.find({ status: "approved", executedAt: { $exists: false } }).limit(1000).lean<RefundRequestDoc[]>();
+    const finished: string[] = [];
+    const failed: string[] = [];
+    for (const r of stuck) ((await this.finish(r)).kind === "executed" ? finished : failed).push(r._id);
+    return { finished, failed };
+  }
+
+  /** Queues the requester's notification of a final outcome, once per request and outcome. */
+  private async notifyOutcome(req: RefundRequestDoc): Promise<void> {
+    const outcome = req.status === "approved" ? (req.executedAt ? "approved" : null) : req.status === "pending" ? null : req.status;
+    if (!outcome) return;
+    const p = { id: req._id, orderNo: req.orderNo, amount: this.fmt.money(req.amount, req.currency), by: req.decidedBy ?? "", reason: req.rejectReason ?? "" };
+    const text =
+      outcome === "approved"
+        ? this.t("refund.notify.approved", p)
+        : outcome === "rejected"
+          ? this.t("refund.notify.rejected", p)
+          : outcome === "expired"
+            ? this.t("refund.notify.expired", p)
+            : this.t("refund.notify.failed", { ...p, reason: this.t(failKey(req.failReason)) });
+    const reply: Reply = {
+      title: this.t("refund.notify.title", { id: req._id }),
+      text,
+      status: outcome === "approved" ? "ok" : outcome === "failed" ? "error" : "info",
+      visibility: "ephemeral",
+    };
+    await this.outbox.enqueue({ key: `refund:${req._id}:${outcome}`, dest: { kind: "user", identity: req.requester }, reply, kind: "refund" });
+  }
+}
+
+/** Catalog key explaining a failed execution. */
+export function failKey(reason: string | null | undefined): "refund.fail.balance" | "refund.fail.order_status" | "refund.fail.order_missing" | "refund.fail.other" {
+  if (reason === "balance") return "refund.fail.balance";
+  if (reason === "order_status") return "refund.fail.order_status";
+  if (reason === "order_missing") return "refund.fail.order_missing";
+  return "refund.fail.other";
+}
+
+/** `r-abc123` → `R-ABC123`. */
+export function normalizeId(id: string): string {
+  return id.trim().toUpperCase();
+}

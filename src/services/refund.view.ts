@@ -1,0 +1,56 @@
+import type { Formatter } from "../core/format.js";
+import type { Translate } from "../core/messages.js";
+import type { Reply, ReplyAction, ReplyField } from "../core/reply.js";
+import type { RefundRequestDoc } from "../store/models.js";
+import { failKey, type RefundPolicy } from "./refund.service.js";
+
+/** Text of the Reject button's command: a rejection needs a reason, so the button gives a fixed one. */
+export const BUTTON_REJECT_REASON = "rejected from button";
+
+/** The Approve / Reject buttons of a pending request. */
+export function refundActions(id: string, t: Translate): ReplyAction[] {
+  return [
+    { id: `refund approve ${id}`, label: t("refund.button.approve"), style: "primary" },
+    { id: `refund reject ${id} reason="${BUTTON_REJECT_REASON}"`, label: t("refund.button.reject"), style: "danger" },
+  ];
+}
+
+/** The status of a request as shown (a pending request past its expiry shows as expired). */
+export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate): string {
+  if (r.status === "pending" && r.expiresAt <= now) return t("refund.status.expired");
+  if (r.status === "pending" && r.approvalCount > 0) return t("refund.status.pending_second", { count: r.approvalCount, required: r.requiredApprovals });
+  if (r.status === "approved" && !r.executedAt) return t("refund.status.approved_unexecuted");
+  if (r.status === "approved") return t("refund.status.refunded");
+  if (r.status === "rejected") return t("refund.status.rejected");
+  if (r.status === "expired") return t("refund.status.expired");
+  if (r.status === "failed") return t("refund.status.failed", { reason: t(failKey(r.failReason)) });
+  return t("refund.status.pending");
+}
+
+/** The card of a request: order, customer, amount, reason, requester, status; buttons while pending. */
+export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"] }): Reply {
+  const { t, fmt, now } = opts;
+  const fields: ReplyField[] = [
+    { label: t("refund.field.order"), value: r.orderNo, inline: true },
+    { label: t("refund.field.customer"), value: r.customerId, inline: true },
+    { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? ` (${t("refund.full")})` : ""), inline: true },
+    { label: t("refund.field.reason"), value: r.reason },
+    { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}` },
+    { label: t("refund.field.status"), value: shownStatus(r, now, t) },
+  ];
+  if (r.status === "pending") {
+    fields.push({ label: t("refund.field.needs"), value: r.requiredApprovals >= 2 ? t("refund.needs.two") : opts.policy && r.amount <= opts.policy.supportLimit ? t("refund.needs.support") : t("refund.needs.manager") });
+    fields.push({ label: t("refund.field.expires"), value: fmt.dateTime(r.expiresAt) });
+  }
+  if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => `${a.by} (${fmt.dateTime(a.at!)})${a.note ? `: ${a.note}` : ""}`).join("\n") });
+  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${r.rejectReason ?? ""}` });
+  if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
+  const open = r.status === "pending" && r.expiresAt > now;
+  return {
+    title: opts.title ?? t("refund.card.title", { id: r._id }),
+    fields,
+    status: opts.status ?? (open ? "info" : r.status === "approved" ? "ok" : r.status === "failed" ? "error" : "info"),
+    ...(open ? { actions: refundActions(r._id, t) } : {}),
+    visibility: "public",
+  };
+}

@@ -1,0 +1,50 @@
+import { Schema, type InferSchemaType } from "mongoose";
+
+/**
+ * Refund request statuses.
+ * - pending: waiting for approval (a two-manager request stays pending after its first approval);
+ * - approved: decided; the refund is executed on the order once (`executedAt` set after);
+ * - rejected, expired: decided, nothing moves;
+ * - failed: approved, but the order could no longer take the refund (balance or status changed).
+ */
+export const REFUND_STATUSES = ["pending", "approved", "rejected", "expired", "failed"] as const;
+
+export const refundRequestSchema = new Schema(
+  {
+    /** `R-` + short id. */
+    _id: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    customerId: { type: String, required: true },
+    /** Minor units of `currency` (the order's). */
+    amount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    /** True when asked as `full` (the whole refundable balance at request time). */
+    full: { type: Boolean, default: false },
+    reason: { type: String, required: true },
+    requester: { type: String, required: true },
+    requestedAt: { type: Date, required: true },
+    /** Pending requests expire at this instant (policy at request time). */
+    expiresAt: { type: Date, required: true },
+    /** Approvals needed: 1, or 2 (different managers) above the top threshold. */
+    requiredApprovals: { type: Number, required: true },
+    /** Number of approvals so far: the guard of the approval steps (0 → 1 → 2). */
+    approvalCount: { type: Number, required: true, default: 0 },
+    approvals: {
+      type: [new Schema({ by: String, role: String, at: Date, note: String }, { _id: false })],
+      default: [],
+    },
+    status: { type: String, enum: REFUND_STATUSES, required: true },
+    decidedBy: { type: String },
+    decidedAt: { type: Date },
+    rejectReason: { type: String },
+    /** Set once the order holds this refund (after `approved`): unset means "execution to finish". */
+    executedAt: { type: Date },
+    failReason: { type: String },
+  },
+  { versionKey: false },
+);
+refundRequestSchema.index({ status: 1, expiresAt: 1 });
+refundRequestSchema.index({ orderNo: 1 });
+refundRequestSchema.index({ requester: 1, requestedAt: -1 });
+
+export type RefundRequestDoc = InferSchemaType<typeof refundRequestSchema> & { _id: string };

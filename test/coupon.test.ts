@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDays, localDay } from "../src/core/format.js";
+import type { InvocationResult } from "../src/core/core.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+/** salesByDay with `perDay` units on each of the 28 days before the test clock's shop day. */
+function sales(perDay: number): Map<string, number> {
+  const today = localDay(app.clock.now(), app.config.timeZone);
+  const m = new Map<string, number>();
+  for (let i = 1; i <= 28; i++) m.set(addDays(today, -i), perDay);
+  return m;
+}
+
+function order(no: string, code: string | undefined, total: number, discount: number, status = "delivered", customerId = "CUST-1"): Record<string, unknown> {
+  const at = new Date("2026-11-20T02:00:00Z");
+  return { _id: no, items: [{ sku: "SKU-A1", qty: 1, unitPrice: total + discount }], subtotal: total + discount, discount, shipping: 0, total, currency: "CNY", status, channel: "web", customerId, createdAt: at, day: "2026-11-20", ...(code ? { couponCode: code } : {}) };
+}
+
+function fields(r: InvocationResult): Record<string, string> {
+  return Object.fromEntries((r.reply.fields ?? []).map((f) => [f.label, f.value]));
+}
+
+/** Runs a launch and returns its Confirm and Cancel button commands. */
+async function launch(line: string, who = "shell:max"): Promise<{ r: InvocationResult; confirm: string; cancel: string }> {
+  const r = await app.run(who, `coupon launch ${line}`);
+  expect(r.outcome, r.reply.text).toBe("ok");
+  return { r, confirm: r.reply.actions![0]!.id, cancel: r.reply.actions![1]!.id };
+}
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.services.identity.grant("shell:max", "manager", "shell:admin");
+  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  await app.store.products.insertMany([
+    // Apparel: healthy margins, plenty of stock, slow sales.
+    product("SKU-A1", { category: "Apparel", price: 10_000, cost: 4_000, onHand: 500, salesByDay: sales(1) }),
+    product("SKU-A2", { category: "Apparel", price: 20_000, cost: 8_000, onHand: 500 }),
+    // Electronics: thin margin on E1, fast seller E2 with little stock.
+    product("SKU-E1", { name: "Thin Margin Phone", category: "Electronics", price: 10_000, cost: 8_000, onHand: 500 }),
+    product("SKU-E2", { name: "Hot Earbuds", category: "Electronics", price: 30_000, cost: 10_000, onHand: 20, salesByDay: sales(10) }),
+    product("SKU-B1", { category: "Beauty", price: 5_000, cost: 1_000, onHand: 300 }),
+  ]);
+  await app.store.orders.insertMany([
+    order("O-1", "SUMMER10", 9_000, 1_000, "delivered", "CUST-1"),
+    order("O-2", "summer10", 18_000, 2_000, "shipped", "CUST-2"),
+    order("O-3", "SUMMER10", 4_500, 500, "paid", "CUST-1"),
+    order("O-4", "SUMMER10", 9_000, 1_000, "pending", "CUST-3"),
+    order("O-5", "SUMMER10", 9_000, 1_000, "cancelled", "CUST-3"),
+    order("O-6", undefined, 9_000, 0),
+  ]);
+});
+afterAll(() => app.close());
+
+describe("coupon launch preview", () => {
+  it("previews with Confirm/Cancel buttons; nothing is live until confirmed; times are shop time", async () => {
+    const { r, confirm, cancel } = await launch("code=apparel15 type=percent value=15 start=2026-12-01 end=2026-12-07 limit=500 per-customer=1 categories=apparel");
+    expect(r.reply.title).toBe("Coupon preview: APPAREL15 (not live until confirmed)");
+    expect(fields(r)).toMatchObject({
+      Discount: "15% off",
+      "Applies to": "categories Apparel",
+      Starts: "2026-12-01 00:00 GMT+8",
+      Ends: "2026-12-08 00:00 GMT+8",
+      "Total uses": "500",
+      "Per customer": "1",
+    });
+    expect(r.reply.text).toBe("No warnings: no overlapping coupon, no price below cost, stock covers the expected uplift.");
+    expect(confirm).toMatch(/^coupon confirm D-[0-9A-Z]{6} h=[0-9a-f]{8}$/);
+    expect(cancel).toMatch(/^coupon cancel D-[0-9A-Z]{6}$/);
+    expect(await app.store.coupons.countDocuments()).toBe(0);
+    const draft = await app.store.couponDrafts.findById(confirm.split(" ")[2]).lean();
+    expect(draft!.startsAt.toISOString()).toBe("2026-11-30T16:00:00.000Z");
+    expect((await app.run("shell:max", cancel)).reply.text).toContain("cancelled; nothing was launched");
+    expect((await app.run("shell:max", confirm)).code).toBe("stale_preview");
+  });
+
+  it("states every guardrail plainly and changes nothing", async () => {
+    const before = await app.store.couponDrafts.countDocuments();
+    const cases: [string, string, RegExp][] = [
+      ["code=X! type=percent value=10", "bad_code", /use 3–20 letters/],
+      ["code=OK10 type=percent value=0", "bad_percent", /from 1 to 90/],
+      ["code=OK10 type=percent value=91", "bad_percent", /from 1 to 90/],
+      ["code=OK10 type=percent value=-5", "bad_percent", /from 1 to 90/],
+      ["code=OK10 type=fixed value=50 min=50", "fixed_not_below_min", /must be below the minimum spend/],
+      ["code=OK10 type=fixed value=50", "fixed_not_below_min", /must be below the minimum spend/],
+      ["code=OK10 type=percent value=10 start=2026-12-05 end=2026-12-01", "end_before_start", /must be after the start/],
+      ["code=OK10 type=percent value=10 end=2026-11-01", "end_in_past", /already past/],
+      ["code=OK10 type=percent value=10 start=2026-13-45", "bad_date", /start="2026-13-45" is not a time/],
+      ["code=OK10 type=percent value=10 end=soon", "bad_date", /end="soon" is not a time/],
+      ["code=OK10 type=percent value=10 skus=SKU-A1,SKU-NOPE", "unknown_skus", /Unknown SKUs: SKU-NOPE/],
+      ["code=OK10 type=percent value=10 categories=Garden", "unknown_categories", /Unknown categories: Garden\. Known: Apparel, Beauty, Electronics/],
+      ["code=OK10 type=percent value=10 limit=5 per-customer=6", "per_customer_over_limit", /cannot exceed the total limit/],
+      ["code=OK10 type=percent value=10 limit=0", "bad_count", /at least 1/],
+      ["code=OK10 type=percent value=10 skus=SKU-A1 categories=Apparel", "skus_and_categories", /not both/],
+    ];
+    for (const [line, code, text] of cases) {
+      const r = await app.run("shell:max", `coupon launch ${line}`);
+      expect(r.code, line).toBe(code);
+      expect(r.reply.text, line).toMatch(text);
+    }
+    const many = await app.run("shell:max", "coupon launch code=a type=percent value=95 end=yesterday-ish");
+    expect(many.code).toBe("coupon_invalid");
+    expect(many.reply.text!.split("\n").filter((l) => l.startsWith("•"))).toHaveLength(3);
+    expect((await app.run("shell:max", "coupon launch code=OK10 type=half value=10")).code).toBe("invalid_args");
+    expect(await app.store.couponDrafts.countDocuments()).toBe(before);
+    expect(await app.store.coupons.countDocuments()).toBe(0);
+  });
+
+  it("warns about prices below cost with the worst margin, and stock that would not cover the uplift", async () => {
+    const { r } = await launch("code=ELEC30 type=percent value=30 end=+7d categories=electronics");
+    expect(r.reply.status).toBe("warning");
+    // E1: 100.00 − 30% = 70.00 against a cost of 80.00: margin (70 − 80) / 70 = −14.3%.
+    expect(r.reply.text).toContain("⚠ 1 targeted products would sell below cost; worst: SKU-E1 Thin Margin Phone at CN¥70.00 against a cost of CN¥80.00 (margin -14.3%).");
+    // E2 sells 10/day: 7 days × 10 × 1.3 = 91 expected against 20 available.
+    expect(r.reply.text).toContain("⚠ 1 targeted products may run out: stock would not cover usual sales plus the expected uplift (SKU-E2: 20 available, about 91 expected).");
+    const fixed = await launch("code=TENOFF type=fixed value=30 min=40 skus=SKU-B1,SKU-A1");
+    // B1 50.00 in a 50.00 basket: 30.00 off → 20.00 ≥ cost 10.00; A1 100.00: 30% off → 70.00 ≥ 40.00.
+    expect(fixed.r.reply.text).not.toContain("would sell below cost");
+  });
+
+  it("a fixed discount's share of the minimum basket below cost is flagged", async () => {
+    const { r } = await launch("code=BIGCUT type=fixed value=90 min=100 skus=SKU-A2");
+    // A2 200.00: 90 × 200 / 200 = 90.00 off → 110.00 ≥ cost 80.00: no warning; now a cut that goes under.
+    expect(r.reply.text).not.toContain("would sell below cost");
+    const deep = await launch("code=DEEPCUT type=fixed value=190 min=200 skus=SKU-A2");
+    expect(deep.r.reply.text).toContain("SKU-A2");
+    expect(deep.r.reply.text).toContain("at CN¥10.00 against a cost of CN¥80.00");
+  });
+});
+
+describe("coupon confirm", () => {
+  it("confirm launches once, even when clicks race; codes are unique case-insensitively", async () => {
+    const { confirm } = await launch("code=Winter20 type=percent value=20 end=2026-12-31 skus=SKU-A1");
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => app.run(i % 2 ? "shell:max" : "shell:mia", confirm)));
+    expect(runs.filter((r) => r.reply.title === "Coupon WINTER20 launched")).toHaveLength(1);
+    expect(runs.filter((r) => r.code === "already_confirmed")).toHaveLength(9);
+    const c = await app.store.coupons.findById("WINTER20").lean();
+    expect(c).toMatchObject({ type: "percent", value: 20, status: "active", skus: ["SKU-A1"], createdBy: "shell:max" });
+    expect(await app.store.coupons.countDocuments({ _id: /WINTER20/i })).toBe(1);
+    const dup = await app.run("shell:max", "coupon launch code=winter20 type=percent value=10");
+    expect(dup.code).toBe("code_taken");
+    expect(dup.reply.text).toContain("Code WINTER20 already exists");
+  });
+
+  it("refuses an edited, superseded or expired preview", async () => {
+    const first = await launch("code=FALL5 type=percent value=5");
+    const edited = first.confirm.replace(/h=([0-9a-f]{8})/, (_, h: string) => `h=${h.startsWith("0") ? "1" : "0"}${h.slice(1)}`);
+    const e = await app.run("shell:max", edited);
+    expect(e.code).toBe("stale_preview");
+    expect(e.reply.text).toContain("does not match its preview");
+    const second = await launch("code=FALL5 type=percent value=50");
+    const old = await app.run("shell:max", first.confirm);
+    expect(old.code).toBe("stale_preview");
+    expect(old.reply.text).toContain("replaced by a newer one");
+    app.clock.advance(31 * 60_000);
+    try {
+      const late = await app.run("shell:max", second.confirm);
+      expect(late.reply.text).toContain("more than 30 minutes old");
+    } finally {
+      app.clock.advance(-31 * 60_000);
+    }
+    expect(await app.store.coupons.exists({ _id: "FALL5" })).toBeNull();
+    expect((await app.run("shell:max", "coupon confirm D-NOPE00 h=12345678")).code).toBe("unknown_preview");
+  });
+
+  it("warns when a new coupon overlaps an active one on the same products", async () => {
+    const { r } = await launch("code=SHOES5 type=percent value=5 skus=SKU-A1,SKU-B1");
+    expect(r.reply.text).toContain("⚠ Overlaps active coupons on the same products: WINTER20.");
+    const whole = await launch("code=ALL5 type=percent value=5");
+    expect(whole.r.reply.text).toContain("WINTER20");
+    const other = await launch("code=BEAUTY5 type=percent value=5 categories=Beauty");
+    expect(other.r.reply.text).not.toContain("Overlaps");
+  });
+
+  it("staff cannot launch, confirm or pause", async () => {
+    expect((await app.run("shell:sam", "coupon launch code=NOPE1 type=percent value=5")).code).toBe("permission_denied");
+    expect((await app.run("shell:sam", "coupon pause WINTER20")).code).toBe("permission_denied");
+  });
+});
+
+describe("coupon life cycle and figures", () => {
+  it("shows uses, orders, revenue, discount given and remaining uses from paid orders", async () => {
+    const { confirm } = await launch("code=SUMMER10 type=percent value=10 limit=100");
+    expect((await app.run("shell:max", confirm)).outcome).toBe("ok");
+    const r = await app.run("shell:sam", "coupon show summer10");
+    expect(r.reply.title).toBe("Coupon SUMMER10: active");
+    // Paid statuses only (delivered, shipped, paid); the code matches in any case.
+    expect(fields(r)).toMatchObject({
+      Uses: "3",
+      "Orders (customers)": "3 (2 customers)",
+      "Revenue of those orders": "CN¥315.00",
+      "Discount given": "CN¥35.00",
+      "Remaining uses": "97",
+    });
+    expect((await app.run("shell:sam", "coupon show NOSUCH")).code).toBe("unknown_coupon");
+  });
+
+  it("pause, resume and expire are guarded transitions; lists follow the state", async () => {
+    const { confirm } = await launch("code=LATER10 type=percent value=10 start=2026-12-20 end=2026-12-24 skus=SKU-B1");
+    await app.run("shell:max", confirm);
+    const active = await app.run("shell:sam", "coupon list active");
+    expect(active.reply.table!.rows.map((r) => r[0])).toEqual(expect.arrayContaining(["WINTER20", "SUMMER10"]));
+    expect(active.reply.table!.rows.map((r) => r[0])).not.toContain("LATER10");
+    const scheduled = await app.run("shell:sam", "coupon list scheduled");
+    expect(scheduled.reply.table!.rows.map((r) => r[0])).toEqual(["LATER10"]);
+
+    expect((await app.run("shell:max", "coupon pause winter20")).reply.text).toBe("Coupon WINTER20 paused: it no longer applies until resumed.");
+    expect((await app.run("shell:max", "coupon pause WINTER20")).code).toBe("wrong_state");
+    expect((await app.run("shell:sam", "coupon show WINTER20")).reply.title).toBe("Coupon WINTER20: paused");
+    const resumes = await Promise.all(Array.from({ length: 5 }, () => app.run("shell:max", "coupon resume WINTER20")));
+    expect(resumes.filter((r) => r.outcome === "ok")).toHaveLength(1);
+    expect((await app.run("shell:max", "coupon expire WINTER20")).outcome).toBe("ok");
+    expect((await app.run("shell:max", "coupon resume WINTER20")).code).toBe("wrong_state");
+    const expired = await app.run("shell:sam", "coupon list expired");
+    expect(expired.reply.table!.rows.map((r) => r[0])).toEqual(["WINTER20"]);
+    const c = await app.store.coupons.findById("WINTER20").lean();
+    expect(c!.history.map((h) => h.action)).toEqual(["launched", "pause", "resume", "expire"]);
+    expect(c!.endsAt!.getTime()).toBe(app.clock.now().getTime());
+    expect((await app.run("shell:max", "coupon expire NOSUCH")).code).toBe("unknown_coupon");
+    expect(await app.store.audit.countDocuments({ command: /^coupon (pause|resume|expire)$/ })).toBeGreaterThanOrEqual(9);
+  });
+});

@@ -1,0 +1,343 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OrderDoc } from "../src/store/models.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+/** A paid order of `total` fen (CNY) with defaults. */
+function order(no: string, total: number, over: Partial<OrderDoc> = {}): Record<string, unknown> {
+  const at = new Date("2026-11-20T02:00:00Z");
+  return {
+    _id: no,
+    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
+    subtotal: total,
+    discount: 0,
+    shipping: 0,
+    total,
+    currency: "CNY",
+    status: "delivered",
+    channel: "web",
+    customerId: "CUST-1",
+    createdAt: at,
+    paidAt: at,
+    day: "2026-11-20",
+    paidDay: "2026-11-20",
+    ...over,
+  };
+}
+
+/** The request id in a created card's title. */
+function idOf(r: { reply: { title?: string } }): string {
+  const m = /R-[0-9A-Z]{6}/.exec(r.reply.title ?? "");
+  if (!m) throw new Error(`no request id in ${JSON.stringify(r.reply)}`);
+  return m[0];
+}
+
+async function request(who: string, orderNo: string, amount: string): Promise<string> {
+  const r = await app.run(who, `refund request ${orderNo} ${amount} reason="damaged"`);
+  expect(r.outcome, r.reply.text).toBe("ok");
+  return idOf(r);
+}
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  const roles: [string, "staff" | "support" | "manager"][] = [
+    ["shell:sam", "staff"],
+    ["shell:sue", "support"],
+    ["shell:sid", "support"],
+    ["shell:max", "manager"],
+    ["shell:mia", "manager"],
+    ...Array.from({ length: 20 }, (_, i) => [`shell:m${i}`, "manager"] as [string, "manager"]),
+  ];
+  for (const [id, role] of roles) await app.services.identity.grant(id, role, "shell:admin");
+  await app.store.orders.insertMany([
+    order("ORD-1", 100_000),
+    order("ORD-2", 30_000),
+    order("ORD-3", 500_000),
+    order("ORD-4", 10_000),
+    order("ORD-5", 8_000, { status: "pending", paidAt: undefined, paidDay: undefined }),
+    order("ORD-6", 12_000, { status: "paid" }),
+    order("ORD-7", 20_000),
+    order("ORD-8", 900_000),
+    order("ORD-9", 40_000),
+    order("ORD-10", 40_000),
+  ]);
+});
+afterAll(() => app.close());
+
+describe("refund request", () => {
+  it("creates a request card with order, customer, amount, reason, requester and Approve/Reject buttons", async () => {
+    const r = await app.run("shell:sam", 'refund request ord-1 120.50 reason="arrived damaged"');
+    expect(r.outcome).toBe("ok");
+    const id = idOf(r);
+    const f = Object.fromEntries(r.reply.fields!.map((x) => [x.label, x.value]));
+    expect(f).toMatchObject({ Order: "ORD-1", Customer: "CUST-1", Amount: "CN¥120.50", Reason: "arrived damaged", Status: "pending" });
+    expect(f["Requested by"]).toContain("shell:sam");
+    expect(f["Approval needed"]).toBe("one approver: support or above");
+    expect(r.reply.actions).toEqual([
+      { id: `refund approve ${id}`, label: "Approve", style: "primary" },
+      { id: `refund reject ${id} reason="rejected from button"`, label: "Reject", style: "danger" },
+    ]);
+    for (const a of r.reply.actions!) expect(a.id.length).toBeLessThanOrEqual(100);
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ orderNo: "ORD-1", amount: 12_050, status: "pending", requester: "shell:sam" });
+  });
+
+  it("refuses unknown and unpaid orders, bad amounts and amounts over the refundable balance, and changes nothing", async () => {
+    const before = await app.store.refundRequests.countDocuments();
+    const cases: [string, string][] = [
+      ["refund request ORD-404 10 reason=x", "unknown_order"],
+      ["refund request ORD-5 10 reason=x", "order_not_paid"],
+      ["refund request ORD-2 0 reason=x", "bad_amount"],
+      ["refund request ORD-2 -5 reason=x", "bad_amount"],
+      ["refund request ORD-2 1.234 reason=x", "bad_amount"],
+      ["refund request ORD-2 abc reason=x", "bad_amount"],
+      ["refund request ORD-2 300.01 reason=x", "over_balance"],
+      ["refund request ORD-2 99999999999 reason=x", "over_balance"],
+    ];
+    for (const [line, code] of cases) {
+      const r = await app.run("shell:sam", line);
+      expect(r.code, line).toBe(code);
+      expect(r.outcome, line).toBe("user_error");
+    }
+    const missing = await app.run("shell:sam", "refund request ORD-2 10");
+    expect(missing.code).toBe("invalid_args");
+    expect(await app.store.refundRequests.countDocuments()).toBe(before);
+  });
+
+  it("counts pending requests against the balance; full asks for what is left", async () => {
+    await request("shell:sam", "ORD-2", "200");
+    const over = await app.run("shell:sam", "refund request ORD-2 100.01 reason=x");
+    expect(over.code).toBe("over_balance");
+    expect(over.reply.text).toContain("at most CN¥100.00 is refundable (paid CN¥300.00, refunded CN¥0.00, pending requests CN¥200.00)");
+    const full = await request("shell:sam", "ORD-2", "full");
+    expect(await app.store.refundRequests.findById(full).lean()).toMatchObject({ amount: 10_000, full: true });
+  });
+
+  it("replies in Simplified Chinese when the caller's locale is zh-CN", async () => {
+    const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-404 10 reason=x", locale: "zh-CN" });
+    expect(r.reply.text).toBe("没有订单 \"ORD-404\"。请检查订单号（例如 ORD-100231）。");
+    const c = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=X type=percent value=10", locale: "zh-CN" });
+    expect(c.reply.text).toContain("代码 \"X\"：请使用 3–20 个字母");
+  });
+
+  it("viewers cannot request", async () => {
+    const r = await app.run("shell:nobody", "refund request ORD-1 1 reason=x");
+    expect(r.code).toBe("permission_denied");
+  });
+});
+
+describe("refund approval", () => {
+  it("approval executes the refund once, notifies the requester and records one execution", async () => {
+    const id = await request("shell:sam", "ORD-4", "40");
+    const r = await app.run("shell:sue", `refund approve ${id} note="photo checked"`);
+    expect(r.outcome).toBe("ok");
+    expect(r.reply.title).toBe(`Refund ${id} approved: CN¥40.00 refunded on ORD-4`);
+    expect(r.reply.actions).toBeUndefined();
+    const o = await app.store.orders.findById("ORD-4").lean();
+    expect(o).toMatchObject({ refundedTotal: 4_000, status: "delivered" });
+    expect(o!.refunds).toEqual([{ requestId: id, amount: 4_000, at: app.clock.now(), day: "2026-11-25" }]);
+    const req = await app.store.refundRequests.findById(id).lean();
+    expect(req).toMatchObject({ status: "approved", decidedBy: "shell:sue", approvalCount: 1 });
+    expect(req!.executedAt).toBeInstanceOf(Date);
+    const note = await app.store.outbox.findById(`refund:${id}:approved`).lean();
+    expect(note).toMatchObject({ platform: "shell", dest: { kind: "user", identity: "shell:sam" }, kind: "refund" });
+    expect((note!.reply as { text: string }).text).toContain("was approved by shell:sue and refunded");
+    expect(await app.store.audit.countDocuments({ command: "refund execute", args: new RegExp(`^${id} `) })).toBe(1);
+  });
+
+  it("20 parallel approvals of one request by 20 managers: one approval, the order's refunded total rises once", async () => {
+    const id = await request("shell:sam", "ORD-7", "150");
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => app.run(`shell:m${i}`, `refund approve ${id}`)));
+    const approved = runs.filter((r) => r.reply.title?.startsWith(`Refund ${id} approved`));
+    expect(approved).toHaveLength(1);
+    expect(runs.filter((r) => r.code === "already_approved")).toHaveLength(19);
+    const o = await app.store.orders.findById("ORD-7").lean();
+    expect(o!.refundedTotal).toBe(15_000);
+    expect(o!.refunds).toHaveLength(1);
+    const req = await app.store.refundRequests.findById(id).lean();
+    expect(req!.approvals).toHaveLength(1);
+    expect(await app.store.audit.countDocuments({ command: "refund execute", args: new RegExp(`^${id} `) })).toBe(1);
+    expect(await app.store.outbox.countDocuments({ _id: new RegExp(`^refund:${id}:`) })).toBe(1);
+
+    // Replays (a retried click, a replayed platform event) change nothing.
+    const replays = await Promise.all(Array.from({ length: 5 }, () => app.run("shell:m3", `refund approve ${id}`)));
+    expect(replays.every((r) => r.code === "already_approved")).toBe(true);
+    const rejectLate = await app.run("shell:sue", `refund reject ${id} reason=late`);
+    expect(rejectLate.code).toBe("already_decided");
+    expect((await app.store.orders.findById("ORD-7").lean())!.refundedTotal).toBe(15_000);
+  });
+
+  it("nobody approves their own request, whatever their role", async () => {
+    const id = await request("shell:max", "ORD-9", "10");
+    const r = await app.run("shell:max", `refund approve ${id}`);
+    expect(r.code).toBe("self_approval");
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
+  });
+
+  it("thresholds per role: support up to 200, manager up to 2,000, staff never", async () => {
+    const small = await request("shell:sam", "ORD-1", "200");
+    const mid = await request("shell:sam", "ORD-1", "200.01");
+    expect((await app.run("shell:sam", `refund approve ${small}`)).code).toBe("permission_denied");
+    const supMid = await app.run("shell:sue", `refund approve ${mid}`);
+    expect(supMid.code).toBe("approval_limit");
+    expect(supMid.reply.text).toBe(`${mid} is for CN¥200.01: a support may not approve it (limit CN¥200.00); it needs a manager or above.`);
+    expect((await app.run("shell:sue", `refund approve ${small}`)).outcome).toBe("ok");
+    expect((await app.run("shell:max", `refund approve ${mid}`)).outcome).toBe("ok");
+    expect((await app.store.orders.findById("ORD-1").lean())!.refundedTotal).toBe(40_001);
+  });
+
+  it("above the manager limit two different managers must approve; 10 racing second approvals give one", async () => {
+    const id = await request("shell:sam", "ORD-3", "2500");
+    const card = await app.run("shell:sam", `refund show ${id}`);
+    expect(card.reply.fields!.find((f) => f.label === "Approval needed")!.value).toBe("two different managers");
+    expect((await app.run("shell:sue", `refund approve ${id}`)).code).toBe("approval_limit");
+
+    const first = await app.run("shell:max", `refund approve ${id}`);
+    expect(first.reply.title).toBe(`Refund ${id}: first approval recorded; a second manager must approve`);
+    expect(first.reply.actions?.map((a) => a.label)).toEqual(["Approve", "Reject"]);
+    expect((await app.store.orders.findById("ORD-3").lean())!.refundedTotal).toBe(0);
+    const again = await app.run("shell:max", `refund approve ${id}`);
+    expect(again.code).toBe("awaiting_second_approval");
+
+    const seconds = await Promise.all(Array.from({ length: 10 }, (_, i) => app.run(`shell:m${i}`, `refund approve ${id}`)));
+    expect(seconds.filter((r) => r.reply.title?.startsWith(`Refund ${id} approved`))).toHaveLength(1);
+    const req = await app.store.refundRequests.findById(id).lean();
+    expect(req).toMatchObject({ status: "approved", approvalCount: 2 });
+    expect(req!.approvals.map((a) => a.by)[0]).toBe("shell:max");
+    expect(new Set(req!.approvals.map((a) => a.by)).size).toBe(2);
+    expect((await app.store.orders.findById("ORD-3").lean())!.refundedTotal).toBe(250_000);
+  });
+
+  it("a full refund moves the order to refunded", async () => {
+    const id = await request("shell:sam", "ORD-6", "full");
+    await app.run("shell:sue", `refund approve ${id}`);
+    const o = await app.store.orders.findById("ORD-6").lean();
+    expect(o).toMatchObject({ status: "refunded", refundedTotal: 12_000 });
+    expect(o!.history.at(-1)).toMatchObject({ status: "refunded", note: id });
+    expect((await app.run("shell:sam", "refund request ORD-6 1 reason=x")).code).toBe("over_balance");
+  });
+
+  it("rejection needs a reason, tells the requester, and closes the request", async () => {
+    const id = await request("shell:sam", "ORD-9", "20");
+    expect((await app.run("shell:sue", `refund reject ${id}`)).code).toBe("invalid_args");
+    const rejects = await Promise.all(Array.from({ length: 5 }, () => app.run("shell:sue", `refund reject ${id} reason="rejected from button"`)));
+    expect(rejects.filter((r) => r.reply.title === `Refund request ${id} rejected`)).toHaveLength(1);
+    expect(rejects.filter((r) => r.code === "already_rejected")).toHaveLength(4);
+    expect((await app.run("shell:max", `refund approve ${id}`)).code).toBe("already_decided");
+    const note = await app.store.outbox.findById(`refund:${id}:rejected`).lean();
+    expect((note!.reply as { text: string }).text).toContain("was rejected by shell:sue: rejected from button");
+    expect((await app.store.orders.findById("ORD-9").lean())!.refundedTotal).toBe(0);
+  });
+
+  it("unknown request ids are refused", async () => {
+    expect((await app.run("shell:sue", "refund approve R-NOPE00")).code).toBe("unknown_refund");
+    expect((await app.run("shell:sue", "refund reject R-NOPE00 reason=x")).code).toBe("unknown_refund");
+    expect((await app.run("shell:sue", "refund show R-NOPE00")).code).toBe("unknown_refund");
+  });
+});
+
+describe("expiry and crash recovery", () => {
+  it("an expired request cannot be approved or rejected; expireDue expires each once and notifies", async () => {
+    const id = await request("shell:sam", "ORD-10", "30");
+    const other = await request("shell:sam", "ORD-10", "40");
+    const start = app.clock.now();
+    app.clock.advance(72 * 3_600_000);
+    try {
+      const r = await app.run("shell:sue", `refund approve ${id}`);
+      expect(r.code).toBe("refund_expired");
+      expect((await app.run("shell:sue", `refund reject ${other} reason=x`)).code).toBe("refund_expired");
+      expect((await app.store.orders.findById("ORD-10").lean())!.refundedTotal).toBe(0);
+      const third = await request("shell:sam", "ORD-10", "10");
+      app.clock.advance(72 * 3_600_000);
+      const [a, b] = await Promise.all([app.services.refund.expireDue(app.clock.now()), app.services.refund.expireDue(app.clock.now())]);
+      const all = [...a.expired, ...b.expired];
+      // Every due request expires once (this file's other pending requests are due too).
+      expect(all.filter((x) => x === third)).toHaveLength(1);
+      expect(new Set(all).size).toBe(all.length);
+      expect(await app.store.refundRequests.findById(third).lean()).toMatchObject({ status: "expired" });
+      expect(await app.store.outbox.countDocuments({ _id: `refund:${third}:expired` })).toBe(1);
+      expect((await app.run("shell:sue", `refund approve ${third}`)).code).toBe("already_decided");
+    } finally {
+      app.clock.set(start);
+    }
+  });
+
+  it("an approval interrupted before execution is finished once by the next approve, even when retries race", async () => {
+    const id = await request("shell:sam", "ORD-8", "100");
+    // Crash after the approval step, before the order update.
+    await app.store.refundRequests.updateOne({ _id: id }, { $set: { status: "approved", decidedBy: "shell:sue", decidedAt: app.clock.now(), approvalCount: 1 } });
+    const show = await app.run("shell:sam", `refund show ${id}`);
+    expect(show.reply.context?.[0]).toContain(`run \`refund approve ${id}\` to finish it`);
+    const runs = await Promise.all(Array.from({ length: 6 }, () => app.run("shell:sid", `refund approve ${id}`)));
+    expect(runs.every((r) => r.code === "already_approved")).toBe(true);
+    expect(runs.filter((r) => r.reply.text?.endsWith("it was executed now (once)."))).toHaveLength(1);
+    const o = await app.store.orders.findById("ORD-8").lean();
+    expect(o!.refundedTotal).toBe(10_000);
+    expect(o!.refunds).toHaveLength(1);
+    expect((await app.store.refundRequests.findById(id).lean())!.executedAt).toBeInstanceOf(Date);
+  });
+
+  it("a crash after the order update is repaired without refunding twice", async () => {
+    const id = await request("shell:sam", "ORD-8", "50");
+    await app.store.refundRequests.updateOne({ _id: id }, { $set: { status: "approved", decidedBy: "shell:sue", decidedAt: app.clock.now(), approvalCount: 1 } });
+    // The order took the refund, then the process died before executedAt was set.
+    await app.store.orders.updateOne({ _id: "ORD-8" }, { $inc: { refundedTotal: 5_000 }, $push: { refunds: { requestId: id, amount: 5_000, at: app.clock.now(), day: "2026-11-25" } } });
+    const r = await app.services.refund.repair();
+    expect(r.finished).toEqual([id]);
+    expect((await app.store.orders.findById("ORD-8").lean())!.refundedTotal).toBe(15_000);
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:approved` })).toBe(1);
+    expect((await app.services.refund.repair()).finished).toEqual([]);
+  });
+});
+
+describe("the order guard", () => {
+  it("two approved requests that together exceed the balance: the second is refused by the order update, not refunded", async () => {
+    await app.store.orders.insertMany([order("ORD-RACE", 10_000)]);
+    const a = await request("shell:sam", "ORD-RACE", "70");
+    // Two requests created at the same moment can both pass the request-time check; simulate it.
+    const b = "R-RACE01";
+    const doc = (await app.store.refundRequests.findById(a).lean())!;
+    await app.store.refundRequests.create({ ...doc, _id: b, amount: 6_000 });
+    const [ra, rb] = await Promise.all([app.run("shell:sue", `refund approve ${a}`), app.run("shell:sid", `refund approve ${b}`)]);
+    const codes = [ra.code ?? ra.outcome, rb.code ?? rb.outcome].sort();
+    expect(codes).toEqual(["ok", "refund_failed"]);
+    const o = await app.store.orders.findById("ORD-RACE").lean();
+    expect(o!.refundedTotal).toBeLessThanOrEqual(10_000);
+    expect(o!.refunds).toHaveLength(1);
+    const failed = (await app.store.refundRequests.find({ _id: { $in: [a, b] }, status: "failed" }).lean())[0]!;
+    expect(failed.failReason).toBe("balance");
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${failed._id}:failed` })).toBe(1);
+  });
+});
+
+describe("refund list and policy", () => {
+  it("lists pending, mine and all", async () => {
+    await request("shell:sam", "ORD-9", "1");
+    const pending = await app.run("shell:sue", "refund list");
+    expect(pending.reply.title).toMatch(/^Pending refund requests: \d+$/);
+    expect(pending.reply.table!.rows.every((r) => r[3]!.startsWith("pending"))).toBe(true);
+    const mine = await app.run("shell:max", "refund list mine");
+    expect(mine.reply.table!.rows.map((r) => r[4])).toEqual(["shell:max"]);
+    const all = await app.run("shell:max", "refund list all since=today");
+    expect(all.reply.table!.rows.length).toBeGreaterThan(5);
+    expect((await app.run("shell:max", "refund list bogus")).code).toBe("invalid_args");
+  });
+
+  it("shows the policy; only admins change it; the new limits apply at once", async () => {
+    const p = await app.run("shell:sam", "refund policy");
+    expect(Object.fromEntries(p.reply.fields!.map((f) => [f.label, f.value]))).toMatchObject({
+      "Support approves alone": "up to CN¥200.00",
+      "A manager approves alone": "up to CN¥2,000.00",
+      "Pending requests expire after": "72 hours",
+    });
+    expect((await app.run("shell:max", "refund policy set support=300")).code).toBe("permission_denied");
+    expect((await app.run("shell:admin", "refund policy set support=3000")).code).toBe("policy_inconsistent");
+    expect((await app.run("shell:admin", "refund policy set expiry=0")).code).toBe("invalid_args");
+    const set = await app.run("shell:admin", "refund policy set support=300 expiry=2d");
+    expect(set.outcome).toBe("ok");
+    expect(await app.store.meta.findById("refund_policy").lean()).toMatchObject({ value: { supportLimit: 30_000, managerLimit: 200_000, pendingHours: 48, updatedBy: "shell:admin" } });
+    const id = await request("shell:sam", "ORD-9", "250");
+    expect((await app.run("shell:sue", `refund approve ${id}`)).outcome).toBe("ok");
+    expect(await app.store.audit.countDocuments({ command: "refund policy", actor: "shell:admin" })).toBe(3);
+  });
+});
