@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
 import { IdentityService } from "./identity.service.js";
+import { MarkerService } from "./marker.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { StockService } from "./stock.service.js";
 
@@ -15,6 +16,7 @@ export interface Services {
   audit: AuditService;
   stock: StockService;
   outbox: OutboxService;
+  markers: MarkerService;
 }
 
 /** Wires the services over a store. */
@@ -26,5 +28,6 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     audit: new AuditService(store),
     stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
     outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
+    markers: new MarkerService(store, clock),
   };
 }
