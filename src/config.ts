@@ -66,7 +66,11 @@ const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
   SLACK_SIGNING_SECRET: z.string().regex(/^\S{8,}$/, { error: "SLACK_SIGNING_SECRET: expected the app's signing secret (Basic Information → App Credentials)" }).optional(),
-  SLACK_PORT: int("SLACK_PORT", 1, 65535, 3000),
+  SLACK_PORT: int("SLACK_PORT", 0, 65535, 3000),
+  SLACK_API_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+\/$/, { error: "SLACK_API_URL: expected the Web API base URL ending in /, such as https://slack.com/api/" })
+    .optional(),
   SLACK_COMPLAINT_EMOJI: z
     .string()
     .default("sos")
@@ -102,8 +106,10 @@ export interface SlackConfig {
   readonly botToken: string;
   readonly appToken: string | undefined;
   readonly signingSecret: string | undefined;
-  /** Port of the HTTP receiver (HTTP mode). */
+  /** Port of the HTTP receiver (HTTP mode); 0 picks a free one. */
   readonly port: number;
+  /** Web API base URL (GovSlack, a proxy, or a local test peer); undefined for Slack's own. */
+  readonly apiUrl: string | undefined;
   /** Reaction (emoji name without colons) that files a complaint from a message. */
   readonly complaintEmoji: string;
   /** Channel ids where that reaction files complaints. */
@@ -157,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
         appToken: v.SLACK_APP_TOKEN,
         signingSecret: v.SLACK_SIGNING_SECRET,
         port: v.SLACK_PORT,
+        apiUrl: v.SLACK_API_URL,
         complaintEmoji: v.SLACK_COMPLAINT_EMOJI,
         supportChannels: Object.freeze(v.SLACK_SUPPORT_CHANNELS),
       })

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { App, LogLevel } from "@slack/bolt";
 import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
-import type { Config, SlackConfig } from "../../src/config.js";
+import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import type { Logger } from "../../src/core/logger.js";
@@ -25,7 +25,7 @@ export interface SlackAdapterOptions {
   services: Services;
   config: Config;
   logger: Logger;
-  /** Web API base URL (tests point it at the local peer). Default Slack's. */
+  /** Web API base URL (tests point it at the local peer). Default SLACK_API_URL, else Slack's. */
   slackApiUrl?: string;
   /** Web API retries; default 2 (each retry waits seconds, never the user's ack). */
   retryConfig?: SlackRetryConfig;
@@ -172,7 +172,7 @@ export class SlackAdapter implements Deliverer {
       logLevel: opts.config.logLevel === "debug" ? LogLevel.DEBUG : LogLevel.INFO,
       deferInitialization: true,
       clientOptions: {
-        ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
+        ...((opts.slackApiUrl ?? this.slack.apiUrl) ? { slackApiUrl: opts.slackApiUrl ?? this.slack.apiUrl } : {}),
         retryConfig: opts.retryConfig ?? { retries: 2 },
         // A 429 becomes an error at once: the outbox waits Retry-After, no message is lost.
         rejectRateLimitedCalls: true,
@@ -192,7 +192,15 @@ export class SlackAdapter implements Deliverer {
 
   /** Verifies the token (auth.test) and connects (Socket Mode) or listens (HTTP). Returns the HTTP port. */
   async start(): Promise<{ port?: number }> {
-    await this.app.init();
+    try {
+      await this.app.init();
+    } catch (e) {
+      const code = String((e as { data?: { error?: string } }).data?.error ?? (e as { original?: { data?: { error?: string } } }).original?.data?.error ?? "");
+      if (/invalid_auth|not_authed|account_inactive|token_revoked|token_expired/.test(code + " " + String((e as Error)?.message))) {
+        throw new ConfigError([`SLACK_BOT_TOKEN: Slack refused the token (${code || "invalid_auth"}); copy the Bot User OAuth Token (xoxb-…) of the installed app`]);
+      }
+      throw e;
+    }
     if (this.mode === "socket") {
       await this.app.start();
       return {};

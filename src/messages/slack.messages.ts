@@ -9,6 +9,8 @@ export const en = {
   "slack.manifest.ops": "Run any shopops command (try /ops help)",
   "slack.manifest.ops.hint": "<command> [arguments], e.g. stock SKU-1001",
   "slack.manifest.group": "{name} commands: {subcommands}",
+  "slack.startup.socket": "slack: connected in Socket Mode",
+  "slack.startup.http": "slack: listening on port {port} (POST /slack/events)",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -21,4 +23,6 @@ export const zh: Record<keyof typeof en, string> = {
   "slack.manifest.ops": "运行任意 shopops 命令（试试 /ops help）",
   "slack.manifest.ops.hint": "<命令> [参数]，例如 stock SKU-1001",
   "slack.manifest.group": "{name} 相关命令：{subcommands}",
+  "slack.startup.socket": "slack：已通过 Socket Mode 连接",
+  "slack.startup.http": "slack：正在监听端口 {port}（POST /slack/events）",
 };

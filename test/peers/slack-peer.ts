@@ -104,10 +104,10 @@ export class SlackPeer {
   }
 
   /** Waits until `probe` returns something (polling); throws naming `what` after `ms`. */
-  async waitFor<T>(probe: () => T | undefined | null | false, what: string, ms = 15_000): Promise<T> {
+  async waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
-      const v = probe();
+      const v = await probe();
       if (v) return v;
       if (Date.now() > end) throw new Error(`slack peer: timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 10));
@@ -157,7 +157,7 @@ export class SlackPeer {
     const token = (call.auth ?? "").replace(/^Bearer /, "");
     switch (method) {
       case "auth.test":
-        return token.startsWith("xoxb-") ? { ok: true, url: "https://peer.slack.test/", team: "Peer", team_id: this.team, user: "shopops", user_id: this.botUserId, bot_id: "BBOT" } : { ok: false, error: "invalid_auth" };
+        return token.startsWith("xoxb-") && !token.includes("revoked") ? { ok: true, url: "https://peer.slack.test/", team: "Peer", team_id: this.team, user: "shopops", user_id: this.botUserId, bot_id: "BBOT" } : { ok: false, error: "invalid_auth" };
       case "apps.connections.open":
         return token.startsWith("xapp-") ? { ok: true, url: `ws://127.0.0.1:${this.port}/socket` } : { ok: false, error: "invalid_auth" };
       case "chat.postMessage": {
