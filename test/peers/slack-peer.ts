@@ -15,6 +15,7 @@ export interface ApiCall {
   args: Record<string, unknown>;
   /** The Authorization header (Bearer token). */
   auth: string | undefined;
+  /** Arrival, `performance.now()` of this process (benches compare it with their own clock). */
   at: number;
 }
 
@@ -22,6 +23,7 @@ export interface ApiCall {
 export interface ResponsePost {
   id: string;
   body: Record<string, unknown>;
+  /** Arrival, `performance.now()` of this process. */
   at: number;
 }
 
@@ -134,7 +136,7 @@ export class SlackPeer {
       res.end(typeof body === "string" ? body : JSON.stringify(body));
     };
     if (url.startsWith("/respond/")) {
-      this.responses.push({ id: url.slice("/respond/".length), body: JSON.parse(raw.toString("utf8") || "{}") as Record<string, unknown>, at: Date.now() });
+      this.responses.push({ id: url.slice("/respond/".length), body: JSON.parse(raw.toString("utf8") || "{}") as Record<string, unknown>, at: performance.now() });
       return send(200, "ok", { "content-type": "text/plain" });
     }
     if (url.startsWith("/upload/")) {
@@ -144,7 +146,7 @@ export class SlackPeer {
     if (!url.startsWith("/api/")) return send(404, { ok: false, error: "not_found" });
     const method = url.slice("/api/".length).split("?")[0]!;
     const args = parseArgs(raw.toString("utf8"), String(req.headers["content-type"] ?? ""));
-    const call: ApiCall = { method, args, auth: req.headers.authorization, at: Date.now() };
+    const call: ApiCall = { method, args, auth: req.headers.authorization, at: performance.now() };
     this.calls.push(call);
     const override = this.overrides.get(method)?.shift();
     const out = override ? override(args, call) : this.answer(method, args, call);
