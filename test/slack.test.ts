@@ -57,6 +57,19 @@ const complaintNew = defineCommand({
   },
 });
 
+/** A public reply with an image (a chart), as the digest will send. */
+const chart = defineCommand({
+  name: "chart",
+  description: "cmd.stock",
+  args: z.object({}),
+  examples: ["chart"],
+  permission: "viewer",
+  mutates: false,
+  async handler() {
+    return { title: "Sales chart", status: "info", image: { filename: "sales.png", alt: "sales by day", data: new Uint8Array([137, 80, 78, 71, 9, 9]) }, visibility: "public" };
+  },
+});
+
 let app: TestApp;
 let peer: SlackPeer;
 let core: Core;
@@ -86,7 +99,7 @@ beforeAll(async () => {
   peer = await new SlackPeer(TEAM).start();
   peer.users.set(ALICE, { id: ALICE, name: "alice", display_name: "Alice" });
   peer.users.set(VIC, { id: VIC, name: "vic" });
-  const commands: Command[] = [...app.commands, offer as unknown as Command, complaintNew as unknown as Command];
+  const commands: Command[] = [...app.commands, offer as unknown as Command, complaintNew as unknown as Command, chart as unknown as Command];
   const logger = createLogger("debug", {}, (l) => logLines.push(l));
   const base = { services: app.services, logger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 } };
   const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET });
@@ -164,6 +177,23 @@ describe("slash commands over HTTP", () => {
     expect(peer.responses.some((r) => responseUrl.endsWith("/" + r.id))).toBe(false);
     expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(8);
     expect(await app.store.audit.countDocuments({ args: /forged/ })).toBe(0);
+  });
+});
+
+describe("HTTP receiver basics", () => {
+  it("answers Slack's url_verification challenge", async () => {
+    const r = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: JSON.stringify({ type: "url_verification", challenge: "c-123", token: "x" }), form: false });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain("c-123");
+  });
+
+  it("a public reply with an image is answered, and the image uploaded to the channel", async () => {
+    const before = peer.callsOf("files.completeUploadExternal").length;
+    const { response } = await slash("/ops", "chart");
+    expect(response.response_type).toBe("in_channel");
+    const done = await peer.waitFor(() => peer.callsOf("files.completeUploadExternal").slice(before)[0], "the upload");
+    expect(done.args.channel_id).toBe("C0OPS");
+    expect(peer.callsOf("files.getUploadURLExternal").at(-1)!.args).toMatchObject({ filename: "sales.png", length: "6" });
   });
 });
 
@@ -258,6 +288,27 @@ describe("mentions and the complaint reaction", () => {
     await postEvent(ev, "EvMENTION1");
     await http.idle();
     expect(peer.callsOf("chat.postMessage").slice(before)).toHaveLength(1);
+  });
+
+  it("a mention with an error answers only the asker, in the thread", async () => {
+    const ev = { type: "app_mention", user: VIC, text: "<@UBOT> stock adjust SKU-2 +1 reason=x", channel: "C0OPS", ts: "1700000450.000450", event_ts: "1700000450.000450" };
+    await postEvent(ev);
+    const eph = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.thread_ts === ev.ts), "the ephemeral refusal");
+    expect(eph.args.user).toBe(VIC);
+    expect(JSON.stringify(eph.args.blocks)).toContain("needs the staff role");
+  });
+
+  it("a button in App Home runs as the presser, answers in a DM and refreshes Home", async () => {
+    const publishes = peer.callsOf("views.publish").length;
+    const p = buttonPayload({ user: ALICE, team: TEAM, messageTs: "x", blockId: "shopops.actions.home1.0", actionId: `${ACTION_PREFIX}0`, value: "stock SKU-1", responseUrl: "" });
+    const home = { ...p, container: { type: "view", view_id: "V0HOME" }, view: { id: "V0HOME", type: "home" } } as Record<string, unknown>;
+    delete home.response_url;
+    delete home.channel;
+    delete home.message;
+    await press(home);
+    const dm = await peer.waitFor(() => peer.callsOf("chat.postMessage").find((c) => c.args.channel === `D${ALICE}` && JSON.stringify(c.args.blocks).includes("Thermos (SKU-1)")), "the DM");
+    expect(JSON.stringify(dm.args.blocks)).toContain(`<@${ALICE}> ran`);
+    await peer.waitFor(() => peer.callsOf("views.publish").length > publishes, "Home refreshed");
   });
 
   it("the complaint emoji in a support channel files a complaint from the message as the reacting user", async () => {
