@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ACTION_PREFIX, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
-import { complaintCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
+import { complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { Core } from "../src/core/core.js";
@@ -417,6 +417,12 @@ describe("identity, logs, rendering, manifest and config", () => {
     const httpYaml = toYaml(buildManifest({ commands: core.commands, mode: { socket: false, publicUrl: "https://bot.example.com/" } }));
     expect(httpYaml).toContain('request_url: "https://bot.example.com/slack/events"');
     expect(httpYaml).toContain("socket_mode_enabled: false");
+  });
+
+  it("takes a mention's command line after the bot's mention", () => {
+    expect(mentionCommandLine("<@UBOT> stock SKU-1", "UBOT")).toBe("stock SKU-1");
+    expect(mentionCommandLine("hey <@UBOT|shopops>: stock low", "UBOT")).toBe("stock low");
+    expect(mentionCommandLine("<@UBOT> whoami", undefined)).toBe("whoami");
   });
 
   it("maps slash commands to command lines", () => {

@@ -245,8 +245,8 @@ export class SlackAdapter implements Deliverer {
       this.background("action", () => this.onButton(body as unknown as Body, action as unknown as Body, respond));
     });
 
-    this.app.event("app_mention", async ({ event, body }) => {
-      this.background("mention", () => this.onMention(event as unknown as Body, body as unknown as Body));
+    this.app.event("app_mention", async ({ event, body, context }) => {
+      this.background("mention", () => this.onMention(event as unknown as Body, body as unknown as Body, context.botUserId));
     });
 
     this.app.event("reaction_added", async ({ event, body }) => {
@@ -329,7 +329,7 @@ export class SlackAdapter implements Deliverer {
     if (r.reply.image) await this.sendImage(r.reply, channel !== "-" ? channel : await this.dmChannel(identity));
   }
 
-  private async onMention(ev: Body, body: Body): Promise<void> {
+  private async onMention(ev: Body, body: Body, botUserId: string | undefined): Promise<void> {
     const team = teamOf(body) ?? "T0";
     const user = String(ev.user ?? "");
     const channel = String(ev.channel ?? "");
@@ -337,7 +337,7 @@ export class SlackAdapter implements Deliverer {
     const identity = slackIdentity(team, user);
     const key = `slack:event:${team}:${String(body.event_id ?? `${channel}:${String(ev.ts)}`)}`;
     if (!(await this.opts.services.markers.claim(key, identity)).claimed) return; // Slack retried the event
-    const text = String(ev.text ?? "").replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*/, "");
+    const text = mentionCommandLine(String(ev.text ?? ""), botUserId);
     const r = await this.invoke(identity, user, text);
     if (r.outcome === "error") await this.opts.services.markers.release(key, identity);
     await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, r.reply);
@@ -476,6 +476,16 @@ export class SlackAdapter implements Deliverer {
       ...(msg ? { blocks: msg.blocks as never } : {}),
     } as never);
   }
+}
+
+/**
+ * The command line of a mention: the words after the bot's own mention
+ * (`hey <@UBOT> stock SKU-1` → `stock SKU-1`), or after a leading mention.
+ */
+export function mentionCommandLine(text: string, botUserId: string | undefined): string {
+  const own = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`).exec(text) : null;
+  const rest = own ? text.slice(own.index + own[0].length) : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, "");
+  return rest.replace(/^[\s:,]+/, "").trim();
 }
 
 function teamOf(body: Body): string | undefined {
