@@ -266,6 +266,15 @@ describe("Socket Mode", () => {
     expect(textOf(r)).toContain("Thermos (SKU-1)");
   });
 
+  it("reconnects when Slack asks it to, and keeps answering", async () => {
+    const opened = peer.connectionsOpened;
+    peer.askToReconnect();
+    await peer.waitFor(() => peer.connectionsOpened > opened && peer.socketCount === 1, "a new Socket Mode connection");
+    const responseUrl = peer.responseUrl();
+    await peer.sendEnvelope("slash_commands", Object.fromEntries(new URLSearchParams(slashBody({ command: "/stock", text: "SKU-2", user: ALICE, team: TEAM, responseUrl }))));
+    expect(textOf((await peer.waitForResponse(responseUrl)).body)).toContain("Mug (SKU-2)");
+  });
+
   it("publishes App Home with the user's role when it is opened", async () => {
     const before = peer.callsOf("views.publish").length;
     await peer.sendEnvelope("events_api", eventBody(TEAM, { type: "app_home_opened", user: ALICE, channel: "D0ALICE", tab: "home", event_ts: "1700000000.1" }));

@@ -348,7 +348,7 @@ export class SlackAdapter implements Deliverer {
    * in the thread, since the user asked in the channel.
    */
   private async answerInThread(channel: string, threadTs: string, user: string, reply: Reply): Promise<void> {
-    const msg = renderBlocks(reply, { noActions: false });
+    const msg = renderBlocks(reply);
     if (reply.status === "error") {
       await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
       return;

@@ -200,6 +200,7 @@ export class SlackPeer {
 
   private onSocket(ws: WebSocket): void {
     this.sockets.push(ws);
+    this.connectionsOpened++;
     ws.on("message", (data) => {
       const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
       if (!msg.envelope_id) return;
@@ -222,6 +223,14 @@ export class SlackPeer {
     ws.send(JSON.stringify({ envelope_id, type, accepts_response_payload: type !== "events_api", retry_attempt: 0, retry_reason: "", payload }));
     return acked;
   }
+
+  /** Asks every Socket Mode client to reconnect, as Slack does before it recycles a connection. */
+  askToReconnect(): void {
+    for (const ws of this.sockets) ws.send(JSON.stringify({ type: "disconnect", reason: "refresh_requested", debug_info: { host: "peer" } }));
+  }
+
+  /** Socket Mode connections opened so far. */
+  connectionsOpened = 0;
 
   /** Number of open Socket Mode connections. */
   get socketCount(): number {
