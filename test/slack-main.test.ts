@@ -66,4 +66,10 @@ describe("npm start with Slack configured", () => {
     expect(await exited).toBe(78);
     expect(out.stderr).toContain("SLACK_BOT_TOKEN: Slack refused the token");
   });
+
+  it("names SLACK_APP_TOKEN when Slack refuses the app-level token", async () => {
+    const { out, exited } = start({ SLACK_APP_TOKEN: "xapp-1-revoked" });
+    expect(await exited).toBe(78);
+    expect(out.stderr).toContain("SLACK_APP_TOKEN: Slack refused the token");
+  });
 });

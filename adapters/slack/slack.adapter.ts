@@ -195,14 +195,14 @@ export class SlackAdapter implements Deliverer {
     try {
       await this.app.init();
     } catch (e) {
-      const code = String((e as { data?: { error?: string } }).data?.error ?? (e as { original?: { data?: { error?: string } } }).original?.data?.error ?? "");
-      if (/invalid_auth|not_authed|account_inactive|token_revoked|token_expired/.test(code + " " + String((e as Error)?.message))) {
-        throw new ConfigError([`SLACK_BOT_TOKEN: Slack refused the token (${code || "invalid_auth"}); copy the Bot User OAuth Token (xoxb-…) of the installed app`]);
-      }
-      throw e;
+      throw refusedToken(e, "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) of the installed app") ?? e;
     }
     if (this.mode === "socket") {
-      await this.app.start();
+      try {
+        await this.app.start();
+      } catch (e) {
+        throw refusedToken(e, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with the connections:write scope") ?? e;
+      }
       return {};
     }
     const l = this.opts.listen ?? { port: this.slack.port };
@@ -486,6 +486,14 @@ export function mentionCommandLine(text: string, botUserId: string | undefined):
   const own = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`).exec(text) : null;
   const rest = own ? text.slice(own.index + own[0].length) : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, "");
   return rest.replace(/^[\s:,]+/, "").trim();
+}
+
+/** A start-up error meaning Slack refused a token, as a {@link ConfigError} naming the variable; else null. */
+function refusedToken(e: unknown, variable: string, expected: string): ConfigError | null {
+  const err = e as { data?: { error?: string }; original?: { data?: { error?: string } }; message?: string };
+  const code = String(err?.data?.error ?? err?.original?.data?.error ?? "");
+  if (!/invalid_auth|not_authed|account_inactive|token_revoked|token_expired|not_allowed_token_type/.test(`${code} ${String(err?.message)}`)) return null;
+  return new ConfigError([`${variable}: Slack refused the token (${code || "invalid_auth"}); expected ${expected}`]);
 }
 
 function teamOf(body: Body): string | undefined {

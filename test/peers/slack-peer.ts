@@ -161,7 +161,7 @@ export class SlackPeer {
       case "auth.test":
         return token.startsWith("xoxb-") && !token.includes("revoked") ? { ok: true, url: "https://peer.slack.test/", team: "Peer", team_id: this.team, user: "shopops", user_id: this.botUserId, bot_id: "BBOT" } : { ok: false, error: "invalid_auth" };
       case "apps.connections.open":
-        return token.startsWith("xapp-") ? { ok: true, url: `ws://127.0.0.1:${this.port}/socket` } : { ok: false, error: "invalid_auth" };
+        return token.startsWith("xapp-") && !token.includes("revoked") ? { ok: true, url: `ws://127.0.0.1:${this.port}/socket` } : { ok: false, error: "invalid_auth" };
       case "chat.postMessage": {
         const ts = this.nextTs();
         return { ok: true, channel: args.channel, ts, message: { ts, text: args.text, blocks: args.blocks } };
