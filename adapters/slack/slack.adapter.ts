@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, LogLevel } from "@slack/bolt";
 import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
@@ -185,6 +186,13 @@ export class SlackAdapter implements Deliverer {
     this.register();
   }
 
+  private server: Server | undefined;
+
+  /** The HTTP receiver's server once started in HTTP mode (for health checks and measurements). */
+  get httpServer(): Server | undefined {
+    return this.server;
+  }
+
   /** "socket" or "http", from the configuration. */
   get mode(): "socket" | "http" {
     return this.slack.appToken ? "socket" : "http";
@@ -207,6 +215,7 @@ export class SlackAdapter implements Deliverer {
     }
     const l = this.opts.listen ?? { port: this.slack.port };
     const server = await this.app.start(l.host ? { port: l.port, host: l.host } : l.port);
+    this.server = server;
     return { port: (server.address() as AddressInfo).port };
   }
 
