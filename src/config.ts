@@ -67,6 +67,24 @@ const EnvSchema = z.object({
   REFUND_PENDING_HOURS: int("REFUND_PENDING_HOURS", 1, 24 * 90, 72),
   COUPON_EXPECTED_UPLIFT_PERCENT: int("COUPON_EXPECTED_UPLIFT_PERCENT", 0, 1000, 30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
+  SLACK_SIGNING_SECRET: z.string().regex(/^\S{8,}$/, { error: "SLACK_SIGNING_SECRET: expected the app's signing secret (Basic Information → App Credentials)" }).optional(),
+  SLACK_PORT: int("SLACK_PORT", 0, 65535, 3000),
+  SLACK_API_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+\/$/, { error: "SLACK_API_URL: expected the Web API base URL ending in /, such as https://slack.com/api/" })
+    .optional(),
+  SLACK_COMPLAINT_EMOJI: z
+    .string()
+    .default("sos")
+    .transform((v) => v.replace(/^:|:$/g, ""))
+    .refine((v) => /^[a-z0-9_+'-]{1,100}$/.test(v), { error: "SLACK_COMPLAINT_EMOJI: expected an emoji name such as sos or :rotating_light:" }),
+  SLACK_SUPPORT_CHANNELS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.every((c) => /^[CG][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH" }),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -87,6 +105,23 @@ export interface Config {
   readonly refundDefaults: { readonly supportLimit: number; readonly managerLimit: number; readonly pendingHours: number };
   /** Expected sales uplift of a coupon, percent (stock warning of `coupon launch`). */
   readonly couponUpliftPercent: number;
+  /** Slack adapter settings; undefined when Slack is not configured. */
+  readonly slack: SlackConfig | undefined;
+}
+
+/** Settings of the Slack adapter: Socket Mode when `appToken` is set, else HTTP mode. */
+export interface SlackConfig {
+  readonly botToken: string;
+  readonly appToken: string | undefined;
+  readonly signingSecret: string | undefined;
+  /** Port of the HTTP receiver (HTTP mode); 0 picks a free one. */
+  readonly port: number;
+  /** Web API base URL (GovSlack, a proxy, or a local test peer); undefined for Slack's own. */
+  readonly apiUrl: string | undefined;
+  /** Reaction (emoji name without colons) that files a complaint from a message. */
+  readonly complaintEmoji: string;
+  /** Channel ids where that reaction files complaints. */
+  readonly supportChannels: readonly string[];
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -125,7 +160,27 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       `SHOPOPS_ADMINS: "${badAdmins.join(", ")}" is not an identity; expected a comma-separated list like shell:alice,slack:T0123:U0456,discord:123456789`,
     ]);
   }
+  const slackProblems: string[] = [];
+  if (!v.SLACK_BOT_TOKEN && (v.SLACK_APP_TOKEN || v.SLACK_SIGNING_SECRET)) {
+    slackProblems.push("SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set; expected a bot token starting with xoxb-");
+  }
+  if (v.SLACK_BOT_TOKEN && !v.SLACK_APP_TOKEN && !v.SLACK_SIGNING_SECRET) {
+    slackProblems.push("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required with SLACK_BOT_TOKEN (xapp- token for Socket Mode, or the signing secret for HTTP mode)");
+  }
+  if (slackProblems.length) throw new ConfigError(slackProblems);
+  const slack: SlackConfig | undefined = v.SLACK_BOT_TOKEN
+    ? Object.freeze({
+        botToken: v.SLACK_BOT_TOKEN,
+        appToken: v.SLACK_APP_TOKEN,
+        signingSecret: v.SLACK_SIGNING_SECRET,
+        port: v.SLACK_PORT,
+        apiUrl: v.SLACK_API_URL,
+        complaintEmoji: v.SLACK_COMPLAINT_EMOJI,
+        supportChannels: Object.freeze(v.SLACK_SUPPORT_CHANNELS),
+      })
+    : undefined;
   return Object.freeze({
+    slack,
     mongodbUri: v.MONGODB_URI,
     dataDir: path.resolve(PROJECT_ROOT, v.SHOPOPS_DATA_DIR),
     timeZone: v.SHOP_TIMEZONE,

@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
+import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { systemClock } from "./core/clock.js";
@@ -69,7 +70,9 @@ async function main(): Promise<number> {
 
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
+  let slack: RunningSlack | undefined;
   const shutdown = async () => {
+    await slack?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -102,6 +105,16 @@ async function main(): Promise<number> {
       lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
     }
     say(lines.join("; "));
+
+    // Slack runs whenever it is configured, except for one-shot shell runs (-c, piped input),
+    // which must not open a second connection or port next to a running bot.
+    const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+    if (config.slack && !oneShot) {
+      slack = await startSlack({ core: app.core, services: app.services, config, logger });
+      say(slack.port !== undefined ? t("slack.startup.http", { port: slack.port }) : t("slack.startup.socket"));
+      // Without `npm run shell`, Slack is the only adapter: run until SIGINT/SIGTERM.
+      if (!cli.shell) await new Promise<never>(() => {});
+    }
 
     const shell = new ShellAdapter({
       core: app.core,

@@ -5,6 +5,7 @@ import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
 import { CouponService } from "./coupon.service.js";
 import { IdentityService } from "./identity.service.js";
+import { MarkerService } from "./marker.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { RefundService } from "./refund.service.js";
 import { StockService } from "./stock.service.js";
@@ -19,6 +20,7 @@ export interface Services {
   outbox: OutboxService;
   refund: RefundService;
   coupon: CouponService;
+  markers: MarkerService;
 }
 
 /** Wires the services over a store. */
@@ -42,5 +44,6 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
       currency: config.currency,
       upliftPercent: config.couponUpliftPercent,
     }),
+    markers: new MarkerService(store, clock),
   };
 }

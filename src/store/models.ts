@@ -208,6 +208,24 @@ const outboxSchema = new Schema(
 );
 outboxSchema.index({ platform: 1, status: 1, notBefore: 1 });
 
+/**
+ * Idempotency markers of adapters: one document per handled platform event
+ * (a button press, a retried event). Inserting the marker is the claim; a
+ * duplicate key (E11000) means "already handled".
+ */
+const markerSchema = new Schema(
+  {
+    /** The dedupe key, e.g. `slack:action:T1:C1:1700000000.000100:b1:3f2a…`. */
+    _id: { type: String, required: true },
+    /** Identity that caused it. */
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+    /** What it was (the command line run). */
+    what: { type: String },
+  },
+  { versionKey: false },
+);
+
 const metaSchema = new Schema({ _id: { type: String, required: true }, value: { type: Schema.Types.Mixed } }, { versionKey: false });
 
 export type ProductDoc = InferSchemaType<typeof productSchema> & { _id: string };
@@ -217,6 +235,7 @@ export type ComplaintDoc = InferSchemaType<typeof complaintSchema> & { _id: stri
 export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
+export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
 export type { CouponDoc, CouponDraftDoc, RefundRequestDoc };
 
@@ -230,6 +249,7 @@ export interface Store {
   roles: Model<RoleDoc>;
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
+  markers: Model<MarkerDoc>;
   meta: Model<MetaDoc>;
   refundRequests: Model<RefundRequestDoc>;
   coupons: Model<CouponDoc>;
@@ -249,6 +269,7 @@ export function createStore(conn: Connection): Store {
     roles: m<RoleDoc>("RoleBinding", roleSchema, "role_bindings"),
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
+    markers: m<MarkerDoc>("Marker", markerSchema, "markers"),
     meta: m<MetaDoc>("Meta", metaSchema, "meta"),
     refundRequests: m<RefundRequestDoc>("RefundRequest", refundRequestSchema, "refund_requests"),
     coupons: m<CouponDoc>("Coupon", couponSchema, "coupons"),
@@ -258,7 +279,7 @@ export function createStore(conn: Connection): Store {
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

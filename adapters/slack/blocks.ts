@@ -1,0 +1,124 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Reply, ReplyStatus } from "../../src/core/reply.js";
+import { renderTable } from "../shell/render.js";
+
+/** A Block Kit block (kept loose: we only build a few kinds). */
+export type Block = Record<string, unknown> & { type: string };
+
+/** A rendered message: `text` is the notification/fallback, `blocks` what Slack shows. */
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+  /** "ephemeral" for errors and personal replies; "in_channel" when the command asks for it. */
+  response_type: "ephemeral" | "in_channel";
+}
+
+/** Prefix of the action_id of every shopops button (the handler matches it). */
+export const ACTION_PREFIX = "shopops.run.";
+/** Prefix of the block_id of a reply's action row: a nonce follows, fresh on every render. */
+export const ACTIONS_BLOCK_PREFIX = "shopops.actions.";
+
+const ICON: Record<ReplyStatus, string> = {
+  ok: ":white_check_mark:",
+  info: ":information_source:",
+  warning: ":warning:",
+  error: ":x:",
+  critical: ":rotating_light:",
+};
+
+// Slack's limits: header 150 chars, section text 3000, a field 2000, 10 fields per section,
+// button text 75, value 2000, 5 buttons per actions block within 25 elements, 50 blocks.
+const HEADER_MAX = 150;
+const TEXT_MAX = 3000;
+const FIELD_MAX = 2000;
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max - 1) + "…";
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A short stable hash of a command line, used in dedupe keys. */
+export function lineHash(line: string): string {
+  return createHash("sha256").update(line).digest("hex").slice(0, 16);
+}
+
+/** Options of {@link renderBlocks}. */
+export interface RenderOptions {
+  /** Show the image from this public URL or uploaded Slack file; without one the image is sent as a file. */
+  image?: { url: string } | { slackFileId: string };
+  /** Leave the buttons out (e.g. a message that records an outcome). */
+  noActions?: boolean;
+  /** Extra context lines at the end (who acted, when): Slack mrkdwn, not escaped. */
+  extraContext?: string[];
+}
+
+/**
+ * Renders a platform-neutral reply as Block Kit: a header (status icon and
+ * title), the text, fields, a monospace table, an image, buttons and context.
+ * Every button's `value` is the reply action's command line; its action row
+ * gets a fresh block_id nonce, so a re-rendered button is a new button for
+ * the dedupe of presses.
+ */
+export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessage {
+  const blocks: Block[] = [];
+  const icon = reply.status ? ICON[reply.status] + " " : "";
+  if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: cut(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
+  if (reply.text) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: cut((reply.title ? "" : icon) + escapeMrkdwn(reply.text), TEXT_MAX) } });
+  }
+  const fields = reply.fields ?? [];
+  // Inline fields share sections (two columns, up to 10 per section); a wide field gets its own.
+  let run: Block[] = [];
+  const flush = () => {
+    for (let i = 0; i < run.length; i += 10) blocks.push({ type: "section", fields: run.slice(i, i + 10) });
+    run = [];
+  };
+  for (const f of fields) {
+    const text = cut(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_MAX);
+    if (f.inline) run.push({ type: "mrkdwn", text });
+    else {
+      flush();
+      blocks.push({ type: "section", text: { type: "mrkdwn", text } });
+    }
+  }
+  flush();
+  if (reply.table) {
+    const table = renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight);
+    // The fence takes 6 characters of the 3000.
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + cut(escapeMrkdwn(table), TEXT_MAX - 6) + "```" } });
+  }
+  if (reply.image && opts.image) {
+    const source = "url" in opts.image ? { image_url: opts.image.url } : { slack_file: { id: opts.image.slackFileId } };
+    blocks.push({ type: "image", ...source, alt_text: cut(reply.image.alt || reply.image.filename, 2000), title: { type: "plain_text", text: cut(reply.image.filename, 2000) } });
+  }
+  if (reply.actions?.length && !opts.noActions) {
+    const nonce = randomBytes(6).toString("hex");
+    const buttons = reply.actions.slice(0, 25).map((a, i) => ({
+      type: "button",
+      action_id: `${ACTION_PREFIX}${i}`,
+      value: a.id,
+      text: { type: "plain_text", text: cut(a.label, 75), emoji: true },
+      ...(a.style === "primary" || a.style === "danger" ? { style: a.style } : {}),
+    }));
+    for (let i = 0; i < buttons.length; i += 5) blocks.push({ type: "actions", block_id: `${ACTIONS_BLOCK_PREFIX}${nonce}.${i / 5}`, elements: buttons.slice(i, i + 5) });
+  }
+  // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
+  const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
+  if (context.length) blocks.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: cut(c, TEXT_MAX) })) });
+  const ephemeral = reply.visibility === "ephemeral" || reply.status === "error";
+  return { text: cut(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, 50), response_type: ephemeral ? "ephemeral" : "in_channel" };
+}
+
+/** The plain text Slack shows in notifications and where blocks cannot be shown. */
+export function fallbackText(reply: Reply): string {
+  return [reply.title, reply.text].filter(Boolean).join(": ") || reply.fields?.map((f) => `${f.label}: ${f.value}`).join(", ") || reply.context?.join(" ") || "shopops";
+}
+
+/** A one-line notice written by the adapter itself (mrkdwn with mentions, not escaped). */
+export function noticeMessage(mrkdwn: string, status: ReplyStatus = "info"): SlackMessage {
+  return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON[status]} ${cut(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
+}

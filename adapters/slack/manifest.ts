@@ -1,0 +1,144 @@
+/**
+ * The Slack app manifest, generated from the command registry:
+ * `npm run slack:manifest` prints it as YAML (Socket Mode by default;
+ * `-- --http https://bot.example.com` for HTTP mode with that public URL).
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Command } from "../../src/core/command.js";
+import { t, type Locale } from "../../src/core/messages.js";
+import { usageOf } from "../../src/core/registry.js";
+
+/**
+ * Top-level names reached only through the umbrella `/ops`: generic words
+ * another app (or Slack) may well use as a slash command in the same workspace.
+ */
+export const UMBRELLA_ONLY: readonly string[] = ["help", "whoami", "role", "audit"];
+
+/**
+ * Bot scopes the adapter uses, each with the calls that need it: the manifest
+ * asks for these and nothing more.
+ */
+export const BOT_SCOPES: readonly { scope: string; why: string }[] = [
+  { scope: "commands", why: "slash commands" },
+  { scope: "chat:write", why: "chat.postMessage, chat.postEphemeral, chat.update (answers in threads, alerts)" },
+  { scope: "chat:write.public", why: "alerts to public channels the bot was not invited to" },
+  { scope: "im:write", why: "conversations.open (direct messages)" },
+  { scope: "users:read", why: "users.info (display names)" },
+  { scope: "files:write", why: "files.uploadV2 (charts and images)" },
+  { scope: "app_mentions:read", why: "the app_mention event (@shopops <command>)" },
+  { scope: "reactions:read", why: "the reaction_added event (complaint emoji)" },
+  { scope: "channels:history", why: "conversations.history/replies of the reacted-to message (public channels)" },
+  { scope: "groups:history", why: "the same in private support channels" },
+];
+
+/** Bot events subscribed. */
+export const BOT_EVENTS: readonly string[] = ["app_mention", "reaction_added", "app_home_opened"];
+
+/** Options of {@link buildManifest}. */
+export interface ManifestOptions {
+  commands: readonly Command[];
+  /** Socket Mode (no public URL) or HTTP mode with this public base URL. */
+  mode: { socket: true } | { socket: false; publicUrl: string };
+  locale?: Locale;
+  name?: string;
+}
+
+/** The top-level command names of the registry (`stock`, `refund`, …), sorted. */
+export function topLevelNames(commands: readonly Command[]): string[] {
+  return [...new Set(commands.map((c) => c.name.split(" ")[0]!))].sort();
+}
+
+/** Builds the manifest object (the YAML printed by the script). */
+export function buildManifest(opts: ManifestOptions): Record<string, unknown> {
+  const locale = opts.locale ?? "en";
+  const name = opts.name ?? "shopops";
+  const url = opts.mode.socket ? undefined : opts.mode.publicUrl.replace(/\/+$/, "") + "/slack/events";
+  const withUrl = url ? { url } : {};
+  const slash: Record<string, unknown>[] = [
+    { command: "/ops", ...withUrl, description: t(locale, "slack.manifest.ops"), usage_hint: t(locale, "slack.manifest.ops.hint"), should_escape: false },
+  ];
+  for (const top of topLevelNames(opts.commands)) {
+    if (UMBRELLA_ONLY.includes(top)) continue;
+    const own = opts.commands.find((c) => c.name === top);
+    const subs = opts.commands.filter((c) => c.name.startsWith(top + " ")).map((c) => c.name.slice(top.length + 1));
+    const description = own ? t(locale, own.description) : t(locale, "slack.manifest.group", { name: top, subcommands: subs.join(", ") });
+    const hint = [own ? usageOf(own).slice(top.length + 1) : "", ...subs.map((s) => `${s} …`)].filter(Boolean).join(" | ");
+    slash.push({ command: `/${top}`, ...withUrl, description: cut(description, 2000), usage_hint: cut(hint, 1000), should_escape: false });
+  }
+  return {
+    display_information: { name, description: cut(t(locale, "slack.manifest.description"), 140), background_color: "#1d3557" },
+    features: {
+      app_home: { home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
+      bot_user: { display_name: name, always_online: true },
+      slash_commands: slash,
+    },
+    oauth_config: { scopes: { bot: BOT_SCOPES.map((s) => s.scope) } },
+    settings: {
+      event_subscriptions: { ...(url ? { request_url: url } : {}), bot_events: [...BOT_EVENTS] },
+      interactivity: { is_enabled: true, ...(url ? { request_url: url } : {}) },
+      org_deploy_enabled: false,
+      socket_mode_enabled: opts.mode.socket,
+      token_rotation_enabled: false,
+    },
+  };
+}
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max - 1) + "…";
+}
+
+/** Serializes plain data (objects, arrays, strings, numbers, booleans) as block YAML. */
+export function toYaml(value: unknown, indent = 0): string {
+  const pad = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return `${pad}[]\n`;
+    return value
+      .map((v) => {
+        if (v !== null && typeof v === "object") {
+          const inner = toYaml(v, indent + 2);
+          return `${pad}- ${inner.slice(indent + 2)}`;
+        }
+        return `${pad}- ${scalar(v)}\n`;
+      })
+      .join("");
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => {
+        if (v !== null && typeof v === "object" && (!Array.isArray(v) || v.length > 0)) return `${pad}${k}:\n${toYaml(v, indent + 2)}`;
+        return `${pad}${k}: ${Array.isArray(v) ? "[]" : scalar(v)}\n`;
+      })
+      .join("");
+  }
+  return `${pad}${scalar(value)}\n`;
+}
+
+// Strings are always double-quoted JSON strings, which YAML reads as the same string.
+function scalar(v: unknown): string {
+  if (typeof v === "boolean" || typeof v === "number") return String(v);
+  return JSON.stringify(String(v));
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf("--http");
+  const publicUrl = i >= 0 ? argv[i + 1] : undefined;
+  if (i >= 0 && !(publicUrl && /^https?:\/\/\S+$/.test(publicUrl))) {
+    process.stderr.write("--http needs the bot's public base URL, e.g. --http https://shopops.example.com (Slack will post to <url>/slack/events)\n");
+    process.exit(78);
+  }
+  const { commandsOnce } = await import("../../src/app.js");
+  const manifest = buildManifest({ commands: await commandsOnce(), mode: publicUrl ? { socket: false, publicUrl } : { socket: true } });
+  process.stdout.write(`# shopops Slack app manifest, generated from commands/ (${publicUrl ? "HTTP mode" : "Socket Mode"}).\n`);
+  process.stdout.write("# Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n");
+  process.stdout.write(toYaml(manifest));
+}
+
+if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === import.meta.url) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`slack:manifest failed: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
+

@@ -1,0 +1,560 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, LogLevel } from "@slack/bolt";
+import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
+import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
+import type { Core, InvocationResult } from "../../src/core/core.js";
+import { Formatter } from "../../src/core/format.js";
+import type { Logger } from "../../src/core/logger.js";
+import { translator, type Translate } from "../../src/core/messages.js";
+import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
+import type { Reply } from "../../src/core/reply.js";
+import type { Services } from "../../src/services/services.js";
+import { ACTION_PREFIX, lineHash, noticeMessage, renderBlocks, type SlackMessage } from "./blocks.js";
+
+/** Retry policy of the Web API client (the outbox retries deliveries itself). */
+export interface SlackRetryConfig {
+  retries: number;
+  factor?: number;
+  minTimeout?: number;
+  maxTimeout?: number;
+}
+
+/** What the Slack adapter needs. */
+export interface SlackAdapterOptions {
+  core: Core;
+  services: Services;
+  config: Config;
+  logger: Logger;
+  /** Web API base URL (tests point it at the local peer). Default SLACK_API_URL, else Slack's. */
+  slackApiUrl?: string;
+  /** Web API retries; default 2 (each retry waits seconds, never the user's ack). */
+  retryConfig?: SlackRetryConfig;
+  /** HTTP mode: where to listen. Default all interfaces on SLACK_PORT. */
+  listen?: { port: number; host?: string };
+  /** Least time between two messages to one channel (Slack allows about one per second). */
+  channelGapMs?: number;
+  /** How the pacer waits (tests record the waits instead of sleeping). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A message a complaint is filed from (the reaction hook's input). */
+export interface ComplaintSource {
+  text: string;
+  /** Identity of the message's author, `slack:<team>:<user>` (or the bot/app id for bot posts). */
+  author: string;
+  permalink: string;
+  channel: string;
+  ts: string;
+}
+
+/**
+ * Sections of App Home, top to bottom: each runs a command as the user and
+ * shows its reply. A section whose command is not installed, or that the user
+ * may not run, is left out.
+ * Hooks for the coming commands: fill in the exact command lines once the
+ * refunds, complaints and digest branches land (the names here are the
+ * expected ones).
+ */
+export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
+  { command: "whoami", line: "whoami" },
+  // HOOK(refunds): refunds waiting for this user's approval.
+  { command: "refund pending", line: "refund pending" },
+  // HOOK(complaints): complaints assigned to this user.
+  { command: "complaint mine", line: "complaint mine" },
+  // HOOK(digest): the latest daily digest.
+  { command: "digest", line: "digest latest" },
+];
+
+/**
+ * HOOK(complaints): the command line that files a complaint from a Slack
+ * message. `complaint new` arrives with the complaints branch; adjust the
+ * option names here to match it. The message text goes last, quoted with a
+ * quote character it does not contain (the parser has no escapes).
+ */
+export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
+  const head = `complaint new source=slack customer=${src.author} link=${src.permalink}`;
+  const pairs: [string, string][] = [['"', '"'], ["'", "'"], ["「", "」"], ["“", "”"]];
+  const body = src.text.replace(/\s+/g, " ").trim();
+  const [open, close] = pairs.find(([o, c]) => !body.includes(o) && !body.includes(c)) ?? ['"', '"'];
+  const clean = body.replace(/["'「」“”]/g, (ch) => (ch === open || ch === close ? "" : ch));
+  const room = Math.max(10, maxLength - head.length - 3);
+  const text = clean.length > room ? clean.slice(0, room - 1) + "…" : clean;
+  return `${head} ${open}${text}${close}`;
+}
+
+/** The command line of a slash command: `/ops <line>` as is, `/stock SKU-1` as `stock SKU-1`. */
+export function slashCommandLine(command: string, text: string): string {
+  const name = command.replace(/^\//, "").toLowerCase();
+  return name === "ops" ? text.trim() : `${name} ${text}`.trim();
+}
+
+/** The shopops identity of a Slack user. */
+export function slackIdentity(team: string, user: string): string {
+  return `slack:${team}:${user}`;
+}
+
+// Token shapes Slack issues (bot, user, app-level, refresh, config) and the signing secret:
+// these never reach a log line, whatever a library prints.
+const TOKEN = /\b(?:xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)/g;
+
+/** Bridges Bolt's and the Web API's logger to ours, scrubbing secrets from every line. */
+export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger {
+  let level = LogLevel.INFO;
+  const scrub = (args: unknown[]): string => {
+    let s = args
+      .map((a) => (typeof a === "string" ? a : a instanceof Error ? (a.stack ?? a.message) : safeJson(a)))
+      .join(" ")
+      .replace(TOKEN, "[redacted]");
+    for (const secret of secrets) if (secret) s = s.split(secret).join("[redacted]");
+    return s;
+  };
+  return {
+    debug: (...a: unknown[]) => log.debug(scrub(a)),
+    info: (...a: unknown[]) => log.info(scrub(a)),
+    warn: (...a: unknown[]) => log.warn(scrub(a)),
+    error: (...a: unknown[]) => log.error(scrub(a)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Body = Record<string, unknown>;
+
+/**
+ * The Slack adapter: slash commands, buttons, @mentions, the complaint
+ * reaction and App Home in; replies as Block Kit out; and the Slack
+ * {@link Deliverer} for the outbox. It only translates: the core parses,
+ * checks permissions, runs and audits.
+ *
+ * Every interaction is acknowledged first, before any database or Web API
+ * call, so the 3-second limit never depends on what the user typed; the answer
+ * follows through `response_url` (or the Web API for events).
+ */
+export class SlackAdapter implements Deliverer {
+  readonly platform = "slack" as const;
+  readonly app: App;
+  private readonly slack: SlackConfig;
+  private readonly log: Logger;
+  private readonly t: Translate;
+  private readonly fmt: Formatter;
+  private readonly names = new Map<string, Promise<string | undefined>>();
+  private readonly dms = new Map<string, string>();
+  private readonly nextSlot = new Map<string, number>();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly gapMs: number;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: SlackAdapterOptions) {
+    if (!opts.config.slack) throw new Error("Slack is not configured (SLACK_BOT_TOKEN)");
+    this.slack = opts.config.slack;
+    this.log = opts.logger.child({ component: "slack" });
+    this.t = translator(opts.config.locale);
+    this.fmt = new Formatter(opts.config.locale, opts.config.timeZone, opts.config.currency);
+    this.sleep = opts.sleep ?? defaultSleep;
+    this.gapMs = opts.channelGapMs ?? 1100;
+    const secrets = [this.slack.botToken, this.slack.appToken ?? "", this.slack.signingSecret ?? ""];
+    const common = {
+      token: this.slack.botToken,
+      logger: boltLogger(this.log, secrets),
+      logLevel: opts.config.logLevel === "debug" ? LogLevel.DEBUG : LogLevel.INFO,
+      deferInitialization: true,
+      clientOptions: {
+        ...((opts.slackApiUrl ?? this.slack.apiUrl) ? { slackApiUrl: opts.slackApiUrl ?? this.slack.apiUrl } : {}),
+        retryConfig: opts.retryConfig ?? { retries: 2 },
+        // A 429 becomes an error at once: the outbox waits Retry-After, no message is lost.
+        rejectRateLimitedCalls: true,
+      },
+    };
+    this.app = this.slack.appToken
+      ? new App({ ...common, socketMode: true, appToken: this.slack.appToken })
+      : new App({ ...common, signingSecret: this.slack.signingSecret! });
+    this.app.error(async (e) => this.log.error("slack listener failed", { error: e }));
+    this.register();
+  }
+
+  private server: Server | undefined;
+
+  /** The HTTP receiver's server once started in HTTP mode (for health checks and measurements). */
+  get httpServer(): Server | undefined {
+    return this.server;
+  }
+
+  /** "socket" or "http", from the configuration. */
+  get mode(): "socket" | "http" {
+    return this.slack.appToken ? "socket" : "http";
+  }
+
+  /** Verifies the token (auth.test) and connects (Socket Mode) or listens (HTTP). Returns the HTTP port. */
+  async start(): Promise<{ port?: number }> {
+    try {
+      await this.app.init();
+    } catch (e) {
+      throw refusedToken(e, "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) of the installed app") ?? e;
+    }
+    if (this.mode === "socket") {
+      try {
+        await this.app.start();
+      } catch (e) {
+        throw refusedToken(e, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with the connections:write scope") ?? e;
+      }
+      return {};
+    }
+    const l = this.opts.listen ?? { port: this.slack.port };
+    const server = await this.app.start(l.host ? { port: l.port, host: l.host } : l.port);
+    this.server = server;
+    return { port: (server.address() as AddressInfo).port };
+  }
+
+  /** Stops listening and waits for answers still in flight. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    await this.app.stop();
+  }
+
+  /** Waits until every answer started so far has been sent (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  // Work after an ack runs detached from Bolt's listener, tracked for idle()/stop().
+  private background(what: string, work: () => Promise<unknown>): void {
+    const p = work()
+      .catch((e: unknown) => this.log.error(`slack ${what} failed`, { error: e }))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private register(): void {
+    this.app.command(/.*/, async ({ command, ack, respond }) => {
+      await ack();
+      this.background("command", async () => {
+        const identity = slackIdentity(command.team_id, command.user_id);
+        const r = await this.invoke(identity, command.user_id, slashCommandLine(command.command, command.text));
+        await respond({ ...renderBlocks(r.reply), replace_original: false });
+        if (r.reply.image) await this.sendImage(r.reply, r.reply.visibility === "public" ? command.channel_id : await this.dmChannel(identity));
+      });
+    });
+
+    this.app.action({ action_id: new RegExp(`^${ACTION_PREFIX.replace(/\./g, "\\.")}`) }, async ({ ack, body, action, respond }) => {
+      await ack();
+      this.background("action", () => this.onButton(body as unknown as Body, action as unknown as Body, respond));
+    });
+
+    this.app.event("app_mention", async ({ event, body, context }) => {
+      this.background("mention", () => this.onMention(event as unknown as Body, body as unknown as Body, context.botUserId));
+    });
+
+    this.app.event("reaction_added", async ({ event, body }) => {
+      this.background("reaction", () => this.onReaction(event as unknown as Body, body as unknown as Body));
+    });
+
+    this.app.event("app_home_opened", async ({ event, body }) => {
+      const ev = event as unknown as { user: string; tab?: string };
+      if (ev.tab !== undefined && ev.tab !== "home") return;
+      this.background("home", () => this.publishHome(teamOf(body as unknown as Body), ev.user));
+    });
+  }
+
+  /** Runs a command line through the core as a Slack user. */
+  private async invoke(identity: string, userId: string, text: string): Promise<InvocationResult> {
+    const displayName = await this.displayName(userId);
+    return this.opts.core.invoke({ identity, platform: "slack", text, ...(displayName ? { displayName } : {}) });
+  }
+
+  /** A user's display name, fetched once (users.info) and cached; undefined if Slack will not say. */
+  displayName(userId: string): Promise<string | undefined> {
+    let p = this.names.get(userId);
+    if (!p) {
+      p = this.app.client.users.info({ user: userId }).then(
+        (r) => {
+          const u = r.user as { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
+          return u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || undefined;
+        },
+        (e: unknown) => {
+          this.names.delete(userId); // try again next time
+          this.log.warn("users.info failed", { user: userId, error: e });
+          return undefined;
+        },
+      );
+      this.names.set(userId, p);
+    }
+    return p;
+  }
+
+  private async onButton(body: Body, action: Body, respond: RespondFn | undefined): Promise<void> {
+    const line = String(action.value ?? "");
+    if (!line) return;
+    const user = body.user as { id: string; team_id?: string };
+    const team = teamOf(body) ?? user.team_id ?? "T0";
+    const identity = slackIdentity(team, user.id);
+    const container = (body.container ?? {}) as { message_ts?: string; view_id?: string; channel_id?: string };
+    const where = container.message_ts ?? container.view_id ?? (body.view as { id?: string } | undefined)?.id ?? "-";
+    const channel = (body.channel as { id?: string } | undefined)?.id ?? container.channel_id ?? "-";
+    // One press per rendered button: the block_id carries a nonce fresh on every render, so a
+    // double click, a retried request or a replayed payload finds the marker, while another
+    // button (or the same command re-offered in an updated message) is a new key.
+    const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${lineHash(line)}`;
+    const claim = await this.opts.services.markers.claim(key, identity, line);
+    const toClicker = async (msg: SlackMessage) => {
+      if (respond) await respond({ ...msg, response_type: "ephemeral", replace_original: false });
+      else await this.postTo(await this.dmChannel(identity), msg);
+    };
+    if (!claim.claimed) {
+      const by = claim.prior ? mention(claim.prior.by) : "?";
+      const when = claim.prior ? this.fmt.dateTime(claim.prior.at) : "";
+      await toClicker(noticeMessage(this.t("slack.action.already", { user: by, when })));
+      return;
+    }
+    const r = await this.invoke(identity, user.id, line);
+    if (r.outcome !== "ok") {
+      // Refused, bad input or failed: nothing changed, the button stays for someone who may press it.
+      await this.opts.services.markers.release(key, identity);
+      await toClicker(renderBlocks(r.reply));
+      return;
+    }
+    const done = this.t("slack.action.done", { user: `<@${user.id}>`, command: line, when: this.fmt.dateTime(this.opts.services.clock.now()) });
+    const outcome = renderBlocks(r.reply, { extraContext: [done] });
+    if (respond && container.message_ts) {
+      await respond({ text: outcome.text, blocks: outcome.blocks, replace_original: true });
+    } else {
+      // A button in App Home: tell the user in a DM and refresh their Home.
+      await this.postTo(await this.dmChannel(identity), outcome);
+      await this.publishHome(team, user.id);
+    }
+    if (r.reply.image) await this.sendImage(r.reply, channel !== "-" ? channel : await this.dmChannel(identity));
+  }
+
+  private async onMention(ev: Body, body: Body, botUserId: string | undefined): Promise<void> {
+    const team = teamOf(body) ?? "T0";
+    const user = String(ev.user ?? "");
+    const channel = String(ev.channel ?? "");
+    if (!user || !channel) return;
+    const identity = slackIdentity(team, user);
+    const key = `slack:event:${team}:${String(body.event_id ?? `${channel}:${String(ev.ts)}`)}`;
+    if (!(await this.opts.services.markers.claim(key, identity)).claimed) return; // Slack retried the event
+    const text = mentionCommandLine(String(ev.text ?? ""), botUserId);
+    const r = await this.invoke(identity, user, text);
+    if (r.outcome === "error") await this.opts.services.markers.release(key, identity);
+    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, r.reply);
+  }
+
+  /**
+   * Answers in a thread: errors only to the person (ephemeral); anything else
+   * in the thread, since the user asked in the channel.
+   */
+  private async answerInThread(channel: string, threadTs: string, user: string, reply: Reply): Promise<void> {
+    const msg = renderBlocks(reply);
+    if (reply.status === "error") {
+      await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
+      return;
+    }
+    await this.pace(channel);
+    if (reply.image) await this.sendImage(reply, channel, threadTs, msg);
+    else await this.app.client.chat.postMessage({ channel, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
+  }
+
+  private async onReaction(ev: Body, body: Body): Promise<void> {
+    const item = (ev.item ?? {}) as { type?: string; channel?: string; ts?: string };
+    if (ev.reaction !== this.slack.complaintEmoji || item.type !== "message" || !item.channel || !item.ts) return;
+    if (!this.slack.supportChannels.includes(item.channel)) return;
+    const team = teamOf(body) ?? "T0";
+    const reactor = String(ev.user ?? "");
+    const identity = slackIdentity(team, reactor);
+    // One complaint per message, however many people react or how often Slack retries.
+    const key = `slack:complaint:${team}:${item.channel}:${item.ts}`;
+    const claim = await this.opts.services.markers.claim(key, identity, "complaint new");
+    if (!claim.claimed) {
+      const by = claim.prior ? mention(claim.prior.by) : "?";
+      await this.app.client.chat.postEphemeral({ channel: item.channel, user: reactor, thread_ts: item.ts, text: this.t("slack.complaint.already", { user: by }) });
+      return;
+    }
+    try {
+      const msg = await this.fetchMessage(item.channel, item.ts);
+      if (!msg) throw new Error(`message ${item.channel}/${item.ts} not found`);
+      const link = await this.app.client.chat.getPermalink({ channel: item.channel, message_ts: item.ts });
+      const author = msg.user ? slackIdentity(team, msg.user) : `slack:${team}:${msg.bot_id ?? "UNKNOWN"}`;
+      const r = await this.fileComplaintFromMessage({ text: msg.text ?? "", author, permalink: String(link.permalink ?? ""), channel: item.channel, ts: item.ts }, { identity, user: reactor });
+      if (r.outcome !== "ok") await this.opts.services.markers.release(key, identity);
+    } catch (e) {
+      await this.opts.services.markers.release(key, identity);
+      throw e;
+    }
+  }
+
+  /** The reacted-to message: top level (conversations.history) or in a thread (conversations.replies). */
+  private async fetchMessage(channel: string, ts: string): Promise<{ text?: string; user?: string; bot_id?: string } | undefined> {
+    const h = await this.app.client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
+    const top = h.messages?.find((m) => m.ts === ts);
+    if (top) return top;
+    const r = await this.app.client.conversations.replies({ channel, ts, latest: ts, inclusive: true, limit: 1 });
+    return r.messages?.find((m) => m.ts === ts);
+  }
+
+  /**
+   * HOOK(complaints): files a complaint from a Slack message by running
+   * `complaint new source=slack …` through the core as the reacting user, and
+   * answers in the message's thread (errors only to that user).
+   */
+  async fileComplaintFromMessage(src: ComplaintSource, reactor: { identity: string; user: string }): Promise<InvocationResult> {
+    const line = complaintCommandLine(src, this.opts.config.maxInputLength);
+    const r = await this.invoke(reactor.identity, reactor.user, line);
+    await this.answerInThread(src.channel, src.ts, reactor.user, r.reply);
+    return r;
+  }
+
+  /** Publishes App Home for a user: their role and the {@link HOME_SECTIONS} they may see. */
+  async publishHome(team: string | undefined, user: string): Promise<void> {
+    const identity = slackIdentity(team ?? "T0", user);
+    const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: this.t("slack.home.title") } }];
+    for (const s of HOME_SECTIONS) {
+      if (this.opts.core.resolve(s.line.split(/\s+/))?.cmd.name !== s.command) continue; // not installed yet
+      const r = await this.invoke(identity, user, s.line);
+      if (r.outcome !== "ok") continue; // not for this user's role
+      blocks.push({ type: "divider" }, ...renderBlocks(r.reply).blocks);
+    }
+    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: this.t("slack.home.footer") }] });
+    await this.app.client.views.publish({ user_id: user, view: { type: "home", blocks: blocks.slice(0, 100) as never } });
+  }
+
+  /**
+   * Delivers an outbox message: to a channel, or to a user's DM
+   * (conversations.open), with an image uploaded by files.uploadV2 in the
+   * same message. Paced per channel; a 429 becomes a {@link RetryAfterError}.
+   */
+  async deliver(dest: Destination, reply: Reply): Promise<void> {
+    try {
+      const channel = dest.kind === "channel" ? dest.channel : await this.dmChannel(dest.identity);
+      await this.pace(channel);
+      const msg = renderBlocks(reply);
+      if (reply.image) await this.sendImage(reply, channel, undefined, msg);
+      else await this.app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+    } catch (e) {
+      throw asRetryAfter(e) ?? e;
+    }
+  }
+
+  /** Waits for the channel's next slot (about one message per second per channel). */
+  private async pace(channel: string): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.nextSlot.get(channel) ?? 0);
+    this.nextSlot.set(channel, at + this.gapMs);
+    if (at > now) await this.sleep(at - now);
+  }
+
+  private async postTo(channel: string, msg: SlackMessage): Promise<void> {
+    await this.pace(channel);
+    await this.app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+  }
+
+  /** The DM channel with a Slack identity (conversations.open, cached). */
+  private async dmChannel(identity: string): Promise<string> {
+    const cached = this.dms.get(identity);
+    if (cached) return cached;
+    const m = /^slack:[A-Z0-9]+:([A-Z0-9]+)$/.exec(identity);
+    if (!m) throw new Error(`not a Slack identity: ${identity}`);
+    const r = await this.app.client.conversations.open({ users: m[1]! });
+    const id = r.channel?.id;
+    if (!id) throw new Error(`conversations.open gave no channel for ${identity}`);
+    this.dms.set(identity, id);
+    return id;
+  }
+
+  /** Uploads a reply's image (files.uploadV2) into a channel, with the reply's blocks when given. */
+  private async sendImage(reply: Reply, channel: string, threadTs?: string, msg?: SlackMessage): Promise<void> {
+    const img = reply.image!;
+    await this.app.client.filesUploadV2({
+      channel_id: channel,
+      file: Buffer.from(img.data),
+      filename: img.filename,
+      title: img.alt || img.filename,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      ...(msg ? { blocks: msg.blocks as never } : {}),
+    } as never);
+  }
+}
+
+/**
+ * The command line of a mention: the words after the bot's own mention
+ * (`hey <@UBOT> stock SKU-1` → `stock SKU-1`), or after a leading mention.
+ */
+export function mentionCommandLine(text: string, botUserId: string | undefined): string {
+  const own = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`).exec(text) : null;
+  const rest = own ? text.slice(own.index + own[0].length) : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, "");
+  return rest.replace(/^[\s:,]+/, "").trim();
+}
+
+/** A start-up error meaning Slack refused a token, as a {@link ConfigError} naming the variable; else null. */
+function refusedToken(e: unknown, variable: string, expected: string): ConfigError | null {
+  const err = e as { data?: { error?: string }; original?: { data?: { error?: string } }; message?: string };
+  const code = String(err?.data?.error ?? err?.original?.data?.error ?? "");
+  if (!/invalid_auth|not_authed|account_inactive|token_revoked|token_expired|not_allowed_token_type/.test(`${code} ${String(err?.message)}`)) return null;
+  return new ConfigError([`${variable}: Slack refused the token (${code || "invalid_auth"}); expected ${expected}`]);
+}
+
+function teamOf(body: Body): string | undefined {
+  const t = body.team_id ?? (body.team as { id?: string } | undefined)?.id;
+  return typeof t === "string" && t ? t : undefined;
+}
+
+/** `<@U…>` for a Slack identity, else the identity itself. */
+function mention(identity: string): string {
+  const m = /^slack:[A-Z0-9]+:([A-Z0-9]+)$/.exec(identity);
+  return m ? `<@${m[1]}>` : identity;
+}
+
+/** A Web API rate-limit error as a {@link RetryAfterError}, else null. */
+function asRetryAfter(e: unknown): RetryAfterError | null {
+  const err = e as { code?: string; retryAfter?: number };
+  if (err?.code === "slack_webapi_rate_limited_error" && typeof err.retryAfter === "number") return new RetryAfterError(err.retryAfter * 1000);
+  return null;
+}
+
+/** A running Slack adapter with its outbox dispatch loop. */
+export interface RunningSlack {
+  adapter: SlackAdapter;
+  port?: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Slack adapter and a loop that delivers the outbox's Slack
+ * messages every `everyMs` (one round at a time).
+ */
+export async function startSlack(opts: SlackAdapterOptions & { everyMs?: number }): Promise<RunningSlack> {
+  const adapter = new SlackAdapter(opts);
+  const { port } = await adapter.start();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    opts.services.outbox
+      .dispatch(adapter)
+      .catch((e: unknown) => opts.logger.error("slack outbox round failed", { error: e }))
+      .finally(() => {
+        busy = false;
+      });
+  }, opts.everyMs ?? 3000);
+  timer.unref();
+  return {
+    adapter,
+    ...(port !== undefined ? { port } : {}),
+    stop: async () => {
+      clearInterval(timer);
+      await adapter.stop();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Messages of the Slack adapter (see src/core/messages.ts). */
+export const en = {
+  "slack.action.done": "{user} ran `{command}` · {when}",
+  "slack.action.already": "This button was already used by {user} ({when}). Nothing changed.",
+  "slack.complaint.already": "A complaint was already filed from this message by {user}.",
+  "slack.home.title": "shopops",
+  "slack.home.footer": "Type `/ops help` to see the commands you can run.",
+  "slack.manifest.description": "Chat-ops for e-commerce operations: stock, orders, refunds, coupons, complaints and sales digests.",
+  "slack.manifest.ops": "Run any shopops command (try /ops help)",
+  "slack.manifest.ops.hint": "<command> [arguments], e.g. stock SKU-1001",
+  "slack.manifest.group": "{name} commands: {subcommands}",
+  "slack.startup.socket": "slack: connected in Socket Mode",
+  "slack.startup.http": "slack: listening on port {port} (POST /slack/events)",
+} as const;
+
+export const zh: Record<keyof typeof en, string> = {
+  "slack.action.done": "{user} 执行了 `{command}` · {when}",
+  "slack.action.already": "此按钮已由 {user} 使用过（{when}），未做任何更改。",
+  "slack.complaint.already": "{user} 已根据这条消息登记过投诉。",
+  "slack.home.title": "shopops",
+  "slack.home.footer": "输入 `/ops help` 查看你可以使用的命令。",
+  "slack.manifest.description": "电商运营的聊天运维：库存、订单、退款、优惠券、投诉与销售日报。",
+  "slack.manifest.ops": "运行任意 shopops 命令（试试 /ops help）",
+  "slack.manifest.ops.hint": "<命令> [参数]，例如 stock SKU-1001",
+  "slack.manifest.group": "{name} 相关命令：{subcommands}",
+  "slack.startup.socket": "slack：已通过 Socket Mode 连接",
+  "slack.startup.http": "slack：正在监听端口 {port}（POST /slack/events）",
+};

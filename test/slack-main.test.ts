@@ -1,0 +1,75 @@
+/**
+ * `npm start` with Slack configured: the real process starts the Slack adapter
+ * (Socket Mode, against the local peer) instead of the shell, answers a slash
+ * command, delivers the outbox, and stops cleanly on SIGTERM.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../src/config.js";
+import { createStore, type Store } from "../src/store/models.js";
+import { product } from "./helpers/app.js";
+import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { SlackPeer, slashBody } from "./peers/slack-peer.js";
+
+const BOT_TOKEN = "xoxb-9-9-MAINSECRETBOT";
+const APP_TOKEN = "xapp-1-A0-9-MAINSECRETAPP";
+
+let db: TestDb;
+let store: Store;
+let peer: SlackPeer;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  db = await connectTestDb();
+  store = createStore(db.conn);
+  await store.products.insertMany([product("SKU-7", { name: "Teapot", onHand: 7 })]);
+  peer = await new SlackPeer("T0MAIN").start();
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT|SLACK_)/.test(k)));
+  env = { ...clean, MONGODB_URI: db.uri.replace(/\/?$/, "/") + db.dbName, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: peer.apiUrl, LOG_LEVEL: "debug" } as Record<string, string>;
+});
+afterAll(async () => {
+  await peer?.stop();
+  await db?.close();
+});
+
+function start(extra: Record<string, string> = {}): { child: ChildProcess; out: { stderr: string }; exited: Promise<number | null> } {
+  const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts"], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+  const out = { stderr: "" };
+  child.stderr!.on("data", (d: Buffer) => (out.stderr += d.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  return { child, out, exited };
+}
+
+describe("npm start with Slack configured", () => {
+  it("runs the Slack adapter and its outbox loop, and shuts down on SIGTERM", async () => {
+    const { child, out, exited } = await start();
+    try {
+      await peer.waitFor(() => out.stderr.includes("slack: connected in Socket Mode"), "the start-up line", 60_000);
+      const responseUrl = peer.responseUrl();
+      await peer.sendEnvelope("slash_commands", Object.fromEntries(new URLSearchParams(slashBody({ command: "/stock", text: "SKU-7", user: "UANY", team: "T0MAIN", responseUrl }))));
+      expect(JSON.stringify((await peer.waitForResponse(responseUrl)).body.blocks)).toContain("Teapot (SKU-7)");
+      const now = new Date();
+      await store.outbox.create({ _id: "main:1", platform: "slack", dest: { kind: "channel", platform: "slack", channel: "C0MAIN" }, reply: { text: "from the outbox", visibility: "public" }, kind: "test", status: "pending", attempts: 0, notBefore: now, createdAt: now });
+      await peer.waitFor(() => peer.callsOf("chat.postMessage").find((c) => c.args.channel === "C0MAIN"), "the outbox delivery", 30_000);
+      await peer.waitFor(async () => (await store.outbox.findById("main:1").lean())?.status === "sent", "sent status");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(out.stderr).not.toContain("MAINSECRET");
+  });
+
+  it("stops with a message naming SLACK_BOT_TOKEN when Slack refuses the token", async () => {
+    const { out, exited } = start({ SLACK_BOT_TOKEN: "xoxb-revoked-token" });
+    expect(await exited).toBe(78);
+    expect(out.stderr).toContain("SLACK_BOT_TOKEN: Slack refused the token");
+  });
+
+  it("names SLACK_APP_TOKEN when Slack refuses the app-level token", async () => {
+    const { out, exited } = start({ SLACK_APP_TOKEN: "xapp-1-revoked" });
+    expect(await exited).toBe(78);
+    expect(out.stderr).toContain("SLACK_APP_TOKEN: Slack refused the token");
+  });
+});

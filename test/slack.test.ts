@@ -1,0 +1,451 @@
+/**
+ * The Slack adapter end to end: real Bolt (HTTP receiver and Socket Mode)
+ * against the local Slack peer, over this file's own database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ACTION_PREFIX, renderBlocks, type Block } from "../adapters/slack/blocks.js";
+import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
+import { complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
+import { ConfigError, loadConfig, type Config } from "../src/config.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { Core } from "../src/core/core.js";
+import { createLogger, silentLogger } from "../src/core/logger.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { buttonPayload, eventBody, postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
+
+const BOT_TOKEN = "xoxb-1111-2222-SECRETBOTTOKEN";
+const APP_TOKEN = "xapp-1-A0PEER-3333-SECRETAPPTOKEN";
+const SIGNING_SECRET = "signing-secret-9f8e7d6c5b4a";
+const TEAM = "T0PEER";
+const ALICE = "UALICE"; // staff
+const VIC = "UVIC"; // viewer
+
+/** A command whose reply offers buttons (stock-based, until refunds/complaints bring theirs). */
+const offer = defineCommand({
+  name: "offer",
+  description: "cmd.stock",
+  positional: ["sku"],
+  args: z.object({ sku: z.string() }),
+  examples: ["offer SKU-1"],
+  permission: "viewer",
+  mutates: false,
+  async handler({ args }) {
+    return {
+      title: `Restock ${args.sku}?`,
+      status: "warning",
+      actions: [
+        { id: `stock adjust ${args.sku} +5 reason=restock`, label: "Restock 5", style: "primary" },
+        { id: `stock ${args.sku}`, label: "Show" },
+      ],
+      visibility: "public",
+    };
+  },
+});
+
+/** Stand-in for `complaint new` (it arrives with the complaints branch): echoes what it got. */
+const complaintNew = defineCommand({
+  name: "complaint new",
+  description: "cmd.stock",
+  positional: ["...text"],
+  args: z.object({ text: z.string(), source: z.string(), customer: z.string(), link: z.string() }),
+  examples: ["complaint new source=slack customer=slack:T1:U1 link=https://x \"broken\""],
+  permission: "support",
+  mutates: true,
+  async handler({ args }) {
+    return { title: "Complaint C-TEST filed", text: `${args.source} | ${args.customer} | ${args.link} | ${args.text}`, status: "ok", visibility: "public" };
+  },
+});
+
+/** A public reply with an image (a chart), as the digest will send. */
+const chart = defineCommand({
+  name: "chart",
+  description: "cmd.stock",
+  args: z.object({}),
+  examples: ["chart"],
+  permission: "viewer",
+  mutates: false,
+  async handler() {
+    return { title: "Sales chart", status: "info", image: { filename: "sales.png", alt: "sales by day", data: new Uint8Array([137, 80, 78, 71, 9, 9]) }, visibility: "public" };
+  },
+});
+
+let app: TestApp;
+let peer: SlackPeer;
+let core: Core;
+let http: SlackAdapter;
+let socket: SlackAdapter;
+let eventsUrl: string;
+const logLines: string[] = [];
+const waits: number[] = [];
+
+function slackConfig(extra: Record<string, string>): Config {
+  return loadConfig({
+    SHOP_TIMEZONE: "Asia/Shanghai",
+    SHOP_CURRENCY: "CNY",
+    SHOPOPS_ADMINS: "shell:admin",
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_COMPLAINT_EMOJI: ":sos:",
+    SLACK_SUPPORT_CHANNELS: "C0SUPPORT",
+    LOG_LEVEL: "debug",
+    ...extra,
+  });
+}
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.store.products.insertMany([product("SKU-1", { name: "Thermos", onHand: 20 }), product("SKU-2", { name: "Mug", onHand: 8 })]);
+  await app.services.identity.grant(`slack:${TEAM}:${ALICE}`, "support", "shell:admin");
+  peer = await new SlackPeer(TEAM).start();
+  peer.users.set(ALICE, { id: ALICE, name: "alice", display_name: "Alice" });
+  peer.users.set(VIC, { id: VIC, name: "vic" });
+  const commands: Command[] = [...app.commands, offer as unknown as Command, complaintNew as unknown as Command, chart as unknown as Command];
+  const logger = createLogger("debug", {}, (l) => logLines.push(l));
+  const base = { services: app.services, logger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 } };
+  const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET });
+  core = new Core({ commands, services: app.services, config: httpConfig, clock: app.clock, logger: silentLogger });
+  http = new SlackAdapter({ ...base, core, config: httpConfig, listen: { port: 0, host: "127.0.0.1" }, sleep: async (ms) => void waits.push(ms) });
+  const { port } = await http.start();
+  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  socket = new SlackAdapter({ ...base, core, config: slackConfig({ SLACK_APP_TOKEN: APP_TOKEN }), sleep: async (ms) => void waits.push(ms) });
+  await socket.start();
+});
+
+afterAll(async () => {
+  await http?.stop();
+  await socket?.stop();
+  await peer?.stop();
+  await app?.close();
+});
+
+/** Sends a signed slash command over HTTP; returns the ack and the response_url post. */
+async function slash(command: string, text: string, user = ALICE) {
+  const responseUrl = peer.responseUrl();
+  const ack = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: slashBody({ command, text, user, team: TEAM, responseUrl }) });
+  const response = await peer.waitForResponse(responseUrl, `the answer to ${command} ${text}`);
+  return { ack, response: response.body, responseUrl };
+}
+
+/** Presses a button over HTTP (signed interactivity payload). */
+async function press(p: Record<string, unknown>) {
+  return postToBot(eventsUrl, { secret: SIGNING_SECRET, body: new URLSearchParams({ payload: JSON.stringify(p) }).toString() });
+}
+
+async function postEvent(event: Record<string, unknown>, eventId?: string) {
+  return postToBot(eventsUrl, { secret: SIGNING_SECRET, body: JSON.stringify(eventBody(TEAM, event, eventId)), form: false });
+}
+
+const textOf = (body: Record<string, unknown>) => JSON.stringify(body.blocks ?? []) + " " + String(body.text ?? "");
+const buttonsOf = (body: Record<string, unknown>) =>
+  (body.blocks as Block[]).filter((b) => b.type === "actions").flatMap((b) => (b.elements as { action_id: string; value: string }[]).map((e) => ({ ...e, block_id: b.block_id as string })));
+
+describe("slash commands over HTTP", () => {
+  it("acks at once, then answers through response_url with Block Kit", async () => {
+    const { ack, response } = await slash("/stock", "SKU-1");
+    expect(ack.status).toBe(200);
+    expect(ack.text).toBe("");
+    expect(response.response_type).toBe("ephemeral");
+    const blocks = response.blocks as Block[];
+    expect(blocks[0]).toMatchObject({ type: "header", text: { text: expect.stringContaining("Thermos (SKU-1)") } });
+    expect(JSON.stringify(blocks)).toContain("*Available*\\n20");
+  });
+
+  it("the umbrella /ops runs any command line, and a table renders monospace", async () => {
+    const { response } = await slash("/ops", "stock low");
+    expect(textOf(response)).toContain("Low stock");
+    const { response: r2 } = await slash("/ops", "stock m");
+    expect(JSON.stringify(r2.blocks)).toMatch(/```SKU/);
+  });
+
+  it("a user without the role gets an ephemeral refusal and nothing changes", async () => {
+    const { response } = await slash("/stock", "adjust SKU-2 +1 reason=test", VIC);
+    expect(response.response_type).toBe("ephemeral");
+    expect(textOf(response)).toContain("needs the staff role; you are viewer");
+    expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(8);
+    expect(await app.store.audit.findOne({ actor: `slack:${TEAM}:${VIC}` }).lean()).toMatchObject({ outcome: "denied", platform: "slack" });
+  });
+
+  it("rejects a wrong signature or a stale timestamp with 401 and runs nothing", async () => {
+    const responseUrl = peer.responseUrl();
+    const body = slashBody({ command: "/stock", text: "adjust SKU-2 -1 reason=forged", user: ALICE, team: TEAM, responseUrl });
+    const forged = await postToBot(eventsUrl, { secret: "not-the-secret", body });
+    expect(forged.status).toBe(401);
+    const stale = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body, ts: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(stale.status).toBe(401);
+    // A request that does pass proves the bot is up; the two above left no trace.
+    await slash("/stock", "SKU-2");
+    expect(peer.responses.some((r) => responseUrl.endsWith("/" + r.id))).toBe(false);
+    expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(8);
+    expect(await app.store.audit.countDocuments({ args: /forged/ })).toBe(0);
+  });
+});
+
+describe("HTTP receiver basics", () => {
+  it("answers Slack's url_verification challenge", async () => {
+    const r = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: JSON.stringify({ type: "url_verification", challenge: "c-123", token: "x" }), form: false });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain("c-123");
+  });
+
+  it("a public reply with an image is answered, and the image uploaded to the channel", async () => {
+    const before = peer.callsOf("files.completeUploadExternal").length;
+    const { response } = await slash("/ops", "chart");
+    expect(response.response_type).toBe("in_channel");
+    const done = await peer.waitFor(() => peer.callsOf("files.completeUploadExternal").slice(before)[0], "the upload");
+    expect(done.args.channel_id).toBe("C0OPS");
+    expect(peer.callsOf("files.getUploadURLExternal").at(-1)!.args).toMatchObject({ filename: "sales.png", length: "6" });
+  });
+});
+
+describe("buttons", () => {
+  it("a press runs the action as the clicking user and updates the message with the outcome and who acted", async () => {
+    const { response } = await slash("/ops", "offer SKU-1");
+    expect(response.response_type).toBe("in_channel");
+    const [restock] = buttonsOf(response);
+    expect(restock).toMatchObject({ value: "stock adjust SKU-1 +5 reason=restock" });
+    expect(restock!.action_id.startsWith(ACTION_PREFIX)).toBe(true);
+    const responseUrl = peer.responseUrl();
+    const p = buttonPayload({ user: ALICE, team: TEAM, messageTs: "1700000100.000100", blockId: restock!.block_id, actionId: restock!.action_id, value: restock!.value, responseUrl });
+    expect((await press(p)).status).toBe(200);
+    const update = (await peer.waitForResponse(responseUrl)).body;
+    expect(update.replace_original).toBe(true);
+    expect(textOf(update)).toContain("Stock adjusted: SKU-1");
+    expect(textOf(update)).toContain(`<@${ALICE}> ran \`stock adjust SKU-1 +5 reason=restock\``);
+    expect((await app.store.products.findById("SKU-1").lean())?.onHand).toBe(25);
+    expect(await app.store.audit.findOne({ command: "stock adjust", actor: `slack:${TEAM}:${ALICE}` }).lean()).toMatchObject({ outcome: "ok" });
+
+    // The same payload again (a retry or a replay): nothing changes, the clicker is told.
+    const again = peer.responseUrl();
+    await press({ ...p, response_url: again });
+    const notice = (await peer.waitForResponse(again)).body;
+    expect(notice).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(notice)).toContain(`already used by <@${ALICE}>`);
+    expect((await app.store.products.findById("SKU-1").lean())?.onHand).toBe(25);
+  });
+
+  it("a double click applies once; another button on the same message still works", async () => {
+    const { response } = await slash("/ops", "offer SKU-2");
+    const [restock, show] = buttonsOf(response);
+    const base = { user: ALICE, team: TEAM, messageTs: "1700000200.000200" };
+    const urls = [peer.responseUrl(), peer.responseUrl(), peer.responseUrl()];
+    await Promise.all(urls.map((u) => press(buttonPayload({ ...base, blockId: restock!.block_id, actionId: restock!.action_id, value: restock!.value, responseUrl: u }))));
+    const answers = await Promise.all(urls.map((u) => peer.waitForResponse(u)));
+    expect(answers.filter((a) => a.body.replace_original === true)).toHaveLength(1);
+    expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(13);
+    const showUrl = peer.responseUrl();
+    await press(buttonPayload({ ...base, blockId: show!.block_id, actionId: show!.action_id, value: show!.value, responseUrl: showUrl }));
+    const shown = (await peer.waitForResponse(showUrl)).body;
+    expect(shown.replace_original).toBe(true);
+    expect(textOf(shown)).toContain("Mug (SKU-2)");
+  });
+
+  it("a refused press leaves the message as it was and the button usable by someone allowed", async () => {
+    const { response } = await slash("/ops", "offer SKU-2");
+    const [restock] = buttonsOf(response);
+    const base = { team: TEAM, messageTs: "1700000300.000300", blockId: restock!.block_id, actionId: restock!.action_id, value: restock!.value };
+    const vicUrl = peer.responseUrl();
+    await press(buttonPayload({ ...base, user: VIC, responseUrl: vicUrl }));
+    const refusal = (await peer.waitForResponse(vicUrl)).body;
+    expect(refusal).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(refusal)).toContain("needs the staff role");
+    const aliceUrl = peer.responseUrl();
+    await press(buttonPayload({ ...base, user: ALICE, responseUrl: aliceUrl }));
+    expect((await peer.waitForResponse(aliceUrl)).body.replace_original).toBe(true);
+    expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(18);
+  });
+});
+
+describe("Socket Mode", () => {
+  it("runs a slash command end to end over the WebSocket", async () => {
+    expect(peer.socketCount).toBe(1);
+    const responseUrl = peer.responseUrl();
+    const ack = await peer.sendEnvelope("slash_commands", Object.fromEntries(new URLSearchParams(slashBody({ command: "/stock", text: "SKU-1", user: ALICE, team: TEAM, responseUrl }))));
+    expect(peer.acks.size).toBeGreaterThan(0); // acknowledged over the socket before the answer
+    expect(ack ?? {}).toEqual({});
+    const r = (await peer.waitForResponse(responseUrl)).body;
+    expect(textOf(r)).toContain("Thermos (SKU-1)");
+  });
+
+  it("reconnects when Slack asks it to, and keeps answering", async () => {
+    const opened = peer.connectionsOpened;
+    peer.askToReconnect();
+    await peer.waitFor(() => peer.connectionsOpened > opened && peer.socketCount === 1, "a new Socket Mode connection");
+    const responseUrl = peer.responseUrl();
+    await peer.sendEnvelope("slash_commands", Object.fromEntries(new URLSearchParams(slashBody({ command: "/stock", text: "SKU-2", user: ALICE, team: TEAM, responseUrl }))));
+    expect(textOf((await peer.waitForResponse(responseUrl)).body)).toContain("Mug (SKU-2)");
+  });
+
+  it("publishes App Home with the user's role when it is opened", async () => {
+    const before = peer.callsOf("views.publish").length;
+    await peer.sendEnvelope("events_api", eventBody(TEAM, { type: "app_home_opened", user: ALICE, channel: "D0ALICE", tab: "home", event_ts: "1700000000.1" }));
+    await peer.waitFor(() => peer.callsOf("views.publish").length > before, "views.publish");
+    const call = peer.callsOf("views.publish").at(-1)!;
+    expect(call.args.user_id).toBe(ALICE);
+    expect(JSON.stringify(call.args.view)).toContain(`You are slack:${TEAM}:${ALICE}, role support.`);
+    expect(call.auth).toBe(`Bearer ${BOT_TOKEN}`);
+  });
+});
+
+describe("mentions and the complaint reaction", () => {
+  it("@shopops <command> answers in the thread, once even if Slack retries the event", async () => {
+    const before = peer.callsOf("chat.postMessage").length;
+    const ev = { type: "app_mention", user: ALICE, text: "<@UBOT> stock SKU-2", channel: "C0OPS", ts: "1700000400.000400", event_ts: "1700000400.000400" };
+    await postEvent(ev, "EvMENTION1");
+    const post = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === ev.ts), "the thread answer");
+    expect(post.args.channel).toBe("C0OPS");
+    expect(JSON.stringify(post.args.blocks)).toContain("Mug (SKU-2)");
+    await postEvent(ev, "EvMENTION1");
+    await http.idle();
+    expect(peer.callsOf("chat.postMessage").slice(before)).toHaveLength(1);
+  });
+
+  it("a mention with an error answers only the asker, in the thread", async () => {
+    const ev = { type: "app_mention", user: VIC, text: "<@UBOT> stock adjust SKU-2 +1 reason=x", channel: "C0OPS", ts: "1700000450.000450", event_ts: "1700000450.000450" };
+    await postEvent(ev);
+    const eph = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.thread_ts === ev.ts), "the ephemeral refusal");
+    expect(eph.args.user).toBe(VIC);
+    expect(JSON.stringify(eph.args.blocks)).toContain("needs the staff role");
+  });
+
+  it("a button in App Home runs as the presser, answers in a DM and refreshes Home", async () => {
+    const publishes = peer.callsOf("views.publish").length;
+    const p = buttonPayload({ user: ALICE, team: TEAM, messageTs: "x", blockId: "shopops.actions.home1.0", actionId: `${ACTION_PREFIX}0`, value: "stock SKU-1", responseUrl: "" });
+    const home = { ...p, container: { type: "view", view_id: "V0HOME" }, view: { id: "V0HOME", type: "home" } } as Record<string, unknown>;
+    delete home.response_url;
+    delete home.channel;
+    delete home.message;
+    await press(home);
+    const dm = await peer.waitFor(() => peer.callsOf("chat.postMessage").find((c) => c.args.channel === `D${ALICE}` && JSON.stringify(c.args.blocks).includes("Thermos (SKU-1)")), "the DM");
+    expect(JSON.stringify(dm.args.blocks)).toContain(`<@${ALICE}> ran`);
+    await peer.waitFor(() => peer.callsOf("views.publish").length > publishes, "Home refreshed");
+  });
+
+  it("the complaint emoji in a support channel files a complaint from the message as the reacting user", async () => {
+    peer.messages.set("C0SUPPORT:1700000500.000500", { ts: "1700000500.000500", user: "UCUST", text: 'My "thermos" arrived <b>broken</b>' });
+    const before = peer.callsOf("chat.postMessage").length;
+    const reaction = { type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000500.000500" }, event_ts: "1700000501.000100" };
+    await postEvent(reaction);
+    const answer = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === "1700000500.000500"), "the complaint answer");
+    const shown = JSON.stringify(answer.args.blocks);
+    expect(shown).toContain("Complaint C-TEST filed");
+    expect(shown).toContain(`slack | slack:${TEAM}:UCUST | https://peer.slack.test/archives/C0SUPPORT/p1700000500000500 | My \\"thermos\\" arrived &lt;b&gt;broken&lt;/b&gt;`);
+    expect(await app.store.audit.findOne({ command: "complaint new" }).lean()).toMatchObject({ actor: `slack:${TEAM}:${ALICE}`, outcome: "ok" });
+    // A second reaction on the same message files nothing more.
+    await postEvent({ ...reaction, user: VIC, event_ts: "1700000502.000100" });
+    await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.user === VIC), "the already-filed notice");
+    expect(await app.store.audit.countDocuments({ command: "complaint new" })).toBe(1);
+  });
+
+  it("ignores other emoji and other channels", async () => {
+    peer.messages.set("C0OPS:1700000600.000600", { ts: "1700000600.000600", user: "UCUST", text: "hello" });
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0OPS", ts: "1700000600.000600" }, event_ts: "1" });
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "tada", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000600.000600" }, event_ts: "2" });
+    await http.idle();
+    expect(peer.callsOf("conversations.history").filter((c) => c.args.latest === "1700000600.000600")).toHaveLength(0);
+  });
+
+  it("builds the complaint line with a quote the text does not contain, within the input limit", () => {
+    const line = complaintCommandLine({ text: "a \"b\"\nc", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
+    expect(line).toBe("complaint new source=slack customer=slack:T1:U1 link=https://x/p1 'a \"b\" c'");
+    expect(complaintCommandLine({ text: "x".repeat(5000), author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000).length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe("outbound (Deliverer)", () => {
+  it("delivers an alert with an image to a channel and a DM to a user through the outbox", async () => {
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3]);
+    await app.services.outbox.enqueue({ key: "alert:1", kind: "low_stock", dest: { kind: "channel", platform: "slack", channel: "C0ALERTS" }, reply: { title: "Low stock", text: "2 products", status: "warning", image: { filename: "low.png", alt: "chart", data: png }, visibility: "public" } });
+    await app.services.outbox.enqueue({ key: "dm:1", kind: "refund", dest: { kind: "user", identity: `slack:${TEAM}:${ALICE}` }, reply: { text: "Refund R-1 approved", visibility: "ephemeral" } });
+    expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 2, failed: 0 });
+    const complete = peer.callsOf("files.completeUploadExternal").at(-1)!;
+    expect(complete.args.channel_id).toBe("C0ALERTS");
+    expect(JSON.stringify(complete.args.blocks)).toContain("Low stock");
+    expect(peer.uploads.at(-1)!.bytes).toBeGreaterThan(png.length); // multipart around the bytes
+    expect(peer.callsOf("files.getUploadURLExternal").at(-1)!.args).toMatchObject({ filename: "low.png", length: String(png.length) });
+    expect(peer.callsOf("conversations.open").at(-1)!.args.users).toBe(ALICE);
+    expect(peer.callsOf("chat.postMessage").at(-1)!.args).toMatchObject({ channel: `D${ALICE}`, text: "Refund R-1 approved" });
+  });
+
+  it("on 429 the message waits Retry-After in the outbox and is delivered later, not lost", async () => {
+    await app.services.outbox.enqueue({ key: "alert:2", kind: "low_stock", dest: { kind: "channel", platform: "slack", channel: "C0RATE" }, reply: { text: "slow down", visibility: "public" } });
+    peer.once("chat.postMessage", () => ({ status: 429, headers: { "retry-after": "7" }, body: { ok: false, error: "ratelimited" } }));
+    expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 0, failed: 1 });
+    expect(await app.store.outbox.findById("alert:2").lean()).toMatchObject({ status: "pending", lastError: "rate limited: retry after 7000 ms" });
+    app.clock.advance(8_000);
+    expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 1, failed: 0 });
+    expect(peer.callsOf("chat.postMessage").filter((c) => c.args.channel === "C0RATE")).toHaveLength(2);
+  });
+
+  it("paces messages to one channel about a second apart, other channels unaffected", async () => {
+    waits.length = 0;
+    await http.deliver({ kind: "channel", platform: "slack", channel: "C0PACE" }, { text: "one", visibility: "public" });
+    await http.deliver({ kind: "channel", platform: "slack", channel: "C0OTHER" }, { text: "other", visibility: "public" });
+    expect(waits).toEqual([]);
+    await http.deliver({ kind: "channel", platform: "slack", channel: "C0PACE" }, { text: "two", visibility: "public" });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(500);
+  });
+});
+
+describe("identity, logs, rendering, manifest and config", () => {
+  it("fetches each user's display name once", async () => {
+    const before = peer.callsOf("users.info").filter((c) => c.args.user === VIC).length;
+    await slash("/stock", "SKU-1", VIC);
+    await slash("/stock", "SKU-2", VIC);
+    expect(peer.callsOf("users.info").filter((c) => c.args.user === VIC).length - before).toBeLessThanOrEqual(1);
+    expect(await http.displayName(ALICE)).toBe("Alice");
+  });
+
+  it("never writes a token or the signing secret to the logs", async () => {
+    await http.idle();
+    await socket.idle();
+    const all = logLines.join("\n");
+    expect(logLines.length).toBeGreaterThan(10); // debug logs of Bolt and the Web API were captured
+    for (const secret of [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, "SECRETBOTTOKEN", "SECRETAPPTOKEN"]) expect(all).not.toContain(secret);
+  });
+
+  it("renders errors ephemeral, public replies in channel, fields, context and escaped text", () => {
+    const err = renderBlocks({ status: "error", text: "bad <input> & more", visibility: "public" });
+    expect(err.response_type).toBe("ephemeral");
+    expect(JSON.stringify(err.blocks)).toContain("bad &lt;input&gt; &amp; more");
+    const ok = renderBlocks({ title: "T", fields: [{ label: "A", value: "1", inline: true }, { label: "B", value: "2" }], context: ["note"], visibility: "public" });
+    expect(ok.response_type).toBe("in_channel");
+    expect(ok.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "context"]);
+  });
+
+  it("generates the manifest from the registry: /ops, one command per top-level name, scopes, events, mode", () => {
+    const socketYaml = toYaml(buildManifest({ commands: core.commands, mode: { socket: true } }));
+    expect(socketYaml).toContain('command: "/ops"');
+    expect(socketYaml).toContain('command: "/stock"');
+    expect(socketYaml).toContain('command: "/offer"');
+    expect(socketYaml).toContain('command: "/complaint"');
+    expect(socketYaml).not.toContain('command: "/role"');
+    expect(socketYaml).toContain("socket_mode_enabled: true");
+    for (const s of ["commands", "chat:write", "im:write", "users:read", "files:write", "app_mentions:read", "reactions:read"]) expect(socketYaml).toContain(`- "${s}"`);
+    for (const e of ["app_mention", "reaction_added", "app_home_opened"]) expect(socketYaml).toContain(`- "${e}"`);
+    const httpYaml = toYaml(buildManifest({ commands: core.commands, mode: { socket: false, publicUrl: "https://bot.example.com/" } }));
+    expect(httpYaml).toContain('request_url: "https://bot.example.com/slack/events"');
+    expect(httpYaml).toContain("socket_mode_enabled: false");
+  });
+
+  it("takes a mention's command line after the bot's mention", () => {
+    expect(mentionCommandLine("<@UBOT> stock SKU-1", "UBOT")).toBe("stock SKU-1");
+    expect(mentionCommandLine("hey <@UBOT|shopops>: stock low", "UBOT")).toBe("stock low");
+    expect(mentionCommandLine("<@UBOT> whoami", undefined)).toBe("whoami");
+  });
+
+  it("maps slash commands to command lines", () => {
+    expect(slashCommandLine("/ops", " stock low ")).toBe("stock low");
+    expect(slashCommandLine("/stock", "adjust SKU-1 +1 reason=x")).toBe("stock adjust SKU-1 +1 reason=x");
+  });
+
+  it("validates the Slack settings, naming the variable", () => {
+    expect(loadConfig({}).slack).toBeUndefined();
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN })).toThrow(/SLACK_APP_TOKEN or SLACK_SIGNING_SECRET/);
+    expect(() => loadConfig({ SLACK_APP_TOKEN: APP_TOKEN })).toThrow(/SLACK_BOT_TOKEN: required/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: "nope", SLACK_APP_TOKEN: APP_TOKEN })).toThrow(ConfigError);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_SUPPORT_CHANNELS: "general" })).toThrow(/SLACK_SUPPORT_CHANNELS/);
+    const c = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_COMPLAINT_EMOJI: ":rotating_light:" });
+    expect(c.slack).toMatchObject({ appToken: undefined, signingSecret: SIGNING_SECRET, port: 3000, complaintEmoji: "rotating_light", supportChannels: [] });
+  });
+});
