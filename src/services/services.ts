@@ -3,7 +3,9 @@ import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { AuditService } from "./audit.service.js";
+import { ComplaintService } from "./complaint.service.js";
 import { IdentityService } from "./identity.service.js";
+import { OrderService } from "./order.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { StockService } from "./stock.service.js";
 
@@ -15,6 +17,8 @@ export interface Services {
   audit: AuditService;
   stock: StockService;
   outbox: OutboxService;
+  orders: OrderService;
+  complaints: ComplaintService;
 }
 
 /** Wires the services over a store. */
@@ -26,5 +30,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     audit: new AuditService(store),
     stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
     outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
+    orders: new OrderService(store, clock, { timeZone: config.timeZone }),
+    complaints: new ComplaintService(store, clock, { timeZone: config.timeZone, sla: config.complaintSla }),
   };
 }
