@@ -3,8 +3,7 @@ import type { Clock } from "../core/clock.js";
 import { localDay } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import type { SlaTable } from "../config.js";
-import type { COMPLAINT_STATUSES, SEVERITIES} from "../store/models.js";
-import { type ComplaintDoc, type OrderDoc, type Store } from "../store/models.js";
+import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "./stock.service.js";
 import { OrderService } from "./order.service.js";
 
