@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "../src/services/complaint.service.js";
 import { SEVERITIES } from "../src/store/models.js";
 import { orderNoArg } from "./order.command.js";
-import { complaintCard } from "./complaint.view.js";
+import { complaintCard, severityName } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint new",
@@ -49,7 +49,7 @@ export default defineCommand({
       case "duplicate":
       case "created": {
         const card = complaintCard(r.complaint, services, ctx);
-        return { ...card, title: t("complaint.created", { id: r.complaint._id }) + " " + card.title, visibility: "public" };
+        return { ...card, title: t("complaint.created", { id: r.complaint._id, severity: severityName(r.complaint.severity, t) }), visibility: "public" };
       }
     }
   },

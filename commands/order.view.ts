@@ -17,6 +17,9 @@ const STATUS_COLOUR: Record<OrderStatus, ReplyStatus> = {
   refunded: "warning",
 };
 
+/** Statuses in which an order has certainly not left the warehouse. */
+const NOT_SHIPPED: readonly string[] = ["pending", "paid", "cancelled"];
+
 /** The translated name of an order status. */
 export function statusName(status: string, t: Ctx["t"]): string {
   return t(`order.status.${status}` as MessageKey);
@@ -53,7 +56,8 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     fields.push({ label: t("order.net"), value: money(o.total - o.refundedTotal), inline: true });
   }
   fields.push(
-    { label: t("order.carrier"), value: o.shipment?.carrier ?? t("order.not_shipped"), inline: true },
+    // Imported orders may be shipped without shipment details: say "not shipped" only when true.
+    { label: t("order.carrier"), value: o.shipment?.carrier ?? (NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—"), inline: true },
     { label: t("order.tracking"), value: o.shipment?.trackingNo ?? "—", inline: true },
     { label: t("order.timeline"), value: d.timeline.map((e) => timelineLine(e, o.currency, { t, fmt })).join("\n") },
     {

@@ -45,6 +45,7 @@ describe("complaint lifecycle", () => {
     expect(r.outcome).toBe("ok");
     const id = idOf(r);
     expect(id).toMatch(/^C-[0-9A-Z]{6}$/);
+    expect(r.reply.title).toBe(`Complaint ${id} filed · urgent`);
     expect(r.reply.text).toBe("mug arrived broken");
     // The customer comes from the order.
     expect(field(r, "Customer")).toBe("CUST-77");

@@ -137,6 +137,10 @@ describe("order card", () => {
     expect(field(other, "Carrier")).toBe("not shipped");
     expect(field(other, "Complaints")).toBe("none");
     expect(field(other, "Refunds executed")).toBe("none");
+    // Delivered, imported without shipment details: unknown carrier, not "not shipped".
+    await app.store.orders.create(order("ORD-100008", { status: "delivered", paidAt: new Date(NOW - 47 * H), paidDay: "2026-11-23" }));
+    const imported = await app.run("shell:sam", "order ORD-100008");
+    expect(field(imported, "Carrier")).toBe("—");
   });
 
   it("in Chinese", async () => {
