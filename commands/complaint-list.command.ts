@@ -23,6 +23,9 @@ export default defineCommand({
     const { complaints, total } = await services.complaints.list(which, actor.identity, args.page, PAGE_SIZE);
     if (total === 0) return { status: "info", text: t(`complaint.list.empty.${which}` as MessageKey), visibility: "ephemeral" };
     const pages = Math.ceil(total / PAGE_SIZE);
+    if (complaints.length === 0) {
+      return { status: "error", code: "page_out_of_range", text: t("complaint.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    }
     const rows = complaints.map((c) => {
       const sla = services.complaints.sla(c, now);
       // The next running clock: first response while nobody has answered, then resolution.
@@ -40,7 +43,7 @@ export default defineCommand({
         c.text.length > 40 ? c.text.slice(0, 39) + "…" : c.text,
       ];
     });
-    const context = [t("complaint.list.page", { page: Math.min(args.page, pages), pages })];
+    const context = [t("complaint.list.page", { page: args.page, pages })];
     if (args.page < pages) context.push(t("complaint.list.next", { command: `complaint list ${which} page=${args.page + 1}` }));
     return {
       title: t(`complaint.list.${which}` as MessageKey, { total }),

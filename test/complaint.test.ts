@@ -208,6 +208,7 @@ describe("complaint lists", () => {
     expect(await ids("complaint list overdue")).toEqual([u]);
     const overdue = await app.run("shell:lin", "complaint list overdue");
     expect(overdue.reply.table!.rows[0]!.slice(1, 5)).toEqual(["urgent", "New", "—", "reply 1h overdue"]);
+    expect((await app.run("shell:lin", "complaint list open page=2")).code).toBe("page_out_of_range");
     const mine = await app.run("shell:sue", "complaint list mine");
     expect(mine.reply.text).toBe("You have no open complaints. `complaint list unassigned` shows ones to claim.");
   });

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderCard } from "../commands/order.view.js";
+import { Formatter } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -141,6 +144,17 @@ describe("order card", () => {
     await app.store.orders.create(order("ORD-100008", { status: "delivered", paidAt: new Date(NOW - 47 * H), paidDay: "2026-11-23" }));
     const imported = await app.run("shell:sam", "order ORD-100008");
     expect(field(imported, "Carrier")).toBe("—");
+  });
+
+  it("lists refund requests awaiting a decision when the refunds area provides them", async () => {
+    const d = (await app.services.orders.detail("ORD-100002"))!;
+    // pendingRefundRequests() is a stub until the refunds collection is merged; the card already renders them.
+    expect(d.pendingRefunds).toEqual([]);
+    const card = orderCard(
+      { ...d, pendingRefunds: [{ id: "R-PEND01", amount: 2500, currency: "CNY", requestedBy: "shell:sue", requestedAt: new Date(NOW - H) }] },
+      { t: translator("en"), fmt: new Formatter("en", "Asia/Shanghai", "CNY") },
+    );
+    expect(card.fields!.find((f) => f.label === "Refund requests awaiting a decision")!.value).toBe("R-PEND01: CN¥25.00, requested by shell:sue on 2026-11-25 11:00 GMT+8");
   });
 
   it("in Chinese", async () => {
