@@ -41,6 +41,50 @@ const int = (name: string, min: number, max: number, dflt: number) =>
       error: `${name}: expected a whole number from ${min} to ${max}`,
     });
 
+/** Complaint severities, least to most severe (same list as the complaint model). */
+const SLA_SEVERITIES = ["low", "normal", "high", "urgent"] as const;
+
+/** Time allowed per complaint severity, in milliseconds. */
+export type SlaTable = Readonly<Record<(typeof SLA_SEVERITIES)[number], number>>;
+
+/** Default first-response clock per severity. */
+export const DEFAULT_SLA_FIRST_RESPONSE = "urgent:1h,high:4h,normal:24h,low:72h";
+/** Default resolution clock per severity. */
+export const DEFAULT_SLA_RESOLUTION = "urgent:8h,high:24h,normal:72h,low:168h";
+
+const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses `severity:duration` pairs (`urgent:1h,high:30m,low:3d`); severities left out keep the
+ * default. Returns the table, or the problem in words.
+ */
+export function parseSlaTable(spec: string, defaults: string): SlaTable | string {
+  const table: Record<string, number> = {};
+  for (const part of (defaults + "," + spec).split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)\s*:\s*(\d{1,5})\s*([mhd])$/i.exec(part);
+    if (!m) return `"${part}" is not severity:duration (durations like 30m, 4h or 3d)`;
+    const sev = m[1]!.toLowerCase();
+    if (!(SLA_SEVERITIES as readonly string[]).includes(sev)) return `"${m[1]}" is not a severity (${SLA_SEVERITIES.join(", ")})`;
+    const ms = Number(m[2]) * DURATION_MS[m[3]!.toLowerCase()]!;
+    if (ms <= 0) return `"${part}": the duration must be more than zero`;
+    table[sev] = ms;
+  }
+  return Object.freeze(table) as SlaTable;
+}
+
+const slaSpec = (name: string, defaults: string) =>
+  z
+    .string()
+    .default(defaults)
+    .transform((v, ctx) => {
+      const r = parseSlaTable(v, defaults);
+      if (typeof r === "string") {
+        ctx.addIssue({ code: "custom", message: `${name}: ${r}; expected e.g. ${defaults}` });
+        return z.NEVER;
+      }
+      return r;
+    });
+
 /** Schema of the environment: every variable shopops reads, with what it expects. */
 const EnvSchema = z.object({
   MONGODB_URI: z
@@ -85,6 +129,8 @@ const EnvSchema = z.object({
     .default("")
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .refine((l) => l.every((c) => /^[CG][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH" }),
+  COMPLAINT_SLA_FIRST_RESPONSE: slaSpec("COMPLAINT_SLA_FIRST_RESPONSE", DEFAULT_SLA_FIRST_RESPONSE),
+  COMPLAINT_SLA_RESOLUTION: slaSpec("COMPLAINT_SLA_RESOLUTION", DEFAULT_SLA_RESOLUTION),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -105,6 +151,8 @@ export interface Config {
   readonly refundDefaults: { readonly supportLimit: number; readonly managerLimit: number; readonly pendingHours: number };
   /** Expected sales uplift of a coupon, percent (stock warning of `coupon launch`). */
   readonly couponUpliftPercent: number;
+  /** Complaint SLA clocks per severity (ms): first response and resolution. */
+  readonly complaintSla: { readonly firstResponse: SlaTable; readonly resolution: SlaTable };
   /** Slack adapter settings; undefined when Slack is not configured. */
   readonly slack: SlackConfig | undefined;
 }
@@ -179,6 +227,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
         supportChannels: Object.freeze(v.SLACK_SUPPORT_CHANNELS),
       })
     : undefined;
+  const slaTooShort = SLA_SEVERITIES.filter((sev) => v.COMPLAINT_SLA_RESOLUTION[sev] < v.COMPLAINT_SLA_FIRST_RESPONSE[sev]);
+  if (slaTooShort.length > 0) {
+    throw new ConfigError([
+      `COMPLAINT_SLA_RESOLUTION: shorter than COMPLAINT_SLA_FIRST_RESPONSE for ${slaTooShort.join(", ")}; a complaint cannot be due for resolution before its first response`,
+    ]);
+  }
   return Object.freeze({
     slack,
     mongodbUri: v.MONGODB_URI,
@@ -194,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     logLevel: v.LOG_LEVEL,
     refundDefaults: Object.freeze({ supportLimit: v.REFUND_SUPPORT_LIMIT, managerLimit: v.REFUND_MANAGER_LIMIT, pendingHours: v.REFUND_PENDING_HOURS }),
     couponUpliftPercent: v.COUPON_EXPECTED_UPLIFT_PERCENT,
+    complaintSla: Object.freeze({ firstResponse: v.COMPLAINT_SLA_FIRST_RESPONSE, resolution: v.COMPLAINT_SLA_RESOLUTION }),
   });
 }
 

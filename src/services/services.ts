@@ -6,6 +6,8 @@ import { AuditService } from "./audit.service.js";
 import { CouponService } from "./coupon.service.js";
 import { IdentityService } from "./identity.service.js";
 import { MarkerService } from "./marker.service.js";
+import { ComplaintService } from "./complaint.service.js";
+import { OrderService } from "./order.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { RefundService } from "./refund.service.js";
 import { StockService } from "./stock.service.js";
@@ -21,6 +23,8 @@ export interface Services {
   refund: RefundService;
   coupon: CouponService;
   markers: MarkerService;
+  orders: OrderService;
+  complaints: ComplaintService;
 }
 
 /** Wires the services over a store. */
@@ -45,5 +49,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
       upliftPercent: config.couponUpliftPercent,
     }),
     markers: new MarkerService(store, clock),
+    orders: new OrderService(store, clock, { timeZone: config.timeZone }),
+    complaints: new ComplaintService(store, clock, { timeZone: config.timeZone, sla: config.complaintSla }),
   };
 }

@@ -139,6 +139,8 @@ const complaintSchema = new Schema(
     resolvedAt: { type: Date },
     /** Shop-local day of resolvedAt. */
     resolvedDay: { type: String },
+    /** Link to the chat message it was filed from (Slack permalink), when filed from one. */
+    permalink: { type: String },
     history: {
       type: [new Schema({ action: String, by: String, at: Date, note: String, from: String, to: String }, { _id: false })],
       default: [],

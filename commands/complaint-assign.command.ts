@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
+import { roleAtLeast } from "../src/core/roles.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { changeReply, complaintIdArg } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint assign",
+  description: "cmd.complaint_assign",
+  positional: ["id", "identity"],
+  args: z.object({
+    id: complaintIdArg,
+    identity: z.string().trim().refine((s) => parseIdentity(s) !== null, { error: "complaint.bad_identity" }),
+  }),
+  examples: ["complaint assign C-7K2M9Q shell:lin", "complaint assign C-7K2M9Q slack:T0123:U0456"],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const id = ComplaintService.normalizeId(args.id);
+    // Only people who can work complaints may own one (checked before anything changes).
+    const role = await services.identity.roleOf(args.identity);
+    if (!roleAtLeast(role, "support")) {
+      return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role }), visibility: "ephemeral" };
+    }
+    const r = await services.complaints.assign(id, args.identity, actor.identity);
+    return changeReply(r, id, "assign", t("complaint.assigned", { id, to: args.identity }), services, ctx, { to: args.identity });
+  },
+});

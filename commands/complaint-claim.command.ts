@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { changeReply, complaintIdArg } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint claim",
+  description: "cmd.complaint_claim",
+  positional: ["id"],
+  args: z.object({ id: complaintIdArg }),
+  examples: ["complaint claim C-7K2M9Q"],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const r = await services.complaints.claim(args.id, actor.identity);
+    return changeReply(r, args.id, "claim", t("complaint.claimed", { id: ComplaintService.normalizeId(args.id) }), services, ctx);
+  },
+});

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { changeReply, complaintIdArg } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint escalate",
+  description: "cmd.complaint_escalate",
+  positional: ["id"],
+  usage: "<id> reason=<why>",
+  // Required to escalate; optional in the schema so the card's Escalate button gets a prompt.
+  args: z.object({ id: complaintIdArg, reason: text(300).optional() }),
+  examples: ['complaint escalate C-7K2M9Q reason="customer threatens chargeback"'],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const id = ComplaintService.normalizeId(args.id);
+    if (!args.reason) {
+      const exists = await services.complaints.get(id);
+      if (!exists) return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id }), visibility: "ephemeral" };
+      return { status: "info", code: "reason_required", text: t("complaint.reason_required", { id }), visibility: "ephemeral" };
+    }
+    const r = await services.complaints.escalate(id, actor.identity, args.reason);
+    return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
+  },
+});

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { COMPLAINT_LISTS, type ComplaintList } from "../src/services/complaint.service.js";
+import type { MessageKey } from "../src/core/messages.js";
+import { complaintStatusName, formatDuration, severityName } from "./complaint.view.js";
+
+const PAGE_SIZE = 10;
+
+export default defineCommand({
+  name: "complaint list",
+  description: "cmd.complaint_list",
+  positional: ["which"],
+  usage: "[open|mine|overdue|unassigned] [page=<n>]",
+  args: z.object({
+    which: z.enum(COMPLAINT_LISTS, { error: "complaint.bad_list" }).default("open"),
+    page: z.coerce.number().int().min(1).max(10_000).default(1),
+  }),
+  examples: ["complaint list", "complaint list mine", "complaint list overdue", "complaint list unassigned page=2"],
+  permission: "support",
+  mutates: false,
+  async handler({ args, services, actor, t, now }) {
+    const which: ComplaintList = args.which;
+    const { complaints, total } = await services.complaints.list(which, actor.identity, args.page, PAGE_SIZE);
+    if (total === 0) return { status: "info", text: t(`complaint.list.empty.${which}` as MessageKey), visibility: "ephemeral" };
+    const pages = Math.ceil(total / PAGE_SIZE);
+    if (complaints.length === 0) {
+      return { status: "error", code: "page_out_of_range", text: t("complaint.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    }
+    const rows = complaints.map((c) => {
+      const sla = services.complaints.sla(c, now);
+      // The next running clock: first response while nobody has answered, then resolution.
+      const [key, clock] = sla.firstResponse.state === "running" || sla.firstResponse.state === "overdue"
+        ? (["complaint.due.first", sla.firstResponse] as const)
+        : (["complaint.due.resolution", sla.resolution] as const);
+      const left = clock.leftMs ?? 0;
+      const value = left < 0 ? t("complaint.due.over", { over: formatDuration(left, t) }) : t("complaint.due.in", { left: formatDuration(left, t) });
+      return [
+        c._id,
+        severityName(c.severity, t),
+        complaintStatusName(c.status, t),
+        c.assignee ?? "—",
+        t(key, { value }),
+        c.text.length > 40 ? c.text.slice(0, 39) + "…" : c.text,
+      ];
+    });
+    const context = [t("complaint.list.page", { page: args.page, pages })];
+    if (args.page < pages) context.push(t("complaint.list.next", { command: `complaint list ${which} page=${args.page + 1}` }));
+    return {
+      title: t(`complaint.list.${which}` as MessageKey, { total }),
+      status: which === "overdue" ? "warning" : "info",
+      table: {
+        columns: [t("complaint.col.id"), t("complaint.col.severity"), t("complaint.col.status"), t("complaint.col.assignee"), t("complaint.col.due"), t("complaint.col.text")],
+        rows,
+      },
+      context,
+      visibility: "ephemeral",
+    };
+  },
+});

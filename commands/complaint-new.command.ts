@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "../src/services/complaint.service.js";
+import { SEVERITIES } from "../src/store/models.js";
+import { orderNoArg } from "./order.command.js";
+import { complaintCard, severityName } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint new",
+  description: "cmd.complaint_new",
+  positional: ["...text"],
+  usage: "[order=<orderNo>] [severity=low|normal|high|urgent] [category=<category>] [customer=<id>] [source=<source>] <text…>",
+  args: z.object({
+    text: text(900),
+    order: orderNoArg.optional(),
+    severity: z.enum(SEVERITIES, { error: "complaint.bad_severity" }).default("normal"),
+    category: z.enum(COMPLAINT_CATEGORIES, { error: "complaint.bad_category" }).default("other"),
+    customer: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/).optional(),
+    source: z.enum(COMPLAINT_SOURCES, { error: "complaint.bad_source" }).default("chat"),
+  }),
+  examples: [
+    'complaint new order=ORD-100001 severity=high category=damaged "box arrived crushed, mug broken"',
+    "complaint new customer=CUST-10002 source=email still waiting for a reply about my invoice",
+  ],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const r = await services.complaints.create({
+      text: args.text,
+      by: actor.identity,
+      severity: args.severity,
+      category: args.category,
+      source: args.source,
+      ...(args.order ? { orderNo: args.order } : {}),
+      ...(args.customer ? { customerId: args.customer } : {}),
+    });
+    switch (r.kind) {
+      case "unknown_order":
+        return { status: "error", code: "unknown_order", text: t("complaint.unknown_order", { orderNo: r.orderNo }), visibility: "ephemeral" };
+      case "customer_mismatch":
+        return {
+          status: "error",
+          code: "customer_mismatch",
+          text: t("complaint.customer_mismatch", { orderNo: r.orderNo, orderCustomer: r.orderCustomer, customer: args.customer!.toUpperCase() }),
+          visibility: "ephemeral",
+        };
+      case "duplicate":
+      case "created": {
+        const card = complaintCard(r.complaint, services, ctx);
+        return { ...card, title: t("complaint.created", { id: r.complaint._id, severity: severityName(r.complaint.severity, t) }), visibility: "public" };
+      }
+    }
+  },
+});

@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { changeReply, complaintIdArg } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint reopen",
+  description: "cmd.complaint_reopen",
+  positional: ["id"],
+  usage: "<id> [note=<why>]",
+  args: z.object({ id: complaintIdArg, note: text(300).optional() }),
+  examples: ["complaint reopen C-7K2M9Q", 'complaint reopen C-7K2M9Q note="customer says the replacement is broken too"'],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const id = ComplaintService.normalizeId(args.id);
+    const r = await services.complaints.reopen(id, actor.identity, args.note);
+    return changeReply(r, id, "reopen", t("complaint.reopened", { id }), services, ctx);
+  },
+});

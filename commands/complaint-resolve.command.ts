@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { changeReply, complaintIdArg } from "./complaint.view.js";
+
+export default defineCommand({
+  name: "complaint resolve",
+  description: "cmd.complaint_resolve",
+  positional: ["id"],
+  usage: "<id> note=<what was done>",
+  // The note is required to resolve; it is optional here so the card's Resolve button
+  // (which cannot ask for text) gets a prompt with the line to complete, not a usage error.
+  args: z.object({ id: complaintIdArg, note: text(500).optional() }),
+  examples: ['complaint resolve C-7K2M9Q note="replacement sent, customer confirmed"'],
+  permission: "support",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const id = ComplaintService.normalizeId(args.id);
+    if (!args.note) {
+      const exists = await services.complaints.get(id);
+      if (!exists) return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id }), visibility: "ephemeral" };
+      return { status: "info", code: "note_required", text: t("complaint.note_required", { id }), visibility: "ephemeral" };
+    }
+    const r = await services.complaints.resolve(id, actor.identity, args.note);
+    return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
+  },
+});

@@ -1,0 +1,127 @@
+import { z } from "zod";
+import type { CommandContext } from "../src/core/command.js";
+import type { MessageKey, Translate } from "../src/core/messages.js";
+import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
+import { ComplaintService, UNKNOWN_CUSTOMER, type ChangeResult, type SlaClock } from "../src/services/complaint.service.js";
+import type { ComplaintDoc } from "../src/store/models.js";
+
+// Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
+
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now">;
+
+/** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`. */
+export const complaintIdArg = z.string().trim().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" });
+
+/** A duration as "2d 3h", "4h 15m" or "12m" (two largest units). */
+export function formatDuration(ms: number, t: Translate): string {
+  const mins = Math.floor(Math.abs(ms) / 60_000);
+  const d = Math.floor(mins / 1440);
+  const h = Math.floor((mins % 1440) / 60);
+  const m = mins % 60;
+  const parts: string[] = [];
+  if (d) parts.push(t("complaint.dur.d", { n: d }));
+  if (h) parts.push(t("complaint.dur.h", { n: h }));
+  if (m && !d) parts.push(t("complaint.dur.m", { n: m }));
+  return parts.length ? parts.slice(0, 2).join(" ") : t("complaint.dur.m", { n: 0 });
+}
+
+/** One SLA clock in words: time left, how long overdue, or when it was met. */
+export function slaText(c: SlaClock, { t, fmt }: Pick<Ctx, "t" | "fmt">): string {
+  const due = fmt.dateTime(c.dueAt);
+  switch (c.state) {
+    case "running":
+      return t("complaint.sla.left", { left: formatDuration(c.leftMs ?? 0, t), due });
+    case "overdue":
+      return t("complaint.sla.overdue", { over: formatDuration(c.leftMs ?? 0, t), due });
+    case "met":
+      return t("complaint.sla.met", { at: fmt.dateTime(c.doneAt!) });
+    case "missed":
+      return t("complaint.sla.missed", { at: fmt.dateTime(c.doneAt!), over: formatDuration(c.doneAt!.getTime() - c.dueAt.getTime(), t) });
+  }
+}
+
+/** Translated severity and status. */
+export const severityName = (s: string, t: Translate): string => t(`complaint.severity.${s}` as MessageKey);
+export const complaintStatusName = (s: string, t: Translate): string => t(`complaint.status.${s}` as MessageKey);
+
+/** The buttons that fit a complaint's state: Claim / Resolve / Escalate, or Reopen. */
+export function complaintActions(c: ComplaintDoc, t: Translate): ReplyAction[] {
+  if (c.status === "resolved") return [{ id: `complaint reopen ${c._id}`, label: t("complaint.btn.reopen") }];
+  const actions: ReplyAction[] = [];
+  if (!c.assignee) actions.push({ id: `complaint claim ${c._id}`, label: t("complaint.btn.claim"), style: "primary" });
+  // Resolve and Escalate need a note / reason: pressed bare, they reply with the line to complete.
+  actions.push({ id: `complaint resolve ${c._id}`, label: t("complaint.btn.resolve") });
+  if (!(c.status === "escalated" && !c.assignee)) actions.push({ id: `complaint escalate ${c._id}`, label: t("complaint.btn.escalate"), style: "danger" });
+  return actions;
+}
+
+function colour(c: ComplaintDoc, overdue: boolean): ReplyStatus {
+  if (c.status === "resolved") return "ok";
+  if (overdue) return "critical";
+  return c.severity === "urgent" || c.status === "escalated" ? "warning" : "info";
+}
+
+/** The complaint card: details, both SLA clocks, history and the buttons. */
+export function complaintCard(c: ComplaintDoc, services: { complaints: ComplaintService }, ctx: Ctx): Reply {
+  const { t, fmt, now } = ctx;
+  const sla = services.complaints.sla(c, now);
+  const overdue = sla.firstResponse.state === "overdue" || sla.resolution.state === "overdue";
+  const history = (c.history ?? []).map((h) =>
+    t("complaint.history.line", {
+      at: h.at ? fmt.dateTime(h.at) : "—",
+      by: h.by ?? "—",
+      action: t(`complaint.action.${h.action}` as MessageKey, { to: h.to ?? "" }) + (h.note ? `: ${h.note}` : ""),
+    }),
+  );
+  return {
+    title: t("complaint.title", { id: c._id, severity: severityName(c.severity, t) }),
+    text: c.text,
+    status: colour(c, overdue),
+    fields: [
+      { label: t("complaint.status"), value: complaintStatusName(c.status, t), inline: true },
+      { label: t("complaint.assignee"), value: c.assignee ?? t("complaint.nobody"), inline: true },
+      { label: t("complaint.customer"), value: c.customerId === UNKNOWN_CUSTOMER ? t("complaint.customer.unknown") : c.customerId, inline: true },
+      { label: t("complaint.order"), value: c.orderNo ?? "—", inline: true },
+      { label: t("complaint.category"), value: c.category, inline: true },
+      { label: t("complaint.source"), value: c.source, inline: true },
+      { label: t("complaint.filed"), value: t("complaint.filed.value", { at: fmt.dateTime(c.createdAt), by: c.createdBy }) },
+      { label: t("complaint.sla.first_response"), value: slaText(sla.firstResponse, ctx) },
+      { label: t("complaint.sla.resolution"), value: slaText(sla.resolution, ctx) },
+      ...(c.permalink ? [{ label: t("complaint.message"), value: c.permalink }] : []),
+      { label: t("complaint.history"), value: history.join("\n") || "—" },
+    ],
+    actions: complaintActions(c, t),
+    visibility: "ephemeral",
+  };
+}
+
+/** The reply to a claim, assignment, resolution, escalation or reopening. */
+export function changeReply(
+  r: ChangeResult,
+  id: string,
+  action: "claim" | "assign" | "resolve" | "escalate" | "reopen",
+  done: string,
+  services: { complaints: ComplaintService },
+  ctx: Ctx,
+  params: Record<string, string> = {},
+): Reply {
+  const { t } = ctx;
+  const cid = ComplaintService.normalizeId(id);
+  switch (r.kind) {
+    case "not_found":
+      return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id: cid }), visibility: "ephemeral" };
+    case "refused":
+      return {
+        status: "error",
+        code: r.reason,
+        text: t(`complaint.refused.${r.reason}`, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t) }),
+        visibility: "ephemeral",
+      };
+    case "already":
+      return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral" };
+    case "done": {
+      const card = complaintCard(r.complaint, services, ctx);
+      return { ...card, title: done, status: "ok", visibility: "public" };
+    }
+  }
+}

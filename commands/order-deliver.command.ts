@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { OrderService } from "../src/services/order.service.js";
+import { orderNoArg } from "./order.command.js";
+import { statusName, transitionProblem } from "./order.view.js";
+
+export default defineCommand({
+  name: "order deliver",
+  description: "cmd.order_deliver",
+  positional: ["orderNo"],
+  args: z.object({ orderNo: orderNoArg }),
+  examples: ["order deliver ORD-100001"],
+  permission: "staff",
+  mutates: true,
+  async handler(ctx) {
+    const { args, services, actor, t } = ctx;
+    const orderNo = OrderService.normalizeOrderNo(args.orderNo);
+    const r = await services.orders.transition(orderNo, "delivered", { by: actor.identity });
+    if (r.kind !== "done") return transitionProblem(r, orderNo, "delivered", ctx);
+    return {
+      title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("delivered", t) }),
+      text: t("order.delivered", { orderNo }),
+      status: "ok",
+      visibility: "public",
+    };
+  },
+});

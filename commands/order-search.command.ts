@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { since, sinceToDate } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { ORDER_STATUSES } from "../src/store/models.js";
+import type { OrderStatus } from "../src/services/order-status.js";
+import { statusName } from "./order.view.js";
+
+const PAGE_SIZE = 10;
+
+const statusList = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
+  .transform((xs) => [...new Set(xs)] as OrderStatus[]);
+
+export default defineCommand({
+  name: "order search",
+  description: "cmd.order_search",
+  usage: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]",
+  args: z.object({
+    customer: z.string().trim().min(1).max(64).optional(),
+    since: since.optional(),
+    status: statusList.optional(),
+    page: z.coerce.number().int().min(1).max(10_000).default(1),
+  }),
+  examples: ["order search customer=CUST-10001", "order search since=7d status=paid", "order search status=pending,paid since=2026-11-01 page=2"],
+  permission: "staff",
+  mutates: false,
+  async handler({ args, services, t, fmt, now, config }) {
+    if (!args.customer && !args.since && !args.status) {
+      return { status: "error", code: "missing_filter", text: t("order.search.need_filter"), visibility: "ephemeral" };
+    }
+    const sinceAt = args.since ? sinceToDate(args.since, now, config.timeZone) : undefined;
+    if (sinceAt && sinceAt > now) return { status: "error", code: "future_date", text: t("order.search.future", { value: args.since! }), visibility: "ephemeral" };
+    const customerId = args.customer?.toUpperCase();
+    const { orders, total } = await services.orders.search({
+      ...(customerId ? { customerId } : {}),
+      ...(sinceAt ? { since: sinceAt } : {}),
+      ...(args.status ? { statuses: args.status } : {}),
+      page: args.page,
+      pageSize: PAGE_SIZE,
+    });
+    const filters = [
+      ...(customerId ? [`customer=${customerId}`] : []),
+      ...(args.since ? [`since=${args.since}`] : []),
+      ...(args.status ? [`status=${args.status.join(",")}`] : []),
+    ];
+    if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), visibility: "ephemeral" };
+    const pages = Math.ceil(total / PAGE_SIZE);
+    if (orders.length === 0) {
+      return { status: "error", code: "page_out_of_range", text: t("order.search.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    }
+    const context = [t("order.search.page", { page: args.page, pages })];
+    if (args.page < pages) context.push(t("order.search.next", { command: ["order search", ...filters, `page=${args.page + 1}`].join(" ") }));
+    return {
+      title: t("order.search.title", { total }),
+      status: "info",
+      table: {
+        columns: [t("order.col.order"), t("order.col.created"), t("order.col.customer"), t("order.col.status"), t("order.col.total")],
+        rows: orders.map((o) => [o._id, fmt.dateTime(o.createdAt), o.customerId, statusName(o.status, t), fmt.money(o.total, o.currency)]),
+        alignRight: [4],
+      },
+      context,
+      visibility: "ephemeral",
+    };
+  },
+});

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { OrderService } from "../src/services/order.service.js";
+import { orderCard } from "./order.view.js";
+
+/** An order number as typed: `ORD-100001`, or just `100001`. */
+export const orderNoArg = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, { error: "order.bad_no" });
+
+export default defineCommand({
+  name: "order",
+  description: "cmd.order",
+  positional: ["orderNo"],
+  usage: "<orderNo>",
+  args: z.object({ orderNo: orderNoArg }),
+  examples: ["order ORD-100001", "order 100001"],
+  permission: "staff",
+  mutates: false,
+  async handler(ctx) {
+    const { args, services, t } = ctx;
+    const d = await services.orders.detail(args.orderNo);
+    if (!d) return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
+    return orderCard(d, ctx);
+  },
+});

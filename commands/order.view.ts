@@ -1,0 +1,133 @@
+import type { CommandContext } from "../src/core/command.js";
+import type { MessageKey } from "../src/core/messages.js";
+import type { Reply, ReplyAction, ReplyField, ReplyStatus } from "../src/core/reply.js";
+import type { OrderDetail, TimelineEvent, TransitionResult } from "../src/services/order.service.js";
+import type { OrderStatus } from "../src/services/order-status.js";
+
+// Rendering of orders shared by the order commands (not a command: no `.command.ts` suffix).
+
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt">;
+
+const STATUS_COLOUR: Record<OrderStatus, ReplyStatus> = {
+  pending: "warning",
+  paid: "info",
+  shipped: "info",
+  delivered: "ok",
+  cancelled: "warning",
+  refunded: "warning",
+};
+
+/** Statuses in which an order has certainly not left the warehouse. */
+const NOT_SHIPPED: readonly string[] = ["pending", "paid", "cancelled"];
+
+/** The translated name of an order status. */
+export function statusName(status: string, t: Ctx["t"]): string {
+  return t(`order.status.${status}` as MessageKey);
+}
+
+/** The order card: status, payment, totals, shipping, items, timeline, refunds, complaints. */
+export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
+  const o = d.order;
+  const money = (n: number) => fmt.money(n, o.currency);
+  const fields: ReplyField[] = [
+    { label: t("order.status"), value: statusName(o.status, t), inline: true },
+    {
+      label: t("order.payment"),
+      value: o.paidAt ? t("order.payment.paid", { amount: money(o.total), at: fmt.dateTime(o.paidAt) }) : t("order.payment.unpaid"),
+      inline: true,
+    },
+    { label: t("order.customer"), value: o.customerId, inline: true },
+    { label: t("order.channel"), value: o.channel, inline: true },
+    { label: t("order.subtotal"), value: money(o.subtotal), inline: true },
+    {
+      label: t("order.discount"),
+      value: o.discount > 0 || o.couponCode
+        ? o.couponCode
+          ? t("order.discount.coupon", { amount: money(-o.discount), code: o.couponCode })
+          : money(-o.discount)
+        : t("order.discount.none"),
+      inline: true,
+    },
+    { label: t("order.shipping_fee"), value: money(o.shipping), inline: true },
+    { label: t("order.total"), value: money(o.total), inline: true },
+  ];
+  if (o.refundedTotal > 0) {
+    fields.push({ label: t("order.refunded"), value: money(o.refundedTotal), inline: true });
+    fields.push({ label: t("order.net"), value: money(o.total - o.refundedTotal), inline: true });
+  }
+  fields.push(
+    // Imported orders may be shipped without shipment details: say "not shipped" only when true.
+    { label: t("order.carrier"), value: o.shipment?.carrier ?? (NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—"), inline: true },
+    { label: t("order.tracking"), value: o.shipment?.trackingNo ?? "—", inline: true },
+    { label: t("order.timeline"), value: d.timeline.map((e) => timelineLine(e, o.currency, { t, fmt })).join("\n") },
+    {
+      label: t("order.refunds"),
+      value: (o.refunds ?? []).length
+        ? (o.refunds ?? []).map((r) => t("order.refund.line", { amount: money(r.amount ?? 0), at: r.at ? fmt.dateTime(r.at) : "—", id: r.requestId ?? "—" })).join("\n")
+        : t("order.none"),
+    },
+  );
+  if (d.pendingRefunds.length) {
+    fields.push({
+      label: t("order.pending_refunds"),
+      value: d.pendingRefunds
+        .map((r) => t("order.pending_refund.line", { id: r.id, amount: fmt.money(r.amount, r.currency), by: r.requestedBy, at: fmt.dateTime(r.requestedAt) }))
+        .join("\n"),
+    });
+  }
+  fields.push({
+    label: t("order.complaints"),
+    value: d.complaints.length
+      ? d.complaints
+          .map((c) =>
+            t("order.complaint.line", {
+              id: c._id,
+              severity: t(`complaint.severity.${c.severity}` as MessageKey),
+              status: t(`complaint.status.${c.status}` as MessageKey),
+              text: c.text.length > 60 ? c.text.slice(0, 59) + "…" : c.text,
+            }),
+          )
+          .join("\n")
+      : t("order.none"),
+  });
+  const actions: ReplyAction[] = o.status === "shipped" ? [{ id: `order deliver ${o._id}`, label: t("order.action.deliver"), style: "primary" }] : [];
+  return {
+    title: t("order.title", { orderNo: o._id }),
+    status: STATUS_COLOUR[o.status as OrderStatus] ?? "info",
+    fields,
+    table: {
+      columns: [t("order.col.sku"), t("order.col.name"), t("order.col.qty"), t("order.col.unit"), t("order.col.line")],
+      rows: d.lines.map((l) => [l.sku, l.name ?? t("order.unknown_product"), fmt.number(l.qty), money(l.unitPrice), money(l.lineTotal)]),
+      alignRight: [2, 3, 4],
+    },
+    ...(actions.length ? { actions } : {}),
+    visibility: "ephemeral",
+  };
+}
+
+function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {
+  let s = `${fmt.dateTime(e.at)}  ${t(`order.event.${e.kind}` as MessageKey)}`;
+  if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
+  if (e.by) s += ` (${t("order.event.by", { by: e.by })})`;
+  if (e.note) s += `: ${e.note}`;
+  return s;
+}
+
+/** The reply to an order status transition that did not happen. */
+export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, orderNo: string, to: OrderStatus, { t }: Ctx): Reply {
+  switch (r.kind) {
+    case "not_found":
+      return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };
+    case "already":
+      return { status: "info", code: "already_in_status", text: t("order.transition.already", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
+    case "refused": {
+      const params = { orderNo, status: statusName(r.current, t), to: statusName(to, t), allowed: r.allowed.map((s) => statusName(s, t)).join(", ") };
+      return {
+        status: "error",
+        code: "invalid_transition",
+        text: r.allowed.length ? t("order.transition.refused", params) : t("order.transition.final", params),
+        visibility: "ephemeral",
+      };
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import { createHash } from "node:crypto";
+import type { Clock } from "../core/clock.js";
+import { localDay } from "../core/format.js";
+import { shortId } from "../core/ids.js";
+import type { SlaTable } from "../config.js";
+import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
+import { isDuplicateKey } from "./stock.service.js";
+import { OrderService } from "./order.service.js";
+
+/** A complaint severity. */
+export type Severity = (typeof SEVERITIES)[number];
+/** A complaint status. */
+export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
+
+/** Complaint categories offered to staff (the model stores any string; commands validate these). */
+export const COMPLAINT_CATEGORIES = ["delivery", "damaged", "wrong_item", "missing_item", "quality", "refund", "billing", "service", "other"] as const;
+/** Where a complaint came from. */
+export const COMPLAINT_SOURCES = ["chat", "email", "phone", "marketplace", "social", "slack", "discord", "other"] as const;
+
+/** Customer id stored when a complaint names neither an order nor a customer. */
+export const UNKNOWN_CUSTOMER = "unknown";
+
+/** Lists of {@link ComplaintService.list}. */
+export const COMPLAINT_LISTS = ["open", "mine", "overdue", "unassigned"] as const;
+export type ComplaintList = (typeof COMPLAINT_LISTS)[number];
+
+/** One SLA clock of a complaint as seen at some instant. */
+export interface SlaClock {
+  dueAt: Date;
+  /** When the clock stopped (first response, resolution), if it did. */
+  doneAt?: Date;
+  /** running: not done, not due; overdue: not done, past due; met / missed: done on time / late. */
+  state: "running" | "overdue" | "met" | "missed";
+  /** Milliseconds from now to the due time (negative when overdue); for running and overdue clocks. */
+  leftMs?: number;
+}
+
+/** What {@link ComplaintService.create} needs. */
+export interface NewComplaint {
+  text: string;
+  by: string;
+  severity?: Severity;
+  category?: string;
+  source?: string;
+  orderNo?: string;
+  customerId?: string;
+  permalink?: string;
+  /** Fixed id (idempotent filing); a random `C-…` otherwise. */
+  id?: string;
+}
+
+/** Outcome of creating a complaint. */
+export type CreateResult =
+  | { kind: "created"; complaint: ComplaintDoc }
+  /** The same message was filed before (same id): nothing new was created. */
+  | { kind: "duplicate"; complaint: ComplaintDoc }
+  | { kind: "unknown_order"; orderNo: string }
+  | { kind: "customer_mismatch"; orderNo: string; orderCustomer: string };
+
+/** Why a change was refused. */
+export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved";
+
+/** Outcome of a state change. Expected outcomes are results, not exceptions. */
+export type ChangeResult =
+  | { kind: "done"; complaint: ComplaintDoc; previous: ComplaintDoc }
+  /** Already in the asked state (claimed by you, resolved, escalated, assigned to that person): nothing changed. */
+  | { kind: "already"; complaint: ComplaintDoc }
+  | { kind: "refused"; reason: RefusalReason; complaint: ComplaintDoc }
+  | { kind: "not_found" };
+
+/** A clock due for a reminder (see {@link ComplaintService.dueForReminder}). */
+export interface ReminderDue {
+  complaint: ComplaintDoc;
+  clock: "first_response" | "resolution";
+  state: "due_soon" | "overdue";
+  dueAt: Date;
+  /** Idempotency key for the outbox: one reminder per complaint, clock and state. */
+  key: string;
+  /** Who to remind: the assignee, or null for the support queue. */
+  to: string | null;
+}
+
+/** A planned change computed from the current document. */
+type Plan =
+  | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; to?: string }
+  | { kind: "already" }
+  | { kind: "refused"; reason: RefusalReason };
+
+const MAX_ATTEMPTS = 4;
+const OPEN = { $ne: "resolved" as const };
+
+/**
+ * Complaint triage: filing, claiming, assignment, resolution, escalation, reopening, and
+ * the two SLA clocks (first response, resolution) set by severity from configuration.
+ * Every change is one guarded single-document update that appends to `history`.
+ */
+export class ComplaintService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly opts: { timeZone: string; sla: { firstResponse: SlaTable; resolution: SlaTable } },
+  ) {}
+
+  /** Normalizes a typed complaint id: upper case, `C-` added when missing. */
+  static normalizeId(input: string): string {
+    const s = input.trim().toUpperCase();
+    return s.startsWith("C-") ? s : `C-${s}`;
+  }
+
+  /** The complaint, or null. */
+  async get(id: string): Promise<ComplaintDoc | null> {
+    return this.store.complaints.findById(ComplaintService.normalizeId(id)).lean<ComplaintDoc>();
+  }
+
+  /**
+   * Files a complaint. With an order, the customer is the order's (a different customer= is
+   * refused). SLA due times are set from the severity at filing.
+   */
+  async create(input: NewComplaint): Promise<CreateResult> {
+    let customerId = input.customerId?.trim().toUpperCase() || undefined;
+    let orderNo: string | undefined;
+    if (input.orderNo) {
+      orderNo = OrderService.normalizeOrderNo(input.orderNo);
+      const order = await this.store.orders.findById(orderNo, { customerId: 1 }).lean<Pick<OrderDoc, "_id" | "customerId">>();
+      if (!order) return { kind: "unknown_order", orderNo };
+      if (customerId && customerId !== order.customerId) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
+      customerId = order.customerId;
+    }
+    const now = this.clock.now();
+    const severity = input.severity ?? "normal";
+    const base = {
+      customerId: customerId ?? UNKNOWN_CUSTOMER,
+      ...(orderNo ? { orderNo } : {}),
+      source: input.source ?? "chat",
+      category: input.category ?? "other",
+      severity,
+      text: input.text,
+      status: "new" as const,
+      createdBy: input.by,
+      createdAt: now,
+      day: localDay(now, this.opts.timeZone),
+      firstResponseDueAt: new Date(now.getTime() + this.opts.sla.firstResponse[severity]),
+      resolutionDueAt: new Date(now.getTime() + this.opts.sla.resolution[severity]),
+      ...(input.permalink ? { permalink: input.permalink } : {}),
+      history: [{ action: "created", by: input.by, at: now, to: "new" }],
+    };
+    for (let attempt = 0; ; attempt++) {
+      const _id = input.id ?? `C-${shortId(6)}`;
+      try {
+        const doc = await this.store.complaints.create({ _id, ...base });
+        return { kind: "created", complaint: doc.toObject() as ComplaintDoc };
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        if (input.id) {
+          const prior = await this.store.complaints.findById(_id).lean<ComplaintDoc>();
+          if (prior) return { kind: "duplicate", complaint: prior };
+        }
+        // A random id collided (rare): draw another.
+        if (attempt >= 5) throw e;
+      }
+    }
+  }
+
+  /**
+   * Files a complaint from a chat message (the Slack adapter's "file as complaint" action).
+   * Idempotent per message: the id derives from the permalink, so filing the same message
+   * twice returns the first complaint. An order number in the text (ORD-…) links the order
+   * and its customer when the order exists.
+   */
+  async fileFromMessage(msg: { text: string; author: string; permalink: string; source?: string; severity?: Severity }): Promise<CreateResult> {
+    const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
+    const found = /\bORD-\d+\b/i.exec(msg.text)?.[0];
+    const text = msg.text.trim().slice(0, 2000) || msg.permalink;
+    const common = { id, text, by: msg.author, source: msg.source ?? "slack", permalink: msg.permalink, ...(msg.severity ? { severity: msg.severity } : {}) };
+    if (found) {
+      const r = await this.create({ ...common, orderNo: found });
+      if (r.kind !== "unknown_order") return r;
+    }
+    return this.create(common);
+  }
+
+  /**
+   * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity`),
+   * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it).
+   * Most urgent first (resolution due time).
+   */
+  async list(which: ComplaintList, identity: string, page = 1, pageSize = 10): Promise<{ complaints: ComplaintDoc[]; total: number }> {
+    const now = this.clock.now();
+    const filter: Record<string, unknown> = { status: OPEN };
+    if (which === "mine") filter.assignee = identity;
+    if (which === "unassigned") filter.assignee = { $exists: false };
+    if (which === "overdue") filter.$or = overdueOr(now);
+    const [complaints, total] = await Promise.all([
+      this.store.complaints
+        .find(filter)
+        .sort({ resolutionDueAt: 1, _id: 1 })
+        .skip((page - 1) * pageSize)
+        .limit(pageSize)
+        .lean<ComplaintDoc[]>(),
+      this.store.complaints.countDocuments(filter),
+    ]);
+    return { complaints, total };
+  }
+
+  /** Complaints linked to an order, oldest first. */
+  async forOrder(orderNo: string): Promise<ComplaintDoc[]> {
+    return this.store.complaints.find({ orderNo: OrderService.normalizeOrderNo(orderNo) }).sort({ createdAt: 1 }).limit(50).lean<ComplaintDoc[]>();
+  }
+
+  /** Takes an unassigned complaint. Exactly one of several simultaneous claims wins; the others learn who has it. */
+  async claim(id: string, by: string): Promise<ChangeResult> {
+    return this.change(id, by, (c) => {
+      if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
+      if (c.assignee === by) return { kind: "already" };
+      if (c.assignee) return { kind: "refused", reason: "claimed_by_other" };
+      return { kind: "change", set: { assignee: by, status: c.status === "new" ? "claimed" : c.status }, action: "claim", to: by };
+    });
+  }
+
+  /** Gives a complaint to `to` (who must be support staff: the command checks). */
+  async assign(id: string, to: string, by: string): Promise<ChangeResult> {
+    return this.change(id, by, (c) => {
+      if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
+      if (c.assignee === to) return { kind: "already" };
+      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to };
+    });
+  }
+
+  /** Resolves a complaint with a note; an unassigned one is credited to the resolver. */
+  async resolve(id: string, by: string, note: string): Promise<ChangeResult> {
+    return this.change(id, by, (c) => {
+      if (c.status === "resolved") return { kind: "already" };
+      const now = this.clock.now();
+      return {
+        kind: "change",
+        set: { status: "resolved", resolvedAt: now, resolvedDay: localDay(now, this.opts.timeZone), ...(c.assignee ? {} : { assignee: by }) },
+        action: "resolve",
+        note,
+      };
+    });
+  }
+
+  /**
+   * Escalates a complaint: it leaves its assignee and waits, unassigned, for someone senior
+   * to claim it (`complaint list unassigned`).
+   */
+  async escalate(id: string, by: string, reason: string): Promise<ChangeResult> {
+    return this.change(id, by, (c) => {
+      if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
+      if (c.status === "escalated" && !c.assignee) return { kind: "already" };
+      return { kind: "change", set: { status: "escalated" }, unset: ["assignee"], action: "escalate", note: reason };
+    });
+  }
+
+  /** Reopens a resolved complaint: back to its assignee (claimed), or new if it had none. SLA due times stay. */
+  async reopen(id: string, by: string, note?: string): Promise<ChangeResult> {
+    return this.change(id, by, (c) => {
+      if (c.status !== "resolved") return { kind: "refused", reason: "not_resolved" };
+      return { kind: "change", set: { status: c.assignee ? "claimed" : "new" }, unset: ["resolvedAt", "resolvedDay"], action: "reopen", ...(note ? { note } : {}) };
+    });
+  }
+
+  /** Both SLA clocks of a complaint as of `now`. */
+  sla(c: ComplaintDoc, now: Date = this.clock.now()): { firstResponse: SlaClock; resolution: SlaClock } {
+    return { firstResponse: clockOf(c.firstResponseDueAt, c.firstResponseAt ?? undefined, now), resolution: clockOf(c.resolutionDueAt, c.resolvedAt ?? undefined, now) };
+  }
+
+  /**
+   * Open complaints with a running clock that is overdue or due within `dueSoonMs`: what the
+   * scheduled reminder job sends. Each item carries an outbox key, so running the job again
+   * does not repeat a reminder (one "due soon" and one "overdue" per clock).
+   */
+  async dueForReminder(now: Date, opts: { dueSoonMs?: number; limit?: number } = {}): Promise<ReminderDue[]> {
+    const horizon = new Date(now.getTime() + (opts.dueSoonMs ?? 30 * 60_000));
+    const docs = await this.store.complaints
+      .find({ status: OPEN, $or: [{ firstResponseAt: { $exists: false }, firstResponseDueAt: { $lte: horizon } }, { resolutionDueAt: { $lte: horizon } }] })
+      .sort({ resolutionDueAt: 1 })
+      .limit(opts.limit ?? 500)
+      .lean<ComplaintDoc[]>();
+    const out: ReminderDue[] = [];
+    for (const c of docs) {
+      const clocks: [ReminderDue["clock"], Date, boolean][] = [
+        ["first_response", c.firstResponseDueAt, !c.firstResponseAt],
+        ["resolution", c.resolutionDueAt, true],
+      ];
+      for (const [clock, dueAt, running] of clocks) {
+        if (!running || dueAt > horizon) continue;
+        const state = dueAt <= now ? "overdue" : "due_soon";
+        out.push({ complaint: c, clock, state, dueAt, key: `complaint:${c._id}:${clock}:${state}`, to: c.assignee ?? null });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Applies `plan` to the current document with ONE guarded update whose filter pins what the
+   * plan was computed from (status, assignee, first response). When another change got there
+   * first the filter misses and the plan is computed again from the new state, so a losing
+   * claim is told who won.
+   */
+  private async change(rawId: string, by: string, plan: (c: ComplaintDoc) => Plan): Promise<ChangeResult> {
+    const id = ComplaintService.normalizeId(rawId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const c = await this.store.complaints.findById(id).lean<ComplaintDoc>();
+      if (!c) return { kind: "not_found" };
+      const p = plan(c);
+      if (p.kind === "already") return { kind: "already", complaint: c };
+      if (p.kind === "refused") return { kind: "refused", reason: p.reason, complaint: c };
+      const now = this.clock.now();
+      const set = { ...p.set };
+      // Any action by staff is the first response.
+      if (!c.firstResponseAt) set.firstResponseAt = now;
+      const entry = {
+        action: p.action,
+        by,
+        at: now,
+        from: c.status,
+        to: p.to ?? (typeof set.status === "string" ? set.status : c.status),
+        ...(p.note ? { note: p.note } : {}),
+      };
+      const filter = {
+        _id: id,
+        status: c.status,
+        assignee: c.assignee ? c.assignee : { $exists: false },
+        firstResponseAt: c.firstResponseAt ? c.firstResponseAt : { $exists: false },
+      };
+      const update: Record<string, unknown> = { $set: set, $push: { history: entry } };
+      if (p.unset?.length) update.$unset = Object.fromEntries(p.unset.map((k) => [k, ""]));
+      const after = await this.store.complaints.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<ComplaintDoc>();
+      if (after) return { kind: "done", complaint: after, previous: c };
+    }
+    // Still contended after several attempts: report the state as it is now.
+    const c = await this.store.complaints.findById(id).lean<ComplaintDoc>();
+    if (!c) return { kind: "not_found" };
+    const p = plan(c);
+    return p.kind === "refused" ? { kind: "refused", reason: p.reason, complaint: c } : { kind: "already", complaint: c };
+  }
+}
+
+/** Filter terms of an overdue complaint (either running clock past due). */
+function overdueOr(now: Date): Record<string, unknown>[] {
+  return [{ firstResponseAt: { $exists: false }, firstResponseDueAt: { $lt: now } }, { resolutionDueAt: { $lt: now } }];
+}
+
+function clockOf(dueAt: Date, doneAt: Date | undefined, now: Date): SlaClock {
+  if (doneAt) return { dueAt, doneAt, state: doneAt <= dueAt ? "met" : "missed" };
+  const leftMs = dueAt.getTime() - now.getTime();
+  return { dueAt, state: leftMs < 0 ? "overdue" : "running", leftMs };
+}

@@ -1,0 +1,224 @@
+import type { Clock } from "../core/clock.js";
+import { localDay } from "../core/format.js";
+import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
+import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
+
+/** An order line with the product name looked up. */
+export interface OrderLine {
+  sku: string;
+  /** Product name, or null when the product no longer exists. */
+  name: string | null;
+  qty: number;
+  unitPrice: number;
+  lineTotal: number;
+}
+
+/** One event of an order's timeline. */
+export interface TimelineEvent {
+  kind: "created" | "paid" | "shipped" | "delivered" | "refunded" | "cancelled";
+  at: Date;
+  by?: string;
+  note?: string;
+  /** Refund amount (minor units), for refund events. */
+  amount?: number;
+}
+
+/**
+ * A refund request still waiting for a decision. Refund requests live in the refunds
+ * area's collection; see {@link OrderService.pendingRefundRequests}.
+ */
+export interface PendingRefundRequest {
+  id: string;
+  amount: number;
+  currency: string;
+  requestedBy: string;
+  requestedAt: Date;
+  reason?: string;
+}
+
+/** Everything the order card shows. */
+export interface OrderDetail {
+  order: OrderDoc;
+  lines: OrderLine[];
+  timeline: TimelineEvent[];
+  complaints: ComplaintDoc[];
+  pendingRefunds: PendingRefundRequest[];
+}
+
+/** Filters of {@link OrderService.search}. */
+export interface OrderQuery {
+  customerId?: string;
+  since?: Date;
+  statuses?: OrderStatus[];
+  /** 1-based page. */
+  page: number;
+  pageSize: number;
+}
+
+/** Extra facts a transition records. */
+export interface TransitionInput {
+  by: string;
+  note?: string;
+  /** Required to ship. */
+  carrier?: string;
+  trackingNo?: string;
+  /** When it happened, if not now (payments reported late by a channel). */
+  at?: Date;
+}
+
+/** Outcome of {@link OrderService.transition}. Expected outcomes are results, not exceptions. */
+export type TransitionResult =
+  | { kind: "done"; order: OrderDoc; from: OrderStatus }
+  | { kind: "not_found" }
+  | { kind: "already"; order: OrderDoc }
+  | { kind: "refused"; current: OrderStatus; allowed: readonly OrderStatus[] };
+
+/** How often a transition re-reads after losing a race before giving its answer. */
+const MAX_ATTEMPTS = 3;
+
+/** Order lookup, search and validated status transitions. */
+export class OrderService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly opts: { timeZone: string },
+  ) {}
+
+  /**
+   * Normalizes what a user typed as an order number: upper case, and a bare number gets
+   * the `ORD-` prefix (`100001` → `ORD-100001`).
+   */
+  static normalizeOrderNo(input: string): string {
+    const s = input.trim().toUpperCase();
+    return /^\d+$/.test(s) ? `ORD-${s}` : s;
+  }
+
+  /** The order, or null. */
+  async byNo(orderNo: string): Promise<OrderDoc | null> {
+    return this.store.orders.findById(OrderService.normalizeOrderNo(orderNo)).lean<OrderDoc>();
+  }
+
+  /** The order with its lines, timeline, linked complaints and pending refund requests. */
+  async detail(orderNo: string): Promise<OrderDetail | null> {
+    const order = await this.byNo(orderNo);
+    if (!order) return null;
+    const skus = [...new Set(order.items.map((i) => i.sku))];
+    const [products, complaints, pendingRefunds] = await Promise.all([
+      this.store.products.find({ _id: { $in: skus } }, { name: 1 }).lean<Pick<ProductDoc, "_id" | "name">[]>(),
+      this.store.complaints.find({ orderNo: order._id }).sort({ createdAt: 1 }).limit(50).lean<ComplaintDoc[]>(),
+      this.pendingRefundRequests(order._id),
+    ]);
+    const names = new Map(products.map((p) => [p._id, p.name]));
+    const lines = order.items.map((i) => ({
+      sku: i.sku,
+      name: names.get(i.sku) ?? null,
+      qty: i.qty,
+      unitPrice: i.unitPrice,
+      lineTotal: i.qty * i.unitPrice,
+    }));
+    return { order, lines, timeline: timelineOf(order), complaints, pendingRefunds };
+  }
+
+  /**
+   * Refund requests of this order still awaiting a decision.
+   *
+   * Not wired yet: refund requests are stored by the refunds area (branch `refunds`), which
+   * lands separately. Replace the body with a query of that collection
+   * (`{orderNo, status: "pending"}`, oldest first) once it is merged; the order card
+   * already renders whatever this returns.
+   */
+  async pendingRefundRequests(orderNo: string): Promise<PendingRefundRequest[]> {
+    void orderNo;
+    return [];
+  }
+
+  /** A page of orders matching every given filter, newest first, with the total count. */
+  async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
+    const filter: Record<string, unknown> = {};
+    if (q.customerId) filter.customerId = q.customerId;
+    if (q.since) filter.createdAt = { $gte: q.since };
+    if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
+    const [orders, total] = await Promise.all([
+      this.store.orders
+        .find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((q.page - 1) * q.pageSize)
+        .limit(q.pageSize)
+        .lean<OrderDoc[]>(),
+      this.store.orders.countDocuments(filter),
+    ]);
+    return { orders, total };
+  }
+
+  /**
+   * Moves an order to status `to` when the shared table allows it (see order-status.ts).
+   * Each attempt is ONE guarded update (`{_id, status: from}`) that sets the new status, the
+   * fields that go with it, and appends to `history`; a concurrent change makes the filter
+   * miss, and the order is re-read and judged again.
+   */
+  async transition(orderNo: string, to: OrderStatus, input: TransitionInput): Promise<TransitionResult> {
+    const id = OrderService.normalizeOrderNo(orderNo);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.store.orders.findById(id).lean<OrderDoc>();
+      if (!current) return { kind: "not_found" };
+      const from = current.status as OrderStatus;
+      if (from === to) return { kind: "already", order: current };
+      if (!canTransition(from, to)) return { kind: "refused", current: from, allowed: ORDER_TRANSITIONS[from] };
+      const at = input.at ?? this.clock.now();
+      const set: Record<string, unknown> = { status: to };
+      switch (to) {
+        case "paid":
+          set.paidAt = at;
+          set.paidDay = localDay(at, this.opts.timeZone);
+          break;
+        case "shipped":
+          set.shipment = { carrier: input.carrier, trackingNo: input.trackingNo, shippedAt: at };
+          break;
+        case "delivered":
+          set.deliveredAt = at;
+          break;
+        case "cancelled":
+          set.cancelledAt = at;
+          break;
+        default:
+          break;
+      }
+      const entry = { status: to, at, by: input.by, ...(input.note ? { note: input.note } : {}) };
+      const order = await this.store.orders
+        .findOneAndUpdate({ _id: id, status: from }, { $set: set, $push: { history: entry } }, { returnDocument: "after" })
+        .lean<OrderDoc>();
+      if (order) return { kind: "done", order, from };
+      // Someone else changed the status between our read and write: judge again.
+    }
+    const last = await this.store.orders.findById(id).lean<OrderDoc>();
+    if (!last) return { kind: "not_found" };
+    const cur = last.status as OrderStatus;
+    return cur === to ? { kind: "already", order: last } : { kind: "refused", current: cur, allowed: ORDER_TRANSITIONS[cur] };
+  }
+}
+
+/**
+ * The timeline of an order from its fields (the facts) and its history (who and why),
+ * oldest first. Orders imported without history still get a full timeline.
+ */
+export function timelineOf(order: OrderDoc): TimelineEvent[] {
+  const history = order.history ?? [];
+  const who = (status: string): { by?: string; note?: string } => {
+    const h = [...history].reverse().find((e) => e.status === status);
+    return { ...(h?.by ? { by: h.by } : {}), ...(h?.note ? { note: h.note } : {}) };
+  };
+  const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt }];
+  if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid") });
+  if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped") });
+  if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered") });
+  for (const r of order.refunds ?? []) {
+    if (r.at) events.push({ kind: "refunded", at: r.at, amount: r.amount ?? 0, ...(r.requestId ? { note: r.requestId } : {}) });
+  }
+  // A refunded status with no executed refund recorded (imported orders): show the status change.
+  if (order.status === "refunded" && !(order.refunds ?? []).length) {
+    const h = [...history].reverse().find((e) => e.status === "refunded");
+    if (h?.at) events.push({ kind: "refunded", at: h.at, ...who("refunded") });
+  }
+  if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled") });
+  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}

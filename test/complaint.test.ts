@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+const H = 3_600_000;
+const M = 60_000;
+/** The test clock's start: 2026-11-25 12:00 in Shanghai. */
+const NOW = Date.parse("2026-11-25T04:00:00Z");
+
+const field = (r: { reply: { fields?: { label: string; value: string }[] } }, label: string) => r.reply.fields?.find((f) => f.label === label)?.value;
+/** The id in "Complaint C-XXXXXX filed. …". */
+const idOf = (r: { reply: { title?: string } }) => /C-[A-Z0-9]+/.exec(r.reply.title ?? "")![0];
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  for (const [who, role] of [
+    ["shell:sue", "support"],
+    ["shell:lin", "support"],
+    ["shell:max", "manager"],
+    ["shell:sam", "staff"],
+  ] as const)
+    await app.services.identity.grant(who, role, "shell:admin");
+  for (let i = 0; i < 10; i++) await app.services.identity.grant(`shell:agent${i}`, "support", "shell:admin");
+  await app.store.orders.create({
+    _id: "ORD-100001",
+    items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }],
+    subtotal: 5000,
+    total: 5000,
+    currency: "CNY",
+    status: "delivered",
+    channel: "web",
+    customerId: "CUST-77",
+    createdAt: new Date(NOW - 72 * H),
+    day: "2026-11-22",
+  });
+});
+afterAll(() => app.close());
+
+describe("complaint lifecycle", () => {
+  it("files, claims, resolves and reopens, every change in history, with the right buttons", async () => {
+    app.clock.set(new Date(NOW));
+    const r = await app.run("shell:sue", 'complaint new order=ORD-100001 severity=urgent category=damaged "mug arrived broken"');
+    expect(r.outcome).toBe("ok");
+    const id = idOf(r);
+    expect(id).toMatch(/^C-[0-9A-Z]{6}$/);
+    expect(r.reply.title).toBe(`Complaint ${id} filed · urgent`);
+    expect(r.reply.text).toBe("mug arrived broken");
+    // The customer comes from the order.
+    expect(field(r, "Customer")).toBe("CUST-77");
+    expect(field(r, "Order")).toBe("ORD-100001");
+    expect(field(r, "Status")).toBe("New");
+    expect(field(r, "First response")).toBe("1h left (due 2026-11-25 13:00 GMT+8)");
+    expect(field(r, "Resolution")).toBe("8h left (due 2026-11-25 20:00 GMT+8)");
+    expect(r.reply.actions!.map((a) => a.id)).toEqual([`complaint claim ${id}`, `complaint resolve ${id}`, `complaint escalate ${id}`]);
+
+    app.clock.advance(20 * M);
+    const c = await app.run("shell:lin", `complaint claim ${id.toLowerCase()}`);
+    expect(c.reply.title).toBe(`You have ${id} now.`);
+    expect(field(c, "Assignee")).toBe("shell:lin");
+    expect(field(c, "First response")).toBe("done 2026-11-25 12:20 GMT+8, on time");
+    expect(c.reply.actions!.map((a) => a.id)).toEqual([`complaint resolve ${id}`, `complaint escalate ${id}`]);
+
+    // The Resolve button carries no note: it asks for one and changes nothing.
+    const prompt = await app.run("shell:lin", `complaint resolve ${id}`);
+    expect(prompt.code).toBe("note_required");
+    expect(prompt.reply.text).toBe(`Resolving ${id} needs a note saying what was done: \`complaint resolve ${id} note="…"\`.`);
+    expect((await app.store.complaints.findById(id).lean())!.status).toBe("claimed");
+
+    app.clock.advance(2 * H);
+    const done = await app.run("shell:lin", `complaint resolve ${id} note="replacement sent"`);
+    expect(done.reply.title).toBe(`${id} resolved.`);
+    expect(field(done, "Resolution")).toBe("done 2026-11-25 14:20 GMT+8, on time");
+    expect(done.reply.actions!.map((a) => a.id)).toEqual([`complaint reopen ${id}`]);
+    expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "resolved", resolvedDay: "2026-11-25", resolvedAt: new Date(NOW + 140 * M) });
+    expect((await app.run("shell:lin", `complaint resolve ${id} note=again`)).code).toBe("already_resolve");
+    expect((await app.run("shell:sue", `complaint claim ${id}`)).code).toBe("resolved");
+
+    const re = await app.run("shell:sue", `complaint reopen ${id} note="still broken"`);
+    expect(re.reply.title).toBe(`${id} reopened.`);
+    expect(field(re, "Status")).toBe("Claimed");
+    const doc = await app.store.complaints.findById(id).lean();
+    expect(doc!.resolvedAt).toBeUndefined();
+    expect(doc!.history.map((h) => [h.action, h.by, h.from, h.to])).toEqual([
+      ["created", "shell:sue", undefined, "new"],
+      ["claim", "shell:lin", "new", "shell:lin"],
+      ["resolve", "shell:lin", "claimed", "resolved"],
+      ["reopen", "shell:sue", "resolved", "claimed"],
+    ]);
+    expect(doc!.history[2]!.note).toBe("replacement sent");
+    const show = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(show, "History")!.split("\n")).toHaveLength(4);
+    expect(field(show, "History")).toContain("shell:lin: resolved: replacement sent");
+    // The order card lists it.
+    const card = await app.run("shell:sue", "order ORD-100001");
+    expect(field(card, "Complaints")).toBe(`${id} · urgent · Claimed: mug arrived broken`);
+  });
+
+  it("escalation leaves the assignee and waits unassigned; assignment goes to support staff only", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new customer=cust-5 source=email refund never arrived"));
+    await app.run("shell:sue", `complaint claim ${id}`);
+    expect((await app.run("shell:sue", `complaint escalate ${id}`)).code).toBe("reason_required");
+    const e = await app.run("shell:sue", `complaint escalate ${id} reason="threatens chargeback"`);
+    expect(e.reply.title).toBe(`${id} escalated: threatens chargeback. It waits unassigned for someone senior to claim it.`);
+    expect(field(e, "Status")).toBe("Escalated");
+    expect(field(e, "Assignee")).toBe("nobody");
+    expect(field(e, "Customer")).toBe("CUST-5");
+    expect(e.reply.actions!.map((a) => a.label)).toEqual(["Claim", "Resolve"]);
+    const viewerAssign = await app.run("shell:max", `complaint assign ${id} shell:sam`);
+    expect(viewerAssign.code).toBe("assignee_not_support");
+    expect(viewerAssign.reply.text).toContain("shell:sam is staff");
+    const a = await app.run("shell:max", `complaint assign ${id} shell:max`);
+    expect(a.reply.title).toBe(`${id} assigned to shell:max.`);
+    expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "escalated", assignee: "shell:max" });
+    expect((await app.run("shell:max", `complaint assign ${id} shell:max`)).code).toBe("already_assign");
+  });
+
+  it("10 people claim at once: one wins, the other nine are told who has it", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new severity=high parcel lost"));
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => app.run(`shell:agent${i}`, `complaint claim ${id}`)));
+    const winners = runs.filter((r) => r.outcome === "ok");
+    expect(winners).toHaveLength(1);
+    const doc = await app.store.complaints.findById(id).lean();
+    const winner = doc!.assignee!;
+    expect(winners[0]!.reply.title).toBe(`You have ${id} now.`);
+    const losers = runs.filter((r) => r.outcome !== "ok");
+    expect(losers).toHaveLength(9);
+    for (const l of losers) {
+      expect(l.code).toBe("claimed_by_other");
+      expect(l.reply.text).toContain(`${id} is already claimed by ${winner}.`);
+    }
+    expect(doc!.history.filter((h) => h.action === "claim")).toHaveLength(1);
+  });
+});
+
+describe("SLA clocks", () => {
+  it("show time left, then how long overdue, by severity from configuration", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new severity=normal category=delivery where is my parcel"));
+    app.clock.advance(22 * H + 45 * M);
+    let s = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(s, "First response")).toBe("1h 15m left (due 2026-11-26 12:00 GMT+8)");
+    expect(field(s, "Resolution")).toBe("2d 1h left (due 2026-11-28 12:00 GMT+8)");
+    expect(s.reply.status).toBe("info");
+    app.clock.set(new Date(NOW + 25 * H + 30 * M));
+    s = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(s, "First response")).toBe("OVERDUE by 1h 30m (was due 2026-11-26 12:00 GMT+8)");
+    expect(s.reply.status).toBe("critical");
+    expect((await app.run("shell:sue", "complaint list overdue")).reply.table!.rows.map((r) => r[0])).toContain(id);
+    const late = await app.run("shell:lin", `complaint claim ${id}`);
+    expect(field(late, "First response")).toBe("done 2026-11-26 13:30 GMT+8, 1h 30m late");
+    app.clock.set(new Date(NOW + 73 * H));
+    s = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(s, "Resolution")).toBe("OVERDUE by 1h (was due 2026-11-28 12:00 GMT+8)");
+    s = await app.core.invoke({ identity: "shell:sue", platform: "shell", text: `complaint show ${id}`, locale: "zh-CN" });
+    expect(field(s, "解决")).toBe("已超时 1小时（截止 2026-11-28 12:00 GMT+8）");
+  });
+
+  it("reads COMPLAINT_SLA_* with per-severity defaults and refuses bad values naming the variable", () => {
+    const c = loadConfig({ COMPLAINT_SLA_FIRST_RESPONSE: "urgent:15m, low:2d", COMPLAINT_SLA_RESOLUTION: "urgent:2h" });
+    expect(c.complaintSla.firstResponse).toEqual({ urgent: 15 * M, high: 4 * H, normal: 24 * H, low: 48 * H });
+    expect(c.complaintSla.resolution.urgent).toBe(2 * H);
+    expect(c.complaintSla.resolution.low).toBe(168 * H);
+    expect(() => loadConfig({ COMPLAINT_SLA_FIRST_RESPONSE: "critical:1h" })).toThrow(/COMPLAINT_SLA_FIRST_RESPONSE: "critical" is not a severity/);
+    expect(() => loadConfig({ COMPLAINT_SLA_RESOLUTION: "high:soon" })).toThrow(ConfigError);
+    expect(() => loadConfig({ COMPLAINT_SLA_RESOLUTION: "urgent:30m" })).toThrow(/COMPLAINT_SLA_RESOLUTION: shorter than COMPLAINT_SLA_FIRST_RESPONSE for urgent/);
+  });
+
+  it("dueForReminder lists running clocks due soon or overdue, with one outbox key per clock and state", async () => {
+    await app.store.complaints.deleteMany({});
+    app.clock.set(new Date(NOW));
+    const a = idOf(await app.run("shell:sue", "complaint new severity=urgent a"));
+    const b = idOf(await app.run("shell:sue", "complaint new severity=low b"));
+    await app.run("shell:lin", `complaint claim ${a}`);
+    const now = new Date(NOW + 7 * H + 45 * M);
+    const due = await app.services.complaints.dueForReminder(now, { dueSoonMs: 30 * M });
+    // a: first response met; resolution due at 8h, in 15 minutes. b: low, nothing due for days.
+    expect(due.map((d) => [d.complaint._id, d.clock, d.state, d.to, d.key])).toEqual([[a, "resolution", "due_soon", "shell:lin", `complaint:${a}:resolution:due_soon`]]);
+    const later = await app.services.complaints.dueForReminder(new Date(NOW + 73 * H));
+    expect(later.map((d) => [d.complaint._id, d.clock, d.state])).toEqual([
+      [a, "resolution", "overdue"],
+      [b, "first_response", "overdue"],
+    ]);
+    void b;
+  });
+});
+
+describe("complaint lists", () => {
+  it("open, mine, overdue and unassigned", async () => {
+    await app.store.complaints.deleteMany({});
+    app.clock.set(new Date(NOW));
+    const u = idOf(await app.run("shell:sue", "complaint new severity=urgent u"));
+    const n = idOf(await app.run("shell:sue", "complaint new severity=normal n"));
+    const l = idOf(await app.run("shell:sue", "complaint new severity=low l"));
+    const r = idOf(await app.run("shell:sue", "complaint new severity=high r"));
+    await app.run("shell:lin", `complaint claim ${n}`);
+    await app.run("shell:sue", `complaint resolve ${r} note=done`);
+    app.clock.set(new Date(NOW + 2 * H));
+    const ids = async (line: string, who = "shell:lin") => (await app.run(who, line)).reply.table?.rows.map((x) => x[0]) ?? [];
+    // Most urgent first: by resolution due time.
+    expect(await ids("complaint list")).toEqual([u, n, l]);
+    expect(await ids("complaint list open")).toEqual([u, n, l]);
+    expect(await ids("complaint list mine")).toEqual([n]);
+    expect(await ids("complaint list unassigned")).toEqual([u, l]);
+    expect(await ids("complaint list overdue")).toEqual([u]);
+    const overdue = await app.run("shell:lin", "complaint list overdue");
+    expect(overdue.reply.table!.rows[0]!.slice(1, 5)).toEqual(["urgent", "New", "—", "reply 1h overdue"]);
+    expect((await app.run("shell:lin", "complaint list open page=2")).code).toBe("page_out_of_range");
+    const mine = await app.run("shell:sue", "complaint list mine");
+    expect(mine.reply.text).toBe("You have no open complaints. `complaint list unassigned` shows ones to claim.");
+  });
+});
+
+describe("refusals and bad input change nothing", () => {
+  it("permissions: staff cannot file or claim, viewers cannot list", async () => {
+    const count = await app.store.complaints.countDocuments();
+    expect((await app.run("shell:sam", "complaint new broken")).code).toBe("permission_denied");
+    expect((await app.run("shell:nobody", "complaint list")).code).toBe("permission_denied");
+    const any = await app.store.complaints.findOne().lean();
+    expect((await app.run("shell:sam", `complaint claim ${any!._id}`)).code).toBe("permission_denied");
+    expect(await app.store.complaints.countDocuments()).toBe(count);
+    expect(await app.store.complaints.findById(any!._id).lean()).toEqual(any);
+    expect(await app.store.audit.countDocuments({ command: "complaint new", outcome: "denied" })).toBe(1);
+  });
+
+  it("unknown ids, bad severity, category, list, identity or order are clear errors", async () => {
+    const count = await app.store.complaints.countDocuments();
+    const sev = await app.run("shell:sue", "complaint new severity=critical broken");
+    expect(sev.outcome).toBe("user_error");
+    expect(sev.reply.text).toContain('"critical" is not a severity. Use low, normal, high or urgent.');
+    expect((await app.run("shell:sue", "complaint new category=rude broken")).reply.text).toContain('"rude" is not a category');
+    expect((await app.run("shell:sue", "complaint new order=ORD-404 broken")).code).toBe("unknown_order");
+    const mismatch = await app.run("shell:sue", "complaint new order=ORD-100001 customer=CUST-1 broken");
+    expect(mismatch.reply.text).toBe("Order ORD-100001 belongs to CUST-77, not CUST-1. Leave out customer= to use the order's customer.");
+    expect((await app.run("shell:sue", "complaint new severity=high")).reply.text).toContain("missing <text>");
+    expect(await app.store.complaints.countDocuments()).toBe(count);
+    for (const line of ["complaint show C-NOPE99", "complaint claim C-NOPE99", "complaint resolve C-NOPE99 note=x", "complaint resolve C-NOPE99", "complaint escalate C-NOPE99 reason=x", "complaint reopen C-NOPE99", "complaint assign C-NOPE99 shell:lin"]) {
+      const r = await app.run("shell:lin", line);
+      expect(r.code, line).toBe("unknown_complaint");
+      expect(r.reply.text).toContain("No complaint C-NOPE99.");
+    }
+    expect((await app.run("shell:sue", "complaint list later")).reply.text).toContain('"later" is not a list');
+    expect((await app.run("shell:sue", "complaint show C-!!")).reply.text).toContain("is not a complaint id");
+    const any = await app.store.complaints.findOne({ status: { $ne: "resolved" } }).lean();
+    expect((await app.run("shell:sue", `complaint assign ${any!._id} bob`)).reply.text).toContain('"bob" is not an identity');
+    expect((await app.run("shell:sue", `complaint reopen ${any!._id}`)).code).toBe("not_resolved");
+    expect(await app.store.complaints.findById(any!._id).lean()).toEqual(any);
+  });
+});
+
+describe("filing from a chat message", () => {
+  it("is idempotent per message and links an order named in the text", async () => {
+    app.clock.set(new Date(NOW));
+    const msg = { text: "Customer says ORD-100001 arrived wet", author: "slack:T1:U2", permalink: "https://x.slack.com/archives/C1/p1700000000000100" };
+    const r = await app.services.complaints.fileFromMessage(msg);
+    expect(r.kind).toBe("created");
+    if (r.kind !== "created") return;
+    expect(r.complaint).toMatchObject({ source: "slack", orderNo: "ORD-100001", customerId: "CUST-77", createdBy: "slack:T1:U2", permalink: msg.permalink, status: "new" });
+    const again = await app.services.complaints.fileFromMessage(msg);
+    expect(again).toMatchObject({ kind: "duplicate", complaint: { _id: r.complaint._id } });
+    const other = await app.services.complaints.fileFromMessage({ ...msg, text: "ORD-999 never came", permalink: msg.permalink + "1" });
+    expect(other).toMatchObject({ kind: "created", complaint: { customerId: "unknown" } });
+    expect(await app.store.complaints.countDocuments({ source: "slack" })).toBe(2);
+    const card = await app.run("shell:sue", `complaint show ${r.complaint._id}`);
+    expect(field(card, "Message")).toBe(msg.permalink);
+  });
+});
