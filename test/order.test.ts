@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderCard } from "../commands/order.view.js";
-import { Formatter } from "../src/core/format.js";
-import { translator } from "../src/core/messages.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -146,15 +143,19 @@ describe("order card", () => {
     expect(field(imported, "Carrier")).toBe("—");
   });
 
-  it("lists refund requests awaiting a decision when the refunds area provides them", async () => {
-    const d = (await app.services.orders.detail("ORD-100002"))!;
-    // pendingRefundRequests() is a stub until the refunds collection is merged; the card already renders them.
-    expect(d.pendingRefunds).toEqual([]);
-    const card = orderCard(
-      { ...d, pendingRefunds: [{ id: "R-PEND01", amount: 2500, currency: "CNY", requestedBy: "shell:sue", requestedAt: new Date(NOW - H) }] },
-      { t: translator("en"), fmt: new Formatter("en", "Asia/Shanghai", "CNY") },
-    );
-    expect(card.fields!.find((f) => f.label === "Refund requests awaiting a decision")!.value).toBe("R-PEND01: CN¥25.00, requested by shell:sue on 2026-11-25 11:00 GMT+8");
+  it("lists refund requests awaiting a decision", async () => {
+    const none = await app.run("shell:sam", "order ORD-100001");
+    expect(none.reply.fields!.some((f) => f.label === "Refund requests awaiting a decision")).toBe(false);
+    await app.store.refundRequests.create({
+      _id: "R-PEND01", orderNo: "ORD-100001", customerId: "CUST-1", amount: 2500, currency: "CNY", reason: "scratched lid",
+      requester: "shell:sue", requestedAt: new Date(NOW - H), expiresAt: new Date(NOW + 48 * H), requiredApprovals: 1, status: "pending",
+    });
+    await app.store.refundRequests.create({
+      _id: "R-DONE01", orderNo: "ORD-100001", customerId: "CUST-1", amount: 100, currency: "CNY", reason: "x",
+      requester: "shell:sue", requestedAt: new Date(NOW - 2 * H), expiresAt: new Date(NOW + 48 * H), requiredApprovals: 1, status: "rejected",
+    });
+    const r = await app.run("shell:sam", "order ORD-100001");
+    expect(field(r, "Refund requests awaiting a decision")).toBe("R-PEND01: CN¥25.00, requested by shell:sue on 2026-11-25 11:00 GMT+8");
   });
 
   it("in Chinese", async () => {

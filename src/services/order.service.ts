@@ -119,17 +119,17 @@ export class OrderService {
     return { order, lines, timeline: timelineOf(order), complaints, pendingRefunds };
   }
 
-  /**
-   * Refund requests of this order still awaiting a decision.
-   *
-   * Not wired yet: refund requests are stored by the refunds area (branch `refunds`), which
-   * lands separately. Replace the body with a query of that collection
-   * (`{orderNo, status: "pending"}`, oldest first) once it is merged; the order card
-   * already renders whatever this returns.
-   */
+  /** Refund requests of this order still awaiting a decision, oldest first. */
   async pendingRefundRequests(orderNo: string): Promise<PendingRefundRequest[]> {
-    void orderNo;
-    return [];
+    const docs = await this.store.refundRequests.find({ orderNo, status: "pending" }).sort({ requestedAt: 1 }).limit(20).lean();
+    return docs.map((d) => ({
+      id: d._id,
+      amount: d.amount,
+      currency: d.currency,
+      requestedBy: d.requester,
+      requestedAt: d.requestedAt,
+      reason: d.reason,
+    }));
   }
 
   /** A page of orders matching every given filter, newest first, with the total count. */
