@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   DEMO_SEED: int("DEMO_SEED", 1, 2 ** 31 - 1, 42),
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1000),
+  DIGEST_STAFF: bool("DIGEST_STAFF").default(false),
+  DIGEST_ANOMALY_PCT: int("DIGEST_ANOMALY_PCT", 1, 1000, 30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
 });
 
@@ -79,6 +81,10 @@ export interface Config {
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** Staff may run a reduced digest (GMV, orders, units). */
+  readonly digestStaff: boolean;
+  /** A digest figure moving by at least this percentage is flagged as an anomaly. */
+  readonly digestAnomalyPct: number;
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -126,6 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,
     logLevel: v.LOG_LEVEL,
+    digestStaff: v.DIGEST_STAFF,
+    digestAnomalyPct: v.DIGEST_ANOMALY_PCT,
   });
 }
 

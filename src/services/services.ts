@@ -2,6 +2,8 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
+import { ChartService } from "./chart.service.js";
+import { DigestService } from "./digest.service.js";
 import { AuditService } from "./audit.service.js";
 import { IdentityService } from "./identity.service.js";
 import { OutboxService } from "./outbox.service.js";
@@ -15,6 +17,8 @@ export interface Services {
   audit: AuditService;
   stock: StockService;
   outbox: OutboxService;
+  digest: DigestService;
+  chart: ChartService;
 }
 
 /** Wires the services over a store. */
@@ -26,5 +30,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     audit: new AuditService(store),
     stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
     outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
+    digest: new DigestService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), { timeZone: config.timeZone, currency: config.currency }),
+    chart: new ChartService(),
   };
 }
