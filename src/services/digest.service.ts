@@ -126,16 +126,20 @@ export class DigestService {
     const weekDay = addDays(day, -7);
     const seriesDays = Array.from({ length: SERIES_DAYS }, (_, i) => addDays(day, i - (SERIES_DAYS - 1)));
     const figureDays = [day, prevDay, weekDay];
-    const [rows, refundRows, series, complaints, low] = await Promise.all([
-      this.store.orders.find({ paidDay: { $in: figureDays } }).select(SALE_FIELDS).lean<SaleRow[]>(),
+    // One read for the orders paid on the three days and those refunded on them (two
+    // indexed branches on MongoDB; one scan instead of two on FerretDB).
+    const [both, series, complaints, low] = await Promise.all([
       this.store.orders
-        .find({ "refunds.day": { $in: figureDays } })
-        .select({ _id: 1, status: 1, currency: 1, refunds: 1 })
-        .lean<RefundRow[]>(),
+        .find({ $or: [{ paidDay: { $in: figureDays } }, { "refunds.day": { $in: figureDays } }] })
+        .select({ ...SALE_FIELDS, refunds: 1 })
+        .lean<(SaleRow & RefundRow)[]>(),
       this.series(seriesDays),
       this.complaints(figureDays),
       this.stock.low(5),
     ]);
+    const days = new Set(figureDays);
+    const rows = both.filter((o) => days.has(o.paidDay));
+    const refundRows = both.filter((o) => o.refunds?.some((r) => days.has(r.day)));
     const firstPaid = await this.firstPaidDays(rows, day);
     const fig = (d: string) => this.sales(d, rows, refundRows, firstPaid);
     const cur = fig(day);
