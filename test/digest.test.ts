@@ -265,6 +265,29 @@ describe("digest figures in America/New_York across DST", () => {
     expectDigest(await app.services.digest.digest(day), orders, day, tz, "USD");
   });
 
+  it("judges complaints overdue at the end of the 25-hour day (05:00 UTC next day)", async () => {
+    const H = 3_600_000;
+    const mk = (id: string, created: string, dueH: number, resolvedAt?: string) => {
+      const c = new Date(created);
+      return {
+        _id: id, customerId: "C-1", text: "x", status: resolvedAt ? "resolved" : "new", createdBy: "shell:sue", createdAt: c,
+        day: localDay(c, tz), firstResponseDueAt: c, resolutionDueAt: new Date(c.getTime() + dueH * H),
+        ...(resolvedAt ? { resolvedAt: new Date(resolvedAt), resolvedDay: localDay(new Date(resolvedAt), tz) } : {}),
+      };
+    };
+    await app.store.complaints.insertMany([
+      mk("C-N1", "2026-11-01T20:00:00Z", 8), // due 04:00Z on the 2nd: before the day ends (05:00Z) → overdue
+      mk("C-N2", "2026-11-01T20:00:00Z", 8.5, "2026-11-02T04:30:00Z"), // resolved 23:30 local on the 1st, before the end → not overdue
+      mk("C-N3", "2026-11-01T20:00:00Z", 8.5, "2026-11-02T05:30:00Z"), // resolved 00:30 local on the 2nd → overdue at end of the 1st
+      mk("C-N4", "2026-11-02T04:30:00Z", 0.1), // created 23:30 local on the 1st (EST), due 23:36 → overdue
+      mk("C-N5", "2026-11-02T05:10:00Z", 0.1), // created 00:10 local on the 2nd → not the 1st's
+    ]);
+    const d = await app.services.digest.digest("2026-11-01");
+    expect(d.complaints.day).toEqual({ opened: 4, resolved: 1, overdue: 3 });
+    expect(d.complaints.prev).toEqual({ opened: 0, resolved: 0, overdue: 0 });
+    expect((await app.services.digest.digest("2026-11-02")).complaints.day).toEqual({ opened: 1, resolved: 1, overdue: 3 });
+  });
+
   it("the data has late-paid, cancelled-after-payment, partially refunded and foreign-currency orders", () => {
     expect(orders.some((o) => o.paidAt && intlDay(o.paidAt, tz) !== intlDay(o.createdAt, tz))).toBe(true);
     expect(orders.some((o) => o.status === "cancelled" && o.paidAt && o.refunds.length > 0)).toBe(true);
