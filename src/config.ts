@@ -110,6 +110,8 @@ const EnvSchema = z.object({
   REFUND_MANAGER_LIMIT: int("REFUND_MANAGER_LIMIT", 0, 100_000_000, 2000),
   REFUND_PENDING_HOURS: int("REFUND_PENDING_HOURS", 1, 24 * 90, 72),
   COUPON_EXPECTED_UPLIFT_PERCENT: int("COUPON_EXPECTED_UPLIFT_PERCENT", 0, 1000, 30),
+  DIGEST_STAFF: bool("DIGEST_STAFF").default(false),
+  DIGEST_ANOMALY_PCT: int("DIGEST_ANOMALY_PCT", 1, 1000, 30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
@@ -153,6 +155,10 @@ export interface Config {
   readonly couponUpliftPercent: number;
   /** Complaint SLA clocks per severity (ms): first response and resolution. */
   readonly complaintSla: { readonly firstResponse: SlaTable; readonly resolution: SlaTable };
+  /** Staff may run a reduced digest (GMV, orders, units). */
+  readonly digestStaff: boolean;
+  /** A digest figure moving by at least this percentage is flagged as an anomaly. */
+  readonly digestAnomalyPct: number;
   /** Slack adapter settings; undefined when Slack is not configured. */
   readonly slack: SlackConfig | undefined;
 }
@@ -249,6 +255,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     refundDefaults: Object.freeze({ supportLimit: v.REFUND_SUPPORT_LIMIT, managerLimit: v.REFUND_MANAGER_LIMIT, pendingHours: v.REFUND_PENDING_HOURS }),
     couponUpliftPercent: v.COUPON_EXPECTED_UPLIFT_PERCENT,
     complaintSla: Object.freeze({ firstResponse: v.COMPLAINT_SLA_FIRST_RESPONSE, resolution: v.COMPLAINT_SLA_RESOLUTION }),
+    digestStaff: v.DIGEST_STAFF,
+    digestAnomalyPct: v.DIGEST_ANOMALY_PCT,
   });
 }
 

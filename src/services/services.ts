@@ -2,6 +2,8 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
+import { ChartService } from "./chart.service.js";
+import { DigestService } from "./digest.service.js";
 import { AuditService } from "./audit.service.js";
 import { CouponService } from "./coupon.service.js";
 import { IdentityService } from "./identity.service.js";
@@ -25,6 +27,8 @@ export interface Services {
   markers: MarkerService;
   orders: OrderService;
   complaints: ComplaintService;
+  digest: DigestService;
+  chart: ChartService;
 }
 
 /** Wires the services over a store. */
@@ -51,5 +55,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     markers: new MarkerService(store, clock),
     orders: new OrderService(store, clock, { timeZone: config.timeZone }),
     complaints: new ComplaintService(store, clock, { timeZone: config.timeZone, sla: config.complaintSla }),
+    digest: new DigestService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), { timeZone: config.timeZone, currency: config.currency }),
+    chart: new ChartService(),
   };
 }

@@ -111,6 +111,9 @@ orderSchema.index({ paidDay: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
 orderSchema.index({ couponCode: 1 });
+// Cover the digest's 14-day series and its first-paid-day lookup (index-only reads on MongoDB).
+orderSchema.index({ paidDay: 1, status: 1, currency: 1, total: 1 });
+orderSchema.index({ customerId: 1, paidDay: 1, status: 1 });
 
 /** Complaint severities, least to most severe. */
 export const SEVERITIES = ["low", "normal", "high", "urgent"] as const;
