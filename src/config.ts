@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { validate } from "./core/validate.js";
-import { ROLES, type Role } from "./core/roles.js";
+import { isRole, ROLES, type Role } from "./core/roles.js";
 import { parseIdentity } from "./core/identity.js";
 
 /** Project root (one level above src/). */
@@ -41,6 +41,9 @@ const int = (name: string, min: number, max: number, dflt: number) =>
       error: `${name}: expected a whole number from ${min} to ${max}`,
     });
 
+// Discord ids are numeric snowflakes.
+const SNOWFLAKE = /^\d{5,25}$/;
+
 /** Schema of the environment: every variable shopops reads, with what it expects. */
 const EnvSchema = z.object({
   MONGODB_URI: z
@@ -63,6 +66,10 @@ const EnvSchema = z.object({
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
+  DISCORD_TOKEN: z.string().regex(/^\S{20,200}$/, { error: "DISCORD_TOKEN: expected the bot token from the Developer Portal (Bot → Reset Token)" }).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_APPLICATION_ID: expected the numeric application id (General Information → Application ID)" }).optional(),
+  DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
+  DISCORD_ROLE_MAP: z.string().optional(),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -79,6 +86,18 @@ export interface Config {
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** Discord adapter settings; undefined when DISCORD_TOKEN is unset. */
+  readonly discord: DiscordConfig | undefined;
+}
+
+/** Settings of the Discord adapter. */
+export interface DiscordConfig {
+  readonly token: string;
+  readonly applicationId: string;
+  /** Commands are registered to this server (instant) instead of globally. */
+  readonly guildId: string | undefined;
+  /** Discord role id → shopops role granted to members holding it. */
+  readonly roleMap: Readonly<Record<string, Role>>;
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -114,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       `SHOPOPS_ADMINS: "${badAdmins.join(", ")}" is not an identity; expected a comma-separated list like shell:alice,slack:T0123:U0456,discord:123456789`,
     ]);
   }
+  const discord = discordConfig(v);
   return Object.freeze({
     mongodbUri: v.MONGODB_URI,
     dataDir: path.resolve(PROJECT_ROOT, v.SHOPOPS_DATA_DIR),
@@ -126,7 +146,29 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,
     logLevel: v.LOG_LEVEL,
+    discord,
   });
+}
+
+function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined {
+  if (!v.DISCORD_TOKEN) {
+    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_ROLE_MAP) {
+      throw new ConfigError(["DISCORD_TOKEN: required when other DISCORD_* variables are set (the bot token from the Developer Portal)"]);
+    }
+    return undefined;
+  }
+  if (!v.DISCORD_APPLICATION_ID) throw new ConfigError(["DISCORD_APPLICATION_ID: required with DISCORD_TOKEN (General Information → Application ID)"]);
+  const roleMap: Record<string, Role> = {};
+  for (const pair of (v.DISCORD_ROLE_MAP ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [id, role, ...rest] = pair.split(":").map((s) => s.trim());
+    if (!id || !SNOWFLAKE.test(id) || !role || !isRole(role) || rest.length) {
+      throw new ConfigError([
+        `DISCORD_ROLE_MAP: "${pair}" is not roleId:role; expected a comma-separated list like 123456789012345678:manager,234567890123456789:support (roles: ${ROLES.join(", ")})`,
+      ]);
+    }
+    roleMap[id] = role;
+  }
+  return Object.freeze({ token: v.DISCORD_TOKEN, applicationId: v.DISCORD_APPLICATION_ID, guildId: v.DISCORD_GUILD_ID, roleMap: Object.freeze(roleMap) });
 }
 
 function readProcessEnv(): Record<string, string | undefined> {
