@@ -70,6 +70,7 @@ const EnvSchema = z.object({
   DISCORD_APPLICATION_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_APPLICATION_ID: expected the numeric application id (General Information → Application ID)" }).optional(),
   DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
   DISCORD_ROLE_MAP: z.string().optional(),
+  DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -98,6 +99,8 @@ export interface DiscordConfig {
   readonly guildId: string | undefined;
   /** Discord role id → shopops role granted to members holding it. */
   readonly roleMap: Readonly<Record<string, Role>>;
+  /** REST base URL (a REST proxy, or a local peer in tests); undefined means Discord's own. */
+  readonly apiUrl: string | undefined;
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -152,7 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
 
 function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined {
   if (!v.DISCORD_TOKEN) {
-    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_ROLE_MAP) {
+    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_ROLE_MAP || v.DISCORD_API_URL) {
       throw new ConfigError(["DISCORD_TOKEN: required when other DISCORD_* variables are set (the bot token from the Developer Portal)"]);
     }
     return undefined;
@@ -168,7 +171,7 @@ function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined
     }
     roleMap[id] = role;
   }
-  return Object.freeze({ token: v.DISCORD_TOKEN, applicationId: v.DISCORD_APPLICATION_ID, guildId: v.DISCORD_GUILD_ID, roleMap: Object.freeze(roleMap) });
+  return Object.freeze({ token: v.DISCORD_TOKEN, applicationId: v.DISCORD_APPLICATION_ID, guildId: v.DISCORD_GUILD_ID, roleMap: Object.freeze(roleMap), apiUrl: v.DISCORD_API_URL });
 }
 
 function readProcessEnv(): Record<string, string | undefined> {

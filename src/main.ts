@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
+import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -69,7 +70,9 @@ async function main(): Promise<number> {
 
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
+  let discord: DiscordAdapter | undefined;
   const shutdown = async () => {
+    await discord?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -103,6 +106,13 @@ async function main(): Promise<number> {
     }
     say(lines.join("; "));
 
+    // Chat adapters run whenever their settings are present (not for one-off `-c` commands).
+    if (config.discord && cli.command === undefined && !cli.shell) {
+      discord = new DiscordAdapter({ core: app.core, services: app.services, commands: app.commands, config, discord: config.discord, logger });
+      const d = await discord.start();
+      say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
+    }
+
     const shell = new ShellAdapter({
       core: app.core,
       identity: me,
@@ -112,7 +122,9 @@ async function main(): Promise<number> {
       interactive: process.stdin.isTTY === true && cli.command === undefined,
       outbox: app.services.outbox,
     });
-    const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
+    // With a bot running and no terminal, stay up until a signal stops the process.
+    const code =
+      cli.command !== undefined ? await shell.runOne(cli.command) : discord && !process.stdin.isTTY ? await new Promise<number>(() => {}) : await shell.runLines();
     await shutdown();
     return code;
   } catch (e) {

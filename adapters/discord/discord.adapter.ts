@@ -39,7 +39,7 @@ export interface DiscordAdapterOptions {
   config: Config;
   discord: DiscordConfig;
   logger: Logger;
-  /** REST base URL; tests point it at a local peer. Default: Discord's. */
+  /** REST base URL; default DISCORD_API_URL, else Discord's. */
   api?: string;
   /** Defer the reply when the core has not answered within this time (Discord wants an answer within 3 s). */
   deferAfterMs?: number;
@@ -70,10 +70,11 @@ export class DiscordAdapter {
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
     this.commandSet = buildCommandSet(opts.commands);
+    const api = opts.api ?? opts.discord.apiUrl;
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
       rest: {
-        ...(opts.api ? { api: opts.api } : {}),
+        ...(api ? { api } : {}),
         // Short waits are absorbed by discord.js's buckets; long ones go back to the outbox.
         rejectOnRateLimit: (d) => d.retryAfter > 5_000,
       },
@@ -89,14 +90,15 @@ export class DiscordAdapter {
   }
 
   /** Logs in, waits for READY, registers the commands if they changed, and starts the outbox loop. */
-  async start(): Promise<void> {
+  async start(): Promise<{ user: string; registration: "registered" | "unchanged" }> {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.opts.discord.token);
     await ready;
     this.log.info("connected to Discord", { user: this.client.user?.tag, application: this.opts.discord.applicationId });
-    await this.registerCommands();
+    const registration = await this.registerCommands();
     const every = this.opts.outboxIntervalMs ?? 2_000;
     if (every > 0) this.loop = setInterval(() => void this.dispatchOutbox(), every);
+    return { user: this.client.user?.tag ?? "?", registration };
   }
 
   /** Stops the outbox loop and closes the gateway connection. */

@@ -9,6 +9,9 @@ export const en = {
   "discord.outcome.failed": "Not done",
   "discord.already_pressed": "You already pressed this button; nothing was changed the second time.",
   "discord.table.truncated": "(table cut to fit Discord; {shown} of {total} rows)",
+  "discord.startup": "Discord: connected as {user}; {commands}",
+  "discord.startup.registered": "application commands registered",
+  "discord.startup.unchanged": "application commands unchanged",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -21,4 +24,7 @@ export const zh: Record<keyof typeof en, string> = {
   "discord.outcome.failed": "未完成",
   "discord.already_pressed": "你已经点过这个按钮，第二次不会有任何变更。",
   "discord.table.truncated": "（表格已截断以适应 Discord：显示 {shown}/{total} 行）",
+  "discord.startup": "Discord：已连接，身份 {user}；{commands}",
+  "discord.startup.registered": "已注册应用命令",
+  "discord.startup.unchanged": "应用命令无变化",
 };
