@@ -65,8 +65,22 @@ const bench: Bench = {
       const user = { id: nextId(), username: "bench" };
       const sku = (i: number) => `SKU-${1001 + (i % PRODUCTS)}`;
 
+      // Time spent inside the core per command line, to tell the Discord path's own share.
+      const inCore = new Map<string, number>();
+      const invoke = app.core.invoke.bind(app.core);
+      let tracing = false;
+      app.core.invoke = async (inv) => {
+        const at = process.hrtime.bigint();
+        const res = await invoke(inv);
+        if (tracing) inCore.set(inv.text, ms(process.hrtime.bigint() - at));
+        return res;
+      };
+      const outside: number[] = [];
+
       // Discord path: dispatch all, then wait for every callback.
       const viaDiscord = async (count: number): Promise<{ latencies: number[]; wallMs: number }> => {
+        tracing = true;
+        inCore.clear();
         const t0 = process.hrtime.bigint();
         const sent: { id: string; at: bigint }[] = [];
         for (let i = 0; i < count; i++) {
@@ -75,8 +89,11 @@ const bench: Bench = {
         }
         const callbacks = await Promise.all(sent.map((s) => peer.callback(s.id, 120_000)));
         const wallMs = ms(process.hrtime.bigint() - t0);
+        tracing = false;
         for (const cb of callbacks) if (cb.body?.type !== 4 || !cb.body.data?.embeds?.[0]?.title) throw new Error(`unexpected callback ${JSON.stringify(cb.body).slice(0, 200)}`);
-        return { latencies: callbacks.map((cb, i) => ms(cb.at - sent[i]!.at)), wallMs };
+        const latencies = callbacks.map((cb, i) => ms(cb.at - sent[i]!.at));
+        latencies.forEach((l, i) => outside.push(l - (inCore.get(`stock ${sku(i)}`) ?? 0)));
+        return { latencies, wallMs };
       };
       // Core alone: the same burst of invocations, each timed from its start to its reply.
       const viaCore = async (count: number): Promise<{ latencies: number[]; wallMs: number }> => {
@@ -112,6 +129,8 @@ const bench: Bench = {
         core.latencies.push(...c.latencies);
         core.wallMs += c.wallMs / ROUNDS;
       }
+      const burstOutside = [...outside];
+      outside.length = 0;
       const seqN = Math.min(n, 30);
       const seqCore = await sequential(viaCore, seqN);
       const seqDiscord = await sequential(viaDiscord, seqN);
@@ -133,11 +152,13 @@ const bench: Bench = {
         core: c,
         ratio,
         sequential: seq,
+        outsideCoreP50Ms: { burst: r(percentile(burstOutside, 50)), oneAtATime: r(percentile(outside, 50)) },
         summary: [
           `server: ${server.description}; ${PRODUCTS} products; bursts of ${n}, ${ROUNDS} rounds alternating, after ${WARMUP} warm-up`,
           `discord (dispatch → callback): p50 ${d.p50Ms} ms  p99 ${d.p99Ms} ms  (${d.perSecond}/s, burst ${d.wallMs} ms)`,
           `core alone (same burst):       p50 ${c.p50Ms} ms  p99 ${c.p99Ms} ms  (${c.perSecond}/s, burst ${c.wallMs} ms)`,
           `ratio discord/core:            p50 ×${ratio.p50}  p99 ×${ratio.p99}`,
+          `outside the core (gateway → adapter → callback), p50: ${r(percentile(burstOutside, 50))} ms in bursts, ${r(percentile(outside, 50))} ms one at a time`,
           `one at a time (${seqN} each):     discord p50 ${seq.discordP50Ms} / p99 ${seq.discordP99Ms} ms, core p50 ${seq.coreP50Ms} / p99 ${seq.coreP99Ms} ms (×${r(seq.discordP50Ms / seq.coreP50Ms, 2)} p50)`,
         ],
       };
