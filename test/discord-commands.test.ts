@@ -1,5 +1,6 @@
 /** The Discord adapter's pure parts: settings, command lines rebuilt from options, embeds; and platform roles in the core. */
 import { describe, expect, it, afterAll, beforeAll } from "vitest";
+import { suggest } from "../adapters/discord/autocomplete.js";
 import { buildCommandSet, commandLine, quote } from "../adapters/discord/commands.js";
 import { actionRows, renderReply } from "../adapters/discord/embeds.js";
 import { commandsOnce } from "../src/app.js";
@@ -76,6 +77,29 @@ describe("embeds", () => {
     expect(big.embeds[0]!.description).toMatch(/^```\nSKU/);
     expect(big.embeds[0]!.description).toMatch(/table cut to fit Discord; \d+ of 400 rows/);
     expect(big.embeds[0]!.footer!.text).toBe("note · 2026-11-25 12:00 GMT+8");
+  });
+});
+
+describe("autocomplete sources", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await makeTestApp();
+    await app.store.products.insertMany([product("SKU-1", { name: "Mug" }), product("SKU-2", { name: "Green tea" })]);
+    // The order, coupon and complaint commands land on other branches: their collections are enough.
+    await app.store.conn.collection("orders").insertMany([{ _id: "ORD-1001" }, { _id: "ORD-1002" }, { _id: "X-1" }] as never[]);
+    await app.store.conn.collection("coupons").insertMany([{ _id: "SPRING10" }, { _id: "SUMMER5" }] as never[]);
+    await app.store.conn.collection("complaints").insertMany([{ _id: "C-7", text: "Late delivery" }] as never[]);
+  });
+  afterAll(() => app.close());
+
+  it("suggest records by key prefix or label for sku, order, coupon and complaint arguments", async () => {
+    expect(await suggest(app.store, "stock adjust", "sku", "tea")).toEqual([{ name: "SKU-2 · Green tea", value: "SKU-2" }]);
+    expect((await suggest(app.store, "order", "orderNo", "ord-")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
+    expect((await suggest(app.store, "coupon disable", "code", "sp")).map((c) => c.value)).toEqual(["SPRING10"]);
+    expect(await suggest(app.store, "complaint claim", "id", "late")).toEqual([{ name: "C-7 · Late delivery", value: "C-7" }]);
+    expect(await suggest(app.store, "refund approve", "id", "R-")).toEqual([]); // no source: no suggestions
+    // A regex in what the user types is taken literally.
+    expect(await suggest(app.store, "stock", "query", ".*")).toEqual([]);
   });
 });
 

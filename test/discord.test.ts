@@ -283,6 +283,25 @@ describe("outbound", () => {
   });
 });
 
+describe("rate limits", () => {
+  it("hands a long rate limit back to the outbox as a retry time instead of blocking", async () => {
+    peer.failNext(/^POST \/channels\/\d+\/messages$/, 429, { message: "You are being rate limited.", retry_after: 30, global: false }, {
+      "retry-after": "30",
+      "x-ratelimit-scope": "user",
+      "x-ratelimit-bucket": "bench-bucket",
+      "x-ratelimit-limit": "5",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset-after": "30",
+    });
+    await app.services.outbox.enqueue({ key: "alert:rl:1", kind: "alert", dest: { kind: "channel", platform: "discord", channel: peer.channelId }, reply: { text: "later", visibility: "public" } });
+    const before = app.services.clock.now().getTime();
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 0, failed: 1 });
+    const doc = (await app.store.outbox.findById("alert:rl:1").lean())!;
+    expect(doc.status).toBe("pending");
+    expect(doc.notBefore.getTime() - before).toBeGreaterThanOrEqual(30_000);
+  });
+});
+
 describe("gateway", () => {
   it("reconnects after the gateway drops the connection and keeps answering", async () => {
     const before = peer.gateway.connections;
