@@ -4,7 +4,6 @@
  * of its output, and stops cleanly on SIGTERM.
  */
 import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
 import { createStore } from "../src/store/models.js";
@@ -31,7 +30,9 @@ afterAll(async () => {
 describe("npm start with Discord settings", () => {
   it("starts the Discord adapter, answers /stock, and exits 0 on SIGTERM without printing the token", async () => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|DISCORD_)/.test(k)));
-    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts"], {
+    // node --import tsx (not the tsx binary): the signal reaches the bot itself, not a relaying wrapper
+    // that gives up on a busy child after a few milliseconds.
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: PROJECT_ROOT,
       env: {
         ...clean,
