@@ -12,7 +12,7 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Keys whose values must never reach a log line. */
-const SECRET_KEY = /token|secret|password|authorization|apikey|api_key|uri/i;
+const SECRET_KEY = /token|secret|password|authorization|api_?key|(^|_)(uri|url)$|Uri$/i;
 
 /** Replaces secret-looking values and serializes errors with their cause chain. */
 export function redact(value: unknown, depth = 0): unknown {
