@@ -49,13 +49,13 @@ const offer = defineCommand({
 const slow = defineCommand({
   name: "slow",
   description: "cmd.stock",
-  args: z.object({}),
-  examples: ["slow"],
+  args: z.object({ private: z.boolean().default(false) }),
+  examples: ["slow", "slow --private"],
   permission: "viewer",
   mutates: false,
-  async handler() {
+  async handler({ args }) {
     await new Promise<void>((resolve) => (release = resolve));
-    return { title: "Finished", status: "ok", visibility: "public" };
+    return { title: "Finished", status: "ok", visibility: args.private ? "ephemeral" : "public" };
   },
 });
 
@@ -124,6 +124,8 @@ describe("command registration", () => {
     // Admin-only and manager-only commands are hidden from members by default.
     expect(defs.find((d) => d.name === "role")!.default_member_permissions).toBe("8");
     expect(defs.find((d) => d.name === "audit")!.default_member_permissions).toBe("32");
+    // Booleans are true/false options.
+    expect(defs.find((d) => d.name === "slow")!.options[0]).toMatchObject({ name: "private", type: 5, required: false });
     const grant = defs.find((d) => d.name === "role")!.options.find((o) => o.name === "grant");
     expect(grant.options[1].choices.map((c: { value: string }) => c.value)).toEqual(["viewer", "staff", "support", "manager", "admin"]);
   });
@@ -178,6 +180,16 @@ describe("slash commands", () => {
     release();
     const edit = await peer.waitFor("PATCH", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}/messages/@original$`));
     expect(edit.body.embeds[0].title).toBe("Finished");
+  });
+
+  it("turns a deferred reply that should be private into an ephemeral follow-up", async () => {
+    const ix = peer.slash(viewer, "slow", { private: true });
+    expect((await peer.callback(ix.id)).body.type).toBe(5);
+    release();
+    await peer.waitFor("DELETE", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}/messages/@original$`));
+    const follow = await peer.waitFor("POST", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}$`));
+    expect(follow.body.flags & 64).toBe(64);
+    expect(follow.body.embeds[0].title).toBe("Finished");
   });
 
   it("suggests SKUs while the member types", async () => {
