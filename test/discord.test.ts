@@ -327,6 +327,19 @@ describe("gateway", () => {
   });
 });
 
+describe("start-up", () => {
+  it("stops with a message naming DISCORD_TOKEN when Discord refuses the token", async () => {
+    const wrong = "V1JPTkdXUk9OR1dST05HV1JPTkc.wrong.token-that-discord-refuses";
+    const discord = { ...config.discord!, token: wrong };
+    const other = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord, logger: createLogger("debug", {}, (line) => logs.push(line)), api: peer.api, outboxIntervalMs: 0 });
+    const err = await other.start().then(() => null, (e: unknown) => e as Error);
+    await other.stop();
+    expect(err?.name).toBe("ConfigError");
+    expect(err?.message).toMatch(/DISCORD_TOKEN: Discord refused this token/);
+    expect(err?.message).not.toContain(wrong);
+  });
+});
+
 describe("secrets", () => {
   it("never writes the bot token to the logs", () => {
     expect(peer.gateway.tokens).toContain(TOKEN); // the token was used…

@@ -15,7 +15,7 @@ import {
   type APIEmbed,
   type Interaction,
 } from "discord.js";
-import type { Config, DiscordConfig } from "../../src/config.js";
+import { ConfigError, type Config, type DiscordConfig } from "../../src/config.js";
 import type { Core, Invocation, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import { parseIdentity } from "../../src/core/identity.js";
@@ -92,7 +92,16 @@ export class DiscordAdapter {
   /** Logs in, waits for READY, registers the commands if they changed, and starts the outbox loop. */
   async start(): Promise<{ user: string; registration: "registered" | "unchanged" }> {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
-    await this.client.login(this.opts.discord.token);
+    try {
+      await this.client.login(this.opts.discord.token);
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      const code = (e as { code?: string }).code;
+      if (status === 401 || code === "TokenInvalid") {
+        throw new ConfigError(["DISCORD_TOKEN: Discord refused this token; copy it again from the Developer Portal (your application → Bot → Reset Token)"]);
+      }
+      throw e;
+    }
     await ready;
     this.log.info("connected to Discord", { user: this.client.user?.tag, application: this.opts.discord.applicationId });
     const registration = await this.registerCommands();
