@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { validate } from "./core/validate.js";
-import { ROLES, type Role } from "./core/roles.js";
+import { isRole, ROLES, type Role } from "./core/roles.js";
 import { parseIdentity } from "./core/identity.js";
 
 /** Project root (one level above src/). */
@@ -84,6 +84,8 @@ const slaSpec = (name: string, defaults: string) =>
       }
       return r;
     });
+// Discord ids are numeric snowflakes.
+const SNOWFLAKE = /^\d{5,25}$/;
 
 /** Schema of the environment: every variable shopops reads, with what it expects. */
 const EnvSchema = z.object({
@@ -133,6 +135,11 @@ const EnvSchema = z.object({
     .refine((l) => l.every((c) => /^[CG][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH" }),
   COMPLAINT_SLA_FIRST_RESPONSE: slaSpec("COMPLAINT_SLA_FIRST_RESPONSE", DEFAULT_SLA_FIRST_RESPONSE),
   COMPLAINT_SLA_RESOLUTION: slaSpec("COMPLAINT_SLA_RESOLUTION", DEFAULT_SLA_RESOLUTION),
+  DISCORD_TOKEN: z.string().regex(/^\S{20,200}$/, { error: "DISCORD_TOKEN: expected the bot token from the Developer Portal (Bot → Reset Token)" }).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_APPLICATION_ID: expected the numeric application id (General Information → Application ID)" }).optional(),
+  DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
+  DISCORD_ROLE_MAP: z.string().optional(),
+  DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -161,6 +168,8 @@ export interface Config {
   readonly digestAnomalyPct: number;
   /** Slack adapter settings; undefined when Slack is not configured. */
   readonly slack: SlackConfig | undefined;
+  /** Discord adapter settings; undefined when DISCORD_TOKEN is unset. */
+  readonly discord: DiscordConfig | undefined;
 }
 
 /** Settings of the Slack adapter: Socket Mode when `appToken` is set, else HTTP mode. */
@@ -176,6 +185,18 @@ export interface SlackConfig {
   readonly complaintEmoji: string;
   /** Channel ids where that reaction files complaints. */
   readonly supportChannels: readonly string[];
+}
+
+/** Settings of the Discord adapter. */
+export interface DiscordConfig {
+  readonly token: string;
+  readonly applicationId: string;
+  /** Commands are registered to this server (instant) instead of globally. */
+  readonly guildId: string | undefined;
+  /** Discord role id → shopops role granted to members holding it. */
+  readonly roleMap: Readonly<Record<string, Role>>;
+  /** REST base URL (a REST proxy, or a local peer in tests); undefined means Discord's own. */
+  readonly apiUrl: string | undefined;
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -239,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       `COMPLAINT_SLA_RESOLUTION: shorter than COMPLAINT_SLA_FIRST_RESPONSE for ${slaTooShort.join(", ")}; a complaint cannot be due for resolution before its first response`,
     ]);
   }
+  const discord = discordConfig(v);
   return Object.freeze({
     slack,
     mongodbUri: v.MONGODB_URI,
@@ -257,7 +279,29 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     complaintSla: Object.freeze({ firstResponse: v.COMPLAINT_SLA_FIRST_RESPONSE, resolution: v.COMPLAINT_SLA_RESOLUTION }),
     digestStaff: v.DIGEST_STAFF,
     digestAnomalyPct: v.DIGEST_ANOMALY_PCT,
+    discord,
   });
+}
+
+function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined {
+  if (!v.DISCORD_TOKEN) {
+    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_ROLE_MAP || v.DISCORD_API_URL) {
+      throw new ConfigError(["DISCORD_TOKEN: required when other DISCORD_* variables are set (the bot token from the Developer Portal)"]);
+    }
+    return undefined;
+  }
+  if (!v.DISCORD_APPLICATION_ID) throw new ConfigError(["DISCORD_APPLICATION_ID: required with DISCORD_TOKEN (General Information → Application ID)"]);
+  const roleMap: Record<string, Role> = {};
+  for (const pair of (v.DISCORD_ROLE_MAP ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [id, role, ...rest] = pair.split(":").map((s) => s.trim());
+    if (!id || !SNOWFLAKE.test(id) || !role || !isRole(role) || rest.length) {
+      throw new ConfigError([
+        `DISCORD_ROLE_MAP: "${pair}" is not roleId:role; expected a comma-separated list like 123456789012345678:manager,234567890123456789:support (roles: ${ROLES.join(", ")})`,
+      ]);
+    }
+    roleMap[id] = role;
+  }
+  return Object.freeze({ token: v.DISCORD_TOKEN, applicationId: v.DISCORD_APPLICATION_ID, guildId: v.DISCORD_GUILD_ID, roleMap: Object.freeze(roleMap), apiUrl: v.DISCORD_API_URL });
 }
 
 function readProcessEnv(): Record<string, string | undefined> {

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
+import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { createApp } from "./app.js";
@@ -71,8 +72,10 @@ async function main(): Promise<number> {
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
   let slack: RunningSlack | undefined;
+  let discord: DiscordAdapter | undefined;
   const shutdown = async () => {
     await slack?.stop().catch(() => {});
+    await discord?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -106,15 +109,20 @@ async function main(): Promise<number> {
     }
     say(lines.join("; "));
 
-    // Slack runs whenever it is configured, except for one-shot shell runs (-c, piped input),
-    // which must not open a second connection or port next to a running bot.
+    // Chat adapters run whenever their settings are present, except for one-shot shell runs
+    // (-c, piped input), which must not open a second connection or port next to a running bot.
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
     if (config.slack && !oneShot) {
       slack = await startSlack({ core: app.core, services: app.services, config, logger });
       say(slack.port !== undefined ? t("slack.startup.http", { port: slack.port }) : t("slack.startup.socket"));
-      // Without `npm run shell`, Slack is the only adapter: run until SIGINT/SIGTERM.
-      if (!cli.shell) await new Promise<never>(() => {});
     }
+    if (config.discord && !oneShot) {
+      discord = new DiscordAdapter({ core: app.core, services: app.services, commands: app.commands, config, discord: config.discord, logger });
+      const d = await discord.start();
+      say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
+    }
+    // Without `npm run shell`, the chat adapters are the bot: run until SIGINT/SIGTERM.
+    if ((slack || discord) && !cli.shell) await new Promise<never>(() => {});
 
     const shell = new ShellAdapter({
       core: app.core,

@@ -13,7 +13,7 @@ import { isMessageKey, translator, type Locale, type Translate } from "./message
 import { parseArgs, type ParsedArgs } from "./parser.js";
 import { isFlagArg, usageOf } from "./registry.js";
 import type { Reply } from "./reply.js";
-import { roleAtLeast } from "./roles.js";
+import { roleAtLeast, type Role } from "./roles.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {
@@ -23,6 +23,11 @@ export interface Invocation {
   text: string;
   displayName?: string;
   locale?: Locale;
+  /**
+   * A role the platform vouches for (Discord guild roles mapped by DISCORD_ROLE_MAP).
+   * The core grants the higher of this and the identity's stored role; adapters never decide.
+   */
+  platformRole?: Role;
 }
 
 /** What happened: the reply to render, and the outcome for exit codes and audit. */
@@ -113,7 +118,8 @@ export class Core {
       if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", t);
       cmd = resolved.cmd;
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
-      actor = { ...actor, role: await services.identity.roleOf(inv.identity) };
+      const stored = await services.identity.roleOf(inv.identity);
+      actor = { ...actor, role: inv.platformRole && roleAtLeast(inv.platformRole, stored) ? inv.platformRole : stored };
       if (!roleAtLeast(actor.role, cmd.permission)) {
         const msg = t("error.permission", { command: cmd.name, required: cmd.permission, role: actor.role });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);

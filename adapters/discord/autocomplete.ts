@@ -1,0 +1,58 @@
+import type { Store } from "../../src/store/models.js";
+
+/** One suggestion shown under an option while the user types. */
+export interface Choice {
+  name: string;
+  value: string;
+}
+
+/** Where suggestions for an argument come from: a collection keyed by the natural key (`_id`). */
+interface Source {
+  collection: string;
+  /** Extra text searched and shown beside the key (e.g. the product name). */
+  label?: string;
+}
+
+// Arguments that name a record: the option gets Discord autocomplete. Keys are
+// `<first word of the command>.<argument>` (most specific) or `<argument>`; the
+// collections are those of the order, coupon and complaint issues, so their
+// commands get suggestions as soon as they land.
+const SOURCES: Record<string, Source> = {
+  sku: { collection: "products", label: "name" },
+  "stock.query": { collection: "products", label: "name" },
+  orderNo: { collection: "orders" },
+  order: { collection: "orders" },
+  "order.id": { collection: "orders" },
+  code: { collection: "coupons" },
+  coupon: { collection: "coupons" },
+  "coupon.id": { collection: "coupons" },
+  complaint: { collection: "complaints", label: "text" },
+  "complaint.id": { collection: "complaints", label: "text" },
+};
+
+/** The suggestion source of an argument of a command, if it names a record. */
+export function sourceFor(commandName: string, arg: string): Source | undefined {
+  return SOURCES[`${commandName.split(" ")[0]}.${arg}`] ?? SOURCES[arg];
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Up to 25 keys starting with (or, for labelled sources, labels containing)
+ * what the user typed so far. Reads only; an unknown collection gives nothing.
+ */
+export async function suggest(store: Store, commandName: string, arg: string, typed: string): Promise<Choice[]> {
+  const src = sourceFor(commandName, arg);
+  if (!src) return [];
+  const q = typed.trim().slice(0, 50);
+  const filter = q === "" ? {} : { $or: [{ _id: { $regex: "^" + escapeRegex(q), $options: "i" } }, ...(src.label ? [{ [src.label]: { $regex: escapeRegex(q), $options: "i" } }] : [])] };
+  const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
+  const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort({ _id: 1 }).limit(25).toArray();
+  return docs.map((d) => {
+    const key = String(d._id);
+    const label = src.label && typeof d[src.label] === "string" ? `${key} · ${d[src.label] as string}` : key;
+    return { name: label.length > 100 ? label.slice(0, 99) + "…" : label, value: key.slice(0, 100) };
+  });
+}

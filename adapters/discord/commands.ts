@@ -1,0 +1,208 @@
+import { createHash } from "node:crypto";
+import { ApplicationCommandOptionType, PermissionFlagsBits, type APIApplicationCommandBasicOption, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
+import { z } from "zod";
+import type { Command } from "../../src/core/command.js";
+import { t, type MessageKey } from "../../src/core/messages.js";
+import { parseArgs } from "../../src/core/parser.js";
+import { isFlagArg, isOptionalArg } from "../../src/core/registry.js";
+import { roleAtLeast, type Role } from "../../src/core/roles.js";
+import { sourceFor } from "./autocomplete.js";
+
+/** Name of the subcommand that runs a one-word command when two-word ones share its first word (`/stock show`). */
+export const BASE_SUBCOMMAND = "show";
+
+/** How one Discord option maps back onto a command argument. */
+export interface OptionRoute {
+  /** Discord option name (lower-case kebab of the argument). */
+  option: string;
+  /** Argument key in the command's zod schema. */
+  arg: string;
+  /** Index among the positional arguments, or -1 for a `key=value` / `--flag` argument. */
+  position: number;
+  flag: boolean;
+}
+
+/** A Discord (sub)command and the shopops command it runs. */
+export interface CommandRoute {
+  command: Command;
+  options: OptionRoute[];
+}
+
+/** The generated application commands and the routes back from interactions. */
+export interface CommandSet {
+  /** Body of the bulk PUT. */
+  definitions: RESTPostAPIChatInputApplicationCommandsJSONBody[];
+  /** Keyed by `top` or `top sub` as Discord sends them. */
+  routes: Map<string, CommandRoute>;
+  /** Hash of the definitions: registration is skipped when it is unchanged. */
+  hash: string;
+}
+
+type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType };
+
+/** The schema under optional/default/nullable wrappers and transforms (what the user types). */
+function base(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (let i = 0; i < 8; i++) {
+    const def = (cur as unknown as { _zod: { def: Def } })._zod.def;
+    if (["optional", "default", "nullable", "prefault", "catch", "readonly", "nonoptional"].includes(def.type) && def.innerType) cur = def.innerType;
+    else if (def.type === "pipe" && def.in) cur = def.in;
+    else break;
+  }
+  return cur;
+}
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const clip = (s: string, n = 100) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+
+/** Sample values of each argument, read from the command's examples. */
+function samples(cmd: Command): Map<string, string> {
+  const out = new Map<string, string>();
+  const words = cmd.name.split(" ").length;
+  const names = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  for (const ex of cmd.examples) {
+    try {
+      const p = parseArgs(ex);
+      const rest = p.positional.slice(words);
+      names.forEach((n, i) => {
+        const isRest = (cmd.positional ?? [])[i]?.startsWith("...");
+        const v = isRest ? rest.slice(i).join(" ") : rest[i];
+        if (v && !out.has(n)) out.set(n, v);
+      });
+      for (const [k, v] of Object.entries(p.named)) if (!out.has(k)) out.set(k, v);
+    } catch {
+      // A malformed example only costs the hint.
+    }
+  }
+  return out;
+}
+
+/** Builds one Discord option from a zod argument. */
+function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: string | undefined): APIApplicationCommandBasicOption {
+  const name = kebab(arg).toLowerCase().slice(0, 32);
+  const flag = isFlagArg(schema);
+  const describe = (locale: "en" | "zh-CN") =>
+    clip(flag ? t(locale, "discord.option.flag", { name }) : example ? t(locale, "discord.option", { name, example: clip(example, 40) }) : t(locale, "discord.option.plain", { name }));
+  const common = { name, description: describe("en"), description_localizations: { "zh-CN": describe("zh-CN") }, required };
+  const b = base(schema);
+  if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
+  if (b instanceof z.ZodEnum) {
+    const values = (b.options as readonly (string | number)[]).map(String).slice(0, 25);
+    return { ...common, type: ApplicationCommandOptionType.String as const, choices: values.map((v) => ({ name: v, value: v })) };
+  }
+  if (b instanceof z.ZodNumber) {
+    const num = b as z.ZodNumber;
+    const lim = (v: number | null) => (v !== null && Number.isFinite(v) && Math.abs(v) <= 2 ** 53 ? v : undefined);
+    const min = lim(num.minValue);
+    const max = lim(num.maxValue);
+    const range = { ...(min !== undefined ? { min_value: min } : {}), ...(max !== undefined ? { max_value: max } : {}) };
+    return num.isInt ? { ...common, ...range, type: ApplicationCommandOptionType.Integer } : { ...common, ...range, type: ApplicationCommandOptionType.Number };
+  }
+  const str = b instanceof z.ZodString ? b : undefined;
+  const maxLen = str?.maxLength ?? null;
+  return {
+    ...common,
+    type: ApplicationCommandOptionType.String as const,
+    ...(maxLen !== null && maxLen <= 6000 ? { max_length: maxLen } : {}),
+    ...(sourceFor(cmd.name, arg) ? { autocomplete: true } : {}),
+  };
+}
+
+/** Options of a command (required ones first, as Discord demands) and their routes. */
+function optionsOf(cmd: Command) {
+  const shape = cmd.args.shape as Record<string, z.ZodType>;
+  const positional = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  const ex = samples(cmd);
+  const keys = [...positional, ...Object.keys(shape).filter((k) => !positional.includes(k))];
+  const built = keys.map((arg) => {
+    const schema = shape[arg]!;
+    const required = !isOptionalArg(schema);
+    const option = optionOf(cmd, arg, schema, required, ex.get(arg));
+    const route: OptionRoute = { option: option.name, arg, position: positional.indexOf(arg), flag: isFlagArg(schema) };
+    return { option, route, required };
+  });
+  const sorted = [...built.filter((b) => b.required), ...built.filter((b) => !b.required)];
+  return { options: sorted.map((b) => b.option).slice(0, 25), routes: built.map((b) => b.route) };
+}
+
+const describe = (key: MessageKey) => ({ description: clip(t("en", key)), description_localizations: { "zh-CN": clip(t("zh-CN", key)) } });
+
+// Discord only lets a server restrict whole top-level commands; it is a hint that
+// hides them from members, the core still checks every invocation.
+function memberPermissions(least: Role): string | null {
+  if (roleAtLeast(least, "admin")) return PermissionFlagsBits.Administrator.toString();
+  if (roleAtLeast(least, "manager")) return PermissionFlagsBits.ManageGuild.toString();
+  return null;
+}
+
+/**
+ * Generates the application commands from the registry: one top-level command
+ * per first word; two-word commands become its subcommands (a one-word command
+ * beside them becomes the `show` subcommand).
+ */
+export function buildCommandSet(commands: readonly Command[]): CommandSet {
+  const groups = new Map<string, Command[]>();
+  for (const c of [...commands].sort((a, b) => a.name.localeCompare(b.name))) {
+    const top = c.name.split(" ")[0]!;
+    groups.set(top, [...(groups.get(top) ?? []), c]);
+  }
+  const definitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [];
+  const routes = new Map<string, CommandRoute>();
+  for (const [top, cmds] of groups) {
+    const least = cmds.map((c) => c.permission).reduce((a, b) => (roleAtLeast(a, b) ? b : a));
+    const common = { name: top, default_member_permissions: memberPermissions(least), contexts: [0] };
+    const single = cmds.length === 1 && !cmds[0]!.name.includes(" ") ? cmds[0]! : undefined;
+    if (single) {
+      const { options, routes: r } = optionsOf(single);
+      definitions.push({ ...common, ...describe(single.description), options });
+      routes.set(top, { command: single, options: r });
+      continue;
+    }
+    const baseCmd = cmds.find((c) => !c.name.includes(" "));
+    const subs = cmds.map((c) => {
+      const sub = c.name.includes(" ") ? c.name.split(" ")[1]! : BASE_SUBCOMMAND;
+      const { options, routes: r } = optionsOf(c);
+      routes.set(`${top} ${sub}`, { command: c, options: r });
+      return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description), options };
+    });
+    const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }));
+    definitions.push({ ...common, description: groupText("en"), description_localizations: { "zh-CN": groupText("zh-CN") }, options: subs.slice(0, 25) });
+  }
+  const hash = createHash("sha256").update(JSON.stringify(definitions)).digest("hex");
+  return { definitions, routes, hash };
+}
+
+// Characters that end or start a word or a key=value for the core's parser.
+const PLAIN = /^[^\s"'“”‘’「」『』=]+$/;
+
+/** Quotes a value so the core's parser reads it back as one word. */
+export function quote(value: string): string {
+  if (PLAIN.test(value) && !value.startsWith("--")) return value;
+  for (const [open, close] of [['"', '"'], ["'", "'"], ["「", "」"], ["『", "』"]] as const) {
+    if (!value.includes(open) && !value.includes(close)) return open + value + close;
+  }
+  // Every quote style occurs in the value: drop the rarest so it still parses.
+  return '"' + value.replace(/"/g, "'") + '"';
+}
+
+/**
+ * Rebuilds the command line the core runs from a Discord (sub)command and its
+ * option values: positional words in order, then `key=value` and `--flags`.
+ */
+export function commandLine(route: CommandRoute, values: ReadonlyMap<string, string | number | boolean>): string {
+  const words = [route.command.name];
+  const positional = route.options.filter((o) => o.position >= 0).sort((a, b) => a.position - b.position);
+  for (const o of positional) {
+    const v = values.get(o.option);
+    if (v === undefined) break; // later positionals cannot be given without earlier ones
+    words.push(quote(String(v)));
+  }
+  for (const o of route.options.filter((x) => x.position < 0)) {
+    const v = values.get(o.option);
+    if (v === undefined) continue;
+    if (o.flag) {
+      if (v === true) words.push(`--${kebab(o.arg)}`);
+    } else words.push(`${kebab(o.arg)}=${quote(String(v))}`);
+  }
+  return words.join(" ");
+}

@@ -1,0 +1,333 @@
+import { createHash } from "node:crypto";
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  RateLimitError,
+  Routes,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type CommandInteractionOption,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  type APIEmbed,
+  type Interaction,
+} from "discord.js";
+import { ConfigError, type Config, type DiscordConfig } from "../../src/config.js";
+import type { Core, Invocation, InvocationResult } from "../../src/core/core.js";
+import { Formatter } from "../../src/core/format.js";
+import { parseIdentity } from "../../src/core/identity.js";
+import type { Logger } from "../../src/core/logger.js";
+import { translator, type Locale } from "../../src/core/messages.js";
+import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
+import type { Reply } from "../../src/core/reply.js";
+import { roleAtLeast, type Role } from "../../src/core/roles.js";
+import type { Services } from "../../src/services/services.js";
+import { isDuplicateKey } from "../../src/services/stock.service.js";
+import type { Command } from "../../src/core/command.js";
+import { suggest } from "./autocomplete.js";
+import { buildCommandSet, commandLine, type CommandSet } from "./commands.js";
+import { actionRows, renderReply, type DiscordMessage } from "./embeds.js";
+
+/** What the Discord adapter needs. */
+export interface DiscordAdapterOptions {
+  core: Core;
+  services: Services;
+  commands: readonly Command[];
+  config: Config;
+  discord: DiscordConfig;
+  logger: Logger;
+  /** REST base URL; default DISCORD_API_URL, else Discord's. */
+  api?: string;
+  /** Defer the reply when the core has not answered within this time (Discord wants an answer within 3 s). */
+  deferAfterMs?: number;
+  /** Period of the outbox dispatch loop; 0 disables the loop (tests call {@link DiscordAdapter.dispatchOutbox}). */
+  outboxIntervalMs?: number;
+}
+
+/** `discord:<user id>`, the identity of a Discord user. */
+export const discordIdentity = (userId: string) => `discord:${userId}`;
+
+const LOCALES: Record<string, Locale> = { "zh-CN": "zh-CN", "zh-TW": "zh-CN", "en-US": "en", "en-GB": "en" };
+
+/**
+ * The Discord adapter: registers the application commands generated from the
+ * registry, turns slash commands, buttons and autocomplete into core
+ * invocations, renders replies as embeds, and delivers outbox messages.
+ * It never decides permissions: guild roles are passed to the core as a
+ * platform role, and the core checks it like any other.
+ */
+export class DiscordAdapter {
+  readonly client: Client;
+  readonly deliverer: DiscordDeliverer;
+  readonly commandSet: CommandSet;
+  private readonly log: Logger;
+  private loop: NodeJS.Timeout | undefined;
+  private dispatching = false;
+
+  constructor(private readonly opts: DiscordAdapterOptions) {
+    this.log = opts.logger.child({ component: "discord" });
+    this.commandSet = buildCommandSet(opts.commands);
+    const api = opts.api ?? opts.discord.apiUrl;
+    this.client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: {
+        ...(api ? { api } : {}),
+        // Short waits are absorbed by discord.js's buckets; long ones go back to the outbox.
+        rejectOnRateLimit: (d) => d.retryAfter > 5_000,
+      },
+    });
+    this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
+    this.client.on(Events.InteractionCreate, (i) => {
+      this.handle(i).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
+    });
+    this.client.on(Events.Error, (e) => this.log.error("client error", { error: e }));
+    this.client.on(Events.ShardDisconnect, (ev, shard) => this.log.warn("gateway disconnected", { shard, code: ev.code }));
+    this.client.on(Events.ShardResume, (shard, replayed) => this.log.info("gateway resumed", { shard, replayed }));
+    this.client.on(Events.ShardReconnecting, (shard) => this.log.info("gateway reconnecting", { shard }));
+  }
+
+  /** Logs in, waits for READY, registers the commands if they changed, and starts the outbox loop. */
+  async start(): Promise<{ user: string; registration: "registered" | "unchanged" }> {
+    const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
+    try {
+      await this.client.login(this.opts.discord.token);
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      const code = (e as { code?: string }).code;
+      if (status === 401 || code === "TokenInvalid") {
+        throw new ConfigError(["DISCORD_TOKEN: Discord refused this token; copy it again from the Developer Portal (your application → Bot → Reset Token)"]);
+      }
+      throw e;
+    }
+    await ready;
+    this.log.info("connected to Discord", { user: this.client.user?.tag, application: this.opts.discord.applicationId });
+    const registration = await this.registerCommands();
+    const every = this.opts.outboxIntervalMs ?? 2_000;
+    if (every > 0) this.loop = setInterval(() => void this.dispatchOutbox(), every);
+    return { user: this.client.user?.tag ?? "?", registration };
+  }
+
+  /** Stops the outbox loop and closes the gateway connection. */
+  async stop(): Promise<void> {
+    if (this.loop) clearInterval(this.loop);
+    await this.client.destroy();
+  }
+
+  /**
+   * One bulk PUT of the generated commands, to the configured server or
+   * globally, only when their hash differs from the one stored in `meta`.
+   */
+  async registerCommands(): Promise<"registered" | "unchanged"> {
+    const { applicationId, guildId } = this.opts.discord;
+    const markerId = `discord.commands:${applicationId}:${guildId ?? "global"}`;
+    const meta = this.opts.services.store.meta;
+    const prev = await meta.findById(markerId).lean();
+    if ((prev?.value as { hash?: string } | undefined)?.hash === this.commandSet.hash) {
+      this.log.info("application commands unchanged", { count: this.commandSet.definitions.length });
+      return "unchanged";
+    }
+    const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
+    await this.client.rest.put(route, { body: this.commandSet.definitions });
+    await meta.updateOne({ _id: markerId }, { $set: { value: { hash: this.commandSet.hash, at: this.opts.services.clock.now() } } }, { upsert: true });
+    this.log.info("application commands registered", { count: this.commandSet.definitions.length, scope: guildId ? "guild" : "global" });
+    return "registered";
+  }
+
+  /** Delivers due outbox messages for Discord (one round; never overlapping). */
+  async dispatchOutbox(): Promise<{ sent: number; failed: number }> {
+    if (this.dispatching) return { sent: 0, failed: 0 };
+    this.dispatching = true;
+    try {
+      return await this.opts.services.outbox.dispatch(this.deliverer);
+    } catch (e) {
+      this.log.error("outbox dispatch failed", { error: e });
+      return { sent: 0, failed: 0 };
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private render(reply: Reply, locale: Locale): DiscordMessage {
+    const { config, services } = this.opts;
+    return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale) });
+  }
+
+  private async handle(i: Interaction): Promise<void> {
+    if (i.isAutocomplete()) return this.autocomplete(i);
+    if (i.isChatInputCommand()) return this.slash(i);
+    if (i.isButton()) return this.button(i);
+  }
+
+  /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
+  private invocation(i: ChatInputCommandInteraction | ButtonInteraction, text: string): Invocation {
+    const member = i.member;
+    const roleIds: string[] = !member ? [] : Array.isArray(member.roles) ? (member.roles as string[]) : [...member.roles.cache.keys()];
+    let platformRole: Role | undefined;
+    for (const id of roleIds) {
+      const r = this.opts.discord.roleMap[id];
+      if (r && (!platformRole || roleAtLeast(r, platformRole))) platformRole = r;
+    }
+    const locale = LOCALES[i.locale] ?? (i.locale.startsWith("zh") ? "zh-CN" : undefined);
+    return {
+      identity: discordIdentity(i.user.id),
+      platform: "discord",
+      text,
+      displayName: i.user.globalName ?? i.user.username,
+      ...(locale ? { locale } : {}),
+      ...(platformRole ? { platformRole } : {}),
+    };
+  }
+
+  /** Records a marker under a unique _id; false when it already exists (a replay or a double click). */
+  private async mark(id: string, value: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.opts.services.store.meta.create({ _id: id, value: { ...value, at: this.opts.services.clock.now() } });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
+   * interaction first (Discord's 3-second rule) and lets the caller edit later.
+   */
+  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>): Promise<{ result: InvocationResult; deferred: boolean }> {
+    const work = this.opts.core.invoke(inv);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), this.opts.deferAfterMs ?? 1_500);
+    });
+    const first = await Promise.race([work, late]);
+    clearTimeout(timer);
+    if (first !== "late") return { result: first, deferred: false };
+    await defer();
+    return { result: await work, deferred: true };
+  }
+
+  private async slash(i: ChatInputCommandInteraction): Promise<void> {
+    const sub = i.options.getSubcommand(false);
+    const key = sub ? `${i.commandName} ${sub}` : i.commandName;
+    const route = this.commandSet.routes.get(key);
+    // An unknown name comes from a stale registration: the core explains it like a typo.
+    const raw: readonly CommandInteractionOption[] = sub ? (i.options.data[0]?.options ?? []) : i.options.data;
+    const values = new Map<string, string | number | boolean>();
+    for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
+    const text = route ? commandLine(route, values) : key;
+    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, { kind: "command", text }))) return;
+    const inv = this.invocation(i, text);
+    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply());
+    const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
+    const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
+    if (!deferred) {
+      await i.reply({ ...body, ...(msg.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+    } else if (msg.ephemeral) {
+      // The public "thinking…" placeholder cannot become ephemeral: replace it with a private follow-up.
+      await i.deleteReply();
+      await i.followUp({ ...body, flags: MessageFlags.Ephemeral });
+    } else {
+      await i.editReply(body);
+    }
+  }
+
+  private async button(i: ButtonInteraction): Promise<void> {
+    const text = i.customId;
+    if (!(await this.mark(`discord.ix:${i.id}`, { kind: "button", text }))) return;
+    const pressId = `discord.press:${i.message.id}:${i.user.id}:${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    const inv = this.invocation(i, text);
+    const locale = inv.locale ?? this.opts.config.locale;
+    const t = translator(locale);
+    if (!(await this.mark(pressId, { text, user: i.user.id }))) {
+      await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferUpdate());
+    // Refused, bad input or failed: nothing changed, so pressing again later (say, once granted the role) is allowed.
+    if (result.outcome !== "ok") await this.opts.services.store.meta.deleteOne({ _id: pressId });
+    const label = findLabel(i.message.components as unknown[], text) ?? text;
+    if (result.reply.status === "error" || result.outcome !== "ok") {
+      const msg = this.render(result.reply, locale);
+      const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
+      await (deferred ? i.followUp(body) : i.reply(body));
+      return;
+    }
+    // Done: the message shows the outcome and who acted; its buttons are disabled.
+    const acted = t("discord.acted", { outcome: t("discord.outcome.ok"), label, user: inv.displayName ?? i.user.username });
+    const msg = this.render({ ...result.reply, context: [...(result.reply.context ?? []), acted] }, locale);
+    const original = i.message.embeds.map((e) => e.toJSON() as APIEmbed).slice(0, 9);
+    const body = { embeds: [...original, ...msg.embeds], components: disableAll(i.message.components as unknown[]), files: msg.files };
+    await (deferred ? i.editReply(body) : i.update(body));
+  }
+
+  private async autocomplete(i: AutocompleteInteraction): Promise<void> {
+    const sub = i.options.getSubcommand(false);
+    const route = this.commandSet.routes.get(sub ? `${i.commandName} ${sub}` : i.commandName);
+    const focused = i.options.getFocused(true);
+    const arg = route?.options.find((o) => o.option === focused.name)?.arg;
+    const choices = route && arg ? await suggest(this.opts.services.store, route.command.name, arg, String(focused.value)) : [];
+    await i.respond(choices);
+  }
+}
+
+type RawRow = { components?: { customId?: string; custom_id?: string; label?: string | null; data?: { custom_id?: string; label?: string } }[] };
+
+/** The label of the button with `customId` in a message's rows. */
+function findLabel(rows: unknown[], customId: string): string | undefined {
+  for (const row of rows as RawRow[]) {
+    for (const c of row.components ?? []) {
+      const id = c.customId ?? c.custom_id ?? c.data?.custom_id;
+      if (id === customId) return (c.label ?? c.data?.label) || undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The message's buttons, all disabled, so nobody presses a finished action again. */
+function disableAll(rows: unknown[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const actions: { id: string; label: string; style?: "primary" | "danger" | "default" }[] = [];
+  for (const row of rows as RawRow[]) {
+    for (const c of row.components ?? []) {
+      const id = c.customId ?? c.custom_id ?? c.data?.custom_id;
+      if (id) actions.push({ id, label: (c.label ?? c.data?.label) || id });
+    }
+  }
+  return actionRows(actions, true);
+}
+
+/**
+ * Outbound for Discord: channel messages and DMs with embeds and PNG
+ * attachments. discord.js queues requests in Discord's rate-limit buckets; a
+ * long limit or any failure is thrown so the outbox retries later.
+ */
+export class DiscordDeliverer implements Deliverer {
+  readonly platform = "discord" as const;
+
+  constructor(
+    private readonly client: Client,
+    private readonly render: (reply: Reply) => DiscordMessage,
+  ) {}
+
+  async deliver(dest: Destination, reply: Reply): Promise<void> {
+    const msg = this.render(reply);
+    const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
+    try {
+      if (dest.kind === "user") {
+        const id = parseIdentity(dest.identity);
+        if (!id || id.platform !== "discord") throw new Error(`not a Discord identity: ${dest.identity}`);
+        const dm = await this.client.users.createDM(dest.identity.slice("discord:".length));
+        await dm.send(body);
+        return;
+      }
+      const channel = await this.client.channels.fetch(dest.channel);
+      if (!channel || !channel.isSendable()) throw new Error(`channel ${dest.channel} cannot receive messages`);
+      await channel.send(body);
+    } catch (e) {
+      if (e instanceof RateLimitError) throw new RetryAfterError(e.retryAfter);
+      throw e;
+    }
+  }
+}

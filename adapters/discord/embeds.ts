@@ -1,0 +1,99 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
+import type { Formatter } from "../../src/core/format.js";
+import type { Translate } from "../../src/core/messages.js";
+import { MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
+import { renderTable } from "../shell/render.js";
+
+/** Embed colours by reply status (Discord's own palette where it has one). */
+export const COLOURS: Record<ReplyStatus, number> = {
+  ok: 0x57f287,
+  info: 0x5865f2,
+  warning: 0xfee75c,
+  error: 0xed4245,
+  critical: 0x992d22,
+};
+
+/** Discord's limits on what one message may hold. */
+export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, buttonsPerRow: 5, rows: 5, label: 80 } as const;
+
+/** A reply rendered for Discord: the body of a message, interaction reply or edit. */
+export interface DiscordMessage {
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  files: { attachment: Buffer; name: string; description?: string }[];
+  /** Shown to the caller only (errors and personal replies). */
+  ephemeral: boolean;
+}
+
+const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+
+const STYLE: Record<NonNullable<ReplyAction["style"]>, ButtonStyle.Primary | ButtonStyle.Danger | ButtonStyle.Secondary> = {
+  primary: ButtonStyle.Primary,
+  danger: ButtonStyle.Danger,
+  default: ButtonStyle.Secondary,
+};
+
+/** Buttons in action rows of at most 5; ids longer than Discord allows are left out (they could not be pressed). */
+export function actionRows(actions: readonly ReplyAction[], disabled = false): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const buttons: APIButtonComponentWithCustomId[] = actions
+    .filter((a) => a.id.length > 0 && a.id.length <= MAX_ACTION_ID)
+    .slice(0, LIMITS.buttonsPerRow * LIMITS.rows)
+    .map((a) => ({ type: ComponentType.Button, custom_id: a.id, label: clip(a.label, LIMITS.label), style: STYLE[a.style ?? "default"], disabled }));
+  const rows: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
+  for (let i = 0; i < buttons.length; i += LIMITS.buttonsPerRow) rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + LIMITS.buttonsPerRow) });
+  return rows;
+}
+
+/** A monospace table that fits in what is left of the description. */
+function tableBlock(reply: Reply, room: number, t: Translate): string {
+  const tb = reply.table!;
+  for (let n = tb.rows.length; n >= 0; n--) {
+    const note = n < tb.rows.length ? "\n" + t("discord.table.truncated", { shown: n, total: tb.rows.length }) : "";
+    const block = "```\n" + renderTable(tb.columns, tb.rows.slice(0, n), tb.alignRight) + "\n```" + note;
+    if (block.length <= room) return block;
+  }
+  return "";
+}
+
+/** A file name Discord accepts in `attachment://` links. */
+function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 80);
+  return /\.png$/i.test(cleaned) ? cleaned : cleaned + ".png";
+}
+
+/**
+ * Renders a platform-neutral reply as one embed (title, text, table, fields,
+ * colour by status, footer with the small print and the shop time), buttons in
+ * action rows, and an attached PNG shown inside the embed.
+ */
+export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: Translate }): DiscordMessage {
+  const embed: APIEmbed = {};
+  if (reply.title) embed.title = clip(reply.title, LIMITS.title);
+  let description = reply.text ?? "";
+  if (reply.table) {
+    const sep = description ? "\n" : "";
+    description += sep + tableBlock(reply, LIMITS.description - description.length - sep.length, opts.t);
+  }
+  if (description) embed.description = clip(description, LIMITS.description);
+  if (reply.fields?.length) {
+    embed.fields = reply.fields.slice(0, LIMITS.fields).map((f) => ({
+      name: clip(f.label || "\u200b", LIMITS.fieldName),
+      value: clip(f.value || "—", LIMITS.fieldValue),
+      ...(f.inline ? { inline: true } : {}),
+    }));
+  }
+  if (reply.status) embed.color = COLOURS[reply.status];
+  embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
+  const files: DiscordMessage["files"] = [];
+  if (reply.image) {
+    const name = safeName(reply.image.filename);
+    files.push({ attachment: Buffer.from(reply.image.data), name, description: clip(reply.image.alt, 1000) });
+    embed.image = { url: `attachment://${name}` };
+  }
+  return {
+    embeds: [embed],
+    components: actionRows(reply.actions ?? []),
+    files,
+    ephemeral: reply.visibility === "ephemeral" || reply.status === "error",
+  };
+}

@@ -1,0 +1,124 @@
+/** The Discord adapter's pure parts: settings, command lines rebuilt from options, embeds; and platform roles in the core. */
+import { describe, expect, it, afterAll, beforeAll } from "vitest";
+import { suggest } from "../adapters/discord/autocomplete.js";
+import { buildCommandSet, commandLine, quote } from "../adapters/discord/commands.js";
+import { actionRows, renderReply } from "../adapters/discord/embeds.js";
+import { commandsOnce } from "../src/app.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { Formatter } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
+import { parseArgs } from "../src/core/parser.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+describe("Discord settings", () => {
+  it("are off without a token, and read with the role map when given", () => {
+    expect(loadConfig({}).discord).toBeUndefined();
+    const c = loadConfig({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_ROLE_MAP: "111111:manager, 222222:support" });
+    expect(c.discord).toMatchObject({ applicationId: "123456789012", guildId: undefined, roleMap: { "111111": "manager", "222222": "support" } });
+  });
+
+  it("name the variable and what it expects when wrong", () => {
+    const bad = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(bad({ DISCORD_TOKEN: "x".repeat(40) })).toMatch(/DISCORD_APPLICATION_ID: required/);
+    expect(bad({ DISCORD_APPLICATION_ID: "123456789012" })).toMatch(/DISCORD_TOKEN: required/);
+    expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "abc" })).toMatch(/DISCORD_APPLICATION_ID: expected the numeric application id/);
+    expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_ROLE_MAP: "111111:boss" })).toMatch(/DISCORD_ROLE_MAP: "111111:boss" is not roleId:role/);
+  });
+});
+
+describe("command lines rebuilt from options", () => {
+  it("read back through the core's parser as the same arguments", async () => {
+    const set = buildCommandSet(await commandsOnce());
+    const route = set.routes.get("stock adjust")!;
+    const values = new Map<string, string | number | boolean>([["sku", "SKU-1"], ["delta", "-2"], ["reason", 'box "crushed" it\'s wet'], ["key", "k-1"]]);
+    const line = commandLine(route, values);
+    const p = parseArgs(line);
+    expect(p.positional).toEqual(["stock", "adjust", "SKU-1", "-2"]);
+    expect(p.named).toEqual({ reason: 'box "crushed" it\'s wet', key: "k-1" });
+    expect(commandLine(set.routes.get("stock show")!, new Map([["query", "wireless mouse"]]))).toBe('stock "wireless mouse"');
+    expect(commandLine(set.routes.get("stock low")!, new Map([["limit", 5]]))).toBe("stock low limit=5");
+  });
+
+  it("quote values that would otherwise split or look like options", () => {
+    for (const v of ["a b", "a=b", "--all", "“引号”", "「x」 \"y\" 'z'", "保温杯 500ml"]) {
+      const p = parseArgs(`x ${quote(v)}`);
+      expect(p.positional.slice(1)).toEqual([v]);
+      expect(p.named).toEqual({});
+      expect(p.flags).toEqual({});
+    }
+  });
+});
+
+describe("embeds", () => {
+  const opts = { fmt: new Formatter("en", "Asia/Shanghai", "CNY"), now: new Date("2026-11-25T04:00:00Z"), t: translator("en") };
+
+  it("put buttons in rows of at most 5 and leave out ids longer than 100 characters", () => {
+    const actions = Array.from({ length: 12 }, (_, i) => ({ id: `stock SKU-${i}`, label: `B${i}` }));
+    const rows = actionRows([...actions, { id: "x".repeat(101), label: "too long" }]);
+    expect(rows.map((r) => r.components.length)).toEqual([5, 5, 2]);
+    expect(rows.flatMap((r) => r.components).every((b) => b.custom_id.length <= 100)).toBe(true);
+  });
+
+  it("render errors as ephemeral red embeds with the shop time in the footer, and tables in code blocks", () => {
+    const err = renderReply({ status: "error", text: "No.", visibility: "public" }, opts);
+    expect(err.ephemeral).toBe(true);
+    expect(err.embeds[0]).toMatchObject({ color: 0xed4245, description: "No.", footer: { text: "2026-11-25 12:00 GMT+8" } });
+    const rows = Array.from({ length: 400 }, (_, i) => [`SKU-${i}`, "A rather long product name for the table", String(i)]);
+    const big = renderReply({ title: "Low", table: { columns: ["SKU", "Name", "Avail"], rows }, context: ["note"], visibility: "public" }, opts);
+    expect(big.embeds[0]!.description!.length).toBeLessThanOrEqual(4096);
+    expect(big.embeds[0]!.description).toMatch(/^```\nSKU/);
+    expect(big.embeds[0]!.description).toMatch(/table cut to fit Discord; \d+ of 400 rows/);
+    expect(big.embeds[0]!.footer!.text).toBe("note · 2026-11-25 12:00 GMT+8");
+  });
+});
+
+describe("autocomplete sources", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await makeTestApp();
+    await app.store.products.insertMany([product("SKU-1", { name: "Mug" }), product("SKU-2", { name: "Green tea" })]);
+    // The order, coupon and complaint commands land on other branches: their collections are enough.
+    await app.store.conn.collection("orders").insertMany([{ _id: "ORD-1001" }, { _id: "ORD-1002" }, { _id: "X-1" }] as never[]);
+    await app.store.conn.collection("coupons").insertMany([{ _id: "SPRING10" }, { _id: "SUMMER5" }] as never[]);
+    await app.store.conn.collection("complaints").insertMany([{ _id: "C-7", text: "Late delivery" }] as never[]);
+  });
+  afterAll(() => app.close());
+
+  it("suggest records by key prefix or label for sku, order, coupon and complaint arguments", async () => {
+    expect(await suggest(app.store, "stock adjust", "sku", "tea")).toEqual([{ name: "SKU-2 · Green tea", value: "SKU-2" }]);
+    expect((await suggest(app.store, "order", "orderNo", "ord-")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
+    expect((await suggest(app.store, "coupon disable", "code", "sp")).map((c) => c.value)).toEqual(["SPRING10"]);
+    expect(await suggest(app.store, "complaint claim", "id", "late")).toEqual([{ name: "C-7 · Late delivery", value: "C-7" }]);
+    expect(await suggest(app.store, "refund approve", "id", "R-")).toEqual([]); // no source: no suggestions
+    // A regex in what the user types is taken literally.
+    expect(await suggest(app.store, "stock", "query", ".*")).toEqual([]);
+  });
+});
+
+describe("platform roles in the core", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await makeTestApp();
+    await app.store.products.insertMany([product("SKU-1")]);
+    await app.services.identity.grant("discord:123456789", "manager", "shell:admin");
+  });
+  afterAll(() => app.close());
+
+  it("grant the higher of the stored role and the platform's, and the core still decides", async () => {
+    const run = (identity: string, platformRole?: "staff" | "viewer") =>
+      app.core.invoke({ identity, platform: "discord", text: "stock adjust SKU-1 +1 reason=x", ...(platformRole ? { platformRole } : {}) });
+    expect((await run("discord:987654321")).outcome).toBe("denied");
+    expect((await run("discord:987654321", "staff")).outcome).toBe("ok");
+    // A lower platform role never lowers a stored one.
+    expect((await run("discord:123456789", "viewer")).outcome).toBe("ok");
+    expect((await app.core.invoke({ identity: "discord:987654321", platform: "discord", text: "role list", platformRole: "staff" })).outcome).toBe("denied");
+  });
+});

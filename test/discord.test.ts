@@ -1,0 +1,350 @@
+/**
+ * The Discord adapter against a local Discord (test/peers/discord-peer.ts): the
+ * real discord.js client logs in over REST and the gateway WebSocket, registers
+ * the generated commands, and answers slash commands, buttons and autocomplete.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
+import { commandsOnce, createApp, type App } from "../src/app.js";
+import { loadConfig, type Config } from "../src/config.js";
+import { FixedClock } from "../src/core/clock.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { createLogger } from "../src/core/logger.js";
+import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { product } from "./helpers/app.js";
+import { DiscordPeer, nextId, type PeerUser } from "./peers/discord-peer.js";
+
+const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.test-token-never-logged-0123456789";
+const APP_ID = nextId();
+const STAFF_ROLE = nextId();
+const MANAGER_ROLE = nextId();
+
+const staff: PeerUser = { id: nextId(), username: "Sam", roles: [STAFF_ROLE] };
+const manager: PeerUser = { id: nextId(), username: "Mia", roles: [MANAGER_ROLE] };
+const viewer: PeerUser = { id: nextId(), username: "Vic", roles: [] };
+
+// A command that offers a stock action as a button, and one whose work the test holds open.
+let release: () => void = () => {};
+const offer = defineCommand({
+  name: "restock-offer",
+  description: "cmd.stock",
+  positional: ["sku"],
+  args: z.object({ sku: z.string() }),
+  examples: ["restock-offer SKU-1001"],
+  permission: "viewer",
+  mutates: false,
+  async handler({ args }) {
+    return {
+      title: `Restock ${args.sku}?`,
+      status: "info",
+      actions: [
+        { id: `stock adjust ${args.sku} +5 reason=restock`, label: "Add 5", style: "primary" },
+        { id: `stock adjust ${args.sku} -1 reason=shrinkage`, label: "Remove 1" },
+      ],
+      visibility: "public",
+    };
+  },
+});
+const slow = defineCommand({
+  name: "slow",
+  description: "cmd.stock",
+  args: z.object({ private: z.boolean().default(false) }),
+  examples: ["slow", "slow --private"],
+  permission: "viewer",
+  mutates: false,
+  async handler({ args }) {
+    await new Promise<void>((resolve) => (release = resolve));
+    return { title: "Finished", status: "ok", visibility: args.private ? "ephemeral" : "public" };
+  },
+});
+
+let peer: DiscordPeer;
+let db: TestDb;
+let app: App;
+let config: Config;
+let adapter: DiscordAdapter;
+let commands: Command[];
+const logs: string[] = [];
+
+beforeAll(async () => {
+  peer = new DiscordPeer({ token: TOKEN, applicationId: APP_ID, roles: [{ id: STAFF_ROLE, name: "Ops" }, { id: MANAGER_ROLE, name: "Leads" }], heartbeatMs: 500 });
+  await peer.start();
+  db = await connectTestDb();
+  config = loadConfig({
+    SHOP_TIMEZONE: "Asia/Shanghai",
+    SHOP_CURRENCY: "CNY",
+    DISCORD_TOKEN: TOKEN,
+    DISCORD_APPLICATION_ID: APP_ID,
+    DISCORD_GUILD_ID: peer.guildId,
+    DISCORD_ROLE_MAP: `${STAFF_ROLE}:staff, ${MANAGER_ROLE}:manager`,
+  });
+  commands = [...(await commandsOnce()), offer as unknown as Command, slow as unknown as Command];
+  const logger = createLogger("debug", {}, (line) => logs.push(line));
+  app = await createApp({ config, conn: db.conn, clock: new FixedClock("2026-11-25T04:00:00Z"), logger, commands });
+  await app.store.products.insertMany([
+    product("SKU-1001", { name: "Wireless Mouse", onHand: 40 }),
+    product("SKU-1002", { name: "不锈钢保温杯 500ml", onHand: 8 }),
+    product("SKU-2001", { name: "Button Widget", onHand: 10 }),
+    product("TEA-1", { name: "Green tea", onHand: 3 }),
+  ]);
+  adapter = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord: config.discord!, logger, api: peer.api, outboxIntervalMs: 0 });
+  await adapter.start();
+});
+
+afterAll(async () => {
+  await adapter?.stop();
+  await peer?.stop();
+  await db?.close();
+});
+
+const onHand = async (sku: string) => (await app.store.products.findById(sku).lean())!.onHand;
+
+describe("command registration", () => {
+  it("registers the generated commands to the server in one bulk PUT, with the bot token", async () => {
+    const puts = peer.find("PUT", /commands$/);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.path).toBe(`/applications/${APP_ID}/guilds/${peer.guildId}/commands`);
+    expect(puts[0]!.authorization).toBe(`Bot ${TOKEN}`);
+    const defs = puts[0]!.body as { name: string; description_localizations: Record<string, string>; default_member_permissions: string | null; options: any[] }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const stock = defs.find((d) => d.name === "stock")!;
+    expect(stock.default_member_permissions).toBeNull();
+    expect(stock.description_localizations["zh-CN"]).toMatch(/库存/);
+    expect(stock.options.map((o) => o.name).sort()).toEqual(["adjust", "low", "show"]);
+    const adjust = stock.options.find((o) => o.name === "adjust");
+    expect(adjust.options.map((o: { name: string; required: boolean }) => [o.name, o.required])).toEqual([
+      ["sku", true],
+      ["delta", true],
+      ["reason", true],
+      ["key", false],
+    ]);
+    expect(adjust.options[0].autocomplete).toBe(true);
+    const low = stock.options.find((o) => o.name === "low");
+    expect(low.options[0]).toMatchObject({ name: "limit", type: 4, min_value: 1, max_value: 50, required: false });
+    // Admin-only and manager-only commands are hidden from members by default.
+    expect(defs.find((d) => d.name === "role")!.default_member_permissions).toBe("8");
+    expect(defs.find((d) => d.name === "audit")!.default_member_permissions).toBe("32");
+    // Booleans are true/false options.
+    expect(defs.find((d) => d.name === "slow")!.options[0]).toMatchObject({ name: "private", type: 5, required: false });
+    const grant = defs.find((d) => d.name === "role")!.options.find((o) => o.name === "grant");
+    expect(grant.options[1].choices.map((c: { value: string }) => c.value)).toEqual(["viewer", "staff", "support", "manager", "admin"]);
+  });
+
+  it("does not register again when the definitions are unchanged, even after a restart", async () => {
+    expect(await adapter.registerCommands()).toBe("unchanged");
+    const restarted = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord: config.discord!, logger: createLogger("error", {}, () => {}), api: peer.api, outboxIntervalMs: 0 });
+    expect(await restarted.registerCommands()).toBe("unchanged");
+    await restarted.stop();
+    expect(peer.find("PUT", /commands$/)).toHaveLength(1);
+  });
+});
+
+describe("slash commands", () => {
+  it("runs /stock adjust end to end as the member's identity, with a guild role granting staff", async () => {
+    const ix = peer.slash(staff, "stock adjust", { sku: "SKU-1001", delta: "-2", reason: "damaged in transit" });
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.type).toBe(4);
+    const embed = cb.body.data.embeds[0];
+    expect(embed.title).toContain("SKU-1001");
+    expect(embed.color).toBe(0x57f287);
+    expect(embed.footer.text).toBe("2026-11-25 12:00 GMT+8");
+    expect(cb.body.data.flags ?? 0).toBe(0); // public
+    expect(await onHand("SKU-1001")).toBe(38);
+    // The value with spaces reached the core as one argument.
+    const ledger = await app.store.ledger.findOne({ sku: "SKU-1001" }).lean();
+    expect(ledger).toMatchObject({ reason: "damaged in transit", delta: -2, actor: `discord:${staff.id}` });
+    const audit = await app.store.audit.findOne({ command: "stock adjust" }).lean();
+    expect(audit).toMatchObject({ actor: `discord:${staff.id}`, platform: "discord", outcome: "ok" });
+  });
+
+  it("refuses a member without the role with an ephemeral reply, and changes nothing", async () => {
+    const ix = peer.slash(viewer, "stock adjust", { sku: "SKU-1001", delta: "-5", reason: "oops" });
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.data.flags & 64).toBe(64);
+    expect(cb.body.data.embeds[0].description).toMatch(/staff/);
+    expect(cb.body.data.embeds[0].color).toBe(0xed4245);
+    expect(await onHand("SKU-1001")).toBe(38);
+  });
+
+  it("answers in the member's language", async () => {
+    const ix = peer.slash({ ...viewer, locale: "zh-CN" }, "stock show", { query: "SKU-1002" });
+    const cb = await peer.callback(ix.id);
+    const names = cb.body.data.embeds[0].fields.map((f: { name: string }) => f.name);
+    expect(names).toContain("可用");
+  });
+
+  it("defers a command that takes long and edits the reply when it is done", async () => {
+    const ix = peer.slash(viewer, "slow");
+    const deferred = await peer.callback(ix.id);
+    expect(deferred.body.type).toBe(5);
+    release();
+    const edit = await peer.waitFor("PATCH", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}/messages/@original$`));
+    expect(edit.body.embeds[0].title).toBe("Finished");
+  });
+
+  it("turns a deferred reply that should be private into an ephemeral follow-up", async () => {
+    const ix = peer.slash(viewer, "slow", { private: true });
+    expect((await peer.callback(ix.id)).body.type).toBe(5);
+    release();
+    await peer.waitFor("DELETE", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}/messages/@original$`));
+    const follow = await peer.waitFor("POST", new RegExp(`^/webhooks/${APP_ID}/itoken-${ix.id}$`));
+    expect(follow.body.flags & 64).toBe(64);
+    expect(follow.body.embeds[0].title).toBe("Finished");
+  });
+
+  it("suggests SKUs while the member types", async () => {
+    const ix = peer.autocomplete(staff, "stock adjust", { sku: "sku-10" }, "sku");
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.type).toBe(8);
+    expect(cb.body.data.choices).toEqual([
+      { name: "SKU-1001 · Wireless Mouse", value: "SKU-1001" },
+      { name: "SKU-1002 · 不锈钢保温杯 500ml", value: "SKU-1002" },
+    ]);
+    const byName = peer.autocomplete(staff, "stock show", { query: "tea" }, "query");
+    expect((await peer.callback(byName.id)).body.data.choices).toEqual([{ name: "TEA-1 · Green tea", value: "TEA-1" }]);
+  });
+});
+
+describe("buttons", () => {
+  /** Posts the offer and returns the message as Discord would hold it. */
+  async function offerMessage(): Promise<Record<string, unknown>> {
+    const ix = peer.slash(viewer, "restock-offer", { sku: "SKU-2001" });
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.data.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual([
+      "stock adjust SKU-2001 +5 reason=restock",
+      "stock adjust SKU-2001 -1 reason=shrinkage",
+    ]);
+    return peer.message(peer.channelId, cb.body.data);
+  }
+
+  it("runs the button's command, updates the message with the outcome and who acted, and ignores double clicks and replays", async () => {
+    const message = await offerMessage();
+    const press = peer.press(staff, message, "stock adjust SKU-2001 +5 reason=restock");
+    const cb = await peer.callback(press.id);
+    expect(cb.body.type).toBe(7); // update the message
+    const [original, outcome] = cb.body.data.embeds;
+    expect(original.title).toBe("Restock SKU-2001?");
+    expect(outcome.footer.text).toContain("Add 5 by Sam");
+    expect(cb.body.data.components[0].components.every((b: { disabled: boolean }) => b.disabled)).toBe(true);
+    expect(await onHand("SKU-2001")).toBe(15);
+
+    // A double click (a new interaction on the same message) changes nothing.
+    const again = peer.press(staff, message, "stock adjust SKU-2001 +5 reason=restock");
+    const cb2 = await peer.callback(again.id);
+    expect(cb2.body.type).toBe(4);
+    expect(cb2.body.data.flags & 64).toBe(64);
+    expect(cb2.body.data.content).toMatch(/already pressed/);
+
+    // A replay of the same interaction gets no second answer and changes nothing.
+    peer.press(staff, message, "stock adjust SKU-2001 +5 reason=restock", press.id);
+    const after = peer.slash(viewer, "stock show", { query: "SKU-2001" });
+    await peer.callback(after.id);
+    expect(peer.find("POST", new RegExp(`^/interactions/${press.id}/`))).toHaveLength(1);
+    expect(await onHand("SKU-2001")).toBe(15);
+    expect(await app.store.ledger.countDocuments({ sku: "SKU-2001" })).toBe(1);
+  });
+
+  it("refuses a member without the role privately and leaves the message as it was", async () => {
+    const message = await offerMessage();
+    const press = peer.press(viewer, message, "stock adjust SKU-2001 -1 reason=shrinkage");
+    const cb = await peer.callback(press.id);
+    expect(cb.body.type).toBe(4);
+    expect(cb.body.data.flags & 64).toBe(64);
+    expect(cb.body.data.embeds[0].description).toMatch(/staff/);
+    expect(await onHand("SKU-2001")).toBe(15);
+    // Once a manager presses it, it works: the refusal did not use up the button.
+    const ok = await peer.callback(peer.press(manager, message, "stock adjust SKU-2001 -1 reason=shrinkage").id);
+    expect(ok.body.type).toBe(7);
+    expect(await onHand("SKU-2001")).toBe(14);
+  });
+});
+
+describe("outbound", () => {
+  // The smallest valid PNG: 1×1 transparent.
+  const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082", "hex");
+
+  it("delivers an alert with a PNG attachment to a channel, and a DM to a person", async () => {
+    await app.services.outbox.enqueue({
+      key: "alert:low:1",
+      kind: "alert",
+      dest: { kind: "channel", platform: "discord", channel: peer.channelId },
+      reply: { title: "Low stock", text: "3 products", status: "warning", image: { filename: "low-stock.png", data: new Uint8Array(PNG), alt: "chart" }, visibility: "public" },
+    });
+    await app.services.outbox.enqueue({ key: "dm:1", kind: "notice", dest: { kind: "user", identity: `discord:${manager.id}` }, reply: { text: "Refund waiting", status: "info", visibility: "public" } });
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 2, failed: 0 });
+    const [post] = peer.find("POST", new RegExp(`^/channels/${peer.channelId}/messages$`));
+    expect(post!.files).toHaveLength(1);
+    expect(post!.files[0]!.filename).toBe("low-stock.png");
+    expect(post!.files[0]!.data.equals(PNG)).toBe(true);
+    expect(post!.body.embeds[0]).toMatchObject({ title: "Low stock", color: 0xfee75c, image: { url: "attachment://low-stock.png" } });
+    expect(post!.body.attachments[0]).toMatchObject({ id: "0" });
+    const dm = await peer.waitFor("POST", /^\/users\/@me\/channels$/);
+    expect(dm.body.recipient_id).toBe(manager.id);
+    const dmMessage = peer.find("POST", /^\/channels\/\d+\/messages$/).find((r) => r.body?.embeds?.[0]?.description === "Refund waiting");
+    expect(dmMessage).toBeDefined();
+    expect((await app.store.outbox.findById("alert:low:1").lean())!.status).toBe("sent");
+  });
+
+  it("leaves a message the platform refused in the outbox for a retry", async () => {
+    peer.failNext(/^POST \/channels\/\d+\/messages$/, 403, { message: "Missing Access", code: 50001 });
+    await app.services.outbox.enqueue({ key: "alert:low:2", kind: "alert", dest: { kind: "channel", platform: "discord", channel: peer.channelId }, reply: { text: "again", visibility: "public" } });
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 0, failed: 1 });
+    const doc = (await app.store.outbox.findById("alert:low:2").lean())!;
+    expect(doc.status).toBe("pending");
+    expect(doc.lastError).toMatch(/Missing Access/);
+  });
+});
+
+describe("rate limits", () => {
+  it("hands a long rate limit back to the outbox as a retry time instead of blocking", async () => {
+    peer.failNext(/^POST \/channels\/\d+\/messages$/, 429, { message: "You are being rate limited.", retry_after: 30, global: false }, {
+      "retry-after": "30",
+      "x-ratelimit-scope": "user",
+      "x-ratelimit-bucket": "bench-bucket",
+      "x-ratelimit-limit": "5",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset-after": "30",
+    });
+    await app.services.outbox.enqueue({ key: "alert:rl:1", kind: "alert", dest: { kind: "channel", platform: "discord", channel: peer.channelId }, reply: { text: "later", visibility: "public" } });
+    const before = app.services.clock.now().getTime();
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 0, failed: 1 });
+    const doc = (await app.store.outbox.findById("alert:rl:1").lean())!;
+    expect(doc.status).toBe("pending");
+    expect(doc.notBefore.getTime() - before).toBeGreaterThanOrEqual(30_000);
+  });
+});
+
+describe("gateway", () => {
+  it("reconnects after the gateway drops the connection and keeps answering", async () => {
+    const before = peer.gateway.connections;
+    expect(peer.gateway.heartbeats).toBeGreaterThan(0); // heartbeats were acknowledged all along
+    peer.dropGateway(4000);
+    await peer.waitForGateway("connections", before + 1);
+    await peer.waitForGateway("resumes", 1);
+    // The session resumed: interactions flow again on the new connection.
+    const ix = peer.slash(viewer, "stock show", { query: "SKU-1001" });
+    expect((await peer.callback(ix.id)).body.type).toBe(4);
+  });
+});
+
+describe("start-up", () => {
+  it("stops with a message naming DISCORD_TOKEN when Discord refuses the token", async () => {
+    const wrong = "V1JPTkdXUk9OR1dST05HV1JPTkc.wrong.token-that-discord-refuses";
+    const discord = { ...config.discord!, token: wrong };
+    const other = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord, logger: createLogger("debug", {}, (line) => logs.push(line)), api: peer.api, outboxIntervalMs: 0 });
+    const err = await other.start().then(() => null, (e: unknown) => e as Error);
+    await other.stop();
+    expect(err?.name).toBe("ConfigError");
+    expect(err?.message).toMatch(/DISCORD_TOKEN: Discord refused this token/);
+    expect(err?.message).not.toContain(wrong);
+  });
+});
+
+describe("secrets", () => {
+  it("never writes the bot token to the logs", () => {
+    expect(peer.gateway.tokens).toContain(TOKEN); // the token was used…
+    expect(logs.some((l) => l.includes("application commands registered"))).toBe(true);
+    expect(logs.join("\n")).not.toContain(TOKEN); // …and never logged
+    expect(logs.join("\n")).not.toContain(TOKEN.split(".")[2]);
+  });
+});
