@@ -6,6 +6,7 @@
  */
 import { addDays, dayStart, localDay, minorUnitFactor } from "../core/format.js";
 import type { ORDER_STATUSES, Store } from "../store/models.js";
+import { generateDemoExtras } from "./demo-extras.js";
 
 /** Options of {@link generateDemo}. */
 export interface DemoOptions {
@@ -735,10 +736,14 @@ export class DemoDataExistsError extends Error {
  */
 export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ products: number; orders: number }> {
   const data = generateDemo(opts); // validates the options before anything is touched
+  const now = opts.until ?? dayStart(addDays(opts.endDay, 1), opts.timeZone);
+  const extras = generateDemoExtras(data, { seed: opts.seed, timeZone: opts.timeZone, currency: opts.currency, now });
   if (opts.reset) {
-    await store.products.deleteMany({});
-    await store.orders.deleteMany({});
-    await store.ledger.deleteMany({});
+    await Promise.all(
+      [store.products, store.orders, store.ledger, store.complaints, store.refundRequests, store.coupons, store.couponDrafts].map(
+        (m) => (m as unknown as { deleteMany(f: object): Promise<unknown> }).deleteMany({}),
+      ),
+    );
   } else {
     const [hasProduct, hasOrder] = await Promise.all([store.products.exists({}), store.orders.exists({})]);
     if (hasProduct || hasOrder) {
@@ -749,9 +754,12 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
   for (let i = 0; i < data.products.length; i += INSERT_BATCH) {
     await store.products.insertMany(data.products.slice(i, i + INSERT_BATCH), { ordered: false });
   }
-  for (let i = 0; i < data.orders.length; i += INSERT_BATCH) {
-    await store.orders.insertMany(data.orders.slice(i, i + INSERT_BATCH), { ordered: false });
+  for (let i = 0; i < extras.orders.length; i += INSERT_BATCH) {
+    await store.orders.insertMany(extras.orders.slice(i, i + INSERT_BATCH), { ordered: false });
   }
+  if (extras.complaints.length) await store.complaints.insertMany(extras.complaints, { ordered: false });
+  if (extras.refundRequests.length) await store.refundRequests.insertMany(extras.refundRequests, { ordered: false });
+  if (extras.coupons.length) await store.coupons.insertMany(extras.coupons, { ordered: false });
   const value = {
     seed: opts.seed,
     endDay: opts.endDay,
@@ -760,6 +768,9 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
     currency: opts.currency,
     products: data.products.length,
     orders: data.orders.length,
+    complaints: extras.complaints.length,
+    refundRequests: extras.refundRequests.length,
+    coupons: extras.coupons.length,
   };
   await store.meta.updateOne({ _id: "demo" }, { $set: { value } }, { upsert: true });
   return { products: data.products.length, orders: data.orders.length };
