@@ -33,29 +33,24 @@ export interface Services {
 
 /** Wires the services over a store. */
 export function createServices(store: Store, clock: Clock, config: Config, logger: Logger): Services {
+  const { timeZone, currency } = config;
+  // Shared instances: several services record audit entries, queue messages or read stock.
+  const audit = new AuditService(store);
+  const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
+  const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   return {
     store,
     clock,
     identity: new IdentityService(store, clock, config.bootstrapAdmins),
-    audit: new AuditService(store),
-    stock: new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }),
-    outbox: new OutboxService(store, clock, logger.child({ component: "outbox" })),
-    // Audit and outbox services are stateless wrappers over the store: a second instance is the same.
-    refund: new RefundService(store, clock, new OutboxService(store, clock, logger.child({ component: "outbox" })), new AuditService(store), {
-      timeZone: config.timeZone,
-      currency: config.currency,
-      locale: config.locale,
-      defaults: config.refundDefaults,
-    }),
-    coupon: new CouponService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), {
-      timeZone: config.timeZone,
-      currency: config.currency,
-      upliftPercent: config.couponUpliftPercent,
-    }),
+    audit,
+    stock,
+    outbox,
+    refund: new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }),
+    coupon: new CouponService(store, clock, stock, { timeZone, currency, upliftPercent: config.couponUpliftPercent }),
     markers: new MarkerService(store, clock),
-    orders: new OrderService(store, clock, { timeZone: config.timeZone }),
-    complaints: new ComplaintService(store, clock, { timeZone: config.timeZone, sla: config.complaintSla }),
-    digest: new DigestService(store, clock, new StockService(store, clock, { timeZone: config.timeZone, velocityWindowDays: config.velocityWindowDays }), { timeZone: config.timeZone, currency: config.currency }),
+    orders: new OrderService(store, clock, { timeZone }),
+    complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
+    digest: new DigestService(store, clock, stock, { timeZone, currency }),
     chart: new ChartService(),
   };
 }
