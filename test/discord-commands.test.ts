@@ -71,7 +71,7 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(refund.options!.map((o) => [o.name, o.type])).toEqual(["approve", "list", "policy", "reject", "request", "show"].map((n) => [n, 1]));
     expect(shape(sub(refund, "request"))).toEqual([["order-no", true, true], ["amount", true, false], ["reason", true, false]]);
     expect(shape(sub(refund, "approve"))).toEqual([["id", true, true], ["note", false, false]]);
-    expect(choices(sub(refund, "list"), "which")).toEqual(["pending", "mine", "all"]);
+    expect(choices(sub(refund, "list"), "which")).toEqual(["pending", "approvable", "mine", "all"]);
     const coupon = top("coupon");
     expect(coupon.options!.map((o) => o.name)).toEqual(["cancel", "confirm", "expire", "launch", "list", "pause", "resume", "show"]);
     expect(shape(sub(coupon, "show"))).toEqual([["code", true, true]]);

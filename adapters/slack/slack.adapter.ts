@@ -56,8 +56,8 @@ export interface ComplaintSource {
 export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
   // The user's identity and role.
   { command: "whoami", line: "whoami" },
-  // Refund requests waiting for a decision (the service refuses self-approval and over-limit ones).
-  { command: "refund list", line: "refund list pending" },
+  // Refund requests waiting for this user's approval (not their own, within their role's limit).
+  { command: "refund list", line: "refund list approvable" },
   // Open complaints assigned to this user.
   { command: "complaint list", line: "complaint list mine" },
   // The latest complete day's digest (its chart is not shown in Home).
