@@ -10,7 +10,7 @@ export default defineCommand({
   name: "complaint new",
   description: "cmd.complaint_new",
   positional: ["...text"],
-  usage: "[order=<orderNo>] [severity=low|normal|high|urgent] [category=<category>] [customer=<id>] [source=<source>] <text…>",
+  usage: "[order=<orderNo>] [severity=low|normal|high|urgent] [category=<category>] [customer=<id>] [source=<source>] [link=<message url> [author=<identity>]] <text…>",
   args: z.object({
     text: text(900),
     order: orderNoArg.optional(),
@@ -18,24 +18,30 @@ export default defineCommand({
     category: z.enum(COMPLAINT_CATEGORIES, { error: "complaint.bad_category" }).default("other"),
     customer: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/).optional(),
     source: z.enum(COMPLAINT_SOURCES, { error: "complaint.bad_source" }).default("chat"),
+    // Filing from a chat message: its permalink (one complaint per message) and its author's identity.
+    link: z.string().trim().regex(/^https?:\/\/\S{1,300}$/, { error: "complaint.bad_link" }).optional(),
+    author: z.string().trim().regex(/^[a-z]+:[A-Za-z0-9:._@-]{1,100}$/, { error: "complaint.bad_author" }).optional(),
   }),
   examples: [
     'complaint new order=ORD-100001 severity=high category=damaged "box arrived crushed, mug broken"',
     "complaint new customer=CUST-10002 source=email still waiting for a reply about my invoice",
+    'complaint new source=slack link=https://shop.slack.com/archives/C1/p1700000500000500 author=slack:T1:U2 "my thermos arrived broken"',
   ],
   permission: "support",
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const r = await services.complaints.create({
-      text: args.text,
-      by: actor.identity,
+    const common = {
       severity: args.severity,
       category: args.category,
       source: args.source,
       ...(args.order ? { orderNo: args.order } : {}),
       ...(args.customer ? { customerId: args.customer } : {}),
-    });
+    };
+    // From a chat message: filed as its author, idempotent per permalink (the audit keeps who filed it).
+    const r = args.link
+      ? await services.complaints.fileFromMessage({ ...common, text: args.text, author: args.author ?? actor.identity, permalink: args.link })
+      : await services.complaints.create({ ...common, text: args.text, by: actor.identity });
     switch (r.kind) {
       case "unknown_order":
         return { status: "error", code: "unknown_order", text: t("complaint.unknown_order", { orderNo: r.orderNo }), visibility: "ephemeral" };

@@ -7,18 +7,19 @@ export default defineCommand({
   name: "refund list",
   description: "cmd.refund_list",
   positional: ["which"],
-  usage: "[pending|mine|all] [since=<YYYY-MM-DD|today|7d>]",
+  usage: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>]",
   args: z.object({
-    which: z.enum(["pending", "mine", "all"], { error: "refund.list.bad_which" }).default("pending"),
+    which: z.enum(["pending", "approvable", "mine", "all"], { error: "refund.list.bad_which" }).default("pending"),
     since: since.optional(),
   }),
-  examples: ["refund list", "refund list mine since=7d", "refund list all since=2026-11-01"],
+  examples: ["refund list", "refund list approvable", "refund list mine since=7d", "refund list all since=2026-11-01"],
   permission: "staff",
   mutates: false,
   async handler({ args, services, actor, t, fmt, now, config }) {
     const { items, total } = await services.refund.list({
       which: args.which,
       actor: actor.identity,
+      role: actor.role,
       ...(args.since ? { since: sinceToDate(args.since, now, config.timeZone) } : {}),
     });
     if (total === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };

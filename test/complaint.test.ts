@@ -267,4 +267,16 @@ describe("filing from a chat message", () => {
     const card = await app.run("shell:sue", `complaint show ${r.complaint._id}`);
     expect(field(card, "Message")).toBe(msg.permalink);
   });
+  it("complaint new link=… author=… files the message once, as its author, with the link", async () => {
+    const link = "https://x.slack.com/archives/C1/p1700000000000200";
+    const line = `complaint new source=slack link=${link} author=slack:T1:U9 "lid cracked, ORD-100001"`;
+    const r = await app.run("shell:sue", line);
+    expect(r.outcome, r.reply.text).toBe("ok");
+    const stored = (await app.store.complaints.findOne({ permalink: link }).lean())!;
+    expect(stored).toMatchObject({ text: "lid cracked, ORD-100001", source: "slack", createdBy: "slack:T1:U9", orderNo: "ORD-100001", customerId: "CUST-77" });
+    expect(r.reply.title).toContain(stored._id);
+    expect((await app.run("shell:sue", line)).reply.title).toContain(stored._id);
+    expect(await app.store.complaints.countDocuments({ permalink: link })).toBe(1);
+    expect((await app.run("shell:sue", `complaint new link=ftp://x author=slack:T1:U9 "x"`)).reply.text).toContain("is not a message link");
+  });
 });

@@ -57,6 +57,48 @@ describe("command lines rebuilt from options", () => {
   });
 });
 
+describe("generated application commands for refunds, coupons, orders, complaints and the digest", () => {
+  type Opt = { name: string; type: number; required?: boolean; autocomplete?: boolean; choices?: { value: string }[]; options?: Opt[] };
+  const defsOf = async () => buildCommandSet(await commandsOnce()).definitions as unknown as (Opt & { default_member_permissions: string | null; description_localizations: Record<string, string> })[];
+  const sub = (top: Opt, name: string) => top.options!.find((o) => o.name === name)!;
+  const shape = (o: Opt) => o.options!.map((x) => [x.name, x.required, x.autocomplete ?? false]);
+  const choices = (o: Opt, name: string) => o.options!.find((x) => x.name === name)!.choices!.map((c) => c.value);
+
+  it("have a subcommand per verb, required options first, record options with autocomplete, enums as choices", async () => {
+    const defs = await defsOf();
+    const top = (name: string) => defs.find((d) => d.name === name)!;
+    const refund = top("refund");
+    expect(refund.options!.map((o) => [o.name, o.type])).toEqual(["approve", "list", "policy", "reject", "request", "show"].map((n) => [n, 1]));
+    expect(shape(sub(refund, "request"))).toEqual([["order-no", true, true], ["amount", true, false], ["reason", true, false]]);
+    expect(shape(sub(refund, "approve"))).toEqual([["id", true, true], ["note", false, false]]);
+    expect(choices(sub(refund, "list"), "which")).toEqual(["pending", "approvable", "mine", "all"]);
+    const coupon = top("coupon");
+    expect(coupon.options!.map((o) => o.name)).toEqual(["cancel", "confirm", "expire", "launch", "list", "pause", "resume", "show"]);
+    expect(shape(sub(coupon, "show"))).toEqual([["code", true, true]]);
+    expect(sub(coupon, "launch").options![0]).toMatchObject({ name: "code", required: true }); // a new code: no suggestions
+    expect(sub(coupon, "launch").options![0]!.autocomplete).toBeUndefined();
+    expect(choices(sub(coupon, "launch"), "type")).toEqual(["percent", "fixed"]);
+    const order = top("order");
+    expect(order.options!.map((o) => o.name)).toEqual(["show", "cancel", "deliver", "search", "ship"]);
+    expect(shape(sub(order, "show"))).toEqual([["order-no", true, true]]);
+    expect(shape(sub(order, "cancel"))).toEqual([["order-no", true, true], ["reason", true, false]]);
+    const complaint = top("complaint");
+    expect(shape(sub(complaint, "claim"))).toEqual([["id", true, true]]);
+    const filed = sub(complaint, "new");
+    expect(filed.options![0]).toMatchObject({ name: "text", required: true });
+    expect(filed.options!.find((o) => o.name === "order")!.autocomplete).toBe(true);
+    expect(choices(filed, "severity")).toEqual(["low", "normal", "high", "urgent"]);
+    expect(choices(filed, "source")).toContain("discord");
+    expect(choices(sub(complaint, "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
+    // One verb-less command stays a plain command with its option.
+    const digest = top("digest");
+    expect(digest.options!.map((o) => [o.name, o.type, o.required])).toEqual([["day", 3, false]]);
+    expect(digest.description_localizations["zh-CN"]).toBeTruthy();
+    // Staff reach every one of these; the core still checks each subcommand's role.
+    for (const d of [refund, coupon, order, complaint, digest]) expect([d.name, d.default_member_permissions]).toEqual([d.name, null]);
+  });
+});
+
 describe("embeds", () => {
   const opts = { fmt: new Formatter("en", "Asia/Shanghai", "CNY"), now: new Date("2026-11-25T04:00:00Z"), t: translator("en") };
 
@@ -89,6 +131,7 @@ describe("autocomplete sources", () => {
     await app.store.conn.collection("orders").insertMany([{ _id: "ORD-1001" }, { _id: "ORD-1002" }, { _id: "X-1" }] as never[]);
     await app.store.conn.collection("coupons").insertMany([{ _id: "SPRING10" }, { _id: "SUMMER5" }] as never[]);
     await app.store.conn.collection("complaints").insertMany([{ _id: "C-7", text: "Late delivery" }] as never[]);
+    await app.store.conn.collection("refund_requests").insertMany([{ _id: "R-ABC123", orderNo: "ORD-1002" }] as never[]);
   });
   afterAll(() => app.close());
 
@@ -97,7 +140,8 @@ describe("autocomplete sources", () => {
     expect((await suggest(app.store, "order", "orderNo", "ord-")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
     expect((await suggest(app.store, "coupon disable", "code", "sp")).map((c) => c.value)).toEqual(["SPRING10"]);
     expect(await suggest(app.store, "complaint claim", "id", "late")).toEqual([{ name: "C-7 · Late delivery", value: "C-7" }]);
-    expect(await suggest(app.store, "refund approve", "id", "R-")).toEqual([]); // no source: no suggestions
+    expect(await suggest(app.store, "refund approve", "id", "ord-1002")).toEqual([{ name: "R-ABC123 · ORD-1002", value: "R-ABC123" }]);
+    expect(await suggest(app.store, "digest", "day", "2026")).toEqual([]); // no source: no suggestions
     // A regex in what the user types is taken literally.
     expect(await suggest(app.store, "stock", "query", ".*")).toEqual([]);
   });

@@ -259,6 +259,78 @@ describe("buttons", () => {
   });
 });
 
+describe("refunds, orders and complaints", () => {
+  const order = (no: string, total: number) => {
+    const at = new Date("2026-11-20T02:00:00Z");
+    return { _id: no, items: [{ sku: "SKU-1001", qty: 1, unitPrice: total }], subtotal: total, discount: 0, shipping: 0, total, currency: "CNY", status: "delivered", channel: "web", customerId: "CUST-1", createdAt: at, paidAt: at, day: "2026-11-20", paidDay: "2026-11-20" };
+  };
+  let complaintId = "";
+  beforeAll(async () => {
+    await app.store.orders.insertMany([order("ORD-9101", 30_000), order("ORD-9102", 12_000), order("ORD-8001", 5_000)]);
+    const c = await app.services.complaints.create({ text: "Parcel left in the rain", by: `discord:${staff.id}`, orderNo: "ORD-9102" });
+    complaintId = c.kind === "created" ? c.complaint._id : "";
+  });
+  const refunded = async (no: string) => (await app.store.orders.findById(no).lean())!.refundedTotal;
+
+  /** The answer to a button press: the callback, or the edit that follows a deferred update. */
+  async function pressAnswer(id: string): Promise<{ type: number; data: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cb = await peer.callback(id);
+    if (cb.body.type !== 6) return cb.body;
+    const edit = await peer.waitFor("PATCH", new RegExp(`^/webhooks/${APP_ID}/itoken-${id}/messages/@original$`));
+    return { type: 7, data: edit.body };
+  }
+
+  it("a refund approved by a button: the order refunded once, the message updated with the outcome and who acted, a replay changes nothing", async () => {
+    const ix = peer.slash(staff, "refund request", { "order-no": "ORD-9101", amount: "50.00", reason: "lid cracked" });
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.type).toBe(4);
+    const id = /R-[0-9A-Z]{6}/.exec(cb.body.data.embeds[0].title)![0];
+    const ids = cb.body.data.components[0].components.map((b: { custom_id: string }) => b.custom_id);
+    expect(ids).toContain(`refund approve ${id}`);
+    const message = peer.message(peer.channelId, cb.body.data);
+
+    // Mia is a manager through her guild role only (DISCORD_ROLE_MAP), checked in the core.
+    const press = peer.press(manager, message, `refund approve ${id}`);
+    const answer = await pressAnswer(press.id);
+    expect(answer.type).toBe(7);
+    const [original, outcome] = answer.data.embeds;
+    expect(original.title).toBe(`Refund request ${id} created`);
+    expect(outcome.title).toBe(`Refund ${id} approved: CN¥50.00 refunded on ORD-9101`);
+    expect(outcome.footer.text).toContain("Approve by Mia");
+    expect(answer.data.components[0].components.every((b: { disabled: boolean }) => b.disabled)).toBe(true);
+    expect(await refunded("ORD-9101")).toBe(5_000);
+    expect(await app.store.audit.findOne({ command: "refund approve" }).lean()).toMatchObject({ actor: `discord:${manager.id}`, outcome: "ok" });
+
+    // A double click changes nothing and says so privately; a replayed interaction gets no answer at all.
+    const again = await peer.callback(peer.press(manager, message, `refund approve ${id}`).id);
+    expect(again.body.data.flags & 64).toBe(64);
+    expect(again.body.data.content).toMatch(/already pressed/);
+    peer.press(manager, message, `refund approve ${id}`, press.id);
+    await peer.callback(peer.slash(viewer, "stock show", { query: "SKU-1001" }).id);
+    expect(peer.find("POST", new RegExp(`^/interactions/${press.id}/`))).toHaveLength(1);
+    expect(await refunded("ORD-9101")).toBe(5_000);
+    expect(await app.store.audit.countDocuments({ command: "refund approve" })).toBe(1);
+
+    // The requester hears the outcome in a DM.
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 1, failed: 0 });
+    const dm = peer.find("POST", /^\/channels\/\d+\/messages$/).find((r) => String(r.body?.embeds?.[0]?.description ?? "").includes(`Your refund request ${id}`));
+    expect(dm?.body.embeds[0].description).toContain(`approved by discord:${manager.id}`);
+  });
+
+  it("suggests order numbers and complaint ids while the member types", async () => {
+    const orders = await peer.callback(peer.autocomplete(staff, "refund request", { "order-no": "ord-91" }, "order-no").id);
+    expect(orders.body.type).toBe(8);
+    expect(orders.body.data.choices).toEqual([
+      { name: "ORD-9101", value: "ORD-9101" },
+      { name: "ORD-9102", value: "ORD-9102" },
+    ]);
+    const card = await peer.callback(peer.autocomplete(staff, "order show", { "order-no": "ORD-80" }, "order-no").id);
+    expect(card.body.data.choices).toEqual([{ name: "ORD-8001", value: "ORD-8001" }]);
+    const complaints = await peer.callback(peer.autocomplete(staff, "complaint show", { id: "rain" }, "id").id);
+    expect(complaints.body.data.choices).toEqual([{ name: `${complaintId} · Parcel left in the rain`, value: complaintId }]);
+  });
+});
+
 describe("outbound", () => {
   // The smallest valid PNG: 1×1 transparent.
   const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082", "hex");
@@ -278,8 +350,8 @@ describe("outbound", () => {
     expect(post!.files[0]!.data.equals(PNG)).toBe(true);
     expect(post!.body.embeds[0]).toMatchObject({ title: "Low stock", color: 0xfee75c, image: { url: "attachment://low-stock.png" } });
     expect(post!.body.attachments[0]).toMatchObject({ id: "0" });
-    const dm = await peer.waitFor("POST", /^\/users\/@me\/channels$/);
-    expect(dm.body.recipient_id).toBe(manager.id);
+    await peer.waitFor("POST", /^\/users\/@me\/channels$/);
+    expect(peer.find("POST", /^\/users\/@me\/channels$/).map((r) => r.body.recipient_id)).toContain(manager.id);
     const dmMessage = peer.find("POST", /^\/channels\/\d+\/messages$/).find((r) => r.body?.embeds?.[0]?.description === "Refund waiting");
     expect(dmMessage).toBeDefined();
     expect((await app.store.outbox.findById("alert:low:1").lean())!.status).toBe("sent");

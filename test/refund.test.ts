@@ -323,6 +323,20 @@ describe("refund list and policy", () => {
     expect((await app.run("shell:max", "refund list bogus")).code).toBe("invalid_args");
   });
 
+  it("approvable lists only the pending requests the caller may approve: not their own, within their role", async () => {
+    const small = await request("shell:sam", "ORD-10", "10");
+    const large = await request("shell:sue", "ORD-8", "300");
+    const ids = async (who: string) => ((await app.run(who, "refund list approvable")).reply.table?.rows ?? []).map((r) => r[0]);
+    const sue = await ids("shell:sue");
+    expect(sue).toContain(small);
+    expect(sue).not.toContain(large); // her own, and above the support limit
+    expect(await ids("shell:max")).toEqual(expect.arrayContaining([small, large]));
+    const staff = await app.run("shell:sam", "refund list approvable");
+    expect(staff.reply.text).toBe("No refund request is waiting for your approval.");
+    expect((await app.run("shell:max", `refund approve ${small}`)).outcome).toBe("ok");
+    expect(await ids("shell:max")).not.toContain(small);
+  });
+
   it("shows the policy; only admins change it; the new limits apply at once", async () => {
     const p = await app.run("shell:sam", "refund policy");
     expect(Object.fromEntries(p.reply.fields!.map((f) => [f.label, f.value]))).toMatchObject({

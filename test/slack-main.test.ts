@@ -4,7 +4,6 @@
  * command, delivers the outbox, and stops cleanly on SIGTERM.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
 import { createStore, type Store } from "../src/store/models.js";
@@ -34,7 +33,7 @@ afterAll(async () => {
 });
 
 function start(extra: Record<string, string> = {}): { child: ChildProcess; out: { stderr: string }; exited: Promise<number | null> } {
-  const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts"], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
   const out = { stderr: "" };
   child.stderr!.on("data", (d: Buffer) => (out.stderr += d.toString()));
   child.stdout!.resume();

@@ -43,20 +43,6 @@ const offer = defineCommand({
   },
 });
 
-/** Stand-in for `complaint new` (it arrives with the complaints branch): echoes what it got. */
-const complaintNew = defineCommand({
-  name: "complaint new",
-  description: "cmd.stock",
-  positional: ["...text"],
-  args: z.object({ text: z.string(), source: z.string(), customer: z.string(), link: z.string() }),
-  examples: ["complaint new source=slack customer=slack:T1:U1 link=https://x \"broken\""],
-  permission: "support",
-  mutates: true,
-  async handler({ args }) {
-    return { title: "Complaint C-TEST filed", text: `${args.source} | ${args.customer} | ${args.link} | ${args.text}`, status: "ok", visibility: "public" };
-  },
-});
-
 /** A public reply with an image (a chart), as the digest will send. */
 const chart = defineCommand({
   name: "chart",
@@ -99,7 +85,7 @@ beforeAll(async () => {
   peer = await new SlackPeer(TEAM).start();
   peer.users.set(ALICE, { id: ALICE, name: "alice", display_name: "Alice" });
   peer.users.set(VIC, { id: VIC, name: "vic" });
-  const commands: Command[] = [...app.commands, offer as unknown as Command, complaintNew as unknown as Command, chart as unknown as Command];
+  const commands: Command[] = [...app.commands, offer as unknown as Command, chart as unknown as Command];
   const logger = createLogger("debug", {}, (l) => logLines.push(l));
   const base = { services: app.services, logger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 } };
   const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET });
@@ -326,9 +312,12 @@ describe("mentions and the complaint reaction", () => {
     const reaction = { type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000500.000500" }, event_ts: "1700000501.000100" };
     await postEvent(reaction);
     const answer = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === "1700000500.000500"), "the complaint answer");
+    const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700000500000500";
+    const stored = (await app.store.complaints.findOne({ permalink }).lean())!;
+    expect(stored).toMatchObject({ text: 'My "thermos" arrived <b>broken</b>', source: "slack", createdBy: `slack:${TEAM}:UCUST`, status: "new" });
     const shown = JSON.stringify(answer.args.blocks);
-    expect(shown).toContain("Complaint C-TEST filed");
-    expect(shown).toContain(`slack | slack:${TEAM}:UCUST | https://peer.slack.test/archives/C0SUPPORT/p1700000500000500 | My \\"thermos\\" arrived &lt;b&gt;broken&lt;/b&gt;`);
+    expect(shown).toContain(`Complaint ${stored._id} filed`);
+    expect(shown).toContain("arrived &lt;b&gt;broken&lt;/b&gt;");
     expect(await app.store.audit.findOne({ command: "complaint new" }).lean()).toMatchObject({ actor: `slack:${TEAM}:${ALICE}`, outcome: "ok" });
     // A second reaction on the same message files nothing more.
     await postEvent({ ...reaction, user: VIC, event_ts: "1700000502.000100" });
@@ -346,7 +335,7 @@ describe("mentions and the complaint reaction", () => {
 
   it("builds the complaint line with a quote the text does not contain, within the input limit", () => {
     const line = complaintCommandLine({ text: "a \"b\"\nc", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
-    expect(line).toBe("complaint new source=slack customer=slack:T1:U1 link=https://x/p1 'a \"b\" c'");
+    expect(line).toBe("complaint new source=slack link=https://x/p1 author=slack:T1:U1 'a \"b\" c'");
     expect(complaintCommandLine({ text: "x".repeat(5000), author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000).length).toBeLessThanOrEqual(1000);
   });
 });
@@ -447,5 +436,96 @@ describe("identity, logs, rendering, manifest and config", () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_SUPPORT_CHANNELS: "general" })).toThrow(/SLACK_SUPPORT_CHANNELS/);
     const c = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_COMPLAINT_EMOJI: ":rotating_light:" });
     expect(c.slack).toMatchObject({ appToken: undefined, signingSecret: SIGNING_SECRET, port: 3000, complaintEmoji: "rotating_light", supportChannels: [] });
+  });
+});
+
+describe("refunds, complaints and the digest in Slack", () => {
+  const MIA = "UMIA"; // manager
+  const mia = `slack:${TEAM}:${MIA}`;
+  const at = new Date("2026-11-24T02:00:00Z"); // yesterday in Shanghai
+  const order = (no: string, total: number) => ({
+    _id: no,
+    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
+    subtotal: total,
+    discount: 0,
+    shipping: 0,
+    total,
+    currency: "CNY",
+    status: "delivered",
+    channel: "web",
+    customerId: "CUST-1",
+    createdAt: at,
+    paidAt: at,
+    day: "2026-11-24",
+    paidDay: "2026-11-24",
+  });
+
+  beforeAll(async () => {
+    await app.services.identity.grant(mia, "manager", "shell:admin");
+    peer.users.set(MIA, { id: MIA, name: "mia", display_name: "Mia" });
+    await app.store.orders.insertMany([order("ORD-9001", 30_000), order("ORD-9002", 12_000)]);
+  });
+
+  it("a refund approved by a button: the order refunded once, the message updated with the outcome and who acted, a replay changes nothing", async () => {
+    const { response } = await slash("/refund", 'request ORD-9001 50.00 reason="lid cracked"');
+    expect(textOf(response)).toContain("Refund request R-");
+    const id = /R-[0-9A-Z]{6}/.exec(textOf(response))![0];
+    const approve = buttonsOf(response).find((b) => b.value === `refund approve ${id}`)!;
+    expect(approve).toBeDefined();
+    const responseUrl = peer.responseUrl();
+    const p = buttonPayload({ user: MIA, team: TEAM, messageTs: "1700000700.000700", blockId: approve.block_id, actionId: approve.action_id, value: approve.value, responseUrl });
+    await press(p);
+    const update = (await peer.waitForResponse(responseUrl)).body;
+    expect(update.replace_original).toBe(true);
+    expect(textOf(update)).toContain(`Refund ${id} approved: CN¥50.00 refunded on ORD-9001`);
+    expect(textOf(update)).toContain(`<@${MIA}> ran \`refund approve ${id}\``);
+    expect(buttonsOf(update)).toEqual([]); // decided: no buttons left
+    expect((await app.store.orders.findById("ORD-9001").lean())!.refundedTotal).toBe(5_000);
+
+    // The same payload replayed: the clicker is told, the order is not refunded twice.
+    const again = peer.responseUrl();
+    await press({ ...p, response_url: again });
+    expect(textOf((await peer.waitForResponse(again)).body)).toContain(`already used by <@${MIA}>`);
+    await http.idle();
+    expect((await app.store.orders.findById("ORD-9001").lean())!.refundedTotal).toBe(5_000);
+    expect(await app.store.audit.countDocuments({ command: "refund approve", actor: mia })).toBe(1);
+
+    // The requester (a Slack identity) hears the outcome by DM, through the Slack deliverer.
+    const note = (await app.store.outbox.findById(`refund:${id}:approved`).lean())!;
+    expect(note).toMatchObject({ platform: "slack", dest: { kind: "user", identity: `slack:${TEAM}:${ALICE}` }, status: "pending" });
+    expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 1, failed: 0 });
+    const dm = peer.callsOf("chat.postMessage").at(-1)!;
+    expect(dm.args.channel).toBe(`D${ALICE}`);
+    expect(JSON.stringify(dm.args.blocks)).toContain(`Your refund request ${id} for CN¥50.00 on order ORD-9001 was approved by ${mia}`);
+  });
+
+  it("App Home shows a manager's role, refunds waiting for their approval, complaints assigned to them and yesterday's digest", async () => {
+    const pending = await app.services.refund.request({ orderNo: "ORD-9002", amount: "20.00", reason: "late", requester: `slack:${TEAM}:${ALICE}` });
+    expect(pending.kind).toBe("created");
+    const c = await app.services.complaints.create({ text: "Parcel left in the rain", by: `slack:${TEAM}:${ALICE}`, orderNo: "ORD-9002" });
+    if (c.kind !== "created") throw new Error(c.kind);
+    expect((await app.services.complaints.assign(c.complaint._id, mia, "shell:admin")).kind).toBe("done");
+
+    const before = peer.callsOf("views.publish").length;
+    await postEvent({ type: "app_home_opened", user: MIA, channel: "D0MIA", tab: "home", event_ts: "1700000800.1" });
+    await peer.waitFor(() => peer.callsOf("views.publish").length > before, "views.publish");
+    const call = peer.callsOf("views.publish").at(-1)!;
+    expect(call.args.user_id).toBe(MIA);
+    const home = JSON.stringify(call.args.view);
+    expect(home).toContain(`You are ${mia}, role manager.`);
+    expect(home).toContain("Refund requests you may approve: 1");
+    expect(home).toContain((pending as { request: { _id: string } }).request._id);
+    expect(home).toContain("Your open complaints: 1");
+    expect(home).toContain(c.complaint._id);
+    expect(home).toContain("Daily digest: 2026-11-24");
+
+    // A support member sees their own sections but not the manager's digest.
+    const n = peer.callsOf("views.publish").length;
+    await postEvent({ type: "app_home_opened", user: ALICE, channel: "D0ALICE", tab: "home", event_ts: "1700000800.2" });
+    await peer.waitFor(() => peer.callsOf("views.publish").length > n, "views.publish for Alice");
+    const alice = JSON.stringify(peer.callsOf("views.publish").at(-1)!.args.view);
+    expect(alice).toContain("role support");
+    expect(alice).toContain("No refund request is waiting for your approval."); // her own request
+    expect(alice).not.toContain("Daily digest");
   });
 });

@@ -14,9 +14,7 @@ interface Source {
 }
 
 // Arguments that name a record: the option gets Discord autocomplete. Keys are
-// `<first word of the command>.<argument>` (most specific) or `<argument>`; the
-// collections are those of the order, coupon and complaint issues, so their
-// commands get suggestions as soon as they land.
+// `<first word of the command>.<argument>` (most specific) or `<argument>`.
 const SOURCES: Record<string, Source> = {
   sku: { collection: "products", label: "name" },
   "stock.query": { collection: "products", label: "name" },
@@ -26,12 +24,18 @@ const SOURCES: Record<string, Source> = {
   code: { collection: "coupons" },
   coupon: { collection: "coupons" },
   "coupon.id": { collection: "coupons" },
+  "coupon.draft": { collection: "coupon_drafts" },
   complaint: { collection: "complaints", label: "text" },
   "complaint.id": { collection: "complaints", label: "text" },
+  "refund.id": { collection: "refund_requests", label: "orderNo" },
 };
+
+// Arguments that name a record yet to be made: suggesting existing ones would only mislead.
+const NEW_RECORD = new Set(["coupon launch.code"]);
 
 /** The suggestion source of an argument of a command, if it names a record. */
 export function sourceFor(commandName: string, arg: string): Source | undefined {
+  if (NEW_RECORD.has(`${commandName}.${arg}`)) return undefined;
   return SOURCES[`${commandName.split(" ")[0]}.${arg}`] ?? SOURCES[arg];
 }
 

@@ -51,37 +51,39 @@ export interface ComplaintSource {
 /**
  * Sections of App Home, top to bottom: each runs a command as the user and
  * shows its reply. A section whose command is not installed, or that the user
- * may not run, is left out.
- * Hooks for the coming commands: fill in the exact command lines once the
- * refunds, complaints and digest branches land (the names here are the
- * expected ones).
+ * may not run (the digest below manager unless DIGEST_STAFF), is left out.
  */
 export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
+  // The user's identity and role.
   { command: "whoami", line: "whoami" },
-  // HOOK(refunds): refunds waiting for this user's approval.
-  { command: "refund pending", line: "refund pending" },
-  // HOOK(complaints): complaints assigned to this user.
-  { command: "complaint mine", line: "complaint mine" },
-  // HOOK(digest): the latest daily digest.
-  { command: "digest", line: "digest latest" },
+  // Refund requests waiting for this user's approval (not their own, within their role's limit).
+  { command: "refund list", line: "refund list approvable" },
+  // Open complaints assigned to this user.
+  { command: "complaint list", line: "complaint list mine" },
+  // The latest complete day's digest (its chart is not shown in Home).
+  { command: "digest", line: "digest yesterday" },
 ];
 
 /**
- * HOOK(complaints): the command line that files a complaint from a Slack
- * message. `complaint new` arrives with the complaints branch; adjust the
- * option names here to match it. The message text goes last, quoted with a
- * quote character it does not contain (the parser has no escapes).
+ * The command line that files a complaint from a Slack message: `complaint new`
+ * with the message's permalink (one complaint per message) and its author's
+ * identity. The message text goes last, quoted with a quote character it does
+ * not contain (the parser has no escapes), cut to fit the input limit.
  */
 export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
-  const head = `complaint new source=slack customer=${src.author} link=${src.permalink}`;
+  const head = `complaint new source=slack link=${src.permalink} author=${src.author}`;
   const pairs: [string, string][] = [['"', '"'], ["'", "'"], ["「", "」"], ["“", "”"]];
-  const body = src.text.replace(/\s+/g, " ").trim();
+  const body = src.text.replace(/\s+/g, " ").trim() || src.permalink;
   const [open, close] = pairs.find(([o, c]) => !body.includes(o) && !body.includes(c)) ?? ['"', '"'];
   const clean = body.replace(/["'「」“”]/g, (ch) => (ch === open || ch === close ? "" : ch));
-  const room = Math.max(10, maxLength - head.length - 3);
+  // Within the input limit and the command's 900-character text.
+  const room = Math.min(COMPLAINT_TEXT_MAX, Math.max(10, maxLength - head.length - 3));
   const text = clean.length > room ? clean.slice(0, room - 1) + "…" : clean;
   return `${head} ${open}${text}${close}`;
 }
+
+/** Longest complaint text `complaint new` takes. */
+const COMPLAINT_TEXT_MAX = 900;
 
 /** The command line of a slash command: `/ops <line>` as is, `/stock SKU-1` as `stock SKU-1`. */
 export function slashCommandLine(command: string, text: string): string {
@@ -405,9 +407,10 @@ export class SlackAdapter implements Deliverer {
   }
 
   /**
-   * HOOK(complaints): files a complaint from a Slack message by running
-   * `complaint new source=slack …` through the core as the reacting user, and
-   * answers in the message's thread (errors only to that user).
+   * Files a complaint from a Slack message by running `complaint new
+   * source=slack link=… author=…` through the core as the reacting user (so the
+   * core checks the role and audits it), and answers in the message's thread
+   * (errors only to that user).
    */
   async fileComplaintFromMessage(src: ComplaintSource, reactor: { identity: string; user: string }): Promise<InvocationResult> {
     const line = complaintCommandLine(src, this.opts.config.maxInputLength);

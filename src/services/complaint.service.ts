@@ -167,11 +167,31 @@ export class ComplaintService {
    * twice returns the first complaint. An order number in the text (ORD-…) links the order
    * and its customer when the order exists.
    */
-  async fileFromMessage(msg: { text: string; author: string; permalink: string; source?: string; severity?: Severity }): Promise<CreateResult> {
+  async fileFromMessage(msg: {
+    text: string;
+    author: string;
+    permalink: string;
+    source?: string;
+    severity?: Severity;
+    category?: string;
+    /** Given by the filer: used instead of an order number found in the text. */
+    orderNo?: string;
+    customerId?: string;
+  }): Promise<CreateResult> {
     const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
     const found = /\bORD-\d+\b/i.exec(msg.text)?.[0];
     const text = msg.text.trim().slice(0, 2000) || msg.permalink;
-    const common = { id, text, by: msg.author, source: msg.source ?? "slack", permalink: msg.permalink, ...(msg.severity ? { severity: msg.severity } : {}) };
+    const common = {
+      id,
+      text,
+      by: msg.author,
+      source: msg.source ?? "slack",
+      permalink: msg.permalink,
+      ...(msg.severity ? { severity: msg.severity } : {}),
+      ...(msg.category ? { category: msg.category } : {}),
+      ...(msg.customerId ? { customerId: msg.customerId } : {}),
+    };
+    if (msg.orderNo) return this.create({ ...common, orderNo: msg.orderNo });
     if (found) {
       const r = await this.create({ ...common, orderNo: found });
       if (r.kind !== "unknown_order") return r;

@@ -211,9 +211,18 @@ export class RefundService {
   }
 
   /** Requests, newest first: pending (not yet expired), mine (requested by `actor`) or all. */
-  async list(q: { which: "pending" | "mine" | "all"; actor: string; since?: Date; limit?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; role?: Role; since?: Date; limit?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
+    if (q.which === "approvable") {
+      // Pending ones `actor` may approve now: not their own, not approved by them already, within their role.
+      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, requester: { $ne: q.actor }, "approvals.by": { $ne: q.actor } });
+      if (q.since) filter.requestedAt = { $gte: q.since };
+      const policy = await this.policy();
+      const open = await this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(500).lean<RefundRequestDoc[]>();
+      const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", RefundService.approvalsNeeded(r.amount, policy) === 2 ? "manager" : RefundService.roleNeeded(r.amount, policy)));
+      return { items: mine.slice(0, q.limit ?? 20), total: mine.length };
+    }
     if (q.which === "mine") filter.requester = q.actor;
     if (q.since) filter.requestedAt = { $gte: q.since };
     const [items, total] = await Promise.all([

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import path from "node:path";
 import { PROJECT_ROOT } from "../../src/config.js";
 
 /** Result of running the bot's command line. */
@@ -10,7 +9,7 @@ export interface CliRun {
 }
 
 /**
- * Runs `tsx src/main.ts <args>` as `npm run shell` would, with `env` added to a
+ * Runs `node --import tsx src/main.ts <args>` as `npm run shell` would, with `env` added to a
  * clean environment (no inherited shopops settings) and `stdin` piped in.
  */
 export function runCli(args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
@@ -18,7 +17,7 @@ export function runCli(args: string[], env: Record<string, string>, stdin = ""):
     const clean = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT)/.test(k)),
     );
-    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
       cwd: PROJECT_ROOT,
       env: { ...clean, ...env },
       stdio: ["pipe", "pipe", "pipe"],
