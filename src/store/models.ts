@@ -299,5 +299,5 @@ export function dbNameIn(uri: string): string | undefined {
 /** Opens a connection to `uri`: database `dbName`, else the one the URI names, else "shopops". */
 export async function connect(uri: string, dbName?: string): Promise<Connection> {
   const name = dbName ?? dbNameIn(uri) ?? DEFAULT_DB_NAME;
-  return mongoose.createConnection(uri, { dbName: name, autoIndex: false, serverSelectionTimeoutMS: 10000 }).asPromise();
+  return mongoose.createConnection(uri, { dbName: name, autoIndex: false, serverSelectionTimeoutMS: 30000 }).asPromise();
 }
