@@ -63,6 +63,16 @@ const EnvSchema = z.object({
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
+  HTTP_PORT: z
+    .string()
+    .transform((v) => Number(v))
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, { error: "HTTP_PORT: expected a port number from 0 to 65535" })
+    .optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  HTTP_BODY_LIMIT: int("HTTP_BODY_LIMIT", 1024, 100 * 1024 * 1024, 1024 * 1024),
+  INGEST_BATCH_MAX: int("INGEST_BATCH_MAX", 1, 10000, 500),
+  INGEST_RATE_PER_SEC: int("INGEST_RATE_PER_SEC", 1, 100000, 50),
+  INGEST_RATE_BURST: int("INGEST_RATE_BURST", 1, 100000, 100),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -79,6 +89,15 @@ export interface Config {
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** HTTP server (ingestion API, health checks); off when the port is unset. */
+  readonly http: {
+    readonly port: number | undefined;
+    readonly host: string;
+    readonly bodyLimit: number;
+    readonly batchMax: number;
+    readonly ratePerSec: number;
+    readonly rateBurst: number;
+  };
 }
 
 /** Raised when the environment holds a bad value; its message says how to fix it. */
@@ -126,6 +145,14 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,
     logLevel: v.LOG_LEVEL,
+    http: Object.freeze({
+      port: v.HTTP_PORT,
+      host: v.HTTP_HOST,
+      bodyLimit: v.HTTP_BODY_LIMIT,
+      batchMax: v.INGEST_BATCH_MAX,
+      ratePerSec: v.INGEST_RATE_PER_SEC,
+      rateBurst: v.INGEST_RATE_BURST,
+    }),
   });
 }
 

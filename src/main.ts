@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
+import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -69,7 +70,9 @@ async function main(): Promise<number> {
 
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
+  let http: RunningHttpServer | undefined;
   const shutdown = async () => {
+    await http?.close().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -101,6 +104,11 @@ async function main(): Promise<number> {
       });
       lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
     }
+    // The HTTP server (ingestion API, health checks) runs beside the shell, not for one-shot -c.
+    if (config.http.port !== undefined && cli.command === undefined) {
+      http = await startHttpServer({ services: app.services, config, logger }, config.http.port, config.http.host);
+      lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
+    }
     say(lines.join("; "));
 
     const shell = new ShellAdapter({
@@ -113,6 +121,8 @@ async function main(): Promise<number> {
       outbox: app.services.outbox,
     });
     const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
+    // Without a terminal (a service with no stdin) the HTTP server keeps serving until a signal.
+    if (http && !(process.stdin.isTTY === true)) await new Promise<never>(() => {});
     await shutdown();
     return code;
   } catch (e) {

@@ -1,4 +1,4 @@
-import { ORDER_STATUSES } from "../store/models.js";
+import type { ORDER_STATUSES } from "../store/models.js";
 
 /** An order status. */
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

@@ -1,4 +1,5 @@
 import mongoose, { Schema, type Connection, type InferSchemaType, type Model } from "mongoose";
+import { apiKeySchema, parkedOrderUpdateSchema, type ApiKeyDoc, type ParkedOrderUpdateDoc } from "./ingest.model.js";
 
 // Money is always integer minor units (cents, fen) with the currency beside it:
 // no floats, no Decimal128 (see docs on the test database).
@@ -100,6 +101,18 @@ const orderSchema = new Schema(
     history: {
       type: [new Schema({ status: String, at: Date, by: String, note: String }, { _id: false })],
       default: [],
+    },
+    /**
+     * Effects of an ingested order on products, each set once it is applied (see
+     * OrderIngestService): reserved at creation, shipped (reserved → decremented),
+     * released (cancellation), sold (salesByDay on payment), unsold (paid then cancelled).
+     */
+    effects: {
+      reserved: { type: Boolean },
+      shipped: { type: Boolean },
+      released: { type: Boolean },
+      sold: { type: Boolean },
+      unsold: { type: Boolean },
     },
   },
   { versionKey: false },
@@ -215,6 +228,7 @@ export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
+export type { ApiKeyDoc, ParkedOrderUpdateDoc };
 
 /** The models of one connection. */
 export interface Store {
@@ -227,6 +241,8 @@ export interface Store {
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
   meta: Model<MetaDoc>;
+  apiKeys: Model<ApiKeyDoc>;
+  parkedOrderUpdates: Model<ParkedOrderUpdateDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -243,12 +259,14 @@ export function createStore(conn: Connection): Store {
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
     meta: m<MetaDoc>("Meta", metaSchema, "meta"),
+    apiKeys: m<ApiKeyDoc>("ApiKey", apiKeySchema, "api_keys"),
+    parkedOrderUpdates: m<ParkedOrderUpdateDoc>("ParkedOrderUpdate", parkedOrderUpdateSchema, "parked_order_updates"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.apiKeys, store.parkedOrderUpdates].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */
