@@ -71,7 +71,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     if (report.failures.length < MAX_FAILURES_KEPT) report.failures.push({ line, message });
   };
 
-  const stream = createReadStream(o.file);
+  const stream = createReadStream(o.file, { highWaterMark: 64 * 1024 });
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   const bar = new Progress(size, o.progress);
   let header: string[] | null = null;
@@ -79,9 +79,12 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const inFlight = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
 
+  // Position by the lines handed out, not the bytes read: readline reads well ahead.
+  let consumed = 0;
   for await (const line of rl) {
     lineNo++;
-    bar.update(stream.bytesRead, lineNo);
+    consumed += Buffer.byteLength(line) + 1;
+    bar.update(consumed, lineNo);
     if (!line.trim()) continue;
     let raw: unknown;
     try {
