@@ -232,17 +232,31 @@ export class OrderIngestService {
     if (!todo.length) return;
     const qty = new Map<string, number>();
     for (const it of o.items) qty.set(it.sku, (qty.get(it.sku) ?? 0) + it.qty);
-    for (const e of todo) {
-      await Promise.all(
-        [...qty].map(([sku, q]) => {
-          const key = `ord:${o._id}:${e}:${sku}`;
-          return this.store.products.collection.updateOne(
-            { _id: sku as never, appliedKeys: { $ne: key } },
-            { $inc: this.delta(e, q, o.paidDay ?? ""), $push: { appliedKeys: { $each: [key], $slice: -KEPT_KEYS } } } as never,
-          );
-        }),
+    const products = this.store.products.collection;
+    const one = (sku: string, q: number, e: Effect) => {
+      const key = `ord:${o._id}:${e}:${sku}`;
+      return products.updateOne(
+        { _id: sku as never, appliedKeys: { $ne: key } },
+        { $inc: this.delta(e, q, o.paidDay ?? ""), $push: { appliedKeys: { $each: [key], $slice: -KEPT_KEYS } } } as never,
       );
-    }
+    };
+    await Promise.all(
+      [...qty].map(async ([sku, q]) => {
+        if (todo.length > 1) {
+          // The usual case (a new order): every effect in one update, guarded by all its keys.
+          const keys = todo.map((e) => `ord:${o._id}:${e}:${sku}`);
+          const inc: Record<string, number> = {};
+          for (const e of todo) for (const [f, d] of Object.entries(this.delta(e, q, o.paidDay ?? ""))) inc[f] = (inc[f] ?? 0) + d;
+          const r = await products.updateOne(
+            { _id: sku as never, appliedKeys: { $nin: keys } },
+            { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_KEYS } } } as never,
+          );
+          if (r.modifiedCount === 1) return;
+        }
+        // Some effect already applied (a concurrent or earlier delivery): one by one, each guarded.
+        for (const e of todo) await one(sku, q, e);
+      }),
+    );
     const flags = Object.fromEntries(todo.map((e) => [`effects.${e}`, true]));
     await this.store.orders.updateOne({ _id: o._id }, { $set: flags });
   }
