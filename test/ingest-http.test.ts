@@ -233,6 +233,25 @@ describe("orders", () => {
     expect(await prod("SKU-2")).toMatchObject({ onHand: before!.onHand - 1, reserved: before!.reserved });
   });
 
+  it("a delivery after a crash between the product update and the order's flag finishes without applying twice", async () => {
+    const body = order("A-900", { items: [{ sku: "SKU-6", qty: 3, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T08:00:00Z" });
+    await call("/api/v1/orders", { body });
+    const after = await prod("SKU-6");
+    // As if the process died after changing the product but before flagging the order.
+    await app.store.orders.updateOne({ _id: "A-900" }, { $unset: { effects: 1 } });
+    expect((await call("/api/v1/orders", { body })).json.outcome).toBe("unchanged");
+    expect(await prod("SKU-6")).toMatchObject({ reserved: after!.reserved, available: after!.available });
+    expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(sales(after, "2026-11-24"));
+    expect((await app.store.orders.findById("A-900").lean<OrderDoc>())?.effects).toMatchObject({ reserved: true, sold: true });
+    // As if it died after storing the order but before any product change: the next delivery applies them once.
+    const o = await app.store.orders.findById("A-900").lean<OrderDoc>();
+    await app.store.orders.collection.insertOne({ ...o!, _id: "A-901" as never, effects: {} } as never);
+    await call("/api/v1/orders", { body: { ...body, orderNo: "A-901" } });
+    await call("/api/v1/orders", { body: { ...body, orderNo: "A-901" } });
+    expect(await prod("SKU-6")).toMatchObject({ reserved: after!.reserved + 3, available: after!.available - 3 });
+    expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(sales(after, "2026-11-24") + 3);
+  });
+
   it("an order with an unknown SKU is refused (422) and stores nothing", async () => {
     const r = await call("/api/v1/orders", { body: order("A-800", { items: [{ sku: "NOPE-1", qty: 1, unitPrice: 1 }] }) });
     expect(r).toMatchObject({ status: 422, json: { code: "unknown_sku" } });
