@@ -103,7 +103,7 @@ const bench: Bench = {
     let conn: Connection | undefined;
     let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
     try {
-      conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME, autoIndex: false, maxPoolSize: 8 }).asPromise();
+      conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME, autoIndex: false, maxPoolSize: 8, monitorCommands: true }).asPromise();
       await conn.dropDatabase();
       const config = loadConfig({ SHOP_CURRENCY: "USD", INGEST_BATCH_MAX: String(BATCH), INGEST_RATE_PER_SEC: "100000", INGEST_RATE_BURST: "100000", HTTP_BODY_LIMIT: String(4 * 1024 * 1024) });
       const store = createStore(conn);
@@ -141,6 +141,9 @@ const bench: Bench = {
       const batches: OrderMsg[][] = [];
       for (let i = 0; i < msgs.length; i += BATCH) batches.push(msgs.slice(i, i + BATCH));
 
+      // Round trips do not depend on the server: count the commands each phase sends.
+      let commands = 0;
+      conn.getClient().on("commandStarted", () => commands++);
       ctx.log(`HTTP: ${sizes.httpOrders} orders in batches of ${BATCH}, ${CLIENTS} clients`);
       let next = 0;
       let failed = 0;
@@ -158,6 +161,8 @@ const bench: Bench = {
         }),
       );
       const httpSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const httpTrips = commands / sizes.httpOrders;
+      commands = 0;
       if (failed) throw new Error(`${failed} HTTP batches did not create every order`);
       const httpRate = sizes.httpOrders / httpSecs;
 
@@ -171,6 +176,7 @@ const bench: Bench = {
         }),
       );
       const bareSecs = Number(process.hrtime.bigint() - t1) / 1e9;
+      const bareTrips = commands / sizes.httpOrders;
       const bareRate = sizes.httpOrders / bareSecs;
       // Check: every order reserved its stock once.
       const units = msgs.reduce((s, m) => s + m.items.reduce((t, i) => t + i.qty, 0), 0);
@@ -213,6 +219,7 @@ const bench: Bench = {
         `server: ${server.description}${full ? "" : ` — scaled to ${scale} of full size`}`,
         `HTTP ingest: ${sizes.httpOrders.toLocaleString("en")} orders (${CLIENTS} clients, batches of ${BATCH}, ${sizes.products} products): ${Math.round(httpRate)} orders/s`,
         `bare insertMany of the same documents: ${Math.round(bareRate)} orders/s → ratio ${ratio}x (target ≥ 0.3x)`,
+        `database round trips per order: HTTP ingest ${httpTrips.toFixed(2)}, bare insertMany ${bareTrips.toFixed(3)}`,
         `import: ${sizes.importLines.toLocaleString("en")} JSONL lines in ${r1(report.seconds)} s: ${Math.round(importRate)} lines/s`,
         `RSS during import: start ${mb(rssStart)} MB, peak in first quarter ${mb(rssFirstQuarterPeak)} MB, in last quarter ${mb(rssLastQuarterPeak)} MB, overall peak ${mb(rssPeak)} MB`,
       ];
@@ -221,8 +228,8 @@ const bench: Bench = {
         summary,
         scale,
         sizes,
-        http: { ordersPerSec: Math.round(httpRate), seconds: r1(httpSecs) },
-        bare: { ordersPerSec: Math.round(bareRate), seconds: r1(bareSecs) },
+        http: { ordersPerSec: Math.round(httpRate), seconds: r1(httpSecs), roundTripsPerOrder: Number(httpTrips.toFixed(2)) },
+        bare: { ordersPerSec: Math.round(bareRate), seconds: r1(bareSecs), roundTripsPerOrder: Number(bareTrips.toFixed(3)) },
         ratio,
         import: { linesPerSec: Math.round(importRate), seconds: r1(report.seconds), rssMB: { start: mb(rssStart), firstQuarterPeak: mb(rssFirstQuarterPeak), lastQuarterPeak: mb(rssLastQuarterPeak), peak: mb(rssPeak) } },
       };
