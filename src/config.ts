@@ -140,6 +140,16 @@ const EnvSchema = z.object({
   DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
   DISCORD_ROLE_MAP: z.string().optional(),
   DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
+  HTTP_PORT: z
+    .string()
+    .transform((v) => Number(v))
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, { error: "HTTP_PORT: expected a port number from 0 to 65535" })
+    .optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  HTTP_BODY_LIMIT: int("HTTP_BODY_LIMIT", 1024, 100 * 1024 * 1024, 1024 * 1024),
+  INGEST_BATCH_MAX: int("INGEST_BATCH_MAX", 1, 10000, 500),
+  INGEST_RATE_PER_SEC: int("INGEST_RATE_PER_SEC", 1, 100000, 50),
+  INGEST_RATE_BURST: int("INGEST_RATE_BURST", 1, 100000, 100),
 });
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
@@ -170,6 +180,15 @@ export interface Config {
   readonly slack: SlackConfig | undefined;
   /** Discord adapter settings; undefined when DISCORD_TOKEN is unset. */
   readonly discord: DiscordConfig | undefined;
+  /** HTTP server (ingestion API, health checks); off when the port is unset. */
+  readonly http: {
+    readonly port: number | undefined;
+    readonly host: string;
+    readonly bodyLimit: number;
+    readonly batchMax: number;
+    readonly ratePerSec: number;
+    readonly rateBurst: number;
+  };
 }
 
 /** Settings of the Slack adapter: Socket Mode when `appToken` is set, else HTTP mode. */
@@ -280,6 +299,14 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     digestStaff: v.DIGEST_STAFF,
     digestAnomalyPct: v.DIGEST_ANOMALY_PCT,
     discord,
+    http: Object.freeze({
+      port: v.HTTP_PORT,
+      host: v.HTTP_HOST,
+      bodyLimit: v.HTTP_BODY_LIMIT,
+      batchMax: v.INGEST_BATCH_MAX,
+      ratePerSec: v.INGEST_RATE_PER_SEC,
+      rateBurst: v.INGEST_RATE_BURST,
+    }),
   });
 }
 

@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
+import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { createApp } from "./app.js";
@@ -73,9 +74,11 @@ async function main(): Promise<number> {
   let conn: Connection | undefined;
   let slack: RunningSlack | undefined;
   let discord: DiscordAdapter | undefined;
+  let http: RunningHttpServer | undefined;
   const shutdown = async () => {
     await slack?.stop().catch(() => {});
     await discord?.stop().catch(() => {});
+    await http?.close().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -107,11 +110,16 @@ async function main(): Promise<number> {
       });
       lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
     }
-    say(lines.join("; "));
-
-    // Chat adapters run whenever their settings are present, except for one-shot shell runs
+    // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+    // The HTTP server: ingestion API and health checks.
+    if (config.http.port !== undefined && !oneShot) {
+      http = await startHttpServer({ services: app.services, config, logger }, config.http.port, config.http.host);
+      lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
+    }
+    say(lines.join("; "));
+
     if (config.slack && !oneShot) {
       slack = await startSlack({ core: app.core, services: app.services, config, logger });
       say(slack.port !== undefined ? t("slack.startup.http", { port: slack.port }) : t("slack.startup.socket"));
@@ -121,8 +129,8 @@ async function main(): Promise<number> {
       const d = await discord.start();
       say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
     }
-    // Without `npm run shell`, the chat adapters are the bot: run until SIGINT/SIGTERM.
-    if ((slack || discord) && !cli.shell) await new Promise<never>(() => {});
+    // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
+    if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
 
     const shell = new ShellAdapter({
       core: app.core,

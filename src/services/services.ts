@@ -4,8 +4,11 @@ import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
 import { ChartService } from "./chart.service.js";
 import { DigestService } from "./digest.service.js";
-import { AuditService } from "./audit.service.js";
 import { CouponService } from "./coupon.service.js";
+import { ApiKeyService } from "./apikey.service.js";
+import { AuditService } from "./audit.service.js";
+import { IngestService } from "./ingest.service.js";
+import { OrderIngestService } from "./order-ingest.service.js";
 import { IdentityService } from "./identity.service.js";
 import { MarkerService } from "./marker.service.js";
 import { ComplaintService } from "./complaint.service.js";
@@ -29,6 +32,8 @@ export interface Services {
   complaints: ComplaintService;
   digest: DigestService;
   chart: ChartService;
+  apiKeys: ApiKeyService;
+  ingest: IngestService;
 }
 
 /** Wires the services over a store. */
@@ -38,6 +43,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const audit = new AuditService(store);
   const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
+  const shop = { timeZone, currency };
   return {
     store,
     clock,
@@ -52,5 +58,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
     digest: new DigestService(store, clock, stock, { timeZone, currency }),
     chart: new ChartService(),
+    apiKeys: new ApiKeyService(store, clock),
+    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, shop), shop),
   };
 }

@@ -1,6 +1,7 @@
 import mongoose, { Schema, type Connection, type InferSchemaType, type Model } from "mongoose";
 import { couponDraftSchema, couponSchema, type CouponDoc, type CouponDraftDoc } from "./coupon.model.js";
 import { refundRequestSchema, type RefundRequestDoc } from "./refund.model.js";
+import { apiKeySchema, parkedOrderUpdateSchema, type ApiKeyDoc, type ParkedOrderUpdateDoc } from "./ingest.model.js";
 
 // Money is always integer minor units (cents, fen) with the currency beside it:
 // no floats, no Decimal128 (see docs on the test database).
@@ -102,6 +103,18 @@ const orderSchema = new Schema(
     history: {
       type: [new Schema({ status: String, at: Date, by: String, note: String }, { _id: false })],
       default: [],
+    },
+    /**
+     * Effects of an ingested order on products, each set once it is applied (see
+     * OrderIngestService): reserved at creation, shipped (reserved → decremented),
+     * released (cancellation), sold (salesByDay on payment), unsold (paid then cancelled).
+     */
+    effects: {
+      reserved: { type: Boolean },
+      shipped: { type: Boolean },
+      released: { type: Boolean },
+      sold: { type: Boolean },
+      unsold: { type: Boolean },
     },
   },
   { versionKey: false },
@@ -242,7 +255,7 @@ export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
-export type { CouponDoc, CouponDraftDoc, RefundRequestDoc };
+export type { CouponDoc, CouponDraftDoc, RefundRequestDoc, ApiKeyDoc, ParkedOrderUpdateDoc };
 
 /** The models of one connection. */
 export interface Store {
@@ -259,6 +272,8 @@ export interface Store {
   refundRequests: Model<RefundRequestDoc>;
   coupons: Model<CouponDoc>;
   couponDrafts: Model<CouponDraftDoc>;
+  apiKeys: Model<ApiKeyDoc>;
+  parkedOrderUpdates: Model<ParkedOrderUpdateDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -279,12 +294,14 @@ export function createStore(conn: Connection): Store {
     refundRequests: m<RefundRequestDoc>("RefundRequest", refundRequestSchema, "refund_requests"),
     coupons: m<CouponDoc>("Coupon", couponSchema, "coupons"),
     couponDrafts: m<CouponDraftDoc>("CouponDraft", couponDraftSchema, "coupon_drafts"),
+    apiKeys: m<ApiKeyDoc>("ApiKey", apiKeySchema, "api_keys"),
+    parkedOrderUpdates: m<ParkedOrderUpdateDoc>("ParkedOrderUpdate", parkedOrderUpdateSchema, "parked_order_updates"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

@@ -1,0 +1,250 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "../../src/config.js";
+import { shortId } from "../../src/core/ids.js";
+import type { Logger } from "../../src/core/logger.js";
+import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
+import type { IngestKind } from "../../src/services/ingest-schemas.js";
+import type { ItemResult } from "../../src/services/ingest.service.js";
+import type { Services } from "../../src/services/services.js";
+import { RateLimiter } from "./rate-limit.js";
+
+/** What the HTTP adapter needs from the app. */
+export interface HttpDeps {
+  services: Services;
+  config: Config;
+  logger: Logger;
+}
+
+/** A node:http request handler; with `next`, requests that are not ours are passed on instead of 404. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+const API = "/api/v1";
+/** Ingestion routes: path → (kind of item, scope needed). `null` kind: not available yet. */
+const ROUTES: Record<string, { kind: IngestKind | null; scope: ApiScope }> = {
+  "/orders": { kind: "orders", scope: "orders" },
+  "/products": { kind: "products", scope: "products" },
+  "/inventory": { kind: "inventory", scope: "inventory" },
+  "/complaints": { kind: "complaints", scope: "complaints" },
+  "/refund-requests": { kind: null, scope: "refunds" },
+};
+/** Items of one batch applied at the same time (items with the same id run in order). */
+const BATCH_CONCURRENCY = 8;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
+  res.end(text);
+}
+
+/**
+ * The HTTP surface of the bot: `GET /healthz`, `GET /readyz` and the ingestion API under
+ * `/api/v1` (API keys, scopes, rate limit, JSON bodies up to the configured limit, one item
+ * or a batch). Mountable: the Slack HTTP receiver can call it with `next` for its own routes.
+ */
+export function createHttpHandler(deps: HttpDeps): RequestHandler {
+  const { services, config, logger } = deps;
+  const log = logger.child({ component: "http" });
+  const limiter = new RateLimiter(config.http.ratePerSec, config.http.rateBurst);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, next?: () => void): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const method = req.method ?? "GET";
+    let caller: ApiCaller | null = null;
+    let status = 500;
+    let items = 0;
+    try {
+      if (path === "/healthz" || path === "/readyz") {
+        if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: "GET, HEAD" });
+        if (path === "/healthz") return void send(res, (status = 200), { status: "ok" });
+        const ready = await ping(services);
+        return void send(res, (status = ready ? 200 : 503), { status: ready ? "ready" : "database unreachable" });
+      }
+      const route = path.startsWith(API + "/") ? ROUTES[path.slice(API.length)] : undefined;
+      if (!route) {
+        if (next) return void next();
+        throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
+      }
+      if (method !== "POST") throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
+      caller = await authenticate(req);
+      if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
+      const wait = limiter.take(caller.id);
+      if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
+      const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
+      if (route.kind === null) {
+        throw new HttpError(501, "not_implemented", "refund requests cannot be ingested yet: this route comes with the refunds feature");
+      }
+      const body = await readJson(req, config.http.bodyLimit);
+      const actor = `api:${caller.label}`;
+      if (Array.isArray(body)) {
+        if (body.length === 0) throw new HttpError(400, "invalid", "empty batch: send one item or an array of 1 or more", {}, { errors: [{ field: "(body)", expected: "an object or a non-empty array" }] });
+        if (body.length > config.http.batchMax) {
+          throw new HttpError(400, "invalid", `batch of ${body.length} items; at most ${config.http.batchMax} per request`, {}, { errors: [{ field: "(body)", expected: `at most ${config.http.batchMax} items` }] });
+        }
+        items = body.length;
+        const results = await applyBatch(route.kind, body, actor);
+        const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
+        for (const r of results) summary[r.outcome === "invalid" || r.outcome === "rejected" ? "failed" : r.outcome]++;
+        return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
+      }
+      if (body === null || typeof body !== "object") {
+        throw new HttpError(400, "invalid", "expected a JSON object (one item) or an array (a batch)", {}, { errors: [{ field: "(body)", expected: "an object or an array" }] });
+      }
+      items = 1;
+      const r = await applyOne(route.kind, body, actor);
+      return void send(res, (status = r.status), r);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        status = e.status;
+        if (e.status === 413) res.setHeader("connection", "close");
+        return void send(res, e.status, { error: e.code, message: e.message, ...e.extra }, e.headers);
+      }
+      const ref = shortId();
+      log.error("request failed", { ref, path, err: e });
+      status = 500;
+      if (!res.headersSent) send(res, 500, { error: "internal", message: `internal error; reference ${ref}` });
+    } finally {
+      // Never the Authorization header or the body: only what identifies the request.
+      log.debug("request", { method, path, status, key: caller?.id, items, ms: Date.now() - started });
+    }
+  }
+
+  async function authenticate(req: IncomingMessage): Promise<ApiCaller> {
+    const h = req.headers.authorization;
+    const challenge = { "www-authenticate": 'Bearer realm="shopops"' };
+    if (!h) throw new HttpError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>", challenge);
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+    const caller = m ? await services.apiKeys.authenticate(m[1]!) : null;
+    if (!caller) throw new HttpError(401, "unauthorized", "invalid or revoked API key", challenge);
+    return caller;
+  }
+
+  async function applyOne(kind: IngestKind, raw: unknown, actor: string): Promise<ItemResult> {
+    try {
+      return await services.ingest.apply(kind, raw, actor);
+    } catch (e) {
+      const ref = shortId();
+      log.error("ingest item failed", { ref, kind, err: e });
+      return { status: 500, outcome: "rejected", code: "internal", message: `internal error; reference ${ref}` };
+    }
+  }
+
+  /** Applies a batch: items with the same id in order, different ids side by side. */
+  async function applyBatch(kind: IngestKind, body: unknown[], actor: string): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array<ItemResult>(body.length);
+    const groups = new Map<string, number[]>();
+    body.forEach((raw, i) => {
+      const id = itemKey(kind, raw) ?? `#${i}`;
+      const g = groups.get(id);
+      if (g) g.push(i);
+      else groups.set(id, [i]);
+    });
+    const queue = [...groups.values()];
+    const worker = async () => {
+      for (let g = queue.shift(); g; g = queue.shift()) {
+        for (const i of g) results[i] = await applyOne(kind, body[i], actor);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
+    return results;
+  }
+
+  return (req, res, next) => void handle(req, res, next);
+}
+
+function itemKey(kind: IngestKind, raw: unknown): string | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const r = raw as Record<string, unknown>;
+  const v = kind === "orders" ? r.orderNo : kind === "complaints" ? (r.externalId ?? r.customerId) : r.sku;
+  return typeof v === "string" ? v.toUpperCase() : undefined;
+}
+
+/** True when the database answers a ping within 2 s. */
+async function ping(services: Services): Promise<boolean> {
+  const db = services.store.conn.db;
+  if (!db) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      db.admin().ping().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads a JSON body of at most `limit` bytes (413 beyond, 400 when not JSON). */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"]);
+  const tooBig = () => new HttpError(413, "payload_too_large", `body over the limit of ${limit} bytes`);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw tooBig();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw tooBig();
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text.trim()) throw new HttpError(400, "invalid", "empty body: expected JSON", {}, { errors: [{ field: "(body)", expected: "JSON" }] });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HttpError(400, "invalid", `body is not valid JSON: ${(e as Error).message}`, {}, { errors: [{ field: "(body)", expected: "valid JSON" }] });
+  }
+}
+
+/** A running HTTP server. */
+export interface RunningHttpServer {
+  server: Server;
+  /** The port it listens on (useful with port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server on `port` (0: a free one) and `host`. */
+export async function startHttpServer(deps: HttpDeps, port: number, host: string): Promise<RunningHttpServer> {
+  const handler = createHttpHandler(deps);
+  const server = createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { API_SCOPES, type ApiScope } from "../src/services/apikey.service.js";
+
+const scopes = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((x) => (API_SCOPES as readonly string[]).includes(x)), { error: "apikey.bad_scopes" })
+  .transform((list) => list as ApiScope[]);
+
+export default defineCommand({
+  name: "apikey create",
+  description: "cmd.apikey_create",
+  positional: ["label"],
+  usage: "<label> scopes=<orders,products,inventory,complaints,refunds>",
+  args: z.object({
+    label: z.string().trim().regex(/^[\p{L}\p{N} _.-]{1,60}$/u, { error: "apikey.bad_label" }),
+    scopes,
+  }),
+  examples: ["apikey create storefront scopes=orders,products,inventory", 'apikey create "helpdesk webhook" scopes=complaints'],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    const { id, token } = await services.apiKeys.create(args.label, args.scopes, actor.identity);
+    // Ephemeral: the token is for the admin who asked, never for the channel.
+    return {
+      title: t("apikey.created.title", { id }),
+      text: t("apikey.created", { label: args.label, scopes: args.scopes.join(", "), token }),
+      status: "ok",
+      visibility: "ephemeral",
+    };
+  },
+});

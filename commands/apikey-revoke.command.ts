@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "apikey revoke",
+  description: "cmd.apikey_revoke",
+  positional: ["id"],
+  args: z.object({ id: z.string().trim().regex(/^k[0-9A-Za-z]{10}$/) }),
+  examples: ["apikey revoke k7M2Q9XH4RA"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    const id = `k${args.id.slice(1).toUpperCase()}`;
+    const r = await services.apiKeys.revoke(id, actor.identity);
+    if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };
+    if (r === "already") return { status: "info", text: t("apikey.revoke.already", { id }), visibility: "ephemeral" };
+    return { status: "ok", text: t("apikey.revoked", { id }), visibility: "public" };
+  },
+});

@@ -1,0 +1,137 @@
+import { z } from "zod";
+import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
+
+// Item schemas of the ingestion API and the bulk import (one source of truth for both).
+// Objects are strict: an unknown field is an error naming it, never silently stored.
+
+const SKU = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const ORDER_NO = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Minor units (cents, fen): a whole number ≥ 0. */
+const money = z.number({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(1e12);
+const when = z.iso
+  .datetime({ offset: true, error: "expected an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
+  .transform((s) => new Date(s));
+const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
+const short = (max: number) => z.string().trim().min(1).max(max);
+
+/** One order (create or update by orderNo). */
+export const orderInput = z.strictObject({
+  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number: letters, digits, - _ (1-64 characters)" }),
+  status: z.enum(ORDER_STATUSES, { error: `expected one of ${ORDER_STATUSES.join(", ")}` }).optional(),
+  items: z
+    .array(z.strictObject({ sku, qty: z.number().int().min(1).max(100_000), unitPrice: money }))
+    .min(1)
+    .max(500)
+    .optional(),
+  subtotal: money.optional(),
+  discount: money.optional(),
+  shipping: money.optional(),
+  total: money.optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }).optional(),
+  channel: short(40).optional(),
+  couponCode: short(64).optional(),
+  customerId: short(100).optional(),
+  createdAt: when.optional(),
+  paidAt: when.optional(),
+  shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).optional(), shippedAt: when.optional() }).optional(),
+  deliveredAt: when.optional(),
+  cancelledAt: when.optional(),
+  note: short(300).optional(),
+});
+export type OrderInput = z.output<typeof orderInput>;
+
+/** One product (upsert by sku). `onHand` is the starting stock of a new product only. */
+export const productInput = z.strictObject({
+  sku,
+  name: short(200),
+  category: short(100),
+  price: money,
+  cost: money.optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }).optional(),
+  reorderPoint: z.number().int().min(0).max(1e9).optional(),
+  leadTimeDays: z.number().int().min(0).max(365).optional(),
+  supplier: z.string().trim().max(200).optional(),
+  active: z.boolean().optional(),
+  onHand: z.number().int().min(0).max(1e9).optional(),
+});
+export type ProductInput = z.output<typeof productInput>;
+
+const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" });
+
+/** One stock change: a delta (with its idempotency key) or an absolute level. */
+export const inventoryInput = z.union(
+  [
+    z.strictObject({
+      sku,
+      delta: z.number().int().min(-1e9).max(1e9).refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
+      key: idemKey,
+      reason: short(200).optional(),
+    }),
+    z.strictObject({ sku, set: z.number().int().min(0).max(1e9), key: idemKey.optional(), reason: short(200).optional() }),
+  ],
+  { error: "expected {sku, delta, key} (a change, with an idempotency key) or {sku, set} (a stock level)" },
+);
+export type InventoryInput = z.output<typeof inventoryInput>;
+
+/** One complaint. `externalId` (e.g. the helpdesk ticket) makes a retry create it once. */
+export const complaintInput = z.strictObject({
+  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
+  customerId: short(100),
+  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }).optional(),
+  source: short(40).optional(),
+  category: short(60).optional(),
+  severity: z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(", ")}` }).optional(),
+  text: short(4000),
+  createdAt: when.optional(),
+});
+export type ComplaintInput = z.output<typeof complaintInput>;
+
+/** The kinds of item the API and the import take. */
+export const INGEST_KINDS = ["orders", "products", "inventory", "complaints"] as const;
+export type IngestKind = (typeof INGEST_KINDS)[number];
+
+const SCHEMAS = { orders: orderInput, products: productInput, inventory: inventoryInput, complaints: complaintInput } as const;
+
+/** A validation problem: the field (dotted path) and what was expected. */
+export interface FieldError {
+  field: string;
+  expected: string;
+}
+
+/** Parsed item of a kind. */
+export type IngestInput<K extends IngestKind> = z.output<(typeof SCHEMAS)[K]>;
+
+/**
+ * Validates one raw item: first refuses operator-shaped keys (`$…`, dotted), then the
+ * kind's zod schema. Never lets a raw value reach a query.
+ */
+export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: true; value: IngestInput<K> } | { ok: false; errors: FieldError[] } {
+  const bad = operatorKeys(raw);
+  if (bad.length) return { ok: false, errors: bad.map((field) => ({ field, expected: "a plain field name (no leading $ and no dots)" })) };
+  const r = SCHEMAS[kind].safeParse(raw);
+  if (r.success) return { ok: true, value: r.data as IngestInput<K> };
+  return { ok: false, errors: r.error.issues.flatMap(toFieldErrors) };
+}
+
+function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
+  const at = i.path.map(String).join(".");
+  // An unknown field: name it, rather than the object holding it.
+  if (i.code === "unrecognized_keys") return i.keys.map((k) => ({ field: at ? `${at}.${k}` : k, expected: "no such field (unknown fields are refused)" }));
+  return [{ field: at || "(item)", expected: i.message }];
+}
+
+/** Paths of keys that look like query operators (`$gt`) or dotted paths (`a.b`), anywhere in the value. */
+export function operatorKeys(value: unknown, at = "", depth = 0): string[] {
+  if (depth > 20) return [at || "(item)"];
+  if (Array.isArray(value)) return value.flatMap((v, i) => operatorKeys(v, at ? `${at}.${i}` : String(i), depth + 1));
+  if (value === null || typeof value !== "object") return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = at ? `${at}.${k}` : k;
+    if (k.startsWith("$") || k.includes(".")) out.push(p);
+    else out.push(...operatorKeys(v, p, depth + 1));
+  }
+  return out;
+}
+

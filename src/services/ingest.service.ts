@@ -1,0 +1,237 @@
+import { createHash } from "node:crypto";
+import type { Clock } from "../core/clock.js";
+import { localDay } from "../core/format.js";
+import type { ProductDoc, Store } from "../store/models.js";
+import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type ProductInput } from "./ingest-schemas.js";
+import type { OrderIngestService } from "./order-ingest.service.js";
+import { isDuplicateKey, type StockService } from "./stock.service.js";
+
+/** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
+export interface ItemResult {
+  /** 200 updated/unchanged, 201 created, 202 parked, 400 invalid, 409 conflict, 422 unknown reference. */
+  status: number;
+  outcome: "created" | "updated" | "unchanged" | "parked" | "invalid" | "rejected";
+  /** The item's natural key (orderNo, sku, complaint id) when known. */
+  id?: string;
+  /** Stable code of a refusal, e.g. `invalid_transition`. */
+  code?: string;
+  message?: string;
+  errors?: FieldError[];
+}
+
+/** First-response and resolution targets of an ingested complaint, by severity (hours). */
+export const COMPLAINT_SLA_HOURS: Readonly<Record<string, { firstResponse: number; resolution: number }>> = {
+  urgent: { firstResponse: 1, resolution: 24 },
+  high: { firstResponse: 4, resolution: 48 },
+  normal: { firstResponse: 24, resolution: 72 },
+  low: { firstResponse: 48, resolution: 168 },
+};
+
+/** How many times a stock level is re-read when another change lands between read and write. */
+const SET_RETRIES = 8;
+const KEPT_KEYS = 100;
+
+/**
+ * Validates and applies items of the ingestion API and the bulk import (one code path for
+ * both): orders (through {@link OrderIngestService}), products, inventory and complaints.
+ * Every item is idempotent: applying it again changes nothing.
+ */
+export class IngestService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly stock: StockService,
+    private readonly orders: OrderIngestService,
+    private readonly opts: { timeZone: string; currency: string },
+  ) {}
+
+  /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
+  async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
+    const p = parseItem(kind, raw);
+    if (!p.ok) {
+      const id = raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>) : undefined;
+      return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: p.errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors: p.errors };
+    }
+    if (dryRun) return { status: 200, outcome: "unchanged", id: idOf(kind, p.value as Record<string, unknown>), message: "valid (dry run)" };
+    switch (kind) {
+      case "orders":
+        return this.order(p.value as never, actor);
+      case "products":
+        return this.product(p.value as ProductInput);
+      case "inventory":
+        return this.inventory(p.value as InventoryInput, actor);
+      case "complaints":
+        return this.complaint(p.value as ComplaintInput, actor);
+    }
+  }
+
+  private async order(m: Parameters<OrderIngestService["ingest"]>[0], actor: string): Promise<ItemResult> {
+    const r = await this.orders.ingest(m, actor);
+    const id = r.orderNo;
+    switch (r.kind) {
+      case "created":
+        return { status: 201, outcome: "created", id };
+      case "updated":
+      case "unchanged":
+        return { status: 200, outcome: r.kind, id };
+      case "parked":
+        return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
+      case "invalid_transition":
+        return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to}` };
+      case "unknown_sku":
+        return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU(s): ${r.skus.join(", ")}; send the products first` };
+      case "conflict":
+        return { status: 409, outcome: "rejected", id, code: "conflict", message: `order ${id} kept changing; retry` };
+    }
+  }
+
+  /** Upsert by sku; only fields that differ are written, so a replay changes nothing. */
+  private async product(p: ProductInput): Promise<ItemResult> {
+    const id = p.sku;
+    const cur = await this.store.products.findById(id).lean<ProductDoc>();
+    if (!cur) {
+      const onHand = p.onHand ?? 0;
+      try {
+        await this.store.products.create({
+          _id: id,
+          name: p.name,
+          category: p.category,
+          price: p.price,
+          cost: p.cost ?? 0,
+          currency: p.currency ?? this.opts.currency,
+          onHand,
+          reserved: 0,
+          available: onHand,
+          reorderPoint: p.reorderPoint ?? 0,
+          leadTimeDays: p.leadTimeDays ?? 7,
+          supplier: p.supplier ?? "",
+          active: p.active ?? true,
+        });
+        return { status: 201, outcome: "created", id };
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        return this.product(p);
+      }
+    }
+    const set: Record<string, unknown> = {};
+    for (const k of ["name", "category", "price", "cost", "currency", "reorderPoint", "leadTimeDays", "supplier", "active"] as const) {
+      if (p[k] !== undefined && p[k] !== cur[k]) set[k] = p[k];
+    }
+    if (!Object.keys(set).length) return { status: 200, outcome: "unchanged", id };
+    await this.store.products.updateOne({ _id: id }, { $set: set });
+    return { status: 200, outcome: "updated", id };
+  }
+
+  private async inventory(i: InventoryInput, actor: string): Promise<ItemResult> {
+    const id = i.sku;
+    if ("delta" in i) {
+      const r = await this.stock.adjust({ sku: i.sku, delta: i.delta, reason: i.reason ?? "ingest", actor, key: i.key });
+      switch (r.kind) {
+        case "applied":
+          return { status: 200, outcome: "updated", id, message: `on hand ${r.before} → ${r.after}` };
+        case "replayed":
+          return { status: 200, outcome: "unchanged", id, message: `key ${i.key} already applied` };
+        case "insufficient":
+          return { status: 409, outcome: "rejected", id, code: "insufficient_stock", message: `only ${r.available} available (on hand ${r.onHand}, reserved ${r.reserved})` };
+        case "inactive":
+          return { status: 409, outcome: "rejected", id, code: "inactive_product", message: `${id} is inactive` };
+        case "key_conflict":
+          return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `key ${i.key} was used for another change (${r.other})` };
+        case "not_found":
+          return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
+      }
+    }
+    return this.setLevel(i.sku, i.set, actor, i.reason ?? "stock count", i.key);
+  }
+
+  /**
+   * Sets on hand to `level`: a compare-and-set on the product (filter: on hand and reserved as
+   * read), retried when another change lands in between; recorded in the ledger. Setting the
+   * level it already has changes nothing; with a key, a replay is recognised even after
+   * later changes.
+   */
+  private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined): Promise<ItemResult> {
+    const ledgerId = key ? `set:${key}` : undefined;
+    if (ledgerId) {
+      const prior = await this.store.ledger.findById(ledgerId).lean();
+      if (prior?.status === "applied") {
+        if (prior.sku !== sku) return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for ${prior.sku}` };
+        return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+      }
+    }
+    for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
+      const p = await this.store.products.findById(sku).lean<ProductDoc>();
+      if (!p) return { status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` };
+      if (p.onHand === level) return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
+      if (level < p.reserved) {
+        return { status: 409, outcome: "rejected", id: sku, code: "below_reserved", message: `${p.reserved} are reserved by open orders; on hand cannot be set below that` };
+      }
+      const delta = level - p.onHand;
+      const applied = ledgerId ?? `set:${sku}:${this.clock.now().getTime()}:${Math.random().toString(36).slice(2, 10)}`;
+      const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -KEPT_KEYS } } } : {};
+      const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
+      if (ledgerId) filter.appliedKeys = { $ne: ledgerId };
+      const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });
+      if (r.modifiedCount === 1) {
+        try {
+          await this.store.ledger.create({ _id: applied, sku, delta, reason, actor, status: "applied", onHandAfter: level, at: this.clock.now() });
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+        }
+        return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}` };
+      }
+    }
+    return { status: 409, outcome: "rejected", id: sku, code: "conflict", message: `stock of ${sku} kept changing; retry` };
+  }
+
+  /**
+   * Records a complaint once: its id comes from the caller's `externalId` (or its content),
+   * so a retried delivery finds it. Due dates follow {@link COMPLAINT_SLA_HOURS}.
+   * Kept small so it can later call the complaint service instead.
+   */
+  private async complaint(c: ComplaintInput, actor: string): Promise<ItemResult> {
+    const source = c.source ?? "api";
+    const basis = c.externalId ? `${source}:${c.externalId}` : JSON.stringify([c.customerId, c.orderNo ?? "", c.text, c.createdAt?.toISOString() ?? ""]);
+    const id = `C-${base32(createHash("sha256").update(basis).digest()).slice(0, 10)}`;
+    const severity = c.severity ?? "normal";
+    const sla = COMPLAINT_SLA_HOURS[severity]!;
+    const now = this.clock.now();
+    const createdAt = c.createdAt ?? now;
+    const hours = (h: number) => new Date(createdAt.getTime() + h * 3_600_000);
+    try {
+      await this.store.complaints.create({
+        _id: id,
+        customerId: c.customerId,
+        ...(c.orderNo ? { orderNo: c.orderNo } : {}),
+        source,
+        category: c.category ?? "other",
+        severity,
+        text: c.text,
+        status: "new",
+        createdBy: actor,
+        createdAt,
+        day: localDay(createdAt, this.opts.timeZone),
+        firstResponseDueAt: hours(sla.firstResponse),
+        resolutionDueAt: hours(sla.resolution),
+        history: [{ action: "created", by: actor, at: now, note: c.externalId ? `${source} ${c.externalId}` : source }],
+      });
+      return { status: 201, outcome: "created", id };
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      return { status: 200, outcome: "unchanged", id };
+    }
+  }
+}
+
+const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+function base32(buf: Buffer): string {
+  let s = "";
+  for (const b of buf) s += B32[b % 32];
+  return s;
+}
+
+/** The natural key of a raw item, for reporting (only when it is a plain string). */
+function idOf(kind: IngestKind, raw: Record<string, unknown>): string | undefined {
+  const v = kind === "orders" ? raw.orderNo : kind === "complaints" ? raw.externalId : raw.sku;
+  return typeof v === "string" && v.length <= 100 ? v : undefined;
+}

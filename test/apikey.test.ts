@@ -1,0 +1,51 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+});
+afterAll(() => app.close());
+
+describe("apikey commands", () => {
+  it("creates a key shown once to the admin, stored only as its sha256", async () => {
+    const r = await app.run("shell:admin", "apikey create storefront scopes=orders,inventory");
+    expect(r.outcome).toBe("ok");
+    expect(r.reply.visibility).toBe("ephemeral");
+    const token = /shopops_k[0-9A-Z]{10}_[A-Za-z0-9_-]{43}/.exec(r.reply.text!)?.[0];
+    expect(token).toBeDefined();
+    const id = token!.split("_")[1]!;
+    const doc = await app.store.apiKeys.findById(id).lean();
+    expect(doc).toMatchObject({ label: "storefront", scopes: ["orders", "inventory"], createdBy: "shell:admin" });
+    expect(doc!.hash).toBe(createHash("sha256").update(token!).digest("hex"));
+    expect(JSON.stringify(doc)).not.toContain(token!.split("_")[2]);
+    // The audit trail records the command, never the token.
+    const audit = await app.store.audit.findById(r.ref).lean();
+    expect(audit).toMatchObject({ command: "apikey create", outcome: "ok" });
+    expect(JSON.stringify(audit)).not.toContain(token!);
+    expect(await app.services.apiKeys.authenticate(token!)).toMatchObject({ id, label: "storefront" });
+
+    const list = await app.run("shell:admin", "apikey list");
+    expect(list.reply.table!.rows[0]!.slice(0, 3)).toEqual([id, "storefront", "orders,inventory"]);
+    expect(JSON.stringify(list.reply)).not.toContain(token!);
+
+    const revoked = await app.run("shell:admin", `apikey revoke ${id}`);
+    expect(revoked.reply.text).toBe(`API key ${id} is revoked; requests with it now get 401.`);
+    expect(await app.services.apiKeys.authenticate(token!)).toBeNull();
+    expect((await app.run("shell:admin", `apikey revoke ${id}`)).reply.text).toMatch(/already revoked/);
+    expect((await app.run("shell:admin", "apikey list")).reply.table!.rows[0]![5]).toMatch(/^revoked/);
+  });
+
+  it("refuses unknown scopes and non-admins, and changes nothing", async () => {
+    const bad = await app.run("shell:admin", "apikey create helpdesk scopes=orders,everything");
+    expect(bad.outcome).toBe("user_error");
+    expect(bad.reply.text).toMatch(/is not a list of scopes/);
+    const denied = await app.run("shell:mia", "apikey create helpdesk scopes=complaints");
+    expect(denied.outcome).toBe("denied");
+    expect(await app.store.apiKeys.countDocuments({ label: "helpdesk" })).toBe(0);
+    expect((await app.run("shell:admin", "apikey revoke kZZZZZZZZZZ")).code).toBe("unknown_key");
+  });
+});

@@ -1,0 +1,124 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../src/config.js";
+import { formatReport, runImport } from "../src/import.js";
+import type { OrderDoc, ProductDoc } from "../src/store/models.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+let dir: string;
+
+const file = async (name: string, lines: string[]) => {
+  const f = path.join(dir, name);
+  await writeFile(f, lines.join("\n") + "\n");
+  return f;
+};
+const prod = (sku: string) => app.store.products.findById(sku).lean<ProductDoc>();
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  dir = await mkdtemp(path.join(os.tmpdir(), "shopops-import-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await app.close();
+});
+
+describe("bulk import", () => {
+  it("imports products from CSV; a dry run writes nothing; a re-run changes nothing", async () => {
+    const f = await file("products.csv", [
+      "sku,name,category,price,cost,onHand,reorderPoint,supplier,active",
+      'P-1,"Mug, large",Kitchen,1500,600,40,5,Acme,true',
+      "P-2,Teapot 茶壶,Kitchen,4500,2000,12,3,,true",
+      "P-3,Broken,Kitchen,not-a-price,1,1,1,,true",
+      "P-4,Spoon,Kitchen,300,100,100,10,Acme,false",
+    ]);
+    const dry = await runImport({ kind: "products", file: f, dryRun: true, ingest: app.services.ingest });
+    expect(dry).toMatchObject({ lines: 4, skipped: 3, failed: 1, imported: 0 });
+    expect(dry.failures).toEqual([{ line: 4, message: expect.stringMatching(/^price: /) }]);
+    expect(await app.store.products.countDocuments({})).toBe(0);
+
+    const r = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ lines: 4, imported: 3, updated: 0, skipped: 0, failed: 1 });
+    expect(r.failures[0]!.line).toBe(4);
+    expect(await prod("P-1")).toMatchObject({ name: "Mug, large", price: 1500, onHand: 40, available: 40, supplier: "Acme" });
+    expect(await prod("P-4")).toMatchObject({ active: false });
+    const text = formatReport(r);
+    expect(text).toContain("imported: 3");
+    expect(text).toContain("line 4: price:");
+
+    const again = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(again).toMatchObject({ imported: 0, updated: 0, skipped: 3, failed: 1 });
+  });
+
+  it("imports inventory deltas from JSONL once, even when the file is re-run", async () => {
+    const f = await file("stock.jsonl", [
+      JSON.stringify({ sku: "P-1", delta: 10, reason: "PO-1" }),
+      JSON.stringify({ sku: "P-1", delta: 10, reason: "PO-1" }), // the same change twice in the file: two changes
+      "{bad json",
+      "",
+      JSON.stringify({ sku: "P-2", set: 20 }),
+    ]);
+    const r = await runImport({ kind: "inventory", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ lines: 4, updated: 3, failed: 1 });
+    expect(r.failures[0]!.line).toBe(3);
+    expect((await prod("P-1"))?.onHand).toBe(60);
+    expect((await prod("P-2"))?.onHand).toBe(20);
+    const again = await runImport({ kind: "inventory", file: f, ingest: app.services.ingest });
+    expect(again).toMatchObject({ updated: 0, skipped: 3, failed: 1 });
+    expect((await prod("P-1"))?.onHand).toBe(60);
+  });
+
+  it("imports orders from CSV with their effects once, updates on later lines applied in file order", async () => {
+    const f = await file("orders.csv", [
+      "orderNo,status,customerId,createdAt,paidAt,items,couponCode,shipment.carrier,shipment.trackingNo",
+      "O-1,paid,c1,2026-11-20T02:00:00Z,2026-11-20T03:00:00Z,P-1:2:1500;P-2:1:4500,SPRING,,",
+      "O-2,pending,c2,2026-11-21T02:00:00Z,,P-1:1:1500,,,",
+      "O-1,shipped,,,,,,SF,SF1",
+      "O-3,pending,c3,2026-11-21T02:00:00Z,,P-404:1:1,,,",
+      "O-4,paid,c4,,,P-1:1",
+    ]);
+    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ lines: 5, imported: 2, updated: 1, failed: 2 });
+    expect(r.failures.map((x) => x.line)).toEqual([5, 6]);
+    expect(r.failures[0]!.message).toMatch(/unknown SKU\(s\): P-404/);
+    expect(r.failures[1]!.message).toMatch(/expected 9 columns/);
+    const o1 = await app.store.orders.findById("O-1").lean<OrderDoc>();
+    expect(o1).toMatchObject({ status: "shipped", couponCode: "SPRING", paidDay: "2026-11-20", shipment: { carrier: "SF", trackingNo: "SF1" } });
+    // P-1: 60 on hand; O-1 shipped 2 (decremented), O-2 reserves 1.
+    expect(await prod("P-1")).toMatchObject({ onHand: 58, reserved: 1, available: 57 });
+    const again = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
+    expect(again).toMatchObject({ imported: 0, updated: 0, skipped: 3, failed: 2 });
+    expect(await prod("P-1")).toMatchObject({ onHand: 58, reserved: 1, available: 57 });
+  });
+
+  it("imports complaints from JSONL with npm run import, reporting on stdout", async () => {
+    const f = await file("complaints.jsonl", [
+      JSON.stringify({ externalId: "ZD-1", customerId: "c1", orderNo: "O-1", severity: "urgent", text: "Wrong item" }),
+      JSON.stringify({ externalId: "ZD-2", customerId: "c2", text: "" }),
+    ]);
+    const uri = new URL(app.db.uri);
+    uri.pathname = `/${app.db.dbName}`;
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|LOG_LEVEL)/.test(k)));
+      const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/import.ts", "complaints", f], {
+        cwd: PROJECT_ROOT,
+        env: { ...clean, MONGODB_URI: uri.toString(), SHOP_TIMEZONE: "Asia/Shanghai" },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.stdout).toContain("imported: 1");
+    expect(run.stdout).toMatch(/line 2: text: /);
+    expect(run.stderr).toMatch(/\[#+-*\] 100\.0% 2 lines .* ETA/);
+    expect(run.code).toBe(1);
+    expect(await app.store.complaints.countDocuments({ severity: "urgent", createdBy: "import:complaints.jsonl" })).toBe(1);
+  });
+});

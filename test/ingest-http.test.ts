@@ -1,0 +1,334 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
+import { loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/core/logger.js";
+import type { OrderDoc, ProductDoc } from "../src/store/models.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+let http: RunningHttpServer;
+let base: string;
+let all: string; // a key with every scope
+let ordersOnly: string;
+
+async function call(path: string, opts: { method?: string; key?: string | null; body?: unknown; raw?: string; type?: string } = {}) {
+  const headers: Record<string, string> = {};
+  const key = opts.key === undefined ? all : opts.key;
+  if (key) headers.authorization = `Bearer ${key}`;
+  const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  if (body !== undefined) headers["content-type"] = opts.type ?? "application/json";
+  const res = await fetch(base + path, { method: opts.method ?? (body !== undefined ? "POST" : "GET"), headers, body });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+  return { status: res.status, headers: res.headers, json: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+const order = (no: string, over: Record<string, unknown> = {}) => ({
+  orderNo: no,
+  customerId: "cust-1",
+  createdAt: "2026-11-24T02:00:00Z",
+  items: [{ sku: "SKU-1", qty: 2, unitPrice: 1500 }],
+  ...over,
+});
+const prod = (sku: string) => app.store.products.findById(sku).lean<ProductDoc>();
+const sales = (p: ProductDoc | null, day: string) => Number((p?.salesByDay as unknown as Record<string, number>)?.[day] ?? 0);
+
+beforeAll(async () => {
+  app = await makeTestApp({ HTTP_BODY_LIMIT: "4096", INGEST_BATCH_MAX: "5", INGEST_RATE_BURST: "100000", INGEST_RATE_PER_SEC: "100000" });
+  http = await startHttpServer({ services: app.services, config: app.config, logger: silentLogger }, 0, "127.0.0.1");
+  base = `http://127.0.0.1:${http.port}`;
+  all = (await app.services.apiKeys.create("storefront", ["orders", "products", "inventory", "complaints", "refunds"], "shell:admin")).token;
+  ordersOnly = (await app.services.apiKeys.create("orders only", ["orders"], "shell:admin")).token;
+  await app.store.products.insertMany(["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6"].map((s) => product(s, { onHand: 100 })));
+});
+afterAll(async () => {
+  await http.close();
+  await app.close();
+});
+
+describe("health and protocol errors", () => {
+  it("answers /healthz and /readyz (database ping)", async () => {
+    expect(await call("/healthz", { key: null })).toMatchObject({ status: 200, json: { status: "ok" } });
+    expect(await call("/readyz", { key: null })).toMatchObject({ status: 200, json: { status: "ready" } });
+  });
+
+  it("404 for an unknown route, 405 with Allow for a wrong method", async () => {
+    expect((await call("/api/v1/nope", { body: {} })).status).toBe(404);
+    const r = await call("/api/v1/orders", { method: "GET" });
+    expect(r.status).toBe(405);
+    expect(r.headers.get("allow")).toBe("POST");
+    const h = await call("/healthz", { method: "POST", raw: "{}", key: null });
+    expect(h.status).toBe(405);
+    expect(h.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("401 without a key or with a bad one, 403 without the scope", async () => {
+    const none = await call("/api/v1/orders", { key: null, body: order("A-401") });
+    expect(none.status).toBe(401);
+    expect(none.json.message).toMatch(/missing API key/);
+    expect((await call("/api/v1/orders", { key: "shopops_kAAAAAAAAAA_" + "x".repeat(43), body: order("A-401") })).status).toBe(401);
+    expect((await call("/api/v1/orders", { key: "not-a-key", body: order("A-401") })).status).toBe(401);
+    const forbidden = await call("/api/v1/products", { key: ordersOnly, body: { sku: "X-1", name: "x", category: "c", price: 1 } });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.json.message).toMatch(/"products" scope/);
+    expect(await app.store.orders.countDocuments({ _id: "A-401" })).toBe(0);
+  });
+
+  it("415 for a body that is not JSON, 413 for a body over the limit", async () => {
+    const r = await call("/api/v1/orders", { raw: "orderNo=1", type: "text/plain" });
+    expect(r.status).toBe(415);
+    const big = await call("/api/v1/orders", { body: order("A-413", { note: "x".repeat(5000) }) });
+    expect(big.status).toBe(413);
+    expect(await app.store.orders.countDocuments({ _id: "A-413" })).toBe(0);
+  });
+
+  it("400 names the field and what was expected; malformed JSON is 400 too", async () => {
+    const r = await call("/api/v1/orders", { body: order("A-400", { items: [{ sku: "SKU-1", qty: 0, unitPrice: 1500 }], paidAt: "yesterday" }) });
+    expect(r.status).toBe(400);
+    const fields = (r.json.errors as { field: string; expected: string }[]).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(["items.0.qty", "paidAt"]));
+    expect(r.json.errors.find((e: { field: string }) => e.field === "paidAt").expected).toMatch(/ISO 8601/);
+    expect((await call("/api/v1/orders", { raw: "{not json" })).status).toBe(400);
+    const unknown = await call("/api/v1/products", { body: { sku: "X-2", name: "x", category: "c", price: 1, colour: "red" } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.errors[0].field).toBe("colour");
+    expect(await app.store.orders.countDocuments({ _id: "A-400" })).toBe(0);
+  });
+
+  it("429 with Retry-After when a key exceeds its rate", async () => {
+    const tight = loadConfig({ INGEST_RATE_BURST: "2", INGEST_RATE_PER_SEC: "1" });
+    const s = await startHttpServer({ services: app.services, config: tight, logger: silentLogger }, 0, "127.0.0.1");
+    try {
+      const codes: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`http://127.0.0.1:${s.port}/api/v1/complaints`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${all}`, "content-type": "application/json" },
+          body: JSON.stringify({ customerId: "c-429", text: "late parcel", externalId: "T-429" }),
+        });
+        codes.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get("retry-after");
+        await res.text();
+      }
+      expect(codes.slice(0, 2)).toEqual([201, 200]);
+      expect(codes.slice(2)).toEqual([429, 429]);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("refund requests answer 501 until the refunds feature provides them", async () => {
+    const r = await call("/api/v1/refund-requests", { body: { orderNo: "A-1", amount: 100 } });
+    expect(r.status).toBe(501);
+    expect(r.json.message).toMatch(/refunds feature/);
+    expect((await call("/api/v1/refund-requests", { key: ordersOnly, body: {} })).status).toBe(403);
+  });
+
+  it("rejects operator-shaped input and never queries with it", async () => {
+    const r = await call("/api/v1/orders", { body: { orderNo: { $gt: "" }, status: "cancelled" } });
+    expect(r.status).toBe(400);
+    expect(r.json.errors[0]).toMatchObject({ field: "orderNo.$gt", expected: expect.stringMatching(/no leading \$/) });
+    const dotted = await call("/api/v1/inventory", { body: { sku: "SKU-1", set: 0, "onHand.x": 1 } });
+    expect(dotted.status).toBe(400);
+    expect(dotted.json.errors[0].field).toBe("onHand.x");
+    const nested = await call("/api/v1/products", { body: { sku: "SKU-1", name: "n", category: "c", price: { $inc: 1 } } });
+    expect(nested.status).toBe(400);
+    expect((await prod("SKU-1"))?.onHand).toBe(100);
+    expect((await prod("SKU-1"))?.price).toBe(9900);
+  });
+});
+
+describe("orders", () => {
+  it("creates an order once, reserves stock once, and a resend changes nothing", async () => {
+    const r = await call("/api/v1/orders", { body: order("A-100", { items: [{ sku: "SKU-2", qty: 3, unitPrice: 1000 }], couponCode: "WELCOME10" }) });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ outcome: "created", id: "A-100" });
+    const again = await call("/api/v1/orders", { body: order("A-100", { items: [{ sku: "SKU-2", qty: 3, unitPrice: 1000 }], couponCode: "WELCOME10" }) });
+    expect(again).toMatchObject({ status: 200, json: { outcome: "unchanged" } });
+    const o = await app.store.orders.findById("A-100").lean<OrderDoc>();
+    expect(o).toMatchObject({ status: "pending", subtotal: 3000, total: 3000, currency: "CNY", couponCode: "WELCOME10", day: "2026-11-24" });
+    expect(await prod("SKU-2")).toMatchObject({ onHand: 100, reserved: 3, available: 97 });
+  });
+
+  it("the same order sent 10 times at once leaves one order and one reservation", async () => {
+    const body = order("A-200", { items: [{ sku: "SKU-3", qty: 4, unitPrice: 500 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" });
+    const rs = await Promise.all(Array.from({ length: 10 }, () => call("/api/v1/orders", { body })));
+    expect(rs.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(rs.every((r) => r.status === 201 || r.status === 200)).toBe(true);
+    expect(await app.store.orders.countDocuments({ _id: "A-200" })).toBe(1);
+    const p = await prod("SKU-3");
+    expect(p).toMatchObject({ onHand: 100, reserved: 4, available: 96 });
+    expect(sales(p, "2026-11-24")).toBe(4);
+  });
+
+  it("moves through payment, shipment with tracking and delivery, applying each effect once", async () => {
+    await call("/api/v1/orders", { body: order("A-300", { items: [{ sku: "SKU-4", qty: 5, unitPrice: 100 }] }) });
+    const paid = await call("/api/v1/orders", { body: { orderNo: "A-300", status: "paid", paidAt: "2026-11-24T05:00:00Z" } });
+    expect(paid).toMatchObject({ status: 200, json: { outcome: "updated" } });
+    const shipped = { orderNo: "A-300", status: "shipped", shipment: { carrier: "SF", trackingNo: "SF123", shippedAt: "2026-11-25T01:00:00Z" } };
+    expect((await call("/api/v1/orders", { body: shipped })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/orders", { body: shipped })).json.outcome).toBe("unchanged");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-300", status: "delivered" } })).json.outcome).toBe("updated");
+    const o = await app.store.orders.findById("A-300").lean<OrderDoc>();
+    expect(o).toMatchObject({ status: "delivered", paidDay: "2026-11-24", shipment: { carrier: "SF", trackingNo: "SF123" } });
+    expect(o!.history.map((h) => h.status)).toEqual(["pending", "paid", "shipped", "delivered"]);
+    const p = await prod("SKU-4");
+    expect(p).toMatchObject({ onHand: 95, reserved: 0, available: 95 });
+    expect(sales(p, "2026-11-24")).toBe(5);
+  });
+
+  it("refuses an invalid transition with 409 and a clear message", async () => {
+    await call("/api/v1/orders", { body: order("A-400S", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "shipped" }) });
+    const r = await call("/api/v1/orders", { body: { orderNo: "A-400S", status: "cancelled" } });
+    expect(r.status).toBe(409);
+    expect(r.json).toMatchObject({ code: "invalid_transition", message: "order A-400S is shipped; it cannot become cancelled" });
+    expect((await app.store.orders.findById("A-400S").lean<OrderDoc>())?.status).toBe("shipped");
+    expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
+    // Created cancelled: reserved then released, nothing sold; a late "paid" (sent before the
+    // cancellation) is stale, not an error, and changes nothing.
+    await call("/api/v1/orders", { body: order("A-400C", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "cancelled" }) });
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-400C", status: "paid" } })).json.outcome).toBe("unchanged");
+    expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
+  });
+
+  it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {
+    await call("/api/v1/orders", { body: order("A-500", { items: [{ sku: "SKU-6", qty: 2, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T06:00:00Z" }) });
+    expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(2);
+    const r = await call("/api/v1/orders", { body: { orderNo: "A-500", status: "cancelled" } });
+    expect(r.json.outcome).toBe("updated");
+    const p = await prod("SKU-6");
+    expect(p).toMatchObject({ onHand: 100, reserved: 0, available: 100 });
+    expect(sales(p, "2026-11-24")).toBe(0);
+  });
+
+  it("updates that arrive before the order are kept and applied when it arrives", async () => {
+    const before = await prod("SKU-1");
+    const shipped = await call("/api/v1/orders", { body: { orderNo: "A-600", status: "shipped", shipment: { trackingNo: "YT9" } } });
+    expect(shipped.status).toBe(202);
+    const paid = await call("/api/v1/orders", { body: { orderNo: "A-600", status: "paid", paidAt: "2026-11-24T07:00:00Z" } });
+    expect(paid).toMatchObject({ status: 202, json: { outcome: "parked" } });
+    expect(await app.store.orders.countDocuments({ _id: "A-600" })).toBe(0);
+    expect((await call("/api/v1/orders", { body: order("A-600") })).status).toBe(201);
+    const o = await app.store.orders.findById("A-600").lean<OrderDoc>();
+    expect(o).toMatchObject({ status: "shipped", paidDay: "2026-11-24", shipment: { trackingNo: "YT9" } });
+    expect(o!.history.map((h) => h.status)).toEqual(["pending", "paid", "shipped"]);
+    const p = await prod("SKU-1");
+    expect(p).toMatchObject({ onHand: before!.onHand - 2, reserved: before!.reserved, available: before!.available - 2 });
+    expect(sales(p, "2026-11-24") - sales(before, "2026-11-24")).toBe(2);
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-600" })).toBe(0);
+    // Late deliveries of the earlier messages change nothing more.
+    expect((await call("/api/v1/orders", { body: order("A-600") })).json.outcome).toBe("unchanged");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-600", status: "paid" } })).json.outcome).toBe("unchanged");
+    expect(await prod("SKU-1")).toMatchObject({ onHand: p!.onHand, reserved: p!.reserved });
+  });
+
+  it("a full shipped snapshot before the create applies every effect once; the late create is stale", async () => {
+    const before = await prod("SKU-2");
+    const r = await call("/api/v1/orders", { body: order("A-700", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 100 }], status: "shipped" }) });
+    expect(r.status).toBe(201);
+    expect((await call("/api/v1/orders", { body: order("A-700", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 100 }] }) })).json.outcome).toBe("unchanged");
+    expect((await app.store.orders.findById("A-700").lean<OrderDoc>())?.status).toBe("shipped");
+    expect(await prod("SKU-2")).toMatchObject({ onHand: before!.onHand - 1, reserved: before!.reserved });
+  });
+
+  it("a delivery after a crash between the product update and the order's flag finishes without applying twice", async () => {
+    const body = order("A-900", { items: [{ sku: "SKU-6", qty: 3, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T08:00:00Z" });
+    await call("/api/v1/orders", { body });
+    const after = await prod("SKU-6");
+    // As if the process died after changing the product but before flagging the order.
+    await app.store.orders.updateOne({ _id: "A-900" }, { $unset: { effects: 1 } });
+    expect((await call("/api/v1/orders", { body })).json.outcome).toBe("unchanged");
+    expect(await prod("SKU-6")).toMatchObject({ reserved: after!.reserved, available: after!.available });
+    expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(sales(after, "2026-11-24"));
+    expect((await app.store.orders.findById("A-900").lean<OrderDoc>())?.effects).toMatchObject({ reserved: true, sold: true });
+    // As if it died after storing the order but before any product change: the next delivery applies them once.
+    const o = await app.store.orders.findById("A-900").lean<OrderDoc>();
+    await app.store.orders.collection.insertOne({ ...o!, _id: "A-901" as never, effects: {} } as never);
+    await call("/api/v1/orders", { body: { ...body, orderNo: "A-901" } });
+    await call("/api/v1/orders", { body: { ...body, orderNo: "A-901" } });
+    expect(await prod("SKU-6")).toMatchObject({ reserved: after!.reserved + 3, available: after!.available - 3 });
+    expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(sales(after, "2026-11-24") + 3);
+  });
+
+  it("an order with an unknown SKU is refused (422) and stores nothing", async () => {
+    const r = await call("/api/v1/orders", { body: order("A-800", { items: [{ sku: "NOPE-1", qty: 1, unitPrice: 1 }] }) });
+    expect(r).toMatchObject({ status: 422, json: { code: "unknown_sku" } });
+    expect(await app.store.orders.countDocuments({ _id: "A-800" })).toBe(0);
+  });
+});
+
+describe("batches", () => {
+  it("applies each valid item, reports each invalid one, and a retried batch changes nothing more", async () => {
+    const batch = [
+      order("B-1", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }),
+      { orderNo: "B-2", items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }, // no customerId: cannot create → parked
+      order("B-3", { items: [{ sku: "SKU-5", qty: "two", unitPrice: 100 }] }),
+      order("B-4", { items: [{ sku: "SKU-5", qty: 2, unitPrice: 100 }], customerId: { $ne: null } }),
+      order("B-5", { items: [{ sku: "SKU-5", qty: 3, unitPrice: 100 }] }),
+    ];
+    const before = await prod("SKU-5");
+    const r = await call("/api/v1/orders", { body: batch });
+    expect(r.status).toBe(200);
+    expect(r.json.results.map((x: { status: number }) => x.status)).toEqual([201, 202, 400, 400, 201]);
+    expect(r.json.results[2]).toMatchObject({ index: 2, id: "B-3", errors: [{ field: "items.0.qty" }] });
+    expect(r.json.results[3].errors[0].field).toBe("customerId.$ne");
+    expect(r.json.summary).toEqual({ created: 2, updated: 0, unchanged: 0, parked: 1, failed: 2 });
+    const mid = await prod("SKU-5");
+    expect(mid!.reserved - before!.reserved).toBe(4);
+
+    const again = await call("/api/v1/orders", { body: batch });
+    expect(again.json.summary).toEqual({ created: 0, updated: 0, unchanged: 2, parked: 1, failed: 2 });
+    expect(await prod("SKU-5")).toMatchObject({ reserved: mid!.reserved, available: mid!.available });
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-2" })).toBe(1);
+  });
+
+  it("refuses an empty batch and one over INGEST_BATCH_MAX", async () => {
+    expect((await call("/api/v1/orders", { body: [] })).status).toBe(400);
+    const big = await call("/api/v1/orders", { body: Array.from({ length: 6 }, (_, i) => order(`BB-${i}`)) });
+    expect(big.status).toBe(400);
+    expect(big.json.message).toMatch(/at most 5/);
+  });
+});
+
+describe("products, inventory and complaints", () => {
+  it("upserts products by sku: created, updated, unchanged", async () => {
+    const p = { sku: "new-1", name: "Tea Cup", category: "Kitchen", price: 1200, onHand: 10 };
+    expect((await call("/api/v1/products", { body: p })).status).toBe(201);
+    expect((await call("/api/v1/products", { body: p })).json.outcome).toBe("unchanged");
+    expect((await call("/api/v1/products", { body: { ...p, price: 1300, onHand: 99 } })).json.outcome).toBe("updated");
+    // onHand is the starting stock only: levels change through /inventory.
+    expect(await prod("NEW-1")).toMatchObject({ name: "Tea Cup", price: 1300, onHand: 10, available: 10, currency: "CNY" });
+  });
+
+  it("applies a delta once per key and sets a level idempotently", async () => {
+    const d = { sku: "NEW-1", delta: 5, key: "PO-1" };
+    expect((await call("/api/v1/inventory", { body: d })).json).toMatchObject({ outcome: "updated", message: "on hand 10 → 15" });
+    const rs = await Promise.all(Array.from({ length: 5 }, () => call("/api/v1/inventory", { body: d })));
+    expect(rs.every((r) => r.json.outcome === "unchanged")).toBe(true);
+    expect((await prod("NEW-1"))?.onHand).toBe(15);
+    const noKey = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: 5 } });
+    expect(noKey.status).toBe(400);
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40, key: "count-1" } })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40 } })).json.outcome).toBe("unchanged");
+    await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -1, key: "sale-9" } });
+    // A retried count with the same key does not undo the change made after it.
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40, key: "count-1" } })).json.outcome).toBe("unchanged");
+    expect(await prod("NEW-1")).toMatchObject({ onHand: 39, available: 39 });
+    expect(await app.store.ledger.countDocuments({ sku: "NEW-1" })).toBe(3);
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -100, key: "too-much" } })).status).toBe(409);
+  });
+
+  it("records a complaint once with SLA due dates from its severity", async () => {
+    const c = { externalId: "ZD-1", customerId: "cust-9", orderNo: "A-100", severity: "high", text: "Box arrived crushed", createdAt: "2026-11-25T02:00:00Z" };
+    const r = await call("/api/v1/complaints", { body: c });
+    expect(r.status).toBe(201);
+    expect((await call("/api/v1/complaints", { body: c })).json).toMatchObject({ outcome: "unchanged", id: r.json.id });
+    const doc = await app.store.complaints.findById(r.json.id).lean();
+    expect(doc).toMatchObject({ status: "new", severity: "high", orderNo: "A-100", createdBy: "api:storefront", day: "2026-11-25" });
+    expect(doc!.firstResponseDueAt.toISOString()).toBe("2026-11-25T06:00:00.000Z");
+    expect(doc!.resolutionDueAt.toISOString()).toBe("2026-11-27T02:00:00.000Z");
+    expect(await app.store.complaints.countDocuments({ customerId: "cust-9" })).toBe(1);
+  });
+});
