@@ -2,13 +2,14 @@ import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
-import { createApp } from "./app.js";
+import { createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity } from "./core/identity.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { translator } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
+import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
 import { describeUri, DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
@@ -69,7 +70,11 @@ async function main(): Promise<number> {
 
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
+  let scheduler: Scheduler | undefined;
+  let dispatching: NodeJS.Timeout | undefined;
   const shutdown = async () => {
+    clearInterval(dispatching);
+    await scheduler?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -112,6 +117,16 @@ async function main(): Promise<number> {
       interactive: process.stdin.isTTY === true && cli.command === undefined,
       outbox: app.services.outbox,
     });
+    // A long-running (interactive) bot runs the scheduled jobs and prints the shell's alerts as they fall due;
+    // `shell -c` one-shots and piped scripts do not.
+    const jobs = await jobsOnce(config); // a malformed job file stops start-up, like a command file
+    if (cli.command === undefined && process.stdin.isTTY === true && config.jobsEnabled) {
+      scheduler = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: systemClock, config, logger });
+      scheduler.start();
+      dispatching = setInterval(() => {
+        app.services.outbox.dispatch(shell).catch((e: unknown) => logger.error("shell dispatch failed", { error: e }));
+      }, 5_000);
+    }
     const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
     await shutdown();
     return code;
@@ -124,7 +139,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof DatabaseUnavailableError) {
+    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof JobLoadError || e instanceof DatabaseUnavailableError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
     }

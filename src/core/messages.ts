@@ -1,5 +1,6 @@
 import * as admin from "../messages/admin.messages.js";
 import * as core from "../messages/core.messages.js";
+import * as jobs from "../messages/jobs.messages.js";
 import * as stock from "../messages/stock.messages.js";
 
 /**
@@ -7,12 +8,12 @@ import * as stock from "../messages/stock.messages.js";
  * Chinese, one file per area under src/messages/ (each `en` with its `zh`).
  * Placeholders are `{name}`. Keys are prefixed by area so they never clash.
  */
-const en = { ...core.en, ...stock.en, ...admin.en } as const;
+const en = { ...core.en, ...stock.en, ...admin.en, ...jobs.en } as const;
 
 /** A key of the message catalog. */
 export type MessageKey = keyof typeof en;
 
-const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh };
+const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh, ...jobs.zh };
 
 /** Supported locales. */
 export type Locale = "en" | "zh-CN";

@@ -1,4 +1,5 @@
 import mongoose, { Schema, type Connection, type InferSchemaType, type Model } from "mongoose";
+import { alertRouteSchema, jobRunSchema, stockAlertSchema, type AlertRouteDoc, type JobRunDoc, type StockAlertDoc } from "./jobs.model.js";
 
 // Money is always integer minor units (cents, fen) with the currency beside it:
 // no floats, no Decimal128 (see docs on the test database).
@@ -27,11 +28,23 @@ const productSchema = new Schema(
     salesByDay: { type: Map, of: Number, default: () => new Map() },
     /** Idempotency keys of the latest stock changes applied to this product (bounded). */
     appliedKeys: { type: [String], default: [] },
+    /**
+     * Low-stock threshold in units (see LowStockService): low when available ≤ lowAt.
+     * Derived from reorder point, velocity and lead time; refreshed by the low-stock job.
+     */
+    lowAt: { type: Number },
+    /** available − lowAt when last refreshed: the low-stock scan is one indexed query on it. */
+    lowGap: { type: Number },
+    /** Shop day lowAt was computed for (velocity changes by day). */
+    lowDay: { type: String },
   },
   { timestamps: true, versionKey: false },
 );
 productSchema.index({ category: 1 });
 productSchema.index({ active: 1, available: 1 });
+productSchema.index({ active: 1, lowGap: 1 });
+productSchema.index({ lowDay: 1 });
+productSchema.index({ updatedAt: 1 });
 
 const ledgerSchema = new Schema(
   {
@@ -215,6 +228,7 @@ export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
+export type { AlertRouteDoc, JobRunDoc, StockAlertDoc };
 
 /** The models of one connection. */
 export interface Store {
@@ -227,6 +241,9 @@ export interface Store {
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
   meta: Model<MetaDoc>;
+  jobRuns: Model<JobRunDoc>;
+  alertRoutes: Model<AlertRouteDoc>;
+  stockAlerts: Model<StockAlertDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -243,12 +260,15 @@ export function createStore(conn: Connection): Store {
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
     meta: m<MetaDoc>("Meta", metaSchema, "meta"),
+    jobRuns: m<JobRunDoc>("JobRun", jobRunSchema, "job_runs"),
+    alertRoutes: m<AlertRouteDoc>("AlertRoute", alertRouteSchema, "alert_routes"),
+    stockAlerts: m<StockAlertDoc>("StockAlert", stockAlertSchema, "stock_alerts"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.jobRuns, store.alertRoutes, store.stockAlerts].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */
