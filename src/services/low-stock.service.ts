@@ -95,18 +95,17 @@ export class LowStockService {
     const today = localDay(this.clock.now(), this.opts.timeZone);
     const filter = changedSince ? { $or: [{ lowDay: { $ne: today } }, { updatedAt: { $gt: changedSince } }] } : { lowDay: { $ne: today } };
     const docs = await this.store.products.find(filter).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
-    const ops = docs.map((d) => {
+    // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
+    const write = (d: ProductDoc) => {
       const lowAt = this.threshold(this.stock.view(d));
-      return {
-        updateOne: {
-          filter: { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
-          update: { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today } },
-          // Not a change of the product: keep updatedAt, which the next refresh reads.
-          timestamps: false,
-        },
-      };
-    });
-    for (let i = 0; i < ops.length; i += 1000) await this.store.products.bulkWrite(ops.slice(i, i + 1000), { ordered: false });
+      return this.store.products.updateOne(
+        { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
+        { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today } },
+        // Not a change of the product: keep updatedAt, which the next refresh reads.
+        { timestamps: false },
+      );
+    };
+    for (const d of docs) await write(d);
     return docs.length;
   }
 
