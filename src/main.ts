@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   let dispatching: NodeJS.Timeout | undefined;
   const shutdown = async () => {
     clearInterval(dispatching);
-    await scheduler?.stop().catch(() => {});
+    await scheduler?.stop(10_000).catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };

@@ -110,6 +110,7 @@ export class Scheduler {
   private readonly checked = new Map<string, number>();
   private readonly busy = new Set<string>();
   private readonly tasks: ScheduledTask[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -140,7 +141,7 @@ export class Scheduler {
       if (!slot || this.busy.has(id)) continue;
       const catchUp = now.getTime() - slot.getTime() > 60_000 && lj.job.catchUp === true;
       const claim = await this.deps.runs.claim({ job: id, slot, holder: this.instance, leaseMs: lj.job.timeout + LEASE_GRACE_MS, catchUp });
-      if (claim) work.push(this.execute(lj, claim, false, ran));
+      if (claim) work.push(this.track(this.execute(lj, claim, false, ran)));
     }
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
       const lj = jobs.find((j) => j.job.id === run.job)!;
@@ -154,11 +155,17 @@ export class Scheduler {
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
       if (taken) {
         this.deps.logger.warn("job slot taken over", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
-        work.push(this.execute(lj, taken, true, ran));
+        work.push(this.track(this.execute(lj, taken, true, ran)));
       }
     }
     await Promise.all(work);
     return { ran };
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+    return p;
   }
 
   /** Where this instance starts looking for slots: the shop day's start for catch-up jobs, else a minute back (node-cron fires a little after the slot). */
@@ -210,10 +217,18 @@ export class Scheduler {
     run()();
   }
 
-  /** Stops scheduling (running handlers finish on their own; their claims stay valid until the lease ends). */
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling and waits up to `graceMs` for running jobs to finish (a clean shutdown
+   * records their outcome; one cut short is taken over by another instance when its lease ends).
+   */
+  async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
     for (const t of this.tasks.splice(0)) await t.destroy();
+    if (graceMs > 0 && this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
   }
 }
 

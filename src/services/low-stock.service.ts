@@ -185,7 +185,7 @@ export class LowStockService {
       reply: this.message(items, input.t, input.fmt),
       urgent: items.some((i) => i.view.available <= 0),
     });
-    this.logger.info("low-stock alert", { slot: slotIso, alerted: items.length, queued: sent.queued });
+    this.logger.debug("low-stock alert", { slot: slotIso, alerted: items.length, queued: sent.queued });
     return { ...result, queued: sent.queued, ...(sent.heldUntil ? { heldUntil: sent.heldUntil } : {}) };
   }
 
