@@ -29,6 +29,7 @@ import type { Deliverer } from "../src/core/outbound.js";
 import { checkJob, loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { JOBS_DIR } from "../src/app.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
+import { LowStockService } from "../src/services/low-stock.service.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import type { Bench, BenchResult } from "./run.js";
 
@@ -137,6 +138,8 @@ async function simulateWeek(uri: string, days: number, log: (l: string) => void)
     const clock = new FixedClock(start);
     const config = loadConfig({ SHOP_TIMEZONE: "UTC" });
     const app = await createApp({ config, conn, clock, logger: silentLogger });
+    // Simulated days pass in seconds of wall time: without slack, a scan refreshes only what changed since the previous one.
+    app.services.lowStock = new LowStockService(app.store, clock, app.services.stock, app.services.alerts, { timeZone: "UTC", marginPct: 20, safetyDays: 7, coverDays: 30, show: 5, changeSlackMs: 0 }, silentLogger);
     const rnd = mulberry32(9);
     // Last changed an hour ago in wall time: simulated days pass in seconds here, so products
     // changed "since the previous scan" are only the ones the simulation adjusts.

@@ -16,6 +16,8 @@ export interface LowStockOptions {
   coverDays: number;
   /** Products listed with buttons in one message. */
   show: number;
+  /** Products changed this long before the previous scan started are refreshed again (clock skew between instances; default 5 min). */
+  changeSlackMs?: number;
 }
 
 /** A low product in an alert, with its suggested reorder quantity. */
@@ -35,8 +37,7 @@ export interface ScanResult {
 }
 
 const META_WATERMARK = "low-stock:watermark";
-/** Products changed this long before the previous scan started are looked at again (clock skew between instances). */
-const WATERMARK_SLACK_MS = 5 * 60_000;
+const DEFAULT_CHANGE_SLACK_MS = 5 * 60_000;
 const PRODUCT_FIELDS = { _id: 1, name: 1, category: 1, price: 1, currency: 1, onHand: 1, reserved: 1, available: 1, reorderPoint: 1, leadTimeDays: 1, supplier: 1, active: 1, salesByDay: 1 };
 
 /**
@@ -125,7 +126,7 @@ export class LowStockService {
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
     const mark = await this.store.meta.findById(META_WATERMARK).lean();
-    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - WATERMARK_SLACK_MS) : null);
+    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - (this.opts.changeSlackMs ?? DEFAULT_CHANGE_SLACK_MS)) : null);
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 
