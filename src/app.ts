@@ -6,6 +6,7 @@ import type { Command } from "./core/command.js";
 import { Core } from "./core/core.js";
 import type { Logger } from "./core/logger.js";
 import { loadCommands } from "./core/registry.js";
+import { loadJobs, type LoadedJob } from "./core/scheduler.js";
 import { createServices, type Services } from "./services/services.js";
 import { createStore, ensureIndexes, type Store } from "./store/models.js";
 
@@ -20,7 +21,17 @@ export interface App {
   commands: readonly Command[];
 }
 
+/** The directory the scheduled jobs are loaded from. */
+export const JOBS_DIR = path.join(PROJECT_ROOT, "jobs");
+
 let cachedCommands: Promise<Command[]> | undefined;
+let cachedJobs: Promise<LoadedJob[]> | undefined;
+
+/** Loads the jobs once per process (schedules resolved with the first configuration given). */
+export function jobsOnce(config: Config, dir = JOBS_DIR): Promise<LoadedJob[]> {
+  cachedJobs ??= loadJobs(dir, config);
+  return cachedJobs;
+}
 
 /** Loads commands once per process (they are code, not data). */
 export function commandsOnce(dir = COMMANDS_DIR): Promise<Command[]> {

@@ -5,6 +5,17 @@ import { z } from "zod";
 import { validate } from "./core/validate.js";
 import { isRole, ROLES, type Role } from "./core/roles.js";
 import { parseIdentity } from "./core/identity.js";
+import { parseCron } from "./core/cron.js";
+
+/** The problem with a cron expression, or null when it parses. */
+function checkCron(expr: string, tz: string): string | null {
+  try {
+    parseCron(expr, tz);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /** Project root (one level above src/). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -86,6 +97,8 @@ const slaSpec = (name: string, defaults: string) =>
     });
 // Discord ids are numeric snowflakes.
 const SNOWFLAKE = /^\d{5,25}$/;
+/** Every alert type to a shell channel, so a fresh install shows its alerts in the terminal. */
+const DEFAULT_ALERT_ROUTES = "low_stock:shell:ops,complaints:shell:support,sla:shell:managers,digest:shell:managers,refunds:shell:managers,coupons:shell:managers";
 
 /** Schema of the environment: every variable shopops reads, with what it expects. */
 const EnvSchema = z.object({
@@ -150,7 +163,45 @@ const EnvSchema = z.object({
   INGEST_BATCH_MAX: int("INGEST_BATCH_MAX", 1, 10000, 500),
   INGEST_RATE_PER_SEC: int("INGEST_RATE_PER_SEC", 1, 100000, 50),
   INGEST_RATE_BURST: int("INGEST_RATE_BURST", 1, 100000, 100),
+  JOBS_ENABLED: bool("JOBS_ENABLED").default(true),
+  JOBS_CATCH_UP: bool("JOBS_CATCH_UP").default(true),
+  LOW_STOCK_CRON: z.string().default("*/5 * * * *"),
+  LOW_STOCK_MARGIN_PCT: int("LOW_STOCK_MARGIN_PCT", 0, 500, 20),
+  LOW_STOCK_SHOW: int("LOW_STOCK_SHOW", 1, 10, 5),
+  SAFETY_STOCK_DAYS: int("SAFETY_STOCK_DAYS", 0, 90, 7),
+  REORDER_COVER_DAYS: int("REORDER_COVER_DAYS", 1, 365, 30),
+  ALERT_ROUTES: z.string().default(DEFAULT_ALERT_ROUTES),
+  QUIET_HOURS: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { error: "QUIET_HOURS: expected HH:MM-HH:MM in SHOP_TIMEZONE, e.g. 22:00-07:00" })
+    .optional(),
 });
+
+/** Alert types that can be routed (ALERT_ROUTES, `alerts route`). */
+export const ALERT_TYPES = ["low_stock", "complaints", "sla", "digest", "refunds", "coupons"] as const;
+/** An alert type. */
+export type AlertType = (typeof ALERT_TYPES)[number];
+/** Platforms an alert can be routed to. */
+export const ALERT_PLATFORMS = ["shell", "slack", "discord"] as const;
+/** One configured route: alerts of `type` go to `channel` on `platform`. */
+export interface AlertRoute {
+  type: AlertType;
+  platform: (typeof ALERT_PLATFORMS)[number];
+  channel: string;
+}
+
+
+/** Parses ALERT_ROUTES (`type:platform:channel,…`); returns the routes or the bad items. */
+export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: string[] } {
+  const routes: AlertRoute[] = [];
+  const bad: string[] = [];
+  for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z_]+):([a-z]+):([A-Za-z0-9_.#-]{1,80})$/.exec(item);
+    if (!m || !(ALERT_TYPES as readonly string[]).includes(m[1]!) || !(ALERT_PLATFORMS as readonly string[]).includes(m[2]!)) bad.push(item);
+    else routes.push({ type: m[1] as AlertType, platform: m[2] as AlertRoute["platform"], channel: m[3]! });
+  }
+  return { routes, bad };
+}
 
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
 export interface Config {
@@ -189,6 +240,24 @@ export interface Config {
     readonly ratePerSec: number;
     readonly rateBurst: number;
   };
+  /** Run the scheduler in this process (long-running bot). */
+  readonly jobsEnabled: boolean;
+  /** Run a daily job missed during downtime when the bot comes back the same day. */
+  readonly jobsCatchUp: boolean;
+  /** Schedule of the low-stock job (cron, SHOP_TIMEZONE). */
+  readonly lowStockCron: string;
+  /** Hysteresis: a product alerts again only after available exceeds its threshold by this percentage. */
+  readonly lowStockMarginPct: number;
+  /** Products listed (with buttons) in one low-stock message; the rest are counted. */
+  readonly lowStockShow: number;
+  /** Safety stock, in days of sales, in the suggested reorder quantity. */
+  readonly safetyStockDays: number;
+  /** Days of sales a reorder should cover after it arrives. */
+  readonly reorderCoverDays: number;
+  /** Configured alert routes (stored `alerts route` entries override them). */
+  readonly alertRoutes: readonly AlertRoute[];
+  /** Quiet hours in SHOP_TIMEZONE (`{start: "22:00", end: "07:00"}`), if any. */
+  readonly quietHours: { start: string; end: string } | undefined;
 }
 
 /** Settings of the Slack adapter: Socket Mode when `appToken` is set, else HTTP mode. */
@@ -280,6 +349,14 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     ]);
   }
   const discord = discordConfig(v);
+  const routes = parseAlertRoutes(v.ALERT_ROUTES);
+  if (routes.bad.length > 0) {
+    throw new ConfigError([
+      `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")}, e.g. low_stock:slack:C0123,digest:discord:456`,
+    ]);
+  }
+  const cronProblem = checkCron(v.LOW_STOCK_CRON, v.SHOP_TIMEZONE);
+  if (cronProblem) throw new ConfigError([`LOW_STOCK_CRON: ${cronProblem}`]);
   return Object.freeze({
     slack,
     mongodbUri: v.MONGODB_URI,
@@ -307,6 +384,15 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       ratePerSec: v.INGEST_RATE_PER_SEC,
       rateBurst: v.INGEST_RATE_BURST,
     }),
+    jobsEnabled: v.JOBS_ENABLED,
+    jobsCatchUp: v.JOBS_CATCH_UP,
+    lowStockCron: v.LOW_STOCK_CRON,
+    lowStockMarginPct: v.LOW_STOCK_MARGIN_PCT,
+    lowStockShow: v.LOW_STOCK_SHOW,
+    safetyStockDays: v.SAFETY_STOCK_DAYS,
+    reorderCoverDays: v.REORDER_COVER_DAYS,
+    alertRoutes: Object.freeze(routes.routes),
+    quietHours: v.QUIET_HOURS ? { start: v.QUIET_HOURS.slice(0, 5), end: v.QUIET_HOURS.slice(6) } : undefined,
   });
 }
 

@@ -5,13 +5,14 @@ import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
-import { createApp } from "./app.js";
+import { createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity } from "./core/identity.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { translator } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
+import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
 import { describeUri, DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
@@ -75,10 +76,14 @@ async function main(): Promise<number> {
   let slack: RunningSlack | undefined;
   let discord: DiscordAdapter | undefined;
   let http: RunningHttpServer | undefined;
+  let scheduler: Scheduler | undefined;
+  let dispatching: NodeJS.Timeout | undefined;
   const shutdown = async () => {
     await slack?.stop().catch(() => {});
     await discord?.stop().catch(() => {});
     await http?.close().catch(() => {});
+    clearInterval(dispatching);
+    await scheduler?.stop(10_000).catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -129,9 +134,6 @@ async function main(): Promise<number> {
       const d = await discord.start();
       say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
     }
-    // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
-    if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
-
     const shell = new ShellAdapter({
       core: app.core,
       identity: me,
@@ -141,6 +143,23 @@ async function main(): Promise<number> {
       interactive: process.stdin.isTTY === true && cli.command === undefined,
       outbox: app.services.outbox,
     });
+    // A long-running bot (interactive shell or chat/HTTP adapters) runs the scheduled jobs;
+    // `shell -c` one-shots and piped scripts do not.
+    const jobs = await jobsOnce(config); // a malformed job file stops start-up, like a command file
+    const interactive = cli.command === undefined && process.stdin.isTTY === true;
+    if ((interactive || !oneShot) && config.jobsEnabled) {
+      scheduler = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: systemClock, config, logger });
+      scheduler.start();
+    }
+    if (interactive) {
+      // Alerts routed to the shell are printed as they fall due.
+      dispatching = setInterval(() => {
+        app.services.outbox.dispatch(shell).catch((e: unknown) => logger.error("shell dispatch failed", { error: e }));
+      }, 5_000);
+    }
+    // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
+    if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
+
     const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
     await shutdown();
     return code;
@@ -153,7 +172,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof DatabaseUnavailableError) {
+    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof JobLoadError || e instanceof DatabaseUnavailableError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
     }

@@ -39,7 +39,7 @@ export class OutboxService {
         _id: input.key,
         platform: platformOf(input.dest),
         dest: input.dest,
-        reply: input.reply,
+        reply: storable(input.reply),
         kind: input.kind,
         status: "pending",
         attempts: 0,
@@ -110,9 +110,21 @@ export class OutboxService {
   }
 }
 
-// A Reply stored in MongoDB comes back with its image bytes as a BSON Binary.
-function reviveReply(stored: unknown): Reply {
-  const r = stored as Reply & { image?: { data: unknown } };
+// FerretDB v1 refuses nested arrays ("nested arrays are not supported"): a table's
+// rows (string[][]) are stored as one JSON string and parsed back on delivery.
+function storable(reply: Reply): unknown {
+  if (!reply.table) return reply;
+  const { rows, ...table } = reply.table;
+  return { ...reply, table: { ...table, rowsJson: JSON.stringify(rows) } };
+}
+
+/** A stored Reply as adapters expect it (table rows parsed, image bytes as Uint8Array). */
+export function reviveReply(stored: unknown): Reply {
+  const r = stored as Reply & { image?: { data: unknown }; table?: { rowsJson?: string } };
+  if (r.table && typeof r.table.rowsJson === "string") {
+    const { rowsJson, ...table } = r.table;
+    r.table = { ...(table as Omit<NonNullable<Reply["table"]>, "rows">), rows: JSON.parse(rowsJson) as string[][] };
+  }
   if (r.image && r.image.data && !(r.image.data instanceof Uint8Array)) {
     const d = r.image.data as { buffer?: Uint8Array; value?: () => Uint8Array };
     r.image = { ...r.image, data: d.buffer instanceof Uint8Array ? d.buffer : new Uint8Array(d.value?.() ?? []) };

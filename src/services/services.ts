@@ -6,6 +6,7 @@ import { ChartService } from "./chart.service.js";
 import { DigestService } from "./digest.service.js";
 import { CouponService } from "./coupon.service.js";
 import { ApiKeyService } from "./apikey.service.js";
+import { AlertService } from "./alert.service.js";
 import { AuditService } from "./audit.service.js";
 import { IngestService } from "./ingest.service.js";
 import { OrderIngestService } from "./order-ingest.service.js";
@@ -13,6 +14,8 @@ import { IdentityService } from "./identity.service.js";
 import { MarkerService } from "./marker.service.js";
 import { ComplaintService } from "./complaint.service.js";
 import { OrderService } from "./order.service.js";
+import { JobsService } from "./jobs.service.js";
+import { LowStockService } from "./low-stock.service.js";
 import { OutboxService } from "./outbox.service.js";
 import { RefundService } from "./refund.service.js";
 import { StockService } from "./stock.service.js";
@@ -34,6 +37,9 @@ export interface Services {
   chart: ChartService;
   apiKeys: ApiKeyService;
   ingest: IngestService;
+  jobs: JobsService;
+  alerts: AlertService;
+  lowStock: LowStockService;
 }
 
 /** Wires the services over a store. */
@@ -44,6 +50,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
+  const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
   return {
     store,
     clock,
@@ -60,5 +67,12 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
     ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, shop), shop),
+    jobs: new JobsService(store, clock),
+    alerts,
+    lowStock: new LowStockService(store, clock, stock, alerts, lowStockOptions(config), logger.child({ component: "low-stock" })),
   };
+}
+
+function lowStockOptions(config: Config) {
+  return { timeZone: config.timeZone, marginPct: config.lowStockMarginPct, safetyDays: config.safetyStockDays, coverDays: config.reorderCoverDays, show: config.lowStockShow };
 }

@@ -2,6 +2,7 @@ import mongoose, { Schema, type Connection, type InferSchemaType, type Model } f
 import { couponDraftSchema, couponSchema, type CouponDoc, type CouponDraftDoc } from "./coupon.model.js";
 import { refundRequestSchema, type RefundRequestDoc } from "./refund.model.js";
 import { apiKeySchema, parkedOrderUpdateSchema, type ApiKeyDoc, type ParkedOrderUpdateDoc } from "./ingest.model.js";
+import { alertRouteSchema, jobRunSchema, stockAlertSchema, type AlertRouteDoc, type JobRunDoc, type StockAlertDoc } from "./jobs.model.js";
 
 // Money is always integer minor units (cents, fen) with the currency beside it:
 // no floats, no Decimal128 (see docs on the test database).
@@ -30,11 +31,23 @@ const productSchema = new Schema(
     salesByDay: { type: Map, of: Number, default: () => new Map() },
     /** Idempotency keys of the latest stock changes applied to this product (bounded). */
     appliedKeys: { type: [String], default: [] },
+    /**
+     * Low-stock threshold in units (see LowStockService): low when available ≤ lowAt.
+     * Derived from reorder point, velocity and lead time; refreshed by the low-stock job.
+     */
+    lowAt: { type: Number },
+    /** available − lowAt when last refreshed: the low-stock scan is one indexed query on it. */
+    lowGap: { type: Number },
+    /** Shop day lowAt was computed for (velocity changes by day). */
+    lowDay: { type: String },
   },
   { timestamps: true, versionKey: false },
 );
 productSchema.index({ category: 1 });
 productSchema.index({ active: 1, available: 1 });
+productSchema.index({ active: 1, lowGap: 1 });
+productSchema.index({ lowDay: 1 });
+productSchema.index({ updatedAt: 1 });
 
 const ledgerSchema = new Schema(
   {
@@ -255,7 +268,7 @@ export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
-export type { CouponDoc, CouponDraftDoc, RefundRequestDoc, ApiKeyDoc, ParkedOrderUpdateDoc };
+export type { CouponDoc, CouponDraftDoc, RefundRequestDoc, ApiKeyDoc, ParkedOrderUpdateDoc, AlertRouteDoc, JobRunDoc, StockAlertDoc };
 
 /** The models of one connection. */
 export interface Store {
@@ -274,6 +287,9 @@ export interface Store {
   couponDrafts: Model<CouponDraftDoc>;
   apiKeys: Model<ApiKeyDoc>;
   parkedOrderUpdates: Model<ParkedOrderUpdateDoc>;
+  jobRuns: Model<JobRunDoc>;
+  alertRoutes: Model<AlertRouteDoc>;
+  stockAlerts: Model<StockAlertDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -296,12 +312,15 @@ export function createStore(conn: Connection): Store {
     couponDrafts: m<CouponDraftDoc>("CouponDraft", couponDraftSchema, "coupon_drafts"),
     apiKeys: m<ApiKeyDoc>("ApiKey", apiKeySchema, "api_keys"),
     parkedOrderUpdates: m<ParkedOrderUpdateDoc>("ParkedOrderUpdate", parkedOrderUpdateSchema, "parked_order_updates"),
+    jobRuns: m<JobRunDoc>("JobRun", jobRunSchema, "job_runs"),
+    alertRoutes: m<AlertRouteDoc>("AlertRoute", alertRouteSchema, "alert_routes"),
+    stockAlerts: m<StockAlertDoc>("StockAlert", stockAlertSchema, "stock_alerts"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { ALERT_PLATFORMS, ALERT_TYPES } from "../src/config.js";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "alerts route",
+  description: "cmd.alerts_route",
+  positional: ["type", "platform", "channel"],
+  args: z.object({
+    type: z.enum(ALERT_TYPES, { error: "alerts.bad_type" }),
+    platform: z.enum(ALERT_PLATFORMS, { error: "alerts.bad_platform" }),
+    channel: z.string().regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" }),
+  }),
+  examples: ["alerts route low_stock slack C0123ABCD", "alerts route digest discord 123456789012345678", "alerts route low_stock shell off"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
+    const off = args.channel === "off";
+    return {
+      status: "ok",
+      text: off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel }),
+      visibility: "public",
+    };
+  },
+});

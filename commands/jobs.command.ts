@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { jobsOnce } from "../src/app.js";
+import { defineCommand } from "../src/core/command.js";
+import { nextSlot } from "../src/core/cron.js";
+import type { MessageKey } from "../src/core/messages.js";
+
+export default defineCommand({
+  name: "jobs",
+  description: "cmd.jobs",
+  args: z.object({}),
+  examples: ["jobs"],
+  permission: "admin",
+  mutates: false,
+  async handler({ services, t, fmt, now, config }) {
+    const jobs = await jobsOnce(config);
+    if (jobs.length === 0) return { status: "info", text: t("jobs.none"), visibility: "ephemeral" };
+    const since = new Date(now.getTime() - 7 * 86_400_000);
+    const rows: string[][] = [];
+    const failures: string[] = [];
+    let anyFailed = false;
+    for (const { job, spec } of jobs) {
+      const s = await services.jobs.summary(job.id, since);
+      const next = nextSlot(spec, now);
+      const outcome = s.last ? t(`jobs.status.${s.last.status}` as MessageKey) + (s.last.catchUp ? " " + t("jobs.catch_up") : "") : "—";
+      rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);
+      if (s.failures > 0) anyFailed = true;
+      if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: s.lastFailure.error ?? "" }));
+    }
+    return {
+      title: t("jobs.title"),
+      status: anyFailed ? "warning" : "ok",
+      table: {
+        columns: [t("jobs.col.job"), t("jobs.col.schedule"), t("jobs.col.last"), t("jobs.col.outcome"), t("jobs.col.next"), t("jobs.col.failures")],
+        rows,
+        alignRight: [5],
+      },
+      ...(failures.length ? { context: failures } : {}),
+      visibility: "ephemeral",
+    };
+  },
+});

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+
+export default defineCommand({
+  name: "stock po",
+  description: "cmd.stock_po",
+  positional: ["sku"],
+  usage: "<sku> eta=<YYYY-MM-DD> [qty=<units>]",
+  args: z.object({
+    sku: z.string().trim().min(1).max(64),
+    eta: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "lowstock.bad_eta" })
+      .refine((s) => !Number.isNaN(Date.parse(s + "T00:00:00Z")), { error: "lowstock.bad_eta" }),
+    qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  }),
+  examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=2026-12-05"],
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, now }) {
+    const sku = args.sku.toUpperCase();
+    // An arrival in the past is a typo: it would not hold any alert.
+    if (args.eta < fmt.day(now)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
+    const r = await services.lowStock.placePo({ sku, eta: args.eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
+    if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    return {
+      status: "ok",
+      text: t("lowstock.po.recorded", { sku, eta: args.eta, qty: args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "", until: fmt.dateTime(r.until) }),
+      visibility: "public",
+    };
+  },
+});

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as 30m, 24h or 3d, at most 30 days; parsed to milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d{1,4}[mhd]$/, { error: "lowstock.bad_duration" })
+  .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1) as keyof typeof UNIT_MS])
+  .refine((ms) => ms > 0 && ms <= 30 * 86_400_000, { error: "lowstock.bad_duration" });
+
+export default defineCommand({
+  name: "stock snooze",
+  description: "cmd.stock_snooze",
+  positional: ["sku", "duration"],
+  args: z.object({ sku: z.string().trim().min(1).max(64), duration }),
+  examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d"],
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t, fmt, now }) {
+    const until = new Date(now.getTime() + args.duration);
+    const sku = args.sku.toUpperCase();
+    const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
+    if (r === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    return { status: "ok", text: t("lowstock.snoozed", { sku, until: fmt.dateTime(until) }), visibility: "public" };
+  },
+});

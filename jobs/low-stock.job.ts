@@ -1,0 +1,23 @@
+import { Formatter } from "../src/core/format.js";
+import { defineJob } from "../src/core/job.js";
+import { translator } from "../src/core/messages.js";
+
+/**
+ * Low stock, every few minutes (LOW_STOCK_CRON): products at or below their
+ * reorder point or with cover below lead time, one alert per crossing, in one
+ * batched message routed as `low_stock`. See LowStockService.
+ */
+export default defineJob({
+  id: "low-stock",
+  description: "Alert products that crossed their low-stock threshold (one alert per crossing)",
+  schedule: (config) => config.lowStockCron,
+  timeout: 120_000,
+  async handler({ services, config, slot }) {
+    const r = await services.lowStock.scan({
+      slot,
+      t: translator(config.locale),
+      fmt: new Formatter(config.locale, config.timeZone, config.currency),
+    });
+    return `${r.low} low, ${r.alerted.length} alerted, ${r.recovered.length} re-armed`;
+  },
+});

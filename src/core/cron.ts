@@ -1,0 +1,135 @@
+import { TZDate } from "@date-fns/tz";
+
+/**
+ * A parsed 5-field cron expression (`minute hour day-of-month month day-of-week`),
+ * evaluated in a time zone. node-cron fires the jobs; this computes slots
+ * (next, latest due) so the scheduler can claim them and a test can drive it
+ * with a controlled clock.
+ *
+ * Syntax: `*`, numbers, ranges `a-b`, steps `*\/n` and `a-b/n`, lists `a,b`,
+ * month and day names (`JAN`, `MON`); day-of-week 0–7 with 0 and 7 Sunday.
+ * As in Vixie cron, when both day-of-month and day-of-week are restricted a
+ * day matches if either does. A local time skipped by a DST change has no slot;
+ * a repeated one has one slot (its first occurrence).
+ */
+export interface CronSpec {
+  readonly expression: string;
+  readonly timeZone: string;
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  readonly daysOfMonth: ReadonlySet<number>;
+  readonly months: ReadonlySet<number>;
+  readonly daysOfWeek: ReadonlySet<number>;
+  readonly domAny: boolean;
+  readonly dowAny: boolean;
+}
+
+const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/** Raised for an expression that is not valid 5-field cron. */
+export class CronError extends Error {
+  constructor(expression: string, problem: string) {
+    super(`"${expression}" is not a valid cron expression (minute hour day month weekday): ${problem}`);
+    this.name = "CronError";
+  }
+}
+
+function parseField(expr: string, field: string, min: number, max: number, names?: string[]): { values: number[]; any: boolean } {
+  const out = new Set<number>();
+  const value = (s: string): number => {
+    const up = s.toUpperCase();
+    const named = names?.indexOf(up) ?? -1;
+    if (named >= 0) return named + (names === MONTHS ? 1 : 0);
+    if (!/^\d+$/.test(s)) throw new CronError(expr, `${field}: "${s}" is not a number`);
+    const n = Number(s);
+    if (n < min || n > max) throw new CronError(expr, `${field}: ${n} is outside ${min}-${max}`);
+    return n;
+  };
+  for (const part of field.split(",")) {
+    const [range, stepText] = part.split("/");
+    if (range === undefined || range === "") throw new CronError(expr, `${field}: empty item`);
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (!Number.isInteger(step) || step < 1) throw new CronError(expr, `${field}: bad step "${stepText}"`);
+    let lo: number;
+    let hi: number;
+    if (range === "*") [lo, hi] = [min, max];
+    else if (range.includes("-")) {
+      const [a, b] = range.split("-");
+      lo = value(a ?? "");
+      hi = value(b ?? "");
+      if (lo > hi) throw new CronError(expr, `${field}: range ${range} runs backwards`);
+    } else {
+      lo = value(range);
+      hi = stepText === undefined ? lo : max;
+    }
+    for (let v = lo; v <= hi; v += step) out.add(v);
+  }
+  return { values: [...out].sort((a, b) => a - b), any: field === "*" };
+}
+
+/** Parses a 5-field cron expression for a time zone; throws {@link CronError}. */
+export function parseCron(expression: string, timeZone: string): CronSpec {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5) throw new CronError(expression, `expected 5 fields, got ${fields.length}`);
+  const [mi, h, dom, mo, dow] = fields as [string, string, string, string, string];
+  const days = parseField(expression, dow, 0, 7, DAYS);
+  return {
+    expression,
+    timeZone,
+    minutes: parseField(expression, mi, 0, 59).values,
+    hours: parseField(expression, h, 0, 23).values,
+    daysOfMonth: new Set(parseField(expression, dom, 1, 31).values),
+    months: new Set(parseField(expression, mo, 1, 12, MONTHS).values),
+    daysOfWeek: new Set(days.values.map((d) => d % 7)),
+    domAny: dom === "*",
+    dowAny: dow === "*",
+  };
+}
+
+function dayMatches(spec: CronSpec, y: number, m: number, d: number): boolean {
+  if (!spec.months.has(m)) return false;
+  const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  const domOk = spec.daysOfMonth.has(d);
+  const dowOk = spec.daysOfWeek.has(dow);
+  if (spec.domAny && spec.dowAny) return true;
+  if (spec.domAny) return dowOk;
+  if (spec.dowAny) return domOk;
+  return domOk || dowOk;
+}
+
+/** The first slot strictly after `after`, or null if none within 5 years. */
+export function nextSlot(spec: CronSpec, after: Date): Date | null {
+  const local = new TZDate(after.getTime(), spec.timeZone);
+  // Walk local calendar days; within a matching day, try its hours and minutes in order.
+  const start = Date.UTC(local.getFullYear(), local.getMonth(), local.getDate());
+  for (let i = 0; i < 366 * 5; i++) {
+    const day = new Date(start + i * 86_400_000);
+    const y = day.getUTCFullYear();
+    const m = day.getUTCMonth() + 1;
+    const d = day.getUTCDate();
+    if (!dayMatches(spec, y, m, d)) continue;
+    for (const h of spec.hours) {
+      // On the first day, hours before the current local hour are past (saves work).
+      if (i === 0 && h < local.getHours()) continue;
+      for (const mi of spec.minutes) {
+        const at = new TZDate(y, m - 1, d, h, mi, 0, spec.timeZone);
+        // A time that does not exist locally (DST gap) lands elsewhere: not a slot.
+        if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) continue;
+        if (at.getTime() > after.getTime()) return new Date(at.getTime());
+      }
+    }
+  }
+  return null;
+}
+
+/** The latest slot in (`from`, `to`], or null. */
+export function latestSlot(spec: CronSpec, from: Date, to: Date): Date | null {
+  let last: Date | null = null;
+  let cur = nextSlot(spec, from);
+  while (cur && cur.getTime() <= to.getTime()) {
+    last = cur;
+    cur = nextSlot(spec, cur);
+  }
+  return last;
+}

@@ -1,0 +1,240 @@
+import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import cron, { type ScheduledTask } from "node-cron";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import type { JobsService } from "../services/jobs.service.js";
+import type { Services } from "../services/services.js";
+import type { JobRunDoc } from "../store/models.js";
+import type { Clock } from "./clock.js";
+import { latestSlot, nextSlot, parseCron, type CronSpec } from "./cron.js";
+import { dayStart, localDay } from "./format.js";
+import type { Job } from "./job.js";
+import type { Logger } from "./logger.js";
+
+/** Raised when a job file is malformed: startup stops with this message. */
+export class JobLoadError extends Error {
+  constructor(file: string, problem: string) {
+    super(`Cannot load job file ${file}: ${problem}. Fix the file (see jobs/README.md) and start again.`);
+    this.name = "JobLoadError";
+  }
+}
+
+const JobShape = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "id must be kebab-case"),
+  description: z.string().min(1),
+  schedule: z.union([z.string(), z.custom<(c: Config) => string>((v) => typeof v === "function")]),
+  timeout: z.number().int().min(1000, "timeout is in milliseconds (at least 1000)"),
+  catchUp: z.boolean().optional(),
+  handler: z.custom<Job["handler"]>((v) => typeof v === "function", "handler must be a function"),
+});
+
+/** A job with its schedule resolved for a configuration. */
+export interface LoadedJob {
+  job: Job;
+  spec: CronSpec;
+}
+
+/** Resolves and checks a job's schedule; throws {@link JobLoadError} naming the file. */
+export function checkJob(value: unknown, file: string, config: Config): LoadedJob {
+  const r = JobShape.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new JobLoadError(file, `${i.path.join(".") || "default export"}: ${i.message}`);
+  }
+  const job = value as Job;
+  const expr = typeof job.schedule === "function" ? job.schedule(config) : job.schedule;
+  try {
+    return { job, spec: parseCron(expr, config.timeZone) };
+  } catch (e) {
+    throw new JobLoadError(file, `schedule: ${(e as Error).message}`);
+  }
+}
+
+/** Loads every `*.job.ts` (or `.js`) in `dir`; a malformed file or a duplicate id stops startup. */
+export async function loadJobs(dir: string, config: Config): Promise<LoadedJob[]> {
+  const files = (await readdir(dir)).filter((f) => /\.job\.(ts|js)$/.test(f)).sort();
+  const out: LoadedJob[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const file = path.join(dir, f);
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new JobLoadError(file, `it does not import (${(e as Error).message})`);
+    }
+    const loaded = checkJob(mod.default, file, config);
+    const other = seen.get(loaded.job.id);
+    if (other) throw new JobLoadError(file, `the id "${loaded.job.id}" is already used by ${other}`);
+    seen.set(loaded.job.id, file);
+    out.push(loaded);
+  }
+  return out;
+}
+
+/** Extra time a claim lasts beyond the job's timeout before another instance may take it over. */
+export const LEASE_GRACE_MS = 60_000;
+/** A slot is taken over at most this many times in all (a job that kills its holder is not retried forever). */
+export const MAX_ATTEMPTS = 3;
+
+/** Dependencies of a scheduler. */
+export interface SchedulerDeps {
+  jobs: readonly LoadedJob[];
+  services: Services;
+  runs: JobsService;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  /** This instance's id (host:pid:random by default). */
+  instance?: string;
+}
+
+/** What one tick started. */
+export interface TickResult {
+  ran: { job: string; slot: Date; status: string; takeover: boolean; catchUp: boolean }[];
+}
+
+/**
+ * Runs jobs on their cron schedules, exactly once across instances: each due
+ * slot is claimed by inserting `<jobId>@<slot>` in MongoDB; a claim whose
+ * holder died is taken over when its lease ends. `tick(now)` does all the work
+ * and is what node-cron calls, so a test can drive it with a controlled clock.
+ */
+export class Scheduler {
+  readonly instance: string;
+  /** Per job: slots up to this instant have been considered by this instance. */
+  private readonly checked = new Map<string, number>();
+  private readonly busy = new Set<string>();
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.instance = deps.instance ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  }
+
+  /** Job ids this scheduler runs. */
+  get jobIds(): string[] {
+    return this.deps.jobs.map((j) => j.job.id);
+  }
+
+  /**
+   * Considers every job at `now`: runs the latest slot due since the last
+   * tick (claiming it first), and takes over expired claims. On the first tick
+   * a catch-up job looks back to the start of the shop day. Resolves when the
+   * runs it started have finished.
+   */
+  async tick(now: Date = this.deps.clock.now(), only?: string): Promise<TickResult> {
+    const ran: TickResult["ran"] = [];
+    if (this.stopped) return { ran };
+    const work: Promise<void>[] = [];
+    const jobs = this.deps.jobs.filter((j) => !only || j.job.id === only);
+    for (const lj of jobs) {
+      const id = lj.job.id;
+      const from = this.checked.get(id) ?? this.firstLook(lj, now);
+      this.checked.set(id, Math.max(from, now.getTime()));
+      const slot = latestSlot(lj.spec, new Date(from), now);
+      if (!slot || this.busy.has(id)) continue;
+      const catchUp = now.getTime() - slot.getTime() > 60_000 && lj.job.catchUp === true;
+      const claim = await this.deps.runs.claim({ job: id, slot, holder: this.instance, leaseMs: lj.job.timeout + LEASE_GRACE_MS, catchUp });
+      if (claim) work.push(this.track(this.execute(lj, claim, false, ran)));
+    }
+    for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
+      const lj = jobs.find((j) => j.job.id === run.job)!;
+      if (this.busy.has(lj.job.id)) continue;
+      // Only the job's current slot is worth finishing; an older one was superseded.
+      const next = nextSlot(lj.spec, run.slot);
+      if ((next && next.getTime() <= now.getTime()) || run.attempt >= MAX_ATTEMPTS) {
+        await this.deps.runs.abandon(run, run.attempt >= MAX_ATTEMPTS ? `holder lost ${run.attempt} times; given up` : "holder lost; a later slot superseded it");
+        continue;
+      }
+      const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
+      if (taken) {
+        this.deps.logger.warn("job slot taken over", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
+        work.push(this.track(this.execute(lj, taken, true, ran)));
+      }
+    }
+    await Promise.all(work);
+    return { ran };
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+    return p;
+  }
+
+  /** Where this instance starts looking for slots: the shop day's start for catch-up jobs, else a minute back (node-cron fires a little after the slot). */
+  private firstLook(lj: LoadedJob, now: Date): number {
+    if (lj.job.catchUp && this.deps.config.jobsCatchUp) return dayStart(localDay(now, this.deps.config.timeZone), this.deps.config.timeZone).getTime() - 1;
+    return now.getTime() - 60_000;
+  }
+
+  private async execute(lj: LoadedJob, run: JobRunDoc, takeover: boolean, ran: TickResult["ran"]): Promise<void> {
+    const { job } = lj;
+    const logger = this.deps.logger.child({ job: job.id, slot: run.slot.toISOString(), instance: this.instance });
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    this.busy.add(job.id);
+    let status: "ok" | "failed" | "timeout" = "ok";
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          abort.abort();
+          reject(new TimeoutError(job.timeout));
+        }, job.timeout);
+      });
+      const summary = await Promise.race([
+        job.handler({ services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal }),
+        timeout,
+      ]);
+      await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
+    } catch (e) {
+      status = e instanceof TimeoutError ? "timeout" : "failed";
+      logger.error("job failed", { error: e });
+      await this.deps.runs.finish(run, { status, error: (e as Error)?.message ?? String(e) }).catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
+    } finally {
+      clearTimeout(timer);
+      this.busy.delete(job.id);
+    }
+    ran.push({ job: job.id, slot: new Date(run.slot), status, takeover, catchUp: run.catchUp === true });
+  }
+
+  /** Starts node-cron tasks: one per job on its schedule, and a minute tick for takeovers. */
+  start(): void {
+    const run = (only?: string) => () => {
+      this.tick(this.deps.clock.now(), only).catch((e: unknown) => this.deps.logger.error("scheduler tick failed", { error: e }));
+    };
+    for (const lj of this.deps.jobs) {
+      this.tasks.push(cron.schedule(lj.spec.expression, run(lj.job.id), { timezone: lj.spec.timeZone, name: lj.job.id }));
+    }
+    this.tasks.push(cron.schedule("* * * * *", run(), { name: "scheduler-housekeeping" }));
+    // Catch-up and any slot due right now.
+    run()();
+  }
+
+  /**
+   * Stops scheduling and waits up to `graceMs` for running jobs to finish (a clean shutdown
+   * records their outcome; one cut short is taken over by another instance when its lease ends).
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.stopped = true;
+    for (const t of this.tasks.splice(0)) await t.destroy();
+    if (graceMs > 0 && this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}

@@ -1,0 +1,114 @@
+import { TZDate } from "@date-fns/tz";
+import { ALERT_TYPES, type AlertRoute, type AlertType, type Config } from "../config.js";
+import type { Clock } from "../core/clock.js";
+import { addDays, localDay } from "../core/format.js";
+import type { Logger } from "../core/logger.js";
+import type { Reply } from "../core/reply.js";
+import type { Store } from "../store/models.js";
+import type { OutboxService } from "./outbox.service.js";
+
+/** A route as listed: where it comes from. */
+export interface ListedRoute extends AlertRoute {
+  source: "config" | "admin";
+  /** True when an admin turned this configured route off. */
+  off?: boolean;
+}
+
+/** What {@link AlertService.send} did. */
+export interface SendResult {
+  /** Messages queued now (0 on a replay of the same key). */
+  queued: number;
+  /** Channels the alert is routed to. */
+  routes: AlertRoute[];
+  /** Set when quiet hours hold the alert: it is delivered then. */
+  heldUntil?: Date;
+}
+
+/**
+ * Alert routing: which channel on which platform receives which alert type.
+ * Routes come from ALERT_ROUTES; an admin's `alerts route` (stored in MongoDB)
+ * replaces the configured channel for that type and platform. Alerts are queued
+ * in the outbox (retried, recorded); quiet hours hold non-urgent ones.
+ */
+export class AlertService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly outbox: OutboxService,
+    private readonly config: Pick<Config, "alertRoutes" | "quietHours" | "timeZone">,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Every route in effect, configured and admin-set, by type then platform. */
+  async list(): Promise<ListedRoute[]> {
+    const stored = await this.store.alertRoutes.find({}).lean();
+    const overridden = new Map(stored.map((r) => [`${r.type}:${r.platform}`, r]));
+    const out: ListedRoute[] = [];
+    for (const r of this.config.alertRoutes) {
+      const o = overridden.get(`${r.type}:${r.platform}`);
+      if (!o) out.push({ ...r, source: "config" });
+      else if (o.channel === "off") out.push({ ...r, source: "admin", off: true });
+    }
+    for (const r of stored) {
+      if (r.channel !== "off") out.push({ type: r.type as AlertType, platform: r.platform as AlertRoute["platform"], channel: r.channel, source: "admin" });
+    }
+    const order = (t: string) => (ALERT_TYPES as readonly string[]).indexOf(t);
+    return out.sort((a, b) => order(a.type) - order(b.type) || a.platform.localeCompare(b.platform));
+  }
+
+  /** The channels alerts of `type` go to now. */
+  async routesFor(type: AlertType): Promise<AlertRoute[]> {
+    return (await this.list()).filter((r) => r.type === type && !r.off).map(({ type: t, platform, channel }) => ({ type: t, platform, channel }));
+  }
+
+  /** Sets (one document per type and platform) the channel for `type` on `platform`; "off" silences it. */
+  async setRoute(input: { type: AlertType; platform: AlertRoute["platform"]; channel: string; by: string }): Promise<void> {
+    await this.store.alertRoutes.findOneAndUpdate(
+      { _id: `${input.type}:${input.platform}` },
+      { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
+      { upsert: true, returnDocument: "after" },
+    );
+  }
+
+  /** The end of the quiet hours `at` falls in, or null when it is outside them (or none are set). */
+  quietUntil(at: Date): Date | null {
+    const q = this.config.quietHours;
+    if (!q) return null;
+    const tz = this.config.timeZone;
+    const local = new TZDate(at.getTime(), tz);
+    const m = local.getHours() * 60 + local.getMinutes();
+    const [sh, sm] = q.start.split(":").map(Number) as [number, number];
+    const [eh, em] = q.end.split(":").map(Number) as [number, number];
+    const s = sh * 60 + sm;
+    const e = eh * 60 + em;
+    const inside = s < e ? m >= s && m < e : m >= s || m < e;
+    if (!inside) return null;
+    const today = localDay(at, tz);
+    const day = m < e ? today : addDays(today, 1);
+    const [y, mo, d] = day.split("-").map(Number) as [number, number, number];
+    return new Date(new TZDate(y, mo - 1, d, eh, em, 0, tz).getTime());
+  }
+
+  /**
+   * Queues an alert for every channel routed for its type, once per `key`
+   * (a replayed event queues nothing). Non-urgent alerts in quiet hours are
+   * held until they end.
+   */
+  async send(input: { type: AlertType; key: string; reply: Reply; urgent?: boolean }): Promise<SendResult> {
+    const routes = await this.routesFor(input.type);
+    if (routes.length === 0) this.logger.warn("alert has no route", { type: input.type, key: input.key });
+    const held = input.urgent ? null : this.quietUntil(this.clock.now());
+    let queued = 0;
+    for (const r of routes) {
+      const ok = await this.outbox.enqueue({
+        key: `${input.key}:${r.platform}:${r.channel}`,
+        dest: { kind: "channel", platform: r.platform, channel: r.channel },
+        reply: input.reply,
+        kind: input.type,
+        ...(held ? { notBefore: held } : {}),
+      });
+      if (ok) queued++;
+    }
+    return { queued, routes, ...(held ? { heldUntil: held } : {}) };
+  }
+}

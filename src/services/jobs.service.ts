@@ -1,0 +1,104 @@
+import type { Clock } from "../core/clock.js";
+import type { JobRunDoc, Store } from "../store/models.js";
+import { isDuplicateKey } from "./stock.service.js";
+
+/** Statuses that count as failures in `jobs`. */
+export const FAILED_STATUSES = ["failed", "timeout", "lost"] as const;
+
+/** How a run ended. */
+export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string };
+
+/** The key of a job slot: unique per job and slot, so inserting it is the claim. */
+export function slotKey(jobId: string, slot: Date): string {
+  return `${jobId}@${slot.toISOString()}`;
+}
+
+/**
+ * Job slot claims and run records in MongoDB. Every step is one
+ * single-document write with its guard in the filter, so several bot
+ * instances can share one database: exactly one runs each slot.
+ */
+export class JobsService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Claims a slot by inserting its run record; null when another instance has it. */
+  async claim(input: { job: string; slot: Date; holder: string; leaseMs: number; catchUp: boolean }): Promise<JobRunDoc | null> {
+    const now = this.clock.now();
+    const doc = {
+      _id: slotKey(input.job, input.slot),
+      job: input.job,
+      slot: input.slot,
+      status: "running" as const,
+      holder: input.holder,
+      attempt: 1,
+      leaseUntil: new Date(now.getTime() + input.leaseMs),
+      catchUp: input.catchUp,
+      startedAt: now,
+    };
+    try {
+      await this.store.jobRuns.create(doc);
+      return doc as JobRunDoc;
+    } catch (e) {
+      if (isDuplicateKey(e)) return null;
+      throw e;
+    }
+  }
+
+  /** Runs of these jobs whose holder's lease has run out (crashed or stuck holders). */
+  async expired(jobs: readonly string[]): Promise<JobRunDoc[]> {
+    return this.store.jobRuns.find({ status: "running", leaseUntil: { $lt: this.clock.now() }, job: { $in: jobs } }).lean<JobRunDoc[]>();
+  }
+
+  /**
+   * Takes over an expired run: one guarded update on the lease and attempt we
+   * saw, so of several instances trying, one gets it. Null if someone else did.
+   */
+  async takeOver(run: JobRunDoc, holder: string, leaseMs: number): Promise<JobRunDoc | null> {
+    const now = this.clock.now();
+    return this.store.jobRuns
+      .findOneAndUpdate(
+        { _id: run._id, status: "running", attempt: run.attempt, leaseUntil: { $lt: now } },
+        { $set: { holder, leaseUntil: new Date(now.getTime() + leaseMs), startedAt: now }, $inc: { attempt: 1 } },
+        { returnDocument: "after" },
+      )
+      .lean<JobRunDoc>();
+  }
+
+  /** Closes an expired run that will not be retried (a later slot superseded it, or too many attempts). */
+  async abandon(run: JobRunDoc, error: string): Promise<boolean> {
+    const now = this.clock.now();
+    const r = await this.store.jobRuns.updateOne(
+      { _id: run._id, status: "running", attempt: run.attempt, leaseUntil: { $lt: now } },
+      { $set: { status: "lost", endedAt: now, error } },
+    );
+    return r.modifiedCount === 1;
+  }
+
+  /** Records the outcome; only the current holder's attempt may (a late, taken-over holder changes nothing). */
+  async finish(run: Pick<JobRunDoc, "_id" | "holder" | "attempt">, outcome: RunOutcome): Promise<boolean> {
+    const set: Record<string, unknown> = { status: outcome.status, endedAt: this.clock.now() };
+    if (outcome.status === "ok") {
+      if (outcome.summary) set.summary = outcome.summary.slice(0, 300);
+    } else set.error = outcome.error.slice(0, 500);
+    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set });
+    return r.modifiedCount === 1;
+  }
+
+  /** Last run, failures since `since`, and the latest failure of a job. */
+  async summary(job: string, since: Date): Promise<{ last: JobRunDoc | null; failures: number; lastFailure: JobRunDoc | null }> {
+    const [last, failures, lastFailure] = await Promise.all([
+      this.store.jobRuns.findOne({ job }).sort({ slot: -1 }).lean<JobRunDoc>(),
+      this.store.jobRuns.countDocuments({ job, status: { $in: FAILED_STATUSES }, slot: { $gte: since } }),
+      this.store.jobRuns.findOne({ job, status: { $in: FAILED_STATUSES } }).sort({ slot: -1 }).lean<JobRunDoc>(),
+    ]);
+    return { last, failures, lastFailure };
+  }
+
+  /** Recent runs of a job, newest first. */
+  async runs(job: string, limit = 20): Promise<JobRunDoc[]> {
+    return this.store.jobRuns.find({ job }).sort({ slot: -1 }).limit(limit).lean<JobRunDoc[]>();
+  }
+}

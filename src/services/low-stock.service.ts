@@ -1,0 +1,260 @@
+import type { Clock } from "../core/clock.js";
+import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
+import type { Logger } from "../core/logger.js";
+import type { Translate } from "../core/messages.js";
+import type { Reply } from "../core/reply.js";
+import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
+import type { AlertService } from "./alert.service.js";
+import { isDuplicateKey, type StockService, type StockView } from "./stock.service.js";
+
+/** Options of the low-stock alerts (from configuration). */
+export interface LowStockOptions {
+  timeZone: string;
+  /** Hysteresis: alert again only after available exceeds the threshold by this percentage (at least 1 unit). */
+  marginPct: number;
+  safetyDays: number;
+  coverDays: number;
+  /** Products listed with buttons in one message. */
+  show: number;
+  /** Products changed this long before the previous scan started are refreshed again (clock skew between instances; default 5 min). */
+  changeSlackMs?: number;
+}
+
+/** A low product in an alert, with its suggested reorder quantity. */
+export interface LowItem {
+  view: StockView;
+  threshold: number;
+  reorderQty: number;
+}
+
+/** What one scan did. */
+export interface ScanResult {
+  low: number;
+  alerted: LowItem[];
+  recovered: string[];
+  queued: number;
+  heldUntil?: Date;
+}
+
+const META_WATERMARK = "low-stock:watermark";
+const DEFAULT_CHANGE_SLACK_MS = 5 * 60_000;
+const PRODUCT_FIELDS = { _id: 1, name: 1, category: 1, price: 1, currency: 1, onHand: 1, reserved: 1, available: 1, reorderPoint: 1, leadTimeDays: 1, supplier: 1, active: 1, salesByDay: 1 };
+
+/**
+ * Low-stock detection and alert state.
+ *
+ * Threshold: a product is low when available ≤ lowAt, with
+ * lowAt = max(reorderPoint, ⌈velocity × leadTimeDays⌉ − 1): at or below the
+ * reorder point, or days of cover (available ÷ velocity) below the lead time.
+ * It is stored on the product with lowGap = available − lowAt, so a scan is one
+ * indexed query (`active, lowGap ≤ 0`). lowAt changes with the shop day
+ * (velocity) and lowGap with stock: each scan first refreshes products of
+ * another day or changed since the previous scan (by `updatedAt`).
+ *
+ * Hysteresis: after an alert a product re-arms only when available >
+ * lowAt + max(1, ⌈lowAt × marginPct / 100⌉).
+ *
+ * Suggested reorder quantity:
+ * max(⌈velocity × (leadTime + coverDays + safetyDays)⌉, re-arm level + 1) − available:
+ * what sells during the lead time and the cover period, plus safety stock of
+ * `safetyDays` of sales, and at least enough to clear the alert.
+ */
+export class LowStockService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly stock: StockService,
+    private readonly alerts: AlertService,
+    private readonly opts: LowStockOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The stored threshold of a product: low when available ≤ this. */
+  threshold(v: Pick<StockView, "reorderPoint" | "velocity" | "leadTimeDays">): number {
+    const byCover = v.velocity > 0 ? Math.ceil(v.velocity * v.leadTimeDays - 1e-9) - 1 : 0;
+    return Math.max(v.reorderPoint, byCover);
+  }
+
+  /** Available must exceed this before a product alerts again. */
+  rearmLevel(threshold: number): number {
+    return threshold + Math.max(1, Math.ceil((threshold * this.opts.marginPct) / 100));
+  }
+
+  /** Suggested reorder quantity (see the class comment). */
+  reorderQty(v: StockView, threshold: number): number {
+    const demand = Math.ceil(v.velocity * (v.leadTimeDays + this.opts.coverDays + this.opts.safetyDays) - 1e-9);
+    return Math.max(1, Math.max(demand, this.rearmLevel(threshold) + 1) - v.available);
+  }
+
+  /**
+   * Recomputes lowAt/lowGap of products from another shop day or changed since
+   * `changedSince` (wall time, as mongoose writes updatedAt). Each write is
+   * guarded by the stock it was computed from; a product that changed meanwhile
+   * is left for the next scan. Returns how many were refreshed.
+   */
+  async refresh(changedSince: Date | null): Promise<number> {
+    const today = localDay(this.clock.now(), this.opts.timeZone);
+    const filter = changedSince ? { $or: [{ lowDay: { $ne: today } }, { updatedAt: { $gt: changedSince } }] } : { lowDay: { $ne: today } };
+    const docs = await this.store.products.find(filter).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
+    // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
+    const write = (d: ProductDoc) => {
+      const lowAt = this.threshold(this.stock.view(d));
+      return this.store.products.updateOne(
+        { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
+        { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today } },
+        // Not a change of the product: keep updatedAt, which the next refresh reads.
+        { timestamps: false },
+      );
+    };
+    for (const d of docs) await write(d);
+    return docs.length;
+  }
+
+  /** Active products whose stored gap says they are low (one indexed query), confirmed from their figures. */
+  async candidates(): Promise<StockView[]> {
+    const docs = await this.store.products.find({ active: true, lowGap: { $lte: 0 } }).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
+    return docs.map((d) => this.stock.view(d)).filter((v) => v.status === "out" || v.status === "low" || v.status === "cover");
+  }
+
+  /**
+   * One low-stock run for `slot`: refresh thresholds, re-arm recovered
+   * products, alert each product that crossed its threshold (once per crossing)
+   * in one batched message, worst first.
+   */
+  async scan(input: { slot: Date; t: Translate; fmt: Formatter }): Promise<ScanResult> {
+    const now = this.clock.now();
+    const slotIso = input.slot.toISOString();
+    const wallStart = Date.now();
+    const mark = await this.store.meta.findById(META_WATERMARK).lean();
+    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - (this.opts.changeSlackMs ?? DEFAULT_CHANGE_SLACK_MS)) : null);
+    const low = await this.candidates();
+    const lowSkus = new Set(low.map((v) => v.sku));
+
+    // Re-arm products that recovered above their threshold plus the margin.
+    const watched = await this.store.stockAlerts.find({ state: { $in: ["alerted", "snoozed"] } }).lean<StockAlertDoc[]>();
+    const recovered: string[] = [];
+    if (watched.length) {
+      const prods = await this.store.products.find({ _id: { $in: watched.map((w) => w._id) } }).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
+      for (const p of prods) {
+        if (lowSkus.has(p._id) || !p.active) continue;
+        const v = this.stock.view(p);
+        if (v.available <= this.rearmLevel(this.threshold(v))) continue;
+        const w = watched.find((x) => x._id === p._id)!;
+        const r = await this.store.stockAlerts.updateOne({ _id: p._id, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1 } });
+        if (r.modifiedCount === 1) recovered.push(p._id);
+      }
+    }
+
+    // One alert per crossing: the armed → alerted transition is one guarded update (or the first insert).
+    const states = new Map((await this.store.stockAlerts.find({ _id: { $in: [...lowSkus] } }).lean<StockAlertDoc[]>()).map((s) => [s._id, s]));
+    const alertedSkus = new Set<string>();
+    for (const v of low) {
+      const s = states.get(v.sku);
+      if (s?.alertSlot === slotIso && s.state === "alerted") {
+        alertedSkus.add(v.sku); // alerted by an earlier attempt of this slot (taken over): send it again under the same key
+        continue;
+      }
+      if (!s) {
+        try {
+          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso });
+          alertedSkus.add(v.sku);
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+        }
+        continue;
+      }
+      const r = await this.store.stockAlerts.updateOne(
+        { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1 } },
+      );
+      if (r.modifiedCount === 1) alertedSkus.add(v.sku);
+    }
+    await this.store.meta.updateOne({ _id: META_WATERMARK }, { $set: { value: wallStart } }, { upsert: true });
+
+    const items = low
+      .filter((v) => alertedSkus.has(v.sku))
+      .sort(byUrgency)
+      .map((view) => {
+        const threshold = this.threshold(view);
+        return { view, threshold, reorderQty: this.reorderQty(view, threshold) };
+      });
+    const result: ScanResult = { low: low.length, alerted: items, recovered, queued: 0 };
+    if (items.length === 0) return result;
+    const sent = await this.alerts.send({
+      type: "low_stock",
+      key: `low_stock:${slotIso}`,
+      reply: this.message(items, input.t, input.fmt),
+      urgent: items.some((i) => i.view.available <= 0),
+    });
+    this.logger.debug("low-stock alert", { slot: slotIso, alerted: items.length, queued: sent.queued });
+    return { ...result, queued: sent.queued, ...(sent.heldUntil ? { heldUntil: sent.heldUntil } : {}) };
+  }
+
+  /** The batched message: the worst first, a count of the rest, buttons per listed product. */
+  message(items: LowItem[], t: Translate, fmt: Formatter): Reply {
+    const shown = items.slice(0, this.opts.show);
+    const today = localDay(this.clock.now(), this.opts.timeZone);
+    const rest = items.length - shown.length;
+    return {
+      title: t("lowstock.alert.title", { count: items.length }),
+      status: shown.some((i) => i.view.available <= 0) ? "critical" : "warning",
+      table: {
+        columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("lowstock.col.threshold"), t("stock.col.cover"), t("stock.col.lead"), t("lowstock.col.reorder")],
+        rows: shown.map((i) => [
+          i.view.sku,
+          i.view.name,
+          String(i.view.available),
+          String(i.threshold),
+          i.view.coverDays === null ? "—" : fmt.number(i.view.coverDays, 1),
+          String(i.view.leadTimeDays),
+          String(i.reorderQty),
+        ]),
+        alignRight: [2, 3, 4, 5, 6],
+      },
+      actions: shown.flatMap((i) => {
+        const eta = addDays(today, i.view.leadTimeDays);
+        return [
+          { id: `stock snooze ${i.view.sku} 24h`, label: t("lowstock.button.snooze", { sku: i.view.sku }), style: "default" as const },
+          { id: `stock po ${i.view.sku} eta=${eta} qty=${i.reorderQty}`, label: t("lowstock.button.po", { sku: i.view.sku, qty: i.reorderQty, eta }), style: "primary" as const },
+        ];
+      }),
+      context: [...(rest > 0 ? [t("lowstock.alert.more", { count: rest })] : []), t("lowstock.alert.formula")],
+      visibility: "public",
+    };
+  }
+
+  /** Holds alerts for a product until `until` (snooze); it alerts again then if still low. */
+  async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number } }): Promise<"ok" | "not_found"> {
+    const sku = input.sku.toUpperCase();
+    if (!(await this.store.products.exists({ _id: sku }))) return "not_found";
+    const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
+    if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: this.clock.now() };
+    const update = { $set: set, $setOnInsert: { crossings: 0 } };
+    try {
+      await this.store.stockAlerts.findOneAndUpdate({ _id: sku }, update, { upsert: true, returnDocument: "after" });
+    } catch (e) {
+      // Two first snoozes at once: one inserted, the other updates.
+      if (!isDuplicateKey(e)) throw e;
+      await this.store.stockAlerts.findOneAndUpdate({ _id: sku }, update, { returnDocument: "after" });
+    }
+    return "ok";
+  }
+
+  /** Records a purchase order: alerts wait until the day after its expected arrival. */
+  async placePo(input: { sku: string; eta: string; qty?: number; by: string }): Promise<{ kind: "ok"; until: Date } | { kind: "not_found" }> {
+    const until = dayStart(addDays(input.eta, 1), this.opts.timeZone);
+    const r = await this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) } });
+    return r === "ok" ? { kind: "ok", until } : { kind: "not_found" };
+  }
+
+  /** Alert state of a product, if any. */
+  async state(sku: string): Promise<StockAlertDoc | null> {
+    return this.store.stockAlerts.findById(sku.toUpperCase()).lean<StockAlertDoc>();
+  }
+}
+
+/** Out of stock first, then the fewest days of cover, then the furthest below the threshold. */
+function byUrgency(a: StockView, b: StockView): number {
+  const rank = (v: StockView) => (v.available <= 0 ? -1 : v.coverDays ?? 1e6 + v.available - v.reorderPoint);
+  return rank(a) - rank(b) || a.sku.localeCompare(b.sku);
+}

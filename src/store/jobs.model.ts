@@ -1,0 +1,72 @@
+import { Schema, type InferSchemaType } from "mongoose";
+
+/**
+ * One document per claimed job slot: `_id` is `<jobId>@<slot ISO>`, so
+ * inserting it is the claim (E11000 = another instance has it). It is also
+ * the run record: start, end, outcome, error.
+ */
+export const jobRunSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    job: { type: String, required: true },
+    slot: { type: Date, required: true },
+    /** running → ok | failed | timeout; lost when a holder vanished and a later slot superseded it. */
+    status: { type: String, enum: ["running", "ok", "failed", "timeout", "lost"], required: true },
+    /** Instance holding the claim. */
+    holder: { type: String, required: true },
+    /** 1 for the first holder, +1 per takeover; the finishing write checks it. */
+    attempt: { type: Number, required: true, default: 1 },
+    /** The claim expires then: another instance may take the slot over. */
+    leaseUntil: { type: Date, required: true },
+    catchUp: { type: Boolean, default: false },
+    startedAt: { type: Date, required: true },
+    endedAt: { type: Date },
+    summary: { type: String },
+    error: { type: String },
+  },
+  { versionKey: false },
+);
+jobRunSchema.index({ job: 1, slot: -1 });
+jobRunSchema.index({ status: 1, leaseUntil: 1 });
+
+/** An admin's alert route: `_id` `<type>:<platform>`; overrides ALERT_ROUTES for that pair. */
+export const alertRouteSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, required: true },
+    platform: { type: String, required: true },
+    /** Channel id, or "off" to silence the configured route. */
+    channel: { type: String, required: true },
+    setBy: { type: String, required: true },
+    setAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/**
+ * Low-stock alert state of one product (`_id` = sku). armed → alerted (one
+ * alert per crossing) → armed again once stock recovers above the threshold
+ * plus a margin; snoozed (snooze or PO placed) until `snoozedUntil`.
+ */
+export const stockAlertSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    state: { type: String, enum: ["armed", "alerted", "snoozed"], required: true },
+    /** How many times this product has crossed its threshold (alerts sent). */
+    crossings: { type: Number, required: true, default: 0 },
+    alertedAt: { type: Date },
+    /** The job slot whose run alerted it: a takeover of that run re-sends the same batch. */
+    alertSlot: { type: String },
+    snoozedUntil: { type: Date },
+    snoozedBy: { type: String },
+    recoveredAt: { type: Date },
+    po: { eta: String, qty: Number, by: String, at: Date },
+  },
+  { versionKey: false },
+);
+stockAlertSchema.index({ state: 1 });
+stockAlertSchema.index({ alertSlot: 1 });
+
+export type JobRunDoc = InferSchemaType<typeof jobRunSchema> & { _id: string };
+export type AlertRouteDoc = InferSchemaType<typeof alertRouteSchema> & { _id: string };
+export type StockAlertDoc = InferSchemaType<typeof stockAlertSchema> & { _id: string };

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deliverer, Destination } from "../src/core/outbound.js";
+import type { Reply } from "../src/core/reply.js";
+import { Formatter } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await makeTestApp({ QUIET_HOURS: "22:00-07:00", ALERT_ROUTES: "low_stock:shell:ops,low_stock:slack:C0123,digest:discord:4567" });
+  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+});
+afterAll(() => app.close());
+
+/** A deliverer that records what it got and fails while `failing` is set. */
+function recorder(platform: "slack" | "shell" | "discord") {
+  const got: { dest: Destination; reply: Reply }[] = [];
+  const d: Deliverer & { failing: Error | null; got: typeof got } = {
+    platform,
+    failing: null,
+    got,
+    async deliver(dest, reply) {
+      if (d.failing) throw d.failing;
+      got.push({ dest, reply });
+    },
+  };
+  return d;
+}
+
+const reply: Reply = { text: "digest", visibility: "public" };
+
+describe("alert routing", () => {
+  it("lists the configured routes and quiet hours; admins change a route, which overrides configuration", async () => {
+    const list = await app.run("shell:mia", "alerts list");
+    expect(list.reply.table!.rows).toEqual([
+      ["low_stock", "shell", "ops", "configuration"],
+      ["low_stock", "slack", "C0123", "configuration"],
+      ["digest", "discord", "4567", "configuration"],
+    ]);
+    expect(list.reply.context).toEqual(["Quiet hours 22:00–07:00 (Asia/Shanghai): non-urgent alerts are held until they end."]);
+
+    expect((await app.run("shell:mia", "alerts route low_stock slack C999")).code).toBe("permission_denied");
+    const bad = await app.run("shell:admin", "alerts route stockouts slack C999");
+    expect(bad.outcome).toBe("user_error");
+    expect(bad.reply.text).toContain('"stockouts" is not an alert type');
+
+    expect((await app.run("shell:admin", "alerts route low_stock slack C999")).reply.text).toBe("low_stock alerts on slack now go to C999.");
+    expect((await app.run("shell:admin", "alerts route sla slack C777")).outcome).toBe("ok");
+    expect((await app.run("shell:admin", "alerts route low_stock shell off")).reply.text).toBe("low_stock alerts on shell are now off.");
+    const after = await app.run("shell:mia", "alerts list");
+    expect(after.reply.table!.rows).toEqual([
+      ["low_stock", "shell", "ops (off)", "admin"],
+      ["low_stock", "slack", "C999", "admin"],
+      ["sla", "slack", "C777", "admin"],
+      ["digest", "discord", "4567", "configuration"],
+    ]);
+    expect(await app.services.alerts.routesFor("low_stock")).toEqual([{ type: "low_stock", platform: "slack", channel: "C999" }]);
+  });
+
+  it("quiet hours hold non-urgent alerts until they end and let urgent ones through", async () => {
+    app.clock.set("2026-11-25T15:00:00Z"); // 23:00 in Shanghai
+    const held = await app.services.alerts.send({ type: "digest", key: "digest:2026-11-25", reply });
+    expect(held.heldUntil?.toISOString()).toBe("2026-11-25T23:00:00.000Z"); // 07:00 the next morning
+    await app.services.alerts.send({ type: "digest", key: "urgent-1", reply: { text: "urgent", visibility: "public" }, urgent: true });
+    const d = recorder("discord");
+    await app.services.outbox.dispatch(d);
+    expect(d.got.map((g) => g.reply.text)).toEqual(["urgent"]);
+
+    app.clock.set("2026-11-25T22:59:00Z");
+    await app.services.outbox.dispatch(d);
+    expect(d.got).toHaveLength(1);
+    app.clock.set("2026-11-25T23:00:00Z");
+    await app.services.outbox.dispatch(d);
+    expect(d.got.map((g) => g.reply.text)).toEqual(["urgent", "digest"]);
+    expect(d.got[1]!.dest).toEqual({ kind: "channel", platform: "discord", channel: "4567" });
+
+    // Replaying the same alert key queues nothing.
+    expect((await app.services.alerts.send({ type: "digest", key: "digest:2026-11-25", reply })).queued).toBe(0);
+  });
+
+  it("a low-stock alert in quiet hours is held; one with a product out of stock is sent at once", async () => {
+    const t = translator("en");
+    const fmt = new Formatter("en", "Asia/Shanghai", "CNY");
+    app.clock.set("2026-11-26T15:05:00Z"); // 23:05
+    await app.store.products.insertMany([product("Q-LOW", { onHand: 4, reorderPoint: 10 })]);
+    const low = await app.services.lowStock.scan({ slot: new Date("2026-11-26T15:05:00Z"), t, fmt });
+    expect(low.alerted.map((i) => i.view.sku)).toEqual(["Q-LOW"]);
+    expect(low.heldUntil?.toISOString()).toBe("2026-11-26T23:00:00.000Z");
+
+    await app.store.products.insertMany([product("Q-OUT", { onHand: 0, reorderPoint: 10 })]);
+    app.clock.set("2026-11-26T15:10:00Z");
+    const out = await app.services.lowStock.scan({ slot: new Date("2026-11-26T15:10:00Z"), t, fmt });
+    expect(out.alerted.map((i) => i.view.sku)).toEqual(["Q-OUT"]);
+    expect(out.heldUntil).toBeUndefined();
+  });
+
+  it("failed deliveries are retried and recorded, and the table arrives intact", async () => {
+    app.clock.set("2026-11-27T04:00:00Z"); // noon: outside quiet hours
+    const slack = recorder("slack");
+    slack.failing = new Error("channel_not_found");
+    // Q-OUT's alert (urgent) is due for slack C999.
+    expect(await app.services.outbox.dispatch(slack)).toEqual({ sent: 0, failed: 2 });
+    const failed = await app.store.outbox.find({ platform: "slack", status: "pending" }).lean();
+    expect(failed.map((f) => [f.attempts, f.lastError])).toEqual([
+      [1, "channel_not_found"],
+      [1, "channel_not_found"],
+    ]);
+    slack.failing = null;
+    app.clock.set("2026-11-27T04:01:00Z");
+    expect(await app.services.outbox.dispatch(slack)).toEqual({ sent: 2, failed: 0 });
+    const rows = slack.got.map((g) => g.reply.table!.rows[0]![0]).sort();
+    expect(rows).toEqual(["Q-LOW", "Q-OUT"]);
+    expect(await app.store.outbox.countDocuments({ platform: "slack", status: "sent" })).toBe(2);
+  });
+});

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOBS_DIR } from "../src/app.js";
+import { addDays, localDay } from "../src/core/format.js";
+import { silentLogger } from "../src/core/logger.js";
+import { reviveReply } from "../src/services/outbox.service.js";
+import { loadJobs, Scheduler } from "../src/core/scheduler.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+const MIN = 60_000;
+let app: TestApp;
+let sched: Scheduler;
+let t = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  sched = new Scheduler({ jobs: await loadJobs(JOBS_DIR, app.config), services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+});
+afterAll(() => app.close());
+
+/** The next low-stock slot: moves the clock 5 minutes (or `ms`) and ticks. */
+async function runJob(ms = 5 * MIN): Promise<void> {
+  t += ms;
+  app.clock.set(new Date(t));
+  await sched.tick(new Date(t));
+}
+
+/** Low-stock messages queued so far that list `sku`. */
+async function alertsFor(sku: string): Promise<number> {
+  const docs = await app.store.outbox.find({ kind: "low_stock" }).lean();
+  return docs.filter((d) => reviveReply(d.reply).table!.rows.some((r) => r[0] === sku)).length;
+}
+
+async function adjust(sku: string, delta: string): Promise<void> {
+  const r = await app.run("shell:sam", `stock adjust ${sku} ${delta} reason=test`);
+  expect(r.outcome).toBe("ok");
+}
+
+/** perDay units on each of the 28 days before the clock's shop day. */
+function sales(perDay: number): Map<string, number> {
+  const today = localDay(new Date(t), app.config.timeZone);
+  return new Map(Array.from({ length: 28 }, (_, i) => [addDays(today, -(i + 1)), perDay] as [string, number]));
+}
+
+describe("low-stock job", () => {
+  it("alerts once per crossing: three crossings with recoveries alert three times, a product sitting low alerts once", async () => {
+    await app.store.products.insertMany([product("P-CROSS", { onHand: 50, reorderPoint: 10 }), product("P-SIT", { onHand: 3, reorderPoint: 10 })]);
+    await runJob();
+    expect(await alertsFor("P-SIT")).toBe(1);
+    expect(await alertsFor("P-CROSS")).toBe(0);
+
+    await adjust("P-CROSS", "-42"); // 8 ≤ 10: first crossing
+    await runJob();
+    await runJob();
+    expect(await alertsFor("P-CROSS")).toBe(1);
+
+    // Back to 12 (threshold 10 + 20% margin = 12: not above it) and down again: no flapping.
+    await adjust("P-CROSS", "+4");
+    await runJob();
+    await adjust("P-CROSS", "-3");
+    await runJob();
+    expect(await alertsFor("P-CROSS")).toBe(1);
+
+    for (const crossing of [2, 3]) {
+      await adjust("P-CROSS", "+12"); // recovered above the margin: re-armed
+      await runJob();
+      await adjust("P-CROSS", "-12");
+      await runJob();
+      expect(await alertsFor("P-CROSS")).toBe(crossing);
+    }
+    await runJob();
+    expect(await alertsFor("P-SIT")).toBe(1);
+    expect(await app.services.lowStock.state("P-CROSS")).toMatchObject({ state: "alerted", crossings: 3 });
+  });
+
+  it("sends one batched message per run: worst first, a count of the rest, snooze and PO buttons with the suggested quantity", async () => {
+    await app.store.products.insertMany([
+      product("B-1", { onHand: 0, reorderPoint: 10 }),
+      product("B-2", { onHand: 20, reorderPoint: 10, leadTimeDays: 7, salesByDay: sales(4) }),
+      product("B-3", { onHand: 10, reorderPoint: 5, leadTimeDays: 7, salesByDay: sales(5) }),
+      product("B-4", { onHand: 1, reorderPoint: 10 }),
+      product("B-5", { onHand: 5, reorderPoint: 10 }),
+      product("B-6", { onHand: 8, reorderPoint: 10 }),
+      product("B-7", { onHand: 10, reorderPoint: 10 }),
+      product("B-OK", { onHand: 200, reorderPoint: 10, salesByDay: sales(1) }),
+    ]);
+    const before = await app.store.outbox.countDocuments({ kind: "low_stock" });
+    await runJob();
+    const docs = await app.store.outbox.find({ kind: "low_stock" }).sort({ createdAt: -1 }).lean();
+    expect(docs.length - before).toBe(1);
+    const reply = reviveReply(docs[0]!.reply);
+    expect(reply.title).toBe("Low stock: 7 products crossed their threshold");
+    expect(reply.status).toBe("critical");
+    // Out of stock, then fewest days of cover (B-3: 2 d, B-2: 5 d), then no sales by how far below the reorder point.
+    expect(reply.table!.rows.map((r) => r[0])).toEqual(["B-1", "B-3", "B-2", "B-4", "B-5"]);
+    expect(reply.context![0]).toBe("…and 2 more: `stock low` lists them all.");
+    // B-2: 4/day, lead 7 → threshold max(10, 4×7−1) = 27; re-arm above 27 + 6 = 33;
+    // reorder = max(⌈4 × (7 + 30 + 7)⌉, 34) − 20 = 156.
+    const b2 = reply.table!.rows.find((r) => r[0] === "B-2")!;
+    expect(b2[3]).toBe("27");
+    expect(b2[6]).toBe("156");
+    const eta = addDays(localDay(new Date(t), "Asia/Shanghai"), 7);
+    expect(reply.actions).toHaveLength(10);
+    expect(reply.actions!.map((a) => a.id)).toContain("stock snooze B-4 24h");
+    expect(reply.actions!.map((a) => a.id)).toContain(`stock po B-2 eta=${eta} qty=156`);
+    expect(reply.actions!.every((a) => a.id.length <= 100)).toBe(true);
+
+    // Pressing the buttons runs their commands.
+    const snooze = await app.run("shell:sam", "stock snooze B-4 24h");
+    expect(snooze.outcome).toBe("ok");
+    expect(snooze.reply.text).toMatch(/B-4 are snoozed until 2026-11-26 12:/);
+    const po = await app.run("shell:sam", reply.actions!.find((a) => a.id.startsWith("stock po B-5"))!.id);
+    expect(po.outcome).toBe("ok");
+    expect(po.reply.text).toMatch(/^PO recorded for B-5 \(\d+ units\), arriving /);
+  });
+
+  it("alerts again when a snooze ends, and after a PO's expected arrival if still low", async () => {
+    // B-4 was alerted and then snoozed (24 h); B-5 alerted, then a PO was placed (ETA in 7 days).
+    await app.store.products.updateOne({ _id: "B-4" }, { $set: { onHand: 0, available: 0 } });
+    await runJob();
+    expect(await alertsFor("B-4")).toBe(1);
+    await runJob(24 * 60 * MIN); // the snooze has ended
+    expect(await alertsFor("B-4")).toBe(2);
+    expect(await alertsFor("B-5")).toBe(1);
+    await runJob(7 * 24 * 60 * MIN); // the day after the ETA
+    expect(await alertsFor("B-5")).toBe(2);
+    expect(await alertsFor("B-4")).toBe(2);
+  });
+
+  it("refuses bad snoozes and POs without changing anything", async () => {
+    expect((await app.run("shell:sam", "stock snooze B-6 forever")).code).toBe("invalid_args");
+    expect((await app.run("shell:sam", "stock snooze NOPE 24h")).code).toBe("unknown_sku");
+    expect((await app.run("shell:sam", "stock po B-6 eta=2020-01-01")).code).toBe("bad_eta");
+    expect((await app.run("shell:viewer", "stock snooze B-6 24h")).code).toBe("permission_denied");
+    expect(await app.services.lowStock.state("B-6")).toMatchObject({ state: "alerted" });
+  });
+});

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { loadConfig, type Config } from "../src/config.js";
+import { nextSlot, parseCron } from "../src/core/cron.js";
+import { defineJob, type Job, type JobContext } from "../src/core/job.js";
+import { silentLogger } from "../src/core/logger.js";
+import { checkJob, JobLoadError, Scheduler } from "../src/core/scheduler.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await makeTestApp();
+});
+afterAll(() => app.close());
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+/** A test job with a handler. */
+function job(id: string, schedule: string, handler: (ctx: JobContext) => Promise<string | void>, over: Partial<Job> = {}) {
+  return checkJob(defineJob({ id, description: id, schedule, timeout: 10 * MIN, handler, ...over }), `${id}.job.ts`, app.config);
+}
+
+function scheduler(instance: string, jobs: ReturnType<typeof job>[], config: Config = app.config): Scheduler {
+  return new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config, logger: silentLogger, instance });
+}
+
+/** Both instances tick at `t` (real concurrency on the claims). */
+async function tickAll(t: Date, ...ss: Scheduler[]): Promise<void> {
+  app.clock.set(t);
+  await Promise.all(ss.map((s) => s.tick(t)));
+}
+
+describe("cron slots", () => {
+  it("computes slots in the shop time zone, weekdays and steps included", () => {
+    const daily = parseCron("0 9 * * *", "Asia/Shanghai");
+    expect(nextSlot(daily, new Date("2026-11-25T00:59:00Z"))?.toISOString()).toBe("2026-11-25T01:00:00.000Z");
+    expect(nextSlot(daily, new Date("2026-11-25T01:00:00Z"))?.toISOString()).toBe("2026-11-26T01:00:00.000Z");
+    const mondays = parseCron("30 8 * * MON", "Asia/Shanghai");
+    expect(nextSlot(mondays, new Date("2026-11-25T00:00:00Z"))?.toISOString()).toBe("2026-11-30T00:30:00.000Z");
+    const every5 = parseCron("*/5 * * * *", "UTC");
+    expect(nextSlot(every5, new Date("2026-11-25T10:03:10Z"))?.toISOString()).toBe("2026-11-25T10:05:00.000Z");
+    // New York springs forward on 2026-03-08: 02:30 does not exist that day.
+    const ny = parseCron("30 2 * * *", "America/New_York");
+    expect(nextSlot(ny, new Date("2026-03-07T12:00:00Z"))?.toISOString()).toBe("2026-03-09T06:30:00.000Z");
+  });
+
+  it("a malformed job file stops start-up with a message naming the file and the problem", () => {
+    expect(() => checkJob({ id: "x", description: "x", schedule: "0 25 * * *", timeout: 5000, handler: async () => {} }, "jobs/x.job.ts", app.config)).toThrow(JobLoadError);
+    expect(() => checkJob({ id: "x", description: "x", schedule: "0 25 * * *", timeout: 5000, handler: async () => {} }, "jobs/x.job.ts", app.config)).toThrow(/jobs\/x\.job\.ts.*hour|jobs\/x\.job\.ts.*25/);
+    expect(() => checkJob({ id: "Bad Id", description: "x", schedule: "* * * * *", timeout: 5000, handler: async () => {} }, "jobs/y.job.ts", app.config)).toThrow(/y\.job\.ts: id/);
+  });
+});
+
+describe("scheduler", () => {
+  it("two instances over a simulated week run every slot exactly once", async () => {
+    const runs = new Map<string, string[]>();
+    const record = (tag: string) => async ({ slot }: JobContext) => {
+      const k = `${tag}@${slot.toISOString()}`;
+      runs.set(k, [...(runs.get(k) ?? []), k]);
+    };
+    const jobs = [job("hourly-q", "0 * * * *", record("q")), job("daily-9", "0 9 * * *", record("d"), { catchUp: true })];
+    const a = scheduler("A", jobs);
+    const b = scheduler("B", jobs);
+    const start = new Date("2026-11-29T16:00:00Z"); // Monday 00:00 in Shanghai
+    for (let t = start.getTime(); t < start.getTime() + 7 * 24 * HOUR; t += 20 * MIN) await tickAll(new Date(t), a, b);
+
+    const counts = [...runs.values()].map((v) => v.length);
+    expect(counts.every((n) => n === 1)).toBe(true);
+    expect([...runs.keys()].filter((k) => k.startsWith("q@"))).toHaveLength(7 * 24);
+    const daily = [...runs.keys()].filter((k) => k.startsWith("d@")).sort();
+    expect(daily).toHaveLength(7);
+    expect(daily[0]).toBe("d@2026-11-30T01:00:00.000Z"); // 09:00 Shanghai
+    expect(await app.store.jobRuns.countDocuments({ job: "hourly-q", status: "ok" })).toBe(7 * 24);
+    // Both instances did part of the work.
+    expect((await app.store.jobRuns.distinct("holder", { job: "hourly-q" })).sort()).toEqual(["A", "B"]);
+  }, 300_000);
+
+  it("a holder killed mid-run is taken over once its claim expires, and its late finish changes nothing", async () => {
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    const effects: string[] = [];
+    let calls = 0;
+    const j = job("hourly", "0 * * * *", async ({ slot }) => {
+      calls++;
+      if (calls === 1) {
+        await hung; // the first holder stops here: its process dies
+        return "late";
+      }
+      effects.push(slot.toISOString());
+      return "done";
+    });
+    const a = scheduler("A", [j]);
+    const b = scheduler("B", [j]);
+    const slot = new Date("2026-12-10T02:00:00Z");
+    app.clock.set(slot);
+    const aTick = a.tick(slot);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    await a.stop(); // killed
+
+    await tickAll(new Date(slot.getTime() + 5 * MIN), b);
+    expect(calls).toBe(1); // the claim still holds
+    expect(await app.store.jobRuns.findById("hourly@2026-12-10T02:00:00.000Z").lean()).toMatchObject({ status: "running", holder: "A" });
+
+    await tickAll(new Date(slot.getTime() + 12 * MIN), b); // lease = 10 min timeout + 1 min grace
+    expect(effects).toEqual(["2026-12-10T02:00:00.000Z"]);
+    const taken = await app.store.jobRuns.findById("hourly@2026-12-10T02:00:00.000Z").lean();
+    expect(taken).toMatchObject({ status: "ok", holder: "B", attempt: 2, summary: "done" });
+
+    release();
+    await aTick;
+    expect(await app.store.jobRuns.findById("hourly@2026-12-10T02:00:00.000Z").lean()).toMatchObject({ status: "ok", holder: "B", summary: "done" });
+  });
+
+  it("an outage across 09:00 runs the daily job once when the bot comes back the same day", async () => {
+    const ran: { slot: string; catchUp: boolean }[] = [];
+    const j = job("digest-test", "0 9 * * *", async ({ slot, catchUp }) => void ran.push({ slot: slot.toISOString(), catchUp }), { catchUp: true });
+    const before = scheduler("A", [j]);
+    // Up from 08:00 to 08:50 Shanghai on 2026-12-14, then down.
+    for (let t = Date.parse("2026-12-14T00:00:00Z"); t <= Date.parse("2026-12-14T00:50:00Z"); t += 10 * MIN) await tickAll(new Date(t), before);
+    await before.stop();
+    expect(ran).toEqual([]);
+
+    // Two instances come back at 10:30 and run until noon.
+    const a = scheduler("A2", [j]);
+    const b = scheduler("B2", [j]);
+    for (let t = Date.parse("2026-12-14T02:30:00Z"); t <= Date.parse("2026-12-14T04:00:00Z"); t += 10 * MIN) await tickAll(new Date(t), a, b);
+    // A third instance restarting later the same day does not run it again.
+    await tickAll(new Date("2026-12-14T05:00:00Z"), scheduler("C", [j]));
+    expect(ran).toEqual([{ slot: "2026-12-14T01:00:00.000Z", catchUp: true }]);
+    expect(await app.store.jobRuns.findById("digest-test@2026-12-14T01:00:00.000Z").lean()).toMatchObject({ status: "ok", catchUp: true });
+
+    // The next day it runs on time, not as a catch-up.
+    for (let t = Date.parse("2026-12-15T00:50:00Z"); t <= Date.parse("2026-12-15T01:10:00Z"); t += 10 * MIN) await tickAll(new Date(t), a, b);
+    expect(ran[1]).toEqual({ slot: "2026-12-15T01:00:00.000Z", catchUp: false });
+    expect(ran).toHaveLength(2);
+  });
+
+  it("with JOBS_CATCH_UP=false a missed daily slot is not run on return", async () => {
+    const ran: string[] = [];
+    const j = job("no-catch-up", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()), { catchUp: true });
+    const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", JOBS_CATCH_UP: "false" });
+    await tickAll(new Date("2026-12-16T02:30:00Z"), scheduler("A", [j], config));
+    expect(ran).toEqual([]);
+  });
+
+  it("records failures and timeouts with their error, and `jobs` shows last run, next run and failures", async () => {
+    const failing = job("boom", "*/10 * * * *", async () => {
+      throw new Error("supplier API down");
+    });
+    const s = scheduler("A", [failing]);
+    await tickAll(new Date("2026-12-20T02:00:00Z"), s);
+    expect(await app.store.jobRuns.findById("boom@2026-12-20T02:00:00.000Z").lean()).toMatchObject({ status: "failed", error: "supplier API down" });
+
+    // The real low-stock job as `jobs` lists it: one failed run recorded through the service.
+    const claim = await app.services.jobs.claim({ job: "low-stock", slot: new Date("2026-12-20T02:00:00Z"), holder: "A", leaseMs: MIN, catchUp: false });
+    await app.services.jobs.finish(claim!, { status: "failed", error: "database unreachable" });
+    const r = await app.run("shell:admin", "jobs");
+    expect(r.outcome).toBe("ok");
+    const row = r.reply.table!.rows.find((x) => x[0] === "low-stock")!;
+    expect(row).toEqual(["low-stock", "*/5 * * * *", "2026-12-20 10:00 GMT+8", "failed", "2026-12-20 10:05 GMT+8", "1"]);
+    expect(r.reply.context).toEqual(["low-stock: last failure at 2026-12-20 10:00 GMT+8: database unreachable"]);
+    expect((await app.run("shell:someone", "jobs")).code).toBe("permission_denied");
+  });
+});
