@@ -21,6 +21,8 @@ export default defineCommand({
     switch (r.kind) {
       case "created":
         return refundCard(r.request, { t, fmt, now, policy: r.policy, title: t("refund.created.title", { id: r.request._id }) });
+      case "exists": // only for callers that pass their own id (the ingestion API)
+        return refundCard(r.request, { t, fmt, now, policy: await services.refund.policy() });
       case "not_found":
         return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: args.orderNo }), visibility: "ephemeral" };
       case "not_paid":

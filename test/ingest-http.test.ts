@@ -119,11 +119,29 @@ describe("health and protocol errors", () => {
     }
   });
 
-  it("refund requests answer 501 until the refunds feature provides them", async () => {
-    const r = await call("/api/v1/refund-requests", { body: { orderNo: "A-1", amount: 100 } });
-    expect(r.status).toBe(501);
-    expect(r.json.message).toMatch(/refunds feature/);
-    expect((await call("/api/v1/refund-requests", { key: ordersOnly, body: {} })).status).toBe(403);
+  it("refund requests are checked against the order, created once per externalId, then approved in chat", async () => {
+    await call("/api/v1/orders", { body: order("A-RF1", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    const item = { externalId: "ticket-77", orderNo: "A-RF1", amount: "20.00", reason: "arrived damaged" };
+    const runs = await Promise.all(Array.from({ length: 5 }, () => call("/api/v1/refund-requests", { body: item })));
+    expect(runs.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const id = runs[0]!.json.id as string;
+    expect(id).toMatch(/^R-X/);
+    const stored = await app.store.refundRequests.find({ orderNo: "A-RF1" }).lean();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ _id: id, amount: 2000, status: "pending", requester: "api:storefront", reason: "arrived damaged" });
+    const over = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78", amount: "40.00" } });
+    expect(over).toMatchObject({ status: 409, json: { code: "over_balance" } });
+    const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
+    expect(unknown).toMatchObject({ status: 422, json: { code: "unknown_order" } });
+    const bad = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-80", amount: "-3" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].field).toBe("amount");
+    expect(await app.store.refundRequests.countDocuments({ orderNo: "A-RF1" })).toBe(1);
+    expect((await call("/api/v1/refund-requests", { key: ordersOnly, body: item })).status).toBe(403);
+    // The request waits for a person: approving it in chat refunds the order once.
+    await app.services.identity.grant("shell:mgr", "manager", "shell:admin");
+    expect((await app.run("shell:mgr", `refund approve ${id}`)).outcome).toBe("ok");
+    expect((await app.store.orders.findById("A-RF1").lean<OrderDoc>())?.refundedTotal).toBe(2000);
   });
 
   it("rejects operator-shaped input and never queries with it", async () => {
@@ -328,7 +346,8 @@ describe("products, inventory and complaints", () => {
     const doc = await app.store.complaints.findById(r.json.id).lean();
     expect(doc).toMatchObject({ status: "new", severity: "high", orderNo: "A-100", createdBy: "api:storefront", day: "2026-11-25" });
     expect(doc!.firstResponseDueAt.toISOString()).toBe("2026-11-25T06:00:00.000Z");
-    expect(doc!.resolutionDueAt.toISOString()).toBe("2026-11-27T02:00:00.000Z");
+    // The configured SLA clocks (defaults: high = 4 h first response, 24 h resolution), as for `complaint new`.
+    expect(doc!.resolutionDueAt.toISOString()).toBe("2026-11-26T02:00:00.000Z");
     expect(await app.store.complaints.countDocuments({ customerId: "cust-9" })).toBe(1);
   });
 });

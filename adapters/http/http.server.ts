@@ -20,13 +20,13 @@ export interface HttpDeps {
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
 const API = "/api/v1";
-/** Ingestion routes: path → (kind of item, scope needed). `null` kind: not available yet. */
-const ROUTES: Record<string, { kind: IngestKind | null; scope: ApiScope }> = {
+/** Ingestion routes: path → (kind of item, scope needed). */
+const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
   "/orders": { kind: "orders", scope: "orders" },
   "/products": { kind: "products", scope: "products" },
   "/inventory": { kind: "inventory", scope: "inventory" },
   "/complaints": { kind: "complaints", scope: "complaints" },
-  "/refund-requests": { kind: null, scope: "refunds" },
+  "/refund-requests": { kind: "refund-requests", scope: "refunds" },
 };
 /** Items of one batch applied at the same time (items with the same id run in order). */
 const BATCH_CONCURRENCY = 8;
@@ -86,9 +86,6 @@ export function createHttpHandler(deps: HttpDeps): RequestHandler {
       if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
-      if (route.kind === null) {
-        throw new HttpError(501, "not_implemented", "refund requests cannot be ingested yet: this route comes with the refunds feature");
-      }
       const body = await readJson(req, config.http.bodyLimit);
       const actor = `api:${caller.label}`;
       if (Array.isArray(body)) {

@@ -87,11 +87,31 @@ export const complaintInput = z.strictObject({
 });
 export type ComplaintInput = z.output<typeof complaintInput>;
 
+/**
+ * One refund request from another system (a helpdesk, the storefront). `externalId` makes a
+ * retry create it once; the amount is in major units of the order's currency ("25.00") or "full".
+ */
+export const refundRequestInput = z.strictObject({
+  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
+  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
+  amount: z.union([z.string().regex(/^(full|\d{1,9}(\.\d{1,3})?)$/i), z.number().positive().finite()], {
+    error: 'expected a positive amount in major units such as "25.00", or "full"',
+  }),
+  reason: short(300),
+});
+export type RefundRequestInput = z.output<typeof refundRequestInput>;
+
 /** The kinds of item the API and the import take. */
-export const INGEST_KINDS = ["orders", "products", "inventory", "complaints"] as const;
+export const INGEST_KINDS = ["orders", "products", "inventory", "complaints", "refund-requests"] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
 
-const SCHEMAS = { orders: orderInput, products: productInput, inventory: inventoryInput, complaints: complaintInput } as const;
+const SCHEMAS = {
+  orders: orderInput,
+  products: productInput,
+  inventory: inventoryInput,
+  complaints: complaintInput,
+  "refund-requests": refundRequestInput,
+} as const;
 
 /** A validation problem: the field (dotted path) and what was expected. */
 export interface FieldError {

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
+import type { Config } from "../config.js";
 import { localDay } from "../core/format.js";
 import type { ProductDoc, Store } from "../store/models.js";
-import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type ProductInput } from "./ingest-schemas.js";
+import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
+import type { RefundService } from "./refund.service.js";
 import type { OrderIngestService } from "./order-ingest.service.js";
 import { isDuplicateKey, type StockService } from "./stock.service.js";
 
@@ -19,13 +21,6 @@ export interface ItemResult {
   errors?: FieldError[];
 }
 
-/** First-response and resolution targets of an ingested complaint, by severity (hours). */
-export const COMPLAINT_SLA_HOURS: Readonly<Record<string, { firstResponse: number; resolution: number }>> = {
-  urgent: { firstResponse: 1, resolution: 24 },
-  high: { firstResponse: 4, resolution: 48 },
-  normal: { firstResponse: 24, resolution: 72 },
-  low: { firstResponse: 48, resolution: 168 },
-};
 
 /** How many times a stock level is re-read when another change lands between read and write. */
 const SET_RETRIES = 8;
@@ -42,7 +37,8 @@ export class IngestService {
     private readonly clock: Clock,
     private readonly stock: StockService,
     private readonly orders: OrderIngestService,
-    private readonly opts: { timeZone: string; currency: string },
+    private readonly opts: { timeZone: string; currency: string; sla: Config["complaintSla"] },
+    private readonly refunds: RefundService,
   ) {}
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
@@ -62,6 +58,32 @@ export class IngestService {
         return this.inventory(p.value as InventoryInput, actor);
       case "complaints":
         return this.complaint(p.value as ComplaintInput, actor);
+      case "refund-requests":
+        return this.refundRequest(p.value as RefundRequestInput, actor);
+    }
+  }
+
+  /**
+   * A refund request from another system, checked like `refund request` (paid order, amount
+   * within the refundable balance). Its id derives from `externalId`, so a retry creates
+   * nothing new; approvals then happen in chat.
+   */
+  private async refundRequest(r: RefundRequestInput, actor: string): Promise<ItemResult> {
+    const id = `R-X${base32(createHash("sha256").update(r.externalId).digest()).slice(0, 9)}`;
+    const res = await this.refunds.request({ id, orderNo: r.orderNo, amount: String(r.amount), reason: r.reason, requester: actor });
+    switch (res.kind) {
+      case "created":
+        return { status: 201, outcome: "created", id };
+      case "exists":
+        return { status: 200, outcome: "unchanged", id };
+      case "not_found":
+        return { status: 422, outcome: "rejected", id, code: "unknown_order", message: `unknown order ${r.orderNo}; send the order first` };
+      case "not_paid":
+        return { status: 409, outcome: "rejected", id, code: "order_not_paid", message: `order ${r.orderNo} is ${res.status}; only paid orders can be refunded` };
+      case "bad_amount":
+        return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected a positive amount with at most ${res.decimals} decimals`, errors: [{ field: "amount", expected: `a positive amount with at most ${res.decimals} decimals` }] };
+      case "over_balance":
+        return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo} (${res.refundable} minor units of ${res.currency} left)` };
     }
   }
 
@@ -186,7 +208,7 @@ export class IngestService {
 
   /**
    * Records a complaint once: its id comes from the caller's `externalId` (or its content),
-   * so a retried delivery finds it. Due dates follow {@link COMPLAINT_SLA_HOURS}.
+   * so a retried delivery finds it. Due dates follow the configured SLA (COMPLAINT_SLA_*).
    * Kept small so it can later call the complaint service instead.
    */
   private async complaint(c: ComplaintInput, actor: string): Promise<ItemResult> {
@@ -194,10 +216,9 @@ export class IngestService {
     const basis = c.externalId ? `${source}:${c.externalId}` : JSON.stringify([c.customerId, c.orderNo ?? "", c.text, c.createdAt?.toISOString() ?? ""]);
     const id = `C-${base32(createHash("sha256").update(basis).digest()).slice(0, 10)}`;
     const severity = c.severity ?? "normal";
-    const sla = COMPLAINT_SLA_HOURS[severity]!;
     const now = this.clock.now();
     const createdAt = c.createdAt ?? now;
-    const hours = (h: number) => new Date(createdAt.getTime() + h * 3_600_000);
+    const after = (ms: number) => new Date(createdAt.getTime() + ms);
     try {
       await this.store.complaints.create({
         _id: id,
@@ -211,8 +232,8 @@ export class IngestService {
         createdBy: actor,
         createdAt,
         day: localDay(createdAt, this.opts.timeZone),
-        firstResponseDueAt: hours(sla.firstResponse),
-        resolutionDueAt: hours(sla.resolution),
+        firstResponseDueAt: after(this.opts.sla.firstResponse[severity]),
+        resolutionDueAt: after(this.opts.sla.resolution[severity]),
         history: [{ action: "created", by: actor, at: now, note: c.externalId ? `${source} ${c.externalId}` : source }],
       });
       return { status: 201, outcome: "created", id };
@@ -232,6 +253,6 @@ function base32(buf: Buffer): string {
 
 /** The natural key of a raw item, for reporting (only when it is a plain string). */
 function idOf(kind: IngestKind, raw: Record<string, unknown>): string | undefined {
-  const v = kind === "orders" ? raw.orderNo : kind === "complaints" ? raw.externalId : raw.sku;
+  const v = kind === "orders" ? raw.orderNo : kind === "complaints" || kind === "refund-requests" ? raw.externalId : raw.sku;
   return typeof v === "string" && v.length <= 100 ? v : undefined;
 }

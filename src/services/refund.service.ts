@@ -1,3 +1,4 @@
+import { isDuplicateKey } from "./stock.service.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
@@ -39,7 +40,9 @@ export type RequestResult =
   | { kind: "not_found" }
   | { kind: "not_paid"; status: string }
   | { kind: "bad_amount"; decimals: number }
-  | { kind: "over_balance"; refundable: number; paid: number; refunded: number; pending: number; currency: string };
+  | { kind: "over_balance"; refundable: number; paid: number; refunded: number; pending: number; currency: string }
+  /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
+  | { kind: "exists"; request: RefundRequestDoc };
 
 /** Outcome of an execution attempt. */
 export type ExecResult = { kind: "executed"; order: OrderDoc | null; now: boolean } | { kind: "failed"; reason: string };
@@ -161,8 +164,12 @@ export class RefundService {
    * the amount is at most paid − refunded − outstanding requests. `amount` is
    * the typed text (major units) or "full".
    */
-  async request(input: { orderNo: string; amount: string; reason: string; requester: string }): Promise<RequestResult> {
+  async request(input: { orderNo: string; amount: string; reason: string; requester: string; id?: string }): Promise<RequestResult> {
     const now = this.clock.now();
+    if (input.id) {
+      const prior = await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>();
+      if (prior) return { kind: "exists", request: prior };
+    }
     const order = await this.store.orders.findById(input.orderNo.toUpperCase()).lean<OrderDoc>();
     if (!order) return { kind: "not_found" };
     // A refunded order is paid too: its balance is zero, so it gets "over balance" below.
@@ -185,7 +192,7 @@ export class RefundService {
     }
     const policy = await this.policy();
     const doc = {
-      _id: `R-${shortId(6)}`,
+      _id: input.id ?? `R-${shortId(6)}`,
       orderNo: order._id,
       customerId: order.customerId,
       amount,
@@ -200,7 +207,13 @@ export class RefundService {
       approvals: [],
       status: "pending" as const,
     };
-    await this.store.refundRequests.create(doc);
+    try {
+      await this.store.refundRequests.create(doc);
+    } catch (e) {
+      // Two deliveries of one caller id at once: the unique _id lets one in.
+      if (input.id && isDuplicateKey(e)) return { kind: "exists", request: (await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>())! };
+      throw e;
+    }
     const request = (await this.store.refundRequests.findById(doc._id).lean<RefundRequestDoc>())!;
     return { kind: "created", request, order, policy };
   }

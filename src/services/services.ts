@@ -50,6 +50,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
+  const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults });
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
   return {
     store,
@@ -58,7 +59,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     audit,
     stock,
     outbox,
-    refund: new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }),
+    refund,
     coupon: new CouponService(store, clock, stock, { timeZone, currency, upliftPercent: config.couponUpliftPercent }),
     markers: new MarkerService(store, clock),
     orders: new OrderService(store, clock, { timeZone }),
@@ -66,7 +67,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     digest: new DigestService(store, clock, stock, { timeZone, currency }),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
-    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, shop), shop),
+    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, shop), { ...shop, sla: config.complaintSla }, refund),
     jobs: new JobsService(store, clock),
     alerts,
     lowStock: new LowStockService(store, clock, stock, alerts, lowStockOptions(config), logger.child({ component: "low-stock" })),
