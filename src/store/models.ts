@@ -170,6 +170,17 @@ const complaintSchema = new Schema(
     resolvedDay: { type: String },
     /** Link to the chat message it was filed from (Slack permalink), when filed from one. */
     permalink: { type: String },
+    /**
+     * When each scheduled alert was sent (complaint-alerts job): `posted` (new complaint),
+     * `<clock>Warn` (80% of an SLA), `<clock>Breach`. Set once by a guarded update, never resent.
+     */
+    alerted: {
+      posted: { type: Date },
+      firstResponseWarn: { type: Date },
+      firstResponseBreach: { type: Date },
+      resolutionWarn: { type: Date },
+      resolutionBreach: { type: Date },
+    },
     history: {
       type: [new Schema({ action: String, by: String, at: Date, note: String, from: String, to: String }, { _id: false })],
       default: [],
