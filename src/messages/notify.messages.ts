@@ -16,6 +16,9 @@ export const en = {
   "notify.week.col.this": "Last 7 days",
   "notify.week.col.before": "7 days before",
   "notify.week.col.change": "Change",
+  "notify.coupon.live": "Coupon {code} is live",
+  "notify.coupon.expired": "Coupon {code} has expired",
+  "notify.coupon.uses": "Used {uses} times by {customers} customers: {revenue} of orders, {discount} of discounts.",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -30,6 +33,9 @@ export const zh: Record<keyof typeof en, string> = {
   "notify.week.col.this": "最近 7 天",
   "notify.week.col.before": "之前 7 天",
   "notify.week.col.change": "变化",
+  "notify.coupon.live": "优惠券 {code} 已生效",
+  "notify.coupon.expired": "优惠券 {code} 已过期",
+  "notify.coupon.uses": "共被 {customers} 位顾客使用 {uses} 次：订单金额 {revenue}，优惠金额 {discount}。",
   "notify.complaint.posted": "新投诉 {id}（{severity}）",
   "notify.complaint.firstResponseWarn": "投诉 {id}：首次响应截止 {due}（SLA 已用 80%）",
   "notify.complaint.resolutionWarn": "投诉 {id}：解决截止 {due}（SLA 已用 80%）",
