@@ -110,7 +110,7 @@ describe("command registration", () => {
     const stock = defs.find((d) => d.name === "stock")!;
     expect(stock.default_member_permissions).toBeNull();
     expect(stock.description_localizations["zh-CN"]).toMatch(/库存/);
-    expect(stock.options.map((o) => o.name).sort()).toEqual(["adjust", "low", "show"]);
+    expect(stock.options.map((o) => o.name).sort()).toEqual(["adjust", "low", "po", "show", "snooze"]);
     const adjust = stock.options.find((o) => o.name === "adjust");
     expect(adjust.options.map((o: { name: string; required: boolean }) => [o.name, o.required])).toEqual([
       ["sku", true],
