@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOBS_DIR } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
 import { addDays } from "../src/core/format.js";
 import { silentLogger } from "../src/core/logger.js";
 import { loadJobs, Scheduler } from "../src/core/scheduler.js";
@@ -126,5 +127,15 @@ describe("daily-digest job", () => {
     expect(all.filter((d) => d._id.startsWith("digest-week:"))).toHaveLength(2);
     expect(all.filter((d) => d._id.startsWith("digest:2026-11-30:")).map((d) => d._id)).toEqual(["digest:2026-11-30:dm:shell:max", "digest:2026-11-30:shell:managers"]);
     expect(all).toHaveLength(12);
+  });
+});
+
+describe("job schedules in configuration", () => {
+  it("defaults DIGEST_CRON to 09:00 daily and names a malformed job schedule's variable", () => {
+    expect(loadConfig({}).digestCron).toBe("0 9 * * *");
+    expect(loadConfig({}).refundRemindHours).toBe(24);
+    expect(() => loadConfig({ DIGEST_CRON: "0 25 * * *" })).toThrow(/DIGEST_CRON/);
+    expect(() => loadConfig({ COUPON_SCHEDULE_CRON: "every minute" })).toThrow(/COUPON_SCHEDULE_CRON/);
+    expect(() => loadConfig({ REFUND_REMIND_HOURS: "0" })).toThrow(/REFUND_REMIND_HOURS/);
   });
 });
