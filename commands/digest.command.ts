@@ -43,7 +43,15 @@ export default defineCommand({
   },
 });
 
-function render(d: Digest, full: boolean, ctx: Ctx): Promise<Reply> {
+/** What rendering a digest needs from a command context (the daily-digest job builds one too). */
+export type DigestRenderCtx = Pick<Ctx, "t" | "fmt" | "config" | "locale" | "services">;
+
+/** The digest reply with its chart: the full one for managers, the reduced one for staff. */
+export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Promise<Reply> {
+  return render(d, full, ctx);
+}
+
+function render(d: Digest, full: boolean, ctx: DigestRenderCtx): Promise<Reply> {
   const { t, fmt, config, locale } = ctx;
   const s = d.sales;
   const c = d.complaints;
@@ -148,7 +156,7 @@ function render(d: Digest, full: boolean, ctx: Ctx): Promise<Reply> {
   }));
 }
 
-async function chart(d: Digest, { services, t }: Ctx): Promise<NonNullable<Reply["image"]>> {
+async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNullable<Reply["image"]>> {
   const factor = minorUnitFactor(d.currency);
   const data = await services.chart.dailyPng(
     d.series.map((p) => ({ day: p.day, gmv: p.gmv / factor, orders: p.orders })),

@@ -166,6 +166,11 @@ const EnvSchema = z.object({
   JOBS_ENABLED: bool("JOBS_ENABLED").default(true),
   JOBS_CATCH_UP: bool("JOBS_CATCH_UP").default(true),
   LOW_STOCK_CRON: z.string().default("*/5 * * * *"),
+  REFUND_EXPIRY_CRON: z.string().default("*/5 * * * *"),
+  REFUND_REMIND_HOURS: int("REFUND_REMIND_HOURS", 1, 24 * 90, 24),
+  COMPLAINT_ALERTS_CRON: z.string().default("* * * * *"),
+  DIGEST_CRON: z.string().default("0 9 * * *"),
+  COUPON_SCHEDULE_CRON: z.string().default("* * * * *"),
   LOW_STOCK_MARGIN_PCT: int("LOW_STOCK_MARGIN_PCT", 0, 500, 20),
   LOW_STOCK_SHOW: int("LOW_STOCK_SHOW", 1, 10, 5),
   SAFETY_STOCK_DAYS: int("SAFETY_STOCK_DAYS", 0, 90, 7),
@@ -246,6 +251,16 @@ export interface Config {
   readonly jobsCatchUp: boolean;
   /** Schedule of the low-stock job (cron, SHOP_TIMEZONE). */
   readonly lowStockCron: string;
+  /** Schedule of the refund-expiry job (expiry, approver reminders, repair). */
+  readonly refundExpiryCron: string;
+  /** Approvers get one reminder for a request pending longer than this many hours. */
+  readonly refundRemindHours: number;
+  /** Schedule of the complaint-alerts job (new complaints, SLA reminders and escalations). */
+  readonly complaintAlertsCron: string;
+  /** Schedule of the daily digest (cron, SHOP_TIMEZONE); caught up after downtime the same day. */
+  readonly digestCron: string;
+  /** Schedule of the coupon-schedule job (coupons going live and expiring). */
+  readonly couponScheduleCron: string;
   /** Hysteresis: a product alerts again only after available exceeds its threshold by this percentage. */
   readonly lowStockMarginPct: number;
   /** Products listed (with buttons) in one low-stock message; the rest are counted. */
@@ -357,6 +372,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   }
   const cronProblem = checkCron(v.LOW_STOCK_CRON, v.SHOP_TIMEZONE);
   if (cronProblem) throw new ConfigError([`LOW_STOCK_CRON: ${cronProblem}`]);
+  const jobCrons = { REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON };
+  const cronProblems = Object.entries(jobCrons).flatMap(([k, expr]) => {
+    const p = checkCron(expr, v.SHOP_TIMEZONE);
+    return p ? [`${k}: ${p}`] : [];
+  });
+  if (cronProblems.length) throw new ConfigError(cronProblems);
   return Object.freeze({
     slack,
     mongodbUri: v.MONGODB_URI,
@@ -388,6 +409,11 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     jobsCatchUp: v.JOBS_CATCH_UP,
     lowStockCron: v.LOW_STOCK_CRON,
     lowStockMarginPct: v.LOW_STOCK_MARGIN_PCT,
+    refundExpiryCron: v.REFUND_EXPIRY_CRON,
+    refundRemindHours: v.REFUND_REMIND_HOURS,
+    complaintAlertsCron: v.COMPLAINT_ALERTS_CRON,
+    digestCron: v.DIGEST_CRON,
+    couponScheduleCron: v.COUPON_SCHEDULE_CRON,
     lowStockShow: v.LOW_STOCK_SHOW,
     safetyStockDays: v.SAFETY_STOCK_DAYS,
     reorderCoverDays: v.REORDER_COVER_DAYS,

@@ -90,9 +90,10 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(choices(filed, "severity")).toEqual(["low", "normal", "high", "urgent"]);
     expect(choices(filed, "source")).toContain("discord");
     expect(choices(sub(complaint, "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
-    // One verb-less command stays a plain command with its option.
+    // `digest` beside `digest subscribe|unsubscribe`: the base command becomes `/digest show`.
     const digest = top("digest");
-    expect(digest.options!.map((o) => [o.name, o.type, o.required])).toEqual([["day", 3, false]]);
+    expect(digest.options!.map((o) => o.name).sort()).toEqual(["show", "subscribe", "unsubscribe"]);
+    expect(sub(digest, "show").options!.map((o) => [o.name, o.type, o.required])).toEqual([["day", 3, false]]);
     expect(digest.description_localizations["zh-CN"]).toBeTruthy();
     // Staff reach every one of these; the core still checks each subcommand's role.
     for (const d of [refund, coupon, order, complaint, digest]) expect([d.name, d.default_member_permissions]).toEqual([d.name, null]);

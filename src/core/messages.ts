@@ -10,18 +10,19 @@ import * as jobs from "../messages/jobs.messages.js";
 import * as stock from "../messages/stock.messages.js";
 import * as refund from "../messages/refund.messages.js";
 import * as coupon from "../messages/coupon.messages.js";
+import * as notify from "../messages/notify.messages.js";
 
 /**
  * The message catalog: every user-facing string, in English and Simplified
  * Chinese, one file per area under src/messages/ (each `en` with its `zh`).
  * Placeholders are `{name}`. Keys are prefixed by area so they never clash.
  */
-const en = { ...core.en, ...stock.en, ...admin.en, ...refund.en, ...coupon.en, ...slack.en, ...order.en, ...complaint.en, ...digest.en, ...discord.en, ...ingest.en, ...jobs.en } as const;
+const en = { ...core.en, ...stock.en, ...admin.en, ...refund.en, ...coupon.en, ...slack.en, ...order.en, ...complaint.en, ...digest.en, ...discord.en, ...ingest.en, ...jobs.en, ...notify.en } as const;
 
 /** A key of the message catalog. */
 export type MessageKey = keyof typeof en;
 
-const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh, ...refund.zh, ...coupon.zh, ...slack.zh, ...order.zh, ...complaint.zh, ...digest.zh, ...discord.zh, ...ingest.zh, ...jobs.zh };
+const zh: Record<MessageKey, string> = { ...core.zh, ...stock.zh, ...admin.zh, ...refund.zh, ...coupon.zh, ...slack.zh, ...order.zh, ...complaint.zh, ...digest.zh, ...discord.zh, ...ingest.zh, ...jobs.zh, ...notify.zh };
 
 /** Supported locales. */
 export type Locale = "en" | "zh-CN";

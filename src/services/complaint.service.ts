@@ -80,6 +80,16 @@ export interface ReminderDue {
   to: string | null;
 }
 
+/** A scheduled complaint alert (see {@link ComplaintService.alertsDue}). */
+export type ComplaintAlertKind = "posted" | "firstResponseWarn" | "firstResponseBreach" | "resolutionWarn" | "resolutionBreach";
+
+/** An alert due for a complaint; `skip`: record it without sending (superseded by a breach). */
+export interface ComplaintAlertDue {
+  complaint: ComplaintDoc;
+  kind: ComplaintAlertKind;
+  skip?: boolean;
+}
+
 /** A planned change computed from the current document. */
 type Plan =
   | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; to?: string }
@@ -310,6 +320,45 @@ export class ComplaintService {
       }
     }
     return out;
+  }
+
+  /**
+   * The scheduled alerts due now (complaint-alerts job), each not yet recorded in `alerted`:
+   * `posted` for open complaints filed since `postSince`; for each running SLA clock, `Warn` at
+   * `warnPct` of its span (filing → due) and `Breach` once due. A breach makes the clock's
+   * warning moot: it is listed as `skip` so it is recorded without a message.
+   */
+  async alertsDue(now: Date, opts: { postSince: Date; warnPct: number; limit?: number }): Promise<ComplaintAlertDue[]> {
+    const docs = await this.store.complaints
+      .find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } })
+      .sort({ createdAt: 1 })
+      .limit(opts.limit ?? 500)
+      .lean<ComplaintDoc[]>();
+    const out: ComplaintAlertDue[] = [];
+    for (const c of docs) {
+      const done = c.alerted ?? {};
+      if (!done.posted && c.createdAt >= opts.postSince) out.push({ complaint: c, kind: "posted" });
+      const clocks: ["firstResponse" | "resolution", Date, boolean][] = [
+        ["firstResponse", c.firstResponseDueAt, !c.firstResponseAt],
+        ["resolution", c.resolutionDueAt, true],
+      ];
+      for (const [clock, dueAt, running] of clocks) {
+        if (!running) continue;
+        const span = dueAt.getTime() - c.createdAt.getTime();
+        const warnAt = c.createdAt.getTime() + (span * opts.warnPct) / 100;
+        if (dueAt <= now) {
+          if (!done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn`, skip: true });
+          if (!done[`${clock}Breach`]) out.push({ complaint: c, kind: `${clock}Breach` });
+        } else if (now.getTime() >= warnAt && !done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn` });
+      }
+    }
+    return out;
+  }
+
+  /** Records that alert `kind` of a complaint went out: one guarded update; false if it already was. */
+  async markAlerted(id: string, kind: ComplaintAlertKind, now: Date): Promise<boolean> {
+    const r = await this.store.complaints.updateOne({ _id: id, [`alerted.${kind}`]: { $exists: false } }, { $set: { [`alerted.${kind}`]: now } });
+    return r.modifiedCount === 1;
   }
 
   /**

@@ -347,6 +347,38 @@ export class CouponService {
     return c.startsAt > now ? "scheduled" : "active";
   }
 
+  /**
+   * Schedule transitions to announce (coupon-schedule job), not yet recorded in `notified`:
+   * `live` for a coupon scheduled ahead (start after its creation) whose start passed, and
+   * `expired` for one whose end passed (a paused one too; `coupon expire` is told to its
+   * actor instead). Only transitions after `since` count, so old coupons stay quiet.
+   */
+  async scheduleDue(now: Date, since: Date): Promise<{ coupon: CouponDoc; kind: "live" | "expired" }[]> {
+    const docs = await this.store.coupons
+      .find({
+        $or: [
+          { status: "active", startsAt: { $gt: since, $lte: now }, "notified.live": { $exists: false } },
+          { status: { $ne: "expired" }, endsAt: { $gt: since, $lte: now }, "notified.expired": { $exists: false } },
+        ],
+      })
+      .sort({ startsAt: 1 })
+      .limit(500)
+      .lean<CouponDoc[]>();
+    const out: { coupon: CouponDoc; kind: "live" | "expired" }[] = [];
+    for (const c of docs) {
+      const state = CouponService.state(c, now);
+      if (state === "active" && !c.notified?.live && c.startsAt > c.createdAt) out.push({ coupon: c, kind: "live" });
+      if (state === "expired" && !c.notified?.expired && c.endsAt && c.endsAt > since) out.push({ coupon: c, kind: "expired" });
+    }
+    return out;
+  }
+
+  /** Records that transition `kind` of a coupon was announced: one guarded update; false if it already was. */
+  async markNotified(code: string, kind: "live" | "expired", now: Date): Promise<boolean> {
+    const r = await this.store.coupons.updateOne({ _id: code, [`notified.${kind}`]: { $exists: false } }, { $set: { [`notified.${kind}`]: now } });
+    return r.modifiedCount === 1;
+  }
+
   /** One coupon by code (case-insensitive). */
   async get(code: string): Promise<CouponDoc | null> {
     return this.store.coupons.findById(code.trim().toUpperCase()).lean<CouponDoc>();

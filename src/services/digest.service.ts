@@ -165,6 +165,47 @@ export class DigestService {
     };
   }
 
+  /**
+   * GMV, paid orders, refunds and net summed over `days` (the weekly summary), with the
+   * same definitions as the daily figures: one read of the orders paid or refunded then.
+   */
+  async totals(days: readonly string[]): Promise<{ gmv: number; orders: number; refunds: number; net: number }> {
+    const both = await this.store.orders
+      .find({ $or: [{ paidDay: { $in: days } }, { "refunds.day": { $in: days } }] })
+      .select({ ...SALE_FIELDS, refunds: 1 })
+      .lean<(SaleRow & RefundRow)[]>();
+    const set = new Set(days);
+    const rows = both.filter((o) => set.has(o.paidDay));
+    const refundRows = both.filter((o) => o.refunds?.some((r) => set.has(r.day)));
+    const sum = { gmv: 0, orders: 0, refunds: 0, net: 0 };
+    for (const d of days) {
+      const f = this.sales(d, rows, refundRows, new Map());
+      sum.gmv += f.gmv;
+      sum.orders += f.orders;
+      sum.refunds += f.refunds;
+    }
+    sum.net = sum.gmv - sum.refunds;
+    return sum;
+  }
+
+  /** Subscribes `identity` to the daily digest by DM; false if it already was. */
+  async subscribe(identity: string): Promise<boolean> {
+    const r = await this.store.digestSubscriptions.updateOne({ _id: identity }, { $setOnInsert: { at: this.clock.now() } }, { upsert: true });
+    return r.upsertedCount === 1;
+  }
+
+  /** Ends `identity`'s digest DMs; false if it was not subscribed. */
+  async unsubscribe(identity: string): Promise<boolean> {
+    const r = await this.store.digestSubscriptions.deleteOne({ _id: identity });
+    return r.deletedCount === 1;
+  }
+
+  /** Identities subscribed to the digest by DM. */
+  async subscribers(): Promise<string[]> {
+    const docs = await this.store.digestSubscriptions.find({}).sort({ _id: 1 }).lean();
+    return docs.map((d) => d._id);
+  }
+
   /** Sales figures of day `d` from the rows of several days. */
   private sales(d: string, rows: SaleRow[], refundRows: RefundRow[], firstPaid: Map<string, string>): SalesFigures {
     const f: SalesFigures = {

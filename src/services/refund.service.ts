@@ -427,6 +427,29 @@ export class RefundService {
     return { expired };
   }
 
+  /**
+   * Approver reminders (for the expiry job): every pending, unexpired request
+   * waiting since before `olderThan` and not yet reminded is passed to `send`,
+   * then marked by one guarded update (`remindedAt` unset → set). `send` must be
+   * idempotent (an outbox key per request): a crash between the two re-sends
+   * nothing, and a marked request is never offered again.
+   */
+  async remindDue(now: Date, olderThan: Date, send: (req: RefundRequestDoc) => Promise<void>): Promise<{ reminded: string[] }> {
+    const due = await this.store.refundRequests
+      .find({ status: "pending", expiresAt: { $gt: now }, requestedAt: { $lte: olderThan }, remindedAt: { $exists: false } })
+      .limit(1000)
+      .lean<RefundRequestDoc[]>();
+    const reminded: string[] = [];
+    for (const r of due) {
+      await send(r);
+      const after = await this.store.refundRequests
+        .findOneAndUpdate({ _id: r._id, status: "pending", remindedAt: { $exists: false } }, { $set: { remindedAt: now } }, { returnDocument: "after" })
+        .lean<RefundRequestDoc>();
+      if (after) reminded.push(r._id);
+    }
+    return { reminded };
+  }
+
   /** Finishes approved requests whose execution was interrupted (for a repair job). */
   async repair(): Promise<{ finished: string[]; failed: string[] }> {
     const stuck = await this.store.refundRequests.find({ status: "approved", executedAt: { $exists: false } }).limit(1000).lean<RefundRequestDoc[]>();

@@ -36,6 +36,11 @@ export const couponSchema = new Schema(
       type: [new Schema({ action: String, by: String, at: Date }, { _id: false })],
       default: [],
     },
+    /** When the managers' channel was told the coupon went live / expired (coupon-schedule job): set once, guarded. */
+    notified: {
+      live: { type: Date },
+      expired: { type: Date },
+    },
   },
   { versionKey: false },
 );

@@ -170,6 +170,17 @@ const complaintSchema = new Schema(
     resolvedDay: { type: String },
     /** Link to the chat message it was filed from (Slack permalink), when filed from one. */
     permalink: { type: String },
+    /**
+     * When each scheduled alert was sent (complaint-alerts job): `posted` (new complaint),
+     * `<clock>Warn` (80% of an SLA), `<clock>Breach`. Set once by a guarded update, never resent.
+     */
+    alerted: {
+      posted: { type: Date },
+      firstResponseWarn: { type: Date },
+      firstResponseBreach: { type: Date },
+      resolutionWarn: { type: Date },
+      resolutionBreach: { type: Date },
+    },
     history: {
       type: [new Schema({ action: String, by: String, at: Date, note: String, from: String, to: String }, { _id: false })],
       default: [],
@@ -257,6 +268,16 @@ const markerSchema = new Schema(
   { versionKey: false },
 );
 
+/** Managers who asked for the daily digest by DM (`digest subscribe`): one document per identity. */
+const digestSubscriptionSchema = new Schema(
+  {
+    /** The identity (`slack:T1:U2`, `discord:123`, `shell:max`). */
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 const metaSchema = new Schema({ _id: { type: String, required: true }, value: { type: Schema.Types.Mixed } }, { versionKey: false });
 
 export type ProductDoc = InferSchemaType<typeof productSchema> & { _id: string };
@@ -268,6 +289,7 @@ export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
+export type DigestSubscriptionDoc = InferSchemaType<typeof digestSubscriptionSchema> & { _id: string };
 export type { CouponDoc, CouponDraftDoc, RefundRequestDoc, ApiKeyDoc, ParkedOrderUpdateDoc, AlertRouteDoc, JobRunDoc, StockAlertDoc };
 
 /** The models of one connection. */
@@ -290,6 +312,7 @@ export interface Store {
   jobRuns: Model<JobRunDoc>;
   alertRoutes: Model<AlertRouteDoc>;
   stockAlerts: Model<StockAlertDoc>;
+  digestSubscriptions: Model<DigestSubscriptionDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -315,12 +338,13 @@ export function createStore(conn: Connection): Store {
     jobRuns: m<JobRunDoc>("JobRun", jobRunSchema, "job_runs"),
     alertRoutes: m<AlertRouteDoc>("AlertRoute", alertRouteSchema, "alert_routes"),
     stockAlerts: m<StockAlertDoc>("StockAlert", stockAlertSchema, "stock_alerts"),
+    digestSubscriptions: m<DigestSubscriptionDoc>("DigestSubscription", digestSubscriptionSchema, "digest_subscriptions"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts, store.digestSubscriptions].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

@@ -40,6 +40,8 @@ export const refundRequestSchema = new Schema(
     /** Set once the order holds this refund (after `approved`): unset means "execution to finish". */
     executedAt: { type: Date },
     failReason: { type: String },
+    /** Set once the approvers were reminded of this pending request (refund-expiry job): one reminder per request. */
+    remindedAt: { type: Date },
   },
   { versionKey: false },
 );

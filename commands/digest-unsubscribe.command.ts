@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+
+export default defineCommand({
+  name: "digest unsubscribe",
+  description: "cmd.digest_unsubscribe",
+  args: z.object({}),
+  examples: ["digest unsubscribe"],
+  permission: "manager",
+  mutates: true,
+  async handler({ services, actor, t }) {
+    const removed = await services.digest.unsubscribe(actor.identity);
+    if (!removed) return { status: "info", code: "not_subscribed", text: t("notify.digest.not_subscribed"), visibility: "ephemeral" };
+    return { status: "ok", text: t("notify.digest.unsubscribed"), visibility: "ephemeral" };
+  },
+});

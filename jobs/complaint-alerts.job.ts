@@ -1,0 +1,45 @@
+import { complaintCard, severityName } from "../commands/complaint.view.js";
+import { Formatter } from "../src/core/format.js";
+import { defineJob } from "../src/core/job.js";
+import { translator } from "../src/core/messages.js";
+import type { Reply } from "../src/core/reply.js";
+
+/** Share of an SLA's span after which the assignee (or the support channel) is reminded. */
+const WARN_PCT = 80;
+/** New complaints older than this when first seen (bot down, first deployment) are not posted. */
+const POST_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Complaints, every minute (COMPLAINT_ALERTS_CRON): a new complaint is posted to the
+ * `complaints` route with Claim; at 80% of a running SLA clock the assignee gets a DM (the
+ * `complaints` route when nobody claimed it); at breach the `sla` route gets an urgent
+ * escalation. Each alert is queued under a key per complaint and alert, then recorded on the
+ * complaint (`alerted.<kind>`, guarded), so it is sent once per complaint state.
+ */
+export default defineJob({
+  id: "complaint-alerts",
+  description: "Post new complaints, remind at 80% of an SLA, escalate breaches (once each)",
+  schedule: (config) => config.complaintAlertsCron,
+  timeout: 60_000,
+  async handler({ services, clock, config }) {
+    const now = clock.now();
+    const t = translator(config.locale);
+    const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+    const due = await services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - POST_WINDOW_MS), warnPct: WARN_PCT });
+    let sent = 0;
+    for (const { complaint: c, kind, skip } of due) {
+      if (!skip) {
+        const dueAt = kind.startsWith("firstResponse") ? c.firstResponseDueAt : c.resolutionDueAt;
+        const title = t(`notify.complaint.${kind}`, { id: c._id, severity: severityName(c.severity, t), due: fmt.dateTime(dueAt) });
+        const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
+        const key = `complaint-alert:${c._id}:${kind}`;
+        if (kind === "posted") await services.alerts.send({ type: "complaints", key, reply, urgent: c.severity === "urgent" });
+        else if (kind.endsWith("Breach")) await services.alerts.send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
+        else if (c.assignee) await services.outbox.enqueue({ key: `${key}:${c.assignee}`, dest: { kind: "user", identity: c.assignee }, reply: { ...reply, status: "warning" }, kind: "complaints" });
+        else await services.alerts.send({ type: "complaints", key, reply: { ...reply, status: "warning" } });
+      }
+      if ((await services.complaints.markAlerted(c._id, kind, now)) && !skip) sent++;
+    }
+    return `${sent} alerts`;
+  },
+});

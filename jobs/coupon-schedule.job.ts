@@ -1,0 +1,38 @@
+import { Formatter } from "../src/core/format.js";
+import { defineJob } from "../src/core/job.js";
+import { translator } from "../src/core/messages.js";
+import type { Reply } from "../src/core/reply.js";
+import { couponFields } from "../src/services/coupon.view.js";
+
+/** Transitions older than this when first seen (first deployment, long downtime) are not announced. */
+const WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Coupons, every minute (COUPON_SCHEDULE_CRON). A coupon's state follows its dates (it is live
+ * from `startsAt`, expired from `endsAt`); this job tells the `coupons` route when a scheduled
+ * coupon goes live and when one expires, once per transition: queued under a key per coupon
+ * and transition, then recorded on the coupon (`notified.<kind>`, guarded).
+ */
+export default defineJob({
+  id: "coupon-schedule",
+  description: "Announce scheduled coupons going live and coupons expiring (once each)",
+  schedule: (config) => config.couponScheduleCron,
+  timeout: 60_000,
+  async handler({ services, clock, config }) {
+    const now = clock.now();
+    const t = translator(config.locale);
+    const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+    const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - WINDOW_MS));
+    let sent = 0;
+    for (const { coupon: c, kind } of due) {
+      const reply: Reply = { title: t(`notify.coupon.${kind}`, { code: c._id }), status: kind === "live" ? "ok" : "info", fields: couponFields(c, t, fmt), visibility: "public" };
+      if (kind === "expired") {
+        const r = await services.coupon.redemptions(c._id);
+        reply.context = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
+      }
+      await services.alerts.send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
+      if (await services.coupon.markNotified(c._id, kind, now)) sent++;
+    }
+    return `${sent} announced`;
+  },
+});

@@ -1,0 +1,72 @@
+import { renderDigest } from "../commands/digest.command.js";
+import { addDays, Formatter, localDay } from "../src/core/format.js";
+import { defineJob } from "../src/core/job.js";
+import { translator } from "../src/core/messages.js";
+import type { Reply } from "../src/core/reply.js";
+import { roleAtLeast } from "../src/core/roles.js";
+import { change } from "../src/services/digest.service.js";
+
+/**
+ * The daily digest (DIGEST_CRON, 09:00 in SHOP_TIMEZONE by default; caught up after
+ * downtime the same day): yesterday's full digest with its chart to the `digest` route on
+ * every platform and as a DM to subscribed managers (`digest subscribe`); on Mondays also a
+ * weekly summary (the last 7 days against the 7 before). Keys are per day and recipient, so
+ * a retried or caught-up run sends nothing twice.
+ */
+export default defineJob({
+  id: "daily-digest",
+  description: "Yesterday's digest with its chart to the digest channels and subscribers; weekly summary on Mondays",
+  schedule: (config) => config.digestCron,
+  timeout: 300_000,
+  catchUp: true,
+  async handler({ services, config, slot }) {
+    const t = translator(config.locale);
+    const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+    const today = localDay(slot, config.timeZone);
+    const day = addDays(today, -1);
+    const digest = await services.digest.digest(day);
+    const daily: Reply = { ...(await renderDigest(digest, true, { t, fmt, config, locale: config.locale, services })), visibility: "public" };
+
+    const messages: [string, Reply][] = [[`digest:${day}`, daily]];
+    if (new Date(`${today}T12:00:00Z`).getUTCDay() === 1) messages.push([`digest-week:${day}`, await weekly(today)]);
+
+    // Subscribers still manager or above get DMs; one who lost the role gets none.
+    const subscribers: string[] = [];
+    for (const id of await services.digest.subscribers()) if (roleAtLeast(await services.identity.roleOf(id), "manager")) subscribers.push(id);
+
+    let queued = 0;
+    for (const [key, reply] of messages) {
+      queued += (await services.alerts.send({ type: "digest", key, reply })).queued;
+      for (const id of subscribers) if (await services.outbox.enqueue({ key: `${key}:dm:${id}`, dest: { kind: "user", identity: id }, reply, kind: "digest" })) queued++;
+    }
+    return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued`;
+
+    /** GMV, orders, refunds and net of the 7 days before `today` against the 7 before those. */
+    async function weekly(today: string): Promise<Reply> {
+      const span = (from: number) => Array.from({ length: 7 }, (_, i) => addDays(today, from + i));
+      const [cur, prev] = await Promise.all([services.digest.totals(span(-7)), services.digest.totals(span(-14))]);
+      const money = (n: number) => fmt.money(n, config.currency);
+      const pct = (a: number, b: number) => {
+        const c = change(a, b);
+        return c === null ? "—" : (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
+      };
+      const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), pct(a, b)];
+      return {
+        title: t("notify.week.title", { from: addDays(today, -7), to: addDays(today, -1) }),
+        status: "info",
+        table: {
+          columns: [t("digest.col.figure"), t("notify.week.col.this"), t("notify.week.col.before"), t("notify.week.col.change")],
+          rows: [
+            row(t("digest.row.gmv"), cur.gmv, prev.gmv, money),
+            row(t("digest.row.orders"), cur.orders, prev.orders, (n) => fmt.number(n)),
+            row(t("digest.row.refunds"), cur.refunds, prev.refunds, money),
+            row(t("digest.row.net"), cur.net, prev.net, money),
+          ],
+          alignRight: [1, 2, 3],
+        },
+        context: [t("digest.definitions", { tz: config.timeZone })],
+        visibility: "public",
+      };
+    }
+  },
+});

@@ -1,0 +1,32 @@
+import { Formatter } from "../src/core/format.js";
+import { defineJob } from "../src/core/job.js";
+import { translator } from "../src/core/messages.js";
+import { refundCard } from "../src/services/refund.view.js";
+
+const HOUR = 3_600_000;
+
+/**
+ * Refunds, every few minutes (REFUND_EXPIRY_CRON): pending requests past their
+ * deadline expire (the requester is told, by RefundService.expireDue); approvers
+ * get one reminder (route `refunds`) per request pending longer than
+ * REFUND_REMIND_HOURS; approved requests whose execution was interrupted are finished.
+ */
+export default defineJob({
+  id: "refund-expiry",
+  description: "Expire overdue refund requests, remind approvers once, finish interrupted refunds",
+  schedule: (config) => config.refundExpiryCron,
+  timeout: 120_000,
+  async handler({ services, clock, config }) {
+    const now = clock.now();
+    const t = translator(config.locale);
+    const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+    const { expired } = await services.refund.expireDue(now);
+    const { reminded } = await services.refund.remindDue(now, new Date(now.getTime() - config.refundRemindHours * HOUR), async (r) => {
+      const hours = Math.floor((now.getTime() - r.requestedAt.getTime()) / HOUR);
+      // The key is per request: a retried run queues nothing twice.
+      await services.alerts.send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
+    });
+    const { finished, failed } = await services.refund.repair();
+    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed`;
+  },
+});

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOBS_DIR } from "../src/app.js";
+import { silentLogger } from "../src/core/logger.js";
+import { loadJobs, Scheduler } from "../src/core/scheduler.js";
+import { reviveReply } from "../src/services/outbox.service.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+const MIN = 60_000;
+let app: TestApp;
+let sched: Scheduler;
+let t = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
+
+beforeAll(async () => {
+  // Urgent: first response within 1 h (reminder at 48 min), resolution within 8 h (reminder at 6 h 24 min).
+  app = await makeTestApp();
+  for (const who of ["shell:sue", "shell:lin"]) await app.services.identity.grant(who, "support", "shell:admin");
+  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "complaint-alerts");
+  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+});
+afterAll(() => app.close());
+
+async function runJob(ms: number): Promise<void> {
+  t += ms;
+  app.clock.set(new Date(t));
+  await sched.tick(new Date(t));
+}
+
+async function file(text: string): Promise<string> {
+  const r = await app.run("shell:sue", `complaint new severity=urgent customer=cust-1 "${text}"`);
+  expect(r.outcome, r.reply.text).toBe("ok");
+  return /C-[A-Z0-9]+/.exec(r.reply.title ?? "")![0];
+}
+
+/** Messages queued for complaint `id`'s alert `kind`, with where they went. */
+async function sent(id: string, kind: string) {
+  const docs = await app.store.outbox.find({ _id: { $regex: `^complaint-alert:${id}:${kind}:` } }).lean();
+  return docs.map((d) => ({ dest: d.dest, reply: reviveReply(d.reply) }));
+}
+
+describe("complaint-alerts job", () => {
+  it("posts a new complaint within a minute with Claim, reminds at 80% of each SLA, escalates breaches, each once", async () => {
+    const a = await file("parcel lost"); // nobody claims it
+    const b = await file("wrong colour"); // claimed after 10 minutes
+    await runJob(MIN);
+    for (const id of [a, b]) {
+      const posted = await sent(id, "posted");
+      expect(posted).toHaveLength(1);
+      expect(posted[0]!.dest).toEqual({ kind: "channel", platform: "shell", channel: "support" });
+      expect(posted[0]!.reply.title).toBe(`New complaint ${id} (urgent)`);
+      expect(posted[0]!.reply.actions!.map((x) => x.id)).toContain(`complaint claim ${id}`);
+    }
+    await runJob(9 * MIN);
+    expect((await app.run("shell:lin", `complaint claim ${b}`)).outcome).toBe("ok");
+
+    // Nine hours of runs every 12 minutes: past both 80% marks and both deadlines.
+    for (let i = 0; i < 45; i++) await runJob(12 * MIN);
+
+    // a (unclaimed): reminders to the support channel, escalations to the managers' channel.
+    for (const kind of ["firstResponseWarn", "resolutionWarn"]) {
+      const r = await sent(a, kind);
+      expect(r).toHaveLength(1);
+      expect(r[0]!.dest).toEqual({ kind: "channel", platform: "shell", channel: "support" });
+    }
+    for (const kind of ["firstResponseBreach", "resolutionBreach"]) {
+      const r = await sent(a, kind);
+      expect(r).toHaveLength(1);
+      expect(r[0]!.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
+      expect(r[0]!.reply.status).toBe("critical");
+    }
+    expect((await sent(a, "firstResponseBreach"))[0]!.reply.title).toMatch(new RegExp(`^SLA breached: complaint ${a} had no first response by 2026-11-25 13:00`));
+
+    // b (claimed in time): no first-response alerts; the resolution reminder is a DM to lin.
+    expect(await sent(b, "firstResponseWarn")).toHaveLength(0);
+    expect(await sent(b, "firstResponseBreach")).toHaveLength(0);
+    const warn = await sent(b, "resolutionWarn");
+    expect(warn).toHaveLength(1);
+    expect(warn[0]!.dest).toEqual({ kind: "user", identity: "shell:lin" });
+    expect(warn[0]!.reply.title).toMatch(/^Complaint C-\w+: resolution due 2026-11-25 20:00/);
+    expect(await sent(b, "resolutionBreach")).toHaveLength(1);
+
+    // Everything recorded on the complaint: later runs send nothing more.
+    const before = await app.store.outbox.countDocuments({ _id: { $regex: "^complaint-alert:" } });
+    expect(before).toBe(8); // a: posted + 2 reminders + 2 escalations; b: posted + reminder + escalation
+    for (let i = 0; i < 5; i++) await runJob(30 * MIN);
+    expect(await app.store.outbox.countDocuments({ _id: { $regex: "^complaint-alert:" } })).toBe(before);
+  });
+
+  it("a complaint resolved before its reminders gets none; one already past its deadline escalates without a stale reminder", async () => {
+    const c = await file("quick one");
+    await runJob(MIN);
+    expect((await app.run("shell:lin", `complaint claim ${c}`)).outcome).toBe("ok");
+    expect((await app.run("shell:lin", `complaint resolve ${c} note=done`)).outcome).toBe("ok");
+    for (let i = 0; i < 10; i++) await runJob(60 * MIN);
+    expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${c}:` } })).toBe(1); // posted only
+
+    const d = await file("seen late");
+    await app.store.complaints.updateOne({ _id: d }, { $set: { createdAt: new Date(t - 2 * 60 * MIN), firstResponseDueAt: new Date(t - 60 * MIN) } });
+    await runJob(MIN);
+    await runJob(MIN);
+    expect(await sent(d, "firstResponseWarn")).toHaveLength(0);
+    expect(await sent(d, "firstResponseBreach")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOBS_DIR } from "../src/app.js";
+import { silentLogger } from "../src/core/logger.js";
+import { loadJobs, Scheduler } from "../src/core/scheduler.js";
+import { reviveReply } from "../src/services/outbox.service.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+const MIN = 60_000;
+const T0 = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
+let app: TestApp;
+let sched: Scheduler;
+let t = T0;
+
+/** A confirmed coupon with dates relative to T0 (minutes). */
+function coupon(code: string, created: number, starts: number, ends: number | null, status = "active") {
+  return {
+    _id: code,
+    type: "percent",
+    value: 10,
+    currency: "CNY",
+    minSpend: 0,
+    startsAt: new Date(T0 + starts * MIN),
+    ...(ends === null ? {} : { endsAt: new Date(T0 + ends * MIN) }),
+    status,
+    draftId: `D-${code}`,
+    createdBy: "shell:max",
+    confirmedBy: "shell:max",
+    createdAt: new Date(T0 + created * MIN),
+  };
+}
+
+beforeAll(async () => {
+  app = await makeTestApp();
+  await app.store.coupons.insertMany([
+    coupon("SPRING", 0, 30, 120), // scheduled: live at +30 min, expires at +2 h
+    coupon("NOW10", 0, 0, 60), // live at once (its launch said so): only its expiry is announced
+    coupon("OLD", -14_400, -14_400, -7_200), // expired days ago: nothing
+    coupon("HELD", 0, 10, 180, "paused"), // paused before its start: no "live", expiry announced
+    coupon("FOREVER", 0, 45, null), // scheduled, no end
+  ]);
+  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "coupon-schedule");
+  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+});
+afterAll(() => app.close());
+
+async function runJob(ms: number): Promise<void> {
+  t += ms;
+  app.clock.set(new Date(t));
+  await sched.tick(new Date(t));
+}
+
+const announced = async () => (await app.store.outbox.find({ kind: "coupons" }).sort({ createdAt: 1, _id: 1 }).lean()).map((d) => d._id);
+
+describe("coupon-schedule job", () => {
+  it("tells the managers' channel once when a scheduled coupon goes live and once when a coupon expires", async () => {
+    await runJob(5 * MIN);
+    expect(await announced()).toEqual([]);
+    expect((await app.run("shell:admin", "coupon show SPRING")).reply.fields?.length).toBeGreaterThan(0);
+
+    for (let i = 0; i < 6; i++) await runJob(5 * MIN); // +35 min
+    expect(await announced()).toEqual(["coupon-live:SPRING:shell:managers"]);
+    const live = await app.store.outbox.findById("coupon-live:SPRING:shell:managers").lean();
+    expect(live!.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
+    expect(reviveReply(live!.reply).title).toBe("Coupon SPRING is live");
+
+    for (let i = 0; i < 45; i++) await runJob(5 * MIN); // +4 h
+    const ids = await announced();
+    expect([...ids].sort()).toEqual(
+      ["coupon-live:SPRING", "coupon-live:FOREVER", "coupon-expired:NOW10", "coupon-expired:SPRING", "coupon-expired:HELD"].map((k) => `${k}:shell:managers`).sort(),
+    );
+    const expired = reviveReply((await app.store.outbox.findById("coupon-expired:SPRING:shell:managers").lean())!.reply);
+    expect(expired.title).toBe("Coupon SPRING has expired");
+    expect(expired.context![0]).toMatch(/^Used 0 times by 0 customers/);
+    const spring = await app.store.coupons.findById("SPRING").lean();
+    expect(spring!.notified).toMatchObject({ live: expect.any(Date), expired: expect.any(Date) });
+
+    for (let i = 0; i < 5; i++) await runJob(60 * MIN);
+    expect(await announced()).toHaveLength(5);
+  });
+});

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOBS_DIR } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { addDays } from "../src/core/format.js";
+import { silentLogger } from "../src/core/logger.js";
+import { loadJobs, Scheduler } from "../src/core/scheduler.js";
+import { reviveReply } from "../src/services/outbox.service.js";
+import { makeTestApp, type TestApp } from "./helpers/app.js";
+
+const HOUR = 3_600_000;
+let app: TestApp;
+let sched: Scheduler;
+// Friday 2026-11-27 08:00 in Shanghai.
+let t = Date.parse("2026-11-27T00:00:00Z");
+
+/** One paid order a day from 2026-11-16 to 2026-11-29: day i (0-based) totals (i + 1) × 10.00 CNY. */
+const DAYS = Array.from({ length: 14 }, (_, i) => addDays("2026-11-16", i));
+const total = (i: number) => (i + 1) * 1000;
+
+beforeAll(async () => {
+  app = await makeTestApp({}, new Date(t).toISOString());
+  for (const [who, role] of [
+    ["shell:max", "manager"],
+    ["shell:mia", "manager"],
+    ["shell:sam", "staff"],
+  ] as const)
+    await app.services.identity.grant(who, role, "shell:admin");
+  await app.store.orders.insertMany(
+    DAYS.map((day, i) => {
+      const at = new Date(`${day}T04:00:00Z`);
+      return {
+        _id: `ORD-D${i}`,
+        items: [{ sku: "SKU-1", qty: 1, unitPrice: total(i) }],
+        subtotal: total(i),
+        total: total(i),
+        currency: "CNY",
+        status: "delivered",
+        channel: "web",
+        customerId: `CUST-${i}`,
+        createdAt: at,
+        paidAt: at,
+        day,
+        paidDay: day,
+        // A refund of 5.00 on the 2026-11-25 order, that day.
+        ...(day === "2026-11-25" ? { refundedTotal: 500, refunds: [{ requestId: "R-TEST01", amount: 500, at, day }] } : {}),
+      };
+    }),
+  );
+  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "daily-digest");
+  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+});
+afterAll(() => app.close());
+
+async function tickUntil(iso: string, stepMs = HOUR): Promise<void> {
+  const end = Date.parse(iso);
+  while (t < end) {
+    t = Math.min(t + stepMs, end);
+    app.clock.set(new Date(t));
+    await sched.tick(new Date(t));
+  }
+}
+
+const digestDocs = async () => app.store.outbox.find({ kind: "digest" }).sort({ _id: 1 }).lean();
+
+describe("digest subscribe|unsubscribe", () => {
+  it("managers opt in and out; staff cannot", async () => {
+    expect((await app.run("shell:max", "digest subscribe")).outcome).toBe("ok");
+    const again = await app.run("shell:max", "digest subscribe");
+    expect(again.reply.code).toBe("already_subscribed");
+    expect((await app.run("shell:mia", "digest subscribe")).outcome).toBe("ok");
+    const off = await app.run("shell:mia", "digest unsubscribe");
+    expect(off.reply.text).toBe("You will no longer get the daily digest by direct message.");
+    expect((await app.run("shell:mia", "digest unsubscribe")).reply.code).toBe("not_subscribed");
+    expect((await app.run("shell:sam", "digest subscribe")).outcome).not.toBe("ok");
+    expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
+  });
+});
+
+describe("daily-digest job", () => {
+  it("sends yesterday's digest with its chart once a day to the digest channel and to subscribers only", async () => {
+    // Hourly ticks from Friday 08:00 to Sunday 23:00 (Shanghai): the 09:00 slots of Fri, Sat and Sun.
+    await tickUntil("2026-11-29T15:00:00Z");
+    const docs = await digestDocs();
+    expect(docs.map((d) => d._id)).toEqual([
+      "digest:2026-11-26:dm:shell:max",
+      "digest:2026-11-26:shell:managers",
+      "digest:2026-11-27:dm:shell:max",
+      "digest:2026-11-27:shell:managers",
+      "digest:2026-11-28:dm:shell:max",
+      "digest:2026-11-28:shell:managers",
+    ]);
+    const channel = docs.find((d) => d._id === "digest:2026-11-26:shell:managers")!;
+    expect(channel.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
+    const reply = reviveReply(channel.reply);
+    expect(reply.title).toBe("Daily digest: 2026-11-26");
+    expect(reply.image!.filename).toBe("digest-2026-11-26.png");
+    expect([...reply.image!.data.slice(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
+    expect(reply.table!.rows[0]).toEqual(expect.arrayContaining(["GMV", "CN¥110.00"]));
+    expect(reviveReply(docs[0]!.reply).image!.filename).toBe("digest-2026-11-26.png");
+  });
+
+  it("on Monday adds the weekly summary (last 7 days vs the 7 before); an outage across 09:00 sends once on return", async () => {
+    // Down from Sunday 23:00 to Monday 11:00: the 09:00 slot is caught up once.
+    t = Date.parse("2026-11-30T03:00:00Z");
+    await tickUntil("2026-11-30T06:00:00Z");
+    const docs = (await digestDocs()).filter((d) => d._id.includes("2026-11-29"));
+    expect(docs.map((d) => d._id)).toEqual([
+      "digest-week:2026-11-29:dm:shell:max",
+      "digest-week:2026-11-29:shell:managers",
+      "digest:2026-11-29:dm:shell:max",
+      "digest:2026-11-29:shell:managers",
+    ]);
+    const week = reviveReply(docs.find((d) => d._id === "digest-week:2026-11-29:shell:managers")!.reply);
+    expect(week.title).toBe("Weekly summary: 2026-11-23 to 2026-11-29");
+    // Independent sums: days 7..13 (2026-11-23..29) and 0..6.
+    const sum = (from: number) => Array.from({ length: 7 }, (_, i) => total(from + i)).reduce((a, b) => a + b, 0);
+    const yuan = (n: number) => `CN¥${(n / 100).toFixed(2)}`;
+    const [gmv, orders, refunds, net] = week.table!.rows;
+    expect(gmv).toEqual(["GMV", yuan(sum(7)), yuan(sum(0)), "+175%"]);
+    expect(orders!.slice(1, 3)).toEqual(["7", "7"]);
+    expect(refunds!.slice(1, 3)).toEqual([yuan(500), yuan(0)]);
+    expect(net!.slice(1, 3)).toEqual([yuan(sum(7) - 500), yuan(sum(0))]);
+
+    // The rest of Monday and Tuesday morning: Tuesday's digest only, no second weekly summary.
+    await tickUntil("2026-12-01T02:00:00Z");
+    const all = await digestDocs();
+    expect(all.filter((d) => d._id.startsWith("digest-week:"))).toHaveLength(2);
+    expect(all.filter((d) => d._id.startsWith("digest:2026-11-30:")).map((d) => d._id)).toEqual(["digest:2026-11-30:dm:shell:max", "digest:2026-11-30:shell:managers"]);
+    expect(all).toHaveLength(12);
+  });
+});
+
+describe("job schedules in configuration", () => {
+  it("defaults DIGEST_CRON to 09:00 daily and names a malformed job schedule's variable", () => {
+    expect(loadConfig({}).digestCron).toBe("0 9 * * *");
+    expect(loadConfig({}).refundRemindHours).toBe(24);
+    expect(() => loadConfig({ DIGEST_CRON: "0 25 * * *" })).toThrow(/DIGEST_CRON/);
+    expect(() => loadConfig({ COUPON_SCHEDULE_CRON: "every minute" })).toThrow(/COUPON_SCHEDULE_CRON/);
+    expect(() => loadConfig({ REFUND_REMIND_HOURS: "0" })).toThrow(/REFUND_REMIND_HOURS/);
+  });
+});
