@@ -171,6 +171,8 @@ const EnvSchema = z.object({
   COMPLAINT_ALERTS_CRON: z.string().default("* * * * *"),
   DIGEST_CRON: z.string().default("0 9 * * *"),
   COUPON_SCHEDULE_CRON: z.string().default("* * * * *"),
+  HOUSEKEEPING_CRON: z.string().default("30 3 * * *"),
+  RETENTION_DAYS: int("RETENTION_DAYS", 1, 3650, 30),
   LOW_STOCK_MARGIN_PCT: int("LOW_STOCK_MARGIN_PCT", 0, 500, 20),
   LOW_STOCK_SHOW: int("LOW_STOCK_SHOW", 1, 10, 5),
   SAFETY_STOCK_DAYS: int("SAFETY_STOCK_DAYS", 0, 90, 7),
@@ -261,6 +263,10 @@ export interface Config {
   readonly digestCron: string;
   /** Schedule of the coupon-schedule job (coupons going live and expiring). */
   readonly couponScheduleCron: string;
+  /** Housekeeping job (old markers, delivered messages, job runs): cron expression. */
+  readonly housekeepingCron: string;
+  /** Days that delivered messages, event markers and job runs are kept. */
+  readonly retentionDays: number;
   /** Hysteresis: a product alerts again only after available exceeds its threshold by this percentage. */
   readonly lowStockMarginPct: number;
   /** Products listed (with buttons) in one low-stock message; the rest are counted. */
@@ -372,7 +378,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   }
   const cronProblem = checkCron(v.LOW_STOCK_CRON, v.SHOP_TIMEZONE);
   if (cronProblem) throw new ConfigError([`LOW_STOCK_CRON: ${cronProblem}`]);
-  const jobCrons = { REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON };
+  const jobCrons = { REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON, HOUSEKEEPING_CRON: v.HOUSEKEEPING_CRON };
   const cronProblems = Object.entries(jobCrons).flatMap(([k, expr]) => {
     const p = checkCron(expr, v.SHOP_TIMEZONE);
     return p ? [`${k}: ${p}`] : [];
@@ -414,6 +420,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     complaintAlertsCron: v.COMPLAINT_ALERTS_CRON,
     digestCron: v.DIGEST_CRON,
     couponScheduleCron: v.COUPON_SCHEDULE_CRON,
+    housekeepingCron: v.HOUSEKEEPING_CRON,
+    retentionDays: v.RETENTION_DAYS,
     lowStockShow: v.LOW_STOCK_SHOW,
     safetyStockDays: v.SAFETY_STOCK_DAYS,
     reorderCoverDays: v.REORDER_COVER_DAYS,

@@ -1,0 +1,24 @@
+import { defineJob } from "../src/core/job.js";
+
+/**
+ * Daily clean-up (HOUSEKEEPING_CRON): event markers (button presses, replayed events),
+ * delivered outbox messages and finished job runs older than RETENTION_DAYS. This is what a
+ * TTL index would do; a plain job works on every MongoDB-compatible server. Undelivered
+ * ("pending", "dead") messages are never deleted: they stay visible until someone looks.
+ */
+export default defineJob({
+  id: "housekeeping",
+  description: "Delete old event markers, delivered messages and job runs",
+  schedule: (config) => config.housekeepingCron,
+  timeout: 300_000,
+  async handler({ services, clock, config }) {
+    const cutoff = new Date(clock.now().getTime() - config.retentionDays * 86_400_000);
+    const { store } = services;
+    const [markers, messages, runs] = await Promise.all([
+      store.markers.deleteMany({ at: { $lt: cutoff } }),
+      store.outbox.deleteMany({ status: "sent", sentAt: { $lt: cutoff } }),
+      store.jobRuns.deleteMany({ slot: { $lt: cutoff }, endedAt: { $exists: true } }),
+    ]);
+    return `deleted ${markers.deletedCount} markers, ${messages.deletedCount} messages, ${runs.deletedCount} job runs older than ${config.retentionDays} days`;
+  },
+});
