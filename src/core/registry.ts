@@ -1,9 +1,7 @@
-import { readdir } from "node:fs/promises";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import type { ArgsSchema, Command } from "./command.js";
 import { isMessageKey } from "./messages.js";
+import { loadDefaults } from "./module-loader.js";
 import { ROLES } from "./roles.js";
 
 /** Raised when a command file is malformed: startup stops with this message. */
@@ -91,22 +89,12 @@ export function checkCommand(value: unknown, file: string): Command {
  * commands with one name, stops startup with a message naming the file.
  */
 export async function loadCommands(dir: string): Promise<Command[]> {
-  const files = (await readdir(dir)).filter((f) => /\.command\.(ts|js)$/.test(f)).sort();
-  const commands: Command[] = [];
-  const seen = new Map<string, string>();
-  for (const f of files) {
-    const file = path.join(dir, f);
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (e) {
-      throw new CommandLoadError(file, `it does not import (${(e as Error).message})`);
-    }
-    const cmd = checkCommand(mod.default, file);
-    const other = seen.get(cmd.name);
-    if (other) throw new CommandLoadError(file, `the name "${cmd.name}" is already used by ${other}`);
-    seen.set(cmd.name, file);
-    commands.push(cmd);
-  }
-  return commands;
+  return loadDefaults({
+    dir,
+    pattern: /\.command\.(ts|js)$/,
+    check: checkCommand,
+    key: (c) => c.name,
+    keyName: "name",
+    fail: (file, problem) => new CommandLoadError(file, problem),
+  });
 }

@@ -1,8 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Config } from "../config.js";
@@ -14,6 +11,7 @@ import { latestSlot, nextSlot, parseCron, type CronSpec } from "./cron.js";
 import { dayStart, localDay } from "./format.js";
 import type { Job } from "./job.js";
 import type { Logger } from "./logger.js";
+import { loadDefaults } from "./module-loader.js";
 
 /** Raised when a job file is malformed: startup stops with this message. */
 export class JobLoadError extends Error {
@@ -56,24 +54,14 @@ export function checkJob(value: unknown, file: string, config: Config): LoadedJo
 
 /** Loads every `*.job.ts` (or `.js`) in `dir`; a malformed file or a duplicate id stops startup. */
 export async function loadJobs(dir: string, config: Config): Promise<LoadedJob[]> {
-  const files = (await readdir(dir)).filter((f) => /\.job\.(ts|js)$/.test(f)).sort();
-  const out: LoadedJob[] = [];
-  const seen = new Map<string, string>();
-  for (const f of files) {
-    const file = path.join(dir, f);
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (e) {
-      throw new JobLoadError(file, `it does not import (${(e as Error).message})`);
-    }
-    const loaded = checkJob(mod.default, file, config);
-    const other = seen.get(loaded.job.id);
-    if (other) throw new JobLoadError(file, `the id "${loaded.job.id}" is already used by ${other}`);
-    seen.set(loaded.job.id, file);
-    out.push(loaded);
-  }
-  return out;
+  return loadDefaults({
+    dir,
+    pattern: /\.job\.(ts|js)$/,
+    check: (value, file) => checkJob(value, file, config),
+    key: (j) => j.job.id,
+    keyName: "id",
+    fail: (file, problem) => new JobLoadError(file, problem),
+  });
 }
 
 /** Extra time a claim lasts beyond the job's timeout before another instance may take it over. */
