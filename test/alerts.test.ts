@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deliverer, Destination } from "../src/core/outbound.js";
 import type { Reply } from "../src/core/reply.js";
 import { Formatter } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { recorder } from "./helpers/outbound.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -11,21 +11,6 @@ beforeAll(async () => {
   await app.services.identity.grant("shell:mia", "manager", "shell:admin");
 });
 afterAll(() => app.close());
-
-/** A deliverer that records what it got and fails while `failing` is set. */
-function recorder(platform: "slack" | "shell" | "discord") {
-  const got: { dest: Destination; reply: Reply }[] = [];
-  const d: Deliverer & { failing: Error | null; got: typeof got } = {
-    platform,
-    failing: null,
-    got,
-    async deliver(dest, reply) {
-      if (d.failing) throw d.failing;
-      got.push({ dest, reply });
-    },
-  };
-  return d;
-}
 
 const reply: Reply = { text: "digest", visibility: "public" };
 

@@ -1,28 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOBS_DIR } from "../src/app.js";
-import { silentLogger } from "../src/core/logger.js";
-import { loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { reviveReply } from "../src/services/outbox.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
 let app: TestApp;
-let sched: Scheduler;
-let t = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
+let jobs: JobStepper;
 
 beforeAll(async () => {
   // Urgent: first response within 1 h (reminder at 48 min), resolution within 8 h (reminder at 6 h 24 min).
   app = await makeTestApp();
   for (const who of ["shell:sue", "shell:lin"]) await app.services.identity.grant(who, "support", "shell:admin");
-  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "complaint-alerts");
-  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+  jobs = await jobStepper(app, "complaint-alerts", Date.parse("2026-11-25T04:00:00Z")); // 12:00 in Shanghai
 });
 afterAll(() => app.close());
 
 async function runJob(ms: number): Promise<void> {
-  t += ms;
-  app.clock.set(new Date(t));
-  await sched.tick(new Date(t));
+  await jobs.step(ms);
 }
 
 async function file(text: string): Promise<string> {
@@ -94,7 +88,7 @@ describe("complaint-alerts job", () => {
     expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${c}:` } })).toBe(1); // posted only
 
     const d = await file("seen late");
-    await app.store.complaints.updateOne({ _id: d }, { $set: { createdAt: new Date(t - 2 * 60 * MIN), firstResponseDueAt: new Date(t - 60 * MIN) } });
+    await app.store.complaints.updateOne({ _id: d }, { $set: { createdAt: new Date(jobs.t - 2 * 60 * MIN), firstResponseDueAt: new Date(jobs.t - 60 * MIN) } });
     await runJob(MIN);
     await runJob(MIN);
     expect(await sent(d, "firstResponseWarn")).toHaveLength(0);

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOBS_DIR } from "../src/app.js";
-import { silentLogger } from "../src/core/logger.js";
-import { loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { reviveReply } from "../src/services/outbox.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
 const T0 = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
 let app: TestApp;
-let sched: Scheduler;
-let t = T0;
+let jobs: JobStepper;
 
 /** A confirmed coupon with dates relative to T0 (minutes). */
 function coupon(code: string, created: number, starts: number, ends: number | null, status = "active") {
@@ -38,15 +35,12 @@ beforeAll(async () => {
     coupon("HELD", 0, 10, 180, "paused"), // paused before its start: no "live", expiry announced
     coupon("FOREVER", 0, 45, null), // scheduled, no end
   ]);
-  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "coupon-schedule");
-  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+  jobs = await jobStepper(app, "coupon-schedule", T0);
 });
 afterAll(() => app.close());
 
 async function runJob(ms: number): Promise<void> {
-  t += ms;
-  app.clock.set(new Date(t));
-  await sched.tick(new Date(t));
+  await jobs.step(ms);
 }
 
 const announced = async () => (await app.store.outbox.find({ kind: "coupons" }).sort({ createdAt: 1, _id: 1 }).lean()).map((d) => d._id);

@@ -12,7 +12,7 @@ import { FixedClock } from "../src/core/clock.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { createLogger } from "../src/core/logger.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
-import { product } from "./helpers/app.js";
+import { paidOrder, product } from "./helpers/app.js";
 import { DiscordPeer, nextId, type PeerUser } from "./peers/discord-peer.js";
 
 const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.test-token-never-logged-0123456789";
@@ -260,10 +260,7 @@ describe("buttons", () => {
 });
 
 describe("refunds, orders and complaints", () => {
-  const order = (no: string, total: number) => {
-    const at = new Date("2026-11-20T02:00:00Z");
-    return { _id: no, items: [{ sku: "SKU-1001", qty: 1, unitPrice: total }], subtotal: total, discount: 0, shipping: 0, total, currency: "CNY", status: "delivered", channel: "web", customerId: "CUST-1", createdAt: at, paidAt: at, day: "2026-11-20", paidDay: "2026-11-20" };
-  };
+  const order = (no: string, total: number) => paidOrder(no, total, undefined, { items: [{ sku: "SKU-1001", qty: 1, unitPrice: total }] });
   let complaintId = "";
   beforeAll(async () => {
     await app.store.orders.insertMany([order("ORD-9101", 30_000), order("ORD-9102", 12_000), order("ORD-8001", 5_000)]);

@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOBS_DIR } from "../src/app.js";
 import { addDays, localDay } from "../src/core/format.js";
-import { silentLogger } from "../src/core/logger.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
 let app: TestApp;
-let sched: Scheduler;
-let t = Date.parse("2026-11-25T04:00:00Z"); // 12:00 in Shanghai
+let jobs: JobStepper;
 
 beforeAll(async () => {
   app = await makeTestApp();
   await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  sched = new Scheduler({ jobs: (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "low-stock"), services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+  jobs = await jobStepper(app, "low-stock", Date.parse("2026-11-25T04:00:00Z")); // 12:00 in Shanghai
 });
 afterAll(() => app.close());
 
 /** The next low-stock slot: moves the clock 5 minutes (or `ms`) and ticks. */
 async function runJob(ms = 5 * MIN): Promise<void> {
-  t += ms;
-  app.clock.set(new Date(t));
-  await sched.tick(new Date(t));
+  await jobs.step(ms);
 }
 
 /** Low-stock messages queued so far that list `sku`. */
@@ -38,7 +33,7 @@ async function adjust(sku: string, delta: string): Promise<void> {
 
 /** perDay units on each of the 28 days before the clock's shop day. */
 function sales(perDay: number): Map<string, number> {
-  const today = localDay(new Date(t), app.config.timeZone);
+  const today = localDay(new Date(jobs.t), app.config.timeZone);
   return new Map(Array.from({ length: 28 }, (_, i) => [addDays(today, -(i + 1)), perDay] as [string, number]));
 }
 
@@ -99,7 +94,7 @@ describe("low-stock job", () => {
     const b2 = reply.table!.rows.find((r) => r[0] === "B-2")!;
     expect(b2[3]).toBe("27");
     expect(b2[6]).toBe("156");
-    const eta = addDays(localDay(new Date(t), "Asia/Shanghai"), 7);
+    const eta = addDays(localDay(new Date(jobs.t), "Asia/Shanghai"), 7);
     expect(reply.actions).toHaveLength(10);
     expect(reply.actions!.map((a) => a.id)).toContain("stock snooze B-4 24h");
     expect(reply.actions!.map((a) => a.id)).toContain(`stock po B-2 eta=${eta} qty=156`);

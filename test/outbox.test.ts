@@ -1,29 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetryAfterError, type Deliverer, type Destination } from "../src/core/outbound.js";
+import { RetryAfterError } from "../src/core/outbound.js";
 import type { Reply } from "../src/core/reply.js";
 import { MAX_ATTEMPTS } from "../src/services/outbox.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { recorder } from "./helpers/outbound.js";
 
 let app: TestApp;
 beforeAll(async () => {
   app = await makeTestApp();
 });
 afterAll(() => app.close());
-
-/** A deliverer that records what it got and fails while `failing` is set. */
-function recorder(platform: "slack" | "shell" = "slack") {
-  const got: { dest: Destination; reply: Reply }[] = [];
-  const d: Deliverer & { failing: Error | null; got: typeof got } = {
-    platform,
-    failing: null,
-    got,
-    async deliver(dest, reply) {
-      if (d.failing) throw d.failing;
-      got.push({ dest, reply });
-    },
-  };
-  return d;
-}
 
 describe("outbox", () => {
   it("queues one message per key however often the event is replayed, and delivers it once", async () => {

@@ -1,48 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOBS_DIR } from "../src/app.js";
-import { silentLogger } from "../src/core/logger.js";
-import { loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 let app: TestApp;
-let sched: Scheduler;
-let t = Date.parse("2026-11-25T04:00:00Z");
+let jobs: JobStepper;
 
 beforeAll(async () => {
   app = await makeTestApp({ REFUND_PENDING_HOURS: "48", REFUND_REMIND_HOURS: "24" });
   await app.services.identity.grant("shell:sue", "support", "shell:admin");
-  const at = new Date("2026-11-20T02:00:00Z");
-  await app.store.orders.insertMany(
-    ["ORD-1", "ORD-2"].map((no) => ({
-      _id: no,
-      items: [{ sku: "SKU-1", qty: 1, unitPrice: 10_000 }],
-      subtotal: 10_000,
-      discount: 0,
-      shipping: 0,
-      total: 10_000,
-      currency: "CNY",
-      status: "delivered",
-      channel: "web",
-      customerId: "CUST-1",
-      createdAt: at,
-      paidAt: at,
-      day: "2026-11-20",
-      paidDay: "2026-11-20",
-    })),
-  );
-  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "refund-expiry");
-  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+  await app.store.orders.insertMany(["ORD-1", "ORD-2"].map((no) => paidOrder(no, 10_000)));
+  jobs = await jobStepper(app, "refund-expiry", Date.parse("2026-11-25T04:00:00Z"));
 });
 afterAll(() => app.close());
 
 /** Moves the clock by `ms` and runs the due slot of the job. */
 async function runJob(ms: number): Promise<void> {
-  t += ms;
-  app.clock.set(new Date(t));
-  await sched.tick(new Date(t));
+  await jobs.step(ms);
 }
 
 async function request(orderNo: string): Promise<string> {
@@ -92,7 +68,7 @@ describe("refund-expiry job", () => {
   it("finishes an approved refund whose execution was interrupted", async () => {
     const c = await request("ORD-1");
     // Simulate a crash after approval, before the order was updated.
-    await app.store.refundRequests.updateOne({ _id: c }, { $set: { status: "approved", approvalCount: 1, decidedBy: "shell:admin", decidedAt: new Date(t) } });
+    await app.store.refundRequests.updateOne({ _id: c }, { $set: { status: "approved", approvalCount: 1, decidedBy: "shell:admin", decidedAt: new Date(jobs.t) } });
     await runJob(5 * MIN);
     await runJob(5 * MIN);
     const after = await app.store.refundRequests.findById(c).lean();

@@ -1,30 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderDoc } from "../src/store/models.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
 /** A paid order of `total` fen (CNY) with defaults. */
-function order(no: string, total: number, over: Partial<OrderDoc> = {}): Record<string, unknown> {
-  const at = new Date("2026-11-20T02:00:00Z");
-  return {
-    _id: no,
-    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
-    subtotal: total,
-    discount: 0,
-    shipping: 0,
-    total,
-    currency: "CNY",
-    status: "delivered",
-    channel: "web",
-    customerId: "CUST-1",
-    createdAt: at,
-    paidAt: at,
-    day: "2026-11-20",
-    paidDay: "2026-11-20",
-    ...over,
-  };
-}
+const order = (no: string, total: number, over: Partial<OrderDoc> = {}) => paidOrder(no, total, undefined, over);
 
 /** The request id in a created card's title. */
 function idOf(r: { reply: { title?: string } }): string {

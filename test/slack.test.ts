@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { Core } from "../src/core/core.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 import { buttonPayload, eventBody, postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
 
 const BOT_TOKEN = "xoxb-1111-2222-SECRETBOTTOKEN";
@@ -442,23 +442,8 @@ describe("identity, logs, rendering, manifest and config", () => {
 describe("refunds, complaints and the digest in Slack", () => {
   const MIA = "UMIA"; // manager
   const mia = `slack:${TEAM}:${MIA}`;
-  const at = new Date("2026-11-24T02:00:00Z"); // yesterday in Shanghai
-  const order = (no: string, total: number) => ({
-    _id: no,
-    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
-    subtotal: total,
-    discount: 0,
-    shipping: 0,
-    total,
-    currency: "CNY",
-    status: "delivered",
-    channel: "web",
-    customerId: "CUST-1",
-    createdAt: at,
-    paidAt: at,
-    day: "2026-11-24",
-    paidDay: "2026-11-24",
-  });
+  // Paid yesterday in Shanghai.
+  const order = (no: string, total: number) => paidOrder(no, total, "2026-11-24T02:00:00Z");
 
   beforeAll(async () => {
     await app.services.identity.grant(mia, "manager", "shell:admin");

@@ -4,6 +4,7 @@ import { FixedClock } from "../../src/core/clock.js";
 import type { InvocationResult } from "../../src/core/core.js";
 import type { Platform } from "../../src/core/identity.js";
 import { silentLogger } from "../../src/core/logger.js";
+import { localDay } from "../../src/core/format.js";
 import type { ProductDoc } from "../../src/store/models.js";
 import { connectTestDb, type TestDb } from "./db.js";
 
@@ -52,5 +53,31 @@ export function product(sku: string, over: Partial<ProductDoc> = {}): Partial<Pr
     onHand,
     reserved,
     available: onHand - reserved,
+  };
+}
+
+/**
+ * A paid, delivered one-line order of `total` minor units (CNY), paid at `paidAt`; its days
+ * are read in Asia/Shanghai, the test app's zone. `over` replaces any field.
+ */
+export function paidOrder(no: string, total: number, paidAt = "2026-11-20T02:00:00Z", over: Record<string, unknown> = {}): Record<string, unknown> {
+  const at = new Date(paidAt);
+  const day = localDay(at, "Asia/Shanghai");
+  return {
+    _id: no,
+    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
+    subtotal: total,
+    discount: 0,
+    shipping: 0,
+    total,
+    currency: "CNY",
+    status: "delivered",
+    channel: "web",
+    customerId: "CUST-1",
+    createdAt: at,
+    paidAt: at,
+    day,
+    paidDay: day,
+    ...over,
   };
 }
