@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../src/config.js";
 import { formatReport, runImport } from "../src/import.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { runScript } from "./helpers/cli.js";
 
 let app: TestApp;
 let dir: string;
@@ -102,19 +101,7 @@ describe("bulk import", () => {
     ]);
     const uri = new URL(app.db.uri);
     uri.pathname = `/${app.db.dbName}`;
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|LOG_LEVEL)/.test(k)));
-      const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["src/import.ts", "complaints", f], {
-        cwd: PROJECT_ROOT,
-        env: { ...clean, MONGODB_URI: uri.toString(), SHOP_TIMEZONE: "Asia/Shanghai" },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = await runScript("src/import.ts", ["complaints", f], { MONGODB_URI: uri.toString(), SHOP_TIMEZONE: "Asia/Shanghai" });
     expect(run.stdout).toContain("imported: 1");
     expect(run.stdout).toMatch(/line 2: text: /);
     expect(run.stderr).toMatch(/\[#+-*\] 100\.0% 2 lines .* ETA/);

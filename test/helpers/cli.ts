@@ -13,11 +13,16 @@ export interface CliRun {
  * clean environment (no inherited shopops settings) and `stdin` piped in.
  */
 export function runCli(args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
+  return runScript("src/main.ts", args, env, stdin);
+}
+
+/** Runs one of the project's TypeScript entry points (`src/import.ts` …) the same way. */
+export function runScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const clean = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT)/.test(k)),
     );
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...clean, ...env },
       stdio: ["pipe", "pipe", "pipe"],
