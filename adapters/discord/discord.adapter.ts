@@ -25,7 +25,6 @@ import { RetryAfterError, type Deliverer, type Destination } from "../../src/cor
 import type { Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import type { Services } from "../../src/services/services.js";
-import { isDuplicateKey } from "../../src/services/stock.service.js";
 import type { Command } from "../../src/core/command.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, type CommandSet } from "./commands.js";
@@ -181,16 +180,11 @@ export class DiscordAdapter {
     };
   }
 
-  /** Records a marker under a unique _id; false when it already exists (a replay or a double click). */
-  private async mark(id: string, value: Record<string, unknown>): Promise<boolean> {
-    try {
-      await this.opts.services.store.meta.create({ _id: id, value: { ...value, at: this.opts.services.clock.now() } });
-      return true;
-    } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
-    }
+  /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */
+  private async mark(id: string, by: string, what: string): Promise<boolean> {
+    return (await this.opts.services.markers.claim(id, by, what)).claimed;
   }
+
 
   /**
    * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
@@ -218,7 +212,7 @@ export class DiscordAdapter {
     const values = new Map<string, string | number | boolean>();
     for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
     const text = route ? commandLine(route, values) : key;
-    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, { kind: "command", text }))) return;
+    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, `discord:${i.user.id}`, text))) return;
     const inv = this.invocation(i, text);
     const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply());
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
@@ -236,18 +230,18 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction): Promise<void> {
     const text = i.customId;
-    if (!(await this.mark(`discord.ix:${i.id}`, { kind: "button", text }))) return;
+    if (!(await this.mark(`discord.ix:${i.id}`, `discord:${i.user.id}`, text))) return;
     const pressId = `discord.press:${i.message.id}:${i.user.id}:${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
     const inv = this.invocation(i, text);
     const locale = inv.locale ?? this.opts.config.locale;
     const t = translator(locale);
-    if (!(await this.mark(pressId, { text, user: i.user.id }))) {
+    if (!(await this.mark(pressId, `discord:${i.user.id}`, text))) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;
     }
     const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferUpdate());
     // Refused, bad input or failed: nothing changed, so pressing again later (say, once granted the role) is allowed.
-    if (result.outcome !== "ok") await this.opts.services.store.meta.deleteOne({ _id: pressId });
+    if (result.outcome !== "ok") await this.opts.services.markers.release(pressId, `discord:${i.user.id}`);
     const label = findLabel(i.message.components as unknown[], text) ?? text;
     if (result.reply.status === "error" || result.outcome !== "ok") {
       const msg = this.render(result.reply, locale);
