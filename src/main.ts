@@ -77,12 +77,12 @@ async function main(): Promise<number> {
   let discord: DiscordAdapter | undefined;
   let http: RunningHttpServer | undefined;
   let scheduler: Scheduler | undefined;
-  let dispatching: NodeJS.Timeout | undefined;
+  let stopDispatch: (() => void) | undefined;
   const shutdown = async () => {
     await slack?.stop().catch(() => {});
     await discord?.stop().catch(() => {});
     await http?.close().catch(() => {});
-    clearInterval(dispatching);
+    stopDispatch?.();
     await scheduler?.stop(10_000).catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
@@ -153,9 +153,7 @@ async function main(): Promise<number> {
     }
     if (interactive) {
       // Alerts routed to the shell are printed as they fall due.
-      dispatching = setInterval(() => {
-        app.services.outbox.dispatch(shell).catch((e: unknown) => logger.error("shell dispatch failed", { error: e }));
-      }, 5_000);
+      stopDispatch = app.services.outbox.startLoop(shell, 5_000);
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});

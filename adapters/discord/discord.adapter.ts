@@ -63,8 +63,7 @@ export class DiscordAdapter {
   readonly deliverer: DiscordDeliverer;
   readonly commandSet: CommandSet;
   private readonly log: Logger;
-  private loop: NodeJS.Timeout | undefined;
-  private dispatching = false;
+  private stopLoop: (() => void) | undefined;
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
@@ -105,13 +104,13 @@ export class DiscordAdapter {
     this.log.info("connected to Discord", { user: this.client.user?.tag, application: this.opts.discord.applicationId });
     const registration = await this.registerCommands();
     const every = this.opts.outboxIntervalMs ?? 2_000;
-    if (every > 0) this.loop = setInterval(() => void this.dispatchOutbox(), every);
+    if (every > 0) this.stopLoop = this.opts.services.outbox.startLoop(this.deliverer, every);
     return { user: this.client.user?.tag ?? "?", registration };
   }
 
   /** Stops the outbox loop and closes the gateway connection. */
   async stop(): Promise<void> {
-    if (this.loop) clearInterval(this.loop);
+    this.stopLoop?.();
     await this.client.destroy();
   }
 
@@ -135,18 +134,9 @@ export class DiscordAdapter {
     return "registered";
   }
 
-  /** Delivers due outbox messages for Discord (one round; never overlapping). */
+  /** Delivers due outbox messages for Discord (one round). */
   async dispatchOutbox(): Promise<{ sent: number; failed: number }> {
-    if (this.dispatching) return { sent: 0, failed: 0 };
-    this.dispatching = true;
-    try {
-      return await this.opts.services.outbox.dispatch(this.deliverer);
-    } catch (e) {
-      this.log.error("outbox dispatch failed", { error: e });
-      return { sent: 0, failed: 0 };
-    } finally {
-      this.dispatching = false;
-    }
+    return this.opts.services.outbox.dispatch(this.deliverer);
   }
 
   private render(reply: Reply, locale: Locale): DiscordMessage {

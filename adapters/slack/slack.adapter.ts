@@ -540,23 +540,12 @@ export interface RunningSlack {
 export async function startSlack(opts: SlackAdapterOptions & { everyMs?: number }): Promise<RunningSlack> {
   const adapter = new SlackAdapter(opts);
   const { port } = await adapter.start();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    opts.services.outbox
-      .dispatch(adapter)
-      .catch((e: unknown) => opts.logger.error("slack outbox round failed", { error: e }))
-      .finally(() => {
-        busy = false;
-      });
-  }, opts.everyMs ?? 3000);
-  timer.unref();
+  const stopLoop = opts.services.outbox.startLoop(adapter, opts.everyMs ?? 3000);
   return {
     adapter,
     ...(port !== undefined ? { port } : {}),
     stop: async () => {
-      clearInterval(timer);
+      stopLoop();
       await adapter.stop();
     },
   };

@@ -104,6 +104,25 @@ export class OutboxService {
     return { sent, failed };
   }
 
+  /**
+   * Delivers the deliverer's due messages every `everyMs`, one round at a time (a slow round
+   * is never overlapped by the next). Returns the function that stops the loop.
+   */
+  startLoop(deliverer: Deliverer, everyMs: number): () => void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.dispatch(deliverer)
+        .catch((e: unknown) => this.logger.error("outbox round failed", { platform: deliverer.platform, error: e }))
+        .finally(() => {
+          busy = false;
+        });
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Messages by status (for `jobs`/`alerts` views and tests). */
   async list(filter: { status?: OutboxDoc["status"]; platform?: string } = {}, limit = 50): Promise<OutboxDoc[]> {
     return this.store.outbox.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxDoc[]>();
