@@ -234,6 +234,9 @@ async function setup(tz: string, currency: string, now: string, anchors: string[
   await app.store.products.insertMany(SKUS.map(([sku, category, price]) => product(sku, { name: `Item ${sku}`, category, price, currency })));
   const orders = makeOrders(tz, currency, anchors, seed, tz.slice(0, 3).toUpperCase(), new Date(now));
   await app.store.orders.insertMany(orders);
+  // Written straight to the database, so the daily rollup (the chart's other days) is rebuilt.
+  const paidDays = orders.flatMap((o) => (o.paidDay ? [o.paidDay] : [])).sort();
+  await app.services.digest.rebuildRollups(paidDays[0]!, paidDays.at(-1)!);
   return { app, orders };
 }
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${http.port}`;
   all = (await app.services.apiKeys.create("storefront", ["orders", "products", "inventory", "complaints", "refunds"], "shell:admin")).token;
   ordersOnly = (await app.services.apiKeys.create("orders only", ["orders"], "shell:admin")).token;
-  await app.store.products.insertMany(["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6"].map((s) => product(s, { onHand: 100 })));
+  await app.store.products.insertMany(["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6", "SKU-7", "SKU-8"].map((s) => product(s, { onHand: 100 })));
 });
 afterAll(async () => {
   await http.close();
@@ -256,7 +256,7 @@ describe("orders", () => {
     await call("/api/v1/orders", { body });
     const after = await prod("SKU-6");
     // As if the process died after changing the product but before flagging the order.
-    await app.store.orders.updateOne({ _id: "A-900" }, { $unset: { effects: 1 } });
+    await app.store.orders.collection.updateOne({ _id: "A-900" as never }, { $set: { effects: {} } });
     expect((await call("/api/v1/orders", { body })).json.outcome).toBe("unchanged");
     expect(await prod("SKU-6")).toMatchObject({ reserved: after!.reserved, available: after!.available });
     expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(sales(after, "2026-11-24"));
@@ -300,6 +300,34 @@ describe("batches", () => {
     expect(again.json.summary).toEqual({ created: 0, updated: 0, unchanged: 2, parked: 1, failed: 2 });
     expect(await prod("SKU-5")).toMatchObject({ reserved: mid!.reserved, available: mid!.available });
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-2" })).toBe(1);
+  });
+
+  it("four concurrent copies of a batch create each order once and apply its stock, sales and GMV once", async () => {
+    const paid = { status: "paid", paidAt: "2026-11-22T03:00:00Z" }; // 11:00 on the 22nd in Shanghai
+    const batch = [
+      order("K-1", { items: [{ sku: "SKU-7", qty: 1, unitPrice: 700 }], ...paid }),
+      order("K-2", { items: [{ sku: "SKU-7", qty: 2, unitPrice: 300 }, { sku: "SKU-8", qty: 1, unitPrice: 50 }] }),
+      { orderNo: "K-2", ...paid }, // its payment, later in the same batch
+      order("K-3", { items: [{ sku: "SKU-8", qty: 4, unitPrice: 100 }], ...paid }),
+      order("K-1", { items: [{ sku: "SKU-7", qty: 1, unitPrice: 700 }], ...paid }), // a repeat
+    ];
+    const [s7, s8] = [await prod("SKU-7"), await prod("SKU-8")];
+    const day = async () => (await app.store.salesDays.findById("2026-11-22|CNY").lean()) ?? { gmv: 0, orders: 0 };
+    const gmvBefore = await day();
+    const rs = await Promise.all(Array.from({ length: 4 }, () => call("/api/v1/orders", { body: batch })));
+    for (const r of rs) {
+      expect(r.status).toBe(200);
+      expect(r.json.summary.failed).toBe(0);
+    }
+    // Each order was created by exactly one of the copies.
+    expect(rs.reduce((n, r) => n + r.json.summary.created, 0)).toBe(3);
+    expect((await app.store.orders.find({ _id: { $in: ["K-1", "K-2", "K-3"] } }).lean<OrderDoc[]>()).map((o) => `${o._id}:${o.status}`).sort()).toEqual(["K-1:paid", "K-2:paid", "K-3:paid"]);
+    expect(await prod("SKU-7")).toMatchObject({ reserved: s7!.reserved + 3, available: s7!.available - 3 });
+    expect(await prod("SKU-8")).toMatchObject({ reserved: s8!.reserved + 5, available: s8!.available - 5 });
+    expect(sales(await prod("SKU-7"), "2026-11-22") - sales(s7, "2026-11-22")).toBe(3);
+    expect(sales(await prod("SKU-8"), "2026-11-22") - sales(s8, "2026-11-22")).toBe(5);
+    const after = await day();
+    expect({ gmv: after.gmv - gmvBefore.gmv, orders: after.orders - gmvBefore.orders }).toEqual({ gmv: 700 + 650 + 400, orders: 3 });
   });
 
   it("refuses an empty batch and one over INGEST_BATCH_MAX", async () => {

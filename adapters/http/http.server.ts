@@ -28,8 +28,6 @@ const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
   "/complaints": { kind: "complaints", scope: "complaints" },
   "/refund-requests": { kind: "refund-requests", scope: "refunds" },
 };
-/** Items of one batch applied at the same time (items with the same id run in order). */
-const BATCH_CONCURRENCY = 8;
 
 class HttpError extends Error {
   constructor(
@@ -94,7 +92,7 @@ export function createHttpHandler(deps: HttpDeps): RequestHandler {
           throw new HttpError(400, "invalid", `batch of ${body.length} items; at most ${config.http.batchMax} per request`, {}, { errors: [{ field: "(body)", expected: `at most ${config.http.batchMax} items` }] });
         }
         items = body.length;
-        const results = await applyBatch(route.kind, body, actor);
+        const results = await services.ingest.applyMany(route.kind, body, actor);
         const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
         for (const r of results) summary[r.outcome === "invalid" || r.outcome === "rejected" ? "failed" : r.outcome]++;
         return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
@@ -141,34 +139,7 @@ export function createHttpHandler(deps: HttpDeps): RequestHandler {
     }
   }
 
-  /** Applies a batch: items with the same id in order, different ids side by side. */
-  async function applyBatch(kind: IngestKind, body: unknown[], actor: string): Promise<ItemResult[]> {
-    const results: ItemResult[] = new Array<ItemResult>(body.length);
-    const groups = new Map<string, number[]>();
-    body.forEach((raw, i) => {
-      const id = itemKey(kind, raw) ?? `#${i}`;
-      const g = groups.get(id);
-      if (g) g.push(i);
-      else groups.set(id, [i]);
-    });
-    const queue = [...groups.values()];
-    const worker = async () => {
-      for (let g = queue.shift(); g; g = queue.shift()) {
-        for (const i of g) results[i] = await applyOne(kind, body[i], actor);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
-    return results;
-  }
-
   return (req, res, next) => void handle(req, res, next);
-}
-
-function itemKey(kind: IngestKind, raw: unknown): string | undefined {
-  if (!raw || typeof raw !== "object") return undefined;
-  const r = raw as Record<string, unknown>;
-  const v = kind === "orders" ? r.orderNo : kind === "complaints" ? (r.externalId ?? r.customerId) : r.sku;
-  return typeof v === "string" ? v.toUpperCase() : undefined;
 }
 
 /** True when the database answers a ping within 2 s. */

@@ -6,6 +6,7 @@
  */
 import { addDays, dayStart, localDay, minorUnitFactor } from "../core/format.js";
 import type { ORDER_STATUSES, Store } from "../store/models.js";
+import { effectsDone, salesDayTotals } from "../services/order-effects.service.js";
 import { generateDemoExtras } from "./demo-extras.js";
 
 /** Options of {@link generateDemo}. */
@@ -740,7 +741,7 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
   const extras = generateDemoExtras(data, { seed: opts.seed, timeZone: opts.timeZone, currency: opts.currency, now });
   if (opts.reset) {
     await Promise.all(
-      [store.products, store.orders, store.ledger, store.complaints, store.refundRequests, store.coupons, store.couponDrafts].map(
+      [store.products, store.orders, store.ledger, store.complaints, store.refundRequests, store.coupons, store.couponDrafts, store.salesDays].map(
         (m) => (m as unknown as { deleteMany(f: object): Promise<unknown> }).deleteMany({}),
       ),
     );
@@ -754,9 +755,14 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
   for (let i = 0; i < data.products.length; i += INSERT_BATCH) {
     await store.products.insertMany(data.products.slice(i, i + INSERT_BATCH), { ordered: false });
   }
-  for (let i = 0; i < extras.orders.length; i += INSERT_BATCH) {
-    await store.orders.insertMany(extras.orders.slice(i, i + INSERT_BATCH), { ordered: false });
+  // The generated stock already reflects every order: their effects are done, and the daily
+  // rollup is their sum (OrderEffects keeps both from here on).
+  const orders = extras.orders.map((o) => ({ ...o, effects: effectsDone(o as never) }));
+  for (let i = 0; i < orders.length; i += INSERT_BATCH) {
+    await store.orders.insertMany(orders.slice(i, i + INSERT_BATCH), { ordered: false });
   }
+  const days = [...salesDayTotals(orders).values()];
+  if (days.length) await store.salesDays.insertMany(days, { ordered: false });
   if (extras.complaints.length) await store.complaints.insertMany(extras.complaints, { ordered: false });
   if (extras.refundRequests.length) await store.refundRequests.insertMany(extras.refundRequests, { ordered: false });
   if (extras.coupons.length) await store.coupons.insertMany(extras.coupons, { ordered: false });

@@ -1,12 +1,14 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay } from "../core/format.js";
 import type { Store } from "../store/models.js";
+import { salesDayId, salesDayTotals, type SalesDayTotals } from "./order-effects.service.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import type { StockService, StockView } from "./stock.service.js";
 
 // Every figure is computed in code from projected finds on indexed local-day
 // fields (paidDay, refunds.day, complaint day/resolvedDay): no multi-accumulator
-// $group (FerretDB computes only the first), and the same answer on MongoDB.
+// $group (FerretDB computes only the first), and the same answer on MongoDB. The
+// chart's other 11 days come from the daily rollup (sales_days), kept by OrderEffects.
 // The exact definitions are in the README, "Digest figures".
 
 /** Sales figures of one shop-local day. Money in minor units of the shop currency. */
@@ -161,7 +163,8 @@ export class DigestService {
       byCategory: ranked(byCategory),
       byChannel: ranked(cur.byChannel),
       lowStock: { count: low.total, worst: low.items },
-      series,
+      // The three figure days come from the orders just read (exact); the others from the rollup.
+      series: series.map((p) => (days.has(p.day) ? { day: p.day, gmv: fig(p.day).gmv, orders: fig(p.day).orders } : p)),
     };
   }
 
@@ -286,20 +289,46 @@ export class DigestService {
     return first;
   }
 
-  /** GMV and paid orders per day of `days` (in the shop currency). */
+  /**
+   * GMV and paid orders per day of `days` (in the shop currency), from the daily rollup
+   * (14 small documents; see OrderEffects). Days without a rollup document had no sales.
+   */
   private async series(days: string[]): Promise<{ day: string; gmv: number; orders: number }[]> {
-    const rows = await this.store.orders
-      .find({ paidDay: { $gte: days[0]!, $lte: days.at(-1)! } })
-      .select({ _id: 0, paidDay: 1, status: 1, total: 1, currency: 1 })
-      .lean<{ paidDay: string; status: string; total: number; currency: string }[]>();
-    const by = new Map(days.map((d) => [d, { day: d, gmv: 0, orders: 0 }]));
-    for (const r of rows) {
-      const p = by.get(r.paidDay);
-      if (!p || !PAID.has(r.status) || r.currency !== this.opts.currency) continue;
-      p.gmv += r.total;
-      p.orders++;
+    const docs = await this.store.salesDays
+      .find({ _id: { $in: days.map((d) => salesDayId(d, this.opts.currency)) } })
+      .select({ day: 1, gmv: 1, orders: 1 })
+      .lean<{ day: string; gmv: number; orders: number }[]>();
+    const by = new Map(docs.map((d) => [d.day, d]));
+    return days.map((d) => ({ day: d, gmv: by.get(d)?.gmv ?? 0, orders: by.get(d)?.orders ?? 0 }));
+  }
+
+  /**
+   * Recomputes the daily rollup of the paid days `from`..`to` from the orders, for data
+   * written to the database directly (a restore, an old version, test fixtures): sums in
+   * code, then one `$set` per day and currency. Orders written meanwhile by the bot may be
+   * counted twice or not at all: run it while nothing else writes orders.
+   */
+  async rebuildRollups(from: string, to: string): Promise<{ days: number; orders: number }> {
+    const sums = new Map<string, SalesDayTotals>();
+    let orders = 0;
+    // A week per read, so a large store is never held in memory at once.
+    for (let start = from; start <= to; start = addDays(start, 7)) {
+      const end = addDays(start, 6) < to ? addDays(start, 6) : to;
+      const rows = await this.store.orders
+        .find({ paidDay: { $gte: start, $lte: end } })
+        .select({ _id: 0, paidDay: 1, status: 1, total: 1, currency: 1 })
+        .lean<{ paidDay: string; status: string; total: number; currency: string }[]>();
+      salesDayTotals(rows, sums);
+      orders += rows.length;
     }
-    return [...by.values()];
+    const existing = await this.store.salesDays.find({ day: { $gte: from, $lte: to } }).select({ _id: 1, day: 1, currency: 1 }).lean<{ _id: string; day: string; currency: string }[]>();
+    for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, gmv: 0, orders: 0 });
+    if (sums.size) {
+      await this.store.salesDays.bulkWrite(
+        [...sums].map(([id, v]) => ({ updateOne: { filter: { _id: id }, update: { $set: { day: v.day, currency: v.currency, gmv: v.gmv, orders: v.orders, appliedKeys: [] } }, upsert: true } })),
+      );
+    }
+    return { days: sums.size, orders };
   }
 
   /** Complaint figures of each day. */

@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
 import { localDay } from "../core/format.js";
+import { shortId } from "../core/ids.js";
+import { silentLogger, type Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
-import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
+import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import type { RefundService } from "./refund.service.js";
-import type { OrderIngestService } from "./order-ingest.service.js";
+import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
 import { isDuplicateKey, type StockService } from "./stock.service.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -25,6 +27,8 @@ export interface ItemResult {
 /** How many times a stock level is re-read when another change lands between read and write. */
 const SET_RETRIES = 8;
 const KEPT_KEYS = 100;
+/** Ids of a batch applied side by side (kinds other than orders). */
+const BATCH_CONCURRENCY = 8;
 
 /**
  * Validates and applies items of the ingestion API and the bulk import (one code path for
@@ -39,15 +43,13 @@ export class IngestService {
     private readonly orders: OrderIngestService,
     private readonly opts: { timeZone: string; currency: string; sla: Config["complaintSla"] },
     private readonly refunds: RefundService,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
     const p = parseItem(kind, raw);
-    if (!p.ok) {
-      const id = raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>) : undefined;
-      return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: p.errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors: p.errors };
-    }
+    if (!p.ok) return invalid(kind, raw, p.errors);
     if (dryRun) return { status: 200, outcome: "unchanged", id: idOf(kind, p.value as Record<string, unknown>), message: "valid (dry run)" };
     switch (kind) {
       case "orders":
@@ -87,24 +89,59 @@ export class IngestService {
     }
   }
 
-  private async order(m: Parameters<OrderIngestService["ingest"]>[0], actor: string): Promise<ItemResult> {
-    const r = await this.orders.ingest(m, actor);
-    const id = r.orderNo;
-    switch (r.kind) {
-      case "created":
-        return { status: 201, outcome: "created", id };
-      case "updated":
-      case "unchanged":
-        return { status: 200, outcome: r.kind, id };
-      case "parked":
-        return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
-      case "invalid_transition":
-        return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to}` };
-      case "unknown_sku":
-        return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU(s): ${r.skus.join(", ")}; send the products first` };
-      case "conflict":
-        return { status: 409, outcome: "rejected", id, code: "conflict", message: `order ${id} kept changing; retry` };
+  /**
+   * Validates and applies a batch of raw items of `kind`, results in input order. Orders go
+   * through the batch path ({@link OrderIngestService.ingestMany}: a few round trips for the
+   * whole batch); other kinds item by item, items with the same id in order and different
+   * ids side by side. An item that fails inside gets a 500 result; the others still apply.
+   */
+  async applyMany(kind: IngestKind, raws: unknown[], actor: string, dryRun = false): Promise<ItemResult[]> {
+    const results = new Array<ItemResult>(raws.length);
+    if (kind === "orders" && !dryRun) {
+      const valid: { i: number; m: OrderInput }[] = [];
+      raws.forEach((raw, i) => {
+        const p = parseItem(kind, raw);
+        if (p.ok) valid.push({ i, m: p.value as OrderInput });
+        else results[i] = invalid(kind, raw, p.errors);
+      });
+      try {
+        const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
+        valid.forEach((v, k) => (results[v.i] = orderResult(rs[k]!)));
+        return results;
+      } catch (e) {
+        // Isolate the failure: every step is idempotent, so the items are applied again one by one.
+        this.log.warn("order batch failed; applying its items one by one", { items: valid.length, err: e });
+        for (const v of valid) results[v.i] = await this.safely(() => this.order(v.m, actor));
+        return results;
+      }
     }
+    const groups = new Map<string, number[]>();
+    raws.forEach((raw, i) => {
+      const id = (raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>)?.toUpperCase() : undefined) ?? `#${i}`;
+      const g = groups.get(id);
+      if (g) g.push(i);
+      else groups.set(id, [i]);
+    });
+    const queue = [...groups.values()];
+    const worker = async () => {
+      for (let g = queue.shift(); g; g = queue.shift()) for (const i of g) results[i] = await this.safely(() => this.apply(kind, raws[i], actor, dryRun));
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
+    return results;
+  }
+
+  private async safely(f: () => Promise<ItemResult>): Promise<ItemResult> {
+    try {
+      return await f();
+    } catch (e) {
+      const ref = shortId();
+      this.log.error("ingest item failed", { ref, err: e });
+      return { status: 500, outcome: "rejected", code: "internal", message: `internal error; reference ${ref}` };
+    }
+  }
+
+  private async order(m: OrderInput, actor: string): Promise<ItemResult> {
+    return orderResult(await this.orders.ingest(m, actor));
   }
 
   /** Upsert by sku; only fields that differ are written, so a replay changes nothing. */
@@ -242,6 +279,33 @@ export class IngestService {
       return { status: 200, outcome: "unchanged", id };
     }
   }
+}
+
+
+/** The API's answer for an order outcome. */
+function orderResult(r: OrderIngestResult): ItemResult {
+  const id = r.orderNo;
+  switch (r.kind) {
+    case "created":
+      return { status: 201, outcome: "created", id };
+    case "updated":
+    case "unchanged":
+      return { status: 200, outcome: r.kind, id };
+    case "parked":
+      return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
+    case "invalid_transition":
+      return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to}` };
+    case "unknown_sku":
+      return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU(s): ${r.skus.join(", ")}; send the products first` };
+    case "conflict":
+      return { status: 409, outcome: "rejected", id, code: "conflict", message: `order ${id} kept changing; retry` };
+  }
+}
+
+/** The 400 result of an item that does not validate. */
+function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
+  const id = raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>) : undefined;
+  return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
 }
 
 const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -4,6 +4,7 @@ import { localDay } from "../core/format.js";
 import type { OrderDoc, Store } from "../store/models.js";
 import { orderInput, type OrderInput } from "./ingest-schemas.js";
 import { ORDER_TRANSITIONS, PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import type { OrderEffects } from "./order-effects.service.js";
 import { isDuplicateKey } from "./stock.service.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
@@ -14,12 +15,9 @@ export type OrderIngestResult =
   | { kind: "unknown_sku"; orderNo: string; skus: string[] }
   | { kind: "conflict"; orderNo: string };
 
-/** The effects an order has on products, each applied once per (order, effect, sku). */
-type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
-
-/** How many applied keys a product remembers (as StockService.adjust). */
-const KEPT_KEYS = 100;
 const RETRIES = 8;
+/** Order numbers of a batch that take the single path side by side. */
+const REST_CONCURRENCY = 8;
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
 function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
@@ -63,12 +61,9 @@ function impliedStatus(m: OrderInput): OrderStatus | undefined {
  *   the order's (a late delivery) changes no status; one that is neither ahead nor behind
  *   (cancelled → paid) is refused. Moving several steps at once (pending → shipped when the
  *   paid message is late) is allowed: the storefront has done those steps.
- * - Product effects: stock reserved at creation, reserved → decremented at shipment,
- *   released at cancellation, `salesByDay[paidDay]` on payment (taken back if a paid order
- *   is cancelled, as velocity counts paid, non-cancelled orders). Each is one guarded
- *   single-document product update with the idempotency key `ord:<no>:<effect>:<sku>`
- *   pushed into `appliedKeys`, then a flag `effects.<effect>` on the order. A crash
- *   between the two is finished by the next delivery of the same order.
+ * - Effects on products and on the daily sales rollup (stock reserved, shipped, released;
+ *   salesByDay; GMV and orders of the paid day) are applied exactly once by OrderEffects,
+ *   after each order write; a crash in between is finished by the next delivery.
  * - An update before its create (no items to create from) is parked and applied when the
  *   order arrives.
  *
@@ -78,6 +73,7 @@ export class OrderIngestService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly effects: OrderEffects,
     private readonly opts: { timeZone: string; currency: string },
   ) {}
 
@@ -114,12 +110,79 @@ export class OrderIngestService {
     return { kind, orderNo: no, status: order!.status as OrderStatus };
   }
 
-  /** SKUs among `skus` with no product. */
-  private async unknownSkus(skus: string[]): Promise<string[]> {
+  /**
+   * Applies a batch of messages with few round trips, results in input order. New orders
+   * (the first message of an order number, with items) go together: one product read, one
+   * `insertMany` (unordered), effects settled per target with summed updates, one read of
+   * parked updates. Everything else (orders that already exist, updates, repeats of a
+   * number in the batch) goes through {@link ingest}, one order number at a time and in
+   * input order. Each step is as safe to retry as the single path: the insert is the claim,
+   * effects carry their keys.
+   */
+  async ingestMany(ms: OrderInput[], actor: string): Promise<OrderIngestResult[]> {
+    const results = new Array<OrderIngestResult>(ms.length);
+    const seen = new Set<string>();
+    const fresh: number[] = [];
+    const rest: number[] = [];
+    ms.forEach((m, i) => {
+      (m.items && m.customerId && !seen.has(m.orderNo) ? fresh : rest).push(i);
+      seen.add(m.orderNo);
+    });
+    if (fresh.length) {
+      const have = await this.knownSkus(fresh.flatMap((i) => ms[i]!.items!.map((it) => it.sku)));
+      const docs: { i: number; doc: OrderDoc }[] = [];
+      for (const i of fresh) {
+        const m = ms[i]!;
+        const missing = [...new Set(m.items!.map((it) => it.sku))].filter((s) => !have.has(s));
+        if (missing.length) results[i] = { kind: "unknown_sku", orderNo: m.orderNo, skus: missing };
+        else docs.push({ i, doc: this.newOrder(m, actor) });
+      }
+      const clashed = new Set<number>();
+      if (docs.length) {
+        try {
+          await this.store.orders.collection.insertMany(docs.map((d) => d.doc) as never[], { ordered: false });
+        } catch (e) {
+          const errs = ([] as { index: number; code?: number }[]).concat((e as { writeErrors?: { index: number; code?: number }[] }).writeErrors ?? []);
+          if (!errs.length || errs.some((w) => w.code !== 11000)) throw e;
+          // Already there (a retry, a concurrent delivery): those take the update path below.
+          for (const w of errs) clashed.add(w.index);
+        }
+      }
+      const created = docs.filter((_, k) => !clashed.has(k));
+      await this.effects.settleMany(created.map((d) => d.doc));
+      const parked = created.length ? await this.store.parkedOrderUpdates.distinct("orderNo", { orderNo: { $in: created.map((d) => d.doc._id) } }) : [];
+      for (const no of parked as string[]) await this.drain(no);
+      for (const d of created) results[d.i] = { kind: "created", orderNo: d.doc._id, status: d.doc.status as OrderStatus };
+      docs.forEach((d, k) => {
+        if (clashed.has(k)) rest.push(d.i);
+      });
+    }
+    // The rest: per order number in input order; different numbers side by side.
+    const groups = new Map<string, number[]>();
+    for (const i of rest.sort((a, b) => a - b)) {
+      const g = groups.get(ms[i]!.orderNo);
+      if (g) g.push(i);
+      else groups.set(ms[i]!.orderNo, [i]);
+    }
+    const queue = [...groups.values()];
+    const worker = async () => {
+      for (let g = queue.shift(); g; g = queue.shift()) for (const i of g) results[i] = await this.ingest(ms[i]!, actor);
+    };
+    await Promise.all(Array.from({ length: Math.min(REST_CONCURRENCY, queue.length) }, worker));
+    return results;
+  }
+
+  /** The SKUs among `skus` that name a product. */
+  private async knownSkus(skus: string[]): Promise<Set<string>> {
     const want = [...new Set(skus)];
     const found = await this.store.products.find({ _id: { $in: want } }).select({ _id: 1 }).lean<{ _id: string }[]>();
-    const have = new Set(found.map((f) => f._id));
-    return want.filter((s) => !have.has(s));
+    return new Set(found.map((f) => f._id));
+  }
+
+  /** SKUs among `skus` with no product. */
+  private async unknownSkus(skus: string[]): Promise<string[]> {
+    const have = await this.knownSkus(skus);
+    return [...new Set(skus)].filter((s) => !have.has(s));
   }
 
   private newOrder(m: OrderInput, actor: string): OrderDoc {
@@ -211,69 +274,9 @@ export class OrderIngestService {
     return { kind: "conflict", orderNo: m.orderNo };
   }
 
-  /** The effects an order in its current state must have had on products. */
-  private wanted(o: OrderDoc): Effect[] {
-    const s = o.status as OrderStatus;
-    const shipped = s === "shipped" || s === "delivered" || (s === "refunded" && !!o.shipment?.shippedAt);
-    const out: Effect[] = ["reserved"];
-    if (shipped) out.push("shipped");
-    if (s === "cancelled" || (s === "refunded" && !shipped)) out.push("released");
-    if (o.paidAt && o.paidDay) {
-      out.push("sold");
-      if (s === "cancelled") out.push("unsold");
-    }
-    return out;
-  }
-
-  /** Applies each missing effect once per sku, then flags it on the order. */
-  async settle(o: OrderDoc): Promise<void> {
-    const done = (o.effects ?? {}) as Partial<Record<Effect, boolean>>;
-    const todo = this.wanted(o).filter((e) => !done[e]);
-    if (!todo.length) return;
-    const qty = new Map<string, number>();
-    for (const it of o.items) qty.set(it.sku, (qty.get(it.sku) ?? 0) + it.qty);
-    const products = this.store.products.collection;
-    const one = (sku: string, q: number, e: Effect) => {
-      const key = `ord:${o._id}:${e}:${sku}`;
-      return products.updateOne(
-        { _id: sku as never, appliedKeys: { $ne: key } },
-        { $inc: this.delta(e, q, o.paidDay ?? ""), $push: { appliedKeys: { $each: [key], $slice: -KEPT_KEYS } } } as never,
-      );
-    };
-    await Promise.all(
-      [...qty].map(async ([sku, q]) => {
-        if (todo.length > 1) {
-          // The usual case (a new order): every effect in one update, guarded by all its keys.
-          const keys = todo.map((e) => `ord:${o._id}:${e}:${sku}`);
-          const inc: Record<string, number> = {};
-          for (const e of todo) for (const [f, d] of Object.entries(this.delta(e, q, o.paidDay ?? ""))) inc[f] = (inc[f] ?? 0) + d;
-          const r = await products.updateOne(
-            { _id: sku as never, appliedKeys: { $nin: keys } },
-            { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_KEYS } } } as never,
-          );
-          if (r.modifiedCount === 1) return;
-        }
-        // Some effect already applied (a concurrent or earlier delivery): one by one, each guarded.
-        for (const e of todo) await one(sku, q, e);
-      }),
-    );
-    const flags = Object.fromEntries(todo.map((e) => [`effects.${e}`, true]));
-    await this.store.orders.updateOne({ _id: o._id }, { $set: flags });
-  }
-
-  private delta(e: Effect, q: number, paidDay: string): Record<string, number> {
-    switch (e) {
-      case "reserved":
-        return { reserved: q, available: -q };
-      case "shipped":
-        return { reserved: -q, onHand: -q };
-      case "released":
-        return { reserved: -q, available: q };
-      case "sold":
-        return { [`salesByDay.${paidDay}`]: q };
-      case "unsold":
-        return { [`salesByDay.${paidDay}`]: -q };
-    }
+  /** Applies the order's missing effects on products and the daily rollup (see OrderEffects). */
+  settle(o: OrderDoc): Promise<void> {
+    return this.effects.settle(o);
   }
 
   /** Keeps an update for an order not yet known; applies it at once if the order appeared meanwhile. */

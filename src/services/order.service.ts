@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
+import type { OrderEffects } from "./order-effects.service.js";
 
 /** An order line with the product name looked up. */
 export interface OrderLine {
@@ -82,6 +83,7 @@ export class OrderService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly opts: { timeZone: string },
+    private readonly effects: OrderEffects,
   ) {}
 
   /**
@@ -187,7 +189,11 @@ export class OrderService {
       const order = await this.store.orders
         .findOneAndUpdate({ _id: id, status: from }, { $set: set, $push: { history: entry } }, { returnDocument: "after" })
         .lean<OrderDoc>();
-      if (order) return { kind: "done", order, from };
+      if (order) {
+        // Stock, velocity and the daily rollup follow the new status (once; see OrderEffects).
+        await this.effects.settle(order);
+        return { kind: "done", order, from };
+      }
       // Someone else changed the status between our read and write: judge again.
     }
     const last = await this.store.orders.findById(id).lean<OrderDoc>();

@@ -9,6 +9,7 @@ import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
 import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import type { OutboxService } from "./outbox.service.js";
+import type { OrderEffects } from "./order-effects.service.js";
 
 /** The refund policy. Limits are minor units of the shop currency. */
 export interface RefundPolicy {
@@ -104,6 +105,7 @@ export class RefundService {
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
     private readonly opts: RefundOptions,
+    private readonly effects: OrderEffects,
   ) {
     this.t = translator(opts.locale);
     this.fmt = new Formatter(opts.locale, opts.timeZone, opts.currency);
@@ -342,6 +344,8 @@ export class RefundService {
       }
       const after = await this.store.orders.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<OrderDoc>();
       if (after) {
+        // A full refund before shipment releases the reserved stock (once; see OrderEffects).
+        await this.effects.settle(after);
         await this.audit.record({
           ref: `exec-${req._id}`,
           at: now,

@@ -9,6 +9,7 @@ import { ApiKeyService } from "./apikey.service.js";
 import { AlertService } from "./alert.service.js";
 import { AuditService } from "./audit.service.js";
 import { IngestService } from "./ingest.service.js";
+import { OrderEffects } from "./order-effects.service.js";
 import { OrderIngestService } from "./order-ingest.service.js";
 import { IdentityService } from "./identity.service.js";
 import { MarkerService } from "./marker.service.js";
@@ -50,7 +51,8 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
-  const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults });
+  const effects = new OrderEffects(store);
+  const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }, effects);
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
   return {
     store,
@@ -62,12 +64,12 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     refund,
     coupon: new CouponService(store, clock, stock, { timeZone, currency, upliftPercent: config.couponUpliftPercent }),
     markers: new MarkerService(store, clock),
-    orders: new OrderService(store, clock, { timeZone }),
+    orders: new OrderService(store, clock, { timeZone }, effects),
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
     digest: new DigestService(store, clock, stock, { timeZone, currency }),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
-    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, shop), { ...shop, sla: config.complaintSla }, refund),
+    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, effects, shop), { ...shop, sla: config.complaintSla }, refund, logger.child({ component: "ingest" })),
     jobs: new JobsService(store, clock),
     alerts,
     lowStock: new LowStockService(store, clock, stock, alerts, lowStockOptions(config), logger.child({ component: "low-stock" })),

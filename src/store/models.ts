@@ -137,8 +137,7 @@ orderSchema.index({ paidDay: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
 orderSchema.index({ couponCode: 1 });
-// Cover the digest's 14-day series and its first-paid-day lookup (index-only reads on MongoDB).
-orderSchema.index({ paidDay: 1, status: 1, currency: 1, total: 1 });
+// Cover the digest's first-paid-day lookup (an index-only read on MongoDB).
 orderSchema.index({ customerId: 1, paidDay: 1, status: 1 });
 
 /** Complaint severities, least to most severe. */
@@ -269,6 +268,28 @@ const markerSchema = new Schema(
 );
 
 /** Managers who asked for the daily digest by DM (`digest subscribe`): one document per identity. */
+/**
+ * The daily sales rollup: GMV and paid orders of one shop-local paid day in one currency,
+ * kept exactly once by OrderEffects (order-effects.service.ts) as orders are paid and cancelled, so the digest's
+ * 14-day series reads 14 small documents instead of two weeks of orders.
+ */
+const salesDaySchema = new Schema(
+  {
+    /** `<day>|<currency>`, e.g. `2026-11-24|USD`. */
+    _id: { type: String, required: true },
+    day: { type: String, required: true },
+    currency: { type: String, required: true },
+    /** Sum of `total` (minor units) of the orders paid on the day whose status is a paid status. */
+    gmv: { type: Number, required: true, default: 0 },
+    /** Number of those orders. */
+    orders: { type: Number, required: true, default: 0 },
+    /** Idempotency keys of the latest changes (`ord:<no>:sold|unsold`). */
+    appliedKeys: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+salesDaySchema.index({ day: 1 });
+
 const digestSubscriptionSchema = new Schema(
   {
     /** The identity (`slack:T1:U2`, `discord:123`, `shell:max`). */
@@ -289,6 +310,7 @@ export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
 export type MetaDoc = { _id: string; value: unknown };
+export type SalesDayDoc = InferSchemaType<typeof salesDaySchema> & { _id: string };
 export type DigestSubscriptionDoc = InferSchemaType<typeof digestSubscriptionSchema> & { _id: string };
 export type { CouponDoc, CouponDraftDoc, RefundRequestDoc, ApiKeyDoc, ParkedOrderUpdateDoc, AlertRouteDoc, JobRunDoc, StockAlertDoc };
 
@@ -313,6 +335,7 @@ export interface Store {
   alertRoutes: Model<AlertRouteDoc>;
   stockAlerts: Model<StockAlertDoc>;
   digestSubscriptions: Model<DigestSubscriptionDoc>;
+  salesDays: Model<SalesDayDoc>;
 }
 
 /** Registers the models on a connection (each test file has its own). */
@@ -339,12 +362,13 @@ export function createStore(conn: Connection): Store {
     alertRoutes: m<AlertRouteDoc>("AlertRoute", alertRouteSchema, "alert_routes"),
     stockAlerts: m<StockAlertDoc>("StockAlert", stockAlertSchema, "stock_alerts"),
     digestSubscriptions: m<DigestSubscriptionDoc>("DigestSubscription", digestSubscriptionSchema, "digest_subscriptions"),
+    salesDays: m<SalesDayDoc>("SalesDay", salesDaySchema, "sales_days"),
   };
 }
 
 /** Creates the indexes of every model (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts, store.digestSubscriptions].map((mdl) => mdl.createIndexes()));
+  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts, store.digestSubscriptions, store.salesDays].map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+
+// The daily sales rollup (the digest chart's days) is kept by every order writer: ingestion,
+// `order cancel` in chat, refunds. It is checked against a plain loop over the orders as
+// stored, finding each paid instant's local day with Intl, not the stored paidDay.
+
+const TZ = "Asia/Shanghai";
+const PAID = ["paid", "shipped", "delivered", "refunded"];
+const dayOf = (d: Date) => new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+
+interface Stored {
+  _id: string;
+  status: string;
+  total: number;
+  currency: string;
+  paidAt?: Date;
+  items: { sku: string; qty: number }[];
+}
+
+/** GMV and paid orders per `day|currency`, by a plain loop. */
+function expected(orders: Stored[]): Record<string, { gmv: number; orders: number }> {
+  const out: Record<string, { gmv: number; orders: number }> = {};
+  for (const o of orders) {
+    if (!o.paidAt || !PAID.includes(o.status)) continue;
+    const k = `${dayOf(o.paidAt)}|${o.currency}`;
+    out[k] ??= { gmv: 0, orders: 0 };
+    out[k].gmv += o.total;
+    out[k].orders++;
+  }
+  return out;
+}
+
+async function rollup(app: TestApp): Promise<Record<string, { gmv: number; orders: number }>> {
+  const docs = await app.store.salesDays.find({}).lean();
+  // Days whose orders all left again keep a document at zero: the same as no document.
+  return Object.fromEntries(docs.filter((d) => d.orders !== 0 || d.gmv !== 0).map((d) => [d._id, { gmv: d.gmv, orders: d.orders }]));
+}
+
+const msg = (orderNo: string, paidAt: string | undefined, items: [string, number, number][], over: Record<string, unknown> = {}) => ({
+  orderNo,
+  customerId: "CUST-1",
+  createdAt: paidAt ?? "2026-11-20T01:00:00Z",
+  ...(paidAt ? { status: "paid", paidAt } : { status: "pending" }),
+  items: items.map(([sku, qty, unitPrice]) => ({ sku, qty, unitPrice })),
+  ...over,
+});
+
+describe("the daily sales rollup", () => {
+  let app: TestApp;
+  const ingest = async (m: unknown) => {
+    const r = await app.services.ingest.apply("orders", m, "api:shop");
+    expect(r.status, JSON.stringify(r)).toBeLessThan(300);
+    return r;
+  };
+
+  beforeAll(async () => {
+    app = await makeTestApp({}, "2026-11-25T04:00:00Z");
+    await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+    await app.store.products.insertMany([product("SKU-1", { onHand: 100 }), product("SKU-2", { onHand: 100 })]);
+  });
+  afterAll(() => app.close());
+
+  it("follows payment, cancellation in chat, refunds and duplicate deliveries exactly once", async () => {
+    await ingest(msg("O-1", "2026-11-20T02:00:00Z", [["SKU-1", 2, 1000]]));
+    // Pending first, paid a day later (late payment: the paid day counts).
+    await ingest(msg("O-2", undefined, [["SKU-1", 1, 3000], ["SKU-2", 1, 500]]));
+    await ingest({ orderNo: "O-2", status: "paid", paidAt: "2026-11-21T15:30:00Z" }); // 23:30 local on the 21st
+    await ingest(msg("O-3", "2026-11-21T03:00:00Z", [["SKU-2", 3, 700]]));
+    // Ten concurrent deliveries of one order.
+    const o4 = msg("O-4", "2026-11-21T16:10:00Z", [["SKU-1", 1, 4200]]); // 00:10 local on the 22nd
+    await Promise.all(Array.from({ length: 10 }, () => app.services.ingest.apply("orders", o4, "api:shop")));
+    await ingest(msg("O-5", "2026-11-21T04:00:00Z", [["SKU-1", 1, 900]], { currency: "EUR" }));
+    await ingest(msg("O-6", "2026-11-22T04:00:00Z", [["SKU-2", 2, 1500]]));
+    // A paid order cancelled in chat leaves the day's GMV and gives its stock back.
+    const r = await app.run("shell:mia", "order cancel O-3 reason=fraud");
+    expect(r.outcome, r.reply.text).toBe("ok");
+    // Refunded in full before shipment: still in GMV (refunds are counted apart), stock released.
+    await ingest({ orderNo: "O-6", status: "refunded" });
+
+    const orders = await app.store.orders.find({}).lean<Stored[]>();
+    expect(orders.map((o) => `${o._id}:${o.status}`).sort()).toEqual(["O-1:paid", "O-2:paid", "O-3:cancelled", "O-4:paid", "O-5:paid", "O-6:refunded"]);
+    const want = expected(orders);
+    expect(Object.keys(want).sort()).toEqual(["2026-11-20|CNY", "2026-11-21|CNY", "2026-11-21|EUR", "2026-11-22|CNY"]);
+    expect(await rollup(app)).toEqual(want);
+
+    // Stock: open (paid) orders hold their units; the cancelled and refunded ones gave them back.
+    const reservedBy = (sku: string) =>
+      orders.filter((o) => o.status === "paid").reduce((s, o) => s + o.items.filter((i) => i.sku === sku).reduce((t, i) => t + i.qty, 0), 0);
+    const [p1, p2] = await Promise.all(["SKU-1", "SKU-2"].map((s) => app.store.products.findById(s).lean()));
+    expect({ reserved: p1!.reserved, available: p1!.available }).toEqual({ reserved: reservedBy("SKU-1"), available: 100 - reservedBy("SKU-1") });
+    expect({ reserved: p2!.reserved, available: p2!.available }).toEqual({ reserved: reservedBy("SKU-2"), available: 100 - reservedBy("SKU-2") });
+
+    // The digest's chart reads the rollup for the days other than the day, the day before
+    // and a week before: the 20th to the 22nd here.
+    const d = await app.services.digest.digest("2026-11-25");
+    for (const day of ["2026-11-20", "2026-11-21", "2026-11-22"]) {
+      const p = d.series.find((x) => x.day === day)!;
+      expect({ gmv: p.gmv, orders: p.orders }).toEqual(want[`${day}|CNY`]);
+    }
+  });
+
+  it("a crash between the rollup update and the order's flag is finished without counting twice", async () => {
+    await ingest(msg("O-7", "2026-11-23T02:00:00Z", [["SKU-1", 1, 2500]]));
+    const before = await rollup(app);
+    const stock = async () => (await app.store.products.findById("SKU-1").lean())!;
+    const stockBefore = await stock();
+    expect(before["2026-11-23|CNY"]).toEqual({ gmv: 2500, orders: 1 });
+    // As if the process died after the rollup and product updates, before flagging the order.
+    await app.store.orders.updateOne({ _id: "O-7" }, { $unset: { "effects.sold": 1, "effects.reserved": 1 } });
+    await ingest(msg("O-7", "2026-11-23T02:00:00Z", [["SKU-1", 1, 2500]]));
+    expect(await rollup(app)).toEqual(before);
+    expect({ reserved: (await stock()).reserved, sold: (await stock()).salesByDay }).toEqual({ reserved: stockBefore.reserved, sold: stockBefore.salesByDay });
+    const o7 = await app.store.orders.findById("O-7").lean();
+    expect(o7!.effects).toMatchObject({ sold: true, reserved: true });
+  });
+
+  it("a rebuild from the orders gives the rollup the writers kept", async () => {
+    const kept = await rollup(app);
+    await app.services.digest.rebuildRollups("2026-11-15", "2026-11-25");
+    expect(await rollup(app)).toEqual(kept);
+    expect(await rollup(app)).toEqual(expected(await app.store.orders.find({}).lean<Stored[]>()));
+  });
+});
