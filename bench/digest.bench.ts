@@ -19,6 +19,7 @@ import { addDays } from "../src/core/format.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
 import { startTestDatabase } from "../src/store/db-server.js";
+import { salesDayTotals, type SalesDayTotals } from "../src/services/order-effects.service.js";
 import type { Bench, BenchResult } from "./run.js";
 
 type Db = mongoose.mongo.Db;
@@ -26,7 +27,7 @@ type Document = mongoose.mongo.Document;
 
 const FULL = { orders: 3_000_000, perDay: 100_000, products: 20_000, complaintsPerDay: 300 };
 const DB_NAME = "shopops_bench_digest";
-const DATA_VERSION = 1;
+const DATA_VERSION = 2;
 const BATCH = 10_000;
 /** The digested day (UTC shop); the store holds the 30 days ending with it. */
 const DAY = "2026-11-24";
@@ -59,6 +60,7 @@ async function ensureData(db: Db, sizes: Sizes, log: (l: string) => void): Promi
   const days = Math.round(sizes.orders / sizes.perDay);
   const customers = Math.max(10, Math.floor(sizes.orders / 3));
   let n = 0;
+  const rollup = new Map<string, SalesDayTotals>();
   for (let d = days - 1; d >= 0; d--) {
     const day = addDays(DAY, -d);
     const start = Date.parse(`${day}T00:00:00Z`);
@@ -80,6 +82,7 @@ async function ensureData(db: Db, sizes: Sizes, log: (l: string) => void): Promi
         });
       }
       await db.collection("orders").insertMany(docs, { ordered: false });
+      salesDayTotals(docs as never[], rollup);
     }
     const complaints: Document[] = [];
     for (let i = 0; i < sizes.complaintsPerDay; i++) {
@@ -95,6 +98,8 @@ async function ensureData(db: Db, sizes: Sizes, log: (l: string) => void): Promi
     if (complaints.length) await db.collection("complaints").insertMany(complaints, { ordered: false });
     log(`day ${day}: ${n.toLocaleString("en")} orders (${secondsSince(t0)} s)`);
   }
+  // The daily rollup the order writers keep (OrderEffects), as they would have left it.
+  await db.collection("sales_days").insertMany([...rollup.values()].map((r) => ({ ...r, appliedKeys: [] })) as Document[]);
   await db.collection("meta").updateOne({ _id: "bench:digest" } as Document, { $set: { value: { version: DATA_VERSION, ...sizes } } }, { upsert: true });
   return { reused: false, seconds: Number(secondsSince(t0)) };
 }
