@@ -8,7 +8,7 @@ import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import type { RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { isDuplicateKey, type StockService } from "./stock.service.js";
+import { isDuplicateKey, PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
 export interface ItemResult {
@@ -26,7 +26,6 @@ export interface ItemResult {
 
 /** How many times a stock level is re-read when another change lands between read and write. */
 const SET_RETRIES = 8;
-const KEPT_KEYS = 100;
 /** Ids of a batch applied side by side (kinds other than orders). */
 const BATCH_CONCURRENCY = 8;
 
@@ -227,7 +226,7 @@ export class IngestService {
       }
       const delta = level - p.onHand;
       const applied = ledgerId ?? `set:${sku}:${this.clock.now().getTime()}:${Math.random().toString(36).slice(2, 10)}`;
-      const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -KEPT_KEYS } } } : {};
+      const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
       const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
       if (ledgerId) filter.appliedKeys = { $ne: ledgerId };
       const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });

@@ -1,18 +1,21 @@
 import type { OrderDoc, Store } from "../store/models.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
 export type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
 
-/** How many applied keys a product remembers (as StockService.adjust). */
-const KEPT_KEYS = 100;
+
 /**
  * How many applied keys a day's rollup remembers. Every order of the day passes through the
  * same document, so its window is wider than a product's; a key only has to outlive the
  * moments between the rollup update and the order's effect flag (see {@link OrderEffects}).
  */
 const KEPT_DAY_KEYS = 1_000;
-/** At most this many keys are pushed by one update, so none is sliced away at once. */
+/**
+ * At most this many keys are pushed on one target by one flush round, well under what a
+ * product remembers, so a round's keys outlive the round even with other writers around.
+ */
 const KEYS_PER_UPDATE = 50;
 
 /** The `_id` of the rollup document of a shop-local day and a currency. */
@@ -92,6 +95,17 @@ interface Step {
   inc: Record<string, number>;
 }
 
+/** One-letter tags of the effects in idempotency keys (short keys keep documents small). */
+const TAG: Record<Effect, string> = { reserved: "r", shipped: "s", released: "l", sold: "d", unsold: "u" };
+/** Orders settled by one flush at most; more wait for the next. */
+const MAX_FLUSH_ORDERS = 2_000;
+
+/** A settle request waiting for its flush. */
+interface Waiter {
+  orders: OrderDoc[];
+  done: (e?: unknown) => void;
+}
+
 /**
  * Applies what an order implies outside itself, exactly once per (order, effect, target),
  * whatever the writer (ingestion, `order ship|cancel`, a refund) and however often it runs:
@@ -103,64 +117,128 @@ interface Step {
  *   paid orders, +1 on payment and −1 when a paid order is cancelled, which is exactly the
  *   digest's definition (paid on the day, status still a paid status: a refund keeps it).
  *
- * Each is one single-document update with the idempotency key `ord:<no>:<effect>:<target>`
- * in its filter (`appliedKeys: {$nin}`) and pushed by the same update; then the order gets
- * `effects.<effect>: true`. A crash between the two is finished by the next settle of the
- * order, which the key makes harmless. Orders without an `effects` field were written
- * directly to the database (old data, fixtures): they are not tracked, and their rollups are
- * rebuilt by {@link DigestService.rebuildRollups}.
+ * Each change is a single-document update whose filter excludes its idempotency keys
+ * (`appliedKeys: {$nin}`, a key is `o:<orderNo>:<effect tag>` within the target) and which
+ * pushes them; then the order gets `effects.<effect>: true`. A crash between the two is
+ * finished by the next settle of the order, which the keys make harmless.
+ *
+ * Group commit: settles requested while a flush runs wait for the next one, which applies
+ * them all with one update per target (the summed change, guarded by all its keys) sent in
+ * one bulk write per collection, then one flag update per set of effects. Under load a hot
+ * product gets one update per flush instead of one per order. When any of those updates
+ * misses (a key applied already by another process, a deleted product), the flush applies
+ * every step again one by one, each guarded by its own key.
+ *
+ * Orders without an `effects` field were written directly to the database (old data,
+ * fixtures): they are not tracked, and their rollups are rebuilt by
+ * DigestService.rebuildRollups.
  */
 export class OrderEffects {
+  private waiting: Waiter[] = [];
+  private flushing = false;
+
   constructor(private readonly store: Store) {}
 
   /** Applies each missing effect of a tracked order (no-op for untracked ones). */
-  async settle(o: OrderDoc): Promise<void> {
-    await this.settleMany([o]);
+  settle(o: OrderDoc): Promise<void> {
+    return this.settleMany([o]);
   }
 
-  /**
-   * Settles several orders with as few updates as possible: per target, one update carrying
-   * the summed change of every order, guarded by all their keys. When any key is found
-   * already applied (a concurrent or earlier settle), that target falls back to one update
-   * per key, each guarded by its own.
-   */
-  async settleMany(orders: OrderDoc[]): Promise<void> {
-    const steps: Step[] = [];
-    const todoOf = new Map<string, Effect[]>();
+  /** Resolves once every missing effect of the tracked `orders` is applied. */
+  settleMany(orders: OrderDoc[]): Promise<void> {
+    const work = orders.filter((o) => o.effects && todo(o).length);
+    if (!work.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ orders: work, done: (e) => (e === undefined ? resolve() : reject(e as Error)) });
+      if (!this.flushing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length) {
+        const group: Waiter[] = [];
+        let n = 0;
+        while (this.waiting.length && (n === 0 || n + this.waiting[0]!.orders.length <= MAX_FLUSH_ORDERS)) {
+          const w = this.waiting.shift()!;
+          group.push(w);
+          n += w.orders.length;
+        }
+        try {
+          await this.flush(group.flatMap((w) => w.orders));
+          for (const w of group) w.done();
+        } catch {
+          // Keep one caller's failure from failing the others: each alone (safe, keys guard).
+          for (const w of group) await this.flush(w.orders).then(() => w.done(), (e: unknown) => w.done(e ?? new Error("settle failed")));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Applies the missing effects of `orders` (see the class comment), then flags them. */
+  private async flush(orders: OrderDoc[]): Promise<void> {
+    // Per order: its missing effects (a union when it comes twice: concurrent deliveries; its
+    // effects only grow as its status moves on) and the steps they make.
+    const perOrder = new Map<string, { todo: Set<Effect>; steps: Map<string, Step> }>();
     for (const o of orders) {
-      if (!o.effects) continue;
-      const done = o.effects as Partial<Record<Effect, boolean>>;
-      const todo = wantedEffects(o).filter((e) => !done[e]);
-      if (!todo.length) continue;
-      todoOf.set(o._id, todo);
+      const cur = perOrder.get(o._id) ?? { todo: new Set<Effect>(), steps: new Map<string, Step>() };
+      perOrder.set(o._id, cur);
       const qty = new Map<string, number>();
       for (const it of o.items) qty.set(it.sku, (qty.get(it.sku) ?? 0) + it.qty);
-      for (const e of todo) {
-        for (const [sku, q] of qty) steps.push({ coll: "products", id: sku, key: `ord:${o._id}:${e}:${sku}`, inc: productDelta(e, q, o.paidDay ?? "") });
+      for (const e of todo(o)) {
+        cur.todo.add(e);
+        const key = `o:${o._id}:${TAG[e]}`;
+        for (const [sku, q] of qty) cur.steps.set(`products|${sku}|${key}`, { coll: "products", id: sku, key, inc: productDelta(e, q, o.paidDay ?? "") });
         if (e === "sold" || e === "unsold") {
+          const id = salesDayId(o.paidDay!, o.currency);
           const sign = e === "sold" ? 1 : -1;
-          steps.push({ coll: "salesDays", id: salesDayId(o.paidDay!, o.currency), key: `ord:${o._id}:${e}`, inc: { gmv: sign * o.total, orders: sign } });
+          cur.steps.set(`salesDays|${id}|${key}`, { coll: "salesDays", id, key, inc: { gmv: sign * o.total, orders: sign } });
         }
       }
     }
-    if (!steps.length) return;
+    // Rounds in which no target takes more than KEYS_PER_UPDATE keys: one update per target
+    // per round, and a round's keys all stay in the target's window until its flags are set.
+    let round: [string, { todo: Set<Effect>; steps: Map<string, Step> }][] = [];
+    let load = new Map<string, number>();
+    for (const entry of perOrder) {
+      const targets = new Map<string, number>();
+      for (const st of entry[1].steps.values()) targets.set(`${st.coll}|${st.id}`, (targets.get(`${st.coll}|${st.id}`) ?? 0) + 1);
+      if ([...targets].some(([t, n]) => (load.get(t) ?? 0) + n > KEYS_PER_UPDATE)) {
+        await this.flushRound(round);
+        round = [];
+        load = new Map();
+      }
+      round.push(entry);
+      for (const [t, n] of targets) load.set(t, (load.get(t) ?? 0) + n);
+    }
+    await this.flushRound(round);
+  }
+
+  private async flushRound(round: [string, { todo: Set<Effect>; steps: Map<string, Step> }][]): Promise<void> {
+    if (!round.length) return;
     const byTarget = new Map<string, Step[]>();
-    for (const s of steps) {
-      const k = `${s.coll}\u0000${s.id}`;
-      const g = byTarget.get(k);
-      if (g) g.push(s);
-      else byTarget.set(k, [s]);
+    for (const [, { steps }] of round) {
+      for (const st of steps.values()) {
+        const k = `${st.coll}|${st.id}`;
+        const g = byTarget.get(k);
+        if (g) g.push(st);
+        else byTarget.set(k, [st]);
+      }
     }
-    const targets = [...byTarget.values()];
-    if (!(await this.applyAllAtOnce(targets))) {
-      // Something was applied already (a concurrent or earlier settle) or is missing: target by
-      // target, each key guarding itself. Keys of updates that did land make those no-ops.
-      await Promise.all(targets.map((g) => this.applyTarget(g)));
+    if (!(await this.applyAtOnce([...byTarget.values()]))) {
+      // Some update missed: every step on its own, guarded by its key (landed ones are no-ops).
+      await Promise.all(
+        [...byTarget.values()].map(async (g) => {
+          for (const st of g) await this.applyOne(st);
+        }),
+      );
     }
-    // Flags, grouped by the set of effects applied (usually one or two groups per batch).
     const groups = new Map<string, string[]>();
-    for (const [no, todo] of todoOf) {
-      const k = todo.join(",");
+    for (const [no, { todo: t }] of round) {
+      const k = [...t].sort().join(",");
       const g = groups.get(k);
       if (g) g.push(no);
       else groups.set(k, [no]);
@@ -174,76 +252,54 @@ export class OrderEffects {
   }
 
   /**
-   * The usual case in one round trip per collection: per target, one update of the summed
-   * change guarded by all its keys. True when every update landed; false (after applying
-   * what it could) when one found a key applied already or no document.
+   * One update per op (a target and up to KEYS_PER_UPDATE of its steps: the summed change,
+   * guarded by all their keys), one bulk write per collection. True when every update landed.
    */
-  private async applyAllAtOnce(targets: Step[][]): Promise<boolean> {
-    if (targets.some((g) => g.length > KEYS_PER_UPDATE)) return false;
-    const ops = { products: [] as object[], salesDays: [] as object[] };
-    for (const g of targets) {
+  private async applyAtOnce(ops: Step[][]): Promise<boolean> {
+    const lists = { products: [] as object[], salesDays: [] as object[] };
+    for (const g of ops) {
       const { coll, id } = g[0]!;
       const keys = g.map((s) => s.key);
       const inc: Record<string, number> = {};
       for (const s of g) add(inc, s.inc);
-      const push = { appliedKeys: { $each: keys, $slice: coll === "products" ? -KEPT_KEYS : -KEPT_DAY_KEYS } };
-      if (coll === "products") ops.products.push({ updateOne: { filter: { _id: id, appliedKeys: { $nin: keys } }, update: { $inc: inc, $push: push } } });
-      else {
-        const [day, currency] = id.split("|");
-        ops.salesDays.push({ updateOne: { filter: { _id: id, appliedKeys: { $nin: keys } }, update: { $inc: inc, $push: push, $setOnInsert: { day, currency } }, upsert: true } });
-      }
+      lists[coll].push({ updateOne: { filter: { _id: id, appliedKeys: { $nin: keys } }, ...this.change(coll, id, keys, inc) } });
     }
-    const run = async (coll: "products" | "salesDays", list: object[]): Promise<boolean> => {
+    const run = async (coll: Step["coll"], list: object[]): Promise<boolean> => {
       if (!list.length) return true;
       try {
         const r = await this.store[coll].collection.bulkWrite(list as never[], { ordered: false });
         return r.modifiedCount + r.upsertedCount === list.length;
       } catch (e) {
         // An upsert whose document holds a key already collides on `_id`: applied before.
-        if ((e as { code?: number }).code === 11000 || (e as { writeErrors?: unknown[] }).writeErrors) {
-          const errs = ([] as { code?: number }[]).concat((e as { writeErrors?: { code?: number }[] }).writeErrors ?? []);
-          if (errs.every((w) => w.code === 11000)) return false;
-        }
+        const errs = ([] as { code?: number }[]).concat((e as { writeErrors?: { code?: number }[] }).writeErrors ?? []);
+        if ((e as { code?: number }).code === 11000 || (errs.length && errs.every((w) => w.code === 11000))) return false;
         throw e;
       }
     };
-    const [a, b] = await Promise.all([run("products", ops.products), run("salesDays", ops.salesDays)]);
+    const [a, b] = await Promise.all([run("products", lists.products), run("salesDays", lists.salesDays)]);
     return a && b;
   }
 
-  /** Applies the steps of one target, in chunks of keys, each chunk once. */
-  private async applyTarget(steps: Step[]): Promise<void> {
-    for (let i = 0; i < steps.length; i += KEYS_PER_UPDATE) {
-      const chunk = steps.slice(i, i + KEYS_PER_UPDATE);
-      if (chunk.length > 1) {
-        const inc: Record<string, number> = {};
-        for (const s of chunk) add(inc, s.inc);
-        if ((await this.update(chunk[0]!.coll, chunk[0]!.id, chunk.map((s) => s.key), inc)) === "applied") continue;
-      }
-      // Some key already applied (or a single step): one by one, each guarded by its own key.
-      for (const s of chunk) await this.update(s.coll, s.id, [s.key], s.inc);
+  /** One step alone, guarded by its own key. */
+  private async applyOne(s: Step): Promise<void> {
+    const { update, upsert } = this.change(s.coll, s.id, [s.key], s.inc);
+    try {
+      await this.store[s.coll].collection.updateOne({ _id: s.id as never, appliedKeys: { $nin: [s.key] } }, update as never, { upsert });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 11000) throw e;
     }
   }
 
-  private async update(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): Promise<"applied" | "missed"> {
-    const push = { appliedKeys: { $each: keys, $slice: coll === "products" ? -KEPT_KEYS : -KEPT_DAY_KEYS } };
-    if (coll === "products") {
-      const r = await this.store.products.collection.updateOne({ _id: id as never, appliedKeys: { $nin: keys } }, { $inc: inc, $push: push } as never);
-      return r.modifiedCount === 1 ? "applied" : "missed";
-    }
-    // The day's document may not exist yet: upsert. When it exists and holds a key, the
-    // upsert's insert collides on `_id` (E11000): that means applied already.
+  /** The update of a target: the change, its keys pushed (the newest kept); a day's rollup is created on first use. */
+  private change(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): { update: object; upsert: boolean } {
+    if (coll === "products") return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } } }, upsert: false };
     const [day, currency] = id.split("|");
-    try {
-      const r = await this.store.salesDays.collection.updateOne(
-        { _id: id as never, appliedKeys: { $nin: keys } },
-        { $inc: inc, $push: push, $setOnInsert: { day, currency } } as never,
-        { upsert: true },
-      );
-      return r.modifiedCount === 1 || r.upsertedCount === 1 ? "applied" : "missed";
-    } catch (e) {
-      if ((e as { code?: number }).code === 11000) return "missed";
-      throw e;
-    }
+    return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency } }, upsert: true };
   }
+}
+
+/** The effects of a tracked order not applied yet. */
+function todo(o: OrderDoc): Effect[] {
+  const done = (o.effects ?? {}) as Partial<Record<Effect, boolean>>;
+  return wantedEffects(o).filter((e) => !done[e]);
 }

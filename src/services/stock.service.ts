@@ -36,8 +36,8 @@ export type AdjustResult =
   | { kind: "inactive" }
   | { kind: "key_conflict"; other: string };
 
-/** How many applied keys a product remembers: retries older than this are caught by the ledger. */
-const KEPT_KEYS = 100;
+/** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
+export const PRODUCT_KEPT_KEYS = 200;
 
 /** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
 export class StockService {
@@ -172,7 +172,7 @@ export class StockService {
     const after = await this.store.products
       .findOneAndUpdate(
         guard,
-        { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -KEPT_KEYS } } },
+        { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } },
         { returnDocument: "after" },
       )
       .lean<ProductDoc>();
