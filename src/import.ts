@@ -44,6 +44,8 @@ export const MAX_FAILURES_KEPT = 1000;
 const CONCURRENCY = 16;
 /** Order lines per batch. */
 const CHUNK = 100;
+/** Order batches applied at the same time. */
+const CHUNKS_IN_FLIGHT = 4;
 
 // Columns read as numbers or booleans in CSV files (JSON lines carry their own types).
 const NUMERIC = new Set(["price", "cost", "reorderPoint", "leadTimeDays", "onHand", "delta", "set", "subtotal", "discount", "shipping", "total", "qty", "unitPrice"]);
@@ -89,20 +91,39 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     else if (r.outcome === "parked") report.parked++;
     else report.skipped++;
   };
-  // Orders go in chunks through the batch path (a few round trips per chunk, not per line);
-  // chunks run one after another, so a file's lines about one order apply in file order.
+  // Orders go in chunks through the batch path (a few round trips per chunk, not per line),
+  // a few chunks at a time so they share the order effects' flushes. A line about an order
+  // that an in-flight chunk holds waits for that chunk: lines about one order apply in file order.
   const batched = o.kind === "orders" && !o.dryRun;
   let chunk: { n: number; raw: unknown }[] = [];
-  const flush = async () => {
+  let chunkNos = new Set<string>();
+  const running = new Set<Promise<void>>();
+  const holding = new Map<string, Promise<void>>();
+  const launch = () => {
     if (!chunk.length) return;
     const items = chunk;
+    const nos = chunkNos;
     chunk = [];
-    try {
-      const rs = await o.ingest.applyMany("orders", items.map((c) => c.raw), actor);
-      items.forEach((c, k) => record(c.n, rs[k]!));
-    } catch (e) {
-      for (const c of items) fail(c.n, `internal error: ${(e as Error).message}`);
-    }
+    chunkNos = new Set();
+    const p: Promise<void> = o.ingest.applyMany("orders", items.map((c) => c.raw), actor).then(
+      (rs) => items.forEach((c, k) => record(c.n, rs[k]!)),
+      (e: Error) => items.forEach((c) => fail(c.n, `internal error: ${e.message}`)),
+    );
+    running.add(p);
+    for (const no of nos) holding.set(no, p);
+    void p.finally(() => {
+      running.delete(p);
+      for (const no of nos) if (holding.get(no) === p) holding.delete(no);
+    });
+  };
+  const addToChunk = async (n: number, raw: unknown) => {
+    const no = idOf("orders", raw);
+    const busy = no && !chunkNos.has(no) ? holding.get(no) : undefined;
+    if (busy) await busy;
+    chunk.push({ n, raw });
+    if (no) chunkNos.add(no);
+    if (chunk.length >= CHUNK) launch();
+    while (running.size >= CHUNKS_IN_FLIGHT) await Promise.race(running);
   };
 
   // Position by the lines handed out, not the bytes read: readline reads well ahead.
@@ -136,8 +157,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     }
     const n = lineNo;
     if (batched) {
-      chunk.push({ n, raw });
-      if (chunk.length >= CHUNK) await flush();
+      await addToChunk(n, raw);
       continue;
     }
     const id = idOf(o.kind, raw) ?? `#${n}`;
@@ -158,8 +178,8 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     // Backpressure: the reader waits while enough items are in flight.
     while (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
   }
-  await flush();
-  await Promise.all(inFlight);
+  launch();
+  await Promise.all([...inFlight, ...running]);
   bar.done(size, lineNo);
   report.failures.sort((a, b) => a.line - b.line);
   report.seconds = (Date.now() - started) / 1000;

@@ -94,6 +94,29 @@ describe("bulk import", () => {
     expect(await prod("P-1")).toMatchObject({ onHand: 58, reserved: 1, available: 57 });
   });
 
+  it("a large order file goes in concurrent batches, yet an order's later lines apply after its earlier ones", async () => {
+    // 260 lines: batches of 100 run side by side; X-1 is created at the end of the first
+    // batch and paid, shipped and delivered in the second and third.
+    const lines: string[] = [];
+    const line = (i: number) => JSON.stringify({ orderNo: `BULK-${i}`, status: "paid", customerId: `c${i}`, createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z", items: [{ sku: "P-2", qty: 1, unitPrice: 4500 }] });
+    for (let i = 0; i < 99; i++) lines.push(line(i));
+    lines.push(JSON.stringify({ orderNo: "X-1", status: "pending", customerId: "cx", createdAt: "2026-11-22T01:00:00Z", items: [{ sku: "P-1", qty: 3, unitPrice: 1500 }] }));
+    lines.push(JSON.stringify({ orderNo: "X-1", status: "paid", paidAt: "2026-11-22T01:30:00Z" }));
+    for (let i = 99; i < 200; i++) lines.push(line(i));
+    lines.push(JSON.stringify({ orderNo: "X-1", status: "shipped", shipment: { carrier: "SF", trackingNo: "SF9" } }));
+    for (let i = 200; i < 256; i++) lines.push(line(i));
+    lines.push(JSON.stringify({ orderNo: "X-1", status: "delivered" }));
+    const f = await file("bulk.jsonl", lines);
+    const [p1, p2] = [await prod("P-1"), await prod("P-2")];
+    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ lines: 260, imported: 257, updated: 3, parked: 0, failed: 0 });
+    expect(await app.store.orders.findById("X-1").lean<OrderDoc>()).toMatchObject({ status: "delivered", paidDay: "2026-11-22", shipment: { trackingNo: "SF9" } });
+    // X-1 shipped 3 of P-1; the 256 paid orders reserve one P-2 each.
+    expect(await prod("P-1")).toMatchObject({ onHand: p1!.onHand - 3, reserved: p1!.reserved });
+    expect(await prod("P-2")).toMatchObject({ reserved: p2!.reserved + 256, available: p2!.available - 256 });
+    expect((await app.store.salesDays.findById("2026-11-22|CNY").lean())?.orders).toBe(257);
+  });
+
   it("imports complaints from JSONL with npm run import, reporting on stdout", async () => {
     const f = await file("complaints.jsonl", [
       JSON.stringify({ externalId: "ZD-1", customerId: "c1", orderNo: "O-1", severity: "urgent", text: "Wrong item" }),

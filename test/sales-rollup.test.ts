@@ -100,6 +100,35 @@ describe("the daily sales rollup", () => {
     }
   });
 
+  it("60 concurrent orders on one product share flushes and count exactly, over several rounds", async () => {
+    await app.store.products.insertMany([product("HOT-1", { onHand: 1000 })]);
+    const day = async () => (await app.store.salesDays.findById("2026-11-24|CNY").lean()) ?? { gmv: 0, orders: 0 };
+    const before = await day();
+    // 60 orders × 2 effects (reserved, sold) = 120 keys on HOT-1: more than one round of 50.
+    const rs = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => app.services.ingest.apply("orders", msg(`H-${i}`, "2026-11-24T02:00:00Z", [["HOT-1", 1 + (i % 3), 100]]), "api:shop")),
+    );
+    expect(rs.every((r) => r.outcome === "created")).toBe(true);
+    const units = Array.from({ length: 60 }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0);
+    const p = await app.store.products.findById("HOT-1").lean();
+    expect({ reserved: p!.reserved, available: p!.available, sold: (p!.salesByDay as unknown as Record<string, number>)["2026-11-24"] }).toEqual({ reserved: units, available: 1000 - units, sold: units });
+    const after = await day();
+    expect({ gmv: after.gmv - before.gmv, orders: after.orders - before.orders }).toEqual({ gmv: units * 100, orders: 60 });
+    expect(await app.store.orders.countDocuments({ _id: /^H-/, "effects.reserved": true, "effects.sold": true })).toBe(60);
+  });
+
+  it("a flush over 120 products (more statements than one write command may carry on FerretDB) applies each once", async () => {
+    await app.store.products.insertMany(Array.from({ length: 120 }, (_, i) => product(`W-${i}`, { onHand: 10 })));
+    const rs = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => app.services.ingest.apply("orders", msg(`W-${i}`, "2026-11-19T02:00:00Z", [[`W-${i}`, 2, 100]]), "api:shop")),
+    );
+    expect(rs.every((r) => r.outcome === "created")).toBe(true);
+    const ps = await app.store.products.find({ _id: /^W-/ }).lean();
+    expect(ps).toHaveLength(120);
+    expect(ps.every((p) => p.reserved === 2 && p.available === 8)).toBe(true);
+    expect(await app.store.salesDays.findById("2026-11-19|CNY").lean()).toMatchObject({ gmv: 120 * 200, orders: 120 });
+  });
+
   it("a crash between the rollup update and the order's flag is finished without counting twice", async () => {
     await ingest(msg("O-7", "2026-11-23T02:00:00Z", [["SKU-1", 1, 2500]]));
     const before = await rollup(app);

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay } from "../core/format.js";
+import { chunked } from "../store/bulk.js";
 import type { Store } from "../store/models.js";
 import { salesDayId, salesDayTotals, type SalesDayTotals } from "./order-effects.service.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
@@ -324,9 +325,8 @@ export class DigestService {
     const existing = await this.store.salesDays.find({ day: { $gte: from, $lte: to } }).select({ _id: 1, day: 1, currency: 1 }).lean<{ _id: string; day: string; currency: string }[]>();
     for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, gmv: 0, orders: 0 });
     if (sums.size) {
-      await this.store.salesDays.bulkWrite(
-        [...sums].map(([id, v]) => ({ updateOne: { filter: { _id: id }, update: { $set: { day: v.day, currency: v.currency, gmv: v.gmv, orders: v.orders, appliedKeys: [] } }, upsert: true } })),
-      );
+      const ops = [...sums].map(([id, v]) => ({ updateOne: { filter: { _id: id }, update: { $set: { day: v.day, currency: v.currency, gmv: v.gmv, orders: v.orders, appliedKeys: [] } }, upsert: true } }));
+      for (const part of chunked(ops)) await this.store.salesDays.bulkWrite(part);
     }
     return { days: sums.size, orders };
   }

@@ -1,5 +1,6 @@
 import type { OrderDoc, Store } from "../store/models.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import { chunked } from "../store/bulk.js";
 import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
@@ -13,10 +14,10 @@ export type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
  */
 const KEPT_DAY_KEYS = 1_000;
 /**
- * At most this many keys are pushed on one target by one flush round, well under what a
- * product remembers, so a round's keys outlive the round even with other writers around.
+ * At most this many keys are pushed on one target by one flush round, well under what the
+ * target remembers, so a round's keys outlive the round even with other writers around.
  */
-const KEYS_PER_UPDATE = 50;
+const KEYS_PER_ROUND = { products: 50, salesDays: 400 } as const;
 
 /** The `_id` of the rollup document of a shop-local day and a currency. */
 export function salesDayId(day: string, currency: string): string {
@@ -199,14 +200,15 @@ export class OrderEffects {
         }
       }
     }
-    // Rounds in which no target takes more than KEYS_PER_UPDATE keys: one update per target
+    // Rounds in which no target takes more than KEYS_PER_ROUND keys: one update per target
     // per round, and a round's keys all stay in the target's window until its flags are set.
     let round: [string, { todo: Set<Effect>; steps: Map<string, Step> }][] = [];
     let load = new Map<string, number>();
     for (const entry of perOrder) {
       const targets = new Map<string, number>();
       for (const st of entry[1].steps.values()) targets.set(`${st.coll}|${st.id}`, (targets.get(`${st.coll}|${st.id}`) ?? 0) + 1);
-      if ([...targets].some(([t, n]) => (load.get(t) ?? 0) + n > KEYS_PER_UPDATE)) {
+      const cap = (t: string) => KEYS_PER_ROUND[t.slice(0, t.indexOf("|")) as Step["coll"]];
+      if ([...targets].some(([t, n]) => (load.get(t) ?? 0) + n > cap(t))) {
         await this.flushRound(round);
         round = [];
         load = new Map();
@@ -243,16 +245,14 @@ export class OrderEffects {
       if (g) g.push(no);
       else groups.set(k, [no]);
     }
-    await this.store.orders.bulkWrite(
-      [...groups].map(([k, nos]) => ({
-        updateMany: { filter: { _id: { $in: nos } }, update: { $set: Object.fromEntries(k.split(",").map((e) => [`effects.${e}`, true])) } },
-      })),
-      { ordered: false },
-    );
+    const flags = [...groups].map(([k, nos]) => ({
+      updateMany: { filter: { _id: { $in: nos } }, update: { $set: Object.fromEntries(k.split(",").map((e) => [`effects.${e}`, true])) } },
+    }));
+    await Promise.all(chunked(flags).map((part) => this.store.orders.bulkWrite(part, { ordered: false })));
   }
 
   /**
-   * One update per op (a target and up to KEYS_PER_UPDATE of its steps: the summed change,
+   * One update per op (a target and up to KEYS_PER_ROUND of its steps: the summed change,
    * guarded by all their keys), one bulk write per collection. True when every update landed.
    */
   private async applyAtOnce(ops: Step[][]): Promise<boolean> {
@@ -267,8 +267,8 @@ export class OrderEffects {
     const run = async (coll: Step["coll"], list: object[]): Promise<boolean> => {
       if (!list.length) return true;
       try {
-        const r = await this.store[coll].collection.bulkWrite(list as never[], { ordered: false });
-        return r.modifiedCount + r.upsertedCount === list.length;
+        const rs = await Promise.all(chunked(list).map((part) => this.store[coll].collection.bulkWrite(part as never[], { ordered: false })));
+        return rs.reduce((n, r) => n + r.modifiedCount + r.upsertedCount, 0) === list.length;
       } catch (e) {
         // An upsert whose document holds a key already collides on `_id`: applied before.
         const errs = ([] as { code?: number }[]).concat((e as { writeErrors?: { code?: number }[] }).writeErrors ?? []);
