@@ -92,7 +92,7 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(choices(sub(complaint, "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
     // `digest` beside `digest subscribe|unsubscribe`: the base command becomes `/digest show`.
     const digest = top("digest");
-    expect(digest.options!.map((o) => o.name).sort()).toEqual(["show", "subscribe", "unsubscribe"]);
+    expect(digest.options!.map((o) => o.name).sort()).toEqual(["rebuild", "show", "subscribe", "unsubscribe"]);
     expect(sub(digest, "show").options!.map((o) => [o.name, o.type, o.required])).toEqual([["day", 3, false]]);
     expect(digest.description_localizations["zh-CN"]).toBeTruthy();
     // Staff reach every one of these; the core still checks each subcommand's role.

@@ -146,7 +146,15 @@ describe("the daily sales rollup", () => {
 
   it("a rebuild from the orders gives the rollup the writers kept", async () => {
     const kept = await rollup(app);
-    await app.services.digest.rebuildRollups("2026-11-15", "2026-11-25");
+    // Refused: a manager (admins only), a backwards range, a day that does not exist; nothing changes.
+    expect((await app.run("shell:mia", "digest rebuild 2026-11-15 2026-11-25")).outcome).toBe("denied");
+    const back = await app.run("shell:admin", "digest rebuild 2026-11-25 2026-11-15");
+    expect([back.outcome, back.code, back.reply.text]).toEqual(["user_error", "bad_range", expect.stringMatching(/runs backwards/)]);
+    expect((await app.run("shell:admin", "digest rebuild 2026-02-30")).code).toBe("bad_day");
+    expect(await rollup(app)).toEqual(kept);
+    const r = await app.run("shell:admin", "digest rebuild 2026-11-15 2026-11-25");
+    expect(r.outcome, r.reply.text).toBe("ok");
+    expect(await app.store.audit.findOne({ command: "digest rebuild", outcome: "ok" }).lean()).toMatchObject({ actor: "shell:admin" });
     expect(await rollup(app)).toEqual(kept);
     expect(await rollup(app)).toEqual(expected(await app.store.orders.find({}).lean<Stored[]>()));
   });
