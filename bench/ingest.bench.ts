@@ -8,7 +8,7 @@
  * HTTP in batches of 100, a 1M-line import, 2,000 products); else the test server (FerretDB v1
  * on SQLite, where every query scans its whole collection and writes are serialized) scaled to
  * 0.16% (320 orders in batches of 20, 80 products; 500 import lines). BENCH_SCALE (fraction
- * of full size) overrides.
+ * of full size) overrides; BENCH_IMPORT_LINES sets the import's size alone.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
@@ -97,7 +97,7 @@ const bench: Bench = {
       products: Math.max(50, Math.round(FULL.products * Math.min(1, scale * 25))),
       httpOrders: Math.max(CLIENTS * BATCH, Math.round(FULL.httpOrders * scale)),
       // FerretDB imports at a few lines/s (every write scans): 500 lines unless BENCH_SCALE says.
-      importLines: server.kind === "ferretdb" && !envScale ? 500 : Math.max(100, Math.round(FULL.importLines * scale)),
+      importLines: process.env.BENCH_IMPORT_LINES ? Number(process.env.BENCH_IMPORT_LINES) : server.kind === "ferretdb" && !envScale ? 500 : Math.max(100, Math.round(FULL.importLines * scale)),
     };
     const dir = await mkdtemp(path.join(os.tmpdir(), "shopops-bench-"));
     let conn: Connection | undefined;

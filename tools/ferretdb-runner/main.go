@@ -53,6 +53,7 @@ func run() error {
 	readyFile := flag.String("ready-file", "", `optional file to write {"uri":...,"pid":...} to once listening`)
 	exitOnStdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin is closed (parent process gone)")
 	logLevel := flag.String("log-level", "warn", "log level on stderr: debug, info, warn or error")
+	postgresURL := flag.String("postgresql-url", "", "store the data in PostgreSQL at this URL instead of SQLite files (benchmarks; -data still holds nothing else)")
 	flag.Parse()
 
 	if *dataDir == "" {
@@ -87,12 +88,16 @@ func run() error {
 		}()
 	}
 
-	fdb, err := ferretdb.New(&ferretdb.Config{
+	cfg := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + strings.TrimSuffix(abs, "/") + "/",
 		Logger:    logger,
-	})
+	}
+	if *postgresURL != "" {
+		cfg.Handler, cfg.SQLiteURL, cfg.PostgreSQLURL = "postgresql", "", *postgresURL
+	}
+	fdb, err := ferretdb.New(cfg)
 	if err != nil {
 		return fmt.Errorf("starting FerretDB: %w", err)
 	}
