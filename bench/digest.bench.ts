@@ -20,7 +20,7 @@ import { createLogger, silentLogger } from "../src/core/logger.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { salesDayTotals, type SalesDayTotals } from "../src/services/order-effects.service.js";
-import type { Bench, BenchResult } from "./run.js";
+import { labelServer, type Bench, type BenchResult } from "./run.js";
 
 type Db = mongoose.mongo.Db;
 type Document = mongoose.mongo.Document;
@@ -171,6 +171,7 @@ const bench: Bench = {
       const runs = Number(process.env.BENCH_RUNS ?? (ferret ? 3 : 10));
       conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME, autoIndex: false, monitorCommands: true }).asPromise();
       const data = await ensureData(conn.db!, sizes, ctx.log);
+      const serverName = await labelServer(server.description, conn.db!);
       const config = loadConfig({ SHOP_TIMEZONE: "UTC", SHOP_CURRENCY: "USD" });
       const app = await createApp({ config, conn, clock: new FixedClock(`${addDays(DAY, 1)}T10:00:00Z`), logger: silentLogger });
       const measure = monitor(conn);
@@ -206,7 +207,7 @@ const bench: Bench = {
       const ratio = { figures: Math.round((f.medianMs / b.medianMs) * 100) / 100, command: Math.round((c.medianMs / b.medianMs) * 100) / 100 };
       const fmt = (x: number) => x.toLocaleString("en");
       return {
-        server: server.description,
+        server: serverName,
         serverKind: server.kind,
         sizes,
         scale,
@@ -218,7 +219,7 @@ const bench: Bench = {
         command: c,
         ratio,
         summary: [
-          `server: ${server.description}`,
+          `server: ${serverName}`,
           `data: ${fmt(sizes.orders)} orders over ${Math.round(sizes.orders / sizes.perDay)} days, ${fmt(sizes.perDay)} on the day, ${fmt(sizes.products)} products ` +
             `(${scale === 1 ? "full size" : `scale ${scale} of 3M / 100k`}; ${data.reused ? "reused" : `loaded in ${data.seconds} s`})`,
           `bare find({paidDay}) total only: median ${b.medianMs} ms (min ${b.minMs}, max ${b.maxMs}); ${b.roundTrips} round trips, ${fmt(b.docs)} docs`,

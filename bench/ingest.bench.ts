@@ -25,7 +25,7 @@ import { mulberry32 } from "../src/seed/demo-data.js";
 import { createServices } from "../src/services/services.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { createStore, ensureIndexes } from "../src/store/models.js";
-import type { Bench, BenchResult } from "./run.js";
+import { labelServer, type Bench, type BenchResult } from "./run.js";
 
 const FULL = { products: 2_000, httpOrders: 200_000, importLines: 1_000_000 };
 const DB_NAME = "shopops_bench_ingest";
@@ -105,6 +105,7 @@ const bench: Bench = {
     try {
       conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME, autoIndex: false, maxPoolSize: 8, monitorCommands: true }).asPromise();
       await conn.dropDatabase();
+      const serverName = await labelServer(server.description, conn.db!);
       const config = loadConfig({ SHOP_CURRENCY: "USD", INGEST_BATCH_MAX: String(BATCH), INGEST_RATE_PER_SEC: "100000", INGEST_RATE_BURST: "100000", HTTP_BODY_LIMIT: String(4 * 1024 * 1024) });
       const store = createStore(conn);
       await ensureIndexes(store);
@@ -226,7 +227,7 @@ const bench: Bench = {
       const ratio = Number((httpRate / bareRate).toPrecision(2));
       const full = scale === 1;
       const summary = [
-        `server: ${server.description}${full ? "" : ` — scaled to ${scale} of full size`}`,
+        `server: ${serverName}${full ? "" : ` — scaled to ${scale} of full size`}`,
         `HTTP ingest: ${sizes.httpOrders.toLocaleString("en")} orders (${CLIENTS} clients, batches of ${BATCH}, ${sizes.products} products): ${Math.round(httpRate)} orders/s`,
         `bare insertMany of the same documents: ${Math.round(bareRate)} orders/s → ratio ${ratio}x (target ≥ 0.3x)`,
         `database round trips per order: HTTP ingest ${httpTrips.toFixed(2)}, bare insertMany ${bareTrips.toFixed(3)}`,
@@ -235,7 +236,7 @@ const bench: Bench = {
         `RSS during import: start ${mb(rssStart)} MB, peak in first quarter ${mb(rssFirstQuarterPeak)} MB, in last quarter ${mb(rssLastQuarterPeak)} MB, overall peak ${mb(rssPeak)} MB`,
       ];
       return {
-        server: server.description,
+        server: serverName,
         summary,
         scale,
         sizes,

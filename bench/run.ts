@@ -32,6 +32,20 @@ export interface Bench {
   run(ctx: BenchContext): Promise<BenchResult>;
 }
 
+/**
+ * `description` with the server's product and version from `buildInfo` in place of a bare
+ * "MongoDB at …" (a connection string does not say whether it is MongoDB or FerretDB).
+ */
+export async function labelServer(description: string, db: { admin(): { command(c: object): Promise<Record<string, unknown>> } }): Promise<string> {
+  try {
+    const info = await db.admin().command({ buildInfo: 1 });
+    const product = info.ferretdbVersion ? `FerretDB ${String(info.ferretdbVersion)} (MongoDB ${String(info.version)} wire)` : `MongoDB ${String(info.version)}`;
+    return description.replace(/^MongoDB at /, `${product} at `);
+  } catch {
+    return description;
+  }
+}
+
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_DIR = path.join(BENCH_DIR, "..", ".cache", "bench");
 const SUFFIX = ".bench.ts";
