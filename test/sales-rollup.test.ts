@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OrderEffects } from "../src/services/order-effects.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 // The daily sales rollup (the digest chart's days) is kept by every order writer: ingestion,
@@ -142,6 +143,24 @@ describe("the daily sales rollup", () => {
     expect({ reserved: (await stock()).reserved, sold: (await stock()).salesByDay }).toEqual({ reserved: stockBefore.reserved, sold: stockBefore.salesByDay });
     const o7 = await app.store.orders.findById("O-7").lean();
     expect(o7!.effects).toMatchObject({ sold: true, reserved: true });
+  });
+
+  it("one flush over an order already applied (crash before its flags) and a new one applies only the new one", async () => {
+    await app.store.products.insertMany([product("MIX-1", { onHand: 100 })]);
+    await ingest(msg("M-1", "2026-11-16T02:00:00Z", [["MIX-1", 4, 250]]));
+    // M-1's stock and GMV are applied; as if the process died before flagging it.
+    await app.store.orders.collection.updateOne({ _id: "M-1" as never }, { $set: { effects: {} } });
+    // M-2 stored by a batch that died before any effect.
+    const m1 = (await app.store.orders.findById("M-1").lean())!;
+    await app.store.orders.collection.insertOne({ ...m1, _id: "M-2" as never, items: [{ sku: "MIX-1", qty: 3, unitPrice: 250 }], total: 750, effects: {} } as never);
+    const [p0, d0] = [(await app.store.products.findById("MIX-1").lean())!, (await app.store.salesDays.findById("2026-11-16|CNY").lean())!];
+    expect({ reserved: p0.reserved, gmv: d0.gmv, orders: d0.orders }).toEqual({ reserved: 4, gmv: 1000, orders: 1 });
+    // Both in one flush: the summed update misses on M-1's keys, then each step goes alone.
+    const both = await app.store.orders.find({ _id: { $in: ["M-1", "M-2"] } }).lean();
+    await new OrderEffects(app.store).settleMany(both);
+    const [p1, d1] = [(await app.store.products.findById("MIX-1").lean())!, (await app.store.salesDays.findById("2026-11-16|CNY").lean())!];
+    expect({ reserved: p1.reserved, available: p1.available, gmv: d1.gmv, orders: d1.orders }).toEqual({ reserved: 7, available: 93, gmv: 1750, orders: 2 });
+    for (const o of await app.store.orders.find({ _id: { $in: ["M-1", "M-2"] } }).lean()) expect(o.effects).toMatchObject({ reserved: true, sold: true });
   });
 
   it("a rebuild from the orders gives the rollup the writers kept", async () => {
