@@ -16,7 +16,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { INGEST_KINDS, type IngestKind } from "./services/ingest-schemas.js";
-import type { IngestService, ItemResult } from "./services/ingest.service.js";
+import { itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { createServices } from "./services/services.js";
 import { DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
 import { connect, createStore, ensureIndexes } from "./store/models.js";
@@ -117,7 +117,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     });
   };
   const addToChunk = async (n: number, raw: unknown) => {
-    const no = idOf("orders", raw);
+    const no = itemId("orders", raw)?.toUpperCase();
     const busy = no && !chunkNos.has(no) ? holding.get(no) : undefined;
     if (busy) await busy;
     chunk.push({ n, raw });
@@ -160,7 +160,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
       await addToChunk(n, raw);
       continue;
     }
-    const id = idOf(o.kind, raw) ?? `#${n}`;
+    const id = itemId(o.kind, raw)?.toUpperCase() ?? `#${n}`;
     const prev = tails.get(id) ?? Promise.resolve();
     const p: Promise<void> = prev.then(async () => {
       try {
@@ -191,13 +191,6 @@ function formatOf(file: string): "csv" | "jsonl" {
   if (ext === ".csv") return "csv";
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
   throw new Error(`${file}: expected a .csv or .jsonl file`);
-}
-
-function idOf(kind: IngestKind, raw: unknown): string | undefined {
-  if (!raw || typeof raw !== "object") return undefined;
-  const r = raw as Record<string, unknown>;
-  const v = kind === "orders" ? r.orderNo : kind === "complaints" ? r.externalId : r.sku;
-  return typeof v === "string" ? v.toUpperCase() : undefined;
 }
 
 /** Splits one CSV line (RFC 4180 quoting; a field cannot span lines). */

@@ -4,7 +4,7 @@ import { localDay } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
-import { isDuplicateKey } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 import { OrderService } from "./order.service.js";
 
 /** A complaint severity. */

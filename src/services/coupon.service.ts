@@ -7,7 +7,8 @@ import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../
 import { escapeRegex } from "./audit.service.js";
 import { PAID_STATUSES } from "./order-status.js";
 import { parseAmount } from "./refund.service.js";
-import { isDuplicateKey, type StockService } from "./stock.service.js";
+import { type StockService } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the coupon service. */
 export interface CouponOptions {

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay } from "../core/format.js";
-import { chunked } from "../store/bulk.js";
+import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
 import { salesDayId, salesDayTotals, type SalesDayTotals } from "./order-effects.service.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";

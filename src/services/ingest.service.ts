@@ -2,13 +2,15 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
 import { localDay } from "../core/format.js";
+import { inKeyOrder } from "../core/grouped.js";
 import { shortId } from "../core/ids.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import type { RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { isDuplicateKey, PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
+import { PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
 export interface ItemResult {
@@ -49,7 +51,7 @@ export class IngestService {
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
     const p = parseItem(kind, raw);
     if (!p.ok) return invalid(kind, raw, p.errors);
-    if (dryRun) return { status: 200, outcome: "unchanged", id: idOf(kind, p.value as Record<string, unknown>), message: "valid (dry run)" };
+    if (dryRun) return { status: 200, outcome: "unchanged", id: itemId(kind, p.value), message: "valid (dry run)" };
     switch (kind) {
       case "orders":
         return this.order(p.value as never, actor);
@@ -114,18 +116,10 @@ export class IngestService {
         return results;
       }
     }
-    const groups = new Map<string, number[]>();
-    raws.forEach((raw, i) => {
-      const id = (raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>)?.toUpperCase() : undefined) ?? `#${i}`;
-      const g = groups.get(id);
-      if (g) g.push(i);
-      else groups.set(id, [i]);
+    const idAt = (i: number) => itemId(kind, raws[i])?.toUpperCase() ?? `#${i}`;
+    await inKeyOrder(raws.map((_, i) => i), idAt, BATCH_CONCURRENCY, async (i) => {
+      results[i] = await this.safely(() => this.apply(kind, raws[i], actor, dryRun));
     });
-    const queue = [...groups.values()];
-    const worker = async () => {
-      for (let g = queue.shift(); g; g = queue.shift()) for (const i of g) results[i] = await this.safely(() => this.apply(kind, raws[i], actor, dryRun));
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
     return results;
   }
 
@@ -303,7 +297,7 @@ function orderResult(r: OrderIngestResult): ItemResult {
 
 /** The 400 result of an item that does not validate. */
 function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
-  const id = raw && typeof raw === "object" ? idOf(kind, raw as Record<string, unknown>) : undefined;
+  const id = itemId(kind, raw);
   return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
 }
 
@@ -314,8 +308,10 @@ function base32(buf: Buffer): string {
   return s;
 }
 
-/** The natural key of a raw item, for reporting (only when it is a plain string). */
-function idOf(kind: IngestKind, raw: Record<string, unknown>): string | undefined {
-  const v = kind === "orders" ? raw.orderNo : kind === "complaints" || kind === "refund-requests" ? raw.externalId : raw.sku;
+/** The natural key of a raw item (orderNo, externalId, sku), when it is a plain string. */
+export function itemId(kind: IngestKind, raw: unknown): string | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const r = raw as Record<string, unknown>;
+  const v = kind === "orders" ? r.orderNo : kind === "complaints" || kind === "refund-requests" ? r.externalId : r.sku;
   return typeof v === "string" && v.length <= 100 ? v : undefined;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { JobRunDoc, Store } from "../store/models.js";
-import { isDuplicateKey } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** Statuses that count as failures in `jobs`. */
 export const FAILED_STATUSES = ["failed", "timeout", "lost"] as const;

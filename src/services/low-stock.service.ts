@@ -5,7 +5,8 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { isDuplicateKey, type StockService, type StockView } from "./stock.service.js";
+import { type StockService, type StockView } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
 export interface LowStockOptions {

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { MarkerDoc, Store } from "../store/models.js";
-import { isDuplicateKey } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of {@link MarkerService.claim}. */
 export type MarkerClaim = { claimed: true } | { claimed: false; prior: MarkerDoc | null };

@@ -1,6 +1,6 @@
 import type { OrderDoc, Store } from "../store/models.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
-import { chunked } from "../store/bulk.js";
+import { chunked, duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
@@ -271,8 +271,7 @@ export class OrderEffects {
         return rs.reduce((n, r) => n + r.modifiedCount + r.upsertedCount, 0) === list.length;
       } catch (e) {
         // An upsert whose document holds a key already collides on `_id`: applied before.
-        const errs = ([] as { code?: number }[]).concat((e as { writeErrors?: { code?: number }[] }).writeErrors ?? []);
-        if ((e as { code?: number }).code === 11000 || (errs.length && errs.every((w) => w.code === 11000))) return false;
+        if (duplicateIndexes(e)) return false;
         throw e;
       }
     };
@@ -286,7 +285,7 @@ export class OrderEffects {
     try {
       await this.store[s.coll].collection.updateOne({ _id: s.id as never, appliedKeys: { $nin: [s.key] } }, update as never, { upsert });
     } catch (e) {
-      if ((e as { code?: number }).code !== 11000) throw e;
+      if (!isDuplicateKey(e)) throw e;
     }
   }
 

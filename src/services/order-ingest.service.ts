@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
+import { inKeyOrder } from "../core/grouped.js";
 import { localDay } from "../core/format.js";
 import type { OrderDoc, Store } from "../store/models.js";
 import { orderInput, type OrderInput } from "./ingest-schemas.js";
 import { ORDER_TRANSITIONS, PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
-import { isDuplicateKey } from "./stock.service.js";
+import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
 export type OrderIngestResult =
@@ -104,7 +105,7 @@ export class OrderIngestService {
       order = r.order;
       changed = r.changed;
     }
-    await this.settle(order!);
+    await this.effects.settle(order!);
     if (created) await this.drain(no);
     const kind = created ? "created" : changed ? "updated" : "unchanged";
     return { kind, orderNo: no, status: order!.status as OrderStatus };
@@ -142,10 +143,10 @@ export class OrderIngestService {
         try {
           await this.store.orders.collection.insertMany(docs.map((d) => d.doc) as never[], { ordered: false });
         } catch (e) {
-          const errs = ([] as { index: number; code?: number }[]).concat((e as { writeErrors?: { index: number; code?: number }[] }).writeErrors ?? []);
-          if (!errs.length || errs.some((w) => w.code !== 11000)) throw e;
+          const dup = duplicateIndexes(e);
+          if (!dup?.length) throw e;
           // Already there (a retry, a concurrent delivery): those take the update path below.
-          for (const w of errs) clashed.add(w.index);
+          for (const i of dup) clashed.add(i);
         }
       }
       const created = docs.filter((_, k) => !clashed.has(k));
@@ -158,17 +159,9 @@ export class OrderIngestService {
       });
     }
     // The rest: per order number in input order; different numbers side by side.
-    const groups = new Map<string, number[]>();
-    for (const i of rest.sort((a, b) => a - b)) {
-      const g = groups.get(ms[i]!.orderNo);
-      if (g) g.push(i);
-      else groups.set(ms[i]!.orderNo, [i]);
-    }
-    const queue = [...groups.values()];
-    const worker = async () => {
-      for (let g = queue.shift(); g; g = queue.shift()) for (const i of g) results[i] = await this.ingest(ms[i]!, actor);
-    };
-    await Promise.all(Array.from({ length: Math.min(REST_CONCURRENCY, queue.length) }, worker));
+    await inKeyOrder(rest.sort((a, b) => a - b), (i) => ms[i]!.orderNo, REST_CONCURRENCY, async (i) => {
+      results[i] = await this.ingest(ms[i]!, actor);
+    });
     return results;
   }
 
@@ -274,11 +267,6 @@ export class OrderIngestService {
     return { kind: "conflict", orderNo: m.orderNo };
   }
 
-  /** Applies the order's missing effects on products and the daily rollup (see OrderEffects). */
-  settle(o: OrderDoc): Promise<void> {
-    return this.effects.settle(o);
-  }
-
   /** Keeps an update for an order not yet known; applies it at once if the order appeared meanwhile. */
   private async park(m: OrderInput, actor: string): Promise<OrderIngestResult> {
     const payload = JSON.parse(JSON.stringify(m)) as Record<string, unknown>;
@@ -309,7 +297,7 @@ export class OrderIngestService {
         const existing = await this.store.orders.findById(orderNo).lean<OrderDoc>();
         if (!existing) return;
         const u = await this.update(existing, r.data, p.actor);
-        if (!("kind" in u)) await this.settle(u.order);
+        if (!("kind" in u)) await this.effects.settle(u.order);
       }
       await this.store.parkedOrderUpdates.deleteOne({ _id: p._id });
     }

@@ -3,7 +3,7 @@ import type { Logger } from "../core/logger.js";
 import { platformOf, RetryAfterError, type Deliverer, type Destination } from "../core/outbound.js";
 import type { Reply } from "../core/reply.js";
 import type { OutboxDoc, Store } from "../store/models.js";
-import { isDuplicateKey } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** How long a sender holds a claimed message before another may retry it. */
 const LEASE_MS = 60_000;

@@ -1,4 +1,4 @@
-import { isDuplicateKey } from "./stock.service.js";
+import { isDuplicateKey } from "../store/writes.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";

@@ -1,6 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
 import type { ProductDoc, Store } from "../store/models.js";
+import { isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "./audit.service.js";
 
 /** Stock status of a product. */
@@ -207,10 +208,6 @@ function toRecord(m: unknown): Record<string, number> {
   return m as Record<string, number>;
 }
 
-/** True for MongoDB's E11000 duplicate key error. */
-export function isDuplicateKey(e: unknown): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: number }).code === 11000;
-}
 
 /** Levenshtein distance (small strings only). */
 export function editDistance(a: string, b: string): number {
