@@ -20,14 +20,12 @@ import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/core/clock.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { startTestDatabase } from "../src/store/db-server.js";
+import { percentile } from "./measure.js";
 import type { Bench, BenchResult } from "./run.js";
 
 const DB_NAME = "shopops_bench_approvals";
 const REQUESTER = "shell:requester";
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 function order(no: string, total: number): Record<string, unknown> {
   const at = new Date(Date.now() - 86_400_000);
@@ -62,10 +60,11 @@ const bench: Bench = {
   description: "200 concurrent refund approvals of distinct requests, and 200 of the same request (throughput, p99, exact counts)",
   async run(ctx): Promise<BenchResult> {
     const logger = createLogger(process.env.LOG_LEVEL === "debug" ? "debug" : "warn", { scope: "bench" });
-    const server = await startTestDatabase({ logger });
-    ctx.log(`server: ${server.description}`);
+    // Checked before the server starts, so a bad value leaves nothing running.
     const n = Number(process.env.BENCH_APPROVALS ?? 200);
     if (!(Number.isInteger(n) && n >= 2 && n <= 100_000)) throw new Error("BENCH_APPROVALS: expected a whole number from 2 to 100000");
+    const server = await startTestDatabase({ logger });
+    ctx.log(`server: ${server.description}`);
     let conn: Connection | undefined;
     try {
       conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME, autoIndex: false, monitorCommands: true }).asPromise();

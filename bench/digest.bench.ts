@@ -20,6 +20,7 @@ import { createLogger, silentLogger } from "../src/core/logger.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { salesDayTotals, type SalesDayTotals } from "../src/services/order-effects.service.js";
+import { monitor, secondsSince, type Op } from "./measure.js";
 import { labelServer, type Bench, type BenchResult } from "./run.js";
 
 type Db = mongoose.mongo.Db;
@@ -104,40 +105,6 @@ async function ensureData(db: Db, sizes: Sizes, log: (l: string) => void): Promi
   return { reused: false, seconds: Number(secondsSince(t0)) };
 }
 
-function secondsSince(t0: bigint): string {
-  return (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1);
-}
-
-interface Op {
-  ms: number;
-  commands: number;
-  docs: number;
-}
-
-function monitor(conn: Connection) {
-  const client = conn.getClient();
-  let cur: Op | null = null;
-  client.on("commandStarted", () => {
-    if (cur) cur.commands++;
-  });
-  client.on("commandSucceeded", (e) => {
-    const c = (e.reply as Document | undefined)?.cursor as { firstBatch?: unknown[]; nextBatch?: unknown[] } | undefined;
-    if (cur && c) cur.docs += (c.firstBatch?.length ?? 0) + (c.nextBatch?.length ?? 0);
-  });
-  return async (op: () => Promise<unknown>): Promise<Op> => {
-    const o: Op = { ms: 0, commands: 0, docs: 0 };
-    cur = o;
-    const t0 = process.hrtime.bigint();
-    try {
-      await op();
-    } finally {
-      o.ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      cur = null;
-    }
-    return o;
-  };
-}
-
 function stats(ops: Op[]) {
   const ms = ops.map((o) => o.ms).sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 10) / 10;
@@ -146,7 +113,7 @@ function stats(ops: Op[]) {
     medianMs: r(ms[Math.floor((ms.length - 1) / 2)]!),
     minMs: r(ms[0]!),
     maxMs: r(ms.at(-1)!),
-    roundTrips: r(ops.reduce((a, o) => a + o.commands, 0) / ops.length),
+    roundTrips: r(ops.reduce((a, o) => a + o.commands.length, 0) / ops.length),
     docs: r(ops.reduce((a, o) => a + o.docs, 0) / ops.length),
   };
 }

@@ -20,6 +20,7 @@ import { systemClock } from "../src/core/clock.js";
 import { createLogger } from "../src/core/logger.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { DiscordPeer, nextId } from "../test/peers/discord-peer.js";
+import { percentile } from "./measure.js";
 import type { Bench, BenchResult } from "./run.js";
 
 const DB_NAME = "shopops_bench_discord";
@@ -28,10 +29,8 @@ const WARMUP = 10;
 /** Bursts per side; percentiles pool all of them. */
 const ROUNDS = 3;
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-}
+/** Percentile of unsorted samples. */
+const pctOf = (xs: number[], p: number): number => percentile([...xs].sort((a, b) => a - b), p);
 const r = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const ms = (ns: bigint) => Number(ns) / 1e6;
 
@@ -134,10 +133,10 @@ const bench: Bench = {
       const seqN = Math.min(n, 30);
       const seqCore = await sequential(viaCore, seqN);
       const seqDiscord = await sequential(viaDiscord, seqN);
-      const seq = { discordP50Ms: r(percentile(seqDiscord, 50)), coreP50Ms: r(percentile(seqCore, 50)), discordP99Ms: r(percentile(seqDiscord, 99)), coreP99Ms: r(percentile(seqCore, 99)) };
+      const seq = { discordP50Ms: r(pctOf(seqDiscord, 50)), coreP50Ms: r(pctOf(seqCore, 50)), discordP99Ms: r(pctOf(seqDiscord, 99)), coreP99Ms: r(pctOf(seqCore, 99)) };
       const stats = (x: { latencies: number[]; wallMs: number }) => ({
-        p50Ms: r(percentile(x.latencies, 50)),
-        p99Ms: r(percentile(x.latencies, 99)),
+        p50Ms: r(pctOf(x.latencies, 50)),
+        p99Ms: r(pctOf(x.latencies, 99)),
         wallMs: r(x.wallMs),
         perSecond: r((n / x.wallMs) * 1000),
       });
@@ -152,13 +151,13 @@ const bench: Bench = {
         core: c,
         ratio,
         sequential: seq,
-        outsideCoreP50Ms: { burst: r(percentile(burstOutside, 50)), oneAtATime: r(percentile(outside, 50)) },
+        outsideCoreP50Ms: { burst: r(pctOf(burstOutside, 50)), oneAtATime: r(pctOf(outside, 50)) },
         summary: [
           `server: ${server.description}; ${PRODUCTS} products; bursts of ${n}, ${ROUNDS} rounds alternating, after ${WARMUP} warm-up`,
           `discord (dispatch → callback): p50 ${d.p50Ms} ms  p99 ${d.p99Ms} ms  (${d.perSecond}/s, burst ${d.wallMs} ms)`,
           `core alone (same burst):       p50 ${c.p50Ms} ms  p99 ${c.p99Ms} ms  (${c.perSecond}/s, burst ${c.wallMs} ms)`,
           `ratio discord/core:            p50 ×${ratio.p50}  p99 ×${ratio.p99}`,
-          `outside the core (gateway → adapter → callback), p50: ${r(percentile(burstOutside, 50))} ms in bursts, ${r(percentile(outside, 50))} ms one at a time`,
+          `outside the core (gateway → adapter → callback), p50: ${r(pctOf(burstOutside, 50))} ms in bursts, ${r(pctOf(outside, 50))} ms one at a time`,
           `one at a time (${seqN} each):     discord p50 ${seq.discordP50Ms} / p99 ${seq.discordP99Ms} ms, core p50 ${seq.coreP50Ms} / p99 ${seq.coreP99Ms} ms (×${r(seq.discordP50Ms / seq.coreP50Ms, 2)} p50)`,
         ],
       };

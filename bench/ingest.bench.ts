@@ -87,11 +87,12 @@ const bench: Bench = {
   description: "order ingest over HTTP (16 clients) vs bare insertMany; bulk import of a large JSONL file with RSS",
   async run(ctx): Promise<BenchResult> {
     const logger = createLogger(process.env.LOG_LEVEL === "debug" ? "debug" : "warn", { scope: "bench" });
+    // Checked before the server starts, so a bad value leaves nothing running.
+    const envScale = process.env.BENCH_SCALE;
+    if (envScale && !(Number(envScale) > 0 && Number(envScale) <= 10)) throw new Error(`BENCH_SCALE: expected a fraction of full size such as 0.1, got "${envScale}"`);
     const server = await startTestDatabase({ logger });
     ctx.log(`server: ${server.description}`);
-    const envScale = process.env.BENCH_SCALE;
     const scale = envScale ? Number(envScale) : server.kind === "ferretdb" ? 0.0016 : 1;
-    if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE: expected a fraction of full size such as 0.1, got "${envScale}"`);
     const BATCH = scale < 0.01 ? 20 : 100;
     const sizes = {
       products: Math.max(50, Math.round(FULL.products * Math.min(1, scale * 25))),

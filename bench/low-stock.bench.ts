@@ -31,11 +31,10 @@ import { JOBS_DIR } from "../src/app.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
 import { LowStockService } from "../src/services/low-stock.service.js";
 import { startTestDatabase } from "../src/store/db-server.js";
+import { monitor } from "./measure.js";
 import type { Bench, BenchResult } from "./run.js";
 
 type Document = mongoose.mongo.Document;
-type CommandStartedEvent = mongoose.mongo.CommandStartedEvent;
-type CommandSucceededEvent = mongoose.mongo.CommandSucceededEvent;
 
 const FULL = 100_000;
 const DB_NAME = "shopops_bench_lowstock";
@@ -97,26 +96,6 @@ async function ensureData(conn: Connection, n: number, log: (l: string) => void)
   await db.collection("meta").updateOne({ _id: "bench:low-stock" } as Document, { $set: { value: { version: DATA_VERSION, products: n, day: today } } }, { upsert: true });
   log(`loaded ${n.toLocaleString("en")} products in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { reused: false, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** Round trips and documents of one operation (driver command monitoring). */
-function monitor(conn: Connection) {
-  const client = conn.getClient();
-  let cur: { commands: string[]; docs: number } | null = null;
-  client.on("commandStarted", (e: CommandStartedEvent) => void cur?.commands.push(e.commandName));
-  client.on("commandSucceeded", (e: CommandSucceededEvent) => {
-    const c = (e.reply as { cursor?: { firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
-    if (cur && c) cur.docs += (c.firstBatch?.length ?? 0) + (c.nextBatch?.length ?? 0);
-  });
-  return async (op: () => Promise<unknown>) => {
-    cur = { commands: [], docs: 0 };
-    const t0 = process.hrtime.bigint();
-    await op();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const r = { ms, ...cur };
-    cur = null;
-    return r;
-  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -20,6 +20,7 @@ import { systemClock } from "../src/core/clock.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { SlackPeer } from "../test/peers/slack-peer.js";
+import { percentile } from "./measure.js";
 import type { Bench, BenchResult } from "./run.js";
 
 /** One request of the burst, as the worker measured it (ms). */
@@ -85,9 +86,6 @@ const TEAM = "T0BENCH";
 const PRODUCTS = 200;
 const USERS = 10;
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const now = () => performance.now();
 
@@ -163,27 +161,27 @@ const bench: Bench = {
       const late = acks.filter((a) => a >= 3000).length;
       if (bad.length || late) throw new Error(`${bad.length} requests failed or answered wrongly, ${late} acks took 3 s or more`);
 
-      const ratioP50 = pct(e2e, 50) / pct(coreConcurrent, 50);
-      const ratioP99 = pct(e2e, 99) / pct(coreConcurrent, 99);
-      const ratioSeq = pct(e2e, 50) / pct(coreSequential, 50);
+      const ratioP50 = percentile(e2e, 50) / percentile(coreConcurrent, 50);
+      const ratioP99 = percentile(e2e, 99) / percentile(coreConcurrent, 99);
+      const ratioSeq = percentile(e2e, 50) / percentile(coreSequential, 50);
       return {
         server: server.description,
         requests: n,
         burstSeconds,
-        ack: { p50: pct(acks, 50), p99: pct(acks, 99), max: acks.at(-1)!, under3s: n - late },
-        ackInBot: { p50: pct(inBot, 50), p99: pct(inBot, 99), max: inBot.at(-1)! },
-        endToEnd: { p50: pct(e2e, 50), p99: pct(e2e, 99), max: e2e.at(-1)! },
-        ackToResponse: { p50: pct(ackToResp, 50), p99: pct(ackToResp, 99) },
-        coreConcurrent: { p50: pct(coreConcurrent, 50), p99: pct(coreConcurrent, 99) },
-        coreSequential: { p50: pct(coreSequential, 50), p99: pct(coreSequential, 99) },
+        ack: { p50: percentile(acks, 50), p99: percentile(acks, 99), max: acks.at(-1)!, under3s: n - late },
+        ackInBot: { p50: percentile(inBot, 50), p99: percentile(inBot, 99), max: inBot.at(-1)! },
+        endToEnd: { p50: percentile(e2e, 50), p99: percentile(e2e, 99), max: e2e.at(-1)! },
+        ackToResponse: { p50: percentile(ackToResp, 50), p99: percentile(ackToResp, 99) },
+        coreConcurrent: { p50: percentile(coreConcurrent, 50), p99: percentile(coreConcurrent, 99) },
+        coreSequential: { p50: percentile(coreSequential, 50), p99: percentile(coreSequential, 99) },
         ratio: { p50: ratioP50, p99: ratioP99, p50VsSequentialCore: ratioSeq },
         summary: [
           `server: ${server.description}; ${PRODUCTS} products, ${USERS} users; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the end (bot, Slack side and database share them)`,
           `${n} concurrent signed /stock requests in ${burstSeconds.toFixed(2)} s: every ack under 3 s (${n - late}/${n}), all answered correctly`,
-          `ack (HTTP 200 from Bolt): p50 ${ms(pct(acks, 50))}, p99 ${ms(pct(acks, 99))}, max ${ms(acks.at(-1)!)}`,
-          `  of which inside the bot (request parsed → ack written): p50 ${ms(pct(inBot, 50))}, p99 ${ms(pct(inBot, 99))}; the rest is queueing before node:http has read the request (one event loop; CPUs shared with the database and the sender)`,
-          `end to end (request → response_url received): p50 ${ms(pct(e2e, 50))}, p99 ${ms(pct(e2e, 99))}; ack → response p50 ${ms(pct(ackToResp, 50))}`,
-          `core alone, same concurrency: p50 ${ms(pct(coreConcurrent, 50))}, p99 ${ms(pct(coreConcurrent, 99))}; sequential p50 ${ms(pct(coreSequential, 50))}`,
+          `ack (HTTP 200 from Bolt): p50 ${ms(percentile(acks, 50))}, p99 ${ms(percentile(acks, 99))}, max ${ms(acks.at(-1)!)}`,
+          `  of which inside the bot (request parsed → ack written): p50 ${ms(percentile(inBot, 50))}, p99 ${ms(percentile(inBot, 99))}; the rest is queueing before node:http has read the request (one event loop; CPUs shared with the database and the sender)`,
+          `end to end (request → response_url received): p50 ${ms(percentile(e2e, 50))}, p99 ${ms(percentile(e2e, 99))}; ack → response p50 ${ms(percentile(ackToResp, 50))}`,
+          `core alone, same concurrency: p50 ${ms(percentile(coreConcurrent, 50))}, p99 ${ms(percentile(coreConcurrent, 99))}; sequential p50 ${ms(percentile(coreSequential, 50))}`,
           `ratio end-to-end ÷ core alone (same concurrency): p50 ${ratioP50.toFixed(2)}×, p99 ${ratioP99.toFixed(2)}× (÷ sequential core p50: ${ratioSeq.toFixed(1)}×)`,
         ],
       };

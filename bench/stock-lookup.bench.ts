@@ -16,13 +16,12 @@ import { addDays, localDay } from "../src/core/format.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
 import { startTestDatabase } from "../src/store/db-server.js";
+import { cursorDocs, monitor, percentile, secondsSince, type Op } from "./measure.js";
 import type { Bench, BenchResult } from "./run.js";
 
 // The driver types of mongoose's own copy of mongodb (a top-level mongodb may be another version).
 type Db = mongoose.mongo.Db;
 type Document = mongoose.mongo.Document;
-type CommandStartedEvent = mongoose.mongo.CommandStartedEvent;
-type CommandSucceededEvent = mongoose.mongo.CommandSucceededEvent;
 
 const FULL = { products: 100_000, orders: 1_000_000 };
 const DB_NAME = "shopops_bench";
@@ -121,61 +120,15 @@ async function ensureData(db: Db, sizes: { products: number; orders: number }, l
   return { reused: false, seconds };
 }
 
-function secondsSince(t0: bigint): string {
-  return (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1);
-}
-
 /** Documents in a command reply (cursor batches, findAndModify value). */
 function docsIn(reply: Document | undefined): number {
   if (!reply) return 0;
-  const c = reply.cursor as { firstBatch?: unknown[]; nextBatch?: unknown[] } | undefined;
-  if (c) return (c.firstBatch?.length ?? 0) + (c.nextBatch?.length ?? 0);
+  if (reply.cursor) return cursorDocs(reply);
   if ("value" in reply) return reply.value ? 1 : 0;
   return 0;
 }
 
-interface OpStats {
-  ms: number;
-  commands: string[];
-  docs: number;
-  /** Sum of the driver-reported durations of the op's commands. */
-  dbMs: number;
-}
-
-/** Counts the commands a connection sends while `measure` runs one operation. */
-function monitor(conn: Connection): { measure(op: () => Promise<unknown>): Promise<OpStats> } {
-  const client = conn.getClient();
-  let current: OpStats | null = null;
-  client.on("commandStarted", (e: CommandStartedEvent) => {
-    if (current) current.commands.push(`${e.commandName} ${String(e.command[e.commandName] ?? "")}`.trim());
-  });
-  client.on("commandSucceeded", (e: CommandSucceededEvent) => {
-    if (!current) return;
-    current.docs += docsIn(e.reply as Document);
-    current.dbMs += e.duration;
-  });
-  return {
-    async measure(op) {
-      const stats: OpStats = { ms: 0, commands: [], docs: 0, dbMs: 0 };
-      current = stats;
-      const t0 = process.hrtime.bigint();
-      try {
-        await op();
-      } finally {
-        stats.ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        current = null;
-      }
-      return stats;
-    },
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function summarize(ops: OpStats[]) {
+function summarize(ops: Op[]) {
   const ms = ops.map((o) => o.ms).sort((a, b) => a - b);
   const outside = ops.map((o) => Math.max(0, o.ms - o.dbMs)).sort((a, b) => a - b);
   const r = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -222,7 +175,10 @@ const bench: Bench = {
       const app = await createApp({ config, conn, clock: systemClock, logger: silentLogger });
       const indexSeconds = Number(secondsSince(tIdx));
       const raw = conn.db!.collection<{ _id: string }>("products");
-      const mon = monitor(conn);
+      const measure = monitor(conn, {
+        describe: (e) => `${e.commandName} ${String(e.command[e.commandName] ?? "")}`.trim(),
+        docs: docsIn,
+      });
 
       const rnd = mulberry32(7);
       const pick = (): string => sku(Math.floor(rnd() * sizes.products));
@@ -240,17 +196,17 @@ const bench: Bench = {
         await bare(pick());
         await core(pick());
       }
-      const coreOps: OpStats[] = [];
-      const bareOps: OpStats[] = [];
+      const coreOps: Op[] = [];
+      const bareOps: Op[] = [];
       for (let i = 0; i < lookups; i++) {
         const s = pick();
         // Alternate which goes first, so neither always meets a warm cache for this SKU.
         if (i % 2 === 0) {
-          bareOps.push(await mon.measure(() => bare(s)));
-          coreOps.push(await mon.measure(() => core(s)));
+          bareOps.push(await measure(() => bare(s)));
+          coreOps.push(await measure(() => core(s)));
         } else {
-          coreOps.push(await mon.measure(() => core(s)));
-          bareOps.push(await mon.measure(() => bare(s)));
+          coreOps.push(await measure(() => core(s)));
+          bareOps.push(await measure(() => bare(s)));
         }
       }
       const c = summarize(coreOps);

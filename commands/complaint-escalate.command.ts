@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
-import { changeReply, complaintIdArg } from "./complaint.view.js";
+import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint escalate",
@@ -17,11 +17,7 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.reason) {
-      const exists = await services.complaints.get(id);
-      if (!exists) return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id }), visibility: "ephemeral" };
-      return { status: "info", code: "reason_required", text: t("complaint.reason_required", { id }), visibility: "ephemeral" };
-    }
+    if (!args.reason) return promptForText(id, "reason_required", "complaint.reason_required", services, t);
     const r = await services.complaints.escalate(id, actor.identity, args.reason);
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
   },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
-import { changeReply, complaintIdArg } from "./complaint.view.js";
+import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint resolve",
@@ -18,11 +18,7 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.note) {
-      const exists = await services.complaints.get(id);
-      if (!exists) return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id }), visibility: "ephemeral" };
-      return { status: "info", code: "note_required", text: t("complaint.note_required", { id }), visibility: "ephemeral" };
-    }
+    if (!args.note) return promptForText(id, "note_required", "complaint.note_required", services, t);
     const r = await services.complaints.resolve(id, actor.identity, args.note);
     return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
   },

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService } from "../src/services/complaint.service.js";
-import { complaintCard, complaintIdArg } from "./complaint.view.js";
+import { complaintCard, complaintIdArg, unknownComplaint } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint show",
@@ -14,7 +13,7 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, t } = ctx;
     const c = await services.complaints.get(args.id);
-    if (!c) return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id: ComplaintService.normalizeId(args.id) }), visibility: "ephemeral" };
+    if (!c) return unknownComplaint(args.id, t);
     return complaintCard(c, services, ctx);
   },
 });

@@ -95,6 +95,26 @@ export function complaintCard(c: ComplaintDoc, services: { complaints: Complaint
   };
 }
 
+/** The reply for an id that matches no complaint. */
+export function unknownComplaint(id: string, t: Translate): Reply {
+  return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id: ComplaintService.normalizeId(id) }), visibility: "ephemeral" };
+}
+
+/**
+ * A Resolve / Escalate button pressed without its text: the line to complete (code `code`,
+ * message `key`), or the unknown-complaint error. Changes nothing.
+ */
+export async function promptForText(
+  id: string,
+  code: "note_required" | "reason_required",
+  key: "complaint.note_required" | "complaint.reason_required",
+  services: { complaints: ComplaintService },
+  t: Translate,
+): Promise<Reply> {
+  if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
+  return { status: "info", code, text: t(key, { id }), visibility: "ephemeral" };
+}
+
 /** The reply to a claim, assignment, resolution, escalation or reopening. */
 export function changeReply(
   r: ChangeResult,
@@ -109,7 +129,7 @@ export function changeReply(
   const cid = ComplaintService.normalizeId(id);
   switch (r.kind) {
     case "not_found":
-      return { status: "error", code: "unknown_complaint", text: t("complaint.unknown", { id: cid }), visibility: "ephemeral" };
+      return unknownComplaint(cid, t);
     case "refused":
       return {
         status: "error",

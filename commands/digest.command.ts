@@ -39,7 +39,7 @@ export default defineCommand({
       throw new UserError("bad_day", t("digest.bad_day", { value: args.day ?? "" }));
     }
     const d = await services.digest.digest(parsed.day);
-    return render(d, full, ctx);
+    return renderDigest(d, full, ctx);
   },
 });
 
@@ -48,10 +48,6 @@ export type DigestRenderCtx = Pick<Ctx, "t" | "fmt" | "config" | "locale" | "ser
 
 /** The digest reply with its chart: the full one for managers, the reduced one for staff. */
 export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Promise<Reply> {
-  return render(d, full, ctx);
-}
-
-function render(d: Digest, full: boolean, ctx: DigestRenderCtx): Promise<Reply> {
   const { t, fmt, config, locale } = ctx;
   const s = d.sales;
   const c = d.complaints;

@@ -18,8 +18,10 @@ export default defineCommand({
     const rows: string[][] = [];
     const failures: string[] = [];
     let anyFailed = false;
-    for (const { job, spec } of jobs) {
-      const s = await services.jobs.summary(job.id, since);
+    // The summaries side by side; rows in the jobs' order.
+    const sums = await Promise.all(jobs.map(({ job }) => services.jobs.summary(job.id, since)));
+    for (const [k, { job, spec }] of jobs.entries()) {
+      const s = sums[k]!;
       const next = nextSlot(spec, now);
       const outcome = s.last ? t(`jobs.status.${s.last.status}` as MessageKey) + (s.last.catchUp ? " " + t("jobs.catch_up") : "") : "—";
       rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);

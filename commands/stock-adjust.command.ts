@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idemKey, signedDelta, text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { unknownSku } from "./stock.command.js";
 
 export default defineCommand({
   name: "stock adjust",
@@ -42,15 +43,8 @@ export default defineCommand({
         return { status: "error", code: "inactive_product", text: t("stock.adjust.inactive", { sku }), visibility: "ephemeral" };
       case "key_conflict":
         return { status: "error", code: "key_conflict", text: t("stock.adjust.key_conflict", { key, other: r.other }), visibility: "ephemeral" };
-      case "not_found": {
-        const suggestions = await services.stock.suggest(args.sku);
-        return {
-          status: "error",
-          code: "unknown_sku",
-          text: suggestions.length ? t("stock.unknown.suggest", { query: args.sku, suggestions: suggestions.join(", ") }) : t("stock.unknown", { query: args.sku }),
-          visibility: "ephemeral",
-        };
-      }
+      case "not_found":
+        return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     }
   },
 });

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
+import type { Translate } from "../src/core/messages.js";
 import type { Reply, ReplyStatus } from "../src/core/reply.js";
 import type { StockStatus, StockView } from "../src/services/stock.service.js";
 
 const STATUS: Record<StockStatus, ReplyStatus> = { ok: "ok", low: "warning", cover: "warning", out: "critical", inactive: "info" };
 
-/** The stock card of one product (shared with `stock adjust`). */
-export function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<unknown>, "t" | "fmt" | "config">): Reply {
+/** The stock card of one product. */
+function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<unknown>, "t" | "fmt" | "config">): Reply {
   const w = config.velocityWindowDays;
   return {
     title: t("stock.title", { name: v.name, sku: v.sku }),
@@ -32,6 +33,16 @@ export function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<
   };
 }
 
+/** No product matches `query`: the error, with close SKUs when there are some (shared with `stock adjust`). */
+export function unknownSku(query: string, suggestions: string[], t: Translate): Reply {
+  return {
+    status: "error",
+    code: "unknown_sku",
+    text: suggestions.length ? t("stock.unknown.suggest", { query, suggestions: suggestions.join(", ") }) : t("stock.unknown", { query }),
+    visibility: "ephemeral",
+  };
+}
+
 export default defineCommand({
   name: "stock",
   description: "cmd.stock",
@@ -48,15 +59,7 @@ export default defineCommand({
     const { matches, total } = await services.stock.search(args.query, 10);
     if (matches.length === 1 && total === 1) return stockCard(matches[0]!, ctx);
     if (matches.length === 0) {
-      const suggestions = await services.stock.suggest(args.query);
-      return {
-        status: "error",
-        code: "unknown_sku",
-        text: suggestions.length
-          ? t("stock.unknown.suggest", { query: args.query, suggestions: suggestions.join(", ") })
-          : t("stock.unknown", { query: args.query }),
-        visibility: "ephemeral",
-      };
+      return unknownSku(args.query, await services.stock.suggest(args.query), t);
     }
     return {
       title: t("stock.matches.title", { count: total, query: args.query }),

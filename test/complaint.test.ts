@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
@@ -9,7 +9,6 @@ const M = 60_000;
 /** The test clock's start: 2026-11-25 12:00 in Shanghai. */
 const NOW = Date.parse("2026-11-25T04:00:00Z");
 
-const field = (r: { reply: { fields?: { label: string; value: string }[] } }, label: string) => r.reply.fields?.find((f) => f.label === label)?.value;
 /** The id in "Complaint C-XXXXXX filed. …". */
 const idOf = (r: { reply: { title?: string } }) => /C-[A-Z0-9]+/.exec(r.reply.title ?? "")![0];
 

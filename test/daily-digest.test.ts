@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOBS_DIR } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { addDays } from "../src/core/format.js";
-import { silentLogger } from "../src/core/logger.js";
-import { loadJobs, Scheduler } from "../src/core/scheduler.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const HOUR = 3_600_000;
 let app: TestApp;
-let sched: Scheduler;
+let jobs: JobStepper;
 // Friday 2026-11-27 08:00 in Shanghai.
-let t = Date.parse("2026-11-27T00:00:00Z");
+const T0 = Date.parse("2026-11-27T00:00:00Z");
 
 /** One paid order a day from 2026-11-16 to 2026-11-29: day i (0-based) totals (i + 1) × 10.00 CNY. */
 const DAYS = Array.from({ length: 14 }, (_, i) => addDays("2026-11-16", i));
 const total = (i: number) => (i + 1) * 1000;
 
 beforeAll(async () => {
-  app = await makeTestApp({}, new Date(t).toISOString());
+  app = await makeTestApp({}, new Date(T0).toISOString());
   for (const [who, role] of [
     ["shell:max", "manager"],
     ["shell:mia", "manager"],
@@ -26,38 +24,21 @@ beforeAll(async () => {
   ] as const)
     await app.services.identity.grant(who, role, "shell:admin");
   await app.store.orders.insertMany(
-    DAYS.map((day, i) => {
-      const at = new Date(`${day}T04:00:00Z`);
-      return {
-        _id: `ORD-D${i}`,
-        items: [{ sku: "SKU-1", qty: 1, unitPrice: total(i) }],
-        subtotal: total(i),
-        total: total(i),
-        currency: "CNY",
-        status: "delivered",
-        channel: "web",
+    DAYS.map((day, i) =>
+      paidOrder(`ORD-D${i}`, total(i), `${day}T04:00:00Z`, {
         customerId: `CUST-${i}`,
-        createdAt: at,
-        paidAt: at,
-        day,
-        paidDay: day,
         // A refund of 5.00 on the 2026-11-25 order, that day.
-        ...(day === "2026-11-25" ? { refundedTotal: 500, refunds: [{ requestId: "R-TEST01", amount: 500, at, day }] } : {}),
-      };
-    }),
+        ...(day === "2026-11-25" ? { refundedTotal: 500, refunds: [{ requestId: "R-TEST01", amount: 500, at: new Date(`${day}T04:00:00Z`), day }] } : {}),
+      }),
+    ),
   );
-  const jobs = (await loadJobs(JOBS_DIR, app.config)).filter((j) => j.job.id === "daily-digest");
-  sched = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: app.clock, config: app.config, logger: silentLogger, instance: "T" });
+  jobs = await jobStepper(app, "daily-digest", T0);
 });
 afterAll(() => app.close());
 
 async function tickUntil(iso: string, stepMs = HOUR): Promise<void> {
   const end = Date.parse(iso);
-  while (t < end) {
-    t = Math.min(t + stepMs, end);
-    app.clock.set(new Date(t));
-    await sched.tick(new Date(t));
-  }
+  while (jobs.t < end) await jobs.step(Math.min(stepMs, end - jobs.t));
 }
 
 const digestDocs = async () => app.store.outbox.find({ kind: "digest" }).sort({ _id: 1 }).lean();
@@ -101,7 +82,7 @@ describe("daily-digest job", () => {
 
   it("on Monday adds the weekly summary (last 7 days vs the 7 before); an outage across 09:00 sends once on return", async () => {
     // Down from Sunday 23:00 to Monday 11:00: the 09:00 slot is caught up once.
-    t = Date.parse("2026-11-30T03:00:00Z");
+    jobs.t = Date.parse("2026-11-30T03:00:00Z");
     await tickUntil("2026-11-30T06:00:00Z");
     const docs = (await digestDocs()).filter((d) => d._id.includes("2026-11-29"));
     expect(docs.map((d) => d._id)).toEqual([

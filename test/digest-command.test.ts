@@ -3,7 +3,7 @@ import type { InvocationResult } from "../src/core/core.js";
 import { localDay } from "../src/core/format.js";
 import { ChartService } from "../src/services/chart.service.js";
 import { parseDigestDay } from "../src/services/digest.service.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
 // Shop in Asia/Shanghai; the clock is 2026-11-25 12:00 local, so "yesterday" is 2026-11-24 (a Tuesday).
 const NOW = "2026-11-25T04:00:00Z";
@@ -14,27 +14,8 @@ let n = 0;
 
 /** A paid order of `total` fen paid at `paidAt` (UTC instant). */
 function order(paidAt: string, total: number, over: Record<string, unknown> = {}) {
-  const at = new Date(paidAt);
   n++;
-  return {
-    _id: `ORD-${n}`,
-    items: [{ sku: "SKU-1", qty: 1, unitPrice: total }],
-    subtotal: total,
-    discount: 0,
-    shipping: 0,
-    total,
-    currency: "CNY",
-    status: "paid",
-    channel: "web",
-    customerId: `C-${n}`,
-    createdAt: at,
-    paidAt: at,
-    day: localDay(at, TZ),
-    paidDay: localDay(at, TZ),
-    refunds: [],
-    refundedTotal: 0,
-    ...over,
-  };
+  return paidOrder(`ORD-${n}`, total, paidAt, { status: "paid", customerId: `C-${n}`, refunds: [], refundedTotal: 0, ...over });
 }
 
 const H = 3_600_000;

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
 import { createStore } from "../src/store/models.js";
+import { cleanEnv } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { product } from "./helpers/app.js";
 import { DiscordPeer, nextId } from "./peers/discord-peer.js";
@@ -29,14 +30,13 @@ afterAll(async () => {
 
 describe("npm start with Discord settings", () => {
   it("starts the Discord adapter, answers /stock, and exits 0 on SIGTERM without printing the token", async () => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|DISCORD_)/.test(k)));
     // node --import tsx (not the tsx binary): the signal reaches the bot itself, not a relaying wrapper
     // that gives up on a busy child after a few milliseconds.
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: PROJECT_ROOT,
       env: {
-        ...clean,
-        MONGODB_URI: db.uri.replace(/\/?$/, "/") + db.dbName,
+        ...cleanEnv("DISCORD_"),
+        MONGODB_URI: db.processUri,
         LOG_LEVEL: "debug",
         DISCORD_TOKEN: TOKEN,
         DISCORD_APPLICATION_ID: APP_ID,

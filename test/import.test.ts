@@ -122,9 +122,7 @@ describe("bulk import", () => {
       JSON.stringify({ externalId: "ZD-1", customerId: "c1", orderNo: "O-1", severity: "urgent", text: "Wrong item" }),
       JSON.stringify({ externalId: "ZD-2", customerId: "c2", text: "" }),
     ]);
-    const uri = new URL(app.db.uri);
-    uri.pathname = `/${app.db.dbName}`;
-    const run = await runScript("src/import.ts", ["complaints", f], { MONGODB_URI: uri.toString(), SHOP_TIMEZONE: "Asia/Shanghai" });
+    const run = await runScript("src/import.ts", ["complaints", f], { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai" });
     expect(run.stdout).toContain("imported: 1");
     expect(run.stdout).toMatch(/line 2: text: /);
     expect(run.stderr).toMatch(/\[#+-*\] 100\.0% 2 lines .* ETA/);

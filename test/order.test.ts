@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
@@ -32,7 +32,6 @@ function order(no: string, over: Record<string, unknown> = {}): Record<string, u
   };
 }
 
-const field = (r: { reply: { fields?: { label: string; value: string }[] } }, label: string) => r.reply.fields?.find((f) => f.label === label)?.value;
 
 beforeAll(async () => {
   app = await makeTestApp();

@@ -11,7 +11,7 @@ beforeAll(async () => {
   db = await connectTestDb();
   const store = createStore(db.conn);
   await store.products.insertMany([product("SKU-1001", { name: "Wireless Mouse", onHand: 30 }), product("SKU-1002", { name: "Desk Lamp" })]);
-  env = { MONGODB_URI: db.uri.replace(/\/?$/, "/") + db.dbName, SHOPOPS_ADMINS: "shell:ops", LOG_LEVEL: "error" };
+  env = { MONGODB_URI: db.processUri, SHOPOPS_ADMINS: "shell:ops", LOG_LEVEL: "error" };
 });
 afterAll(() => db.close());
 

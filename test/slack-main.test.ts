@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
 import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
+import { cleanEnv } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { SlackPeer, slashBody } from "./peers/slack-peer.js";
 
@@ -24,8 +25,7 @@ beforeAll(async () => {
   store = createStore(db.conn);
   await store.products.insertMany([product("SKU-7", { name: "Teapot", onHand: 7 })]);
   peer = await new SlackPeer("T0MAIN").start();
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT|SLACK_)/.test(k)));
-  env = { ...clean, MONGODB_URI: db.uri.replace(/\/?$/, "/") + db.dbName, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: peer.apiUrl, LOG_LEVEL: "debug" } as Record<string, string>;
+  env = { ...cleanEnv("SLACK_"), MONGODB_URI: db.processUri, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: peer.apiUrl, LOG_LEVEL: "debug" };
 });
 afterAll(async () => {
   await peer?.stop();

@@ -81,3 +81,7 @@ export function paidOrder(no: string, total: number, paidAt = "2026-11-20T02:00:
     ...over,
   };
 }
+
+/** The value of the reply field labelled `label`, if any. */
+export const field = (r: { reply: { fields?: { label: string; value: string }[] } }, label: string): string | undefined =>
+  r.reply.fields?.find((f) => f.label === label)?.value;

@@ -9,6 +9,15 @@ export interface CliRun {
 }
 
 /**
+ * `process.env` without the settings that would change how the bot runs (database, shop, admins,
+ * demo, logging, limits, and any `extra` prefixes such as `SLACK_`), for a child process.
+ */
+export function cleanEnv(...extra: string[]): Record<string, string> {
+  const re = new RegExp(`^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT${extra.map((p) => "|" + p).join("")})`);
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !re.test(e[0])));
+}
+
+/**
  * Runs `node --import tsx src/main.ts <args>` as `npm run shell` would, with `env` added to a
  * clean environment (no inherited shopops settings) and `stdin` piped in.
  */
@@ -19,12 +28,9 @@ export function runCli(args: string[], env: Record<string, string>, stdin = ""):
 /** Runs one of the project's TypeScript entry points (`src/import.ts` …) the same way. */
 export function runScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^(MONGODB_URI|SHOP|SHOPOPS_|DEMO_|LOG_LEVEL|VELOCITY_|MAX_INPUT)/.test(k)),
-    );
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...clean, ...env },
+      env: { ...cleanEnv(), ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -8,6 +8,8 @@ export interface TestDb {
   conn: mongoose.Connection;
   dbName: string;
   uri: string;
+  /** `MONGODB_URI` for a child process that should use this database. */
+  processUri: string;
   /** Drops the database and closes the connection. */
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function connectTestDb(): Promise<TestDb> {
     conn,
     dbName,
     uri,
+    processUri: uri.replace(/\/?$/, "/") + dbName,
     close: async () => {
       if (closed) return;
       closed = true;
