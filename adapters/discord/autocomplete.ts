@@ -1,3 +1,4 @@
+import { clip } from "../../src/core/reply.js";
 import type { Store } from "../../src/store/models.js";
 
 /** One suggestion shown under an option while the user types. */
@@ -57,6 +58,6 @@ export async function suggest(store: Store, commandName: string, arg: string, ty
   return docs.map((d) => {
     const key = String(d._id);
     const label = src.label && typeof d[src.label] === "string" ? `${key} · ${d[src.label] as string}` : key;
-    return { name: label.length > 100 ? label.slice(0, 99) + "…" : label, value: key.slice(0, 100) };
+    return { name: clip(label, 100), value: key.slice(0, 100) };
   });
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   Client,
   Events,
@@ -24,6 +23,7 @@ import { translator, type Locale } from "../../src/core/messages.js";
 import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import type { Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
+import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
 import { suggest } from "./autocomplete.js";
@@ -202,7 +202,7 @@ export class DiscordAdapter {
     const values = new Map<string, string | number | boolean>();
     for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
     const text = route ? commandLine(route, values) : key;
-    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, `discord:${i.user.id}`, text))) return;
+    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = this.invocation(i, text);
     const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply());
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
@@ -220,20 +220,21 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction): Promise<void> {
     const text = i.customId;
-    if (!(await this.mark(`discord.ix:${i.id}`, `discord:${i.user.id}`, text))) return;
-    const pressId = `discord.press:${i.message.id}:${i.user.id}:${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
     const inv = this.invocation(i, text);
+    if (!(await this.mark(`discord.ix:${i.id}`, inv.identity, text))) return;
+    const pressId = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}`;
     const locale = inv.locale ?? this.opts.config.locale;
     const t = translator(locale);
-    if (!(await this.mark(pressId, `discord:${i.user.id}`, text))) {
+    // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
+    // again later (say, once granted the role) is allowed.
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate()), ({ result }) => result.outcome === "ok");
+    if (!press.claimed) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;
     }
-    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferUpdate());
-    // Refused, bad input or failed: nothing changed, so pressing again later (say, once granted the role) is allowed.
-    if (result.outcome !== "ok") await this.opts.services.markers.release(pressId, `discord:${i.user.id}`);
+    const { result, deferred } = press.result;
     const label = findLabel(i.message.components as unknown[], text) ?? text;
-    if (result.reply.status === "error" || result.outcome !== "ok") {
+    if (result.outcome !== "ok") {
       const msg = this.render(result.reply, locale);
       const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
       await (deferred ? i.followUp(body) : i.reply(body));
@@ -259,26 +260,21 @@ export class DiscordAdapter {
 
 type RawRow = { components?: { customId?: string; custom_id?: string; label?: string | null; data?: { custom_id?: string; label?: string } }[] };
 
+/** The components of a message's rows, in order, as custom id and label (either may be missing). */
+function buttonsOf(rows: unknown[]): { id: string | undefined; label: string | undefined }[] {
+  return (rows as RawRow[]).flatMap((row) =>
+    (row.components ?? []).map((c) => ({ id: c.customId ?? c.custom_id ?? c.data?.custom_id, label: (c.label ?? c.data?.label) || undefined })),
+  );
+}
+
 /** The label of the button with `customId` in a message's rows. */
 function findLabel(rows: unknown[], customId: string): string | undefined {
-  for (const row of rows as RawRow[]) {
-    for (const c of row.components ?? []) {
-      const id = c.customId ?? c.custom_id ?? c.data?.custom_id;
-      if (id === customId) return (c.label ?? c.data?.label) || undefined;
-    }
-  }
-  return undefined;
+  return buttonsOf(rows).find((b) => b.id === customId)?.label;
 }
 
 /** The message's buttons, all disabled, so nobody presses a finished action again. */
 function disableAll(rows: unknown[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
-  const actions: { id: string; label: string; style?: "primary" | "danger" | "default" }[] = [];
-  for (const row of rows as RawRow[]) {
-    for (const c of row.components ?? []) {
-      const id = c.customId ?? c.custom_id ?? c.data?.custom_id;
-      if (id) actions.push({ id, label: (c.label ?? c.data?.label) || id });
-    }
-  }
+  const actions = buttonsOf(rows).flatMap((b) => (b.id ? [{ id: b.id, label: b.label || b.id }] : []));
   return actionRows(actions, true);
 }
 
@@ -301,8 +297,8 @@ export class DiscordDeliverer implements Deliverer {
     try {
       if (dest.kind === "user") {
         const id = parseIdentity(dest.identity);
-        if (!id || id.platform !== "discord") throw new Error(`not a Discord identity: ${dest.identity}`);
-        const dm = await this.client.users.createDM(dest.identity.slice("discord:".length));
+        if (id?.platform !== "discord") throw new Error(`not a Discord identity: ${dest.identity}`);
+        const dm = await this.client.users.createDM(id.user);
         await dm.send(body);
         return;
       }

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
+import { clip, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -24,8 +24,6 @@ export interface DiscordMessage {
   /** Shown to the caller only (errors and personal replies). */
   ephemeral: boolean;
 }
-
-const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
 const STYLE: Record<NonNullable<ReplyAction["style"]>, ButtonStyle.Primary | ButtonStyle.Danger | ButtonStyle.Secondary> = {
   primary: ButtonStyle.Primary,
@@ -94,6 +92,6 @@ export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: 
     embeds: [embed],
     components: actionRows(reply.actions ?? []),
     files,
-    ephemeral: reply.visibility === "ephemeral" || reply.status === "error",
+    ephemeral: isPrivate(reply),
   };
 }

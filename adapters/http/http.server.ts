@@ -16,9 +16,6 @@ export interface HttpDeps {
   logger: Logger;
 }
 
-/** A node:http request handler; with `next`, requests that are not ours are passed on instead of 404. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
-
 const API = "/api/v1";
 /** Ingestion routes: path → (kind of item, scope needed). */
 const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
@@ -50,14 +47,14 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 /**
  * The HTTP surface of the bot: `GET /healthz`, `GET /readyz` and the ingestion API under
  * `/api/v1` (API keys, scopes, rate limit, JSON bodies up to the configured limit, one item
- * or a batch). Mountable: the Slack HTTP receiver can call it with `next` for its own routes.
+ * or a batch); any other path is a 404.
  */
-export function createHttpHandler(deps: HttpDeps): RequestHandler {
+function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { services, config, logger } = deps;
   const log = logger.child({ component: "http" });
   const limiter = new RateLimiter(config.http.ratePerSec, config.http.rateBurst);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, next?: () => void): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
@@ -73,10 +70,7 @@ export function createHttpHandler(deps: HttpDeps): RequestHandler {
         return void send(res, (status = ready ? 200 : 503), { status: ready ? "ready" : "database unreachable" });
       }
       const route = path.startsWith(API + "/") ? ROUTES[path.slice(API.length)] : undefined;
-      if (!route) {
-        if (next) return void next();
-        throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
-      }
+      if (!route) throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
       if (method !== "POST") throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
       caller = await authenticate(req);
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
@@ -139,7 +133,7 @@ export function createHttpHandler(deps: HttpDeps): RequestHandler {
     }
   }
 
-  return (req, res, next) => void handle(req, res, next);
+  return (req, res) => void handle(req, res);
 }
 
 /** True when the database answers a ping within 2 s. */

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import type { Reply, ReplyStatus } from "../../src/core/reply.js";
+import { randomBytes } from "node:crypto";
+import { clip, isPrivate, type Reply, type ReplyStatus } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -32,33 +32,21 @@ const HEADER_MAX = 150;
 const TEXT_MAX = 3000;
 const FIELD_MAX = 2000;
 
-function cut(s: string, max: number): string {
-  return s.length <= max ? s : s.slice(0, max - 1) + "…";
-}
-
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** A short stable hash of a command line, used in dedupe keys. */
-export function lineHash(line: string): string {
-  return createHash("sha256").update(line).digest("hex").slice(0, 16);
-}
-
 /** Options of {@link renderBlocks}. */
 export interface RenderOptions {
-  /** Show the image from this public URL or uploaded Slack file; without one the image is sent as a file. */
-  image?: { url: string } | { slackFileId: string };
-  /** Leave the buttons out (e.g. a message that records an outcome). */
-  noActions?: boolean;
   /** Extra context lines at the end (who acted, when): Slack mrkdwn, not escaped. */
   extraContext?: string[];
 }
 
 /**
  * Renders a platform-neutral reply as Block Kit: a header (status icon and
- * title), the text, fields, a monospace table, an image, buttons and context.
+ * title), the text, fields, a monospace table, buttons and context (a
+ * reply's image is not a block: the adapter uploads it as a file).
  * Every button's `value` is the reply action's command line; its action row
  * gets a fresh block_id nonce, so a re-rendered button is a new button for
  * the dedupe of presses.
@@ -66,9 +54,9 @@ export interface RenderOptions {
 export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessage {
   const blocks: Block[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
-  if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: cut(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
+  if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: clip(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
   if (reply.text) {
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: cut((reply.title ? "" : icon) + escapeMrkdwn(reply.text), TEXT_MAX) } });
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: clip((reply.title ? "" : icon) + escapeMrkdwn(reply.text), TEXT_MAX) } });
   }
   const fields = reply.fields ?? [];
   // Inline fields share sections (two columns, up to 10 per section); a wide field gets its own.
@@ -78,7 +66,7 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
     run = [];
   };
   for (const f of fields) {
-    const text = cut(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_MAX);
+    const text = clip(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_MAX);
     if (f.inline) run.push({ type: "mrkdwn", text });
     else {
       flush();
@@ -89,28 +77,23 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   if (reply.table) {
     const table = renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight);
     // The fence takes 6 characters of the 3000.
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + cut(escapeMrkdwn(table), TEXT_MAX - 6) + "```" } });
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + clip(escapeMrkdwn(table), TEXT_MAX - 6) + "```" } });
   }
-  if (reply.image && opts.image) {
-    const source = "url" in opts.image ? { image_url: opts.image.url } : { slack_file: { id: opts.image.slackFileId } };
-    blocks.push({ type: "image", ...source, alt_text: cut(reply.image.alt || reply.image.filename, 2000), title: { type: "plain_text", text: cut(reply.image.filename, 2000) } });
-  }
-  if (reply.actions?.length && !opts.noActions) {
+  if (reply.actions?.length) {
     const nonce = randomBytes(6).toString("hex");
     const buttons = reply.actions.slice(0, 25).map((a, i) => ({
       type: "button",
       action_id: `${ACTION_PREFIX}${i}`,
       value: a.id,
-      text: { type: "plain_text", text: cut(a.label, 75), emoji: true },
+      text: { type: "plain_text", text: clip(a.label, 75), emoji: true },
       ...(a.style === "primary" || a.style === "danger" ? { style: a.style } : {}),
     }));
     for (let i = 0; i < buttons.length; i += 5) blocks.push({ type: "actions", block_id: `${ACTIONS_BLOCK_PREFIX}${nonce}.${i / 5}`, elements: buttons.slice(i, i + 5) });
   }
   // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
   const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
-  if (context.length) blocks.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: cut(c, TEXT_MAX) })) });
-  const ephemeral = reply.visibility === "ephemeral" || reply.status === "error";
-  return { text: cut(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, 50), response_type: ephemeral ? "ephemeral" : "in_channel" };
+  if (context.length) blocks.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
+  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, 50), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
 }
 
 /** The plain text Slack shows in notifications and where blocks cannot be shown. */
@@ -119,6 +102,6 @@ export function fallbackText(reply: Reply): string {
 }
 
 /** A one-line notice written by the adapter itself (mrkdwn with mentions, not escaped). */
-export function noticeMessage(mrkdwn: string, status: ReplyStatus = "info"): SlackMessage {
-  return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON[status]} ${cut(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
+export function noticeMessage(mrkdwn: string): SlackMessage {
+  return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON.info} ${clip(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
 }

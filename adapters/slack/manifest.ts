@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "../../src/core/command.js";
 import { t, type Locale } from "../../src/core/messages.js";
 import { usageOf } from "../../src/core/registry.js";
+import { clip } from "../../src/core/reply.js";
 
 /**
  * Top-level names reached only through the umbrella `/ops`: generic words
@@ -64,10 +65,10 @@ export function buildManifest(opts: ManifestOptions): Record<string, unknown> {
     const subs = opts.commands.filter((c) => c.name.startsWith(top + " ")).map((c) => c.name.slice(top.length + 1));
     const description = own ? t(locale, own.description) : t(locale, "slack.manifest.group", { name: top, subcommands: subs.join(", ") });
     const hint = [own ? usageOf(own).slice(top.length + 1) : "", ...subs.map((s) => `${s} …`)].filter(Boolean).join(" | ");
-    slash.push({ command: `/${top}`, ...withUrl, description: cut(description, 2000), usage_hint: cut(hint, 1000), should_escape: false });
+    slash.push({ command: `/${top}`, ...withUrl, description: clip(description, 2000), usage_hint: clip(hint, 1000), should_escape: false });
   }
   return {
-    display_information: { name, description: cut(t(locale, "slack.manifest.description"), 140), background_color: "#1d3557" },
+    display_information: { name, description: clip(t(locale, "slack.manifest.description"), 140), background_color: "#1d3557" },
     features: {
       app_home: { home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
       bot_user: { display_name: name, always_online: true },
@@ -82,10 +83,6 @@ export function buildManifest(opts: ManifestOptions): Record<string, unknown> {
       token_rotation_enabled: false,
     },
   };
-}
-
-function cut(s: string, max: number): string {
-  return s.length <= max ? s : s.slice(0, max - 1) + "…";
 }
 
 /** Serializes plain data (objects, arrays, strings, numbers, booleans) as block YAML. */

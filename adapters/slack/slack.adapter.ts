@@ -8,9 +8,11 @@ import { Formatter } from "../../src/core/format.js";
 import type { Logger } from "../../src/core/logger.js";
 import { translator, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
-import type { Reply } from "../../src/core/reply.js";
+import { parseIdentity } from "../../src/core/identity.js";
+import { clip, type Reply } from "../../src/core/reply.js";
+import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
-import { ACTION_PREFIX, lineHash, noticeMessage, renderBlocks, type SlackMessage } from "./blocks.js";
+import { ACTION_PREFIX, noticeMessage, renderBlocks, type SlackMessage } from "./blocks.js";
 
 /** Retry policy of the Web API client (the outbox retries deliveries itself). */
 export interface SlackRetryConfig {
@@ -78,8 +80,7 @@ export function complaintCommandLine(src: ComplaintSource, maxLength: number): s
   const clean = body.replace(/["'「」“”]/g, (ch) => (ch === open || ch === close ? "" : ch));
   // Within the input limit and the command's 900-character text.
   const room = Math.min(COMPLAINT_TEXT_MAX, Math.max(10, maxLength - head.length - 3));
-  const text = clean.length > room ? clean.slice(0, room - 1) + "…" : clean;
-  return `${head} ${open}${text}${close}`;
+  return `${head} ${open}${clip(clean, room)}${close}`;
 }
 
 /** Longest complaint text `complaint new` takes. */
@@ -135,6 +136,7 @@ function safeJson(v: unknown): string {
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Body = Record<string, unknown>;
+type ReplyImage = NonNullable<Reply["image"]>;
 
 /**
  * The Slack adapter: slash commands, buttons, @mentions, the complaint
@@ -247,7 +249,7 @@ export class SlackAdapter implements Deliverer {
         const identity = slackIdentity(command.team_id, command.user_id);
         const r = await this.invoke(identity, command.user_id, slashCommandLine(command.command, command.text));
         await respond({ ...renderBlocks(r.reply), replace_original: false });
-        if (r.reply.image) await this.sendImage(r.reply, r.reply.visibility === "public" ? command.channel_id : await this.dmChannel(identity));
+        if (r.reply.image) await this.sendImage(r.reply.image, r.reply.visibility === "public" ? command.channel_id : await this.dmChannel(identity));
       });
     });
 
@@ -309,22 +311,22 @@ export class SlackAdapter implements Deliverer {
     // One press per rendered button: the block_id carries a nonce fresh on every render, so a
     // double click, a retried request or a replayed payload finds the marker, while another
     // button (or the same command re-offered in an updated message) is a new key.
-    const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${lineHash(line)}`;
-    const claim = await this.opts.services.markers.claim(key, identity, line);
+    const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${markerHash(line, 16)}`;
+    // Refused, bad input or failed: nothing changed, the claim is given back and the button
+    // stays for someone who may press it.
+    const press = await this.opts.services.markers.once(key, identity, line, () => this.invoke(identity, user.id, line), (r) => r.outcome === "ok");
     const toClicker = async (msg: SlackMessage) => {
       if (respond) await respond({ ...msg, response_type: "ephemeral", replace_original: false });
-      else await this.postTo(await this.dmChannel(identity), msg);
+      else await this.post(await this.dmChannel(identity), msg);
     };
-    if (!claim.claimed) {
-      const by = claim.prior ? mention(claim.prior.by) : "?";
-      const when = claim.prior ? this.fmt.dateTime(claim.prior.at) : "";
+    if (!press.claimed) {
+      const by = press.prior ? mention(press.prior.by) : "?";
+      const when = press.prior ? this.fmt.dateTime(press.prior.at) : "";
       await toClicker(noticeMessage(this.t("slack.action.already", { user: by, when })));
       return;
     }
-    const r = await this.invoke(identity, user.id, line);
+    const r = press.result;
     if (r.outcome !== "ok") {
-      // Refused, bad input or failed: nothing changed, the button stays for someone who may press it.
-      await this.opts.services.markers.release(key, identity);
       await toClicker(renderBlocks(r.reply));
       return;
     }
@@ -334,10 +336,10 @@ export class SlackAdapter implements Deliverer {
       await respond({ text: outcome.text, blocks: outcome.blocks, replace_original: true });
     } else {
       // A button in App Home: tell the user in a DM and refresh their Home.
-      await this.postTo(await this.dmChannel(identity), outcome);
+      await this.post(await this.dmChannel(identity), outcome);
       await this.publishHome(team, user.id);
     }
-    if (r.reply.image) await this.sendImage(r.reply, channel !== "-" ? channel : await this.dmChannel(identity));
+    if (r.reply.image) await this.sendImage(r.reply.image, channel !== "-" ? channel : await this.dmChannel(identity));
   }
 
   private async onMention(ev: Body, body: Body, botUserId: string | undefined): Promise<void> {
@@ -347,11 +349,10 @@ export class SlackAdapter implements Deliverer {
     if (!user || !channel) return;
     const identity = slackIdentity(team, user);
     const key = `slack:event:${team}:${String(body.event_id ?? `${channel}:${String(ev.ts)}`)}`;
-    if (!(await this.opts.services.markers.claim(key, identity)).claimed) return; // Slack retried the event
-    const text = mentionCommandLine(String(ev.text ?? ""), botUserId);
-    const r = await this.invoke(identity, user, text);
-    if (r.outcome === "error") await this.opts.services.markers.release(key, identity);
-    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, r.reply);
+    // An internal error gives the claim back, so Slack's retry of the event may run it again.
+    const handled = await this.opts.services.markers.once(key, identity, undefined, () => this.invoke(identity, user, mentionCommandLine(String(ev.text ?? ""), botUserId)), (r) => r.outcome !== "error");
+    if (!handled.claimed) return; // Slack retried the event
+    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, handled.result.reply);
   }
 
   /**
@@ -364,9 +365,7 @@ export class SlackAdapter implements Deliverer {
       await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
       return;
     }
-    await this.pace(channel);
-    if (reply.image) await this.sendImage(reply, channel, threadTs, msg);
-    else await this.app.client.chat.postMessage({ channel, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
+    await this.post(channel, msg, reply.image, threadTs);
   }
 
   private async onReaction(ev: Body, body: Body): Promise<void> {
@@ -378,22 +377,25 @@ export class SlackAdapter implements Deliverer {
     const identity = slackIdentity(team, reactor);
     // One complaint per message, however many people react or how often Slack retries.
     const key = `slack:complaint:${team}:${item.channel}:${item.ts}`;
-    const claim = await this.opts.services.markers.claim(key, identity, "complaint new");
-    if (!claim.claimed) {
-      const by = claim.prior ? mention(claim.prior.by) : "?";
-      await this.app.client.chat.postEphemeral({ channel: item.channel, user: reactor, thread_ts: item.ts, text: this.t("slack.complaint.already", { user: by }) });
-      return;
-    }
-    try {
-      const msg = await this.fetchMessage(item.channel, item.ts);
-      if (!msg) throw new Error(`message ${item.channel}/${item.ts} not found`);
-      const link = await this.app.client.chat.getPermalink({ channel: item.channel, message_ts: item.ts });
-      const author = msg.user ? slackIdentity(team, msg.user) : `slack:${team}:${msg.bot_id ?? "UNKNOWN"}`;
-      const r = await this.fileComplaintFromMessage({ text: msg.text ?? "", author, permalink: String(link.permalink ?? ""), channel: item.channel, ts: item.ts }, { identity, user: reactor });
-      if (r.outcome !== "ok") await this.opts.services.markers.release(key, identity);
-    } catch (e) {
-      await this.opts.services.markers.release(key, identity);
-      throw e;
+    const { channel, ts } = item;
+    // Not filed (refused, bad input, failed) or not fetched: the claim is given back, so reacting again may file it.
+    const filed = await this.opts.services.markers.once(
+      key,
+      identity,
+      "complaint new",
+      async () => {
+        const msg = await this.fetchMessage(channel, ts);
+        if (!msg) throw new Error(`message ${channel}/${ts} not found`);
+        const link = await this.app.client.chat.getPermalink({ channel, message_ts: ts });
+        const author = msg.user ? slackIdentity(team, msg.user) : `slack:${team}:${msg.bot_id ?? "UNKNOWN"}`;
+        return this.fileComplaintFromMessage({ text: msg.text ?? "", author, permalink: String(link.permalink ?? ""), channel, ts }, { identity, user: reactor });
+      },
+      (r) => r.outcome === "ok",
+      { releaseOnThrow: true },
+    );
+    if (!filed.claimed) {
+      const by = filed.prior ? mention(filed.prior.by) : "?";
+      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text: this.t("slack.complaint.already", { user: by }) });
     }
   }
 
@@ -441,10 +443,7 @@ export class SlackAdapter implements Deliverer {
   async deliver(dest: Destination, reply: Reply): Promise<void> {
     try {
       const channel = dest.kind === "channel" ? dest.channel : await this.dmChannel(dest.identity);
-      await this.pace(channel);
-      const msg = renderBlocks(reply);
-      if (reply.image) await this.sendImage(reply, channel, undefined, msg);
-      else await this.app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+      await this.post(channel, renderBlocks(reply), reply.image);
     } catch (e) {
       throw asRetryAfter(e) ?? e;
     }
@@ -458,18 +457,24 @@ export class SlackAdapter implements Deliverer {
     if (at > now) await this.sleep(at - now);
   }
 
-  private async postTo(channel: string, msg: SlackMessage): Promise<void> {
+  /**
+   * Posts a message to a channel, paced: with an image, one files.uploadV2
+   * that carries the message's blocks; else chat.postMessage. In a thread when
+   * `threadTs` is given.
+   */
+  private async post(channel: string, msg: SlackMessage, image?: ReplyImage, threadTs?: string): Promise<void> {
     await this.pace(channel);
-    await this.app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+    if (image) await this.sendImage(image, channel, threadTs, msg);
+    else await this.app.client.chat.postMessage({ channel, ...(threadTs !== undefined ? { thread_ts: threadTs } : {}), text: msg.text, blocks: msg.blocks });
   }
 
   /** The DM channel with a Slack identity (conversations.open, cached). */
   private async dmChannel(identity: string): Promise<string> {
     const cached = this.dms.get(identity);
     if (cached) return cached;
-    const m = /^slack:[A-Z0-9]+:([A-Z0-9]+)$/.exec(identity);
-    if (!m) throw new Error(`not a Slack identity: ${identity}`);
-    const r = await this.app.client.conversations.open({ users: m[1]! });
+    const parsed = parseIdentity(identity);
+    if (parsed?.platform !== "slack") throw new Error(`not a Slack identity: ${identity}`);
+    const r = await this.app.client.conversations.open({ users: parsed.user });
     const id = r.channel?.id;
     if (!id) throw new Error(`conversations.open gave no channel for ${identity}`);
     this.dms.set(identity, id);
@@ -477,8 +482,7 @@ export class SlackAdapter implements Deliverer {
   }
 
   /** Uploads a reply's image (files.uploadV2) into a channel, with the reply's blocks when given. */
-  private async sendImage(reply: Reply, channel: string, threadTs?: string, msg?: SlackMessage): Promise<void> {
-    const img = reply.image!;
+  private async sendImage(img: ReplyImage, channel: string, threadTs?: string, msg?: SlackMessage): Promise<void> {
     await this.app.client.filesUploadV2({
       channel_id: channel,
       file: Buffer.from(img.data),
@@ -515,8 +519,8 @@ function teamOf(body: Body): string | undefined {
 
 /** `<@U…>` for a Slack identity, else the identity itself. */
 function mention(identity: string): string {
-  const m = /^slack:[A-Z0-9]+:([A-Z0-9]+)$/.exec(identity);
-  return m ? `<@${m[1]}>` : identity;
+  const id = parseIdentity(identity);
+  return id?.platform === "slack" ? `<@${id.user}>` : identity;
 }
 
 /** A Web API rate-limit error as a {@link RetryAfterError}, else null. */

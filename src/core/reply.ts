@@ -43,3 +43,13 @@ export interface Reply {
 
 /** Maximum length of an action id (Discord custom_id). */
 export const MAX_ACTION_ID = 100;
+
+/** True when a reply is shown to the caller only: ephemeral ones and errors. */
+export function isPrivate(r: Reply): boolean {
+  return r.visibility === "ephemeral" || r.status === "error";
+}
+
+/** `s` cut to at most `n` characters, the last one "…" when it was cut. */
+export function clip(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+}
