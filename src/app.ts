@@ -39,11 +39,24 @@ export function commandsOnce(dir = COMMANDS_DIR): Promise<Command[]> {
   return cachedCommands;
 }
 
-/** Builds the app over an open connection: indexes, services, commands, core. */
-export async function createApp(opts: { config: Config; conn: Connection; clock: Clock; logger: Logger; commands?: readonly Command[] }): Promise<App> {
+/** Options of {@link createBackend} and {@link createApp}. */
+export interface BackendOptions {
+  config: Config;
+  conn: Connection;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The store over an open connection (its indexes ensured) and the services over it. */
+export async function createBackend(opts: BackendOptions): Promise<Pick<App, "store" | "services">> {
   const store = createStore(opts.conn);
   await ensureIndexes(store);
-  const services = createServices(store, opts.clock, opts.config, opts.logger);
+  return { store, services: createServices(store, opts.clock, opts.config, opts.logger) };
+}
+
+/** Builds the app over an open connection: indexes, services, commands, core. */
+export async function createApp(opts: BackendOptions & { commands?: readonly Command[] }): Promise<App> {
+  const { store, services } = await createBackend(opts);
   const commands = opts.commands ?? (await commandsOnce());
   const core = new Core({ commands, services, config: opts.config, clock: opts.clock, logger: opts.logger });
   return { store, services, core, commands };

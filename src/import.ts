@@ -12,14 +12,14 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { createBackend } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { INGEST_KINDS, type IngestKind } from "./services/ingest-schemas.js";
 import { itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
-import { createServices } from "./services/services.js";
-import { DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
-import { connect, createStore, ensureIndexes } from "./store/models.js";
+import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
+import { connect } from "./store/models.js";
 
 /** The outcome of an import. */
 export interface ImportReport {
@@ -310,13 +310,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  let server: DatabaseServer | null = null;
-  const uri = config.mongodbUri ?? (server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger })).uri;
+  const { uri, server } = await openDatabase(config, logger);
   const conn = await connect(uri);
   try {
-    const store = createStore(conn);
-    await ensureIndexes(store);
-    const services = createServices(store, systemClock, config, logger);
+    const { services } = await createBackend({ config, conn, clock: systemClock, logger });
     const report = await runImport({ kind: kind as IngestKind, file: path.resolve(file), dryRun, ingest: services.ingest, progress: process.stderr });
     process.stdout.write(formatReport(report));
     return report.failed ? 1 : 0;

@@ -6,16 +6,16 @@ import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.s
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { createApp, jobsOnce } from "./app.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity } from "./core/identity.js";
-import { createLogger, type Logger } from "./core/logger.js";
+import { createLogger } from "./core/logger.js";
 import { translator } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
 import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
-import { describeUri, DatabaseUnavailableError, startEmbeddedDatabase, type DatabaseServer } from "./store/db-server.js";
+import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 
 /** Command-line options of `npm start` / `npm run shell`. */
@@ -55,15 +55,6 @@ function shellIdentity(): string {
   return `shell:${name}`;
 }
 
-async function openDatabase(config: Config, logger: Logger): Promise<{ server: DatabaseServer | null; uri: string; line: string }> {
-  const t = translator(config.locale);
-  if (config.mongodbUri) {
-    return { server: null, uri: config.mongodbUri, line: t("startup.db.uri", { where: describeUri(config.mongodbUri) }) };
-  }
-  const server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
-  return { server, uri: server.uri, line: t("startup.db.embedded", { kind: server.description }) };
-}
-
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
   const config = loadConfig();
@@ -99,7 +90,7 @@ async function main(): Promise<number> {
     const app = await createApp({ config, conn, clock: systemClock, logger });
     const me = cli.as ?? shellIdentity();
     const embedded = db.server !== null;
-    const lines = [db.line];
+    const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {
       // A newcomer on the demo database can try every command.
       app.services.identity.addBootstrapAdmin(shellIdentity());
@@ -117,6 +108,7 @@ async function main(): Promise<number> {
     }
     // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
+    const interactive = cli.command === undefined && process.stdin.isTTY === true;
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
     // The HTTP server: ingestion API and health checks.
     if (config.http.port !== undefined && !oneShot) {
@@ -140,14 +132,13 @@ async function main(): Promise<number> {
       outDir: path.join(config.dataDir, "out"),
       input: process.stdin,
       output: process.stdout,
-      interactive: process.stdin.isTTY === true && cli.command === undefined,
+      interactive,
       outbox: app.services.outbox,
     });
     // A long-running bot (interactive shell or chat/HTTP adapters) runs the scheduled jobs;
     // `shell -c` one-shots and piped scripts do not.
     const jobs = await jobsOnce(config); // a malformed job file stops start-up, like a command file
-    const interactive = cli.command === undefined && process.stdin.isTTY === true;
-    if ((interactive || !oneShot) && config.jobsEnabled) {
+    if (!oneShot && config.jobsEnabled) {
       scheduler = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: systemClock, config, logger });
       scheduler.start();
     }

@@ -6,9 +6,9 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { addDays, localDay } from "./core/format.js";
+import { isDay, localDay } from "./core/format.js";
 import { createLogger } from "./core/logger.js";
-import { startEmbeddedDatabase, describeUri, type DatabaseServer } from "./store/db-server.js";
+import { openDatabase } from "./store/db-server.js";
 import { connect, createStore, ensureIndexes } from "./store/models.js";
 import { DemoDataExistsError, seedDemo } from "./seed/demo-data.js";
 
@@ -56,19 +56,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(seed) || seed < 1 || seed > 2 ** 31 - 1) fail(`--seed: expected a whole number from 1 to ${2 ** 31 - 1}, got "${values.seed}"\n${USAGE}`);
   const now = new Date();
   const endDay = values["end-day"] ?? localDay(now, config.timeZone);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDay) || addDays(endDay, 0) !== endDay) fail(`--end-day: expected a day as YYYY-MM-DD, got "${endDay}"\n${USAGE}`);
+  if (!isDay(endDay)) fail(`--end-day: expected a day as YYYY-MM-DD, got "${endDay}"\n${USAGE}`);
 
-  let server: DatabaseServer | undefined;
-  let uri: string;
-  let where: string;
-  if (config.mongodbUri) {
-    uri = config.mongodbUri;
-    where = describeUri(uri);
-  } else {
-    server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
-    uri = server.uri;
-    where = server.description;
-  }
+  const { uri, server, where } = await openDatabase(config, logger);
 
   const started = performance.now();
   let exitCode = 0;
@@ -96,7 +86,7 @@ async function main(): Promise<void> {
     exitCode = 1;
   } finally {
     await conn.close().catch(() => {});
-    if (server?.owned) await server.stop();
+    await server?.stop(); // does nothing when another process runs the server
   }
   process.exitCode = exitCode;
 }

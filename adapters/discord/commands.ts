@@ -3,8 +3,8 @@ import { ApplicationCommandOptionType, PermissionFlagsBits, type APIApplicationC
 import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
 import { t, type MessageKey } from "../../src/core/messages.js";
-import { parseArgs } from "../../src/core/parser.js";
-import { isFlagArg, isOptionalArg } from "../../src/core/registry.js";
+import { kebab, parseArgs } from "../../src/core/parser.js";
+import { argName, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { sourceFor } from "./autocomplete.js";
 
@@ -52,14 +52,13 @@ function base(s: z.ZodType): z.ZodType {
   return cur;
 }
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const clip = (s: string, n = 100) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
 /** Sample values of each argument, read from the command's examples. */
 function samples(cmd: Command): Map<string, string> {
   const out = new Map<string, string>();
   const words = cmd.name.split(" ").length;
-  const names = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  const names = (cmd.positional ?? []).map(argName);
   for (const ex of cmd.examples) {
     try {
       const p = parseArgs(ex);
@@ -111,7 +110,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
 /** Options of a command (required ones first, as Discord demands) and their routes. */
 function optionsOf(cmd: Command) {
   const shape = cmd.args.shape as Record<string, z.ZodType>;
-  const positional = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  const positional = (cmd.positional ?? []).map(argName);
   const ex = samples(cmd);
   const keys = [...positional, ...Object.keys(shape).filter((k) => !positional.includes(k))];
   const built = keys.map((arg) => {

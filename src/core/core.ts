@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
-import { editDistance } from "../services/stock.service.js";
 import type { Clock } from "./clock.js";
 import type { Actor, Command } from "./command.js";
 import { UserError } from "./errors.js";
@@ -10,10 +9,11 @@ import type { Platform } from "./identity.js";
 import { shortId } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
-import { parseArgs, type ParsedArgs } from "./parser.js";
-import { isFlagArg, usageOf } from "./registry.js";
+import { kebab, parseArgs, type ParsedArgs } from "./parser.js";
+import { argName, isFlagArg, usageOf } from "./registry.js";
 import type { Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
+import { editDistance } from "./text.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {
@@ -59,14 +59,16 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2
  */
 export class Core {
   private readonly byName = new Map<string, Command>();
+  private readonly sorted: readonly Command[];
 
   constructor(private readonly deps: CoreDeps) {
     for (const c of deps.commands) this.byName.set(c.name, c);
+    this.sorted = [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Commands in name order. */
   get commands(): readonly Command[] {
-    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.sorted;
   }
 
   /** Runs one invocation. Never throws: every failure becomes a reply. */
@@ -198,7 +200,6 @@ export class Core {
   /** Maps parsed words onto the command's schema and validates them. */
   private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale): Record<string, unknown> {
     const shape = cmd.args.shape as Record<string, z.ZodType>;
-    const details = { usage: usageOf(cmd), ...(cmd.examples[0] ? { example: cmd.examples[0] } : {}) };
     const problems: string[] = [];
     const obj: Record<string, unknown> = {};
     const words = parsed.positional.slice(consumed);
@@ -212,19 +213,21 @@ export class Core {
       } else obj[n] = words[i++];
     }
     for (; i < words.length; i++) problems.push(t("error.unexpected_arg", { value: words[i]! }));
-    const positionalNames = names.map((n) => n.replace(/^\.\.\./, ""));
+    const positionalNames = names.map(argName);
     const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
-    const knownText = known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—";
+    // The list of known options is only written when an option is refused.
+    let knownCache: string | undefined;
+    const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
     for (const [k, v] of Object.entries(parsed.named)) {
-      if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText }));
+      if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
       else obj[k] = v;
     }
     for (const k of Object.keys(parsed.flags)) {
-      if (!known.includes(k) || !isFlagArg(shape[k]!)) problems.push(t("error.unknown_option", { key: `--${kebab(k)}`, known: knownText }));
+      if (!known.includes(k) || !isFlagArg(shape[k]!)) problems.push(t("error.unknown_option", { key: `--${kebab(k)}`, known: knownText() }));
       else obj[k] = true;
     }
     if (problems.length === 0) {
-      const r = cmd.args.safeParse(obj, { error: (iss) => messageFor(iss, t, locale) });
+      const r = cmd.args.safeParse(obj, { error: (iss) => messageFor(iss, locale) });
       if (r.success) return r.data as Record<string, unknown>;
       for (const iss of r.error.issues) {
         const name = String(iss.path[0] ?? "");
@@ -232,12 +235,9 @@ export class Core {
         problems.push(iss.code === "invalid_type" && obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
       }
     }
+    const details = { usage: usageOf(cmd), ...(cmd.examples[0] ? { example: cmd.examples[0] } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
-}
-
-function kebab(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 // Schemas may give a catalog key as their error message; it is translated here
@@ -249,7 +249,7 @@ function translateIssue(message: string, t: Translate, value: unknown): string {
 const zodLocales = { en: z.locales.en(), "zh-CN": z.locales.zhCN() } as const;
 
 /** zod's own messages (type errors and the like) in the caller's language. */
-function messageFor(iss: z.core.$ZodRawIssue, _t: Translate, locale: Locale): string | undefined {
+function messageFor(iss: z.core.$ZodRawIssue, locale: Locale): string | undefined {
   const r = zodLocales[locale].localeError?.(iss);
   return typeof r === "string" ? r : r?.message;
 }

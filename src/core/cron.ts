@@ -2,9 +2,9 @@ import { TZDate } from "@date-fns/tz";
 
 /**
  * A parsed 5-field cron expression (`minute hour day-of-month month day-of-week`),
- * evaluated in a time zone. node-cron fires the jobs; this computes slots
- * (next, latest due) so the scheduler can claim them and a test can drive it
- * with a controlled clock.
+ * evaluated in a time zone. node-cron only ticks the scheduler once a minute;
+ * this computes each job's slots (next, latest due) so the scheduler can claim
+ * them and a test can drive it with a controlled clock.
  *
  * Syntax: `*`, numbers, ranges `a-b`, steps `*\/n` and `a-b/n`, lists `a,b`,
  * month and day names (`JAN`, `MON`); day-of-week 0–7 with 0 and 7 Sunday.
@@ -73,17 +73,22 @@ export function parseCron(expression: string, timeZone: string): CronSpec {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) throw new CronError(expression, `expected 5 fields, got ${fields.length}`);
   const [mi, h, dom, mo, dow] = fields as [string, string, string, string, string];
-  const days = parseField(expression, dow, 0, 7, DAYS);
+  // Day-of-week is checked first: with several bad fields, its problem is the one reported.
+  const daysOfWeek = parseField(expression, dow, 0, 7, DAYS);
+  const minutes = parseField(expression, mi, 0, 59);
+  const hours = parseField(expression, h, 0, 23);
+  const daysOfMonth = parseField(expression, dom, 1, 31);
+  const months = parseField(expression, mo, 1, 12, MONTHS);
   return {
     expression,
     timeZone,
-    minutes: parseField(expression, mi, 0, 59).values,
-    hours: parseField(expression, h, 0, 23).values,
-    daysOfMonth: new Set(parseField(expression, dom, 1, 31).values),
-    months: new Set(parseField(expression, mo, 1, 12, MONTHS).values),
-    daysOfWeek: new Set(days.values.map((d) => d % 7)),
-    domAny: dom === "*",
-    dowAny: dow === "*",
+    minutes: minutes.values,
+    hours: hours.values,
+    daysOfMonth: new Set(daysOfMonth.values),
+    months: new Set(months.values),
+    daysOfWeek: new Set(daysOfWeek.values.map((d) => d % 7)),
+    domAny: daysOfMonth.any,
+    dowAny: daysOfWeek.any,
   };
 }
 

@@ -2,10 +2,30 @@ import { TZDate } from "@date-fns/tz";
 import { format as fmtDate } from "date-fns";
 import type { Locale } from "./messages.js";
 
+// Intl.NumberFormat objects are costly to build: one per currency (and locale) for the process.
+const factors = new Map<string, number>();
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
 /** Number of minor units per major unit of a currency (100 for USD, 1 for JPY). */
 export function minorUnitFactor(currency: string): number {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return 10 ** digits;
+  let factor = factors.get(currency);
+  if (factor === undefined) {
+    const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    factor = 10 ** digits;
+    factors.set(currency, factor);
+  }
+  return factor;
+}
+
+/** The currency format of an Intl locale. */
+function moneyFormat(intlLocale: string, currency: string): Intl.NumberFormat {
+  const key = `${intlLocale}|${currency}`;
+  let f = moneyFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(intlLocale, { style: "currency", currency });
+    moneyFormats.set(key, f);
+  }
+  return f;
 }
 
 /** Formats money, dates and numbers for one locale, currency and shop time zone. */
@@ -22,7 +42,7 @@ export class Formatter {
 
   /** Formats an amount in minor units (cents, fen) with its currency. */
   money(minor: number, currency: string = this.currency): string {
-    return new Intl.NumberFormat(this.intlLocale, { style: "currency", currency }).format(minor / minorUnitFactor(currency));
+    return moneyFormat(this.intlLocale, currency).format(minor / minorUnitFactor(currency));
   }
 
   /** Formats a number with grouping and at most `digits` decimals. */
@@ -51,6 +71,11 @@ export function addDays(day: string, n: number): string {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
   const t = new Date(Date.UTC(y, m - 1, d + n));
   return t.toISOString().slice(0, 10);
+}
+
+/** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */
+export function isDay(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && addDays(s, 0) === s;
 }
 
 /** The instant a shop-local day starts (midnight in `tz`; DST-safe). */

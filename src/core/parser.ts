@@ -19,6 +19,11 @@ export function camel(s: string): string {
   return s.toLowerCase().replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** camelCase to kebab-case (`perCustomer` → `per-customer`), as arguments are typed. */
+export function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 /** One word of a command line, and whether it began with a quote. */
 interface Token {
   text: string;

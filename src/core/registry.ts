@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ArgsSchema, Command } from "./command.js";
 import { isMessageKey } from "./messages.js";
 import { loadDefaults } from "./module-loader.js";
+import { kebab } from "./parser.js";
 import { ROLES } from "./roles.js";
 
 /** Raised when a command file is malformed: startup stops with this message. */
@@ -45,22 +46,27 @@ export function isFlagArg(s: z.ZodType): boolean {
   return inner(s) instanceof z.ZodBoolean;
 }
 
+/** The argument key a positional name stands for (`...reason` → `reason`). */
+export function argName(p: string): string {
+  return p.replace(/^\.\.\./, "");
+}
+
 /** Returns the usage line of a command: `stock adjust <sku> <delta> reason=<reason> [key=<key>]`. */
 export function usageOf(cmd: Command): string {
   if (cmd.usage) return `${cmd.name} ${cmd.usage}`;
   const shape = cmd.args.shape as Record<string, z.ZodType>;
   const parts: string[] = [];
-  const positional = (cmd.positional ?? []).map((p) => p.replace(/^\.\.\./, ""));
+  const positional = (cmd.positional ?? []).map(argName);
   for (const p of cmd.positional ?? []) {
-    const name = p.replace(/^\.\.\./, "");
+    const name = argName(p);
     const s = shape[name];
     const word = p.startsWith("...") ? `<${name}…>` : `<${name}>`;
     parts.push(s && isOptionalArg(s) ? `[${word}]` : word);
   }
   for (const [k, s] of Object.entries(shape)) {
     if (positional.includes(k)) continue;
-    const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const word = isFlagArg(s) ? `--${kebab}` : `${kebab}=<${kebab}>`;
+    const key = kebab(k);
+    const word = isFlagArg(s) ? `--${key}` : `${key}=<${key}>`;
     parts.push(isOptionalArg(s) ? `[${word}]` : word);
   }
   return [cmd.name, ...parts].join(" ");
@@ -76,7 +82,7 @@ export function checkCommand(value: unknown, file: string): Command {
   const cmd = value as Command;
   const shape = cmd.args.shape as Record<string, unknown>;
   for (const p of cmd.positional ?? []) {
-    if (!(p.replace(/^\.\.\./, "") in shape)) throw new CommandLoadError(file, `positional "${p}" is not a key of args`);
+    if (!(argName(p) in shape)) throw new CommandLoadError(file, `positional "${p}" is not a key of args`);
   }
   for (const ex of cmd.examples) {
     if (!ex.startsWith(cmd.name)) throw new CommandLoadError(file, `example "${ex}" does not start with "${cmd.name}"`);

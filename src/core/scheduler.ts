@@ -81,16 +81,12 @@ export interface SchedulerDeps {
   instance?: string;
 }
 
-/** What one tick started. */
-export interface TickResult {
-  ran: { job: string; slot: Date; status: string; takeover: boolean; catchUp: boolean }[];
-}
-
 /**
  * Runs jobs on their cron schedules, exactly once across instances: each due
  * slot is claimed by inserting `<jobId>@<slot>` in MongoDB; a claim whose
  * holder died is taken over when its lease ends. `tick(now)` does all the work
- * and is what node-cron calls, so a test can drive it with a controlled clock.
+ * and is what node-cron calls once a minute (every schedule has minute
+ * resolution), so a test can drive it with a controlled clock.
  */
 export class Scheduler {
   readonly instance: string;
@@ -105,22 +101,16 @@ export class Scheduler {
     this.instance = deps.instance ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   }
 
-  /** Job ids this scheduler runs. */
-  get jobIds(): string[] {
-    return this.deps.jobs.map((j) => j.job.id);
-  }
-
   /**
    * Considers every job at `now`: runs the latest slot due since the last
    * tick (claiming it first), and takes over expired claims. On the first tick
    * a catch-up job looks back to the start of the shop day. Resolves when the
    * runs it started have finished.
    */
-  async tick(now: Date = this.deps.clock.now(), only?: string): Promise<TickResult> {
-    const ran: TickResult["ran"] = [];
-    if (this.stopped) return { ran };
+  async tick(now: Date = this.deps.clock.now()): Promise<void> {
+    if (this.stopped) return;
     const work: Promise<void>[] = [];
-    const jobs = this.deps.jobs.filter((j) => !only || j.job.id === only);
+    const { jobs } = this.deps;
     for (const lj of jobs) {
       const id = lj.job.id;
       const from = this.checked.get(id) ?? this.firstLook(lj, now);
@@ -129,7 +119,7 @@ export class Scheduler {
       if (!slot || this.busy.has(id)) continue;
       const catchUp = now.getTime() - slot.getTime() > 60_000 && lj.job.catchUp === true;
       const claim = await this.deps.runs.claim({ job: id, slot, holder: this.instance, leaseMs: lj.job.timeout + LEASE_GRACE_MS, catchUp });
-      if (claim) work.push(this.track(this.execute(lj, claim, false, ran)));
+      if (claim) work.push(this.track(this.execute(lj, claim)));
     }
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
       const lj = jobs.find((j) => j.job.id === run.job)!;
@@ -143,11 +133,10 @@ export class Scheduler {
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
       if (taken) {
         this.deps.logger.warn("job slot taken over", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
-        work.push(this.track(this.execute(lj, taken, true, ran)));
+        work.push(this.track(this.execute(lj, taken)));
       }
     }
     await Promise.all(work);
-    return { ran };
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -156,19 +145,18 @@ export class Scheduler {
     return p;
   }
 
-  /** Where this instance starts looking for slots: the shop day's start for catch-up jobs, else a minute back (node-cron fires a little after the slot). */
+  /** Where this instance starts looking for slots: the shop day's start for catch-up jobs, else a minute back (the minute tick fires a little after the slot). */
   private firstLook(lj: LoadedJob, now: Date): number {
     if (lj.job.catchUp && this.deps.config.jobsCatchUp) return dayStart(localDay(now, this.deps.config.timeZone), this.deps.config.timeZone).getTime() - 1;
     return now.getTime() - 60_000;
   }
 
-  private async execute(lj: LoadedJob, run: JobRunDoc, takeover: boolean, ran: TickResult["ran"]): Promise<void> {
+  private async execute(lj: LoadedJob, run: JobRunDoc): Promise<void> {
     const { job } = lj;
     const logger = this.deps.logger.child({ job: job.id, slot: run.slot.toISOString(), instance: this.instance });
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     this.busy.add(job.id);
-    let status: "ok" | "failed" | "timeout" = "ok";
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -182,27 +170,26 @@ export class Scheduler {
       ]);
       await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
     } catch (e) {
-      status = e instanceof TimeoutError ? "timeout" : "failed";
+      const status = e instanceof TimeoutError ? "timeout" : "failed";
       logger.error("job failed", { error: e });
       await this.deps.runs.finish(run, { status, error: (e as Error)?.message ?? String(e) }).catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
     } finally {
       clearTimeout(timer);
       this.busy.delete(job.id);
     }
-    ran.push({ job: job.id, slot: new Date(run.slot), status, takeover, catchUp: run.catchUp === true });
   }
 
-  /** Starts node-cron tasks: one per job on its schedule, and a minute tick for takeovers. */
+  /**
+   * Starts a node-cron task that ticks every minute: each tick runs every job's due slot and
+   * takes over expired claims (schedules have minute resolution, so one task serves all jobs).
+   */
   start(): void {
-    const run = (only?: string) => () => {
-      this.tick(this.deps.clock.now(), only).catch((e: unknown) => this.deps.logger.error("scheduler tick failed", { error: e }));
+    const run = () => {
+      this.tick(this.deps.clock.now()).catch((e: unknown) => this.deps.logger.error("scheduler tick failed", { error: e }));
     };
-    for (const lj of this.deps.jobs) {
-      this.tasks.push(cron.schedule(lj.spec.expression, run(lj.job.id), { timezone: lj.spec.timeZone, name: lj.job.id }));
-    }
-    this.tasks.push(cron.schedule("* * * * *", run(), { name: "scheduler-housekeeping" }));
+    this.tasks.push(cron.schedule("* * * * *", run, { name: "scheduler-tick" }));
     // Catch-up and any slot due right now.
-    run()();
+    run();
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_SLA_FIRST_RESPONSE, DEFAULT_SLA_RESOLUTION, parseSlaTable, type SlaTable } from "../config.js";
 import { localDay } from "../core/format.js";
+import { ID_ALPHABET } from "../core/ids.js";
 import { mulberry32 } from "./demo-data.js";
 
 /** What the generator needs of an order. */
@@ -88,7 +89,6 @@ const TEXTS: Record<string, string[]> = {
   service: ["Nobody answered my messages", "客服回复太慢"],
 };
 const CATEGORIES = Object.keys(TEXTS);
-const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const H = 3_600_000;
 
 /**
@@ -119,7 +119,7 @@ export function generateDemoComplaints(orders: readonly DemoComplaintOrder[], op
     const texts = TEXTS[category]!;
     let id: string;
     do {
-      id = "C-" + Array.from({ length: 6 }, () => ALPHABET[Math.floor(rnd() * 32)]).join("");
+      id = "C-" + Array.from({ length: 6 }, () => ID_ALPHABET[Math.floor(rnd() * 32)]).join("");
     } while (used.has(id));
     used.add(id);
     const agent = agents[Math.floor(rnd() * agents.length)]!;

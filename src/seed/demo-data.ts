@@ -4,7 +4,7 @@
  * {@link generateDemo} is pure (same options → same documents; no Math.random, no clock), so tests
  * and benchmarks can reuse it; {@link seedDemo} writes its output to a store.
  */
-import { addDays, dayStart, localDay, minorUnitFactor } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay, minorUnitFactor } from "../core/format.js";
 import type { ORDER_STATUSES, Store } from "../store/models.js";
 import { effectsDone, salesDayTotals } from "../services/order-effects.service.js";
 import { generateDemoExtras } from "./demo-extras.js";
@@ -413,7 +413,7 @@ function checkOptions(o: DemoOptions): Required<Omit<DemoOptions, "until">> & { 
   const days = o.days ?? 90;
   const ordersPerDay = o.ordersPerDay ?? 60;
   if (!Number.isInteger(o.seed)) throw new Error(`seedDemo: seed must be an integer, got ${o.seed}`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(o.endDay) || addDays(o.endDay, 0) !== o.endDay) {
+  if (!isDay(o.endDay)) {
     throw new Error(`seedDemo: endDay must be a calendar day as YYYY-MM-DD, got "${o.endDay}"`);
   }
   try {

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, localDay } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay } from "../core/format.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
 import { salesDayId, salesDayTotals, type SalesDayTotals } from "./order-effects.service.js";
@@ -393,7 +393,7 @@ export function parseDigestDay(value: string | undefined, today: string): Digest
   let day: string;
   if (v === "today") day = today;
   else if (v === "yesterday") day = addDays(today, -1);
-  else if (/^\d{4}-\d{2}-\d{2}$/.test(v) && addDays(v, 0) === v && v >= "1970-01-01") day = v;
+  else if (isDay(v) && v >= "1970-01-01") day = v;
   else return { ok: false, reason: "bad_day" };
   return day > today ? { ok: false, reason: "future" } : { ok: true, day };
 }

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
 import { localDay } from "../core/format.js";
 import { inKeyOrder } from "../core/grouped.js";
-import { shortId } from "../core/ids.js";
+import { base32, shortId } from "../core/ids.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
@@ -299,13 +299,6 @@ function orderResult(r: OrderIngestResult): ItemResult {
 function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
   const id = itemId(kind, raw);
   return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
-}
-
-const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-function base32(buf: Buffer): string {
-  let s = "";
-  for (const b of buf) s += B32[b % 32];
-  return s;
 }
 
 /** The natural key of a raw item (orderNo, externalId, sku), when it is a plain string. */

@@ -16,9 +16,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import { DryMongoBinary, MongoMemoryServer } from "mongodb-memory-server";
+import { PROJECT_ROOT, type Config } from "../config.js";
 import type { Logger } from "../core/logger.js";
 
 /** Where the database comes from: a given connection string, a local mongod, or the FerretDB runner. */
@@ -62,6 +62,8 @@ export class DatabaseUnavailableError extends Error {
 
 /** FerretDB version embedded by tools/ferretdb-runner (keep in sync with its go.mod). */
 export const FERRETDB_VERSION = "v1.24.2";
+/** What the FerretDB runner is, in server descriptions. */
+const FERRETDB_DESCRIPTION = `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay)`;
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -69,7 +71,6 @@ const LOCK_WAIT_MS = 180_000;
 const STALE_LOCK_MS = 300_000;
 const STDERR_TAIL_CHARS = 4_000;
 
-const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RUNNER_SRC_DIR = path.join(PROJECT_ROOT, "tools", "ferretdb-runner");
 const RUNNER_SRC_FILES = ["main.go", "relay.go", "go.mod", "go.sum"];
 const RUNNER_CACHE_DIR = path.join(PROJECT_ROOT, ".cache", "ferretdb-runner");
@@ -87,6 +88,27 @@ export function describeUri(uri: string): string {
   if (!m) return "MongoDB at an unparseable connection string";
   const db = m[3] && m[3] !== "/" ? m[3] : "";
   return `MongoDB at ${m[1]}://${m[2]}${db}`;
+}
+
+/** The database of a configuration: its connection string, the embedded server (when not MONGODB_URI), and where it is in words. */
+export interface OpenDatabase {
+  uri: string;
+  /** The embedded server, or null with MONGODB_URI. */
+  server: DatabaseServer | null;
+  /** `describeUri(MONGODB_URI)`, or the embedded server's description. */
+  where: string;
+}
+
+/**
+ * The configured database: MONGODB_URI when set, else the embedded server under the data
+ * directory (started or joined; stop() it when done, which does nothing when not owned).
+ *
+ * @throws DatabaseUnavailableError when no embedded server can be started.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+  if (config.mongodbUri) return { uri: config.mongodbUri, server: null, where: describeUri(config.mongodbUri) };
+  const server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
+  return { uri: server.uri, server, where: server.description };
 }
 
 /**
@@ -400,7 +422,7 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger 
   const server: DatabaseServer = {
     uri,
     kind: "ferretdb",
-    description: `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay) at ${address}, data in ${o.dataDir}`,
+    description: `${FERRETDB_DESCRIPTION} at ${address}, data in ${o.dataDir}`,
     dataDir: o.dataDir,
     owned: true,
     stop: once(async () => {
@@ -469,7 +491,7 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
   for (let i = 0; i < 3; i++) {
     if (await ping(info.uri)) {
       const kind = info.kind ?? "ferretdb";
-      const what = kind === "ferretdb" ? `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay)` : kind;
+      const what = kind === "ferretdb" ? FERRETDB_DESCRIPTION : kind;
       const where = path.join(dataDir, kind === "mongod" ? "mongod" : "ferretdb");
       log.debug("joining the database server of another process", { pid: info.pid, address: hostOf(info.uri) });
       return {

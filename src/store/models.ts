@@ -267,7 +267,6 @@ const markerSchema = new Schema(
   { versionKey: false },
 );
 
-/** Managers who asked for the daily digest by DM (`digest subscribe`): one document per identity. */
 /**
  * The daily sales rollup: GMV and paid orders of one shop-local paid day in one currency,
  * kept exactly once by OrderEffects (order-effects.service.ts) as orders are paid and cancelled, so the digest's
@@ -290,6 +289,7 @@ const salesDaySchema = new Schema(
 );
 salesDaySchema.index({ day: 1 });
 
+/** Managers who asked for the daily digest by DM (`digest subscribe`): one document per identity. */
 const digestSubscriptionSchema = new Schema(
   {
     /** The identity (`slack:T1:U2`, `discord:123`, `shell:max`). */
@@ -366,9 +366,10 @@ export function createStore(conn: Connection): Store {
   };
 }
 
-/** Creates the indexes of every model (idempotent). */
+/** Creates the indexes of every model of the store (idempotent). */
 export async function ensureIndexes(store: Store): Promise<void> {
-  await Promise.all([store.products, store.ledger, store.orders, store.complaints, store.roles, store.audit, store.outbox, store.meta, store.refundRequests, store.coupons, store.couponDrafts, store.markers, store.apiKeys, store.parkedOrderUpdates, store.jobRuns, store.alertRoutes, store.stockAlerts, store.digestSubscriptions, store.salesDays].map((mdl) => mdl.createIndexes()));
+  const { conn: _conn, ...models } = store;
+  await Promise.all(Object.values(models).map((mdl) => mdl.createIndexes()));
 }
 
 /** Database used when the connection string names none (the embedded server's URI never does). */
