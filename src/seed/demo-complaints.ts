@@ -7,6 +7,7 @@
  */
 import { DEFAULT_SLA_FIRST_RESPONSE, DEFAULT_SLA_RESOLUTION, parseSlaTable, type SlaTable } from "../config.js";
 import { localDay } from "../core/format.js";
+import { slaDue } from "../services/complaint.service.js";
 import { mulberry32 } from "./demo-data.js";
 
 /** What the generator needs of an order. */
@@ -137,8 +138,7 @@ export function generateDemoComplaints(orders: readonly DemoComplaintOrder[], op
       createdBy: filer,
       createdAt,
       day: localDay(createdAt, opts.timeZone),
-      firstResponseDueAt: new Date(created + sla.firstResponse[severity]),
-      resolutionDueAt: new Date(created + sla.resolution[severity]),
+      ...slaDue(createdAt, severity, sla),
       history: [{ action: "created", by: filer, at: createdAt, to: "new" }],
     };
     // Its life so far: each step happens after the previous one and before now, or not at all.
