@@ -16,19 +16,22 @@ export default defineCommand({
     const coupons = await services.coupon.list(args.which ?? "current", now);
     if (!coupons.length) return { status: "info", text: t("coupon.list.empty"), visibility: "ephemeral" };
     const shown = coupons.slice(0, 30);
-    const uses = await Promise.all(shown.map((c) => services.coupon.redemptions(c._id)));
+    const uses = await services.coupon.redemptionsOf(shown.map((c) => c._id));
     return {
       title: t("coupon.list.title", { count: coupons.length }),
       status: "info",
       table: {
         columns: [t("coupon.col.code"), t("coupon.col.discount"), t("coupon.col.state"), t("coupon.col.window"), t("coupon.col.uses")],
-        rows: shown.map((c, i) => [
-          c._id,
-          discountText(c, t, fmt),
-          stateText(CouponService.state(c, now), t),
-          `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(c.endsAt) : "…"}`,
-          c.limit ? `${uses[i]!.uses}/${c.limit}` : String(uses[i]!.uses),
-        ]),
+        rows: shown.map((c) => {
+          const n = uses.get(c._id.toUpperCase())!.uses;
+          return [
+            c._id,
+            discountText(c, t, fmt),
+            stateText(CouponService.state(c, now), t),
+            `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(c.endsAt) : "…"}`,
+            c.limit ? `${n}/${c.limit}` : String(n),
+          ];
+        }),
         alignRight: [4],
       },
       visibility: "ephemeral",

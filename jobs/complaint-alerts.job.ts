@@ -26,6 +26,7 @@ export default defineJob({
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - POST_WINDOW_MS), warnPct: WARN_PCT });
+    const send = services.alerts.sender();
     let sent = 0;
     for (const { complaint: c, kind, skip } of due) {
       if (!skip) {
@@ -33,10 +34,10 @@ export default defineJob({
         const title = t(`notify.complaint.${kind}`, { id: c._id, severity: severityName(c.severity, t), due: fmt.dateTime(dueAt) });
         const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
         const key = `complaint-alert:${c._id}:${kind}`;
-        if (kind === "posted") await services.alerts.send({ type: "complaints", key, reply, urgent: c.severity === "urgent" });
-        else if (kind.endsWith("Breach")) await services.alerts.send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
+        if (kind === "posted") await send({ type: "complaints", key, reply, urgent: c.severity === "urgent" });
+        else if (kind.endsWith("Breach")) await send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
         else if (c.assignee) await services.outbox.enqueue({ key: `${key}:${c.assignee}`, dest: { kind: "user", identity: c.assignee }, reply: { ...reply, status: "warning" }, kind: "complaints" });
-        else await services.alerts.send({ type: "complaints", key, reply: { ...reply, status: "warning" } });
+        else await send({ type: "complaints", key, reply: { ...reply, status: "warning" } });
       }
       if ((await services.complaints.markAlerted(c._id, kind, now)) && !skip) sent++;
     }

@@ -23,14 +23,16 @@ export default defineJob({
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - WINDOW_MS));
+    const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired").map((d) => d.coupon._id));
+    const send = services.alerts.sender();
     let sent = 0;
     for (const { coupon: c, kind } of due) {
       const reply: Reply = { title: t(`notify.coupon.${kind}`, { code: c._id }), status: kind === "live" ? "ok" : "info", fields: couponFields(c, t, fmt), visibility: "public" };
       if (kind === "expired") {
-        const r = await services.coupon.redemptions(c._id);
+        const r = uses.get(c._id.toUpperCase())!;
         reply.context = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
       }
-      await services.alerts.send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
+      await send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
       if (await services.coupon.markNotified(c._id, kind, now)) sent++;
     }
     return `${sent} announced`;

@@ -31,12 +31,14 @@ export default defineJob({
     if (new Date(`${today}T12:00:00Z`).getUTCDay() === 1) messages.push([`digest-week:${day}`, await weekly(today)]);
 
     // Subscribers still manager or above get DMs; one who lost the role gets none.
-    const subscribers: string[] = [];
-    for (const id of await services.digest.subscribers()) if (roleAtLeast(await services.identity.roleOf(id), "manager")) subscribers.push(id);
+    const subscribed = await services.digest.subscribers();
+    const roles = await services.identity.rolesOf(subscribed);
+    const subscribers = subscribed.filter((id) => roleAtLeast(roles.get(id)!, "manager"));
 
+    const send = services.alerts.sender();
     let queued = 0;
     for (const [key, reply] of messages) {
-      queued += (await services.alerts.send({ type: "digest", key, reply })).queued;
+      queued += (await send({ type: "digest", key, reply })).queued;
       for (const id of subscribers) if (await services.outbox.enqueue({ key: `${key}:dm:${id}`, dest: { kind: "user", identity: id }, reply, kind: "digest" })) queued++;
     }
     return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued`;

@@ -21,10 +21,11 @@ export default defineJob({
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const { expired } = await services.refund.expireDue(now);
+    const send = services.alerts.sender();
     const { reminded } = await services.refund.remindDue(now, new Date(now.getTime() - config.refundRemindHours * HOUR), async (r) => {
       const hours = Math.floor((now.getTime() - r.requestedAt.getTime()) / HOUR);
       // The key is per request: a retried run queues nothing twice.
-      await services.alerts.send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
+      await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
     });
     const { finished, failed } = await services.refund.repair();
     return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed`;

@@ -2,12 +2,13 @@
  * Deterministic demo complaints over the demo orders (see demo-data.ts).
  *
  * {@link generateDemoComplaints} is pure: the same orders and options give the same documents
- * (its own seeded PRNG, no clock). Wiring it into the demo seed is left to seedDemo's owner:
- * insert the result into `store.complaints` after the orders.
+ * (its own seeded PRNG, no clock). The demo seed inserts the result after the orders
+ * (demo-extras.ts).
  */
 import { DEFAULT_SLA_FIRST_RESPONSE, DEFAULT_SLA_RESOLUTION, parseSlaTable, type SlaTable } from "../config.js";
 import { localDay } from "../core/format.js";
 import { ID_ALPHABET } from "../core/ids.js";
+import { slaDue } from "../services/complaint.service.js";
 import { mulberry32 } from "./demo-data.js";
 
 /** What the generator needs of an order. */
@@ -137,8 +138,7 @@ export function generateDemoComplaints(orders: readonly DemoComplaintOrder[], op
       createdBy: filer,
       createdAt,
       day: localDay(createdAt, opts.timeZone),
-      firstResponseDueAt: new Date(created + sla.firstResponse[severity]),
-      resolutionDueAt: new Date(created + sla.resolution[severity]),
+      ...slaDue(createdAt, severity, sla),
       history: [{ action: "created", by: filer, at: createdAt, to: "new" }],
     };
     // Its life so far: each step happens after the previous one and before now, or not at all.

@@ -24,6 +24,18 @@ export interface SendResult {
   heldUntil?: Date;
 }
 
+/** What {@link AlertService.send} takes. */
+export interface SendInput {
+  type: AlertType;
+  /** Idempotency key: one message per key and channel. */
+  key: string;
+  reply: Reply;
+  /** Urgent alerts are not held by quiet hours. */
+  urgent?: boolean;
+  /** Every route as {@link AlertService.list} gave it, read once by a caller sending many alerts; read now when left out. */
+  routes?: readonly ListedRoute[];
+}
+
 /**
  * Alert routing: which channel on which platform receives which alert type.
  * Routes come from ALERT_ROUTES; an admin's `alerts route` (stored in MongoDB)
@@ -58,16 +70,25 @@ export class AlertService {
 
   /** The channels alerts of `type` go to now. */
   async routesFor(type: AlertType): Promise<AlertRoute[]> {
-    return (await this.list()).filter((r) => r.type === type && !r.off).map(({ type: t, platform, channel }) => ({ type: t, platform, channel }));
+    return routesOf(type, await this.list());
   }
 
   /** Sets (one document per type and platform) the channel for `type` on `platform`; "off" silences it. */
   async setRoute(input: { type: AlertType; platform: AlertRoute["platform"]; channel: string; by: string }): Promise<void> {
-    await this.store.alertRoutes.findOneAndUpdate(
+    await this.store.alertRoutes.updateOne(
       { _id: `${input.type}:${input.platform}` },
       { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
-      { upsert: true, returnDocument: "after" },
+      { upsert: true },
     );
+  }
+
+  /**
+   * {@link send} for one run that sends many alerts (a job run): the routes are read once,
+   * at its first alert, and used for all of them.
+   */
+  sender(): (input: Omit<SendInput, "routes">) => Promise<SendResult> {
+    let routes: Promise<ListedRoute[]> | undefined;
+    return async (input) => this.send({ ...input, routes: await (routes ??= this.list()) });
   }
 
   /** The end of the quiet hours `at` falls in, or null when it is outside them (or none are set). */
@@ -94,8 +115,8 @@ export class AlertService {
    * (a replayed event queues nothing). Non-urgent alerts in quiet hours are
    * held until they end.
    */
-  async send(input: { type: AlertType; key: string; reply: Reply; urgent?: boolean }): Promise<SendResult> {
-    const routes = await this.routesFor(input.type);
+  async send(input: SendInput): Promise<SendResult> {
+    const routes = input.routes ? routesOf(input.type, input.routes) : await this.routesFor(input.type);
     if (routes.length === 0) this.logger.warn("alert has no route", { type: input.type, key: input.key });
     const held = input.urgent ? null : this.quietUntil(this.clock.now());
     let queued = 0;
@@ -111,4 +132,9 @@ export class AlertService {
     }
     return { queued, routes, ...(held ? { heldUntil: held } : {}) };
   }
+}
+
+/** The channels of `type` among the routes `all` (as listed), those turned off left out. */
+function routesOf(type: AlertType, all: readonly ListedRoute[]): AlertRoute[] {
+  return all.filter((r) => r.type === type && !r.off).map(({ type: t, platform, channel }) => ({ type: t, platform, channel }));
 }

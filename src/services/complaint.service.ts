@@ -149,8 +149,7 @@ export class ComplaintService {
       createdBy: input.by,
       createdAt: now,
       day: localDay(now, this.opts.timeZone),
-      firstResponseDueAt: new Date(now.getTime() + this.opts.sla.firstResponse[severity]),
-      resolutionDueAt: new Date(now.getTime() + this.opts.sla.resolution[severity]),
+      ...slaDue(now, severity, this.opts.sla),
       ...(input.permalink ? { permalink: input.permalink } : {}),
       history: [{ action: "created", by: input.by, at: now, to: "new" }],
     };
@@ -230,11 +229,6 @@ export class ComplaintService {
       this.store.complaints.countDocuments(filter),
     ]);
     return { complaints, total };
-  }
-
-  /** Complaints linked to an order, oldest first. */
-  async forOrder(orderNo: string): Promise<ComplaintDoc[]> {
-    return this.store.complaints.find({ orderNo: OrderService.normalizeOrderNo(orderNo) }).sort({ createdAt: 1 }).limit(50).lean<ComplaintDoc[]>();
   }
 
   /** Takes an unassigned complaint. Exactly one of several simultaneous claims wins; the others learn who has it. */
@@ -404,6 +398,14 @@ export class ComplaintService {
     const p = plan(c);
     return p.kind === "refused" ? { kind: "refused", reason: p.reason, complaint: c } : { kind: "already", complaint: c };
   }
+}
+
+/** The SLA due times of a complaint of `severity` filed at `createdAt`: filing time plus the severity's clock. */
+export function slaDue(createdAt: Date, severity: Severity, sla: { readonly firstResponse: SlaTable; readonly resolution: SlaTable }): { firstResponseDueAt: Date; resolutionDueAt: Date } {
+  return {
+    firstResponseDueAt: new Date(createdAt.getTime() + sla.firstResponse[severity]),
+    resolutionDueAt: new Date(createdAt.getTime() + sla.resolution[severity]),
+  };
 }
 
 /** Filter terms of an overdue complaint (either running clock past due). */

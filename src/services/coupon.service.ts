@@ -7,7 +7,7 @@ import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../
 import { escapeRegex } from "./audit.service.js";
 import { PAID_STATUSES } from "./order-status.js";
 import { parseAmount } from "./refund.service.js";
-import { type StockService } from "./stock.service.js";
+import { VIEW_FIELDS, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the coupon service. */
@@ -178,7 +178,7 @@ export class CouponService {
     const skus = list(input.skus).map((x) => x.toUpperCase());
     let categories: string[] = [];
     if (skus.length) {
-      targets = await this.store.products.find({ _id: { $in: skus } }).lean<ProductDoc[]>();
+      targets = await this.store.products.find({ _id: { $in: skus } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
       const missing = skus.filter((s) => !targets.some((p) => p._id === s));
       if (missing.length) problems.push({ code: "unknown_skus", params: { skus: missing.join(", ") } });
     } else if (list(input.categories).length) {
@@ -187,12 +187,12 @@ export class CouponService {
       const missing = asked.filter((c) => !known.some((k) => k.toLowerCase() === c.toLowerCase()));
       if (missing.length) problems.push({ code: "unknown_categories", params: { categories: missing.join(", "), known: known.sort().join(", ") } });
       categories = known.filter((k) => asked.some((c) => c.toLowerCase() === k.toLowerCase()));
-      targets = await this.store.products.find({ category: { $in: categories }, active: true }).lean<ProductDoc[]>();
+      targets = await this.store.products.find({ category: { $in: categories }, active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
     } else if (input.skus !== undefined || input.categories !== undefined) {
       problems.push({ code: "empty_targets", params: {} });
     }
     if (problems.length) return { kind: "invalid", problems };
-    if (!skus.length && !categories.length) targets = await this.store.products.find({ active: true }).lean<ProductDoc[]>();
+    if (!skus.length && !categories.length) targets = await this.store.products.find({ active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
 
     const params: CouponParams = {
       code,
@@ -219,8 +219,8 @@ export class CouponService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + DRAFT_TTL_MS),
     };
-    await this.store.couponDrafts.create(draft);
-    return { kind: "preview", draft: (await this.store.couponDrafts.findById(draft._id).lean<CouponDraftDoc>())!, params, warnings, targets: targets.length };
+    const created = await this.store.couponDrafts.create(draft);
+    return { kind: "preview", draft: created.toObject() as CouponDraftDoc, params, warnings, targets: targets.length };
   }
 
   /** Warnings: overlapping coupons on the same products, prices below cost, stock short of the uplift. */
@@ -251,10 +251,10 @@ export class CouponService {
     if (worst) out.push({ kind: "below_cost", count: below, worst });
 
     const days = (p.endsAt ? p.endsAt.getTime() - p.startsAt.getTime() : OPEN_ENDED_DAYS * 86_400_000) / 86_400_000;
-    const short = targets
-      .map((t) => ({ v: this.stock.view(t), sku: t._id }))
-      .filter((x) => x.v.velocity > 0)
-      .map((x) => ({ sku: x.sku, available: x.v.available, expected: Math.ceil(x.v.velocity * days * (1 + this.opts.upliftPercent / 100)) }))
+    const short = this.stock
+      .views(targets)
+      .filter((v) => v.velocity > 0)
+      .map((v) => ({ sku: v.sku, available: v.available, expected: Math.ceil(v.velocity * days * (1 + this.opts.upliftPercent / 100)) }))
       .filter((x) => x.available < x.expected)
       .sort((a, b) => a.available - a.expected - (b.available - b.expected) || a.sku.localeCompare(b.sku));
     if (short.length) out.push({ kind: "stock", count: short.length, items: short.slice(0, 5) });
@@ -396,17 +396,49 @@ export class CouponService {
 
   /** Uses, customers, revenue and discount of paid orders carrying `code` (any case). */
   async redemptions(code: string): Promise<Redemptions> {
-    const orders = await this.store.orders
-      .find({ couponCode: new RegExp(`^${escapeRegex(code)}$`, "i"), status: { $in: PAID_STATUSES } })
-      .select({ total: 1, discount: 1, customerId: 1, currency: 1 })
-      .lean<Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency">[]>();
-    return {
-      uses: orders.length,
-      customers: new Set(orders.map((o) => o.customerId)).size,
-      revenue: orders.reduce((s, o) => s + o.total, 0),
-      discount: orders.reduce((s, o) => s + (o.discount ?? 0), 0),
-      currency: orders[0]?.currency ?? this.opts.currency,
-    };
+    return (await this.redemptionsOf([code])).get(code.toUpperCase())!;
+  }
+
+  /**
+   * {@link redemptions} of several codes in one read: the paid orders carrying any of them (any
+   * case), grouped in memory. Keyed by upper-cased code; every code has an entry.
+   */
+  async redemptionsOf(codes: readonly string[]): Promise<Map<string, Redemptions>> {
+    type Row = Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency" | "couponCode">;
+    const keys = [...new Set(codes.map((c) => c.toUpperCase()))];
+    const groups = new Map<string, Row[]>(keys.map((k) => [k, []]));
+    if (keys.length) {
+      const orders = await this.store.orders
+        .find({ couponCode: new RegExp(`^(?:${codes.map(escapeRegex).join("|")})$`, "i"), status: { $in: PAID_STATUSES } })
+        .select({ total: 1, discount: 1, customerId: 1, currency: 1, couponCode: 1 })
+        .lean<Row[]>();
+      // Each order matched one of the codes. Coupon codes are ASCII (CODE_RE), where a
+      // case-insensitive match is upper-case equality but for a few non-ASCII look-alikes (the
+      // Kelvin sign matches K): an order whose upper-cased code is not a key is matched again.
+      let folded: { key: string; re: RegExp }[] | undefined;
+      const groupOf = (code: string): string | undefined => {
+        if (keys.length === 1) return keys[0];
+        if (groups.has(code.toUpperCase())) return code.toUpperCase();
+        folded ??= codes.map((c) => ({ key: c.toUpperCase(), re: new RegExp(`^${escapeRegex(c)}$`, "iu") }));
+        return folded.find((f) => f.re.test(code))?.key;
+      };
+      for (const o of orders) {
+        const key = groupOf(o.couponCode ?? "");
+        if (key !== undefined) groups.get(key)!.push(o);
+      }
+    }
+    return new Map(
+      [...groups].map(([key, orders]) => [
+        key,
+        {
+          uses: orders.length,
+          customers: new Set(orders.map((o) => o.customerId)).size,
+          revenue: orders.reduce((s, o) => s + o.total, 0),
+          discount: orders.reduce((s, o) => s + (o.discount ?? 0), 0),
+          currency: orders[0]?.currency ?? this.opts.currency,
+        },
+      ]),
+    );
   }
 
   /**
@@ -425,8 +457,12 @@ export class CouponService {
       .findOneAndUpdate(filter, { $set: set, $push: { history: { action, by: actor, at: now } } }, { returnDocument: "after" })
       .lean<CouponDoc>();
     if (after) {
-      if (action === "expire" && (!after.endsAt || after.endsAt > now)) await this.store.coupons.updateOne({ _id: id, status: "expired" }, { $set: { endsAt: now } });
-      return { kind: "done", coupon: (await this.get(id)) ?? after };
+      if (action === "expire" && (!after.endsAt || after.endsAt > now)) {
+        const r = await this.store.coupons.updateOne({ _id: id, status: "expired" }, { $set: { endsAt: now } });
+        // Expired stays expired (no transition leaves it), so the update always lands while the coupon exists.
+        if (r.matchedCount === 1) return { kind: "done", coupon: { ...after, endsAt: now } };
+      }
+      return { kind: "done", coupon: after };
     }
     const c = await this.get(id);
     if (!c) return { kind: "not_found" };

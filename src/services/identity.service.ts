@@ -38,6 +38,20 @@ export class IdentityService {
     return doc && isRole(doc.role) ? doc.role : "viewer";
   }
 
+  /** The role of each identity, as {@link roleOf} gives it, with one read of the role bindings. */
+  async rolesOf(identities: readonly string[]): Promise<Map<string, Role>> {
+    const bound = identities.filter((id) => !this.bootstrap.has(id));
+    const docs = bound.length ? await this.store.roles.find({ _id: { $in: bound } }).lean() : [];
+    const stored = new Map(docs.map((d) => [d._id, d.role]));
+    return new Map(
+      identities.map((id): [string, Role] => {
+        if (this.bootstrap.has(id)) return [id, "admin"];
+        const role = stored.get(id);
+        return [id, role !== undefined && isRole(role) ? role : "viewer"];
+      }),
+    );
+  }
+
   /** Grants `role` to `identity` (one upsert; granting the same role twice is harmless). */
   async grant(identity: string, role: Role, by: string): Promise<RoleChange> {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };

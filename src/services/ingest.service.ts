@@ -7,6 +7,7 @@ import { base32, shortId } from "../core/ids.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
+import { slaDue } from "./complaint.service.js";
 import type { RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
 import { PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
@@ -248,7 +249,6 @@ export class IngestService {
     const severity = c.severity ?? "normal";
     const now = this.clock.now();
     const createdAt = c.createdAt ?? now;
-    const after = (ms: number) => new Date(createdAt.getTime() + ms);
     try {
       await this.store.complaints.create({
         _id: id,
@@ -262,8 +262,7 @@ export class IngestService {
         createdBy: actor,
         createdAt,
         day: localDay(createdAt, this.opts.timeZone),
-        firstResponseDueAt: after(this.opts.sla.firstResponse[severity]),
-        resolutionDueAt: after(this.opts.sla.resolution[severity]),
+        ...slaDue(createdAt, severity, this.opts.sla),
         history: [{ action: "created", by: actor, at: now, note: c.externalId ? `${source} ${c.externalId}` : source }],
       });
       return { status: 201, outcome: "created", id };

@@ -5,7 +5,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { type StockService, type StockView } from "./stock.service.js";
+import { byUrgency, isLow, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
@@ -39,7 +39,6 @@ export interface ScanResult {
 
 const META_WATERMARK = "low-stock:watermark";
 const DEFAULT_CHANGE_SLACK_MS = 5 * 60_000;
-const PRODUCT_FIELDS = { _id: 1, name: 1, category: 1, price: 1, currency: 1, onHand: 1, reserved: 1, available: 1, reorderPoint: 1, leadTimeDays: 1, supplier: 1, active: 1, salesByDay: 1 };
 
 /**
  * Low-stock detection and alert state.
@@ -96,10 +95,11 @@ export class LowStockService {
   async refresh(changedSince: Date | null): Promise<number> {
     const today = localDay(this.clock.now(), this.opts.timeZone);
     const filter = changedSince ? { $or: [{ lowDay: { $ne: today } }, { updatedAt: { $gt: changedSince } }] } : { lowDay: { $ne: today } };
-    const docs = await this.store.products.find(filter).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
+    const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
+    const views = this.stock.views(docs);
     // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
-    const write = (d: ProductDoc) => {
-      const lowAt = this.threshold(this.stock.view(d));
+    const write = (d: ProductDoc, v: StockView) => {
+      const lowAt = this.threshold(v);
       return this.store.products.updateOne(
         { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
         { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today } },
@@ -107,14 +107,14 @@ export class LowStockService {
         { timestamps: false },
       );
     };
-    for (const d of docs) await write(d);
+    for (const [i, d] of docs.entries()) await write(d, views[i]!);
     return docs.length;
   }
 
   /** Active products whose stored gap says they are low (one indexed query), confirmed from their figures. */
   async candidates(): Promise<StockView[]> {
-    const docs = await this.store.products.find({ active: true, lowGap: { $lte: 0 } }).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
-    return docs.map((d) => this.stock.view(d)).filter((v) => v.status === "out" || v.status === "low" || v.status === "cover");
+    const docs = await this.store.products.find({ active: true, lowGap: { $lte: 0 } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
+    return this.stock.views(docs).filter(isLow);
   }
 
   /**
@@ -135,14 +135,14 @@ export class LowStockService {
     const watched = await this.store.stockAlerts.find({ state: { $in: ["alerted", "snoozed"] } }).lean<StockAlertDoc[]>();
     const recovered: string[] = [];
     if (watched.length) {
-      const prods = await this.store.products.find({ _id: { $in: watched.map((w) => w._id) } }).select(PRODUCT_FIELDS).lean<ProductDoc[]>();
-      for (const p of prods) {
-        if (lowSkus.has(p._id) || !p.active) continue;
-        const v = this.stock.view(p);
+      const watchedBySku = new Map(watched.map((w) => [w._id, w]));
+      const prods = await this.store.products.find({ _id: { $in: [...watchedBySku.keys()] } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
+      for (const v of this.stock.views(prods)) {
+        if (lowSkus.has(v.sku) || !v.active) continue;
         if (v.available <= this.rearmLevel(this.threshold(v))) continue;
-        const w = watched.find((x) => x._id === p._id)!;
-        const r = await this.store.stockAlerts.updateOne({ _id: p._id, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1 } });
-        if (r.modifiedCount === 1) recovered.push(p._id);
+        const w = watchedBySku.get(v.sku)!;
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1 } });
+        if (r.modifiedCount === 1) recovered.push(v.sku);
       }
     }
 
@@ -232,11 +232,11 @@ export class LowStockService {
     if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: this.clock.now() };
     const update = { $set: set, $setOnInsert: { crossings: 0 } };
     try {
-      await this.store.stockAlerts.findOneAndUpdate({ _id: sku }, update, { upsert: true, returnDocument: "after" });
+      await this.store.stockAlerts.updateOne({ _id: sku }, update, { upsert: true });
     } catch (e) {
       // Two first snoozes at once: one inserted, the other updates.
       if (!isDuplicateKey(e)) throw e;
-      await this.store.stockAlerts.findOneAndUpdate({ _id: sku }, update, { returnDocument: "after" });
+      await this.store.stockAlerts.updateOne({ _id: sku }, update);
     }
     return "ok";
   }
@@ -252,10 +252,4 @@ export class LowStockService {
   async state(sku: string): Promise<StockAlertDoc | null> {
     return this.store.stockAlerts.findById(sku.toUpperCase()).lean<StockAlertDoc>();
   }
-}
-
-/** Out of stock first, then the fewest days of cover, then the furthest below the threshold. */
-function byUrgency(a: StockView, b: StockView): number {
-  const rank = (v: StockView) => (v.available <= 0 ? -1 : v.coverDays ?? 1e6 + v.available - v.reorderPoint);
-  return rank(a) - rank(b) || a.sku.localeCompare(b.sku);
 }

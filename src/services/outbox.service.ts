@@ -122,11 +122,6 @@ export class OutboxService {
     timer.unref();
     return () => clearInterval(timer);
   }
-
-  /** Messages by status (for `jobs`/`alerts` views and tests). */
-  async list(filter: { status?: OutboxDoc["status"]; platform?: string } = {}, limit = 50): Promise<OutboxDoc[]> {
-    return this.store.outbox.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxDoc[]>();
-  }
 }
 
 // FerretDB v1 refuses nested arrays ("nested arrays are not supported"): a table's

@@ -209,14 +209,14 @@ export class RefundService {
       approvals: [],
       status: "pending" as const,
     };
+    let request: RefundRequestDoc;
     try {
-      await this.store.refundRequests.create(doc);
+      request = (await this.store.refundRequests.create(doc)).toObject() as RefundRequestDoc;
     } catch (e) {
       // Two deliveries of one caller id at once: the unique _id lets one in.
       if (input.id && isDuplicateKey(e)) return { kind: "exists", request: (await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>())! };
       throw e;
     }
-    const request = (await this.store.refundRequests.findById(doc._id).lean<RefundRequestDoc>())!;
     return { kind: "created", request, order, policy };
   }
 
@@ -403,13 +403,18 @@ export class RefundService {
     return { kind: "rejected", request: after };
   }
 
-  /** Marks one pending request expired if it is due (guarded), and tells the requester. */
+  /** Marks one pending request expired if it is due (guarded), and tells the requester; the request as it is now. */
   private async expireOne(id: string, now: Date): Promise<RefundRequestDoc | null> {
+    return (await this.tryExpire(id, now)) ?? (await this.get(id));
+  }
+
+  /** One guarded update pending → expired of a due request; when it lands, the requester is told. Null when it did not. */
+  private async tryExpire(id: string, now: Date): Promise<RefundRequestDoc | null> {
     const after = await this.store.refundRequests
       .findOneAndUpdate({ _id: id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now } }, { returnDocument: "after" })
       .lean<RefundRequestDoc>();
     if (after) await this.notifyOutcome(after);
-    return after ?? (await this.get(id));
+    return after;
   }
 
   /**
@@ -420,13 +425,8 @@ export class RefundService {
     const due = await this.store.refundRequests.find({ status: "pending", expiresAt: { $lte: now } }).select({ _id: 1 }).limit(1000).lean<{ _id: string }[]>();
     const expired: string[] = [];
     for (const d of due) {
-      const after = await this.store.refundRequests
-        .findOneAndUpdate({ _id: d._id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now } }, { returnDocument: "after" })
-        .lean<RefundRequestDoc>();
-      if (after) {
-        expired.push(after._id);
-        await this.notifyOutcome(after);
-      }
+      const after = await this.tryExpire(d._id, now);
+      if (after) expired.push(after._id);
     }
     return { expired };
   }

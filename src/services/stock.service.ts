@@ -41,6 +41,27 @@ export type AdjustResult =
 /** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
 export const PRODUCT_KEPT_KEYS = 200;
 
+/**
+ * The product fields {@link StockService.view} and the coupon warnings (cost) read: scans
+ * over many products project to these, leaving out appliedKeys (up to 200 keys each).
+ */
+export const VIEW_FIELDS = {
+  _id: 1,
+  name: 1,
+  category: 1,
+  price: 1,
+  cost: 1,
+  currency: 1,
+  onHand: 1,
+  reserved: 1,
+  available: 1,
+  reorderPoint: 1,
+  leadTimeDays: 1,
+  supplier: 1,
+  active: 1,
+  salesByDay: 1,
+} as const;
+
 /** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
 export class StockService {
   constructor(
@@ -51,36 +72,19 @@ export class StockService {
 
   /** Derives velocity, days of cover and status for a product. */
   view(p: ProductDoc): StockView {
+    return derive(p, this.windowDays());
+  }
+
+  /** {@link view} of each product, with the velocity window worked out once for all of them. */
+  views(docs: readonly ProductDoc[]): StockView[] {
+    const days = this.windowDays();
+    return docs.map((d) => derive(d, days));
+  }
+
+  /** The velocity window: the w full shop days before today (today's partial sales would skew it). */
+  private windowDays(): string[] {
     const today = localDay(this.clock.now(), this.opts.timeZone);
-    const w = this.opts.velocityWindowDays;
-    const sales = toRecord(p.salesByDay);
-    // The window is the w full days before today: today's partial sales would skew it.
-    let units = 0;
-    for (let i = 1; i <= w; i++) units += sales[addDays(today, -i)] ?? 0;
-    const velocity = units / w;
-    const coverDays = velocity > 0 ? p.available / velocity : null;
-    let status: StockStatus = "ok";
-    if (!p.active) status = "inactive";
-    else if (p.available <= 0) status = "out";
-    else if (p.available <= p.reorderPoint) status = "low";
-    else if (coverDays !== null && coverDays < p.leadTimeDays) status = "cover";
-    return {
-      sku: p._id,
-      name: p.name,
-      category: p.category,
-      price: p.price,
-      currency: p.currency,
-      onHand: p.onHand,
-      reserved: p.reserved,
-      available: p.available,
-      reorderPoint: p.reorderPoint,
-      leadTimeDays: p.leadTimeDays,
-      supplier: p.supplier ?? "",
-      active: p.active,
-      velocity,
-      coverDays,
-      status,
-    };
+    return Array.from({ length: this.opts.velocityWindowDays }, (_, i) => addDays(today, -(i + 1)));
   }
 
   /** The product with this exact SKU (case-insensitive input). */
@@ -99,10 +103,10 @@ export class StockService {
       ],
     };
     const [docs, total] = await Promise.all([
-      this.store.products.find(filter).sort({ _id: 1 }).limit(limit).lean<ProductDoc[]>(),
+      this.store.products.find(filter).select(VIEW_FIELDS).sort({ _id: 1 }).limit(limit).lean<ProductDoc[]>(),
       this.store.products.countDocuments(filter),
     ]);
-    return { matches: docs.map((d) => this.view(d)), total };
+    return { matches: this.views(docs), total };
   }
 
   /** Up to `n` SKUs close to a query that matched nothing (typos, missing digits). */
@@ -129,11 +133,8 @@ export class StockService {
 
   /** Active products below their reorder point or whose cover is below lead time, worst first. */
   async low(limit = 15): Promise<{ items: StockView[]; total: number }> {
-    const docs = await this.store.products.find({ active: true }).lean<ProductDoc[]>();
-    const low = docs
-      .map((d) => this.view(d))
-      .filter((v) => v.status === "out" || v.status === "low" || v.status === "cover")
-      .sort((a, b) => severity(a) - severity(b) || a.sku.localeCompare(b.sku));
+    const docs = await this.store.products.find({ active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
+    const low = this.views(docs).filter(isLow).sort(byUrgency);
     return { items: low.slice(0, limit), total: low.length };
   }
 
@@ -196,11 +197,52 @@ export class StockService {
   }
 }
 
-function severity(v: StockView): number {
+/** A low product: out of stock, at or below its reorder point, or with cover below its lead time. */
+export function isLow(v: StockView): boolean {
+  return v.status === "out" || v.status === "low" || v.status === "cover";
+}
+
+/** Out of stock first, then the fewest days of cover, then (no sales) the furthest below the reorder point; SKU breaks ties. */
+export function byUrgency(a: StockView, b: StockView): number {
+  return urgency(a) - urgency(b) || a.sku.localeCompare(b.sku);
+}
+
+function urgency(v: StockView): number {
   if (v.available <= 0) return -1;
   if (v.coverDays !== null) return v.coverDays;
   // No sales: rank by how far below the reorder point, after everything with a cover figure.
   return 1e6 + v.available - v.reorderPoint;
+}
+
+/** Velocity, cover and status of a product over the window `days` (see {@link StockService.view}). */
+function derive(p: ProductDoc, days: readonly string[]): StockView {
+  const sales = toRecord(p.salesByDay);
+  let units = 0;
+  for (const d of days) units += sales[d] ?? 0;
+  const velocity = units / days.length;
+  const coverDays = velocity > 0 ? p.available / velocity : null;
+  let status: StockStatus = "ok";
+  if (!p.active) status = "inactive";
+  else if (p.available <= 0) status = "out";
+  else if (p.available <= p.reorderPoint) status = "low";
+  else if (coverDays !== null && coverDays < p.leadTimeDays) status = "cover";
+  return {
+    sku: p._id,
+    name: p.name,
+    category: p.category,
+    price: p.price,
+    currency: p.currency,
+    onHand: p.onHand,
+    reserved: p.reserved,
+    available: p.available,
+    reorderPoint: p.reorderPoint,
+    leadTimeDays: p.leadTimeDays,
+    supplier: p.supplier ?? "",
+    active: p.active,
+    velocity,
+    coverDays,
+    status,
+  };
 }
 
 function toRecord(m: unknown): Record<string, number> {
