@@ -17,9 +17,11 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t, fmt } = ctx;
-    const orderNo = OrderService.normalizeOrderNo(args.orderNo);
-    const r = await services.orders.transition(orderNo, "cancelled", { by: actor.identity, note: args.reason });
-    if (r.kind !== "done") return transitionProblem(r, orderNo, "cancelled", ctx);
+    const typed = OrderService.normalizeOrderNo(args.orderNo);
+    const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });
+    if (r.kind !== "done") return transitionProblem(r, typed, "cancelled", ctx);
+    // The number as the shop stored it (`1001` stays `1001`).
+    const orderNo = r.order._id;
     const wasPaid = r.order.paidAt !== undefined && r.order.paidAt !== null;
     return {
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("cancelled", t) }),

@@ -14,9 +14,11 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const orderNo = OrderService.normalizeOrderNo(args.orderNo);
-    const r = await services.orders.transition(orderNo, "delivered", { by: actor.identity });
-    if (r.kind !== "done") return transitionProblem(r, orderNo, "delivered", ctx);
+    const typed = OrderService.normalizeOrderNo(args.orderNo);
+    const r = await services.orders.transition(args.orderNo, "delivered", { by: actor.identity });
+    if (r.kind !== "done") return transitionProblem(r, typed, "delivered", ctx);
+    // The number as the shop stored it (`1001` stays `1001`).
+    const orderNo = r.order._id;
     return {
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("delivered", t) }),
       text: t("order.delivered", { orderNo }),

@@ -20,9 +20,11 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const orderNo = OrderService.normalizeOrderNo(args.orderNo);
-    const r = await services.orders.transition(orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
-    if (r.kind !== "done") return transitionProblem(r, orderNo, "shipped", ctx);
+    const typed = OrderService.normalizeOrderNo(args.orderNo);
+    const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
+    if (r.kind !== "done") return transitionProblem(r, typed, "shipped", ctx);
+    // The number as the shop stored it (`1001` stays `1001`).
+    const orderNo = r.order._id;
     return {
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("shipped", t) }),
       text: t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }),

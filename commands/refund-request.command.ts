@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { OrderService } from "../src/services/order.service.js";
 import { refundCard } from "../src/services/refund.view.js";
 
 export default defineCommand({
@@ -24,9 +25,9 @@ export default defineCommand({
       case "exists": // only for callers that pass their own id (the ingestion API)
         return refundCard(r.request, { t, fmt, now, policy: await services.refund.policy() });
       case "not_found":
-        return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: args.orderNo }), visibility: "ephemeral" };
+        return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "not_paid":
-        return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: args.orderNo.toUpperCase(), status: r.status }), visibility: "ephemeral" };
+        return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: r.orderNo, status: r.status }), visibility: "ephemeral" };
       case "bad_amount":
         return { status: "error", code: "bad_amount", text: t("refund.bad_amount", { value: args.amount, decimals: r.decimals }), visibility: "ephemeral" };
       case "over_balance":
@@ -34,7 +35,7 @@ export default defineCommand({
           status: "error",
           code: "over_balance",
           text: t("refund.over_balance", {
-            orderNo: args.orderNo.toUpperCase(),
+            orderNo: r.orderNo,
             refundable: fmt.money(r.refundable, r.currency),
             paid: fmt.money(r.paid, r.currency),
             refunded: fmt.money(r.refunded, r.currency),

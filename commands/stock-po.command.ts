@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
+import { isDay } from "../src/core/format.js";
 
 export default defineCommand({
   name: "stock po",
@@ -12,7 +13,7 @@ export default defineCommand({
     eta: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "lowstock.bad_eta" })
-      .refine((s) => !Number.isNaN(Date.parse(s + "T00:00:00Z")), { error: "lowstock.bad_eta" }),
+      .refine(isDay, { error: "lowstock.bad_eta" }),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=2026-12-05"],

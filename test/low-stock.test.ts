@@ -126,6 +126,7 @@ describe("low-stock job", () => {
     expect((await app.run("shell:sam", "stock snooze B-6 forever")).code).toBe("invalid_args");
     expect((await app.run("shell:sam", "stock snooze NOPE 24h")).code).toBe("unknown_sku");
     expect((await app.run("shell:sam", "stock po B-6 eta=2020-01-01")).code).toBe("bad_eta");
+    expect((await app.run("shell:sam", "stock po B-6 eta=2099-02-30")).reply.text).toContain('"2099-02-30" is not an expected arrival date');
     expect((await app.run("shell:viewer", "stock snooze B-6 24h")).code).toBe("permission_denied");
     expect(await app.services.lowStock.state("B-6")).toMatchObject({ state: "alerted" });
   });

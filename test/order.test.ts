@@ -72,6 +72,9 @@ beforeAll(async () => {
     order("ORD-100005", { status: "cancelled", cancelledAt: new Date(NOW - 40 * H) }),
     order("ORD-100006", { status: "paid", paidAt, paidDay: "2026-11-23" }),
     order("ORD-100007", { status: "paid", paidAt, paidDay: "2026-11-23" }),
+    // Numbers as a shop sends them through the ingestion API: kept as they are.
+    order("1001", { status: "paid", paidAt, paidDay: "2026-11-23", customerId: "CUST-3" }),
+    order("web-77", { status: "paid", paidAt, paidDay: "2026-11-23", customerId: "CUST-3" }),
     // 23 orders of one customer, one every 5 hours back from now: the newest is ORD-200023.
     ...Array.from({ length: 23 }, (_, i) =>
       order(`ORD-2000${String(i + 1).padStart(2, "0")}`, {
@@ -207,6 +210,8 @@ describe("order search", () => {
     expect(bad.outcome).toBe("user_error");
     expect(bad.reply.text).toContain('"lost" is not an order status');
     expect((await app.run("shell:sam", "order search since=2026-13-45")).reply.text).toContain("is not a date");
+    // A day that does not exist is refused, not rolled over into March.
+    expect((await app.run("shell:sam", "order search since=2026-02-30")).reply.text).toContain('"2026-02-30" is not a date');
     const future = await app.run("shell:sam", "order search since=2026-12-01");
     expect(future.code).toBe("future_date");
     const none = await app.run("shell:sam", "order search customer=CUST-404");
@@ -229,6 +234,24 @@ describe("order status transitions", () => {
     const card = await app.run("shell:sam", "order ORD-100003");
     expect(field(card, "Timeline")).toContain("2026-11-25 13:00 GMT+8  Shipped (by shell:sam)");
     app.clock.set(new Date(NOW));
+  });
+
+  it("finds orders by the number the shop sent (1001, web-77) as well as ORD- numbers typed bare", async () => {
+    expect(field(await app.run("shell:sam", "order 1001"), "Status")).toContain("Paid");
+    expect((await app.run("shell:sam", "order web-77")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "order WEB-77")).outcome).toBe("ok");
+    const shipped = await app.run("shell:sam", "order ship 1001 carrier=SF tracking=SF1");
+    expect(shipped.reply.text).toBe("1001 shipped with SF, tracking number SF1.");
+    expect(await app.store.orders.findById("1001").lean()).toMatchObject({ status: "shipped" });
+    const refund = await app.run("shell:sam", 'refund request web-77 10 reason="lid scratched"');
+    expect(refund.outcome).toBe("ok");
+    expect(await app.store.refundRequests.findOne({ orderNo: "web-77" }).lean()).toMatchObject({ amount: 1000, status: "pending" });
+    // A bare number still means the demo's ORD- number when no order is stored under it.
+    expect((await app.run("shell:sam", 'refund request 100006 5 reason="late"')).outcome).toBe("ok");
+    expect(await app.store.refundRequests.countDocuments({ orderNo: "ORD-100006" })).toBe(1);
+    const c = await app.run("shell:sue", "complaint new order=WEB-77 the lid is scratched");
+    expect(c.outcome).toBe("ok");
+    expect(await app.store.complaints.findOne({ orderNo: "web-77" }).lean()).toMatchObject({ customerId: "CUST-3" });
   });
 
   it("refuses to ship an unpaid order, naming the status and what is allowed; nothing changes", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addDays, dayStart, localDay } from "./format.js";
+import { addDays, dayStart, isDay, localDay } from "./format.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
@@ -21,7 +21,8 @@ const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
 
 /** A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h. */
 export const since = z.string().regex(SINCE, { error: "arg.bad_date" }).refine(
-  (s) => !/^\d{4}/.test(s) || !Number.isNaN(Date.parse(s + "T00:00:00Z")),
+  // A calendar day that exists: 2026-02-30 is refused, not rolled over to 2 March.
+  (s) => !/^\d{4}/.test(s) || isDay(s),
   { error: "arg.bad_date" },
 );
 

@@ -5,7 +5,7 @@ import { shortId } from "../core/ids.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
-import { OrderService } from "./order.service.js";
+import { findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
 export type Severity = (typeof SEVERITIES)[number];
@@ -130,9 +130,9 @@ export class ComplaintService {
     let customerId = input.customerId?.trim().toUpperCase() || undefined;
     let orderNo: string | undefined;
     if (input.orderNo) {
-      orderNo = OrderService.normalizeOrderNo(input.orderNo);
-      const order = await this.store.orders.findById(orderNo, { customerId: 1 }).lean<Pick<OrderDoc, "_id" | "customerId">>();
-      if (!order) return { kind: "unknown_order", orderNo };
+      const order = await findOrder<Pick<OrderDoc, "_id" | "customerId">>(this.store, input.orderNo, { customerId: 1 });
+      if (!order) return { kind: "unknown_order", orderNo: OrderService.normalizeOrderNo(input.orderNo) };
+      orderNo = order._id;
       if (customerId && customerId !== order.customerId) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
       customerId = order.customerId;
     }

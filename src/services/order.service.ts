@@ -97,7 +97,7 @@ export class OrderService {
 
   /** The order, or null. */
   async byNo(orderNo: string): Promise<OrderDoc | null> {
-    return this.store.orders.findById(OrderService.normalizeOrderNo(orderNo)).lean<OrderDoc>();
+    return findOrder(this.store, orderNo);
   }
 
   /** The order with its lines, timeline, linked complaints and pending refund requests. */
@@ -159,10 +159,11 @@ export class OrderService {
    * miss, and the order is re-read and judged again.
    */
   async transition(orderNo: string, to: OrderStatus, input: TransitionInput): Promise<TransitionResult> {
-    const id = OrderService.normalizeOrderNo(orderNo);
+    let id = OrderService.normalizeOrderNo(orderNo);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.store.orders.findById(id).lean<OrderDoc>();
+      const current = attempt === 0 ? await findOrder(this.store, orderNo) : await this.store.orders.findById(id).lean<OrderDoc>();
       if (!current) return { kind: "not_found" };
+      id = current._id;
       const from = current.status as OrderStatus;
       if (from === to) return { kind: "already", order: current };
       if (!canTransition(from, to)) return { kind: "refused", current: from, allowed: ORDER_TRANSITIONS[from] };
@@ -227,4 +228,27 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
   }
   if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled") });
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/**
+ * What a user may mean by a typed order number, most literal first: as typed, upper case,
+ * lower case, and for a bare number `ORD-` + digits. Orders keep the number the shop sent (ingestion
+ * takes `1001` or `web-1001` as they are), and the demo numbers are `ORD-…`.
+ */
+export function orderNoCandidates(input: string): string[] {
+  const raw = input.trim();
+  const up = raw.toUpperCase();
+  return [...new Set([raw, up, raw.toLowerCase(), ...(/^\d+$/.test(up) ? [`ORD-${up}`] : [])])];
+}
+
+/** The order a typed number means (the first of {@link orderNoCandidates} that exists), or null. */
+export async function findOrder<T = OrderDoc>(store: Store, input: string, projection?: Record<string, 0 | 1>): Promise<T | null> {
+  const ids = orderNoCandidates(input);
+  const q = store.orders.find({ _id: { $in: ids } });
+  const docs = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<(T & { _id: string })[]>();
+  for (const id of ids) {
+    const d = docs.find((x) => x._id === id);
+    if (d) return d;
+  }
+  return null;
 }

@@ -8,6 +8,7 @@ import { roleAtLeast, type Role } from "../core/roles.js";
 import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
 import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import { findOrder } from "./order.service.js";
 import type { OutboxService } from "./outbox.service.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
@@ -39,9 +40,9 @@ export const POLICY_ID = "refund_policy";
 export type RequestResult =
   | { kind: "created"; request: RefundRequestDoc; order: OrderDoc; policy: RefundPolicy }
   | { kind: "not_found" }
-  | { kind: "not_paid"; status: string }
+  | { kind: "not_paid"; orderNo: string; status: string }
   | { kind: "bad_amount"; decimals: number }
-  | { kind: "over_balance"; refundable: number; paid: number; refunded: number; pending: number; currency: string }
+  | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
   | { kind: "exists"; request: RefundRequestDoc };
 
@@ -172,13 +173,13 @@ export class RefundService {
       const prior = await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>();
       if (prior) return { kind: "exists", request: prior };
     }
-    const order = await this.store.orders.findById(input.orderNo.toUpperCase()).lean<OrderDoc>();
+    const order = await findOrder(this.store, input.orderNo);
     if (!order) return { kind: "not_found" };
     // A refunded order is paid too: its balance is zero, so it gets "over balance" below.
-    if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", status: order.status };
+    if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
     const pending = await this.outstanding(order._id, now);
     const refundable = order.total - (order.refundedTotal ?? 0) - pending;
-    const over = { kind: "over_balance" as const, refundable: Math.max(0, refundable), paid: order.total, refunded: order.refundedTotal ?? 0, pending, currency: order.currency };
+    const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded: order.refundedTotal ?? 0, pending, currency: order.currency };
     let amount: number;
     const full = input.amount.toLowerCase() === "full";
     if (full) {
