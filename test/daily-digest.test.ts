@@ -55,6 +55,17 @@ describe("digest subscribe|unsubscribe", () => {
     expect((await app.run("shell:sam", "digest subscribe")).outcome).not.toBe("ok");
     expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
   });
+
+  it("a manager by Discord role alone is told to get the role granted, not subscribed to messages that would never come", async () => {
+    const r = await app.core.invoke({ identity: "discord:555000111", platform: "discord", text: "digest subscribe", platformRole: "manager" });
+    expect(r.reply.code).toBe("role_not_stored");
+    expect(r.reply.text).toContain("role grant discord:555000111 manager");
+    expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
+    await app.services.identity.grant("discord:555000111", "manager", "shell:admin");
+    expect((await app.core.invoke({ identity: "discord:555000111", platform: "discord", text: "digest subscribe", platformRole: "manager" })).outcome).toBe("ok");
+    expect(await app.services.digest.subscribers()).toEqual(["discord:555000111", "shell:max"]);
+    await app.run("discord:555000111", "digest unsubscribe");
+  });
 });
 
 describe("daily-digest job", () => {

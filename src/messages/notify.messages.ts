@@ -10,6 +10,8 @@ export const en = {
   "cmd.digest_unsubscribe": "Stop the daily digest by direct message",
   "notify.digest.subscribed": "You will get the daily digest by direct message (schedule `{time}` in {tz}).",
   "notify.digest.already_subscribed": "You already get the daily digest by direct message.",
+  "notify.digest.role_not_stored":
+    "Daily digest messages go only to people granted the manager role in shopops. Yours comes from your Discord server roles, which the daily job cannot see. Ask an admin to run `role grant {identity} manager`, then subscribe again.",
   "notify.digest.unsubscribed": "You will no longer get the daily digest by direct message.",
   "notify.digest.not_subscribed": "You were not subscribed to the daily digest.",
   "notify.week.title": "Weekly summary: {from} to {to}",
@@ -27,6 +29,7 @@ export const zh: Record<keyof typeof en, string> = {
   "cmd.digest_unsubscribe": "停止通过私信接收每日销售日报",
   "notify.digest.subscribed": "你将通过私信收到销售日报（计划 `{time}`，{tz}）。",
   "notify.digest.already_subscribed": "你已订阅私信销售日报。",
+  "notify.digest.role_not_stored": "私信销售日报只发给在 shopops 中被授予经理角色的人。你的经理角色来自 Discord 服务器角色，每日任务无法读取。请管理员运行 `role grant {identity} manager`，然后再订阅。",
   "notify.digest.unsubscribed": "你将不再通过私信收到销售日报。",
   "notify.digest.not_subscribed": "你没有订阅销售日报。",
   "notify.week.title": "周报：{from} 至 {to}",
