@@ -30,6 +30,8 @@ export interface Op {
   docs: number;
   /** Sum of the driver-reported durations of its commands. */
   dbMs: number;
+  /** Each command: its name, the collection it names, driver-reported duration and documents. */
+  detail: { command: string; collection: string; ms: number; docs: number }[];
 }
 
 /**
@@ -44,14 +46,23 @@ export function monitor(
   const docs = opts.docs ?? cursorDocs;
   const client = conn.getClient();
   let cur: Op | null = null;
-  client.on("commandStarted", (e) => void cur?.commands.push(describe(e)));
+  const started = new Map<number, string>();
+  client.on("commandStarted", (e) => {
+    if (!cur) return;
+    cur.commands.push(describe(e));
+    const target = (e.command as Document)[e.commandName === "getMore" ? "collection" : e.commandName] as unknown;
+    started.set(e.requestId, typeof target === "string" ? target : "");
+  });
   client.on("commandSucceeded", (e) => {
     if (!cur) return;
-    cur.docs += docs(e.reply as Document | undefined);
+    const n = docs(e.reply as Document | undefined);
+    cur.docs += n;
     cur.dbMs += e.duration;
+    cur.detail.push({ command: e.commandName, collection: started.get(e.requestId) ?? "", ms: e.duration, docs: n });
+    started.delete(e.requestId);
   });
   return async (op) => {
-    const o: Op = { ms: 0, commands: [], docs: 0, dbMs: 0 };
+    const o: Op = { ms: 0, commands: [], docs: 0, dbMs: 0, detail: [] };
     cur = o;
     const t0 = process.hrtime.bigint();
     try {

@@ -14,28 +14,37 @@ interface Stored {
   _id: string;
   status: string;
   total: number;
+  discount?: number;
+  couponCode?: string;
   currency: string;
   paidAt?: Date;
   items: { sku: string; qty: number }[];
 }
 
-/** GMV and paid orders per `day|currency`, by a plain loop. */
-function expected(orders: Stored[]): Record<string, { gmv: number; orders: number }> {
-  const out: Record<string, { gmv: number; orders: number }> = {};
+type Sums = { gmv: number; orders: number; units: number; discount: number; couponUses: number };
+
+/** GMV, paid orders, units, discount and coupon uses per `day|currency`, by a plain loop. */
+function expected(orders: Stored[]): Record<string, Sums> {
+  const out: Record<string, Sums> = {};
   for (const o of orders) {
     if (!o.paidAt || !PAID.includes(o.status)) continue;
     const k = `${dayOf(o.paidAt)}|${o.currency}`;
-    out[k] ??= { gmv: 0, orders: 0 };
+    out[k] ??= { gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 };
     out[k].gmv += o.total;
     out[k].orders++;
+    for (const it of o.items) out[k].units += it.qty;
+    out[k].discount += o.discount ?? 0;
+    if (o.couponCode) out[k].couponUses++;
   }
   return out;
 }
 
-async function rollup(app: TestApp): Promise<Record<string, { gmv: number; orders: number }>> {
+async function rollup(app: TestApp): Promise<Record<string, Sums>> {
   const docs = await app.store.salesDays.find({}).lean();
   // Days whose orders all left again keep a document at zero: the same as no document.
-  return Object.fromEntries(docs.filter((d) => d.orders !== 0 || d.gmv !== 0).map((d) => [d._id, { gmv: d.gmv, orders: d.orders }]));
+  return Object.fromEntries(
+    docs.filter((d) => d.orders !== 0 || d.gmv !== 0).map((d) => [d._id, { gmv: d.gmv, orders: d.orders, units: d.units, discount: d.discount, couponUses: d.couponUses }]),
+  );
 }
 
 const msg = (orderNo: string, paidAt: string | undefined, items: [string, number, number][], over: Record<string, unknown> = {}) => ({
@@ -63,11 +72,11 @@ describe("the daily sales rollup", () => {
   afterAll(() => app.close());
 
   it("follows payment, cancellation in chat, refunds and duplicate deliveries exactly once", async () => {
-    await ingest(msg("O-1", "2026-11-20T02:00:00Z", [["SKU-1", 2, 1000]]));
+    await ingest(msg("O-1", "2026-11-20T02:00:00Z", [["SKU-1", 2, 1000]], { discount: 200, couponCode: "SAVE10" }));
     // Pending first, paid a day later (late payment: the paid day counts).
     await ingest(msg("O-2", undefined, [["SKU-1", 1, 3000], ["SKU-2", 1, 500]]));
     await ingest({ orderNo: "O-2", status: "paid", paidAt: "2026-11-21T15:30:00Z" }); // 23:30 local on the 21st
-    await ingest(msg("O-3", "2026-11-21T03:00:00Z", [["SKU-2", 3, 700]]));
+    await ingest(msg("O-3", "2026-11-21T03:00:00Z", [["SKU-2", 3, 700]], { discount: 100, couponCode: "SAVE10" }));
     // Ten concurrent deliveries of one order.
     const o4 = msg("O-4", "2026-11-21T16:10:00Z", [["SKU-1", 1, 4200]]); // 00:10 local on the 22nd
     await Promise.all(Array.from({ length: 10 }, () => app.services.ingest.apply("orders", o4, "api:shop")));
@@ -97,7 +106,7 @@ describe("the daily sales rollup", () => {
     const d = await app.services.digest.digest("2026-11-25");
     for (const day of ["2026-11-20", "2026-11-21", "2026-11-22"]) {
       const p = d.series.find((x) => x.day === day)!;
-      expect({ gmv: p.gmv, orders: p.orders }).toEqual(want[`${day}|CNY`]);
+      expect({ gmv: p.gmv, orders: p.orders }).toEqual({ gmv: want[`${day}|CNY`]!.gmv, orders: want[`${day}|CNY`]!.orders });
     }
   });
 
@@ -135,7 +144,7 @@ describe("the daily sales rollup", () => {
     const before = await rollup(app);
     const stock = async () => (await app.store.products.findById("SKU-1").lean())!;
     const stockBefore = await stock();
-    expect(before["2026-11-23|CNY"]).toEqual({ gmv: 2500, orders: 1 });
+    expect(before["2026-11-23|CNY"]).toEqual({ gmv: 2500, orders: 1, units: 1, discount: 0, couponUses: 0 });
     // As if the process died after the rollup and product updates, before flagging the order.
     await app.store.orders.updateOne({ _id: "O-7" }, { $unset: { "effects.sold": 1, "effects.reserved": 1 } });
     await ingest(msg("O-7", "2026-11-23T02:00:00Z", [["SKU-1", 1, 2500]]));

@@ -2,7 +2,8 @@ import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, isDay, localDay } from "../core/format.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
-import { salesDayId, salesDayTotals, type SalesDayTotals } from "./order-effects.service.js";
+import type { Logger } from "../core/logger.js";
+import { ROLLUP_VERSION, salesDayId, salesDayTotals, SUM_FIELDS, type SalesDayTotals, type SalesSums } from "./order-effects.service.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import type { StockService, StockView } from "./stock.service.js";
 
@@ -38,9 +39,9 @@ export interface SalesFigures {
   newCustomers: number;
   /** Distinct customers of the paid orders with an earlier paid order. */
   returningCustomers: number;
-  /** Line revenue (qty × unit price) and units per SKU, all SKUs. */
+  /** Line revenue (qty × unit price) and units per SKU, all SKUs (the digest's day only: empty for the comparison days). */
   bySku: Map<string, { revenue: number; units: number }>;
-  /** Order totals per sales channel. */
+  /** Order totals per sales channel (the digest's day only: empty for the comparison days). */
   byChannel: Map<string, number>;
   /** Paid orders on the day in another currency than the shop's: left out of every figure. */
   otherCurrency: number;
@@ -103,7 +104,26 @@ interface RefundRow {
   refunds: { requestId?: string; amount: number; day: string }[];
 }
 
+/** The comparison days' light read: what gives their orders, GMV and customers exactly. */
+interface LightRow {
+  paidDay: string;
+  status: OrderStatus;
+  currency: string;
+  customerId: string;
+  total: number;
+}
+
+/** A day's sums before refunds and customers are judged. */
+interface DaySums extends SalesSums {
+  customers: Set<string>;
+  bySku: Map<string, { revenue: number; units: number }>;
+  byChannel: Map<string, number>;
+  otherCurrency: number;
+}
+
 const PAID = new Set<string>(PAID_STATUSES);
+/** Exactly the fields of the orders index `{paidDay, status, currency, customerId, total}`: index-only on MongoDB. */
+const LIGHT_FIELDS = { _id: 0, paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1 } as const;
 const SALE_FIELDS = { _id: 1, paidDay: 1, status: 1, total: 1, discount: 1, currency: 1, channel: 1, couponCode: 1, customerId: 1, items: 1 } as const;
 
 /** Days of the chart. */
@@ -116,6 +136,7 @@ export class DigestService {
     private readonly clock: Clock,
     private readonly stock: StockService,
     private readonly opts: { timeZone: string; currency: string },
+    private readonly logger?: Logger,
   ) {}
 
   /** Today in the shop time zone. */
@@ -123,28 +144,54 @@ export class DigestService {
     return localDay(this.clock.now(), this.opts.timeZone);
   }
 
-  /** The digest of `day` (YYYY-MM-DD, not after today). */
+  /**
+   * The digest of `day` (YYYY-MM-DD, not after today). Reads, side by side:
+   * - the orders paid on the day, and those refunded on any of the three figure days (full
+   *   rows: two indexed branches on MongoDB, one scan on FerretDB);
+   * - the comparison days' paid orders, light (status, currency, customer, total: index-only
+   *   on MongoDB), which give their orders, GMV and customers exactly;
+   * - the 14 days' rollup documents: the chart, and the comparison days' units, discount and
+   *   coupon uses, trusted only when the rollup's orders and GMV equal the light read's (else
+   *   that day's orders are read whole, and a warning says to run `digest rebuild`);
+   * then which customers had paid before each day (one `distinct` per day, index-only).
+   */
   async digest(day: string): Promise<Digest> {
     const prevDay = addDays(day, -1);
     const weekDay = addDays(day, -7);
     const seriesDays = Array.from({ length: SERIES_DAYS }, (_, i) => addDays(day, i - (SERIES_DAYS - 1)));
     const figureDays = [day, prevDay, weekDay];
-    // One read for the orders paid on the three days and those refunded on them (two
-    // indexed branches on MongoDB; one scan instead of two on FerretDB).
-    const [both, series, complaints, low] = await Promise.all([
+    const [both, light, rollups, complaints, low] = await Promise.all([
       this.store.orders
-        .find({ $or: [{ paidDay: { $in: figureDays } }, { "refunds.day": { $in: figureDays } }] })
+        .find({ $or: [{ paidDay: day }, { "refunds.day": { $in: figureDays } }] })
         .select({ ...SALE_FIELDS, refunds: 1 })
         .lean<(SaleRow & RefundRow)[]>(),
-      this.series(seriesDays),
+      this.store.orders
+        .find({ paidDay: { $in: [prevDay, weekDay] } })
+        .select(LIGHT_FIELDS)
+        .lean<LightRow[]>(),
+      this.rollups(seriesDays),
       this.complaints(figureDays),
       this.stock.low(5),
     ]);
-    const days = new Set(figureDays);
-    const rows = both.filter((o) => days.has(o.paidDay));
-    const refundRows = both.filter((o) => o.refunds?.some((r) => days.has(r.day)));
-    const firstPaid = await this.firstPaidDays(rows, day);
-    const fig = (d: string) => this.sales(d, rows, refundRows, firstPaid);
+    const figDays = new Set(figureDays);
+    const refundRows = both.filter((o) => o.refunds?.some((r) => figDays.has(r.day)));
+    const sums = new Map<string, DaySums>([[day, this.sumsOf(day, both)]]);
+    for (const d of [prevDay, weekDay]) {
+      const fromLight = this.sumsOf(d, light);
+      const r = rollups.get(d);
+      if (r && r.v === ROLLUP_VERSION && r.orders === fromLight.orders && r.gmv === fromLight.gmv) {
+        sums.set(d, { ...fromLight, units: r.units, discount: r.discount, couponUses: r.couponUses });
+      } else if (fromLight.orders === 0 && (!r || (r.orders === 0 && r.gmv === 0))) {
+        sums.set(d, fromLight);
+      } else {
+        // The rollup is older than its fields, or behind the orders: read the day whole.
+        this.logger?.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: r ? { v: r.v ?? null, orders: r.orders, gmv: r.gmv } : null, orders: fromLight.orders, gmv: fromLight.gmv });
+        const rows = await this.store.orders.find({ paidDay: d }).select(SALE_FIELDS).lean<SaleRow[]>();
+        sums.set(d, this.sumsOf(d, rows));
+      }
+    }
+    const returning = await this.returning(sums);
+    const fig = (d: string) => this.figures(d, sums.get(d)!, refundRows, returning.get(d)!);
     const cur = fig(day);
     const names = await this.productNames([...cur.bySku.keys()]);
     const lines = [...cur.bySku].map(([sku, v]) => ({ sku, name: names.get(sku)?.name ?? sku, ...v }));
@@ -153,19 +200,25 @@ export class DigestService {
       const cat = names.get(l.sku)?.category ?? "—";
       byCategory.set(cat, (byCategory.get(cat) ?? 0) + l.revenue);
     }
+    const prev = fig(prevDay);
+    const week = fig(weekDay);
+    const exact = new Map([cur, prev, week].map((f) => [f.day, f]));
     return {
       day,
       partial: day === this.today(),
       currency: this.opts.currency,
-      sales: { day: cur, prev: fig(prevDay), week: fig(weekDay) },
+      sales: { day: cur, prev, week },
       complaints: { day: complaints[0]!, prev: complaints[1]!, week: complaints[2]! },
       topByRevenue: [...lines].sort((a, b) => b.revenue - a.revenue || b.units - a.units || a.sku.localeCompare(b.sku)).slice(0, 5),
       topByUnits: [...lines].sort((a, b) => b.units - a.units || b.revenue - a.revenue || a.sku.localeCompare(b.sku)).slice(0, 5),
       byCategory: ranked(byCategory),
       byChannel: ranked(cur.byChannel),
       lowStock: { count: low.total, worst: low.items },
-      // The three figure days come from the orders just read (exact); the others from the rollup.
-      series: series.map((p) => (days.has(p.day) ? { day: p.day, gmv: fig(p.day).gmv, orders: fig(p.day).orders } : p)),
+      // The three figure days as just computed (exact); the others from the rollup.
+      series: seriesDays.map((d) => {
+        const f = exact.get(d);
+        return f ? { day: d, gmv: f.gmv, orders: f.orders } : { day: d, gmv: rollups.get(d)?.gmv ?? 0, orders: rollups.get(d)?.orders ?? 0 };
+      }),
     };
   }
 
@@ -183,7 +236,7 @@ export class DigestService {
     const refundRows = both.filter((o) => o.refunds?.some((r) => set.has(r.day)));
     const sum = { gmv: 0, orders: 0, refunds: 0, net: 0 };
     for (const d of days) {
-      const f = this.sales(d, rows, refundRows, new Map());
+      const f = this.figures(d, this.sumsOf(d, rows), refundRows, new Set());
       sum.gmv += f.gmv;
       sum.orders += f.orders;
       sum.refunds += f.refunds;
@@ -210,27 +263,12 @@ export class DigestService {
     return docs.map((d) => d._id);
   }
 
-  /** Sales figures of day `d` from the rows of several days. */
-  private sales(d: string, rows: SaleRow[], refundRows: RefundRow[], firstPaid: Map<string, string>): SalesFigures {
-    const f: SalesFigures = {
-      day: d,
-      gmv: 0,
-      orders: 0,
-      units: 0,
-      aov: null,
-      refunds: 0,
-      refundCount: 0,
-      refundRate: null,
-      net: 0,
-      discount: 0,
-      couponUses: 0,
-      newCustomers: 0,
-      returningCustomers: 0,
-      bySku: new Map(),
-      byChannel: new Map(),
-      otherCurrency: 0,
-    };
-    const customers = new Set<string>();
+  /**
+   * The sums of the paid orders of day `d` (shop currency) and their customers; from whole rows
+   * also units, discount, coupon uses, lines and channels (light rows leave those at 0).
+   */
+  private sumsOf(d: string, rows: (LightRow | SaleRow)[]): DaySums {
+    const f: DaySums = { gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0, customers: new Set(), bySku: new Map(), byChannel: new Map(), otherCurrency: 0 };
     for (const o of rows) {
       if (o.paidDay !== d || !PAID.has(o.status)) continue;
       if (o.currency !== this.opts.currency) {
@@ -239,10 +277,11 @@ export class DigestService {
       }
       f.gmv += o.total;
       f.orders++;
+      f.customers.add(o.customerId);
+      if (!("items" in o)) continue;
       f.discount += o.discount ?? 0;
       if (o.couponCode) f.couponUses++;
       f.byChannel.set(o.channel, (f.byChannel.get(o.channel) ?? 0) + o.total);
-      customers.add(o.customerId);
       for (const it of o.items) {
         f.units += it.qty;
         const s = f.bySku.get(it.sku) ?? { revenue: 0, units: 0 };
@@ -251,56 +290,71 @@ export class DigestService {
         f.bySku.set(it.sku, s);
       }
     }
-    for (const c of customers) {
-      const first = firstPaid.get(c);
-      if (first !== undefined && first < d) f.returningCustomers++;
-      else f.newCustomers++;
-    }
+    return f;
+  }
+
+  /**
+   * Per day, its customers who had a paid order (paid status now) on an earlier day: one
+   * `distinct` per day over the index `{customerId, paidDay, status}` (no document read on
+   * MongoDB; FerretDB has no `$min` accumulator to do it in one `$group`).
+   */
+  private async returning(sums: Map<string, DaySums>): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    await Promise.all(
+      [...sums].map(async ([d, s]) => {
+        if (s.customers.size === 0) return void out.set(d, new Set());
+        const ids = await this.store.orders.distinct("customerId", { customerId: { $in: [...s.customers] }, paidDay: { $lt: d }, status: { $in: PAID_STATUSES } });
+        out.set(d, new Set(ids as string[]));
+      }),
+    );
+    return out;
+  }
+
+  /** The figures of day `d` from its sums, the refund rows and its returning customers. */
+  private figures(d: string, s: DaySums, refundRows: RefundRow[], returning: Set<string>): SalesFigures {
+    let refunds = 0;
+    let refundCount = 0;
     for (const o of refundRows) {
       // A cancelled order is void: its sale is in no GMV, so its refunds are in no refund figure.
       if (o.status === "cancelled" || o.currency !== this.opts.currency) continue;
       for (const r of o.refunds) {
         if (r.day !== d) continue;
-        f.refunds += r.amount;
-        f.refundCount++;
+        refunds += r.amount;
+        refundCount++;
       }
     }
-    f.aov = f.orders > 0 ? Math.round(f.gmv / f.orders) : null;
-    f.refundRate = f.gmv > 0 ? f.refunds / f.gmv : null;
-    f.net = f.gmv - f.refunds;
-    return f;
+    let back = 0;
+    for (const c of s.customers) if (returning.has(c)) back++;
+    return {
+      day: d,
+      gmv: s.gmv,
+      orders: s.orders,
+      units: s.units,
+      aov: s.orders > 0 ? Math.round(s.gmv / s.orders) : null,
+      refunds,
+      refundCount,
+      refundRate: s.gmv > 0 ? refunds / s.gmv : null,
+      net: s.gmv - refunds,
+      discount: s.discount,
+      couponUses: s.couponUses,
+      newCustomers: s.customers.size - back,
+      returningCustomers: back,
+      bySku: s.bySku,
+      byChannel: s.byChannel,
+      otherCurrency: s.otherCurrency,
+    };
   }
 
   /**
-   * For each customer of the rows, the earliest day before `day` on which they
-   * had a paid order (paid status now): customers absent have none.
+   * The daily rollup documents of `days` (in the shop currency; see OrderEffects): 14 small
+   * documents. Days without one had no sales.
    */
-  private async firstPaidDays(rows: SaleRow[], day: string): Promise<Map<string, string>> {
-    const ids = [...new Set(rows.map((r) => r.customerId))];
-    const first = new Map<string, string>();
-    if (ids.length === 0) return first;
-    const prior = await this.store.orders
-      .find({ customerId: { $in: ids }, paidDay: { $lt: day }, status: { $in: PAID_STATUSES } })
-      .select({ _id: 0, customerId: 1, paidDay: 1 })
-      .lean<{ customerId: string; paidDay: string }[]>();
-    for (const p of prior) {
-      const f = first.get(p.customerId);
-      if (f === undefined || p.paidDay < f) first.set(p.customerId, p.paidDay);
-    }
-    return first;
-  }
-
-  /**
-   * GMV and paid orders per day of `days` (in the shop currency), from the daily rollup
-   * (14 small documents; see OrderEffects). Days without a rollup document had no sales.
-   */
-  private async series(days: string[]): Promise<{ day: string; gmv: number; orders: number }[]> {
+  private async rollups(days: string[]): Promise<Map<string, SalesSums & { v?: number }>> {
     const docs = await this.store.salesDays
       .find({ _id: { $in: days.map((d) => salesDayId(d, this.opts.currency)) } })
-      .select({ day: 1, gmv: 1, orders: 1 })
-      .lean<{ day: string; gmv: number; orders: number }[]>();
-    const by = new Map(docs.map((d) => [d.day, d]));
-    return days.map((d) => ({ day: d, gmv: by.get(d)?.gmv ?? 0, orders: by.get(d)?.orders ?? 0 }));
+      .select({ _id: 0, day: 1, v: 1, ...Object.fromEntries(SUM_FIELDS.map((k) => [k, 1])) })
+      .lean<(SalesSums & { day: string; v?: number })[]>();
+    return new Map(docs.map((d) => [d.day, { ...d, units: d.units ?? 0, discount: d.discount ?? 0, couponUses: d.couponUses ?? 0 }]));
   }
 
   /**
@@ -317,15 +371,15 @@ export class DigestService {
       const end = addDays(start, 6) < to ? addDays(start, 6) : to;
       const rows = await this.store.orders
         .find({ paidDay: { $gte: start, $lte: end } })
-        .select({ _id: 0, paidDay: 1, status: 1, total: 1, currency: 1 })
-        .lean<{ paidDay: string; status: string; total: number; currency: string }[]>();
+        .select({ _id: 0, paidDay: 1, status: 1, total: 1, currency: 1, discount: 1, couponCode: 1, items: 1 })
+        .lean<{ paidDay: string; status: string; total: number; currency: string; discount?: number; couponCode?: string; items: { qty: number }[] }[]>();
       salesDayTotals(rows, sums);
       orders += rows.length;
     }
     const existing = await this.store.salesDays.find({ day: { $gte: from, $lte: to } }).select({ _id: 1, day: 1, currency: 1 }).lean<{ _id: string; day: string; currency: string }[]>();
-    for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, gmv: 0, orders: 0 });
+    for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 });
     if (sums.size) {
-      const ops = [...sums].map(([id, v]) => ({ updateOne: { filter: { _id: id }, update: { $set: { day: v.day, currency: v.currency, gmv: v.gmv, orders: v.orders, appliedKeys: [] } }, upsert: true } }));
+      const ops = [...sums].map(([id, { _id, ...v }]) => ({ updateOne: { filter: { _id: id }, update: { $set: { ...v, appliedKeys: [] } }, upsert: true } }));
       for (const part of chunked(ops)) await this.store.salesDays.bulkWrite(part);
     }
     return { days: sums.size, orders };

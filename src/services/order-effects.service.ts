@@ -38,26 +38,59 @@ export function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt"
   return out;
 }
 
+/**
+ * The version of the rollup's fields. Documents written since units, discount and coupon uses
+ * were added carry it (set on insert and by a rebuild); the digest trusts only those for its
+ * comparison days, and reads the orders of a day whose document is older.
+ */
+export const ROLLUP_VERSION = 2;
+
+/** The sums a day's rollup keeps, per paid day and currency (see {@link OrderEffects}). */
+export interface SalesSums {
+  /** Sum of `total` of the orders paid on the day whose status is a paid status. */
+  gmv: number;
+  /** Number of those orders. */
+  orders: number;
+  /** Item quantities in them. */
+  units: number;
+  /** Sum of their `discount`. */
+  discount: number;
+  /** Those carrying a coupon code. */
+  couponUses: number;
+}
+
 /** A day's rollup as computed from its orders. */
-export interface SalesDayTotals {
+export interface SalesDayTotals extends SalesSums {
   _id: string;
   day: string;
   currency: string;
-  gmv: number;
-  orders: number;
+  v: number;
+}
+
+/** The fields of {@link SalesSums}. */
+export const SUM_FIELDS = ["gmv", "orders", "units", "discount", "couponUses"] as const satisfies readonly (keyof SalesSums)[];
+
+/** What the rollup needs of an order. */
+type SaleFacts = { total: number; currency: string; items: readonly { qty: number }[]; discount?: number | null; couponCode?: string | null };
+
+/** An order's part of its paid day's sums (negated with `sign` −1 when it leaves them). */
+export function saleSums(o: SaleFacts, sign = 1): SalesSums {
+  let units = 0;
+  for (const it of o.items) units += it.qty;
+  return { gmv: sign * o.total, orders: sign, units: sign * units, discount: sign * (o.discount ?? 0), couponUses: o.couponCode ? sign : 0 };
 }
 
 /**
  * The rollup documents of `orders` computed in code (for seeding and rebuilding): per paid
- * day and currency, the GMV and count of orders whose status is a paid status.
+ * day and currency, the sums over orders whose status is a paid status.
  */
-export function salesDayTotals(orders: Iterable<{ status: string; total: number; currency: string; paidDay?: string | null }>, into = new Map<string, SalesDayTotals>()): Map<string, SalesDayTotals> {
+export function salesDayTotals(orders: Iterable<SaleFacts & { status: string; paidDay?: string | null }>, into = new Map<string, SalesDayTotals>()): Map<string, SalesDayTotals> {
   for (const o of orders) {
     if (!o.paidDay || !PAID_STATUSES.includes(o.status as OrderStatus)) continue;
     const id = salesDayId(o.paidDay, o.currency);
-    const cur = into.get(id) ?? { _id: id, day: o.paidDay, currency: o.currency, gmv: 0, orders: 0 };
-    cur.gmv += o.total;
-    cur.orders++;
+    const cur = into.get(id) ?? { _id: id, day: o.paidDay, currency: o.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 };
+    const sums = saleSums(o);
+    for (const k of SUM_FIELDS) cur[k] += sums[k];
     into.set(id, cur);
   }
   return into;
@@ -114,9 +147,10 @@ interface Waiter {
  * - products: stock reserved at creation, reserved → decremented at shipment, released at
  *   cancellation (or a refund before shipment), `salesByDay[paidDay]` on payment, taken back
  *   if a paid order is cancelled (velocity counts paid, non-cancelled orders);
- * - the daily sales rollup (`sales_days`, one document per paid day and currency): GMV and
- *   paid orders, +1 on payment and −1 when a paid order is cancelled, which is exactly the
- *   digest's definition (paid on the day, status still a paid status: a refund keeps it).
+ * - the daily sales rollup (`sales_days`, one document per paid day and currency): GMV, paid
+ *   orders, units, discount and coupon uses, added on payment and taken back when a paid order
+ *   is cancelled, which is exactly the digest's definition (paid on the day, status still a
+ *   paid status: a refund keeps it).
  *
  * Each change is a single-document update whose filter excludes its idempotency keys
  * (`appliedKeys: {$nin}`, a key is `o:<orderNo>:<effect tag>` within the target) and which
@@ -195,8 +229,7 @@ export class OrderEffects {
         for (const [sku, q] of qty) cur.steps.set(`products|${sku}|${key}`, { coll: "products", id: sku, key, inc: productDelta(e, q, o.paidDay ?? "") });
         if (e === "sold" || e === "unsold") {
           const id = salesDayId(o.paidDay!, o.currency);
-          const sign = e === "sold" ? 1 : -1;
-          cur.steps.set(`salesDays|${id}|${key}`, { coll: "salesDays", id, key, inc: { gmv: sign * o.total, orders: sign } });
+          cur.steps.set(`salesDays|${id}|${key}`, { coll: "salesDays", id, key, inc: { ...saleSums(o, e === "sold" ? 1 : -1) } });
         }
       }
     }
@@ -293,7 +326,7 @@ export class OrderEffects {
   private change(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): { update: object; upsert: boolean } {
     if (coll === "products") return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } } }, upsert: false };
     const [day, currency] = id.split("|");
-    return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency } }, upsert: true };
+    return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency, v: ROLLUP_VERSION } }, upsert: true };
   }
 }
 

@@ -66,7 +66,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     markers: new MarkerService(store, clock),
     orders: new OrderService(store, clock, { timeZone }, effects),
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
-    digest: new DigestService(store, clock, stock, { timeZone, currency }),
+    digest: new DigestService(store, clock, stock, { timeZone, currency }, logger.child({ component: "digest" })),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
     ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, effects, shop), { ...shop, sla: config.complaintSla }, refund, logger.child({ component: "ingest" })),

@@ -133,7 +133,8 @@ const orderSchema = new Schema(
   { versionKey: false },
 );
 orderSchema.index({ day: 1 });
-orderSchema.index({ paidDay: 1 });
+// The digest's day read, and its comparison days' light read, index-only on MongoDB.
+orderSchema.index({ paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
 orderSchema.index({ couponCode: 1 });
@@ -268,7 +269,8 @@ const markerSchema = new Schema(
 );
 
 /**
- * The daily sales rollup: GMV and paid orders of one shop-local paid day in one currency,
+ * The daily sales rollup: GMV, paid orders, units, discount and coupon uses of one shop-local
+ * paid day in one currency,
  * kept exactly once by OrderEffects (order-effects.service.ts) as orders are paid and cancelled, so the digest's
  * 14-day series reads 14 small documents instead of two weeks of orders.
  */
@@ -282,6 +284,14 @@ const salesDaySchema = new Schema(
     gmv: { type: Number, required: true, default: 0 },
     /** Number of those orders. */
     orders: { type: Number, required: true, default: 0 },
+    /** Item quantities in those orders. */
+    units: { type: Number, default: 0 },
+    /** Sum of their `discount` (minor units). */
+    discount: { type: Number, default: 0 },
+    /** Those of them carrying a coupon code. */
+    couponUses: { type: Number, default: 0 },
+    /** ROLLUP_VERSION of the fields; absent on documents older than units, discount and coupon uses. */
+    v: { type: Number },
     /** Idempotency keys of the latest changes (`ord:<no>:sold|unsold`). */
     appliedKeys: { type: [String], default: [] },
   },
