@@ -70,8 +70,9 @@ export class ApiKeyService {
 
   /** Revokes a key: `revoked`, `already` (revoked before) or `not_found`. */
   async revoke(id: string, by: string): Promise<"revoked" | "already" | "not_found"> {
-    this.cache.delete(id);
     const r = await this.store.apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: this.clock.now(), revokedBy: by } });
+    // After the write: a request checked while it ran may have cached the key as valid.
+    this.cache.delete(id);
     if (r.modifiedCount === 1) return "revoked";
     return (await this.store.apiKeys.exists({ _id: id })) ? "already" : "not_found";
   }
