@@ -110,16 +110,21 @@ async function main(): Promise<number> {
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const interactive = cli.command === undefined && process.stdin.isTTY === true;
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+    // Slack in HTTP mode on the HTTP server's port: one server, `/slack/events` handed to Bolt.
+    const sharedSlack = config.slack !== undefined && !config.slack.appToken && config.http.port !== undefined && config.http.port === config.slack.port;
+    if (config.slack && !oneShot) {
+      slack = await startSlack({ core: app.core, services: app.services, config, logger, ...(sharedSlack ? { listen: "shared" as const } : {}) });
+    }
     // The HTTP server: ingestion API and health checks.
     if (config.http.port !== undefined && !oneShot) {
-      http = await startHttpServer({ services: app.services, config, logger }, config.http.port, config.http.host);
+      const slackListener = sharedSlack ? slack?.adapter.requestListener : undefined;
+      http = await startHttpServer({ services: app.services, config, logger, ...(slackListener ? { slack: slackListener } : {}) }, config.http.port, config.http.host);
       lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
     }
     say(lines.join("; "));
-
-    if (config.slack && !oneShot) {
-      slack = await startSlack({ core: app.core, services: app.services, config, logger });
-      say(slack.port !== undefined ? t("slack.startup.http", { port: slack.port }) : t("slack.startup.socket"));
+    if (slack) {
+      const port = sharedSlack ? http?.port : slack.port;
+      say(port !== undefined ? t(sharedSlack ? "slack.startup.shared" : "slack.startup.http", { port }) : t("slack.startup.socket"));
     }
     if (config.discord && !oneShot) {
       discord = new DiscordAdapter({ core: app.core, services: app.services, commands: app.commands, config, discord: config.discord, logger });

@@ -10,7 +10,8 @@ import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
 import { cleanEnv } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
-import { SlackPeer, slashBody } from "./peers/slack-peer.js";
+import { createServer } from "node:net";
+import { postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
 
 const BOT_TOKEN = "xoxb-9-9-MAINSECRETBOT";
 const APP_TOKEN = "xapp-1-A0-9-MAINSECRETAPP";
@@ -32,8 +33,10 @@ afterAll(async () => {
   await db?.close();
 });
 
-function start(extra: Record<string, string> = {}): { child: ChildProcess; out: { stderr: string }; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+function start(extra: Record<string, string> = {}, omit: string[] = []): { child: ChildProcess; out: { stderr: string }; exited: Promise<number | null> } {
+  const childEnv: Record<string, string> = { ...env, ...extra };
+  for (const k of omit) delete childEnv[k];
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: PROJECT_ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   const out = { stderr: "" };
   child.stderr!.on("data", (d: Buffer) => (out.stderr += d.toString()));
   child.stdout!.resume();
@@ -60,6 +63,24 @@ describe("npm start with Slack configured", () => {
     expect(out.stderr).not.toContain("MAINSECRET");
   });
 
+  it("in HTTP mode with HTTP_PORT = SLACK_PORT, serves Slack and the ingestion API on one port", async () => {
+    const port = await freePort();
+    const secret = "main-signing-secret-1234";
+    const { child, out, exited } = start({ SLACK_SIGNING_SECRET: secret, SLACK_PORT: String(port), HTTP_PORT: String(port) }, ["SLACK_APP_TOKEN"]);
+    try {
+      await peer.waitFor(() => out.stderr.includes(`slack: on the HTTP server's port ${port}`), "the start-up line", 60_000);
+      const responseUrl = peer.responseUrl();
+      const ack = await postToBot(`http://127.0.0.1:${port}/slack/events`, { secret, body: slashBody({ command: "/stock", text: "SKU-7", user: "UANY", team: "T0MAIN", responseUrl }) });
+      expect(ack.status).toBe(200);
+      expect(JSON.stringify((await peer.waitForResponse(responseUrl)).body.blocks)).toContain("Teapot (SKU-7)");
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(out.stderr).not.toContain("MAINSECRET");
+  });
+
   it("stops with a message naming SLACK_BOT_TOKEN when Slack refuses the token", async () => {
     const { out, exited } = start({ SLACK_BOT_TOKEN: "xoxb-revoked-token" });
     expect(await exited).toBe(78);
@@ -72,3 +93,15 @@ describe("npm start with Slack configured", () => {
     expect(out.stderr).toContain("SLACK_APP_TOKEN: Slack refused the token");
   });
 });
+
+/** A TCP port free right now on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

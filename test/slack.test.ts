@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { startHttpServer } from "../adapters/http/http.server.js";
 import { ACTION_PREFIX, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
 import { complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
@@ -163,6 +164,33 @@ describe("slash commands over HTTP", () => {
     expect(peer.responses.some((r) => responseUrl.endsWith("/" + r.id))).toBe(false);
     expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(8);
     expect(await app.store.audit.countDocuments({ args: /forged/ })).toBe(0);
+  });
+});
+
+describe("Slack on the HTTP server's port (HTTP_PORT = SLACK_PORT)", () => {
+  it("one server answers Slack at /slack/events, verifying signatures, and the API and health checks beside it", async () => {
+    const config = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET, HTTP_PORT: "3000", SLACK_PORT: "3000" });
+    const shared = new SlackAdapter({ services: app.services, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, core, config, listen: "shared" });
+    expect(await shared.start()).toEqual({});
+    const server = await startHttpServer({ services: app.services, config, logger: silentLogger, slack: shared.requestListener! }, 0, "127.0.0.1");
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const responseUrl = peer.responseUrl();
+      const ack = await postToBot(`${base}/slack/events`, { secret: SIGNING_SECRET, body: slashBody({ command: "/stock", text: "SKU-1", user: ALICE, team: TEAM, responseUrl }) });
+      expect(ack.status).toBe(200);
+      const answer = await peer.waitForResponse(responseUrl, "the shared-port answer");
+      expect(JSON.stringify(answer.body.blocks)).toContain("Thermos (SKU-1)");
+      const body = slashBody({ command: "/stock", text: "adjust SKU-2 -1 reason=forged-shared", user: ALICE, team: TEAM, responseUrl: peer.responseUrl() });
+      expect((await postToBot(`${base}/slack/events`, { secret: "not-the-secret", body })).status).toBe(401);
+      expect(await app.store.audit.countDocuments({ args: /forged-shared/ })).toBe(0);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const api = await fetch(`${base}/api/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(api.status).toBe(401);
+      await shared.idle();
+    } finally {
+      await server.close();
+      await shared.stop();
+    }
   });
 });
 

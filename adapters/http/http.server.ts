@@ -14,7 +14,15 @@ export interface HttpDeps {
   services: Services;
   config: Config;
   logger: Logger;
+  /**
+   * Slack's HTTP receiver when it shares this server's port (HTTP_PORT = SLACK_PORT): requests
+   * to `/slack/events` go to it whole (Bolt verifies their signatures), everything else is ours.
+   */
+  slack?: (req: IncomingMessage, res: ServerResponse) => void;
 }
+
+/** Where Slack sends events, commands and interactions in HTTP mode (Bolt's default). */
+export const SLACK_EVENTS_PATH = "/slack/events";
 
 const API = "/api/v1";
 /** Ingestion routes: path → (kind of item, scope needed). */
@@ -47,7 +55,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 /**
  * The HTTP surface of the bot: `GET /healthz`, `GET /readyz` and the ingestion API under
  * `/api/v1` (API keys, scopes, rate limit, JSON bodies up to the configured limit, one item
- * or a batch); any other path is a 404.
+ * or a batch), and Slack's `/slack/events` when Slack shares the port; any other path is a 404.
  */
 function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { services, config, logger } = deps;
@@ -58,6 +66,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     const started = Date.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (deps.slack && path === SLACK_EVENTS_PATH) return deps.slack(req, res);
     const method = req.method ?? "GET";
     let caller: ApiCaller | null = null;
     let status = 500;

@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, LogLevel } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
 import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
@@ -32,8 +32,11 @@ export interface SlackAdapterOptions {
   slackApiUrl?: string;
   /** Web API retries; default 2 (each retry waits seconds, never the user's ack). */
   retryConfig?: SlackRetryConfig;
-  /** HTTP mode: where to listen. Default all interfaces on SLACK_PORT. */
-  listen?: { port: number; host?: string };
+  /**
+   * HTTP mode: where to listen. Default all interfaces on SLACK_PORT. `"shared"`: no server of
+   * its own; the bot's HTTP server passes `/slack/events` to {@link SlackAdapter.requestListener}.
+   */
+  listen?: { port: number; host?: string } | "shared";
   /** Least time between two messages to one channel (Slack allows about one per second). */
   channelGapMs?: number;
   /** How the pacer waits (tests record the waits instead of sleeping). */
@@ -183,14 +186,29 @@ export class SlackAdapter implements Deliverer {
         rejectRateLimitedCalls: true,
       },
     };
-    this.app = this.slack.appToken
-      ? new App({ ...common, socketMode: true, appToken: this.slack.appToken })
-      : new App({ ...common, signingSecret: this.slack.signingSecret! });
+    if (this.slack.appToken) {
+      this.app = new App({ ...common, socketMode: true, appToken: this.slack.appToken });
+    } else {
+      // Bolt's own HTTP receiver (signature and timestamp checks), kept to hand its listener
+      // to the bot's HTTP server when they share a port.
+      this.receiver = new HTTPReceiver({ signingSecret: this.slack.signingSecret!, logger: common.logger, logLevel: common.logLevel });
+      this.app = new App({ ...common, receiver: this.receiver });
+    }
     this.app.error(async (e) => this.log.error("slack listener failed", { error: e }));
     this.register();
   }
 
   private server: Server | undefined;
+  private receiver: HTTPReceiver | undefined;
+  private listening = false;
+
+  /**
+   * HTTP mode: Bolt's request listener (verifies Slack's signature, then dispatches), for a
+   * server shared with the ingestion API (`listen: "shared"`).
+   */
+  get requestListener(): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+    return this.receiver?.requestListener;
+  }
 
   /** The HTTP receiver's server once started in HTTP mode (for health checks and measurements). */
   get httpServer(): Server | undefined {
@@ -218,15 +236,18 @@ export class SlackAdapter implements Deliverer {
       return {};
     }
     const l = this.opts.listen ?? { port: this.slack.port };
+    if (l === "shared") return {};
     const server = await this.app.start(l.host ? { port: l.port, host: l.host } : l.port);
     this.server = server;
+    this.listening = true;
     return { port: (server.address() as AddressInfo).port };
   }
 
   /** Stops listening and waits for answers still in flight. */
   async stop(): Promise<void> {
     await Promise.allSettled([...this.pending]);
-    await this.app.stop();
+    // A shared receiver has no server of its own to stop (the HTTP server closes it).
+    if (this.mode === "socket" || this.listening) await this.app.stop();
   }
 
   /** Waits until every answer started so far has been sent (tests, shutdown). */

@@ -11,6 +11,7 @@ export const en = {
   "slack.manifest.group": "{name} commands: {subcommands}",
   "slack.startup.socket": "slack: connected in Socket Mode",
   "slack.startup.http": "slack: listening on port {port} (POST /slack/events)",
+  "slack.startup.shared": "slack: on the HTTP server's port {port} (POST /slack/events), as HTTP_PORT equals SLACK_PORT",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -25,4 +26,5 @@ export const zh: Record<keyof typeof en, string> = {
   "slack.manifest.group": "{name} 相关命令：{subcommands}",
   "slack.startup.socket": "slack：已通过 Socket Mode 连接",
   "slack.startup.http": "slack：正在监听端口 {port}（POST /slack/events）",
+  "slack.startup.shared": "slack：与 HTTP 服务共用端口 {port}（POST /slack/events），因为 HTTP_PORT 与 SLACK_PORT 相同",
 };
