@@ -170,6 +170,7 @@ const EnvSchema = z.object({
   DIGEST_CRON: z.string().default("0 9 * * *"),
   COUPON_SCHEDULE_CRON: z.string().default("* * * * *"),
   HOUSEKEEPING_CRON: z.string().default("30 3 * * *"),
+  ORDER_EFFECTS_CRON: z.string().default("*/10 * * * *"),
   RETENTION_DAYS: int("RETENTION_DAYS", 1, 3650, 30),
   LOW_STOCK_MARGIN_PCT: int("LOW_STOCK_MARGIN_PCT", 0, 500, 20),
   LOW_STOCK_SHOW: int("LOW_STOCK_SHOW", 1, 10, 5),
@@ -263,6 +264,8 @@ export interface Config {
   readonly couponScheduleCron: string;
   /** Housekeeping job (old markers, delivered messages, job runs): cron expression. */
   readonly housekeepingCron: string;
+  /** Schedule of the order-effects job (effects a crashed writer left undone). */
+  readonly orderEffectsCron: string;
   /** Days that delivered messages, event markers and job runs are kept. */
   readonly retentionDays: number;
   /** Hysteresis: a product alerts again only after available exceeds its threshold by this percentage. */
@@ -374,7 +377,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")}, e.g. low_stock:slack:C0123,digest:discord:456`,
     ]);
   }
-  const jobCrons = { LOW_STOCK_CRON: v.LOW_STOCK_CRON, REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON, HOUSEKEEPING_CRON: v.HOUSEKEEPING_CRON };
+  const jobCrons = { LOW_STOCK_CRON: v.LOW_STOCK_CRON, REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON, HOUSEKEEPING_CRON: v.HOUSEKEEPING_CRON, ORDER_EFFECTS_CRON: v.ORDER_EFFECTS_CRON };
   const cronProblems = Object.entries(jobCrons).flatMap(([k, expr]) => {
     const p = checkCron(expr, v.SHOP_TIMEZONE);
     return p ? [`${k}: ${p}`] : [];
@@ -417,6 +420,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     digestCron: v.DIGEST_CRON,
     couponScheduleCron: v.COUPON_SCHEDULE_CRON,
     housekeepingCron: v.HOUSEKEEPING_CRON,
+    orderEffectsCron: v.ORDER_EFFECTS_CRON,
     retentionDays: v.RETENTION_DAYS,
     lowStockShow: v.LOW_STOCK_SHOW,
     safetyStockDays: v.SAFETY_STOCK_DAYS,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderEffects } from "../src/services/order-effects.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { jobStepper } from "./helpers/jobs.js";
 
 // The daily sales rollup (the digest chart's days) is kept by every order writer: ingestion,
 // `order cancel` in chat, refunds. It is checked against a plain loop over the orders as
@@ -170,6 +171,45 @@ describe("the daily sales rollup", () => {
     const [p1, d1] = [(await app.store.products.findById("MIX-1").lean())!, (await app.store.salesDays.findById("2026-11-16|CNY").lean())!];
     expect({ reserved: p1.reserved, available: p1.available, gmv: d1.gmv, orders: d1.orders }).toEqual({ reserved: 7, available: 93, gmv: 1750, orders: 2 });
     for (const o of await app.store.orders.find({ _id: { $in: ["M-1", "M-2"] } }).lean()) expect(o.effects).toMatchObject({ reserved: true, sold: true });
+  });
+
+  it("the order-effects job finishes what a writer that died before settling left undone, once", async () => {
+    const MIN = 60_000;
+    await app.store.products.insertMany([product("CRASH-1", { onHand: 50 }), product("CRASH-2", { onHand: 50 })]);
+    await ingest(msg("O-SHIP", "2026-11-24T02:00:00Z", [["CRASH-2", 4, 500]]));
+    const stock = async (sku: string) => {
+      const p = (await app.store.products.findById(sku).lean())!;
+      return { onHand: p.onHand, reserved: p.reserved, available: p.available, sold: p.salesByDay?.["2026-11-24"] ?? 0 };
+    };
+    expect(await stock("CRASH-2")).toEqual({ onHand: 50, reserved: 4, available: 46, sold: 4 });
+    const day = async () => (await rollup(app))["2026-11-24|CNY"];
+    const dayBefore = (await day())!;
+    const now = app.clock.now();
+    // The ingestion path wrote a new paid order, then the process died before its effects.
+    await app.store.orders.collection.insertOne({
+      _id: "O-CRASH", items: [{ sku: "CRASH-1", qty: 3, unitPrice: 900 }], subtotal: 2700, discount: 0, shipping: 0, total: 2700, currency: "CNY",
+      status: "paid", channel: "api", customerId: "CUST-9", createdAt: new Date("2026-11-24T03:00:00Z"), day: "2026-11-24",
+      paidAt: new Date("2026-11-24T03:00:00Z"), paidDay: "2026-11-24", refundedTotal: 0, refunds: [], history: [], effects: {}, changedAt: now,
+    } as never);
+    // `order ship` wrote the new status, then the process died before moving the stock.
+    await app.store.orders.updateOne({ _id: "O-SHIP" }, { $set: { status: "shipped", shipment: { carrier: "SF", trackingNo: "SF9", shippedAt: now }, changedAt: now } });
+
+    const jobs = await jobStepper(app, "order-effects", now.getTime());
+    await jobs.step(10 * MIN);
+    const [run] = await app.services.jobs.runs("order-effects", 1);
+    expect(run).toMatchObject({ status: "ok" });
+    expect(run!.summary).toMatch(/2 finished: (O-CRASH, O-SHIP|O-SHIP, O-CRASH)$/);
+    expect(await stock("CRASH-1")).toEqual({ onHand: 50, reserved: 3, available: 47, sold: 3 });
+    expect(await stock("CRASH-2")).toEqual({ onHand: 46, reserved: 0, available: 46, sold: 4 });
+    expect(await day()).toEqual({ gmv: dayBefore.gmv + 2700, orders: dayBefore.orders + 1, units: dayBefore.units + 3, discount: dayBefore.discount, couponUses: dayBefore.couponUses });
+    expect((await app.store.orders.findById("O-CRASH").lean())!.effects).toMatchObject({ reserved: true, sold: true });
+
+    // Again, over any window: nothing left to do, nothing applied twice.
+    expect((await app.services.effects.repair(new Date(0), app.clock.now())).repaired).toEqual([]);
+    await jobs.step(10 * MIN);
+    expect(await stock("CRASH-1")).toEqual({ onHand: 50, reserved: 3, available: 47, sold: 3 });
+    expect(await stock("CRASH-2")).toEqual({ onHand: 46, reserved: 0, available: 46, sold: 4 });
+    expect((await day())!.orders).toBe(dayBefore.orders + 1);
   });
 
   it("a rebuild from the orders gives the rollup the writers kept", async () => {

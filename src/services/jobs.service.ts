@@ -97,6 +97,11 @@ export class JobsService {
     return { last, failures, lastFailure };
   }
 
+  /** The latest run of `job` that finished ok for a slot before `before`, or null. */
+  async lastOk(job: string, before: Date): Promise<JobRunDoc | null> {
+    return this.store.jobRuns.findOne({ job, status: "ok", slot: { $lt: before } }).sort({ slot: -1 }).lean<JobRunDoc>();
+  }
+
   /** Recent runs of a job, newest first. */
   async runs(job: string, limit = 20): Promise<JobRunDoc[]> {
     return this.store.jobRuns.find({ job }).sort({ slot: -1 }).limit(limit).lean<JobRunDoc[]>();

@@ -174,6 +174,22 @@ export class OrderEffects {
 
   constructor(private readonly store: Store) {}
 
+  /**
+   * Finishes the effects of tracked orders changed in [`since`, `until`) that miss some (a
+   * writer that died between its order write and its settle, and no retry came): reads those
+   * orders (by the `changedAt` index) and settles the ones with effects to apply. Safe beside
+   * live writers: every step is guarded by its key.
+   */
+  async repair(since: Date, until: Date): Promise<{ checked: number; repaired: string[] }> {
+    const orders = await this.store.orders
+      .find({ changedAt: { $gte: since, $lt: until }, effects: { $exists: true } })
+      .select({ history: 0, refunds: 0 })
+      .lean<OrderDoc[]>();
+    const broken = orders.filter((o) => todo(o).length > 0);
+    for (let i = 0; i < broken.length; i += MAX_FLUSH_ORDERS) await this.settleMany(broken.slice(i, i + MAX_FLUSH_ORDERS));
+    return { checked: orders.length, repaired: broken.map((o) => o._id) };
+  }
+
   /** Applies each missing effect of a tracked order (no-op for untracked ones). */
   settle(o: OrderDoc): Promise<void> {
     return this.settleMany([o]);

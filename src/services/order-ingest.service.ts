@@ -207,6 +207,7 @@ export class OrderIngestService {
       refunds: [],
       history: [{ status, at: now, by: actor, note: m.note ?? "ingested" }],
       effects: {},
+      changedAt: now,
     };
     if (m.couponCode) doc.couponCode = m.couponCode;
     if (paidAt) Object.assign(doc, { paidAt, paidDay: localDay(paidAt, tz) });
@@ -254,7 +255,7 @@ export class OrderIngestService {
       if (m.shipment?.trackingNo && m.shipment.trackingNo !== cur.shipment?.trackingNo) set["shipment.trackingNo"] = m.shipment.trackingNo;
       if (m.couponCode && m.couponCode !== cur.couponCode) set.couponCode = m.couponCode;
       if (Object.keys(set).length === 0) return { order: cur, changed: false };
-      const upd: Record<string, unknown> = { $set: set };
+      const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
       if (history.length) upd.$push = { history: { $each: history } };
       const after = await this.store.orders
         .findOneAndUpdate({ _id: cur._id, status: from }, upd, { returnDocument: "after" })

@@ -188,7 +188,7 @@ export class OrderService {
       }
       const entry = { status: to, at, by: input.by, ...(input.note ? { note: input.note } : {}) };
       const order = await this.store.orders
-        .findOneAndUpdate({ _id: id, status: from }, { $set: set, $push: { history: entry } }, { returnDocument: "after" })
+        .findOneAndUpdate({ _id: id, status: from }, { $set: { ...set, changedAt: this.clock.now() }, $push: { history: entry } }, { returnDocument: "after" })
         .lean<OrderDoc>();
       if (order) {
         // Stock, velocity and the daily rollup follow the new status (once; see OrderEffects).

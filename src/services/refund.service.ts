@@ -334,10 +334,10 @@ export class RefundService {
       // The guard: this refund not yet on the order, and the balance still covers it
       // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
       const filter: Record<string, unknown> = { _id: order._id, "refunds.requestId": { $ne: req._id } };
-      const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount } };
+      const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount }, $set: { changedAt: now } };
       if (toFull) {
         Object.assign(filter, { status, refundedTotal: refunded });
-        update.$set = { status: "refunded" };
+        update.$set = { status: "refunded", changedAt: now };
         update.$push = { refunds: entry, history: { status: "refunded", at: now, by: req.decidedBy ?? "", note: req._id } };
       } else {
         Object.assign(filter, { status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") }, refundedTotal: { $lte: order.total - req.amount } });

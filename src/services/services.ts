@@ -33,6 +33,8 @@ export interface Services {
   coupon: CouponService;
   markers: MarkerService;
   orders: OrderService;
+  /** What orders imply for stock and the daily rollup, applied once (and finished by the order-effects job). */
+  effects: OrderEffects;
   complaints: ComplaintService;
   digest: DigestService;
   chart: ChartService;
@@ -65,6 +67,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     coupon: new CouponService(store, clock, stock, { timeZone, currency, upliftPercent: config.couponUpliftPercent }),
     markers: new MarkerService(store, clock),
     orders: new OrderService(store, clock, { timeZone }, effects),
+    effects,
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
     digest: new DigestService(store, clock, stock, { timeZone, currency }, logger.child({ component: "digest" })),
     chart: new ChartService(),

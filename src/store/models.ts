@@ -129,10 +129,16 @@ const orderSchema = new Schema(
       sold: { type: Boolean },
       unsold: { type: Boolean },
     },
+    /**
+     * When a writer of the bot last changed the order's state (insert, status, refund), for the
+     * order-effects job, which finishes effects a crashed writer left undone.
+     */
+    changedAt: { type: Date },
   },
   { versionKey: false },
 );
 orderSchema.index({ day: 1 });
+orderSchema.index({ changedAt: 1 });
 // The digest's day read, and its comparison days' light read, index-only on MongoDB.
 orderSchema.index({ paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
