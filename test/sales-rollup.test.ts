@@ -179,7 +179,9 @@ describe("the daily sales rollup", () => {
     await ingest(msg("O-SHIP", "2026-11-24T02:00:00Z", [["CRASH-2", 4, 500]]));
     const stock = async (sku: string) => {
       const p = (await app.store.products.findById(sku).lean())!;
-      return { onHand: p.onHand, reserved: p.reserved, available: p.available, sold: p.salesByDay?.["2026-11-24"] ?? 0 };
+      // A lean read: salesByDay is a plain object here.
+      const sold = (p.salesByDay as unknown as Record<string, number> | undefined)?.["2026-11-24"] ?? 0;
+      return { onHand: p.onHand, reserved: p.reserved, available: p.available, sold };
     };
     expect(await stock("CRASH-2")).toEqual({ onHand: 50, reserved: 4, available: 46, sold: 4 });
     const day = async () => (await rollup(app))["2026-11-24|CNY"];
