@@ -241,13 +241,15 @@ export function orderNoCandidates(input: string): string[] {
   return [...new Set([raw, up, raw.toLowerCase(), ...(/^\d+$/.test(up) ? [`ORD-${up}`] : [])])];
 }
 
-/** The order a typed number means (the first of {@link orderNoCandidates} that exists), or null. */
+/**
+ * The order a typed number means (the first of {@link orderNoCandidates} that exists), or null.
+ * One lookup by `_id` per candidate, in order: usually the first hits, and a lookup by `_id`
+ * alone is an index read on MongoDB and the one filter FerretDB pushes down.
+ */
 export async function findOrder<T = OrderDoc>(store: Store, input: string, projection?: Record<string, 0 | 1>): Promise<T | null> {
-  const ids = orderNoCandidates(input);
-  const q = store.orders.find({ _id: { $in: ids } });
-  const docs = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<(T & { _id: string })[]>();
-  for (const id of ids) {
-    const d = docs.find((x) => x._id === id);
+  for (const id of orderNoCandidates(input)) {
+    const q = store.orders.findById(id);
+    const d = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<T>();
     if (d) return d;
   }
   return null;
