@@ -9,8 +9,12 @@
  * on SQLite, where every query scans its whole collection and writes are serialized) scaled to
  * 0.16% (320 orders in batches of 20, 80 products; 500 import lines). BENCH_SCALE (fraction
  * of full size) overrides; BENCH_IMPORT_LINES sets the import's size alone.
+ *
+ * Then, on every server, a dry run (`--dry-run`: streamed and validated, nothing written) of a
+ * 1M-line file, with RSS sampled: the reader's memory at full size, which the server's write
+ * speed does not change. BENCH_DRYRUN_LINES sets its size (0 skips it).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,7 +26,7 @@ import { localDay } from "../src/core/format.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { runImport } from "../src/import.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
-import { createServices } from "../src/services/services.js";
+import { createServices, type Services } from "../src/services/services.js";
 import { startTestDatabase } from "../src/store/db-server.js";
 import { createStore, ensureIndexes } from "../src/store/models.js";
 import { labelServer, type Bench, type BenchResult } from "./run.js";
@@ -195,35 +199,14 @@ const bench: Bench = {
       const reserved = (await store.products.find({}).select({ reserved: 1 }).lean<{ reserved: number }[]>()).reduce((s, p) => s + p.reserved, 0);
       if (reserved !== units) throw new Error(`reserved ${reserved} units, expected ${units}`);
 
-      // Import: a JSONL file of new orders, streamed.
-      const file = path.join(dir, "orders.jsonl");
-      ctx.log(`writing ${sizes.importLines} lines to ${file}`);
-      await new Promise<void>((resolve, reject) => {
-        const out = createWriteStream(file);
-        const r = mulberry32(7);
-        let i = 0;
-        const write = () => {
-          let ok = true;
-          while (i < sizes.importLines && ok) ok = out.write(JSON.stringify(makeOrder(i++, "I", sizes.products, r)) + "\n");
-          if (i < sizes.importLines) out.once("drain", write);
-          else out.end(resolve);
-        };
-        out.on("error", reject);
-        write();
-      });
-      const rss: number[] = [];
-      global.gc?.();
-      const rssStart = process.memoryUsage().rss;
-      const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 250);
-      ctx.log("importing");
-      const report = await runImport({ kind: "orders", file, ingest: services.ingest, progress: process.stderr });
-      clearInterval(sampler);
-      if (report.failed || report.imported !== sizes.importLines) throw new Error(`import: ${report.imported} imported, ${report.failed} failed`);
-      const importRate = sizes.importLines / report.seconds;
-      const q = Math.max(1, Math.floor(rss.length / 4));
-      const rssFirstQuarterPeak = Math.max(...rss.slice(0, q));
-      const rssLastQuarterPeak = Math.max(...rss.slice(-q));
-      const rssPeak = Math.max(...rss);
+      // Import: a JSONL file of new orders, streamed; then a dry run (validation only, nothing
+      // written) over a file of the full 1M lines: the reader's memory at full size, whatever
+      // the server's write speed.
+      const imp = await measureImport(path.join(dir, "orders.jsonl"), sizes.importLines, false, sizes.products, services, ctx.log);
+      if (imp.report.failed || imp.report.imported !== sizes.importLines) throw new Error(`import: ${imp.report.imported} imported, ${imp.report.failed} failed`);
+      const dryLines = process.env.BENCH_DRYRUN_LINES !== undefined ? Number(process.env.BENCH_DRYRUN_LINES) : FULL.importLines;
+      const dry = dryLines > 0 ? await measureImport(path.join(dir, "dry.jsonl"), dryLines, true, sizes.products, services, ctx.log) : undefined;
+      if (dry && (dry.report.failed || dry.report.skipped !== dryLines)) throw new Error(`dry run: ${dry.report.skipped} valid, ${dry.report.failed} failed`);
 
       const ratio = Number((httpRate / bareRate).toPrecision(2));
       const full = scale === 1;
@@ -233,8 +216,14 @@ const bench: Bench = {
         `bare insertMany of the same documents: ${Math.round(bareRate)} orders/s → ratio ${ratio}x (target ≥ 0.3x)`,
         `database round trips per order: HTTP ingest ${httpTrips.toFixed(2)}, bare insertMany ${bareTrips.toFixed(3)}`,
         `documents written per order (each update a full collection scan on FerretDB, an index lookup on MongoDB): HTTP ingest ${httpStatements.toFixed(2)}, bare insertMany ${bareStatements.toFixed(2)}`,
-        `import: ${sizes.importLines.toLocaleString("en")} JSONL lines in ${r1(report.seconds)} s: ${Math.round(importRate)} lines/s`,
-        `RSS during import: start ${mb(rssStart)} MB, peak in first quarter ${mb(rssFirstQuarterPeak)} MB, in last quarter ${mb(rssLastQuarterPeak)} MB, overall peak ${mb(rssPeak)} MB`,
+        `import: ${sizes.importLines.toLocaleString("en")} JSONL lines in ${r1(imp.report.seconds)} s: ${imp.linesPerSec} lines/s`,
+        `RSS during import: ${rssLine(imp.rssMB)}`,
+        ...(dry
+          ? [
+              `dry run (validation only): ${dryLines.toLocaleString("en")} JSONL lines (${mb(dry.bytes)} MB) in ${r1(dry.report.seconds)} s: ${dry.linesPerSec} lines/s`,
+              `RSS during the dry run: ${rssLine(dry.rssMB)}`,
+            ]
+          : []),
       ];
       return {
         server: serverName,
@@ -244,7 +233,8 @@ const bench: Bench = {
         http: { ordersPerSec: Math.round(httpRate), seconds: r1(httpSecs), roundTripsPerOrder: Number(httpTrips.toFixed(2)), docsWrittenPerOrder: Number(httpStatements.toFixed(2)) },
         bare: { ordersPerSec: Math.round(bareRate), seconds: r1(bareSecs), roundTripsPerOrder: Number(bareTrips.toFixed(3)), docsWrittenPerOrder: Number(bareStatements.toFixed(2)) },
         ratio,
-        import: { linesPerSec: Math.round(importRate), seconds: r1(report.seconds), rssMB: { start: mb(rssStart), firstQuarterPeak: mb(rssFirstQuarterPeak), lastQuarterPeak: mb(rssLastQuarterPeak), peak: mb(rssPeak) } },
+        import: { linesPerSec: imp.linesPerSec, seconds: r1(imp.report.seconds), rssMB: imp.rssMB },
+        ...(dry ? { dryRun: { lines: dryLines, fileMB: mb(dry.bytes), linesPerSec: dry.linesPerSec, seconds: r1(dry.report.seconds), rssMB: dry.rssMB } } : {}),
       };
     } finally {
       await http?.close();
@@ -255,5 +245,44 @@ const bench: Bench = {
     }
   },
 };
+
+type RssMB = { start: number; firstQuarterPeak: number; lastQuarterPeak: number; peak: number };
+
+function rssLine(r: RssMB): string {
+  return `start ${r.start} MB, peak in first quarter ${r.firstQuarterPeak} MB, in last quarter ${r.lastQuarterPeak} MB, overall peak ${r.peak} MB`;
+}
+
+/** Writes `lines` new orders as JSONL to `file`, imports it (or dry-runs it), sampling RSS every 250 ms. */
+async function measureImport(file: string, lines: number, dryRun: boolean, products: number, services: Services, log: (l: string) => void) {
+  log(`writing ${lines} lines to ${file}`);
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(file);
+    const r = mulberry32(dryRun ? 11 : 7);
+    let i = 0;
+    const write = () => {
+      let ok = true;
+      while (i < lines && ok) ok = out.write(JSON.stringify(makeOrder(i++, dryRun ? "D" : "I", products, r)) + "\n");
+      if (i < lines) out.once("drain", write);
+      else out.end(resolve);
+    };
+    out.on("error", reject);
+    write();
+  });
+  const rss: number[] = [];
+  global.gc?.();
+  const start = process.memoryUsage().rss;
+  const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 250);
+  log(dryRun ? "dry run" : "importing");
+  const report = await runImport({ kind: "orders", file, ingest: services.ingest, progress: process.stderr, dryRun });
+  clearInterval(sampler);
+  rss.push(process.memoryUsage().rss);
+  const q = Math.max(1, Math.floor(rss.length / 4));
+  return {
+    report,
+    bytes: (await stat(file)).size,
+    linesPerSec: Math.round(lines / report.seconds),
+    rssMB: { start: mb(start), firstQuarterPeak: mb(Math.max(...rss.slice(0, q))), lastQuarterPeak: mb(Math.max(...rss.slice(-q))), peak: mb(Math.max(...rss)) } satisfies RssMB,
+  };
+}
 
 export default bench;
