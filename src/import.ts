@@ -15,7 +15,9 @@ import { pathToFileURL } from "node:url";
 import { createBackend } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
+import { shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
+import type { AuditService } from "./services/audit.service.js";
 import { INGEST_KINDS, type IngestKind } from "./services/ingest-schemas.js";
 import { itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
@@ -59,6 +61,8 @@ export interface ImportOptions {
   ingest: IngestService;
   /** Progress output (stderr in the CLI); omitted: silent. */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where the run is audited, and who ran it (the CLI: the shell user); a dry run is not. */
+  audit?: { service: AuditService; who: string };
 }
 
 /** Imports one file; resolves with the report. */
@@ -183,6 +187,19 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   bar.done(size, lineNo);
   report.failures.sort((a, b) => a.line - b.line);
   report.seconds = (Date.now() - started) / 1000;
+  if (o.audit && !o.dryRun) {
+    const r = report;
+    await o.audit.service.record({
+      ref: `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`,
+      at: new Date(started),
+      actor: o.audit.who,
+      platform: "shell",
+      command: `import ${o.kind}`,
+      args: `${base}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}`,
+      outcome: r.failed ? "user_error" : "ok",
+      ...(r.failed ? { code: "partial", message: `lines failed: ${r.failures.slice(0, 10).map((f) => f.line).join(", ")}${r.failed > 10 ? ", …" : ""}` } : {}),
+    });
+  }
   return report;
 }
 
@@ -314,7 +331,7 @@ async function main(argv: string[]): Promise<number> {
   const conn = await connect(uri);
   try {
     const { services } = await createBackend({ config, conn, clock: systemClock, logger });
-    const report = await runImport({ kind: kind as IngestKind, file: path.resolve(file), dryRun, ingest: services.ingest, progress: process.stderr });
+    const report = await runImport({ kind: kind as IngestKind, file: path.resolve(file), dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() } });
     process.stdout.write(formatReport(report));
     return report.failed ? 1 : 0;
   } finally {

@@ -1,4 +1,3 @@
-import os from "node:os";
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
@@ -8,7 +7,7 @@ import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.j
 import { createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
-import { parseIdentity } from "./core/identity.js";
+import { parseIdentity, shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
 import { translator } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
@@ -47,12 +46,6 @@ function parseCli(argv: string[]): Cli {
     } else throw new Error(`unknown option ${a}; try --help`);
   }
   return cli;
-}
-
-/** The identity of the local shell user. */
-function shellIdentity(): string {
-  const name = os.userInfo().username.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user";
-  return `shell:${name}`;
 }
 
 async function main(): Promise<number> {

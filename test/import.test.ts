@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shellIdentity } from "../src/core/identity.js";
 import { formatReport, runImport } from "../src/import.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
@@ -128,5 +129,14 @@ describe("bulk import", () => {
     expect(run.stderr).toMatch(/\[#+-*\] 100\.0% 2 lines .* ETA/);
     expect(run.code).toBe(1);
     expect(await app.store.complaints.countDocuments({ severity: "urgent", createdBy: "import:complaints.jsonl" })).toBe(1);
+    // The run is audited: who ran it, what, and the result (a line failed: partial).
+    expect(await app.store.audit.findOne({ command: "import complaints" }).lean()).toMatchObject({
+      actor: shellIdentity(),
+      platform: "shell",
+      outcome: "user_error",
+      code: "partial",
+      args: "complaints.jsonl: 2 lines; imported 1, updated 0, skipped 0, parked 0, failed 1",
+      message: "lines failed: 2",
+    });
   });
 });

@@ -330,6 +330,27 @@ describe("batches", () => {
     expect({ gmv: after.gmv - gmvBefore.gmv, orders: after.orders - gmvBefore.orders }).toEqual({ gmv: 700 + 650 + 400, orders: 3 });
   });
 
+  it("audits each request of a known key: who, what, result; refusals of the key too, unknown callers not", async () => {
+    const shop = (await app.services.apiKeys.create("audit-shop", ["orders"], "shell:admin")).token;
+    const mixed = await call("/api/v1/orders", { key: shop, body: [order("AU-1"), order("AU-2", { items: [] })] });
+    expect(mixed.json.summary).toMatchObject({ created: 1, failed: 1 });
+    await call("/api/v1/orders", { key: shop, body: order("AU-3") });
+    await call("/api/v1/products", { key: shop, body: { sku: "SKU-AU", name: "x", price: 100 } });
+    await call("/api/v1/orders", { key: "shopops_kNOPE000000_" + "x".repeat(43), body: order("AU-4") });
+    const got = await app.store.audit.find({ actor: "api:audit-shop" }).sort({ at: 1 }).lean();
+    expect(got.map((e) => [e.actor, e.platform, e.command, e.outcome, e.code ?? null])).toEqual([
+      ["api:audit-shop", "http", "api orders", "user_error", "partial"],
+      ["api:audit-shop", "http", "api orders", "ok", null],
+      ["api:audit-shop", "http", "api products", "denied", "forbidden"],
+    ]);
+    expect(got[0]!.args).toMatch(/^POST \/api\/v1\/orders: batch of 2 \(created 1, .*failed 1\); ids AU-1, AU-2 \[key k[0-9A-Z]{10}\]$/);
+    expect(got[1]!.args).toMatch(/^POST \/api\/v1\/orders: created AU-3 /);
+    expect(await app.store.audit.countDocuments({ args: /AU-4/ })).toBe(0); // a bad key: no caller to name
+    // The trail is readable in chat like any other.
+    const r = await app.run("shell:admin", "audit actor=api:audit-shop");
+    expect(JSON.stringify(r.reply)).toContain("api orders");
+  });
+
   it("refuses an empty batch and one over INGEST_BATCH_MAX", async () => {
     expect((await call("/api/v1/orders", { body: [] })).status).toBe(400);
     const big = await call("/api/v1/orders", { body: Array.from({ length: 6 }, (_, i) => order(`BB-${i}`)) });

@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "../../src/config.js";
 import { shortId } from "../../src/core/ids.js";
 import type { Logger } from "../../src/core/logger.js";
+import { clip } from "../../src/core/reply.js";
 import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
+import type { AuditRecord } from "../../src/services/audit.service.js";
 import type { IngestKind } from "../../src/services/ingest-schemas.js";
 import type { ItemResult } from "../../src/services/ingest.service.js";
 import type { Services } from "../../src/services/services.js";
@@ -71,6 +73,27 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     let caller: ApiCaller | null = null;
     let status = 500;
     let items = 0;
+    // Set once a request of a known caller reaches a route: what the audit entry says.
+    let audited: { command: string; args: string; outcome: AuditRecord["outcome"]; code?: string; message?: string } | undefined;
+    const ref = shortId();
+    /**
+     * The request's audit entry (who: `api:<key label>`, from platform `http`, what, result):
+     * one per request, not per item, recorded before the answer is sent.
+     */
+    const record = async (): Promise<void> => {
+      if (!audited || !caller) return;
+      await services.audit.record({
+        ref: `api-${ref}`,
+        at: new Date(),
+        actor: `api:${caller.label}`,
+        platform: "http",
+        command: audited.command,
+        args: clip(`${audited.args} [key ${caller.id}]`, 600),
+        outcome: audited.outcome,
+        ...(audited.code ? { code: audited.code } : {}),
+        ...(audited.message ? { message: clip(audited.message, 300) } : {}),
+      });
+    };
     try {
       if (path === "/healthz" || path === "/readyz") {
         if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: "GET, HEAD" });
@@ -82,6 +105,8 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       if (!route) throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
       if (method !== "POST") throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
       caller = await authenticate(req);
+      const command = `api ${route.kind}`;
+      audited = { command, args: `POST ${path}`, outcome: "error" };
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
       const wait = limiter.take(caller.id);
       if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
@@ -98,6 +123,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         const results = await services.ingest.applyMany(route.kind, body, actor);
         const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
         for (const r of results) summary[r.outcome === "invalid" || r.outcome === "rejected" ? "failed" : r.outcome]++;
+        audited = {
+          command: audited.command,
+          args: `POST ${path}: batch of ${results.length} (${Object.entries(summary).map(([k, n]) => `${k} ${n}`).join(", ")}); ${idList(results)}`,
+          outcome: summary.failed ? "user_error" : "ok",
+          ...(summary.failed ? { code: "partial", message: `${summary.failed} of ${results.length} items failed` } : {}),
+        };
+        await record();
         return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
       }
       if (body === null || typeof body !== "object") {
@@ -105,16 +137,31 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       }
       items = 1;
       const r = await applyOne(route.kind, body, actor);
+      const failed = r.outcome === "invalid" || r.outcome === "rejected";
+      audited = {
+        command: audited.command,
+        args: `POST ${path}: ${r.outcome}${r.id ? ` ${r.id}` : ""}`,
+        outcome: r.status >= 500 ? "error" : failed ? "user_error" : "ok",
+        ...(failed && r.code ? { code: r.code } : {}),
+        ...(failed && r.message ? { message: r.message } : {}),
+      };
+      await record();
       return void send(res, (status = r.status), r);
     } catch (e) {
       if (e instanceof HttpError) {
         status = e.status;
+        // A known caller refused after reaching a route: denied (scope) or bad input. Rate
+        // limiting is not recorded (a flood would flood the trail).
+        if (audited && e.status !== 429) {
+          audited = { ...audited, outcome: e.status === 403 ? "denied" : "user_error", code: e.code, message: e.message };
+          await record().catch((err: unknown) => log.error("audit failed", { ref, err }));
+        }
         if (e.status === 413) res.setHeader("connection", "close");
         return void send(res, e.status, { error: e.code, message: e.message, ...e.extra }, e.headers);
       }
-      const ref = shortId();
       log.error("request failed", { ref, path, err: e });
       status = 500;
+      if (audited) await record().catch((err: unknown) => log.error("audit failed", { ref, err }));
       if (!res.headersSent) send(res, 500, { error: "internal", message: `internal error; reference ${ref}` });
     } finally {
       // Never the Authorization header or the body: only what identifies the request.
@@ -143,6 +190,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
   }
 
   return (req, res) => void handle(req, res);
+}
+
+/** The first item ids of a batch's results, for its audit entry. */
+function idList(results: ItemResult[]): string {
+  const ids = results.flatMap((r) => (r.id ? [r.id] : []));
+  if (!ids.length) return "no ids";
+  return `ids ${ids.slice(0, 20).join(", ")}${ids.length > 20 ? `, … (${ids.length})` : ""}`;
 }
 
 /** True when the database answers a ping within 2 s. */

@@ -1,3 +1,5 @@
+import os from "node:os";
+
 /** Platforms an invocation can come from. */
 export type Platform = "shell" | "slack" | "discord" | "http" | "system";
 
@@ -20,4 +22,10 @@ export function parseIdentity(s: string): ParsedIdentity | null {
   m = /^discord:(\d{5,25})$/.exec(s);
   if (m) return { platform: "discord", user: m[1]! };
   return null;
+}
+
+/** The identity of the local shell user (`shell:<OS user name>`). */
+export function shellIdentity(): string {
+  const name = os.userInfo().username.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user";
+  return `shell:${name}`;
 }
