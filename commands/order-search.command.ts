@@ -34,7 +34,7 @@ export default defineCommand({
     }
     const sinceAt = args.since ? sinceToDate(args.since, now, config.timeZone) : undefined;
     if (sinceAt && sinceAt > now) return { status: "error", code: "future_date", text: t("order.search.future", { value: args.since! }), visibility: "ephemeral" };
-    const customerId = args.customer?.toUpperCase();
+    const customerId = args.customer;
     const { orders, total } = await services.orders.search({
       ...(customerId ? { customerId } : {}),
       ...(sinceAt ? { since: sinceAt } : {}),

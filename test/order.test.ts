@@ -75,6 +75,7 @@ beforeAll(async () => {
     // Numbers as a shop sends them through the ingestion API: kept as they are.
     order("1001", { status: "paid", paidAt, paidDay: "2026-11-23", customerId: "CUST-3" }),
     order("web-77", { status: "paid", paidAt, paidDay: "2026-11-23", customerId: "CUST-3" }),
+    order("web-78", { status: "paid", paidAt, paidDay: "2026-11-23", customerId: "alice@example.com" }),
     // 23 orders of one customer, one every 5 hours back from now: the newest is ORD-200023.
     ...Array.from({ length: 23 }, (_, i) =>
       order(`ORD-2000${String(i + 1).padStart(2, "0")}`, {
@@ -185,7 +186,8 @@ describe("order search", () => {
     expect(r.reply.title).toBe("Orders: 23 match");
     const ids = r.reply.table!.rows.map((x) => x[0]);
     expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `ORD-2000${String(23 - i).padStart(2, "0")}`));
-    expect(r.reply.context).toEqual(["Page 1 of 3, newest first.", "Next page: `order search customer=CUST-9 page=2`"]);
+    // The next page repeats the filter as typed (any case finds the customer).
+    expect(r.reply.context).toEqual(["Page 1 of 3, newest first.", "Next page: `order search customer=cust-9 page=2`"]);
     const p3 = await app.run("shell:sam", "order search customer=CUST-9 page=3");
     expect(p3.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200003", "ORD-200002", "ORD-200001"]);
     expect(p3.reply.context).toEqual(["Page 3 of 3, newest first."]);
@@ -252,6 +254,16 @@ describe("order status transitions", () => {
     const c = await app.run("shell:sue", "complaint new order=WEB-77 the lid is scratched");
     expect(c.outcome).toBe("ok");
     expect(await app.store.complaints.findOne({ orderNo: "web-77" }).lean()).toMatchObject({ customerId: "CUST-3" });
+  });
+
+  it("finds a customer by the id the shop sent, in any case typed (order search, complaint on an order)", async () => {
+    const r = await app.run("shell:sam", "order search customer=Alice@Example.com");
+    expect(r.outcome).toBe("ok");
+    expect(JSON.stringify(r.reply)).toContain("web-78");
+    const c = await app.run("shell:sue", "complaint new order=web-78 customer=ALICE@EXAMPLE.COM parcel arrived wet");
+    expect(c.outcome).toBe("ok");
+    expect(await app.store.complaints.findOne({ orderNo: "web-78" }).lean()).toMatchObject({ customerId: "alice@example.com" });
+    expect((await app.run("shell:sue", "complaint new order=web-78 customer=bob@example.com wrong customer")).code).toBe("customer_mismatch");
   });
 
   it("refuses to ship an unpaid order, naming the status and what is allowed; nothing changes", async () => {

@@ -133,7 +133,8 @@ export class ComplaintService {
       const order = await findOrder<Pick<OrderDoc, "_id" | "customerId">>(this.store, input.orderNo, { customerId: 1 });
       if (!order) return { kind: "unknown_order", orderNo: OrderService.normalizeOrderNo(input.orderNo) };
       orderNo = order._id;
-      if (customerId && customerId !== order.customerId) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
+      // The order's customer id as the shop sent it, whatever case it was typed in.
+      if (customerId && customerId !== order.customerId.toUpperCase()) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
       customerId = order.customerId;
     }
     const now = this.clock.now();

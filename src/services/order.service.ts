@@ -137,7 +137,8 @@ export class OrderService {
   /** A page of orders matching every given filter, newest first, with the total count. */
   async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    if (q.customerId) filter.customerId = q.customerId;
+    // Customer ids are kept as the shop sent them (`cust-1`, an e-mail): matched in any case typed.
+    if (q.customerId) filter.customerId = { $in: caseVariants(q.customerId) };
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
     const [orders, total] = await Promise.all([
@@ -236,9 +237,8 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
  * takes `1001` or `web-1001` as they are), and the demo numbers are `ORD-…`.
  */
 export function orderNoCandidates(input: string): string[] {
-  const raw = input.trim();
-  const up = raw.toUpperCase();
-  return [...new Set([raw, up, raw.toLowerCase(), ...(/^\d+$/.test(up) ? [`ORD-${up}`] : [])])];
+  const up = input.trim().toUpperCase();
+  return [...new Set([...caseVariants(input), ...(/^\d+$/.test(up) ? [`ORD-${up}`] : [])])];
 }
 
 /**
@@ -253,4 +253,10 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
     if (d) return d;
   }
   return null;
+}
+
+/** `s` trimmed as typed, upper-cased and lower-cased (distinct): ids the shop may have sent in any case. */
+export function caseVariants(s: string): string[] {
+  const raw = s.trim();
+  return [...new Set([raw, raw.toUpperCase(), raw.toLowerCase()])];
 }
