@@ -68,12 +68,48 @@ export interface ImportOptions {
 /** Imports one file; resolves with the report. */
 export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
+  const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], seconds: 0 };
+  let error: unknown;
+  try {
+    await importInto(o, report, started);
+    return report;
+  } catch (e) {
+    error = e;
+    throw e;
+  } finally {
+    // Audited however it ends: a run that stopped half-way has written what it counted.
+    if (o.audit && !o.dryRun) {
+      await auditRun(o.audit, o, report, started, error).catch((e: unknown) => {
+        if (error === undefined) throw e; // else the run's own error is the one to report
+      });
+    }
+  }
+}
+
+async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown): Promise<void> {
+  const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}`;
+  await audit.service.record({
+    ref: `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`,
+    at: new Date(started),
+    actor: audit.who,
+    platform: "shell",
+    command: `import ${o.kind}`,
+    args: error === undefined ? counts : `${counts} (stopped)`,
+    ...(error !== undefined
+      ? { outcome: "error" as const, code: "stopped", message: String((error as Error)?.message ?? error).slice(0, 300) }
+      : r.failed
+        ? { outcome: "user_error" as const, code: "partial", message: `lines failed: ${r.failures.slice(0, 10).map((f) => f.line).join(", ")}${r.failed > 10 ? ", …" : ""}` }
+        : { outcome: "ok" as const }),
+  });
+}
+
+/** Streams the file into `report` (see {@link runImport}). */
+async function importInto(o: ImportOptions, report: ImportReport, started: number): Promise<void> {
   const format = formatOf(o.file);
   const size = (await stat(o.file)).size;
   const base = path.basename(o.file);
   const fileTag = createHash("sha256").update(base).digest("hex").slice(0, 12);
   const actor = `import:${base}`.slice(0, 100);
-  const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], seconds: 0 };
   const fail = (line: number, message: string) => {
     report.failed++;
     if (report.failures.length < MAX_FAILURES_KEPT) report.failures.push({ line, message });
@@ -187,20 +223,6 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   bar.done(size, lineNo);
   report.failures.sort((a, b) => a.line - b.line);
   report.seconds = (Date.now() - started) / 1000;
-  if (o.audit && !o.dryRun) {
-    const r = report;
-    await o.audit.service.record({
-      ref: `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`,
-      at: new Date(started),
-      actor: o.audit.who,
-      platform: "shell",
-      command: `import ${o.kind}`,
-      args: `${base}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}`,
-      outcome: r.failed ? "user_error" : "ok",
-      ...(r.failed ? { code: "partial", message: `lines failed: ${r.failures.slice(0, 10).map((f) => f.line).join(", ")}${r.failed > 10 ? ", …" : ""}` } : {}),
-    });
-  }
-  return report;
 }
 
 function formatOf(file: string): "csv" | "jsonl" {

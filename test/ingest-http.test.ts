@@ -133,6 +133,9 @@ describe("health and protocol errors", () => {
     expect(over).toMatchObject({ status: 409, json: { code: "over_balance" } });
     const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
     expect(unknown).toMatchObject({ status: 422, json: { code: "unknown_order" } });
+    // Another system's number is taken exactly: `a-rf1` is not A-RF1 (chat would find it).
+    const lookalike = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-81", orderNo: "a-rf1" } });
+    expect(lookalike).toMatchObject({ status: 422, json: { code: "unknown_order" } });
     const bad = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-80", amount: "-3" } });
     expect(bad.status).toBe(400);
     expect(bad.json.errors[0].field).toBe("amount");

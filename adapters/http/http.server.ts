@@ -68,8 +68,12 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     const started = Date.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
-    if (deps.slack && path === SLACK_EVENTS_PATH) return deps.slack(req, res);
     const method = req.method ?? "GET";
+    // Only what Bolt's receiver handles goes to it (it throws on any other method or path).
+    if (deps.slack && url.pathname === SLACK_EVENTS_PATH && method === "POST") return deps.slack(req, res);
+    if (deps.slack && path === SLACK_EVENTS_PATH) {
+      return void send(res, 405, { error: "method_not_allowed", message: `POST ${SLACK_EVENTS_PATH} only (Slack's events, commands and interactions)` }, { allow: "POST" });
+    }
     let caller: ApiCaller | null = null;
     let status = 500;
     let items = 0;
@@ -94,6 +98,8 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         ...(audited.message ? { message: clip(audited.message, 300) } : {}),
       });
     };
+    // The items were applied or refused already: a failed audit write is logged, not answered.
+    const recordSafely = () => record().catch((err: unknown) => log.error("audit failed", { ref, err }));
     try {
       if (path === "/healthz" || path === "/readyz") {
         if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: "GET, HEAD" });
@@ -129,7 +135,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           outcome: summary.failed ? "user_error" : "ok",
           ...(summary.failed ? { code: "partial", message: `${summary.failed} of ${results.length} items failed` } : {}),
         };
-        await record();
+        await recordSafely();
         return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
       }
       if (body === null || typeof body !== "object") {
@@ -145,7 +151,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         ...(failed && r.code ? { code: r.code } : {}),
         ...(failed && r.message ? { message: r.message } : {}),
       };
-      await record();
+      await recordSafely();
       return void send(res, (status = r.status), r);
     } catch (e) {
       if (e instanceof HttpError) {
@@ -154,14 +160,14 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         // limiting is not recorded (a flood would flood the trail).
         if (audited && e.status !== 429) {
           audited = { ...audited, outcome: e.status === 403 ? "denied" : "user_error", code: e.code, message: e.message };
-          await record().catch((err: unknown) => log.error("audit failed", { ref, err }));
+          await recordSafely();
         }
         if (e.status === 413) res.setHeader("connection", "close");
         return void send(res, e.status, { error: e.code, message: e.message, ...e.extra }, e.headers);
       }
       log.error("request failed", { ref, path, err: e });
       status = 500;
-      if (audited) await record().catch((err: unknown) => log.error("audit failed", { ref, err }));
+      if (audited) await recordSafely();
       if (!res.headersSent) send(res, 500, { error: "internal", message: `internal error; reference ${ref}` });
     } finally {
       // Never the Authorization header or the body: only what identifies the request.
@@ -189,7 +195,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     }
   }
 
-  return (req, res) => void handle(req, res);
+  return (req, res) =>
+    void handle(req, res).catch((e: unknown) => {
+      // Nothing may escape as an unhandled rejection (it would stop the process).
+      log.error("request failed", { path: req.url, err: e });
+      if (!res.headersSent) send(res, 500, { error: "internal", message: "internal error" });
+      else res.destroy();
+    });
 }
 
 /** The first item ids of a batch's results, for its audit entry. */

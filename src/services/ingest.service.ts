@@ -74,7 +74,7 @@ export class IngestService {
    */
   private async refundRequest(r: RefundRequestInput, actor: string): Promise<ItemResult> {
     const id = `R-X${base32(createHash("sha256").update(r.externalId).digest()).slice(0, 9)}`;
-    const res = await this.refunds.request({ id, orderNo: r.orderNo, amount: String(r.amount), reason: r.reason, requester: actor });
+    const res = await this.refunds.request({ id, orderNo: r.orderNo, amount: String(r.amount), reason: r.reason, requester: actor, exactOrderNo: true });
     switch (res.kind) {
       case "created":
         return { status: 201, outcome: "created", id };

@@ -163,17 +163,20 @@ export class RefundService {
   }
 
   /**
-   * Creates a pending request after checking the order: it exists, is paid, and
+   * Creates a pending request after checking the order (`exactOrderNo`: by its stored number
+   * only, for other systems; else as a person types it, see findOrder): it exists, is paid, and
    * the amount is at most paid − refunded − outstanding requests. `amount` is
    * the typed text (major units) or "full".
    */
-  async request(input: { orderNo: string; amount: string; reason: string; requester: string; id?: string }): Promise<RequestResult> {
+  async request(input: { orderNo: string; amount: string; reason: string; requester: string; id?: string; exactOrderNo?: boolean }): Promise<RequestResult> {
     const now = this.clock.now();
     if (input.id) {
       const prior = await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>();
       if (prior) return { kind: "exists", request: prior };
     }
-    const order = await findOrder(this.store, input.orderNo);
+    // People type order numbers loosely (`100001`, lower case); another system names its order
+    // exactly, and must never land on a look-alike (`1002` is not `ORD-1002`).
+    const order = input.exactOrderNo ? await this.store.orders.findById(input.orderNo).lean<OrderDoc>() : await findOrder(this.store, input.orderNo);
     if (!order) return { kind: "not_found" };
     // A refunded order is paid too: its balance is zero, so it gets "over balance" below.
     if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
