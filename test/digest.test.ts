@@ -323,7 +323,7 @@ describe("digest figures in Asia/Shanghai", () => {
     expect(saved).toHaveLength(2);
     try {
       // Written before units, discount and coupon uses were kept: no version, no such fields.
-      await app.store.salesDays.collection.updateOne({ _id: id(prev) } as never, { $unset: { v: "", units: "", discount: "", couponUses: "" } });
+      await app.store.salesDays.collection.updateOne({ _id: id(prev) } as never, { $unset: { v: "", units: "", discount: "" } });
       // Behind the orders: one paid order missing, its units too.
       await app.store.salesDays.collection.updateOne({ _id: id(week) } as never, { $inc: { orders: -1, units: -1 } });
       expectDigest(await app.services.digest.digest(day), orders, day, tz, "CNY");
@@ -332,6 +332,19 @@ describe("digest figures in Asia/Shanghai", () => {
     } finally {
       await app.store.salesDays.deleteMany({ _id: { $in: [id(prev), id(week)] } });
       await app.store.salesDays.insertMany(saved);
+    }
+    // A coupon code added to a paid order after payment (an ingestion update may) is counted
+    // on the comparison day as on the day itself.
+    const late = orders.find((o) => o.paidAt && o.paidDay === prev && !o.couponCode && o.status === "paid" && o.currency === "CNY")!;
+    await app.store.orders.updateOne({ _id: late._id }, { $set: { couponCode: "LATE5" } });
+    late.couponCode = "LATE5";
+    try {
+      const d = await app.services.digest.digest(day);
+      expect(d.sales.prev.couponUses).toBe(oracle(orders, prev, tz, "CNY").couponUses);
+      expectDigest(d, orders, day, tz, "CNY");
+    } finally {
+      await app.store.orders.updateOne({ _id: late._id }, { $unset: { couponCode: "" } });
+      delete late.couponCode;
     }
     // A rollup in step with the orders is what the comparison days' units come from.
     await app.store.salesDays.collection.updateOne({ _id: id(prev) } as never, { $inc: { units: 1000 } });

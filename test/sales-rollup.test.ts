@@ -22,20 +22,19 @@ interface Stored {
   items: { sku: string; qty: number }[];
 }
 
-type Sums = { gmv: number; orders: number; units: number; discount: number; couponUses: number };
+type Sums = { gmv: number; orders: number; units: number; discount: number };
 
-/** GMV, paid orders, units, discount and coupon uses per `day|currency`, by a plain loop. */
+/** GMV, paid orders, units and discount per `day|currency`, by a plain loop. */
 function expected(orders: Stored[]): Record<string, Sums> {
   const out: Record<string, Sums> = {};
   for (const o of orders) {
     if (!o.paidAt || !PAID.includes(o.status)) continue;
     const k = `${dayOf(o.paidAt)}|${o.currency}`;
-    out[k] ??= { gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 };
+    out[k] ??= { gmv: 0, orders: 0, units: 0, discount: 0 };
     out[k].gmv += o.total;
     out[k].orders++;
     for (const it of o.items) out[k].units += it.qty;
     out[k].discount += o.discount ?? 0;
-    if (o.couponCode) out[k].couponUses++;
   }
   return out;
 }
@@ -44,7 +43,7 @@ async function rollup(app: TestApp): Promise<Record<string, Sums>> {
   const docs = await app.store.salesDays.find({}).lean();
   // Days whose orders all left again keep a document at zero: the same as no document.
   return Object.fromEntries(
-    docs.filter((d) => d.orders !== 0 || d.gmv !== 0).map((d) => [d._id, { gmv: d.gmv, orders: d.orders, units: d.units, discount: d.discount, couponUses: d.couponUses }]),
+    docs.filter((d) => d.orders !== 0 || d.gmv !== 0).map((d) => [d._id, { gmv: d.gmv, orders: d.orders, units: d.units, discount: d.discount }]),
   );
 }
 
@@ -145,7 +144,7 @@ describe("the daily sales rollup", () => {
     const before = await rollup(app);
     const stock = async () => (await app.store.products.findById("SKU-1").lean())!;
     const stockBefore = await stock();
-    expect(before["2026-11-23|CNY"]).toEqual({ gmv: 2500, orders: 1, units: 1, discount: 0, couponUses: 0 });
+    expect(before["2026-11-23|CNY"]).toEqual({ gmv: 2500, orders: 1, units: 1, discount: 0 });
     // As if the process died after the rollup and product updates, before flagging the order.
     await app.store.orders.updateOne({ _id: "O-7" }, { $unset: { "effects.sold": 1, "effects.reserved": 1 } });
     await ingest(msg("O-7", "2026-11-23T02:00:00Z", [["SKU-1", 1, 2500]]));
@@ -203,7 +202,7 @@ describe("the daily sales rollup", () => {
     expect(run!.summary).toMatch(/2 finished: (O-CRASH, O-SHIP|O-SHIP, O-CRASH)$/);
     expect(await stock("CRASH-1")).toEqual({ onHand: 50, reserved: 3, available: 47, sold: 3 });
     expect(await stock("CRASH-2")).toEqual({ onHand: 46, reserved: 0, available: 46, sold: 4 });
-    expect(await day()).toEqual({ gmv: dayBefore.gmv + 2700, orders: dayBefore.orders + 1, units: dayBefore.units + 3, discount: dayBefore.discount, couponUses: dayBefore.couponUses });
+    expect(await day()).toEqual({ gmv: dayBefore.gmv + 2700, orders: dayBefore.orders + 1, units: dayBefore.units + 3, discount: dayBefore.discount });
     expect((await app.store.orders.findById("O-CRASH").lean())!.effects).toMatchObject({ reserved: true, sold: true });
 
     // Again, over any window: nothing left to do, nothing applied twice.

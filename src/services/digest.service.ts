@@ -111,10 +111,12 @@ interface LightRow {
   currency: string;
   customerId: string;
   total: number;
+  couponCode?: string | null;
 }
 
 /** A day's sums before refunds and customers are judged. */
 interface DaySums extends SalesSums {
+  couponUses: number;
   customers: Set<string>;
   bySku: Map<string, { revenue: number; units: number }>;
   byChannel: Map<string, number>;
@@ -122,8 +124,8 @@ interface DaySums extends SalesSums {
 }
 
 const PAID = new Set<string>(PAID_STATUSES);
-/** Exactly the fields of the orders index `{paidDay, status, currency, customerId, total}`: index-only on MongoDB. */
-const LIGHT_FIELDS = { _id: 0, paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1 } as const;
+/** Exactly the fields of the orders index `{paidDay, status, currency, customerId, total, couponCode}`: index-only on MongoDB. */
+const LIGHT_FIELDS = { _id: 0, paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1, couponCode: 1 } as const;
 const SALE_FIELDS = { _id: 1, paidDay: 1, status: 1, total: 1, discount: 1, currency: 1, channel: 1, couponCode: 1, customerId: 1, items: 1 } as const;
 
 /** Days of the chart. */
@@ -148,10 +150,10 @@ export class DigestService {
    * The digest of `day` (YYYY-MM-DD, not after today). Reads, side by side:
    * - the orders paid on the day, and those refunded on any of the three figure days (full
    *   rows: two indexed branches on MongoDB, one scan on FerretDB);
-   * - the comparison days' paid orders, light (status, currency, customer, total: index-only
-   *   on MongoDB), which give their orders, GMV and customers exactly;
-   * - the 14 days' rollup documents: the chart, and the comparison days' units, discount and
-   *   coupon uses, trusted only when the rollup's orders and GMV equal the light read's (else
+   * - the comparison days' paid orders, light (status, currency, customer, total, coupon:
+   *   index-only on MongoDB), which give their orders, GMV, coupon uses and customers exactly;
+   * - the 14 days' rollup documents: the chart, and the comparison days' units and discount
+   *   (fixed at an order's creation), trusted only when the rollup's orders and GMV equal the light read's (else
    *   that day's orders are read whole, and a warning says to run `digest rebuild`);
    * then which customers had paid before each day (one `distinct` per day, index-only).
    */
@@ -180,7 +182,7 @@ export class DigestService {
       const fromLight = this.sumsOf(d, light);
       const r = rollups.get(d);
       if (r && r.v === ROLLUP_VERSION && r.orders === fromLight.orders && r.gmv === fromLight.gmv) {
-        sums.set(d, { ...fromLight, units: r.units, discount: r.discount, couponUses: r.couponUses });
+        sums.set(d, { ...fromLight, units: r.units, discount: r.discount });
       } else if (fromLight.orders === 0 && (!r || (r.orders === 0 && r.gmv === 0))) {
         sums.set(d, fromLight);
       } else {
@@ -273,8 +275,8 @@ export class DigestService {
   }
 
   /**
-   * The sums of the paid orders of day `d` (shop currency) and their customers; from whole rows
-   * also units, discount, coupon uses, lines and channels (light rows leave those at 0).
+   * The sums of the paid orders of day `d` (shop currency), their coupon uses and customers;
+   * from whole rows also units, discount, lines and channels (light rows leave those at 0).
    */
   private sumsOf(d: string, rows: (LightRow | SaleRow)[]): DaySums {
     const f: DaySums = { gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0, customers: new Set(), bySku: new Map(), byChannel: new Map(), otherCurrency: 0 };
@@ -287,9 +289,9 @@ export class DigestService {
       f.gmv += o.total;
       f.orders++;
       f.customers.add(o.customerId);
+      if (o.couponCode) f.couponUses++;
       if (!("items" in o)) continue;
       f.discount += o.discount ?? 0;
-      if (o.couponCode) f.couponUses++;
       f.byChannel.set(o.channel, (f.byChannel.get(o.channel) ?? 0) + o.total);
       for (const it of o.items) {
         f.units += it.qty;
@@ -369,7 +371,7 @@ export class DigestService {
       .find({ _id: { $in: days.map((d) => salesDayId(d, this.opts.currency)) } })
       .select({ _id: 0, day: 1, v: 1, ...Object.fromEntries(SUM_FIELDS.map((k) => [k, 1])) })
       .lean<(SalesSums & { day: string; v?: number })[]>();
-    return new Map(docs.map((d) => [d.day, { ...d, units: d.units ?? 0, discount: d.discount ?? 0, couponUses: d.couponUses ?? 0 }]));
+    return new Map(docs.map((d) => [d.day, { ...d, units: d.units ?? 0, discount: d.discount ?? 0 }]));
   }
 
   /**
@@ -392,7 +394,7 @@ export class DigestService {
       orders += rows.length;
     }
     const existing = await this.store.salesDays.find({ day: { $gte: from, $lte: to } }).select({ _id: 1, day: 1, currency: 1 }).lean<{ _id: string; day: string; currency: string }[]>();
-    for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 });
+    for (const e of existing) if (!sums.has(e._id)) sums.set(e._id, { _id: e._id, day: e.day, currency: e.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0 });
     if (sums.size) {
       const ops = [...sums].map(([id, { _id, ...v }]) => ({ updateOne: { filter: { _id: id }, update: { $set: { ...v, appliedKeys: [] } }, upsert: true } }));
       for (const part of chunked(ops)) await this.store.salesDays.bulkWrite(part);

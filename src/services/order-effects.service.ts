@@ -39,9 +39,10 @@ export function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt"
 }
 
 /**
- * The version of the rollup's fields. Documents written since units, discount and coupon uses
- * were added carry it (set on insert and by a rebuild); the digest trusts only those for its
- * comparison days, and reads the orders of a day whose document is older.
+ * The version of the rollup's fields. Documents written since units and discount were added
+ * carry it (set on insert and by a rebuild); the digest trusts only those for its comparison
+ * days, and reads the orders of a day whose document is older. Coupon uses are not kept: a
+ * coupon code may be added to an order after payment, which no effect would follow.
  */
 export const ROLLUP_VERSION = 2;
 
@@ -55,8 +56,6 @@ export interface SalesSums {
   units: number;
   /** Sum of their `discount`. */
   discount: number;
-  /** Those carrying a coupon code. */
-  couponUses: number;
 }
 
 /** A day's rollup as computed from its orders. */
@@ -68,16 +67,16 @@ export interface SalesDayTotals extends SalesSums {
 }
 
 /** The fields of {@link SalesSums}. */
-export const SUM_FIELDS = ["gmv", "orders", "units", "discount", "couponUses"] as const satisfies readonly (keyof SalesSums)[];
+export const SUM_FIELDS = ["gmv", "orders", "units", "discount"] as const satisfies readonly (keyof SalesSums)[];
 
 /** What the rollup needs of an order. */
-type SaleFacts = { total: number; currency: string; items: readonly { qty: number }[]; discount?: number | null; couponCode?: string | null };
+type SaleFacts = { total: number; currency: string; items: readonly { qty: number }[]; discount?: number | null };
 
 /** An order's part of its paid day's sums (negated with `sign` −1 when it leaves them). */
 export function saleSums(o: SaleFacts, sign = 1): SalesSums {
   let units = 0;
   for (const it of o.items) units += it.qty;
-  return { gmv: sign * o.total, orders: sign, units: sign * units, discount: sign * (o.discount ?? 0), couponUses: o.couponCode ? sign : 0 };
+  return { gmv: sign * o.total, orders: sign, units: sign * units, discount: sign * (o.discount ?? 0) };
 }
 
 /**
@@ -88,7 +87,7 @@ export function salesDayTotals(orders: Iterable<SaleFacts & { status: string; pa
   for (const o of orders) {
     if (!o.paidDay || !PAID_STATUSES.includes(o.status as OrderStatus)) continue;
     const id = salesDayId(o.paidDay, o.currency);
-    const cur = into.get(id) ?? { _id: id, day: o.paidDay, currency: o.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0, couponUses: 0 };
+    const cur = into.get(id) ?? { _id: id, day: o.paidDay, currency: o.currency, v: ROLLUP_VERSION, gmv: 0, orders: 0, units: 0, discount: 0 };
     const sums = saleSums(o);
     for (const k of SUM_FIELDS) cur[k] += sums[k];
     into.set(id, cur);
@@ -148,7 +147,7 @@ interface Waiter {
  *   cancellation (or a refund before shipment), `salesByDay[paidDay]` on payment, taken back
  *   if a paid order is cancelled (velocity counts paid, non-cancelled orders);
  * - the daily sales rollup (`sales_days`, one document per paid day and currency): GMV, paid
- *   orders, units, discount and coupon uses, added on payment and taken back when a paid order
+ *   orders, units and discount (fixed at creation), added on payment and taken back when a paid order
  *   is cancelled, which is exactly the digest's definition (paid on the day, status still a
  *   paid status: a refund keeps it).
  *

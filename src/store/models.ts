@@ -140,7 +140,7 @@ const orderSchema = new Schema(
 orderSchema.index({ day: 1 });
 orderSchema.index({ changedAt: 1 });
 // The digest's day read, and its comparison days' light read, index-only on MongoDB.
-orderSchema.index({ paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1 });
+orderSchema.index({ paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1, couponCode: 1 });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
 orderSchema.index({ couponCode: 1 });
@@ -294,8 +294,6 @@ const salesDaySchema = new Schema(
     units: { type: Number, default: 0 },
     /** Sum of their `discount` (minor units). */
     discount: { type: Number, default: 0 },
-    /** Those of them carrying a coupon code. */
-    couponUses: { type: Number, default: 0 },
     /** ROLLUP_VERSION of the fields; absent on documents older than units, discount and coupon uses. */
     v: { type: Number },
     /** Idempotency keys of the latest changes (`ord:<no>:sold|unsold`). */
