@@ -1,4 +1,5 @@
 import { defineJob } from "../src/core/job.js";
+import type { Services } from "../src/services/services.js";
 
 const MIN = 60_000;
 /** Orders changed this recently may still be settling in their writer: left to the next run. */
@@ -20,13 +21,24 @@ export default defineJob({
   schedule: (config) => config.orderEffectsCron,
   timeout: 300_000,
   async handler({ services, clock, slot }) {
-    const now = clock.now();
-    const last = await services.jobs.lastOk("order-effects", slot);
-    // From before the last good run's window ended (its start minus the settling margin), with room to spare.
-    const since = last ? new Date(last.startedAt.getTime() - SETTLING_MS - MIN) : new Date(now.getTime() - FIRST_LOOKBACK_MS);
-    const until = new Date(now.getTime() - SETTLING_MS);
-    if (since >= until) return "nothing to check yet";
-    const { checked, repaired } = await services.effects.repair(since, until);
+    const r = await repairOrderEffects(services, clock.now(), slot, SETTLING_MS);
+    if (!r) return "nothing to check yet";
+    const { since, checked, repaired } = r;
     return `${checked} orders changed since ${since.toISOString()}, ${repaired.length} finished${repaired.length ? `: ${repaired.slice(0, 20).join(", ")}${repaired.length > 20 ? ", …" : ""}` : ""}`;
   },
 });
+
+/**
+ * Settles the orders changed since a little before the last good run of this job started
+ * (FIRST_LOOKBACK_MS when there is none) and until `settlingMs` before `now`. Also run by the bot
+ * at start-up, before it takes new orders: the keys that guard a crashed settle then cannot
+ * have been pushed out of their targets' windows by later orders.
+ */
+export async function repairOrderEffects(services: Services, now: Date, before: Date, settlingMs: number): Promise<{ since: Date; checked: number; repaired: string[] } | null> {
+  const last = await services.jobs.lastOk("order-effects", before);
+  // From before the last good run's window ended (its start minus the settling margin), with room to spare.
+  const since = last ? new Date(last.startedAt.getTime() - SETTLING_MS - MIN) : new Date(now.getTime() - FIRST_LOOKBACK_MS);
+  const until = new Date(now.getTime() - settlingMs);
+  if (since >= until) return null;
+  return { since, ...(await services.effects.repair(since, until)) };
+}

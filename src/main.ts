@@ -4,6 +4,7 @@ import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
+import { repairOrderEffects } from "../jobs/order-effects.job.js";
 import { createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
@@ -103,6 +104,12 @@ async function main(): Promise<number> {
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const interactive = cli.command === undefined && process.stdin.isTTY === true;
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+    if (!oneShot) {
+      // Effects a crashed run left undone are finished before any new order can arrive.
+      const now = new Date();
+      const r = await repairOrderEffects(app.services, now, now, 0);
+      if (r?.repaired.length) logger.warn("finished order effects left undone", { orders: r.repaired.slice(0, 50), count: r.repaired.length });
+    }
     // Slack in HTTP mode on the HTTP server's port: one server, `/slack/events` handed to Bolt.
     const sharedSlack = config.slack !== undefined && !config.slack.appToken && config.http.port !== undefined && config.http.port === config.slack.port;
     if (config.slack && !oneShot) {

@@ -227,4 +227,20 @@ describe("the daily sales rollup", () => {
     expect(await rollup(app)).toEqual(kept);
     expect(await rollup(app)).toEqual(expected(await app.store.orders.find({}).lean<Stored[]>()));
   });
+
+  it("a rebuild over an order whose writer died before its effects counts it once, and the repair job adds nothing after", async () => {
+    await app.store.products.insertMany([product("REB-1", { onHand: 30 })]);
+    await app.store.orders.collection.insertOne({
+      _id: "O-REB", items: [{ sku: "REB-1", qty: 2, unitPrice: 1100 }], subtotal: 2200, discount: 0, shipping: 0, total: 2200, currency: "CNY",
+      status: "paid", channel: "api", customerId: "CUST-8", createdAt: new Date("2026-11-18T03:00:00Z"), day: "2026-11-18",
+      paidAt: new Date("2026-11-18T03:00:00Z"), paidDay: "2026-11-18", refundedTotal: 0, refunds: [], history: [], effects: {}, changedAt: app.clock.now(),
+    } as never);
+    expect((await app.run("shell:admin", "digest rebuild 2026-11-18")).outcome).toBe("ok");
+    const want = expected(await app.store.orders.find({}).lean<Stored[]>());
+    expect(await rollup(app)).toEqual(want);
+    // The rebuild settled it first: its stock is reserved once, and nothing is left to repair.
+    expect((await app.store.products.findById("REB-1").lean())).toMatchObject({ reserved: 2, available: 28 });
+    expect((await app.services.effects.repair(new Date(0), app.clock.now())).repaired).toEqual([]);
+    expect(await rollup(app)).toEqual(want);
+  });
 });

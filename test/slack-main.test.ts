@@ -81,6 +81,25 @@ describe("npm start with Slack configured", () => {
     expect(out.stderr).not.toContain("MAINSECRET");
   });
 
+  it("finishes the effects of an order a crashed run left undone before taking new orders", async () => {
+    await store.products.insertMany([product("CR-7", { name: "Kettle", onHand: 9 })]);
+    const now = new Date();
+    await store.orders.collection.insertOne({
+      _id: "O-CRASHED", items: [{ sku: "CR-7", qty: 2, unitPrice: 900 }], subtotal: 1800, discount: 0, shipping: 0, total: 1800, currency: "CNY",
+      status: "pending", channel: "api", customerId: "CUST-1", createdAt: now, day: now.toISOString().slice(0, 10), refundedTotal: 0, refunds: [], history: [], effects: {}, changedAt: now,
+    } as never);
+    const { child, out, exited } = start();
+    try {
+      await peer.waitFor(() => out.stderr.includes("slack: connected in Socket Mode"), "the start-up line", 60_000);
+      expect(await store.products.findById("CR-7").lean()).toMatchObject({ reserved: 2, available: 7 });
+      expect((await store.orders.findById("O-CRASHED").lean())?.effects).toMatchObject({ reserved: true });
+      expect(out.stderr).toContain("finished order effects left undone");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  });
+
   it("stops with a message naming SLACK_BOT_TOKEN when Slack refuses the token", async () => {
     const { out, exited } = start({ SLACK_BOT_TOKEN: "xoxb-revoked-token" });
     expect(await exited).toBe(78);

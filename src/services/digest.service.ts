@@ -3,7 +3,7 @@ import { addDays, dayStart, isDay, localDay } from "../core/format.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
 import type { Logger } from "../core/logger.js";
-import { ROLLUP_VERSION, salesDayId, salesDayTotals, SUM_FIELDS, type SalesDayTotals, type SalesSums } from "./order-effects.service.js";
+import { ROLLUP_VERSION, salesDayId, salesDayTotals, SUM_FIELDS, type OrderEffects, type SalesDayTotals, type SalesSums } from "./order-effects.service.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import type { StockService, StockView } from "./stock.service.js";
 
@@ -137,6 +137,7 @@ export class DigestService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly stock: StockService,
+    private readonly effects: OrderEffects,
     private readonly opts: { timeZone: string; currency: string },
     private readonly logger?: Logger,
   ) {}
@@ -377,10 +378,13 @@ export class DigestService {
   /**
    * Recomputes the daily rollup of the paid days `from`..`to` from the orders, for data
    * written to the database directly (a restore, an old version, test fixtures): sums in
-   * code, then one `$set` per day and currency. Orders written meanwhile by the bot may be
-   * counted twice or not at all: run it while nothing else writes orders.
+   * code, then one `$set` per day and currency. Tracked orders of those days with effects still
+   * to apply (a writer that died) are settled first, so no later settle adds to what the
+   * rebuild counted. Orders written meanwhile by the bot may be counted twice or not at all:
+   * run it while nothing else writes orders.
    */
   async rebuildRollups(from: string, to: string): Promise<{ days: number; orders: number }> {
+    await this.effects.repairPaidDays(from, to);
     const sums = new Map<string, SalesDayTotals>();
     let orders = 0;
     // A week per read, so a large store is never held in memory at once.

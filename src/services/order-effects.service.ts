@@ -132,6 +132,10 @@ interface Step {
 const TAG: Record<Effect, string> = { reserved: "r", shipped: "s", released: "l", sold: "d", unsold: "u" };
 /** Orders settled by one flush at most; more wait for the next. */
 const MAX_FLUSH_ORDERS = 2_000;
+/** Orders a repair reads at a time. */
+const REPAIR_PAGE = 1_000;
+/** What deciding and applying an order's effects reads of it. */
+const SETTLE_FIELDS = { status: 1, shipment: 1, paidAt: 1, paidDay: 1, effects: 1, items: 1, currency: 1, total: 1, discount: 1 } as const;
 
 /** A settle request waiting for its flush. */
 interface Waiter {
@@ -180,13 +184,39 @@ export class OrderEffects {
    * live writers: every step is guarded by its key.
    */
   async repair(since: Date, until: Date): Promise<{ checked: number; repaired: string[] }> {
-    const orders = await this.store.orders
-      .find({ changedAt: { $gte: since, $lt: until }, effects: { $exists: true } })
-      .select({ history: 0, refunds: 0 })
-      .lean<OrderDoc[]>();
-    const broken = orders.filter((o) => todo(o).length > 0);
-    for (let i = 0; i < broken.length; i += MAX_FLUSH_ORDERS) await this.settleMany(broken.slice(i, i + MAX_FLUSH_ORDERS));
-    return { checked: orders.length, repaired: broken.map((o) => o._id) };
+    return this.repairWhere({ changedAt: { $gte: since, $lt: until } }, "changedAt");
+  }
+
+  /**
+   * Finishes the effects of the tracked orders paid on the days `from`..`to` that miss some: run
+   * by `digest rebuild` first, so the rollup it recomputes from the orders is never added to
+   * again by a late settle of an order it already counted.
+   */
+  async repairPaidDays(from: string, to: string): Promise<{ checked: number; repaired: string[] }> {
+    return this.repairWhere({ paidDay: { $gte: from, $lte: to } }, "paidDay");
+  }
+
+  /** Pages through the tracked orders matching `filter` in `key` order, settling those missing effects. */
+  private async repairWhere(filter: Record<string, unknown>, key: "changedAt" | "paidDay"): Promise<{ checked: number; repaired: string[] }> {
+    let checked = 0;
+    const repaired: string[] = [];
+    let after: { k: unknown; id: string } | undefined;
+    for (;;) {
+      const next = after ? { $or: [{ [key]: { $gt: after.k } }, { [key]: after.k, _id: { $gt: after.id } }] } : {};
+      const page = await this.store.orders
+        .find({ ...filter, effects: { $exists: true }, ...next })
+        .sort({ [key]: 1, _id: 1 })
+        .limit(REPAIR_PAGE)
+        .select({ ...SETTLE_FIELDS, [key]: 1 })
+        .lean<OrderDoc[]>();
+      checked += page.length;
+      const broken = page.filter((o) => todo(o).length > 0);
+      if (broken.length) await this.settleMany(broken);
+      repaired.push(...broken.map((o) => o._id));
+      if (page.length < REPAIR_PAGE) return { checked, repaired };
+      const last = page.at(-1)!;
+      after = { k: last[key], id: last._id };
+    }
   }
 
   /** Applies each missing effect of a tracked order (no-op for untracked ones). */

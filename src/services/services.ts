@@ -69,7 +69,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     orders: new OrderService(store, clock, { timeZone }, effects),
     effects,
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
-    digest: new DigestService(store, clock, stock, { timeZone, currency }, logger.child({ component: "digest" })),
+    digest: new DigestService(store, clock, stock, effects, { timeZone, currency }, logger.child({ component: "digest" })),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
     ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, effects, shop), { ...shop, sla: config.complaintSla }, refund, logger.child({ component: "ingest" })),
