@@ -33,9 +33,11 @@ beforeAll(async () => {
     ),
   );
   // Written straight to the database, so the daily rollup (chart, weekly summary) is rebuilt,
-  // but for one day: the weekly summary finds it behind and reads that day's orders.
+  // but for two days: the weekly summary finds them off and reads those days' orders,
   await app.services.digest.rebuildRollups(DAYS[0]!, DAYS.at(-1)!);
   await app.store.salesDays.deleteOne({ _id: `${DAYS[3]}|CNY` });
+  // and one whose order count is right but whose GMV is off: found by the summed totals.
+  await app.store.salesDays.updateOne({ _id: `${DAYS[10]}|CNY` }, { $inc: { gmv: 12345 } });
   jobs = await jobStepper(app, "daily-digest", T0);
 });
 afterAll(() => app.close());

@@ -228,15 +228,22 @@ export class DigestService {
   /**
    * GMV, paid orders, refunds and net summed over `days` (the weekly summary), with the
    * daily figures' definitions: GMV and paid orders from the daily rollup, two weeks of orders
-   * being too many to read, each day checked by counting its paid orders (index-only on
-   * MongoDB; a day whose count differs is read light instead, with a warning); refunds from
+   * being too many to read, each day checked by the count and the sum of totals of its paid
+   * orders (a day that differs is read light instead, with a warning); refunds from
    * the orders refunded on those days.
    */
   async totals(days: readonly string[]): Promise<{ gmv: number; orders: number; refunds: number; net: number }> {
     const paid = (d: string) => ({ paidDay: d, status: { $in: PAID_STATUSES }, currency: this.opts.currency });
+    // Each day's paid orders counted and their totals summed by the server (index-only on
+    // MongoDB; one accumulator per `$group`, which FerretDB gets right).
+    const check = (d: string) =>
+      Promise.all([
+        this.store.orders.countDocuments(paid(d)),
+        this.store.orders.aggregate<{ gmv: number }>([{ $match: paid(d) }, { $group: { _id: null, gmv: { $sum: "$total" } } }]).then((r) => r[0]?.gmv ?? 0),
+      ]).then(([orders, gmv]) => ({ orders, gmv }));
     const [rollups, counts, refundRows] = await Promise.all([
       this.rollups([...days]),
-      Promise.all(days.map((d) => this.store.orders.countDocuments(paid(d)))),
+      Promise.all(days.map(check)),
       this.store.orders
         .find({ "refunds.day": { $in: days } })
         .select({ _id: 0, status: 1, currency: 1, refunds: 1 })
@@ -245,8 +252,8 @@ export class DigestService {
     const sum = { gmv: 0, orders: 0, refunds: 0, net: 0 };
     for (const [i, d] of days.entries()) {
       let day = { gmv: rollups.get(d)?.gmv ?? 0, orders: rollups.get(d)?.orders ?? 0 };
-      if (day.orders !== counts[i]) {
-        this.logger?.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: day.orders, orders: counts[i] });
+      if (day.orders !== counts[i]!.orders || day.gmv !== counts[i]!.gmv) {
+        this.logger?.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: day, orders: counts[i] });
         day = this.sumsOf(d, await this.store.orders.find(paid(d)).select(LIGHT_FIELDS).lean<LightRow[]>());
       }
       sum.gmv += day.gmv;

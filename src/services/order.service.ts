@@ -137,7 +137,8 @@ export class OrderService {
   /** A page of orders matching every given filter, newest first, with the total count. */
   async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    // Customer ids are kept as the shop sent them (`cust-1`, an e-mail): matched in any case typed.
+    // Customer ids are kept as the shop sent them (`cust-1`, an e-mail): matched as typed, or
+    // typed in the other case (not mixed case: `Cust-1` is found only as typed).
     if (q.customerId) filter.customerId = { $in: caseVariants(q.customerId) };
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
@@ -255,7 +256,7 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
   return null;
 }
 
-/** `s` trimmed as typed, upper-cased and lower-cased (distinct): ids the shop may have sent in any case. */
+/** `s` trimmed as typed, upper-cased and lower-cased (distinct): how a stored id may differ from what a person typed. */
 export function caseVariants(s: string): string[] {
   const raw = s.trim();
   return [...new Set([raw, raw.toUpperCase(), raw.toLowerCase()])];
