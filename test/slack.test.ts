@@ -308,14 +308,29 @@ describe("Socket Mode", () => {
 describe("mentions and the complaint reaction", () => {
   it("@shopops <command> answers in the thread, once even if Slack retries the event", async () => {
     const before = peer.callsOf("chat.postMessage").length;
-    const ev = { type: "app_mention", user: ALICE, text: "<@UBOT> stock SKU-2", channel: "C0OPS", ts: "1700000400.000400", event_ts: "1700000400.000400" };
+    const onHand = (await app.store.products.findById("SKU-2").lean())!.onHand;
+    // A public reply (a stock change is the team's business) goes to the thread.
+    const ev = { type: "app_mention", user: ALICE, text: "<@UBOT> stock adjust SKU-2 +1 reason=recount", channel: "C0OPS", ts: "1700000400.000400", event_ts: "1700000400.000400" };
     await postEvent(ev, "EvMENTION1");
     const post = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === ev.ts), "the thread answer");
     expect(post.args.channel).toBe("C0OPS");
-    expect(JSON.stringify(post.args.blocks)).toContain("Mug (SKU-2)");
+    expect(JSON.stringify(post.args.blocks)).toContain("SKU-2");
     await postEvent(ev, "EvMENTION1");
     await http.idle();
     expect(peer.callsOf("chat.postMessage").slice(before)).toHaveLength(1);
+    expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(onHand + 1);
+    await app.services.stock.adjust({ sku: "SKU-2", delta: -1, reason: "test reset", actor: "shell:admin", key: "test-reset-sku2" });
+  });
+
+  it("a mention whose reply is private (a lookup) answers only the asker, never the channel", async () => {
+    const posts = peer.callsOf("chat.postMessage").length;
+    const ev = { type: "app_mention", user: ALICE, text: "<@UBOT> stock SKU-2", channel: "C0OPS", ts: "1700000420.000420", event_ts: "1700000420.000420" };
+    await postEvent(ev);
+    const eph = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.thread_ts === ev.ts), "the private answer");
+    expect(eph.args.user).toBe(ALICE);
+    expect(JSON.stringify(eph.args.blocks)).toContain("Mug (SKU-2)");
+    await http.idle();
+    expect(peer.callsOf("chat.postMessage").slice(posts).filter((c) => c.args.thread_ts === ev.ts)).toHaveLength(0);
   });
 
   it("a mention with an error answers only the asker, in the thread", async () => {

@@ -9,7 +9,7 @@ import type { Logger } from "../../src/core/logger.js";
 import { translator, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
-import { clip, type Reply } from "../../src/core/reply.js";
+import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
 import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, noticeMessage, renderBlocks, type SlackMessage } from "./blocks.js";
@@ -377,12 +377,13 @@ export class SlackAdapter implements Deliverer {
   }
 
   /**
-   * Answers in a thread: errors only to the person (ephemeral); anything else
-   * in the thread, since the user asked in the channel.
+   * Answers in a thread: a private reply (ephemeral, or an error) only to the person, since
+   * it may hold what others must not see (a new API key, the audit trail); a public one in the
+   * thread for everyone.
    */
   private async answerInThread(channel: string, threadTs: string, user: string, reply: Reply): Promise<void> {
     const msg = renderBlocks(reply);
-    if (reply.status === "error") {
+    if (isPrivate(reply)) {
       await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
       return;
     }
