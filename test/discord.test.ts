@@ -203,6 +203,14 @@ describe("slash commands", () => {
     const byName = peer.autocomplete(staff, "stock show", { query: "tea" }, "query");
     expect((await peer.callback(byName.id)).body.data.choices).toEqual([{ name: "TEA-1 · Green tea", value: "TEA-1" }]);
   });
+
+  it("suggests nothing to a member whose role may not run the command (the core decides)", async () => {
+    // A viewer may look stock up, but not adjust it: no SKUs offered for `stock adjust`.
+    const denied = peer.autocomplete(viewer, "stock adjust", { sku: "sku-10" }, "sku");
+    expect((await peer.callback(denied.id)).body.data.choices).toEqual([]);
+    const lookup = peer.autocomplete(viewer, "stock show", { query: "tea" }, "query");
+    expect((await peer.callback(lookup.id)).body.data.choices).toEqual([{ name: "TEA-1 · Green tea", value: "TEA-1" }]);
+  });
 });
 
 describe("buttons", () => {
@@ -323,8 +331,10 @@ describe("refunds, orders and complaints", () => {
     ]);
     const card = await peer.callback(peer.autocomplete(staff, "order show", { "order-no": "ORD-80" }, "order-no").id);
     expect(card.body.data.choices).toEqual([{ name: "ORD-8001", value: "ORD-8001" }]);
-    const complaints = await peer.callback(peer.autocomplete(staff, "complaint show", { id: "rain" }, "id").id);
+    // Complaint ids and text only to those who may read complaints (support and above).
+    const complaints = await peer.callback(peer.autocomplete(manager, "complaint show", { id: "rain" }, "id").id);
     expect(complaints.body.data.choices).toEqual([{ name: `${complaintId} · Parcel left in the rain`, value: complaintId }]);
+    expect((await peer.callback(peer.autocomplete(staff, "complaint show", { id: "rain" }, "id").id)).body.data.choices).toEqual([]);
   });
 });
 

@@ -151,7 +151,7 @@ export class DiscordAdapter {
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
-  private invocation(i: ChatInputCommandInteraction | ButtonInteraction, text: string): Invocation {
+  private invocation(i: ChatInputCommandInteraction | ButtonInteraction | AutocompleteInteraction, text: string): Invocation {
     const member = i.member;
     const roleIds: string[] = !member ? [] : Array.isArray(member.roles) ? (member.roles as string[]) : [...member.roles.cache.keys()];
     let platformRole: Role | undefined;
@@ -253,7 +253,9 @@ export class DiscordAdapter {
     const route = this.commandSet.routes.get(sub ? `${i.commandName} ${sub}` : i.commandName);
     const focused = i.options.getFocused(true);
     const arg = route?.options.find((o) => o.option === focused.name)?.arg;
-    const choices = route && arg ? await suggest(this.opts.services.store, route.command.name, arg, String(focused.value)) : [];
+    // Suggestions show stored ids and text (complaints, orders): only to those who may run the command.
+    const allowed = route && arg ? await this.opts.core.mayRun(this.invocation(i, ""), route.command.name) : false;
+    const choices = allowed ? await suggest(this.opts.services.store, route!.command.name, arg!, String(focused.value)) : [];
     await i.respond(choices);
   }
 }

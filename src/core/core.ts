@@ -120,8 +120,7 @@ export class Core {
       if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", t);
       cmd = resolved.cmd;
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
-      const stored = await services.identity.roleOf(inv.identity);
-      actor = { ...actor, role: inv.platformRole && roleAtLeast(inv.platformRole, stored) ? inv.platformRole : stored };
+      actor = { ...actor, role: await this.roleOf(inv) };
       if (!roleAtLeast(actor.role, cmd.permission)) {
         const msg = t("error.permission", { command: cmd.name, required: cmd.permission, role: actor.role });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
@@ -158,6 +157,21 @@ export class Core {
       const reply: Reply = { status: "error", text: t("error.generic", { ref }), code: "internal", visibility: "ephemeral" };
       return finish({ reply, outcome: "error", code: "internal" }, (e as Error)?.message);
     }
+  }
+
+  /** The role an invocation acts with: the stored one, or a higher one its platform vouches for. */
+  private async roleOf(inv: Pick<Invocation, "identity" | "platformRole">): Promise<Role> {
+    const stored = await this.deps.services.identity.roleOf(inv.identity);
+    return inv.platformRole && roleAtLeast(inv.platformRole, stored) ? inv.platformRole : stored;
+  }
+
+  /**
+   * True when the caller may run the command `name` (the core's permission check, for what an
+   * adapter shows before a command runs, such as Discord's autocomplete suggestions).
+   */
+  async mayRun(inv: Pick<Invocation, "identity" | "platformRole">, name: string): Promise<boolean> {
+    const cmd = this.byName.get(name);
+    return cmd !== undefined && roleAtLeast(await this.roleOf(inv), cmd.permission);
   }
 
   /** Finds the longest command name matching the first words. */
