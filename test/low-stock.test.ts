@@ -130,4 +130,21 @@ describe("low-stock job", () => {
     expect((await app.run("shell:viewer", "stock snooze B-6 24h")).code).toBe("permission_denied");
     expect(await app.services.lowStock.state("B-6")).toMatchObject({ state: "alerted" });
   });
+
+  it("alerts when orders (not a stock adjustment) take a product below its threshold", async () => {
+    // Last changed an hour ago (wall time, as mongoose stamps it): after its first scan of the
+    // day, only a later change brings it back to the scan.
+    const hourAgo = new Date(Date.now() - 60 * MIN);
+    await app.store.products.collection.insertOne({ ...product("P-ORD", { onHand: 30, reorderPoint: 10 }), createdAt: hourAgo, updatedAt: hourAgo } as never);
+    await runJob();
+    expect(await alertsFor("P-ORD")).toBe(0);
+    const seen = (await app.store.products.findById("P-ORD").lean())!;
+    expect(seen.lowDay).toBe(localDay(new Date(jobs.t), app.config.timeZone));
+    const at = new Date(jobs.t).toISOString();
+    const r = await app.services.ingest.apply("orders", { orderNo: "LS-1", customerId: "C-1", createdAt: at, status: "paid", paidAt: at, items: [{ sku: "P-ORD", qty: 25, unitPrice: 100 }] }, "api:shop");
+    expect(r.status).toBe(201);
+    expect(await app.store.products.findById("P-ORD").lean()).toMatchObject({ available: 5 });
+    await runJob();
+    expect(await alertsFor("P-ORD")).toBe(1);
+  });
 });

@@ -369,7 +369,8 @@ export class OrderEffects {
 
   /** The update of a target: the change, its keys pushed (the newest kept); a day's rollup is created on first use. */
   private change(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): { update: object; upsert: boolean } {
-    if (coll === "products") return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } } }, upsert: false };
+    // updatedAt as mongoose would set it: the low-stock scan re-checks products changed since its last run.
+    if (coll === "products") return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } }, $set: { updatedAt: new Date() } }, upsert: false };
     const [day, currency] = id.split("|");
     return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency, v: ROLLUP_VERSION } }, upsert: true };
   }
