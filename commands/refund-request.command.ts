@@ -28,6 +28,8 @@ export default defineCommand({
         return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "not_paid":
         return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: r.orderNo, status: r.status }), visibility: "ephemeral" };
+      case "already_refunded":
+        return { status: "error", code: "already_refunded", text: t("refund.already_refunded", { orderNo: r.orderNo }), visibility: "ephemeral" };
       case "bad_amount":
         return { status: "error", code: "bad_amount", text: t("refund.bad_amount", { value: args.amount, decimals: r.decimals }), visibility: "ephemeral" };
       case "over_balance":

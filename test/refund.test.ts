@@ -37,6 +37,8 @@ beforeAll(async () => {
     order("ORD-3", 500_000),
     order("ORD-4", 10_000),
     order("ORD-5", 8_000, { status: "pending", paidAt: undefined, paidDay: undefined }),
+    // Refunded by the shop and sent as such: no refund entries, refundedTotal 0.
+    order("ORD-RF", 5_000, { status: "refunded" }),
     order("ORD-6", 12_000, { status: "paid" }),
     order("ORD-7", 20_000),
     order("ORD-8", 900_000),
@@ -68,10 +70,15 @@ describe("refund request", () => {
     const cases: [string, string][] = [
       ["refund request ORD-404 10 reason=x", "unknown_order"],
       ["refund request ORD-5 10 reason=x", "order_not_paid"],
+      ["refund request ORD-RF full reason=x", "already_refunded"],
       ["refund request ORD-2 0 reason=x", "bad_amount"],
       ["refund request ORD-2 -5 reason=x", "bad_amount"],
       ["refund request ORD-2 1.234 reason=x", "bad_amount"],
       ["refund request ORD-2 abc reason=x", "bad_amount"],
+      // A decimal comma is refused, never read as a thousands separator (12,50 is not 1250).
+      ["refund request ORD-2 12,50 reason=x", "bad_amount"],
+      ["refund request ORD-2 1,2,3 reason=x", "bad_amount"],
+      ["refund request ORD-2 1,200 reason=x", "over_balance"],
       ["refund request ORD-2 300.01 reason=x", "over_balance"],
       ["refund request ORD-2 99999999999 reason=x", "over_balance"],
     ];
@@ -195,7 +202,7 @@ describe("refund approval", () => {
     const o = await app.store.orders.findById("ORD-6").lean();
     expect(o).toMatchObject({ status: "refunded", refundedTotal: 12_000 });
     expect(o!.history.at(-1)).toMatchObject({ status: "refunded", note: id });
-    expect((await app.run("shell:sam", "refund request ORD-6 1 reason=x")).code).toBe("over_balance");
+    expect((await app.run("shell:sam", "refund request ORD-6 1 reason=x")).code).toBe("already_refunded");
   });
 
   it("rejection needs a reason, tells the requester, and closes the request", async () => {

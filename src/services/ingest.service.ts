@@ -84,6 +84,8 @@ export class IngestService {
         return { status: 422, outcome: "rejected", id, code: "unknown_order", message: `unknown order ${r.orderNo}; send the order first` };
       case "not_paid":
         return { status: 409, outcome: "rejected", id, code: "order_not_paid", message: `order ${r.orderNo} is ${res.status}; only paid orders can be refunded` };
+      case "already_refunded":
+        return { status: 409, outcome: "rejected", id, code: "already_refunded", message: `order ${r.orderNo} is refunded already; nothing is left to refund` };
       case "bad_amount":
         return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected a positive amount with at most ${res.decimals} decimals`, errors: [{ field: "amount", expected: `a positive amount with at most ${res.decimals} decimals` }] };
       case "over_balance":

@@ -41,6 +41,8 @@ export type RequestResult =
   | { kind: "created"; request: RefundRequestDoc; order: OrderDoc; policy: RefundPolicy }
   | { kind: "not_found" }
   | { kind: "not_paid"; orderNo: string; status: string }
+  /** Marked refunded already (by the bot, or by the shop through ingestion). */
+  | { kind: "already_refunded"; orderNo: string }
   | { kind: "bad_amount"; decimals: number }
   | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
@@ -75,8 +77,9 @@ export type RejectResult =
  * number, or `{decimals}` when it has more decimals than the currency allows.
  */
 export function parseAmount(text: string, currency: string): number | { decimals: number } | null {
+  // Commas only as thousands separators (1,200.50): "12,50" is refused, never read as 1250.
+  if (!/^(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?$/.test(text)) return null;
   const s = text.replace(/,/g, "");
-  if (!/^\d{1,12}(\.\d+)?$/.test(s)) return null;
   const factor = minorUnitFactor(currency);
   const digits = Math.round(Math.log10(factor));
   const [whole, frac = ""] = s.split(".");
@@ -178,8 +181,10 @@ export class RefundService {
     // exactly, and must never land on a look-alike (`1002` is not `ORD-1002`).
     const order = input.exactOrderNo ? await this.store.orders.findById(input.orderNo).lean<OrderDoc>() : await findOrder(this.store, input.orderNo);
     if (!order) return { kind: "not_found" };
-    // A refunded order is paid too: its balance is zero, so it gets "over balance" below.
     if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
+    // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
+    // `refunded` carries no refund entries here): nothing is left to refund.
+    if (order.status === "refunded") return { kind: "already_refunded", orderNo: order._id };
     const pending = await this.outstanding(order._id, now);
     const refundable = order.total - (order.refundedTotal ?? 0) - pending;
     const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded: order.refundedTotal ?? 0, pending, currency: order.currency };
