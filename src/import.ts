@@ -178,7 +178,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       if (format === "csv") {
         const cells = parseCsvLine(line);
         if (!header) {
-          header = cells.map((c) => c.trim());
+          header = checkHeader(cells.map((c) => c.trim()));
           continue;
         }
         raw = csvRecord(o.kind, header, cells);
@@ -186,13 +186,15 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
         raw = JSON.parse(line) as unknown;
       }
     } catch (e) {
+      if (e instanceof ImportFileError) throw e;
       report.lines++;
       fail(lineNo, (e as Error).message);
       continue;
     }
     report.lines++;
-    // A delta without a key gets one from the file and line, so a re-run applies it once.
-    if (o.kind === "inventory" && raw && typeof raw === "object" && "delta" in raw && !("key" in raw)) {
+    // A change (delta or level) without a key gets one from the file and line, so a re-run
+    // applies it once: re-running yesterday's count must not undo today's movements.
+    if (o.kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw || "set" in raw) && !("key" in raw)) {
       (raw as Record<string, unknown>).key = `imp:${fileTag}:${lineNo}:${createHash("sha256").update(line).digest("hex").slice(0, 16)}`;
     }
     const n = lineNo;
@@ -256,13 +258,26 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
+/** A CSV import that cannot start (a bad header): its message says what to fix. */
+export class ImportFileError extends Error {}
+
+/** The header's column names, each a dotted path of plain field names (`shipment.carrier`). */
+export function checkHeader(names: string[]): string[] {
+  const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
+  if (bad.length) {
+    throw new ImportFileError(`bad CSV header column${bad.length > 1 ? "s" : ""} ${bad.map((b) => JSON.stringify(b)).join(", ")}: use field names such as sku, onHand or shipment.carrier (letters, digits, _; parts joined by .)`);
+  }
+  return names;
+}
+
 /**
  * One CSV row as an item: empty cells are left out, `a.b` headers nest (shipment.carrier),
  * and an orders `items` cell reads `SKU:qty:unitPrice;SKU:qty:unitPrice`.
  */
 export function csvRecord(kind: IngestKind, header: string[], cells: string[]): Record<string, unknown> {
   if (cells.length !== header.length) throw new Error(`expected ${header.length} columns (as the header), got ${cells.length}`);
-  const rec: Record<string, unknown> = {};
+  // No prototype: a name such as `constructor` can only ever be a key of this record.
+  const rec: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   header.forEach((name, i) => {
     const cell = cells[i]!.trim();
     if (cell === "") return;
@@ -277,7 +292,7 @@ export function csvRecord(kind: IngestKind, header: string[], cells: string[]): 
     }
     const parts = name.split(".");
     let obj = rec;
-    for (const p of parts.slice(0, -1)) obj = (obj[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) obj = (obj[p] ??= Object.create(null)) as Record<string, unknown>;
     obj[parts.at(-1)!] = value;
   });
   return rec;
@@ -369,6 +384,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       if (e instanceof ConfigError || e instanceof DatabaseUnavailableError) {
         process.stderr.write(`${e.message}\n`);
         process.exit(78);
+      }
+      if (e instanceof ImportFileError) {
+        process.stderr.write(`import: ${e.message}\n`);
+        process.exit(1);
       }
       process.stderr.write(`import failed: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exit(1);

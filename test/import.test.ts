@@ -54,6 +54,15 @@ describe("bulk import", () => {
     expect(again).toMatchObject({ imported: 0, updated: 0, skipped: 3, failed: 1 });
   });
 
+  it("refuses a CSV header that is not plain field names, before any row (no prototype pollution)", async () => {
+    const f = await file("evil.csv", ["orderNo,customerId,items,__proto__.status", "EV-1,c1,P-1:1:100,cancelled"]);
+    await expect(runImport({ kind: "orders", file: f, ingest: app.services.ingest })).rejects.toThrow(/bad CSV header column "__proto__.status"/);
+    const g = await file("evil2.csv", ["orderNo,customerId,items,constructor.prototype.status", "EV-2,c1,P-1:1:100,cancelled"]);
+    await expect(runImport({ kind: "orders", file: g, ingest: app.services.ingest })).rejects.toThrow(/bad CSV header/);
+    expect(({} as Record<string, unknown>).status).toBeUndefined();
+    expect(await app.store.orders.countDocuments({ _id: { $in: ["EV-1", "EV-2"] } })).toBe(0);
+  });
+
   it("imports inventory deltas from JSONL once, even when the file is re-run", async () => {
     const f = await file("stock.jsonl", [
       JSON.stringify({ sku: "P-1", delta: 10, reason: "PO-1" }),
@@ -67,9 +76,12 @@ describe("bulk import", () => {
     expect(r.failures[0]!.line).toBe(3);
     expect((await prod("P-1"))?.onHand).toBe(60);
     expect((await prod("P-2"))?.onHand).toBe(20);
+    // Stock moves on after the import; re-running the file undoes nothing (its level line included).
+    await app.services.stock.adjust({ sku: "P-2", delta: -5, reason: "sold", actor: "shell:admin", key: "after-import-1" });
     const again = await runImport({ kind: "inventory", file: f, ingest: app.services.ingest });
     expect(again).toMatchObject({ updated: 0, skipped: 3, failed: 1 });
     expect((await prod("P-1"))?.onHand).toBe(60);
+    expect((await prod("P-2"))?.onHand).toBe(15);
   });
 
   it("imports orders from CSV with their effects once, updates on later lines applied in file order", async () => {

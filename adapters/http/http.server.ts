@@ -113,9 +113,10 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       caller = await authenticate(req);
       const command = `api ${route.kind}`;
       audited = { command, args: `POST ${path}`, outcome: "error" };
-      if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
+      // Limited before the scope check: refusals cost a key its rate too (and an audit entry each).
       const wait = limiter.take(caller.id);
       if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
+      if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
       const body = await readJson(req, config.http.bodyLimit);
