@@ -135,6 +135,26 @@ describe("scheduler", () => {
     expect(ran).toHaveLength(2);
   });
 
+  it("a database error while claiming the 09:00 slot leaves it due: the next tick runs it", async () => {
+    const ran: string[] = [];
+    const j = job("blip-test", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()));
+    let fail = true;
+    const runs = Object.create(app.services.jobs) as typeof app.services.jobs;
+    runs.claim = async (input) => {
+      if (fail) {
+        fail = false;
+        throw new Error("connection reset");
+      }
+      return app.services.jobs.claim(input);
+    };
+    const s = new Scheduler({ jobs: [j], services: app.services, runs, clock: app.clock, config: app.config, logger: silentLogger, instance: "BLIP" });
+    await tickAll(new Date("2026-12-20T00:59:00Z"), s); // 08:59 in Shanghai
+    await tickAll(new Date("2026-12-20T01:00:00Z"), s); // 09:00: the claim fails
+    expect(ran).toEqual([]);
+    await tickAll(new Date("2026-12-20T01:01:00Z"), s);
+    expect(ran).toEqual(["2026-12-20T01:00:00.000Z"]);
+  });
+
   it("with JOBS_CATCH_UP=false a missed daily slot is not run on return", async () => {
     const ran: string[] = [];
     const j = job("no-catch-up", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()), { catchUp: true });

@@ -114,11 +114,21 @@ export class Scheduler {
     for (const lj of jobs) {
       const id = lj.job.id;
       const from = this.checked.get(id) ?? this.firstLook(lj, now);
-      this.checked.set(id, Math.max(from, now.getTime()));
       const slot = latestSlot(lj.spec, new Date(from), now);
-      if (!slot || this.busy.has(id)) continue;
+      if (!slot || this.busy.has(id)) {
+        this.checked.set(id, Math.max(from, now.getTime()));
+        continue;
+      }
       const catchUp = now.getTime() - slot.getTime() > 60_000 && lj.job.catchUp === true;
-      const claim = await this.deps.runs.claim({ job: id, slot, holder: this.instance, leaseMs: lj.job.timeout + LEASE_GRACE_MS, catchUp });
+      let claim: Awaited<ReturnType<SchedulerDeps["runs"]["claim"]>>;
+      try {
+        claim = await this.deps.runs.claim({ job: id, slot, holder: this.instance, leaseMs: lj.job.timeout + LEASE_GRACE_MS, catchUp });
+      } catch (e) {
+        // The slot stays due: the next tick tries it again (a database blip must not lose 09:00).
+        this.deps.logger.error("job claim failed; retried next tick", { job: id, slot, error: e });
+        continue;
+      }
+      this.checked.set(id, Math.max(from, now.getTime()));
       if (claim) work.push(this.track(this.execute(lj, claim)));
     }
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
