@@ -32,12 +32,28 @@ describe("outbox", () => {
     d.failing = new RetryAfterError(30_000);
     expect(await app.services.outbox.dispatch(d)).toEqual({ sent: 0, failed: 1 });
     const held = await app.store.outbox.findById("k2").lean();
-    expect(held).toMatchObject({ status: "pending", attempts: 1, lastError: "rate limited: retry after 30000 ms" });
+    // A rate limit uses no attempt.
+    expect(held).toMatchObject({ status: "pending", attempts: 0, lastError: "rate limited: retry after 30000 ms" });
     d.failing = null;
     expect((await app.services.outbox.dispatch(d)).sent).toBe(0); // not due yet
     app.clock.advance(31_000);
     expect((await app.services.outbox.dispatch(d)).sent).toBe(1);
     expect((await app.store.outbox.findById("k2").lean())?.status).toBe("sent");
+  });
+
+  it("a long rate limit never kills messages, and a round stops at the first 429", async () => {
+    const dest = { kind: "user", identity: "slack:T1:U9" } as const;
+    for (const k of ["rl-1", "rl-2"]) await app.services.outbox.enqueue({ key: k, dest, reply: { text: k, visibility: "ephemeral" }, kind: "refund" });
+    const d = recorder();
+    d.failing = new RetryAfterError(1_000);
+    for (let i = 0; i < MAX_ATTEMPTS + 2; i++) {
+      expect((await app.services.outbox.dispatch(d)).failed).toBe(1); // one try per round, then it waits
+      app.clock.advance(2_000);
+    }
+    const docs = await app.store.outbox.find({ _id: { $in: ["rl-1", "rl-2"] } }).lean();
+    expect(docs.map((m) => m.status)).toEqual(["pending", "pending"]);
+    d.failing = null;
+    expect((await app.services.outbox.dispatch(d)).sent).toBe(2);
   });
 
   it("marks a message dead after the last attempt instead of dropping it", async () => {

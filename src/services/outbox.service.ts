@@ -84,10 +84,13 @@ export class OutboxService {
         sent++;
       } catch (e) {
         failed++;
+        // A rate limit is the platform asking to wait, not a failed attempt: it never uses one
+        // up, and the round stops (the next messages would be refused the same way).
+        const limited = e instanceof RetryAfterError;
         const attempts = msg.attempts ?? 1;
-        const dead = attempts >= MAX_ATTEMPTS;
-        const wait = e instanceof RetryAfterError ? e.retryAfterMs : backoffMs(attempts);
-        this.logger.warn("delivery failed", { id: msg._id, platform: deliverer.platform, attempts, dead, error: e });
+        const dead = !limited && attempts >= MAX_ATTEMPTS;
+        const wait = limited ? e.retryAfterMs : backoffMs(attempts);
+        this.logger.warn(limited ? "delivery rate-limited" : "delivery failed", { id: msg._id, platform: deliverer.platform, attempts, dead, error: e });
         await this.store.outbox.updateOne(
           { _id: msg._id, status: "sending" },
           {
@@ -97,8 +100,10 @@ export class OutboxService {
               lastError: (e as Error)?.message?.slice(0, 500) ?? String(e),
             },
             $unset: { leaseUntil: 1 },
+            ...(limited ? { $inc: { attempts: -1 } } : {}),
           },
         );
+        if (limited) break;
       }
     }
     return { sent, failed };
