@@ -94,4 +94,14 @@ describe("complaint-alerts job", () => {
     expect(await sent(d, "firstResponseWarn")).toHaveLength(0);
     expect(await sent(d, "firstResponseBreach")).toHaveLength(1);
   });
+
+  it("with more open complaints than one read takes, a new one is still posted", async () => {
+    // Older open complaints fill the read of the oldest (limit 2 here, 500 in the job).
+    for (const t of ["old one", "old two", "old three"]) await file(t);
+    app.clock.set(new Date(app.clock.now().getTime() + 2 * 24 * 60 * MIN));
+    const fresh = await file("a brand new complaint");
+    const now = app.clock.now();
+    const due = await app.services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - 24 * 60 * MIN), warnPct: 80, limit: 2 });
+    expect(due.filter((d) => d.kind === "posted").map((d) => d.complaint._id)).toEqual([fresh]);
+  });
 });

@@ -324,11 +324,15 @@ export class ComplaintService {
    * warning moot: it is listed as `skip` so it is recorded without a message.
    */
   async alertsDue(now: Date, opts: { postSince: Date; warnPct: number; limit?: number }): Promise<ComplaintAlertDue[]> {
-    const docs = await this.store.complaints
-      .find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } })
-      .sort({ createdAt: 1 })
-      .limit(opts.limit ?? 500)
-      .lean<ComplaintDoc[]>();
+    const limit = opts.limit ?? 500;
+    // The oldest open ones (their SLA clocks run out first), and apart from them the new ones
+    // not posted yet: with many open complaints, new ones are never crowded out.
+    const [oldest, unposted] = await Promise.all([
+      this.store.complaints.find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
+      this.store.complaints.find({ status: OPEN, "alerted.posted": { $exists: false }, createdAt: { $gte: opts.postSince } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
+    ]);
+    const seen = new Set(oldest.map((c) => c._id));
+    const docs = [...oldest, ...unposted.filter((c) => !seen.has(c._id))];
     const out: ComplaintAlertDue[] = [];
     for (const c of docs) {
       const done = c.alerted ?? {};
