@@ -245,6 +245,21 @@ describe("orders", () => {
     expect(await prod("SKU-1")).toMatchObject({ onHand: p!.onHand, reserved: p!.reserved });
   });
 
+  it("parked updates left behind when the process stopped after the create are applied by the order's next message", async () => {
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-650", status: "paid", paidAt: "2026-11-24T07:00:00Z" } })).status).toBe(202);
+    // As if the create landed and the process died before draining: the order exists, the update
+    // is still parked. (Written without `effects`: untracked, so no stock moves in this test.)
+    await app.store.orders.collection.insertOne({
+      _id: "A-650", items: [{ sku: "SKU-1", qty: 2, unitPrice: 1500 }], subtotal: 3000, discount: 0, shipping: 0, total: 3000, currency: "CNY",
+      status: "pending", channel: "api", customerId: "cust-1", createdAt: new Date("2026-11-24T02:00:00Z"), day: "2026-11-24", refundedTotal: 0, refunds: [], history: [],
+    } as never);
+    expect((await app.store.orders.findById("A-650").lean<OrderDoc>())?.status).toBe("pending");
+    // A retry of the create (or any later message) finishes the job.
+    expect((await call("/api/v1/orders", { body: order("A-650") })).status).toBe(200);
+    expect((await app.store.orders.findById("A-650").lean<OrderDoc>())?.status).toBe("paid");
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-650" })).toBe(0);
+  });
+
   it("a full shipped snapshot before the create applies every effect once; the late create is stale", async () => {
     const before = await prod("SKU-2");
     const r = await call("/api/v1/orders", { body: order("A-700", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 100 }], status: "shipped" }) });

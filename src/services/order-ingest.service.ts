@@ -106,7 +106,9 @@ export class OrderIngestService {
       changed = r.changed;
     }
     await this.effects.settle(order!);
-    if (created) await this.drain(no);
+    // After a create, and after any later message too: parked updates left over when the
+    // process stopped between an order's insert and its drain are applied by the next message.
+    await this.drain(no);
     const kind = created ? "created" : changed ? "updated" : "unchanged";
     return { kind, orderNo: no, status: order!.status as OrderStatus };
   }
