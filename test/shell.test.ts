@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderText } from "../adapters/shell/render.js";
 import { createStore } from "../src/store/models.js";
 import { runCli } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
@@ -91,5 +92,15 @@ describe("npm start with nothing configured", () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("shell rendering", () => {
+  it("never passes control sequences from stored text to the terminal", () => {
+    // A complaint text sent through the API with an escape that would clear the screen and
+    // a bidi override that would reorder what follows.
+    const reply = { title: "Complaint C-1", text: "Lid broken\u001b[2J\u001b[H ok\u202e txt.exe", fields: [{ label: "Customer", value: "c1\u0007" }], visibility: "ephemeral" as const };
+    const out = renderText(reply);
+    expect(out).toBe("Complaint C-1\nLid broken[2J[H ok txt.exe\n  Customer  c1");
   });
 });

@@ -465,6 +465,11 @@ describe("identity, logs, rendering, manifest and config", () => {
     expect(httpYaml).toContain("socket_mode_enabled: false");
   });
 
+  it("undoes Slack's escaping of & < > in command and mention text", () => {
+    expect(slashCommandLine("/refund", 'request ORD-1 5 reason="A&amp;B &lt;fragile&gt;"')).toBe('refund request ORD-1 5 reason="A&B <fragile>"');
+    expect(mentionCommandLine("<@UBOT> complaint new lid &amp; box &gt; broken", "UBOT")).toBe("complaint new lid & box > broken");
+  });
+
   it("takes a mention's command line after the bot's mention", () => {
     expect(mentionCommandLine("<@UBOT> stock SKU-1", "UBOT")).toBe("stock SKU-1");
     expect(mentionCommandLine("hey <@UBOT|shopops>: stock low", "UBOT")).toBe("stock low");

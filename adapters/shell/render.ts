@@ -39,5 +39,14 @@ export function renderText(reply: Reply, imagePath?: string): string {
     for (const a of reply.actions) out.push(`  → ${a.label}: ${a.id}`);
   }
   if (reply.context?.length) out.push(...reply.context.map((c) => `  ${c}`));
-  return out.join("\n");
+  return safeForTerminal(out.join("\n"));
+}
+
+/**
+ * Text with control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides
+ * removed: stored text that came from elsewhere (a complaint sent through the API) can never
+ * move the cursor, rewrite the screen or reorder what the operator reads.
+ */
+export function safeForTerminal(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, "");
 }

@@ -78,7 +78,7 @@ export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
 export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
   const head = `complaint new source=slack link=${src.permalink} author=${src.author}`;
   const pairs: [string, string][] = [['"', '"'], ["'", "'"], ["「", "」"], ["“", "”"]];
-  const body = src.text.replace(/\s+/g, " ").trim() || src.permalink;
+  const body = unescapeSlack(src.text).replace(/\s+/g, " ").trim() || src.permalink;
   const [open, close] = pairs.find(([o, c]) => !body.includes(o) && !body.includes(c)) ?? ['"', '"'];
   const clean = body.replace(/["'「」“”]/g, (ch) => (ch === open || ch === close ? "" : ch));
   // Within the input limit and the command's 900-character text.
@@ -92,7 +92,13 @@ const COMPLAINT_TEXT_MAX = 900;
 /** The command line of a slash command: `/ops <line>` as is, `/stock SKU-1` as `stock SKU-1`. */
 export function slashCommandLine(command: string, text: string): string {
   const name = command.replace(/^\//, "").toLowerCase();
-  return name === "ops" ? text.trim() : `${name} ${text}`.trim();
+  const line = unescapeSlack(text);
+  return name === "ops" ? line.trim() : `${name} ${line}`.trim();
+}
+
+/** Slack's escaping of `&`, `<` and `>` in message and command text, undone (`A&amp;B` → `A&B`). */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
 /** The shopops identity of a Slack user. */
@@ -523,7 +529,8 @@ export class SlackAdapter implements Deliverer {
 export function mentionCommandLine(text: string, botUserId: string | undefined): string {
   const own = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`).exec(text) : null;
   const rest = own ? text.slice(own.index + own[0].length) : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, "");
-  return rest.replace(/^[\s:,]+/, "").trim();
+  // After the mention is cut (its <@…> markup is Slack's own, not escaped text).
+  return unescapeSlack(rest.replace(/^[\s:,]+/, "")).trim();
 }
 
 /** A start-up error meaning Slack refused a token, as a {@link ConfigError} naming the variable; else null. */
