@@ -102,7 +102,9 @@ export function unknownComplaint(id: string, t: Translate): Reply {
 
 /**
  * A Resolve / Escalate button pressed without its text: the line to complete (code `code`,
- * message `key`), or the unknown-complaint error. Changes nothing.
+ * message `key`), or the unknown-complaint error. Changes nothing, so it is an error outcome:
+ * audited as such, and a pressed button is given back (the card keeps it for the next person)
+ * while the presser alone is asked for the text.
  */
 export async function promptForText(
   id: string,
@@ -112,7 +114,7 @@ export async function promptForText(
   t: Translate,
 ): Promise<Reply> {
   if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
-  return { status: "info", code, text: t(key, { id }), visibility: "ephemeral" };
+  return { status: "error", code, text: t(key, { id }), visibility: "ephemeral" };
 }
 
 /** The reply to a claim, assignment, resolution, escalation or reopening. */

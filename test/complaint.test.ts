@@ -66,6 +66,8 @@ describe("complaint lifecycle", () => {
     expect(prompt.code).toBe("note_required");
     expect(prompt.reply.text).toBe(`Resolving ${id} needs a note saying what was done: \`complaint resolve ${id} note="…"\`.`);
     expect((await app.store.complaints.findById(id).lean())!.status).toBe("claimed");
+    // Nothing was resolved: the audit trail says so.
+    expect(await app.store.audit.findById(prompt.ref).lean()).toMatchObject({ command: "complaint resolve", outcome: "user_error", code: "note_required" });
 
     app.clock.advance(2 * H);
     const done = await app.run("shell:lin", `complaint resolve ${id} note="replacement sent"`);
