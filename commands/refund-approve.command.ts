@@ -12,7 +12,7 @@ export default defineCommand({
   examples: ["refund approve R-7K2M9Q", 'refund approve R-7K2M9Q note="photo checked"'],
   permission: "support",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now }) {
+  async handler({ args, services, actor, t, fmt, now, config }) {
     const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}) });
     const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
     switch (r.kind) {
@@ -27,7 +27,9 @@ export default defineCommand({
       case "needs_role":
         return err(
           "approval_limit",
-          r.two
+          r.foreign
+            ? t("refund.needs_two_managers_foreign", { id: r.request._id, currency: r.request.currency, shop: config.currency, role: actor.role })
+            : r.two
             ? t("refund.needs_two_managers", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), limit: fmt.money(r.limit, r.request.currency), role: actor.role })
             : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: actor.role, required: r.required, limit: fmt.money(r.limit, r.request.currency) }),
         );

@@ -39,6 +39,8 @@ beforeAll(async () => {
     order("ORD-5", 8_000, { status: "pending", paidAt: undefined, paidDay: undefined }),
     // Refunded by the shop and sent as such: no refund entries, refundedTotal 0.
     order("ORD-RF", 5_000, { status: "refunded" }),
+    // In another currency than the shop's (CNY): the limits cannot measure it.
+    order("ORD-USD", 30_000, { currency: "USD" }),
     order("ORD-6", 12_000, { status: "paid" }),
     order("ORD-7", 20_000),
     order("ORD-8", 900_000),
@@ -341,5 +343,17 @@ describe("refund list and policy", () => {
     const id = await request("shell:sam", "ORD-9", "250");
     expect((await app.run("shell:sue", `refund approve ${id}`)).outcome).toBe("ok");
     expect(await app.store.audit.countDocuments({ command: "refund policy", actor: "shell:admin" })).toBe(3);
+  });
+
+  it("a request in another currency than the shop's needs two managers, however small", async () => {
+    const id = await request("shell:sam", "ORD-USD", "5");
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ currency: "USD", amount: 500, requiredApprovals: 2 });
+    const support = await app.run("shell:sue", `refund approve ${id}`);
+    expect(support.code).toBe("approval_limit");
+    expect(support.reply.text).toContain("is in USD, not the shop's CNY");
+    expect((await app.run("shell:max", `refund approve ${id}`)).outcome).toBe("ok");
+    expect((await app.store.refundRequests.findById(id).lean())!.status).toBe("pending");
+    expect((await app.run("shell:mia", `refund approve ${id}`)).outcome).toBe("ok");
+    expect((await app.store.refundRequests.findById(id).lean())!.status).toBe("approved");
   });
 });

@@ -57,7 +57,7 @@ export type ApproveResult =
   | { kind: "self_approval"; request: RefundRequestDoc }
   | { kind: "expired"; request: RefundRequestDoc }
   | { kind: "decided"; request: RefundRequestDoc }
-  | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean }
+  | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean; foreign: boolean }
   | { kind: "already_approved"; request: RefundRequestDoc; finished: boolean }
   | { kind: "waiting_second"; request: RefundRequestDoc; byYou: boolean }
   | { kind: "approved"; request: RefundRequestDoc; order: OrderDoc | null }
@@ -154,6 +154,16 @@ export class RefundService {
     return amount <= policy.supportLimit ? "support" : "manager";
   }
 
+  /**
+   * What a request needs: approvals and the least role. The limits are in the shop currency,
+   * so a request in another currency cannot be measured against them: it needs two managers.
+   */
+  private need(r: { amount: number; currency: string }, policy: RefundPolicy): { required: 1 | 2; role: Role } {
+    if (r.currency !== this.opts.currency) return { required: 2, role: "manager" };
+    const required = RefundService.approvalsNeeded(r.amount, policy);
+    return { required, role: required === 2 ? "manager" : RefundService.roleNeeded(r.amount, policy) };
+  }
+
   /** Sum of requests on an order that may still become refunds (pending, or approved and not executed). */
   private async outstanding(orderNo: string, now: Date): Promise<number> {
     const docs = await this.store.refundRequests
@@ -213,7 +223,7 @@ export class RefundService {
       requester: input.requester,
       requestedAt: now,
       expiresAt: new Date(now.getTime() + policy.pendingHours * 3_600_000),
-      requiredApprovals: RefundService.approvalsNeeded(amount, policy),
+      requiredApprovals: this.need({ amount, currency: order.currency }, policy).required,
       approvalCount: 0,
       approvals: [],
       status: "pending" as const,
@@ -244,7 +254,7 @@ export class RefundService {
       if (q.since) filter.requestedAt = { $gte: q.since };
       const policy = await this.policy();
       const open = await this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(500).lean<RefundRequestDoc[]>();
-      const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", RefundService.approvalsNeeded(r.amount, policy) === 2 ? "manager" : RefundService.roleNeeded(r.amount, policy)));
+      const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", this.need(r, policy).role));
       return { items: mine.slice(0, q.limit ?? 20), total: mine.length };
     }
     if (q.which === "mine") filter.requester = q.actor;
@@ -278,12 +288,11 @@ export class RefundService {
     if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
 
     const policy = await this.policy();
-    const required = RefundService.approvalsNeeded(req.amount, policy);
-    const needed = required === 2 ? "manager" : RefundService.roleNeeded(req.amount, policy);
+    const { required, role: needed } = this.need(req, policy);
     if (!roleAtLeast(input.role, needed)) {
       // The limit shown is the caller's own (what they may approve), or the two-manager threshold.
       const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
-      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2 };
+      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign: req.currency !== this.opts.currency };
     }
     if (req.approvals.some((a) => a.by === input.actor)) return { kind: "waiting_second", request: req, byYou: true };
 
