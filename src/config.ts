@@ -180,6 +180,7 @@ const EnvSchema = z.object({
   QUIET_HOURS: z
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { error: "QUIET_HOURS: expected HH:MM-HH:MM in SHOP_TIMEZONE, e.g. 22:00-07:00" })
+    .refine((v) => v.slice(0, 5) !== v.slice(6), { error: "QUIET_HOURS: start and end are the same time, which would hold every non-urgent alert all day; give two different times, e.g. 22:00-07:00, or leave it unset" })
     .optional(),
 });
 

@@ -31,6 +31,11 @@ describe("config", () => {
     expect(loadConfig({ SHOPOPS_ADMINS: "shell:alice, slack:T01:U02" }).bootstrapAdmins).toEqual(["shell:alice", "slack:T01:U02"]);
   });
 
+  it("refuses quiet hours that start and end at the same time (all day quiet)", () => {
+    expect(() => loadConfig({ QUIET_HOURS: "22:00-22:00" })).toThrow(/QUIET_HOURS: start and end are the same time/);
+    expect(loadConfig({ QUIET_HOURS: "22:00-07:00" }).quietHours).toEqual({ start: "22:00", end: "07:00" });
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ MONGODB_URI: "", SHOP_TIMEZONE: "" }).timeZone).toBe("UTC");
   });
