@@ -28,7 +28,8 @@ export default defineCommand({
             c._id,
             discountText(c, t, fmt),
             stateText(CouponService.state(c, now), t),
-            `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(c.endsAt) : "…"}`,
+            // The last day it applies: `end=2026-12-07` ends at the start of the 8th.
+            `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(new Date(c.endsAt.getTime() - 1)) : "…"}`,
             c.limit ? `${n}/${c.limit}` : String(n),
           ];
         }),

@@ -205,6 +205,7 @@ describe("coupon life cycle and figures", () => {
     expect(active.reply.table!.rows.map((r) => r[0])).not.toContain("LATER10");
     const scheduled = await app.run("shell:sam", "coupon list scheduled");
     expect(scheduled.reply.table!.rows.map((r) => r[0])).toEqual(["LATER10"]);
+    expect(scheduled.reply.table!.rows[0]![3]).toBe("2026-12-20 → 2026-12-24"); // end=2026-12-24 includes the 24th
 
     expect((await app.run("shell:max", "coupon pause winter20")).reply.text).toBe("Coupon WINTER20 paused: it no longer applies until resumed.");
     expect((await app.run("shell:max", "coupon pause WINTER20")).code).toBe("wrong_state");
