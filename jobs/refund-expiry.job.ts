@@ -9,7 +9,8 @@ const HOUR = 3_600_000;
  * Refunds, every few minutes (REFUND_EXPIRY_CRON): pending requests past their
  * deadline expire (the requester is told, by RefundService.expireDue); approvers
  * get one reminder (route `refunds`) per request pending longer than
- * REFUND_REMIND_HOURS; approved requests whose execution was interrupted are finished.
+ * REFUND_REMIND_HOURS; approved requests whose execution was interrupted are finished, and
+ * outcome notices a stopped process did not queue are queued.
  */
 export default defineJob({
   id: "refund-expiry",
@@ -27,7 +28,7 @@ export default defineJob({
       // The key is per request: a retried run queues nothing twice.
       await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
     });
-    const { finished, failed } = await services.refund.repair();
-    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed`;
+    const { finished, failed, notified } = await services.refund.repair();
+    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}`;
   },
 });

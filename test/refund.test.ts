@@ -278,6 +278,22 @@ describe("expiry and crash recovery", () => {
     expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:approved` })).toBe(1);
     expect((await app.services.refund.repair()).finished).toEqual([]);
   });
+
+  it("a crash after a rejection, before its notice, is repaired: the requester is told once", async () => {
+    const id = await request("shell:sam", "ORD-9", "30");
+    // The guarded update landed (with its pending-notice mark), then the process died.
+    await app.store.refundRequests.updateOne({ _id: id }, { $set: { status: "rejected", decidedBy: "shell:max", decidedAt: app.clock.now(), rejectReason: "no", notice: "pending" } });
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:rejected` })).toBe(0);
+    expect((await app.services.refund.repair()).notified).toEqual([id]);
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:rejected`, "dest.identity": "shell:sam" })).toBe(1);
+    expect((await app.store.refundRequests.findById(id).lean())!.notice).toBeUndefined();
+    expect((await app.services.refund.repair()).notified).toEqual([]);
+    // Without a crash the mark is cleared as the notice is queued.
+    const other = await request("shell:sam", "ORD-9", "10");
+    expect((await app.run("shell:max", `refund reject ${other} reason="not eligible"`)).outcome).toBe("ok");
+    expect((await app.store.refundRequests.findById(other).lean())!.notice).toBeUndefined();
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${other}:rejected` })).toBe(1);
+  });
 });
 
 describe("the order guard", () => {

@@ -390,9 +390,9 @@ export class RefundService {
 
   private async fail(req: RefundRequestDoc, reason: string): Promise<ExecResult> {
     const after = await this.store.refundRequests
-      .findOneAndUpdate({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { status: "failed", failReason: reason } }, { returnDocument: "after" })
+      .findOneAndUpdate({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { status: "failed", failReason: reason, notice: "pending" } }, { returnDocument: "after" })
       .lean<RefundRequestDoc>();
-    if (after) await this.notifyOutcome(after);
+    if (after) await this.notifyPending(after);
     return { kind: "failed", reason };
   }
 
@@ -407,7 +407,7 @@ export class RefundService {
     const after = await this.store.refundRequests
       .findOneAndUpdate(
         { _id: req._id, status: "pending", expiresAt: { $gt: now } },
-        { $set: { status: "rejected", decidedBy: input.actor, decidedAt: now, rejectReason: input.reason } },
+        { $set: { status: "rejected", decidedBy: input.actor, decidedAt: now, rejectReason: input.reason, notice: "pending" } },
         { returnDocument: "after" },
       )
       .lean<RefundRequestDoc>();
@@ -417,7 +417,7 @@ export class RefundService {
       if (latest.status === "expired") return { kind: "expired", request: latest };
       return { kind: "decided", request: latest };
     }
-    await this.notifyOutcome(after);
+    await this.notifyPending(after);
     return { kind: "rejected", request: after };
   }
 
@@ -429,9 +429,9 @@ export class RefundService {
   /** One guarded update pending → expired of a due request; when it lands, the requester is told. Null when it did not. */
   private async tryExpire(id: string, now: Date): Promise<RefundRequestDoc | null> {
     const after = await this.store.refundRequests
-      .findOneAndUpdate({ _id: id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now } }, { returnDocument: "after" })
+      .findOneAndUpdate({ _id: id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now, notice: "pending" } }, { returnDocument: "after" })
       .lean<RefundRequestDoc>();
-    if (after) await this.notifyOutcome(after);
+    if (after) await this.notifyPending(after);
     return after;
   }
 
@@ -472,13 +472,25 @@ export class RefundService {
     return { reminded };
   }
 
-  /** Finishes approved requests whose execution was interrupted (for a repair job). */
-  async repair(): Promise<{ finished: string[]; failed: string[] }> {
+  /**
+   * Finishes approved requests whose execution was interrupted, and queues the notices of
+   * requests rejected, expired or failed by a process that stopped before queuing them (for a
+   * repair job). The notice's outbox key makes a repeat harmless.
+   */
+  async repair(): Promise<{ finished: string[]; failed: string[]; notified: string[] }> {
     const stuck = await this.store.refundRequests.find({ status: "approved", executedAt: { $exists: false } }).limit(1000).lean<RefundRequestDoc[]>();
     const finished: string[] = [];
     const failed: string[] = [];
     for (const r of stuck) ((await this.finish(r)).kind === "executed" ? finished : failed).push(r._id);
-    return { finished, failed };
+    const unnoticed = await this.store.refundRequests.find({ notice: "pending" }).limit(1000).lean<RefundRequestDoc[]>();
+    for (const r of unnoticed) await this.notifyPending(r);
+    return { finished, failed, notified: unnoticed.map((r) => r._id) };
+  }
+
+  /** Queues the outcome notice of a request marked `notice: "pending"`, then clears the mark. */
+  private async notifyPending(req: RefundRequestDoc): Promise<void> {
+    await this.notifyOutcome(req);
+    await this.store.refundRequests.updateOne({ _id: req._id, notice: "pending" }, { $unset: { notice: "" } });
   }
 
   /** Queues the requester's notification of a final outcome, once per request and outcome. */

@@ -40,6 +40,11 @@ export const refundRequestSchema = new Schema(
     /** Set once the order holds this refund (after `approved`): unset means "execution to finish". */
     executedAt: { type: Date },
     failReason: { type: String },
+    /**
+     * "pending" from the update that rejects, expires or fails a request until the requester's
+     * notice is queued: a crash in between is finished by the refund-expiry job's repair.
+     */
+    notice: { type: String },
     /** Set once the approvers were reminded of this pending request (refund-expiry job): one reminder per request. */
     remindedAt: { type: Date },
   },
