@@ -361,6 +361,19 @@ describe("refund list and policy", () => {
     expect(await app.store.audit.countDocuments({ command: "refund policy", actor: "shell:admin" })).toBe(3);
   });
 
+  it("two admins changing different limits at once both keep their change", async () => {
+    const before = await app.services.refund.policy();
+    await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => app.services.refund.setPolicy({ supportLimit: 31_000 + i }, "shell:admin")),
+      app.services.refund.setPolicy({ pendingHours: 36 }, "shell:admin"),
+    ]);
+    const after = await app.services.refund.policy();
+    expect(after.pendingHours).toBe(36);
+    expect(after.supportLimit).toBeGreaterThanOrEqual(31_000);
+    expect(after.managerLimit).toBe(before.managerLimit);
+    await app.services.refund.setPolicy({ supportLimit: before.supportLimit, pendingHours: before.pendingHours }, "shell:admin");
+  });
+
   it("a request in another currency than the shop's needs two managers, however small", async () => {
     const id = await request("shell:sam", "ORD-USD", "5");
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ currency: "USD", amount: 500, requiredApprovals: 2 });

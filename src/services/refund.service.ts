@@ -117,7 +117,11 @@ export class RefundService {
 
   /** The policy in force: the saved one, else the configured defaults. */
   async policy(): Promise<RefundPolicy> {
-    const doc = await this.store.meta.findById(POLICY_ID).lean();
+    return this.policyFrom(await this.store.meta.collection.findOne<{ value?: unknown }>({ _id: POLICY_ID as never }));
+  }
+
+  /** The policy a stored meta document holds, with the configured defaults for what it lacks. */
+  private policyFrom(doc: { value?: unknown; rev?: number } | null): RefundPolicy {
     const f = minorUnitFactor(this.opts.currency);
     const d = this.opts.defaults;
     const saved = (doc?.value ?? {}) as Partial<RefundPolicy>;
@@ -129,19 +133,32 @@ export class RefundService {
     };
   }
 
-  /** Changes some of the policy. Refuses a support limit above the manager limit. */
+  /**
+   * Changes some of the policy. Refuses a support limit above the manager limit. The write is
+   * guarded by the revision it was merged onto (`rev`), so two admins changing different limits
+   * at once both keep their change: the one that loses the race merges again.
+   */
   async setPolicy(change: Partial<Pick<RefundPolicy, "supportLimit" | "managerLimit" | "pendingHours">>, by: string): Promise<{ kind: "set"; policy: RefundPolicy; before: RefundPolicy } | { kind: "inconsistent"; policy: RefundPolicy }> {
-    const before = await this.policy();
-    const next: RefundPolicy = {
-      supportLimit: change.supportLimit ?? before.supportLimit,
-      managerLimit: change.managerLimit ?? before.managerLimit,
-      pendingHours: change.pendingHours ?? before.pendingHours,
-      updatedBy: by,
-      updatedAt: this.clock.now(),
-    };
-    if (next.supportLimit > next.managerLimit) return { kind: "inconsistent", policy: next };
-    await this.store.meta.updateOne({ _id: POLICY_ID }, { $set: { value: next } }, { upsert: true });
-    return { kind: "set", policy: next, before };
+    for (let attempt = 0; ; attempt++) {
+      const doc = await this.store.meta.collection.findOne<{ value?: unknown; rev?: number }>({ _id: POLICY_ID as never });
+      const rev = doc?.rev;
+      const before = this.policyFrom(doc);
+      const next: RefundPolicy = {
+        supportLimit: change.supportLimit ?? before.supportLimit,
+        managerLimit: change.managerLimit ?? before.managerLimit,
+        pendingHours: change.pendingHours ?? before.pendingHours,
+        updatedBy: by,
+        updatedAt: this.clock.now(),
+      };
+      if (next.supportLimit > next.managerLimit) return { kind: "inconsistent", policy: next };
+      try {
+        const r = await this.store.meta.collection.updateOne({ _id: POLICY_ID as never, rev: rev ?? { $exists: false } }, { $set: { value: next }, $inc: { rev: 1 } }, { upsert: true });
+        if (r.modifiedCount + r.upsertedCount === 1) return { kind: "set", policy: next, before };
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e; // another first write won the insert: merge again
+      }
+      if (attempt >= 8) throw new Error("refund policy kept changing; try again");
+    }
   }
 
   /** Approvals a request of `amount` needs under `policy`. */
