@@ -219,6 +219,11 @@ describe("coupon life cycle and figures", () => {
     const c = await app.store.coupons.findById("WINTER20").lean();
     expect(c!.history.map((h) => h.action)).toEqual(["launched", "pause", "resume", "expire"]);
     expect(c!.endsAt!.getTime()).toBe(app.clock.now().getTime());
+    // One without an end gets its end now too, in the same update as the status.
+    const { confirm: c2 } = await launch("code=NOEND5 type=percent value=5 skus=SKU-B1");
+    await app.run("shell:max", c2);
+    expect((await app.run("shell:max", "coupon expire NOEND5")).outcome).toBe("ok");
+    expect(await app.store.coupons.findById("NOEND5").lean()).toMatchObject({ status: "expired", endsAt: app.clock.now() });
     expect((await app.run("shell:max", "coupon expire NOSUCH")).code).toBe("unknown_coupon");
     expect(await app.store.audit.countDocuments({ command: /^coupon (pause|resume|expire)$/ })).toBeGreaterThanOrEqual(9);
   });

@@ -453,17 +453,11 @@ export class CouponService {
     const filter: Record<string, unknown> = { _id: id, status: { $in: from } };
     // Time-expired coupons stay expired: no resuming or pausing past the end.
     if (action !== "expire") filter.$or = [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }];
-    const after = await this.store.coupons
-      .findOneAndUpdate(filter, { $set: set, $push: { history: { action, by: actor, at: now } } }, { returnDocument: "after" })
-      .lean<CouponDoc>();
-    if (after) {
-      if (action === "expire" && (!after.endsAt || after.endsAt > now)) {
-        const r = await this.store.coupons.updateOne({ _id: id, status: "expired" }, { $set: { endsAt: now } });
-        // Expired stays expired (no transition leaves it), so the update always lands while the coupon exists.
-        if (r.matchedCount === 1) return { kind: "done", coupon: { ...after, endsAt: now } };
-      }
-      return { kind: "done", coupon: after };
-    }
+    // Expiring also ends it now (an end already past stays): in the same update, so a crash
+    // never leaves an expired coupon whose end is still ahead.
+    const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
+    const after = await this.store.coupons.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<CouponDoc>();
+    if (after) return { kind: "done", coupon: after };
     const c = await this.get(id);
     if (!c) return { kind: "not_found" };
     return { kind: "wrong_state", state: CouponService.state(c, now) };
