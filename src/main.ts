@@ -151,6 +151,12 @@ async function main(): Promise<number> {
       // Alerts routed to the shell are printed as they fall due.
       stopDispatch = app.services.outbox.startLoop(shell, 5_000);
     }
+    if (!oneShot) {
+      // Routes to a platform this process does not run would queue alerts nobody receives.
+      const running = new Set<string>([...(interactive ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
+      const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
+      if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || "-" }));
+    }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
 
