@@ -44,6 +44,21 @@ describe("cron slots", () => {
     expect(nextSlot(ny, new Date("2026-03-07T12:00:00Z"))?.toISOString()).toBe("2026-03-09T06:30:00.000Z");
   });
 
+  it("keeps every-minute jobs running through the hour that repeats when clocks go back; fixed-time jobs run once", () => {
+    // New York falls back on 2026-11-01: 01:00-01:59 comes twice (05:00Z-05:59Z EDT, then 06:00Z-06:59Z EST).
+    const everyMinute = parseCron("* * * * *", "America/New_York");
+    expect(nextSlot(everyMinute, new Date("2026-11-01T05:59:00Z"))?.toISOString()).toBe("2026-11-01T06:00:00.000Z");
+    expect(nextSlot(everyMinute, new Date("2026-11-01T06:30:00Z"))?.toISOString()).toBe("2026-11-01T06:31:00.000Z");
+    expect(nextSlot(everyMinute, new Date("2026-11-01T06:59:00Z"))?.toISOString()).toBe("2026-11-01T07:00:00.000Z");
+    const slots = (spec: ReturnType<typeof parseCron>, from: string, to: string) => {
+      const out: string[] = [];
+      for (let c = nextSlot(spec, new Date(from)); c && c <= new Date(to); c = nextSlot(spec, c)) out.push(c.toISOString());
+      return out;
+    };
+    expect(slots(parseCron("*/15 * * * *", "America/New_York"), "2026-11-01T04:50:00Z", "2026-11-01T07:10:00Z")).toHaveLength(9); // 05:00 … 07:00 UTC, every 15 min
+    expect(slots(parseCron("30 1 * * *", "America/New_York"), "2026-10-31T12:00:00Z", "2026-11-01T12:00:00Z")).toEqual(["2026-11-01T05:30:00.000Z"]);
+  });
+
   it("a malformed job file stops start-up with a message naming the file and the problem", () => {
     expect(() => checkJob({ id: "x", description: "x", schedule: "0 25 * * *", timeout: 5000, handler: async () => {} }, "jobs/x.job.ts", app.config)).toThrow(JobLoadError);
     expect(() => checkJob({ id: "x", description: "x", schedule: "0 25 * * *", timeout: 5000, handler: async () => {} }, "jobs/x.job.ts", app.config)).toThrow(/jobs\/x\.job\.ts.*hour|jobs\/x\.job\.ts.*25/);

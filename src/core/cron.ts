@@ -106,6 +106,9 @@ function dayMatches(spec: CronSpec, y: number, m: number, d: number): boolean {
 /** The first slot strictly after `after`, or null if none within 5 years. */
 export function nextSlot(spec: CronSpec, after: Date): Date | null {
   const local = new TZDate(after.getTime(), spec.timeZone);
+  // A schedule over every hour (*/5 * * * *) keeps running through the hour that repeats when
+  // clocks go back; one at fixed hours (0 9 * * *) runs once, at the first occurrence.
+  const everyHour = spec.hours.length === 24;
   // Walk local calendar days; within a matching day, try its hours and minutes in order.
   const start = Date.UTC(local.getFullYear(), local.getMonth(), local.getDate());
   for (let i = 0; i < 366 * 5; i++) {
@@ -117,11 +120,18 @@ export function nextSlot(spec: CronSpec, after: Date): Date | null {
     for (const h of spec.hours) {
       // On the first day, hours before the current local hour are past (saves work).
       if (i === 0 && h < local.getHours()) continue;
+      const firsts: Date[] = [];
       for (const mi of spec.minutes) {
         const at = new TZDate(y, m - 1, d, h, mi, 0, spec.timeZone);
         // A time that does not exist locally (DST gap) lands elsewhere: not a slot.
         if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) continue;
         if (at.getTime() > after.getTime()) return new Date(at.getTime());
+        firsts.push(at);
+      }
+      // The hour again, when it repeats (clocks went back): its minutes an hour later, in order.
+      for (const at of everyHour ? firsts : []) {
+        const again = new TZDate(at.getTime() + 3_600_000, spec.timeZone);
+        if (again.getHours() === h && again.getMinutes() === at.getMinutes() && again.getDate() === d && again.getTime() > after.getTime()) return new Date(again.getTime());
       }
     }
   }
