@@ -80,7 +80,14 @@ async function main(): Promise<number> {
   process.once("SIGTERM", () => onSignal("SIGTERM"));
 
   try {
-    conn = await connect(db.uri);
+    try {
+      conn = await connect(db.uri);
+    } catch (e) {
+      if (db.server) throw e;
+      // MONGODB_URI set but unusable: a configuration problem, said plainly (the URI's
+      // credentials are never repeated: `where` has none).
+      throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
+    }
     const app = await createApp({ config, conn, clock: systemClock, logger });
     const me = cli.as ?? shellIdentity();
     const embedded = db.server !== null;

@@ -67,6 +67,14 @@ describe("shell adapter, non-interactive", () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toContain("SHOP_TIMEZONE: expected an IANA time zone");
   });
+
+  it("an unreachable MONGODB_URI stops start-up with a message (78), never its password", async () => {
+    const r = await runCli(["shell", "-c", "help"], { ...env, MONGODB_URI: "mongodb://ops:s3cretpw@127.0.0.1:9/shopops?serverSelectionTimeoutMS=500" });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain("MONGODB_URI: cannot use MongoDB at mongodb://127.0.0.1:9/shopops");
+    expect(r.stderr).not.toContain("s3cretpw");
+    expect(r.stderr).not.toContain("    at "); // no stack trace
+  });
 });
 
 describe("npm start with nothing configured", () => {

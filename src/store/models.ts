@@ -398,5 +398,7 @@ export function dbNameIn(uri: string): string | undefined {
 /** Opens a connection to `uri`: database `dbName`, else the one the URI names, else "shopops". */
 export async function connect(uri: string, dbName?: string): Promise<Connection> {
   const name = dbName ?? dbNameIn(uri) ?? DEFAULT_DB_NAME;
-  return mongoose.createConnection(uri, { dbName: name, autoIndex: false, serverSelectionTimeoutMS: 30000 }).asPromise();
+  // 30 s to find the server, unless the connection string says otherwise.
+  const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 30000 };
+  return mongoose.createConnection(uri, { dbName: name, autoIndex: false, ...timeout }).asPromise();
 }
