@@ -21,7 +21,8 @@ export default defineCommand({
       { label: t("coupon.field.revenue"), value: fmt.money(r.revenue, r.currency), inline: true },
       { label: t("coupon.field.discount_given"), value: fmt.money(r.discount, r.currency), inline: true },
     ];
-    if (!c) return { title: code, fields: figures, text: t("coupon.show.untracked", { code }), status: "info", visibility: "ephemeral" };
+    const context = r.otherCurrency ? [t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency })] : [];
+    if (!c) return { title: code, fields: figures, text: t("coupon.show.untracked", { code }), status: "info", ...(context.length ? { context } : {}), visibility: "ephemeral" };
     return {
       title: t("coupon.show.title", { code: c._id, state: stateText(CouponService.state(c, now), t) }),
       fields: [
@@ -30,6 +31,7 @@ export default defineCommand({
         { label: t("coupon.field.remaining"), value: c.limit ? fmt.number(Math.max(0, c.limit - r.uses)) : t("coupon.unlimited"), inline: true },
         { label: t("coupon.field.launched"), value: `${c.confirmedBy} · ${fmt.dateTime(c.createdAt)}`, inline: true },
       ],
+      ...(context.length ? { context } : {}),
       status: "info",
       visibility: "ephemeral",
     };

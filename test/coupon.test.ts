@@ -194,6 +194,13 @@ describe("coupon life cycle and figures", () => {
       "Discount given": "CN¥35.00",
       "Remaining uses": "97",
     });
+    expect(r.reply.context ?? []).toEqual([]);
+    // A use in another currency counts as a use but is not added to CNY money.
+    await app.store.orders.insertMany([{ ...order("O-7", "SUMMER10", 5_000, 500, "paid", "CUST-4"), currency: "USD" }]);
+    const mixed = await app.run("shell:sam", "coupon show SUMMER10");
+    expect(fields(mixed)).toMatchObject({ Uses: "4", "Revenue of those orders": "CN¥315.00", "Discount given": "CN¥35.00" });
+    expect(mixed.reply.context).toEqual(["Uses in another currency than CNY: 1 (counted in uses, left out of revenue and discount)."]);
+    await app.store.orders.deleteOne({ _id: "O-7" });
     expect((await app.run("shell:sam", "coupon show NOSUCH")).code).toBe("unknown_coupon");
   });
 

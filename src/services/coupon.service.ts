@@ -87,9 +87,12 @@ export type CouponState = "active" | "scheduled" | "paused" | "expired";
 export interface Redemptions {
   uses: number;
   customers: number;
+  /** Totals and discounts of the uses in the shop currency (`currency`). */
   revenue: number;
   discount: number;
   currency: string;
+  /** Uses in another currency: counted in `uses`, left out of revenue and discount. */
+  otherCurrency: number;
 }
 
 /**
@@ -427,17 +430,23 @@ export class CouponService {
         if (key !== undefined) groups.get(key)!.push(o);
       }
     }
+    const cur = this.opts.currency;
     return new Map(
-      [...groups].map(([key, orders]) => [
-        key,
-        {
-          uses: orders.length,
-          customers: new Set(orders.map((o) => o.customerId)).size,
-          revenue: orders.reduce((s, o) => s + o.total, 0),
-          discount: orders.reduce((s, o) => s + (o.discount ?? 0), 0),
-          currency: orders[0]?.currency ?? this.opts.currency,
-        },
-      ]),
+      [...groups].map(([key, orders]) => {
+        // Money in one currency only: amounts in others cannot be added to it.
+        const shop = orders.filter((o) => o.currency === cur);
+        return [
+          key,
+          {
+            uses: orders.length,
+            customers: new Set(orders.map((o) => o.customerId)).size,
+            revenue: shop.reduce((s, o) => s + o.total, 0),
+            discount: shop.reduce((s, o) => s + (o.discount ?? 0), 0),
+            currency: cur,
+            otherCurrency: orders.length - shop.length,
+          },
+        ];
+      }),
     );
   }
 
