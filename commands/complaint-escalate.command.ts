@@ -17,7 +17,7 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.reason) return promptForText(id, "reason_required", "complaint.reason_required", services, t);
+    if (!args.reason) return promptForText(id, "reason_required", services, t);
     const r = await services.complaints.escalate(id, actor.identity, args.reason);
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
   },

@@ -18,7 +18,7 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.note) return promptForText(id, "note_required", "complaint.note_required", services, t);
+    if (!args.note) return promptForText(id, "note_required", services, t);
     const r = await services.complaints.resolve(id, actor.identity, args.note);
     return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
   },

@@ -109,12 +109,11 @@ export function unknownComplaint(id: string, t: Translate): Reply {
 export async function promptForText(
   id: string,
   code: "note_required" | "reason_required",
-  key: "complaint.note_required" | "complaint.reason_required",
   services: { complaints: ComplaintService },
   t: Translate,
 ): Promise<Reply> {
   if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
-  return { status: "error", code, text: t(key, { id }), visibility: "ephemeral" };
+  return { status: "error", code, text: t(`complaint.${code}`, { id }), visibility: "ephemeral" };
 }
 
 /** The reply to a claim, assignment, resolution, escalation or reopening. */

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName, transitionProblem } from "./order.view.js";
 
@@ -17,9 +16,8 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t, fmt } = ctx;
-    const typed = OrderService.normalizeOrderNo(args.orderNo);
     const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });
-    if (r.kind !== "done") return transitionProblem(r, typed, "cancelled", ctx);
+    if (r.kind !== "done") return transitionProblem(r, args.orderNo, "cancelled", ctx);
     // The number as the shop stored it (`1001` stays `1001`).
     const orderNo = r.order._id;
     const wasPaid = r.order.paidAt !== undefined && r.order.paidAt !== null;

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName, transitionProblem } from "./order.view.js";
 
@@ -14,9 +13,8 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const typed = OrderService.normalizeOrderNo(args.orderNo);
     const r = await services.orders.transition(args.orderNo, "delivered", { by: actor.identity });
-    if (r.kind !== "done") return transitionProblem(r, typed, "delivered", ctx);
+    if (r.kind !== "done") return transitionProblem(r, args.orderNo, "delivered", ctx);
     // The number as the shop stored it (`1001` stays `1001`).
     const orderNo = r.order._id;
     return {

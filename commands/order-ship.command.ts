@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName, transitionProblem } from "./order.view.js";
 
@@ -20,9 +19,8 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const typed = OrderService.normalizeOrderNo(args.orderNo);
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
-    if (r.kind !== "done") return transitionProblem(r, typed, "shipped", ctx);
+    if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
     // The number as the shop stored it (`1001` stays `1001`).
     const orderNo = r.order._id;
     return {

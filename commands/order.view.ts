@@ -1,7 +1,7 @@
 import type { CommandContext } from "../src/core/command.js";
 import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyField, ReplyStatus } from "../src/core/reply.js";
-import type { OrderDetail, TimelineEvent, TransitionResult } from "../src/services/order.service.js";
+import { OrderService, type OrderDetail, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 
 // Rendering of orders shared by the order commands (not a command: no `.command.ts` suffix).
@@ -114,7 +114,9 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
 }
 
 /** The reply to an order status transition that did not happen. */
-export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, orderNo: string, to: OrderStatus, { t }: Ctx): Reply {
+export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, typed: string, to: OrderStatus, { t }: Ctx): Reply {
+  // The number as typed, normalized (`100001` → `ORD-100001`): what was not found or refused.
+  const orderNo = OrderService.normalizeOrderNo(typed);
   switch (r.kind) {
     case "not_found":
       return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };

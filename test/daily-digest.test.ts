@@ -32,11 +32,11 @@ beforeAll(async () => {
       }),
     ),
   );
-  // Written straight to the database, so the daily rollup (chart, weekly summary) is rebuilt,
-  // but for two days: the weekly summary finds them off and reads those days' orders,
+  // Written straight to the database, so the daily rollup (the chart) is rebuilt, but for two
+  // days whose rollup is off; the weekly summary counts from the orders, so they do not matter:
   await app.services.digest.rebuildRollups(DAYS[0]!, DAYS.at(-1)!);
   await app.store.salesDays.deleteOne({ _id: `${DAYS[3]}|CNY` });
-  // and one whose order count is right but whose GMV is off: found by the summed totals.
+  // one missing, one whose order count is right but whose GMV is off.
   await app.store.salesDays.updateOne({ _id: `${DAYS[10]}|CNY` }, { $inc: { gmv: 12345 } });
   jobs = await jobStepper(app, "daily-digest", T0);
 });

@@ -5,6 +5,7 @@ import type { Command } from "../../src/core/command.js";
 import { t, type MessageKey } from "../../src/core/messages.js";
 import { kebab, parseArgs } from "../../src/core/parser.js";
 import { argName, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
+import { clip } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { sourceFor } from "./autocomplete.js";
 
@@ -52,7 +53,6 @@ function base(s: z.ZodType): z.ZodType {
   return cur;
 }
 
-const clip = (s: string, n = 100) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
 /** Sample values of each argument, read from the command's examples. */
 function samples(cmd: Command): Map<string, string> {
@@ -81,7 +81,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
   const name = kebab(arg).toLowerCase().slice(0, 32);
   const flag = isFlagArg(schema);
   const describe = (locale: "en" | "zh-CN") =>
-    clip(flag ? t(locale, "discord.option.flag", { name }) : example ? t(locale, "discord.option", { name, example: clip(example, 40) }) : t(locale, "discord.option.plain", { name }));
+    clip(flag ? t(locale, "discord.option.flag", { name }) : example ? t(locale, "discord.option", { name, example: clip(example, 40) }) : t(locale, "discord.option.plain", { name }), 100);
   const common = { name, description: describe("en"), description_localizations: { "zh-CN": describe("zh-CN") }, required };
   const b = base(schema);
   if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
@@ -124,7 +124,7 @@ function optionsOf(cmd: Command) {
   return { options: sorted.map((b) => b.option).slice(0, 25), routes: built.map((b) => b.route) };
 }
 
-const describe = (key: MessageKey) => ({ description: clip(t("en", key)), description_localizations: { "zh-CN": clip(t("zh-CN", key)) } });
+const describe = (key: MessageKey) => ({ description: clip(t("en", key), 100), description_localizations: { "zh-CN": clip(t("zh-CN", key), 100) } });
 
 // Discord only lets a server restrict whole top-level commands; it is a hint that
 // hides them from members, the core still checks every invocation.
@@ -164,7 +164,7 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
       routes.set(`${top} ${sub}`, { command: c, options: r });
       return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description), options };
     });
-    const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }));
+    const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }), 100);
     definitions.push({ ...common, description: groupText("en"), description_localizations: { "zh-CN": groupText("zh-CN") }, options: subs.slice(0, 25) });
   }
   const hash = createHash("sha256").update(JSON.stringify(definitions)).digest("hex");

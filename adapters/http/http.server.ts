@@ -82,24 +82,25 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     const ref = shortId();
     /**
      * The request's audit entry (who: `api:<key label>`, from platform `http`, what, result):
-     * one per request, not per item, recorded before the answer is sent.
+     * one per request, not per item, recorded before the answer is sent. The items were applied
+     * or refused already, so a failed audit write is logged, not answered.
      */
     const record = async (): Promise<void> => {
       if (!audited || !caller) return;
-      await services.audit.record({
-        ref: `api-${ref}`,
-        at: new Date(),
-        actor: `api:${caller.label}`,
-        platform: "http",
-        command: audited.command,
-        args: clip(`${audited.args} [key ${caller.id}]`, 600),
-        outcome: audited.outcome,
-        ...(audited.code ? { code: audited.code } : {}),
-        ...(audited.message ? { message: clip(audited.message, 300) } : {}),
-      });
+      await services.audit
+        .record({
+          ref: `api-${ref}`,
+          at: new Date(),
+          actor: `api:${caller.label}`,
+          platform: "http",
+          command: audited.command,
+          args: clip(`${audited.args} [key ${caller.id}]`, 600),
+          outcome: audited.outcome,
+          ...(audited.code ? { code: audited.code } : {}),
+          ...(audited.message ? { message: clip(audited.message, 300) } : {}),
+        })
+        .catch((err: unknown) => log.error("audit failed", { ref, err }));
     };
-    // The items were applied or refused already: a failed audit write is logged, not answered.
-    const recordSafely = () => record().catch((err: unknown) => log.error("audit failed", { ref, err }));
     try {
       if (path === "/healthz" || path === "/readyz") {
         if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: "GET, HEAD" });
@@ -136,7 +137,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           outcome: summary.failed ? "user_error" : "ok",
           ...(summary.failed ? { code: "partial", message: `${summary.failed} of ${results.length} items failed` } : {}),
         };
-        await recordSafely();
+        await record();
         return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
       }
       if (body === null || typeof body !== "object") {
@@ -152,7 +153,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         ...(failed && r.code ? { code: r.code } : {}),
         ...(failed && r.message ? { message: r.message } : {}),
       };
-      await recordSafely();
+      await record();
       return void send(res, (status = r.status), r);
     } catch (e) {
       if (e instanceof HttpError) {
@@ -161,14 +162,14 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         // limiting is not recorded (a flood would flood the trail).
         if (audited && e.status !== 429) {
           audited = { ...audited, outcome: e.status === 403 ? "denied" : "user_error", code: e.code, message: e.message };
-          await recordSafely();
+          await record();
         }
         if (e.status === 413) res.setHeader("connection", "close");
         return void send(res, e.status, { error: e.code, message: e.message, ...e.extra }, e.headers);
       }
       log.error("request failed", { ref, path, err: e });
       status = 500;
-      if (audited) await recordSafely();
+      await record();
       if (!res.headersSent) send(res, 500, { error: "internal", message: `internal error; reference ${ref}` });
     } finally {
       // Never the Authorization header or the body: only what identifies the request.

@@ -1,5 +1,6 @@
 import { displayWidth } from "../../src/core/format.js";
 import type { Reply, ReplyStatus } from "../../src/core/reply.js";
+import { CONTROL_CHARS } from "../../src/core/text.js";
 
 const ICON: Record<ReplyStatus, string> = { ok: "✔", info: "ℹ", warning: "⚠", error: "✖", critical: "‼" };
 
@@ -48,5 +49,5 @@ export function renderText(reply: Reply, imagePath?: string): string {
  * move the cursor, rewrite the screen or reorder what the operator reads.
  */
 export function safeForTerminal(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, "");
+  return s.replace(new RegExp(CONTROL_CHARS.source, "g"), "");
 }

@@ -206,7 +206,6 @@ export class SlackAdapter implements Deliverer {
 
   private server: Server | undefined;
   private receiver: HTTPReceiver | undefined;
-  private listening = false;
 
   /**
    * HTTP mode: Bolt's request listener (verifies Slack's signature, then dispatches), for a
@@ -245,7 +244,6 @@ export class SlackAdapter implements Deliverer {
     if (l === "shared") return {};
     const server = await this.app.start(l.host ? { port: l.port, host: l.host } : l.port);
     this.server = server;
-    this.listening = true;
     return { port: (server.address() as AddressInfo).port };
   }
 
@@ -253,7 +251,7 @@ export class SlackAdapter implements Deliverer {
   async stop(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     // A shared receiver has no server of its own to stop (the HTTP server closes it).
-    if (this.mode === "socket" || this.listening) await this.app.stop();
+    if (this.mode === "socket" || this.server) await this.app.stop();
   }
 
   /** Waits until every answer started so far has been sent (tests, shutdown). */

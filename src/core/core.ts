@@ -13,7 +13,7 @@ import { kebab, parseArgs, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
 import type { Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
-import { editDistance } from "./text.js";
+import { CONTROL_CHARS, editDistance } from "./text.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {
@@ -49,8 +49,6 @@ export interface CoreDeps {
   logger: Logger;
 }
 
-// Control characters other than tab and newline (escape sequences, NUL, bidi overrides).
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /**
  * The command core: parses a line, finds the command, checks the caller's
@@ -107,7 +105,7 @@ export class Core {
     try {
       const text = inv.text.trim();
       if (text.length > config.maxInputLength) throw new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength }));
-      if (CONTROL.test(text)) throw new UserError("control_chars", t("error.control_chars"));
+      if (CONTROL_CHARS.test(text)) throw new UserError("control_chars", t("error.control_chars"));
       if (text === "") throw new UserError("empty", t("error.empty"));
       let parsed: ParsedArgs;
       try {

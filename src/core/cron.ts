@@ -126,10 +126,10 @@ export function nextSlot(spec: CronSpec, after: Date): Date | null {
         // A time that does not exist locally (DST gap) lands elsewhere: not a slot.
         if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) continue;
         if (at.getTime() > after.getTime()) return new Date(at.getTime());
-        firsts.push(at);
+        if (everyHour) firsts.push(at);
       }
       // The hour again, when it repeats (clocks went back): its minutes an hour later, in order.
-      for (const at of everyHour ? firsts : []) {
+      for (const at of firsts) {
         const again = new TZDate(at.getTime() + 3_600_000, spec.timeZone);
         if (again.getHours() === h && again.getMinutes() === at.getMinutes() && again.getDate() === d && again.getTime() > after.getTime()) return new Date(again.getTime());
       }

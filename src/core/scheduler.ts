@@ -115,8 +115,9 @@ export class Scheduler {
       const id = lj.job.id;
       const from = this.checked.get(id) ?? this.firstLook(lj, now);
       const slot = latestSlot(lj.spec, new Date(from), now);
+      const seen = Math.max(from, now.getTime());
       if (!slot || this.busy.has(id)) {
-        this.checked.set(id, Math.max(from, now.getTime()));
+        this.checked.set(id, seen);
         continue;
       }
       const catchUp = now.getTime() - slot.getTime() > 60_000 && lj.job.catchUp === true;
@@ -128,7 +129,7 @@ export class Scheduler {
         this.deps.logger.error("job claim failed; retried next tick", { job: id, slot, error: e });
         continue;
       }
-      this.checked.set(id, Math.max(from, now.getTime()));
+      this.checked.set(id, seen);
       if (claim) work.push(this.track(this.execute(lj, claim)));
     }
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {

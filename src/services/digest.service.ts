@@ -139,7 +139,7 @@ export class DigestService {
     private readonly stock: StockService,
     private readonly effects: OrderEffects,
     private readonly opts: { timeZone: string; currency: string },
-    private readonly logger?: Logger,
+    private readonly logger: Logger,
   ) {}
 
   /** Today in the shop time zone. */
@@ -188,7 +188,7 @@ export class DigestService {
         sums.set(d, fromLight);
       } else {
         // The rollup is older than its fields, or behind the orders: read the day whole.
-        this.logger?.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: r ? { v: r.v ?? null, orders: r.orders, gmv: r.gmv } : null, orders: fromLight.orders, gmv: fromLight.gmv });
+        this.logger.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: r ? { v: r.v ?? null, orders: r.orders, gmv: r.gmv } : null, orders: fromLight.orders, gmv: fromLight.gmv });
         const rows = await this.store.orders.find({ paidDay: d }).select(SALE_FIELDS).lean<SaleRow[]>();
         sums.set(d, this.sumsOf(d, rows));
       }
@@ -227,39 +227,25 @@ export class DigestService {
 
   /**
    * GMV, paid orders, refunds and net summed over `days` (the weekly summary), with the
-   * daily figures' definitions: GMV and paid orders from the daily rollup, two weeks of orders
-   * being too many to read, each day checked by the count and the sum of totals of its paid
-   * orders (a day that differs is read light instead, with a warning); refunds from
-   * the orders refunded on those days.
+   * daily figures' definitions: the paid orders counted and their totals summed by the server,
+   * grouped by day (two aggregates, one accumulator each, which FerretDB gets right; index-only
+   * on MongoDB), so two weeks of orders are never loaded; refunds from the orders refunded on
+   * those days.
    */
   async totals(days: readonly string[]): Promise<{ gmv: number; orders: number; refunds: number; net: number }> {
-    const paid = (d: string) => ({ paidDay: d, status: { $in: PAID_STATUSES }, currency: this.opts.currency });
-    // Each day's paid orders counted and their totals summed by the server (index-only on
-    // MongoDB; one accumulator per `$group`, which FerretDB gets right).
-    const check = (d: string) =>
-      Promise.all([
-        this.store.orders.countDocuments(paid(d)),
-        this.store.orders.aggregate<{ gmv: number }>([{ $match: paid(d) }, { $group: { _id: null, gmv: { $sum: "$total" } } }]).then((r) => r[0]?.gmv ?? 0),
-      ]).then(([orders, gmv]) => ({ orders, gmv }));
-    const [rollups, counts, refundRows] = await Promise.all([
-      this.rollups([...days]),
-      Promise.all(days.map(check)),
+    const match = { $match: { paidDay: { $in: days }, status: { $in: PAID_STATUSES }, currency: this.opts.currency } };
+    const [counts, gmvs, refundRows] = await Promise.all([
+      this.store.orders.aggregate<{ n: number }>([match, { $group: { _id: "$paidDay", n: { $sum: 1 } } }]),
+      this.store.orders.aggregate<{ gmv: number }>([match, { $group: { _id: "$paidDay", gmv: { $sum: "$total" } } }]),
       this.store.orders
         .find({ "refunds.day": { $in: days } })
         .select({ _id: 0, status: 1, currency: 1, refunds: 1 })
         .lean<RefundRow[]>(),
     ]);
     const sum = { gmv: 0, orders: 0, refunds: 0, net: 0 };
-    for (const [i, d] of days.entries()) {
-      let day = { gmv: rollups.get(d)?.gmv ?? 0, orders: rollups.get(d)?.orders ?? 0 };
-      if (day.orders !== counts[i]!.orders || day.gmv !== counts[i]!.gmv) {
-        this.logger?.warn("daily rollup disagrees with the orders: read them instead; run `digest rebuild` for that day", { day: d, rollup: day, orders: counts[i] });
-        day = this.sumsOf(d, await this.store.orders.find(paid(d)).select(LIGHT_FIELDS).lean<LightRow[]>());
-      }
-      sum.gmv += day.gmv;
-      sum.orders += day.orders;
-      sum.refunds += this.refundsOn(d, refundRows).amount;
-    }
+    for (const c of counts) sum.orders += c.n;
+    for (const g of gmvs) sum.gmv += g.gmv;
+    for (const d of days) sum.refunds += this.refundsOn(d, refundRows).amount;
     sum.net = sum.gmv - sum.refunds;
     return sum;
   }

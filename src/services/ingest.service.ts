@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { localDay } from "../core/format.js";
 import { inKeyOrder } from "../core/grouped.js";
 import { base32, shortId } from "../core/ids.js";
-import { silentLogger, type Logger } from "../core/logger.js";
+import type { Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import { slaDue } from "./complaint.service.js";
@@ -45,7 +45,7 @@ export class IngestService {
     private readonly orders: OrderIngestService,
     private readonly opts: { timeZone: string; currency: string; sla: Config["complaintSla"] },
     private readonly refunds: RefundService,
-    private readonly log: Logger = silentLogger,
+    private readonly log: Logger,
   ) {}
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
@@ -99,9 +99,9 @@ export class IngestService {
    * whole batch); other kinds item by item, items with the same id in order and different
    * ids side by side. An item that fails inside gets a 500 result; the others still apply.
    */
-  async applyMany(kind: IngestKind, raws: unknown[], actor: string, dryRun = false): Promise<ItemResult[]> {
+  async applyMany(kind: IngestKind, raws: unknown[], actor: string): Promise<ItemResult[]> {
     const results = new Array<ItemResult>(raws.length);
-    if (kind === "orders" && !dryRun) {
+    if (kind === "orders") {
       const valid: { i: number; m: OrderInput }[] = [];
       raws.forEach((raw, i) => {
         const p = parseItem(kind, raw);
@@ -121,7 +121,7 @@ export class IngestService {
     }
     const idAt = (i: number) => itemId(kind, raws[i])?.toUpperCase() ?? `#${i}`;
     await inKeyOrder(raws.map((_, i) => i), idAt, BATCH_CONCURRENCY, async (i) => {
-      results[i] = await this.safely(() => this.apply(kind, raws[i], actor, dryRun));
+      results[i] = await this.safely(() => this.apply(kind, raws[i], actor));
     });
     return results;
   }

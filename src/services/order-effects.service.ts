@@ -4,7 +4,7 @@ import { chunked, duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
-export type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
+type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
 
 
 /**
@@ -25,7 +25,7 @@ export function salesDayId(day: string, currency: string): string {
 }
 
 /** The effects an order in its current state must have had (see {@link OrderEffects}). */
-export function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt" | "paidDay">): Effect[] {
+function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt" | "paidDay">): Effect[] {
   const s = o.status as OrderStatus;
   const shipped = s === "shipped" || s === "delivered" || (s === "refunded" && !!o.shipment?.shippedAt);
   const out: Effect[] = ["reserved"];
@@ -73,7 +73,7 @@ export const SUM_FIELDS = ["gmv", "orders", "units", "discount"] as const satisf
 type SaleFacts = { total: number; currency: string; items: readonly { qty: number }[]; discount?: number | null };
 
 /** An order's part of its paid day's sums (negated with `sign` −1 when it leaves them). */
-export function saleSums(o: SaleFacts, sign = 1): SalesSums {
+function saleSums(o: SaleFacts, sign = 1): SalesSums {
   let units = 0;
   for (const it of o.items) units += it.qty;
   return { gmv: sign * o.total, orders: sign, units: sign * units, discount: sign * (o.discount ?? 0) };

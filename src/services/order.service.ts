@@ -161,7 +161,7 @@ export class OrderService {
    * miss, and the order is re-read and judged again.
    */
   async transition(orderNo: string, to: OrderStatus, input: TransitionInput): Promise<TransitionResult> {
-    let id = OrderService.normalizeOrderNo(orderNo);
+    let id = ""; // the stored number, once the first read has found the order
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = attempt === 0 ? await findOrder(this.store, orderNo) : await this.store.orders.findById(id).lean<OrderDoc>();
       if (!current) return { kind: "not_found" };

@@ -117,7 +117,12 @@ export class RefundService {
 
   /** The policy in force: the saved one, else the configured defaults. */
   async policy(): Promise<RefundPolicy> {
-    return this.policyFrom(await this.store.meta.collection.findOne<{ value?: unknown }>({ _id: POLICY_ID as never }));
+    return this.policyFrom(await this.policyDoc());
+  }
+
+  /** The stored policy document (its value and revision), or null. */
+  private policyDoc(): Promise<{ value?: unknown; rev?: number } | null> {
+    return this.store.meta.collection.findOne<{ value?: unknown; rev?: number }>({ _id: POLICY_ID as never });
   }
 
   /** The policy a stored meta document holds, with the configured defaults for what it lacks. */
@@ -140,7 +145,7 @@ export class RefundService {
    */
   async setPolicy(change: Partial<Pick<RefundPolicy, "supportLimit" | "managerLimit" | "pendingHours">>, by: string): Promise<{ kind: "set"; policy: RefundPolicy; before: RefundPolicy } | { kind: "inconsistent"; policy: RefundPolicy }> {
     for (let attempt = 0; ; attempt++) {
-      const doc = await this.store.meta.collection.findOne<{ value?: unknown; rev?: number }>({ _id: POLICY_ID as never });
+      const doc = await this.policyDoc();
       const rev = doc?.rev;
       const before = this.policyFrom(doc);
       const next: RefundPolicy = {
@@ -161,24 +166,15 @@ export class RefundService {
     }
   }
 
-  /** Approvals a request of `amount` needs under `policy`. */
-  static approvalsNeeded(amount: number, policy: RefundPolicy): 1 | 2 {
-    return amount > policy.managerLimit ? 2 : 1;
-  }
-
-  /** Least role that may approve `amount` (alone, or as one of two managers). */
-  static roleNeeded(amount: number, policy: RefundPolicy): Role {
-    return amount <= policy.supportLimit ? "support" : "manager";
-  }
-
   /**
    * What a request needs: approvals and the least role. The limits are in the shop currency,
    * so a request in another currency cannot be measured against them: it needs two managers.
    */
-  private need(r: { amount: number; currency: string }, policy: RefundPolicy): { required: 1 | 2; role: Role } {
-    if (r.currency !== this.opts.currency) return { required: 2, role: "manager" };
-    const required = RefundService.approvalsNeeded(r.amount, policy);
-    return { required, role: required === 2 ? "manager" : RefundService.roleNeeded(r.amount, policy) };
+  private need(r: { amount: number; currency: string }, policy: RefundPolicy): { required: 1 | 2; role: Role; foreign: boolean } {
+    const foreign = r.currency !== this.opts.currency;
+    // Above the manager limit: two managers; within the support limit: support may approve alone.
+    if (foreign || r.amount > policy.managerLimit) return { required: 2, role: "manager", foreign };
+    return { required: 1, role: r.amount <= policy.supportLimit ? "support" : "manager", foreign };
   }
 
   /** Sum of requests on an order that may still become refunds (pending, or approved and not executed). */
@@ -305,11 +301,11 @@ export class RefundService {
     if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
 
     const policy = await this.policy();
-    const { required, role: needed } = this.need(req, policy);
+    const { required, role: needed, foreign } = this.need(req, policy);
     if (!roleAtLeast(input.role, needed)) {
       // The limit shown is the caller's own (what they may approve), or the two-manager threshold.
       const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
-      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign: req.currency !== this.opts.currency };
+      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign };
     }
     if (req.approvals.some((a) => a.by === input.actor)) return { kind: "waiting_second", request: req, byYou: true };
 
@@ -371,7 +367,7 @@ export class RefundService {
       const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount }, $set: { changedAt: now } };
       if (toFull) {
         Object.assign(filter, { status, refundedTotal: refunded });
-        update.$set = { status: "refunded", changedAt: now };
+        Object.assign(update.$set as object, { status: "refunded" });
         update.$push = { refunds: entry, history: { status: "refunded", at: now, by: req.decidedBy ?? "", note: req._id } };
       } else {
         Object.assign(filter, { status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") }, refundedTotal: { $lte: order.total - req.amount } });

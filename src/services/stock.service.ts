@@ -89,7 +89,8 @@ export class StockService {
 
   /** The product with this exact SKU (case-insensitive input). */
   async bySku(sku: string): Promise<StockView | null> {
-    const p = await this.store.products.findById(sku.toUpperCase()).lean<ProductDoc>();
+    // Only what a view shows: not the product's applied keys (up to PRODUCT_KEPT_KEYS of them).
+    const p = await this.store.products.findById(sku.toUpperCase()).select(VIEW_FIELDS).lean<ProductDoc>();
     return p ? this.view(p) : null;
   }
 

@@ -52,6 +52,8 @@ export const refundRequestSchema = new Schema(
 );
 refundRequestSchema.index({ status: 1, expiresAt: 1 });
 refundRequestSchema.index({ orderNo: 1 });
+// The repair's `notice: "pending"` read: the mark lives only until the notice is queued.
+refundRequestSchema.index({ notice: 1 }, { sparse: true });
 refundRequestSchema.index({ requester: 1, requestedAt: -1 });
 
 export type RefundRequestDoc = InferSchemaType<typeof refundRequestSchema> & { _id: string };
