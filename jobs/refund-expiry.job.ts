@@ -9,8 +9,9 @@ const HOUR = 3_600_000;
  * Refunds, every few minutes (REFUND_EXPIRY_CRON): pending requests past their
  * deadline expire (the requester is told, by RefundService.expireDue); approvers
  * get one reminder (route `refunds`) per request pending longer than
- * REFUND_REMIND_HOURS; approved requests whose execution was interrupted are finished, and
- * outcome notices a stopped process did not queue are queued.
+ * REFUND_REMIND_HOURS; approved requests whose execution was interrupted are finished,
+ * outcome notices a stopped process did not queue are queued, and balance holds no open
+ * request stands behind are given back.
  */
 export default defineJob({
   id: "refund-expiry",
@@ -28,7 +29,7 @@ export default defineJob({
       // The key is per request: a retried run queues nothing twice.
       await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
     });
-    const { finished, failed, notified } = await services.refund.repair();
-    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}`;
+    const { finished, failed, notified, released } = await services.refund.repair();
+    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}${released.length ? `, ${released.length} stale holds released` : ""}`;
   },
 });

@@ -386,3 +386,76 @@ describe("refund list and policy", () => {
     expect((await app.store.refundRequests.findById(id).lean())!.status).toBe("approved");
   });
 });
+
+describe("holds on the balance", () => {
+  /** Pending requests of an order and their sum. */
+  async function pendingOf(orderNo: string) {
+    const reqs = await app.store.refundRequests.find({ orderNo, status: "pending" }).lean();
+    return { count: reqs.length, sum: reqs.reduce((s, r) => s + r.amount, 0) };
+  }
+
+  it("ten people asking for the full balance at once: one request, the others are told nothing is left", async () => {
+    await app.store.orders.insertMany([order("ORD-H1", 25_000)]);
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => app.run(`shell:m${i}`, "refund request ORD-H1 full reason=damaged")));
+    expect(runs.filter((r) => r.outcome === "ok")).toHaveLength(1);
+    const refused = runs.filter((r) => r.outcome !== "ok");
+    expect(refused.map((r) => r.code)).toEqual(Array(9).fill("over_balance"));
+    expect(refused[0]!.reply.text).toContain("at most CN¥0.00 is refundable (paid CN¥250.00, refunded CN¥0.00, pending requests CN¥250.00)");
+    expect(await pendingOf("ORD-H1")).toEqual({ count: 1, sum: 25_000 });
+  });
+
+  it("six racing requests of 40 on an order of 100: two are created, and together they never exceed it", async () => {
+    await app.store.orders.insertMany([order("ORD-H2", 10_000)]);
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => app.run(`shell:m${i}`, "refund request ORD-H2 40 reason=damaged")));
+    expect(runs.filter((r) => r.outcome === "ok")).toHaveLength(2);
+    expect(runs.filter((r) => r.code === "over_balance")).toHaveLength(4);
+    expect(await pendingOf("ORD-H2")).toEqual({ count: 2, sum: 8_000 });
+    // What is left can still be asked for, and no more.
+    expect((await app.run("shell:sam", "refund request ORD-H2 20.01 reason=x")).code).toBe("over_balance");
+    expect(await app.store.refundRequests.findById(await request("shell:sam", "ORD-H2", "full")).lean()).toMatchObject({ amount: 2_000 });
+  });
+
+  it("a rejected or expired request gives its amount back; an executed one turns it into the refund", async () => {
+    await app.store.orders.insertMany([order("ORD-H3", 10_000)]);
+    const a = await request("shell:sam", "ORD-H3", "full");
+    expect((await app.run("shell:sam", "refund request ORD-H3 1 reason=x")).code).toBe("over_balance");
+    expect((await app.run("shell:max", `refund reject ${a} reason="not eligible"`)).outcome).toBe("ok");
+    const b = await request("shell:sam", "ORD-H3", "full");
+    expect(await app.store.refundRequests.findById(b).lean()).toMatchObject({ amount: 10_000 });
+    // b expires: the next request finds it due, expires it and measures without it.
+    const start = app.clock.now();
+    app.clock.advance(72 * 3_600_000);
+    try {
+      const c = await request("shell:sam", "ORD-H3", "60");
+      expect(await app.store.refundRequests.findById(b).lean()).toMatchObject({ status: "expired" });
+      expect(await app.store.outbox.countDocuments({ _id: `refund:${b}:expired` })).toBe(1);
+      expect((await app.run("shell:sue", `refund approve ${c}`)).outcome).toBe("ok");
+      const o = (await app.store.orders.findById("ORD-H3").lean())!;
+      expect({ refunded: o.refundedTotal, held: o.heldTotal, holds: o.refundHolds }).toEqual({ refunded: 6_000, held: 0, holds: [] });
+      expect((await app.run("shell:sam", "refund request ORD-H3 40.01 reason=x")).code).toBe("over_balance");
+      expect((await app.run("shell:sam", "refund request ORD-H3 40 reason=x")).outcome).toBe("ok");
+    } finally {
+      app.clock.set(start);
+    }
+  });
+
+  it("a crash before a hold was given back is repaired; a hold whose request never came is given back after the grace", async () => {
+    await app.store.orders.insertMany([order("ORD-H4", 10_000)]);
+    const a = await request("shell:sam", "ORD-H4", "full");
+    // The rejection landed with its notice mark, then the process died before releasing.
+    await app.store.refundRequests.updateOne({ _id: a }, { $set: { status: "rejected", decidedBy: "shell:max", decidedAt: app.clock.now(), rejectReason: "no", notice: "pending" } });
+    expect((await app.run("shell:sam", "refund request ORD-H4 1 reason=x")).code).toBe("over_balance");
+    await app.services.refund.repair();
+    expect((await app.store.orders.findById("ORD-H4").lean())!.heldTotal).toBe(0);
+    // A hold written just before a crash, its request never inserted.
+    const now = app.clock.now().getTime();
+    const orphan = (id: string, ago: number) => ({ id, amount: 3_000, at: new Date(now - ago) });
+    await app.store.orders.updateOne({ _id: "ORD-H4" }, { $inc: { heldTotal: 6_000 }, $push: { refundHolds: { $each: [orphan("R-OLD001", 11 * 60_000), orphan("R-NEW001", 60_000)] } } });
+    expect((await app.run("shell:sam", "refund request ORD-H4 40.01 reason=x")).code).toBe("over_balance");
+    expect((await app.services.refund.repair()).released).toEqual(["R-OLD001"]);
+    const o = (await app.store.orders.findById("ORD-H4").lean())!;
+    expect({ held: o.heldTotal, holds: o.refundHolds!.map((h) => h.id) }).toEqual({ held: 3_000, holds: ["R-NEW001"] });
+    expect((await app.run("shell:sam", "refund request ORD-H4 70 reason=x")).outcome).toBe("ok");
+    expect((await app.services.refund.repair()).released).toEqual([]);
+  });
+});

@@ -36,6 +36,9 @@ export interface RefundOptions {
 /** The meta document holding the policy. */
 export const POLICY_ID = "refund_policy";
 
+/** How long a hold may wait for its request's insert before the repair gives it back. */
+export const HOLD_GRACE_MS = 10 * 60_000;
+
 /** Outcome of {@link RefundService.request}. */
 export type RequestResult =
   | { kind: "created"; request: RefundRequestDoc; order: OrderDoc; policy: RefundPolicy }
@@ -193,6 +196,10 @@ export class RefundService {
    * only, for other systems; else as a person types it, see findOrder): it exists, is paid, and
    * the amount is at most paid − refunded − outstanding requests. `amount` is
    * the typed text (major units) or "full".
+   *
+   * The amount is first held on the order by one guarded update (see {@link hold}), then the
+   * request is inserted; two people asking at once cannot together ask for more than is left.
+   * A crash between the two leaves a hold without a request, which {@link repair} releases.
    */
   async request(input: { orderNo: string; amount: string; reason: string; requester: string; id?: string; exactOrderNo?: boolean }): Promise<RequestResult> {
     const now = this.clock.now();
@@ -202,31 +209,82 @@ export class RefundService {
     }
     // People type order numbers loosely (`100001`, lower case); another system names its order
     // exactly, and must never land on a look-alike (`1002` is not `ORD-1002`).
-    const order = input.exactOrderNo ? await this.store.orders.findById(input.orderNo).lean<OrderDoc>() : await findOrder(this.store, input.orderNo);
+    let order = input.exactOrderNo ? await this.store.orders.findById(input.orderNo).lean<OrderDoc>() : await findOrder(this.store, input.orderNo);
     if (!order) return { kind: "not_found" };
-    if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
-    // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
-    // `refunded` carries no refund entries here): nothing is left to refund.
-    if (order.status === "refunded") return { kind: "already_refunded", orderNo: order._id };
-    const pending = await this.outstanding(order._id, now);
-    const refundable = order.total - (order.refundedTotal ?? 0) - pending;
-    const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded: order.refundedTotal ?? 0, pending, currency: order.currency };
-    let amount: number;
+    // Requests past their deadline give their holds back before the balance is measured.
+    if (await this.expireDueOf(order._id, now)) order = await this.store.orders.findById(order._id).lean<OrderDoc>();
+    const id = input.id ?? `R-${shortId(6)}`;
     const full = input.amount.toLowerCase() === "full";
-    if (full) {
-      if (refundable <= 0) return over;
-      amount = refundable;
-    } else {
-      const parsed = parseAmount(input.amount, order.currency);
-      if (parsed === null) return { kind: "bad_amount", decimals: Math.round(Math.log10(minorUnitFactor(order.currency))) };
-      if (typeof parsed === "object") return { kind: "bad_amount", decimals: parsed.decimals };
-      if (parsed <= 0) return { kind: "bad_amount", decimals: Math.round(Math.log10(minorUnitFactor(order.currency))) };
-      if (parsed > refundable) return over;
-      amount = parsed;
+    for (let attempt = 0; order; attempt++) {
+      if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
+      // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
+      // `refunded` carries no refund entries here): nothing is left to refund.
+      if (order.status === "refunded") return { kind: "already_refunded", orderNo: order._id };
+      const mine = order.refundHolds?.find((h) => h.id === id);
+      if (mine) {
+        // A retry of a caller id whose first delivery held and then stopped (or is inserting now).
+        const prior = await this.store.refundRequests.findById(id).lean<RefundRequestDoc>();
+        if (prior) return { kind: "exists", request: prior };
+        return this.insert(input, id, order, mine.amount ?? 0, full, now);
+      }
+      // Requests from before holds existed count too: the stricter of the two applies.
+      const pending = Math.max(order.heldTotal ?? 0, await this.outstanding(order._id, now));
+      const refunded = order.refundedTotal ?? 0;
+      const refundable = order.total - refunded - pending;
+      const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded, pending, currency: order.currency };
+      let amount: number;
+      if (full) {
+        if (refundable <= 0) return over;
+        amount = refundable;
+      } else {
+        const parsed = parseAmount(input.amount, order.currency);
+        const decimals = Math.round(Math.log10(minorUnitFactor(order.currency)));
+        if (parsed === null) return { kind: "bad_amount", decimals };
+        if (typeof parsed === "object") return { kind: "bad_amount", decimals: parsed.decimals };
+        if (parsed <= 0) return { kind: "bad_amount", decimals };
+        if (parsed > refundable) return over;
+        amount = parsed;
+      }
+      if (await this.hold(order, id, amount, now)) return this.insert(input, id, order, amount, full, now);
+      // The order moved under us (another request, a refund, a status change): measure again.
+      if (attempt >= 20) throw new Error(`refund request on ${order._id}: the order kept changing; try again`);
+      order = await this.store.orders.findById(order._id).lean<OrderDoc>();
     }
+    return { kind: "not_found" };
+  }
+
+  /**
+   * Holds `amount` of `order`'s balance for request `id`: one update guarded by the refunded
+   * total read and the bound `heldTotal ≤ total − refunded − amount`, so concurrent holds never
+   * exceed the balance. False when the order changed since it was read.
+   */
+  private async hold(order: OrderDoc, id: string, amount: number, now: Date): Promise<boolean> {
+    const refunded = order.refundedTotal ?? 0;
+    const r = await this.store.orders.updateOne(
+      {
+        _id: order._id,
+        status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") },
+        refundedTotal: order.refundedTotal ?? null,
+        "refundHolds.id": { $ne: id },
+        $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }],
+      },
+      { $inc: { heldTotal: amount }, $push: { refundHolds: { id, amount, at: now } } },
+    );
+    return r.modifiedCount === 1;
+  }
+
+  /** Gives back the hold of request `id` on order `orderNo`, if it has one (one guarded update; repeatable). */
+  private async release(orderNo: string, id: string): Promise<void> {
+    const o = await this.store.orders.findOne({ _id: orderNo, "refundHolds.id": id }).select({ refundHolds: 1 }).lean<Pick<OrderDoc, "refundHolds">>();
+    const hold = o?.refundHolds?.find((h) => h.id === id);
+    if (hold) await this.store.orders.updateOne({ _id: orderNo, "refundHolds.id": id }, pullHold(hold));
+  }
+
+  /** Inserts the request whose amount is held. */
+  private async insert(input: { reason: string; requester: string; id?: string }, id: string, order: OrderDoc, amount: number, full: boolean, now: Date): Promise<RequestResult> {
     const policy = await this.policy();
     const doc = {
-      _id: input.id ?? `R-${shortId(6)}`,
+      _id: id,
       orderNo: order._id,
       customerId: order.customerId,
       amount,
@@ -241,15 +299,15 @@ export class RefundService {
       approvals: [],
       status: "pending" as const,
     };
-    let request: RefundRequestDoc;
     try {
-      request = (await this.store.refundRequests.create(doc)).toObject() as RefundRequestDoc;
+      const request = (await this.store.refundRequests.create(doc)).toObject() as RefundRequestDoc;
+      return { kind: "created", request, order, policy };
     } catch (e) {
-      // Two deliveries of one caller id at once: the unique _id lets one in.
+      // Two deliveries of one caller id at once: the unique _id lets one in, and the hold is its.
       if (input.id && isDuplicateKey(e)) return { kind: "exists", request: (await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>())! };
+      await this.release(order._id, id).catch(() => undefined);
       throw e;
     }
-    return { kind: "created", request, order, policy };
   }
 
   /** One request by id (case-insensitive). */
@@ -365,6 +423,16 @@ export class RefundService {
       // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
       const filter: Record<string, unknown> = { _id: order._id, "refunds.requestId": { $ne: req._id } };
       const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount }, $set: { changedAt: now } };
+      // The request's hold becomes the refund in the same update (requests from before holds have none).
+      const hold = order.refundHolds?.find((h) => h.id === req._id);
+      if (hold) {
+        filter["refundHolds.id"] = req._id;
+        const pull = pullHold(hold);
+        update.$inc = { refundedTotal: req.amount, ...pull.$inc };
+        update.$pull = pull.$pull;
+      } else {
+        filter["refundHolds.id"] = { $ne: req._id };
+      }
       if (toFull) {
         Object.assign(filter, { status, refundedTotal: refunded });
         Object.assign(update.$set as object, { status: "refunded" });
@@ -405,7 +473,7 @@ export class RefundService {
     const after = await this.store.refundRequests
       .findOneAndUpdate({ _id: req._id, status: "approved", executedAt: { $exists: false } }, { $set: { status: "failed", failReason: reason, notice: "pending" } }, { returnDocument: "after" })
       .lean<RefundRequestDoc>();
-    if (after) await this.notifyPending(after);
+    if (after) await this.closed(after);
     return { kind: "failed", reason };
   }
 
@@ -430,7 +498,7 @@ export class RefundService {
       if (latest.status === "expired") return { kind: "expired", request: latest };
       return { kind: "decided", request: latest };
     }
-    await this.notifyPending(after);
+    await this.closed(after);
     return { kind: "rejected", request: after };
   }
 
@@ -444,7 +512,7 @@ export class RefundService {
     const after = await this.store.refundRequests
       .findOneAndUpdate({ _id: id, status: "pending", expiresAt: { $lte: now } }, { $set: { status: "expired", decidedAt: now, notice: "pending" } }, { returnDocument: "after" })
       .lean<RefundRequestDoc>();
-    if (after) await this.notifyPending(after);
+    if (after) await this.closed(after);
     return after;
   }
 
@@ -460,6 +528,13 @@ export class RefundService {
       if (after) expired.push(after._id);
     }
     return { expired };
+  }
+
+  /** Expires the due pending requests of one order, so their holds are given back; how many there were. */
+  private async expireDueOf(orderNo: string, now: Date): Promise<number> {
+    const due = await this.store.refundRequests.find({ orderNo, status: "pending", expiresAt: { $lte: now } }).select({ _id: 1 }).lean<{ _id: string }[]>();
+    for (const d of due) await this.tryExpire(d._id, now);
+    return due.length;
   }
 
   /**
@@ -490,14 +565,54 @@ export class RefundService {
    * requests rejected, expired or failed by a process that stopped before queuing them (for a
    * repair job). The notice's outbox key makes a repeat harmless.
    */
-  async repair(): Promise<{ finished: string[]; failed: string[]; notified: string[] }> {
+  async repair(): Promise<{ finished: string[]; failed: string[]; notified: string[]; released: string[] }> {
     const stuck = await this.store.refundRequests.find({ status: "approved", executedAt: { $exists: false } }).limit(1000).lean<RefundRequestDoc[]>();
     const finished: string[] = [];
     const failed: string[] = [];
     for (const r of stuck) ((await this.finish(r)).kind === "executed" ? finished : failed).push(r._id);
     const unnoticed = await this.store.refundRequests.find({ notice: "pending" }).limit(1000).lean<RefundRequestDoc[]>();
-    for (const r of unnoticed) await this.notifyPending(r);
-    return { finished, failed, notified: unnoticed.map((r) => r._id) };
+    for (const r of unnoticed) await this.closed(r);
+    return { finished, failed, notified: unnoticed.map((r) => r._id), released: await this.releaseStale() };
+  }
+
+  /**
+   * Gives back holds no open request stands behind: the request closed (or was executed)
+   * before its hold was released, or it was never inserted (a crash between hold and insert;
+   * only holds older than {@link HOLD_GRACE_MS}, so an insert in flight keeps its hold).
+   */
+  private async releaseStale(): Promise<string[]> {
+    const now = this.clock.now();
+    const orders = await this.store.orders
+      .find({ heldTotal: { $gt: 0 } })
+      .select({ refundHolds: 1 })
+      .limit(1000)
+      .lean<Pick<OrderDoc, "_id" | "refundHolds">[]>();
+    const holds = orders.flatMap((o) => (o.refundHolds ?? []).map((h) => ({ orderNo: o._id, hold: h, id: h.id ?? "", at: h.at ?? now })));
+    if (!holds.length) return [];
+    const reqs = await this.store.refundRequests
+      .find({ _id: { $in: holds.map((h) => h.id) } })
+      .select({ status: 1, executedAt: 1 })
+      .lean<Pick<RefundRequestDoc, "_id" | "status" | "executedAt">[]>();
+    const byId = new Map(reqs.map((r) => [r._id, r]));
+    const released: string[] = [];
+    for (const h of holds) {
+      const r = byId.get(h.id);
+      const open = r ? r.status === "pending" || (r.status === "approved" && !r.executedAt) : now.getTime() - h.at.getTime() < HOLD_GRACE_MS;
+      if (open) continue;
+      await this.store.orders.updateOne({ _id: h.orderNo, "refundHolds.id": h.id }, pullHold(h.hold));
+      released.push(h.id);
+    }
+    return released;
+  }
+
+  /**
+   * After a request closed without a refund (rejected, expired, failed; marked `notice:
+   * "pending"` in that same update): gives its hold back, then queues the requester's notice. A
+   * crash before either is finished by {@link repair}.
+   */
+  private async closed(req: RefundRequestDoc): Promise<void> {
+    await this.release(req.orderNo, req._id);
+    await this.notifyPending(req);
   }
 
   /** Queues the outcome notice of a request marked `notice: "pending"`, then clears the mark. */
@@ -527,6 +642,15 @@ export class RefundService {
     };
     await this.outbox.enqueue({ key: `refund:${req._id}:${outcome}`, dest: { kind: "user", identity: req.requester }, reply, kind: "refund" });
   }
+}
+
+/**
+ * The update removing one hold: the element as stored (FerretDB v1 pulls only elements equal to
+ * the whole value given, where MongoDB also takes `{id}` as a condition; the stored element
+ * matches on both), and its amount off `heldTotal`.
+ */
+function pullHold(hold: NonNullable<OrderDoc["refundHolds"]>[number]): { $pull: Record<string, unknown>; $inc: { heldTotal: number } } {
+  return { $pull: { refundHolds: hold }, $inc: { heldTotal: -(hold.amount ?? 0) } };
 }
 
 /** Catalog key explaining a failed execution. */

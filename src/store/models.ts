@@ -112,6 +112,19 @@ const orderSchema = new Schema(
       type: [new Schema({ requestId: String, amount: Number, at: Date, day: String }, { _id: false })],
       default: [],
     },
+    /**
+     * Open refund requests' holds on the balance: a request is created only after one guarded
+     * update here (`heldTotal` ≤ total − refundedTotal − amount, this id not yet held), so two
+     * people asking at once cannot ask for more than is left. Execution moves a hold into
+     * `refundedTotal` in its own update; rejection, expiry and failure pull it (see
+     * RefundService).
+     */
+    refundHolds: {
+      type: [new Schema({ id: String, amount: Number, at: Date }, { _id: false })],
+      default: undefined,
+    },
+    /** Sum of `refundHolds` amounts (minor units). */
+    heldTotal: { type: Number },
     /** Status history, oldest first. */
     history: {
       type: [new Schema({ status: String, at: Date, by: String, note: String }, { _id: false })],
@@ -144,6 +157,8 @@ orderSchema.index({ paidDay: 1, status: 1, currency: 1, customerId: 1, total: 1,
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ "refunds.day": 1 });
 orderSchema.index({ couponCode: 1 });
+// The refund repair's read of orders with holds (held once, so the field exists from then on).
+orderSchema.index({ heldTotal: 1 }, { sparse: true });
 // Cover the digest's first-paid-day lookup (an index-only read on MongoDB).
 orderSchema.index({ customerId: 1, paidDay: 1, status: 1 });
 
