@@ -29,7 +29,7 @@ export default defineJob({
       // The key is per request: a retried run queues nothing twice.
       await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
     });
-    const { finished, failed, notified, released } = await services.refund.repair();
-    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}${released.length ? `, ${released.length} stale holds released` : ""}`;
+    const { finished, failed, notified, reheld, released } = await services.refund.repair();
+    return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}${reheld.length ? `, ${reheld.length} requests held again` : ""}${released.length ? `, ${released.length} stale holds released` : ""}`;
   },
 });

@@ -449,13 +449,51 @@ describe("holds on the balance", () => {
     expect((await app.store.orders.findById("ORD-H4").lean())!.heldTotal).toBe(0);
     // A hold written just before a crash, its request never inserted.
     const now = app.clock.now().getTime();
-    const orphan = (id: string, ago: number) => ({ id, amount: 3_000, at: new Date(now - ago) });
+    const orphan = (id: string, ago: number) => ({ id, hid: `${id}:x`, amount: 3_000, at: new Date(now - ago) });
     await app.store.orders.updateOne({ _id: "ORD-H4" }, { $inc: { heldTotal: 6_000 }, $push: { refundHolds: { $each: [orphan("R-OLD001", 11 * 60_000), orphan("R-NEW001", 60_000)] } } });
     expect((await app.run("shell:sam", "refund request ORD-H4 40.01 reason=x")).code).toBe("over_balance");
     expect((await app.services.refund.repair()).released).toEqual(["R-OLD001"]);
     const o = (await app.store.orders.findById("ORD-H4").lean())!;
     expect({ held: o.heldTotal, holds: o.refundHolds!.map((h) => h.id) }).toEqual({ held: 3_000, holds: ["R-NEW001"] });
     expect((await app.run("shell:sam", "refund request ORD-H4 70 reason=x")).outcome).toBe("ok");
+    expect((await app.services.refund.repair()).released).toEqual([]);
+  });
+});
+
+describe("holds after the fact", () => {
+  it("a request that stands without a hold (from before holds, or given back too early) is held again by the repair, once", async () => {
+    await app.store.orders.insertMany([order("ORD-H5", 10_000)]);
+    const a = await request("shell:sam", "ORD-H5", "60");
+    // As a request created before holds existed: no hold on the order.
+    await app.store.orders.updateOne({ _id: "ORD-H5" }, { $set: { heldTotal: 0, refundHolds: [] } });
+    const r = await app.services.refund.repair();
+    expect(r.reheld).toEqual([a]);
+    expect((await app.services.refund.repair()).reheld).toEqual([]);
+    const o = (await app.store.orders.findById("ORD-H5").lean())!;
+    expect({ held: o.heldTotal, holds: o.refundHolds!.map((h) => h.id) }).toEqual({ held: 6_000, holds: [a] });
+    // Racing requests now see the 60 held: 40 is left, once.
+    const runs = await Promise.all(Array.from({ length: 4 }, (_, i) => app.run(`shell:m${i}`, "refund request ORD-H5 30 reason=x")));
+    expect(runs.filter((x) => x.outcome === "ok")).toHaveLength(1);
+    // Executed: the hold becomes the refund, and the repair does not hold it again.
+    expect((await app.run("shell:sue", `refund approve ${a}`)).outcome).toBe("ok");
+    expect((await app.services.refund.repair()).reheld).toEqual([]);
+    const after = (await app.store.orders.findById("ORD-H5").lean())!;
+    expect({ refunded: after.refundedTotal, held: after.heldTotal }).toEqual({ refunded: 6_000, held: 3_000 });
+  });
+
+  it("a caller id retried long after a first delivery that held and stopped: one request, one hold", async () => {
+    await app.store.orders.insertMany([order("ORD-H6", 10_000)]);
+    const id = "R-EXT-77";
+    // The first delivery held 30 and stopped before inserting, 8 minutes ago.
+    await app.store.orders.updateOne({ _id: "ORD-H6" }, { $set: { heldTotal: 3_000, refundHolds: [{ id, hid: `${id}:old`, amount: 3_000, at: new Date(app.clock.now().getTime() - 8 * 60_000) }] } });
+    const [x, y] = await Promise.all([
+      app.services.refund.request({ orderNo: "ORD-H6", amount: "30", reason: "x", requester: "api:shop", id, exactOrderNo: true }),
+      app.services.refund.request({ orderNo: "ORD-H6", amount: "30", reason: "x", requester: "api:shop", id, exactOrderNo: true }),
+    ]);
+    expect([x.kind, y.kind].sort()).toEqual(["created", "exists"]);
+    const o = (await app.store.orders.findById("ORD-H6").lean())!;
+    expect({ held: o.heldTotal, holds: o.refundHolds!.map((h) => h.id) }).toEqual({ held: 3_000, holds: [id] });
+    expect(o.refundHolds![0]!.hid).not.toBe(`${id}:old`);
     expect((await app.services.refund.repair()).released).toEqual([]);
   });
 });

@@ -36,6 +36,12 @@ export interface RefundOptions {
 /** The meta document holding the policy. */
 export const POLICY_ID = "refund_policy";
 
+/** One balance hold on an order. */
+type Hold = { id?: string | null; hid?: string | null; amount?: number | null; at?: Date | null };
+
+/** Page size of the repair's scans. */
+const PAGE = 1000;
+
 /** How long a hold may wait for its request's insert before the repair gives it back. */
 export const HOLD_GRACE_MS = 10 * 60_000;
 
@@ -225,7 +231,12 @@ export class RefundService {
         // A retry of a caller id whose first delivery held and then stopped (or is inserting now).
         const prior = await this.store.refundRequests.findById(id).lean<RefundRequestDoc>();
         if (prior) return { kind: "exists", request: prior };
-        return this.insert(input, id, order, mine.amount ?? 0, full, now);
+        // A young hold is a delivery inserting now: share it. An old one may be given back by
+        // the repair at any moment: give it back here and hold afresh.
+        if (now.getTime() - (mine.at ?? now).getTime() < HOLD_GRACE_MS / 2) return this.insert(input, id, order, mine.amount ?? 0, full, now);
+        await this.store.orders.updateOne({ _id: order._id, ...holdFilter(mine) }, pullHold(mine));
+        order = await this.store.orders.findById(order._id).lean<OrderDoc>();
+        continue;
       }
       // Requests from before holds existed count too: the stricter of the two applies.
       const pending = Math.max(order.heldTotal ?? 0, await this.outstanding(order._id, now));
@@ -268,7 +279,7 @@ export class RefundService {
         "refundHolds.id": { $ne: id },
         $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }],
       },
-      { $inc: { heldTotal: amount }, $push: { refundHolds: { id, amount, at: now } } },
+      { $inc: { heldTotal: amount }, $push: { refundHolds: newHold(id, amount, now) } },
     );
     return r.modifiedCount === 1;
   }
@@ -277,7 +288,7 @@ export class RefundService {
   private async release(orderNo: string, id: string): Promise<void> {
     const o = await this.store.orders.findOne({ _id: orderNo, "refundHolds.id": id }).select({ refundHolds: 1 }).lean<Pick<OrderDoc, "refundHolds">>();
     const hold = o?.refundHolds?.find((h) => h.id === id);
-    if (hold) await this.store.orders.updateOne({ _id: orderNo, "refundHolds.id": id }, pullHold(hold));
+    if (hold) await this.store.orders.updateOne({ _id: orderNo, ...holdFilter(hold) }, pullHold(hold));
   }
 
   /** Inserts the request whose amount is held. */
@@ -305,7 +316,10 @@ export class RefundService {
     } catch (e) {
       // Two deliveries of one caller id at once: the unique _id lets one in, and the hold is its.
       if (input.id && isDuplicateKey(e)) return { kind: "exists", request: (await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>())! };
-      await this.release(order._id, id).catch(() => undefined);
+      // A failed insert may still have landed (a timeout), and a caller id's hold may be shared
+      // with a delivery inserting now: give the hold back only when it is surely ours and
+      // nothing was inserted; otherwise the repair decides, after the grace.
+      if (!input.id && !(await this.store.refundRequests.exists({ _id: id }).catch(() => true))) await this.release(order._id, id).catch(() => undefined);
       throw e;
     }
   }
@@ -426,7 +440,7 @@ export class RefundService {
       // The request's hold becomes the refund in the same update (requests from before holds have none).
       const hold = order.refundHolds?.find((h) => h.id === req._id);
       if (hold) {
-        filter["refundHolds.id"] = req._id;
+        Object.assign(filter, holdFilter(hold));
         const pull = pullHold(hold);
         update.$inc = { refundedTotal: req.amount, ...pull.$inc };
         update.$pull = pull.$pull;
@@ -565,14 +579,50 @@ export class RefundService {
    * requests rejected, expired or failed by a process that stopped before queuing them (for a
    * repair job). The notice's outbox key makes a repeat harmless.
    */
-  async repair(): Promise<{ finished: string[]; failed: string[]; notified: string[]; released: string[] }> {
+  async repair(): Promise<{ finished: string[]; failed: string[]; notified: string[]; reheld: string[]; released: string[] }> {
     const stuck = await this.store.refundRequests.find({ status: "approved", executedAt: { $exists: false } }).limit(1000).lean<RefundRequestDoc[]>();
     const finished: string[] = [];
     const failed: string[] = [];
     for (const r of stuck) ((await this.finish(r)).kind === "executed" ? finished : failed).push(r._id);
     const unnoticed = await this.store.refundRequests.find({ notice: "pending" }).limit(1000).lean<RefundRequestDoc[]>();
     for (const r of unnoticed) await this.closed(r);
-    return { finished, failed, notified: unnoticed.map((r) => r._id), released: await this.releaseStale() };
+    const reheld = await this.holdOpen();
+    return { finished, failed, notified: unnoticed.map((r) => r._id), reheld, released: await this.releaseStale() };
+  }
+
+  /**
+   * Gives every open request (pending and unexpired, or approved and not executed) a hold on its
+   * order if it has none: requests from before holds existed, and a hold given back while its
+   * request still stood (a repair racing a late insert). Not bounded by the balance: the request
+   * stands already. Never after its execution (`refunds.requestId`), which took the hold.
+   */
+  private async holdOpen(): Promise<string[]> {
+    const now = this.clock.now();
+    const reheld: string[] = [];
+    const open: Record<string, unknown> = { $or: [{ status: "pending", expiresAt: { $gt: now } }, { status: "approved", executedAt: { $exists: false } }] };
+    for (let after = ""; ; ) {
+      const reqs = await this.store.refundRequests
+        .find({ ...open, _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(PAGE)
+        .select({ orderNo: 1, amount: 1 })
+        .lean<Pick<RefundRequestDoc, "_id" | "orderNo" | "amount">[]>();
+      if (!reqs.length) return reheld;
+      after = reqs[reqs.length - 1]!._id;
+      const orders = await this.store.orders
+        .find({ _id: { $in: [...new Set(reqs.map((r) => r.orderNo))] } })
+        .select({ refundHolds: 1 })
+        .lean<Pick<OrderDoc, "_id" | "refundHolds">[]>();
+      const held = new Set(orders.flatMap((o) => (o.refundHolds ?? []).map((h) => `${o._id}\n${h.id}`)));
+      for (const r of reqs) {
+        if (held.has(`${r.orderNo}\n${r._id}`)) continue;
+        const u = await this.store.orders.updateOne(
+          { _id: r.orderNo, "refundHolds.id": { $ne: r._id }, "refunds.requestId": { $ne: r._id } },
+          { $inc: { heldTotal: r.amount }, $push: { refundHolds: newHold(r._id, r.amount, now) } },
+        );
+        if (u.modifiedCount === 1) reheld.push(r._id);
+      }
+    }
   }
 
   /**
@@ -582,27 +632,32 @@ export class RefundService {
    */
   private async releaseStale(): Promise<string[]> {
     const now = this.clock.now();
-    const orders = await this.store.orders
-      .find({ heldTotal: { $gt: 0 } })
-      .select({ refundHolds: 1 })
-      .limit(1000)
-      .lean<Pick<OrderDoc, "_id" | "refundHolds">[]>();
-    const holds = orders.flatMap((o) => (o.refundHolds ?? []).map((h) => ({ orderNo: o._id, hold: h, id: h.id ?? "", at: h.at ?? now })));
-    if (!holds.length) return [];
-    const reqs = await this.store.refundRequests
-      .find({ _id: { $in: holds.map((h) => h.id) } })
-      .select({ status: 1, executedAt: 1 })
-      .lean<Pick<RefundRequestDoc, "_id" | "status" | "executedAt">[]>();
-    const byId = new Map(reqs.map((r) => [r._id, r]));
     const released: string[] = [];
-    for (const h of holds) {
-      const r = byId.get(h.id);
-      const open = r ? r.status === "pending" || (r.status === "approved" && !r.executedAt) : now.getTime() - h.at.getTime() < HOLD_GRACE_MS;
-      if (open) continue;
-      await this.store.orders.updateOne({ _id: h.orderNo, "refundHolds.id": h.id }, pullHold(h.hold));
-      released.push(h.id);
+    for (let after = ""; ; ) {
+      const orders = await this.store.orders
+        .find({ heldTotal: { $gt: 0 }, _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(PAGE)
+        .select({ refundHolds: 1 })
+        .lean<Pick<OrderDoc, "_id" | "refundHolds">[]>();
+      if (!orders.length) return released;
+      after = orders[orders.length - 1]!._id;
+      const holds = orders.flatMap((o) => (o.refundHolds ?? []).map((h) => ({ orderNo: o._id, hold: h, id: h.id ?? "", at: h.at ?? now })));
+      const reqs = await this.store.refundRequests
+        .find({ _id: { $in: holds.map((h) => h.id) } })
+        .select({ orderNo: 1, status: 1, executedAt: 1 })
+        .lean<Pick<RefundRequestDoc, "_id" | "orderNo" | "status" | "executedAt">[]>();
+      const byId = new Map(reqs.map((r) => [r._id, r]));
+      for (const h of holds) {
+        // A request of that id on another order (a caller id retried with a different order) does not stand behind this hold.
+        const r = byId.get(h.id);
+        const stands = r && r.orderNo === h.orderNo;
+        const open = stands ? r.status === "pending" || (r.status === "approved" && !r.executedAt) : now.getTime() - h.at.getTime() < HOLD_GRACE_MS;
+        if (open) continue;
+        const u = await this.store.orders.updateOne({ _id: h.orderNo, ...holdFilter(h.hold) }, pullHold(h.hold));
+        if (u.modifiedCount === 1) released.push(h.id);
+      }
     }
-    return released;
   }
 
   /**
@@ -649,8 +704,18 @@ export class RefundService {
  * the whole value given, where MongoDB also takes `{id}` as a condition; the stored element
  * matches on both), and its amount off `heldTotal`.
  */
-function pullHold(hold: NonNullable<OrderDoc["refundHolds"]>[number]): { $pull: Record<string, unknown>; $inc: { heldTotal: number } } {
+function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: { heldTotal: number } } {
   return { $pull: { refundHolds: hold }, $inc: { heldTotal: -(hold.amount ?? 0) } };
+}
+
+/** The filter part matching this very hold (its `hid`), never a later hold of the same request id. */
+function holdFilter(hold: Hold): Record<string, string> {
+  return hold.hid ? { "refundHolds.hid": hold.hid } : { "refundHolds.id": hold.id ?? "" };
+}
+
+/** A new hold of `amount` for request `id`. */
+function newHold(id: string, amount: number, at: Date): Hold {
+  return { id, hid: `${id}:${shortId(8)}`, amount, at };
 }
 
 /** Catalog key explaining a failed execution. */

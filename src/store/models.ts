@@ -117,10 +117,10 @@ const orderSchema = new Schema(
      * update here (`heldTotal` ≤ total − refundedTotal − amount, this id not yet held), so two
      * people asking at once cannot ask for more than is left. Execution moves a hold into
      * `refundedTotal` in its own update; rejection, expiry and failure pull it (see
-     * RefundService).
+     * RefundService). `hid` names one hold: a release matches it, never a later hold of the id.
      */
     refundHolds: {
-      type: [new Schema({ id: String, amount: Number, at: Date }, { _id: false })],
+      type: [new Schema({ id: String, hid: String, amount: Number, at: Date }, { _id: false })],
       default: undefined,
     },
     /** Sum of `refundHolds` amounts (minor units). */
