@@ -178,6 +178,81 @@ describe("scheduler", () => {
     expect(ran).toEqual([]);
   });
 
+  it("a failed daily run is tried again after a backoff, by any instance, once: the day's digest is not lost", async () => {
+    let calls = 0;
+    const daily = job("daily-retry", "0 9 * * *", async () => {
+      calls++;
+      if (calls === 1) throw new Error("database failover");
+      return "sent";
+    });
+    const a = scheduler("A", [daily]);
+    const b = scheduler("B", [daily]);
+    const slot = new Date("2026-12-22T01:00:00Z"); // 09:00 in Asia/Shanghai
+    const id = "daily-retry@2026-12-22T01:00:00.000Z";
+    await tickAll(slot, a, b);
+    expect(await app.store.jobRuns.findById(id).lean()).toMatchObject({ status: "failed", error: "database failover", attempt: 1, retryAt: new Date(slot.getTime() + 2 * MIN) });
+    await tickAll(new Date(slot.getTime() + MIN), a, b);
+    expect(calls).toBe(1); // not before its backoff
+    await tickAll(new Date(slot.getTime() + 2 * MIN), a, b);
+    await tickAll(new Date(slot.getTime() + 3 * MIN), a, b);
+    expect(calls).toBe(2);
+    const run = await app.store.jobRuns.findById(id).lean();
+    expect(run).toMatchObject({ status: "ok", summary: "sent", attempt: 2 });
+    expect(run!.retryAt).toBeUndefined();
+  });
+
+  it("a run that keeps failing is tried 3 times in all; a failed run is not retried once its next slot is due", async () => {
+    let calls = 0;
+    const stuck = job("always-fails", "0 * * * *", async () => {
+      calls++;
+      throw new Error(`failure ${calls}`);
+    });
+    const s = scheduler("A", [stuck]);
+    const slot = new Date("2026-12-23T02:00:00Z");
+    for (const m of [0, 2, 6, 12, 20]) await tickAll(new Date(slot.getTime() + m * MIN), s);
+    expect(calls).toBe(3);
+    expect(await app.store.jobRuns.findById("always-fails@2026-12-23T02:00:00.000Z").lean()).toMatchObject({ status: "failed", attempt: 3, error: "failure 3" });
+
+    let n = 0;
+    const often = job("fails-once-each", "*/5 * * * *", async ({ slot: at }) => {
+      n++;
+      throw new Error(`slot ${at.toISOString()}`);
+    });
+    const o = scheduler("A", [often]);
+    const start = new Date("2026-12-23T05:00:00Z");
+    await tickAll(start, o);
+    await tickAll(new Date(start.getTime() + 5 * MIN), o); // the 05:05 slot is due before 05:00's retry would help
+    expect(n).toBe(2);
+    const first = await app.store.jobRuns.findById("fails-once-each@2026-12-23T05:00:00.000Z").lean();
+    expect(first).toMatchObject({ status: "failed", attempt: 1, error: "slot 2026-12-23T05:00:00.000Z; not retried: run failed; a later slot superseded it" });
+    expect(first!.retryAt).toBeUndefined();
+  });
+
+  it("a run past its timeout is recorded as such, and this instance starts no other run of the job until the handler has stopped", async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const starts: string[] = [];
+    const j = job(
+      "slow-one",
+      "*/5 * * * *",
+      async ({ slot: at }) => {
+        starts.push(at.toISOString());
+        if (starts.length === 1) await slow;
+      },
+      { timeout: 1000 },
+    );
+    const s = scheduler("A", [j]);
+    const t0 = new Date("2026-12-24T02:00:00Z");
+    await tickAll(t0, s); // times out after 1 s of real time; the handler goes on
+    expect(await app.store.jobRuns.findById("slow-one@2026-12-24T02:00:00.000Z").lean()).toMatchObject({ status: "timeout" });
+    await tickAll(new Date(t0.getTime() + 5 * MIN), s);
+    expect(starts).toHaveLength(1); // still running: the 02:05 slot waits
+    release();
+    await new Promise((r) => setTimeout(r, 20)); // the handler returns
+    await tickAll(new Date(t0.getTime() + 10 * MIN), s);
+    expect(starts).toEqual(["2026-12-24T02:00:00.000Z", "2026-12-24T02:10:00.000Z"]);
+  });
+
   it("records failures and timeouts with their error, and `jobs` shows last run, next run and failures", async () => {
     const failing = job("boom", "*/10 * * * *", async () => {
       throw new Error("supplier API down");

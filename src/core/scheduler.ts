@@ -66,8 +66,10 @@ export async function loadJobs(dir: string, config: Config): Promise<LoadedJob[]
 
 /** Extra time a claim lasts beyond the job's timeout before another instance may take it over. */
 export const LEASE_GRACE_MS = 60_000;
-/** A slot is taken over at most this many times in all (a job that kills its holder is not retried forever). */
+/** A slot is run at most this many times in all, takeovers and retries of failures included (a job that kills its holder is not retried forever). */
 export const MAX_ATTEMPTS = 3;
+/** A failed or timed-out run is tried again this long after it ended, times its attempt (unless its next slot comes first). */
+export const RETRY_BACKOFF_MS = 2 * 60_000;
 
 /** Dependencies of a scheduler. */
 export interface SchedulerDeps {
@@ -137,13 +139,14 @@ export class Scheduler {
       if (this.busy.has(lj.job.id)) continue;
       // Only the job's current slot is worth finishing; an older one was superseded.
       const next = nextSlot(lj.spec, run.slot);
+      const what = run.status === "running" ? "holder lost" : `run ${run.status}`;
       if ((next && next.getTime() <= now.getTime()) || run.attempt >= MAX_ATTEMPTS) {
-        await this.deps.runs.abandon(run, run.attempt >= MAX_ATTEMPTS ? `holder lost ${run.attempt} times; given up` : "holder lost; a later slot superseded it");
+        await this.deps.runs.abandon(run, run.attempt >= MAX_ATTEMPTS ? `${what} ${run.attempt} times; given up` : `${what}; a later slot superseded it`);
         continue;
       }
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
       if (taken) {
-        this.deps.logger.warn("job slot taken over", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
+        this.deps.logger.warn(run.status === "running" ? "job slot taken over" : "job slot retried after a failure", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
         work.push(this.track(this.execute(lj, taken)));
       }
     }
@@ -168,6 +171,11 @@ export class Scheduler {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     this.busy.add(job.id);
+    const ctx = { services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal };
+    const handler = Promise.resolve().then(() => job.handler(ctx));
+    // A handler that ignores the abort keeps running after its timeout: this instance starts no
+    // other run of the job until it has really stopped.
+    void handler.catch(() => undefined).finally(() => this.busy.delete(job.id));
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -175,18 +183,18 @@ export class Scheduler {
           reject(new TimeoutError(job.timeout));
         }, job.timeout);
       });
-      const summary = await Promise.race([
-        job.handler({ services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal }),
-        timeout,
-      ]);
+      const summary = await Promise.race([handler, timeout]);
       await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
     } catch (e) {
       const status = e instanceof TimeoutError ? "timeout" : "failed";
       logger.error("job failed", { error: e });
-      await this.deps.runs.finish(run, { status, error: (e as Error)?.message ?? String(e) }).catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
+      // Every job's sends are keyed and its writes guarded, so a later attempt of the slot repeats nothing.
+      const retryAt = run.attempt < MAX_ATTEMPTS ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
+      await this.deps.runs
+        .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}) })
+        .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
     } finally {
       clearTimeout(timer);
-      this.busy.delete(job.id);
     }
   }
 

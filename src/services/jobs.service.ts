@@ -6,7 +6,7 @@ import { isDuplicateKey } from "../store/writes.js";
 export const FAILED_STATUSES = ["failed", "timeout", "lost"] as const;
 
 /** How a run ended. */
-export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string };
+export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string; retryAt?: Date };
 
 /** The key of a job slot: unique per job and slot, so inserting it is the claim. */
 export function slotKey(jobId: string, slot: Date): string {
@@ -47,29 +47,48 @@ export class JobsService {
     }
   }
 
-  /** Runs of these jobs whose holder's lease has run out (crashed or stuck holders). */
+  /**
+   * Runs of these jobs due for another attempt: running ones whose holder's lease has run out
+   * (crashed or stuck holders), and failed or timed-out ones whose `retryAt` has come.
+   */
   async expired(jobs: readonly string[]): Promise<JobRunDoc[]> {
-    return this.store.jobRuns.find({ status: "running", leaseUntil: { $lt: this.clock.now() }, job: { $in: jobs } }).lean<JobRunDoc[]>();
+    const now = this.clock.now();
+    const [lost, failed] = await Promise.all([
+      this.store.jobRuns.find({ status: "running", leaseUntil: { $lt: now }, job: { $in: jobs } }).lean<JobRunDoc[]>(),
+      this.store.jobRuns.find({ retryAt: { $lte: now }, status: { $in: ["failed", "timeout"] }, job: { $in: jobs } }).lean<JobRunDoc[]>(),
+    ]);
+    return [...lost, ...failed];
   }
 
   /**
-   * Takes over an expired run: one guarded update on the lease and attempt we
-   * saw, so of several instances trying, one gets it. Null if someone else did.
+   * Takes over an expired run, or retries a failed one: one guarded update on the state and
+   * attempt we saw, so of several instances trying, one gets it. Null if someone else did.
    */
   async takeOver(run: JobRunDoc, holder: string, leaseMs: number): Promise<JobRunDoc | null> {
     const now = this.clock.now();
+    const due = run.status === "running" ? { leaseUntil: { $lt: now } } : { retryAt: { $lte: now } };
     return this.store.jobRuns
       .findOneAndUpdate(
-        { _id: run._id, status: "running", attempt: run.attempt, leaseUntil: { $lt: now } },
-        { $set: { holder, leaseUntil: new Date(now.getTime() + leaseMs), startedAt: now }, $inc: { attempt: 1 } },
+        { _id: run._id, status: run.status, attempt: run.attempt, ...due },
+        { $set: { status: "running", holder, leaseUntil: new Date(now.getTime() + leaseMs), startedAt: now }, $unset: { retryAt: 1, endedAt: 1 }, $inc: { attempt: 1 } },
         { returnDocument: "after" },
       )
       .lean<JobRunDoc>();
   }
 
-  /** Closes an expired run that will not be retried (a later slot superseded it, or too many attempts). */
+  /**
+   * Gives up a run that will not be tried again (a later slot superseded it, or too many
+   * attempts): an expired running one becomes lost; a failed one keeps its status and error.
+   */
   async abandon(run: JobRunDoc, error: string): Promise<boolean> {
     const now = this.clock.now();
+    if (run.status !== "running") {
+      const r = await this.store.jobRuns.updateOne(
+        { _id: run._id, status: run.status, attempt: run.attempt, retryAt: { $lte: now } },
+        { $set: { error: `${run.error ?? run.status}; not retried: ${error}`.slice(0, 500) }, $unset: { retryAt: 1 } },
+      );
+      return r.modifiedCount === 1;
+    }
     const r = await this.store.jobRuns.updateOne(
       { _id: run._id, status: "running", attempt: run.attempt, leaseUntil: { $lt: now } },
       { $set: { status: "lost", endedAt: now, error } },
@@ -82,7 +101,10 @@ export class JobsService {
     const set: Record<string, unknown> = { status: outcome.status, endedAt: this.clock.now() };
     if (outcome.status === "ok") {
       if (outcome.summary) set.summary = outcome.summary.slice(0, 300);
-    } else set.error = outcome.error.slice(0, 500);
+    } else {
+      set.error = outcome.error.slice(0, 500);
+      if (outcome.retryAt) set.retryAt = outcome.retryAt;
+    }
     const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set });
     return r.modifiedCount === 1;
   }

@@ -10,7 +10,10 @@ export const jobRunSchema = new Schema(
     _id: { type: String, required: true },
     job: { type: String, required: true },
     slot: { type: Date, required: true },
-    /** running → ok | failed | timeout; lost when a holder vanished and a later slot superseded it. */
+    /**
+     * running → ok | failed | timeout; lost when a holder vanished and a later slot superseded it.
+     * failed | timeout → running again when retried (see `retryAt`).
+     */
     status: { type: String, enum: ["running", "ok", "failed", "timeout", "lost"], required: true },
     /** Instance holding the claim. */
     holder: { type: String, required: true },
@@ -23,10 +26,13 @@ export const jobRunSchema = new Schema(
     endedAt: { type: Date },
     summary: { type: String },
     error: { type: String },
+    /** A failed or timed-out run is tried again from then (by any instance), unless a later slot is due first. */
+    retryAt: { type: Date },
   },
   { versionKey: false },
 );
 jobRunSchema.index({ job: 1, slot: -1 });
+jobRunSchema.index({ retryAt: 1 }, { sparse: true });
 jobRunSchema.index({ status: 1, leaseUntil: 1 });
 
 /** An admin's alert route: `_id` `<type>:<platform>`; overrides ALERT_ROUTES for that pair. */
