@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addDays, localDay } from "../src/core/format.js";
+import { addDays, Formatter, localDay } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
 import { reviveReply } from "../src/services/outbox.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 import { jobStepper, type JobStepper } from "./helpers/jobs.js";
@@ -146,5 +147,32 @@ describe("low-stock job", () => {
     expect(await app.store.products.findById("P-ORD").lean()).toMatchObject({ available: 5 });
     await runJob();
     expect(await alertsFor("P-ORD")).toBe(1);
+  });
+
+  it("a product marked alerted by a run that failed before queuing its message is sent by a later scan, once", async () => {
+    await app.store.products.insertMany([product("P-UNSENT", { onHand: 4, reorderPoint: 10 })]);
+    // The failed run marked it 15 minutes ago and stopped before its message was queued.
+    await app.store.stockAlerts.create({ _id: "P-UNSENT", state: "alerted", crossings: 1, alertedAt: new Date(jobs.t - 15 * MIN), alertSlot: new Date(jobs.t - 15 * MIN).toISOString(), unsent: true });
+    await runJob();
+    expect(await alertsFor("P-UNSENT")).toBe(1);
+    expect((await app.services.lowStock.state("P-UNSENT"))!.unsent).toBeUndefined();
+    await runJob();
+    expect(await alertsFor("P-UNSENT")).toBe(1);
+  });
+
+  it("a retried or taken-over run that finds a new crossing sends it, even when the earlier attempt queued its batch", async () => {
+    await app.store.products.insertMany([product("P-FIRST", { onHand: 2, reorderPoint: 10 }), product("P-LATER", { onHand: 40, reorderPoint: 10 })]);
+    const slot = new Date(jobs.t + 5 * MIN);
+    app.clock.set(slot);
+    const ctx = { slot, t: translator("en"), fmt: new Formatter("en", app.config.timeZone, "CNY") };
+    await app.services.lowStock.scan(ctx); // attempt 1 queues P-FIRST's batch, then its process dies
+    await app.store.stockAlerts.updateOne({ _id: "P-FIRST" }, { $set: { unsent: true } });
+    await adjust("P-LATER", "-35"); // 5: a crossing the second attempt finds
+    await app.services.lowStock.scan(ctx);
+    expect(await alertsFor("P-LATER")).toBe(1);
+    expect(await alertsFor("P-FIRST")).toBeGreaterThanOrEqual(1);
+    await app.services.lowStock.scan(ctx);
+    expect(await alertsFor("P-LATER")).toBe(1);
+    jobs.t = slot.getTime();
   });
 });

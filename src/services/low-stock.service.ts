@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
@@ -38,6 +39,8 @@ export interface ScanResult {
 }
 
 const META_WATERMARK = "low-stock:watermark";
+/** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
+export const UNSENT_AFTER_MS = 10 * 60_000;
 const DEFAULT_CHANGE_SLACK_MS = 5 * 60_000;
 
 /**
@@ -152,12 +155,18 @@ export class LowStockService {
     for (const v of low) {
       const s = states.get(v.sku);
       if (s?.alertSlot === slotIso && s.state === "alerted") {
-        alertedSkus.add(v.sku); // alerted by an earlier attempt of this slot (taken over): send it again under the same key
+        alertedSkus.add(v.sku); // alerted by an earlier attempt of this slot (taken over or retried): send it again
+        continue;
+      }
+      if (s?.state === "alerted" && s.unsent && (s.alertedAt?.getTime() ?? 0) <= now.getTime() - UNSENT_AFTER_MS) {
+        // Marked by a run that failed before queuing its message: this slot sends it (one guarded update claims it).
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: "alerted", unsent: true, alertSlot: s.alertSlot }, { $set: { alertSlot: slotIso, alertedAt: now } });
+        if (r.modifiedCount === 1) alertedSkus.add(v.sku);
         continue;
       }
       if (!s) {
         try {
-          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso });
+          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso, unsent: true });
           alertedSkus.add(v.sku);
         } catch (e) {
           if (!isDuplicateKey(e)) throw e;
@@ -166,7 +175,7 @@ export class LowStockService {
       }
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1 } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1 } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }
@@ -181,12 +190,16 @@ export class LowStockService {
       });
     const result: ScanResult = { low: low.length, alerted: items, recovered, queued: 0 };
     if (items.length === 0) return result;
+    const skus = items.map((i) => i.view.sku);
     const sent = await this.alerts.send({
       type: "low_stock",
-      key: `low_stock:${slotIso}`,
+      // The products are part of the key: a takeover that adds a crossing to an earlier
+      // attempt's batch sends the new batch, where the slot alone would drop it as a repeat.
+      key: `low_stock:${slotIso}:${createHash("sha1").update([...skus].sort().join("\n")).digest("hex").slice(0, 12)}`,
       reply: this.message(items, input.t, input.fmt),
       urgent: items.some((i) => i.view.available <= 0),
     });
+    await this.store.stockAlerts.updateMany({ _id: { $in: skus }, alertSlot: slotIso }, { $unset: { unsent: 1 } });
     this.logger.debug("low-stock alert", { slot: slotIso, alerted: items.length, queued: sent.queued });
     return { ...result, queued: sent.queued, ...(sent.heldUntil ? { heldUntil: sent.heldUntil } : {}) };
   }

@@ -63,6 +63,8 @@ export const stockAlertSchema = new Schema(
     alertedAt: { type: Date },
     /** The job slot whose run alerted it: a takeover of that run re-sends the same batch. */
     alertSlot: { type: String },
+    /** Set with `alerted`, cleared once its message is queued: a run that failed in between leaves it for a later scan to send. */
+    unsent: { type: Boolean },
     snoozedUntil: { type: Date },
     snoozedBy: { type: String },
     recoveredAt: { type: Date },
