@@ -104,4 +104,24 @@ describe("complaint-alerts job", () => {
     const due = await app.services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - 24 * 60 * MIN), warnPct: 80, limit: 2 });
     expect(due.filter((d) => d.kind === "posted").map((d) => d.complaint._id)).toEqual([fresh]);
   });
+
+  it("a backlog of old complaints with long clocks does not crowd out a new urgent one's SLA warning", async () => {
+    // Earlier tests' complaints: every alert of theirs went out already.
+    const past = app.clock.now();
+    await app.store.complaints.updateMany({}, { $set: { "alerted.posted": past, "alerted.firstResponseBreach": past, "alerted.resolutionBreach": past } });
+    // Older low-severity complaints, filed days ago, with week-long clocks (limit 2 here, 500 in the job).
+    for (const t of ["slow one", "slow two", "slow three"]) {
+      const r = await app.run("shell:sue", `complaint new severity=low customer=cust-1 "${t}"`);
+      expect(r.outcome).toBe("ok");
+    }
+    app.clock.set(new Date(app.clock.now().getTime() + 2 * 24 * 60 * MIN));
+    const urgent = await file("checkout charges twice");
+    const c = (await app.store.complaints.findById(urgent).lean())!;
+    // 90% of its first-response clock has run: its warning is due.
+    const now = new Date(c.createdAt.getTime() + (c.firstResponseDueAt.getTime() - c.createdAt.getTime()) * 0.9);
+    app.clock.set(now);
+    await app.services.complaints.markAlerted(urgent, "posted", now);
+    const due = await app.services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - 24 * 60 * MIN), warnPct: 80, limit: 2 });
+    expect(due.some((d) => d.complaint._id === urgent && d.kind === "firstResponseWarn")).toBe(true);
+  });
 });

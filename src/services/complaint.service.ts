@@ -325,14 +325,20 @@ export class ComplaintService {
    */
   async alertsDue(now: Date, opts: { postSince: Date; warnPct: number; limit?: number }): Promise<ComplaintAlertDue[]> {
     const limit = opts.limit ?? 500;
-    // The oldest open ones (their SLA clocks run out first), and apart from them the new ones
-    // not posted yet: with many open complaints, new ones are never crowded out.
-    const [oldest, unposted] = await Promise.all([
-      this.store.complaints.find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
+    // Per SLA clock, the open complaints whose clock runs out first and has not breached yet
+    // (a breach is its last alert), and apart from them the new ones not posted yet. Sorting by
+    // due time, not filing time, keeps a backlog of old low-severity complaints with week-long
+    // clocks from crowding out a new urgent one.
+    const [firstResponse, resolution, unposted] = await Promise.all([
+      this.store.complaints
+        .find({ status: OPEN, firstResponseAt: { $exists: false }, "alerted.firstResponseBreach": { $exists: false } })
+        .sort({ firstResponseDueAt: 1 })
+        .limit(limit)
+        .lean<ComplaintDoc[]>(),
+      this.store.complaints.find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } }).sort({ resolutionDueAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
       this.store.complaints.find({ status: OPEN, "alerted.posted": { $exists: false }, createdAt: { $gte: opts.postSince } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
     ]);
-    const seen = new Set(oldest.map((c) => c._id));
-    const docs = [...oldest, ...unposted.filter((c) => !seen.has(c._id))];
+    const docs = [...new Map([...firstResponse, ...resolution, ...unposted].map((c) => [c._id, c])).values()];
     const out: ComplaintAlertDue[] = [];
     for (const c of docs) {
       const done = c.alerted ?? {};

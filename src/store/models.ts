@@ -210,6 +210,7 @@ const complaintSchema = new Schema(
   { versionKey: false },
 );
 complaintSchema.index({ status: 1, resolutionDueAt: 1 });
+complaintSchema.index({ status: 1, firstResponseDueAt: 1 });
 complaintSchema.index({ assignee: 1, status: 1 });
 complaintSchema.index({ orderNo: 1 });
 complaintSchema.index({ day: 1 });
