@@ -13,7 +13,8 @@ const POST_WINDOW_MS = 24 * 3_600_000;
  * Complaints, every minute (COMPLAINT_ALERTS_CRON): a new complaint is posted to the
  * `complaints` route with Claim; at 80% of a running SLA clock the assignee gets a DM (the
  * `complaints` route when nobody claimed it); at breach the `sla` route gets an urgent
- * escalation. Each alert is queued under a key per complaint and alert, then recorded on the
+ * escalation. Quiet hours hold posts and warnings, direct ones too, except for urgent
+ * complaints; a warning they would hold past its due time is dropped for the breach alert. Each alert is queued under a key per complaint and alert, then recorded on the
  * complaint (`alerted.<kind>`, guarded), so it is sent once per complaint state.
  */
 export default defineJob({
@@ -27,19 +28,25 @@ export default defineJob({
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - POST_WINDOW_MS), warnPct: WARN_PCT });
     const send = services.alerts.sender();
+    const quietUntil = services.alerts.quietUntil(now);
     let sent = 0;
     for (const { complaint: c, kind, skip } of due) {
-      if (!skip) {
-        const dueAt = kind.startsWith("firstResponse") ? c.firstResponseDueAt : c.resolutionDueAt;
+      const dueAt = kind.startsWith("firstResponse") ? c.firstResponseDueAt : c.resolutionDueAt;
+      const urgent = c.severity === "urgent";
+      // A warning that quiet hours would hold past its clock's due time would arrive after the
+      // breach alert (urgent, sent at once): it is recorded without a message, like a warning
+      // the breach overtook.
+      const moot = kind.endsWith("Warn") && !urgent && quietUntil !== null && quietUntil >= dueAt;
+      if (!skip && !moot) {
         const title = t(`notify.complaint.${kind}`, { id: c._id, severity: severityName(c.severity, t), due: fmt.dateTime(dueAt) });
         const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
         const key = `complaint-alert:${c._id}:${kind}`;
-        if (kind === "posted") await send({ type: "complaints", key, reply, urgent: c.severity === "urgent" });
+        if (kind === "posted") await send({ type: "complaints", key, reply, urgent });
         else if (kind.endsWith("Breach")) await send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
-        else if (c.assignee) await services.outbox.enqueue({ key: `${key}:${c.assignee}`, dest: { kind: "user", identity: c.assignee }, reply: { ...reply, status: "warning" }, kind: "complaints" });
-        else await send({ type: "complaints", key, reply: { ...reply, status: "warning" } });
+        else if (c.assignee) await services.alerts.direct({ key: `${key}:${c.assignee}`, identity: c.assignee, reply: { ...reply, status: "warning" }, kind: "complaints", urgent });
+        else await send({ type: "complaints", key, reply: { ...reply, status: "warning" }, urgent });
       }
-      if ((await services.complaints.markAlerted(c._id, kind, now)) && !skip) sent++;
+      if ((await services.complaints.markAlerted(c._id, kind, now)) && !skip && !moot) sent++;
     }
     return `${sent} alerts`;
   },

@@ -39,7 +39,7 @@ export default defineJob({
     let queued = 0;
     for (const [key, reply] of messages) {
       queued += (await send({ type: "digest", key, reply })).queued;
-      for (const id of subscribers) if (await services.outbox.enqueue({ key: `${key}:dm:${id}`, dest: { kind: "user", identity: id }, reply, kind: "digest" })) queued++;
+      for (const id of subscribers) if (await services.alerts.direct({ key: `${key}:dm:${id}`, identity: id, reply, kind: "digest" })) queued++;
     }
     return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued`;
 

@@ -3,6 +3,7 @@ import type { Reply } from "../src/core/reply.js";
 import { Formatter } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { jobStepper } from "./helpers/jobs.js";
 import { recorder } from "./helpers/outbound.js";
 
 let app: TestApp;
@@ -96,5 +97,34 @@ describe("alert routing", () => {
     const rows = slack.got.map((g) => g.reply.table!.rows[0]![0]).sort();
     expect(rows).toEqual(["Q-LOW", "Q-OUT"]);
     expect(await app.store.outbox.countDocuments({ platform: "slack", status: "sent" })).toBe(2);
+  });
+
+  it("complaint warnings wait for quiet hours, in channels and direct messages alike; one that would arrive after its breach is dropped", async () => {
+    await app.services.identity.grant("shell:lin", "support", "shell:admin");
+    expect((await app.run("shell:admin", "alerts route complaints shell support")).outcome).toBe("ok");
+    const jobs = await jobStepper(app, "complaint-alerts", Date.parse("2026-12-01T06:00:00Z")); // 14:00 in Shanghai
+    const at = (iso: string) => jobs.step(Date.parse(iso) - jobs.t);
+    const idOf = (r: { reply: { title?: string } }) => /C-[A-Z0-9]+/.exec(r.reply.title ?? "")![0];
+    const messages = async (id: string, kind: string) => app.store.outbox.find({ _id: { $regex: `^complaint-alert:${id}:${kind}:` } }).lean();
+    await at("2026-12-01T06:00:00Z");
+    const normal = idOf(await app.run("shell:lin", 'complaint new severity=normal customer=cust-1 "lid cracked"'));
+    expect((await app.run("shell:lin", `complaint claim ${normal}`)).outcome).toBe("ok");
+
+    // High, filed at 20:30: first response due 00:30, its 80% warning at 23:42, in quiet hours
+    // until 07:00, after the breach: no warning, the breach alone at 00:30.
+    await at("2026-12-01T12:30:00Z");
+    const high = idOf(await app.run("shell:lin", 'complaint new severity=high customer=cust-1 "charged twice"'));
+    await at("2026-12-01T15:45:00Z");
+    expect(await messages(high, "posted")).toHaveLength(1);
+    expect(await messages(high, "firstResponseWarn")).toHaveLength(0);
+    expect((await app.store.complaints.findById(high).lean())!.alerted?.firstResponseWarn).toBeInstanceOf(Date);
+    await at("2026-12-01T16:31:00Z");
+    expect((await app.store.complaints.findById(high).lean())!.alerted?.firstResponseBreach).toBeInstanceOf(Date);
+
+    // Normal, claimed: its resolution warning (80% of 72 h) falls at 23:36 on the 3rd; the
+    // assignee's direct message waits for 07:00, well before the 14:00 due time.
+    await at("2026-12-03T15:40:00Z");
+    const dm = await messages(normal, "resolutionWarn");
+    expect(dm.map((d) => ({ dest: d.dest, notBefore: d.notBefore }))).toEqual([{ dest: { kind: "user", identity: "shell:lin" }, notBefore: new Date("2026-12-03T23:00:00Z") }]);
   });
 });

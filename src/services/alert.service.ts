@@ -111,6 +111,15 @@ export class AlertService {
   }
 
   /**
+   * Queues a direct message to one person, once per `key`; like channel alerts, a non-urgent
+   * one in quiet hours is held until they end. True when it was queued now.
+   */
+  async direct(input: { key: string; identity: string; reply: Reply; kind: string; urgent?: boolean }): Promise<boolean> {
+    const held = input.urgent ? null : this.quietUntil(this.clock.now());
+    return this.outbox.enqueue({ key: input.key, dest: { kind: "user", identity: input.identity }, reply: input.reply, kind: input.kind, ...(held ? { notBefore: held } : {}) });
+  }
+
+  /**
    * Queues an alert for every channel routed for its type, once per `key`
    * (a replayed event queues nothing). Non-urgent alerts in quiet hours are
    * held until they end.
