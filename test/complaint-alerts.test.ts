@@ -93,6 +93,13 @@ describe("complaint-alerts job", () => {
     await runJob(MIN);
     expect(await sent(d, "firstResponseWarn")).toHaveLength(0);
     expect(await sent(d, "firstResponseBreach")).toHaveLength(1);
+
+    // Breached days ago (an import of open history, a first deployment): recorded, not sent.
+    const e = await file("from last week");
+    await app.store.complaints.updateOne({ _id: e }, { $set: { "alerted.posted": new Date(jobs.t), createdAt: new Date(jobs.t - 4 * 24 * 60 * MIN), firstResponseDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN), resolutionDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN) } });
+    await runJob(MIN);
+    expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${e}:` } })).toBe(0);
+    expect((await app.store.complaints.findById(e).lean())!.alerted).toMatchObject({ firstResponseBreach: expect.any(Date), resolutionBreach: expect.any(Date) });
   });
 
   it("with more open complaints than one read takes, a new one is still posted", async () => {

@@ -321,7 +321,8 @@ export class ComplaintService {
    * The scheduled alerts due now (complaint-alerts job), each not yet recorded in `alerted`:
    * `posted` for open complaints filed since `postSince`; for each running SLA clock, `Warn` at
    * `warnPct` of its span (filing → due) and `Breach` once due. A breach makes the clock's
-   * warning moot: it is listed as `skip` so it is recorded without a message.
+   * warning moot: it is listed as `skip` so it is recorded without a message; so is a breach
+   * due before `postSince`.
    */
   async alertsDue(now: Date, opts: { postSince: Date; warnPct: number; limit?: number }): Promise<ComplaintAlertDue[]> {
     const limit = opts.limit ?? 500;
@@ -353,7 +354,10 @@ export class ComplaintService {
         const warnAt = c.createdAt.getTime() + (span * opts.warnPct) / 100;
         if (dueAt <= now) {
           if (!done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn`, skip: true });
-          if (!done[`${clock}Breach`]) out.push({ complaint: c, kind: `${clock}Breach` });
+          // A breach older than the posting window (first deployment, an import of open history,
+          // long downtime) is recorded without a message: `complaint list overdue` shows it, and
+          // the SLA channel is not flooded with news from days ago.
+          if (!done[`${clock}Breach`]) out.push({ complaint: c, kind: `${clock}Breach`, ...(dueAt < opts.postSince ? { skip: true } : {}) });
         } else if (now.getTime() >= warnAt && !done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn` });
       }
     }
