@@ -175,4 +175,28 @@ describe("low-stock job", () => {
     expect(await alertsFor("P-LATER")).toBe(1);
     jobs.t = slot.getTime();
   });
+
+  it("a product alerted as low that then sells out is announced once more, urgently", async () => {
+    await app.store.products.insertMany([product("P-DRAIN", { onHand: 8, reorderPoint: 10 })]);
+    const urgentFor = async (sku: string) =>
+      (await app.store.outbox.find({ kind: "low_stock" }).lean()).filter((d) => reviveReply(d.reply).table!.rows.some((r) => r[0] === sku)).map((d) => reviveReply(d.reply).status);
+    await runJob();
+    expect(await urgentFor("P-DRAIN")).toEqual(["warning"]);
+    await adjust("P-DRAIN", "-8");
+    await runJob();
+    expect(await urgentFor("P-DRAIN")).toEqual(["warning", "critical"]);
+    await runJob();
+    await adjust("P-DRAIN", "+1");
+    await adjust("P-DRAIN", "-1");
+    await runJob();
+    expect(await urgentFor("P-DRAIN")).toHaveLength(2);
+    // Restocked: re-armed, and a new crossing straight to zero is one urgent alert.
+    await adjust("P-DRAIN", "+30");
+    await runJob();
+    expect((await app.services.lowStock.state("P-DRAIN"))!.outAt).toBeUndefined();
+    await adjust("P-DRAIN", "-30");
+    await runJob();
+    await runJob();
+    expect(await urgentFor("P-DRAIN")).toEqual(["warning", "critical", "critical"]);
+  });
 });

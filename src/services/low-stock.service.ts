@@ -144,7 +144,7 @@ export class LowStockService {
         if (lowSkus.has(v.sku) || !v.active) continue;
         if (v.available <= this.rearmLevel(this.threshold(v))) continue;
         const w = watchedBySku.get(v.sku)!;
-        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1 } });
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1 } });
         if (r.modifiedCount === 1) recovered.push(v.sku);
       }
     }
@@ -158,6 +158,14 @@ export class LowStockService {
         alertedSkus.add(v.sku); // alerted by an earlier attempt of this slot (taken over or retried): send it again
         continue;
       }
+      const out = v.available <= 0;
+      if (s?.state === "alerted" && out && !s.outAt) {
+        // Alerted as low, now out of stock: announced once more, urgently (quiet hours held the
+        // first alert, or the product has sold out since).
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: "alerted", outAt: { $exists: false } }, { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true } });
+        if (r.modifiedCount === 1) alertedSkus.add(v.sku);
+        continue;
+      }
       if (s?.state === "alerted" && s.unsent && (s.alertedAt?.getTime() ?? 0) <= now.getTime() - UNSENT_AFTER_MS) {
         // Marked by a run that failed before queuing its message: this slot sends it (one guarded update claims it).
         const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: "alerted", unsent: true, alertSlot: s.alertSlot }, { $set: { alertSlot: slotIso, alertedAt: now } });
@@ -166,7 +174,7 @@ export class LowStockService {
       }
       if (!s) {
         try {
-          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso, unsent: true });
+          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : {}) });
           alertedSkus.add(v.sku);
         } catch (e) {
           if (!isDuplicateKey(e)) throw e;
@@ -175,7 +183,7 @@ export class LowStockService {
       }
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1 } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : {}) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, ...(out ? {} : { outAt: 1 }) } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }

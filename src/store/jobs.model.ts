@@ -65,6 +65,8 @@ export const stockAlertSchema = new Schema(
     alertSlot: { type: String },
     /** Set with `alerted`, cleared once its message is queued: a run that failed in between leaves it for a later scan to send. */
     unsent: { type: Boolean },
+    /** When this crossing was announced as out of stock (urgent); cleared when the product re-arms. */
+    outAt: { type: Date },
     snoozedUntil: { type: Date },
     snoozedBy: { type: String },
     recoveredAt: { type: Date },
