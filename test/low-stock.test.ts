@@ -199,4 +199,17 @@ describe("low-stock job", () => {
     await runJob();
     expect(await urgentFor("P-DRAIN")).toEqual(["warning", "critical", "critical"]);
   });
+
+  it("`stock low` after scans: a product that turned low since the last scan is listed, one restocked since is not", async () => {
+    await app.store.products.insertMany([product("P-LATE", { onHand: 40, reorderPoint: 10 }), product("P-BACK", { onHand: 5, reorderPoint: 10 })]);
+    await runJob();
+    const listed = async () => (await app.run("shell:sam", "stock low limit=50")).reply.table!.rows.map((r) => r[0]);
+    expect(await listed()).toContain("P-BACK");
+    expect(await listed()).not.toContain("P-LATE");
+    await adjust("P-LATE", "-35");
+    await adjust("P-BACK", "+40");
+    const now = await listed(); // no scan in between
+    expect(now).toContain("P-LATE");
+    expect(now).not.toContain("P-BACK");
+  });
 });

@@ -6,7 +6,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { byUrgency, isLow, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
+import { byUrgency, isLow, LOW_CHANGE_SLACK_MS, LOW_WATERMARK, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
@@ -38,10 +38,8 @@ export interface ScanResult {
   heldUntil?: Date;
 }
 
-const META_WATERMARK = "low-stock:watermark";
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 export const UNSENT_AFTER_MS = 10 * 60_000;
-const DEFAULT_CHANGE_SLACK_MS = 5 * 60_000;
 
 /**
  * Low-stock detection and alert state.
@@ -129,8 +127,8 @@ export class LowStockService {
     const now = this.clock.now();
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
-    const mark = await this.store.meta.findById(META_WATERMARK).lean();
-    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - (this.opts.changeSlackMs ?? DEFAULT_CHANGE_SLACK_MS)) : null);
+    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
+    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - (this.opts.changeSlackMs ?? LOW_CHANGE_SLACK_MS)) : null);
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 
@@ -187,7 +185,7 @@ export class LowStockService {
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }
-    await this.store.meta.updateOne({ _id: META_WATERMARK }, { $set: { value: wallStart } }, { upsert: true });
+    await this.store.meta.updateOne({ _id: LOW_WATERMARK }, { $set: { value: wallStart } }, { upsert: true });
 
     const items = low
       .filter((v) => alertedSkus.has(v.sku))

@@ -41,6 +41,11 @@ export type AdjustResult =
 /** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
 export const PRODUCT_KEPT_KEYS = 200;
 
+/** Meta document: wall time (ms) at which the low-stock job's last scan started. */
+export const LOW_WATERMARK = "low-stock:watermark";
+/** Products changed this long before a scan started are read again (clock skew between instances). */
+export const LOW_CHANGE_SLACK_MS = 5 * 60_000;
+
 /**
  * The product fields {@link StockService.view} and the coupon warnings (cost) read: scans
  * over many products project to these, leaving out appliedKeys (up to 200 keys each).
@@ -132,9 +137,20 @@ export class StockService {
       .map((x) => x.sku);
   }
 
-  /** Active products below their reorder point or whose cover is below lead time, worst first. */
+  /**
+   * Active products below their reorder point or whose cover is below lead time, worst first.
+   * Once the low-stock job has scanned, only the products it stored as low, or that it has not
+   * seen as they are now (another day, changed since its last scan), are read; each is judged
+   * from its current figures. Without a scan every active product is read.
+   */
   async low(limit = 15): Promise<{ items: StockView[]; total: number }> {
-    const docs = await this.store.products.find({ active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
+    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
+    const today = localDay(this.clock.now(), this.opts.timeZone);
+    const filter =
+      typeof mark?.value === "number"
+        ? { active: true, $or: [{ lowGap: { $lte: 0 } }, { lowDay: { $ne: today } }, { updatedAt: { $gt: new Date(mark.value - LOW_CHANGE_SLACK_MS) } }] }
+        : { active: true };
+    const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const low = this.views(docs).filter(isLow).sort(byUrgency);
     return { items: low.slice(0, limit), total: low.length };
   }
