@@ -158,6 +158,8 @@ describe("SLA clocks", () => {
     expect(field(s, "Resolution")).toBe("OVERDUE by 1h (was due 2026-11-28 12:00 GMT+8)");
     s = await app.core.invoke({ identity: "shell:sue", platform: "shell", text: `complaint show ${id}`, locale: "zh-CN" });
     expect(field(s, "解决")).toBe("已超时 1小时（截止 2026-11-28 12:00 GMT+8）");
+    // Categories and sources are named in the team's language, with the code to type beside them.
+    expect([field(s, "类别"), field(s, "来源")]).toEqual([expect.stringMatching(/^[^a-z]+（[a-z_]+）$/), expect.stringMatching(/^[^a-z]*（[a-z]+）$/)]);
   });
 
   it("reads COMPLAINT_SLA_* with per-severity defaults and refuses bad values naming the variable", () => {
