@@ -39,9 +39,18 @@ describe("cron slots", () => {
     expect(nextSlot(mondays, new Date("2026-11-25T00:00:00Z"))?.toISOString()).toBe("2026-11-30T00:30:00.000Z");
     const every5 = parseCron("*/5 * * * *", "UTC");
     expect(nextSlot(every5, new Date("2026-11-25T10:03:10Z"))?.toISOString()).toBe("2026-11-25T10:05:00.000Z");
-    // New York springs forward on 2026-03-08: 02:30 does not exist that day.
+    // New York springs forward on 2026-03-08: 02:30 does not exist that day. A daily job set
+    // then runs once the clocks have jumped (03:00 EDT = 07:00Z), as in Vixie cron.
     const ny = parseCron("30 2 * * *", "America/New_York");
-    expect(nextSlot(ny, new Date("2026-03-07T12:00:00Z"))?.toISOString()).toBe("2026-03-09T06:30:00.000Z");
+    expect(nextSlot(ny, new Date("2026-03-07T12:00:00Z"))?.toISOString()).toBe("2026-03-08T07:00:00.000Z");
+    expect(nextSlot(ny, new Date("2026-03-08T07:00:00Z"))?.toISOString()).toBe("2026-03-09T06:30:00.000Z");
+    // Two times in the gap still make one slot; a job at 03:00 shares it.
+    const twice = parseCron("0,30 2 * * *", "America/New_York");
+    expect(nextSlot(twice, new Date("2026-03-08T05:00:00Z"))?.toISOString()).toBe("2026-03-08T07:00:00.000Z");
+    expect(nextSlot(twice, new Date("2026-03-08T07:00:00Z"))?.toISOString()).toBe("2026-03-09T06:00:00.000Z");
+    // Every-half-hour schedules have no slots in the gap: 01:30 EST (06:30Z), then 03:00 EDT (07:00Z).
+    const halfHourly = parseCron("*/30 * * * *", "America/New_York");
+    expect(nextSlot(halfHourly, new Date("2026-03-08T06:30:00Z"))?.toISOString()).toBe("2026-03-08T07:00:00.000Z");
   });
 
   it("keeps every-minute jobs running through the hour that repeats when clocks go back; fixed-time jobs run once", () => {

@@ -9,8 +9,11 @@ import { TZDate } from "@date-fns/tz";
  * Syntax: `*`, numbers, ranges `a-b`, steps `*\/n` and `a-b/n`, lists `a,b`,
  * month and day names (`JAN`, `MON`); day-of-week 0–7 with 0 and 7 Sunday.
  * As in Vixie cron, when both day-of-month and day-of-week are restricted a
- * day matches if either does. A local time skipped by a DST change has no slot;
- * a repeated one has one slot (its first occurrence).
+ * day matches if either does. A local time skipped by a DST change runs when the clocks
+ * have jumped (as in Vixie cron), for schedules at fixed hours: the day's 02:30 digest still
+ * goes out in New York on the day clocks spring forward, at 03:00. Schedules over every hour
+ * just have no slots in the gap. A repeated local time has one slot (its first occurrence),
+ * except for schedules over every hour, which run through both.
  */
 export interface CronSpec {
   readonly expression: string;
@@ -123,8 +126,14 @@ export function nextSlot(spec: CronSpec, after: Date): Date | null {
       const firsts: Date[] = [];
       for (const mi of spec.minutes) {
         const at = new TZDate(y, m - 1, d, h, mi, 0, spec.timeZone);
-        // A time that does not exist locally (DST gap) lands elsewhere: not a slot.
-        if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) continue;
+        // A time that does not exist locally (DST gap) lands elsewhere. Every-hour schedules
+        // skip it; a fixed-hour one runs at the first local time after the gap.
+        if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) {
+          if (everyHour) continue;
+          const jumped = new TZDate(y, m - 1, d, h + 1, 0, 0, spec.timeZone);
+          if (jumped.getHours() === h + 1 && jumped.getMinutes() === 0 && jumped.getDate() === d && jumped.getTime() > after.getTime()) return new Date(jumped.getTime());
+          continue;
+        }
         if (at.getTime() > after.getTime()) return new Date(at.getTime());
         if (everyHour) firsts.push(at);
       }
