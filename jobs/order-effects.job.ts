@@ -1,4 +1,5 @@
 import { defineJob } from "../src/core/job.js";
+import type { RepairOptions } from "../src/services/order-effects.service.js";
 import type { Services } from "../src/services/services.js";
 
 const MIN = 60_000;
@@ -11,7 +12,7 @@ const FIRST_LOOKBACK_MS = 24 * 60 * MIN;
  * Order effects (ORDER_EFFECTS_CRON, every 10 minutes): an order written by the bot whose
  * effects on stock and on the daily rollup were not all applied (the process died between the
  * order's write and its settle, and no retry came) is finished here. It reads the orders
- * changed since a little before the last good run started, so downtime leaves no gap, and
+ * changed since a little before what earlier passes checked, so downtime leaves no gap, and
  * settles those missing effects; every step is guarded by its idempotency key, so running
  * beside live writers, or twice, applies nothing twice.
  */
@@ -20,25 +21,42 @@ export default defineJob({
   description: "Finish order effects (stock, daily rollup) a crashed writer left undone",
   schedule: (config) => config.orderEffectsCron,
   timeout: 300_000,
-  async handler({ services, clock, slot }) {
-    const r = await repairOrderEffects(services, clock.now(), slot, SETTLING_MS);
+  async handler({ services, clock, slot, signal }) {
+    const r = await repairOrderEffects(services, clock.now(), slot, SETTLING_MS, { signal });
     if (!r) return "nothing to check yet";
-    const { since, checked, repaired } = r;
-    return `${checked} orders changed since ${since.toISOString()}, ${repaired.length} finished${repaired.length ? `: ${repaired.slice(0, 20).join(", ")}${repaired.length > 20 ? ", …" : ""}` : ""}`;
+    const { since, checked, repaired, stopped } = r;
+    return `${checked} orders changed since ${since.toISOString()}, ${repaired.length} finished${repaired.length ? `: ${repaired.slice(0, 20).join(", ")}${repaired.length > 20 ? ", …" : ""}` : ""}${stopped ? " (stopped at its timeout; the next run goes on from there)" : ""}`;
   },
 });
 
+/** Meta document: the instant (ms) before which every order's `changedAt` has been checked. */
+export const CHECKED_META = "order-effects:checked";
+
 /**
- * Settles the orders changed since a little before the last good run of this job started
- * (FIRST_LOOKBACK_MS when there is none) and until `settlingMs` before `now`. Also run by the bot
- * at start-up, before it takes new orders: the keys that guard a crashed settle then cannot
- * have been pushed out of their targets' windows by later orders.
+ * Settles the orders changed since a little before what earlier passes checked (FIRST_LOOKBACK_MS
+ * when none did) and until `settlingMs` before `now`. Progress is saved page by page, so a pass
+ * stopped at its timeout is continued by the next, not started over with a wider window. Also
+ * run by the bot at start-up, before it takes new orders: the keys that guard a crashed settle
+ * then cannot have been pushed out of their targets' windows by later orders.
  */
-export async function repairOrderEffects(services: Services, now: Date, before: Date, settlingMs: number): Promise<{ since: Date; checked: number; repaired: string[] } | null> {
-  const last = await services.jobs.lastOk("order-effects", before);
-  // From before the last good run's window ended (its start minus the settling margin), with room to spare.
-  const since = last ? new Date(last.startedAt.getTime() - SETTLING_MS - MIN) : new Date(now.getTime() - FIRST_LOOKBACK_MS);
+export async function repairOrderEffects(
+  services: Services,
+  now: Date,
+  before: Date,
+  settlingMs: number,
+  opts: Pick<RepairOptions, "signal" | "pageSize"> = {},
+): Promise<{ since: Date; checked: number; repaired: string[]; stopped: boolean } | null> {
+  const meta = services.store.meta;
+  const mark = await meta.findById(CHECKED_META).lean();
+  const last = typeof mark?.value === "number" ? null : await services.jobs.lastOk("order-effects", before);
+  // From a little before where the checks got to (room for writers' clock skew).
+  const checked = typeof mark?.value === "number" ? mark.value : last ? last.startedAt.getTime() - SETTLING_MS : null;
+  const since = checked !== null ? new Date(checked - MIN) : new Date(now.getTime() - FIRST_LOOKBACK_MS);
   const until = new Date(now.getTime() - settlingMs);
   if (since >= until) return null;
-  return { since, ...(await services.effects.repair(since, until)) };
+  // $max: two passes at once (start-up beside the job) never move the mark back.
+  const save = (at: Date) => meta.updateOne({ _id: CHECKED_META }, { $max: { value: at.getTime() } }, { upsert: true }).then(() => undefined);
+  const r = await services.effects.repair(since, until, { ...opts, onPage: save });
+  if (!r.stopped) await save(until);
+  return { since, ...r };
 }

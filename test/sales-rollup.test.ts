@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repairOrderEffects } from "../jobs/order-effects.job.js";
 import { OrderEffects } from "../src/services/order-effects.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 import { jobStepper } from "./helpers/jobs.js";
@@ -211,6 +212,31 @@ describe("the daily sales rollup", () => {
     expect(await stock("CRASH-1")).toEqual({ onHand: 50, reserved: 3, available: 47, sold: 3 });
     expect(await stock("CRASH-2")).toEqual({ onHand: 46, reserved: 0, available: 46, sold: 4 });
     expect((await day())!.orders).toBe(dayBefore.orders + 1);
+  });
+
+  it("a repair pass stopped at its timeout keeps its progress: the next pass goes on from there", async () => {
+    const MIN = 60_000;
+    await app.store.products.insertMany([product("PAGE-1", { onHand: 50 })]);
+    const base = app.clock.now().getTime() + 30 * MIN;
+    // Three paid orders whose writers died before their effects, changed 10 minutes apart.
+    for (const [i, no] of ["O-P1", "O-P2", "O-P3"].entries()) {
+      await app.store.orders.collection.insertOne({
+        _id: no, items: [{ sku: "PAGE-1", qty: 1, unitPrice: 100 }], subtotal: 100, discount: 0, shipping: 0, total: 100, currency: "CNY",
+        status: "paid", channel: "api", customerId: "CUST-9", createdAt: new Date("2026-11-24T03:00:00Z"), day: "2026-11-24",
+        paidAt: new Date("2026-11-24T03:00:00Z"), paidDay: "2026-11-24", refundedTotal: 0, refunds: [], history: [], effects: {}, changedAt: new Date(base + i * 10 * MIN),
+      } as never);
+    }
+    const now = new Date(base + 40 * MIN);
+    // A pass already past its timeout stops after its first page (of one order here).
+    const first = (await repairOrderEffects(app.services, now, now, 0, { pageSize: 1, signal: AbortSignal.abort() }))!;
+    expect({ repaired: first.repaired, stopped: first.stopped }).toEqual({ repaired: ["O-P1"], stopped: true });
+    const second = (await repairOrderEffects(app.services, now, now, 0, { pageSize: 1 }))!;
+    expect(second.since.getTime()).toBeGreaterThan(first.since.getTime());
+    expect(second.since.getTime()).toBeLessThanOrEqual(base);
+    expect({ repaired: second.repaired, stopped: second.stopped }).toEqual({ repaired: ["O-P2", "O-P3"], stopped: false });
+    expect((await app.store.products.findById("PAGE-1").lean())!.reserved).toBe(3);
+    // Done up to `now`: the next pass starts a minute before it.
+    expect((await repairOrderEffects(app.services, now, now, 0))!.checked).toBe(0);
   });
 
   it("a rebuild from the orders gives the rollup the writers kept", async () => {

@@ -134,6 +134,15 @@ const TAG: Record<Effect, string> = { reserved: "r", shipped: "s", released: "l"
 const MAX_FLUSH_ORDERS = 2_000;
 /** Orders a repair reads at a time. */
 const REPAIR_PAGE = 1_000;
+
+/** Options of a repair pass. */
+export interface RepairOptions {
+  /** Stops between pages once aborted (a job past its timeout). */
+  signal?: AbortSignal;
+  /** Called after each full page with the instant before which every order was checked. */
+  onPage?: (checkedBefore: Date) => Promise<void>;
+  pageSize?: number;
+}
 /** What deciding and applying an order's effects reads of it. */
 const SETTLE_FIELDS = { status: 1, shipment: 1, paidAt: 1, paidDay: 1, effects: 1, items: 1, currency: 1, total: 1, discount: 1 } as const;
 
@@ -183,8 +192,8 @@ export class OrderEffects {
    * orders (by the `changedAt` index) and settles the ones with effects to apply. Safe beside
    * live writers: every step is guarded by its key.
    */
-  async repair(since: Date, until: Date): Promise<{ checked: number; repaired: string[] }> {
-    return this.repairWhere({ changedAt: { $gte: since, $lt: until } }, "changedAt");
+  async repair(since: Date, until: Date, opts: RepairOptions = {}): Promise<{ checked: number; repaired: string[]; stopped: boolean }> {
+    return this.repairWhere({ changedAt: { $gte: since, $lt: until } }, "changedAt", opts);
   }
 
   /**
@@ -197,7 +206,8 @@ export class OrderEffects {
   }
 
   /** Pages through the tracked orders matching `filter` in `key` order, settling those missing effects. */
-  private async repairWhere(filter: Record<string, unknown>, key: "changedAt" | "paidDay"): Promise<{ checked: number; repaired: string[] }> {
+  private async repairWhere(filter: Record<string, unknown>, key: "changedAt" | "paidDay", opts: RepairOptions = {}): Promise<{ checked: number; repaired: string[]; stopped: boolean }> {
+    const pageSize = opts.pageSize ?? REPAIR_PAGE;
     let checked = 0;
     const repaired: string[] = [];
     let after: { k: unknown; id: string } | undefined;
@@ -206,16 +216,19 @@ export class OrderEffects {
       const page = await this.store.orders
         .find({ ...filter, effects: { $exists: true }, ...next })
         .sort({ [key]: 1, _id: 1 })
-        .limit(REPAIR_PAGE)
+        .limit(pageSize)
         .select({ ...SETTLE_FIELDS, [key]: 1 })
         .lean<OrderDoc[]>();
       checked += page.length;
       const broken = page.filter((o) => todo(o).length > 0);
       if (broken.length) await this.settleMany(broken);
       repaired.push(...broken.map((o) => o._id));
-      if (page.length < REPAIR_PAGE) return { checked, repaired };
+      if (page.length < pageSize) return { checked, repaired, stopped: false };
       const last = page.at(-1)!;
       after = { k: last[key], id: last._id };
+      // Everything before the page's last key is checked (its ties may not be).
+      if (key === "changedAt" && opts.onPage) await opts.onPage(new Date((last.changedAt as Date).getTime() - 1));
+      if (opts.signal?.aborted) return { checked, repaired, stopped: true };
     }
   }
 
