@@ -16,7 +16,7 @@ export default defineCommand({
     const coupons = await services.coupon.list(args.which ?? "current", now);
     if (!coupons.length) return { status: "info", text: t("coupon.list.empty"), visibility: "ephemeral" };
     const shown = coupons.slice(0, 30);
-    const uses = await services.coupon.redemptionsOf(shown.map((c) => c._id));
+    const uses = await services.coupon.redemptionsOf(shown);
     return {
       title: t("coupon.list.title", { count: coupons.length }),
       status: "info",

@@ -13,22 +13,32 @@ export default defineCommand({
   mutates: false,
   async handler({ args, services, t, fmt, now }) {
     const code = args.code.toUpperCase();
-    const [c, r] = await Promise.all([services.coupon.get(code), services.coupon.redemptions(code)]);
+    const c = await services.coupon.get(code);
+    const r = await services.coupon.redemptions(code, c);
     if (!c && r.uses === 0) return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
     const figures = [
       { label: t("coupon.field.uses"), value: fmt.number(r.uses), inline: true },
       { label: t("coupon.field.orders"), value: t("coupon.orders.value", { orders: fmt.number(r.uses), customers: fmt.number(r.customers) }), inline: true },
       { label: t("coupon.field.revenue"), value: fmt.money(r.revenue, r.currency), inline: true },
       { label: t("coupon.field.discount_given"), value: fmt.money(r.discount, r.currency), inline: true },
+      { label: t("coupon.field.refunded"), value: t("coupon.refunded.value", { refunded: fmt.money(r.refunded, r.currency), net: fmt.money(r.revenue - r.refunded, r.currency) }), inline: true },
     ];
-    const context = r.otherCurrency ? [t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency })] : [];
+    const context = [
+      ...(r.otherCurrency ? [t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency })] : []),
+      ...(r.outside ? [t("coupon.show.outside", { n: fmt.number(r.outside) })] : []),
+    ];
     if (!c) return { title: code, fields: figures, text: t("coupon.show.untracked", { code }), status: "info", ...(context.length ? { context } : {}), visibility: "ephemeral" };
     return {
       title: t("coupon.show.title", { code: c._id, state: stateText(CouponService.state(c, now), t) }),
       fields: [
         ...couponFields(c, t, fmt),
         ...figures,
-        { label: t("coupon.field.remaining"), value: c.limit ? fmt.number(Math.max(0, c.limit - r.uses)) : t("coupon.unlimited"), inline: true },
+        {
+          label: t("coupon.field.remaining"),
+          // The storefront enforces the limit, not the bot: an overrun is shown, never hidden as 0.
+          value: !c.limit ? t("coupon.unlimited") : r.uses > c.limit ? t("coupon.over_limit", { n: fmt.number(r.uses - c.limit) }) : fmt.number(c.limit - r.uses),
+          inline: true,
+        },
         { label: t("coupon.field.launched"), value: `${c.confirmedBy} · ${fmt.dateTime(c.createdAt)}`, inline: true },
       ],
       ...(context.length ? { context } : {}),

@@ -23,7 +23,7 @@ export default defineJob({
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - WINDOW_MS));
-    const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired").map((d) => d.coupon._id));
+    const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired").map((d) => d.coupon));
     const send = services.alerts.sender();
     let sent = 0;
     for (const { coupon: c, kind } of due) {

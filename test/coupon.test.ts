@@ -87,6 +87,9 @@ describe("coupon launch preview", () => {
       ["code=OK10 type=fixed value=50", "fixed_not_below_min", /must be below the minimum spend/],
       ["code=OK10 type=percent value=10 start=2026-12-05 end=2026-12-01", "end_before_start", /must be after the start/],
       ["code=OK10 type=percent value=10 end=2026-11-01", "end_in_past", /already past/],
+      // The test clock is 2026-11-25 12:00 in Shanghai: earlier that day is past too.
+      ["code=OK10 type=percent value=10 start=2026-01-01", "start_in_past", /start \(2026-01-01\) is already past\. Leave start out/],
+      ["code=OK10 type=percent value=10 start=\"2026-11-25 09:00\"", "start_in_past", /already past/],
       ["code=OK10 type=percent value=10 start=2026-13-45", "bad_date", /start="2026-13-45" is not a time/],
       ["code=OK10 type=percent value=10 end=soon", "bad_date", /end="soon" is not a time/],
       ["code=OK10 type=percent value=10 skus=SKU-A1,SKU-NOPE", "unknown_skus", /Unknown SKUs: SKU-NOPE/],
@@ -184,6 +187,12 @@ describe("coupon life cycle and figures", () => {
   it("shows uses, orders, revenue, discount given and remaining uses from paid orders", async () => {
     const { confirm } = await launch("code=SUMMER10 type=percent value=10 limit=100");
     expect((await app.run("shell:max", confirm)).outcome).toBe("ok");
+    // The orders carrying the code were placed before the coupon existed (the storefront ran
+    // the code on its own): they are not this coupon's uses, and the reply says so.
+    const before = await app.run("shell:sam", "coupon show summer10");
+    expect(fields(before)).toMatchObject({ Uses: "0", "Remaining uses": "100" });
+    expect(before.reply.context).toEqual(["3 paid orders carry the code but were placed outside the coupon's dates: not counted here."]);
+    await app.store.orders.updateMany({ _id: { $in: ["O-1", "O-2", "O-3", "O-4", "O-5"] } }, { $set: { createdAt: app.clock.now() } });
     const r = await app.run("shell:sam", "coupon show summer10");
     expect(r.reply.title).toBe("Coupon SUMMER10: active");
     // Paid statuses only (delivered, shipped, paid); the code matches in any case.
@@ -192,15 +201,23 @@ describe("coupon life cycle and figures", () => {
       "Orders (customers)": "3 (2 customers)",
       "Revenue of those orders": "CN¥315.00",
       "Discount given": "CN¥35.00",
+      "Refunded (net)": "CN¥0.00 (CN¥315.00 net)",
       "Remaining uses": "97",
     });
     expect(r.reply.context ?? []).toEqual([]);
     // A use in another currency counts as a use but is not added to CNY money.
-    await app.store.orders.insertMany([{ ...order("O-7", "SUMMER10", 5_000, 500, "paid", "CUST-4"), currency: "USD" }]);
+    await app.store.orders.insertMany([{ ...order("O-7", "SUMMER10", 5_000, 500, "paid", "CUST-4"), currency: "USD", createdAt: app.clock.now() }]);
     const mixed = await app.run("shell:sam", "coupon show SUMMER10");
     expect(fields(mixed)).toMatchObject({ Uses: "4", "Revenue of those orders": "CN¥315.00", "Discount given": "CN¥35.00" });
     expect(mixed.reply.context).toEqual(["Uses in another currency than CNY: 1 (counted in uses, left out of revenue and discount)."]);
     await app.store.orders.deleteOne({ _id: "O-7" });
+    // A partial refund shows in the net; past the limit, the overrun is shown, not hidden as 0.
+    await app.store.orders.updateOne({ _id: "O-2" }, { $set: { refundedTotal: 8_000 } });
+    expect(fields(await app.run("shell:sam", "coupon show SUMMER10"))["Refunded (net)"]).toBe("CN¥80.00 (CN¥235.00 net)");
+    await app.store.orders.updateOne({ _id: "O-2" }, { $set: { refundedTotal: 0 } });
+    await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { limit: 2 } });
+    expect(fields(await app.run("shell:sam", "coupon show SUMMER10"))["Remaining uses"]).toBe("none: 1 over the limit");
+    await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { limit: 100 } });
     expect((await app.run("shell:sam", "coupon show NOSUCH")).code).toBe("unknown_coupon");
   });
 
@@ -232,6 +249,49 @@ describe("coupon life cycle and figures", () => {
     expect((await app.run("shell:max", "coupon expire NOEND5")).outcome).toBe("ok");
     expect(await app.store.coupons.findById("NOEND5").lean()).toMatchObject({ status: "expired", endsAt: app.clock.now() });
     expect((await app.run("shell:max", "coupon expire NOSUCH")).code).toBe("unknown_coupon");
+    // Ended by its date: expire says so instead of claiming the end (nothing changes).
+    const { confirm: c3 } = await launch("code=SHORT5 type=percent value=5 end=+2h skus=SKU-B1");
+    await app.run("shell:max", c3);
+    const start = app.clock.now();
+    app.clock.set(new Date(start.getTime() + 3 * 3_600_000));
+    try {
+      const late = await app.run("shell:max", "coupon expire SHORT5");
+      expect(late.code).toBe("wrong_state");
+      expect(late.reply.text).toBe("Coupon SHORT5 is expired; it cannot be expired. Nothing changed.");
+      const zh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon pause SHORT5", locale: "zh-CN" });
+      expect(zh.reply.text).not.toMatch(/[a-z]{4,}/);
+      expect((await app.store.coupons.findById("SHORT5").lean())!.history.map((h) => h.action)).toEqual(["launched"]);
+    } finally {
+      app.clock.set(start);
+    }
     expect(await app.store.audit.countDocuments({ command: /^coupon (pause|resume|expire)$/ })).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("coupon dates", () => {
+  it("a start on today's date starts now; end=+7d counts from the start, in calendar days", async () => {
+    const today = await launch("code=TODAY5 type=percent value=5 start=2026-11-25 end=+7d skus=SKU-B1");
+    const d = (await app.store.couponDrafts.findOne({ code: "TODAY5" }).lean())!;
+    expect(d.startsAt.getTime()).toBe(app.clock.now().getTime());
+    expect(d.endsAt!.getTime()).toBe(app.clock.now().getTime() + 7 * 86_400_000);
+    await app.run("shell:max", today.cancel);
+    await launch("code=LATER7 type=percent value=7 start=2026-12-01 end=+7d skus=SKU-B1");
+    const later = (await app.store.couponDrafts.findOne({ code: "LATER7" }).lean())!;
+    // 2026-12-01 00:00 in Shanghai, and 7 days after it.
+    expect([later.startsAt.toISOString(), later.endsAt!.toISOString()]).toEqual(["2026-11-30T16:00:00.000Z", "2026-12-07T16:00:00.000Z"]);
+  });
+
+  it("a preview whose end passes before its Confirm launches nothing", async () => {
+    const { confirm } = await launch("code=BRIEF3 type=percent value=3 end=+1h skus=SKU-B1");
+    const start = app.clock.now();
+    app.clock.set(new Date(start.getTime() + 61 * 60_000));
+    try {
+      const r = await app.run("shell:max", confirm);
+      expect(r.code).toBe("stale_preview");
+      expect(r.reply.text).toContain("end has passed since its preview");
+      expect(await app.store.coupons.findById("BRIEF3").lean()).toBeNull();
+    } finally {
+      app.clock.set(start);
+    }
   });
 });

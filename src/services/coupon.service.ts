@@ -77,7 +77,7 @@ export type ConfirmResult =
   | { kind: "confirmed"; coupon: CouponDoc }
   | { kind: "already_confirmed"; coupon: CouponDoc }
   | { kind: "not_found" }
-  | { kind: "stale"; why: "edited" | "superseded" | "expired" | "cancelled" }
+  | { kind: "stale"; why: "edited" | "superseded" | "expired" | "cancelled" | "ended" }
   | { kind: "code_taken"; code: string };
 
 /** Shown state of a coupon at an instant. */
@@ -93,7 +93,14 @@ export interface Redemptions {
   currency: string;
   /** Uses in another currency: counted in `uses`, left out of revenue and discount. */
   otherCurrency: number;
+  /** Refunds executed on those orders (shop currency): revenue − refunded is their net. */
+  refunded: number;
+  /** Paid orders carrying the code but placed outside the coupon's dates: not counted above. */
+  outside: number;
 }
+
+/** A coupon's dates, for counting its uses: orders placed in [startsAt, endsAt). */
+export type CouponWindow = Pick<CouponDoc, "_id" | "startsAt" | "endsAt">;
 
 /**
  * Coupon launches (preview → confirm) and their life cycle. A preview stores a
@@ -110,17 +117,27 @@ export class CouponService {
     private readonly opts: CouponOptions,
   ) {}
 
-  /** Parses a point in time typed by a user, in the shop time zone. `end` dates mean the end of that day. */
-  parseWhen(s: string, now: Date, role: "start" | "end"): Date | null {
+  /**
+   * Parses a point in time typed by a user, in the shop time zone. `end` dates mean the end of
+   * that day; spans (`+7d`, `48h`) count from `from` (an end's from its start), days as calendar
+   * days at the same local time (a DST change does not shift it by an hour). A start on today's
+   * date is now.
+   */
+  parseWhen(s: string, now: Date, role: "start" | "end", from: Date = now): Date | null {
     const tz = this.opts.timeZone;
     const v = s.trim().toLowerCase();
     const today = localDay(now, tz);
-    const day = (d: string) => (role === "end" ? dayStart(addDays(d, 1), tz) : dayStart(d, tz));
+    const day = (d: string) => (role === "end" ? dayStart(addDays(d, 1), tz) : d === today ? now : dayStart(d, tz));
     if (v === "now") return now;
     if (v === "today") return role === "start" ? now : day(today);
     if (v === "tomorrow") return day(addDays(today, 1));
     const span = /^\+?(\d{1,3})([dh])$/.exec(v);
-    if (span) return new Date(now.getTime() + Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
+    if (span) {
+      const n = Number(span[1]);
+      if (span[2] === "h") return new Date(from.getTime() + n * 3_600_000);
+      const l = new TZDate(from.getTime(), tz);
+      return new Date(new TZDate(l.getFullYear(), l.getMonth(), l.getDate() + n, l.getHours(), l.getMinutes(), l.getSeconds(), tz).getTime());
+    }
     const m = /^(\d{4})-(\d{2})-(\d{2})(?:[t ](\d{2}):(\d{2}))?$/.exec(v);
     if (!m) return null;
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -160,7 +177,8 @@ export class CouponService {
 
     const startsAt = input.start !== undefined ? this.parseWhen(input.start, now, "start") : now;
     if (!startsAt) problems.push({ code: "bad_date", params: { field: "start", value: input.start ?? "" } });
-    const endsAt = input.end !== undefined ? this.parseWhen(input.end, now, "end") : undefined;
+    if (startsAt && startsAt.getTime() < now.getTime() - 60_000) problems.push({ code: "start_in_past", params: { start: input.start ?? "" } });
+    const endsAt = input.end !== undefined ? this.parseWhen(input.end, now, "end", startsAt ?? now) : undefined;
     if (endsAt === null) problems.push({ code: "bad_date", params: { field: "end", value: input.end ?? "" } });
     if (endsAt && endsAt <= now) problems.push({ code: "end_in_past", params: { end: input.end ?? "" } });
     else if (startsAt && endsAt && endsAt <= startsAt) problems.push({ code: "end_before_start", params: { start: input.start ?? "now", end: input.end ?? "" } });
@@ -281,6 +299,8 @@ export class CouponService {
     }
     if (draft.status === "cancelled") return { kind: "stale", why: "cancelled" };
     if (draft.status === "superseded") return { kind: "stale", why: "superseded" };
+    // A coupon must not go live already over (a preview whose end passed before its Confirm).
+    if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) return { kind: "stale", why: "ended" };
     if (draft.status === "open") {
       if (draft.expiresAt <= now) return { kind: "stale", why: "expired" };
       const claimed = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open", hash: draft.hash, expiresAt: { $gt: now } }, { $set: { status: "confirming" } }, { returnDocument: "after" }).lean();
@@ -388,32 +408,56 @@ export class CouponService {
     return this.store.coupons.findById(code.trim().toUpperCase()).lean<CouponDoc>();
   }
 
-  /** Coupons in a state (default: everything not expired), newest first. */
+  /**
+   * Coupons in a state (default: everything not expired), newest first, at most 500. The state
+   * is in the query, so a long-running coupon is listed however many others started since.
+   */
   async list(which: CouponState | "current" | "all", now: Date = this.clock.now()): Promise<CouponDoc[]> {
-    const docs = await this.store.coupons.find({}).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
+    const running = { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
+    const filter: Record<string, unknown> =
+      which === "all"
+        ? {}
+        : which === "expired"
+          ? { $or: [{ status: "expired" }, { endsAt: { $lte: now } }] }
+          : which === "paused"
+            ? { status: "paused", ...running }
+            : which === "active"
+              ? { status: "active", startsAt: { $lte: now }, ...running }
+              : which === "scheduled"
+                ? { status: "active", startsAt: { $gt: now }, ...running }
+                : { status: { $ne: "expired" }, ...running };
+    const docs = await this.store.coupons.find(filter).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
     return docs.filter((c) => {
       const s = CouponService.state(c, now);
       return which === "all" || s === which || (which === "current" && s !== "expired");
     });
   }
 
-  /** Uses, customers, revenue and discount of paid orders carrying `code` (any case). */
-  async redemptions(code: string): Promise<Redemptions> {
-    return (await this.redemptionsOf([code])).get(code.toUpperCase())!;
+  /**
+   * Uses, customers, revenue, discount and refunds of the paid orders carrying `code` (any case),
+   * placed within the coupon's dates when it is one launched here (`coupon`).
+   */
+  async redemptions(code: string, coupon?: CouponWindow | null): Promise<Redemptions> {
+    return (await this.redemptionsOf([coupon ?? code])).get(code.toUpperCase())!;
   }
 
   /**
    * {@link redemptions} of several codes in one read: the paid orders carrying any of them (any
-   * case), grouped in memory. Keyed by upper-cased code; every code has an entry.
+   * case), grouped in memory. Keyed by upper-cased code; every code has an entry. For a coupon
+   * (a code with dates), orders placed before its start or from its end on are counted apart
+   * (`outside`): a code the storefront used last year, or one typed on an order by mistake,
+   * does not eat into this coupon's limit or figures.
    */
-  async redemptionsOf(codes: readonly string[]): Promise<Map<string, Redemptions>> {
-    type Row = Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency" | "couponCode">;
+  async redemptionsOf(items: readonly (string | CouponWindow)[]): Promise<Map<string, Redemptions>> {
+    type Row = Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency" | "couponCode" | "createdAt" | "refundedTotal">;
+    const codes = items.map((i) => (typeof i === "string" ? i : i._id));
+    const windows = new Map(items.filter((i): i is CouponWindow => typeof i !== "string").map((w) => [w._id.toUpperCase(), w]));
     const keys = [...new Set(codes.map((c) => c.toUpperCase()))];
     const groups = new Map<string, Row[]>(keys.map((k) => [k, []]));
     if (keys.length) {
       const orders = await this.store.orders
         .find({ couponCode: new RegExp(`^(?:${codes.map(escapeRegex).join("|")})$`, "i"), status: { $in: PAID_STATUSES } })
-        .select({ total: 1, discount: 1, customerId: 1, currency: 1, couponCode: 1 })
+        .select({ total: 1, discount: 1, customerId: 1, currency: 1, couponCode: 1, createdAt: 1, refundedTotal: 1 })
         .lean<Row[]>();
       // Each order matched one of the codes. Coupon codes are ASCII (CODE_RE), where a
       // case-insensitive match is upper-case equality but for a few non-ASCII look-alikes (the
@@ -432,7 +476,9 @@ export class CouponService {
     }
     const cur = this.opts.currency;
     return new Map(
-      [...groups].map(([key, orders]) => {
+      [...groups].map(([key, all]) => {
+        const w = windows.get(key);
+        const orders = w ? all.filter((o) => o.createdAt >= w.startsAt && (!w.endsAt || o.createdAt < w.endsAt)) : all;
         // Money in one currency only: amounts in others cannot be added to it.
         const shop = orders.filter((o) => o.currency === cur);
         return [
@@ -444,6 +490,8 @@ export class CouponService {
             discount: shop.reduce((s, o) => s + (o.discount ?? 0), 0),
             currency: cur,
             otherCurrency: orders.length - shop.length,
+            refunded: shop.reduce((s, o) => s + (o.refundedTotal ?? 0), 0),
+            outside: all.length - orders.length,
           },
         ];
       }),
@@ -460,8 +508,9 @@ export class CouponService {
     const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
     const set: Record<string, unknown> = { status: action === "pause" ? "paused" : action === "resume" ? "active" : "expired" };
     const filter: Record<string, unknown> = { _id: id, status: { $in: from } };
-    // Time-expired coupons stay expired: no resuming or pausing past the end.
-    if (action !== "expire") filter.$or = [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }];
+    // Time-expired coupons stay expired: no resuming, pausing or expiring past the end (an
+    // expire then would claim an end that already happened by itself).
+    filter.$or = [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }];
     // Expiring also ends it now (an end already past stays): in the same update, so a crash
     // never leaves an expired coupon whose end is still ahead.
     const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };

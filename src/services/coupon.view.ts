@@ -83,5 +83,5 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
   const code = args.code.toUpperCase();
   if (r.kind === "done") return { status: "ok", text: t(`coupon.transition.${action}`, { code }), visibility: "public" };
   if (r.kind === "not_found") return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
-  return { status: "error", code: "wrong_state", text: t("coupon.wrong_state", { code, state: stateText(r.state, t), action }), visibility: "ephemeral" };
+  return { status: "error", code: "wrong_state", text: t("coupon.wrong_state", { code, state: stateText(r.state, t), action: t(`coupon.action.${action}`) }), visibility: "ephemeral" };
 }
