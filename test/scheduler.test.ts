@@ -208,6 +208,7 @@ describe("scheduler", () => {
     const run = await app.store.jobRuns.findById(id).lean();
     expect(run).toMatchObject({ status: "ok", summary: "sent", attempt: 2 });
     expect(run!.retryAt).toBeUndefined();
+    expect(run!.error).toBeUndefined();
   });
 
   it("a run that keeps failing is tried 3 times in all; a failed run is not retried once its next slot is due", async () => {
@@ -253,9 +254,11 @@ describe("scheduler", () => {
     const s = scheduler("A", [j]);
     const t0 = new Date("2026-12-24T02:00:00Z");
     await tickAll(t0, s); // times out after 1 s of real time; the handler goes on
-    expect(await app.store.jobRuns.findById("slow-one@2026-12-24T02:00:00.000Z").lean()).toMatchObject({ status: "timeout" });
+    const timedOut = await app.store.jobRuns.findById("slow-one@2026-12-24T02:00:00.000Z").lean();
+    expect(timedOut).toMatchObject({ status: "timeout" });
+    expect(timedOut!.retryAt).toBeUndefined(); // its handler is still going: not retried
     await tickAll(new Date(t0.getTime() + 5 * MIN), s);
-    expect(starts).toHaveLength(1); // still running: the 02:05 slot waits
+    expect(starts).toHaveLength(1); // still running: the 02:05 slot is skipped here, not run beside it
     release();
     await new Promise((r) => setTimeout(r, 20)); // the handler returns
     await tickAll(new Date(t0.getTime() + 10 * MIN), s);

@@ -68,7 +68,7 @@ export async function loadJobs(dir: string, config: Config): Promise<LoadedJob[]
 export const LEASE_GRACE_MS = 60_000;
 /** A slot is run at most this many times in all, takeovers and retries of failures included (a job that kills its holder is not retried forever). */
 export const MAX_ATTEMPTS = 3;
-/** A failed or timed-out run is tried again this long after it ended, times its attempt (unless its next slot comes first). */
+/** A failed run is tried again this long after it ended, times its attempt (unless its next slot comes first). */
 export const RETRY_BACKOFF_MS = 2 * 60_000;
 
 /** Dependencies of a scheduler. */
@@ -174,8 +174,21 @@ export class Scheduler {
     const ctx = { services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal };
     const handler = Promise.resolve().then(() => job.handler(ctx));
     // A handler that ignores the abort keeps running after its timeout: this instance starts no
-    // other run of the job until it has really stopped.
-    void handler.catch(() => undefined).finally(() => this.busy.delete(job.id));
+    // other run of the job until it has stopped, or until its claim would have run out anyway
+    // (a handler hung for good must not stop the job on this instance for good).
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(stuck);
+      this.busy.delete(job.id);
+    };
+    const stuck = setTimeout(() => {
+      logger.warn("job handler still running past its timeout and lease; its job is free to run again here", { timeoutMs: job.timeout });
+      release();
+    }, job.timeout + LEASE_GRACE_MS);
+    stuck.unref?.();
+    void handler.catch(() => undefined).finally(release);
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -188,8 +201,10 @@ export class Scheduler {
     } catch (e) {
       const status = e instanceof TimeoutError ? "timeout" : "failed";
       logger.error("job failed", { error: e });
-      // Every job's sends are keyed and its writes guarded, so a later attempt of the slot repeats nothing.
-      const retryAt = run.attempt < MAX_ATTEMPTS ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
+      // Every job's sends are keyed and its writes guarded, so a later attempt of the slot repeats
+      // nothing. A timed-out run is not retried: its handler may still be going, and would
+      // likely time out again.
+      const retryAt = status === "failed" && run.attempt < MAX_ATTEMPTS ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
       await this.deps.runs
         .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}) })
         .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));

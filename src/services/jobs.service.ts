@@ -99,13 +99,15 @@ export class JobsService {
   /** Records the outcome; only the current holder's attempt may (a late, taken-over holder changes nothing). */
   async finish(run: Pick<JobRunDoc, "_id" | "holder" | "attempt">, outcome: RunOutcome): Promise<boolean> {
     const set: Record<string, unknown> = { status: outcome.status, endedAt: this.clock.now() };
+    const unset: Record<string, 1> = {};
     if (outcome.status === "ok") {
       if (outcome.summary) set.summary = outcome.summary.slice(0, 300);
+      unset.error = 1; // an earlier attempt's failure is history once the slot succeeded
     } else {
       set.error = outcome.error.slice(0, 500);
       if (outcome.retryAt) set.retryAt = outcome.retryAt;
     }
-    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set });
+    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
     return r.modifiedCount === 1;
   }
 
