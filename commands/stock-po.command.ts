@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { isDay } from "../src/core/format.js";
+import { addDays, isDay } from "../src/core/format.js";
+
+/** The furthest expected arrival a PO may give. */
+const MAX_ETA_DAYS = 180;
 
 export default defineCommand({
   name: "stock po",
@@ -23,6 +26,8 @@ export default defineCommand({
     const sku = args.sku.toUpperCase();
     // An arrival in the past is a typo: it would not hold any alert.
     if (args.eta < fmt.day(now)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
+    // A PO holds the product's low-stock alerts until it arrives: a far date would silence them for good.
+    if (args.eta > addDays(fmt.day(now), MAX_ETA_DAYS)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: args.eta, days: MAX_ETA_DAYS }));
     const r = await services.lowStock.placePo({ sku, eta: args.eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
     if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     return {

@@ -142,7 +142,7 @@ export class LowStockService {
         if (lowSkus.has(v.sku) || !v.active) continue;
         if (v.available <= this.rearmLevel(this.threshold(v))) continue;
         const w = watchedBySku.get(v.sku)!;
-        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1 } });
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1, lowOnly: 1 } });
         if (r.modifiedCount === 1) recovered.push(v.sku);
       }
     }
@@ -153,14 +153,19 @@ export class LowStockService {
     for (const v of low) {
       const s = states.get(v.sku);
       if (s?.alertSlot === slotIso && s.state === "alerted") {
-        alertedSkus.add(v.sku); // alerted by an earlier attempt of this slot (taken over or retried): send it again
+        // Marked by an earlier attempt of this slot (taken over or retried): sent again only if
+        // that attempt did not queue it.
+        if (s.unsent) alertedSkus.add(v.sku);
         continue;
       }
       const out = v.available <= 0;
-      if (s?.state === "alerted" && out && !s.outAt) {
+      if ((s?.state === "alerted" || s?.state === "snoozed") && out && s.lowOnly) {
         // Alerted as low, now out of stock: announced once more, urgently (quiet hours held the
-        // first alert, or the product has sold out since).
-        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: "alerted", outAt: { $exists: false } }, { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true } });
+        // first alert, or it sold out since; a snooze or a PO does not hold this one).
+        const r = await this.store.stockAlerts.updateOne(
+          { _id: v.sku, state: s.state, lowOnly: true },
+          { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $unset: { lowOnly: 1 } },
+        );
         if (r.modifiedCount === 1) alertedSkus.add(v.sku);
         continue;
       }
@@ -172,7 +177,7 @@ export class LowStockService {
       }
       if (!s) {
         try {
-          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : {}) });
+          await this.store.stockAlerts.create({ _id: v.sku, state: "alerted", crossings: 1, alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) });
           alertedSkus.add(v.sku);
         } catch (e) {
           if (!isDuplicateKey(e)) throw e;
@@ -181,7 +186,7 @@ export class LowStockService {
       }
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : {}) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, ...(out ? {} : { outAt: 1 }) } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }

@@ -67,6 +67,8 @@ export const stockAlertSchema = new Schema(
     unsent: { type: Boolean },
     /** When this crossing was announced as out of stock (urgent); cleared when the product re-arms. */
     outAt: { type: Date },
+    /** Alerted as low while not out of stock: selling out later is announced once more (then cleared). */
+    lowOnly: { type: Boolean },
     snoozedUntil: { type: Date },
     snoozedBy: { type: String },
     recoveredAt: { type: Date },
