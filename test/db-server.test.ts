@@ -109,5 +109,11 @@ describe("describeUri", () => {
     const d = describeUri("mongodb+srv://shop:s3cret@cluster0.example.net/shopops?authSource=admin&appName=x");
     expect(d).toBe("MongoDB at mongodb+srv://cluster0.example.net/shopops");
     expect(describeUri("mongodb://u:p@h1:1,h2:2/?replicaSet=rs")).toBe("MongoDB at mongodb://h1:1,h2:2");
+    // Passwords with unescaped separators (which the driver refuses, and the refusal is shown).
+    for (const bad of ["mongodb://u:pa/ss@h/db", "mongodb://u:p@ss@h/db", "mongodb://u:p?a#s@h:27017/db"]) {
+      const d = describeUri(bad);
+      expect(d, bad).not.toMatch(/pa|ss|p\?a/);
+      expect(d).toMatch(/^MongoDB at mongodb:\/\/h(:27017)?\/db$/);
+    }
   });
 });

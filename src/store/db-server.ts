@@ -84,10 +84,15 @@ const RUNNER_EXE = process.platform === "win32" ? "ferretdb-runner.exe" : "ferre
  * `mongodb://user:pw@h1:1,h2:2/shop?authSource=admin` → `MongoDB at mongodb://h1:1,h2:2/shop`.
  */
 export function describeUri(uri: string): string {
-  const m = /^(mongodb(?:\+srv)?):\/\/(?:[^@/?#]*@)?([^/?#]*)(\/[^?#]*)?/i.exec(uri.trim());
-  if (!m) return "MongoDB at an unparseable connection string";
-  const db = m[3] && m[3] !== "/" ? m[3] : "";
-  return `MongoDB at ${m[1]}://${m[2]}${db}`;
+  const scheme = /^(mongodb(?:\+srv)?):\/\//i.exec(uri.trim());
+  if (!scheme) return "MongoDB at an unparseable connection string";
+  // Everything up to the last `@` is credentials: a password with an unescaped `/`, `?`, `#` or
+  // `@` (which the driver then refuses, and the refusal is printed) must not show through.
+  const rest = uri.trim().slice(scheme[0].length);
+  const after = rest.slice(rest.lastIndexOf("@") + 1);
+  const m = /^([^/?#]*)(\/[^?#]*)?/.exec(after)!;
+  const db = m[2] && m[2] !== "/" ? m[2] : "";
+  return `MongoDB at ${scheme[1]}://${m[1]}${db}`;
 }
 
 /** The database of a configuration: its connection string, the embedded server (when not MONGODB_URI), and where it is in words. */
