@@ -27,7 +27,7 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref")],
-        rows: entries.map((e) => [fmt.dateTime(e.at), e.actor, `${e.command} ${e.args}`.trim().slice(0, 60), e.outcome + (e.code ? ` (${e.code})` : ""), e._id]),
+        rows: entries.map((e) => [fmt.dateTime(e.at), e.via ? `${e.actor} (via ${e.via})` : e.actor, `${e.command} ${e.args}`.trim().slice(0, 60), e.outcome + (e.code ? ` (${e.code})` : ""), e._id]),
       },
       ...(total > entries.length ? { context: [t("audit.more", { shown: entries.length, total })] } : {}),
       visibility: "ephemeral",

@@ -91,6 +91,12 @@ async function main(): Promise<number> {
     const app = await createApp({ config, conn, clock: systemClock, logger });
     const me = cli.as ?? shellIdentity();
     const embedded = db.server !== null;
+    // On a shop's database, the shell acts only as shell identities: posing as a Slack or
+    // Discord user would put their name on the audit trail (which names the person at the
+    // terminal as `via` anyway).
+    if (cli.as && !embedded && parseIdentity(cli.as)!.platform !== "shell") {
+      throw new ConfigError([`--as ${cli.as}: on a shop's database (MONGODB_URI) the shell acts only as shell identities (shell:<name>); another platform's identity works only on the embedded demo database.`]);
+    }
     const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {
       // A newcomer on the demo database can try every command.
@@ -141,6 +147,7 @@ async function main(): Promise<number> {
     const shell = new ShellAdapter({
       core: app.core,
       identity: me,
+      ...(cli.as && cli.as !== shellIdentity() ? { via: shellIdentity() } : {}),
       outDir: path.join(config.dataDir, "out"),
       input: process.stdin,
       output: process.stdout,

@@ -40,6 +40,16 @@ describe("shell adapter, non-interactive", () => {
     const ok = await runCli(["shell", "--as", "shell:ops", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("on hand 50 → 51");
+    // The audit trail names the person at the terminal beside the identity acted as.
+    const store = createStore(db.conn);
+    const entry = await store.audit.findOne({ actor: "shell:ops", command: "stock adjust" }).sort({ at: -1 }).lean();
+    expect(entry!.via).toMatch(/^shell:/);
+    expect(entry!.via).not.toBe("shell:ops");
+    // Another platform's identity only on the embedded demo database: nothing runs.
+    const posing = await runCli(["shell", "--as", "slack:T0123:U0456", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
+    expect(posing.code).toBe(78);
+    expect(posing.stderr).toContain("--as slack:T0123:U0456: on a shop's database (MONGODB_URI) the shell acts only as shell identities");
+    expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
   });
 
   it("runs piped commands in order, one reply each, and exits non-zero if any failed", async () => {

@@ -17,6 +17,8 @@ export function exitCodeOf(r: InvocationResult): number {
 export interface ShellOptions {
   core: Core;
   identity: string;
+  /** The person at the terminal, when `identity` is another one (`--as`): the audit trail names both. */
+  via?: string;
   /** Where images (charts) are written. */
   outDir: string;
   input: NodeJS.ReadableStream;
@@ -39,7 +41,7 @@ export class ShellAdapter implements Deliverer {
 
   /** Runs one command line and prints its reply; returns its exit code. */
   async runOne(line: string): Promise<number> {
-    const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line });
+    const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line, ...(this.opts.via ? { via: this.opts.via } : {}) });
     await this.print(r.reply);
     if (this.opts.outbox) await this.opts.outbox.dispatch(this);
     return exitCodeOf(r);

@@ -28,6 +28,8 @@ export interface Invocation {
    * The core grants the higher of this and the identity's stored role; adapters never decide.
    */
   platformRole?: Role;
+  /** Who really typed it, when acting as `identity` (the shell's `--as`): recorded in the audit trail. */
+  via?: string;
 }
 
 /** What happened: the reply to render, and the outcome for exit codes and audit. */
@@ -94,6 +96,7 @@ export class Core {
             outcome: result.outcome,
             ...(result.code ? { code: result.code } : {}),
             ...(message ? { message: message.slice(0, 500) } : {}),
+            ...(inv.via ? { via: inv.via } : {}),
           });
         } catch (e) {
           logger.error("audit write failed", { ref, error: e });

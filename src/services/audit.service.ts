@@ -11,6 +11,8 @@ export interface AuditRecord {
   outcome: "ok" | "user_error" | "denied" | "error";
   code?: string;
   message?: string;
+  /** Who really typed it, when acting as another identity (the shell's `--as`). */
+  via?: string;
 }
 
 /** Filters for {@link AuditService.query}. */

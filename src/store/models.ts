@@ -240,6 +240,8 @@ const auditSchema = new Schema(
     outcome: { type: String, enum: ["ok", "user_error", "denied", "error"], required: true },
     code: { type: String },
     message: { type: String },
+    /** Who really typed it, when acting as another identity (the shell's `--as`). */
+    via: { type: String },
   },
   { versionKey: false },
 );
