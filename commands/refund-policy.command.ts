@@ -25,6 +25,8 @@ export default defineCommand({
   // Reading is for staff; `set` is checked below for admin, with the core's wording.
   permission: "staff",
   mutates: true,
+  // Showing the policy changes nothing: only `set` is audited.
+  readsOnly: (args) => args.action === undefined,
   async handler({ args, services, actor, t, fmt, config }) {
     const f = minorUnitFactor(config.currency);
     const show = (p: { supportLimit: number; managerLimit: number; pendingHours: number; updatedBy?: string; updatedAt?: Date }, title: string) => ({

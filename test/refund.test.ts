@@ -350,7 +350,11 @@ describe("refund list and policy", () => {
       "A manager approves alone": "up to CN¥2,000.00",
       "Pending requests expire after": "72 hours",
     });
-    expect((await app.run("shell:max", "refund policy set support=300")).code).toBe("permission_denied");
+    // Reading changes nothing and is not audited; a manager's `set` is audited as denied.
+    expect(await app.store.audit.countDocuments({ command: "refund policy", actor: "shell:sam" })).toBe(0);
+    const denied = await app.run("shell:max", "refund policy set support=300");
+    expect([denied.code, denied.outcome]).toEqual(["permission_denied", "denied"]);
+    expect(await app.store.audit.findOne({ command: "refund policy", actor: "shell:max" }).lean()).toMatchObject({ outcome: "denied", code: "permission_denied" });
     expect((await app.run("shell:admin", "refund policy set support=3000")).code).toBe("policy_inconsistent");
     expect((await app.run("shell:admin", "refund policy set expiry=0")).code).toBe("invalid_args");
     const set = await app.run("shell:admin", "refund policy set support=300 expiry=2d");

@@ -59,6 +59,12 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   permission: Role;
   /** True when it changes state: such invocations are always audited. */
   mutates: boolean;
+  /**
+   * For a command that mutates only with some arguments (`refund policy` reads, `refund policy
+   * set` changes): true when these arguments only read, so the invocation is not audited. A
+   * refusal before the arguments are read is audited still.
+   */
+  readsOnly?: (args: z.output<S>) => boolean;
   handler(ctx: CommandContext<z.output<S>>): Promise<Reply>;
 }
 

@@ -83,8 +83,9 @@ export class Core {
     let argText = "";
     let actor: Actor = { identity: inv.identity, platform: inv.platform, role: "viewer", ...(inv.displayName ? { displayName: inv.displayName } : {}) };
 
+    let bound: Record<string, unknown> | undefined;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
-      if (cmd?.mutates) {
+      if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
         try {
           await services.audit.record({
             ref,
@@ -127,6 +128,7 @@ export class Core {
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);
+      bound = args;
       const reply = await cmd.handler({
         args,
         actor,
@@ -141,8 +143,10 @@ export class Core {
         logger: logger.child({ ref, command: cmd.name }),
       });
       const failed = reply.status === "error";
+      // A handler's own role check (one action of a command needing more) is a denial too.
+      const outcome = !failed ? "ok" : reply.code === "permission_denied" ? "denied" : "user_error";
       return await finish(
-        { reply, outcome: failed ? "user_error" : "ok", ...(reply.code ? { code: reply.code } : {}) },
+        { reply, outcome, ...(reply.code ? { code: reply.code } : {}) },
         failed ? reply.text : undefined,
       );
     } catch (e) {
