@@ -40,7 +40,7 @@ export default defineCommand({
     };
     // From a chat message: filed as its author, idempotent per permalink (the audit keeps who filed it).
     const r = args.link
-      ? await services.complaints.fileFromMessage({ ...common, text: args.text, author: args.author ?? actor.identity, permalink: args.link })
+      ? await services.complaints.fileFromMessage({ ...common, text: args.text, author: args.author ?? actor.identity, permalink: args.link, filedBy: actor.identity })
       : await services.complaints.create({ ...common, text: args.text, by: actor.identity });
     switch (r.kind) {
       case "unknown_order":

@@ -277,6 +277,8 @@ describe("filing from a chat message", () => {
     expect(r.outcome, r.reply.text).toBe("ok");
     const stored = (await app.store.complaints.findOne({ permalink: link }).lean())!;
     expect(stored).toMatchObject({ text: "lid cracked, ORD-100001", source: "slack", createdBy: "slack:T1:U9", orderNo: "ORD-100001", customerId: "CUST-77" });
+    // The history names who filed it, beside the message's author.
+    expect(stored.history[0]).toMatchObject({ action: "created", by: "shell:sue", note: "from a message by slack:T1:U9" });
     expect(r.reply.title).toContain(stored._id);
     expect((await app.run("shell:sue", line)).reply.title).toContain(stored._id);
     expect(await app.store.complaints.countDocuments({ permalink: link })).toBe(1);

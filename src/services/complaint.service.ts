@@ -47,6 +47,8 @@ export interface NewComplaint {
   permalink?: string;
   /** Fixed id (idempotent filing); a random `C-…` otherwise. */
   id?: string;
+  /** Who filed it, when `by` is someone else (a chat message's author): the history names both. */
+  filedBy?: string;
 }
 
 /** Outcome of creating a complaint. */
@@ -152,7 +154,7 @@ export class ComplaintService {
       day: localDay(now, this.opts.timeZone),
       ...slaDue(now, severity, this.opts.sla),
       ...(input.permalink ? { permalink: input.permalink } : {}),
-      history: [{ action: "created", by: input.by, at: now, to: "new" }],
+      history: [{ action: "created", by: input.filedBy ?? input.by, at: now, to: "new", ...(input.filedBy && input.filedBy !== input.by ? { note: `from a message by ${input.by}` } : {}) }],
     };
     for (let attempt = 0; ; attempt++) {
       const _id = input.id ?? `C-${shortId(6)}`;
@@ -187,6 +189,8 @@ export class ComplaintService {
     /** Given by the filer: used instead of an order number found in the text. */
     orderNo?: string;
     customerId?: string;
+    /** Who filed it (the one who reacted or typed the command), when known. */
+    filedBy?: string;
   }): Promise<CreateResult> {
     const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
     const found = /\bORD-\d+\b/i.exec(msg.text)?.[0];
@@ -195,6 +199,7 @@ export class ComplaintService {
       id,
       text,
       by: msg.author,
+      ...(msg.filedBy ? { filedBy: msg.filedBy } : {}),
       source: msg.source ?? "slack",
       permalink: msg.permalink,
       ...(msg.severity ? { severity: msg.severity } : {}),
