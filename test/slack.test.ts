@@ -7,7 +7,7 @@ import { z } from "zod";
 import { startHttpServer } from "../adapters/http/http.server.js";
 import { ACTION_PREFIX, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
-import { complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
+import { boltLogger, complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { Core } from "../src/core/core.js";
@@ -565,5 +565,21 @@ describe("refunds, complaints and the digest in Slack", () => {
     expect(alice).toContain("role support");
     expect(alice).toContain("No refund request is waiting for your approval."); // her own request
     expect(alice).not.toContain("Daily digest");
+  });
+});
+
+describe("Bolt's log lines", () => {
+  it("never carry tokens, the verification token or response URLs, even at debug", () => {
+    const lines: string[] = [];
+    const capture = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), child: () => capture };
+    const log = boltLogger(capture, ["s1gning-secret"]);
+    log.setLevel("debug" as never);
+    const payload = { token: "legacyVerif123", team_id: "T1", response_url: "https://hooks.slack.com/actions/T1/123/abcSECRET", text: "stock SKU-1" };
+    log.debug("socket mode payload", payload);
+    log.debug(`body token=legacyVerif123&response_url=https%3A%2F%2Fhooks.slack.com%2Fx&command=%2Fops`);
+    log.info("client xoxb-1234-5678-abcdef and s1gning-secret");
+    const all = lines.join("\n");
+    for (const secret of ["legacyVerif123", "abcSECRET", "hooks.slack.com%2Fx", "xoxb-1234", "s1gning-secret"]) expect(all, secret).not.toContain(secret);
+    expect(all).toContain("stock SKU-1"); // the rest of the line is kept
   });
 });

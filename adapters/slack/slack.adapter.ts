@@ -109,6 +109,9 @@ export function slackIdentity(team: string, user: string): string {
 // Token shapes Slack issues (bot, user, app-level, refresh, config) and the signing secret:
 // these never reach a log line, whatever a library prints.
 const TOKEN = /\b(?:xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)/g;
+// Payload fields a debug log of Socket Mode would print: the legacy verification token, and
+// response URLs (anyone holding one may post to the channel for a while).
+const PAYLOAD_SECRET = /("(?:token|response_url)"\s*:\s*")[^"]*(")|(\b(?:token|response_url)=)[^&\s"]+/g;
 
 /** Bridges Bolt's and the Web API's logger to ours, scrubbing secrets from every line. */
 export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger {
@@ -117,7 +120,9 @@ export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger 
     let s = args
       .map((a) => (typeof a === "string" ? a : a instanceof Error ? (a.stack ?? a.message) : safeJson(a)))
       .join(" ")
-      .replace(TOKEN, "[redacted]");
+      .replace(TOKEN, "[redacted]")
+      .replace(PAYLOAD_SECRET, (_m, a?: string, b?: string, c?: string) => (a ? `${a}[redacted]${b}` : `${c}[redacted]`))
+      .replace(/https:\/\/hooks\.slack\.com\/[^\s"'\\]+/g, "https://hooks.slack.com/[redacted]");
     for (const secret of secrets) if (secret) s = s.split(secret).join("[redacted]");
     return s;
   };
