@@ -193,9 +193,10 @@ export class SlackAdapter implements Deliverer {
       clientOptions: {
         ...((opts.slackApiUrl ?? this.slack.apiUrl) ? { slackApiUrl: opts.slackApiUrl ?? this.slack.apiUrl } : {}),
         retryConfig: opts.retryConfig ?? { retries: 2 },
-        // A call that never returns would block this instance's deliveries, and after the
-        // outbox's 60 s hold another instance would post the message again: three tries of
-        // 15 s end well within it.
+        // A call that never returns would block this instance's deliveries for good. Three
+        // tries of 15 s per call end well within the outbox's 5-minute hold, so another
+        // instance does not post the message again meanwhile. (A timed-out call that Slack did
+        // accept may still be posted twice: chat.postMessage has no idempotency key.)
         timeout: 15_000,
         // A 429 becomes an error at once: the outbox waits Retry-After, no message is lost.
         rejectRateLimitedCalls: true,

@@ -5,8 +5,12 @@ import type { Reply } from "../core/reply.js";
 import type { OutboxDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
 
-/** How long a sender holds a claimed message before another may retry it. */
-const LEASE_MS = 60_000;
+/**
+ * How long a sender holds a claimed message before another may retry it: longer than the worst
+ * delivery (a Slack chart is three API calls, each up to three tries of 15 s), so a slow but
+ * live sender is never doubled by another instance.
+ */
+export const LEASE_MS = 5 * 60_000;
 /** After this many failed attempts a message is marked dead (still listed, never dropped silently). */
 export const MAX_ATTEMPTS = 8;
 
