@@ -501,3 +501,18 @@ describe("holds after the fact", () => {
     expect((await app.services.refund.repair()).released).toEqual([]);
   });
 });
+
+describe("refunds of cancelled orders", () => {
+  it("a paid order cancelled by a manager can be refunded, and stays cancelled; an unpaid cancelled one cannot", async () => {
+    await app.store.orders.insertMany([order("ORD-CX", 20_000, { status: "paid" }), order("ORD-CU", 9_000, { status: "pending", paidAt: undefined, paidDay: undefined })]);
+    const cancel = await app.run("shell:max", 'order cancel ORD-CX reason="customer changed their mind"');
+    expect(cancel.reply.text).toContain("refund the customer through a refund request");
+    const id = await request("shell:sam", "ORD-CX", "full");
+    expect((await app.run("shell:sue", `refund approve ${id}`)).outcome).toBe("ok");
+    const o = (await app.store.orders.findById("ORD-CX").lean())!;
+    expect({ status: o.status, refunded: o.refundedTotal, held: o.heldTotal }).toEqual({ status: "cancelled", refunded: 20_000, held: 0 });
+    expect((await app.run("shell:sam", "refund request ORD-CX 1 reason=x")).code).toBe("over_balance");
+    expect((await app.run("shell:max", 'order cancel ORD-CU reason="never paid"')).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "refund request ORD-CU 10 reason=x")).code).toBe("order_not_paid");
+  });
+});

@@ -7,7 +7,7 @@ import type { Reply } from "../core/reply.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
 import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
-import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import { canTransition, type OrderStatus } from "./order-status.js";
 import { findOrder } from "./order.service.js";
 import type { OutboxService } from "./outbox.service.js";
 import type { OrderEffects } from "./order-effects.service.js";
@@ -41,6 +41,18 @@ type Hold = { id?: string | null; hid?: string | null; amount?: number | null; a
 
 /** Page size of the repair's scans. */
 const PAGE = 1000;
+
+/**
+ * Orders a refund may be taken from: paid and not refunded in full, including a paid order that
+ * was cancelled afterwards (cancelling it tells the manager to refund the customer; it stays
+ * cancelled, and its refunds stay out of the digest's refund figures like its sale).
+ */
+function mayRefund(o: Pick<OrderDoc, "status" | "paidAt">): boolean {
+  return ["paid", "shipped", "delivered"].includes(o.status) || (o.status === "cancelled" && !!o.paidAt);
+}
+
+/** {@link mayRefund} as a filter. */
+const REFUNDABLE: Record<string, unknown> = { $or: [{ status: { $in: ["paid", "shipped", "delivered"] } }, { status: "cancelled", paidAt: { $exists: true, $ne: null } }] };
 
 /** How long a hold may wait for its request's insert before the repair gives it back. */
 export const HOLD_GRACE_MS = 10 * 60_000;
@@ -222,10 +234,10 @@ export class RefundService {
     const id = input.id ?? `R-${shortId(6)}`;
     const full = input.amount.toLowerCase() === "full";
     for (let attempt = 0; order; attempt++) {
-      if (!PAID_STATUSES.includes(order.status as OrderStatus)) return { kind: "not_paid", orderNo: order._id, status: order.status };
       // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
       // `refunded` carries no refund entries here): nothing is left to refund.
       if (order.status === "refunded") return { kind: "already_refunded", orderNo: order._id };
+      if (!mayRefund(order)) return { kind: "not_paid", orderNo: order._id, status: order.status };
       const mine = order.refundHolds?.find((h) => h.id === id);
       if (mine) {
         // A retry of a caller id whose first delivery held and then stopped (or is inserting now).
@@ -274,10 +286,9 @@ export class RefundService {
     const r = await this.store.orders.updateOne(
       {
         _id: order._id,
-        status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") },
         refundedTotal: order.refundedTotal ?? null,
         "refundHolds.id": { $ne: id },
-        $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }],
+        $and: [REFUNDABLE, { $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }] }],
       },
       { $inc: { heldTotal: amount }, $push: { refundHolds: newHold(id, amount, now) } },
     );
@@ -428,7 +439,7 @@ export class RefundService {
         return { kind: "executed", order, now: false };
       }
       const status = order.status as OrderStatus;
-      if (!PAID_STATUSES.includes(status) || status === "refunded") return this.fail(req, "order_status");
+      if (!mayRefund(order)) return this.fail(req, "order_status");
       const refunded = order.refundedTotal ?? 0;
       if (req.amount > order.total - refunded) return this.fail(req, "balance");
       const toFull = refunded + req.amount === order.total && canTransition(status, "refunded");
@@ -452,7 +463,8 @@ export class RefundService {
         Object.assign(update.$set as object, { status: "refunded" });
         update.$push = { refunds: entry, history: { status: "refunded", at: now, by: req.decidedBy ?? "", note: req._id } };
       } else {
-        Object.assign(filter, { status: { $in: PAID_STATUSES.filter((s) => s !== "refunded") }, refundedTotal: { $lte: order.total - req.amount } });
+        // The status as read: a paid order cancelled meanwhile is still refundable, anything else is looked at again.
+        Object.assign(filter, { status, refundedTotal: { $lte: order.total - req.amount } });
         update.$push = { refunds: entry };
       }
       const after = await this.store.orders.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<OrderDoc>();
