@@ -207,10 +207,24 @@ describe("orders", () => {
     expect(r.json).toMatchObject({ code: "invalid_transition", message: "order A-400S is shipped; it cannot become cancelled" });
     expect((await app.store.orders.findById("A-400S").lean<OrderDoc>())?.status).toBe("shipped");
     expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
-    // Created cancelled: reserved then released, nothing sold; a late "paid" (sent before the
-    // cancellation) is stale, not an error, and changes nothing.
+    // Created cancelled: reserved then released, nothing sold. A payment arriving then (sent
+    // before the cancellation, or charged after it) is recorded so the order can be refunded;
+    // it stays cancelled, and stock and velocity do not move.
     await call("/api/v1/orders", { body: order("A-400C", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "cancelled" }) });
+    const soldBefore = sales(await prod("SKU-5"), "2026-11-24");
+    const paid = await call("/api/v1/orders", { body: { orderNo: "A-400C", status: "paid", paidAt: "2026-11-24T08:00:00Z" } });
+    expect(paid.json.outcome).toBe("updated");
+    expect(await app.store.orders.findById("A-400C").lean<OrderDoc>()).toMatchObject({ status: "cancelled", paidDay: "2026-11-24" });
+    const p5 = await prod("SKU-5");
+    expect(p5).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
+    expect(sales(p5, "2026-11-24")).toBe(soldBefore);
     expect((await call("/api/v1/orders", { body: { orderNo: "A-400C", status: "paid" } })).json.outcome).toBe("unchanged");
+    // Refunded before shipment (stock released): a "shipped" message is news it cannot take.
+    await call("/api/v1/orders", { body: order("A-400R", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "paid", shipment: { carrier: "SF", shippedAt: "2026-11-24T09:00:00Z" } }) });
+    expect((await app.store.orders.findById("A-400R").lean<OrderDoc>())!.shipment?.shippedAt).toBeUndefined(); // paid, not shipped: no ship date
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "refunded" } })).json.outcome).toBe("updated");
+    const late = await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "shipped" } });
+    expect([late.status, late.json.code]).toEqual([409, "invalid_transition"]);
     expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
   });
 

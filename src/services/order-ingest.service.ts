@@ -44,6 +44,29 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
   return null;
 }
 
+/**
+ * True when the order went through `s` already, so a message saying `s` is late: its history
+ * or its timestamps say so. A status it never had (shipped, for an order refunded before
+ * shipment) is news the order cannot take, not a late message.
+ */
+function passed(o: OrderDoc, s: OrderStatus): boolean {
+  if (o.history?.some((h) => h.status === s)) return true;
+  switch (s) {
+    case "pending":
+      return true;
+    case "paid":
+      return !!o.paidAt;
+    case "shipped":
+      return !!o.shipment?.shippedAt;
+    case "delivered":
+      return !!o.deliveredAt;
+    case "cancelled":
+      return !!o.cancelledAt;
+    case "refunded":
+      return o.status === "refunded";
+  }
+}
+
 /** Status a message implies when it names none: the furthest its timestamps prove. */
 function impliedStatus(m: OrderInput): OrderStatus | undefined {
   if (m.status) return m.status;
@@ -58,9 +81,10 @@ function impliedStatus(m: OrderInput): OrderStatus | undefined {
  * Creates and updates orders from outside (storefront webhooks, imports), and keeps
  * everything derived from an order consistent exactly once, whatever the order of arrival:
  *
- * - Status changes follow the transition table; a message whose status is already behind
- *   the order's (a late delivery) changes no status; one that is neither ahead nor behind
- *   (cancelled → paid) is refused. Moving several steps at once (pending → shipped when the
+ * - Status changes follow the transition table; a message for a status the order went
+ *   through already (a late delivery) changes no status; one for a status it never had and
+ *   cannot reach (shipped, for an order refunded before shipment) is refused. A payment for
+ *   a cancelled order is recorded (it stays cancelled, and can be refunded). Moving several steps at once (pending → shipped when the
  *   paid message is late) is allowed: the storefront has done those steps.
  * - Effects on products and on the daily sales rollup (stock reserved, shipped, released;
  *   salesByDay; GMV and orders of the paid day) are applied exactly once by OrderEffects,
@@ -214,7 +238,10 @@ export class OrderIngestService {
     if (m.couponCode) doc.couponCode = m.couponCode;
     if (paidAt) Object.assign(doc, { paidAt, paidDay: localDay(paidAt, tz) });
     if (m.shipment || shipped) {
-      doc.shipment = { ...m.shipment, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
+      // A ship date only for an order that shipped: on a paid one it would show a shipment in
+      // its timeline and make a later refund take stock that never left.
+      const { shippedAt: _unused, ...details } = m.shipment ?? {};
+      doc.shipment = { ...details, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
@@ -238,8 +265,15 @@ export class OrderIngestService {
       if (target && target !== from) {
         const path = pathTo(from, target);
         if (path) steps = path;
-        else if (!pathTo(target, from)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: target };
-        // else: a late message; the order is already past it.
+        else if (from === "cancelled" && target === "paid" && !cur.paidAt) {
+          // Money received for an order cancelled here (its payment message came late, or the
+          // customer was charged after all): kept, so the order can be refunded; it stays
+          // cancelled, out of GMV and velocity (sold, then unsold).
+          const paidAt = m.paidAt ?? now;
+          Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
+          history.push({ status: "paid", at: now, by: actor, note: m.note ?? "payment received for a cancelled order" });
+        } else if (!passed(cur, target)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: target };
+        // else: a late message; the order went through that status already.
       }
       for (const s of steps) {
         history.push({ status: s, at: now, by: actor, note: m.note ?? "ingested" });
