@@ -1,4 +1,5 @@
 import type { CommandContext } from "../src/core/command.js";
+import { SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyField, ReplyStatus } from "../src/core/reply.js";
 import { OrderService, type OrderDetail, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
@@ -63,7 +64,9 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     {
       label: t("order.refunds"),
       value: (o.refunds ?? []).length
-        ? (o.refunds ?? []).map((r) => t("order.refund.line", { amount: money(r.amount ?? 0), at: r.at ? fmt.dateTime(r.at) : "—", id: r.requestId ?? "—" })).join("\n")
+        ? (o.refunds ?? [])
+            .map((r) => t("order.refund.line", { amount: money(r.amount ?? 0), at: r.at ? fmt.dateTime(r.at) : "—", id: r.requestId === SHOP_REFUND ? t("order.refund.by_shop") : (r.requestId ?? "—") }))
+            .join("\n")
         : t("order.none"),
     },
   );

@@ -222,7 +222,14 @@ describe("orders", () => {
     // Refunded before shipment (stock released): a "shipped" message is news it cannot take.
     await call("/api/v1/orders", { body: order("A-400R", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "paid", shipment: { carrier: "SF", shippedAt: "2026-11-24T09:00:00Z" } }) });
     expect((await app.store.orders.findById("A-400R").lean<OrderDoc>())!.shipment?.shippedAt).toBeUndefined(); // paid, not shipped: no ship date
-    expect((await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "refunded" } })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "refunded", refundedAt: "2026-11-24T10:00:00Z" } })).json.outcome).toBe("updated");
+    // Refunded by the shop: one refund entry of the whole total, on its day, so the digest's refunds see it.
+    const r400 = (await app.store.orders.findById("A-400R").lean<OrderDoc>())!;
+    expect({ refunded: r400.refundedTotal, refunds: r400.refunds.map((x) => ({ id: x.requestId, amount: x.amount, day: x.day })) }).toEqual({ refunded: 100, refunds: [{ id: "shop", amount: 100, day: "2026-11-24" }] });
+    expect((await app.services.digest.digest("2026-11-24")).sales.day.refunds).toBeGreaterThanOrEqual(100);
+    // Created refunded (an imported history): its refund is dated from the message, not the import.
+    await call("/api/v1/orders", { body: order("A-400H", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 300 }], status: "refunded", paidAt: "2026-11-20T02:00:00Z", refundedAt: "2026-11-21T03:00:00Z" }) });
+    expect((await app.store.orders.findById("A-400H").lean<OrderDoc>())!.refunds.map((x) => [x.amount, x.day])).toEqual([[300, "2026-11-21"]]);
     const late = await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "shipped" } });
     expect([late.status, late.json.code]).toEqual([409, "invalid_transition"]);
     expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });

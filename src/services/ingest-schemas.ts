@@ -37,6 +37,8 @@ export const orderInput = z.strictObject({
   shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).optional(), shippedAt: when.optional() }).optional(),
   deliveredAt: when.optional(),
   cancelledAt: when.optional(),
+  /** When the shop refunded the order in full (its refund's day in the digest). */
+  refundedAt: when.optional(),
   note: short(300).optional(),
 });
 export type OrderInput = z.output<typeof orderInput>;

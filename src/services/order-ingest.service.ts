@@ -44,6 +44,14 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
   return null;
 }
 
+/** The refund entry of a full refund made by the shop (not through the bot's requests). */
+function shopRefund(amount: number, at: Date, tz: string): { requestId: string; amount: number; at: Date; day: string } {
+  return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz) };
+}
+
+/** `requestId` of a refund the shop made itself (reported through ingestion). */
+export const SHOP_REFUND = "shop";
+
 /**
  * True when the order went through `s` already, so a message saying `s` is late: its history
  * or its timestamps say so. A status it never had (shipped, for an order refunded before
@@ -71,6 +79,7 @@ function passed(o: OrderDoc, s: OrderStatus): boolean {
 function impliedStatus(m: OrderInput): OrderStatus | undefined {
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
+  if (m.refundedAt) return "refunded";
   if (m.deliveredAt) return "delivered";
   if (m.shipment?.shippedAt) return "shipped";
   if (m.paidAt) return "paid";
@@ -245,6 +254,14 @@ export class OrderIngestService {
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
+    if (status === "refunded") {
+      // Refunded by the shop: one refund of the whole total, so the digest's refunds see it. Its
+      // time is the message's refundedAt, else the latest time it gives (an imported history
+      // must not land every old refund on the day of the import).
+      const total = doc.total as number;
+      const at = m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt;
+      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, at, tz)] });
+    }
     return doc as unknown as OrderDoc;
   }
 
@@ -286,15 +303,25 @@ export class OrderIngestService {
         if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? now;
       }
       if (steps.length) set.status = target;
+      let refund: ReturnType<typeof shopRefund> | undefined;
+      if (steps.includes("refunded")) {
+        // Refunded by the shop: what the bot had not refunded yet becomes one refund entry, in
+        // the same update (guarded by the refunded total read), so the digest's refunds see it.
+        const rest = cur.total - (cur.refundedTotal ?? 0);
+        if (rest > 0) {
+          refund = shopRefund(rest, m.refundedAt ?? now, tz);
+          set.refundedTotal = cur.total;
+        }
+      }
       // Details that only fill in or correct what the order holds (tracking, carrier, coupon).
       if (m.shipment?.carrier && m.shipment.carrier !== cur.shipment?.carrier) set["shipment.carrier"] = m.shipment.carrier;
       if (m.shipment?.trackingNo && m.shipment.trackingNo !== cur.shipment?.trackingNo) set["shipment.trackingNo"] = m.shipment.trackingNo;
       if (m.couponCode && m.couponCode !== cur.couponCode) set.couponCode = m.couponCode;
       if (Object.keys(set).length === 0) return { order: cur, changed: false };
       const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
-      if (history.length) upd.$push = { history: { $each: history } };
+      if (history.length || refund) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}) };
       const after = await this.store.orders
-        .findOneAndUpdate({ _id: cur._id, status: from }, upd, { returnDocument: "after" })
+        .findOneAndUpdate({ _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}) }, upd, { returnDocument: "after" })
         .lean<OrderDoc>();
       if (after) return { order: after, changed: true };
       const again = await this.store.orders.findById(cur._id).lean<OrderDoc>();
