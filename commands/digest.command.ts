@@ -16,6 +16,9 @@ interface Row {
   show: (n: number) => string;
 }
 
+
+/** Lines of a revenue-by-category (or channel) list: the largest, then the rest in one. */
+const SHARE_LINES = 8;
 export default defineCommand({
   name: "digest",
   description: "cmd.digest",
@@ -106,8 +109,10 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const lines = (xs: string[]) => (xs.length ? xs.join("\n") : none);
     const top = (xs: Digest["topByRevenue"]) =>
       lines(xs.map((p) => t("digest.top.line", { sku: p.sku, name: p.name, revenue: money(p.revenue), units: num(p.units) })));
-    const shares = (xs: Digest["byChannel"]) => {
-      const total = xs.reduce((a, x) => a + x.revenue, 0);
+    const shares = (all: Digest["byChannel"]) => {
+      const total = all.reduce((a, x) => a + x.revenue, 0);
+      // The largest 7 and the rest in one line: a shop with 40 categories still gets a digest that fits.
+      const xs = all.length > SHARE_LINES ? [...all.slice(0, SHARE_LINES - 1), { key: t("digest.share.others", { n: all.length - SHARE_LINES + 1 }), revenue: all.slice(SHARE_LINES - 1).reduce((a, x) => a + x.revenue, 0) }] : all;
       return lines(xs.map((x) => t("digest.share.line", { key: x.key, revenue: money(x.revenue), share: total ? pct(x.revenue / total) : "—" })));
     };
     fields.push(
@@ -138,7 +143,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   context.push(t("digest.definitions", { tz: config.timeZone }));
 
   return chart(d, ctx).then((image) => ({
-    title: t(full ? (d.partial ? "digest.title.partial" : "digest.title") : "digest.title.staff", { day: d.day }),
+    title: t(full ? (d.partial ? "digest.title.partial" : "digest.title") : d.partial ? "digest.title.staff.partial" : "digest.title.staff", { day: d.day }),
     status: anomalies.length ? "warning" : "info",
     table: {
       columns: [t("digest.col.figure"), t("digest.col.value"), t("digest.col.prev"), t("digest.col.week", { weekday })],

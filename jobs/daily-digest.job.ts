@@ -50,7 +50,9 @@ export default defineJob({
       const money = (n: number) => fmt.money(n, config.currency);
       const pct = (a: number, b: number) => {
         const c = change(a, b);
-        return c === null ? "—" : (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
+        // As in the daily digest: from nothing to something is "new".
+        if (c === null) return a === 0 ? "—" : t("digest.change.new");
+        return (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
       };
       const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), pct(a, b)];
       return {

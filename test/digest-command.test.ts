@@ -83,7 +83,7 @@ describe("digest command", () => {
     expect(r.reply.status).toBe("warning");
     expect(r.reply.context!.join("\n")).toMatch(/Anomalies \(moves of 30% or more\): GMV \+100% vs previous day; Paid orders \+100% vs previous day/);
     expect(r.reply.fields!.find((f) => f.label === "Top 5 by revenue")!.value).toBe("SKU-1 保温杯: CN¥200.00, 2 units");
-    expect(r.reply.fields!.find((f) => f.label === "Low stock: 1 products")!.value).toMatch(/^SKU-9 Low Widget: 2 available/);
+    expect(r.reply.fields!.find((f) => f.label === "Low-stock products: 1")!.value).toMatch(/^SKU-9 Low Widget: 2 available/);
     expect(r.reply.image!.filename).toBe("digest-2026-11-24.png");
     expect(Buffer.from(r.reply.image!.data.subarray(1, 4)).toString()).toBe("PNG");
   });

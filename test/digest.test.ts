@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localDay } from "../src/core/format.js";
 import { mulberry32 } from "../src/seed/demo-data.js";
-import type { Digest, SalesFigures } from "../src/services/digest.service.js";
+import { change, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 // The digest is checked against an independent computation: a plain loop over
@@ -359,5 +359,15 @@ describe("digest figures in Asia/Shanghai", () => {
   it("a local day runs 16:00 to 16:00 UTC", () => {
     expect(intlDay(new Date("2026-11-23T15:59:59Z"), tz)).toBe("2026-11-23");
     expect(intlDay(new Date("2026-11-23T16:00:00Z"), tz)).toBe("2026-11-24");
+  });
+});
+
+describe("changes against the day before and the week before", () => {
+  it("a rise from a negative net is a rise; a change shown as +30.0% is 30% when compared with the threshold", () => {
+    expect(change(100_000, -30_000)).toBeGreaterThan(0);
+    expect(change(-60_000, -30_000)).toBe(-1);
+    expect(change(13, 10)).toBe(0.3);
+    expect(change(0.13, 0.1)).toBe(0.3);
+    expect(change(5, 0)).toBeNull();
   });
 });

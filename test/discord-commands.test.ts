@@ -120,6 +120,14 @@ describe("embeds", () => {
     expect(big.embeds[0]!.description).toMatch(/^```\nSKU/);
     expect(big.embeds[0]!.description).toMatch(/table cut to fit Discord; \d+ of 400 rows/);
     expect(big.embeds[0]!.footer!.text).toBe("note · 2026-11-25 12:00 GMT+8");
+    // A busy digest: a full table, many long fields and a long footer stay within Discord's
+    // 6,000 characters for the whole embed (over it, Discord refuses the message).
+    const fields = Array.from({ length: 8 }, (_, i) => ({ label: `Field ${i}`, value: `line ${i} `.repeat(200) }));
+    const busy = renderReply({ title: "Daily digest", table: { columns: ["SKU", "Name", "Avail"], rows }, fields, context: ["flagged ".repeat(200)], visibility: "public" }, opts).embeds[0]!;
+    const total = (busy.title?.length ?? 0) + (busy.description?.length ?? 0) + busy.footer!.text.length + busy.fields!.reduce((n, f) => n + f.name.length + f.value.length, 0);
+    expect(total).toBeLessThanOrEqual(6000);
+    expect(busy.fields).toHaveLength(8);
+    expect(busy.description).toMatch(/^```\nSKU/);
   });
 });
 

@@ -14,7 +14,28 @@ export const COLOURS: Record<ReplyStatus, number> = {
 };
 
 /** Discord's limits on what one message may hold. */
-export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, buttonsPerRow: 5, rows: 5, label: 80 } as const;
+export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, total: 6000, buttonsPerRow: 5, rows: 5, label: 80 } as const;
+
+/** Characters Discord counts toward an embed's total. */
+function embedSize(e: APIEmbed): number {
+  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);
+}
+
+/**
+ * Shortens an embed to Discord's 6,000-character total (over it, Discord refuses the whole
+ * message): the longest field first, then the footer, then the description.
+ */
+function fitTotal(e: APIEmbed): void {
+  for (let guard = 0; guard < 100; guard++) {
+    const over = embedSize(e) - LIMITS.total;
+    if (over <= 0) return;
+    const longest = [...(e.fields ?? [])].sort((a, b) => b.value.length - a.value.length)[0];
+    if (longest && longest.value.length > 64) longest.value = clip(longest.value, Math.max(64, longest.value.length - over));
+    else if (e.footer && e.footer.text.length > 64) e.footer.text = clip(e.footer.text, Math.max(64, e.footer.text.length - over));
+    else if (e.description) e.description = clip(e.description, Math.max(0, e.description.length - over));
+    else return;
+  }
+}
 
 /** A reply rendered for Discord: the body of a message, interaction reply or edit. */
 export interface DiscordMessage {
@@ -82,6 +103,7 @@ export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: 
   }
   if (reply.status) embed.color = COLOURS[reply.status];
   embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
+  fitTotal(embed);
   const files: DiscordMessage["files"] = [];
   if (reply.image) {
     const name = safeName(reply.image.filename);

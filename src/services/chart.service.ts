@@ -62,7 +62,7 @@ export class ChartService {
         },
         {
           mark: { type: "line", color: "#F58518", point: true, strokeWidth: 2 },
-          encoding: { x, y: { field: "orders", type: "quantitative", title: labels.orders, axis: { titleColor: "#F58518" } } },
+          encoding: { x, y: { field: "orders", type: "quantitative", title: labels.orders, axis: { titleColor: "#F58518", tickMinStep: 1, format: "d" } } },
         },
       ],
       resolve: { scale: { y: "independent" } },

@@ -444,9 +444,13 @@ function ranked(m: Map<string, number>): { key: string; revenue: number }[] {
   return [...m].map(([key, revenue]) => ({ key, revenue })).sort((a, b) => b.revenue - a.revenue || a.key.localeCompare(b.key));
 }
 
-/** Relative change from `base` to `value`; null when the base is 0. */
+/**
+ * Relative change from `base` to `value`; null when the base is 0. Measured against the base's
+ * size, so a rise from a negative base (net revenue after a day of large refunds) is positive.
+ * Rounded to 0.1%, the precision shown, so a change shown as +30.0% compares as 30%.
+ */
 export function change(value: number, base: number): number | null {
-  return base === 0 ? null : (value - base) / base;
+  return base === 0 ? null : Math.round(((value - base) / Math.abs(base)) * 1000) / 1000;
 }
 
 /** Outcome of {@link parseDigestDay}. */
