@@ -25,6 +25,7 @@ export default defineCommand({
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("cancelled", t) }),
       text: t("order.cancelled", { orderNo, reason: args.reason }) + (wasPaid ? " " + t("order.cancelled.paid", { amount: fmt.money(r.order.total, r.order.currency) }) : ""),
       status: wasPaid ? "warning" : "ok",
+      ...(r.effectsPending ? { context: [t("order.effects_pending")] } : {}),
       visibility: "public",
     };
   },

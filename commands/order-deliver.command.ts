@@ -21,6 +21,7 @@ export default defineCommand({
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("delivered", t) }),
       text: t("order.delivered", { orderNo }),
       status: "ok",
+      ...(r.effectsPending ? { context: [t("order.effects_pending")] } : {}),
       visibility: "public",
     };
   },

@@ -20,7 +20,7 @@ export default defineCommand({
   description: "cmd.order_search",
   usage: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]",
   args: z.object({
-    customer: z.string().trim().min(1).max(64).optional(),
+    customer: z.string().trim().min(1).max(100).optional(),
     since: since.optional(),
     status: statusList.optional(),
     page: z.coerce.number().int().min(1).max(10_000).default(1),
@@ -43,7 +43,8 @@ export default defineCommand({
       pageSize: PAGE_SIZE,
     });
     const filters = [
-      ...(customerId ? [`customer=${customerId}`] : []),
+      // Quoted when it must be, so the next-page command runs as shown.
+      ...(customerId ? [`customer=${/[\s"']/.test(customerId) ? JSON.stringify(customerId) : customerId}`] : []),
       ...(args.since ? [`since=${args.since}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];

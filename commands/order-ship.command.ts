@@ -27,6 +27,7 @@ export default defineCommand({
       title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("shipped", t) }),
       text: t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }),
       status: "ok",
+      ...(r.effectsPending ? { context: [t("order.effects_pending")] } : {}),
       visibility: "public",
     };
   },

@@ -4,7 +4,8 @@ import { OrderService } from "../src/services/order.service.js";
 import { orderCard } from "./order.view.js";
 
 /** An order number as typed: `ORD-100001`, or just `100001`. */
-export const orderNoArg = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, { error: "order.bad_no" });
+// As long as ingestion accepts (64), so every stored order can be reached from chat.
+export const orderNoArg = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" });
 
 export default defineCommand({
   name: "order",

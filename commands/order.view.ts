@@ -42,9 +42,10 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     { label: t("order.subtotal"), value: money(o.subtotal), inline: true },
     {
       label: t("order.discount"),
+      // No "-$0.00" for a coupon that gave no discount (free shipping, say).
       value: o.discount > 0 || o.couponCode
         ? o.couponCode
-          ? t("order.discount.coupon", { amount: money(-o.discount), code: o.couponCode })
+          ? t("order.discount.coupon", { amount: money(o.discount > 0 ? -o.discount : 0), code: o.couponCode })
           : money(-o.discount)
         : t("order.discount.none"),
       inline: true,
@@ -123,10 +124,16 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
   switch (r.kind) {
     case "not_found":
       return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };
-    case "already":
-      return { status: "info", code: "already_in_status", text: t("order.transition.already", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
+    case "already": {
+      // Shipped already: say with what, so a second person sees which tracking number stands.
+      const ship = r.order.status === "shipped" && r.order.shipment?.trackingNo ? r.order.shipment : null;
+      const text = ship
+        ? t("order.transition.already_shipped", { orderNo: r.order._id, carrier: ship.carrier ?? "—", tracking: ship.trackingNo ?? "—" })
+        : t("order.transition.already", { orderNo: r.order._id, status: statusName(r.order.status, t) });
+      return { status: "info", code: "already_in_status", text, visibility: "ephemeral" };
+    }
     case "refused": {
-      const params = { orderNo, status: statusName(r.current, t), to: statusName(to, t), allowed: r.allowed.map((s) => statusName(s, t)).join(", ") };
+      const params = { orderNo: r.orderNo, status: statusName(r.current, t), to: statusName(to, t), allowed: r.allowed.map((s) => statusName(s, t)).join(", ") };
       return {
         status: "error",
         code: "invalid_transition",

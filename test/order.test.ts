@@ -157,8 +157,14 @@ describe("order card", () => {
       _id: "R-DONE01", orderNo: "ORD-100001", customerId: "CUST-1", amount: 100, currency: "CNY", reason: "x",
       requester: "shell:sue", requestedAt: new Date(NOW - 2 * H), expiresAt: new Date(NOW + 48 * H), requiredApprovals: 1, status: "rejected",
     });
+    // Expired but not yet marked by the job: no longer awaiting anything.
+    await app.store.refundRequests.create({
+      _id: "R-OLD001", orderNo: "ORD-100001", customerId: "CUST-1", amount: 300, currency: "CNY", reason: "x",
+      requester: "shell:sue", requestedAt: new Date(NOW - 80 * H), expiresAt: new Date(NOW - 8 * H), requiredApprovals: 1, status: "pending",
+    });
     const r = await app.run("shell:sam", "order ORD-100001");
     expect(field(r, "Refund requests awaiting a decision")).toBe("R-PEND01: CN¥25.00, requested by shell:sue on 2026-11-25 11:00 GMT+8");
+    await app.store.refundRequests.deleteOne({ _id: "R-OLD001" });
   });
 
   it("in Chinese", async () => {
@@ -245,6 +251,10 @@ describe("order status transitions", () => {
     const shipped = await app.run("shell:sam", "order ship 1001 carrier=SF tracking=SF1");
     expect(shipped.reply.text).toBe("1001 shipped with SF, tracking number SF1.");
     expect(await app.store.orders.findById("1001").lean()).toMatchObject({ status: "shipped" });
+    // A second person shipping it is told which tracking number stands; a refusal names the stored number.
+    const twice = await app.run("shell:sue", "order ship 1001 carrier=YTO tracking=YT2");
+    expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed.");
+    expect((await app.run("shell:max", "order cancel 1001 reason=x")).reply.text).toMatch(/^1001 is Shipped, so it cannot be marked Cancelled/);
     const refund = await app.run("shell:sam", 'refund request web-77 10 reason="lid scratched"');
     expect(refund.outcome).toBe("ok");
     expect(await app.store.refundRequests.findOne({ orderNo: "web-77" }).lean()).toMatchObject({ amount: 1000, status: "pending" });

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
@@ -69,10 +70,12 @@ export interface TransitionInput {
 
 /** Outcome of {@link OrderService.transition}. Expected outcomes are results, not exceptions. */
 export type TransitionResult =
-  | { kind: "done"; order: OrderDoc; from: OrderStatus }
+  /** `effectsPending`: the change stands, its stock effects are left to the order-effects job. */
+  | { kind: "done"; order: OrderDoc; from: OrderStatus; effectsPending?: boolean }
   | { kind: "not_found" }
   | { kind: "already"; order: OrderDoc }
-  | { kind: "refused"; current: OrderStatus; allowed: readonly OrderStatus[] };
+  /** `orderNo`: the stored number of the order refused (which may differ from what was typed). */
+  | { kind: "refused"; orderNo: string; current: OrderStatus; allowed: readonly OrderStatus[] };
 
 /** How often a transition re-reads after losing a race before giving its answer. */
 const MAX_ATTEMPTS = 3;
@@ -84,6 +87,7 @@ export class OrderService {
     private readonly clock: Clock,
     private readonly opts: { timeZone: string },
     private readonly effects: OrderEffects,
+    private readonly logger?: Logger,
   ) {}
 
   /**
@@ -121,9 +125,17 @@ export class OrderService {
     return { order, lines, timeline: timelineOf(order), complaints, pendingRefunds };
   }
 
-  /** Refund requests of this order still awaiting a decision, oldest first. */
+  /**
+   * Refund requests of this order that may still become refunds, oldest first: pending and not
+   * expired, or approved and not yet executed.
+   */
   async pendingRefundRequests(orderNo: string): Promise<PendingRefundRequest[]> {
-    const docs = await this.store.refundRequests.find({ orderNo, status: "pending" }).sort({ requestedAt: 1 }).limit(20).lean();
+    const now = this.clock.now();
+    const docs = await this.store.refundRequests
+      .find({ orderNo, $or: [{ status: "pending", expiresAt: { $gt: now } }, { status: "approved", executedAt: { $exists: false } }] })
+      .sort({ requestedAt: 1 })
+      .limit(20)
+      .lean();
     return docs.map((d) => ({
       id: d._id,
       amount: d.amount,
@@ -168,7 +180,7 @@ export class OrderService {
       id = current._id;
       const from = current.status as OrderStatus;
       if (from === to) return { kind: "already", order: current };
-      if (!canTransition(from, to)) return { kind: "refused", current: from, allowed: ORDER_TRANSITIONS[from] };
+      if (!canTransition(from, to)) return { kind: "refused", orderNo: id, current: from, allowed: ORDER_TRANSITIONS[from] };
       const at = input.at ?? this.clock.now();
       const set: Record<string, unknown> = { status: to };
       switch (to) {
@@ -194,7 +206,14 @@ export class OrderService {
         .lean<OrderDoc>();
       if (order) {
         // Stock, velocity and the daily rollup follow the new status (once; see OrderEffects).
-        await this.effects.settle(order);
+        // The status change stands whatever happens here: a failure is finished by the
+        // order-effects job, and the person is told the change was made.
+        try {
+          await this.effects.settle(order);
+        } catch (e) {
+          this.logger?.error("order effects failed after a status change; the order-effects job will finish them", { orderNo: id, to, error: e });
+          return { kind: "done", order, from, effectsPending: true };
+        }
         return { kind: "done", order, from };
       }
       // Someone else changed the status between our read and write: judge again.
@@ -202,7 +221,7 @@ export class OrderService {
     const last = await this.store.orders.findById(id).lean<OrderDoc>();
     if (!last) return { kind: "not_found" };
     const cur = last.status as OrderStatus;
-    return cur === to ? { kind: "already", order: last } : { kind: "refused", current: cur, allowed: ORDER_TRANSITIONS[cur] };
+    return cur === to ? { kind: "already", order: last } : { kind: "refused", orderNo: last._id, current: cur, allowed: ORDER_TRANSITIONS[cur] };
   }
 }
 

@@ -66,7 +66,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     refund,
     coupon: new CouponService(store, clock, stock, { timeZone, currency, upliftPercent: config.couponUpliftPercent }),
     markers: new MarkerService(store, clock),
-    orders: new OrderService(store, clock, { timeZone }, effects),
+    orders: new OrderService(store, clock, { timeZone }, effects, logger),
     effects,
     complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
     digest: new DigestService(store, clock, stock, effects, { timeZone, currency }, logger.child({ component: "digest" })),
