@@ -57,6 +57,19 @@ const chart = defineCommand({
   },
 });
 
+/** A private reply with an image, as the on-demand digest. */
+const myChart = defineCommand({
+  name: "mychart",
+  description: "cmd.stock",
+  args: z.object({}),
+  examples: ["mychart"],
+  permission: "viewer",
+  mutates: false,
+  async handler() {
+    return { title: "My chart", status: "info", image: { filename: "mine.png", alt: "mine", data: new Uint8Array([137, 80, 78, 71, 7, 7]) }, visibility: "ephemeral" };
+  },
+});
+
 let app: TestApp;
 let peer: SlackPeer;
 let core: Core;
@@ -86,7 +99,7 @@ beforeAll(async () => {
   peer = await new SlackPeer(TEAM).start();
   peer.users.set(ALICE, { id: ALICE, name: "alice", display_name: "Alice" });
   peer.users.set(VIC, { id: VIC, name: "vic" });
-  const commands: Command[] = [...app.commands, offer as unknown as Command, chart as unknown as Command];
+  const commands: Command[] = [...app.commands, offer as unknown as Command, chart as unknown as Command, myChart as unknown as Command];
   const logger = createLogger("debug", {}, (l) => logLines.push(l));
   const base = { services: app.services, logger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 } };
   const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET });
@@ -331,6 +344,15 @@ describe("mentions and the complaint reaction", () => {
     expect(JSON.stringify(eph.args.blocks)).toContain("Mug (SKU-2)");
     await http.idle();
     expect(peer.callsOf("chat.postMessage").slice(posts).filter((c) => c.args.thread_ts === ev.ts)).toHaveLength(0);
+  });
+
+  it("a mention whose private reply has a chart sends the chart to the asker's DM, not the channel", async () => {
+    const before = peer.callsOf("files.completeUploadExternal").length;
+    const ev = { type: "app_mention", user: ALICE, text: "<@UBOT> mychart", channel: "C0OPS", ts: "1700000430.000430", event_ts: "1700000430.000430" };
+    await postEvent(ev);
+    await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.thread_ts === ev.ts), "the private answer");
+    const done = await peer.waitFor(() => peer.callsOf("files.completeUploadExternal").slice(before)[0], "the upload");
+    expect(done.args.channel_id).toBe(`D${ALICE}`);
   });
 
   it("a mention with an error answers only the asker, in the thread", async () => {

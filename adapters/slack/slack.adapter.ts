@@ -387,7 +387,7 @@ export class SlackAdapter implements Deliverer {
     // An internal error gives the claim back, so Slack's retry of the event may run it again.
     const handled = await this.opts.services.markers.once(key, identity, undefined, () => this.invoke(identity, user, mentionCommandLine(String(ev.text ?? ""), botUserId)), (r) => r.outcome !== "error");
     if (!handled.claimed) return; // Slack retried the event
-    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, handled.result.reply);
+    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, identity, handled.result.reply);
   }
 
   /**
@@ -395,10 +395,12 @@ export class SlackAdapter implements Deliverer {
    * it may hold what others must not see (a new API key, the audit trail); a public one in the
    * thread for everyone.
    */
-  private async answerInThread(channel: string, threadTs: string, user: string, reply: Reply): Promise<void> {
+  private async answerInThread(channel: string, threadTs: string, user: string, identity: string, reply: Reply): Promise<void> {
     const msg = renderBlocks(reply);
     if (isPrivate(reply)) {
       await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
+      // An ephemeral message cannot carry a file: a private chart goes to the asker's DM, as for a slash command.
+      if (reply.image) await this.sendImage(reply.image, await this.dmChannel(identity));
       return;
     }
     await this.post(channel, msg, reply.image, threadTs);
@@ -453,7 +455,7 @@ export class SlackAdapter implements Deliverer {
   async fileComplaintFromMessage(src: ComplaintSource, reactor: { identity: string; user: string }): Promise<InvocationResult> {
     const line = complaintCommandLine(src, this.opts.config.maxInputLength);
     const r = await this.invoke(reactor.identity, reactor.user, line);
-    await this.answerInThread(src.channel, src.ts, reactor.user, r.reply);
+    await this.answerInThread(src.channel, src.ts, reactor.user, reactor.identity, r.reply);
     return r;
   }
 
