@@ -314,6 +314,27 @@ describe("digest figures in Asia/Shanghai", () => {
     expectDigest(await app.services.digest.digest(day), orders, day, tz, "CNY");
   });
 
+  it("reopening a complaint later does not change what past days' digests said about it", async () => {
+    const start = app.clock.now();
+    try {
+      app.clock.set(new Date("2026-11-21T01:00:00Z")); // 09:00 local on the 21st
+      const r = await app.services.complaints.create({ text: "lid cracked", by: "shell:sue", severity: "urgent" });
+      if (r.kind !== "created") throw new Error(r.kind);
+      app.clock.set(new Date("2026-11-21T03:00:00Z"));
+      expect((await app.services.complaints.resolve(r.complaint._id, "shell:sue", "sent a new lid")).kind).toBe("done");
+      app.clock.set(start);
+      const before = await Promise.all(["2026-11-21", "2026-11-22"].map(async (d) => (await app.services.digest.digest(d)).complaints.day));
+      expect(before[0]!.resolved).toBeGreaterThanOrEqual(1);
+      app.clock.set(new Date("2026-11-24T02:00:00Z"));
+      expect((await app.services.complaints.reopen(r.complaint._id, "shell:sue", "cracked again")).kind).toBe("done");
+      app.clock.set(start);
+      const after = await Promise.all(["2026-11-21", "2026-11-22"].map(async (d) => (await app.services.digest.digest(d)).complaints.day));
+      expect(after).toEqual(before);
+    } finally {
+      app.clock.set(start);
+    }
+  });
+
   it("stays exact when a comparison day's rollup is older than its fields, behind the orders or missing", async () => {
     const day = "2026-11-25";
     const prev = "2026-11-24";

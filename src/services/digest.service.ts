@@ -406,11 +406,22 @@ export class DigestService {
     const cutoffs = days.map((d) => new Date(Math.min(dayStart(addDays(d, 1), this.opts.timeZone).getTime(), now.getTime())));
     const minCut = new Date(Math.min(...cutoffs.map((c) => c.getTime())));
     const maxCut = new Date(Math.max(...cutoffs.map((c) => c.getTime())));
-    type Row = { day: string; resolvedDay?: string | null; createdAt: Date; resolvedAt?: Date | null; resolutionDueAt: Date };
-    const fields = { _id: 0, day: 1, resolvedDay: 1, createdAt: 1, resolvedAt: 1, resolutionDueAt: 1 };
+    type Row = {
+      day: string;
+      resolvedDay?: string | null;
+      createdAt: Date;
+      resolvedAt?: Date | null;
+      resolutionDueAt: Date;
+      history?: { action?: string | null; at?: Date | null }[];
+    };
+    const fields = { _id: 0, day: 1, resolvedDay: 1, createdAt: 1, resolvedAt: 1, resolutionDueAt: 1, history: 1 };
+    const tz = this.opts.timeZone;
+    const since = dayStart(days.reduce((a, b) => (a < b ? a : b)), tz);
     const [dayRows, overdueRows] = await Promise.all([
+      // Filed or resolved on the days, or reopened since (a reopened complaint has lost its
+      // resolvedDay, but its resolution on one of the days still counts there).
       this.store.complaints
-        .find({ $or: [{ day: { $in: days } }, { resolvedDay: { $in: days } }] })
+        .find({ $or: [{ day: { $in: days } }, { resolvedDay: { $in: days } }, { "history.action": "reopen", "history.at": { $gte: since } }] })
         .select(fields)
         .lean<Row[]>(),
       this.store.complaints
@@ -418,14 +429,24 @@ export class DigestService {
         .select(fields)
         .lean<Row[]>(),
     ]);
+    // Resolutions and reopenings from the history; complaints without them (imported as
+    // resolved) have only their resolvedAt.
+    const spans = (c: Row) => (c.history ?? []).filter((h) => (h.action === "resolve" || h.action === "reopen") && h.at) as { action: string; at: Date }[];
+    const resolvedDays = (c: Row): string[] => {
+      const rs = spans(c).filter((h) => h.action === "resolve");
+      return rs.length ? rs.map((h) => localDay(h.at, tz)) : c.resolvedDay ? [c.resolvedDay] : [];
+    };
+    const resolvedAtCut = (c: Row, cut: number): boolean => {
+      const before = spans(c).filter((h) => h.at.getTime() < cut);
+      if (before.length) return before.at(-1)!.action === "resolve";
+      return !spans(c).length && !!c.resolvedAt && c.resolvedAt.getTime() < cut;
+    };
     return days.map((d, i) => {
       const cut = cutoffs[i]!.getTime();
       return {
         opened: dayRows.filter((c) => c.day === d).length,
-        resolved: dayRows.filter((c) => c.resolvedDay === d).length,
-        overdue: overdueRows.filter(
-          (c) => c.createdAt.getTime() < cut && c.resolutionDueAt.getTime() < cut && (!c.resolvedAt || c.resolvedAt.getTime() >= cut),
-        ).length,
+        resolved: dayRows.filter((c) => resolvedDays(c).includes(d)).length,
+        overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && c.resolutionDueAt.getTime() < cut && !resolvedAtCut(c, cut)).length,
       };
     });
   }
