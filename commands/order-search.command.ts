@@ -15,6 +15,12 @@ const statusList = z
   .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
 
+
+/** A value as it must be typed back: bare, or in a quote character it does not contain. */
+function quoted(v: string): string {
+  if (!/[\s"'“”‘’]/.test(v)) return v;
+  return v.includes('"') ? `'${v}'` : `"${v}"`;
+}
 export default defineCommand({
   name: "order search",
   description: "cmd.order_search",
@@ -44,7 +50,7 @@ export default defineCommand({
     });
     const filters = [
       // Quoted when it must be, so the next-page command runs as shown.
-      ...(customerId ? [`customer=${/[\s"']/.test(customerId) ? JSON.stringify(customerId) : customerId}`] : []),
+      ...(customerId ? [`customer=${quoted(customerId)}`] : []),
       ...(args.since ? [`since=${args.since}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];

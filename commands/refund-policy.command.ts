@@ -26,7 +26,8 @@ export default defineCommand({
   permission: "staff",
   mutates: true,
   // Showing the policy changes nothing: only `set` is audited.
-  readsOnly: (args) => args.action === undefined,
+  // (`refund policy support=500`, a `set` forgotten, is an attempted change: audited.)
+  readsOnly: (args) => args.action === undefined && args.support === undefined && args.manager === undefined && args.expiry === undefined,
   async handler({ args, services, actor, t, fmt, config }) {
     const f = minorUnitFactor(config.currency);
     const show = (p: { supportLimit: number; managerLimit: number; pendingHours: number; updatedBy?: string; updatedAt?: Date }, title: string) => ({

@@ -389,6 +389,9 @@ describe("changes against the day before and the week before", () => {
     expect(change(-60_000, -30_000)).toBe(-1);
     expect(change(13, 10)).toBe(0.3);
     expect(change(0.13, 0.1)).toBe(0.3);
+    // Rises and falls of the same size compare alike.
+    expect(change(12_995, 10_000)).toBe(0.3);
+    expect(change(7_005, 10_000)).toBe(-0.3);
     expect(change(5, 0)).toBeNull();
   });
 });

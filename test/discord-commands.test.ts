@@ -128,6 +128,8 @@ describe("embeds", () => {
     expect(total).toBeLessThanOrEqual(6000);
     expect(busy.fields).toHaveLength(8);
     expect(busy.description).toMatch(/^```\nSKU/);
+    expect(busy.description).toMatch(/\n```\n\(table cut to fit Discord; \d+ of 400 rows\)$/); // cut by whole rows, the block closed
+    expect(busy.fields!.every((f) => f.value.length >= 64)).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -255,6 +255,8 @@ describe("order status transitions", () => {
     const twice = await app.run("shell:sue", "order ship 1001 carrier=YTO tracking=YT2");
     expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed.");
     expect((await app.run("shell:max", "order cancel 1001 reason=x")).reply.text).toMatch(/^1001 is Shipped, so it cannot be marked Cancelled/);
+    // Typed in another case, the refusal names the order as stored.
+    expect((await app.run("shell:sam", "order deliver WEB-77")).reply.text).toMatch(/^web-77 is Paid, so it cannot be marked Delivered/);
     const refund = await app.run("shell:sam", 'refund request web-77 10 reason="lid scratched"');
     expect(refund.outcome).toBe("ok");
     expect(await app.store.refundRequests.findOne({ orderNo: "web-77" }).lean()).toMatchObject({ amount: 1000, status: "pending" });
@@ -314,6 +316,24 @@ describe("order status transitions", () => {
     const r = await app.services.orders.transition("ORD-100002", "paid", { by: "ingest:web", at });
     expect(r.kind).toBe("done");
     expect(await app.store.orders.findById("ORD-100002").lean()).toMatchObject({ status: "paid", paidAt: at, paidDay: "2026-11-25" });
+  });
+
+  it("a status change stands when its stock step fails: the reply says the stock will follow, the job finishes it", async () => {
+    await app.store.orders.create(order("ORD-100020", { status: "paid", paidAt: new Date(NOW - 2 * H), paidDay: "2026-11-25", effects: { reserved: true, sold: true } }));
+    // A database blip in the stock step, after the status update landed (fault injected in the effects step only).
+    const spy = vi.spyOn(app.services.effects, "settle").mockRejectedValueOnce(new Error("connection reset"));
+    try {
+      const r = await app.run("shell:sam", "order ship ORD-100020 carrier=SF tracking=SF20");
+      expect(r.outcome).toBe("ok");
+      expect(r.reply.context).toEqual(["The stock change will follow within minutes (it could not be applied now; the order-effects job finishes it)."]);
+    } finally {
+      spy.mockRestore();
+    }
+    const o = (await app.store.orders.findById("ORD-100020").lean())!;
+    expect(o.status).toBe("shipped");
+    expect(o.effects?.shipped).toBeFalsy();
+    await app.services.effects.repair(new Date(NOW - 24 * H), new Date(NOW + H));
+    expect((await app.store.orders.findById("ORD-100020").lean())!.effects?.shipped).toBe(true);
   });
 
   it("concurrent conflicting transitions: exactly one wins and history has one entry", async () => {

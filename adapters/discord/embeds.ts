@@ -16,24 +16,26 @@ export const COLOURS: Record<ReplyStatus, number> = {
 /** Discord's limits on what one message may hold. */
 export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, total: 6000, buttonsPerRow: 5, rows: 5, label: 80 } as const;
 
-/** Characters Discord counts toward an embed's total. */
-function embedSize(e: APIEmbed): number {
-  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);
+/** Characters Discord counts toward an embed's total, but for the description. */
+function sizeWithoutDescription(e: APIEmbed): number {
+  return (e.title?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);
 }
 
+/** Room kept for the description (text and table) when fields and footer are long. */
+const DESCRIPTION_ROOM = 1200;
+
 /**
- * Shortens an embed to Discord's 6,000-character total (over it, Discord refuses the whole
- * message): the longest field first, then the footer, then the description.
+ * Shortens footer and fields so that, with `DESCRIPTION_ROOM` left for the description, the
+ * embed stays within Discord's 6,000-character total (over it, Discord refuses the whole
+ * message): a long footer first, then the longest field, down to 64 characters each.
  */
-function fitTotal(e: APIEmbed): void {
-  for (let guard = 0; guard < 100; guard++) {
-    const over = embedSize(e) - LIMITS.total;
-    if (over <= 0) return;
+function fitAround(e: APIEmbed): void {
+  const over = () => sizeWithoutDescription(e) + DESCRIPTION_ROOM - LIMITS.total;
+  if (over() > 0 && e.footer && e.footer.text.length > 300) e.footer.text = clip(e.footer.text, Math.max(300, e.footer.text.length - over()));
+  for (let guard = 0; guard < 100 && over() > 0; guard++) {
     const longest = [...(e.fields ?? [])].sort((a, b) => b.value.length - a.value.length)[0];
-    if (longest && longest.value.length > 64) longest.value = clip(longest.value, Math.max(64, longest.value.length - over));
-    else if (e.footer && e.footer.text.length > 64) e.footer.text = clip(e.footer.text, Math.max(64, e.footer.text.length - over));
-    else if (e.description) e.description = clip(e.description, Math.max(0, e.description.length - over));
-    else return;
+    if (!longest || longest.value.length <= 64) return;
+    longest.value = clip(longest.value, Math.max(64, longest.value.length - over()));
   }
 }
 
@@ -88,12 +90,6 @@ function safeName(name: string): string {
 export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: Translate }): DiscordMessage {
   const embed: APIEmbed = {};
   if (reply.title) embed.title = clip(reply.title, LIMITS.title);
-  let description = reply.text ?? "";
-  if (reply.table) {
-    const sep = description ? "\n" : "";
-    description += sep + tableBlock(reply, LIMITS.description - description.length - sep.length, opts.t);
-  }
-  if (description) embed.description = clip(description, LIMITS.description);
   if (reply.fields?.length) {
     embed.fields = reply.fields.slice(0, LIMITS.fields).map((f) => ({
       name: clip(f.label || "\u200b", LIMITS.fieldName),
@@ -103,7 +99,16 @@ export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: 
   }
   if (reply.status) embed.color = COLOURS[reply.status];
   embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
-  fitTotal(embed);
+  fitAround(embed);
+  // The description last, in the room the rest leaves: a table is cut by whole rows (its code
+  // block stays closed), the text only if it alone is too long.
+  const room = Math.max(1, Math.min(LIMITS.description, LIMITS.total - sizeWithoutDescription(embed)));
+  let description = clip(reply.text ?? "", room);
+  if (reply.table) {
+    const sep = description ? "\n" : "";
+    description += sep + tableBlock(reply, room - description.length - sep.length, opts.t);
+  }
+  if (description) embed.description = description;
   const files: DiscordMessage["files"] = [];
   if (reply.image) {
     const name = safeName(reply.image.filename);

@@ -471,7 +471,10 @@ function ranked(m: Map<string, number>): { key: string; revenue: number }[] {
  * Rounded to 0.1%, the precision shown, so a change shown as +30.0% compares as 30%.
  */
 export function change(value: number, base: number): number | null {
-  return base === 0 ? null : Math.round(((value - base) / Math.abs(base)) * 1000) / 1000;
+  if (base === 0) return null;
+  const c = (value - base) / Math.abs(base);
+  // Rounded away from zero at .5 either way, so −29.95% and +29.95% compare alike.
+  return (Math.sign(c) * Math.round(Math.abs(c) * 1000)) / 1000;
 }
 
 /** Outcome of {@link parseDigestDay}. */

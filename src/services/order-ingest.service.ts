@@ -254,10 +254,11 @@ export class OrderIngestService {
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
-    if (status === "refunded") {
-      // Refunded by the shop: one refund of the whole total, so the digest's refunds see it. Its
-      // time is the message's refundedAt, else the latest time it gives (an imported history
-      // must not land every old refund on the day of the import).
+    if (status === "refunded" || (status === "cancelled" && paidAt && m.refundedAt)) {
+      // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
+      // whole total, so the digest's refunds see it and nobody refunds it again. Its time is the
+      // message's refundedAt, else the latest time it gives (an imported history must not land
+      // every old refund on the day of the import).
       const total = doc.total as number;
       const at = m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt;
       Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, at, tz)] });
@@ -279,19 +280,21 @@ export class OrderIngestService {
       const set: Record<string, unknown> = {};
       const history: { status: string; at: Date; by: string; note: string }[] = [];
       let steps: OrderStatus[] = [];
+      // Facts about a cancelled order (it is, or this message cancels it) that change no status:
+      // a payment, so it can be refunded, and a full refund by the shop, so nobody refunds twice.
+      const cancelled = from === "cancelled" || target === "cancelled";
+      let paidLate = false;
+      let refundLate = false;
       if (target && target !== from) {
         const path = pathTo(from, target);
         if (path) steps = path;
-        else if (from === "cancelled" && target === "paid" && !cur.paidAt) {
-          // Money received for an order cancelled here (its payment message came late, or the
-          // customer was charged after all): kept, so the order can be refunded; it stays
-          // cancelled, out of GMV and velocity (sold, then unsold).
-          const paidAt = m.paidAt ?? now;
-          Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
-          history.push({ status: "paid", at: now, by: actor, note: m.note ?? "payment received for a cancelled order" });
-        } else if (!passed(cur, target)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: target };
+        else if (from === "cancelled" && target === "paid" && !cur.paidAt) paidLate = true;
+        else if (from === "cancelled" && target === "refunded" && (cur.paidAt || m.paidAt)) refundLate = true;
+        else if (!passed(cur, target)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: target };
         // else: a late message; the order went through that status already.
       }
+      if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
+      if (cancelled && m.refundedAt && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
         history.push({ status: s, at: now, by: actor, note: m.note ?? "ingested" });
         if (s === "paid" && !cur.paidAt) {
@@ -303,13 +306,22 @@ export class OrderIngestService {
         if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? now;
       }
       if (steps.length) set.status = target;
+      if (paidLate && !set.paidAt) {
+        // Money received for a cancelled order (its payment message came late, or the customer
+        // was charged after all): kept, so it can be refunded; it stays out of GMV and velocity
+        // (sold, then unsold). Guarded below by its absence, so two deliveries record it once.
+        const paidAt = m.paidAt ?? now;
+        Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
+        history.push({ status: "paid", at: now, by: actor, note: m.note ?? "payment received for a cancelled order" });
+      }
       let refund: ReturnType<typeof shopRefund> | undefined;
-      if (steps.includes("refunded")) {
+      if (steps.includes("refunded") || refundLate) {
         // Refunded by the shop: what the bot had not refunded yet becomes one refund entry, in
-        // the same update (guarded by the refunded total read), so the digest's refunds see it.
+        // the same update (guarded by the refunded total read), so the digest's refunds see it
+        // and a refund request cannot pay it again. Dated like a created order's.
         const rest = cur.total - (cur.refundedTotal ?? 0);
         if (rest > 0) {
-          refund = shopRefund(rest, m.refundedAt ?? now, tz);
+          refund = shopRefund(rest, m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? m.paidAt ?? now, tz);
           set.refundedTotal = cur.total;
         }
       }
@@ -321,7 +333,11 @@ export class OrderIngestService {
       const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
       if (history.length || refund) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}) };
       const after = await this.store.orders
-        .findOneAndUpdate({ _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}) }, upd, { returnDocument: "after" })
+        .findOneAndUpdate(
+          { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}) },
+          upd,
+          { returnDocument: "after" },
+        )
         .lean<OrderDoc>();
       if (after) return { order: after, changed: true };
       const again = await this.store.orders.findById(cur._id).lean<OrderDoc>();
