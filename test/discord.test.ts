@@ -23,6 +23,7 @@ const MANAGER_ROLE = nextId();
 const staff: PeerUser = { id: nextId(), username: "Sam", roles: [STAFF_ROLE] };
 const manager: PeerUser = { id: nextId(), username: "Mia", roles: [MANAGER_ROLE] };
 const viewer: PeerUser = { id: nextId(), username: "Vic", roles: [] };
+const manager2: PeerUser = { id: nextId(), username: "Max", roles: [MANAGER_ROLE] };
 
 // A command that offers a stock action as a button, and one whose work the test holds open.
 let release: () => void = () => {};
@@ -320,6 +321,29 @@ describe("refunds, orders and complaints", () => {
     expect(await adapter.dispatchOutbox()).toEqual({ sent: 1, failed: 0 });
     const dm = peer.find("POST", /^\/channels\/\d+\/messages$/).find((r) => String(r.body?.embeds?.[0]?.description ?? "").includes(`Your refund request ${id}`));
     expect(dm?.body.embeds[0].description).toContain(`approved by discord:${manager.id}`);
+  });
+
+  it("a refund needing two managers: the first press keeps Approve for the second, a repeat is answered privately, the second executes it", async () => {
+    await app.store.orders.insertMany([order("ORD-9201", 500_000)]);
+    const ix = peer.slash(staff, "refund request", { "order-no": "ORD-9201", amount: "3000", reason: "whole set broken" });
+    const cb = await peer.callback(ix.id);
+    const id = /R-[0-9A-Z]{6}/.exec(cb.body.data.embeds[0].title)![0];
+    const message = peer.message(peer.channelId, cb.body.data);
+    const first = await pressAnswer(peer.press(manager, message, `refund approve ${id}`).id);
+    expect(first.type).toBe(7);
+    const buttons = first.data.components[0].components as { custom_id: string; disabled?: boolean }[];
+    expect(buttons.find((b) => b.custom_id === `refund approve ${id}`)?.disabled).toBeFalsy();
+    const updated = peer.message(peer.channelId, first.data);
+    // The same manager again (a new press of the updated message): told privately, the message untouched.
+    const mine = await pressAnswer(peer.press(manager, updated, `refund approve ${id}`).id);
+    expect(mine.data.flags & 64).toBe(64);
+    expect(JSON.stringify(mine.data)).toContain("second");
+    expect(await refunded("ORD-9201")).toBe(0);
+    const second = await pressAnswer(peer.press(manager2, updated, `refund approve ${id}`).id);
+    expect(second.type).toBe(7);
+    expect((second.data.components[0]?.components ?? []).every((b: { disabled: boolean }) => b.disabled)).toBe(true);
+    expect(await refunded("ORD-9201")).toBe(300_000);
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 1, failed: 0 }); // the requester's notice
   });
 
   it("suggests order numbers and complaint ids while the member types", async () => {

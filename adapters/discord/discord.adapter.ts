@@ -21,14 +21,14 @@ import { parseIdentity } from "../../src/core/identity.js";
 import type { Logger } from "../../src/core/logger.js";
 import { translator, type Locale } from "../../src/core/messages.js";
 import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
-import type { Reply } from "../../src/core/reply.js";
+import { isPrivate, type Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, type CommandSet } from "./commands.js";
-import { actionRows, renderReply, type DiscordMessage } from "./embeds.js";
+import { actionRows, embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
 
 /** What the Discord adapter needs. */
 export interface DiscordAdapterOptions {
@@ -180,11 +180,14 @@ export class DiscordAdapter {
    * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
    * interaction first (Discord's 3-second rule) and lets the caller edit later.
    */
-  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>): Promise<{ result: InvocationResult; deferred: boolean }> {
+  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>, createdAt: number): Promise<{ result: InvocationResult; deferred: boolean }> {
     const work = this.opts.core.invoke(inv);
     let timer: NodeJS.Timeout | undefined;
+    // Counted from the interaction's creation: the marker writes before this already used some
+    // of Discord's 3 seconds (a slow database must not make the acknowledgement late).
+    const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - Math.max(0, Date.now() - createdAt));
     const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), this.opts.deferAfterMs ?? 1_500);
+      timer = setTimeout(() => resolve("late"), wait);
     });
     const first = await Promise.race([work, late]);
     clearTimeout(timer);
@@ -204,7 +207,7 @@ export class DiscordAdapter {
     const text = route ? commandLine(route, values) : key;
     if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = this.invocation(i, text);
-    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply());
+    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply(), i.createdTimestamp);
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
@@ -227,7 +230,7 @@ export class DiscordAdapter {
     const t = translator(locale);
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
     // again later (say, once granted the role) is allowed.
-    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate()), ({ result }) => result.outcome === "ok");
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate(), i.createdTimestamp), ({ result }) => result.outcome === "ok");
     if (!press.claimed) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;
@@ -240,11 +243,31 @@ export class DiscordAdapter {
       await (deferred ? i.followUp(body) : i.reply(body));
       return;
     }
-    // Done: the message shows the outcome and who acted; its buttons are disabled.
+    if (isPrivate(result.reply)) {
+      // A private outcome (a reminder that a second manager is needed, say) goes to the presser
+      // alone; the shared message stays as it is.
+      const msg = this.render(result.reply, locale);
+      const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
+      await (deferred ? i.followUp(body) : i.reply(body));
+      return;
+    }
+    // Done: the message shows the outcome and who acted. Its buttons become the outcome's own
+    // (a two-manager refund's card keeps Approve for the second), or, when it has none, the
+    // buttons about the same thing as the pressed one are disabled and the others stay (a
+    // low-stock alert's other products can still be snoozed).
     const acted = t("discord.acted", { outcome: t("discord.outcome.ok"), label, user: inv.displayName ?? i.user.username });
     const msg = this.render({ ...result.reply, context: [...(result.reply.context ?? []), acted] }, locale);
-    const original = i.message.embeds.map((e) => e.toJSON() as APIEmbed).slice(0, 9);
-    const body = { embeds: [...original, ...msg.embeds], components: disableAll(i.message.components as unknown[]), files: msg.files };
+    // Discord counts all of a message's embeds together: the outcome, then as many of the
+    // earlier embeds as fit, the latest ones kept.
+    let room = LIMITS.total - msg.embeds.reduce((n, e) => n + embedSize(e), 0);
+    const kept: APIEmbed[] = [];
+    for (const e of i.message.embeds.map((x) => x.toJSON() as APIEmbed).slice(-9).reverse()) {
+      if (embedSize(e) > room) break;
+      kept.unshift(e);
+      room -= embedSize(e);
+    }
+    const components = result.reply.actions?.length ? msg.components : disableAbout(i.message.components as unknown[], text);
+    const body = { embeds: [...kept, ...msg.embeds], components, files: msg.files };
     await (deferred ? i.editReply(body) : i.update(body));
   }
 
@@ -274,10 +297,18 @@ function findLabel(rows: unknown[], customId: string): string | undefined {
   return buttonsOf(rows).find((b) => b.id === customId)?.label;
 }
 
-/** The message's buttons, all disabled, so nobody presses a finished action again. */
-function disableAll(rows: unknown[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
-  const actions = buttonsOf(rows).flatMap((b) => (b.id ? [{ id: b.id, label: b.label || b.id }] : []));
-  return actionRows(actions, true);
+/**
+ * The message's buttons with those about the same thing as `pressed` disabled: the same object
+ * (`R-…`, `SKU-1`, `C-…`, the third word of its command), so a finished action cannot be
+ * pressed again while another product's or request's buttons stay usable.
+ */
+function disableAbout(rows: unknown[], pressed: string): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const subject = pressed.split(/\s+/)[2];
+  const about = (id: string) => id === pressed || (subject !== undefined && id.split(/\s+/)[2] === subject);
+  const buttons = buttonsOf(rows).flatMap((b) => (b.id ? [{ id: b.id, label: b.label || b.id }] : []));
+  const rendered = actionRows(buttons);
+  for (const row of rendered) for (const c of row.components) if (about(c.custom_id)) c.disabled = true;
+  return rendered;
 }
 
 /**

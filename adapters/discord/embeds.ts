@@ -16,6 +16,11 @@ export const COLOURS: Record<ReplyStatus, number> = {
 /** Discord's limits on what one message may hold. */
 export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, total: 6000, buttonsPerRow: 5, rows: 5, label: 80 } as const;
 
+/** Characters Discord counts toward a message's 6,000 (all its embeds together). */
+export function embedSize(e: APIEmbed): number {
+  return sizeWithoutDescription(e) + (e.description?.length ?? 0);
+}
+
 /** Characters Discord counts toward an embed's total, but for the description. */
 function sizeWithoutDescription(e: APIEmbed): number {
   return (e.title?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);

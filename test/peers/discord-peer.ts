@@ -32,9 +32,13 @@ export interface PeerUser {
   locale?: string;
 }
 
-let snowflake = 1_300_000_000_000_000_000n;
-/** A fresh numeric id. */
-export const nextId = () => String(++snowflake);
+const DISCORD_EPOCH = 1_420_070_400_000n;
+let sequence = 0n;
+/**
+ * A fresh snowflake as Discord makes them: milliseconds since Discord's epoch in the high bits,
+ * so an interaction's `createdTimestamp` is the moment the peer created it.
+ */
+export const nextId = () => String(((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | (sequence++ & 0x3fffffn));
 
 /** Splits a multipart/form-data body into its parts. */
 function parseMultipart(body: Buffer, boundary: string): { name: string; filename?: string; contentType: string; data: Buffer }[] {
