@@ -395,6 +395,12 @@ describe("outbound", () => {
     const doc = (await app.store.outbox.findById("alert:low:2").lean())!;
     expect(doc.status).toBe("pending");
     expect(doc.lastError).toMatch(/Missing Access/);
+    // A member who blocks DMs can never get this one: dead at once, not retried for twenty minutes.
+    peer.failNext(/^POST \/channels\/\d+\/messages$/, 403, { message: "Cannot send messages to this user", code: 50007 });
+    await app.services.outbox.enqueue({ key: "dm:blocked:1", kind: "refund", dest: { kind: "user", identity: `discord:${staff.id}` }, reply: { text: "hello", visibility: "ephemeral" } });
+    await app.store.outbox.updateOne({ _id: "alert:low:2" }, { $set: { notBefore: new Date(Date.now() + 3_600_000) } }); // not due in this round
+    expect(await adapter.dispatchOutbox()).toEqual({ sent: 0, failed: 1 });
+    expect(await app.store.outbox.findById("dm:blocked:1").lean()).toMatchObject({ status: "dead", attempts: 1, lastError: expect.stringContaining("50007") });
   });
 });
 

@@ -425,6 +425,13 @@ describe("outbound (Deliverer)", () => {
     expect(peer.callsOf("chat.postMessage").at(-1)!.args).toMatchObject({ channel: `D${ALICE}`, text: "Refund R-1 approved" });
   });
 
+  it("a message to a channel Slack no longer knows is dead at once, not retried for twenty minutes", async () => {
+    peer.goneChannels.add("C0GONE");
+    await app.services.outbox.enqueue({ key: "alert:gone", kind: "low_stock", dest: { kind: "channel", platform: "slack", channel: "C0GONE" }, reply: { text: "x", visibility: "public" } });
+    expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 0, failed: 1 });
+    expect(await app.store.outbox.findById("alert:gone").lean()).toMatchObject({ status: "dead", attempts: 1, lastError: "Slack error channel_not_found" });
+  });
+
   it("on 429 the message waits Retry-After in the outbox and is delivered later, not lost", async () => {
     await app.services.outbox.enqueue({ key: "alert:2", kind: "low_stock", dest: { kind: "channel", platform: "slack", channel: "C0RATE" }, reply: { text: "slow down", visibility: "public" } });
     peer.once("chat.postMessage", () => ({ status: 429, headers: { "retry-after": "7" }, body: { ok: false, error: "ratelimited" } }));

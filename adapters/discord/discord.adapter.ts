@@ -20,7 +20,7 @@ import { Formatter } from "../../src/core/format.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import type { Logger } from "../../src/core/logger.js";
 import { translator, type Locale } from "../../src/core/messages.js";
-import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
+import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { isPrivate, type Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { markerHash } from "../../src/services/marker.service.js";
@@ -340,6 +340,10 @@ export class DiscordDeliverer implements Deliverer {
       await channel.send(body);
     } catch (e) {
       if (e instanceof RateLimitError) throw new RetryAfterError(e.retryAfter);
+      // Cannot DM this user, unknown channel or user: retrying cannot help. (Missing access or
+      // permissions stay retryable: an admin may fix them within the retries.)
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "number" && [50007, 10003, 10013].includes(code)) throw new UndeliverableError(`Discord error ${code}: ${(e as Error).message}`);
       throw e;
     }
   }

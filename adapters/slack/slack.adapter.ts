@@ -7,7 +7,7 @@ import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import type { Logger } from "../../src/core/logger.js";
 import { translator, type Translate } from "../../src/core/messages.js";
-import { RetryAfterError, type Deliverer, type Destination } from "../../src/core/outbound.js";
+import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
 import { markerHash } from "../../src/services/marker.service.js";
@@ -152,6 +152,9 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 type Body = Record<string, unknown>;
 type ReplyImage = NonNullable<Reply["image"]>;
 
+/** Slack API errors that mean a message can never be delivered as addressed. */
+const SLACK_UNDELIVERABLE = new Set(["channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"]);
+
 /**
  * The Slack adapter: slash commands, buttons, @mentions, the complaint
  * reaction and App Home in; replies as Block Kit out; and the Slack
@@ -162,6 +165,7 @@ type ReplyImage = NonNullable<Reply["image"]>;
  * call, so the 3-second limit never depends on what the user typed; the answer
  * follows through `response_url` (or the Web API for events).
  */
+
 export class SlackAdapter implements Deliverer {
   readonly platform = "slack" as const;
   readonly app: App;
@@ -483,6 +487,9 @@ export class SlackAdapter implements Deliverer {
       const channel = dest.kind === "channel" ? dest.channel : await this.dmChannel(dest.identity);
       await this.post(channel, renderBlocks(reply), reply.image);
     } catch (e) {
+      // The channel or person cannot be reached as addressed: retrying cannot help.
+      const error = (e as { data?: { error?: string } }).data?.error;
+      if (error && SLACK_UNDELIVERABLE.has(error)) throw new UndeliverableError(`Slack error ${error}`);
       throw asRetryAfter(e) ?? e;
     }
   }

@@ -17,6 +17,18 @@ export interface Deliverer {
 }
 
 /** A delivery failure that says when to try again (e.g. HTTP 429 Retry-After). */
+/**
+ * Thrown by a deliverer when the platform says the message can never be delivered as addressed
+ * (a user who blocks DMs, a deleted channel, no access): the outbox marks it dead at once instead
+ * of retrying it for twenty minutes.
+ */
+export class UndeliverableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UndeliverableError";
+  }
+}
+
 export class RetryAfterError extends Error {
   constructor(
     readonly retryAfterMs: number,

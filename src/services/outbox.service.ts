@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import { platformOf, RetryAfterError, type Deliverer, type Destination } from "../core/outbound.js";
+import { platformOf, RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../core/outbound.js";
 import type { Reply } from "../core/reply.js";
 import type { OutboxDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
@@ -92,7 +92,7 @@ export class OutboxService {
         // up, and the round stops (the next messages would be refused the same way).
         const limited = e instanceof RetryAfterError;
         const attempts = msg.attempts ?? 1;
-        const dead = !limited && attempts >= MAX_ATTEMPTS;
+        const dead = e instanceof UndeliverableError || (!limited && attempts >= MAX_ATTEMPTS);
         const wait = limited ? e.retryAfterMs : backoffMs(attempts);
         this.logger.warn(limited ? "delivery rate-limited" : "delivery failed", { id: msg._id, platform: deliverer.platform, attempts, dead, error: e });
         await this.store.outbox.updateOne(
