@@ -153,7 +153,7 @@ type Body = Record<string, unknown>;
 type ReplyImage = NonNullable<Reply["image"]>;
 
 /** Slack API errors that mean a message can never be delivered as addressed. */
-const SLACK_UNDELIVERABLE = new Set(["channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"]);
+const SLACK_UNDELIVERABLE = new Set(["channel_not_found", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"]);
 
 /**
  * The Slack adapter: slash commands, buttons, @mentions, the complaint
