@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
-import { ApplicationCommandOptionType, PermissionFlagsBits, type APIApplicationCommandBasicOption, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
+import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
 import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
 import { t, type MessageKey } from "../../src/core/messages.js";
 import { kebab, parseArgs } from "../../src/core/parser.js";
 import { argName, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { clip } from "../../src/core/reply.js";
-import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { sourceFor } from "./autocomplete.js";
 
 /** Name of the subcommand that runs a one-word command when two-word ones share its first word (`/stock show`). */
@@ -126,13 +125,6 @@ function optionsOf(cmd: Command) {
 
 const describe = (key: MessageKey) => ({ description: clip(t("en", key), 100), description_localizations: { "zh-CN": clip(t("zh-CN", key), 100) } });
 
-// Discord only lets a server restrict whole top-level commands; it is a hint that
-// hides them from members, the core still checks every invocation.
-function memberPermissions(least: Role): string | null {
-  if (roleAtLeast(least, "admin")) return PermissionFlagsBits.Administrator.toString();
-  if (roleAtLeast(least, "manager")) return PermissionFlagsBits.ManageGuild.toString();
-  return null;
-}
 
 /**
  * Generates the application commands from the registry: one top-level command
@@ -148,8 +140,11 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
   const definitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [];
   const routes = new Map<string, CommandRoute>();
   for (const [top, cmds] of groups) {
-    const least = cmds.map((c) => c.permission).reduce((a, b) => (roleAtLeast(a, b) ? b : a));
-    const common = { name: top, default_member_permissions: memberPermissions(least), contexts: [0] };
+    // Every command is visible to every member: Discord's own permission flags (Manage Server,
+    // Administrator) would hide /audit or /role from a manager or admin whose role comes from
+    // DISCORD_ROLE_MAP or `role grant`. The core checks each invocation; a server may still
+    // restrict commands in Server Settings → Integrations.
+    const common = { name: top, default_member_permissions: null, contexts: [0] };
     const single = cmds.length === 1 && !cmds[0]!.name.includes(" ") ? cmds[0]! : undefined;
     if (single) {
       const { options, routes: r } = optionsOf(single);
