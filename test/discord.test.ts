@@ -253,6 +253,19 @@ describe("buttons", () => {
     expect(await app.store.ledger.countDocuments({ sku: "SKU-2001" })).toBe(1);
   });
 
+  it("a press in a DM (no member in the interaction) takes the roles from the configured server", async () => {
+    const message = await offerMessage();
+    const before = await onHand("SKU-2001");
+    // Sam is staff only through his server role (DISCORD_ROLE_MAP).
+    const cb = await peer.callback(peer.pressInDm(staff, message, "stock adjust SKU-2001 -1 reason=shrinkage").id);
+    expect(cb.body.type).toBe(7);
+    expect(await onHand("SKU-2001")).toBe(before - 1);
+    // Someone without the role is still refused.
+    const refused = await peer.callback(peer.pressInDm(viewer, await offerMessage(), "stock adjust SKU-2001 +5 reason=restock").id);
+    expect(refused.body.data.flags & 64).toBe(64);
+    await app.services.stock.adjust({ sku: "SKU-2001", delta: 1, reason: "test reset", actor: "shell:admin", key: "dm-test-reset" });
+  });
+
   it("refuses a member without the role privately and leaves the message as it was", async () => {
     const message = await offerMessage();
     const press = peer.press(viewer, message, "stock adjust SKU-2001 -1 reason=shrinkage");

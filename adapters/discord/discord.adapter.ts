@@ -151,9 +151,12 @@ export class DiscordAdapter {
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
-  private invocation(i: ChatInputCommandInteraction | ButtonInteraction | AutocompleteInteraction, text: string): Invocation {
+  private async invocation(i: ChatInputCommandInteraction | ButtonInteraction | AutocompleteInteraction, text: string): Promise<Invocation> {
     const member = i.member;
-    const roleIds: string[] = !member ? [] : Array.isArray(member.roles) ? (member.roles as string[]) : [...member.roles.cache.keys()];
+    let roleIds: string[] = !member ? [] : Array.isArray(member.roles) ? (member.roles as string[]) : [...member.roles.cache.keys()];
+    // A press in a DM (an SLA reminder's Resolve button) carries no member: the roles come from
+    // the configured server, so DISCORD_ROLE_MAP applies there too.
+    if (!member && this.opts.discord.guildId) roleIds = await this.guildRoles(this.opts.discord.guildId, i.user.id);
     let platformRole: Role | undefined;
     for (const id of roleIds) {
       const r = this.opts.discord.roleMap[id];
@@ -168,6 +171,18 @@ export class DiscordAdapter {
       ...(locale ? { locale } : {}),
       ...(platformRole ? { platformRole } : {}),
     };
+  }
+
+  /** The role ids of a user in a server (discord.js caches the member), or none if not a member. */
+  private async guildRoles(guildId: string, userId: string): Promise<string[]> {
+    try {
+      const guild = await this.client.guilds.fetch(guildId);
+      const m = await guild.members.fetch(userId);
+      return [...m.roles.cache.keys()];
+    } catch (e) {
+      this.log.debug("no server roles for a DM interaction", { error: e });
+      return [];
+    }
   }
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */
@@ -206,7 +221,7 @@ export class DiscordAdapter {
     for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
     const text = route ? commandLine(route, values) : key;
     if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
-    const inv = this.invocation(i, text);
+    const inv = await this.invocation(i, text);
     const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply(), i.createdTimestamp);
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
@@ -223,7 +238,7 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction): Promise<void> {
     const text = i.customId;
-    const inv = this.invocation(i, text);
+    const inv = await this.invocation(i, text);
     if (!(await this.mark(`discord.ix:${i.id}`, inv.identity, text))) return;
     const pressId = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}`;
     const locale = inv.locale ?? this.opts.config.locale;
@@ -277,7 +292,7 @@ export class DiscordAdapter {
     const focused = i.options.getFocused(true);
     const arg = route?.options.find((o) => o.option === focused.name)?.arg;
     // Suggestions show stored ids and text (complaints, orders): only to those who may run the command.
-    const allowed = route && arg ? await this.opts.core.mayRun(this.invocation(i, ""), route.command.name) : false;
+    const allowed = route && arg ? await this.opts.core.mayRun(await this.invocation(i, ""), route.command.name) : false;
     const choices = allowed ? await suggest(this.opts.services.store, route!.command.name, arg!, String(focused.value)) : [];
     await i.respond(choices);
   }

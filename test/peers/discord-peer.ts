@@ -70,6 +70,8 @@ export class DiscordPeer extends EventEmitter {
   readonly guildId = nextId();
   readonly channelId = nextId();
   readonly botId = nextId();
+  /** Members of the server, as seen in interactions (served by GET /guilds/:id/members/:user). */
+  readonly members = new Map<string, PeerUser>();
   private server!: http.Server;
   private wss!: WebSocketServer;
   private socket: WebSocket | undefined;
@@ -252,8 +254,25 @@ export class DiscordPeer extends EventEmitter {
 
   // ---- interactions ---------------------------------------------------------
 
+  private memberOf(user: PeerUser) {
+    return {
+      user: { id: user.id, username: user.username, discriminator: "0", global_name: user.username, avatar: null },
+      roles: user.roles ?? [],
+      permissions: "0",
+      joined_at: new Date().toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      nick: null,
+      avatar: null,
+      premium_since: null,
+      pending: false,
+    };
+  }
+
   private base(user: PeerUser, type: number, data: object, extra: object = {}) {
     const id = nextId();
+    this.members.set(user.id, user);
     return {
       id,
       application_id: this.opts.applicationId,
@@ -263,19 +282,7 @@ export class DiscordPeer extends EventEmitter {
       guild_id: this.guildId,
       channel_id: this.channelId,
       channel: { id: this.channelId, type: 0, guild_id: this.guildId, name: "ops" },
-      member: {
-        user: { id: user.id, username: user.username, discriminator: "0", global_name: user.username, avatar: null },
-        roles: user.roles ?? [],
-        permissions: "0",
-        joined_at: new Date().toISOString(),
-        deaf: false,
-        mute: false,
-        flags: 0,
-        nick: null,
-        avatar: null,
-        premium_since: null,
-        pending: false,
-      },
+      member: this.memberOf(user),
       app_permissions: "0",
       locale: user.locale ?? "en-US",
       guild_locale: "en-US",
@@ -317,6 +324,26 @@ export class DiscordPeer extends EventEmitter {
     if (interactionId) Object.assign(ix, { id: interactionId, token: `itoken-${interactionId}` });
     this.dispatch("INTERACTION_CREATE", ix);
     return { id: ix.id, token: ix.token };
+  }
+
+  /**
+   * Presses a button on a message in the user's DMs with the bot (a reminder sent by DM): as
+   * Discord sends it, with `user` and no `member` or server.
+   */
+  pressInDm(user: PeerUser, message: Record<string, unknown>, customId: string): { id: string; token: string } {
+    const ix: Record<string, unknown> = this.base(user, 3, { custom_id: customId, component_type: 2 }, { message });
+    const dm = `9${user.id}`.slice(0, 20);
+    delete ix.member;
+    delete ix.guild_id;
+    Object.assign(ix, {
+      user: { id: user.id, username: user.username, discriminator: "0", global_name: user.username, avatar: null },
+      channel_id: dm,
+      channel: { id: dm, type: 1 },
+      context: 1,
+      authorizing_integration_owners: { "0": this.guildId },
+    });
+    this.dispatch("INTERACTION_CREATE", ix);
+    return { id: ix.id as string, token: ix.token as string };
   }
 
   /** Waits for the callback of interaction `id`. */
@@ -403,6 +430,10 @@ export class DiscordPeer extends EventEmitter {
     } else if (request.method === "POST" && path === "/users/@me/channels") {
       const recipient = (body as { recipient_id: string }).recipient_id;
       json(200, { id: `9${recipient}`.slice(0, 20), type: 1, last_message_id: null, recipients: [{ id: recipient, username: "user", discriminator: "0", avatar: null, global_name: null }] });
+    } else if (request.method === "GET" && (m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path))) {
+      const u = m[1] === this.guildId ? this.members.get(m[2]!) : undefined;
+      if (u) json(200, this.memberOf(u));
+      else json(404, { message: "Unknown Member", code: 10007 });
     } else if (request.method === "GET" && (m = /^\/channels\/(\d+)$/.exec(path))) {
       if (m[1] === this.channelId) json(200, { id: this.channelId, type: 0, guild_id: this.guildId, name: "ops", position: 0, permission_overwrites: [] });
       else json(404, { message: "Unknown Channel", code: 10003 });
