@@ -10,7 +10,7 @@ import { commandsOnce, createApp, type App } from "../src/app.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { FixedClock } from "../src/core/clock.js";
 import { defineCommand, type Command } from "../src/core/command.js";
-import { createLogger } from "../src/core/logger.js";
+import { createLogger, silentLogger } from "../src/core/logger.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { paidOrder, product } from "./helpers/app.js";
 import { DiscordPeer, nextId, type PeerUser } from "./peers/discord-peer.js";
@@ -459,6 +459,17 @@ describe("start-up", () => {
     expect(err?.name).toBe("ConfigError");
     expect(err?.message).toMatch(/DISCORD_TOKEN: Discord refused this token/);
     expect(err?.message).not.toContain(wrong);
+  });
+});
+
+describe("registration refused", () => {
+  it("a server the bot is not in stops start-up with what to fix, not a stack trace", async () => {
+    const discord = { ...config.discord!, guildId: "123456789012345678" };
+    const other = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord, logger: silentLogger, api: peer.api, outboxIntervalMs: 0 });
+    const err = await other.start().then(() => null, (e: unknown) => e as Error);
+    await other.stop();
+    expect(err?.name).toBe("ConfigError");
+    expect(err?.message).toMatch(/Discord refused to register the slash commands for server 123456789012345678 \(DISCORD_GUILD_ID\).*applications\.commands/);
   });
 });
 

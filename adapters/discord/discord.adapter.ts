@@ -128,7 +128,20 @@ export class DiscordAdapter {
       return "unchanged";
     }
     const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
-    await this.client.rest.put(route, { body: this.commandSet.definitions });
+    try {
+      await this.client.rest.put(route, { body: this.commandSet.definitions });
+    } catch (e) {
+      // Refused for good (a wrong server id, or the bot invited without the commands scope):
+      // start-up stops with what to fix, not a stack trace.
+      const status = (e as { status?: number }).status;
+      if (status === 403 || status === 404 || status === 401) {
+        const where = guildId ? `server ${guildId} (DISCORD_GUILD_ID)` : "all servers (no DISCORD_GUILD_ID)";
+        throw new ConfigError([
+          `Discord refused to register the slash commands for ${where}: ${(e as Error).message}. Check DISCORD_GUILD_ID and DISCORD_APPLICATION_ID, and invite the bot with the "bot" and "applications.commands" scopes.`,
+        ]);
+      }
+      throw e;
+    }
     await meta.updateOne({ _id: markerId }, { $set: { value: { hash: this.commandSet.hash, at: this.opts.services.clock.now() } } }, { upsert: true });
     this.log.info("application commands registered", { count: this.commandSet.definitions.length, scope: guildId ? "guild" : "global" });
     return "registered";

@@ -418,6 +418,12 @@ export class DiscordPeer extends EventEmitter {
     if (request.method === "GET" && path === "/gateway/bot") {
       json(200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
     } else if (request.method === "PUT" && (m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
+      // A server the bot is not in: Discord answers 403 Missing Access.
+      if (m[2] && m[2] !== this.guildId) {
+        json(403, { message: "Missing Access", code: 50001 });
+        this.emit("request", request);
+        return;
+      }
       const list = (body as { name: string }[]).map((c) => ({ ...c, id: nextId(), application_id: m![1], version: nextId(), ...(m![2] ? { guild_id: m![2] } : {}) }));
       json(200, list);
     } else if (request.method === "POST" && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
