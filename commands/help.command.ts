@@ -33,7 +33,7 @@ export default defineCommand({
     }
     return {
       title: t("help.title", { role: actor.role }),
-      table: { columns: ["command", ""], rows: allowed.map((c) => [usageOf(c), t(c.description)]) },
+      table: { columns: [t("help.col.command"), ""], rows: allowed.map((c) => [usageOf(c), t(c.description)]) },
       context: [t("help.footer")],
       status: "info",
       visibility: "ephemeral",

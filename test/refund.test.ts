@@ -215,7 +215,10 @@ describe("refund approval", () => {
     expect(rejects.filter((r) => r.code === "already_rejected")).toHaveLength(4);
     expect((await app.run("shell:max", `refund approve ${id}`)).code).toBe("already_decided");
     const note = await app.store.outbox.findById(`refund:${id}:rejected`).lean();
-    expect((note!.reply as { text: string }).text).toContain("was rejected by shell:sue: rejected from button");
+    expect((note!.reply as { text: string }).text).toContain("was rejected by shell:sue: rejected with the Reject button");
+    // In Chinese, the button's fixed reason is Chinese too.
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: `refund show ${id}`, locale: "zh-CN" });
+    expect(JSON.stringify(zh.reply.fields)).toContain("通过“拒绝”按钮拒绝");
     expect((await app.store.orders.findById("ORD-9").lean())!.refundedTotal).toBe(0);
   });
 

@@ -10,6 +10,7 @@ import type { AuditService } from "./audit.service.js";
 import { canTransition, type OrderStatus } from "./order-status.js";
 import { findOrder } from "./order.service.js";
 import type { OutboxService } from "./outbox.service.js";
+import { rejectReasonText } from "./refund.view.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
 /** The refund policy. Limits are minor units of the shop currency. */
@@ -692,7 +693,7 @@ export class RefundService {
   private async notifyOutcome(req: RefundRequestDoc): Promise<void> {
     const outcome = req.status === "approved" ? (req.executedAt ? "approved" : null) : req.status === "pending" ? null : req.status;
     if (!outcome) return;
-    const p = { id: req._id, orderNo: req.orderNo, amount: this.fmt.money(req.amount, req.currency), by: req.decidedBy ?? "", reason: req.rejectReason ?? "" };
+    const p = { id: req._id, orderNo: req.orderNo, amount: this.fmt.money(req.amount, req.currency), by: req.decidedBy ?? "", reason: rejectReasonText(req.rejectReason, this.t) };
     const text =
       outcome === "approved"
         ? this.t("refund.notify.approved", p)

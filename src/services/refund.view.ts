@@ -7,6 +7,11 @@ import { failKey, type RefundPolicy } from "./refund.service.js";
 /** Text of the Reject button's command: a rejection needs a reason, so the button gives a fixed one. */
 export const BUTTON_REJECT_REASON = "rejected from button";
 
+/** A rejection's reason as shown: the Reject button's fixed reason in the team's language. */
+export function rejectReasonText(reason: string | null | undefined, t: Translate): string {
+  return reason === BUTTON_REJECT_REASON ? t("refund.reject.by_button") : (reason ?? "");
+}
+
 /** The Approve / Reject buttons of a pending request. */
 export function refundActions(id: string, t: Translate): ReplyAction[] {
   return [
@@ -43,7 +48,7 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
     fields.push({ label: t("refund.field.expires"), value: fmt.dateTime(r.expiresAt) });
   }
   if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => `${a.by} (${fmt.dateTime(a.at!)})${a.note ? `: ${a.note}` : ""}`).join("\n") });
-  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${r.rejectReason ?? ""}` });
+  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${rejectReasonText(r.rejectReason, t)}` });
   if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
   const open = r.status === "pending" && r.expiresAt > now;
   return {
