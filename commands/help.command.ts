@@ -19,14 +19,20 @@ export default defineCommand({
       if (matches.length === 0) {
         return { status: "error", code: "unknown_command", text: t("help.unknown", { name: q }), visibility: "ephemeral" };
       }
+      // One command: its parts as fields. A group (`help complaint`, 8 commands): one field per
+      // command, so all of them fit Discord's 25 fields.
+      const fields =
+        matches.length === 1
+          ? matches.flatMap((c) => [
+              { label: c.name, value: t(c.description) },
+              { label: t("label.usage"), value: "`" + usageOf(c) + "`" },
+              { label: t("label.examples"), value: c.examples.map((e) => "`" + e + "`").join("\n") },
+              { label: t("help.permission"), value: c.permission, inline: true },
+            ])
+          : matches.map((c) => ({ label: `${c.name} (${c.permission})`, value: [t(c.description), "`" + usageOf(c) + "`", ...c.examples.slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
       return {
         title: matches.map((c) => c.name).join(", "),
-        fields: matches.flatMap((c) => [
-          { label: c.name, value: t(c.description) },
-          { label: t("label.usage"), value: "`" + usageOf(c) + "`" },
-          { label: t("label.examples"), value: c.examples.map((e) => "`" + e + "`").join("\n") },
-          { label: t("help.permission"), value: c.permission, inline: true },
-        ]),
+        fields,
         status: "info",
         visibility: "ephemeral",
       };

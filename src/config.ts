@@ -118,7 +118,8 @@ const EnvSchema = z.object({
   SHOPOPS_SEED_DEMO: bool("SHOPOPS_SEED_DEMO").default(false),
   DEMO_SEED: int("DEMO_SEED", 1, 2 ** 31 - 1, 42),
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
-  MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1000),
+  // Room for the longest command a form can build (a complaint's 900 characters with its link and options).
+  MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1500),
   REFUND_SUPPORT_LIMIT: int("REFUND_SUPPORT_LIMIT", 0, 100_000_000, 200),
   REFUND_MANAGER_LIMIT: int("REFUND_MANAGER_LIMIT", 0, 100_000_000, 2000),
   REFUND_PENDING_HOURS: int("REFUND_PENDING_HOURS", 1, 24 * 90, 72),

@@ -51,7 +51,7 @@ describe("command core", () => {
   it("rejects overlong input and control characters without running anything", async () => {
     const long = await app.run("shell:sam", "stock " + "x".repeat(2000));
     expect(long.code).toBe("input_too_long");
-    expect(long.reply.text).toContain("limit is 1000");
+    expect(long.reply.text).toContain("limit is 1500");
     const ctl = await app.run("shell:sam", "stock adjust SKU-1001 -1 reason=\u001b[31mred");
     expect(ctl.code).toBe("control_chars");
     // A GBK-encoded script read as UTF-8: the unreadable bytes become U+FFFD, refused, not stored.
@@ -74,6 +74,12 @@ describe("command core", () => {
     const text = one.reply.fields!.map((f) => f.value).join("\n");
     expect(text).toContain("stock adjust <sku> <+n|-n> reason=<text>");
     expect(text).toContain('stock adjust SKU-1001 -2 reason="damaged in transit"');
+    // A group: one field per command, so all of them fit (Discord shows at most 25 fields).
+    const group = await app.run("shell:admin", "help complaint");
+    const labels = group.reply.fields!.map((f) => f.label);
+    expect(labels.length).toBeGreaterThanOrEqual(8);
+    expect(labels).toContain("complaint reopen (support)");
+    expect(group.reply.fields!.length).toBeLessThanOrEqual(25);
     const hidden = await app.run("shell:nobody", "help role grant");
     expect(hidden.outcome).toBe("user_error");
   });
