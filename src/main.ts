@@ -72,9 +72,12 @@ async function main(): Promise<number> {
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
+  // A script of commands (-c, piped input) stopped by a signal did not finish: it exits 130
+  // (SIGINT) or 143 (SIGTERM), so a caller checking $? knows. A bot stopping is a clean exit.
+  let script = false;
   const onSignal = (sig: string) => {
     logger.info("shutting down", { signal: sig });
-    void shutdown().then(() => process.exit(0));
+    void shutdown().then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -117,6 +120,7 @@ async function main(): Promise<number> {
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const interactive = cli.command === undefined && process.stdin.isTTY === true;
     const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+    script = oneShot;
     if (!oneShot) {
       // Effects a crashed run left undone are finished before any new order can arrive.
       const now = new Date();

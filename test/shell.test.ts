@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderText } from "../adapters/shell/render.js";
 import { createStore } from "../src/store/models.js";
-import { runCli } from "./helpers/cli.js";
+import { spawn } from "node:child_process";
+import { PROJECT_ROOT } from "../src/config.js";
+import { cleanEnv, runCli } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { product } from "./helpers/app.js";
 
@@ -65,6 +67,18 @@ describe("shell adapter, non-interactive", () => {
     expect(replies[1]).toMatch(/Available\s+25/);
     expect(replies[2]).toContain("only 25 available");
     expect(replies[3]).toMatch(/Available\s+25/);
+  });
+
+  it("a piped script stopped by SIGTERM before its input ended exits 143, not 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "shell"], { cwd: PROJECT_ROOT, env: { ...cleanEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    child.stdin.write("stock SKU-1001\n"); // more input may follow: the script has not ended
+    for (let i = 0; i < 300 && !out.includes("SKU-1001"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain("SKU-1001");
+    child.kill("SIGTERM");
+    expect(await code).toBe(143);
   });
 
   it("piped commands that all succeed exit 0", async () => {
