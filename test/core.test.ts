@@ -84,6 +84,14 @@ describe("command core", () => {
     expect(hidden.outcome).toBe("user_error");
   });
 
+  it("a positional argument may be given by name: `stock query=low` searches instead of running `stock low`", async () => {
+    const r = await app.run("shell:sam", "stock query=low");
+    expect(r.command).toBe("stock");
+    expect(r.reply.text ?? "").toContain('"low"');
+    const both = await app.run("shell:sam", "stock SKU-1001 query=SKU-1002");
+    expect(both.outcome).toBe("user_error");
+  });
+
   it("answers in Chinese when the locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "stock adjust SKU-1001 +1 reason=x", locale: "zh-CN" });
     expect(r.reply.text).toContain("需要 staff 角色");

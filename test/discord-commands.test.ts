@@ -43,7 +43,9 @@ describe("command lines rebuilt from options", () => {
     const p = parseArgs(line);
     expect(p.positional).toEqual(["stock", "adjust", "SKU-1", "-2"]);
     expect(p.named).toEqual({ reason: 'box "crushed" it\'s wet', key: "k-1" });
-    expect(commandLine(set.routes.get("stock show")!, new Map([["query", "wireless mouse"]]))).toBe('stock "wireless mouse"');
+    // A base command's positionals go by name: `/stock show query:low` searches for "low".
+    expect(commandLine(set.routes.get("stock show")!, new Map([["query", "wireless mouse"]]))).toBe('stock query="wireless mouse"');
+    expect(commandLine(set.routes.get("stock show")!, new Map([["query", "low"]]))).toBe("stock query=low");
     expect(commandLine(set.routes.get("stock low")!, new Map([["limit", 5]]))).toBe("stock low limit=5");
   });
 

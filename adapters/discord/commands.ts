@@ -26,6 +26,8 @@ export interface OptionRoute {
 export interface CommandRoute {
   command: Command;
   options: OptionRoute[];
+  /** A one-word command shown as `show` beside two-word ones: its positionals are sent by name. */
+  base?: boolean;
 }
 
 /** The generated application commands and the routes back from interactions. */
@@ -156,7 +158,7 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
     const subs = cmds.map((c) => {
       const sub = c.name.includes(" ") ? c.name.split(" ")[1]! : BASE_SUBCOMMAND;
       const { options, routes: r } = optionsOf(c);
-      routes.set(`${top} ${sub}`, { command: c, options: r });
+      routes.set(`${top} ${sub}`, { command: c, options: r, ...(sub === BASE_SUBCOMMAND ? { base: true } : {}) });
       return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description), options };
     });
     const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }), 100);
@@ -189,7 +191,9 @@ export function commandLine(route: CommandRoute, values: ReadonlyMap<string, str
   for (const o of positional) {
     const v = values.get(o.option);
     if (v === undefined) break; // later positionals cannot be given without earlier ones
-    words.push(quote(String(v)));
+    // `/stock show query:low` must search for "low", not run `stock low`: a base command's
+    // positionals go by name, which the core reads as the same argument.
+    words.push(route.base ? `${kebab(o.arg)}=${quote(String(v))}` : quote(String(v)));
   }
   for (const o of route.options.filter((x) => x.position < 0)) {
     const v = values.get(o.option);

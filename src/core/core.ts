@@ -240,7 +240,10 @@ export class Core {
     let knownCache: string | undefined;
     const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
     for (const [k, v] of Object.entries(parsed.named)) {
-      if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
+      // A positional argument may also be named (`stock query=low`: a search for "low", where
+      // `stock low` is another command), unless it was given by position too.
+      if (positionalNames.includes(k) && !(k in obj)) obj[k] = v;
+      else if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
       else obj[k] = v;
     }
     for (const k of Object.keys(parsed.flags)) {
