@@ -173,6 +173,12 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     consumed += Buffer.byteLength(line) + 1;
     bar.update(consumed, lineNo);
     if (!line.trim()) continue;
+    if (line.includes("\uFFFD")) {
+      // Bytes the UTF-8 decoder could not read (a file saved as GBK, say): the line is refused, never stored garbled.
+      report.lines++;
+      fail(lineNo, "not valid UTF-8: save the file as UTF-8 and import it again");
+      continue;
+    }
     let raw: unknown;
     try {
       if (format === "csv") {

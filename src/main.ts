@@ -156,6 +156,7 @@ async function main(): Promise<number> {
       input: process.stdin,
       output: process.stdout,
       interactive,
+      locale: config.locale,
       outbox: app.services.outbox,
     });
     // A long-running bot (interactive shell or chat/HTTP adapters) runs the scheduled jobs;

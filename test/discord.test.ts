@@ -266,6 +266,21 @@ describe("buttons", () => {
     await app.services.stock.adjust({ sku: "SKU-2001", delta: 1, reason: "test reset", actor: "shell:admin", key: "dm-test-reset" });
   });
 
+  it("an alert about several products: a press disables that product's buttons only, and earlier presses stay disabled", async () => {
+    const btn = (custom_id: string, style: number) => ({ type: 2, custom_id, label: custom_id.split(" ").slice(0, 3).join(" "), style });
+    const alert = peer.message(peer.channelId, {
+      embeds: [{ title: "2 products are low" }],
+      components: [{ type: 1, components: [btn("stock snooze SKU-1001 24h", 2), btn("stock po SKU-1001 eta=2026-12-02 qty=5", 1), btn("stock snooze TEA-1 24h", 2), btn("stock po TEA-1 eta=2026-12-02 qty=5", 1)] }],
+    });
+    const first = await peer.callback(peer.press(staff, alert, "stock snooze SKU-1001 24h").id);
+    expect(first.body.type).toBe(7);
+    const state = (data: { components: { components: { custom_id: string; disabled?: boolean; style: number }[] }[] }) =>
+      data.components.flatMap((r) => r.components).map((c) => [c.custom_id.split(" ").slice(0, 3).join(" "), !!c.disabled, c.style]);
+    expect(state(first.body.data)).toEqual([["stock snooze SKU-1001", true, 2], ["stock po SKU-1001", true, 1], ["stock snooze TEA-1", false, 2], ["stock po TEA-1", false, 1]]);
+    const second = await peer.callback(peer.press(staff, { ...peer.message(peer.channelId, first.body.data), id: alert.id }, "stock snooze TEA-1 24h").id);
+    expect(state(second.body.data)).toEqual([["stock snooze SKU-1001", true, 2], ["stock po SKU-1001", true, 1], ["stock snooze TEA-1", true, 2], ["stock po TEA-1", true, 1]]);
+  });
+
   it("refuses a member without the role privately and leaves the message as it was", async () => {
     const message = await offerMessage();
     const press = peer.press(viewer, message, "stock adjust SKU-2001 -1 reason=shrinkage");
@@ -346,11 +361,18 @@ describe("refunds, orders and complaints", () => {
     expect(first.type).toBe(7);
     const buttons = first.data.components[0].components as { custom_id: string; disabled?: boolean }[];
     expect(buttons.find((b) => b.custom_id === `refund approve ${id}`)?.disabled).toBeFalsy();
-    const updated = peer.message(peer.channelId, first.data);
-    // The same manager again (a new press of the updated message): told privately, the message untouched.
-    const mine = await pressAnswer(peer.press(manager, updated, `refund approve ${id}`).id);
+    // The edited message keeps its id, as on Discord: the same manager pressing again is told
+    // they already pressed it; nothing changes.
+    const updated = { ...peer.message(peer.channelId, first.data), id: message.id };
+    const again = await pressAnswer(peer.press(manager, updated, `refund approve ${id}`).id);
+    expect(again.data.flags & 64).toBe(64);
+    expect(again.data.content).toBe("You already pressed this button; nothing was changed the second time.");
+    // On a fresh card (a new message), the same manager's approval is a private outcome: the
+    // presser alone is told a second manager is needed, and the shared card is not edited.
+    const fresh = peer.message(peer.channelId, first.data);
+    const mine = await pressAnswer(peer.press(manager, fresh, `refund approve ${id}`).id);
     expect(mine.data.flags & 64).toBe(64);
-    expect(JSON.stringify(mine.data)).toContain("second");
+    expect(JSON.stringify(mine.data)).toContain(`You already approved ${id}; a second, different manager must approve it.`);
     expect(await refunded("ORD-9201")).toBe(0);
     const second = await pressAnswer(peer.press(manager2, updated, `refund approve ${id}`).id);
     expect(second.type).toBe(7);

@@ -54,6 +54,15 @@ describe("bulk import", () => {
     expect(again).toMatchObject({ imported: 0, updated: 0, skipped: 3, failed: 1 });
   });
 
+  it("a line that is not UTF-8 (a file saved as GBK) fails with its line number, nothing garbled stored", async () => {
+    const f = path.join(dir, "gbk.jsonl");
+    await writeFile(f, Buffer.concat([Buffer.from('{"sku":"G-1","name":"ok","category":"c","price":1}\n{"sku":"G-2","name":"'), Buffer.from([0xb1, 0xa3, 0xce, 0xc2, 0xb1, 0xad]), Buffer.from('","category":"c","price":1}\n')]));
+    const r = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ imported: 1, failed: 1 });
+    expect(r.failures).toEqual([{ line: 2, message: "not valid UTF-8: save the file as UTF-8 and import it again" }]);
+    expect(await prod("G-2")).toBeNull();
+  });
+
   it("refuses a CSV header that is not plain field names, before any row (no prototype pollution)", async () => {
     const f = await file("evil.csv", ["orderNo,customerId,items,__proto__.status", "EV-1,c1,P-1:1:100,cancelled"]);
     await expect(runImport({ kind: "orders", file: f, ingest: app.services.ingest })).rejects.toThrow(/bad CSV header column "__proto__.status"/);

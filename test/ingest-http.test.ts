@@ -89,6 +89,12 @@ describe("health and protocol errors", () => {
     expect(fields).toEqual(expect.arrayContaining(["items.0.qty", "paidAt"]));
     expect(r.json.errors.find((e: { field: string }) => e.field === "paidAt").expected).toMatch(/ISO 8601/);
     expect((await call("/api/v1/orders", { raw: "{not json" })).status).toBe(400);
+    // A body in another encoding (GBK) is refused, not stored garbled.
+    const gbkName = Buffer.concat([Buffer.from('{"sku":"X-3","name":"'), Buffer.from([0xb1, 0xa3, 0xce, 0xc2, 0xb1, 0xad]), Buffer.from('","category":"c","price":1}')]);
+    const res = await fetch(base + "/api/v1/products", { method: "POST", headers: { authorization: `Bearer ${all}`, "content-type": "application/json" }, body: gbkName });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain("not valid UTF-8");
+    expect(await app.store.products.countDocuments({ _id: "X-3" })).toBe(0);
     const unknown = await call("/api/v1/products", { body: { sku: "X-2", name: "x", category: "c", price: 1, colour: "red" } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.errors[0].field).toBe("colour");

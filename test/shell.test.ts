@@ -81,6 +81,18 @@ describe("shell adapter, non-interactive", () => {
     expect(await code).toBe(143);
   });
 
+  it("a piped line that is not UTF-8 (a GBK script) is refused, not stored garbled", async () => {
+    const gbk = Buffer.concat([Buffer.from('stock adjust SKU-1002 +1 reason="'), Buffer.from([0xb5, 0xc6, 0xb2, 0xbb]), Buffer.from('"\n')]).toString("latin1");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "shell", "--as", "shell:ops"], { cwd: PROJECT_ROOT, env: { ...cleanEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    child.stdin.end(Buffer.from(gbk, "latin1"));
+    expect(await code).toBe(1);
+    expect(out).toContain("could not be read");
+    expect((await createStore(db.conn).ledger.countDocuments({ sku: "SKU-1002", reason: { $regex: "\uFFFD" } }))).toBe(0);
+  });
+
   it("piped commands that all succeed exit 0", async () => {
     const r = await runCli(["shell"], env, "stock SKU-1002\nhelp\n");
     expect(r.code).toBe(0);

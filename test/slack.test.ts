@@ -425,11 +425,11 @@ describe("outbound (Deliverer)", () => {
     expect(peer.callsOf("chat.postMessage").at(-1)!.args).toMatchObject({ channel: `D${ALICE}`, text: "Refund R-1 approved" });
   });
 
-  it("a message to a channel Slack no longer knows is dead at once, not retried for twenty minutes", async () => {
-    peer.goneChannels.add("C0GONE");
+  it("a message to an archived channel is dead at once, not retried for twenty minutes", async () => {
+    peer.archivedChannels.add("C0GONE");
     await app.services.outbox.enqueue({ key: "alert:gone", kind: "low_stock", dest: { kind: "channel", platform: "slack", channel: "C0GONE" }, reply: { text: "x", visibility: "public" } });
     expect(await app.services.outbox.dispatch(http)).toEqual({ sent: 0, failed: 1 });
-    expect(await app.store.outbox.findById("alert:gone").lean()).toMatchObject({ status: "dead", attempts: 1, lastError: "Slack error channel_not_found" });
+    expect(await app.store.outbox.findById("alert:gone").lean()).toMatchObject({ status: "dead", attempts: 1, lastError: "Slack error is_archived" });
   });
 
   it("on 429 the message waits Retry-After in the outbox and is delivered later, not lost", async () => {

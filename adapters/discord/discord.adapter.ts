@@ -28,7 +28,7 @@ import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, type CommandSet } from "./commands.js";
-import { actionRows, embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
+import { embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
 
 /** What the Discord adapter needs. */
 export interface DiscordAdapterOptions {
@@ -63,6 +63,8 @@ export class DiscordAdapter {
   readonly deliverer: DiscordDeliverer;
   readonly commandSet: CommandSet;
   private readonly log: Logger;
+  /** When each interaction reached this process (local clock), for the 3-second budget. */
+  private readonly arrived = new Map<string, number>();
   private stopLoop: (() => void) | undefined;
 
   constructor(private readonly opts: DiscordAdapterOptions) {
@@ -79,6 +81,8 @@ export class DiscordAdapter {
     });
     this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
     this.client.on(Events.InteractionCreate, (i) => {
+      this.arrived.set(i.id, Date.now());
+      setTimeout(() => this.arrived.delete(i.id), 60_000).unref();
       this.handle(i).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
     });
     this.client.on(Events.Error, (e) => this.log.error("client error", { error: e }));
@@ -188,10 +192,17 @@ export class DiscordAdapter {
 
   /** The role ids of a user in a server (discord.js caches the member), or none if not a member. */
   private async guildRoles(guildId: string, userId: string): Promise<string[]> {
-    try {
+    const lookup = (async () => {
       const guild = await this.client.guilds.fetch(guildId);
-      const m = await guild.members.fetch(userId);
+      // Fresh, never from the cache: the bot hears no role changes (no members intent), and a
+      // role taken away must stop counting at once.
+      const m = await guild.members.fetch({ user: userId, force: true });
       return [...m.roles.cache.keys()];
+    })();
+    // Within Discord's 3 seconds: a lookup slower than this counts as no roles (the core refuses; pressing again works).
+    const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), 800).unref());
+    try {
+      return await Promise.race([lookup, timeout]);
     } catch (e) {
       this.log.debug("no server roles for a DM interaction", { error: e });
       return [];
@@ -208,12 +219,17 @@ export class DiscordAdapter {
    * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
    * interaction first (Discord's 3-second rule) and lets the caller edit later.
    */
-  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>, createdAt: number): Promise<{ result: InvocationResult; deferred: boolean }> {
+  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>, createdAt: number, arrivedAt: number): Promise<{ result: InvocationResult; deferred: boolean }> {
     const work = this.opts.core.invoke(inv);
     let timer: NodeJS.Timeout | undefined;
     // Counted from the interaction's creation: the marker writes before this already used some
-    // of Discord's 3 seconds (a slow database must not make the acknowledgement late).
-    const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - Math.max(0, Date.now() - createdAt));
+    // of Discord's 3 seconds (a slow database must not make the acknowledgement late). The
+    // snowflake's age is bounded by the time since it arrived here plus a second of transit, so
+    // a bot clock running ahead of Discord's does not defer everything.
+    const now = Date.now();
+    const sinceArrival = now - arrivedAt;
+    const age = Math.min(Math.max(0, now - createdAt), sinceArrival + 1_000);
+    const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - age);
     const late = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), wait);
     });
@@ -235,7 +251,7 @@ export class DiscordAdapter {
     const text = route ? commandLine(route, values) : key;
     if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = await this.invocation(i, text);
-    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply(), i.createdTimestamp);
+    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply(), i.createdTimestamp, this.arrived.get(i.id) ?? Date.now());
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
@@ -258,7 +274,7 @@ export class DiscordAdapter {
     const t = translator(locale);
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
     // again later (say, once granted the role) is allowed.
-    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate(), i.createdTimestamp), ({ result }) => result.outcome === "ok");
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate(), i.createdTimestamp, this.arrived.get(i.id) ?? Date.now()), ({ result }) => result.outcome === "ok");
     if (!press.claimed) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;
@@ -333,10 +349,9 @@ function findLabel(rows: unknown[], customId: string): string | undefined {
 function disableAbout(rows: unknown[], pressed: string): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
   const subject = pressed.split(/\s+/)[2];
   const about = (id: string) => id === pressed || (subject !== undefined && id.split(/\s+/)[2] === subject);
-  const buttons = buttonsOf(rows).flatMap((b) => (b.id ? [{ id: b.id, label: b.label || b.id }] : []));
-  const rendered = actionRows(buttons);
-  for (const row of rendered) for (const c of row.components) if (about(c.custom_id)) c.disabled = true;
-  return rendered;
+  // The message's rows as they are (style, and buttons disabled by earlier presses stay so).
+  const json = (rows as { toJSON?: () => unknown }[]).map((r) => (typeof r.toJSON === "function" ? r.toJSON() : r)) as APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  return json.map((row) => ({ ...row, components: row.components.map((c) => (c.custom_id && about(c.custom_id) ? { ...c, disabled: true } : c)) }));
 }
 
 /**

@@ -248,7 +248,12 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, "invalid", "body is not valid UTF-8: send JSON encoded as UTF-8", {}, { errors: [{ field: "(body)", expected: "UTF-8 text" }] });
+  }
   if (!text.trim()) throw new HttpError(400, "invalid", "empty body: expected JSON", {}, { errors: [{ field: "(body)", expected: "JSON" }] });
   try {
     return JSON.parse(text) as unknown;

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
+import { translator, type Locale } from "../../src/core/messages.js";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Core, InvocationResult } from "../../src/core/core.js";
@@ -25,6 +26,8 @@ export interface ShellOptions {
   output: NodeJS.WritableStream;
   /** Interactive prompt (a terminal) or a plain stream of commands. */
   interactive: boolean;
+  /** Language of the adapter's own messages (the shop's). */
+  locale?: Locale;
   /** When given, notifications for the shell are printed after each command. */
   outbox?: OutboxService;
 }
@@ -41,6 +44,12 @@ export class ShellAdapter implements Deliverer {
 
   /** Runs one command line and prints its reply; returns its exit code. */
   async runOne(line: string): Promise<number> {
+    // U+FFFD is what the decoder left for bytes it could not read (a GBK script read as UTF-8):
+    // refused here, where the bytes came in, so it is never stored as text.
+    if (line.includes("\uFFFD")) {
+      await this.print({ status: "error", code: "bad_encoding", text: translator(this.opts.locale ?? "en")("error.bad_encoding"), visibility: "ephemeral" });
+      return 1;
+    }
     const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line, ...(this.opts.via ? { via: this.opts.via } : {}) });
     await this.print(r.reply);
     if (this.opts.outbox) await this.opts.outbox.dispatch(this);

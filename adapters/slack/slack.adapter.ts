@@ -152,8 +152,12 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 type Body = Record<string, unknown>;
 type ReplyImage = NonNullable<Reply["image"]>;
 
-/** Slack API errors that mean a message can never be delivered as addressed. */
-const SLACK_UNDELIVERABLE = new Set(["channel_not_found", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"]);
+/**
+ * Slack API errors that mean a message can never be delivered as addressed. Not
+ * `channel_not_found` (also a private channel the bot was not invited to, which an admin may fix)
+ * nor `account_inactive` (a token problem: every message would die).
+ */
+const SLACK_UNDELIVERABLE = new Set(["is_archived", "user_not_found", "user_disabled", "cannot_dm_bot"]);
 
 /**
  * The Slack adapter: slash commands, buttons, @mentions, the complaint

@@ -110,8 +110,6 @@ export class Core {
       const text = inv.text.trim();
       if (text.length > config.maxInputLength) throw new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength }));
       if (CONTROL_CHARS.test(text)) throw new UserError("control_chars", t("error.control_chars"));
-      // U+FFFD is what a decoder leaves for bytes it could not read: never stored as text.
-      if (text.includes("\uFFFD")) throw new UserError("bad_encoding", t("error.bad_encoding"));
       if (text === "") throw new UserError("empty", t("error.empty"));
       let parsed: ParsedArgs;
       try {

@@ -16,11 +16,10 @@ export interface Deliverer {
   deliver(dest: Destination, reply: Reply): Promise<void>;
 }
 
-/** A delivery failure that says when to try again (e.g. HTTP 429 Retry-After). */
 /**
  * Thrown by a deliverer when the platform says the message can never be delivered as addressed
- * (a user who blocks DMs, a deleted channel, no access): the outbox marks it dead at once instead
- * of retrying it for twenty minutes.
+ * (a user who blocks DMs, an archived channel, an unknown user): the outbox marks it dead at once
+ * instead of retrying it for twenty minutes. (Missing access stays retryable: an admin may fix it.)
  */
 export class UndeliverableError extends Error {
   constructor(message: string) {
@@ -29,6 +28,7 @@ export class UndeliverableError extends Error {
   }
 }
 
+/** A delivery failure that says when to try again (e.g. HTTP 429 Retry-After). */
 export class RetryAfterError extends Error {
   constructor(
     readonly retryAfterMs: number,

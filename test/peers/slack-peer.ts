@@ -51,8 +51,8 @@ export class SlackPeer {
   /** Messages conversations.history/replies can return, by `channel:ts`. */
   readonly messages = new Map<string, { ts: string; text: string; user?: string; thread_ts?: string }>();
   readonly users = new Map<string, PeerUser>();
-  /** Channels Slack no longer knows (deleted): posting to them answers channel_not_found, as Slack does. */
-  readonly goneChannels = new Set<string>();
+  /** Archived channels: posting to them answers is_archived, as Slack does. */
+  readonly archivedChannels = new Set<string>();
   /** Envelopes the bot acknowledged over Socket Mode, by envelope id. */
   readonly acks = new Map<string, unknown>();
   private readonly overrides = new Map<string, Handler[]>();
@@ -165,7 +165,7 @@ export class SlackPeer {
       case "apps.connections.open":
         return token.startsWith("xapp-") && !token.includes("revoked") ? { ok: true, url: `ws://127.0.0.1:${this.port}/socket` } : { ok: false, error: "invalid_auth" };
       case "chat.postMessage": {
-        if (this.goneChannels.has(String(args.channel))) return { ok: false, error: "channel_not_found" };
+        if (this.archivedChannels.has(String(args.channel))) return { ok: false, error: "is_archived" };
         const ts = this.nextTs();
         return { ok: true, channel: args.channel, ts, message: { ts, text: args.text, blocks: args.blocks } };
       }
