@@ -58,6 +58,7 @@ async function main(): Promise<number> {
 
   const db = await openDatabase(config, logger);
   let conn: Connection | undefined;
+  const stopping = new AbortController();
   let slack: RunningSlack | undefined;
   let discord: DiscordAdapter | undefined;
   let http: RunningHttpServer | undefined;
@@ -73,10 +74,14 @@ async function main(): Promise<number> {
     await db.server?.stop().catch(() => {});
   };
   // A script of commands (-c, piped input) stopped by a signal did not finish: it exits 130
-  // (SIGINT) or 143 (SIGTERM), so a caller checking $? knows. A bot stopping is a clean exit.
-  let script = false;
+  // (SIGINT) or 143 (SIGTERM), so a caller checking $? knows, even during start-up; one that had
+  // finished keeps its own code. A bot stopping is a clean exit.
+  const script = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
+  let finished = false;
   const onSignal = (sig: string) => {
     logger.info("shutting down", { signal: sig });
+    stopping.abort(); // no further line of a script starts
+    if (finished) return;
     void shutdown().then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
@@ -119,8 +124,7 @@ async function main(): Promise<number> {
     // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const interactive = cli.command === undefined && process.stdin.isTTY === true;
-    const oneShot = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
-    script = oneShot;
+    const oneShot = script;
     if (!oneShot) {
       // Effects a crashed run left undone are finished before any new order can arrive.
       const now = new Date();
@@ -179,7 +183,9 @@ async function main(): Promise<number> {
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
 
-    const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines();
+    const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines(stopping.signal);
+    if (stopping.signal.aborted) return new Promise<never>(() => {}); // the signal's shutdown sets the exit code
+    finished = true;
     await shutdown();
     return code;
   } catch (e) {

@@ -228,7 +228,7 @@ export class DiscordAdapter {
     // a bot clock running ahead of Discord's does not defer everything.
     const now = Date.now();
     const sinceArrival = now - arrivedAt;
-    const age = Math.min(Math.max(0, now - createdAt), sinceArrival + 1_000);
+    const age = Math.min(Math.max(sinceArrival, now - createdAt), sinceArrival + 1_000);
     const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - age);
     const late = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), wait);
@@ -351,7 +351,7 @@ function disableAbout(rows: unknown[], pressed: string): APIActionRowComponent<A
   const about = (id: string) => id === pressed || (subject !== undefined && id.split(/\s+/)[2] === subject);
   // The message's rows as they are (style, and buttons disabled by earlier presses stay so).
   const json = (rows as { toJSON?: () => unknown }[]).map((r) => (typeof r.toJSON === "function" ? r.toJSON() : r)) as APIActionRowComponent<APIButtonComponentWithCustomId>[];
-  return json.map((row) => ({ ...row, components: row.components.map((c) => (c.custom_id && about(c.custom_id) ? { ...c, disabled: true } : c)) }));
+  return json.map((row) => ({ ...row, components: (row.components ?? []).map((c) => (c.custom_id && about(c.custom_id) ? { ...c, disabled: true } : c)) }));
 }
 
 /**

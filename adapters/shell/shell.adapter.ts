@@ -77,7 +77,7 @@ export class ShellAdapter implements Deliverer {
    * Reads command lines until end of input, running each in order. Blank lines
    * and `#` comments are skipped. Returns the highest exit code seen.
    */
-  async runLines(): Promise<number> {
+  async runLines(stop?: AbortSignal): Promise<number> {
     const rl = createInterface({
       input: this.opts.input,
       ...(this.opts.interactive ? { output: this.opts.output, prompt: "shopops> " } : {}),
@@ -86,8 +86,11 @@ export class ShellAdapter implements Deliverer {
     let worst = 0;
     // Ctrl+C at the prompt ends the session (and the bot shuts down cleanly).
     rl.on("SIGINT", () => rl.close());
+    // A signal to the process: the line running finishes, no further one starts.
+    stop?.addEventListener("abort", () => rl.close());
     if (this.opts.interactive) rl.prompt();
     for await (const raw of rl) {
+      if (stop?.aborted) break;
       const line = raw.trim();
       if (this.opts.interactive && (line === "exit" || line === "quit")) break;
       if (line !== "" && !line.startsWith("#")) {
