@@ -85,6 +85,7 @@ describe("command core", () => {
     expect(r.reply.text ?? "").toContain('"low"');
     const both = await app.run("shell:sam", "stock SKU-1001 query=SKU-1002");
     expect(both.outcome).toBe("user_error");
+    expect(both.reply.text).toContain("<query> is given twice, by position and as query=; give it once");
   });
 
   it("answers in Chinese when the locale is zh-CN", async () => {

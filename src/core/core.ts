@@ -241,6 +241,7 @@ export class Core {
       // A positional argument may also be named (`stock query=low`: a search for "low", where
       // `stock low` is another command), unless it was given by position too.
       if (positionalNames.includes(k) && !(k in obj)) obj[k] = v;
+      else if (positionalNames.includes(k)) problems.push(t("error.given_twice", { key: kebab(k) }));
       else if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
       else obj[k] = v;
     }
