@@ -51,7 +51,8 @@ const bench: Bench = {
       await peer.start();
       conn = await mongoose.createConnection(server.uri, { dbName: DB_NAME }).asPromise();
       await conn.dropDatabase();
-      const config = loadConfig({ DISCORD_TOKEN: token, DISCORD_APPLICATION_ID: applicationId, DISCORD_GUILD_ID: peer.guildId });
+      // One member sends the whole burst: the per-person chat limit is lifted for the bench.
+      const config = loadConfig({ DISCORD_TOKEN: token, DISCORD_APPLICATION_ID: applicationId, DISCORD_GUILD_ID: peer.guildId, CHAT_RATE_BURST: "100000", CHAT_RATE_PER_MIN: "100000" });
       const app = await createApp({ config, conn, clock: systemClock, logger });
       await app.store.products.insertMany(
         Array.from({ length: PRODUCTS }, (_, i) => ({

@@ -120,6 +120,8 @@ const EnvSchema = z.object({
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   // Room for the longest command a form can build (a complaint's 900 characters with its link and options).
   MAX_INPUT_LENGTH: int("MAX_INPUT_LENGTH", 50, 10000, 1500),
+  CHAT_RATE_PER_MIN: int("CHAT_RATE_PER_MIN", 1, 100000, 120),
+  CHAT_RATE_BURST: int("CHAT_RATE_BURST", 1, 100000, 60),
   REFUND_SUPPORT_LIMIT: int("REFUND_SUPPORT_LIMIT", 0, 100_000_000, 200),
   REFUND_MANAGER_LIMIT: int("REFUND_MANAGER_LIMIT", 0, 100_000_000, 2000),
   REFUND_PENDING_HOURS: int("REFUND_PENDING_HOURS", 1, 24 * 90, 72),
@@ -224,6 +226,8 @@ export interface Config {
   readonly demoSeed: number;
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
+  /** Commands per person from Slack and Discord (the shell is not limited): sustained per minute, and a burst. */
+  readonly chatRate: { readonly perMin: number; readonly burst: number };
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** Default refund policy (the database copy wins once set): whole units of SHOP_CURRENCY and hours. */
   readonly refundDefaults: { readonly supportLimit: number; readonly managerLimit: number; readonly pendingHours: number };
@@ -397,6 +401,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     demoSeed: v.DEMO_SEED,
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,
+    chatRate: Object.freeze({ perMin: v.CHAT_RATE_PER_MIN, burst: v.CHAT_RATE_BURST }),
     logLevel: v.LOG_LEVEL,
     refundDefaults: Object.freeze({ supportLimit: v.REFUND_SUPPORT_LIMIT, managerLimit: v.REFUND_MANAGER_LIMIT, pendingHours: v.REFUND_PENDING_HOURS }),
     couponUpliftPercent: v.COUPON_EXPECTED_UPLIFT_PERCENT,

@@ -88,6 +88,23 @@ describe("command core", () => {
     expect(both.reply.text).toContain("<query> is given twice, by position and as query=; give it once");
   });
 
+  it("a person flooding from chat is refused after the burst, unaudited; the shell is not limited", async () => {
+    const limited = await makeTestApp({ CHAT_RATE_BURST: "3", CHAT_RATE_PER_MIN: "6" });
+    try {
+      const inv = (identity: string, platform: "slack" | "shell") => limited.core.invoke({ identity, platform, text: "role grant slack:T1:U9 manager" });
+      const runs = [];
+      for (let i = 0; i < 5; i++) runs.push(await inv("slack:T1:UFLOOD", "slack"));
+      expect(runs.map((r) => r.code)).toEqual(["permission_denied", "permission_denied", "permission_denied", "rate_limited", "rate_limited"]);
+      expect(runs[3]!.reply.text).toMatch(/^Too many commands in a short time\. Wait \d+ s and try again\.$/);
+      expect(await limited.store.audit.countDocuments({ actor: "slack:T1:UFLOOD" })).toBe(3);
+      // Another person is not held back by the first.
+      expect((await inv("slack:T1:UOTHER", "slack")).code).toBe("permission_denied");
+      for (let i = 0; i < 5; i++) expect((await inv("shell:script", "shell")).code).toBe("permission_denied");
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("answers in Chinese when the locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "stock adjust SKU-1001 +1 reason=x", locale: "zh-CN" });
     expect(r.reply.text).toContain("需要 staff 角色");

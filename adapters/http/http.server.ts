@@ -9,7 +9,7 @@ import type { AuditRecord } from "../../src/services/audit.service.js";
 import type { IngestKind } from "../../src/services/ingest-schemas.js";
 import type { ItemResult } from "../../src/services/ingest.service.js";
 import type { Services } from "../../src/services/services.js";
-import { RateLimiter } from "./rate-limit.js";
+import { RateLimiter } from "../../src/core/rate-limit.js";
 
 /** What the HTTP adapter needs from the app. */
 export interface HttpDeps {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RateLimiter } from "./rate-limit.js";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import type { Clock } from "./clock.js";
@@ -61,7 +62,11 @@ export class Core {
   private readonly byName = new Map<string, Command>();
   private readonly sorted: readonly Command[];
 
+  /** Commands per person from chat (CHAT_RATE_*): a flood is refused before it reaches the database or the audit trail. */
+  private readonly chatLimiter: RateLimiter;
+
   constructor(private readonly deps: CoreDeps) {
+    this.chatLimiter = new RateLimiter(deps.config.chatRate.perMin / 60, deps.config.chatRate.burst);
     for (const c of deps.commands) this.byName.set(c.name, c);
     this.sorted = [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -107,6 +112,10 @@ export class Core {
     };
 
     try {
+      if (inv.platform !== "shell") {
+        const wait = this.chatLimiter.take(inv.identity);
+        if (wait > 0) throw new UserError("rate_limited", t("error.rate_limited", { seconds: wait }));
+      }
       const text = inv.text.trim();
       if (text.length > config.maxInputLength) throw new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength }));
       if (CONTROL_CHARS.test(text)) throw new UserError("control_chars", t("error.control_chars"));
