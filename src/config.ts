@@ -147,6 +147,11 @@ const EnvSchema = z.object({
     .default("")
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .refine((l) => l.every((c) => /^[CG][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH" }),
+  SLACK_TEAM_IDS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.every((c) => /^[TE][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_TEAM_IDS: expected comma-separated workspace ids such as T0123ABCD (Workspace settings → the id in the URL)" }),
   COMPLAINT_SLA_FIRST_RESPONSE: slaSpec("COMPLAINT_SLA_FIRST_RESPONSE", DEFAULT_SLA_FIRST_RESPONSE),
   COMPLAINT_SLA_RESOLUTION: slaSpec("COMPLAINT_SLA_RESOLUTION", DEFAULT_SLA_RESOLUTION),
   DISCORD_TOKEN: z.string().regex(/^\S{20,200}$/, { error: "DISCORD_TOKEN: expected the bot token from the Developer Portal (Bot → Reset Token)" }).optional(),
@@ -301,6 +306,8 @@ export interface SlackConfig {
   readonly complaintEmoji: string;
   /** Channel ids where that reaction files complaints. */
   readonly supportChannels: readonly string[];
+  /** Workspaces whose people may use the bot (empty: any workspace the app is installed in). */
+  readonly teamIds: readonly string[];
 }
 
 /** Settings of the Discord adapter. */
@@ -368,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
         apiUrl: v.SLACK_API_URL,
         complaintEmoji: v.SLACK_COMPLAINT_EMOJI,
         supportChannels: Object.freeze(v.SLACK_SUPPORT_CHANNELS),
+        teamIds: Object.freeze(v.SLACK_TEAM_IDS),
       })
     : undefined;
   const slaTooShort = SEVERITIES.filter((sev) => v.COMPLAINT_SLA_RESOLUTION[sev] < v.COMPLAINT_SLA_FIRST_RESPONSE[sev]);

@@ -102,7 +102,7 @@ beforeAll(async () => {
   const commands: Command[] = [...app.commands, offer as unknown as Command, chart as unknown as Command, myChart as unknown as Command];
   const logger = createLogger("debug", {}, (l) => logLines.push(l));
   const base = { services: app.services, logger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 } };
-  const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET });
+  const httpConfig = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_TEAM_IDS: TEAM });
   core = new Core({ commands, services: app.services, config: httpConfig, clock: app.clock, logger: silentLogger });
   http = new SlackAdapter({ ...base, core, config: httpConfig, listen: { port: 0, host: "127.0.0.1" }, sleep: async (ms) => void waits.push(ms) });
   const { port } = await http.start();
@@ -209,6 +209,19 @@ describe("Slack on the HTTP server's port (HTTP_PORT = SLACK_PORT)", () => {
       await server.close();
       await shared.stop();
     }
+  });
+});
+
+describe("workspaces", () => {
+  it("with SLACK_TEAM_IDS, a command from another workspace is acknowledged with a refusal and runs nothing", async () => {
+    const audits = await app.store.audit.countDocuments({});
+    const before = peer.callsOf("chat.postMessage").length;
+    const ack = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: slashBody({ command: "/ops", text: "role grant slack:TOTHER:U1 admin", user: "U1", team: "TOTHER", responseUrl: peer.responseUrl() }) });
+    expect(ack.status).toBe(200);
+    expect(ack.text).toContain("This workspace is not set up for shopops");
+    await http.idle();
+    expect(await app.store.audit.countDocuments({})).toBe(audits);
+    expect(peer.callsOf("chat.postMessage").length).toBe(before);
   });
 });
 

@@ -286,6 +286,19 @@ export class SlackAdapter implements Deliverer {
   }
 
   private register(): void {
+    // With SLACK_TEAM_IDS, requests from people of other workspaces (Slack Connect, another
+    // install) are acknowledged and dropped before anything runs: their users are not the shop's.
+    const allowed = this.slack.teamIds;
+    if (allowed.length) {
+      this.app.use(async (args) => {
+        const body = args.body as Body;
+        const teams = [teamOf(body), (body.user as { team_id?: string } | undefined)?.team_id, (body.event as { user_team?: string } | undefined)?.user_team].filter((x): x is string => !!x);
+        if (teams.length && teams.every((x) => allowed.includes(x))) return args.next();
+        this.log.warn("request from a workspace not in SLACK_TEAM_IDS dropped", { teams });
+        const ack = (args as { ack?: (r?: string) => Promise<void> }).ack;
+        if (ack) await ack(body.command ? this.t("slack.team_refused") : undefined);
+      });
+    }
     this.app.command(/.*/, async ({ command, ack, respond }) => {
       await ack();
       this.background("command", async () => {

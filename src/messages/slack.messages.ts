@@ -1,5 +1,6 @@
 /** Messages of the Slack adapter (see src/core/messages.ts). */
 export const en = {
+  "slack.team_refused": "This workspace is not set up for shopops (SLACK_TEAM_IDS); ask the shop's admin.",
   "slack.action.done": "{user} ran `{command}` · {when}",
   "slack.action.already": "This button was already used by {user} ({when}). Nothing changed.",
   "slack.complaint.already": "A complaint was already filed from this message by {user}.",
@@ -15,6 +16,7 @@ export const en = {
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
+  "slack.team_refused": "此工作区未设置使用 shopops（SLACK_TEAM_IDS）；请联系商店管理员。",
   "slack.action.done": "{user} 执行了 `{command}` · {when}",
   "slack.action.already": "此按钮已由 {user} 使用过（{when}），未做任何更改。",
   "slack.complaint.already": "{user} 已根据这条消息登记过投诉。",
