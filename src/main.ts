@@ -161,7 +161,9 @@ async function main(): Promise<number> {
       output: process.stdout,
       interactive,
       locale: config.locale,
-      outbox: app.services.outbox,
+      // Queued shell notifications and alerts are for the operator at the prompt (or the bot):
+      // a script (-c, piped input) must not print them into its output and mark them sent.
+      ...(oneShot ? {} : { outbox: app.services.outbox }),
     });
     // A long-running bot (interactive shell or chat/HTTP adapters) runs the scheduled jobs;
     // `shell -c` one-shots and piped scripts do not.

@@ -29,6 +29,16 @@ describe("shell adapter, non-interactive", () => {
     expect(r.stdout).not.toContain("database:");
   });
 
+  it("-c leaves queued shell alerts for the operator: none printed into its output, none marked sent", async () => {
+    const store = createStore(db.conn);
+    await store.outbox.create({ _id: "alert:ops:1", platform: "shell", dest: { kind: "channel", platform: "shell", channel: "ops" }, reply: { text: "2 products are low", visibility: "public" }, kind: "low_stock", status: "pending", attempts: 0, notBefore: new Date(0), createdAt: new Date() });
+    const r = await runCli(["shell", "-c", "stock SKU-1001"], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("2 products are low");
+    expect(await store.outbox.findById("alert:ops:1").lean()).toMatchObject({ status: "pending" });
+    await store.outbox.deleteOne({ _id: "alert:ops:1" });
+  });
+
   it("-c exits non-zero on a user error", async () => {
     const r = await runCli(["shell", "-c", "stock NOPE-1"], env);
     expect(r.code).toBe(1);
