@@ -381,6 +381,18 @@ describe("refunds, orders and complaints", () => {
     expect(await adapter.dispatchOutbox()).toEqual({ sent: 1, failed: 0 }); // the requester's notice
   });
 
+  it("a coupon preview (seen only by its author) cancelled by its button shows the outcome and leaves no live Confirm", async () => {
+    const ix = peer.slash(manager, "coupon launch", { code: "DCX10", type: "percent", value: "10" });
+    const cb = await peer.callback(ix.id);
+    expect(cb.body.data.flags & 64).toBe(64);
+    const ids = cb.body.data.components[0].components.map((b: { custom_id: string }) => b.custom_id) as string[];
+    const cancel = ids.find((x) => x.startsWith("coupon cancel"))!;
+    const preview = peer.message(peer.channelId, cb.body.data);
+    const answer = await pressAnswer(peer.press(manager, preview, cancel).id);
+    expect(answer.type).toBe(7);
+    expect((answer.data.components[0].components as { disabled?: boolean }[]).every((b) => b.disabled)).toBe(true);
+  });
+
   it("suggests order numbers and complaint ids while the member types", async () => {
     const orders = await peer.callback(peer.autocomplete(staff, "refund request", { "order-no": "ord-91" }, "order-no").id);
     expect(orders.body.type).toBe(8);

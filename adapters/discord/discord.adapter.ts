@@ -287,7 +287,10 @@ export class DiscordAdapter {
       await (deferred ? i.followUp(body) : i.reply(body));
       return;
     }
-    if (isPrivate(result.reply)) {
+    // A private message (a coupon preview only its author sees) is the presser's own: it shows the
+    // outcome like a shared one would, so Confirm does not stay live after Cancel.
+    const ownMessage = i.message.flags.has(MessageFlags.Ephemeral);
+    if (isPrivate(result.reply) && !ownMessage) {
       // A private outcome (a reminder that a second manager is needed, say) goes to the presser
       // alone; the shared message stays as it is.
       const msg = this.render(result.reply, locale);

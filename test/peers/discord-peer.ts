@@ -369,7 +369,8 @@ export class DiscordPeer extends EventEmitter {
       components: body?.components ?? [],
       pinned: false,
       type: 0,
-      flags: 0,
+      // An ephemeral reply stays ephemeral (flag 64), as Discord keeps it on the message.
+      flags: typeof body?.flags === "number" ? body.flags & 64 : 0,
     };
   }
 
