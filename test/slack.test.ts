@@ -44,31 +44,22 @@ const offer = defineCommand({
   },
 });
 
-/** A public reply with an image (a chart), as the digest will send. */
-const chart = defineCommand({
-  name: "chart",
-  description: "cmd.stock",
-  args: z.object({}),
-  examples: ["chart"],
-  permission: "viewer",
-  mutates: false,
-  async handler() {
-    return { title: "Sales chart", status: "info", image: { filename: "sales.png", alt: "sales by day", data: new Uint8Array([137, 80, 78, 71, 9, 9]) }, visibility: "public" };
-  },
-});
-
-/** A private reply with an image, as the on-demand digest. */
-const myChart = defineCommand({
-  name: "mychart",
-  description: "cmd.stock",
-  args: z.object({}),
-  examples: ["mychart"],
-  permission: "viewer",
-  mutates: false,
-  async handler() {
-    return { title: "My chart", status: "info", image: { filename: "mine.png", alt: "mine", data: new Uint8Array([137, 80, 78, 71, 7, 7]) }, visibility: "ephemeral" };
-  },
-});
+/** A command whose reply carries a chart: public (as the digest sends it) or private (as on demand). */
+function chartCommand(name: string, title: string, filename: string, visibility: "public" | "ephemeral", last: number) {
+  return defineCommand({
+    name,
+    description: "cmd.stock",
+    args: z.object({}),
+    examples: [name],
+    permission: "viewer",
+    mutates: false,
+    async handler() {
+      return { title, status: "info", image: { filename, alt: title, data: new Uint8Array([137, 80, 78, 71, last, last]) }, visibility };
+    },
+  });
+}
+const chart = chartCommand("chart", "Sales chart", "sales.png", "public", 9);
+const myChart = chartCommand("mychart", "My chart", "mine.png", "ephemeral", 7);
 
 let app: TestApp;
 let peer: SlackPeer;
