@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
-import { statusName, transitionProblem } from "./order.view.js";
+import { transitionDone, transitionProblem } from "./order.view.js";
 
 export default defineCommand({
   name: "order ship",
@@ -21,14 +21,6 @@ export default defineCommand({
     const { args, services, actor, t } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
-    // The number as the shop stored it (`1001` stays `1001`).
-    const orderNo = r.order._id;
-    return {
-      title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName("shipped", t) }),
-      text: t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }),
-      status: "ok",
-      ...(r.effectsPending ? { context: [t("order.effects_pending")] } : {}),
-      visibility: "public",
-    };
+    return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }), "ok", ctx);
   },
 });

@@ -117,6 +117,22 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   return s;
 }
 
+/**
+ * The reply to an order status transition that happened: its title, the command's own `text`
+ * (given the number as stored: `1001` stays `1001`) and status, and a line when its stock
+ * effects are left to the order-effects job.
+ */
+export function transitionDone(r: Extract<TransitionResult, { kind: "done" }>, to: OrderStatus, text: (orderNo: string) => string, status: "ok" | "warning", { t }: Ctx): Reply {
+  const orderNo = r.order._id;
+  return {
+    title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName(to, t) }),
+    text: text(orderNo),
+    status,
+    ...(r.effectsPending ? { context: [t("order.effects_pending")] } : {}),
+    visibility: "public",
+  };
+}
+
 /** The reply to an order status transition that did not happen. */
 export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, typed: string, to: OrderStatus, { t }: Ctx): Reply {
   // The number as typed, normalized (`100001` → `ORD-100001`): what was not found or refused.
