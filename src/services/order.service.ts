@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
+import { openRequests } from "../store/refund.model.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
@@ -132,7 +133,7 @@ export class OrderService {
   async pendingRefundRequests(orderNo: string): Promise<PendingRefundRequest[]> {
     const now = this.clock.now();
     const docs = await this.store.refundRequests
-      .find({ orderNo, $or: [{ status: "pending", expiresAt: { $gt: now } }, { status: "approved", executedAt: { $exists: false } }] })
+      .find({ orderNo, ...openRequests(now) })
       .sort({ requestedAt: 1 })
       .limit(20)
       .lean();

@@ -7,10 +7,10 @@ import type { Reply } from "../core/reply.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
 import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
-import { canTransition, type OrderStatus } from "./order-status.js";
+import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
+import { openRequests } from "../store/refund.model.js";
 import { findOrder } from "./order.service.js";
 import type { OutboxService } from "./outbox.service.js";
-import { rejectReasonText } from "./refund.view.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
 /** The refund policy. Limits are minor units of the shop currency. */
@@ -49,11 +49,22 @@ const PAGE = 1000;
  * cancelled, and its refunds stay out of the digest's refund figures like its sale).
  */
 function mayRefund(o: Pick<OrderDoc, "status" | "paidAt">): boolean {
-  return ["paid", "shipped", "delivered"].includes(o.status) || (o.status === "cancelled" && !!o.paidAt);
+  return REFUNDABLE_STATUSES.includes(o.status as OrderStatus) || (o.status === "cancelled" && !!o.paidAt);
 }
 
+/** Paid statuses with something left to refund. */
+const REFUNDABLE_STATUSES: readonly OrderStatus[] = PAID_STATUSES.filter((s) => s !== "refunded");
+
 /** {@link mayRefund} as a filter. */
-const REFUNDABLE: Record<string, unknown> = { $or: [{ status: { $in: ["paid", "shipped", "delivered"] } }, { status: "cancelled", paidAt: { $exists: true, $ne: null } }] };
+const REFUNDABLE: Record<string, unknown> = { $or: [{ status: { $in: REFUNDABLE_STATUSES } }, { status: "cancelled", paidAt: { $exists: true, $ne: null } }] };
+
+/** Text of the Reject button's command: a rejection needs a reason, so the button gives a fixed one. */
+export const BUTTON_REJECT_REASON = "rejected from button";
+
+/** A rejection's reason as shown: the Reject button's fixed reason in the team's language. */
+export function rejectReasonText(reason: string | null | undefined, t: Translate): string {
+  return reason === BUTTON_REJECT_REASON ? t("refund.reject.by_button") : (reason ?? "");
+}
 
 /** How long a hold may wait for its request's insert before the repair gives it back. */
 export const HOLD_GRACE_MS = 10 * 60_000;
@@ -201,13 +212,8 @@ export class RefundService {
 
   /** Sum of requests on an order that may still become refunds (pending, or approved and not executed). */
   private async outstanding(orderNo: string, now: Date): Promise<number> {
-    const docs = await this.store.refundRequests
-      .find({ orderNo, status: { $in: ["pending", "approved"] } })
-      .select({ amount: 1, status: 1, executedAt: 1, expiresAt: 1 })
-      .lean<RefundRequestDoc[]>();
-    return docs
-      .filter((d) => (d.status === "pending" ? d.expiresAt > now : !d.executedAt))
-      .reduce((s, d) => s + d.amount, 0);
+    const docs = await this.store.refundRequests.find({ orderNo, ...openRequests(now) }).select({ amount: 1 }).lean<Pick<RefundRequestDoc, "amount">[]>();
+    return docs.reduce((s, d) => s + d.amount, 0);
   }
 
   /**
@@ -247,7 +253,7 @@ export class RefundService {
         // A young hold is a delivery inserting now: share it. An old one may be given back by
         // the repair at any moment: give it back here and hold afresh.
         if (now.getTime() - (mine.at ?? now).getTime() < HOLD_GRACE_MS / 2) return this.insert(input, id, order, mine.amount ?? 0, full, now);
-        await this.store.orders.updateOne({ _id: order._id, ...holdFilter(mine) }, pullHold(mine));
+        await this.pullHoldOn(order._id, mine);
         order = await this.store.orders.findById(order._id).lean<OrderDoc>();
         continue;
       }
@@ -300,7 +306,12 @@ export class RefundService {
   private async release(orderNo: string, id: string): Promise<void> {
     const o = await this.store.orders.findOne({ _id: orderNo, "refundHolds.id": id }).select({ refundHolds: 1 }).lean<Pick<OrderDoc, "refundHolds">>();
     const hold = o?.refundHolds?.find((h) => h.id === id);
-    if (hold) await this.store.orders.updateOne({ _id: orderNo, ...holdFilter(hold) }, pullHold(hold));
+    if (hold) await this.pullHoldOn(orderNo, hold);
+  }
+
+  /** Removes this very hold from an order (one guarded update; false when it was gone already). */
+  private async pullHoldOn(orderNo: string, hold: Hold): Promise<boolean> {
+    return (await this.store.orders.updateOne({ _id: orderNo, ...holdFilter(hold) }, pullHold(hold))).modifiedCount === 1;
   }
 
   /** Inserts the request whose amount is held. */
@@ -612,7 +623,7 @@ export class RefundService {
   private async holdOpen(): Promise<string[]> {
     const now = this.clock.now();
     const reheld: string[] = [];
-    const open: Record<string, unknown> = { $or: [{ status: "pending", expiresAt: { $gt: now } }, { status: "approved", executedAt: { $exists: false } }] };
+    const open = openRequests(now);
     for (let after = ""; ; ) {
       const reqs = await this.store.refundRequests
         .find({ ...open, _id: { $gt: after } })
@@ -667,8 +678,7 @@ export class RefundService {
         const stands = r && r.orderNo === h.orderNo;
         const open = stands ? r.status === "pending" || (r.status === "approved" && !r.executedAt) : now.getTime() - h.at.getTime() < HOLD_GRACE_MS;
         if (open) continue;
-        const u = await this.store.orders.updateOne({ _id: h.orderNo, ...holdFilter(h.hold) }, pullHold(h.hold));
-        if (u.modifiedCount === 1) released.push(h.id);
+        if (await this.pullHoldOn(h.orderNo, h.hold)) released.push(h.id);
       }
     }
   }

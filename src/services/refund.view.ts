@@ -2,15 +2,8 @@ import type { Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import type { Reply, ReplyAction, ReplyField } from "../core/reply.js";
 import type { RefundRequestDoc } from "../store/models.js";
-import { failKey, type RefundPolicy } from "./refund.service.js";
+import { BUTTON_REJECT_REASON, failKey, rejectReasonText, type RefundPolicy } from "./refund.service.js";
 
-/** Text of the Reject button's command: a rejection needs a reason, so the button gives a fixed one. */
-export const BUTTON_REJECT_REASON = "rejected from button";
-
-/** A rejection's reason as shown: the Reject button's fixed reason in the team's language. */
-export function rejectReasonText(reason: string | null | undefined, t: Translate): string {
-  return reason === BUTTON_REJECT_REASON ? t("refund.reject.by_button") : (reason ?? "");
-}
 
 /** The Approve / Reject buttons of a pending request. */
 export function refundActions(id: string, t: Translate): ReplyAction[] {

@@ -52,6 +52,11 @@ export const refundRequestSchema = new Schema(
 );
 refundRequestSchema.index({ status: 1, expiresAt: 1 });
 refundRequestSchema.index({ orderNo: 1 });
+/** Requests that may still become refunds: pending and not expired, or approved and not executed. */
+export function openRequests(now: Date): Record<string, unknown> {
+  return { $or: [{ status: "pending", expiresAt: { $gt: now } }, { status: "approved", executedAt: { $exists: false } }] };
+}
+
 // The repair's `notice: "pending"` read: the mark lives only until the notice is queued.
 refundRequestSchema.index({ notice: 1 }, { sparse: true });
 refundRequestSchema.index({ requester: 1, requestedAt: -1 });
