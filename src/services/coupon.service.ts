@@ -413,7 +413,7 @@ export class CouponService {
    * is in the query, so a long-running coupon is listed however many others started since.
    */
   async list(which: CouponState | "current" | "all", now: Date = this.clock.now()): Promise<CouponDoc[]> {
-    const running = { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
+    const running = notEnded(now);
     const filter: Record<string, unknown> =
       which === "all"
         ? {}
@@ -426,11 +426,7 @@ export class CouponService {
               : which === "scheduled"
                 ? { status: "active", startsAt: { $gt: now }, ...running }
                 : { status: { $ne: "expired" }, ...running };
-    const docs = await this.store.coupons.find(filter).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
-    return docs.filter((c) => {
-      const s = CouponService.state(c, now);
-      return which === "all" || s === which || (which === "current" && s !== "expired");
-    });
+    return this.store.coupons.find(filter).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
   }
 
   /**
@@ -507,10 +503,9 @@ export class CouponService {
     const id = code.trim().toUpperCase();
     const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
     const set: Record<string, unknown> = { status: action === "pause" ? "paused" : action === "resume" ? "active" : "expired" };
-    const filter: Record<string, unknown> = { _id: id, status: { $in: from } };
     // Time-expired coupons stay expired: no resuming, pausing or expiring past the end (an
     // expire then would claim an end that already happened by itself).
-    filter.$or = [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }];
+    const filter: Record<string, unknown> = { _id: id, status: { $in: from }, ...notEnded(now) };
     // Expiring also ends it now (an end already past stays): in the same update, so a crash
     // never leaves an expired coupon whose end is still ahead.
     const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
@@ -520,6 +515,11 @@ export class CouponService {
     if (!c) return { kind: "not_found" };
     return { kind: "wrong_state", state: CouponService.state(c, now) };
   }
+}
+
+/** Filter of coupons whose end has not come (none set, or later than `now`). */
+function notEnded(now: Date): { $or: Record<string, unknown>[] } {
+  return { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
 }
 
 /** Short hash of a coupon's parameters (the Confirm button carries it). */
