@@ -5,7 +5,7 @@ import { minorUnitFactor } from "../src/core/format.js";
 import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { change, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
+import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 
 type Ctx = CommandContext<{ day?: string | undefined }>;
 
@@ -84,8 +84,8 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const v = row.values[0];
     if (v === null || base === null) return "—";
     const ch = change(v, base);
-    if (ch === null) return v === 0 ? "—" : t("digest.change.new");
-    const text = (ch > 0 ? "+" : ch < 0 ? "−" : "±") + fmt.number(Math.abs(ch) * 100, 1) + "%";
+    const text = changeText(v, base, t, fmt);
+    if (ch === null) return text;
     // A partial day (today) always looks low against whole days: no flags then.
     if (!d.partial && Math.abs(ch) >= threshold) {
       anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));

@@ -4,7 +4,7 @@ import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { change } from "../src/services/digest.service.js";
+import { changeText } from "../src/services/digest.service.js";
 
 /**
  * The daily digest (DIGEST_CRON, 09:00 in SHOP_TIMEZONE by default; caught up after
@@ -48,13 +48,8 @@ export default defineJob({
       const span = (from: number) => Array.from({ length: 7 }, (_, i) => addDays(today, from + i));
       const [cur, prev] = await Promise.all([services.digest.totals(span(-7)), services.digest.totals(span(-14))]);
       const money = (n: number) => fmt.money(n, config.currency);
-      const pct = (a: number, b: number) => {
-        const c = change(a, b);
-        // As in the daily digest: from nothing to something is "new".
-        if (c === null) return a === 0 ? "—" : t("digest.change.new");
-        return (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
-      };
-      const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), pct(a, b)];
+      // Changes read as in the daily digest ("new" from nothing).
+      const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), changeText(a, b, t, fmt)];
       return {
         title: t("notify.week.title", { from: addDays(today, -7), to: addDays(today, -1) }),
         status: "info",

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, isDay, localDay } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay, type Formatter } from "../core/format.js";
+import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
 import type { Logger } from "../core/logger.js";
@@ -431,21 +432,27 @@ export class DigestService {
     ]);
     // Resolutions and reopenings from the history; complaints without them (imported as
     // resolved) have only their resolvedAt.
-    const spans = (c: Row) => (c.history ?? []).filter((h) => (h.action === "resolve" || h.action === "reopen") && h.at) as { action: string; at: Date }[];
-    const resolvedDays = (c: Row): string[] => {
-      const rs = spans(c).filter((h) => h.action === "resolve");
-      return rs.length ? rs.map((h) => localDay(h.at, tz)) : c.resolvedDay ? [c.resolvedDay] : [];
-    };
+    const spansOf = (c: Row) => (c.history ?? []).filter((h) => (h.action === "resolve" || h.action === "reopen") && h.at) as { action: string; at: Date }[];
+    // Per complaint once: the days it was resolved on (for "resolved"), and whether it was
+    // resolved at an instant (for "overdue").
+    const resolvedDays = new Map(
+      dayRows.map((c) => {
+        const rs = spansOf(c).filter((h) => h.action === "resolve");
+        return [c, rs.length ? rs.map((h) => localDay(h.at, tz)) : c.resolvedDay ? [c.resolvedDay] : []] as const;
+      }),
+    );
+    const overdueSpans = new Map(overdueRows.map((c) => [c, spansOf(c)] as const));
     const resolvedAtCut = (c: Row, cut: number): boolean => {
-      const before = spans(c).filter((h) => h.at.getTime() < cut);
+      const spans = overdueSpans.get(c)!;
+      const before = spans.filter((h) => h.at.getTime() < cut);
       if (before.length) return before.at(-1)!.action === "resolve";
-      return !spans(c).length && !!c.resolvedAt && c.resolvedAt.getTime() < cut;
+      return !spans.length && !!c.resolvedAt && c.resolvedAt.getTime() < cut;
     };
     return days.map((d, i) => {
       const cut = cutoffs[i]!.getTime();
       return {
         opened: dayRows.filter((c) => c.day === d).length,
-        resolved: dayRows.filter((c) => resolvedDays(c).includes(d)).length,
+        resolved: dayRows.filter((c) => resolvedDays.get(c)!.includes(d)).length,
         overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && c.resolutionDueAt.getTime() < cut && !resolvedAtCut(c, cut)).length,
       };
     });
@@ -475,6 +482,13 @@ export function change(value: number, base: number): number | null {
   const c = (value - base) / Math.abs(base);
   // Rounded away from zero at .5 either way, so −29.95% and +29.95% compare alike.
   return (Math.sign(c) * Math.round(Math.abs(c) * 1000)) / 1000;
+}
+
+/** A change as shown: "+12.5%", "−3.0%", "±0.0%"; "new" from a base of 0, "—" when both are 0. */
+export function changeText(value: number, base: number, t: Translate, fmt: Formatter): string {
+  const c = change(value, base);
+  if (c === null) return value === 0 ? "—" : t("digest.change.new");
+  return (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
 }
 
 /** Outcome of {@link parseDigestDay}. */
