@@ -63,8 +63,6 @@ export class DiscordAdapter {
   readonly deliverer: DiscordDeliverer;
   readonly commandSet: CommandSet;
   private readonly log: Logger;
-  /** When each interaction reached this process (local clock), for the 3-second budget. */
-  private readonly arrived = new Map<string, number>();
   private stopLoop: (() => void) | undefined;
 
   constructor(private readonly opts: DiscordAdapterOptions) {
@@ -81,9 +79,9 @@ export class DiscordAdapter {
     });
     this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
     this.client.on(Events.InteractionCreate, (i) => {
-      this.arrived.set(i.id, Date.now());
-      setTimeout(() => this.arrived.delete(i.id), 60_000).unref();
-      this.handle(i).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
+      // When it reached this process (local clock), for the 3-second budget.
+      const arrivedAt = Date.now();
+      this.handle(i, arrivedAt).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
     });
     this.client.on(Events.Error, (e) => this.log.error("client error", { error: e }));
     this.client.on(Events.ShardDisconnect, (ev, shard) => this.log.warn("gateway disconnected", { shard, code: ev.code }));
@@ -161,10 +159,10 @@ export class DiscordAdapter {
     return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale) });
   }
 
-  private async handle(i: Interaction): Promise<void> {
+  private async handle(i: Interaction, arrivedAt: number): Promise<void> {
     if (i.isAutocomplete()) return this.autocomplete(i);
-    if (i.isChatInputCommand()) return this.slash(i);
-    if (i.isButton()) return this.button(i);
+    if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
+    if (i.isButton()) return this.button(i, arrivedAt);
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
@@ -219,7 +217,7 @@ export class DiscordAdapter {
    * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
    * interaction first (Discord's 3-second rule) and lets the caller edit later.
    */
-  private async invokeWithDefer(inv: Invocation, defer: () => Promise<unknown>, createdAt: number, arrivedAt: number): Promise<{ result: InvocationResult; deferred: boolean }> {
+  private async invokeWithDefer(inv: Invocation, i: { createdTimestamp: number }, arrivedAt: number, defer: () => Promise<unknown>): Promise<{ result: InvocationResult; deferred: boolean }> {
     const work = this.opts.core.invoke(inv);
     let timer: NodeJS.Timeout | undefined;
     // Counted from the interaction's creation: the marker writes before this already used some
@@ -228,7 +226,7 @@ export class DiscordAdapter {
     // a bot clock running ahead of Discord's does not defer everything.
     const now = Date.now();
     const sinceArrival = now - arrivedAt;
-    const age = Math.min(Math.max(sinceArrival, now - createdAt), sinceArrival + 1_000);
+    const age = Math.min(Math.max(sinceArrival, now - i.createdTimestamp), sinceArrival + 1_000);
     const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - age);
     const late = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), wait);
@@ -240,7 +238,7 @@ export class DiscordAdapter {
     return { result: await work, deferred: true };
   }
 
-  private async slash(i: ChatInputCommandInteraction): Promise<void> {
+  private async slash(i: ChatInputCommandInteraction, arrivedAt: number): Promise<void> {
     const sub = i.options.getSubcommand(false);
     const key = sub ? `${i.commandName} ${sub}` : i.commandName;
     const route = this.commandSet.routes.get(key);
@@ -251,7 +249,7 @@ export class DiscordAdapter {
     const text = route ? commandLine(route, values) : key;
     if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = await this.invocation(i, text);
-    const { result, deferred } = await this.invokeWithDefer(inv, () => i.deferReply(), i.createdTimestamp, this.arrived.get(i.id) ?? Date.now());
+    const { result, deferred } = await this.invokeWithDefer(inv, i, arrivedAt, () => i.deferReply());
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
@@ -265,7 +263,7 @@ export class DiscordAdapter {
     }
   }
 
-  private async button(i: ButtonInteraction): Promise<void> {
+  private async button(i: ButtonInteraction, arrivedAt: number): Promise<void> {
     const text = i.customId;
     const inv = await this.invocation(i, text);
     if (!(await this.mark(`discord.ix:${i.id}`, inv.identity, text))) return;
@@ -274,25 +272,19 @@ export class DiscordAdapter {
     const t = translator(locale);
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
     // again later (say, once granted the role) is allowed.
-    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, () => i.deferUpdate(), i.createdTimestamp, this.arrived.get(i.id) ?? Date.now()), ({ result }) => result.outcome === "ok");
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.invokeWithDefer(inv, i, arrivedAt, () => i.deferUpdate()), ({ result }) => result.outcome === "ok");
     if (!press.claimed) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;
     }
     const { result, deferred } = press.result;
     const label = findLabel(i.message.components as unknown[], text) ?? text;
-    if (result.outcome !== "ok") {
-      const msg = this.render(result.reply, locale);
-      const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
-      await (deferred ? i.followUp(body) : i.reply(body));
-      return;
-    }
-    // A private message (a coupon preview only its author sees) is the presser's own: it shows the
-    // outcome like a shared one would, so Confirm does not stay live after Cancel.
+    // A refusal, or a private outcome on a shared message (a reminder that a second manager is
+    // needed, say), goes to the presser alone; the shared message stays as it is. A message only
+    // its presser sees (a coupon preview) shows the outcome in place, so Confirm does not stay
+    // live after Cancel.
     const ownMessage = i.message.flags.has(MessageFlags.Ephemeral);
-    if (isPrivate(result.reply) && !ownMessage) {
-      // A private outcome (a reminder that a second manager is needed, say) goes to the presser
-      // alone; the shared message stays as it is.
+    if (result.outcome !== "ok" || (isPrivate(result.reply) && !ownMessage)) {
       const msg = this.render(result.reply, locale);
       const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
       await (deferred ? i.followUp(body) : i.reply(body));

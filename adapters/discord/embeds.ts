@@ -60,11 +60,11 @@ const STYLE: Record<NonNullable<ReplyAction["style"]>, ButtonStyle.Primary | But
 };
 
 /** Buttons in action rows of at most 5; ids longer than Discord allows are left out (they could not be pressed). */
-export function actionRows(actions: readonly ReplyAction[], disabled = false): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+export function actionRows(actions: readonly ReplyAction[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
   const buttons: APIButtonComponentWithCustomId[] = actions
     .filter((a) => a.id.length > 0 && a.id.length <= MAX_ACTION_ID)
     .slice(0, LIMITS.buttonsPerRow * LIMITS.rows)
-    .map((a) => ({ type: ComponentType.Button, custom_id: a.id, label: clip(a.label, LIMITS.label), style: STYLE[a.style ?? "default"], disabled }));
+    .map((a) => ({ type: ComponentType.Button, custom_id: a.id, label: clip(a.label, LIMITS.label), style: STYLE[a.style ?? "default"] }));
   const rows: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
   for (let i = 0; i < buttons.length; i += LIMITS.buttonsPerRow) rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + LIMITS.buttonsPerRow) });
   return rows;

@@ -185,7 +185,11 @@ export class Core {
    */
   async mayRun(inv: Pick<Invocation, "identity" | "platformRole">, name: string): Promise<boolean> {
     const cmd = this.byName.get(name);
-    return cmd !== undefined && roleAtLeast(await this.roleOf(inv), cmd.permission);
+    if (!cmd) return false;
+    // The role is the higher of the platform's and the stored one: when the platform's suffices
+    // (or anyone may run it), no read is needed (Discord asks on every keystroke).
+    if (cmd.permission === "viewer" || (inv.platformRole && roleAtLeast(inv.platformRole, cmd.permission))) return true;
+    return roleAtLeast(await this.roleOf(inv), cmd.permission);
   }
 
   /** Finds the longest command name matching the first words. */
