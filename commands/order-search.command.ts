@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quote } from "../src/core/parser.js";
 import { since, sinceToDate } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
@@ -16,11 +17,6 @@ const statusList = z
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
 
 
-/** A value as it must be typed back: bare, or in a quote character it does not contain. */
-function quoted(v: string): string {
-  if (!/[\s"'“”‘’]/.test(v)) return v;
-  return v.includes('"') ? `'${v}'` : `"${v}"`;
-}
 export default defineCommand({
   name: "order search",
   description: "cmd.order_search",
@@ -50,7 +46,7 @@ export default defineCommand({
     });
     const filters = [
       // Quoted when it must be, so the next-page command runs as shown.
-      ...(customerId ? [`customer=${quoted(customerId)}`] : []),
+      ...(customerId ? [`customer=${quote(customerId)}`] : []),
       ...(args.since ? [`since=${args.since}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];

@@ -1,13 +1,13 @@
 /** The Discord adapter's pure parts: settings, command lines rebuilt from options, embeds; and platform roles in the core. */
 import { describe, expect, it, afterAll, beforeAll } from "vitest";
 import { suggest } from "../adapters/discord/autocomplete.js";
-import { buildCommandSet, commandLine, quote } from "../adapters/discord/commands.js";
+import { buildCommandSet, commandLine } from "../adapters/discord/commands.js";
 import { actionRows, renderReply } from "../adapters/discord/embeds.js";
 import { commandsOnce } from "../src/app.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { Formatter } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
-import { parseArgs } from "../src/core/parser.js";
+import { parseArgs, quote } from "../src/core/parser.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 describe("Discord settings", () => {

@@ -3,7 +3,7 @@ import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, ty
 import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
 import { t, type MessageKey } from "../../src/core/messages.js";
-import { kebab, parseArgs } from "../../src/core/parser.js";
+import { kebab, parseArgs, quote } from "../../src/core/parser.js";
 import { argName, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { clip } from "../../src/core/reply.js";
 import { sourceFor } from "./autocomplete.js";
@@ -168,18 +168,6 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
   return { definitions, routes, hash };
 }
 
-// Characters that end or start a word or a key=value for the core's parser.
-const PLAIN = /^[^\s"'“”‘’「」『』=]+$/;
-
-/** Quotes a value so the core's parser reads it back as one word. */
-export function quote(value: string): string {
-  if (PLAIN.test(value) && !value.startsWith("--")) return value;
-  for (const [open, close] of [['"', '"'], ["'", "'"], ["「", "」"], ["『", "』"]] as const) {
-    if (!value.includes(open) && !value.includes(close)) return open + value + close;
-  }
-  // Every quote style occurs in the value: drop the rarest so it still parses.
-  return '"' + value.replace(/"/g, "'") + '"';
-}
 
 /**
  * Rebuilds the command line the core runs from a Discord (sub)command and its

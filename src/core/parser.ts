@@ -91,3 +91,15 @@ export function parseArgs(line: string): ParsedArgs {
   return { positional, named, flags };
 }
 
+// Characters that end or start a word or a key=value for the core's parser.
+const PLAIN = /^[^\s"'“”‘’「」『』=]+$/;
+
+/** Quotes a value so the core's parser reads it back as one word. */
+export function quote(value: string): string {
+  if (PLAIN.test(value) && !value.startsWith("--")) return value;
+  for (const [open, close] of [['"', '"'], ["'", "'"], ["「", "」"], ["『", "』"]] as const) {
+    if (!value.includes(open) && !value.includes(close)) return open + value + close;
+  }
+  // Every quote style occurs in the value: drop the rarest so it still parses.
+  return '"' + value.replace(/"/g, "'") + '"';
+}
