@@ -97,7 +97,8 @@ async function main(): Promise<number> {
       throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
     }
     const app = await createApp({ config, conn, clock: systemClock, logger });
-    const me = cli.as ?? shellIdentity();
+    const operator = shellIdentity(); // the person at the terminal
+    const me = cli.as ?? operator;
     const embedded = db.server !== null;
     // On a shop's database, the shell acts only as shell identities: posing as a Slack or
     // Discord user would put their name on the audit trail (which names the person at the
@@ -108,7 +109,7 @@ async function main(): Promise<number> {
     const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {
       // A newcomer on the demo database can try every command.
-      app.services.identity.addBootstrapAdmin(shellIdentity());
+      app.services.identity.addBootstrapAdmin(operator);
       if (!cli.as) lines.push(t("startup.admin", { identity: me }));
     }
     if ((embedded || config.seedDemo) && (await app.store.products.estimatedDocumentCount()) === 0) {
@@ -124,8 +125,7 @@ async function main(): Promise<number> {
     // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
     const interactive = cli.command === undefined && process.stdin.isTTY === true;
-    const oneShot = script;
-    if (!oneShot) {
+    if (!script) {
       // Effects a crashed run left undone are finished before any new order can arrive.
       const now = new Date();
       const r = await repairOrderEffects(app.services, now, now, 0);
@@ -133,11 +133,11 @@ async function main(): Promise<number> {
     }
     // Slack in HTTP mode on the HTTP server's port: one server, `/slack/events` handed to Bolt.
     const sharedSlack = config.slack !== undefined && !config.slack.appToken && config.http.port !== undefined && config.http.port === config.slack.port;
-    if (config.slack && !oneShot) {
+    if (config.slack && !script) {
       slack = await startSlack({ core: app.core, services: app.services, config, logger, ...(sharedSlack ? { listen: "shared" as const } : {}) });
     }
     // The HTTP server: ingestion API and health checks.
-    if (config.http.port !== undefined && !oneShot) {
+    if (config.http.port !== undefined && !script) {
       const slackListener = sharedSlack ? slack?.adapter.requestListener : undefined;
       http = await startHttpServer({ services: app.services, config, logger, ...(slackListener ? { slack: slackListener } : {}) }, config.http.port, config.http.host);
       lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
       const port = sharedSlack ? http?.port : slack.port;
       say(port !== undefined ? t(sharedSlack ? "slack.startup.shared" : "slack.startup.http", { port }) : t("slack.startup.socket"));
     }
-    if (config.discord && !oneShot) {
+    if (config.discord && !script) {
       discord = new DiscordAdapter({ core: app.core, services: app.services, commands: app.commands, config, discord: config.discord, logger });
       const d = await discord.start();
       say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     const shell = new ShellAdapter({
       core: app.core,
       identity: me,
-      ...(cli.as && cli.as !== shellIdentity() ? { via: shellIdentity() } : {}),
+      ...(cli.as && cli.as !== operator ? { via: operator } : {}),
       outDir: path.join(config.dataDir, "out"),
       input: process.stdin,
       output: process.stdout,
@@ -163,12 +163,12 @@ async function main(): Promise<number> {
       locale: config.locale,
       // Queued shell notifications and alerts are for the operator at the prompt (or the bot):
       // a script (-c, piped input) must not print them into its output and mark them sent.
-      ...(oneShot ? {} : { outbox: app.services.outbox }),
+      ...(script ? {} : { outbox: app.services.outbox }),
     });
     // A long-running bot (interactive shell or chat/HTTP adapters) runs the scheduled jobs;
     // `shell -c` one-shots and piped scripts do not.
     const jobs = await jobsOnce(config); // a malformed job file stops start-up, like a command file
-    if (!oneShot && config.jobsEnabled) {
+    if (!script && config.jobsEnabled) {
       scheduler = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: systemClock, config, logger });
       scheduler.start();
     }
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
       // Alerts routed to the shell are printed as they fall due.
       stopDispatch = app.services.outbox.startLoop(shell, 5_000);
     }
-    if (!oneShot) {
+    if (!script) {
       // Routes to a platform this process does not run would queue alerts nobody receives.
       const running = new Set<string>([...(interactive ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));

@@ -2,6 +2,9 @@ import { displayWidth } from "../../src/core/format.js";
 import type { Reply, ReplyStatus } from "../../src/core/reply.js";
 import { CONTROL_CHARS } from "../../src/core/text.js";
 
+/** Every control character (the shared pattern, global), built once. */
+const ALL_CONTROL_CHARS = new RegExp(CONTROL_CHARS.source, "g");
+
 const ICON: Record<ReplyStatus, string> = { ok: "✔", info: "ℹ", warning: "⚠", error: "✖", critical: "‼" };
 
 function pad(s: string, width: number, right: boolean): string {
@@ -49,5 +52,5 @@ export function renderText(reply: Reply, imagePath?: string): string {
  * move the cursor, rewrite the screen or reorder what the operator reads.
  */
 export function safeForTerminal(s: string): string {
-  return s.replace(new RegExp(CONTROL_CHARS.source, "g"), "");
+  return s.replace(ALL_CONTROL_CHARS, "");
 }
