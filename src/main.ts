@@ -4,7 +4,7 @@ import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
-import { repairOrderEffects } from "../jobs/order-effects.job.js";
+import { repairOrderEffects } from "./services/order-effects.repair.js";
 import { createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repairOrderEffects } from "../jobs/order-effects.job.js";
+import { repairOrderEffects } from "../src/services/order-effects.repair.js";
 import { OrderEffects } from "../src/services/order-effects.service.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 import { jobStepper } from "./helpers/jobs.js";
