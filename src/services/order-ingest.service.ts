@@ -44,8 +44,13 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
   return null;
 }
 
-/** The refund entry of a full refund made by the shop (not through the bot's requests). */
-function shopRefund(amount: number, at: Date, tz: string): { requestId: string; amount: number; at: Date; day: string } {
+/**
+ * The refund entry of a full refund made by the shop (not through the bot's requests), dated by
+ * the message's refundedAt, else the latest time it gives, else `fallback` (an imported history
+ * must not land every old refund on the day of the import).
+ */
+function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string): { requestId: string; amount: number; at: Date; day: string } {
+  const at = m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? m.paidAt ?? fallback;
   return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz) };
 }
 
@@ -256,12 +261,9 @@ export class OrderIngestService {
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
     if (status === "refunded" || (status === "cancelled" && paidAt && m.refundedAt)) {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
-      // whole total, so the digest's refunds see it and nobody refunds it again. Its time is the
-      // message's refundedAt, else the latest time it gives (an imported history must not land
-      // every old refund on the day of the import).
+      // whole total, so the digest's refunds see it and nobody refunds it again.
       const total = doc.total as number;
-      const at = m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt;
-      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, at, tz)] });
+      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, paidAt ?? createdAt, tz)] });
     }
     return doc as unknown as OrderDoc;
   }
@@ -318,10 +320,10 @@ export class OrderIngestService {
       if (steps.includes("refunded") || refundLate) {
         // Refunded by the shop: what the bot had not refunded yet becomes one refund entry, in
         // the same update (guarded by the refunded total read), so the digest's refunds see it
-        // and a refund request cannot pay it again. Dated like a created order's.
+        // and a refund request cannot pay it again.
         const rest = cur.total - (cur.refundedTotal ?? 0);
         if (rest > 0) {
-          refund = shopRefund(rest, m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? m.paidAt ?? now, tz);
+          refund = shopRefund(rest, m, now, tz);
           set.refundedTotal = cur.total;
         }
       }
