@@ -19,7 +19,7 @@ import { shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
 import type { AuditService } from "./services/audit.service.js";
 import { INGEST_KINDS, type IngestKind } from "./services/ingest-schemas.js";
-import { itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
+import { isFailedItem, itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 
@@ -124,7 +124,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   const tails = new Map<string, Promise<void>>();
 
   const record = (n: number, r: ItemResult) => {
-    if (r.outcome === "invalid" || r.outcome === "rejected") fail(n, r.message ?? r.code ?? "rejected");
+    if (isFailedItem(r)) fail(n, r.message ?? r.code ?? "rejected");
     else if (o.dryRun) report.skipped++;
     else if (r.outcome === "created") report.imported++;
     else if (r.outcome === "updated") report.updated++;

@@ -7,7 +7,7 @@ import { clip } from "../../src/core/reply.js";
 import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
 import type { AuditRecord } from "../../src/services/audit.service.js";
 import type { IngestKind } from "../../src/services/ingest-schemas.js";
-import type { ItemResult } from "../../src/services/ingest.service.js";
+import { isFailedItem, type ItemResult } from "../../src/services/ingest.service.js";
 import type { Services } from "../../src/services/services.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
 
@@ -130,7 +130,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         items = body.length;
         const results = await services.ingest.applyMany(route.kind, body, actor);
         const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
-        for (const r of results) summary[r.outcome === "invalid" || r.outcome === "rejected" ? "failed" : r.outcome]++;
+        for (const r of results) summary[isFailedItem(r) ? "failed" : (r.outcome as Exclude<typeof r.outcome, "invalid" | "rejected">)]++;
         audited = {
           command: audited.command,
           args: `POST ${path}: batch of ${results.length} (${Object.entries(summary).map(([k, n]) => `${k} ${n}`).join(", ")}); ${idList(results)}`,
@@ -145,7 +145,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       }
       items = 1;
       const r = await applyOne(route.kind, body, actor);
-      const failed = r.outcome === "invalid" || r.outcome === "rejected";
+      const failed = isFailedItem(r);
       audited = {
         command: audited.command,
         args: `POST ${path}: ${r.outcome}${r.id ? ` ${r.id}` : ""}`,

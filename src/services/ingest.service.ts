@@ -26,6 +26,11 @@ export interface ItemResult {
   errors?: FieldError[];
 }
 
+/** True when an item was not applied (invalid or refused): what batches count as failed. */
+export function isFailedItem(r: Pick<ItemResult, "outcome">): boolean {
+  return r.outcome === "invalid" || r.outcome === "rejected";
+}
+
 
 /** How many times a stock level is re-read when another change lands between read and write. */
 const SET_RETRIES = 8;
