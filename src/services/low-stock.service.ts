@@ -6,7 +6,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { byUrgency, isLow, LOW_CHANGE_SLACK_MS, LOW_WATERMARK, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
+import { byUrgency, isLow, LOW_WATERMARK, unscanned, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
@@ -95,7 +95,7 @@ export class LowStockService {
    */
   async refresh(changedSince: Date | null): Promise<number> {
     const today = localDay(this.clock.now(), this.opts.timeZone);
-    const filter = changedSince ? { $or: [{ lowDay: { $ne: today } }, { updatedAt: { $gt: changedSince } }] } : { lowDay: { $ne: today } };
+    const filter = { $or: unscanned(today, changedSince) };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const views = this.stock.views(docs);
     // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
@@ -127,8 +127,7 @@ export class LowStockService {
     const now = this.clock.now();
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
-    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
-    await this.refresh(typeof mark?.value === "number" ? new Date(mark.value - (this.opts.changeSlackMs ?? LOW_CHANGE_SLACK_MS)) : null);
+    await this.refresh(await this.stock.lastScanSince(this.opts.changeSlackMs));
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 

@@ -144,15 +144,21 @@ export class StockService {
    * from its current figures. Without a scan every active product is read.
    */
   async low(limit = 15): Promise<{ items: StockView[]; total: number }> {
-    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
+    const since = await this.lastScanSince();
     const today = localDay(this.clock.now(), this.opts.timeZone);
-    const filter =
-      typeof mark?.value === "number"
-        ? { active: true, $or: [{ lowGap: { $lte: 0 } }, { lowDay: { $ne: today } }, { updatedAt: { $gt: new Date(mark.value - LOW_CHANGE_SLACK_MS) } }] }
-        : { active: true };
+    const filter = since ? { active: true, $or: [{ lowGap: { $lte: 0 } }, ...unscanned(today, since)] } : { active: true };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const low = this.views(docs).filter(isLow).sort(byUrgency);
     return { items: low.slice(0, limit), total: low.length };
+  }
+
+  /**
+   * A little before the low-stock job's last scan started (`slackMs` for clock skew between
+   * instances): products changed since then are not yet seen by it. Null before any scan.
+   */
+  async lastScanSince(slackMs = LOW_CHANGE_SLACK_MS): Promise<Date | null> {
+    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
+    return typeof mark?.value === "number" ? new Date(mark.value - slackMs) : null;
   }
 
   /**
@@ -212,6 +218,11 @@ export class StockService {
     if (!p.active) return { kind: "inactive" };
     return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
   }
+}
+
+/** Filter terms of products the low-stock scan has not seen as they are now: of another shop day, or changed since `changedSince`. */
+export function unscanned(today: string, changedSince: Date | null): Record<string, unknown>[] {
+  return [{ lowDay: { $ne: today } }, ...(changedSince ? [{ updatedAt: { $gt: changedSince } }] : [])];
 }
 
 /** A low product: out of stock, at or below its reorder point, or with cover below its lead time. */
