@@ -3,7 +3,7 @@ import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay } from "../src/core/format.js";
 
-/** The furthest expected arrival a PO may give. */
+/** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
 
 export default defineCommand({
@@ -26,10 +26,14 @@ export default defineCommand({
     const sku = args.sku.toUpperCase();
     // An arrival in the past is a typo: it would not hold any alert.
     if (args.eta < fmt.day(now)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
-    // A PO holds the product's low-stock alerts until it arrives: a far date would silence them for good.
-    if (args.eta > addDays(fmt.day(now), MAX_ETA_DAYS)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: args.eta, days: MAX_ETA_DAYS }));
+    const product = await services.stock.bySku(sku);
+    if (!product) return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    // A PO holds the product's low-stock alerts until it arrives: a far date would silence them
+    // for good. A product with a longer lead time may have its PO as far (the alert's button).
+    const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
+    if (args.eta > addDays(fmt.day(now), maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: args.eta, days: maxDays }));
     const r = await services.lowStock.placePo({ sku, eta: args.eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
-    if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    if (r.kind !== "ok") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     return {
       status: "ok",
       text: t("lowstock.po.recorded", { sku, eta: args.eta, qty: args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "", until: fmt.dateTime(r.until) }),

@@ -22,7 +22,8 @@ export default defineCommand({
     const until = new Date(now.getTime() + args.duration);
     const sku = args.sku.toUpperCase();
     const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
-    if (r === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
     return { status: "ok", text: t("lowstock.snoozed", { sku, until: fmt.dateTime(until) }), visibility: "public" };
   },
 });

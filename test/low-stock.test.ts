@@ -193,6 +193,36 @@ describe("low-stock job", () => {
     expect(await app.services.lowStock.state("P-SNZ")).toMatchObject({ state: "snoozed", outAt: expect.any(Date) });
   });
 
+  it("a PO placed ahead of time holds until its arrival, a snooze does not shorten it, a sell-out is still announced, a restock re-arms", async () => {
+    await app.store.products.insertMany([product("P-AHEAD", { onHand: 80, reorderPoint: 20 }), product("P-SLOW", { onHand: 90, reorderPoint: 5, leadTimeDays: 240 })]);
+    await runJob();
+    const today = localDay(new Date(jobs.t), app.config.timeZone);
+    expect((await app.run("shell:sam", `stock po P-AHEAD eta=${addDays(today, 10)} qty=100`)).outcome).toBe("ok");
+    const held = (await app.services.lowStock.state("P-AHEAD"))!.snoozedUntil;
+    await runJob();
+    await runJob();
+    // Well stocked when the PO was placed: not a "recovery" that ends the hold.
+    expect(await app.services.lowStock.state("P-AHEAD")).toMatchObject({ state: "snoozed", snoozedUntil: held });
+    const snooze = await app.run("shell:sam", "stock snooze P-AHEAD 24h");
+    expect(snooze.code).toBe("po_holds");
+    expect(snooze.reply.text).toContain(`A PO for P-AHEAD arriving ${addDays(today, 10)} already holds its low-stock alerts`);
+    expect((await app.services.lowStock.state("P-AHEAD"))!.snoozedUntil).toEqual(held);
+    await adjust("P-AHEAD", "-62"); // 18: low, held by the PO
+    await runJob();
+    expect(await alertsFor("P-AHEAD")).toBe(0);
+    await adjust("P-AHEAD", "-18"); // sold out before the PO arrived
+    await runJob();
+    expect(await alertsFor("P-AHEAD")).toBe(1);
+    await runJob();
+    expect(await alertsFor("P-AHEAD")).toBe(1);
+    await adjust("P-AHEAD", "+100"); // the PO arrived early: re-armed for the next crossing
+    await runJob();
+    expect(await app.services.lowStock.state("P-AHEAD")).toMatchObject({ state: "armed" });
+    // A product whose lead time is 240 days may have a PO that far ahead (its alert's button does).
+    expect((await app.run("shell:sam", `stock po P-SLOW eta=${addDays(today, 240)}`)).outcome).toBe("ok");
+    expect((await app.run("shell:sam", `stock po P-SLOW eta=${addDays(today, 241)}`)).reply.text).toContain("more than 240 days ahead");
+  });
+
   it("a product alerted as low that then sells out is announced once more, urgently", async () => {
     await app.store.products.insertMany([product("P-DRAIN", { onHand: 8, reorderPoint: 10 })]);
     const urgentFor = async (sku: string) =>

@@ -38,6 +38,9 @@ export interface ScanResult {
   heldUntil?: Date;
 }
 
+/** Outcome of a snooze or PO: held until `until`; or not, because a PO holds longer (`po_holds`) or the SKU is unknown. */
+export type SnoozeResult = { kind: "ok"; until: Date } | { kind: "po_holds"; until: Date; eta: string } | { kind: "not_found" };
+
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 export const UNSENT_AFTER_MS = 10 * 60_000;
 
@@ -131,17 +134,23 @@ export class LowStockService {
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 
-    // Re-arm products that recovered above their threshold plus the margin.
+    // Re-arm products that recovered above their threshold plus the margin. A hold set while the
+    // product was well stocked (a PO or snooze ahead of time) is not a recovery: it lasts until
+    // its end, unless the product drops to its re-arm level meanwhile (then a restock re-arms it).
     const watched = await this.store.stockAlerts.find({ state: { $in: ["alerted", "snoozed"] } }).lean<StockAlertDoc[]>();
     const recovered: string[] = [];
     if (watched.length) {
       const watchedBySku = new Map(watched.map((w) => [w._id, w]));
       const prods = await this.store.products.find({ _id: { $in: [...watchedBySku.keys()] } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
       for (const v of this.stock.views(prods)) {
-        if (lowSkus.has(v.sku) || !v.active) continue;
-        if (v.available <= this.rearmLevel(this.threshold(v))) continue;
         const w = watchedBySku.get(v.sku)!;
-        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1, lowOnly: 1 } });
+        if (!v.active) continue;
+        if (lowSkus.has(v.sku) || v.available <= this.rearmLevel(this.threshold(v))) {
+          if (w.heldAbove) await this.store.stockAlerts.updateOne({ _id: v.sku, state: "snoozed", heldAbove: true }, { $unset: { heldAbove: 1 } });
+          continue;
+        }
+        if (w.state === "snoozed" && w.heldAbove && w.snoozedUntil && w.snoozedUntil > now) continue;
+        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1, lowOnly: 1, heldAbove: 1 } });
         if (r.modifiedCount === 1) recovered.push(v.sku);
       }
     }
@@ -185,7 +194,7 @@ export class LowStockService {
       }
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, heldAbove: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }
@@ -247,28 +256,53 @@ export class LowStockService {
     };
   }
 
-  /** Holds alerts for a product until `until` (snooze); it alerts again then if still low. */
-  async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number } }): Promise<"ok" | "not_found"> {
+  /**
+   * Holds alerts for a product until `until` (a snooze, or a PO with `po`); it alerts again then
+   * if still low. A snooze never shortens the hold of a PO still on its way (`po_holds`, nothing
+   * changes); a new PO replaces the old one (the supplier moved the date). Selling out during the
+   * hold is still announced, once, unless the product was already out when held.
+   */
+  async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number } }): Promise<SnoozeResult> {
     const sku = input.sku.toUpperCase();
-    if (!(await this.store.products.exists({ _id: sku }))) return "not_found";
+    const doc = await this.store.products.findById(sku).select(VIEW_FIELDS).lean<ProductDoc>();
+    if (!doc) return { kind: "not_found" };
+    const v = this.stock.view(doc);
     const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
+    const unset: Record<string, 1> = {};
     if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: this.clock.now() };
-    const update = { $set: set, $setOnInsert: { crossings: 0 } };
+    // Held while well stocked: the scan must not take "above the re-arm level" for a recovery.
+    if (v.available > this.rearmLevel(this.threshold(v))) set.heldAbove = true;
+    else unset.heldAbove = 1;
+    // In stock now: a sell-out during the hold is announced.
+    if (v.available > 0) set.lowOnly = true;
+    else unset.lowOnly = 1;
+    const update = { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
+    if (!input.po) {
+      // One guarded update: not while a PO holds longer than this snooze would.
+      const r = await this.store.stockAlerts.updateOne(
+        { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { po: { $exists: false } }, { snoozedUntil: { $lte: input.until } }] },
+        update,
+      );
+      if (r.matchedCount === 1) return { kind: "ok", until: input.until };
+      const s = await this.state(sku);
+      if (s?.state === "snoozed" && s.po?.eta && s.snoozedUntil && s.snoozedUntil > input.until) return { kind: "po_holds", until: s.snoozedUntil, eta: s.po.eta };
+      // No alert state yet (or it changed meanwhile): the upsert below.
+    }
+    const upsert = { ...update, $setOnInsert: { crossings: 0 } };
     try {
-      await this.store.stockAlerts.updateOne({ _id: sku }, update, { upsert: true });
+      await this.store.stockAlerts.updateOne({ _id: sku }, upsert, { upsert: true });
     } catch (e) {
       // Two first snoozes at once: one inserted, the other updates.
       if (!isDuplicateKey(e)) throw e;
       await this.store.stockAlerts.updateOne({ _id: sku }, update);
     }
-    return "ok";
+    return { kind: "ok", until: input.until };
   }
 
   /** Records a purchase order: alerts wait until the day after its expected arrival. */
-  async placePo(input: { sku: string; eta: string; qty?: number; by: string }): Promise<{ kind: "ok"; until: Date } | { kind: "not_found" }> {
+  async placePo(input: { sku: string; eta: string; qty?: number; by: string }): Promise<SnoozeResult> {
     const until = dayStart(addDays(input.eta, 1), this.opts.timeZone);
-    const r = await this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) } });
-    return r === "ok" ? { kind: "ok", until } : { kind: "not_found" };
+    return this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) } });
   }
 
   /** Alert state of a product, if any. */

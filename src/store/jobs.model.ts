@@ -71,6 +71,8 @@ export const stockAlertSchema = new Schema(
     lowOnly: { type: Boolean },
     snoozedUntil: { type: Date },
     snoozedBy: { type: String },
+    /** Snoozed (or PO placed) while well stocked: the scan's re-arm on recovery does not end this hold, as there was nothing to recover from. */
+    heldAbove: { type: Boolean },
     recoveredAt: { type: Date },
     po: { eta: String, qty: Number, by: String, at: Date },
   },
