@@ -444,6 +444,23 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -100, key: "too-much" } })).status).toBe(409);
   });
 
+  it("a keyed count that found the level already right is recorded: its retry after later sales changes nothing; the key for another level is a conflict", async () => {
+    await call("/api/v1/products", { body: { sku: "CNT-1", name: "Counted", category: "Kitchen", price: 500, onHand: 50 } });
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "on hand is already 50" });
+    await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: -3, key: "ship-1" } });
+    // The count's webhook retried (or yesterday's count file re-run): no 3 phantom units.
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "key count-7 already applied" });
+    expect(await prod("CNT-1")).toMatchObject({ onHand: 47, available: 47 });
+    const other = await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 60, key: "count-7" } });
+    expect(other.status).toBe(409);
+    expect(other.json).toMatchObject({ code: "key_conflict", message: "key count-7 was used for another change (CNT-1 set 50)" });
+    expect((await prod("CNT-1"))?.onHand).toBe(47);
+    // A refused count (below what open orders reserve) leaves its key free for the corrected one.
+    await app.store.products.updateOne({ _id: "CNT-1" }, { $set: { reserved: 5, available: 42 } });
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 2, key: "count-8" } })).json.code).toBe("below_reserved");
+    expect(await app.store.ledger.exists({ _id: "set:count-8" })).toBeNull();
+  });
+
   it("records a complaint once with SLA due dates from its severity", async () => {
     const c = { externalId: "ZD-1", customerId: "cust-9", orderNo: "A-100", severity: "high", text: "Box arrived crushed", createdAt: "2026-11-25T02:00:00Z" };
     const r = await call("/api/v1/complaints", { body: c });

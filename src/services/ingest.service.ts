@@ -206,42 +206,63 @@ export class IngestService {
 
   /**
    * Sets on hand to `level`: a compare-and-set on the product (filter: on hand and reserved as
-   * read), retried when another change lands in between; recorded in the ledger. Setting the
-   * level it already has changes nothing; with a key, a replay is recognised even after
-   * later changes.
+   * read), retried when another change lands in between. With a key, exactly once, as
+   * {@link StockService.adjust}: the ledger entry `set:<key>` is written first (pending, with the
+   * level asked), so a retry, or a re-run of yesterday's count after today's movements, finds it
+   * and changes nothing; a level already right is recorded too (a confirmed count, delta 0).
+   * The same key for another SKU or level is a conflict.
    */
   private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined): Promise<ItemResult> {
     const ledgerId = key ? `set:${key}` : undefined;
+    const at = this.clock.now();
     if (ledgerId) {
-      const prior = await this.store.ledger.findById(ledgerId).lean();
-      if (prior?.status === "applied") {
-        if (prior.sku !== sku) return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for ${prior.sku}` };
-        return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+      try {
+        await this.store.ledger.create({ _id: ledgerId, sku, delta: 0, level, reason, actor, status: "pending", at });
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        const prior = await this.store.ledger.findById(ledgerId).lean();
+        if (prior && (prior.sku !== sku || (prior.level ?? prior.onHandAfter) !== level)) {
+          return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${prior.sku} set ${prior.level ?? prior.onHandAfter})` };
+        }
+        if (prior?.status === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+        // Pending: an earlier attempt stopped between steps; finish it below.
       }
     }
+    /** Nothing changed: withdraw the intent so the key can be used again once the problem is fixed. */
+    const refuse = async (r: ItemResult): Promise<ItemResult> => {
+      if (ledgerId) await this.store.ledger.deleteOne({ _id: ledgerId, status: "pending" });
+      return r;
+    };
+    const done = async (delta: number): Promise<void> => {
+      if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId }, { $set: { status: "applied", delta, onHandAfter: level } });
+    };
     for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
-      if (!p) return { status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` };
-      if (p.onHand === level) return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
+      if (!p) return refuse({ status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` });
+      if (ledgerId && p.appliedKeys?.includes(ledgerId)) {
+        // Applied by an earlier attempt that stopped before marking its ledger entry.
+        await this.store.ledger.updateOne({ _id: ledgerId, status: "pending" }, { $set: { status: "applied", onHandAfter: level } });
+        return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+      }
+      if (p.onHand === level) {
+        await done(0);
+        return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
+      }
       if (level < p.reserved) {
-        return { status: 409, outcome: "rejected", id: sku, code: "below_reserved", message: `${p.reserved} are reserved by open orders; on hand cannot be set below that` };
+        return refuse({ status: 409, outcome: "rejected", id: sku, code: "below_reserved", message: `${p.reserved} are reserved by open orders; on hand cannot be set below that` });
       }
       const delta = level - p.onHand;
-      const applied = ledgerId ?? `set:${sku}:${this.clock.now().getTime()}:${Math.random().toString(36).slice(2, 10)}`;
       const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
       const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
       if (ledgerId) filter.appliedKeys = { $ne: ledgerId };
       const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });
       if (r.modifiedCount === 1) {
-        try {
-          await this.store.ledger.create({ _id: applied, sku, delta, reason, actor, status: "applied", onHandAfter: level, at: this.clock.now() });
-        } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
-        }
+        if (ledgerId) await done(delta);
+        else await this.store.ledger.create({ _id: `set:${sku}:${at.getTime()}:${Math.random().toString(36).slice(2, 10)}`, sku, delta, level, reason, actor, status: "applied", onHandAfter: level, at });
         return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}` };
       }
     }
-    return { status: 409, outcome: "rejected", id: sku, code: "conflict", message: `stock of ${sku} kept changing; retry` };
+    return refuse({ status: 409, outcome: "rejected", id: sku, code: "conflict", message: `stock of ${sku} kept changing; retry` });
   }
 
   /**

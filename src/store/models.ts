@@ -60,6 +60,8 @@ const ledgerSchema = new Schema(
     /** pending: intent recorded, product not yet known to be changed; applied: done. */
     status: { type: String, enum: ["pending", "applied"], required: true },
     onHandAfter: { type: Number },
+    /** A stock level set under a key (count, import): what was asked, so a reuse of the key for another level is told apart from a retry. */
+    level: { type: Number },
     at: { type: Date, required: true },
   },
   { versionKey: false },
