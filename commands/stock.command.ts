@@ -17,7 +17,7 @@ function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<unknown
       { label: t("stock.on_hand"), value: fmt.number(v.onHand), inline: true },
       { label: t("stock.reserved"), value: fmt.number(v.reserved), inline: true },
       { label: t("stock.reorder_point"), value: fmt.number(v.reorderPoint), inline: true },
-      { label: t("stock.velocity"), value: t("stock.velocity.value", { perDay: fmt.number(v.velocity, 1), days: w }), inline: true },
+      { label: t("stock.velocity"), value: t("stock.velocity.value", { perDay: fmt.number(v.velocity, 1), days: v.velocityDays }), inline: true },
       {
         label: t("stock.cover"),
         value: v.coverDays === null ? t("stock.cover.none", { days: w }) : t("stock.cover.value", { days: fmt.number(v.coverDays, 1) }),

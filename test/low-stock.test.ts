@@ -223,6 +223,33 @@ describe("low-stock job", () => {
     expect((await app.run("shell:sam", `stock po P-SLOW eta=${addDays(today, 241)}`)).reply.text).toContain("more than 240 days ahead");
   });
 
+  it("a product younger than the window is judged over its own days; a product exactly at its lead time is not low anywhere; old daily sales are dropped", async () => {
+    const today = localDay(new Date(jobs.t), app.config.timeZone);
+    const fourDaysAgo = new Date(jobs.t - 4 * 24 * 60 * MIN);
+    const young = new Map([1, 2, 3, 4].map((i) => [addDays(today, -i), 10] as [string, number]));
+    // Launched 4 days ago, 10 a day: 30 left is 3 days of cover, below its 14-day lead time.
+    await app.store.products.collection.insertOne({ ...product("P-YOUNG", { onHand: 30, reorderPoint: 5, leadTimeDays: 14, salesByDay: young }), createdAt: fourDaysAgo, updatedAt: fourDaysAgo } as never);
+    // 36 sold over the 28 days, lead time 7: 9 available is exactly 7.0 days of cover, not below it.
+    const edge = new Map([[addDays(today, -3), 36], [addDays(today, -200), 5]] as [string, number][]);
+    // Its record created today (a catalog import) with its sales history: older than its record.
+    const now = new Date(jobs.t);
+    await app.store.products.collection.insertOne({ ...product("P-EDGE", { onHand: 9, reorderPoint: 2, leadTimeDays: 7, salesByDay: edge }), createdAt: now, updatedAt: now } as never);
+    const card = await app.run("shell:sam", "stock P-YOUNG");
+    const fields = Object.fromEntries(card.reply.fields!.map((f) => [f.label, f.value]));
+    expect(fields["Sales velocity"]).toBe("10/day (last 4 days)");
+    expect(fields["Days of cover"]).toContain("3");
+    expect((await app.services.stock.bySku("P-EDGE"))!.status).toBe("ok");
+    await runJob();
+    expect(await alertsFor("P-YOUNG")).toBe(1);
+    expect(await alertsFor("P-EDGE")).toBe(0);
+    const low = await app.run("shell:sam", "stock low limit=50");
+    const listed = low.reply.table!.rows.map((r) => r[0]);
+    expect(listed).toContain("P-YOUNG");
+    expect(listed).not.toContain("P-EDGE");
+    // The scan dropped the day 200 days back (nothing reads it) and kept the window's.
+    expect(Object.keys((await app.store.products.findById("P-EDGE").lean())!.salesByDay as object)).toEqual([addDays(today, -3)]);
+  });
+
   it("a product alerted as low that then sells out is announced once more, urgently", async () => {
     await app.store.products.insertMany([product("P-DRAIN", { onHand: 8, reorderPoint: 10 })]);
     const urgentFor = async (sku: string) =>

@@ -74,8 +74,9 @@ export class LowStockService {
   ) {}
 
   /** The stored threshold of a product: low when available ≤ this. */
-  threshold(v: Pick<StockView, "reorderPoint" | "velocity" | "leadTimeDays">): number {
-    const byCover = v.velocity > 0 ? Math.ceil(v.velocity * v.leadTimeDays - 1e-9) - 1 : 0;
+  threshold(v: Pick<StockView, "reorderPoint" | "sold" | "velocityDays" | "leadTimeDays">): number {
+    // ⌈sold × lead ÷ days⌉ − 1 in whole numbers: the same boundary as the view's status.
+    const byCover = v.sold > 0 ? Math.ceil((v.sold * v.leadTimeDays) / v.velocityDays) - 1 : 0;
     return Math.max(v.reorderPoint, byCover);
   }
 
@@ -104,9 +105,11 @@ export class LowStockService {
     // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
     const write = (d: ProductDoc, v: StockView) => {
       const lowAt = this.threshold(v);
+      // Daily sales no longer read are dropped as we pass: a document does not grow by a day forever.
+      const old = this.stock.staleSalesDays(d);
       return this.store.products.updateOne(
         { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
-        { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today } },
+        { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today }, ...(old.length ? { $unset: Object.fromEntries(old.map((day) => [`salesByDay.${day}`, 1])) } : {}) },
         // Not a change of the product: keep updatedAt, which the next refresh reads.
         { timestamps: false },
       );

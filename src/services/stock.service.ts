@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, localDay } from "../core/format.js";
+import { addDays, dayStart, localDay } from "../core/format.js";
 import { editDistance } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
@@ -22,9 +22,13 @@ export interface StockView {
   leadTimeDays: number;
   supplier: string;
   active: boolean;
-  /** Units sold per day over the velocity window. */
+  /** Units sold per day over the velocity window (`sold` ÷ `velocityDays`). */
   velocity: number;
-  /** available ÷ velocity; null when nothing sold in the window. */
+  /** Units sold (by paid day) in the window's days since the product's first day. */
+  sold: number;
+  /** Days the velocity is over: the window, or fewer for a product younger than it (at least 1). */
+  velocityDays: number;
+  /** available ÷ velocity (0 when none is available); null when nothing sold in the window. */
   coverDays: number | null;
   status: StockStatus;
 }
@@ -40,6 +44,9 @@ export type AdjustResult =
 
 /** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
 export const PRODUCT_KEPT_KEYS = 200;
+
+/** Days of daily sales a product keeps (more than the default window, so a longer one set later still has some history). */
+export const SALES_KEPT_DAYS = 90;
 
 /** Meta document: wall time (ms) at which the low-stock job's last scan started. */
 export const LOW_WATERMARK = "low-stock:watermark";
@@ -65,6 +72,7 @@ export const VIEW_FIELDS = {
   supplier: 1,
   active: 1,
   salesByDay: 1,
+  createdAt: 1,
 } as const;
 
 /** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
@@ -77,19 +85,32 @@ export class StockService {
 
   /** Derives velocity, days of cover and status for a product. */
   view(p: ProductDoc): StockView {
-    return derive(p, this.windowDays());
+    return derive(p, this.window());
+  }
+
+  /**
+   * Days of a product's daily sales that nothing reads any more: older than
+   * {@link SALES_KEPT_DAYS}, or than the window if it is longer.
+   */
+  staleSalesDays(p: Pick<ProductDoc, "salesByDay">): string[] {
+    const keepFrom = addDays(localDay(this.clock.now(), this.opts.timeZone), -Math.max(SALES_KEPT_DAYS, this.opts.velocityWindowDays + 1));
+    return Object.keys(toRecord(p.salesByDay)).filter((day) => day < keepFrom);
   }
 
   /** {@link view} of each product, with the velocity window worked out once for all of them. */
   views(docs: readonly ProductDoc[]): StockView[] {
-    const days = this.windowDays();
-    return docs.map((d) => derive(d, days));
+    const w = this.window();
+    return docs.map((d) => derive(d, w));
   }
 
-  /** The velocity window: the w full shop days before today (today's partial sales would skew it). */
-  private windowDays(): string[] {
+  /**
+   * The velocity window: the w full shop days before today, newest first (today's partial sales
+   * would skew it), and the instant its oldest day starts.
+   */
+  private window(): Window {
     const today = localDay(this.clock.now(), this.opts.timeZone);
-    return Array.from({ length: this.opts.velocityWindowDays }, (_, i) => addDays(today, -(i + 1)));
+    const days = Array.from({ length: this.opts.velocityWindowDays }, (_, i) => addDays(today, -(i + 1)));
+    return { days, timeZone: this.opts.timeZone, start: dayStart(days[days.length - 1]!, this.opts.timeZone) };
   }
 
   /** The product with this exact SKU (case-insensitive input). */
@@ -242,18 +263,45 @@ function urgency(v: StockView): number {
   return 1e6 + v.available - v.reorderPoint;
 }
 
-/** Velocity, cover and status of a product over the window `days` (see {@link StockService.view}). */
-function derive(p: ProductDoc, days: readonly string[]): StockView {
+/** The velocity window of {@link StockService}. */
+interface Window {
+  /** Its shop days, newest (yesterday) first. */
+  days: readonly string[];
+  timeZone: string;
+  /** When its oldest day starts: a product created before that has the whole window. */
+  start: Date;
+}
+
+/**
+ * Velocity, cover and status of a product over the window. A product younger than the window
+ * (created within it, with no sales before) is judged over its days since its creation day:
+ * 10 a day over its 4 days is 10 a day, not 40 ÷ 28. Comparisons are in whole numbers (available × days against sold × lead
+ * time), so a product exactly at its lead time is judged alike here and by the low-stock job.
+ */
+function derive(p: ProductDoc, w: Window): StockView {
   const sales = toRecord(p.salesByDay);
-  let units = 0;
-  for (const d of days) units += sales[d] ?? 0;
-  const velocity = units / days.length;
-  const coverDays = velocity > 0 ? p.available / velocity : null;
+  let first = "";
+  if (p.createdAt && p.createdAt > w.start) {
+    first = localDay(p.createdAt, w.timeZone);
+    // Sales before the record was created (a catalog imported with its order history): the
+    // product is older than its record, and its first sale says nothing about its age.
+    for (const d of Object.keys(sales)) if (d < first && (sales[d] ?? 0) > 0) first = "";
+  }
+  let sold = 0;
+  let days = 0;
+  for (const d of w.days) {
+    if (d < first) break;
+    days++;
+    sold += sales[d] ?? 0;
+  }
+  days = Math.max(1, days);
+  const velocity = sold / days;
+  const coverDays = sold > 0 ? Math.max(0, (p.available * days) / sold) : null;
   let status: StockStatus = "ok";
   if (!p.active) status = "inactive";
   else if (p.available <= 0) status = "out";
   else if (p.available <= p.reorderPoint) status = "low";
-  else if (coverDays !== null && coverDays < p.leadTimeDays) status = "cover";
+  else if (sold > 0 && p.available * days < sold * p.leadTimeDays) status = "cover";
   return {
     sku: p._id,
     name: p.name,
@@ -268,6 +316,8 @@ function derive(p: ProductDoc, days: readonly string[]): StockView {
     supplier: p.supplier ?? "",
     active: p.active,
     velocity,
+    sold,
+    velocityDays: days,
     coverDays,
     status,
   };
