@@ -5,10 +5,11 @@ import { defineJob } from "../src/core/job.js";
  * delivered outbox messages and finished job runs older than RETENTION_DAYS. This is what a
  * TTL index would do; a plain job works on every MongoDB-compatible server. Undelivered
  * ("pending", "dead") messages are never deleted: they stay visible until someone looks.
+ * Stock ledger entries left pending for an hour by an interrupted change are settled.
  */
 export default defineJob({
   id: "housekeeping",
-  description: "Delete old event markers, delivered messages and job runs",
+  description: "Delete old event markers, delivered messages and job runs; settle interrupted stock changes",
   schedule: (config) => config.housekeepingCron,
   timeout: 300_000,
   async handler({ services, clock, config }) {
@@ -19,6 +20,7 @@ export default defineJob({
       store.outbox.deleteMany({ status: "sent", sentAt: { $lt: cutoff } }),
       store.jobRuns.deleteMany({ slot: { $lt: cutoff }, endedAt: { $exists: true } }),
     ]);
-    return `deleted ${markers.deletedCount} markers, ${messages.deletedCount} messages, ${runs.deletedCount} job runs older than ${config.retentionDays} days`;
+    const ledger = await services.stock.settlePending(new Date(clock.now().getTime() - 3_600_000));
+    return `deleted ${markers.deletedCount} markers, ${messages.deletedCount} messages, ${runs.deletedCount} job runs older than ${config.retentionDays} days; settled ${ledger.applied + ledger.withdrawn} pending stock changes (${ledger.applied} applied, ${ledger.withdrawn} withdrawn)`;
   },
 });

@@ -239,6 +239,23 @@ export class StockService {
     if (!p.active) return { kind: "inactive" };
     return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
   }
+
+  /**
+   * Settles ledger entries left pending before `before` by an attempt that stopped between its
+   * steps (a crash, a lost connection) and was never retried, as a chat adjustment never is:
+   * marked applied when the product holds the key, else withdrawn (the change never landed).
+   */
+  async settlePending(before: Date): Promise<{ applied: number; withdrawn: number }> {
+    const pending = await this.store.ledger.find({ status: "pending", at: { $lt: before } }).select({ _id: 1, sku: 1 }).limit(500).lean();
+    let applied = 0;
+    let withdrawn = 0;
+    for (const e of pending) {
+      const landed = await this.store.products.exists({ _id: e.sku, appliedKeys: e._id });
+      if (landed) applied += (await this.store.ledger.updateOne({ _id: e._id, status: "pending" }, { $set: { status: "applied" } })).modifiedCount;
+      else withdrawn += (await this.store.ledger.deleteOne({ _id: e._id, status: "pending" })).deletedCount;
+    }
+    return { applied, withdrawn };
+  }
 }
 
 /** Filter terms of products the low-stock scan has not seen as they are now: of another shop day, or changed since `changedSince`. */
