@@ -6,9 +6,16 @@ import type { StockStatus, StockView } from "../src/services/stock.service.js";
 
 const STATUS: Record<StockStatus, ReplyStatus> = { ok: "ok", low: "warning", cover: "warning", out: "critical", inactive: "info" };
 
-/** The stock card of one product. */
-function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<unknown>, "t" | "fmt" | "config">): Reply {
+/** The stock card of one product, with its low-stock hold (snooze or PO) when one is running. */
+async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<CommandContext<unknown>, "t" | "fmt" | "config" | "services" | "now">): Promise<Reply> {
   const w = config.velocityWindowDays;
+  const alert = await services.lowStock.state(v.sku);
+  const held = alert?.state === "snoozed" && alert.snoozedUntil && alert.snoozedUntil > now ? alert : null;
+  const hold = held
+    ? held.po?.eta
+      ? t("stock.hold.po", { until: fmt.dateTime(held.snoozedUntil!), eta: held.po.eta, qty: held.po.qty ? t("lowstock.po.qty", { qty: held.po.qty }) : "", by: held.po.by ?? "" })
+      : t("stock.hold.snooze", { until: fmt.dateTime(held.snoozedUntil!), by: held.snoozedBy ?? "" })
+    : null;
   return {
     title: t("stock.title", { name: v.name, sku: v.sku }),
     status: STATUS[v.status],
@@ -28,6 +35,7 @@ function stockCard(v: StockView, { t, fmt, config }: Pick<CommandContext<unknown
       { label: t("stock.category"), value: v.category, inline: true },
       { label: t("stock.price"), value: fmt.money(v.price, v.currency), inline: true },
       { label: t("stock.status"), value: t(`stock.status.${v.status}`) },
+      ...(hold ? [{ label: t("stock.hold"), value: hold }] : []),
     ],
     visibility: "ephemeral",
   };
@@ -55,9 +63,9 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, t } = ctx;
     const exact = await services.stock.bySku(args.query);
-    if (exact) return stockCard(exact, ctx);
+    if (exact) return await stockCard(exact, ctx);
     const { matches, total } = await services.stock.search(args.query, 10);
-    if (matches.length === 1 && total === 1) return stockCard(matches[0]!, ctx);
+    if (matches.length === 1 && total === 1) return await stockCard(matches[0]!, ctx);
     if (matches.length === 0) {
       return unknownSku(args.query, await services.stock.suggest(args.query), t);
     }

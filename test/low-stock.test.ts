@@ -199,6 +199,9 @@ describe("low-stock job", () => {
     const today = localDay(new Date(jobs.t), app.config.timeZone);
     expect((await app.run("shell:sam", `stock po P-AHEAD eta=${addDays(today, 10)} qty=100`)).outcome).toBe("ok");
     const held = (await app.services.lowStock.state("P-AHEAD"))!.snoozedUntil;
+    // The stock card says why no alert will come.
+    const card = await app.run("shell:sam", "stock P-AHEAD");
+    expect(card.reply.fields!.find((f) => f.label === "Low-stock alerts")?.value).toMatch(new RegExp(`^Held until .+: PO \\(100 units\\) arriving ${addDays(today, 10)}, recorded by shell:sam$`));
     await runJob();
     await runJob();
     // Well stocked when the PO was placed: not a "recovery" that ends the hold.
