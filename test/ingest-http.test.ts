@@ -455,10 +455,15 @@ describe("products, inventory and complaints", () => {
     expect(other.status).toBe(409);
     expect(other.json).toMatchObject({ code: "key_conflict", message: "key count-7 was used for another change (CNT-1 set 50)" });
     expect((await prod("CNT-1"))?.onHand).toBe(47);
-    // A refused count (below what open orders reserve) leaves its key free for the corrected one.
-    await app.store.products.updateOne({ _id: "CNT-1" }, { $set: { reserved: 5, available: 42 } });
-    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 2, key: "count-8" } })).json.code).toBe("below_reserved");
+    // A refused count (an unknown SKU) leaves its key free for the corrected one.
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-X", set: 2, key: "count-8" } })).json.code).toBe("unknown_sku");
     expect(await app.store.ledger.exists({ _id: "set:count-8" })).toBeNull();
+    // A count below what open orders reserve is recorded as counted, the shortfall said: the
+    // product is out (available below zero), not left at units that are gone.
+    await app.store.products.updateOne({ _id: "CNT-1" }, { $set: { reserved: 5, available: 42 } });
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 2, key: "count-8" } })).json).toMatchObject({ outcome: "updated", message: "on hand 47 → 2; 5 are reserved by open orders: 3 short" });
+    expect(await prod("CNT-1")).toMatchObject({ onHand: 2, reserved: 5, available: -3 });
+    expect((await app.services.stock.bySku("CNT-1"))!.status).toBe("out");
   });
 
   it("records a complaint once with SLA due dates from its severity", async () => {

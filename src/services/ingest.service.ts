@@ -248,9 +248,6 @@ export class IngestService {
         await done(0);
         return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
       }
-      if (level < p.reserved) {
-        return refuse({ status: 409, outcome: "rejected", id: sku, code: "below_reserved", message: `${p.reserved} are reserved by open orders; on hand cannot be set below that` });
-      }
       const delta = level - p.onHand;
       const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
       const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
@@ -259,7 +256,10 @@ export class IngestService {
       if (r.modifiedCount === 1) {
         if (ledgerId) await done(delta);
         else await this.store.ledger.create({ _id: `set:${sku}:${at.getTime()}:${Math.random().toString(36).slice(2, 10)}`, sku, delta, level, reason, actor, status: "applied", onHandAfter: level, at });
-        return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}` };
+        // A count below what open orders reserve is the truth, recorded as such: available goes
+        // negative (out of stock, announced), where refusing would keep selling units that are gone.
+        const short = level < p.reserved ? `; ${p.reserved} are reserved by open orders: ${p.reserved - level} short` : "";
+        return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}${short}` };
       }
     }
     return refuse({ status: 409, outcome: "rejected", id: sku, code: "conflict", message: `stock of ${sku} kept changing; retry` });
