@@ -24,7 +24,7 @@ export default defineCommand({
     if (!roleAtLeast(role, "support")) {
       return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role }), visibility: "ephemeral" };
     }
-    const r = await services.complaints.assign(id, args.identity, actor.identity);
+    const r = await services.complaints.assign(id, args.identity, actor);
     return changeReply(r, id, "assign", t("complaint.assigned", { id, to: args.identity }), services, ctx, { to: args.identity });
   },
 });

@@ -13,7 +13,7 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
-    const r = await services.complaints.claim(args.id, actor.identity);
+    const r = await services.complaints.claim(args.id, actor);
     return changeReply(r, args.id, "claim", t("complaint.claimed", { id: ComplaintService.normalizeId(args.id) }), services, ctx);
   },
 });

@@ -19,7 +19,7 @@ export default defineCommand({
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
     if (!args.note) return promptForText(id, "note_required", services, t);
-    const r = await services.complaints.resolve(id, actor.identity, args.note);
+    const r = await services.complaints.resolve(id, actor, args.note);
     return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
   },
 });

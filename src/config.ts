@@ -157,6 +157,11 @@ const EnvSchema = z.object({
   DISCORD_TOKEN: z.string().regex(/^\S{20,200}$/, { error: "DISCORD_TOKEN: expected the bot token from the Developer Portal (Bot → Reset Token)" }).optional(),
   DISCORD_APPLICATION_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_APPLICATION_ID: expected the numeric application id (General Information → Application ID)" }).optional(),
   DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
+  DISCORD_GUILD_IDS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.every((g) => SNOWFLAKE.test(g)), { error: "DISCORD_GUILD_IDS: expected comma-separated numeric server ids such as 123456789012345678,234567890123456789 (right-click a server → Copy Server ID)" }),
   DISCORD_ROLE_MAP: z.string().optional(),
   DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
   HTTP_PORT: z
@@ -316,6 +321,11 @@ export interface DiscordConfig {
   readonly applicationId: string;
   /** Commands are registered to this server (instant) instead of globally. */
   readonly guildId: string | undefined;
+  /**
+   * Servers whose interactions the bot answers (DISCORD_GUILD_IDS, else DISCORD_GUILD_ID alone);
+   * empty: any server the bot is in. DMs carry no server and are always answered.
+   */
+  readonly guildIds: readonly string[];
   /** Discord role id → shopops role granted to members holding it. */
   readonly roleMap: Readonly<Record<string, Role>>;
   /** REST base URL (a REST proxy, or a local peer in tests); undefined means Discord's own. */
@@ -447,7 +457,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
 
 function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined {
   if (!v.DISCORD_TOKEN) {
-    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_ROLE_MAP || v.DISCORD_API_URL) {
+    if (v.DISCORD_APPLICATION_ID || v.DISCORD_GUILD_ID || v.DISCORD_GUILD_IDS.length || v.DISCORD_ROLE_MAP || v.DISCORD_API_URL) {
       throw new ConfigError(["DISCORD_TOKEN: required when other DISCORD_* variables are set (the bot token from the Developer Portal)"]);
     }
     return undefined;
@@ -463,7 +473,19 @@ function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined
     }
     roleMap[id] = role;
   }
-  return Object.freeze({ token: v.DISCORD_TOKEN, applicationId: v.DISCORD_APPLICATION_ID, guildId: v.DISCORD_GUILD_ID, roleMap: Object.freeze(roleMap), apiUrl: v.DISCORD_API_URL });
+  // Commands registered to a server the bot then refuses would be a trap: say so at start.
+  if (v.DISCORD_GUILD_ID && v.DISCORD_GUILD_IDS.length && !v.DISCORD_GUILD_IDS.includes(v.DISCORD_GUILD_ID)) {
+    throw new ConfigError([`DISCORD_GUILD_IDS: does not include DISCORD_GUILD_ID (${v.DISCORD_GUILD_ID}), the server the commands are registered to; add it to the list, or unset one of them`]);
+  }
+  const guildIds = v.DISCORD_GUILD_IDS.length ? [...new Set(v.DISCORD_GUILD_IDS)] : v.DISCORD_GUILD_ID ? [v.DISCORD_GUILD_ID] : [];
+  return Object.freeze({
+    token: v.DISCORD_TOKEN,
+    applicationId: v.DISCORD_APPLICATION_ID,
+    guildId: v.DISCORD_GUILD_ID,
+    guildIds: Object.freeze(guildIds),
+    roleMap: Object.freeze(roleMap),
+    apiUrl: v.DISCORD_API_URL,
+  });
 }
 
 function readProcessEnv(): Record<string, string | undefined> {

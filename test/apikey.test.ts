@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/core/logger.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -40,6 +41,20 @@ describe("apikey commands", () => {
     expect(await app.services.apiKeys.authenticate(token!)).toBeNull();
     expect((await app.run("shell:admin", `apikey revoke ${id}`)).reply.text).toMatch(/already revoked/);
     expect((await app.run("shell:admin", "apikey list")).reply.table!.rows[0]![5]).toMatch(/^revoked/);
+  });
+
+  it("a created token's secret never reaches a log line (message, fields, errors)", async () => {
+    const r = await app.run("shell:admin", "apikey create logged scopes=orders");
+    const token = /shopops_k[0-9A-Z]{10}_[A-Za-z0-9_-]{43}/.exec(r.reply.text!)![0];
+    const id = token.split("_")[1]!;
+    const secret = token.slice(`shopops_${id}_`.length);
+    const lines: string[] = [];
+    const log = createLogger("debug", {}, (l) => lines.push(l)).child({ component: "test" });
+    log.debug(`reply sent: ${r.reply.text!}`, { reply: r.reply, nested: { list: [token] } });
+    log.error("delivery failed", { error: new Error(`could not post ${token}`) });
+    const all = lines.join("\n");
+    expect(all).not.toContain(secret);
+    expect(all).toContain(`shopops_${id}_[redacted]`);
   });
 
   it("refuses unknown scopes and non-admins, and changes nothing", async () => {

@@ -118,6 +118,46 @@ describe("complaint lifecycle", () => {
     expect((await app.run("shell:max", `complaint assign ${id} shell:max`)).code).toBe("already_assign");
   });
 
+  it("an escalated complaint is claimed, assigned or resolved by a manager or above only: support is refused, audited as denied", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new customer=cust-6 wants to speak to a manager"));
+    await app.run("shell:sue", `complaint claim ${id}`);
+    await app.run("shell:sue", `complaint escalate ${id} reason="asks for a manager"`);
+    const before = await app.store.complaints.findById(id).lean();
+    // The one who escalated cannot take it back, nor close it; nor can another support person.
+    for (const [who, line] of [
+      ["shell:sue", `complaint claim ${id}`],
+      ["shell:sue", `complaint resolve ${id} note="sorted it myself"`],
+      ["shell:lin", `complaint claim ${id}`],
+      ["shell:lin", `complaint assign ${id} shell:lin`],
+      ["shell:lin", `complaint resolve ${id} note=done`],
+    ] as const) {
+      const r = await app.run(who, line);
+      expect(r.outcome, line).toBe("denied");
+      expect(r.code).toBe("permission_denied");
+      expect(r.reply.text).toBe(
+        `${id} is escalated: only a manager or admin may claim, assign or resolve it. Ask a manager to take it (\`complaint claim ${id}\`) or to hand it to you (\`complaint assign ${id} <identity>\`).`,
+      );
+      expect(await app.store.audit.findById(r.ref).lean()).toMatchObject({ actor: who, command: line.split(" ").slice(0, 2).join(" "), outcome: "denied", code: "permission_denied" });
+    }
+    const zh = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: `complaint claim ${id}`, locale: "zh-CN" });
+    expect(zh.reply.text).toBe(`${id} 已升级：只有经理或管理员可以认领、分配或结案。请经理认领（\`complaint claim ${id}\`）或分配给你（\`complaint assign ${id} <身份>\`）。`);
+    expect(await app.store.complaints.findById(id).lean()).toEqual(before); // nothing changed
+
+    // A manager may hand it to support; the assignee (chosen by a manager) may then resolve it.
+    expect((await app.run("shell:max", `complaint assign ${id} shell:sue`)).outcome).toBe("ok");
+    expect((await app.run("shell:lin", `complaint resolve ${id} note=done`)).code).toBe("permission_denied");
+    const done = await app.run("shell:sue", `complaint resolve ${id} note="manager approved a voucher"`);
+    expect(done.outcome).toBe("ok");
+    expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "resolved", assignee: "shell:sue" });
+
+    // A manager claims and resolves an escalated one directly.
+    const other = idOf(await app.run("shell:sue", "complaint new customer=cust-7 second escalation"));
+    await app.run("shell:sue", `complaint escalate ${other} reason="legal threat"`);
+    expect((await app.run("shell:max", `complaint claim ${other}`)).reply.title).toBe(`You have ${other} now.`);
+    expect((await app.run("shell:admin", `complaint resolve ${other} note="settled"`)).outcome).toBe("ok");
+  });
+
   it("10 people claim at once: one wins, the other nine are told who has it", async () => {
     app.clock.set(new Date(NOW));
     const id = idOf(await app.run("shell:sue", "complaint new severity=high parcel lost"));

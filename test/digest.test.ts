@@ -321,7 +321,7 @@ describe("digest figures in Asia/Shanghai", () => {
       const r = await app.services.complaints.create({ text: "lid cracked", by: "shell:sue", severity: "urgent" });
       if (r.kind !== "created") throw new Error(r.kind);
       app.clock.set(new Date("2026-11-21T03:00:00Z"));
-      expect((await app.services.complaints.resolve(r.complaint._id, "shell:sue", "sent a new lid")).kind).toBe("done");
+      expect((await app.services.complaints.resolve(r.complaint._id, { identity: "shell:sue", role: "support" }, "sent a new lid")).kind).toBe("done");
       app.clock.set(start);
       const before = await Promise.all(["2026-11-21", "2026-11-22"].map(async (d) => (await app.services.digest.digest(d)).complaints.day));
       expect(before[0]!.resolved).toBeGreaterThanOrEqual(1);

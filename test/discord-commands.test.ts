@@ -17,6 +17,14 @@ describe("Discord settings", () => {
     expect(c.discord).toMatchObject({ applicationId: "123456789012", guildId: undefined, roleMap: { "111111": "manager", "222222": "support" } });
   });
 
+  it("allow the servers of DISCORD_GUILD_IDS, else DISCORD_GUILD_ID alone, else any", () => {
+    const base = { DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012" };
+    expect(loadConfig(base).discord!.guildIds).toEqual([]);
+    expect(loadConfig({ ...base, DISCORD_GUILD_ID: "555555555555" }).discord!.guildIds).toEqual(["555555555555"]);
+    expect(loadConfig({ ...base, DISCORD_GUILD_IDS: "555555555555, 666666666666" }).discord!.guildIds).toEqual(["555555555555", "666666666666"]);
+    expect(loadConfig({ ...base, DISCORD_GUILD_ID: "666666666666", DISCORD_GUILD_IDS: "555555555555,666666666666" }).discord).toMatchObject({ guildId: "666666666666", guildIds: ["555555555555", "666666666666"] });
+  });
+
   it("name the variable and what it expects when wrong", () => {
     const bad = (env: Record<string, string>) => {
       try {
@@ -31,6 +39,9 @@ describe("Discord settings", () => {
     expect(bad({ DISCORD_APPLICATION_ID: "123456789012" })).toMatch(/DISCORD_TOKEN: required/);
     expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "abc" })).toMatch(/DISCORD_APPLICATION_ID: expected the numeric application id/);
     expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_ROLE_MAP: "111111:boss" })).toMatch(/DISCORD_ROLE_MAP: "111111:boss" is not roleId:role/);
+    expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_GUILD_IDS: "555555555555,my-server" })).toMatch(/DISCORD_GUILD_IDS: expected comma-separated numeric server ids/);
+    expect(bad({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_GUILD_ID: "666666666666", DISCORD_GUILD_IDS: "555555555555" })).toMatch(/DISCORD_GUILD_IDS: does not include DISCORD_GUILD_ID \(666666666666\)/);
+    expect(bad({ DISCORD_GUILD_IDS: "555555555555" })).toMatch(/DISCORD_TOKEN: required/);
   });
 });
 

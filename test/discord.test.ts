@@ -296,6 +296,42 @@ describe("buttons", () => {
   });
 });
 
+describe("server allowlist (DISCORD_GUILD_IDS, here DISCORD_GUILD_ID alone)", () => {
+  // The bot added to someone else's server (Public Bot is on by default): even a member whose
+  // role id is mapped to manager there runs nothing.
+  const OTHER_GUILD = nextId();
+  const stranger: PeerUser = { id: nextId(), username: "Eve", roles: [MANAGER_ROLE], guildId: OTHER_GUILD };
+
+  it("allows only the configured server", () => {
+    expect(config.discord!.guildIds).toEqual([peer.guildId]);
+  });
+
+  it("refuses commands, buttons and suggestions from another server, privately, and runs nothing", async () => {
+    const stock = await onHand("SKU-1001");
+    const audits = await app.store.audit.countDocuments({});
+    for (const ix of [peer.slash(stranger, "stock show", { query: "SKU-1001" }), peer.slash(stranger, "stock adjust", { sku: "SKU-1001", delta: "-5", reason: "mine now" })]) {
+      const cb = await peer.callback(ix.id);
+      expect(cb.body.type).toBe(4);
+      expect(cb.body.data.flags & 64).toBe(64);
+      expect(cb.body.data.content).toBe("This server is not set up for shopops (DISCORD_GUILD_IDS); ask the shop's admin.");
+      expect(cb.body.data.embeds ?? []).toEqual([]); // no stock, price or supplier shown
+    }
+    const zh = await peer.callback(peer.slash({ ...stranger, locale: "zh-CN" }, "stock show", { query: "SKU-1001" }).id);
+    expect(zh.body.data.content).toBe("此服务器未设置使用 shopops（DISCORD_GUILD_IDS）；请联系商店管理员。");
+    const message = peer.message(peer.channelId, { embeds: [{ title: "Restock?" }], components: [{ type: 1, components: [{ type: 2, custom_id: "stock adjust SKU-1001 +5 reason=restock", label: "Add 5", style: 1 }] }] });
+    const pressed = await peer.callback(peer.press(stranger, message, "stock adjust SKU-1001 +5 reason=restock").id);
+    expect(pressed.body).toMatchObject({ type: 4, data: { content: expect.stringContaining("DISCORD_GUILD_IDS") } });
+    const suggested = await peer.callback(peer.autocomplete(stranger, "stock show", { query: "sku" }, "query").id);
+    expect(suggested.body).toMatchObject({ type: 8, data: { choices: [] } });
+    expect(await onHand("SKU-1001")).toBe(stock);
+    expect(await app.store.audit.countDocuments({})).toBe(audits);
+    expect(await app.store.markers.countDocuments({ by: `discord:${stranger.id}` })).toBe(0);
+    // The configured server still works.
+    const ok = await peer.callback(peer.slash(viewer, "stock show", { query: "SKU-1001" }).id);
+    expect(ok.body.data.embeds[0].title).toContain("SKU-1001");
+  });
+});
+
 describe("refunds, orders and complaints", () => {
   const order = (no: string, total: number) => paidOrder(no, total, undefined, { items: [{ sku: "SKU-1001", qty: 1, unitPrice: total }] });
   let complaintId = "";
@@ -391,6 +427,24 @@ describe("refunds, orders and complaints", () => {
     const answer = await pressAnswer(peer.press(manager, preview, cancel).id);
     expect(answer.type).toBe(7);
     expect((answer.data.components[0].components as { disabled?: boolean }[]).every((b) => b.disabled)).toBe(true);
+  });
+
+  it("an escalated complaint's Claim button refuses a support member (the core's rule) and works for a manager", async () => {
+    const supporter: PeerUser = { id: nextId(), username: "Sue", roles: [] };
+    await app.services.identity.grant(`discord:${supporter.id}`, "support", "shell:admin");
+    const c = await app.services.complaints.create({ text: "Wants a manager", by: `discord:${staff.id}` });
+    const id = c.kind === "created" ? c.complaint._id : "";
+    await app.services.complaints.escalate(id, `discord:${supporter.id}`, "asks for a manager");
+    const btn = `complaint claim ${id}`;
+    const card = peer.message(peer.channelId, { embeds: [{ title: `Complaint ${id}` }], components: [{ type: 1, components: [{ type: 2, custom_id: btn, label: "Claim", style: 1 }] }] });
+    const refused = await pressAnswer(peer.press(supporter, card, btn).id);
+    expect(refused.data.flags & 64).toBe(64);
+    expect(refused.data.embeds[0].description).toContain(`${id} is escalated: only a manager or admin may claim, assign or resolve it.`);
+    expect((await app.store.complaints.findById(id).lean())!.assignee).toBeUndefined();
+    expect(await app.store.audit.findOne({ command: "complaint claim", actor: `discord:${supporter.id}` }).lean()).toMatchObject({ outcome: "denied", code: "permission_denied" });
+    const taken = await pressAnswer(peer.press(manager, card, btn).id);
+    expect(taken.type).toBe(7);
+    expect((await app.store.complaints.findById(id).lean())!.assignee).toBe(`discord:${manager.id}`);
   });
 
   it("suggests order numbers and complaint ids while the member types", async () => {

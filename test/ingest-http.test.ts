@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/core/logger.js";
@@ -388,24 +388,74 @@ describe("batches", () => {
   });
 
   it("audits each request of a known key: who, what, result; refusals of the key too, unknown callers not", async () => {
-    const shop = (await app.services.apiKeys.create("audit-shop", ["orders"], "shell:admin")).token;
+    const { id: keyId, token: shop } = await app.services.apiKeys.create("audit-shop", ["orders"], "shell:admin");
     const mixed = await call("/api/v1/orders", { key: shop, body: [order("AU-1"), order("AU-2", { items: [] })] });
     expect(mixed.json.summary).toMatchObject({ created: 1, failed: 1 });
     await call("/api/v1/orders", { key: shop, body: order("AU-3") });
     await call("/api/v1/products", { key: shop, body: { sku: "SKU-AU", name: "x", price: 100 } });
     await call("/api/v1/orders", { key: "shopops_kNOPE000000_" + "x".repeat(43), body: order("AU-4") });
-    const got = await app.store.audit.find({ actor: "api:audit-shop" }).sort({ at: 1 }).lean();
+    // The actor names the key, not only its label (labels need not be unique).
+    const actor = `api:audit-shop#${keyId}`;
+    const got = await app.store.audit.find({ actor }).sort({ at: 1 }).lean();
     expect(got.map((e) => [e.actor, e.platform, e.command, e.outcome, e.code ?? null])).toEqual([
-      ["api:audit-shop", "http", "api orders", "user_error", "partial"],
-      ["api:audit-shop", "http", "api orders", "ok", null],
-      ["api:audit-shop", "http", "api products", "denied", "forbidden"],
+      [actor, "http", "api orders", "user_error", "partial"],
+      [actor, "http", "api orders", "ok", null],
+      [actor, "http", "api products", "denied", "forbidden"],
     ]);
     expect(got[0]!.args).toMatch(/^POST \/api\/v1\/orders: batch of 2 \(created 1, .*failed 1\); ids AU-1, AU-2 \[key k[0-9A-Z]{10}\]$/);
     expect(got[1]!.args).toMatch(/^POST \/api\/v1\/orders: created AU-3 /);
     expect(await app.store.audit.countDocuments({ args: /AU-4/ })).toBe(0); // a bad key: no caller to name
-    // The trail is readable in chat like any other.
+    // The trail is readable in chat like any other; the bare label finds the key's entries.
     const r = await app.run("shell:admin", "audit actor=api:audit-shop");
+    expect(r.reply.table!.rows).toHaveLength(3);
     expect(JSON.stringify(r.reply)).toContain("api orders");
+    expect((await app.run("shell:admin", `audit actor=${actor}`)).reply.table!.rows).toHaveLength(3);
+  });
+
+  it("two keys with one label are told apart in the trail", async () => {
+    const a = await app.services.apiKeys.create("twin-shop", ["orders"], "shell:admin");
+    const b = await app.services.apiKeys.create("twin-shop", ["orders"], "shell:admin");
+    await call("/api/v1/orders", { key: a.token, body: order("TW-1") });
+    await call("/api/v1/orders", { key: b.token, body: order("TW-2") });
+    const got = await app.store.audit.find({ actor: /^api:twin-shop/ }).sort({ at: 1 }).lean();
+    expect(got.map((e) => e.actor)).toEqual([`api:twin-shop#${a.id}`, `api:twin-shop#${b.id}`]);
+  });
+
+  it("gives each request its own collision-safe audit ref (a UUID), one entry per request", async () => {
+    const { id, token } = await app.services.apiKeys.create("ref-shop", ["orders"], "shell:admin");
+    await call("/api/v1/orders", { key: token, body: order("RF-1") });
+    await call("/api/v1/orders", { key: token, body: order("RF-1") }); // the same item again: unchanged, still audited
+    const got = await app.store.audit.find({ actor: `api:ref-shop#${id}` }).lean();
+    expect(got).toHaveLength(2);
+    for (const e of got) expect(e._id).toMatch(/^api-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(got[0]!._id).not.toBe(got[1]!._id);
+  });
+
+  it("a random ref that collides is stored beside the first entry, never dropped", async () => {
+    const entry = { ref: "api-same", at: new Date(), actor: "api:x#k1", platform: "http", command: "api orders", args: "first", outcome: "ok" as const };
+    expect(await app.services.audit.add(entry)).toBe("api-same");
+    const second = await app.services.audit.add({ ...entry, args: "second" });
+    expect(second).toMatch(/^api-same~[0-9a-f-]{36}$/);
+    expect((await app.store.audit.find({ _id: /^api-same/ }).lean()).map((e) => e.args).sort()).toEqual(["first", "second"]);
+  });
+
+  it("audits a batch with an item that failed on our side (5xx) as an error, not as the caller's mistake", async () => {
+    const { id, token } = await app.services.apiKeys.create("fault-shop", ["products"], "shell:admin");
+    const apply = app.services.ingest.apply.bind(app.services.ingest);
+    const spy = vi.spyOn(app.services.ingest, "apply").mockImplementation(async (kind, raw, actor) => {
+      if ((raw as { sku?: string }).sku === "SKU-BOOM") throw new Error("disk on fire");
+      return apply(kind, raw, actor);
+    });
+    try {
+      const r = await call("/api/v1/products", { key: token, body: [{ sku: "SKU-F1", name: "fine", category: "c", price: 100 }, { sku: "SKU-BOOM", name: "boom", category: "c", price: 100 }] });
+      expect(r.status).toBe(200);
+      expect(r.json.summary).toMatchObject({ created: 1, failed: 1 });
+      expect(r.json.results[1]).toMatchObject({ status: 500, code: "internal" });
+    } finally {
+      spy.mockRestore();
+    }
+    const [e] = await app.store.audit.find({ actor: `api:fault-shop#${id}` }).lean();
+    expect(e).toMatchObject({ outcome: "error", code: "partial", message: "1 of 2 items failed (1 with an internal error)" });
   });
 
   it("refuses an empty batch and one over INGEST_BATCH_MAX", async () => {

@@ -359,6 +359,21 @@ describe("mentions and the complaint reaction", () => {
     expect(done.args.channel_id).toBe(`D${ALICE}`);
   });
 
+  it("a key made by `apikey create` in a mention reaches the admin, never a debug log line", async () => {
+    const admin = `slack:${TEAM}:UADMIN`;
+    await app.services.identity.grant(admin, "admin", "shell:admin");
+    const ev = { type: "app_mention", user: "UADMIN", text: "<@UBOT> apikey create storefront scopes=orders", channel: "C0OPS", ts: "1700000440.000440", event_ts: "1700000440.000440" };
+    await postEvent(ev);
+    const eph = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").find((c) => c.args.thread_ts === ev.ts), "the private answer");
+    const token = /shopops_(k[0-9A-Z]{10})_[A-Za-z0-9_-]{43}/.exec(JSON.stringify(eph.args))!;
+    expect(token).not.toBeNull();
+    await http.idle();
+    const all = logLines.join("\n");
+    // The Web API logged the request body at debug, with the key id but without its secret.
+    expect(all).toContain(`${token[0].slice(0, 20)}[redacted]`);
+    expect(all).not.toContain(token[0].slice(20));
+  });
+
   it("a mention with an error answers only the asker, in the thread", async () => {
     const ev = { type: "app_mention", user: VIC, text: "<@UBOT> stock adjust SKU-2 +1 reason=x", channel: "C0OPS", ts: "1700000450.000450", event_ts: "1700000450.000450" };
     await postEvent(ev);
@@ -575,7 +590,7 @@ describe("refunds, complaints and the digest in Slack", () => {
     expect(pending.kind).toBe("created");
     const c = await app.services.complaints.create({ text: "Parcel left in the rain", by: `slack:${TEAM}:${ALICE}`, orderNo: "ORD-9002" });
     if (c.kind !== "created") throw new Error(c.kind);
-    expect((await app.services.complaints.assign(c.complaint._id, mia, "shell:admin")).kind).toBe("done");
+    expect((await app.services.complaints.assign(c.complaint._id, mia, { identity: "shell:admin", role: "admin" })).kind).toBe("done");
 
     const before = peer.callsOf("views.publish").length;
     await postEvent({ type: "app_home_opened", user: MIA, channel: "D0MIA", tab: "home", event_ts: "1700000800.1" });
@@ -614,5 +629,18 @@ describe("Bolt's log lines", () => {
     const all = lines.join("\n");
     for (const secret of ["legacyVerif123", "abcSECRET", "hooks.slack.com%2Fx", "xoxb-1234", "s1gning-secret"]) expect(all, secret).not.toContain(secret);
     expect(all).toContain("stock SKU-1"); // the rest of the line is kept
+  });
+
+  it("never carry a new API key's secret (an `apikey create` reply posted through the Web API)", async () => {
+    const lines: string[] = [];
+    const capture = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), child: () => capture };
+    const log = boltLogger(capture, []);
+    const { id, token } = await app.services.apiKeys.create("log-shop", ["orders"], "shell:admin");
+    const secret = token.slice(`shopops_${id}_`.length);
+    log.debug("http request body:", { channel: "C0OPS", text: `API key ${id} created. Token (shown once): ${token}` });
+    log.debug(`http request body: text=${encodeURIComponent(`Token: ${token}`)}&channel=C0OPS`);
+    const all = lines.join("\n");
+    expect(all).not.toContain(secret);
+    expect(all).toContain(`shopops_${id}_[redacted]`); // which key it was stays readable
   });
 });

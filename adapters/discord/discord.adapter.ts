@@ -104,6 +104,9 @@ export class DiscordAdapter {
     }
     await ready;
     this.log.info("connected to Discord", { user: this.client.user?.tag, application: this.opts.discord.applicationId });
+    if (!this.opts.discord.guildIds.length) {
+      this.log.warn("no DISCORD_GUILD_IDS: any server the bot is added to can run its viewer commands; set DISCORD_GUILD_IDS and turn off Public Bot in the Developer Portal");
+    }
     const registration = await this.registerCommands();
     const every = this.opts.outboxIntervalMs ?? 2_000;
     if (every > 0) this.stopLoop = this.opts.services.outbox.startLoop(this.deliverer, every);
@@ -160,9 +163,22 @@ export class DiscordAdapter {
   }
 
   private async handle(i: Interaction, arrivedAt: number): Promise<void> {
+    // With an allowlist, interactions from other servers (the bot added elsewhere: Public Bot is
+    // on by default) run nothing, not even a lookup. DMs carry no server and pass.
+    const allowed = this.opts.discord.guildIds;
+    if (i.guildId && allowed.length && !allowed.includes(i.guildId)) return this.refuseGuild(i);
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
     if (i.isButton()) return this.button(i, arrivedAt);
+  }
+
+  /** Answers an interaction from a server not in DISCORD_GUILD_IDS: no suggestions, or a short private refusal. */
+  private async refuseGuild(i: Interaction): Promise<void> {
+    this.log.warn("interaction from a server not in DISCORD_GUILD_IDS refused", { guild: i.guildId, user: i.user.id });
+    if (i.isAutocomplete()) return void (await i.respond([]));
+    if (!i.isRepliable()) return;
+    const locale = LOCALES[i.locale] ?? (i.locale.startsWith("zh") ? "zh-CN" : this.opts.config.locale);
+    await i.reply({ content: translator(locale)("discord.guild_refused"), flags: MessageFlags.Ephemeral });
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */

@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../../src/config.js";
-import { shortId } from "../../src/core/ids.js";
 import type { Logger } from "../../src/core/logger.js";
 import { clip } from "../../src/core/reply.js";
 import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
@@ -79,19 +79,21 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     let items = 0;
     // Set once a request of a known caller reaches a route: what the audit entry says.
     let audited: { command: string; args: string; outcome: AuditRecord["outcome"]; code?: string; message?: string } | undefined;
-    const ref = shortId();
+    // 122 random bits: the API may see millions of requests, and a 40-bit ref collides after
+    // about a million (birthday bound). Shown to the caller with a 500, logged, and the audit id.
+    const ref = randomUUID();
     /**
-     * The request's audit entry (who: `api:<key label>`, from platform `http`, what, result):
-     * one per request, not per item, recorded before the answer is sent. The items were applied
-     * or refused already, so a failed audit write is logged, not answered.
+     * The request's audit entry (who: `api:<key label>#<key id>`, from platform `http`, what,
+     * result): one per request, not per item, recorded before the answer is sent. The items were
+     * applied or refused already, so a failed audit write is logged, not answered.
      */
     const record = async (): Promise<void> => {
       if (!audited || !caller) return;
       await services.audit
-        .record({
+        .add({
           ref: `api-${ref}`,
           at: new Date(),
-          actor: `api:${caller.label}`,
+          actor: apiActor(caller),
           platform: "http",
           command: audited.command,
           args: clip(`${audited.args} [key ${caller.id}]`, 600),
@@ -121,6 +123,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
       const body = await readJson(req, config.http.bodyLimit);
+      // What records name as their author (createdBy, requester): the key's label, as before.
       const actor = `api:${caller.label}`;
       if (Array.isArray(body)) {
         if (body.length === 0) throw new HttpError(400, "invalid", "empty batch: send one item or an array of 1 or more", {}, { errors: [{ field: "(body)", expected: "an object or a non-empty array" }] });
@@ -131,11 +134,16 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         const results = await services.ingest.applyMany(route.kind, body, actor);
         const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
         for (const r of results) summary[isFailedItem(r) ? "failed" : (r.outcome as Exclude<typeof r.outcome, "invalid" | "rejected">)]++;
+        // An item that failed on our side (5xx) makes the request an error, as a single item's
+        // would: the trail must not file a server fault under the caller's bad input.
+        const internal = results.filter((r) => r.status >= 500).length;
         audited = {
           command: audited.command,
           args: `POST ${path}: batch of ${results.length} (${Object.entries(summary).map(([k, n]) => `${k} ${n}`).join(", ")}); ${idList(results)}`,
-          outcome: summary.failed ? "user_error" : "ok",
-          ...(summary.failed ? { code: "partial", message: `${summary.failed} of ${results.length} items failed` } : {}),
+          outcome: internal ? "error" : summary.failed ? "user_error" : "ok",
+          ...(summary.failed
+            ? { code: "partial", message: `${summary.failed} of ${results.length} items failed${internal ? ` (${internal} with an internal error)` : ""}` }
+            : {}),
         };
         await record();
         return void send(res, (status = 200), { summary, results: results.map((r, index) => ({ index, ...r })) });
@@ -144,7 +152,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         throw new HttpError(400, "invalid", "expected a JSON object (one item) or an array (a batch)", {}, { errors: [{ field: "(body)", expected: "an object or an array" }] });
       }
       items = 1;
-      const r = await applyOne(route.kind, body, actor);
+      const r = await applyOne(route.kind, body, actor, ref);
       const failed = isFailedItem(r);
       audited = {
         command: audited.command,
@@ -187,11 +195,11 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     return caller;
   }
 
-  async function applyOne(kind: IngestKind, raw: unknown, actor: string): Promise<ItemResult> {
+  /** One item; a failure inside is a 500 naming the request's ref (its log line and audit entry). */
+  async function applyOne(kind: IngestKind, raw: unknown, actor: string, ref: string): Promise<ItemResult> {
     try {
       return await services.ingest.apply(kind, raw, actor);
     } catch (e) {
-      const ref = shortId();
       log.error("ingest item failed", { ref, kind, err: e });
       return { status: 500, outcome: "rejected", code: "internal", message: `internal error; reference ${ref}` };
     }
@@ -204,6 +212,14 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       if (!res.headersSent) send(res, 500, { error: "internal", message: "internal error" });
       else res.destroy();
     });
+}
+
+/**
+ * The audit actor of an API key: `api:<label>#<key id>`. Labels need not be unique, so the key
+ * id says which key it was; `audit actor=api:<label>` still finds every key of that label.
+ */
+export function apiActor(caller: Pick<ApiCaller, "id" | "label">): string {
+  return `api:${caller.label}#${caller.id}`;
 }
 
 /** The first item ids of a batch's results, for its audit entry. */

@@ -5,7 +5,7 @@ import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
 import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
-import type { Logger } from "../../src/core/logger.js";
+import { scrubText, type Logger } from "../../src/core/logger.js";
 import { translator, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
@@ -124,7 +124,8 @@ export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger 
       .replace(PAYLOAD_SECRET, (_m, a?: string, b?: string, c?: string) => (a ? `${a}[redacted]${b}` : `${c}[redacted]`))
       .replace(/https:\/\/hooks\.slack\.com\/[^\s"'\\]+/g, "https://hooks.slack.com/[redacted]");
     for (const secret of secrets) if (secret) s = s.split(secret).join("[redacted]");
-    return s;
+    // An `apikey create` reply carries a new API key, and the Web API logs request bodies at debug.
+    return scrubText(s);
   };
   return {
     debug: (...a: unknown[]) => log.debug(scrub(a)),

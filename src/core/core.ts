@@ -79,6 +79,8 @@ export class Core {
   /** Runs one invocation. Never throws: every failure becomes a reply. */
   async invoke(inv: Invocation): Promise<InvocationResult> {
     const { config, clock, logger, services } = this.deps;
+    // 50 bits, short enough to read out: chat is low-volume, and a collision is stored beside
+    // the earlier entry (AuditService.add), not lost.
     const ref = shortId(10);
     const now = clock.now();
     const locale = inv.locale ?? config.locale;
@@ -92,7 +94,7 @@ export class Core {
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
         try {
-          await services.audit.record({
+          await services.audit.add({
             ref,
             at: now,
             actor: actor.identity,

@@ -14,14 +14,30 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** Keys whose values must never reach a log line. */
 const SECRET_KEY = /token|secret|password|authorization|api_?key|(^|_)(uri|url)$|Uri$/i;
 
-/** Replaces secret-looking values and serializes errors with their cause chain. */
+/**
+ * An API key's token inside any text (`shopops_k<key id>_<secret>`, see ApiKeyService): the
+ * key id stays readable, the secret is cut. A token is shown once, in a reply, and a library
+ * logging a request body at debug (Slack's Web API) must not keep a copy.
+ */
+export const API_TOKEN_IN_TEXT = /(shopops_k[0-9A-Z]{10}_)[A-Za-z0-9_-]+/g;
+
+/** `text` with every API key secret in it replaced by `[redacted]`. */
+export function scrubText(text: string): string {
+  return text.replace(API_TOKEN_IN_TEXT, "$1[redacted]");
+}
+
+/**
+ * Replaces secret-looking values (by key name, and API key tokens inside any string) and
+ * serializes errors with their cause chain.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 5) return "[…]";
+  if (typeof value === "string") return scrubText(value);
   if (value instanceof Error) {
     return {
       name: value.name,
-      message: value.message,
-      stack: value.stack,
+      message: scrubText(value.message),
+      stack: value.stack === undefined ? undefined : scrubText(value.stack),
       ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
     };
   }
@@ -44,7 +60,7 @@ export function createLogger(
 ): Logger {
   const log = (lvl: LogLevel, msg: string, meta?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    const entry = { t: new Date().toISOString(), level: lvl, msg, ...bindings, ...(meta ? (redact(meta) as object) : {}) };
+    const entry = { t: new Date().toISOString(), level: lvl, msg: scrubText(msg), ...bindings, ...(meta ? (redact(meta) as object) : {}) };
     sink(JSON.stringify(entry));
   };
   return {

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { AuditDoc, Store } from "../store/models.js";
+import { isDuplicateKey } from "../store/writes.js";
 
 /** One audit entry to record. */
 export interface AuditRecord {
@@ -27,15 +29,39 @@ export interface AuditQuery {
 export class AuditService {
   constructor(private readonly store: Store) {}
 
-  /** Records one entry; its ref is its _id, so recording twice keeps one. */
+  /**
+   * Records one entry whose ref is idempotent on purpose (`exec-<request id>`, an import run):
+   * its ref is its _id, so recording twice keeps the first. Refs drawn at random go through
+   * {@link AuditService.add}, which never drops an entry on a collision.
+   */
   async record(r: AuditRecord): Promise<void> {
     await this.store.audit.updateOne({ _id: r.ref }, { $setOnInsert: r }, { upsert: true });
+  }
+
+  /**
+   * Records one new entry under a random ref (an invocation's, a request's). An upsert would
+   * silently keep the older entry when two refs collide; this inserts, and on a duplicate key
+   * stores the entry under `<ref>~<uuid>` instead, so no entry is lost. Returns the ref stored.
+   */
+  async add(r: AuditRecord): Promise<string> {
+    const { ref, ...rest } = r;
+    try {
+      await this.store.audit.create({ _id: ref, ...rest });
+      return ref;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      const other = `${ref}~${randomUUID()}`;
+      await this.store.audit.create({ _id: other, ...rest });
+      return other;
+    }
   }
 
   /** Latest entries matching the filters, newest first, with the total count. */
   async query(q: AuditQuery): Promise<{ entries: AuditDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    if (q.actor) filter.actor = q.actor;
+    // API keys are recorded as `api:<label>#<key id>` (labels need not be unique): a bare
+    // `api:<label>` finds every key of that label.
+    if (q.actor) filter.actor = /^api:[^#]*$/.test(q.actor) ? new RegExp(`^${escapeRegex(q.actor)}(#|$)`) : q.actor;
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since) filter.at = { $gte: q.since };

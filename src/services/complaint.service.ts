@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import { localDay } from "../core/format.js";
 import { shortId } from "../core/ids.js";
+import { roleAtLeast, type Role } from "../core/roles.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
@@ -59,8 +60,23 @@ export type CreateResult =
   | { kind: "unknown_order"; orderNo: string }
   | { kind: "customer_mismatch"; orderNo: string; orderCustomer: string };
 
-/** Why a change was refused. */
-export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved";
+/**
+ * Why a change was refused. `permission_denied`: the complaint is escalated and the actor is
+ * below {@link ESCALATED_ROLE} (a refusal of the role, audited as denied like the core's own).
+ */
+export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied";
+
+/** Who acts on a complaint: the identity recorded in history, and the role the core granted it. */
+export interface ComplaintActor {
+  identity: string;
+  role: Role;
+}
+
+/**
+ * The role that may claim, assign or resolve an escalated complaint: escalation hands a
+ * complaint to someone senior, so support staff may not take it back (or close it) themselves.
+ */
+export const ESCALATED_ROLE: Role = "manager";
 
 /** Outcome of a state change. Expected outcomes are results, not exceptions. */
 export type ChangeResult =
@@ -237,33 +253,46 @@ export class ComplaintService {
     return { complaints, total };
   }
 
-  /** Takes an unassigned complaint. Exactly one of several simultaneous claims wins; the others learn who has it. */
-  async claim(id: string, by: string): Promise<ChangeResult> {
-    return this.change(id, by, (c) => {
+  /**
+   * Takes an unassigned complaint. Exactly one of several simultaneous claims wins; the others
+   * learn who has it. An escalated one needs {@link ESCALATED_ROLE} or above.
+   */
+  async claim(id: string, by: ComplaintActor): Promise<ChangeResult> {
+    return this.change(id, by.identity, (c) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
-      if (c.assignee === by) return { kind: "already" };
+      if (c.assignee === by.identity) return { kind: "already" };
+      if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       if (c.assignee) return { kind: "refused", reason: "claimed_by_other" };
-      return { kind: "change", set: { assignee: by, status: c.status === "new" ? "claimed" : c.status }, action: "claim", to: by };
+      return { kind: "change", set: { assignee: by.identity, status: c.status === "new" ? "claimed" : c.status }, action: "claim", to: by.identity };
     });
   }
 
-  /** Gives a complaint to `to` (who must be support staff: the command checks). */
-  async assign(id: string, to: string, by: string): Promise<ChangeResult> {
-    return this.change(id, by, (c) => {
+  /**
+   * Gives a complaint to `to` (who must be support staff: the command checks). Assigning an
+   * escalated one needs {@link ESCALATED_ROLE} or above.
+   */
+  async assign(id: string, to: string, by: ComplaintActor): Promise<ChangeResult> {
+    return this.change(id, by.identity, (c) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
+      if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       if (c.assignee === to) return { kind: "already" };
       return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to };
     });
   }
 
-  /** Resolves a complaint with a note; an unassigned one is credited to the resolver. */
-  async resolve(id: string, by: string, note: string): Promise<ChangeResult> {
-    return this.change(id, by, (c) => {
+  /**
+   * Resolves a complaint with a note; an unassigned one is credited to the resolver. An
+   * escalated one needs {@link ESCALATED_ROLE} or above, or being its assignee (only a manager
+   * can have given it to them: escalation unassigns, and claiming or assigning it needs one).
+   */
+  async resolve(id: string, by: ComplaintActor, note: string): Promise<ChangeResult> {
+    return this.change(id, by.identity, (c) => {
       if (c.status === "resolved") return { kind: "already" };
+      if (c.status === "escalated" && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       const now = this.clock.now();
       return {
         kind: "change",
-        set: { status: "resolved", resolvedAt: now, resolvedDay: localDay(now, this.opts.timeZone), ...(c.assignee ? {} : { assignee: by }) },
+        set: { status: "resolved", resolvedAt: now, resolvedDay: localDay(now, this.opts.timeZone), ...(c.assignee ? {} : { assignee: by.identity }) },
         action: "resolve",
         note,
       };

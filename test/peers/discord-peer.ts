@@ -30,6 +30,8 @@ export interface PeerUser {
   username: string;
   roles?: string[];
   locale?: string;
+  /** The server the user's interactions come from; default the peer's own (another: a server the bot was added to elsewhere). */
+  guildId?: string;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -272,22 +274,23 @@ export class DiscordPeer extends EventEmitter {
 
   private base(user: PeerUser, type: number, data: object, extra: object = {}) {
     const id = nextId();
-    this.members.set(user.id, user);
+    const guild = user.guildId ?? this.guildId;
+    if (guild === this.guildId) this.members.set(user.id, user);
     return {
       id,
       application_id: this.opts.applicationId,
       token: `itoken-${id}`,
       type,
       version: 1,
-      guild_id: this.guildId,
+      guild_id: guild,
       channel_id: this.channelId,
-      channel: { id: this.channelId, type: 0, guild_id: this.guildId, name: "ops" },
+      channel: { id: this.channelId, type: 0, guild_id: guild, name: "ops" },
       member: this.memberOf(user),
       app_permissions: "0",
       locale: user.locale ?? "en-US",
       guild_locale: "en-US",
       entitlements: [],
-      authorizing_integration_owners: { "0": this.guildId },
+      authorizing_integration_owners: { "0": guild },
       context: 0,
       attachment_size_limit: 10_485_760,
       data,
