@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { clip } from "../src/core/reply.js";
 import { COMPLAINT_LISTS, type ComplaintList } from "../src/services/complaint.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { complaintStatusName, formatDuration, severityName } from "./complaint.view.js";
@@ -40,7 +41,7 @@ export default defineCommand({
         complaintStatusName(c.status, t),
         c.assignee ?? "—",
         t(key, { value }),
-        c.text.length > 40 ? c.text.slice(0, 39) + "…" : c.text,
+        clip(c.text, 40),
       ];
     });
     const context = [t("complaint.list.page", { page: args.page, pages })];

@@ -75,20 +75,23 @@ export function complaintCard(c: ComplaintDoc, services: { complaints: Complaint
   );
   return {
     title: t("complaint.title", { id: c._id, severity: severityName(c.severity, t) }),
+    // The customer's words, shown literally (no live markdown or disguised links on Discord).
     text: c.text,
+    plainText: true,
     status: colour(c, overdue),
     fields: [
       { label: t("complaint.status"), value: complaintStatusName(c.status, t), inline: true },
       { label: t("complaint.assignee"), value: c.assignee ?? t("complaint.nobody"), inline: true },
-      { label: t("complaint.customer"), value: c.customerId === UNKNOWN_CUSTOMER ? t("complaint.customer.unknown") : c.customerId, inline: true },
-      { label: t("complaint.order"), value: c.orderNo ?? "—", inline: true },
+      { label: t("complaint.customer"), value: c.customerId === UNKNOWN_CUSTOMER ? t("complaint.customer.unknown") : c.customerId, inline: true, plain: true },
+      { label: t("complaint.order"), value: c.orderNo ?? "—", inline: true, plain: true },
       { label: t("complaint.category"), value: t(`complaint.category.${c.category}` as MessageKey), inline: true },
       { label: t("complaint.source"), value: t(`complaint.source.${c.source}` as MessageKey), inline: true },
-      { label: t("complaint.filed"), value: t("complaint.filed.value", { at: fmt.dateTime(c.createdAt), by: c.createdBy }) },
+      { label: t("complaint.filed"), value: t("complaint.filed.value", { at: fmt.dateTime(c.createdAt), by: c.createdBy }), plain: true },
       { label: t("complaint.sla.first_response"), value: slaText(sla.firstResponse, ctx) },
       { label: t("complaint.sla.resolution"), value: slaText(sla.resolution, ctx) },
       ...(c.permalink ? [{ label: t("complaint.message"), value: c.permalink }] : []),
-      { label: t("complaint.history"), value: history.join("\n") || "—" },
+      // Oldest first, with people's notes: cut from the start, so the latest action stays in view.
+      { label: t("complaint.history"), value: history.join("\n") || "—", plain: true, newestLast: true },
     ],
     actions: complaintActions(c, t),
     visibility: "ephemeral",

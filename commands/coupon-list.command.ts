@@ -3,6 +3,9 @@ import { defineCommand } from "../src/core/command.js";
 import { CouponService } from "../src/services/coupon.service.js";
 import { discountText, stateText } from "../src/services/coupon.view.js";
 
+/** Coupons listed at most (latest start first, as the service sorts them); a line counts the rest. */
+const SHOWN = 30;
+
 export default defineCommand({
   name: "coupon list",
   description: "cmd.coupon_list",
@@ -15,7 +18,7 @@ export default defineCommand({
   async handler({ args, services, t, fmt, now }) {
     const coupons = await services.coupon.list(args.which ?? "current", now);
     if (!coupons.length) return { status: "info", text: t("coupon.list.empty"), visibility: "ephemeral" };
-    const shown = coupons.slice(0, 30);
+    const shown = coupons.slice(0, SHOWN);
     const uses = await services.coupon.redemptionsOf(shown);
     return {
       title: t("coupon.list.title", { count: coupons.length }),
@@ -35,6 +38,8 @@ export default defineCommand({
         }),
         alignRight: [4],
       },
+      // The title counts them all: say that the rest were left out, not just leave them out.
+      ...(coupons.length > shown.length ? { context: [t("coupon.list.more", { shown: shown.length, total: coupons.length, rest: coupons.length - shown.length })] } : {}),
       visibility: "ephemeral",
     };
   },

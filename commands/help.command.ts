@@ -37,9 +37,17 @@ export default defineCommand({
         visibility: "ephemeral",
       };
     }
+    // One field a group (the first word), one line a command with what it does. A table of
+    // usages padded to the longest showed a quarter of the commands on Slack; usage and examples
+    // are one `help <command>` away (the footer says so).
+    const groups = new Map<string, string[]>();
+    for (const c of allowed) {
+      const group = c.name.split(" ")[0]!;
+      groups.set(group, [...(groups.get(group) ?? []), `\`${c.name}\` — ${t(c.description)}`]);
+    }
     return {
       title: t("help.title", { role: actor.role }),
-      table: { columns: [t("help.col.command"), ""], rows: allowed.map((c) => [usageOf(c), t(c.description)]) },
+      fields: [...groups].map(([group, lines]) => ({ label: group, value: lines.join("\n") })),
       context: [t("help.footer")],
       status: "info",
       visibility: "ephemeral",

@@ -1,7 +1,7 @@
 import type { CommandContext } from "../src/core/command.js";
 import { SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
-import type { Reply, ReplyAction, ReplyField, ReplyStatus } from "../src/core/reply.js";
+import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
 import { OrderService, type OrderDetail, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 
@@ -37,8 +37,8 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
       value: o.paidAt ? t("order.payment.paid", { amount: money(o.total), at: fmt.dateTime(o.paidAt) }) : t("order.payment.unpaid"),
       inline: true,
     },
-    { label: t("order.customer"), value: o.customerId, inline: true },
-    { label: t("order.channel"), value: o.channel, inline: true },
+    { label: t("order.customer"), value: o.customerId, inline: true, plain: true },
+    { label: t("order.channel"), value: o.channel, inline: true, plain: true },
     { label: t("order.subtotal"), value: money(o.subtotal), inline: true },
     {
       label: t("order.discount"),
@@ -59,9 +59,10 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
   }
   fields.push(
     // Imported orders may be shipped without shipment details: say "not shipped" only when true.
-    { label: t("order.carrier"), value: o.shipment?.carrier ?? (NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—"), inline: true },
-    { label: t("order.tracking"), value: o.shipment?.trackingNo ?? "—", inline: true },
-    { label: t("order.timeline"), value: d.timeline.map((e) => timelineLine(e, o.currency, { t, fmt })).join("\n") },
+    { label: t("order.carrier"), value: o.shipment?.carrier ?? (NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—"), inline: true, plain: true },
+    { label: t("order.tracking"), value: o.shipment?.trackingNo ?? "—", inline: true, plain: true },
+    // Oldest first, with people's notes: cut from the start, so the latest event stays in view.
+    { label: t("order.timeline"), value: d.timeline.map((e) => timelineLine(e, o.currency, { t, fmt })).join("\n"), plain: true, newestLast: true },
     {
       label: t("order.refunds"),
       value: (o.refunds ?? []).length
@@ -69,6 +70,7 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
             .map((r) => t("order.refund.line", { amount: money(r.amount ?? 0), at: r.at ? fmt.dateTime(r.at) : "—", id: r.requestId === SHOP_REFUND ? t("order.refund.by_shop") : (r.requestId ?? "—") }))
             .join("\n")
         : t("order.none"),
+      newestLast: true,
     },
   );
   if (d.pendingRefunds.length) {
@@ -77,6 +79,7 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
       value: d.pendingRefunds
         .map((r) => t("order.pending_refund.line", { id: r.id, amount: fmt.money(r.amount, r.currency), by: r.requestedBy, at: fmt.dateTime(r.requestedAt) }))
         .join("\n"),
+      plain: true,
     });
   }
   fields.push({
@@ -88,11 +91,12 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
               id: c._id,
               severity: t(`complaint.severity.${c.severity}` as MessageKey),
               status: t(`complaint.status.${c.status}` as MessageKey),
-              text: c.text.length > 60 ? c.text.slice(0, 59) + "…" : c.text,
+              text: clip(c.text, 60),
             }),
           )
           .join("\n")
       : t("order.none"),
+    plain: true,
   });
   const actions: ReplyAction[] = o.status === "shipped" ? [{ id: `order deliver ${o._id}`, label: t("order.action.deliver"), style: "primary" }] : [];
   return {

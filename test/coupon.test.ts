@@ -295,3 +295,20 @@ describe("coupon dates", () => {
     }
   });
 });
+
+describe("coupon list", () => {
+  it("past 30 coupons, a line says how many were left out (the title counts them all)", async () => {
+    const template = (await app.store.coupons.findById("LATER10").lean())!;
+    const before = (await app.run("shell:sam", "coupon list scheduled")).reply.table!.rows.length;
+    const ids = Array.from({ length: 35 - before }, (_, i) => `MANY${String(i).padStart(2, "0")}`);
+    await app.store.coupons.insertMany(ids.map((_id) => ({ ...template, _id })));
+    try {
+      const r = await app.run("shell:sam", "coupon list scheduled");
+      expect(r.reply.title).toBe("Coupons: 35");
+      expect(r.reply.table!.rows).toHaveLength(30);
+      expect(r.reply.context).toEqual(["Showing 30 of 35; 5 more not shown. Narrow the list: coupon list active, scheduled, paused or expired."]);
+    } finally {
+      await app.store.coupons.deleteMany({ _id: { $in: ids } });
+    }
+  });
+});

@@ -55,9 +55,12 @@ export async function suggest(store: Store, commandName: string, arg: string, ty
   const filter = q === "" ? {} : { $or: [{ _id: { $regex: "^" + escapeRegex(q), $options: "i" } }, ...(src.label ? [{ [src.label]: { $regex: escapeRegex(q), $options: "i" } }] : [])] };
   const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
   const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort({ _id: 1 }).limit(25).toArray();
-  return docs.map((d) => {
+  // A key over Discord's 100 would arrive cut, naming no record: it is not offered.
+  return docs.flatMap((d) => {
     const key = String(d._id);
+    if (key.length > 100) return [];
+    // clip keeps emoji whole (a complaint's text often has some): half of one fails the whole list.
     const label = src.label && typeof d[src.label] === "string" ? `${key} · ${d[src.label] as string}` : key;
-    return { name: clip(label, 100), value: key.slice(0, 100) };
+    return [{ name: clip(label, 100), value: key }];
   });
 }

@@ -1,7 +1,7 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
+import { ButtonStyle, ComponentType, escapeMarkdown, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { clip, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
+import { breakBacktickRuns, clip, clipValue, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -32,16 +32,31 @@ const DESCRIPTION_ROOM = 1200;
 /**
  * Shortens footer and fields so that, with `DESCRIPTION_ROOM` left for the description, the
  * embed stays within Discord's 6,000-character total (over it, Discord refuses the whole
- * message): a long footer first, then the longest field, down to 64 characters each.
+ * message): a long footer first, then the longest field, down to 64 characters each. A field
+ * flagged in `newestLast` (a log, by index) loses its oldest entries, never its newest.
  */
-function fitAround(e: APIEmbed): void {
+function fitAround(e: APIEmbed, newestLast: readonly boolean[] = []): void {
   const over = () => sizeWithoutDescription(e) + DESCRIPTION_ROOM - LIMITS.total;
   if (over() > 0 && e.footer && e.footer.text.length > 300) e.footer.text = clip(e.footer.text, Math.max(300, e.footer.text.length - over()));
+  const fields = e.fields ?? [];
   for (let guard = 0; guard < 100 && over() > 0; guard++) {
-    const longest = [...(e.fields ?? [])].sort((a, b) => b.value.length - a.value.length)[0];
+    let i = -1;
+    fields.forEach((f, j) => {
+      if (i < 0 || f.value.length > fields[i]!.value.length) i = j;
+    });
+    const longest = fields[i];
     if (!longest || longest.value.length <= 64) return;
-    longest.value = clip(longest.value, Math.max(64, longest.value.length - over()));
+    longest.value = clipValue(longest.value, Math.max(64, longest.value.length - over()), newestLast[i]);
   }
+}
+
+/**
+ * Text people typed (a complaint, a note, a product name) made literal for Discord markdown:
+ * bold, italics, code, spoilers, headings and lists escaped, and masked links `[text](url)`
+ * broken, so a customer cannot put a disguised link into the bot's own card.
+ */
+export function escapeUserText(s: string): string {
+  return escapeMarkdown(s, { maskedLink: true, heading: true, bulletedList: true, numberedList: true }).replace(/\]\(/g, "]\\(");
 }
 
 /** A reply rendered for Discord: the body of a message, interaction reply or edit. */
@@ -73,9 +88,12 @@ export function actionRows(actions: readonly ReplyAction[]): APIActionRowCompone
 /** A monospace table that fits in what is left of the description. */
 function tableBlock(reply: Reply, room: number, t: Translate): string {
   const tb = reply.table!;
+  // A cell holding ``` would close the code block early: the rest of the table would be markdown.
+  const columns = tb.columns.map(breakBacktickRuns);
+  const rows = tb.rows.map((r) => r.map(breakBacktickRuns));
   for (let n = tb.rows.length; n >= 0; n--) {
     const note = n < tb.rows.length ? "\n" + t("discord.table.truncated", { shown: n, total: tb.rows.length }) : "";
-    const block = "```\n" + renderTable(tb.columns, tb.rows.slice(0, n), tb.alignRight) + "\n```" + note;
+    const block = "```\n" + renderTable(columns, rows.slice(0, n), tb.alignRight) + "\n```" + note;
     if (block.length <= room) return block;
   }
   return "";
@@ -95,20 +113,22 @@ function safeName(name: string): string {
 export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: Translate }): DiscordMessage {
   const embed: APIEmbed = {};
   if (reply.title) embed.title = clip(reply.title, LIMITS.title);
-  if (reply.fields?.length) {
-    embed.fields = reply.fields.slice(0, LIMITS.fields).map((f) => ({
+  const shown = (reply.fields ?? []).slice(0, LIMITS.fields);
+  if (shown.length) {
+    // Escaped before it is cut: the backslashes count toward Discord's limits too.
+    embed.fields = shown.map((f) => ({
       name: clip(f.label || "\u200b", LIMITS.fieldName),
-      value: clip(f.value || "—", LIMITS.fieldValue),
+      value: clipValue((f.plain ? escapeUserText(f.value) : f.value) || "—", LIMITS.fieldValue, f.newestLast),
       ...(f.inline ? { inline: true } : {}),
     }));
   }
   if (reply.status) embed.color = COLOURS[reply.status];
   embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
-  fitAround(embed);
+  fitAround(embed, shown.map((f) => f.newestLast === true));
   // The description last, in the room the rest leaves: a table is cut by whole rows (its code
   // block stays closed), the text only if it alone is too long.
   const room = Math.max(1, Math.min(LIMITS.description, LIMITS.total - sizeWithoutDescription(embed)));
-  let description = clip(reply.text ?? "", room);
+  let description = clip((reply.plainText && reply.text ? escapeUserText(reply.text) : reply.text) ?? "", room);
   if (reply.table) {
     const sep = description ? "\n" : "";
     description += sep + tableBlock(reply, room - description.length - sep.length, opts.t);

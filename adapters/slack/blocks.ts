@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { clip, isPrivate, type Reply, type ReplyStatus } from "../../src/core/reply.js";
+import { breakBacktickRuns, clip, clipValue, isPrivate, moreMarker, type Reply, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -31,6 +31,10 @@ const ICON: Record<ReplyStatus, string> = {
 const HEADER_MAX = 150;
 const TEXT_MAX = 3000;
 const FIELD_MAX = 2000;
+const BLOCKS_MAX = 50;
+// Not documented, but Slack refuses a message whose blocks hold more than about 13,200
+// characters (msg_blocks_too_long, slackapi/bolt-js#2509): stay well under it.
+const MESSAGE_MAX = 12_000;
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(s: string): string {
@@ -66,7 +70,8 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
     run = [];
   };
   for (const f of fields) {
-    const text = clip(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_MAX);
+    const label = `*${clip(escapeMrkdwn(f.label), 200)}*\n`;
+    const text = label + clipValue(escapeMrkdwn(f.value), FIELD_MAX - label.length, f.newestLast);
     if (f.inline) run.push({ type: "mrkdwn", text });
     else {
       flush();
@@ -74,11 +79,7 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
     }
   }
   flush();
-  if (reply.table) {
-    const table = renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight);
-    // The fence takes 6 characters of the 3000.
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + clip(escapeMrkdwn(table), TEXT_MAX - 6) + "```" } });
-  }
+  const after: Block[] = [];
   if (reply.actions?.length) {
     const nonce = randomBytes(6).toString("hex");
     const buttons = reply.actions.slice(0, 25).map((a, i) => ({
@@ -88,12 +89,58 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
       text: { type: "plain_text", text: clip(a.label, 75), emoji: true },
       ...(a.style === "primary" || a.style === "danger" ? { style: a.style } : {}),
     }));
-    for (let i = 0; i < buttons.length; i += 5) blocks.push({ type: "actions", block_id: `${ACTIONS_BLOCK_PREFIX}${nonce}.${i / 5}`, elements: buttons.slice(i, i + 5) });
+    for (let i = 0; i < buttons.length; i += 5) after.push({ type: "actions", block_id: `${ACTIONS_BLOCK_PREFIX}${nonce}.${i / 5}`, elements: buttons.slice(i, i + 5) });
   }
   // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
   const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
-  if (context.length) blocks.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
-  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, 50), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
+  if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
+  if (reply.table) {
+    // The table gets the blocks and characters the rest leaves (buttons and context are drawn after it).
+    const room = Math.max(TEXT_MAX, MESSAGE_MAX - JSON.stringify([...blocks, ...after]).length);
+    const sections = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length));
+    for (const text of sections) blocks.push({ type: "section", text: { type: "mrkdwn", text } });
+  }
+  blocks.push(...after);
+  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
+}
+
+/** `raw` escaped for mrkdwn and cut to `n` characters, never through an entity (`&amp;`). */
+function escapedClip(raw: string, n: number): string {
+  let cut = raw;
+  for (let e = escapeMrkdwn(cut); e.length > n; e = escapeMrkdwn(cut)) cut = clip(raw, Math.max(1, cut.length - (e.length - n)));
+  return escapeMrkdwn(cut);
+}
+
+/**
+ * A table as monospace sections of at most 3,000 characters each, cut between rows (every row is
+ * escaped before it is measured, so an entity is never split), in at most `maxBlocks` sections
+ * and `room` characters. Rows that do not fit are left out, and a last line says how many.
+ */
+function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[] {
+  // A cell holding ``` would close the fence early: the rest of the table would be mrkdwn.
+  const drawn = renderTable(tb.columns.map(breakBacktickRuns), tb.rows.map((r) => r.map(breakBacktickRuns)), tb.alignRight).split("\n");
+  // Each line: a header line, the rule, then one line a row. Room for the fence (6) and a note.
+  const noteRoom = moreMarker(tb.rows.length).length + 1;
+  const lines = drawn.map((l) => escapedClip(l, TEXT_MAX - 6 - noteRoom));
+  const sections: string[][] = [];
+  let used = 0; // characters of all sections so far
+  let size = 0; // characters of the last section, fence included
+  let taken = 0;
+  for (const line of lines) {
+    const last = sections[sections.length - 1];
+    const grow = last !== undefined && size + 1 + line.length <= TEXT_MAX - noteRoom;
+    const cost = grow ? line.length + 1 : line.length + 6;
+    if (used + cost > room - noteRoom || (!grow && sections.length >= maxBlocks)) break;
+    if (grow) last.push(line);
+    else sections.push([line]);
+    size = grow ? size + cost : cost;
+    used += cost;
+    taken++;
+  }
+  const hidden = Math.min(tb.rows.length, lines.length - taken);
+  const texts = sections.map((s) => "```" + s.join("\n") + "```");
+  if (hidden > 0 && texts.length) texts[texts.length - 1] += "\n" + moreMarker(hidden);
+  return texts;
 }
 
 /** The plain text Slack shows in notifications and where blocks cannot be shown. */

@@ -89,6 +89,8 @@ export function displayWidth(s: string): number {
   let w = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
+    // A zero-width space (it breaks backtick runs in table cells) takes no cell.
+    if (c === 0x200b) continue;
     w +=
       (c >= 0x1100 && c <= 0x115f) ||
       (c >= 0x2e80 && c <= 0xa4cf) ||

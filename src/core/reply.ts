@@ -14,6 +14,16 @@ export interface ReplyField {
   label: string;
   value: string;
   inline?: boolean;
+  /**
+   * The value is text as people typed it (a complaint, a note, a customer id): adapters show it
+   * literally, escaping their markup in it. Leave unset where the bot writes markup on purpose.
+   */
+  plain?: boolean;
+  /**
+   * The value is a log, one entry a line, oldest first (a history, a timeline): when it is too
+   * long, whole entries give way from the start, so the newest (the current state) stay.
+   */
+  newestLast?: boolean;
 }
 
 /** A small table: adapters render it monospace. */
@@ -28,6 +38,8 @@ export interface ReplyTable {
 export interface Reply {
   title?: string;
   text?: string;
+  /** `text` is text as someone typed it (see {@link ReplyField.plain}): shown literally. */
+  plainText?: boolean;
   fields?: ReplyField[];
   table?: ReplyTable;
   status?: ReplyStatus;
@@ -49,7 +61,63 @@ export function isPrivate(r: Reply): boolean {
   return r.visibility === "ephemeral" || r.status === "error";
 }
 
-/** `s` cut to at most `n` characters, the last one "…" when it was cut. */
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+/**
+ * `s` cut to at most `n` UTF-16 units, the last one "…" when it was cut. Never cuts an emoji
+ * (a surrogate pair) in half: Discord refuses a whole message holding half of one.
+ */
 export function clip(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+  if (s.length <= n) return s;
+  let end = Math.max(0, n - 1);
+  if (end > 0 && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+  return s.slice(0, end) + "…";
+}
+
+/** `s` cut to its last `n` UTF-16 units, the first one "…" when it was cut (pairs kept whole). */
+export function clipStart(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let start = s.length - Math.max(0, n - 1);
+  if (start < s.length && isLowSurrogate(s.charCodeAt(start))) start++;
+  return "…" + s.slice(start);
+}
+
+/**
+ * The line that stands for `count` entries or rows left out. Language-neutral ("… +12"): the
+ * adapters that draw it have no translator for it (yet).
+ */
+export function moreMarker(count: number): string {
+  return `… +${count}`;
+}
+
+/**
+ * A log (one entry a line, oldest first) cut to at most `n` UTF-16 units by dropping whole
+ * entries from the start, a {@link moreMarker} line first saying how many. When the newest
+ * entry alone is too long, its start is kept (when and who come first).
+ */
+export function clipOldest(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const lines = s.split("\n");
+  if (lines.length === 1) return clip(s, n);
+  let rest = s.length; // length of lines k.. joined
+  for (let k = 1; k < lines.length; k++) {
+    rest -= lines[k - 1]!.length + 1;
+    const marker = moreMarker(k);
+    if (marker.length + 1 + rest <= n) return marker + "\n" + lines.slice(k).join("\n");
+  }
+  return clip(moreMarker(lines.length - 1) + "\n" + lines[lines.length - 1]!, n);
+}
+
+/** A field value cut to `n` UTF-16 units: from the start for logs ({@link ReplyField.newestLast}), else from the end. */
+export function clipValue(value: string, n: number, newestLast = false): string {
+  return newestLast ? clipOldest(value, n) : clip(value, n);
+}
+
+/**
+ * `s` with every run of backticks broken by zero-width spaces: a cell holding "```" can then
+ * not close the code block a table is drawn in (on Slack and Discord alike).
+ */
+export function breakBacktickRuns(s: string): string {
+  return s.replace(/`(?=`)/g, "`\u200b");
 }

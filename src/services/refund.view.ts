@@ -30,18 +30,18 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
   const { t, fmt, now } = opts;
   const fields: ReplyField[] = [
     { label: t("refund.field.order"), value: r.orderNo, inline: true },
-    { label: t("refund.field.customer"), value: r.customerId, inline: true },
+    { label: t("refund.field.customer"), value: r.customerId, inline: true, plain: true },
     { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? ` (${t("refund.full")})` : ""), inline: true },
-    { label: t("refund.field.reason"), value: r.reason },
-    { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}` },
+    { label: t("refund.field.reason"), value: r.reason, plain: true },
+    { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
     { label: t("refund.field.status"), value: shownStatus(r, now, t) },
   ];
   if (r.status === "pending") {
     fields.push({ label: t("refund.field.needs"), value: r.requiredApprovals >= 2 ? t("refund.needs.two") : opts.policy && r.amount <= opts.policy.supportLimit ? t("refund.needs.support") : t("refund.needs.manager") });
     fields.push({ label: t("refund.field.expires"), value: fmt.dateTime(r.expiresAt) });
   }
-  if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => `${a.by} (${fmt.dateTime(a.at!)})${a.note ? `: ${a.note}` : ""}`).join("\n") });
-  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${rejectReasonText(r.rejectReason, t)}` });
+  if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => `${a.by} (${fmt.dateTime(a.at!)})${a.note ? `: ${a.note}` : ""}`).join("\n"), plain: true });
+  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${rejectReasonText(r.rejectReason, t)}`, plain: true });
   if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
   const open = r.status === "pending" && r.expiresAt > now;
   return {
