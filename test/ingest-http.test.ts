@@ -528,4 +528,23 @@ describe("products, inventory and complaints", () => {
     expect(doc!.resolutionDueAt.toISOString()).toBe("2026-11-26T02:00:00.000Z");
     expect(await app.store.complaints.countDocuments({ customerId: "cust-9" })).toBe(1);
   });
+
+  it("checks a complaint's source and category as chat does; one stored with values chat never takes still opens", async () => {
+    const bad = await call("/api/v1/complaints", { body: { customerId: "c-7", text: "late", source: "fax", category: "weird" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors).toEqual([
+      { field: "source", expected: "expected one of chat, email, phone, marketplace, social, slack, discord, api, other" },
+      { field: "category", expected: "expected one of delivery, damaged, wrong_item, missing_item, quality, refund, billing, service, other" },
+    ]);
+    const ok = await call("/api/v1/complaints", { body: { customerId: "c-7", text: "late" } });
+    expect(ok.status).toBe(201);
+    const card = await app.run("shell:admin", `complaint show ${ok.json.id}`);
+    expect(card.outcome).toBe("ok");
+    expect(card.reply.fields!.find((f) => f.label === "Source")?.value).toBe("API");
+    // Written before these checks existed (or by another tool): shown as stored, not an internal error.
+    await app.store.complaints.updateOne({ _id: ok.json.id }, { $set: { source: "zendesk", category: "weird" } });
+    const old = await app.run("shell:admin", `complaint show ${ok.json.id}`);
+    expect(old.outcome).toBe("ok");
+    expect(old.reply.fields!.filter((f) => f.label === "Source" || f.label === "Category").map((f) => f.value)).toEqual(["weird", "zendesk"]);
+  });
 });

@@ -32,9 +32,13 @@ const CATALOG: Record<Locale, Record<MessageKey, string>> = { en, "zh-CN": zh };
 /** Parameters interpolated into a message. */
 export type MessageParams = Record<string, string | number>;
 
-/** Looks up `key` in `locale` and fills its `{placeholders}`. */
+/**
+ * Looks up `key` in `locale` and fills its `{placeholders}`. A key built from stored data that
+ * names no message (a category written before it was checked) gives its last part, the value
+ * itself, rather than failing the whole reply.
+ */
 export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
-  const template = CATALOG[locale][key] ?? en[key];
+  const template = CATALOG[locale][key] ?? (en[key] as string | undefined) ?? key.slice(key.lastIndexOf(".") + 1);
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 

@@ -16,7 +16,7 @@ export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
 /** Complaint categories offered to staff (the model stores any string; commands validate these). */
 export const COMPLAINT_CATEGORIES = ["delivery", "damaged", "wrong_item", "missing_item", "quality", "refund", "billing", "service", "other"] as const;
 /** Where a complaint came from. */
-export const COMPLAINT_SOURCES = ["chat", "email", "phone", "marketplace", "social", "slack", "discord", "other"] as const;
+export const COMPLAINT_SOURCES = ["chat", "email", "phone", "marketplace", "social", "slack", "discord", "api", "other"] as const;
 
 /** Customer id stored when a complaint names neither an order nor a customer. */
 export const UNKNOWN_CUSTOMER = "unknown";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -81,8 +82,9 @@ export const complaintInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
   customerId: short(100),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }).optional(),
-  source: short(40).optional(),
-  category: short(60).optional(),
+  // The values chat takes: a card, a filter and the digest name each one (an unknown one would name nothing).
+  source: z.enum(COMPLAINT_SOURCES, { error: `expected one of ${COMPLAINT_SOURCES.join(", ")}` }).optional(),
+  category: z.enum(COMPLAINT_CATEGORIES, { error: `expected one of ${COMPLAINT_CATEGORIES.join(", ")}` }).optional(),
   severity: z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(", ")}` }).optional(),
   text: short(4000),
   createdAt: when.optional(),
