@@ -377,6 +377,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
+  // A missing or unreadable file is said plainly before any database is opened.
+  const unreadable = await stat(file).then(
+    (st) => (st.isFile() ? null : "not a file"),
+    (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message),
+  );
+  if (unreadable) {
+    process.stderr.write(`import: cannot read ${file}: ${unreadable}\n${USAGE}`);
+    return 2;
+  }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const { uri, server } = await openDatabase(config, logger);

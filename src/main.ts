@@ -25,6 +25,11 @@ interface Cli {
   as?: string;
 }
 
+const USAGE = 'Usage: npm start | npm run shell -- [-c "<command>"] [--as <identity>]\n';
+
+/** A wrong command-line option: its message and the usage, exit 64 (EX_USAGE), no stack. */
+class UsageError extends Error {}
+
 function parseCli(argv: string[]): Cli {
   const cli: Cli = { shell: false };
   for (let i = 0; i < argv.length; i++) {
@@ -32,19 +37,16 @@ function parseCli(argv: string[]): Cli {
     if (a === "shell") cli.shell = true;
     else if (a === "-c" || a === "--command") {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a command, e.g. -c "stock SKU-1001"`);
+      if (v === undefined || !v.trim()) throw new UsageError(`${a} needs a command, e.g. -c "stock SKU-1001"`);
       cli.command = v;
     } else if (a === "--as") {
       const v = argv[++i];
-      if (v === undefined || !parseIdentity(v)) throw new Error(`--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789`);
+      if (v === undefined || !parseIdentity(v)) throw new UsageError(`--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789${v === undefined ? "" : ` (got "${v}")`}`);
       cli.as = v;
     } else if (a === "-h" || a === "--help") {
-      process.stdout.write(
-        "Usage: npm start | npm run shell -- [-c \"<command>\"] [--as <identity>]\n" +
-          "  no -c and a terminal: interactive prompt; no -c and piped input: runs each line in order.\n",
-      );
+      process.stdout.write(USAGE + "  no -c and a terminal: interactive prompt; no -c and piped input: runs each line in order.\n");
       process.exit(0);
-    } else throw new Error(`unknown option ${a}; try --help`);
+    } else throw new UsageError(`unknown option ${a}`);
   }
   return cli;
 }
@@ -152,6 +154,11 @@ async function main(): Promise<number> {
       const d = await discord.start();
       say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
     }
+    // Without `npm run shell`, the adapters are the bot: no prompt (stdin is not read), so the
+    // terminal is told, and alerts routed to the shell are not "running" here.
+    const headless = (slack !== undefined || discord !== undefined || http !== undefined) && !cli.shell;
+    const prompt = interactive && !headless;
+    if (headless && interactive) say(t("startup.headless"));
     const shell = new ShellAdapter({
       core: app.core,
       identity: me,
@@ -159,7 +166,7 @@ async function main(): Promise<number> {
       outDir: path.join(config.dataDir, "out"),
       input: process.stdin,
       output: process.stdout,
-      interactive,
+      interactive: prompt,
       locale: config.locale,
       // Queued shell notifications and alerts are for the operator at the prompt (or the bot):
       // a script (-c, piped input) must not print them into its output and mark them sent.
@@ -172,18 +179,18 @@ async function main(): Promise<number> {
       scheduler = new Scheduler({ jobs, services: app.services, runs: app.services.jobs, clock: systemClock, config, logger });
       scheduler.start();
     }
-    if (interactive) {
+    if (prompt) {
       // Alerts routed to the shell are printed as they fall due.
       stopDispatch = app.services.outbox.startLoop(shell, 5_000);
     }
     if (!script) {
       // Routes to a platform this process does not run would queue alerts nobody receives.
-      const running = new Set<string>([...(interactive ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
+      const running = new Set<string>([...(prompt ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
       if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || "-" }));
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
-    if ((slack || discord || http) && !cli.shell) await new Promise<never>(() => {});
+    if (headless) await new Promise<never>(() => {});
 
     const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines(stopping.signal);
     if (stopping.signal.aborted) return new Promise<never>(() => {}); // the signal's shutdown sets the exit code
@@ -199,6 +206,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`shopops: ${e.message}\n${USAGE}`);
+      process.exit(64);
+    }
     if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof JobLoadError || e instanceof DatabaseUnavailableError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(78);

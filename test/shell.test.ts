@@ -3,7 +3,7 @@ import { renderText } from "../adapters/shell/render.js";
 import { createStore } from "../src/store/models.js";
 import { spawn } from "node:child_process";
 import { PROJECT_ROOT } from "../src/config.js";
-import { cleanEnv, runCli } from "./helpers/cli.js";
+import { cleanEnv, runCli, runScript } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { product } from "./helpers/app.js";
 
@@ -112,6 +112,23 @@ describe("shell adapter, non-interactive", () => {
     const r = await runCli(["shell", "-c", "help"], { ...env, SHOP_TIMEZONE: "Nowhere/City" });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain("SHOP_TIMEZONE: expected an IANA time zone");
+  });
+
+  it("a wrong command-line option says what is wrong and how to call it (64), without a stack trace", async () => {
+    for (const [args, says] of [
+      [["shell", "--as", "bob"], '--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789 (got "bob")'],
+      [["shell", "-c"], '-c needs a command, e.g. -c "stock SKU-1001"'],
+      [["shell", "--bogus"], "unknown option --bogus"],
+    ] as const) {
+      const r = await runCli([...args], env);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain(`shopops: ${says}\nUsage: npm start | npm run shell -- [-c "<command>"] [--as <identity>]`);
+      expect(r.stderr).not.toContain("    at ");
+    }
+    const missing = await runScript("src/import.ts", ["orders", "/tmp/shopops-no-such-file.jsonl"], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("import: cannot read /tmp/shopops-no-such-file.jsonl: no such file");
+    expect(missing.stderr).not.toContain("    at ");
   });
 
   it("an unreachable MONGODB_URI stops start-up with a message (78), never its password", async () => {
