@@ -6,6 +6,7 @@ import { validate } from "./core/validate.js";
 import { isRole, ROLES, type Role } from "./core/roles.js";
 import { parseIdentity } from "./core/identity.js";
 import { parseCron } from "./core/cron.js";
+import { isCurrency } from "./core/format.js";
 import { SEVERITIES } from "./store/models.js";
 
 /** The problem with a cron expression, or null when it parses. */
@@ -30,14 +31,6 @@ const isTimeZone = (tz: string): boolean => {
   }
 };
 
-const isCurrency = (c: string): boolean => {
-  try {
-    new Intl.NumberFormat("en", { style: "currency", currency: c });
-    return /^[A-Z]{3}$/.test(c);
-  } catch {
-    return false;
-  }
-};
 
 const bool = (name: string) =>
   z

@@ -26,6 +26,11 @@ describe("config", () => {
     expect(err!.message).toContain(".env.example");
   });
 
+  it("refuses a currency code that has the shape of one but is none", () => {
+    expect(() => loadConfig({ SHOP_CURRENCY: "XYZ" })).toThrow(/SHOP_CURRENCY: expected an ISO 4217 currency code/);
+    expect(loadConfig({ SHOP_CURRENCY: "EUR" }).currency).toBe("EUR");
+  });
+
   it("checks bootstrap admin identities", () => {
     expect(() => loadConfig({ SHOPOPS_ADMINS: "alice" })).toThrow(/SHOPOPS_ADMINS: "alice" is not an identity/);
     expect(loadConfig({ SHOPOPS_ADMINS: "shell:alice, slack:T01:U02" }).bootstrapAdmins).toEqual(["shell:alice", "slack:T01:U02"]);

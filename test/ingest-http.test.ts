@@ -101,6 +101,23 @@ describe("health and protocol errors", () => {
     expect(await app.store.orders.countDocuments({ _id: "A-400" })).toBe(0);
   });
 
+  it("400 for a time ahead of the shop's clock (past clock skew) and for a currency code that is none", async () => {
+    const now = app.clock.now().getTime();
+    const later = new Date(now + 20 * 60_000).toISOString();
+    const ahead = await call("/api/v1/orders", { body: order("A-401", { paidAt: "2030-01-01T00:00:00Z", shipment: { carrier: "SF", shippedAt: later } }) });
+    expect(ahead.status).toBe(400);
+    expect(ahead.json.errors).toEqual([
+      { field: "paidAt", expected: `a time not in the future (it is now ${new Date(now).toISOString()})` },
+      { field: "shipment.shippedAt", expected: `a time not in the future (it is now ${new Date(now).toISOString()})` },
+    ]);
+    // A sender whose clock runs a few minutes fast is fine.
+    expect((await call("/api/v1/orders", { body: order("A-402", { paidAt: new Date(now + 5 * 60_000).toISOString() }) })).status).toBe(201);
+    const xyz = await call("/api/v1/orders", { body: order("A-403", { currency: "XYZ" }) });
+    expect(xyz.status).toBe(400);
+    expect(xyz.json.errors).toEqual([{ field: "currency", expected: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" }]);
+    expect(await app.store.orders.countDocuments({ _id: { $in: ["A-401", "A-403"] } })).toBe(0);
+  });
+
   it("429 with Retry-After when a key exceeds its rate", async () => {
     const tight = loadConfig({ INGEST_RATE_BURST: "2", INGEST_RATE_PER_SEC: "1" });
     const s = await startHttpServer({ services: app.services, config: tight, logger: silentLogger }, 0, "127.0.0.1");

@@ -6,6 +6,13 @@ import type { Locale } from "./messages.js";
 const factors = new Map<string, number>();
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
+const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
+
+/** True for an ISO 4217 currency code in capitals that this runtime knows (USD, CNY, EUR…; not XYZ). */
+export function isCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && CURRENCIES.has(code);
+}
+
 /** Number of minor units per major unit of a currency (100 for USD, 1 for JPY). */
 export function minorUnitFactor(currency: string): number {
   let factor = factors.get(currency);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
+import { isCurrency } from "../core/format.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -14,6 +15,7 @@ const when = z.iso
   .datetime({ offset: true, error: "expected an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
   .transform((s) => new Date(s));
 const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
+const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 const short = (max: number) => z.string().trim().min(1).max(max);
 
 /** One order (create or update by orderNo). */
@@ -29,7 +31,7 @@ export const orderInput = z.strictObject({
   discount: money.optional(),
   shipping: money.optional(),
   total: money.optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }).optional(),
+  currency: currency.optional(),
   channel: short(40).optional(),
   couponCode: short(64).optional(),
   customerId: short(100).optional(),
@@ -51,7 +53,7 @@ export const productInput = z.strictObject({
   category: short(100),
   price: money,
   cost: money.optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }).optional(),
+  currency: currency.optional(),
   reorderPoint: z.number().int().min(0).max(1e9).optional(),
   leadTimeDays: z.number().int().min(0).max(365).optional(),
   supplier: z.string().trim().max(200).optional(),

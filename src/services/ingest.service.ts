@@ -57,6 +57,11 @@ export class IngestService {
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
     const p = parseItem(kind, raw);
     if (!p.ok) return invalid(kind, raw, p.errors);
+    // A time ahead of ours (beyond clock skew) is a typo or a wrong zone: a payment "in 2030"
+    // would sit on no digest day and in no velocity window.
+    const now = this.clock.now();
+    const ahead = datesAfter(p.value, now.getTime() + FUTURE_SKEW_MS);
+    if (ahead.length) return invalid(kind, raw, ahead.map((field) => ({ field, expected: `a time not in the future (it is now ${now.toISOString()})` })));
     if (dryRun) return { status: 200, outcome: "unchanged", id: itemId(kind, p.value), message: "valid (dry run)" };
     switch (kind) {
       case "orders":
@@ -323,6 +328,16 @@ function orderResult(r: OrderIngestResult): ItemResult {
 }
 
 /** The 400 result of an item that does not validate. */
+/** How far ahead of our clock a sender's timestamps may be (its clock runs fast). */
+const FUTURE_SKEW_MS = 15 * 60_000;
+
+/** Dotted paths of the Date values in a parsed item later than `limit` (ms). */
+function datesAfter(v: unknown, limit: number, at = ""): string[] {
+  if (v instanceof Date) return v.getTime() > limit ? [at] : [];
+  if (!v || typeof v !== "object") return [];
+  return Object.entries(v).flatMap(([k, x]) => datesAfter(x, limit, at ? `${at}.${k}` : k));
+}
+
 function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
   const id = itemId(kind, raw);
   return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
