@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { since, sinceToDate } from "../src/core/args.js";
+import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
 export default defineCommand({
@@ -18,7 +18,7 @@ export default defineCommand({
     const { entries, total } = await services.audit.query({
       ...(args.actor ? { actor: args.actor } : {}),
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
-      ...(args.since ? { since: sinceToDate(args.since, now, config.timeZone) } : {}),
+      ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
       limit: args.limit,
     });
     if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { quote } from "../src/core/parser.js";
-import { since, sinceToDate } from "../src/core/args.js";
+import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
 import type { OrderStatus } from "../src/services/order-status.js";
@@ -34,8 +34,7 @@ export default defineCommand({
     if (!args.customer && !args.since && !args.status) {
       return { status: "error", code: "missing_filter", text: t("order.search.need_filter"), visibility: "ephemeral" };
     }
-    const sinceAt = args.since ? sinceToDate(args.since, now, config.timeZone) : undefined;
-    if (sinceAt && sinceAt > now) return { status: "error", code: "future_date", text: t("order.search.future", { value: args.since! }), visibility: "ephemeral" };
+    const sinceAt = args.since ? pastSinceToDate(args.since, now, config.timeZone, t) : undefined;
     const customerId = args.customer;
     const { orders, total } = await services.orders.search({
       ...(customerId ? { customerId } : {}),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { since, sinceToDate } from "../src/core/args.js";
+import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { shownStatus } from "../src/services/refund.view.js";
 
@@ -20,7 +20,7 @@ export default defineCommand({
       which: args.which,
       actor: actor.identity,
       role: actor.role,
-      ...(args.since ? { since: sinceToDate(args.since, now, config.timeZone) } : {}),
+      ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
     });
     if (total === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
     return {

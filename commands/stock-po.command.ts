@@ -10,33 +10,37 @@ export default defineCommand({
   name: "stock po",
   description: "cmd.stock_po",
   positional: ["sku"],
-  usage: "<sku> eta=<YYYY-MM-DD> [qty=<units>]",
+  usage: "<sku> eta=<YYYY-MM-DD|tomorrow|+Nd> [qty=<units>]",
   args: z.object({
     sku: z.string().trim().min(1).max(64),
+    // A day, or one counted from today: today, tomorrow, +10d.
     eta: z
       .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "lowstock.bad_eta" })
-      .refine(isDay, { error: "lowstock.bad_eta" }),
+      .regex(/^(\d{4}-\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/i, { error: "lowstock.bad_eta" })
+      .refine((s) => !/^\d/.test(s) || isDay(s), { error: "lowstock.bad_eta" }),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
-  examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=2026-12-05"],
+  examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=+10d"],
   permission: "staff",
   mutates: true,
   async handler({ args, services, actor, t, fmt, now }) {
     const sku = args.sku.toUpperCase();
+    const today = fmt.day(now);
+    const rel = /^\+(\d+)d$/i.exec(args.eta);
+    const eta = rel ? addDays(today, Number(rel[1])) : args.eta.toLowerCase() === "today" ? today : args.eta.toLowerCase() === "tomorrow" ? addDays(today, 1) : args.eta;
     // An arrival in the past is a typo: it would not hold any alert.
-    if (args.eta < fmt.day(now)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
+    if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     const product = await services.stock.bySku(sku);
     if (!product) return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     // A PO holds the product's low-stock alerts until it arrives: a far date would silence them
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
-    if (args.eta > addDays(fmt.day(now), maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: args.eta, days: maxDays }));
-    const r = await services.lowStock.placePo({ sku, eta: args.eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
+    if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: eta, days: maxDays }));
+    const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
     if (r.kind !== "ok") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     return {
       status: "ok",
-      text: t("lowstock.po.recorded", { sku, eta: args.eta, qty: args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "", until: fmt.dateTime(r.until) }),
+      text: t("lowstock.po.recorded", { sku, eta, qty: args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "", until: fmt.dateTime(r.until) }),
       visibility: "public",
     };
   },

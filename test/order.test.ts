@@ -222,6 +222,9 @@ describe("order search", () => {
     expect((await app.run("shell:sam", "order search since=2026-02-30")).reply.text).toContain('"2026-02-30" is not a date');
     const future = await app.run("shell:sam", "order search since=2026-12-01");
     expect(future.code).toBe("future_date");
+    expect(future.reply.text).toBe("2026-12-01 is in the future; since= must be today or earlier.");
+    // Every since= filter says so, instead of "none found".
+    for (const cmd of ["audit since=2030-01-01", "refund list mine since=2030-01-01"]) expect((await app.run("shell:max", cmd)).code).toBe("future_date");
     const none = await app.run("shell:sam", "order search customer=CUST-404");
     expect(none.reply.text).toBe("No orders match (customer=CUST-404).");
   });

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { UserError } from "./errors.js";
 import { addDays, dayStart, isDay, localDay } from "./format.js";
+import type { Translate } from "./messages.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
@@ -34,4 +36,14 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date {
   const span = /^(\d+)([dh])$/.exec(value);
   if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
   return dayStart(value, timeZone);
+}
+
+/**
+ * {@link sinceToDate} for a filter: a `since` after now would match nothing and read as "none
+ * found" (no audit entries, no refund requests), so it is refused (code `future_date`).
+ */
+export function pastSinceToDate(value: string, now: Date, timeZone: string, t: Translate): Date {
+  const at = sinceToDate(value, now, timeZone);
+  if (at > now) throw new UserError("future_date", t("arg.future_since", { value }));
+  return at;
 }
