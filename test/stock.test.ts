@@ -91,6 +91,28 @@ describe("stock adjust", () => {
     expect(await app.store.ledger.countDocuments({ sku: { $in: ["SKU-1002", "SKU-9999"] } })).toBe(0);
   });
 
+  it("says what is wrong with an argument in a person's terms, in English and Chinese", async () => {
+    const cases: [string, string][] = [
+      ["stock adjust SKU-1002 -1 reason=", "• reason=: cannot be empty"],
+      ["stock low limit=abc", '• limit=: "abc" is not a number'],
+      ["stock low limit=2.5", '• limit=: "2.5" is not a whole number'],
+      ["stock low limit=999", "• limit=: must be at most 50"],
+      [`stock adjust SKU-1002 -1 reason=${"x".repeat(301)}`, "• reason=: is too long: at most 200 characters"],
+    ];
+    for (const [cmd, says] of cases) {
+      const r = await app.run("shell:sam", cmd);
+      expect(r.code, cmd).toBe("invalid_args");
+      expect(r.reply.text, cmd).toContain(says);
+      expect(r.reply.text, cmd).not.toMatch(/expected (number|string)|received|Too (small|big)/);
+    }
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "stock low limit=abc", locale: "zh-CN" });
+    expect(zh.reply.text).toContain('• limit=: "abc" 不是数字');
+    // An argument not given is missing, not "an empty value is not a role".
+    const grant = await app.run("shell:admin", "role grant shell:newbie");
+    expect(grant.reply.text).toContain("<role>");
+    expect(grant.reply.text).not.toContain('"" is not');
+  });
+
   it("50 concurrent -1 adjustments on 20 available: exactly 20 succeed and stock ends at 0 available", async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => app.run("shell:sam", `stock adjust SKU-2001 -1 reason="pick ${i}"`)),

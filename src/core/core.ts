@@ -270,7 +270,8 @@ export class Core {
       for (const iss of r.error.issues) {
         const name = String(iss.path[0] ?? "");
         const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
-        problems.push(iss.code === "invalid_type" && obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
+        // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role').
+        problems.push(obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
       }
     }
     const details = { usage: usageOf(cmd), ...(cmd.examples[0] ? { example: cmd.examples[0] } : {}) };
@@ -286,8 +287,22 @@ function translateIssue(message: string, t: Translate, value: unknown): string {
 
 const zodLocales = { en: z.locales.en(), "zh-CN": z.locales.zhCN() } as const;
 
-/** zod's own messages (type errors and the like) in the caller's language. */
+/**
+ * Messages for the checks schemas leave to zod, in the caller's language and in a person's terms
+ * (not "expected number, received NaN" or a regular expression): a catalog key where the value
+ * typed goes in (filled by {@link translateIssue}), else zod's own localized message.
+ */
 function messageFor(iss: z.core.$ZodRawIssue, locale: Locale): string | undefined {
+  const t = translator(locale);
+  const bound = (n: unknown) => String(n);
+  if (iss.code === "too_small" && iss.origin === "string") return Number(iss.minimum) <= 1 ? t("arg.empty") : t("arg.too_short", { min: bound(iss.minimum) });
+  if (iss.code === "too_big" && iss.origin === "string") return t("arg.too_long", { max: bound(iss.maximum) });
+  if (iss.code === "too_small" && iss.origin === "number") return t("arg.too_small", { min: bound(iss.minimum) });
+  if (iss.code === "too_big" && iss.origin === "number") return t("arg.too_big", { max: bound(iss.maximum) });
+  if (iss.code === "invalid_type" && iss.expected === "number") return "arg.not_number";
+  if (iss.code === "invalid_type" && iss.expected === "int") return "arg.not_whole";
+  if (iss.code === "invalid_format") return "arg.bad_format";
+  if (iss.code === "invalid_value" && Array.isArray(iss.values)) return t("arg.one_of", { values: iss.values.map(String).join(", ") });
   const r = zodLocales[locale].localeError?.(iss);
   return typeof r === "string" ? r : r?.message;
 }
