@@ -19,7 +19,8 @@ export default defineCommand({
       case "not_found":
         return err("unknown_refund", t("refund.unknown", { id: args.id }));
       case "self_approval":
-        return err("self_approval", t("refund.self_approval", { id: r.request._id }));
+        // Under another identity of the caller's person: name it, or "you requested it" puzzles.
+        return err("self_approval", r.as === actor.identity ? t("refund.self_approval", { id: r.request._id }) : t("refund.self_approval_as", { id: r.request._id, as: r.as }));
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
@@ -44,7 +45,12 @@ export default defineCommand({
         };
       case "waiting_second":
         return r.byYou
-          ? { status: "info", code: "awaiting_second_approval", text: t("refund.second_needed_you", { id: r.request._id }), visibility: "ephemeral" }
+          ? {
+              status: "info",
+              code: "awaiting_second_approval",
+              text: !r.as || r.as === actor.identity ? t("refund.second_needed_you", { id: r.request._id }) : t("refund.second_needed_you_as", { id: r.request._id, as: r.as }),
+              visibility: "ephemeral",
+            }
           : refundCard(r.request, { t, fmt, now, title: t("refund.first_approval.title", { id: r.request._id }) });
       case "approved":
         return refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });

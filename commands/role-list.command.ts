@@ -12,10 +12,14 @@ export default defineCommand({
     const admins = services.identity.bootstrapAdmins();
     const rows = (await services.identity.list()).map((b) => [b.identity, b.role, b.grantedBy, fmt.dateTime(b.grantedAt)]);
     for (const a of admins) rows.unshift([a, "admin", "SHOPOPS_ADMINS", "—"]);
-    if (rows.length === 0) return { status: "info", text: t("role.list.empty", { admins: "—" }), visibility: "ephemeral" };
+    // Linked identities, one line: each person's identities joined by " = ".
+    const persons = await services.identity.links();
+    const links = persons.length ? [t("role.list.links", { groups: persons.map((p) => p.identities.join(" = ")).join("; ") })] : [];
+    if (rows.length === 0) return { status: "info", text: t("role.list.empty", { admins: "—" }), ...(links.length ? { context: links } : {}), visibility: "ephemeral" };
     return {
       title: t("role.list.title"),
       table: { columns: [t("role.col.identity"), t("role.col.role"), t("role.col.by"), t("role.col.at")], rows },
+      ...(links.length ? { context: links } : {}),
       status: "info",
       visibility: "ephemeral",
     };

@@ -8,7 +8,9 @@ export default defineCommand({
   examples: ["whoami"],
   permission: "viewer",
   mutates: false,
-  async handler({ actor, t }) {
-    return { text: t("role.whoami", { identity: actor.identity, role: actor.role }), status: "info", visibility: "ephemeral" };
+  async handler({ actor, services, t }) {
+    const others = (await services.identity.linked(actor.identity)).filter((i) => i !== actor.identity);
+    const text = t("role.whoami", { identity: actor.identity, role: actor.role }) + (others.length ? " " + t("role.whoami.linked", { identities: others.join(", ") }) : "");
+    return { text, status: "info", visibility: "ephemeral" };
   },
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CommandLoadError, loadCommands } from "../src/core/registry.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
@@ -155,6 +155,133 @@ describe("roles and audit", () => {
     const r = await app.run("shell:admin", "stock SKU-1001");
     expect(r.outcome).toBe("ok");
     expect(await app.store.audit.findById(r.ref).lean()).toBeNull();
+  });
+});
+
+describe("linked identities", () => {
+  const SLACK = "slack:T1:U1";
+  const DISCORD = "discord:12345";
+  const links = () => app.store.identityLinks.countDocuments();
+
+  it("admins link identities of one person, transitively; refusals change nothing; whoami, role list and the audit show it", async () => {
+    const denied = await app.run("shell:mia", `role link ${SLACK} ${DISCORD}`);
+    expect(denied.outcome).toBe("denied");
+    expect(denied.reply.text).toContain("needs the admin role");
+    const bad = await app.run("shell:admin", `role link zed ${DISCORD}`);
+    expect([bad.code, bad.reply.text]).toEqual(["invalid_args", expect.stringContaining('"zed" is not an identity')]);
+    expect((await app.run("shell:admin", `role link ${SLACK} discord:12`)).reply.text).toContain('"discord:12" is not an identity');
+    expect((await app.run("shell:admin", `role link ${SLACK}`)).code).toBe("invalid_args");
+    const self = await app.run("shell:admin", `role link ${DISCORD} ${DISCORD}`);
+    expect([self.code, self.outcome, self.reply.text]).toEqual(["self_link", "user_error", `Both identities are ${DISCORD}: give two different identities to link.`]);
+    expect(await links()).toBe(0);
+    expect(await app.services.identity.samePerson(SLACK, DISCORD)).toBe(false);
+
+    const linked = await app.run("shell:admin", `role link ${SLACK} ${DISCORD}`);
+    expect(linked.outcome).toBe("ok");
+    expect(linked.reply.text).toContain(`${SLACK} and ${DISCORD} are now one person: ${DISCORD}, ${SLACK}.`);
+    // Transitive: a third identity linked to one of them joins the person.
+    expect((await app.run("shell:admin", `role link shell:zoe ${DISCORD}`)).outcome).toBe("ok");
+    const all = [DISCORD, "shell:zoe", SLACK];
+    for (const id of all) expect(await app.services.identity.person(id)).toEqual({ id: DISCORD, identities: all });
+    expect(await app.services.identity.samePerson("shell:zoe", SLACK)).toBe(true);
+    expect(await app.services.identity.personOf("shell:nobody")).toBe("shell:nobody");
+    expect(await app.services.identity.linked("shell:nobody")).toEqual(["shell:nobody"]);
+    const again = await app.run("shell:admin", `role link shell:zoe ${SLACK}`);
+    expect([again.outcome, again.reply.text]).toEqual(["ok", `shell:zoe and ${SLACK} are one person already (${all.join(", ")}); nothing changed.`]);
+
+    expect((await app.run("shell:zoe", "whoami")).reply.text).toBe(`You are shell:zoe, role viewer. Linked to you (one person, for the refund approval rules): ${DISCORD}, ${SLACK}.`);
+    expect((await app.run("shell:sam", "whoami")).reply.text).toBe("You are shell:sam, role staff.");
+    expect((await app.run("shell:admin", "role list")).reply.context).toEqual([`Linked (one person each): ${all.join(" = ")}`]);
+
+    const audit = (await app.run("shell:mia", "audit command=role")).reply.table!.rows.map((r) => r.join(" "));
+    expect(audit.some((r) => r.includes(`role link ${SLACK} ${DISCORD}`) && r.includes("shell:admin") && r.includes("ok"))).toBe(true);
+    expect(audit.some((r) => r.includes(`role link ${DISCORD} ${DISCORD}`) && r.includes("self_link"))).toBe(true);
+    expect(audit.some((r) => r.includes("role link") && r.includes("shell:mia") && r.includes("denied"))).toBe(true);
+  });
+
+  it("admins unlink an identity: it is its own person again, the rest stay linked; not their own, not by others", async () => {
+    const before = await app.store.identityLinks.find().sort({ _id: 1 }).lean();
+    expect((await app.run("shell:mia", `role unlink ${DISCORD}`)).outcome).toBe("denied");
+    expect((await app.run("shell:admin", "role unlink bogus")).reply.text).toContain('"bogus" is not an identity');
+    expect(await app.store.identityLinks.find().sort({ _id: 1 }).lean()).toEqual(before);
+
+    // The person id itself leaves: the rest get a new one.
+    const r = await app.run("shell:admin", `role unlink ${DISCORD}`);
+    expect([r.outcome, r.reply.text]).toEqual(["ok", `${DISCORD} is its own person again; it is no longer linked to shell:zoe, ${SLACK}.`]);
+    expect(await app.services.identity.person(DISCORD)).toEqual({ id: DISCORD, identities: [DISCORD] });
+    expect(await app.services.identity.person(SLACK)).toEqual({ id: "shell:zoe", identities: ["shell:zoe", SLACK] });
+    expect((await app.run("shell:admin", `role unlink ${DISCORD}`)).reply.text).toBe(`${DISCORD} is not linked to any other identity; nothing changed.`);
+    expect((await app.run("shell:admin", `role unlink ${SLACK}`)).outcome).toBe("ok");
+    expect(await links()).toBe(0);
+    expect((await app.run("shell:admin", "role list")).reply.context).toBeUndefined();
+
+    // An admin does not unlink their own identities (that would let them approve their own refunds).
+    expect((await app.run("shell:admin", "role link shell:admin slack:T1:UADMIN")).outcome).toBe("ok");
+    const own = await app.run("shell:admin", "role unlink slack:T1:UADMIN");
+    expect([own.code, own.reply.text]).toEqual(["self_unlink", "You cannot unlink your own identities; ask another admin."]);
+    expect(await app.services.identity.samePerson("shell:admin", "slack:T1:UADMIN")).toBe(true);
+    const audit = (await app.run("shell:mia", "audit command=role")).reply.table!.rows.map((row) => row.join(" "));
+    expect(audit.some((row) => row.includes(`role unlink ${DISCORD}`) && row.includes("ok"))).toBe(true);
+    expect(audit.some((row) => row.includes("role unlink slack:T1:UADMIN") && row.includes("self_unlink"))).toBe(true);
+  });
+
+  it("a link or unlink cut short after any write leaves every group whole, and agreed on by all its members", async () => {
+    const ids = ["shell:a1", "shell:a2", "shell:b1", "shell:b2", "shell:b3"];
+    const svc = app.services.identity;
+    /** Fails every write after the first `n` (a crash part way). */
+    const crashAfter = (n: number) => {
+      const up = app.store.identityLinks.updateOne.bind(app.store.identityLinks);
+      const del = app.store.identityLinks.deleteOne.bind(app.store.identityLinks);
+      const gate = () => {
+        if (n-- <= 0) throw new Error("crash");
+      };
+      return [
+        vi.spyOn(app.store.identityLinks, "updateOne").mockImplementation(((...a: Parameters<typeof up>) => (gate(), up(...a))) as never),
+        vi.spyOn(app.store.identityLinks, "deleteOne").mockImplementation(((...a: Parameters<typeof del>) => (gate(), del(...a))) as never),
+      ];
+    };
+    const groups = async () => new Map(await Promise.all(ids.map(async (i) => [i, (await svc.person(i)).identities.join(" ")] as const)));
+    const setup = async () => {
+      await app.store.identityLinks.deleteMany({ _id: { $in: ids } });
+      await svc.link("shell:a1", "shell:a2", "shell:admin");
+      await svc.link("shell:b1", "shell:b2", "shell:admin");
+      await svc.link("shell:b3", "shell:b2", "shell:admin");
+    };
+    /** The b group as an earlier cut-short write may leave it: its root is not its smallest identity. */
+    const skewed = async () => {
+      await setup();
+      const at = app.clock.now();
+      for (const id of ["shell:b1", "shell:b2", "shell:b3"]) await app.store.identityLinks.updateOne({ _id: id }, { $set: { person: "shell:b3", linkedBy: "shell:admin", linkedAt: at } });
+    };
+    for (let n = 0; n < 12; n++) {
+      for (const start of [setup, skewed]) {
+        // Linking a2 with b1: the a group and the b group each stay whole, apart or together.
+        await start();
+        const spies = crashAfter(n);
+        await svc.link("shell:a2", "shell:b1", "shell:admin").catch(() => undefined);
+        for (const s of spies) s.mockRestore();
+        const g = await groups();
+        expect(new Set(["shell:a1", "shell:a2"].map((i) => g.get(i))).size, `link cut after ${n}`).toBe(1);
+        expect(new Set(["shell:b1", "shell:b2", "shell:b3"].map((i) => g.get(i))).size, `link cut after ${n}`).toBe(1);
+        for (const [i, members] of g) expect(members.split(" "), `link cut after ${n}`).toContain(i);
+        await svc.link("shell:a2", "shell:b1", "shell:admin");
+        expect(await svc.linked("shell:a1")).toEqual(ids);
+      }
+
+      // Unlinking b1 (the person id) from the b group: b2 and b3 stay one person.
+      await setup();
+      const spies2 = crashAfter(n);
+      await svc.unlink("shell:b1", "shell:admin").catch(() => undefined);
+      for (const s of spies2) s.mockRestore();
+      const g = await groups();
+      expect(g.get("shell:b2"), `unlink cut after ${n}`).toBe(g.get("shell:b3"));
+      expect(g.get("shell:b2")!.split(" "), `unlink cut after ${n}`).toEqual(expect.arrayContaining(["shell:b2", "shell:b3"]));
+      expect(g.get("shell:b1") === g.get("shell:b2") || g.get("shell:b1") === "shell:b1", `unlink cut after ${n}`).toBe(true);
+      await svc.unlink("shell:b1", "shell:admin");
+      expect(await svc.person("shell:b1")).toEqual({ id: "shell:b1", identities: ["shell:b1"] });
+      expect(await svc.person("shell:b3")).toEqual({ id: "shell:b2", identities: ["shell:b2", "shell:b3"] });
+    }
+    await app.store.identityLinks.deleteMany({ _id: { $in: ids } });
   });
 });
 

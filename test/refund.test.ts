@@ -519,3 +519,72 @@ describe("refunds of cancelled orders", () => {
     expect((await app.run("shell:sam", "refund request ORD-CU 10 reason=x")).code).toBe("order_not_paid");
   });
 });
+
+describe("linked identities are one person", () => {
+  // One manager, Lin, on Slack, Discord and the shell; another manager, Mia, on the shell.
+  const SLACK = "slack:TLINK:ULIN";
+  const DISCORD = "discord:4000000001";
+  const SHELL = "shell:lin";
+  /** The ids `who` sees in `refund list <which>`. */
+  const listed = async (who: string, which: string) => ((await app.run(who, `refund list ${which}`)).reply.table?.rows ?? []).map((r) => r[0]);
+
+  beforeAll(async () => {
+    for (const id of [SLACK, DISCORD, SHELL]) await app.services.identity.grant(id, "manager", "shell:admin");
+    await app.store.orders.insertMany([order("ORD-L1", 900_000), order("ORD-L2", 900_000), order("ORD-L3", 900_000)]);
+    expect((await app.run("shell:admin", `role link ${SLACK} ${DISCORD}`)).outcome).toBe("ok");
+  });
+
+  it("a request made on Slack cannot be approved by the same manager on Discord, nor listed as waiting for them", async () => {
+    const id = await request(SLACK, "ORD-L1", "500");
+    const self = await app.run(DISCORD, `refund approve ${id}`);
+    expect(self.code).toBe("self_approval");
+    expect(self.reply.text).toBe(`You requested ${id} as ${SLACK}, an identity linked to yours: nobody approves their own refund request. Ask another approver.`);
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
+    expect(await listed(DISCORD, "approvable")).not.toContain(id);
+    expect(await listed(DISCORD, "mine")).toContain(id);
+    expect(await listed("shell:mia", "approvable")).toContain(id);
+    expect((await app.run("shell:mia", `refund approve ${id}`)).outcome).toBe("ok");
+    expect((await app.store.refundRequests.findById(id).lean())!.status).toBe("approved");
+  });
+
+  it("one manager cannot give both approvals of a two-manager refund, in turn or racing", async () => {
+    const id = await request("shell:sam", "ORD-L2", "2500");
+    // Both identities at once: one first approval lands; the other, retrying on the fresh read, finds it is theirs.
+    const both = await Promise.all([app.run(SLACK, `refund approve ${id}`), app.run(DISCORD, `refund approve ${id}`)]);
+    expect(both.map((r) => r.code ?? r.reply.title).sort()).toEqual([`Refund ${id}: first approval recorded; a second manager must approve`, "awaiting_second_approval"]);
+    const first = (await app.store.refundRequests.findById(id).lean())!;
+    expect(first).toMatchObject({ status: "pending", approvalCount: 1 });
+    const by = first.approvals[0]!.by!;
+    const other = by === SLACK ? DISCORD : SLACK;
+    const again = await app.run(other, `refund approve ${id}`);
+    expect(again.code).toBe("awaiting_second_approval");
+    expect(again.reply.text).toBe(`You already approved ${id} as ${by}, an identity linked to yours; a second, different manager must approve it.`);
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 1 });
+    expect((await app.store.orders.findById("ORD-L2").lean())!.refundedTotal).toBe(0);
+    for (const who of [SLACK, DISCORD]) expect(await listed(who, "approvable")).not.toContain(id);
+    expect(await listed("shell:mia", "approvable")).toContain(id);
+    const second = await app.run("shell:mia", `refund approve ${id}`);
+    expect(second.reply.title).toBe(`Refund ${id} approved: CN¥2,500.00 refunded on ORD-L2`);
+    expect((await app.store.refundRequests.findById(id).lean())!.approvals.map((a) => a.by)).toEqual([by, "shell:mia"]);
+  });
+
+  it("links are transitive: a request under a third linked identity is the person's own too", async () => {
+    expect((await app.run("shell:admin", `role link ${SHELL} ${DISCORD}`)).outcome).toBe("ok");
+    const id = await request(SHELL, "ORD-L3", "300");
+    expect((await app.run(SLACK, `refund approve ${id}`)).code).toBe("self_approval");
+    expect(await listed(SLACK, "approvable")).not.toContain(id);
+    expect(await listed(SLACK, "mine")).toEqual(expect.arrayContaining([id]));
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
+  });
+
+  it("unlinking restores separate persons", async () => {
+    expect((await app.run("shell:admin", `role unlink ${DISCORD}`)).outcome).toBe("ok");
+    const id = await request("shell:sam", "ORD-L3", "2500");
+    expect((await app.run(SLACK, `refund approve ${id}`)).reply.title).toContain("first approval recorded");
+    expect((await app.run(DISCORD, `refund approve ${id}`)).reply.title).toBe(`Refund ${id} approved: CN¥2,500.00 refunded on ORD-L3`);
+    // The shell and Slack identities are still one person.
+    const own = await request(SLACK, "ORD-L3", "100");
+    expect((await app.run(SHELL, `refund approve ${own}`)).code).toBe("self_approval");
+    expect((await app.run(DISCORD, `refund approve ${own}`)).outcome).toBe("ok");
+  });
+});

@@ -9,7 +9,31 @@ export type RoleChange =
   | { kind: "none" }
   | { kind: "bootstrap" };
 
-/** Binds platform identities to roles. Unknown identities are viewers. */
+/** One person: its id (the smallest of its identities once a link is complete) and every identity linked to it, sorted. */
+export interface Person {
+  id: string;
+  identities: string[];
+}
+
+/** Result of {@link IdentityService.link}. */
+export type LinkResult =
+  | { kind: "linked"; person: Person }
+  /** The two were one person already: nothing was written. */
+  | { kind: "already"; person: Person }
+  | { kind: "self" }
+  | { kind: "too_many"; max: number };
+
+/** Result of {@link IdentityService.unlink}: the identities it was linked to, or none. */
+export type UnlinkResult = { kind: "unlinked"; from: string[] } | { kind: "none" };
+
+/** Most identities one person may have: keeps every lookup of a person a few small reads. */
+export const MAX_LINKED = 20;
+
+/**
+ * Binds platform identities to roles (unknown identities are viewers), and links identities of
+ * one person (`role link`), so rules about people (nobody approves their own refund) hold
+ * across platforms. Roles stay per identity.
+ */
 export class IdentityService {
   private readonly bootstrap: Set<string>;
 
@@ -73,9 +97,144 @@ export class IdentityService {
     return { kind: "revoked", previous: isRole(before.role) ? before.role : "viewer" };
   }
 
+  /**
+   * The person `identity` belongs to. Reads the links around it until nothing new turns up (a
+   * few reads: groups are small), following them both ways so a half-done link or unlink still
+   * gives every identity of the group the same answer. Never linked: its own person.
+   */
+  async person(identity: string): Promise<Person> {
+    const pointers = new Map<string, string>();
+    const seen = new Set([identity]);
+    for (let frontier = [identity], round = 0; frontier.length; round++) {
+      // Fail closed rather than answer with part of a group (links cap groups far below this).
+      if (round > 4 * MAX_LINKED) throw new Error(`identity links around ${identity} do not end; check the identity_links collection`);
+      const docs = await this.store.identityLinks
+        .find({ $or: [{ _id: { $in: frontier } }, { person: { $in: frontier } }] })
+        .select({ person: 1 })
+        .lean();
+      frontier = [];
+      for (const d of docs) {
+        pointers.set(d._id, d.person);
+        for (const id of [d._id, d.person]) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+          frontier.push(id);
+        }
+      }
+    }
+    return { id: rootOf(identity, pointers), identities: [...seen].sort() };
+  }
+
+  /** {@link person} of each identity, reading each group once. */
+  async persons(identities: readonly string[]): Promise<Map<string, Person>> {
+    const out = new Map<string, Person>();
+    for (const id of identities) {
+      if (out.has(id)) continue;
+      const p = await this.person(id);
+      for (const member of p.identities) out.set(member, p);
+    }
+    return new Map(identities.map((id) => [id, out.get(id)!]));
+  }
+
+  /** The person id of an identity: the identity itself when it was never linked. */
+  async personOf(identity: string): Promise<string> {
+    return (await this.person(identity)).id;
+  }
+
+  /** Every identity of `identity`'s person, itself included, sorted. */
+  async linked(identity: string): Promise<string[]> {
+    return (await this.person(identity)).identities;
+  }
+
+  /** True when both identities belong to one person (the same identity, or linked). */
+  async samePerson(a: string, b: string): Promise<boolean> {
+    return a === b || (await this.linked(a)).includes(b);
+  }
+
+  /**
+   * Links two identities (and so their whole groups) as one person. Each step is one
+   * single-document write: first the larger group root points at the smaller one, the write
+   * that alone joins the groups; then every member points straight at the person id, the
+   * person id's own document last. A link cut short leaves the groups apart or joined, never
+   * a group split.
+   */
+  async link(a: string, b: string, by: string): Promise<LinkResult> {
+    if (a === b) return { kind: "self" };
+    const pa = await this.person(a);
+    if (pa.identities.includes(b)) return { kind: "already", person: pa };
+    const pb = await this.person(b);
+    const all = [...new Set([...pa.identities, ...pb.identities])].sort();
+    if (all.length > MAX_LINKED) return { kind: "too_many", max: MAX_LINKED };
+    const id = all[0]!;
+    const [lo, hi] = [pa.id, pb.id].sort() as [string, string];
+    await this.point(hi, lo, by);
+    for (const m of all) if (m !== id) await this.point(m, id, by);
+    await this.point(id, id, by);
+    return { kind: "linked", person: { id, identities: all } };
+  }
+
+  /**
+   * Takes `identity` out of its person: it becomes its own person again. The rest of the group
+   * is pointed at its new person id (its smallest remaining identity) first, `identity` too,
+   * so the group stays whole until the last write, the delete of `identity`'s document.
+   */
+  async unlink(identity: string, by: string): Promise<UnlinkResult> {
+    const p = await this.person(identity);
+    const rest = p.identities.filter((i) => i !== identity);
+    if (!rest.length) return { kind: "none" };
+    const id = rest[0]!;
+    for (const m of [...rest, identity]) if (m !== id) await this.point(m, id, by);
+    await this.point(id, id, by);
+    await this.store.identityLinks.deleteOne({ _id: identity });
+    // A lone identity needs no document (guarded: a link made meanwhile may point through it).
+    if (rest.length === 1) await this.store.identityLinks.deleteOne({ _id: id, person: id });
+    return { kind: "unlinked", from: rest };
+  }
+
+  /** Every person with more than one identity, by person id (for `role list`). */
+  async links(): Promise<Person[]> {
+    // For display only: a bound keeps a runaway collection from filling the reply.
+    const docs = await this.store.identityLinks.find().select({ person: 1 }).limit(5000).lean();
+    const pointers = new Map(docs.map((d) => [d._id, d.person]));
+    const groups = new Map<string, Set<string>>();
+    for (const d of docs) {
+      const root = rootOf(d._id, pointers);
+      const g = groups.get(root) ?? new Set([root]);
+      g.add(d._id);
+      groups.set(root, g);
+    }
+    return [...groups]
+      .map(([id, g]) => ({ id, identities: [...g].sort() }))
+      .filter((p) => p.identities.length > 1)
+      .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  }
+
+  /** Points `identity` at `person` (one upsert). */
+  private async point(identity: string, person: string, by: string): Promise<void> {
+    await this.store.identityLinks.updateOne({ _id: identity }, { $set: { person, linkedBy: by, linkedAt: this.clock.now() } }, { upsert: true });
+  }
+
   /** All role bindings, most privileged first. */
   async list(): Promise<{ identity: string; role: string; grantedBy: string; grantedAt: Date }[]> {
     const docs = await this.store.roles.find().sort({ _id: 1 }).limit(500).lean();
     return docs.map((d) => ({ identity: d._id, role: d.role, grantedBy: d.grantedBy, grantedAt: d.grantedAt }));
+  }
+}
+
+/**
+ * Where `identity`'s pointers end: an identity pointing at itself or at nothing, or, should
+ * writes have crossed into a cycle, the cycle's smallest identity (the same for every member).
+ */
+function rootOf(identity: string, pointers: ReadonlyMap<string, string>): string {
+  const path: string[] = [];
+  const at = new Map<string, number>();
+  for (let cur = identity; ; ) {
+    const next = pointers.get(cur);
+    if (next === undefined || next === cur) return cur;
+    at.set(cur, path.length);
+    path.push(cur);
+    const seen = at.get(next);
+    if (seen !== undefined) return path.slice(seen).sort()[0]!;
+    cur = next;
   }
 }

@@ -7,6 +7,7 @@ import type { Reply } from "../core/reply.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
 import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
+import type { IdentityService } from "./identity.service.js";
 import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import { openRequests } from "../store/refund.model.js";
 import { findOrder } from "./order.service.js";
@@ -17,7 +18,7 @@ import type { OrderEffects } from "./order-effects.service.js";
 export interface RefundPolicy {
   /** Highest amount support may approve alone. */
   supportLimit: number;
-  /** Highest amount a manager may approve alone; above it two different managers must approve. */
+  /** Highest amount a manager may approve alone; above it two different managers (people, not identities) must approve. */
   managerLimit: number;
   /** Hours a request stays pending before it expires. */
   pendingHours: number;
@@ -87,12 +88,14 @@ export type ExecResult = { kind: "executed"; order: OrderDoc | null; now: boolea
 /** Outcome of {@link RefundService.approve}. */
 export type ApproveResult =
   | { kind: "not_found" }
-  | { kind: "self_approval"; request: RefundRequestDoc }
+  /** The caller's person requested it; `as`: under which identity (the caller's, or one linked to it). */
+  | { kind: "self_approval"; request: RefundRequestDoc; as: string }
   | { kind: "expired"; request: RefundRequestDoc }
   | { kind: "decided"; request: RefundRequestDoc }
   | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean; foreign: boolean }
   | { kind: "already_approved"; request: RefundRequestDoc; finished: boolean }
-  | { kind: "waiting_second"; request: RefundRequestDoc; byYou: boolean }
+  /** `byYou`: the caller's person gave the first approval, `as` that identity. */
+  | { kind: "waiting_second"; request: RefundRequestDoc; byYou: boolean; as?: string }
   | { kind: "approved"; request: RefundRequestDoc; order: OrderDoc | null }
   | { kind: "failed"; request: RefundRequestDoc; reason: string };
 
@@ -131,6 +134,10 @@ export function parseAmount(text: string, currency: string): number | { decimals
  * Execution is one guarded update of the order (`refunds.requestId ≠ id`), so a
  * crash after `approved` leaves a request the next approve, {@link finish} or
  * {@link repair} completes without refunding twice.
+ *
+ * The four-eyes rules compare people, not platform identities: identities linked as one person
+ * (see {@link IdentityService.link}) neither approve their own request nor give both approvals
+ * of a two-manager request.
  */
 export class RefundService {
   private readonly t: Translate;
@@ -143,6 +150,7 @@ export class RefundService {
     private readonly audit: AuditService,
     private readonly opts: RefundOptions,
     private readonly effects: OrderEffects,
+    private readonly identity: IdentityService,
   ) {
     this.t = translator(opts.locale);
     this.fmt = new Formatter(opts.locale, opts.timeZone, opts.currency);
@@ -352,20 +360,23 @@ export class RefundService {
     return this.store.refundRequests.findById(normalizeId(id)).lean<RefundRequestDoc>();
   }
 
-  /** Requests, newest first: pending (not yet expired), mine (requested by `actor`) or all. */
+  /**
+   * Requests, newest first: pending (not yet expired), mine (requested by `actor`'s person, under
+   * any linked identity), approvable (what `actor` may approve now) or all.
+   */
   async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; role?: Role; since?: Date; limit?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
     if (q.which === "approvable") {
-      // Pending ones `actor` may approve now: not their own, not approved by them already, within their role.
-      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, requester: { $ne: q.actor }, "approvals.by": { $ne: q.actor } });
+      // Pending ones `actor` may approve now: not their person's own, not approved by their person already, within their role.
+      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notBy(await this.identity.linked(q.actor)) });
       if (q.since) filter.requestedAt = { $gte: q.since };
       const policy = await this.policy();
       const open = await this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(500).lean<RefundRequestDoc[]>();
       const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", this.need(r, policy).role));
       return { items: mine.slice(0, q.limit ?? 20), total: mine.length };
     }
-    if (q.which === "mine") filter.requester = q.actor;
+    if (q.which === "mine") filter.requester = { $in: await this.identity.linked(q.actor) };
     if (q.since) filter.requestedAt = { $gte: q.since };
     const [items, total] = await Promise.all([
       this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
@@ -378,13 +389,17 @@ export class RefundService {
    * Approves a request as `actor` with `role`: one guarded update from the
    * approval count seen (0 → 1, or 1 → 2 for two-manager requests), then the
    * execution. Concurrent and replayed approvals find the guard closed and
-   * report what happened instead.
+   * report what happened instead. The caller's person (every identity linked to
+   * theirs) may neither have requested it nor have approved it already; a retry
+   * reads the request and the links afresh.
    */
   async approve(input: { id: string; actor: string; role: Role; note?: string }, attempt = 0): Promise<ApproveResult> {
     const now = this.clock.now();
     const req = await this.get(input.id);
     if (!req) return { kind: "not_found" };
-    if (req.requester === input.actor) return { kind: "self_approval", request: req };
+    // Four eyes means two people: each identity linked to the caller's counts as the caller.
+    const me = await this.identity.linked(input.actor);
+    if (me.includes(req.requester)) return { kind: "self_approval", request: req, as: req.requester };
     if (req.status === "approved") {
       const finished = !req.executedAt;
       const r = await this.finish(req);
@@ -402,14 +417,15 @@ export class RefundService {
       const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
       return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign };
     }
-    if (req.approvals.some((a) => a.by === input.actor)) return { kind: "waiting_second", request: req, byYou: true };
+    const mine = req.approvals.find((a) => me.includes(a.by ?? ""))?.by;
+    if (mine) return { kind: "waiting_second", request: req, byYou: true, as: mine };
 
     const count = req.approvalCount;
     const final = count + 1 >= required;
     const approval = { by: input.actor, role: input.role, at: now, ...(input.note ? { note: input.note } : {}) };
     const after = await this.store.refundRequests
       .findOneAndUpdate(
-        { _id: req._id, status: "pending", approvalCount: count, "approvals.by": { $ne: input.actor }, expiresAt: { $gt: now } },
+        { _id: req._id, status: "pending", approvalCount: count, expiresAt: { $gt: now }, ...notBy(me) },
         {
           $inc: { approvalCount: 1 },
           $push: { approvals: approval },
@@ -729,6 +745,15 @@ export class RefundService {
  */
 function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: { heldTotal: number } } {
   return { $pull: { refundHolds: hold }, $inc: { heldTotal: -(hold.amount ?? 0) } };
+}
+
+/**
+ * The filter part leaving out requests made or approved by any of `identities` (one person).
+ * `$nor` of `$in`, not `$nin` or `$ne`: FerretDB v1 answers those wrongly on the field of an
+ * array of several subdocuments (`approvals.by`), matching documents that hold the value.
+ */
+function notBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
+  return { $nor: [{ requester: { $in: identities } }, { "approvals.by": { $in: identities } }] };
 }
 
 /** The filter part matching this very hold (its `hid`), never a later hold of the same request id. */

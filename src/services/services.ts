@@ -54,12 +54,14 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
   const effects = new OrderEffects(store);
-  const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }, effects);
+  // Shared too: refund approvals ask it which identities are one person.
+  const identity = new IdentityService(store, clock, config.bootstrapAdmins);
+  const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }, effects, identity);
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
   return {
     store,
     clock,
-    identity: new IdentityService(store, clock, config.bootstrapAdmins),
+    identity,
     audit,
     stock,
     outbox,

@@ -229,6 +229,30 @@ const roleSchema = new Schema(
   { versionKey: false },
 );
 
+/**
+ * Identities of one person (`role link`), one document per linked identity: `person` names
+ * another identity of the same person, usually the group's person id (its smallest identity,
+ * whose own document points at itself). Identities with no document are their own person.
+ *
+ * Readers follow the pointers (see IdentityService), so each write of a link or an unlink is
+ * one single-document write and a half-done one leaves every group either as it was or as
+ * intended: a link first points one group's root into the other (that write alone joins them),
+ * then points every member straight at the person id; an unlink repoints the rest of the group
+ * first and removes the identity's own document last.
+ */
+const identityLinkSchema = new Schema(
+  {
+    /** The identity (`shell:alice`, `slack:T1:U2`, `discord:123`). */
+    _id: { type: String, required: true },
+    /** An identity of the same person; the person id itself when this is the group's root. */
+    person: { type: String, required: true },
+    linkedBy: { type: String, required: true },
+    linkedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+identityLinkSchema.index({ person: 1 });
+
 const auditSchema = new Schema(
   {
     /** The invocation's reference id. */
@@ -340,6 +364,7 @@ export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type OrderDoc = InferSchemaType<typeof orderSchema> & { _id: string };
 export type ComplaintDoc = InferSchemaType<typeof complaintSchema> & { _id: string };
 export type RoleDoc = InferSchemaType<typeof roleSchema> & { _id: string };
+export type IdentityLinkDoc = InferSchemaType<typeof identityLinkSchema> & { _id: string };
 export type AuditDoc = InferSchemaType<typeof auditSchema> & { _id: string };
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
 export type MarkerDoc = InferSchemaType<typeof markerSchema> & { _id: string };
@@ -356,6 +381,8 @@ export interface Store {
   orders: Model<OrderDoc>;
   complaints: Model<ComplaintDoc>;
   roles: Model<RoleDoc>;
+  /** Identities linked as one person (see identityLinkSchema). */
+  identityLinks: Model<IdentityLinkDoc>;
   audit: Model<AuditDoc>;
   outbox: Model<OutboxDoc>;
   markers: Model<MarkerDoc>;
@@ -383,6 +410,7 @@ export function createStore(conn: Connection): Store {
     orders: m<OrderDoc>("Order", orderSchema, "orders"),
     complaints: m<ComplaintDoc>("Complaint", complaintSchema, "complaints"),
     roles: m<RoleDoc>("RoleBinding", roleSchema, "role_bindings"),
+    identityLinks: m<IdentityLinkDoc>("IdentityLink", identityLinkSchema, "identity_links"),
     audit: m<AuditDoc>("AuditEntry", auditSchema, "audit"),
     outbox: m<OutboxDoc>("OutboxMessage", outboxSchema, "outbox"),
     markers: m<MarkerDoc>("Marker", markerSchema, "markers"),

@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
+
+const identity = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
+
+export default defineCommand({
+  name: "role link",
+  description: "cmd.role_link",
+  positional: ["identity", "other"],
+  args: z.object({ identity, other: identity }),
+  examples: ["role link slack:T0123:U0456 discord:123456789012345678", "role link shell:max slack:T0123:U0456"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    const r = await services.identity.link(args.identity, args.other, actor.identity);
+    const p = { identity: args.identity, other: args.other };
+    if (r.kind === "self") return { status: "error", code: "self_link", text: t("role.link.self", { identity: args.identity }), visibility: "ephemeral" };
+    if (r.kind === "too_many") return { status: "error", code: "too_many_identities", text: t("role.link.too_many", { max: r.max }), visibility: "ephemeral" };
+    if (r.kind === "already") return { status: "info", text: t("role.link.already", { ...p, identities: r.person.identities.join(", ") }), visibility: "ephemeral" };
+    return { status: "ok", text: t("role.linked", { ...p, identities: r.person.identities.join(", ") }), visibility: "public" };
+  },
+});

@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
+
+export default defineCommand({
+  name: "role unlink",
+  description: "cmd.role_unlink",
+  positional: ["identity"],
+  args: z.object({ identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }) }),
+  examples: ["role unlink discord:123456789012345678"],
+  permission: "admin",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    const linked = await services.identity.linked(args.identity);
+    // Unlinking is what would let one person approve their own refund: another admin does it.
+    if (linked.length > 1 && linked.includes(actor.identity)) return { status: "error", code: "self_unlink", text: t("role.unlink.self"), visibility: "ephemeral" };
+    const r = await services.identity.unlink(args.identity, actor.identity);
+    if (r.kind === "none") return { status: "info", text: t("role.unlink.none", { identity: args.identity }), visibility: "ephemeral" };
+    return { status: "ok", text: t("role.unlinked", { identity: args.identity, others: r.from.join(", ") }), visibility: "public" };
+  },
+});
