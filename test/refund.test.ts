@@ -270,6 +270,22 @@ describe("expiry and crash recovery", () => {
     expect((await app.store.refundRequests.findById(id).lean())!.executedAt).toBeInstanceOf(Date);
   });
 
+  it("a request without a hold, on an order with an earlier refund: racing finishers refund it once", async () => {
+    await app.store.orders.insertMany([order("ORD-11", 40_000)]);
+    const first = await request("shell:sam", "ORD-11", "100");
+    expect((await app.run("shell:sue", `refund approve ${first}`)).outcome).toBe("ok");
+    const id = await request("shell:sam", "ORD-11", "50");
+    // From before holds: no hold on the order; approved, then the process stopped before executing.
+    await app.store.orders.updateOne({ _id: "ORD-11" }, { $set: { refundHolds: [], heldTotal: 0 } });
+    await app.store.refundRequests.updateOne({ _id: id }, { $set: { status: "approved", decidedBy: "shell:sue", decidedAt: app.clock.now(), approvalCount: 1 } });
+    const req = (await app.store.refundRequests.findById(id).lean())!;
+    await Promise.all(Array.from({ length: 4 }, () => app.services.refund.finish(req)));
+    const o = (await app.store.orders.findById("ORD-11").lean())!;
+    // The guard "this refund not yet on the order" holds with two refunds in the array too.
+    expect(o.refunds!.map((r) => r.requestId)).toEqual([first, id]);
+    expect(o.refundedTotal).toBe(15_000);
+  });
+
   it("a crash after the order update is repaired without refunding twice", async () => {
     const id = await request("shell:sam", "ORD-8", "50");
     await app.store.refundRequests.updateOne({ _id: id }, { $set: { status: "approved", decidedBy: "shell:sue", decidedAt: app.clock.now(), approvalCount: 1 } });

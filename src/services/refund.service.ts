@@ -302,7 +302,7 @@ export class RefundService {
       {
         _id: order._id,
         refundedTotal: order.refundedTotal ?? null,
-        "refundHolds.id": { $ne: id },
+        ...lacking(["refundHolds.id", id]),
         $and: [REFUNDABLE, { $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }] }],
       },
       { $inc: { heldTotal: amount }, $push: { refundHolds: newHold(id, amount, now) } },
@@ -474,7 +474,8 @@ export class RefundService {
       const entry = { requestId: req._id, amount: req.amount, at: now, day: localDay(now, this.opts.timeZone) };
       // The guard: this refund not yet on the order, and the balance still covers it
       // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
-      const filter: Record<string, unknown> = { _id: order._id, "refunds.requestId": { $ne: req._id } };
+      const absent: [string, string][] = [["refunds.requestId", req._id]];
+      const filter: Record<string, unknown> = { _id: order._id };
       const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount }, $set: { changedAt: now } };
       // The request's hold becomes the refund in the same update (requests from before holds have none).
       const hold = order.refundHolds?.find((h) => h.id === req._id);
@@ -484,8 +485,9 @@ export class RefundService {
         update.$inc = { refundedTotal: req.amount, ...pull.$inc };
         update.$pull = pull.$pull;
       } else {
-        filter["refundHolds.id"] = { $ne: req._id };
+        absent.push(["refundHolds.id", req._id]);
       }
+      Object.assign(filter, lacking(...absent));
       if (toFull) {
         Object.assign(filter, { status, refundedTotal: refunded });
         Object.assign(update.$set as object, { status: "refunded" });
@@ -657,7 +659,7 @@ export class RefundService {
       for (const r of reqs) {
         if (held.has(`${r.orderNo}\n${r._id}`)) continue;
         const u = await this.store.orders.updateOne(
-          { _id: r.orderNo, "refundHolds.id": { $ne: r._id }, "refunds.requestId": { $ne: r._id } },
+          { _id: r.orderNo, ...lacking(["refundHolds.id", r._id], ["refunds.requestId", r._id]) },
           { $inc: { heldTotal: r.amount }, $push: { refundHolds: newHold(r._id, r.amount, now) } },
         );
         if (u.modifiedCount === 1) reheld.push(r._id);
@@ -754,6 +756,16 @@ function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: { heldTot
  */
 function notBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
   return { $nor: [{ requester: { $in: identities } }, { "approvals.by": { $in: identities } }] };
+}
+
+/**
+ * The filter part matching documents whose array field `path` (e.g. `refunds.requestId`) holds
+ * none of the values: `$nor` of `$in`, as in {@link notBy}. `{path: {$ne: v}}` is right on
+ * MongoDB, but FerretDB v1 (the embedded database) matches a document holding `v` once its
+ * array has two or more subdocuments: a second execution of one refund would pass its guard.
+ */
+function lacking(...pairs: [path: string, value: string][]): { $nor: Record<string, unknown>[] } {
+  return { $nor: pairs.map(([path, value]) => ({ [path]: { $in: [value] } })) };
 }
 
 /** The filter part matching this very hold (its `hid`), never a later hold of the same request id. */

@@ -107,7 +107,8 @@ const orderSchema = new Schema(
     refundedTotal: { type: Number, required: true, default: 0 },
     /**
      * Executed refunds. A refund is executed by one guarded update of the order:
-     * filter `refunds.requestId: {$ne: id}`, then `$inc refundedTotal` and `$push` here,
+     * filter `$nor: [{"refunds.requestId": {$in: [id]}}]` (not `$ne`: see `lacking` in the
+     * refund service), then `$inc refundedTotal` and `$push` here,
      * so a retried execution changes nothing. `day` is the shop-local day of `at`.
      */
     refunds: {
