@@ -26,6 +26,16 @@ describe("demo extras", () => {
     }
   });
 
+  it("dates each cancelled order's cancellation (the order card's timeline shows it), after its payment if paid", () => {
+    const cancelled = x.orders.filter((o) => o.status === "cancelled");
+    expect(cancelled.length).toBeGreaterThan(0);
+    for (const o of cancelled) {
+      expect(o.cancelledAt, o._id).toBeInstanceOf(Date);
+      expect(o.cancelledAt!.getTime()).toBeGreaterThanOrEqual((o.paidAt ?? o.createdAt).getTime());
+      expect(o.cancelledAt!.getTime()).toBeLessThanOrEqual(now.getTime());
+    }
+  });
+
   it("records each refunded order's refund once, with an approved, executed request", () => {
     const refunded = x.orders.filter((o) => o.status === "refunded");
     expect(refunded.length).toBeGreaterThan(0);

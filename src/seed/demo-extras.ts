@@ -19,6 +19,8 @@ export const DEMO_MANAGER = "shell:demo-manager";
 export interface DemoOrderFull extends DemoOrder {
   shipment?: { carrier: string; trackingNo: string; shippedAt: Date };
   deliveredAt?: Date;
+  /** When it was cancelled: the order card's timeline reads it. */
+  cancelledAt?: Date;
   refundedTotal: number;
   refunds: { requestId: string; amount: number; at: Date; day: string }[];
   history: { status: string; at: Date; by: string }[];
@@ -87,12 +89,16 @@ export function generateDemoExtras(data: DemoData, opts: { seed: number; timeZon
   const orders: DemoOrderFull[] = data.orders.map((o) => {
     const full: DemoOrderFull = { ...o, refundedTotal: 0, refunds: [], history: [{ status: "pending", at: o.createdAt, by: "ingest:demo" }] };
     if (!o.paidAt) {
-      if (o.status === "cancelled") full.history.push({ status: "cancelled", at: cap(o.createdAt.getTime() + 6 * HOUR), by: "ingest:demo" });
+      if (o.status === "cancelled") {
+        full.cancelledAt = cap(o.createdAt.getTime() + 6 * HOUR);
+        full.history.push({ status: "cancelled", at: full.cancelledAt, by: "ingest:demo" });
+      }
       return full;
     }
     full.history.push({ status: "paid", at: o.paidAt, by: "ingest:demo" });
     if (o.status === "cancelled") {
-      full.history.push({ status: "cancelled", at: cap(o.paidAt.getTime() + 3 * HOUR), by: DEMO_MANAGER });
+      full.cancelledAt = cap(o.paidAt.getTime() + 3 * HOUR);
+      full.history.push({ status: "cancelled", at: full.cancelledAt, by: DEMO_MANAGER });
       return full;
     }
     if (o.status === "shipped" || o.status === "delivered" || o.status === "refunded") {
