@@ -98,6 +98,7 @@ describe("stock adjust", () => {
       ["stock low limit=2.5", '• limit=: "2.5" is not a whole number'],
       ["stock low limit=999", "• limit=: must be at most 50"],
       [`stock adjust SKU-1002 -1 reason=${"x".repeat(301)}`, "• reason=: is too long: at most 200 characters"],
+      ["stock adjust SKU-1002 -1 reason=count reason=theft", "• reason= is given more than once; give it once"],
     ];
     for (const [cmd, says] of cases) {
       const r = await app.run("shell:sam", cmd);

@@ -247,6 +247,7 @@ export class Core {
       } else obj[n] = words[i++];
     }
     for (; i < words.length; i++) problems.push(t("error.unexpected_arg", { value: words[i]! }));
+    for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
     const positionalNames = names.map(argName);
     const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
     // The list of known options is only written when an option is refused.

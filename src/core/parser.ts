@@ -7,6 +7,8 @@ export interface ParsedArgs {
   named: Record<string, string>;
   /** `--flag` switches. */
   flags: Record<string, true>;
+  /** Option keys given more than once (`reason=a reason=b`): refused, rather than one silently winning. */
+  repeated?: string[];
 }
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』" };
@@ -78,17 +80,20 @@ export function parseArgs(line: string): ParsedArgs {
   const positional: string[] = [];
   const named: Record<string, string> = {};
   const flags: Record<string, true> = {};
+  const repeated: string[] = [];
   for (const tok of tokenize(line)) {
     const fv = FLAG_VALUE.exec(tok.text);
     const f = FLAG.exec(tok.text);
     // A fully quoted token is text; `key="quoted value"` still counts as key=value.
     const kv = tok.quoted ? null : KEY.exec(tok.text);
+    const key = fv && !tok.quoted ? camel(fv[1]!) : kv ? camel(kv[1]!) : undefined;
+    if (key !== undefined && key in named && !repeated.includes(key)) repeated.push(key);
     if (fv && !tok.quoted) named[camel(fv[1]!)] = fv[2]!;
     else if (f && !tok.quoted) flags[camel(f[1]!)] = true;
     else if (kv) named[camel(kv[1]!)] = kv[2]!;
     else positional.push(tok.text);
   }
-  return { positional, named, flags };
+  return { positional, named, flags, ...(repeated.length ? { repeated } : {}) };
 }
 
 // Characters that end or start a word or a key=value for the core's parser.
