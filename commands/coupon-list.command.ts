@@ -17,7 +17,8 @@ export default defineCommand({
   mutates: false,
   async handler({ args, services, t, fmt, now }) {
     const coupons = await services.coupon.list(args.which ?? "current", now);
-    if (!coupons.length) return { status: "info", text: t("coupon.list.empty"), visibility: "ephemeral" };
+    // The default lists what is not over: say so, or "none" reads as "no coupons at all".
+    if (!coupons.length) return { status: "info", text: t(args.which ? "coupon.list.empty" : "coupon.list.empty.current"), visibility: "ephemeral" };
     const shown = coupons.slice(0, SHOWN);
     const uses = await services.coupon.redemptionsOf(shown);
     return {

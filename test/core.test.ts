@@ -151,6 +151,12 @@ describe("roles and audit", () => {
     expect(bad.reply.text).toContain('"last-tuesday" is not a date');
   });
 
+  it("an empty default coupon list says what it covers and how to see past coupons", async () => {
+    const r = await app.run("shell:sam", "coupon list");
+    expect(r.reply.text).toBe("No coupons are live, scheduled or paused. Past ones: coupon list expired (or all).");
+    expect((await app.run("shell:sam", "coupon list expired")).reply.text).toBe("No coupons match.");
+  });
+
   it("reading commands are not audited", async () => {
     const r = await app.run("shell:admin", "stock SKU-1001");
     expect(r.outcome).toBe("ok");
