@@ -19,7 +19,7 @@ export default defineCommand({
       return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
     }
     const r = await services.identity.grant(args.identity, args.role, actor.identity);
-    if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t("role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
+    if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "granted" ? r.previous : "viewer";
     return { status: "ok", text: t("role.granted", { identity: args.identity, role: args.role, previous }), visibility: "public" };
   },

@@ -11,7 +11,7 @@ export default defineCommand({
   async handler({ services, t, fmt }) {
     const admins = services.identity.bootstrapAdmins();
     const rows = (await services.identity.list()).map((b) => [b.identity, b.role, b.grantedBy, fmt.dateTime(b.grantedAt)]);
-    for (const a of admins) rows.unshift([a, "admin", "SHOPOPS_ADMINS", "—"]);
+    for (const a of admins) rows.unshift([a, "admin", services.identity.isDemoAdmin(a) ? t("role.by.demo") : "SHOPOPS_ADMINS", "—"]);
     // Linked identities, one line: each person's identities joined by " = ".
     const persons = await services.identity.links();
     const links = persons.length ? [t("role.list.links", { groups: persons.map((p) => p.identities.join(" = ")).join("; ") })] : [];

@@ -151,6 +151,15 @@ describe("roles and audit", () => {
     expect(bad.reply.text).toContain('"last-tuesday" is not a date');
   });
 
+  it("the demo database's shell user is listed as such, not as coming from SHOPOPS_ADMINS", async () => {
+    app.services.identity.addBootstrapAdmin("shell:demo-root");
+    const list = await app.run("shell:admin", "role list");
+    expect(list.reply.table!.rows.find((r) => r[0] === "shell:demo-root")).toEqual(["shell:demo-root", "admin", "demo database (shell user)", "—"]);
+    expect(list.reply.table!.rows.find((r) => r[0] === "shell:admin")?.[2]).toBe("SHOPOPS_ADMINS");
+    const revoke = await app.run("shell:admin", "role revoke shell:demo-root");
+    expect(revoke.reply.text).toContain("shell:demo-root is an admin as the shell user of the embedded demo database");
+  });
+
   it("an empty default coupon list says what it covers and how to see past coupons", async () => {
     const r = await app.run("shell:sam", "coupon list");
     expect(r.reply.text).toBe("No coupons are live, scheduled or paused. Past ones: coupon list expired (or all).");
@@ -199,7 +208,7 @@ describe("linked identities", () => {
     expect((await app.run("shell:sam", "whoami")).reply.text).toBe("You are shell:sam, role staff.");
     expect((await app.run("shell:admin", "role list")).reply.context).toEqual([`Linked (one person each): ${all.join(" = ")}`]);
 
-    const audit = (await app.run("shell:mia", "audit command=role")).reply.table!.rows.map((r) => r.join(" "));
+    const audit = (await app.run("shell:mia", "audit command=role limit=100")).reply.table!.rows.map((r) => r.join(" "));
     expect(audit.some((r) => r.includes(`role link ${SLACK} ${DISCORD}`) && r.includes("shell:admin") && r.includes("ok"))).toBe(true);
     expect(audit.some((r) => r.includes(`role link ${DISCORD} ${DISCORD}`) && r.includes("self_link"))).toBe(true);
     expect(audit.some((r) => r.includes("role link") && r.includes("shell:mia") && r.includes("denied"))).toBe(true);
@@ -226,7 +235,7 @@ describe("linked identities", () => {
     const own = await app.run("shell:admin", "role unlink slack:T1:UADMIN");
     expect([own.code, own.reply.text]).toEqual(["self_unlink", "You cannot unlink your own identities; ask another admin."]);
     expect(await app.services.identity.samePerson("shell:admin", "slack:T1:UADMIN")).toBe(true);
-    const audit = (await app.run("shell:mia", "audit command=role")).reply.table!.rows.map((row) => row.join(" "));
+    const audit = (await app.run("shell:mia", "audit command=role limit=100")).reply.table!.rows.map((row) => row.join(" "));
     expect(audit.some((row) => row.includes(`role unlink ${DISCORD}`) && row.includes("ok"))).toBe(true);
     expect(audit.some((row) => row.includes("role unlink slack:T1:UADMIN") && row.includes("self_unlink"))).toBe(true);
   });

@@ -36,6 +36,7 @@ export const MAX_LINKED = 20;
  */
 export class IdentityService {
   private readonly bootstrap: Set<string>;
+  private readonly demo = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -48,11 +49,17 @@ export class IdentityService {
   /** Adds a bootstrap admin at run time (the shell user on the embedded demo database). */
   addBootstrapAdmin(identity: string): void {
     this.bootstrap.add(identity);
+    this.demo.add(identity);
   }
 
-  /** Identities that are admins by configuration. */
+  /** Identities that are admins by configuration (SHOPOPS_ADMINS) or as the demo database's shell user. */
   bootstrapAdmins(): string[] {
     return [...this.bootstrap];
+  }
+
+  /** True for an admin made so at run time as the demo database's shell user, not by SHOPOPS_ADMINS. */
+  isDemoAdmin(identity: string): boolean {
+    return this.demo.has(identity);
   }
 
   /** The role of an identity. */
