@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/core/logger.js";
+import { localDay } from "../src/core/format.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
@@ -268,6 +269,12 @@ describe("orders", () => {
     const late = await call("/api/v1/orders", { body: { orderNo: "A-400R", status: "shipped" } });
     expect([late.status, late.json.code]).toEqual([409, "invalid_transition"]);
     expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
+    // Refunded later by the shop, sent as the full order (its old paid and delivered times, no
+    // refundedAt): the refund is dated when the message arrived, not on the delivery day.
+    await call("/api/v1/orders", { body: order("A-400D", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 400 }], status: "delivered", paidAt: "2026-11-02T02:00:00Z", deliveredAt: "2026-11-06T02:00:00Z" }) });
+    await call("/api/v1/orders", { body: order("A-400D", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 400 }], status: "refunded", paidAt: "2026-11-02T02:00:00Z", deliveredAt: "2026-11-06T02:00:00Z" }) });
+    const today = localDay(app.clock.now(), app.config.timeZone);
+    expect((await app.store.orders.findById("A-400D").lean<OrderDoc>())!.refunds.map((x) => [x.amount, x.day])).toEqual([[400, today]]);
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {

@@ -46,11 +46,13 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
 
 /**
  * The refund entry of a full refund made by the shop (not through the bot's requests), dated by
- * the message's refundedAt, else the latest time it gives, else `fallback` (an imported history
- * must not land every old refund on the day of the import).
+ * the message's refundedAt, else `fallback`: for an update, when it arrived, as every other
+ * status an update brings (its paidAt or deliveredAt repeat old facts, they do not date the
+ * refund); for an order created already refunded, the latest time its message gives (an
+ * imported history must not land every old refund on the day of the import).
  */
 function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string): { requestId: string; amount: number; at: Date; day: string } {
-  const at = m.refundedAt ?? m.deliveredAt ?? m.shipment?.shippedAt ?? m.paidAt ?? fallback;
+  const at = m.refundedAt ?? fallback;
   return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz) };
 }
 
@@ -263,7 +265,7 @@ export class OrderIngestService {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
       // whole total, so the digest's refunds see it and nobody refunds it again.
       const total = doc.total as number;
-      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, paidAt ?? createdAt, tz)] });
+      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt, tz)] });
     }
     return doc as unknown as OrderDoc;
   }
