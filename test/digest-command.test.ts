@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InvocationResult } from "../src/core/core.js";
 import { localDay } from "../src/core/format.js";
-import { ChartService } from "../src/services/chart.service.js";
+import { ChartService, dailySpec } from "../src/services/chart.service.js";
 import { parseDigestDay } from "../src/services/digest.service.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
@@ -190,5 +190,16 @@ describe("chart", () => {
     expect(a.equals(none)).toBe(false);
     // With no CJK font both would draw the same boxes (or nothing).
     expect(a.equals(b)).toBe(false);
+  });
+
+  it("a fortnight without sales has a plain 0 on the GMV axis; the orders line's points are in its colour", async () => {
+    const quiet = points.map((p) => ({ ...p, gmv: 0, orders: 0 }));
+    const svg = await chart.svg(dailySpec(quiet, labels));
+    expect(svg).not.toContain("0.000000");
+    expect(svg).toMatch(/>0<\/text>/);
+    // Blue fills only the 14 bars; the 14 points are filled in the line's orange.
+    const fills = (colour: string) => svg.split(`fill="${colour}"`).length - 1;
+    expect(fills("#4C78A8")).toBe(14);
+    expect(fills("#F58518")).toBeGreaterThanOrEqual(14);
   });
 });

@@ -62,6 +62,17 @@ describe("stock lookup", () => {
     expect(skus).toEqual(["SKU-1004", "SKU-1003", "SKU-1002"]);
     expect(r.reply.title).toBe("Low stock: 3 products");
   });
+
+  it("among products out of stock, the fastest seller comes first (it loses the most sales)", async () => {
+    const yesterday = addDays(localDay(app.clock.now(), app.config.timeZone), -1);
+    await app.store.products.insertMany([product("AAA-SLOW", { onHand: 0 }), product("ZZZ-FAST", { onHand: 0, salesByDay: new Map([[yesterday, 40]]) })]);
+    try {
+      const skus = (await app.run("shell:viewer", "stock low")).reply.table!.rows.map((x) => x[0]);
+      expect(skus.slice(0, 3)).toEqual(["ZZZ-FAST", "AAA-SLOW", "SKU-1004"]);
+    } finally {
+      await app.store.products.deleteMany({ _id: { $in: ["AAA-SLOW", "ZZZ-FAST"] } });
+    }
+  });
 });
 
 describe("stock adjust", () => {

@@ -45,37 +45,22 @@ export class ChartService {
 
   /** GMV bars and an orders line per day (two y axes). */
   async dailyPng(points: readonly DailyPoint[], labels: DailyChartLabels): Promise<Uint8Array> {
-    // Short axis labels (MM-DD) keep 14 days readable at 720 px.
-    const values = points.map((p) => ({ d: p.day.slice(5), gmv: p.gmv, orders: p.orders }));
-    const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
-    const spec: TopLevelSpec = {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: labels.title,
-      width: 640,
-      height: 280,
-      background: "white",
-      data: { values },
-      layer: [
-        {
-          mark: { type: "bar", color: "#4C78A8" },
-          encoding: { x, y: { field: "gmv", type: "quantitative", title: labels.gmv } },
-        },
-        {
-          mark: { type: "line", color: "#F58518", point: true, strokeWidth: 2 },
-          encoding: { x, y: { field: "orders", type: "quantitative", title: labels.orders, axis: { titleColor: "#F58518", tickMinStep: 1, format: "d" } } },
-        },
-      ],
-      resolve: { scale: { y: "independent" } },
-      config: { font: CHART_FONT_FAMILY, title: { fontSize: 16 } },
-    };
-    return this.render(spec);
+    return this.render(dailySpec(points, labels));
+  }
+
+  /** Renders any vega-lite spec to SVG text (what {@link render} turns into PNG). */
+  async svg(spec: TopLevelSpec): Promise<string> {
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
   }
 
   /** Renders any vega-lite spec to PNG bytes. */
   async render(spec: TopLevelSpec): Promise<Uint8Array> {
-    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
-    const svg = await view.toSVG();
-    view.finalize();
+    const svg = await this.svg(spec);
     const png = new Resvg(svg, {
       font: { fontFiles: [this.fontFile], loadSystemFonts: false, defaultFontFamily: CHART_FONT_FAMILY },
       fitTo: { mode: "zoom", value: 1.5 },
@@ -84,4 +69,33 @@ export class ChartService {
       .asPng();
     return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
   }
+}
+
+/** The vega-lite spec of the 14-day chart: GMV bars, an orders line with its points, two y axes. */
+export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabels): TopLevelSpec {
+  // Short axis labels (MM-DD) keep 14 days readable at 720 px.
+  const values = points.map((p) => ({ d: p.day.slice(5), gmv: p.gmv, orders: p.orders }));
+  const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: labels.title,
+    width: 640,
+    height: 280,
+    background: "white",
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar", color: "#4C78A8" },
+        // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
+        encoding: { x, y: { field: "gmv", type: "quantitative", title: labels.gmv, axis: { format: ",~f" } } },
+      },
+      {
+        // The points in the line's colour (point: true draws them in the default blue of the bars).
+        mark: { type: "line", color: "#F58518", point: { color: "#F58518", filled: true }, strokeWidth: 2 },
+        encoding: { x, y: { field: "orders", type: "quantitative", title: labels.orders, axis: { titleColor: "#F58518", tickMinStep: 1, format: "d" } } },
+      },
+    ],
+    resolve: { scale: { y: "independent" } },
+    config: { font: CHART_FONT_FAMILY, title: { fontSize: 16 } },
+  };
 }

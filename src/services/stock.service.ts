@@ -268,9 +268,13 @@ export function isLow(v: StockView): boolean {
   return v.status === "out" || v.status === "low" || v.status === "cover";
 }
 
-/** Out of stock first, then the fewest days of cover, then (no sales) the furthest below the reorder point; SKU breaks ties. */
+/**
+ * Out of stock first (the fastest sellers first: they lose the most sales), then the fewest days
+ * of cover, then (no sales) the furthest below the reorder point; SKU breaks ties.
+ */
 export function byUrgency(a: StockView, b: StockView): number {
-  return urgency(a) - urgency(b) || a.sku.localeCompare(b.sku);
+  const out = a.available <= 0 && b.available <= 0 ? b.velocity - a.velocity : 0;
+  return urgency(a) - urgency(b) || out || a.sku.localeCompare(b.sku);
 }
 
 function urgency(v: StockView): number {
