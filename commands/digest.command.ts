@@ -14,6 +14,12 @@ interface Row {
   key: MessageKey;
   values: [number | null, number | null, number | null];
   show: (n: number) => string;
+  /**
+   * How a partial day (today) compares: a sum so far is judged only when it already rose past
+   * its base's whole day; a figure measured now (complaints overdue) is judged as on any day.
+   * Unset: a sum over the day.
+   */
+  now?: boolean;
 }
 
 
@@ -75,7 +81,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       { key: "digest.row.returning_customers", values: tri((x) => x.returningCustomers), show: num },
       { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num },
       { key: "digest.row.complaints_resolved", values: [c.day.resolved, c.prev.resolved, c.week.resolved], show: num },
-      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num },
+      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, now: true },
     );
   }
   const threshold = config.digestAnomalyPct / 100;
@@ -86,8 +92,12 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const ch = change(v, base);
     const text = changeText(v, base, t, fmt);
     if (ch === null) return text;
-    // A partial day (today) always looks low against whole days: no flags then.
-    if (!d.partial && Math.abs(ch) >= threshold) {
+    // A partial day (today) always looks low against whole days: of its sums only a rise is
+    // judged (it can only grow), and ratios (AOV, refund rate) not at all (a few orders so far
+    // swing them); overdue is measured now, as on any day.
+    const ratio = row.key === "digest.row.aov" || row.key === "digest.row.refund_rate";
+    const judged = !d.partial || row.now === true || (!ratio && ch > 0);
+    if (judged && Math.abs(ch) >= threshold) {
       anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
       return `${text} ${t("digest.anomaly.mark")}`;
     }

@@ -113,10 +113,13 @@ describe("digest command", () => {
     expect(today.complaints.day).toEqual({ opened: 1, resolved: 0, overdue: 3 }); // C-1, C-4 and C-6 (due 02:00Z)
   });
 
-  it("today is partial: said so, and no anomaly is flagged", async () => {
+  it("today is partial: said so; a fall so far is not flagged, a rise past the whole base day and overdue now are", async () => {
     const r = await app.run("shell:mia", "digest");
     expect(r.reply.title).toBe("Daily digest: 2026-11-25 (today so far)");
     expect(row(r, "GMV")).toEqual(["GMV", "CN¥0.00", "−100%", "—"]);
+    // 3 overdue now against 2 at the end of yesterday: measured now, so judged as on any day.
+    expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "3", "+50% ⚠"]);
+    expect(r.reply.context!.join(" ")).toContain("Anomalies (moves of 30% or more): Complaints overdue +50% vs previous day");
     expect(r.reply.context![0]).toMatch(/Today is not over/);
   });
 
