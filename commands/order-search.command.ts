@@ -12,7 +12,8 @@ const statusList = z
   .string()
   .trim()
   .toLowerCase()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  // Chinese input methods type "，" or "、" between words.
+  .transform((s) => s.split(/[,，、]/).map((x) => x.trim()).filter(Boolean))
   .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
 

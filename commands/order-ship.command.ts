@@ -12,7 +12,11 @@ export default defineCommand({
   args: z.object({
     orderNo: orderNoArg,
     carrier: text(60),
-    tracking: z.string().trim().regex(/^[A-Za-z0-9-]{3,40}$/),
+    // As printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): spaces dropped, upper case.
+    tracking: z
+      .string()
+      .transform((s) => s.replace(/[\s\u3000]+/g, "").toUpperCase())
+      .pipe(z.string().regex(/^[A-Z0-9-]{3,40}$/, { error: "order.bad_tracking" })),
   }),
   examples: ["order ship ORD-100001 carrier=SF tracking=SF1234567890", 'order ship ORD-100002 carrier="China Post" tracking=CP998877'],
   permission: "staff",

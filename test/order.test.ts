@@ -207,6 +207,8 @@ describe("order search", () => {
     expect(r.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200021", "ORD-200020"]);
     const both = await app.run("shell:sam", "order search since=24h status=paid,pending");
     expect(both.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200022", "ORD-200021", "ORD-200020"]);
+    // Typed with a Chinese input method: "，" or "、" between statuses.
+    for (const sep of ["，", "、"]) expect((await app.run("shell:sam", `order search since=24h status=paid${sep}pending`)).reply.table!.rows).toEqual(both.reply.table!.rows);
     const today = await app.run("shell:sam", "order search since=today customer=CUST-9");
     // Shanghai day started 12 hours before the clock: orders 5 and 10 hours old.
     expect(today.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200022"]);
@@ -233,7 +235,8 @@ describe("order search", () => {
 describe("order status transitions", () => {
   it("ships a paid order with carrier and tracking, recorded in history", async () => {
     app.clock.set(new Date(NOW + H));
-    const r = await app.run("shell:sam", 'order ship ORD-100003 carrier="China Post" tracking=CP998877');
+    // Typed as printed on the label: spaces and lower case are normalised.
+    const r = await app.run("shell:sam", 'order ship ORD-100003 carrier="China Post" tracking="cp 998 877"');
     expect(r.outcome).toBe("ok");
     expect(r.reply.text).toBe("ORD-100003 shipped with China Post, tracking number CP998877.");
     const o = await app.store.orders.findById("ORD-100003").lean();
