@@ -17,11 +17,18 @@ export default defineCommand({
   permission: "support",
   mutates: true,
   async handler(ctx) {
-    const { args, services, actor, t } = ctx;
+    const { args, services, actor, t, config } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    // Only people who can work complaints may own one (checked before anything changes).
-    const role = await services.identity.roleOf(args.identity);
+    // Only people who can work complaints may own one (checked before anything changes): the
+    // card and SLA reminders, with the customer's details, go to the assignee.
+    // Assigning to yourself: the role the core granted you (Discord roles included) is known.
+    const role = args.identity === actor.identity ? actor.role : await services.identity.roleOf(args.identity);
     if (!roleAtLeast(role, "support")) {
+      // Someone else's Discord roles (DISCORD_ROLE_MAP) are not visible here: "is viewer" may be
+      // wrong, so say what cannot be checked and how to fix it, as `digest subscribe` does.
+      if (parseIdentity(args.identity)?.platform === "discord" && Object.keys(config.discord?.roleMap ?? {}).length > 0) {
+        return { status: "error", code: "role_not_stored", text: t("complaint.assignee_role_not_stored", { identity: args.identity, id }), visibility: "ephemeral" };
+      }
       return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role }), visibility: "ephemeral" };
     }
     const r = await services.complaints.assign(id, args.identity, actor);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService } from "../src/services/complaint.service.js";
+import { ComplaintService, isEscalationNoop } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
@@ -17,8 +17,13 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.reason) return promptForText(id, "reason_required", services, t);
-    const r = await services.complaints.escalate(id, actor.identity, args.reason);
+    if (!args.reason) {
+      // Already escalated (for this person): say so now rather than ask for a reason first.
+      const c = await services.complaints.get(id);
+      if (c && isEscalationNoop(c, actor.role)) return changeReply({ kind: "already", complaint: c }, id, "escalate", "", services, ctx);
+      return promptForText(id, "reason_required", services, t);
+    }
+    const r = await services.complaints.escalate(id, actor, args.reason);
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
   },
 });

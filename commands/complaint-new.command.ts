@@ -14,9 +14,11 @@ export default defineCommand({
   args: z.object({
     text: text(900),
     order: orderNoArg.optional(),
-    severity: z.enum(SEVERITIES, { error: "complaint.bad_severity" }).default("normal"),
-    category: z.enum(COMPLAINT_CATEGORIES, { error: "complaint.bad_category" }).default("other"),
-    customer: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/).optional(),
+    // No defaults here (the service has them): a repeated filing names only what was typed.
+    severity: z.enum(SEVERITIES, { error: "complaint.bad_severity" }).optional(),
+    category: z.enum(COMPLAINT_CATEGORIES, { error: "complaint.bad_category" }).optional(),
+    // As ingestion takes it (ingest-schemas `customerId`): the shop's own id, any 1-100 characters.
+    customer: z.string().trim().min(1, { error: "complaint.bad_customer" }).max(100, { error: "complaint.bad_customer" }).optional(),
     source: z.enum(COMPLAINT_SOURCES, { error: "complaint.bad_source" }).default("chat"),
     // Filing from a chat message: its permalink (one complaint per message) and its author's identity.
     link: z.string().trim().regex(/^https?:\/\/\S{1,300}$/, { error: "complaint.bad_link" }).optional(),
@@ -32,8 +34,8 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const common = {
-      severity: args.severity,
-      category: args.category,
+      ...(args.severity ? { severity: args.severity } : {}),
+      ...(args.category ? { category: args.category } : {}),
       source: args.source,
       ...(args.order ? { orderNo: args.order } : {}),
       ...(args.customer ? { customerId: args.customer } : {}),
@@ -49,10 +51,16 @@ export default defineCommand({
         return {
           status: "error",
           code: "customer_mismatch",
-          text: t("complaint.customer_mismatch", { orderNo: r.orderNo, orderCustomer: r.orderCustomer, customer: args.customer!.toUpperCase() }),
+          text: t("complaint.customer_mismatch", { orderNo: r.orderNo, orderCustomer: r.orderCustomer, customer: args.customer! }),
           visibility: "ephemeral",
         };
-      case "duplicate":
+      case "duplicate": {
+        // Filed before (two people reacted to the same message): no second public card; the
+        // one who filed again learns which complaint it is and what of theirs was not applied.
+        const ignored = r.ignored.map((a) => (a.kept === undefined ? t("complaint.duplicate.arg_none", { arg: a.arg, value: a.value }) : t("complaint.duplicate.arg", { arg: a.arg, value: a.value, kept: a.kept })));
+        const text = [t("complaint.duplicate", { id: r.complaint._id }), ...(ignored.length ? [t("complaint.duplicate.ignored", { id: r.complaint._id, args: ignored.join(", ") })] : [])].join(" ");
+        return { status: "info", code: "already_filed", text, visibility: "ephemeral" };
+      }
       case "created": {
         const card = complaintCard(r.complaint, services, ctx);
         return { ...card, title: t("complaint.created", { id: r.complaint._id, severity: severityName(r.complaint.severity, t) }), visibility: "public" };

@@ -17,6 +17,8 @@ export default defineCommand({
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
     const r = await services.complaints.reopen(id, actor.identity, args.note);
-    return changeReply(r, id, "reopen", t("complaint.reopened", { id }), services, ctx);
+    // The title says where it went back to and when the restarted resolution clock runs out.
+    const done = r.kind === "done" ? t(r.complaint.status === "escalated" ? "complaint.reopened_escalated" : "complaint.reopened", { id, due: ctx.fmt.dateTime(r.complaint.resolutionDueAt) }) : "";
+    return changeReply(r, id, "reopen", done, services, ctx);
   },
 });

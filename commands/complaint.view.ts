@@ -44,14 +44,15 @@ export function slaText(c: SlaClock, { t, fmt }: Pick<Ctx, "t" | "fmt">): string
 export const severityName = (s: string, t: Translate): string => t(`complaint.severity.${s}` as MessageKey);
 export const complaintStatusName = (s: string, t: Translate): string => t(`complaint.status.${s}` as MessageKey);
 
-/** The buttons that fit a complaint's state: Claim / Resolve / Escalate, or Reopen. */
+/** The buttons that fit a complaint's state: Claim / Resolve / Escalate (not when escalated), or Reopen. */
 export function complaintActions(c: ComplaintDoc, t: Translate): ReplyAction[] {
   if (c.status === "resolved") return [{ id: `complaint reopen ${c._id}`, label: t("complaint.btn.reopen") }];
   const actions: ReplyAction[] = [];
   if (!c.assignee) actions.push({ id: `complaint claim ${c._id}`, label: t("complaint.btn.claim"), style: "primary" });
   // Resolve and Escalate need a note / reason: pressed bare, they reply with the line to complete.
   actions.push({ id: `complaint resolve ${c._id}`, label: t("complaint.btn.resolve") });
-  if (!(c.status === "escalated" && !c.assignee)) actions.push({ id: `complaint escalate ${c._id}`, label: t("complaint.btn.escalate"), style: "danger" });
+  // Not on an escalated one: pressed by support it changes nothing (a manager may still type it).
+  if (c.status !== "escalated") actions.push({ id: `complaint escalate ${c._id}`, label: t("complaint.btn.escalate"), style: "danger" });
   return actions;
 }
 
@@ -66,11 +67,16 @@ export function complaintCard(c: ComplaintDoc, services: { complaints: Complaint
   const { t, fmt, now } = ctx;
   const sla = services.complaints.sla(c, now);
   const overdue = sla.firstResponse.state === "overdue" || sla.resolution.state === "overdue";
+  // A clock restart keeps its due times as ISO strings in from/to: shown in the shop's time.
+  const when = (iso: string | null | undefined) => (iso ? fmt.dateTime(new Date(iso)) : "—");
   const history = (c.history ?? []).map((h) =>
     t("complaint.history.line", {
       at: h.at ? fmt.dateTime(h.at) : "—",
       by: h.by ?? "—",
-      action: t(`complaint.action.${h.action}` as MessageKey, { to: h.to ?? "" }) + (h.note ? `: ${h.note}` : ""),
+      action:
+        (h.action === "clock_restart"
+          ? t("complaint.action.clock_restart", { from: when(h.from), to: when(h.to) })
+          : t(`complaint.action.${h.action}` as MessageKey, { to: h.to ?? "" })) + (h.note ? `: ${h.note}` : ""),
     }),
   );
   return {
@@ -142,6 +148,12 @@ export function changeReply(
         visibility: "ephemeral",
       };
     case "already":
+      if (action === "escalate") {
+        // Escalated and waiting, or escalated and held (by a manager or whom a manager chose).
+        const held = r.complaint.assignee;
+        const text = held ? t("complaint.already.escalate_held", { id: cid, assignee: held }) : t("complaint.already.escalate", { id: cid });
+        return { status: "info", code: "already_escalated", text, visibility: "ephemeral" };
+      }
       return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral" };
     case "done": {
       const card = complaintCard(r.complaint, services, ctx);

@@ -3,6 +3,7 @@ import { Formatter } from "../src/core/format.js";
 import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
+import { complaintAlertKey } from "../src/services/complaint.service.js";
 
 /** Share of an SLA's span after which the assignee (or the support channel) is reminded. */
 const WARN_PCT = 80;
@@ -15,7 +16,9 @@ const POST_WINDOW_MS = 24 * 3_600_000;
  * `complaints` route when nobody claimed it); at breach the `sla` route gets an urgent
  * escalation. Quiet hours hold posts and warnings, direct ones too, except for urgent
  * complaints; a warning they would hold past its due time is dropped for the breach alert. Each alert is queued under a key per complaint and alert, then recorded on the
- * complaint (`alerted.<kind>`, guarded), so it is sent once per complaint state.
+ * complaint (`alerted.<kind>`, guarded), so it is sent once per complaint state. Reopening a
+ * complaint restarts its resolution clock and clears its resolution alerts: they come again, once,
+ * under keys of their own (`…:reopen<n>`).
  */
 export default defineJob({
   id: "complaint-alerts",
@@ -40,7 +43,8 @@ export default defineJob({
       if (!skip && !moot) {
         const title = t(`notify.complaint.${kind}`, { id: c._id, severity: severityName(c.severity, t), due: fmt.dateTime(dueAt) });
         const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
-        const key = `complaint-alert:${c._id}:${kind}`;
+        // Per round: a reopened complaint's alerts are keyed apart from its first ones.
+        const key = complaintAlertKey(c, kind);
         if (kind === "posted") await send({ type: "complaints", key, reply, urgent });
         else if (kind.endsWith("Breach")) await send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
         else if (c.assignee) await services.alerts.direct({ key: `${key}:${c.assignee}`, identity: c.assignee, reply: { ...reply, status: "warning" }, kind: "complaints", urgent });

@@ -131,4 +131,49 @@ describe("complaint-alerts job", () => {
     const due = await app.services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - 24 * 60 * MIN), warnPct: 80, limit: 2 });
     expect(due.some((d) => d.complaint._id === urgent && d.kind === "firstResponseWarn")).toBe(true);
   });
+
+  it("a reopened complaint whose first deadline passed long ago gets a fresh resolution clock and its alerts again, once each", async () => {
+    jobs.t = app.clock.now().getTime();
+    const c = await file("kettle leaks");
+    expect((await app.run("shell:lin", `complaint claim ${c}`)).outcome).toBe("ok");
+    expect((await app.run("shell:lin", `complaint resolve ${c} note="replacement sent"`)).outcome).toBe("ok");
+    // Filed 12 days ago, resolved after its breach, every alert of its first round sent then.
+    const t0 = jobs.t - 12 * 24 * 60 * MIN;
+    const at = new Date(t0 + 60 * MIN);
+    await app.store.complaints.updateOne(
+      { _id: c },
+      { $set: { createdAt: new Date(t0), firstResponseDueAt: new Date(t0 + 60 * MIN), resolutionDueAt: new Date(t0 + 8 * 60 * MIN), alerted: { posted: at, firstResponseWarn: at, firstResponseBreach: at, resolutionWarn: at, resolutionBreach: at } } },
+    );
+    // The first round's messages, under the keys it used.
+    for (const [key, dest] of [
+      [`complaint-alert:${c}:resolutionWarn:shell:lin`, { kind: "user", identity: "shell:lin" }],
+      [`complaint-alert:${c}:resolutionBreach:shell:managers`, { kind: "channel", platform: "shell", channel: "managers" }],
+    ] as const) {
+      expect(await app.services.outbox.enqueue({ key, dest, reply: { text: "first round", visibility: "public" }, kind: "complaints" })).toBe(true);
+    }
+    const reopened = jobs.t + MIN;
+    await runJob(MIN);
+    expect((await app.run("shell:sue", `complaint reopen ${c} note="the replacement leaks too"`)).outcome).toBe("ok");
+    const doc = (await app.store.complaints.findById(c).lean())!;
+    // urgent: 8 h to resolve, from the reopening; the first round's resolution markers are gone.
+    expect(doc.resolutionDueAt).toEqual(new Date(reopened + 8 * 60 * MIN));
+    expect(doc.alerted).toMatchObject({ posted: at, firstResponseBreach: at });
+    expect(doc.alerted?.resolutionWarn ?? undefined).toBeUndefined();
+    expect(doc.alerted?.resolutionBreach ?? undefined).toBeUndefined();
+
+    // Nothing at once (the clock is fresh), the 80% reminder to the assignee at 6 h 24 min, the
+    // breach at 8 h: each once, under keys of their own (the first round's keys are taken).
+    await runJob(MIN);
+    expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${c}:` } })).toBe(2);
+    for (let i = 0; i < 9; i++) await runJob(60 * MIN);
+    const warn = await app.store.outbox.find({ _id: { $regex: `^complaint-alert:${c}:resolutionWarn:reopen1:` } }).lean();
+    expect(warn.map((d) => d.dest)).toEqual([{ kind: "user", identity: "shell:lin" }]);
+    expect(warn[0]!.createdAt.getTime() - reopened).toBeGreaterThanOrEqual(6.4 * 60 * MIN);
+    expect(warn[0]!.createdAt.getTime() - reopened).toBeLessThan(8 * 60 * MIN);
+    const breach = await app.store.outbox.find({ _id: { $regex: `^complaint-alert:${c}:resolutionBreach:reopen1:` } }).lean();
+    expect(breach.map((d) => d.dest)).toEqual([{ kind: "channel", platform: "shell", channel: "managers" }]);
+    expect(reviveReply(breach[0]!.reply).status).toBe("critical");
+    for (let i = 0; i < 3; i++) await runJob(60 * MIN);
+    expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${c}:` } })).toBe(4);
+  });
 });

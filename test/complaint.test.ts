@@ -79,19 +79,24 @@ describe("complaint lifecycle", () => {
     expect((await app.run("shell:sue", `complaint claim ${id}`)).code).toBe("resolved");
 
     const re = await app.run("shell:sue", `complaint reopen ${id} note="still broken"`);
-    expect(re.reply.title).toBe(`${id} reopened.`);
+    // A fresh resolution clock from the reopening (urgent: 8 h), noted in the history.
+    expect(re.reply.title).toBe(`${id} reopened; its resolution clock restarted: due 2026-11-25 22:20 GMT+8.`);
     expect(field(re, "Status")).toBe("Claimed");
+    expect(field(re, "Resolution")).toBe("8h left (due 2026-11-25 22:20 GMT+8)");
     const doc = await app.store.complaints.findById(id).lean();
     expect(doc!.resolvedAt).toBeUndefined();
+    expect(doc!.resolutionDueAt).toEqual(new Date(NOW + 140 * M + 8 * H));
     expect(doc!.history.map((h) => [h.action, h.by, h.from, h.to])).toEqual([
       ["created", "shell:sue", undefined, "new"],
       ["claim", "shell:lin", "new", "shell:lin"],
       ["resolve", "shell:lin", "claimed", "resolved"],
       ["reopen", "shell:sue", "resolved", "claimed"],
+      ["clock_restart", "shell:sue", new Date(NOW + 8 * H).toISOString(), new Date(NOW + 140 * M + 8 * H).toISOString()],
     ]);
     expect(doc!.history[2]!.note).toBe("replacement sent");
     const show = await app.run("shell:sue", `complaint show ${id}`);
-    expect(field(show, "History")!.split("\n")).toHaveLength(4);
+    expect(field(show, "History")!.split("\n")).toHaveLength(5);
+    expect(field(show, "History")).toContain("shell:sue: resolution clock restarted: due 2026-11-25 22:20 GMT+8 (was due 2026-11-25 20:00 GMT+8)");
     expect(field(show, "History")).toContain("shell:lin: resolved: replacement sent");
     // The order card lists it.
     const card = await app.run("shell:sue", "order ORD-100001");
@@ -107,7 +112,7 @@ describe("complaint lifecycle", () => {
     expect(e.reply.title).toBe(`${id} escalated: threatens chargeback. It waits unassigned for someone senior to claim it.`);
     expect(field(e, "Status")).toBe("Escalated");
     expect(field(e, "Assignee")).toBe("nobody");
-    expect(field(e, "Customer")).toBe("CUST-5");
+    expect(field(e, "Customer")).toBe("cust-5"); // as typed: the shop's ids are not re-cased
     expect(e.reply.actions!.map((a) => a.label)).toEqual(["Claim", "Resolve"]);
     const viewerAssign = await app.run("shell:max", `complaint assign ${id} shell:sam`);
     expect(viewerAssign.code).toBe("assignee_not_support");
@@ -320,8 +325,156 @@ describe("filing from a chat message", () => {
     // The history names who filed it, beside the message's author.
     expect(stored.history[0]).toMatchObject({ action: "created", by: "shell:sue", note: "from a message by slack:T1:U9" });
     expect(r.reply.title).toContain(stored._id);
-    expect((await app.run("shell:sue", line)).reply.title).toContain(stored._id);
+    const again = await app.run("shell:sue", line);
+    expect(again).toMatchObject({ outcome: "ok", code: "already_filed", reply: { status: "info", visibility: "ephemeral", text: `This message was already filed as ${stored._id}; nothing new was created.` } });
     expect(await app.store.complaints.countDocuments({ permalink: link })).toBe(1);
     expect((await app.run("shell:sue", `complaint new link=ftp://x author=slack:T1:U9 "x"`)).reply.text).toContain("is not a message link");
+  });
+});
+
+describe("filing the same message again", () => {
+  it("answers privately that it is filed already, names the arguments not applied, and audits already_filed", async () => {
+    app.clock.set(new Date(NOW));
+    const link = "https://x.slack.com/archives/C1/p1700000000000300";
+    const first = await app.run("shell:sue", `complaint new source=slack link=${link} author=slack:T1:U9 severity=high order=ORD-100001 "kettle leaks"`);
+    expect(first.outcome, first.reply.text).toBe("ok");
+    expect(first.reply.visibility).toBe("public");
+    const id = idOf(first);
+    const before = await app.store.complaints.findById(id).lean();
+
+    // A second agent reacts to the same message, with other values: nothing changes, no second card.
+    const again = await app.run("shell:lin", `complaint new source=slack link=${link} author=slack:T1:U9 severity=urgent category=damaged order=ORD-404 customer=cust-9 "kettle leaks"`);
+    expect(again.outcome).toBe("ok");
+    expect(again.code).toBe("already_filed");
+    expect(again.reply).toMatchObject({ status: "info", visibility: "ephemeral" });
+    expect(again.reply.title).toBeUndefined();
+    expect(again.reply.text).toBe(
+      `This message was already filed as ${id}; nothing new was created. Not applied, as ${id} was filed with other values: severity=urgent (it has high), category=damaged (it has other), order=ORD-404 (it has ORD-100001), customer=cust-9 (it has CUST-77).`,
+    );
+    expect(await app.store.audit.findById(again.ref).lean()).toMatchObject({ actor: "shell:lin", command: "complaint new", outcome: "ok", code: "already_filed" });
+    expect(await app.store.complaints.findById(id).lean()).toEqual(before);
+    expect(await app.store.complaints.countDocuments({ permalink: link })).toBe(1);
+
+    // The same values (or none), in any case for the customer: just "already filed".
+    const same = await app.run("shell:lin", `complaint new source=slack link=${link} author=slack:T1:U9 severity=high order=100001 customer=cust-77 "kettle leaks"`);
+    expect(same.reply.text).toBe(`This message was already filed as ${id}; nothing new was created.`);
+    const zh = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: `complaint new link=${link} author=slack:T1:U9 severity=low "kettle leaks"`, locale: "zh-CN" });
+    expect(zh.reply.text).toBe(`这条消息已登记为 ${id}，未重复创建。 ${id} 登记时的值不同，以下参数未被采用：severity=low（已登记：high）。`);
+  });
+});
+
+describe("reopening", () => {
+  it("an escalated complaint comes back escalated, with its assignee, and support may not close it", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new severity=high customer=cust-8 wants a manager"));
+    await app.run("shell:sue", `complaint escalate ${id} reason="asks for a manager"`);
+    expect((await app.run("shell:max", `complaint claim ${id}`)).outcome).toBe("ok");
+    app.clock.advance(2 * H);
+    expect((await app.run("shell:max", `complaint resolve ${id} note="voucher given"`)).outcome).toBe("ok");
+    app.clock.advance(3 * 24 * H);
+    const re = await app.run("shell:sue", `complaint reopen ${id} note="voucher did not work"`);
+    expect(re.outcome).toBe("ok");
+    // high: 24 h to resolve, from the reopening (2026-11-28 14:00 local).
+    expect(re.reply.title).toBe(
+      `${id} reopened and escalated again, as it was when resolved: only a manager or admin may claim, assign or resolve it. Its resolution clock restarted: due 2026-11-29 14:00 GMT+8.`,
+    );
+    expect([field(re, "Status"), field(re, "Assignee")]).toEqual(["Escalated", "shell:max"]);
+    expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "escalated", assignee: "shell:max", resolutionDueAt: new Date(NOW + 74 * H + 24 * H) });
+    const h = (await app.store.complaints.findById(id).lean())!.history.at(-2)!;
+    expect([h.action, h.from, h.to, h.note]).toEqual(["reopen", "resolved", "escalated", "voucher did not work"]);
+    // The ESCALATED_ROLE rule applies again.
+    const denied = await app.run("shell:sue", `complaint resolve ${id} note="sorted"`);
+    expect([denied.outcome, denied.code]).toEqual(["denied", "permission_denied"]);
+    expect((await app.run("shell:lin", `complaint assign ${id} shell:lin`)).code).toBe("permission_denied");
+    expect((await app.run("shell:max", `complaint resolve ${id} note="refunded"`)).outcome).toBe("ok");
+
+    // Resolved from claimed: back to claimed, as before.
+    const plain = idOf(await app.run("shell:sue", "complaint new customer=cust-8 plain one"));
+    await app.run("shell:lin", `complaint claim ${plain}`);
+    await app.run("shell:lin", `complaint resolve ${plain} note=done`);
+    expect(field(await app.run("shell:sue", `complaint reopen ${plain}`), "Status")).toBe("Claimed");
+  });
+});
+
+describe("escalating an escalated complaint", () => {
+  it("support is told it is already escalated and nothing changes; a manager may send it back to the queue", async () => {
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new customer=cust-9 legal threat"));
+    await app.run("shell:sue", `complaint escalate ${id} reason="legal threat"`);
+    // Waiting unassigned.
+    const waiting = await app.run("shell:lin", `complaint escalate ${id} reason="again"`);
+    expect([waiting.outcome, waiting.code, waiting.reply.text]).toEqual(["ok", "already_escalated", `${id} is already escalated and waiting to be claimed; nothing changed.`]);
+    expect((await app.run("shell:max", `complaint claim ${id}`)).outcome).toBe("ok");
+    const before = await app.store.complaints.findById(id).lean();
+    // Held by a manager: a support person's escalation (typed, or the bare button) changes nothing.
+    for (const line of [`complaint escalate ${id} reason="customer called again"`, `complaint escalate ${id}`]) {
+      const r = await app.run("shell:sue", line);
+      expect(r.outcome, line).toBe("ok");
+      expect(r.code).toBe("already_escalated");
+      expect(r.reply).toMatchObject({ status: "info", visibility: "ephemeral", text: `${id} is already escalated, and shell:max has it; nothing changed. Only a manager or admin can send it back to the queue.` });
+      expect(await app.store.audit.findById(r.ref).lean()).toMatchObject({ outcome: "ok", code: "already_escalated" });
+    }
+    expect(await app.store.complaints.findById(id).lean()).toEqual(before);
+    // The card offers no Escalate button on an escalated complaint.
+    expect((await app.run("shell:max", `complaint show ${id}`)).reply.actions!.map((a) => a.label)).toEqual(["Resolve"]);
+    // A manager may hand it back to the queue for another manager.
+    const back = await app.run("shell:max", `complaint escalate ${id} reason="on leave, another manager please"`);
+    expect(back.outcome).toBe("ok");
+    expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "escalated" });
+    expect((await app.store.complaints.findById(id).lean())!.assignee).toBeUndefined();
+  });
+});
+
+describe("customer ids", () => {
+  it("are taken as ingestion takes them (any 1-100 characters), stored as typed, or as the shop spells them on its orders (as order search finds them)", async () => {
+    app.clock.set(new Date(NOW));
+    await app.store.orders.create({ _id: "ORD-100050", items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], subtotal: 5000, total: 5000, currency: "CNY", status: "paid", channel: "web", customerId: "shop.user@example.com", createdAt: new Date(NOW - H), day: "2026-11-25" });
+    for (const [typed, stored] of [
+      ['"a+b@x.com"', "a+b@x.com"],
+      ['"cust 1"', "cust 1"],
+      ["王小明", "王小明"],
+      ["Alice@Example.com", "Alice@Example.com"],
+      ["Shop.User@Example.com", "shop.user@example.com"],
+    ] as const) {
+      const r = await app.run("shell:sue", `complaint new customer=${typed} parcel late`);
+      expect(r.outcome, `${typed}: ${r.reply.text}`).toBe("ok");
+      expect(field(r, "Customer")).toBe(stored);
+      expect((await app.store.complaints.findById(idOf(r)).lean())!.customerId).toBe(stored);
+    }
+    // With an order, the order's customer in any case; another customer is refused, named as typed.
+    expect((await app.run("shell:sue", "complaint new order=ORD-100050 customer=SHOP.USER@EXAMPLE.COM parcel late")).outcome).toBe("ok");
+    const mismatch = await app.run("shell:sue", 'complaint new order=ORD-100050 customer="a+b@x.com" parcel late');
+    expect(mismatch.reply.text).toBe("Order ORD-100050 belongs to shop.user@example.com, not a+b@x.com. Leave out customer= to use the order's customer.");
+    const long = await app.run("shell:sue", `complaint new customer=${"x".repeat(101)} parcel late`);
+    expect(long.outcome).toBe("user_error");
+    expect(long.reply.text).toContain("is not a customer id: use the shop's id, 1 to 100 characters.");
+  });
+});
+
+describe("assigning to a Discord member", () => {
+  it("whose support role may come from DISCORD_ROLE_MAP: says the mapped role cannot be seen and how to fix it", async () => {
+    const d = await makeTestApp({ DISCORD_TOKEN: "x".repeat(40), DISCORD_APPLICATION_ID: "123456789012", DISCORD_ROLE_MAP: "223456789012345678:support" });
+    try {
+      await d.services.identity.grant("shell:max", "manager", "shell:admin");
+      const id = idOf(await d.run("shell:max", "complaint new customer=cust-1 lid cracked"));
+      const member = "discord:323456789012345678";
+      const r = await d.run("shell:max", `complaint assign ${id} ${member}`);
+      expect([r.outcome, r.code]).toEqual(["user_error", "role_not_stored"]);
+      expect(r.reply.text).toBe(
+        `${member} has no support role granted in shopops. A role that comes from their Discord server roles (DISCORD_ROLE_MAP) cannot be seen for someone else: ask an admin to run \`role grant ${member} support\`, then assign again. If ${id} is not escalated, they can also take it themselves with \`complaint claim ${id}\`.`,
+      );
+      expect((await d.store.complaints.findById(id).lean())!.assignee).toBeUndefined();
+      // Assigning to yourself: the role Discord vouches for is known.
+      const self = await d.core.invoke({ identity: member, platform: "discord", platformRole: "support", text: `complaint assign ${id} ${member}` });
+      expect(self.outcome, self.reply.text).toBe("ok");
+      // Once granted, anyone may assign to them.
+      await d.services.identity.grant(member, "support", "shell:admin");
+      expect((await d.run("shell:max", `complaint assign ${id} shell:max`)).outcome).toBe("ok");
+      expect((await d.run("shell:max", `complaint assign ${id} ${member}`)).outcome).toBe("ok");
+      // Not a Discord identity: its stored role is all there is.
+      expect((await d.run("shell:max", `complaint assign ${id} shell:nobody`)).code).toBe("assignee_not_support");
+    } finally {
+      await d.close();
+    }
   });
 });

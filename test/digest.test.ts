@@ -335,6 +335,29 @@ describe("digest figures in Asia/Shanghai", () => {
     }
   });
 
+  it("a reopening restarts the resolution clock without changing a past day's overdue count", async () => {
+    const start = app.clock.now();
+    const days = ["2026-11-21", "2026-11-22", "2026-11-23"];
+    const overdue = async () => Promise.all(days.map(async (d) => (await app.services.digest.digest(d)).complaints.day.overdue));
+    try {
+      app.clock.set(new Date("2026-11-21T01:00:00Z"));
+      const r = await app.services.complaints.create({ text: "never arrived", by: "shell:sue", severity: "urgent" });
+      if (r.kind !== "created") throw new Error(r.kind);
+      // Open and past due at the end of the 21st; resolved on the 22nd.
+      app.clock.set(new Date("2026-11-22T03:00:00Z"));
+      expect((await app.services.complaints.resolve(r.complaint._id, { identity: "shell:sue", role: "support" }, "found it")).kind).toBe("done");
+      app.clock.set(start);
+      const before = await overdue();
+      app.clock.set(new Date("2026-11-24T02:00:00Z"));
+      expect((await app.services.complaints.reopen(r.complaint._id, "shell:sue", "lost again")).kind).toBe("done");
+      expect((await app.store.complaints.findById(r.complaint._id).lean())!.resolutionDueAt.getTime()).toBeGreaterThan(Date.parse("2026-11-24T02:00:00Z"));
+      app.clock.set(start);
+      expect(await overdue()).toEqual(before);
+    } finally {
+      app.clock.set(start);
+    }
+  });
+
   it("stays exact when a comparison day's rollup is older than its fields, behind the orders or missing", async () => {
     const day = "2026-11-25";
     const prev = "2026-11-24";

@@ -6,7 +6,7 @@ import { roleAtLeast, type Role } from "../core/roles.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
-import { findOrder, OrderService } from "./order.service.js";
+import { caseVariants, findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
 export type Severity = (typeof SEVERITIES)[number];
@@ -52,11 +52,24 @@ export interface NewComplaint {
   filedBy?: string;
 }
 
+/**
+ * An argument of a repeated filing that differs from the stored complaint and was not applied:
+ * `value` as given, `kept` what the complaint has (undefined: nothing, e.g. no order).
+ */
+export interface IgnoredArg {
+  arg: "severity" | "category" | "order" | "customer";
+  value: string;
+  kept?: string;
+}
+
 /** Outcome of creating a complaint. */
 export type CreateResult =
   | { kind: "created"; complaint: ComplaintDoc }
-  /** The same message was filed before (same id): nothing new was created. */
-  | { kind: "duplicate"; complaint: ComplaintDoc }
+  /**
+   * The same message was filed before (same id): nothing new was created. `ignored`: the
+   * arguments of this filing that differ from the stored complaint (none were applied).
+   */
+  | { kind: "duplicate"; complaint: ComplaintDoc; ignored: IgnoredArg[] }
   | { kind: "unknown_order"; orderNo: string }
   | { kind: "customer_mismatch"; orderNo: string; orderCustomer: string };
 
@@ -108,9 +121,12 @@ export interface ComplaintAlertDue {
   skip?: boolean;
 }
 
+/** A history entry appended after the action's own (same update). */
+type ExtraEntry = { action: string; note?: string; from?: string; to?: string };
+
 /** A planned change computed from the current document. */
 type Plan =
-  | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; to?: string }
+  | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; to?: string; extra?: ExtraEntry[] }
   | { kind: "already" }
   | { kind: "refused"; reason: RefusalReason };
 
@@ -142,18 +158,24 @@ export class ComplaintService {
 
   /**
    * Files a complaint. With an order, the customer is the order's (a different customer= is
-   * refused). SLA due times are set from the severity at filing.
+   * refused; case does not matter). Without one, the customer id is kept as typed (trimmed), or
+   * as the shop spells it on its orders when it differs only in case. SLA due times are set
+   * from the severity at filing.
    */
   async create(input: NewComplaint): Promise<CreateResult> {
-    let customerId = input.customerId?.trim().toUpperCase() || undefined;
+    // Ids are the shop's own (ingestion takes any 1-100 characters and keeps them as sent):
+    // never re-cased here, or cards and lookups would disagree with the orders.
+    let customerId = input.customerId?.trim() || undefined;
     let orderNo: string | undefined;
     if (input.orderNo) {
       const order = await findOrder<Pick<OrderDoc, "_id" | "customerId">>(this.store, input.orderNo, { customerId: 1 });
       if (!order) return { kind: "unknown_order", orderNo: OrderService.normalizeOrderNo(input.orderNo) };
       orderNo = order._id;
       // The order's customer id as the shop sent it, whatever case it was typed in.
-      if (customerId && customerId !== order.customerId.toUpperCase()) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
+      if (customerId && !sameCustomer(customerId, order.customerId)) return { kind: "customer_mismatch", orderNo, orderCustomer: order.customerId };
       customerId = order.customerId;
+    } else if (customerId && customerId !== UNKNOWN_CUSTOMER) {
+      customerId = await this.shopSpelling(customerId);
     }
     const now = this.clock.now();
     const severity = input.severity ?? "normal";
@@ -181,7 +203,7 @@ export class ComplaintService {
         if (!isDuplicateKey(e)) throw e;
         if (input.id) {
           const prior = await this.store.complaints.findById(_id).lean<ComplaintDoc>();
-          if (prior) return { kind: "duplicate", complaint: prior };
+          if (prior) return { kind: "duplicate", complaint: prior, ignored: await this.ignoredArgs(prior, input) };
         }
         // A random id collided (rare): draw another.
         if (attempt >= 5) throw e;
@@ -222,6 +244,10 @@ export class ComplaintService {
       ...(msg.category ? { category: msg.category } : {}),
       ...(msg.customerId ? { customerId: msg.customerId } : {}),
     };
+    // Filed already: say so before validating the order or customer given this time (a
+    // different order= must not turn "already filed" into "no such order").
+    const prior = await this.store.complaints.findById(id).lean<ComplaintDoc>();
+    if (prior) return { kind: "duplicate", complaint: prior, ignored: await this.ignoredArgs(prior, msg) };
     if (msg.orderNo) return this.create({ ...common, orderNo: msg.orderNo });
     if (found) {
       const r = await this.create({ ...common, orderNo: found });
@@ -301,21 +327,43 @@ export class ComplaintService {
 
   /**
    * Escalates a complaint: it leaves its assignee and waits, unassigned, for someone senior
-   * to claim it (`complaint list unassigned`).
+   * to claim it (`complaint list unassigned`). Already escalated: nothing changes (`already`),
+   * except that {@link ESCALATED_ROLE} or above may send one a manager holds (or gave to
+   * someone) back to the queue. A bare identity (no role) is treated as support.
    */
-  async escalate(id: string, by: string, reason: string): Promise<ChangeResult> {
-    return this.change(id, by, (c) => {
+  async escalate(id: string, by: ComplaintActor | string, reason: string): Promise<ChangeResult> {
+    const actor: ComplaintActor = typeof by === "string" ? { identity: by, role: "support" } : by;
+    return this.change(id, actor.identity, (c) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
-      if (c.status === "escalated" && !c.assignee) return { kind: "already" };
+      if (isEscalationNoop(c, actor.role)) return { kind: "already" };
       return { kind: "change", set: { status: "escalated" }, unset: ["assignee"], action: "escalate", note: reason };
     });
   }
 
-  /** Reopens a resolved complaint: back to its assignee (claimed), or new if it had none. SLA due times stay. */
+  /**
+   * Reopens a resolved complaint: escalated again if it was escalated when resolved (so it still
+   * needs {@link ESCALATED_ROLE}), else claimed by its assignee, or new if it had none. The
+   * resolution clock restarts from now by severity (the reopening is new work; the first
+   * resolution's timing stays in the history), noted in the history as `clock_restart`
+   * (from: the old due time, to: the new one), and its SLA alerts are armed again.
+   */
   async reopen(id: string, by: string, note?: string): Promise<ChangeResult> {
     return this.change(id, by, (c) => {
       if (c.status !== "resolved") return { kind: "refused", reason: "not_resolved" };
-      return { kind: "change", set: { status: c.assignee ? "claimed" : "new" }, unset: ["resolvedAt", "resolvedDay"], action: "reopen", ...(note ? { note } : {}) };
+      // The status it was resolved from, by the latest resolution in the history.
+      const resolvedFrom = [...(c.history ?? [])].reverse().find((h) => h.action === "resolve")?.from;
+      const status = resolvedFrom === "escalated" ? "escalated" : c.assignee ? "claimed" : "new";
+      const dueAt = new Date(this.clock.now().getTime() + this.opts.sla.resolution[c.severity]);
+      return {
+        kind: "change",
+        set: { status, resolutionDueAt: dueAt },
+        // The resolution alerts of the first round, or the alert job would skip this complaint
+        // (a breach is a clock's last alert). The first-response clock stopped for good.
+        unset: ["resolvedAt", "resolvedDay", "alerted.resolutionWarn", "alerted.resolutionBreach"],
+        action: "reopen",
+        ...(note ? { note } : {}),
+        extra: [{ action: "clock_restart", from: c.resolutionDueAt.toISOString(), to: dueAt.toISOString() }],
+      };
     });
   }
 
@@ -345,7 +393,7 @@ export class ComplaintService {
       for (const [clock, dueAt, running] of clocks) {
         if (!running || dueAt > horizon) continue;
         const state = dueAt <= now ? "overdue" : "due_soon";
-        out.push({ complaint: c, clock, state, dueAt, key: `complaint:${c._id}:${clock}:${state}`, to: c.assignee ?? null });
+        out.push({ complaint: c, clock, state, dueAt, key: `complaint:${c._id}:${clock}:${state}${roundSuffix(c)}`, to: c.assignee ?? null });
       }
     }
     return out;
@@ -354,7 +402,8 @@ export class ComplaintService {
   /**
    * The scheduled alerts due now (complaint-alerts job), each not yet recorded in `alerted`:
    * `posted` for open complaints filed since `postSince`; for each running SLA clock, `Warn` at
-   * `warnPct` of its span (filing → due) and `Breach` once due. A breach makes the clock's
+   * `warnPct` of its span (filing, or the latest reopening for resolution → due) and `Breach`
+   * once due. A breach makes the clock's
    * warning moot: it is listed as `skip` so it is recorded without a message; so is a breach
    * due before `postSince`.
    */
@@ -384,8 +433,10 @@ export class ComplaintService {
       ];
       for (const [clock, dueAt, running] of clocks) {
         if (!running) continue;
-        const span = dueAt.getTime() - c.createdAt.getTime();
-        const warnAt = c.createdAt.getTime() + (span * opts.warnPct) / 100;
+        // A reopened complaint's resolution clock runs from the reopening, not the filing.
+        const start = (clock === "resolution" ? resolutionClockStart(c) : c.createdAt).getTime();
+        const span = dueAt.getTime() - start;
+        const warnAt = start + (span * opts.warnPct) / 100;
         if (dueAt <= now) {
           if (!done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn`, skip: true });
           // A breach older than the posting window (first deployment, an import of open history,
@@ -402,6 +453,31 @@ export class ComplaintService {
   async markAlerted(id: string, kind: ComplaintAlertKind, now: Date): Promise<boolean> {
     const r = await this.store.complaints.updateOne({ _id: id, [`alerted.${kind}`]: { $exists: false } }, { $set: { [`alerted.${kind}`]: now } });
     return r.modifiedCount === 1;
+  }
+
+  /**
+   * A customer id as the shop spells it on its orders, when the typed one differs only in case
+   * (one distinct spelling found); else as typed.
+   */
+  private async shopSpelling(typed: string): Promise<string> {
+    const spellings = (await this.store.orders.distinct("customerId", { customerId: { $in: caseVariants(typed) } })) as string[];
+    return spellings.includes(typed) || spellings.length !== 1 ? typed : spellings[0]!;
+  }
+
+  /** The arguments of a repeated filing that differ from the complaint filed first. */
+  private async ignoredArgs(prior: ComplaintDoc, given: { severity?: string; category?: string; orderNo?: string; customerId?: string }): Promise<IgnoredArg[]> {
+    const out: IgnoredArg[] = [];
+    if (given.severity && given.severity !== prior.severity) out.push({ arg: "severity", value: given.severity, kept: prior.severity });
+    if (given.category && given.category !== prior.category) out.push({ arg: "category", value: given.category, kept: prior.category });
+    if (given.orderNo) {
+      const order = await findOrder<Pick<OrderDoc, "_id">>(this.store, given.orderNo, { _id: 1 });
+      if (order?._id !== prior.orderNo) out.push({ arg: "order", value: order?._id ?? OrderService.normalizeOrderNo(given.orderNo), ...(prior.orderNo ? { kept: prior.orderNo } : {}) });
+    }
+    const customer = given.customerId?.trim();
+    if (customer && !sameCustomer(customer, prior.customerId)) {
+      out.push({ arg: "customer", value: customer, ...(prior.customerId !== UNKNOWN_CUSTOMER ? { kept: prior.customerId } : {}) });
+    }
+    return out;
   }
 
   /**
@@ -436,7 +512,8 @@ export class ComplaintService {
         assignee: c.assignee ? c.assignee : { $exists: false },
         firstResponseAt: c.firstResponseAt ? c.firstResponseAt : { $exists: false },
       };
-      const update: Record<string, unknown> = { $set: set, $push: { history: entry } };
+      const extra = (p.extra ?? []).map((e) => ({ ...e, by, at: now }));
+      const update: Record<string, unknown> = { $set: set, $push: { history: extra.length ? { $each: [entry, ...extra] } : entry } };
       if (p.unset?.length) update.$unset = Object.fromEntries(p.unset.map((k) => [k, ""]));
       const after = await this.store.complaints.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<ComplaintDoc>();
       if (after) return { kind: "done", complaint: after, previous: c };
@@ -455,6 +532,40 @@ export function slaDue(createdAt: Date, severity: Severity, sla: { readonly firs
     firstResponseDueAt: new Date(createdAt.getTime() + sla.firstResponse[severity]),
     resolutionDueAt: new Date(createdAt.getTime() + sla.resolution[severity]),
   };
+}
+
+/**
+ * True when escalating `c` would change nothing for someone of `role`: it waits unassigned
+ * already, or it is escalated and held (by a manager, or someone a manager chose) and `role` is
+ * below {@link ESCALATED_ROLE}, who alone may send it back to the queue.
+ */
+export function isEscalationNoop(c: Pick<ComplaintDoc, "status" | "assignee">, role: Role): boolean {
+  return c.status === "escalated" && (!c.assignee || !roleAtLeast(role, ESCALATED_ROLE));
+}
+
+/** When the resolution clock of `c` started: its latest reopening, else its filing. */
+export function resolutionClockStart(c: Pick<ComplaintDoc, "createdAt" | "history">): Date {
+  const reopened = [...(c.history ?? [])].reverse().find((h) => h.action === "reopen")?.at;
+  return reopened ?? c.createdAt;
+}
+
+/**
+ * The outbox key of alert `kind` of complaint `c`. A reopened complaint's alerts are a new
+ * round, keyed apart (`:reopen<n>`), or the outbox would take them for replays of the first.
+ */
+export function complaintAlertKey(c: Pick<ComplaintDoc, "_id" | "history">, kind: ComplaintAlertKind): string {
+  return `complaint-alert:${c._id}:${kind}${roundSuffix(c)}`;
+}
+
+/** `:reopen<n>` after the n-th reopening, "" before any. */
+function roundSuffix(c: Pick<ComplaintDoc, "history">): string {
+  const n = (c.history ?? []).filter((h) => h.action === "reopen").length;
+  return n ? `:reopen${n}` : "";
+}
+
+/** Customer ids are the shop's; typed ones may differ in case only. */
+function sameCustomer(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** Filter terms of an overdue complaint (either running clock past due). */

@@ -413,7 +413,7 @@ export class DigestService {
       createdAt: Date;
       resolvedAt?: Date | null;
       resolutionDueAt: Date;
-      history?: { action?: string | null; at?: Date | null }[];
+      history?: { action?: string | null; at?: Date | null; from?: string | null }[];
     };
     const fields = { _id: 0, day: 1, resolvedDay: 1, createdAt: 1, resolvedAt: 1, resolutionDueAt: 1, history: 1 };
     const tz = this.opts.timeZone;
@@ -425,11 +425,24 @@ export class DigestService {
         .find({ $or: [{ day: { $in: days } }, { resolvedDay: { $in: days } }, { "history.action": "reopen", "history.at": { $gte: since } }] })
         .select(fields)
         .lean<Row[]>(),
+      // Due before the last cut and not resolved before the first; or with a resolution clock
+      // restarted (a reopening) since the first cut: its earlier due time may have passed then.
       this.store.complaints
-        .find({ resolutionDueAt: { $lt: maxCut }, $or: [{ resolvedAt: null }, { resolvedAt: { $gte: minCut } }] })
+        .find({
+          $or: [
+            { resolutionDueAt: { $lt: maxCut }, $or: [{ resolvedAt: null }, { resolvedAt: { $gte: minCut } }] },
+            { "history.action": "clock_restart", "history.at": { $gte: minCut } },
+          ],
+        })
         .select(fields)
         .lean<Row[]>(),
     ]);
+    // The resolution due time in force at an instant: a reopening restarts the clock (history
+    // `clock_restart`, from the old due time), which must not change what a past day showed.
+    const dueAt = (c: Row, cut: number): number => {
+      const restart = (c.history ?? []).find((h) => h.action === "clock_restart" && h.at && h.at.getTime() > cut && h.from);
+      return restart ? Date.parse(restart.from!) : c.resolutionDueAt.getTime();
+    };
     // Resolutions and reopenings from the history; complaints without them (imported as
     // resolved) have only their resolvedAt.
     const spansOf = (c: Row) => (c.history ?? []).filter((h) => (h.action === "resolve" || h.action === "reopen") && h.at) as { action: string; at: Date }[];
@@ -453,7 +466,7 @@ export class DigestService {
       return {
         opened: dayRows.filter((c) => c.day === d).length,
         resolved: dayRows.filter((c) => resolvedDays.get(c)!.includes(d)).length,
-        overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && c.resolutionDueAt.getTime() < cut && !resolvedAtCut(c, cut)).length,
+        overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && dueAt(c, cut) < cut && !resolvedAtCut(c, cut)).length,
       };
     });
   }
