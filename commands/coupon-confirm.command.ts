@@ -14,7 +14,8 @@ export default defineCommand({
     const r = await services.coupon.confirm({ draftId: args.draft, hash: args.h, actor: actor.identity });
     switch (r.kind) {
       case "confirmed":
-        return { title: t("coupon.confirmed.title", { code: r.coupon._id }), fields: couponFields(r.coupon, t, fmt), status: "ok", visibility: "public" };
+        // Recorded here only: the storefront needs the same code set up by hand.
+        return { title: t("coupon.confirmed.title", { code: r.coupon._id }), fields: couponFields(r.coupon, t, fmt), text: t("coupon.storefront.launch"), status: "ok", visibility: "public" };
       case "already_confirmed":
         return { status: "info", code: "already_confirmed", text: t("coupon.already_confirmed", { code: r.coupon._id }), visibility: "ephemeral" };
       case "not_found":

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { CouponService } from "../src/services/coupon.service.js";
 import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
 
 const word = z.string().trim().min(1).max(40);
@@ -39,10 +40,11 @@ export default defineCommand({
     const d = r.draft;
     return {
       title: t("coupon.preview.title", { code: d.code }),
-      fields: couponFields(d, t, fmt),
+      fields: couponFields(d, t, fmt, { startsOnConfirm: CouponService.startsOnConfirm(d) }),
       text: r.warnings.length ? r.warnings.map((w) => `⚠ ${warningText(w, t, fmt)}`).join("\n") : t("coupon.preview.no_warnings"),
       status: r.warnings.length ? "warning" : "info",
-      context: [t("coupon.preview.targets", { count: r.targets }), t("coupon.preview.expires", { at: fmt.dateTime(d.expiresAt) })],
+      // shopops does not reach the storefront: the preview says so before anyone confirms.
+      context: [t("coupon.preview.targets", { count: r.targets }), t("coupon.preview.expires", { at: fmt.dateTime(d.expiresAt) }), t("coupon.storefront.launch")],
       actions: [
         { id: `coupon confirm ${d._id} h=${d.hash}`, label: t("coupon.button.confirm"), style: "primary" },
         { id: `coupon cancel ${d._id}`, label: t("coupon.button.cancel"), style: "default" },

@@ -26,6 +26,9 @@ export default defineCommand({
     const context = [
       ...(r.otherCurrency ? [t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency })] : []),
       ...(r.outside ? [t("coupon.show.outside", { n: fmt.number(r.outside) })] : []),
+      ...(r.paused ? [t("coupon.show.paused_orders", { n: fmt.number(r.paused) })] : []),
+      // "paused" in the title is shopops' record, not the storefront's state.
+      ...(c && CouponService.state(c, now) === "paused" ? [t("coupon.show.paused_now")] : []),
     ];
     if (!c) return { title: code, fields: figures, text: t("coupon.show.untracked", { code }), status: "info", ...(context.length ? { context } : {}), visibility: "ephemeral" };
     return {

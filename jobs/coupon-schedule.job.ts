@@ -28,9 +28,12 @@ export default defineJob({
     let sent = 0;
     for (const { coupon: c, kind } of due) {
       const reply: Reply = { title: t(`notify.coupon.${kind}`, { code: c._id }), status: kind === "live" ? "ok" : "info", fields: couponFields(c, t, fmt), visibility: "public" };
+      // The state is shopops' record: the storefront follows its own settings, so say so.
+      reply.context = [t(`coupon.notify.${kind}`)];
       if (kind === "expired") {
         const r = uses.get(c._id.toUpperCase())!;
-        reply.context = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
+        reply.context.unshift(t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) }));
+        if (r.paused) reply.context.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
       }
       await send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
       if (await services.coupon.markNotified(c._id, kind, now)) sent++;

@@ -56,6 +56,8 @@ describe("coupon-schedule job", () => {
     const live = await app.store.outbox.findById("coupon-live:SPRING:shell:managers").lean();
     expect(live!.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
     expect(reviveReply(live!.reply).title).toBe("Coupon SPRING is live");
+    // shopops does not reach the storefront: the announcement says the state is its own record.
+    expect(reviveReply(live!.reply).context).toEqual(["Live in shopops from now; the storefront applies the code only if it is set up there."]);
 
     for (let i = 0; i < 45; i++) await runJob(5 * MIN); // +4 h
     const ids = await announced();
@@ -65,6 +67,7 @@ describe("coupon-schedule job", () => {
     const expired = reviveReply((await app.store.outbox.findById("coupon-expired:SPRING:shell:managers").lean())!.reply);
     expect(expired.title).toBe("Coupon SPRING has expired");
     expect(expired.context![0]).toMatch(/^Used 0 times by 0 customers/);
+    expect(expired.context![1]).toBe("Ended in shopops; check that the storefront no longer accepts the code.");
     const spring = await app.store.coupons.findById("SPRING").lean();
     expect(spring!.notified).toMatchObject({ live: expect.any(Date), expired: expect.any(Date) });
 

@@ -57,7 +57,7 @@ afterAll(() => app.close());
 describe("coupon launch preview", () => {
   it("previews with Confirm/Cancel buttons; nothing is live until confirmed; times are shop time", async () => {
     const { r, confirm, cancel } = await launch("code=apparel15 type=percent value=15 start=2026-12-01 end=2026-12-07 limit=500 per-customer=1 categories=apparel");
-    expect(r.reply.title).toBe("Coupon preview: APPAREL15 (not live until confirmed)");
+    expect(r.reply.title).toBe("Coupon preview: APPAREL15 (nothing is recorded until confirmed)");
     expect(fields(r)).toMatchObject({
       Discount: "15% off",
       "Applies to": "categories Apparel",
@@ -72,7 +72,7 @@ describe("coupon launch preview", () => {
     expect(await app.store.coupons.countDocuments()).toBe(0);
     const draft = await app.store.couponDrafts.findById(confirm.split(" ")[2]).lean();
     expect(draft!.startsAt.toISOString()).toBe("2026-11-30T16:00:00.000Z");
-    expect((await app.run("shell:max", cancel)).reply.text).toContain("cancelled; nothing was launched");
+    expect((await app.run("shell:max", cancel)).reply.text).toContain("cancelled; nothing was recorded");
     expect((await app.run("shell:max", confirm)).code).toBe("stale_preview");
   });
 
@@ -123,6 +123,26 @@ describe("coupon launch preview", () => {
     expect(fixed.r.reply.text).not.toContain("would sell below cost");
   });
 
+  it("lists take Chinese full-width commas and the ideographic comma as separators", async () => {
+    const cats = await launch("code=LISTS1 type=percent value=5 categories=apparel，beauty");
+    expect(fields(cats.r)["Applies to"]).toBe("categories Apparel, Beauty");
+    const skus = await launch("code=LISTS2 type=percent value=5 skus=SKU-A1、SKU-B1，sku-a2");
+    expect(fields(skus.r)["Applies to"]).toBe("SKUs SKU-A1, SKU-A2, SKU-B1");
+    const zh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=LISTS3 type=percent value=5 categories=家居，厨房", locale: "zh-CN" });
+    expect(zh.code).toBe("unknown_categories");
+    expect(zh.reply.text).toContain("未知类目：家居, 厨房。");
+    // A category whose own name holds a separator stays one category.
+    await app.store.products.insertMany([product("SKU-Z1", { category: "母婴、玩具", price: 5_000, cost: 1_000, onHand: 300 })]);
+    try {
+      const named = await launch("code=LISTS4 type=percent value=5 categories=母婴、玩具、Beauty");
+      expect(fields(named.r)["Applies to"]).toBe("categories Beauty, 母婴、玩具");
+      await app.run("shell:max", named.cancel);
+    } finally {
+      await app.store.products.deleteOne({ _id: "SKU-Z1" });
+    }
+    for (const l of [cats, skus]) await app.run("shell:max", l.cancel);
+  });
+
   it("a fixed discount's share of the minimum basket below cost is flagged", async () => {
     const { r } = await launch("code=BIGCUT type=fixed value=90 min=100 skus=SKU-A2");
     // A2 200.00: 90 × 200 / 200 = 90.00 off → 110.00 ≥ cost 80.00: no warning; now a cut that goes under.
@@ -137,7 +157,7 @@ describe("coupon confirm", () => {
   it("confirm launches once, even when clicks race; codes are unique case-insensitively", async () => {
     const { confirm } = await launch("code=Winter20 type=percent value=20 end=2026-12-31 skus=SKU-A1");
     const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => app.run(i % 2 ? "shell:max" : "shell:mia", confirm)));
-    expect(runs.filter((r) => r.reply.title === "Coupon WINTER20 launched")).toHaveLength(1);
+    expect(runs.filter((r) => r.reply.title === "Coupon WINTER20 launched in shopops")).toHaveLength(1);
     expect(runs.filter((r) => r.code === "already_confirmed")).toHaveLength(9);
     const c = await app.store.coupons.findById("WINTER20").lean();
     expect(c).toMatchObject({ type: "percent", value: 20, status: "active", skus: ["SKU-A1"], createdBy: "shell:max" });
@@ -231,7 +251,7 @@ describe("coupon life cycle and figures", () => {
     expect(scheduled.reply.table!.rows.map((r) => r[0])).toEqual(["LATER10"]);
     expect(scheduled.reply.table!.rows[0]![3]).toBe("2026-12-20 → 2026-12-24"); // end=2026-12-24 includes the 24th
 
-    expect((await app.run("shell:max", "coupon pause winter20")).reply.text).toBe("Coupon WINTER20 paused: it no longer applies until resumed.");
+    expect((await app.run("shell:max", "coupon pause winter20")).reply.text).toMatch(/^Coupon WINTER20 paused in shopops/);
     expect((await app.run("shell:max", "coupon pause WINTER20")).code).toBe("wrong_state");
     expect((await app.run("shell:sam", "coupon show WINTER20")).reply.title).toBe("Coupon WINTER20: paused");
     const resumes = await Promise.all(Array.from({ length: 5 }, () => app.run("shell:max", "coupon resume WINTER20")));
@@ -266,6 +286,74 @@ describe("coupon life cycle and figures", () => {
     }
     expect(await app.store.audit.countDocuments({ command: /^coupon (pause|resume|expire)$/ })).toBeGreaterThanOrEqual(9);
   });
+
+  it("pause, resume and expire replies say the change is recorded in shopops only, not in the storefront", async () => {
+    const { confirm } = await launch("code=HONEST5 type=percent value=5 skus=SKU-B1");
+    const launched = await app.run("shell:max", confirm);
+    expect(launched.reply.text).toContain("it does not set up discounts. Create the code in the storefront");
+    const pause = await app.run("shell:max", "coupon pause HONEST5");
+    expect(pause.reply.text).toBe(
+      "Coupon HONEST5 paused in shopops (reports, `coupon show`, alerts). shopops does not reach the storefront: pause the code there too, or it keeps being accepted. Orders with the code placed while paused are shown apart in `coupon show`.",
+    );
+    expect(pause.reply.text).not.toContain("no longer applies");
+    const resume = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon resume HONEST5", locale: "zh-CN" });
+    expect(resume.reply.text).toBe("优惠券 HONEST5 已在 shopops 中恢复。如果在店铺后台暂停过，请也在那里恢复。");
+    const zhPause = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon pause HONEST5", locale: "zh-CN" });
+    expect(zhPause.reply.text).toContain("请也在店铺后台暂停该代码，否则店铺仍会接受它");
+    await app.run("shell:max", "coupon resume HONEST5");
+    const expire = await app.run("shell:max", "coupon expire HONEST5");
+    expect(expire.reply.text).toBe("Coupon HONEST5 ended in shopops, for good (its end is now). shopops does not reach the storefront: end the code there too, or it keeps being accepted.");
+  });
+
+  it("orders placed while the coupon was paused in shopops are shown apart, not counted as uses", async () => {
+    const t0 = app.clock.now();
+    const at = (min: number) => new Date(t0.getTime() + min * 60_000);
+    const { confirm } = await launch("code=LEAK20 type=percent value=20 skus=SKU-B1");
+    await app.run("shell:max", confirm);
+    try {
+      // Paused from +60 to +120 min, paused again from +180 min on.
+      app.clock.set(at(60));
+      expect((await app.run("shell:max", "coupon pause LEAK20")).outcome).toBe("ok");
+      app.clock.set(at(120));
+      expect((await app.run("shell:max", "coupon resume LEAK20")).outcome).toBe("ok");
+      app.clock.set(at(180));
+      expect((await app.run("shell:max", "coupon pause LEAK20")).outcome).toBe("ok");
+      app.clock.set(at(240));
+      const placed: [string, number, string][] = [
+        ["O-L1", 30, "CUST-1"], // active: a use
+        ["O-L2", 60, "CUST-2"], // at the pause: apart
+        ["O-L3", 90, "CUST-3"], // paused: apart
+        ["O-L4", 120, "CUST-4"], // at the resume: a use
+        ["O-L5", 200, "CUST-5"], // paused again, still paused: apart
+      ];
+      await app.store.orders.insertMany(placed.map(([no, min, cust]) => ({ ...order(no, "leak20", 4_000, 1_000, "paid", cust), createdAt: at(min) })));
+      const r = await app.run("shell:sam", "coupon show LEAK20");
+      expect(r.reply.title).toBe("Coupon LEAK20: paused");
+      expect(fields(r)).toMatchObject({ Uses: "2", "Orders (customers)": "2 (2 customers)", "Revenue of those orders": "CN¥80.00", "Discount given": "CN¥20.00" });
+      expect(r.reply.context).toEqual([
+        "3 paid orders carry the code but were placed while the coupon was paused in shopops: not counted here (the storefront kept accepting the code).",
+        "Paused in shopops only: the storefront accepts the code until it is paused there too.",
+      ]);
+      // The list's use count follows the same rule.
+      const list = await app.run("shell:sam", "coupon list paused");
+      expect(list.reply.table!.rows.find((row) => row[0] === "LEAK20")![4]).toBe("2");
+      const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "coupon show LEAK20", locale: "zh-CN" });
+      expect(zh.reply.context![0]).toBe("有 3 笔已付款订单带有该代码，但下单时优惠券在 shopops 中处于暂停状态：未计入此处（店铺仍接受了该代码）。");
+      // Expiring while paused closes the pause; later orders are outside its dates.
+      expect((await app.run("shell:max", "coupon expire LEAK20")).outcome).toBe("ok");
+      await app.store.orders.insertMany([{ ...order("O-L6", "LEAK20", 4_000, 1_000, "paid", "CUST-6"), createdAt: at(300) }]);
+      app.clock.set(at(360));
+      const after = await app.run("shell:sam", "coupon show LEAK20");
+      expect(fields(after).Uses).toBe("2");
+      expect(after.reply.context).toEqual([
+        "1 paid orders carry the code but were placed outside the coupon's dates: not counted here.",
+        "3 paid orders carry the code but were placed while the coupon was paused in shopops: not counted here (the storefront kept accepting the code).",
+      ]);
+    } finally {
+      app.clock.set(t0);
+      await app.store.orders.deleteMany({ _id: /^O-L/ });
+    }
+  });
 });
 
 describe("coupon dates", () => {
@@ -279,6 +367,39 @@ describe("coupon dates", () => {
     const later = (await app.store.couponDrafts.findOne({ code: "LATER7" }).lean())!;
     // 2026-12-01 00:00 in Shanghai, and 7 days after it.
     expect([later.startsAt.toISOString(), later.endsAt!.toISOString()]).toEqual(["2026-11-30T16:00:00.000Z", "2026-12-07T16:00:00.000Z"]);
+  });
+
+  it("without start=, the coupon starts when it is confirmed, not when it was previewed", async () => {
+    const t0 = app.clock.now();
+    const { r, confirm } = await launch("code=GAP10 type=percent value=10 end=2026-12-31 skus=SKU-B1");
+    expect(fields(r).Starts).toBe("when confirmed");
+    try {
+      app.clock.set(new Date(t0.getTime() + 20 * 60_000));
+      const c = await app.run("shell:max", confirm);
+      expect(c.outcome).toBe("ok");
+      expect(fields(c).Starts).toBe("2026-11-25 12:20 GMT+8");
+      const stored = (await app.store.coupons.findById("GAP10").lean())!;
+      expect(stored.startsAt.getTime()).toBe(t0.getTime() + 20 * 60_000);
+      // An order with the code between preview and Confirm is not a use of the coupon.
+      await app.store.orders.insertMany([{ ...order("O-G1", "GAP10", 4_000, 500, "paid"), createdAt: new Date(t0.getTime() + 10 * 60_000) }]);
+      const show = await app.run("shell:sam", "coupon show GAP10");
+      expect(fields(show).Uses).toBe("0");
+      expect(show.reply.context).toEqual(["1 paid orders carry the code but were placed outside the coupon's dates: not counted here."]);
+      // start=now means the same; a later start stays as typed.
+      app.clock.set(t0);
+      const now = await launch("code=GAP11 type=percent value=10 start=now skus=SKU-B1");
+      const later = await launch("code=GAP12 type=percent value=10 start=\"2026-11-25 12:10\" skus=SKU-B1");
+      expect(fields(later.r).Starts).toBe("2026-11-25 12:10 GMT+8");
+      app.clock.set(new Date(t0.getTime() + 20 * 60_000));
+      await app.run("shell:max", now.confirm);
+      await app.run("shell:max", later.confirm);
+      expect((await app.store.coupons.findById("GAP11").lean())!.startsAt.getTime()).toBe(t0.getTime() + 20 * 60_000);
+      expect((await app.store.coupons.findById("GAP12").lean())!.startsAt.getTime()).toBe(t0.getTime() + 10 * 60_000);
+    } finally {
+      app.clock.set(t0);
+      await app.store.orders.deleteOne({ _id: "O-G1" });
+      await app.store.coupons.deleteMany({ _id: { $in: ["GAP10", "GAP11", "GAP12"] } });
+    }
   });
 
   it("a preview whose end passes before its Confirm launches nothing", async () => {

@@ -97,10 +97,31 @@ export interface Redemptions {
   refunded: number;
   /** Paid orders carrying the code but placed outside the coupon's dates: not counted above. */
   outside: number;
+  /**
+   * Paid orders carrying the code, placed within its dates but while it was paused in shopops
+   * (see {@link pausedSpans}): not counted above. shopops does not reach the storefront, which
+   * may have kept accepting the code.
+   */
+  paused: number;
 }
 
-/** A coupon's dates, for counting its uses: orders placed in [startsAt, endsAt). */
-export type CouponWindow = Pick<CouponDoc, "_id" | "startsAt" | "endsAt">;
+/** One entry of a coupon's history, as far as counting its uses needs it. */
+export interface CouponHistoryEntry {
+  action?: string | null;
+  at?: Date | null;
+}
+
+/**
+ * A coupon's dates, for counting its uses: orders placed in [startsAt, endsAt), and, when its
+ * history is given, not while it was paused.
+ */
+export type CouponWindow = Pick<CouponDoc, "_id" | "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null };
+
+/** A span of time [from, to); no `to`: still open. */
+export interface Span {
+  from: Date;
+  to?: Date;
+}
 
 /**
  * Coupon launches (preview → confirm) and their life cycle. A preview stores a
@@ -193,18 +214,18 @@ export class CouponService {
     const perCustomer = count(input.perCustomer, "per-customer");
     if (limit && perCustomer && perCustomer > limit) problems.push({ code: "per_customer_over_limit", params: { perCustomer, limit } });
 
-    const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
     if (input.skus !== undefined && input.categories !== undefined) problems.push({ code: "skus_and_categories", params: {} });
     let targets: ProductDoc[] = [];
-    const skus = list(input.skus).map((x) => x.toUpperCase());
+    const skus = splitList(input.skus).map((x) => x.toUpperCase());
     let categories: string[] = [];
     if (skus.length) {
       targets = await this.store.products.find({ _id: { $in: skus } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
       const missing = skus.filter((s) => !targets.some((p) => p._id === s));
       if (missing.length) problems.push({ code: "unknown_skus", params: { skus: missing.join(", ") } });
-    } else if (list(input.categories).length) {
+    } else if (splitList(input.categories).length) {
       const known = (await this.store.products.distinct("category")) as string[];
-      const asked = list(input.categories);
+      // A category whose own name holds a separator ("母婴、玩具") is still one category.
+      const asked = splitList(input.categories, known);
       const missing = asked.filter((c) => !known.some((k) => k.toLowerCase() === c.toLowerCase()));
       if (missing.length) problems.push({ code: "unknown_categories", params: { categories: missing.join(", "), known: known.sort().join(", ") } });
       categories = known.filter((k) => asked.some((c) => c.toLowerCase() === k.toLowerCase()));
@@ -307,13 +328,16 @@ export class CouponService {
       if (!claimed) return this.confirm(input); // moved under us: answer from its new state
     }
     // confirming (ours, a concurrent one, or one that crashed): insert the coupon once.
+    // A start "at once" was the preview's time; the coupon did not exist until now, so it starts
+    // now (orders in the gap, up to DRAFT_TTL_MS, are not its uses). A later start stays as typed.
+    const startsAt = CouponService.startsOnConfirm(draft) && now > draft.startsAt ? now : draft.startsAt;
     const coupon = {
       _id: draft.code,
       type: draft.type,
       value: draft.value,
       currency: draft.currency,
       minSpend: draft.minSpend,
-      startsAt: draft.startsAt,
+      startsAt,
       ...(draft.endsAt ? { endsAt: draft.endsAt } : {}),
       ...(draft.limit ? { limit: draft.limit } : {}),
       ...(draft.perCustomer ? { perCustomer: draft.perCustomer } : {}),
@@ -362,6 +386,16 @@ export class CouponService {
     const r = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open" }, { $set: { status: "cancelled" } }, { returnDocument: "after" }).lean();
     if (r) return "cancelled";
     return (await this.store.couponDrafts.exists({ _id: id })) ? "not_open" : "not_found";
+  }
+
+  /**
+   * Whether a draft starts when it is confirmed: its start was "at once" (none given, `now`,
+   * `today` or today's date), which the preview resolved to its own time. The draft has no field
+   * for this (the schema is shared with coupons), so a start equal to the preview's time is the
+   * mark: both come from the same clock reading in {@link preview}.
+   */
+  static startsOnConfirm(d: Pick<CouponDraftDoc, "startsAt" | "createdAt">): boolean {
+    return new Date(d.startsAt).getTime() === new Date(d.createdAt).getTime();
   }
 
   /** The state of a coupon at `now`. */
@@ -442,7 +476,10 @@ export class CouponService {
    * case), grouped in memory. Keyed by upper-cased code; every code has an entry. For a coupon
    * (a code with dates), orders placed before its start or from its end on are counted apart
    * (`outside`): a code the storefront used last year, or one typed on an order by mistake,
-   * does not eat into this coupon's limit or figures.
+   * does not eat into this coupon's limit or figures. So are orders placed while it was paused
+   * here (`paused`, from the history the window carries): shopops cannot pause the code in the
+   * storefront, so such orders are a sign the storefront kept taking it. No extra query: the
+   * history comes with the coupon.
    */
   async redemptionsOf(items: readonly (string | CouponWindow)[]): Promise<Map<string, Redemptions>> {
     type Row = Pick<OrderDoc, "_id" | "total" | "discount" | "customerId" | "currency" | "couponCode" | "createdAt" | "refundedTotal">;
@@ -474,7 +511,9 @@ export class CouponService {
     return new Map(
       [...groups].map(([key, all]) => {
         const w = windows.get(key);
-        const orders = w ? all.filter((o) => o.createdAt >= w.startsAt && (!w.endsAt || o.createdAt < w.endsAt)) : all;
+        const dated = w ? all.filter((o) => o.createdAt >= w.startsAt && (!w.endsAt || o.createdAt < w.endsAt)) : all;
+        const spans = w ? pausedSpans(w.history) : [];
+        const orders = spans.length ? dated.filter((o) => !spans.some((p) => o.createdAt >= p.from && (!p.to || o.createdAt < p.to))) : dated;
         // Money in one currency only: amounts in others cannot be added to it.
         const shop = orders.filter((o) => o.currency === cur);
         return [
@@ -487,7 +526,8 @@ export class CouponService {
             currency: cur,
             otherCurrency: orders.length - shop.length,
             refunded: shop.reduce((s, o) => s + (o.refundedTotal ?? 0), 0),
-            outside: all.length - orders.length,
+            outside: all.length - dated.length,
+            paused: dated.length - orders.length,
           },
         ];
       }),
@@ -515,6 +555,50 @@ export class CouponService {
     if (!c) return { kind: "not_found" };
     return { kind: "wrong_state", state: CouponService.state(c, now) };
   }
+}
+
+/**
+ * Splits a list typed in an argument (`skus=A,B`, `categories=家居，厨房`): on commas, full-width
+ * commas and the ideographic comma `、`, which Chinese keyboards type; items trimmed, empty ones
+ * dropped. With `known` names (case-insensitive), consecutive pieces that together spell a known
+ * name, separators included, stay one item (the longest such run wins).
+ */
+export function splitList(s: string | undefined, known: readonly string[] = []): string[] {
+  // Odd indexes hold the separators (a capturing split), so a run can be put back as typed.
+  const parts = (s ?? "").split(/([,，、])/);
+  const names = new Set(known.map((k) => k.trim().toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    let end = i;
+    for (let j = parts.length - 1; j > i && names.size; j -= 2) {
+      if (names.has(parts.slice(i, j + 1).join("").trim().toLowerCase())) {
+        end = j;
+        break;
+      }
+    }
+    out.push(parts.slice(i, end + 1).join("").trim());
+    i = end;
+  }
+  return out.filter(Boolean);
+}
+
+/**
+ * The spans a coupon was paused in shopops, from its history, oldest first: from each `pause` to
+ * the next `resume` (or `expire`, which also ends its dates), open while it is still paused.
+ */
+export function pausedSpans(history: readonly CouponHistoryEntry[] | null | undefined): Span[] {
+  const events = (history ?? []).filter((h): h is CouponHistoryEntry & { at: Date } => h.at instanceof Date).sort((a, b) => a.at.getTime() - b.at.getTime());
+  const out: Span[] = [];
+  let open: Date | undefined;
+  for (const h of events) {
+    if (h.action === "pause") open ??= h.at;
+    else if ((h.action === "resume" || h.action === "expire") && open) {
+      out.push({ from: open, to: h.at });
+      open = undefined;
+    }
+  }
+  if (open) out.push({ from: open });
+  return out;
 }
 
 /** Filter of coupons whose end has not come (none set, or later than `now`). */

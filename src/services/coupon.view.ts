@@ -31,12 +31,15 @@ export function targetText(c: CouponLike, t: Translate): string {
   return t("coupon.target.all");
 }
 
-/** The fields describing a coupon: discount, targets, window, limits. */
-export function couponFields(c: CouponLike, t: Translate, fmt: Formatter): ReplyField[] {
+/**
+ * The fields describing a coupon: discount, targets, window, limits. `startsOnConfirm`: a
+ * preview whose start is "at once", shown as "when confirmed" (its time is taken at Confirm).
+ */
+export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: { startsOnConfirm?: boolean } = {}): ReplyField[] {
   return [
     { label: t("coupon.field.discount"), value: discountText(c, t, fmt), inline: true },
     { label: t("coupon.field.applies"), value: targetText(c, t), inline: true },
-    { label: t("coupon.field.starts"), value: fmt.dateTime(c.startsAt), inline: true },
+    { label: t("coupon.field.starts"), value: opts.startsOnConfirm ? t("coupon.start.on_confirm") : fmt.dateTime(c.startsAt), inline: true },
     { label: t("coupon.field.ends"), value: c.endsAt ? fmt.dateTime(c.endsAt) : t("coupon.no_end"), inline: true },
     { label: t("coupon.field.limit"), value: c.limit ? fmt.number(c.limit) : t("coupon.unlimited"), inline: true },
     { label: t("coupon.field.per_customer"), value: c.perCustomer ? fmt.number(c.perCustomer) : t("coupon.unlimited"), inline: true },
@@ -76,7 +79,10 @@ export function stateText(s: CouponState, t: Translate): string {
   return t(`coupon.state.${s}`);
 }
 
-/** The handler of `coupon pause|resume|expire`: one guarded transition. */
+/**
+ * The handler of `coupon pause|resume|expire`: one guarded transition. The reply says the change
+ * is recorded in shopops only: nothing here reaches the storefront, which must be changed too.
+ */
 export async function couponTransition(ctx: CommandContext<{ code: string }>, action: "pause" | "resume" | "expire"): Promise<Reply> {
   const { args, services, actor, t } = ctx;
   const r = await services.coupon.transition(args.code, action, actor.identity);
