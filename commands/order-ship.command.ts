@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
-import { transitionDone, transitionProblem } from "./order.view.js";
+import { trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 
 export default defineCommand({
   name: "order ship",
@@ -12,11 +12,7 @@ export default defineCommand({
   args: z.object({
     orderNo: orderNoArg,
     carrier: text(60),
-    // As printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): spaces dropped, upper case.
-    tracking: z
-      .string()
-      .transform((s) => s.replace(/[\s\u3000]+/g, "").toUpperCase())
-      .pipe(z.string().regex(/^[A-Z0-9-]{3,40}$/, { error: "order.bad_tracking" })),
+    tracking: trackingArg,
   }),
   examples: ["order ship ORD-100001 carrier=SF tracking=SF1234567890", 'order ship ORD-100002 carrier="China Post" tracking=CP998877'],
   permission: "staff",

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { CommandContext } from "../src/core/command.js";
 import { SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
@@ -112,6 +113,12 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     visibility: "ephemeral",
   };
 }
+
+/** A tracking number as printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): spaces dropped, upper case. */
+export const trackingArg = z
+  .string()
+  .transform((s) => s.replace(/[\s\u3000]+/g, "").toUpperCase())
+  .pipe(z.string().regex(/^[A-Z0-9-]{3,40}$/, { error: "order.bad_tracking" }));
 
 function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {
   let s = `${fmt.dateTime(e.at)}  ${t(`order.event.${e.kind}` as MessageKey)}`;

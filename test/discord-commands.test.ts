@@ -92,7 +92,7 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(sub(coupon, "launch").options![0]!.autocomplete).toBeUndefined();
     expect(choices(sub(coupon, "launch"), "type")).toEqual(["percent", "fixed"]);
     const order = top("order");
-    expect(order.options!.map((o) => o.name)).toEqual(["show", "cancel", "deliver", "search", "ship"]);
+    expect(order.options!.map((o) => o.name)).toEqual(["show", "cancel", "deliver", "search", "ship", "tracking"]);
     expect(shape(sub(order, "show"))).toEqual([["order-no", true, true]]);
     expect(shape(sub(order, "cancel"))).toEqual([["order-no", true, true], ["reason", true, false]]);
     const complaint = top("complaint");

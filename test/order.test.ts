@@ -259,7 +259,16 @@ describe("order status transitions", () => {
     expect(await app.store.orders.findById("1001").lean()).toMatchObject({ status: "shipped" });
     // A second person shipping it is told which tracking number stands; a refusal names the stored number.
     const twice = await app.run("shell:sue", "order ship 1001 carrier=YTO tracking=YT2");
-    expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed.");
+    expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed. To correct its tracking: `order tracking 1001 tracking=… reason=…`.");
+    // A typo in the number is corrected, old → new in the timeline; the same again changes nothing.
+    const fix = await app.run("shell:sue", 'order tracking 1001 tracking="sf 12" carrier=YTO reason="typo on the label"');
+    expect(fix.reply.text).toBe("1001: tracking corrected from SF SF1 to YTO SF12.");
+    expect((await app.store.orders.findById("1001").lean())!.shipment).toMatchObject({ carrier: "YTO", trackingNo: "SF12" });
+    expect(field(await app.run("shell:sam", "order 1001"), "Timeline")).toMatch(/Tracking corrected \(by shell:sue\): SF SF1 → YTO SF12: typo on the label/);
+    expect((await app.run("shell:sue", "order tracking 1001 tracking=SF12 reason=again")).code).toBe("unchanged");
+    expect((await app.run("shell:sue", "order tracking web-77 tracking=SF99 reason=x")).code).toBe("not_shipped");
+    expect((await app.run("shell:sue", "order tracking 1001 tracking=SF13")).code).toBe("invalid_args"); // a reason is required
+    expect((await app.store.orders.findById("1001").lean())!.shipment?.trackingNo).toBe("SF12");
     expect((await app.run("shell:max", "order cancel 1001 reason=x")).reply.text).toMatch(/^1001 is Shipped, so it cannot be marked Cancelled/);
     // Typed in another case, the refusal names the order as stored.
     expect((await app.run("shell:sam", "order deliver WEB-77")).reply.text).toMatch(/^web-77 is Paid, so it cannot be marked Delivered/);

@@ -18,7 +18,7 @@ export interface OrderLine {
 
 /** One event of an order's timeline. */
 export interface TimelineEvent {
-  kind: "created" | "paid" | "shipped" | "delivered" | "refunded" | "cancelled";
+  kind: "created" | "paid" | "shipped" | "delivered" | "refunded" | "cancelled" | "tracking";
   at: Date;
   by?: string;
   note?: string;
@@ -168,6 +168,34 @@ export class OrderService {
   }
 
   /**
+   * Corrects the carrier and tracking number of a shipped (or delivered) order: one update
+   * guarded by the tracking number read, so two corrections at once cannot both apply to the
+   * same old number; recorded in the history (`tracking`, old → new and why).
+   */
+  async correctShipment(orderNo: string, input: { carrier?: string; trackingNo: string; by: string; reason: string }): Promise<ShipmentCorrection> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await findOrder(this.store, orderNo);
+      if (!current) return { kind: "not_found" };
+      const status = current.status as OrderStatus;
+      if (!current.shipment?.shippedAt || (status !== "shipped" && status !== "delivered")) return { kind: "not_shipped", order: current };
+      const old = { carrier: current.shipment.carrier ?? "", trackingNo: current.shipment.trackingNo ?? "" };
+      const carrier = input.carrier ?? old.carrier;
+      if (carrier === old.carrier && input.trackingNo === old.trackingNo) return { kind: "unchanged", order: current };
+      const now = this.clock.now();
+      const note = `${old.carrier} ${old.trackingNo} → ${carrier} ${input.trackingNo}: ${input.reason}`;
+      const order = await this.store.orders
+        .findOneAndUpdate(
+          { _id: current._id, status, "shipment.trackingNo": current.shipment.trackingNo ?? null },
+          { $set: { "shipment.carrier": carrier, "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: { status: TRACKING_CORRECTED, at: now, by: input.by, note } } },
+          { returnDocument: "after" },
+        )
+        .lean<OrderDoc>();
+      if (order) return { kind: "done", order, old };
+    }
+    return { kind: "busy" };
+  }
+
+  /**
    * Moves an order to status `to` when the shared table allows it (see order-status.ts).
    * Each attempt is ONE guarded update (`{_id, status: from}`) that sets the new status, the
    * fields that go with it, and appends to `history`; a concurrent change makes the filter
@@ -226,6 +254,17 @@ export class OrderService {
   }
 }
 
+/** History `status` of a carrier or tracking number correction (not an order status). */
+export const TRACKING_CORRECTED = "tracking";
+
+/** Outcome of {@link OrderService.correctShipment}. */
+export type ShipmentCorrection =
+  | { kind: "done"; order: OrderDoc; old: { carrier: string; trackingNo: string } }
+  | { kind: "unchanged"; order: OrderDoc }
+  | { kind: "not_shipped"; order: OrderDoc }
+  | { kind: "not_found" }
+  | { kind: "busy" };
+
 /**
  * The timeline of an order from its fields (the facts) and its history (who and why),
  * oldest first. Orders imported without history still get a full timeline.
@@ -249,6 +288,10 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     if (h?.at) events.push({ kind: "refunded", at: h.at, ...who("refunded") });
   }
   if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled") });
+  // Corrections of the carrier or tracking number (`order tracking`), with what changed.
+  for (const h of history) {
+    if (h.status === TRACKING_CORRECTED && h.at) events.push({ kind: "tracking", at: h.at, ...(h.by ? { by: h.by } : {}), ...(h.note ? { note: h.note } : {}) });
+  }
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 

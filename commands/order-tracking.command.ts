@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { text } from "../src/core/args.js";
+import { defineCommand } from "../src/core/command.js";
+import { orderNoArg } from "./order.command.js";
+import { trackingArg } from "./order.view.js";
+
+export default defineCommand({
+  name: "order tracking",
+  description: "cmd.order_tracking",
+  positional: ["orderNo"],
+  usage: "<orderNo> tracking=<tracking no.> [carrier=<carrier>] reason=<why>",
+  args: z.object({ orderNo: orderNoArg, tracking: trackingArg, carrier: text(60).optional(), reason: text(200) }),
+  examples: ['order tracking ORD-100001 tracking=SF1234567891 reason="typo in the last digit"', 'order tracking ORD-100002 carrier=JD tracking=JD0012345678 reason="sent with JD instead"'],
+  permission: "staff",
+  mutates: true,
+  async handler({ args, services, actor, t }) {
+    const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
+    switch (r.kind) {
+      case "not_found":
+        return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: args.orderNo }), visibility: "ephemeral" };
+      case "not_shipped":
+        return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
+      case "unchanged":
+        return { status: "info", code: "unchanged", text: t("order.tracking.unchanged", { orderNo: r.order._id, carrier: r.order.shipment?.carrier ?? "—", tracking: r.order.shipment?.trackingNo ?? "—" }), visibility: "ephemeral" };
+      case "busy":
+        return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: args.orderNo }), visibility: "ephemeral" };
+      case "done":
+        return {
+          status: "ok",
+          text: t("order.tracking.done", { orderNo: r.order._id, oldCarrier: r.old.carrier || "—", oldTracking: r.old.trackingNo || "—", carrier: r.order.shipment?.carrier ?? "—", tracking: r.order.shipment?.trackingNo ?? "—" }),
+          visibility: "public",
+        };
+    }
+  },
+});
