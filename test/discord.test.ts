@@ -138,6 +138,23 @@ describe("command registration", () => {
     await restarted.stop();
     expect(peer.find("PUT", /commands$/)).toHaveLength(1);
   });
+
+  it("registering per server removes the global commands it registered before (each would show twice)", async () => {
+    const applicationId = config.discord!.applicationId;
+    // An earlier start without DISCORD_GUILD_ID registered them globally.
+    await app.store.meta.updateOne({ _id: `discord.commands:${applicationId}:global` }, { $set: { value: { hash: "old" } } }, { upsert: true });
+    await app.store.meta.deleteOne({ _id: `discord.commands:${applicationId}:${config.discord!.guildId}` });
+    const globalPuts = () => peer.find("PUT", new RegExp(`^/applications/${applicationId}/commands$`));
+    expect(globalPuts()).toHaveLength(0);
+    expect(await adapter.registerCommands()).toBe("registered");
+    expect(globalPuts()).toHaveLength(1);
+    expect(globalPuts()[0]!.body).toEqual([]);
+    expect(await app.store.meta.exists({ _id: `discord.commands:${applicationId}:global` })).toBeNull();
+    // Nothing more to remove on the next registration.
+    await app.store.meta.deleteOne({ _id: `discord.commands:${applicationId}:${config.discord!.guildId}` });
+    await adapter.registerCommands();
+    expect(globalPuts()).toHaveLength(1);
+  });
 });
 
 describe("slash commands", () => {

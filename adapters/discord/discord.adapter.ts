@@ -149,7 +149,23 @@ export class DiscordAdapter {
     }
     await meta.updateOne({ _id: markerId }, { $set: { value: { hash: this.commandSet.hash, at: this.opts.services.clock.now() } } }, { upsert: true });
     this.log.info("application commands registered", { count: this.commandSet.definitions.length, scope: guildId ? "guild" : "global" });
+    if (guildId) await this.dropGlobalCommands();
     return "registered";
+  }
+
+  /**
+   * After moving to one server (DISCORD_GUILD_ID set), the global commands this bot registered
+   * before would show every command twice in that server's picker, and in every other server:
+   * they are removed (only when our marker says we registered them).
+   */
+  private async dropGlobalCommands(): Promise<void> {
+    const { applicationId } = this.opts.discord;
+    const globalMarker = `discord.commands:${applicationId}:global`;
+    const meta = this.opts.services.store.meta;
+    if (!(await meta.exists({ _id: globalMarker }))) return;
+    await this.client.rest.put(Routes.applicationCommands(applicationId), { body: [] });
+    await meta.deleteOne({ _id: globalMarker });
+    this.log.info("global application commands removed (commands are now registered per server)");
   }
 
   /** Delivers due outbox messages for Discord (one round). */
