@@ -8,13 +8,29 @@ export default defineCommand({
   examples: ["alerts list"],
   permission: "manager",
   mutates: false,
-  async handler({ services, t, config }) {
-    const routes = await services.alerts.list();
+  async handler({ services, t, config, fmt }) {
+    const [routes, stuck] = await Promise.all([services.alerts.list(), services.outbox.undelivered()]);
     const quiet = config.quietHours ? [t("alerts.quiet", { start: config.quietHours.start, end: config.quietHours.end, tz: config.timeZone })] : [];
-    if (routes.length === 0) return { status: "warning", text: t("alerts.none"), ...(quiet.length ? { context: quiet } : {}), visibility: "ephemeral" };
+    // Messages that are not getting through, so nobody has to read the logs to find out.
+    const fields = stuck.dead + stuck.late
+      ? [
+          {
+            label: t("alerts.undelivered", { dead: stuck.dead, late: stuck.late }),
+            value: stuck.newest
+              .map((m) => {
+                const d = m.dest as { identity?: string; channel?: string };
+                return t("alerts.undelivered.line", { at: fmt.dateTime(m.createdAt), kind: m.kind, platform: m.platform, dest: d.channel ?? d.identity ?? "?", status: m.status, error: m.lastError ?? "—" });
+              })
+              .join("\n"),
+            plain: true,
+          },
+        ]
+      : [];
+    if (routes.length === 0) return { status: "warning", text: t("alerts.none"), ...(fields.length ? { fields } : {}), ...(quiet.length ? { context: quiet } : {}), visibility: "ephemeral" };
     return {
       title: t("alerts.list.title"),
-      status: "info",
+      status: stuck.dead + stuck.late ? "warning" : "info",
+      ...(fields.length ? { fields } : {}),
       table: {
         columns: [t("alerts.col.type"), t("alerts.col.platform"), t("alerts.col.channel"), t("alerts.col.source")],
         rows: routes.map((r) => [r.type, r.platform, r.off ? `${r.channel} (${t("alerts.off")})` : r.channel, t(r.source === "admin" ? "alerts.source.admin" : "alerts.source.config")]),

@@ -43,6 +43,25 @@ describe("alert routing", () => {
     expect(await app.services.alerts.routesFor("low_stock")).toEqual([{ type: "low_stock", platform: "slack", channel: "C999" }]);
   });
 
+  it("alerts list shows what is not getting through: messages given up and ones waiting long past their time", async () => {
+    expect((await app.run("shell:mia", "alerts list")).reply.fields).toBeUndefined();
+    const now = app.clock.now().getTime();
+    const msg = (id: string, status: string, ageMin: number, lastError?: string) => ({
+      _id: id, platform: "slack", dest: { kind: "channel", platform: "slack", channel: "C0PRIV" }, reply, kind: "sla", status, attempts: status === "dead" ? 8 : 2,
+      notBefore: new Date(now - ageMin * 60_000), createdAt: new Date(now - ageMin * 60_000), ...(lastError ? { lastError } : {}),
+    });
+    await app.store.outbox.insertMany([msg("u-dead", "dead", 90, "not_in_channel"), msg("u-late", "pending", 30, "not_in_channel"), msg("u-fresh", "pending", 1)]);
+    try {
+      const list = await app.run("shell:mia", "alerts list");
+      expect(list.reply.status).toBe("warning");
+      const f = list.reply.fields![0]!;
+      expect(f.label).toBe("Not getting through: 1 gave up, 1 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
+      expect(f.value.split("\n")).toEqual([expect.stringMatching(/ sla → slack C0PRIV \(pending\): not_in_channel$/), expect.stringMatching(/ sla → slack C0PRIV \(dead\): not_in_channel$/)]);
+    } finally {
+      await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh"] } });
+    }
+  });
+
   it("quiet hours hold non-urgent alerts until they end and let urgent ones through", async () => {
     app.clock.set("2026-11-25T15:00:00Z"); // 23:00 in Shanghai
     const held = await app.services.alerts.send({ type: "digest", key: "digest:2026-11-25", reply });

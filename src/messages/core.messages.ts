@@ -42,7 +42,7 @@ export const en = {
   "startup.admin": "you are {identity}, an admin on this demo database",
   "startup.idle_routes": "warning: alerts routed to a platform this process does not run wait undelivered: {routes} (running: {running}). Route them with ALERT_ROUTES or `alerts route`.",
   "startup.seeded": "seeded demo data: {products} products, {orders} orders",
-  "startup.headless": "no prompt here: this process runs the bot's adapters (HTTP, Slack, Discord) until Ctrl-C. For a prompt beside them, run `npm run shell` in another terminal.",
+  "startup.headless": "no prompt here: this process runs the bot's adapters (HTTP, Slack, Discord) until Ctrl-C. For a prompt with them, start it with `npm run shell` instead; beside it, `npm run shell -- -c \"<command>\"` runs one command.",
   "cmd.help": "List the commands you can run, or show one command's usage and examples",
   "cmd.whoami": "Show your identity and role",
 } as const;
@@ -90,7 +90,7 @@ export const zh: Record<keyof typeof en, string> = {
   "startup.admin": "你是 {identity}，在此演示数据库中拥有管理员权限",
   "startup.idle_routes": "警告：以下告警路由到本进程未运行的平台，将无法送达：{routes}（正在运行：{running}）。请用 ALERT_ROUTES 或 `alerts route` 重新设置。",
   "startup.seeded": "已生成演示数据：{products} 个商品，{orders} 个订单",
-  "startup.headless": "此处没有命令提示符：本进程运行机器人的适配器（HTTP、Slack、Discord），直到按 Ctrl-C。如需命令提示符，请在另一个终端运行 `npm run shell`。",
+  "startup.headless": "此处没有命令提示符：本进程运行机器人的适配器（HTTP、Slack、Discord），直到按 Ctrl-C。如需同时使用命令提示符，请改用 `npm run shell` 启动；在其旁边可用 `npm run shell -- -c \"<命令>\"` 运行单条命令。",
   "cmd.help": "列出你可以使用的命令，或查看某个命令的用法和示例",
   "cmd.whoami": "查看你的身份和角色",
 };

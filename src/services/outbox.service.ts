@@ -33,6 +33,22 @@ export class OutboxService {
   ) {}
 
   /**
+   * Messages that are not getting through: how many gave up (`dead`) or have waited more than
+   * `lateMs` past their time (retrying, or for a platform no instance runs), and the newest
+   * `limit` of them with their last error, for `alerts list`.
+   */
+  async undelivered(lateMs = 15 * 60_000, limit = 5): Promise<{ dead: number; late: number; newest: Pick<OutboxDoc, "_id" | "kind" | "platform" | "dest" | "status" | "lastError" | "createdAt">[] }> {
+    const lateFilter = { status: "pending" as const, notBefore: { $lt: new Date(this.clock.now().getTime() - lateMs) } };
+    const either = { $or: [{ status: "dead" as const }, lateFilter] };
+    const [dead, late, newest] = await Promise.all([
+      this.store.outbox.countDocuments({ status: "dead" }),
+      this.store.outbox.countDocuments(lateFilter),
+      this.store.outbox.find(either).select({ _id: 1, kind: 1, platform: 1, dest: 1, status: 1, lastError: 1, createdAt: 1 }).sort({ createdAt: -1 }).limit(limit).lean<OutboxDoc[]>(),
+    ]);
+    return { dead, late, newest };
+  }
+
+  /**
    * Queues `reply` for `dest` under `key`. Returns false if a message with
    * this key already exists (a replayed event): nothing is queued twice.
    */
