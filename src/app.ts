@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Connection } from "mongoose";
-import { PROJECT_ROOT, type Config } from "./config.js";
+import { ConfigError, PROJECT_ROOT, type Config } from "./config.js";
 import type { Clock } from "./core/clock.js";
 import type { Command } from "./core/command.js";
 import { Core } from "./core/core.js";
@@ -9,6 +9,7 @@ import { loadCommands } from "./core/registry.js";
 import { loadJobs, type LoadedJob } from "./core/scheduler.js";
 import { createServices, type Services } from "./services/services.js";
 import { createStore, ensureIndexes, type Store } from "./store/models.js";
+import { isDuplicateKey } from "./store/writes.js";
 
 /** The directory the commands are loaded from. */
 export const COMMANDS_DIR = path.join(PROJECT_ROOT, "commands");
@@ -60,4 +61,37 @@ export async function createApp(opts: BackendOptions & { commands?: readonly Com
   const commands = opts.commands ?? (await commandsOnce());
   const core = new Core({ commands, services, config: opts.config, clock: opts.clock, logger: opts.logger });
   return { store, services, core, commands };
+}
+
+/** Meta document: the time zone and currency a shop's database is written in (days, amounts). */
+export const SHOP_SETTINGS = "shop:settings";
+
+/**
+ * Checks that this process writes the shop database in the time zone and currency it was set up
+ * with (stored by the first process that used it): an instance missing SHOP_TIMEZONE would
+ * otherwise file orders under UTC days next to the shop's, and the digest would mix calendars.
+ * A mismatch stops start-up with what to set, unless SHOP_SETTINGS_CHANGE takes the new ones.
+ * Returns what happened.
+ */
+export async function checkShopSettings(store: Store, config: Config): Promise<"set" | "same" | "changed"> {
+  const want = { timeZone: config.timeZone, currency: config.currency };
+  let have: { timeZone?: string; currency?: string } | undefined;
+  try {
+    const before = await store.meta.findOneAndUpdate({ _id: SHOP_SETTINGS }, { $setOnInsert: { value: want } }, { upsert: true, returnDocument: "before" }).lean();
+    if (!before) return "set";
+    have = before.value as typeof have;
+  } catch (e) {
+    // Two first starts at once: the other one stored them.
+    if (!isDuplicateKey(e)) throw e;
+    have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as typeof have;
+  }
+  if (have?.timeZone === want.timeZone && have.currency === want.currency) return "same";
+  if (config.shopSettingsChange) {
+    await store.meta.updateOne({ _id: SHOP_SETTINGS }, { $set: { value: want } });
+    return "changed";
+  }
+  throw new ConfigError([
+    `SHOP_TIMEZONE=${want.timeZone} and SHOP_CURRENCY=${want.currency}, but this database's days and amounts are in ${have?.timeZone ?? "?"} and ${have?.currency ?? "?"} (set by the first shopops that used it). ` +
+      `Set SHOP_TIMEZONE and SHOP_CURRENCY to those; or, to change them for good, start once with SHOP_SETTINGS_CHANGE=true (days already stored keep the old zone: run \`digest rebuild\` for the days you need).`,
+  ]);
 }

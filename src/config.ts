@@ -107,6 +107,7 @@ const EnvSchema = z.object({
     .default("USD")
     .refine(isCurrency, { error: "SHOP_CURRENCY: expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" }),
   SHOP_LOCALE: z.enum(["en", "zh-CN"], { error: "SHOP_LOCALE: expected en or zh-CN" }).default("en"),
+  SHOP_SETTINGS_CHANGE: bool("SHOP_SETTINGS_CHANGE").default(false),
   SHOPOPS_ADMINS: z.string().default(""),
   SHOPOPS_SEED_DEMO: bool("SHOPOPS_SEED_DEMO").default(false),
   DEMO_SEED: int("DEMO_SEED", 1, 2 ** 31 - 1, 42),
@@ -222,6 +223,11 @@ export interface Config {
   readonly dataDir: string;
   readonly timeZone: string;
   readonly currency: string;
+  /**
+   * Take SHOP_TIMEZONE and SHOP_CURRENCY as the shop database's from now on, where they differ
+   * from the ones it was set up with (otherwise start-up refuses: days and amounts would mix).
+   */
+  readonly shopSettingsChange: boolean;
   readonly locale: "en" | "zh-CN";
   /** Identities that are admins whatever the database says. */
   readonly bootstrapAdmins: readonly string[];
@@ -406,6 +412,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     dataDir: path.resolve(PROJECT_ROOT, v.SHOPOPS_DATA_DIR),
     timeZone: v.SHOP_TIMEZONE,
     currency: v.SHOP_CURRENCY,
+    shopSettingsChange: v.SHOP_SETTINGS_CHANGE,
     locale: v.SHOP_LOCALE,
     bootstrapAdmins: Object.freeze(admins),
     seedDemo: v.SHOPOPS_SEED_DEMO,

@@ -12,7 +12,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { createBackend } from "./app.js";
+import { checkShopSettings, createBackend } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { shellIdentity } from "./core/identity.js";
@@ -391,7 +391,8 @@ async function main(argv: string[]): Promise<number> {
   const { uri, server } = await openDatabase(config, logger);
   const conn = await connect(uri);
   try {
-    const { services } = await createBackend({ config, conn, clock: systemClock, logger });
+    const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
+    if (!server) await checkShopSettings(store, config);
     const report = await runImport({ kind: kind as IngestKind, file: path.resolve(file), dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() } });
     process.stdout.write(formatReport(report));
     return report.failed ? 1 : 0;

@@ -5,7 +5,7 @@ import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.s
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { repairOrderEffects } from "./services/order-effects.repair.js";
-import { createApp, jobsOnce } from "./app.js";
+import { checkShopSettings, createApp, jobsOnce } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity, shellIdentity } from "./core/identity.js";
@@ -102,6 +102,10 @@ async function main(): Promise<number> {
     const operator = shellIdentity(); // the person at the terminal
     const me = cli.as ?? operator;
     const embedded = db.server !== null;
+    // A shop's database keeps one time zone and currency, whichever process writes to it.
+    if (!embedded && (await checkShopSettings(app.store, config)) === "changed") {
+      logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
+    }
     // On a shop's database, the shell acts only as shell identities: posing as a Slack or
     // Discord user would put their name on the audit trail (which names the person at the
     // terminal as `via` anyway).

@@ -131,6 +131,20 @@ describe("shell adapter, non-interactive", () => {
     expect(missing.stderr).not.toContain("    at ");
   });
 
+  it("a process in another time zone or currency than the shop's database refuses to start, unless told to change them", async () => {
+    const other = { ...env, SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY" };
+    const refused = await runCli(["shell", "-c", "stock adjust SKU-1002 +1 reason=count"], other);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain("SHOP_TIMEZONE=Asia/Shanghai and SHOP_CURRENCY=CNY, but this database's days and amounts are in UTC and USD");
+    expect(refused.stderr).toContain("SHOP_SETTINGS_CHANGE=true");
+    expect(refused.stdout).toBe("");
+    const changed = await runCli(["shell", "-c", "help"], { ...other, SHOP_SETTINGS_CHANGE: "true" });
+    expect(changed.code).toBe(0);
+    // Now the database is the shop's in Shanghai: the old settings are the ones refused.
+    expect((await runCli(["shell", "-c", "help"], env)).code).toBe(78);
+    expect((await runCli(["shell", "-c", "help"], { ...env, SHOP_SETTINGS_CHANGE: "true" })).code).toBe(0);
+  });
+
   it("an unreachable MONGODB_URI stops start-up with a message (78), never its password", async () => {
     const r = await runCli(["shell", "-c", "help"], { ...env, MONGODB_URI: "mongodb://ops:s3cretpw@127.0.0.1:9/shopops?serverSelectionTimeoutMS=500" });
     expect(r.code).toBe(78);
