@@ -6,6 +6,7 @@ import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { repairOrderEffects } from "./services/order-effects.repair.js";
 import { checkShopSettings, createApp, jobsOnce } from "./app.js";
+import type { OutboxService } from "./services/outbox.service.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity, shellIdentity } from "./core/identity.js";
@@ -66,11 +67,15 @@ async function main(): Promise<number> {
   let http: RunningHttpServer | undefined;
   let scheduler: Scheduler | undefined;
   let stopDispatch: (() => void) | undefined;
+  let outbox: OutboxService | undefined;
   const shutdown = async () => {
     await slack?.stop().catch(() => {});
     await discord?.stop().catch(() => {});
     await http?.close().catch(() => {});
     stopDispatch?.();
+    // Deliveries under way are recorded, and running jobs finish or are interrupted and
+    // recorded, before the connection closes (rather than redelivered or left to their leases).
+    await outbox?.drain(5_000).catch(() => {});
     await scheduler?.stop(10_000).catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
@@ -99,6 +104,7 @@ async function main(): Promise<number> {
       throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
     }
     const app = await createApp({ config, conn, clock: systemClock, logger });
+    outbox = app.services.outbox;
     const operator = shellIdentity(); // the person at the terminal
     const me = cli.as ?? operator;
     const embedded = db.server !== null;

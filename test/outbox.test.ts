@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RetryAfterError } from "../src/core/outbound.js";
 import type { Reply } from "../src/core/reply.js";
-import { LEASE_MS, MAX_ATTEMPTS } from "../src/services/outbox.service.js";
+import { silentLogger } from "../src/core/logger.js";
+import { LEASE_MS, MAX_ATTEMPTS, OutboxService } from "../src/services/outbox.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
 import { recorder } from "./helpers/outbound.js";
 
@@ -54,6 +55,26 @@ describe("outbox", () => {
     expect(docs.map((m) => m.status)).toEqual(["pending", "pending"]);
     d.failing = null;
     expect((await app.services.outbox.dispatch(d)).sent).toBe(2);
+  });
+
+  it("a clean shutdown drains: the message being sent is recorded as sent, no new one is claimed", async () => {
+    const outbox = new OutboxService(app.store, app.clock, silentLogger);
+    const dest = { kind: "channel", platform: "slack", channel: "C-drain" } as const;
+    await outbox.enqueue({ key: "drain-1", dest, reply: { text: "one", visibility: "public" }, kind: "sla" });
+    await outbox.enqueue({ key: "drain-2", dest, reply: { text: "two", visibility: "public" }, kind: "sla" });
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const sent: string[] = [];
+    const stop = outbox.startLoop({ platform: "slack", deliver: async (_d, reply) => { await slow; sent.push(reply.text!); } }, 10);
+    await vi.waitFor(async () => expect(await app.store.outbox.countDocuments({ _id: { $in: ["drain-1", "drain-2"] }, status: "sending" })).toBe(1));
+    stop();
+    const drained = outbox.drain(5_000);
+    setTimeout(release, 50);
+    await drained;
+    expect(sent).toHaveLength(1);
+    const docs = await app.store.outbox.find({ _id: { $in: ["drain-1", "drain-2"] } }).sort({ _id: 1 }).lean();
+    expect(docs.map((d) => d.status).sort()).toEqual(["pending", "sent"]);
+    await app.store.outbox.deleteMany({ _id: { $in: ["drain-1", "drain-2"] } });
   });
 
   it("marks a message dead after the last attempt instead of dropping it", async () => {

@@ -238,6 +238,25 @@ describe("scheduler", () => {
     expect(first!.retryAt).toBeUndefined();
   });
 
+  it("a clean shutdown interrupts a run still going after the grace: its handler is told, the run is recorded and retried", async () => {
+    let sawAbort = false;
+    const j = job("long-one", "0 * * * *", async ({ signal }) => {
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+      sawAbort = signal.aborted;
+    });
+    const s = scheduler("A", [j]);
+    const slot = new Date("2026-12-11T02:00:00Z");
+    app.clock.set(slot);
+    const tick = s.tick(slot);
+    await vi.waitFor(async () => expect(await app.store.jobRuns.findById("long-one@2026-12-11T02:00:00.000Z").lean()).toMatchObject({ status: "running" }));
+    await s.stop(50);
+    await tick;
+    expect(sawAbort).toBe(true);
+    const run = await app.store.jobRuns.findById("long-one@2026-12-11T02:00:00.000Z").lean();
+    expect(run).toMatchObject({ status: "failed", error: "interrupted by shutdown" });
+    expect(run!.retryAt).toBeInstanceOf(Date);
+  });
+
   it("a run past its timeout is recorded as such, and this instance starts no other run of the job until the handler has stopped", async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));

@@ -97,6 +97,8 @@ export class Scheduler {
   private readonly busy = new Set<string>();
   private readonly tasks: ScheduledTask[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Stops a running run (its handler's signal aborted, its outcome "interrupted"): for a clean shutdown. */
+  private readonly interrupters = new Set<(e: Error) => void>();
   private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -170,6 +172,7 @@ export class Scheduler {
     const logger = this.deps.logger.child({ job: job.id, slot: run.slot.toISOString(), instance: this.instance });
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let interrupt: ((e: Error) => void) | undefined;
     this.busy.add(job.id);
     const ctx = { services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal };
     const handler = Promise.resolve().then(() => job.handler(ctx));
@@ -196,7 +199,14 @@ export class Scheduler {
           reject(new TimeoutError(job.timeout));
         }, job.timeout);
       });
-      const summary = await Promise.race([handler, timeout]);
+      const interrupted = new Promise<never>((_, reject) => {
+        interrupt = (e: Error) => {
+          abort.abort();
+          reject(e);
+        };
+        this.interrupters.add(interrupt);
+      });
+      const summary = await Promise.race([handler, timeout, interrupted]);
       await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
     } catch (e) {
       const status = e instanceof TimeoutError ? "timeout" : "failed";
@@ -210,6 +220,7 @@ export class Scheduler {
         .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
     } finally {
       clearTimeout(timer);
+      if (interrupt) this.interrupters.delete(interrupt);
     }
   }
 
@@ -227,17 +238,34 @@ export class Scheduler {
   }
 
   /**
-   * Stops scheduling and waits up to `graceMs` for running jobs to finish (a clean shutdown
-   * records their outcome; one cut short is taken over by another instance when its lease ends).
+   * Stops scheduling and waits up to `graceMs` for running jobs to finish; then (a clean
+   * shutdown) interrupts the rest, recorded as failed and retried. With no grace (a process
+   * killed), a run cut short is taken over by another instance when its lease ends.
    */
   async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
     for (const t of this.tasks.splice(0)) await t.destroy();
     if (graceMs > 0 && this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
+      const settled = async (ms: number) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, ms)))]);
+        clearTimeout(timer);
+      };
+      await settled(graceMs);
+      // Still running: their handlers are told to stop (signal aborted) and the runs recorded as
+      // interrupted, retried after the backoff by whichever instance is up, while the database
+      // is still there to record it (rather than each waiting out its lease after the process is gone).
+      for (const stop of [...this.interrupters]) stop(new ShutdownError());
+      await settled(2_000);
     }
+  }
+}
+
+/** A run stopped by a clean shutdown: recorded as failed, so it is retried like one. */
+class ShutdownError extends Error {
+  constructor() {
+    super("interrupted by shutdown");
+    this.name = "ShutdownError";
   }
 }
 

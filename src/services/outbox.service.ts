@@ -26,6 +26,10 @@ export function backoffMs(attempts: number): number {
  * backoff and recorded.
  */
 export class OutboxService {
+  /** Delivery rounds of {@link startLoop} in progress (awaited by {@link drain}). */
+  private readonly rounds = new Set<Promise<unknown>>();
+  private draining = false;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -95,7 +99,8 @@ export class OutboxService {
   async dispatch(deliverer: Deliverer, max = 100): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
-    for (let i = 0; i < max; i++) {
+    // Once draining, no new message is claimed: the one being sent is finished and recorded.
+    for (let i = 0; i < max && !this.draining; i++) {
       const msg = await this.claim(deliverer.platform);
       if (!msg) break;
       try {
@@ -136,16 +141,31 @@ export class OutboxService {
   startLoop(deliverer: Deliverer, everyMs: number): () => void {
     let busy = false;
     const timer = setInterval(() => {
-      if (busy) return;
+      if (busy || this.draining) return;
       busy = true;
-      this.dispatch(deliverer)
+      const round = this.dispatch(deliverer)
         .catch((e: unknown) => this.logger.error("outbox round failed", { platform: deliverer.platform, error: e }))
         .finally(() => {
           busy = false;
+          this.rounds.delete(round);
         });
+      this.rounds.add(round);
     }, everyMs);
     timer.unref();
     return () => clearInterval(timer);
+  }
+
+  /**
+   * For a clean shutdown: claims nothing more and waits (up to `ms`) for the messages being sent
+   * to be recorded, while the database is still open. A message whose send outlives this is
+   * sent again after its lease (at most once more), never lost.
+   */
+  async drain(ms = 5_000): Promise<void> {
+    this.draining = true;
+    if (!this.rounds.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.rounds]), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 }
 
