@@ -5,12 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { startHttpServer } from "../adapters/http/http.server.js";
-import { ACTION_PREFIX, renderBlocks, type Block } from "../adapters/slack/blocks.js";
+import { ACTION_PREFIX, appendOutcome, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
 import { boltLogger, complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { Core } from "../src/core/core.js";
+import { Formatter } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
 import { createLogger, silentLogger } from "../src/core/logger.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 import { buttonPayload, eventBody, postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
@@ -255,11 +257,11 @@ describe("buttons", () => {
     await press({ ...p, response_url: again });
     const notice = (await peer.waitForResponse(again)).body;
     expect(notice).toMatchObject({ response_type: "ephemeral", replace_original: false });
-    expect(textOf(notice)).toContain(`already used by <@${ALICE}>`);
+    expect(textOf(notice)).toContain("You already pressed this button");
     expect((await app.store.products.findById("SKU-1").lean())?.onHand).toBe(25);
   });
 
-  it("a double click applies once; another button on the same message still works", async () => {
+  it("a double click applies once; another button on the same message still works (a lookup answers the presser alone)", async () => {
     const { response } = await slash("/ops", "offer SKU-2");
     const [restock, show] = buttonsOf(response);
     const base = { user: ALICE, team: TEAM, messageTs: "1700000200.000200" };
@@ -271,8 +273,12 @@ describe("buttons", () => {
     const showUrl = peer.responseUrl();
     await press(buttonPayload({ ...base, blockId: show!.block_id, actionId: show!.action_id, value: show!.value, responseUrl: showUrl }));
     const shown = (await peer.waitForResponse(showUrl)).body;
-    expect(shown.replace_original).toBe(true);
+    expect(shown).toMatchObject({ response_type: "ephemeral", replace_original: false });
     expect(textOf(shown)).toContain("Mug (SKU-2)");
+    // On a message only the presser sees (ephemeral), the private outcome replaces it in place.
+    const ownUrl = peer.responseUrl();
+    await press(buttonPayload({ ...base, messageTs: "1700000200.000201", blockId: show!.block_id, actionId: show!.action_id, value: show!.value, responseUrl: ownUrl, ephemeral: true }));
+    expect((await peer.waitForResponse(ownUrl)).body.replace_original).toBe(true);
   });
 
   it("a refused press leaves the message as it was and the button usable by someone allowed", async () => {
@@ -288,6 +294,87 @@ describe("buttons", () => {
     await press(buttonPayload({ ...base, user: ALICE, responseUrl: aliceUrl }));
     expect((await peer.waitForResponse(aliceUrl)).body.replace_original).toBe(true);
     expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(18);
+  });
+});
+
+describe("buttons on a low-stock alert about five products", () => {
+  const SKUS = ["SKU-L1", "SKU-L2", "SKU-L3", "SKU-L4", "SKU-L5"];
+
+  beforeAll(async () => {
+    await app.store.products.insertMany(SKUS.map((sku, i) => product(sku, { name: `Low ${i + 1}`, onHand: i + 1 })));
+  });
+
+  /** The alert as the outbox posts it to a channel (the low-stock job's own message), and its blocks as Slack holds them. */
+  async function postAlert(): Promise<Block[]> {
+    const items = await Promise.all(SKUS.map(async (sku) => ({ view: (await app.services.stock.bySku(sku))!, threshold: 10, reorderQty: 20 })));
+    const reply = app.services.lowStock.message(items, translator("en"), new Formatter("en", "Asia/Shanghai", "CNY"));
+    await http.deliver({ kind: "channel", platform: "slack", channel: "C0ALERTS" }, reply);
+    const posted = peer.callsOf("chat.postMessage").at(-1)!;
+    expect(posted.args.channel).toBe("C0ALERTS");
+    return posted.args.blocks as Block[];
+  }
+
+  /** Presses the button whose command starts with `prefix` on a message with `blocks`; returns the response_url. */
+  async function pressOn(blocks: Block[], prefix: string, messageTs: string, user = ALICE): Promise<string> {
+    const b = buttonsOf({ blocks }).find((x) => x.value.startsWith(prefix))!;
+    expect(b, prefix).toBeDefined();
+    const responseUrl = peer.responseUrl();
+    await press(buttonPayload({ user, team: TEAM, channel: "C0ALERTS", messageTs, blockId: b.block_id, actionId: b.action_id, value: b.value, responseUrl, blocks }));
+    return responseUrl;
+  }
+
+  it("a press keeps the alert, its table and the other products' buttons: only the pressed product's buttons go, and the outcome is added", async () => {
+    const alert = await postAlert();
+    expect(buttonsOf({ blocks: alert })).toHaveLength(10);
+    const ts = "1700001000.000100";
+    const first = (await peer.waitForResponse(await pressOn(alert, "stock snooze SKU-L1 ", ts))).body;
+    expect(first.replace_original).toBe(true);
+    const blocks = first.blocks as Block[];
+    expect(blocks[0]).toMatchObject({ type: "header", text: { text: expect.stringContaining("5 products") } });
+    expect(JSON.stringify(blocks)).toMatch(/SKU-L5 +Low 5/); // the table is still there
+    expect(buttonsOf(first).map((b) => b.value.split(" ").slice(0, 3).join(" "))).toEqual(["stock snooze SKU-L2", "stock po SKU-L2", "stock snooze SKU-L3", "stock po SKU-L3", "stock snooze SKU-L4", "stock po SKU-L4", "stock snooze SKU-L5", "stock po SKU-L5"]);
+    expect(textOf(first)).toContain("Low-stock alerts for SKU-L1 are snoozed until");
+    expect(textOf(first)).toContain(`<@${ALICE}> ran \`stock snooze SKU-L1 24h\``);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect((await app.services.lowStock.state("SKU-L1"))?.state).toBe("snoozed");
+
+    // A PO for another product from the updated alert: both outcomes shown, six buttons left.
+    const second = (await peer.waitForResponse(await pressOn(blocks, "stock po SKU-L2 ", ts))).body;
+    expect(textOf(second)).toContain("Low-stock alerts for SKU-L1 are snoozed until");
+    expect(textOf(second)).toContain("stock po SKU-L2");
+    expect(buttonsOf(second).map((b) => b.value.split(" ")[2])).toEqual(["SKU-L3", "SKU-L3", "SKU-L4", "SKU-L4", "SKU-L5", "SKU-L5"]);
+    expect((second.blocks as Block[])[0]).toMatchObject({ type: "header" });
+  });
+
+  it("outcomes added press after press stay within Slack's limits: earlier outcomes give way first, live buttons and the header stay", () => {
+    const actions = ["A", "B", "C"].map((x) => ({ id: `stock snooze SKU-${x} 24h`, label: `Snooze ${x}` }));
+    let blocks = renderBlocks({ title: "3 products are low", text: "x".repeat(2_500), actions, context: ["formula"], visibility: "public" }).blocks;
+    for (let n = 1; n <= 30; n++) {
+      const outcome = renderBlocks({ text: `outcome ${n} ` + "y".repeat(300), visibility: "public" }, { extraContext: [`<@U${n}> ran it`] }).blocks;
+      blocks = appendOutcome(blocks, outcome, `stock adjust SKU-Z${n} +1`);
+      expect(blocks.length).toBeLessThanOrEqual(50);
+      expect(JSON.stringify(blocks).length).toBeLessThanOrEqual(12_000);
+    }
+    const all = JSON.stringify(blocks);
+    expect(blocks[0]).toMatchObject({ type: "header" });
+    expect(buttonsOf({ blocks }).map((b) => b.value)).toEqual(actions.map((a) => a.id));
+    expect(all).toContain("outcome 30 ");
+    expect(all).not.toContain("outcome 1 ");
+    // A press whose outcome brings buttons of its own: the message's buttons give way to them.
+    const own = renderBlocks({ text: "card", actions: [{ id: "refund approve R-1", label: "Approve" }], visibility: "public" }).blocks;
+    expect(buttonsOf({ blocks: appendOutcome(blocks, own, "stock snooze SKU-A 24h") }).map((b) => b.value)).toEqual(["refund approve R-1"]);
+  });
+
+  it("a private outcome (a PO already holds the product) goes to the presser alone and leaves the shared alert as it was", async () => {
+    expect((await app.services.lowStock.placePo({ sku: "SKU-L3", eta: "2026-12-20", qty: 40, by: "shell:admin" })).kind).toBe("ok");
+    const alert = await postAlert();
+    const url = await pressOn(alert, "stock snooze SKU-L3 ", "1700001200.000100");
+    const note = (await peer.waitForResponse(url)).body;
+    expect(note).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(note)).toContain("A PO for SKU-L3 arriving 2026-12-20 already holds its low-stock alerts");
+    await http.idle();
+    expect(peer.responsesTo(url)).toHaveLength(1); // the alert itself was not replaced
+    expect((await app.services.lowStock.state("SKU-L3"))?.po?.eta).toBe("2026-12-20");
   });
 });
 
@@ -571,7 +658,7 @@ describe("refunds, complaints and the digest in Slack", () => {
     // The same payload replayed: the clicker is told, the order is not refunded twice.
     const again = peer.responseUrl();
     await press({ ...p, response_url: again });
-    expect(textOf((await peer.waitForResponse(again)).body)).toContain(`already used by <@${MIA}>`);
+    expect(textOf((await peer.waitForResponse(again)).body)).toContain("You already pressed this button");
     await http.idle();
     expect((await app.store.orders.findById("ORD-9001").lean())!.refundedTotal).toBe(5_000);
     expect(await app.store.audit.countDocuments({ command: "refund approve", actor: mia })).toBe(1);
@@ -583,6 +670,55 @@ describe("refunds, complaints and the digest in Slack", () => {
     const dm = peer.callsOf("chat.postMessage").at(-1)!;
     expect(dm.args.channel).toBe(`D${ALICE}`);
     expect(JSON.stringify(dm.args.blocks)).toContain(`Your refund request ${id} for CN¥50.00 on order ORD-9001 was approved by ${mia}`);
+  });
+
+  it("a refund needing two managers: each manager's Approve is judged by the core, a repeat is answered privately and the card stays for the second", async () => {
+    const MAX = "UMAX"; // a second manager
+    await app.services.identity.grant(`slack:${TEAM}:${MAX}`, "manager", "shell:admin");
+    peer.users.set(MAX, { id: MAX, name: "max" });
+    await app.store.orders.insertMany([order("ORD-9201", 500_000)]);
+    const { response } = await slash("/refund", 'request ORD-9201 3000 reason="whole set broken"');
+    const id = /R-[0-9A-Z]{6}/.exec(textOf(response))![0];
+    const approve = buttonsOf(response).find((b) => b.value === `refund approve ${id}`)!;
+    const card = { team: TEAM, messageTs: "1700000900.000900", blockId: approve.block_id, actionId: approve.action_id, value: approve.value, blocks: response.blocks as Block[] };
+
+    // Mia's press records the first approval: the card keeps the request and offers Approve again.
+    const miaUrl = peer.responseUrl();
+    await press(buttonPayload({ ...card, user: MIA, responseUrl: miaUrl }));
+    const first = (await peer.waitForResponse(miaUrl)).body;
+    expect(first.replace_original).toBe(true);
+    expect(textOf(first)).toContain(`Refund request ${id}`);
+    expect(textOf(first)).toContain(`Refund ${id}: first approval recorded; a second manager must approve`);
+    const again = buttonsOf(first).find((b) => b.value === `refund approve ${id}`)!;
+    expect(again).toBeDefined();
+
+    // Mia's double click on the same button: answered once, privately, nothing run.
+    const dupUrl = peer.responseUrl();
+    await press(buttonPayload({ ...card, user: MIA, responseUrl: dupUrl }));
+    expect((await peer.waitForResponse(dupUrl)).body).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(peer.responsesTo(dupUrl)[0]!.body)).toContain("You already pressed this button");
+
+    // Mia presses Approve on the updated card: only she is told a second manager is needed; the card stays.
+    const mineUrl = peer.responseUrl();
+    await press(buttonPayload({ ...card, blockId: again.block_id, actionId: again.action_id, blocks: first.blocks as Block[], user: MIA, responseUrl: mineUrl }));
+    const mine = (await peer.waitForResponse(mineUrl)).body;
+    expect(mine).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(mine)).toContain(`You already approved ${id}; a second, different manager must approve it.`);
+    await http.idle();
+    expect(peer.responsesTo(mineUrl)).toHaveLength(1);
+    expect((await app.store.orders.findById("ORD-9201").lean())!.refundedTotal).toBe(0);
+
+    // Max pressed Approve on the card as he saw it (the same rendered button Mia pressed first):
+    // his press is his own, and the core executes the refund.
+    const maxUrl = peer.responseUrl();
+    await press(buttonPayload({ ...card, user: MAX, responseUrl: maxUrl }));
+    const second = (await peer.waitForResponse(maxUrl)).body;
+    expect(second.replace_original).toBe(true);
+    expect(textOf(second)).toContain(`Refund ${id} approved: CN¥3,000.00 refunded on ORD-9201`);
+    expect(textOf(second)).toContain(`<@${MAX}> ran \`refund approve ${id}\``);
+    expect(buttonsOf(second).filter((b) => b.value === `refund approve ${id}`)).toEqual([]);
+    expect((await app.store.orders.findById("ORD-9201").lean())!.refundedTotal).toBe(300_000);
+    expect(await app.store.audit.countDocuments({ command: "refund approve", args: id, outcome: "ok" })).toBe(3);
   });
 
   it("App Home shows a manager's role, refunds waiting for their approval, complaints assigned to them and yesterday's digest", async () => {
@@ -613,6 +749,52 @@ describe("refunds, complaints and the digest in Slack", () => {
     expect(alice).toContain("role support");
     expect(alice).toContain("No refund request is waiting for your approval."); // her own request
     expect(alice).not.toContain("Daily digest");
+  });
+});
+
+describe("the user's language", () => {
+  const ZHANG = "UZHANG"; // Slack set to Simplified Chinese; the shop speaks English
+
+  beforeAll(async () => {
+    await app.services.identity.grant(`slack:${TEAM}:${ZHANG}`, "staff", "shell:admin");
+    peer.users.set(ZHANG, { id: ZHANG, name: "zhang", locale: "zh-CN" });
+  });
+
+  it("answers a user in their Slack language when shopops speaks it (users.info locale, asked once), the shop's otherwise", async () => {
+    const { response } = await slash("/stock", "SKU-1", ZHANG);
+    expect(textOf(response)).toContain("*可用*");
+    const { response: offered } = await slash("/ops", "offer SKU-1", ZHANG);
+    const show = buttonsOf(offered).find((b) => b.value === "stock SKU-1")!;
+    const restock = buttonsOf(offered).find((b) => b.value.startsWith("stock adjust"))!;
+    const base = { user: ZHANG, team: TEAM, messageTs: "1700002000.000100", blocks: offered.blocks as Block[] };
+    const url = peer.responseUrl();
+    await press(buttonPayload({ ...base, blockId: restock.block_id, actionId: restock.action_id, value: restock.value, responseUrl: url }));
+    const done = (await peer.waitForResponse(url)).body;
+    expect(textOf(done)).toContain(`<@${ZHANG}> 执行了 \`${restock.value}\``);
+    const dup = peer.responseUrl();
+    await press(buttonPayload({ ...base, blockId: restock.block_id, actionId: restock.action_id, value: restock.value, responseUrl: dup }));
+    expect(textOf((await peer.waitForResponse(dup)).body)).toContain("你已按过此按钮");
+    const showUrl = peer.responseUrl();
+    await press(buttonPayload({ ...base, blockId: show.block_id, actionId: show.action_id, value: show.value, responseUrl: showUrl }));
+    expect(textOf((await peer.waitForResponse(showUrl)).body)).toContain("*可用*");
+    const asked = peer.callsOf("users.info").filter((c) => c.args.user === ZHANG);
+    expect(asked).toHaveLength(1); // one users.info for name and language, then cached
+    expect(asked[0]!.args.include_locale).toBe("true");
+    // A user whose Slack language is not given (or not one shopops speaks) gets the shop's.
+    expect(textOf((await slash("/stock", "SKU-1", VIC)).response)).toContain("*Available*");
+  });
+
+  it("keeps a user's language only for a short while, and falls back to SHOP_LOCALE", async () => {
+    const config = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SHOP_LOCALE: "zh-CN" });
+    const shortLived = new SlackAdapter({ services: app.services, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, core, config, listen: "shared", userCacheMs: 20 });
+    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "en-US" });
+    expect(await shortLived.userLocale("ULANG")).toBe("en");
+    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "zh-TW" }); // not a language shopops speaks
+    expect(await shortLived.userLocale("ULANG")).toBe("en"); // still cached
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await shortLived.userLocale("ULANG")).toBe("zh-CN"); // the shop's
+    expect(await shortLived.userLocale("UNOBODY")).toBe("zh-CN"); // users.info failed
+    expect(peer.callsOf("users.info").filter((c) => c.args.user === "ULANG")).toHaveLength(2);
   });
 });
 

@@ -152,3 +152,67 @@ export function fallbackText(reply: Reply): string {
 export function noticeMessage(mrkdwn: string): SlackMessage {
   return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON.info} ${clip(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
 }
+
+/** Prefix of the block_id of an outcome a press appended to a message (a nonce follows). */
+export const OUTCOME_BLOCK_PREFIX = "shopops.outcome.";
+
+/**
+ * True when a button's command line is about the same thing as the pressed one: the same line,
+ * or the same object (`SKU-1`, `R-…`, `C-…`: the third word, as `stock snooze SKU-1 24h` and
+ * `stock po SKU-1 eta=…`). The rule Discord's buttons follow too.
+ */
+export function aboutSameSubject(line: string, pressed: string): boolean {
+  const subject = pressed.split(/\s+/)[2];
+  return line === pressed || (subject !== undefined && line.split(/\s+/)[2] === subject);
+}
+
+type Button = { type?: string; action_id?: string; value?: string };
+
+/**
+ * A message's blocks after a press, with its outcome: the message as it was, minus the buttons
+ * about the pressed subject (Slack buttons cannot be disabled, so they are removed, and an
+ * actions block left empty goes), or minus all its buttons when the outcome brings its own (a
+ * two-manager refund's card offers Approve again); then a divider and the outcome. So a
+ * low-stock alert keeps its table and its other products' buttons.
+ *
+ * Within Slack's limits (50 blocks, about 12,000 characters): earlier outcomes give way first,
+ * oldest first; then the message's context lines, then its sections from the last up, then
+ * its header. Live buttons are never dropped; if even that does not fit, the outcome alone.
+ */
+export function appendOutcome(original: readonly Block[], outcome: readonly Block[], pressed: string): Block[] {
+  const ownButtons = outcome.some((b) => b.type === "actions");
+  const kept: Block[] = [];
+  for (const b of original) {
+    if (b.type !== "actions") {
+      kept.push(b);
+      continue;
+    }
+    // Only our own buttons are touched (another element is left as it is).
+    const ours = (e: Button) => e.type === "button" && !!e.action_id?.startsWith(ACTION_PREFIX);
+    const elements = ((b.elements ?? []) as Button[]).filter((e) => !ours(e) || (!ownButtons && !aboutSameSubject(String(e.value ?? ""), pressed)));
+    if (elements.length) kept.push({ ...b, elements });
+  }
+  // The outcome's own blocks are tagged, so a later press can tell them from the message's.
+  const nonce = randomBytes(4).toString("hex");
+  const tagged = [{ type: "divider" }, ...outcome].map((b, i) => (b.type === "actions" ? b : { ...b, block_id: `${OUTCOME_BLOCK_PREFIX}${nonce}.${i}` }));
+  const fits = (bs: Block[]) => bs.length <= BLOCKS_MAX && JSON.stringify(bs).length <= MESSAGE_MAX;
+  if (fits([...kept, ...tagged])) return [...kept, ...tagged];
+  const rank = (b: Block): number => {
+    if (b.type === "actions") return -1; // live buttons: kept
+    if (String(b.block_id ?? "").startsWith(OUTCOME_BLOCK_PREFIX)) return 0;
+    if (b.type === "context" || b.type === "divider") return 1;
+    return b.type === "header" ? 3 : 2;
+  };
+  // Earlier outcomes and context lines oldest first; sections (a table's worst rows come first) last first.
+  const order = kept
+    .map((b, i) => ({ i, r: rank(b) }))
+    .filter((x) => x.r >= 0)
+    .sort((a, b) => a.r - b.r || (a.r === 2 ? b.i - a.i : a.i - b.i));
+  const dropped = new Set<number>();
+  for (const { i } of order) {
+    dropped.add(i);
+    const rest = [...kept.filter((_, j) => !dropped.has(j)), ...tagged];
+    if (fits(rest)) return rest;
+  }
+  return [...outcome];
+}

@@ -6,13 +6,13 @@ import { ConfigError, type Config, type SlackConfig } from "../../src/config.js"
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import { scrubText, type Logger } from "../../src/core/logger.js";
-import { translator, type Translate } from "../../src/core/messages.js";
+import { translator, type Locale, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
 import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
-import { ACTION_PREFIX, noticeMessage, renderBlocks, type SlackMessage } from "./blocks.js";
+import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
 
 /** Retry policy of the Web API client (the outbox retries deliveries itself). */
 export interface SlackRetryConfig {
@@ -41,6 +41,26 @@ export interface SlackAdapterOptions {
   channelGapMs?: number;
   /** How the pacer waits (tests record the waits instead of sleeping). */
   sleep?: (ms: number) => Promise<void>;
+  /** How long a user's name and language (users.info) are kept; default 10 minutes. */
+  userCacheMs?: number;
+}
+
+/** What users.info tells about a Slack user; either may be missing. */
+interface SlackProfile {
+  name?: string;
+  locale?: Locale;
+}
+
+/**
+ * The shopops locale of a Slack user's language (users.info `locale`, e.g. `zh-CN`, `en-US`), or
+ * undefined when it is not one shopops speaks (then the shop's SHOP_LOCALE applies). Traditional
+ * Chinese (`zh-TW`) is not mapped to Simplified: it falls back to the shop's language.
+ */
+export function slackLocale(tag: string | undefined): Locale | undefined {
+  if (!tag) return undefined;
+  if (/^en(?:[-_]|$)/i.test(tag)) return "en";
+  if (/^zh(?:[-_](?:CN|SG|Hans)(?:[-_]|$)|$)/i.test(tag)) return "zh-CN";
+  return undefined;
 }
 
 /** A message a complaint is filed from (the reaction hook's input). */
@@ -178,7 +198,7 @@ export class SlackAdapter implements Deliverer {
   private readonly log: Logger;
   private readonly t: Translate;
   private readonly fmt: Formatter;
-  private readonly names = new Map<string, Promise<string | undefined>>();
+  private readonly profiles = new Map<string, { until: number; profile: Promise<SlackProfile> }>();
   private readonly dms = new Map<string, string>();
   private readonly nextSlot = new Map<string, number>();
   private readonly sleep: (ms: number) => Promise<void>;
@@ -330,45 +350,80 @@ export class SlackAdapter implements Deliverer {
     });
   }
 
-  /** Runs a command line through the core as a Slack user. */
+  /** Runs a command line through the core as a Slack user, in their language when shopops speaks it. */
   private async invoke(identity: string, userId: string, text: string): Promise<InvocationResult> {
-    const displayName = await this.displayName(userId);
-    return this.opts.core.invoke({ identity, platform: "slack", text, ...(displayName ? { displayName } : {}) });
+    const { name, locale } = await this.profile(userId);
+    return this.opts.core.invoke({ identity, platform: "slack", text, ...(name ? { displayName: name } : {}), ...(locale ? { locale } : {}) });
   }
 
-  /** A user's display name, fetched once (users.info) and cached; undefined if Slack will not say. */
-  displayName(userId: string): Promise<string | undefined> {
-    let p = this.names.get(userId);
-    if (!p) {
-      p = this.app.client.users.info({ user: userId }).then(
-        (r) => {
-          const u = r.user as { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
-          return u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || undefined;
-        },
-        (e: unknown) => {
-          this.names.delete(userId); // try again next time
-          this.log.warn("users.info failed", { user: userId, error: e });
-          return undefined;
-        },
-      );
-      this.names.set(userId, p);
-    }
-    return p;
+  /**
+   * A user's name and language from one users.info call (`include_locale`), kept for
+   * `userCacheMs` (a changed name or language shows within minutes) and shared by concurrent
+   * callers; empty if Slack will not say (asked again next time).
+   */
+  private profile(userId: string): Promise<SlackProfile> {
+    const now = Date.now();
+    const hit = this.profiles.get(userId);
+    if (hit && hit.until > now) return hit.profile;
+    if (this.profiles.size > 1000) for (const [k, v] of this.profiles) if (v.until <= now) this.profiles.delete(k);
+    const profile: Promise<SlackProfile> = this.app.client.users.info({ user: userId, include_locale: true }).then(
+      (r) => {
+        const u = r.user as { name?: string; real_name?: string; locale?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
+        const name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || undefined;
+        const locale = slackLocale(u?.locale);
+        return { ...(name ? { name } : {}), ...(locale ? { locale } : {}) };
+      },
+      (e: unknown) => {
+        if (this.profiles.get(userId)?.profile === profile) this.profiles.delete(userId); // try again next time
+        this.log.warn("users.info failed", { user: userId, error: e });
+        return {};
+      },
+    );
+    this.profiles.set(userId, { until: now + (this.opts.userCacheMs ?? 10 * 60_000), profile });
+    return profile;
   }
 
+  /** A user's display name (users.info, cached); undefined if Slack will not say. */
+  async displayName(userId: string): Promise<string | undefined> {
+    return (await this.profile(userId)).name;
+  }
+
+  /** The language shopops answers a user in: theirs (users.info, cached) when supported, else the shop's. */
+  async userLocale(userId: string): Promise<Locale> {
+    return (await this.profile(userId)).locale ?? this.opts.config.locale;
+  }
+
+  /** The adapter's own words and dates for a user, in their language. */
+  private async wordsFor(userId: string): Promise<{ t: Translate; fmt: Formatter }> {
+    const locale = await this.userLocale(userId);
+    if (locale === this.opts.config.locale) return { t: this.t, fmt: this.fmt };
+    return { t: translator(locale), fmt: new Formatter(locale, this.opts.config.timeZone, this.opts.config.currency) };
+  }
+
+  /**
+   * A button press, run through the core as the presser. A refusal, or a private outcome (a
+   * PO holds this product, a second manager is needed) on a message others see, goes to the
+   * presser alone and the message stays as it is. A public outcome is appended to the message,
+   * which keeps its other items and their buttons (see {@link appendOutcome}). A message only
+   * the presser sees (ephemeral) shows any outcome in place; a press in App Home is answered by
+   * DM and refreshes Home.
+   */
   private async onButton(body: Body, action: Body, respond: RespondFn | undefined): Promise<void> {
     const line = String(action.value ?? "");
     if (!line) return;
     const user = body.user as { id: string; team_id?: string };
     const team = teamOf(body) ?? user.team_id ?? "T0";
     const identity = slackIdentity(team, user.id);
-    const container = (body.container ?? {}) as { message_ts?: string; view_id?: string; channel_id?: string };
+    const container = (body.container ?? {}) as { message_ts?: string; view_id?: string; channel_id?: string; is_ephemeral?: boolean };
     const where = container.message_ts ?? container.view_id ?? (body.view as { id?: string } | undefined)?.id ?? "-";
     const channel = (body.channel as { id?: string } | undefined)?.id ?? container.channel_id ?? "-";
-    // One press per rendered button: the block_id carries a nonce fresh on every render, so a
-    // double click, a retried request or a replayed payload finds the marker, while another
-    // button (or the same command re-offered in an updated message) is a new key.
-    const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${markerHash(line, 16)}`;
+    const { t, fmt } = await this.wordsFor(user.id);
+    // One press per person per rendered button: the block_id carries a nonce fresh on every
+    // render, so a double click, a retried request or a replayed payload finds the marker, while
+    // another button (or the same command re-offered in an updated message) is a new key. The
+    // user is part of it, as on Discord: a second manager's Approve on a two-manager refund is
+    // judged by the core (whose guarded updates never apply anything twice), not swallowed.
+    const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${user.id}:${markerHash(line, 16)}`;
     // Refused, bad input or failed: nothing changed, the claim is given back and the button
     // stays for someone who may press it.
     const press = await this.opts.services.markers.once(key, identity, line, () => this.invoke(identity, user.id, line), (r) => r.outcome === "ok");
@@ -377,26 +432,31 @@ export class SlackAdapter implements Deliverer {
       else await this.post(await this.dmChannel(identity), msg);
     };
     if (!press.claimed) {
-      const by = press.prior ? mention(press.prior.by) : "?";
-      const when = press.prior ? this.fmt.dateTime(press.prior.at) : "";
-      await toClicker(noticeMessage(this.t("slack.action.already", { user: by, when })));
+      const when = press.prior ? fmt.dateTime(press.prior.at) : "";
+      await toClicker(noticeMessage(t("slack.action.already", { when })));
       return;
     }
     const r = press.result;
-    if (r.outcome !== "ok") {
+    const onMessage = !!(respond && container.message_ts);
+    if (r.outcome !== "ok" || (isPrivate(r.reply) && onMessage && !container.is_ephemeral)) {
       await toClicker(renderBlocks(r.reply));
+      // An ephemeral answer cannot carry a file: a private chart goes to the presser's DM.
+      if (r.reply.image) await this.sendImage(r.reply.image, await this.dmChannel(identity));
       return;
     }
-    const done = this.t("slack.action.done", { user: `<@${user.id}>`, command: line, when: this.fmt.dateTime(this.opts.services.clock.now()) });
+    const done = t("slack.action.done", { user: `<@${user.id}>`, command: line, when: fmt.dateTime(this.opts.services.clock.now()) });
     const outcome = renderBlocks(r.reply, { extraContext: [done] });
-    if (respond && container.message_ts) {
-      await respond({ text: outcome.text, blocks: outcome.blocks, replace_original: true });
+    if (respond && onMessage) {
+      // The message as Slack holds it now (absent for an ephemeral one): kept, with the outcome added.
+      const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");
+      const blocks = original.length ? appendOutcome(original, outcome.blocks, line) : outcome.blocks;
+      await respond({ text: outcome.text, blocks, replace_original: true });
     } else {
       // A button in App Home: tell the user in a DM and refresh their Home.
       await this.post(await this.dmChannel(identity), outcome);
       await this.publishHome(team, user.id);
     }
-    if (r.reply.image) await this.sendImage(r.reply.image, channel !== "-" ? channel : await this.dmChannel(identity));
+    if (r.reply.image) await this.sendImage(r.reply.image, channel !== "-" && !isPrivate(r.reply) ? channel : await this.dmChannel(identity));
   }
 
   private async onMention(ev: Body, body: Body, botUserId: string | undefined): Promise<void> {
@@ -455,7 +515,8 @@ export class SlackAdapter implements Deliverer {
     );
     if (!filed.claimed) {
       const by = filed.prior ? mention(filed.prior.by) : "?";
-      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text: this.t("slack.complaint.already", { user: by }) });
+      const { t } = await this.wordsFor(reactor);
+      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text: t("slack.complaint.already", { user: by }) });
     }
   }
 
@@ -484,14 +545,15 @@ export class SlackAdapter implements Deliverer {
   /** Publishes App Home for a user: their role and the {@link HOME_SECTIONS} they may see. */
   async publishHome(team: string | undefined, user: string): Promise<void> {
     const identity = slackIdentity(team ?? "T0", user);
-    const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: this.t("slack.home.title") } }];
+    const { t } = await this.wordsFor(user);
+    const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: t("slack.home.title") } }];
     for (const s of HOME_SECTIONS) {
       if (this.opts.core.resolve(s.line.split(/\s+/))?.cmd.name !== s.command) continue; // not installed yet
       const r = await this.invoke(identity, user, s.line);
       if (r.outcome !== "ok") continue; // not for this user's role
       blocks.push({ type: "divider" }, ...renderBlocks(r.reply).blocks);
     }
-    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: this.t("slack.home.footer") }] });
+    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: t("slack.home.footer") }] });
     await this.app.client.views.publish({ user_id: user, view: { type: "home", blocks: blocks.slice(0, 100) as never } });
   }
 

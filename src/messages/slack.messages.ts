@@ -2,7 +2,7 @@
 export const en = {
   "slack.team_refused": "This workspace is not set up for shopops (SLACK_TEAM_IDS); ask the shop's admin.",
   "slack.action.done": "{user} ran `{command}` · {when}",
-  "slack.action.already": "This button was already used by {user} ({when}). Nothing changed.",
+  "slack.action.already": "You already pressed this button ({when}); nothing was changed the second time.",
   "slack.complaint.already": "A complaint was already filed from this message by {user}.",
   "slack.home.title": "shopops",
   "slack.home.footer": "Type `/ops help` to see the commands you can run.",
@@ -18,7 +18,7 @@ export const en = {
 export const zh: Record<keyof typeof en, string> = {
   "slack.team_refused": "此工作区未设置使用 shopops（SLACK_TEAM_IDS）；请联系商店管理员。",
   "slack.action.done": "{user} 执行了 `{command}` · {when}",
-  "slack.action.already": "此按钮已由 {user} 使用过（{when}），未做任何更改。",
+  "slack.action.already": "你已按过此按钮（{when}），第二次未做任何更改。",
   "slack.complaint.already": "{user} 已根据这条消息登记过投诉。",
   "slack.home.title": "shopops",
   "slack.home.footer": "输入 `/ops help` 查看你可以使用的命令。",

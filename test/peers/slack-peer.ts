@@ -41,6 +41,8 @@ export interface PeerUser {
   id: string;
   name: string;
   display_name?: string;
+  /** The user's Slack language (`en-US`, `zh-CN`…): users.info gives it only with `include_locale`, as Slack does. */
+  locale?: string;
 }
 
 /** The local Slack peer. */
@@ -118,6 +120,12 @@ export class SlackPeer {
     }
   }
 
+  /** Every POST to this response_url so far, in order. */
+  responsesTo(url: string): ResponsePost[] {
+    const id = url.slice(url.lastIndexOf("/") + 1);
+    return this.responses.filter((r) => r.id === id);
+  }
+
   /** Waits for the response_url POST with this url's id. */
   waitForResponse(url: string, what = "a response_url post"): Promise<ResponsePost> {
     const id = url.slice(url.lastIndexOf("/") + 1);
@@ -179,7 +187,9 @@ export class SlackPeer {
         return { ok: true, view: { id: "V1", ...(args.view as object) } };
       case "users.info": {
         const u = this.users.get(String(args.user));
-        return u ? { ok: true, user: { id: u.id, name: u.name, real_name: u.name, profile: { display_name: u.display_name ?? "" } } } : { ok: false, error: "user_not_found" };
+        if (!u) return { ok: false, error: "user_not_found" };
+        const withLocale = (args.include_locale === true || args.include_locale === "true") && u.locale;
+        return { ok: true, user: { id: u.id, name: u.name, real_name: u.name, profile: { display_name: u.display_name ?? "" }, ...(withLocale ? { locale: u.locale } : {}) } };
       }
       case "conversations.open":
         return { ok: true, channel: { id: `D${String(args.users).split(",")[0]}` } };
@@ -298,7 +308,11 @@ export function slashBody(f: { command: string; text: string; user: string; team
   }).toString();
 }
 
-/** The payload of a button press (block_actions). */
+/**
+ * The payload of a button press (block_actions). `blocks` are the pressed message's blocks as
+ * Slack holds them (Slack sends the whole message); an `ephemeral` message comes without them,
+ * as from Slack.
+ */
 export function buttonPayload(f: {
   user: string;
   team: string;
@@ -308,20 +322,24 @@ export function buttonPayload(f: {
   actionId: string;
   value: string;
   responseUrl: string;
+  blocks?: Record<string, unknown>[];
+  ephemeral?: boolean;
 }): Record<string, unknown> {
-  return {
+  const p: Record<string, unknown> = {
     type: "block_actions",
     team: { id: f.team, domain: "peer" },
     user: { id: f.user, username: f.user.toLowerCase(), team_id: f.team },
     api_app_id: "A0PEER",
     token: "legacy-verification-token",
-    container: { type: "message", message_ts: f.messageTs, channel_id: f.channel ?? "C0OPS", is_ephemeral: false },
+    container: { type: "message", message_ts: f.messageTs, channel_id: f.channel ?? "C0OPS", is_ephemeral: !!f.ephemeral },
     trigger_id: "13345224609.738474920.8088930838d88f008e0",
     channel: { id: f.channel ?? "C0OPS", name: "ops" },
-    message: { type: "message", ts: f.messageTs, text: "", blocks: [] },
+    message: { type: "message", subtype: "bot_message", bot_id: "BBOT", ts: f.messageTs, text: "", blocks: f.blocks ?? [] },
     response_url: f.responseUrl,
     actions: [{ type: "button", action_id: f.actionId, block_id: f.blockId, value: f.value, text: { type: "plain_text", text: "x" }, action_ts: "1700000001.000000" }],
   };
+  if (f.ephemeral) delete p.message;
+  return p;
 }
 
 /** An Events API envelope body. */
