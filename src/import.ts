@@ -103,21 +103,16 @@ async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOpt
   });
 }
 
-/** A short hash of a file's content, read as a stream (files larger than memory work). */
-async function contentTag(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex").slice(0, 12);
-}
-
 /** Streams the file into `report` (see {@link runImport}). */
 async function importInto(o: ImportOptions, report: ImportReport, started: number): Promise<void> {
   const format = formatOf(o.file);
   const size = (await stat(o.file)).size;
   const base = path.basename(o.file);
-  // Inventory changes without a key get one from the file's content (not its name): re-running a
-  // file changes nothing, and a daily export under the same name with new lines applies them.
-  const fileTag = o.kind === "inventory" && !o.dryRun ? await contentTag(o.file) : "";
+  // Inventory changes without a key get one from the file's name and the line's text (the how-many-th
+  // such line it is), not its position: re-running a file changes nothing, and neither does
+  // re-running it after fixing, adding or removing failed lines; only new lines apply.
+  const fileTag = createHash("sha256").update(base).digest("hex").slice(0, 12);
+  const seen = new Map<string, number>();
   const actor = `import:${base}`.slice(0, 100);
   const fail = (line: number, message: string) => {
     report.failed++;
@@ -207,10 +202,13 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       continue;
     }
     report.lines++;
-    // A change (delta or level) without a key gets one from the file's content and the line, so a
-    // re-run applies it once: re-running yesterday's count must not undo today's movements.
+    // A change (delta or level) without a key gets one (see fileTag), so a re-run applies it
+    // once: re-running yesterday's count must not undo today's movements.
     if (o.kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw || "set" in raw) && !("key" in raw)) {
-      (raw as Record<string, unknown>).key = `imp:${fileTag}:${lineNo}:${createHash("sha256").update(line).digest("hex").slice(0, 16)}`;
+      const text = createHash("sha256").update(line.trim()).digest("hex").slice(0, 16);
+      const nth = (seen.get(text) ?? 0) + 1;
+      seen.set(text, nth);
+      (raw as Record<string, unknown>).key = `imp:${fileTag}:${text}:${nth}`;
     }
     const n = lineNo;
     if (batched) {
