@@ -370,20 +370,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Command-line mistakes are said plainly, before any database is opened: exit 64 (EX_USAGE).
+  const usage = (problem: string) => {
+    process.stderr.write(`import: ${problem}\n${USAGE}`);
+    return 64;
+  };
   const [kind, file, ...extra] = rest;
-  if (!kind || !file || extra.length || !(INGEST_KINDS as readonly string[]).includes(kind)) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  // A missing or unreadable file is said plainly before any database is opened.
+  const option = rest.find((a) => a.startsWith("-"));
+  if (option) return usage(`unknown option ${option}`);
+  if (!kind) return usage("give what to import and the file");
+  if (!(INGEST_KINDS as readonly string[]).includes(kind)) return usage(`"${kind}" is not a kind of data: use ${INGEST_KINDS.join(", ")}`);
+  if (!file) return usage(`give the ${kind} file to import`);
+  if (extra.length) return usage(`one file at a time (also given: ${extra.join(" ")})`);
+  if (!/\.(csv|jsonl|ndjson)$/i.test(file)) return usage(`${file}: expected a .csv or .jsonl file`);
   const unreadable = await stat(file).then(
     (st) => (st.isFile() ? null : "not a file"),
     (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message),
   );
-  if (unreadable) {
-    process.stderr.write(`import: cannot read ${file}: ${unreadable}\n${USAGE}`);
-    return 2;
-  }
+  if (unreadable) return usage(`cannot read ${file}: ${unreadable}`);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const { uri, server } = await openDatabase(config, logger);

@@ -39,10 +39,12 @@ function parseCli(argv: string[]): Cli {
     else if (a === "-c" || a === "--command") {
       const v = argv[++i];
       if (v === undefined || !v.trim()) throw new UsageError(`${a} needs a command, e.g. -c "stock SKU-1001"`);
+      if (cli.command !== undefined) throw new UsageError(`${a} is given twice; give one command (or pipe several, one a line)`);
       cli.command = v;
     } else if (a === "--as") {
       const v = argv[++i];
       if (v === undefined || !parseIdentity(v)) throw new UsageError(`--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789${v === undefined ? "" : ` (got "${v}")`}`);
+      if (cli.as !== undefined) throw new UsageError(`--as is given twice; act as one identity`);
       cli.as = v;
     } else if (a === "-h" || a === "--help") {
       process.stdout.write(USAGE + "  no -c and a terminal: interactive prompt; no -c and piped input: runs each line in order.\n");
@@ -151,7 +153,11 @@ async function main(): Promise<number> {
     // The HTTP server: ingestion API and health checks.
     if (config.http.port !== undefined && !script) {
       const slackListener = sharedSlack ? slack?.adapter.requestListener : undefined;
-      http = await startHttpServer({ services: app.services, config, logger, ...(slackListener ? { slack: slackListener } : {}) }, config.http.port, config.http.host);
+      http = await startHttpServer({ services: app.services, config, logger, ...(slackListener ? { slack: slackListener } : {}) }, config.http.port, config.http.host).catch((e: NodeJS.ErrnoException) => {
+        // Another shopops (or program) on the port: said plainly, not as a stack trace.
+        if (e.code === "EADDRINUSE") throw new ConfigError([`HTTP_PORT: ${config.http.host}:${config.http.port} is in use (is the bot already running there?). Choose another port, or run one command beside the bot with npm run shell -- -c "<command>".`]);
+        throw e;
+      });
       lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
     }
     say(lines.join("; "));

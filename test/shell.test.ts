@@ -119,16 +119,24 @@ describe("shell adapter, non-interactive", () => {
       [["shell", "--as", "bob"], '--as needs an identity such as shell:bob, slack:T0123:U0456 or discord:123456789 (got "bob")'],
       [["shell", "-c"], '-c needs a command, e.g. -c "stock SKU-1001"'],
       [["shell", "--bogus"], "unknown option --bogus"],
+      [["shell", "--as", "shell:bob", "--as", "shell:ops", "-c", "whoami"], "--as is given twice; act as one identity"],
     ] as const) {
       const r = await runCli([...args], env);
       expect(r.code).toBe(64);
       expect(r.stderr).toContain(`shopops: ${says}\nUsage: npm start | npm run shell -- [-c "<command>"] [--as <identity>]`);
       expect(r.stderr).not.toContain("    at ");
     }
-    const missing = await runScript("src/import.ts", ["orders", "/tmp/shopops-no-such-file.jsonl"], env);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("import: cannot read /tmp/shopops-no-such-file.jsonl: no such file");
-    expect(missing.stderr).not.toContain("    at ");
+    for (const [args, says] of [
+      [["orders", "/tmp/shopops-no-such-file.jsonl"], "import: cannot read /tmp/shopops-no-such-file.jsonl: no such file"],
+      [["order", "/tmp/x.csv"], 'import: "order" is not a kind of data: use orders, products, inventory, complaints, refund-requests'],
+      [["orders", "/tmp/orders.txt"], "import: /tmp/orders.txt: expected a .csv or .jsonl file"],
+      [["orders"], "import: give the orders file to import"],
+    ] as const) {
+      const r = await runScript("src/import.ts", [...args], env);
+      expect(r.code, args.join(" ")).toBe(64);
+      expect(r.stderr).toContain(`${says}\nUsage: npm run import -- `);
+      expect(r.stderr).not.toContain("    at ");
+    }
   });
 
   it("a process in another time zone or currency than the shop's database refuses to start, unless told to change them", async () => {
