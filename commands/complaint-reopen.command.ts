@@ -18,7 +18,9 @@ export default defineCommand({
     const id = ComplaintService.normalizeId(args.id);
     const r = await services.complaints.reopen(id, actor.identity, args.note);
     // The title says where it went back to and when the restarted resolution clock runs out.
-    const done = r.kind === "done" ? t(r.complaint.status === "escalated" ? "complaint.reopened_escalated" : "complaint.reopened", { id, due: ctx.fmt.dateTime(r.complaint.resolutionDueAt) }) : "";
+    // Escalated with an assignee a manager chose: that person may resolve it too (the core's rule).
+    const key = r.kind !== "done" ? undefined : r.complaint.status !== "escalated" ? "complaint.reopened" : r.complaint.assignee ? "complaint.reopened_escalated_assigned" : "complaint.reopened_escalated";
+    const done = r.kind === "done" && key ? t(key, { id, due: ctx.fmt.dateTime(r.complaint.resolutionDueAt), assignee: r.complaint.assignee ?? "" }) : "";
     return changeReply(r, id, "reopen", done, services, ctx);
   },
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normalizeTracking } from "../src/services/ingest-schemas.js";
 import type { CommandContext } from "../src/core/command.js";
 import { SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
@@ -117,7 +118,7 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
 /** A tracking number as printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): spaces dropped, upper case. */
 export const trackingArg = z
   .string()
-  .transform((s) => s.replace(/[\s\u3000]+/g, "").toUpperCase())
+  .transform(normalizeTracking)
   .pipe(z.string().regex(/^[A-Z0-9-]{3,40}$/, { error: "order.bad_tracking" }));
 
 function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {

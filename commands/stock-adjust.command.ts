@@ -36,7 +36,8 @@ export default defineCommand({
         return {
           status: "error",
           code: "insufficient_stock",
-          text: t("stock.adjust.below_zero", { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved }),
+          // "only -2 available" reads as nonsense: with none left, say so.
+          text: t(r.available > 0 ? "stock.adjust.below_zero" : "stock.adjust.none_available", { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved }),
           visibility: "ephemeral",
         };
       case "inactive":

@@ -376,7 +376,7 @@ describe("reopening", () => {
     expect(re.outcome).toBe("ok");
     // high: 24 h to resolve, from the reopening (2026-11-28 14:00 local).
     expect(re.reply.title).toBe(
-      `${id} reopened and escalated again, as it was when resolved: only a manager or admin may claim, assign or resolve it. Its resolution clock restarted: due 2026-11-29 14:00 GMT+8.`,
+      `${id} reopened and escalated again, as it was when resolved, still with shell:max, who may resolve it, as may a manager or admin. Its resolution clock restarted: due 2026-11-29 14:00 GMT+8.`,
     );
     expect([field(re, "Status"), field(re, "Assignee")]).toEqual(["Escalated", "shell:max"]);
     expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "escalated", assignee: "shell:max", resolutionDueAt: new Date(NOW + 74 * H + 24 * H) });

@@ -289,7 +289,8 @@ describe("orders", () => {
 
   it("updates that arrive before the order are kept and applied when it arrives", async () => {
     const before = await prod("SKU-1");
-    const shipped = await call("/api/v1/orders", { body: { orderNo: "A-600", status: "shipped", shipment: { trackingNo: "YT9" } } });
+    // Sent as printed (full-width, spaces, lower case): stored in the one spelling chat uses.
+    const shipped = await call("/api/v1/orders", { body: { orderNo: "A-600", status: "shipped", shipment: { trackingNo: "ｙｔ 9" } } });
     expect(shipped.status).toBe(202);
     const paid = await call("/api/v1/orders", { body: { orderNo: "A-600", status: "paid", paidAt: "2026-11-24T07:00:00Z" } });
     expect(paid).toMatchObject({ status: 202, json: { outcome: "parked" } });

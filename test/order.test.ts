@@ -261,7 +261,7 @@ describe("order status transitions", () => {
     const twice = await app.run("shell:sue", "order ship 1001 carrier=YTO tracking=YT2");
     expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed. To correct its tracking: `order tracking 1001 tracking=… reason=…`.");
     // A typo in the number is corrected, old → new in the timeline; the same again changes nothing.
-    const fix = await app.run("shell:sue", 'order tracking 1001 tracking="sf 12" carrier=YTO reason="typo on the label"');
+    const fix = await app.run("shell:sue", 'order tracking 1001 tracking="ｓｆ　１２" carrier=YTO reason="typo on the label"'); // typed full-width
     expect(fix.reply.text).toBe("1001: tracking corrected from SF SF1 to YTO SF12.");
     expect((await app.store.orders.findById("1001").lean())!.shipment).toMatchObject({ carrier: "YTO", trackingNo: "SF12" });
     expect(field(await app.run("shell:sam", "order 1001"), "Timeline")).toMatch(/Tracking corrected \(by shell:sue\): SF SF1 → YTO SF12: typo on the label/);

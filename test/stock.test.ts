@@ -96,6 +96,11 @@ describe("stock adjust", () => {
     const below = await app.run("shell:sam", "stock adjust SKU-1002 -9 reason=count");
     expect(below.code).toBe("insufficient_stock");
     expect(below.reply.text).toContain("only 8 available");
+    // Nothing available (all reserved, or oversold): said so, not "only -2 available".
+    await app.store.products.insertMany([product("SKU-HELD", { onHand: 3, reserved: 5 })]);
+    const none = await app.run("shell:sam", "stock adjust SKU-HELD -1 reason=count");
+    expect(none.reply.text).toContain("Cannot remove 1 from SKU-HELD: none is available (on hand 3, 5 reserved by open orders)");
+    await app.store.products.deleteOne({ _id: "SKU-HELD" });
     const unknown = await app.run("shell:sam", "stock adjust SKU-9999 -1 reason=count");
     expect(unknown.code).toBe("unknown_sku");
     expect(await app.store.products.findById("SKU-1002").lean()).toMatchObject({ onHand: 8, available: 8 });

@@ -18,6 +18,15 @@ const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _
 const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 const short = (max: number) => z.string().trim().min(1).max(max);
 
+/**
+ * A tracking number as people and systems write it ("1z 999 aa1", full-width "１Ｚ９９９"): the
+ * same characters in one form (NFKC), spaces dropped, upper case; so chat, the API and the
+ * import store one spelling and a correction compares like with like.
+ */
+export function normalizeTracking(s: string): string {
+  return s.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+}
+
 /** One order (create or update by orderNo). */
 export const orderInput = z.strictObject({
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number: letters, digits, - _ (1-64 characters)" }),
@@ -37,7 +46,7 @@ export const orderInput = z.strictObject({
   customerId: short(100).optional(),
   createdAt: when.optional(),
   paidAt: when.optional(),
-  shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).optional(), shippedAt: when.optional() }).optional(),
+  shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).transform(normalizeTracking).optional(), shippedAt: when.optional() }).optional(),
   deliveredAt: when.optional(),
   cancelledAt: when.optional(),
   /** When the shop refunded the order in full (its refund's day in the digest). */
