@@ -10,7 +10,7 @@ export default defineCommand({
   name: "stock po",
   description: "cmd.stock_po",
   positional: ["sku"],
-  usage: "<sku> eta=<YYYY-MM-DD|tomorrow|+Nd> [qty=<units>]",
+  usage: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]",
   args: z.object({
     sku: z.string().trim().min(1).max(64),
     // A day, or one counted from today: today, tomorrow, +10d.

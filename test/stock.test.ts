@@ -115,6 +115,7 @@ describe("stock adjust", () => {
       ["stock low limit=999", "• limit=: must be at most 50"],
       [`stock adjust SKU-1002 -1 reason=${"x".repeat(301)}`, "• reason=: is too long: at most 200 characters"],
       ["stock adjust SKU-1002 -1 reason=count reason=theft", "• reason= is given more than once; give it once"],
+      ['stock adjust SKU-1002 -1 reason=count key="a b"', "• key=: is not an idempotency key: 1 to 100 letters, digits or _ . : - (no spaces), e.g. PO-7781"],
     ];
     for (const [cmd, says] of cases) {
       const r = await app.run("shell:sam", cmd);

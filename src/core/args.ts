@@ -17,7 +17,7 @@ export const signedDelta = z
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
 
 /** An idempotency key chosen by the caller. */
-export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/);
+export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" });
 
 const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
 
