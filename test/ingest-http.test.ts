@@ -509,6 +509,9 @@ describe("products, inventory and complaints", () => {
     expect((await prod("NEW-1"))?.onHand).toBe(15);
     const noKey = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: 5 } });
     expect(noKey.status).toBe(400);
+    // The field at fault is named, whichever kind of change the item is.
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 1.5 } })).json.errors).toEqual([{ field: "set", expected: "expected a stock level: a whole number from 0" }]);
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: "abc", key: "k-abc" } })).json.errors).toEqual([{ field: "delta", expected: "expected a non-zero whole number such as 5 or -2" }]);
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40, key: "count-1" } })).json.outcome).toBe("updated");
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40 } })).json.outcome).toBe("unchanged");
     await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -1, key: "sale-9" } });

@@ -73,19 +73,23 @@ export type ProductInput = z.output<typeof productInput>;
 
 const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" });
 
+const inventoryDelta = z.strictObject({
+  sku,
+  delta: z.number({ error: "expected a non-zero whole number such as 5 or -2" }).int({ error: "expected a non-zero whole number such as 5 or -2" }).min(-1e9).max(1e9).refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
+  key: idemKey,
+  reason: short(200).optional(),
+});
+const inventoryLevel = z.strictObject({
+  sku,
+  set: z.number({ error: "expected a stock level: a whole number from 0" }).int({ error: "expected a stock level: a whole number from 0" }).min(0, { error: "expected a stock level: a whole number from 0" }).max(1e9),
+  key: idemKey.optional(),
+  reason: short(200).optional(),
+});
+
 /** One stock change: a delta (with its idempotency key) or an absolute level. */
-export const inventoryInput = z.union(
-  [
-    z.strictObject({
-      sku,
-      delta: z.number().int().min(-1e9).max(1e9).refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
-      key: idemKey,
-      reason: short(200).optional(),
-    }),
-    z.strictObject({ sku, set: z.number().int().min(0).max(1e9), key: idemKey.optional(), reason: short(200).optional() }),
-  ],
-  { error: "expected {sku, delta, key} (a change, with an idempotency key) or {sku, set} (a stock level)" },
-);
+export const inventoryInput = z.union([inventoryDelta, inventoryLevel], {
+  error: "expected {sku, delta, key} (a change, with an idempotency key) or {sku, set} (a stock level)",
+});
 export type InventoryInput = z.output<typeof inventoryInput>;
 
 /** One complaint. `externalId` (e.g. the helpdesk ticket) makes a retry create it once. */
@@ -144,7 +148,11 @@ export type IngestInput<K extends IngestKind> = z.output<(typeof SCHEMAS)[K]>;
 export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: true; value: IngestInput<K> } | { ok: false; errors: FieldError[] } {
   const bad = operatorKeys(raw);
   if (bad.length) return { ok: false, errors: bad.map((field) => ({ field, expected: "a plain field name (no leading $ and no dots)" })) };
-  const r = SCHEMAS[kind].safeParse(raw);
+  // An inventory item that says which it is (delta or set) is checked as that, so its errors
+  // name the field ("set: expected a stock level") instead of "expected one or the other".
+  const schema =
+    kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw) !== ("set" in raw) ? ("delta" in raw ? inventoryDelta : inventoryLevel) : SCHEMAS[kind];
+  const r = schema.safeParse(raw);
   if (r.success) return { ok: true, value: r.data as IngestInput<K> };
   return { ok: false, errors: r.error.issues.flatMap(toFieldErrors) };
 }
