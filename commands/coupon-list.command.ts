@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { CouponService } from "../src/services/coupon.service.js";
+import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
 import { discountText, stateText } from "../src/services/coupon.view.js";
 
 /** Coupons listed at most (latest start first, as the service sorts them); a line counts the rest. */
@@ -32,8 +32,11 @@ export default defineCommand({
             c._id,
             discountText(c, t, fmt),
             stateText(CouponService.state(c, now), t),
-            // The last day it applies: `end=2026-12-07` ends at the start of the 8th.
-            `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(new Date(c.endsAt.getTime() - 1)) : "…"}`,
+            // The last day it applies: `end=2026-12-07` ends at the start of the 8th. One ended
+            // before its start never ran: no dates to run between.
+            c.endsAt && neverRanFrom(c)
+              ? t("coupon.window.never_ran", { day: fmt.day(c.endsAt) })
+              : `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(new Date(c.endsAt.getTime() - 1)) : "…"}`,
             c.limit ? `${n}/${c.limit}` : String(n),
           ];
         }),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { CouponService } from "../src/services/coupon.service.js";
+import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
 import { couponFields, stateText } from "../src/services/coupon.view.js";
 
 export default defineCommand({
@@ -34,7 +34,7 @@ export default defineCommand({
     return {
       title: t("coupon.show.title", { code: c._id, state: stateText(CouponService.state(c, now), t) }),
       fields: [
-        ...couponFields(c, t, fmt),
+        ...couponFields(c, t, fmt, { neverRanFrom: neverRanFrom(c) }),
         ...figures,
         {
           label: t("coupon.field.remaining"),

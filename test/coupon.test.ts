@@ -252,12 +252,25 @@ describe("coupon life cycle and figures", () => {
     expect(scheduled.reply.table!.rows[0]![3]).toBe("2026-12-20 → 2026-12-24"); // end=2026-12-24 includes the 24th
 
     expect((await app.run("shell:max", "coupon pause winter20")).reply.text).toMatch(/^Coupon WINTER20 paused in shopops/);
-    expect((await app.run("shell:max", "coupon pause WINTER20")).code).toBe("wrong_state");
+    // Already as asked: information (exit 0), not an error.
+    const again = await app.run("shell:max", "coupon pause WINTER20");
+    expect([again.outcome, again.code, again.reply.status, again.reply.text]).toEqual(["ok", "already_paused", "info", "WINTER20 is already paused; nothing changed."]);
+    const zhAgain = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon pause WINTER20", locale: "zh-CN" });
+    expect([zhAgain.code, zhAgain.reply.text]).toEqual(["already_paused", "WINTER20 已处于暂停状态，未做任何更改。"]);
     expect((await app.run("shell:sam", "coupon show WINTER20")).reply.title).toBe("Coupon WINTER20: paused");
     const resumes = await Promise.all(Array.from({ length: 5 }, () => app.run("shell:max", "coupon resume WINTER20")));
-    expect(resumes.filter((r) => r.outcome === "ok")).toHaveLength(1);
+    expect(resumes.filter((r) => r.reply.status === "ok")).toHaveLength(1);
+    expect(resumes.filter((r) => r.code === "already_active" && r.reply.status === "info")).toHaveLength(4);
+    expect(resumes.find((r) => r.code)!.reply.text).toBe("WINTER20 is already active; nothing changed.");
+    const zhActive = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon resume WINTER20", locale: "zh-CN" });
+    expect([zhActive.code, zhActive.reply.text]).toEqual(["already_active", "WINTER20 已在生效中，未做任何更改。"]);
+    const notPaused = await app.run("shell:max", "coupon resume LATER10");
+    expect([notPaused.outcome, notPaused.code, notPaused.reply.text]).toEqual(["ok", "already_active", "LATER10 is not paused: it is scheduled and goes live at its start; nothing changed."]);
     expect((await app.run("shell:max", "coupon expire WINTER20")).outcome).toBe("ok");
-    expect((await app.run("shell:max", "coupon resume WINTER20")).code).toBe("wrong_state");
+    // A real refusal stays an error, with its reason.
+    const ended = await app.run("shell:max", "coupon resume WINTER20");
+    expect([ended.outcome, ended.code, ended.reply.status]).toEqual(["user_error", "wrong_state", "error"]);
+    expect(ended.reply.text).toBe("Coupon WINTER20 has ended; an ended coupon cannot be resumed. Nothing changed. To run it again, launch a new coupon.");
     const expired = await app.run("shell:sam", "coupon list expired");
     expect(expired.reply.table!.rows.map((r) => r[0])).toEqual(["WINTER20"]);
     const c = await app.store.coupons.findById("WINTER20").lean();
@@ -276,10 +289,12 @@ describe("coupon life cycle and figures", () => {
     app.clock.set(new Date(start.getTime() + 3 * 3_600_000));
     try {
       const late = await app.run("shell:max", "coupon expire SHORT5");
-      expect(late.code).toBe("wrong_state");
-      expect(late.reply.text).toBe("Coupon SHORT5 is expired; it cannot be expired. Nothing changed.");
+      expect([late.outcome, late.code, late.reply.status, late.reply.text]).toEqual(["ok", "already_expired", "info", "SHORT5 has already ended; nothing changed."]);
+      const zhLate = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon expire SHORT5", locale: "zh-CN" });
+      expect([zhLate.code, zhLate.reply.text]).toEqual(["already_expired", "SHORT5 已经结束，未做任何更改。"]);
       const zh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon pause SHORT5", locale: "zh-CN" });
-      expect(zh.reply.text).not.toMatch(/[a-z]{4,}/);
+      expect([zh.code, zh.reply.status]).toEqual(["wrong_state", "error"]);
+      expect(zh.reply.text).toBe("优惠券 SHORT5 已结束，已结束的优惠券无法暂停。未做任何更改。如需再次使用，请发布新的优惠券。");
       expect((await app.store.coupons.findById("SHORT5").lean())!.history.map((h) => h.action)).toEqual(["launched"]);
     } finally {
       app.clock.set(start);
@@ -352,6 +367,50 @@ describe("coupon life cycle and figures", () => {
     } finally {
       app.clock.set(t0);
       await app.store.orders.deleteMany({ _id: /^O-L/ });
+    }
+  });
+
+  it("expiring a coupon before its start makes it one that never ran: start and end are the expiry time", async () => {
+    const now = app.clock.now();
+    const planned = new Date("2026-12-09T16:00:00Z"); // 2026-12-10 00:00 shop time
+    for (const code of ["SCHED1", "SCHED2"]) await app.run("shell:max", (await launch(`code=${code} type=percent value=5 start=2026-12-10 end=2026-12-12 skus=SKU-B1`)).confirm);
+    try {
+      const r = await app.run("shell:max", "coupon expire SCHED1");
+      expect([r.outcome, r.reply.status]).toEqual(["ok", "ok"]);
+      expect(r.reply.text).toBe(
+        "Coupon SCHED1 ended in shopops before its start (2026-12-10 00:00 GMT+8): it never went live. shopops does not reach the storefront: if the code is set up there, remove it too, or it is accepted from 2026-12-10 00:00 GMT+8.",
+      );
+      const c = (await app.store.coupons.findById("SCHED1").lean())!;
+      expect([c.status, c.startsAt.getTime(), c.endsAt!.getTime()]).toEqual(["expired", now.getTime(), now.getTime()]);
+      // The history keeps the start it was to have.
+      expect(c.history.map((h) => [h.action, h.at!.getTime()])).toEqual([
+        ["launched", now.getTime()],
+        ["expire", now.getTime()],
+        ["start_cancelled", planned.getTime()],
+      ]);
+      // A paused one not started yet too; concurrent expires end it once, the others are told.
+      expect((await app.run("shell:max", "coupon pause SCHED2")).outcome).toBe("ok");
+      const all = await Promise.all(Array.from({ length: 3 }, () => app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon expire SCHED2", locale: "zh-CN" })));
+      expect(all.filter((x) => x.reply.status === "ok").map((x) => x.reply.text)).toEqual([
+        "优惠券 SCHED2 在开始时间（2026-12-10 00:00 GMT+8）之前已在 shopops 中结束：它从未生效。shopops 不会操作店铺：如果已在店铺后台设置了该代码，请也在那里删除，否则从 2026-12-10 00:00 GMT+8 起店铺仍会接受它。",
+      ]);
+      expect(all.filter((x) => x.code === "already_expired")).toHaveLength(2);
+      const c2 = (await app.store.coupons.findById("SCHED2").lean())!;
+      expect([c2.startsAt.getTime(), c2.endsAt!.getTime()]).toEqual([now.getTime(), now.getTime()]);
+      expect(c2.history.map((h) => h.action)).toEqual(["launched", "pause", "expire", "start_cancelled"]);
+      // Shown as never having run, not as a run that ends before it starts.
+      const list = await app.run("shell:sam", "coupon list expired");
+      const rows = list.reply.table!.rows.filter((row) => row[0]!.startsWith("SCHED"));
+      expect(rows.map((row) => row[3])).toEqual(["never ran (ended 2026-11-25)", "never ran (ended 2026-11-25)"]);
+      const show = await app.run("shell:sam", "coupon show SCHED1");
+      expect(show.reply.title).toBe("Coupon SCHED1: expired");
+      expect(fields(show)).toMatchObject({ Starts: "never (was to start 2026-12-10 00:00 GMT+8)", Ends: "2026-11-25 12:00 GMT+8", Uses: "0" });
+      const zhShow = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "coupon show SCHED1", locale: "zh-CN" });
+      expect(zhShow.reply.fields!.find((f) => f.label === "开始")!.value).toBe("从未开始（原定 2026-12-10 00:00 GMT+8）");
+      // Its planned start passing announces nothing: it never goes live.
+      expect((await app.services.coupon.scheduleDue(new Date("2026-12-11T00:00:00Z"), now)).map((d) => d.coupon._id)).not.toContain("SCHED1");
+    } finally {
+      await app.store.coupons.deleteMany({ _id: { $in: ["SCHED1", "SCHED2"] } });
     }
   });
 });

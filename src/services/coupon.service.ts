@@ -105,7 +105,11 @@ export interface Redemptions {
   paused: number;
 }
 
-/** One entry of a coupon's history, as far as counting its uses needs it. */
+/**
+ * One entry of a coupon's history, as far as counting its uses needs it. Actions: launched,
+ * pause, resume, expire, and start_cancelled (written with an expire before the start; `at` is
+ * the start it was to have, see {@link neverRanFrom}).
+ */
 export interface CouponHistoryEntry {
   action?: string | null;
   at?: Date | null;
@@ -536,9 +540,16 @@ export class CouponService {
 
   /**
    * pause (active → paused), resume (paused → active), expire (active|paused →
-   * expired): one guarded update each. Returns the coupon after, or why not.
+   * expired): one guarded update each. Returns the coupon after, or why not (with the state it
+   * is in). An expire before the start (a scheduled coupon) moves the start to the expiry time
+   * too, so the coupon reads as never having run, and records the planned start in its history
+   * (`start_cancelled`, at that start); `neverStarted` in the outcome is that start.
    */
-  async transition(code: string, action: "pause" | "resume" | "expire", actor: string): Promise<{ kind: "done"; coupon: CouponDoc } | { kind: "not_found" } | { kind: "wrong_state"; state: CouponState }> {
+  async transition(
+    code: string,
+    action: "pause" | "resume" | "expire",
+    actor: string,
+  ): Promise<{ kind: "done"; coupon: CouponDoc; neverStarted?: Date } | { kind: "not_found" } | { kind: "wrong_state"; state: CouponState }> {
     const now = this.clock.now();
     const id = code.trim().toUpperCase();
     const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
@@ -547,14 +558,43 @@ export class CouponService {
     // expire then would claim an end that already happened by itself).
     const filter: Record<string, unknown> = { _id: id, status: { $in: from }, ...notEnded(now) };
     // Expiring also ends it now (an end already past stays): in the same update, so a crash
-    // never leaves an expired coupon whose end is still ahead.
+    // never leaves an expired coupon whose end is still ahead. This update expires only a
+    // coupon that has started; one not started yet takes the guarded update below.
+    if (action === "expire") filter.startsAt = { $lte: now };
     const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
-    const after = await this.store.coupons.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<CouponDoc>();
-    if (after) return { kind: "done", coupon: after };
-    const c = await this.get(id);
-    if (!c) return { kind: "not_found" };
-    return { kind: "wrong_state", state: CouponService.state(c, now) };
+    // The start of a coupon not started yet, as read: start and end both become now, in one
+    // update guarded on that start.
+    let planned: Date | undefined;
+    const unstartedUpdate = (start: Date) => ({
+      $set: { ...set, startsAt: now, endsAt: now },
+      $push: { history: { $each: [{ action, by: actor, at: now }, { action: "start_cancelled", by: actor, at: start }] } },
+    });
+    // A few rounds at most: each failed guard of an expire means another change landed between.
+    for (let round = 0; round < 4; round++) {
+      const after = await this.store.coupons
+        .findOneAndUpdate(planned ? { ...filter, startsAt: planned } : filter, planned ? unstartedUpdate(planned) : update, { returnDocument: "after" })
+        .lean<CouponDoc>();
+      if (after) return { kind: "done", coupon: after, ...(planned ? { neverStarted: planned } : {}) };
+      const c = await this.get(id);
+      if (!c) return { kind: "not_found" };
+      const state = CouponService.state(c, now);
+      if (action !== "expire" || state === "expired" || round === 3) return { kind: "wrong_state", state };
+      planned = c.startsAt > now ? c.startsAt : undefined;
+    }
+    return { kind: "not_found" }; // not reached: the last round returns
   }
+}
+
+/**
+ * The start a coupon had planned when it was ended before it (it never ran), else undefined: its
+ * end is not after its start. The planned start is the `start_cancelled` entry of its history
+ * (`coupon expire` before the start); a coupon ended that way before the entry existed kept it
+ * as its start.
+ */
+export function neverRanFrom(c: Pick<CouponDoc, "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null }): Date | undefined {
+  if (!c.endsAt || c.endsAt > c.startsAt) return undefined;
+  const planned = (c.history ?? []).find((h) => h.action === "start_cancelled" && h.at instanceof Date)?.at;
+  return planned ?? c.startsAt;
 }
 
 /**

@@ -34,12 +34,18 @@ export function targetText(c: CouponLike, t: Translate): string {
 /**
  * The fields describing a coupon: discount, targets, window, limits. `startsOnConfirm`: a
  * preview whose start is "at once", shown as "when confirmed" (its time is taken at Confirm).
+ * `neverRanFrom`: a coupon ended before its start (see neverRanFrom), whose start was this.
  */
-export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: { startsOnConfirm?: boolean } = {}): ReplyField[] {
+export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: { startsOnConfirm?: boolean; neverRanFrom?: Date } = {}): ReplyField[] {
+  const starts = opts.startsOnConfirm
+    ? t("coupon.start.on_confirm")
+    : opts.neverRanFrom
+      ? t("coupon.start.never", { planned: fmt.dateTime(opts.neverRanFrom) })
+      : fmt.dateTime(c.startsAt);
   return [
     { label: t("coupon.field.discount"), value: discountText(c, t, fmt), inline: true },
     { label: t("coupon.field.applies"), value: targetText(c, t), inline: true },
-    { label: t("coupon.field.starts"), value: opts.startsOnConfirm ? t("coupon.start.on_confirm") : fmt.dateTime(c.startsAt), inline: true },
+    { label: t("coupon.field.starts"), value: starts, inline: true },
     { label: t("coupon.field.ends"), value: c.endsAt ? fmt.dateTime(c.endsAt) : t("coupon.no_end"), inline: true },
     { label: t("coupon.field.limit"), value: c.limit ? fmt.number(c.limit) : t("coupon.unlimited"), inline: true },
     { label: t("coupon.field.per_customer"), value: c.perCustomer ? fmt.number(c.perCustomer) : t("coupon.unlimited"), inline: true },
@@ -82,12 +88,25 @@ export function stateText(s: CouponState, t: Translate): string {
 /**
  * The handler of `coupon pause|resume|expire`: one guarded transition. The reply says the change
  * is recorded in shopops only: nothing here reaches the storefront, which must be changed too.
+ * A coupon already in the state asked for is told so as information (nothing to do); only a
+ * change an ended coupon cannot take (pause or resume it) is refused.
  */
 export async function couponTransition(ctx: CommandContext<{ code: string }>, action: "pause" | "resume" | "expire"): Promise<Reply> {
-  const { args, services, actor, t } = ctx;
+  const { args, services, actor, t, fmt } = ctx;
   const r = await services.coupon.transition(args.code, action, actor.identity);
   const code = args.code.toUpperCase();
-  if (r.kind === "done") return { status: "ok", text: t(`coupon.transition.${action}`, { code }), visibility: "public" };
+  if (r.kind === "done") {
+    const text = r.neverStarted ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) }) : t(`coupon.transition.${action}`, { code });
+    return { status: "ok", text, visibility: "public" };
+  }
   if (r.kind === "not_found") return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
-  return { status: "error", code: "wrong_state", text: t("coupon.wrong_state", { code, state: stateText(r.state, t), action: t(`coupon.action.${action}`) }), visibility: "ephemeral" };
+  const reached = action === "expire" ? r.state === "expired" : action === "pause" ? r.state === "paused" : r.state === "active" || r.state === "scheduled";
+  if (reached) {
+    // Already as asked (for resume: not paused, live or scheduled): information, not a refusal.
+    const key = action === "resume" && r.state === "scheduled" ? "coupon.already.resume_scheduled" : (`coupon.already.${action}` as const);
+    return { status: "info", code: `already_${action === "pause" ? "paused" : action === "resume" ? "active" : "expired"}`, text: t(key, { code }), visibility: "ephemeral" };
+  }
+  // A change between the guarded update and the read that followed it: nothing was done.
+  if (r.state !== "expired") return { status: "error", code: "wrong_state", text: t("coupon.changed", { code, state: stateText(r.state, t) }), visibility: "ephemeral" };
+  return { status: "error", code: "wrong_state", text: t("coupon.ended", { code, action: t(`coupon.action.${action}`) }), visibility: "ephemeral" };
 }
