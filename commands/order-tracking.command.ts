@@ -21,13 +21,13 @@ export default defineCommand({
       case "not_shipped":
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
       case "unchanged":
-        return { status: "info", code: "unchanged", text: t("order.tracking.unchanged", { orderNo: r.order._id, carrier: r.order.shipment?.carrier ?? "—", tracking: r.order.shipment?.trackingNo ?? "—" }), visibility: "ephemeral" };
+        return { status: "info", code: "unchanged", text: t("order.tracking.unchanged", { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }), visibility: "ephemeral" };
       case "busy":
         return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: args.orderNo }), visibility: "ephemeral" };
       case "done":
         return {
           status: "ok",
-          text: t("order.tracking.done", { orderNo: r.order._id, oldCarrier: r.old.carrier || "—", oldTracking: r.old.trackingNo || "—", carrier: r.order.shipment?.carrier ?? "—", tracking: r.order.shipment?.trackingNo ?? "—" }),
+          text: t("order.tracking.done", { orderNo: r.order._id, oldCarrier: r.old.carrier || "—", oldTracking: r.old.trackingNo || "—", carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }),
           visibility: "public",
         };
     }

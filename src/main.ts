@@ -71,13 +71,15 @@ async function main(): Promise<number> {
   let stopDispatch: (() => void) | undefined;
   let outbox: OutboxService | undefined;
   const shutdown = async () => {
-    await slack?.stop().catch(() => {});
-    await discord?.stop().catch(() => {});
     await http?.close().catch(() => {});
     stopDispatch?.();
-    // Deliveries under way are recorded, and running jobs finish or are interrupted and
-    // recorded, before the connection closes (rather than redelivered or left to their leases).
+    // First no new claims, and the deliveries under way finished and recorded while the
+    // adapters' clients still work (discord.js forgets its token once destroyed); then the
+    // adapters; then running jobs finish or are interrupted and recorded, before the connection
+    // closes (rather than redelivered or left to their leases).
     await outbox?.drain(5_000).catch(() => {});
+    await slack?.stop().catch(() => {});
+    await discord?.stop().catch(() => {});
     await scheduler?.stop(10_000).catch(() => {});
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});

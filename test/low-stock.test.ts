@@ -221,6 +221,10 @@ describe("low-stock job", () => {
     await adjust("P-AHEAD", "+100"); // the PO arrived early: re-armed for the next crossing
     await runJob();
     expect(await app.services.lowStock.state("P-AHEAD")).toMatchObject({ state: "armed" });
+    // The PO arrived: it holds nothing any more; a snooze now is a snooze.
+    expect((await app.run("shell:sam", "stock snooze P-AHEAD 30m")).outcome).toBe("ok");
+    const after = await app.run("shell:sam", "stock P-AHEAD");
+    expect(after.reply.fields!.find((f) => f.label === "Low-stock alerts")?.value).toMatch(/^Snoozed until .+ by shell:sam$/);
     // A product whose lead time is 240 days may have a PO that far ahead (its alert's button does).
     const slow = await app.run("shell:sam", "stock po P-SLOW eta=+240d");
     expect(slow.reply.text).toContain(`arriving ${addDays(today, 240)}`);

@@ -210,11 +210,14 @@ export class Scheduler {
       await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
     } catch (e) {
       const status = e instanceof TimeoutError ? "timeout" : "failed";
-      logger.error("job failed", { error: e });
+      const shutdown = e instanceof ShutdownError;
+      if (shutdown) logger.info("job interrupted by shutdown; retried later", {});
+      else logger.error("job failed", { error: e });
       // Every job's sends are keyed and its writes guarded, so a later attempt of the slot repeats
       // nothing. A timed-out run is not retried: its handler may still be going, and would
       // likely time out again.
-      const retryAt = status === "failed" && run.attempt < MAX_ATTEMPTS ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
+      // An interruption by shutdown is not the job's failure: retried even on its last attempt.
+      const retryAt = status === "failed" && (run.attempt < MAX_ATTEMPTS || shutdown) ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
       await this.deps.runs
         .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}) })
         .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));

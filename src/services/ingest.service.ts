@@ -254,6 +254,9 @@ export class IngestService {
         return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
       }
       const delta = level - p.onHand;
+      // The change this attempt makes, on the pending entry before the product changes: an
+      // interrupted attempt settled later (by a retry or housekeeping) keeps its real delta.
+      if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId, status: "pending" }, { $set: { delta } });
       const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
       const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
       if (ledgerId) filter.appliedKeys = { $ne: ledgerId };

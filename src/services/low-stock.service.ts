@@ -153,7 +153,11 @@ export class LowStockService {
           continue;
         }
         if (w.state === "snoozed" && w.heldAbove && w.snoozedUntil && w.snoozedUntil > now) continue;
-        const r = await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state }, { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1, lowOnly: 1, heldAbove: 1 } });
+        // Guarded by the hold as read: a PO or snooze placed during this scan is not wiped.
+        const r = await this.store.stockAlerts.updateOne(
+          { _id: v.sku, state: w.state, snoozedUntil: w.snoozedUntil ?? null, heldAbove: w.heldAbove ?? null },
+          { $set: { state: "armed", recoveredAt: now }, $unset: { snoozedUntil: 1, outAt: 1, lowOnly: 1, heldAbove: 1, po: 1 } },
+        );
         if (r.modifiedCount === 1) recovered.push(v.sku);
       }
     }
@@ -197,7 +201,7 @@ export class LowStockService {
       }
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, heldAbove: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, heldAbove: 1, po: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }
@@ -272,7 +276,9 @@ export class LowStockService {
     const v = this.stock.view(doc);
     const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
     const unset: Record<string, 1> = {};
+    // A plain snooze replaces any earlier PO as the hold (one that held longer is kept below).
     if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: this.clock.now() };
+    else unset.po = 1;
     // Held while well stocked: the scan must not take "above the re-arm level" for a recovery.
     if (v.available > this.rearmLevel(this.threshold(v))) set.heldAbove = true;
     else unset.heldAbove = 1;
@@ -281,15 +287,24 @@ export class LowStockService {
     else unset.lowOnly = 1;
     const update = { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
     if (!input.po) {
-      // One guarded update: not while a PO holds longer than this snooze would.
-      const r = await this.store.stockAlerts.updateOne(
-        { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { po: { $exists: false } }, { snoozedUntil: { $lte: input.until } }] },
-        update,
-      );
-      if (r.matchedCount === 1) return { kind: "ok", until: input.until };
-      const s = await this.state(sku);
-      if (s?.state === "snoozed" && s.po?.eta && s.snoozedUntil && s.snoozedUntil > input.until) return { kind: "po_holds", until: s.snoozedUntil, eta: s.po.eta };
-      // No alert state yet (or it changed meanwhile): the upsert below.
+      // One guarded update: not while a PO holds longer than this snooze would. A product with
+      // no alert state yet gets one by insert (a PO racing in makes it a duplicate: judged again).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const r = await this.store.stockAlerts.updateOne(
+          { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { po: { $exists: false } }, { snoozedUntil: { $lte: input.until } }] },
+          update,
+        );
+        if (r.matchedCount === 1) return { kind: "ok", until: input.until };
+        const s = await this.state(sku);
+        if (s?.state === "snoozed" && s.po?.eta && s.snoozedUntil && s.snoozedUntil > input.until) return { kind: "po_holds", until: s.snoozedUntil, eta: s.po.eta };
+        if (s) continue; // changed meanwhile: judged again
+        try {
+          await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
+          return { kind: "ok", until: input.until };
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+        }
+      }
     }
     const upsert = { ...update, $setOnInsert: { crossings: 0 } };
     try {

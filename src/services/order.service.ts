@@ -185,8 +185,8 @@ export class OrderService {
       const note = `${old.carrier} ${old.trackingNo} → ${carrier} ${input.trackingNo}: ${input.reason}`;
       const order = await this.store.orders
         .findOneAndUpdate(
-          { _id: current._id, status, "shipment.trackingNo": current.shipment.trackingNo ?? null },
-          { $set: { "shipment.carrier": carrier, "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: { status: TRACKING_CORRECTED, at: now, by: input.by, note } } },
+          { _id: current._id, status, "shipment.trackingNo": current.shipment.trackingNo ?? null, "shipment.carrier": current.shipment.carrier ?? null },
+          { $set: { ...(input.carrier ? { "shipment.carrier": carrier } : {}), "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: { status: TRACKING_CORRECTED, at: now, by: input.by, note } } },
           { returnDocument: "after" },
         )
         .lean<OrderDoc>();
