@@ -7,6 +7,7 @@ import { Core } from "./core/core.js";
 import type { Logger } from "./core/logger.js";
 import { loadCommands } from "./core/registry.js";
 import { loadJobs, type LoadedJob } from "./core/scheduler.js";
+import { localDay } from "./core/format.js";
 import { createServices, type Services } from "./services/services.js";
 import { createStore, ensureIndexes, type Store } from "./store/models.js";
 import { isDuplicateKey } from "./store/writes.js";
@@ -76,6 +77,17 @@ export const SHOP_SETTINGS = "shop:settings";
 export async function checkShopSettings(store: Store, config: Config): Promise<"set" | "same" | "changed"> {
   const want = { timeZone: config.timeZone, currency: config.currency };
   let have: { timeZone?: string; currency?: string } | undefined;
+  // Nothing stored yet, but orders are (a database from before this check): their paid days must
+  // read as this process's zone would file them, or it is not the shop's zone.
+  if (!(await store.meta.exists({ _id: SHOP_SETTINGS }))) {
+    const sample = await store.orders.find({ paidAt: { $type: "date" }, paidDay: { $type: "string" } }).select({ _id: 1, paidAt: 1, paidDay: 1 }).limit(20).lean<{ _id: string; paidAt: Date; paidDay: string }[]>();
+    const off = sample.find((o) => localDay(o.paidAt, config.timeZone) !== o.paidDay);
+    if (off) {
+      throw new ConfigError([
+        `SHOP_TIMEZONE=${config.timeZone}: this database's orders were filed in another time zone (order ${off._id}, paid ${off.paidAt.toISOString()}, is on ${off.paidDay}). Set SHOP_TIMEZONE to the shop's zone (and SHOP_CURRENCY to its currency); the first start stores them.`,
+      ]);
+    }
+  }
   try {
     const before = await store.meta.findOneAndUpdate({ _id: SHOP_SETTINGS }, { $setOnInsert: { value: want } }, { upsert: true, returnDocument: "before" }).lean();
     if (!before) return "set";

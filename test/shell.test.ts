@@ -151,6 +151,20 @@ describe("shell adapter, non-interactive", () => {
     // Now the database is the shop's in Shanghai: the old settings are the ones refused.
     expect((await runCli(["shell", "-c", "help"], env)).code).toBe(78);
     expect((await runCli(["shell", "-c", "help"], { ...env, SHOP_SETTINGS_CHANGE: "true" })).code).toBe(0);
+
+    // A database from before the check (nothing stored) whose orders were filed in Shanghai: a
+    // process in UTC is refused rather than taken for the shop's zone.
+    const store = createStore(db.conn);
+    await store.meta.deleteOne({ _id: "shop:settings" });
+    await store.orders.collection.insertOne({ _id: "O-TZ-1" as never, status: "paid", paidAt: new Date("2026-11-24T20:00:00Z"), paidDay: "2026-11-25" });
+    try {
+      const guessed = await runCli(["shell", "-c", "help"], env);
+      expect(guessed.code).toBe(78);
+      expect(guessed.stderr).toContain("SHOP_TIMEZONE=UTC: this database's orders were filed in another time zone (order O-TZ-1, paid 2026-11-24T20:00:00.000Z, is on 2026-11-25)");
+      expect(await store.meta.exists({ _id: "shop:settings" })).toBeNull();
+    } finally {
+      await store.orders.deleteOne({ _id: "O-TZ-1" });
+    }
   });
 
   it("an unreachable MONGODB_URI stops start-up with a message (78), never its password", async () => {
