@@ -50,15 +50,16 @@ describe("alert routing", () => {
       _id: id, platform: "slack", dest: { kind: "channel", platform: "slack", channel: "C0PRIV" }, reply, kind: "sla", status, attempts: status === "dead" ? 8 : 2,
       notBefore: new Date(now - ageMin * 60_000), createdAt: new Date(now - ageMin * 60_000), ...(lastError ? { lastError } : {}),
     });
-    await app.store.outbox.insertMany([msg("u-dead", "dead", 90, "not_in_channel"), msg("u-late", "pending", 30, "not_in_channel"), msg("u-fresh", "pending", 1)]);
+    // u-old gave up 8 days ago (its cause fixed since): not counted.
+    await app.store.outbox.insertMany([msg("u-dead", "dead", 90, "not_in_channel"), msg("u-late", "pending", 30, "not_in_channel"), msg("u-fresh", "pending", 1), msg("u-old", "dead", 8 * 24 * 60, "channel_not_found")]);
     try {
       const list = await app.run("shell:mia", "alerts list");
       expect(list.reply.status).toBe("warning");
       const f = list.reply.fields![0]!;
-      expect(f.label).toBe("Not getting through: 1 gave up, 1 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
+      expect(f.label).toBe("Not getting through: 1 gave up in the last 7 days, 1 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
       expect(f.value.split("\n")).toEqual([expect.stringMatching(/ sla → slack C0PRIV \(pending\): not_in_channel$/), expect.stringMatching(/ sla → slack C0PRIV \(dead\): not_in_channel$/)]);
     } finally {
-      await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh"] } });
+      await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh", "u-old"] } });
     }
   });
 

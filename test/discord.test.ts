@@ -154,6 +154,11 @@ describe("command registration", () => {
     await app.store.meta.deleteOne({ _id: `discord.commands:${applicationId}:${config.discord!.guildId}` });
     await adapter.registerCommands();
     expect(globalPuts()).toHaveLength(1);
+    // Back to per-server after a global spell, with this server's commands unchanged: the global
+    // ones still go.
+    await app.store.meta.updateOne({ _id: `discord.commands:${applicationId}:global` }, { $set: { value: { hash: "old" } } }, { upsert: true });
+    expect(await adapter.registerCommands()).toBe("unchanged");
+    expect(globalPuts()).toHaveLength(2);
   });
 });
 

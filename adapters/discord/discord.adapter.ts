@@ -127,6 +127,9 @@ export class DiscordAdapter {
     const { applicationId, guildId } = this.opts.discord;
     const markerId = `discord.commands:${applicationId}:${guildId ?? "global"}`;
     const meta = this.opts.services.store.meta;
+    // Global commands left from before DISCORD_GUILD_ID: removed whether or not this server's
+    // commands change; a failed removal is tried again at the next start (its marker stays).
+    if (guildId) await this.dropGlobalCommands().catch((e: unknown) => this.log.warn("could not remove the old global commands; tried again at the next start", { error: e }));
     const prev = await meta.findById(markerId).lean();
     if ((prev?.value as { hash?: string } | undefined)?.hash === this.commandSet.hash) {
       this.log.info("application commands unchanged", { count: this.commandSet.definitions.length });
@@ -149,7 +152,6 @@ export class DiscordAdapter {
     }
     await meta.updateOne({ _id: markerId }, { $set: { value: { hash: this.commandSet.hash, at: this.opts.services.clock.now() } } }, { upsert: true });
     this.log.info("application commands registered", { count: this.commandSet.definitions.length, scope: guildId ? "guild" : "global" });
-    if (guildId) await this.dropGlobalCommands();
     return "registered";
   }
 

@@ -37,15 +37,18 @@ export class OutboxService {
   ) {}
 
   /**
-   * Messages that are not getting through: how many gave up (`dead`) or have waited more than
+   * Messages that are not getting through: how many gave up (`dead`, in the last `deadDays`) or have waited more than
    * `lateMs` past their time (retrying, or for a platform no instance runs), and the newest
    * `limit` of them with their last error, for `alerts list`.
    */
-  async undelivered(lateMs = 15 * 60_000, limit = 5): Promise<{ dead: number; late: number; newest: Pick<OutboxDoc, "_id" | "kind" | "platform" | "dest" | "status" | "lastError" | "createdAt">[] }> {
-    const lateFilter = { status: "pending" as const, notBefore: { $lt: new Date(this.clock.now().getTime() - lateMs) } };
-    const either = { $or: [{ status: "dead" as const }, lateFilter] };
+  async undelivered(lateMs = 15 * 60_000, limit = 5, deadDays = 7): Promise<{ dead: number; late: number; newest: Pick<OutboxDoc, "_id" | "kind" | "platform" | "dest" | "status" | "lastError" | "createdAt">[] }> {
+    const now = this.clock.now().getTime();
+    const lateFilter = { status: "pending" as const, notBefore: { $lt: new Date(now - lateMs) } };
+    // Given up recently: an old failure whose cause was fixed long ago is not news.
+    const deadFilter = { status: "dead" as const, createdAt: { $gte: new Date(now - deadDays * 86_400_000) } };
+    const either = { $or: [deadFilter, lateFilter] };
     const [dead, late, newest] = await Promise.all([
-      this.store.outbox.countDocuments({ status: "dead" }),
+      this.store.outbox.countDocuments(deadFilter),
       this.store.outbox.countDocuments(lateFilter),
       this.store.outbox.find(either).select({ _id: 1, kind: 1, platform: 1, dest: 1, status: 1, lastError: 1, createdAt: 1 }).sort({ createdAt: -1 }).limit(limit).lean<OutboxDoc[]>(),
     ]);
