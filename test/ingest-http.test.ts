@@ -89,6 +89,14 @@ describe("health and protocol errors", () => {
     const fields = (r.json.errors as { field: string; expected: string }[]).map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(["items.0.qty", "paidAt"]));
     expect(r.json.errors.find((e: { field: string }) => e.field === "paidAt").expected).toMatch(/ISO 8601/);
+    // In plain words, not zod's ("Too small: expected number to be >=1", "received NaN").
+    expect(r.json.errors.find((e: { field: string }) => e.field === "items.0.qty").expected).toBe("expected at least 1");
+    const typed = await call("/api/v1/products", { body: { sku: "X-9", name: "", category: "c", price: "12" } });
+    expect(typed.json.errors).toEqual([
+      { field: "name", expected: "expected a non-empty text" },
+      { field: "price", expected: "expected a whole number of minor units (e.g. 1999 for 19.99)" },
+    ]);
+    expect((await call("/api/v1/products", { body: { sku: "X-9", category: "c", price: 12 } })).json.errors).toEqual([{ field: "name", expected: "expected a value (required)" }]);
     expect((await call("/api/v1/orders", { raw: "{not json" })).status).toBe(400);
     // A body in another encoding (GBK) is refused, not stored garbled.
     const gbkName = Buffer.concat([Buffer.from('{"sku":"X-3","name":"'), Buffer.from([0xb1, 0xa3, 0xce, 0xc2, 0xb1, 0xad]), Buffer.from('","category":"c","price":1}')]);

@@ -152,9 +152,32 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
   // name the field ("set: expected a stock level") instead of "expected one or the other".
   const schema =
     kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw) !== ("set" in raw) ? ("delta" in raw ? inventoryDelta : inventoryLevel) : SCHEMAS[kind];
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { error: apiIssue });
   if (r.success) return { ok: true, value: r.data as IngestInput<K> };
   return { ok: false, errors: r.error.issues.flatMap(toFieldErrors) };
+}
+
+/**
+ * What was expected, for the checks the schemas leave to zod, in plain words ("expected a whole
+ * number", "expected at least 1") rather than zod's "Too small: expected number to be >=1" or
+ * "received NaN". Undefined: zod's own message.
+ */
+function apiIssue(iss: z.core.$ZodRawIssue): string | undefined {
+  const kind = (origin: unknown) => (origin === "string" ? "characters" : origin === "array" ? "items" : "");
+  switch (iss.code) {
+    case "invalid_type":
+      if (iss.input === undefined) return "expected a value (required)";
+      return iss.expected === "int" ? "expected a whole number" : `expected ${iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : `a ${String(iss.expected)}`}`;
+    case "too_small":
+      if (iss.origin === "string" && Number(iss.minimum) <= 1) return "expected a non-empty text";
+      return `expected at least ${String(iss.minimum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
+    case "too_big":
+      return `expected at most ${String(iss.maximum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
+    case "invalid_value":
+      return Array.isArray(iss.values) ? `expected one of ${iss.values.map(String).join(", ")}` : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
