@@ -2,6 +2,7 @@ import { z } from "zod";
 import { quote } from "../src/core/parser.js";
 import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { splitList } from "../src/core/text.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 import { statusName } from "./order.view.js";
@@ -12,8 +13,7 @@ const statusList = z
   .string()
   .trim()
   .toLowerCase()
-  // Chinese input methods type "，" or "、" between words.
-  .transform((s) => s.split(/[,，、]/).map((x) => x.trim()).filter(Boolean))
+  .transform((s) => splitList(s))
   .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
 

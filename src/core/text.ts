@@ -15,3 +15,28 @@ export function editDistance(a: string, b: string): number {
 
 /** Control characters other than tab and newline (escape sequences, NUL, bidi overrides). */
 export const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * Splits a list typed in an argument (`skus=A,B`, `categories=家居，厨房`): on commas, full-width
+ * commas and the ideographic comma `、`, which Chinese keyboards type; items trimmed, empty ones
+ * dropped. With `known` names (case-insensitive), consecutive pieces that together spell a known
+ * name, separators included, stay one item (the longest such run wins).
+ */
+export function splitList(s: string | undefined, known: readonly string[] = []): string[] {
+  // Odd indexes hold the separators (a capturing split), so a run can be put back as typed.
+  const parts = (s ?? "").split(/([,，、])/);
+  const names = new Set(known.map((k) => k.trim().toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    let end = i;
+    for (let j = parts.length - 1; j > i && names.size; j -= 2) {
+      if (names.has(parts.slice(i, j + 1).join("").trim().toLowerCase())) {
+        end = j;
+        break;
+      }
+    }
+    out.push(parts.slice(i, end + 1).join("").trim());
+    i = end;
+  }
+  return out.filter(Boolean);
+}

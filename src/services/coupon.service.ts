@@ -3,6 +3,7 @@ import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay } from "../core/format.js";
 import { shortId } from "../core/ids.js";
+import { splitList } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { escapeRegex } from "./audit.service.js";
 import { PAID_STATUSES } from "./order-status.js";
@@ -595,31 +596,6 @@ export function neverRanFrom(c: Pick<CouponDoc, "startsAt" | "endsAt"> & { histo
   if (!c.endsAt || c.endsAt > c.startsAt) return undefined;
   const planned = (c.history ?? []).find((h) => h.action === "start_cancelled" && h.at instanceof Date)?.at;
   return planned ?? c.startsAt;
-}
-
-/**
- * Splits a list typed in an argument (`skus=A,B`, `categories=家居，厨房`): on commas, full-width
- * commas and the ideographic comma `、`, which Chinese keyboards type; items trimmed, empty ones
- * dropped. With `known` names (case-insensitive), consecutive pieces that together spell a known
- * name, separators included, stay one item (the longest such run wins).
- */
-export function splitList(s: string | undefined, known: readonly string[] = []): string[] {
-  // Odd indexes hold the separators (a capturing split), so a run can be put back as typed.
-  const parts = (s ?? "").split(/([,，、])/);
-  const names = new Set(known.map((k) => k.trim().toLowerCase()));
-  const out: string[] = [];
-  for (let i = 0; i < parts.length; i += 2) {
-    let end = i;
-    for (let j = parts.length - 1; j > i && names.size; j -= 2) {
-      if (names.has(parts.slice(i, j + 1).join("").trim().toLowerCase())) {
-        end = j;
-        break;
-      }
-    }
-    out.push(parts.slice(i, end + 1).join("").trim());
-    i = end;
-  }
-  return out.filter(Boolean);
 }
 
 /**
