@@ -21,7 +21,7 @@ import { parseIdentity } from "../../src/core/identity.js";
 import type { Logger } from "../../src/core/logger.js";
 import { translator, type Locale } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
-import { isPrivate, type Reply } from "../../src/core/reply.js";
+import { aboutSameSubject, isPrivate, type Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
@@ -50,6 +50,11 @@ export interface DiscordAdapterOptions {
 export const discordIdentity = (userId: string) => `discord:${userId}`;
 
 const LOCALES: Record<string, Locale> = { "zh-CN": "zh-CN", "zh-TW": "zh-CN", "en-US": "en", "en-GB": "en" };
+
+/** A Discord locale tag as one of ours: listed, or any Chinese as zh-CN; undefined otherwise. */
+function discordLocale(tag: string): Locale | undefined {
+  return LOCALES[tag] ?? (tag.startsWith("zh") ? "zh-CN" : undefined);
+}
 
 /**
  * The Discord adapter: registers the application commands generated from the
@@ -195,8 +200,7 @@ export class DiscordAdapter {
     this.log.warn("interaction from a server not in DISCORD_GUILD_IDS refused", { guild: i.guildId, user: i.user.id });
     if (i.isAutocomplete()) return void (await i.respond([]));
     if (!i.isRepliable()) return;
-    const locale = LOCALES[i.locale] ?? (i.locale.startsWith("zh") ? "zh-CN" : this.opts.config.locale);
-    await i.reply({ content: translator(locale)("discord.guild_refused"), flags: MessageFlags.Ephemeral });
+    await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)("discord.guild_refused"), flags: MessageFlags.Ephemeral });
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
@@ -211,7 +215,7 @@ export class DiscordAdapter {
       const r = this.opts.discord.roleMap[id];
       if (r && (!platformRole || roleAtLeast(r, platformRole))) platformRole = r;
     }
-    const locale = LOCALES[i.locale] ?? (i.locale.startsWith("zh") ? "zh-CN" : undefined);
+    const locale = discordLocale(i.locale);
     return {
       identity: discordIdentity(i.user.id),
       platform: "discord",
@@ -299,8 +303,9 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction, arrivedAt: number): Promise<void> {
     const text = i.customId;
+    // A replayed interaction stops here, before the role lookup (a forced member fetch in a DM).
+    if (!(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = await this.invocation(i, text);
-    if (!(await this.mark(`discord.ix:${i.id}`, inv.identity, text))) return;
     const pressId = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}`;
     const locale = inv.locale ?? this.opts.config.locale;
     const t = translator(locale);
@@ -376,8 +381,7 @@ function findLabel(rows: unknown[], customId: string): string | undefined {
  * pressed again while another product's or request's buttons stay usable.
  */
 function disableAbout(rows: unknown[], pressed: string): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
-  const subject = pressed.split(/\s+/)[2];
-  const about = (id: string) => id === pressed || (subject !== undefined && id.split(/\s+/)[2] === subject);
+  const about = (id: string) => aboutSameSubject(id, pressed);
   // The message's rows as they are (style, and buttons disabled by earlier presses stay so).
   const json = (rows as { toJSON?: () => unknown }[]).map((r) => (typeof r.toJSON === "function" ? r.toJSON() : r)) as APIActionRowComponent<APIButtonComponentWithCustomId>[];
   return json.map((row) => ({ ...row, components: (row.components ?? []).map((c) => (c.custom_id && about(c.custom_id) ? { ...c, disabled: true } : c)) }));

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, escapeMarkdown, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { breakBacktickRuns, clip, clipValue, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
+import { clip, clipValue, fencedCells, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -55,7 +55,7 @@ function fitAround(e: APIEmbed, newestLast: readonly boolean[] = []): void {
  * bold, italics, code, spoilers, headings and lists escaped, and masked links `[text](url)`
  * broken, so a customer cannot put a disguised link into the bot's own card.
  */
-export function escapeUserText(s: string): string {
+function escapeUserText(s: string): string {
   return escapeMarkdown(s, { maskedLink: true, heading: true, bulletedList: true, numberedList: true }).replace(/\]\(/g, "]\\(");
 }
 
@@ -89,8 +89,7 @@ export function actionRows(actions: readonly ReplyAction[]): APIActionRowCompone
 function tableBlock(reply: Reply, room: number, t: Translate): string {
   const tb = reply.table!;
   // A cell holding ``` would close the code block early: the rest of the table would be markdown.
-  const columns = tb.columns.map(breakBacktickRuns);
-  const rows = tb.rows.map((r) => r.map(breakBacktickRuns));
+  const { columns, rows } = fencedCells(tb);
   for (let n = tb.rows.length; n >= 0; n--) {
     const note = n < tb.rows.length ? "\n" + t("discord.table.truncated", { shown: n, total: tb.rows.length }) : "";
     const block = "```\n" + renderTable(columns, rows.slice(0, n), tb.alignRight) + "\n```" + note;

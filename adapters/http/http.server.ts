@@ -218,7 +218,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
  * The audit actor of an API key: `api:<label>#<key id>`. Labels need not be unique, so the key
  * id says which key it was; `audit actor=api:<label>` still finds every key of that label.
  */
-export function apiActor(caller: Pick<ApiCaller, "id" | "label">): string {
+function apiActor(caller: Pick<ApiCaller, "id" | "label">): string {
   return `api:${caller.label}#${caller.id}`;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { breakBacktickRuns, clip, clipValue, isPrivate, moreMarker, type Reply, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { aboutSameSubject, clip, clipValue, fencedCells, isPrivate, moreMarker, type Reply, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -118,7 +118,8 @@ function escapedClip(raw: string, n: number): string {
  */
 function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[] {
   // A cell holding ``` would close the fence early: the rest of the table would be mrkdwn.
-  const drawn = renderTable(tb.columns.map(breakBacktickRuns), tb.rows.map((r) => r.map(breakBacktickRuns)), tb.alignRight).split("\n");
+  const cells = fencedCells(tb);
+  const drawn = renderTable(cells.columns, cells.rows, tb.alignRight).split("\n");
   // Each line: a header line, the rule, then one line a row. Room for the fence (6) and a note.
   const noteRoom = moreMarker(tb.rows.length).length + 1;
   const lines = drawn.map((l) => escapedClip(l, TEXT_MAX - 6 - noteRoom));
@@ -154,17 +155,7 @@ export function noticeMessage(mrkdwn: string): SlackMessage {
 }
 
 /** Prefix of the block_id of an outcome a press appended to a message (a nonce follows). */
-export const OUTCOME_BLOCK_PREFIX = "shopops.outcome.";
-
-/**
- * True when a button's command line is about the same thing as the pressed one: the same line,
- * or the same object (`SKU-1`, `R-…`, `C-…`: the third word, as `stock snooze SKU-1 24h` and
- * `stock po SKU-1 eta=…`). The rule Discord's buttons follow too.
- */
-export function aboutSameSubject(line: string, pressed: string): boolean {
-  const subject = pressed.split(/\s+/)[2];
-  return line === pressed || (subject !== undefined && line.split(/\s+/)[2] === subject);
-}
+const OUTCOME_BLOCK_PREFIX = "shopops.outcome.";
 
 type Button = { type?: string; action_id?: string; value?: string };
 

@@ -56,7 +56,7 @@ interface SlackProfile {
  * undefined when it is not one shopops speaks (then the shop's SHOP_LOCALE applies). Traditional
  * Chinese (`zh-TW`) is not mapped to Simplified: it falls back to the shop's language.
  */
-export function slackLocale(tag: string | undefined): Locale | undefined {
+function slackLocale(tag: string | undefined): Locale | undefined {
   if (!tag) return undefined;
   if (/^en(?:[-_]|$)/i.test(tag)) return "en";
   if (/^zh(?:[-_](?:CN|SG|Hans)(?:[-_]|$)|$)/i.test(tag)) return "zh-CN";

@@ -121,3 +121,18 @@ export function clipValue(value: string, n: number, newestLast = false): string 
 export function breakBacktickRuns(s: string): string {
   return s.replace(/`(?=`)/g, "`\u200b");
 }
+
+/** A table's header and cells with {@link breakBacktickRuns}, for drawing inside a code fence. */
+export function fencedCells(tb: Pick<ReplyTable, "columns" | "rows">): { columns: string[]; rows: string[][] } {
+  return { columns: tb.columns.map(breakBacktickRuns), rows: tb.rows.map((r) => r.map(breakBacktickRuns)) };
+}
+
+/**
+ * True when a button's command line is about the same thing as the pressed one: the same line,
+ * or the same object (`SKU-1`, `R-…`, `C-…`: the third word, as `stock snooze SKU-1 24h` and
+ * `stock po SKU-1 eta=…`). After a press, Slack removes and Discord disables such buttons.
+ */
+export function aboutSameSubject(line: string, pressed: string): boolean {
+  const subject = pressed.split(/\s+/)[2];
+  return line === pressed || (subject !== undefined && line.split(/\s+/)[2] === subject);
+}
