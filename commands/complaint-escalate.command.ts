@@ -21,7 +21,7 @@ export default defineCommand({
       // Already escalated (for this person): say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
       if (c && isEscalationNoop(c, actor.role)) return changeReply({ kind: "already", complaint: c }, id, "escalate", "", services, ctx);
-      return promptForText(id, "reason_required", services, t);
+      return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);

@@ -120,8 +120,10 @@ export async function promptForText(
   code: "note_required" | "reason_required",
   services: { complaints: ComplaintService },
   t: Translate,
+  /** The complaint when the caller has read it already (null: it does not exist). */
+  known?: ComplaintDoc | null,
 ): Promise<Reply> {
-  if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
+  if (!(known === undefined ? await services.complaints.get(id) : known)) return unknownComplaint(id, t);
   return { status: "error", code, text: t(`complaint.${code}`, { id }), visibility: "ephemeral" };
 }
 

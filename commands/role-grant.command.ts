@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { parseIdentity } from "../src/core/identity.js";
 import { ROLES } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -8,7 +8,7 @@ export default defineCommand({
   description: "cmd.role_grant",
   positional: ["identity", "role"],
   args: z.object({
-    identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }),
+    identity: identityArg,
     role: z.enum(ROLES, { error: "role.bad_role" }),
   }),
   examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],

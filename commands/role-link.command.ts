@@ -1,14 +1,13 @@
 import { z } from "zod";
+import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { parseIdentity } from "../src/core/identity.js";
 
-const identity = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
 
 export default defineCommand({
   name: "role link",
   description: "cmd.role_link",
   positional: ["identity", "other"],
-  args: z.object({ identity, other: identity }),
+  args: z.object({ identity: identityArg, other: identityArg }),
   examples: ["role link slack:T0123:U0456 discord:123456789012345678", "role link shell:max slack:T0123:U0456"],
   permission: "admin",
   mutates: true,

@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { parseIdentity } from "../src/core/identity.js";
 
 export default defineCommand({
   name: "role revoke",
   description: "cmd.role_revoke",
   positional: ["identity"],
-  args: z.object({ identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }) }),
+  args: z.object({ identity: identityArg }),
   examples: ["role revoke shell:bob"],
   permission: "admin",
   mutates: true,

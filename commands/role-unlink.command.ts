@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { parseIdentity } from "../src/core/identity.js";
 
 export default defineCommand({
   name: "role unlink",
   description: "cmd.role_unlink",
   positional: ["identity"],
-  args: z.object({ identity: z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }) }),
+  args: z.object({ identity: identityArg }),
   examples: ["role unlink discord:123456789012345678"],
   permission: "admin",
   mutates: true,

@@ -36,7 +36,7 @@ export default defineCommand({
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
     if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: eta, days: maxDays }));
-    const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity });
+    const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
     if (r.kind !== "ok") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     return {
       status: "ok",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { addDays, dayStart, isDay, localDay } from "./format.js";
+import { parseIdentity } from "./identity.js";
 import type { Translate } from "./messages.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
@@ -15,6 +16,9 @@ export const signedDelta = z
   .regex(/^[+-]?\d{1,7}$/, { error: "stock.adjust.bad_delta" })
   .transform(Number)
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
+
+/** A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role commands take it. */
+export const identityArg = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
 
 /** An idempotency key chosen by the caller. */
 export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" });

@@ -269,11 +269,12 @@ export class LowStockService {
    * changes); a new PO replaces the old one (the supplier moved the date). Selling out during the
    * hold is still announced, once, unless the product was already out when held.
    */
-  async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number } }): Promise<SnoozeResult> {
+  async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number }; view?: StockView }): Promise<SnoozeResult> {
     const sku = input.sku.toUpperCase();
-    const doc = await this.store.products.findById(sku).select(VIEW_FIELDS).lean<ProductDoc>();
-    if (!doc) return { kind: "not_found" };
-    const v = this.stock.view(doc);
+    // The product as the caller read it (`stock po` reads it for its lead time), else read here.
+    const doc = input.view ? null : await this.store.products.findById(sku).select(VIEW_FIELDS).lean<ProductDoc>();
+    const v = input.view ?? (doc ? this.stock.view(doc) : null);
+    if (!v) return { kind: "not_found" };
     const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
     const unset: Record<string, 1> = {};
     // A plain snooze replaces any earlier PO as the hold (one that held longer is kept below).
@@ -318,9 +319,9 @@ export class LowStockService {
   }
 
   /** Records a purchase order: alerts wait until the day after its expected arrival. */
-  async placePo(input: { sku: string; eta: string; qty?: number; by: string }): Promise<SnoozeResult> {
+  async placePo(input: { sku: string; eta: string; qty?: number; by: string; view?: StockView }): Promise<SnoozeResult> {
     const until = dayStart(addDays(input.eta, 1), this.opts.timeZone);
-    return this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) } });
+    return this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) }, ...(input.view ? { view: input.view } : {}) });
   }
 
   /** Alert state of a product, if any. */
