@@ -65,7 +65,7 @@ export async function createApp(opts: BackendOptions & { commands?: readonly Com
 }
 
 /** Meta document: the time zone and currency a shop's database is written in (days, amounts). */
-export const SHOP_SETTINGS = "shop:settings";
+const SHOP_SETTINGS = "shop:settings";
 
 /**
  * Checks that this process writes the shop database in the time zone and currency it was set up
@@ -76,10 +76,11 @@ export const SHOP_SETTINGS = "shop:settings";
  */
 export async function checkShopSettings(store: Store, config: Config): Promise<"set" | "same" | "changed"> {
   const want = { timeZone: config.timeZone, currency: config.currency };
-  let have: { timeZone?: string; currency?: string } | undefined;
-  // Nothing stored yet, but orders are (a database from before this check): their paid days must
-  // read as this process's zone would file them, or it is not the shop's zone.
-  if (!(await store.meta.exists({ _id: SHOP_SETTINGS }))) {
+  type Settings = { timeZone?: string; currency?: string } | undefined;
+  let have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as Settings;
+  if (!have) {
+    // Nothing stored yet, but orders may be (a database from before this check): their paid days
+    // must read as this process's zone would file them, or it is not the shop's zone.
     const sample = await store.orders.find({ paidAt: { $type: "date" }, paidDay: { $type: "string" } }).select({ _id: 1, paidAt: 1, paidDay: 1 }).limit(20).lean<{ _id: string; paidAt: Date; paidDay: string }[]>();
     const off = sample.find((o) => localDay(o.paidAt, config.timeZone) !== o.paidDay);
     if (off) {
@@ -87,15 +88,14 @@ export async function checkShopSettings(store: Store, config: Config): Promise<"
         `SHOP_TIMEZONE=${config.timeZone}: this database's orders were filed in another time zone (order ${off._id}, paid ${off.paidAt.toISOString()}, is on ${off.paidDay}). Set SHOP_TIMEZONE to the shop's zone (and SHOP_CURRENCY to its currency); the first start stores them.`,
       ]);
     }
-  }
-  try {
-    const before = await store.meta.findOneAndUpdate({ _id: SHOP_SETTINGS }, { $setOnInsert: { value: want } }, { upsert: true, returnDocument: "before" }).lean();
-    if (!before) return "set";
-    have = before.value as typeof have;
-  } catch (e) {
-    // Two first starts at once: the other one stored them.
-    if (!isDuplicateKey(e)) throw e;
-    have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as typeof have;
+    try {
+      await store.meta.create({ _id: SHOP_SETTINGS, value: want });
+      return "set";
+    } catch (e) {
+      // Two first starts at once: the other one stored them.
+      if (!isDuplicateKey(e)) throw e;
+      have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as Settings;
+    }
   }
   if (have?.timeZone === want.timeZone && have.currency === want.currency) return "same";
   if (config.shopSettingsChange) {

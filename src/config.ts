@@ -32,6 +32,14 @@ const isTimeZone = (tz: string): boolean => {
 };
 
 
+/** A comma-separated list of ids (blanks dropped), each matching `re`, else `error`. */
+const idList = (re: RegExp, error: string) =>
+  z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.every((id) => re.test(id)), { error });
+
 const bool = (name: string) =>
   z
     .enum(["true", "false", "1", "0", "yes", "no"], { error: `${name}: expected true or false` })
@@ -136,26 +144,14 @@ const EnvSchema = z.object({
     .default("sos")
     .transform((v) => v.replace(/^:|:$/g, ""))
     .refine((v) => /^[a-z0-9_+'-]{1,100}$/.test(v), { error: "SLACK_COMPLAINT_EMOJI: expected an emoji name such as sos or :rotating_light:" }),
-  SLACK_SUPPORT_CHANNELS: z
-    .string()
-    .default("")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .refine((l) => l.every((c) => /^[CG][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH" }),
-  SLACK_TEAM_IDS: z
-    .string()
-    .default("")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .refine((l) => l.every((c) => /^[TE][A-Z0-9]{2,20}$/.test(c)), { error: "SLACK_TEAM_IDS: expected comma-separated workspace ids such as T0123ABCD (Workspace settings → the id in the URL)" }),
+  SLACK_SUPPORT_CHANNELS: idList(/^[CG][A-Z0-9]{2,20}$/, "SLACK_SUPPORT_CHANNELS: expected comma-separated channel ids such as C0123ABCD,C0456EFGH"),
+  SLACK_TEAM_IDS: idList(/^[TE][A-Z0-9]{2,20}$/, "SLACK_TEAM_IDS: expected comma-separated workspace ids such as T0123ABCD (Workspace settings → the id in the URL)"),
   COMPLAINT_SLA_FIRST_RESPONSE: slaSpec("COMPLAINT_SLA_FIRST_RESPONSE", DEFAULT_SLA_FIRST_RESPONSE),
   COMPLAINT_SLA_RESOLUTION: slaSpec("COMPLAINT_SLA_RESOLUTION", DEFAULT_SLA_RESOLUTION),
   DISCORD_TOKEN: z.string().regex(/^\S{20,200}$/, { error: "DISCORD_TOKEN: expected the bot token from the Developer Portal (Bot → Reset Token)" }).optional(),
   DISCORD_APPLICATION_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_APPLICATION_ID: expected the numeric application id (General Information → Application ID)" }).optional(),
   DISCORD_GUILD_ID: z.string().regex(SNOWFLAKE, { error: "DISCORD_GUILD_ID: expected a numeric server id (right-click the server → Copy Server ID)" }).optional(),
-  DISCORD_GUILD_IDS: z
-    .string()
-    .default("")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .refine((l) => l.every((g) => SNOWFLAKE.test(g)), { error: "DISCORD_GUILD_IDS: expected comma-separated numeric server ids such as 123456789012345678,234567890123456789 (right-click a server → Copy Server ID)" }),
+  DISCORD_GUILD_IDS: idList(SNOWFLAKE, "DISCORD_GUILD_IDS: expected comma-separated numeric server ids such as 123456789012345678,234567890123456789 (right-click a server → Copy Server ID)"),
   DISCORD_ROLE_MAP: z.string().optional(),
   DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
   HTTP_PORT: z

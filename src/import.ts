@@ -382,7 +382,11 @@ async function main(argv: string[]): Promise<number> {
   if (!(INGEST_KINDS as readonly string[]).includes(kind)) return usage(`"${kind}" is not a kind of data: use ${INGEST_KINDS.join(", ")}`);
   if (!file) return usage(`give the ${kind} file to import`);
   if (extra.length) return usage(`one file at a time (also given: ${extra.join(" ")})`);
-  if (!/\.(csv|jsonl|ndjson)$/i.test(file)) return usage(`${file}: expected a .csv or .jsonl file`);
+  try {
+    formatOf(file);
+  } catch (e) {
+    return usage((e as Error).message);
+  }
   const unreadable = await stat(file).then(
     (st) => (st.isFile() ? null : "not a file"),
     (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message),

@@ -22,3 +22,10 @@ export class FixedClock implements Clock {
     this.t += ms;
   }
 }
+
+/** Waits until every promise has settled, or `ms` have passed, whichever comes first (shutdown grace). */
+export async function settleWithin(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...promises]), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

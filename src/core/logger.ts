@@ -19,7 +19,7 @@ const SECRET_KEY = /token|secret|password|authorization|api_?key|(^|_)(uri|url)$
  * key id stays readable, the secret is cut. A token is shown once, in a reply, and a library
  * logging a request body at debug (Slack's Web API) must not keep a copy.
  */
-export const API_TOKEN_IN_TEXT = /(shopops_k[0-9A-Z]{10}_)[A-Za-z0-9_-]+/g;
+const API_TOKEN_IN_TEXT = /(shopops_k[0-9A-Z]{10}_)[A-Za-z0-9_-]+/g;
 
 /** `text` with every API key secret in it replaced by `[redacted]`. */
 export function scrubText(text: string): string {

@@ -6,7 +6,7 @@ import type { Config } from "../config.js";
 import type { JobsService } from "../services/jobs.service.js";
 import type { Services } from "../services/services.js";
 import type { JobRunDoc } from "../store/models.js";
-import type { Clock } from "./clock.js";
+import { settleWithin, type Clock } from "./clock.js";
 import { latestSlot, nextSlot, parseCron, type CronSpec } from "./cron.js";
 import { dayStart, localDay } from "./format.js";
 import type { Job } from "./job.js";
@@ -249,17 +249,12 @@ export class Scheduler {
     this.stopped = true;
     for (const t of this.tasks.splice(0)) await t.destroy();
     if (graceMs > 0 && this.inFlight.size > 0) {
-      const settled = async (ms: number) => {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, ms)))]);
-        clearTimeout(timer);
-      };
-      await settled(graceMs);
+      await settleWithin(this.inFlight, graceMs);
       // Still running: their handlers are told to stop (signal aborted) and the runs recorded as
       // interrupted, retried after the backoff by whichever instance is up, while the database
       // is still there to record it (rather than each waiting out its lease after the process is gone).
       for (const stop of [...this.interrupters]) stop(new ShutdownError());
-      await settled(2_000);
+      await settleWithin(this.inFlight, 2_000);
     }
   }
 }

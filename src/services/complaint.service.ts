@@ -544,7 +544,7 @@ export function isEscalationNoop(c: Pick<ComplaintDoc, "status" | "assignee">, r
 }
 
 /** When the resolution clock of `c` started: its latest reopening, else its filing. */
-export function resolutionClockStart(c: Pick<ComplaintDoc, "createdAt" | "history">): Date {
+function resolutionClockStart(c: Pick<ComplaintDoc, "createdAt" | "history">): Date {
   const reopened = [...(c.history ?? [])].reverse().find((h) => h.action === "reopen")?.at;
   return reopened ?? c.createdAt;
 }

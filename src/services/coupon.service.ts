@@ -602,7 +602,7 @@ export function neverRanFrom(c: Pick<CouponDoc, "startsAt" | "endsAt"> & { histo
  * The spans a coupon was paused in shopops, from its history, oldest first: from each `pause` to
  * the next `resume` (or `expire`, which also ends its dates), open while it is still paused.
  */
-export function pausedSpans(history: readonly CouponHistoryEntry[] | null | undefined): Span[] {
+function pausedSpans(history: readonly CouponHistoryEntry[] | null | undefined): Span[] {
   const events = (history ?? []).filter((h): h is CouponHistoryEntry & { at: Date } => h.at instanceof Date).sort((a, b) => a.at.getTime() - b.at.getTime());
   const out: Span[] = [];
   let open: Date | undefined;

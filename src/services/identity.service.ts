@@ -27,7 +27,7 @@ export type LinkResult =
 export type UnlinkResult = { kind: "unlinked"; from: string[] } | { kind: "none" };
 
 /** Most identities one person may have: keeps every lookup of a person a few small reads. */
-export const MAX_LINKED = 20;
+const MAX_LINKED = 20;
 
 /**
  * Binds platform identities to roles (unknown identities are viewers), and links identities of
@@ -130,17 +130,6 @@ export class IdentityService {
       }
     }
     return { id: rootOf(identity, pointers), identities: [...seen].sort() };
-  }
-
-  /** {@link person} of each identity, reading each group once. */
-  async persons(identities: readonly string[]): Promise<Map<string, Person>> {
-    const out = new Map<string, Person>();
-    for (const id of identities) {
-      if (out.has(id)) continue;
-      const p = await this.person(id);
-      for (const member of p.identities) out.set(member, p);
-    }
-    return new Map(identities.map((id) => [id, out.get(id)!]));
   }
 
   /** The person id of an identity: the identity itself when it was never linked. */

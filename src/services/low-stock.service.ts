@@ -42,7 +42,7 @@ export interface ScanResult {
 export type SnoozeResult = { kind: "ok"; until: Date } | { kind: "po_holds"; until: Date; eta: string } | { kind: "not_found" };
 
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
-export const UNSENT_AFTER_MS = 10 * 60_000;
+const UNSENT_AFTER_MS = 10 * 60_000;
 
 /**
  * Low-stock detection and alert state.
@@ -106,7 +106,7 @@ export class LowStockService {
     const write = (d: ProductDoc, v: StockView) => {
       const lowAt = this.threshold(v);
       // Daily sales no longer read are dropped as we pass: a document does not grow by a day forever.
-      const old = this.stock.staleSalesDays(d);
+      const old = this.stock.staleSalesDays(d, today);
       return this.store.products.updateOne(
         { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
         { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today }, ...(old.length ? { $unset: Object.fromEntries(old.map((day) => [`salesByDay.${day}`, 1])) } : {}) },

@@ -8,7 +8,7 @@ export const SETTLING_MS = 2 * MIN;
 const FIRST_LOOKBACK_MS = 24 * 60 * MIN;
 
 /** Meta document: the instant (ms) before which every order's `changedAt` has been checked. */
-export const CHECKED_META = "order-effects:checked";
+const CHECKED_META = "order-effects:checked";
 
 /**
  * Settles the orders changed since a little before what earlier passes checked (FIRST_LOOKBACK_MS

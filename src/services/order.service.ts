@@ -88,7 +88,7 @@ export class OrderService {
     private readonly clock: Clock,
     private readonly opts: { timeZone: string },
     private readonly effects: OrderEffects,
-    private readonly logger?: Logger,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -240,7 +240,7 @@ export class OrderService {
         try {
           await this.effects.settle(order);
         } catch (e) {
-          this.logger?.error("order effects failed after a status change; the order-effects job will finish them", { orderNo: id, to, error: e });
+          this.logger.error("order effects failed after a status change; the order-effects job will finish them", { orderNo: id, to, error: e });
           return { kind: "done", order, from, effectsPending: true };
         }
         return { kind: "done", order, from };
@@ -255,7 +255,7 @@ export class OrderService {
 }
 
 /** History `status` of a carrier or tracking number correction (not an order status). */
-export const TRACKING_CORRECTED = "tracking";
+const TRACKING_CORRECTED = "tracking";
 
 /** Outcome of {@link OrderService.correctShipment}. */
 export type ShipmentCorrection =

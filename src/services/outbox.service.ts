@@ -1,4 +1,4 @@
-import type { Clock } from "../core/clock.js";
+import { settleWithin, type Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import { platformOf, RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../core/outbound.js";
 import type { Reply } from "../core/reply.js";
@@ -165,10 +165,7 @@ export class OutboxService {
    */
   async drain(ms = 5_000): Promise<void> {
     this.draining = true;
-    if (!this.rounds.size) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.rounds]), new Promise((r) => (timer = setTimeout(r, ms)))]);
-    clearTimeout(timer);
+    await settleWithin(this.rounds, ms);
   }
 }
 

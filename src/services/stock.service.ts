@@ -46,12 +46,12 @@ export type AdjustResult =
 export const PRODUCT_KEPT_KEYS = 200;
 
 /** Days of daily sales a product keeps (more than the default window, so a longer one set later still has some history). */
-export const SALES_KEPT_DAYS = 90;
+const SALES_KEPT_DAYS = 90;
 
 /** Meta document: wall time (ms) at which the low-stock job's last scan started. */
 export const LOW_WATERMARK = "low-stock:watermark";
 /** Products changed this long before a scan started are read again (clock skew between instances). */
-export const LOW_CHANGE_SLACK_MS = 5 * 60_000;
+const LOW_CHANGE_SLACK_MS = 5 * 60_000;
 
 /**
  * The product fields {@link StockService.view} and the coupon warnings (cost) read: scans
@@ -92,8 +92,8 @@ export class StockService {
    * Days of a product's daily sales that nothing reads any more: older than
    * {@link SALES_KEPT_DAYS}, or than the window if it is longer.
    */
-  staleSalesDays(p: Pick<ProductDoc, "salesByDay">): string[] {
-    const keepFrom = addDays(localDay(this.clock.now(), this.opts.timeZone), -Math.max(SALES_KEPT_DAYS, this.opts.velocityWindowDays + 1));
+  staleSalesDays(p: Pick<ProductDoc, "salesByDay">, today: string): string[] {
+    const keepFrom = addDays(today, -Math.max(SALES_KEPT_DAYS, this.opts.velocityWindowDays + 1));
     return Object.keys(toRecord(p.salesByDay)).filter((day) => day < keepFrom);
   }
 
