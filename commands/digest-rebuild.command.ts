@@ -22,7 +22,7 @@ export default defineCommand({
     const day = (v: string) => {
       const p = parseDigestDay(v, today);
       if (p.ok) return p.day;
-      if (p.reason === "future") throw new UserError("future_day", t("digest.future", { day: v, today, tz: config.timeZone }));
+      if (p.reason === "future") throw new UserError("future_day", t("digest.future", { day: p.day, today, tz: config.timeZone }));
       throw new UserError("bad_day", t("digest.bad_day", { value: v }));
     };
     const from = day(args.from);

@@ -44,7 +44,7 @@ export default defineCommand({
     const today = services.digest.today();
     const parsed = parseDigestDay(args.day, today);
     if (!parsed.ok) {
-      if (parsed.reason === "future") throw new UserError("future_day", t("digest.future", { day: args.day ?? "", today, tz: config.timeZone }));
+      if (parsed.reason === "future") throw new UserError("future_day", t("digest.future", { day: parsed.day, today, tz: config.timeZone }));
       throw new UserError("bad_day", t("digest.bad_day", { value: args.day ?? "" }));
     }
     const d = await services.digest.digest(parsed.day);

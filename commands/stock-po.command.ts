@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { addDays, isDay } from "../src/core/format.js";
+import { addDays, isDay, normalizeDateInput } from "../src/core/format.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
@@ -13,11 +13,16 @@ export default defineCommand({
   usage: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]",
   args: z.object({
     sku: z.string().trim().min(1).max(64),
-    // A day, or one counted from today: today, tomorrow, +10d.
+    // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05 too).
     eta: z
       .string()
-      .regex(/^(\d{4}-\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/i, { error: "lowstock.bad_eta" })
-      .refine((s) => !/^\d/.test(s) || isDay(s), { error: "lowstock.bad_eta" }),
+      .transform(normalizeDateInput)
+      .pipe(
+        z
+          .string()
+          .regex(/^(\d{4}-\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/, { error: "lowstock.bad_eta" })
+          .refine((s) => !/^\d/.test(s) || isDay(s), { error: "lowstock.bad_eta" }),
+      ),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=+10d"],
@@ -26,8 +31,8 @@ export default defineCommand({
   async handler({ args, services, actor, t, fmt, now }) {
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);
-    const rel = /^\+(\d+)d$/i.exec(args.eta);
-    const eta = rel ? addDays(today, Number(rel[1])) : args.eta.toLowerCase() === "today" ? today : args.eta.toLowerCase() === "tomorrow" ? addDays(today, 1) : args.eta;
+    const rel = /^\+(\d+)d$/.exec(args.eta);
+    const eta = rel ? addDays(today, Number(rel[1])) : args.eta === "today" ? today : args.eta === "tomorrow" ? addDays(today, 1) : args.eta;
     // An arrival in the past is a typo: it would not hold any alert.
     if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     const product = await services.stock.bySku(sku);

@@ -127,7 +127,9 @@ describe("digest command", () => {
     const future = await app.run("shell:mia", "digest 2026-11-26");
     expect(future).toMatchObject({ outcome: "user_error", code: "future_day" });
     expect(future.reply.text).toBe("2026-11-26 is in the future (today is 2026-11-25 in Asia/Shanghai): there is no digest for it yet.");
-    for (const bad of ["2026-02-30", "tomorrow", "24/11/2026", "2026-13-01"]) {
+    // Tomorrow is a day, just not yet one.
+    expect((await app.run("shell:mia", "digest tomorrow")).reply.text).toBe(future.reply.text);
+    for (const bad of ["2026-02-30", "24/11/2026", "2026-13-01"]) {
       const r = await app.run("shell:mia", `digest ${bad}`);
       expect(r).toMatchObject({ outcome: "user_error", code: "bad_day" });
       expect(r.reply.text).toContain(`"${bad}" is not a day`);
@@ -177,7 +179,16 @@ describe("day argument", () => {
     expect(parseDigestDay("Yesterday", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
     expect(parseDigestDay("2024-02-29", "2026-03-01")).toEqual({ ok: true, day: "2024-02-29" });
     expect(parseDigestDay("2026-02-29", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
-    expect(parseDigestDay("2026-03-02", "2026-03-01")).toEqual({ ok: false, reason: "future" });
+    expect(parseDigestDay("2026-03-02", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
+  });
+
+  it("reads days as Chinese teams type them: 今天, 昨天, 2026/2/28, 2026年2月28日, full-width digits", () => {
+    expect(parseDigestDay("昨天", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
+    expect(parseDigestDay(" 今天 ", "2026-03-01")).toEqual({ ok: true, day: "2026-03-01" });
+    for (const typed of ["2026/2/28", "2026.02.28", "2026年2月28日", "２０２６－０２－２８"]) expect(parseDigestDay(typed, "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
+    expect(parseDigestDay("2026/02/30", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
+    expect(parseDigestDay("明天", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
+    expect(parseDigestDay("2026/2", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
   });
 });
 

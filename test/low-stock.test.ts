@@ -229,6 +229,9 @@ describe("low-stock job", () => {
     const slow = await app.run("shell:sam", "stock po P-SLOW eta=+240d");
     expect(slow.reply.text).toContain(`arriving ${addDays(today, 240)}`);
     expect((await app.run("shell:sam", "stock po P-SLOW eta=tomorrow")).reply.text).toContain(`arriving ${addDays(today, 1)}`);
+    expect((await app.run("shell:sam", "stock po P-SLOW eta=明天")).reply.text).toContain(`arriving ${addDays(today, 1)}`);
+    const [y, m, d] = addDays(today, 3).split("-").map(Number);
+    expect((await app.run("shell:sam", `stock po P-SLOW eta=${y}/${m}/${d}`)).reply.text).toContain(`arriving ${addDays(today, 3)}`);
     expect((await app.run("shell:sam", `stock po P-SLOW eta=${addDays(today, 241)}`)).reply.text).toContain("more than 240 days ahead");
   });
 

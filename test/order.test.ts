@@ -211,7 +211,8 @@ describe("order search", () => {
     for (const sep of ["，", "、"]) expect((await app.run("shell:sam", `order search since=24h status=paid${sep}pending`)).reply.table!.rows).toEqual(both.reply.table!.rows);
     const today = await app.run("shell:sam", "order search since=today customer=CUST-9");
     // Shanghai day started 12 hours before the clock: orders 5 and 10 hours old.
-    expect(today.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200022"]);
+    expect(today.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200022"]);    expect((await app.run("shell:sam", "order search since=今天 customer=CUST-9")).reply.table!.rows).toEqual(today.reply.table!.rows);
+    expect((await app.run("shell:sam", "order search since=2026/11/25 customer=CUST-9")).reply.table!.rows).toEqual(today.reply.table!.rows);
   });
 
   it("refuses no filter, a bad status, an unparsable or future date; no match is said plainly", async () => {
@@ -222,6 +223,9 @@ describe("order search", () => {
     expect((await app.run("shell:sam", "order search since=2026-13-45")).reply.text).toContain("is not a date");
     // A day that does not exist is refused, not rolled over into March.
     expect((await app.run("shell:sam", "order search since=2026-02-30")).reply.text).toContain('"2026-02-30" is not a date');
+    // Chinese spellings are read as dates; a wrong one is quoted as typed.
+    expect((await app.run("shell:sam", "order search since=2026/02/30")).reply.text).toContain('"2026/02/30" is not a date');
+    expect((await app.run("shell:sam", "order search since=2026年12月1日")).code).toBe("future_date");
     const future = await app.run("shell:sam", "order search since=2026-12-01");
     expect(future.code).toBe("future_date");
     expect(future.reply.text).toBe("2026-12-01 is in the future; since= must be today or earlier.");

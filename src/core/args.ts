@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { UserError } from "./errors.js";
-import { addDays, dayStart, isDay, localDay } from "./format.js";
+import { addDays, dayStart, isDay, localDay, normalizeDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import type { Translate } from "./messages.js";
 
@@ -25,12 +25,20 @@ export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "ar
 
 const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
 
-/** A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h. */
-export const since = z.string().regex(SINCE, { error: "arg.bad_date" }).refine(
-  // A calendar day that exists: 2026-02-30 is refused, not rolled over to 2 March.
-  (s) => !/^\d{4}/.test(s) || isDay(s),
-  { error: "arg.bad_date" },
-);
+/**
+ * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
+ * as Chinese teams type them (昨天, 2026/11/24, 2026年11月24日: {@link normalizeDateInput}).
+ */
+export const since = z
+  .string()
+  .transform(normalizeDateInput)
+  .pipe(
+    z.string().regex(SINCE, { error: "arg.bad_date" }).refine(
+      // A calendar day that exists: 2026-02-30 is refused, not rolled over to 2 March.
+      (s) => !/^\d{4}/.test(s) || isDay(s),
+      { error: "arg.bad_date" },
+    ),
+  );
 
 /** Turns a {@link since} value into an instant, reading days in the shop time zone. */
 export function sinceToDate(value: string, now: Date, timeZone: string): Date {

@@ -80,6 +80,23 @@ export function addDays(day: string, n: number): string {
   return t.toISOString().slice(0, 10);
 }
 
+/** Chinese day words, as the English ones the date parsers take. */
+const DAY_WORDS: Readonly<Record<string, string>> = { 今天: "today", 今日: "today", 昨天: "yesterday", 昨日: "yesterday", 明天: "tomorrow", 明日: "tomorrow", 现在: "now" };
+
+/**
+ * A date as typed, in the spelling the date parsers take: full-width digits and signs made
+ * plain (NFKC), lower case, 今天 / 昨天 / 明天 / 现在 as today / yesterday / tomorrow / now, and
+ * 2026/11/24, 2026.11.24, 2026-1-5 or 2026年11月24日 as 2026-11-24 (a time after it is kept).
+ * Anything else is returned trimmed, for the parser to refuse.
+ */
+export function normalizeDateInput(s: string): string {
+  const v = s.normalize("NFKC").trim().toLowerCase();
+  const word = DAY_WORDS[v];
+  if (word) return word;
+  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?=$|[t ])/.exec(v);
+  return m ? `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${v.slice(m[0].length)}` : v;
+}
+
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */
 export function isDay(s: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(s) && addDays(s, 0) === s;

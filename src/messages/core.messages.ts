@@ -75,7 +75,7 @@ export const zh: Record<keyof typeof en, string> = {
   "help.footer": "输入 `help <命令>` 查看用法和示例。",
   "help.unknown": "没有你可以使用的命令 `{name}`。输入 `help` 查看列表。",
   "help.permission": "所需角色",
-  "arg.bad_date": "\"{value}\" 不是有效的日期。请使用 YYYY-MM-DD、today、yesterday，或 7d、24h 这样的时间段。",
+  "arg.bad_date": "\"{value}\" 不是有效的日期。请使用 YYYY-MM-DD（或 2026/11/24、2026年11月24日）、今天（today）、昨天（yesterday），或 7d、24h 这样的时间段。",
   "arg.future_since": "{value} 是将来的日期；since= 必须是今天或更早。",
   "arg.empty": "不能为空",
   "arg.too_short": "至少需要 {min} 个字符",

@@ -203,7 +203,7 @@ export const zh: Record<keyof typeof en, string> = {
   "coupon.problem.bad_fixed": "固定折扣 \"{value}\"：请使用正数金额，例如 20 或 19.90。",
   "coupon.problem.bad_min": "最低消费 \"{value}\"：请填写金额，例如 100。",
   "coupon.problem.fixed_not_below_min": "固定折扣（{value}）必须低于最低消费（min={min}），否则订单可能免费。",
-  "coupon.problem.bad_date": "{field}=\"{value}\" 不是有效时间：请用 YYYY-MM-DD、\"YYYY-MM-DD HH:mm\"（店铺时间）、now、today、tomorrow 或 +7d。",
+  "coupon.problem.bad_date": "{field}=\"{value}\" 不是有效时间：请用 YYYY-MM-DD（或 2026/12/01）、\"YYYY-MM-DD HH:mm\"（店铺时间）、现在（now）、今天（today）、明天（tomorrow）或 +7d。",
   "coupon.problem.end_before_start": "结束时间（{end}）必须晚于开始时间（{start}）。",
   "coupon.problem.end_in_past": "结束时间（{end}）已过。",
   "coupon.problem.start_in_past": "开始时间（{start}）已过。不写 start（或用 start=now）即可立即开始，或给出更晚的时间。",

@@ -108,7 +108,7 @@ export const zh: Record<keyof typeof en, string> = {
   "digest.chart.orders": "已付款订单",
   "digest.chart.day": "日期",
   "digest.chart.alt": "每日成交额柱状图与已付款订单折线，{from} 至 {to}",
-  "digest.bad_day": "\"{value}\" 不是有效日期。请使用 today、yesterday 或 YYYY-MM-DD 格式的日期，例如 2026-11-24。",
+  "digest.bad_day": "\"{value}\" 不是有效日期。请使用今天（today）、昨天（yesterday）或日期，如 2026-11-24、2026/11/24、2026年11月24日。",
   "digest.future": "{day} 是未来的日期（{tz} 今天是 {today}）：还没有它的日报。",
   "cmd.digest_rebuild": "根据订单重新计算图表中的每日成交额和订单数（用于直接写入数据库之后）",
   "digest.rebuild.done": "已重建 {from} 至 {to} 的每日销售汇总：读取 {orders} 个订单，写入 {rows} 行（按日期和币种）。直接写入数据库的订单不会被跟踪：在 shopops 之外修改它们之后，请再次运行此命令。",

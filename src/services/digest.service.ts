@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, isDay, localDay, type Formatter } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay, normalizeDateInput, type Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
@@ -505,18 +505,21 @@ export function changeText(value: number, base: number, t: Translate, fmt: Forma
 }
 
 /** Outcome of {@link parseDigestDay}. */
-export type DigestDayResult = { ok: true; day: string } | { ok: false; reason: "bad_day" | "future" };
+export type DigestDayResult = { ok: true; day: string } | { ok: false; reason: "bad_day" } | { ok: false; reason: "future"; day: string };
 
 /**
- * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day;
+ * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
+ * {@link normalizeDateInput} takes: 昨天, 2026/11/24);
  * refuses dates that do not exist (2026-02-30) and days after `today`.
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
-  const v = (value ?? "today").trim().toLowerCase();
+  const v = normalizeDateInput(value ?? "today");
   let day: string;
   if (v === "today") day = today;
   else if (v === "yesterday") day = addDays(today, -1);
+  // Said "not yet", not "not a day".
+  else if (v === "tomorrow") day = addDays(today, 1);
   else if (isDay(v) && v >= "1970-01-01") day = v;
   else return { ok: false, reason: "bad_day" };
-  return day > today ? { ok: false, reason: "future" } : { ok: true, day };
+  return day > today ? { ok: false, reason: "future", day } : { ok: true, day };
 }
