@@ -528,6 +528,14 @@ describe("products, inventory and complaints", () => {
     expect(await prod("NEW-1")).toMatchObject({ onHand: 39, available: 39 });
     expect(await app.store.ledger.countDocuments({ sku: "NEW-1" })).toBe(3);
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -100, key: "too-much" } })).status).toBe(409);
+    // A caller's key cannot take the name of the bot's own ledger keys: an order's reservation
+    // (o:<no>:r) would be answered "already applied", and so would a later count's (set:<key>).
+    for (const key of ["o:ORD-9:r", "set:count-1", "adj:X"]) {
+      const r = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: 1, key } });
+      expect(r.status, key).toBe(400);
+      expect(r.json.errors, key).toEqual([{ field: "key", expected: "expected a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" }]);
+    }
+    expect(await prod("NEW-1")).toMatchObject({ onHand: 39, available: 39 });
   });
 
   it("a keyed count that found the level already right is recorded: its retry after later sales changes nothing; the key for another level is a conflict", async () => {

@@ -116,6 +116,8 @@ describe("stock adjust", () => {
       [`stock adjust SKU-1002 -1 reason=${"x".repeat(301)}`, "• reason=: is too long: at most 200 characters"],
       ["stock adjust SKU-1002 -1 reason=count reason=theft", "• reason= is given more than once; give it once"],
       ['stock adjust SKU-1002 -1 reason=count key="a b"', "• key=: is not an idempotency key: 1 to 100 letters, digits or _ . : - (no spaces), e.g. PO-7781"],
+      // The bot's own ledger keys (an order's reservation, a count, a keyless change) are not the caller's to reuse.
+      ["stock adjust SKU-1002 -1 reason=count key=o:ORD-1:r", '• key=: "o:ORD-1:r" starts with o:, set: or adj:, which the bot keeps for its own stock changes.'],
     ];
     for (const [cmd, says] of cases) {
       const r = await app.run("shell:sam", cmd);

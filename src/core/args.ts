@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UserError } from "./errors.js";
+import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayStart, isDay, localDay, normalizeDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import type { Translate } from "./messages.js";
@@ -21,7 +22,10 @@ export const signedDelta = z
 export const identityArg = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
 
 /** An idempotency key chosen by the caller. */
-export const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" });
+export const idemKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" })
+  .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "arg.reserved_key" });
 
 const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
 

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 
 /** Crockford-style alphabet without look-alikes (no I, L, O, U): 32 characters. */
+/**
+ * Prefixes of the stock ledger keys the bot makes itself (an order's reservation `o:<no>:r`, a
+ * stock count `set:<key>`, a chat change without a key `adj:<ref>`). A caller's idempotency key
+ * shares their namespace, so one starting with these is refused: it could match the bot's own
+ * and be answered "already applied" (or swallow an order's reservation).
+ */
+export const RESERVED_KEY_PREFIX = /^(o|set|adj):/;
+
 export const ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** One {@link ID_ALPHABET} character per byte (the byte modulo 32). */

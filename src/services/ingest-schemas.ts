@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
 import { isCurrency } from "../core/format.js";
+import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -71,7 +72,10 @@ export const productInput = z.strictObject({
 });
 export type ProductInput = z.output<typeof productInput>;
 
-const idemKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" });
+const idemKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" })
+  .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "expected a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" });
 
 const inventoryDelta = z.strictObject({
   sku,
