@@ -171,6 +171,11 @@ describe("health and protocol errors", () => {
     const bad = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-80", amount: "-3" } });
     expect(bad.status).toBe(400);
     expect(bad.json.errors[0].field).toBe("amount");
+    // The same externalId for another request is a conflict, not "unchanged" (that one would be lost).
+    expect((await call("/api/v1/refund-requests", { body: { ...item, amount: 20 } })).json.outcome).toBe("unchanged");
+    const reused = await call("/api/v1/refund-requests", { body: { ...item, amount: "5.00" } });
+    expect(reused).toMatchObject({ status: 409, json: { code: "key_conflict", message: "externalId ticket-77 was used for another refund request (order A-RF1, 20.00 CNY)" } });
+    expect((await call("/api/v1/refund-requests", { body: { ...item, amount: "full" } })).json.code).toBe("key_conflict");
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-RF1" })).toBe(1);
     expect((await call("/api/v1/refund-requests", { key: ordersOnly, body: item })).status).toBe(403);
     // The request waits for a person: approving it in chat refunds the order once.
@@ -565,6 +570,9 @@ describe("products, inventory and complaints", () => {
     const r = await call("/api/v1/complaints", { body: c });
     expect(r.status).toBe(201);
     expect((await call("/api/v1/complaints", { body: c })).json).toMatchObject({ outcome: "unchanged", id: r.json.id });
+    // The helpdesk's ticket id reused for another complaint is a conflict, not "unchanged".
+    const reused = await call("/api/v1/complaints", { body: { ...c, text: "Wrong colour" } });
+    expect(reused).toMatchObject({ status: 409, json: { code: "key_conflict", message: `externalId ZD-1 was used for another complaint (${r.json.id}, customer cust-9)` } });
     const doc = await app.store.complaints.findById(r.json.id).lean();
     expect(doc).toMatchObject({ status: "new", severity: "high", orderNo: "A-100", createdBy: "api:storefront", day: "2026-11-25" });
     expect(doc!.firstResponseDueAt.toISOString()).toBe("2026-11-25T06:00:00.000Z");

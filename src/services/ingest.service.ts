@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
-import { localDay } from "../core/format.js";
+import { localDay, minorUnitFactor } from "../core/format.js";
 import { inKeyOrder } from "../core/grouped.js";
 import { base32, shortId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import { slaDue } from "./complaint.service.js";
-import type { RefundService } from "./refund.service.js";
+import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
 import { PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
@@ -88,8 +88,16 @@ export class IngestService {
     switch (res.kind) {
       case "created":
         return { status: 201, outcome: "created", id };
-      case "exists":
-        return { status: 200, outcome: "unchanged", id };
+      case "exists": {
+        // A retry is the same request; the id reused for another one would be lost silently.
+        const q = res.request;
+        const amount = String(r.amount).toLowerCase();
+        const same = q.orderNo === r.orderNo && (amount === "full" ? q.full === true : !q.full && parseAmount(amount, q.currency) === q.amount);
+        if (same) return { status: 200, outcome: "unchanged", id };
+        const f = minorUnitFactor(q.currency);
+        const was = `order ${q.orderNo}, ${q.full ? "full" : `${(q.amount / f).toFixed(Math.round(Math.log10(f)))} ${q.currency}`}`;
+        return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${r.externalId} was used for another refund request (${was})` };
+      }
       case "not_found":
         return { status: 422, outcome: "rejected", id, code: "unknown_order", message: `unknown order ${r.orderNo}; send the order first` };
       case "not_paid":
@@ -304,7 +312,10 @@ export class IngestService {
       return { status: 201, outcome: "created", id };
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
-      return { status: 200, outcome: "unchanged", id };
+      // A retry is the same complaint; the id reused for another one would be lost silently.
+      const prior = await this.store.complaints.findById(id).select({ customerId: 1, orderNo: 1, text: 1 }).lean();
+      if (!prior || (prior.customerId === c.customerId && (prior.orderNo ?? undefined) === c.orderNo && prior.text === c.text)) return { status: 200, outcome: "unchanged", id };
+      return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${c.externalId ?? ""} was used for another complaint (${id}, customer ${prior.customerId})` };
     }
   }
 }
