@@ -107,7 +107,18 @@ describe("health and protocol errors", () => {
     const unknown = await call("/api/v1/products", { body: { sku: "X-2", name: "x", category: "c", price: 1, colour: "red" } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.errors[0].field).toBe("colour");
-    expect(await app.store.orders.countDocuments({ _id: "A-400" })).toBe(0);
+    // Amounts that cannot go together: a discount past subtotal plus shipping (a negative
+    // total, negative GMV), a line or an order past 10^12 minor units.
+    const items = [{ sku: "SKU-1", qty: 2, unitPrice: 1500 }];
+    expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3600, shipping: 500 }) })).json.errors).toEqual([{ field: "discount", expected: "expected at most the subtotal plus shipping (3500 minor units)" }]);
+    expect((await call("/api/v1/orders", { body: order("A-405", { items, subtotal: 1000, discount: 1001 }) })).json.errors).toEqual([{ field: "discount", expected: "expected at most the subtotal plus shipping (1000 minor units)" }]);
+    const huge = await call("/api/v1/orders", { body: order("A-405", { items: [{ sku: "SKU-1", qty: 100_000, unitPrice: 1e12 }, { sku: "SKU-1", qty: 3, unitPrice: 1 }] }) });
+    expect(huge.json.errors).toEqual([
+      { field: "items.0", expected: "expected a line total (qty × unitPrice) of at most 1000000000000 minor units" },
+      { field: "items", expected: "expected items totalling at most 1000000000000 minor units" },
+    ]);
+    expect(await app.store.orders.countDocuments({ _id: { $in: ["A-400", "A-405"] } })).toBe(0);
+    expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3000 }) })).status).toBe(201);
   });
 
   it("400 for a time ahead of the shop's clock (past clock skew) and for a currency code that is none", async () => {
@@ -193,6 +204,11 @@ describe("health and protocol errors", () => {
     expect(dotted.json.errors[0].field).toBe("onHand.x");
     const nested = await call("/api/v1/products", { body: { sku: "SKU-1", name: "n", category: "c", price: { $inc: 1 } } });
     expect(nested.status).toBe(400);
+    // Nesting past any item's shape is refused as such, not as a bad field name.
+    let deep: unknown = 1;
+    for (let i = 0; i < 25; i++) deep = [deep];
+    const tooDeep = await call("/api/v1/orders", { body: { orderNo: "A-DEEP", note: deep } });
+    expect(tooDeep.json.errors).toEqual([{ field: `note${".0".repeat(20)}`, expected: "at most 20 levels of nesting" }]);
     expect((await prod("SKU-1"))?.onHand).toBe(100);
     expect((await prod("SKU-1"))?.price).toBe(9900);
   });

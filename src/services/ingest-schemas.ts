@@ -11,7 +11,9 @@ const SKU = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const ORDER_NO = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Minor units (cents, fen): a whole number ≥ 0. */
-const money = z.number({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(1e12);
+/** The largest amount taken, in minor units: sums of such stay exact in a double. */
+const MAX_MINOR = 1e12;
+const money = z.number({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(MAX_MINOR);
 const when = z.iso
   .datetime({ offset: true, error: "expected an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
   .transform((s) => new Date(s));
@@ -53,6 +55,19 @@ export const orderInput = z.strictObject({
   /** When the shop refunded the order in full (its refund's day in the digest). */
   refundedAt: when.optional(),
   note: short(300).optional(),
+}).superRefine((m, ctx) => {
+  // Amounts that only make sense together (on a create, which carries items): a total that
+  // computes below zero would count as negative GMV; sums past 10^12 lose cents in a double.
+  if (!m.items) return;
+  let sum = 0;
+  m.items.forEach((i, k) => {
+    const line = i.qty * i.unitPrice;
+    sum += line;
+    if (line > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items", k], message: `expected a line total (qty × unitPrice) of at most ${MAX_MINOR} minor units` });
+  });
+  if (sum > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items"], message: `expected items totalling at most ${MAX_MINOR} minor units` });
+  const most = (m.subtotal ?? sum) + (m.shipping ?? 0);
+  if (m.discount !== undefined && m.discount > most) ctx.addIssue({ code: "custom", path: ["discount"], message: `expected at most the subtotal plus shipping (${most} minor units)` });
 });
 export type OrderInput = z.output<typeof orderInput>;
 
@@ -151,7 +166,7 @@ export type IngestInput<K extends IngestKind> = z.output<(typeof SCHEMAS)[K]>;
  */
 export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: true; value: IngestInput<K> } | { ok: false; errors: FieldError[] } {
   const bad = operatorKeys(raw);
-  if (bad.length) return { ok: false, errors: bad.map((field) => ({ field, expected: "a plain field name (no leading $ and no dots)" })) };
+  if (bad.length) return { ok: false, errors: bad };
   // An inventory item that says which it is (delta or set) is checked as that, so its errors
   // name the field ("set: expected a stock level") instead of "expected one or the other".
   const schema =
@@ -191,17 +206,20 @@ function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
   return [{ field: at || "(item)", expected: i.message }];
 }
 
-/** Paths of keys that look like query operators (`$gt`) or dotted paths (`a.b`), anywhere in the value. */
-export function operatorKeys(value: unknown, at = "", depth = 0): string[] {
-  if (depth > 20) return [at || "(item)"];
+/** Keys that look like query operators (`$gt`) or dotted paths (`a.b`), anywhere in the value, and nesting too deep to read. */
+export function operatorKeys(value: unknown, at = "", depth = 0): FieldError[] {
+  // No item nests this deep: refused unread, whatever its keys.
+  if (depth > MAX_DEPTH) return [{ field: at || "(item)", expected: `at most ${MAX_DEPTH} levels of nesting` }];
   if (Array.isArray(value)) return value.flatMap((v, i) => operatorKeys(v, at ? `${at}.${i}` : String(i), depth + 1));
   if (value === null || typeof value !== "object") return [];
-  const out: string[] = [];
+  const out: FieldError[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = at ? `${at}.${k}` : k;
-    if (k.startsWith("$") || k.includes(".")) out.push(p);
+    if (k.startsWith("$") || k.includes(".")) out.push({ field: p, expected: "a plain field name (no leading $ and no dots)" });
     else out.push(...operatorKeys(v, p, depth + 1));
   }
   return out;
 }
+
+const MAX_DEPTH = 20;
 
