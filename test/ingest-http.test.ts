@@ -221,6 +221,10 @@ describe("orders", () => {
     expect(r.json).toMatchObject({ outcome: "created", id: "A-100" });
     const again = await call("/api/v1/orders", { body: order("A-100", { items: [{ sku: "SKU-2", qty: 3, unitPrice: 1000 }], couponCode: "WELCOME10" }) });
     expect(again).toMatchObject({ status: 200, json: { outcome: "unchanged" } });
+    expect(again.json.message).toBeUndefined();
+    // A resend with other contents is not taken for a correction that landed: the answer names what was not changed.
+    const edited = await call("/api/v1/orders", { body: order("A-100", { items: [{ sku: "SKU-2", qty: 5, unitPrice: 1000 }], total: 5000, customerId: "cust-2" }) });
+    expect(edited).toMatchObject({ status: 200, json: { outcome: "unchanged", message: expect.stringMatching(/^not changed on an existing order: items, total, customerId \(an order's contents are fixed/) } });
     const o = await app.store.orders.findById("A-100").lean<OrderDoc>();
     expect(o).toMatchObject({ status: "pending", subtotal: 3000, total: 3000, currency: "CNY", couponCode: "WELCOME10", day: "2026-11-24" });
     expect(await prod("SKU-2")).toMatchObject({ onHand: 100, reserved: 3, available: 97 });
@@ -392,7 +396,7 @@ describe("batches", () => {
   it("applies each valid item, reports each invalid one, and a retried batch changes nothing more", async () => {
     const batch = [
       order("B-1", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }),
-      { orderNo: "B-2", items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }, // no customerId: cannot create → parked
+      { orderNo: "B-2", status: "paid" }, // an update before its order → parked
       order("B-3", { items: [{ sku: "SKU-5", qty: "two", unitPrice: 100 }] }),
       order("B-4", { items: [{ sku: "SKU-5", qty: 2, unitPrice: 100 }], customerId: { $ne: null } }),
       order("B-5", { items: [{ sku: "SKU-5", qty: 3, unitPrice: 100 }] }),
@@ -409,6 +413,10 @@ describe("batches", () => {
 
     const again = await call("/api/v1/orders", { body: batch });
     expect(again.json.summary).toEqual({ created: 0, updated: 0, unchanged: 2, parked: 1, failed: 2 });
+    // The order itself (items) without its customer is a create that cannot be made: refused, not kept as an update.
+    const noCustomer = await call("/api/v1/orders", { body: [{ orderNo: "B-6", items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }] });
+    expect(noCustomer.json.results[0]).toMatchObject({ status: 400, id: "B-6", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] });
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-6" })).toBe(0);
     expect(await prod("SKU-5")).toMatchObject({ reserved: mid!.reserved, available: mid!.available });
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-2" })).toBe(1);
   });

@@ -329,7 +329,14 @@ function orderResult(r: OrderIngestResult): ItemResult {
       return { status: 201, outcome: "created", id };
     case "updated":
     case "unchanged":
-      return { status: 200, outcome: r.kind, id };
+      return {
+        status: 200,
+        outcome: r.kind,
+        id,
+        ...(r.ignored ? { message: `not changed on an existing order: ${r.ignored.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)` } : {}),
+      };
+    case "missing_customer":
+      return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] };
     case "parked":
       return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
     case "invalid_transition":

@@ -10,7 +10,10 @@ import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
 export type OrderIngestResult =
-  | { kind: "created" | "updated" | "unchanged"; orderNo: string; status: OrderStatus }
+  /** `ignored`: fields of an existing order the message gives otherwise, which an update does not change. */
+  | { kind: "created" | "updated" | "unchanged"; orderNo: string; status: OrderStatus; ignored?: string[] }
+  /** Items for an order not known yet, without the customer a create needs. */
+  | { kind: "missing_customer"; orderNo: string }
   | { kind: "parked"; orderNo: string }
   | { kind: "invalid_transition"; orderNo: string; from: OrderStatus; to: OrderStatus }
   | { kind: "unknown_sku"; orderNo: string; skus: string[] }
@@ -19,6 +22,22 @@ export type OrderIngestResult =
 const RETRIES = 8;
 /** Order numbers of a batch that take the single path side by side. */
 const REST_CONCURRENCY = 8;
+
+/**
+ * Fields a message gives for an existing order that differ from what it holds and that an
+ * update never changes (an order's contents are fixed when it is created): said in the
+ * answer, so a sender does not take "unchanged" for a correction that landed.
+ */
+function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
+  const out: string[] = [];
+  const items = (x: { sku: string; qty: number; unitPrice: number }[]) => JSON.stringify(x.map((i) => [i.sku, i.qty, i.unitPrice]));
+  if (m.items && items(m.items) !== items(o.items)) out.push("items");
+  for (const k of ["subtotal", "discount", "shipping", "total", "currency", "customerId", "channel"] as const) {
+    if (m[k] !== undefined && m[k] !== o[k]) out.push(k);
+  }
+  if (m.createdAt && m.createdAt.getTime() !== o.createdAt.getTime()) out.push("createdAt");
+  return out;
+}
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
 function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
@@ -137,20 +156,25 @@ export class OrderIngestService {
       }
     }
     let changed = false;
+    let ignored: string[] = [];
     if (!created) {
       const existing = await this.store.orders.findById(no).lean<OrderDoc>();
+      // Items say it is meant as the order itself: without its customer it is a create that
+      // cannot be made, not an update to keep for later.
+      if (!existing && m.items && !m.customerId) return { kind: "missing_customer", orderNo: no };
       if (!existing) return this.park(m, actor);
       const r = await this.update(existing, m, actor);
       if ("kind" in r) return r;
       order = r.order;
       changed = r.changed;
+      ignored = fixedFieldsDiffering(existing, m);
     }
     await this.effects.settle(order!);
     // After a create, and after any later message too: parked updates left over when the
     // process stopped between an order's insert and its drain are applied by the next message.
     await this.drain(no);
     const kind = created ? "created" : changed ? "updated" : "unchanged";
-    return { kind, orderNo: no, status: order!.status as OrderStatus };
+    return { kind, orderNo: no, status: order!.status as OrderStatus, ...(ignored.length ? { ignored } : {}) };
   }
 
   /**
