@@ -296,13 +296,15 @@ export class OrderIngestService {
 
   /**
    * One guarded update of an existing order (filter: its status as read), retried when
-   * another delivery changed it in between.
+   * another delivery changed it in between. Times the message does not give (a payment's, a
+   * shop refund's, its history's) are when it arrived: `arrivedAt` for a parked update, else now.
    */
-  private async update(existing: OrderDoc, m: OrderInput, actor: string): Promise<{ order: OrderDoc; changed: boolean } | OrderIngestResult> {
+  private async update(existing: OrderDoc, m: OrderInput, actor: string, arrivedAt?: Date): Promise<{ order: OrderDoc; changed: boolean } | OrderIngestResult> {
     const tz = this.opts.timeZone;
     let cur = existing;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const now = this.clock.now();
+      const at = arrivedAt ?? now;
       const from = cur.status as OrderStatus;
       const target = impliedStatus(m);
       const set: Record<string, unknown> = {};
@@ -324,23 +326,23 @@ export class OrderIngestService {
       if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
       if (cancelled && m.refundedAt && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
-        history.push({ status: s, at: now, by: actor, note: m.note ?? "ingested" });
+        history.push({ status: s, at, by: actor, note: m.note ?? "ingested" });
         if (s === "paid" && !cur.paidAt) {
-          const paidAt = m.paidAt ?? now;
+          const paidAt = m.paidAt ?? at;
           Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
         }
-        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? now;
-        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? now;
-        if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? now;
+        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? at;
+        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? at;
+        if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? at;
       }
       if (steps.length) set.status = target;
       if (paidLate && !set.paidAt) {
         // Money received for a cancelled order (its payment message came late, or the customer
         // was charged after all): kept, so it can be refunded; it stays out of GMV and velocity
         // (sold, then unsold). Guarded below by its absence, so two deliveries record it once.
-        const paidAt = m.paidAt ?? now;
+        const paidAt = m.paidAt ?? at;
         Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
-        history.push({ status: "paid", at: now, by: actor, note: m.note ?? "payment received for a cancelled order" });
+        history.push({ status: "paid", at, by: actor, note: m.note ?? "payment received for a cancelled order" });
       }
       let refund: ReturnType<typeof shopRefund> | undefined;
       if (steps.includes("refunded") || refundLate) {
@@ -349,7 +351,7 @@ export class OrderIngestService {
         // and a refund request cannot pay it again.
         const rest = cur.total - (cur.refundedTotal ?? 0);
         if (rest > 0) {
-          refund = shopRefund(rest, m, now, tz);
+          refund = shopRefund(rest, m, at, tz);
           set.refundedTotal = cur.total;
         }
       }
@@ -404,7 +406,8 @@ export class OrderIngestService {
       if (r.success) {
         const existing = await this.store.orders.findById(orderNo).lean<OrderDoc>();
         if (!existing) return;
-        const u = await this.update(existing, r.data, p.actor);
+        // Dated when it arrived, not now: a refund parked on the 20th is the 20th's refund.
+        const u = await this.update(existing, r.data, p.actor, p.at);
         if (!("kind" in u)) await this.effects.settle(u.order);
       }
       await this.store.parkedOrderUpdates.deleteOne({ _id: p._id });
