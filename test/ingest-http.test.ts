@@ -1,3 +1,4 @@
+import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { loadConfig } from "../src/config.js";
@@ -22,6 +23,25 @@ async function call(path: string, opts: { method?: string; key?: string | null; 
   const text = await res.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
   return { status: res.status, headers: res.headers, json: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+/** A request fetch cannot make (two Authorization lines, Expect: 100-continue): status, body, and whether the server said "continue". */
+function rawCall(path: string, headers: OutgoingHttpHeaders, body?: string): Promise<{ status: number; text: string; continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(base + path, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, continued }));
+    });
+    req.on("continue", () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on("error", reject);
+    if (!headers.expect) req.end(body);
+  });
 }
 
 const order = (no: string, over: Record<string, unknown> = {}) => ({
@@ -54,7 +74,12 @@ describe("health and protocol errors", () => {
   });
 
   it("404 for an unknown route, 405 with Allow for a wrong method", async () => {
-    expect((await call("/api/v1/nope", { body: {} })).status).toBe(404);
+    const nope = await call("/api/v1/nope", { body: {} });
+    expect(nope.status).toBe(404);
+    // Protocol errors carry `code` as item answers do.
+    expect(nope.json).toMatchObject({ error: "not_found", code: "not_found" });
+    // The path as sent (a doubled slash is not read as a host name).
+    expect((await call("//api/v1/orders", { body: {} })).json.message).toMatch(/^no route \/\/api\/v1\/orders;/);
     const r = await call("/api/v1/orders", { method: "GET" });
     expect(r.status).toBe(405);
     expect(r.headers.get("allow")).toBe("POST");
@@ -72,6 +97,13 @@ describe("health and protocol errors", () => {
     const forbidden = await call("/api/v1/products", { key: ordersOnly, body: { sku: "X-1", name: "x", category: "c", price: 1 } });
     expect(forbidden.status).toBe(403);
     expect(forbidden.json.message).toMatch(/"products" scope/);
+    // Two keys in one request: refused whichever comes first, not the first one taken.
+    const body = JSON.stringify(order("A-401"));
+    for (const pair of [[`Bearer ${all}`, "Bearer not-a-key"], ["Bearer not-a-key", `Bearer ${all}`]]) {
+      const two = await rawCall("/api/v1/orders", { Authorization: pair }, body);
+      expect(two.status).toBe(400);
+      expect(JSON.parse(two.text).message).toBe("more than one Authorization header: send one");
+    }
     expect(await app.store.orders.countDocuments({ _id: "A-401" })).toBe(0);
   });
 
@@ -81,6 +113,12 @@ describe("health and protocol errors", () => {
     const big = await call("/api/v1/orders", { body: order("A-413", { note: "x".repeat(5000) }) });
     expect(big.status).toBe(413);
     expect(await app.store.orders.countDocuments({ _id: "A-413" })).toBe(0);
+    // A client that asks first is told 413 before it uploads, not "continue"; within the limit it continues.
+    const asked = await rawCall("/api/v1/orders", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": 100_000 });
+    expect(asked).toMatchObject({ status: 413, continued: false });
+    const small = JSON.stringify(order("A-414"));
+    const fine = await rawCall("/api/v1/orders", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": Buffer.byteLength(small) }, small);
+    expect(fine).toMatchObject({ status: 201, continued: true });
   });
 
   it("400 names the field and what was expected; malformed JSON is 400 too", async () => {
@@ -117,6 +155,11 @@ describe("health and protocol errors", () => {
       { field: "items.0", expected: "expected a line total (qty × unitPrice) of at most 1000000000000 minor units" },
       { field: "items", expected: "expected items totalling at most 1000000000000 minor units" },
     ]);
+    // Half a character (a lone surrogate escape) is refused, not stored as U+FFFD; a year-1 date too.
+    const half = await call("/api/v1/complaints", { raw: '{"customerId":"c-1","text":"broken \\ud800 lid"}' });
+    expect(half.json.errors).toEqual([{ field: "text", expected: "text of whole characters (a lone \\uD800-\\uDFFF escape is half of one)" }]);
+    expect((await call("/api/v1/orders", { body: order("A-405", { createdAt: "0001-01-01T00:00:00Z" }) })).json.errors).toEqual([{ field: "createdAt", expected: "expected a time from 2000-01-01 on" }]);
+    expect(await app.store.complaints.countDocuments({ customerId: "c-1" })).toBe(0);
     expect(await app.store.orders.countDocuments({ _id: { $in: ["A-400", "A-405"] } })).toBe(0);
     expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3000 }) })).status).toBe(201);
   });

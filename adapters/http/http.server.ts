@@ -66,7 +66,9 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? "/", "http://localhost");
+    // The request target as a path: with a base, "//api/v1/orders" would read "api" as a host.
+    const target = req.url ?? "/";
+    const url = new URL(target.startsWith("/") ? `http://localhost${target}` : target, "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
     // Only what Bolt's receiver handles goes to it (it throws on any other method or path).
@@ -173,12 +175,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           await record();
         }
         if (e.status === 413) res.setHeader("connection", "close");
-        return void send(res, e.status, { error: e.code, message: e.message, ...e.extra }, e.headers);
+        // `code` as an item's answer has it, so a client reads one field whatever failed.
+        return void send(res, e.status, { error: e.code, code: e.code, message: e.message, ...e.extra }, e.headers);
       }
       log.error("request failed", { ref, path, err: e });
       status = 500;
       await record();
-      if (!res.headersSent) send(res, 500, { error: "internal", message: `internal error; reference ${ref}` });
+      if (!res.headersSent) send(res, 500, { error: "internal", code: "internal", message: `internal error; reference ${ref}` });
     } finally {
       // Never the Authorization header or the body: only what identifies the request.
       log.debug("request", { method, path, status, key: caller?.id, items, ms: Date.now() - started });
@@ -188,6 +191,8 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
   async function authenticate(req: IncomingMessage): Promise<ApiCaller> {
     const h = req.headers.authorization;
     const challenge = { "www-authenticate": 'Bearer realm="shopops"' };
+    // Node keeps the first of two; which key acts would depend on a proxy's ordering.
+    if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw new HttpError(400, "invalid", "more than one Authorization header: send one");
     if (!h) throw new HttpError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>", challenge);
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     const caller = m ? await services.apiKeys.authenticate(m[1]!) : null;
@@ -290,6 +295,17 @@ export interface RunningHttpServer {
 export async function startHttpServer(deps: HttpDeps, port: number, host: string): Promise<RunningHttpServer> {
   const handler = createHttpHandler(deps);
   const server = createServer((req, res) => handler(req, res));
+  // A client that asks before sending its body (Expect: 100-continue) is told 413 at once when
+  // the length it declares is over the limit, instead of "continue" and then 413.
+  server.on("checkContinue", (req, res) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > deps.config.http.bodyLimit) {
+      res.setHeader("connection", "close");
+      return void send(res, 413, { error: "payload_too_large", code: "payload_too_large", message: `body over the limit of ${deps.config.http.bodyLimit} bytes` });
+    }
+    res.writeContinue();
+    handler(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

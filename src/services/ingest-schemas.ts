@@ -10,13 +10,16 @@ import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 const SKU = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const ORDER_NO = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** Minor units (cents, fen): a whole number ≥ 0. */
 /** The largest amount taken, in minor units: sums of such stay exact in a double. */
 const MAX_MINOR = 1e12;
+/** Minor units (cents, fen): a whole number ≥ 0. */
 const money = z.number({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(MAX_MINOR);
+/** The earliest time taken: a year 0001 or 1900 is a typo or an empty value, and would make a sales day of its own. */
+const EARLIEST = Date.UTC(2000, 0, 1);
 const when = z.iso
   .datetime({ offset: true, error: "expected an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
-  .transform((s) => new Date(s));
+  .transform((s) => new Date(s))
+  .refine((d) => d.getTime() >= EARLIEST, { error: "expected a time from 2000-01-01 on" });
 const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
 const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 const short = (max: number) => z.string().trim().min(1).max(max);
@@ -165,7 +168,7 @@ export type IngestInput<K extends IngestKind> = z.output<(typeof SCHEMAS)[K]>;
  * kind's zod schema. Never lets a raw value reach a query.
  */
 export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: true; value: IngestInput<K> } | { ok: false; errors: FieldError[] } {
-  const bad = operatorKeys(raw);
+  const bad = rawProblems(raw);
   if (bad.length) return { ok: false, errors: bad };
   // An inventory item that says which it is (delta or set) is checked as that, so its errors
   // name the field ("set: expected a stock level") instead of "expected one or the other".
@@ -206,20 +209,26 @@ function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
   return [{ field: at || "(item)", expected: i.message }];
 }
 
-/** Keys that look like query operators (`$gt`) or dotted paths (`a.b`), anywhere in the value, and nesting too deep to read. */
-export function operatorKeys(value: unknown, at = "", depth = 0): FieldError[] {
+/**
+ * What no item may hold, anywhere in its raw value: keys that look like query operators (`$gt`)
+ * or dotted paths (`a.b`), nesting too deep to read, and text with half a character.
+ */
+export function rawProblems(value: unknown, at = "", depth = 0): FieldError[] {
   // No item nests this deep: refused unread, whatever its keys.
   if (depth > MAX_DEPTH) return [{ field: at || "(item)", expected: `at most ${MAX_DEPTH} levels of nesting` }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => operatorKeys(v, at ? `${at}.${i}` : String(i), depth + 1));
+  if (Array.isArray(value)) return value.flatMap((v, i) => rawProblems(v, at ? `${at}.${i}` : String(i), depth + 1));
+  // JSON can escape half a character ("\ud800"): it would be stored as U+FFFD, changed.
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? [{ field: at || "(item)", expected: "text of whole characters (a lone \\uD800-\\uDFFF escape is half of one)" }] : [];
   if (value === null || typeof value !== "object") return [];
   const out: FieldError[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = at ? `${at}.${k}` : k;
     if (k.startsWith("$") || k.includes(".")) out.push({ field: p, expected: "a plain field name (no leading $ and no dots)" });
-    else out.push(...operatorKeys(v, p, depth + 1));
+    else out.push(...rawProblems(v, p, depth + 1));
   }
   return out;
 }
 
 const MAX_DEPTH = 20;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
