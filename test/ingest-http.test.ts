@@ -353,6 +353,34 @@ describe("orders", () => {
     expect((await app.store.orders.findById("A-400D").lean<OrderDoc>())!.refunds.map((x) => [x.amount, x.day])).toEqual([[400, today]]);
   });
 
+  it("the same messages give the same order whatever their order of arrival: cancel-then-refund, refund-after-shipment, skipped steps' dates", async () => {
+    const items = [{ sku: "SKU-8", qty: 2, unitPrice: 100 }];
+    const before = await prod("SKU-8");
+    // Cancelled, then refunded by the shop; the refund's message overtakes the cancel's. It was never a sale.
+    await call("/api/v1/orders", { body: order("A-X1", { items }) });
+    const times = { paidAt: "2026-11-20T03:00:00Z", cancelledAt: "2026-11-21T03:00:00Z" };
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-X1", status: "refunded", ...times, refundedAt: "2026-11-22T03:00:00Z" } })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-X1", status: "cancelled", ...times } })).status).toBe(200);
+    const x1 = (await app.store.orders.findById("A-X1").lean<OrderDoc>())!;
+    expect({ status: x1.status, refunds: x1.refunds.map((r) => [r.amount, r.day]) }).toEqual({ status: "cancelled", refunds: [[200, "2026-11-22"]] });
+    // Created that way (an imported history) too.
+    await call("/api/v1/orders", { body: order("A-X2", { items, status: "refunded", ...times }) });
+    expect((await app.store.orders.findById("A-X2").lean<OrderDoc>())!.status).toBe("cancelled");
+    expect(await prod("SKU-8")).toMatchObject({ onHand: before!.onHand, reserved: before!.reserved });
+    expect(sales(await prod("SKU-8"), "2026-11-20")).toBe(sales(before, "2026-11-20"));
+    // Refunded after shipment; the refund's message overtakes "shipped": the goods left, the shipment is recorded.
+    await call("/api/v1/orders", { body: order("A-X3", { items }) });
+    const shipment = { carrier: "SF", trackingNo: "SF1", shippedAt: "2026-11-21T03:00:00Z" };
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-X3", status: "refunded", paidAt: "2026-11-20T03:00:00Z", shipment, refundedAt: "2026-11-23T03:00:00Z" } })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-X3", status: "shipped", paidAt: "2026-11-20T03:00:00Z", shipment } })).status).toBe(200);
+    expect((await app.store.orders.findById("A-X3").lean<OrderDoc>())!.shipment?.shippedAt?.toISOString()).toBe("2026-11-21T03:00:00.000Z");
+    expect(await prod("SKU-8")).toMatchObject({ onHand: before!.onHand - 2, reserved: before!.reserved });
+    // A step the message skips gets no date after the steps it gives: delivered on the 22nd was not shipped today.
+    await call("/api/v1/orders", { body: order("A-X4", { items, status: "paid", paidAt: "2026-11-20T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-X4", status: "delivered", deliveredAt: "2026-11-22T08:00:00Z" } });
+    expect((await app.store.orders.findById("A-X4").lean<OrderDoc>())!.shipment?.shippedAt?.toISOString()).toBe("2026-11-22T08:00:00.000Z");
+  });
+
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {
     await call("/api/v1/orders", { body: order("A-500", { items: [{ sku: "SKU-6", qty: 2, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T06:00:00Z" }) });
     expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(2);

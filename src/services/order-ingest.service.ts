@@ -39,6 +39,38 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
   return out;
 }
 
+/** True when a message says the shop refunded the order in full (by its status or its refundedAt). */
+function refundsInFull(m: OrderInput): boolean {
+  return m.status === "refunded" || m.refundedAt !== undefined;
+}
+
+/**
+ * The steps from `from` to `target` for a message: through the statuses its timestamps prove
+ * on the way (a refund after delivery goes through shipped and delivered, so the shipment is
+ * recorded and its stock stays shipped), else the shortest path.
+ */
+function routeTo(from: OrderStatus, target: OrderStatus, m: OrderInput): OrderStatus[] | null {
+  const via: OrderStatus | undefined =
+    target === "refunded" ? (m.deliveredAt ? "delivered" : m.shipment?.shippedAt ? "shipped" : undefined) : undefined;
+  if (via && via !== from) {
+    const first = pathTo(from, via);
+    const rest = first && pathTo(via, target);
+    if (first && rest) return [...first, ...rest];
+  }
+  return pathTo(from, target);
+}
+
+/**
+ * When a step the message skips over happened, when it gives no time of its own: when the
+ * message arrived, but never after a later step's time it gives (an imported delivered order
+ * is not shipped after its delivery).
+ */
+function filledIn(step: OrderStatus, m: OrderInput, arrived: Date): Date {
+  const later: (Date | undefined)[] =
+    step === "paid" ? [m.shipment?.shippedAt, m.deliveredAt, m.refundedAt, m.cancelledAt] : step === "shipped" ? [m.deliveredAt, m.refundedAt] : step === "delivered" ? [m.refundedAt] : [];
+  return new Date(Math.min(arrived.getTime(), ...later.flatMap((d) => (d ? [d.getTime()] : []))));
+}
+
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
 function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
   const prev = new Map<OrderStatus, OrderStatus>();
@@ -101,8 +133,13 @@ function passed(o: OrderDoc, s: OrderStatus): boolean {
   }
 }
 
-/** Status a message implies when it names none: the furthest its timestamps prove. */
+/**
+ * Status a message implies: the one it names, else the furthest its timestamps prove. An
+ * order cancelled and then refunded (`refunded` with a `cancelledAt`, never shipped) is a
+ * cancelled order with a refund, as when the cancel arrives first: it was never a sale.
+ */
 function impliedStatus(m: OrderInput): OrderStatus | undefined {
+  if (m.status === "refunded" && m.cancelledAt && !m.shipment?.shippedAt && !m.deliveredAt) return "cancelled";
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
   if (m.refundedAt) return "refunded";
@@ -285,7 +322,7 @@ export class OrderIngestService {
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
-    if (status === "refunded" || (status === "cancelled" && paidAt && m.refundedAt)) {
+    if (status === "refunded" || (status === "cancelled" && paidAt && refundsInFull(m))) {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
       // whole total, so the digest's refunds see it and nobody refunds it again.
       const total = doc.total as number;
@@ -316,7 +353,7 @@ export class OrderIngestService {
       let paidLate = false;
       let refundLate = false;
       if (target && target !== from) {
-        const path = pathTo(from, target);
+        const path = routeTo(from, target, m);
         if (path) steps = path;
         else if (from === "cancelled" && target === "paid" && !cur.paidAt) paidLate = true;
         else if (from === "cancelled" && target === "refunded" && (cur.paidAt || m.paidAt)) refundLate = true;
@@ -324,15 +361,15 @@ export class OrderIngestService {
         // else: a late message; the order went through that status already.
       }
       if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
-      if (cancelled && m.refundedAt && (cur.paidAt || m.paidAt)) refundLate = true;
+      if (cancelled && refundsInFull(m) && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
         history.push({ status: s, at, by: actor, note: m.note ?? "ingested" });
         if (s === "paid" && !cur.paidAt) {
-          const paidAt = m.paidAt ?? at;
+          const paidAt = m.paidAt ?? filledIn("paid", m, at);
           Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
         }
-        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? at;
-        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? at;
+        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? filledIn("shipped", m, at);
+        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at);
         if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? at;
       }
       if (steps.length) set.status = target;
