@@ -19,6 +19,15 @@ describe("argument parser", () => {
     });
   });
 
+  it("takes a full-width ＝ (a Chinese keyboard's) as =: options stay options, not complaint text", () => {
+    expect(parseArgs("complaint new severity＝urgent category＝damaged 杯子碎了")).toEqual({
+      positional: ["complaint", "new", "杯子碎了"],
+      named: { severity: "urgent", category: "damaged" },
+      flags: {},
+    });
+    expect(parseArgs("x --since＝7d").named).toEqual({ since: "7d" });
+  });
+
   it("treats a word that starts with a quote as text even if it contains =", () => {
     expect(parseArgs("complaint new 'a=b is broken'").positional).toEqual(["complaint", "new", "a=b is broken"]);
   });

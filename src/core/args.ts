@@ -27,7 +27,8 @@ export const idemKey = z
   .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" })
   .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "arg.reserved_key" });
 
-const SINCE = /^(today|yesterday|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
+// tomorrow and now are read so that they can be refused as the future, not as "not a date".
+const SINCE = /^(today|yesterday|tomorrow|now|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
 
 /**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
@@ -37,11 +38,8 @@ export const since = z
   .string()
   .transform(normalizeDateInput)
   .pipe(
-    z.string().regex(SINCE, { error: "arg.bad_date" }).refine(
-      // A calendar day that exists: 2026-02-30 is refused, not rolled over to 2 March.
-      (s) => !/^\d{4}/.test(s) || isDay(s),
-      { error: "arg.bad_date" },
-    ),
+    // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
+    z.string().refine((s) => SINCE.test(s) && (!/^\d{4}/.test(s) || isDay(s)), { error: "arg.bad_date" }),
   );
 
 /** Turns a {@link since} value into an instant, reading days in the shop time zone. */
@@ -49,6 +47,8 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date {
   const today = localDay(now, timeZone);
   if (value === "today") return dayStart(today, timeZone);
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
+  if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
+  if (value === "now") return now;
   const span = /^(\d+)([dh])$/.exec(value);
   if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
   return dayStart(value, timeZone);

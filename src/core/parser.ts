@@ -12,9 +12,10 @@ export interface ParsedArgs {
 }
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』" };
-const KEY = /^([A-Za-z][A-Za-z0-9_-]*)=([\s\S]*)$/;
+// `＝` is `=` typed on a Chinese keyboard: `severity＝urgent` is an option, not complaint text.
+const KEY = /^([A-Za-z][A-Za-z0-9_-]*)[=＝]([\s\S]*)$/;
 const FLAG = /^--([A-Za-z][A-Za-z0-9_-]*)$/;
-const FLAG_VALUE = /^--([A-Za-z][A-Za-z0-9_-]*)=([\s\S]*)$/;
+const FLAG_VALUE = /^--([A-Za-z][A-Za-z0-9_-]*)[=＝]([\s\S]*)$/;
 
 /** kebab-case or snake_case to camelCase (`per-customer` → `perCustomer`). */
 export function camel(s: string): string {
