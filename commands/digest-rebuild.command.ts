@@ -23,6 +23,7 @@ export default defineCommand({
       const p = parseDigestDay(v, today);
       if (p.ok) return p.day;
       if (p.reason === "future") throw new UserError("future_day", t("digest.future", { day: p.day, today, tz: config.timeZone }));
+      if (p.reason === "no_such_day") throw new UserError("bad_day", t("digest.no_such_day", { value: v, month: p.month, days: p.days }));
       throw new UserError("bad_day", t("digest.bad_day", { value: v }));
     };
     const from = day(args.from);

@@ -32,19 +32,18 @@ export default defineCommand({
   usage: "[today|yesterday|YYYY-MM-DD]",
   args: z.object({ day: z.string().trim().max(20).optional() }),
   examples: ["digest", "digest yesterday", "digest 2026-11-24"],
-  // Staff reach the handler only to get the reduced digest when DIGEST_STAFF=true (checked below).
-  permission: "staff",
+  // Managers; staff too when DIGEST_STAFF=true, for the reduced digest.
+  permission: "manager",
+  permissionFor: (config) => (config.digestStaff ? "staff" : "manager"),
   mutates: false,
   async handler(ctx) {
     const { args, services, t, actor, config } = ctx;
     const full = roleAtLeast(actor.role, "manager");
-    if (!full && !config.digestStaff) {
-      return { status: "error", code: "permission_denied", text: t("digest.staff_disabled"), visibility: "ephemeral" };
-    }
     const today = services.digest.today();
     const parsed = parseDigestDay(args.day, today);
     if (!parsed.ok) {
       if (parsed.reason === "future") throw new UserError("future_day", t("digest.future", { day: parsed.day, today, tz: config.timeZone }));
+      if (parsed.reason === "no_such_day") throw new UserError("bad_day", t("digest.no_such_day", { value: args.day ?? "", month: parsed.month, days: parsed.days }));
       throw new UserError("bad_day", t("digest.bad_day", { value: args.day ?? "" }));
     }
     const d = await services.digest.digest(parsed.day);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, requiredRole } from "../src/core/command.js";
 import { usageOf } from "../src/core/registry.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
@@ -11,8 +11,9 @@ export default defineCommand({
   examples: ["help", "help stock adjust"],
   permission: "viewer",
   mutates: false,
-  async handler({ args, actor, commands, t }) {
-    const allowed = commands.filter((c) => roleAtLeast(actor.role, c.permission));
+  async handler({ args, actor, commands, t, config }) {
+    const role = (c: (typeof commands)[number]) => requiredRole(c, config);
+    const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
       const q = args.command.toLowerCase().trim();
       const matches = allowed.filter((c) => c.name === q || c.name.startsWith(q + " "));
@@ -27,9 +28,9 @@ export default defineCommand({
               { label: c.name, value: t(c.description) },
               { label: t("label.usage"), value: "`" + usageOf(c) + "`" },
               { label: t("label.examples"), value: c.examples.map((e) => "`" + e + "`").join("\n") },
-              { label: t("help.permission"), value: c.permission, inline: true },
+              { label: t("help.permission"), value: role(c), inline: true },
             ])
-          : matches.map((c) => ({ label: `${c.name} (${c.permission})`, value: [t(c.description), "`" + usageOf(c) + "`", ...c.examples.slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
+          : matches.map((c) => ({ label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usageOf(c) + "`", ...c.examples.slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
       return {
         title: matches.map((c) => c.name).join(", "),
         fields,

@@ -129,7 +129,10 @@ describe("digest command", () => {
     expect(future.reply.text).toBe("2026-11-26 is in the future (today is 2026-11-25 in Asia/Shanghai): there is no digest for it yet.");
     // Tomorrow is a day, just not yet one.
     expect((await app.run("shell:mia", "digest tomorrow")).reply.text).toBe(future.reply.text);
-    for (const bad of ["2026-02-30", "24/11/2026", "2026-13-01"]) {
+    // A date that is none says why.
+    expect((await app.run("shell:mia", "digest 2026/2/30")).reply.text).toBe('"2026/2/30" is no day of the calendar: 2026-02 has 28 days.');
+    expect((await app.run("shell:mia", "digest 现在")).reply.title).toMatch(/2026-11-25/);
+    for (const bad of ["24/11/2026", "2026-13-01"]) {
       const r = await app.run("shell:mia", `digest ${bad}`);
       expect(r).toMatchObject({ outcome: "user_error", code: "bad_day" });
       expect(r.reply.text).toContain(`"${bad}" is not a day`);
@@ -140,6 +143,9 @@ describe("digest command", () => {
     expect(await app.run("shell:sam", "digest yesterday")).toMatchObject({ code: "permission_denied" });
     const viewer = await app.run("shell:someone", "digest yesterday");
     expect(viewer).toMatchObject({ outcome: "denied", code: "permission_denied" });
+    // The refusal names the role that would do, and help lists it only to those who may run it.
+    expect(viewer.reply.text).toBe("`digest` needs the manager role; you are viewer. Ask an admin (`role grant`) if you need it.");
+    expect(JSON.stringify((await app.run("shell:sam", "help")).reply)).not.toContain("digest");
   });
 
   it("speaks Chinese", async () => {
@@ -178,7 +184,7 @@ describe("day argument", () => {
     expect(parseDigestDay(undefined, "2026-03-01")).toEqual({ ok: true, day: "2026-03-01" });
     expect(parseDigestDay("Yesterday", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
     expect(parseDigestDay("2024-02-29", "2026-03-01")).toEqual({ ok: true, day: "2024-02-29" });
-    expect(parseDigestDay("2026-02-29", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
+    expect(parseDigestDay("2026-02-29", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
     expect(parseDigestDay("2026-03-02", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
   });
 
@@ -186,7 +192,7 @@ describe("day argument", () => {
     expect(parseDigestDay("昨天", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
     expect(parseDigestDay(" 今天 ", "2026-03-01")).toEqual({ ok: true, day: "2026-03-01" });
     for (const typed of ["2026/2/28", "2026.02.28", "2026年2月28日", "２０２６－０２－２８"]) expect(parseDigestDay(typed, "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
-    expect(parseDigestDay("2026/02/30", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
+    expect(parseDigestDay("2026/02/30", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
     expect(parseDigestDay("明天", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
     expect(parseDigestDay("2026/2", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
   });

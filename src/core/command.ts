@@ -57,6 +57,8 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   examples: readonly string[];
   /** Least role allowed to run it. */
   permission: Role;
+  /** When the least role depends on configuration (`digest`: staff with DIGEST_STAFF, else manager): it, given the config. */
+  permissionFor?: (config: Config) => Role;
   /** True when it changes state: such invocations are always audited. */
   mutates: boolean;
   /**
@@ -66,6 +68,11 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
    */
   readsOnly?: (args: z.output<S>) => boolean;
   handler(ctx: CommandContext<z.output<S>>): Promise<Reply>;
+}
+
+/** The least role allowed to run `cmd` under `config`: what the core checks, `help` shows and a refusal names. */
+export function requiredRole(cmd: Pick<Command, "permission" | "permissionFor">, config: Config): Role {
+  return cmd.permissionFor?.(config) ?? cmd.permission;
 }
 
 /** Declares a command with its argument types inferred from the schema. */

@@ -3,7 +3,7 @@ import { RateLimiter } from "./rate-limit.js";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import type { Clock } from "./clock.js";
-import type { Actor, Command } from "./command.js";
+import { requiredRole, type Actor, type Command } from "./command.js";
 import { UserError } from "./errors.js";
 import { Formatter } from "./format.js";
 import type { Platform } from "./identity.js";
@@ -134,8 +134,9 @@ export class Core {
       cmd = resolved.cmd;
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
       actor = { ...actor, role: await this.roleOf(inv) };
-      if (!roleAtLeast(actor.role, cmd.permission)) {
-        const msg = t("error.permission", { command: cmd.name, required: cmd.permission, role: actor.role });
+      const required = requiredRole(cmd, config);
+      if (!roleAtLeast(actor.role, required)) {
+        const msg = t("error.permission", { command: cmd.name, required, role: actor.role });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);
@@ -190,8 +191,9 @@ export class Core {
     if (!cmd) return false;
     // The role is the higher of the platform's and the stored one: when the platform's suffices
     // (or anyone may run it), no read is needed (Discord asks on every keystroke).
-    if (cmd.permission === "viewer" || (inv.platformRole && roleAtLeast(inv.platformRole, cmd.permission))) return true;
-    return roleAtLeast(await this.roleOf(inv), cmd.permission);
+    const required = requiredRole(cmd, this.deps.config);
+    if (required === "viewer" || (inv.platformRole && roleAtLeast(inv.platformRole, required))) return true;
+    return roleAtLeast(await this.roleOf(inv), required);
   }
 
   /** Finds the longest command name matching the first words. */

@@ -505,7 +505,12 @@ export function changeText(value: number, base: number, t: Translate, fmt: Forma
 }
 
 /** Outcome of {@link parseDigestDay}. */
-export type DigestDayResult = { ok: true; day: string } | { ok: false; reason: "bad_day" } | { ok: false; reason: "future"; day: string };
+export type DigestDayResult =
+  | { ok: true; day: string }
+  | { ok: false; reason: "bad_day" }
+  /** Written as a date, but no such day: 2026-02-29 (`days`: how many its month has). */
+  | { ok: false; reason: "no_such_day"; month: string; days: number }
+  | { ok: false; reason: "future"; day: string };
 
 /**
  * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
@@ -515,11 +520,14 @@ export type DigestDayResult = { ok: true; day: string } | { ok: false; reason: "
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
   const v = normalizeDateInput(value ?? "today");
   let day: string;
-  if (v === "today") day = today;
+  if (v === "today" || v === "now") day = today;
   else if (v === "yesterday") day = addDays(today, -1);
   // Said "not yet", not "not a day".
   else if (v === "tomorrow") day = addDays(today, 1);
   else if (isDay(v) && v >= "1970-01-01") day = v;
-  else return { ok: false, reason: "bad_day" };
+  else if (/^\d{4}-(0[1-9]|1[0-2])-\d{2}$/.test(v) && v >= "1970") {
+    const [y, m] = v.split("-").map(Number) as [number, number];
+    return { ok: false, reason: "no_such_day", month: v.slice(0, 7), days: new Date(Date.UTC(y, m, 0)).getUTCDate() };
+  } else return { ok: false, reason: "bad_day" };
   return day > today ? { ok: false, reason: "future", day } : { ok: true, day };
 }
