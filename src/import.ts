@@ -4,21 +4,24 @@
  * Streams the file line by line (files larger than memory work), applies each item through
  * the same validation and services as the ingestion API, shows progress with rate and ETA on
  * stderr, and ends with a report on stdout. Every item is idempotent, so re-running a file
- * changes nothing. Exit code: 0 all good, 1 some lines failed, 78 configuration problem.
+ * changes nothing. Exit code: 0 all good, 1 some lines failed or were not applied, 64 a wrong
+ * command line or a CSV header that does not fit the kind, 78 configuration problem, 130/143
+ * stopped by Ctrl-C / SIGTERM (after the lines in progress, with the report).
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { z } from "zod";
 import { checkShopSettings, createBackend } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
 import type { AuditService } from "./services/audit.service.js";
-import { INGEST_KINDS, type IngestKind } from "./services/ingest-schemas.js";
+import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
 import { isFailedItem, itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
@@ -37,6 +40,15 @@ export interface ImportReport {
   failed: number;
   /** Failed lines (the first {@link MAX_FAILURES_KEPT}), with why. */
   failures: { line: number; message: string }[];
+  /**
+   * Lines that say something else than what is stored, which was not applied (an existing
+   * order's items or amounts: fixed when it was created). Not counted as updated or skipped.
+   */
+  differs: number;
+  /** Those lines (the first {@link MAX_FAILURES_KEPT}); `partly`: the line's other fields (a status) were applied. */
+  differences: { line: number; message: string; partly: boolean }[];
+  /** Set when the run was stopped (Ctrl-C, SIGTERM): every line up to `afterLine` is done, no later line was read. */
+  interrupted?: { afterLine: number; by?: string };
   seconds: number;
 }
 
@@ -48,6 +60,9 @@ const CONCURRENCY = 16;
 const CHUNK = 100;
 /** Order batches applied at the same time. */
 const CHUNKS_IN_FLIGHT = 4;
+/** How often the progress line is redrawn: on a terminal, and in a log (a file, a pipe). */
+const PROGRESS_TTY_MS = 1000;
+const PROGRESS_LOG_MS = 10_000;
 
 // Columns read as numbers or booleans in CSV files (JSON lines carry their own types).
 const NUMERIC = new Set(["price", "cost", "reorderPoint", "leadTimeDays", "onHand", "delta", "set", "subtotal", "discount", "shipping", "total", "qty", "unitPrice"]);
@@ -63,12 +78,18 @@ export interface ImportOptions {
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Where the run is audited, and who ran it (the CLI: the shell user); a dry run is not. */
   audit?: { service: AuditService; who: string };
+  /**
+   * Stops the run (the CLI: on SIGINT/SIGTERM): no further line is read, the lines in progress
+   * finish, and the report says after which line it stopped (its `interrupted`). A string
+   * reason (`"SIGINT"`) is named in the report.
+   */
+  signal?: AbortSignal;
 }
 
-/** Imports one file; resolves with the report. */
+/** Imports one file; resolves with the report (also when stopped by `signal`: see its `interrupted`). */
 export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
-  const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], seconds: 0 };
+  const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], differs: 0, differences: [], seconds: 0 };
   let error: unknown;
   try {
     await importInto(o, report, started);
@@ -86,21 +107,137 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   }
 }
 
+const lineList = (xs: { line: number }[], total: number) => `${xs.slice(0, 10).map((f) => f.line).join(", ")}${total > 10 ? ", …" : ""}`;
+
 async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown): Promise<void> {
-  const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}`;
+  const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}${r.differs ? `, not applied ${r.differs}` : ""}`;
+  const stop = r.interrupted;
+  const problems = [...(r.failed ? [`lines failed: ${lineList(r.failures, r.failed)}`] : []), ...(r.differs ? [`lines not applied (differ from what is stored): ${lineList(r.differences, r.differs)}`] : [])].join("; ");
   await audit.service.record({
     ref: `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`,
     at: new Date(started),
     actor: audit.who,
     platform: "shell",
     command: `import ${o.kind}`,
-    args: error === undefined ? counts : `${counts} (stopped)`,
+    args: error !== undefined ? `${counts} (stopped)` : stop ? `${counts} (interrupted ${stoppedWhere(stop.afterLine)})` : counts,
     ...(error !== undefined
       ? { outcome: "error" as const, code: "stopped", message: String((error as Error)?.message ?? error).slice(0, 300) }
-      : r.failed
-        ? { outcome: "user_error" as const, code: "partial", message: `lines failed: ${r.failures.slice(0, 10).map((f) => f.line).join(", ")}${r.failed > 10 ? ", …" : ""}` }
-        : { outcome: "ok" as const }),
+      : stop
+        ? { outcome: "error" as const, code: "interrupted", message: `interrupted${stop.by ? ` by ${stop.by}` : ""} ${stoppedWhere(stop.afterLine)}; the lines up to it are done, re-running the file finishes it${problems ? `; ${problems}` : ""}`.slice(0, 300) }
+        : problems
+          ? { outcome: "user_error" as const, code: "partial", message: problems }
+          : { outcome: "ok" as const }),
   });
+}
+
+const stoppedWhere = (afterLine: number) => (afterLine ? `after line ${afterLine}` : "before line 1");
+
+/** One line of the file: its text, or null when its bytes are not valid UTF-8; `bytes` with its line break. */
+interface FileLine {
+  no: number;
+  text: string | null;
+  bytes: number;
+}
+
+/**
+ * The file's lines (breaks: \n, \r\n or \r, as readline), each checked to be UTF-8 on its own
+ * (strictly: a U+FFFD written in the file is text like any other, while bytes that are not
+ * UTF-8 make their line's text null). A byte-order mark before the first line is dropped.
+ */
+export async function* fileLines(file: string): AsyncGenerator<FileLine> {
+  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+  let no = 0;
+  let pending: Buffer[] = []; // the start of a line whose end is in a later chunk
+  let pendingBytes = 0;
+  let skipLF = false; // the last chunk ended with \r: a \n starting the next belongs to it
+  let carry = 0; // that \n, counted with the next line
+  const emit = (bytes: Buffer, brk: number): FileLine => {
+    no++;
+    let text = isUtf8(bytes) ? bytes.toString("utf8") : null;
+    if (no === 1 && text?.startsWith("\uFEFF")) text = text.slice(1);
+    const n = bytes.length + brk + carry;
+    carry = 0;
+    return { no, text, bytes: n };
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let start = 0;
+    if (skipLF && chunk[0] === 10) {
+      start = 1;
+      carry = 1;
+    }
+    skipLF = false;
+    let lf = -2;
+    let cr = -2;
+    while (start < chunk.length) {
+      if (lf !== -1 && lf < start) lf = chunk.indexOf(10, start);
+      if (cr !== -1 && cr < start) cr = chunk.indexOf(13, start);
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (end === -1) break;
+      let brk = 1;
+      if (end === cr && chunk[end + 1] === 10) brk = 2;
+      else if (end === cr && end === chunk.length - 1) skipLF = true;
+      let bytes = chunk.subarray(start, end);
+      if (pending.length) {
+        bytes = Buffer.concat([...pending, bytes], pendingBytes + bytes.length);
+        pending = [];
+        pendingBytes = 0;
+      }
+      yield emit(bytes, brk);
+      start = end + brk;
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+    }
+  }
+  if (pendingBytes) yield emit(Buffer.concat(pending, pendingBytes), 0);
+}
+
+/**
+ * How many times each line text was seen, kept as a 64-bit hash of the text in typed arrays
+ * (open addressing): 12 bytes a slot, about 24 MB for a million different lines, where a map
+ * of strings took hundreds.
+ */
+class OccurrenceCounts {
+  private hi = new Int32Array(1024);
+  private lo = new Int32Array(1024);
+  private counts = new Uint32Array(1024);
+  private size = 0;
+
+  /** Counts one more occurrence of the text whose hash starts with `h` (8 bytes); returns its count. */
+  next(h: Buffer): number {
+    const a = h.readInt32BE(0);
+    const b = h.readInt32BE(4);
+    if ((this.size + 1) * 4 > this.counts.length * 3) this.grow();
+    const mask = this.counts.length - 1;
+    let i = b & mask;
+    while (this.counts[i] !== 0) {
+      if (this.hi[i] === a && this.lo[i] === b) return ++this.counts[i]!;
+      i = (i + 1) & mask;
+    }
+    this.hi[i] = a;
+    this.lo[i] = b;
+    this.counts[i] = 1;
+    this.size++;
+    return 1;
+  }
+
+  private grow(): void {
+    const { hi, lo, counts } = this;
+    const cap = counts.length * 2;
+    this.hi = new Int32Array(cap);
+    this.lo = new Int32Array(cap);
+    this.counts = new Uint32Array(cap);
+    const mask = cap - 1;
+    for (let j = 0; j < counts.length; j++) {
+      if (counts[j] === 0) continue;
+      let i = lo[j]! & mask;
+      while (this.counts[i] !== 0) i = (i + 1) & mask;
+      this.hi[i] = hi[j]!;
+      this.lo[i] = lo[j]!;
+      this.counts[i] = counts[j]!;
+    }
+  }
 }
 
 /** Streams the file into `report` (see {@link runImport}). */
@@ -112,25 +249,37 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   // such line it is), not its position: re-running a file changes nothing, and neither does
   // re-running it after fixing, adding or removing failed lines; only new lines apply.
   const fileTag = createHash("sha256").update(base).digest("hex").slice(0, 12);
-  const seen = new Map<string, number>();
+  const seen = new OccurrenceCounts();
   const actor = `import:${base}`.slice(0, 100);
-  const fail = (line: number, message: string) => {
+  // Lines finished (applied, refused, blank, the header) and their bytes: what the progress shows.
+  const done = { lines: 0, bytes: 0 };
+  const finish = (bytes: number) => {
+    done.lines++;
+    done.bytes += bytes;
+  };
+  const fail = (line: number, bytes: number, message: string) => {
+    finish(bytes);
     report.failed++;
     if (report.failures.length < MAX_FAILURES_KEPT) report.failures.push({ line, message });
   };
 
-  const stream = createReadStream(o.file, { highWaterMark: 64 * 1024 });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  const bar = new Progress(size, o.progress);
+  const bar = new Progress(size, o.progress, () => done);
   let header: string[] | null = null;
   let lineNo = 0;
+  let stopped = false;
+  let completed = false;
   const inFlight = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
 
-  const record = (n: number, r: ItemResult) => {
-    if (isFailedItem(r)) fail(n, r.message ?? r.code ?? "rejected");
-    else if (o.dryRun) report.skipped++;
-    else if (r.outcome === "created") report.imported++;
+  const record = (n: number, bytes: number, r: ItemResult) => {
+    if (isFailedItem(r)) return fail(n, bytes, r.message ?? r.code ?? "rejected");
+    finish(bytes);
+    if (o.dryRun) report.skipped++;
+    else if (r.ignored?.length && r.message) {
+      // An edited line about something that exists (an order's items): not applied, and said so.
+      report.differs++;
+      if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" });
+    } else if (r.outcome === "created") report.imported++;
     else if (r.outcome === "updated") report.updated++;
     else if (r.outcome === "parked") report.parked++;
     else report.skipped++;
@@ -139,7 +288,8 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   // a few chunks at a time so they share the order effects' flushes. A line about an order
   // that an in-flight chunk holds waits for that chunk: lines about one order apply in file order.
   const batched = o.kind === "orders" && !o.dryRun;
-  let chunk: { n: number; raw: unknown }[] = [];
+  type Pending = { n: number; bytes: number; raw: unknown };
+  let chunk: Pending[] = [];
   let chunkNos = new Set<string>();
   const running = new Set<Promise<void>>();
   const holding = new Map<string, Promise<void>>();
@@ -150,8 +300,8 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     chunk = [];
     chunkNos = new Set();
     const p: Promise<void> = o.ingest.applyMany("orders", items.map((c) => c.raw), actor).then(
-      (rs) => items.forEach((c, k) => record(c.n, rs[k]!)),
-      (e: Error) => items.forEach((c) => fail(c.n, `internal error: ${e.message}`)),
+      (rs) => items.forEach((c, k) => record(c.n, c.bytes, rs[k]!)),
+      (e: Error) => items.forEach((c) => fail(c.n, c.bytes, `internal error: ${e.message}`)),
     );
     running.add(p);
     for (const no of nos) holding.set(no, p);
@@ -160,83 +310,100 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       for (const no of nos) if (holding.get(no) === p) holding.delete(no);
     });
   };
-  const addToChunk = async (n: number, raw: unknown) => {
-    const no = itemId("orders", raw)?.toUpperCase();
+  const addToChunk = async (item: Pending) => {
+    const no = itemId("orders", item.raw)?.toUpperCase();
     const busy = no && !chunkNos.has(no) ? holding.get(no) : undefined;
     if (busy) await busy;
-    chunk.push({ n, raw });
+    chunk.push(item);
     if (no) chunkNos.add(no);
     if (chunk.length >= CHUNK) launch();
     while (running.size >= CHUNKS_IN_FLIGHT) await Promise.race(running);
   };
 
-  // Position by the lines handed out, not the bytes read: readline reads well ahead.
-  let consumed = 0;
-  for await (const line of rl) {
-    lineNo++;
-    consumed += Buffer.byteLength(line) + 1;
-    bar.update(consumed, lineNo);
-    if (!line.trim()) continue;
-    if (line.includes("\uFFFD")) {
-      // Bytes the UTF-8 decoder could not read (a file saved as GBK, say): the line is refused, never stored garbled.
-      report.lines++;
-      fail(lineNo, "not valid UTF-8: save the file as UTF-8 and import it again");
-      continue;
-    }
-    let raw: unknown;
-    try {
-      if (format === "csv") {
-        const cells = parseCsvLine(line);
-        if (!header) {
-          header = checkHeader(cells.map((c) => c.trim()));
-          continue;
-        }
-        raw = csvRecord(o.kind, header, cells);
-      } else {
-        raw = JSON.parse(line) as unknown;
+  bar.start();
+  try {
+    for await (const l of fileLines(o.file)) {
+      // Stopped: no further line is read; those handed out finish below.
+      if (o.signal?.aborted) {
+        stopped = true;
+        break;
       }
-    } catch (e) {
-      if (e instanceof ImportFileError) throw e;
-      report.lines++;
-      fail(lineNo, (e as Error).message);
-      continue;
-    }
-    report.lines++;
-    // A change (delta or level) without a key gets one (see fileTag), so a re-run applies it
-    // once: re-running yesterday's count must not undo today's movements.
-    if (o.kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw || "set" in raw) && !("key" in raw)) {
-      const text = createHash("sha256").update(line.trim()).digest("hex").slice(0, 16);
-      const nth = (seen.get(text) ?? 0) + 1;
-      seen.set(text, nth);
-      (raw as Record<string, unknown>).key = `imp:${fileTag}:${text}:${nth}`;
-    }
-    const n = lineNo;
-    if (batched) {
-      await addToChunk(n, raw);
-      continue;
-    }
-    const id = itemId(o.kind, raw)?.toUpperCase() ?? `#${n}`;
-    const prev = tails.get(id) ?? Promise.resolve();
-    const p: Promise<void> = prev.then(async () => {
+      lineNo = l.no;
+      const line = l.text;
+      if (line === null) {
+        // Bytes that are not UTF-8 (a file saved as GBK, say): the line is refused, never stored garbled.
+        if (format === "csv" && !header) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
+        report.lines++;
+        fail(l.no, l.bytes, "not valid UTF-8: save the file as UTF-8 and import it again");
+        continue;
+      }
+      if (!line.trim()) {
+        finish(l.bytes);
+        continue;
+      }
+      let raw: unknown;
       try {
-        record(n, await o.ingest.apply(o.kind, raw, actor, o.dryRun));
+        if (format === "csv") {
+          if (!header) {
+            header = readHeader(line, l.no, o.kind);
+            finish(l.bytes);
+            continue;
+          }
+          raw = csvRecord(o.kind, header, parseCsvLine(line));
+        } else {
+          raw = JSON.parse(line) as unknown;
+        }
       } catch (e) {
-        fail(n, `internal error: ${(e as Error).message}`);
+        if (e instanceof ImportFileError) throw e;
+        report.lines++;
+        fail(l.no, l.bytes, (e as Error).message);
+        continue;
       }
-    });
-    tails.set(id, p);
-    inFlight.add(p);
-    void p.finally(() => {
-      inFlight.delete(p);
-      if (tails.get(id) === p) tails.delete(id);
-    });
-    // Backpressure: the reader waits while enough items are in flight.
-    while (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+      report.lines++;
+      // A change (delta or level) without a key gets one (see fileTag), so a re-run applies it
+      // once: re-running yesterday's count must not undo today's movements.
+      if (o.kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw || "set" in raw) && !("key" in raw)) {
+        const hash = createHash("sha256").update(line.trim()).digest();
+        const nth = seen.next(hash);
+        (raw as Record<string, unknown>).key = `imp:${fileTag}:${hash.toString("hex", 0, 8)}:${nth}`;
+      }
+      const n = l.no;
+      const bytes = l.bytes;
+      if (batched) {
+        await addToChunk({ n, bytes, raw });
+        continue;
+      }
+      const id = itemId(o.kind, raw)?.toUpperCase() ?? `#${n}`;
+      const prev = tails.get(id) ?? Promise.resolve();
+      const p: Promise<void> = prev.then(async () => {
+        try {
+          record(n, bytes, await o.ingest.apply(o.kind, raw, actor, o.dryRun));
+        } catch (e) {
+          fail(n, bytes, `internal error: ${(e as Error).message}`);
+        }
+      });
+      tails.set(id, p);
+      inFlight.add(p);
+      void p.finally(() => {
+        inFlight.delete(p);
+        if (tails.get(id) === p) tails.delete(id);
+      });
+      // Backpressure: the reader waits while enough items are in flight.
+      while (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+    }
+    // Every line handed out finishes, also when stopped: the report then holds every line up to the last one read.
+    launch();
+    await Promise.all([...inFlight, ...running]);
+    completed = !stopped;
+  } finally {
+    bar.stop(completed);
   }
-  launch();
-  await Promise.all([...inFlight, ...running]);
-  bar.done(size, lineNo);
+  if (stopped) {
+    const by = o.signal?.reason;
+    report.interrupted = { afterLine: lineNo, ...(typeof by === "string" ? { by } : {}) };
+  }
   report.failures.sort((a, b) => a.line - b.line);
+  report.differences.sort((a, b) => a.line - b.line);
   report.seconds = (Date.now() - started) / 1000;
 }
 
@@ -245,6 +412,34 @@ function formatOf(file: string): "csv" | "jsonl" {
   if (ext === ".csv") return "csv";
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
   throw new Error(`${file}: expected a .csv or .jsonl file`);
+}
+
+/**
+ * Checks what can be checked of a file before anything is written (the CSV header against
+ * the kind's fields): throws {@link ImportFileError} saying what to fix.
+ */
+export async function checkFile(kind: IngestKind, file: string): Promise<void> {
+  if (formatOf(file) !== "csv") return;
+  for await (const l of fileLines(file)) {
+    if (l.text === null) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
+    if (!l.text.trim()) continue;
+    readHeader(l.text, l.no, kind);
+    return;
+  }
+}
+
+/** The header line's column names, checked (see {@link checkHeader}). */
+function readHeader(line: string, no: number, kind: IngestKind): string[] {
+  let cells: string[];
+  try {
+    cells = parseCsvLine(line);
+  } catch (e) {
+    throw new ImportFileError(`line ${no} (the CSV header): ${(e as Error).message}`);
+  }
+  return checkHeader(
+    cells.map((c) => c.trim()),
+    kind,
+  );
 }
 
 /** Splits one CSV line (RFC 4180 quoting; a field cannot span lines). */
@@ -274,18 +469,84 @@ export function parseCsvLine(line: string): string[] {
 /** A CSV import that cannot start (a bad header): its message says what to fix. */
 export class ImportFileError extends Error {}
 
-/** The header's column names, each a dotted path of plain field names (`shipment.carrier`). */
-export function checkHeader(names: string[]): string[] {
+const SCHEMAS: Record<IngestKind, z.ZodType> = { orders: orderInput, products: productInput, inventory: inventoryInput, complaints: complaintInput, "refund-requests": refundRequestInput };
+
+/** The dotted field paths of a schema: what a CSV column may name (`shipment.carrier`; an array such as `items` is one column). */
+function fieldPaths(s: z.ZodType, prefix = ""): string[] {
+  if (s instanceof z.ZodOptional) return fieldPaths(s.unwrap() as z.ZodType, prefix);
+  if (s instanceof z.ZodUnion) return (s.options as z.ZodType[]).flatMap((x) => fieldPaths(x, prefix));
+  if (s instanceof z.ZodObject) return Object.entries(s.shape as Record<string, z.ZodType>).flatMap(([k, v]) => fieldPaths(v, prefix ? `${prefix}.${k}` : k));
+  return [prefix];
+}
+
+/** The columns a CSV file of `kind` may have, in the schema's order. */
+export function columnsOf(kind: IngestKind): string[] {
+  return [...new Set(fieldPaths(SCHEMAS[kind]))];
+}
+
+/**
+ * The fields every item must give, one list per form the kind takes (inventory: a change or a
+ * level; its `key` is made by the import when missing).
+ */
+function requiredColumns(kind: IngestKind): string[][] {
+  const s = SCHEMAS[kind];
+  const forms = s instanceof z.ZodUnion ? (s.options as z.ZodType[]) : [s];
+  return forms.map((f) =>
+    f instanceof z.ZodObject
+      ? Object.entries(f.shape as Record<string, z.ZodType>)
+          .filter(([k, v]) => !(v instanceof z.ZodOptional) && !(kind === "inventory" && k === "key"))
+          .map(([k]) => k)
+      : [],
+  );
+}
+
+/**
+ * The header's column names, each a dotted path of plain field names (`shipment.carrier`);
+ * with `kind`, also checked against its fields: no unknown column (a name that differs only
+ * in case gets the right spelling), none twice, none of the required ones missing.
+ */
+export function checkHeader(names: string[], kind?: IngestKind): string[] {
   const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
   if (bad.length) {
     throw new ImportFileError(`bad CSV header column${bad.length > 1 ? "s" : ""} ${bad.map((b) => JSON.stringify(b)).join(", ")}: use field names such as sku, onHand or shipment.carrier (letters, digits, _; parts joined by .)`);
+  }
+  if (!kind) return names;
+  const known = columnsOf(kind);
+  const problems: string[] = [];
+  const firstAt = new Map<string, number>();
+  names.forEach((n, i) => {
+    const j = firstAt.get(n);
+    if (j === undefined) firstAt.set(n, i);
+    else problems.push(`column "${n}" is given twice (columns ${j + 1} and ${i + 1}): keep one`);
+  });
+  const present = new Set<string>();
+  for (const n of firstAt.keys()) {
+    if (known.includes(n)) {
+      present.add(n);
+      continue;
+    }
+    const like = known.find((k) => k.toLowerCase() === n.toLowerCase());
+    if (like) present.add(like);
+    problems.push(like ? `unknown column "${n}": did you mean "${like}"? (names are case-sensitive)` : `unknown column "${n}"`);
+  }
+  const missing = requiredColumns(kind).map((form) => form.filter((k) => !present.has(k)));
+  if (missing.every((m) => m.length)) {
+    const fewest = Math.min(...missing.map((m) => m.length));
+    const closest = missing.filter((m) => m.length === fewest).map((m) => m.map((k) => `"${k}"`).join(", "));
+    problems.push(`missing column${fewest > 1 ? "s" : ""} ${closest.join(" or ")} (required in every line)`);
+  }
+  if (problems.length) {
+    throw new ImportFileError(
+      `the CSV header (the file's first line) does not fit ${kind}: ${problems.join("; ")}. The columns of ${kind} are: ${known.join(", ")}. ` +
+        "Fix the header line and run the import again (nothing was imported).",
+    );
   }
   return names;
 }
 
 /**
- * One CSV row as an item: empty cells are left out, `a.b` headers nest (shipment.carrier),
- * and an orders `items` cell reads `SKU:qty:unitPrice;SKU:qty:unitPrice`.
+ * One CSV row as an item: empty cells are left out (not given), `a.b` headers nest
+ * (shipment.carrier), and an orders `items` cell reads `SKU:qty:unitPrice;SKU:qty:unitPrice`.
  */
 export function csvRecord(kind: IngestKind, header: string[], cells: string[]): Record<string, unknown> {
   if (cells.length !== header.length) throw new Error(`expected ${header.length} columns (as the header), got ${cells.length}`);
@@ -311,34 +572,44 @@ export function csvRecord(kind: IngestKind, header: string[], cells: string[]): 
   return rec;
 }
 
-/** A progress bar with rate and ETA (a line every 2 s when not a terminal). */
+/**
+ * A progress line with rate and ETA, counting finished lines, redrawn on a timer: every second
+ * on a terminal (in place, `\r` … clear to end of line), every 10 s as plain lines otherwise.
+ */
 class Progress {
-  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
   private readonly t0 = Date.now();
   constructor(
     private readonly total: number,
-    private readonly out?: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly out: (NodeJS.WritableStream & { isTTY?: boolean }) | undefined,
+    private readonly state: () => { lines: number; bytes: number },
   ) {}
 
-  update(bytes: number, lines: number, force = false): void {
+  start(): void {
     if (!this.out) return;
-    const now = Date.now();
-    const every = this.out.isTTY ? 200 : 2000;
-    if (!force && now - this.last < every) return;
-    this.last = now;
-    const frac = this.total ? Math.min(1, bytes / this.total) : 1;
-    const secs = Math.max(0.001, (now - this.t0) / 1000);
-    const rate = lines / secs;
-    const eta = frac > 0 ? (secs / frac) * (1 - frac) : 0;
-    const width = 30;
-    const filled = Math.round(frac * width);
-    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(frac * 100).toFixed(1)}% ${lines} lines ${Math.round(rate)} lines/s ETA ${fmtSecs(eta)}`;
-    this.out.write(this.out.isTTY ? `\r${line}` : `${line}\n`);
+    this.timer = setInterval(() => this.draw(false), this.out.isTTY ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+    this.timer.unref();
   }
 
-  done(bytes: number, lines: number): void {
-    this.update(bytes, lines, true);
-    if (this.out?.isTTY) this.out.write("\n");
+  private draw(finished: boolean): void {
+    if (!this.out) return;
+    const { lines, bytes } = this.state();
+    const frac = finished || !this.total ? 1 : Math.min(1, bytes / this.total);
+    const secs = Math.max(0.001, (Date.now() - this.t0) / 1000);
+    const rate = lines / secs;
+    const eta = frac > 0 ? (secs / frac) * (1 - frac) : Infinity;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(frac * 100).toFixed(1)}% ${lines} lines done, ${Math.round(rate)} lines/s, ETA ${fmtSecs(eta)}`;
+    this.out.write(this.out.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+
+  /** The last line: 100% when `finished`, else where it stopped (or failed). */
+  stop(finished: boolean): void {
+    clearInterval(this.timer);
+    if (!this.out) return;
+    this.draw(finished);
+    if (this.out.isTTY) this.out.write("\n");
   }
 }
 
@@ -350,18 +621,32 @@ function fmtSecs(s: number): string {
 
 /** The report as text lines. */
 export function formatReport(r: ImportReport): string {
+  const stop = r.interrupted;
   const lines = [
-    `${r.dryRun ? "Dry run (nothing written)" : "Import"} of ${r.kind} from ${r.file}: ${r.lines} items in ${r.seconds.toFixed(1)} s`,
+    `${r.dryRun ? "Dry run (nothing written)" : "Import"} of ${r.kind} from ${r.file}${stop ? `, stopped${stop.by ? ` by ${stop.by}` : ""} ${stoppedWhere(stop.afterLine)}` : ""}: ${r.lines} items in ${r.seconds.toFixed(1)} s`,
     r.dryRun ? `  valid: ${r.skipped}` : `  imported: ${r.imported}\n  updated: ${r.updated}\n  skipped (already there): ${r.skipped}`,
   ];
   if (r.parked) lines.push(`  parked (waiting for their order): ${r.parked}`);
+  if (r.differs) {
+    lines.push(`  not applied (differs from what is stored): ${r.differs}`);
+    for (const d of r.differences) lines.push(`    line ${d.line}${d.partly ? " (its other fields applied)" : ""}: ${d.message}`);
+    if (r.differs > r.differences.length) lines.push(`    … and ${r.differs - r.differences.length} more`);
+  }
   lines.push(`  failed: ${r.failed}`);
   for (const f of r.failures) lines.push(`    line ${f.line}: ${f.message}`);
   if (r.failed > r.failures.length) lines.push(`    … and ${r.failed - r.failures.length} more`);
+  if (stop) {
+    lines.push(
+      `Stopped ${stoppedWhere(stop.afterLine)}: every line up to it is done, no later line was read. ` +
+        "To finish, run the same command again: the lines already done are skipped.",
+    );
+  }
   return lines.join("\n") + "\n";
 }
 
 const USAGE = `Usage: npm run import -- <${INGEST_KINDS.join("|")}> <file.csv|file.jsonl> [--dry-run]\n`;
+/** A second Ctrl-C within this time of the first is the same one delivered twice (npm and tsx relay it), not a second. */
+const SIGNAL_ECHO_MS = 500;
 
 async function main(argv: string[]): Promise<number> {
   const dryRun = argv.includes("--dry-run");
@@ -387,11 +672,43 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return usage((e as Error).message);
   }
-  const unreadable = await stat(file).then(
+  // A relative path is taken from where the user typed the command: `npm run` starts scripts in
+  // the project's directory and says where it was run in INIT_CWD. Read here rather than in
+  // src/config.ts: it locates the file named on this command line, it configures nothing.
+  // eslint-disable-next-line no-restricted-properties
+  const from = process.env.INIT_CWD || process.cwd();
+  const abs = path.resolve(from, file);
+  const unreadable = await stat(abs).then(
     (st) => (st.isFile() ? null : "not a file"),
     (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message),
   );
-  if (unreadable) return usage(`cannot read ${file}: ${unreadable}`);
+  if (unreadable) return usage(`cannot read ${abs}: ${unreadable}`);
+  // A header that does not fit the kind is said before any database is opened, too.
+  try {
+    await checkFile(kind as IngestKind, abs);
+  } catch (e) {
+    if (!(e instanceof ImportFileError)) throw e;
+    process.stderr.write(`import: ${abs}: ${e.message}\n`);
+    return 64;
+  }
+  // Ctrl-C / SIGTERM: stop reading, let the lines in progress finish, report and audit what was
+  // done (exit 130 / 143); another one stops at once.
+  const stop = new AbortController();
+  let firstSignal = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const code = sig === "SIGTERM" ? 143 : 130;
+    if (!stop.signal.aborted) {
+      firstSignal = Date.now();
+      const again = sig === "SIGINT" ? "press Ctrl-C again" : `send ${sig} again`;
+      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}import: ${sig}: stopping after the lines in progress (${again} to stop at once)\n`);
+      stop.abort(sig);
+    } else if (Date.now() - firstSignal >= SIGNAL_ECHO_MS) {
+      process.stderr.write(`import: ${sig} again: stopped at once; lines in progress may or may not be applied, re-run the file to finish\n`);
+      process.exit(code);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const { uri, server } = await openDatabase(config, logger);
@@ -399,9 +716,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
     if (!server) await checkShopSettings(store, config);
-    const report = await runImport({ kind: kind as IngestKind, file: path.resolve(file), dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() } });
+    const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() }, signal: stop.signal });
     process.stdout.write(formatReport(report));
-    return report.failed ? 1 : 0;
+    if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
+    return report.failed || report.differs ? 1 : 0;
   } finally {
     await conn.close().catch(() => {});
     await server?.stop().catch(() => {});
@@ -418,7 +736,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       }
       if (e instanceof ImportFileError) {
         process.stderr.write(`import: ${e.message}\n`);
-        process.exit(1);
+        process.exit(64);
       }
       process.stderr.write(`import failed: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exit(1);

@@ -1,9 +1,14 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellIdentity } from "../src/core/identity.js";
 import { formatReport, runImport } from "../src/import.js";
+import type { IngestService } from "../src/services/ingest.service.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
 import { runScript } from "./helpers/cli.js";
@@ -175,5 +180,202 @@ describe("bulk import", () => {
       args: "complaints.jsonl: 2 lines; imported 1, updated 0, skipped 0, parked 0, failed 1",
       message: "lines failed: 2",
     });
+  });
+});
+
+describe("bulk import: stopping, edited lines, odd files", () => {
+  /** The app's ingest service, calling `before(call number)` before each item or batch is applied. */
+  const watched = (before: (calls: number) => void): IngestService => {
+    let calls = 0;
+    const real = app.services.ingest;
+    return {
+      apply: (...a: Parameters<IngestService["apply"]>) => (before(++calls), real.apply(...a)),
+      applyMany: (...a: Parameters<IngestService["applyMany"]>) => (before(++calls), real.applyMany(...a)),
+    } as unknown as IngestService;
+  };
+  const productLine = (sku: string) => JSON.stringify({ sku, name: `Thing ${sku}`, category: "Stop", price: 100, onHand: 5 });
+
+  it("stopped (Ctrl-C): the lines in progress finish, the report and the audit say after which line, and a re-run finishes the file", async () => {
+    const f = await file("stop.jsonl", Array.from({ length: 60 }, (_, i) => productLine(`STOP-${i + 1}`)));
+    const stop = new AbortController();
+    const r = await runImport({ kind: "products", file: f, ingest: watched((n) => n === 5 && stop.abort("SIGINT")), signal: stop.signal, audit: { service: app.services.audit, who: "shell:tester" } });
+    const after = r.interrupted?.afterLine ?? 0;
+    expect(r.interrupted).toEqual({ afterLine: after, by: "SIGINT" });
+    // Every line up to it is done, none after it was read.
+    expect(after).toBeGreaterThanOrEqual(5);
+    expect(after).toBeLessThan(60);
+    expect(r).toMatchObject({ lines: after, imported: after, failed: 0 });
+    expect(await app.store.products.countDocuments({ category: "Stop" })).toBe(after);
+    expect(await prod(`STOP-${after}`)).not.toBeNull();
+    expect(await prod(`STOP-${after + 1}`)).toBeNull();
+    const text = formatReport(r);
+    expect(text).toContain(`, stopped by SIGINT after line ${after}: ${after} items`);
+    expect(text).toContain(`Stopped after line ${after}: every line up to it is done, no later line was read. To finish, run the same command again: the lines already done are skipped.`);
+    expect(await app.store.audit.findOne({ command: "import products", actor: "shell:tester" }).lean()).toMatchObject({
+      outcome: "error",
+      code: "interrupted",
+      args: `stop.jsonl: ${after} lines; imported ${after}, updated 0, skipped 0, parked 0, failed 0 (interrupted after line ${after})`,
+      message: expect.stringMatching(new RegExp(`^interrupted by SIGINT after line ${after}; `)),
+    });
+    const again = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(again).toMatchObject({ imported: 60 - after, skipped: after, failed: 0 });
+    expect(again.interrupted).toBeUndefined();
+  });
+
+  it("stopped during an order import: the batch being filled is applied too, nothing after the last line read", async () => {
+    const order = (i: number) => JSON.stringify({ orderNo: `STOPO-${i}`, status: "pending", customerId: "c1", createdAt: "2026-11-23T02:00:00Z", items: [{ sku: "P-4", qty: 1, unitPrice: 300 }] });
+    const f = await file("stop-orders.jsonl", Array.from({ length: 150 }, (_, i) => order(i + 1)));
+    const stop = new AbortController();
+    // The first batch (lines 1-100) starts: the reader stops before line 101.
+    const r = await runImport({ kind: "orders", file: f, ingest: watched(() => stop.abort("SIGTERM")), signal: stop.signal });
+    expect(r).toMatchObject({ interrupted: { afterLine: 100, by: "SIGTERM" }, lines: 100, imported: 100 });
+    expect(await app.store.orders.countDocuments({ _id: /^STOPO-/ })).toBe(100);
+  });
+
+  it("an edited order line on a re-run is reported as not applied (differs from what is stored), not as skipped", async () => {
+    const o = (no: string, qty: number, extra: object = {}) => JSON.stringify({ orderNo: no, status: "pending", customerId: "c9", createdAt: "2026-11-23T03:00:00Z", items: [{ sku: "P-4", qty, unitPrice: 300 }], ...extra });
+    const f = await file("edit.jsonl", [o("ED-1", 1), o("ED-2", 1), o("ED-3", 1)]);
+    expect(await runImport({ kind: "orders", file: f, ingest: app.services.ingest })).toMatchObject({ imported: 3 });
+    // ED-2's quantity edited; ED-3's too, along with a status that does apply.
+    const g = await file("edit.jsonl", [o("ED-1", 1), o("ED-2", 2), o("ED-3", 2, { status: "cancelled" })]);
+    const r = await runImport({ kind: "orders", file: g, ingest: app.services.ingest });
+    expect(r).toMatchObject({ skipped: 1, updated: 0, differs: 2, failed: 0 });
+    expect(r.differences).toEqual([
+      { line: 2, partly: false, message: expect.stringMatching(/^not changed on an existing order: items /) },
+      { line: 3, partly: true, message: expect.stringMatching(/^not changed on an existing order: items /) },
+    ]);
+    expect((await app.store.orders.findById("ED-3").lean<OrderDoc>())?.status).toBe("cancelled");
+    const text = formatReport(r);
+    expect(text).toContain("  skipped (already there): 1\n  not applied (differs from what is stored): 2\n    line 2: not changed on an existing order: items (");
+    expect(text).toContain("    line 3 (its other fields applied): not changed on an existing order: items (");
+  });
+
+  it("a UTF-8 byte-order mark before the first line is dropped (JSONL, and CSV with a quoted header)", async () => {
+    const j = path.join(dir, "bom.jsonl");
+    await writeFile(j, "\uFEFF" + productLine("BOM-1") + "\n" + productLine("BOM-2") + "\n");
+    expect(await runImport({ kind: "products", file: j, ingest: app.services.ingest })).toMatchObject({ imported: 2, failed: 0 });
+    const c = path.join(dir, "bom.csv");
+    await writeFile(c, '\uFEFF"sku","name","category","price"\r\n"BOM-3","Bom","Stop","100"\r\n');
+    expect(await runImport({ kind: "products", file: c, ingest: app.services.ingest })).toMatchObject({ imported: 1, failed: 0 });
+    expect(await prod("BOM-3")).toMatchObject({ name: "Bom", price: 100 });
+  });
+
+  it("refuses a CSV header that does not fit the kind before any write: case, duplicates, unknown and missing columns", async () => {
+    const cases: [string[], RegExp][] = [
+      [["SKU,Name,category,price", "HD-1,x,c,1"], /unknown column "SKU": did you mean "sku"\? \(names are case-sensitive\); unknown column "Name": did you mean "name"\?/],
+      [["sku,name,category,price,price", "HD-2,x,c,1,2"], /column "price" is given twice \(columns 4 and 5\): keep one/],
+      [["sku,name,category,price,colour", "HD-3,x,c,1,red"], /unknown column "colour"/],
+      [["sku,name,price", "HD-4,x,1"], /missing column "category" \(required in every line\)/],
+    ];
+    for (const [lines, says] of cases) {
+      const f = await file("header.csv", lines);
+      await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest }), lines[0]).rejects.toThrow(says);
+      await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest })).rejects.toThrow(/The columns of products are: sku, name, category, price, .*Fix the header line and run the import again \(nothing was imported\)\.$/);
+    }
+    expect(await app.store.products.countDocuments({ _id: /^HD-/ })).toBe(0);
+    // Nested columns, and inventory's two forms (its key is made when missing).
+    const orders = await file("orders-ok.csv", ["orderNo,status,shipment.carrier,shipment.trackingNo", "HD-O1,shipped,SF,SF77"]);
+    await expect(runImport({ kind: "orders", file: orders, dryRun: true, ingest: app.services.ingest })).resolves.toMatchObject({ skipped: 1 });
+    const inv = await file("inv-bad.csv", ["sku,reason", "P-1,x"]);
+    await expect(runImport({ kind: "inventory", file: inv, ingest: app.services.ingest })).rejects.toThrow(/missing column "delta" or "set"/);
+    // From the command line: exit 64, said before any database is opened (none is given here).
+    const f = await file("header.csv", ["sku,Name,category,price", "HD-5,x,c,1"]);
+    const run = await runScript("src/import.ts", ["products", f], {});
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain(`import: ${f}: the CSV header (the file's first line) does not fit products: unknown column "Name": did you mean "name"?`);
+    expect(run.stderr).not.toContain("    at ");
+  });
+
+  it("reads UTF-8 strictly: a U+FFFD written in the file is text; bytes that are not UTF-8 fail their own line", async () => {
+    const f = path.join(dir, "utf8.jsonl");
+    await writeFile(
+      f,
+      Buffer.concat([
+        Buffer.from(productLine("U8-1").replace("Thing U8-1", "Odd \uFFFD sign") + "\r\n"),
+        Buffer.from('{"sku":"U8-2","name":"'),
+        Buffer.from([0xed, 0xa0, 0x80]), // an encoded surrogate (CESU-8): not UTF-8
+        Buffer.from('","category":"c","price":1}\r\n\r\n'),
+        Buffer.from(productLine("U8-3") + "\n"),
+        Buffer.from('{"sku":"U8-4","name":"'),
+        Buffer.from([0xc0, 0xaf]), // an overlong "/"
+        Buffer.from('","category":"c","price":1}'),
+      ]),
+    );
+    const r = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ imported: 2, failed: 2 });
+    expect(r.failures).toEqual([
+      { line: 2, message: "not valid UTF-8: save the file as UTF-8 and import it again" },
+      { line: 5, message: "not valid UTF-8: save the file as UTF-8 and import it again" },
+    ]);
+    expect((await prod("U8-1"))?.name).toBe("Odd \uFFFD sign");
+    expect(await prod("U8-3")).not.toBeNull();
+  });
+
+  it("shows progress on a timer, counting finished lines (not lines read ahead); a terminal line is redrawn in place, a log gets plain lines", async () => {
+    const f = await file("progress.jsonl", Array.from({ length: 20 }, (_, i) => productLine(`PG-${i + 1}`)));
+    const writes: string[] = [];
+    const tty = { isTTY: true, write: (s: string) => (writes.push(s), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean };
+    // Nothing finishes during the first 1.3 s, while the reader has handed out 16 lines.
+    const hold = new Promise((res) => setTimeout(res, 1300));
+    const slow = { apply: async (...a: Parameters<IngestService["apply"]>) => (await hold, app.services.ingest.apply(...a)) } as unknown as IngestService;
+    await runImport({ kind: "products", file: f, ingest: slow, progress: tty });
+    expect(writes[0]).toMatch(/^\r\[-{30}\] 0\.0% 0 lines done, 0 lines\/s, ETA \?\x1b\[K$/);
+    expect(writes.at(-2)).toMatch(/^\r\[#{30}\] 100\.0% 20 lines done, \d+ lines\/s, ETA 0s\x1b\[K$/);
+    expect(writes.at(-1)).toBe("\n");
+    const log: string[] = [];
+    const plain = { write: (s: string) => (log.push(s), true) } as unknown as NodeJS.WritableStream;
+    await runImport({ kind: "products", file: f, ingest: app.services.ingest, progress: plain });
+    expect(log).toEqual([expect.stringMatching(/^\[#{30}\] 100\.0% 20 lines done, \d+ lines\/s, ETA 0s\n$/)]);
+  });
+
+  it("npm run import: a relative path is taken from where the command was typed (INIT_CWD); a line not applied exits 1", async () => {
+    const o = (qty: number) => JSON.stringify({ orderNo: "CWD-1", status: "pending", customerId: "c9", createdAt: "2026-11-23T03:00:00Z", items: [{ sku: "P-4", qty, unitPrice: 300 }] });
+    await file("cwd.jsonl", [o(1)]);
+    const env = { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai", INIT_CWD: dir };
+    const first = await runScript("src/import.ts", ["orders", "cwd.jsonl"], env);
+    expect(first.stdout).toContain(`Import of orders from ${path.join(dir, "cwd.jsonl")}: 1 items`);
+    expect(first.code).toBe(0);
+    await file("cwd.jsonl", [o(3)]);
+    const edited = await runScript("src/import.ts", ["orders", "cwd.jsonl"], env);
+    expect(edited.stdout).toContain("not applied (differs from what is stored): 1\n    line 1: not changed on an existing order: items");
+    expect(edited.code).toBe(1);
+    expect(await app.store.audit.findOne({ command: "import orders", args: /not applied 1$/ }).lean()).toMatchObject({ outcome: "user_error", code: "partial", message: "lines not applied (differ from what is stored): 1" });
+  });
+
+  it("memory stays flat for inventory lines without a key (their occurrence counts are kept compactly)", async () => {
+    const f = path.join(dir, "many.jsonl");
+    const out = createWriteStream(f);
+    for (let i = 0; i < 200_000; i++) out.write(JSON.stringify({ sku: `P-${i % 50}`, delta: 1, reason: `PO-${i}` }) + "\n");
+    await new Promise((res) => out.end(res));
+    // What is live (heap and array buffers) after a full collection, every 40k lines.
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const live = () => {
+      gc();
+      const m = process.memoryUsage();
+      return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
+    };
+    const samples: number[] = [];
+    let calls = 0;
+    const sampling = {
+      apply: async () => {
+        if (++calls % 40_000 === 0) samples.push(live());
+        return { status: 200, outcome: "unchanged" };
+      },
+    } as unknown as IngestService;
+    expect(await runImport({ kind: "inventory", file: f, dryRun: true, ingest: sampling })).toMatchObject({ lines: 200_000, failed: 0 });
+    // From line 40,000 to 200,000, a map with an entry per line grew by about 22 MB; the table of
+    // 64-bit hashes by 5 (12 bytes a slot, doubled once).
+    expect(samples.at(-1)! - samples[0]!).toBeLessThan(12);
+  }, 60_000);
+
+  it("an inventory line without a key gets the same key as before (files imported earlier stay imported)", async () => {
+    const line = JSON.stringify({ sku: "P-1", delta: 1, reason: "key-format" });
+    const f = await file("keyfmt.jsonl", [line, line]);
+    expect(await runImport({ kind: "inventory", file: f, ingest: app.services.ingest })).toMatchObject({ updated: 2 });
+    const h = (s: string, n: number) => createHash("sha256").update(s).digest("hex").slice(0, n);
+    const key = (nth: number) => `imp:${h("keyfmt.jsonl", 12)}:${h(line, 16)}:${nth}`;
+    expect(await app.store.ledger.countDocuments({ _id: { $in: [key(1), key(2)] } })).toBe(2);
+    await app.services.stock.adjust({ sku: "P-1", delta: -2, reason: "back", actor: "shell:admin", key: "test-undo-keyfmt" });
   });
 });

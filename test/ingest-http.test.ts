@@ -603,8 +603,10 @@ describe("products, inventory and complaints", () => {
   it("upserts products by sku: created, updated, unchanged", async () => {
     const p = { sku: "new-1", name: "Tea Cup", category: "Kitchen", price: 1200, onHand: 10 };
     expect((await call("/api/v1/products", { body: p })).status).toBe(201);
-    expect((await call("/api/v1/products", { body: p })).json.outcome).toBe("unchanged");
-    expect((await call("/api/v1/products", { body: { ...p, price: 1300, onHand: 99 } })).json.outcome).toBe("updated");
+    expect((await call("/api/v1/products", { body: p })).json).toEqual({ status: 200, outcome: "unchanged", id: "NEW-1" });
+    const moved = await call("/api/v1/products", { body: { ...p, price: 1300, onHand: 99 } });
+    // Said, not silently dropped: the stock it gives is not applied to an existing product.
+    expect(moved.json).toMatchObject({ outcome: "updated", ignored: ["onHand"], message: "not changed on an existing product: onHand (10 on hand; send a count to /api/v1/inventory as {sku, set})" });
     // onHand is the starting stock only: levels change through /inventory.
     expect(await prod("NEW-1")).toMatchObject({ name: "Tea Cup", price: 1300, onHand: 10, available: 10, currency: "CNY" });
   });

@@ -24,6 +24,8 @@ export interface ItemResult {
   code?: string;
   message?: string;
   errors?: FieldError[];
+  /** Fields the item gives otherwise than what is stored, which it does not change (an existing order's items): the message says so. */
+  ignored?: string[];
 }
 
 /** True when an item was not applied (invalid or refused): what batches count as failed. */
@@ -190,9 +192,11 @@ export class IngestService {
     for (const k of ["name", "category", "price", "cost", "currency", "reorderPoint", "leadTimeDays", "supplier", "active"] as const) {
       if (p[k] !== undefined && p[k] !== cur[k]) set[k] = p[k];
     }
-    if (!Object.keys(set).length) return { status: 200, outcome: "unchanged", id };
+    // onHand sets a new product's stock only: a count goes through the ledger (inventory `set`).
+    const stock = p.onHand !== undefined && p.onHand !== cur.onHand ? { ignored: ["onHand"], message: `not changed on an existing product: onHand (${cur.onHand} on hand; send a count to /api/v1/inventory as {sku, set})` } : {};
+    if (!Object.keys(set).length) return { status: 200, outcome: "unchanged", id, ...stock };
     await this.store.products.updateOne({ _id: id }, { $set: set });
-    return { status: 200, outcome: "updated", id };
+    return { status: 200, outcome: "updated", id, ...stock };
   }
 
   private async inventory(i: InventoryInput, actor: string): Promise<ItemResult> {
@@ -333,7 +337,9 @@ function orderResult(r: OrderIngestResult): ItemResult {
         status: 200,
         outcome: r.kind,
         id,
-        ...(r.ignored ? { message: `not changed on an existing order: ${r.ignored.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)` } : {}),
+        ...(r.ignored
+          ? { ignored: r.ignored, message: `not changed on an existing order: ${r.ignored.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)` }
+          : {}),
       };
     case "missing_customer":
       return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] };
