@@ -32,6 +32,8 @@ export default defineCommand({
       return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role }), visibility: "ephemeral" };
     }
     const r = await services.complaints.assign(id, args.identity, actor);
-    return changeReply(r, id, "assign", t("complaint.assigned", { id, to: args.identity }), services, ctx, { to: args.identity });
+    const from = r.kind === "done" ? r.previous.assignee : undefined;
+    const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
+    return changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
   },
 });

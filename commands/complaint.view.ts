@@ -146,7 +146,7 @@ export function changeReply(
       return {
         status: "error",
         code: r.reason,
-        text: t(`complaint.refused.${r.reason}`, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t) }),
+        text: t(`complaint.refused.${r.reason}`, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t), ...params }),
         visibility: "ephemeral",
       };
     case "already":

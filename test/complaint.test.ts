@@ -180,6 +180,34 @@ describe("complaint lifecycle", () => {
     }
     expect(doc!.history.filter((h) => h.action === "claim")).toHaveLength(1);
   });
+
+  it("a claim and an assignment at once: never both told it is theirs; a reassignment says from whom", async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = idOf(await app.run("shell:sue", `complaint new race round ${round}`));
+      const [claim, assign] = await Promise.all([app.run("shell:agent1", `complaint claim ${id}`), app.run("shell:max", `complaint assign ${id} shell:agent2`)]);
+      const doc = (await app.store.complaints.findById(id).lean())!;
+      if (claim.outcome === "ok" && assign.outcome === "ok") {
+        // The claim landed first and the manager saw it: a reassignment, said as such.
+        expect(assign.reply.title, `round ${round}`).toBe(`${id} reassigned from shell:agent1 to shell:agent2.`);
+        expect(doc.history.at(-1)).toMatchObject({ action: "assign", to: "shell:agent2", note: "from shell:agent1" });
+      } else if (assign.outcome !== "ok") {
+        expect(assign.code).toBe("taken_meanwhile");
+        expect(assign.reply.text).toBe(`shell:agent1 claimed ${id} while you were assigning it; nothing changed. To give it to shell:agent2 anyway, run \`complaint assign ${id} shell:agent2\` again.`);
+        expect(doc.assignee).toBe("shell:agent1");
+      } else {
+        expect(claim.code).toBe("claimed_by_other");
+        expect(doc.assignee).toBe("shell:agent2");
+      }
+    }
+  });
+
+  it("two reopenings at once: one reopens, the other is told it is open already", async () => {
+    const id = idOf(await app.run("shell:sue", "complaint new reopened twice"));
+    await app.run("shell:sue", `complaint resolve ${id} note=done`);
+    const runs = await Promise.all([app.run("shell:sue", `complaint reopen ${id}`), app.run("shell:max", `complaint reopen ${id}`)]);
+    expect(runs.map((r) => r.code ?? "reopened").sort()).toEqual(["already_reopen", "reopened"]);
+    expect((await app.store.complaints.findById(id).lean())!.history.filter((h) => h.action === "reopen")).toHaveLength(1);
+  });
 });
 
 describe("SLA clocks", () => {

@@ -77,7 +77,8 @@ export type CreateResult =
  * Why a change was refused. `permission_denied`: the complaint is escalated and the actor is
  * below {@link ESCALATED_ROLE} (a refusal of the role, audited as denied like the core's own).
  */
-export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied";
+/** `taken_meanwhile`: someone took it between the read and the write of an assignment, which would have overridden them unseen. */
+export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied" | "taken_meanwhile";
 
 /** Who acts on a complaint: the identity recorded in history, and the role the core granted it. */
 export interface ComplaintActor {
@@ -298,11 +299,14 @@ export class ComplaintService {
    * escalated one needs {@link ESCALATED_ROLE} or above.
    */
   async assign(id: string, to: string, by: ComplaintActor): Promise<ChangeResult> {
-    return this.change(id, by.identity, (c) => {
+    return this.change(id, by.identity, (c, seen) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
       if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       if (c.assignee === to) return { kind: "already" };
-      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to };
+      // Claimed by someone while this assignment was being made: they were told it is theirs;
+      // overriding them unseen would leave both believing it. The assigner is told instead.
+      if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
+      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to, ...(c.assignee ? { note: `from ${c.assignee}` } : {}) };
     });
   }
 
@@ -348,8 +352,9 @@ export class ComplaintService {
    * (from: the old due time, to: the new one), and its SLA alerts are armed again.
    */
   async reopen(id: string, by: string, note?: string): Promise<ChangeResult> {
-    return this.change(id, by, (c) => {
-      if (c.status !== "resolved") return { kind: "refused", reason: "not_resolved" };
+    return this.change(id, by, (c, seen) => {
+      // Resolved when read, open now: reopened by someone else at the same moment.
+      if (c.status !== "resolved") return seen.status === "resolved" ? { kind: "already" } : { kind: "refused", reason: "not_resolved" };
       // The status it was resolved from, by the latest resolution in the history.
       const resolvedFrom = [...(c.history ?? [])].reverse().find((h) => h.action === "resolve")?.from;
       const status = resolvedFrom === "escalated" ? "escalated" : c.assignee ? "claimed" : "new";
@@ -486,12 +491,16 @@ export class ComplaintService {
    * first the filter misses and the plan is computed again from the new state, so a losing
    * claim is told who won.
    */
-  private async change(rawId: string, by: string, plan: (c: ComplaintDoc) => Plan): Promise<ChangeResult> {
+  private async change(rawId: string, by: string, plan: (c: ComplaintDoc, seen: ComplaintDoc) => Plan): Promise<ChangeResult> {
     const id = ComplaintService.normalizeId(rawId);
+    // The complaint as first read: what the person acting saw, for plans that must not override
+    // a change made meanwhile.
+    let seen: ComplaintDoc | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const c = await this.store.complaints.findById(id).lean<ComplaintDoc>();
       if (!c) return { kind: "not_found" };
-      const p = plan(c);
+      seen ??= c;
+      const p = plan(c, seen);
       if (p.kind === "already") return { kind: "already", complaint: c };
       if (p.kind === "refused") return { kind: "refused", reason: p.reason, complaint: c };
       const now = this.clock.now();
@@ -521,7 +530,7 @@ export class ComplaintService {
     // Still contended after several attempts: report the state as it is now.
     const c = await this.store.complaints.findById(id).lean<ComplaintDoc>();
     if (!c) return { kind: "not_found" };
-    const p = plan(c);
+    const p = plan(c, seen ?? c);
     return p.kind === "refused" ? { kind: "refused", reason: p.reason, complaint: c } : { kind: "already", complaint: c };
   }
 }
