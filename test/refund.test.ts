@@ -125,7 +125,10 @@ describe("refund approval", () => {
     expect(r.reply.actions).toBeUndefined();
     const o = await app.store.orders.findById("ORD-4").lean();
     expect(o).toMatchObject({ refundedTotal: 4_000, status: "delivered" });
-    expect(o!.refunds).toEqual([{ requestId: id, amount: 4_000, at: app.clock.now(), day: "2026-11-25" }]);
+    expect(o!.refunds).toEqual([{ requestId: id, amount: 4_000, at: app.clock.now(), day: "2026-11-25", by: "shell:sue" }]);
+    // The order's timeline says who approved it, as it does for every other event.
+    const timeline = (await app.run("shell:sam", "order ORD-4")).reply.fields!.find((f) => f.label === "Timeline")!.value;
+    expect(timeline).toContain(`Refunded CN¥40.00 (by shell:sue)`);
     const req = await app.store.refundRequests.findById(id).lean();
     expect(req).toMatchObject({ status: "approved", decidedBy: "shell:sue", approvalCount: 1 });
     expect(req!.executedAt).toBeInstanceOf(Date);

@@ -102,9 +102,9 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
  * refund); for an order created already refunded, the latest time its message gives (an
  * imported history must not land every old refund on the day of the import).
  */
-function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string): { requestId: string; amount: number; at: Date; day: string } {
+function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string, by: string): { requestId: string; amount: number; at: Date; day: string; by: string } {
   const at = m.refundedAt ?? fallback;
-  return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz) };
+  return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz), by };
 }
 
 /** `requestId` of a refund the shop made itself (reported through ingestion). */
@@ -326,7 +326,7 @@ export class OrderIngestService {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
       // whole total, so the digest's refunds see it and nobody refunds it again.
       const total = doc.total as number;
-      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt, tz)] });
+      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt, tz, actor)] });
     }
     return doc as unknown as OrderDoc;
   }
@@ -388,7 +388,7 @@ export class OrderIngestService {
         // and a refund request cannot pay it again.
         const rest = cur.total - (cur.refundedTotal ?? 0);
         if (rest > 0) {
-          refund = shopRefund(rest, m, at, tz);
+          refund = shopRefund(rest, m, at, tz, actor);
           set.refundedTotal = cur.total;
         }
       }

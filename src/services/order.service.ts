@@ -280,7 +280,7 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
   if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped") });
   if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered") });
   for (const r of order.refunds ?? []) {
-    if (r.at) events.push({ kind: "refunded", at: r.at, amount: r.amount ?? 0, ...(r.requestId ? { note: r.requestId } : {}) });
+    if (r.at) events.push({ kind: "refunded", at: r.at, amount: r.amount ?? 0, ...(r.by ? { by: r.by } : {}), ...(r.requestId ? { note: r.requestId } : {}) });
   }
   // A refunded status with no executed refund recorded (imported orders): show the status change.
   if (order.status === "refunded" && !(order.refunds ?? []).length) {

@@ -471,7 +471,8 @@ export class RefundService {
       const refunded = order.refundedTotal ?? 0;
       if (req.amount > order.total - refunded) return this.fail(req, "balance");
       const toFull = refunded + req.amount === order.total && canTransition(status, "refunded");
-      const entry = { requestId: req._id, amount: req.amount, at: now, day: localDay(now, this.opts.timeZone) };
+      const approvers = req.approvals.flatMap((a) => (a.by ? [a.by] : []));
+      const entry = { requestId: req._id, amount: req.amount, at: now, day: localDay(now, this.opts.timeZone), ...(approvers.length ? { by: approvers.join(" + ") } : {}) };
       // The guard: this refund not yet on the order, and the balance still covers it
       // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
       const absent: [string, string][] = [["refunds.requestId", req._id]];

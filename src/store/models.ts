@@ -112,7 +112,8 @@ const orderSchema = new Schema(
      * so a retried execution changes nothing. `day` is the shop-local day of `at`.
      */
     refunds: {
-      type: [new Schema({ requestId: String, amount: Number, at: Date, day: String }, { _id: false })],
+      // `by`: who approved it (both managers of a two-approval refund), or the API key that reported the shop's own.
+      type: [new Schema({ requestId: String, amount: Number, at: Date, day: String, by: String }, { _id: false })],
       default: [],
     },
     /**
