@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg } from "./order.command.js";
-import { trackingArg } from "./order.view.js";
+import { statusName, trackingArg } from "./order.view.js";
 
 export default defineCommand({
   name: "order tracking",
@@ -17,7 +18,9 @@ export default defineCommand({
     const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
     switch (r.kind) {
       case "not_found":
-        return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: args.orderNo }), visibility: "ephemeral" };
+        return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
+      case "closed":
+        return { status: "error", code: "shipment_closed", text: t("order.tracking.closed", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
       case "not_shipped":
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
       case "unchanged":

@@ -276,6 +276,13 @@ describe("order status transitions", () => {
     expect((await app.run("shell:sue", "order tracking web-77 tracking=SF99 reason=x")).code).toBe("not_shipped");
     expect((await app.run("shell:sue", "order tracking 1001 tracking=SF13")).code).toBe("invalid_args"); // a reason is required
     expect((await app.store.orders.findById("1001").lean())!.shipment?.trackingNo).toBe("SF12");
+    // Shipped, then refunded: not "has not shipped" with a hint that would fail.
+    await app.store.orders.updateOne({ _id: "1001" }, { $set: { status: "refunded" } });
+    const closed = await app.run("shell:sue", "order tracking 1001 tracking=SF14 reason=x");
+    expect([closed.code, closed.reply.text]).toEqual(["shipment_closed", "1001 is Refunded: its shipment is closed, and tracking is corrected only while an order is shipped or delivered."]);
+    await app.store.orders.updateOne({ _id: "1001" }, { $set: { status: "shipped" } });
+    // An unknown number is named as the other order commands name it.
+    expect((await app.run("shell:sue", "order tracking 999999 tracking=AB1 reason=x")).reply.text).toBe((await app.run("shell:sue", "order 999999")).reply.text);
     expect((await app.run("shell:max", "order cancel 1001 reason=x")).reply.text).toMatch(/^1001 is Shipped, so it cannot be marked Cancelled/);
     // Typed in another case, the refusal names the order as stored.
     expect((await app.run("shell:sam", "order deliver WEB-77")).reply.text).toMatch(/^web-77 is Paid, so it cannot be marked Delivered/);

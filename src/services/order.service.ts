@@ -177,7 +177,8 @@ export class OrderService {
       const current = await findOrder(this.store, orderNo);
       if (!current) return { kind: "not_found" };
       const status = current.status as OrderStatus;
-      if (!current.shipment?.shippedAt || (status !== "shipped" && status !== "delivered")) return { kind: "not_shipped", order: current };
+      if (status !== "shipped" && status !== "delivered") return { kind: current.shipment?.shippedAt ? "closed" : "not_shipped", order: current };
+      if (!current.shipment?.shippedAt) return { kind: "not_shipped", order: current };
       const old = { carrier: current.shipment.carrier ?? "", trackingNo: current.shipment.trackingNo ?? "" };
       const carrier = input.carrier ?? old.carrier;
       if (carrier === old.carrier && input.trackingNo === old.trackingNo) return { kind: "unchanged", order: current };
@@ -262,6 +263,8 @@ export type ShipmentCorrection =
   | { kind: "done"; order: OrderDoc; old: { carrier: string; trackingNo: string } }
   | { kind: "unchanged"; order: OrderDoc }
   | { kind: "not_shipped"; order: OrderDoc }
+  /** Shipped once, but refunded or cancelled since: its shipment is closed. */
+  | { kind: "closed"; order: OrderDoc }
   | { kind: "not_found" }
   | { kind: "busy" };
 
