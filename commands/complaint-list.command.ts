@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { clip } from "../src/core/reply.js";
-import { COMPLAINT_LISTS, type ComplaintList } from "../src/services/complaint.service.js";
+import type { ComplaintList } from "../src/services/complaint.service.js";
 import type { MessageKey } from "../src/core/messages.js";
-import { complaintStatusName, formatDuration, severityName } from "./complaint.view.js";
+import { complaintStatusName, formatDuration, listArg, severityName } from "./complaint.view.js";
 
 const PAGE_SIZE = 10;
 
@@ -13,7 +13,7 @@ export default defineCommand({
   positional: ["which"],
   usage: "[open|mine|overdue|unassigned] [page=<n>]",
   args: z.object({
-    which: z.enum(COMPLAINT_LISTS, { error: "complaint.bad_list" }).default("open"),
+    which: listArg.default("open"),
     page: z.coerce.number().int().min(1).max(10_000).default(1),
   }),
   examples: ["complaint list", "complaint list mine", "complaint list overdue", "complaint list unassigned page=2"],

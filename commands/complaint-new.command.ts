@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "../src/services/complaint.service.js";
-import { SEVERITIES } from "../src/store/models.js";
 import { orderNoArg } from "./order.command.js";
-import { complaintCard, severityName } from "./complaint.view.js";
+import { categoryArg, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint new",
@@ -15,11 +13,11 @@ export default defineCommand({
     text: text(900),
     order: orderNoArg.optional(),
     // No defaults here (the service has them): a repeated filing names only what was typed.
-    severity: z.enum(SEVERITIES, { error: "complaint.bad_severity" }).optional(),
-    category: z.enum(COMPLAINT_CATEGORIES, { error: "complaint.bad_category" }).optional(),
+    severity: severityArg.optional(),
+    category: categoryArg.optional(),
     // As ingestion takes it (ingest-schemas `customerId`): the shop's own id, any 1-100 characters.
     customer: z.string().trim().min(1, { error: "complaint.bad_customer" }).max(100, { error: "complaint.bad_customer" }).optional(),
-    source: z.enum(COMPLAINT_SOURCES, { error: "complaint.bad_source" }).default("chat"),
+    source: sourceArg.default("chat"),
     // Filing from a chat message: its permalink (one complaint per message) and its author's identity.
     link: z.string().trim().regex(/^https?:\/\/\S{1,300}$/, { error: "complaint.bad_link" }).optional(),
     author: z.string().trim().regex(/^[a-z]+:[A-Za-z0-9:._@-]{1,100}$/, { error: "complaint.bad_author" }).optional(),

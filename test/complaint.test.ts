@@ -282,6 +282,9 @@ describe("complaint lists", () => {
     expect(await ids("complaint list mine")).toEqual([n]);
     expect(await ids("complaint list unassigned")).toEqual([u, l]);
     expect(await ids("complaint list overdue")).toEqual([u]);
+    // However typed: another case, or the Chinese names.
+    expect(await ids("complaint list Overdue")).toEqual([u]);
+    expect(await ids("complaint list 未分配")).toEqual([u, l]);
     const overdue = await app.run("shell:lin", "complaint list overdue");
     expect(overdue.reply.table!.rows[0]!.slice(1, 5)).toEqual(["urgent", "New", "—", "reply 1h overdue"]);
     expect((await app.run("shell:lin", "complaint list open page=2")).code).toBe("page_out_of_range");
@@ -320,6 +323,13 @@ describe("refusals and bad input change nothing", () => {
     }
     expect((await app.run("shell:sue", "complaint list later")).reply.text).toContain('"later" is not a list');
     expect((await app.run("shell:sue", "complaint show C-!!")).reply.text).toContain("is not a complaint id");
+    // Typed in capitals, by a Chinese name, with a Chinese keyboard's full-width characters: read as meant.
+    const typed = await app.run("shell:sue", "complaint new severity＝紧急 category＝商品损坏 order＝ＯＲＤ－１０００01 lid cracked");
+    expect(typed.outcome).toBe("ok");
+    const filed = (await app.store.complaints.findOne({ text: "lid cracked" }).lean())!;
+    expect({ severity: filed.severity, category: filed.category, orderNo: filed.orderNo }).toEqual({ severity: "urgent", category: "damaged", orderNo: "ORD-100001" });
+    expect((await app.run("shell:sue", `complaint show ${filed._id.replace("C-", "Ｃ－")}`)).outcome).toBe("ok");
+    expect((await app.run("shell:sue", "complaint new severity=HIGH another lid")).outcome).toBe("ok");
     const any = await app.store.complaints.findOne({ status: { $ne: "resolved" } }).lean();
     expect((await app.run("shell:sue", `complaint assign ${any!._id} bob`)).reply.text).toContain('"bob" is not an identity');
     expect((await app.run("shell:sue", `complaint reopen ${any!._id}`)).code).toBe("not_resolved");

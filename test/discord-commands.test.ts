@@ -91,6 +91,9 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(sub(coupon, "launch").options![0]).toMatchObject({ name: "code", required: true }); // a new code: no suggestions
     expect(sub(coupon, "launch").options![0]!.autocomplete).toBeUndefined();
     expect(choices(sub(coupon, "launch"), "type")).toEqual(["percent", "fixed"]);
+    // Read leniently in chat (any case, Chinese names), still offered as choices here.
+    expect(choices(sub(top("complaint"), "new"), "severity")).toEqual(["low", "normal", "high", "urgent"]);
+    expect(choices(sub(top("complaint"), "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
     const order = top("order");
     expect(order.options!.map((o) => o.name)).toEqual(["show", "cancel", "deliver", "search", "ship", "tracking"]);
     expect(shape(sub(order, "show"))).toEqual([["order-no", true, true]]);

@@ -40,14 +40,18 @@ export interface CommandSet {
   hash: string;
 }
 
-type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType };
+type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType };
 
-/** The schema under optional/default/nullable wrappers and transforms (what the user types). */
+/**
+ * The schema under optional/default/nullable wrappers and transforms (what the user types); a
+ * choice read leniently (`oneOf`: any case, Chinese names) is still offered as its choices.
+ */
 function base(s: z.ZodType): z.ZodType {
   let cur = s;
   for (let i = 0; i < 8; i++) {
     const def = (cur as unknown as { _zod: { def: Def } })._zod.def;
     if (["optional", "default", "nullable", "prefault", "catch", "readonly", "nonoptional"].includes(def.type) && def.innerType) cur = def.innerType;
+    else if (def.type === "pipe" && def.out instanceof z.ZodEnum) return def.out;
     else if (def.type === "pipe" && def.in) cur = def.in;
     else break;
   }

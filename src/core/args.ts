@@ -18,6 +18,20 @@ export const signedDelta = z
   .transform(Number)
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
 
+/**
+ * One of `values`, however typed: any case or width (`URGENT`, full-width), or by a name in
+ * `names` (the Chinese 紧急 for urgent). An error names the value as typed.
+ */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, error: string, names: Readonly<Record<string, T[number]>> = {}) {
+  return z
+    .string()
+    .transform((s) => {
+      const v = s.normalize("NFKC").trim().toLowerCase();
+      return names[v] ?? v;
+    })
+    .pipe(z.enum(values, { error }));
+}
+
 /** A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role commands take it. */
 export const identityArg = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
 
