@@ -9,9 +9,11 @@ export default defineCommand({
     actor: z.string().max(100).optional(),
     command: z.string().max(40).optional(),
     since: since.optional(),
+    // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
+    subject: z.string().trim().min(1).max(100).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
   }),
-  examples: ["audit", "audit actor=shell:alice since=7d", "audit command=stock since=2026-11-01"],
+  examples: ["audit", "audit actor=shell:alice since=7d", "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],
   permission: "manager",
   mutates: false,
   async handler({ args, services, t, fmt, now, config }) {
@@ -19,6 +21,7 @@ export default defineCommand({
       ...(args.actor ? { actor: args.actor } : {}),
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
+      ...(args.subject ? { subject: args.subject } : {}),
       limit: args.limit,
     });
     if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };
@@ -27,7 +30,14 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref")],
-        rows: entries.map((e) => [fmt.dateTime(e.at), e.via ? `${e.actor} (via ${e.via})` : e.actor, `${e.command} ${e.args}`.trim().slice(0, 60), e.outcome + (e.code ? ` (${e.code})` : ""), e._id]),
+        // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q` typed).
+        rows: entries.map((e) => [
+          fmt.dateTime(e.at),
+          e.via ? `${e.actor} (via ${e.via})` : e.actor,
+          (e.subject && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim().slice(0, 60),
+          e.outcome + (e.code ? ` (${e.code})` : ""),
+          e._id,
+        ]),
       },
       ...(total > entries.length ? { context: [t("audit.more", { shown: entries.length, total })] } : {}),
       visibility: "ephemeral",

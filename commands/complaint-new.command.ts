@@ -53,6 +53,7 @@ export default defineCommand({
           visibility: "ephemeral",
         };
       case "duplicate": {
+        ctx.subject(r.complaint._id);
         // Filed before (two people reacted to the same message): no second public card; the
         // one who filed again learns which complaint it is and what of theirs was not applied.
         const ignored = r.ignored.map((a) => (a.kept === undefined ? t("complaint.duplicate.arg_none", { arg: a.arg, value: a.value }) : t("complaint.duplicate.arg", { arg: a.arg, value: a.value, kept: a.kept })));
@@ -60,6 +61,7 @@ export default defineCommand({
         return { status: "info", code: "already_filed", text, visibility: "ephemeral" };
       }
       case "created": {
+        ctx.subject(r.complaint._id);
         const card = complaintCard(r.complaint, services, ctx);
         return { ...card, title: t("complaint.created", { id: r.complaint._id, severity: severityName(r.complaint.severity, t) }), visibility: "public" };
       }

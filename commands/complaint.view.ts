@@ -8,7 +8,7 @@ import { SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
 
-type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now">;
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject">>;
 
 /** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
 export const complaintIdArg = z
@@ -155,6 +155,7 @@ export function changeReply(
 ): Reply {
   const { t } = ctx;
   const cid = ComplaintService.normalizeId(id);
+  if (r.kind !== "not_found") ctx.subject?.(r.complaint._id);
   switch (r.kind) {
     case "not_found":
       return unknownComplaint(cid, t);

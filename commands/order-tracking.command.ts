@@ -14,8 +14,9 @@ export default defineCommand({
   examples: ['order tracking ORD-100001 tracking=SF1234567891 reason="typo in the last digit"', 'order tracking ORD-100002 carrier=JD tracking=JD0012345678 reason="sent with JD instead"'],
   permission: "staff",
   mutates: true,
-  async handler({ args, services, actor, t }) {
+  async handler({ args, services, actor, t, subject }) {
     const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
+    if ("order" in r) subject(r.order._id);
     switch (r.kind) {
       case "not_found":
         return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };

@@ -9,7 +9,7 @@ import type { OrderStatus } from "../src/services/order-status.js";
 
 // Rendering of orders shared by the order commands (not a command: no `.command.ts` suffix).
 
-type Ctx = Pick<CommandContext<unknown>, "t" | "fmt">;
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt"> & Partial<Pick<CommandContext<unknown>, "subject">>;
 
 const STATUS_COLOUR: Record<OrderStatus, ReplyStatus> = {
   pending: "warning",
@@ -134,8 +134,9 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
  * (given the number as stored: `1001` stays `1001`) and status, and a line when its stock
  * effects are left to the order-effects job.
  */
-export function transitionDone(r: Extract<TransitionResult, { kind: "done" }>, to: OrderStatus, text: (orderNo: string) => string, status: "ok" | "warning", { t }: Ctx): Reply {
+export function transitionDone(r: Extract<TransitionResult, { kind: "done" }>, to: OrderStatus, text: (orderNo: string) => string, status: "ok" | "warning", { t, subject }: Ctx): Reply {
   const orderNo = r.order._id;
+  subject?.(orderNo);
   return {
     title: t("order.transition.title", { orderNo, from: statusName(r.from, t), to: statusName(to, t) }),
     text: text(orderNo),

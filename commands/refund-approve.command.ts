@@ -12,8 +12,9 @@ export default defineCommand({
   examples: ["refund approve R-7K2M9Q", 'refund approve R-7K2M9Q note="photo checked"'],
   permission: "support",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now, config }) {
+  async handler({ args, services, actor, t, fmt, now, config, subject }) {
     const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}) });
+    if ("request" in r) subject(r.request._id);
     const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
     switch (r.kind) {
       case "not_found":

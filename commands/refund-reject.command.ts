@@ -11,8 +11,9 @@ export default defineCommand({
   examples: ['refund reject R-7K2M9Q reason="outside the return window"'],
   permission: "support",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now }) {
+  async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.reject({ id: args.id, actor: actor.identity, reason: args.reason });
+    if ("request" in r) subject(r.request._id);
     switch (r.kind) {
       case "not_found":
         return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };

@@ -17,8 +17,9 @@ export default defineCommand({
   examples: ['refund request ORD-100231 25.00 reason="arrived damaged"', 'refund request ORD-100231 full reason="never delivered"'],
   permission: "staff",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now }) {
+  async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
+    if ("request" in r) subject(r.request._id);
     switch (r.kind) {
       case "created":
         return refundCard(r.request, { t, fmt, now, policy: r.policy, title: t("refund.created.title", { id: r.request._id }) });

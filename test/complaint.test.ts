@@ -101,6 +101,12 @@ describe("complaint lifecycle", () => {
     // The order card lists it.
     const card = await app.run("shell:sue", "order ORD-100001");
     expect(field(card, "Complaints")).toBe(`${id} · urgent · Claimed: mug arrived broken`);
+    // The audit trail finds every change to it by its id, however it was typed (filed: no id typed; claimed as lower case).
+    const trail = await app.run("shell:max", `audit subject=${id}`);
+    const rows = trail.reply.table!.rows.map((row) => row[2]!);
+    expect(rows.every((x) => x.includes(id))).toBe(true);
+    expect(new Set(rows.map((x) => x.split(" ").slice(0, 2).join(" ")))).toEqual(new Set(["complaint claim", "complaint new", "complaint reopen", "complaint resolve"]));
+    expect(rows).toContain(`complaint new ${id} · order=ORD-100001 severity=urgent category=damaged "mug arrived broken"`.slice(0, 60));
   });
 
   it("escalation leaves the assignee and waits unassigned; assignment goes to support staff only", async () => {

@@ -33,6 +33,12 @@ export interface CommandContext<A> {
   commands: readonly Command[];
   config: Config;
   logger: Logger;
+  /**
+   * Names the record this invocation is about, as stored (the id of a complaint it created, or
+   * of one typed as `7k2m9q`), for its audit entry: `audit subject=C-7K2M9Q` finds every change
+   * to it, whoever typed it however.
+   */
+  subject(id: string): void;
 }
 
 /** The argument schema of a command: a zod object whose keys are argument names. */

@@ -91,6 +91,7 @@ export class Core {
     let actor: Actor = { identity: inv.identity, platform: inv.platform, role: "viewer", ...(inv.displayName ? { displayName: inv.displayName } : {}) };
 
     let bound: Record<string, unknown> | undefined;
+    let subject: string | undefined;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
         try {
@@ -105,6 +106,7 @@ export class Core {
             ...(result.code ? { code: result.code } : {}),
             ...(message ? { message: message.slice(0, 500) } : {}),
             ...(inv.via ? { via: inv.via } : {}),
+            ...(subject ? { subject } : {}),
           });
         } catch (e) {
           logger.error("audit write failed", { ref, error: e });
@@ -153,6 +155,9 @@ export class Core {
         commands: this.commands,
         config,
         logger: logger.child({ ref, command: cmd.name }),
+        subject: (id) => {
+          subject = id;
+        },
       });
       const failed = reply.status === "error";
       // A handler's own role check (one action of a command needing more) is a denial too.

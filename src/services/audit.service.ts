@@ -15,6 +15,8 @@ export interface AuditRecord {
   message?: string;
   /** Who really typed it, when acting as another identity (the shell's `--as`). */
   via?: string;
+  /** The record it was about, as stored (C-…, R-…, an order number). */
+  subject?: string;
 }
 
 /** Filters for {@link AuditService.query}. */
@@ -22,6 +24,7 @@ export interface AuditQuery {
   actor?: string;
   command?: string;
   since?: Date;
+  subject?: string;
   limit: number;
 }
 
@@ -65,6 +68,7 @@ export class AuditService {
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since) filter.at = { $gte: q.since };
+    if (q.subject) filter.subject = q.subject;
     const [entries, total] = await Promise.all([
       this.store.audit.find(filter).sort({ at: -1 }).limit(q.limit).lean<AuditDoc[]>(),
       this.store.audit.countDocuments(filter),

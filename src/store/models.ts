@@ -270,12 +270,15 @@ const auditSchema = new Schema(
     message: { type: String },
     /** Who really typed it, when acting as another identity (the shell's `--as`). */
     via: { type: String },
+    /** The record it was about, as stored (a new complaint's C-… id; an id typed as `7k2m9q`): what `audit subject=` finds. */
+    subject: { type: String },
   },
   { versionKey: false },
 );
 auditSchema.index({ at: -1 });
 auditSchema.index({ actor: 1, at: -1 });
 auditSchema.index({ command: 1, at: -1 });
+auditSchema.index({ subject: 1, at: -1 });
 
 const outboxSchema = new Schema(
   {
