@@ -1,5 +1,8 @@
+import { TZDate } from "@date-fns/tz";
+import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { nextSlot, parseCron } from "../src/core/cron.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -9,7 +12,7 @@ export default defineCommand({
   examples: ["digest subscribe"],
   permission: "manager",
   mutates: true,
-  async handler({ services, actor, t, config }) {
+  async handler({ services, actor, t, config, now }) {
     // The daily job sends only to stored managers: a manager by Discord role alone
     // (DISCORD_ROLE_MAP) would be subscribed and never get a message.
     if (!roleAtLeast(await services.identity.roleOf(actor.identity), "manager")) {
@@ -17,6 +20,15 @@ export default defineCommand({
     }
     const added = await services.digest.subscribe(actor.identity);
     if (!added) return { status: "info", code: "already_subscribed", text: t("notify.digest.already_subscribed"), visibility: "ephemeral" };
-    return { status: "ok", text: t("notify.digest.subscribed", { time: config.digestCron, tz: config.timeZone }), visibility: "ephemeral" };
+    // When, in words people read ("every day at 09:00 (UTC), next 2026-11-26 09:00"), not cron.
+    const spec = parseCron(config.digestCron, config.timeZone);
+    const local = (d: Date, pattern: string) => fmtDate(new TZDate(d.getTime(), config.timeZone), pattern);
+    const daily = spec.minutes.length === 1 && spec.hours.length === 1 && spec.domAny && spec.dowAny && spec.months.size === 12;
+    const two = (n: number | undefined) => String(n ?? 0).padStart(2, "0");
+    const when = daily
+      ? t("digest.schedule.daily", { time: `${two(spec.hours[0])}:${two(spec.minutes[0])}`, tz: config.timeZone })
+      : t("digest.schedule.cron", { cron: config.digestCron, tz: config.timeZone });
+    const next = nextSlot(spec, now);
+    return { status: "ok", text: t("digest.subscribed", { when, next: next ? local(next, "yyyy-MM-dd HH:mm") : "—" }), visibility: "ephemeral" };
   },
 });

@@ -6,7 +6,9 @@ export default defineCommand({
   description: "cmd.digest_unsubscribe",
   args: z.object({}),
   examples: ["digest unsubscribe"],
-  permission: "manager",
+  // Anyone may stop their own direct messages: a manager demoted since subscribing too (the
+  // job no longer sends to them, but they should not be told they need the manager role).
+  permission: "viewer",
   mutates: true,
   async handler({ services, actor, t }) {
     const removed = await services.digest.unsubscribe(actor.identity);

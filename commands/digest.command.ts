@@ -5,15 +5,31 @@ import { minorUnitFactor } from "../src/core/format.js";
 import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
+import { change, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 
 type Ctx = CommandContext<{ day?: string | undefined }>;
+
+type Triple = [number | null, number | null, number | null];
 
 /** One row of the figures table: its value on the day, the day before and a week before. */
 interface Row {
   key: MessageKey;
-  values: [number | null, number | null, number | null];
+  values: Triple;
   show: (n: number) => string;
+  /**
+   * The way a move is bad, the only one flagged: "down" for sales (GMV, orders, customers…),
+   * "up" for refunds and complaints. Unset: never flagged (discount and coupon uses follow the
+   * promotions the shop runs, complaints resolved follow complaints opened).
+   */
+  bad?: "down" | "up";
+  /**
+   * The count behind the figure on each day (paid orders behind GMV, refunds behind refunds):
+   * a move is judged only when it is at least DIGEST_ANOMALY_MIN_COUNT on the day or on its
+   * base, so +300% on a base of 1 is not flagged. Unset: the figure itself (a count).
+   */
+  counts?: Triple;
+  /** A ratio of two sums (AOV, refund rate): a few orders so far today swing it, so not judged on today. */
+  ratio?: boolean;
   /**
    * How a partial day (today) compares: a sum so far is judged only when it already rose past
    * its base's whole day; a figure measured now (complaints overdue) is judged as on any day.
@@ -59,54 +75,64 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   const { t, fmt, config, locale } = ctx;
   const s = d.sales;
   const c = d.complaints;
-  const money = (n: number) => fmt.money(n, d.currency);
+  // One minus sign, as in the changes: "Net revenue −$260.94", not "-$260.94".
+  const money = (n: number) => fmt.money(n, d.currency).replace("-", "\u2212");
   const num = (n: number) => fmt.number(n);
-  const pct = (n: number) => fmt.number(n * 100, 1) + "%";
-  const tri = (f: (x: SalesFigures) => number | null): Row["values"] => [f(s.day), f(s.prev), f(s.week)];
+  const pct = (n: number) => fmt.percent(n);
+  const tri = (f: (x: SalesFigures) => number | null): Triple => [f(s.day), f(s.prev), f(s.week)];
+  const orders = tri((x) => x.orders);
   const rows: Row[] = [
-    { key: "digest.row.gmv", values: tri((x) => x.gmv), show: money },
-    { key: "digest.row.orders", values: tri((x) => x.orders), show: num },
-    { key: "digest.row.units", values: tri((x) => x.units), show: num },
+    { key: "digest.row.gmv", values: tri((x) => x.gmv), show: money, bad: "down", counts: orders },
+    { key: "digest.row.orders", values: orders, show: num, bad: "down" },
+    { key: "digest.row.units", values: tri((x) => x.units), show: num, bad: "down" },
   ];
   if (full) {
+    const refunds = tri((x) => x.refundCount);
     rows.push(
-      { key: "digest.row.aov", values: tri((x) => x.aov), show: money },
-      { key: "digest.row.refunds", values: tri((x) => x.refunds), show: money },
-      { key: "digest.row.refund_rate", values: tri((x) => x.refundRate), show: pct },
-      { key: "digest.row.net", values: tri((x) => x.net), show: money },
+      { key: "digest.row.aov", values: tri((x) => x.aov), show: money, bad: "down", counts: orders, ratio: true },
+      { key: "digest.row.refunds", values: tri((x) => x.refunds), show: money, bad: "up", counts: refunds },
+      { key: "digest.row.refund_rate", values: tri((x) => x.refundRate), show: pct, bad: "up", counts: refunds, ratio: true },
+      { key: "digest.row.net", values: tri((x) => x.net), show: money, bad: "down", counts: orders },
       { key: "digest.row.discount", values: tri((x) => x.discount), show: money },
       { key: "digest.row.coupons", values: tri((x) => x.couponUses), show: num },
-      { key: "digest.row.new_customers", values: tri((x) => x.newCustomers), show: num },
-      { key: "digest.row.returning_customers", values: tri((x) => x.returningCustomers), show: num },
-      { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num },
+      { key: "digest.row.new_customers", values: tri((x) => x.newCustomers), show: num, bad: "down" },
+      { key: "digest.row.returning_customers", values: tri((x) => x.returningCustomers), show: num, bad: "down" },
+      { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num, bad: "up" },
       { key: "digest.row.complaints_resolved", values: [c.day.resolved, c.prev.resolved, c.week.resolved], show: num },
-      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, now: true },
+      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, bad: "up", now: true },
     );
   }
   const threshold = config.digestAnomalyPct / 100;
+  const minCount = config.digestAnomalyMinCount;
   const anomalies: string[] = [];
-  const cell = (row: Row, base: number | null, baseKey: MessageKey): string => {
+  /** True when the move of `row` against its base `i` (1: the day before, 2: a week before) is an anomaly. */
+  const flagged = (row: Row, i: 1 | 2, ch: number): boolean => {
+    if (!row.bad) return false;
+    // A partial day (today) always looks low against whole days: of its sums only a rise is
+    // judged (it can only grow), so only those bad when they rise; ratios (AOV, refund rate) not
+    // at all (a few orders so far swing them); overdue is measured now, as on any day.
+    if (d.partial && row.now !== true && (row.ratio === true || row.bad === "down")) return false;
+    const counts = row.counts ?? row.values;
+    if (Math.max(counts[0] ?? 0, counts[i] ?? 0) < minCount) return false;
+    return row.bad === "down" ? ch <= -threshold : ch >= threshold;
+  };
+  const cell = (row: Row, i: 1 | 2, baseKey: MessageKey): string => {
     const v = row.values[0];
+    const base = row.values[i];
     if (v === null || base === null) return "—";
     const ch = change(v, base);
-    const text = changeText(v, base, t, fmt);
-    if (ch === null) return text;
-    // A partial day (today) always looks low against whole days: of its sums only a rise is
-    // judged (it can only grow), and ratios (AOV, refund rate) not at all (a few orders so far
-    // swing them); overdue is measured now, as on any day.
-    const ratio = row.key === "digest.row.aov" || row.key === "digest.row.refund_rate";
-    const judged = !d.partial || row.now === true || (!ratio && ch > 0);
-    if (judged && Math.abs(ch) >= threshold) {
-      anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
-      return `${text} ${t("digest.anomaly.mark")}`;
-    }
-    return text;
+    // From a base of 0: "new", or "—" when both are 0; never an anomaly.
+    if (ch === null) return v === 0 ? "—" : t("digest.change.new");
+    const text = fmt.percent(ch, { signed: true });
+    if (!flagged(row, i, ch)) return text;
+    anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
+    return `${text} ${t("digest.anomaly.mark")}`;
   };
   const tableRows = rows.map((r) => [
     t(r.key),
     r.values[0] === null ? "—" : r.show(r.values[0]),
-    cell(r, r.values[1], "digest.base.prev"),
-    cell(r, r.values[2], "digest.base.week"),
+    cell(r, 1, "digest.base.prev"),
+    cell(r, 2, "digest.base.week"),
   ]);
   const weekday = new Intl.DateTimeFormat(locale === "zh-CN" ? "zh-CN" : "en-US", { weekday: "short", timeZone: "UTC" }).format(
     new Date(`${d.day}T12:00:00Z`),
@@ -145,20 +171,26 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     );
   }
 
+  // The anomalies are the news: the body text, above the table (not the small print, which
+  // Discord puts in a footer cut at 2,048 characters and Slack in grey at the end).
+  const text = anomalies.length ? t("digest.anomalies", { pct: config.digestAnomalyPct, list: anomalies.join(t("digest.anomaly.sep")) }) : undefined;
   const context: string[] = [];
-  if (d.partial) context.push(t("digest.partial"));
-  if (anomalies.length) context.push(t("digest.anomalies", { pct: config.digestAnomalyPct, list: anomalies.join("; ") }));
+  // Staff see no complaints: their note names only what they see.
+  if (d.partial) context.push(t(full ? "digest.partial" : "digest.partial.staff"));
   if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: s.day.otherCurrency, currency: d.currency }));
   context.push(t("digest.definitions", { tz: config.timeZone }));
 
   return chart(d, ctx).then((image) => ({
     title: t(full ? (d.partial ? "digest.title.partial" : "digest.title") : d.partial ? "digest.title.staff.partial" : "digest.title.staff", { day: d.day }),
     status: anomalies.length ? "warning" : "info",
+    ...(text ? { text } : {}),
     table: {
       columns: [t("digest.col.figure"), t("digest.col.value"), t("digest.col.prev"), t("digest.col.week", { weekday })],
       rows: tableRows,
       alignRight: [1, 2, 3],
     },
+    // The headline figures first on every platform, then the lists.
+    tableFirst: true,
     ...(fields.length ? { fields } : {}),
     context,
     image,
@@ -168,10 +200,17 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
 
 async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNullable<Reply["image"]>> {
   const factor = minorUnitFactor(d.currency);
+  // Today's bar is lighter and labelled "so far": a day not over is no collapse.
+  const partial = (day: string) => d.partial && day === d.day;
   const data = await services.chart.dailyPng(
-    d.series.map((p) => ({ day: p.day, gmv: p.gmv / factor, orders: p.orders })),
+    d.series.map((p) => ({
+      day: p.day,
+      gmv: p.gmv / factor,
+      orders: p.orders,
+      ...(partial(p.day) ? { partial: true, label: t("digest.chart.so_far", { day: p.day.slice(5) }) } : {}),
+    })),
     {
-      title: t("digest.chart.title", { day: d.day }),
+      title: t(d.partial ? "digest.chart.title.partial" : "digest.chart.title", { day: d.day }),
       gmv: t("digest.chart.gmv", { currency: d.currency }),
       orders: t("digest.chart.orders"),
       day: t("digest.chart.day"),
@@ -180,6 +219,6 @@ async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNu
   return {
     filename: `digest-${d.day}.png`,
     data,
-    alt: t("digest.chart.alt", { from: d.series[0]!.day, to: d.day }),
+    alt: t(d.partial ? "digest.chart.alt.partial" : "digest.chart.alt", { from: d.series[0]!.day, to: d.day }),
   };
 }

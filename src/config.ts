@@ -130,6 +130,7 @@ const EnvSchema = z.object({
   COUPON_EXPECTED_UPLIFT_PERCENT: int("COUPON_EXPECTED_UPLIFT_PERCENT", 0, 1000, 30),
   DIGEST_STAFF: bool("DIGEST_STAFF").default(false),
   DIGEST_ANOMALY_PCT: int("DIGEST_ANOMALY_PCT", 1, 1000, 30),
+  DIGEST_ANOMALY_MIN_COUNT: int("DIGEST_ANOMALY_MIN_COUNT", 1, 1_000_000, 5),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
@@ -244,6 +245,11 @@ export interface Config {
   readonly digestStaff: boolean;
   /** A digest figure moving by at least this percentage is flagged as an anomaly. */
   readonly digestAnomalyPct: number;
+  /**
+   * A digest figure is flagged only when the count behind it (the figure itself for counts, the
+   * paid orders or refunds behind money) is at least this on the day or on its base.
+   */
+  readonly digestAnomalyMinCount: number;
   /** Slack adapter settings; undefined when Slack is not configured. */
   readonly slack: SlackConfig | undefined;
   /** Discord adapter settings; undefined when DISCORD_TOKEN is unset. */
@@ -422,6 +428,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     complaintSla: Object.freeze({ firstResponse: v.COMPLAINT_SLA_FIRST_RESPONSE, resolution: v.COMPLAINT_SLA_RESOLUTION }),
     digestStaff: v.DIGEST_STAFF,
     digestAnomalyPct: v.DIGEST_ANOMALY_PCT,
+    digestAnomalyMinCount: v.DIGEST_ANOMALY_MIN_COUNT,
     discord,
     http: Object.freeze({
       port: v.HTTP_PORT,

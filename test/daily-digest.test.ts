@@ -51,7 +51,10 @@ const digestDocs = async () => app.store.outbox.find({ kind: "digest" }).sort({ 
 
 describe("digest subscribe|unsubscribe", () => {
   it("managers opt in and out; staff cannot", async () => {
-    expect((await app.run("shell:max", "digest subscribe")).outcome).toBe("ok");
+    const on = await app.run("shell:max", "digest subscribe");
+    expect(on.outcome).toBe("ok");
+    // When, in words, with the next one (Friday 08:00 in Shanghai now): not the cron expression.
+    expect(on.reply.text).toBe("You will get the daily digest by direct message every day at 09:00 (Asia/Shanghai), next 2026-11-27 09:00.");
     const again = await app.run("shell:max", "digest subscribe");
     expect(again.reply.code).toBe("already_subscribed");
     expect((await app.run("shell:mia", "digest subscribe")).outcome).toBe("ok");
@@ -60,6 +63,31 @@ describe("digest subscribe|unsubscribe", () => {
     expect((await app.run("shell:mia", "digest unsubscribe")).reply.code).toBe("not_subscribed");
     expect((await app.run("shell:sam", "digest subscribe")).outcome).not.toBe("ok");
     expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
+  });
+
+  it("a subscriber demoted below manager can still unsubscribe (anyone may)", async () => {
+    await app.services.identity.grant("shell:dee", "manager", "shell:admin");
+    expect((await app.run("shell:dee", "digest subscribe")).outcome).toBe("ok");
+    await app.services.identity.grant("shell:dee", "viewer", "shell:admin");
+    const off = await app.run("shell:dee", "digest unsubscribe");
+    expect(off.outcome).toBe("ok");
+    expect(off.reply.text).toBe("You will no longer get the daily digest by direct message.");
+    expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
+    // Someone never subscribed is told so, not refused.
+    expect((await app.run("shell:nobody", "digest unsubscribe")).reply.code).toBe("not_subscribed");
+  });
+
+  it("a schedule that is not daily at one time is named as it is, with its next run", async () => {
+    const weekdays = await makeTestApp({ DIGEST_CRON: "30 8 * * 1-5" }, new Date(T0).toISOString());
+    try {
+      await weekdays.services.identity.grant("shell:max", "manager", "shell:admin");
+      // Friday 08:00: the next weekday 08:30 is today's.
+      expect((await weekdays.run("shell:max", "digest subscribe")).reply.text).toBe(
+        "You will get the daily digest by direct message on the schedule `30 8 * * 1-5` (Asia/Shanghai), next 2026-11-27 08:30.",
+      );
+    } finally {
+      await weekdays.close();
+    }
   });
 
   it("a manager by Discord role alone is told to get the role granted, not subscribed to messages that would never come", async () => {
@@ -91,6 +119,8 @@ describe("daily-digest job", () => {
     expect(channel.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
     const reply = reviveReply(channel.reply);
     expect(reply.title).toBe("Daily digest: 2026-11-26");
+    // Stored for delivery with its layout: the figures before the lists on Slack and in the shell too.
+    expect(reply.tableFirst).toBe(true);
     expect(reply.image!.filename).toBe("digest-2026-11-26.png");
     expect([...reply.image!.data.slice(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
     expect(reply.table!.rows[0]).toEqual(expect.arrayContaining(["GMV", "CN¥110.00"]));
@@ -114,7 +144,7 @@ describe("daily-digest job", () => {
     const sum = (from: number) => Array.from({ length: 7 }, (_, i) => total(from + i)).reduce((a, b) => a + b, 0);
     const yuan = (n: number) => `CN¥${(n / 100).toFixed(2)}`;
     const [gmv, orders, refunds, net] = week.table!.rows;
-    expect(gmv).toEqual(["GMV", yuan(sum(7)), yuan(sum(0)), "+175%"]);
+    expect(gmv).toEqual(["GMV", yuan(sum(7)), yuan(sum(0)), "+175.0%"]);
     expect(orders!.slice(1, 3)).toEqual(["7", "7"]);
     expect(refunds!.slice(1, 3)).toEqual([yuan(500), yuan(0)]);
     expect(net!.slice(1, 3)).toEqual([yuan(sum(7) - 500), yuan(sum(0))]);

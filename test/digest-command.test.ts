@@ -1,8 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { renderDigest, type DigestRenderCtx } from "../commands/digest.command.js";
+import { loadConfig } from "../src/config.js";
 import type { InvocationResult } from "../src/core/core.js";
-import { localDay } from "../src/core/format.js";
-import { ChartService, dailySpec } from "../src/services/chart.service.js";
-import { parseDigestDay } from "../src/services/digest.service.js";
+import { addDays, Formatter, localDay } from "../src/core/format.js";
+import { translator, type Locale } from "../src/core/messages.js";
+import type { Reply } from "../src/core/reply.js";
+import { ChartService, dailySpec, type DailyChartLabels, type DailyPoint } from "../src/services/chart.service.js";
+import { parseDigestDay, type ComplaintFigures, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
 // Shop in Asia/Shanghai; the clock is 2026-11-25 12:00 local, so "yesterday" is 2026-11-24 (a Tuesday).
@@ -47,7 +51,8 @@ const COMPLAINTS = [
 ];
 
 beforeAll(async () => {
-  app = await makeTestApp({ SHOP_TIMEZONE: TZ, SHOP_CURRENCY: "CNY", DIGEST_ANOMALY_PCT: "30" }, NOW);
+  // A handful of orders and complaints: every count is judged (DIGEST_ANOMALY_MIN_COUNT=1).
+  app = await makeTestApp({ SHOP_TIMEZONE: TZ, SHOP_CURRENCY: "CNY", DIGEST_ANOMALY_PCT: "30", DIGEST_ANOMALY_MIN_COUNT: "1" }, NOW);
   await app.services.identity.grant("shell:mia", "manager", "shell:admin");
   await app.services.identity.grant("shell:sam", "staff", "shell:admin");
   await app.store.products.insertMany([
@@ -71,17 +76,23 @@ afterAll(() => app.close());
 const row = (r: InvocationResult, label: string) => r.reply.table!.rows.find((x) => x[0] === label);
 
 describe("digest command", () => {
-  it("shows each figure with its change vs the previous day and the same weekday a week before, flags large moves, attaches a chart", async () => {
+  it("shows each figure with its change vs the previous day and the same weekday a week before, flags large moves the wrong way, attaches a chart", async () => {
     const r = await app.run("shell:mia", "digest yesterday");
     expect(r.outcome).toBe("ok");
     expect(r.reply.title).toBe("Daily digest: 2026-11-24");
     expect(r.reply.table!.columns).toEqual(["Figure", "Value", "vs prev. day", "vs prev. Tue"]);
-    expect(row(r, "GMV")).toEqual(["GMV", "CN¥200.00", "+100% ⚠", "±0%"]);
-    expect(row(r, "Paid orders")).toEqual(["Paid orders", "2", "+100% ⚠", "±0%"]);
-    expect(row(r, "Avg. order value")).toEqual(["Avg. order value", "CN¥100.00", "±0%", "±0%"]);
+    // GMV and orders doubled: good news, not an anomaly.
+    expect(row(r, "GMV")).toEqual(["GMV", "CN¥200.00", "+100.0%", "±0.0%"]);
+    expect(row(r, "Paid orders")).toEqual(["Paid orders", "2", "+100.0%", "±0.0%"]);
+    expect(row(r, "Avg. order value")).toEqual(["Avg. order value", "CN¥100.00", "±0.0%", "±0.0%"]);
     expect(row(r, "Refunds")).toEqual(["Refunds", "CN¥0.00", "—", "—"]);
     expect(r.reply.status).toBe("warning");
-    expect(r.reply.context!.join("\n")).toMatch(/Anomalies \(moves of 30% or more\): GMV \+100% vs previous day; Paid orders \+100% vs previous day/);
+    // Complaints opened and overdue doubled: the anomalies, in the body text above the table.
+    expect(r.reply.text).toBe(
+      "⚠ Anomalies (moves of 30% or more the wrong way): Complaints opened +100.0% vs previous day; Complaints opened +100.0% vs a week before; Complaints overdue +100.0% vs previous day.",
+    );
+    expect(r.reply.context!.join("\n")).not.toContain("Anomalies");
+    expect(r.reply.tableFirst).toBe(true);
     expect(r.reply.fields!.find((f) => f.label === "Top 5 by revenue")!.value).toBe("SKU-1 保温杯: CN¥200.00, 2 units");
     expect(r.reply.fields!.find((f) => f.label === "Low-stock products: 1")!.value).toMatch(/^SKU-9 Low Widget: 2 available/);
     expect(r.reply.image!.filename).toBe("digest-2026-11-24.png");
@@ -105,7 +116,7 @@ describe("digest command", () => {
     expect(d23).toEqual({ opened: 1, resolved: 0, overdue: 1 }); // C-3
     expect(row(r, "Complaints opened")!.slice(0, 2)).toEqual(["Complaints opened", "2"]);
     expect(row(r, "Complaints resolved")!.slice(0, 3)).toEqual(["Complaints resolved", "2", "new"]);
-    expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "2", "+100% ⚠"]);
+    expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "2", "+100.0% ⚠"]);
     const d = await app.services.digest.digest("2026-11-24");
     expect(d.complaints).toEqual({ day: d24, prev: d23, week: figs("2026-11-17", end("2026-11-17")) });
     // Today: judged now (12:00 local), not at the end of the day.
@@ -116,11 +127,31 @@ describe("digest command", () => {
   it("today is partial: said so; a fall so far is not flagged, a rise past the whole base day and overdue now are", async () => {
     const r = await app.run("shell:mia", "digest");
     expect(r.reply.title).toBe("Daily digest: 2026-11-25 (today so far)");
-    expect(row(r, "GMV")).toEqual(["GMV", "CN¥0.00", "−100%", "—"]);
+    expect(row(r, "GMV")).toEqual(["GMV", "CN¥0.00", "−100.0%", "—"]);
     // 3 overdue now against 2 at the end of yesterday: measured now, so judged as on any day.
-    expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "3", "+50% ⚠"]);
-    expect(r.reply.context!.join(" ")).toContain("Anomalies (moves of 30% or more): Complaints overdue +50% vs previous day");
+    expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "3", "+50.0% ⚠"]);
+    expect(r.reply.text).toBe("⚠ Anomalies (moves of 30% or more the wrong way): Complaints overdue +50.0% vs previous day.");
     expect(r.reply.context![0]).toMatch(/Today is not over/);
+  });
+
+  it("today's chart says so: the day labelled \"so far\", its bar lighter, title and alt text too", async () => {
+    const spy = vi.spyOn(app.services.chart, "dailyPng");
+    try {
+      const r = await app.run("shell:mia", "digest");
+      const [points, labels] = spy.mock.calls.at(-1)! as [DailyPoint[], DailyChartLabels];
+      expect(points).toHaveLength(14);
+      expect(points.at(-1)).toMatchObject({ day: "2026-11-25", partial: true, label: "11-25 (so far)" });
+      expect(points.slice(0, -1).filter((p) => p.partial || p.label)).toEqual([]);
+      expect(labels.title).toBe("Last 14 days to 2026-11-25 (today so far): GMV and paid orders");
+      expect(r.reply.image!.alt).toBe("Bar chart of daily GMV with a line of paid orders, 2026-11-12 to 2026-11-25 (today, so far)");
+      // A past day is whole.
+      await app.run("shell:mia", "digest yesterday");
+      const [past, pastLabels] = spy.mock.calls.at(-1)! as [DailyPoint[], DailyChartLabels];
+      expect(past.filter((p) => p.partial || p.label)).toEqual([]);
+      expect(pastLabels.title).toBe("Last 14 days to 2026-11-24: GMV and paid orders");
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("refuses a day in the future and dates that do not parse, naming the problem", async () => {
@@ -145,7 +176,10 @@ describe("digest command", () => {
     expect(viewer).toMatchObject({ outcome: "denied", code: "permission_denied" });
     // The refusal names the role that would do, and help lists it only to those who may run it.
     expect(viewer.reply.text).toBe("`digest` needs the manager role; you are viewer. Ask an admin (`role grant`) if you need it.");
-    expect(JSON.stringify((await app.run("shell:sam", "help")).reply)).not.toContain("digest");
+    // (`digest unsubscribe` is for anyone: a demoted subscriber can still stop it.)
+    const help = JSON.stringify((await app.run("shell:sam", "help")).reply);
+    expect(help).not.toContain("`digest` —");
+    expect(help).not.toContain("`digest subscribe`");
   });
 
   it("speaks Chinese", async () => {
@@ -173,6 +207,11 @@ describe("reduced digest for staff", () => {
       expect(r.reply.table!.rows.map((x) => x[0])).toEqual(["GMV", "Paid orders", "Units"]);
       expect(r.reply.fields).toBeUndefined();
       expect(r.reply.table!.rows[0]![1]).toBe("CN¥50.00");
+      // Today: the note names only what staff see (no complaints), and nothing of theirs is flagged.
+      const today = await staffApp.run("shell:sam", "digest");
+      expect(today.reply.title).toBe("Daily sales: 2026-11-25 (today so far)");
+      expect(today.reply.context![0]).toBe("Today is not over: figures so far, compared with whole days, so they are not flagged.");
+      expect(today.reply.context!.join(" ")).not.toMatch(/complaint/i);
     } finally {
       await staffApp.close();
     }
@@ -195,6 +234,133 @@ describe("day argument", () => {
     expect(parseDigestDay("2026/02/30", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
     expect(parseDigestDay("明天", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
     expect(parseDigestDay("2026/2", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
+  });
+});
+
+/** Sales figures of a day: zeros but what is given. */
+function sales(day: string, over: Partial<SalesFigures>): SalesFigures {
+  const base = { gmv: 0, orders: 0, units: 0, aov: null, refunds: 0, refundCount: 0, refundRate: null, net: 0, discount: 0, couponUses: 0, newCustomers: 0, returningCustomers: 0 };
+  return { day, ...base, bySku: new Map(), byChannel: new Map(), otherCurrency: 0, ...over };
+}
+
+/** A digest of `day` from its figures (no products, no stock), and the reply for it. */
+async function rendered(
+  day: string,
+  s: [Partial<SalesFigures>, Partial<SalesFigures>, Partial<SalesFigures>],
+  c: [ComplaintFigures, ComplaintFigures, ComplaintFigures],
+  opts: { partial?: boolean; full?: boolean; locale?: Locale; env?: Record<string, string> } = {},
+): Promise<Reply> {
+  const d: Digest = {
+    day,
+    partial: opts.partial ?? false,
+    currency: "USD",
+    sales: { day: sales(day, s[0]), prev: sales(addDays(day, -1), s[1]), week: sales(addDays(day, -7), s[2]) },
+    complaints: { day: c[0], prev: c[1], week: c[2] },
+    topByRevenue: [],
+    topByUnits: [],
+    byCategory: [{ key: "Home", revenue: 860 }, { key: "Toys", revenue: 140 }],
+    byChannel: [],
+    lowStock: { count: 0, worst: [] },
+    series: Array.from({ length: 14 }, (_, i) => ({ day: addDays(day, i - 13), gmv: 0, orders: 0 })),
+  };
+  const locale = opts.locale ?? "en";
+  const config = loadConfig({ SHOP_LOCALE: locale, ...opts.env });
+  const ctx = { t: translator(locale), fmt: new Formatter(locale, "UTC", "USD"), config, locale, services: { chart: { dailyPng: async () => new Uint8Array([137]) } } };
+  return renderDigest(d, opts.full ?? true, ctx as unknown as DigestRenderCtx);
+}
+
+describe("anomalies: only moves the wrong way, and not on small numbers", () => {
+  // A bad day after a good one (and a quiet week before): sales halved, refunds up 30×, net negative.
+  const figures: [Partial<SalesFigures>, Partial<SalesFigures>, Partial<SalesFigures>] = [
+    { orders: 20, gmv: 100000, units: 30, aov: 5000, refunds: 126094, refundCount: 6, refundRate: 1.26094, net: -26094, discount: 500, couponUses: 1, newCustomers: 15, returningCustomers: 5 },
+    { orders: 40, gmv: 200000, units: 60, aov: 5000, refunds: 4000, refundCount: 4, refundRate: 0.02, net: 196000, discount: 5000, couponUses: 10, newCustomers: 30, returningCustomers: 10 },
+    { orders: 10, gmv: 50000, units: 15, aov: 5000, refunds: 200000, refundCount: 8, refundRate: 4, net: -150000, discount: 0, couponUses: 0, newCustomers: 8, returningCustomers: 2 },
+  ];
+  // Complaints opened 1 → 0 (−100%: good news), resolved 6 → 0 (follows opened), overdue 1 → 4 (+300% on a base of 1).
+  const complaints: [ComplaintFigures, ComplaintFigures, ComplaintFigures] = [
+    { opened: 0, resolved: 0, overdue: 4 },
+    { opened: 1, resolved: 6, overdue: 1 },
+    { opened: 4, resolved: 1, overdue: 0 },
+  ];
+
+  it("flags falls of sales and rises of refunds, not the other way; one decimal and one minus sign throughout", async () => {
+    const r = await rendered("2026-11-25", figures, complaints);
+    expect(r.table!.rows).toEqual([
+      ["GMV", "$1,000.00", "−50.0% ⚠", "+100.0%"],
+      ["Paid orders", "20", "−50.0% ⚠", "+100.0%"],
+      ["Units", "30", "−50.0% ⚠", "+100.0%"],
+      ["Avg. order value", "$50.00", "±0.0%", "±0.0%"],
+      // Refunds 30× the day before: flagged; fewer than a week before: not.
+      ["Refunds", "$1,260.94", "+3,052.4% ⚠", "−37.0%"],
+      ["Refund rate", "126.1%", "+6,204.7% ⚠", "−68.5%"],
+      ["Net revenue", "−$260.94", "−113.3% ⚠", "+82.6%"],
+      // Discount and coupon uses follow the shop's promotions: never flagged.
+      ["Discount given", "$5.00", "−90.0%", "new"],
+      ["Coupon uses", "1", "−90.0%", "new"],
+      ["New customers", "15", "−50.0% ⚠", "+87.5%"],
+      ["Returning customers", "5", "−50.0% ⚠", "+150.0%"],
+      ["Complaints opened", "0", "−100.0%", "−100.0%"],
+      ["Complaints resolved", "0", "−100.0%", "−100.0%"],
+      // +300% on a base of 1: below DIGEST_ANOMALY_MIN_COUNT (5) on both days.
+      ["Complaints overdue", "4", "+300.0%", "new"],
+    ]);
+    expect(r.text).toBe(
+      "⚠ Anomalies (moves of 30% or more the wrong way): GMV −50.0% vs previous day; Paid orders −50.0% vs previous day; Units −50.0% vs previous day; " +
+        "Refunds +3,052.4% vs previous day; Refund rate +6,204.7% vs previous day; Net revenue −113.3% vs previous day; New customers −50.0% vs previous day; Returning customers −50.0% vs previous day.",
+    );
+    expect(r.status).toBe("warning");
+    expect(r.fields!.find((f) => f.label === "Revenue by category")!.value).toBe("Home: $8.60 (86.0%)\nToys: $1.40 (14.0%)");
+    // The small print stays small print; the anomalies are not in it.
+    expect(r.context).toEqual(['Definitions: README, "Digest figures". Days in UTC.']);
+  });
+
+  it("DIGEST_ANOMALY_MIN_COUNT: counts, and the orders or refunds behind money, below it on both days are not judged", async () => {
+    const every = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "1" } });
+    expect(every.table!.rows.at(-1)).toEqual(["Complaints overdue", "4", "+300.0% ⚠", "new"]);
+    // 5 refunds at most: refunds and the refund rate are not judged; 40 orders still are.
+    const few = figures.map((f) => ({ ...f, refundCount: 3 })) as typeof figures;
+    const r = await rendered("2026-11-25", few, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "5" } });
+    expect(r.table!.rows.find((x) => x[0] === "Refunds")).toEqual(["Refunds", "$1,260.94", "+3,052.4%", "−37.0%"]);
+    expect(r.table!.rows.find((x) => x[0] === "Refund rate")).toEqual(["Refund rate", "126.1%", "+6,204.7%", "−68.5%"]);
+    expect(r.table!.rows.find((x) => x[0] === "GMV")![2]).toBe("−50.0% ⚠");
+    // Units are a count of their own (60 the day before); GMV's 40 orders are below 50.
+    const fifty = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "50" } });
+    expect(fifty.text).toBe("⚠ Anomalies (moves of 30% or more the wrong way): Units −50.0% vs previous day.");
+    const big = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "61" } });
+    expect(big.text).toBeUndefined();
+    expect(big.status).toBe("info");
+  });
+
+  it("in Chinese the list is separated as Chinese is written", async () => {
+    const r = await rendered("2026-11-25", figures, complaints, { locale: "zh-CN" });
+    expect(r.text).toMatch(/^⚠ 异常波动（向不利方向变化 30% 及以上）：成交额 GMV −50\.0%（较前一日）；已付款订单 −50\.0%（较前一日）；/);
+    expect(r.text).not.toContain("; ");
+  });
+
+  it("today: only refunds and complaints opened past a whole day, and complaints overdue, are judged", async () => {
+    // At noon: a third of yesterday's sales, already twice its refunds and complaints.
+    const today: typeof figures = [
+      { orders: 10, gmv: 50000, units: 12, aov: 5000, refunds: 8000, refundCount: 8, refundRate: 0.16, net: 42000, newCustomers: 8, returningCustomers: 2 },
+      { orders: 30, gmv: 150000, units: 40, aov: 5000, refunds: 4000, refundCount: 4, refundRate: 0.0267, net: 146000, newCustomers: 25, returningCustomers: 5 },
+      { orders: 30, gmv: 150000, units: 40, aov: 5000, refunds: 4000, refundCount: 4, refundRate: 0.0267, net: 146000, newCustomers: 25, returningCustomers: 5 },
+    ];
+    const c: typeof complaints = [
+      { opened: 12, resolved: 0, overdue: 9 },
+      { opened: 6, resolved: 6, overdue: 6 },
+      { opened: 6, resolved: 6, overdue: 6 },
+    ];
+    const r = await rendered("2026-11-25", today, c, { partial: true });
+    expect(r.text).toBe(
+      "⚠ Anomalies (moves of 30% or more the wrong way): Refunds +100.0% vs previous day; Refunds +100.0% vs a week before; Complaints opened +100.0% vs previous day; " +
+        "Complaints opened +100.0% vs a week before; Complaints overdue +50.0% vs previous day; Complaints overdue +50.0% vs a week before.",
+    );
+    expect(r.context![0]).toBe(
+      "Today is not over: figures so far, compared with whole days; only refunds and complaints opened already past a whole day, and complaints overdue, are flagged.",
+    );
+    // Staff see GMV, orders and units: nothing of theirs is judged on today, and the note says so.
+    const staff = await rendered("2026-11-25", today, c, { partial: true, full: false });
+    expect(staff.text).toBeUndefined();
+    expect(staff.context![0]).toBe("Today is not over: figures so far, compared with whole days, so they are not flagged.");
   });
 });
 
@@ -221,5 +387,18 @@ describe("chart", () => {
     const fills = (colour: string) => svg.split(`fill="${colour}"`).length - 1;
     expect(fills("#4C78A8")).toBe(14);
     expect(fills("#F58518")).toBeGreaterThanOrEqual(14);
+  });
+
+  it("a partial day (today) is labelled \"so far\" and drawn lighter, outlined dashed", async () => {
+    const today = points.map((p, i) => (i === 13 ? { ...p, partial: true, label: "11-25 (so far)" } : p));
+    const svg = await chart.svg(dailySpec(today, labels));
+    expect(svg).toContain(">11-25 (so far)</text>");
+    expect(svg).not.toContain(">11-25</text>");
+    const fills = (colour: string) => svg.split(`fill="${colour}"`).length - 1;
+    expect(fills("#4C78A8")).toBe(13);
+    expect(fills("#C6D6E8")).toBe(1);
+    expect(svg).toMatch(/stroke-dasharray="4,3"/);
+    // Without a partial day, nothing is dashed.
+    expect(await chart.svg(dailySpec(points, labels))).not.toMatch(/stroke-dasharray/);
   });
 });

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { renderReply, LIMITS } from "../adapters/discord/embeds.js";
+import { renderText } from "../adapters/shell/render.js";
 import { renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { complaintCard } from "../commands/complaint.view.js";
+import { loadConfig } from "../src/config.js";
 import type { Actor, CommandContext } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
 import { translator, type Locale } from "../src/core/messages.js";
@@ -153,7 +155,8 @@ describe("Slack tables are cut by whole rows", () => {
     const help = commands.find((c) => c.name === "help")!;
     for (const locale of ["en", "zh-CN"] as const) {
       const actor: Actor = { identity: "slack:T1:U1", platform: "slack", role: "admin" };
-      const ctx = { args: {}, actor, t: translator(locale), commands } as unknown as CommandContext<{ command?: string }>;
+      // With a configuration: the role `digest` needs follows DIGEST_STAFF.
+      const ctx = { args: {}, actor, t: translator(locale), commands, config: loadConfig({}) } as unknown as CommandContext<{ command?: string }>;
       const reply = await help.handler(ctx as never);
       const slack = strings(renderBlocks(reply).blocks).join("\n");
       const d = renderReply(reply, { fmt, now, t: translator(locale) });
@@ -207,5 +210,67 @@ describe("user text is literal", () => {
     expect(d.match(/```/g)).toHaveLength(2); // the fence's own
     expect(d).toContain(breakBacktickRuns("```"));
     for (const s of sectionTexts(renderBlocks(reply).blocks)) expect(s.match(/```/g)).toHaveLength(2);
+  });
+});
+
+describe("a table that comes first (the digest): title, text, table, then fields on every platform", () => {
+  const reply: Reply = {
+    title: "Daily digest: 2026-11-24",
+    status: "warning",
+    text: "⚠ Anomalies (moves of 30% or more the wrong way): GMV −50.0% vs previous day.",
+    table: { columns: ["Figure", "Value"], rows: [["GMV", "$1,000.00"]] },
+    tableFirst: true,
+    fields: [
+      { label: "Top 5 by revenue", value: "SKU-1 Mug: $10.00, 1 units" },
+      { label: "Revenue by channel", value: "web: $10.00 (100.0%)", inline: true },
+    ],
+    context: ["Definitions: README"],
+    visibility: "public",
+  };
+
+  it("in the shell", () => {
+    const order = (out: string) => ["Daily digest", "⚠ Anomalies", "Figure", "Top 5 by revenue", "Revenue by channel", "Definitions"].map((s) => out.indexOf(s));
+    const first = order(renderText(reply));
+    expect(first).toEqual([...first].sort((a, b) => a - b));
+    expect(first.every((i) => i >= 0)).toBe(true);
+    // Unset: fields first (an order's details above its lines), as before.
+    const plain = renderText({ ...reply, tableFirst: undefined });
+    expect(plain.indexOf("Top 5 by revenue")).toBeLessThan(plain.indexOf("Figure"));
+  });
+
+  it("on Slack", () => {
+    const kinds = (blocks: Block[]) =>
+      blocks.map((b) => {
+        if (b.type !== "section") return b.type;
+        if (b.fields) return "fields";
+        const text = (b.text as { text: string }).text;
+        return text.startsWith("```") ? "table" : text.startsWith("*") ? "field" : "text";
+      });
+    expect(kinds(renderBlocks(reply).blocks)).toEqual(["header", "text", "table", "field", "fields", "context"]);
+    expect(kinds(renderBlocks({ ...reply, tableFirst: undefined }).blocks)).toEqual(["header", "text", "field", "fields", "table", "context"]);
+  });
+
+  it("on Discord: the anomalies and the table in the description above the fields, the footer only small print", () => {
+    const e = discord(reply);
+    expect(e.description).toMatch(/^⚠ Anomalies .*\n```\nFigure/);
+    expect(e.fields!.map((f) => f.name)).toEqual(["Top 5 by revenue", "Revenue by channel"]);
+    expect(e.footer!.text).toBe(`Definitions: README · ${fmt.dateTime(now)}`);
+  });
+
+  it("on Discord the fields give way to a table that comes first, not the other way", () => {
+    const rows = Array.from({ length: 14 }, (_, i) => [`Figure number ${i}`, "$123,456.78", "+12.5% ⚠", "−3.0%"]);
+    const busy: Reply = {
+      ...reply,
+      text: "⚠ Anomalies: " + Array.from({ length: 20 }, (_, i) => `Figure number ${i} −50.0% vs previous day`).join("; "),
+      table: { columns: ["Figure", "Value", "vs prev. day", "vs prev. Tue"], rows },
+      fields: Array.from({ length: 5 }, (_, i) => ({ label: `List ${i}`, value: `line ${i} `.repeat(150) })),
+    };
+    const first = discord(busy);
+    expect(first.description).not.toContain("table cut");
+    for (const r of rows) expect(first.description).toContain(r[0]!);
+    const size = (e: typeof first) => (e.title?.length ?? 0) + (e.description?.length ?? 0) + e.footer!.text.length + e.fields!.reduce((n, f) => n + f.name.length + f.value.length, 0);
+    expect(size(first)).toBeLessThanOrEqual(LIMITS.total);
+    // Unset: the table gets what the fields leave (it is cut here).
+    expect(discord({ ...busy, tableFirst: undefined }).description).toContain("table cut");
   });
 });

@@ -30,13 +30,13 @@ function sizeWithoutDescription(e: APIEmbed): number {
 const DESCRIPTION_ROOM = 1200;
 
 /**
- * Shortens footer and fields so that, with `DESCRIPTION_ROOM` left for the description, the
+ * Shortens footer and fields so that, with `room` (at least `DESCRIPTION_ROOM`) left for the description, the
  * embed stays within Discord's 6,000-character total (over it, Discord refuses the whole
  * message): a long footer first, then the longest field, down to 64 characters each. A field
  * flagged in `newestLast` (a log, by index) loses its oldest entries, never its newest.
  */
-function fitAround(e: APIEmbed, newestLast: readonly boolean[] = []): void {
-  const over = () => sizeWithoutDescription(e) + DESCRIPTION_ROOM - LIMITS.total;
+function fitAround(e: APIEmbed, newestLast: readonly boolean[] = [], room: number = DESCRIPTION_ROOM): void {
+  const over = () => sizeWithoutDescription(e) + room - LIMITS.total;
   if (over() > 0 && e.footer && e.footer.text.length > 300) e.footer.text = clip(e.footer.text, Math.max(300, e.footer.text.length - over()));
   const fields = e.fields ?? [];
   for (let guard = 0; guard < 100 && over() > 0; guard++) {
@@ -123,7 +123,9 @@ export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: 
   }
   if (reply.status) embed.color = COLOURS[reply.status];
   embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
-  fitAround(embed, shown.map((f) => f.newestLast === true));
+  // A table that comes first (the digest's figures) keeps the room it needs; the fields give way.
+  const wanted = reply.table && reply.tableFirst ? (reply.text?.length ?? 0) + 1 + tableBlock(reply, LIMITS.description, opts.t).length : 0;
+  fitAround(embed, shown.map((f) => f.newestLast === true), Math.min(LIMITS.description, Math.max(DESCRIPTION_ROOM, wanted)));
   // The description last, in the room the rest leaves: a table is cut by whole rows (its code
   // block stays closed), the text only if it alone is too long.
   const room = Math.max(1, Math.min(LIMITS.description, LIMITS.total - sizeWithoutDescription(embed)));

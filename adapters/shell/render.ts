@@ -29,6 +29,10 @@ export function renderText(reply: Reply, imagePath?: string): string {
   const icon = reply.status ? ICON[reply.status] + " " : "";
   if (reply.title) out.push(icon + reply.title);
   if (reply.text) out.push((reply.title ? "" : icon) + reply.text);
+  const table = () => {
+    if (reply.table) out.push(renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight));
+  };
+  if (reply.tableFirst) table();
   if (reply.fields?.length) {
     const w = Math.max(...reply.fields.map((f) => displayWidth(f.label)));
     for (const f of reply.fields) {
@@ -37,7 +41,7 @@ export function renderText(reply: Reply, imagePath?: string): string {
       for (const r of rest) out.push(`  ${" ".repeat(w)}  ${r}`);
     }
   }
-  if (reply.table) out.push(renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight));
+  if (!reply.tableFirst) table();
   if (reply.image) out.push(`[image] ${imagePath ?? reply.image.filename} (${reply.image.alt})`);
   if (reply.actions?.length) {
     for (const a of reply.actions) out.push(`  → ${a.label}: ${a.id}`);

@@ -49,7 +49,8 @@ export interface RenderOptions {
 
 /**
  * Renders a platform-neutral reply as Block Kit: a header (status icon and
- * title), the text, fields, a monospace table, buttons and context (a
+ * title), the text, fields, a monospace table (before the fields with
+ * `tableFirst`), buttons and context (a
  * reply's image is not a block: the adapter uploads it as a file).
  * Every button's `value` is the reply action's command line; its action row
  * gets a fresh block_id nonce, so a re-rendered button is a new button for
@@ -62,6 +63,8 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   if (reply.text) {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: clip((reply.title ? "" : icon) + escapeMrkdwn(reply.text), TEXT_MAX) } });
   }
+  // With tableFirst the table goes here, before the fields (it is sized last, below).
+  const tableAt = blocks.length;
   const fields = reply.fields ?? [];
   // Inline fields share sections (two columns, up to 10 per section); a wide field gets its own.
   let run: Block[] = [];
@@ -98,7 +101,8 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
     // The table gets the blocks and characters the rest leaves (buttons and context are drawn after it).
     const room = Math.max(TEXT_MAX, MESSAGE_MAX - JSON.stringify([...blocks, ...after]).length);
     const sections = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length));
-    for (const text of sections) blocks.push({ type: "section", text: { type: "mrkdwn", text } });
+    const tableBlocks = sections.map((text) => ({ type: "section", text: { type: "mrkdwn", text } }));
+    blocks.splice(reply.tableFirst ? tableAt : blocks.length, 0, ...tableBlocks);
   }
   blocks.push(...after);
   return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };

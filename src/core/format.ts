@@ -57,6 +57,19 @@ export class Formatter {
     return new Intl.NumberFormat(this.intlLocale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(n);
   }
 
+  /**
+   * A fraction as a percentage with exactly one decimal (0.14 → "14.0%", 0 → "0.0%"), so a
+   * column of percentages lines up; `signed`: a change, "+12.5%", "−3.0%" (U+2212), "±0.0%".
+   */
+  percent(fraction: number, opts: { signed?: boolean } = {}): string {
+    const p = Math.abs(fraction) * 100;
+    const text = new Intl.NumberFormat(this.intlLocale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(p) + "%";
+    // The sign of what is shown: −0.04% reads ±0.0%, not −0.0%.
+    const shown = Math.round(p * 10) === 0 ? 0 : Math.sign(fraction);
+    if (opts.signed) return (shown > 0 ? "+" : shown < 0 ? "\u2212" : "±") + text;
+    return (shown < 0 ? "\u2212" : "") + text;
+  }
+
   /** A date and time in the shop time zone, e.g. 2026-11-25 14:03 CST. */
   dateTime(d: Date): string {
     return fmtDate(new TZDate(d, this.timeZone), "yyyy-MM-dd HH:mm zzz");

@@ -42,6 +42,12 @@ export interface Reply {
   plainText?: boolean;
   fields?: ReplyField[];
   table?: ReplyTable;
+  /**
+   * The table comes before the fields (headline figures, then lists: the digest). Unset: fields
+   * first, then the table (an order's details above its lines). Discord always draws the table
+   * in the description, above the fields; with this set it also keeps its room there first.
+   */
+  tableFirst?: boolean;
   status?: ReplyStatus;
   actions?: ReplyAction[];
   image?: { filename: string; data: Uint8Array; alt: string };

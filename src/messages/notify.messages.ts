@@ -8,7 +8,6 @@ export const en = {
   "notify.complaint.resolutionBreach": "SLA breached: complaint {id} was not resolved by {due}",
   "cmd.digest_subscribe": "Get the daily digest (and the Monday weekly summary) by direct message",
   "cmd.digest_unsubscribe": "Stop the daily digest by direct message",
-  "notify.digest.subscribed": "You will get the daily digest by direct message (schedule `{time}` in {tz}).",
   "notify.digest.already_subscribed": "You already get the daily digest by direct message.",
   "notify.digest.role_not_stored":
     "Daily digest messages go only to people granted the manager role in shopops. Yours comes from your Discord server roles, which the daily job cannot see. Ask an admin to run `role grant {identity} manager`, then subscribe again.",
@@ -27,7 +26,6 @@ export const zh: Record<keyof typeof en, string> = {
   "notify.refund.remind.title": "退款申请 {id} 已等待审批 {hours} 小时",
   "cmd.digest_subscribe": "通过私信接收每日销售日报（及周一的周报）",
   "cmd.digest_unsubscribe": "停止通过私信接收每日销售日报",
-  "notify.digest.subscribed": "你将通过私信收到销售日报（计划 `{time}`，{tz}）。",
   "notify.digest.already_subscribed": "你已订阅私信销售日报。",
   "notify.digest.role_not_stored": "私信销售日报只发给在 shopops 中被授予经理角色的人。你的经理角色来自 Discord 服务器角色，每日任务无法读取。请管理员运行 `role grant {identity} manager`，然后再订阅。",
   "notify.digest.unsubscribed": "你将不再通过私信收到销售日报。",

@@ -22,7 +22,17 @@ export interface DailyPoint {
   gmv: number;
   /** Paid orders (a line). */
   orders: number;
+  /** The day is not over (today): its bar is drawn lighter, with a dashed outline. */
+  partial?: boolean;
+  /** Its label on the day axis (default MM-DD), e.g. "11-26 (so far)" for a partial day. */
+  label?: string;
 }
+
+/** Fill of the GMV bars; a partial day's bar is a lighter tint of it, outlined dashed. */
+export const BAR_COLOUR = "#4C78A8";
+export const PARTIAL_BAR_COLOUR = "#C6D6E8";
+/** Colour of the paid-orders line, its points and its axis title. */
+const LINE_COLOUR = "#F58518";
 
 /** Texts drawn on the daily chart (already translated). */
 export interface DailyChartLabels {
@@ -74,8 +84,17 @@ export class ChartService {
 /** The vega-lite spec of the 14-day chart: GMV bars, an orders line with its points, two y axes. */
 export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabels): TopLevelSpec {
   // Short axis labels (MM-DD) keep 14 days readable at 720 px.
-  const values = points.map((p) => ({ d: p.day.slice(5), gmv: p.gmv, orders: p.orders }));
+  const values = points.map((p, i) => ({
+    d: p.label ?? p.day.slice(5),
+    gmv: p.gmv,
+    orders: p.orders,
+    partial: p.partial === true,
+    // A partial day and the day before it: the stretch of the orders line drawn dashed.
+    tail: p.partial === true || points[i + 1]?.partial === true,
+  }));
+  const anyPartial = values.some((v) => v.partial);
   const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
+  const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: "d" } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: labels.title,
@@ -85,14 +104,39 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
     data: { values },
     layer: [
       {
-        mark: { type: "bar", color: "#4C78A8" },
-        // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
-        encoding: { x, y: { field: "gmv", type: "quantitative", title: labels.gmv, axis: { format: ",~f" } } },
+        // (The fill of a partial chart is encoded below: a colour here too would be dropped with a warning.)
+        mark: anyPartial ? { type: "bar" } : { type: "bar", color: BAR_COLOUR },
+        encoding: {
+          x,
+          // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
+          y: { field: "gmv", type: "quantitative", title: labels.gmv, axis: { format: ",~f" } },
+          // A partial day (today) is lighter and outlined dashed: its low bar is "so far", not a collapse.
+          ...(anyPartial
+            ? {
+                fill: { condition: { test: "datum.partial", value: PARTIAL_BAR_COLOUR }, value: BAR_COLOUR },
+                stroke: { condition: { test: "datum.partial", value: BAR_COLOUR }, value: null },
+                strokeDash: { condition: { test: "datum.partial", value: [4, 3] }, value: [] },
+                strokeWidth: { condition: { test: "datum.partial", value: 1.5 }, value: 0 },
+              }
+            : {}),
+        },
       },
       {
-        // The points in the line's colour (point: true draws them in the default blue of the bars).
-        mark: { type: "line", color: "#F58518", point: { color: "#F58518", filled: true }, strokeWidth: 2 },
-        encoding: { x, y: { field: "orders", type: "quantitative", title: labels.orders, axis: { titleColor: "#F58518", tickMinStep: 1, format: "d" } } },
+        // One orders scale for the whole days' line and a partial day's dashed stretch and hollow point.
+        encoding: { x, y: ordersY },
+        layer: [
+          {
+            // The points in the line's colour (point: true draws them in the default blue of the bars).
+            transform: [{ filter: "!datum.partial" }],
+            mark: { type: "line", color: LINE_COLOUR, point: { color: LINE_COLOUR, filled: true }, strokeWidth: 2 },
+          },
+          ...(anyPartial
+            ? [
+                { transform: [{ filter: "datum.tail" }], mark: { type: "line" as const, color: LINE_COLOUR, strokeWidth: 2, strokeDash: [4, 3] } },
+                { transform: [{ filter: "datum.partial" }], mark: { type: "point" as const, shape: "circle", fill: "white", stroke: LINE_COLOUR, strokeWidth: 2, opacity: 1 } },
+              ]
+            : []),
+        ],
       },
     ],
     resolve: { scale: { y: "independent" } },

@@ -501,7 +501,7 @@ export function change(value: number, base: number): number | null {
 export function changeText(value: number, base: number, t: Translate, fmt: Formatter): string {
   const c = change(value, base);
   if (c === null) return value === 0 ? "—" : t("digest.change.new");
-  return (c > 0 ? "+" : c < 0 ? "−" : "±") + fmt.number(Math.abs(c) * 100, 1) + "%";
+  return fmt.percent(c, { signed: true });
 }
 
 /** Outcome of {@link parseDigestDay}. */
