@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { ComplaintService } from "../src/services/complaint.service.js";
+import { OrderService } from "../src/services/order.service.js";
+
+/** The stored spellings a typed subject may stand for: as typed, upper case, a complaint id (`7k2m9q`), an order number (`100001`). */
+function subjectSpellings(typed: string): string[] {
+  const s = typed.normalize("NFKC").trim();
+  return [...new Set([s, s.toUpperCase(), ComplaintService.normalizeId(s), OrderService.normalizeOrderNo(s)])];
+}
 
 export default defineCommand({
   name: "audit",
@@ -21,7 +29,7 @@ export default defineCommand({
       ...(args.actor ? { actor: args.actor } : {}),
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
-      ...(args.subject ? { subject: args.subject } : {}),
+      ...(args.subject ? { subject: subjectSpellings(args.subject) } : {}),
       limit: args.limit,
     });
     if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };

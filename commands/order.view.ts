@@ -147,9 +147,12 @@ export function transitionDone(r: Extract<TransitionResult, { kind: "done" }>, t
 }
 
 /** The reply to an order status transition that did not happen. */
-export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, typed: string, to: OrderStatus, { t }: Ctx): Reply {
+export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, typed: string, to: OrderStatus, { t, subject }: Ctx): Reply {
   // The number as typed, normalized (`100001` → `ORD-100001`): what was not found or refused.
   const orderNo = OrderService.normalizeOrderNo(typed);
+  // An attempt on a known order is part of its trail too (as for complaints and refunds).
+  if (r.kind === "already") subject?.(r.order._id);
+  if (r.kind === "refused") subject?.(r.orderNo);
   switch (r.kind) {
     case "not_found":
       return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };

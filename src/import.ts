@@ -47,6 +47,11 @@ export interface ImportReport {
   differs: number;
   /** Those lines (the first {@link MAX_FAILURES_KEPT}); `partly`: the line's other fields (a status) were applied. */
   differences: { line: number; message: string; partly: boolean }[];
+  /**
+   * Existing products whose `onHand` in the file differs from their stock: counted as updated or
+   * skipped (a catalogue re-imported after sales is no failure), their stock left as it is.
+   */
+  stockKept?: number;
   /** Set when the run was stopped (Ctrl-C, SIGTERM): every line up to `afterLine` is done, no later line was read. */
   interrupted?: { afterLine: number; by?: string };
   seconds: number;
@@ -275,7 +280,12 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     if (isFailedItem(r)) return fail(n, bytes, r.message ?? r.code ?? "rejected");
     finish(bytes);
     if (o.dryRun) report.skipped++;
-    else if (r.ignored?.length && r.message) {
+    // A product's onHand only starts its stock: stock moves through sales and counts since.
+    else if (o.kind === "products" && r.ignored?.length) {
+      report.stockKept = (report.stockKept ?? 0) + 1;
+      if (r.outcome === "updated") report.updated++;
+      else report.skipped++;
+    } else if (r.ignored?.length && r.message) {
       // An edited line about something that exists (an order's items): not applied, and said so.
       report.differs++;
       if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" });
@@ -627,6 +637,7 @@ export function formatReport(r: ImportReport): string {
     r.dryRun ? `  valid: ${r.skipped}` : `  imported: ${r.imported}\n  updated: ${r.updated}\n  skipped (already there): ${r.skipped}`,
   ];
   if (r.parked) lines.push(`  parked (waiting for their order): ${r.parked}`);
+  if (r.stockKept) lines.push(`  onHand left as stored on existing products: ${r.stockKept} (it sets a new product's stock only; counts go through \`npm run import -- inventory\` with set)`);
   if (r.differs) {
     lines.push(`  not applied (differs from what is stored): ${r.differs}`);
     for (const d of r.differences) lines.push(`    line ${d.line}${d.partly ? " (its other fields applied)" : ""}: ${d.message}`);

@@ -205,7 +205,7 @@ async function main(): Promise<number> {
       // Routes to a platform this process does not run would queue alerts nobody receives.
       const running = new Set<string>([...(prompt ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
-      if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || "-" }));
+      if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t("startup.no_chat") }));
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if (headless) await new Promise<never>(() => {});

@@ -104,6 +104,8 @@ describe("complaint lifecycle", () => {
     // The audit trail finds every change to it by its id, however it was typed (filed: no id typed; claimed as lower case).
     const trail = await app.run("shell:max", `audit subject=${id}`);
     const rows = trail.reply.table!.rows.map((row) => row[2]!);
+    // The subject typed loosely finds the same entries.
+    expect((await app.run("shell:max", `audit subject=${id.slice(2).toLowerCase()}`)).reply.table!.rows).toEqual(trail.reply.table!.rows);
     expect(rows.every((x) => x.includes(id))).toBe(true);
     expect(new Set(rows.map((x) => x.split(" ").slice(0, 2).join(" ")))).toEqual(new Set(["complaint claim", "complaint new", "complaint reopen", "complaint resolve"]));
     expect(rows).toContain(`complaint new ${id} · order=ORD-100001 severity=urgent category=damaged "mug arrived broken"`.slice(0, 60));

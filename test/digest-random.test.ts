@@ -280,7 +280,8 @@ function makeWorld(s: Scenario): World {
     const kind = pick(["paid", "delivered", "refunded", "paid"] as const);
     o.status = kind;
     Object.assign(msg, { createdAt: iso(created), paidAt: iso(paid), status: kind });
-    if (kind === "delivered") Object.assign(msg, { deliveredAt: iso(paid + 20 * H), shipment: { carrier: "DHL", shippedAt: iso(paid + 2 * H) } });
+    // Delivered before the import (a batch refuses times ahead of the clock, as single items do).
+    if (kind === "delivered") Object.assign(msg, { deliveredAt: iso(paid + 2 * H + 30 * M), shipment: { carrier: "DHL", shippedAt: iso(paid + 2 * H) } });
     if (kind === "refunded") {
       // Created already refunded: without refundedAt, the latest time its message gives.
       const r = rnd() < 0.5 ? paid + int(1, 30) * M : undefined;

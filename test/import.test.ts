@@ -57,6 +57,13 @@ describe("bulk import", () => {
 
     const again = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
     expect(again).toMatchObject({ imported: 0, updated: 0, skipped: 3, failed: 1 });
+    // The same catalogue after stock moved: its onHand is left as stored, said, and no line "not applied".
+    await app.store.products.updateOne({ _id: "P-1" }, { $inc: { onHand: -3, available: -3 } });
+    const later = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(later).toMatchObject({ skipped: 3, failed: 1, differs: 0, stockKept: 1 });
+    expect(formatReport(later)).toContain("onHand left as stored on existing products: 1");
+    expect((await prod("P-1"))?.onHand).toBe(37);
+    await app.store.products.updateOne({ _id: "P-1" }, { $inc: { onHand: 3, available: 3 } });
   });
 
   it("a line that is not UTF-8 (a file saved as GBK) fails with its line number, nothing garbled stored", async () => {

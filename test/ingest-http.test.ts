@@ -116,6 +116,9 @@ describe("health and protocol errors", () => {
     // A client that asks first is told 413 before it uploads, not "continue"; within the limit it continues.
     const asked = await rawCall("/api/v1/orders", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": 100_000 });
     expect(asked).toMatchObject({ status: 413, continued: false });
+    // Asking first changes no other check: an unknown route, a missing key.
+    expect((await rawCall("/api/v1/nope", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": 100_000 })).status).toBe(404);
+    expect((await rawCall("/api/v1/orders", { expect: "100-continue", "content-length": 100_000 })).status).toBe(401);
     const small = JSON.stringify(order("A-414"));
     const fine = await rawCall("/api/v1/orders", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": Buffer.byteLength(small) }, small);
     expect(fine).toMatchObject({ status: 201, continued: true });
@@ -173,8 +176,16 @@ describe("health and protocol errors", () => {
       { field: "paidAt", expected: `a time not in the future (it is now ${new Date(now).toISOString()})` },
       { field: "shipment.shippedAt", expected: `a time not in the future (it is now ${new Date(now).toISOString()})` },
     ]);
+    // In a batch too (orders take the batch path), and an update of an existing order as well.
+    const batch = await call("/api/v1/orders", { body: [order("A-406", { paidAt: "2030-01-01T00:00:00Z" }), { orderNo: "A-100", status: "shipped", shipment: { shippedAt: later } }] });
+    expect(batch.json.results.map((x: { status: number; errors?: { field: string }[] }) => [x.status, x.errors?.[0]?.field])).toEqual([[400, "paidAt"], [400, "shipment.shippedAt"]]);
+    expect(await app.store.orders.countDocuments({ _id: "A-406" })).toBe(0);
     // A sender whose clock runs a few minutes fast is fine.
     expect((await call("/api/v1/orders", { body: order("A-402", { paidAt: new Date(now + 5 * 60_000).toISOString() }) })).status).toBe(201);
+    // Without createdAt, an order is created no later than its payment (not "Created" after "Paid").
+    const { createdAt: _none, ...bare } = order("A-407", { status: "paid", paidAt: new Date(now - 3_600_000).toISOString() });
+    expect((await call("/api/v1/orders", { body: bare })).status).toBe(201);
+    expect((await app.store.orders.findById("A-407").lean<OrderDoc>())!.createdAt.getTime()).toBe(now - 3_600_000);
     const xyz = await call("/api/v1/orders", { body: order("A-403", { currency: "XYZ" }) });
     expect(xyz.status).toBe(400);
     expect(xyz.json.errors).toEqual([{ field: "currency", expected: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" }]);
@@ -376,9 +387,20 @@ describe("orders", () => {
     expect((await app.store.orders.findById("A-X3").lean<OrderDoc>())!.shipment?.shippedAt?.toISOString()).toBe("2026-11-21T03:00:00.000Z");
     expect(await prod("SKU-8")).toMatchObject({ onHand: before!.onHand - 2, reserved: before!.reserved });
     // A step the message skips gets no date after the steps it gives: delivered on the 22nd was not shipped today.
-    await call("/api/v1/orders", { body: order("A-X4", { items, status: "paid", paidAt: "2026-11-20T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: order("A-X4", { items, status: "paid", createdAt: "2026-11-20T02:00:00Z", paidAt: "2026-11-20T03:00:00Z" }) });
     await call("/api/v1/orders", { body: { orderNo: "A-X4", status: "delivered", deliveredAt: "2026-11-22T08:00:00Z" } });
     expect((await app.store.orders.findById("A-X4").lean<OrderDoc>())!.shipment?.shippedAt?.toISOString()).toBe("2026-11-22T08:00:00.000Z");
+    // Nor before the steps before it, when the message's times contradict the order's: delivered "before" its payment.
+    await call("/api/v1/orders", { body: order("A-X5", { items, status: "paid", createdAt: "2026-11-20T02:00:00Z", paidAt: "2026-11-21T12:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-X5", status: "delivered", deliveredAt: "2026-11-21T08:00:00Z" } });
+    expect((await app.store.orders.findById("A-X5").lean<OrderDoc>())!.shipment?.shippedAt?.toISOString()).toBe("2026-11-21T12:00:00.000Z");
+    // A refund after shipment that also carries a cancelledAt stays a refund of a shipped order (not refused as a cancel).
+    await call("/api/v1/orders", { body: order("A-X6", { items, status: "shipped", createdAt: "2026-11-20T02:00:00Z", paidAt: "2026-11-20T03:00:00Z", shipment: { shippedAt: "2026-11-21T03:00:00Z" } }) });
+    const refundCancel = await call("/api/v1/orders", { body: { orderNo: "A-X6", status: "refunded", cancelledAt: "2026-11-22T03:00:00Z", refundedAt: "2026-11-22T03:00:00Z" } });
+    expect([refundCancel.status, (await app.store.orders.findById("A-X6").lean<OrderDoc>())!.status]).toEqual([200, "refunded"]);
+    // Created already refunded after delivery, or updated so: the same shipment either way.
+    await call("/api/v1/orders", { body: order("A-X7", { items, status: "refunded", createdAt: "2026-11-20T02:00:00Z", paidAt: "2026-11-20T03:00:00Z", deliveredAt: "2026-11-22T03:00:00Z", refundedAt: "2026-11-23T03:00:00Z" }) });
+    expect((await app.store.orders.findById("A-X7").lean<OrderDoc>())!.shipment?.shippedAt).toBeInstanceOf(Date);
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {
@@ -629,7 +651,8 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40, key: "count-1" } })).json.outcome).toBe("unchanged");
     expect(await prod("NEW-1")).toMatchObject({ onHand: 39, available: 39 });
     expect(await app.store.ledger.countDocuments({ sku: "NEW-1" })).toBe(3);
-    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -100, key: "too-much" } })).status).toBe(409);
+    const tooMuch = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -100, key: "too-much" } });
+    expect([tooMuch.status, tooMuch.json.message]).toEqual([409, "-100 would take available below zero: on hand 39, reserved by open orders 0, available 39; a change never goes below zero available, while a count ({sku, set}) is recorded as counted"]);
     // A caller's key cannot take the name of the bot's own ledger keys: an order's reservation
     // (o:<no>:r) would be answered "already applied", and so would a later count's (set:<key>).
     for (const key of ["o:ORD-9:r", "set:count-1", "adj:X"]) {
@@ -669,7 +692,7 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/complaints", { body: c })).json).toMatchObject({ outcome: "unchanged", id: r.json.id });
     // The helpdesk's ticket id reused for another complaint is a conflict, not "unchanged".
     const reused = await call("/api/v1/complaints", { body: { ...c, text: "Wrong colour" } });
-    expect(reused).toMatchObject({ status: 409, json: { code: "key_conflict", message: `externalId ZD-1 was used for another complaint (${r.json.id}, customer cust-9)` } });
+    expect(reused).toMatchObject({ status: 409, json: { code: "key_conflict", message: `externalId ZD-1 was used for another complaint (${r.json.id}): its text differs` } });
     const doc = await app.store.complaints.findById(r.json.id).lean();
     expect(doc).toMatchObject({ status: "new", severity: "high", orderNo: "A-100", createdBy: "api:storefront", day: "2026-11-25" });
     expect(doc!.firstResponseDueAt.toISOString()).toBe("2026-11-25T06:00:00.000Z");

@@ -74,7 +74,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     // Only what Bolt's receiver handles goes to it (it throws on any other method or path).
     if (deps.slack && url.pathname === SLACK_EVENTS_PATH && method === "POST") return deps.slack(req, res);
     if (deps.slack && path === SLACK_EVENTS_PATH) {
-      return void send(res, 405, { error: "method_not_allowed", message: `POST ${SLACK_EVENTS_PATH} only (Slack's events, commands and interactions)` }, { allow: "POST" });
+      return void send(res, 405, { error: "method_not_allowed", code: "method_not_allowed", message: `POST ${SLACK_EVENTS_PATH} only (Slack's events, commands and interactions)` }, { allow: "POST" });
     }
     let caller: ApiCaller | null = null;
     let status = 500;
@@ -124,7 +124,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
-      const body = await readJson(req, config.http.bodyLimit);
+      const body = await readJson(req, config.http.bodyLimit, () => res.writeContinue());
       // What records name as their author (createdBy, requester): the key's label, as before.
       const actor = `api:${caller.label}`;
       if (Array.isArray(body)) {
@@ -214,7 +214,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     void handle(req, res).catch((e: unknown) => {
       // Nothing may escape as an unhandled rejection (it would stop the process).
       log.error("request failed", { path: req.url, err: e });
-      if (!res.headersSent) send(res, 500, { error: "internal", message: "internal error" });
+      if (!res.headersSent) send(res, 500, { error: "internal", code: "internal", message: "internal error" });
       else res.destroy();
     });
 }
@@ -251,14 +251,18 @@ async function ping(services: Services): Promise<boolean> {
   }
 }
 
-/** Reads a JSON body of at most `limit` bytes (413 beyond, 400 when not JSON). */
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `limit` bytes (413 beyond, 400 when not JSON); `proceed` tells a
+ * client waiting on Expect: 100-continue to send it, once its declared length is within the limit.
+ */
+async function readJson(req: IncomingMessage, limit: number, proceed: () => void): Promise<unknown> {
   const declared = Number(req.headers["content-length"]);
   const tooBig = () => new HttpError(413, "payload_too_large", `body over the limit of ${limit} bytes`);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     throw tooBig();
   }
+  if (/100-continue/i.test(req.headers.expect ?? "")) proceed();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -295,17 +299,10 @@ export interface RunningHttpServer {
 export async function startHttpServer(deps: HttpDeps, port: number, host: string): Promise<RunningHttpServer> {
   const handler = createHttpHandler(deps);
   const server = createServer((req, res) => handler(req, res));
-  // A client that asks before sending its body (Expect: 100-continue) is told 413 at once when
-  // the length it declares is over the limit, instead of "continue" and then 413.
-  server.on("checkContinue", (req, res) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > deps.config.http.bodyLimit) {
-      res.setHeader("connection", "close");
-      return void send(res, 413, { error: "payload_too_large", code: "payload_too_large", message: `body over the limit of ${deps.config.http.bodyLimit} bytes` });
-    }
-    res.writeContinue();
-    handler(req, res);
-  });
+  // A client that asks before sending its body (Expect: 100-continue) goes through the same
+  // checks (route, key, scope, rate, audit); "continue" is said only when the body is about to be
+  // read, so one over the limit is refused before it is uploaded.
+  server.on("checkContinue", (req, res) => handler(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -74,6 +74,7 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date {
  */
 export function pastSinceToDate(value: string, now: Date, timeZone: string, t: Translate): Date {
   const at = sinceToDate(value, now, timeZone);
-  if (at > now) throw new UserError("future_date", t("arg.future_since", { value }));
+  // A word (tomorrow, 明天 read as it) is named as the day it means.
+  if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value : localDay(at, timeZone) }));
   return at;
 }

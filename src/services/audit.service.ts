@@ -24,7 +24,8 @@ export interface AuditQuery {
   actor?: string;
   command?: string;
   since?: Date;
-  subject?: string;
+  /** Any of these spellings (see the audit command). */
+  subject?: string[];
   limit: number;
 }
 
@@ -68,7 +69,7 @@ export class AuditService {
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since) filter.at = { $gte: q.since };
-    if (q.subject) filter.subject = q.subject;
+    if (q.subject?.length) filter.subject = { $in: q.subject };
     const [entries, total] = await Promise.all([
       this.store.audit.find(filter).sort({ at: -1 }).limit(q.limit).lean<AuditDoc[]>(),
       this.store.audit.countDocuments(filter),

@@ -6,7 +6,7 @@ import { inKeyOrder } from "../core/grouped.js";
 import { base32, shortId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ProductDoc, Store } from "../store/models.js";
-import { parseItem, type ComplaintInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
+import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
@@ -57,13 +57,8 @@ export class IngestService {
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
-    const p = parseItem(kind, raw);
-    if (!p.ok) return invalid(kind, raw, p.errors);
-    // A time ahead of ours (beyond clock skew) is a typo or a wrong zone: a payment "in 2030"
-    // would sit on no digest day and in no velocity window.
-    const now = this.clock.now();
-    const ahead = datesAfter(p.value, now.getTime() + FUTURE_SKEW_MS);
-    if (ahead.length) return invalid(kind, raw, ahead.map((field) => ({ field, expected: `a time not in the future (it is now ${now.toISOString()})` })));
+    const p = this.validate(kind, raw);
+    if (!p.ok) return p.result;
     if (dryRun) return { status: 200, outcome: "unchanged", id: itemId(kind, p.value), message: "valid (dry run)" };
     switch (kind) {
       case "orders":
@@ -114,6 +109,20 @@ export class IngestService {
   }
 
   /**
+   * Validates one raw item: its schema, then its times. A time ahead of ours (beyond clock
+   * skew) is a typo or a wrong zone: a payment "in 2030" would sit on no digest day and in no
+   * velocity window. One check for single items and batches alike.
+   */
+  private validate<K extends IngestKind>(kind: K, raw: unknown): { ok: true; value: IngestInput<K> } | { ok: false; result: ItemResult } {
+    const p = parseItem(kind, raw);
+    if (!p.ok) return { ok: false, result: invalid(kind, raw, p.errors) };
+    const now = this.clock.now();
+    const ahead = datesAfter(p.value, now.getTime() + FUTURE_SKEW_MS);
+    if (ahead.length) return { ok: false, result: invalid(kind, raw, ahead.map((field) => ({ field, expected: `a time not in the future (it is now ${now.toISOString()})` }))) };
+    return p;
+  }
+
+  /**
    * Validates and applies a batch of raw items of `kind`, results in input order. Orders go
    * through the batch path ({@link OrderIngestService.ingestMany}: a few round trips for the
    * whole batch); other kinds item by item, items with the same id in order and different
@@ -124,9 +133,9 @@ export class IngestService {
     if (kind === "orders") {
       const valid: { i: number; m: OrderInput }[] = [];
       raws.forEach((raw, i) => {
-        const p = parseItem(kind, raw);
-        if (p.ok) valid.push({ i, m: p.value as OrderInput });
-        else results[i] = invalid(kind, raw, p.errors);
+        const p = this.validate("orders", raw);
+        if (p.ok) valid.push({ i, m: p.value });
+        else results[i] = p.result;
       });
       try {
         const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
@@ -209,7 +218,13 @@ export class IngestService {
         case "replayed":
           return { status: 200, outcome: "unchanged", id, message: `key ${i.key} already applied` };
         case "insufficient":
-          return { status: 409, outcome: "rejected", id, code: "insufficient_stock", message: `only ${r.available} available (on hand ${r.onHand}, reserved ${r.reserved})` };
+          return {
+            status: 409,
+            outcome: "rejected",
+            id,
+            code: "insufficient_stock",
+            message: `${i.delta} would take available below zero: on hand ${r.onHand}, reserved by open orders ${r.reserved}, available ${r.available}; a change never goes below zero available, while a count ({sku, set}) is recorded as counted`,
+          };
         case "inactive":
           return { status: 409, outcome: "rejected", id, code: "inactive_product", message: `${id} is inactive` };
         case "key_conflict":
@@ -318,8 +333,9 @@ export class IngestService {
       if (!isDuplicateKey(e)) throw e;
       // A retry is the same complaint; the id reused for another one would be lost silently.
       const prior = await this.store.complaints.findById(id).select({ customerId: 1, orderNo: 1, text: 1 }).lean();
-      if (!prior || (prior.customerId === c.customerId && (prior.orderNo ?? undefined) === c.orderNo && prior.text === c.text)) return { status: 200, outcome: "unchanged", id };
-      return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${c.externalId ?? ""} was used for another complaint (${id}, customer ${prior.customerId})` };
+      const differs = prior ? (["customerId", "orderNo", "text"] as const).filter((k) => (prior[k] ?? undefined) !== c[k]) : [];
+      if (!differs.length) return { status: 200, outcome: "unchanged", id };
+      return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${c.externalId ?? ""} was used for another complaint (${id}): its ${differs.join(", ")} differ${differs.length > 1 ? "" : "s"}` };
     }
   }
 }

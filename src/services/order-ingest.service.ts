@@ -65,10 +65,13 @@ function routeTo(from: OrderStatus, target: OrderStatus, m: OrderInput): OrderSt
  * message arrived, but never after a later step's time it gives (an imported delivered order
  * is not shipped after its delivery).
  */
-function filledIn(step: OrderStatus, m: OrderInput, arrived: Date): Date {
+function filledIn(step: OrderStatus, m: OrderInput, arrived: Date, earlier: (Date | null | undefined)[]): Date {
   const later: (Date | undefined)[] =
     step === "paid" ? [m.shipment?.shippedAt, m.deliveredAt, m.refundedAt, m.cancelledAt] : step === "shipped" ? [m.deliveredAt, m.refundedAt] : step === "delivered" ? [m.refundedAt] : [];
-  return new Date(Math.min(arrived.getTime(), ...later.flatMap((d) => (d ? [d.getTime()] : []))));
+  const times = (ds: (Date | null | undefined)[]) => ds.flatMap((d) => (d ? [d.getTime()] : []));
+  // Nor before the steps it follows (the order's creation, its payment): times that contradict
+  // each other still leave the timeline in order.
+  return new Date(Math.max(Math.min(arrived.getTime(), ...times(later)), ...times(earlier)));
 }
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
@@ -138,8 +141,11 @@ function passed(o: OrderDoc, s: OrderStatus): boolean {
  * order cancelled and then refunded (`refunded` with a `cancelledAt`, never shipped) is a
  * cancelled order with a refund, as when the cancel arrives first: it was never a sale.
  */
-function impliedStatus(m: OrderInput): OrderStatus | undefined {
-  if (m.status === "refunded" && m.cancelledAt && !m.shipment?.shippedAt && !m.deliveredAt) return "cancelled";
+function impliedStatus(m: OrderInput, cur?: OrderDoc): OrderStatus | undefined {
+  // Only for an order that never shipped, by the message or by what is stored (a shipped
+  // order's refund stays a refund, whatever cancelledAt the storefront also sends).
+  const shipped = !!m.shipment?.shippedAt || !!m.deliveredAt || !!cur?.shipment?.shippedAt || (cur !== undefined && ["shipped", "delivered", "refunded"].includes(cur.status));
+  if (m.status === "refunded" && m.cancelledAt && !shipped) return "cancelled";
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
   if (m.refundedAt) return "refunded";
@@ -286,13 +292,16 @@ export class OrderIngestService {
     const now = this.clock.now();
     const items = m.items!;
     const status: OrderStatus = impliedStatus(m) ?? "pending";
-    const createdAt = m.createdAt ?? now;
+    // Not given: no later than anything the message says happened to it (it was paid before it arrived).
+    const given = [m.paidAt, m.shipment?.shippedAt, m.deliveredAt, m.cancelledAt, m.refundedAt].flatMap((d) => (d ? [d.getTime()] : []));
+    const createdAt = m.createdAt ?? new Date(Math.min(now.getTime(), ...given));
     const subtotal = m.subtotal ?? items.reduce((s, i) => s + i.qty * i.unitPrice, 0);
     const discount = m.discount ?? 0;
     const shipping = m.shipping ?? 0;
     const isPaid = PAID_STATUSES.includes(status) || (status === "cancelled" && m.paidAt !== undefined);
     const paidAt = isPaid ? (m.paidAt ?? createdAt) : undefined;
-    const shipped = (status === "shipped" || status === "delivered" || (status === "refunded" && m.shipment?.shippedAt !== undefined));
+    // Refunded after delivery went through shipment too (as an update of the same message does).
+    const shipped = status === "shipped" || status === "delivered" || (status === "refunded" && (m.shipment?.shippedAt !== undefined || m.deliveredAt !== undefined));
     const doc: Record<string, unknown> = {
       _id: m.orderNo,
       items: items.map((i) => ({ sku: i.sku, qty: i.qty, unitPrice: i.unitPrice })),
@@ -321,6 +330,7 @@ export class OrderIngestService {
       doc.shipment = { ...details, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
+    if (status === "refunded" && m.deliveredAt) doc.deliveredAt = m.deliveredAt;
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
     if (status === "refunded" || (status === "cancelled" && paidAt && refundsInFull(m))) {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
@@ -343,7 +353,7 @@ export class OrderIngestService {
       const now = this.clock.now();
       const at = arrivedAt ?? now;
       const from = cur.status as OrderStatus;
-      const target = impliedStatus(m);
+      const target = impliedStatus(m, cur);
       const set: Record<string, unknown> = {};
       const history: { status: string; at: Date; by: string; note: string }[] = [];
       let steps: OrderStatus[] = [];
@@ -365,11 +375,11 @@ export class OrderIngestService {
       for (const s of steps) {
         history.push({ status: s, at, by: actor, note: m.note ?? "ingested" });
         if (s === "paid" && !cur.paidAt) {
-          const paidAt = m.paidAt ?? filledIn("paid", m, at);
+          const paidAt = m.paidAt ?? filledIn("paid", m, at, [cur.createdAt]);
           Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
         }
-        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? filledIn("shipped", m, at);
-        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at);
+        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? filledIn("shipped", m, at, [cur.createdAt, cur.paidAt, set.paidAt as Date | undefined]);
+        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at, [cur.createdAt, cur.paidAt, cur.shipment?.shippedAt, set["shipment.shippedAt"] as Date | undefined]);
         if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? at;
       }
       if (steps.length) set.status = target;
