@@ -23,7 +23,12 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, t } = ctx;
     const d = await services.orders.detail(args.orderNo);
-    if (!d) return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
+    if (!d) {
+      // Updates that came before the order itself (kept until it arrives) say it is on its way.
+      const waiting = await services.store.parkedOrderUpdates.countDocuments({ orderNo: { $in: [args.orderNo, OrderService.normalizeOrderNo(args.orderNo)] } });
+      if (waiting) return { status: "info", code: "order_pending_arrival", text: t("order.parked", { orderNo: args.orderNo, count: waiting }), visibility: "ephemeral" };
+      return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
+    }
     return orderCard(d, ctx);
   },
 });

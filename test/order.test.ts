@@ -177,7 +177,11 @@ describe("order card", () => {
   it("an unknown order or a malformed number is a clear error; viewers may not look", async () => {
     const r = await app.run("shell:sam", "order ORD-999999");
     expect(r.code).toBe("unknown_order");
-    expect(r.reply.text).toBe("No order ORD-999999. Order numbers look like ORD-100001.");
+    expect(r.reply.text).toBe("No order ORD-999999. Check the number (the shop's own, or ORD-100001 in the demo); `order search customer=…` finds a customer's orders.");
+    // One whose updates came before it is said to be on its way.
+    await app.services.ingest.apply("orders", { orderNo: "S-20005", status: "paid" }, "api:test");
+    const waiting = await app.run("shell:sam", "order S-20005");
+    expect([waiting.code, waiting.reply.text]).toEqual(["order_pending_arrival", "Order S-20005 has not arrived yet: 1 update(s) for it came first and wait for the order itself (its items and customer), then apply."]);
     const bad = await app.run("shell:sam", "order ORD/1;drop");
     expect(bad.outcome).toBe("user_error");
     expect(bad.reply.text).toContain("is not an order number");
