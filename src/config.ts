@@ -118,6 +118,7 @@ const EnvSchema = z.object({
   SHOP_SETTINGS_CHANGE: bool("SHOP_SETTINGS_CHANGE").default(false),
   SHOPOPS_ADMINS: z.string().default(""),
   SHOPOPS_SEED_DEMO: bool("SHOPOPS_SEED_DEMO").default(false),
+  SHOPOPS_DEMO: bool("SHOPOPS_DEMO").default(true),
   DEMO_SEED: int("DEMO_SEED", 1, 2 ** 31 - 1, 42),
   VELOCITY_WINDOW_DAYS: int("VELOCITY_WINDOW_DAYS", 1, 90, 28),
   // Room for the longest command a form can build (a complaint's 900 characters with its link and options).
@@ -229,6 +230,12 @@ export interface Config {
   /** Identities that are admins whatever the database says. */
   readonly bootstrapAdmins: readonly string[];
   readonly seedDemo: boolean;
+  /**
+   * The embedded database is the demo shop (seeded, the terminal's person an admin, settings
+   * unchecked). False: it holds a shop of one's own (database `shop`, beside the demo's), kept
+   * as a configured one is: empty until data comes in, admins from SHOPOPS_ADMINS.
+   */
+  readonly demo: boolean;
   readonly demoSeed: number;
   readonly velocityWindowDays: number;
   readonly maxInputLength: number;
@@ -418,6 +425,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     locale: v.SHOP_LOCALE,
     bootstrapAdmins: Object.freeze(admins),
     seedDemo: v.SHOPOPS_SEED_DEMO,
+    demo: v.SHOPOPS_DEMO,
     demoSeed: v.DEMO_SEED,
     velocityWindowDays: v.VELOCITY_WINDOW_DAYS,
     maxInputLength: v.MAX_INPUT_LENGTH,

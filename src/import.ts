@@ -722,11 +722,11 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { uri, server } = await openDatabase(config, logger);
-  const conn = await connect(uri);
+  const { uri, server, dbName, demo } = await openDatabase(config, logger);
+  const conn = await connect(uri, dbName);
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
-    if (!server) await checkShopSettings(store, config);
+    if (!demo) await checkShopSettings(store, config);
     const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() }, signal: stop.signal });
     process.stdout.write(formatReport(report));
     if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;

@@ -100,7 +100,7 @@ async function main(): Promise<number> {
 
   try {
     try {
-      conn = await connect(db.uri);
+      conn = await connect(db.uri, db.dbName);
     } catch (e) {
       if (db.server) throw e;
       // MONGODB_URI set but unusable: a configuration problem, said plainly (the URI's
@@ -111,7 +111,8 @@ async function main(): Promise<number> {
     outbox = app.services.outbox;
     const operator = shellIdentity(); // the person at the terminal
     const me = cli.as ?? operator;
-    const embedded = db.server !== null;
+    // The embedded demo shop; else a shop's own database (MONGODB_URI, or embedded with SHOPOPS_DEMO=false).
+    const embedded = db.demo;
     // A shop's database keeps one time zone and currency, whichever process writes to it.
     if (!embedded && (await checkShopSettings(app.store, config)) === "changed") {
       logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
@@ -120,9 +121,9 @@ async function main(): Promise<number> {
     // Discord user would put their name on the audit trail (which names the person at the
     // terminal as `via` anyway).
     if (cli.as && !embedded && parseIdentity(cli.as)!.platform !== "shell") {
-      throw new ConfigError([`--as ${cli.as}: on a shop's database (MONGODB_URI) the shell acts only as shell identities (shell:<name>); another platform's identity works only on the embedded demo database.`]);
+      throw new ConfigError([`--as ${cli.as}: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities (shell:<name>); another platform's identity works only on the embedded demo database.`]);
     }
-    const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
+    const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? t("startup.db.own", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {
       // A newcomer on the demo database can try every command.
       app.services.identity.addBootstrapAdmin(operator);

@@ -58,11 +58,11 @@ async function main(): Promise<void> {
   const endDay = values["end-day"] ?? localDay(now, config.timeZone);
   if (!isDay(endDay)) fail(`--end-day: expected a day as YYYY-MM-DD, got "${endDay}"\n${USAGE}`);
 
-  const { uri, server, where } = await openDatabase(config, logger);
+  const { uri, server, where, dbName } = await openDatabase(config, logger);
 
   const started = performance.now();
   let exitCode = 0;
-  const conn = await connect(uri);
+  const conn = await connect(uri, dbName);
   try {
     const store = createStore(conn);
     await ensureIndexes(store);

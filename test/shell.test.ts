@@ -196,6 +196,12 @@ describe("npm start with nothing configured", () => {
       expect(second.stderr).not.toContain("seeded demo data");
       expect(second.stdout).toMatch(new RegExp(`On hand\\s+${before}\\b`));
       expect(second.stdout).toContain("already applied");
+      // SHOPOPS_DEMO=false: the same embedded server holds one's own shop beside the demo, empty.
+      const own = await runCli(["shell", "--as", "shell:owner", "-c", "stock SKU-1005"], { ...local, SHOPOPS_DEMO: "false", SHOPOPS_ADMINS: "shell:owner" });
+      expect(own.stderr).toContain("your own shop (SHOPOPS_DEMO=false), empty until your data comes in");
+      expect(own.stderr).not.toContain("seeded demo data");
+      expect([own.code, own.stdout]).toEqual([1, expect.stringContaining("SKU-1005")]);
+      expect(own.stdout).not.toMatch(/On hand/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

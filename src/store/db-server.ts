@@ -102,7 +102,14 @@ export interface OpenDatabase {
   server: DatabaseServer | null;
   /** `describeUri(MONGODB_URI)`, or the embedded server's description. */
   where: string;
+  /** The database to use on it: the URI's (unset), or on the embedded server the demo's or, with SHOPOPS_DEMO=false, the shop's own. */
+  dbName?: string;
+  /** True for the embedded demo shop (seeded, its terminal's person an admin, its settings unchecked). */
+  demo: boolean;
 }
+
+/** The embedded server's database for a shop of one's own (SHOPOPS_DEMO=false), beside the demo's. */
+export const OWN_SHOP_DB = "shop";
 
 /**
  * The configured database: MONGODB_URI when set, else the embedded server under the data
@@ -111,9 +118,9 @@ export interface OpenDatabase {
  * @throws DatabaseUnavailableError when no embedded server can be started.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
-  if (config.mongodbUri) return { uri: config.mongodbUri, server: null, where: describeUri(config.mongodbUri) };
+  if (config.mongodbUri) return { uri: config.mongodbUri, server: null, where: describeUri(config.mongodbUri), demo: false };
   const server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
-  return { uri: server.uri, server, where: server.description };
+  return config.demo ? { uri: server.uri, server, where: server.description, demo: true } : { uri: server.uri, server, where: `${server.description}, database ${OWN_SHOP_DB}`, dbName: OWN_SHOP_DB, demo: false };
 }
 
 /**
