@@ -60,7 +60,7 @@ describe("shell adapter, non-interactive", () => {
     // Another platform's identity only on the embedded demo database: nothing runs.
     const posing = await runCli(["shell", "--as", "slack:T0123:U0456", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
     expect(posing.code).toBe(78);
-    expect(posing.stderr).toContain("--as slack:T0123:U0456: on a shop's database (MONGODB_URI) the shell acts only as shell identities");
+    expect(posing.stderr).toContain("--as slack:T0123:U0456: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities");
     expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
   });
 

@@ -50,8 +50,8 @@ describe("npm start with Slack configured", () => {
     try {
       await peer.waitFor(() => out.stderr.includes("slack: connected in Socket Mode"), "the start-up line", 60_000);
       // The default routes go to the shell, which a bot without a terminal does not run: said at start.
-      await peer.waitFor(() => out.stderr.includes("warning: alerts routed to a platform this process does not run"), "the routes warning", 30_000);
-      expect(out.stderr).toMatch(/low_stock:shell:ops.*\(running: slack\)/);
+      await peer.waitFor(() => out.stderr.includes("warning: alerts are routed to"), "the routes warning", 30_000);
+      expect(out.stderr).toMatch(/alerts are routed to .*low_stock:shell:ops.*, but this process runs slack: they wait undelivered/);
       const responseUrl = peer.responseUrl();
       await peer.sendEnvelope("slash_commands", Object.fromEntries(new URLSearchParams(slashBody({ command: "/stock", text: "SKU-7", user: "UANY", team: "T0MAIN", responseUrl }))));
       expect(JSON.stringify((await peer.waitForResponse(responseUrl)).body.blocks)).toContain("Teapot (SKU-7)");
