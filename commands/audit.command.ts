@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { clip } from "../src/core/reply.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { OrderService } from "../src/services/order.service.js";
 
@@ -42,7 +43,8 @@ export default defineCommand({
         rows: entries.map((e) => [
           fmt.dateTime(e.at),
           e.via ? `${e.actor} (via ${e.via})` : e.actor,
-          (e.subject && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim().slice(0, 60),
+          // Cut whole characters (half an emoji makes Discord refuse the message), marked with "…".
+          clip((e.subject && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
           e.outcome + (e.code ? ` (${e.code})` : ""),
           e._id,
         ]),

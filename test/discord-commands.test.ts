@@ -94,6 +94,9 @@ describe("generated application commands for refunds, coupons, orders, complaint
     // Read leniently in chat (any case, Chinese names), still offered as choices here.
     expect(choices(sub(top("complaint"), "new"), "severity")).toEqual(["low", "normal", "high", "urgent"]);
     expect(choices(sub(top("complaint"), "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
+    // Named in Chinese for Chinese members, as the cards name them.
+    const severity = sub(top("complaint"), "new").options!.find((o) => o.name === "severity") as unknown as { choices: { value: string; name_localizations?: Record<string, string> }[] };
+    expect(severity.choices.map((c) => c.name_localizations?.["zh-CN"])).toEqual(["低", "一般", "高", "紧急"]);
     const order = top("order");
     expect(order.options!.map((o) => o.name)).toEqual(["show", "cancel", "deliver", "search", "ship", "tracking"]);
     expect(shape(sub(order, "show"))).toEqual([["order-no", true, true]]);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { renderReply, LIMITS } from "../adapters/discord/embeds.js";
 import { renderText } from "../adapters/shell/render.js";
-import { renderBlocks, type Block } from "../adapters/slack/blocks.js";
+import { fallbackText, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { complaintCard } from "../commands/complaint.view.js";
 import { loadConfig } from "../src/config.js";
 import type { Actor, CommandContext } from "../src/core/command.js";
@@ -272,5 +272,13 @@ describe("a table that comes first (the digest): title, text, table, then fields
     expect(size(first)).toBeLessThanOrEqual(LIMITS.total);
     // Unset: the table gets what the fields leave (it is cut here).
     expect(discord({ ...busy, tableFirst: undefined }).description).toContain("table cut");
+  });
+});
+
+describe("Slack notification text", () => {
+  it("joins a title and its text readably: no colon after a sentence or a Chinese colon", () => {
+    expect(fallbackText({ title: "You have C-5XNF2H now.", text: "parcel lost", visibility: "public" })).toBe("You have C-5XNF2H now. parcel lost");
+    expect(fallbackText({ title: "销售日报：2026-11-24", text: "⚠ 异常波动", visibility: "public" })).toBe("销售日报：2026-11-24 — ⚠ 异常波动");
+    expect(fallbackText({ title: "Daily digest: 2026-11-24", visibility: "public" })).toBe("Daily digest: 2026-11-24");
   });
 });

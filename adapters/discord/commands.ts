@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
 import { z } from "zod";
+import { CHOICE_NAMES } from "../../src/core/args.js";
 import type { Command } from "../../src/core/command.js";
 import { t, type MessageKey } from "../../src/core/messages.js";
 import { kebab, parseArgs, quote } from "../../src/core/parser.js";
@@ -92,7 +93,9 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
   if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
   if (b instanceof z.ZodEnum) {
     const values = (b.options as readonly (string | number)[]).map(String).slice(0, 25);
-    return { ...common, type: ApplicationCommandOptionType.String as const, choices: values.map((v) => ({ name: v, value: v })) };
+    // A Chinese member picks 紧急 as the card shows it, not "urgent".
+    const zh = CHOICE_NAMES.get(b) ?? {};
+    return { ...common, type: ApplicationCommandOptionType.String as const, choices: values.map((v) => ({ name: v, value: v, ...(zh[v] ? { name_localizations: { "zh-CN": zh[v] } } : {}) })) };
   }
   if (b instanceof z.ZodNumber) {
     const num = b as z.ZodNumber;

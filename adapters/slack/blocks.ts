@@ -150,7 +150,9 @@ function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[
 
 /** The plain text Slack shows in notifications and where blocks cannot be shown. */
 export function fallbackText(reply: Reply): string {
-  return [reply.title, reply.text].filter(Boolean).join(": ") || reply.fields?.map((f) => `${f.label}: ${f.value}`).join(", ") || reply.context?.join(" ") || "shopops";
+  // A title that ends a sentence or a phrase ("You have C-1 now.", "销售日报：…") takes no colon after it.
+  const head = reply.title && reply.text ? reply.title + (/[.!?。！？:：]$/.test(reply.title) ? " " : " — ") + reply.text : reply.title || reply.text;
+  return head || reply.fields?.map((f) => `${f.label}: ${f.value}`).join(", ") || reply.context?.join(" ") || "shopops";
 }
 
 /** A one-line notice written by the adapter itself (mrkdwn with mentions, not escaped). */

@@ -23,14 +23,21 @@ export const signedDelta = z
  * `names` (the Chinese 紧急 for urgent). An error names the value as typed.
  */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, error: string, names: Readonly<Record<string, T[number]>> = {}) {
+  const choices = z.enum(values, { error });
+  const named: Record<string, string> = {};
+  for (const [name, v] of Object.entries(names)) named[v] ??= name;
+  CHOICE_NAMES.set(choices, named);
   return z
     .string()
     .transform((s) => {
       const v = s.normalize("NFKC").trim().toLowerCase();
       return names[v] ?? v;
     })
-    .pipe(z.enum(values, { error }));
+    .pipe(choices);
 }
+
+/** The Chinese name of each value of a {@link oneOf} choice, for platforms that show choices (Discord's localized choice names). */
+export const CHOICE_NAMES = new WeakMap<z.ZodType, Readonly<Record<string, string>>>();
 
 /** A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role commands take it. */
 export const identityArg = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
