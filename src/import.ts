@@ -272,6 +272,8 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   let header: string[] | null = null;
   let lineNo = 0;
   let stopped = false;
+  /** The line where a quoted CSV field was left open, while its continuation lines are skipped. */
+  let openQuoteAt: number | null = null;
   let completed = false;
   const inFlight = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
@@ -333,6 +335,9 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   bar.start();
   try {
     for await (const l of fileLines(o.file)) {
+      // A turn of the event loop now and then: a dry run's lines never wait on the database, and
+      // a signal must be heard within milliseconds (a supervisor may kill what does not answer).
+      if (l.no % 1000 === 0) await new Promise((r) => setImmediate(r));
       // Stopped: no further line is read; those handed out finish below.
       if (o.signal?.aborted) {
         stopped = true;
@@ -345,6 +350,14 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
         if (format === "csv" && !header) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
         report.lines++;
         fail(l.no, l.bytes, "not valid UTF-8: save the file as UTF-8 and import it again");
+        continue;
+      }
+      if (openQuoteAt !== null && format === "csv") {
+        // The rest of a quoted field opened on an earlier line (a spreadsheet's line break in a
+        // cell): failed with it, never read as records of their own.
+        report.lines++;
+        fail(l.no, l.bytes, `continues the quoted field opened on line ${openQuoteAt} (a CSV field cannot span lines: put its text on one line)`);
+        if ((line.match(/"/g)?.length ?? 0) % 2 === 1) openQuoteAt = null;
         continue;
       }
       if (!line.trim()) {
@@ -365,6 +378,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
         }
       } catch (e) {
         if (e instanceof ImportFileError) throw e;
+        if (e instanceof UnclosedQuote) openQuoteAt = l.no;
         report.lines++;
         fail(l.no, l.bytes, (e as Error).message);
         continue;
@@ -471,13 +485,16 @@ export function parseCsvLine(line: string): string[] {
       cur = "";
     } else cur += c;
   }
-  if (quoted) throw new Error("unclosed quote (a CSV field cannot span lines)");
+  if (quoted) throw new UnclosedQuote("unclosed quote (a CSV field cannot span lines)");
   out.push(cur);
   return out;
 }
 
 /** A CSV import that cannot start (a bad header): its message says what to fix. */
 export class ImportFileError extends Error {}
+
+/** A CSV line that ends inside a quoted field: the lines after it, up to the closing quote, are its continuation. */
+class UnclosedQuote extends Error {}
 
 const SCHEMAS: Record<IngestKind, z.ZodType> = { orders: orderInput, products: productInput, inventory: inventoryInput, complaints: complaintInput, "refund-requests": refundRequestInput };
 
@@ -569,9 +586,13 @@ export function csvRecord(kind: IngestKind, header: string[], cells: string[]): 
     if (NUMERIC.has(name) && /^[+-]?\d+$/.test(cell)) value = Number(cell);
     else if (BOOLEAN.has(name) && /^(true|false)$/i.test(cell)) value = cell.toLowerCase() === "true";
     else if (kind === "orders" && name === "items") {
+      // sku:qty:unitPrice, read from the right: a SKU may hold ":" itself (AB:12:1:500 is AB:12 × 1).
       value = cell.split(";").map((part) => {
-        const [sku, qty, unitPrice] = part.split(":").map((s) => s.trim());
-        return { sku, qty: Number(qty), unitPrice: Number(unitPrice) };
+        const p = part.split(":").map((s) => s.trim());
+        if (p.length < 3) return { sku: p[0] ?? "", qty: Number.NaN, unitPrice: Number.NaN };
+        const unitPrice = Number(p.pop());
+        const qty = Number(p.pop());
+        return { sku: p.join(":"), qty, unitPrice };
       });
     }
     const parts = name.split(".");
@@ -722,8 +743,16 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { uri, server, dbName, demo } = await openDatabase(config, logger);
-  const conn = await connect(uri, dbName);
+  const { uri, server, dbName, demo, where } = await openDatabase(config, logger);
+  let conn: Awaited<ReturnType<typeof connect>>;
+  try {
+    conn = await connect(uri, dbName);
+  } catch (e) {
+    await server?.stop().catch(() => {});
+    if (server) throw e;
+    // As the bot says it (src/main.ts): a configuration problem in plain words, exit 78.
+    throw new ConfigError([`MONGODB_URI: cannot use ${where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
+  }
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
     if (!demo) await checkShopSettings(store, config);

@@ -144,6 +144,26 @@ describe("bulk import", () => {
     expect(await prod("P-1")).toMatchObject({ onHand: 58, reserved: 1, available: 57 });
   });
 
+  it("a CSV cell broken over lines fails with its continuation, never read as records; a SKU holding ':' in items is read from the right", async () => {
+    const broken = await file("broken.csv", ["customerId,text", 'cu1,"Broken item.', 'Please refund, thanks"', "cu2,one line"]);
+    const r = await runImport({ kind: "complaints", file: broken, ingest: app.services.ingest });
+    expect(r).toMatchObject({ imported: 1, failed: 2 });
+    expect(r.failures.map((x) => [x.line, x.message.slice(0, 38)])).toEqual([
+      [2, "unclosed quote (a CSV field cannot spa"],
+      [3, "continues the quoted field opened on l"],
+    ]);
+    expect(await app.store.complaints.countDocuments({ customerId: "Please refund" })).toBe(0);
+    await app.services.ingest.apply("products", { sku: "AB:12", name: "Colon", category: "c", price: 500, onHand: 5 }, "api:test");
+    const colon = await file("colon.csv", ["orderNo,customerId,createdAt,items", "O-COLON,c1,2026-11-20T02:00:00Z,AB:12:1:500"]);
+    expect(await runImport({ kind: "orders", file: colon, ingest: app.services.ingest })).toMatchObject({ imported: 1, failed: 0 });
+    expect((await app.store.orders.findById("O-COLON").lean<OrderDoc>())!.items).toEqual([{ sku: "AB:12", qty: 1, unitPrice: 500 }]);
+    // A database that cannot be reached is a configuration problem said plainly (78), not a stack trace.
+    const down = await runScript("src/import.ts", ["complaints", broken, "--dry-run"], { MONGODB_URI: "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300" });
+    expect(down.code).toBe(78);
+    expect(down.stderr).toContain("MONGODB_URI: cannot use");
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("a large order file goes in concurrent batches, yet an order's later lines apply after its earlier ones", async () => {
     // 260 lines: batches of 100 run side by side; X-1 is created at the end of the first
     // batch and paid, shipped and delivered in the second and third.

@@ -392,6 +392,10 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger 
   const child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof"], {
     stdio: ["pipe", "pipe", "pipe"],
     windowsHide: true,
+    // Its own process group: a Ctrl-C in the terminal reaches the bot or the import, which finish
+    // their work and then stop the server (stop(), or stdin's end if they die), not the server
+    // under them mid-write.
+    detached: true,
   });
 
   let stderrTail = "";
