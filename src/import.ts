@@ -419,6 +419,8 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     launch();
     await Promise.all([...inFlight, ...running]);
     completed = !stopped;
+    // A CSV file without even a header is a mistake (the wrong file, an export that failed), not "0 items".
+    if (format === "csv" && !header && !stopped) throw new ImportFileError("the file has no header: a CSV file starts with its header line (the field names)");
   } finally {
     bar.stop(completed);
   }
@@ -533,6 +535,8 @@ function requiredColumns(kind: IngestKind): string[][] {
  * in case gets the right spelling), none twice, none of the required ones missing.
  */
 export function checkHeader(names: string[], kind?: IngestKind): string[] {
+  const empty = names.findIndex((n) => n === "");
+  if (empty >= 0) throw new ImportFileError(`column ${empty + 1} of the CSV header has no name${empty === names.length - 1 ? " (a comma at the end of the header line?)" : ""}: every column needs a field name`);
   const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
   if (bad.length) {
     throw new ImportFileError(`bad CSV header column${bad.length > 1 ? "s" : ""} ${bad.map((b) => JSON.stringify(b)).join(", ")}: use field names such as sku, onHand or shipment.carrier (letters, digits, _; parts joined by .)`);
@@ -694,6 +698,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const [kind, file, ...extra] = rest;
   const option = rest.find((a) => a.startsWith("-"));
+  if (option === "-") return usage("standard input (-) is not read: save the data to a .csv or .jsonl file and give its path");
   if (option) return usage(`unknown option ${option}`);
   if (!kind) return usage("give what to import and the file");
   if (!(INGEST_KINDS as readonly string[]).includes(kind)) return usage(`"${kind}" is not a kind of data: use ${INGEST_KINDS.join(", ")}`);

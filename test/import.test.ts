@@ -277,6 +277,16 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect(text).toContain("    line 3 (its other fields applied): not changed on an existing order: items (");
   });
 
+  it("a CSV file without its header (empty, or blank lines only) is refused, not imported as 0 items; standard input is said not to be read", async () => {
+    for (const body of ["", "\n\n"]) {
+      const f = path.join(dir, "empty.csv");
+      await writeFile(f, body);
+      await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest })).rejects.toThrow("the file has no header: a CSV file starts with its header line (the field names)");
+    }
+    const dash = await runScript("src/import.ts", ["products", "-"], {});
+    expect([dash.code, dash.stderr.split("\n")[0]]).toEqual([64, "import: standard input (-) is not read: save the data to a .csv or .jsonl file and give its path"]);
+  });
+
   it("a UTF-8 byte-order mark before the first line is dropped (JSONL, and CSV with a quoted header)", async () => {
     const j = path.join(dir, "bom.jsonl");
     await writeFile(j, "\uFEFF" + productLine("BOM-1") + "\n" + productLine("BOM-2") + "\n");
@@ -294,6 +304,9 @@ describe("bulk import: stopping, edited lines, odd files", () => {
       [["sku,name,category,price,colour", "HD-3,x,c,1,red"], /unknown column "colour"/],
       [["sku,name,price", "HD-4,x,1"], /missing column "category" \(required in every line\)/],
     ];
+    // A column without a name (a comma left at the end of the header) is named by its place.
+    const trailing = await file("header.csv", ["sku,name,category,price,", "HD-5,x,c,1,"]);
+    await expect(runImport({ kind: "products", file: trailing, ingest: app.services.ingest })).rejects.toThrow(/column 5 of the CSV header has no name \(a comma at the end of the header line\?\)/);
     for (const [lines, says] of cases) {
       const f = await file("header.csv", lines);
       await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest }), lines[0]).rejects.toThrow(says);
