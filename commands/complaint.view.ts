@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { CommandContext } from "../src/core/command.js";
-import { oneOf } from "../src/core/args.js";
+import { oneOf, typedId } from "../src/core/args.js";
 import { translator, type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, UNKNOWN_CUSTOMER, type ChangeResult, type SlaClock } from "../src/services/complaint.service.js";
@@ -11,10 +11,7 @@ import { SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject">>;
 
 /** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
-export const complaintIdArg = z
-  .string()
-  .transform((s) => s.normalize("NFKC").trim())
-  .pipe(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
+export const complaintIdArg = typedId(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
 
 /** The Chinese names cards show (紧急, 商品损坏), read as the values they name. */
 function zhNames<const T extends readonly string[]>(values: T, prefix: string): Record<string, T[number]> {

@@ -5,7 +5,7 @@ import { minorUnitFactor } from "../src/core/format.js";
 import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { change, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
+import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 
 type Ctx = CommandContext<{ day?: string | undefined }>;
 
@@ -121,10 +121,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const base = row.values[i];
     if (v === null || base === null) return "—";
     const ch = change(v, base);
-    // From a base of 0: "new", or "—" when both are 0; never an anomaly.
-    if (ch === null) return v === 0 ? "—" : t("digest.change.new");
-    const text = fmt.percent(ch, { signed: true });
-    if (!flagged(row, i, ch)) return text;
+    const text = changeText(v, base, t, fmt);
+    // From a base of 0 ("new", or "—" when both are 0): never an anomaly.
+    if (ch === null || !flagged(row, i, ch)) return text;
     anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
     return `${text} ${t("digest.anomaly.mark")}`;
   };

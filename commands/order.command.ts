@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { orderCard } from "./order.view.js";
@@ -6,10 +7,7 @@ import { orderCard } from "./order.view.js";
 /** An order number as typed: `ORD-100001`, or just `100001`. */
 // As long as ingestion accepts (64), so every stored order can be reached from chat.
 /** An order number as typed, full-width characters too (`ＯＲＤ－１００１`). */
-export const orderNoArg = z
-  .string()
-  .transform((s) => s.normalize("NFKC").trim())
-  .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }));
+export const orderNoArg = typedId(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }));
 
 export default defineCommand({
   name: "order",

@@ -444,7 +444,7 @@ function formatOf(file: string): "csv" | "jsonl" {
  * Checks what can be checked of a file before anything is written (the CSV header against
  * the kind's fields): throws {@link ImportFileError} saying what to fix.
  */
-export async function checkFile(kind: IngestKind, file: string): Promise<void> {
+async function checkFile(kind: IngestKind, file: string): Promise<void> {
   if (formatOf(file) !== "csv") return;
   for await (const l of fileLines(file)) {
     if (l.text === null) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
@@ -469,7 +469,7 @@ function readHeader(line: string, no: number, kind: IngestKind): string[] {
 }
 
 /** Splits one CSV line (RFC 4180 quoting; a field cannot span lines). */
-export function parseCsvLine(line: string): string[] {
+function parseCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = "";
   let quoted = false;
@@ -493,7 +493,7 @@ export function parseCsvLine(line: string): string[] {
 }
 
 /** A CSV import that cannot start (a bad header): its message says what to fix. */
-export class ImportFileError extends Error {}
+class ImportFileError extends Error {}
 
 /** A CSV line that ends inside a quoted field: the lines after it, up to the closing quote, are its continuation. */
 class UnclosedQuote extends Error {}
@@ -509,7 +509,7 @@ function fieldPaths(s: z.ZodType, prefix = ""): string[] {
 }
 
 /** The columns a CSV file of `kind` may have, in the schema's order. */
-export function columnsOf(kind: IngestKind): string[] {
+function columnsOf(kind: IngestKind): string[] {
   return [...new Set(fieldPaths(SCHEMAS[kind]))];
 }
 
@@ -534,7 +534,7 @@ function requiredColumns(kind: IngestKind): string[][] {
  * with `kind`, also checked against its fields: no unknown column (a name that differs only
  * in case gets the right spelling), none twice, none of the required ones missing.
  */
-export function checkHeader(names: string[], kind?: IngestKind): string[] {
+function checkHeader(names: string[], kind?: IngestKind): string[] {
   const empty = names.findIndex((n) => n === "");
   if (empty >= 0) throw new ImportFileError(`column ${empty + 1} of the CSV header has no name${empty === names.length - 1 ? " (a comma at the end of the header line?)" : ""}: every column needs a field name`);
   const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
@@ -579,7 +579,7 @@ export function checkHeader(names: string[], kind?: IngestKind): string[] {
  * One CSV row as an item: empty cells are left out (not given), `a.b` headers nest
  * (shipment.carrier), and an orders `items` cell reads `SKU:qty:unitPrice;SKU:qty:unitPrice`.
  */
-export function csvRecord(kind: IngestKind, header: string[], cells: string[]): Record<string, unknown> {
+function csvRecord(kind: IngestKind, header: string[], cells: string[]): Record<string, unknown> {
   if (cells.length !== header.length) throw new Error(`expected ${header.length} columns (as the header), got ${cells.length}`);
   // No prototype: a name such as `constructor` can only ever be a key of this record.
   const rec: Record<string, unknown> = Object.create(null) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComplaintFigures, Digest, SalesFigures } from "../src/services/digest.service.js";
+import { mulberry32 as rng } from "../src/seed/demo-data.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
 
 // A seeded, randomized differential test of the daily digest. Each scenario builds a small shop
@@ -29,16 +30,6 @@ const SKUS: [string, string, number][] = [
 ];
 const CATEGORY = new Map(SKUS.map(([s, c]) => [s, c]));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fmts = new Map<string, Intl.DateTimeFormat>();
 /** The local day of an instant, by Intl. */

@@ -19,6 +19,7 @@
 // and prints the messages of the orders involved, in the order sent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
+import { mulberry32 as rng } from "../src/seed/demo-data.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -40,17 +41,6 @@ function parseSeeds(spec: string): number[] {
   });
 }
 
-/** mulberry32: small, seedable, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The shop-local day of an instant, found with Intl (independent of the code's localDay). */
 const dayFmt = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" });

@@ -18,6 +18,14 @@ export const signedDelta = z
   .transform(Number)
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
 
+/** An id as typed, read in one form first: full-width characters made plain (NFKC), trimmed; then checked by `id`. */
+export function typedId(id: z.ZodString) {
+  return z
+    .string()
+    .transform((s) => s.normalize("NFKC").trim())
+    .pipe(id);
+}
+
 /**
  * One of `values`, however typed: any case or width (`URGENT`, full-width), or by a name in
  * `names` (the Chinese 紧急 for urgent). An error names the value as typed.

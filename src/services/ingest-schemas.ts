@@ -213,7 +213,7 @@ function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
  * What no item may hold, anywhere in its raw value: keys that look like query operators (`$gt`)
  * or dotted paths (`a.b`), nesting too deep to read, and text with half a character.
  */
-export function rawProblems(value: unknown, at = "", depth = 0): FieldError[] {
+function rawProblems(value: unknown, at = "", depth = 0): FieldError[] {
   // No item nests this deep: refused unread, whatever its keys.
   if (depth > MAX_DEPTH) return [{ field: at || "(item)", expected: `at most ${MAX_DEPTH} levels of nesting` }];
   if (Array.isArray(value)) return value.flatMap((v, i) => rawProblems(v, at ? `${at}.${i}` : String(i), depth + 1));

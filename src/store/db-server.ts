@@ -109,7 +109,7 @@ export interface OpenDatabase {
 }
 
 /** The embedded server's database for a shop of one's own (SHOPOPS_DEMO=false), beside the demo's. */
-export const OWN_SHOP_DB = "shop";
+const OWN_SHOP_DB = "shop";
 
 /**
  * The configured database: MONGODB_URI when set, else the embedded server under the data
