@@ -126,6 +126,7 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
   if (e.by) s += ` (${t("order.event.by", { by: e.by })})`;
   if (e.note) s += `: ${e.note}`;
+  if (e.estimated) s += ` (${t("order.event.estimated")})`;
   return s;
 }
 

@@ -5,7 +5,7 @@ import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/core/logger.js";
 import { localDay } from "../src/core/format.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 let http: RunningHttpServer;
@@ -401,6 +401,52 @@ describe("orders", () => {
     // Created already refunded after delivery, or updated so: the same shipment either way.
     await call("/api/v1/orders", { body: order("A-X7", { items, status: "refunded", createdAt: "2026-11-20T02:00:00Z", paidAt: "2026-11-20T03:00:00Z", deliveredAt: "2026-11-22T03:00:00Z", refundedAt: "2026-11-23T03:00:00Z" }) });
     expect((await app.store.orders.findById("A-X7").lean<OrderDoc>())!.shipment?.shippedAt).toBeInstanceOf(Date);
+  });
+
+  it("a time filled in for a skipped step gives way to the real one when it comes: the same order and sales day whatever the order of arrival, its sales moved once", async () => {
+    const items = [{ sku: "SKU-7", qty: 3, unitPrice: 500 }];
+    const before = await prod("SKU-7");
+    const day = async (d: string) => (await app.store.salesDays.findById(`${d}|EUR`).lean<{ gmv: number; orders: number; units: number }>()) ?? { gmv: 0, orders: 0, units: 0 };
+    const paid = { status: "paid", paidAt: "2026-11-20T03:00:00Z" };
+    const shipped = { status: "shipped", shipment: { carrier: "SF", trackingNo: "SF9", shippedAt: "2026-11-21T03:00:00Z" } };
+    // In order: created, paid, shipped.
+    await call("/api/v1/orders", { body: order("A-F1", { items, currency: "EUR", createdAt: "2026-11-19T02:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-F1", ...paid } });
+    await call("/api/v1/orders", { body: { orderNo: "A-F1", ...shipped } });
+    // The payment's message late: the shipment fills in a payment time (its ship time, the 21st), shown as estimated.
+    await call("/api/v1/orders", { body: order("A-F2", { items, currency: "EUR", createdAt: "2026-11-19T02:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-F2", ...shipped } });
+    expect((await app.store.orders.findById("A-F2").lean<OrderDoc>())!.paidDay).toBe("2026-11-21");
+    expect([(await day("2026-11-20")).orders, (await day("2026-11-21")).orders]).toEqual([1, 1]);
+    expect(field(await app.run("shell:admin", "order A-F2"), "Timeline")).toMatch(/Paid[^\n]*time estimated/);
+    // Then the real one, delivered twice at once: the payment and its sales move to the 20th, once.
+    const both = await Promise.all([0, 1].map(() => call("/api/v1/orders", { body: { orderNo: "A-F2", ...paid } })));
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    const [f1, f2] = (await Promise.all(["A-F1", "A-F2"].map((no) => app.store.orders.findById(no).lean<OrderDoc>()))) as [OrderDoc, OrderDoc];
+    const facts = (o: OrderDoc) => ({ status: o.status, paidAt: o.paidAt?.toISOString(), paidDay: o.paidDay, shippedAt: o.shipment?.shippedAt?.toISOString() });
+    expect(facts(f2)).toEqual(facts(f1));
+    expect(facts(f2)).toMatchObject({ paidDay: "2026-11-20", paidAt: "2026-11-20T03:00:00.000Z" });
+    expect([await day("2026-11-20"), await day("2026-11-21")]).toMatchObject([{ gmv: 3000, orders: 2, units: 6 }, { gmv: 0, orders: 0, units: 0 }]);
+    const p = await prod("SKU-7");
+    expect([sales(p, "2026-11-20") - sales(before, "2026-11-20"), sales(p, "2026-11-21") - sales(before, "2026-11-21")]).toEqual([6, 0]);
+    expect(field(await app.run("shell:admin", "order A-F2"), "Timeline")).not.toMatch(/estimated/);
+    // Said again: nothing more moves.
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-F2", ...paid } })).json.outcome).toBe("unchanged");
+    expect([await day("2026-11-20"), await day("2026-11-21")]).toMatchObject([{ gmv: 3000, orders: 2 }, { gmv: 0, orders: 0 }]);
+    // Created paid without a payment time (taken as its creation, the 19th), corrected, then cancelled: off every day.
+    await call("/api/v1/orders", { body: order("A-F4", { items, currency: "EUR", createdAt: "2026-11-19T02:00:00Z", status: "paid" }) });
+    expect((await day("2026-11-19")).orders).toBe(1);
+    await call("/api/v1/orders", { body: { orderNo: "A-F4", ...paid } });
+    expect([await day("2026-11-19"), await day("2026-11-20")]).toMatchObject([{ gmv: 0, orders: 0, units: 0 }, { gmv: 4500, orders: 3, units: 9 }]);
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-F4", status: "cancelled" } })).status).toBe(200);
+    expect([await day("2026-11-19"), await day("2026-11-20")]).toMatchObject([{ gmv: 0, orders: 0, units: 0 }, { gmv: 3000, orders: 2, units: 6 }]);
+    const q = await prod("SKU-7");
+    expect(["2026-11-19", "2026-11-20", "2026-11-21"].map((d) => sales(q, d) - sales(before, d))).toEqual([0, 6, 0]);
+    // A ship time filled in by a delivery message is replaced by the shipment's own.
+    await call("/api/v1/orders", { body: order("A-F3", { items, currency: "EUR", createdAt: "2026-11-19T02:00:00Z", status: "paid", paidAt: "2026-11-20T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-F3", status: "delivered", deliveredAt: "2026-11-23T03:00:00Z" } });
+    await call("/api/v1/orders", { body: { orderNo: "A-F3", ...shipped } });
+    expect(facts((await app.store.orders.findById("A-F3").lean<OrderDoc>())!)).toMatchObject({ status: "delivered", shippedAt: "2026-11-21T03:00:00.000Z" });
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {

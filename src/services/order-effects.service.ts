@@ -4,7 +4,7 @@ import { chunked, duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
-type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold";
+type Effect = "reserved" | "shipped" | "released" | "sold" | "unsold" | "movedOut" | "movedIn";
 
 
 /**
@@ -24,8 +24,11 @@ export function salesDayId(day: string, currency: string): string {
   return `${day}|${currency}`;
 }
 
+/** What deciding an order's effects reads of it. */
+type EffectFacts = Pick<OrderDoc, "status" | "shipment" | "paidAt" | "paidDay"> & { paidMovedFrom?: string | null };
+
 /** The effects an order in its current state must have had (see {@link OrderEffects}). */
-function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt" | "paidDay">): Effect[] {
+export function wantedEffects(o: EffectFacts): Effect[] {
   const s = o.status as OrderStatus;
   const shipped = s === "shipped" || s === "delivered" || (s === "refunded" && !!o.shipment?.shippedAt);
   const out: Effect[] = ["reserved"];
@@ -34,6 +37,8 @@ function wantedEffects(o: Pick<OrderDoc, "status" | "shipment" | "paidAt" | "pai
   if (o.paidAt && o.paidDay) {
     out.push("sold");
     if (s === "cancelled") out.push("unsold");
+    // Counted on the filled-in payment day, then the real payment time came: moved once.
+    if (o.paidMovedFrom && o.paidMovedFrom !== o.paidDay) out.push("movedOut", "movedIn");
   }
   return out;
 }
@@ -96,11 +101,16 @@ export function salesDayTotals(orders: Iterable<SaleFacts & { status: string; pa
 }
 
 /** The `effects` flags of an order written whole with its effects already reflected (seeding). */
-export function effectsDone(o: Pick<OrderDoc, "status" | "shipment" | "paidAt" | "paidDay">): Partial<Record<Effect, boolean>> {
+export function effectsDone(o: EffectFacts): Partial<Record<Effect, boolean>> {
   return Object.fromEntries(wantedEffects(o).map((e) => [e, true]));
 }
 
-/** A product's or a rollup's change for one effect. */
+/** The paid day an effect changes: the day the sales move away from, for `movedOut`. */
+function effectDay(e: Effect, o: { paidDay?: string | null; paidMovedFrom?: string | null }): string {
+  return (e === "movedOut" ? o.paidMovedFrom : o.paidDay) ?? "";
+}
+
+/** A product's or a rollup's change for one effect (`paidDay`: its {@link effectDay}). */
 function productDelta(e: Effect, q: number, paidDay: string): Record<string, number> {
   switch (e) {
     case "reserved":
@@ -110,8 +120,10 @@ function productDelta(e: Effect, q: number, paidDay: string): Record<string, num
     case "released":
       return { reserved: -q, available: q };
     case "sold":
+    case "movedIn":
       return { [`salesByDay.${paidDay}`]: q };
     case "unsold":
+    case "movedOut":
       return { [`salesByDay.${paidDay}`]: -q };
   }
 }
@@ -129,7 +141,7 @@ interface Step {
 }
 
 /** One-letter tags of the effects in idempotency keys (short keys keep documents small). */
-const TAG: Record<Effect, string> = { reserved: "r", shipped: "s", released: "l", sold: "d", unsold: "u" };
+const TAG: Record<Effect, string> = { reserved: "r", shipped: "s", released: "l", sold: "d", unsold: "u", movedOut: "mo", movedIn: "mi" };
 /** Orders settled by one flush at most; more wait for the next. */
 const MAX_FLUSH_ORDERS = 2_000;
 /** Orders a repair reads at a time. */
@@ -144,7 +156,7 @@ export interface RepairOptions {
   pageSize?: number;
 }
 /** What deciding and applying an order's effects reads of it. */
-const SETTLE_FIELDS = { status: 1, shipment: 1, paidAt: 1, paidDay: 1, effects: 1, items: 1, currency: 1, total: 1, discount: 1 } as const;
+const SETTLE_FIELDS = { status: 1, shipment: 1, paidAt: 1, paidDay: 1, paidMovedFrom: 1, effects: 1, items: 1, currency: 1, total: 1, discount: 1 } as const;
 
 /** A settle request waiting for its flush. */
 interface Waiter {
@@ -202,7 +214,9 @@ export class OrderEffects {
    * again by a late settle of an order it already counted.
    */
   async repairPaidDays(from: string, to: string): Promise<{ checked: number; repaired: string[] }> {
-    return this.repairWhere({ paidDay: { $gte: from, $lte: to } }, "paidDay");
+    // Also the orders whose sales move away from those days (a corrected payment time).
+    const days = { $gte: from, $lte: to };
+    return this.repairWhere({ $or: [{ paidDay: days }, { paidMovedFrom: days }] }, "paidDay");
   }
 
   /** Pages through the tracked orders matching `filter` in `key` order, settling those missing effects. */
@@ -212,15 +226,15 @@ export class OrderEffects {
     const repaired: string[] = [];
     let after: { k: unknown; id: string } | undefined;
     for (;;) {
-      const next = after ? { $or: [{ [key]: { $gt: after.k } }, { [key]: after.k, _id: { $gt: after.id } }] } : {};
+      const base = { ...filter, effects: { $exists: true } };
       const page = await this.store.orders
-        .find({ ...filter, effects: { $exists: true }, ...next })
+        .find(after ? { $and: [base, { $or: [{ [key]: { $gt: after.k } }, { [key]: after.k, _id: { $gt: after.id } }] }] } : base)
         .sort({ [key]: 1, _id: 1 })
         .limit(pageSize)
         .select({ ...SETTLE_FIELDS, [key]: 1 })
         .lean<OrderDoc[]>();
       checked += page.length;
-      const broken = page.filter((o) => todo(o).length > 0);
+      const broken = page.filter((o) => missingEffects(o).length > 0);
       if (broken.length) await this.settleMany(broken);
       repaired.push(...broken.map((o) => o._id));
       if (page.length < pageSize) return { checked, repaired, stopped: false };
@@ -239,7 +253,7 @@ export class OrderEffects {
 
   /** Resolves once every missing effect of the tracked `orders` is applied. */
   settleMany(orders: OrderDoc[]): Promise<void> {
-    const work = orders.filter((o) => o.effects && todo(o).length);
+    const work = orders.filter((o) => o.effects && missingEffects(o).length);
     if (!work.length) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ orders: work, done: (e) => (e === undefined ? resolve() : reject(e as Error)) });
@@ -281,13 +295,14 @@ export class OrderEffects {
       perOrder.set(o._id, cur);
       const qty = new Map<string, number>();
       for (const it of o.items) qty.set(it.sku, (qty.get(it.sku) ?? 0) + it.qty);
-      for (const e of todo(o)) {
+      for (const e of missingEffects(o)) {
         cur.todo.add(e);
         const key = `o:${o._id}:${TAG[e]}`;
-        for (const [sku, q] of qty) cur.steps.set(`products|${sku}|${key}`, { coll: "products", id: sku, key, inc: productDelta(e, q, o.paidDay ?? "") });
-        if (e === "sold" || e === "unsold") {
-          const id = salesDayId(o.paidDay!, o.currency);
-          cur.steps.set(`salesDays|${id}|${key}`, { coll: "salesDays", id, key, inc: { ...saleSums(o, e === "sold" ? 1 : -1) } });
+        const day = effectDay(e, o);
+        for (const [sku, q] of qty) cur.steps.set(`products|${sku}|${key}`, { coll: "products", id: sku, key, inc: productDelta(e, q, day) });
+        if (e === "sold" || e === "unsold" || e === "movedOut" || e === "movedIn") {
+          const id = salesDayId(day, o.currency);
+          cur.steps.set(`salesDays|${id}|${key}`, { coll: "salesDays", id, key, inc: { ...saleSums(o, e === "sold" || e === "movedIn" ? 1 : -1) } });
         }
       }
     }
@@ -390,7 +405,7 @@ export class OrderEffects {
 }
 
 /** The effects of a tracked order not applied yet. */
-function todo(o: OrderDoc): Effect[] {
+export function missingEffects(o: OrderDoc): Effect[] {
   const done = (o.effects ?? {}) as Partial<Record<Effect, boolean>>;
   return wantedEffects(o).filter((e) => !done[e]);
 }

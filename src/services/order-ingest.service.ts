@@ -5,7 +5,7 @@ import { localDay } from "../core/format.js";
 import type { OrderDoc, Store } from "../store/models.js";
 import { orderInput, type OrderInput } from "./ingest-schemas.js";
 import { ORDER_TRANSITIONS, PAID_STATUSES, type OrderStatus } from "./order-status.js";
-import type { OrderEffects } from "./order-effects.service.js";
+import { missingEffects, wantedEffects, type OrderEffects } from "./order-effects.service.js";
 import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
@@ -72,6 +72,41 @@ function filledIn(step: OrderStatus, m: OrderInput, arrived: Date, earlier: (Dat
   // Nor before the steps it follows (the order's creation, its payment): times that contradict
   // each other still leave the timeline in order.
   return new Date(Math.max(Math.min(arrived.getTime(), ...times(later)), ...times(earlier)));
+}
+
+/**
+ * The corrections of times the bot filled in (`filled`) that message `m` gives for real: the
+ * fields to set and unset, and the filter that makes them apply once. A payment time that moves
+ * to another day moves the order's sales too (`paidMovedFrom`, applied by OrderEffects), which
+ * is only decided on an order whose effects are all applied as read (`resettle` asks for that
+ * first): the filter then holds those flags, so the move counts exactly what was counted.
+ */
+function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>, tz: string): { set: Record<string, unknown>; unset: Record<string, "">; guard: Record<string, unknown>; resettle?: true } {
+  const out = { set: {} as Record<string, unknown>, unset: {} as Record<string, "">, guard: {} as Record<string, unknown> };
+  const f = cur.filled ?? {};
+  const fixOne = (flag: "paidAt" | "shippedAt" | "deliveredAt", path: string, given: Date | undefined) => {
+    if (!f[flag] || !given || path in set) return false;
+    out.set[path] = given;
+    out.unset[`filled.${flag}`] = "";
+    out.guard[`filled.${flag}`] = true;
+    return true;
+  };
+  fixOne("shippedAt", "shipment.shippedAt", m.shipment?.shippedAt);
+  fixOne("deliveredAt", "deliveredAt", m.deliveredAt);
+  if (fixOne("paidAt", "paidAt", m.paidAt)) {
+    const day = localDay(m.paidAt!, tz);
+    if (day !== cur.paidDay && cur.paidDay) {
+      out.set.paidDay = day;
+      if (cur.effects) {
+        if (missingEffects(cur).length) return { ...out, resettle: true };
+        const wanted = wantedEffects(cur);
+        for (const e of wanted) out.guard[`effects.${e}`] = true;
+        // Counted on the old day and not taken back there (a cancellation): moved, once.
+        if (wanted.includes("sold") && !wanted.includes("unsold") && !cur.paidMovedFrom) out.set.paidMovedFrom = cur.paidDay;
+      }
+    } else if (!cur.paidDay) out.set.paidDay = day;
+  }
+  return out;
 }
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
@@ -323,6 +358,13 @@ export class OrderIngestService {
     };
     if (m.couponCode) doc.couponCode = m.couponCode;
     if (paidAt) Object.assign(doc, { paidAt, paidDay: localDay(paidAt, tz) });
+    // Times the message did not give (it skipped those steps): a later message may correct them.
+    const filled = {
+      ...(paidAt && !m.paidAt ? { paidAt: true } : {}),
+      ...(shipped && !m.shipment?.shippedAt ? { shippedAt: true } : {}),
+      ...(status === "delivered" && !m.deliveredAt ? { deliveredAt: true } : {}),
+    };
+    if (Object.keys(filled).length) doc.filled = filled;
     if (m.shipment || shipped) {
       // A ship date only for an order that shipped: on a paid one it would show a shipment in
       // its timeline and make a later refund take stock that never left.
@@ -377,9 +419,16 @@ export class OrderIngestService {
         if (s === "paid" && !cur.paidAt) {
           const paidAt = m.paidAt ?? filledIn("paid", m, at, [cur.createdAt]);
           Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
+          if (!m.paidAt) set["filled.paidAt"] = true;
         }
-        if (s === "shipped" && !cur.shipment?.shippedAt) set["shipment.shippedAt"] = m.shipment?.shippedAt ?? filledIn("shipped", m, at, [cur.createdAt, cur.paidAt, set.paidAt as Date | undefined]);
-        if (s === "delivered" && !cur.deliveredAt) set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at, [cur.createdAt, cur.paidAt, cur.shipment?.shippedAt, set["shipment.shippedAt"] as Date | undefined]);
+        if (s === "shipped" && !cur.shipment?.shippedAt) {
+          set["shipment.shippedAt"] = m.shipment?.shippedAt ?? filledIn("shipped", m, at, [cur.createdAt, cur.paidAt, set.paidAt as Date | undefined]);
+          if (!m.shipment?.shippedAt) set["filled.shippedAt"] = true;
+        }
+        if (s === "delivered" && !cur.deliveredAt) {
+          set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at, [cur.createdAt, cur.paidAt, cur.shipment?.shippedAt, set["shipment.shippedAt"] as Date | undefined]);
+          if (!m.deliveredAt) set["filled.deliveredAt"] = true;
+        }
         if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? at;
       }
       if (steps.length) set.status = target;
@@ -402,16 +451,26 @@ export class OrderIngestService {
           set.refundedTotal = cur.total;
         }
       }
+      // A time filled in earlier (a message skipped the step), now given: the given one stands.
+      const fix = corrections(cur, m, set, tz);
+      if (fix.resettle) {
+        // Its sales move to another day: only from a known state, with every effect applied.
+        await this.effects.settle(cur);
+        cur = (await this.store.orders.findById(cur._id).lean<OrderDoc>()) ?? cur;
+        continue;
+      }
+      Object.assign(set, fix.set);
       // Details that only fill in or correct what the order holds (tracking, carrier, coupon).
       if (m.shipment?.carrier && m.shipment.carrier !== cur.shipment?.carrier) set["shipment.carrier"] = m.shipment.carrier;
       if (m.shipment?.trackingNo && m.shipment.trackingNo !== cur.shipment?.trackingNo) set["shipment.trackingNo"] = m.shipment.trackingNo;
       if (m.couponCode && m.couponCode !== cur.couponCode) set.couponCode = m.couponCode;
       if (Object.keys(set).length === 0) return { order: cur, changed: false };
       const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
+      if (Object.keys(fix.unset).length) upd.$unset = fix.unset;
       if (history.length || refund) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}) };
       const after = await this.store.orders
         .findOneAndUpdate(
-          { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}) },
+          { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}), ...fix.guard },
           upd,
           { returnDocument: "after" },
         )

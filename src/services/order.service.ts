@@ -24,6 +24,8 @@ export interface TimelineEvent {
   note?: string;
   /** Refund amount (minor units), for refund events. */
   amount?: number;
+  /** Its time was filled in by the bot (the shop's messages skipped the step), not given. */
+  estimated?: boolean;
 }
 
 /**
@@ -279,9 +281,10 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     return { ...(h?.by ? { by: h.by } : {}), ...(h?.note ? { note: h.note } : {}) };
   };
   const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt }];
-  if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid") });
-  if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped") });
-  if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered") });
+  const estimated = (f: "paidAt" | "shippedAt" | "deliveredAt") => (order.filled?.[f] ? { estimated: true } : {});
+  if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid"), ...estimated("paidAt") });
+  if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped"), ...estimated("shippedAt") });
+  if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered"), ...estimated("deliveredAt") });
   for (const r of order.refunds ?? []) {
     if (r.at) events.push({ kind: "refunded", at: r.at, amount: r.amount ?? 0, ...(r.by ? { by: r.by } : {}), ...(r.requestId ? { note: r.requestId } : {}) });
   }

@@ -137,7 +137,8 @@ const orderSchema = new Schema(
     /**
      * Effects of an ingested order on products, each set once it is applied (see
      * OrderIngestService): reserved at creation, shipped (reserved → decremented),
-     * released (cancellation), sold (salesByDay on payment), unsold (paid then cancelled).
+     * released (cancellation), sold (salesByDay on payment), unsold (paid then cancelled),
+     * movedOut/movedIn (the sales moved to a corrected payment day).
      */
     effects: {
       reserved: { type: Boolean },
@@ -145,7 +146,24 @@ const orderSchema = new Schema(
       released: { type: Boolean },
       sold: { type: Boolean },
       unsold: { type: Boolean },
+      /** The sales taken off `paidMovedFrom` and added to `paidDay` (a payment time corrected). */
+      movedOut: { type: Boolean },
+      movedIn: { type: Boolean },
     },
+    /**
+     * Times the bot filled in because a message skipped a step and gave no time for it (pending
+     * → shipped: when was it paid?). A later message that gives the real time replaces them.
+     */
+    filled: {
+      paidAt: { type: Boolean },
+      shippedAt: { type: Boolean },
+      deliveredAt: { type: Boolean },
+    },
+    /**
+     * The paid day the order's sales were counted on before its filled-in payment time was
+     * corrected to another day; OrderEffects moves them (once) to `paidDay`.
+     */
+    paidMovedFrom: { type: String },
     /**
      * When a writer of the bot last changed the order's state (insert, status, refund), for the
      * order-effects job, which finishes effects a crashed writer left undone.
