@@ -449,6 +449,31 @@ describe("orders", () => {
     expect(facts((await app.store.orders.findById("A-F3").lean<OrderDoc>())!)).toMatchObject({ status: "delivered", shippedAt: "2026-11-21T03:00:00.000Z" });
   });
 
+  it("the shop's carrier and tracking: a resend does not undo a correction made in chat, a new number replaces it in the timeline, an order that ended unshipped takes none, nor a shipment (409)", async () => {
+    const items = [{ sku: "SKU-4", qty: 1, unitPrice: 900 }];
+    const shipped = { status: "shipped", paidAt: "2026-11-23T03:00:00Z", shipment: { carrier: "SF", trackingNo: "SF100", shippedAt: "2026-11-24T03:00:00Z" } };
+    await call("/api/v1/orders", { body: order("A-T1", { items, ...shipped }) });
+    expect((await app.run("shell:admin", 'order tracking A-T1 tracking=SF1000 reason="typo on the label"')).outcome).toBe("ok");
+    // The storefront resends its snapshot (a delivery): the number it gave before is not news.
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-T1", ...shipped, status: "delivered", deliveredAt: "2026-11-25T01:00:00Z" } })).json.outcome).toBe("updated");
+    expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ carrier: "SF", trackingNo: "SF1000" });
+    // A number it never gave is its correction: replaced, and said in the timeline.
+    await call("/api/v1/orders", { body: { orderNo: "A-T1", status: "delivered", shipment: { trackingNo: "YT9" } } });
+    expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ carrier: "SF", trackingNo: "YT9" });
+    expect(field(await app.run("shell:admin", "order A-T1"), "Timeline")).toMatch(/Tracking corrected \(by api:storefront\): SF SF1000 → SF YT9/);
+    // Cancelled in chat before it shipped: a tracking number is not taken (named), a shipment is refused.
+    await call("/api/v1/orders", { body: order("A-T2", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    expect((await app.run("shell:admin", 'order cancel A-T2 reason="customer asked"')).outcome).toBe("ok");
+    const before = await prod("SKU-4");
+    const tracking = await call("/api/v1/orders", { body: { orderNo: "A-T2", status: "cancelled", shipment: { carrier: "YTO", trackingNo: "YT1" } } });
+    expect(tracking.json).toMatchObject({ outcome: "unchanged", ignored: ["shipment.carrier", "shipment.trackingNo"] });
+    const refundShipped = await call("/api/v1/orders", { body: { orderNo: "A-T2", status: "refunded", shipment: { carrier: "YTO", trackingNo: "YT1", shippedAt: "2026-11-24T03:00:00Z" }, refundedAt: "2026-11-25T01:00:00Z" } });
+    expect([refundShipped.status, refundShipped.json.code]).toEqual([409, "invalid_transition"]);
+    const t2 = (await app.store.orders.findById("A-T2").lean<OrderDoc>())!;
+    expect([t2.status, t2.shipment?.trackingNo, t2.shipment?.shippedAt, t2.refunds.length]).toEqual(["cancelled", undefined, undefined, 0]);
+    expect(await prod("SKU-4")).toMatchObject({ onHand: before!.onHand, reserved: before!.reserved });
+  });
+
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {
     await call("/api/v1/orders", { body: order("A-500", { items: [{ sku: "SKU-6", qty: 2, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T06:00:00Z" }) });
     expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(2);

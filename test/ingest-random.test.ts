@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { mulberry32 as rng } from "../src/seed/demo-data.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { parseSeeds } from "./helpers/seeds.js";
 
 let app: TestApp;
 const TZ = "Asia/Shanghai";
@@ -36,13 +37,6 @@ const START_STOCK = 100;
 /** Seed 0's first day starts here (Shanghai midnight, 2026-08-01). */
 const EPOCH = Date.parse("2026-07-31T16:00:00Z");
 const PAID = new Set(["paid", "shipped", "delivered", "refunded"]);
-
-function parseSeeds(spec: string): number[] {
-  return spec.split(",").flatMap((part) => {
-    const [a, b] = part.split("-").map(Number) as [number, number | undefined];
-    return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, i) => a + i);
-  });
-}
 
 
 /** The shop-local day of an instant, found with Intl (independent of the code's localDay). */

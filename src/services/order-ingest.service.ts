@@ -6,6 +6,7 @@ import type { OrderDoc, Store } from "../store/models.js";
 import { orderInput, type OrderInput } from "./ingest-schemas.js";
 import { ORDER_TRANSITIONS, PAID_STATUSES, type OrderStatus } from "./order-status.js";
 import { missingEffects, wantedEffects, type OrderEffects } from "./order-effects.service.js";
+import { TRACKING_CORRECTED } from "./order.service.js";
 import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
@@ -36,7 +37,17 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
     if (m[k] !== undefined && m[k] !== o[k]) out.push(k);
   }
   if (m.createdAt && m.createdAt.getTime() !== o.createdAt.getTime()) out.push("createdAt");
+  // A shipment's details for an order that ended without one are not taken (see `update`).
+  if (endedUnshipped(o)) {
+    if (m.shipment?.carrier && m.shipment.carrier !== o.shipment?.carrier) out.push("shipment.carrier");
+    if (m.shipment?.trackingNo && m.shipment.trackingNo !== o.shipment?.trackingNo) out.push("shipment.trackingNo");
+  }
   return out;
+}
+
+/** True for an order cancelled, or refunded, before it shipped: it will never ship. */
+function endedUnshipped(o: OrderDoc): boolean {
+  return (o.status === "cancelled" || o.status === "refunded") && !o.shipment?.shippedAt;
 }
 
 /** True when a message says the shop refunded the order in full (by its status or its refundedAt). */
@@ -107,6 +118,35 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
     } else if (!cur.paidDay) out.set.paidDay = day;
   }
   return out;
+}
+
+/**
+ * The carrier and tracking number a message brings, as news only: a value the shop's messages
+ * gave last (`shopCarrier`, `shopTrackingNo`) is a resend, and must not undo a correction made
+ * in chat since, nor may a `late` message replace a value; a new one fills in, or replaces what the order holds, with a `tracking` entry
+ * in its history (old → new) and a guard on the replaced values, as `order tracking` does.
+ */
+function shipmentNews(cur: OrderDoc, m: OrderInput, at: Date, by: string, history: { status: string; at: Date; by: string; note: string }[], late: boolean): { set: Record<string, unknown>; guard: Record<string, unknown> } {
+  const set: Record<string, unknown> = {};
+  const guard: Record<string, unknown> = {};
+  const held = cur.shipment ?? {};
+  let replaced = false;
+  const news = (field: "carrier" | "trackingNo", shopField: "shopCarrier" | "shopTrackingNo", given: string | undefined) => {
+    if (!given || given === held[shopField] || (late && held[field])) return held[field] ?? undefined;
+    set[`shipment.${shopField}`] = given;
+    if (given === held[field]) return given;
+    set[`shipment.${field}`] = given;
+    guard[`shipment.${field}`] = held[field] ?? null;
+    if (held[field]) replaced = true;
+    return given;
+  };
+  const carrier = news("carrier", "shopCarrier", m.shipment?.carrier);
+  const trackingNo = news("trackingNo", "shopTrackingNo", m.shipment?.trackingNo);
+  if (replaced) {
+    const was = [held.carrier, held.trackingNo].filter(Boolean).join(" ");
+    history.push({ status: TRACKING_CORRECTED, at, by, note: `${was} → ${[carrier, trackingNo].filter(Boolean).join(" ")}` });
+  }
+  return { set, guard };
 }
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
@@ -369,7 +409,8 @@ export class OrderIngestService {
       // A ship date only for an order that shipped: on a paid one it would show a shipment in
       // its timeline and make a later refund take stock that never left.
       const { shippedAt: _unused, ...details } = m.shipment ?? {};
-      doc.shipment = { ...details, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
+      const said = { ...(details.carrier ? { shopCarrier: details.carrier } : {}), ...(details.trackingNo ? { shopTrackingNo: details.trackingNo } : {}) };
+      doc.shipment = { ...details, ...said, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
     if (status === "refunded" && m.deliveredAt) doc.deliveredAt = m.deliveredAt;
@@ -404,14 +445,19 @@ export class OrderIngestService {
       const cancelled = from === "cancelled" || target === "cancelled";
       let paidLate = false;
       let refundLate = false;
+      let late = false;
       if (target && target !== from) {
         const path = routeTo(from, target, m);
         if (path) steps = path;
         else if (from === "cancelled" && target === "paid" && !cur.paidAt) paidLate = true;
         else if (from === "cancelled" && target === "refunded" && (cur.paidAt || m.paidAt)) refundLate = true;
         else if (!passed(cur, target)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: target };
-        // else: a late message; the order went through that status already.
+        else late = true; // the order went through that status already
       }
+      // A shipment reported for an order that ended without one (refunded in chat before its
+      // "shipped" message came): its stock was released, so it cannot be shipped out now; as a
+      // plain "shipped" message, a 409, not a 200 that drops the shipment.
+      if ((m.shipment?.shippedAt || m.deliveredAt) && endedUnshipped(cur)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: m.deliveredAt ? "delivered" : "shipped" };
       if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
       if (cancelled && refundsInFull(m) && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
@@ -461,16 +507,18 @@ export class OrderIngestService {
       }
       Object.assign(set, fix.set);
       // Details that only fill in or correct what the order holds (tracking, carrier, coupon).
-      if (m.shipment?.carrier && m.shipment.carrier !== cur.shipment?.carrier) set["shipment.carrier"] = m.shipment.carrier;
-      if (m.shipment?.trackingNo && m.shipment.trackingNo !== cur.shipment?.trackingNo) set["shipment.trackingNo"] = m.shipment.trackingNo;
-      if (m.couponCode && m.couponCode !== cur.couponCode) set.couponCode = m.couponCode;
+      // A late message (a status the order went through) only fills in what is empty: a retry of
+      // it must not undo what a later message or a person changed since.
+      const ship = endedUnshipped(cur) ? { set: {}, guard: {} } : shipmentNews(cur, m, at, actor, history, late);
+      Object.assign(set, ship.set);
+      if (m.couponCode && m.couponCode !== cur.couponCode && !(late && cur.couponCode)) set.couponCode = m.couponCode;
       if (Object.keys(set).length === 0) return { order: cur, changed: false };
       const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
       if (Object.keys(fix.unset).length) upd.$unset = fix.unset;
       if (history.length || refund) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}) };
       const after = await this.store.orders
         .findOneAndUpdate(
-          { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}), ...fix.guard },
+          { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}), ...fix.guard, ...ship.guard },
           upd,
           { returnDocument: "after" },
         )

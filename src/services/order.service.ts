@@ -257,8 +257,8 @@ export class OrderService {
   }
 }
 
-/** History `status` of a carrier or tracking number correction (not an order status). */
-const TRACKING_CORRECTED = "tracking";
+/** History `status` of a carrier or tracking number correction, in chat or by the shop's messages (not an order status). */
+export const TRACKING_CORRECTED = "tracking";
 
 /** Outcome of {@link OrderService.correctShipment}. */
 export type ShipmentCorrection =

@@ -100,6 +100,12 @@ const orderSchema = new Schema(
       carrier: { type: String },
       trackingNo: { type: String },
       shippedAt: { type: Date },
+      /**
+       * The carrier and tracking number the shop's messages last gave: a resend of them is not
+       * news (it must not undo a correction made in chat); a different one is the shop's correction.
+       */
+      shopCarrier: { type: String },
+      shopTrackingNo: { type: String },
     },
     deliveredAt: { type: Date },
     cancelledAt: { type: Date },
