@@ -227,7 +227,13 @@ describe("health and protocol errors", () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ _id: id, amount: 2000, status: "pending", requester: "api:storefront", reason: "arrived damaged" });
     const over = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78", amount: "40.00" } });
-    expect(over).toMatchObject({ status: 409, json: { code: "over_balance" } });
+    expect(over).toMatchObject({ status: 409, json: { code: "over_balance", message: "amount over the refundable balance of order A-RF1: at most 30.00 CNY is left" } });
+    // Amounts as chat takes them (thousands commas); a wrong one is told what is expected, not a pattern.
+    expect((await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78b", amount: "1,000.00" } })).json.code).toBe("over_balance");
+    const tooFine = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78c", amount: "1.234" } });
+    expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'a positive amount in CNY with at most 2 decimals, such as "25.00"']);
+    const notAmount = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78d", amount: "12,50" } });
+    expect(notAmount.json.errors?.[0]?.expected).toBe('expected a positive amount in major units such as "25.00" or "1,200.50", or "full"');
     const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
     expect(unknown).toMatchObject({ status: 422, json: { code: "unknown_order" } });
     // Another system's number is taken exactly: `a-rf1` is not A-RF1 (chat would find it).
@@ -247,6 +253,17 @@ describe("health and protocol errors", () => {
     await app.services.identity.grant("shell:mgr", "manager", "shell:admin");
     expect((await app.run("shell:mgr", `refund approve ${id}`)).outcome).toBe("ok");
     expect((await app.store.orders.findById("A-RF1").lean<OrderDoc>())?.refundedTotal).toBe(2000);
+    // Nobody in chat asked: no notice waits for a deliverer that never comes (a false failure in `alerts list`).
+    expect(await app.store.outbox.countDocuments({ _id: `refund:${id}:approved` })).toBe(0);
+  });
+
+  it("a refund amount with decimals its currency has not is told so, with an example in that currency (chat and API)", async () => {
+    await call("/api/v1/orders", { body: order("A-JPY", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], currency: "JPY", status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    const chat = await app.run("shell:admin", "refund request A-JPY 100.5 reason=dented");
+    expect([chat.code, chat.reply.text]).toEqual(["bad_amount", '"100.5" is not a refund amount: JPY has no decimals. Give a positive whole amount, e.g. 25, or full.']);
+    const api = await call("/api/v1/refund-requests", { body: { externalId: "jpy-1", orderNo: "A-JPY", amount: "100.5", reason: "dented" } });
+    expect(api.json.errors?.[0]?.expected).toBe('a positive whole amount (JPY has no decimals), such as "25"');
+    expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
   });
 
   it("rejects operator-shaped input and never queries with it", async () => {

@@ -128,6 +128,8 @@ export const complaintInput = z.strictObject({
 });
 export type ComplaintInput = z.output<typeof complaintInput>;
 
+const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"';
+
 /**
  * One refund request from another system (a helpdesk, the storefront). `externalId` makes a
  * retry create it once; the amount is in major units of the order's currency ("25.00") or "full".
@@ -135,9 +137,8 @@ export type ComplaintInput = z.output<typeof complaintInput>;
 export const refundRequestInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
-  amount: z.union([z.string().regex(/^(full|\d{1,9}(\.\d{1,3})?)$/i), z.number().positive().finite()], {
-    error: 'expected a positive amount in major units such as "25.00", or "full"',
-  }),
+  // As chat takes it (thousands commas, up to 12 digits); the decimals are checked against the order's currency.
+  amount: z.union([z.string().regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT }), z.number({ error: AMOUNT }).positive({ error: AMOUNT }).finite({ error: AMOUNT })], { error: AMOUNT }),
   reason: short(300),
 });
 export type RefundRequestInput = z.output<typeof refundRequestInput>;

@@ -91,8 +91,7 @@ export class IngestService {
         const amount = String(r.amount).toLowerCase();
         const same = q.orderNo === r.orderNo && (amount === "full" ? q.full === true : !q.full && parseAmount(amount, q.currency) === q.amount);
         if (same) return { status: 200, outcome: "unchanged", id };
-        const f = minorUnitFactor(q.currency);
-        const was = `order ${q.orderNo}, ${q.full ? "full" : `${(q.amount / f).toFixed(Math.round(Math.log10(f)))} ${q.currency}`}`;
+        const was = `order ${q.orderNo}, ${q.full ? "full" : major(q.amount, q.currency)}`;
         return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${r.externalId} was used for another refund request (${was})` };
       }
       case "not_found":
@@ -101,10 +100,12 @@ export class IngestService {
         return { status: 409, outcome: "rejected", id, code: "order_not_paid", message: `order ${r.orderNo} is ${res.status}; only paid orders can be refunded` };
       case "already_refunded":
         return { status: 409, outcome: "rejected", id, code: "already_refunded", message: `order ${r.orderNo} is refunded already; nothing is left to refund` };
-      case "bad_amount":
-        return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected a positive amount with at most ${res.decimals} decimals`, errors: [{ field: "amount", expected: `a positive amount with at most ${res.decimals} decimals` }] };
+      case "bad_amount": {
+        const expected = res.decimals ? `a positive amount in ${res.currency} with at most ${res.decimals} decimals, such as "${(25).toFixed(res.decimals)}"` : `a positive whole amount (${res.currency} has no decimals), such as "25"`;
+        return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected ${expected}`, errors: [{ field: "amount", expected }] };
+      }
       case "over_balance":
-        return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo} (${res.refundable} minor units of ${res.currency} left)` };
+        return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo}: at most ${major(res.refundable, res.currency)} is left` };
     }
   }
 
@@ -342,6 +343,12 @@ export class IngestService {
 
 
 /** The API's answer for an order outcome. */
+/** An amount in minor units as the API takes it: major units of its currency ("75.00 CNY", "1500 JPY"). */
+function major(amount: number, currency: string): string {
+  const f = minorUnitFactor(currency);
+  return `${(amount / f).toFixed(Math.round(Math.log10(f)))} ${currency}`;
+}
+
 function orderResult(r: OrderIngestResult): ItemResult {
   const id = r.orderNo;
   switch (r.kind) {
