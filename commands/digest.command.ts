@@ -177,6 +177,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   // Staff see no complaints: their note names only what they see.
   if (d.partial) context.push(t(full ? "digest.partial" : "digest.partial.staff"));
   if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: s.day.otherCurrency, currency: d.currency }));
+  if (s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: s.day.otherCurrencyRefunds, currency: d.currency }));
   context.push(t("digest.definitions", { tz: config.timeZone }));
 
   return chart(d, ctx).then((image) => ({

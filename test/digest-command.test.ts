@@ -240,7 +240,7 @@ describe("day argument", () => {
 /** Sales figures of a day: zeros but what is given. */
 function sales(day: string, over: Partial<SalesFigures>): SalesFigures {
   const base = { gmv: 0, orders: 0, units: 0, aov: null, refunds: 0, refundCount: 0, refundRate: null, net: 0, discount: 0, couponUses: 0, newCustomers: 0, returningCustomers: 0 };
-  return { day, ...base, bySku: new Map(), byChannel: new Map(), otherCurrency: 0, ...over };
+  return { day, ...base, bySku: new Map(), byChannel: new Map(), otherCurrency: 0, otherCurrencyRefunds: 0, ...over };
 }
 
 /** A digest of `day` from its figures (no products, no stock), and the reply for it. */
@@ -361,6 +361,17 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
     const staff = await rendered("2026-11-25", today, c, { partial: true, full: false });
     expect(staff.text).toBeUndefined();
     expect(staff.context![0]).toBe("Today is not over: figures so far, compared with whole days, so they are not flagged.");
+  });
+});
+
+describe("what the figures leave out", () => {
+  it("says how many paid orders and how many refunds in another currency are left out, in both languages", async () => {
+    const none: ComplaintFigures = { opened: 0, resolved: 0, overdue: 0 };
+    const s: [Partial<SalesFigures>, Partial<SalesFigures>, Partial<SalesFigures>] = [{ otherCurrency: 1, otherCurrencyRefunds: 2 }, {}, {}];
+    const en = await rendered("2026-11-25", s, [none, none, none]);
+    expect(en.context).toEqual(["1 paid orders in another currency than USD are left out.", "2 refunds of orders in another currency than USD are left out of the refund figures.", 'Definitions: README, "Digest figures". Days in UTC.']);
+    const zh = await rendered("2026-11-25", s, [none, none, none], { locale: "zh-CN" });
+    expect(zh.context![1]).toBe("有 2 笔非 USD 币种订单的退款未计入退款数据。");
   });
 });
 

@@ -461,10 +461,15 @@ function salesOracle(w: World, s: Scenario, d: string) {
   for (const c of customers) if (w.orders.some((o) => o.customer === c && o.paidAt !== undefined && PAID.has(o.status) && day(o.paidAt) < d)) returning++;
   let refunds = 0;
   let refundCount = 0;
+  let otherCurrencyRefunds = 0;
   for (const o of w.orders) {
-    if (o.status === "cancelled" || o.currency !== s.currency) continue;
+    if (o.status === "cancelled") continue;
     for (const r of o.refunds) {
       if (day(r.at) !== d) continue;
+      if (o.currency !== s.currency) {
+        otherCurrencyRefunds++;
+        continue;
+      }
       refunds += r.amount;
       refundCount++;
     }
@@ -486,6 +491,7 @@ function salesOracle(w: World, s: Scenario, d: string) {
     bySku,
     byChannel,
     otherCurrency: paidOn.length - mine.length,
+    otherCurrencyRefunds,
   };
 }
 

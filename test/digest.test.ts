@@ -154,10 +154,13 @@ function oracle(orders: RawOrder[], day: string, tz: string, currency: string) {
     const before = orders.some((o) => o.customerId === c && o.paidAt && PAID.includes(o.status) && intlDay(o.paidAt, tz) < day);
     if (before) returning++;
   }
+  let otherCurrencyRefunds = 0;
   for (const o of orders) {
-    if (o.status === "cancelled" || o.currency !== currency) continue;
+    if (o.status === "cancelled") continue;
     for (const r of o.refunds) {
-      if (intlDay(r.at, tz) === day) {
+      if (intlDay(r.at, tz) !== day) continue;
+      if (o.currency !== currency) otherCurrencyRefunds++;
+      else {
         refunds += r.amount;
         refundCount++;
       }
@@ -180,6 +183,7 @@ function oracle(orders: RawOrder[], day: string, tz: string, currency: string) {
     byChannel,
     byCategory,
     otherCurrency: orders.filter((o) => o.paidAt && intlDay(o.paidAt, tz) === day && PAID.includes(o.status) && o.currency !== currency).length,
+    otherCurrencyRefunds,
   };
 }
 
@@ -200,6 +204,7 @@ function expectFigures(got: SalesFigures, want: ReturnType<typeof oracle>, lines
     returningCustomers: x.returningCustomers,
     ...(lines ? { bySku: Object.fromEntries([...x.bySku].sort()), byChannel: Object.fromEntries([...x.byChannel].sort()) } : {}),
     otherCurrency: x.otherCurrency,
+    otherCurrencyRefunds: x.otherCurrencyRefunds,
   });
   expect(pick(got)).toEqual(pick(want));
 }

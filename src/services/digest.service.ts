@@ -46,6 +46,8 @@ export interface SalesFigures {
   byChannel: Map<string, number>;
   /** Paid orders on the day in another currency than the shop's: left out of every figure. */
   otherCurrency: number;
+  /** Refunds executed on the day on orders in another currency: left out of the refund figures. */
+  otherCurrencyRefunds: number;
 }
 
 /** Complaint figures of one day. */
@@ -318,7 +320,7 @@ export class DigestService {
 
   /** The figures of day `d` from its sums, the refund rows and its returning customers. */
   private figures(d: string, s: DaySums, refundRows: RefundRow[], returning: Set<string>): SalesFigures {
-    const { amount: refunds, count: refundCount } = this.refundsOn(d, refundRows);
+    const { amount: refunds, count: refundCount, other } = this.refundsOn(d, refundRows);
     let back = 0;
     for (const c of s.customers) if (returning.has(c)) back++;
     return {
@@ -338,23 +340,29 @@ export class DigestService {
       bySku: s.bySku,
       byChannel: s.byChannel,
       otherCurrency: s.otherCurrency,
+      otherCurrencyRefunds: other,
     };
   }
 
-  /** Executed refunds of day `d` in the shop currency (cancelled orders aside). */
-  private refundsOn(d: string, rows: RefundRow[]): { amount: number; count: number } {
+  /** Executed refunds of day `d` in the shop currency (cancelled orders aside), and how many in another currency. */
+  private refundsOn(d: string, rows: RefundRow[]): { amount: number; count: number; other: number } {
     let amount = 0;
     let count = 0;
+    let other = 0;
     for (const o of rows) {
       // A cancelled order is void: its sale is in no GMV, so its refunds are in no refund figure.
-      if (o.status === "cancelled" || o.currency !== this.opts.currency) continue;
+      if (o.status === "cancelled") continue;
       for (const r of o.refunds) {
         if (r.day !== d) continue;
+        if (o.currency !== this.opts.currency) {
+          other++;
+          continue;
+        }
         amount += r.amount;
         count++;
       }
     }
-    return { amount, count };
+    return { amount, count, other };
   }
 
   /**
