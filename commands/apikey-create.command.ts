@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { splitList } from "../src/core/text.js";
 import { API_SCOPES, type ApiScope } from "../src/services/apikey.service.js";
 
 const scopes = z
   .string()
-  .transform((s) => s.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean))
+  // Comma-separated, with a Chinese keyboard's ，or 、 too, in any case or width.
+  .transform((s) => splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))
   .refine((list) => list.length > 0 && list.every((x) => (API_SCOPES as readonly string[]).includes(x)), { error: "apikey.bad_scopes" })
   .transform((list) => list as ApiScope[]);
 
@@ -25,7 +27,7 @@ export default defineCommand({
     // Ephemeral: the token is for the admin who asked, never for the channel.
     return {
       title: t("apikey.created.title", { id }),
-      text: t("apikey.created", { label: args.label, scopes: args.scopes.join(", "), token }),
+      text: t("apikey.created", { label: args.label, scopes: args.scopes.join(t("text.list_sep")), token }),
       status: "ok",
       visibility: "ephemeral",
     };

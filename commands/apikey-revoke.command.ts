@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
 export default defineCommand({
   name: "apikey revoke",
   description: "cmd.apikey_revoke",
   positional: ["id"],
-  args: z.object({ id: z.string().trim().regex(/^k[0-9A-Za-z]{10}$/) }),
+  // As `apikey list` shows it (k7M2Q9XH4RA), in any case, full-width characters too.
+  args: z.object({ id: typedId(z.string().regex(/^k[0-9A-Z]{10}$/i, { error: "apikey.bad_id" })) }),
   examples: ["apikey revoke k7M2Q9XH4RA"],
   permission: "admin",
   mutates: true,

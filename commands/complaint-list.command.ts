@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { clip } from "../src/core/reply.js";
 import type { ComplaintList } from "../src/services/complaint.service.js";
@@ -14,7 +15,7 @@ export default defineCommand({
   usage: "[open|mine|overdue|unassigned] [page=<n>]",
   args: z.object({
     which: listArg.default("open"),
-    page: z.coerce.number().int().min(1).max(10_000).default(1),
+    page: pageArg,
   }),
   examples: ["complaint list", "complaint list mine", "complaint list overdue", "complaint list unassigned page=2"],
   permission: "support",

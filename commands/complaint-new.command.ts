@@ -2,7 +2,8 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
-import { categoryArg, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
+import type { IgnoredArg } from "../src/services/complaint.service.js";
+import { categoryArg, choiceName, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint new",
@@ -56,8 +57,14 @@ export default defineCommand({
         ctx.subject(r.complaint._id);
         // Filed before (two people reacted to the same message): no second public card; the
         // one who filed again learns which complaint it is and what of theirs was not applied.
-        const ignored = r.ignored.map((a) => (a.kept === undefined ? t("complaint.duplicate.arg_none", { arg: a.arg, value: a.value }) : t("complaint.duplicate.arg", { arg: a.arg, value: a.value, kept: a.kept })));
-        const text = [t("complaint.duplicate", { id: r.complaint._id }), ...(ignored.length ? [t("complaint.duplicate.ignored", { id: r.complaint._id, args: ignored.join(", ") })] : [])].join(" ");
+        // Severity and category by the names the card shows (紧急, not urgent); ids as they are.
+        const shown = (a: IgnoredArg, v: string) => (a.arg === "severity" || a.arg === "category" ? choiceName(a.arg, v, t) : v);
+        const ignored = r.ignored.map((a) =>
+          a.kept === undefined
+            ? t("complaint.duplicate.arg_none", { arg: a.arg, value: shown(a, a.value) })
+            : t("complaint.duplicate.arg", { arg: a.arg, value: shown(a, a.value), kept: shown(a, a.kept) }),
+        );
+        const text = [t("complaint.duplicate", { id: r.complaint._id }), ...(ignored.length ? [t("complaint.duplicate.ignored", { id: r.complaint._id, args: ignored.join(t("text.clause_sep")) })] : [])].join(t("text.sentence_sep"));
         return { status: "info", code: "already_filed", text, visibility: "ephemeral" };
       }
       case "created": {

@@ -4,7 +4,7 @@ import { oneOf, typedId } from "../src/core/args.js";
 import { translator, type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, UNKNOWN_CUSTOMER, type ChangeResult, type SlaClock } from "../src/services/complaint.service.js";
-import { SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
+import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
 
@@ -23,7 +23,16 @@ function zhNames<const T extends readonly string[]>(values: T, prefix: string): 
 export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhNames(SEVERITIES, "complaint.severity"));
 export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", zhNames(COMPLAINT_CATEGORIES, "complaint.category"));
 export const sourceArg = oneOf(COMPLAINT_SOURCES, "complaint.bad_source", zhNames(COMPLAINT_SOURCES, "complaint.source"));
-export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", { 未结: "open", 我的: "mine", 超时: "overdue", 逾期: "overdue", 未分配: "unassigned" });
+export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
+  未结: "open",
+  未结案: "open",
+  我的: "mine",
+  已超时: "overdue",
+  超时: "overdue",
+  已逾期: "overdue",
+  逾期: "overdue",
+  未分配: "unassigned",
+});
 
 /** A duration as "2d 3h", "4h 15m" or "12m" (two largest units). */
 export function formatDuration(ms: number, t: Translate): string {
@@ -57,6 +66,12 @@ export function slaText(c: SlaClock, { t, fmt }: Pick<Ctx, "t" | "fmt">): string
 export const severityName = (s: string, t: Translate): string => t(`complaint.severity.${s}` as MessageKey);
 export const complaintStatusName = (s: string, t: Translate): string => t(`complaint.status.${s}` as MessageKey);
 
+/**
+ * A severity, category or source by its name in the reader's language, without the value the
+ * Chinese names add in brackets (商品损坏, not 商品损坏（damaged）): for a name inside a sentence.
+ */
+export const choiceName = (kind: "severity" | "category" | "source", v: string, t: Translate): string => t(`complaint.${kind}.${v}` as MessageKey).replace(/（[^（）]*）$/, "");
+
 /** The buttons that fit a complaint's state: Claim / Resolve / Escalate (not when escalated), or Reopen. */
 export function complaintActions(c: ComplaintDoc, t: Translate): ReplyAction[] {
   if (c.status === "resolved") return [{ id: `complaint reopen ${c._id}`, label: t("complaint.btn.reopen") }];
@@ -75,6 +90,38 @@ function colour(c: ComplaintDoc, overdue: boolean): ReplyStatus {
   return c.severity === "urgent" || c.status === "escalated" ? "warning" : "info";
 }
 
+type HistoryEntry = NonNullable<ComplaintDoc["history"]>[number];
+
+/** The bot's own English notes of entries stored before the facts had fields: `from a message by <author>`, `from <assignee>`. */
+const OLD_AUTHOR_NOTE = /^from a message by (\S+)$/;
+const OLD_FROM_NOTE = /^from (\S+)$/;
+
+/**
+ * One history entry's action in words, and the note a person wrote with it (a resolution's, an
+ * escalation's reason). Facts the bot recorded (whose message it was, whom it was reassigned
+ * from) are worded in the reader's language, also from the English notes older entries hold.
+ */
+function historyAction(h: HistoryEntry, t: Translate, when: (iso: string | null | undefined) => string): { action: string; note?: string } {
+  const note = h.note ?? undefined;
+  switch (h.action) {
+    case "clock_restart":
+      return { action: t("complaint.action.clock_restart", { from: when(h.from), to: when(h.to) }) };
+    case "created": {
+      const author = h.from ?? (note ? OLD_AUTHOR_NOTE.exec(note)?.[1] : undefined);
+      if (author) return { action: t("complaint.action.created_from_message", { author }) };
+      return { action: t("complaint.action.created"), ...(note ? { note } : {}) };
+    }
+    case "assign": {
+      // `from` is the previous assignee on a reassignment; otherwise the status it was assigned in.
+      const previous = h.from && !(COMPLAINT_STATUSES as readonly string[]).includes(h.from) ? h.from : note ? OLD_FROM_NOTE.exec(note)?.[1] : undefined;
+      if (previous) return { action: t("complaint.action.reassign", { from: previous, to: h.to ?? "" }) };
+      return { action: t("complaint.action.assign", { to: h.to ?? "" }), ...(note ? { note } : {}) };
+    }
+    default:
+      return { action: t(`complaint.action.${h.action}` as MessageKey, { to: h.to ?? "" }), ...(note ? { note } : {}) };
+  }
+}
+
 /** The complaint card: details, both SLA clocks, history and the buttons. */
 export function complaintCard(c: ComplaintDoc, services: { complaints: ComplaintService }, ctx: Ctx): Reply {
   const { t, fmt, now } = ctx;
@@ -82,16 +129,10 @@ export function complaintCard(c: ComplaintDoc, services: { complaints: Complaint
   const overdue = sla.firstResponse.state === "overdue" || sla.resolution.state === "overdue";
   // A clock restart keeps its due times as ISO strings in from/to: shown in the shop's time.
   const when = (iso: string | null | undefined) => (iso ? fmt.dateTime(new Date(iso)) : "—");
-  const history = (c.history ?? []).map((h) =>
-    t("complaint.history.line", {
-      at: h.at ? fmt.dateTime(h.at) : "—",
-      by: h.by ?? "—",
-      action:
-        (h.action === "clock_restart"
-          ? t("complaint.action.clock_restart", { from: when(h.from), to: when(h.to) })
-          : t(`complaint.action.${h.action}` as MessageKey, { to: h.to ?? "" })) + (h.note ? `: ${h.note}` : ""),
-    }),
-  );
+  const history = (c.history ?? []).map((h) => {
+    const { action, note } = historyAction(h, t, when);
+    return t("complaint.history.line", { at: h.at ? fmt.dateTime(h.at) : "—", by: h.by ?? "—", action: note ? t("text.note", { text: action, note }) : action });
+  });
   return {
     title: t("complaint.title", { id: c._id, severity: severityName(c.severity, t) }),
     // The customer's words, shown literally (no live markdown or disguised links on Discord).

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { quote } from "../src/core/parser.js";
-import { pastSinceToDate, since } from "../src/core/args.js";
+import { pageArg, pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { translator, type MessageKey } from "../src/core/messages.js";
 import { splitList } from "../src/core/text.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
 import type { OrderStatus } from "../src/services/order-status.js";
@@ -9,14 +10,21 @@ import { statusName } from "./order.view.js";
 
 const PAGE_SIZE = 10;
 
+/** The Chinese status names the cards and tables show (已付款), read as the statuses they name. */
+const ZH_STATUS: Readonly<Record<string, OrderStatus>> = (() => {
+  const zh = translator("zh-CN");
+  return Object.fromEntries(ORDER_STATUSES.map((s) => [zh(`order.status.${s}` as MessageKey), s]));
+})();
+
+/**
+ * Statuses, comma-separated (，、 too): each in any case or width, or by its Chinese name (已付款).
+ * The error names the whole value as typed.
+ */
 const statusList = z
   .string()
-  .trim()
-  .toLowerCase()
-  .transform((s) => splitList(s))
+  .transform((s) => splitList(s.normalize("NFKC")).map((x) => ZH_STATUS[x] ?? x.toLowerCase()))
   .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
-
 
 export default defineCommand({
   name: "order search",
@@ -26,7 +34,7 @@ export default defineCommand({
     customer: z.string().trim().min(1).max(100).optional(),
     since: since.optional(),
     status: statusList.optional(),
-    page: z.coerce.number().int().min(1).max(10_000).default(1),
+    page: pageArg,
   }),
   examples: ["order search customer=CUST-10001", "order search since=7d status=paid", "order search status=pending,paid since=2026-11-01 page=2"],
   permission: "staff",

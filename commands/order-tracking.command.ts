@@ -22,6 +22,11 @@ export default defineCommand({
         return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "closed":
         return { status: "error", code: "shipment_closed", text: t("order.tracking.closed", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
+      case "final": {
+        // Cancelled (or refunded) before it shipped: `order ship` would be refused too, so it is not offered.
+        const status = statusName(r.order.status, t);
+        return { status: "error", code: "invalid_transition", text: t("order.transition.final", { orderNo: r.order._id, status, to: statusName("shipped", t) }), visibility: "ephemeral" };
+      }
       case "not_shipped":
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
       case "unchanged":

@@ -124,9 +124,10 @@ export const trackingArg = z
 function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {
   let s = `${fmt.dateTime(e.at)}  ${t(`order.event.${e.kind}` as MessageKey)}`;
   if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
-  if (e.by) s += ` (${t("order.event.by", { by: e.by })})`;
-  if (e.note) s += `: ${e.note}`;
-  if (e.estimated) s += ` (${t("order.event.estimated")})`;
+  // Brackets and the note's colon as the language writes them: " (by …): note" or "（操作人 …）：note".
+  if (e.by) s += t("text.paren", { text: t("order.event.by", { by: e.by }) });
+  if (e.note) s = t("text.note", { text: s, note: e.note });
+  if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
   return s;
 }
 
@@ -166,7 +167,7 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
       return { status: "info", code: "already_in_status", text, visibility: "ephemeral" };
     }
     case "refused": {
-      const params = { orderNo: r.orderNo, status: statusName(r.current, t), to: statusName(to, t), allowed: r.allowed.map((s) => statusName(s, t)).join(", ") };
+      const params = { orderNo: r.orderNo, status: statusName(r.current, t), to: statusName(to, t), allowed: r.allowed.map((s) => statusName(s, t)).join(t("text.list_sep")) };
       return {
         status: "error",
         code: "invalid_transition",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { addDays, isDay, normalizeDateInput } from "../src/core/format.js";
+import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
@@ -13,15 +13,15 @@ export default defineCommand({
   usage: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]",
   args: z.object({
     sku: z.string().trim().min(1).max(64),
-    // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05 too).
+    // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05, 12月5日 too).
     eta: z
       .string()
       .transform(normalizeDateInput)
       .pipe(
         z
           .string()
-          .regex(/^(\d{4}-\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/, { error: "lowstock.bad_eta" })
-          .refine((s) => !/^\d/.test(s) || isDay(s), { error: "lowstock.bad_eta" }),
+          .regex(/^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/, { error: "lowstock.bad_eta" })
+          .refine((s) => !/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s), { error: "lowstock.bad_eta" }),
       ),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
@@ -32,7 +32,9 @@ export default defineCommand({
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);
     const rel = /^\+(\d+)d$/.exec(args.eta);
-    const eta = rel ? addDays(today, Number(rel[1])) : args.eta === "today" ? today : args.eta === "tomorrow" ? addDays(today, 1) : args.eta;
+    // 12月5日 without a year (MM-DD here): the next such day.
+    const eta = rel ? addDays(today, Number(rel[1])) : args.eta === "today" ? today : args.eta === "tomorrow" ? addDays(today, 1) : readDateInput(args.eta, today, "next");
+    if (!isDay(eta)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     // An arrival in the past is a typo: it would not hold any alert.
     if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     const product = await services.stock.bySku(sku);

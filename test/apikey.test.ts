@@ -57,6 +57,27 @@ describe("apikey commands", () => {
     expect(all).toContain(`shopops_${id}_[redacted]`);
   });
 
+  it("takes scopes separated as a Chinese keyboard types them, and a key id typed full-width or in another case", async () => {
+    for (const [label, scopes] of [["客服系统", "orders，complaints"], ["仓库", "orders、inventory"], ["ERP", "ORDERS,Ｐroducts"]] as const) {
+      const r = await app.run("shell:admin", `apikey create ${label} scopes=${scopes}`);
+      expect(r.outcome, r.reply.text).toBe("ok");
+    }
+    expect((await app.store.apiKeys.findOne({ label: "客服系统" }).lean())!.scopes).toEqual(["orders", "complaints"]);
+    expect((await app.store.apiKeys.findOne({ label: "仓库" }).lean())!.scopes).toEqual(["orders", "inventory"]);
+    expect((await app.store.apiKeys.findOne({ label: "ERP" }).lean())!.scopes).toEqual(["orders", "products"]);
+    const zh = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "apikey create 工单 scopes=complaints、refunds", locale: "zh-CN" });
+    expect(zh.reply.text).toContain("complaints、refunds");
+    const id = (await app.store.apiKeys.findOne({ label: "仓库" }).lean())!._id;
+    const wide = id.replace(/[0-9A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    const revoked = await app.run("shell:admin", `apikey revoke ${wide}`);
+    expect(revoked.reply.text).toBe(`API key ${id} is revoked; requests with it now get 401.`);
+    expect((await app.run("shell:admin", `apikey revoke ${id.toUpperCase()}`)).reply.text).toBe(`API key ${id} was already revoked; nothing changed.`);
+    // Not an id: says what one looks like and where to find it.
+    const bad = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "apikey revoke 仓库", locale: "zh-CN" });
+    expect(bad.reply.text).toContain("\"仓库\" 不是 API 密钥编号：k 加 10 个字母或数字，例如 k7M2Q9XH4RA。`apikey list` 可查看编号。");
+    expect((await app.run("shell:admin", "apikey revoke k123")).reply.text).toContain('"k123" is not an API key id: a k and 10 letters or digits, e.g. k7M2Q9XH4RA. `apikey list` shows the ids.');
+  });
+
   it("refuses unknown scopes and non-admins, and changes nothing", async () => {
     const bad = await app.run("shell:admin", "apikey create helpdesk scopes=orders,everything");
     expect(bad.outcome).toBe("user_error");

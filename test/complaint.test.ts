@@ -198,7 +198,9 @@ describe("complaint lifecycle", () => {
       if (claim.outcome === "ok" && assign.outcome === "ok") {
         // The claim landed first and the manager saw it: a reassignment, said as such.
         expect(assign.reply.title, `round ${round}`).toBe(`${id} reassigned from shell:agent1 to shell:agent2.`);
-        expect(doc.history.at(-1)).toMatchObject({ action: "assign", to: "shell:agent2", note: "from shell:agent1" });
+        // Whom it was taken from is a field (the card words it in the reader's language), not an English note.
+        expect(doc.history.at(-1)).toMatchObject({ action: "assign", from: "shell:agent1", to: "shell:agent2" });
+        expect(doc.history.at(-1)!.note).toBeUndefined();
       } else if (assign.outcome !== "ok") {
         expect(assign.code).toBe("taken_meanwhile");
         expect(assign.reply.text).toBe(`shell:agent1 claimed ${id} while you were assigning it; nothing changed. To give it to shell:agent2 anyway, run \`complaint assign ${id} shell:agent2\` again.`);
@@ -294,6 +296,12 @@ describe("complaint lists", () => {
     // However typed: another case, or the Chinese names.
     expect(await ids("complaint list Overdue")).toEqual([u]);
     expect(await ids("complaint list 未分配")).toEqual([u, l]);
+    // As the list's own title says it (已超时投诉), and a page typed with a Chinese keyboard.
+    expect(await ids("complaint list 已超时")).toEqual([u]);
+    expect(await ids("complaint list open page=１")).toEqual([u, n, l]);
+    const zhBad = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: "complaint list 以后 page=第二", locale: "zh-CN" });
+    expect(zhBad.reply.text).toContain("\"以后\" 不是列表。请使用 未结（open）、我的（mine）、已超时（overdue）或未分配（unassigned）。");
+    expect(zhBad.reply.text).toContain("\"第二\" 不是页码：请给出从 1 开始的整数，例如 page=2。");
     const overdue = await app.run("shell:lin", "complaint list overdue");
     expect(overdue.reply.table!.rows[0]!.slice(1, 5)).toEqual(["urgent", "New", "—", "reply 1h overdue"]);
     expect((await app.run("shell:lin", "complaint list open page=2")).code).toBe("page_out_of_range");
@@ -370,7 +378,8 @@ describe("filing from a chat message", () => {
     const stored = (await app.store.complaints.findOne({ permalink: link }).lean())!;
     expect(stored).toMatchObject({ text: "lid cracked, ORD-100001", source: "slack", createdBy: "slack:T1:U9", orderNo: "ORD-100001", customerId: "CUST-77" });
     // The history names who filed it, beside the message's author.
-    expect(stored.history[0]).toMatchObject({ action: "created", by: "shell:sue", note: "from a message by slack:T1:U9" });
+    expect(stored.history[0]).toMatchObject({ action: "created", by: "shell:sue", from: "slack:T1:U9" });
+    expect(stored.history[0]!.note).toBeUndefined();
     expect(r.reply.title).toContain(stored._id);
     const again = await app.run("shell:sue", line);
     expect(again).toMatchObject({ outcome: "ok", code: "already_filed", reply: { status: "info", visibility: "ephemeral", text: `This message was already filed as ${stored._id}; nothing new was created.` } });
@@ -405,8 +414,58 @@ describe("filing the same message again", () => {
     // The same values (or none), in any case for the customer: just "already filed".
     const same = await app.run("shell:lin", `complaint new source=slack link=${link} author=slack:T1:U9 severity=high order=100001 customer=cust-77 "kettle leaks"`);
     expect(same.reply.text).toBe(`This message was already filed as ${id}; nothing new was created.`);
-    const zh = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: `complaint new link=${link} author=slack:T1:U9 severity=low "kettle leaks"`, locale: "zh-CN" });
-    expect(zh.reply.text).toBe(`这条消息已登记为 ${id}，未重复创建。 ${id} 登记时的值不同，以下参数未被采用：severity=low（已登记：high）。`);
+    // In Chinese: severity and category by the names the card shows, Chinese separators, no space between sentences.
+    const zh = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: `complaint new link=${link} author=slack:T1:U9 severity=low category=damaged "kettle leaks"`, locale: "zh-CN" });
+    expect(zh.reply.text).toBe(`这条消息已登记为 ${id}，未重复创建。${id} 登记时的值不同，以下参数未被采用：severity=低（已登记：高）；category=商品损坏（已登记：其他）。`);
+  });
+});
+
+describe("the history in the reader's language", () => {
+  it("says whose message it was filed from and whom it was reassigned from, in Chinese too, also from the English notes of older entries", async () => {
+    app.clock.set(new Date(NOW));
+    const link = "https://x.slack.com/archives/C1/p1700000000000400";
+    const id = idOf(await app.run("shell:sue", `complaint new source=slack link=${link} author=slack:T1:U2 "strap snapped"`));
+    await app.run("shell:lin", `complaint claim ${id}`);
+    expect((await app.run("shell:max", `complaint assign ${id} shell:sue`)).outcome).toBe("ok");
+    expect((await app.run("shell:sue", `complaint resolve ${id} note="refund sent"`)).outcome).toBe("ok");
+    const history = async (cid: string, locale: "en" | "zh-CN") =>
+      (await app.core.invoke({ identity: "shell:sue", platform: "shell", text: `complaint show ${cid}`, locale }))
+        .reply.fields!.find((f) => f.label === (locale === "en" ? "History" : "处理记录"))!
+        .value.split("\n");
+    const en = [
+      "2026-11-25 12:00 GMT+8 shell:sue: filed from a message by slack:T1:U2",
+      "2026-11-25 12:00 GMT+8 shell:lin: claimed",
+      "2026-11-25 12:00 GMT+8 shell:max: reassigned from shell:lin to shell:sue",
+      "2026-11-25 12:00 GMT+8 shell:sue: resolved: refund sent",
+    ];
+    const zh = [
+      "2026-11-25 12:00 GMT+8 shell:sue：登记（来自 slack:T1:U2 的消息）",
+      "2026-11-25 12:00 GMT+8 shell:lin：认领",
+      "2026-11-25 12:00 GMT+8 shell:max：从 shell:lin 改派给 shell:sue",
+      "2026-11-25 12:00 GMT+8 shell:sue：结案：refund sent",
+    ];
+    expect(await history(id, "en")).toEqual(en);
+    expect(await history(id, "zh-CN")).toEqual(zh);
+    // Stored before these facts had fields, as the bot's English notes: worded the same way.
+    const doc = (await app.store.complaints.findById(id).lean())!;
+    const at = new Date(NOW);
+    await app.store.complaints.create({
+      ...doc,
+      _id: "C-OLDNTS",
+      permalink: link + "9",
+      history: [
+        { action: "created", by: "shell:sue", at, to: "new", note: "from a message by slack:T1:U2" },
+        { action: "claim", by: "shell:lin", at, from: "new", to: "shell:lin" },
+        { action: "assign", by: "shell:max", at, from: "claimed", to: "shell:sue", note: "from shell:lin" },
+        { action: "resolve", by: "shell:sue", at, from: "claimed", to: "resolved", note: "refund sent" },
+      ],
+    });
+    expect(await history("C-OLDNTS", "en")).toEqual(en);
+    expect(await history("C-OLDNTS", "zh-CN")).toEqual(zh);
+    // A first assignment (nobody had it) stays "assigned to".
+    const first = idOf(await app.run("shell:sue", "complaint new nobody on it"));
+    await app.run("shell:max", `complaint assign ${first} shell:lin`);
+    expect((await history(first, "zh-CN")).at(-1)).toBe("2026-11-25 12:00 GMT+8 shell:max：分配给 shell:lin");
   });
 });
 

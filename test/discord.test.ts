@@ -196,6 +196,12 @@ describe("slash commands", () => {
     expect(names).toContain("可用");
   });
 
+  it("answers any Chinese (zh-TW too) in Chinese, by the rule the Slack adapter follows; English and others by theirs or the shop's", async () => {
+    const named = async (locale: string) => (await peer.callback(peer.slash({ ...viewer, locale }, "stock show", { query: "SKU-1002" }).id)).body.data.embeds[0].fields.map((f: { name: string }) => f.name);
+    expect(await named("zh-TW")).toContain("可用");
+    for (const locale of ["en-GB", "fr"]) expect(await named(locale), locale).toContain("Available");
+  });
+
   it("defers a command that takes long and edits the reply when it is done", async () => {
     const ix = peer.slash(viewer, "slow");
     const deferred = await peer.callback(ix.id);

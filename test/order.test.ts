@@ -134,6 +134,15 @@ describe("order card", () => {
       "2026-11-25 10:00 GMT+8  Refunded CN¥15.00: R-ABC123",
     ]);
     expect(field(r, "Refunds executed")).toBe("CN¥15.00 on 2026-11-25 10:00 GMT+8 (R-ABC123)");
+    // In Chinese, with Chinese brackets and colons.
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order 100001", locale: "zh-CN" });
+    expect(field(zh, "时间线")!.split("\n")).toEqual([
+      "2026-11-23 12:00 GMT+8  下单",
+      "2026-11-23 13:00 GMT+8  付款（操作人 ingest:web）",
+      "2026-11-24 06:00 GMT+8  发货（操作人 shell:sam）",
+      "2026-11-25 06:00 GMT+8  签收（操作人 shell:sam）",
+      "2026-11-25 10:00 GMT+8  退款 ¥15.00：R-ABC123",
+    ]);
     expect(field(r, "Complaints")).toBe("C-LINKED · high · New: Lid of the flask was scratched");
     const other = await app.run("shell:sam", "order ORD-100002");
     expect(field(other, "Payment")).toBe("Not paid");
@@ -217,6 +226,38 @@ describe("order search", () => {
     // Shanghai day started 12 hours before the clock: orders 5 and 10 hours old.
     expect(today.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200023", "ORD-200022"]);    expect((await app.run("shell:sam", "order search since=今天 customer=CUST-9")).reply.table!.rows).toEqual(today.reply.table!.rows);
     expect((await app.run("shell:sam", "order search since=2026/11/25 customer=CUST-9")).reply.table!.rows).toEqual(today.reply.table!.rows);
+  });
+
+  it("reads what a Chinese team types: statuses as the table names them, 前天, 11月23日, 7天, 24小时, page=２", async () => {
+    const zh = (text: string) => app.core.invoke({ identity: "shell:sam", platform: "shell", text, locale: "zh-CN" });
+    const same = async (line: string, as: string) => {
+      const [a, b] = [await app.run("shell:sam", line), await app.run("shell:sam", as)];
+      expect([a.outcome, a.reply.title ?? a.reply.text, a.reply.table?.rows], line).toEqual([b.outcome, b.reply.title ?? b.reply.text, b.reply.table?.rows]);
+    };
+    // Statuses by the names the table shows (已付款), in any case or width, however separated.
+    for (const status of ["已付款", "PAID", "Paid", "ｐａｉｄ"]) await same(`order search customer=CUST-9 status=${status}`, "order search customer=CUST-9 status=paid");
+    for (const status of ["已付款、待付款", "已付款，pending", "Paid,待付款"]) await same(`order search customer=CUST-9 status=${status}`, "order search customer=CUST-9 status=paid,pending");
+    expect((await zh("order search customer=CUST-9 status=已付款")).reply.table!.rows[0]![3]).toBe("已付款");
+    const bad = await zh("order search status=已寄出");
+    expect(bad.reply.text).toContain("\"已寄出\" 不是订单状态。请使用 待付款（pending）、已付款（paid）、已发货（shipped）、已签收（delivered）、已取消（cancelled）或已退款（refunded）；多个状态用逗号或顿号分隔。");
+    // The day before yesterday, and a day without a year (this year's, in the shop's time zone).
+    const day = await app.run("shell:sam", "order search customer=CUST-9 since=2026-11-23");
+    expect(day.reply.title).toBe("Orders: 12 match");
+    for (const typed of ["前天", "11月23日", "11月23号", "１１月２３日"]) await same(`order search customer=CUST-9 since=${typed}`, "order search customer=CUST-9 since=2026-11-23");
+    // Spans as 7d and 24h are typed in Chinese.
+    for (const [typed, en] of [["7天", "7d"], ["24小时", "24h"], ['"24 小时"', "24h"], ["３小时", "3h"], ["24个小时", "24h"]]) await same(`order search customer=CUST-9 since=${typed}`, `order search customer=CUST-9 since=${en}`);
+    // This year's 1 December is ahead; this year has no 29 February: both said plainly.
+    const ahead = await app.run("shell:sam", "order search since=12月1日");
+    expect([ahead.code, ahead.reply.text]).toEqual(["future_date", "2026-12-01 is in the future; since= must be today or earlier."]);
+    const leap = await app.run("shell:sam", "order search since=2月29日");
+    expect([leap.code, leap.reply.text]).toEqual(["bad_date", '2026-02-29 does not exist ("02-29" is read in the current year); give the full date, YYYY-MM-DD.']);
+    expect((await app.run("shell:sam", "order search since=2月30日")).reply.text).toContain('"2月30日" is not a date');
+    // A page typed with a Chinese keyboard; a page that is no page number says what one is.
+    await same("order search customer=CUST-9 page=２", "order search customer=CUST-9 page=2");
+    for (const page of ["0", "abc", "1.5", "10001"]) {
+      const r = await app.run("shell:sam", `order search customer=CUST-9 page=${page}`);
+      expect(r.reply.text, page).toContain(`page=: "${page}" is not a page number: give a whole number from 1, e.g. page=2.`);
+    }
   });
 
   it("refuses no filter, a bad status, an unparsable or future date; no match is said plainly", async () => {
@@ -315,9 +356,22 @@ describe("order status transitions", () => {
     const r = await app.run("shell:sam", "order ship ORD-100002 carrier=SF tracking=SF000111");
     expect(r.code).toBe("invalid_transition");
     expect(r.reply.text).toBe("ORD-100002 is Pending payment, so it cannot be marked Shipped. From Pending payment it can only become: Paid, Cancelled.");
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order ship ORD-100002 carrier=SF tracking=SF000111", locale: "zh-CN" });
+    expect(zh.reply.text).toBe("ORD-100002 当前为待付款，不能标记为已发货。待付款的订单只能变为：已付款、已取消。");
     const o = await app.store.orders.findById("ORD-100002").lean();
     expect(o).toMatchObject({ status: "pending", history: [] });
     expect(o!.shipment?.carrier).toBeUndefined();
+  });
+
+  it("a tracking correction on an order cancelled or refunded before it shipped says the status is final, not `order ship`", async () => {
+    const before = await app.store.orders.findById("ORD-100005").lean();
+    const r = await app.run("shell:sam", "order tracking ORD-100005 tracking=SF1 reason=typo");
+    expect([r.code, r.reply.text]).toEqual(["invalid_transition", "ORD-100005 is Cancelled, a final status: it cannot be marked Shipped (nothing changes a Cancelled order)."]);
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order tracking ORD-100005 tracking=SF1 reason=typo", locale: "zh-CN" });
+    expect(zh.reply.text).toBe("ORD-100005 当前为已取消，这是最终状态：不能标记为已发货（已取消的订单不会再改变）。");
+    expect(await app.store.orders.findById("ORD-100005").lean()).toEqual(before);
+    await app.store.orders.create(order("ORD-100031", { status: "refunded", paidAt: new Date(NOW - 47 * H), paidDay: "2026-11-23" }));
+    expect((await app.run("shell:sam", "order tracking ORD-100031 tracking=SF1 reason=typo")).reply.text).toBe("ORD-100031 is Refunded, a final status: it cannot be marked Shipped (nothing changes a Refunded order).");
   });
 
   it("never un-cancels: a cancelled order stays cancelled", async () => {

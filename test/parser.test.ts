@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseArgs, tokenize } from "../src/core/parser.js";
 import { UserError } from "../src/core/errors.js";
+import { pageArg } from "../src/core/args.js";
+import { normalizeDateInput, readDateInput } from "../src/core/format.js";
 
 describe("argument parser", () => {
   it("splits positional words, key=value pairs and --flags", () => {
@@ -38,5 +40,49 @@ describe("argument parser", () => {
 
   it("reports an unclosed quote", () => {
     expect(() => tokenize('reason="oops')).toThrow(UserError);
+  });
+});
+
+describe("dates and pages as typed", () => {
+  it("reads Chinese date words and spans: 前天 and a day without a year against today, 7天 and 3小时 as 7d and 3h", () => {
+    expect(["今天", "昨天", "明天", "7天", "+7天", "３小时", "24 小时", "24个小时", "2026年11月24日", "11月24日"].map((s) => normalizeDateInput(s))).toEqual([
+      "today",
+      "yesterday",
+      "tomorrow",
+      "7d",
+      "+7d",
+      "3h",
+      "24h",
+      "24h",
+      "2026-11-24",
+      "11-24",
+    ]);
+    // 前天 and a day without a year need today: kept for a parser that knows it, or read against it.
+    expect(normalizeDateInput("前天")).toBe("前天");
+    expect(["前天", "11月24日", "１月５号", "11-24", "12月1日 09:30", "昨天", "2025/12/31"].map((s) => readDateInput(s, "2026-01-01"))).toEqual([
+      "2025-12-30",
+      "2026-11-24",
+      "2026-01-05",
+      "2026-11-24",
+      "2026-12-01 09:30",
+      "yesterday",
+      "2025-12-31",
+    ]);
+    // For a date ahead (an arrival, a coupon's end), a day already past this year is next year's.
+    expect(["1月5日", "11月25日", "12月1日"].map((s) => readDateInput(s, "2026-11-25", "next"))).toEqual(["2027-01-05", "2026-11-25", "2026-12-01"]);
+    // 7日 is a day of the month in Chinese (the 7th), not seven days: left for the parser to refuse.
+    expect(normalizeDateInput("7日")).toBe("7日");
+  });
+
+  it("reads a page typed full-width, and refuses what is no page number with one message", () => {
+    expect(pageArg.parse("２")).toBe(2);
+    expect(pageArg.parse(" 3 ")).toBe(3);
+    expect(pageArg.parse(4)).toBe(4);
+    expect(pageArg.parse(undefined)).toBe(1);
+    for (const bad of ["0", "abc", "1.5", "10001", "", "-1"]) {
+      const r = pageArg.safeParse(bad);
+      expect(r.success, bad).toBe(false);
+      expect(r.error!.issues.map((i) => i.message), bad).toEqual(["arg.bad_page"]);
+    }
   });
 });

@@ -784,12 +784,21 @@ describe("the user's language", () => {
     expect(textOf((await slash("/stock", "SKU-1", VIC)).response)).toContain("*Available*");
   });
 
+  it("answers any Chinese (zh-TW, zh-HK, zh-Hant too) in Chinese, as the Discord adapter does: shopops has no Traditional Chinese", async () => {
+    for (const [user, locale] of [["UTW", "zh-TW"], ["UHK", "zh-HK"], ["UHANT", "zh-Hant-TW"], ["UZH", "zh"]] as const) {
+      peer.users.set(user, { id: user, name: user.toLowerCase(), locale });
+      expect(await http.userLocale(user), locale).toBe("zh-CN");
+    }
+    await app.services.identity.grant(`slack:${TEAM}:UTW`, "staff", "shell:admin");
+    expect(textOf((await slash("/stock", "SKU-1", "UTW")).response)).toContain("*可用*");
+  });
+
   it("keeps a user's language only for a short while, and falls back to SHOP_LOCALE", async () => {
     const config = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SHOP_LOCALE: "zh-CN" });
     const shortLived = new SlackAdapter({ services: app.services, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, core, config, listen: "shared", userCacheMs: 20 });
     peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "en-US" });
     expect(await shortLived.userLocale("ULANG")).toBe("en");
-    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "zh-TW" }); // not a language shopops speaks
+    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "fr-FR" }); // not a language shopops speaks
     expect(await shortLived.userLocale("ULANG")).toBe("en"); // still cached
     await new Promise((r) => setTimeout(r, 30));
     expect(await shortLived.userLocale("ULANG")).toBe("zh-CN"); // the shop's

@@ -49,11 +49,17 @@ export interface DiscordAdapterOptions {
 /** `discord:<user id>`, the identity of a Discord user. */
 export const discordIdentity = (userId: string) => `discord:${userId}`;
 
-const LOCALES: Record<string, Locale> = { "zh-CN": "zh-CN", "zh-TW": "zh-CN", "en-US": "en", "en-GB": "en" };
-
-/** A Discord locale tag as one of ours: listed, or any Chinese as zh-CN; undefined otherwise. */
-function discordLocale(tag: string): Locale | undefined {
-  return LOCALES[tag] ?? (tag.startsWith("zh") ? "zh-CN" : undefined);
+/**
+ * A Discord locale tag (`zh-CN`, `zh-TW`, `en-US`, `en-GB`…) as one of ours, by the rule the Slack
+ * adapter follows: any English as en, any Chinese (zh-TW too) as zh-CN, as shopops has no
+ * Traditional Chinese and a Traditional reader reads Simplified far better than English;
+ * undefined otherwise (the shop's SHOP_LOCALE applies).
+ */
+function discordLocale(tag: string | undefined): Locale | undefined {
+  if (!tag) return undefined;
+  if (/^en(?:[-_]|$)/i.test(tag)) return "en";
+  if (/^zh(?:[-_]|$)/i.test(tag)) return "zh-CN";
+  return undefined;
 }
 
 /**

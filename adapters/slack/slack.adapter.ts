@@ -53,13 +53,14 @@ interface SlackProfile {
 
 /**
  * The shopops locale of a Slack user's language (users.info `locale`, e.g. `zh-CN`, `en-US`), or
- * undefined when it is not one shopops speaks (then the shop's SHOP_LOCALE applies). Traditional
- * Chinese (`zh-TW`) is not mapped to Simplified: it falls back to the shop's language.
+ * undefined when it is not one shopops speaks (then the shop's SHOP_LOCALE applies). Any Chinese
+ * (zh-TW, zh-HK, zh-Hant too) is answered in Simplified Chinese, as on Discord: shopops has no
+ * Traditional Chinese, and a Traditional reader reads Simplified far better than English.
  */
 function slackLocale(tag: string | undefined): Locale | undefined {
   if (!tag) return undefined;
   if (/^en(?:[-_]|$)/i.test(tag)) return "en";
-  if (/^zh(?:[-_](?:CN|SG|Hans)(?:[-_]|$)|$)/i.test(tag)) return "zh-CN";
+  if (/^zh(?:[-_]|$)/i.test(tag)) return "zh-CN";
   return undefined;
 }
 

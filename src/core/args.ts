@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
-import { addDays, dayStart, isDay, localDay, normalizeDateInput } from "./format.js";
+import { addDays, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import type { Translate } from "./messages.js";
 
@@ -57,22 +57,27 @@ export const idemKey = z
   .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "arg.reserved_key" });
 
 // tomorrow and now are read so that they can be refused as the future, not as "not a date".
-const SINCE = /^(today|yesterday|tomorrow|now|\d{4}-\d{2}-\d{2}|\d{1,4}[dh])$/;
+// 前天 and MM-DD (11月24日, a day without a year) are read once today is known ({@link sinceToDate}).
+const SINCE = /^(today|yesterday|tomorrow|now|前天|\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|\d{1,4}[dh])$/;
+
+/** True for MM-DD that is a day in some year (02-29 included: whether this year has it is checked once the year is known). */
+const isMonthDay = (s: string) => isDay(`2000-${s}`);
 
 /**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
- * as Chinese teams type them (昨天, 2026/11/24, 2026年11月24日: {@link normalizeDateInput}).
+ * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日, 11月24日 in the current year,
+ * 7天, 3小时: {@link normalizeDateInput}).
  */
 export const since = z
   .string()
   .transform(normalizeDateInput)
   .pipe(
     // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
-    z.string().refine((s) => SINCE.test(s) && (!/^\d{4}/.test(s) || isDay(s)), { error: "arg.bad_date" }),
+    z.string().refine((s) => SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s)), { error: "arg.bad_date" }),
   );
 
-/** Turns a {@link since} value into an instant, reading days in the shop time zone. */
-export function sinceToDate(value: string, now: Date, timeZone: string): Date {
+/** Turns a {@link since} value into an instant, reading days in the shop time zone (null: no such day this year, 02-29). */
+export function sinceToDate(value: string, now: Date, timeZone: string): Date | null {
   const today = localDay(now, timeZone);
   if (value === "today") return dayStart(today, timeZone);
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
@@ -80,8 +85,22 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date {
   if (value === "now") return now;
   const span = /^(\d+)([dh])$/.exec(value);
   if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
-  return dayStart(value, timeZone);
+  // A day: 前天 and MM-DD (a day without a year: this year's, in the shop's time zone) read against today.
+  const day = readDateInput(value, today);
+  return isDay(day) ? dayStart(day, timeZone) : null;
 }
+
+/** A page number (page=2), full-width digits too (page=２): a whole number from 1 to 10,000; 1 when not given. */
+export const pageArg = z
+  .coerce.number()
+  .int()
+  .min(1)
+  .max(10_000)
+  // What Number() cannot read as typed (full-width ２, whitespace aside) is read again in one form
+  // (NFKC), then checked below. The number schema stays first, so Discord offers an integer option.
+  .catch((ctx) => (typeof ctx.value === "string" ? Number(ctx.value.normalize("NFKC").trim() || NaN) : NaN))
+  .pipe(z.number({ error: "arg.bad_page" }).int({ error: "arg.bad_page" }).min(1, { error: "arg.bad_page" }).max(10_000, { error: "arg.bad_page" }))
+  .default(1);
 
 /**
  * {@link sinceToDate} for a filter: a `since` after now would match nothing and read as "none
@@ -89,6 +108,7 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date {
  */
 export function pastSinceToDate(value: string, now: Date, timeZone: string, t: Translate): Date {
   const at = sinceToDate(value, now, timeZone);
+  if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value}` }));
   // A word (tomorrow, 明天 read as it) is named as the day it means.
   if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value : localDay(at, timeZone) }));
   return at;

@@ -96,18 +96,47 @@ export function addDays(day: string, n: number): string {
 /** Chinese day words, as the English ones the date parsers take. */
 const DAY_WORDS: Readonly<Record<string, string>> = { 今天: "today", 今日: "today", 昨天: "yesterday", 昨日: "yesterday", 明天: "tomorrow", 明日: "tomorrow", 现在: "now" };
 
+/** The day before yesterday as typed (前天): kept so by {@link normalizeDateInput}, read as a day once today is known. */
+const DAY_BEFORE_YESTERDAY = "前天";
+
 /**
  * A date as typed, in the spelling the date parsers take: full-width digits and signs made
  * plain (NFKC), lower case, 今天 / 昨天 / 明天 / 现在 as today / yesterday / tomorrow / now, and
- * 2026/11/24, 2026.11.24, 2026-1-5 or 2026年11月24日 as 2026-11-24 (a time after it is kept).
+ * 2026/11/24, 2026.11.24, 2026-1-5 or 2026年11月24日 as 2026-11-24 (a time after it is kept);
+ * spans as Chinese teams type them, 7天 and 3小时 (+7天 too), as 7d and 3h. Two need today,
+ * which this does not know: 前天 is kept, and a day without a year (11月24日, 11月24号) is
+ * written MM-DD (11-24); {@link readDateInput} reads both as days.
  * Anything else is returned trimmed, for the parser to refuse.
  */
 export function normalizeDateInput(s: string): string {
   const v = s.normalize("NFKC").trim().toLowerCase();
   const word = DAY_WORDS[v];
   if (word) return word;
+  const span = /^(\+?\d{1,4}) ?(天|小时|个小时)$/.exec(v);
+  if (span) return `${span[1]}${span[2] === "天" ? "d" : "h"}`;
   const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?=$|[t ])/.exec(v);
-  return m ? `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${v.slice(m[0].length)}` : v;
+  if (m) return `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${v.slice(m[0].length)}`;
+  // A day of the month without a year: only with 月 and 日/号 (11/24 could be read either way round).
+  const md = /^(\d{1,2})月(\d{1,2})[日号](?=$|[t ])/.exec(v);
+  if (md) return `${md[1]!.padStart(2, "0")}-${md[2]!.padStart(2, "0")}${v.slice(md[0].length)}`;
+  return v;
+}
+
+/**
+ * {@link normalizeDateInput}, with the days that need today read against `today` (the shop-local
+ * day, YYYY-MM-DD): 前天 as two days before it, and a day without a year (11月24日, or 11-24)
+ * in the year of `today` (with `next`: the next such day, today or later, for dates ahead), as
+ * YYYY-MM-DD (a time after it is kept). That day is not checked: 02-29 in a year without one
+ * gives 2026-02-29, for the parser to refuse.
+ */
+export function readDateInput(s: string, today: string, yearless: "this_year" | "next" = "this_year"): string {
+  const v = normalizeDateInput(s);
+  if (v === DAY_BEFORE_YESTERDAY) return addDays(today, -2);
+  if (!/^\d{2}-\d{2}(?=$|[t ])/.test(v)) return v;
+  const year = Number(today.slice(0, 4));
+  // For a date ahead (an arrival, a coupon's end), a day already past this year is next year's.
+  const next = yearless === "next" && `${year}-${v.slice(0, 5)}` < today;
+  return `${next ? year + 1 : year}-${v}`;
 }
 
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */

@@ -39,6 +39,7 @@ export const en = {
   "cmd.role_link": "Link two identities of one person (refund approvals then count them as one)",
   "cmd.role_unlink": "Unlink an identity from the other identities of its person",
   "cmd.audit": "Show the audit trail of state changes",
+  "apikey.bad_id": "\"{value}\" is not an API key id: a k and 10 letters or digits, e.g. k7M2Q9XH4RA. `apikey list` shows the ids.",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -81,4 +82,5 @@ export const zh: Record<keyof typeof en, string> = {
   "cmd.role_link": "将同一人的两个身份关联（退款审批时视为同一人）",
   "cmd.role_unlink": "解除某个身份与同一人其他身份的关联",
   "cmd.audit": "查看状态变更的审计记录",
+  "apikey.bad_id": "\"{value}\" 不是 API 密钥编号：k 加 10 个字母或数字，例如 k7M2Q9XH4RA。`apikey list` 可查看编号。",
 };

@@ -157,7 +157,7 @@ export const zh: Record<keyof typeof en, string> = {
   "order.search.next": "下一页：`{command}`",
   "order.search.beyond": "第 {page} 页超出了最后一页（共 {pages} 页，{total} 个匹配订单）。",
   "order.search.need_filter": "请至少提供一个筛选条件：customer=…、since=… 或 status=…。",
-  "order.search.bad_status": "\"{value}\" 不是订单状态。请使用 pending、paid、shipped、delivered、cancelled 或 refunded（多个用逗号分隔）。",
+  "order.search.bad_status": "\"{value}\" 不是订单状态。请使用 待付款（pending）、已付款（paid）、已发货（shipped）、已签收（delivered）、已取消（cancelled）或已退款（refunded）；多个状态用逗号或顿号分隔。",
   "order.bad_tracking": "\"{value}\" 不是有效的运单号：3 到 40 个字母、数字或短横线（空格会被去掉），例如 SF1234567890 或 1Z999AA10123456784。",
   "order.col.order": "订单",
   "order.col.created": "下单时间",

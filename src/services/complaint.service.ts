@@ -125,9 +125,12 @@ export interface ComplaintAlertDue {
 /** A history entry appended after the action's own (same update). */
 type ExtraEntry = { action: string; note?: string; from?: string; to?: string };
 
-/** A planned change computed from the current document. */
+/**
+ * A planned change computed from the current document. The history entry's `from` is the status
+ * changed from, unless the plan gives another (a reassignment: the previous assignee).
+ */
 type Plan =
-  | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; to?: string; extra?: ExtraEntry[] }
+  | { kind: "change"; set: Record<string, unknown>; unset?: string[]; action: string; note?: string; from?: string; to?: string; extra?: ExtraEntry[] }
   | { kind: "already" }
   | { kind: "refused"; reason: RefusalReason };
 
@@ -193,7 +196,8 @@ export class ComplaintService {
       day: localDay(now, this.opts.timeZone),
       ...slaDue(now, severity, this.opts.sla),
       ...(input.permalink ? { permalink: input.permalink } : {}),
-      history: [{ action: "created", by: input.filedBy ?? input.by, at: now, to: "new", ...(input.filedBy && input.filedBy !== input.by ? { note: `from a message by ${input.by}` } : {}) }],
+      // Filed by someone from another's message: `from` names the message's author (the card says so in the reader's language).
+      history: [{ action: "created", by: input.filedBy ?? input.by, at: now, to: "new", ...(input.filedBy && input.filedBy !== input.by ? { from: input.by } : {}) }],
     };
     for (let attempt = 0; ; attempt++) {
       const _id = input.id ?? `C-${shortId(6)}`;
@@ -306,7 +310,8 @@ export class ComplaintService {
       // Claimed by someone while this assignment was being made: they were told it is theirs;
       // overriding them unseen would leave both believing it. The assigner is told instead.
       if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
-      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to, ...(c.assignee ? { note: `from ${c.assignee}` } : {}) };
+      // A reassignment's history `from` names whom it was taken from, not the status (a reassignment keeps the status).
+      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to, ...(c.assignee ? { from: c.assignee } : {}) };
     });
   }
 
@@ -511,7 +516,7 @@ export class ComplaintService {
         action: p.action,
         by,
         at: now,
-        from: c.status,
+        from: p.from ?? c.status,
         to: p.to ?? (typeof set.status === "string" ? set.status : c.status),
         ...(p.note ? { note: p.note } : {}),
       };

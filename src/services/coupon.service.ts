@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, localDay, normalizeDateInput } from "../core/format.js";
+import { addDays, dayStart, localDay, readDateInput } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import { splitList } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
@@ -147,12 +147,13 @@ export class CouponService {
    * Parses a point in time typed by a user, in the shop time zone. `end` dates mean the end of
    * that day; spans (`+7d`, `48h`) count from `from` (an end's from its start), days as calendar
    * days at the same local time (a DST change does not shift it by an hour). A start on today's
-   * date is now. Chinese spellings (明天, 2026/12/01, 2026年12月1日) are read as their English ones.
+   * date is now. Chinese spellings (明天, 2026/12/01, 2026年12月1日, 12月1日) are read as their English ones.
    */
   parseWhen(s: string, now: Date, role: "start" | "end", from: Date = now): Date | null {
     const tz = this.opts.timeZone;
-    const v = normalizeDateInput(s);
     const today = localDay(now, tz);
+    // 11月24日 without a year: the next such day (a coupon's dates are ahead).
+    const v = readDateInput(s, today, "next");
     const day = (d: string) => (role === "end" ? dayStart(addDays(d, 1), tz) : d === today ? now : dayStart(d, tz));
     if (v === "now") return now;
     if (v === "today") return role === "start" ? now : day(today);

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, isDay, localDay, normalizeDateInput, type Formatter } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay, readDateInput, type Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
@@ -522,11 +522,11 @@ export type DigestDayResult =
 
 /**
  * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
- * {@link normalizeDateInput} takes: 昨天, 2026/11/24);
+ * {@link readDateInput} takes: 昨天, 前天, 2026/11/24, 11月24日 of this year);
  * refuses dates that do not exist (2026-02-30) and days after `today`.
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
-  const v = normalizeDateInput(value ?? "today");
+  const v = readDateInput(value ?? "today", today);
   let day: string;
   if (v === "today" || v === "now") day = today;
   else if (v === "yesterday") day = addDays(today, -1);

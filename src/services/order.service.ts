@@ -179,7 +179,11 @@ export class OrderService {
       const current = await findOrder(this.store, orderNo);
       if (!current) return { kind: "not_found" };
       const status = current.status as OrderStatus;
-      if (status !== "shipped" && status !== "delivered") return { kind: current.shipment?.shippedAt ? "closed" : "not_shipped", order: current };
+      if (status !== "shipped" && status !== "delivered") {
+        // Never shipped and in a final status (cancelled, refunded before shipment): `order ship` would be refused too.
+        const kind = current.shipment?.shippedAt ? "closed" : ORDER_TRANSITIONS[status].length === 0 ? "final" : "not_shipped";
+        return { kind, order: current };
+      }
       if (!current.shipment?.shippedAt) return { kind: "not_shipped", order: current };
       const old = { carrier: current.shipment.carrier ?? "", trackingNo: current.shipment.trackingNo ?? "" };
       const carrier = input.carrier ?? old.carrier;
@@ -265,6 +269,8 @@ export type ShipmentCorrection =
   | { kind: "done"; order: OrderDoc; old: { carrier: string; trackingNo: string } }
   | { kind: "unchanged"; order: OrderDoc }
   | { kind: "not_shipped"; order: OrderDoc }
+  /** Never shipped, and in a final status (cancelled, or refunded before shipment): it never will be. */
+  | { kind: "final"; order: OrderDoc }
   /** Shipped once, but refunded or cancelled since: its shipment is closed. */
   | { kind: "closed"; order: OrderDoc }
   | { kind: "not_found" }
