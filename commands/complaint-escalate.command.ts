@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService, isEscalationNoop } from "../src/services/complaint.service.js";
+import { ComplaintService, escalateBlock } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
@@ -18,9 +18,10 @@ export default defineCommand({
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
     if (!args.reason) {
-      // Already escalated (for this person): say so now rather than ask for a reason first.
+      // Already escalated (for this person), or resolved: say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
-      if (c && isEscalationNoop(c, actor.role)) return changeReply({ kind: "already", complaint: c }, id, "escalate", "", services, ctx);
+      const block = c && escalateBlock(c, actor.role);
+      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx);
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService } from "../src/services/complaint.service.js";
+import { ComplaintService, resolveBlock } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
@@ -18,7 +18,13 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
-    if (!args.note) return promptForText(id, "note_required", services, t);
+    if (!args.note) {
+      // Resolved already, or not this person's to resolve (escalated): said now, not after the note.
+      const c = await services.complaints.get(id);
+      const block = c && resolveBlock(c, actor);
+      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "resolve", "", services, ctx);
+      return promptForText(id, "note_required", services, t, c);
+    }
     const r = await services.complaints.resolve(id, actor, args.note);
     return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
   },

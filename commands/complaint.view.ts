@@ -197,13 +197,17 @@ export function changeReply(
   switch (r.kind) {
     case "not_found":
       return unknownComplaint(cid, t);
-    case "refused":
+    case "refused": {
+      // Taken meanwhile by another's assignment, not a claim: say who gave it to whom.
+      const last = r.complaint.history?.at(-1);
+      const key = r.reason === "taken_meanwhile" && last?.action === "assign" ? "complaint.refused.taken_meanwhile_assigned" : (`complaint.refused.${r.reason}` as const);
       return {
         status: "error",
         code: r.reason,
-        text: t(`complaint.refused.${r.reason}`, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t), ...params }),
+        text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t), by: last?.by ?? "—", ...params }),
         visibility: "ephemeral",
       };
+    }
     case "already":
       if (action === "escalate") {
         // Escalated and waiting, or escalated and held (by a manager or whom a manager chose).

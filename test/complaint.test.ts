@@ -145,6 +145,8 @@ describe("complaint lifecycle", () => {
       ["shell:lin", `complaint claim ${id}`],
       ["shell:lin", `complaint assign ${id} shell:lin`],
       ["shell:lin", `complaint resolve ${id} note=done`],
+      // The card's Resolve button (no note): refused now, not after asking for a note.
+      ["shell:lin", `complaint resolve ${id}`],
     ] as const) {
       const r = await app.run(who, line);
       expect(r.outcome, line).toBe("denied");
@@ -210,6 +212,31 @@ describe("complaint lifecycle", () => {
         expect(doc.assignee).toBe("shell:agent2");
       }
     }
+  });
+
+  it("two assignments at once: the loser is told who assigned it to whom (nobody claimed it)", async () => {
+    await app.services.identity.grant("shell:ann", "manager", "shell:admin");
+    let lost = 0;
+    for (let round = 0; round < 4; round++) {
+      const id = idOf(await app.run("shell:sue", `complaint new two managers round ${round}`));
+      const [a, b] = await Promise.all([app.run("shell:max", `complaint assign ${id} shell:agent3`), app.run("shell:ann", `complaint assign ${id} shell:agent4`)]);
+      const loser = [a, b].find((r) => r.outcome !== "ok");
+      if (!loser) continue; // the second saw the first and reassigned it, said as such
+      const winner = loser === a ? { by: "shell:ann", to: "shell:agent4", mine: "shell:agent3" } : { by: "shell:max", to: "shell:agent3", mine: "shell:agent4" };
+      expect(loser.reply.text).toBe(`${winner.by} assigned ${id} to ${winner.to} while you were assigning it; nothing changed. To give it to ${winner.mine} anyway, run \`complaint assign ${id} ${winner.mine}\` again.`);
+      lost++;
+    }
+    // Both read it unassigned in every round seen here (4 of 4): the race is exercised.
+    expect(lost).toBeGreaterThan(0);
+  });
+
+  it("a stale Resolve or Escalate button on a resolved complaint says so at once, without asking for a note or reason", async () => {
+    const id = idOf(await app.run("shell:sue", "complaint new stale buttons"));
+    await app.run("shell:sue", `complaint resolve ${id} note=done`);
+    const resolve = await app.run("shell:lin", `complaint resolve ${id}`);
+    expect([resolve.code, resolve.reply.text]).toEqual(["already_resolve", expect.stringContaining(id)]);
+    const escalate = await app.run("shell:lin", `complaint escalate ${id}`);
+    expect(escalate.code).toBe("resolved");
   });
 
   it("two reopenings at once: one reopens, the other is told it is open already", async () => {

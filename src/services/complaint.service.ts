@@ -322,8 +322,8 @@ export class ComplaintService {
    */
   async resolve(id: string, by: ComplaintActor, note: string): Promise<ChangeResult> {
     return this.change(id, by.identity, (c) => {
-      if (c.status === "resolved") return { kind: "already" };
-      if (c.status === "escalated" && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
+      const block = resolveBlock(c, by);
+      if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
       const now = this.clock.now();
       return {
         kind: "change",
@@ -343,8 +343,8 @@ export class ComplaintService {
   async escalate(id: string, by: ComplaintActor | string, reason: string): Promise<ChangeResult> {
     const actor: ComplaintActor = typeof by === "string" ? { identity: by, role: "support" } : by;
     return this.change(id, actor.identity, (c) => {
-      if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
-      if (isEscalationNoop(c, actor.role)) return { kind: "already" };
+      const block = escalateBlock(c, actor.role);
+      if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
       return { kind: "change", set: { status: "escalated" }, unset: ["assignee"], action: "escalate", note: reason };
     });
   }
@@ -555,6 +555,22 @@ export function slaDue(createdAt: Date, severity: Severity, sla: { readonly firs
  */
 export function isEscalationNoop(c: Pick<ComplaintDoc, "status" | "assignee">, role: Role): boolean {
   return c.status === "escalated" && (!c.assignee || !roleAtLeast(role, ESCALATED_ROLE));
+}
+
+/**
+ * Why `by` cannot resolve `c` as it stands (`already`: it is resolved), or null. Also asked
+ * before a bare Resolve press prompts for its note, so nobody writes one only to be refused.
+ */
+export function resolveBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: ComplaintActor): "already" | RefusalReason | null {
+  if (c.status === "resolved") return "already";
+  if (c.status === "escalated" && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "permission_denied";
+  return null;
+}
+
+/** Why someone of `role` cannot escalate `c` as it stands (`already`: nothing to do), or null; asked before a bare Escalate press prompts too. */
+export function escalateBlock(c: Pick<ComplaintDoc, "status" | "assignee">, role: Role): "already" | RefusalReason | null {
+  if (c.status === "resolved") return "resolved";
+  return isEscalationNoop(c, role) ? "already" : null;
 }
 
 /** When the resolution clock of `c` started: its latest reopening, else its filing. */
