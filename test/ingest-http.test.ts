@@ -266,6 +266,23 @@ describe("health and protocol errors", () => {
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
   });
 
+  it("the shop's full refund closes the order's pending refund requests: holds given back, requesters told, nothing left to approve", async () => {
+    await call("/api/v1/orders", { body: order("A-SR1", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    await app.services.identity.grant("shell:sue", "support", "shell:admin");
+    const asked = await app.run("shell:sue", "refund request A-SR1 20 reason=scratched");
+    const id = /R-[A-Z0-9]+/.exec(asked.reply.title ?? "")![0];
+    expect((await app.store.orders.findById("A-SR1").lean<OrderDoc>())!.heldTotal).toBe(2000);
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-SR1", status: "refunded", refundedAt: "2026-11-25T01:00:00Z" } })).json.outcome).toBe("updated");
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "rejected", decidedBy: "system" });
+    expect((await app.store.orders.findById("A-SR1").lean<OrderDoc>())!).toMatchObject({ refundedTotal: 5000, heldTotal: 0 });
+    const notice = await app.store.outbox.findById(`refund:${id}:rejected`).lean<{ dest: { identity: string }; reply: { text: string } }>();
+    expect(notice).toMatchObject({ dest: { identity: "shell:sue" } });
+    expect(notice!.reply.text).toContain("rejected by system: the shop refunded the order in full: nothing is left to refund");
+    await app.services.identity.grant("shell:mgr", "manager", "shell:admin");
+    const late = await app.run("shell:mgr", `refund approve ${id}`);
+    expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} is already rejected; nothing changed.`]);
+  });
+
   it("rejects operator-shaped input and never queries with it", async () => {
     const r = await call("/api/v1/orders", { body: { orderNo: { $gt: "" }, status: "cancelled" } });
     expect(r.status).toBe(400);

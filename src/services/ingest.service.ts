@@ -141,6 +141,7 @@ export class IngestService {
       try {
         const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
         valid.forEach((v, k) => (results[v.i] = orderResult(rs[k]!)));
+        for (const r of rs) await this.closeRequestsOfEnded(r);
         return results;
       } catch (e) {
         // Isolate the failure: every step is idempotent, so the items are applied again one by one.
@@ -167,7 +168,24 @@ export class IngestService {
   }
 
   private async order(m: OrderInput, actor: string): Promise<ItemResult> {
-    return orderResult(await this.orders.ingest(m, actor));
+    const r = await this.orders.ingest(m, actor);
+    await this.closeRequestsOfEnded(r);
+    return orderResult(r);
+  }
+
+  /**
+   * After an order message that leaves the order refunded or cancelled: its pending refund
+   * requests that can no longer be paid (the shop refunded it in full) are closed, so nobody is
+   * asked to approve what can only fail. Its own failure is logged, not the item's: such a
+   * request still fails, clearly, when approved, and expires.
+   */
+  private async closeRequestsOfEnded(r: OrderIngestResult): Promise<void> {
+    if (!("status" in r) || (r.status !== "refunded" && r.status !== "cancelled")) return;
+    try {
+      await this.refunds.closeExhausted(r.orderNo);
+    } catch (e) {
+      this.log.warn("closing the refund requests of a refunded order failed", { orderNo: r.orderNo, err: e });
+    }
   }
 
   /** Upsert by sku; only fields that differ are written, so a replay changes nothing. */
@@ -342,13 +360,13 @@ export class IngestService {
 }
 
 
-/** The API's answer for an order outcome. */
 /** An amount in minor units as the API takes it: major units of its currency ("75.00 CNY", "1500 JPY"). */
 function major(amount: number, currency: string): string {
   const f = minorUnitFactor(currency);
   return `${(amount / f).toFixed(Math.round(Math.log10(f)))} ${currency}`;
 }
 
+/** The API's answer for an order outcome. */
 function orderResult(r: OrderIngestResult): ItemResult {
   const id = r.orderNo;
   switch (r.kind) {

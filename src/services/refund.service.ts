@@ -64,8 +64,14 @@ export const BUTTON_REJECT_REASON = "rejected from button";
 
 /** A rejection's reason as shown: the Reject button's fixed reason in the team's language. */
 export function rejectReasonText(reason: string | null | undefined, t: Translate): string {
+  if (reason === SHOP_REFUNDED_REASON) return t("refund.reject.shop_refunded");
   return reason === BUTTON_REJECT_REASON ? t("refund.reject.by_button") : (reason ?? "");
 }
+
+/** `rejectReason` of a request closed because the shop refunded its order in full (see {@link RefundService.closeExhausted}). */
+export const SHOP_REFUNDED_REASON = "order refunded by the shop";
+/** `decidedBy` of a request the bot closed itself. */
+export const SYSTEM_DECIDER = "system";
 
 /** How long a hold may wait for its request's insert before the repair gives it back. */
 export const HOLD_GRACE_MS = 10 * 60_000;
@@ -559,6 +565,29 @@ export class RefundService {
     }
     await this.closed(after);
     return { kind: "rejected", request: after };
+  }
+
+  /**
+   * Closes the pending requests of an order with nothing left to refund (the shop refunded it in
+   * full): each one guarded update pending → rejected (by `system`, reason: the shop's refund),
+   * then its hold is given back and its requester told, as for any rejection. Ids closed.
+   */
+  async closeExhausted(orderNo: string): Promise<string[]> {
+    const open = await this.store.refundRequests.find({ orderNo, status: "pending" }).select({ _id: 1 }).lean<{ _id: string }[]>();
+    if (!open.length) return [];
+    const order = await this.store.orders.findById(orderNo).select({ total: 1, refundedTotal: 1 }).lean<Pick<OrderDoc, "total" | "refundedTotal">>();
+    if (!order || (order.refundedTotal ?? 0) < order.total) return [];
+    const now = this.clock.now();
+    const closed: string[] = [];
+    for (const { _id } of open) {
+      const after = await this.store.refundRequests
+        .findOneAndUpdate({ _id, status: "pending" }, { $set: { status: "rejected", decidedBy: SYSTEM_DECIDER, decidedAt: now, rejectReason: SHOP_REFUNDED_REASON, notice: "pending" } }, { returnDocument: "after" })
+        .lean<RefundRequestDoc>();
+      if (!after) continue;
+      await this.closed(after);
+      closed.push(_id);
+    }
+    return closed;
   }
 
   /** Marks one pending request expired if it is due (guarded), and tells the requester; the request as it is now. */
