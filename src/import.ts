@@ -287,8 +287,9 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       report.stockKept = (report.stockKept ?? 0) + 1;
       if (r.outcome === "updated") report.updated++;
       else report.skipped++;
-    } else if (r.ignored?.length && r.message) {
+    } else if (r.ignored?.some((f) => !f.startsWith("shipment.")) && r.message) {
       // An edited line about something that exists (an order's items): not applied, and said so.
+      // (A cancelled order's carrier or tracking, not taken, is no such edit: the line applied.)
       report.differs++;
       if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" });
     } else if (r.outcome === "created") report.imported++;

@@ -476,6 +476,12 @@ describe("orders", () => {
     expect([await day("2026-11-19"), await day("2026-11-20")]).toMatchObject([{ gmv: 0, orders: 0, units: 0 }, { gmv: 3000, orders: 2, units: 6 }]);
     const q = await prod("SKU-7");
     expect(["2026-11-19", "2026-11-20", "2026-11-21"].map((d) => sales(q, d) - sales(before, d))).toEqual([0, 6, 0]);
+    // A creation time inferred (the first message gave none) is pulled back by an earlier time given later.
+    await call("/api/v1/orders", { body: { ...order("A-F5", { items, currency: "EUR", ...shipped }), createdAt: undefined } });
+    expect(field(await app.run("shell:admin", "order A-F5"), "Timeline")).toMatch(/Created \(time estimated/);
+    await call("/api/v1/orders", { body: { orderNo: "A-F5", ...paid } });
+    const f5 = (await app.store.orders.findById("A-F5").lean<OrderDoc>())!;
+    expect([f5.createdAt.toISOString(), f5.day, f5.paidAt?.toISOString()]).toEqual(["2026-11-20T03:00:00.000Z", "2026-11-20", "2026-11-20T03:00:00.000Z"]);
     // A ship time filled in by a delivery message is replaced by the shipment's own.
     await call("/api/v1/orders", { body: order("A-F3", { items, currency: "EUR", createdAt: "2026-11-19T02:00:00Z", status: "paid", paidAt: "2026-11-20T03:00:00Z" }) });
     await call("/api/v1/orders", { body: { orderNo: "A-F3", status: "delivered", deliveredAt: "2026-11-23T03:00:00Z" } });
@@ -495,6 +501,9 @@ describe("orders", () => {
     await call("/api/v1/orders", { body: { orderNo: "A-T1", status: "delivered", shipment: { trackingNo: "YT9" } } });
     expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ carrier: "SF", trackingNo: "YT9" });
     expect(field(await app.run("shell:admin", "order A-T1"), "Timeline")).toMatch(/Tracking corrected \(by api:storefront\): SF SF1000 → SF YT9/);
+    // Any number the shop gave before is a resend, not only its last: a late retry of the first changes nothing.
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-T1", ...shipped, status: "delivered" } })).json.outcome).toBe("unchanged");
+    expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ trackingNo: "YT9" });
     // Cancelled in chat before it shipped: a tracking number is not taken (named), a shipment is refused.
     await call("/api/v1/orders", { body: order("A-T2", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
     expect((await app.run("shell:admin", 'order cancel A-T2 reason="customer asked"')).outcome).toBe("ok");
@@ -506,6 +515,18 @@ describe("orders", () => {
     const t2 = (await app.store.orders.findById("A-T2").lean<OrderDoc>())!;
     expect([t2.status, t2.shipment?.trackingNo, t2.shipment?.shippedAt, t2.refunds.length]).toEqual(["cancelled", undefined, undefined, 0]);
     expect(await prod("SKU-4")).toMatchObject({ onHand: before!.onHand, reserved: before!.reserved });
+    // One message that cancels and says it shipped: refused the first time and on every retry, created or updated.
+    await call("/api/v1/orders", { body: order("A-T3", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    const both = { status: "cancelled", cancelledAt: "2026-11-24T05:00:00Z", shipment: { carrier: "SF", trackingNo: "SF9", shippedAt: "2026-11-24T03:00:00Z" } };
+    for (let i = 0; i < 2; i++) expect((await call("/api/v1/orders", { body: { orderNo: "A-T3", ...both } })).status).toBe(409);
+    expect((await call("/api/v1/orders", { body: order("A-T4", { items, ...both }) })).json).toMatchObject({ status: 409, code: "invalid_transition" });
+    expect((await call("/api/v1/orders", { body: [order("A-T4", { items, ...both })] })).json.results[0]).toMatchObject({ status: 409, code: "invalid_transition" });
+    expect(await app.store.orders.exists({ _id: "A-T4" })).toBeNull();
+    expect((await app.store.orders.findById("A-T3").lean<OrderDoc>())!.status).toBe("paid");
+    // Created cancelled with a label: no shipment kept, and the answer says so.
+    const created = await call("/api/v1/orders", { body: order("A-T5", { items, status: "cancelled", shipment: { carrier: "SF", trackingNo: "SF5" } }) });
+    expect(created.json).toMatchObject({ outcome: "created", ignored: ["shipment.carrier", "shipment.trackingNo"] });
+    expect((await app.store.orders.findById("A-T5").lean<OrderDoc>())!.shipment?.trackingNo).toBeUndefined();
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {

@@ -366,21 +366,28 @@ function major(amount: number, currency: string): string {
   return `${(amount / f).toFixed(Math.round(Math.log10(f)))} ${currency}`;
 }
 
+/** Why the fields an order message gave were not taken: an order's fixed contents, or a shipment's details for an order that ended unshipped. */
+function ignoredMessage(fields: string[]): string {
+  const fixed = fields.filter((f) => !f.startsWith("shipment."));
+  const shipment = fields.filter((f) => f.startsWith("shipment."));
+  return [
+    ...(fixed.length ? [`not changed on an existing order: ${fixed.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)`] : []),
+    ...(shipment.length ? [`not taken: ${shipment.join(", ")} (the order was cancelled or refunded before it shipped)`] : []),
+  ].join("; ");
+}
+
 /** The API's answer for an order outcome. */
 function orderResult(r: OrderIngestResult): ItemResult {
   const id = r.orderNo;
   switch (r.kind) {
     case "created":
-      return { status: 201, outcome: "created", id };
     case "updated":
     case "unchanged":
       return {
-        status: 200,
+        status: r.kind === "created" ? 201 : 200,
         outcome: r.kind,
         id,
-        ...(r.ignored
-          ? { ignored: r.ignored, message: `not changed on an existing order: ${r.ignored.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)` }
-          : {}),
+        ...(r.ignored ? { ignored: r.ignored, message: ignoredMessage(r.ignored) } : {}),
       };
     case "missing_customer":
       return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] };
@@ -388,6 +395,8 @@ function orderResult(r: OrderIngestResult): ItemResult {
       return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
     case "invalid_transition":
       return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to}` };
+    case "shipped_and_cancelled":
+      return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id}: the message gives a ship or delivery time and cancels the order; an order is not cancelled once it has shipped (send a refund for a shipped order)` };
     case "unknown_sku":
       return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU(s): ${r.skus.join(", ")}; send the products first` };
     case "conflict":

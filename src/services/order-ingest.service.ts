@@ -17,6 +17,8 @@ export type OrderIngestResult =
   | { kind: "missing_customer"; orderNo: string }
   | { kind: "parked"; orderNo: string }
   | { kind: "invalid_transition"; orderNo: string; from: OrderStatus; to: OrderStatus }
+  /** One message that says the order shipped and was cancelled: no order can be both. */
+  | { kind: "shipped_and_cancelled"; orderNo: string }
   | { kind: "unknown_sku"; orderNo: string; skus: string[] }
   | { kind: "conflict"; orderNo: string };
 
@@ -43,6 +45,11 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
     if (m.shipment?.trackingNo && m.shipment.trackingNo !== o.shipment?.trackingNo) out.push("shipment.trackingNo");
   }
   return out;
+}
+
+/** True for a message that says the order shipped (a ship or delivery time) and that it is cancelled. */
+function shippedAndCancelled(m: OrderInput): boolean {
+  return !!(m.shipment?.shippedAt || m.deliveredAt) && impliedStatus(m) === "cancelled";
 }
 
 /** True for an order cancelled, or refunded, before it shipped: it will never ship. */
@@ -95,6 +102,19 @@ function filledIn(step: OrderStatus, m: OrderInput, arrived: Date, earlier: (Dat
 function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>, tz: string): { set: Record<string, unknown>; unset: Record<string, "">; guard: Record<string, unknown>; resettle?: true } {
   const out = { set: {} as Record<string, unknown>, unset: {} as Record<string, "">, guard: {} as Record<string, unknown> };
   const f = cur.filled ?? {};
+  if (f.createdAt) {
+    // Inferred from the first message: the shop's own createdAt replaces it; an earlier time a
+    // later message gives pulls it back (an order is not created after it was paid).
+    const times = [m.paidAt, m.shipment?.shippedAt, m.deliveredAt, m.cancelledAt, m.refundedAt].flatMap((d) => (d ? [d.getTime()] : []));
+    const earliest = Math.min(...times);
+    const to = m.createdAt ?? (earliest < cur.createdAt.getTime() ? new Date(earliest) : undefined);
+    if (to && to.getTime() !== cur.createdAt.getTime()) Object.assign(out.set, { createdAt: to, day: localDay(to, tz) });
+    if (to) out.guard.createdAt = cur.createdAt;
+    if (m.createdAt) {
+      out.unset["filled.createdAt"] = "";
+      out.guard["filled.createdAt"] = true;
+    }
+  }
   const fixOne = (flag: "paidAt" | "shippedAt" | "deliveredAt", path: string, given: Date | undefined) => {
     if (!f[flag] || !given || path in set) return false;
     out.set[path] = given;
@@ -120,33 +140,38 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
   return out;
 }
 
+/** How many carriers and tracking numbers the shop gave an order remembers. */
+const SHOP_VALUES_KEPT = 20;
+
 /**
  * The carrier and tracking number a message brings, as news only: a value the shop's messages
- * gave last (`shopCarrier`, `shopTrackingNo`) is a resend, and must not undo a correction made
- * in chat since, nor may a `late` message replace a value; a new one fills in, or replaces what the order holds, with a `tracking` entry
- * in its history (old → new) and a guard on the replaced values, as `order tracking` does.
+ * gave before (`shopCarriers`, `shopTrackingNos`) is a resend, and must not undo a correction
+ * made in chat since, nor the shop's own later one; nor may a `late` message replace a value. A
+ * new one fills in, or replaces what the order holds, with a `tracking` entry in its history
+ * (old → new) and a guard on the replaced values, as `order tracking` does.
  */
-function shipmentNews(cur: OrderDoc, m: OrderInput, at: Date, by: string, history: { status: string; at: Date; by: string; note: string }[], late: boolean): { set: Record<string, unknown>; guard: Record<string, unknown> } {
+function shipmentNews(cur: OrderDoc, m: OrderInput, at: Date, by: string, history: { status: string; at: Date; by: string; note: string }[], late: boolean): { set: Record<string, unknown>; push: Record<string, unknown>; guard: Record<string, unknown> } {
   const set: Record<string, unknown> = {};
+  const push: Record<string, unknown> = {};
   const guard: Record<string, unknown> = {};
   const held = cur.shipment ?? {};
   let replaced = false;
-  const news = (field: "carrier" | "trackingNo", shopField: "shopCarrier" | "shopTrackingNo", given: string | undefined) => {
-    if (!given || given === held[shopField] || (late && held[field])) return held[field] ?? undefined;
-    set[`shipment.${shopField}`] = given;
+  const news = (field: "carrier" | "trackingNo", said: "shopCarriers" | "shopTrackingNos", given: string | undefined) => {
+    if (!given || held[said]?.includes(given) || (late && held[field])) return held[field] ?? undefined;
+    push[`shipment.${said}`] = { $each: [given], $slice: -SHOP_VALUES_KEPT };
     if (given === held[field]) return given;
     set[`shipment.${field}`] = given;
     guard[`shipment.${field}`] = held[field] ?? null;
     if (held[field]) replaced = true;
     return given;
   };
-  const carrier = news("carrier", "shopCarrier", m.shipment?.carrier);
-  const trackingNo = news("trackingNo", "shopTrackingNo", m.shipment?.trackingNo);
+  const carrier = news("carrier", "shopCarriers", m.shipment?.carrier);
+  const trackingNo = news("trackingNo", "shopTrackingNos", m.shipment?.trackingNo);
   if (replaced) {
     const was = [held.carrier, held.trackingNo].filter(Boolean).join(" ");
     history.push({ status: TRACKING_CORRECTED, at, by, note: `${was} → ${[carrier, trackingNo].filter(Boolean).join(" ")}` });
   }
-  return { set, guard };
+  return { set, push, guard };
 }
 
 /** Statuses reachable from `from` by allowed transitions (itself excluded), with the path to each. */
@@ -260,6 +285,7 @@ export class OrderIngestService {
     const no = m.orderNo;
     let created = false;
     let order: OrderDoc | null = null;
+    if (shippedAndCancelled(m)) return { kind: "shipped_and_cancelled", orderNo: no };
     if (m.items && m.customerId) {
       const missing = await this.unknownSkus(m.items.map((i) => i.sku));
       if (missing.length) return { kind: "unknown_sku", orderNo: no, skus: missing };
@@ -285,8 +311,10 @@ export class OrderIngestService {
       if ("kind" in r) return r;
       order = r.order;
       changed = r.changed;
-      ignored = fixedFieldsDiffering(existing, m);
     }
+    // What the message gives that the order as it now stands did not take (an order's fixed
+    // contents; a shipment's details for an order that ended without one).
+    ignored = fixedFieldsDiffering(order!, m);
     await this.effects.settle(order!);
     // After a create, and after any later message too: parked updates left over when the
     // process stopped between an order's insert and its drain are applied by the next message.
@@ -319,7 +347,8 @@ export class OrderIngestService {
       for (const i of fresh) {
         const m = ms[i]!;
         const missing = [...new Set(m.items!.map((it) => it.sku))].filter((s) => !have.has(s));
-        if (missing.length) results[i] = { kind: "unknown_sku", orderNo: m.orderNo, skus: missing };
+        if (shippedAndCancelled(m)) results[i] = { kind: "shipped_and_cancelled", orderNo: m.orderNo };
+        else if (missing.length) results[i] = { kind: "unknown_sku", orderNo: m.orderNo, skus: missing };
         else docs.push({ i, doc: this.newOrder(m, actor) });
       }
       const clashed = new Set<number>();
@@ -337,7 +366,10 @@ export class OrderIngestService {
       await this.effects.settleMany(created.map((d) => d.doc));
       const parked = created.length ? await this.store.parkedOrderUpdates.distinct("orderNo", { orderNo: { $in: created.map((d) => d.doc._id) } }) : [];
       for (const no of parked as string[]) await this.drain(no);
-      for (const d of created) results[d.i] = { kind: "created", orderNo: d.doc._id, status: d.doc.status as OrderStatus };
+      for (const d of created) {
+        const ignored = fixedFieldsDiffering(d.doc, ms[d.i]!);
+        results[d.i] = { kind: "created", orderNo: d.doc._id, status: d.doc.status as OrderStatus, ...(ignored.length ? { ignored } : {}) };
+      }
       docs.forEach((d, k) => {
         if (clashed.has(k)) rest.push(d.i);
       });
@@ -400,16 +432,18 @@ export class OrderIngestService {
     if (paidAt) Object.assign(doc, { paidAt, paidDay: localDay(paidAt, tz) });
     // Times the message did not give (it skipped those steps): a later message may correct them.
     const filled = {
+      ...(!m.createdAt ? { createdAt: true } : {}),
       ...(paidAt && !m.paidAt ? { paidAt: true } : {}),
       ...(shipped && !m.shipment?.shippedAt ? { shippedAt: true } : {}),
       ...(status === "delivered" && !m.deliveredAt ? { deliveredAt: true } : {}),
     };
     if (Object.keys(filled).length) doc.filled = filled;
-    if (m.shipment || shipped) {
+    // No shipment at all for an order that ends without one (cancelled, refunded before shipping).
+    if ((m.shipment || shipped) && (shipped || (status !== "cancelled" && status !== "refunded"))) {
       // A ship date only for an order that shipped: on a paid one it would show a shipment in
       // its timeline and make a later refund take stock that never left.
       const { shippedAt: _unused, ...details } = m.shipment ?? {};
-      const said = { ...(details.carrier ? { shopCarrier: details.carrier } : {}), ...(details.trackingNo ? { shopTrackingNo: details.trackingNo } : {}) };
+      const said = { ...(details.carrier ? { shopCarriers: [details.carrier] } : {}), ...(details.trackingNo ? { shopTrackingNos: [details.trackingNo] } : {}) };
       doc.shipment = { ...details, ...said, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
@@ -458,6 +492,10 @@ export class OrderIngestService {
       // "shipped" message came): its stock was released, so it cannot be shipped out now; as a
       // plain "shipped" message, a 409, not a 200 that drops the shipment.
       if ((m.shipment?.shippedAt || m.deliveredAt) && endedUnshipped(cur)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: m.deliveredAt ? "delivered" : "shipped" };
+      // Nor can one message cancel an order and say it shipped (the first delivery and its retry alike).
+      if ((m.shipment?.shippedAt || m.deliveredAt) && target === "cancelled" && !cur.shipment?.shippedAt) return { kind: "shipped_and_cancelled", orderNo: m.orderNo };
+      // Ends without a shipment (cancelled, refunded before shipping): takes no carrier or tracking.
+      const endsUnshipped = !cur.shipment?.shippedAt && !steps.includes("shipped") && (endedUnshipped(cur) || target === "cancelled" || target === "refunded");
       if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
       if (cancelled && refundsInFull(m) && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
@@ -509,13 +547,13 @@ export class OrderIngestService {
       // Details that only fill in or correct what the order holds (tracking, carrier, coupon).
       // A late message (a status the order went through) only fills in what is empty: a retry of
       // it must not undo what a later message or a person changed since.
-      const ship = endedUnshipped(cur) ? { set: {}, guard: {} } : shipmentNews(cur, m, at, actor, history, late);
+      const ship = endsUnshipped ? { set: {}, push: {}, guard: {} } : shipmentNews(cur, m, at, actor, history, late);
       Object.assign(set, ship.set);
       if (m.couponCode && m.couponCode !== cur.couponCode && !(late && cur.couponCode)) set.couponCode = m.couponCode;
-      if (Object.keys(set).length === 0) return { order: cur, changed: false };
+      if (Object.keys(set).length === 0 && Object.keys(ship.push).length === 0) return { order: cur, changed: false };
       const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
       if (Object.keys(fix.unset).length) upd.$unset = fix.unset;
-      if (history.length || refund) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}) };
+      if (history.length || refund || Object.keys(ship.push).length) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}), ...ship.push };
       const after = await this.store.orders
         .findOneAndUpdate(
           { _id: cur._id, status: from, ...(refund ? { refundedTotal: cur.refundedTotal ?? null } : {}), ...(paidLate && !cur.paidAt ? { paidAt: null } : {}), ...fix.guard, ...ship.guard },

@@ -286,8 +286,8 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     const h = [...history].reverse().find((e) => e.status === status);
     return { ...(h?.by ? { by: h.by } : {}), ...(h?.note ? { note: h.note } : {}) };
   };
-  const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt }];
-  const estimated = (f: "paidAt" | "shippedAt" | "deliveredAt") => (order.filled?.[f] ? { estimated: true } : {});
+  const estimated = (f: "createdAt" | "paidAt" | "shippedAt" | "deliveredAt") => (order.filled?.[f] ? { estimated: true } : {});
+  const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt, ...estimated("createdAt") }];
   if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid"), ...estimated("paidAt") });
   if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped"), ...estimated("shippedAt") });
   if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered"), ...estimated("deliveredAt") });

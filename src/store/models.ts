@@ -101,11 +101,12 @@ const orderSchema = new Schema(
       trackingNo: { type: String },
       shippedAt: { type: Date },
       /**
-       * The carrier and tracking number the shop's messages last gave: a resend of them is not
-       * news (it must not undo a correction made in chat); a different one is the shop's correction.
+       * The carriers and tracking numbers the shop's messages gave (the latest 20): a resend of
+       * one is not news (it must not undo a correction made in chat, nor the shop's own later
+       * one); a value never given is the shop's correction.
        */
-      shopCarrier: { type: String },
-      shopTrackingNo: { type: String },
+      shopCarriers: { type: [String], default: undefined },
+      shopTrackingNos: { type: [String], default: undefined },
     },
     deliveredAt: { type: Date },
     cancelledAt: { type: Date },
@@ -161,6 +162,8 @@ const orderSchema = new Schema(
      * → shipped: when was it paid?). A later message that gives the real time replaces them.
      */
     filled: {
+      /** Inferred as the earliest time the first message gave (or when it arrived). */
+      createdAt: { type: Boolean },
       paidAt: { type: Boolean },
       shippedAt: { type: Boolean },
       deliveredAt: { type: Boolean },
