@@ -44,6 +44,8 @@ export default defineCommand({
         return { status: "error", code: "inactive_product", text: t("stock.adjust.inactive", { sku }), visibility: "ephemeral" };
       case "key_conflict":
         return { status: "error", code: "key_conflict", text: t("stock.adjust.key_conflict", { key, other: r.other }), visibility: "ephemeral" };
+      case "busy":
+        return { status: "error", code: "busy", text: t("stock.adjust.busy", { sku }), visibility: "ephemeral" };
       case "not_found":
         return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     }

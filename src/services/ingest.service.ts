@@ -10,7 +10,7 @@ import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
+import { LedgerIntents, PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -53,7 +53,12 @@ export class IngestService {
     private readonly opts: { timeZone: string; currency: string; sla: Config["complaintSla"] },
     private readonly refunds: RefundService,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.intents = new LedgerIntents(store);
+  }
+
+  /** Keyed levels' ledger entries (`set:<key>`), held as keyed deltas' are. */
+  private readonly intents: LedgerIntents;
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
@@ -248,6 +253,8 @@ export class IngestService {
           return { status: 409, outcome: "rejected", id, code: "inactive_product", message: `${id} is inactive` };
         case "key_conflict":
           return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `key ${i.key} was used for another change (${r.other})` };
+        case "busy":
+          return { status: 409, outcome: "rejected", id, code: "conflict", message: `stock of ${id} kept changing; nothing changed; retry` };
         case "not_found":
           return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
       }
@@ -267,32 +274,24 @@ export class IngestService {
     const ledgerId = key ? `set:${key}` : undefined;
     const at = this.clock.now();
     if (ledgerId) {
-      try {
-        await this.store.ledger.create({ _id: ledgerId, sku, delta: 0, level, reason, actor, status: "pending", at });
-      } catch (e) {
-        if (!isDuplicateKey(e)) throw e;
-        const prior = await this.store.ledger.findById(ledgerId).lean();
-        if (prior && (prior.sku !== sku || (prior.level ?? prior.onHandAfter) !== level)) {
-          return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${prior.sku} set ${prior.level ?? prior.onHandAfter})` };
-        }
-        if (prior?.status === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
-        // Pending: an earlier attempt stopped between steps; finish it below.
-      }
+      const c = await this.intents.claim(ledgerId, { sku, level }, { reason, actor, at });
+      if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${c.prior.sku} set ${c.prior.level ?? c.prior.onHandAfter})` };
+      if (c.kind === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
     }
-    /** Nothing changed: withdraw the intent so the key can be used again once the problem is fixed. */
+    /** Nothing changed: give the intent up (withdrawn once no attempt holds it), so the key can be used again once the problem is fixed. */
     const refuse = async (r: ItemResult): Promise<ItemResult> => {
-      if (ledgerId) await this.store.ledger.deleteOne({ _id: ledgerId, status: "pending" });
+      if (ledgerId) await this.intents.release(ledgerId);
       return r;
     };
     const done = async (delta: number): Promise<void> => {
-      if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId }, { $set: { status: "applied", delta, onHandAfter: level } });
+      if (ledgerId) await this.intents.applied(ledgerId, { delta, onHandAfter: level });
     };
     for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       if (!p) return refuse({ status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` });
       if (ledgerId && p.appliedKeys?.includes(ledgerId)) {
         // Applied by an earlier attempt that stopped before marking its ledger entry.
-        await this.store.ledger.updateOne({ _id: ledgerId, status: "pending" }, { $set: { status: "applied", onHandAfter: level } });
+        await this.intents.applied(ledgerId, { onHandAfter: level });
         return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
       }
       if (p.onHand === level) {

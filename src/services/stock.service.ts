@@ -40,7 +40,76 @@ export type AdjustResult =
   | { kind: "insufficient"; available: number; onHand: number; reserved: number }
   | { kind: "not_found" }
   | { kind: "inactive" }
-  | { kind: "key_conflict"; other: string };
+  | { kind: "key_conflict"; other: string }
+  /** The product kept changing under every attempt (heavy contention): nothing changed. */
+  | { kind: "busy" };
+
+/** How many guarded updates an adjustment tries while the product, read again, shows it fits. */
+const ADJUST_RETRIES = 8;
+
+/** What a keyed ledger entry says of the change it names (a delta's, or a level's). */
+type IntentOf = { sku: string; delta: number } | { sku: string; level: number };
+
+/** A ledger entry as {@link LedgerIntents} reads it. */
+interface LedgerEntry {
+  _id: string;
+  sku: string;
+  delta: number;
+  level?: number | null;
+  onHandAfter?: number | null;
+  status: string;
+}
+
+/**
+ * The ledger entries of keyed stock changes (`stock adjust key=`, API deltas and keyed levels),
+ * written before the product changes so a retry finds them. Several attempts with one key may
+ * run at once (a retried request): the first writes the pending entry, the others join it
+ * (`active` counts them), whichever lands marks it applied, and an attempt that changed nothing
+ * withdraws it only when no other attempt still holds it. Each step is one single-document
+ * update; a crash leaves a pending entry for the next retry, or for {@link StockService.settlePending}.
+ */
+export class LedgerIntents {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Holds `key` for the change `change`: `claimed` (written, or joined a pending entry for the
+   * same change), `applied` (a finished entry for the same change), or `conflict` (the key
+   * names another change).
+   */
+  async claim(key: string, change: IntentOf, rest: { reason: string; actor: string; at: Date }): Promise<{ kind: "claimed" } | { kind: "applied" | "conflict"; prior: LedgerEntry }> {
+    const same = "level" in change ? { sku: change.sku, level: change.level } : { sku: change.sku, delta: change.delta };
+    for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
+      try {
+        await this.store.ledger.create({ _id: key, delta: 0, ...change, ...rest, status: "pending", active: 1 });
+        return { kind: "claimed" };
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+      }
+      const joined = await this.store.ledger.findOneAndUpdate({ _id: key, status: "pending", ...same }, { $inc: { active: 1 } }, { returnDocument: "after" }).lean();
+      if (joined) return { kind: "claimed" };
+      const prior = await this.store.ledger.findById(key).lean<LedgerEntry>();
+      // Withdrawn between our insert and our join: write it again.
+      if (!prior) continue;
+      // A level's entries written before `level` was kept hold it in onHandAfter.
+      const matches = prior.sku === change.sku && ("level" in change ? (prior.level ?? prior.onHandAfter ?? null) === change.level : prior.delta === change.delta && (prior.level ?? null) === null);
+      if (!matches) return { kind: "conflict", prior };
+      // The same change, pending: joined on the next round; applied: done before.
+      if (prior.status === "applied") return { kind: "applied", prior };
+    }
+    throw new Error(`ledger key ${key} kept changing`);
+  }
+
+  /** Marks the entry applied (the product holds the key). Safe to repeat. */
+  async applied(key: string, set: { onHandAfter: number; delta?: number }): Promise<void> {
+    await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", ...set }, $inc: { active: -1 } });
+  }
+
+  /** This attempt changed nothing: let go, and withdraw the entry if nobody else holds it. */
+  async release(key: string): Promise<void> {
+    await this.store.ledger.updateOne({ _id: key, status: "pending" }, { $inc: { active: -1 } });
+    await this.store.ledger.deleteOne({ _id: key, status: "pending", active: { $lte: 0 } });
+  }
+}
 
 /** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
 export const PRODUCT_KEPT_KEYS = 200;
@@ -77,11 +146,15 @@ export const VIEW_FIELDS = {
 
 /** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
 export class StockService {
+  private readonly intents: LedgerIntents;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly opts: { timeZone: string; velocityWindowDays: number },
-  ) {}
+  ) {
+    this.intents = new LedgerIntents(store);
+  }
 
   /** Derives velocity, days of cover and status for a product. */
   view(p: ProductDoc): StockView {
@@ -184,60 +257,52 @@ export class StockService {
 
   /**
    * Changes on-hand stock by `delta`, exactly once per `key`:
-   * 1. record the intent in the ledger under the key (unique _id: a replay finds it);
-   * 2. one guarded update of the product (available ≥ −delta, key not yet applied);
-   * 3. mark the ledger entry applied.
+   * 1. record the intent in the ledger under the key (unique _id: a replay finds it), or join
+   *    a pending one for the same change (a concurrent retry): {@link LedgerIntents.claim};
+   * 2. one guarded update of the product (available ≥ −delta, key not yet applied), tried again
+   *    while the product read afterwards shows the change fits (another change landed between);
+   * 3. mark the ledger entry applied, or give the intent up (withdrawn once no attempt holds it).
    * A crash after 1 or 2 leaves a pending entry that a retry with the same key finishes.
    */
   async adjust(input: { sku: string; delta: number; reason: string; actor: string; key: string }): Promise<AdjustResult> {
     const sku = input.sku.toUpperCase();
     const { delta, key } = input;
-    try {
-      await this.store.ledger.create({
-        _id: key,
-        sku,
-        delta,
-        reason: input.reason,
-        actor: input.actor,
-        status: "pending",
-        at: this.clock.now(),
-      });
-    } catch (e) {
-      if (!isDuplicateKey(e)) throw e;
-      const prior = await this.store.ledger.findById(key).lean();
-      if (prior && (prior.sku !== sku || prior.delta !== delta)) {
-        return { kind: "key_conflict", other: `${prior.sku} ${prior.delta > 0 ? "+" : ""}${prior.delta}` };
-      }
-      if (prior?.status === "applied") {
-        const p = await this.store.products.findById(sku).lean<ProductDoc>();
-        return { kind: "replayed", onHand: p?.onHand ?? 0 };
-      }
-      // Pending: an earlier attempt stopped between steps; finish it below.
+    const claim = await this.intents.claim(key, { sku, delta }, { reason: input.reason, actor: input.actor, at: this.clock.now() });
+    if (claim.kind === "conflict") return { kind: "key_conflict", other: `${claim.prior.sku} ${claim.prior.delta > 0 ? "+" : ""}${claim.prior.delta}` };
+    if (claim.kind === "applied") {
+      const p = await this.store.products.findById(sku).lean<ProductDoc>();
+      return { kind: "replayed", onHand: p?.onHand ?? 0 };
     }
     const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
     if (delta < 0) guard.available = { $gte: -delta };
-    const after = await this.store.products
-      .findOneAndUpdate(
-        guard,
-        { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } },
-        { returnDocument: "after" },
-      )
-      .lean<ProductDoc>();
-    if (after) {
-      await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", onHandAfter: after.onHand } });
-      return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };
+    for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
+      const after = await this.store.products
+        .findOneAndUpdate(
+          guard,
+          { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } },
+          { returnDocument: "after" },
+        )
+        .lean<ProductDoc>();
+      if (after) {
+        await this.intents.applied(key, { onHandAfter: after.onHand });
+        return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };
+      }
+      const p = await this.store.products.findById(sku).lean<ProductDoc>();
+      if (p?.appliedKeys?.includes(key)) {
+        // Applied by a concurrent or earlier attempt with the same key.
+        await this.intents.applied(key, { onHandAfter: p.onHand });
+        return { kind: "replayed", onHand: p.onHand };
+      }
+      // It fits as the product stands now: another change landed between the update and the read.
+      if (p && p.active && (delta >= 0 || p.available >= -delta)) continue;
+      // Nothing changed: give the intent up, so the ledger holds only real changes.
+      await this.intents.release(key);
+      if (!p) return { kind: "not_found" };
+      if (!p.active) return { kind: "inactive" };
+      return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
     }
-    const p = await this.store.products.findById(sku).lean<ProductDoc>();
-    if (p?.appliedKeys?.includes(key)) {
-      // Applied by a concurrent or earlier attempt with the same key.
-      await this.store.ledger.updateOne({ _id: key, status: "pending" }, { $set: { status: "applied", onHandAfter: p.onHand } });
-      return { kind: "replayed", onHand: p.onHand };
-    }
-    // Nothing changed: withdraw the intent so the ledger holds only real changes.
-    await this.store.ledger.deleteOne({ _id: key, status: "pending" });
-    if (!p) return { kind: "not_found" };
-    if (!p.active) return { kind: "inactive" };
-    return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
+    await this.intents.release(key);
+    return { kind: "busy" };
   }
 
   /**

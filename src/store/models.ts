@@ -63,6 +63,12 @@ const ledgerSchema = new Schema(
     /** A stock level set under a key (count, import): what was asked, so a reuse of the key for another level is told apart from a retry. */
     level: { type: Number },
     at: { type: Date, required: true },
+    /**
+     * Attempts working on a pending entry (the one that wrote it, and retries of the same key
+     * that joined it): only the last to give up withdraws it, so one attempt's refusal never
+     * deletes the entry of another that is about to land (see `LedgerIntents`).
+     */
+    active: { type: Number },
   },
   { versionKey: false },
 );
