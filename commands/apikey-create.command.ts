@@ -14,12 +14,15 @@ export default defineCommand({
   name: "apikey create",
   description: "cmd.apikey_create",
   positional: ["label"],
-  usage: "<label> scopes=<orders,products,inventory,complaints,refunds>",
+  usage: { en: "<label> scopes=<orders,products,inventory,complaints,refunds>", zh: "<label 名称> scopes=<orders,products,inventory,complaints,refunds>" },
   args: z.object({
     label: z.string().trim().regex(/^[\p{L}\p{N} _.-]{1,60}$/u, { error: "apikey.bad_label" }),
     scopes,
   }),
-  examples: ["apikey create storefront scopes=orders,products,inventory", 'apikey create "helpdesk webhook" scopes=complaints'],
+  examples: [
+    { en: "apikey create storefront scopes=orders,products,inventory", zh: "apikey create 官网商城 scopes=orders,products,inventory" },
+    { en: 'apikey create "helpdesk webhook" scopes=complaints', zh: "apikey create 客服工单回调 scopes=complaints" },
+  ],
   permission: "admin",
   mutates: true,
   async handler({ args, services, actor, t }) {

@@ -22,7 +22,12 @@ export default defineCommand({
     subject: z.string().trim().min(1).max(100).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
   }),
-  examples: ["audit", "audit actor=shell:alice since=7d", "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],
+  // The generated usage, with its words in Chinese for Chinese readers.
+  usage: {
+    en: "[actor=<actor>] [command=<command>] [since=<since>] [subject=<subject>] [limit=<limit>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [limit=<条数>]",
+  },
+  examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],
   permission: "manager",
   mutates: false,
   async handler({ args, services, t, fmt, now, config }) {

@@ -8,10 +8,10 @@ export default defineCommand({
   name: "complaint escalate",
   description: "cmd.complaint_escalate",
   positional: ["id"],
-  usage: "<id> reason=<why>",
+  usage: { en: "<id> reason=<why>", zh: "<id> reason=<原因>" },
   // Required to escalate; optional in the schema so the card's Escalate button gets a prompt.
   args: z.object({ id: complaintIdArg, reason: text(300).optional() }),
-  examples: ['complaint escalate C-7K2M9Q reason="customer threatens chargeback"'],
+  examples: [{ en: 'complaint escalate C-7K2M9Q reason="customer threatens chargeback"', zh: "complaint escalate C-7K2M9Q reason=客户威胁要发起拒付" }],
   permission: "support",
   mutates: true,
   async handler(ctx) {

@@ -12,12 +12,17 @@ export default defineCommand({
   name: "complaint list",
   description: "cmd.complaint_list",
   positional: ["which"],
-  usage: "[open|mine|overdue|unassigned] [page=<n>]",
+  usage: { en: "[open|mine|overdue|unassigned] [page=<n>]", zh: "[未结|我的|已超时|未分配] [page=<页码>]" },
   args: z.object({
     which: listArg.default("open"),
     page: pageArg,
   }),
-  examples: ["complaint list", "complaint list mine", "complaint list overdue", "complaint list unassigned page=2"],
+  examples: [
+    "complaint list",
+    { en: "complaint list mine", zh: "complaint list 我的" },
+    { en: "complaint list overdue", zh: "complaint list 已超时" },
+    { en: "complaint list unassigned page=2", zh: "complaint list 未分配 page=2" },
+  ],
   permission: "support",
   mutates: false,
   async handler({ args, services, actor, t, now }) {

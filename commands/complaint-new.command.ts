@@ -9,7 +9,10 @@ export default defineCommand({
   name: "complaint new",
   description: "cmd.complaint_new",
   positional: ["...text"],
-  usage: "[order=<orderNo>] [severity=low|normal|high|urgent] [category=<category>] [customer=<id>] [source=<source>] [link=<message url> [author=<identity>]] <text…>",
+  usage: {
+    en: "[order=<orderNo>] [severity=low|normal|high|urgent] [category=<category>] [customer=<id>] [source=<source>] [link=<message url> [author=<identity>]] <text…>",
+    zh: "[order=<订单号>] [severity=低|一般|高|紧急] [category=<类别>] [customer=<客户编号>] [source=<来源>] [link=<消息链接> [author=<身份>]] <text 投诉内容…>",
+  },
   args: z.object({
     text: text(900),
     order: orderNoArg.optional(),
@@ -24,9 +27,12 @@ export default defineCommand({
     author: z.string().trim().regex(/^[a-z]+:[A-Za-z0-9:._@-]{1,100}$/, { error: "complaint.bad_author" }).optional(),
   }),
   examples: [
-    'complaint new order=ORD-100001 severity=high category=damaged "box arrived crushed, mug broken"',
-    "complaint new customer=CUST-10002 source=email still waiting for a reply about my invoice",
-    'complaint new source=slack link=https://shop.slack.com/archives/C1/p1700000500000500 author=slack:T1:U2 "my thermos arrived broken"',
+    { en: 'complaint new order=ORD-100001 severity=high category=damaged "box arrived crushed, mug broken"', zh: "complaint new order=ORD-100001 severity=高 category=商品损坏 外箱被压坏，杯子碎了" },
+    { en: "complaint new customer=CUST-10002 source=email still waiting for a reply about my invoice", zh: "complaint new customer=CUST-10002 source=邮件 发票的事一直没人回复" },
+    {
+      en: 'complaint new source=slack link=https://shop.slack.com/archives/C1/p1700000500000500 author=slack:T1:U2 "my thermos arrived broken"',
+      zh: "complaint new source=slack link=https://shop.slack.com/archives/C1/p1700000500000500 author=slack:T1:U2 保温杯到货就是坏的",
+    },
   ],
   permission: "support",
   mutates: true,

@@ -8,9 +8,9 @@ export default defineCommand({
   name: "complaint reopen",
   description: "cmd.complaint_reopen",
   positional: ["id"],
-  usage: "<id> [note=<why>]",
+  usage: { en: "<id> [note=<why>]", zh: "<id> [note=<原因>]" },
   args: z.object({ id: complaintIdArg, note: text(300).optional() }),
-  examples: ["complaint reopen C-7K2M9Q", 'complaint reopen C-7K2M9Q note="customer says the replacement is broken too"'],
+  examples: ["complaint reopen C-7K2M9Q", { en: 'complaint reopen C-7K2M9Q note="customer says the replacement is broken too"', zh: "complaint reopen C-7K2M9Q note=客户说补发的也坏了" }],
   permission: "support",
   mutates: true,
   async handler(ctx) {

@@ -8,11 +8,11 @@ export default defineCommand({
   name: "complaint resolve",
   description: "cmd.complaint_resolve",
   positional: ["id"],
-  usage: "<id> note=<what was done>",
+  usage: { en: "<id> note=<what was done>", zh: "<id> note=<处理结果>" },
   // The note is required to resolve; it is optional here so the card's Resolve button
   // (which cannot ask for text) gets a prompt with the line to complete, not a usage error.
   args: z.object({ id: complaintIdArg, note: text(500).optional() }),
-  examples: ['complaint resolve C-7K2M9Q note="replacement sent, customer confirmed"'],
+  examples: [{ en: 'complaint resolve C-7K2M9Q note="replacement sent, customer confirmed"', zh: "complaint resolve C-7K2M9Q note=已补发，客户已确认" }],
   permission: "support",
   mutates: true,
   async handler(ctx) {

@@ -8,7 +8,10 @@ const word = z.string().trim().min(1).max(40);
 export default defineCommand({
   name: "coupon launch",
   description: "cmd.coupon_launch",
-  usage: "code=<CODE> type=<percent|fixed> value=<n> [min=<spend>] [start=<when>] [end=<when>] [limit=<total uses>] [per-customer=<n>] [skus=<a,b>|categories=<a,b>]",
+  usage: {
+    en: "code=<CODE> type=<percent|fixed> value=<n> [min=<spend>] [start=<when>] [end=<when>] [limit=<total uses>] [per-customer=<n>] [skus=<a,b>|categories=<a,b>]",
+    zh: "code=<券码> type=<percent|fixed> value=<数值> [min=<最低消费>] [start=<开始时间>] [end=<结束时间>] [limit=<总次数>] [per-customer=<每人次数>] [skus=<a,b>|categories=<a,b>]",
+  },
   args: z.object({
     code: word,
     type: z.enum(["percent", "fixed"]),

@@ -11,9 +11,9 @@ export default defineCommand({
   name: "digest rebuild",
   description: "cmd.digest_rebuild",
   positional: ["from", "to"],
-  usage: "<from YYYY-MM-DD> [to YYYY-MM-DD]",
+  usage: { en: "<from YYYY-MM-DD> [to YYYY-MM-DD]", zh: "<from 起始日 YYYY-MM-DD> [to 截止日 YYYY-MM-DD]" },
   args: z.object({ from: z.string().trim().max(20), to: z.string().trim().max(20).optional() }),
-  examples: ["digest rebuild 2026-01-01 2026-11-24", "digest rebuild yesterday"],
+  examples: ["digest rebuild 2026-01-01 2026-11-24", { en: "digest rebuild yesterday", zh: "digest rebuild 昨天" }],
   // Recomputes shared figures from the orders: admins, after data was written around the bot.
   permission: "admin",
   mutates: true,

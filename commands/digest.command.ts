@@ -45,9 +45,9 @@ export default defineCommand({
   name: "digest",
   description: "cmd.digest",
   positional: ["day"],
-  usage: "[today|yesterday|YYYY-MM-DD]",
+  usage: { en: "[today|yesterday|YYYY-MM-DD]", zh: "[今天|昨天|YYYY-MM-DD]" },
   args: z.object({ day: z.string().trim().max(20).optional() }),
-  examples: ["digest", "digest yesterday", "digest 2026-11-24"],
+  examples: ["digest", { en: "digest yesterday", zh: "digest 昨天" }, "digest 2026-11-24"],
   // Managers; staff too when DIGEST_STAFF=true, for the reduced digest.
   permission: "manager",
   permissionFor: (config) => (config.digestStaff ? "staff" : "manager"),

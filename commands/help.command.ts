@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand, requiredRole } from "../src/core/command.js";
-import { usageOf } from "../src/core/registry.js";
+import { examplesOf, usageOf } from "../src/core/registry.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -11,7 +11,7 @@ export default defineCommand({
   examples: ["help", "help stock adjust"],
   permission: "viewer",
   mutates: false,
-  async handler({ args, actor, commands, t, config }) {
+  async handler({ args, actor, commands, t, config, locale }) {
     const role = (c: (typeof commands)[number]) => requiredRole(c, config);
     const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
@@ -26,11 +26,11 @@ export default defineCommand({
         matches.length === 1
           ? matches.flatMap((c) => [
               { label: c.name, value: t(c.description) },
-              { label: t("label.usage"), value: "`" + usageOf(c) + "`" },
-              { label: t("label.examples"), value: c.examples.map((e) => "`" + e + "`").join("\n") },
+              { label: t("label.usage"), value: "`" + usageOf(c, locale) + "`" },
+              { label: t("label.examples"), value: examplesOf(c, locale).map((e) => "`" + e + "`").join("\n") },
               { label: t("help.permission"), value: role(c), inline: true },
             ])
-          : matches.map((c) => ({ label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usageOf(c) + "`", ...c.examples.slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
+          : matches.map((c) => ({ label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usageOf(c, locale) + "`", ...examplesOf(c, locale).slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
       return {
         title: matches.map((c) => c.name).join(", "),
         fields,

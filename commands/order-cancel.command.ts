@@ -8,9 +8,9 @@ export default defineCommand({
   name: "order cancel",
   description: "cmd.order_cancel",
   positional: ["orderNo"],
-  usage: "<orderNo> reason=<text>",
+  usage: { en: "<orderNo> reason=<text>", zh: "<orderNo> reason=<原因>" },
   args: z.object({ orderNo: orderNoArg, reason: text(200) }),
-  examples: ['order cancel ORD-100001 reason="customer changed their mind"'],
+  examples: [{ en: 'order cancel ORD-100001 reason="customer changed their mind"', zh: "order cancel ORD-100001 reason=客户改主意了" }],
   // Cancelling is final (no un-cancel) and may void a paid order: managers decide.
   permission: "manager",
   mutates: true,

@@ -29,14 +29,18 @@ const statusList = z
 export default defineCommand({
   name: "order search",
   description: "cmd.order_search",
-  usage: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]",
+  usage: { en: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]", zh: "[customer=<客户编号>] [since=<日期|7天>] [status=<状态,…>] [page=<页码>]" },
   args: z.object({
     customer: z.string().trim().min(1).max(100).optional(),
     since: since.optional(),
     status: statusList.optional(),
     page: pageArg,
   }),
-  examples: ["order search customer=CUST-10001", "order search since=7d status=paid", "order search status=pending,paid since=2026-11-01 page=2"],
+  examples: [
+    "order search customer=CUST-10001",
+    { en: "order search since=7d status=paid", zh: "order search since=7天 status=已付款" },
+    { en: "order search status=pending,paid since=2026-11-01 page=2", zh: "order search status=待付款,已付款 since=2026-11-01 page=2" },
+  ],
   permission: "staff",
   mutates: false,
   async handler({ args, services, t, fmt, now, config }) {

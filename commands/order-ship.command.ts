@@ -8,13 +8,16 @@ export default defineCommand({
   name: "order ship",
   description: "cmd.order_ship",
   positional: ["orderNo"],
-  usage: "<orderNo> carrier=<carrier> tracking=<tracking no.>",
+  usage: { en: "<orderNo> carrier=<carrier> tracking=<tracking no.>", zh: "<orderNo> carrier=<快递公司> tracking=<运单号>" },
   args: z.object({
     orderNo: orderNoArg,
     carrier: text(60),
     tracking: trackingArg,
   }),
-  examples: ["order ship ORD-100001 carrier=SF tracking=SF1234567890", 'order ship ORD-100002 carrier="China Post" tracking=CP998877'],
+  examples: [
+    { en: "order ship ORD-100001 carrier=SF tracking=SF1234567890", zh: "order ship ORD-100001 carrier=顺丰 tracking=SF1234567890" },
+    { en: 'order ship ORD-100002 carrier="China Post" tracking=CP998877', zh: "order ship ORD-100002 carrier=中国邮政 tracking=CP998877" },
+  ],
   permission: "staff",
   mutates: true,
   async handler(ctx) {

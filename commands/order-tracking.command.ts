@@ -9,9 +9,12 @@ export default defineCommand({
   name: "order tracking",
   description: "cmd.order_tracking",
   positional: ["orderNo"],
-  usage: "<orderNo> tracking=<tracking no.> [carrier=<carrier>] reason=<why>",
+  usage: { en: "<orderNo> tracking=<tracking no.> [carrier=<carrier>] reason=<why>", zh: "<orderNo> tracking=<运单号> [carrier=<快递公司>] reason=<原因>" },
   args: z.object({ orderNo: orderNoArg, tracking: trackingArg, carrier: text(60).optional(), reason: text(200) }),
-  examples: ['order tracking ORD-100001 tracking=SF1234567891 reason="typo in the last digit"', 'order tracking ORD-100002 carrier=JD tracking=JD0012345678 reason="sent with JD instead"'],
+  examples: [
+    { en: 'order tracking ORD-100001 tracking=SF1234567891 reason="typo in the last digit"', zh: "order tracking ORD-100001 tracking=SF1234567891 reason=最后一位输错了" },
+    { en: 'order tracking ORD-100002 carrier=JD tracking=JD0012345678 reason="sent with JD instead"', zh: "order tracking ORD-100002 carrier=京东 tracking=JD0012345678 reason=改由京东发货" },
+  ],
   permission: "staff",
   mutates: true,
   async handler({ args, services, actor, t, subject }) {

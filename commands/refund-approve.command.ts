@@ -9,7 +9,9 @@ export default defineCommand({
   description: "cmd.refund_approve",
   positional: ["id"],
   args: z.object({ id: z.string().trim().min(1).max(20), note: text(300).optional() }),
-  examples: ["refund approve R-7K2M9Q", 'refund approve R-7K2M9Q note="photo checked"'],
+  // The generated usage, with its words in Chinese for Chinese readers.
+  usage: { en: "<id> [note=<note>]", zh: "<id> [note=<备注>]" },
+  examples: ["refund approve R-7K2M9Q", { en: 'refund approve R-7K2M9Q note="photo checked"', zh: "refund approve R-7K2M9Q note=照片已核实" }],
   permission: "support",
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, config, subject }) {

@@ -7,12 +7,12 @@ export default defineCommand({
   name: "refund list",
   description: "cmd.refund_list",
   positional: ["which"],
-  usage: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>]",
+  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>]", zh: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|今天|7天>]" },
   args: z.object({
     which: z.enum(["pending", "approvable", "mine", "all"], { error: "refund.list.bad_which" }).default("pending"),
     since: since.optional(),
   }),
-  examples: ["refund list", "refund list approvable", "refund list mine since=7d", "refund list all since=2026-11-01"],
+  examples: ["refund list", "refund list approvable", { en: "refund list mine since=7d", zh: "refund list mine since=7天" }, "refund list all since=2026-11-01"],
   permission: "staff",
   mutates: false,
   async handler({ args, services, actor, t, fmt, now, config }) {

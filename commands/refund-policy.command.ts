@@ -14,7 +14,7 @@ export default defineCommand({
   name: "refund policy",
   description: "cmd.refund_policy",
   positional: ["action"],
-  usage: "[set support=<amount> manager=<amount> expiry=<hours|Nd>]",
+  usage: { en: "[set support=<amount> manager=<amount> expiry=<hours|Nd>]", zh: "[set support=<金额> manager=<金额> expiry=<小时数|Nd>]" },
   args: z.object({
     action: z.enum(["set"], { error: "refund.policy.bad_action" }).optional(),
     support: wholeAmount.optional(),

@@ -8,7 +8,9 @@ export default defineCommand({
   description: "cmd.refund_reject",
   positional: ["id"],
   args: z.object({ id: z.string().trim().min(1).max(20), reason: text(300) }),
-  examples: ['refund reject R-7K2M9Q reason="outside the return window"'],
+  // The generated usage, with its words in Chinese for Chinese readers.
+  usage: { en: "<id> reason=<reason>", zh: "<id> reason=<原因>" },
+  examples: [{ en: 'refund reject R-7K2M9Q reason="outside the return window"', zh: "refund reject R-7K2M9Q reason=已超出退货期限" }],
   permission: "support",
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, subject }) {

@@ -8,13 +8,16 @@ export default defineCommand({
   name: "refund request",
   description: "cmd.refund_request",
   positional: ["orderNo", "amount"],
-  usage: "<orderNo> <amount|full> reason=<text>",
+  usage: { en: "<orderNo> <amount|full> reason=<text>", zh: "<orderNo> <amount 金额|full> reason=<原因>" },
   args: z.object({
     orderNo: z.string().trim().min(1).max(64),
     amount: z.string().trim().min(1).max(20),
     reason: text(300),
   }),
-  examples: ['refund request ORD-100231 25.00 reason="arrived damaged"', 'refund request ORD-100231 full reason="never delivered"'],
+  examples: [
+    { en: 'refund request ORD-100231 25.00 reason="arrived damaged"', zh: "refund request ORD-100231 25.00 reason=到货破损" },
+    { en: 'refund request ORD-100231 full reason="never delivered"', zh: "refund request ORD-100231 full reason=一直没收到货" },
+  ],
   permission: "staff",
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, subject }) {

@@ -7,14 +7,17 @@ export default defineCommand({
   name: "stock adjust",
   description: "cmd.stock_adjust",
   positional: ["sku", "delta"],
-  usage: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]",
+  usage: { en: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]", zh: "<sku> <+n|-n> reason=<原因> [key=<幂等键>]" },
   args: z.object({
     sku: z.string().trim().min(1).max(64),
     delta: signedDelta,
     reason: text(200),
     key: idemKey.optional(),
   }),
-  examples: ['stock adjust SKU-1001 -2 reason="damaged in transit"', "stock adjust SKU-1001 +24 reason=restock key=PO-7781"],
+  examples: [
+    { en: 'stock adjust SKU-1001 -2 reason="damaged in transit"', zh: "stock adjust SKU-1001 -2 reason=运输途中损坏" },
+    { en: "stock adjust SKU-1001 +24 reason=restock key=PO-7781", zh: "stock adjust SKU-1001 +24 reason=采购到货 key=PO-7781" },
+  ],
   permission: "staff",
   mutates: true,
   async handler({ args, services, actor, t, ref }) {

@@ -5,6 +5,8 @@ export default defineCommand({
   name: "stock low",
   description: "cmd.stock_low",
   args: z.object({ limit: z.coerce.number().int().min(1).max(50).default(15) }),
+  // The generated usage, with its words in Chinese for Chinese readers.
+  usage: { en: "[limit=<limit>]", zh: "[limit=<条数>]" },
   examples: ["stock low", "stock low limit=30"],
   permission: "viewer",
   mutates: false,

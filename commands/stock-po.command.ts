@@ -10,7 +10,7 @@ export default defineCommand({
   name: "stock po",
   description: "cmd.stock_po",
   positional: ["sku"],
-  usage: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]",
+  usage: { en: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]", zh: "<sku> eta=<YYYY-MM-DD|今天|明天|+N天> [qty=<数量>]" },
   args: z.object({
     sku: z.string().trim().min(1).max(64),
     // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05, 12月5日 too).
@@ -25,7 +25,7 @@ export default defineCommand({
       ),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
-  examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", "stock po SKU-1001 eta=+10d"],
+  examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
   permission: "staff",
   mutates: true,
   async handler({ args, services, actor, t, fmt, now }) {

@@ -15,6 +15,8 @@ export default defineCommand({
   description: "cmd.stock_snooze",
   positional: ["sku", "duration"],
   args: z.object({ sku: z.string().trim().min(1).max(64), duration }),
+  // The generated usage, with its words in Chinese for Chinese readers.
+  usage: { en: "<sku> <duration>", zh: "<sku> <duration 时长 30m|24h|3d>" },
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d"],
   permission: "staff",
   mutates: true,

@@ -55,9 +55,9 @@ export default defineCommand({
   name: "stock",
   description: "cmd.stock",
   positional: ["...query"],
-  usage: "<sku | words>",
+  usage: { en: "<sku | words>", zh: "<sku | 商品名关键词>" },
   args: z.object({ query: z.string().trim().min(1).max(100) }),
-  examples: ["stock SKU-1001", "stock wireless mouse", "stock 保温杯"],
+  examples: ["stock SKU-1001", { en: "stock wireless mouse", zh: "stock 保温杯" }, { en: "stock 保温杯", zh: "stock 不锈钢 500ml" }],
   permission: "viewer",
   mutates: false,
   async handler(ctx) {

@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { CommandLoadError, loadCommands } from "../src/core/registry.js";
+import { z } from "zod";
+import { CommandLoadError, checkCommand, loadCommands } from "../src/core/registry.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -108,6 +109,38 @@ describe("command core", () => {
   it("answers in Chinese when the locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "stock adjust SKU-1001 +1 reason=x", locale: "zh-CN" });
     expect(r.reply.text).toContain("需要 staff 角色");
+  });
+
+  it("shows a Chinese reader the usage and example in Chinese, option names and ids as typed; help too", async () => {
+    const zh = (identity: string, text: string) => app.core.invoke({ identity, platform: "shell", text, locale: "zh-CN" });
+    const values = (r: { reply: { fields?: { value: string }[] } }) => r.reply.fields!.map((f) => f.value).join("\n");
+    // An argument error: the usage's words and the example's free text in Chinese.
+    const missing = await zh("shell:mia", "order cancel ORD-100001");
+    expect(missing.code).toBe("invalid_args");
+    expect(missing.reply.text).toContain("缺少 reason=");
+    expect(values(missing)).toContain("`order cancel <orderNo> reason=<原因>`");
+    expect(values(missing)).toContain("`order cancel ORD-100001 reason=客户改主意了`");
+    expect(values(missing)).not.toContain("customer changed their mind");
+    const bad = await zh("shell:sam", "stock adjust SKU-1001 lots reason=x");
+    expect(values(bad)).toContain("`stock adjust <sku> <+n|-n> reason=<原因> [key=<幂等键>]`");
+    expect(values(bad)).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`");
+    // An English reader is shown what they were shown before.
+    const en = await app.run("shell:mia", "order cancel ORD-100001");
+    expect(values(en)).toContain("`order cancel <orderNo> reason=<text>`");
+    expect(values(en)).toContain('`order cancel ORD-100001 reason="customer changed their mind"`');
+    // `help <command>`: usage and every example in Chinese.
+    const help = values(await zh("shell:sam", "help stock adjust"));
+    expect(help).toContain("stock adjust <sku> <+n|-n> reason=<原因> [key=<幂等键>]");
+    expect(help).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`\n`stock adjust SKU-1001 +24 reason=采购到货 key=PO-7781`");
+    expect(help).not.toMatch(/damaged in transit|restock|idempotency/);
+    // A group: each command's usage and first examples in Chinese.
+    const group = values(await zh("shell:admin", "help complaint"));
+    expect(group).toContain("complaint reopen <id> [note=<原因>]");
+    expect(group).toContain("complaint reopen C-7K2M9Q note=客户说补发的也坏了");
+    expect(group).toContain("complaint new order=ORD-100001 severity=高 category=商品损坏 外箱被压坏，杯子碎了");
+    expect(group).not.toMatch(/customer says|box arrived crushed|<what was done>|<why>/);
+    // The help shown in English is unchanged.
+    expect(values(await app.run("shell:sam", "help stock adjust"))).toContain('`stock adjust SKU-1001 -2 reason="damaged in transit"`');
   });
 
   it("turns an unexpected failure into a generic reply with a reference id", async () => {
@@ -306,5 +339,29 @@ describe("command loading", () => {
     await writeFile(path.join(dir, "broken.command.ts"), 'export default { name: "Broken Name!", handler: 1 };\n');
     await expect(loadCommands(dir)).rejects.toThrow(CommandLoadError);
     await expect(loadCommands(dir)).rejects.toThrow(/broken\.command\.ts: name/);
+  });
+
+  it("takes a usage or example as a string or an { en, zh } pair; the Chinese must keep the command and option names", () => {
+    const cmd = (over: Record<string, unknown>) => ({
+      name: "note add",
+      description: "cmd.help",
+      positional: ["id"],
+      args: z.object({ id: z.string(), reason: z.string(), urgent: z.boolean().optional() }),
+      usage: { en: "<id> reason=<text> [--urgent]", zh: "<id> reason=<原因> [--urgent]" },
+      examples: ["note add N-1 reason=x", { en: 'note add N-1 reason="typo" --urgent', zh: "note add N-1 reason=打错了 --urgent" }],
+      permission: "viewer",
+      mutates: false,
+      handler: async () => ({ status: "ok" }),
+      ...over,
+    });
+    expect(checkCommand(cmd({}), "note.command.ts").name).toBe("note add");
+    const fails = (over: Record<string, unknown>) => () => checkCommand(cmd(over), "note.command.ts");
+    // An option name translated, or dropped, in the Chinese.
+    expect(fails({ examples: [{ en: "note add N-1 reason=typo", zh: "note add N-1 原因=打错了" }] })).toThrow(/note\.command\.ts: example "note add N-1 reason=typo" names options \(none\) in Chinese but reason= in English/);
+    expect(fails({ examples: [{ en: "note add N-1 reason=typo --urgent", zh: "note add N-1 reason=打错了" }] })).toThrow(CommandLoadError);
+    expect(fails({ usage: { en: "<id> reason=<text>", zh: "<id> 原因=<原因>" } })).toThrow(/usage names options/);
+    // The command name is kept in the Chinese too.
+    expect(fails({ examples: [{ en: "note add N-1 reason=typo", zh: "添加备注 N-1 reason=打错了" }] })).toThrow(/does not start with "note add"/);
+    expect(fails({ examples: [{ en: "note add N-1 reason=typo" }] })).toThrow(/examples\.0/);
   });
 });

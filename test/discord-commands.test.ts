@@ -119,6 +119,51 @@ describe("generated application commands for refunds, coupons, orders, complaint
   });
 });
 
+describe("option hints from the examples", () => {
+  type Opt = { name: string; description: string; description_localizations?: Record<string, string>; required?: boolean; options?: Opt[]; choices?: { name: string; value: string | number; name_localizations?: Record<string, string> }[] };
+  const walk = (o: Opt, path: string, out: [string, Opt][] = []): [string, Opt][] => {
+    out.push([path, o]);
+    for (const c of o.options ?? []) walk(c, `${path} ${c.name}`, out);
+    return out;
+  };
+
+  it("are English in the descriptions and Chinese in the zh-CN localizations", async () => {
+    const defs = buildCommandSet(await commandsOnce()).definitions as unknown as Opt[];
+    const all = new Map(defs.flatMap((d) => walk(d, d.name)));
+    const hint = (path: string) => [all.get(path)!.description, all.get(path)!.description_localizations!["zh-CN"]];
+    // English as before; Chinese members see a Chinese sample.
+    expect(hint("order cancel reason")).toEqual(["reason, e.g. customer changed their mind", "reason，例如 客户改主意了"]);
+    expect(hint("order tracking reason")).toEqual(["reason, e.g. typo in the last digit", "reason，例如 最后一位输错了"]);
+    expect(hint("complaint new text")).toEqual(["text, e.g. box arrived crushed, mug broken", "text，例如 外箱被压坏，杯子碎了"]);
+    expect(hint("apikey create label")).toEqual(["label, e.g. storefront", "label，例如 官网商城"]);
+    expect(hint("digest show day")).toEqual(["day, e.g. yesterday", "day，例如 昨天"]);
+    // Ids and SKUs are samples in both.
+    expect(hint("stock adjust sku")).toEqual(["sku, e.g. SKU-1001", "sku，例如 SKU-1001"]);
+  });
+
+  it("leave every definition within Discord's limits", async () => {
+    const { definitions } = buildCommandSet(await commandsOnce());
+    expect(definitions.length).toBeLessThanOrEqual(100);
+    for (const d of definitions as unknown as Opt[]) {
+      let chars = 0;
+      for (const [path, o] of walk(d, d.name)) {
+        expect(o.name, path).toMatch(/^[-_\p{Ll}\p{N}]{1,32}$/u);
+        for (const text of [o.description, ...Object.values(o.description_localizations ?? {})]) {
+          expect(text.length, `${path}: ${text}`).toBeGreaterThanOrEqual(1);
+          expect(text.length, `${path}: ${text}`).toBeLessThanOrEqual(100);
+        }
+        expect((o.options ?? []).length, path).toBeLessThanOrEqual(25);
+        const req = (o.options ?? []).map((x) => x.required ?? false);
+        expect(req, `${path}: required options first`).toEqual([...req].sort((a, b) => Number(b) - Number(a)));
+        for (const c of o.choices ?? []) expect([c.name, ...Object.values(c.name_localizations ?? {})].every((n) => n.length >= 1 && n.length <= 100), path).toBe(true);
+        chars += o.name.length + Math.max(o.description.length, ...Object.values(o.description_localizations ?? {}).map((x) => x.length));
+        for (const c of o.choices ?? []) chars += c.name.length + String(c.value).length;
+      }
+      expect(chars, d.name).toBeLessThanOrEqual(8000);
+    }
+  });
+});
+
 describe("embeds", () => {
   const opts = { fmt: new Formatter("en", "Asia/Shanghai", "CNY"), now: new Date("2026-11-25T04:00:00Z"), t: translator("en") };
 

@@ -3,9 +3,9 @@ import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, ty
 import { z } from "zod";
 import { CHOICE_NAMES } from "../../src/core/args.js";
 import type { Command } from "../../src/core/command.js";
-import { t, type MessageKey } from "../../src/core/messages.js";
+import { t, type Locale, type MessageKey } from "../../src/core/messages.js";
 import { kebab, parseArgs, quote } from "../../src/core/parser.js";
-import { argName, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
+import { argName, examplesOf, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { clip } from "../../src/core/reply.js";
 import { sourceFor } from "./autocomplete.js";
 
@@ -60,12 +60,12 @@ function base(s: z.ZodType): z.ZodType {
 }
 
 
-/** Sample values of each argument, read from the command's examples. */
-function samples(cmd: Command): Map<string, string> {
+/** Sample values of each argument, read from the command's examples as a reader in `locale` sees them. */
+function samples(cmd: Command, locale: Locale): Map<string, string> {
   const out = new Map<string, string>();
   const words = cmd.name.split(" ").length;
   const names = (cmd.positional ?? []).map(argName);
-  for (const ex of cmd.examples) {
+  for (const ex of examplesOf(cmd, locale)) {
     try {
       const p = parseArgs(ex);
       const rest = p.positional.slice(words);
@@ -82,12 +82,17 @@ function samples(cmd: Command): Map<string, string> {
   return out;
 }
 
-/** Builds one Discord option from a zod argument. */
-function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: string | undefined): APIApplicationCommandBasicOption {
+/**
+ * Builds one Discord option from a zod argument; its hint shows a sample value from the examples
+ * in each language (the English description, the Chinese localization).
+ */
+function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: Readonly<Record<Locale, string | undefined>>): APIApplicationCommandBasicOption {
   const name = kebab(arg).toLowerCase().slice(0, 32);
   const flag = isFlagArg(schema);
-  const describe = (locale: "en" | "zh-CN") =>
-    clip(flag ? t(locale, "discord.option.flag", { name }) : example ? t(locale, "discord.option", { name, example: clip(example, 40) }) : t(locale, "discord.option.plain", { name }), 100);
+  const describe = (locale: Locale) => {
+    const sample = example[locale];
+    return clip(flag ? t(locale, "discord.option.flag", { name }) : sample ? t(locale, "discord.option", { name, example: clip(sample, 40) }) : t(locale, "discord.option.plain", { name }), 100);
+  };
   const common = { name, description: describe("en"), description_localizations: { "zh-CN": describe("zh-CN") }, required };
   const b = base(schema);
   if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
@@ -119,12 +124,12 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
 function optionsOf(cmd: Command) {
   const shape = cmd.args.shape as Record<string, z.ZodType>;
   const positional = (cmd.positional ?? []).map(argName);
-  const ex = samples(cmd);
+  const ex = { en: samples(cmd, "en"), "zh-CN": samples(cmd, "zh-CN") };
   const keys = [...positional, ...Object.keys(shape).filter((k) => !positional.includes(k))];
   const built = keys.map((arg) => {
     const schema = shape[arg]!;
     const required = !isOptionalArg(schema);
-    const option = optionOf(cmd, arg, schema, required, ex.get(arg));
+    const option = optionOf(cmd, arg, schema, required, { en: ex.en.get(arg), "zh-CN": ex["zh-CN"].get(arg) });
     const route: OptionRoute = { option: option.name, arg, position: positional.indexOf(arg), flag: isFlagArg(schema) };
     return { option, route, required };
   });

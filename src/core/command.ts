@@ -41,6 +41,19 @@ export interface CommandContext<A> {
   subject(id: string): void;
 }
 
+/**
+ * Text a command shows its reader (its usage, an example): one string for every language, or
+ * English with its Simplified Chinese, chosen by the reader's locale where it is shown. In the
+ * Chinese, command names, option names (`reason=`), ids and SKUs stay as typed; only the words
+ * (`reason="客户改主意了"`, `<原因>`) change.
+ */
+export type LocalText = string | { readonly en: string; readonly zh: string };
+
+/** The {@link LocalText} for a reader in `locale`. */
+export function localText(text: LocalText, locale: Locale): string {
+  return typeof text === "string" ? text : locale === "zh-CN" ? text.zh : text.en;
+}
+
 /** The argument schema of a command: a zod object whose keys are argument names. */
 export type ArgsSchema = z.ZodObject<z.ZodRawShape>;
 
@@ -57,10 +70,13 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   positional?: readonly string[];
   /** Arguments: positional names and `key=value` options; booleans are `--flags`. */
   args: S;
-  /** Overrides the generated usage line (after the command name). */
-  usage?: string;
-  /** Full example command lines, each starting with the command name. */
-  examples: readonly string[];
+  /** Overrides the generated usage line (after the command name); see {@link LocalText}. */
+  usage?: LocalText;
+  /**
+   * Full example command lines, each starting with the command name; see {@link LocalText}. The
+   * first is shown with an argument error; Discord's option hints are read from them.
+   */
+  examples: readonly LocalText[];
   /** Least role allowed to run it. */
   permission: Role;
   /** When the least role depends on configuration (`digest`: staff with DIGEST_STAFF, else manager): it, given the config. */

@@ -3,7 +3,7 @@ import { RateLimiter } from "./rate-limit.js";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import type { Clock } from "./clock.js";
-import { requiredRole, type Actor, type Command } from "./command.js";
+import { localText, requiredRole, type Actor, type Command } from "./command.js";
 import { UserError } from "./errors.js";
 import { Formatter } from "./format.js";
 import type { Platform } from "./identity.js";
@@ -282,7 +282,8 @@ export class Core {
         problems.push(obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
       }
     }
-    const details = { usage: usageOf(cmd), ...(cmd.examples[0] ? { example: cmd.examples[0] } : {}) };
+    // In the reader's language (`reason=<原因>`, `reason=客户改主意了`), as `help` shows them.
+    const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
 }

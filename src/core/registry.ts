@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { ArgsSchema, Command } from "./command.js";
-import { isMessageKey } from "./messages.js";
+import { localText, type ArgsSchema, type Command, type LocalText } from "./command.js";
+import { isMessageKey, type Locale } from "./messages.js";
 import { loadDefaults } from "./module-loader.js";
-import { kebab } from "./parser.js";
+import { kebab, parseArgs } from "./parser.js";
 import { ROLES } from "./roles.js";
 
 /** Raised when a command file is malformed: startup stops with this message. */
@@ -13,13 +13,16 @@ export class CommandLoadError extends Error {
   }
 }
 
+/** A {@link LocalText}: one string, or English with its Chinese. */
+const LocalTextShape = z.union([z.string(), z.object({ en: z.string().min(1), zh: z.string().min(1) }, { error: "give a string, or { en, zh } with both" }).strict()]);
+
 const CommandShape = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*( [a-z][a-z0-9-]*)?$/, "name must be one or two lower-case words"),
   description: z.string().refine(isMessageKey, "description must be a key of the message catalog (src/core/messages.ts)"),
   positional: z.array(z.string()).optional(),
   args: z.custom<ArgsSchema>((v) => v instanceof z.ZodObject, "args must be a zod object schema"),
-  usage: z.string().optional(),
-  examples: z.array(z.string()).min(1, "give at least one example"),
+  usage: LocalTextShape.optional(),
+  examples: z.array(LocalTextShape).min(1, "give at least one example"),
   permission: z.enum(ROLES),
   mutates: z.boolean(),
   handler: z.custom<(...a: unknown[]) => unknown>((v) => typeof v === "function", "handler must be a function"),
@@ -51,9 +54,12 @@ export function argName(p: string): string {
   return p.replace(/^\.\.\./, "");
 }
 
-/** Returns the usage line of a command: `stock adjust <sku> <delta> reason=<reason> [key=<key>]`. */
-export function usageOf(cmd: Command): string {
-  if (cmd.usage) return `${cmd.name} ${cmd.usage}`;
+/**
+ * Returns the usage line of a command for a reader in `locale`: `stock adjust <sku> <+n|-n>
+ * reason=<text> [key=<idempotency key>]` (`reason=<原因>` in Chinese, where the command gives it).
+ */
+export function usageOf(cmd: Command, locale: Locale = "en"): string {
+  if (cmd.usage) return `${cmd.name} ${localText(cmd.usage, locale)}`;
   const shape = cmd.args.shape as Record<string, z.ZodType>;
   const parts: string[] = [];
   const positional = (cmd.positional ?? []).map(argName);
@@ -72,6 +78,32 @@ export function usageOf(cmd: Command): string {
   return [cmd.name, ...parts].join(" ");
 }
 
+/** The example command lines of a command for a reader in `locale`. */
+export function examplesOf(cmd: Pick<Command, "examples">, locale: Locale = "en"): string[] {
+  return cmd.examples.map((e) => localText(e, locale));
+}
+
+/** Option names and `--flags` a usage line or example names (`reason=`, `--all`), sorted: what must not change with the language. */
+function optionWords(line: string, usage: boolean): string[] {
+  if (usage) return [...new Set([...line.matchAll(/(?:^|[\s[|])(--[A-Za-z][A-Za-z0-9-]*|[A-Za-z][A-Za-z0-9-]*=)/g)].map((m) => m[1]!))].sort();
+  const p = parseArgs(line);
+  return [...Object.keys(p.named).map((k) => `${k}=`), ...Object.keys(p.flags).map((k) => `--${k}`)].sort();
+}
+
+/** The problem with a {@link LocalText} pair whose Chinese names other options than its English, if any. */
+function pairProblem(text: LocalText, usage: boolean): string | undefined {
+  if (typeof text === "string") return undefined;
+  let en: string[], zh: string[];
+  try {
+    en = optionWords(text.en, usage);
+    zh = optionWords(text.zh, usage);
+  } catch (e) {
+    // The parser's only refusal: a quote left open (its message is the quote).
+    return `cannot be read: the quote ${(e as Error).message} is not closed`;
+  }
+  return en.join(" ") === zh.join(" ") ? undefined : `names options ${zh.join(" ") || "(none)"} in Chinese but ${en.join(" ") || "(none)"} in English (translate the words, not the option names)`;
+}
+
 /** Checks one command object; throws {@link CommandLoadError} naming the file. */
 export function checkCommand(value: unknown, file: string): Command {
   const r = CommandShape.safeParse(value);
@@ -84,8 +116,16 @@ export function checkCommand(value: unknown, file: string): Command {
   for (const p of cmd.positional ?? []) {
     if (!(argName(p) in shape)) throw new CommandLoadError(file, `positional "${p}" is not a key of args`);
   }
-  for (const ex of cmd.examples) {
+  for (const ex of [...examplesOf(cmd, "en"), ...examplesOf(cmd, "zh-CN")]) {
     if (!ex.startsWith(cmd.name)) throw new CommandLoadError(file, `example "${ex}" does not start with "${cmd.name}"`);
+  }
+  if (cmd.usage) {
+    const problem = pairProblem(cmd.usage, true);
+    if (problem) throw new CommandLoadError(file, `usage ${problem}`);
+  }
+  for (const ex of cmd.examples) {
+    const problem = pairProblem(ex, false);
+    if (problem) throw new CommandLoadError(file, `example "${typeof ex === "string" ? ex : ex.en}" ${problem}`);
   }
   return cmd;
 }
