@@ -10,19 +10,22 @@ import { statusName } from "./order.view.js";
 
 const PAGE_SIZE = 10;
 
-/** The Chinese status names the cards and tables show (已付款), read as the statuses they name. */
-const ZH_STATUS: Readonly<Record<string, OrderStatus>> = (() => {
-  const zh = translator("zh-CN");
-  return Object.fromEntries(ORDER_STATUSES.map((s) => [zh(`order.status.${s}` as MessageKey), s]));
+/** The status names the cards and tables show, in both languages (已付款, "Pending payment"), read as the statuses they name. */
+const SHOWN_STATUS: Readonly<Record<string, OrderStatus>> = (() => {
+  const names = (locale: "en" | "zh-CN") => {
+    const t = translator(locale);
+    return ORDER_STATUSES.map((s) => [t(`order.status.${s}` as MessageKey).toLowerCase(), s] as const);
+  };
+  return Object.fromEntries([...names("en"), ...names("zh-CN")]);
 })();
 
 /**
- * Statuses, comma-separated (，、 too): each in any case or width, or by its Chinese name (已付款).
+ * Statuses, comma-separated (，、 too): each in any case or width, or by the name the table shows (已付款, "pending payment").
  * The error names the whole value as typed.
  */
 const statusList = z
   .string()
-  .transform((s) => splitList(s.normalize("NFKC")).map((x) => ZH_STATUS[x] ?? x.toLowerCase()))
+  .transform((s) => splitList(s.normalize("NFKC")).map((x) => SHOWN_STATUS[x.toLowerCase()] ?? x.toLowerCase()))
   .refine((xs) => xs.length > 0 && xs.every((x) => (ORDER_STATUSES as readonly string[]).includes(x)), { error: "order.search.bad_status" })
   .transform((xs) => [...new Set(xs)] as OrderStatus[]);
 

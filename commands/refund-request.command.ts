@@ -36,7 +36,17 @@ export default defineCommand({
         return { status: "error", code: "already_refunded", text: t("refund.already_refunded", { orderNo: r.orderNo }), visibility: "ephemeral" };
       case "bad_amount":
         // The example in the order's currency: "25" for JPY, "25.00" for CNY, "25.000" for KWD.
-        return { status: "error", code: "bad_amount", text: t(r.decimals ? "refund.bad_amount" : "refund.bad_amount_whole", { value: args.amount, decimals: r.decimals, currency: r.currency, example: (25).toFixed(r.decimals) }), visibility: "ephemeral" };
+        return {
+          status: "error",
+          code: "bad_amount",
+          text: t(r.problem === "zero" ? "refund.bad_amount_zero" : r.problem === "format" ? "refund.bad_amount" : r.decimals ? "refund.bad_amount_decimals" : "refund.bad_amount_whole", {
+            value: args.amount,
+            decimals: r.decimals,
+            currency: r.currency,
+            example: (25).toFixed(r.decimals),
+          }),
+          visibility: "ephemeral",
+        };
       case "over_balance":
         return {
           status: "error",

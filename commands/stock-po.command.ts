@@ -16,13 +16,12 @@ export default defineCommand({
     // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05, 12月5日 too).
     eta: z
       .string()
-      .transform(normalizeDateInput)
-      .pipe(
-        z
-          .string()
-          .regex(/^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/, { error: "lowstock.bad_eta" })
-          .refine((s) => !/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s), { error: "lowstock.bad_eta" }),
-      ),
+      .trim()
+      // Checked in the spelling the parsers take; kept as typed, so a message quotes what was typed.
+      .refine((raw) => {
+        const s = normalizeDateInput(raw);
+        return /^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/.test(s) && (!/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s));
+      }, { error: "lowstock.bad_eta" }),
     qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
@@ -31,9 +30,10 @@ export default defineCommand({
   async handler({ args, services, actor, t, fmt, now }) {
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);
-    const rel = /^\+(\d+)d$/.exec(args.eta);
+    const typed = normalizeDateInput(args.eta);
+    const rel = /^\+(\d+)d$/.exec(typed);
     // 12月5日 without a year (MM-DD here): the next such day.
-    const eta = rel ? addDays(today, Number(rel[1])) : args.eta === "today" ? today : args.eta === "tomorrow" ? addDays(today, 1) : readDateInput(args.eta, today, "next");
+    const eta = rel ? addDays(today, Number(rel[1])) : typed === "today" ? today : typed === "tomorrow" ? addDays(today, 1) : readDateInput(typed, today, "next");
     if (!isDay(eta)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     // An arrival in the past is a typo: it would not hold any alert.
     if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));

@@ -263,6 +263,8 @@ describe("health and protocol errors", () => {
     expect([chat.code, chat.reply.text]).toEqual(["bad_amount", '"100.5" is not a refund amount: JPY has no decimals. Give a positive whole amount, e.g. 25, or full.']);
     const api = await call("/api/v1/refund-requests", { body: { externalId: "jpy-1", orderNo: "A-JPY", amount: "100.5", reason: "dented" } });
     expect(api.json.errors?.[0]?.expected).toBe('a positive whole amount (JPY has no decimals), such as "25"');
+    const huge = await call("/api/v1/refund-requests", { body: { externalId: "jpy-2", orderNo: "A-JPY", amount: 12345678901234, reason: "dented" } });
+    expect(huge.json.errors?.[0]?.expected).toBe('a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
   });
 

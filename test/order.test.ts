@@ -236,7 +236,7 @@ describe("order search", () => {
     };
     // Statuses by the names the table shows (已付款), in any case or width, however separated.
     for (const status of ["已付款", "PAID", "Paid", "ｐａｉｄ"]) await same(`order search customer=CUST-9 status=${status}`, "order search customer=CUST-9 status=paid");
-    for (const status of ["已付款、待付款", "已付款，pending", "Paid,待付款"]) await same(`order search customer=CUST-9 status=${status}`, "order search customer=CUST-9 status=paid,pending");
+    for (const status of ["已付款、待付款", "已付款，pending", "Paid,待付款", '"paid,Pending payment"']) await same(`order search customer=CUST-9 status=${status}`, "order search customer=CUST-9 status=paid,pending");
     expect((await zh("order search customer=CUST-9 status=已付款")).reply.table!.rows[0]![3]).toBe("已付款");
     const bad = await zh("order search status=已寄出");
     expect(bad.reply.text).toContain("\"已寄出\" 不是订单状态。请使用 待付款（pending）、已付款（paid）、已发货（shipped）、已签收（delivered）、已取消（cancelled）或已退款（refunded）；多个状态用逗号或顿号分隔。");
@@ -250,7 +250,7 @@ describe("order search", () => {
     const ahead = await app.run("shell:sam", "order search since=12月1日");
     expect([ahead.code, ahead.reply.text]).toEqual(["future_date", "2026-12-01 is in the future; since= must be today or earlier."]);
     const leap = await app.run("shell:sam", "order search since=2月29日");
-    expect([leap.code, leap.reply.text]).toEqual(["bad_date", '2026-02-29 does not exist ("02-29" is read in the current year); give the full date, YYYY-MM-DD.']);
+    expect([leap.code, leap.reply.text]).toEqual(["bad_date", '2026-02-29 does not exist (a day without a year is read in the current year); give the full date, YYYY-MM-DD.']);
     expect((await app.run("shell:sam", "order search since=2月30日")).reply.text).toContain('"2月30日" is not a date');
     // A page typed with a Chinese keyboard; a page that is no page number says what one is.
     await same("order search customer=CUST-9 page=２", "order search customer=CUST-9 page=2");

@@ -91,6 +91,11 @@ describe("refund request", () => {
     }
     const missing = await app.run("shell:sam", "refund request ORD-2 10");
     expect(missing.code).toBe("invalid_args");
+    // Each bad amount is told its own problem.
+    const said = async (amount: string) => (await app.run("shell:sam", `refund request ORD-2 ${amount} reason=x`)).reply.text;
+    expect(await said("0")).toBe('"0" refunds nothing: give an amount above 0, e.g. 25.00, or full.');
+    expect(await said("1.234")).toBe('"1.234" has more decimals than CNY has. Give a positive amount with at most 2 decimals, e.g. 25.00, or full.');
+    expect(await said("12,50")).toBe('"12,50" is not a refund amount. Give a positive amount such as 25.00 (up to 12 digits before the point, commas only between thousands), or full.');
     expect(await app.store.refundRequests.countDocuments()).toBe(before);
   });
 

@@ -106,7 +106,15 @@ export class IngestService {
       case "already_refunded":
         return { status: 409, outcome: "rejected", id, code: "already_refunded", message: `order ${r.orderNo} is refunded already; nothing is left to refund` };
       case "bad_amount": {
-        const expected = res.decimals ? `a positive amount in ${res.currency} with at most ${res.decimals} decimals, such as "${(25).toFixed(res.decimals)}"` : `a positive whole amount (${res.currency} has no decimals), such as "25"`;
+        const example = `"${(25).toFixed(res.decimals)}"`;
+        const expected =
+          res.problem === "zero"
+            ? `an amount above 0, such as ${example}`
+            : res.problem === "format"
+              ? `a positive amount in major units such as ${example}, at most 12 digits before the point, or "full"`
+              : res.decimals
+                ? `a positive amount in ${res.currency} with at most ${res.decimals} decimals, such as ${example}`
+                : `a positive whole amount (${res.currency} has no decimals), such as ${example}`;
         return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected ${expected}`, errors: [{ field: "amount", expected }] };
       }
       case "over_balance":

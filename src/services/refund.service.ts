@@ -83,7 +83,8 @@ export type RequestResult =
   | { kind: "not_paid"; orderNo: string; status: string }
   /** Marked refunded already (by the bot, or by the shop through ingestion). */
   | { kind: "already_refunded"; orderNo: string }
-  | { kind: "bad_amount"; decimals: number; currency: string }
+  /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, or zero. */
+  | { kind: "bad_amount"; decimals: number; currency: string; problem: "format" | "decimals" | "zero" }
   | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
   | { kind: "exists"; request: RefundRequestDoc };
@@ -286,8 +287,11 @@ export class RefundService {
       } else {
         const parsed = parseAmount(input.amount, order.currency);
         const decimals = Math.round(Math.log10(minorUnitFactor(order.currency)));
-        const bad = { kind: "bad_amount" as const, decimals, currency: order.currency };
-        if (parsed === null || typeof parsed === "object" || parsed <= 0) return bad;
+        const currency = order.currency;
+        const bad = (problem: "format" | "decimals" | "zero") => ({ kind: "bad_amount" as const, decimals, currency, problem });
+        if (parsed === null) return bad("format");
+        if (typeof parsed === "object") return bad("decimals");
+        if (parsed <= 0) return bad("zero");
         if (parsed > refundable) return over;
         amount = parsed;
       }
