@@ -99,9 +99,9 @@ export class LedgerIntents {
     throw new Error(`ledger key ${key} kept changing`);
   }
 
-  /** Marks the entry applied (the product holds the key). Safe to repeat. */
+  /** Marks the entry applied (the product holds the key): the count of attempts is no longer needed. Safe to repeat. */
   async applied(key: string, set: { onHandAfter: number; delta?: number }): Promise<void> {
-    await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", ...set }, $inc: { active: -1 } });
+    await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", ...set }, $unset: { active: "" } });
   }
 
   /** This attempt changed nothing: let go, and withdraw the entry if nobody else holds it. */
