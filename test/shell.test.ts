@@ -7,6 +7,12 @@ import { cleanEnv, runCli, runScript } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { product } from "./helpers/app.js";
 
+/**
+ * Tests that start the bot or the import as processes several times (each a Node start with
+ * TypeScript compiled on the fly): seconds each on a quiet machine, much more on a busy one.
+ */
+const SPAWNS_TIMEOUT = 180_000;
+
 let db: TestDb;
 let env: Record<string, string>;
 
@@ -137,7 +143,7 @@ describe("shell adapter, non-interactive", () => {
       expect(r.stderr).toContain(`${says}\nUsage: npm run import -- `);
       expect(r.stderr).not.toContain("    at ");
     }
-  });
+  }, SPAWNS_TIMEOUT);
 
   it("a process in another time zone or currency than the shop's database refuses to start, unless told to change them", async () => {
     const other = { ...env, SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY" };
@@ -165,7 +171,7 @@ describe("shell adapter, non-interactive", () => {
     } finally {
       await store.orders.deleteOne({ _id: "O-TZ-1" });
     }
-  });
+  }, SPAWNS_TIMEOUT);
 
   it("an unreachable MONGODB_URI stops start-up with a message (78), never its password", async () => {
     const r = await runCli(["shell", "-c", "help"], { ...env, MONGODB_URI: "mongodb://ops:s3cretpw@127.0.0.1:9/shopops?serverSelectionTimeoutMS=500" });
@@ -205,7 +211,7 @@ describe("npm start with nothing configured", () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, SPAWNS_TIMEOUT);
 });
 
 describe("shell rendering", () => {
