@@ -263,6 +263,8 @@ describe("health and protocol errors", () => {
     expect([chat.code, chat.reply.text]).toEqual(["bad_amount", '"100.5" is not a refund amount: JPY has no decimals. Give a positive whole amount, e.g. 25, or full.']);
     const api = await call("/api/v1/refund-requests", { body: { externalId: "jpy-1", orderNo: "A-JPY", amount: "100.5", reason: "dented" } });
     expect(api.json.errors?.[0]?.expected).toBe('a positive whole amount (JPY has no decimals), such as "25"');
+    const zero = await call("/api/v1/refund-requests", { body: { externalId: "jpy-3", orderNo: "A-JPY", amount: 0, reason: "dented" } });
+    expect(zero.json.errors?.[0]?.expected).toBe('an amount above 0, such as "25"');
     const huge = await call("/api/v1/refund-requests", { body: { externalId: "jpy-2", orderNo: "A-JPY", amount: 12345678901234, reason: "dented" } });
     expect(huge.json.errors?.[0]?.expected).toBe('a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
@@ -503,6 +505,10 @@ describe("orders", () => {
     await call("/api/v1/orders", { body: { orderNo: "A-T1", status: "delivered", shipment: { trackingNo: "YT9" } } });
     expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ carrier: "SF", trackingNo: "YT9" });
     expect(field(await app.run("shell:admin", "order A-T1"), "Timeline")).toMatch(/Tracking corrected \(by api:storefront\): SF SF1000 → SF YT9/);
+    // The shop naming what chat recorded is no change.
+    await call("/api/v1/orders", { body: order("A-T6", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    expect((await app.run("shell:admin", "order ship A-T6 carrier=SF tracking=SF600")).outcome).toBe("ok");
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-T6", status: "shipped", shipment: { carrier: "SF", trackingNo: "SF600" } } })).json.outcome).toBe("unchanged");
     // Any number the shop gave before is a resend, not only its last: a late retry of the first changes nothing.
     expect((await call("/api/v1/orders", { body: { orderNo: "A-T1", ...shipped, status: "delivered" } })).json.outcome).toBe("unchanged");
     expect((await app.store.orders.findById("A-T1").lean<OrderDoc>())!.shipment).toMatchObject({ trackingNo: "YT9" });
@@ -794,6 +800,9 @@ describe("products, inventory and complaints", () => {
   it("a keyed count that found the level already right is recorded: its retry after later sales changes nothing; the key for another level is a conflict", async () => {
     await call("/api/v1/products", { body: { sku: "CNT-1", name: "Counted", category: "Kitchen", price: 500, onHand: 50 } });
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "on hand is already 50" });
+    // The product holds the count's key, as it would a change's: a retry already running (it read
+    // the ledger before this one was marked) then finds it applied, not a level to set again.
+    expect((await prod("CNT-1"))!.appliedKeys).toContain("set:count-7");
     await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: -3, key: "ship-1" } });
     // The count's webhook retried (or yesterday's count file re-run): no 3 phantom units.
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "key count-7 already applied" });

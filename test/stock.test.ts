@@ -162,4 +162,19 @@ describe("stock adjust", () => {
     expect(r.reply.text).toContain("on hand 15 → 17");
     expect(await app.store.ledger.findById("crash-1").lean()).toMatchObject({ status: "applied", onHandAfter: 17 });
   });
+
+  it("a key whose first attempt died is freed by a refused retry, and housekeeping leaves an entry a retry is working on", async () => {
+    const now = app.clock.now().getTime();
+    const H = 3_600_000;
+    // An attempt that died two hours ago holding its key (never joined since); the retry is refused (not enough stock).
+    await app.store.ledger.create({ _id: "died-1", sku: "SKU-1004", delta: -5, reason: "x", actor: "shell:sam", status: "pending", at: new Date(now - 2 * H), active: 1, heldAt: new Date(now - 2 * H) });
+    expect((await app.run("shell:sam", "stock adjust SKU-1004 -5 reason=x key=died-1")).code).toBe("insufficient_stock");
+    // The key is free again for another change (it was a key_conflict until housekeeping).
+    expect((await app.run("shell:sam", "stock adjust SKU-1004 +3 reason=found key=died-1")).reply.text).toContain("on hand 0 → 3");
+    // Housekeeping withdraws an old entry nobody holds, not one a retry joined a minute ago.
+    await app.store.ledger.create({ _id: "old-1", sku: "SKU-1005", delta: 1, reason: "x", actor: "x", status: "pending", at: new Date(now - 2 * H), active: 1, heldAt: new Date(now - 2 * H) });
+    await app.store.ledger.create({ _id: "held-1", sku: "SKU-1005", delta: 1, reason: "x", actor: "x", status: "pending", at: new Date(now - 2 * H), active: 2, heldAt: new Date(now - 60_000) });
+    expect(await app.services.stock.settlePending(new Date(now - H))).toEqual({ applied: 0, withdrawn: 1 });
+    expect(await app.store.ledger.exists({ _id: "held-1" })).not.toBeNull();
+  });
 });

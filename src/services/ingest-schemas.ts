@@ -137,8 +137,8 @@ const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,
 export const refundRequestInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
-  // As chat takes it (thousands commas, up to 12 digits); the decimals are checked against the order's currency.
-  amount: z.union([z.string().regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT }), z.number({ error: AMOUNT }).positive({ error: AMOUNT }).finite({ error: AMOUNT })], { error: AMOUNT }),
+  // As chat takes it (thousands commas, up to 12 digits); zero, the size and the decimals are told by the refund service, as in chat.
+  amount: z.union([z.string().regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT }), z.number({ error: AMOUNT }).finite({ error: AMOUNT })], { error: AMOUNT }),
   reason: short(300),
 });
 export type RefundRequestInput = z.output<typeof refundRequestInput>;

@@ -10,7 +10,7 @@ import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { LedgerIntents, PRODUCT_KEPT_KEYS, type StockService } from "./stock.service.js";
+import { LedgerIntents, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -281,28 +281,36 @@ export class IngestService {
   private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined): Promise<ItemResult> {
     const ledgerId = key ? `set:${key}` : undefined;
     const at = this.clock.now();
+    let hold: LedgerHold | undefined;
     if (ledgerId) {
       const c = await this.intents.claim(ledgerId, { sku, level }, { reason, actor, at });
       if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${c.prior.sku} set ${c.prior.level ?? c.prior.onHandAfter})` };
       if (c.kind === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+      hold = c.hold;
     }
     /** Nothing changed: give the intent up (withdrawn once no attempt holds it), so the key can be used again once the problem is fixed. */
     const refuse = async (r: ItemResult): Promise<ItemResult> => {
-      if (ledgerId) await this.intents.release(ledgerId);
+      await hold?.release();
       return r;
     };
     const done = async (delta: number): Promise<void> => {
-      if (ledgerId) await this.intents.applied(ledgerId, { delta, onHandAfter: level });
+      await hold?.applied({ delta, onHandAfter: level });
     };
     for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       if (!p) return refuse({ status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` });
       if (ledgerId && p.appliedKeys?.includes(ledgerId)) {
-        // Applied by an earlier attempt that stopped before marking its ledger entry.
-        await this.intents.applied(ledgerId, { onHandAfter: level });
+        // Applied by an earlier attempt that stopped before marking its ledger entry, or by another running now.
+        await hold?.applied({ onHandAfter: level });
         return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
       }
       if (p.onHand === level) {
+        // A confirmed count holds its key on the product too (one guarded update, as a change
+        // does): a retry running at the same time, or after later sales, then finds it applied.
+        if (ledgerId) {
+          const r = await this.store.products.updateOne({ _id: sku, onHand: level, appliedKeys: { $ne: ledgerId } }, { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } });
+          if (r.modifiedCount !== 1) continue; // on hand moved, or another attempt recorded it: read again
+        }
         await done(0);
         return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
       }

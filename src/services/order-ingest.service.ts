@@ -550,8 +550,10 @@ export class OrderIngestService {
       const ship = endsUnshipped ? { set: {}, push: {}, guard: {} } : shipmentNews(cur, m, at, actor, history, late);
       Object.assign(set, ship.set);
       if (m.couponCode && m.couponCode !== cur.couponCode && !(late && cur.couponCode)) set.couponCode = m.couponCode;
-      if (Object.keys(set).length === 0 && Object.keys(ship.push).length === 0) return { order: cur, changed: false };
-      const upd: Record<string, unknown> = { $set: { ...set, changedAt: now } };
+      // Only recording which carrier or tracking the shop said (the order holds them already): not a change.
+      const quiet = Object.keys(set).length === 0 && Object.keys(fix.unset).length === 0;
+      if (quiet && Object.keys(ship.push).length === 0) return { order: cur, changed: false };
+      const upd: Record<string, unknown> = quiet ? {} : { $set: { ...set, changedAt: now } };
       if (Object.keys(fix.unset).length) upd.$unset = fix.unset;
       if (history.length || refund || Object.keys(ship.push).length) upd.$push = { ...(history.length ? { history: { $each: history } } : {}), ...(refund ? { refunds: refund } : {}), ...ship.push };
       const after = await this.store.orders
@@ -561,7 +563,7 @@ export class OrderIngestService {
           { returnDocument: "after" },
         )
         .lean<OrderDoc>();
-      if (after) return { order: after, changed: true };
+      if (after) return { order: after, changed: !quiet };
       const again = await this.store.orders.findById(cur._id).lean<OrderDoc>();
       if (!again) return { kind: "conflict", orderNo: m.orderNo };
       cur = again;

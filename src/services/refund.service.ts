@@ -355,6 +355,11 @@ export class RefundService {
     };
     try {
       const request = (await this.store.refundRequests.create(doc)).toObject() as RefundRequestDoc;
+      // The shop's full refund may have landed between the hold and this insert: its closing of
+      // the order's requests ran before this one existed, so close it now rather than leave a
+      // request nobody can pay.
+      const now2 = await this.store.orders.findById(order._id).select({ total: 1, refundedTotal: 1 }).lean<Pick<OrderDoc, "total" | "refundedTotal">>();
+      if (now2 && (now2.refundedTotal ?? 0) >= now2.total && (await this.closeExhausted(order._id)).includes(id)) return { kind: "already_refunded", orderNo: order._id };
       return { kind: "created", request, order, policy };
     } catch (e) {
       // Two deliveries of one caller id at once: the unique _id lets one in, and the hold is its.

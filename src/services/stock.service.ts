@@ -60,13 +60,26 @@ interface LedgerEntry {
   status: string;
 }
 
+/** How long a pending entry nobody joined may wait before it is taken for an attempt that died. */
+const STALE_INTENT_MS = 3_600_000;
+
+/** One attempt's hold on a keyed ledger entry (see {@link LedgerIntents}). */
+export interface LedgerHold {
+  /** The change landed (the product holds the key): the entry says so, written again if it was withdrawn meanwhile. */
+  applied(set: { onHandAfter: number; delta?: number }): Promise<void>;
+  /** This attempt changed nothing: let go, and withdraw the entry if nobody else holds it. */
+  release(): Promise<void>;
+}
+
 /**
  * The ledger entries of keyed stock changes (`stock adjust key=`, API deltas and keyed levels),
  * written before the product changes so a retry finds them. Several attempts with one key may
  * run at once (a retried request): the first writes the pending entry, the others join it
- * (`active` counts them), whichever lands marks it applied, and an attempt that changed nothing
- * withdraws it only when no other attempt still holds it. Each step is one single-document
- * update; a crash leaves a pending entry for the next retry, or for {@link StockService.settlePending}.
+ * (`active` counts them, `heldAt` says when one last did), whichever lands marks it applied,
+ * and an attempt that changed nothing withdraws it only when no other attempt still holds it:
+ * none counted, or only one that died (the entry over an hour old and nobody joined since).
+ * Each step is one single-document update; a crash leaves a pending entry for the next retry,
+ * or for {@link StockService.settlePending}, which leaves alone an entry joined within the hour.
  */
 export class LedgerIntents {
   constructor(private readonly store: Store) {}
@@ -76,17 +89,19 @@ export class LedgerIntents {
    * same change), `applied` (a finished entry for the same change), or `conflict` (the key
    * names another change).
    */
-  async claim(key: string, change: IntentOf, rest: { reason: string; actor: string; at: Date }): Promise<{ kind: "claimed" } | { kind: "applied" | "conflict"; prior: LedgerEntry }> {
+  async claim(key: string, change: IntentOf, rest: { reason: string; actor: string; at: Date }): Promise<{ kind: "claimed"; hold: LedgerHold } | { kind: "applied"; prior: LedgerEntry } | { kind: "conflict"; prior: LedgerEntry }> {
     const same = "level" in change ? { sku: change.sku, level: change.level } : { sku: change.sku, delta: change.delta };
+    const fields = { delta: 0, ...change, ...rest };
+    const hold = this.hold(key, fields, rest.at);
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
       try {
-        await this.store.ledger.create({ _id: key, delta: 0, ...change, ...rest, status: "pending", active: 1 });
-        return { kind: "claimed" };
+        await this.store.ledger.create({ _id: key, ...fields, status: "pending", active: 1, heldAt: rest.at });
+        return { kind: "claimed", hold };
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
       }
-      const joined = await this.store.ledger.findOneAndUpdate({ _id: key, status: "pending", ...same }, { $inc: { active: 1 } }, { returnDocument: "after" }).lean();
-      if (joined) return { kind: "claimed" };
+      const joined = await this.store.ledger.findOneAndUpdate({ _id: key, status: "pending", ...same }, { $inc: { active: 1 }, $set: { heldAt: rest.at } }, { returnDocument: "after" }).lean();
+      if (joined) return { kind: "claimed", hold };
       const prior = await this.store.ledger.findById(key).lean<LedgerEntry>();
       // Withdrawn between our insert and our join: write it again.
       if (!prior) continue;
@@ -99,15 +114,21 @@ export class LedgerIntents {
     throw new Error(`ledger key ${key} kept changing`);
   }
 
-  /** Marks the entry applied (the product holds the key): the count of attempts is no longer needed. Safe to repeat. */
-  async applied(key: string, set: { onHandAfter: number; delta?: number }): Promise<void> {
-    await this.store.ledger.updateOne({ _id: key }, { $set: { status: "applied", ...set }, $unset: { active: "" } });
-  }
-
-  /** This attempt changed nothing: let go, and withdraw the entry if nobody else holds it. */
-  async release(key: string): Promise<void> {
-    await this.store.ledger.updateOne({ _id: key, status: "pending" }, { $inc: { active: -1 } });
-    await this.store.ledger.deleteOne({ _id: key, status: "pending", active: { $lte: 0 } });
+  private hold(key: string, fields: Record<string, unknown>, heldAt: Date): LedgerHold {
+    const ledger = this.store.ledger;
+    return {
+      async applied(set) {
+        // Only a pending entry: the first attempt to land says what it did; later ones change nothing.
+        const r = await ledger.updateOne({ _id: key, status: "pending" }, { $set: { status: "applied", ...set }, $unset: { active: "", heldAt: "" } });
+        // Not pending: applied by another attempt (kept as it is), or withdrawn while this one landed (written again).
+        if (r.matchedCount === 0) await ledger.updateOne({ _id: key }, { $setOnInsert: { ...fields, ...set, status: "applied" } }, { upsert: true });
+      },
+      async release() {
+        await ledger.updateOne({ _id: key, status: "pending" }, { $inc: { active: -1 } });
+        const died = new Date(heldAt.getTime() - STALE_INTENT_MS);
+        await ledger.deleteOne({ _id: key, status: "pending", $or: [{ active: { $lte: 0 } }, { at: { $lt: died }, heldAt: { $lte: heldAt } }] });
+      },
+    };
   }
 }
 
@@ -273,6 +294,7 @@ export class StockService {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       return { kind: "replayed", onHand: p?.onHand ?? 0 };
     }
+    const { hold } = claim;
     const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
     if (delta < 0) guard.available = { $gte: -delta };
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
@@ -284,24 +306,24 @@ export class StockService {
         )
         .lean<ProductDoc>();
       if (after) {
-        await this.intents.applied(key, { onHandAfter: after.onHand });
+        await hold.applied({ onHandAfter: after.onHand });
         return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };
       }
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       if (p?.appliedKeys?.includes(key)) {
         // Applied by a concurrent or earlier attempt with the same key.
-        await this.intents.applied(key, { onHandAfter: p.onHand });
+        await hold.applied({ onHandAfter: p.onHand });
         return { kind: "replayed", onHand: p.onHand };
       }
       // It fits as the product stands now: another change landed between the update and the read.
       if (p && p.active && (delta >= 0 || p.available >= -delta)) continue;
       // Nothing changed: give the intent up, so the ledger holds only real changes.
-      await this.intents.release(key);
+      await hold.release();
       if (!p) return { kind: "not_found" };
       if (!p.active) return { kind: "inactive" };
       return { kind: "insufficient", available: p.available, onHand: p.onHand, reserved: p.reserved };
     }
-    await this.intents.release(key);
+    await hold.release();
     return { kind: "busy" };
   }
 
@@ -317,7 +339,8 @@ export class StockService {
     for (const e of pending) {
       const landed = await this.store.products.exists({ _id: e.sku, appliedKeys: e._id });
       if (landed) applied += (await this.store.ledger.updateOne({ _id: e._id, status: "pending" }, { $set: { status: "applied" } })).modifiedCount;
-      else withdrawn += (await this.store.ledger.deleteOne({ _id: e._id, status: "pending" })).deletedCount;
+      // Not one an attempt joined within the hour (a retry working on it now).
+      else withdrawn += (await this.store.ledger.deleteOne({ _id: e._id, status: "pending", $or: [{ heldAt: { $lt: before } }, { heldAt: { $exists: false } }] })).deletedCount;
     }
     return { applied, withdrawn };
   }

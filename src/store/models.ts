@@ -69,6 +69,8 @@ const ledgerSchema = new Schema(
      * deletes the entry of another that is about to land (see `LedgerIntents`).
      */
     active: { type: Number },
+    /** When an attempt last wrote or joined the pending entry. */
+    heldAt: { type: Date },
   },
   { versionKey: false },
 );
