@@ -811,6 +811,11 @@ describe("products, inventory and complaints", () => {
     expect(other.status).toBe(409);
     expect(other.json).toMatchObject({ code: "key_conflict", message: "key count-7 was used for another change (CNT-1 set 50)" });
     expect((await prod("CNT-1"))?.onHand).toBe(47);
+    // A key names one change, delta or level: not a delta and then a level, nor the other way round.
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: 1, key: "count-7" } })).json).toMatchObject({ status: 409, code: "key_conflict", message: "key count-7 was used for another change (CNT-1 set 50)" });
+    expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 40, key: "ship-1" } })).json).toMatchObject({ status: 409, code: "key_conflict", message: "key ship-1 was used for another change (CNT-1 -3)" });
+    expect((await prod("CNT-1"))?.onHand).toBe(47);
+    expect(await app.store.ledger.exists({ _id: "set:ship-1" })).toBeNull();
     // A refused count (an unknown SKU) leaves its key free for the corrected one.
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-X", set: 2, key: "count-8" } })).json.code).toBe("unknown_sku");
     expect(await app.store.ledger.exists({ _id: "set:count-8" })).toBeNull();

@@ -287,6 +287,12 @@ export class IngestService {
       if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${c.prior.sku} set ${c.prior.level ?? c.prior.onHandAfter})` };
       if (c.kind === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
       hold = c.hold;
+      // A key names one change: not a level here and a delta (its entry is the bare key) there.
+      const delta = await this.store.ledger.findById(key).select({ sku: 1, delta: 1 }).lean<{ sku: string; delta: number }>();
+      if (delta) {
+        await hold.release();
+        return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${delta.sku} ${delta.delta > 0 ? "+" : ""}${delta.delta})` };
+      }
     }
     /** Nothing changed: give the intent up (withdrawn once no attempt holds it), so the key can be used again once the problem is fixed. */
     const refuse = async (r: ItemResult): Promise<ItemResult> => {

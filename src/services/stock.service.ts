@@ -295,6 +295,12 @@ export class StockService {
       return { kind: "replayed", onHand: p?.onHand ?? 0 };
     }
     const { hold } = claim;
+    // A key names one change: not a delta here and a stock level (`set:<key>`) there.
+    const level = await this.store.ledger.findById(`set:${key}`).select({ sku: 1, level: 1, onHandAfter: 1 }).lean<{ sku: string; level?: number | null; onHandAfter?: number | null }>();
+    if (level) {
+      await hold.release();
+      return { kind: "key_conflict", other: `${level.sku} set ${level.level ?? level.onHandAfter}` };
+    }
     const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
     if (delta < 0) guard.available = { $gte: -delta };
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
