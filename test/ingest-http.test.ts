@@ -537,6 +537,16 @@ describe("orders", () => {
     expect((await app.store.orders.findById("A-T5").lean<OrderDoc>())!.shipment?.trackingNo).toBeUndefined();
   });
 
+  it("large sums do not wrap: a day's GMV and a product's stock past 2^31 minor units or units stay exact", async () => {
+    await call("/api/v1/products", { body: { sku: "BIG-1", name: "Gold bar", category: "Valuables", price: 1_000_000_000, onHand: 10 } });
+    for (const no of ["A-BIG1", "A-BIG2", "A-BIG3"]) {
+      expect((await call("/api/v1/orders", { body: order(no, { items: [{ sku: "BIG-1", qty: 1, unitPrice: 1_000_000_000 }], currency: "CHF", status: "paid", paidAt: "2026-11-23T03:00:00Z" }) })).status).toBe(201);
+    }
+    expect(await app.store.salesDays.findById("2026-11-23|CHF").lean()).toMatchObject({ gmv: 3_000_000_000, orders: 3 });
+    for (const key of ["BIG-K1", "BIG-K2", "BIG-K3"]) await call("/api/v1/inventory", { body: { sku: "BIG-1", delta: 1_000_000_000, key } });
+    expect(await prod("BIG-1")).toMatchObject({ onHand: 3_000_000_010, reserved: 3, available: 3_000_000_007 });
+  });
+
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {
     await call("/api/v1/orders", { body: order("A-500", { items: [{ sku: "SKU-6", qty: 2, unitPrice: 100 }], status: "paid", paidAt: "2026-11-24T06:00:00Z" }) });
     expect(sales(await prod("SKU-6"), "2026-11-24")).toBe(2);

@@ -1,6 +1,6 @@
 import type { OrderDoc, Store } from "../store/models.js";
 import { PAID_STATUSES, type OrderStatus } from "./order-status.js";
-import { chunked, duplicateIndexes, isDuplicateKey } from "../store/writes.js";
+import { chunked, duplicateIndexes, incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { PRODUCT_KEPT_KEYS } from "./stock.service.js";
 
 /** The effects an order has on products and on the daily sales rollup, each applied once. */
@@ -398,9 +398,10 @@ export class OrderEffects {
   /** The update of a target: the change, its keys pushed (the newest kept); a day's rollup is created on first use. */
   private change(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): { update: object; upsert: boolean } {
     // updatedAt as mongoose would set it: the low-stock scan re-checks products changed since its last run.
-    if (coll === "products") return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } }, $set: { updatedAt: new Date() } }, upsert: false };
+    // Sent as they are (collection updates), as doubles: see incAsDoubles.
+    if (coll === "products") return { update: { $inc: incAsDoubles(inc), $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } }, $set: { updatedAt: new Date() } }, upsert: false };
     const [day, currency] = id.split("|");
-    return { update: { $inc: inc, $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency, v: ROLLUP_VERSION } }, upsert: true };
+    return { update: { $inc: incAsDoubles(inc), $push: { appliedKeys: { $each: keys, $slice: -KEPT_DAY_KEYS } }, $setOnInsert: { day, currency, v: ROLLUP_VERSION } }, upsert: true };
   }
 }
 

@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay } from "../core/format.js";
 import { editDistance } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
-import { isDuplicateKey } from "../store/writes.js";
+import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "./audit.service.js";
 
 /** Stock status of a product. */
@@ -304,13 +304,12 @@ export class StockService {
     const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
     if (delta < 0) guard.available = { $gte: -delta };
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
-      const after = await this.store.products
-        .findOneAndUpdate(
-          guard,
-          { $inc: { onHand: delta, available: delta }, $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } },
-          { returnDocument: "after" },
-        )
-        .lean<ProductDoc>();
+      // Sent as it is, the amounts as doubles (see incAsDoubles); updatedAt as mongoose would set it.
+      const after = (await this.store.products.collection.findOneAndUpdate(
+        guard as never,
+        { $inc: incAsDoubles({ onHand: delta, available: delta }), $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } as never, $set: { updatedAt: new Date() } },
+        { returnDocument: "after" },
+      )) as ProductDoc | null;
       if (after) {
         await hold.applied({ onHandAfter: after.onHand });
         return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };

@@ -1,3 +1,8 @@
+import mongoose from "mongoose";
+
+const { Double } = mongoose.mongo;
+type Double = InstanceType<typeof Double>;
+
 /**
  * Statements per write command at most. FerretDB v1 holds one pooled connection per
  * statement of an update command until the command ends, so a command with as many
@@ -12,6 +17,17 @@ export function chunked<T>(xs: readonly T[], size = MAX_STATEMENTS): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
   return out;
+}
+
+/**
+ * An `$inc` whose amounts are sent as doubles. The driver sends a whole JS number as a 32-bit
+ * integer, and FerretDB v1 (the embedded database) wraps a 32-bit sum past 2^31 (a day's GMV of
+ * 21.5M CNY in fen became negative), where MongoDB widens it. A double holds every integer up to
+ * 2^53 exactly, and an integer field incremented by a double becomes a double. Only for updates
+ * sent as they are (`Model.collection`): mongoose casts a Number path's value back to a number.
+ */
+export function incAsDoubles(inc: Record<string, number>): Record<string, Double> {
+  return Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, new Double(v)]));
 }
 
 /** True for MongoDB's E11000 duplicate key error. */
