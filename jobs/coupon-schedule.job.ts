@@ -34,6 +34,8 @@ export default defineJob({
         const r = uses.get(c._id.toUpperCase())!;
         reply.context.unshift(t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) }));
         if (r.paused) reply.context.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
+        // As `coupon show` says it: uses in another currency are counted, their money is not.
+        if (r.otherCurrency) reply.context.push(t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency }));
       }
       await send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
       if (await services.coupon.markNotified(c._id, kind, now)) sent++;

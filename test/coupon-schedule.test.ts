@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
 import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
@@ -35,6 +35,11 @@ beforeAll(async () => {
     coupon("HELD", 0, 10, 180, "paused"), // paused before its start: no "live", expiry announced
     coupon("FOREVER", 0, 45, null), // scheduled, no end
   ]);
+  // NOW10 used twice: once in the shop currency, once in USD.
+  await app.store.orders.insertMany([
+    paidOrder("ORD-N1", 4500, new Date(T0 + 10 * MIN).toISOString(), { couponCode: "NOW10", discount: 500 }),
+    paidOrder("ORD-N2", 3000, new Date(T0 + 20 * MIN).toISOString(), { couponCode: "NOW10", currency: "USD", customerId: "CUST-2" }),
+  ]);
   jobs = await jobStepper(app, "coupon-schedule", T0);
 });
 afterAll(() => app.close());
@@ -68,6 +73,9 @@ describe("coupon-schedule job", () => {
     expect(expired.title).toBe("Coupon SPRING has expired");
     expect(expired.context![0]).toMatch(/^Used 0 times by 0 customers/);
     expect(expired.context![1]).toBe("Ended in shopops; check that the storefront no longer accepts the code.");
+    // The expiry says what coupon show says of uses in another currency.
+    const now10 = reviveReply((await app.store.outbox.findById("coupon-expired:NOW10:shell:managers").lean())!.reply);
+    expect(now10.context).toContain("Uses in another currency than CNY: 1 (counted in uses, left out of revenue and discount).");
     const spring = await app.store.coupons.findById("SPRING").lean();
     expect(spring!.notified).toMatchObject({ live: expect.any(Date), expired: expect.any(Date) });
 
