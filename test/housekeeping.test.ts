@@ -27,13 +27,14 @@ describe("housekeeping job", () => {
     });
     await app.store.jobRuns.insertMany([run("old-run", 45, true), run("new-run", 1, true), run("old-stuck", 45, false)]);
     // Stock changes interrupted between their steps: one landed on the product, one did not, one is still running.
-    await app.store.products.create({ _id: "HK-1", name: "Kept", category: "c", price: 100, cost: 50, currency: "CNY", onHand: 12, reserved: 0, available: 12, appliedKeys: ["adj-landed"] });
+    // A change's key is held in ledgerKeys (older data: appliedKeys, shared with the order effects' hundreds of keys a day).
+    await app.store.products.create({ _id: "HK-1", name: "Kept", category: "c", price: 100, cost: 50, currency: "CNY", onHand: 12, reserved: 0, available: 12, appliedKeys: ["adj-landed", "o:A-1:r"], ledgerKeys: ["adj-landed-2"] });
     const entry = (id: string, ageMs: number) => ({ _id: id, sku: "HK-1", delta: 2, reason: "count", actor: "slack:T1:U1", status: "pending", at: new Date(app.clock.now().getTime() - ageMs) });
-    await app.store.ledger.insertMany([entry("adj-landed", 2 * 3_600_000), entry("adj-lost", 2 * 3_600_000), entry("adj-running", 60_000)]);
+    await app.store.ledger.insertMany([entry("adj-landed", 2 * 3_600_000), entry("adj-landed-2", 2 * 3_600_000), entry("adj-lost", 2 * 3_600_000), entry("adj-running", 60_000)]);
 
     const summary = await job.handler({ services: app.services, clock: app.clock, logger: silentLogger, config: app.config, slot: app.clock.now(), catchUp: false, signal: new AbortController().signal });
-    expect(summary).toBe("deleted 1 markers, 1 messages, 1 job runs older than 30 days; settled 2 pending stock changes (1 applied, 1 withdrawn)");
-    expect((await app.store.ledger.find().sort({ _id: 1 }).lean()).map((d) => [d._id, d.status])).toEqual([["adj-landed", "applied"], ["adj-running", "pending"]]);
+    expect(summary).toBe("deleted 1 markers, 1 messages, 1 job runs older than 30 days; settled 3 pending stock changes (2 applied, 1 withdrawn)");
+    expect((await app.store.ledger.find().sort({ _id: 1 }).lean()).map((d) => [d._id, d.status])).toEqual([["adj-landed", "applied"], ["adj-landed-2", "applied"], ["adj-running", "pending"]]);
     expect((await app.store.markers.find().lean()).map((d) => d._id)).toEqual(["new-marker"]);
     expect((await app.store.outbox.find().sort({ _id: 1 }).lean()).map((d) => d._id)).toEqual(["new-sent", "old-dead", "old-pending"]);
     expect((await app.store.jobRuns.find().sort({ _id: 1 }).lean()).map((d) => d._id)).toEqual(["new-run", "old-stuck"]);

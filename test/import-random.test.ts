@@ -390,7 +390,11 @@ function comparable(st: Awaited<ReturnType<typeof rawState>>) {
     // A refund hold's `hid` ends in a random part (one hold of a request told from a later one).
     orders: st.orders.map((o) => ({ ...o, history: noBy(o.history), refunds: noBy(o.refunds), ...(o.refundHolds ? { refundHolds: (o.refundHolds as Item[]).map((h) => ({ ...h, hid: String(h.hid).replace(/:[^:]+$/, ":…") })) } : {}) })),
     parked: st.parked.map(({ actor: _a, ...p }) => p),
-    products: st.products.map(({ createdAt: _c, updatedAt: _u, appliedKeys, ...p }) => ({ ...p, appliedKeys: ((appliedKeys as string[]) ?? []).filter((k) => !ownKey(k)).sort() })),
+    products: st.products.map(({ createdAt: _c, updatedAt: _u, appliedKeys, ledgerKeys, ...p }) => ({
+      ...p,
+      appliedKeys: ((appliedKeys as string[]) ?? []).filter((k) => !ownKey(k)).sort(),
+      ledgerKeys: ((ledgerKeys as string[]) ?? []).filter((k) => !ownKey(k)).sort(),
+    })),
     // The import gives an unkeyed level a key, so a count that found the level right is recorded
     // (delta 0) where the API, without a key, records nothing: left out here (see the report).
     ledger: st.ledger

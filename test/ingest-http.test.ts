@@ -812,7 +812,7 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "on hand is already 50" });
     // The product holds the count's key, as it would a change's: a retry already running (it read
     // the ledger before this one was marked) then finds it applied, not a level to set again.
-    expect((await prod("CNT-1"))!.appliedKeys).toContain("set:count-7");
+    expect((await prod("CNT-1"))!.ledgerKeys).toContain("set:count-7");
     await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: -3, key: "ship-1" } });
     // The count's webhook retried (or yesterday's count file re-run): no 3 phantom units.
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "key count-7 already applied" });

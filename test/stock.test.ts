@@ -151,6 +151,8 @@ describe("stock adjust", () => {
     expect(again.reply.text).toContain("already applied");
     expect(await app.store.products.findById("SKU-2002").lean()).toMatchObject({ onHand: 15 });
     expect(await app.store.ledger.countDocuments({ sku: "SKU-2002" })).toBe(1);
+    // The key is held apart from the order effects' keys, which a selling product pushes by the hundred a day.
+    expect(await app.store.products.findById("SKU-2002").lean()).toMatchObject({ ledgerKeys: ["PO-77"], appliedKeys: [] });
     const conflict = await app.run("shell:sam", "stock adjust SKU-2002 +6 reason=restock key=PO-77");
     expect(conflict.code).toBe("key_conflict");
   });

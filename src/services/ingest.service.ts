@@ -10,7 +10,7 @@ import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { LedgerIntents, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
+import { holds, LedgerIntents, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -305,7 +305,7 @@ export class IngestService {
     for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       if (!p) return refuse({ status: 422, outcome: "rejected", id: sku, code: "unknown_sku", message: `unknown SKU ${sku}` });
-      if (ledgerId && p.appliedKeys?.includes(ledgerId)) {
+      if (ledgerId && holds(p, ledgerId)) {
         // Applied by an earlier attempt that stopped before marking its ledger entry, or by another running now.
         await hold?.applied({ onHandAfter: level });
         return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
@@ -314,7 +314,7 @@ export class IngestService {
         // A confirmed count holds its key on the product too (one guarded update, as a change
         // does): a retry running at the same time, or after later sales, then finds it applied.
         if (ledgerId) {
-          const r = await this.store.products.updateOne({ _id: sku, onHand: level, appliedKeys: { $ne: ledgerId } }, { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } });
+          const r = await this.store.products.updateOne({ _id: sku, onHand: level, ...notHolding(ledgerId) }, { $push: { ledgerKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } });
           if (r.modifiedCount !== 1) continue; // on hand moved, or another attempt recorded it: read again
         }
         await done(0);
@@ -324,9 +324,9 @@ export class IngestService {
       // The change this attempt makes, on the pending entry before the product changes: an
       // interrupted attempt settled later (by a retry or housekeeping) keeps its real delta.
       if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId, status: "pending" }, { $set: { delta } });
-      const push: Record<string, unknown> = ledgerId ? { $push: { appliedKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
+      const push: Record<string, unknown> = ledgerId ? { $push: { ledgerKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
       const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
-      if (ledgerId) filter.appliedKeys = { $ne: ledgerId };
+      if (ledgerId) Object.assign(filter, notHolding(ledgerId));
       const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });
       if (r.modifiedCount === 1) {
         if (ledgerId) await done(delta);

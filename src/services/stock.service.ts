@@ -132,6 +132,16 @@ export class LedgerIntents {
   }
 }
 
+/** The filter part of a product that does not hold the stock change `key` yet (new keys in `ledgerKeys`, older ones in `appliedKeys`). */
+export function notHolding(key: string): Record<string, unknown> {
+  return { ledgerKeys: { $ne: key }, appliedKeys: { $ne: key } };
+}
+
+/** True when the product holds the stock change `key` (see {@link notHolding}). */
+export function holds(p: Pick<ProductDoc, "appliedKeys"> & { ledgerKeys?: string[] | null }, key: string): boolean {
+  return !!(p.ledgerKeys?.includes(key) || p.appliedKeys?.includes(key));
+}
+
 /** How many applied keys a product remembers (stock adjustments and order effects); older stock retries are caught by the ledger. */
 export const PRODUCT_KEPT_KEYS = 200;
 
@@ -301,13 +311,13 @@ export class StockService {
       await hold.release();
       return { kind: "key_conflict", other: `${level.sku} set ${level.level ?? level.onHandAfter}` };
     }
-    const guard: Record<string, unknown> = { _id: sku, active: true, appliedKeys: { $ne: key } };
+    const guard: Record<string, unknown> = { _id: sku, active: true, ...notHolding(key) };
     if (delta < 0) guard.available = { $gte: -delta };
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
       // Sent as it is, the amounts as doubles (see incAsDoubles); updatedAt as mongoose would set it.
       const after = (await this.store.products.collection.findOneAndUpdate(
         guard as never,
-        { $inc: incAsDoubles({ onHand: delta, available: delta }), $push: { appliedKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } as never, $set: { updatedAt: new Date() } },
+        { $inc: incAsDoubles({ onHand: delta, available: delta }), $push: { ledgerKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } as never, $set: { updatedAt: new Date() } },
         { returnDocument: "after" },
       )) as ProductDoc | null;
       if (after) {
@@ -315,7 +325,7 @@ export class StockService {
         return { kind: "applied", before: after.onHand - delta, after: after.onHand, available: after.available };
       }
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
-      if (p?.appliedKeys?.includes(key)) {
+      if (p && holds(p, key)) {
         // Applied by a concurrent or earlier attempt with the same key.
         await hold.applied({ onHandAfter: p.onHand });
         return { kind: "replayed", onHand: p.onHand };
@@ -342,7 +352,7 @@ export class StockService {
     let applied = 0;
     let withdrawn = 0;
     for (const e of pending) {
-      const landed = await this.store.products.exists({ _id: e.sku, appliedKeys: e._id });
+      const landed = await this.store.products.exists({ _id: e.sku, $or: [{ ledgerKeys: e._id }, { appliedKeys: e._id }] });
       if (landed) applied += (await this.store.ledger.updateOne({ _id: e._id, status: "pending" }, { $set: { status: "applied" } })).modifiedCount;
       // Not one an attempt joined within the hour (a retry working on it now).
       else withdrawn += (await this.store.ledger.deleteOne({ _id: e._id, status: "pending", $or: [{ heldAt: { $lt: before } }, { heldAt: { $exists: false } }] })).deletedCount;

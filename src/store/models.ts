@@ -29,8 +29,15 @@ const productSchema = new Schema(
     active: { type: Boolean, required: true, default: true },
     /** Units sold per shop-local day (YYYY-MM-DD → units), recent days only: the velocity source. */
     salesByDay: { type: Map, of: Number, default: () => new Map() },
-    /** Idempotency keys of the latest stock changes applied to this product (bounded). */
+    /** Idempotency keys of the latest order effects applied to this product (bounded: `o:<orderNo>:<tag>`). */
     appliedKeys: { type: [String], default: [] },
+    /**
+     * Keys of the latest keyed stock changes and counts applied to this product (bounded), apart
+     * from the order effects' keys, which a selling product pushes by the hundred a day: a
+     * change's key must stay here until housekeeping settles its ledger entry. (Older data
+     * holds them in `appliedKeys`; both are read.)
+     */
+    ledgerKeys: { type: [String], default: undefined },
     /**
      * Low-stock threshold in units (see LowStockService): low when available ≤ lowAt.
      * Derived from reorder point, velocity and lead time; refreshed by the low-stock job.
