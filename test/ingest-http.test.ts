@@ -5,6 +5,7 @@ import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/core/logger.js";
 import { localDay } from "../src/core/format.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
+import { repairOrderEffects } from "../src/services/order-effects.repair.js";
 import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -592,6 +593,16 @@ describe("orders", () => {
     expect((await call("/api/v1/orders", { body: order("A-650") })).status).toBe(200);
     expect((await app.store.orders.findById("A-650").lean<OrderDoc>())?.status).toBe("paid");
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-650" })).toBe(0);
+    // With no later message (the sender gave up), the order-effects pass applies them.
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-651", status: "paid", paidAt: "2026-11-24T07:00:00Z" } })).status).toBe(202);
+    await app.store.orders.collection.insertOne({
+      _id: "A-651", items: [{ sku: "SKU-1", qty: 2, unitPrice: 1500 }], subtotal: 3000, discount: 0, shipping: 0, total: 3000, currency: "CNY",
+      status: "pending", channel: "api", customerId: "cust-1", createdAt: new Date("2026-11-24T02:00:00Z"), day: "2026-11-24", refundedTotal: 0, refunds: [], history: [],
+    } as never);
+    const later = new Date(app.clock.now().getTime() + 3_600_000);
+    expect((await repairOrderEffects(app.services, later, later, 0))?.drained).toEqual(["A-651"]);
+    expect((await app.store.orders.findById("A-651").lean<OrderDoc>())?.status).toBe("paid");
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-651" })).toBe(0);
   });
 
   it("a full shipped snapshot before the create applies every effect once; the late create is stale", async () => {

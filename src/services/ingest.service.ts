@@ -60,6 +60,11 @@ export class IngestService {
   /** Keyed levels' ledger entries (`set:<key>`), held as keyed deltas' are. */
   private readonly intents: LedgerIntents;
 
+  /** Applies parked order updates whose order exists, kept before `before` (see {@link OrderIngestService.drainOrphans}). */
+  drainOrphans(before: Date): Promise<string[]> {
+    return this.orders.drainOrphans(before);
+  }
+
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
     const p = this.validate(kind, raw);

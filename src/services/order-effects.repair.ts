@@ -23,7 +23,7 @@ export async function repairOrderEffects(
   before: Date,
   settlingMs: number,
   opts: Pick<RepairOptions, "signal" | "pageSize"> = {},
-): Promise<{ since: Date; checked: number; repaired: string[]; stopped: boolean } | null> {
+): Promise<{ since: Date; checked: number; repaired: string[]; stopped: boolean; drained: string[] } | null> {
   const meta = services.store.meta;
   const mark = await meta.findById(CHECKED_META).lean();
   const last = typeof mark?.value === "number" ? null : await services.jobs.lastOk("order-effects", before);
@@ -36,5 +36,7 @@ export async function repairOrderEffects(
   const save = (at: Date) => meta.updateOne({ _id: CHECKED_META }, { $max: { value: at.getTime() } }, { upsert: true }).then(() => undefined);
   const r = await services.effects.repair(since, until, { ...opts, onPage: save });
   if (!r.stopped) await save(until);
-  return { since, ...r };
+  // Updates parked for an order that arrived while its drain never ran (a crash in between).
+  const drained = await services.ingest.drainOrphans(until);
+  return { since, ...r, drained };
 }

@@ -585,6 +585,19 @@ export class OrderIngestService {
     return { kind: "parked", orderNo: m.orderNo };
   }
 
+  /**
+   * Applies the parked updates, kept before `before`, whose order exists: left behind when a
+   * process stopped between an order's insert and its drain, and no message about it came since
+   * (the next one would have drained them). For the order-effects job. Order numbers drained.
+   */
+  async drainOrphans(before: Date): Promise<string[]> {
+    const nos = (await this.store.parkedOrderUpdates.distinct("orderNo", { at: { $lt: before } })) as string[];
+    if (!nos.length) return [];
+    const have = await this.store.orders.find({ _id: { $in: nos } }).select({ _id: 1 }).lean<{ _id: string }[]>();
+    for (const o of have) await this.drain(o._id);
+    return have.map((o) => o._id);
+  }
+
   /** Applies the parked updates of an order that now exists, in status order, then drops them. */
   async drain(orderNo: string): Promise<void> {
     const parked = await this.store.parkedOrderUpdates.find({ orderNo }).lean();
