@@ -232,7 +232,7 @@ describe("health and protocol errors", () => {
     // Amounts as chat takes them (thousands commas); a wrong one is told what is expected, not a pattern.
     expect((await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78b", amount: "1,000.00" } })).json.code).toBe("over_balance");
     const tooFine = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78c", amount: "1.234" } });
-    expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'a positive amount in CNY with at most 2 decimals, such as "25.00"']);
+    expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'expected a positive amount in CNY with at most 2 decimals, such as "25.00"']);
     const notAmount = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78d", amount: "12,50" } });
     expect(notAmount.json.errors?.[0]?.expected).toBe('expected a positive amount in major units such as "25.00" or "1,200.50", or "full"');
     const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
@@ -263,11 +263,15 @@ describe("health and protocol errors", () => {
     const chat = await app.run("shell:admin", "refund request A-JPY 100.5 reason=dented");
     expect([chat.code, chat.reply.text]).toEqual(["bad_amount", '"100.5" is not a refund amount: JPY has no decimals. Give a positive whole amount, e.g. 25, or full.']);
     const api = await call("/api/v1/refund-requests", { body: { externalId: "jpy-1", orderNo: "A-JPY", amount: "100.5", reason: "dented" } });
-    expect(api.json.errors?.[0]?.expected).toBe('a positive whole amount (JPY has no decimals), such as "25"');
+    expect(api.json.errors?.[0]?.expected).toBe('expected a positive whole amount (JPY has no decimals), such as "25"');
+    // Named by the caller's id (no request was made), as an item the schema refuses is.
+    expect(api.json.id).toBe("jpy-1");
     const zero = await call("/api/v1/refund-requests", { body: { externalId: "jpy-3", orderNo: "A-JPY", amount: 0, reason: "dented" } });
-    expect(zero.json.errors?.[0]?.expected).toBe('an amount above 0, such as "25"');
+    expect(zero.json.errors?.[0]?.expected).toBe('expected an amount above 0, such as "25.00", or "full"');
+    // Told before any lookup: a zero for an unknown order is the same 400, not a 422.
+    expect((await call("/api/v1/refund-requests", { body: { externalId: "jpy-4", orderNo: "NOPE-1", amount: "0.00", reason: "x" } })).json).toMatchObject({ status: 400, id: "jpy-4" });
     const huge = await call("/api/v1/refund-requests", { body: { externalId: "jpy-2", orderNo: "A-JPY", amount: 12345678901234, reason: "dented" } });
-    expect(huge.json.errors?.[0]?.expected).toBe('a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
+    expect(huge.json.errors?.[0]?.expected).toBe('expected a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
   });
 
@@ -546,6 +550,27 @@ describe("orders", () => {
     expect(await app.store.salesDays.findById("2026-11-23|CHF").lean()).toMatchObject({ gmv: 3_000_000_000, orders: 3 });
     for (const key of ["BIG-K1", "BIG-K2", "BIG-K3"]) await call("/api/v1/inventory", { body: { sku: "BIG-1", delta: 1_000_000_000, key } });
     expect(await prod("BIG-1")).toMatchObject({ onHand: 3_000_000_010, reserved: 3, available: 3_000_000_007 });
+  });
+
+  it("a refund or cancellation time beside an earlier status is taken, not dropped unsaid; a cancellation beside a shipped status is a 409", async () => {
+    const items = [{ sku: "SKU-3", qty: 1, unitPrice: 700 }];
+    const o = async (no: string) => (await app.store.orders.findById(no).lean<OrderDoc>())!;
+    // Created "paid" with the shop's refund time: refunded, the refund recorded for the digest.
+    expect((await call("/api/v1/orders", { body: order("A-ST1", { items, status: "paid", paidAt: "2026-11-24T03:00:00Z", refundedAt: "2026-11-24T05:00:00Z" }) })).status).toBe(201);
+    expect(await o("A-ST1")).toMatchObject({ status: "refunded", refundedTotal: 700, refunds: [{ amount: 700, day: "2026-11-24" }] });
+    // A delivered order, then its status again with the refund time: refunded (was "unchanged").
+    await call("/api/v1/orders", { body: order("A-ST2", { items, status: "delivered", paidAt: "2026-11-23T03:00:00Z", deliveredAt: "2026-11-24T03:00:00Z" }) });
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-ST2", status: "delivered", refundedAt: "2026-11-24T09:00:00Z" } })).json.outcome).toBe("updated");
+    expect(await o("A-ST2")).toMatchObject({ status: "refunded", refundedTotal: 700 });
+    // "paid" with a cancellation time: cancelled.
+    await call("/api/v1/orders", { body: order("A-ST3", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-ST3", status: "paid", cancelledAt: "2026-11-24T09:00:00Z" } });
+    expect((await o("A-ST3")).status).toBe("cancelled");
+    // "shipped" or "delivered" with a cancellation time cannot both be: 409, created or updated.
+    expect((await call("/api/v1/orders", { body: order("A-ST4", { items, status: "shipped", cancelledAt: "2026-11-24T09:00:00Z" }) })).status).toBe(409);
+    await call("/api/v1/orders", { body: order("A-ST5", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-ST5", status: "delivered", cancelledAt: "2026-11-24T09:00:00Z" } })).status).toBe(409);
+    expect((await o("A-ST5")).status).toBe("paid");
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {

@@ -129,6 +129,7 @@ export const complaintInput = z.strictObject({
 export type ComplaintInput = z.output<typeof complaintInput>;
 
 const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"';
+const ZERO = 'expected an amount above 0, such as "25.00", or "full"';
 
 /**
  * One refund request from another system (a helpdesk, the storefront). `externalId` makes a
@@ -138,7 +139,17 @@ export const refundRequestInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
   // As chat takes it (thousands commas, up to 12 digits); zero, the size and the decimals are told by the refund service, as in chat.
-  amount: z.union([z.string().regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT }), z.number({ error: AMOUNT }).finite({ error: AMOUNT })], { error: AMOUNT }),
+  // Zero is told before any lookup (a 400 whatever the order), as a wrong form is.
+  amount: z.union(
+    [
+      z
+        .string()
+        .regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT })
+        .refine((a) => !/^[0,]+(\.0*)?$/.test(a), { error: ZERO }),
+      z.number({ error: AMOUNT }).finite({ error: AMOUNT }).refine((n) => n > 0, { error: ZERO }),
+    ],
+    { error: AMOUNT },
+  ),
   reason: short(300),
 });
 export type RefundRequestInput = z.output<typeof refundRequestInput>;

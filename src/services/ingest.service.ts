@@ -113,14 +113,16 @@ export class IngestService {
       case "bad_amount": {
         const example = `"${(25).toFixed(res.decimals)}"`;
         const expected =
-          res.problem === "zero"
+          "expected " +
+          (res.problem === "zero"
             ? `an amount above 0, such as ${example}`
             : res.problem === "format"
               ? `a positive amount in major units such as ${example}, at most 12 digits before the point, or "full"`
               : res.decimals
                 ? `a positive amount in ${res.currency} with at most ${res.decimals} decimals, such as ${example}`
-                : `a positive whole amount (${res.currency} has no decimals), such as ${example}`;
-        return { status: 400, outcome: "invalid", id, code: "invalid", message: `amount: expected ${expected}`, errors: [{ field: "amount", expected }] };
+                : `a positive whole amount (${res.currency} has no decimals), such as ${example}`);
+        // Named by the caller's id, as an invalid item the schema caught is: no request was made.
+        return { status: 400, outcome: "invalid", id: r.externalId, code: "invalid", message: `amount: ${expected}`, errors: [{ field: "amount", expected }] };
       }
       case "over_balance":
         return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo}: at most ${major(res.refundable, res.currency)} is left` };

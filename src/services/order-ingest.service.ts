@@ -49,6 +49,7 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
 
 /** True for a message that says the order shipped (a ship or delivery time) and that it is cancelled. */
 function shippedAndCancelled(m: OrderInput): boolean {
+  if (m.cancelledAt && !m.refundedAt && (m.status === "shipped" || m.status === "delivered")) return true;
   return !!(m.shipment?.shippedAt || m.deliveredAt) && impliedStatus(m) === "cancelled";
 }
 
@@ -246,6 +247,10 @@ function impliedStatus(m: OrderInput, cur?: OrderDoc): OrderStatus | undefined {
   // order's refund stays a refund, whatever cancelledAt the storefront also sends).
   const shipped = !!m.shipment?.shippedAt || !!m.deliveredAt || !!cur?.shipment?.shippedAt || (cur !== undefined && ["shipped", "delivered", "refunded"].includes(cur.status));
   if (m.status === "refunded" && m.cancelledAt && !shipped) return "cancelled";
+  // A later step's time beside an earlier status (a storefront that sends its fulfilment status
+  // with refundedAt or cancelledAt): the time says what happened last, not dropped unsaid.
+  if (m.refundedAt && (m.status === "paid" || m.status === "shipped" || m.status === "delivered")) return m.cancelledAt && !shipped ? "cancelled" : "refunded";
+  if (m.cancelledAt && (m.status === "pending" || m.status === "paid") && !shipped) return "cancelled";
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
   if (m.refundedAt) return "refunded";
