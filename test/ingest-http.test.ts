@@ -848,7 +848,7 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "on hand is already 50" });
     // The product holds the count's key, as it would a change's: a retry already running (it read
     // the ledger before this one was marked) then finds it applied, not a level to set again.
-    expect((await prod("CNT-1"))!.ledgerKeys).toContain("set:count-7");
+    expect((await prod("CNT-1"))!.ledgerKeys).toContain("count-7");
     await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: -3, key: "ship-1" } });
     // The count's webhook retried (or yesterday's count file re-run): no 3 phantom units.
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 50, key: "count-7" } })).json).toMatchObject({ outcome: "unchanged", message: "key count-7 already applied" });
@@ -861,16 +861,23 @@ describe("products, inventory and complaints", () => {
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", delta: 1, key: "count-7" } })).json).toMatchObject({ status: 409, code: "key_conflict", message: "key count-7 was used for another change (CNT-1 set 50)" });
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 40, key: "ship-1" } })).json).toMatchObject({ status: 409, code: "key_conflict", message: "key ship-1 was used for another change (CNT-1 -3)" });
     expect((await prod("CNT-1"))?.onHand).toBe(47);
-    expect(await app.store.ledger.exists({ _id: "set:ship-1" })).toBeNull();
+    expect(await app.store.ledger.findById("ship-1").lean()).toMatchObject({ sku: "CNT-1", delta: -3 });
     // A refused count (an unknown SKU) leaves its key free for the corrected one.
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-X", set: 2, key: "count-8" } })).json.code).toBe("unknown_sku");
-    expect(await app.store.ledger.exists({ _id: "set:count-8" })).toBeNull();
+    expect(await app.store.ledger.exists({ _id: "count-8" })).toBeNull();
     // A count below what open orders reserve is recorded as counted, the shortfall said: the
     // product is out (available below zero), not left at units that are gone.
     await app.store.products.updateOne({ _id: "CNT-1" }, { $set: { reserved: 5, available: 42 } });
     expect((await call("/api/v1/inventory", { body: { sku: "CNT-1", set: 2, key: "count-8" } })).json).toMatchObject({ outcome: "updated", message: "on hand 47 → 2; 5 are reserved by open orders: 3 short" });
     expect(await prod("CNT-1")).toMatchObject({ onHand: 2, reserved: 5, available: -3 });
     expect((await app.services.stock.bySku("CNT-1"))!.status).toBe("out");
+    // One key for a delta and a level in one batch: exactly one applies, the other names it.
+    await call("/api/v1/products", { body: [{ sku: "CNT-2", name: "Counted too", category: "Kitchen", price: 500, onHand: 20 }, { sku: "CNT-3", name: "And this", category: "Kitchen", price: 500, onHand: 20 }] });
+    const both = (await call("/api/v1/inventory", { body: [{ sku: "CNT-2", delta: 1, key: "K-both" }, { sku: "CNT-3", set: 10, key: "K-both" }] })).json.results as { status: number; message?: string }[];
+    expect(both.map((x) => x.status).sort()).toEqual([200, 409]);
+    const held = await app.store.ledger.findById("K-both").lean<{ sku: string }>();
+    expect(both.find((x) => x.status === 409)!.message).toContain(held!.sku === "CNT-2" ? "(CNT-2 +1)" : "(CNT-3 set 10)");
+    expect([(await prod("CNT-2"))!.onHand, (await prod("CNT-3"))!.onHand]).toEqual(held!.sku === "CNT-2" ? [21, 20] : [20, 10]);
   });
 
   it("records a complaint once with SLA due dates from its severity", async () => {

@@ -10,7 +10,7 @@ import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { holds, LedgerIntents, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
+import { changeText, holds, LedgerIntents, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -57,7 +57,7 @@ export class IngestService {
     this.intents = new LedgerIntents(store);
   }
 
-  /** Keyed levels' ledger entries (`set:<key>`), held as keyed deltas' are. */
+  /** Keyed levels' ledger entries (under the key itself, as keyed deltas'), held as deltas' are. */
   private readonly intents: LedgerIntents;
 
   /** Applies parked order updates whose order exists, kept before `before` (see {@link OrderIngestService.drainOrphans}). */
@@ -280,26 +280,23 @@ export class IngestService {
   /**
    * Sets on hand to `level`: a compare-and-set on the product (filter: on hand and reserved as
    * read), retried when another change lands in between. With a key, exactly once, as
-   * {@link StockService.adjust}: the ledger entry `set:<key>` is written first (pending, with the
+   * {@link StockService.adjust}: the ledger entry under the key is written first (pending, with the
    * level asked), so a retry, or a re-run of yesterday's count after today's movements, finds it
    * and changes nothing; a level already right is recorded too (a confirmed count, delta 0).
    * The same key for another SKU or level is a conflict.
    */
   private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined): Promise<ItemResult> {
-    const ledgerId = key ? `set:${key}` : undefined;
+    // A key names one change, delta or level: a level's entry is the key itself, as a delta's
+    // is, so the unique id decides between them. A level's entry written before was `set:<key>`.
+    const legacy = key ? await this.store.ledger.exists({ _id: `set:${key}` }) : null;
+    const ledgerId = key ? (legacy ? `set:${key}` : key) : undefined;
     const at = this.clock.now();
     let hold: LedgerHold | undefined;
     if (ledgerId) {
       const c = await this.intents.claim(ledgerId, { sku, level }, { reason, actor, at });
-      if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${c.prior.sku} set ${c.prior.level ?? c.prior.onHandAfter})` };
+      if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${changeText(c.prior)})` };
       if (c.kind === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
       hold = c.hold;
-      // A key names one change: not a level here and a delta (its entry is the bare key) there.
-      const delta = await this.store.ledger.findById(key).select({ sku: 1, delta: 1 }).lean<{ sku: string; delta: number }>();
-      if (delta) {
-        await hold.release();
-        return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${delta.sku} ${delta.delta > 0 ? "+" : ""}${delta.delta})` };
-      }
     }
     /** Nothing changed: give the intent up (withdrawn once no attempt holds it), so the key can be used again once the problem is fixed. */
     const refuse = async (r: ItemResult): Promise<ItemResult> => {

@@ -63,6 +63,11 @@ interface LedgerEntry {
 /** How long a pending entry nobody joined may wait before it is taken for an attempt that died. */
 const STALE_INTENT_MS = 3_600_000;
 
+/** The change a ledger entry names, as key conflicts say it: "SKU-1 +5", "SKU-1 set 40". */
+export function changeText(e: { sku: string; delta: number; level?: number | null; onHandAfter?: number | null }): string {
+  return e.level !== undefined && e.level !== null ? `${e.sku} set ${e.level}` : `${e.sku} ${e.delta > 0 ? "+" : ""}${e.delta}`;
+}
+
 /** One attempt's hold on a keyed ledger entry (see {@link LedgerIntents}). */
 export interface LedgerHold {
   /** The change landed (the product holds the key): the entry says so, written again if it was withdrawn meanwhile. */
@@ -299,13 +304,14 @@ export class StockService {
     const sku = input.sku.toUpperCase();
     const { delta, key } = input;
     const claim = await this.intents.claim(key, { sku, delta }, { reason: input.reason, actor: input.actor, at: this.clock.now() });
-    if (claim.kind === "conflict") return { kind: "key_conflict", other: `${claim.prior.sku} ${claim.prior.delta > 0 ? "+" : ""}${claim.prior.delta}` };
+    if (claim.kind === "conflict") return { kind: "key_conflict", other: changeText(claim.prior) };
     if (claim.kind === "applied") {
       const p = await this.store.products.findById(sku).lean<ProductDoc>();
       return { kind: "replayed", onHand: p?.onHand ?? 0 };
     }
     const { hold } = claim;
-    // A key names one change: not a delta here and a stock level (`set:<key>`) there.
+    // A key names one change: a level shares the key's entry, except one written before levels
+    // did (`set:<key>`), looked at here.
     const level = await this.store.ledger.findById(`set:${key}`).select({ sku: 1, level: 1, onHandAfter: 1 }).lean<{ sku: string; level?: number | null; onHandAfter?: number | null }>();
     if (level) {
       await hold.release();
