@@ -571,6 +571,12 @@ describe("orders", () => {
     await call("/api/v1/orders", { body: order("A-ST5", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
     expect((await call("/api/v1/orders", { body: { orderNo: "A-ST5", status: "delivered", cancelledAt: "2026-11-24T09:00:00Z" } })).status).toBe(409);
     expect((await o("A-ST5")).status).toBe("paid");
+    // A shop refund dated before the order was paid or created (a wrong clock) falls on the day it was, at the earliest.
+    await call("/api/v1/orders", { body: order("A-ST6", { items }) });
+    await call("/api/v1/orders", { body: { orderNo: "A-ST6", status: "refunded", refundedAt: "2026-11-20T05:00:00Z" } });
+    expect((await o("A-ST6")).refunds.map((r) => r.day)).toEqual(["2026-11-24"]);
+    await call("/api/v1/orders", { body: order("A-ST7", { items, status: "refunded", paidAt: "2026-11-22T03:00:00Z", refundedAt: "2026-11-21T03:00:00Z" }) });
+    expect((await o("A-ST7")).refunds.map((r) => r.day)).toEqual(["2026-11-22"]);
   });
 
   it("cancelling a paid order releases its stock and takes its units out of velocity", async () => {

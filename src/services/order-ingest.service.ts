@@ -204,10 +204,13 @@ function pathTo(from: OrderStatus, to: OrderStatus): OrderStatus[] | null {
  * the message's refundedAt, else `fallback`: for an update, when it arrived, as every other
  * status an update brings (its paidAt or deliveredAt repeat old facts, they do not date the
  * refund); for an order created already refunded, the latest time its message gives (an
- * imported history must not land every old refund on the day of the import).
+ * imported history must not land every old refund on the day of the import); never before
+ * `notBefore` (its payment, or its creation).
  */
-function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string, by: string): { requestId: string; amount: number; at: Date; day: string; by: string } {
-  const at = m.refundedAt ?? fallback;
+function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string, by: string, notBefore: Date): { requestId: string; amount: number; at: Date; day: string; by: string } {
+  // Never before the order was paid (or created): a refundedAt that says so is a wrong clock, and
+  // would put the refund on a day whose digest never had the sale.
+  const at = new Date(Math.max((m.refundedAt ?? fallback).getTime(), notBefore.getTime()));
   return { requestId: SHOP_REFUND, amount, at, day: localDay(at, tz), by };
 }
 
@@ -458,7 +461,9 @@ export class OrderIngestService {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
       // whole total, so the digest's refunds see it and nobody refunds it again.
       const total = doc.total as number;
-      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt, tz, actor)] });
+      // Not before a payment or creation time the message gives (times the bot infers are no floor).
+      const floor = m.paidAt ?? m.createdAt ?? new Date(0);
+      Object.assign(doc, { refundedTotal: total, refunds: [shopRefund(total, m, m.deliveredAt ?? m.shipment?.shippedAt ?? paidAt ?? createdAt, tz, actor, floor)] });
     }
     return doc as unknown as OrderDoc;
   }
@@ -536,7 +541,9 @@ export class OrderIngestService {
         // and a refund request cannot pay it again.
         const rest = cur.total - (cur.refundedTotal ?? 0);
         if (rest > 0) {
-          refund = shopRefund(rest, m, at, tz, actor);
+          // Not before the payment or creation as known for real (times the bot filled in are no floor).
+          const paid = m.paidAt ?? (set.paidAt && !set["filled.paidAt"] ? (set.paidAt as Date) : undefined) ?? (cur.paidAt && !cur.filled?.paidAt ? cur.paidAt : undefined);
+          refund = shopRefund(rest, m, at, tz, actor, paid ?? (cur.filled?.createdAt ? new Date(0) : cur.createdAt));
           set.refundedTotal = cur.total;
         }
       }
