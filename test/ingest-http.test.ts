@@ -267,7 +267,7 @@ describe("health and protocol errors", () => {
     // Named by the caller's id (no request was made), as an item the schema refuses is.
     expect(api.json.id).toBe("jpy-1");
     const zero = await call("/api/v1/refund-requests", { body: { externalId: "jpy-3", orderNo: "A-JPY", amount: 0, reason: "dented" } });
-    expect(zero.json.errors?.[0]?.expected).toBe('expected an amount above 0, such as "25.00", or "full"');
+    expect(zero.json.errors?.[0]?.expected).toBe('expected an amount above 0, such as "25", or "full"');
     // Told before any lookup: a zero for an unknown order is the same 400, not a 422.
     expect((await call("/api/v1/refund-requests", { body: { externalId: "jpy-4", orderNo: "NOPE-1", amount: "0.00", reason: "x" } })).json).toMatchObject({ status: 400, id: "jpy-4" });
     const huge = await call("/api/v1/refund-requests", { body: { externalId: "jpy-2", orderNo: "A-JPY", amount: 12345678901234, reason: "dented" } });
@@ -548,8 +548,13 @@ describe("orders", () => {
       expect((await call("/api/v1/orders", { body: order(no, { items: [{ sku: "BIG-1", qty: 1, unitPrice: 1_000_000_000 }], currency: "CHF", status: "paid", paidAt: "2026-11-23T03:00:00Z" }) })).status).toBe(201);
     }
     expect(await app.store.salesDays.findById("2026-11-23|CHF").lean()).toMatchObject({ gmv: 3_000_000_000, orders: 3 });
+    // Refund holds on a 30M order: two of 12M are held exactly, a third of 40M is over the balance.
+    await call("/api/v1/orders", { body: order("A-BIG4", { items: [{ sku: "BIG-1", qty: 1, unitPrice: 3_000_000_000 }], status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    for (const id of ["big-r1", "big-r2"]) expect((await call("/api/v1/refund-requests", { body: { externalId: id, orderNo: "A-BIG4", amount: "12,000,000.00", reason: "x" } })).status).toBe(201);
+    expect((await app.store.orders.findById("A-BIG4").lean<OrderDoc>())!.heldTotal).toBe(2_400_000_000);
+    expect((await call("/api/v1/refund-requests", { body: { externalId: "big-r3", orderNo: "A-BIG4", amount: "40,000,000.00", reason: "x" } })).json.code).toBe("over_balance");
     for (const key of ["BIG-K1", "BIG-K2", "BIG-K3"]) await call("/api/v1/inventory", { body: { sku: "BIG-1", delta: 1_000_000_000, key } });
-    expect(await prod("BIG-1")).toMatchObject({ onHand: 3_000_000_010, reserved: 3, available: 3_000_000_007 });
+    expect(await prod("BIG-1")).toMatchObject({ onHand: 3_000_000_010, reserved: 4, available: 3_000_000_006 });
   });
 
   it("a refund or cancellation time beside an earlier status is taken, not dropped unsaid; a cancellation beside a shipped status is a 409", async () => {
@@ -571,6 +576,24 @@ describe("orders", () => {
     await call("/api/v1/orders", { body: order("A-ST5", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
     expect((await call("/api/v1/orders", { body: { orderNo: "A-ST5", status: "delivered", cancelledAt: "2026-11-24T09:00:00Z" } })).status).toBe(409);
     expect((await o("A-ST5")).status).toBe("paid");
+    // "delivered" with a refund time: the goods went out, whatever arrives first; with a cancellation time too it stays a refund.
+    const before = await prod("SKU-3");
+    await call("/api/v1/orders", { body: order("A-ST8", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: order("A-ST9", { items, status: "paid", paidAt: "2026-11-23T03:00:00Z" }) });
+    const refundMsg = (no: string) => ({ orderNo: no, status: "delivered", refundedAt: "2026-11-24T09:00:00Z" });
+    const deliveredMsg = (no: string) => ({ orderNo: no, status: "delivered", deliveredAt: "2026-11-24T05:00:00Z", shipment: { shippedAt: "2026-11-24T01:00:00Z" } });
+    expect((await call("/api/v1/orders", { body: refundMsg("A-ST8") })).status).toBe(200);
+    expect((await call("/api/v1/orders", { body: deliveredMsg("A-ST8") })).status).toBe(200);
+    await call("/api/v1/orders", { body: deliveredMsg("A-ST9") });
+    await call("/api/v1/orders", { body: refundMsg("A-ST9") });
+    const [s8, s9] = [await o("A-ST8"), await o("A-ST9")];
+    expect([s8.status, !!s8.shipment?.shippedAt, s8.history.map((h) => h.status)]).toEqual(["refunded", true, ["paid", "shipped", "delivered", "refunded"]]);
+    expect([s9.status, !!s9.shipment?.shippedAt]).toEqual(["refunded", true]);
+    expect((await prod("SKU-3"))!.onHand).toBe(before!.onHand - 2);
+    await call("/api/v1/orders", { body: order("A-ST10", { items, status: "delivered", paidAt: "2026-11-23T03:00:00Z", refundedAt: "2026-11-24T09:00:00Z", cancelledAt: "2026-11-24T09:00:00Z" }) });
+    expect([(await o("A-ST10")).status, !!(await o("A-ST10")).shipment?.shippedAt]).toEqual(["refunded", true]);
+    // "paid" with a cancellation time for an order that shipped: refused, as a bare cancellation is (it was dropped).
+    expect((await call("/api/v1/orders", { body: { orderNo: "A-ST9", status: "paid", cancelledAt: "2026-11-25T01:00:00Z" } })).status).toBe(409);
     // A shop refund dated before the order was paid or created (a wrong clock) falls on the day it was, at the earliest.
     await call("/api/v1/orders", { body: order("A-ST6", { items }) });
     await call("/api/v1/orders", { body: { orderNo: "A-ST6", status: "refunded", refundedAt: "2026-11-20T05:00:00Z" } });

@@ -129,7 +129,7 @@ export const complaintInput = z.strictObject({
 export type ComplaintInput = z.output<typeof complaintInput>;
 
 const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"';
-const ZERO = 'expected an amount above 0, such as "25.00", or "full"';
+const ZERO = 'expected an amount above 0, such as "25", or "full"';
 
 /**
  * One refund request from another system (a helpdesk, the storefront). `externalId` makes a

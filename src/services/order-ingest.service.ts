@@ -47,6 +47,11 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
   return out;
 }
 
+/** True for a message that says the order went out: a ship or delivery time, or status shipped or delivered. */
+function saysShipped(m: OrderInput): boolean {
+  return !!m.shipment?.shippedAt || !!m.deliveredAt || m.status === "shipped" || m.status === "delivered";
+}
+
 /** True for a message that says the order shipped (a ship or delivery time) and that it is cancelled. */
 function shippedAndCancelled(m: OrderInput): boolean {
   if (m.cancelledAt && !m.refundedAt && (m.status === "shipped" || m.status === "delivered")) return true;
@@ -70,7 +75,7 @@ function refundsInFull(m: OrderInput): boolean {
  */
 function routeTo(from: OrderStatus, target: OrderStatus, m: OrderInput): OrderStatus[] | null {
   const via: OrderStatus | undefined =
-    target === "refunded" ? (m.deliveredAt ? "delivered" : m.shipment?.shippedAt ? "shipped" : undefined) : undefined;
+    target === "refunded" ? (m.deliveredAt || m.status === "delivered" ? "delivered" : m.shipment?.shippedAt || m.status === "shipped" ? "shipped" : undefined) : undefined;
   if (via && via !== from) {
     const first = pathTo(from, via);
     const rest = first && pathTo(via, target);
@@ -248,12 +253,12 @@ function passed(o: OrderDoc, s: OrderStatus): boolean {
 function impliedStatus(m: OrderInput, cur?: OrderDoc): OrderStatus | undefined {
   // Only for an order that never shipped, by the message or by what is stored (a shipped
   // order's refund stays a refund, whatever cancelledAt the storefront also sends).
-  const shipped = !!m.shipment?.shippedAt || !!m.deliveredAt || !!cur?.shipment?.shippedAt || (cur !== undefined && ["shipped", "delivered", "refunded"].includes(cur.status));
+  const shipped = saysShipped(m) || !!cur?.shipment?.shippedAt || (cur !== undefined && ["shipped", "delivered", "refunded"].includes(cur.status));
   if (m.status === "refunded" && m.cancelledAt && !shipped) return "cancelled";
   // A later step's time beside an earlier status (a storefront that sends its fulfilment status
   // with refundedAt or cancelledAt): the time says what happened last, not dropped unsaid.
   if (m.refundedAt && (m.status === "paid" || m.status === "shipped" || m.status === "delivered")) return m.cancelledAt && !shipped ? "cancelled" : "refunded";
-  if (m.cancelledAt && (m.status === "pending" || m.status === "paid") && !shipped) return "cancelled";
+  if (m.cancelledAt && (m.status === "pending" || m.status === "paid")) return "cancelled";
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
   if (m.refundedAt) return "refunded";
@@ -416,7 +421,7 @@ export class OrderIngestService {
     const isPaid = PAID_STATUSES.includes(status) || (status === "cancelled" && m.paidAt !== undefined);
     const paidAt = isPaid ? (m.paidAt ?? createdAt) : undefined;
     // Refunded after delivery went through shipment too (as an update of the same message does).
-    const shipped = status === "shipped" || status === "delivered" || (status === "refunded" && (m.shipment?.shippedAt !== undefined || m.deliveredAt !== undefined));
+    const shipped = status === "shipped" || status === "delivered" || (status === "refunded" && saysShipped(m));
     const doc: Record<string, unknown> = {
       _id: m.orderNo,
       items: items.map((i) => ({ sku: i.sku, qty: i.qty, unitPrice: i.unitPrice })),
@@ -443,7 +448,7 @@ export class OrderIngestService {
       ...(!m.createdAt ? { createdAt: true } : {}),
       ...(paidAt && !m.paidAt ? { paidAt: true } : {}),
       ...(shipped && !m.shipment?.shippedAt ? { shippedAt: true } : {}),
-      ...(status === "delivered" && !m.deliveredAt ? { deliveredAt: true } : {}),
+      ...((status === "delivered" || (status === "refunded" && m.status === "delivered")) && !m.deliveredAt ? { deliveredAt: true } : {}),
     };
     if (Object.keys(filled).length) doc.filled = filled;
     // No shipment at all for an order that ends without one (cancelled, refunded before shipping).
@@ -455,7 +460,8 @@ export class OrderIngestService {
       doc.shipment = { ...details, ...said, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
     if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
-    if (status === "refunded" && m.deliveredAt) doc.deliveredAt = m.deliveredAt;
+    // Refunded after delivery (its time, or its status beside refundedAt: then filled in, never after the refund).
+    if (status === "refunded" && (m.deliveredAt || m.status === "delivered")) doc.deliveredAt = m.deliveredAt ?? new Date(Math.min(now.getTime(), m.refundedAt?.getTime() ?? Infinity));
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
     if (status === "refunded" || (status === "cancelled" && paidAt && refundsInFull(m))) {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
@@ -501,7 +507,7 @@ export class OrderIngestService {
       // A shipment reported for an order that ended without one (refunded in chat before its
       // "shipped" message came): its stock was released, so it cannot be shipped out now; as a
       // plain "shipped" message, a 409, not a 200 that drops the shipment.
-      if ((m.shipment?.shippedAt || m.deliveredAt) && endedUnshipped(cur)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: m.deliveredAt ? "delivered" : "shipped" };
+      if (saysShipped(m) && endedUnshipped(cur)) return { kind: "invalid_transition", orderNo: m.orderNo, from, to: m.deliveredAt || m.status === "delivered" ? "delivered" : "shipped" };
       // Nor can one message cancel an order and say it shipped (the first delivery and its retry alike).
       if ((m.shipment?.shippedAt || m.deliveredAt) && target === "cancelled" && !cur.shipment?.shippedAt) return { kind: "shipped_and_cancelled", orderNo: m.orderNo };
       // Ends without a shipment (cancelled, refunded before shipping): takes no carrier or tracking.

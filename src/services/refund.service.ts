@@ -1,4 +1,4 @@
-import { isDuplicateKey } from "../store/writes.js";
+import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
@@ -310,14 +310,15 @@ export class RefundService {
    */
   private async hold(order: OrderDoc, id: string, amount: number, now: Date): Promise<boolean> {
     const refunded = order.refundedTotal ?? 0;
-    const r = await this.store.orders.updateOne(
+    // Sent as it is, the amount as a double (see incAsDoubles: a 32-bit sum wraps on the embedded database).
+    const r = await this.store.orders.collection.updateOne(
       {
-        _id: order._id,
+        _id: order._id as never,
         refundedTotal: order.refundedTotal ?? null,
         ...lacking(["refundHolds.id", id]),
         $and: [REFUNDABLE, { $or: [{ heldTotal: { $lte: order.total - refunded - amount } }, { heldTotal: { $exists: false } }] }],
       },
-      { $inc: { heldTotal: amount }, $push: { refundHolds: newHold(id, amount, now) } },
+      { $inc: incAsDoubles({ heldTotal: amount }), $push: { refundHolds: newHold(id, amount, now) } as never },
     );
     return r.modifiedCount === 1;
   }
@@ -331,7 +332,7 @@ export class RefundService {
 
   /** Removes this very hold from an order (one guarded update; false when it was gone already). */
   private async pullHoldOn(orderNo: string, hold: Hold): Promise<boolean> {
-    return (await this.store.orders.updateOne({ _id: orderNo, ...holdFilter(hold) }, pullHold(hold))).modifiedCount === 1;
+    return (await this.store.orders.collection.updateOne({ _id: orderNo as never, ...holdFilter(hold) }, pullHold(hold) as never)).modifiedCount === 1;
   }
 
   /** Inserts the request whose amount is held. */
@@ -494,13 +495,13 @@ export class RefundService {
       // (total never changes, so `refundedTotal ≤ total − amount` is a constant bound).
       const absent: [string, string][] = [["refunds.requestId", req._id]];
       const filter: Record<string, unknown> = { _id: order._id };
-      const update: Record<string, unknown> = { $inc: { refundedTotal: req.amount }, $set: { changedAt: now } };
+      const update: Record<string, unknown> = { $inc: incAsDoubles({ refundedTotal: req.amount }), $set: { changedAt: now } };
       // The request's hold becomes the refund in the same update (requests from before holds have none).
       const hold = order.refundHolds?.find((h) => h.id === req._id);
       if (hold) {
         Object.assign(filter, holdFilter(hold));
         const pull = pullHold(hold);
-        update.$inc = { refundedTotal: req.amount, ...pull.$inc };
+        update.$inc = { ...incAsDoubles({ refundedTotal: req.amount }), ...pull.$inc };
         update.$pull = pull.$pull;
       } else {
         absent.push(["refundHolds.id", req._id]);
@@ -515,7 +516,8 @@ export class RefundService {
         Object.assign(filter, { status, refundedTotal: { $lte: order.total - req.amount } });
         update.$push = { refunds: entry };
       }
-      const after = await this.store.orders.findOneAndUpdate(filter, update, { returnDocument: "after" }).lean<OrderDoc>();
+      // Sent as it is (the amounts as doubles): see incAsDoubles.
+      const after = (await this.store.orders.collection.findOneAndUpdate(filter as never, update as never, { returnDocument: "after" })) as OrderDoc | null;
       if (after) {
         // A full refund before shipment releases the reserved stock (once; see OrderEffects).
         await this.effects.settle(after);
@@ -699,9 +701,9 @@ export class RefundService {
       const held = new Set(orders.flatMap((o) => (o.refundHolds ?? []).map((h) => `${o._id}\n${h.id}`)));
       for (const r of reqs) {
         if (held.has(`${r.orderNo}\n${r._id}`)) continue;
-        const u = await this.store.orders.updateOne(
-          { _id: r.orderNo, ...lacking(["refundHolds.id", r._id], ["refunds.requestId", r._id]) },
-          { $inc: { heldTotal: r.amount }, $push: { refundHolds: newHold(r._id, r.amount, now) } },
+        const u = await this.store.orders.collection.updateOne(
+          { _id: r.orderNo as never, ...lacking(["refundHolds.id", r._id], ["refunds.requestId", r._id]) },
+          { $inc: incAsDoubles({ heldTotal: r.amount }), $push: { refundHolds: newHold(r._id, r.amount, now) } as never },
         );
         if (u.modifiedCount === 1) reheld.push(r._id);
       }
@@ -789,8 +791,8 @@ export class RefundService {
  * the whole value given, where MongoDB also takes `{id}` as a condition; the stored element
  * matches on both), and its amount off `heldTotal`.
  */
-function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: { heldTotal: number } } {
-  return { $pull: { refundHolds: hold }, $inc: { heldTotal: -(hold.amount ?? 0) } };
+function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: Record<string, unknown> } {
+  return { $pull: { refundHolds: hold }, $inc: incAsDoubles({ heldTotal: -(hold.amount ?? 0) }) };
 }
 
 /**
