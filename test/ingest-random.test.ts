@@ -197,6 +197,9 @@ function makeWorld(seed: number): World {
         delete m.paidAt;
         if (s === "delivered") m.shipment = { ...(m.shipment as Msg), shippedAt: undefined };
       }
+      // Some storefronts name their fulfilment status beside the refund or cancellation time (a
+      // refunded order still "shipped", a cancelled one still "paid"): the time says what happened.
+      if ((s === "refunded" || s === "cancelled") && p.kind !== "cancelThenRefund" && j > 0 && r() < 0.35) m.status = STEPS[p.kind][j - 1];
       all.push(m);
       if (r() < 0.3) all.push(structuredClone(m));
     });
