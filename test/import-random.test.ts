@@ -35,7 +35,7 @@ import { mulberry32 as rng } from "../src/seed/demo-data.js";
 import type { IngestKind } from "../src/services/ingest-schemas.js";
 import type { IngestService, ItemResult } from "../src/services/ingest.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
-import { parseSeeds } from "./helpers/seeds.js";
+import { ORDER_LIFECYCLES, parseSeeds } from "./helpers/seeds.js";
 
 const SEEDS = parseSeeds(process.env.IMPORT_SEEDS ?? "1-3");
 const TZ = "Asia/Shanghai";
@@ -62,17 +62,7 @@ const SUPPLIERS = ["Acme", "杭州供应链有限公司", 'Bob "the" Builder', "
 const CUSTOMERS = ["王小明", "a+b@x.com", "cust 1", "李雷, VIP", 'q"uote', "c-7"];
 const NOTES = ["gift wrap, please", '客户说："尽快发货"', "leave at door", "备注，含逗号"];
 const TEXTS = ["Box arrived crushed, lid broken", '收到的杯子有裂纹，要求退款 "急"', "Wrong colour; ordered blue", "物流太慢了", "Missing spoon, see photo"];
-const STEPS: Record<string, string[]> = {
-  pending: ["pending"],
-  paid: ["pending", "paid"],
-  shipped: ["pending", "paid", "shipped"],
-  delivered: ["pending", "paid", "shipped", "delivered"],
-  cancelBeforePay: ["pending", "cancelled"],
-  cancelAfterPay: ["pending", "paid", "cancelled"],
-  refundBeforeShip: ["pending", "paid", "refunded"],
-  refundAfterShip: ["pending", "paid", "shipped", "refunded"],
-  refundAfterDelivery: ["pending", "paid", "shipped", "delivered", "refunded"],
-};
+const STEPS: Record<string, string[]> = { ...ORDER_LIFECYCLES, refundAfterDelivery: ["pending", "paid", "shipped", "delivered", "refunded"] };
 const LIFECYCLES = Object.keys(STEPS);
 
 interface DataSet {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { mulberry32 as rng } from "../src/seed/demo-data.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
-import { parseSeeds } from "./helpers/seeds.js";
+import { ORDER_LIFECYCLES, parseSeeds } from "./helpers/seeds.js";
 
 let app: TestApp;
 const TZ = "Asia/Shanghai";
@@ -47,17 +47,10 @@ const iso = (t: number) => new Date(t).toISOString();
 type Kind = "pending" | "paid" | "shipped" | "delivered" | "cancelBeforePay" | "cancelAfterPay" | "cancelThenRefund" | "refundBeforeShip" | "refundAfterShip";
 const KINDS: Kind[] = ["pending", "paid", "shipped", "delivered", "cancelBeforePay", "cancelAfterPay", "cancelThenRefund", "refundBeforeShip", "refundAfterShip"];
 const STEPS: Record<Kind, string[]> = {
-  pending: ["pending"],
-  paid: ["pending", "paid"],
-  shipped: ["pending", "paid", "shipped"],
-  delivered: ["pending", "paid", "shipped", "delivered"],
-  cancelBeforePay: ["pending", "cancelled"],
-  cancelAfterPay: ["pending", "paid", "cancelled"],
+  ...ORDER_LIFECYCLES,
   // Paid, cancelled, then the payment refunded by the shop: it stays cancelled (README: "a
   // payment for a cancelled order is recorded (it stays cancelled, out of GMV, and can be refunded)").
   cancelThenRefund: ["pending", "paid", "cancelled", "refunded"],
-  refundBeforeShip: ["pending", "paid", "refunded"],
-  refundAfterShip: ["pending", "paid", "shipped", "refunded"],
 };
 
 interface Line {

@@ -13,6 +13,11 @@ export function isCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && CURRENCIES.has(code);
 }
 
+/** Decimals of a currency's major unit (2 for USD, 0 for JPY, 3 for KWD). */
+export function minorUnitDigits(currency: string): number {
+  return Math.round(Math.log10(minorUnitFactor(currency)));
+}
+
 /** Number of minor units per major unit of a currency (100 for USD, 1 for JPY). */
 export function minorUnitFactor(currency: string): number {
   let factor = factors.get(currency);

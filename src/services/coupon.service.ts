@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, localDay, minorUnitFactor, readDateInput } from "../core/format.js";
+import { addDays, dayStart, localDay, minorUnitDigits, readDateInput } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import { splitList } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
@@ -193,7 +193,7 @@ export class CouponService {
       const v = parseAmount(input.value, cur);
       value = typeof v === "number" ? v : NaN;
       // The example in the shop currency's decimals: "20 or 19.90", "20 or 19.900"; JPY has none.
-      const digits = Math.round(Math.log10(minorUnitFactor(cur)));
+      const digits = minorUnitDigits(cur);
       if (!(value > 0)) problems.push({ code: "bad_fixed", params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
     }
     let minSpend = 0;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
-import { localDay, minorUnitFactor } from "../core/format.js";
+import { localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { inKeyOrder } from "../core/grouped.js";
 import { base32, shortId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
@@ -10,7 +10,7 @@ import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
 import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
-import { changeText, holds, LedgerIntents, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type StockService } from "./stock.service.js";
+import { changeText, holds, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type LedgerIntents, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
@@ -53,12 +53,12 @@ export class IngestService {
     private readonly opts: { timeZone: string; currency: string; sla: Config["complaintSla"] },
     private readonly refunds: RefundService,
     private readonly log: Logger,
-  ) {
-    this.intents = new LedgerIntents(store);
-  }
+  ) {}
 
-  /** Keyed levels' ledger entries (under the key itself, as keyed deltas'), held as deltas' are. */
-  private readonly intents: LedgerIntents;
+  /** Keyed levels' ledger entries: under the key itself, as keyed deltas', held the same way. */
+  private get intents(): LedgerIntents {
+    return this.stock.intents;
+  }
 
   /** Applies parked order updates whose order exists, kept before `before` (see {@link OrderIngestService.drainOrphans}). */
   drainOrphans(before: Date): Promise<string[]> {
@@ -161,7 +161,7 @@ export class IngestService {
       try {
         const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
         valid.forEach((v, k) => (results[v.i] = orderResult(rs[k]!)));
-        for (const r of rs) await this.closeRequestsOfEnded(r);
+        await this.closeRequestsOfEnded(rs);
         return results;
       } catch (e) {
         // Isolate the failure: every step is idempotent, so the items are applied again one by one.
@@ -189,7 +189,7 @@ export class IngestService {
 
   private async order(m: OrderInput, actor: string): Promise<ItemResult> {
     const r = await this.orders.ingest(m, actor);
-    await this.closeRequestsOfEnded(r);
+    await this.closeRequestsOfEnded([r]);
     return orderResult(r);
   }
 
@@ -199,12 +199,15 @@ export class IngestService {
    * asked to approve what can only fail. Its own failure is logged, not the item's: such a
    * request still fails, clearly, when approved, and expires.
    */
-  private async closeRequestsOfEnded(r: OrderIngestResult): Promise<void> {
-    if (!("status" in r) || (r.status !== "refunded" && r.status !== "cancelled")) return;
+  private async closeRequestsOfEnded(rs: OrderIngestResult[]): Promise<void> {
+    const ended = rs.flatMap((r) => ("status" in r && (r.status === "refunded" || r.status === "cancelled") ? [r.orderNo] : []));
+    if (!ended.length) return;
     try {
-      await this.refunds.closeExhausted(r.orderNo);
+      // One read for a whole batch (an imported history is mostly ended orders): those with a pending request.
+      const open = (await this.store.refundRequests.distinct("orderNo", { orderNo: { $in: [...new Set(ended)] }, status: "pending" })) as string[];
+      for (const no of open) await this.refunds.closeExhausted(no);
     } catch (e) {
-      this.log.warn("closing the refund requests of a refunded order failed", { orderNo: r.orderNo, err: e });
+      this.log.warn("closing the refund requests of a refunded order failed", { orders: ended.slice(0, 20), err: e });
     }
   }
 
@@ -387,8 +390,7 @@ export class IngestService {
 
 /** An amount in minor units as the API takes it: major units of its currency ("75.00 CNY", "1500 JPY"). */
 function major(amount: number, currency: string): string {
-  const f = minorUnitFactor(currency);
-  return `${(amount / f).toFixed(Math.round(Math.log10(f)))} ${currency}`;
+  return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
 }
 
 /** Why the fields an order message gave were not taken: an order's fixed contents, or a shipment's details for an order that ended unshipped. */

@@ -47,6 +47,11 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
   return out;
 }
 
+/** The times (ms) of the steps after creation that a message gives: what an inferred createdAt is never after. */
+function stepTimes(m: OrderInput): number[] {
+  return [m.paidAt, m.shipment?.shippedAt, m.deliveredAt, m.cancelledAt, m.refundedAt].flatMap((d) => (d ? [d.getTime()] : []));
+}
+
 /** True for a message that says the order went out: a ship or delivery time, or status shipped or delivered. */
 function saysShipped(m: OrderInput): boolean {
   return !!m.shipment?.shippedAt || !!m.deliveredAt || m.status === "shipped" || m.status === "delivered";
@@ -111,8 +116,7 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
   if (f.createdAt) {
     // Inferred from the first message: the shop's own createdAt replaces it; an earlier time a
     // later message gives pulls it back (an order is not created after it was paid).
-    const times = [m.paidAt, m.shipment?.shippedAt, m.deliveredAt, m.cancelledAt, m.refundedAt].flatMap((d) => (d ? [d.getTime()] : []));
-    const earliest = Math.min(...times);
+    const earliest = Math.min(...stepTimes(m));
     const to = m.createdAt ?? (earliest < cur.createdAt.getTime() ? new Date(earliest) : undefined);
     if (to && to.getTime() !== cur.createdAt.getTime()) Object.assign(out.set, { createdAt: to, day: localDay(to, tz) });
     if (to) out.guard.createdAt = cur.createdAt;
@@ -413,8 +417,7 @@ export class OrderIngestService {
     const items = m.items!;
     const status: OrderStatus = impliedStatus(m) ?? "pending";
     // Not given: no later than anything the message says happened to it (it was paid before it arrived).
-    const given = [m.paidAt, m.shipment?.shippedAt, m.deliveredAt, m.cancelledAt, m.refundedAt].flatMap((d) => (d ? [d.getTime()] : []));
-    const createdAt = m.createdAt ?? new Date(Math.min(now.getTime(), ...given));
+    const createdAt = m.createdAt ?? new Date(Math.min(now.getTime(), ...stepTimes(m)));
     const subtotal = m.subtotal ?? items.reduce((s, i) => s + i.qty * i.unitPrice, 0);
     const discount = m.discount ?? 0;
     const shipping = m.shipping ?? 0;

@@ -1,6 +1,6 @@
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import type { Clock } from "../core/clock.js";
-import { Formatter, localDay, minorUnitFactor } from "../core/format.js";
+import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import { translator, type Locale, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
@@ -124,7 +124,7 @@ export function parseAmount(text: string, currency: string): number | { decimals
   if (!/^(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?$/.test(text)) return null;
   const s = text.replace(/,/g, "");
   const factor = minorUnitFactor(currency);
-  const digits = Math.round(Math.log10(factor));
+  const digits = minorUnitDigits(currency);
   const [whole, frac = ""] = s.split(".");
   if (frac.length > digits) return { decimals: digits };
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
@@ -286,7 +286,7 @@ export class RefundService {
         amount = refundable;
       } else {
         const parsed = parseAmount(input.amount, order.currency);
-        const decimals = Math.round(Math.log10(minorUnitFactor(order.currency)));
+        const decimals = minorUnitDigits(order.currency);
         const currency = order.currency;
         const bad = (problem: "format" | "decimals" | "zero") => ({ kind: "bad_amount" as const, decimals, currency, problem });
         if (parsed === null) return bad("format");

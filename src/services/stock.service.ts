@@ -182,7 +182,8 @@ export const VIEW_FIELDS = {
 
 /** Product lookup, derived stock figures, and atomic, idempotent adjustments. */
 export class StockService {
-  private readonly intents: LedgerIntents;
+  /** The keyed changes' ledger entries (shared with keyed levels, see IngestService). */
+  readonly intents: LedgerIntents;
 
   constructor(
     private readonly store: Store,
@@ -315,7 +316,7 @@ export class StockService {
     const level = await this.store.ledger.findById(`set:${key}`).select({ sku: 1, level: 1, onHandAfter: 1 }).lean<{ sku: string; level?: number | null; onHandAfter?: number | null }>();
     if (level) {
       await hold.release();
-      return { kind: "key_conflict", other: `${level.sku} set ${level.level ?? level.onHandAfter}` };
+      return { kind: "key_conflict", other: changeText({ sku: level.sku, delta: 0, level: level.level ?? level.onHandAfter }) };
     }
     const guard: Record<string, unknown> = { _id: sku, active: true, ...notHolding(key) };
     if (delta < 0) guard.available = { $gte: -delta };
