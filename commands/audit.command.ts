@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pastSinceToDate, since } from "../src/core/args.js";
+import { pastSinceToDate, since, wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { clip } from "../src/core/reply.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
@@ -20,7 +20,7 @@ export default defineCommand({
     since: since.optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().trim().min(1).max(100).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumber(1, 100).default(20),
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {

@@ -1,14 +1,17 @@
 import { z } from "zod";
+import { plain } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { minorUnitFactor } from "../src/core/format.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
-const wholeAmount = z.string().regex(/^\d{1,9}$/, { error: "refund.policy.bad_amount" }).transform(Number);
-const hours = z
+const wholeAmount = plain(z.string().regex(/^\d{1,9}$/, { error: "refund.policy.bad_amount" }).transform(Number));
+const hours = plain(z
   .string()
-  .regex(/^\d{1,4}[hd]?$/, { error: "refund.policy.bad_expiry" })
+  // 48小时 and 3天 as Chinese teams write them.
+  .transform((s) => s.replace(/\s*(小时|小時)$/, "h").replace(/\s*天$/, "d"))
+  .pipe(z.string().regex(/^\d{1,4}[hd]?$/, { error: "refund.policy.bad_expiry" })
   .transform((s) => (s.endsWith("d") ? Number(s.slice(0, -1)) * 24 : Number(s.replace("h", ""))))
-  .refine((h) => h >= 1 && h <= 24 * 90, { error: "refund.policy.bad_expiry" });
+  .refine((h) => h >= 1 && h <= 24 * 90, { error: "refund.policy.bad_expiry" })));
 
 export default defineCommand({
   name: "refund policy",

@@ -8,7 +8,7 @@ export default defineCommand({
   name: "refund request",
   description: "cmd.refund_request",
   positional: ["orderNo", "amount"],
-  usage: { en: "<orderNo> <amount|full> reason=<text>", zh: "<orderNo> <amount 金额|full> reason=<原因>" },
+  usage: { en: "<orderNo> <amount|full> reason=<text>", zh: "<orderNo> <amount 金额|full 全额> reason=<原因>" },
   args: z.object({
     orderNo: z.string().trim().min(1).max(64),
     amount: z.string().trim().min(1).max(20),
@@ -16,7 +16,7 @@ export default defineCommand({
   }),
   examples: [
     { en: 'refund request ORD-100231 25.00 reason="arrived damaged"', zh: "refund request ORD-100231 25.00 reason=到货破损" },
-    { en: 'refund request ORD-100231 full reason="never delivered"', zh: "refund request ORD-100231 full reason=一直没收到货" },
+    { en: 'refund request ORD-100231 full reason="never delivered"', zh: "refund request ORD-100231 全额 reason=一直没收到货" },
   ],
   permission: "staff",
   mutates: true,

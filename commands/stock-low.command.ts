@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
 export default defineCommand({
   name: "stock low",
   description: "cmd.stock_low",
-  args: z.object({ limit: z.coerce.number().int().min(1).max(50).default(15) }),
+  args: z.object({ limit: wholeNumber(1, 50).default(15) }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: { en: "[limit=<limit>]", zh: "[limit=<条数>]" },
   examples: ["stock low", "stock low limit=30"],

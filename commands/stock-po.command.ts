@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
@@ -22,7 +23,7 @@ export default defineCommand({
         const s = normalizeDateInput(raw);
         return /^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/.test(s) && (!/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s));
       }, { error: "lowstock.bad_eta" }),
-    qty: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    qty: wholeNumber(1, 1_000_000).optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
   permission: "staff",

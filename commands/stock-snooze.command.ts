@@ -1,14 +1,17 @@
 import { z } from "zod";
+import { plain } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A duration such as 30m, 24h or 3d, at most 30 days; parsed to milliseconds. */
-const duration = z
+const duration = plain(z
   .string()
-  .regex(/^\d{1,4}[mhd]$/, { error: "lowstock.bad_duration" })
+  // 30分钟, 24小时 and 3天 as Chinese teams write them.
+  .transform((s) => s.replace(/\s*分钟$/, "m").replace(/\s*(小时|小時)$/, "h").replace(/\s*天$/, "d"))
+  .pipe(z.string().regex(/^\d{1,4}[mhd]$/, { error: "lowstock.bad_duration" })
   .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1) as keyof typeof UNIT_MS])
-  .refine((ms) => ms > 0 && ms <= 30 * 86_400_000, { error: "lowstock.bad_duration" });
+  .refine((ms) => ms > 0 && ms <= 30 * 86_400_000, { error: "lowstock.bad_duration" })));
 
 export default defineCommand({
   name: "stock snooze",

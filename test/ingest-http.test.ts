@@ -233,8 +233,11 @@ describe("health and protocol errors", () => {
     expect((await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78b", amount: "1,000.00" } })).json.code).toBe("over_balance");
     const tooFine = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78c", amount: "1.234" } });
     expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'expected a positive amount in CNY with at most 2 decimals, such as "25.00"']);
-    const notAmount = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78d", amount: "12,50" } });
-    expect(notAmount.json.errors?.[0]?.expected).toBe('expected a positive amount in major units such as "25.00" or "1,200.50", or "full"');
+    // A decimal comma is never a thousands separator, nor is a group led by a lone 0 ("0,005" is 5 fils, not 5 KD).
+    for (const [externalId, amount] of [["ticket-78d", "12,50"], ["ticket-78e", "0,005"]]) {
+      const notAmount = await call("/api/v1/refund-requests", { body: { ...item, externalId, amount } });
+      expect([notAmount.status, notAmount.json.errors?.[0]?.expected], amount).toEqual([400, 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"']);
+    }
     const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
     expect(unknown).toMatchObject({ status: 422, json: { code: "unknown_order" } });
     // Another system's number is taken exactly: `a-rf1` is not A-RF1 (chat would find it).
@@ -392,7 +395,7 @@ describe("orders", () => {
     expect((await call("/api/v1/orders", { body: { orderNo: "A-400P", status: "refunded", refundedAt: "2026-11-24T12:00:00Z" } })).json.outcome).toBe("updated");
     const p400 = (await app.store.orders.findById("A-400P").lean<OrderDoc>())!;
     expect({ status: p400.status, refunded: p400.refundedTotal, entries: p400.refunds.length }).toEqual({ status: "cancelled", refunded: 200, entries: 1 });
-    expect((await app.run("shell:admin", "refund request A-400P full reason=again")).code).toBe("over_balance");
+    expect((await app.run("shell:admin", "refund request A-400P full reason=again")).code).toBe("already_refunded");
     // Created refunded (an imported history): its refund is dated from the message, not the import.
     await call("/api/v1/orders", { body: order("A-400H", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 300 }], status: "refunded", paidAt: "2026-11-20T02:00:00Z", refundedAt: "2026-11-21T03:00:00Z" }) });
     expect((await app.store.orders.findById("A-400H").lean<OrderDoc>())!.refunds.map((x) => [x.amount, x.day])).toEqual([[300, "2026-11-21"]]);

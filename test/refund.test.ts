@@ -79,6 +79,9 @@ describe("refund request", () => {
       ["refund request ORD-2 abc reason=x", "bad_amount"],
       // A decimal comma is refused, never read as a thousands separator (12,50 is not 1250).
       ["refund request ORD-2 12,50 reason=x", "bad_amount"],
+      // Nor is a group led by a lone 0: "0,500" is half a unit where the comma is the decimal mark, never 500.
+      ["refund request ORD-2 0,500 reason=x", "bad_amount"],
+      ["refund request ORD-2 0,005 reason=x", "bad_amount"],
       ["refund request ORD-2 1,2,3 reason=x", "bad_amount"],
       ["refund request ORD-2 1,200 reason=x", "over_balance"],
       ["refund request ORD-2 300.01 reason=x", "over_balance"],
@@ -96,6 +99,10 @@ describe("refund request", () => {
     expect(await said("0")).toBe('"0" refunds nothing: give an amount above 0, e.g. 25.00, or full.');
     expect(await said("1.234")).toBe('"1.234" has more decimals than CNY has. Give a positive amount with at most 2 decimals, e.g. 25.00, or full.');
     expect(await said("12,50")).toBe('"12,50" is not a refund amount. Give a positive amount such as 25.00 (up to 12 digits before the point, commas only between thousands), or full.');
+    // Typed on a Chinese keyboard (full-width digits, comma and point): read as the plain spelling.
+    expect(await said("１，２００")).toBe(await said("1,200"));
+    expect(await said("３００．０１")).toBe(await said("300.01"));
+    expect(await said("\u22125")).toContain("is not a refund amount");
     expect(await app.store.refundRequests.countDocuments()).toBe(before);
   });
 
@@ -343,6 +350,25 @@ describe("the order guard", () => {
   });
 });
 
+describe("the refund that reaches the total", () => {
+  it("two halves approved at once by two managers: the order ends refunded, with its history entry, whichever lands second", async () => {
+    // Each pair races: both approvals read the order before either refund lands.
+    const nos = Array.from({ length: 4 }, (_, i) => `ORD-HALF${i}`);
+    await app.store.orders.insertMany(nos.map((no) => order(no, 10_000)));
+    for (const no of nos) {
+      const [a, b] = [await request("shell:sam", no, "50"), await request("shell:sam", no, "50")];
+      const runs = await Promise.all([app.run("shell:max", `refund approve ${a}`), app.run("shell:mia", `refund approve ${b}`)]);
+      expect(runs.map((r) => r.outcome), no).toEqual(["ok", "ok"]);
+      const o = (await app.store.orders.findById(no).lean())!;
+      expect({ status: o.status, refunded: o.refundedTotal, refunds: o.refunds?.length }, no).toEqual({ status: "refunded", refunded: 10_000, refunds: 2 });
+      expect(o.history.filter((h) => h.status === "refunded"), no).toHaveLength(1);
+      // A refunded order is not shipped, and nothing more is refunded.
+      expect((await app.run("shell:max", `order ship ${no} carrier=SF tracking=SF1234567`)).outcome, no).toBe("user_error");
+      expect((await app.run("shell:sam", `refund request ${no} 1 reason=x`)).code, no).toBe("already_refunded");
+    }
+  });
+});
+
 describe("refund list and policy", () => {
   it("lists pending, mine and all", async () => {
     await request("shell:sam", "ORD-9", "1");
@@ -451,8 +477,9 @@ describe("holds on the balance", () => {
     const a = await request("shell:sam", "ORD-H3", "full");
     expect((await app.run("shell:sam", "refund request ORD-H3 1 reason=x")).code).toBe("over_balance");
     expect((await app.run("shell:max", `refund reject ${a} reason="not eligible"`)).outcome).toBe("ok");
-    const b = await request("shell:sam", "ORD-H3", "full");
-    expect(await app.store.refundRequests.findById(b).lean()).toMatchObject({ amount: 10_000 });
+    // "full" as a Chinese team types it.
+    const b = await request("shell:sam", "ORD-H3", "全额");
+    expect(await app.store.refundRequests.findById(b).lean()).toMatchObject({ amount: 10_000, full: true });
     // b expires: the next request finds it due, expires it and measures without it.
     const start = app.clock.now();
     app.clock.advance(72 * 3_600_000);
@@ -538,7 +565,9 @@ describe("refunds of cancelled orders", () => {
     expect((await app.run("shell:sue", `refund approve ${id}`)).outcome).toBe("ok");
     const o = (await app.store.orders.findById("ORD-CX").lean())!;
     expect({ status: o.status, refunded: o.refundedTotal, held: o.heldTotal }).toEqual({ status: "cancelled", refunded: 20_000, held: 0 });
-    expect((await app.run("shell:sam", "refund request ORD-CX 1 reason=x")).code).toBe("over_balance");
+    // Nothing is left: said as for a refunded order, not as an amount over a balance of 0.00.
+    const more = await app.run("shell:sam", "refund request ORD-CX 1 reason=x");
+    expect([more.code, more.reply.text]).toEqual(["already_refunded", expect.stringContaining("ORD-CX")]);
     expect((await app.run("shell:max", 'order cancel ORD-CU reason="never paid"')).outcome).toBe("ok");
     expect((await app.run("shell:sam", "refund request ORD-CU 10 reason=x")).code).toBe("order_not_paid");
   });

@@ -133,6 +133,25 @@ describe("stock adjust", () => {
     expect(grant.reply.text).not.toContain('"" is not');
   });
 
+  it("reads numbers as any keyboard types them: full-width digits and signs, the minus sign the bot prints, 天 and 小时", async () => {
+    // Each typed form does exactly what its plain spelling does.
+    for (const [typed, plainDelta] of [["－２", -2], ["\u22122", -2], ["＋３", 3]] as const) {
+      const before = (await app.store.products.findById("SKU-1005").lean())!.onHand;
+      const r = await app.run("shell:sam", `stock adjust SKU-1005 ${typed} reason=recount`);
+      expect([r.outcome, r.reply.text], typed).toEqual(["ok", expect.stringContaining(`on hand ${before} → ${before + plainDelta}`)]);
+    }
+    expect((await app.run("shell:sam", "stock low limit=２")).reply.table!.rows).toHaveLength(2);
+    expect((await app.run("shell:sam", "stock low limit=５１")).reply.text).toContain("• limit=: must be at most 50");
+    const snooze = async (typed: string) => (await app.run("shell:sam", `stock snooze SKU-1004 ${typed}`)).reply.text;
+    for (const [typed, plainForm] of [["3天", "3d"], ["２４小时", "24h"], ["30分钟", "30m"], ["３d", "3d"]] as const) expect(await snooze(typed), typed).toBe(await snooze(plainForm));
+    expect(await snooze("3周")).toContain('"3周" is not a duration');
+    const po = await app.run("shell:sam", "stock po SKU-1004 eta=+10天 qty=１２０");
+    expect([po.outcome, po.reply.text]).toEqual(["ok", expect.stringContaining("(120 units)")]);
+    const policy = await app.run("shell:admin", "refund policy set support=３００ expiry=48小时");
+    expect(policy.outcome).toBe("ok");
+    expect(policy.reply.fields!.map((f) => f.value)).toEqual(expect.arrayContaining(["up to CN¥300.00", "48 hours"]));
+  });
+
   it("50 concurrent -1 adjustments on 20 available: exactly 20 succeed and stock ends at 0 available", async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => app.run("shell:sam", `stock adjust SKU-2001 -1 reason="pick ${i}"`)),

@@ -11,12 +11,42 @@ import type { Translate } from "./messages.js";
 /** Free text such as a reason: trimmed, 1–300 characters. */
 export const text = (max = 300) => z.string().trim().min(1).max(max);
 
-/** A signed, non-zero whole-number change: `+5`, `-2`, `7`. */
-export const signedDelta = z
+/**
+ * A number, amount or duration as typed on any keyboard, in one form: full-width digits, signs
+ * and commas made plain (NFKC: `－２` is `-2`, `１，２００` is `1,200`), a leading minus sign
+ * (U+2212, as the bot itself prints changes, or a dash) read as `-`, trimmed. Not for free text.
+ */
+export function plainTyped(s: string): string {
+  return s.normalize("NFKC").trim().replace(/^[\u2212\u2013\uFE63]/, "-");
+}
+
+/** A string schema that reads what was typed by {@link plainTyped} first. */
+export function plain<T extends z.ZodType<unknown, string>>(schema: T) {
+  return z.string().transform(plainTyped).pipe(schema);
+}
+
+/**
+ * A whole number from `min` to `max` (limit=20), full-width digits too. The number schema stays
+ * first, so Discord offers an integer option; what Number() cannot read as typed is read again
+ * by {@link plainTyped}, then checked, with `error` (a catalog key) or the generic messages.
+ */
+export function wholeNumber(min: number, max: number, error?: string) {
+  const e = error ? { error } : {};
+  return z
+    .coerce.number()
+    .int()
+    .min(min)
+    .max(max)
+    .catch((ctx) => (typeof ctx.value === "string" ? Number(plainTyped(ctx.value) || NaN) : NaN))
+    .pipe(z.number(e).int(e).min(min, e).max(max, e));
+}
+
+/** A signed, non-zero whole-number change: `+5`, `-2`, `7` (`−2`, `－２` too). */
+export const signedDelta = plain(z
   .string()
   .regex(/^[+-]?\d{1,7}$/, { error: "stock.adjust.bad_delta" })
   .transform(Number)
-  .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" });
+  .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" }));
 
 /** An id as typed, read in one form first: full-width characters made plain (NFKC), trimmed; then checked by `id`. */
 export function typedId(id: z.ZodString) {
@@ -91,16 +121,7 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date | 
 }
 
 /** A page number (page=2), full-width digits too (page=２): a whole number from 1 to 10,000; 1 when not given. */
-export const pageArg = z
-  .coerce.number()
-  .int()
-  .min(1)
-  .max(10_000)
-  // What Number() cannot read as typed (full-width ２, whitespace aside) is read again in one form
-  // (NFKC), then checked below. The number schema stays first, so Discord offers an integer option.
-  .catch((ctx) => (typeof ctx.value === "string" ? Number(ctx.value.normalize("NFKC").trim() || NaN) : NaN))
-  .pipe(z.number({ error: "arg.bad_page" }).int({ error: "arg.bad_page" }).min(1, { error: "arg.bad_page" }).max(10_000, { error: "arg.bad_page" }))
-  .default(1);
+export const pageArg = wholeNumber(1, 10_000, "arg.bad_page").default(1);
 
 /**
  * {@link sinceToDate} for a filter: a `since` after now would match nothing and read as "none

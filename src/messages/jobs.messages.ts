@@ -99,7 +99,7 @@ export const zh: Record<keyof typeof en, string> = {
   "lowstock.po_holds": "{sku} 已有采购单（预计 {eta} 到货），低库存提醒已暂停至 {until}，晚于本次暂停：未作更改。如到货日期有变，请重新记录：`stock po {sku} eta=YYYY-MM-DD`。",
   "lowstock.po.recorded": "已记录 {sku} 的采购单{qty}，预计 {eta} 到货。该商品的低库存提醒暂停至 {until}；在此之前若售罄仍会通知。",
   "lowstock.po.qty": "（{qty} 件）",
-  "lowstock.bad_duration": "\"{value}\" 不是有效时长。请用分钟、小时或天，例如 30m、24h 或 3d（最多 30 天）。",
+  "lowstock.bad_duration": "\"{value}\" 不是有效时长。请用分钟、小时或天，例如 30m、24h 或 3d，也可写 30分钟、24小时、3天（最多 30 天）。",
   "lowstock.bad_eta": "\"{value}\" 不是有效的预计到货日期。请使用今天或之后的日期：YYYY-MM-DD（或 2026/12/05）、今天（today）、明天（tomorrow），或 +N 天（如 +10d）。",
   "lowstock.eta_too_far": "{value} 超过 {days} 天之后：采购单会暂停该商品的低库存提醒直到到货。请给出 {days} 天内的预计到货日期（180 天与该商品采购周期中较长者），或最多暂停 30 天。",
   "cmd.jobs": "定时任务：上次运行、下次运行和失败情况",

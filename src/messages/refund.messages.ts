@@ -200,7 +200,7 @@ export const zh: Record<keyof typeof en, string> = {
   "refund.policy.updated": "由 {by} 于 {at} 设置。",
   "refund.policy.defaults": "来自配置的默认值（REFUND_SUPPORT_LIMIT、REFUND_MANAGER_LIMIT、REFUND_PENDING_HOURS）。",
   "refund.policy.bad_amount": "\"{value}\" 不是有效金额：请填写整数货币单位，例如 300。",
-  "refund.policy.bad_expiry": "\"{value}\" 不是有效的过期时间：请填写小时（48 或 48h）或天（3d），1 小时到 90 天。",
+  "refund.policy.bad_expiry": "\"{value}\" 不是有效的过期时间：请填写小时（48、48h 或 48小时）或天（3d 或 3天），1 小时到 90 天。",
   "refund.policy.bad_action": "\"{value}\"：唯一的操作是 set，例如 refund policy set manager=5000。",
   "refund.policy.set_missing": "要修改政策，请以 set 开头：refund policy set support=300 manager=5000 expiry=48h。",
   "refund.policy.nothing": "没有要设置的内容：请提供 support=、manager= 或 expiry=。",

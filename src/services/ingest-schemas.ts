@@ -144,7 +144,7 @@ export const refundRequestInput = z.strictObject({
     [
       z
         .string()
-        .regex(/^(full|(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT })
+        .regex(/^(full|(\d{1,12}|[1-9]\d{0,2}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT })
         .refine((a) => !/^[0,]+(\.0*)?$/.test(a), { error: ZERO }),
       z.number({ error: AMOUNT }).finite({ error: AMOUNT }).refine((n) => n > 0, { error: ZERO }),
     ],

@@ -1,4 +1,5 @@
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
+import { plainTyped } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
@@ -119,9 +120,11 @@ export type RejectResult =
  * `currency`. Returns null for anything that is not a plain positive-or-zero
  * number, or `{decimals}` when it has more decimals than the currency allows.
  */
-export function parseAmount(text: string, currency: string): number | { decimals: number } | null {
+export function parseAmount(typed: string, currency: string): number | { decimals: number } | null {
+  // Full-width digits and commas (１，２００．５０), as Chinese keyboards type them, read as plain.
+  const text = plainTyped(typed);
   // Commas only as thousands separators (1,200.50): "12,50" is refused, never read as 1250.
-  if (!/^(\d{1,12}|\d{1,3}(,\d{3}){1,3})(\.\d+)?$/.test(text)) return null;
+  if (!/^(\d{1,12}|[1-9]\d{0,2}(,\d{3}){1,3})(\.\d+)?$/.test(text)) return null;
   const s = text.replace(/,/g, "");
   const factor = minorUnitFactor(currency);
   const digits = minorUnitDigits(currency);
@@ -257,11 +260,13 @@ export class RefundService {
     // Requests past their deadline give their holds back before the balance is measured.
     if (await this.expireDueOf(order._id, now)) order = await this.store.orders.findById(order._id).lean<OrderDoc>();
     const id = input.id ?? `R-${shortId(6)}`;
-    const full = input.amount.toLowerCase() === "full";
+    // "full" in any case or width, or as Chinese teams say it (全额).
+    const full = ["full", "全额", "全部"].includes(plainTyped(input.amount).toLowerCase());
     for (let attempt = 0; order; attempt++) {
       // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
-      // `refunded` carries no refund entries here): nothing is left to refund.
-      if (order.status === "refunded") return { kind: "already_refunded", orderNo: order._id };
+      // `refunded` carries no refund entries here), or refunded up to its total while it keeps
+      // another status (a cancelled order): nothing is left to refund, said as such.
+      if (order.status === "refunded" || (mayRefund(order) && order.total > 0 && (order.refundedTotal ?? 0) >= order.total)) return { kind: "already_refunded", orderNo: order._id };
       if (!mayRefund(order)) return { kind: "not_paid", orderNo: order._id, status: order.status };
       const mine = order.refundHolds?.find((h) => h.id === id);
       if (mine) {
@@ -512,8 +517,12 @@ export class RefundService {
         Object.assign(update.$set as object, { status: "refunded" });
         update.$push = { refunds: entry, history: { status: "refunded", at: now, by: req.decidedBy ?? "", note: req._id } };
       } else {
-        // The status as read: a paid order cancelled meanwhile is still refundable, anything else is looked at again.
-        Object.assign(filter, { status, refundedTotal: { $lte: order.total - req.amount } });
+        // The status as read: a paid order cancelled meanwhile is still refundable, anything else
+        // is looked at again. An order that may become `refunded` must stay short of its total:
+        // a refund landing meanwhile turns this one into the one that reaches it (toFull, on the
+        // next read), which moves the status; `≤` would refund it in full and leave it `paid`.
+        const bound = order.total - req.amount;
+        Object.assign(filter, { status, refundedTotal: canTransition(status, "refunded") ? { $lt: bound } : { $lte: bound } });
         update.$push = { refunds: entry };
       }
       // Sent as it is (the amounts as doubles): see incAsDoubles.
