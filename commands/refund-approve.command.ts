@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { failKey } from "../src/services/refund.service.js";
-import { refundCard } from "../src/services/refund.view.js";
+import { refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund approve",
@@ -27,7 +27,7 @@ export default defineCommand({
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
-        return err("already_decided", t("refund.already_decided", { id: r.request._id, status: r.request.status }));
+        return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
       case "needs_role":
         return err(
           "approval_limit",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { refundCard } from "../src/services/refund.view.js";
+import { refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund reject",
@@ -22,7 +22,7 @@ export default defineCommand({
       case "expired":
         return { status: "error", code: "refund_expired", text: t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }), visibility: "ephemeral" };
       case "decided":
-        return { status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: r.request.status }), visibility: "ephemeral" };
+        return { status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }), visibility: "ephemeral" };
       case "already_rejected":
         return { status: "info", code: "already_rejected", text: t("refund.already_rejected", { id: r.request._id, by: r.request.decidedBy ?? "" }), visibility: "ephemeral" };
       case "rejected":

@@ -3,6 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { refundCard } from "../src/services/refund.view.js";
+import { statusName } from "./order.view.js";
 
 export default defineCommand({
   name: "refund request",
@@ -31,7 +32,7 @@ export default defineCommand({
       case "not_found":
         return { status: "error", code: "unknown_order", text: t("refund.unknown_order", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "not_paid":
-        return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: r.orderNo, status: r.status }), visibility: "ephemeral" };
+        return { status: "error", code: "order_not_paid", text: t("refund.not_paid", { orderNo: r.orderNo, status: statusName(r.status, t) }), visibility: "ephemeral" };
       case "already_refunded":
         return { status: "error", code: "already_refunded", text: t("refund.already_refunded", { orderNo: r.orderNo }), visibility: "ephemeral" };
       case "bad_amount":

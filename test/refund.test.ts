@@ -118,6 +118,8 @@ describe("refund request", () => {
   it("replies in Simplified Chinese when the caller's locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-404 10 reason=x", locale: "zh-CN" });
     expect(r.reply.text).toBe("没有订单 \"ORD-404\"。请检查订单号（例如 ORD-100231）。");
+    const unpaid = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-5 10 reason=x", locale: "zh-CN" });
+    expect(unpaid.reply.text).toBe("订单 ORD-5 未付款（待付款）：只有已付款订单可以退款。");
     const c = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=X type=percent value=10", locale: "zh-CN" });
     expect(c.reply.text).toContain("代码 \"X\"：请使用 3–20 个字母");
   });
@@ -229,6 +231,9 @@ describe("refund approval", () => {
     expect(rejects.filter((r) => r.reply.title === `Refund request ${id} rejected`)).toHaveLength(1);
     expect(rejects.filter((r) => r.code === "already_rejected")).toHaveLength(4);
     expect((await app.run("shell:max", `refund approve ${id}`)).code).toBe("already_decided");
+    // A late Approve (a stale card) names the status as the card does, in the reader's language.
+    const lateZh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: `refund approve ${id}`, locale: "zh-CN" });
+    expect(lateZh.reply.text).toBe(`退款申请 ${id} 当前为“已拒绝”，未做任何更改。`);
     const note = await app.store.outbox.findById(`refund:${id}:rejected`).lean();
     expect((note!.reply as { text: string }).text).toContain("was rejected by shell:sue: rejected with the Reject button");
     // In Chinese, the button's fixed reason is Chinese too.
