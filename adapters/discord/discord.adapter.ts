@@ -13,7 +13,9 @@ import {
   type APIButtonComponentWithCustomId,
   type APIEmbed,
   type Interaction,
+  type RESTOptions,
 } from "discord.js";
+import { createRequire } from "node:module";
 import { ConfigError, type Config, type DiscordConfig } from "../../src/config.js";
 import type { Core, Invocation, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
@@ -69,6 +71,14 @@ function discordLocale(tag: string | undefined): Locale | undefined {
  * It never decides permissions: guild roles are passed to the core as a
  * platform role, and the core checks it like any other.
  */
+/** A connection pool of the undici that @discordjs/rest itself loads (the same copy and version). */
+function ownAgent(): NonNullable<RESTOptions["agent"]> {
+  // Resolved as discord.js resolves it: its @discordjs/rest, and that package's undici.
+  const rest = createRequire(import.meta.resolve("discord.js")).resolve("@discordjs/rest");
+  const undici = createRequire(rest)("undici") as { Agent: new () => NonNullable<RESTOptions["agent"]> };
+  return new undici.Agent();
+}
+
 export class DiscordAdapter {
   readonly client: Client;
   readonly deliverer: DiscordDeliverer;
@@ -86,6 +96,10 @@ export class DiscordAdapter {
         ...(api ? { api } : {}),
         // Short waits are absorbed by discord.js's buckets; long ones go back to the outbox.
         rejectOnRateLimit: (d) => d.retryAfter > 5_000,
+        // discord.js's own connection pool: otherwise it sends through the process-wide one,
+        // which whichever undici loads first creates, and Slack's Socket Mode brings another
+        // major version whose pool cannot send discord.js's uploads ("action is not a function").
+        agent: ownAgent(),
       },
     });
     this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
