@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { pastSinceToDate, since, wholeNumber } from "../src/core/args.js";
+import { pageArg, pastSinceToDate, since, wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { OrderService } from "../src/services/order.service.js";
@@ -21,11 +22,13 @@ export default defineCommand({
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().trim().min(1).max(100).optional(),
     limit: wholeNumber(1, 100).default(20),
+    // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
+    page: pageArg,
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<actor>] [command=<command>] [since=<since>] [subject=<subject>] [limit=<limit>]",
-    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [limit=<条数>]",
+    en: "[actor=<actor>] [command=<command>] [since=<since>] [subject=<subject>] [limit=<limit>] [page=<n>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [limit=<条数>] [page=<页码>]",
   },
   examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],
   permission: "manager",
@@ -37,8 +40,18 @@ export default defineCommand({
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
       ...(args.subject ? { subject: subjectSpellings(args.subject) } : {}),
       limit: args.limit,
+      skip: (args.page - 1) * args.limit,
     });
     if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };
+    const pages = Math.ceil(total / args.limit);
+    if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    const from = (args.page - 1) * args.limit + 1;
+    const context = [t("audit.page", { from, to: from + entries.length - 1, total })];
+    if (args.page < pages) {
+      // The filters as given (quoted where they must be), so the next page runs as shown.
+      const given = (["actor", "command", "since", "subject"] as const).flatMap((k) => (args[k] ? [`${k}=${quote(args[k])}`] : []));
+      context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
+    }
     return {
       title: t("audit.title"),
       status: "info",
@@ -54,7 +67,7 @@ export default defineCommand({
           e._id,
         ]),
       },
-      ...(total > entries.length ? { context: [t("audit.more", { shown: entries.length, total })] } : {}),
+      ...(total > entries.length ? { context } : {}),
       visibility: "ephemeral",
     };
   },

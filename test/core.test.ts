@@ -184,6 +184,25 @@ describe("roles and audit", () => {
     expect(bad.reply.text).toContain('"last-tuesday" is not a date');
   });
 
+  it("audit pages through a long trail to its end; each page names the next as a command that runs", async () => {
+    const base = Date.parse("2026-11-20T00:00:00Z");
+    await app.store.audit.insertMany(Array.from({ length: 7 }, (_, i) => ({ _id: `PAGE${i}`, at: new Date(base + i * 60_000), actor: "shell:pager", platform: "shell", command: "stock adjust", args: `SKU-${i} +1 reason=x`, outcome: "ok" })));
+    const seen: string[] = [];
+    let line: string | undefined = "audit actor=shell:pager limit=3";
+    const contexts: string[][] = [];
+    while (line) {
+      const r = await app.run("shell:mia", line);
+      seen.push(...r.reply.table!.rows.map((row) => row[4]!));
+      contexts.push(r.reply.context ?? []);
+      line = /`(audit [^`]+)`/.exec((r.reply.context ?? []).join("\n"))?.[1];
+    }
+    expect(seen).toEqual(["PAGE6", "PAGE5", "PAGE4", "PAGE3", "PAGE2", "PAGE1", "PAGE0"]);
+    expect(contexts[0]).toEqual(["Entries 1–3 of 7, newest first. Narrow with actor=, command=, since= or subject=.", "Next page: `audit actor=shell:pager limit=3 page=2`"]);
+    expect(contexts[2]).toEqual(["Entries 7–7 of 7, newest first. Narrow with actor=, command=, since= or subject=."]);
+    const beyond = await app.run("shell:mia", "audit actor=shell:pager limit=3 page=4");
+    expect([beyond.code, beyond.reply.text]).toEqual(["page_out_of_range", "Page 4 is past the last page (3) of 7 matching entries."]);
+  });
+
   it("the demo database's shell user is listed as such, not as coming from SHOPOPS_ADMINS", async () => {
     app.services.identity.addBootstrapAdmin("shell:demo-root");
     const list = await app.run("shell:admin", "role list");

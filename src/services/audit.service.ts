@@ -27,6 +27,8 @@ export interface AuditQuery {
   /** Any of these spellings (see the audit command). */
   subject?: string[];
   limit: number;
+  /** Entries to pass over first (the pages before), newest first. */
+  skip?: number;
 }
 
 /** The audit trail: who did what, when, from where, with what result. */
@@ -71,7 +73,7 @@ export class AuditService {
     if (q.since) filter.at = { $gte: q.since };
     if (q.subject?.length) filter.subject = { $in: q.subject };
     const [entries, total] = await Promise.all([
-      this.store.audit.find(filter).sort({ at: -1 }).limit(q.limit).lean<AuditDoc[]>(),
+      this.store.audit.find(filter).sort({ at: -1, _id: -1 }).skip(q.skip ?? 0).limit(q.limit).lean<AuditDoc[]>(),
       this.store.audit.countDocuments(filter),
     ]);
     return { entries, total };
