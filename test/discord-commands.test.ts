@@ -1,7 +1,7 @@
 /** The Discord adapter's pure parts: settings, command lines rebuilt from options, embeds; and platform roles in the core. */
 import { describe, expect, it, afterAll, beforeAll } from "vitest";
 import { suggest } from "../adapters/discord/autocomplete.js";
-import { buildCommandSet, commandLine } from "../adapters/discord/commands.js";
+import { buildCommandSet, commandLine, slashLine } from "../adapters/discord/commands.js";
 import { actionRows, renderReply } from "../adapters/discord/embeds.js";
 import { commandsOnce } from "../src/app.js";
 import { ConfigError, loadConfig } from "../src/config.js";
@@ -58,6 +58,25 @@ describe("command lines rebuilt from options", () => {
     expect(commandLine(set.routes.get("stock show")!, new Map([["query", "wireless mouse"]]))).toBe('stock query="wireless mouse"');
     expect(commandLine(set.routes.get("stock show")!, new Map([["query", "low"]]))).toBe("stock query=low");
     expect(commandLine(set.routes.get("stock low")!, new Map([["limit", 5]]))).toBe("stock low limit=5");
+  });
+
+  it("hints in replies are shown as a Discord user types them; what is not a command line stays as it is", async () => {
+    const set = buildCommandSet(await commandsOnce());
+    const cases: [string, string | undefined][] = [
+      ['stock adjust SKU-1 -2 reason="damaged in transit"', "/stock adjust sku:SKU-1 delta:-2 reason:damaged in transit"],
+      ["stock SKU-1001", "/stock show query:SKU-1001"],
+      ["stock low limit=5", "/stock low limit:5"],
+      ["order ORD-1", "/order show order-no:ORD-1"],
+      ["order search customer=CUST-9 status=paid,pending page=2", "/order search customer:CUST-9 status:paid,pending page:2"],
+      ['complaint resolve C-7K2M9Q note="…"', '/complaint resolve id:C-7K2M9Q note:…'],
+      ["complaint new order=ORD-1 lid broken on arrival", "/complaint new text:lid broken on arrival order:ORD-1"],
+      // A usage line, an unknown command, an option the command lacks: left for the reader.
+      ["stock adjust <sku> <+n|-n> reason=<text> [key=<idempotency key>]", undefined],
+      ["restock now", undefined],
+      ["stock low colour=red", undefined],
+      ['stock adjust "unclosed', undefined],
+    ];
+    for (const [line, want] of cases) expect(slashLine(set, line), line).toBe(want);
   });
 
   it("quote values that would otherwise split or look like options", () => {

@@ -415,6 +415,23 @@ describe("refunds, orders and complaints", () => {
     expect(dm?.body.embeds[0].description).toContain(`approved by discord:${manager.id}`);
   });
 
+  it("hints name commands as Discord users type them (/order search customer:… page:2), and the next page runs as shown", async () => {
+    await app.store.orders.insertMany(Array.from({ length: 12 }, (_, i) => paidOrder(`ORD-DS${String(i).padStart(2, "0")}`, 1_000, undefined, { customerId: "CUST-DS" })));
+    const first = (await peer.callback(peer.slash(staff, "order search", { customer: "CUST-DS" }).id)).body.data.embeds[0];
+    // The footer shows no markdown: no backticks, and a line a Discord user can type.
+    expect(first.footer.text).toContain("Next page: /order search customer:CUST-DS page:2");
+    expect(first.footer.text).not.toContain("`");
+    const second = (await peer.callback(peer.slash(staff, "order search", { customer: "CUST-DS", page: 2 }).id)).body.data.embeds[0];
+    expect(second.footer.text).toContain("Page 2 of 2");
+    // In the text, a command stays a code span, in slash form; the README's text form stays for Slack and the shell.
+    await app.store.orders.insertMany([paidOrder("ORD-DSR", 2_000, undefined, { status: "refunded" })]);
+    const done = (await peer.callback(peer.slash(staff, "refund request", { "order-no": "ORD-DSR", amount: "full", reason: "x" }).id)).body.data.embeds[0];
+    expect(done.description).toContain("`/order show order-no:ORD-DSR`");
+    await app.services.identity.grant("shell:dsr", "staff", "shell:admin");
+    const shell = await app.core.invoke({ identity: "shell:dsr", platform: "shell", text: "refund request ORD-DSR full reason=x" });
+    expect(shell.reply.text).toContain("`order ORD-DSR`");
+  });
+
   it("a refund needing two managers: the first press keeps Approve for the second, a repeat is answered privately, the second executes it", async () => {
     await app.store.orders.insertMany([order("ORD-9201", 500_000)]);
     const ix = peer.slash(staff, "refund request", { "order-no": "ORD-9201", amount: "3000", reason: "whole set broken" });

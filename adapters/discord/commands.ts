@@ -204,3 +204,43 @@ export function commandLine(route: CommandRoute, values: ReadonlyMap<string, str
   }
   return words.join(" ");
 }
+
+/**
+ * A command line as a Discord user types it (`order search customer=CUST-9 page=2` →
+ * `/order search customer:CUST-9 page:2`): the replies' hints name text commands, which Discord
+ * has no box for. Undefined for a line that is not a known command with options it has.
+ */
+export function slashLine(set: CommandSet, line: string): string | undefined {
+  let p: ReturnType<typeof parseArgs>;
+  try {
+    p = parseArgs(line);
+  } catch {
+    return undefined;
+  }
+  const entries = [...set.routes].map(([key, route]) => ({ key, route, words: route.command.name.split(" ") }));
+  // The longest command name the line starts with (`stock adjust` before `stock`).
+  const hit = entries
+    .filter((e) => e.words.every((w, i) => p.positional[i]?.toLowerCase() === w))
+    .sort((a, b) => b.words.length - a.words.length)[0];
+  if (!hit) return undefined;
+  const parts: string[] = [];
+  const rest = p.positional.slice(hit.words.length);
+  const positional = hit.route.options.filter((o) => o.position >= 0).sort((a, b) => a.position - b.position);
+  if (rest.length > positional.length && !(hit.route.command.positional ?? []).at(-1)?.startsWith("...")) return undefined;
+  positional.forEach((o, i) => {
+    // The last positional of a `...rest` command takes the words left.
+    const v = i === positional.length - 1 ? rest.slice(i).join(" ") : rest[i];
+    if (v) parts.push(`${o.option}:${v}`);
+  });
+  for (const [key, v] of Object.entries(p.named)) {
+    const o = hit.route.options.find((x) => x.arg === key && x.position < 0) ?? hit.route.options.find((x) => x.arg === key);
+    if (!o) return undefined;
+    parts.push(`${o.option}:${v}`);
+  }
+  for (const key of Object.keys(p.flags)) {
+    const o = hit.route.options.find((x) => x.arg === key && x.flag);
+    if (!o) return undefined;
+    parts.push(`${o.option}:True`);
+  }
+  return [`/${hit.key}`, ...parts].join(" ");
+}

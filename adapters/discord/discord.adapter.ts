@@ -29,7 +29,7 @@ import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
 import { suggest } from "./autocomplete.js";
-import { buildCommandSet, commandLine, type CommandSet } from "./commands.js";
+import { buildCommandSet, commandLine, slashLine, type CommandSet } from "./commands.js";
 import { embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
 
 /** What the Discord adapter needs. */
@@ -202,7 +202,7 @@ export class DiscordAdapter {
 
   private render(reply: Reply, locale: Locale): DiscordMessage {
     const { config, services } = this.opts;
-    return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale) });
+    return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale), slash: (line) => slashLine(this.commandSet, line) });
   }
 
   private async handle(i: Interaction, arrivedAt: number): Promise<void> {

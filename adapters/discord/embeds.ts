@@ -104,12 +104,34 @@ function safeName(name: string): string {
   return /\.png$/i.test(cleaned) ? cleaned : cleaned + ".png";
 }
 
+const CODE_SPAN = /`([^`\n]+)`/g;
+
+/**
+ * The reply with each command line in a code span (`order search customer=CUST-9 page=2`) as a
+ * Discord user types it (`/order search customer:CUST-9 page:2`): Discord has no box for text
+ * commands. What `slash` does not know (a usage line, a value) stays as it is; text shown as
+ * typed by someone (`plain`) is not touched.
+ */
+function asSlash(reply: Reply, slash: (line: string) => string | undefined): Reply {
+  const conv = (s: string) => s.replace(CODE_SPAN, (m, c: string) => {
+    const x = slash(c);
+    return x ? `\`${x}\`` : m;
+  });
+  return {
+    ...reply,
+    ...(reply.text && !reply.plainText ? { text: conv(reply.text) } : {}),
+    ...(reply.fields ? { fields: reply.fields.map((f) => (f.plain ? f : { ...f, value: conv(f.value) })) } : {}),
+    ...(reply.context ? { context: reply.context.map(conv) } : {}),
+  };
+}
+
 /**
  * Renders a platform-neutral reply as one embed (title, text, table, fields,
  * colour by status, footer with the small print and the shop time), buttons in
  * action rows, and an attached PNG shown inside the embed.
  */
-export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: Translate }): DiscordMessage {
+export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t: Translate; slash?: (line: string) => string | undefined }): DiscordMessage {
+  const reply = opts.slash ? asSlash(reply0, opts.slash) : reply0;
   const embed: APIEmbed = {};
   if (reply.title) embed.title = clip(reply.title, LIMITS.title);
   const shown = (reply.fields ?? []).slice(0, LIMITS.fields);
@@ -122,7 +144,9 @@ export function renderReply(reply: Reply, opts: { fmt: Formatter; now: Date; t: 
     }));
   }
   if (reply.status) embed.color = COLOURS[reply.status];
-  embed.footer = { text: clip([...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · "), LIMITS.footer) };
+  // A footer shows no markdown: its code spans lose their backticks.
+  const footer = [...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · ").replace(CODE_SPAN, (_, c: string) => c);
+  embed.footer = { text: clip(footer, LIMITS.footer) };
   // A table that comes first (the digest's figures) keeps the room it needs; the fields give way.
   const wanted = reply.table && reply.tableFirst ? (reply.text?.length ?? 0) + 1 + tableBlock(reply, LIMITS.description, opts.t).length : 0;
   fitAround(embed, shown.map((f) => f.newestLast === true), Math.min(LIMITS.description, Math.max(DESCRIPTION_ROOM, wanted)));
