@@ -12,6 +12,8 @@ interface Source {
   collection: string;
   /** Extra text searched and shown beside the key (e.g. the product name). */
   label?: string;
+  /** The prefix of the keys, which the commands let people leave out (`9100` for ORD-9100, `7k2m` for C-7K2M…). */
+  prefix?: string;
 }
 
 // Arguments that name a record: the option gets Discord autocomplete. Keys are
@@ -19,16 +21,16 @@ interface Source {
 const SOURCES: Record<string, Source> = {
   sku: { collection: "products", label: "name" },
   "stock.query": { collection: "products", label: "name" },
-  orderNo: { collection: "orders" },
-  order: { collection: "orders" },
-  "order.id": { collection: "orders" },
+  orderNo: { collection: "orders", prefix: "ORD-" },
+  order: { collection: "orders", prefix: "ORD-" },
+  "order.id": { collection: "orders", prefix: "ORD-" },
   code: { collection: "coupons" },
   coupon: { collection: "coupons" },
   "coupon.id": { collection: "coupons" },
   "coupon.draft": { collection: "coupon_drafts" },
-  complaint: { collection: "complaints", label: "text" },
-  "complaint.id": { collection: "complaints", label: "text" },
-  "refund.id": { collection: "refund_requests", label: "orderNo" },
+  complaint: { collection: "complaints", label: "text", prefix: "C-" },
+  "complaint.id": { collection: "complaints", label: "text", prefix: "C-" },
+  "refund.id": { collection: "refund_requests", label: "orderNo", prefix: "R-" },
 };
 
 // Arguments that name a record yet to be made: suggesting existing ones would only mislead.
@@ -51,8 +53,10 @@ function escapeRegex(s: string): string {
 export async function suggest(store: Store, commandName: string, arg: string, typed: string): Promise<Choice[]> {
   const src = sourceFor(commandName, arg);
   if (!src) return [];
-  const q = typed.trim().slice(0, 50);
-  const filter = q === "" ? {} : { $or: [{ _id: { $regex: "^" + escapeRegex(q), $options: "i" } }, ...(src.label ? [{ [src.label]: { $regex: escapeRegex(q), $options: "i" } }] : [])] };
+  // As the commands read it: full-width characters made plain (ｃ－７ is c-7), the key's prefix optional.
+  const q = typed.normalize("NFKC").trim().slice(0, 50);
+  const keys = src.prefix && !q.toUpperCase().startsWith(src.prefix) ? [q, src.prefix + q] : [q];
+  const filter = q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...(src.label ? [{ [src.label]: { $regex: escapeRegex(q), $options: "i" } }] : [])] };
   const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
   const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort({ _id: 1 }).limit(25).toArray();
   // A key over Discord's 100 would arrive cut, naming no record: it is not offered.
