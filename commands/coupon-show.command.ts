@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
-import { couponFields, stateText } from "../src/services/coupon.view.js";
+import { couponFields, perCustomerOverText, stateText } from "../src/services/coupon.view.js";
 
 export default defineCommand({
   name: "coupon show",
@@ -27,6 +27,7 @@ export default defineCommand({
       ...(r.otherCurrency ? [t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency })] : []),
       ...(r.outside ? [t("coupon.show.outside", { n: fmt.number(r.outside) })] : []),
       ...(r.paused ? [t("coupon.show.paused_orders", { n: fmt.number(r.paused) })] : []),
+      ...(c?.perCustomer && r.overPerCustomer.length ? [perCustomerOverText(r.overPerCustomer, c.perCustomer, t, fmt)] : []),
       // "paused" in the title is shopops' record, not the storefront's state.
       ...(c && CouponService.state(c, now) === "paused" ? [t("coupon.show.paused_now")] : []),
     ];

@@ -2,7 +2,7 @@ import { Formatter } from "../src/core/format.js";
 import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
-import { couponFields } from "../src/services/coupon.view.js";
+import { couponFields, perCustomerOverText } from "../src/services/coupon.view.js";
 
 /** Transitions older than this when first seen (first deployment, long downtime) are not announced. */
 const WINDOW_MS = 24 * 3_600_000;
@@ -36,6 +36,7 @@ export default defineJob({
         if (r.paused) reply.context.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
         // As `coupon show` says it: uses in another currency are counted, their money is not.
         if (r.otherCurrency) reply.context.push(t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency }));
+        if (c.perCustomer && r.overPerCustomer.length) reply.context.push(perCustomerOverText(r.overPerCustomer, c.perCustomer, t, fmt));
       }
       await send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
       if (await services.coupon.markNotified(c._id, kind, now)) sent++;

@@ -30,14 +30,15 @@ beforeAll(async () => {
   app = await makeTestApp();
   await app.store.coupons.insertMany([
     coupon("SPRING", 0, 30, 120), // scheduled: live at +30 min, expires at +2 h
-    coupon("NOW10", 0, 0, 60), // live at once (its launch said so): only its expiry is announced
+    { ...coupon("NOW10", 0, 0, 60), perCustomer: 1 }, // live at once (its launch said so): only its expiry is announced
     coupon("OLD", -14_400, -14_400, -7_200), // expired days ago: nothing
     coupon("HELD", 0, 10, 180, "paused"), // paused before its start: no "live", expiry announced
     coupon("FOREVER", 0, 45, null), // scheduled, no end
   ]);
-  // NOW10 used twice: once in the shop currency, once in USD.
+  // NOW10 used three times: twice in the shop currency by one customer (over its per-customer limit of 1), once in USD.
   await app.store.orders.insertMany([
-    paidOrder("ORD-N1", 4500, new Date(T0 + 10 * MIN).toISOString(), { couponCode: "NOW10", discount: 500 }),
+    paidOrder("ORD-N1", 4500, new Date(T0 + 10 * MIN).toISOString(), { couponCode: "NOW10", discount: 500, customerId: "CUST-1" }),
+    paidOrder("ORD-N3", 4500, new Date(T0 + 15 * MIN).toISOString(), { couponCode: "NOW10", discount: 500, customerId: "CUST-1" }),
     paidOrder("ORD-N2", 3000, new Date(T0 + 20 * MIN).toISOString(), { couponCode: "NOW10", currency: "USD", customerId: "CUST-2" }),
   ]);
   jobs = await jobStepper(app, "coupon-schedule", T0);
@@ -76,6 +77,8 @@ describe("coupon-schedule job", () => {
     // The expiry says what coupon show says of uses in another currency.
     const now10 = reviveReply((await app.store.outbox.findById("coupon-expired:NOW10:shell:managers").lean())!.reply);
     expect(now10.context).toContain("Uses in another currency than CNY: 1 (counted in uses, left out of revenue and discount).");
+    // And, as coupon show says it, the customer past the per-customer limit.
+    expect(now10.context).toContain("Customers over the per-customer limit (1), with their uses: CUST-1 (2). The storefront enforces limits; shopops only reports them.");
     const spring = await app.store.coupons.findById("SPRING").lean();
     expect(spring!.notified).toMatchObject({ live: expect.any(Date), expired: expect.any(Date) });
 

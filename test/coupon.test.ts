@@ -240,6 +240,15 @@ describe("coupon life cycle and figures", () => {
     await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { limit: 2 } });
     expect(fields(await app.run("shell:sam", "coupon show SUMMER10"))["Remaining uses"]).toBe("none: 1 over the limit");
     await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { limit: 100 } });
+    // So is a customer past the per-customer limit: named, with their uses.
+    const twice = [...(await app.store.orders.find({ couponCode: /^summer10$/i, status: { $in: ["paid", "shipped", "delivered"] } }).lean())]
+      .reduce((m, o) => m.set(o.customerId, (m.get(o.customerId) ?? 0) + 1), new Map<string, number>());
+    const [heavy] = [...twice].find(([, n]) => n === 2)!;
+    await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { perCustomer: 1 } });
+    expect((await app.run("shell:sam", "coupon show SUMMER10")).reply.context).toEqual([`Customers over the per-customer limit (1), with their uses: ${heavy} (2). The storefront enforces limits; shopops only reports them.`]);
+    await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $set: { perCustomer: 2 } });
+    expect((await app.run("shell:sam", "coupon show SUMMER10")).reply.context ?? []).toEqual([]);
+    await app.store.coupons.updateOne({ _id: "SUMMER10" }, { $unset: { perCustomer: 1 } });
     expect((await app.run("shell:sam", "coupon show NOSUCH")).code).toBe("unknown_coupon");
   });
 

@@ -104,6 +104,11 @@ export interface Redemptions {
    * may have kept accepting the code.
    */
   paused: number;
+  /**
+   * Customers whose counted uses exceed the coupon's per-customer limit, most uses first: the
+   * storefront enforces limits, shopops reports an overrun (empty without a per-customer limit).
+   */
+  overPerCustomer: { customer: string; uses: number }[];
 }
 
 /**
@@ -120,7 +125,7 @@ export interface CouponHistoryEntry {
  * A coupon's dates, for counting its uses: orders placed in [startsAt, endsAt), and, when its
  * history is given, not while it was paused.
  */
-export type CouponWindow = Pick<CouponDoc, "_id" | "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null };
+export type CouponWindow = Pick<CouponDoc, "_id" | "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null; perCustomer?: number | null };
 
 /** A span of time [from, to); no `to`: still open. */
 export interface Span {
@@ -524,11 +529,17 @@ export class CouponService {
         const orders = spans.length ? dated.filter((o) => !spans.some((p) => o.createdAt >= p.from && (!p.to || o.createdAt < p.to))) : dated;
         // Money in one currency only: amounts in others cannot be added to it.
         const shop = orders.filter((o) => o.currency === cur);
+        const perCustomer = new Map<string, number>();
+        for (const o of orders) perCustomer.set(o.customerId, (perCustomer.get(o.customerId) ?? 0) + 1);
+        const cap = w?.perCustomer;
+        const overPerCustomer = cap
+          ? [...perCustomer].filter(([, n]) => n > cap).map(([customer, uses]) => ({ customer, uses })).sort((a, b) => b.uses - a.uses || a.customer.localeCompare(b.customer))
+          : [];
         return [
           key,
           {
             uses: orders.length,
-            customers: new Set(orders.map((o) => o.customerId)).size,
+            customers: perCustomer.size,
             revenue: shop.reduce((s, o) => s + o.total, 0),
             discount: shop.reduce((s, o) => s + (o.discount ?? 0), 0),
             currency: cur,
@@ -536,6 +547,7 @@ export class CouponService {
             refunded: shop.reduce((s, o) => s + (o.refundedTotal ?? 0), 0),
             outside: all.length - dated.length,
             paused: dated.length - orders.length,
+            overPerCustomer,
           },
         ];
       }),
