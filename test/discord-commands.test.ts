@@ -80,11 +80,14 @@ describe("command lines rebuilt from options", () => {
   });
 
   it("quote values that would otherwise split or look like options", () => {
-    for (const v of ["a b", "a=b", "--all", "“引号”", "「x」 \"y\" 'z'", "保温杯 500ml"]) {
+    // `盖子 "坏了"…` holds every quote style, "…" '…' 「…」 『…』: it is kept exactly as typed.
+    for (const v of ["a b", "a=b", "--all", "“引号”", "「x」 \"y\" 'z'", "保温杯 500ml", `盖子 "坏了" it's 「碎」『裂』`, '"', '""a""']) {
       const p = parseArgs(`x ${quote(v)}`);
       expect(p.positional.slice(1)).toEqual([v]);
       expect(p.named).toEqual({});
       expect(p.flags).toEqual({});
+      // As an option's value too (`text=…`), as the Discord adapter sends it.
+      expect(parseArgs(`x text=${quote(v)}`).named, v).toEqual({ text: v });
     }
   });
 });

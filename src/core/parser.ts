@@ -106,6 +106,7 @@ export function quote(value: string): string {
   for (const [open, close] of [['"', '"'], ["'", "'"], ["「", "」"], ["『", "』"]] as const) {
     if (!value.includes(open) && !value.includes(close)) return open + value + close;
   }
-  // Every quote style occurs in the value: drop the rarest so it still parses.
-  return '"' + value.replace(/"/g, "'") + '"';
+  // Every quote style occurs in the value: quoted pieces side by side make one word (the
+  // tokenizer joins them), the runs without `"` in "…" and each `"` in '…'. Nothing is changed.
+  return value.split('"').map((run) => `"${run}"`).join(`'"'`);
 }
