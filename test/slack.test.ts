@@ -171,6 +171,23 @@ describe("slash commands over HTTP", () => {
     expect((await app.store.products.findById("SKU-2").lean())?.onHand).toBe(8);
     expect(await app.store.audit.countDocuments({ args: /forged/ })).toBe(0);
   });
+
+  it("a signed slash command delivered twice (a retry, or a replay within the signature's 5 minutes) runs once", async () => {
+    const before = (await app.store.products.findById("SKU-2").lean())!.onHand;
+    const responseUrl = peer.responseUrl();
+    const body = slashBody({ command: "/stock", text: "adjust SKU-2 +1 reason=replayed", user: ALICE, team: TEAM, responseUrl });
+    const first = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body });
+    await peer.waitForResponse(responseUrl, "the first delivery's answer");
+    const again = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body, headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    await http.idle();
+    expect((await app.store.products.findById("SKU-2").lean())!.onHand).toBe(before + 1);
+    expect(await app.store.audit.countDocuments({ args: /replayed/ })).toBe(1);
+    expect(peer.responses.filter((r) => responseUrl.endsWith("/" + r.id))).toHaveLength(1);
+    // The same words as a new command (its own trigger_id) run again: only the delivery is deduplicated.
+    await slash("/stock", "adjust SKU-2 -1 reason=replayed");
+    expect((await app.store.products.findById("SKU-2").lean())!.onHand).toBe(before);
+  });
 });
 
 describe("Slack on the HTTP server's port (HTTP_PORT = SLACK_PORT)", () => {

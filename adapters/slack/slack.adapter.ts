@@ -325,7 +325,17 @@ export class SlackAdapter implements Deliverer {
       await ack();
       this.background("command", async () => {
         const identity = slackIdentity(command.team_id, command.user_id);
-        const r = await this.invoke(identity, command.user_id, slashCommandLine(command.command, command.text));
+        const line = slashCommandLine(command.command, command.text);
+        // Once per slash command (its trigger_id): a redelivery, or a signed request captured and
+        // sent again within the signature's 5 minutes, runs nothing a second time.
+        const key = `slack:command:${command.team_id}:${command.trigger_id}`;
+        const exec = () => this.invoke(identity, command.user_id, line);
+        const run = command.trigger_id ? await this.opts.services.markers.once(key, identity, line, exec, (r) => r.outcome !== "error") : { claimed: true as const, result: await exec() };
+        if (!run.claimed) {
+          this.log.warn("slash command delivered again: not run twice", { command: command.command, user: command.user_id });
+          return;
+        }
+        const r = run.result;
         await respond({ ...renderBlocks(r.reply), replace_original: false });
         if (r.reply.image) await this.sendImage(r.reply.image, r.reply.visibility === "public" ? command.channel_id : await this.dmChannel(identity));
       });

@@ -4,7 +4,7 @@
  * endpoints, the file upload URL, and a Socket Mode WebSocket server. It
  * records what the bot sent and lets a test send what Slack would send.
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -274,7 +274,7 @@ export function slackSignature(secret: string, ts: number, body: string): string
 /** A request Slack would POST to `/slack/events`, signed (or not). */
 export async function postToBot(
   url: string,
-  opts: { secret: string; body: string; form?: boolean; ts?: number; signature?: string },
+  opts: { secret: string; body: string; form?: boolean; ts?: number; signature?: string; headers?: Record<string, string> },
 ): Promise<{ status: number; text: string }> {
   const ts = opts.ts ?? Math.floor(Date.now() / 1000);
   const res = await fetch(url, {
@@ -284,14 +284,17 @@ export async function postToBot(
       "content-type": opts.form === false ? "application/json" : "application/x-www-form-urlencoded",
       "x-slack-request-timestamp": String(ts),
       "x-slack-signature": opts.signature ?? slackSignature(opts.secret, ts, opts.body),
+      ...opts.headers,
     },
     body: opts.body,
   });
   return { status: res.status, text: await res.text() };
 }
 
-/** The form body of a slash command. */
-export function slashBody(f: { command: string; text: string; user: string; team: string; channel?: string; responseUrl: string }): string {
+let triggers = 0;
+
+/** The form body of a slash command; each gets its own `trigger_id`, as from Slack, unless one is given (a replay). */
+export function slashBody(f: { command: string; text: string; user: string; team: string; channel?: string; responseUrl: string; triggerId?: string }): string {
   return new URLSearchParams({
     token: "legacy-verification-token",
     team_id: f.team,
@@ -304,7 +307,7 @@ export function slashBody(f: { command: string; text: string; user: string; team
     text: f.text,
     api_app_id: "A0PEER",
     response_url: f.responseUrl,
-    trigger_id: "13345224609.738474920.8088930838d88f008e0",
+    trigger_id: f.triggerId ?? `13345224609.738474920.${(++triggers).toString(16).padStart(8, "0")}${randomBytes(12).toString("hex")}`,
   }).toString();
 }
 
