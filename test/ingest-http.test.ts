@@ -295,6 +295,27 @@ describe("health and protocol errors", () => {
     expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} is already rejected; nothing changed.`]);
   });
 
+  it("a refund request whose balance was held the instant before the shop's full refund landed is closed, not left pending", async () => {
+    await call("/api/v1/orders", { body: order("A-SR2", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    await app.services.identity.grant("shell:sue", "support", "shell:admin");
+    // The interleaving, made certain: the shop's refund arrives between the request's hold and
+    // its insert (so the refund's closing of the order's requests ran before this one existed).
+    const requests = app.store.refundRequests as unknown as { create: (...a: unknown[]) => Promise<unknown> };
+    const create = requests.create.bind(requests);
+    requests.create = async (...a: unknown[]) => {
+      requests.create = create;
+      expect((await app.store.orders.findById("A-SR2").lean<OrderDoc>())!.heldTotal).toBe(2000);
+      expect((await call("/api/v1/orders", { body: { orderNo: "A-SR2", status: "refunded", refundedAt: "2026-11-25T01:00:00Z" } })).json.outcome).toBe("updated");
+      return create(...a);
+    };
+    const asked = await app.run("shell:sue", "refund request A-SR2 20 reason=scratched");
+    expect(requests.create).toBe(create);
+    expect(asked.code).toBe("already_refunded");
+    const left = await app.store.refundRequests.find({ orderNo: "A-SR2" }).lean();
+    expect(left.map((r) => [r.status, r.decidedBy])).toEqual([["rejected", "system"]]);
+    expect((await app.store.orders.findById("A-SR2").lean<OrderDoc>())!).toMatchObject({ status: "refunded", refundedTotal: 5000, heldTotal: 0 });
+  });
+
   it("rejects operator-shaped input and never queries with it", async () => {
     const r = await call("/api/v1/orders", { body: { orderNo: { $gt: "" }, status: "cancelled" } });
     expect(r.status).toBe(400);
