@@ -96,6 +96,8 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
   const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], differs: 0, differences: [], seconds: 0 };
   let error: unknown;
+  // A dry run checks SKUs against the catalog as it is when the run starts.
+  if (o.dryRun) o.ingest.refreshCatalog();
   try {
     await importInto(o, report, started);
     return report;

@@ -429,6 +429,7 @@ function firstDiff(a: unknown, b: unknown, at = ""): string | null {
 async function readItems(kind: IngestKind, file: string): Promise<{ report: ImportReport; items: Item[] }> {
   const items: Item[] = [];
   const spy = {
+    refreshCatalog: () => undefined,
     apply: async (_k: IngestKind, raw: unknown) => {
       items.push(raw as Item);
       return { status: 200, outcome: "unchanged" };

@@ -10,7 +10,7 @@ import { shellIdentity } from "../src/core/identity.js";
 import { formatReport, runImport } from "../src/import.js";
 import type { IngestService } from "../src/services/ingest.service.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
-import { makeTestApp, type TestApp } from "./helpers/app.js";
+import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 import { runScript } from "./helpers/cli.js";
 
 let app: TestApp;
@@ -297,6 +297,31 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect(await prod("BOM-3")).toMatchObject({ name: "Bom", price: 100 });
   });
 
+  it("a dry run names the lines the import would refuse against the database: SKUs with no product, an order that ships and cancels", async () => {
+    await app.store.products.insertMany([product("DRY-1", { onHand: 10 })]);
+    const at = { createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z" };
+    const orders = await file("dry-orders.jsonl", [
+      JSON.stringify({ orderNo: "DRY-O1", status: "paid", customerId: "c1", ...at, items: [{ sku: "DRY-1", qty: 1, unitPrice: 100 }] }),
+      JSON.stringify({ orderNo: "DRY-O2", status: "paid", customerId: "c2", ...at, items: [{ sku: "DRY-1", qty: 1, unitPrice: 100 }, { sku: "DRY-NONE", qty: 1, unitPrice: 100 }] }),
+      JSON.stringify({ orderNo: "DRY-O3", status: "cancelled", customerId: "c3", ...at, cancelledAt: "2026-11-22T05:00:00Z", shipment: { shippedAt: "2026-11-22T04:00:00Z" }, items: [{ sku: "DRY-1", qty: 1, unitPrice: 100 }] }),
+      // An update names no items: nothing to look up.
+      JSON.stringify({ orderNo: "DRY-O1", status: "shipped", shipment: { shippedAt: "2026-11-22T06:00:00Z" } }),
+    ]);
+    const dry = await runImport({ kind: "orders", file: orders, dryRun: true, ingest: app.services.ingest });
+    expect(dry.failures).toEqual([
+      { line: 2, message: "unknown SKU(s): DRY-NONE; send the products first" },
+      { line: 3, message: expect.stringContaining("an order is not cancelled once it has shipped") },
+    ]);
+    expect(await app.store.orders.countDocuments({ _id: /^DRY-/ })).toBe(0);
+    // The real run refuses exactly those lines.
+    const real = await runImport({ kind: "orders", file: orders, ingest: app.services.ingest });
+    expect(real.failures).toEqual(dry.failures);
+    const inv = await file("dry-inv.csv", ["sku,delta,reason", "DRY-1,+1,count", "DRY-NONE,+1,count"]);
+    const dryInv = await runImport({ kind: "inventory", file: inv, dryRun: true, ingest: app.services.ingest });
+    expect(dryInv.failures).toEqual([{ line: 3, message: "unknown SKU DRY-NONE" }]);
+    expect((await runImport({ kind: "inventory", file: inv, ingest: app.services.ingest })).failures).toEqual(dryInv.failures);
+  });
+
   it("refuses a CSV header that does not fit the kind before any write: case, duplicates, unknown and missing columns", async () => {
     const cases: [string[], RegExp][] = [
       [["SKU,Name,category,price", "HD-1,x,c,1"], /unknown column "SKU": did you mean "sku"\? \(names are case-sensitive\); unknown column "Name": did you mean "name"\?/],
@@ -398,6 +423,7 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     const samples: number[] = [];
     let calls = 0;
     const sampling = {
+      refreshCatalog: () => undefined,
       apply: async () => {
         if (++calls % 40_000 === 0) samples.push(live());
         return { status: 200, outcome: "unchanged" };

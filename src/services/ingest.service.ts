@@ -9,7 +9,7 @@ import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
-import type { OrderIngestResult, OrderIngestService } from "./order-ingest.service.js";
+import { shippedAndCancelled, type OrderIngestResult, type OrderIngestService } from "./order-ingest.service.js";
 import { changeText, holds, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type LedgerIntents, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
@@ -65,11 +65,47 @@ export class IngestService {
     return this.orders.drainOrphans(before);
   }
 
+  /** The SKUs of the catalog, read once for dry runs (at most every five minutes, and at each run's start). */
+  private catalog: { at: number; skus: Promise<Set<string>> } | undefined;
+
+  /** Makes the next dry-run item read the catalog afresh (an import's dry run starts with it). */
+  refreshCatalog(): void {
+    this.catalog = undefined;
+  }
+
+  /**
+   * What a dry run can tell without writing: the item's own checks, and the ones the import
+   * would refuse it for against the database as it is (SKUs with no product: an order or a
+   * stock change is refused for them, so the dry run names those lines too).
+   */
+  private async dryRun(kind: IngestKind, v: unknown): Promise<ItemResult> {
+    const id = itemId(kind, v);
+    let skus: string[] = [];
+    if (kind === "orders") {
+      const m = v as OrderInput;
+      if (shippedAndCancelled(m)) return orderResult({ kind: "shipped_and_cancelled", orderNo: m.orderNo });
+      if (m.items && m.customerId) skus = m.items.map((i) => i.sku);
+    } else if (kind === "inventory") skus = [(v as InventoryInput).sku];
+    if (skus.length) {
+      const now = this.clock.now().getTime();
+      if (!this.catalog || now - this.catalog.at > 5 * 60_000) {
+        const read = this.store.products.find({}).select({ _id: 1 }).lean<{ _id: string }[]>().then((ps) => new Set(ps.map((x) => x._id)));
+        this.catalog = { at: now, skus: read };
+        read.catch(() => (this.catalog = undefined));
+      }
+      const known = await this.catalog.skus;
+      const missing = [...new Set(skus)].filter((s) => !known.has(s));
+      if (missing.length && kind === "orders") return orderResult({ kind: "unknown_sku", orderNo: (v as OrderInput).orderNo, skus: missing });
+      if (missing.length) return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
+    }
+    return { status: 200, outcome: "unchanged", id, message: "valid (dry run)" };
+  }
+
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
   async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
     const p = this.validate(kind, raw);
     if (!p.ok) return p.result;
-    if (dryRun) return { status: 200, outcome: "unchanged", id: itemId(kind, p.value), message: "valid (dry run)" };
+    if (dryRun) return this.dryRun(kind, p.value);
     switch (kind) {
       case "orders":
         return this.order(p.value as never, actor);

@@ -58,7 +58,7 @@ function saysShipped(m: OrderInput): boolean {
 }
 
 /** True for a message that says the order shipped (a ship or delivery time) and that it is cancelled. */
-function shippedAndCancelled(m: OrderInput): boolean {
+export function shippedAndCancelled(m: OrderInput): boolean {
   if (m.cancelledAt && !m.refundedAt && (m.status === "shipped" || m.status === "delivered")) return true;
   return !!(m.shipment?.shippedAt || m.deliveredAt) && impliedStatus(m) === "cancelled";
 }
