@@ -22,7 +22,7 @@ import { shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
 import type { AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
-import { isFailedItem, itemId, type IngestService, type ItemResult } from "./services/ingest.service.js";
+import { isFailedItem, itemId, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 
@@ -400,7 +400,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
         await addToChunk({ n, bytes, raw });
         continue;
       }
-      const id = itemId(o.kind, raw)?.toUpperCase() ?? `#${n}`;
+      const id = sequenceKey(o.kind, raw) ?? `#${n}`;
       const prev = tails.get(id) ?? Promise.resolve();
       const p: Promise<void> = prev.then(async () => {
         try {

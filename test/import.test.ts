@@ -322,6 +322,18 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect((await runImport({ kind: "inventory", file: inv, ingest: app.services.ingest })).failures).toEqual(dryInv.failures);
   });
 
+  it("refund requests on one order are imported in file order: 3.00, then full for the rest", async () => {
+    await app.store.products.insertMany([product("SEQ-1", { onHand: 10 })]);
+    const orders = await file("seq-orders.jsonl", [JSON.stringify({ orderNo: "SEQ-O1", status: "paid", customerId: "c1", createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z", items: [{ sku: "SEQ-1", qty: 1, unitPrice: 1000 }] })]);
+    expect((await runImport({ kind: "orders", file: orders, ingest: app.services.ingest })).failed).toBe(0);
+    const requests = await file("seq-requests.jsonl", [
+      JSON.stringify({ externalId: "SEQ-R1", orderNo: "SEQ-O1", amount: "3.00", reason: "a" }),
+      JSON.stringify({ externalId: "SEQ-R2", orderNo: "SEQ-O1", amount: "full", reason: "b" }),
+    ]);
+    expect(await runImport({ kind: "refund-requests", file: requests, ingest: app.services.ingest })).toMatchObject({ imported: 2, failed: 0 });
+    expect((await app.store.refundRequests.find({ orderNo: "SEQ-O1" }).lean()).map((r) => [r.reason, r.amount]).sort()).toEqual([["a", 300], ["b", 700]]);
+  });
+
   it("refuses a CSV header that does not fit the kind before any write: case, duplicates, unknown and missing columns", async () => {
     const cases: [string[], RegExp][] = [
       [["SKU,Name,category,price", "HD-1,x,c,1"], /unknown column "SKU": did you mean "sku"\? \(names are case-sensitive\); unknown column "Name": did you mean "name"\?/],

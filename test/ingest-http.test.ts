@@ -295,6 +295,21 @@ describe("health and protocol errors", () => {
     expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} is already rejected; nothing changed.`]);
   });
 
+  it("refund requests on one order in a batch are taken in their order: 3.00 then full asks for 3.00 and the rest", async () => {
+    await call("/api/v1/orders", { body: order("A-SEQ", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 1000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    await call("/api/v1/orders", { body: order("A-SEQ2", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 1000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    const batch = [
+      { externalId: "seq-1", orderNo: "A-SEQ", amount: "3.00", reason: "a" },
+      { externalId: "seq-x", orderNo: "A-SEQ2", amount: "full", reason: "other order, side by side" },
+      { externalId: "seq-2", orderNo: "A-SEQ", amount: "full", reason: "b" },
+      { externalId: "seq-3", orderNo: "A-SEQ", amount: "0.01", reason: "c" },
+    ];
+    const r = await call("/api/v1/refund-requests", { body: batch });
+    expect(r.json.results.map((x: { status: number; code?: string }) => x.code ?? x.status)).toEqual([201, 201, 201, "over_balance"]);
+    const held = await app.store.refundRequests.find({ orderNo: "A-SEQ" }).lean();
+    expect(held.map((q) => q.amount).sort((a, b) => a - b)).toEqual([300, 700]);
+  });
+
   it("a refund request whose balance was held the instant before the shop's full refund landed is closed, not left pending", async () => {
     await call("/api/v1/orders", { body: order("A-SR2", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
     await app.services.identity.grant("shell:sue", "support", "shell:admin");

@@ -206,7 +206,7 @@ export class IngestService {
         return results;
       }
     }
-    const idAt = (i: number) => itemId(kind, raws[i])?.toUpperCase() ?? `#${i}`;
+    const idAt = (i: number) => sequenceKey(kind, raws[i]) ?? `#${i}`;
     await inKeyOrder(raws.map((_, i) => i), idAt, BATCH_CONCURRENCY, async (i) => {
       results[i] = await this.safely(() => this.apply(kind, raws[i], actor));
     });
@@ -481,6 +481,21 @@ function datesAfter(v: unknown, limit: number, at = ""): string[] {
 function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
   const id = itemId(kind, raw);
   return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
+}
+
+/**
+ * The key under which items are applied one after another, in input order (batches and the
+ * import run different keys side by side): the record they change. For refund requests that is
+ * their order, not their own id: two requests on one order draw on one balance, so "3.00" then
+ * "full" must ask for 3.00 and then the rest, never the other way round.
+ */
+export function sequenceKey(kind: IngestKind, raw: unknown): string | undefined {
+  if (kind === "refund-requests" && raw && typeof raw === "object") {
+    const no = (raw as Record<string, unknown>).orderNo;
+    // Named exactly, as the API takes it (no look-alikes).
+    if (typeof no === "string" && no.length <= 100) return `order:${no}`;
+  }
+  return itemId(kind, raw)?.toUpperCase();
 }
 
 /** The natural key of a raw item (orderNo, externalId, sku), when it is a plain string. */
