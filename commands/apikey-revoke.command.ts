@@ -15,7 +15,7 @@ export default defineCommand({
     const id = `k${args.id.slice(1).toUpperCase()}`;
     const r = await services.apiKeys.revoke(id, actor.identity);
     if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };
-    if (r === "already") return { status: "info", text: t("apikey.revoke.already", { id }), visibility: "ephemeral" };
+    if (r === "already") return { status: "info", code: "already_revoked", text: t("apikey.revoke.already", { id }), visibility: "ephemeral" };
     return { status: "ok", text: t("apikey.revoked", { id }), visibility: "public" };
   },
 });

@@ -34,7 +34,7 @@ export default defineCommand({
           visibility: "public",
         };
       case "replayed":
-        return { text: t("stock.adjust.replayed", { key, onHand: r.onHand }), status: "info", visibility: "ephemeral" };
+        return { text: t("stock.adjust.replayed", { key, onHand: r.onHand }), status: "info", code: "replayed", visibility: "ephemeral" };
       case "insufficient":
         return {
           status: "error",

@@ -176,6 +176,18 @@ describe("roles and audit", () => {
     expect(rows.some((r) => r.includes("shell:mia") && r.includes("denied"))).toBe(true);
   });
 
+  it("a change asked for that changes nothing is audited so, not as a plain ok: an auditor tells it from a real change", async () => {
+    const codeOf = async (line: string) => {
+      const r = await app.run("shell:admin", line);
+      return [r.outcome, (await app.store.audit.findById(r.ref).lean())?.code];
+    };
+    expect(await codeOf("role revoke shell:never-granted")).toEqual(["ok", "no_role"]);
+    expect(await codeOf("role link shell:pair-a shell:pair-b")).toEqual(["ok", undefined]);
+    expect(await codeOf("role link shell:pair-a shell:pair-b")).toEqual(["ok", "already_linked"]);
+    expect(await codeOf("role unlink shell:never-linked")).toEqual(["ok", "not_linked"]);
+    expect(await codeOf("role unlink shell:pair-b")).toEqual(["ok", undefined]);
+  });
+
   it("audit needs manager and filters by actor and since", async () => {
     expect((await app.run("shell:sam", "audit")).outcome).toBe("denied");
     const r = await app.run("shell:mia", "audit actor=shell:nobody since=7d");
