@@ -62,7 +62,7 @@ export default defineCommand({
           fmt.dateTime(e.at),
           e.via ? `${e.actor} (via ${e.via})` : e.actor,
           // Cut whole characters (half an emoji makes Discord refuse the message), marked with "…".
-          clip((e.subject && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
+          clip((typeof e.subject === "string" && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
           e.outcome + (e.code ? ` (${e.code})` : ""),
           e._id,
         ]),

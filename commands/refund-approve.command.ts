@@ -16,7 +16,8 @@ export default defineCommand({
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, config, subject }) {
     const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}) });
-    if ("request" in r) subject(r.request._id);
+    // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
+    if ("request" in r) subject([r.request._id, r.request.orderNo]);
     const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
     switch (r.kind) {
       case "not_found":

@@ -15,7 +15,8 @@ export default defineCommand({
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.reject({ id: args.id, actor: actor.identity, reason: args.reason });
-    if ("request" in r) subject(r.request._id);
+    // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
+    if ("request" in r) subject([r.request._id, r.request.orderNo]);
     switch (r.kind) {
       case "not_found":
         return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };

@@ -23,7 +23,8 @@ export default defineCommand({
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
-    if ("request" in r) subject(r.request._id);
+    // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
+    if ("request" in r) subject([r.request._id, r.request.orderNo]);
     switch (r.kind) {
       case "created":
         return refundCard(r.request, { t, fmt, now, policy: r.policy, title: t("refund.created.title", { id: r.request._id }) });

@@ -815,6 +815,26 @@ describe("batches", () => {
     expect((await app.run("shell:admin", `audit actor=${actor}`)).reply.table!.rows).toHaveLength(3);
   });
 
+  it("audit subject= finds what the API did to a record, beside what chat and the bot did to it", async () => {
+    await call("/api/v1/orders", { body: order("AS-1", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
+    const complaint = await call("/api/v1/complaints", { body: { externalId: "as-c1", customerId: "c-1", orderNo: "AS-1", text: "lid cracked" } });
+    const request = await call("/api/v1/refund-requests", { body: { externalId: "as-r1", orderNo: "AS-1", amount: "10.00", reason: "lid" } });
+    await call("/api/v1/refund-requests", { body: [{ externalId: "as-r2", orderNo: "AS-1", amount: "5.00", reason: "batch" }] });
+    await app.services.identity.grant("shell:as-mgr", "manager", "shell:admin");
+    expect((await app.run("shell:as-mgr", `refund approve ${request.json.id}`)).outcome).toBe("ok");
+    const commands = async (subject: string) => (await app.run("shell:admin", `audit subject=${subject}`)).reply.table?.rows.map((r) => r[2]!.split(" ").slice(0, 2).join(" ")) ?? [];
+    expect((await commands(complaint.json.id)).sort()).toEqual(["api complaints"]);
+    expect((await commands(request.json.id)).sort()).toEqual(["api refund-requests", "refund approve", "refund execute"]);
+    expect((await commands("AS-1")).sort()).toEqual(["api complaints", "api orders", "api refund-requests", "api refund-requests", "refund approve", "refund execute"]);
+    // A request the bot closes itself (expired by time) is on the trail too, once.
+    const other = (await app.store.refundRequests.findOne({ orderNo: "AS-1", status: "pending" }).lean())!;
+    app.clock.advance(100 * 3_600_000);
+    await app.services.refund.expireDue();
+    await app.services.refund.expireDue();
+    expect(await app.store.audit.find({ subject: other._id }).lean()).toEqual(expect.arrayContaining([expect.objectContaining({ actor: "system", platform: "system", command: "refund expire", outcome: "ok" })]));
+    expect(await app.store.audit.countDocuments({ subject: other._id, command: "refund expire" })).toBe(1);
+  });
+
   it("two keys with one label are told apart in the trail", async () => {
     const a = await app.services.apiKeys.create("twin-shop", ["orders"], "shell:admin");
     const b = await app.services.apiKeys.create("twin-shop", ["orders"], "shell:admin");

@@ -80,7 +80,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     let status = 500;
     let items = 0;
     // Set once a request of a known caller reaches a route: what the audit entry says.
-    let audited: { command: string; args: string; outcome: AuditRecord["outcome"]; code?: string; message?: string } | undefined;
+    let audited: { command: string; args: string; outcome: AuditRecord["outcome"]; code?: string; message?: string; subject?: string[] } | undefined;
     // 122 random bits: the API may see millions of requests, and a 40-bit ref collides after
     // about a million (birthday bound). Shown to the caller with a 500, logged, and the audit id.
     const ref = randomUUID();
@@ -102,6 +102,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           outcome: audited.outcome,
           ...(audited.code ? { code: audited.code } : {}),
           ...(audited.message ? { message: clip(audited.message, 300) } : {}),
+          ...(audited.subject?.length ? { subject: audited.subject.length === 1 ? audited.subject[0]! : audited.subject } : {}),
         })
         .catch((err: unknown) => log.error("audit failed", { ref, err }));
     };
@@ -143,6 +144,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           command: audited.command,
           args: `POST ${path}: batch of ${results.length} (${Object.entries(summary).map(([k, n]) => `${k} ${n}`).join(", ")}); ${idList(results)}`,
           outcome: internal ? "error" : summary.failed ? "user_error" : "ok",
+          subject: subjectsOf(body, results),
           ...(summary.failed
             ? { code: "partial", message: `${summary.failed} of ${results.length} items failed${internal ? ` (${internal} with an internal error)` : ""}` }
             : {}),
@@ -160,6 +162,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         command: audited.command,
         args: `POST ${path}: ${r.outcome}${r.id ? ` ${r.id}` : ""}`,
         outcome: r.status >= 500 ? "error" : failed ? "user_error" : "ok",
+        subject: subjectsOf([body], [r]),
         ...(failed && r.code ? { code: r.code } : {}),
         ...(failed && r.message ? { message: r.message } : {}),
       };
@@ -228,6 +231,20 @@ function apiActor(caller: Pick<ApiCaller, "id" | "label">): string {
 }
 
 /** The first item ids of a batch's results, for its audit entry. */
+/**
+ * The records a request was about, as stored, for `audit subject=`: each item's id (an order
+ * number, a C-… or R-… id, a SKU), and the order a refund request or complaint names.
+ */
+function subjectsOf(items: readonly unknown[], results: readonly ItemResult[]): string[] {
+  const out = new Set<string>();
+  results.forEach((r, i) => {
+    if (r.id) out.add(r.id);
+    const no = (items[i] as { orderNo?: unknown } | null | undefined)?.orderNo;
+    if (typeof no === "string" && no.length <= 100) out.add(no);
+  });
+  return [...out].slice(0, 1000);
+}
+
 function idList(results: ItemResult[]): string {
   const ids = results.flatMap((r) => (r.id ? [r.id] : []));
   if (!ids.length) return "no ids";

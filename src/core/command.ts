@@ -38,7 +38,7 @@ export interface CommandContext<A> {
    * of one typed as `7k2m9q`), for its audit entry: `audit subject=C-7K2M9Q` finds every change
    * to it, whoever typed it however.
    */
-  subject(id: string): void;
+  subject(id: string | readonly string[]): void;
 }
 
 /**

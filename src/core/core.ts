@@ -91,7 +91,7 @@ export class Core {
     let actor: Actor = { identity: inv.identity, platform: inv.platform, role: "viewer", ...(inv.displayName ? { displayName: inv.displayName } : {}) };
 
     let bound: Record<string, unknown> | undefined;
-    let subject: string | undefined;
+    let subject: string | readonly string[] | undefined;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
         try {

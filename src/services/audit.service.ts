@@ -15,8 +15,8 @@ export interface AuditRecord {
   message?: string;
   /** Who really typed it, when acting as another identity (the shell's `--as`). */
   via?: string;
-  /** The record it was about, as stored (C-…, R-…, an order number). */
-  subject?: string;
+  /** The record it was about, as stored (C-…, R-…, an order number), or the records. */
+  subject?: string | readonly string[];
 }
 
 /** Filters for {@link AuditService.query}. */

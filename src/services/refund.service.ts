@@ -538,6 +538,7 @@ export class RefundService {
           command: "refund execute",
           args: `${req._id} ${req.orderNo} ${req.amount}`,
           outcome: "ok",
+          subject: [req._id, req.orderNo],
         });
         await this.markExecuted(req, now);
         return { kind: "executed", order: after, now: true };
@@ -622,6 +623,24 @@ export class RefundService {
       .lean<RefundRequestDoc>();
     if (after) await this.closed(after);
     return after;
+  }
+
+  /**
+   * The audit entry of a request the bot closed itself (expired by time, rejected as the shop
+   * refunded the order): nobody typed it, yet it changed a person's request. Its ref is fixed
+   * per request and change, so a repeat (a crash before the notice) records it once.
+   */
+  private async systemAudit(req: RefundRequestDoc, command: "refund expire" | "refund reject", detail: string): Promise<void> {
+    await this.audit.record({
+      ref: `${command === "refund expire" ? "expire" : "close"}-${req._id}`,
+      at: req.decidedAt ?? this.clock.now(),
+      actor: SYSTEM_DECIDER,
+      platform: "system",
+      command,
+      args: `${req._id} ${req.orderNo} ${detail}`,
+      outcome: "ok",
+      subject: [req._id, req.orderNo],
+    });
   }
 
   /**
@@ -759,6 +778,9 @@ export class RefundService {
    * crash before either is finished by {@link repair}.
    */
   private async closed(req: RefundRequestDoc): Promise<void> {
+    // Closed by the bot itself (and by the repair of a crash in between: the entry is recorded once).
+    if (req.status === "expired") await this.systemAudit(req, "refund expire", `expired at ${req.expiresAt.toISOString()}`);
+    else if (req.status === "rejected" && req.decidedBy === SYSTEM_DECIDER) await this.systemAudit(req, "refund reject", `reason="${req.rejectReason ?? SHOP_REFUNDED_REASON}"`);
     await this.release(req.orderNo, req._id);
     await this.notifyPending(req);
   }

@@ -312,8 +312,12 @@ const auditSchema = new Schema(
     message: { type: String },
     /** Who really typed it, when acting as another identity (the shell's `--as`). */
     via: { type: String },
-    /** The record it was about, as stored (a new complaint's C-… id; an id typed as `7k2m9q`): what `audit subject=` finds. */
-    subject: { type: String },
+    /**
+     * The record it was about, as stored (a new complaint's C-… id; an id typed as `7k2m9q`), or
+     * the records (a refund request and its order; the items of an API batch): what
+     * `audit subject=` finds. A string or an array of strings, as recorded.
+     */
+    subject: { type: Schema.Types.Mixed },
   },
   { versionKey: false },
 );
