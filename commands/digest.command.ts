@@ -6,6 +6,7 @@ import type { MessageKey } from "../src/core/messages.js";
 import type { Reply, ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
 import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
+import { coverText } from "../src/services/stock.service.js";
 
 type Ctx = CommandContext<{ day?: string | undefined }>;
 
@@ -162,7 +163,8 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
               sku: v.sku,
               name: v.name,
               available: num(v.available),
-              cover: v.coverDays === null ? t("digest.low_stock.no_sales") : t("digest.low_stock.cover", { days: fmt.number(v.coverDays, 1) }),
+              // Shown as the stock card shows it (rounded down: never the lead time when below it).
+              cover: v.coverDays === null ? t("digest.low_stock.no_sales") : t("digest.low_stock.cover", { days: coverText(v, fmt) ?? "" }),
             }),
           ),
         ),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { coverText } from "../src/services/stock.service.js";
 
 export default defineCommand({
   name: "stock low",
@@ -24,7 +25,7 @@ export default defineCommand({
           i.name,
           String(i.available),
           String(i.reorderPoint),
-          i.coverDays === null ? "—" : fmt.number(i.coverDays, 1),
+          coverText(i, fmt) ?? "—",
           String(i.leadTimeDays),
         ]),
         alignRight: [2, 3, 4, 5],

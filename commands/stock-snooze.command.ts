@@ -29,6 +29,10 @@ export default defineCommand({
     const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
     if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
-    return { status: "ok", text: t("lowstock.snoozed", { sku, until: fmt.dateTime(until) }), visibility: "public" };
+    // A PO on its way that this snooze outlasts stays on record: say so (the card shows both).
+    const text = r.po
+      ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
+      : t("lowstock.snoozed", { sku, until: fmt.dateTime(until) });
+    return { status: "ok", text, visibility: "public" };
   },
 });

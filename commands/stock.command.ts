@@ -2,20 +2,34 @@ import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import type { Reply, ReplyStatus } from "../src/core/reply.js";
-import type { StockStatus, StockView } from "../src/services/stock.service.js";
+import { addDays, dayStart } from "../src/core/format.js";
+import { coverText, velocityText, type StockStatus, type StockView } from "../src/services/stock.service.js";
 
 const STATUS: Record<StockStatus, ReplyStatus> = { ok: "ok", low: "warning", cover: "warning", out: "critical", inactive: "info" };
 
+/** The days velocity and cover are over, as the card words them: the last N days, yesterday, or new today. */
+function windowKey(v: StockView): "" | "_yesterday" | "_today" {
+  return v.newToday ? "_today" : v.velocityDays === 1 ? "_yesterday" : "";
+}
+
 /** The stock card of one product, with its low-stock hold (snooze or PO) when one is running. */
 async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<CommandContext<unknown>, "t" | "fmt" | "config" | "services" | "now">): Promise<Reply> {
-  const w = config.velocityWindowDays;
   const alert = await services.lowStock.state(v.sku);
   const held = alert?.state === "snoozed" && alert.snoozedUntil && alert.snoozedUntil > now ? alert : null;
-  const hold = held
-    ? held.po?.eta
-      ? t("stock.hold.po", { until: fmt.dateTime(held.snoozedUntil!), eta: held.po.eta, qty: held.po.qty ? t("lowstock.po.qty", { qty: held.po.qty }) : "", by: held.po.by ?? "" })
-      : t("stock.hold.snooze", { until: fmt.dateTime(held.snoozedUntil!), by: held.snoozedBy ?? "" })
-    : null;
+  let hold: string | null = null;
+  if (held) {
+    const until = fmt.dateTime(held.snoozedUntil!);
+    const po = held.po?.eta ? { eta: held.po.eta, qty: held.po.qty ? t("lowstock.po.qty", { qty: held.po.qty }) : "", by: held.po.by ?? "" } : null;
+    // A snooze longer than the PO's own hold (the day after its arrival) keeps the PO on record.
+    const snoozedPast = po && held.snoozedUntil! > dayStart(addDays(po.eta, 1), config.timeZone);
+    hold = !po
+      ? t("stock.hold.snooze", { until, by: held.snoozedBy ?? "" })
+      : snoozedPast
+        ? t("stock.hold.snooze_po", { until, eta: po.eta, qty: po.qty, by: held.snoozedBy ?? "", poBy: po.by })
+        : t("stock.hold.po", { until, ...po });
+  }
+  const cover = coverText(v, fmt);
+  const days = windowKey(v);
   return {
     title: t("stock.title", { name: v.name, sku: v.sku }),
     status: STATUS[v.status],
@@ -24,12 +38,9 @@ async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<C
       { label: t("stock.on_hand"), value: fmt.number(v.onHand), inline: true },
       { label: t("stock.reserved"), value: fmt.number(v.reserved), inline: true },
       { label: t("stock.reorder_point"), value: fmt.number(v.reorderPoint), inline: true },
-      { label: t("stock.velocity"), value: t("stock.velocity.value", { perDay: fmt.number(v.velocity, 1), days: v.velocityDays }), inline: true },
-      {
-        label: t("stock.cover"),
-        value: v.coverDays === null ? t("stock.cover.none", { days: w }) : t("stock.cover.value", { days: fmt.number(v.coverDays, 1) }),
-        inline: true,
-      },
+      // Velocity and cover over the product's own days (fewer than the window for a new product).
+      { label: t("stock.velocity"), value: t(`stock.velocity.value${days}`, { perDay: velocityText(v.velocity, fmt), days: v.velocityDays }), inline: true },
+      { label: t("stock.cover"), value: cover === null ? t(`stock.cover.none${days}`, { days: v.velocityDays }) : t("stock.cover.value", { days: cover }), inline: true },
       { label: t("stock.lead_time"), value: t("stock.lead_time.value", { days: v.leadTimeDays }), inline: true },
       { label: t("stock.supplier"), value: v.supplier || "—", inline: true },
       { label: t("stock.category"), value: v.category, inline: true },

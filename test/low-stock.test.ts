@@ -302,4 +302,67 @@ describe("low-stock job", () => {
     expect(now).toContain("P-LATE");
     expect(now).not.toContain("P-BACK");
   });
+
+  it("a product that sells out just after its snooze (or PO hold) ended is announced once, urgently, not again by the next scan", async () => {
+    await app.store.products.insertMany([product("P-SNZEND", { onHand: 50, reorderPoint: 10 }), product("P-POEND", { onHand: 50, reorderPoint: 10 })]);
+    const statusesFor = async (sku: string) =>
+      (await app.store.outbox.find({ kind: "low_stock" }).sort({ createdAt: 1 }).lean()).filter((d) => reviveReply(d.reply).table!.rows.some((r) => r[0] === sku)).map((d) => reviveReply(d.reply).status);
+    await runJob();
+    await adjust("P-SNZEND", "-45");
+    await adjust("P-POEND", "-45");
+    await runJob();
+    expect([await statusesFor("P-SNZEND"), await statusesFor("P-POEND")]).toEqual([["warning"], ["warning"]]);
+    const today = localDay(new Date(jobs.t), app.config.timeZone);
+    expect((await app.run("shell:sam", "stock snooze P-SNZEND 30m")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", `stock po P-POEND eta=${today} qty=40`)).outcome).toBe("ok");
+    /** Moves the clock past `end` by 30 s (no scan), sells `sku` out, then scans at the next slot and twice more. */
+    const sellOutAfter = async (sku: string, end: Date) => {
+      jobs.t = end.getTime() + 30_000;
+      app.clock.set(new Date(jobs.t));
+      await adjust(sku, "-5");
+      await runJob(5 * MIN - 30_000);
+      await runJob();
+      await runJob();
+    };
+    await sellOutAfter("P-SNZEND", (await app.services.lowStock.state("P-SNZEND"))!.snoozedUntil!);
+    expect(await statusesFor("P-SNZEND")).toEqual(["warning", "critical"]);
+    expect(await app.services.lowStock.state("P-SNZEND")).toMatchObject({ state: "alerted", outAt: expect.any(Date) });
+    // The PO's hold ends at 00:00 after its expected arrival.
+    await sellOutAfter("P-POEND", (await app.services.lowStock.state("P-POEND"))!.snoozedUntil!);
+    expect(await statusesFor("P-POEND")).toEqual(["warning", "critical"]);
+    expect(await app.services.lowStock.state("P-POEND")).toMatchObject({ state: "alerted", outAt: expect.any(Date) });
+    expect((await app.services.lowStock.state("P-POEND"))!.po).toBeUndefined();
+  });
+
+  it("a snooze longer than a running PO keeps the PO on record and says so; the card shows both", async () => {
+    await app.store.products.insertMany([product("P-POSNZ", { onHand: 50, reorderPoint: 10 })]);
+    await runJob();
+    await adjust("P-POSNZ", "-45");
+    await runJob();
+    const today = localDay(new Date(jobs.t), app.config.timeZone);
+    const eta = addDays(today, 2);
+    expect((await app.run("shell:sam", `stock po P-POSNZ eta=${eta} qty=40`)).outcome).toBe("ok");
+    const snooze = await app.run("shell:sam", "stock snooze P-POSNZ 10d");
+    expect(snooze.outcome).toBe("ok");
+    expect(snooze.reply.text).toContain(`The PO (40 units) arriving ${eta} stays on record`);
+    const s = (await app.services.lowStock.state("P-POSNZ"))!;
+    expect(s).toMatchObject({ state: "snoozed", snoozedUntil: new Date(jobs.t + 10 * 24 * 60 * MIN), po: { eta, qty: 40, by: "shell:sam" } });
+    const card = await app.run("shell:sam", "stock P-POSNZ");
+    expect(card.reply.fields!.find((f) => f.label === "Low-stock alerts")?.value).toMatch(new RegExp(`^Snoozed until .+ by shell:sam; PO \\(40 units\\) arriving ${eta}, recorded by shell:sam$`));
+    // A shorter snooze still changes nothing, and a PO whose hold has ended is not kept by a later snooze.
+    expect((await app.run("shell:sam", "stock snooze P-POSNZ 24h")).code).toBe("po_holds");
+    await app.store.stockAlerts.updateOne({ _id: "P-POSNZ" }, { $set: { snoozedUntil: new Date(jobs.t - MIN) } });
+    const late = await app.run("shell:sam", "stock snooze P-POSNZ 1d");
+    expect(late.reply.text).not.toContain("stays on record");
+    expect((await app.services.lowStock.state("P-POSNZ"))!.po).toBeUndefined();
+  });
+
+  it("the alert table shows cover rounded down, never at the lead time while below it", async () => {
+    // 700 sold over 28 days (25 a day), lead time 7: threshold 174; 174 available is 6.96 days of cover.
+    await app.store.products.insertMany([product("P-696", { onHand: 174, reorderPoint: 5, leadTimeDays: 7, salesByDay: sales(25) })]);
+    await runJob();
+    const docs = await app.store.outbox.find({ kind: "low_stock" }).sort({ createdAt: -1 }).lean();
+    const row = reviveReply(docs[0]!.reply).table!.rows.find((r) => r[0] === "P-696")!;
+    expect(row.slice(2, 6)).toEqual(["174", "174", "6.9", "7"]);
+  });
 });

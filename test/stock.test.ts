@@ -75,6 +75,60 @@ describe("stock lookup", () => {
   });
 });
 
+describe("stock card and list figures", () => {
+  const DAY = 86_400_000;
+  /** Inserts products with their creation time (insertMany would stamp the wall time); removed by `drop`. */
+  const insert = (docs: { sku: string; createdAt: Date; over: Parameters<typeof product>[1] }[]) =>
+    app.store.products.collection.insertMany(docs.map((d) => ({ ...product(d.sku, d.over), createdAt: d.createdAt, updatedAt: d.createdAt })) as never);
+  const drop = (skus: string[]) => app.store.products.deleteMany({ _id: { $in: skus } });
+  const card = async (sku: string, zh = false) => {
+    const r = await app.core.invoke({ identity: "shell:viewer", platform: "shell", text: `stock ${sku}`, ...(zh ? { locale: "zh-CN" as const } : {}) });
+    return Object.fromEntries(r.reply.fields!.map((x) => [x.label, x.value]));
+  };
+
+  it("a product newer than the window: velocity and cover name the same days; one created today or yesterday is worded as such", async () => {
+    const now = app.clock.now().getTime();
+    await insert([
+      { sku: "NEW-3", createdAt: new Date(now - 3 * DAY), over: { onHand: 50 } },
+      { sku: "NEW-1", createdAt: new Date(now - DAY), over: { onHand: 50 } },
+      { sku: "NEW-0", createdAt: new Date(now - 60_000), over: { onHand: 50 } },
+    ]);
+    try {
+      expect(await card("NEW-3")).toMatchObject({ "Sales velocity": "0/day (last 3 days)", "Days of cover": "no sales in the last 3 days" });
+      expect(await card("NEW-1")).toMatchObject({ "Sales velocity": "0/day (yesterday)", "Days of cover": "no sales yesterday" });
+      expect(await card("NEW-0")).toMatchObject({ "Sales velocity": "0/day (new today: no full day yet)", "Days of cover": "no sales counted yet (new today)" });
+      expect(await card("NEW-3", true)).toMatchObject({ 销售速度: "0/天（近 3 天）", 可售天数: "近 3 天无销售" });
+      expect(await card("NEW-1", true)).toMatchObject({ 销售速度: "0/天（昨天）", 可售天数: "昨天无销售" });
+      expect(await card("NEW-0", true)).toMatchObject({ 销售速度: "0/天（今天新上架，尚无完整一天）", 可售天数: "今天新上架，尚未计入销售" });
+    } finally {
+      await drop(["NEW-3", "NEW-1", "NEW-0"]);
+    }
+  });
+
+  it("figures never contradict: a slow seller's velocity is not 0, cover is rounded down (never at the lead time while below it)", async () => {
+    const old = new Date(app.clock.now().getTime() - 60 * DAY);
+    const yesterday = addDays(localDay(app.clock.now(), app.config.timeZone), -1);
+    await insert([
+      // 1 sold in 28 days, 100 available: 0.036 a day, 2,800 days of cover.
+      { sku: "FIG-SLOW", createdAt: old, over: { onHand: 100, reorderPoint: 5, salesByDay: new Map([[yesterday, 1]]) } },
+      // 25 a day, lead time 7: 174 available is 6.96 days, below the lead time.
+      { sku: "FIG-696", createdAt: old, over: { onHand: 174, reorderPoint: 5, leadTimeDays: 7, salesByDay: sales(app, 25, 28) } },
+      // 1 available at 25 a day: 0.04 days, not "0" (that is out of stock).
+      { sku: "FIG-ONE", createdAt: old, over: { onHand: 1, reorderPoint: 0, leadTimeDays: 7, salesByDay: sales(app, 25, 28) } },
+    ]);
+    try {
+      expect(await card("FIG-SLOW")).toMatchObject({ "Sales velocity": "0.036/day (last 28 days)", "Days of cover": "2,800 days", Status: "OK" });
+      expect(await card("FIG-696")).toMatchObject({ "Sales velocity": "25/day (last 28 days)", "Days of cover": "6.9 days", "Lead time": "7 days", Status: "Low: cover below lead time" });
+      expect(await card("FIG-ONE")).toMatchObject({ "Days of cover": "<0.1 days", Status: "Low: cover below lead time" });
+      const rows = (await app.run("shell:viewer", "stock low limit=50")).reply.table!.rows;
+      expect(rows.find((r) => r[0] === "FIG-696")!.slice(4)).toEqual(["6.9", "7"]);
+      expect(rows.find((r) => r[0] === "FIG-ONE")!.slice(4)).toEqual(["<0.1", "7"]);
+    } finally {
+      await drop(["FIG-SLOW", "FIG-696", "FIG-ONE"]);
+    }
+  });
+});
+
 describe("stock adjust", () => {
   it("applies a signed change, records it in the ledger and the audit", async () => {
     const r = await app.run("shell:sam", 'stock adjust SKU-1005 -3 reason="damaged in transit"');

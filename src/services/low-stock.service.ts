@@ -6,7 +6,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { byUrgency, isLow, LOW_WATERMARK, unscanned, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
+import { byUrgency, coverText, isLow, LOW_WATERMARK, unscanned, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
@@ -38,8 +38,14 @@ export interface ScanResult {
   heldUntil?: Date;
 }
 
-/** Outcome of a snooze or PO: held until `until`; or not, because a PO holds longer (`po_holds`) or the SKU is unknown. */
-export type SnoozeResult = { kind: "ok"; until: Date } | { kind: "po_holds"; until: Date; eta: string } | { kind: "not_found" };
+/**
+ * Outcome of a snooze or PO: held until `until` (a snooze longer than a running PO keeps that PO
+ * on record: `po`); or not, because a PO holds longer (`po_holds`) or the SKU is unknown.
+ */
+export type SnoozeResult =
+  | { kind: "ok"; until: Date; po?: { eta: string; qty?: number; by?: string } }
+  | { kind: "po_holds"; until: Date; eta: string }
+  | { kind: "not_found" };
 
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 const UNSENT_AFTER_MS = 10 * 60_000;
@@ -176,10 +182,14 @@ export class LowStockService {
       const out = v.available <= 0;
       if ((s?.state === "alerted" || s?.state === "snoozed") && out && s.lowOnly) {
         // Alerted as low, now out of stock: announced once more, urgently (quiet hours held the
-        // first alert, or it sold out since; a snooze or a PO does not hold this one).
+        // first alert, or it sold out since; a snooze or a PO does not hold this one). A hold that
+        // has ended by now ends here too: this is also the alert its end brings, not one more.
+        const ended = s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil <= now;
         const r = await this.store.stockAlerts.updateOne(
-          { _id: v.sku, state: s.state, lowOnly: true },
-          { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $unset: { lowOnly: 1 } },
+          ended ? { _id: v.sku, state: "snoozed", lowOnly: true, snoozedUntil: { $lte: now } } : { _id: v.sku, state: s.state, lowOnly: true },
+          ended
+            ? { $set: { state: "alerted", outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $inc: { crossings: 1 }, $unset: { lowOnly: 1, snoozedUntil: 1, heldAbove: 1, po: 1 } }
+            : { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $unset: { lowOnly: 1 } },
         );
         if (r.modifiedCount === 1) alertedSkus.add(v.sku);
         continue;
@@ -245,7 +255,7 @@ export class LowStockService {
           i.view.name,
           String(i.view.available),
           String(i.threshold),
-          i.view.coverDays === null ? "—" : fmt.number(i.view.coverDays, 1),
+          coverText(i.view, fmt) ?? "—",
           String(i.view.leadTimeDays),
           String(i.reorderQty),
         ]),
@@ -266,8 +276,10 @@ export class LowStockService {
   /**
    * Holds alerts for a product until `until` (a snooze, or a PO with `po`); it alerts again then
    * if still low. A snooze never shortens the hold of a PO still on its way (`po_holds`, nothing
-   * changes); a new PO replaces the old one (the supplier moved the date). Selling out during the
-   * hold is still announced, once, unless the product was already out when held.
+   * changes); one that holds longer keeps that PO on record (it is still on its way: the card
+   * shows it), while a PO whose hold has ended is dropped. A new PO replaces the old one (the
+   * supplier moved the date). Selling out during the hold is still announced, once, unless the
+   * product was already out when held.
    */
   async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number }; view?: StockView }): Promise<SnoozeResult> {
     const sku = input.sku.toUpperCase();
@@ -275,25 +287,35 @@ export class LowStockService {
     const doc = input.view ? null : await this.store.products.findById(sku).select(VIEW_FIELDS).lean<ProductDoc>();
     const v = input.view ?? (doc ? this.stock.view(doc) : null);
     if (!v) return { kind: "not_found" };
+    const now = this.clock.now();
     const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
     const unset: Record<string, 1> = {};
-    // A plain snooze replaces any earlier PO as the hold (one that held longer is kept below).
-    if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: this.clock.now() };
-    else unset.po = 1;
+    if (input.po) set.po = { eta: input.po.eta, ...(input.po.qty ? { qty: input.po.qty } : {}), by: input.by, at: now };
     // Held while well stocked: the scan must not take "above the re-arm level" for a recovery.
     if (v.available > this.rearmLevel(this.threshold(v))) set.heldAbove = true;
     else unset.heldAbove = 1;
     // In stock now: a sell-out during the hold is announced.
     if (v.available > 0) set.lowOnly = true;
     else unset.lowOnly = 1;
-    const update = { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
+    const withUnset = (u: Record<string, 1>) => ({ $set: set, ...(Object.keys(u).length ? { $unset: u } : {}) });
+    const update = withUnset(unset);
     if (!input.po) {
-      // One guarded update: not while a PO holds longer than this snooze would. A product with
-      // no alert state yet gets one by insert (a PO racing in makes it a duplicate: judged again).
+      // One guarded update each: a PO still on its way that this snooze outlasts is kept (the
+      // longer hold decides; the PO is still coming); otherwise any PO is dropped (none, or its
+      // hold ended). Not while a PO holds longer than this snooze would. A product with no alert
+      // state yet gets one by insert (a PO racing in makes it a duplicate: judged again).
+      const dropPo = withUnset({ ...unset, po: 1 });
       for (let attempt = 0; attempt < 3; attempt++) {
+        const kept = await this.store.stockAlerts
+          .findOneAndUpdate({ _id: sku, state: "snoozed", "po.eta": { $exists: true }, snoozedUntil: { $gt: now, $lte: input.until } }, update, { returnDocument: "after" })
+          .lean<StockAlertDoc>();
+        if (kept) {
+          const po = kept.po!;
+          return { kind: "ok", until: input.until, po: { eta: po.eta!, ...(po.qty ? { qty: po.qty } : {}), ...(po.by ? { by: po.by } : {}) } };
+        }
         const r = await this.store.stockAlerts.updateOne(
-          { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { po: { $exists: false } }, { snoozedUntil: { $lte: input.until } }] },
-          update,
+          { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { "po.eta": { $exists: false } }, { snoozedUntil: { $lte: now } }] },
+          dropPo,
         );
         if (r.matchedCount === 1) return { kind: "ok", until: input.until };
         const s = await this.state(sku);

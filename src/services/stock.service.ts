@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, localDay } from "../core/format.js";
+import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
 import { editDistance } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
@@ -28,6 +28,8 @@ export interface StockView {
   sold: number;
   /** Days the velocity is over: the window, or fewer for a product younger than it (at least 1). */
   velocityDays: number;
+  /** Created today (no earlier sales): no full day is counted yet (velocityDays says 1, sold is 0). */
+  newToday: boolean;
   /** available ÷ velocity (0 when none is available); null when nothing sold in the window. */
   coverDays: number | null;
   status: StockStatus;
@@ -394,6 +396,25 @@ function urgency(v: StockView): number {
   return 1e6 + v.available - v.reorderPoint;
 }
 
+/**
+ * Days of cover as shown (card, `stock low`, alerts): rounded down to a tenth of a day, so a
+ * product below its lead time never shows the lead time (6.96 → 6.9, worked out in whole numbers
+ * like the status); under a tenth with stock left is "<0.1" (0 means none available). Null when
+ * nothing sold in the window.
+ */
+export function coverText(v: Pick<StockView, "available" | "sold" | "velocityDays">, fmt: Formatter): string | null {
+  if (v.sold <= 0) return null;
+  if (v.available <= 0) return fmt.number(0);
+  const tenths = Math.floor((v.available * v.velocityDays * 10) / v.sold);
+  return tenths === 0 ? `<${fmt.number(0.1, 1)}` : fmt.number(tenths / 10, 1);
+}
+
+/** Units a day as shown: one decimal from 1 a day, two significant digits below (1 in 28 days is 0.036, not 0). */
+export function velocityText(velocity: number, fmt: Formatter): string {
+  if (velocity <= 0 || velocity >= 1) return fmt.number(velocity, 1);
+  return fmt.number(velocity, 1 - Math.floor(Math.log10(velocity)));
+}
+
 /** The velocity window of {@link StockService}. */
 interface Window {
   /** Its shop days, newest (yesterday) first. */
@@ -425,6 +446,7 @@ function derive(p: ProductDoc, w: Window): StockView {
     days++;
     sold += sales[d] ?? 0;
   }
+  const newToday = days === 0;
   days = Math.max(1, days);
   const velocity = sold / days;
   const coverDays = sold > 0 ? Math.max(0, (p.available * days) / sold) : null;
@@ -449,6 +471,7 @@ function derive(p: ProductDoc, w: Window): StockView {
     velocity,
     sold,
     velocityDays: days,
+    newToday,
     coverDays,
     status,
   };
