@@ -423,7 +423,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     await Promise.all([...inFlight, ...running]);
     completed = !stopped;
     // A CSV file without even a header is a mistake (the wrong file, an export that failed), not "0 items".
-    if (format === "csv" && !header && !stopped) throw new ImportFileError("the file has no header: a CSV file starts with its header line (the field names)");
+    if (format === "csv" && !header && !stopped) throw new ImportFileError(noHeader(o.kind));
   } finally {
     bar.stop(completed);
   }
@@ -455,6 +455,13 @@ async function checkFile(kind: IngestKind, file: string): Promise<void> {
     readHeader(l.text, l.no, kind);
     return;
   }
+  // Empty, or blank lines only: refused before any database is opened, as a wrong header is.
+  throw new ImportFileError(noHeader(kind));
+}
+
+/** What an empty CSV file is told: what its first line must hold. */
+function noHeader(kind: IngestKind): string {
+  return `the file has no header: a CSV file starts with its header line (the field names). The columns of ${kind} are: ${columnsOf(kind).join(", ")}. Add the header line and run the import again (nothing was imported).`;
 }
 
 /** The header line's column names, checked (see {@link checkHeader}). */

@@ -281,8 +281,13 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     for (const body of ["", "\n\n"]) {
       const f = path.join(dir, "empty.csv");
       await writeFile(f, body);
-      await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest })).rejects.toThrow("the file has no header: a CSV file starts with its header line (the field names)");
+      await expect(runImport({ kind: "products", file: f, ingest: app.services.ingest })).rejects.toThrow("the file has no header: a CSV file starts with its header line (the field names). The columns of products are: sku, name, category, price");
     }
+    // From the command line: exit 64, said before any database is opened (none is given here), and not audited.
+    const empty = path.join(dir, "empty.csv");
+    await writeFile(empty, "\uFEFF\n");
+    const run = await runScript("src/import.ts", ["products", empty], { MONGODB_URI: "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300" });
+    expect([run.code, run.stderr.split("\n")[0]]).toEqual([64, expect.stringContaining(`import: ${empty}: the file has no header`)]);
     const dash = await runScript("src/import.ts", ["products", "-"], {});
     expect([dash.code, dash.stderr.split("\n")[0]]).toEqual([64, "import: standard input (-) is not read: save the data to a .csv or .jsonl file and give its path"]);
   });
