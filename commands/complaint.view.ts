@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CommandContext } from "../src/core/command.js";
-import { oneOf, typedId } from "../src/core/args.js";
-import { translator, type MessageKey, type Translate } from "../src/core/messages.js";
+import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
+import { type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, UNKNOWN_CUSTOMER, type ChangeResult, type SlaClock } from "../src/services/complaint.service.js";
 import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
@@ -13,16 +13,11 @@ type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<Com
 /** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
 export const complaintIdArg = typedId(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
 
-/** The Chinese names cards show (紧急, 商品损坏), read as the values they name. */
-function zhNames<const T extends readonly string[]>(values: T, prefix: string): Record<string, T[number]> {
-  const zh = translator("zh-CN");
-  return Object.fromEntries(values.map((v) => [zh(`${prefix}.${v}` as MessageKey).replace(/（.*）$/, ""), v]));
-}
 
 /** Severity, category, source and list arguments: in any case, or by their Chinese names. */
-export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhNames(SEVERITIES, "complaint.severity"));
-export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", zhNames(COMPLAINT_CATEGORIES, "complaint.category"));
-export const sourceArg = oneOf(COMPLAINT_SOURCES, "complaint.bad_source", zhNames(COMPLAINT_SOURCES, "complaint.source"));
+export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhChoiceNames(SEVERITIES, "complaint.severity"));
+export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"));
+export const sourceArg = oneOf(COMPLAINT_SOURCES, "complaint.bad_source", zhChoiceNames(COMPLAINT_SOURCES, "complaint.source"));
 export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
   未结: "open",
   未结案: "open",

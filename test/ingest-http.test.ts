@@ -991,6 +991,16 @@ describe("products, inventory and complaints", () => {
       { field: "source", expected: "expected one of chat, email, phone, marketplace, social, slack, discord, api, other" },
       { field: "category", expected: "expected one of delivery, damaged, wrong_item, missing_item, quality, refund, billing, service, other" },
     ]);
+    // As chat takes them: any case or width, or the Chinese name a card shows (a helpdesk in Chinese).
+    for (const [given, stored] of [
+      [{ source: "EMAIL", category: "DAMAGED", severity: "High" }, { source: "email", category: "damaged", severity: "high" }],
+      [{ source: "邮件", category: "商品损坏", severity: "紧急" }, { source: "email", category: "damaged", severity: "urgent" }],
+    ] as const) {
+      const r = await call("/api/v1/complaints", { body: { customerId: "c-8", text: `as typed ${given.severity}`, ...given } });
+      expect(r.status, given.severity).toBe(201);
+      expect(await app.store.complaints.findById(r.json.id).lean(), given.severity).toMatchObject(stored);
+    }
+    expect((await call("/api/v1/complaints", { body: { customerId: "c-8", text: "n", severity: 3 } })).json.errors).toEqual([{ field: "severity", expected: "expected one of low, normal, high, urgent" }]);
     const ok = await call("/api/v1/complaints", { body: { customerId: "c-7", text: "late" } });
     expect(ok.status).toBe(201);
     const card = await app.run("shell:admin", `complaint show ${ok.json.id}`);

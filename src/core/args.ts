@@ -3,7 +3,7 @@ import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
-import type { Translate } from "./messages.js";
+import { translator, type MessageKey, type Translate } from "./messages.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
@@ -66,12 +66,21 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
   for (const [name, v] of Object.entries(names)) named[v] ??= name;
   CHOICE_NAMES.set(choices, named);
   return z
-    .string()
+    .string({ error })
     .transform((s) => {
       const v = s.normalize("NFKC").trim().toLowerCase();
       return names[v] ?? v;
     })
     .pipe(choices);
+}
+
+/**
+ * The Chinese names cards show for `values` (紧急, 商品损坏: the catalog's `<prefix>.<value>` in
+ * zh-CN, without a trailing note in brackets), read back as the values they name.
+ */
+export function zhChoiceNames<const T extends readonly string[]>(values: T, prefix: string): Record<string, T[number]> {
+  const zh = translator("zh-CN");
+  return Object.fromEntries(values.map((v) => [zh(`${prefix}.${v}` as MessageKey).replace(/（.*）$/, "").toLowerCase(), v]));
 }
 
 /** The Chinese name of each value of a {@link oneOf} choice, for platforms that show choices (Discord's localized choice names). */

@@ -3,6 +3,7 @@ import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
+import { oneOf, zhChoiceNames } from "../core/args.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -119,10 +120,11 @@ export const complaintInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
   customerId: short(100),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }).optional(),
-  // The values chat takes: a card, a filter and the digest name each one (an unknown one would name nothing).
-  source: z.enum(COMPLAINT_SOURCES, { error: `expected one of ${COMPLAINT_SOURCES.join(", ")}` }).optional(),
-  category: z.enum(COMPLAINT_CATEGORIES, { error: `expected one of ${COMPLAINT_CATEGORIES.join(", ")}` }).optional(),
-  severity: z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(", ")}` }).optional(),
+  // The values chat takes, as chat takes them (any case or width, or the Chinese name a card
+  // shows: 紧急, 商品损坏): a card, a filter and the digest name each one (an unknown one would name nothing).
+  source: oneOf(COMPLAINT_SOURCES, `expected one of ${COMPLAINT_SOURCES.join(", ")}`, zhChoiceNames(COMPLAINT_SOURCES, "complaint.source")).optional(),
+  category: oneOf(COMPLAINT_CATEGORIES, `expected one of ${COMPLAINT_CATEGORIES.join(", ")}`, zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category")).optional(),
+  severity: oneOf(SEVERITIES, `expected one of ${SEVERITIES.join(", ")}`, zhChoiceNames(SEVERITIES, "complaint.severity")).optional(),
   text: short(4000),
   createdAt: when.optional(),
 });
