@@ -1,16 +1,21 @@
 import { z } from "zod";
-import { pastSinceToDate, since } from "../src/core/args.js";
+import { pageArg, pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { quote } from "../src/core/parser.js";
+
+/** Requests per page. */
+const PAGE = 20;
 import { shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund list",
   description: "cmd.refund_list",
   positional: ["which"],
-  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>]", zh: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|今天|7天>]" },
+  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>] [page=<n>]", zh: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|今天|7天>] [page=<页码>]" },
   args: z.object({
     which: z.enum(["pending", "approvable", "mine", "all"], { error: "refund.list.bad_which" }).default("pending"),
     since: since.optional(),
+    page: pageArg,
   }),
   examples: ["refund list", "refund list approvable", { en: "refund list mine since=7d", zh: "refund list mine since=7天" }, "refund list all since=2026-11-01"],
   permission: "staff",
@@ -21,8 +26,16 @@ export default defineCommand({
       actor: actor.identity,
       role: actor.role,
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
+      limit: PAGE,
+      skip: (args.page - 1) * PAGE,
     });
     if (total === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
+    const pages = Math.ceil(total / PAGE);
+    if (items.length === 0) return { status: "error", code: "page_out_of_range", text: t("refund.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    const from = (args.page - 1) * PAGE + 1;
+    const context = [t("refund.list.page", { from, to: from + items.length - 1, total })];
+    // The next page as a command that runs: the same list and filter.
+    if (args.page < pages) context.push(t("refund.list.next", { command: ["refund list", args.which, ...(args.since ? [`since=${quote(args.since)}`] : []), `page=${args.page + 1}`].join(" ") }));
     return {
       title: t(`refund.list.title.${args.which}`, { count: total }),
       status: "info",
@@ -31,7 +44,7 @@ export default defineCommand({
         rows: items.map((r) => [r._id, r.orderNo, fmt.money(r.amount, r.currency), shownStatus(r, now, t), r.requester, fmt.dateTime(r.requestedAt)]),
         alignRight: [2],
       },
-      ...(total > items.length ? { context: [t("refund.list.more", { shown: items.length, total })] } : {}),
+      ...(total > items.length ? { context } : {}),
       visibility: "ephemeral",
     };
   },

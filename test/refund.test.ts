@@ -387,6 +387,30 @@ describe("refund list and policy", () => {
     expect((await app.run("shell:max", "refund list bogus")).code).toBe("invalid_args");
   });
 
+  it("pages through a long list to its end; each page names the next as a command that runs", async () => {
+    await app.services.identity.grant("shell:pager", "staff", "shell:admin");
+    await app.store.orders.insertMany([order("ORD-PAGE", 100_000)]);
+    const made: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      made.push(await request("shell:pager", "ORD-PAGE", "1"));
+      app.clock.advance(1_000); // newest first, in a known order
+    }
+    const seen: string[] = [];
+    const contexts: string[][] = [];
+    let line: string | undefined = "refund list mine since=today";
+    while (line) {
+      const r = await app.run("shell:pager", line);
+      seen.push(...r.reply.table!.rows.map((row) => row[0]!));
+      contexts.push(r.reply.context ?? []);
+      line = /`(refund list [^`]+)`/.exec(contexts.at(-1)!.join("\n"))?.[1];
+    }
+    expect(seen).toEqual([...made].reverse());
+    expect(contexts[0]).toEqual(["Requests 1–20 of 23, newest first.", "Next page: `refund list mine since=today page=2`"]);
+    expect(contexts[1]).toEqual(["Requests 21–23 of 23, newest first."]);
+    const beyond = await app.run("shell:pager", "refund list mine page=3");
+    expect([beyond.code, beyond.reply.text]).toEqual(["page_out_of_range", "Page 3 is past the last page (2) of 23 matching requests."]);
+  });
+
   it("approvable lists only the pending requests the caller may approve: not their own, within their role", async () => {
     const small = await request("shell:sam", "ORD-10", "10");
     const large = await request("shell:sue", "ORD-8", "300");

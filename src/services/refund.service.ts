@@ -387,7 +387,8 @@ export class RefundService {
    * Requests, newest first: pending (not yet expired), mine (requested by `actor`'s person, under
    * any linked identity), approvable (what `actor` may approve now) or all.
    */
-  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; role?: Role; since?: Date; limit?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; role?: Role; since?: Date; limit?: number; skip?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+    const skip = q.skip ?? 0;
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
     if (q.which === "approvable") {
@@ -397,12 +398,12 @@ export class RefundService {
       const policy = await this.policy();
       const open = await this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(500).lean<RefundRequestDoc[]>();
       const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", this.need(r, policy).role));
-      return { items: mine.slice(0, q.limit ?? 20), total: mine.length };
+      return { items: mine.slice(skip, skip + (q.limit ?? 20)), total: mine.length };
     }
     if (q.which === "mine") filter.requester = { $in: await this.identity.linked(q.actor) };
     if (q.since) filter.requestedAt = { $gte: q.since };
     const [items, total] = await Promise.all([
-      this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
+      this.store.refundRequests.find(filter).sort({ requestedAt: -1, _id: -1 }).skip(skip).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
       this.store.refundRequests.countDocuments(filter),
     ]);
     return { items, total };
