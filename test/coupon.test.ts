@@ -192,7 +192,11 @@ describe("coupon confirm", () => {
 
   it("warns when a new coupon overlaps an active one on the same products", async () => {
     const { r } = await launch("code=SHOES5 type=percent value=5 skus=SKU-A1,SKU-B1");
-    expect(r.reply.text).toContain("⚠ Overlaps active coupons on the same products: WINTER20.");
+    expect(r.reply.text).toContain("⚠ Overlaps other coupons on the same products: WINTER20 (active).");
+    // A paused one overlaps too, and is named as paused, not active.
+    await app.store.coupons.updateOne({ _id: "WINTER20" }, { $set: { status: "paused" } });
+    expect((await launch("code=SHOES6 type=percent value=5 skus=SKU-A1")).r.reply.text).toContain("⚠ Overlaps other coupons on the same products: WINTER20 (paused).");
+    await app.store.coupons.updateOne({ _id: "WINTER20" }, { $set: { status: "active" } });
     const whole = await launch("code=ALL5 type=percent value=5");
     expect(whole.r.reply.text).toContain("WINTER20");
     const other = await launch("code=BEAUTY5 type=percent value=5 categories=Beauty");

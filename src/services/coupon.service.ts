@@ -64,7 +64,7 @@ export interface Problem {
 
 /** A warning shown in the preview (the launch may still be confirmed). */
 export type Warning =
-  | { kind: "overlap"; codes: string[] }
+  | { kind: "overlap"; codes: string[]; states: CouponState[] }
   | { kind: "below_cost"; count: number; worst: { sku: string; name: string; price: number; priceAfter: number; cost: number; marginPct: number } }
   | { kind: "stock"; count: number; items: { sku: string; available: number; expected: number }[] };
 
@@ -289,8 +289,9 @@ export class CouponService {
     const overlapping = others
       .filter((c) => !c.endsAt || (c.endsAt > p.startsAt && c.endsAt > now))
       .filter((c) => whole || (!c.skus.length && !c.categories.length) || c.skus.some((s) => skuSet.has(s)) || c.categories.some((x) => catSet.has(x)))
-      .map((c) => c._id);
-    if (overlapping.length) out.push({ kind: "overlap", codes: overlapping.sort() });
+      .sort((a, b) => a._id.localeCompare(b._id));
+    // Each named with its state: a paused or scheduled one is not "active", yet overlaps all the same.
+    if (overlapping.length) out.push({ kind: "overlap", codes: overlapping.map((c) => c._id), states: overlapping.map((c) => CouponService.state(c, now)) });
 
     // Price after discount per unit: a percent off the price, or the fixed discount's
     // share of the smallest qualifying basket (value × price ÷ max(price, minimum spend)).

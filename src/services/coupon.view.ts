@@ -62,7 +62,7 @@ export function problemText(p: Problem, t: Translate): string {
 export function warningText(w: Warning, t: Translate, fmt: Formatter): string {
   switch (w.kind) {
     case "overlap":
-      return t("coupon.warn.overlap", { codes: w.codes.join(", ") });
+      return t("coupon.warn.overlap", { codes: w.codes.map((c, i) => c + t("text.paren", { text: stateText(w.states[i]!, t) })).join(t("text.list_sep")) });
     case "below_cost":
       return t("coupon.warn.below_cost", {
         count: w.count,
