@@ -30,7 +30,12 @@ export default defineCommand({
               { label: t("label.examples"), value: examplesOf(c, locale).map((e) => "`" + e + "`").join("\n") },
               { label: t("help.permission"), value: role(c), inline: true },
             ])
-          : matches.map((c) => ({ label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usageOf(c, locale) + "`", ...examplesOf(c, locale).slice(0, 2).map((e) => "`" + e + "`")].join("\n") }));
+          : matches.map((c) => {
+              // An example that is the usage itself (`digest subscribe`, no arguments) is not shown twice.
+              const usage = usageOf(c, locale);
+              const examples = examplesOf(c, locale).filter((e) => e !== usage).slice(0, 2);
+              return { label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usage + "`", ...examples.map((e) => "`" + e + "`")].join("\n") };
+            });
       return {
         title: matches.map((c) => c.name).join(", "),
         fields,

@@ -76,6 +76,11 @@ describe("command core", () => {
     expect(labels.length).toBeGreaterThanOrEqual(8);
     expect(labels).toContain("complaint reopen (support)");
     expect(group.reply.fields!.length).toBeLessThanOrEqual(25);
+    // No line twice: an example that is the usage itself (no arguments) is shown once.
+    for (const f of (await app.run("shell:admin", "help digest")).reply.fields!) {
+      const lines = f.value.split("\n");
+      expect(lines, f.label).toEqual([...new Set(lines)]);
+    }
     const hidden = await app.run("shell:nobody", "help role grant");
     expect(hidden.outcome).toBe("user_error");
   });
