@@ -28,7 +28,7 @@ export default defineCommand({
       case "final": {
         // Cancelled (or refunded) before it shipped: `order ship` would be refused too, so it is not offered.
         const status = statusName(r.order.status, t);
-        return { status: "error", code: "invalid_transition", text: t("order.transition.final", { orderNo: r.order._id, status, to: statusName("shipped", t) }), visibility: "ephemeral" };
+        return { status: "error", code: "invalid_transition", text: t("order.tracking.final", { orderNo: r.order._id, status }), visibility: "ephemeral" };
       }
       case "not_shipped":
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
