@@ -57,6 +57,12 @@ function parseCli(argv: string[]): Cli {
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
   const config = loadConfig();
+  // On a shop's database, the shell acts only as shell identities: posing as a Slack or Discord
+  // user would put their name on the audit trail (which names the person at the terminal as
+  // `via` anyway). A wrong option (exit 64, with the usage), said before any database is opened.
+  if (cli.as && (config.mongodbUri || !config.demo) && parseIdentity(cli.as)!.platform !== "shell") {
+    throw new UsageError(`--as ${cli.as}: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities (shell:<name>); another platform's identity works only on the embedded demo database`);
+  }
   const logger = createLogger(config.logLevel);
   const t = translator(config.locale);
   const say = (s: string) => process.stderr.write(`shopops: ${s}\n`);
@@ -116,12 +122,6 @@ async function main(): Promise<number> {
     // A shop's database keeps one time zone and currency, whichever process writes to it.
     if (!embedded && (await checkShopSettings(app.store, config)) === "changed") {
       logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
-    }
-    // On a shop's database, the shell acts only as shell identities: posing as a Slack or
-    // Discord user would put their name on the audit trail (which names the person at the
-    // terminal as `via` anyway).
-    if (cli.as && !embedded && parseIdentity(cli.as)!.platform !== "shell") {
-      throw new ConfigError([`--as ${cli.as}: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities (shell:<name>); another platform's identity works only on the embedded demo database.`]);
     }
     const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? t("startup.db.own", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {

@@ -63,10 +63,12 @@ describe("shell adapter, non-interactive", () => {
     const entry = await store.audit.findOne({ actor: "shell:ops", command: "stock adjust" }).sort({ at: -1 }).lean();
     expect(entry!.via).toMatch(/^shell:/);
     expect(entry!.via).not.toBe("shell:ops");
-    // Another platform's identity only on the embedded demo database: nothing runs.
+    // Another platform's identity only on the embedded demo database: nothing runs; a wrong
+    // option (64, with the usage), said before the database is opened.
     const posing = await runCli(["shell", "--as", "slack:T0123:U0456", "-c", "stock adjust SKU-1002 +1 reason=test"], env);
-    expect(posing.code).toBe(78);
+    expect(posing.code).toBe(64);
     expect(posing.stderr).toContain("--as slack:T0123:U0456: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities");
+    expect(posing.stderr).toContain("Usage: npm start");
     expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
   });
 
