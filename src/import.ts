@@ -52,6 +52,13 @@ export interface ImportReport {
    * skipped (a catalogue re-imported after sales is no failure), their stock left as it is.
    */
   stockKept?: number;
+  /**
+   * Lines applied with something to look at (a count below what open orders reserve: the product
+   * is short of them), the first {@link MAX_FAILURES_KEPT}: counted as applied too.
+   */
+  warnings?: { line: number; message: string }[];
+  /** How many lines those are (all of them, past the ones kept). */
+  warned?: number;
   /** Set when the run was stopped (Ctrl-C, SIGTERM): every line up to `afterLine` is done, no later line was read. */
   interrupted?: { afterLine: number; by?: string };
   seconds: number;
@@ -283,6 +290,11 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   const record = (n: number, bytes: number, r: ItemResult) => {
     if (isFailedItem(r)) return fail(n, bytes, r.message ?? r.code ?? "rejected");
     finish(bytes);
+    if (r.warning && r.message) {
+      report.warned = (report.warned ?? 0) + 1;
+      report.warnings ??= [];
+      if (report.warnings.length < MAX_FAILURES_KEPT) report.warnings.push({ line: n, message: `${r.id ? `${r.id}: ` : ""}${r.message}` });
+    }
     if (o.dryRun) report.skipped++;
     // A product's onHand only starts its stock: stock moves through sales and counts since.
     else if (o.kind === "products" && r.ignored?.length) {
@@ -677,6 +689,11 @@ export function formatReport(r: ImportReport): string {
     lines.push(`  not applied (differs from what is stored): ${r.differs}`);
     for (const d of r.differences) lines.push(`    line ${d.line}${d.partly ? " (its other fields applied)" : ""}: ${d.message}`);
     if (r.differs > r.differences.length) lines.push(`    … and ${r.differs - r.differences.length} more`);
+  }
+  if (r.warned) {
+    lines.push(`  applied, counted below what open orders reserve (short of their reservations): ${r.warned}`);
+    for (const w of r.warnings ?? []) lines.push(`    line ${w.line}: ${w.message}`);
+    if (r.warned > (r.warnings?.length ?? 0)) lines.push(`    … and ${r.warned - (r.warnings?.length ?? 0)} more`);
   }
   lines.push(`  failed: ${r.failed}`);
   for (const f of r.failures) lines.push(`    line ${f.line}: ${f.message}`);

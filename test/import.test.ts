@@ -327,6 +327,15 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect((await runImport({ kind: "inventory", file: inv, ingest: app.services.ingest })).failures).toEqual(dryInv.failures);
   });
 
+  it("a count below what open orders reserve is applied and listed in the report with its shortfall, as the API answers it", async () => {
+    await app.store.products.insertMany([product("SHORT-1", { onHand: 20, reserved: 10 }), product("SHORT-2", { onHand: 20, reserved: 10 })]);
+    const f = await file("short.csv", ["sku,set,reason", "SHORT-1,3,count", "SHORT-2,15,count"]);
+    const r = await runImport({ kind: "inventory", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ updated: 2, failed: 0, warned: 1, warnings: [{ line: 2, message: "SHORT-1: on hand 20 → 3; 10 are reserved by open orders: 7 short" }] });
+    expect(formatReport(r)).toContain("  applied, counted below what open orders reserve (short of their reservations): 1\n    line 2: SHORT-1: on hand 20 → 3; 10 are reserved by open orders: 7 short\n");
+    expect((await prod("SHORT-1"))!.onHand).toBe(3);
+  });
+
   it("refund requests on one order are imported in file order: 3.00, then full for the rest", async () => {
     await app.store.products.insertMany([product("SEQ-1", { onHand: 10 })]);
     const orders = await file("seq-orders.jsonl", [JSON.stringify({ orderNo: "SEQ-O1", status: "paid", customerId: "c1", createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z", items: [{ sku: "SEQ-1", qty: 1, unitPrice: 1000 }] })]);

@@ -26,6 +26,8 @@ export interface ItemResult {
   errors?: FieldError[];
   /** Fields the item gives otherwise than what is stored, which it does not change (an existing order's items): the message says so. */
   ignored?: string[];
+  /** Applied, with something to look at (`below_reserved`: a count below what open orders hold): the message says what. */
+  warning?: string;
 }
 
 /** True when an item was not applied (invalid or refused): what batches count as failed. */
@@ -377,7 +379,7 @@ export class IngestService {
         // A count below what open orders reserve is the truth, recorded as such: available goes
         // negative (out of stock, announced), where refusing would keep selling units that are gone.
         const short = level < p.reserved ? `; ${p.reserved} are reserved by open orders: ${p.reserved - level} short` : "";
-        return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}${short}` };
+        return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}${short}`, ...(short ? { warning: "below_reserved" } : {}) };
       }
     }
     return refuse({ status: 409, outcome: "rejected", id: sku, code: "conflict", message: `stock of ${sku} kept changing; retry` });
