@@ -813,6 +813,15 @@ describe("batches", () => {
     expect(r.reply.table!.rows).toHaveLength(3);
     expect(JSON.stringify(r.reply)).toContain("api orders");
     expect((await app.run("shell:admin", `audit actor=${actor}`)).reply.table!.rows).toHaveLength(3);
+    // A known key answered 404 or 405 is on its trail too; the status stays what route and method say.
+    expect((await call("/api/v1/orderz", { key: shop, body: order("AU-5") })).status).toBe(404);
+    expect((await call("/api/v1/orders", { key: shop, method: "GET" })).status).toBe(405);
+    expect((await call("/api/v1/orderz", { key: "shopops_kNOPE000000_" + "x".repeat(43), body: order("AU-6") })).status).toBe(404);
+    const refused = await app.store.audit.find({ actor, code: { $in: ["not_found", "method_not_allowed"] } }).sort({ at: 1 }).lean();
+    expect(refused.map((e) => [e.command, e.args.replace(/ \[key .*\]$/, ""), e.outcome, e.code])).toEqual([
+      ["api", "POST /api/v1/orderz", "user_error", "not_found"],
+      ["api orders", "GET /api/v1/orders", "user_error", "method_not_allowed"],
+    ]);
   });
 
   it("audit subject= finds what the API did to a record, beside what chat and the bot did to it", async () => {

@@ -114,8 +114,21 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         return void send(res, (status = ready ? 200 : 503), { status: ready ? "ready" : "database unreachable" });
       }
       const route = path.startsWith(API + "/") ? ROUTES[path.slice(API.length)] : undefined;
-      if (!route) throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
-      if (method !== "POST") throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
+      // A known key's request answered 404 or 405 is on its trail too (the status stays what the
+      // route and method say); anyone else's is not: there is nobody to name.
+      const knownCaller = async (command: string) => {
+        if (!path.startsWith("/api/") || !req.headers.authorization) return;
+        caller = await authenticate(req).catch(() => null);
+        if (caller) audited = { command, args: `${method} ${path}`, outcome: "error" };
+      };
+      if (!route) {
+        await knownCaller("api");
+        throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
+      }
+      if (method !== "POST") {
+        await knownCaller(`api ${route.kind}`);
+        throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
+      }
       caller = await authenticate(req);
       const command = `api ${route.kind}`;
       audited = { command, args: `POST ${path}`, outcome: "error" };
