@@ -10,7 +10,7 @@ import type { OutboxService } from "./services/outbox.service.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity, shellIdentity } from "./core/identity.js";
-import { createLogger } from "./core/logger.js";
+import { createLogger, type Logger } from "./core/logger.js";
 import { translator } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
 import { JobLoadError, Scheduler } from "./core/scheduler.js";
@@ -52,6 +52,19 @@ function parseCli(argv: string[]): Cli {
     } else throw new UsageError(`unknown option ${a}`);
   }
   return cli;
+}
+
+/**
+ * A chat platform's start that failed for another reason than a refused token (already a
+ * {@link ConfigError}): a network that does not reach it, as a start-up problem (exit 78) that
+ * names where it was reached and what to check; the stack goes to the log only.
+ */
+function unreachable(e: unknown, platform: string, url: string, variable: string, logger: Logger): Error {
+  if (e instanceof ConfigError) return e;
+  logger.error(`${platform} start failed`, { error: e });
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+  const why = [(e as Error)?.message?.split("\n")[0], cause?.code ?? cause?.message].filter(Boolean).join(": ");
+  return new ConfigError([`${platform}: cannot reach ${url} (${why || String(e)}). Check the network, a proxy or firewall, and ${variable} if it is set; the bot did not start.`]);
 }
 
 async function main(): Promise<number> {
@@ -151,7 +164,9 @@ async function main(): Promise<number> {
     // Slack in HTTP mode on the HTTP server's port: one server, `/slack/events` handed to Bolt.
     const sharedSlack = config.slack !== undefined && !config.slack.appToken && config.http.port !== undefined && config.http.port === config.slack.port;
     if (config.slack && !script) {
-      slack = await startSlack({ core: app.core, services: app.services, config, logger, ...(sharedSlack ? { listen: "shared" as const } : {}) });
+      slack = await startSlack({ core: app.core, services: app.services, config, logger, ...(sharedSlack ? { listen: "shared" as const } : {}) }).catch((e: unknown) => {
+        throw unreachable(e, "Slack", config.slack?.apiUrl ?? "https://slack.com/api/", "SLACK_API_URL", logger);
+      });
     }
     // The HTTP server: ingestion API and health checks.
     if (config.http.port !== undefined && !script) {
@@ -170,7 +185,9 @@ async function main(): Promise<number> {
     }
     if (config.discord && !script) {
       discord = new DiscordAdapter({ core: app.core, services: app.services, commands: app.commands, config, discord: config.discord, logger });
-      const d = await discord.start();
+      const d = await discord.start().catch((e: unknown) => {
+        throw unreachable(e, "Discord", config.discord?.apiUrl ?? "https://discord.com/api", "DISCORD_API_URL", logger);
+      });
       say(t("discord.startup", { user: d.user, commands: t(`discord.startup.${d.registration}`) }));
     }
     // Without `npm run shell`, the adapters are the bot: no prompt (stdin is not read), so the

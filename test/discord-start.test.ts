@@ -67,4 +67,22 @@ describe("npm start with Discord settings", () => {
     expect(output).toContain("application commands registered");
     expect(output).not.toContain(TOKEN);
   });
+
+  it("a Discord it cannot reach is a start-up problem said plainly (78), not a stack trace, and the token is not printed", async () => {
+    const dead = "http://127.0.0.1:1/api"; // port 1: nothing listens
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...cleanEnv("DISCORD_"), MONGODB_URI: db.processUri, DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: dead },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect({ code, said: output.includes(`Discord: cannot reach ${dead} (`) }, output.slice(-1500)).toEqual({ code: 78, said: true });
+    expect(output).toContain("Check the network, a proxy or firewall, and DISCORD_API_URL if it is set");
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain(TOKEN);
+  });
 });

@@ -109,6 +109,16 @@ describe("npm start with Slack configured", () => {
     expect(out.stderr).toContain("SLACK_BOT_TOKEN: Slack refused the token");
   });
 
+  it("a Slack it cannot reach is a start-up problem said plainly (78), not a stack trace", async () => {
+    const port = await freePort(); // nothing listens there
+    const { out, exited } = start({ SLACK_API_URL: `http://127.0.0.1:${port}/api/` });
+    expect(await exited).toBe(78);
+    expect(out.stderr).toContain(`Slack: cannot reach http://127.0.0.1:${port}/api/ (`);
+    expect(out.stderr).toContain("Check the network, a proxy or firewall, and SLACK_API_URL if it is set");
+    expect(out.stderr).not.toMatch(/^\s+at /m);
+    expect(out.stderr).not.toContain("failed to start");
+  });
+
   it("names SLACK_APP_TOKEN when Slack refuses the app-level token", async () => {
     const { out, exited } = start({ SLACK_APP_TOKEN: "xapp-1-revoked" });
     expect(await exited).toBe(78);
