@@ -145,6 +145,15 @@ describe("coupon launch preview", () => {
     for (const l of [cats, skus]) await app.run("shell:max", l.cancel);
   });
 
+  it("numbers typed on a Chinese keyboard (full-width) read as their plain spelling: percent, amounts, limits", async () => {
+    const wide = await launch("code=WIDE1 type=percent value=１５ limit=５００ per-customer=１ min=１，０００");
+    const plain = await launch("code=WIDE2 type=percent value=15 limit=500 per-customer=1 min=1,000");
+    const shown = (r: InvocationResult) => Object.entries(fields(r)).filter(([k]) => k !== "Code");
+    expect(wide.r.outcome).toBe("ok");
+    expect(shown(wide.r)).toEqual(shown(plain.r));
+    for (const l of [wide, plain]) await app.run("shell:max", l.cancel);
+  });
+
   it("a fixed discount's share of the minimum basket below cost is flagged", async () => {
     const { r } = await launch("code=BIGCUT type=fixed value=90 min=100 skus=SKU-A2");
     // A2 200.00: 90 × 200 / 200 = 90.00 off → 110.00 ≥ cost 80.00: no warning; now a cut that goes under.

@@ -189,7 +189,7 @@ describe("stock adjust", () => {
 
   it("reads numbers as any keyboard types them: full-width digits and signs, the minus sign the bot prints, 天 and 小时", async () => {
     // Each typed form does exactly what its plain spelling does.
-    for (const [typed, plainDelta] of [["－２", -2], ["\u22122", -2], ["＋３", 3]] as const) {
+    for (const [typed, plainDelta] of [["－２", -2], ["\u22122", -2], ["\u20142", -2], ["＋３", 3]] as const) {
       const before = (await app.store.products.findById("SKU-1005").lean())!.onHand;
       const r = await app.run("shell:sam", `stock adjust SKU-1005 ${typed} reason=recount`);
       expect([r.outcome, r.reply.text], typed).toEqual(["ok", expect.stringContaining(`on hand ${before} → ${before + plainDelta}`)]);

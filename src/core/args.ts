@@ -17,7 +17,7 @@ export const text = (max = 300) => z.string().trim().min(1).max(max);
  * (U+2212, as the bot itself prints changes, or a dash) read as `-`, trimmed. Not for free text.
  */
 export function plainTyped(s: string): string {
-  return s.normalize("NFKC").trim().replace(/^[\u2212\u2013\uFE63]/, "-");
+  return s.normalize("NFKC").trim().replace(/^[\u2212\u2013\u2014\uFE63]/, "-");
 }
 
 /** A string schema that reads what was typed by {@link plainTyped} first. */

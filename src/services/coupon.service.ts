@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay, minorUnitDigits, readDateInput } from "../core/format.js";
+import { plainTyped } from "../core/args.js";
 import { shortId } from "../core/ids.js";
 import { splitList } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
@@ -192,7 +193,9 @@ export class CouponService {
 
     let value = NaN;
     if (input.type === "percent") {
-      value = /^\d{1,3}$/.test(input.value) ? Number(input.value) : NaN;
+      // Full-width digits (１５) as typed on a Chinese keyboard read as plain; the message quotes what was typed.
+      const typed = plainTyped(input.value);
+      value = /^\d{1,3}$/.test(typed) ? Number(typed) : NaN;
       if (!(value >= 1 && value <= 90)) problems.push({ code: "bad_percent", params: { value: input.value } });
     } else {
       const v = parseAmount(input.value, cur);
@@ -219,7 +222,8 @@ export class CouponService {
 
     const count = (s: string | undefined, field: string): number | undefined => {
       if (s === undefined) return undefined;
-      const n = /^\d{1,7}$/.test(s) ? Number(s) : NaN;
+      const typed = plainTyped(s);
+      const n = /^\d{1,7}$/.test(typed) ? Number(typed) : NaN;
       if (!(n >= 1)) problems.push({ code: "bad_count", params: { field, value: s } });
       return n;
     };
