@@ -330,7 +330,20 @@ export class SlackAdapter implements Deliverer {
         // sent again within the signature's 5 minutes, runs nothing a second time.
         const key = `slack:command:${command.team_id}:${command.trigger_id}`;
         const exec = () => this.invoke(identity, command.user_id, line);
-        const run = command.trigger_id ? await this.opts.services.markers.once(key, identity, line, exec, (r) => r.outcome !== "error") : { claimed: true as const, result: await exec() };
+        let claimed = false;
+        const once = command.trigger_id
+          ? this.opts.services.markers
+              .once(key, identity, line, () => ((claimed = true), exec()), (r) => r.outcome !== "error")
+              // The marker could not be written (the database unreachable): the command still runs,
+              // so the core answers it (an internal error with its reference when the database is
+              // down) rather than the user seeing nothing; a redelivery is then not caught.
+              .catch(async (e: unknown) => {
+                if (claimed) throw e;
+                this.log.warn("slash command marker not written; running it without redelivery check", { error: e });
+                return { claimed: true as const, result: await exec() };
+              })
+          : exec().then((result) => ({ claimed: true as const, result }));
+        const run = await once;
         if (!run.claimed) {
           this.log.warn("slash command delivered again: not run twice", { command: command.command, user: command.user_id });
           return;
