@@ -23,8 +23,10 @@ export default defineCommand({
   mutates: true,
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
-    // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
+    // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it,
+    // refused asks too (as the API's are).
     if ("request" in r) subject([r.request._id, r.request.orderNo]);
+    else if ("orderNo" in r) subject(r.orderNo);
     switch (r.kind) {
       case "created":
         return refundCard(r.request, { t, fmt, now, policy: r.policy, title: t("refund.created.title", { id: r.request._id }) });

@@ -20,11 +20,13 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
-  async handler({ args, services, actor, t, ref }) {
+  async handler({ args, services, actor, t, ref, subject }) {
     // Without a key each invocation is its own change; a key makes retries safe.
     const key = args.key ?? `adj:${ref}`;
     const r = await services.stock.adjust({ sku: args.sku, delta: args.delta, reason: args.reason, actor: actor.identity, key });
     const sku = args.sku.toUpperCase();
+    // The product, as the API's inventory entries name it: `audit subject=SKU-1001`.
+    if (r.kind !== "not_found") subject(sku);
     switch (r.kind) {
       case "applied":
         return {

@@ -28,7 +28,7 @@ export default defineCommand({
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
   permission: "staff",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now }) {
+  async handler({ args, services, actor, t, fmt, now, subject }) {
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);
     const typed = normalizeDateInput(args.eta);
@@ -44,6 +44,7 @@ export default defineCommand({
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
     if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: eta, days: maxDays }));
+    subject(sku);
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
     if (r.kind !== "ok") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     return {

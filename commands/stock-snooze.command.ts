@@ -23,10 +23,11 @@ export default defineCommand({
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d"],
   permission: "staff",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now }) {
+  async handler({ args, services, actor, t, fmt, now, subject }) {
     const until = new Date(now.getTime() + args.duration);
     const sku = args.sku.toUpperCase();
     const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
+    if (r.kind !== "not_found") subject(sku);
     if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
     if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
     // A PO on its way that this snooze outlasts stays on record: say so (the card shows both).

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { CommandLoadError, checkCommand, loadCommands } from "../src/core/registry.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
@@ -199,6 +199,16 @@ describe("roles and audit", () => {
     expect(r.reply.table!.rows.every((row) => row[1] === "shell:nobody")).toBe(true);
     const bad = await app.run("shell:mia", "audit since=last-tuesday");
     expect(bad.reply.text).toContain('"last-tuesday" is not a date');
+  });
+
+  it("audit subject= finds a product's stock changes and an order's refused refund asks, as it finds the API's", async () => {
+    await app.store.products.insertMany([product("SUBJ-1", { onHand: 10 })]);
+    await app.store.orders.insertMany([paidOrder("ORD-SUBJ", 1_000, undefined, { status: "pending", paidAt: undefined, paidDay: undefined })]);
+    await app.services.identity.grant("shell:subj", "staff", "shell:admin");
+    for (const line of ["stock adjust SUBJ-1 +1 reason=count", "stock snooze SUBJ-1 1d", "stock po SUBJ-1 eta=+5d", "refund request ORD-SUBJ 1 reason=x"]) await app.run("shell:subj", line);
+    const commands = async (s: string) => (await app.run("shell:mia", `audit subject=${s}`)).reply.table?.rows.map((r) => r[2]!.split(" ").slice(0, 2).join(" ")).sort();
+    expect(await commands("subj-1")).toEqual(["stock adjust", "stock po", "stock snooze"]);
+    expect(await commands("ORD-SUBJ")).toEqual(["refund request"]);
   });
 
   it("audit pages through a long trail to its end; each page names the next as a command that runs", async () => {
