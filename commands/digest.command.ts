@@ -77,7 +77,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   const s = d.sales;
   const c = d.complaints;
   // One minus sign, as in the changes: "Net revenue −$260.94", not "-$260.94".
-  const money = (n: number) => fmt.money(n, d.currency).replace("-", "\u2212");
+  const money = (n: number) => fmt.figure(n, d.currency);
   const num = (n: number) => fmt.number(n);
   const pct = (n: number) => fmt.percent(n);
   const tri = (f: (x: SalesFigures) => number | null): Triple => [f(s.day), f(s.prev), f(s.week)];
@@ -179,7 +179,8 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   // Staff see no complaints: their note names only what they see.
   if (d.partial) context.push(t(full ? "digest.partial" : "digest.partial.staff"));
   if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: s.day.otherCurrency, currency: d.currency }));
-  if (s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: s.day.otherCurrencyRefunds, currency: d.currency }));
+  // Refunds are manager figures: the staff digest does not count them even in its small print.
+  if (full && s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: s.day.otherCurrencyRefunds, currency: d.currency }));
   context.push(t("digest.definitions", { tz: config.timeZone }));
 
   return chart(d, ctx).then((image) => ({

@@ -47,7 +47,8 @@ export default defineJob({
     async function weekly(today: string): Promise<Reply> {
       const span = (from: number) => Array.from({ length: 7 }, (_, i) => addDays(today, from + i));
       const [cur, prev] = await Promise.all([services.digest.totals(span(-7)), services.digest.totals(span(-14))]);
-      const money = (n: number) => fmt.money(n, config.currency);
+      // Negative money with the minus sign the daily digest prints (−¥4,300.00, not -¥4,300.00).
+      const money = (n: number) => fmt.figure(n, config.currency);
       // Changes read as in the daily digest ("new" from nothing).
       const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), changeText(a, b, t, fmt)];
       return {

@@ -156,6 +156,16 @@ describe("daily-digest job", () => {
     expect(all.filter((d) => d._id.startsWith("digest:2026-11-30:")).map((d) => d._id)).toEqual(["digest:2026-11-30:dm:shell:max", "digest:2026-11-30:shell:managers"]);
     expect(all).toHaveLength(12);
   });
+
+  it("a week whose refunds exceed its sales shows its negative net with the minus sign the daily digest prints", async () => {
+    // A refund of ¥50.00 on 2026-12-02 of an order sold weeks before: that week's net is −¥50.00.
+    await app.store.orders.updateOne({ _id: "ORD-D0" }, { $set: { refundedTotal: 5_000, refunds: [{ requestId: "R-WEEK01", amount: 5_000, at: new Date("2026-12-02T04:00:00Z"), day: "2026-12-02" }] } });
+    await tickUntil("2026-12-07T02:00:00Z", 6 * HOUR);
+    const week = reviveReply((await app.store.outbox.findById("digest-week:2026-12-06:shell:managers").lean())!.reply);
+    const net = week.table!.rows.at(-1)!;
+    expect(net[1]).toBe("\u2212CN¥50.00");
+    expect(net.join(" ")).not.toContain("-");
+  });
 });
 
 describe("job schedules in configuration", () => {

@@ -377,6 +377,9 @@ describe("what the figures leave out", () => {
     expect(en.context).toEqual(["1 paid orders in another currency than USD are left out.", "2 refunds of orders in another currency than USD are left out of the refund figures.", 'Definitions: README, "Digest figures". Days in UTC.']);
     const zh = await rendered("2026-11-25", s, [none, none, none], { locale: "zh-CN" });
     expect(zh.context![1]).toBe("有 2 笔非 USD 币种订单的退款未计入退款数据。");
+    // Refunds are manager figures: the staff digest does not count them, not even in its small print.
+    const staff = await rendered("2026-11-25", s, [none, none, none], { full: false });
+    expect(staff.context).toEqual(["1 paid orders in another currency than USD are left out.", 'Definitions: README, "Digest figures". Days in UTC.']);
   });
 });
 

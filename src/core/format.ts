@@ -57,6 +57,11 @@ export class Formatter {
     return moneyFormat(this.intlLocale, currency).format(minor / minorUnitFactor(currency));
   }
 
+  /** {@link money} with a negative amount's minus sign as the digests print it (U+2212: −¥4,300.00, as their changes read). */
+  figure(minor: number, currency: string = this.currency): string {
+    return this.money(minor, currency).replace("-", "\u2212");
+  }
+
   /** Formats a number with grouping and at most `digits` decimals. */
   number(n: number, digits = 0): string {
     return new Intl.NumberFormat(this.intlLocale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(n);
