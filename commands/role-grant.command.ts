@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ROLES } from "../src/core/roles.js";
+import { roleAtLeast, ROLES } from "../src/core/roles.js";
 
 export default defineCommand({
   name: "role grant",
@@ -21,6 +21,8 @@ export default defineCommand({
     const r = await services.identity.grant(args.identity, args.role, actor.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "granted" ? r.previous : "viewer";
+    // Below manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
+    if (!roleAtLeast(args.role, "manager")) await services.digest.withdrawDirect(args.identity);
     return { status: "ok", text: t("role.granted", { identity: args.identity, role: args.role, previous }), visibility: "public" };
   },
 });

@@ -16,6 +16,8 @@ export default defineCommand({
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "none") return { status: "info", code: "no_role", text: t("role.revoke.none", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "revoked" ? r.previous : "viewer";
+    // No longer a manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
+    await services.digest.withdrawDirect(args.identity);
     return { status: "ok", text: t("role.revoked", { identity: args.identity, previous }), visibility: "public" };
   },
 });

@@ -65,6 +65,20 @@ describe("digest subscribe|unsubscribe", () => {
     expect(await app.services.digest.subscribers()).toEqual(["shell:max"]);
   });
 
+  it("a digest held for a subscriber (quiet hours) is withdrawn when they unsubscribe or lose the manager role", async () => {
+    const held = (id: string) => ({ _id: `digest:2026-11-20:dm:${id}`, kind: "digest", platform: "shell", dest: { kind: "user", identity: id }, reply: { title: "Daily sales", status: "info", visibility: "public" }, status: "pending", attempts: 0, notBefore: new Date("2099-01-01T00:00:00Z"), createdAt: new Date() });
+    await app.services.identity.grant("shell:held1", "manager", "shell:admin");
+    await app.services.identity.grant("shell:held2", "manager", "shell:admin");
+    await app.services.identity.grant("shell:held3", "manager", "shell:admin");
+    await app.store.outbox.insertMany([held("shell:held1"), held("shell:held2"), held("shell:held3"), held("shell:max")]);
+    expect((await app.run("shell:held1", "digest unsubscribe")).outcome).toBe("ok");
+    expect((await app.run("shell:admin", "role grant shell:held2 staff")).outcome).toBe("ok");
+    expect((await app.run("shell:admin", "role revoke shell:held3")).outcome).toBe("ok");
+    // A manager who stays keeps theirs.
+    expect((await app.store.outbox.find({ _id: /^digest:2026-11-20:dm:/ }).lean()).map((d) => d._id)).toEqual(["digest:2026-11-20:dm:shell:max"]);
+    await app.store.outbox.deleteOne({ _id: "digest:2026-11-20:dm:shell:max" });
+  });
+
   it("a subscriber demoted below manager can still unsubscribe (anyone may)", async () => {
     await app.services.identity.grant("shell:dee", "manager", "shell:admin");
     expect((await app.run("shell:dee", "digest subscribe")).outcome).toBe("ok");

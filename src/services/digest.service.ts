@@ -262,7 +262,18 @@ export class DigestService {
   /** Ends `identity`'s digest DMs; false if it was not subscribed. */
   async unsubscribe(identity: string): Promise<boolean> {
     const r = await this.store.digestSubscriptions.deleteOne({ _id: identity });
+    await this.withdrawDirect(identity);
     return r.deletedCount === 1;
+  }
+
+  /**
+   * Withdraws the digests queued for `identity` by direct message and not sent yet (held by
+   * quiet hours, or waiting for a retry): after an unsubscribe, or a role below manager, none
+   * may still arrive. One delete of pending messages; one being sent right now goes out.
+   */
+  async withdrawDirect(identity: string): Promise<number> {
+    const r = await this.store.outbox.deleteMany({ kind: "digest", status: "pending", "dest.kind": "user", "dest.identity": identity });
+    return r.deletedCount;
   }
 
   /** Identities subscribed to the digest by DM. */
