@@ -29,6 +29,9 @@ export default defineCommand({
       ? t("digest.schedule.daily", { time: `${two(spec.hours[0])}:${two(spec.minutes[0])}`, tz: config.timeZone })
       : t("digest.schedule.cron", { cron: config.digestCron, tz: config.timeZone });
     const next = nextSlot(spec, now);
-    return { status: "ok", text: t("digest.subscribed", { when, next: next ? local(next, "yyyy-MM-dd HH:mm") : "—" }), visibility: "ephemeral" };
+    // A slot inside quiet hours is delivered when they end: say when it really arrives.
+    const held = next ? services.alerts.quietUntil(next) : null;
+    const text = t("digest.subscribed", { when, next: next ? local(next, "yyyy-MM-dd HH:mm") : "—" }) + (held ? t("digest.subscribed.quiet", { until: local(held, "yyyy-MM-dd HH:mm") }) : "");
+    return { status: "ok", text, visibility: "ephemeral" };
   },
 });

@@ -79,6 +79,17 @@ describe("digest subscribe|unsubscribe", () => {
     await app.store.outbox.deleteOne({ _id: "digest:2026-11-20:dm:shell:max" });
   });
 
+  it("with quiet hours over the digest's time, subscribing says when it really arrives", async () => {
+    const quiet = await makeTestApp({ QUIET_HOURS: "22:00-09:30" }, new Date(T0).toISOString());
+    try {
+      await quiet.services.identity.grant("shell:q", "manager", "shell:admin");
+      const on = await quiet.run("shell:q", "digest subscribe");
+      expect(on.reply.text).toBe("You will get the daily digest by direct message every day at 09:00 (Asia/Shanghai), next 2026-11-27 09:00. Quiet hours hold it until 2026-11-27 09:30: the next one arrives then.");
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it("a subscriber demoted below manager can still unsubscribe (anyone may)", async () => {
     await app.services.identity.grant("shell:dee", "manager", "shell:admin");
     expect((await app.run("shell:dee", "digest subscribe")).outcome).toBe("ok");
