@@ -159,6 +159,18 @@ describe("scheduler", () => {
     expect(ran).toHaveLength(2);
   });
 
+  it("a process asleep across days does not send an earlier day's missed slot on waking; the next one runs on time", async () => {
+    const ran: { slot: string; catchUp: boolean }[] = [];
+    const j = job("sleeper", "0 9 * * *", async ({ slot, catchUp }) => void ran.push({ slot: slot.toISOString(), catchUp }), { catchUp: true });
+    const s = scheduler("SLEEP", [j]);
+    await tickAll(new Date("2026-12-24T00:00:00Z"), s); // 08:00 Shanghai, then suspended
+    await tickAll(new Date("2026-12-25T16:30:00Z"), s); // 00:30 on the 26th: the 25th's 09:00 was missed
+    expect(ran).toEqual([]);
+    await tickAll(new Date("2026-12-26T01:00:00Z"), s); // the 26th's 09:00 runs on time
+    expect(ran).toEqual([{ slot: "2026-12-26T01:00:00.000Z", catchUp: false }]);
+    await s.stop();
+  });
+
   it("a database error while claiming the 09:00 slot leaves it due: the next tick runs it", async () => {
     const ran: string[] = [];
     const j = job("blip-test", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()));

@@ -117,7 +117,12 @@ export class Scheduler {
     const { jobs } = this.deps;
     for (const lj of jobs) {
       const id = lj.job.id;
-      const from = this.checked.get(id) ?? this.firstLook(lj, now);
+      // A process asleep across days (a suspended laptop, a paused container) looks back no
+      // further than one starting now: a catch-up job's missed slot of an earlier day is not
+      // run on waking (yesterday's digest sent today as if new), as it is not on a restart.
+      const checked = this.checked.get(id);
+      const catching = lj.job.catchUp === true && this.deps.config.jobsCatchUp;
+      const from = checked === undefined ? this.firstLook(lj, now) : catching ? Math.max(checked, this.firstLook(lj, now)) : checked;
       const slot = latestSlot(lj.spec, new Date(from), now);
       const seen = Math.max(from, now.getTime());
       if (!slot || this.busy.has(id)) {
