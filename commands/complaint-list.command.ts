@@ -40,7 +40,8 @@ export default defineCommand({
         ? (["complaint.due.first", sla.firstResponse] as const)
         : (["complaint.due.resolution", sla.resolution] as const);
       const left = clock.leftMs ?? 0;
-      const value = left < 0 ? t("complaint.due.over", { over: formatDuration(left, t) }) : t("complaint.due.in", { left: formatDuration(left, t) });
+      // The clock's own state (overdue strictly after the due time), as the card and the overdue list say.
+      const value = clock.state === "overdue" ? t("complaint.due.over", { over: formatDuration(left, t) }) : t("complaint.due.in", { left: formatDuration(left, t, "left") });
       return [
         c._id,
         severityName(c.severity, t),

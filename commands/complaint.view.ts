@@ -29,9 +29,18 @@ export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
   未分配: "unassigned",
 });
 
-/** A duration as "2d 3h", "4h 15m" or "12m" (two largest units). */
-export function formatDuration(ms: number, t: Translate): string {
-  const mins = Math.floor(Math.abs(ms) / 60_000);
+/**
+ * A duration as "2d 3h", "4h 15m" or "12m" (two largest units: minutes, or hours from a day on).
+ * `left` (time left on a clock) rounds up to the unit shown, so a clock never reads "0m left" or
+ * "59m" before it is due; `past` (overdue, late) rounds down, but says at least 1m once past.
+ */
+export function formatDuration(ms: number, t: Translate, round: "left" | "past" = "past"): string {
+  const abs = Math.abs(ms);
+  const r = round === "left" ? Math.ceil : Math.floor;
+  let mins = r(abs / 60_000);
+  // From a day on the minutes are not shown: round to whole hours, in the same direction.
+  if (mins >= 1440) mins = r(abs / 3_600_000) * 60;
+  if (round === "past" && abs > 0) mins = Math.max(mins, 1);
   const d = Math.floor(mins / 1440);
   const h = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
@@ -47,7 +56,7 @@ export function slaText(c: SlaClock, { t, fmt }: Pick<Ctx, "t" | "fmt">): string
   const due = fmt.dateTime(c.dueAt);
   switch (c.state) {
     case "running":
-      return t("complaint.sla.left", { left: formatDuration(c.leftMs ?? 0, t), due });
+      return t("complaint.sla.left", { left: formatDuration(c.leftMs ?? 0, t, "left"), due });
     case "overdue":
       return t("complaint.sla.overdue", { over: formatDuration(c.leftMs ?? 0, t), due });
     case "met":

@@ -3,6 +3,7 @@ import { Formatter } from "../src/core/format.js";
 import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
+import { roleAtLeast } from "../src/core/roles.js";
 import { complaintAlertKey } from "../src/services/complaint.service.js";
 
 /** Share of an SLA's span after which the assignee (or the support channel) is reminded. */
@@ -13,10 +14,13 @@ const POST_WINDOW_MS = 24 * 3_600_000;
 /**
  * Complaints, every minute (COMPLAINT_ALERTS_CRON): a new complaint is posted to the
  * `complaints` route with Claim; at 80% of a running SLA clock the assignee gets a DM (the
- * `complaints` route when nobody claimed it); at breach the `sla` route gets an urgent
- * escalation. Quiet hours hold posts and warnings, direct ones too, except for urgent
- * complaints; a warning they would hold past its due time is dropped for the breach alert. Each alert is queued under a key per complaint and alert, then recorded on the
- * complaint (`alerted.<kind>`, guarded), so it is sent once per complaint state. Reopening a
+ * `complaints` route when nobody claimed it, or when its assignee has no support role granted:
+ * revoked, or only through Discord server roles, which a job cannot see);
+ * at breach the `sla` route gets an urgent escalation. During quiet hours posts and warnings of
+ * non-urgent complaints are not queued at all (nor recorded): the first run after them sends those
+ * still due, from the complaint as it then is (claimed, resolved or breached meanwhile), instead of
+ * a card held since the night. Each alert is queued under a key per complaint and alert, then recorded on the
+ * complaint (`alerted.<kind>`, guarded by the clock's due time as read), so it is sent once per complaint state. Reopening a
  * complaint restarts its resolution clock and clears its resolution alerts: they come again, once,
  * under keys of their own (`…:reopen<n>`).
  */
@@ -31,26 +35,37 @@ export default defineJob({
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - POST_WINDOW_MS), warnPct: WARN_PCT });
     const send = services.alerts.sender();
-    const quietUntil = services.alerts.quietUntil(now);
+    // Quiet hours as the alert service computes them (it would hold these until they end).
+    const quiet = services.alerts.quietUntil(now) !== null;
+    // Reminders go by DM only to assignees who may still work complaints (they carry customer
+    // details); one read of the role bindings per run.
+    const assignees = [...new Set(due.flatMap(({ complaint: c, kind }) => (kind.endsWith("Warn") && c.assignee ? [c.assignee] : [])))];
+    const roles = assignees.length ? await services.identity.rolesOf(assignees) : new Map<string, never>();
     let sent = 0;
     for (const { complaint: c, kind, skip } of due) {
       const dueAt = kind.startsWith("firstResponse") ? c.firstResponseDueAt : c.resolutionDueAt;
       const urgent = c.severity === "urgent";
-      // A warning that quiet hours would hold past its clock's due time would arrive after the
-      // breach alert (urgent, sent at once): it is recorded without a message, like a warning
-      // the breach overtook.
-      const moot = kind.endsWith("Warn") && !urgent && quietUntil !== null && quietUntil >= dueAt;
-      if (!skip && !moot) {
+      // Held by quiet hours, a post or warning would be delivered when they end as the card was
+      // now, even if the complaint was claimed or resolved meanwhile: left unqueued and unrecorded,
+      // the first run after quiet hours decides again (a clock run out by then: the breach says it).
+      if (quiet && !urgent && !skip && !kind.endsWith("Breach")) continue;
+      if (!skip) {
         const title = t(`notify.complaint.${kind}`, { id: c._id, severity: severityName(c.severity, t), due: fmt.dateTime(dueAt) });
         const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
         // Per round: a reopened complaint's alerts are keyed apart from its first ones.
         const key = complaintAlertKey(c, kind);
         if (kind === "posted") await send({ type: "complaints", key, reply, urgent });
         else if (kind.endsWith("Breach")) await send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
-        else if (c.assignee) await services.alerts.direct({ key: `${key}:${c.assignee}`, identity: c.assignee, reply: { ...reply, status: "warning" }, kind: "complaints", urgent });
-        else await send({ type: "complaints", key, reply: { ...reply, status: "warning" }, urgent });
+        else if (c.assignee && roleAtLeast(roles.get(c.assignee) ?? "viewer", "support")) {
+          await services.alerts.direct({ key: `${key}:${c.assignee}`, identity: c.assignee, reply: { ...reply, status: "warning" }, kind: "complaints", urgent });
+        } else {
+          // Nobody on it, or an assignee who lost the support role (`role revoke`): the support channel.
+          const context = c.assignee ? [t("notify.complaint.assignee_no_role", { assignee: c.assignee, id: c._id })] : [];
+          await send({ type: "complaints", key, reply: { ...reply, status: "warning", ...(context.length ? { context: [...(reply.context ?? []), ...context] } : {}) }, urgent });
+        }
       }
-      if ((await services.complaints.markAlerted(c._id, kind, now)) && !skip && !moot) sent++;
+      // Guarded by the due time read: a clock restarted meanwhile (reopened) keeps its new round's alert.
+      if ((await services.complaints.markAlerted(c._id, kind, now, kind === "posted" ? undefined : dueAt)) && !skip) sent++;
     }
     return `${sent} alerts`;
   },

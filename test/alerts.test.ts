@@ -119,7 +119,7 @@ describe("alert routing", () => {
     expect(await app.store.outbox.countDocuments({ platform: "slack", status: "sent" })).toBe(2);
   });
 
-  it("complaint warnings wait for quiet hours, in channels and direct messages alike; one that would arrive after its breach is dropped", async () => {
+  it("complaint posts and warnings are not queued in quiet hours: the first run after them sends those still relevant; a warning its breach overtook is dropped", async () => {
     await app.services.identity.grant("shell:lin", "support", "shell:admin");
     expect((await app.run("shell:admin", "alerts route complaints shell support")).outcome).toBe("ok");
     const jobs = await jobStepper(app, "complaint-alerts", Date.parse("2026-12-01T06:00:00Z")); // 14:00 in Shanghai
@@ -130,21 +130,30 @@ describe("alert routing", () => {
     const normal = idOf(await app.run("shell:lin", 'complaint new severity=normal customer=cust-1 "lid cracked"'));
     expect((await app.run("shell:lin", `complaint claim ${normal}`)).outcome).toBe("ok");
 
-    // High, filed at 20:30: first response due 00:30, its 80% warning at 23:42, in quiet hours
-    // until 07:00, after the breach: no warning, the breach alone at 00:30.
+    // High, filed at 20:30, first seen at 23:45 (quiet hours until 07:00): neither its post nor its
+    // 80% warning (23:42) is queued or recorded. Its breach at 00:30 goes at once (urgent) and
+    // makes the warning moot (recorded without a message).
     await at("2026-12-01T12:30:00Z");
     const high = idOf(await app.run("shell:lin", 'complaint new severity=high customer=cust-1 "charged twice"'));
     await at("2026-12-01T15:45:00Z");
-    expect(await messages(high, "posted")).toHaveLength(1);
+    expect(await messages(high, "posted")).toHaveLength(0);
     expect(await messages(high, "firstResponseWarn")).toHaveLength(0);
-    expect((await app.store.complaints.findById(high).lean())!.alerted?.firstResponseWarn).toBeInstanceOf(Date);
+    expect((await app.store.complaints.findById(high).lean())!.alerted?.firstResponseWarn ?? undefined).toBeUndefined();
     await at("2026-12-01T16:31:00Z");
-    expect((await app.store.complaints.findById(high).lean())!.alerted?.firstResponseBreach).toBeInstanceOf(Date);
+    const hc = (await app.store.complaints.findById(high).lean())!;
+    expect(hc.alerted?.firstResponseBreach).toBeInstanceOf(Date);
+    expect(hc.alerted?.firstResponseWarn).toBeInstanceOf(Date);
+    expect(await messages(high, "firstResponseWarn")).toHaveLength(0);
+    // Still open at 07:00: posted then, at once.
+    await at("2026-12-01T23:01:00Z");
+    expect((await messages(high, "posted")).map((d) => d.notBefore)).toEqual([new Date("2026-12-01T23:01:00Z")]);
 
     // Normal, claimed: its resolution warning (80% of 72 h) falls at 23:36 on the 3rd; the
-    // assignee's direct message waits for 07:00, well before the 14:00 due time.
+    // assignee's direct message goes with the first run after 07:00, well before the 14:00 due time.
     await at("2026-12-03T15:40:00Z");
+    expect(await messages(normal, "resolutionWarn")).toHaveLength(0);
+    await at("2026-12-03T23:01:00Z");
     const dm = await messages(normal, "resolutionWarn");
-    expect(dm.map((d) => ({ dest: d.dest, notBefore: d.notBefore }))).toEqual([{ dest: { kind: "user", identity: "shell:lin" }, notBefore: new Date("2026-12-03T23:00:00Z") }]);
+    expect(dm.map((d) => ({ dest: d.dest, notBefore: d.notBefore }))).toEqual([{ dest: { kind: "user", identity: "shell:lin" }, notBefore: new Date("2026-12-03T23:01:00Z") }]);
   });
 });

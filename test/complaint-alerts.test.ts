@@ -96,7 +96,8 @@ describe("complaint-alerts job", () => {
 
     // Breached days ago (an import of open history, a first deployment): recorded, not sent.
     const e = await file("from last week");
-    await app.store.complaints.updateOne({ _id: e }, { $set: { "alerted.posted": new Date(jobs.t), createdAt: new Date(jobs.t - 4 * 24 * 60 * MIN), firstResponseDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN), resolutionDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN) } });
+    // It arrived then too (its first history entry): one the API dates back is news when it arrives.
+    await app.store.complaints.updateOne({ _id: e }, { $set: { "alerted.posted": new Date(jobs.t), createdAt: new Date(jobs.t - 4 * 24 * 60 * MIN), "history.0.at": new Date(jobs.t - 4 * 24 * 60 * MIN), firstResponseDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN), resolutionDueAt: new Date(jobs.t - 3 * 24 * 60 * MIN) } });
     await runJob(MIN);
     expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${e}:` } })).toBe(0);
     expect((await app.store.complaints.findById(e).lean())!.alerted).toMatchObject({ firstResponseBreach: expect.any(Date), resolutionBreach: expect.any(Date) });
@@ -175,5 +176,112 @@ describe("complaint-alerts job", () => {
     expect(reviveReply(breach[0]!.reply).status).toBe("critical");
     for (let i = 0; i < 3; i++) await runJob(60 * MIN);
     expect(await app.store.outbox.countDocuments({ _id: { $regex: `^complaint-alert:${c}:` } })).toBe(4);
+  });
+  it("a complaint resolved and reopened while a run marks its breach still gets the new round's breach", async () => {
+    jobs.t = app.clock.now().getTime();
+    const c = await file("race between the run and a reopening");
+    expect((await app.run("shell:lin", `complaint claim ${c}`)).outcome).toBe("ok");
+    await runJob(MIN);
+    // The run has read the complaint with its resolution breach due; before it records the breach,
+    // someone resolves and reopens it (a fresh clock, its resolution markers cleared).
+    const svc = app.services.complaints;
+    const original = svc.markAlerted;
+    let raced = false;
+    svc.markAlerted = async (...args: Parameters<typeof original>) => {
+      if (args[0] === c && args[1] === "resolutionBreach" && !raced) {
+        raced = true;
+        expect((await app.run("shell:lin", `complaint resolve ${c} note=done`)).outcome).toBe("ok");
+        expect((await app.run("shell:lin", `complaint reopen ${c} note="not done"`)).outcome).toBe("ok");
+      }
+      return original.apply(svc, args);
+    };
+    try {
+      await runJob(8 * 60 * MIN);
+    } finally {
+      svc.markAlerted = original;
+    }
+    expect(raced).toBe(true);
+    expect((await app.store.complaints.findById(c).lean())!.alerted?.resolutionBreach ?? undefined).toBeUndefined();
+    // The reopened round's clock runs out 8 h after the reopening: its breach goes out, once.
+    await runJob(8 * 60 * MIN + MIN);
+    expect(await sent(c, "resolutionBreach:reopen1")).toHaveLength(1);
+  });
+
+  it("an assignee who lost the support role gets no reminder DM: the support channel does, saying so", async () => {
+    jobs.t = app.clock.now().getTime();
+    await app.services.identity.grant("shell:kim", "support", "shell:admin");
+    const c = await file("kim's complaint");
+    const d = await file("lin's complaint");
+    expect((await app.run("shell:kim", `complaint claim ${c}`)).outcome).toBe("ok");
+    expect((await app.run("shell:lin", `complaint claim ${d}`)).outcome).toBe("ok");
+    await runJob(MIN);
+    await app.services.identity.revoke("shell:kim");
+    // 80% of the urgent 8 h resolution clock: 6 h 24 min.
+    await runJob(6.5 * 60 * MIN);
+    const warn = await sent(c, "resolutionWarn");
+    expect(warn.map((w) => w.dest)).toEqual([{ kind: "channel", platform: "shell", channel: "support" }]);
+    expect(warn[0]!.reply.context).toContain(
+      `Sent here, not to shell:kim: they have no support role granted in shopops (revoked, or held only through Discord server roles). Reassign it with \`complaint assign ${c} <identity>\`, or ask an admin to run \`role grant shell:kim support\`.`,
+    );
+    // One who still has it gets the DM as before.
+    expect((await sent(d, "resolutionWarn")).map((w) => w.dest)).toEqual([{ kind: "user", identity: "shell:lin" }]);
+  });
+
+  it("a complaint the API dates back more than a day is posted and its breaches sent when it arrives", async () => {
+    jobs.t = app.clock.now().getTime();
+    // Normal: first response within 24 h (due 36 h ago), resolution within 72 h (due in 12 h).
+    const createdAt = new Date(jobs.t - 60 * 60 * MIN).toISOString();
+    const r = await app.services.ingest.apply("complaints", { customerId: "cust-api", text: "sent late by the storefront", createdAt }, "api:shop");
+    expect(r.outcome).toBe("created");
+    const id = r.id!;
+    await runJob(MIN);
+    expect((await sent(id, "posted")).map((m) => m.dest)).toEqual([{ kind: "channel", platform: "shell", channel: "support" }]);
+    expect((await sent(id, "firstResponseBreach")).map((m) => m.dest)).toEqual([{ kind: "channel", platform: "shell", channel: "managers" }]);
+    expect(await sent(id, "firstResponseWarn")).toHaveLength(0);
+  });
+});
+
+describe("complaint-alerts job in quiet hours (22:00-07:00)", () => {
+  let qapp: TestApp;
+  let q: JobStepper;
+  beforeAll(async () => {
+    // Normal: first response within 2 h, resolution within 12 h (80%: 9 h 36 min).
+    qapp = await makeTestApp({ QUIET_HOURS: "22:00-07:00", COMPLAINT_SLA_FIRST_RESPONSE: "normal:2h", COMPLAINT_SLA_RESOLUTION: "normal:12h" });
+    await qapp.services.identity.grant("shell:lin", "support", "shell:admin");
+    q = await jobStepper(qapp, "complaint-alerts", Date.parse("2026-11-25T13:00:00Z")); // 21:00 in Shanghai
+    qapp.clock.set(new Date(q.t));
+  });
+  afterAll(() => qapp.close());
+
+  const fileQ = async (text: string) => {
+    const r = await qapp.run("shell:lin", `complaint new customer=cust-1 "${text}"`);
+    expect(r.outcome, r.reply.text).toBe("ok");
+    return /C-[A-Z0-9]+/.exec(r.reply.title ?? "")![0];
+  };
+  const queued = async (id: string, kind: string) => qapp.store.outbox.find({ _id: { $regex: `^complaint-alert:${id}:${kind}:` } }).lean();
+
+  it("queues no post or warning while they hold: the first run after them sends those still relevant, as the complaint then is", async () => {
+    const c = await fileQ("resolved in the night");
+    const d = await fileQ("still open in the morning");
+    for (const id of [c, d]) expect((await qapp.run("shell:lin", `complaint claim ${id}`)).outcome).toBe("ok");
+    await q.step(MIN); // 21:01: posted at once
+    for (const id of [c, d]) expect(await queued(id, "posted")).toHaveLength(1);
+    await q.step(9 * 60 * MIN + 36 * MIN); // 06:37: both resolution warnings due, in quiet hours
+    const e = await fileQ("filed and resolved in the night");
+    const f = await fileQ("filed in the night, still open");
+    await q.step(MIN); // 06:38
+    for (const [id, kind] of [[c, "resolutionWarn"], [d, "resolutionWarn"], [e, "posted"], [f, "posted"]] as const) expect(await queued(id, kind)).toHaveLength(0);
+    for (const id of [c, e]) expect((await qapp.run("shell:lin", `complaint resolve ${id} note=done`)).outcome).toBe("ok");
+    await q.step(23 * MIN); // 07:01
+    // Resolved meanwhile: nothing (no card with buttons from the night).
+    expect(await queued(c, "resolutionWarn")).toHaveLength(0);
+    expect(await queued(e, "posted")).toHaveLength(0);
+    // Still open: sent now, at once.
+    const warn = await queued(d, "resolutionWarn");
+    expect(warn.map((w) => w.dest)).toEqual([{ kind: "user", identity: "shell:lin" }]);
+    expect(warn[0]!.notBefore.getTime()).toBeLessThanOrEqual(q.t);
+    const posted = await queued(f, "posted");
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(Date.parse("2026-11-25T23:00:00Z"));
   });
 });

@@ -344,8 +344,12 @@ function historyLines(c: MC, lang: Lang): string[] {
   });
 }
 
-function dur(ms: number): string {
-  const mins = Math.floor(Math.abs(ms) / M);
+/** README: time left rounds up (to whole hours from a day on, where minutes are not shown); overdue and late time down, at least 1m. */
+function dur(ms: number, left = false): string {
+  const round = left ? Math.ceil : Math.floor;
+  let mins = round(Math.abs(ms) / M);
+  if (mins >= 1440) mins = round(Math.abs(ms) / H) * 60;
+  if (!left && ms !== 0) mins = Math.max(1, mins);
   const d = Math.floor(mins / 1440);
   const h = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
@@ -355,7 +359,7 @@ function dur(ms: number): string {
 /** A clock's line on the card. README: overdue when still running past its due time. */
 function clockText(due: number, done: number | undefined, now: number): string {
   if (done !== undefined) return done <= due ? `done ${local(done)}, on time` : `done ${local(done)}, ${dur(done - due)} late`;
-  return now > due ? `OVERDUE by ${dur(now - due)} (was due ${local(due)})` : `${dur(due - now)} left (due ${local(due)})`;
+  return now > due ? `OVERDUE by ${dur(now - due)} (was due ${local(due)})` : `${dur(due - now, true)} left (due ${local(due)})`;
 }
 const isOpen = (c: MC) => c.status !== "resolved";
 const isOverdue = (c: MC, now: number) => isOpen(c) && ((c.firstResponseAt === undefined && now > c.frDue) || now > c.resDue);
@@ -470,7 +474,7 @@ async function checkAll(ctx: Ctx, who: string, which?: string): Promise<void> {
     const expected = want.map((c) => {
       const first = c.firstResponseAt === undefined;
       const due = first ? c.frDue : c.resDue;
-      const value = ctx.now > due ? `${dur(ctx.now - due)} overdue` : `in ${dur(due - ctx.now)}`;
+      const value = ctx.now > due ? `${dur(ctx.now - due)} overdue` : `in ${dur(due - ctx.now, true)}`;
       return [c.id, c.severity, statusName(c.status), c.assignee ?? "—", `${first ? "reply" : "resolve"} ${value}`];
     });
     expect(

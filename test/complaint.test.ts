@@ -255,7 +255,8 @@ describe("SLA clocks", () => {
     app.clock.advance(22 * H + 45 * M);
     let s = await app.run("shell:sue", `complaint show ${id}`);
     expect(field(s, "First response")).toBe("1h 15m left (due 2026-11-26 12:00 GMT+8)");
-    expect(field(s, "Resolution")).toBe("2d 1h left (due 2026-11-28 12:00 GMT+8)");
+    // 2d 1h 15m left: time left rounds up to the unit shown (never less than is left).
+    expect(field(s, "Resolution")).toBe("2d 2h left (due 2026-11-28 12:00 GMT+8)");
     expect(s.reply.status).toBe("info");
     app.clock.set(new Date(NOW + 25 * H + 30 * M));
     s = await app.run("shell:sue", `complaint show ${id}`);
@@ -271,6 +272,50 @@ describe("SLA clocks", () => {
     expect(field(s, "解决")).toBe("已超时 1小时（截止 2026-11-28 12:00 GMT+8）");
     // Categories and sources are named in the team's language, with the code to type beside them.
     expect([field(s, "类别"), field(s, "来源")]).toEqual([expect.stringMatching(/^[^a-z]+（[a-z_]+）$/), expect.stringMatching(/^[^a-z]*（[a-z]+）$/)]);
+  });
+
+  it("around the due instant: overdue strictly after it, everywhere; time left rounds up, overdue and late say at least 1m (English and Chinese)", async () => {
+    await app.store.complaints.deleteMany({});
+    app.clock.set(new Date(NOW));
+    const id = idOf(await app.run("shell:sue", "complaint new severity=urgent kettle"));
+    const due = NOW + H; // urgent: first response within 1 h
+    const zh = async (line: string) => app.core.invoke({ identity: "shell:sue", platform: "shell", text: line, locale: "zh-CN" });
+    const listRow = async () => (await app.run("shell:lin", "complaint list")).reply.table!.rows.find((r) => r[0] === id)![4];
+    const overdueIds = async () => (await app.run("shell:lin", "complaint list overdue")).reply.table?.rows.map((r) => r[0]) ?? [];
+
+    app.clock.set(new Date(due - 59 * M - 59_000)); // 59m59s left
+    expect(field(await app.run("shell:sue", `complaint show ${id}`), "First response")).toBe("1h left (due 2026-11-25 13:00 GMT+8)");
+    app.clock.set(new Date(due - 30_000)); // 30 s left
+    expect(field(await app.run("shell:sue", `complaint show ${id}`), "First response")).toBe("1m left (due 2026-11-25 13:00 GMT+8)");
+    expect(field(await zh(`complaint show ${id}`), "首次响应")).toBe("剩余 1分钟（截止 2026-11-25 13:00 GMT+8）");
+    expect(await listRow()).toBe("reply in 1m");
+
+    // The due instant itself: not overdue yet, on the card, in the lists and for the reminders.
+    app.clock.set(new Date(due));
+    const atDue = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(atDue, "First response")).toBe("0m left (due 2026-11-25 13:00 GMT+8)");
+    expect(atDue.reply.status).not.toBe("critical");
+    expect(await listRow()).toBe("reply in 0m");
+    expect(await overdueIds()).toEqual([]);
+    expect((await app.services.complaints.dueForReminder(new Date(due))).filter((d) => d.clock === "first_response").map((d) => d.state)).toEqual(["due_soon"]);
+    const alerts = await app.services.complaints.alertsDue(new Date(due), { postSince: new Date(NOW - 24 * H), warnPct: 80 });
+    expect(alerts.filter((d) => d.kind === "firstResponseBreach")).toEqual([]);
+
+    // 30 s past: overdue everywhere, by at least 1m.
+    app.clock.set(new Date(due + 30_000));
+    const past = await app.run("shell:sue", `complaint show ${id}`);
+    expect(field(past, "First response")).toBe("OVERDUE by 1m (was due 2026-11-25 13:00 GMT+8)");
+    expect(past.reply.status).toBe("critical");
+    expect(field(await zh(`complaint show ${id}`), "首次响应")).toBe("已超时 1分钟（截止 2026-11-25 13:00 GMT+8）");
+    expect(await listRow()).toBe("reply 1m overdue");
+    expect(await overdueIds()).toEqual([id]);
+    expect((await app.services.complaints.dueForReminder(new Date(due + 30_000))).filter((d) => d.clock === "first_response").map((d) => d.state)).toEqual(["overdue"]);
+    const later = await app.services.complaints.alertsDue(new Date(due + 30_000), { postSince: new Date(NOW - 24 * H), warnPct: 80 });
+    expect(later.filter((d) => d.kind === "firstResponseBreach")).toHaveLength(1);
+
+    // Answered 30 s late: late by 1m, not 0m.
+    const late = await app.run("shell:lin", `complaint claim ${id}`);
+    expect(field(late, "First response")).toBe("done 2026-11-25 13:00 GMT+8, 1m late");
   });
 
   it("reads COMPLAINT_SLA_* with per-severity defaults and refuses bad values naming the variable", () => {

@@ -6,6 +6,7 @@ export const en = {
   "notify.complaint.resolutionWarn": "Complaint {id}: resolution due {due} (80% of its SLA used)",
   "notify.complaint.firstResponseBreach": "SLA breached: complaint {id} had no first response by {due}",
   "notify.complaint.resolutionBreach": "SLA breached: complaint {id} was not resolved by {due}",
+  "notify.complaint.assignee_no_role": "Sent here, not to {assignee}: they have no support role granted in shopops (revoked, or held only through Discord server roles). Reassign it with `complaint assign {id} <identity>`, or ask an admin to run `role grant {assignee} support`.",
   "cmd.digest_subscribe": "Get the daily digest (and the Monday weekly summary) by direct message",
   "cmd.digest_unsubscribe": "Stop the daily digest by direct message",
   "notify.digest.already_subscribed": "You already get the daily digest by direct message.",
@@ -42,4 +43,5 @@ export const zh: Record<keyof typeof en, string> = {
   "notify.complaint.resolutionWarn": "投诉 {id}：解决截止 {due}（SLA 已用 80%）",
   "notify.complaint.firstResponseBreach": "SLA 违约：投诉 {id} 在 {due} 前未首次响应",
   "notify.complaint.resolutionBreach": "SLA 违约：投诉 {id} 在 {due} 前未解决",
+  "notify.complaint.assignee_no_role": "此提醒发到这里，而非发给 {assignee}：对方在 shopops 中没有被授予客服角色（已被撤销，或仅来自 Discord 服务器角色）。请用 `complaint assign {id} <身份>` 重新分配，或请管理员运行 `role grant {assignee} support`。",
 };

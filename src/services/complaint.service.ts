@@ -402,7 +402,7 @@ export class ComplaintService {
       ];
       for (const [clock, dueAt, running] of clocks) {
         if (!running || dueAt > horizon) continue;
-        const state = dueAt <= now ? "overdue" : "due_soon";
+        const state = isOverdue(dueAt, now) ? "overdue" : "due_soon";
         out.push({ complaint: c, clock, state, dueAt, key: `complaint:${c._id}:${clock}:${state}${roundSuffix(c)}`, to: c.assignee ?? null });
       }
     }
@@ -430,13 +430,17 @@ export class ComplaintService {
         .limit(limit)
         .lean<ComplaintDoc[]>(),
       this.store.complaints.find({ status: OPEN, "alerted.resolutionBreach": { $exists: false } }).sort({ resolutionDueAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
-      this.store.complaints.find({ status: OPEN, "alerted.posted": { $exists: false }, createdAt: { $gte: opts.postSince } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
+      // By arrival (the first history entry), not `createdAt`: the API may date a complaint back.
+      this.store.complaints.find({ status: OPEN, "alerted.posted": { $exists: false }, "history.0.at": { $gte: opts.postSince } }).sort({ createdAt: 1 }).limit(limit).lean<ComplaintDoc[]>(),
     ]);
     const docs = [...new Map([...firstResponse, ...resolution, ...unposted].map((c) => [c._id, c])).values()];
     const out: ComplaintAlertDue[] = [];
     for (const c of docs) {
       const done = c.alerted ?? {};
-      if (!done.posted && c.createdAt >= opts.postSince) out.push({ complaint: c, kind: "posted" });
+      // When the shop learnt of it: the API may send a complaint dated days back (`createdAt`),
+      // which is news now all the same; one that arrived before the window is not posted.
+      const arrived = arrivalOf(c);
+      if (!done.posted && arrived >= opts.postSince) out.push({ complaint: c, kind: "posted" });
       const clocks: ["firstResponse" | "resolution", Date, boolean][] = [
         ["firstResponse", c.firstResponseDueAt, !c.firstResponseAt],
         ["resolution", c.resolutionDueAt, true],
@@ -447,21 +451,30 @@ export class ComplaintService {
         const start = (clock === "resolution" ? resolutionClockStart(c) : c.createdAt).getTime();
         const span = dueAt.getTime() - start;
         const warnAt = start + (span * opts.warnPct) / 100;
-        if (dueAt <= now) {
+        if (isOverdue(dueAt, now)) {
           if (!done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn`, skip: true });
-          // A breach older than the posting window (first deployment, an import of open history,
-          // long downtime) is recorded without a message: `complaint list overdue` shows it, and
-          // the SLA channel is not flooded with news from days ago.
-          if (!done[`${clock}Breach`]) out.push({ complaint: c, kind: `${clock}Breach`, ...(dueAt < opts.postSince ? { skip: true } : {}) });
+          // A breach older than the posting window when first seen (first deployment, an import
+          // of open history, long downtime) is recorded without a message: `complaint list
+          // overdue` shows it, and the SLA channel is not flooded with news from days ago. Seen:
+          // due, and arrived (a complaint the API dates back is news when it arrives).
+          const stale = dueAt < opts.postSince && arrived < opts.postSince;
+          if (!done[`${clock}Breach`]) out.push({ complaint: c, kind: `${clock}Breach`, ...(stale ? { skip: true } : {}) });
         } else if (now.getTime() >= warnAt && !done[`${clock}Warn`]) out.push({ complaint: c, kind: `${clock}Warn` });
       }
     }
     return out;
   }
 
-  /** Records that alert `kind` of a complaint went out: one guarded update; false if it already was. */
-  async markAlerted(id: string, kind: ComplaintAlertKind, now: Date): Promise<boolean> {
-    const r = await this.store.complaints.updateOne({ _id: id, [`alerted.${kind}`]: { $exists: false } }, { $set: { [`alerted.${kind}`]: now } });
+  /**
+   * Records that alert `kind` of a complaint went out: one guarded update; false if it already
+   * was. `dueAt`: the due time of the alert's clock as the caller read it; when the clock has
+   * changed since (resolved and reopened meanwhile: a new round, its markers cleared), nothing is
+   * recorded, so the new round still gets its own alert.
+   */
+  async markAlerted(id: string, kind: ComplaintAlertKind, now: Date, dueAt?: Date): Promise<boolean> {
+    const guard: Record<string, unknown> = { _id: id, [`alerted.${kind}`]: { $exists: false } };
+    if (dueAt && kind !== "posted") guard[kind.startsWith("firstResponse") ? "firstResponseDueAt" : "resolutionDueAt"] = dueAt;
+    const r = await this.store.complaints.updateOne(guard, { $set: { [`alerted.${kind}`]: now } });
     return r.modifiedCount === 1;
   }
 
@@ -598,13 +611,26 @@ function sameCustomer(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** Filter terms of an overdue complaint (either running clock past due). */
+/**
+ * The one rule for an SLA clock still running at `now`: overdue strictly after its due time (at
+ * the due instant it is not yet; README: "still running past its due time"). Cards, lists,
+ * `complaint list overdue`, reminders and the breach alert all follow it.
+ */
+export function isOverdue(dueAt: Date, now: Date): boolean {
+  return dueAt.getTime() < now.getTime();
+}
+
+/** Filter terms of an overdue complaint (either running clock past due, as {@link isOverdue}). */
 function overdueOr(now: Date): Record<string, unknown>[] {
   return [{ firstResponseAt: { $exists: false }, firstResponseDueAt: { $lt: now } }, { resolutionDueAt: { $lt: now } }];
 }
 
 function clockOf(dueAt: Date, doneAt: Date | undefined, now: Date): SlaClock {
   if (doneAt) return { dueAt, doneAt, state: doneAt <= dueAt ? "met" : "missed" };
-  const leftMs = dueAt.getTime() - now.getTime();
-  return { dueAt, state: leftMs < 0 ? "overdue" : "running", leftMs };
+  return { dueAt, state: isOverdue(dueAt, now) ? "overdue" : "running", leftMs: dueAt.getTime() - now.getTime() };
+}
+
+/** When a complaint reached the shop: its first history entry (the API may date `createdAt` back), else its filing. */
+function arrivalOf(c: Pick<ComplaintDoc, "createdAt" | "history">): Date {
+  return c.history?.[0]?.at ?? c.createdAt;
 }
