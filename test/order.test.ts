@@ -197,6 +197,21 @@ describe("order card", () => {
     const viewer = await app.run("shell:nobody", "order ORD-100001");
     expect(viewer.code).toBe("permission_denied");
   });
+
+  it("a shop's own number and customer id in mixed case are found however they are typed", async () => {
+    await app.store.orders.create(order("Web-1001", { customerId: "Cust-Mixed" }));
+    for (const typed of ["web-1001", "WEB-1001", "Web-1001", "wEB-1001"]) expect((await app.run("shell:sam", `order ${typed}`)).reply.title, typed).toContain("Web-1001");
+    for (const typed of ["cust-mixed", "CUST-MIXED", "Cust-Mixed"]) expect((await app.run("shell:sam", `order search customer=${typed}`)).reply.table?.rows.map((r) => r[0]), typed).toEqual(["Web-1001"]);
+    // A complaint filed for the customer takes the spelling the shop's orders use.
+    await app.services.identity.grant("shell:sue", "support", "shell:admin");
+    const c = await app.run("shell:sue", "complaint new customer=cust-mixed lid broken");
+    const id = /C-[0-9A-Z]+/.exec(c.reply.title ?? "")![0];
+    expect((await app.store.complaints.findById(id).lean())!.customerId).toBe("Cust-Mixed");
+    // Two numbers that differ only in case: neither is guessed for a third spelling.
+    await app.store.orders.create(order("Mix-7"));
+    await app.store.orders.create(order("mIX-7"));
+    expect((await app.run("shell:sam", "order MiX-7")).code).toBe("unknown_order");
+  });
 });
 
 describe("order search", () => {

@@ -152,9 +152,8 @@ export class OrderService {
   /** A page of orders matching every given filter, newest first, with the total count. */
   async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    // Customer ids are kept as the shop sent them (`cust-1`, an e-mail): matched as typed, or
-    // typed in the other case (not mixed case: `Cust-1` is found only as typed).
-    if (q.customerId) filter.customerId = { $in: caseVariants(q.customerId) };
+    // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): matched in any case.
+    if (q.customerId) filter.customerId = anyCase(q.customerId);
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
     const [orders, total] = await Promise.all([
@@ -328,7 +327,16 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
     const d = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<T>();
     if (d) return d;
   }
-  return null;
+  // A shop's own number in mixed case (`Web-1001`) typed otherwise (`web-1001`): found in any
+  // case, when exactly one order is spelt so (two that differ only in case: neither is guessed).
+  const q = store.orders.find({ _id: anyCase(input) }).limit(2);
+  const found = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<T[]>();
+  return found.length === 1 ? found[0]! : null;
+}
+
+/** A filter matching `s` exactly but in any upper/lower case (anchored, its characters taken literally). */
+export function anyCase(s: string): { $regex: string; $options: string } {
+  return { $regex: `^${s.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, $options: "i" };
 }
 
 /** `s` trimmed as typed, upper-cased and lower-cased (distinct): how a stored id may differ from what a person typed. */
