@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { normalizeTracking } from "../src/services/ingest-schemas.js";
 import type { CommandContext } from "../src/core/command.js";
-import { SHOP_REFUND } from "../src/services/order-ingest.service.js";
+import { INGESTED_NOTE, SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
 import { OrderService, type OrderDetail, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
@@ -126,7 +126,10 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
   // Brackets and the note's colon as the language writes them: " (by …): note" or "（操作人 …）：note".
   if (e.by) s += t("text.paren", { text: t("order.event.by", { by: e.by }) });
-  if (e.note) s = t("text.note", { text: s, note: e.note });
+  // Notes the bot wrote for itself are worded for the reader: the shop's refund is "by the shop"
+  // (as the refunds field says it), an ingested step needs none (the API key is named already).
+  const note = e.note === SHOP_REFUND ? t("order.refund.by_shop") : e.note === INGESTED_NOTE ? undefined : e.note;
+  if (note) s = t("text.note", { text: s, note });
   if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
   return s;
 }

@@ -198,6 +198,22 @@ describe("order card", () => {
     expect(viewer.code).toBe("permission_denied");
   });
 
+  it("the timeline of an ingested order refunded by the shop says so in the reader's words, with no internal notes", async () => {
+    const sent = { orderNo: "SHOP-TL1", customerId: "c-tl", status: "paid", createdAt: new Date(NOW - 5 * H).toISOString(), paidAt: new Date(NOW - 4 * H).toISOString(), items: [{ sku: "SKU-1", qty: 1, unitPrice: 5000 }] };
+    expect((await app.services.ingest.apply("orders", sent, "api:storefront")).outcome).toBe("created");
+    expect((await app.services.ingest.apply("orders", { orderNo: "SHOP-TL1", status: "refunded", refundedAt: new Date(NOW - H).toISOString() }, "api:storefront")).outcome).toBe("updated");
+    const timeline = async (locale?: "zh-CN") => {
+      const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order SHOP-TL1", ...(locale ? { locale } : {}) });
+      return r.reply.fields!.find((f) => f.label === (locale ? "时间线" : "Timeline"))!.value;
+    };
+    const en = await timeline();
+    expect(en).toMatch(/Refunded CN¥50\.00 \(by api:storefront\): by the shop/);
+    expect(en).not.toMatch(/: (shop|ingested)$/m);
+    const zh = await timeline("zh-CN");
+    expect(zh).toContain("商店退款");
+    expect(zh).not.toMatch(/：(shop|ingested)$/m);
+  });
+
   it("a shop's own number and customer id in mixed case are found however they are typed", async () => {
     await app.store.orders.create(order("Web-1001", { customerId: "Cust-Mixed" }));
     for (const typed of ["web-1001", "WEB-1001", "Web-1001", "wEB-1001"]) expect((await app.run("shell:sam", `order ${typed}`)).reply.title, typed).toContain("Web-1001");

@@ -226,6 +226,9 @@ function shopRefund(amount: number, m: OrderInput, fallback: Date, tz: string, b
 /** `requestId` of a refund the shop made itself (reported through ingestion). */
 export const SHOP_REFUND = "shop";
 
+/** The note of a history entry written from an ingested message that gave none (the card shows no note for it). */
+export const INGESTED_NOTE = "ingested";
+
 /**
  * True when the order went through `s` already, so a message saying `s` is late: its history
  * or its timestamps say so. A status it never had (shipped, for an order refunded before
@@ -440,7 +443,7 @@ export class OrderIngestService {
       day: localDay(createdAt, tz),
       refundedTotal: 0,
       refunds: [],
-      history: [{ status, at: now, by: actor, note: m.note ?? "ingested" }],
+      history: [{ status, at: now, by: actor, note: m.note ?? INGESTED_NOTE }],
       effects: {},
       changedAt: now,
     };
@@ -518,7 +521,7 @@ export class OrderIngestService {
       if (cancelled && m.paidAt && !cur.paidAt) paidLate = true;
       if (cancelled && refundsInFull(m) && (cur.paidAt || m.paidAt)) refundLate = true;
       for (const s of steps) {
-        history.push({ status: s, at, by: actor, note: m.note ?? "ingested" });
+        history.push({ status: s, at, by: actor, note: m.note ?? INGESTED_NOTE });
         if (s === "paid" && !cur.paidAt) {
           const paidAt = m.paidAt ?? filledIn("paid", m, at, [cur.createdAt]);
           Object.assign(set, { paidAt, paidDay: localDay(paidAt, tz) });
