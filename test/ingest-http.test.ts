@@ -295,6 +295,20 @@ describe("health and protocol errors", () => {
     expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} is already rejected; nothing changed.`]);
   });
 
+  it("a parked update its order refuses on arrival (a cancel for an order that comes shipped) is on the audit trail and in the log, not dropped unseen", async () => {
+    await app.store.products.insertMany([product("PRK-1", { onHand: 10 })]);
+    const parked = await call("/api/v1/orders", { body: { orderNo: "A-PRK1", status: "cancelled", cancelledAt: "2026-11-24T05:00:00Z" } });
+    expect(parked.status).toBe(202);
+    const created = await call("/api/v1/orders", { body: order("A-PRK1", { items: [{ sku: "PRK-1", qty: 1, unitPrice: 100 }], status: "shipped", paidAt: "2026-11-24T01:10:00Z", shipment: { carrier: "SF", trackingNo: "SF9", shippedAt: "2026-11-24T04:00:00Z" } }) });
+    expect(created.status).toBe(201);
+    expect(await app.store.orders.findById("A-PRK1").lean<OrderDoc>()).toMatchObject({ status: "shipped" });
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-PRK1" })).toBe(0);
+    const rows = (await app.run("shell:admin", "audit subject=A-PRK1")).reply.table!.rows.map((r) => [r[1], r[3]]);
+    expect(rows).toContainEqual(["api:storefront", "user_error (invalid_transition)"]);
+    const entry = await app.store.audit.findOne({ subject: "A-PRK1", code: "invalid_transition" }).lean();
+    expect(entry!.message).toBe("order A-PRK1 is shipped; it cannot become cancelled");
+  });
+
   it("refund requests on one order in a batch are taken in their order: 3.00 then full asks for 3.00 and the rest", async () => {
     await call("/api/v1/orders", { body: order("A-SEQ", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 1000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });
     await call("/api/v1/orders", { body: order("A-SEQ2", { items: [{ sku: "SKU-1", qty: 1, unitPrice: 1000 }], status: "paid", paidAt: "2026-11-24T03:00:00Z" }) });

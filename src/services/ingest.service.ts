@@ -442,7 +442,7 @@ function ignoredMessage(fields: string[]): string {
 }
 
 /** The API's answer for an order outcome. */
-function orderResult(r: OrderIngestResult): ItemResult {
+export function orderResult(r: OrderIngestResult): ItemResult {
   const id = r.orderNo;
   switch (r.kind) {
     case "created":

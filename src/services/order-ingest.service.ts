@@ -10,6 +10,16 @@ import { TRACKING_CORRECTED } from "./order.service.js";
 import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 
 /** Outcome of ingesting one order message. Expected outcomes are results, not exceptions. */
+/** A parked update its order refused when it arrived (see OrderIngestService's `onRefused`). */
+export interface ParkedRefusal {
+  id: string;
+  orderNo: string;
+  actor: string;
+  parkedAt: Date;
+  payload: Record<string, unknown>;
+  result: OrderIngestResult;
+}
+
 export type OrderIngestResult =
   /** `ignored`: fields of an existing order the message gives otherwise, which an update does not change. */
   | { kind: "created" | "updated" | "unchanged"; orderNo: string; status: OrderStatus; ignored?: string[] }
@@ -298,6 +308,11 @@ export class OrderIngestService {
     private readonly clock: Clock,
     private readonly effects: OrderEffects,
     private readonly opts: { timeZone: string; currency: string },
+    /**
+     * Told of a parked update the order refused when it arrived (a cancel for an order that came
+     * shipped): its sender was answered 202 long ago, so it is recorded where ops can see it.
+     */
+    private readonly onRefused: (r: ParkedRefusal) => Promise<void> = async () => {},
   ) {}
 
   /** Applies one validated order message as `actor` (e.g. `api:<key label>`). */
@@ -640,6 +655,9 @@ export class OrderIngestService {
         // Dated when it arrived, not now: a refund parked on the 20th is the 20th's refund.
         const u = await this.update(existing, r.data, p.actor, p.at);
         if (!("kind" in u)) await this.effects.settle(u.order);
+        // Refused now (its order arrived in a state it cannot move from that way): not applied,
+        // and said where ops can see it, once (the record is keyed by the parked update).
+        else if (u.kind !== "created" && u.kind !== "updated" && u.kind !== "unchanged") await this.onRefused({ id: String(p._id), orderNo, actor: p.actor, parkedAt: p.at, payload: p.payload, result: u });
       }
       await this.store.parkedOrderUpdates.deleteOne({ _id: p._id });
     }

@@ -2,15 +2,16 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/models.js";
+import { clip } from "../core/reply.js";
 import { ChartService } from "./chart.service.js";
 import { DigestService } from "./digest.service.js";
 import { CouponService } from "./coupon.service.js";
 import { ApiKeyService } from "./apikey.service.js";
 import { AlertService } from "./alert.service.js";
 import { AuditService } from "./audit.service.js";
-import { IngestService } from "./ingest.service.js";
+import { IngestService, orderResult } from "./ingest.service.js";
 import { OrderEffects } from "./order-effects.service.js";
-import { OrderIngestService } from "./order-ingest.service.js";
+import { OrderIngestService, type ParkedRefusal } from "./order-ingest.service.js";
 import { IdentityService } from "./identity.service.js";
 import { MarkerService } from "./marker.service.js";
 import { ComplaintService } from "./complaint.service.js";
@@ -58,6 +59,27 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const identity = new IdentityService(store, clock, config.bootstrapAdmins);
   const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }, effects, identity);
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
+  const ingestLog = logger.child({ component: "ingest" });
+  /**
+   * A parked order update its order refused on arrival (answered 202 when it came): logged and
+   * on the sender's audit trail (`audit subject=<orderNo>`), once per parked update.
+   */
+  const refusedParked = async (r: ParkedRefusal): Promise<void> => {
+    const why = orderResult(r.result).message ?? r.result.kind;
+    ingestLog.warn("parked order update refused when its order arrived", { orderNo: r.orderNo, actor: r.actor, parkedAt: r.parkedAt, code: r.result.kind, why });
+    await audit.record({
+      ref: `parked-${r.id}`,
+      at: clock.now(),
+      actor: r.actor,
+      platform: r.actor.startsWith("api:") ? "http" : "import",
+      command: "api orders",
+      args: clip(`${r.orderNo}: update parked at ${r.parkedAt.toISOString()}, refused when the order arrived: ${JSON.stringify(r.payload)}`, 600),
+      outcome: "user_error",
+      code: r.result.kind,
+      message: clip(why, 300),
+      subject: r.orderNo,
+    });
+  };
   return {
     store,
     clock,
@@ -74,7 +96,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     digest: new DigestService(store, clock, stock, effects, { timeZone, currency }, logger.child({ component: "digest" })),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
-    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, effects, shop), { ...shop, sla: config.complaintSla }, refund, logger.child({ component: "ingest" })),
+    ingest: new IngestService(store, clock, stock, new OrderIngestService(store, clock, effects, shop, refusedParked), { ...shop, sla: config.complaintSla }, refund, ingestLog),
     jobs: new JobsService(store, clock),
     alerts,
     lowStock: new LowStockService(store, clock, stock, alerts, lowStockOptions(config), logger.child({ component: "low-stock" })),
