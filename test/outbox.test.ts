@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RetryAfterError } from "../src/core/outbound.js";
+import { RetryAfterError, UndeliverableError } from "../src/core/outbound.js";
 import type { Reply } from "../src/core/reply.js";
 import { silentLogger } from "../src/core/logger.js";
 import { LEASE_MS, MAX_ATTEMPTS, OutboxService } from "../src/services/outbox.service.js";
@@ -24,6 +24,24 @@ describe("outbox", () => {
     expect(d.got).toHaveLength(1);
     expect(d.got[0]!.reply.text).toBe("Low stock: 3 products");
     expect(Array.from(d.got[0]!.reply.image!.data)).toEqual([137, 80, 78, 71]);
+  });
+
+  it("a complaint reminder its assignee cannot get by direct message goes to the support channel instead, once", async () => {
+    const reply: Reply = { title: "Complaint C-DM1: resolution due soon", text: "lid cracked", visibility: "public" };
+    expect(await app.services.alerts.direct({ key: "complaint-alert:C-DM1:resolutionWarn:slack:T1:U9", identity: "slack:T1:U9", reply, kind: "complaints" })).toBe(true);
+    const slack = recorder("slack");
+    slack.failing = new UndeliverableError("cannot_dm_bot");
+    expect(await app.services.outbox.dispatch(slack)).toEqual({ sent: 0, failed: 1 });
+    expect(await app.store.outbox.findById("complaint-alert:C-DM1:resolutionWarn:slack:T1:U9").lean()).toMatchObject({ status: "dead" });
+    // The support channel (complaints route: shell:support by default) gets it, with why.
+    const shell = recorder("shell");
+    expect(await app.services.outbox.dispatch(shell)).toEqual({ sent: 1, failed: 0 });
+    expect(shell.got.map((g) => [g.dest, g.reply.title])).toEqual([[{ kind: "channel", platform: "shell", channel: "support" }, "Complaint C-DM1: resolution due soon"]]);
+    expect(shell.got[0]!.reply.context).toEqual(["This reminder could not be delivered to slack:T1:U9 by direct message (cannot_dm_bot): it is sent here instead."]);
+    // Another kind of direct message that dies (a refund notice) is not redirected.
+    await app.services.outbox.enqueue({ key: "refund:R-DM1:approved", dest: { kind: "user", identity: "slack:T1:U9" }, reply: { text: "approved", visibility: "ephemeral" }, kind: "refund" });
+    expect((await app.services.outbox.dispatch(slack)).failed).toBe(1);
+    expect((await app.services.outbox.dispatch(shell)).sent).toBe(0);
   });
 
   it("retries failed deliveries with backoff, honours Retry-After, and records the error", async () => {

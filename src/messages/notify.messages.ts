@@ -7,6 +7,7 @@ export const en = {
   "notify.complaint.firstResponseBreach": "SLA breached: complaint {id} had no first response by {due}",
   "notify.complaint.resolutionBreach": "SLA breached: complaint {id} was not resolved by {due}",
   "notify.complaint.assignee_no_role": "Sent here, not to {assignee}: they have no support role granted in shopops (revoked, or held only through Discord server roles). Reassign it with `complaint assign {id} <identity>`, or ask an admin to run `role grant {assignee} support`.",
+  "notify.dm_undelivered": "This reminder could not be delivered to {identity} by direct message ({error}): it is sent here instead.",
   "cmd.digest_subscribe": "Get the daily digest (and the Monday weekly summary) by direct message",
   "cmd.digest_unsubscribe": "Stop the daily digest by direct message",
   "notify.digest.already_subscribed": "You already get the daily digest by direct message.",
@@ -44,4 +45,5 @@ export const zh: Record<keyof typeof en, string> = {
   "notify.complaint.firstResponseBreach": "SLA 违约：投诉 {id} 在 {due} 前未首次响应",
   "notify.complaint.resolutionBreach": "SLA 违约：投诉 {id} 在 {due} 前未解决",
   "notify.complaint.assignee_no_role": "此提醒发到这里，而非发给 {assignee}：对方在 shopops 中没有被授予客服角色（已被撤销，或仅来自 Discord 服务器角色）。请用 `complaint assign {id} <身份>` 重新分配，或请管理员运行 `role grant {assignee} support`。",
+  "notify.dm_undelivered": "此提醒无法通过私信送达 {identity}（{error}）：改发到这里。",
 };

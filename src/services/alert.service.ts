@@ -3,9 +3,10 @@ import { ALERT_TYPES, type AlertRoute, type AlertType, type Config } from "../co
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
+import { translator } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { Store } from "../store/models.js";
-import type { OutboxService } from "./outbox.service.js";
+import { reviveReply, type OutboxService } from "./outbox.service.js";
 
 /** A route as listed: where it comes from. */
 export interface ListedRoute extends AlertRoute {
@@ -47,9 +48,20 @@ export class AlertService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
-    private readonly config: Pick<Config, "alertRoutes" | "quietHours" | "timeZone">,
+    private readonly config: Pick<Config, "alertRoutes" | "quietHours" | "timeZone" | "locale">,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // A complaint reminder to its assignee that cannot reach them (a deactivated Slack user, a
+    // Discord member who blocks DMs) goes to the support channel instead, once: it exists to
+    // prevent a breach, so someone must get it.
+    outbox.onDead(async (msg, error) => {
+      const dest = msg.dest as { kind?: string; identity?: string };
+      if (msg.kind !== "complaints" || dest.kind !== "user" || !dest.identity) return;
+      const reply = reviveReply(msg.reply);
+      const note = translator(config.locale)("notify.dm_undelivered", { identity: dest.identity, error: error.slice(0, 200) });
+      await this.send({ type: "complaints", key: `${msg._id}:undelivered`, reply: { ...reply, context: [...(reply.context ?? []), note] }, urgent: true });
+    });
+  }
 
   /** Every route in effect, configured and admin-set, by type then platform. */
   async list(): Promise<ListedRoute[]> {

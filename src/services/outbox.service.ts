@@ -36,6 +36,14 @@ export class OutboxService {
     private readonly logger: Logger,
   ) {}
 
+  /** Called once for each message that went dead (given up: undeliverable, or out of attempts). */
+  private readonly deadHandlers: ((msg: OutboxDoc, error: string) => Promise<void>)[] = [];
+
+  /** Registers what to do when a message is given up (a reminder sent elsewhere instead). */
+  onDead(handler: (msg: OutboxDoc, error: string) => Promise<void>): void {
+    this.deadHandlers.push(handler);
+  }
+
   /**
    * Messages that are not getting through: how many gave up (`dead`, in the last `deadDays`) or have waited more than
    * `lateMs` past their time (retrying, or for a platform no instance runs), and the newest
@@ -131,6 +139,9 @@ export class OutboxService {
             ...(limited ? { $inc: { attempts: -1 } } : {}),
           },
         );
+        if (dead) {
+          for (const h of this.deadHandlers) await h(msg, (e as Error)?.message ?? String(e)).catch((err: unknown) => this.logger.error("dead-message handler failed", { id: msg._id, error: err }));
+        }
         if (limited) break;
       }
     }
