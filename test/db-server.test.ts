@@ -102,6 +102,36 @@ describe("startEmbeddedDatabase", () => {
     await owner.stop();
     await expect(fsp.access(path.join(dataDir, "server.json"))).rejects.toThrow();
   });
+
+  it("a process that joined keeps the database when the one that started it stops; it stops after the last one", async () => {
+    const dataDir = await tempDir();
+    const owner = await start(dataDir);
+    if (owner.kind !== "ferretdb") return; // a mongod (mongodb-memory-server) stops with its process
+    const infoPath = path.join(dataDir, "server.json");
+    const { serverPid } = JSON.parse(await fsp.readFile(infoPath, "utf8")) as { serverPid: number };
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Another process's connection (a second shell that joined), open while the first one quits.
+    const guest = new MongoClient(owner.uri, { serverSelectionTimeoutMS: 5_000 });
+    await guest.db("admin").command({ ping: 1 });
+    await owner.stop();
+    expect((await guest.db("shared").collection("notes").insertOne({ _id: "after" as never })).acknowledged).toBe(true);
+    expect(alive(serverPid)).toBe(true);
+    // Still found by a process starting now: it joins, it does not start a second server on the files.
+    const late = await start(dataDir);
+    expect([late.owned, late.uri]).toEqual([false, owner.uri]);
+    // The last one out: the server stops and removes its info file.
+    await guest.close();
+    for (let i = 0; i < 40 && alive(serverPid); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(alive(serverPid)).toBe(false);
+    await expect(fsp.access(infoPath)).rejects.toThrow();
+  });
 });
 
 describe("describeUri", () => {

@@ -67,6 +67,8 @@ const FERRETDB_DESCRIPTION = `FerretDB ${FERRETDB_VERSION} (SQLite, write-serial
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
+/** How long a shared runner is given to stop by itself (no other process connected: about 1 s) before it is left to the processes still using it. */
+const LINGER_CHECK_MS = 2_500;
 const LOCK_WAIT_MS = 180_000;
 const STALE_LOCK_MS = 300_000;
 const STDERR_TAIL_CHARS = 4_000;
@@ -162,15 +164,18 @@ export async function startEmbeddedDatabase(opts: { dataDir: string; logger: Log
     if (joined) return joined;
     await fsp.rm(infoPath, { force: true });
 
-    server = await startOwned({ dataDir, embedded: true, log });
+    server = await startOwned({ dataDir, embedded: true, log, infoPath });
 
     const info: ServerInfo = { uri: server.uri, pid: process.pid, kind: server.kind, serverPid: serverPidOf(server) };
     await writeJsonAtomic(infoPath, info);
 
     const innerStop = server.stop;
     server.stop = once(async () => {
-      await removeIfMine(infoPath, info);
       await innerStop();
+      // A FerretDB runner still serving processes that joined it keeps the info file (they, and
+      // any process starting now, find it by it); it removes the file when it stops.
+      const serverPid = info.serverPid;
+      if (server.kind !== "ferretdb" || serverPid === undefined || !pidAlive(serverPid)) await removeIfMine(infoPath, info);
     });
   } finally {
     await fsp.rm(lockPath, { force: true });
@@ -271,7 +276,7 @@ function serverPidOf(s: DatabaseServer): number | undefined {
 }
 
 /** Tries each way of starting a server in order; throws DatabaseUnavailableError if none works. */
-async function startOwned(o: { dataDir: string; embedded: boolean; log: Logger }): Promise<DatabaseServer> {
+async function startOwned(o: { dataDir: string; embedded: boolean; log: Logger; infoPath?: string }): Promise<DatabaseServer> {
   const attempts: string[] = [];
   let lastError: unknown;
 
@@ -316,7 +321,7 @@ async function startOwned(o: { dataDir: string; embedded: boolean; log: Logger }
       return null;
     }
     try {
-      return await startFerretRunner({ exe, dataDir: ferretDir, log: o.log });
+      return await startFerretRunner({ exe, dataDir: ferretDir, log: o.log, ...(o.infoPath ? { infoPath: o.infoPath } : {}) });
     } catch (err) {
       lastError = err;
       attempts.push(`FerretDB runner: ${errorMessage(err)}`);
@@ -387,9 +392,12 @@ async function startMongod(o: { binary: string | undefined; dbPath: string | und
 }
 
 /** Spawns the FerretDB runner and waits for its READY line. */
-async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger }): Promise<DatabaseServer> {
+async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger; infoPath?: string }): Promise<DatabaseServer> {
   await fsp.mkdir(o.dataDir, { recursive: true });
-  const child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof"], {
+  // Shared (an info file other processes join by): when this process is done, the runner keeps
+  // serving the processes that joined it and stops after the last one, removing the info file.
+  const shared = o.infoPath ? ["-linger", "-info-file", o.infoPath] : [];
+  const child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof", ...shared], {
     stdio: ["pipe", "pipe", "pipe"],
     windowsHide: true,
     // Its own process group: a Ctrl-C in the terminal reaches the bot or the import, which finish
@@ -443,6 +451,14 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger 
     owned: true,
     stop: once(async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      if (o.infoPath) {
+        // Shared: closing stdin lets it go once no other process is connected (this one closed
+        // its connections first). Waited for briefly; still serving others, it is left to them.
+        child.stdin.end();
+        const gone = await Promise.race([exited.then(() => true), sleep(LINGER_CHECK_MS).then(() => false)]);
+        if (!gone) o.log.info("the embedded database keeps running for the other shopops processes using it; it stops after the last one", { pid: child.pid });
+        return;
+      }
       child.kill("SIGTERM");
       child.stdin.end();
       const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
@@ -500,8 +516,9 @@ function waitForReady(
 async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<DatabaseServer | null> {
   const info = await readJson<ServerInfo>(infoPath);
   if (!info || typeof info.uri !== "string" || typeof info.pid !== "number") return null;
-  if (!pidAlive(info.pid)) return null;
-  if (info.serverPid !== undefined && !pidAlive(info.serverPid)) return null;
+  // The process that started the server may be gone while the server serves others (a FerretDB
+  // runner lingers for the processes that joined it): the server's own pid decides then.
+  if (info.serverPid !== undefined ? !pidAlive(info.serverPid) : !pidAlive(info.pid)) return null;
 
   // The owner (and its server) look alive: never start a second server on the same files.
   for (let i = 0; i < 3; i++) {

@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	ferretdb-runner -data DIR [-listen 127.0.0.1:0] [-ready-file PATH] [-exit-on-stdin-eof] [-log-level warn]
+//	ferretdb-runner -data DIR [-listen 127.0.0.1:0] [-ready-file PATH] [-exit-on-stdin-eof [-linger]] [-info-file PATH] [-log-level warn]
 //
 // Once listening it prints exactly one line to stdout:
 //
@@ -18,7 +18,9 @@
 //
 // and logs only to stderr afterwards. It exits on SIGINT/SIGTERM, and when stdin
 // reaches EOF if -exit-on-stdin-eof is given (so a dying parent never leaves it
-// running).
+// running); with -linger, only once no client has been connected for a second (other
+// processes that joined the server keep it until the last one disconnects). -info-file names
+// a file removed at exit if it still names this process (`serverPid`).
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,6 +55,8 @@ func run() error {
 	listen := flag.String("listen", "127.0.0.1:0", "public address to listen on (port 0 picks a free port)")
 	readyFile := flag.String("ready-file", "", `optional file to write {"uri":...,"pid":...} to once listening`)
 	exitOnStdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin is closed (parent process gone)")
+	linger := flag.Bool("linger", false, "with -exit-on-stdin-eof: after stdin closes, keep serving while clients (other processes) are connected; exit once none is")
+	infoFile := flag.String("info-file", "", "a JSON file naming this server (serverPid); removed at exit if it still names this process")
 	logLevel := flag.String("log-level", "warn", "log level on stderr: debug, info, warn or error")
 	postgresURL := flag.String("postgresql-url", "", "store the data in PostgreSQL at this URL instead of SQLite files (benchmarks; -data still holds nothing else)")
 	flag.Parse()
@@ -80,12 +85,28 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Set once the relay serves: lingering counts its client connections.
+	var relayRef atomic.Pointer[relay]
 	if *exitOnStdinEOF {
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)
+			// The parent is gone or done. With -linger, other processes that joined this server
+			// keep it: it stops once none has been connected for two checks in a row.
+			idle := 0
+			for *linger && relayRef.Load() != nil && idle < 2 {
+				if relayRef.Load().clientCount() == 0 {
+					idle++
+				} else {
+					idle = 0
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
 			logger.Debug("stdin closed, shutting down")
 			stop()
 		}()
+	}
+	if *infoFile != "" {
+		defer removeInfoIfMine(*infoFile)
 	}
 
 	cfg := &ferretdb.Config{
@@ -138,6 +159,7 @@ func run() error {
 	}
 
 	relay := newRelay(internalAddr, logger)
+	relayRef.Store(relay)
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
@@ -207,6 +229,21 @@ func hostFromURI(uri string) (string, error) {
 		return "", fmt.Errorf("unexpected FerretDB URI %q", uri)
 	}
 	return host, nil
+}
+
+// removeInfoIfMine removes the server info file if it still names this process as the server
+// (a later server may have replaced it).
+func removeInfoIfMine(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var info struct {
+		ServerPID int `json:"serverPid"`
+	}
+	if json.Unmarshal(b, &info) == nil && info.ServerPID == os.Getpid() {
+		_ = os.Remove(path)
+	}
 }
 
 // writeReadyFile writes {"uri":...,"pid":...} atomically (temp file + rename).

@@ -39,10 +39,18 @@ type relay struct {
 	// the reply) and acquisition must be abandonable when a connection drops.
 	writeSem chan struct{}
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	clients int // client connections open now (conns holds both sides)
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// clientCount is the number of client connections open now.
+func (r *relay) clientCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clients
 }
 
 func newRelay(upstream string, log *slog.Logger) *relay {
@@ -115,6 +123,14 @@ func (r *relay) handle(client net.Conn) {
 	if !r.track(client) {
 		return
 	}
+	r.mu.Lock()
+	r.clients++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.clients--
+		r.mu.Unlock()
+	}()
 	defer r.untrack(client)
 
 	server, err := net.DialTimeout("tcp", r.upstream, 10*time.Second)
