@@ -239,6 +239,17 @@ describe("complaint-alerts job", () => {
     expect((await sent(id, "firstResponseBreach")).map((m) => m.dest)).toEqual([{ kind: "channel", platform: "shell", channel: "managers" }]);
     expect(await sent(id, "firstResponseWarn")).toHaveLength(0);
   });
+
+  it("open complaints imported from a helpdesk's history (days old) are not posted or escalated as news", async () => {
+    jobs.t = app.clock.now().getTime();
+    const createdAt = new Date(jobs.t - 10 * 24 * 60 * MIN).toISOString();
+    const r = await app.services.ingest.apply("complaints", { customerId: "cust-old", text: "migrated ticket", createdAt }, "import:helpdesk-export.csv");
+    const id = r.id!;
+    await runJob(MIN);
+    for (const kind of ["posted", "firstResponseBreach", "resolutionBreach"] as const) expect(await sent(id, kind), kind).toHaveLength(0);
+    // Recorded all the same (`complaint list overdue` shows it), so no later run sends them.
+    expect((await app.store.complaints.findById(id).lean())!.alerted).toMatchObject({ firstResponseBreach: expect.any(Date), resolutionBreach: expect.any(Date) });
+  });
 });
 
 describe("complaint-alerts job in quiet hours (22:00-07:00)", () => {

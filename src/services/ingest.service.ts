@@ -411,7 +411,10 @@ export class IngestService {
         createdAt,
         day: localDay(createdAt, this.opts.timeZone),
         ...slaDue(createdAt, severity, this.opts.sla),
-        history: [{ action: "created", by: actor, at: now, note: c.externalId ? `${source} ${c.externalId}` : source }],
+        // Its arrival, which the SLA alerts measure news by: now for a complaint the API sends (a
+        // helpdesk's ticket dated back is news when it comes); its own time for an import of
+        // history (open tickets migrated are not posted or escalated as if they were new).
+        history: [{ action: "created", by: actor, at: actor.startsWith("import:") ? createdAt : now, note: c.externalId ? `${source} ${c.externalId}` : source }],
       });
       return { status: 201, outcome: "created", id };
     } catch (e) {
