@@ -6,7 +6,7 @@ import { roleAtLeast, type Role } from "../core/roles.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
-import { anyCase, findOrder, OrderService } from "./order.service.js";
+import { anyCase, caseVariants, findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
 export type Severity = (typeof SEVERITIES)[number];
@@ -483,7 +483,9 @@ export class ComplaintService {
    * (one distinct spelling found); else as typed.
    */
   private async shopSpelling(typed: string): Promise<string> {
-    const spellings = (await this.store.orders.distinct("customerId", { customerId: anyCase(typed) })) as string[];
+    // In one case first (index lookups); in any case only when none matches (an index scan).
+    let spellings = (await this.store.orders.distinct("customerId", { customerId: { $in: caseVariants(typed) } })) as string[];
+    if (!spellings.length) spellings = (await this.store.orders.distinct("customerId", { customerId: anyCase(typed) })) as string[];
     return spellings.includes(typed) || spellings.length !== 1 ? typed : spellings[0]!;
   }
 

@@ -152,8 +152,12 @@ export class OrderService {
   /** A page of orders matching every given filter, newest first, with the total count. */
   async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): matched in any case.
-    if (q.customerId) filter.customerId = anyCase(q.customerId);
+    // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): matched as typed or in
+    // one case (index lookups), else in any case (a scan of the customer index, so only then).
+    if (q.customerId) {
+      filter.customerId = { $in: caseVariants(q.customerId) };
+      if (!(await this.store.orders.exists(filter))) filter.customerId = anyCase(q.customerId);
+    }
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
     const [orders, total] = await Promise.all([
