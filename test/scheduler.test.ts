@@ -171,6 +171,17 @@ describe("scheduler", () => {
     await s.stop();
   });
 
+  it("with JOBS_CATCH_UP=false, a process asleep across its slot does not run it on waking", async () => {
+    const ran: string[] = [];
+    const j = job("sleeper-off", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()), { catchUp: true });
+    const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", JOBS_CATCH_UP: "false" });
+    const s = scheduler("SLEEP-OFF", [j], config);
+    await tickAll(new Date("2026-12-27T00:00:00Z"), s); // 08:00, then suspended
+    await tickAll(new Date("2026-12-28T16:30:00Z"), s); // 00:30 two days on
+    expect(ran).toEqual([]);
+    await s.stop();
+  });
+
   it("a database error while claiming the 09:00 slot leaves it due: the next tick runs it", async () => {
     const ran: string[] = [];
     const j = job("blip-test", "0 9 * * *", async ({ slot }) => void ran.push(slot.toISOString()));

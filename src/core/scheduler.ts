@@ -121,8 +121,11 @@ export class Scheduler {
       // further than one starting now: a catch-up job's missed slot of an earlier day is not
       // run on waking (yesterday's digest sent today as if new), as it is not on a restart.
       const checked = this.checked.get(id);
-      const catching = lj.job.catchUp === true && this.deps.config.jobsCatchUp;
-      const from = checked === undefined ? this.firstLook(lj, now) : catching ? Math.max(checked, this.firstLook(lj, now)) : checked;
+      // A daily-style job (catchUp) looks back no further than a process starting now would:
+      // today's start when catching up, else its own missed-slot margin (the last 10 minutes,
+      // wide enough for a slow tick, not for a night asleep).
+      const floor = lj.job.catchUp !== true ? -Infinity : this.deps.config.jobsCatchUp ? this.firstLook(lj, now) : now.getTime() - 10 * 60_000;
+      const from = checked === undefined ? this.firstLook(lj, now) : Math.max(checked, floor);
       const slot = latestSlot(lj.spec, new Date(from), now);
       const seen = Math.max(from, now.getTime());
       if (!slot || this.busy.has(id)) {
