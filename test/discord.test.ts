@@ -180,6 +180,21 @@ describe("slash commands", () => {
     expect(audit).toMatchObject({ actor: `discord:${staff.id}`, platform: "discord", outcome: "ok" });
   });
 
+  it("an interaction whose replay marker cannot be written is still answered, not left to time out", async () => {
+    // The fault injected where the database would fail: the marker's write.
+    const markers = app.services.markers as unknown as { claim: (...a: unknown[]) => Promise<unknown> };
+    const claim = markers.claim;
+    markers.claim = () => Promise.reject(new Error("connection pool closed"));
+    await app.store.products.insertMany([product("SKU-MK1", { onHand: 5 })]);
+    try {
+      const cb = await peer.callback(peer.slash(staff, "stock adjust", { sku: "SKU-MK1", delta: "+1", reason: "recount" }).id);
+      expect(cb.body.data.embeds[0].title).toContain("SKU-MK1");
+      expect(await onHand("SKU-MK1")).toBe(6);
+    } finally {
+      markers.claim = claim;
+    }
+  });
+
   it("refuses a member without the role with an ephemeral reply, and changes nothing", async () => {
     const ix = peer.slash(viewer, "stock adjust", { sku: "SKU-1001", delta: "-5", reason: "oops" });
     const cb = await peer.callback(ix.id);

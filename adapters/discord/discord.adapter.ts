@@ -267,7 +267,15 @@ export class DiscordAdapter {
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */
   private async mark(id: string, by: string, what: string): Promise<boolean> {
-    return (await this.opts.services.markers.claim(id, by, what)).claimed;
+    try {
+      return (await this.opts.services.markers.claim(id, by, what)).claimed;
+    } catch (e) {
+      // The marker could not be written (the database unreachable): the interaction is still
+      // answered (the core says what failed, with its reference) rather than left to time out;
+      // a replay is then not caught.
+      this.log.warn("interaction marker not written; answering without the replay check", { id, error: e });
+      return true;
+    }
   }
 
 

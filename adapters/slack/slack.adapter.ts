@@ -10,7 +10,7 @@ import { translator, type Locale, type Translate } from "../../src/core/messages
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
-import { markerHash } from "../../src/services/marker.service.js";
+import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
 
@@ -330,20 +330,7 @@ export class SlackAdapter implements Deliverer {
         // sent again within the signature's 5 minutes, runs nothing a second time.
         const key = `slack:command:${command.team_id}:${command.trigger_id}`;
         const exec = () => this.invoke(identity, command.user_id, line);
-        let claimed = false;
-        const once = command.trigger_id
-          ? this.opts.services.markers
-              .once(key, identity, line, () => ((claimed = true), exec()), (r) => r.outcome !== "error")
-              // The marker could not be written (the database unreachable): the command still runs,
-              // so the core answers it (an internal error with its reference when the database is
-              // down) rather than the user seeing nothing; a redelivery is then not caught.
-              .catch(async (e: unknown) => {
-                if (claimed) throw e;
-                this.log.warn("slash command marker not written; running it without redelivery check", { error: e });
-                return { claimed: true as const, result: await exec() };
-              })
-          : exec().then((result) => ({ claimed: true as const, result }));
-        const run = await once;
+        const run = command.trigger_id ? await this.once(key, identity, line, exec, (r) => r.outcome !== "error") : { claimed: true as const, result: await exec() };
         if (!run.claimed) {
           this.log.warn("slash command delivered again: not run twice", { command: command.command, user: command.user_id });
           return;
@@ -372,6 +359,23 @@ export class SlackAdapter implements Deliverer {
       if (ev.tab !== undefined && ev.tab !== "home") return;
       this.background("home", () => this.publishHome(teamOf(body as unknown as Body), ev.user));
     });
+  }
+
+  /**
+   * Runs an invocation once per delivery `key` (a marker in the database). When the marker cannot
+   * be written (the database unreachable), it runs all the same, so the core answers it (an
+   * internal error with its reference when the database is down) rather than the person seeing
+   * nothing; a redelivery is then not caught.
+   */
+  private async once(key: string, identity: string, what: string | undefined, run: () => Promise<InvocationResult>, keep: (r: InvocationResult) => boolean): Promise<MarkerOnce<InvocationResult>> {
+    let started = false;
+    try {
+      return await this.opts.services.markers.once(key, identity, what, () => ((started = true), run()), keep);
+    } catch (e) {
+      if (started) throw e;
+      this.log.warn("delivery marker not written; answering without the redelivery check", { key, error: e });
+      return { claimed: true, result: await run() };
+    }
   }
 
   /** Runs a command line through the core as a Slack user, in their language when shopops speaks it. */
@@ -450,7 +454,7 @@ export class SlackAdapter implements Deliverer {
     const key = `slack:action:${team}:${channel}:${where}:${String(action.block_id ?? "-")}:${user.id}:${markerHash(line, 16)}`;
     // Refused, bad input or failed: nothing changed, the claim is given back and the button
     // stays for someone who may press it.
-    const press = await this.opts.services.markers.once(key, identity, line, () => this.invoke(identity, user.id, line), (r) => r.outcome === "ok");
+    const press = await this.once(key, identity, line, () => this.invoke(identity, user.id, line), (r) => r.outcome === "ok");
     const toClicker = async (msg: SlackMessage) => {
       if (respond) await respond({ ...msg, response_type: "ephemeral", replace_original: false });
       else await this.post(await this.dmChannel(identity), msg);
@@ -491,7 +495,7 @@ export class SlackAdapter implements Deliverer {
     const identity = slackIdentity(team, user);
     const key = `slack:event:${team}:${String(body.event_id ?? `${channel}:${String(ev.ts)}`)}`;
     // An internal error gives the claim back, so Slack's retry of the event may run it again.
-    const handled = await this.opts.services.markers.once(key, identity, undefined, () => this.invoke(identity, user, mentionCommandLine(String(ev.text ?? ""), botUserId)), (r) => r.outcome !== "error");
+    const handled = await this.once(key, identity, undefined, () => this.invoke(identity, user, mentionCommandLine(String(ev.text ?? ""), botUserId)), (r) => r.outcome !== "error");
     if (!handled.claimed) return; // Slack retried the event
     await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, identity, handled.result.reply);
   }
