@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
-import { OrderService } from "../src/services/order.service.js";
+import { findOrder, OrderService } from "../src/services/order.service.js";
 
 /** The stored spellings a typed subject may stand for: as typed, upper case, a complaint id (`7k2m9q`), an order number (`100001`). */
 function subjectSpellings(typed: string): string[] {
@@ -34,11 +34,16 @@ export default defineCommand({
   permission: "manager",
   mutates: false,
   async handler({ args, services, t, fmt, now, config }) {
+    // The typed spellings, and an order's number as stored when it is spelt otherwise (`web-1001` for Web-1001).
+    const subjectsOf = async (typed: string) => {
+      const order = await findOrder<{ _id: string }>(services.store, typed.normalize("NFKC"), { _id: 1 });
+      return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
+    };
     const { entries, total } = await services.audit.query({
       ...(args.actor ? { actor: args.actor } : {}),
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
-      ...(args.subject ? { subject: subjectSpellings(args.subject) } : {}),
+      ...(args.subject ? { subject: await subjectsOf(args.subject) } : {}),
       limit: args.limit,
       skip: (args.page - 1) * args.limit,
     });

@@ -223,6 +223,10 @@ describe("order card", () => {
     const c = await app.run("shell:sue", "complaint new customer=cust-mixed lid broken");
     const id = /C-[0-9A-Z]+/.exec(c.reply.title ?? "")![0];
     expect((await app.store.complaints.findById(id).lean())!.customerId).toBe("Cust-Mixed");
+    // The audit trail finds what was done to it however the number is typed.
+    await app.services.identity.grant("shell:mgr-aud", "manager", "shell:admin");
+    expect((await app.run("shell:mgr-aud", 'order cancel web-1001 reason="customer asked"')).outcome).toBe("ok");
+    for (const typed of ["web-1001", "WEB-1001"]) expect((await app.run("shell:mgr-aud", `audit subject=${typed}`)).reply.table?.rows.map((r) => r[2]!.split(" ").slice(0, 2).join(" ")), typed).toEqual(["order cancel"]);
     // Two numbers that differ only in case: neither is guessed for a third spelling.
     await app.store.orders.create(order("Mix-7"));
     await app.store.orders.create(order("mIX-7"));
