@@ -1,4 +1,5 @@
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mongoose";
 import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
@@ -108,11 +109,20 @@ async function main(): Promise<number> {
   // finished keeps its own code. A bot stopping is a clean exit.
   const script = cli.command !== undefined || (cli.shell && process.stdin.isTTY !== true);
   let finished = false;
+  /** The script's run (its command under way), once it has started. */
+  let running: Promise<unknown> | undefined;
   const onSignal = (sig: string) => {
     logger.info("shutting down", { signal: sig });
     stopping.abort(); // no further line of a script starts
     if (finished) return;
-    void shutdown().then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
+    // The command under way finishes first (it may be a write: cut off, it could land and be
+    // reported failed), up to 10 s; a second signal stops at once.
+    const again = new Promise<void>((resolve) => {
+      process.once("SIGINT", () => resolve());
+      process.once("SIGTERM", () => resolve());
+    });
+    const current = script && running ? Promise.race([running.then(() => undefined, () => undefined), again, sleep(10_000)]) : Promise.resolve();
+    void current.then(shutdown).then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -204,6 +214,7 @@ async function main(): Promise<number> {
       output: process.stdout,
       interactive: prompt,
       locale: config.locale,
+      logger,
       // Queued shell notifications and alerts are for the operator at the prompt (or the bot):
       // a script (-c, piped input) must not print them into its output and mark them sent.
       ...(script ? {} : { outbox: app.services.outbox }),
@@ -228,7 +239,8 @@ async function main(): Promise<number> {
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if (headless) await new Promise<never>(() => {});
 
-    const code = cli.command !== undefined ? await shell.runOne(cli.command) : await shell.runLines(stopping.signal);
+    running = cli.command !== undefined ? shell.runOne(cli.command) : shell.runLines(stopping.signal);
+    const code = (await running) as number;
     if (stopping.signal.aborted) return new Promise<never>(() => {}); // the signal's shutdown sets the exit code
     finished = true;
     await shutdown();

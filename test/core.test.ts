@@ -157,6 +157,34 @@ describe("command core", () => {
     expect(r.reply.text).toContain(`Reference: ${r.ref}`);
     expect(r.reply.text).not.toMatch(/MongoClient|Error/);
   });
+
+  it("a mistyped subcommand suggests the group's command, never the text typed", async () => {
+    const approve = await app.run("shell:admin", "refund aprove R-1");
+    expect(approve.code).toBe("unknown_command");
+    expect(approve.reply.text).toContain("Unknown command `refund aprove`. Did you mean `refund approve`?");
+    // The group alone or with no close subcommand: its subcommands, not "did you mean `refund`".
+    for (const line of ["refund", "refund R-1", "Refund"]) {
+      const r = await app.run("shell:admin", line);
+      expect(r.code, line).toBe("unknown_command");
+      expect(r.reply.text, line).not.toContain("Did you mean");
+      expect(r.reply.text, line).toContain("`refund` is followed by one of: approve, list, policy, reject, request, show.");
+    }
+    // Both words mistyped: the command both point to.
+    expect((await app.run("shell:admin", "refnd aprove R-1")).reply.text).toContain("Did you mean `refund approve`?");
+    expect((await app.run("shell:admin", "stok SKU-1001")).reply.text).toContain("Did you mean `stock`?");
+    // A group with a bare form runs it (`stock` with "adjst"): when that fails, the subcommand is suggested.
+    const adjust = await app.run("shell:sam", "stock adjst SKU-1001 +1 reason=x");
+    expect(adjust.outcome).toBe("user_error");
+    expect(adjust.reply.text).toContain("Did you mean `stock adjust`?");
+    expect((await app.run("shell:sam", "stock lw")).reply.text).toContain("Did you mean `stock low`?");
+    expect((await app.run("shell:sam", "order shp ORD-1")).reply.text).toContain("Did you mean `order ship`?");
+    // A search that is no typo gets no hint; nor does one that succeeds.
+    expect((await app.run("shell:sam", "stock NOPE-1")).reply.text).not.toContain("Did you mean");
+    expect((await app.run("shell:sam", "stock Wireless")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "order show ORD-1")).reply.text).not.toContain("Did you mean");
+    const zh = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "refund aprove R-1", locale: "zh-CN" });
+    expect(zh.reply.text).toContain("你是不是想输入 `refund approve`？");
+  });
 });
 
 describe("roles and audit", () => {

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
 import { renderText } from "../adapters/shell/render.js";
+import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
+import type { Core, InvocationResult } from "../src/core/core.js";
+import { createLogger } from "../src/core/logger.js";
+import type { OutboxService } from "../src/services/outbox.service.js";
 import { createStore } from "../src/store/models.js";
 import { spawn } from "node:child_process";
 import { PROJECT_ROOT } from "../src/config.js";
@@ -223,5 +228,129 @@ describe("shell rendering", () => {
     const reply = { title: "Complaint C-1", text: "Lid broken\u001b[2J\u001b[H ok\u202e txt.exe", fields: [{ label: "Customer", value: "c1\u0007" }], visibility: "ephemeral" as const };
     const out = renderText(reply);
     expect(out).toBe("Complaint C-1\nLid broken[2J[H ok txt.exe\n  Customer  c1");
+  });
+
+  it("prints chat's inline code spans as plain text, so a command shown copies and runs as it is", () => {
+    const reply = {
+      title: "Orders `paid`",
+      text: "Next page: `order search status=paid page=2`",
+      fields: [{ label: "Usage", value: "`stock <sku | words>`\n`stock SKU-1001`" }],
+      context: ["Type `help stock` for more."],
+      table: { columns: ["Note"], rows: [["a `literal` cell"]] },
+      visibility: "ephemeral" as const,
+    };
+    expect(renderText(reply)).toBe(
+      "Orders paid\nNext page: order search status=paid page=2\n  Usage  stock <sku | words>\n         stock SKU-1001\nNote\n────────────────\na `literal` cell\n  Type help stock for more.",
+    );
+  });
+});
+
+/** A core that answers each line with "ran <line>" and the given outcome, keeping the lines it was given. */
+function fakeCore(lines: string[], outcome: InvocationResult["outcome"] = "ok"): Core {
+  const invoke = async (inv: { text: string }): Promise<InvocationResult> => {
+    lines.push(inv.text);
+    return { reply: { status: outcome === "ok" ? "ok" : "error", text: `ran ${inv.text}`, visibility: "ephemeral" }, outcome, ref: "r1" };
+  };
+  return { invoke } as unknown as Core;
+}
+
+/** A stream that says it is a terminal (80 columns), as process.stdin/stdout at a prompt. */
+function tty(): PassThrough & { isTTY: boolean; columns: number } {
+  return Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+}
+
+/** Everything written to a stream, as it is written. */
+function collect(s: PassThrough): { text: () => string } {
+  let out = "";
+  s.on("data", (d: Buffer) => (out += d.toString()));
+  return { text: () => out };
+}
+
+/** Waits (by turns of the event loop, not by time) until `cond` holds; false if it never does. */
+async function until(cond: () => boolean, turns = 10_000): Promise<boolean> {
+  for (let i = 0; i < turns && !cond(); i++) await new Promise((r) => setImmediate(r));
+  return cond();
+}
+
+describe("shell adapter at a prompt", () => {
+  it("a failed delivery round after a command is logged; the reply is printed and the session goes on", async () => {
+    const lines: string[] = [];
+    const logs: string[] = [];
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const out = collect(output);
+    const outbox = { dispatch: async () => Promise.reject(new Error("connection closed")) } as unknown as OutboxService;
+    const shell = new ShellAdapter({ core: fakeCore(lines), identity: "shell:ops", outDir: "/tmp", input, output, interactive: true, outbox, logger: createLogger("error", {}, (l) => logs.push(l)) });
+    input.end("stock SKU-1\nwhoami\n");
+    await expect(shell.runLines()).resolves.toBe(0);
+    expect(lines).toEqual(["stock SKU-1", "whoami"]);
+    expect(out.text()).toContain("ran stock SKU-1");
+    expect(out.text()).toContain("ran whoami");
+    expect(logs.join("\n")).toContain("outbox round failed");
+    expect(logs.join("\n")).toContain("connection closed");
+  });
+
+  it("leaving the prompt exits 0 after a failed command; a script keeps its exit code", async () => {
+    const session = (interactive: boolean) => {
+      const input = new PassThrough();
+      input.end("stok SKU-1\nexit\n");
+      return new ShellAdapter({ core: fakeCore([], "user_error"), identity: "shell:ops", outDir: "/tmp", input, output: new PassThrough(), interactive }).runLines();
+    };
+    expect(await session(true)).toBe(0);
+    expect(await session(false)).toBe(1);
+  });
+
+  it("writes no terminal control codes when the output is not a terminal (npm run shell | tee log)", async () => {
+    const input = tty();
+    const output = new PassThrough();
+    const out = collect(output);
+    const shell = new ShellAdapter({ core: fakeCore([]), identity: "shell:ops", outDir: "/tmp", input, output, interactive: true });
+    input.end("whoami\n");
+    await shell.runLines();
+    expect(out.text()).toBe("shopops> ✔ ran whoami\nshopops> ");
+    expect(out.text()).not.toContain("\u001b");
+  });
+
+  it("an alert printed while the user types clears the prompt line and draws it again below, with what was typed", async () => {
+    const input = tty();
+    const output = tty();
+    const out = collect(output);
+    const lines: string[] = [];
+    const shell = new ShellAdapter({ core: fakeCore(lines), identity: "shell:ops", outDir: "/tmp", input, output, interactive: true });
+    const done = shell.runLines();
+    input.write("stock SK");
+    expect(await until(() => out.text().includes("stock SK"))).toBe(true);
+    const before = out.text().length;
+    await shell.deliver({ kind: "channel", platform: "shell", channel: "ops" }, { status: "warning", text: "2 products are low", visibility: "public" });
+    const after = out.text().slice(before);
+    // The prompt line is cleared (cursor to column 1, erase below), the alert printed, then the
+    // prompt and the typed text again.
+    expect(after).toMatch(/^(\u001b\[\d*[A-G])*\u001b\[0J\[→ #ops\]\n⚠ 2 products are low\n/);
+    expect(after).toMatch(/shopops> stock SK(\u001b\[\d*G)?$/);
+    input.write("U-1\r");
+    expect(await until(() => lines.length === 1)).toBe(true);
+    expect(lines).toEqual(["stock SKU-1"]);
+    input.end();
+    await done;
+  });
+
+  it("Ctrl-C clears a line with text for a new prompt; on an empty line it ends the session", async () => {
+    const input = tty();
+    const output = tty();
+    const out = collect(output);
+    const lines: string[] = [];
+    const shell = new ShellAdapter({ core: fakeCore(lines), identity: "shell:ops", outDir: "/tmp", input, output, interactive: true });
+    let ended = false;
+    const done = shell.runLines().finally(() => (ended = true));
+    input.write("refund aprove R-1\u0003");
+    expect(await until(() => out.text().includes("^C"))).toBe(true);
+    expect(ended).toBe(false);
+    input.write("whoami\r");
+    expect(await until(() => lines.length === 1)).toBe(true);
+    expect(lines).toEqual(["whoami"]); // the cleared text is not run, nor kept in front of the next line
+    expect(await until(() => /shopops> (\u001b\[\d+G)?$/.test(out.text()))).toBe(true);
+    expect(ended).toBe(false);
+    input.write("\u0003");
+    expect(await done).toBe(0);
   });
 });

@@ -20,15 +20,28 @@ export function renderTable(columns: string[], rows: string[][], alignRight: num
   return [line(columns), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/** An inline code span of chat markup: one backtick on each side, on one line. */
+const CODE_SPAN = /`([^`\n]+)`/g;
+
+/**
+ * Text written for chat with its inline code spans as plain text: "Next page: `order search
+ * page=2`" reads "Next page: order search page=2", a command that copies and runs as it is.
+ */
+export function plainCode(s: string): string {
+  return s.replace(CODE_SPAN, "$1");
+}
+
 /**
  * Renders a reply as plain text for a terminal. Buttons become the commands
  * they stand for; an image is written by the caller and shown as its path.
+ * Chat's inline code marks are dropped from the title, text, fields and context
+ * (table cells are shown as stored).
  */
 export function renderText(reply: Reply, imagePath?: string): string {
   const out: string[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
-  if (reply.title) out.push(icon + reply.title);
-  if (reply.text) out.push((reply.title ? "" : icon) + reply.text);
+  if (reply.title) out.push(icon + plainCode(reply.title));
+  if (reply.text) out.push((reply.title ? "" : icon) + plainCode(reply.text));
   const table = () => {
     if (reply.table) out.push(renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight));
   };
@@ -36,7 +49,7 @@ export function renderText(reply: Reply, imagePath?: string): string {
   if (reply.fields?.length) {
     const w = Math.max(...reply.fields.map((f) => displayWidth(f.label)));
     for (const f of reply.fields) {
-      const [first, ...rest] = f.value.split("\n");
+      const [first, ...rest] = plainCode(f.value).split("\n");
       out.push(`  ${pad(f.label, w, false)}  ${first ?? ""}`);
       for (const r of rest) out.push(`  ${" ".repeat(w)}  ${r}`);
     }
@@ -46,7 +59,7 @@ export function renderText(reply: Reply, imagePath?: string): string {
   if (reply.actions?.length) {
     for (const a of reply.actions) out.push(`  → ${a.label}: ${a.id}`);
   }
-  if (reply.context?.length) out.push(...reply.context.map((c) => `  ${c}`));
+  if (reply.context?.length) out.push(...reply.context.map((c) => `  ${plainCode(c)}`));
   return safeForTerminal(out.join("\n"));
 }
 

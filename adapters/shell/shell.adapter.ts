@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { translator, type Locale } from "../../src/core/messages.js";
 import path from "node:path";
-import { createInterface } from "node:readline";
+import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from "node:readline";
+import { createLogger, type Logger } from "../../src/core/logger.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import type { Deliverer, Destination } from "../../src/core/outbound.js";
 import type { Reply } from "../../src/core/reply.js";
@@ -30,6 +31,13 @@ export interface ShellOptions {
   locale?: Locale;
   /** When given, notifications for the shell are printed after each command. */
   outbox?: OutboxService;
+  /** Where a failed delivery round is logged (default: errors as JSON lines on stderr). */
+  logger?: Logger;
+}
+
+/** True when the stream is a terminal. */
+function isTerminal(s: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
+  return (s as { isTTY?: boolean }).isTTY === true;
 }
 
 /**
@@ -40,7 +48,21 @@ export interface ShellOptions {
 export class ShellAdapter implements Deliverer {
   readonly platform = "shell" as const;
 
-  constructor(private readonly opts: ShellOptions) {}
+  private readonly logger: Logger;
+  /** The prompt's line editor while the prompt waits for a line (no command running), else undefined. */
+  private waiting: Interface | undefined;
+
+  constructor(private readonly opts: ShellOptions) {
+    this.logger = opts.logger ?? createLogger("error");
+  }
+
+  /**
+   * Terminal mode (line editing, Ctrl-C handled here, control codes written) only when both
+   * ends are terminals: `npm run shell | tee log` gets a plain prompt and no control codes.
+   */
+  private get terminal(): boolean {
+    return this.opts.interactive && isTerminal(this.opts.input) && isTerminal(this.opts.output);
+  }
 
   /** Runs one command line and prints its reply; returns its exit code. */
   async runOne(line: string): Promise<number> {
@@ -52,54 +74,118 @@ export class ShellAdapter implements Deliverer {
     }
     const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line, ...(this.opts.via ? { via: this.opts.via } : {}) });
     await this.print(r.reply);
-    if (this.opts.outbox) await this.opts.outbox.dispatch(this);
+    if (this.opts.outbox) {
+      // The command has run and its reply is printed: a delivery round that fails (the database
+      // gone for a moment) is logged, as the timer's rounds are, and the prompt stays.
+      try {
+        await this.opts.outbox.dispatch(this);
+      } catch (e) {
+        this.logger.error("outbox round failed", { platform: this.platform, error: e });
+      }
+    }
     return exitCodeOf(r);
   }
 
   /** Prints an outbound message with a line saying whom it is for. */
   async deliver(dest: Destination, reply: Reply): Promise<void> {
-    this.opts.output.write(`[→ ${dest.kind === "user" ? dest.identity : `#${dest.channel}`}]\n`);
-    await this.print(reply);
+    const text = await this.rendered(reply);
+    this.write(`[→ ${dest.kind === "user" ? dest.identity : `#${dest.channel}`}]\n${text}`);
   }
 
   /** Prints a reply (also used for notifications and alerts). */
   async print(reply: Reply): Promise<void> {
+    this.write(await this.rendered(reply));
+  }
+
+  /** A reply as terminal text, its image written to a file first. */
+  private async rendered(reply: Reply): Promise<string> {
     let imagePath: string | undefined;
     if (reply.image) {
       await mkdir(this.opts.outDir, { recursive: true });
       imagePath = path.join(this.opts.outDir, reply.image.filename);
       await writeFile(imagePath, reply.image.data);
     }
-    this.opts.output.write(renderText(reply, imagePath) + "\n");
+    return renderText(reply, imagePath) + "\n";
+  }
+
+  /**
+   * Writes text. While the prompt waits (an alert falling due as the user types), the prompt
+   * line is cleared first and drawn again below with what was typed, so neither is lost.
+   */
+  private write(text: string): void {
+    const rl = this.waiting;
+    const out = this.opts.output;
+    if (!rl) {
+      out.write(text);
+    } else if (this.terminal) {
+      moveCursor(out, 0, -rl.getCursorPos().rows); // to the prompt's first row (a long line wraps)
+      cursorTo(out, 0);
+      clearScreenDown(out);
+      out.write(text);
+      redraw(rl);
+    } else {
+      // A plain prompt (output not a terminal): the text on a line of its own, then the prompt again.
+      out.write("\n" + text);
+      rl.prompt();
+    }
   }
 
   /**
    * Reads command lines until end of input, running each in order. Blank lines
-   * and `#` comments are skipped. Returns the highest exit code seen.
+   * and `#` comments are skipped. A script returns the highest exit code seen; an
+   * interactive session left by `exit`, `quit`, Ctrl-D or Ctrl-C returns 0.
    */
   async runLines(stop?: AbortSignal): Promise<number> {
+    const interactive = this.opts.interactive;
     const rl = createInterface({
       input: this.opts.input,
-      ...(this.opts.interactive ? { output: this.opts.output, prompt: "shopops> " } : {}),
-      terminal: this.opts.interactive,
+      ...(interactive ? { output: this.opts.output, prompt: "shopops> " } : {}),
+      terminal: this.terminal,
     });
     let worst = 0;
-    // Ctrl+C at the prompt ends the session (and the bot shuts down cleanly).
-    rl.on("SIGINT", () => rl.close());
+    // Ctrl-C at the prompt, as in a shell: a line with text is dropped for a new prompt; on an
+    // empty line it ends the session (and the bot shuts down cleanly).
+    rl.on("SIGINT", () => {
+      if (rl.line === "") return rl.close();
+      rl.write(null, { ctrl: true, name: "e" }); // the cursor to the end of the line
+      this.opts.output.write("^C\n");
+      redraw(rl, true);
+    });
     // A signal to the process: the line running finishes, no further one starts.
     stop?.addEventListener("abort", () => rl.close());
-    if (this.opts.interactive) rl.prompt();
+    rl.on("close", () => (this.waiting = undefined));
+    const prompt = () => {
+      if (!interactive || stop?.aborted) return;
+      this.waiting = rl;
+      rl.prompt();
+    };
+    prompt();
     for await (const raw of rl) {
+      this.waiting = undefined;
       if (stop?.aborted) break;
       const line = raw.trim();
-      if (this.opts.interactive && (line === "exit" || line === "quit")) break;
+      if (interactive && (line === "exit" || line === "quit")) break;
       if (line !== "" && !line.startsWith("#")) {
         worst = Math.max(worst, await this.runOne(line));
-        if (!this.opts.interactive) this.opts.output.write("\n");
+        if (!interactive) this.opts.output.write("\n");
       }
-      if (this.opts.interactive) rl.prompt();
+      prompt();
     }
+    this.waiting = undefined;
     rl.close();
-    return worst;
+    // At the prompt each reply said how its command went: leaving it is not a failure.
+    return interactive ? 0 : worst;
   }
+}
+
+/**
+ * Draws the prompt and the line being typed again, on the row the cursor is on (after other
+ * text was written), or with an empty line (`clear`, Ctrl-C on a line with text).
+ */
+function redraw(rl: Interface, clear = false): void {
+  // readline moves up by the rows of the line it drew last before drawing again; that line is
+  // above the text just written, so the drawing starts here, on a fresh row.
+  (rl as unknown as { prevRows: number }).prevRows = 0;
+  if (clear) rl.write(null, { ctrl: true, name: "u" }); // deletes the line (it draws the prompt again)
+  else rl.prompt(true);
 }

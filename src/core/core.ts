@@ -91,6 +91,12 @@ export class Core {
     let actor: Actor = { identity: inv.identity, platform: inv.platform, role: "viewer", ...(inv.displayName ? { displayName: inv.displayName } : {}) };
 
     let bound: Record<string, unknown> | undefined;
+    let typoOf: string | undefined;
+    // "Did you mean `stock adjust`?" after a failure's message, when the first argument is close to a subcommand's name.
+    const withTypoHint = (message: string): string => {
+      const sub = cmd && typoOf !== undefined ? this.closeSubcommand(cmd.name, typoOf, 1) : null;
+      return sub ? `${message}\n${t("error.did_you_mean", { suggestion: `${cmd!.name} ${sub}` })}` : message;
+    };
     let subject: string | readonly string[] | undefined;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
@@ -132,8 +138,11 @@ export class Core {
         throw e;
       }
       const resolved = this.resolve(parsed.positional);
-      if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", t);
+      if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", parsed.positional[1], t);
       cmd = resolved.cmd;
+      // `stock adjst SKU-1 +1 …` runs `stock` (a search for "adjst"): if it fails, the
+      // subcommand the first argument was probably meant to be is suggested with the error.
+      if (resolved.consumed === 1) typoOf = parsed.positional[1];
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
       actor = { ...actor, role: await this.roleOf(inv) };
       const required = requiredRole(cmd, config);
@@ -162,8 +171,9 @@ export class Core {
       const failed = reply.status === "error";
       // A handler's own role check (one action of a command needing more) is a denial too.
       const outcome = !failed ? "ok" : reply.code === "permission_denied" ? "denied" : "user_error";
+      const shown = outcome === "user_error" && reply.text ? { ...reply, text: withTypoHint(reply.text) } : reply;
       return await finish(
-        { reply, outcome, ...(reply.code ? { code: reply.code } : {}) },
+        { reply: shown, outcome, ...(reply.code ? { code: reply.code } : {}) },
         failed ? reply.text : undefined,
       );
     } catch (e) {
@@ -172,7 +182,7 @@ export class Core {
           ...(e.details?.usage ? [{ label: t("label.usage"), value: "`" + e.details.usage + "`" }] : []),
           ...(e.details?.example ? [{ label: t("label.example"), value: "`" + e.details.example + "`" }] : []),
         ];
-        const reply: Reply = { status: "error", text: e.message, code: e.code, visibility: "ephemeral", ...(fields.length ? { fields } : {}) };
+        const reply: Reply = { status: "error", text: withTypoHint(e.message), code: e.code, visibility: "ephemeral", ...(fields.length ? { fields } : {}) };
         return finish({ reply, outcome: "user_error", code: e.code }, e.message);
       }
       logger.error("command failed", { ref, command: cmd?.name, actor: actor.identity, error: e });
@@ -211,31 +221,59 @@ export class Core {
     return c1 ? { cmd: c1, consumed: 1 } : null;
   }
 
-  private unknownCommand(name: string, t: Translate): UserError {
+  /** The subcommands of a group (`refund` → approve, list, …): the second words of its commands' names. */
+  private subcommandsOf(group: string): string[] {
+    const prefix = group.toLowerCase() + " ";
+    return this.sorted.filter((c) => c.name.startsWith(prefix)).map((c) => c.name.slice(prefix.length));
+  }
+
+  /**
+   * The subcommand of `group` closest to `word` (a typo: `aprove` → `approve`), or null when
+   * none is within `min` edits (more for longer words) or `word` is one already.
+   */
+  private closeSubcommand(group: string, word: string, min: number): string | null {
+    const subs = this.subcommandsOf(group);
+    const lower = word.toLowerCase();
+    if (subs.includes(lower)) return null;
+    const best = closest(lower, subs);
+    return best && best.d <= Math.max(min, Math.floor(lower.length / 3)) ? best.c : null;
+  }
+
+  /**
+   * The error for a line naming no command. A group's first word with a mistyped second
+   * (`refund aprove`) suggests the group's command (`refund approve`), or lists the group's
+   * subcommands; another word suggests the nearest command, never the text typed.
+   */
+  private unknownCommand(name: string, second: string | undefined, t: Translate): UserError {
+    const lower = name.toLowerCase();
+    const clipped = (s: string) => (s.length > 40 ? s.slice(0, 40) + "…" : s);
+    const fail = (shown: string, suggestion: string | null, extra?: string) =>
+      new UserError(
+        "unknown_command",
+        (suggestion ? t("error.unknown_command.suggest", { name: clipped(shown), suggestion }) : t("error.unknown_command", { name: clipped(shown) })) +
+          " " +
+          (extra ?? t("error.unknown_command.hint")),
+        suggestion ? { suggestions: [suggestion] } : undefined,
+      );
+    const subs = this.subcommandsOf(lower);
+    if (subs.length) {
+      // A group without a bare form (`refund`), alone or with a second word that is no subcommand.
+      const typed = second === undefined ? name : `${name} ${second}`;
+      const sub = second === undefined ? null : this.closeSubcommand(lower, second, 2);
+      if (sub) return fail(typed, `${lower} ${sub}`);
+      return fail(typed, null, t("error.unknown_command.subcommands", { group: lower, subcommands: subs.join(", ") }));
+    }
     const candidates = new Set<string>();
     for (const c of this.byName.keys()) {
       candidates.add(c);
       candidates.add(c.split(" ")[0]!);
     }
-    const lower = name.toLowerCase();
-    let best: string | null = null;
-    let bestD = Infinity;
-    for (const c of candidates) {
-      const d = editDistance(lower, c);
-      if (d < bestD || (d === bestD && best !== null && c.length < best.length)) {
-        best = c;
-        bestD = d;
-      }
-    }
-    const close = best !== null && bestD <= Math.max(2, Math.floor(lower.length / 3));
-    const shown = name.length > 40 ? name.slice(0, 40) + "…" : name;
-    return new UserError(
-      "unknown_command",
-      (close ? t("error.unknown_command.suggest", { name: shown, suggestion: best! }) : t("error.unknown_command", { name: shown })) +
-        " " +
-        t("error.unknown_command.hint"),
-      close ? { suggestions: [best!] } : undefined,
-    );
+    candidates.delete(lower);
+    const best = closest(lower, [...candidates]);
+    if (!best || best.d > Math.max(2, Math.floor(lower.length / 3))) return fail(name, null);
+    // `refnd aprove`: the group's command, when the second word is close to one of its subcommands.
+    const sub = second !== undefined && this.subcommandsOf(best.c).length ? this.closeSubcommand(best.c, second, 2) : null;
+    return sub ? fail(`${name} ${second}`, `${best.c} ${sub}`) : fail(name, best.c);
   }
 
   /** Maps parsed words onto the command's schema and validates them. */
@@ -286,6 +324,16 @@ export class Core {
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
+}
+
+/** The candidate nearest to `word` by edit distance (the shorter one on a tie), or null when there is none. */
+function closest(word: string, candidates: readonly string[]): { c: string; d: number } | null {
+  let best: { c: string; d: number } | null = null;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (!best || d < best.d || (d === best.d && c.length < best.c.length)) best = { c, d };
+  }
+  return best;
 }
 
 // Schemas may give a catalog key as their error message; it is translated here
