@@ -126,9 +126,9 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
   // Brackets and the note's colon as the language writes them: " (by …): note" or "（操作人 …）：note".
   if (e.by) s += t("text.paren", { text: t("order.event.by", { by: e.by }) });
-  // Notes the bot wrote for itself are worded for the reader: the shop's refund is "by the shop"
-  // (as the refunds field says it), an ingested step needs none (the API key is named already).
-  const note = e.note === SHOP_REFUND ? t("order.refund.by_shop") : e.note === INGESTED_NOTE ? undefined : e.note;
+  // Notes the bot wrote for itself are not shown: the shop's refund and an ingested step name
+  // their sender already ("by api:storefront"; the refunds field says "by the shop").
+  const note = e.note === SHOP_REFUND || e.note === INGESTED_NOTE ? undefined : e.note;
   if (note) s = t("text.note", { text: s, note });
   if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
   return s;

@@ -72,7 +72,8 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
       at: clock.now(),
       actor: r.actor,
       platform: r.actor.startsWith("api:") ? "http" : "import",
-      command: "api orders",
+      // Named as the way it came in: `audit command=import` finds an import's, `command=api` the API's.
+      command: r.actor.startsWith("import:") ? "import orders" : "api orders",
       args: clip(`${r.orderNo}: update parked at ${r.parkedAt.toISOString()}, refused when the order arrived: ${JSON.stringify(r.payload)}`, 600),
       outcome: "user_error",
       code: r.result.kind,
