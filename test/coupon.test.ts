@@ -146,10 +146,11 @@ describe("coupon launch preview", () => {
   });
 
   it("numbers typed on a Chinese keyboard (full-width) read as their plain spelling: percent, amounts, limits", async () => {
-    const wide = await launch("code=WIDE1 type=percent value=１５ limit=５００ per-customer=１ min=１，０００");
-    const plain = await launch("code=WIDE2 type=percent value=15 limit=500 per-customer=1 min=1,000");
+    const wide = await launch("code=ＷＩＤＥ1 type=percent value=１５ limit=５００ per-customer=１ min=１，０００ skus=ＳＫＵ-A1");
+    const plain = await launch("code=WIDE2 type=percent value=15 limit=500 per-customer=1 min=1,000 skus=SKU-A1");
     const shown = (r: InvocationResult) => Object.entries(fields(r)).filter(([k]) => k !== "Code");
     expect(wide.r.outcome).toBe("ok");
+    expect(wide.r.reply.title).toContain("WIDE1");
     expect(shown(wide.r)).toEqual(shown(plain.r));
     for (const l of [wide, plain]) await app.run("shell:max", l.cancel);
   });

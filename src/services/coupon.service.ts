@@ -187,7 +187,8 @@ export class CouponService {
     const now = this.clock.now();
     const problems: Problem[] = [];
     const cur = this.opts.currency;
-    const code = input.code.trim().toUpperCase();
+    // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
+    const code = input.code.normalize("NFKC").trim().toUpperCase();
     if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
     else if (await this.store.coupons.exists({ _id: code })) problems.push({ code: "code_taken", params: { code } });
 
@@ -233,7 +234,7 @@ export class CouponService {
 
     if (input.skus !== undefined && input.categories !== undefined) problems.push({ code: "skus_and_categories", params: {} });
     let targets: ProductDoc[] = [];
-    const skus = splitList(input.skus).map((x) => x.toUpperCase());
+    const skus = splitList(input.skus).map((x) => x.normalize("NFKC").toUpperCase());
     let categories: string[] = [];
     if (skus.length) {
       targets = await this.store.products.find({ _id: { $in: skus } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
