@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { promises as fsp } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { MongoClient } from "mongodb";
@@ -6,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/core/logger.js";
 import { describeUri, startEmbeddedDatabase, type DatabaseServer } from "../src/store/db-server.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { cleanEnv } from "./helpers/cli.js";
+import { PROJECT_ROOT } from "../src/config.js";
 
 describe("suite database (relay)", () => {
   let db: TestDb;
@@ -131,6 +135,47 @@ describe("startEmbeddedDatabase", () => {
     for (let i = 0; i < 40 && alive(serverPid); i++) await new Promise((r) => setTimeout(r, 250));
     expect(alive(serverPid)).toBe(false);
     await expect(fsp.access(infoPath)).rejects.toThrow();
+  });
+
+  it("a server left to the processes that joined it survives logging after its starter's process is gone", async () => {
+    const dataDir = await tempDir();
+    // The starter is another process: it starts the database, waits, stops as the bot does, exits.
+    const script = `import { startEmbeddedDatabase } from "./src/store/db-server.ts"; import { silentLogger } from "./src/core/logger.ts";
+      const s = await startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, logger: silentLogger });
+      process.stdout.write(s.kind + " " + s.uri + "\\n");
+      process.stdin.resume(); process.stdin.on("end", async () => { await s.stop(); process.exit(0); });`;
+    const starter = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: PROJECT_ROOT, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const exited = new Promise((resolve) => starter.on("exit", resolve));
+    let err = "";
+    starter.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      starter.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(out.trim());
+      });
+      starter.on("exit", () => reject(new Error(`the starter exited before its database was up: ${err.slice(-500)}`)));
+    });
+    const [kind, uri] = line.split(" ") as [string, string];
+    const guest = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await guest.db("admin").command({ ping: 1 });
+      starter.stdin.end();
+      await exited;
+      if (kind !== "ferretdb") return; // a mongod stops with its process
+      // A malformed message makes the relay log a warning on its stderr, a pipe nobody reads now.
+      const { port, hostname } = new URL(uri);
+      await new Promise<void>((resolve) => {
+        const s = net.connect(Number(port), hostname, () => s.end(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+        s.on("close", () => resolve());
+        s.on("error", () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await guest.db("admin").command({ ping: 1 })).ok).toBe(1);
+    } finally {
+      await guest.close();
+      starter.kill();
+    }
   });
 });
 

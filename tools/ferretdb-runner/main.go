@@ -85,6 +85,12 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Lingering after its parent is gone, its stdout and stderr are pipes nobody reads: a log
+	// line written then must fail quietly (EPIPE), not kill the server under the processes
+	// still using it (Go exits on SIGPIPE for fds 1 and 2 unless the signal is ignored).
+	if *linger {
+		signal.Ignore(syscall.SIGPIPE)
+	}
 	// Set once the relay serves: lingering counts its client connections.
 	var relayRef atomic.Pointer[relay]
 	if *exitOnStdinEOF {
