@@ -404,7 +404,7 @@ describe("order status transitions", () => {
     // Said of what was asked (a tracking correction), not of a shipment nobody asked for.
     expect([r.code, r.reply.text]).toEqual(["invalid_transition", "ORD-100005 is Cancelled and never shipped: it has no shipment whose tracking could be corrected, and a Cancelled order does not ship (a final status)."]);
     const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order tracking ORD-100005 tracking=SF1 reason=typo", locale: "zh-CN" });
-    expect(zh.reply.text).toBe("ORD-100005 当前为已取消，从未发货：没有可更正运单号的发货记录，已取消是最终状态，订单不会再发货。");
+    expect(zh.reply.text).toBe("ORD-100005 当前为已取消，从未发货：没有可更正运单号的发货记录；“已取消”是最终状态，订单不会再发货。");
     expect(await app.store.orders.findById("ORD-100005").lean()).toEqual(before);
     await app.store.orders.create(order("ORD-100031", { status: "refunded", paidAt: new Date(NOW - 47 * H), paidDay: "2026-11-23" }));
     expect((await app.run("shell:sam", "order tracking ORD-100031 tracking=SF1 reason=typo")).reply.text).toBe("ORD-100031 is Refunded and never shipped: it has no shipment whose tracking could be corrected, and a Refunded order does not ship (a final status).");

@@ -99,7 +99,7 @@ describe("stock card and list figures", () => {
       expect(await card("NEW-0")).toMatchObject({ "Sales velocity": "0/day (new today: no full day yet)", "Days of cover": "no sales counted yet (new today)" });
       expect(await card("NEW-3", true)).toMatchObject({ 销售速度: "0/天（近 3 天）", 可售天数: "近 3 天无销售" });
       expect(await card("NEW-1", true)).toMatchObject({ 销售速度: "0/天（昨天）", 可售天数: "昨天无销售" });
-      expect(await card("NEW-0", true)).toMatchObject({ 销售速度: "0/天（今天新上架，尚无完整一天）", 可售天数: "今天新上架，尚未计入销售" });
+      expect(await card("NEW-0", true)).toMatchObject({ 销售速度: "0/天（今天新上架，尚不足一整天）", 可售天数: "尚无销售数据（今天新上架）" });
     } finally {
       await drop(["NEW-3", "NEW-1", "NEW-0"]);
     }

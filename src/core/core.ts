@@ -251,7 +251,7 @@ export class Core {
       new UserError(
         "unknown_command",
         (suggestion ? t("error.unknown_command.suggest", { name: clipped(shown), suggestion }) : t("error.unknown_command", { name: clipped(shown) })) +
-          " " +
+          t("text.sentence_sep") +
           (extra ?? t("error.unknown_command.hint")),
         suggestion ? { suggestions: [suggestion] } : undefined,
       );
@@ -261,7 +261,7 @@ export class Core {
       const typed = second === undefined ? name : `${name} ${second}`;
       const sub = second === undefined ? null : this.closeSubcommand(lower, second, 2);
       if (sub) return fail(typed, `${lower} ${sub}`);
-      return fail(typed, null, t("error.unknown_command.subcommands", { group: lower, subcommands: subs.join(", ") }));
+      return fail(typed, null, t("error.unknown_command.subcommands", { group: lower, subcommands: subs.join(t("text.list_sep")) }));
     }
     const candidates = new Set<string>();
     for (const c of this.byName.keys()) {

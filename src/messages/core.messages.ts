@@ -70,7 +70,7 @@ export const zh: Record<keyof typeof en, string> = {
   "error.unknown_command": "未知命令 `{name}`。",
   "error.unknown_command.suggest": "未知命令 `{name}`。你是不是想输入 `{suggestion}`？",
   "error.unknown_command.hint": "输入 `help` 查看你可以使用的命令。",
-  "error.unknown_command.subcommands": "`{group}` 后面应为以下之一：{subcommands}。输入 `help {group}` 查看用法。",
+  "error.unknown_command.subcommands": "`{group}` 后面需接以下子命令之一：{subcommands}。输入 `help {group}` 查看用法。",
   "error.did_you_mean": "你是不是想输入 `{suggestion}`？",
   "error.permission": "`{command}` 需要 {required} 角色；你当前是 {role}。如有需要，请联系管理员（`role grant`）。",
   "error.invalid_args": "`{command}` 的参数无效：",

@@ -143,7 +143,7 @@ export const zh: Record<keyof typeof en, string> = {
   "coupon.show.untracked": "{code} 不是在这里发布的优惠券：数据来自带有该代码的订单。",
   "coupon.show.other_currency": "有 {n} 次使用的币种不是 {currency}：已计入使用次数，未计入收入和折扣。",
   "coupon.show.outside": "有 {n} 笔已付款订单带有该代码，但下单时间不在优惠券有效期内：未计入此处。",
-  "coupon.show.per_customer_over": "超过每位客户次数限制（{limit}）的客户及其使用次数：{list}。限制由店铺执行，shopops 只作报告。",
+  "coupon.show.per_customer_over": "超过每位客户次数限制（{limit}）的客户及其使用次数：{list}。次数限制由店铺执行，shopops 只负责报告。",
   "coupon.show.per_customer_more": "{list}，另有 {more} 位",
   "coupon.show.paused_orders": "有 {n} 笔已付款订单带有该代码，但下单时优惠券在 shopops 中处于暂停状态：未计入此处（店铺仍接受了该代码）。",
   "coupon.show.paused_now": "仅在 shopops 中暂停：在店铺后台暂停之前，店铺仍接受该代码。",

@@ -125,7 +125,7 @@ export const zh: Record<keyof typeof en, string> = {
   "digest.chart.so_far": "{day}（截至目前）",
   "digest.chart.alt.partial": "每日成交额柱状图与已付款订单折线，{from} 至 {to}（今日截至目前）",
   "digest.subscribed": "你将通过私信收到销售日报：{when}，下一次 {next}。",
-  "digest.subscribed.quiet": "免打扰时段会把它推迟到 {until}：下一份届时送达。",
+  "digest.subscribed.quiet": "受免打扰时段影响，日报将延后到 {until}：下一份届时送达。",
   "digest.schedule.daily": "每天 {time}（{tz}）",
   "digest.schedule.cron": "按计划 `{cron}`（{tz}）",
   "digest.no_such_day": "\"{value}\" 不存在：{month} 只有 {days} 天。",

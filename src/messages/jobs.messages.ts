@@ -97,7 +97,7 @@ export const zh: Record<keyof typeof en, string> = {
   "lowstock.button.snooze": "{sku} 暂停提醒 24 小时",
   "lowstock.button.po": "已下采购单：{sku} ×{qty}，预计 {eta} 到货",
   "lowstock.snoozed": "{sku} 的低库存提醒已暂停至 {until}；届时若仍偏低将再次提醒。在此之前若售罄仍会通知。",
-  "lowstock.snoozed.po_kept": "{sku} 的低库存提醒已暂停至 {until}；届时若仍偏低将再次提醒。在此之前若售罄仍会通知。预计 {eta} 到货的采购单{qty}仍保留（由 {by} 记录）。",
+  "lowstock.snoozed.po_kept": "{sku} 的低库存提醒已暂停至 {until}；届时若仍偏低将再次提醒。在此之前若售罄仍会通知。采购单{qty}仍保留：预计 {eta} 到货，由 {by} 记录。",
   "lowstock.po_holds": "{sku} 已有采购单（预计 {eta} 到货），低库存提醒已暂停至 {until}，晚于本次暂停：未作更改。如到货日期有变，请重新记录：`stock po {sku} eta=YYYY-MM-DD`。",
   "lowstock.po.recorded": "已记录 {sku} 的采购单{qty}，预计 {eta} 到货。该商品的低库存提醒暂停至 {until}；在此之前若售罄仍会通知。",
   "lowstock.po.qty": "（{qty} 件）",

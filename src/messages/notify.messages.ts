@@ -44,6 +44,6 @@ export const zh: Record<keyof typeof en, string> = {
   "notify.complaint.resolutionWarn": "投诉 {id}：解决截止 {due}（SLA 已用 80%）",
   "notify.complaint.firstResponseBreach": "SLA 违约：投诉 {id} 在 {due} 前未首次响应",
   "notify.complaint.resolutionBreach": "SLA 违约：投诉 {id} 在 {due} 前未解决",
-  "notify.complaint.assignee_no_role": "此提醒发到这里，而非发给 {assignee}：对方在 shopops 中没有被授予客服角色（已被撤销，或仅来自 Discord 服务器角色）。请用 `complaint assign {id} <身份>` 重新分配，或请管理员运行 `role grant {assignee} support`。",
-  "notify.dm_undelivered": "此提醒无法通过私信送达 {identity}（{error}）：改发到这里。",
+  "notify.complaint.assignee_no_role": "此提醒发到这里，而非发给 {assignee}：对方在 shopops 中没有被授予客服角色（已被撤销，或仅通过 Discord 服务器角色获得）。请用 `complaint assign {id} <身份>` 重新分配，或请管理员运行 `role grant {assignee} support`。",
+  "notify.dm_undelivered": "此提醒无法通过私信送达 {identity}（{error}）：已改发到这里。",
 };

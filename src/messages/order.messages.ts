@@ -98,7 +98,7 @@ export const zh: Record<keyof typeof en, string> = {
   "order.tracking.unchanged": "{orderNo} 的承运商已是 {carrier}，运单号 {tracking}，未做任何更改。",
   "order.tracking.not_shipped": "{orderNo} 尚未发货：请用 `order ship {orderNo} carrier=… tracking=…` 填写承运商和运单号。",
   "order.tracking.closed": "{orderNo} 当前为{status}：其发货记录已关闭，运单号只能在已发货或已签收时更正。",
-  "order.tracking.final": "{orderNo} 当前为{status}，从未发货：没有可更正运单号的发货记录，{status}是最终状态，订单不会再发货。",
+  "order.tracking.final": "{orderNo} 当前为{status}，从未发货：没有可更正运单号的发货记录；“{status}”是最终状态，订单不会再发货。",
   "order.tracking.busy": "更正运单时 {orderNo} 一直在变化，未做任何更改。请重试。",
   "order.event.tracking": "更正运单",
   "cmd.order_deliver": "将已发货订单标记为已签收",

@@ -113,7 +113,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
 
 /** The customers over a coupon's per-customer limit, as `coupon show` and the expiry alert say it (the first five named). */
 export function perCustomerOverText(over: readonly { customer: string; uses: number }[], limit: number, t: Translate, fmt: Formatter): string {
-  const named = over.slice(0, 5).map((o) => `${o.customer} (${fmt.number(o.uses)})`).join(t("text.list_sep"));
+  const named = over.slice(0, 5).map((o) => o.customer + t("text.paren", { text: fmt.number(o.uses) })).join(t("text.list_sep"));
   const list = over.length > 5 ? t("coupon.show.per_customer_more", { list: named, more: fmt.number(over.length - 5) }) : named;
   return t("coupon.show.per_customer_over", { limit: fmt.number(limit), list });
 }
