@@ -190,6 +190,12 @@ describe("slash commands", () => {
       const cb = await peer.callback(peer.slash(staff, "stock adjust", { sku: "SKU-MK1", delta: "+1", reason: "recount" }).id);
       expect(cb.body.data.embeds[0].title).toContain("SKU-MK1");
       expect(await onHand("SKU-MK1")).toBe(6);
+      // A button pressed meanwhile is answered too.
+      const offer = await peer.callback(peer.slash(viewer, "restock-offer", { sku: "SKU-MK1" }).id);
+      const message = peer.message(peer.channelId, offer.body.data);
+      const pressed = await peer.callback(peer.press(staff, message, "stock adjust SKU-MK1 +5 reason=restock").id);
+      expect(pressed.body.type).toBe(7);
+      expect(await onHand("SKU-MK1")).toBe(11);
     } finally {
       markers.claim = claim;
     }
