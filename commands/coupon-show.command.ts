@@ -12,7 +12,7 @@ export default defineCommand({
   permission: "staff",
   mutates: false,
   async handler({ args, services, t, fmt, now }) {
-    const code = args.code.toUpperCase();
+    const code = args.code.normalize("NFKC").toUpperCase();
     const c = await services.coupon.get(code);
     const r = await services.coupon.redemptions(code, c);
     if (!c && r.uses === 0) return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };

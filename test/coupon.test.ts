@@ -151,6 +151,11 @@ describe("coupon launch preview", () => {
     const shown = (r: InvocationResult) => Object.entries(fields(r)).filter(([k]) => k !== "Code");
     expect(wide.r.outcome).toBe("ok");
     expect(wide.r.reply.title).toContain("WIDE1");
+    // Confirmed, it is found by the code typed full-width again.
+    expect((await app.run("shell:max", wide.confirm)).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "coupon show ＷＩＤＥ1")).reply.title).toContain("WIDE1");
+    expect((await app.run("shell:max", "coupon pause ＷＩＤＥ1")).outcome).toBe("ok");
+    await app.store.coupons.deleteOne({ _id: "WIDE1" }); // not part of the later tests' lists
     expect(shown(wide.r)).toEqual(shown(plain.r));
     for (const l of [wide, plain]) await app.run("shell:max", l.cancel);
   });

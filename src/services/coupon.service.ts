@@ -458,7 +458,7 @@ export class CouponService {
 
   /** One coupon by code (case-insensitive). */
   async get(code: string): Promise<CouponDoc | null> {
-    return this.store.coupons.findById(code.trim().toUpperCase()).lean<CouponDoc>();
+    return this.store.coupons.findById(code.normalize("NFKC").trim().toUpperCase()).lean<CouponDoc>();
   }
 
   /**
@@ -573,7 +573,7 @@ export class CouponService {
     actor: string,
   ): Promise<{ kind: "done"; coupon: CouponDoc; neverStarted?: Date } | { kind: "not_found" } | { kind: "wrong_state"; state: CouponState }> {
     const now = this.clock.now();
-    const id = code.trim().toUpperCase();
+    const id = code.normalize("NFKC").trim().toUpperCase();
     const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
     const set: Record<string, unknown> = { status: action === "pause" ? "paused" : action === "resume" ? "active" : "expired" };
     // Time-expired coupons stay expired: no resuming, pausing or expiring past the end (an
