@@ -240,8 +240,19 @@ describe("shell rendering", () => {
       visibility: "ephemeral" as const,
     };
     expect(renderText(reply)).toBe(
-      "Orders paid\nNext page: order search status=paid page=2\n  Usage  stock <sku | words>\n         stock SKU-1001\nNote\n────────────────\na `literal` cell\n  Type help stock for more.",
+      "Orders `paid`\nNext page: order search status=paid page=2\n  Usage  stock <sku | words>\n         stock SKU-1001\nNote\n────────────────\na `literal` cell\n  Type help stock for more.",
     );
+  });
+
+  it("shows what people wrote as stored, backticks included: a title (a product's name), plain text and plain fields", () => {
+    const reply = {
+      title: "Mug `Pro` 2 (SKU-9)",
+      text: "the `Pro` lid cracked; run `rm -rf` lol",
+      plainText: true,
+      fields: [{ label: "Reason", value: "box `crushed`", plain: true }],
+      visibility: "ephemeral" as const,
+    };
+    expect(renderText(reply)).toBe("Mug `Pro` 2 (SKU-9)\nthe `Pro` lid cracked; run `rm -rf` lol\n  Reason  box `crushed`");
   });
 });
 

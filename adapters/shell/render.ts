@@ -34,14 +34,15 @@ export function plainCode(s: string): string {
 /**
  * Renders a reply as plain text for a terminal. Buttons become the commands
  * they stand for; an image is written by the caller and shown as its path.
- * Chat's inline code marks are dropped from the title, text, fields and context
- * (table cells are shown as stored).
+ * Chat's inline code marks are dropped from the bot's own wording (text, fields and
+ * context); what people wrote is shown as stored: the title (a product's name), text marked
+ * `plainText`, `plain` fields (a complaint's text, a reason) and table cells.
  */
 export function renderText(reply: Reply, imagePath?: string): string {
   const out: string[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
-  if (reply.title) out.push(icon + plainCode(reply.title));
-  if (reply.text) out.push((reply.title ? "" : icon) + plainCode(reply.text));
+  if (reply.title) out.push(icon + reply.title);
+  if (reply.text) out.push((reply.title ? "" : icon) + (reply.plainText ? reply.text : plainCode(reply.text)));
   const table = () => {
     if (reply.table) out.push(renderTable(reply.table.columns, reply.table.rows, reply.table.alignRight));
   };
@@ -49,7 +50,7 @@ export function renderText(reply: Reply, imagePath?: string): string {
   if (reply.fields?.length) {
     const w = Math.max(...reply.fields.map((f) => displayWidth(f.label)));
     for (const f of reply.fields) {
-      const [first, ...rest] = plainCode(f.value).split("\n");
+      const [first, ...rest] = (f.plain ? f.value : plainCode(f.value)).split("\n");
       out.push(`  ${pad(f.label, w, false)}  ${first ?? ""}`);
       for (const r of rest) out.push(`  ${" ".repeat(w)}  ${r}`);
     }
