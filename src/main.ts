@@ -117,11 +117,15 @@ async function main(): Promise<number> {
     if (finished) return;
     // The command under way finishes first (it may be a write: cut off, it could land and be
     // reported failed), up to 10 s; a second signal stops at once.
-    const again = new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    });
-    const current = script && running ? Promise.race([running.then(() => undefined, () => undefined), again, sleep(10_000)]) : Promise.resolve();
+    // (Only then: a bot's second signal still stops it at once, as it did.)
+    const waiting = script && running;
+    const again = waiting
+      ? new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        })
+      : Promise.resolve();
+    const current = waiting ? Promise.race([running!.then(() => undefined, () => undefined), again, sleep(10_000)]) : Promise.resolve();
     void current.then(shutdown).then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
