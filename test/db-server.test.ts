@@ -137,6 +137,19 @@ describe("startEmbeddedDatabase", () => {
     await expect(fsp.access(infoPath)).rejects.toThrow();
   });
 
+  it("a stale server.json whose server pid another program now has does not block the start", async () => {
+    const dataDir = await tempDir();
+    const other = spawn("sleep", ["60"]); // a live pid that is no database server
+    try {
+      await fsp.writeFile(path.join(dataDir, "server.json"), JSON.stringify({ uri: "mongodb://127.0.0.1:1/", pid: 2 ** 22 + 7, kind: "ferretdb", serverPid: other.pid }));
+      const s = await start(dataDir);
+      expect(s.owned).toBe(true);
+      await s.stop();
+    } finally {
+      other.kill();
+    }
+  }, 30_000);
+
   it("a server left to the processes that joined it survives logging after its starter's process is gone", async () => {
     const dataDir = await tempDir();
     // The starter is another process: it starts the database, waits, stops as the bot does, exits.

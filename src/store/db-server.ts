@@ -538,6 +538,9 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
     }
     await sleep(1000);
   }
+  // Nothing answers, the process that started it is gone, and its server pid is now another
+  // program's (the pid reused): a stale file (a lingering server removes the file when it stops).
+  if (!pidAlive(info.pid) && info.serverPid !== undefined && (await commandLineOf(info.serverPid))?.includes("ferretdb-runner") === false) return null;
   if (info.serverPid !== undefined) {
     throw new Error(
       `Process ${info.pid} runs the database for ${dataDir} (server pid ${info.serverPid}, ${hostOf(info.uri)}), ` +
@@ -603,6 +606,11 @@ async function serverVersion(uri: string): Promise<string | null> {
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+/** A process's command line (Linux /proc), or null where it cannot be read. */
+async function commandLineOf(pid: number): Promise<string | null> {
+  return fsp.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => null);
 }
 
 function pidAlive(pid: number): boolean {
