@@ -36,7 +36,9 @@ export default defineCommand({
   async handler({ args, services, t, fmt, now, config }) {
     // The typed spellings, and an order's number as stored when it is spelt otherwise (`web-1001` for Web-1001).
     const subjectsOf = async (typed: string) => {
-      const order = await findOrder<{ _id: string }>(services.store, typed.normalize("NFKC"), { _id: 1 });
+      // A complaint or refund request id is no order number: no order lookup (its any-case
+      // fallback reads the whole order index on a miss).
+      const order = /^[CR]-/i.test(typed.normalize("NFKC").trim()) ? null : await findOrder<{ _id: string }>(services.store, typed.normalize("NFKC"), { _id: 1 });
       return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
     };
     const { entries, total } = await services.audit.query({

@@ -177,6 +177,8 @@ describe("command core", () => {
     expect(adjust.outcome).toBe("user_error");
     expect(adjust.reply.text).toContain("Did you mean `stock adjust`?");
     expect((await app.run("shell:sam", "stock lw")).reply.text).toContain("Did you mean `stock low`?");
+    // A word cut short is read as the command it starts (`lo` is `low`, not `po` mistyped).
+    expect((await app.run("shell:sam", "stock lo")).reply.text).toContain("Did you mean `stock low`?");
     expect((await app.run("shell:sam", "order shp ORD-1")).reply.text).toContain("Did you mean `order ship`?");
     // A search that is no typo gets no hint; nor does one that succeeds.
     expect((await app.run("shell:sam", "stock NOPE-1")).reply.text).not.toContain("Did you mean");

@@ -326,12 +326,16 @@ export class Core {
   }
 }
 
-/** The candidate nearest to `word` by edit distance (the shorter one on a tie), or null when there is none. */
+/**
+ * The candidate nearest to `word` by edit distance, or null when there is none. On a tie, one
+ * that starts with what was typed (`lo` is `low` cut short, not `po` mistyped), then the shorter.
+ */
 function closest(word: string, candidates: readonly string[]): { c: string; d: number } | null {
   let best: { c: string; d: number } | null = null;
+  const rank = (c: string) => (c.startsWith(word) ? 0 : 1);
   for (const c of candidates) {
     const d = editDistance(word, c);
-    if (!best || d < best.d || (d === best.d && c.length < best.c.length)) best = { c, d };
+    if (!best || d < best.d || (d === best.d && (rank(c) < rank(best.c) || (rank(c) === rank(best.c) && c.length < best.c.length)))) best = { c, d };
   }
   return best;
 }
