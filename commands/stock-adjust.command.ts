@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idemKey, signedDelta, text } from "../src/core/args.js";
+import { idemKey, signedDelta, text, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { unknownSku } from "./stock.command.js";
 
@@ -9,7 +9,7 @@ export default defineCommand({
   positional: ["sku", "delta"],
   usage: { en: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]", zh: "<sku> <+n|-n> reason=<原因> [key=<幂等键>]" },
   args: z.object({
-    sku: z.string().trim().min(1).max(64),
+    sku: typedId(z.string().min(1).max(64)),
     delta: signedDelta,
     reason: text(200),
     key: idemKey.optional(),

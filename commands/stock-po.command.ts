@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { wholeNumber } from "../src/core/args.js";
+import { wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
@@ -13,7 +13,7 @@ export default defineCommand({
   positional: ["sku"],
   usage: { en: "<sku> eta=<YYYY-MM-DD|today|tomorrow|+Nd> [qty=<units>]", zh: "<sku> eta=<YYYY-MM-DD|今天|明天|+N天> [qty=<数量>]" },
   args: z.object({
-    sku: z.string().trim().min(1).max(64),
+    sku: typedId(z.string().min(1).max(64)),
     // A day, or one counted from today: today, tomorrow, +10d (明天, 2026/12/05, 12月5日 too).
     eta: z
       .string()

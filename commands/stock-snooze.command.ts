@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { plain } from "../src/core/args.js";
+import { plain, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -17,7 +17,7 @@ export default defineCommand({
   name: "stock snooze",
   description: "cmd.stock_snooze",
   positional: ["sku", "duration"],
-  args: z.object({ sku: z.string().trim().min(1).max(64), duration }),
+  args: z.object({ sku: typedId(z.string().min(1).max(64)), duration }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: { en: "<sku> <duration>", zh: "<sku> <duration 时长 30m|24h|3d>" },
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d"],

@@ -195,6 +195,10 @@ describe("stock adjust", () => {
       expect([r.outcome, r.reply.text], typed).toEqual(["ok", expect.stringContaining(`on hand ${before} → ${before + plainDelta}`)]);
     }
     expect((await app.run("shell:sam", "stock low limit=２")).reply.table!.rows).toHaveLength(2);
+    // A SKU typed full-width is the SKU: looked up, adjusted, snoozed.
+    expect((await app.run("shell:sam", "stock ＳＫＵ－１００５")).reply.title).toContain("SKU-1005");
+    const wide = await app.run("shell:sam", "stock adjust ｓｋｕ－１００５ +1 reason=recount");
+    expect([wide.outcome, wide.reply.text]).toEqual(["ok", expect.stringContaining("SKU-1005")]);
     expect((await app.run("shell:sam", "stock low limit=５１")).reply.text).toContain("• limit=: must be at most 50");
     const snooze = async (typed: string) => (await app.run("shell:sam", `stock snooze SKU-1004 ${typed}`)).reply.text;
     for (const [typed, plainForm] of [["3天", "3d"], ["２４小时", "24h"], ["30分钟", "30m"], ["３d", "3d"]] as const) expect(await snooze(typed), typed).toBe(await snooze(plainForm));

@@ -228,12 +228,14 @@ export class StockService {
   /** The product with this exact SKU (case-insensitive input). */
   async bySku(sku: string): Promise<StockView | null> {
     // Only what a view shows: not the product's applied keys (up to PRODUCT_KEPT_KEYS of them).
-    const p = await this.store.products.findById(sku.toUpperCase()).select(VIEW_FIELDS).lean<ProductDoc>();
+    const p = await this.store.products.findById(plainSku(sku)).select(VIEW_FIELDS).lean<ProductDoc>();
     return p ? this.view(p) : null;
   }
 
   /** Products whose name contains every word, or whose SKU starts with the query. */
-  async search(query: string, limit = 10): Promise<{ matches: StockView[]; total: number }> {
+  async search(typed: string, limit = 10): Promise<{ matches: StockView[]; total: number }> {
+    // Full-width letters and digits (ＳＫＵ－１００１, ５００ml) read as plain, as ids are in chat.
+    const query = typed.normalize("NFKC").trim();
     const words = query.split(/\s+/).filter(Boolean);
     const filter = {
       $or: [
@@ -249,7 +251,8 @@ export class StockService {
   }
 
   /** Up to `n` SKUs close to a query that matched nothing (typos, missing digits). */
-  async suggest(query: string, n = 3): Promise<string[]> {
+  async suggest(typed: string, n = 3): Promise<string[]> {
+    const query = typed.normalize("NFKC").trim();
     const q = query.toUpperCase();
     const prefix = q.replace(/[^A-Z0-9-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
     const words = query.split(/\s+/).filter((w) => w.length >= 2);
@@ -413,6 +416,11 @@ export function coverText(v: Pick<StockView, "available" | "sold" | "velocityDay
 export function velocityText(velocity: number, fmt: Formatter): string {
   if (velocity <= 0 || velocity >= 1) return fmt.number(velocity, 1);
   return fmt.number(velocity, 1 - Math.floor(Math.log10(velocity)));
+}
+
+/** A SKU as typed, in the form products are stored under: full-width characters plain (NFKC), trimmed, upper case. */
+export function plainSku(typed: string): string {
+  return typed.normalize("NFKC").trim().toUpperCase();
 }
 
 /** The velocity window of {@link StockService}. */
