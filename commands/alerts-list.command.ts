@@ -19,7 +19,7 @@ export default defineCommand({
             value: stuck.newest
               .map((m) => {
                 const d = m.dest as { identity?: string; channel?: string };
-                return t("alerts.undelivered.line", { at: fmt.dateTime(m.createdAt), kind: m.kind, platform: m.platform, dest: d.channel ?? d.identity ?? "?", status: m.status, error: m.lastError ?? "—" });
+                return t("alerts.undelivered.line", { at: fmt.dateTime(m.createdAt), kind: m.kind, platform: m.platform, dest: d.channel ?? d.identity ?? "?", status: t(m.status === "dead" ? "alerts.status.dead" : "alerts.status.pending"), error: m.lastError ?? "—" });
               })
               .join("\n"),
             plain: true,

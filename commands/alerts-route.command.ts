@@ -9,7 +9,8 @@ export default defineCommand({
   args: z.object({
     type: z.enum(ALERT_TYPES, { error: "alerts.bad_type" }),
     platform: z.enum(ALERT_PLATFORMS, { error: "alerts.bad_platform" }),
-    channel: z.string().regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" }),
+    // `off` in any case turns the route off (`OFF` was taken for a channel of that name).
+    channel: z.string().regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" }).transform((c) => (c.toLowerCase() === "off" ? "off" : c)),
   }),
   examples: ["alerts route low_stock slack C0123ABCD", "alerts route digest discord 123456789012345678", "alerts route low_stock shell off"],
   permission: "admin",

@@ -32,7 +32,7 @@ describe("alert routing", () => {
 
     expect((await app.run("shell:admin", "alerts route low_stock slack C999")).reply.text).toBe("low_stock alerts on slack now go to C999.");
     expect((await app.run("shell:admin", "alerts route sla slack C777")).outcome).toBe("ok");
-    expect((await app.run("shell:admin", "alerts route low_stock shell off")).reply.text).toBe("low_stock alerts on shell are now off.");
+    expect((await app.run("shell:admin", "alerts route low_stock shell OFF")).reply.text).toBe("low_stock alerts on shell are now off.");
     const after = await app.run("shell:mia", "alerts list");
     expect(after.reply.table!.rows).toEqual([
       ["low_stock", "shell", "ops (off)", "admin"],
@@ -57,7 +57,9 @@ describe("alert routing", () => {
       expect(list.reply.status).toBe("warning");
       const f = list.reply.fields![0]!;
       expect(f.label).toBe("Not getting through: 1 gave up in the last 7 days, 1 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
-      expect(f.value.split("\n")).toEqual([expect.stringMatching(/ sla → slack C0PRIV \(pending\): not_in_channel$/), expect.stringMatching(/ sla → slack C0PRIV \(dead\): not_in_channel$/)]);
+      expect(f.value.split("\n")).toEqual([expect.stringMatching(/ sla → slack C0PRIV \(waiting\): not_in_channel$/), expect.stringMatching(/ sla → slack C0PRIV \(gave up\): not_in_channel$/)]);
+      const zh = await app.core.invoke({ identity: "shell:mia", platform: "shell", text: "alerts list", locale: "zh-CN" });
+      expect(zh.reply.fields![0]!.value).toMatch(/（等待中）：not_in_channel\n.*（已放弃）：not_in_channel$/);
     } finally {
       await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh", "u-old"] } });
     }
