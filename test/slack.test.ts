@@ -7,6 +7,7 @@ import { z } from "zod";
 import { startHttpServer } from "../adapters/http/http.server.js";
 import { ACTION_PREFIX, appendOutcome, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
+import { parseArgs } from "../src/core/parser.js";
 import { boltLogger, complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
@@ -529,6 +530,24 @@ describe("mentions and the complaint reaction", () => {
     expect(await app.store.audit.countDocuments({ command: "complaint new" })).toBe(1);
   });
 
+  it("a reaction on a message the bot cannot read tells the person it filed nothing; a helpdesk bot's message is read from its attachments", async () => {
+    const before = peer.callsOf("chat.postEphemeral").length;
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000700.000700" }, event_ts: "1700000701.000100" });
+    const told = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).find((c) => c.args.user === ALICE), "the not-filed notice");
+    expect(String(told.args.text)).toContain("No complaint was filed from this message");
+    // A reply in a thread (Slack lists the thread's parent first) is filed from the reply.
+    peer.messages.set("C0SUPPORT:1700000750.000100", { ts: "1700000750.000100", user: "UCUST", text: "the parent post" });
+    peer.messages.set("C0SUPPORT:1700000750.000900", { ts: "1700000750.000900", thread_ts: "1700000750.000100", user: "UCUST", text: "the reply: lid cracked" } as never);
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000750.000900" }, event_ts: "1700000751.000100" });
+    await peer.waitFor(async () => !!(await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000750000900" }).lean()), "the thread complaint");
+    expect((await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000750000900" }).lean())!.text).toBe("the reply: lid cracked");
+    // A bot's message (a helpdesk bridge) carries its words in attachments, not text.
+    peer.messages.set("C0SUPPORT:1700000800.000800", { ts: "1700000800.000800", bot_id: "B0DESK", text: "", attachments: [{ title: "Ticket 4411", text: "Customer: my order never arrived" }] } as never);
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "B0DESK", item: { type: "message", channel: "C0SUPPORT", ts: "1700000800.000800" }, event_ts: "1700000801.000100" });
+    await peer.waitFor(async () => !!(await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean()), "the complaint");
+    expect((await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean())!.text).toBe("Ticket 4411 Customer: my order never arrived");
+  });
+
   it("ignores other emoji and other channels", async () => {
     peer.messages.set("C0OPS:1700000600.000600", { ts: "1700000600.000600", user: "UCUST", text: "hello" });
     await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0OPS", ts: "1700000600.000600" }, event_ts: "1" });
@@ -541,6 +560,10 @@ describe("mentions and the complaint reaction", () => {
     const line = complaintCommandLine({ text: "a \"b\"\nc", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
     expect(line).toBe("complaint new source=slack link=https://x/p1 author=slack:T1:U1 'a \"b\" c'");
     expect(complaintCommandLine({ text: "x".repeat(5000), author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000).length).toBeLessThanOrEqual(1000);
+    // Every quote style in the text: kept exactly, as the parser reads it back.
+    const mixed = `客户说："保温杯坏了" 他'很生气'，「急」“快”处理 『慢』`;
+    const all = complaintCommandLine({ text: mixed, author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
+    expect(parseArgs(all).positional.slice(2).join(" ")).toBe(mixed);
   });
 });
 

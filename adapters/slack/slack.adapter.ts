@@ -10,6 +10,7 @@ import { translator, type Locale, type Translate } from "../../src/core/messages
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
+import { quote } from "../../src/core/parser.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
@@ -93,18 +94,17 @@ export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
 /**
  * The command line that files a complaint from a Slack message: `complaint new`
  * with the message's permalink (one complaint per message) and its author's
- * identity. The message text goes last, quoted with a quote character it does
- * not contain (the parser has no escapes), cut to fit the input limit.
+ * identity. The message text goes last, cut to fit the input limit, then quoted
+ * as the parser reads it back exactly (every quote style it holds kept).
  */
 export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
   const head = `complaint new source=slack link=${src.permalink} author=${src.author}`;
-  const pairs: [string, string][] = [['"', '"'], ["'", "'"], ["「", "」"], ["“", "”"]];
   const body = unescapeSlack(src.text).replace(/\s+/g, " ").trim() || src.permalink;
-  const [open, close] = pairs.find(([o, c]) => !body.includes(o) && !body.includes(c)) ?? ['"', '"'];
-  const clean = body.replace(/["'「」“”]/g, (ch) => (ch === open || ch === close ? "" : ch));
-  // Within the input limit and the command's 900-character text.
-  const room = Math.min(COMPLAINT_TEXT_MAX, Math.max(10, maxLength - head.length - 3));
-  return `${head} ${open}${clip(clean, room)}${close}`;
+  // Within the input limit and the command's 900-character text (quoting adds a few characters:
+  // a quote pair, or with every quote style in the text, three more per `"`).
+  const quotes = (body.match(/"/g) ?? []).length;
+  const room = Math.min(COMPLAINT_TEXT_MAX, Math.max(10, maxLength - head.length - 3 - 3 * quotes));
+  return `${head} ${quote(clip(body, room))}`;
 }
 
 /** Longest complaint text `complaint new` takes. */
@@ -526,7 +526,8 @@ export class SlackAdapter implements Deliverer {
     // One complaint per message, however many people react or how often Slack retries.
     const key = `slack:complaint:${team}:${item.channel}:${item.ts}`;
     const { channel, ts } = item;
-    // Not filed (refused, bad input, failed) or not fetched: the claim is given back, so reacting again may file it.
+    // Not filed (refused, bad input, failed) or not fetched: the claim is given back, so reacting
+    // again may file it; the person who reacted is told it was not filed, and why.
     const filed = await this.opts.services.markers.once(
       key,
       identity,
@@ -540,7 +541,14 @@ export class SlackAdapter implements Deliverer {
       },
       (r) => r.outcome === "ok",
       { releaseOnThrow: true },
-    );
+    ).catch(async (e: unknown) => {
+      this.log.warn("complaint from a reaction not filed", { channel, ts, error: e });
+      const { t } = await this.wordsFor(reactor);
+      const why = (e as { data?: { error?: string } })?.data?.error ?? (e as Error)?.message ?? String(e);
+      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text: t("slack.complaint.not_filed", { why: clip(why, 200) }) }).catch(() => undefined);
+      return null;
+    });
+    if (!filed) return;
     if (!filed.claimed) {
       const by = filed.prior ? mention(filed.prior.by) : "?";
       const { t } = await this.wordsFor(reactor);
@@ -548,13 +556,22 @@ export class SlackAdapter implements Deliverer {
     }
   }
 
-  /** The reacted-to message: top level (conversations.history) or in a thread (conversations.replies). */
+  /**
+   * The reacted-to message: top level (conversations.history) or in a thread (conversations.replies,
+   * which lists the thread's parent first: not limited to one message, the reply is found by its
+   * ts). A message with no text of its own (a helpdesk bot's) is read from its attachments.
+   */
   private async fetchMessage(channel: string, ts: string): Promise<{ text?: string; user?: string; bot_id?: string } | undefined> {
+    type Msg = { ts?: string; text?: string; user?: string; bot_id?: string; attachments?: { pretext?: string; title?: string; text?: string; fallback?: string }[] };
     const h = await this.app.client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
-    const top = h.messages?.find((m) => m.ts === ts);
-    if (top) return top;
-    const r = await this.app.client.conversations.replies({ channel, ts, latest: ts, inclusive: true, limit: 1 });
-    return r.messages?.find((m) => m.ts === ts);
+    let m = (h.messages as Msg[] | undefined)?.find((x) => x.ts === ts);
+    if (!m) {
+      const r = await this.app.client.conversations.replies({ channel, ts, latest: ts, inclusive: true });
+      m = (r.messages as Msg[] | undefined)?.find((x) => x.ts === ts);
+    }
+    if (!m) return undefined;
+    const attached = (m.attachments ?? []).flatMap((a) => [a.pretext, a.title, a.text ?? a.fallback].filter((x): x is string => !!x?.trim()));
+    return { ...m, text: m.text?.trim() ? m.text : attached.join("\n") };
   }
 
   /**

@@ -198,6 +198,13 @@ export class SlackPeer {
         const key = `${String(args.channel)}:${String(method === "conversations.history" ? args.latest : args.ts)}`;
         const m = this.messages.get(key);
         if (method === "conversations.history" && m?.thread_ts && m.thread_ts !== m.ts) return { ok: true, messages: [] };
+        // As Slack does: conversations.replies lists the thread's parent first, then its replies
+        // (up to `latest`), cut to `limit`.
+        if (method === "conversations.replies" && m?.thread_ts && m.thread_ts !== m.ts) {
+          const parent = this.messages.get(`${String(args.channel)}:${m.thread_ts}`);
+          const all = [...(parent ? [parent] : []), m];
+          return { ok: true, messages: args.limit ? all.slice(0, Number(args.limit)) : all, has_more: false };
+        }
         return { ok: true, messages: m ? [m] : [], has_more: false };
       }
       case "files.getUploadURLExternal": {
