@@ -53,6 +53,9 @@ describe("stock lookup", () => {
     expect(r.outcome).toBe("user_error");
     expect(r.code).toBe("unknown_sku");
     expect(r.reply.text).toMatch(/Did you mean: SKU-1001/);
+    // The commonest slips: no hyphen, letters swapped, only the number; a Chinese name mistyped.
+    for (const typed of ["SKU1001", "SUK-1001", "1001"]) expect((await app.run("shell:viewer", `stock ${typed}`)).reply.text, typed).toMatch(/Did you mean: SKU-1001\b/);
+    expect((await app.run("shell:viewer", "stock 保温怀")).reply.text).toMatch(/Did you mean: SKU-1002\b/);
   });
 
   it("stock low lists low products worst first with cover and lead time", async () => {

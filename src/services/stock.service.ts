@@ -254,20 +254,36 @@ export class StockService {
   async suggest(typed: string, n = 3): Promise<string[]> {
     const query = typed.normalize("NFKC").trim();
     const q = query.toUpperCase();
-    const prefix = q.replace(/[^A-Z0-9-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
+    const prefix = q.replace(/[^A-Z0-9_.:-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
     const words = query.split(/\s+/).filter((w) => w.length >= 2);
+    // The query's digits (`1001` of `SKU1001`, `SUK-1001`): SKUs holding them are candidates too,
+    // and SKUs are compared without their punctuation (`SKU1001` is `SKU-1001`).
+    const digits = q.replace(/\D/g, "");
+    const bare = (s: string) => s.replace(/[^A-Z0-9]/g, "");
+    const partials = words.map((w) => w.slice(0, Math.max(2, w.length - 1)).toLowerCase());
+    const or = [
+      ...(prefix ? [{ _id: new RegExp(`^${escapeRegex(prefix)}`) }] : []),
+      ...(digits.length >= 3 ? [{ _id: new RegExp(escapeRegex(digits)) }] : []),
+      ...partials.map((w) => ({ name: new RegExp(escapeRegex(w), "i") })),
+    ];
+    if (!or.length) return [];
     const docs = await this.store.products
-      .find({
-        $or: [
-          { _id: new RegExp(`^${escapeRegex(prefix)}`) },
-          ...words.map((w) => ({ name: new RegExp(escapeRegex(w.slice(0, Math.max(2, w.length - 1))), "i") })),
-        ],
-      })
+      .find({ $or: or })
       .select({ _id: 1, name: 1 })
       .limit(500)
       .lean<{ _id: string; name: string }[]>();
     return docs
-      .map((d) => ({ sku: d._id, d: Math.min(editDistance(q, d._id), editDistance(query.toLowerCase(), d.name.toLowerCase())) }))
+      // A name holding most of a typed word (`保温` of `保温怀`) is as close as a one-letter slip.
+      // So is a SKU holding the typed number (`1001` of SKU-1001), ahead of names on a tie.
+      .map((d) => ({
+        sku: d._id,
+        d: Math.min(
+          editDistance(q, d._id),
+          editDistance(bare(q), bare(d._id)),
+          digits.length >= 3 && d._id.includes(digits) ? 0.5 : Infinity,
+          partials.some((w) => d.name.toLowerCase().includes(w)) ? 1 : editDistance(query.toLowerCase(), d.name.toLowerCase()),
+        ),
+      }))
       .sort((a, b) => a.d - b.d || a.sku.localeCompare(b.sku))
       .slice(0, n)
       .map((x) => x.sku);
