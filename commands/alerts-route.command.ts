@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ALERT_PLATFORMS, ALERT_TYPES } from "../src/config.js";
+import { ALERT_PLATFORMS, ALERT_TYPES, channelFits } from "../src/config.js";
 import { defineCommand } from "../src/core/command.js";
 
 export default defineCommand({
@@ -16,6 +16,8 @@ export default defineCommand({
   permission: "admin",
   mutates: true,
   async handler({ args, services, actor, t }) {
+    // Checked before anything is stored: a route every alert would die on is refused.
+    if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
     await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
     const off = args.channel === "off";
     return {

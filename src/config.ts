@@ -203,13 +203,22 @@ export interface AlertRoute {
 }
 
 
+/**
+ * Whether `channel` can be a channel of `platform`: Discord addresses channels by numeric id only
+ * (a name such as `general` would be accepted, then every alert to it would die); Slack takes an
+ * id or a name; the shell any name. `off` turns a route off.
+ */
+export function channelFits(platform: string, channel: string): boolean {
+  return platform !== "discord" || channel.toLowerCase() === "off" || SNOWFLAKE.test(channel);
+}
+
 /** Parses ALERT_ROUTES (`type:platform:channel,…`); returns the routes or the bad items. */
 export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: string[] } {
   const routes: AlertRoute[] = [];
   const bad: string[] = [];
   for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = /^([a-z_]+):([a-z]+):([A-Za-z0-9_.#-]{1,80})$/.exec(item);
-    if (!m || !(ALERT_TYPES as readonly string[]).includes(m[1]!) || !(ALERT_PLATFORMS as readonly string[]).includes(m[2]!)) bad.push(item);
+    if (!m || !(ALERT_TYPES as readonly string[]).includes(m[1]!) || !(ALERT_PLATFORMS as readonly string[]).includes(m[2]!) || !channelFits(m[2]!, m[3]!)) bad.push(item);
     else routes.push({ type: m[1] as AlertType, platform: m[2] as AlertRoute["platform"], channel: m[3]! });
   }
   return { routes, bad };
@@ -406,7 +415,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   const routes = parseAlertRoutes(v.ALERT_ROUTES);
   if (routes.bad.length > 0) {
     throw new ConfigError([
-      `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")}, e.g. low_stock:slack:C0123,digest:discord:456`,
+      `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")} (a Discord channel by its numeric id), e.g. low_stock:slack:C0123,digest:discord:123456789012345678`,
     ]);
   }
   const jobCrons = { LOW_STOCK_CRON: v.LOW_STOCK_CRON, REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON, HOUSEKEEPING_CRON: v.HOUSEKEEPING_CRON, ORDER_EFFECTS_CRON: v.ORDER_EFFECTS_CRON };

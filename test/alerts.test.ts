@@ -8,7 +8,7 @@ import { recorder } from "./helpers/outbound.js";
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await makeTestApp({ QUIET_HOURS: "22:00-07:00", ALERT_ROUTES: "low_stock:shell:ops,low_stock:slack:C0123,digest:discord:4567" });
+  app = await makeTestApp({ QUIET_HOURS: "22:00-07:00", ALERT_ROUTES: "low_stock:shell:ops,low_stock:slack:C0123,digest:discord:456789" });
   await app.services.identity.grant("shell:mia", "manager", "shell:admin");
 });
 afterAll(() => app.close());
@@ -21,7 +21,7 @@ describe("alert routing", () => {
     expect(list.reply.table!.rows).toEqual([
       ["low_stock", "shell", "ops", "configuration"],
       ["low_stock", "slack", "C0123", "configuration"],
-      ["digest", "discord", "4567", "configuration"],
+      ["digest", "discord", "456789", "configuration"],
     ]);
     expect(list.reply.context).toEqual(["Quiet hours 22:00–07:00 (Asia/Shanghai): non-urgent alerts are held until they end."]);
 
@@ -31,6 +31,9 @@ describe("alert routing", () => {
     expect(bad.reply.text).toContain('"stockouts" is not an alert type');
 
     expect((await app.run("shell:admin", "alerts route low_stock slack C999")).reply.text).toBe("low_stock alerts on slack now go to C999.");
+    // A Discord channel by name: refused, nothing stored (every alert to it would die).
+    const named = await app.run("shell:admin", "alerts route sla discord general");
+    expect([named.code, named.reply.text]).toEqual(["bad_channel", expect.stringContaining('"general" is not a Discord channel id')]);
     expect((await app.run("shell:admin", "alerts route sla slack C777")).outcome).toBe("ok");
     expect((await app.run("shell:admin", "alerts route low_stock shell OFF")).reply.text).toBe("low_stock alerts on shell are now off.");
     const after = await app.run("shell:mia", "alerts list");
@@ -38,7 +41,7 @@ describe("alert routing", () => {
       ["low_stock", "shell", "ops (off)", "admin"],
       ["low_stock", "slack", "C999", "admin"],
       ["sla", "slack", "C777", "admin"],
-      ["digest", "discord", "4567", "configuration"],
+      ["digest", "discord", "456789", "configuration"],
     ]);
     expect(await app.services.alerts.routesFor("low_stock")).toEqual([{ type: "low_stock", platform: "slack", channel: "C999" }]);
   });
@@ -80,7 +83,7 @@ describe("alert routing", () => {
     app.clock.set("2026-11-25T23:00:00Z");
     await app.services.outbox.dispatch(d);
     expect(d.got.map((g) => g.reply.text)).toEqual(["urgent", "digest"]);
-    expect(d.got[1]!.dest).toEqual({ kind: "channel", platform: "discord", channel: "4567" });
+    expect(d.got[1]!.dest).toEqual({ kind: "channel", platform: "discord", channel: "456789" });
 
     // Replaying the same alert key queues nothing.
     expect((await app.services.alerts.send({ type: "digest", key: "digest:2026-11-25", reply })).queued).toBe(0);

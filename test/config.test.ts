@@ -36,6 +36,11 @@ describe("config", () => {
     expect(loadConfig({ SHOPOPS_ADMINS: "shell:alice, slack:T01:U02" }).bootstrapAdmins).toEqual(["shell:alice", "slack:T01:U02"]);
   });
 
+  it("refuses an alert route to a Discord channel by name (Discord addresses channels by id)", () => {
+    expect(() => loadConfig({ ALERT_ROUTES: "digest:discord:general" })).toThrow(/ALERT_ROUTES: "digest:discord:general" is not a route;.*a Discord channel by its numeric id/);
+    expect(loadConfig({ ALERT_ROUTES: "digest:discord:123456789012345678,low_stock:slack:#ops" }).alertRoutes).toHaveLength(2);
+  });
+
   it("refuses quiet hours that start and end at the same time (all day quiet)", () => {
     expect(() => loadConfig({ QUIET_HOURS: "22:00-22:00" })).toThrow(/QUIET_HOURS: start and end are the same time/);
     expect(loadConfig({ QUIET_HOURS: "22:00-07:00" }).quietHours).toEqual({ start: "22:00", end: "07:00" });
