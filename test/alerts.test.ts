@@ -53,18 +53,31 @@ describe("alert routing", () => {
       _id: id, platform: "slack", dest: { kind: "channel", platform: "slack", channel: "C0PRIV" }, reply, kind: "sla", status, attempts: status === "dead" ? 8 : 2,
       notBefore: new Date(now - ageMin * 60_000), createdAt: new Date(now - ageMin * 60_000), ...(lastError ? { lastError } : {}),
     });
-    // u-old gave up 8 days ago (its cause fixed since): not counted.
-    await app.store.outbox.insertMany([msg("u-dead", "dead", 90, "not_in_channel"), msg("u-late", "pending", 30, "not_in_channel"), msg("u-fresh", "pending", 1), msg("u-old", "dead", 8 * 24 * 60, "channel_not_found")]);
+    // u-old gave up 8 days ago (its cause fixed since): not counted. u-week, queued 8 days ago for a
+    // platform nobody ran, gave up an hour ago: counted. u-stuck's sender stopped an hour ago: late.
+    await app.store.outbox.insertMany([
+      msg("u-dead", "dead", 90, "not_in_channel"),
+      msg("u-late", "pending", 30, "not_in_channel"),
+      msg("u-fresh", "pending", 1),
+      { ...msg("u-old", "dead", 8 * 24 * 60, "channel_not_found"), deadAt: new Date(now - 8 * 24 * 60 * 60_000) },
+      { ...msg("u-week", "dead", 8 * 24 * 60, "channel_not_found"), deadAt: new Date(now - 60 * 60_000) },
+      { ...msg("u-stuck", "sending", 120), leaseUntil: new Date(now - 60 * 60_000) },
+    ]);
     try {
       const list = await app.run("shell:mia", "alerts list");
       expect(list.reply.status).toBe("warning");
       const f = list.reply.fields![0]!;
-      expect(f.label).toBe("Not getting through: 1 gave up in the last 7 days, 1 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
-      expect(f.value.split("\n")).toEqual([expect.stringMatching(/ sla → slack C0PRIV \(waiting\): not_in_channel$/), expect.stringMatching(/ sla → slack C0PRIV \(gave up\): not_in_channel$/)]);
+      expect(f.label).toBe("Not getting through: 2 gave up in the last 7 days, 2 waiting over 15 minutes (a bot not in the channel, a platform no instance runs). Newest:");
+      expect(f.value.split("\n")).toEqual([
+        expect.stringMatching(/ sla → slack C0PRIV \(waiting\): not_in_channel$/),
+        expect.stringMatching(/ sla → slack C0PRIV \(gave up\): not_in_channel$/),
+        expect.stringMatching(/ sla → slack C0PRIV \(waiting\): —$/),
+        expect.stringMatching(/ sla → slack C0PRIV \(gave up\): channel_not_found$/),
+      ]);
       const zh = await app.core.invoke({ identity: "shell:mia", platform: "shell", text: "alerts list", locale: "zh-CN" });
-      expect(zh.reply.fields![0]!.value).toMatch(/（等待中）：not_in_channel\n.*（已放弃）：not_in_channel$/);
+      expect(zh.reply.fields![0]!.value).toMatch(/（等待中）：not_in_channel\n.*（已放弃）：not_in_channel\n/);
     } finally {
-      await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh", "u-old"] } });
+      await app.store.outbox.deleteMany({ _id: { $in: ["u-dead", "u-late", "u-fresh", "u-old", "u-week", "u-stuck"] } });
     }
   });
 

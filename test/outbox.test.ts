@@ -32,7 +32,7 @@ describe("outbox", () => {
     const slack = recorder("slack");
     slack.failing = new UndeliverableError("cannot_dm_bot");
     expect(await app.services.outbox.dispatch(slack)).toEqual({ sent: 0, failed: 1 });
-    expect(await app.store.outbox.findById("complaint-alert:C-DM1:resolutionWarn:slack:T1:U9").lean()).toMatchObject({ status: "dead" });
+    expect(await app.store.outbox.findById("complaint-alert:C-DM1:resolutionWarn:slack:T1:U9").lean()).toMatchObject({ status: "dead", deadAt: app.clock.now() });
     // The support channel (complaints route: shell:support by default) gets it, with why.
     const shell = recorder("shell");
     expect(await app.services.outbox.dispatch(shell)).toEqual({ sent: 1, failed: 0 });

@@ -51,9 +51,12 @@ export class OutboxService {
    */
   async undelivered(lateMs = 15 * 60_000, limit = 5, deadDays = 7): Promise<{ dead: number; late: number; newest: Pick<OutboxDoc, "_id" | "kind" | "platform" | "dest" | "status" | "lastError" | "createdAt">[] }> {
     const now = this.clock.now().getTime();
-    const lateFilter = { status: "pending" as const, notBefore: { $lt: new Date(now - lateMs) } };
-    // Given up recently: an old failure whose cause was fixed long ago is not news.
-    const deadFilter = { status: "dead" as const, createdAt: { $gte: new Date(now - deadDays * 86_400_000) } };
+    // Waiting past its time, or claimed by a sender that stopped (its lease long run out).
+    const lateFilter = { $or: [{ status: "pending" as const, notBefore: { $lt: new Date(now - lateMs) } }, { status: "sending" as const, leaseUntil: { $lt: new Date(now - lateMs) } }] };
+    // Given up recently (by when it went dead; messages from before `deadAt` by their creation):
+    // an old failure whose cause was fixed long ago is not news, a week-old message that died today is.
+    const since = new Date(now - deadDays * 86_400_000);
+    const deadFilter = { status: "dead" as const, $or: [{ deadAt: { $gte: since } }, { deadAt: { $exists: false }, createdAt: { $gte: since } }] };
     const either = { $or: [deadFilter, lateFilter] };
     const [dead, late, newest] = await Promise.all([
       this.store.outbox.countDocuments(deadFilter),
@@ -132,6 +135,7 @@ export class OutboxService {
           {
             $set: {
               status: dead ? "dead" : "pending",
+              ...(dead ? { deadAt: this.clock.now() } : {}),
               notBefore: new Date(this.clock.now().getTime() + wait),
               lastError: (e as Error)?.message?.slice(0, 500) ?? String(e),
             },

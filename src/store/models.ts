@@ -346,6 +346,8 @@ const outboxSchema = new Schema(
     lastError: { type: String },
     createdAt: { type: Date, required: true },
     sentAt: { type: Date },
+    /** When it was given up (`dead`): what `alerts list` counts a recent failure by. */
+    deadAt: { type: Date },
   },
   { versionKey: false },
 );
