@@ -560,6 +560,9 @@ describe("mentions and the complaint reaction", () => {
     const line = complaintCommandLine({ text: "a \"b\"\nc", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
     expect(line).toBe("complaint new source=slack link=https://x/p1 author=slack:T1:U1 'a \"b\" c'");
     expect(complaintCommandLine({ text: "x".repeat(5000), author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000).length).toBeLessThanOrEqual(1000);
+    // Slack's markup as a person reads it; escaped text that looks like markup stays text.
+    const marked = complaintCommandLine({ text: "see <https://shop.example/o/1|order 1> in <#C0OPS|ops>, cc <@U42> &lt;b&gt;", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
+    expect(parseArgs(marked).positional.slice(2).join(" ")).toBe("see order 1 (https://shop.example/o/1) in #ops, cc @U42 <b>");
     // Every quote style in the text: kept exactly, as the parser reads it back.
     const mixed = `客户说："保温杯坏了" 他'很生气'，「急」“快”处理 『慢』`;
     const all = complaintCommandLine({ text: mixed, author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);

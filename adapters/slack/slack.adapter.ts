@@ -99,7 +99,7 @@ export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
  */
 export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
   const head = `complaint new source=slack link=${src.permalink} author=${src.author}`;
-  const body = unescapeSlack(src.text).replace(/\s+/g, " ").trim() || src.permalink;
+  const body = unescapeSlack(slackMarkupAsText(src.text)).replace(/\s+/g, " ").trim() || src.permalink;
   // Within the input limit and the command's 900-character text (quoting adds a few characters:
   // a quote pair, or with every quote style in the text, three more per `"`).
   const quotes = (body.match(/"/g) ?? []).length;
@@ -115,6 +115,21 @@ export function slashCommandLine(command: string, text: string): string {
   const name = command.replace(/^\//, "").toLowerCase();
   const line = unescapeSlack(text);
   return name === "ops" ? line.trim() : `${name} ${line}`.trim();
+}
+
+/**
+ * Slack's message markup as a person reads it, for text kept elsewhere (a complaint's): a link
+ * `<https://x|order 1>` as `order 1 (https://x)`, a channel `<#C1|ops>` as `#ops`, a person
+ * `<@U1>` as `@U1`, `<!here>` as `@here`. (Escaped `&lt;` text is not markup: undone after.)
+ */
+export function slackMarkupAsText(text: string): string {
+  return text
+    .replace(/<((?:https?|mailto):[^|>\s]+)\|([^>]+)>/g, "$2 ($1)")
+    .replace(/<((?:https?|mailto):[^>\s]+)>/g, "$1")
+    .replace(/<#[A-Z0-9]+\|([^>]+)>/g, "#$1")
+    .replace(/<#([A-Z0-9]+)>/g, "#$1")
+    .replace(/<@([A-Z0-9]+)(?:\|[^>]+)?>/g, "@$1")
+    .replace(/<!(here|channel|everyone)(?:\|[^>]+)?>/g, "@$1");
 }
 
 /** Slack's escaping of `&`, `<` and `>` in message and command text, undone (`A&amp;B` → `A&B`). */
