@@ -190,14 +190,14 @@ describe("slash commands over HTTP", () => {
     expect((await app.store.products.findById("SKU-2").lean())!.onHand).toBe(before);
     // A marker that cannot be written (the fault injected where the database would fail) does
     // not leave the user without an answer: the command runs and is answered.
-    const markers = app.services.markers as unknown as { once: (...a: unknown[]) => Promise<unknown> };
-    const once = markers.once;
-    markers.once = () => Promise.reject(new Error("connection pool closed"));
+    const markers = app.services.markers as unknown as { claim: (...a: unknown[]) => Promise<unknown> };
+    const claim = markers.claim;
+    markers.claim = () => Promise.reject(new Error("connection pool closed"));
     try {
       const { response } = await slash("/stock", "SKU-2");
       expect(textOf(response)).toContain("SKU-2");
     } finally {
-      markers.once = once;
+      markers.claim = claim;
     }
   });
 });

@@ -340,15 +340,10 @@ export class DiscordAdapter {
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
     // again later (say, once granted the role) is allowed.
     const run = () => this.invokeWithDefer(inv, i, arrivedAt, () => i.deferUpdate());
-    let started = false;
-    const press = await this.opts.services.markers
-      .once(pressId, inv.identity, text, () => ((started = true), run()), ({ result }) => result.outcome === "ok")
-      // The marker could not be written (the database unreachable): answered all the same.
-      .catch(async (e: unknown) => {
-        if (started) throw e;
-        this.log.warn("press marker not written; answering without the double-click check", { error: e });
-        return { claimed: true as const, result: await run() };
-      });
+    // The marker could not be written (the database unreachable): answered all the same.
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, run, ({ result }) => result.outcome === "ok", {
+      unclaimed: (error) => this.log.warn("press marker not written; answering without the double-click check", { error }),
+    });
     if (!press.claimed) {
       await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
       return;

@@ -382,15 +382,10 @@ export class SlackAdapter implements Deliverer {
    * internal error with its reference when the database is down) rather than the person seeing
    * nothing; a redelivery is then not caught.
    */
-  private async once(key: string, identity: string, what: string | undefined, run: () => Promise<InvocationResult>, keep: (r: InvocationResult) => boolean): Promise<MarkerOnce<InvocationResult>> {
-    let started = false;
-    try {
-      return await this.opts.services.markers.once(key, identity, what, () => ((started = true), run()), keep);
-    } catch (e) {
-      if (started) throw e;
-      this.log.warn("delivery marker not written; answering without the redelivery check", { key, error: e });
-      return { claimed: true, result: await run() };
-    }
+  private once(key: string, identity: string, what: string | undefined, run: () => Promise<InvocationResult>, keep: (r: InvocationResult) => boolean): Promise<MarkerOnce<InvocationResult>> {
+    return this.opts.services.markers.once(key, identity, what, run, keep, {
+      unclaimed: (error) => this.log.warn("delivery marker not written; answering without the redelivery check", { key, error }),
+    });
   }
 
   /** Runs a command line through the core as a Slack user, in their language when shopops speaks it. */

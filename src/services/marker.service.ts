@@ -46,7 +46,9 @@ export class MarkerService {
    * before, `run` is not called and the earlier claim is returned. The claim
    * is given back when `keep(result)` is false (nothing was done, a retry may
    * run it) and, with `releaseOnThrow`, when `run` throws; otherwise a throw
-   * keeps the claim (the work may have been done).
+   * keeps the claim (the work may have been done). With `unclaimed`, a claim that cannot be
+   * written (the database unreachable) does not stop the work: `unclaimed` is told, and `run`
+   * runs without the once-only check (so a person is still answered; a replay is not caught).
    */
   async once<T>(
     key: string,
@@ -54,9 +56,16 @@ export class MarkerService {
     what: string | undefined,
     run: () => Promise<T>,
     keep: (result: T) => boolean,
-    opts: { releaseOnThrow?: boolean } = {},
+    opts: { releaseOnThrow?: boolean; unclaimed?: (error: unknown) => void } = {},
   ): Promise<MarkerOnce<T>> {
-    const claim = await this.claim(key, by, what);
+    let claim: MarkerClaim;
+    try {
+      claim = await this.claim(key, by, what);
+    } catch (e) {
+      if (!opts.unclaimed) throw e;
+      opts.unclaimed(e);
+      return { claimed: true, result: await run() };
+    }
     if (!claim.claimed) return claim;
     try {
       const result = await run();
