@@ -3,6 +3,7 @@ import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { openRequests } from "../store/refund.model.js";
+import { escapeRegex } from "./audit.service.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
@@ -340,7 +341,7 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
 
 /** A filter matching `s` exactly but in any upper/lower case (anchored, its characters taken literally). */
 export function anyCase(s: string): { $regex: string; $options: string } {
-  return { $regex: `^${s.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, $options: "i" };
+  return { $regex: `^${escapeRegex(s.trim())}$`, $options: "i" };
 }
 
 /** `s` trimmed as typed, upper-cased and lower-cased (distinct): how a stored id may differ from what a person typed. */
