@@ -2,7 +2,23 @@ import { z } from "zod";
 import { jobsOnce } from "../src/app.js";
 import { defineCommand } from "../src/core/command.js";
 import { nextSlot } from "../src/core/cron.js";
-import type { MessageKey } from "../src/core/messages.js";
+import type { Formatter } from "../src/core/format.js";
+import type { MessageKey, Translate } from "../src/core/messages.js";
+import type { JobRunDoc } from "../src/store/models.js";
+
+/**
+ * The last run's outcome as an admin needs it: whether it was a catch-up, how many attempts a
+ * slot took, and when a failed one is tried again (only if that comes before the next slot,
+ * which would supersede it: see the scheduler).
+ */
+function outcomeText(last: JobRunDoc, next: Date | null, t: Translate, fmt: Formatter): string {
+  let text = t(`jobs.status.${last.status}` as MessageKey);
+  if (last.catchUp) text += " " + t("jobs.catch_up");
+  if (last.attempt > 1) text += " " + t("jobs.attempt", { n: last.attempt });
+  // The retry message brings its own separator.
+  if (last.retryAt && (!next || last.retryAt.getTime() < next.getTime())) text += t("jobs.retry_at", { at: fmt.dateTime(last.retryAt) });
+  return text;
+}
 
 export default defineCommand({
   name: "jobs",
@@ -23,7 +39,7 @@ export default defineCommand({
     for (const [k, { job, spec }] of jobs.entries()) {
       const s = sums[k]!;
       const next = nextSlot(spec, now);
-      const outcome = s.last ? t(`jobs.status.${s.last.status}` as MessageKey) + (s.last.catchUp ? " " + t("jobs.catch_up") : "") : "—";
+      const outcome = s.last ? outcomeText(s.last, next, t, fmt) : "—";
       rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);
       if (s.failures > 0) anyFailed = true;
       if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: s.lastFailure.error ?? "" }));

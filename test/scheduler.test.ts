@@ -325,4 +325,51 @@ describe("scheduler", () => {
     expect(r.reply.context).toEqual(["low-stock: last failure at 2026-12-20 10:00 GMT+8: database unreachable"]);
     expect((await app.run("shell:someone", "jobs")).code).toBe("permission_denied");
   });
+
+  it("`jobs` says when a failed run is tried again, and how many attempts a slot took", async () => {
+    // The real daily digest (09:00 in Asia/Shanghai): its 09:00 run failed, retried at 09:02.
+    const slot = new Date("2026-12-21T01:00:00Z");
+    app.clock.set(new Date(slot.getTime() + 30_000));
+    const claim = await app.services.jobs.claim({ job: "daily-digest", slot, holder: "A", leaseMs: MIN, catchUp: false });
+    await app.services.jobs.finish(claim!, { status: "failed", error: "database failover", retryAt: new Date(slot.getTime() + 2 * MIN) });
+    const row = async (locale = "") => (await app.run(`shell:admin${locale}`, "jobs")).reply.table!.rows.find((x) => x[0] === "daily-digest")!;
+    expect((await row())[3]).toBe("failed; retry at 2026-12-21 09:02 GMT+8");
+    app.clock.set(new Date(slot.getTime() + 2 * MIN));
+    const [due] = await app.services.jobs.expired(["daily-digest"]);
+    const taken = await app.services.jobs.takeOver(due!, "B", MIN);
+    expect((await row())[3]).toBe("running (attempt 2)");
+    await app.services.jobs.finish(taken!, { status: "ok", summary: "sent" });
+    expect((await row())[3]).toBe("ok (attempt 2)");
+  });
+
+  it("a run interrupted by a clean shutdown on its last attempt is still retried: the interruption is not the job's failure", async () => {
+    let calls = 0;
+    let hang = false;
+    const j = job("third-time", "0 * * * *", async ({ signal }) => {
+      calls++;
+      if (!hang) throw new Error(`failure ${calls}`);
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    });
+    const slot = new Date("2026-12-26T02:00:00Z");
+    const id = "third-time@2026-12-26T02:00:00.000Z";
+    const a = scheduler("A", [j]);
+    await tickAll(slot, a);
+    await tickAll(new Date(slot.getTime() + 2 * MIN), a);
+    expect(calls).toBe(2);
+    // The third attempt is under way when the bot is redeployed.
+    hang = true;
+    app.clock.set(new Date(slot.getTime() + 6 * MIN));
+    const tick = a.tick(new Date(slot.getTime() + 6 * MIN));
+    await vi.waitFor(async () => expect(await app.store.jobRuns.findById(id).lean()).toMatchObject({ status: "running", attempt: 3 }));
+    await a.stop(50);
+    await tick;
+    expect(await app.store.jobRuns.findById(id).lean()).toMatchObject({ status: "failed", error: "interrupted by shutdown", interruptions: 1 });
+    // The new process retries it rather than giving up after "3 failures".
+    hang = false;
+    const b = scheduler("B", [j]);
+    await tickAll(new Date(slot.getTime() + 13 * MIN), b);
+    expect(calls).toBe(4);
+    expect(await app.store.jobRuns.findById(id).lean()).toMatchObject({ status: "failed", attempt: 4, error: "failure 4" });
+    expect((await app.store.jobRuns.findById(id).lean())!.retryAt).toBeUndefined(); // three real failures: given up
+  });
 });

@@ -3,7 +3,7 @@ import os from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import type { JobsService } from "../services/jobs.service.js";
+import { countedAttempts, type JobsService } from "../services/jobs.service.js";
 import type { Services } from "../services/services.js";
 import type { JobRunDoc } from "../store/models.js";
 import { settleWithin, type Clock } from "./clock.js";
@@ -150,8 +150,9 @@ export class Scheduler {
       // Only the job's current slot is worth finishing; an older one was superseded.
       const next = nextSlot(lj.spec, run.slot);
       const what = run.status === "running" ? "holder lost" : `run ${run.status}`;
-      if ((next && next.getTime() <= now.getTime()) || run.attempt >= MAX_ATTEMPTS) {
-        await this.deps.runs.abandon(run, run.attempt >= MAX_ATTEMPTS ? `${what} ${run.attempt} times; given up` : `${what}; a later slot superseded it`);
+      const spent = countedAttempts(run) >= MAX_ATTEMPTS;
+      if ((next && next.getTime() <= now.getTime()) || spent) {
+        await this.deps.runs.abandon(run, spent ? `${what} ${countedAttempts(run)} times; given up` : `${what}; a later slot superseded it`);
         continue;
       }
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
@@ -225,9 +226,9 @@ export class Scheduler {
       // nothing. A timed-out run is not retried: its handler may still be going, and would
       // likely time out again.
       // An interruption by shutdown is not the job's failure: retried even on its last attempt.
-      const retryAt = status === "failed" && (run.attempt < MAX_ATTEMPTS || shutdown) ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
+      const retryAt = status === "failed" && (countedAttempts(run) < MAX_ATTEMPTS || shutdown) ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
       await this.deps.runs
-        .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}) })
+        .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}), ...(shutdown ? { interrupted: true } : {}) })
         .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
     } finally {
       clearTimeout(timer);

@@ -6,7 +6,12 @@ import { isDuplicateKey } from "../store/writes.js";
 export const FAILED_STATUSES = ["failed", "timeout", "lost"] as const;
 
 /** How a run ended. */
-export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string; retryAt?: Date };
+export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string; retryAt?: Date; interrupted?: boolean };
+
+/** Attempts of a run that count against the limit: those a clean shutdown cut short do not. */
+export function countedAttempts(run: Pick<JobRunDoc, "attempt" | "interruptions">): number {
+  return run.attempt - (run.interruptions ?? 0);
+}
 
 /** The key of a job slot: unique per job and slot, so inserting it is the claim. */
 export function slotKey(jobId: string, slot: Date): string {
@@ -107,7 +112,8 @@ export class JobsService {
       set.error = outcome.error.slice(0, 500);
       if (outcome.retryAt) set.retryAt = outcome.retryAt;
     }
-    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+    const inc = outcome.status !== "ok" && outcome.interrupted ? { $inc: { interruptions: 1 } } : {};
+    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set, ...inc, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
     return r.modifiedCount === 1;
   }
 

@@ -28,6 +28,8 @@ export const jobRunSchema = new Schema(
     error: { type: String },
     /** A failed or timed-out run is tried again from then (by any instance), unless a later slot is due first. */
     retryAt: { type: Date },
+    /** Attempts cut short by a clean shutdown: not the job's failures, so not counted against MAX_ATTEMPTS. */
+    interruptions: { type: Number },
   },
   { versionKey: false },
 );
