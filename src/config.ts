@@ -22,14 +22,18 @@ function checkCron(expr: string, tz: string): string | null {
 /** Project root (one level above src/). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-const isTimeZone = (tz: string): boolean => {
+/**
+ * The canonical IANA name of a time zone (`US/Eastern` → America/New_York), or null when it is
+ * not one. Abbreviations are refused although ICU takes them: "CST" would be Chicago, not China.
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  if (!tz.includes("/") && !/^(UTC|GMT)$/i.test(tz)) return null;
   try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
+    return new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
-};
+}
 
 
 /** A comma-separated list of ids (blanks dropped), each matching `re`, else `error`. */
@@ -109,7 +113,13 @@ const EnvSchema = z.object({
   SHOP_TIMEZONE: z
     .string()
     .default("UTC")
-    .refine(isTimeZone, { error: "SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York" }),
+    .refine((tz) => canonicalTimeZone(tz) !== null, {
+      error: (issue) =>
+        /^[A-Z]{2,5}$/.test(String(issue.input))
+          ? `SHOP_TIMEZONE: "${String(issue.input)}" is an abbreviation, which can name several zones (CST is China, or US Central time): give the zone by place, such as Asia/Shanghai or America/Chicago`
+          : "SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York",
+    })
+    .transform((tz) => canonicalTimeZone(tz)!),
   SHOP_CURRENCY: z
     .string()
     .default("USD")

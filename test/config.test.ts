@@ -46,6 +46,14 @@ describe("config", () => {
     expect(loadConfig({ QUIET_HOURS: "22:00-07:00" }).quietHours).toEqual({ start: "22:00", end: "07:00" });
   });
 
+  it("refuses a time zone abbreviation (CST would be Chicago, not China) and keeps the zone's canonical name", () => {
+    expect(() => loadConfig({ SHOP_TIMEZONE: "CST" })).toThrow(/SHOP_TIMEZONE: "CST" is an abbreviation.*Asia\/Shanghai or America\/Chicago/);
+    expect(() => loadConfig({ SHOP_TIMEZONE: "EST" })).toThrow(/"EST" is an abbreviation/);
+    expect(loadConfig({ SHOP_TIMEZONE: "US/Eastern" }).timeZone).toBe("America/New_York");
+    expect(loadConfig({ SHOP_TIMEZONE: "america/new_york" }).timeZone).toBe("America/New_York");
+    expect(loadConfig({ SHOP_TIMEZONE: "utc" }).timeZone).toBe("UTC");
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ MONGODB_URI: "", SHOP_TIMEZONE: "" }).timeZone).toBe("UTC");
   });

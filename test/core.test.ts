@@ -4,6 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { CommandLoadError, checkCommand, loadCommands } from "../src/core/registry.js";
+import { checkShopSettings } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -406,6 +408,20 @@ describe("linked identities", () => {
       expect(await svc.person("shell:b3")).toEqual({ id: "shell:b2", identities: ["shell:b2", "shell:b3"] });
     }
     await app.store.identityLinks.deleteMany({ _id: { $in: ids } });
+  });
+});
+
+describe("shop settings", () => {
+  it("a database whose zone was stored under another name of the same zone (US/Eastern) starts with America/New_York", async () => {
+    const before = await app.store.meta.findById("shop:settings").lean();
+    try {
+      await app.store.meta.updateOne({ _id: "shop:settings" }, { $set: { value: { timeZone: "US/Eastern", currency: "USD" } } }, { upsert: true });
+      expect(await checkShopSettings(app.store, loadConfig({ SHOP_TIMEZONE: "America/New_York", SHOP_CURRENCY: "USD" }))).toBe("same");
+      await expect(checkShopSettings(app.store, loadConfig({ SHOP_TIMEZONE: "America/Chicago", SHOP_CURRENCY: "USD" }))).rejects.toThrow(/days and amounts are in US\/Eastern/);
+    } finally {
+      await app.store.meta.deleteOne({ _id: "shop:settings" });
+      if (before) await app.store.meta.create(before);
+    }
   });
 });
 
