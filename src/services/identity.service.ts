@@ -1,4 +1,4 @@
-import type { Store } from "../store/models.js";
+import type { RoleDoc, Store } from "../store/models.js";
 import type { Clock } from "../core/clock.js";
 import { isRole, type Role } from "../core/roles.js";
 
@@ -7,7 +7,9 @@ export type RoleChange =
   | { kind: "granted"; previous: Role }
   | { kind: "revoked"; previous: Role }
   | { kind: "none" }
-  | { kind: "bootstrap" };
+  | { kind: "bootstrap" }
+  /** Refused: it would leave the shop without an admin (no SHOPOPS_ADMINS, and this was the last stored one). */
+  | { kind: "last_admin" };
 
 /** One person: its id (the smallest of its identities once a link is complete) and every identity linked to it, sorted. */
 export interface Person {
@@ -93,6 +95,7 @@ export class IdentityService {
         { upsert: true, returnDocument: "before" },
       )
       .lean();
+    if (before?.role === "admin" && role !== "admin" && !(await this.keepsAnAdmin(before))) return { kind: "last_admin" };
     return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
   }
 
@@ -101,7 +104,22 @@ export class IdentityService {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };
     const before = await this.store.roles.findOneAndDelete({ _id: identity }).lean();
     if (!before) return { kind: "none" };
+    if (before.role === "admin" && !(await this.keepsAnAdmin(before))) return { kind: "last_admin" };
     return { kind: "revoked", previous: isRole(before.role) ? before.role : "viewer" };
+  }
+
+  /**
+   * After an admin's role was taken away: true when the shop still has an admin. Without
+   * SHOPOPS_ADMINS the stored admins are the only way in, so when none is left the change is
+   * undone (the role document put back as it was) and false returned. Checked after the write,
+   * not before: two admins demoting each other at once both see the other still there before,
+   * and would both go ahead; after, at least one of them sees none left and puts theirs back.
+   */
+  private async keepsAnAdmin(before: RoleDoc): Promise<boolean> {
+    if (this.bootstrap.size > 0) return true;
+    if ((await this.store.roles.countDocuments({ role: "admin" })) > 0) return true;
+    await this.store.roles.replaceOne({ _id: before._id }, before, { upsert: true });
+    return false;
   }
 
   /**
