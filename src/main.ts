@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mongoose";
@@ -149,6 +150,18 @@ async function main(): Promise<number> {
     // A shop's database keeps one time zone and currency, whichever process writes to it.
     if (!embedded && (await checkShopSettings(app.store, config)) === "changed") {
       logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
+    }
+    // On a shop's database acting as someone else is an admin's tool: anyone at a terminal could
+    // otherwise act as the shop's admins (and approve their own refunds as a manager). Refused as
+    // a permission (exit 1), on the audit trail like any refusal.
+    if (cli.as && cli.as !== operator && !embedded) {
+      const role = await app.services.identity.roleOf(operator);
+      if (role !== "admin") {
+        await app.services.audit.add({ ref: randomUUID(), at: new Date(), actor: cli.as, via: operator, platform: "shell", command: "--as", args: cli.as, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+        say(`--as ${cli.as}: acting as another identity on a shop's database needs the admin role; you (${operator}) are ${role}. Run without --as, or ask an admin.`);
+        await shutdown();
+        return 1;
+      }
     }
     const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? t("startup.db.own", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
     if (embedded) {

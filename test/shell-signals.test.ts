@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
+import { shellIdentity } from "../src/core/identity.js";
 import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
 import { cleanEnv } from "./helpers/cli.js";
@@ -65,9 +66,9 @@ async function holdingRelay(marker: string) {
 }
 
 function run(uri: string, command: string): { child: ChildProcess; out: () => string; code: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "shell", "--as", "shell:ops", "-c", command], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "shell", "-c", command], {
     cwd: PROJECT_ROOT,
-    env: { ...cleanEnv(), MONGODB_URI: uri, SHOPOPS_ADMINS: "shell:ops", LOG_LEVEL: "error" },
+    env: { ...cleanEnv(), MONGODB_URI: uri, SHOPOPS_ADMINS: shellIdentity(), LOG_LEVEL: "error" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

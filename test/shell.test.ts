@@ -8,6 +8,7 @@ import type { OutboxService } from "../src/services/outbox.service.js";
 import { createStore } from "../src/store/models.js";
 import { spawn } from "node:child_process";
 import { PROJECT_ROOT } from "../src/config.js";
+import { shellIdentity } from "../src/core/identity.js";
 import { cleanEnv, runCli, runScript } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { product } from "./helpers/app.js";
@@ -25,7 +26,8 @@ beforeAll(async () => {
   db = await connectTestDb();
   const store = createStore(db.conn);
   await store.products.insertMany([product("SKU-1001", { name: "Wireless Mouse", onHand: 30 }), product("SKU-1002", { name: "Desk Lamp" })]);
-  env = { MONGODB_URI: db.processUri, SHOPOPS_ADMINS: "shell:ops", LOG_LEVEL: "error" };
+  // The person at the terminal is an admin too: `--as` on a shop's database is an admin's tool.
+  env = { MONGODB_URI: db.processUri, SHOPOPS_ADMINS: `shell:ops,${shellIdentity()}`, LOG_LEVEL: "error" };
 });
 afterAll(() => db.close());
 
@@ -75,6 +77,17 @@ describe("shell adapter, non-interactive", () => {
     expect(posing.stderr).toContain("--as slack:T0123:U0456: on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false) the shell acts only as shell identities");
     expect(posing.stderr).toContain("Usage: npm start");
     expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
+  });
+
+  it("--as on a shop's database needs the person at the terminal to be an admin: nobody acts as the shop's admins unasked", async () => {
+    const notAdmin = { ...env, SHOPOPS_ADMINS: "shell:ops" };
+    const r = await runCli(["shell", "--as", "shell:ops", "-c", "stock adjust SKU-1002 +1 reason=posing"], notAdmin);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`--as shell:ops: acting as another identity on a shop's database needs the admin role; you (${shellIdentity()}) are viewer`);
+    expect(r.stdout).toBe("");
+    const store = createStore(db.conn);
+    expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
+    expect(await store.audit.findOne({ command: "--as", actor: "shell:ops" }).lean()).toMatchObject({ outcome: "denied", via: shellIdentity() });
   });
 
   it("runs piped commands in order, one reply each, and exits non-zero if any failed", async () => {
@@ -210,7 +223,7 @@ describe("npm start with nothing configured", () => {
       expect(second.stdout).toMatch(new RegExp(`On hand\\s+${before}\\b`));
       expect(second.stdout).toContain("already applied");
       // SHOPOPS_DEMO=false: the same embedded server holds one's own shop beside the demo, empty.
-      const own = await runCli(["shell", "--as", "shell:owner", "-c", "stock SKU-1005"], { ...local, SHOPOPS_DEMO: "false", SHOPOPS_ADMINS: "shell:owner" });
+      const own = await runCli(["shell", "--as", "shell:owner", "-c", "stock SKU-1005"], { ...local, SHOPOPS_DEMO: "false", SHOPOPS_ADMINS: `shell:owner,${shellIdentity()}` });
       expect(own.stderr).toContain("your own shop (SHOPOPS_DEMO=false), empty until your data comes in");
       expect(own.stderr).not.toContain("seeded demo data");
       expect([own.code, own.stdout]).toEqual([1, expect.stringContaining("SKU-1005")]);
