@@ -24,10 +24,12 @@ export default defineJob({
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const { expired } = await services.refund.expireDue(now);
     const send = services.alerts.sender();
+    // The card says who may approve: support below the policy's limit, else managers.
+    const policy = await services.refund.policy();
     const { reminded } = await services.refund.remindDue(now, new Date(now.getTime() - config.refundRemindHours * HOUR), async (r) => {
       const hours = Math.floor((now.getTime() - r.requestedAt.getTime()) / HOUR);
       // The key is per request: a retried run queues nothing twice.
-      await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
+      await send({ type: "refunds", key: `refund-remind:${r._id}`, reply: refundCard(r, { t, fmt, now, policy, title: t("notify.refund.remind.title", { id: r._id, hours }), status: "warning" }) });
     });
     const { finished, failed, notified, reheld, released } = await services.refund.repair();
     return `${expired.length} expired, ${reminded.length} reminded, ${finished.length} finished, ${failed.length} failed${notified.length ? `, ${notified.length} late notices queued` : ""}${reheld.length ? `, ${reheld.length} requests held again` : ""}${released.length ? `, ${released.length} stale holds released` : ""}`;

@@ -47,6 +47,8 @@ describe("refund-expiry job", () => {
     const reply = reviveReply(doc!.reply);
     expect(reply.title).toBe(`Refund request ${a} has been waiting 24 h for approval`);
     expect(reply.actions!.map((x) => x.id)).toContain(`refund approve ${a}`);
+    // 20.00 is within support's limit: the reminder says so, as the request's own card did.
+    expect(reply.fields!.find((f) => f.label === "Approval needed")?.value).toBe("one approver: support or above");
 
     // b's turn, then many runs: still one reminder each.
     for (let i = 0; i < 4; i++) await runJob(30 * MIN);
