@@ -128,7 +128,12 @@ function historyAction(h: HistoryEntry, t: Translate, when: (iso: string | null 
 
 /** The complaint card: details, both SLA clocks, history and the buttons. */
 export function complaintCard(c: ComplaintDoc, services: { complaints: ComplaintService }, ctx: Ctx): Reply {
-  const { t, fmt, now } = ctx;
+  const { t, fmt } = ctx;
+  // The clocks as of the card's complaint: a command's `now` is taken when it starts, a few ms
+  // before its own write stamps the complaint; measured from then, a clock just started would
+  // read a minute (or, on day-long clocks, an hour) more than it has.
+  const last = c.history?.at(-1)?.at;
+  const now = last && last.getTime() > ctx.now.getTime() ? last : ctx.now;
   const sla = services.complaints.sla(c, now);
   const overdue = sla.firstResponse.state === "overdue" || sla.resolution.state === "overdue";
   // A clock restart keeps its due times as ISO strings in from/to: shown in the shop's time.

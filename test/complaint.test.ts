@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { field, makeTestApp, type TestApp } from "./helpers/app.js";
 
@@ -249,6 +249,29 @@ describe("complaint lifecycle", () => {
 });
 
 describe("SLA clocks", () => {
+  it("a card just filed or reopened shows the whole clock left, not a minute or an hour more, with a clock that moves on during the command", async () => {
+    app.clock.set(new Date(NOW));
+    // A real clock moves on between the command's start and its write: 5 ms a reading here.
+    const now = app.clock.now.bind(app.clock);
+    const spy = vi.spyOn(app.clock, "now").mockImplementation(() => {
+      app.clock.advance(5);
+      return now();
+    });
+    try {
+      const r = await app.run("shell:sue", 'complaint new order=ORD-100001 severity=urgent "lid cracked"');
+      expect(field(r, "First response")).toMatch(/^1h left \(due/);
+      expect(field(r, "Resolution")).toMatch(/^8h left \(due/);
+      const low = await app.run("shell:sue", 'complaint new order=ORD-100001 severity=low "box dented"');
+      expect(field(low, "Resolution")).toMatch(/^7d left \(due/); // not "7d 1h"
+      const id = idOf(low);
+      await app.run("shell:sue", `complaint resolve ${id} note=ok`);
+      const re = await app.run("shell:sue", `complaint reopen ${id} note="still dented"`);
+      expect(field(re, "Resolution")).toMatch(/^7d left \(due/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("show time left, then how long overdue, by severity from configuration", async () => {
     app.clock.set(new Date(NOW));
     const id = idOf(await app.run("shell:sue", "complaint new severity=normal category=delivery where is my parcel"));
