@@ -25,6 +25,7 @@ import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput,
 import { isFailedItem, itemId, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
+import { duplicateKeys } from "./core/json-keys.js";
 
 /** The outcome of an import. */
 export interface ImportReport {
@@ -390,6 +391,9 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
           raw = csvRecord(o.kind, header, parseCsvLine(line));
         } else {
           raw = JSON.parse(line) as unknown;
+          // JSON.parse keeps the last of two same keys: refused, as the API does, not read unsaid.
+          const twice = duplicateKeys(line);
+          if (twice.length) throw new Error(`field ${twice.join(", ")} is given more than once: give each field once`);
         }
       } catch (e) {
         if (e instanceof ImportFileError) throw e;

@@ -75,6 +75,14 @@ describe("bulk import", () => {
     expect(await prod("G-2")).toBeNull();
   });
 
+  it("a JSONL line giving a field twice fails with its line number, as the API refuses it (JSON.parse would keep the last unsaid)", async () => {
+    const f = await file("twice.jsonl", ['{"sku":"D-1","name":"Mug","category":"c","price":1}', '{"sku":"D-2","name":"Cup","category":"c","price":1,"price":9}']);
+    const r = await runImport({ kind: "products", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ imported: 1, failed: 1 });
+    expect(r.failures).toEqual([{ line: 2, message: "field price is given more than once: give each field once" }]);
+    expect(await prod("D-2")).toBeNull();
+  });
+
   it("refuses a CSV header that is not plain field names, before any row (no prototype pollution)", async () => {
     const f = await file("evil.csv", ["orderNo,customerId,items,__proto__.status", "EV-1,c1,P-1:1:100,cancelled"]);
     await expect(runImport({ kind: "orders", file: f, ingest: app.services.ingest })).rejects.toThrow(/bad CSV header column "__proto__.status"/);

@@ -135,7 +135,7 @@ describe("health and protocol errors", () => {
     expect(r.json.errors.find((e: { field: string }) => e.field === "items.0.qty").expected).toBe("expected at least 1");
     const typed = await call("/api/v1/products", { body: { sku: "X-9", name: "", category: "c", price: "12" } });
     expect(typed.json.errors).toEqual([
-      { field: "name", expected: "expected a non-empty text" },
+      { field: "name", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" },
       { field: "price", expected: "expected a whole number of minor units (e.g. 1999 for 19.99)" },
     ]);
     expect((await call("/api/v1/products", { body: { sku: "X-9", category: "c", price: 12 } })).json.errors).toEqual([{ field: "name", expected: "expected a value (required)" }]);
@@ -1034,5 +1034,63 @@ describe("products, inventory and complaints", () => {
     const old = await app.run("shell:admin", `complaint show ${ok.json.id}`);
     expect(old.outcome).toBe("ok");
     expect(old.reply.fields!.filter((f) => f.label === "Source" || f.label === "Category").map((f) => f.value)).toEqual(["weird", "zendesk"]);
+  });
+});
+
+describe("input hygiene: invisible text, control characters, duplicate keys", () => {
+  const countComplaints = (customerId: string) => app.store.complaints.countDocuments({ customerId });
+
+  it("refuses a text of invisible characters only (zero-width space, word joiner, BOM…) and trims them off the ends", async () => {
+    for (const blank of ["\u200b", " \u2060\ufeff ", "\u200c\u200d"]) {
+      const r = await call("/api/v1/complaints", { body: { customerId: "inv-1", text: blank } });
+      expect(r.status, JSON.stringify(blank)).toBe(400);
+      expect(r.json.errors).toEqual([{ field: "text", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" }]);
+    }
+    const name = await call("/api/v1/products", { body: { sku: "INV-1", name: "\u200b", category: "c", price: 100 } });
+    expect(name.json.errors).toEqual([{ field: "name", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" }]);
+    expect(await countComplaints("inv-1")).toBe(0);
+    expect(await app.store.products.countDocuments({ _id: "INV-1" })).toBe(0);
+    // Visible text keeps what is inside it (a joined emoji), not the invisible ends.
+    const ok = await call("/api/v1/complaints", { body: { customerId: "\u200binv-2\ufeff", text: "\u200bbroken 👩\u200d💻 lid\u2060" } });
+    expect(ok.status).toBe(201);
+    expect(await app.store.complaints.findById(ok.json.id).lean()).toMatchObject({ customerId: "inv-2", text: "broken 👩\u200d💻 lid" });
+  });
+
+  it("refuses control characters chat refuses (NUL, escape codes, bidi overrides), naming the field; tab and line breaks are text", async () => {
+    const expected = "text without control characters (escape codes, NUL, bidi overrides such as \\u202E); tab and line breaks are fine";
+    const esc = await call("/api/v1/complaints", { body: { customerId: "ctl-1\u0000\u001b[31m", text: "late" } });
+    expect(esc).toMatchObject({ status: 400, json: { errors: [{ field: "customerId", expected }] } });
+    const bidi = await call("/api/v1/orders", { body: order("CTL-1", { note: "a\u202eb" }) });
+    expect(bidi).toMatchObject({ status: 400, json: { errors: [{ field: "note", expected }] } });
+    const deep = await call("/api/v1/orders", { body: order("CTL-2", { shipment: { carrier: "UPS\u0007" } }) });
+    expect(deep.json.errors).toEqual([{ field: "shipment.carrier", expected }]);
+    expect(await app.store.orders.countDocuments({ _id: { $in: ["CTL-1", "CTL-2"] } })).toBe(0);
+    expect(await app.store.complaints.countDocuments({ customerId: /^ctl-1/ })).toBe(0);
+    // In chat, the same characters are refused too.
+    expect(await app.run("shell:admin", "complaint new customer=ctl-1 a\u202eb")).toMatchObject({ code: "control_chars" });
+    // A helpdesk's text with tabs and Windows line breaks is taken as it is.
+    const lines = await call("/api/v1/complaints", { body: { customerId: "ctl-3", text: "line 1\r\nline 2\tend" } });
+    expect(lines.status).toBe(201);
+    expect(await app.store.complaints.findById(lines.json.id).lean()).toMatchObject({ text: "line 1\r\nline 2\tend" });
+  });
+
+  it("refuses a body with a key given twice in one object (400 naming its path), where the last would silently win", async () => {
+    const reserved = (await prod("SKU-2"))?.reserved;
+    const twice = await call("/api/v1/orders", { raw: '{"orderNo":"API-D","orderNo":"API-E","customerId":"c","createdAt":"2026-11-24T02:00:00Z","items":[{"sku":"SKU-2","qty":1,"unitPrice":1}]}' });
+    expect(twice).toMatchObject({ status: 400, json: { code: "invalid", errors: [{ field: "orderNo", expected: "the field once" }] } });
+    expect(twice.json.message).toBe("field orderNo is given more than once: send each field once");
+    const qty = await call("/api/v1/orders", { raw: '{"orderNo":"API-F","customerId":"c","createdAt":"2026-11-24T02:00:00Z","items":[{"sku":"SKU-2","qty":1,"unitPrice":1},{"sku":"SKU-2","qty":1,"qty":3,"unitPrice":1}]}' });
+    expect(qty.json.errors).toEqual([{ field: "items.1.qty", expected: "the field once" }]);
+    // The same key spelt with an escape is the same key; in a batch the path starts with the item's index.
+    const batch = await call("/api/v1/orders", { raw: '[{"orderNo":"API-G","customerId":"c","items":[{"sku":"SKU-2","qty":1,"unitPrice":1}]},{"orderNo":"API-H","customerId":"c","\\u0063ustomerId":"d"}]' });
+    expect(batch).toMatchObject({ status: 400, json: { errors: [{ field: "1.customerId", expected: "the field once" }] } });
+    // Nothing of a refused body is applied.
+    expect(await app.store.orders.countDocuments({ _id: { $in: ["API-D", "API-E", "API-F", "API-G", "API-H"] } })).toBe(0);
+    expect((await prod("SKU-2"))?.reserved).toBe(reserved);
+    // Same keys in different objects, and key-like text inside strings, are fine; so is deep nesting (refused for its depth, not a crash).
+    const fine = await call("/api/v1/orders", { raw: '{"orderNo":"API-I","customerId":"c","note":"\\"orderNo\\":1, {\\"a\\"","createdAt":"2026-11-24T02:00:00Z","items":[{"sku":"SKU-2","qty":1,"unitPrice":1},{"sku":"SKU-3","qty":1,"unitPrice":1}]}' });
+    expect(fine.status).toBe(201);
+    const deep = await call("/api/v1/orders", { raw: '{"a":'.repeat(600) + "1" + "}".repeat(600) });
+    expect(deep.status).toBe(400);
   });
 });

@@ -10,6 +10,7 @@ import type { IngestKind } from "../../src/services/ingest-schemas.js";
 import { isFailedItem, type ItemResult } from "../../src/services/ingest.service.js";
 import type { Services } from "../../src/services/services.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
+import { duplicateKeys } from "../../src/core/json-keys.js";
 
 /** What the HTTP adapter needs from the app. */
 export interface HttpDeps {
@@ -310,11 +311,18 @@ async function readJson(req: IncomingMessage, limit: number, proceed: () => void
     throw new HttpError(400, "invalid", "body is not valid UTF-8: send JSON encoded as UTF-8", {}, { errors: [{ field: "(body)", expected: "UTF-8 text" }] });
   }
   if (!text.trim()) throw new HttpError(400, "invalid", "empty body: expected JSON", {}, { errors: [{ field: "(body)", expected: "JSON" }] });
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (e) {
     throw new HttpError(400, "invalid", `body is not valid JSON: ${(e as Error).message}`, {}, { errors: [{ field: "(body)", expected: "valid JSON" }] });
   }
+  // JSON.parse keeps the last of two same keys: `"qty":1,"qty":3` would order 3 unsaid. Refused whole, nothing applied.
+  const twice = duplicateKeys(text);
+  if (twice.length) {
+    throw new HttpError(400, "invalid", `field ${twice[0]} is given more than once: send each field once`, {}, { errors: twice.map((field) => ({ field, expected: "the field once" })) });
+  }
+  return body;
 }
 
 /** A running HTTP server. */

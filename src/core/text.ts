@@ -17,6 +17,35 @@ export function editDistance(a: string, b: string): number {
 export const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /**
+ * A space or an invisible format character (\p{Cf}: zero-width space U+200B, joiners U+200C/U+200D,
+ * word joiner U+2060, BOM U+FEFF, soft hyphen…). `String.prototype.trim` keeps most of them, so
+ * "\u200b" would pass as a non-empty text that shows as nothing.
+ */
+const INVISIBLE = /^[\s\p{Cf}]$/u;
+
+/**
+ * `s` without spaces and invisible format characters at its ends (inside, they are kept: a ZWJ
+ * emoji stays whole). Linear: a character-by-character walk from each end, not a `…+$` regex,
+ * which backtracks quadratically on a long run of spaces that does not end the text.
+ */
+export function trimInvisible(s: string): string {
+  let start = 0;
+  while (start < s.length) {
+    const ch = String.fromCodePoint(s.codePointAt(start)!);
+    if (!INVISIBLE.test(ch)) break;
+    start += ch.length;
+  }
+  let end = s.length;
+  while (end > start) {
+    // The last whole character: a surrogate pair is read as one.
+    const k = end - 2 >= start && /[\uDC00-\uDFFF]/.test(s[end - 1]!) && /[\uD800-\uDBFF]/.test(s[end - 2]!) ? end - 2 : end - 1;
+    if (!INVISIBLE.test(s.slice(k, end))) break;
+    end = k;
+  }
+  return s.slice(start, end);
+}
+
+/**
  * Splits a list typed in an argument (`skus=A,B`, `categories=家居，厨房`): on commas, full-width
  * commas and the ideographic comma `、`, which Chinese keyboards type; items trimmed, empty ones
  * dropped. With `known` names (case-insensitive), consecutive pieces that together spell a known

@@ -4,6 +4,7 @@ import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js"
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 import { oneOf, zhChoiceNames } from "../core/args.js";
+import { CONTROL_CHARS, trimInvisible } from "../core/text.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -23,7 +24,9 @@ const when = z.iso
   .refine((d) => d.getTime() >= EARLIEST, { error: "expected a time from 2000-01-01 on" });
 const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
 const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
-const short = (max: number) => z.string().trim().min(1).max(max);
+// Trimmed of spaces and of invisible format characters (U+200B, U+2060, U+FEFF…) at its ends, as
+// `trim` alone is not: a text of those only is empty, refused, never stored as a blank card.
+const short = (max: number) => z.string().overwrite(trimInvisible).min(1).max(max);
 
 /**
  * A tracking number as people and systems write it ("1z 999 aa1", full-width "１Ｚ９９９"): the
@@ -85,7 +88,7 @@ export const productInput = z.strictObject({
   currency: currency.optional(),
   reorderPoint: z.number().int().min(0).max(1e9).optional(),
   leadTimeDays: z.number().int().min(0).max(365).optional(),
-  supplier: z.string().trim().max(200).optional(),
+  supplier: z.string().overwrite(trimInvisible).max(200).optional(),
   active: z.boolean().optional(),
   onHand: z.number().int().min(0).max(1e9).optional(),
 });
@@ -205,7 +208,7 @@ function apiIssue(iss: z.core.$ZodRawIssue): string | undefined {
       if (iss.input === undefined) return "expected a value (required)";
       return iss.expected === "int" ? "expected a whole number" : `expected ${iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : `a ${String(iss.expected)}`}`;
     case "too_small":
-      if (iss.origin === "string" && Number(iss.minimum) <= 1) return "expected a non-empty text";
+      if (iss.origin === "string" && Number(iss.minimum) <= 1) return "expected a non-empty text (spaces or invisible characters alone do not count)";
       return `expected at least ${String(iss.minimum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
     case "too_big":
       return `expected at most ${String(iss.maximum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
@@ -225,14 +228,20 @@ function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
 
 /**
  * What no item may hold, anywhere in its raw value: keys that look like query operators (`$gt`)
- * or dotted paths (`a.b`), nesting too deep to read, and text with half a character.
+ * or dotted paths (`a.b`), nesting too deep to read, text with half a character, and text with
+ * control characters (escape codes, NUL, bidi overrides: what chat refuses, {@link CONTROL_CHARS};
+ * tab and line breaks, CRLF included, are text).
  */
 function rawProblems(value: unknown, at = "", depth = 0): FieldError[] {
   // No item nests this deep: refused unread, whatever its keys.
   if (depth > MAX_DEPTH) return [{ field: at || "(item)", expected: `at most ${MAX_DEPTH} levels of nesting` }];
   if (Array.isArray(value)) return value.flatMap((v, i) => rawProblems(v, at ? `${at}.${i}` : String(i), depth + 1));
   // JSON can escape half a character ("\ud800"): it would be stored as U+FFFD, changed.
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? [{ field: at || "(item)", expected: "text of whole characters (a lone \\uD800-\\uDFFF escape is half of one)" }] : [];
+  if (typeof value === "string") {
+    if (LONE_SURROGATE.test(value)) return [{ field: at || "(item)", expected: "text of whole characters (a lone \\uD800-\\uDFFF escape is half of one)" }];
+    if (CONTROL_CHARS.test(value) && CONTROL_CHARS.test(value.replace(/\r\n/g, "\n"))) return [{ field: at || "(item)", expected: CONTROL_EXPECTED }];
+    return [];
+  }
   if (value === null || typeof value !== "object") return [];
   const out: FieldError[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -244,5 +253,6 @@ function rawProblems(value: unknown, at = "", depth = 0): FieldError[] {
 }
 
 const MAX_DEPTH = 20;
+const CONTROL_EXPECTED = "text without control characters (escape codes, NUL, bidi overrides such as \\u202E); tab and line breaks are fine";
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
