@@ -6,7 +6,8 @@ import { API_SCOPES, type ApiScope } from "../src/services/apikey.service.js";
 const scopes = z
   .string()
   // Comma-separated, with a Chinese keyboard's ，or 、 too, in any case or width.
-  .transform((s) => splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))
+  // Each scope once (`orders,ORDERS` is one scope, stored and shown once).
+  .transform((s) => [...new Set(splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))])
   .refine((list) => list.length > 0 && list.every((x) => (API_SCOPES as readonly string[]).includes(x)), { error: "apikey.bad_scopes" })
   .transform((list) => list as ApiScope[]);
 

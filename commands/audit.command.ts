@@ -16,8 +16,9 @@ export default defineCommand({
   name: "audit",
   description: "cmd.audit",
   args: z.object({
-    actor: z.string().max(100).optional(),
-    command: z.string().max(40).optional(),
+    // Empty (`actor=`) is refused as subject= is, not read as no filter (the whole trail).
+    actor: z.string().trim().min(1).max(100).optional(),
+    command: z.string().trim().min(1).max(40).optional(),
     since: since.optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().trim().min(1).max(100).optional(),

@@ -16,6 +16,8 @@ export default defineCommand({
   examples: ["complaint assign C-7K2M9Q shell:lin", "complaint assign C-7K2M9Q slack:T0123:U0456"],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
     const { args, services, actor, t, config } = ctx;
     const id = ComplaintService.normalizeId(args.id);

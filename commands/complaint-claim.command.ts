@@ -11,6 +11,8 @@ export default defineCommand({
   examples: ["complaint claim C-7K2M9Q"],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const r = await services.complaints.claim(args.id, actor);

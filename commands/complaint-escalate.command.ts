@@ -14,6 +14,8 @@ export default defineCommand({
   examples: [{ en: 'complaint escalate C-7K2M9Q reason="customer threatens chargeback"', zh: "complaint escalate C-7K2M9Q reason=客户威胁要发起拒付" }],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
 import { orderNoArg } from "./order.command.js";
 import type { IgnoredArg } from "../src/services/complaint.service.js";
 import { categoryArg, choiceName, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
@@ -38,6 +39,8 @@ export default defineCommand({
   mutates: true,
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
+    // Without a message, author= would be dropped unsaid and the complaint filed as the caller's.
+    if (args.author !== undefined && !args.link) throw new UserError("invalid_args", t("complaint.author_without_link"));
     const common = {
       ...(args.severity ? { severity: args.severity } : {}),
       ...(args.category ? { category: args.category } : {}),

@@ -13,6 +13,8 @@ export default defineCommand({
   examples: ["complaint reopen C-7K2M9Q", { en: 'complaint reopen C-7K2M9Q note="customer says the replacement is broken too"', zh: "complaint reopen C-7K2M9Q note=客户说补发的也坏了" }],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);

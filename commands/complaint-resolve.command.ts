@@ -15,6 +15,8 @@ export default defineCommand({
   examples: [{ en: 'complaint resolve C-7K2M9Q note="replacement sent, customer confirmed"', zh: "complaint resolve C-7K2M9Q note=已补发，客户已确认" }],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);

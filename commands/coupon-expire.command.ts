@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { couponTransition } from "../src/services/coupon.view.js";
 
@@ -6,7 +7,7 @@ export default defineCommand({
   name: "coupon expire",
   description: "cmd.coupon_expire",
   positional: ["code"],
-  args: z.object({ code: z.string().trim().min(1).max(40) }),
+  args: z.object({ code: typedId(z.string().min(1).max(40)) }),
   examples: ["coupon expire SPRING15"],
   permission: "manager",
   mutates: true,

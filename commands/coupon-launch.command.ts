@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { oneOf } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { CouponService } from "../src/services/coupon.service.js";
+import { CouponService, timeNoteText } from "../src/services/coupon.service.js";
 import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
 
 const word = z.string().trim().min(1).max(40);
@@ -14,7 +15,8 @@ export default defineCommand({
   },
   args: z.object({
     code: word,
-    type: z.enum(["percent", "fixed"]),
+    // In any case or width (PERCENT, Fixed), as every other choice is read; a wrong one is quoted back.
+    type: oneOf(["percent", "fixed"], "coupon.bad_type"),
     value: word,
     min: word.optional(),
     start: word.optional(),
@@ -33,10 +35,12 @@ export default defineCommand({
   async handler({ args, services, actor, t, fmt }) {
     const r = await services.coupon.preview({ ...args, actor: actor.identity });
     if (r.kind === "invalid") {
+      // A minimum spend that is no amount is read as 0: "the discount must be below min=-1" would follow from that misreading, not from what was typed.
+      const problems = r.problems.some((p) => p.code === "bad_min") ? r.problems.filter((p) => p.code !== "fixed_not_below_min") : r.problems;
       return {
         status: "error",
-        code: r.problems.length === 1 ? r.problems[0]!.code : "coupon_invalid",
-        text: [t("coupon.invalid", { code: args.code }), ...r.problems.map((p) => `• ${problemText(p, t)}`)].join("\n"),
+        code: problems.length === 1 ? problems[0]!.code : "coupon_invalid",
+        text: [t("coupon.invalid", { code: args.code }), ...problems.map((p) => `• ${problemText(p, t)}`)].join("\n"),
         visibility: "ephemeral",
       };
     }
@@ -44,7 +48,8 @@ export default defineCommand({
     return {
       title: t("coupon.preview.title", { code: d.code }),
       fields: couponFields(d, t, fmt, { startsOnConfirm: CouponService.startsOnConfirm(d) }),
-      text: r.warnings.length ? r.warnings.map((w) => `⚠ ${warningText(w, t, fmt)}`).join("\n") : t("coupon.preview.no_warnings"),
+      // A start or end the clocks skip or repeat comes first, with the time taken for it.
+      text: [...r.notes.map((n) => `ℹ ${timeNoteText(n, t)}`), ...(r.warnings.length ? r.warnings.map((w) => `⚠ ${warningText(w, t, fmt)}`) : [t("coupon.preview.no_warnings")])].join("\n"),
       status: r.warnings.length ? "warning" : "info",
       // shopops does not reach the storefront: the preview says so before anyone confirms.
       context: [t("coupon.preview.targets", { count: r.targets }), t("coupon.preview.expires", { at: fmt.dateTime(d.expiresAt) }), t("coupon.storefront.launch")],

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { oneOf, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
 import { discountText, stateText } from "../src/services/coupon.view.js";
@@ -6,13 +7,18 @@ import { discountText, stateText } from "../src/services/coupon.view.js";
 /** Coupons listed at most (latest start first, as the service sorts them); a line counts the rest. */
 const SHOWN = 30;
 
+const STATES = ["active", "scheduled", "paused", "expired"] as const;
+
+/** The list asked for: in any case, or by the state names the table shows (已结束), or 全部. */
+const whichArg = oneOf([...STATES, "all"], "coupon.list.bad_which", { ...zhChoiceNames(STATES, "coupon.state"), 全部: "all", 已排期: "scheduled", 已过期: "expired" });
+
 export default defineCommand({
   name: "coupon list",
   description: "cmd.coupon_list",
   positional: ["which"],
-  usage: "[active|scheduled|paused|expired|all]",
-  args: z.object({ which: z.enum(["active", "scheduled", "paused", "expired", "all"], { error: "coupon.list.bad_which" }).optional() }),
-  examples: ["coupon list", "coupon list active", "coupon list expired"],
+  usage: { en: "[active|scheduled|paused|expired|all]", zh: "[生效中|待开始|已暂停|已结束|全部]" },
+  args: z.object({ which: whichArg.optional() }),
+  examples: ["coupon list", { en: "coupon list active", zh: "coupon list 生效中" }, { en: "coupon list expired", zh: "coupon list 已结束" }],
   permission: "staff",
   mutates: false,
   async handler({ args, services, t, fmt, now }) {

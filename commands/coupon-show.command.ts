@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
 import { couponFields, perCustomerOverText, stateText } from "../src/services/coupon.view.js";
@@ -7,7 +8,7 @@ export default defineCommand({
   name: "coupon show",
   description: "cmd.coupon_show",
   positional: ["code"],
-  args: z.object({ code: z.string().trim().min(1).max(40) }),
+  args: z.object({ code: typedId(z.string().min(1).max(40)) }),
   examples: ["coupon show SPRING15"],
   permission: "staff",
   mutates: false,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineCommand, requiredRole } from "../src/core/command.js";
 import { examplesOf, usageOf } from "../src/core/registry.js";
+import { clip } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -18,7 +19,8 @@ export default defineCommand({
       const q = args.command.toLowerCase().trim();
       const matches = allowed.filter((c) => c.name === q || c.name.startsWith(q + " "));
       if (matches.length === 0) {
-        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: q }), visibility: "ephemeral" };
+        // Clipped as an unknown command is (40 characters): a pasted paragraph is not echoed back whole.
+        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(q, 41) }), visibility: "ephemeral" };
       }
       // One command: its parts as fields. A group (`help complaint`, 8 commands): one field per
       // command, so all of them fit Discord's 25 fields.

@@ -3,6 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
 import { transitionDone, transitionProblem } from "./order.view.js";
+import { OrderService } from "../src/services/order.service.js";
 
 export default defineCommand({
   name: "order cancel",
@@ -14,6 +15,8 @@ export default defineCommand({
   // Cancelling is final (no un-cancel) and may void a paid order: managers decide.
   permission: "manager",
   mutates: true,
+  // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
+  typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler(ctx) {
     const { args, services, actor, t, fmt } = ctx;
     const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
 import { transitionDone, transitionProblem } from "./order.view.js";
+import { OrderService } from "../src/services/order.service.js";
 
 export default defineCommand({
   name: "order deliver",
@@ -11,6 +12,8 @@ export default defineCommand({
   examples: ["order deliver ORD-100001"],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
+  typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const r = await services.orders.transition(args.orderNo, "delivered", { by: actor.identity });

@@ -3,6 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
 import { trackingArg, transitionDone, transitionProblem } from "./order.view.js";
+import { OrderService } from "../src/services/order.service.js";
 
 export default defineCommand({
   name: "order ship",
@@ -20,6 +21,8 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
+  typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });

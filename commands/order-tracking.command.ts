@@ -17,6 +17,8 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
+  typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler({ args, services, actor, t, subject }) {
     const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
     if ("order" in r) subject(r.order._id);

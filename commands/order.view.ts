@@ -129,7 +129,12 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   // Notes the bot wrote for itself are not shown: the shop's refund and an ingested step name
   // their sender already ("by api:storefront"; the refunds field says "by the shop").
   const note = e.note === SHOP_REFUND || e.note === INGESTED_NOTE ? undefined : e.note;
-  if (note) s = t("text.note", { text: s, note });
+  if (e.tracking) {
+    // A correction stored as fields: old → new, and its reason, in the reader's language.
+    const { fromCarrier, fromTrackingNo, toCarrier, toTrackingNo } = e.tracking;
+    const change = t("order.event.tracking.change", { from: [fromCarrier, fromTrackingNo].filter(Boolean).join(" "), to: [toCarrier, toTrackingNo].filter(Boolean).join(" ") });
+    s = t("text.note", { text: s, note: note ? t("order.event.tracking.reason", { change, reason: note }) : change });
+  } else if (note) s = t("text.note", { text: s, note });
   if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
   return s;
 }

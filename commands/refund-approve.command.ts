@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { failKey } from "../src/services/refund.service.js";
+import { failKey, normalizeId } from "../src/services/refund.service.js";
 import { refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
@@ -14,23 +14,27 @@ export default defineCommand({
   examples: ["refund approve R-7K2M9Q", { en: 'refund approve R-7K2M9Q note="photo checked"', zh: "refund approve R-7K2M9Q note=照片已核实" }],
   permission: "support",
   mutates: true,
-  async handler({ args, services, actor, t, fmt, now, config, subject }) {
-    const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}) });
+  // Refusals before the handler runs name the request typed: `audit subject=R-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => normalizeId(s) },
+  async handler({ args, services, actor, via, t, fmt, now, config, subject }) {
+    const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}), ...(via ? { via } : {}) });
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
     if ("request" in r) subject([r.request._id, r.request.orderNo]);
     const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
+    // Refused for who the caller is (their own request, above their role's limit): a denial on the audit trail.
+    const denial = (code: string, message: string) => ({ ...err(code, message), denied: true });
     switch (r.kind) {
       case "not_found":
         return err("unknown_refund", t("refund.unknown", { id: args.id }));
       case "self_approval":
         // Under another identity of the caller's person: name it, or "you requested it" puzzles.
-        return err("self_approval", r.as === actor.identity ? t("refund.self_approval", { id: r.request._id }) : t("refund.self_approval_as", { id: r.request._id, as: r.as }));
+        return denial("self_approval", r.as === actor.identity ? t("refund.self_approval", { id: r.request._id }) : t("refund.self_approval_as", { id: r.request._id, as: r.as }));
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
         return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
       case "needs_role":
-        return err(
+        return denial(
           "approval_limit",
           r.foreign
             ? t("refund.needs_two_managers_foreign", { id: r.request._id, currency: r.request.currency, shop: config.currency, role: actor.role })

@@ -1,23 +1,26 @@
 import { z } from "zod";
-import { pageArg, pastSinceToDate, since } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
+import { shownStatus } from "../src/services/refund.view.js";
 
 /** Requests per page. */
 const PAGE = 20;
-import { shownStatus } from "../src/services/refund.view.js";
+
+/** The list asked for: in any case, or by its Chinese name (待审批, as the table shows a pending request). */
+const whichArg = oneOf(["pending", "approvable", "mine", "all"], "refund.list.bad_which", { 待审批: "pending", 我可审批: "approvable", 可审批: "approvable", 我的: "mine", 全部: "all" });
 
 export default defineCommand({
   name: "refund list",
   description: "cmd.refund_list",
   positional: ["which"],
-  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>] [page=<n>]", zh: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|今天|7天>] [page=<页码>]" },
+  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>] [page=<n>]", zh: "[待审批|我可审批|我的|全部] [since=<YYYY-MM-DD|今天|7天>] [page=<页码>]" },
   args: z.object({
-    which: z.enum(["pending", "approvable", "mine", "all"], { error: "refund.list.bad_which" }).default("pending"),
+    which: whichArg.default("pending"),
     since: since.optional(),
     page: pageArg,
   }),
-  examples: ["refund list", "refund list approvable", { en: "refund list mine since=7d", zh: "refund list mine since=7天" }, "refund list all since=2026-11-01"],
+  examples: ["refund list", { en: "refund list approvable", zh: "refund list 我可审批" }, { en: "refund list mine since=7d", zh: "refund list 我的 since=7天" }, { en: "refund list all since=2026-11-01", zh: "refund list 全部 since=2026-11-01" }],
   permission: "staff",
   mutates: false,
   async handler({ args, services, actor, t, fmt, now, config }) {

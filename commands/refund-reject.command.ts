@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { normalizeId } from "../src/services/refund.service.js";
 import { refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
@@ -13,6 +14,8 @@ export default defineCommand({
   examples: [{ en: 'refund reject R-7K2M9Q reason="outside the return window"', zh: "refund reject R-7K2M9Q reason=已超出退货期限" }],
   permission: "support",
   mutates: true,
+  // Refusals before the handler runs name the request typed: `audit subject=R-…` finds them.
+  typedSubject: { arg: "id", spelling: (s) => normalizeId(s) },
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.reject({ id: args.id, actor: actor.identity, reason: args.reason });
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.

@@ -21,6 +21,8 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
+  typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it,

@@ -20,6 +20,8 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
+  typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
   async handler({ args, services, actor, t, ref, subject }) {
     // Without a key each invocation is its own change; a key makes retries safe.
     const key = args.key ?? `adj:${ref}`;

@@ -28,6 +28,8 @@ export default defineCommand({
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
   permission: "staff",
   mutates: true,
+  // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
+  typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
   async handler({ args, services, actor, t, fmt, now, subject }) {
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);

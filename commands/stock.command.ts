@@ -57,7 +57,7 @@ export function unknownSku(query: string, suggestions: string[], t: Translate): 
   return {
     status: "error",
     code: "unknown_sku",
-    text: suggestions.length ? t("stock.unknown.suggest", { query, suggestions: suggestions.join(", ") }) : t("stock.unknown", { query }),
+    text: suggestions.length ? t("stock.unknown.suggest", { query, suggestions: suggestions.join(t("text.list_sep")) }) : t("stock.unknown", { query }),
     visibility: "ephemeral",
   };
 }

@@ -3,6 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { defineCommand } from "../src/core/command.js";
+import { Core } from "../src/core/core.js";
+import { silentLogger } from "../src/core/logger.js";
 import { CommandLoadError, checkCommand, loadCommands } from "../src/core/registry.js";
 import { checkShopSettings } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
@@ -49,6 +52,45 @@ describe("command core", () => {
     const unknown = await app.run("shell:sam", "stock adjust SKU-1001 +1 reason=x colour=red");
     expect(unknown.reply.text).toContain('unknown option "colour"');
     expect((await app.store.products.findById("SKU-1001").lean())?.onHand).toBe(50);
+  });
+
+  it("a whole number beyond 2^53 is refused once, in a person's terms, naming the argument's own limit", async () => {
+    const po = await app.run("shell:sam", "stock po SKU-1001 eta=+7d qty=9007199254740993");
+    expect(po.code).toBe("invalid_args");
+    expect(po.reply.text).toBe("Invalid arguments for `stock po`:\n• qty=: must be at most 1000000");
+    const page = await app.run("shell:sam", "order search status=paid page=9007199254740993");
+    expect(page.code).toBe("invalid_args");
+    expect(page.reply.text!.match(/is not a page number/g)).toHaveLength(1);
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "stock po SKU-1001 eta=+7d qty=9007199254740993", locale: "zh-CN" });
+    expect(zh.reply.text).toContain("qty=: 不能大于 1000000");
+    expect(zh.reply.text).not.toContain("9007199254740991");
+    // Whatever the schema (a command of one's own, checks zod does not stop at): one message per
+    // argument, the schema's own limit before the safe-integer bound, never zod's raw words.
+    const core = new Core({
+      commands: [
+        defineCommand({
+          name: "tally",
+          description: "cmd.help",
+          args: z.object({
+            n: z.coerce.number().int().max(1000).optional(),
+            big: z.coerce.number().int().optional(),
+            page: z.coerce.number({ error: "arg.bad_page" }).int({ error: "arg.bad_page" }).max(10, { error: "arg.bad_page" }).optional(),
+          }),
+          examples: ["tally n=5"],
+          permission: "viewer",
+          mutates: false,
+          handler: async () => ({ status: "ok", text: "counted", visibility: "ephemeral" }),
+        }),
+      ],
+      services: app.services,
+      config: app.config,
+      clock: app.clock,
+      logger: silentLogger,
+    });
+    const tally = await core.invoke({ identity: "shell:sam", platform: "shell", text: "tally n=9007199254740993 big=9007199254740993 page=9007199254740993" });
+    expect(tally.reply.text).toBe(
+      'Invalid arguments for `tally`:\n• n=: must be at most 1000\n• big=: must be at most 9007199254740991\n• page=: "9007199254740993" is not a page number: give a whole number from 1, e.g. page=2.',
+    );
   });
 
   it("rejects overlong input and control characters without running anything", async () => {

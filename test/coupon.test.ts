@@ -344,7 +344,7 @@ describe("coupon life cycle and figures", () => {
     const resume = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon resume HONEST5", locale: "zh-CN" });
     expect(resume.reply.text).toBe("优惠券 HONEST5 已在 shopops 中恢复。如果在店铺后台暂停过，请也在那里恢复。");
     const zhPause = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon pause HONEST5", locale: "zh-CN" });
-    expect(zhPause.reply.text).toContain("请也在店铺后台暂停该代码，否则店铺仍会接受它");
+    expect(zhPause.reply.text).toContain("请也在店铺后台暂停该券码，否则店铺仍会接受它");
     await app.run("shell:max", "coupon resume HONEST5");
     const expire = await app.run("shell:max", "coupon expire HONEST5");
     expect(expire.reply.text).toBe("Coupon HONEST5 ended in shopops, for good (its end is now). shopops does not reach the storefront: end the code there too, or it keeps being accepted.");
@@ -383,7 +383,7 @@ describe("coupon life cycle and figures", () => {
       const list = await app.run("shell:sam", "coupon list paused");
       expect(list.reply.table!.rows.find((row) => row[0] === "LEAK20")![4]).toBe("2");
       const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "coupon show LEAK20", locale: "zh-CN" });
-      expect(zh.reply.context![0]).toBe("有 3 笔已付款订单带有该代码，但下单时优惠券在 shopops 中处于暂停状态：未计入此处（店铺仍接受了该代码）。");
+      expect(zh.reply.context![0]).toBe("有 3 笔已付款订单带有该券码，但下单时优惠券在 shopops 中处于暂停状态：未计入此处（店铺仍接受了该券码）。");
       // Expiring while paused closes the pause; later orders are outside its dates.
       expect((await app.run("shell:max", "coupon expire LEAK20")).outcome).toBe("ok");
       await app.store.orders.insertMany([{ ...order("O-L6", "LEAK20", 4_000, 1_000, "paid", "CUST-6"), createdAt: at(300) }]);
@@ -422,7 +422,7 @@ describe("coupon life cycle and figures", () => {
       expect((await app.run("shell:max", "coupon pause SCHED2")).outcome).toBe("ok");
       const all = await Promise.all(Array.from({ length: 3 }, () => app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon expire SCHED2", locale: "zh-CN" })));
       expect(all.filter((x) => x.reply.status === "ok").map((x) => x.reply.text)).toEqual([
-        "优惠券 SCHED2 在开始时间（2026-12-10 00:00 GMT+8）之前已在 shopops 中结束：它从未生效。shopops 不会操作店铺：如果已在店铺后台设置了该代码，请也在那里删除，否则从 2026-12-10 00:00 GMT+8 起店铺仍会接受它。",
+        "优惠券 SCHED2 在开始时间（2026-12-10 00:00 GMT+8）之前已在 shopops 中结束：它从未生效。shopops 不会操作店铺：如果已在店铺后台设置了该券码，请也在那里删除，否则从 2026-12-10 00:00 GMT+8 起店铺仍会接受它。",
       ]);
       expect(all.filter((x) => x.code === "already_expired")).toHaveLength(2);
       const c2 = (await app.store.coupons.findById("SCHED2").lean())!;

@@ -115,7 +115,7 @@ describe("digest command", () => {
     expect(d24).toEqual({ opened: 2, resolved: 2, overdue: 2 }); // C-1 and C-4
     expect(d23).toEqual({ opened: 1, resolved: 0, overdue: 1 }); // C-3
     expect(row(r, "Complaints opened")!.slice(0, 2)).toEqual(["Complaints opened", "2"]);
-    expect(row(r, "Complaints resolved")!.slice(0, 3)).toEqual(["Complaints resolved", "2", "new"]);
+    expect(row(r, "Complaints resolved")!.slice(0, 3)).toEqual(["Complaints resolved", "2", "— (was 0)"]);
     expect(row(r, "Complaints overdue")!.slice(0, 3)).toEqual(["Complaints overdue", "2", "+100.0% ⚠"]);
     const d = await app.services.digest.digest("2026-11-24");
     expect(d.complaints).toEqual({ day: d24, prev: d23, week: figs("2026-11-17", end("2026-11-17")) });
@@ -300,14 +300,14 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
       ["Refund rate", "126.1%", "+6,204.7% ⚠", "−68.5%"],
       ["Net revenue", "−$260.94", "−113.3% ⚠", "+82.6%"],
       // Discount and coupon uses follow the shop's promotions: never flagged.
-      ["Discount given", "$5.00", "−90.0%", "new"],
-      ["Coupon uses", "1", "−90.0%", "new"],
+      ["Discount given", "$5.00", "−90.0%", "— (was 0)"],
+      ["Coupon uses", "1", "−90.0%", "— (was 0)"],
       ["New customers", "15", "−50.0% ⚠", "+87.5%"],
       ["Returning customers", "5", "−50.0% ⚠", "+150.0%"],
       ["Complaints opened", "0", "−100.0%", "−100.0%"],
       ["Complaints resolved", "0", "−100.0%", "−100.0%"],
       // +300% on a base of 1: below DIGEST_ANOMALY_MIN_COUNT (5) on both days.
-      ["Complaints overdue", "4", "+300.0%", "new"],
+      ["Complaints overdue", "4", "+300.0%", "— (was 0)"],
     ]);
     expect(r.text).toBe(
       "⚠ Anomalies (moves of 30% or more the wrong way): GMV −50.0% vs previous day; Paid orders −50.0% vs previous day; Units −50.0% vs previous day; " +
@@ -321,7 +321,7 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
 
   it("DIGEST_ANOMALY_MIN_COUNT: counts, and the orders or refunds behind money, below it on both days are not judged", async () => {
     const every = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "1" } });
-    expect(every.table!.rows.at(-1)).toEqual(["Complaints overdue", "4", "+300.0% ⚠", "new"]);
+    expect(every.table!.rows.at(-1)).toEqual(["Complaints overdue", "4", "+300.0% ⚠", "— (was 0)"]);
     // 5 refunds at most: refunds and the refund rate are not judged; 40 orders still are.
     const few = figures.map((f) => ({ ...f, refundCount: 3 })) as typeof figures;
     const r = await rendered("2026-11-25", few, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "5" } });

@@ -153,14 +153,14 @@ describe("option hints from the examples", () => {
     const defs = buildCommandSet(await commandsOnce()).definitions as unknown as Opt[];
     const all = new Map(defs.flatMap((d) => walk(d, d.name)));
     const hint = (path: string) => [all.get(path)!.description, all.get(path)!.description_localizations!["zh-CN"]];
-    // English as before; Chinese members see a Chinese sample.
-    expect(hint("order cancel reason")).toEqual(["reason, e.g. customer changed their mind", "reason，例如 客户改主意了"]);
-    expect(hint("order tracking reason")).toEqual(["reason, e.g. typo in the last digit", "reason，例如 最后一位输错了"]);
-    expect(hint("complaint new text")).toEqual(["text, e.g. box arrived crushed, mug broken", "text，例如 外箱被压坏，杯子碎了"]);
-    expect(hint("apikey create label")).toEqual(["label, e.g. storefront", "label，例如 官网商城"]);
-    expect(hint("digest show day")).toEqual(["day, e.g. yesterday", "day，例如 昨天"]);
+    // English as before; Chinese members see what to give in Chinese, with a Chinese sample.
+    expect(hint("order cancel reason")).toEqual(["reason, e.g. customer changed their mind", "取消原因，例如 客户改主意了"]);
+    expect(hint("order tracking reason")).toEqual(["reason, e.g. typo in the last digit", "更正原因，例如 最后一位输错了"]);
+    expect(hint("complaint new text")).toEqual(["text, e.g. box arrived crushed, mug broken", "投诉内容，例如 外箱被压坏，杯子碎了"]);
+    expect(hint("apikey create label")).toEqual(["label, e.g. storefront", "密钥名称，例如 官网商城"]);
+    expect(hint("digest show day")).toEqual(["day, e.g. yesterday", "日期，例如 昨天"]);
     // Ids and SKUs are samples in both.
-    expect(hint("stock adjust sku")).toEqual(["sku, e.g. SKU-1001", "sku，例如 SKU-1001"]);
+    expect(hint("stock adjust sku")).toEqual(["sku, e.g. SKU-1001", "SKU，例如 SKU-1001"]);
   });
 
   it("leave every definition within Discord's limits", async () => {

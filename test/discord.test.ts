@@ -366,7 +366,7 @@ describe("server allowlist (DISCORD_GUILD_IDS, here DISCORD_GUILD_ID alone)", ()
       expect(cb.body.data.embeds ?? []).toEqual([]); // no stock, price or supplier shown
     }
     const zh = await peer.callback(peer.slash({ ...stranger, locale: "zh-CN" }, "stock show", { query: "SKU-1001" }).id);
-    expect(zh.body.data.content).toBe("此服务器未设置使用 shopops（DISCORD_GUILD_IDS）；请联系商店管理员。");
+    expect(zh.body.data.content).toBe("此服务器未设置使用 shopops（DISCORD_GUILD_IDS）；请联系店铺管理员。");
     const message = peer.message(peer.channelId, { embeds: [{ title: "Restock?" }], components: [{ type: 1, components: [{ type: 2, custom_id: "stock adjust SKU-1001 +5 reason=restock", label: "Add 5", style: 1 }] }] });
     const pressed = await peer.callback(peer.press(stranger, message, "stock adjust SKU-1001 +5 reason=restock").id);
     expect(pressed.body).toMatchObject({ type: 4, data: { content: expect.stringContaining("DISCORD_GUILD_IDS") } });

@@ -91,9 +91,13 @@ describe("refund request", () => {
       const r = await app.run("shell:sam", line);
       expect(r.code, line).toBe(code);
       expect(r.outcome, line).toBe("user_error");
+      // Each refused ask on a known order names it on the audit trail (`audit subject=ORD-2`).
+      if (!line.includes("ORD-404")) expect((await app.store.audit.findById(r.ref).lean())?.subject, line).toBe(line.split(" ")[2]);
     }
     const missing = await app.run("shell:sam", "refund request ORD-2 10");
     expect(missing.code).toBe("invalid_args");
+    // Refused before it ran (no reason=): the order as typed names it all the same.
+    expect((await app.store.audit.findById(missing.ref).lean())?.subject).toBe("ORD-2");
     // Each bad amount is told its own problem.
     const said = async (amount: string) => (await app.run("shell:sam", `refund request ORD-2 ${amount} reason=x`)).reply.text;
     expect(await said("0")).toBe('"0" refunds nothing: give an amount above 0, e.g. 25.00, or full.');
@@ -117,11 +121,11 @@ describe("refund request", () => {
 
   it("replies in Simplified Chinese when the caller's locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-404 10 reason=x", locale: "zh-CN" });
-    expect(r.reply.text).toBe("没有订单 \"ORD-404\"。请检查订单号（例如 ORD-100231）。");
+    expect(r.reply.text).toBe("没有订单 ORD-404。请核对订单号（例如 ORD-100231）。");
     const unpaid = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund request ORD-5 10 reason=x", locale: "zh-CN" });
     expect(unpaid.reply.text).toBe("订单 ORD-5 未付款（待付款）：只有已付款订单可以退款。");
     const c = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=X type=percent value=10", locale: "zh-CN" });
-    expect(c.reply.text).toContain("代码 \"X\"：请使用 3–20 个字母");
+    expect(c.reply.text).toContain("券码 \"X\"：请使用 3–20 个字母");
   });
 
   it("viewers cannot request", async () => {
@@ -178,6 +182,13 @@ describe("refund approval", () => {
     const id = await request("shell:max", "ORD-9", "10");
     const r = await app.run("shell:max", `refund approve ${id}`);
     expect(r.code).toBe("self_approval");
+    // Refused for who asks, as a role check is: a denial on the audit trail, under its own code.
+    expect(r.outcome).toBe("denied");
+    expect(await app.store.audit.findById(r.ref).lean()).toMatchObject({ outcome: "denied", code: "self_approval", subject: [id, "ORD-9"] });
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
+    // Nor as another manager at the terminal (the shell's --as): the person typing asked for it.
+    const posing = await app.core.invoke({ identity: "shell:mia", via: "shell:max", platform: "shell", text: `refund approve ${id}` });
+    expect(posing.code).toBe("self_approval");
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
   });
 
@@ -187,6 +198,8 @@ describe("refund approval", () => {
     expect((await app.run("shell:sam", `refund approve ${small}`)).code).toBe("permission_denied");
     const supMid = await app.run("shell:sue", `refund approve ${mid}`);
     expect(supMid.code).toBe("approval_limit");
+    expect(supMid.outcome).toBe("denied");
+    expect(await app.store.audit.findById(supMid.ref).lean()).toMatchObject({ outcome: "denied", code: "approval_limit" });
     expect(supMid.reply.text).toBe(`${mid} is for CN¥200.01: a support may not approve it (limit CN¥200.00); it needs a manager or above.`);
     expect((await app.run("shell:sue", `refund approve ${small}`)).outcome).toBe("ok");
     expect((await app.run("shell:max", `refund approve ${mid}`)).outcome).toBe("ok");

@@ -3,7 +3,7 @@ import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, ty
 import { z } from "zod";
 import { CHOICE_NAMES } from "../../src/core/args.js";
 import type { Command } from "../../src/core/command.js";
-import { t, type Locale, type MessageKey } from "../../src/core/messages.js";
+import { isMessageKey, t, type Locale, type MessageKey } from "../../src/core/messages.js";
 import { kebab, parseArgs, quote } from "../../src/core/parser.js";
 import { argName, examplesOf, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { clip } from "../../src/core/reply.js";
@@ -82,6 +82,25 @@ function samples(cmd: Command, locale: Locale): Map<string, string> {
   return out;
 }
 
+/** The catalog's key for `cmd`'s `part` (`discord.arg.refund_request.amount`), else the one shared by name (`discord.arg.amount`). */
+function catalogKey(prefix: string, cmd: Command, part: string): MessageKey | undefined {
+  const own = `${prefix}.${cmd.name.replace(/ /g, "_")}.${part}`;
+  const shared = `${prefix}.${part}`;
+  return isMessageKey(own) ? own : isMessageKey(shared) ? shared : undefined;
+}
+
+/**
+ * The Chinese name of a choice: as the command reads it (`oneOf`'s names: 紧急, 已结束), else
+ * from the catalog for choices typed in English only (`type=percent`, a role): shown to Chinese
+ * members, the value sent stays the English one.
+ */
+function zhChoiceName(cmd: Command, arg: string, value: string, named: Readonly<Record<string, string>>): string | undefined {
+  if (named[value]) return named[value];
+  const key = arg === "role" && isMessageKey(`role.name.${value}`) ? (`role.name.${value}` as MessageKey) : catalogKey("discord.choice", cmd, `${kebab(arg).toLowerCase()}.${value}`);
+  // A name with its English value in brackets (经理（manager）): the value is beside it already.
+  return key ? t("zh-CN", key).replace(/（[^（）]*）$/, "") : undefined;
+}
+
 /**
  * Builds one Discord option from a zod argument; its hint shows a sample value from the examples
  * in each language (the English description, the Chinese localization).
@@ -89,9 +108,12 @@ function samples(cmd: Command, locale: Locale): Map<string, string> {
 function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: Readonly<Record<Locale, string | undefined>>): APIApplicationCommandBasicOption {
   const name = kebab(arg).toLowerCase().slice(0, 32);
   const flag = isFlagArg(schema);
+  // What the option is, in the reader's language (退款金额（或 全额）); English keeps the option's name.
+  const labelKey = catalogKey("discord.arg", cmd, name);
   const describe = (locale: Locale) => {
     const sample = example[locale];
-    return clip(flag ? t(locale, "discord.option.flag", { name }) : sample ? t(locale, "discord.option", { name, example: clip(sample, 40) }) : t(locale, "discord.option.plain", { name }), 100);
+    const label = labelKey ? t(locale, labelKey) : name;
+    return clip(flag ? t(locale, "discord.option.flag", { name }) : sample ? t(locale, "discord.option", { name: label, example: clip(sample, 40) }) : t(locale, "discord.option.plain", { name: label }), 100);
   };
   const common = { name, description: describe("en"), description_localizations: { "zh-CN": describe("zh-CN") }, required };
   const b = base(schema);
@@ -99,8 +121,15 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
   if (b instanceof z.ZodEnum) {
     const values = (b.options as readonly (string | number)[]).map(String).slice(0, 25);
     // A Chinese member picks 紧急 as the card shows it, not "urgent".
-    const zh = CHOICE_NAMES.get(b) ?? {};
-    return { ...common, type: ApplicationCommandOptionType.String as const, choices: values.map((v) => ({ name: v, value: v, ...(zh[v] ? { name_localizations: { "zh-CN": zh[v] } } : {}) })) };
+    const named = CHOICE_NAMES.get(b) ?? {};
+    return {
+      ...common,
+      type: ApplicationCommandOptionType.String as const,
+      choices: values.map((v) => {
+        const zh = zhChoiceName(cmd, arg, v, named);
+        return { name: v, value: v, ...(zh ? { name_localizations: { "zh-CN": clip(zh, 100) } } : {}) };
+      }),
+    };
   }
   if (b instanceof z.ZodNumber) {
     const num = b as z.ZodNumber;

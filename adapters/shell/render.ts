@@ -5,6 +5,9 @@ import { CONTROL_CHARS } from "../../src/core/text.js";
 /** Every control character (the shared pattern, global), built once. */
 const ALL_CONTROL_CHARS = new RegExp(CONTROL_CHARS.source, "g");
 
+/** A Chinese character (a label in Chinese). */
+const HAN = /\p{Script=Han}/u;
+
 const ICON: Record<ReplyStatus, string> = { ok: "✔", info: "ℹ", warning: "⚠", error: "✖", critical: "‼" };
 
 function pad(s: string, width: number, right: boolean): string {
@@ -58,7 +61,8 @@ export function renderText(reply: Reply, imagePath?: string): string {
   if (!reply.tableFirst) table();
   if (reply.image) out.push(`[image] ${imagePath ?? reply.image.filename} (${reply.image.alt})`);
   if (reply.actions?.length) {
-    for (const a of reply.actions) out.push(`  → ${a.label}: ${a.id}`);
+    // A Chinese label takes the full-width colon ("→ 批准：refund approve R-…"), as its replies write it.
+    for (const a of reply.actions) out.push(`  → ${a.label}${HAN.test(a.label) ? "：" : ": "}${a.id}`);
   }
   if (reply.context?.length) out.push(...reply.context.map((c) => `  ${plainCode(c)}`));
   return safeForTerminal(out.join("\n"));

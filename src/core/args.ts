@@ -1,3 +1,4 @@
+import { TZDate, tzOffset } from "@date-fns/tz";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
@@ -8,16 +9,36 @@ import { translator, type MessageKey, type Translate } from "./messages.js";
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
 
-/** Free text such as a reason: trimmed, 1–300 characters. */
-export const text = (max = 300) => z.string().trim().min(1).max(max);
+/** Invisible format characters (zero-width space U+200B, joiners U+200C/U+200D, U+2060, BOM U+FEFF…): \p{Cf}. */
+const INVISIBLE = /\p{Cf}/gu;
+
+/** `s` without invisible format characters ({@link INVISIBLE}). */
+export function withoutInvisible(s: string): string {
+  return s.replace(INVISIBLE, "");
+}
+
+/**
+ * Free text such as a reason: trimmed, 1–300 characters. Text that is nothing but invisible
+ * characters (a zero-width space) counts as empty: refused as a missing value, like "".
+ * Kept as typed otherwise (a joiner inside an emoji stays).
+ */
+export const text = (max = 300) =>
+  z
+    .string()
+    .trim()
+    // The length stays on the string schema typed into (Discord's option takes it as its limit).
+    .max(max)
+    .transform((s) => (withoutInvisible(s).trim() ? s : ""))
+    .pipe(z.string().min(1));
 
 /**
  * A number, amount or duration as typed on any keyboard, in one form: full-width digits, signs
- * and commas made plain (NFKC: `－２` is `-2`, `１，２００` is `1,200`), a leading minus sign
- * (U+2212, as the bot itself prints changes, or a dash) read as `-`, trimmed. Not for free text.
+ * and commas made plain (NFKC: `－２` is `-2`, `１，２００` is `1,200`), invisible characters
+ * (a zero-width space pasted with it) removed, a leading minus sign (U+2212, as the bot itself
+ * prints changes, or a dash) read as `-`, trimmed. Not for free text.
  */
 export function plainTyped(s: string): string {
-  return s.normalize("NFKC").trim().replace(/^[\u2212\u2013\u2014\uFE63]/, "-");
+  return withoutInvisible(s.normalize("NFKC")).trim().replace(/^[\u2212\u2013\u2014\uFE63]/, "-");
 }
 
 /** A string schema that reads what was typed by {@link plainTyped} first. */
@@ -29,6 +50,8 @@ export function plain<T extends z.ZodType<unknown, string>>(schema: T) {
  * A whole number from `min` to `max` (limit=20), full-width digits too. The number schema stays
  * first, so Discord offers an integer option; what Number() cannot read as typed is read again
  * by {@link plainTyped}, then checked, with `error` (a catalog key) or the generic messages.
+ * The catch drops the first schema's issues; the pipe stops at its first failed check, so a
+ * wrong number is reported once.
  */
 export function wholeNumber(min: number, max: number, error?: string) {
   const e = error ? { error } : {};
@@ -38,7 +61,9 @@ export function wholeNumber(min: number, max: number, error?: string) {
     .min(min)
     .max(max)
     .catch((ctx) => (typeof ctx.value === "string" ? Number(plainTyped(ctx.value) || NaN) : NaN))
-    .pipe(z.number(e).int(e).min(min, e).max(max, e));
+    // One issue at most: a huge number (20 digits) is both over `max` and not a safe integer;
+    // the range is checked first, so its message names the range.
+    .pipe(z.number(e).min(min, { ...e, abort: true }).max(max, { ...e, abort: true }).int(e));
 }
 
 /** A signed, non-zero whole-number change: `+5`, `-2`, `7` (`−2`, `－２` too). */
@@ -48,11 +73,14 @@ export const signedDelta = plain(z
   .transform(Number)
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" }));
 
-/** An id as typed, read in one form first: full-width characters made plain (NFKC), trimmed; then checked by `id`. */
+/**
+ * An id as typed, read in one form first: full-width characters made plain (NFKC), invisible
+ * characters (a zero-width space pasted with it) removed, trimmed; then checked by `id`.
+ */
 export function typedId(id: z.ZodString) {
   return z
     .string()
-    .transform((s) => s.normalize("NFKC").trim())
+    .transform((s) => withoutInvisible(s.normalize("NFKC")).trim())
     .pipe(id);
 }
 
@@ -115,7 +143,64 @@ export const since = z
     z.string().refine((s) => SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s)), { error: "arg.bad_date" }),
   );
 
-/** Turns a {@link since} value into an instant, reading days in the shop time zone (null: no such day this year, 02-29). */
+/**
+ * A local time as typed, read in a time zone, and how: `exact`; `gap`, a time the clocks skip
+ * (02:30 on the night they spring forward), taken as the instant they jump to (03:00), as jobs
+ * at fixed hours run (src/core/cron.ts); `repeated`, a time that happens twice (01:30 on the
+ * night they fall back), taken as its first occurrence. `local` is the local time taken (HH:mm).
+ */
+export interface LocalTime {
+  at: Date;
+  kind: "exact" | "gap" | "repeated";
+  local: string;
+}
+
+/** The local wall time of `at` in `tz` as HH:mm. */
+const hhmm = (at: Date, tz: string) => {
+  const l = new TZDate(at.getTime(), tz);
+  return `${String(l.getHours()).padStart(2, "0")}:${String(l.getMinutes()).padStart(2, "0")}`;
+};
+
+/**
+ * The instant of local time `y-mo-d h:mi` (month 1–12) in `tz`, by the rule in {@link LocalTime}.
+ * Fields out of range roll over as Date.UTC does (day 32 is the 1st of the next month).
+ */
+export function localTime(y: number, mo: number, d: number, h: number, mi: number, tz: string): LocalTime {
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  // The offsets a day and a half either side: around a clock change, the one before and after.
+  const before = tzOffset(tz, new Date(wall - 129_600_000));
+  const after = tzOffset(tz, new Date(wall + 129_600_000));
+  const fits = [...new Set([before, after])].map((o) => wall - o * 60_000).filter((t) => tzOffset(tz, new Date(t)) * 60_000 === wall - t);
+  if (fits.length) {
+    const at = new Date(Math.min(...fits));
+    return { at, kind: fits.length > 1 ? "repeated" : "exact", local: hhmm(at, tz) };
+  }
+  // In a gap: read with the offset after the change, the time is before it; with the one
+  // before, after it. The change lies between: find it to the minute.
+  let lo = wall - after * 60_000;
+  let hi = wall - before * 60_000;
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+    if (tzOffset(tz, new Date(mid)) === before) lo = mid;
+    else hi = mid;
+  }
+  const at = new Date(hi);
+  return { at, kind: "gap", local: hhmm(at, tz) };
+}
+
+/**
+ * `n` calendar days after (before, when negative) `from`, at the same local time in `tz` (a
+ * clock change between does not move it by an hour); a time that does not exist that day is
+ * taken as the instant the clocks jump to, a repeated one as its first occurrence.
+ */
+export function addLocalDays(from: Date, n: number, tz: string): LocalTime {
+  const l = new TZDate(from.getTime(), tz);
+  const t = localTime(l.getFullYear(), l.getMonth() + 1, l.getDate() + n, l.getHours(), l.getMinutes(), tz);
+  // Seconds and milliseconds kept (`now` has them).
+  return { ...t, at: new Date(t.at.getTime() + (from.getTime() % 60_000 + 60_000) % 60_000) };
+}
+
+/** Turns a {@link since} value into an instant, reading days in the shop time zone; 7d as calendar days at the same local time ({@link addLocalDays}), 24h as elapsed hours (null: no such day this year, 02-29). */
 export function sinceToDate(value: string, now: Date, timeZone: string): Date | null {
   const today = localDay(now, timeZone);
   if (value === "today") return dayStart(today, timeZone);
@@ -123,7 +208,8 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date | 
   if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
   if (value === "now") return now;
   const span = /^(\d+)([dh])$/.exec(value);
-  if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "d" ? 86_400_000 : 3_600_000));
+  // 7d: calendar days back at the same local time (as coupon end=+7d counts ahead); 24h: elapsed hours.
+  if (span) return span[2] === "d" ? addLocalDays(now, -Number(span[1]), timeZone).at : new Date(now.getTime() - Number(span[1]) * 3_600_000);
   // A day: 前天 and MM-DD (a day without a year: this year's, in the shop's time zone) read against today.
   const day = readDateInput(value, today);
   return isDay(day) ? dayStart(day, timeZone) : null;

@@ -21,6 +21,8 @@ export interface Actor {
 export interface CommandContext<A> {
   args: A;
   actor: Actor;
+  /** The person really typing, when acting as `actor` (the shell's `--as`): four-eyes rules count them too. */
+  via?: string;
   services: Services;
   t: Translate;
   fmt: Formatter;
@@ -89,8 +91,24 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
    * refusal before the arguments are read is audited still.
    */
   readsOnly?: (args: z.output<S>) => boolean;
-  handler(ctx: CommandContext<z.output<S>>): Promise<Reply>;
+  /**
+   * The record the command is about, named from its arguments as typed (an order number, a
+   * complaint or refund request id, a SKU): the argument's name, and its stored spelling from the
+   * typed value (full-width characters already made plain, trimmed). The audit entry of an
+   * invocation refused before its handler ran (a denial, an argument error, a line that cannot be
+   * read) names it, so `audit subject=…` finds refused attempts too; a handler that ran names its
+   * subject itself ({@link CommandContext.subject}).
+   */
+  typedSubject?: { readonly arg: string; readonly spelling: (typed: string) => string };
+  handler(ctx: CommandContext<z.output<S>>): Promise<HandlerReply>;
 }
+
+/**
+ * What a handler returns: a reply, which a refusal because of the caller's role or identity (an
+ * amount above their approval limit, approving their own request) marks `denied`: the core
+ * audits it `denied` with its own code, as it does its own permission check.
+ */
+export type HandlerReply = Reply & { denied?: boolean };
 
 /** The least role allowed to run `cmd` under `config`: what the core checks, `help` shows and a refusal names. */
 export function requiredRole(cmd: Pick<Command, "permission" | "permissionFor">, config: Config): Role {

@@ -8,11 +8,11 @@ import { UserError } from "./errors.js";
 import { Formatter } from "./format.js";
 import type { Platform } from "./identity.js";
 import { shortId } from "./ids.js";
-import type { Logger } from "./logger.js";
+import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
-import { kebab, parseArgs, type ParsedArgs } from "./parser.js";
+import { camel, kebab, parseArgs, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
-import type { Reply } from "./reply.js";
+import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
 import { CONTROL_CHARS, editDistance } from "./text.js";
 
@@ -98,8 +98,15 @@ export class Core {
       return sub ? `${message}\n${t("error.did_you_mean", { suggestion: `${cmd!.name} ${sub}` })}` : message;
     };
     let subject: string | readonly string[] | undefined;
+    // The arguments as typed (positional words after the command's name, and options), for the
+    // subject of a refusal before the handler ran; and whether the handler gave its reply.
+    let typed: { words: readonly string[]; named: Readonly<Record<string, string>> } | undefined;
+    let replied = false;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
+        // A handler that answered named its subject (or none: an unknown SKU is no record);
+        // otherwise the record typed, so `audit subject=…` finds refused attempts too.
+        const about = subject ?? (replied ? undefined : typedSubjectOf(cmd, typed));
         try {
           await services.audit.add({
             ref,
@@ -107,12 +114,13 @@ export class Core {
             actor: actor.identity,
             platform: actor.platform,
             command: cmd.name,
-            args: argText,
+            // Clipped to the longest line read, control characters shown as escapes (a refused line may hold either).
+            args: clip(visibleControls(argText), config.maxInputLength),
             outcome: result.outcome,
             ...(result.code ? { code: result.code } : {}),
             ...(message ? { message: message.slice(0, 500) } : {}),
             ...(inv.via ? { via: inv.via } : {}),
-            ...(subject ? { subject } : {}),
+            ...(about ? { subject: about } : {}),
           });
         } catch (e) {
           logger.error("audit write failed", { ref, error: e });
@@ -127,14 +135,27 @@ export class Core {
         if (wait > 0) throw new UserError("rate_limited", t("error.rate_limited", { seconds: wait }));
       }
       const text = inv.text.trim();
-      if (text.length > config.maxInputLength) throw new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength }));
-      if (CONTROL_CHARS.test(text)) throw new UserError("control_chars", t("error.control_chars"));
+      // A line that cannot be read (too long, control characters, a quote left open) is still an
+      // attempt at the command its first words name: that command is found from the words split
+      // on spaces alone, so a refused change is on the audit trail like any other.
+      const unreadable = (e: UserError): UserError => {
+        const words = text.split(/\s+/);
+        const named = this.resolve(words.slice(0, 2));
+        if (named) {
+          cmd = named.cmd;
+          argText = words.slice(named.consumed).join(" ");
+          typed = plainSplit(words.slice(named.consumed));
+        }
+        return e;
+      };
+      if (text.length > config.maxInputLength) throw unreadable(new UserError("input_too_long", t("error.too_long", { length: text.length, max: config.maxInputLength })));
+      if (CONTROL_CHARS.test(text)) throw unreadable(new UserError("control_chars", t("error.control_chars")));
       if (text === "") throw new UserError("empty", t("error.empty"));
       let parsed: ParsedArgs;
       try {
         parsed = parseArgs(text);
       } catch (e) {
-        if (e instanceof UserError && e.code === "unclosed_quote") throw new UserError("unclosed_quote", t("error.unclosed_quote", { quote: e.message }));
+        if (e instanceof UserError && e.code === "unclosed_quote") throw unreadable(new UserError("unclosed_quote", t("error.unclosed_quote", { quote: e.message })));
         throw e;
       }
       const resolved = this.resolve(parsed.positional);
@@ -144,6 +165,7 @@ export class Core {
       // subcommand the first argument was probably meant to be is suggested with the error.
       if (resolved.consumed === 1) typoOf = parsed.positional[1];
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
+      typed = { words: parsed.positional.slice(resolved.consumed), named: parsed.named };
       actor = { ...actor, role: await this.roleOf(inv) };
       const required = requiredRole(cmd, config);
       if (!roleAtLeast(actor.role, required)) {
@@ -152,9 +174,10 @@ export class Core {
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);
       bound = args;
-      const reply = await cmd.handler({
+      const { denied, ...reply } = await cmd.handler({
         args,
         actor,
+        ...(inv.via ? { via: inv.via } : {}),
         services,
         t,
         fmt,
@@ -168,9 +191,11 @@ export class Core {
           subject = id;
         },
       });
+      replied = true;
       const failed = reply.status === "error";
-      // A handler's own role check (one action of a command needing more) is a denial too.
-      const outcome = !failed ? "ok" : reply.code === "permission_denied" ? "denied" : "user_error";
+      // A handler's own role check (one action of a command needing more, an amount above the
+      // caller's approval limit) is a denial too, under its own code.
+      const outcome = !failed ? "ok" : reply.code === "permission_denied" || denied ? "denied" : "user_error";
       const shown = outcome === "user_error" && reply.text ? { ...reply, text: withTypoHint(reply.text) } : reply;
       return await finish(
         { reply: shown, outcome, ...(reply.code ? { code: reply.code } : {}) },
@@ -313,7 +338,7 @@ export class Core {
     if (problems.length === 0) {
       const r = cmd.args.safeParse(obj, { error: (iss) => messageFor(iss, locale) });
       if (r.success) return r.data as Record<string, unknown>;
-      for (const iss of r.error.issues) {
+      for (const iss of firstIssuePerField(r.error.issues)) {
         const name = String(iss.path[0] ?? "");
         const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
         // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role').
@@ -324,6 +349,64 @@ export class Core {
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
+}
+
+/**
+ * One issue per argument, so a value is refused with one message, not the same one twice (a
+ * number failing the safe-integer bound and the schema's own maximum). The first, except the
+ * safe-integer bound when the schema's own check also failed: "at most 1000000", not "at most
+ * 9007199254740991".
+ */
+function firstIssuePerField(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const out = new Map<string, z.core.$ZodIssue>();
+  const safeBound = (iss: z.core.$ZodIssue) => (iss.code === "too_big" || iss.code === "too_small") && iss.origin === "int";
+  for (const iss of issues) {
+    // Checks across arguments (no path) are each their own problem: only repeats are dropped.
+    const name = iss.path.length ? `arg:${String(iss.path[0])}` : `all:${iss.message}`;
+    const kept = out.get(name);
+    if (!kept || (safeBound(kept) && !safeBound(iss))) out.set(name, iss);
+  }
+  return [...out.values()];
+}
+
+/** Arguments as typed, from a line split on spaces only (one that cannot be read): positional words up to the first quote, and unquoted options. */
+function plainSplit(words: readonly string[]): { words: string[]; named: Record<string, string> } {
+  const positional: string[] = [];
+  const named: Record<string, string> = {};
+  let quoted = false;
+  for (const w of words) {
+    const hasQuote = /["'“”‘’「」『』]/.test(w);
+    const kv = /^(?:--)?([A-Za-z][A-Za-z0-9_-]*)[=＝](.*)$/.exec(w);
+    if (kv) {
+      if (!hasQuote) named[camel(kv[1]!)] = kv[2]!;
+    } else if (w.startsWith("--")) continue;
+    // Words after a quote may belong to it: positions are no longer known.
+    else if (hasQuote) quoted = true;
+    else if (!quoted) positional.push(w);
+  }
+  return { words: positional, named };
+}
+
+/**
+ * The record a command names in its arguments as typed ({@link Command.typedSubject}), in its
+ * stored spelling, or undefined. An API key pasted in its place is cut as the trail cuts it.
+ */
+function typedSubjectOf(cmd: Command, typed: { words: readonly string[]; named: Readonly<Record<string, string>> } | undefined): string | undefined {
+  const spec = cmd.typedSubject;
+  if (!spec || !typed) return undefined;
+  const at = (cmd.positional ?? []).findIndex((p) => argName(p) === spec.arg);
+  const raw = (at >= 0 ? typed.words[at] : undefined) ?? typed.named[spec.arg];
+  const value = raw === undefined ? "" : scrubText(raw.normalize("NFKC").trim());
+  // As `audit subject=` takes it (at most 100 characters).
+  if (value === "" || value.length > 100 || CONTROL_CHARS.test(value)) return undefined;
+  return spec.spelling(value);
+}
+
+const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, "g");
+
+/** `s` with each control character written as its escape (`\u0007`), for a record people read. */
+function visibleControls(s: string): string {
+  return s.replace(CONTROL_CHARS_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
@@ -359,7 +442,9 @@ function messageFor(iss: z.core.$ZodRawIssue, locale: Locale): string | undefine
   if (iss.code === "too_small" && iss.origin === "string") return Number(iss.minimum) <= 1 ? t("arg.empty") : t("arg.too_short", { min: bound(iss.minimum) });
   if (iss.code === "too_big" && iss.origin === "string") return t("arg.too_long", { max: bound(iss.maximum) });
   if (iss.code === "too_small" && iss.origin === "number") return t("arg.too_small", { min: bound(iss.minimum) });
-  if (iss.code === "too_big" && iss.origin === "number") return t("arg.too_big", { max: bound(iss.maximum) });
+  // "int": beyond the safe-integer range (a whole number over 2^53), said as any other maximum.
+  if (iss.code === "too_big" && (iss.origin === "number" || iss.origin === "int")) return t("arg.too_big", { max: bound(iss.maximum) });
+  if (iss.code === "too_small" && iss.origin === "int") return t("arg.too_small", { min: bound(iss.minimum) });
   if (iss.code === "invalid_type" && iss.expected === "number") return "arg.not_number";
   if (iss.code === "invalid_type" && iss.expected === "int") return "arg.not_whole";
   if (iss.code === "invalid_format") return "arg.bad_format";

@@ -80,7 +80,10 @@ export class Formatter {
     return (shown < 0 ? "\u2212" : "") + text;
   }
 
-  /** A date and time in the shop time zone, e.g. 2026-11-25 14:03 CST. */
+  /**
+   * A date and time in the shop time zone with its UTC offset, e.g. 2026-11-25 14:03 GMT+8: the
+   * offset tells apart the two 01:30s of a night the clocks go back (GMT-4, then GMT-5 in New York).
+   */
   dateTime(d: Date): string {
     return fmtDate(new TZDate(d, this.timeZone), "yyyy-MM-dd HH:mm zzz");
   }

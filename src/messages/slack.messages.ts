@@ -17,7 +17,7 @@ export const en = {
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
-  "slack.team_refused": "此工作区未设置使用 shopops（SLACK_TEAM_IDS）；请联系商店管理员。",
+  "slack.team_refused": "此工作区未设置使用 shopops（SLACK_TEAM_IDS）；请联系店铺管理员。",
   "slack.action.done": "{user} 执行了 `{command}` · {when}",
   "slack.action.already": "你已按过此按钮（{when}），第二次未做任何更改。",
   "slack.complaint.already": "{user} 已根据这条消息登记过投诉。",

@@ -1,5 +1,6 @@
 import { TZDate } from "@date-fns/tz";
 import { ALERT_TYPES, type AlertRoute, type AlertType, type Config } from "../config.js";
+import { localTime } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
@@ -119,7 +120,9 @@ export class AlertService {
     const today = localDay(at, tz);
     const day = m < e ? today : addDays(today, 1);
     const [y, mo, d] = day.split("-").map(Number) as [number, number, number];
-    return new Date(new TZDate(y, mo - 1, d, eh, em, 0, tz).getTime());
+    // An end the clocks skip (02:30 the night they spring forward) is the instant they jump to
+    // (03:00), when the check above already finds it outside: held alerts go then, not an hour late.
+    return localTime(y, mo, d, eh, em, tz).at;
   }
 
   /**

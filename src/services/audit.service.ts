@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { scrubText } from "../core/logger.js";
 import type { AuditDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
 
@@ -41,7 +42,7 @@ export class AuditService {
    * {@link AuditService.add}, which never drops an entry on a collision.
    */
   async record(r: AuditRecord): Promise<void> {
-    await this.store.audit.updateOne({ _id: r.ref }, { $setOnInsert: r }, { upsert: true });
+    await this.store.audit.updateOne({ _id: r.ref }, { $setOnInsert: scrubbed(r) }, { upsert: true });
   }
 
   /**
@@ -50,7 +51,7 @@ export class AuditService {
    * stores the entry under `<ref>~<uuid>` instead, so no entry is lost. Returns the ref stored.
    */
   async add(r: AuditRecord): Promise<string> {
-    const { ref, ...rest } = r;
+    const { ref, ...rest } = scrubbed(r);
     try {
       await this.store.audit.create({ _id: ref, ...rest });
       return ref;
@@ -78,6 +79,21 @@ export class AuditService {
     ]);
     return { entries, total };
   }
+}
+
+/**
+ * `r` with every API key secret in the text people typed or sent (arguments, message, subject)
+ * cut as the logs cut it (`shopops_k<key id>_[redacted]`): a token pasted by mistake (`apikey
+ * revoke shopops_k…`) is refused, and must not be kept in clear for every manager to read.
+ */
+function scrubbed(r: AuditRecord): AuditRecord {
+  const subject = r.subject === undefined ? undefined : typeof r.subject === "string" ? scrubText(r.subject) : r.subject.map(scrubText);
+  return {
+    ...r,
+    args: scrubText(r.args),
+    ...(r.message !== undefined ? { message: scrubText(r.message) } : {}),
+    ...(subject !== undefined ? { subject } : {}),
+  };
 }
 
 /** Escapes a string for use inside a RegExp. */

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, localDay, minorUnitDigits, readDateInput } from "../core/format.js";
-import { plainTyped } from "../core/args.js";
+import { format as fmtDate } from "date-fns";
+import { addDays, dayStart, isDay, localDay, minorUnitDigits, readDateInput } from "../core/format.js";
+import { addLocalDays, localTime, plainTyped, withoutInvisible, type LocalTime } from "../core/args.js";
+import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
 import { splitList } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
@@ -24,6 +26,8 @@ export interface CouponOptions {
 export const DRAFT_TTL_MS = 30 * 60_000;
 /** Days of sales assumed for the stock warning of a coupon without an end. */
 export const OPEN_ENDED_DAYS = 14;
+/** How far ahead a coupon may start or end, in years. */
+export const MAX_AHEAD_YEARS = 5;
 /** Coupon codes: letters, digits, - and _, 3–20 characters (stored upper-case). */
 export const CODE_RE = /^[A-Z0-9][A-Z0-9_-]{2,19}$/;
 
@@ -57,6 +61,29 @@ export interface CouponParams {
   categories: string[];
 }
 
+/**
+ * A typed local time that a clock change skips (`gap`: taken as the instant the clocks jump to,
+ * `taken`) or repeats (`repeated`: taken as its first occurrence, at UTC offset `offset`).
+ */
+export interface TimeNote {
+  field: "start" | "end";
+  kind: "gap" | "repeated";
+  /** The local day (YYYY-MM-DD) and time (HH:mm) as asked. */
+  day: string;
+  time: string;
+  taken: string;
+  zone: string;
+  offset: string;
+}
+
+/** A {@link TimeNote} as a sentence for the preview. */
+export function timeNoteText(n: TimeNote, t: Translate): string {
+  return t(`coupon.problem.time_${n.kind}`, noteParams(n));
+}
+
+/** The message parameters of a {@link TimeNote}. */
+const noteParams = (n: TimeNote) => ({ field: n.field, time: n.time, day: n.day, zone: n.zone, taken: n.taken, offset: n.offset });
+
 /** A guardrail that stops the launch; `code` is stable, params fill the message. */
 export interface Problem {
   code: string;
@@ -72,7 +99,7 @@ export type Warning =
 /** Outcome of {@link CouponService.preview}. */
 export type PreviewResult =
   | { kind: "invalid"; problems: Problem[] }
-  | { kind: "preview"; draft: CouponDraftDoc; params: CouponParams; warnings: Warning[]; targets: number };
+  | { kind: "preview"; draft: CouponDraftDoc; params: CouponParams; warnings: Warning[]; targets: number; notes: TimeNote[] };
 
 /** Outcome of {@link CouponService.confirm}. */
 export type ConfirmResult =
@@ -154,32 +181,55 @@ export class CouponService {
    * that day; spans (`+7d`, `48h`) count from `from` (an end's from its start), days as calendar
    * days at the same local time (a DST change does not shift it by an hour). A start on today's
    * date is now. Chinese spellings (明天, 2026/12/01, 2026年12月1日, 12月1日) are read as their English ones.
+   * A local time the clocks skip is taken as the instant they jump to, a repeated one as its
+   * first occurrence ({@link localTime}, as jobs run): {@link readWhen} says when that happened.
    */
   parseWhen(s: string, now: Date, role: "start" | "end", from: Date = now): Date | null {
+    return this.readWhen(s, now, role, from).at;
+  }
+
+  /** {@link parseWhen}, with a note when the local time was skipped or repeated by a clock change. */
+  readWhen(s: string, now: Date, role: "start" | "end", from: Date = now): { at: Date | null; note?: TimeNote } {
     const tz = this.opts.timeZone;
     const today = localDay(now, tz);
     // 11月24日 without a year: the next such day (a coupon's dates are ahead).
     const v = readDateInput(s, today, "next");
-    const day = (d: string) => (role === "end" ? dayStart(addDays(d, 1), tz) : d === today ? now : dayStart(d, tz));
-    if (v === "now") return now;
-    if (v === "today") return role === "start" ? now : day(today);
-    if (v === "tomorrow") return day(addDays(today, 1));
+    // The end of a day is the next day's start (for 9999-12-31, a day later than its start: no year 10000).
+    const nextDayStart = (d: string) => (isDay(addDays(d, 1)) ? dayStart(addDays(d, 1), tz) : new Date(dayStart(d, tz).getTime() + 86_400_000));
+    const day = (d: string) => (role === "end" ? nextDayStart(d) : d === today ? now : dayStart(d, tz));
+    // An instant past what a Date holds is not a time.
+    const finite = (at: Date) => (Number.isFinite(at.getTime()) ? at : null);
+    const noted = (t: LocalTime, typed: string, dayTyped: string) => ({
+      at: t.at,
+      ...(t.kind === "exact" ? {} : { note: { field: role, kind: t.kind, day: dayTyped, time: typed, taken: t.local, zone: tz, offset: fmtDate(new TZDate(t.at, tz), "zzz") } }),
+    });
+    if (v === "now") return { at: now };
+    if (v === "today") return { at: role === "start" ? now : day(today) };
+    if (v === "tomorrow") return { at: day(addDays(today, 1)) };
     const span = /^\+?(\d{1,3})([dh])$/.exec(v);
     if (span) {
       const n = Number(span[1]);
-      if (span[2] === "h") return new Date(from.getTime() + n * 3_600_000);
-      const l = new TZDate(from.getTime(), tz);
-      return new Date(new TZDate(l.getFullYear(), l.getMonth(), l.getDate() + n, l.getHours(), l.getMinutes(), l.getSeconds(), tz).getTime());
+      if (span[2] === "h") return { at: finite(new Date(from.getTime() + n * 3_600_000)) };
+      // The local time of `from`, n calendar days on.
+      return noted(addLocalDays(from, n, tz), fmtDate(new TZDate(from.getTime(), tz), "HH:mm"), addDays(localDay(from, tz), n));
     }
     const m = /^(\d{4})-(\d{2})-(\d{2})(?:[t ](\d{2}):(\d{2}))?$/.exec(v);
-    if (!m) return null;
+    if (!m) return { at: null };
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const probe = new Date(Date.UTC(y, mo - 1, d));
-    if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) return null;
-    if (m[4] === undefined) return day(`${m[1]}-${m[2]}-${m[3]}`);
+    if (!isDay(`${m[1]}-${m[2]}-${m[3]}`)) return { at: null };
+    if (m[4] === undefined) return { at: finite(day(`${m[1]}-${m[2]}-${m[3]}`)) };
     const [h, mi] = [Number(m[4]), Number(m[5])];
-    if (h > 23 || mi > 59) return null;
-    return new Date(new TZDate(y, mo - 1, d, h, mi, 0, tz).getTime());
+    if (h > 23 || mi > 59) return { at: null };
+    return noted(localTime(y, mo, d, h, mi, tz), `${m[4]}:${m[5]}`, `${m[1]}-${m[2]}-${m[3]}`);
+  }
+
+  /** The latest start or end a coupon may have: the end of the same day {@link MAX_AHEAD_YEARS} years from today. */
+  latestWhen(now: Date): Date {
+    const today = localDay(now, this.opts.timeZone);
+    const ahead = `${Number(today.slice(0, 4)) + MAX_AHEAD_YEARS}${today.slice(4)}`;
+    // From 29 February: the 28th.
+    const last = isDay(ahead) ? ahead : addDays(ahead.replace(/-29$/, "-28"), 0);
+    return dayStart(addDays(last, 1), this.opts.timeZone);
   }
 
   /** Checks a launch and, when it passes, stores a draft and computes the warnings. Nothing goes live. */
@@ -188,7 +238,7 @@ export class CouponService {
     const problems: Problem[] = [];
     const cur = this.opts.currency;
     // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
-    const code = input.code.normalize("NFKC").trim().toUpperCase();
+    const code = withoutInvisible(input.code.normalize("NFKC")).trim().toUpperCase();
     if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
     else if (await this.store.coupons.exists({ _id: code })) problems.push({ code: "code_taken", params: { code } });
 
@@ -213,11 +263,24 @@ export class CouponService {
     }
     if (input.type === "fixed" && value > 0 && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min ?? "0" } });
 
-    const startsAt = input.start !== undefined ? this.parseWhen(input.start, now, "start") : now;
-    if (!startsAt) problems.push({ code: "bad_date", params: { field: "start", value: input.start ?? "" } });
+    // Times the clocks skip or repeat are read by one rule and named in the preview.
+    const notes: TimeNote[] = [];
+    const latest = this.latestWhen(now);
+    const when = (typed: string, role: "start" | "end", from?: Date): Date | null => {
+      const r = this.readWhen(typed, now, role, from);
+      if (r.note) notes.push(r.note);
+      // Far ahead (end=9999-12-31 too): refused with the limit, not stored. The last day's end
+      // is the next day's start: an end may be it, a start is on the next day.
+      if (r.at && (role === "end" ? r.at > latest : r.at >= latest)) {
+        problems.push({ code: "too_far", params: { field: role, value: typed, years: MAX_AHEAD_YEARS, latest: localDay(new Date(latest.getTime() - 1), this.opts.timeZone) } });
+        return null;
+      }
+      if (!r.at) problems.push({ code: "bad_date", params: { field: role, value: typed } });
+      return r.at;
+    };
+    const startsAt = input.start !== undefined ? when(input.start, "start") : now;
     if (startsAt && startsAt.getTime() < now.getTime() - 60_000) problems.push({ code: "start_in_past", params: { start: input.start ?? "" } });
-    const endsAt = input.end !== undefined ? this.parseWhen(input.end, now, "end", startsAt ?? now) : undefined;
-    if (endsAt === null) problems.push({ code: "bad_date", params: { field: "end", value: input.end ?? "" } });
+    const endsAt = input.end !== undefined ? when(input.end, "end", startsAt ?? now) : undefined;
     if (endsAt && endsAt <= now) problems.push({ code: "end_in_past", params: { end: input.end ?? "" } });
     else if (startsAt && endsAt && endsAt <= startsAt) problems.push({ code: "end_before_start", params: { start: input.start ?? "now", end: input.end ?? "" } });
 
@@ -251,7 +314,8 @@ export class CouponService {
     } else if (input.skus !== undefined || input.categories !== undefined) {
       problems.push({ code: "empty_targets", params: {} });
     }
-    if (problems.length) return { kind: "invalid", problems };
+    // A refusal names the times it took too (an end "before" a start can be two times the clocks skip).
+    if (problems.length) return { kind: "invalid", problems: [...problems, ...notes.map((n) => ({ code: `time_${n.kind}`, params: noteParams(n) }))] };
     if (!skus.length && !categories.length) targets = await this.store.products.find({ active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
 
     const params: CouponParams = {
@@ -280,7 +344,7 @@ export class CouponService {
       expiresAt: new Date(now.getTime() + DRAFT_TTL_MS),
     };
     const created = await this.store.couponDrafts.create(draft);
-    return { kind: "preview", draft: created.toObject() as CouponDraftDoc, params, warnings, targets: targets.length };
+    return { kind: "preview", draft: created.toObject() as CouponDraftDoc, params, warnings, targets: targets.length, notes };
   }
 
   /** Warnings: overlapping coupons on the same products, prices below cost, stock short of the uplift. */
@@ -458,7 +522,7 @@ export class CouponService {
 
   /** One coupon by code (case-insensitive). */
   async get(code: string): Promise<CouponDoc | null> {
-    return this.store.coupons.findById(code.normalize("NFKC").trim().toUpperCase()).lean<CouponDoc>();
+    return this.store.coupons.findById(withoutInvisible(code.normalize("NFKC")).trim().toUpperCase()).lean<CouponDoc>();
   }
 
   /**

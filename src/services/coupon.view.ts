@@ -20,14 +20,20 @@ interface CouponLike {
 
 /** "15% off" / "CN¥20.00 off", with the minimum spend. */
 export function discountText(c: CouponLike, t: Translate, fmt: Formatter): string {
-  const off = c.type === "percent" ? t("coupon.off.percent", { value: c.value }) : t("coupon.off.fixed", { amount: fmt.money(c.value, c.currency) });
+  // Chinese says a percentage off as the share paid too: 15% off is 8.5 折 (85% of the price).
+  const off = c.type === "percent" ? t("coupon.off.percent", { value: c.value, zhe: zheText(c.value) }) : t("coupon.off.fixed", { amount: fmt.money(c.value, c.currency) });
   return c.minSpend > 0 ? t("coupon.off.min", { off, min: fmt.money(c.minSpend, c.currency) }) : off;
 }
 
-/** Whole shop, SKUs or categories. */
+/** The 折 of a percentage off: the tenths of the price paid (10% off → 9, 15% off → 8.5, 5% off → 9.5). */
+export function zheText(percentOff: number): string {
+  return String(Math.round((100 - percentOff) * 10) / 100);
+}
+
+/** Whole shop, SKUs or categories (listed as the language separates them: "A, B" or "A、B"). */
 export function targetText(c: CouponLike, t: Translate): string {
-  if (c.skus.length) return t("coupon.target.skus", { skus: c.skus.join(", ") });
-  if (c.categories.length) return t("coupon.target.categories", { categories: c.categories.join(", ") });
+  if (c.skus.length) return t("coupon.target.skus", { skus: c.skus.join(t("text.list_sep")) });
+  if (c.categories.length) return t("coupon.target.categories", { categories: c.categories.join(t("text.list_sep")) });
   return t("coupon.target.all");
 }
 
@@ -75,7 +81,7 @@ export function warningText(w: Warning, t: Translate, fmt: Formatter): string {
     case "stock":
       return t("coupon.warn.stock", {
         count: w.count,
-        items: w.items.map((i) => t("coupon.warn.stock.item", { sku: i.sku, available: i.available, expected: i.expected })).join("; "),
+        items: w.items.map((i) => t("coupon.warn.stock.item", { sku: i.sku, available: i.available, expected: i.expected })).join(t("coupon.warn.stock.sep")),
       });
   }
 }

@@ -27,6 +27,8 @@ export interface TimelineEvent {
   amount?: number;
   /** Its time was filled in by the bot (the shop's messages skipped the step), not given. */
   estimated?: boolean;
+  /** A tracking correction: what changed (its `note` is then the reason). */
+  tracking?: TrackingChange;
 }
 
 /**
@@ -193,11 +195,13 @@ export class OrderService {
       const carrier = input.carrier ?? old.carrier;
       if (carrier === old.carrier && input.trackingNo === old.trackingNo) return { kind: "unchanged", order: current };
       const now = this.clock.now();
-      const note = `${old.carrier} ${old.trackingNo} → ${carrier} ${input.trackingNo}: ${input.reason}`;
+      // What changed and why as separate fields, worded when shown in the reader's language
+      // (`note` is the reason alone; older entries hold one preformatted English note).
+      const entry: TrackingHistoryEntry = { status: TRACKING_CORRECTED, at: now, by: input.by, note: input.reason, tracking: { fromCarrier: old.carrier, fromTrackingNo: old.trackingNo, toCarrier: carrier, toTrackingNo: input.trackingNo } };
       const order = await this.store.orders
         .findOneAndUpdate(
           { _id: current._id, status, "shipment.trackingNo": current.shipment.trackingNo ?? null, "shipment.carrier": current.shipment.carrier ?? null },
-          { $set: { ...(input.carrier ? { "shipment.carrier": carrier } : {}), "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: { status: TRACKING_CORRECTED, at: now, by: input.by, note } } },
+          { $set: { ...(input.carrier ? { "shipment.carrier": carrier } : {}), "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: entry } },
           { returnDocument: "after" },
         )
         .lean<OrderDoc>();
@@ -268,6 +272,23 @@ export class OrderService {
 /** History `status` of a carrier or tracking number correction, in chat or by the shop's messages (not an order status). */
 export const TRACKING_CORRECTED = "tracking";
 
+/** The carrier and tracking number before and after a correction (history entries from `order tracking`). */
+export interface TrackingChange {
+  fromCarrier: string;
+  fromTrackingNo: string;
+  toCarrier: string;
+  toTrackingNo: string;
+}
+
+/** A tracking correction's history entry: `note` is its reason; `tracking` what changed. */
+interface TrackingHistoryEntry {
+  status: typeof TRACKING_CORRECTED;
+  at: Date;
+  by: string;
+  note: string;
+  tracking: TrackingChange;
+}
+
 /** Outcome of {@link OrderService.correctShipment}. */
 export type ShipmentCorrection =
   | { kind: "done"; order: OrderDoc; old: { carrier: string; trackingNo: string } }
@@ -306,7 +327,10 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
   if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled") });
   // Corrections of the carrier or tracking number (`order tracking`), with what changed.
   for (const h of history) {
-    if (h.status === TRACKING_CORRECTED && h.at) events.push({ kind: "tracking", at: h.at, ...(h.by ? { by: h.by } : {}), ...(h.note ? { note: h.note } : {}) });
+    if (h.status !== TRACKING_CORRECTED || !h.at) continue;
+    // Corrections since the change are stored as fields (older ones as one formatted note, shown as stored).
+    const tracking = h.tracking as TrackingChange | null | undefined;
+    events.push({ kind: "tracking", at: h.at, ...(h.by ? { by: h.by } : {}), ...(h.note ? { note: h.note } : {}), ...(tracking ? { tracking } : {}) });
   }
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
 }

@@ -1,5 +1,5 @@
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
-import { plainTyped } from "../core/args.js";
+import { plainTyped, withoutInvisible } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
@@ -85,7 +85,7 @@ export type RequestResult =
   /** Marked refunded already (by the bot, or by the shop through ingestion). */
   | { kind: "already_refunded"; orderNo: string }
   /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, or zero. */
-  | { kind: "bad_amount"; decimals: number; currency: string; problem: "format" | "decimals" | "zero" }
+  | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" }
   | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
   | { kind: "exists"; request: RefundRequestDoc };
@@ -292,8 +292,9 @@ export class RefundService {
       } else {
         const parsed = parseAmount(input.amount, order.currency);
         const decimals = minorUnitDigits(order.currency);
-        const currency = order.currency;
-        const bad = (problem: "format" | "decimals" | "zero") => ({ kind: "bad_amount" as const, decimals, currency, problem });
+        const { _id: orderNo, currency } = order;
+        // Names the order, so the refused ask is on its audit trail (`audit subject=ORD-…`).
+        const bad = (problem: "format" | "decimals" | "zero") => ({ kind: "bad_amount" as const, orderNo, decimals, currency, problem });
         if (parsed === null) return bad("format");
         if (typeof parsed === "object") return bad("decimals");
         if (parsed <= 0) return bad("zero");
@@ -417,12 +418,13 @@ export class RefundService {
    * theirs) may neither have requested it nor have approved it already; a retry
    * reads the request and the links afresh.
    */
-  async approve(input: { id: string; actor: string; role: Role; note?: string }, attempt = 0): Promise<ApproveResult> {
+  async approve(input: { id: string; actor: string; role: Role; note?: string; via?: string }, attempt = 0): Promise<ApproveResult> {
     const now = this.clock.now();
     const req = await this.get(input.id);
     if (!req) return { kind: "not_found" };
-    // Four eyes means two people: each identity linked to the caller's counts as the caller.
-    const me = await this.identity.linked(input.actor);
+    // Four eyes means two people: each identity linked to the caller's counts as the caller, and
+    // so does the person at the terminal acting as someone else (the shell's --as).
+    const me = [...new Set([...(await this.identity.linked(input.actor)), ...(input.via ? await this.identity.linked(input.via) : [])])];
     if (me.includes(req.requester)) return { kind: "self_approval", request: req, as: req.requester };
     if (req.status === "approved") {
       const finished = !req.executedAt;
@@ -864,7 +866,7 @@ export function failKey(reason: string | null | undefined): "refund.fail.balance
   return "refund.fail.other";
 }
 
-/** `r-abc123` → `R-ABC123`. */
+/** `r-abc123` → `R-ABC123` (full-width characters plain, invisible ones such as a pasted U+200B gone). */
 export function normalizeId(id: string): string {
-  return id.trim().toUpperCase();
+  return withoutInvisible(id.normalize("NFKC")).trim().toUpperCase();
 }

@@ -25,13 +25,25 @@ export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate): strin
   return t("refund.status.pending");
 }
 
+/** One approval as the card lists it: who, when, and their note. */
+function approvalLine(a: RefundRequestDoc["approvals"][number], t: Translate, fmt: Formatter): string {
+  const s = a.by + t("text.paren", { text: fmt.dateTime(a.at!) });
+  return a.note ? t("text.note", { text: s, note: a.note }) : s;
+}
+
+/** Who rejected a request, and why (the Reject button gives no reason: said so). */
+export function rejectedText(r: Pick<RefundRequestDoc, "decidedBy" | "rejectReason">, t: Translate): string {
+  const by = r.decidedBy ?? "";
+  return r.rejectReason === BUTTON_REJECT_REASON ? t("refund.rejected.by_button", { by }) : t("refund.rejected.by", { by, reason: rejectReasonText(r.rejectReason, t) });
+}
+
 /** The card of a request: order, customer, amount, reason, requester, status; buttons while pending. */
 export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"] }): Reply {
   const { t, fmt, now } = opts;
   const fields: ReplyField[] = [
     { label: t("refund.field.order"), value: r.orderNo, inline: true },
     { label: t("refund.field.customer"), value: r.customerId, inline: true, plain: true },
-    { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? ` (${t("refund.full")})` : ""), inline: true },
+    { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: t("refund.full") }) : ""), inline: true },
     { label: t("refund.field.reason"), value: r.reason, plain: true },
     { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
     { label: t("refund.field.status"), value: shownStatus(r, now, t) },
@@ -40,8 +52,9 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
     fields.push({ label: t("refund.field.needs"), value: r.requiredApprovals >= 2 ? t("refund.needs.two") : opts.policy && r.amount <= opts.policy.supportLimit ? t("refund.needs.support") : t("refund.needs.manager") });
     fields.push({ label: t("refund.field.expires"), value: fmt.dateTime(r.expiresAt) });
   }
-  if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => `${a.by} (${fmt.dateTime(a.at!)})${a.note ? `: ${a.note}` : ""}`).join("\n"), plain: true });
-  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: `${r.decidedBy}: ${rejectReasonText(r.rejectReason, t)}`, plain: true });
+  // Brackets and the note's colon as the language writes them: "shell:wang (…): ok" or "shell:wang（…）：同意".
+  if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => approvalLine(a, t, fmt)).join("\n"), plain: true });
+  if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: rejectedText(r, t), plain: true });
   if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
   const open = r.status === "pending" && r.expiresAt > now;
   return {

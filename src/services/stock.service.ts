@@ -4,6 +4,7 @@ import { editDistance } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "./audit.service.js";
+import { withoutInvisible } from "../core/args.js";
 
 /** Stock status of a product. */
 export type StockStatus = "ok" | "low" | "cover" | "out" | "inactive";
@@ -235,7 +236,7 @@ export class StockService {
   /** Products whose name contains every word, or whose SKU starts with the query. */
   async search(typed: string, limit = 10): Promise<{ matches: StockView[]; total: number }> {
     // Full-width letters and digits (ＳＫＵ－１００１, ５００ml) read as plain, as ids are in chat.
-    const query = typed.normalize("NFKC").trim();
+    const query = withoutInvisible(typed.normalize("NFKC")).trim();
     const words = query.split(/\s+/).filter(Boolean);
     const filter = {
       $or: [
@@ -252,7 +253,7 @@ export class StockService {
 
   /** Up to `n` SKUs close to a query that matched nothing (typos, missing digits). */
   async suggest(typed: string, n = 3): Promise<string[]> {
-    const query = typed.normalize("NFKC").trim();
+    const query = withoutInvisible(typed.normalize("NFKC")).trim();
     const q = query.toUpperCase();
     const prefix = q.replace(/[^A-Z0-9_.:-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
     const words = query.split(/\s+/).filter((w) => w.length >= 2);
@@ -434,9 +435,9 @@ export function velocityText(velocity: number, fmt: Formatter): string {
   return fmt.number(velocity, 1 - Math.floor(Math.log10(velocity)));
 }
 
-/** A SKU as typed, in the form products are stored under: full-width characters plain (NFKC), trimmed, upper case. */
+/** A SKU as typed, in the form products are stored under: full-width characters plain (NFKC), invisible ones (a pasted U+200B) gone, trimmed, upper case. */
 export function plainSku(typed: string): string {
-  return typed.normalize("NFKC").trim().toUpperCase();
+  return withoutInvisible(typed.normalize("NFKC")).trim().toUpperCase();
 }
 
 /** The velocity window of {@link StockService}. */

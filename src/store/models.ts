@@ -153,7 +153,19 @@ const orderSchema = new Schema(
     heldTotal: { type: Number },
     /** Status history, oldest first. */
     history: {
-      type: [new Schema({ status: String, at: Date, by: String, note: String }, { _id: false })],
+      type: [
+        new Schema(
+          {
+            status: String,
+            at: Date,
+            by: String,
+            note: String,
+            /** A tracking correction (`status: "tracking"`): what changed; `note` is then its reason. */
+            tracking: { type: new Schema({ fromCarrier: String, fromTrackingNo: String, toCarrier: String, toTrackingNo: String }, { _id: false }), default: undefined },
+          },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
     /**
