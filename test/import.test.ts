@@ -344,6 +344,22 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect((await prod("SHORT-1"))!.onHand).toBe(3);
   });
 
+  it("an order whose subtotal or total does not add up is stored as sent and listed in the report, as the API answers it", async () => {
+    await app.store.products.insertMany([product("AMT-1", { onHand: 10 })]);
+    const o = (orderNo: string, extra: object) => JSON.stringify({ orderNo, status: "paid", customerId: "c1", createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z", items: [{ sku: "AMT-1", qty: 2, unitPrice: 1000 }], ...extra });
+    const f = await file("amounts.jsonl", [o("AMT-O1", { subtotal: 2000, shipping: 500, total: 2500 }), o("AMT-O2", { subtotal: 1800, total: 1800 }), o("AMT-O3", { total: 2600 })]);
+    const dry = await runImport({ kind: "orders", file: f, dryRun: true, ingest: app.services.ingest });
+    expect(dry.warned).toBe(2);
+    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ imported: 3, failed: 0, warned: 2 });
+    expect(r.warnings).toEqual([
+      { line: 2, message: "AMT-O2: stored as sent, but subtotal 1800 is not the lines' sum 2000 (minor units)" },
+      { line: 3, message: "AMT-O3: stored as sent, but total 2600 is not subtotal − discount + shipping (2000) (minor units)" },
+    ]);
+    expect(formatReport(r)).toContain("  applied, with amounts that do not add up (stored as sent; see each line): 2\n");
+    expect(await app.store.orders.findById("AMT-O2").lean()).toMatchObject({ subtotal: 1800, total: 1800 });
+  });
+
   it("refund requests on one order are imported in file order: 3.00, then full for the rest", async () => {
     await app.store.products.insertMany([product("SEQ-1", { onHand: 10 })]);
     const orders = await file("seq-orders.jsonl", [JSON.stringify({ orderNo: "SEQ-O1", status: "paid", customerId: "c1", createdAt: "2026-11-22T02:00:00Z", paidAt: "2026-11-22T02:10:00Z", items: [{ sku: "SEQ-1", qty: 1, unitPrice: 1000 }] })]);

@@ -365,6 +365,16 @@ describe("health and protocol errors", () => {
 });
 
 describe("orders", () => {
+  it("an order whose amounts do not add up is created as sent, with a warning saying which (single and in a batch)", async () => {
+    const one = await call("/api/v1/orders", { body: order("A-AMT1", { items: [{ sku: "SKU-2", qty: 2, unitPrice: 1000 }], subtotal: 1500, total: 1500 }) });
+    expect(one.status).toBe(201);
+    expect(one.json).toMatchObject({ outcome: "created", warning: "amounts_differ", message: "stored as sent, but subtotal 1500 is not the lines' sum 2000 (minor units)" });
+    const batch = await call("/api/v1/orders", { body: [order("A-AMT2", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1000 }), order("A-AMT3", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1200 })] });
+    expect(batch.json.results[0]).toMatchObject({ outcome: "created", warning: "amounts_differ", message: "stored as sent, but total 1000 is not subtotal − discount + shipping (1200) (minor units)" });
+    expect(batch.json.results[1].warning).toBeUndefined();
+    expect(await app.store.orders.findById("A-AMT1").lean()).toMatchObject({ subtotal: 1500, total: 1500 });
+  });
+
   it("creates an order once, reserves stock once, and a resend changes nothing", async () => {
     const r = await call("/api/v1/orders", { body: order("A-100", { items: [{ sku: "SKU-2", qty: 3, unitPrice: 1000 }], couponCode: "WELCOME10" }) });
     expect(r.status).toBe(201);

@@ -100,7 +100,8 @@ export class IngestService {
       if (missing.length && kind === "orders") return orderResult({ kind: "unknown_sku", orderNo: (v as OrderInput).orderNo, skus: missing });
       if (missing.length) return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
     }
-    return { status: 200, outcome: "unchanged", id, message: "valid (dry run)" };
+    const differs = kind === "orders" ? amountsDiffer(v as OrderInput) : null;
+    return { status: 200, outcome: "unchanged", id, message: differs ? `valid (dry run); ${differs}` : "valid (dry run)", ...(differs ? { warning: "amounts_differ" } : {}) };
   }
 
   /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
@@ -198,7 +199,7 @@ export class IngestService {
       });
       try {
         const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
-        valid.forEach((v, k) => (results[v.i] = orderResult(rs[k]!)));
+        valid.forEach((v, k) => (results[v.i] = orderItemResult(rs[k]!, v.m)));
         await this.closeRequestsOfEnded(rs);
         return results;
       } catch (e) {
@@ -228,7 +229,7 @@ export class IngestService {
   private async order(m: OrderInput, actor: string): Promise<ItemResult> {
     const r = await this.orders.ingest(m, actor);
     await this.closeRequestsOfEnded([r]);
-    return orderResult(r);
+    return orderItemResult(r, m);
   }
 
   /**
@@ -445,6 +446,33 @@ function ignoredMessage(fields: string[]): string {
 }
 
 /** The API's answer for an order outcome. */
+/**
+ * Where an order's amounts do not add up as given: a subtotal that is not its lines' sum, a
+ * total that is not subtotal − discount + shipping. Null when they do (or were left to default).
+ */
+export function amountsDiffer(m: OrderInput): string | null {
+  const out: string[] = [];
+  const lines = m.items?.reduce((sum, i) => sum + i.qty * i.unitPrice, 0);
+  if (lines !== undefined && m.subtotal !== undefined && m.subtotal !== lines) out.push(`subtotal ${m.subtotal} is not the lines' sum ${lines}`);
+  const subtotal = m.subtotal ?? lines;
+  if (m.total !== undefined && subtotal !== undefined) {
+    const expected = subtotal - (m.discount ?? 0) + (m.shipping ?? 0);
+    if (m.total !== expected) out.push(`total ${m.total} is not subtotal − discount + shipping (${expected})`);
+  }
+  return out.length ? `stored as sent, but ${out.join(" and ")} (minor units)` : null;
+}
+
+/**
+ * An order message's result, with a warning when the order it created has amounts that do not
+ * add up: stored as sent (a shop's line discounts may explain it), but said, since GMV and AOV
+ * use the total and product revenue the lines, which then disagree.
+ */
+function orderItemResult(r: OrderIngestResult, m: OrderInput): ItemResult {
+  const result = orderResult(r);
+  const differs = r.kind === "created" ? amountsDiffer(m) : null;
+  return differs ? { ...result, warning: "amounts_differ", message: [result.message, differs].filter(Boolean).join("; ") } : result;
+}
+
 export function orderResult(r: OrderIngestResult): ItemResult {
   const id = r.orderNo;
   switch (r.kind) {
