@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Connection } from "mongoose";
-import { canonicalTimeZone, ConfigError, PROJECT_ROOT, type Config } from "./config.js";
+import { ConfigError, PROJECT_ROOT, sameTimeZone, type Config } from "./config.js";
 import type { Clock } from "./core/clock.js";
 import type { Command } from "./core/command.js";
 import { Core } from "./core/core.js";
@@ -97,8 +97,8 @@ export async function checkShopSettings(store: Store, config: Config): Promise<"
       have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as Settings;
     }
   }
-  // Stored as typed by earlier versions: US/Eastern and America/New_York are the same zone.
-  if (have && canonicalTimeZone(have.timeZone ?? "") === want.timeZone && have.currency === want.currency) return "same";
+  // Zones compared as zones: US/Eastern and America/New_York, Asia/Kolkata and Asia/Calcutta are one.
+  if (have && sameTimeZone(have.timeZone ?? "", want.timeZone) && have.currency === want.currency) return "same";
   if (config.shopSettingsChange) {
     await store.meta.updateOne({ _id: SHOP_SETTINGS }, { $set: { value: want } });
     return "changed";

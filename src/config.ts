@@ -23,16 +23,36 @@ function checkCron(expr: string, tz: string): string | null {
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * The canonical IANA name of a time zone (`US/Eastern` → America/New_York), or null when it is
- * not one. Abbreviations are refused although ICU takes them: "CST" would be Chicago, not China.
+ * IANA names without an area that name one zone (links such as PRC → Asia/Shanghai). Any other
+ * name without a "/" that ICU takes is an abbreviation ("CST": Chicago to ICU, China to many).
  */
-export function canonicalTimeZone(tz: string): string | null {
-  if (!tz.includes("/") && !/^(UTC|GMT)$/i.test(tz)) return null;
+const AREALESS_ZONES = new Set(["utc", "gmt", "uct", "universal", "zulu", "greenwich", "prc", "roc", "rok", "singapore", "japan", "hongkong", "israel", "iran", "egypt", "eire", "iceland", "jamaica", "libya", "navajo", "poland", "portugal", "turkey", "cuba", "gb", "nz", "kwajalein"]);
+
+/** ICU's id of a zone (its own, sometimes older, spelling: Asia/Kolkata is Asia/Calcutta), or null. */
+function icuZone(tz: string): string | null {
   try {
     return new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
     return null;
   }
+}
+
+/**
+ * A time zone as the shop gave it, or null when it is not one. The name is kept (Asia/Kolkata
+ * stays, though ICU calls it Asia/Calcutta), in its proper case when typed otherwise
+ * (america/new_york); abbreviations are refused although ICU takes them.
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  if (!tz.includes("/") && !AREALESS_ZONES.has(tz.toLowerCase())) return null;
+  const id = icuZone(tz);
+  if (id === null) return null;
+  return id.toLowerCase() === tz.toLowerCase() ? id : tz;
+}
+
+/** True when two zone names are the same zone (US/Eastern and America/New_York; Asia/Kolkata and Asia/Calcutta). */
+export function sameTimeZone(a: string, b: string): boolean {
+  const x = icuZone(a);
+  return x !== null && x === icuZone(b);
 }
 
 

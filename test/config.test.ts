@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig, sameTimeZone } from "../src/config.js";
 
 describe("config", () => {
   it("has working defaults and is frozen", () => {
@@ -49,9 +49,16 @@ describe("config", () => {
   it("refuses a time zone abbreviation (CST would be Chicago, not China) and keeps the zone's canonical name", () => {
     expect(() => loadConfig({ SHOP_TIMEZONE: "CST" })).toThrow(/SHOP_TIMEZONE: "CST" is an abbreviation.*Asia\/Shanghai or America\/Chicago/);
     expect(() => loadConfig({ SHOP_TIMEZONE: "EST" })).toThrow(/"EST" is an abbreviation/);
-    expect(loadConfig({ SHOP_TIMEZONE: "US/Eastern" }).timeZone).toBe("America/New_York");
     expect(loadConfig({ SHOP_TIMEZONE: "america/new_york" }).timeZone).toBe("America/New_York");
     expect(loadConfig({ SHOP_TIMEZONE: "utc" }).timeZone).toBe("UTC");
+    // The name the shop gave is kept: ICU knows Asia/Kolkata as Asia/Calcutta, Europe/Kyiv as Europe/Kiev.
+    expect(loadConfig({ SHOP_TIMEZONE: "Asia/Kolkata" }).timeZone).toBe("Asia/Kolkata");
+    expect(loadConfig({ SHOP_TIMEZONE: "Europe/Kyiv" }).timeZone).toBe("Europe/Kyiv");
+    // IANA names without an area that name one zone are zones, not abbreviations.
+    for (const tz of ["PRC", "Singapore", "Japan", "Hongkong", "US/Eastern"]) expect(loadConfig({ SHOP_TIMEZONE: tz }).timeZone).toBe(tz);
+    expect(sameTimeZone("PRC", "Asia/Shanghai")).toBe(true);
+    expect(sameTimeZone("Asia/Kolkata", "Asia/Calcutta")).toBe(true);
+    expect(sameTimeZone("America/Chicago", "America/New_York")).toBe(false);
   });
 
   it("treats empty variables as unset", () => {

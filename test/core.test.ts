@@ -460,6 +460,9 @@ describe("shop settings", () => {
       await app.store.meta.updateOne({ _id: "shop:settings" }, { $set: { value: { timeZone: "US/Eastern", currency: "USD" } } }, { upsert: true });
       expect(await checkShopSettings(app.store, loadConfig({ SHOP_TIMEZONE: "America/New_York", SHOP_CURRENCY: "USD" }))).toBe("same");
       await expect(checkShopSettings(app.store, loadConfig({ SHOP_TIMEZONE: "America/Chicago", SHOP_CURRENCY: "USD" }))).rejects.toThrow(/days and amounts are in US\/Eastern/);
+      // A zone's current name against the older one ICU uses.
+      await app.store.meta.updateOne({ _id: "shop:settings" }, { $set: { value: { timeZone: "Asia/Calcutta", currency: "USD" } } });
+      expect(await checkShopSettings(app.store, loadConfig({ SHOP_TIMEZONE: "Asia/Kolkata", SHOP_CURRENCY: "USD" }))).toBe("same");
     } finally {
       await app.store.meta.deleteOne({ _id: "shop:settings" });
       if (before) await app.store.meta.create(before);
