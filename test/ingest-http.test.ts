@@ -1064,6 +1064,10 @@ describe("input hygiene: invisible text, control characters, duplicate keys", ()
     const ok = await call("/api/v1/complaints", { body: { customerId: "\u200binv-2\ufeff", text: "\u200bbroken 👩\u200d💻 lid\u2060" } });
     expect(ok.status).toBe(201);
     expect(await app.store.complaints.findById(ok.json.id).lean()).toMatchObject({ customerId: "inv-2", text: "broken 👩\u200d💻 lid" });
+    // A text ending in a subdivision flag keeps it whole (its tag characters are not invisible padding).
+    const scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+    const flag = await call("/api/v1/complaints", { body: { customerId: "inv-3", text: `arrived soaked ${scotland}` } });
+    expect((await app.store.complaints.findById(flag.json.id).lean())!.text).toBe(`arrived soaked ${scotland}`);
   });
 
   it("refuses control characters chat refuses (NUL, escape codes, bidi overrides), naming the field; tab and line breaks are text", async () => {

@@ -17,11 +17,12 @@ export function editDistance(a: string, b: string): number {
 export const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /**
- * A space or an invisible format character (\p{Cf}: zero-width space U+200B, joiners U+200C/U+200D,
- * word joiner U+2060, BOM U+FEFF, soft hyphen…). `String.prototype.trim` keeps most of them, so
- * "\u200b" would pass as a non-empty text that shows as nothing.
+ * A space or an invisible format character (zero-width space U+200B, joiners U+200C/U+200D,
+ * marks U+200E/U+200F, word joiner U+2060, BOM U+FEFF, soft hyphen). `String.prototype.trim`
+ * keeps them, so "\u200b" would pass as a non-empty text that shows as nothing. Not all of
+ * \p{Cf}: the tag characters (U+E0020–E007F) end subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿), which are text.
  */
-const INVISIBLE = /^[\s\p{Cf}]$/u;
+const INVISIBLE = /^[\s\u00AD\u180E\u200B-\u200F\u2060-\u2064\uFEFF]$/u;
 
 /**
  * `s` without spaces and invisible format characters at its ends (inside, they are kept: a ZWJ
