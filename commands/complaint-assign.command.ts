@@ -31,7 +31,7 @@ export default defineCommand({
       if (parseIdentity(args.identity)?.platform === "discord" && Object.keys(config.discord?.roleMap ?? {}).length > 0) {
         return { status: "error", code: "role_not_stored", text: t("complaint.assignee_role_not_stored", { identity: args.identity, id }), visibility: "ephemeral" };
       }
-      return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role }), visibility: "ephemeral" };
+      return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role: t(`role.name.${role}`) }), visibility: "ephemeral" };
     }
     const r = await services.complaints.assign(id, args.identity, actor);
     const from = r.kind === "done" ? r.previous.assignee : undefined;

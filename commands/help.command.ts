@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineCommand, requiredRole } from "../src/core/command.js";
 import { examplesOf, usageOf } from "../src/core/registry.js";
 import { clip } from "../src/core/reply.js";
-import { roleAtLeast } from "../src/core/roles.js";
+import { roleAtLeast, type Role } from "../src/core/roles.js";
 
 export default defineCommand({
   name: "help",
@@ -14,6 +14,8 @@ export default defineCommand({
   mutates: false,
   async handler({ args, actor, commands, t, config, locale }) {
     const role = (c: (typeof commands)[number]) => requiredRole(c, config);
+    // In brackets already (`complaint assign（经理）`): the name without its own bracketed English value.
+    const shortRole = (r: Role) => t(`role.name.${r}`).replace(/（[^（）]*）$/, "");
     const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
       const q = args.command.toLowerCase().trim();
@@ -30,16 +32,16 @@ export default defineCommand({
               { label: c.name, value: t(c.description) },
               { label: t("label.usage"), value: "`" + usageOf(c, locale) + "`" },
               { label: t("label.examples"), value: examplesOf(c, locale).map((e) => "`" + e + "`").join("\n") },
-              { label: t("help.permission"), value: role(c), inline: true },
+              { label: t("help.permission"), value: t(`role.name.${role(c)}`), inline: true },
             ])
           : matches.map((c) => {
               // An example that is the usage itself (`digest subscribe`, no arguments) is not shown twice.
               const usage = usageOf(c, locale);
               const examples = examplesOf(c, locale).filter((e) => e !== usage).slice(0, 2);
-              return { label: `${c.name} (${role(c)})`, value: [t(c.description), "`" + usage + "`", ...examples.map((e) => "`" + e + "`")].join("\n") };
+              return { label: c.name + t("text.paren", { text: shortRole(role(c)) }), value: [t(c.description), "`" + usage + "`", ...examples.map((e) => "`" + e + "`")].join("\n") };
             });
       return {
-        title: matches.map((c) => c.name).join(", "),
+        title: matches.map((c) => c.name).join(t("text.list_sep")),
         fields,
         status: "info",
         visibility: "ephemeral",
@@ -54,7 +56,7 @@ export default defineCommand({
       groups.set(group, [...(groups.get(group) ?? []), `\`${c.name}\` — ${t(c.description)}`]);
     }
     return {
-      title: t("help.title", { role: actor.role }),
+      title: t("help.title", { role: t(`role.name.${actor.role}`) }),
       fields: [...groups].map(([group, lines]) => ({ label: group, value: lines.join("\n") })),
       context: [t("help.footer")],
       status: "info",

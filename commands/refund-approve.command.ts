@@ -37,10 +37,10 @@ export default defineCommand({
         return denial(
           "approval_limit",
           r.foreign
-            ? t("refund.needs_two_managers_foreign", { id: r.request._id, currency: r.request.currency, shop: config.currency, role: actor.role })
+            ? t("refund.needs_two_managers_foreign", { id: r.request._id, currency: r.request.currency, shop: config.currency, role: t(`role.name.${actor.role}`) })
             : r.two
-            ? t("refund.needs_two_managers", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), limit: fmt.money(r.limit, r.request.currency), role: actor.role })
-            : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: actor.role, required: r.required, limit: fmt.money(r.limit, r.request.currency) }),
+            ? t("refund.needs_two_managers", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), limit: fmt.money(r.limit, r.request.currency), role: t(`role.name.${actor.role}`) })
+            : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: t(`role.name.${actor.role}`), required: t(`role.name.${r.required}`), limit: fmt.money(r.limit, r.request.currency) }),
         );
       case "already_approved":
         // Either way the approval was someone's earlier click; `finished` says this call

@@ -53,7 +53,7 @@ export default defineCommand({
       return show(await services.refund.policy(), t("refund.policy.title"));
     }
     if (!roleAtLeast(actor.role, "admin")) {
-      return { status: "error", code: "permission_denied", text: t("error.permission", { command: "refund policy set", required: "admin", role: actor.role }), visibility: "ephemeral" };
+      return { status: "error", code: "permission_denied", text: t("error.permission", { command: "refund policy set", required: t("role.name.admin"), role: t(`role.name.${actor.role}`) }), visibility: "ephemeral" };
     }
     if (args.support === undefined && args.manager === undefined && args.expiry === undefined) {
       return { status: "error", code: "invalid_args", text: t("refund.policy.nothing"), visibility: "ephemeral" };

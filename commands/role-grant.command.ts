@@ -1,7 +1,12 @@
 import { z } from "zod";
-import { identityArg } from "../src/core/args.js";
+import { identityArg, oneOf, zhChoiceNames } from "../src/core/args.js";
+import { translator } from "../src/core/messages.js";
 import { defineCommand } from "../src/core/command.js";
 import { roleAtLeast, ROLES } from "../src/core/roles.js";
+
+const zh = translator("zh-CN");
+/** 经理（manager）, read as oneOf reads what is typed (NFKC: full-width brackets become ASCII ones). */
+const fullZhNames = Object.fromEntries(ROLES.map((r) => [zh(`role.name.${r}`).normalize("NFKC").toLowerCase(), r]));
 
 export default defineCommand({
   name: "role grant",
@@ -9,7 +14,8 @@ export default defineCommand({
   positional: ["identity", "role"],
   args: z.object({
     identity: identityArg,
-    role: z.enum(ROLES, { error: "role.bad_role" }),
+    // 经理 as Chinese teams say it, 经理（manager） as the replies write it, Manager in any case.
+    role: oneOf(ROLES, "role.bad_role", { ...zhChoiceNames(ROLES, "role.name"), ...fullZhNames }),
   }),
   examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],
   permission: "admin",
@@ -24,7 +30,7 @@ export default defineCommand({
     const previous = r.kind === "granted" ? r.previous : "viewer";
     // Below manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
     if (!roleAtLeast(args.role, "manager")) await services.digest.withdrawDirect(args.identity);
-    return { status: "ok", text: t("role.granted", { identity: args.identity, role: args.role, previous }), visibility: "public" };
+    return { status: "ok", text: t("role.granted", { identity: args.identity, role: t(`role.name.${args.role}`), previous: t(`role.name.${previous}`) }), visibility: "public" };
   },
 });
 

@@ -16,7 +16,7 @@ export default defineCommand({
     const p = { identity: args.identity, other: args.other };
     if (r.kind === "self") return { status: "error", code: "self_link", text: t("role.link.self", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "too_many") return { status: "error", code: "too_many_identities", text: t("role.link.too_many", { max: r.max }), visibility: "ephemeral" };
-    if (r.kind === "already") return { status: "info", code: "already_linked", text: t("role.link.already", { ...p, identities: r.person.identities.join(", ") }), visibility: "ephemeral" };
-    return { status: "ok", text: t("role.linked", { ...p, identities: r.person.identities.join(", ") }), visibility: "public" };
+    if (r.kind === "already") return { status: "info", code: "already_linked", text: t("role.link.already", { ...p, identities: r.person.identities.join(t("text.list_sep")) }), visibility: "ephemeral" };
+    return { status: "ok", text: t("role.linked", { ...p, identities: r.person.identities.join(t("text.list_sep")) }), visibility: "public" };
   },
 });

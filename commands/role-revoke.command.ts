@@ -19,6 +19,6 @@ export default defineCommand({
     const previous = r.kind === "revoked" ? r.previous : "viewer";
     // No longer a manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
     await services.digest.withdrawDirect(args.identity);
-    return { status: "ok", text: t("role.revoked", { identity: args.identity, previous }), visibility: "public" };
+    return { status: "ok", text: t("role.revoked", { identity: args.identity, previous: t(`role.name.${previous}`) }), visibility: "public" };
   },
 });

@@ -16,6 +16,6 @@ export default defineCommand({
     if (linked.length > 1 && linked.includes(actor.identity)) return { status: "error", code: "self_unlink", text: t("role.unlink.self"), visibility: "ephemeral" };
     const r = await services.identity.unlink(args.identity, actor.identity);
     if (r.kind === "none") return { status: "info", code: "not_linked", text: t("role.unlink.none", { identity: args.identity }), visibility: "ephemeral" };
-    return { status: "ok", text: t("role.unlinked", { identity: args.identity, others: r.from.join(", ") }), visibility: "public" };
+    return { status: "ok", text: t("role.unlinked", { identity: args.identity, others: r.from.join(t("text.list_sep")) }), visibility: "public" };
   },
 });

@@ -157,7 +157,7 @@ describe("command core", () => {
 
   it("answers in Chinese when the locale is zh-CN", async () => {
     const r = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "stock adjust SKU-1001 +1 reason=x", locale: "zh-CN" });
-    expect(r.reply.text).toContain("需要 staff 角色");
+    expect(r.reply.text).toContain("需要员工（staff）角色；你当前是查看者（viewer）。");
   });
 
   it("shows a Chinese reader the usage and example in Chinese, option names and ids as typed; help too", async () => {

@@ -132,7 +132,7 @@ describe("coupon launch preview", () => {
     expect(fields(skus.r)["Applies to"]).toBe("SKUs SKU-A1, SKU-A2, SKU-B1");
     const zh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: "coupon launch code=LISTS3 type=percent value=5 categories=家居，厨房", locale: "zh-CN" });
     expect(zh.code).toBe("unknown_categories");
-    expect(zh.reply.text).toContain("未知类目：家居, 厨房。");
+    expect(zh.reply.text).toContain("未知类目：家居、厨房。");
     // A category whose own name holds a separator stays one category.
     await app.store.products.insertMany([product("SKU-Z1", { category: "母婴、玩具", price: 5_000, cost: 1_000, onHand: 300 })]);
     try {

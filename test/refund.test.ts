@@ -248,7 +248,8 @@ describe("refund approval", () => {
     const lateZh = await app.core.invoke({ identity: "shell:max", platform: "shell", text: `refund approve ${id}`, locale: "zh-CN" });
     expect(lateZh.reply.text).toBe(`退款申请 ${id} 当前为“已拒绝”，未做任何更改。`);
     const note = await app.store.outbox.findById(`refund:${id}:rejected`).lean();
-    expect((note!.reply as { text: string }).text).toContain("was rejected by shell:sue: rejected with the Reject button");
+    // No reason given: said so, not "rejected by shell:sue: rejected with the Reject button".
+    expect((note!.reply as { text: string }).text).toBe(`Your refund request ${id} for CN¥20.00 on order ORD-9 was rejected by shell:sue with the Reject button (no reason given).`);
     // In Chinese, the button's fixed reason is Chinese too.
     const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: `refund show ${id}`, locale: "zh-CN" });
     expect(JSON.stringify(zh.reply.fields)).toContain("通过“拒绝”按钮拒绝");

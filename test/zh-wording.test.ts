@@ -137,6 +137,64 @@ describe("lists in Chinese", () => {
   });
 });
 
+describe("roles in Chinese", () => {
+  it("names roles in Chinese with their English value in refusals, help, whoami and role list; lists take 、 and ；", async () => {
+    expect((await zh("shell:nobody", "stock adjust SKU-1010 +1 reason=x")).reply.text).toBe("`stock adjust` 需要员工（staff）角色；你当前是查看者（viewer）。如有需要，请联系管理员（`role grant`）。");
+    expect((await zh("shell:sam", "refund policy set support=5")).reply.text).toMatch(/^`refund policy set` 需要管理员（admin）角色；你当前是员工（staff）。/);
+    expect((await zh("shell:max", "help")).reply.title).toBe("你作为经理（manager）可以使用的命令");
+    expect(field(await zh("shell:max", "help refund approve"), "所需角色")).toBe("客服（support）");
+    const group = await zh("shell:admin", "help role");
+    expect(group.reply.title).toBe("role grant、role link、role list、role revoke、role unlink");
+    expect(group.reply.fields![0]!.label).toBe("role grant（管理员）");
+
+    await app.services.identity.grant("shell:lin1", "support", "shell:admin");
+    expect((await zh("shell:admin", "role link shell:lin1 shell:lin2")).reply.text).toContain("现在是同一人：shell:lin1、shell:lin2。");
+    expect((await zh("shell:admin", "role link shell:lin1 shell:lin3")).outcome).toBe("ok");
+    expect((await zh("shell:admin", "role link shell:lin4 shell:lin5")).outcome).toBe("ok");
+    expect((await zh("shell:lin1", "whoami")).reply.text).toBe("你是 shell:lin1，角色为客服（support）。与你关联的身份（在退款审批规则中视为同一人）：shell:lin2、shell:lin3。");
+    const list = await zh("shell:admin", "role list");
+    expect(list.reply.table!.rows.find((r) => r[0] === "shell:lin1")![1]).toBe("客服（support）");
+    expect(list.reply.table!.rows.find((r) => r[0] === "shell:admin")![1]).toBe("管理员（admin）");
+    expect(list.reply.context).toEqual(["已关联（每组为同一人）：shell:lin1 = shell:lin2 = shell:lin3；shell:lin4 = shell:lin5"]);
+    expect((await zh("shell:admin", "role unlink shell:lin3")).reply.text).toBe("shell:lin3 已恢复为独立的人，不再与 shell:lin1、shell:lin2 关联。");
+    // English as before.
+    expect((await app.run("shell:lin1", "whoami")).reply.text).toBe("You are shell:lin1, role support. Linked to you (one person, for the refund approval rules): shell:lin2.");
+    expect((await app.run("shell:admin", "role list")).reply.context).toEqual(["Linked (one person each): shell:lin1 = shell:lin2; shell:lin4 = shell:lin5"]);
+    expect((await app.run("shell:admin", "help role")).reply.fields![0]!.label).toBe("role grant (admin)");
+    expect((await app.run("shell:max", "help")).reply.title).toBe("Commands you can run (manager)");
+  });
+
+  it("role grant takes a role as the replies name it (经理, 经理（manager）) and in English in any case", async () => {
+    expect((await zh("shell:admin", "role grant shell:r1 经理")).reply.text).toBe("shell:r1 的角色已从查看者（viewer）改为经理（manager）。");
+    expect(await app.services.identity.roleOf("shell:r1")).toBe("manager");
+    expect((await zh("shell:admin", "role grant shell:r1 员工（staff）")).reply.text).toBe("shell:r1 的角色已从经理（manager）改为员工（staff）。");
+    expect(await app.services.identity.roleOf("shell:r1")).toBe("staff");
+    expect((await app.run("shell:admin", "role grant shell:r1 Manager")).reply.text).toBe("shell:r1 is now manager (was staff).");
+    expect((await zh("shell:admin", "role revoke shell:r1")).reply.text).toBe("已撤销 shell:r1 原有的经理（manager）角色，现在是查看者（viewer）。");
+    const bad = await zh("shell:admin", "role grant shell:r1 老板");
+    expect(bad.code).toBe("invalid_args");
+    expect(await app.services.identity.roleOf("shell:r1")).toBe("viewer");
+  });
+
+  it("names roles in Chinese when a refund is above the approver's limit or a complaint goes to a non-support", async () => {
+    await app.store.orders.insertMany([paidOrder("ORD-RL", 100_000)]);
+    const req = await zh("shell:sam", "refund request ORD-RL 500 reason=x");
+    expect(req.outcome, req.reply.text).toBe("ok");
+    const over = await zh("shell:sue", `refund approve ${idOf(req)}`);
+    expect(over.code).toBe("approval_limit");
+    expect(over.reply.text).toContain("客服（support）无权批准（上限 ¥200.00），需要经理（manager）或以上角色。");
+    const c = await zh("shell:sue", "complaint new 杯子裂了");
+    const cid = /C-[0-9A-Z]+/.exec(c.reply.title ?? "")![0];
+    expect((await zh("shell:sue", `complaint assign ${cid} shell:sam`)).reply.text).toMatch(/^shell:sam 的角色是员工（staff）；/);
+  });
+
+  it("lists unknown SKUs and categories of a coupon with 、", async () => {
+    expect((await zh("shell:max", "coupon launch code=NOPE1 type=percent value=5 skus=SKU-NO1,SKU-NO2")).reply.text).toContain("未知 SKU：SKU-NO1、SKU-NO2。");
+    expect((await zh("shell:max", "coupon launch code=NOPE2 type=percent value=5 categories=家居,园艺")).reply.text).toContain("未知类目：家居、园艺。已有类目：Fast、Kitchen。");
+    expect((await app.run("shell:max", "coupon launch code=NOPE3 type=percent value=5 skus=SKU-NO1,SKU-NO2")).reply.text).toContain("Unknown SKUs: SKU-NO1, SKU-NO2.");
+  });
+});
+
 type Opt = { name: string; description: string; description_localizations?: Record<string, string>; options?: Opt[]; choices?: { value: string; name_localizations?: Record<string, string> }[] };
 const option = (defs: Opt[], top: string, sub: string | null, name: string): Opt => {
   const cmd = defs.find((d) => d.name === top)!;

@@ -169,7 +169,7 @@ export class Core {
       actor = { ...actor, role: await this.roleOf(inv) };
       const required = requiredRole(cmd, config);
       if (!roleAtLeast(actor.role, required)) {
-        const msg = t("error.permission", { command: cmd.name, required, role: actor.role });
+        const msg = t("error.permission", { command: cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);

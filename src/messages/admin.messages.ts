@@ -31,6 +31,7 @@ export const en = {
   "role.unlink.none": "{identity} is not linked to any other identity; nothing changed.",
   "role.unlink.self": "You cannot unlink your own identities; ask another admin.",
   "role.list.links": "Linked (one person each): {groups}",
+  "role.list.links.sep": "; ",
   "audit.title": "Audit trail",
   "audit.empty": "No audit entries match.",
   "audit.col.when": "When",
@@ -51,8 +52,8 @@ export const en = {
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
-  "role.granted": "{identity} 现在的角色是 {role}（之前是 {previous}）。",
-  "role.revoked": "已撤销 {identity} 的角色，现在是查看者（viewer）（之前是 {previous}）。",
+  "role.granted": "{identity} 的角色已从{previous}改为{role}。",
+  "role.revoked": "已撤销 {identity} 原有的{previous}角色，现在是查看者（viewer）。",
   "role.revoke.none": "{identity} 没有被授予角色，未做任何更改。",
   "role.bad_identity": "\"{value}\" 不是有效的身份。请使用 shell:<名称>、slack:<团队>:<用户> 或 discord:<用户 ID>。",
   "role.bad_role": "\"{value}\" 不是有效的角色。可选角色：查看者（viewer）、员工（staff）、客服（support）、经理（manager）、管理员（admin）。",
@@ -67,7 +68,7 @@ export const zh: Record<keyof typeof en, string> = {
   "role.col.role": "角色",
   "role.col.by": "授予人",
   "role.col.at": "时间",
-  "role.whoami": "你是 {identity}，角色 {role}。",
+  "role.whoami": "你是 {identity}，角色为{role}。",
   "role.name.viewer": "查看者（viewer）",
   "role.name.staff": "员工（staff）",
   "role.name.support": "客服（support）",
@@ -82,6 +83,7 @@ export const zh: Record<keyof typeof en, string> = {
   "role.unlink.none": "{identity} 未与其他身份关联，未做任何更改。",
   "role.unlink.self": "你不能解除自己身份的关联，请联系其他管理员。",
   "role.list.links": "已关联（每组为同一人）：{groups}",
+  "role.list.links.sep": "；",
   "audit.title": "审计记录",
   "audit.empty": "没有符合条件的审计记录。",
   "audit.col.when": "时间",

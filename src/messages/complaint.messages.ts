@@ -248,7 +248,7 @@ export const zh: Record<keyof typeof en, string> = {
   "complaint.bad_identity": "\"{value}\" 不是身份。请使用 shell:<名称>、slack:<TEAM>:<USER> 或 discord:<用户 ID>。",
   "complaint.note_required": "结案 {id} 需要填写处理说明：`complaint resolve {id} note=\"…\"`。",
   "complaint.reason_required": "升级 {id} 需要填写原因：`complaint escalate {id} reason=\"…\"`。",
-  "complaint.assignee_not_support": "{identity} 的角色是 {role}；投诉只能分配给客服（support）及以上角色（管理员可执行 `role grant {identity} support`）。",
+  "complaint.assignee_not_support": "{identity} 的角色是{role}；投诉只能分配给客服（support）及以上角色（管理员可执行 `role grant {identity} support`）。",
   "complaint.assignee_role_not_stored":
     "{identity} 在 shopops 中没有被授予客服（support）角色。来自 Discord 服务器角色（DISCORD_ROLE_MAP）的角色无法替他人查看：请管理员运行 `role grant {identity} support`，然后重新分配。如果 {id} 未升级，对方也可以自己执行 `complaint claim {id}` 认领。",
   "complaint.bad_customer": "\"{value}\" 不是客户 ID：请使用店铺的客户 ID，1 到 100 个字符。",

@@ -87,7 +87,8 @@ const noteParams = (n: TimeNote) => ({ field: n.field, time: n.time, day: n.day,
 /** A guardrail that stops the launch; `code` is stable, params fill the message. */
 export interface Problem {
   code: string;
-  params: Record<string, string | number>;
+  /** A list (unknown SKUs) is joined in the reader's language by {@link problemText}. */
+  params: Record<string, string | number | readonly string[]>;
 }
 
 /** A warning shown in the preview (the launch may still be confirmed). */
@@ -302,13 +303,13 @@ export class CouponService {
     if (skus.length) {
       targets = await this.store.products.find({ _id: { $in: skus } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
       const missing = skus.filter((s) => !targets.some((p) => p._id === s));
-      if (missing.length) problems.push({ code: "unknown_skus", params: { skus: missing.join(", ") } });
+      if (missing.length) problems.push({ code: "unknown_skus", params: { skus: missing } });
     } else if (splitList(input.categories).length) {
       const known = (await this.store.products.distinct("category")) as string[];
       // A category whose own name holds a separator ("母婴、玩具") is still one category.
       const asked = splitList(input.categories, known);
       const missing = asked.filter((c) => !known.some((k) => k.toLowerCase() === c.toLowerCase()));
-      if (missing.length) problems.push({ code: "unknown_categories", params: { categories: missing.join(", "), known: known.sort().join(", ") } });
+      if (missing.length) problems.push({ code: "unknown_categories", params: { categories: missing, known: known.sort() } });
       categories = known.filter((k) => asked.some((c) => c.toLowerCase() === k.toLowerCase()));
       targets = await this.store.products.find({ category: { $in: categories }, active: true }).select(VIEW_FIELDS).lean<ProductDoc[]>();
     } else if (input.skus !== undefined || input.categories !== undefined) {

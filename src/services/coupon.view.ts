@@ -61,7 +61,9 @@ export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: 
 /** A guardrail problem as a sentence. */
 export function problemText(p: Problem, t: Translate): string {
   const key = `coupon.problem.${p.code}`;
-  return isMessageKey(key) ? t(key, p.params) : p.code;
+  if (!isMessageKey(key)) return p.code;
+  const params = Object.fromEntries(Object.entries(p.params).map(([k, v]) => [k, typeof v === "object" ? v.join(t("text.list_sep")) : v]));
+  return t(key, params);
 }
 
 /** A preview warning as a sentence. */

@@ -806,7 +806,8 @@ export class RefundService {
       outcome === "approved"
         ? this.t("refund.notify.approved", p)
         : outcome === "rejected"
-          ? this.t("refund.notify.rejected", p)
+          ? // The Reject button gives no reason: said so, not "rejected by X: rejected with the Reject button".
+            this.t(req.rejectReason === BUTTON_REJECT_REASON ? "refund.notify.rejected_button" : "refund.notify.rejected", p)
           : outcome === "expired"
             ? this.t("refund.notify.expired", p)
             : this.t("refund.notify.failed", { ...p, reason: this.t(failKey(req.failReason)) });
