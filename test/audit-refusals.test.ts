@@ -58,6 +58,13 @@ describe("refused attempts in the audit trail", () => {
     expect(b).toMatchObject({ command: "stock adjust", code: "control_chars", args: "SKU-1 +1 reason=ding\\u0007dong" });
     expect(b!.args).not.toContain("\u0007");
     expect((await app.store.products.findById("SKU-1").lean())?.onHand).toBe(50);
+    // An option that opens a quote left open: the words after it are not taken for the record.
+    const quoted = await app.run("shell:sam", 'order cancel reason="duplicate of ORD-1');
+    expect(await entry(quoted.ref)).toMatchObject({ command: "order cancel", code: "unclosed_quote" });
+    expect((await entry(quoted.ref))!.subject).toBeUndefined();
+    // A denial naming an id pasted with a zero-width space names the id without it.
+    const pasted = await app.run("shell:vic", "order cancel ORD-4\u200b reason=x");
+    expect(await entry(pasted.ref)).toMatchObject({ outcome: "denied", subject: "ORD-4" });
     // A reading command refused so stays off the trail, as when it runs.
     const read = await app.run("shell:sam", "stock " + "x".repeat(1600));
     expect(await entry(read.ref)).toBeNull();

@@ -15,6 +15,7 @@ import { argName, isFlagArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
 import { CONTROL_CHARS, editDistance } from "./text.js";
+import { withoutInvisible } from "./args.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {
@@ -378,7 +379,9 @@ function plainSplit(words: readonly string[]): { words: string[]; named: Record<
     const hasQuote = /["'“”‘’「」『』]/.test(w);
     const kv = /^(?:--)?([A-Za-z][A-Za-z0-9_-]*)[=＝](.*)$/.exec(w);
     if (kv) {
-      if (!hasQuote) named[camel(kv[1]!)] = kv[2]!;
+      // An option whose value opens a quote: the words after it may be inside the quote.
+      if (hasQuote) quoted = true;
+      else named[camel(kv[1]!)] = kv[2]!;
     } else if (w.startsWith("--")) continue;
     // Words after a quote may belong to it: positions are no longer known.
     else if (hasQuote) quoted = true;
@@ -396,7 +399,7 @@ function typedSubjectOf(cmd: Command, typed: { words: readonly string[]; named: 
   if (!spec || !typed) return undefined;
   const at = (cmd.positional ?? []).findIndex((p) => argName(p) === spec.arg);
   const raw = (at >= 0 ? typed.words[at] : undefined) ?? typed.named[spec.arg];
-  const value = raw === undefined ? "" : scrubText(raw.normalize("NFKC").trim());
+  const value = raw === undefined ? "" : scrubText(withoutInvisible(raw.normalize("NFKC")).trim());
   // As `audit subject=` takes it (at most 100 characters).
   if (value === "" || value.length > 100 || CONTROL_CHARS.test(value)) return undefined;
   return spec.spelling(value);
