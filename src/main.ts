@@ -158,7 +158,7 @@ async function main(): Promise<number> {
       const role = await app.services.identity.roleOf(operator);
       if (role !== "admin") {
         await app.services.audit.add({ ref: randomUUID(), at: new Date(), actor: cli.as, via: operator, platform: "shell", command: "--as", args: cli.as, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
-        say(`--as ${cli.as}: acting as another identity on a shop's database needs the admin role; you (${operator}) are ${role}. Run without --as, or ask an admin.`);
+        say(t("startup.as_not_admin", { identity: cli.as, operator, role: t(`role.name.${role}`) }));
         await shutdown();
         return 1;
       }
