@@ -34,7 +34,7 @@ describe("the last admin", () => {
       for (const [r, target] of [[r1, "shell:a2"], [r2, "shell:a1"]] as const) {
         if (left.includes(target)) {
           expect(r.code).toBe("last_admin");
-          expect(r.reply.text).toContain(`${target} is the shop's last admin`);
+          expect(r.reply.text).toContain(`${target} keeps the admin role: the change could have left the shop without an admin`);
         } else expect(r.outcome).toBe("ok");
       }
     }
