@@ -23,8 +23,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
-  async handler({ args, services, actor, t, fmt, now, subject }) {
-    const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity });
+  async handler({ args, services, actor, via, t, fmt, now, subject }) {
+    const r = await services.refund.request({ orderNo: args.orderNo, amount: args.amount, reason: args.reason, requester: actor.identity, ...(via ? { via } : {}) });
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it,
     // refused asks too (as the API's are).
     if ("request" in r) subject([r.request._id, r.request.orderNo]);

@@ -192,6 +192,22 @@ describe("refund approval", () => {
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
   });
 
+  it("the person at the terminal counts for four eyes whichever side they act on (--as): asking as someone else, or giving both approvals", async () => {
+    const as = (identity: string, via: string, text: string) => app.core.invoke({ identity, via, platform: "shell", text });
+    // Asked as shell:sam by shell:max at the terminal: max may not approve it as himself.
+    await app.store.orders.insertMany([order("ORD-AS", 40_000)]);
+    const asked = await as("shell:sam", "shell:max", "refund request ORD-AS 10 reason=posing");
+    const id = /R-[A-Z0-9]{6}/.exec(asked.reply.title ?? "")![0];
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ requester: "shell:sam", requestedVia: "shell:max" });
+    expect((await app.run("shell:max", `refund approve ${id}`)).code).toBe("self_approval");
+    expect((await app.run("shell:mia", `refund approve ${id}`)).reply.title).toMatch(/approved/);
+    // A two-manager request: the first approval as shell:m1 by shell:mia, then mia herself.
+    const big = await request("shell:sam", "ORD-8", "2500");
+    expect((await as("shell:m1", "shell:mia", `refund approve ${big}`)).reply.title).toBe(`Refund ${big}: first approval recorded; a second manager must approve`);
+    expect((await app.run("shell:mia", `refund approve ${big}`)).code).toBe("awaiting_second_approval");
+    expect(await app.store.refundRequests.findById(big).lean()).toMatchObject({ status: "pending", approvalCount: 1, approvals: [{ by: "shell:m1", via: "shell:mia" }] });
+  });
+
   it("thresholds per role: support up to 200, manager up to 2,000, staff never", async () => {
     const small = await request("shell:sam", "ORD-1", "200");
     const mid = await request("shell:sam", "ORD-1", "200.01");

@@ -247,7 +247,7 @@ export class RefundService {
    * request is inserted; two people asking at once cannot together ask for more than is left.
    * A crash between the two leaves a hold without a request, which {@link repair} releases.
    */
-  async request(input: { orderNo: string; amount: string; reason: string; requester: string; id?: string; exactOrderNo?: boolean }): Promise<RequestResult> {
+  async request(input: { orderNo: string; amount: string; reason: string; requester: string; via?: string; id?: string; exactOrderNo?: boolean }): Promise<RequestResult> {
     const now = this.clock.now();
     if (input.id) {
       const prior = await this.store.refundRequests.findById(input.id).lean<RefundRequestDoc>();
@@ -342,7 +342,7 @@ export class RefundService {
   }
 
   /** Inserts the request whose amount is held. */
-  private async insert(input: { reason: string; requester: string; id?: string }, id: string, order: OrderDoc, amount: number, full: boolean, now: Date): Promise<RequestResult> {
+  private async insert(input: { reason: string; requester: string; via?: string; id?: string }, id: string, order: OrderDoc, amount: number, full: boolean, now: Date): Promise<RequestResult> {
     const policy = await this.policy();
     const doc = {
       _id: id,
@@ -353,6 +353,7 @@ export class RefundService {
       full,
       reason: input.reason,
       requester: input.requester,
+      ...(input.via && input.via !== input.requester ? { requestedVia: input.via } : {}),
       requestedAt: now,
       expiresAt: new Date(now.getTime() + policy.pendingHours * 3_600_000),
       requiredApprovals: this.need({ amount, currency: order.currency }, policy).required,
@@ -425,7 +426,7 @@ export class RefundService {
     // Four eyes means two people: each identity linked to the caller's counts as the caller, and
     // so does the person at the terminal acting as someone else (the shell's --as).
     const me = [...new Set([...(await this.identity.linked(input.actor)), ...(input.via ? await this.identity.linked(input.via) : [])])];
-    if (me.includes(req.requester)) return { kind: "self_approval", request: req, as: req.requester };
+    if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) return { kind: "self_approval", request: req, as: req.requester };
     if (req.status === "approved") {
       const finished = !req.executedAt;
       const r = await this.finish(req);
@@ -443,12 +444,12 @@ export class RefundService {
       const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
       return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign };
     }
-    const mine = req.approvals.find((a) => me.includes(a.by ?? ""))?.by;
+    const mine = req.approvals.find((a) => me.includes(a.by ?? "") || me.includes(a.via ?? ""))?.by;
     if (mine) return { kind: "waiting_second", request: req, byYou: true, as: mine };
 
     const count = req.approvalCount;
     const final = count + 1 >= required;
-    const approval = { by: input.actor, role: input.role, at: now, ...(input.note ? { note: input.note } : {}) };
+    const approval = { by: input.actor, ...(input.via && input.via !== input.actor ? { via: input.via } : {}), role: input.role, at: now, ...(input.note ? { note: input.note } : {}) };
     const after = await this.store.refundRequests
       .findOneAndUpdate(
         { _id: req._id, status: "pending", approvalCount: count, expiresAt: { $gt: now }, ...notBy(me) },
@@ -836,7 +837,7 @@ function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: Record<st
  * array of several subdocuments (`approvals.by`), matching documents that hold the value.
  */
 function notBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
-  return { $nor: [{ requester: { $in: identities } }, { "approvals.by": { $in: identities } }] };
+  return { $nor: [{ requester: { $in: identities } }, { requestedVia: { $in: identities } }, { "approvals.by": { $in: identities } }, { "approvals.via": { $in: identities } }] };
 }
 
 /**

@@ -22,6 +22,8 @@ export const refundRequestSchema = new Schema(
     full: { type: Boolean, default: false },
     reason: { type: String, required: true },
     requester: { type: String, required: true },
+    /** The person really typing when the request was made as `requester` (the shell's `--as`): four eyes counts them too. */
+    requestedVia: { type: String },
     requestedAt: { type: Date, required: true },
     /** Pending requests expire at this instant (policy at request time). */
     expiresAt: { type: Date, required: true },
@@ -30,7 +32,8 @@ export const refundRequestSchema = new Schema(
     /** Number of approvals so far: the guard of the approval steps (0 → 1 → 2). */
     approvalCount: { type: Number, required: true, default: 0 },
     approvals: {
-      type: [new Schema({ by: String, role: String, at: Date, note: String }, { _id: false })],
+      // `via`: the person really typing when approving as `by` (the shell's `--as`).
+      type: [new Schema({ by: String, via: String, role: String, at: Date, note: String }, { _id: false })],
       default: [],
     },
     status: { type: String, enum: REFUND_STATUSES, required: true },
