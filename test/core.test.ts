@@ -9,6 +9,7 @@ import { silentLogger } from "../src/core/logger.js";
 import { CommandLoadError, checkCommand, loadCommands } from "../src/core/registry.js";
 import { checkShopSettings } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
+import { t } from "../src/core/messages.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -450,6 +451,20 @@ describe("linked identities", () => {
       expect(await svc.person("shell:b3")).toEqual({ id: "shell:b2", identities: ["shell:b2", "shell:b3"] });
     }
     await app.store.identityLinks.deleteMany({ _id: { $in: ids } });
+  });
+});
+
+describe("messages", () => {
+  it("English says 1 day, 1 product, 1 unit; other counts and Chinese as before", () => {
+    expect(t("en", "stock.low.title", { count: 1 })).toBe("Low stock: 1 product");
+    expect(t("en", "stock.low.title", { count: 3 })).toBe("Low stock: 3 products");
+    expect(t("en", "lowstock.alert.title", { count: 1 })).toBe("Low stock: 1 product crossed its threshold");
+    expect(t("en", "stock.cover.value", { days: "1" })).toBe("1 day");
+    expect(t("en", "stock.cover.value", { days: "1.5" })).toBe("1.5 days");
+    expect(t("en", "notify.coupon.uses", { uses: 1, customers: 1, revenue: "$5.00", discount: "$1.00" })).toBe("Used 1 time by 1 customer: $5.00 of orders, $1.00 of discounts.");
+    expect(t("en", "digest.top.line", { sku: "SKU-1", name: "Mug", revenue: "$10.00", units: "1,000" })).toBe("SKU-1 Mug: $10.00, 1,000 units");
+    expect(t("zh-CN", "stock.low.title", { count: 1 })).toBe(t("zh-CN", "stock.low.title", { count: 1 }).replace("{count}", "1"));
+    expect(t("zh-CN", "stock.low.title", { count: 1 })).not.toMatch(/[{}|]/);
   });
 });
 

@@ -221,7 +221,7 @@ describe("a table that comes first (the digest): title, text, table, then fields
     table: { columns: ["Figure", "Value"], rows: [["GMV", "$1,000.00"]] },
     tableFirst: true,
     fields: [
-      { label: "Top 5 by revenue", value: "SKU-1 Mug: $10.00, 1 units" },
+      { label: "Top 5 by revenue", value: "SKU-1 Mug: $10.00, 1 unit" },
       { label: "Revenue by channel", value: "web: $10.00 (100.0%)", inline: true },
     ],
     context: ["Definitions: README"],

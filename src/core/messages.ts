@@ -39,7 +39,12 @@ export type MessageParams = Record<string, string | number>;
  */
 export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
   const template = CATALOG[locale][key] ?? (en[key] as string | undefined) ?? key.slice(key.lastIndexOf(".") + 1);
-  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return (
+    template
+      // `{days|day|days}`: the word for the count in `days` (English plurals: "1 day", "2 days").
+      .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (m, name: string, one: string, other: string) => (name in params ? (String(params[name]).trim() === "1" ? one : other) : m))
+      .replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m))
+  );
 }
 
 /** A translator bound to one locale. */

@@ -1,7 +1,7 @@
 /** Messages of the coupon area (see src/core/messages.ts). */
 export const en = {
   "coupon.preview.title": "Coupon preview: {code} (nothing is recorded until confirmed)",
-  "coupon.preview.targets": "{count} products targeted.",
+  "coupon.preview.targets": "{count} {count|product|products} targeted.",
   "coupon.preview.no_warnings": "No warnings: no overlapping coupon, no price below cost, stock covers the expected uplift.",
   "coupon.preview.expires": "This preview can be confirmed until {at}.",
   "coupon.invalid": "Coupon {code} cannot be launched:",
@@ -46,7 +46,7 @@ export const en = {
   "coupon.field.discount_given": "Discount given",
   "coupon.field.remaining": "Remaining uses",
   "coupon.field.launched": "Launched by",
-  "coupon.orders.value": "{orders} ({customers} customers)",
+  "coupon.orders.value": "{orders} ({customers} {customers|customer|customers})",
   "coupon.no_end": "no end",
   "coupon.unlimited": "unlimited",
   "coupon.off.percent": "{value}% off",

@@ -21,7 +21,7 @@ export const en = {
   "notify.week.col.change": "Change",
   "notify.coupon.live": "Coupon {code} is live",
   "notify.coupon.expired": "Coupon {code} has expired",
-  "notify.coupon.uses": "Used {uses} times by {customers} customers: {revenue} of orders, {discount} of discounts.",
+  "notify.coupon.uses": "Used {uses} {uses|time|times} by {customers} {customers|customer|customers}: {revenue} of orders, {discount} of discounts.",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
