@@ -451,6 +451,9 @@ describe("refunds, orders and complaints", () => {
     await app.services.identity.grant("shell:dsr", "staff", "shell:admin");
     const shell = await app.core.invoke({ identity: "shell:dsr", platform: "shell", text: "refund request ORD-DSR full reason=x" });
     expect(shell.reply.text).toContain("`order ORD-DSR`");
+    // Usage lines in help too, placeholders kept.
+    const help = (await peer.callback(peer.slash(staff, "help", { command: "stock adjust" }).id)).body.data.embeds[0];
+    expect(JSON.stringify(help)).toContain("`/stock adjust sku:<sku> delta:<+n|-n> reason:<text> [key:<idempotency key>]`");
   });
 
   it("a refund needing two managers: the first press keeps Approve for the second, a repeat is answered privately, the second executes it", async () => {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { CHOICE_NAMES } from "../../src/core/args.js";
 import type { Command } from "../../src/core/command.js";
 import { isMessageKey, t, type Locale, type MessageKey } from "../../src/core/messages.js";
-import { kebab, parseArgs, quote } from "../../src/core/parser.js";
+import { camel, kebab, parseArgs, quote } from "../../src/core/parser.js";
 import { argName, examplesOf, isFlagArg, isOptionalArg } from "../../src/core/registry.js";
 import { clip } from "../../src/core/reply.js";
 import { sourceFor } from "./autocomplete.js";
@@ -240,6 +240,8 @@ export function commandLine(route: CommandRoute, values: ReadonlyMap<string, str
  * has no box for. Undefined for a line that is not a known command with options it has.
  */
 export function slashLine(set: CommandSet, line: string): string | undefined {
+  // A usage line (`refund approve <id> [note=<note>]`): its placeholders kept, in slash form.
+  if (/[<[]/.test(line)) return slashUsage(set, line);
   let p: ReturnType<typeof parseArgs>;
   try {
     p = parseArgs(line);
@@ -272,4 +274,50 @@ export function slashLine(set: CommandSet, line: string): string | undefined {
     parts.push(`${o.option}:True`);
   }
   return [`/${hit.key}`, ...parts].join(" ");
+}
+
+/**
+ * A usage line as a Discord user types the command (`stock adjust <sku> <+n|-n> reason=<text>
+ * [key=<idempotency key>]` → `/stock adjust sku:<sku> delta:<+n|-n> reason:<text> [key:<idempotency
+ * key>]`): options named as Discord names them, placeholders and brackets kept. Undefined when it
+ * names no command, or an option the command lacks.
+ */
+function slashUsage(set: CommandSet, line: string): string | undefined {
+  const words = line.trim().split(/\s+/);
+  const hit = [...set.routes]
+    .map(([key, route]) => ({ key, route, name: route.command.name.split(" ") }))
+    .filter((e) => e.name.every((w, i) => words[i]?.toLowerCase() === w))
+    .sort((a, b) => b.name.length - a.name.length)[0];
+  if (!hit) return undefined;
+  const positional = hit.route.options.filter((o) => o.position >= 0).sort((a, b) => a.position - b.position);
+  let next = 0;
+  let glue = false;
+  const out: string[] = [`/${hit.key}`];
+  for (const word of words.slice(hit.name.length)) {
+    // Options, also several in one word (`[skus=<a,b>|categories=<a,b>]`), by Discord's names.
+    let unknown = false;
+    const renamed = word.replace(/(^|[[|])(--)?([A-Za-z][\w-]*)(=)?/g, (m, before: string, dashes: string | undefined, name: string, eq: string | undefined) => {
+      if (!dashes && !eq) return m;
+      const o = dashes ? hit.route.options.find((x) => x.arg === camel(name) && x.flag) : (hit.route.options.find((x) => x.arg === camel(name) && x.position < 0) ?? hit.route.options.find((x) => x.arg === camel(name)));
+      if (!o) unknown = true;
+      return o ? `${before}${o.option}:${dashes ? "True" : ""}` : m;
+    });
+    if (unknown) return undefined;
+    if (renamed !== word) out.push(renamed);
+    else if (/^\[[A-Za-z]\w*$/.test(word) && positional[next]?.arg === word.slice(1)) {
+      // A positional named in words (`[to YYYY-MM-DD]`): `[to:YYYY-MM-DD]`.
+      out.push(`[${positional[next++]!.option}:`);
+      glue = true;
+      continue;
+    } else if (/^\[*</.test(word) || /^\[/.test(word) || word.includes("|")) {
+      // A positional placeholder (`<id>`, `[<page>]`, `[open|mine]`): named by the next positional option.
+      const o = positional[next++];
+      if (!o) return undefined;
+      const brackets = /^\[*/.exec(word)![0];
+      out.push(`${brackets}${o.option}:${word.slice(brackets.length)}`);
+    } else if (glue) out[out.length - 1] += word;
+    else out.push(word); // the rest of a placeholder of several words (`<idempotency key>`)
+    glue = false;
+  }
+  return out.join(" ");
 }
