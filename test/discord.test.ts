@@ -378,6 +378,19 @@ describe("server allowlist (DISCORD_GUILD_IDS, here DISCORD_GUILD_ID alone)", ()
     // The configured server still works.
     const ok = await peer.callback(peer.slash(viewer, "stock show", { query: "SKU-1001" }).id);
     expect(ok.body.data.embeds[0].title).toContain("SKU-1001");
+    // A DM from someone in none of the allowed servers runs nothing either.
+    const dm = await peer.callback(peer.pressInDm(stranger, message, "stock adjust SKU-1001 +5 reason=restock").id);
+    expect(dm.body).toMatchObject({ type: 4, data: { content: "shopops answers the members of the shop's Discord server only; ask the shop's admin." } });
+    expect(await onHand("SKU-1001")).toBe(stock);
+  });
+
+  it("a press with a custom id its message does not show runs nothing (a crafted interaction)", async () => {
+    const stock = await onHand("SKU-1001");
+    const message = peer.message(peer.channelId, { embeds: [{ title: "Restock?" }], components: [{ type: 1, components: [{ type: 2, custom_id: "stock adjust SKU-1001 +5 reason=restock", label: "Add 5", style: 1 }] }] });
+    const crafted = await peer.callback(peer.press(staff, message, "stock adjust SKU-1001 +500 reason=restock").id);
+    expect(crafted.body).toMatchObject({ type: 4, data: { content: "That button is not on this message; nothing was run." } });
+    expect(crafted.body.data.flags & 64).toBe(64);
+    expect(await onHand("SKU-1001")).toBe(stock);
   });
 });
 

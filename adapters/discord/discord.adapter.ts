@@ -210,17 +210,20 @@ export class DiscordAdapter {
     // on by default) run nothing, not even a lookup. DMs carry no server and pass.
     const allowed = this.opts.discord.guildIds;
     if (i.guildId && allowed.length && !allowed.includes(i.guildId)) return this.refuseGuild(i);
+    // A DM carries no server: with an allowlist, its sender must be a member of an allowed one
+    // (anyone who can reach the bot in a DM would otherwise run what a viewer may).
+    if (!i.guildId && allowed.length && !(await this.memberOfAny(allowed, i.user.id))) return this.refuseGuild(i, "discord.dm_refused");
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
     if (i.isButton()) return this.button(i, arrivedAt);
   }
 
   /** Answers an interaction from a server not in DISCORD_GUILD_IDS: no suggestions, or a short private refusal. */
-  private async refuseGuild(i: Interaction): Promise<void> {
-    this.log.warn("interaction from a server not in DISCORD_GUILD_IDS refused", { guild: i.guildId, user: i.user.id });
+  private async refuseGuild(i: Interaction, why: "discord.guild_refused" | "discord.dm_refused" = "discord.guild_refused"): Promise<void> {
+    this.log.warn(i.guildId ? "interaction from a server not in DISCORD_GUILD_IDS refused" : "DM interaction from someone in none of DISCORD_GUILD_IDS refused", { guild: i.guildId, user: i.user.id });
     if (i.isAutocomplete()) return void (await i.respond([]));
     if (!i.isRepliable()) return;
-    await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)("discord.guild_refused"), flags: MessageFlags.Ephemeral });
+    await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)(why), flags: MessageFlags.Ephemeral });
   }
 
   /** The invocation for an interaction's user: identity, name, language and the role their guild roles grant. */
@@ -263,6 +266,24 @@ export class DiscordAdapter {
       this.log.debug("no server roles for a DM interaction", { error: e });
       return [];
     }
+  }
+
+  /**
+   * False only when Discord says the user is in none of `guildIds` (Unknown Member); a lookup that
+   * fails otherwise or is slow counts as a member (the core's role checks still apply: no roles
+   * known is a viewer), so an outage does not lock members out of their DM buttons.
+   */
+  private async memberOfAny(guildIds: readonly string[], userId: string): Promise<boolean> {
+    for (const id of guildIds) {
+      const lookup = (async () => {
+        const guild = await this.client.guilds.fetch(id);
+        await guild.members.fetch({ user: userId, force: true });
+        return true;
+      })().catch((e: unknown) => ((e as { code?: number })?.code === 10007 || (e as { code?: number })?.code === 10013 ? false : true));
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 800).unref());
+      if (await Promise.race([lookup, timeout])) return true;
+    }
+    return false;
   }
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */
@@ -331,6 +352,12 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction, arrivedAt: number): Promise<void> {
     const text = i.customId;
+    // Only a button the message shows: a crafted custom id runs nothing (defence in depth).
+    if (!buttonsOf(i.message.components as unknown[]).some((b) => b.id === text)) {
+      this.log.warn("button press with a custom id the message does not show refused", { user: i.user.id, message: i.message.id });
+      await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)("discord.button_unknown"), flags: MessageFlags.Ephemeral });
+      return;
+    }
     // A replayed interaction stops here, before the role lookup (a forced member fetch in a DM).
     if (!(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
     const inv = await this.invocation(i, text);
