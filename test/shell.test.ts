@@ -219,6 +219,11 @@ describe("npm start with nothing configured", () => {
       expect(first.stderr).toMatch(/you are shell:\S+, an admin on this demo database/);
       expect(first.stderr).toMatch(/seeded demo data: \d+ products, \d+ orders/);
       expect(first.code).toBe(0);
+      // The shop's data is this user's only: the database's directory is not readable by others.
+      const { readdir, stat } = await import("node:fs/promises");
+      const dirs = (await readdir(dataDir, { withFileTypes: true })).filter((d) => d.isDirectory());
+      expect(dirs.length).toBeGreaterThan(0);
+      for (const d of dirs) expect(((await stat(path.join(dataDir, d.name))).mode & 0o777).toString(8), d.name).toBe("700");
       const before = Number(/on hand (\d+) → (\d+)/.exec(first.stdout)![2]);
       // A second process after the first exited: same data, no second seeding, key remembered.
       const second = await runCli(["shell"], local, "stock SKU-1005\nstock adjust SKU-1005 +7 reason=restart-test key=restart-1\n");

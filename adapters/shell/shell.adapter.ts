@@ -101,9 +101,9 @@ export class ShellAdapter implements Deliverer {
   private async rendered(reply: Reply): Promise<string> {
     let imagePath: string | undefined;
     if (reply.image) {
-      await mkdir(this.opts.outDir, { recursive: true });
+      await mkdir(this.opts.outDir, { recursive: true, mode: 0o700 }); // the shop's figures: this user's only
       imagePath = path.join(this.opts.outDir, reply.image.filename);
-      await writeFile(imagePath, reply.image.data);
+      await writeFile(imagePath, reply.image.data, { mode: 0o600 });
     }
     return renderText(reply, imagePath) + "\n";
   }

@@ -138,7 +138,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
 export async function startEmbeddedDatabase(opts: { dataDir: string; logger: Logger }): Promise<DatabaseServer> {
   const dataDir = path.resolve(opts.dataDir);
   const log = opts.logger.child({ component: "db-server" });
-  await fsp.mkdir(dataDir, { recursive: true });
+  // The shop's data: readable by this user only (a directory created here; one that exists keeps its mode).
+  await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   const infoPath = path.join(dataDir, "server.json");
   const lockPath = path.join(dataDir, "server.lock");
@@ -362,7 +363,7 @@ async function locateMongodWithoutDownload(log: Logger, attempts: string[]): Pro
 
 /** Starts mongod via mongodb-memory-server; `binary` undefined lets it download. */
 async function startMongod(o: { binary: string | undefined; dbPath: string | undefined; log: Logger }): Promise<DatabaseServer> {
-  if (o.dbPath) await fsp.mkdir(o.dbPath, { recursive: true });
+  if (o.dbPath) await fsp.mkdir(o.dbPath, { recursive: true, mode: 0o700 });
   const mms = await MongoMemoryServer.create({
     ...(o.binary ? { binary: { systemBinary: o.binary } } : {}),
     instance: {
@@ -393,7 +394,7 @@ async function startMongod(o: { binary: string | undefined; dbPath: string | und
 
 /** Spawns the FerretDB runner and waits for its READY line. */
 async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger; infoPath?: string }): Promise<DatabaseServer> {
-  await fsp.mkdir(o.dataDir, { recursive: true });
+  await fsp.mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   // Shared (an info file other processes join by): when this process is done, the runner keeps
   // serving the processes that joined it and stops after the last one, removing the info file.
   const shared = o.infoPath ? ["-linger", "-info-file", o.infoPath] : [];
@@ -553,7 +554,7 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
 /** Takes the start lock; removes it if its holder is dead or it is very old. */
 async function tryLock(lockPath: string, log: Logger): Promise<boolean> {
   try {
-    const fh = await fsp.open(lockPath, "wx");
+    const fh = await fsp.open(lockPath, "wx", 0o600);
     try {
       await fh.writeFile(JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
     } finally {
@@ -702,7 +703,7 @@ async function readJson<T>(p: string): Promise<T | null> {
 
 async function writeJsonAtomic(p: string, value: unknown): Promise<void> {
   const tmp = `${p}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(value) + "\n");
+  await fsp.writeFile(tmp, JSON.stringify(value) + "\n", { mode: 0o600 });
   await fsp.rename(tmp, p);
 }
 
