@@ -26,6 +26,7 @@ export default defineCommand({
     }
     const r = await services.identity.grant(args.identity, args.role, actor.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
+    if (r.kind === "busy") return { status: "error", code: "busy", text: t("role.busy"), visibility: "ephemeral" };
     if (r.kind === "last_admin") return { status: "error", code: "last_admin", text: t("role.last_admin", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "granted" ? r.previous : "viewer";
     // Below manager: digests queued for them by direct message (held by quiet hours) are withdrawn.

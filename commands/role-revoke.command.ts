@@ -14,6 +14,7 @@ export default defineCommand({
     if (args.identity === actor.identity) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
     const r = await services.identity.revoke(args.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
+    if (r.kind === "busy") return { status: "error", code: "busy", text: t("role.busy"), visibility: "ephemeral" };
     if (r.kind === "last_admin") return { status: "error", code: "last_admin", text: t("role.last_admin", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "none") return { status: "info", code: "no_role", text: t("role.revoke.none", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "revoked" ? r.previous : "viewer";

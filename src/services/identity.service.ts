@@ -1,4 +1,7 @@
-import type { RoleDoc, Store } from "../store/models.js";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Store } from "../store/models.js";
+import { isDuplicateKey } from "../store/writes.js";
 import type { Clock } from "../core/clock.js";
 import { isRole, type Role } from "../core/roles.js";
 
@@ -9,7 +12,14 @@ export type RoleChange =
   | { kind: "none" }
   | { kind: "bootstrap" }
   /** Refused: it would leave the shop without an admin (no SHOPOPS_ADMINS, and this was the last stored one). */
-  | { kind: "last_admin" };
+  | { kind: "last_admin" }
+  /** Another role change held the lease for too long: nothing changed; try again. */
+  | { kind: "busy" };
+
+/** The `meta` document leased by a role change while it checks and writes (see IdentityService.guarded). */
+const ROLE_LEASE = "roles:lease";
+/** How long a role change may hold the lease (a process that died holding it blocks no longer). */
+const ROLE_LEASE_MS = 10_000;
 
 /** One person: its id (the smallest of its identities once a link is complete) and every identity linked to it, sorted. */
 export interface Person {
@@ -88,38 +98,71 @@ export class IdentityService {
   /** Grants `role` to `identity` (one upsert; granting the same role twice is harmless). */
   async grant(identity: string, role: Role, by: string): Promise<RoleChange> {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };
-    const before = await this.store.roles
-      .findOneAndUpdate(
-        { _id: identity },
-        { $set: { role, grantedBy: by, grantedAt: this.clock.now() } },
-        { upsert: true, returnDocument: "before" },
-      )
-      .lean();
-    if (before?.role === "admin" && role !== "admin" && !(await this.keepsAnAdmin(before))) return { kind: "last_admin" };
-    return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
+    return this.guarded(async () => {
+      if (role !== "admin" && (await this.isLastStoredAdmin(identity))) return { kind: "last_admin" };
+      const before = await this.store.roles
+        .findOneAndUpdate(
+          { _id: identity },
+          { $set: { role, grantedBy: by, grantedAt: this.clock.now() } },
+          { upsert: true, returnDocument: "before" },
+        )
+        .lean();
+      return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
+    });
   }
 
   /** Removes a granted role: the identity becomes a viewer. */
   async revoke(identity: string): Promise<RoleChange> {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };
-    const before = await this.store.roles.findOneAndDelete({ _id: identity }).lean();
-    if (!before) return { kind: "none" };
-    if (before.role === "admin" && !(await this.keepsAnAdmin(before))) return { kind: "last_admin" };
-    return { kind: "revoked", previous: isRole(before.role) ? before.role : "viewer" };
+    return this.guarded(async () => {
+      if (await this.isLastStoredAdmin(identity)) return { kind: "last_admin" };
+      const before = await this.store.roles.findOneAndDelete({ _id: identity }).lean();
+      if (!before) return { kind: "none" };
+      return { kind: "revoked", previous: isRole(before.role) ? before.role : "viewer" };
+    });
   }
 
   /**
-   * After an admin's role was taken away: true when the shop still has an admin. Without
-   * SHOPOPS_ADMINS the stored admins are the only way in, so when none is left the change is
-   * undone (the role document put back as it was) and false returned. Checked after the write,
-   * not before: two admins demoting each other at once both see the other still there before,
-   * and would both go ahead; after, at least one of them sees none left and puts theirs back.
+   * True when the shop runs on stored admins only (no SHOPOPS_ADMINS) and `identity` is the last
+   * of them: demoting it would leave nobody able to grant roles.
    */
-  private async keepsAnAdmin(before: RoleDoc): Promise<boolean> {
-    if (this.bootstrap.size > 0) return true;
-    if ((await this.store.roles.countDocuments({ role: "admin" })) > 0) return true;
-    await this.store.roles.replaceOne({ _id: before._id }, before, { upsert: true });
-    return false;
+  private async isLastStoredAdmin(identity: string): Promise<boolean> {
+    if (this.bootstrap.size > 0) return false;
+    const [doc, others] = await Promise.all([this.store.roles.findById(identity).lean(), this.store.roles.countDocuments({ role: "admin", _id: { $ne: identity } })]);
+    return doc?.role === "admin" && others === 0;
+  }
+
+  /**
+   * Runs a role change while holding the role-change lease (one `meta` document, taken with one
+   * guarded upsert), so "is this the last admin?" and the change that follows are not interleaved
+   * with another change: two admins demoting each other at once are taken one after the other,
+   * and the second is refused. With SHOPOPS_ADMINS there is always an admin: no lease. A lease
+   * left by a crashed process runs out after {@link ROLE_LEASE_MS}.
+   */
+  private async guarded(change: () => Promise<RoleChange>): Promise<RoleChange> {
+    if (this.bootstrap.size > 0) return change();
+    const holder = randomUUID();
+    const lease = this.store.meta.collection;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.clock.now();
+      try {
+        const r = await lease.updateOne(
+          { _id: ROLE_LEASE as never, $or: [{ until: { $lte: now } }, { until: { $exists: false } }] },
+          { $set: { holder, until: new Date(now.getTime() + ROLE_LEASE_MS) } },
+          { upsert: true },
+        );
+        if (r.modifiedCount === 1 || r.upsertedCount === 1) break;
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e; // held by another change: wait for it
+      }
+      if (attempt >= 100) return { kind: "busy" };
+      await sleep(10 + Math.floor(Math.random() * 20));
+    }
+    try {
+      return await change();
+    } finally {
+      await lease.updateOne({ _id: ROLE_LEASE as never, holder }, { $set: { until: new Date(0) } }).catch(() => {});
+    }
   }
 
   /**
