@@ -1,8 +1,9 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.server.js";
 import { loadConfig } from "../src/config.js";
-import { silentLogger } from "../src/core/logger.js";
+import { createLogger, silentLogger } from "../src/core/logger.js";
 import { localDay } from "../src/core/format.js";
 import type { OrderDoc, ProductDoc } from "../src/store/models.js";
 import { repairOrderEffects } from "../src/services/order-effects.repair.js";
@@ -42,6 +43,32 @@ function rawCall(path: string, headers: OutgoingHttpHeaders, body?: string): Pro
     });
     req.on("error", reject);
     if (!headers.expect) req.end(body);
+  });
+}
+
+/**
+ * Writes `text` as is over a raw socket (a request no HTTP client would send, or one announcing
+ * a body it does not send); the answer, and whether the server closed the connection within `closeMs`.
+ */
+function rawSocket(port: number, text: string, closeMs = 3000): Promise<{ status: number; head: string; body: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let data = "";
+    let timer: NodeJS.Timeout | undefined;
+    const socket = connect(port, "127.0.0.1", () => socket.write(text));
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const [head = "", body = ""] = data.split("\r\n\r\n");
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head: head.toLowerCase(), body, closed });
+    };
+    socket.setEncoding("utf8");
+    socket.on("data", (c: string) => {
+      data += c;
+      // Once the whole answer is in, wait (at most closeMs) for the server to end the connection.
+      if (!timer && /\r\n\r\n/.test(data)) timer = setTimeout(() => done(false), closeMs);
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => done(true));
   });
 }
 
@@ -123,6 +150,41 @@ describe("health and protocol errors", () => {
     const small = JSON.stringify(order("A-414"));
     const fine = await rawCall("/api/v1/orders", { authorization: `Bearer ${all}`, expect: "100-continue", "content-length": Buffer.byteLength(small) }, small);
     expect(fine).toMatchObject({ status: 201, continued: true });
+  });
+
+  it("a malformed request target is a 400, not an internal error in the log", async () => {
+    const lines: string[] = [];
+    const s = await startHttpServer({ services: app.services, config: app.config, logger: createLogger("debug", {}, (l) => lines.push(l)) }, 0, "127.0.0.1");
+    try {
+      for (const line of ["GET http://[::1 HTTP/1.1", "POST http://a:99999/api/v1/orders HTTP/1.1"]) {
+        const r = await rawSocket(s.port, `${line}\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        expect(r.status).toBe(400);
+        expect(JSON.parse(r.body)).toMatchObject({ error: "invalid", code: "invalid", message: expect.stringMatching(/^bad request target/) });
+      }
+      expect(lines.filter((l) => /"level":"(error|warn)"/.test(l))).toEqual([]);
+      expect(await app.store.audit.countDocuments({ args: /99999/ })).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("an answer given before an announced body arrives (401, 404, 403) closes the connection instead of reading on", async () => {
+    const { id, token } = await app.services.apiKeys.create("body-close", ["orders"], "shell:admin");
+    const big = (line: string, auth?: string) =>
+      `${line} HTTP/1.1\r\nHost: a\r\n${auth ? `Authorization: Bearer ${auth}\r\n` : ""}Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{"orderNo":`;
+    const unauthorized = await rawSocket(http.port, big("POST /api/v1/orders"));
+    expect(unauthorized).toMatchObject({ status: 401, closed: true });
+    expect(unauthorized.head).toContain("connection: close");
+    expect(await rawSocket(http.port, big("POST /api/v1/nope", token))).toMatchObject({ status: 404, closed: true });
+    expect(await rawSocket(http.port, big("POST /api/v1/products", token))).toMatchObject({ status: 403, closed: true });
+    // The refusals of the known key are on its trail as before.
+    expect(await app.store.audit.countDocuments({ actor: `api:body-close#${id}` })).toBe(2);
+    // A request without a body keeps its connection for the next one.
+    const kept = await rawSocket(http.port, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 300);
+    expect(kept).toMatchObject({ status: 200, closed: false });
+    // A stalled client is not waited for minutes (Node's defaults: 300 s for a request, 60 s for its headers).
+    expect(http.server.requestTimeout).toBeLessThanOrEqual(30_000);
+    expect(http.server.headersTimeout).toBeLessThanOrEqual(10_000);
   });
 
   it("400 names the field and what was expected; malformed JSON is 400 too", async () => {
@@ -212,6 +274,33 @@ describe("health and protocol errors", () => {
       expect(codes.slice(0, 2)).toEqual([201, 200]);
       expect(codes.slice(2)).toEqual([429, 429]);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a key's requests answered 404 or 405 take from its rate as well: past it they are 429, not audited", async () => {
+    const tight = loadConfig({ INGEST_RATE_BURST: "3", INGEST_RATE_PER_SEC: "1" });
+    const s = await startHttpServer({ services: app.services, config: tight, logger: silentLogger }, 0, "127.0.0.1");
+    const { id, token } = await app.services.apiKeys.create("rate-404", ["orders"], "shell:admin");
+    try {
+      const answers: { status: number; retryAfter: string | null }[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await fetch(`http://127.0.0.1:${s.port}${i % 2 ? "/api/v1/orders" : `/api/v1/x${i}`}`, { headers: { authorization: `Bearer ${token}` } });
+        answers.push({ status: res.status, retryAfter: res.headers.get("retry-after") });
+        await res.text();
+      }
+      // The burst of 3 first (refilled by at most a token a second), then 429 with Retry-After.
+      expect(answers.slice(0, 3).map((a) => a.status)).toEqual([404, 405, 404]);
+      const limited = answers.filter((a) => a.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      for (const a of limited) expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+      // One audit entry per answered request; the 429s are not on the trail (a flood would flood it).
+      expect(await app.store.audit.countDocuments({ actor: `api:rate-404#${id}` })).toBe(answers.length - limited.length);
+      // The bucket is the key's: its POSTs are refused too until it refills.
+      const post = await fetch(`http://127.0.0.1:${s.port}/api/v1/orders`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(order("RL-404")) });
+      expect(post.status).toBe(429);
+      expect(await app.store.orders.countDocuments({ _id: "RL-404" })).toBe(0);
     } finally {
       await s.close();
     }
@@ -366,10 +455,10 @@ describe("health and protocol errors", () => {
 
 describe("orders", () => {
   it("an order whose amounts do not add up is created as sent, with a warning saying which (single and in a batch)", async () => {
-    const one = await call("/api/v1/orders", { body: order("A-AMT1", { items: [{ sku: "SKU-2", qty: 2, unitPrice: 1000 }], subtotal: 1500, total: 1500 }) });
+    const one = await call("/api/v1/orders", { body: order("A-AMT1", { items: [{ sku: "SKU-8", qty: 2, unitPrice: 1000 }], subtotal: 1500, total: 1500 }) });
     expect(one.status).toBe(201);
     expect(one.json).toMatchObject({ outcome: "created", warning: "amounts_differ", message: "stored as sent, but subtotal 1500 is not the lines' sum 2000 (minor units)" });
-    const batch = await call("/api/v1/orders", { body: [order("A-AMT2", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1000 }), order("A-AMT3", { items: [{ sku: "SKU-2", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1200 })] });
+    const batch = await call("/api/v1/orders", { body: [order("A-AMT2", { items: [{ sku: "SKU-8", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1000 }), order("A-AMT3", { items: [{ sku: "SKU-8", qty: 1, unitPrice: 1000 }], shipping: 200, total: 1200 })] });
     expect(batch.json.results[0]).toMatchObject({ outcome: "created", warning: "amounts_differ", message: "stored as sent, but total 1000 is not subtotal − discount + shipping (1200) (minor units)" });
     expect(batch.json.results[1].warning).toBeUndefined();
     expect(await app.store.orders.findById("A-AMT1").lean()).toMatchObject({ subtotal: 1500, total: 1500 });

@@ -534,7 +534,7 @@ describe("mentions and the complaint reaction", () => {
     const before = peer.callsOf("chat.postEphemeral").length;
     await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000700.000700" }, event_ts: "1700000701.000100" });
     const told = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).find((c) => c.args.user === ALICE), "the not-filed notice");
-    expect(String(told.args.text)).toContain("No complaint was filed from this message");
+    expect(String(told.args.text)).toContain("No complaint was filed from this message: the message was not found.");
     // A reply in a thread (Slack lists the thread's parent first) is filed from the reply.
     peer.messages.set("C0SUPPORT:1700000750.000100", { ts: "1700000750.000100", user: "UCUST", text: "the parent post" });
     peer.messages.set("C0SUPPORT:1700000750.000900", { ts: "1700000750.000900", thread_ts: "1700000750.000100", user: "UCUST", text: "the reply: lid cracked" } as never);
@@ -546,6 +546,44 @@ describe("mentions and the complaint reaction", () => {
     await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "B0DESK", item: { type: "message", channel: "C0SUPPORT", ts: "1700000800.000800" }, event_ts: "1700000801.000100" });
     await peer.waitFor(async () => !!(await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean()), "the complaint");
     expect((await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean())!.text).toBe("Ticket 4411 Customer: my order never arrived");
+  });
+
+  it("a reaction that fails on our side shows a reference, never the database's error; Slack's own refusal is named", async () => {
+    peer.messages.set("C0SUPPORT:1700000900.000900", { ts: "1700000900.000900", user: "UCUST", text: "where is my parcel" });
+    const react = (event_ts: string) =>
+      postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000900.000900" }, event_ts });
+    const toldAlice = async (before: number) =>
+      String((await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).find((c) => c.args.user === ALICE), "the not-filed notice")).args.text);
+    const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700000900000900";
+    // The fault injected where the database would fail: the marker's write.
+    const markers = app.services.markers as unknown as { claim: (...a: unknown[]) => Promise<unknown> };
+    const claim = markers.claim;
+    markers.claim = () => Promise.reject(new Error("connection <monitor> to 10.20.30.40:27017 closed"));
+    let before = peer.callsOf("chat.postEphemeral").length;
+    try {
+      await react("1700000901.000100");
+      const text = await toldAlice(before);
+      const ref = /Reference: ([0-9A-Z]{10})\./.exec(text)?.[1];
+      expect(text).toContain("No complaint was filed from this message. Something went wrong on our side.");
+      expect(ref).toBeDefined();
+      expect(text).not.toMatch(/10\.20\.30\.40|27017|monitor|invite/);
+      // The operator finds the details under the reference.
+      expect(logLines.find((l) => l.includes(ref!) && l.includes('"level":"error"'))).toContain("10.20.30.40");
+    } finally {
+      markers.claim = claim;
+    }
+    expect(await app.store.complaints.countDocuments({ permalink })).toBe(0);
+    // Slack refusing to show the message: its error code, and what to do about it.
+    peer.once("conversations.history", () => ({ ok: false, error: "not_in_channel" }));
+    before = peer.callsOf("chat.postEphemeral").length;
+    await react("1700000902.000100");
+    const refused = await toldAlice(before);
+    expect(refused).toContain("No complaint was filed from this message: not_in_channel.");
+    expect(refused).toContain("/invite @shopops");
+    expect(await app.store.complaints.countDocuments({ permalink })).toBe(0);
+    // Nothing was kept claimed: reacting again files it.
+    await react("1700000903.000100");
+    await peer.waitFor(async () => (await app.store.complaints.countDocuments({ permalink })) === 1, "the complaint");
   });
 
   it("ignores other emoji and other channels", async () => {

@@ -49,9 +49,22 @@ class HttpError extends Error {
   }
 }
 
+/**
+ * Answers with a JSON body. A request answered before its announced body has arrived (a 401 or
+ * 404 refused on its headers, a 413) gets `Connection: close`: the connection ends with the
+ * answer, so the server does not go on receiving, and discarding, a body it will never use.
+ */
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
+  const req = res.req as IncomingMessage | undefined;
+  const unread = !!req && !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...(unread ? { connection: "close" } : {}),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -69,9 +82,16 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     const started = Date.now();
     // The request target as a path: with a base, "//api/v1/orders" would read "api" as a host.
     const target = req.url ?? "/";
-    const url = new URL(target.startsWith("/") ? `http://localhost${target}` : target, "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
+    let url: URL;
+    try {
+      url = new URL(target.startsWith("/") ? `http://localhost${target}` : target, "http://localhost");
+    } catch {
+      // A malformed absolute-form target (`http://[::1`, a port past 65535): the client's error.
+      log.debug("request", { method, status: 400, reason: "bad request target", ms: Date.now() - started });
+      return void send(res, 400, { error: "invalid", code: "invalid", message: "bad request target: send a path such as /api/v1/orders" });
+    }
+    const path = url.pathname.replace(/\/+$/, "") || "/";
     // Only what Bolt's receiver handles goes to it (it throws on any other method or path).
     if (deps.slack && url.pathname === SLACK_EVENTS_PATH && method === "POST") return deps.slack(req, res);
     if (deps.slack && path === SLACK_EVENTS_PATH) {
@@ -116,11 +136,14 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       }
       const route = path.startsWith(API + "/") ? ROUTES[path.slice(API.length)] : undefined;
       // A known key's request answered 404 or 405 is on its trail too (the status stays what the
-      // route and method say); anyone else's is not: there is nobody to name.
+      // route and method say); anyone else's is not: there is nobody to name. It costs the key a
+      // token of its rate as a POST does: past the rate it is a 429, not audited.
       const knownCaller = async (command: string) => {
         if (!path.startsWith("/api/") || !req.headers.authorization) return;
         caller = await authenticate(req).catch(() => null);
-        if (caller) audited = { command, args: `${method} ${path}`, outcome: "error" };
+        if (!caller) return;
+        audited = { command, args: `${method} ${path}`, outcome: "error" };
+        limit(caller);
       };
       if (!route) {
         await knownCaller("api");
@@ -134,8 +157,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       const command = `api ${route.kind}`;
       audited = { command, args: `POST ${path}`, outcome: "error" };
       // Limited before the scope check: refusals cost a key its rate too (and an audit entry each).
-      const wait = limiter.take(caller.id);
-      if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
+      limit(caller);
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
@@ -203,6 +225,12 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       // Never the Authorization header or the body: only what identifies the request.
       log.debug("request", { method, path, status, key: caller?.id, items, ms: Date.now() - started });
     }
+  }
+
+  /** Takes one of the key's tokens; a 429 with Retry-After when it has none left. */
+  function limit(caller: ApiCaller): void {
+    const wait = limiter.take(caller.id);
+    if (wait > 0) throw new HttpError(429, "rate_limited", `too many requests for this key; retry in ${wait} s`, { "retry-after": String(wait) });
   }
 
   async function authenticate(req: IncomingMessage): Promise<ApiCaller> {
@@ -342,6 +370,16 @@ export async function startHttpServer(deps: HttpDeps, port: number, host: string
   // read, so one over the limit is refused before it is uploaded.
   server.on("checkContinue", (req, res) => handler(req, res));
   server.keepAliveTimeout = 65_000;
+  // A slow or stalled client cannot hold a connection for long: the whole request (headers and
+  // a body of at most HTTP_BODY_LIMIT) within 30 s, longer for a limit raised past 7.5 MB (a
+  // second per 256 KiB, so a large body on a modest link still arrives), its headers within
+  // 10 s. Slack's requests on a shared port are small and come at once. Node's defaults are
+  // 300 s and 60 s.
+  server.requestTimeout = Math.max(30_000, Math.ceil(deps.config.http.bodyLimit / 262_144) * 1000);
+  server.headersTimeout = 10_000;
+  // Beyond this many open connections, new ones are closed at once rather than exhausting the
+  // process's file descriptors.
+  server.maxConnections = 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

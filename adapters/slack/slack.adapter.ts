@@ -9,6 +9,7 @@ import { scrubText, type Logger } from "../../src/core/logger.js";
 import { translator, type Locale, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
+import { shortId } from "../../src/core/ids.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
 import { quote } from "../../src/core/parser.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
@@ -544,7 +545,7 @@ export class SlackAdapter implements Deliverer {
       "complaint new",
       async () => {
         const msg = await this.fetchMessage(channel, ts);
-        if (!msg) throw new Error(`message ${channel}/${ts} not found`);
+        if (!msg) throw new MessageNotFoundError(channel, ts);
         const link = await this.app.client.chat.getPermalink({ channel, message_ts: ts });
         const author = msg.user ? slackIdentity(team, msg.user) : `slack:${team}:${msg.bot_id ?? "UNKNOWN"}`;
         return this.fileComplaintFromMessage({ text: msg.text ?? "", author, permalink: String(link.permalink ?? ""), channel, ts }, { identity, user: reactor });
@@ -552,10 +553,21 @@ export class SlackAdapter implements Deliverer {
       (r) => r.outcome === "ok",
       { releaseOnThrow: true },
     ).catch(async (e: unknown) => {
-      this.log.warn("complaint from a reaction not filed", { channel, ts, error: e });
       const { t } = await this.wordsFor(reactor);
-      const why = (e as { data?: { error?: string } })?.data?.error ?? (e as Error)?.message ?? String(e);
-      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text: t("slack.complaint.not_filed", { why: clip(why, 200) }) }).catch(() => undefined);
+      // The person is told why only in Slack's terms (its error code: not_in_channel,
+      // channel_not_found…) or that the message is gone; anything else (the database, a bug) is
+      // ours: the generic wording with a reference, the details in the log only.
+      const why = e instanceof MessageNotFoundError ? t("slack.complaint.no_message") : slackErrorCode(e);
+      let text: string;
+      if (why) {
+        this.log.warn("complaint from a reaction not filed", { channel, ts, error: e });
+        text = t("slack.complaint.not_filed", { why: clip(why, 200) });
+      } else {
+        const ref = shortId(10);
+        this.log.error("complaint from a reaction failed", { ref, channel, ts, error: e });
+        text = t("slack.complaint.failed", { error: t("error.generic", { ref }) });
+      }
+      await this.app.client.chat.postEphemeral({ channel, user: reactor, thread_ts: ts, text }).catch(() => undefined);
       return null;
     });
     if (!filed) return;
@@ -702,6 +714,23 @@ function teamOf(body: Body): string | undefined {
 function mention(identity: string): string {
   const id = parseIdentity(identity);
   return id?.platform === "slack" ? `<@${id.user}>` : identity;
+}
+
+/** The adapter's own error for a reacted-to message it cannot find (deleted, or out of its sight). */
+class MessageNotFoundError extends Error {
+  constructor(channel: string, ts: string) {
+    super(`message ${channel}/${ts} not found`);
+  }
+}
+
+/**
+ * The error code of a Web API call Slack refused (`not_in_channel`, `channel_not_found`…), which
+ * a person may be shown; undefined for any other error (ours, the network's), which may not.
+ */
+function slackErrorCode(e: unknown): string | undefined {
+  const err = e as { code?: string; data?: { error?: unknown } } | null | undefined;
+  const code = err?.code === "slack_webapi_platform_error" ? err.data?.error : undefined;
+  return typeof code === "string" && /^[a-z0-9_]{1,100}$/.test(code) ? code : undefined;
 }
 
 /** A Web API rate-limit error as a {@link RetryAfterError}, else null. */
