@@ -586,6 +586,22 @@ describe("mentions and the complaint reaction", () => {
     await peer.waitFor(async () => (await app.store.complaints.countDocuments({ permalink })) === 1, "the complaint");
   });
 
+  it("a complaint filed whose answer in the thread fails is still one complaint: the reactor is told privately, a second reaction files nothing more", async () => {
+    peer.messages.set("C0SUPPORT:1700000950.000950", { ts: "1700000950.000950", user: "UCUST", text: "box was empty" });
+    const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700000950000950";
+    const react = (event_ts: string) => postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000950.000950" }, event_ts });
+    peer.once("chat.postMessage", () => ({ ok: false, error: "ratelimited" }));
+    const before = peer.callsOf("chat.postEphemeral").length;
+    await react("1700000951.000100");
+    const told = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).find((c) => c.args.user === ALICE), "the private notice");
+    expect(String(told.args.text)).not.toContain("No complaint was filed");
+    expect(String(told.args.text)).toMatch(/C-[0-9A-Z]{6}/);
+    expect(await app.store.complaints.countDocuments({ permalink })).toBe(1);
+    await react("1700000952.000100");
+    await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).filter((c) => c.args.user === ALICE).length >= 2, "the already-filed notice");
+    expect(await app.store.complaints.countDocuments({ permalink })).toBe(1);
+  });
+
   it("ignores other emoji and other channels", async () => {
     peer.messages.set("C0OPS:1700000600.000600", { ts: "1700000600.000600", user: "UCUST", text: "hello" });
     await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0OPS", ts: "1700000600.000600" }, event_ts: "1" });

@@ -605,7 +605,15 @@ export class SlackAdapter implements Deliverer {
   async fileComplaintFromMessage(src: ComplaintSource, reactor: { identity: string; user: string }): Promise<InvocationResult> {
     const line = complaintCommandLine(src, this.opts.config.maxInputLength);
     const r = await this.invoke(reactor.identity, reactor.user, line);
-    await this.answerInThread(src.channel, src.ts, reactor.user, reactor.identity, r.reply);
+    try {
+      await this.answerInThread(src.channel, src.ts, reactor.user, reactor.identity, r.reply);
+    } catch (e) {
+      // Filed all the same: the answer failing must not read as "not filed" (the message's claim
+      // would be given back, and the next reaction file it twice). The reactor is told privately.
+      this.log.warn("complaint filed; its answer in the thread failed", { channel: src.channel, ts: src.ts, error: e });
+      const said = renderBlocks(r.reply).text;
+      await this.app.client.chat.postEphemeral({ channel: src.channel, user: reactor.user, thread_ts: src.ts, text: said }).catch(() => undefined);
+    }
     return r;
   }
 
