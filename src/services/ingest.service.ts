@@ -345,7 +345,11 @@ export class IngestService {
       await hold?.release();
       return r;
     };
+    // Called by the attempt whose guarded product write landed (one per key: the write holds the
+    // key): its delta is the change made, whatever another attempt with the key wrote on the
+    // pending entry, or marked applied, meanwhile (it read the product before this change).
     const done = async (delta: number): Promise<void> => {
+      if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId }, { $set: { delta } });
       await hold?.applied({ delta, onHandAfter: level });
     };
     for (let attempt = 0; attempt < SET_RETRIES; attempt++) {
