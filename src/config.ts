@@ -26,7 +26,12 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  * IANA names without an area that name one zone (links such as PRC → Asia/Shanghai). Any other
  * name without a "/" that ICU takes is an abbreviation ("CST": Chicago to ICU, China to many).
  */
-const AREALESS_ZONES = new Set(["utc", "gmt", "uct", "universal", "zulu", "greenwich", "prc", "roc", "rok", "singapore", "japan", "hongkong", "israel", "iran", "egypt", "eire", "iceland", "jamaica", "libya", "navajo", "poland", "portugal", "turkey", "cuba", "gb", "nz", "kwajalein"]);
+const AREALESS_ZONES = new Set([
+  ...["utc", "gmt", "uct", "universal", "zulu", "greenwich", "gmt0", "gmt+0", "gmt-0"],
+  ...["prc", "roc", "rok", "singapore", "japan", "hongkong", "israel", "iran", "egypt", "eire", "iceland", "jamaica", "libya", "navajo", "poland", "portugal", "turkey", "cuba", "gb", "gb-eire", "nz", "nz-chat", "w-su", "kwajalein"],
+  // Zones named by their rules (the US time zones' with daylight saving), not abbreviations.
+  ...["est5edt", "cst6cdt", "mst7mdt", "pst8pdt"],
+]);
 
 /** ICU's id of a zone (its own, sometimes older, spelling: Asia/Kolkata is Asia/Calcutta), or null. */
 function icuZone(tz: string): string | null {
@@ -136,7 +141,7 @@ const EnvSchema = z.object({
     .refine((tz) => canonicalTimeZone(tz) !== null, {
       error: (issue) =>
         /^[A-Z]{2,5}$/.test(String(issue.input))
-          ? `SHOP_TIMEZONE: "${String(issue.input)}" is an abbreviation, which can name several zones (CST is China, or US Central time): give the zone by place, such as Asia/Shanghai or America/Chicago`
+          ? `SHOP_TIMEZONE: "${String(issue.input)}" is an abbreviation, which can name several zones, or a fixed offset without daylight saving (CST is China or US Central time; EST never moves to summer time): give the zone by place, such as Asia/Shanghai, America/Chicago or America/New_York`
           : "SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York",
     })
     .transform((tz) => canonicalTimeZone(tz)!),
