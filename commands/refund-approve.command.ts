@@ -28,6 +28,7 @@ export default defineCommand({
         return err("unknown_refund", t("refund.unknown", { id: args.id }));
       case "self_approval":
         // Under another identity of the caller's person: name it, or "you requested it" puzzles.
+        if (r.atTerminal) return denial("self_approval", t("refund.self_approval_terminal", { id: r.request._id, as: r.as }));
         return denial("self_approval", r.as === actor.identity ? t("refund.self_approval", { id: r.request._id }) : t("refund.self_approval_as", { id: r.request._id, as: r.as }));
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));

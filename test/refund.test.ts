@@ -199,7 +199,9 @@ describe("refund approval", () => {
     const asked = await as("shell:sam", "shell:max", "refund request ORD-AS 10 reason=posing");
     const id = /R-[A-Z0-9]{6}/.exec(asked.reply.title ?? "")![0];
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ requester: "shell:sam", requestedVia: "shell:max" });
-    expect((await app.run("shell:max", `refund approve ${id}`)).code).toBe("self_approval");
+    const self = await app.run("shell:max", `refund approve ${id}`);
+    expect(self.code).toBe("self_approval");
+    expect(self.reply.text).toBe(`${id} was requested as shell:sam by the person at this terminal (acting as someone else with --as, then or now): nobody approves their own refund request. Ask another approver.`);
     expect((await app.run("shell:mia", `refund approve ${id}`)).reply.title).toMatch(/approved/);
     // A two-manager request: the first approval as shell:m1 by shell:mia, then mia herself.
     const big = await request("shell:sam", "ORD-8", "2500");

@@ -97,7 +97,7 @@ export type ExecResult = { kind: "executed"; order: OrderDoc | null; now: boolea
 export type ApproveResult =
   | { kind: "not_found" }
   /** The caller's person requested it; `as`: under which identity (the caller's, or one linked to it). */
-  | { kind: "self_approval"; request: RefundRequestDoc; as: string }
+  | { kind: "self_approval"; request: RefundRequestDoc; as: string; atTerminal?: boolean }
   | { kind: "expired"; request: RefundRequestDoc }
   | { kind: "decided"; request: RefundRequestDoc }
   | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean; foreign: boolean }
@@ -425,8 +425,12 @@ export class RefundService {
     if (!req) return { kind: "not_found" };
     // Four eyes means two people: each identity linked to the caller's counts as the caller, and
     // so does the person at the terminal acting as someone else (the shell's --as).
-    const me = [...new Set([...(await this.identity.linked(input.actor)), ...(input.via ? await this.identity.linked(input.via) : [])])];
-    if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) return { kind: "self_approval", request: req, as: req.requester };
+    const callers = await this.identity.linked(input.actor);
+    const me = [...new Set([...callers, ...(input.via ? await this.identity.linked(input.via) : [])])];
+    if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) {
+      // `atTerminal`: it is one person only through the shell's --as (not by identity links).
+      return { kind: "self_approval", request: req, as: req.requester, atTerminal: !callers.includes(req.requester) };
+    }
     if (req.status === "approved") {
       const finished = !req.executedAt;
       const r = await this.finish(req);
