@@ -33,6 +33,9 @@ const USAGE = 'Usage: npm start | npm run shell -- [-c "<command>"] [--as <ident
 /** A wrong command-line option: its message and the usage, exit 64 (EX_USAGE), no stack. */
 class UsageError extends Error {}
 
+/** Signals this close together are one: npm forwards the terminal's Ctrl-C to a process that got it already. */
+const DOUBLE_SIGNAL_MS = 1_000;
+
 function parseCli(argv: string[]): Cli {
   const cli: Cli = { shell: false };
   for (let i = 0; i < argv.length; i++) {
@@ -112,25 +115,35 @@ async function main(): Promise<number> {
   let finished = false;
   /** The script's run (its command under way), once it has started. */
   let running: Promise<unknown> | undefined;
+  /** The first signal and when it came; a second one stops at once. */
+  let first: { sig: string; at: number } | undefined;
+  /** Ends the wait for the command under way (a second signal). */
+  let stopWaiting: (() => void) | undefined;
   const onSignal = (sig: string) => {
+    if (first) {
+      // One Ctrl-C can arrive twice: from the terminal and forwarded by npm (`npm start`,
+      // `npm run shell`). Within a second it is the same key press, not a second one.
+      if (Date.now() - first.at < DOUBLE_SIGNAL_MS) return;
+      // A second signal: no more waiting for the command under way, or for the shutdown.
+      if (stopWaiting) return stopWaiting();
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    }
+    first = { sig, at: Date.now() };
     logger.info("shutting down", { signal: sig });
     stopping.abort(); // no further line of a script starts
     if (finished) return;
     // The command under way finishes first (it may be a write: cut off, it could land and be
     // reported failed), up to 10 s; a second signal stops at once.
-    // (Only then: a bot's second signal still stops it at once, as it did.)
     const waiting = script && running;
-    const again = waiting
-      ? new Promise<void>((resolve) => {
-          process.once("SIGINT", () => resolve());
-          process.once("SIGTERM", () => resolve());
-        })
-      : Promise.resolve();
+    const again = waiting ? new Promise<void>((resolve) => (stopWaiting = resolve)) : Promise.resolve();
     const current = waiting ? Promise.race([running!.then(() => undefined, () => undefined), again, sleep(10_000)]) : Promise.resolve();
-    void current.then(shutdown).then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
+    void current
+      .then(() => (stopWaiting = undefined))
+      .then(shutdown)
+      .then(() => process.exit(script ? (sig === "SIGINT" ? 130 : 143) : 0));
   };
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
 
   try {
     try {
