@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mongoose";
@@ -20,6 +19,8 @@ import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
+import { clip } from "./core/reply.js";
+import { shortId } from "./core/ids.js";
 
 /** Command-line options of `npm start` / `npm run shell`. */
 interface Cli {
@@ -170,7 +171,10 @@ async function main(): Promise<number> {
     if (cli.as && cli.as !== operator && !embedded) {
       const role = await app.services.identity.roleOf(operator);
       if (role !== "admin") {
-        await app.services.audit.add({ ref: randomUUID(), at: new Date(), actor: cli.as, via: operator, platform: "shell", command: "--as", args: cli.as, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+        // What was tried, as far as it is known before anything runs: the -c command (a piped
+        // script is not read).
+        const tried = cli.command !== undefined ? clip(cli.command.trim(), config.maxInputLength) : "(commands piped in: not read)";
+        await app.services.audit.add({ ref: shortId(10), at: new Date(), actor: cli.as, via: operator, platform: "shell", command: "--as", args: `${cli.as} ${tried}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
         say(t("startup.as_not_admin", { identity: cli.as, operator, role: t(`role.name.${role}`) }));
         await shutdown();
         return 1;

@@ -70,6 +70,12 @@ describe("refused attempts in the audit trail", () => {
     expect(await entry(read.ref)).toBeNull();
   });
 
+  it("audit actor= finds what a person did at the terminal as someone else (--as)", async () => {
+    const as = await app.core.invoke({ identity: "shell:mia", via: "shell:sam", platform: "shell", text: "stock adjust SKU-1 +1 reason=recount" });
+    const rows = ((await app.run("shell:mia", "audit actor=shell:sam limit=100")).reply.table?.rows ?? []).map((r) => r.join(" "));
+    expect(rows.some((r) => r.includes(as.ref) && r.includes("shell:mia (via shell:sam)"))).toBe(true);
+  });
+
   it("an API key pasted by mistake is not kept in clear in the audit trail", async () => {
     const created = await app.run("shell:admin", "apikey create label=shop scopes=orders");
     const token = /shopops_k[0-9A-Z]{10}_[A-Za-z0-9_-]+/.exec(JSON.stringify(created.reply))?.[0];

@@ -87,7 +87,7 @@ describe("shell adapter, non-interactive", () => {
     expect(r.stdout).toBe("");
     const store = createStore(db.conn);
     expect((await store.products.findById("SKU-1002").lean())!.onHand).toBe(51);
-    expect(await store.audit.findOne({ command: "--as", actor: "shell:ops" }).lean()).toMatchObject({ outcome: "denied", via: shellIdentity() });
+    expect(await store.audit.findOne({ command: "--as", actor: "shell:ops" }).lean()).toMatchObject({ outcome: "denied", via: shellIdentity(), args: "shell:ops stock adjust SKU-1002 +1 reason=posing" });
     const zh = await runCli(["shell", "--as", "shell:ops", "-c", "whoami"], { ...notAdmin, SHOP_LOCALE: "zh-CN" });
     expect(zh.code).toBe(1);
     expect(zh.stderr).toContain(`--as shell:ops：在店铺数据库上以其他身份操作需要管理员（admin）角色；你（${shellIdentity()}）当前是查看者（viewer）。`);

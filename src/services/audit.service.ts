@@ -68,7 +68,11 @@ export class AuditService {
     const filter: Record<string, unknown> = {};
     // API keys are recorded as `api:<label>#<key id>` (labels need not be unique): a bare
     // `api:<label>` finds every key of that label.
-    if (q.actor) filter.actor = /^api:[^#]*$/.test(q.actor) ? new RegExp(`^${escapeRegex(q.actor)}(#|$)`) : q.actor;
+    // A person at the terminal acting as someone else (--as) finds what they did that way too.
+    if (q.actor) {
+      if (/^api:[^#]*$/.test(q.actor)) filter.actor = new RegExp(`^${escapeRegex(q.actor)}(#|$)`);
+      else filter.$or = [{ actor: q.actor }, { via: q.actor }];
+    }
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since) filter.at = { $gte: q.since };
