@@ -190,6 +190,10 @@ describe("seedDemo", () => {
     expect(r).toEqual({ products: 30, orders: expected.orders.length });
     expect(await store.products.countDocuments()).toBe(30);
     expect(await store.orders.countDocuments()).toBe(expected.orders.length);
+    // Every demo complaint's assignee may work it: support role granted (none left without).
+    const assignees = [...new Set((await store.complaints.find({ assignee: { $exists: true } }).lean()).map((c) => c.assignee!))];
+    expect(assignees.length).toBeGreaterThan(0);
+    for (const a of assignees) expect((await store.roles.findById(a).lean())?.role, a).toBe("support");
 
     const p = await store.products.findById("SKU-1001").lean();
     const want = expected.products[0]!;

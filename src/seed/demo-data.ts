@@ -764,6 +764,10 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
   const days = [...salesDayTotals(orders).values()];
   if (days.length) await store.salesDays.insertMany(days, { ordered: false });
   if (extras.complaints.length) await store.complaints.insertMany(extras.complaints, { ordered: false });
+  // The demo's support agents hold the support role their complaints need (else the first alerts
+  // a newcomer sees are warnings about the demo's own assignees); a role already granted is kept.
+  const agents = [...new Set(extras.complaints.flatMap((c) => (c.assignee ? [c.assignee] : [])))];
+  for (const agent of agents) await store.roles.updateOne({ _id: agent }, { $setOnInsert: { role: "support", grantedBy: "demo seed", grantedAt: now } }, { upsert: true });
   if (extras.refundRequests.length) await store.refundRequests.insertMany(extras.refundRequests, { ordered: false });
   if (extras.coupons.length) await store.coupons.insertMany(extras.coupons, { ordered: false });
   const value = {
