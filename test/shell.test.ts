@@ -126,9 +126,9 @@ describe("shell adapter, non-interactive", () => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
-    child.stdin.end(Buffer.from(gbk, "latin1"));
+    child.stdin.end(Buffer.concat([Buffer.from("whoami\n"), Buffer.from(gbk, "latin1")]));
     expect(await code).toBe(1);
-    expect(out).toContain("could not be read");
+    expect(out).toContain("Line 2: That input contains characters that could not be read");
     expect((await createStore(db.conn).ledger.countDocuments({ sku: "SKU-1002", reason: { $regex: "\uFFFD" } }))).toBe(0);
   });
 

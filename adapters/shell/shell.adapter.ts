@@ -65,11 +65,14 @@ export class ShellAdapter implements Deliverer {
   }
 
   /** Runs one command line and prints its reply; returns its exit code. */
-  async runOne(line: string): Promise<number> {
+  async runOne(line: string, lineNo?: number): Promise<number> {
     // U+FFFD is what the decoder left for bytes it could not read (a GBK script read as UTF-8):
-    // refused here, where the bytes came in, so it is never stored as text.
+    // refused here, where the bytes came in, so it is never stored as text. A piped script's
+    // line is named by its number, as the import names its lines.
     if (line.includes("\uFFFD")) {
-      await this.print({ status: "error", code: "bad_encoding", text: translator(this.opts.locale ?? "en")("error.bad_encoding"), visibility: "ephemeral" });
+      const t = translator(this.opts.locale ?? "en");
+      const text = t("error.bad_encoding");
+      await this.print({ status: "error", code: "bad_encoding", text: lineNo === undefined ? text : t("shell.line_prefix", { n: lineNo, text }), visibility: "ephemeral" });
       return 1;
     }
     const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line, ...(this.opts.via ? { via: this.opts.via } : {}) });
@@ -160,13 +163,15 @@ export class ShellAdapter implements Deliverer {
       rl.prompt();
     };
     prompt();
+    let lineNo = 0;
     for await (const raw of rl) {
+      lineNo++;
       this.waiting = undefined;
       if (stop?.aborted) break;
       const line = raw.trim();
       if (interactive && (line === "exit" || line === "quit")) break;
       if (line !== "" && !line.startsWith("#")) {
-        worst = Math.max(worst, await this.runOne(line));
+        worst = Math.max(worst, await this.runOne(line, interactive ? undefined : lineNo));
         if (!interactive) this.opts.output.write("\n");
       }
       prompt();
