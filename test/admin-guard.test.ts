@@ -4,6 +4,8 @@
  * change was made that was not.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FixedClock } from "../src/core/clock.js";
+import { IdentityService } from "../src/services/identity.service.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
@@ -58,6 +60,18 @@ describe("the last admin", () => {
       if (z.outcome === "ok") expect(["support", "viewer"]).toContain(a2);
       if (x.outcome === "ok" && z.outcome !== "ok") expect(a2).toBe("viewer");
       if (y.outcome === "ok") expect(await roleOf("shell:a1")).toBe("viewer");
+    }
+  });
+
+  it("two instances whose clocks differ by 15 s still take turns: one admin is left", async () => {
+    const at = app.clock.now().getTime();
+    const a = new IdentityService(app.store, new FixedClock(new Date(at)), []);
+    const b = new IdentityService(app.store, new FixedClock(new Date(at + 15_000)), []);
+    for (let round = 0; round < 4; round++) {
+      await twoAdmins();
+      const results = await Promise.all([a.revoke("shell:a2"), b.revoke("shell:a1")]);
+      expect((await admins()).length, `round ${round}`).toBe(1);
+      expect(results.map((r) => r.kind).sort()).toEqual(["last_admin", "revoked"]);
     }
   });
 

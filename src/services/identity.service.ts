@@ -20,6 +20,12 @@ export type RoleChange =
 const ROLE_LEASE = "roles:lease";
 /** How long a role change may hold the lease (a process that died holding it blocks no longer). */
 const ROLE_LEASE_MS = 10_000;
+/**
+ * How far instances' clocks may differ: a lease counts as expired only this long after its end,
+ * so an instance whose clock runs ahead does not take a lease another still holds. A holder that
+ * died blocks role changes for up to the lease plus this (answered `busy`).
+ */
+const ROLE_LEASE_SKEW_MS = 60_000;
 
 /** One person: its id (the smallest of its identities once a link is complete) and every identity linked to it, sorted. */
 export interface Person {
@@ -137,7 +143,7 @@ export class IdentityService {
    * guarded upsert), so "is this the last admin?" and the change that follows are not interleaved
    * with another change: two admins demoting each other at once are taken one after the other,
    * and the second is refused. With SHOPOPS_ADMINS there is always an admin: no lease. A lease
-   * left by a crashed process runs out after {@link ROLE_LEASE_MS}.
+   * left by a crashed process runs out after {@link ROLE_LEASE_MS} (plus {@link ROLE_LEASE_SKEW_MS}).
    */
   private async guarded(change: () => Promise<RoleChange>): Promise<RoleChange> {
     if (this.bootstrap.size > 0) return change();
@@ -147,7 +153,8 @@ export class IdentityService {
       const now = this.clock.now();
       try {
         const r = await lease.updateOne(
-          { _id: ROLE_LEASE as never, $or: [{ until: { $lte: now } }, { until: { $exists: false } }] },
+          // Expired by this process's clock, with room for clocks that differ between instances.
+          { _id: ROLE_LEASE as never, $or: [{ until: { $lte: new Date(now.getTime() - ROLE_LEASE_SKEW_MS) } }, { until: { $exists: false } }] },
           { $set: { holder, until: new Date(now.getTime() + ROLE_LEASE_MS) } },
           { upsert: true },
         );
