@@ -695,7 +695,13 @@ export function formatReport(r: ImportReport): string {
     if (r.differs > r.differences.length) lines.push(`    … and ${r.differs - r.differences.length} more`);
   }
   if (r.warned) {
-    lines.push(r.kind === "orders" ? `  applied, with amounts that do not add up (stored as sent; see each line): ${r.warned}` : `  applied, counted below what open orders reserve (short of their reservations): ${r.warned}`);
+    lines.push(
+      r.kind === "orders"
+        ? r.dryRun
+          ? `  valid, with amounts that do not add up (a new order would be stored as sent; see each line): ${r.warned}`
+          : `  applied, with amounts that do not add up (stored as sent; see each line): ${r.warned}`
+        : `  applied, counted below what open orders reserve (short of their reservations): ${r.warned}`,
+    );
     for (const w of r.warnings ?? []) lines.push(`    line ${w.line}: ${w.message}`);
     if (r.warned > (r.warnings?.length ?? 0)) lines.push(`    … and ${r.warned - (r.warnings?.length ?? 0)} more`);
   }

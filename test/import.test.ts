@@ -350,6 +350,7 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     const f = await file("amounts.jsonl", [o("AMT-O1", { subtotal: 2000, shipping: 500, total: 2500 }), o("AMT-O2", { subtotal: 1800, total: 1800 }), o("AMT-O3", { total: 2600 })]);
     const dry = await runImport({ kind: "orders", file: f, dryRun: true, ingest: app.services.ingest });
     expect(dry.warned).toBe(2);
+    expect(formatReport(dry)).toContain("  valid, with amounts that do not add up (a new order would be stored as sent; see each line): 2\n    line 2: AMT-O2: valid (dry run); if new, would be stored as sent, but subtotal 1800 is not the lines' sum 2000 (minor units)");
     const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
     expect(r).toMatchObject({ imported: 3, failed: 0, warned: 2 });
     expect(r.warnings).toEqual([

@@ -100,7 +100,7 @@ export class IngestService {
       if (missing.length && kind === "orders") return orderResult({ kind: "unknown_sku", orderNo: (v as OrderInput).orderNo, skus: missing });
       if (missing.length) return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
     }
-    const differs = kind === "orders" ? amountsDiffer(v as OrderInput) : null;
+    const differs = kind === "orders" ? amountsDiffer(v as OrderInput, true) : null;
     return { status: 200, outcome: "unchanged", id, message: differs ? `valid (dry run); ${differs}` : "valid (dry run)", ...(differs ? { warning: "amounts_differ" } : {}) };
   }
 
@@ -454,7 +454,7 @@ function ignoredMessage(fields: string[]): string {
  * Where an order's amounts do not add up as given: a subtotal that is not its lines' sum, a
  * total that is not subtotal − discount + shipping. Null when they do (or were left to default).
  */
-export function amountsDiffer(m: OrderInput): string | null {
+export function amountsDiffer(m: OrderInput, dryRun = false): string | null {
   const out: string[] = [];
   const lines = m.items?.reduce((sum, i) => sum + i.qty * i.unitPrice, 0);
   if (lines !== undefined && m.subtotal !== undefined && m.subtotal !== lines) out.push(`subtotal ${m.subtotal} is not the lines' sum ${lines}`);
@@ -463,7 +463,9 @@ export function amountsDiffer(m: OrderInput): string | null {
     const expected = subtotal - (m.discount ?? 0) + (m.shipping ?? 0);
     if (m.total !== expected) out.push(`total ${m.total} is not subtotal − discount + shipping (${expected})`);
   }
-  return out.length ? `stored as sent, but ${out.join(" and ")} (minor units)` : null;
+  if (!out.length) return null;
+  // A dry run reads no orders: a new one would be stored so, one already stored is left as it is.
+  return `${dryRun ? "if new, would be stored as sent" : "stored as sent"}, but ${out.join(" and ")} (minor units)`;
 }
 
 /**
