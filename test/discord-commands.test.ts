@@ -4,6 +4,7 @@ import { suggest } from "../adapters/discord/autocomplete.js";
 import { buildCommandSet, commandLine, slashLine } from "../adapters/discord/commands.js";
 import { actionRows, renderReply } from "../adapters/discord/embeds.js";
 import { commandsOnce } from "../src/app.js";
+import { usageOf } from "../src/core/registry.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { Formatter } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
@@ -75,6 +76,9 @@ describe("command lines rebuilt from options", () => {
       ["complaint list [open|mine|overdue|unassigned] [page=<n>]", "/complaint list [which:open|mine|overdue|unassigned] [page:<n>]"],
       ["digest rebuild <from YYYY-MM-DD> [to YYYY-MM-DD]", "/digest rebuild from:<from YYYY-MM-DD> [to:YYYY-MM-DD]"],
       ["coupon launch code=<CODE> type=<percent|fixed> value=<n> [skus=<a,b>|categories=<a,b>]", "/coupon launch code:<CODE> type:<percent|fixed> value:<n> [skus:<a,b>|categories:<a,b>]"],
+      // Placeholders of several words, with | inside them.
+      ["stock <sku | words>", "/stock show query:<sku | words>"],
+      ["refund request <orderNo> <amount 金额|full 全额> reason=<原因>", "/refund request order-no:<orderNo> amount:<amount 金额|full 全额> reason:<原因>"],
       // An unknown command, an option the command lacks: left for the reader.
       ["stock adjust <sku> colour=<red>", undefined],
       ["restock now", undefined],
@@ -82,6 +86,8 @@ describe("command lines rebuilt from options", () => {
       ['stock adjust "unclosed', undefined],
     ];
     for (const [line, want] of cases) expect(slashLine(set, line), line).toBe(want);
+    // Every command's usage, in both languages, has its slash form.
+    for (const locale of ["en", "zh-CN"] as const) for (const c of await commandsOnce()) expect(slashLine(set, usageOf(c, locale)), `${locale}: ${usageOf(c, locale)}`).toMatch(/^\//);
   });
 
   it("quote values that would otherwise split or look like options", () => {

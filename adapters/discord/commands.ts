@@ -293,7 +293,14 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
   let next = 0;
   let glue = false;
   const out: string[] = [`/${hit.key}`];
+  /** Inside a placeholder of several words (`<amount 金额|full 全额>`, `<sku | words>`): words join it as they are. */
+  let inside = false;
   for (const word of words.slice(hit.name.length)) {
+    if (inside) {
+      out.push(word);
+      if (word.includes(">")) inside = false;
+      continue;
+    }
     // Options, also several in one word (`[skus=<a,b>|categories=<a,b>]`), by Discord's names.
     let unknown = false;
     const renamed = word.replace(/(^|[[|])(--)?([A-Za-z][\w-]*)(=)?/g, (m, before: string, dashes: string | undefined, name: string, eq: string | undefined) => {
@@ -315,6 +322,7 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
       if (!o) return undefined;
       const brackets = /^\[*/.exec(word)![0];
       out.push(`${brackets}${o.option}:${word.slice(brackets.length)}`);
+      if (word.includes("<") && !word.includes(">")) inside = true;
     } else if (glue) out[out.length - 1] += word;
     else out.push(word); // the rest of a placeholder of several words (`<idempotency key>`)
     glue = false;
