@@ -593,12 +593,14 @@ describe("mentions and the complaint reaction", () => {
     peer.once("chat.postMessage", () => ({ ok: false, error: "ratelimited" }));
     const before = peer.callsOf("chat.postEphemeral").length;
     await react("1700000951.000100");
-    const told = await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).find((c) => c.args.user === ALICE), "the private notice");
+    // Notices about this message only (earlier tests' background answers may still arrive).
+    const notices = () => peer.callsOf("chat.postEphemeral").slice(before).filter((c) => c.args.user === ALICE && c.args.thread_ts === "1700000950.000950");
+    const told = await peer.waitFor(() => notices()[0], "the private notice");
     expect(String(told.args.text)).not.toContain("No complaint was filed");
     expect(String(told.args.text)).toMatch(/C-[0-9A-Z]{6}/);
     expect(await app.store.complaints.countDocuments({ permalink })).toBe(1);
     await react("1700000952.000100");
-    await peer.waitFor(() => peer.callsOf("chat.postEphemeral").slice(before).filter((c) => c.args.user === ALICE).length >= 2, "the already-filed notice");
+    await peer.waitFor(() => notices().length >= 2, "the already-filed notice");
     expect(await app.store.complaints.countDocuments({ permalink })).toBe(1);
   });
 
