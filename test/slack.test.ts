@@ -590,7 +590,9 @@ describe("mentions and the complaint reaction", () => {
     peer.messages.set("C0SUPPORT:1700000950.000950", { ts: "1700000950.000950", user: "UCUST", text: "box was empty" });
     const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700000950000950";
     const react = (event_ts: string) => postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700000950.000950" }, event_ts });
-    peer.once("chat.postMessage", () => ({ ok: false, error: "ratelimited" }));
+    // Slack refuses the answer in this message's thread only (other tests' posts may come between).
+    const inner = peer as unknown as { answer(m: string, a: Record<string, unknown>, c: unknown): Record<string, unknown>; overrides: Map<string, unknown[]> };
+    for (let i = 0; i < 50; i++) peer.once("chat.postMessage", (a, c) => (a.thread_ts === "1700000950.000950" ? { ok: false, error: "ratelimited" } : inner.answer("chat.postMessage", a, c)));
     const before = peer.callsOf("chat.postEphemeral").length;
     await react("1700000951.000100");
     // Notices about this message only (earlier tests' background answers may still arrive).
@@ -602,6 +604,7 @@ describe("mentions and the complaint reaction", () => {
     await react("1700000952.000100");
     await peer.waitFor(() => notices().length >= 2, "the already-filed notice");
     expect(await app.store.complaints.countDocuments({ permalink })).toBe(1);
+    inner.overrides.delete("chat.postMessage");
   });
 
   it("ignores other emoji and other channels", async () => {
