@@ -5,17 +5,10 @@ import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
+import { trimInvisible, withoutInvisible } from "./text.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
-
-/** Invisible format characters (zero-width space U+200B, joiners U+200C/U+200D, U+2060, BOM U+FEFF…): \p{Cf}. */
-const INVISIBLE = /\p{Cf}/gu;
-
-/** `s` without invisible format characters ({@link INVISIBLE}). */
-export function withoutInvisible(s: string): string {
-  return s.replace(INVISIBLE, "");
-}
 
 /**
  * Free text such as a reason: trimmed, 1–300 characters. Text that is nothing but invisible
@@ -28,7 +21,7 @@ export const text = (max = 300) =>
     .trim()
     // The length stays on the string schema typed into (Discord's option takes it as its limit).
     .max(max)
-    .transform((s) => (withoutInvisible(s).trim() ? s : ""))
+    .transform((s) => (trimInvisible(s) ? s : ""))
     .pipe(z.string().min(1));
 
 /**

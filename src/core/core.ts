@@ -14,8 +14,7 @@ import { camel, kebab, parseArgs, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
-import { CONTROL_CHARS, editDistance } from "./text.js";
-import { withoutInvisible } from "./args.js";
+import { CONTROL_CHARS, editDistance, withoutInvisible } from "./text.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {

@@ -24,6 +24,14 @@ export const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u2
  */
 const INVISIBLE = /^[\s\u00AD\u180E\u200B-\u200F\u2060-\u2064\uFEFF]$/u;
 
+/** Every invisible format character (\p{Cf}, tag characters included): ids, SKUs and numbers hold none. */
+const FORMAT_CHARS = /\p{Cf}/gu;
+
+/** `s` without invisible format characters anywhere (a zero-width space pasted into an id or a number). */
+export function withoutInvisible(s: string): string {
+  return s.replace(FORMAT_CHARS, "");
+}
+
 /**
  * `s` without spaces and invisible format characters at its ends (inside, they are kept: a ZWJ
  * emoji stays whole). Linear: a character-by-character walk from each end, not a `…+$` regex,

@@ -1,5 +1,6 @@
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
-import { plainTyped, withoutInvisible } from "../core/args.js";
+import { plainTyped } from "../core/args.js";
+import { withoutInvisible } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";

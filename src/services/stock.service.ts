@@ -1,10 +1,9 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
-import { editDistance } from "../core/text.js";
+import { editDistance, withoutInvisible } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "./audit.service.js";
-import { withoutInvisible } from "../core/args.js";
 
 /** Stock status of a product. */
 export type StockStatus = "ok" | "low" | "cover" | "out" | "inactive";
