@@ -249,23 +249,31 @@ export class DiscordAdapter {
     };
   }
 
-  /** The role ids of a user in a server (discord.js caches the member), or none if not a member. */
-  private async guildRoles(guildId: string, userId: string): Promise<string[]> {
+  /**
+   * A user's membership of a server, looked up fresh (never from the cache: the bot hears no role
+   * changes, having no members intent, and a role taken away must stop counting at once) within
+   * 800 ms, to stay inside Discord's 3 seconds: their role ids; "not_member" when Discord says so
+   * (Unknown Member or User); "unknown" when the lookup fails otherwise or is slow.
+   */
+  private async membership(guildId: string, userId: string): Promise<string[] | "not_member" | "unknown"> {
     const lookup = (async () => {
       const guild = await this.client.guilds.fetch(guildId);
-      // Fresh, never from the cache: the bot hears no role changes (no members intent), and a
-      // role taken away must stop counting at once.
       const m = await guild.members.fetch({ user: userId, force: true });
       return [...m.roles.cache.keys()];
-    })();
-    // Within Discord's 3 seconds: a lookup slower than this counts as no roles (the core refuses; pressing again works).
-    const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), 800).unref());
-    try {
-      return await Promise.race([lookup, timeout]);
-    } catch (e) {
-      this.log.debug("no server roles for a DM interaction", { error: e });
-      return [];
-    }
+    })().catch((e: unknown): "not_member" | "unknown" => {
+      const code = (e as { code?: number })?.code;
+      if (code === 10007 || code === 10013) return "not_member";
+      this.log.debug("server membership lookup failed", { error: e });
+      return "unknown";
+    });
+    const timeout = new Promise<"unknown">((resolve) => setTimeout(() => resolve("unknown"), 800).unref());
+    return Promise.race([lookup, timeout]);
+  }
+
+  /** The role ids of a user in a server, or none (not a member, or not known in time: the core refuses; pressing again works). */
+  private async guildRoles(guildId: string, userId: string): Promise<string[]> {
+    const m = await this.membership(guildId, userId);
+    return Array.isArray(m) ? m : [];
   }
 
   /**
@@ -274,15 +282,7 @@ export class DiscordAdapter {
    * known is a viewer), so an outage does not lock members out of their DM buttons.
    */
   private async memberOfAny(guildIds: readonly string[], userId: string): Promise<boolean> {
-    for (const id of guildIds) {
-      const lookup = (async () => {
-        const guild = await this.client.guilds.fetch(id);
-        await guild.members.fetch({ user: userId, force: true });
-        return true;
-      })().catch((e: unknown) => ((e as { code?: number })?.code === 10007 || (e as { code?: number })?.code === 10013 ? false : true));
-      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 800).unref());
-      if (await Promise.race([lookup, timeout])) return true;
-    }
+    for (const id of guildIds) if ((await this.membership(id, userId)) !== "not_member") return true;
     return false;
   }
 
