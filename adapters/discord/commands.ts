@@ -248,11 +248,7 @@ export function slashLine(set: CommandSet, line: string): string | undefined {
   } catch {
     return undefined;
   }
-  const entries = [...set.routes].map(([key, route]) => ({ key, route, words: route.command.name.split(" ") }));
-  // The longest command name the line starts with (`stock adjust` before `stock`).
-  const hit = entries
-    .filter((e) => e.words.every((w, i) => p.positional[i]?.toLowerCase() === w))
-    .sort((a, b) => b.words.length - a.words.length)[0];
+  const hit = routeOf(set, p.positional);
   if (!hit) return undefined;
   const parts: string[] = [];
   const rest = p.positional.slice(hit.words.length);
@@ -284,10 +280,7 @@ export function slashLine(set: CommandSet, line: string): string | undefined {
  */
 function slashUsage(set: CommandSet, line: string): string | undefined {
   const words = line.trim().split(/\s+/);
-  const hit = [...set.routes]
-    .map(([key, route]) => ({ key, route, name: route.command.name.split(" ") }))
-    .filter((e) => e.name.every((w, i) => words[i]?.toLowerCase() === w))
-    .sort((a, b) => b.name.length - a.name.length)[0];
+  const hit = routeOf(set, words);
   if (!hit) return undefined;
   const positional = hit.route.options.filter((o) => o.position >= 0).sort((a, b) => a.position - b.position);
   let next = 0;
@@ -295,7 +288,7 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
   const out: string[] = [`/${hit.key}`];
   /** Inside a placeholder of several words (`<amount 金额|full 全额>`, `<sku | words>`): words join it as they are. */
   let inside = false;
-  for (const word of words.slice(hit.name.length)) {
+  for (const word of words.slice(hit.words.length)) {
     if (inside) {
       out.push(word);
       if (word.includes(">")) inside = false;
@@ -328,4 +321,12 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
     glue = false;
   }
   return out.join(" ");
+}
+
+/** The route of the longest command name `words` start with (`stock adjust` before `stock`), or undefined. */
+function routeOf(set: CommandSet, words: readonly string[]): { key: string; route: CommandRoute; words: string[] } | undefined {
+  return [...set.routes]
+    .map(([key, route]) => ({ key, route, words: route.command.name.split(" ") }))
+    .filter((e) => e.words.every((w, i) => words[i]?.toLowerCase() === w))
+    .sort((a, b) => b.words.length - a.words.length)[0];
 }
