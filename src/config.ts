@@ -47,7 +47,7 @@ function icuZone(tz: string): string | null {
  * stays, though ICU calls it Asia/Calcutta), in its proper case when typed otherwise
  * (america/new_york); abbreviations are refused although ICU takes them.
  */
-export function canonicalTimeZone(tz: string): string | null {
+function shopTimeZone(tz: string): string | null {
   if (!tz.includes("/") && !AREALESS_ZONES.has(tz.toLowerCase())) return null;
   const id = icuZone(tz);
   if (id === null) return null;
@@ -138,13 +138,13 @@ const EnvSchema = z.object({
   SHOP_TIMEZONE: z
     .string()
     .default("UTC")
-    .refine((tz) => canonicalTimeZone(tz) !== null, {
+    .refine((tz) => shopTimeZone(tz) !== null, {
       error: (issue) =>
         /^[A-Z]{2,5}$/.test(String(issue.input))
           ? `SHOP_TIMEZONE: "${String(issue.input)}" is an abbreviation, which can name several zones, or a fixed offset without daylight saving (CST is China or US Central time; EST never moves to summer time): give the zone by place, such as Asia/Shanghai, America/Chicago or America/New_York`
           : "SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York",
     })
-    .transform((tz) => canonicalTimeZone(tz)!),
+    .transform((tz) => shopTimeZone(tz)!),
   SHOP_CURRENCY: z
     .string()
     .default("USD")
