@@ -35,12 +35,10 @@ export default defineCommand({
   async handler({ args, services, actor, t, fmt }) {
     const r = await services.coupon.preview({ ...args, actor: actor.identity });
     if (r.kind === "invalid") {
-      // A minimum spend that is no amount is read as 0: "the discount must be below min=-1" would follow from that misreading, not from what was typed.
-      const problems = r.problems.some((p) => p.code === "bad_min") ? r.problems.filter((p) => p.code !== "fixed_not_below_min") : r.problems;
       return {
         status: "error",
-        code: problems.length === 1 ? problems[0]!.code : "coupon_invalid",
-        text: [t("coupon.invalid", { code: args.code }), ...problems.map((p) => `• ${problemText(p, t)}`)].join("\n"),
+        code: r.problems.length === 1 ? r.problems[0]!.code : "coupon_invalid",
+        text: [t("coupon.invalid", { code: args.code }), ...r.problems.map((p) => `• ${problemText(p, t)}`)].join("\n"),
         visibility: "ephemeral",
       };
     }

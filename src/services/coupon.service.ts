@@ -257,12 +257,17 @@ export class CouponService {
       if (!(value > 0)) problems.push({ code: "bad_fixed", params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
     }
     let minSpend = 0;
+    let minRead = true;
     if (input.min !== undefined) {
       const v = parseAmount(input.min, cur);
       if (typeof v === "number") minSpend = v;
-      else problems.push({ code: "bad_min", params: { value: input.min } });
+      else {
+        minRead = false;
+        problems.push({ code: "bad_min", params: { value: input.min } });
+      }
     }
-    if (input.type === "fixed" && value > 0 && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min ?? "0" } });
+    // Against a minimum that could not be read, "the discount must be below it" would be noise.
+    if (input.type === "fixed" && minRead && value > 0 && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min ?? "0" } });
 
     // Times the clocks skip or repeat are read by one rule and named in the preview.
     const notes: TimeNote[] = [];
