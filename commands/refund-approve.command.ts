@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { failKey, normalizeId } from "../src/services/refund.service.js";
+import { approversText, failKey, normalizeId } from "../src/services/refund.service.js";
 import { refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
@@ -49,7 +49,8 @@ export default defineCommand({
         return {
           status: "info",
           code: "already_approved",
-          text: t("refund.already_approved", { id: r.request._id, by: r.request.decidedBy ?? "" }) + (r.finished ? " " + t("refund.finished") : ""),
+          // Every approver of a two-manager refund, not only the one whose approval completed it.
+          text: t("refund.already_approved", { id: r.request._id, by: approversText(r.request, t) }) + (r.finished ? " " + t("refund.finished") : ""),
           visibility: "ephemeral",
         };
       case "waiting_second":
@@ -60,7 +61,8 @@ export default defineCommand({
               text: !r.as || r.as === actor.identity ? t("refund.second_needed_you", { id: r.request._id }) : t("refund.second_needed_you_as", { id: r.request._id, as: r.as }),
               visibility: "ephemeral",
             }
-          : refundCard(r.request, { t, fmt, now, title: t("refund.first_approval.title", { id: r.request._id }) });
+          : // What it still needs under the policy in force, as `refund approve` decides it.
+            refundCard(r.request, { t, fmt, now, policy: await services.refund.policy(), title: t("refund.first_approval.title", { id: r.request._id }) });
       case "approved":
         return refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });
       case "failed":

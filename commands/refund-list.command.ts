@@ -23,10 +23,12 @@ export default defineCommand({
   examples: ["refund list", { en: "refund list approvable", zh: "refund list 我可审批" }, { en: "refund list mine since=7d", zh: "refund list 我的 since=7天" }, { en: "refund list all since=2026-11-01", zh: "refund list 全部 since=2026-11-01" }],
   permission: "staff",
   mutates: false,
-  async handler({ args, services, actor, t, fmt, now, config }) {
+  async handler({ args, services, actor, via, t, fmt, now, config }) {
     const { items, total } = await services.refund.list({
       which: args.which,
       actor: actor.identity,
+      // The person at the terminal acting as someone else (--as): `approvable` leaves out what they asked or approved, as `refund approve` refuses it.
+      ...(via ? { via } : {}),
       role: actor.role,
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
       limit: PAGE,
@@ -35,6 +37,8 @@ export default defineCommand({
     if (total === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
     const pages = Math.ceil(total / PAGE);
     if (items.length === 0) return { status: "error", code: "page_out_of_range", text: t("refund.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    // Approvals counted against what each request needs under the policy in force.
+    const needs = { policy: await services.refund.policy(), currency: config.currency };
     const from = (args.page - 1) * PAGE + 1;
     const context = [t("refund.list.page", { from, to: from + items.length - 1, total })];
     // The next page as a command that runs: the same list and filter.
@@ -44,7 +48,7 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("refund.col.id"), t("refund.col.order"), t("refund.col.amount"), t("refund.col.status"), t("refund.col.requester"), t("refund.col.when")],
-        rows: items.map((r) => [r._id, r.orderNo, fmt.money(r.amount, r.currency), shownStatus(r, now, t), r.requester, fmt.dateTime(r.requestedAt)]),
+        rows: items.map((r) => [r._id, r.orderNo, fmt.money(r.amount, r.currency), shownStatus(r, now, t, needs), r.requester, fmt.dateTime(r.requestedAt)]),
         alignRight: [2],
       },
       ...(total > items.length ? { context } : {}),

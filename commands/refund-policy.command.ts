@@ -4,7 +4,8 @@ import { defineCommand } from "../src/core/command.js";
 import { minorUnitFactor } from "../src/core/format.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
-const wholeAmount = plain(z.string().regex(/^\d{1,9}$/, { error: "refund.policy.bad_amount" }).transform(Number));
+// Whole units, with commas between thousands as `refund request` takes them (1,000; full-width １，０００ too): "1,0" is refused.
+const wholeAmount = plain(z.string().regex(/^(\d{1,9}|[1-9]\d{0,2}(,\d{3}){1,2})$/, { error: "refund.policy.bad_amount" }).transform((s) => Number(s.replace(/,/g, ""))));
 const hours = plain(z
   .string()
   // 48小时 and 3天 as Chinese teams write them.

@@ -134,6 +134,45 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
 }
 
+/** What a request needs under a policy: approvals, the least role, and whether it is in another currency. */
+export interface ApprovalNeed {
+  required: 1 | 2;
+  role: Role;
+  foreign: boolean;
+}
+
+/**
+ * What a request needs under `policy` (the one in force: a policy change applies at once to
+ * pending requests, so the card, the status, the approvable list and `refund approve` all ask
+ * this, never the `requiredApprovals` stored when it was asked). The limits are in the shop
+ * currency (`shopCurrency`), so a request in another currency cannot be measured against them:
+ * it needs two managers.
+ */
+export function need(r: { amount: number; currency: string }, policy: Pick<RefundPolicy, "supportLimit" | "managerLimit">, shopCurrency: string): ApprovalNeed {
+  const foreign = r.currency !== shopCurrency;
+  // Above the manager limit: two managers; within the support limit: support may approve alone.
+  if (foreign || r.amount > policy.managerLimit) return { required: 2, role: "manager", foreign };
+  return { required: 1, role: r.amount <= policy.supportLimit ? "support" : "manager", foreign };
+}
+
+/**
+ * The filter part matching the requests {@link need} lets `role` approve under `policy`: the
+ * same rule as a query, so the approvable list is counted and paged by the database. A manager
+ * or above may approve any (as one of two where two are needed); support only those in the shop
+ * currency within both limits; anyone below, none.
+ */
+export function approvableByRole(role: Role, policy: Pick<RefundPolicy, "supportLimit" | "managerLimit">, shopCurrency: string): Record<string, unknown> | null {
+  if (roleAtLeast(role, "manager")) return {};
+  if (roleAtLeast(role, "support")) return { currency: shopCurrency, amount: { $lte: Math.min(policy.supportLimit, policy.managerLimit) } };
+  return null;
+}
+
+/** Who approved a request, as its notices name them: every approver in order (a two-manager refund has two), else who decided it. */
+export function approversText(r: Pick<RefundRequestDoc, "approvals" | "decidedBy">, t: Translate): string {
+  const by = [...new Set((r.approvals ?? []).flatMap((a) => (a.by ? [a.by] : [])))];
+  return by.length ? by.join(t("refund.approvers.join")) : (r.decidedBy ?? "");
+}
+
 /** Platforms whose people can be sent a notice (the outbox has deliverers for them). */
 const CHAT_PLATFORMS = ["shell", "slack", "discord"];
 
@@ -143,6 +182,7 @@ const CHAT_PLATFORMS = ["shell", "slack", "discord"];
  *
  *   pending ─approve (count 0→1)→ pending (two-manager requests) ─approve (1→2)→ approved
  *   pending ─approve→ approved ─execute (order update)→ approved + executedAt
+ *   pending (approved once, and the policy now needs one) ─that approver again→ approved
  *   pending ─reject→ rejected;  pending ─expire→ expired;  approved ─order can't take it→ failed
  *
  * Execution is one guarded update of the order (`refunds.requestId ≠ id`), so a
@@ -221,15 +261,9 @@ export class RefundService {
     }
   }
 
-  /**
-   * What a request needs: approvals and the least role. The limits are in the shop currency,
-   * so a request in another currency cannot be measured against them: it needs two managers.
-   */
-  private need(r: { amount: number; currency: string }, policy: RefundPolicy): { required: 1 | 2; role: Role; foreign: boolean } {
-    const foreign = r.currency !== this.opts.currency;
-    // Above the manager limit: two managers; within the support limit: support may approve alone.
-    if (foreign || r.amount > policy.managerLimit) return { required: 2, role: "manager", foreign };
-    return { required: 1, role: r.amount <= policy.supportLimit ? "support" : "manager", foreign };
+  /** {@link need} in the shop currency. */
+  private need(r: { amount: number; currency: string }, policy: RefundPolicy): ApprovalNeed {
+    return need(r, policy, this.opts.currency);
   }
 
   /** Sum of requests on an order that may still become refunds (pending, or approved and not executed). */
@@ -388,20 +422,21 @@ export class RefundService {
 
   /**
    * Requests, newest first: pending (not yet expired), mine (requested by `actor`'s person, under
-   * any linked identity), approvable (what `actor` may approve now) or all.
+   * any linked identity), approvable (what `actor` may approve now, as {@link approve} decides
+   * it: `via`, the person at the terminal acting as `actor`, counts as the caller too) or all.
+   * Every list is counted and paged by the database, however long.
    */
-  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; role?: Role; since?: Date; limit?: number; skip?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; via?: string; role?: Role; since?: Date; limit?: number; skip?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
     const skip = q.skip ?? 0;
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
     if (q.which === "approvable") {
-      // Pending ones `actor` may approve now: not their person's own, not approved by their person already, within their role.
-      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notBy(await this.identity.linked(q.actor)) });
-      if (q.since) filter.requestedAt = { $gte: q.since };
-      const policy = await this.policy();
-      const open = await this.store.refundRequests.find(filter).sort({ requestedAt: -1 }).limit(500).lean<RefundRequestDoc[]>();
-      const mine = open.filter((r) => roleAtLeast(q.role ?? "viewer", this.need(r, policy).role));
-      return { items: mine.slice(skip, skip + (q.limit ?? 20)), total: mine.length };
+      // Pending ones `actor` may approve now: not their person's own, not approved by their person
+      // already (nor by the person at the terminal: see approve), within their role under the policy in force.
+      const byRole = approvableByRole(q.role ?? "viewer", await this.policy(), this.opts.currency);
+      if (!byRole) return { items: [], total: 0 };
+      const me = [...new Set([...(await this.identity.linked(q.actor)), ...(q.via ? await this.identity.linked(q.via) : [])])];
+      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notBy(me), ...byRole });
     }
     if (q.which === "mine") filter.requester = { $in: await this.identity.linked(q.actor) };
     if (q.since) filter.requestedAt = { $gte: q.since };
@@ -450,9 +485,26 @@ export class RefundService {
       return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign };
     }
     const mine = req.approvals.find((a) => me.includes(a.by ?? "") || me.includes(a.via ?? ""))?.by;
-    if (mine) return { kind: "waiting_second", request: req, byYou: true, as: mine };
-
     const count = req.approvalCount;
+    if (mine) {
+      // A person counts once. Their earlier approval may be enough now (the policy changed since
+      // it was given: a two-manager request now within one manager's limit): it completes the
+      // request, by one guarded update from this very state, so it happens once however many click.
+      if (count < required) return { kind: "waiting_second", request: req, byYou: true, as: mine };
+      const done = await this.store.refundRequests
+        .findOneAndUpdate(
+          { _id: req._id, status: "pending", approvalCount: count, expiresAt: { $gt: now }, $nor: [{ requester: { $in: me } }, { requestedVia: { $in: me } }] },
+          { $set: { status: "approved", decidedBy: input.actor, decidedAt: now, requiredApprovals: required } },
+          { returnDocument: "after" },
+        )
+        .lean<RefundRequestDoc>();
+      if (!done) {
+        if (attempt < 3) return this.approve(input, attempt + 1);
+        return { kind: "decided", request: (await this.get(req._id)) ?? req };
+      }
+      return this.executed(done);
+    }
+
     const final = count + 1 >= required;
     const approval = { by: input.actor, ...(input.via && input.via !== input.actor ? { via: input.via } : {}), role: input.role, at: now, ...(input.note ? { note: input.note } : {}) };
     const after = await this.store.refundRequests
@@ -472,6 +524,11 @@ export class RefundService {
       return { kind: "decided", request: (await this.get(req._id)) ?? req };
     }
     if (!final) return { kind: "waiting_second", request: after, byYou: false };
+    return this.executed(after);
+  }
+
+  /** Executes a request just approved, and says how it ended. */
+  private async executed(after: RefundRequestDoc): Promise<ApproveResult> {
     const r = await this.finish(after);
     const latest = (await this.get(after._id)) ?? after;
     if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
@@ -807,7 +864,9 @@ export class RefundService {
     // A request filed by another system (`api:<key>`, `import:<file>`) has nobody in chat to
     // tell: a notice there would wait for a deliverer that never comes, a false failure in `alerts list`.
     if (!CHAT_PLATFORMS.includes(req.requester.slice(0, req.requester.indexOf(":")))) return;
-    const p = { id: req._id, orderNo: req.orderNo, amount: this.fmt.money(req.amount, req.currency), by: req.decidedBy ?? "", reason: rejectReasonText(req.rejectReason, this.t) };
+    // Every approver of a two-manager refund, not only the second (as the order's timeline says).
+    const by = outcome === "approved" ? approversText(req, this.t) : (req.decidedBy ?? "");
+    const p = { id: req._id, orderNo: req.orderNo, amount: this.fmt.money(req.amount, req.currency), by, reason: rejectReasonText(req.rejectReason, this.t) };
     const text =
       outcome === "approved"
         ? this.t("refund.notify.approved", p)

@@ -2,7 +2,7 @@ import type { Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import type { Reply, ReplyAction, ReplyField } from "../core/reply.js";
 import type { RefundRequestDoc } from "../store/models.js";
-import { BUTTON_REJECT_REASON, failKey, rejectReasonText, type RefundPolicy } from "./refund.service.js";
+import { BUTTON_REJECT_REASON, failKey, need, rejectReasonText, type ApprovalNeed, type RefundPolicy } from "./refund.service.js";
 
 
 /** The Approve / Reject buttons of a pending request. */
@@ -13,10 +13,28 @@ export function refundActions(id: string, t: Translate): ReplyAction[] {
   ];
 }
 
-/** The status of a request as shown (a pending request past its expiry shows as expired). */
-export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate): string {
+/**
+ * What a pending request needs under the policy in force (`policy`, in the shop currency
+ * `fmt.currency`), as `refund approve` decides it; without a policy, what was stored at its last
+ * change.
+ */
+function needOf(r: RefundRequestDoc, policy: RefundPolicy | undefined, shopCurrency: string): Pick<ApprovalNeed, "required"> & { role?: ApprovalNeed["role"] } {
+  return policy ? need(r, policy, shopCurrency) : { required: r.requiredApprovals >= 2 ? 2 : 1 };
+}
+
+/**
+ * The status of a request as shown (a pending request past its expiry shows as expired). With
+ * `policy` (the one in force), a pending request's approvals are counted against what it needs
+ * now, as `refund approve` counts them.
+ */
+export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate, policy?: { policy: RefundPolicy; currency: string }): string {
   if (r.status === "pending" && r.expiresAt <= now) return t("refund.status.expired");
-  if (r.status === "pending" && r.approvalCount > 0) return t("refund.status.pending_second", { count: r.approvalCount, required: r.requiredApprovals });
+  if (r.status === "pending" && r.approvalCount > 0) {
+    const required = policy ? need(r, policy.policy, policy.currency).required : r.requiredApprovals;
+    // Approved once under a stricter policy, enough under today's: the next approval completes it.
+    if (r.approvalCount >= required) return t("refund.status.pending_enough", { count: r.approvalCount });
+    return t("refund.status.pending_second", { count: r.approvalCount, required });
+  }
   if (r.status === "approved" && !r.executedAt) return t("refund.status.approved_unexecuted");
   if (r.status === "approved") return t("refund.status.refunded");
   if (r.status === "rejected") return t("refund.status.rejected");
@@ -46,10 +64,12 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
     { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: t("refund.full") }) : ""), inline: true },
     { label: t("refund.field.reason"), value: r.reason, plain: true },
     { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
-    { label: t("refund.field.status"), value: shownStatus(r, now, t) },
+    { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency } : undefined) },
   ];
   if (r.status === "pending") {
-    fields.push({ label: t("refund.field.needs"), value: r.requiredApprovals >= 2 ? t("refund.needs.two") : opts.policy && r.amount <= opts.policy.supportLimit ? t("refund.needs.support") : t("refund.needs.manager") });
+    // Under the policy in force (a change applies at once), as `refund approve` decides.
+    const n = needOf(r, opts.policy, fmt.currency);
+    fields.push({ label: t("refund.field.needs"), value: n.required >= 2 ? t("refund.needs.two") : n.role === "support" ? t("refund.needs.support") : t("refund.needs.manager") });
     fields.push({ label: t("refund.field.expires"), value: fmt.dateTime(r.expiresAt) });
   }
   // Brackets and the note's colon as the language writes them: "shell:wang (…): ok" or "shell:wang（…）：同意".
