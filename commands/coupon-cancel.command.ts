@@ -9,11 +9,13 @@ export default defineCommand({
   examples: ["coupon cancel D-7K2M9Q"],
   permission: "manager",
   mutates: true,
-  async handler({ args, services, t }) {
+  async handler({ args, services, t, subject }) {
     const id = args.draft.toUpperCase();
     const r = await services.coupon.cancel(id);
-    if (r === "cancelled") return { status: "ok", text: t("coupon.cancelled", { id }), visibility: "ephemeral" };
-    if (r === "not_open") return { status: "info", code: "preview_closed", text: t("coupon.cancel.not_open", { id }), visibility: "ephemeral" };
+    // Its audit entry names the preview's coupon code (`audit subject=SPRING15`).
+    if (r.kind !== "not_found") subject(r.code);
+    if (r.kind === "cancelled") return { status: "ok", text: t("coupon.cancelled", { id }), visibility: "ephemeral" };
+    if (r.kind === "not_open") return { status: "info", code: "preview_closed", text: t("coupon.cancel.not_open", { id }), visibility: "ephemeral" };
     return { status: "error", code: "unknown_preview", text: t("coupon.draft.unknown", { id: args.draft }), visibility: "ephemeral" };
   },
 });

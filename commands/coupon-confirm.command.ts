@@ -10,8 +10,11 @@ export default defineCommand({
   examples: ["coupon confirm D-7K2M9Q h=1a2b3c4d"],
   permission: "manager",
   mutates: true,
-  async handler({ args, services, actor, t, fmt }) {
+  async handler({ args, services, actor, t, fmt, subject }) {
     const r = await services.coupon.confirm({ draftId: args.draft, hash: args.h, actor: actor.identity });
+    // Its audit entry names the coupon's code, so `audit subject=SPRING15` finds the confirm (or its refusal).
+    if (r.kind === "confirmed" || r.kind === "already_confirmed") subject(r.coupon._id);
+    else if (r.kind !== "not_found") subject(r.code);
     switch (r.kind) {
       case "confirmed":
         // Recorded here only: the storefront needs the same code set up by hand.

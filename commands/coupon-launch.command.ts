@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { oneOf } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { CouponService, timeNoteText } from "../src/services/coupon.service.js";
+import { CODE_RE, CouponService, timeNoteText } from "../src/services/coupon.service.js";
 import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
 
 const word = z.string().trim().min(1).max(40);
@@ -10,8 +10,8 @@ export default defineCommand({
   name: "coupon launch",
   description: "cmd.coupon_launch",
   usage: {
-    en: "code=<CODE> type=<percent|fixed> value=<n> [min=<spend>] [start=<when>] [end=<when>] [limit=<total uses>] [per-customer=<n>] [skus=<a,b>|categories=<a,b>]",
-    zh: "code=<券码> type=<percent|fixed> value=<数值> [min=<最低消费>] [start=<开始时间>] [end=<结束时间>] [limit=<总次数>] [per-customer=<每人次数>] [skus=<a,b>|categories=<a,b>]",
+    en: "code=<CODE> type=<percent|fixed> value=<n> [min=<spend>, required with fixed] [start=<when>] [end=<when>] [limit=<total uses>] [per-customer=<n>] [skus=<a,b>|categories=<a,b>]",
+    zh: "code=<券码> type=<percent|fixed> value=<数值> [min=<最低消费>，fixed 必填] [start=<开始时间>] [end=<结束时间>] [limit=<总次数>] [per-customer=<每人次数>] [skus=<a,b>|categories=<a,b>]",
   },
   args: z.object({
     code: word,
@@ -32,7 +32,11 @@ export default defineCommand({
   ],
   permission: "manager",
   mutates: true,
-  async handler({ args, services, actor, t, fmt }) {
+  // Its audit entry names the code (as stored), so `audit subject=SPRING15` finds the launch, refused or not.
+  typedSubject: { arg: "code", spelling: (s) => CouponService.normalizeCode(s) },
+  async handler({ args, services, actor, t, fmt, subject }) {
+    const code = CouponService.normalizeCode(args.code);
+    if (CODE_RE.test(code)) subject(code);
     const r = await services.coupon.preview({ ...args, actor: actor.identity });
     if (r.kind === "invalid") {
       return {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { CouponService } from "../src/services/coupon.service.js";
 import { couponTransition } from "../src/services/coupon.view.js";
 
 export default defineCommand({
@@ -11,5 +12,11 @@ export default defineCommand({
   examples: ["coupon pause SPRING15"],
   permission: "manager",
   mutates: true,
-  handler: (ctx) => couponTransition(ctx, "pause"),
+  // Its audit entry names the code as stored (`audit subject=SPRING15`): typed, when refused before the handler ran; an unknown code is no record.
+  typedSubject: { arg: "code", spelling: (s) => CouponService.normalizeCode(s) },
+  async handler(ctx) {
+    const reply = await couponTransition(ctx, "pause");
+    if (reply.code !== "unknown_coupon") ctx.subject(CouponService.normalizeCode(ctx.args.code));
+    return reply;
+  },
 });

@@ -85,7 +85,7 @@ describe("coupon launch preview", () => {
       ["code=OK10 type=percent value=-5", "bad_percent", /from 1 to 90/],
       ["code=OK10 type=fixed value=1.234 min=50", "bad_fixed", /use a positive amount in the shop currency, e\.g\. 20 or 19\.90/],
       ["code=OK10 type=fixed value=50 min=50", "fixed_not_below_min", /must be below the minimum spend/],
-      ["code=OK10 type=fixed value=50", "fixed_not_below_min", /must be below the minimum spend/],
+      ["code=OK10 type=fixed value=50", "fixed_needs_min", /needs a minimum spend above it, or orders could be free: add min=, e\.g\. min=200\./],
       ["code=OK10 type=percent value=10 start=2026-12-05 end=2026-12-01", "end_before_start", /must be after the start/],
       ["code=OK10 type=percent value=10 end=2026-11-01", "end_in_past", /already past/],
       // The test clock is 2026-11-25 12:00 in Shanghai: earlier that day is past too.

@@ -107,7 +107,7 @@ export type ConfirmResult =
   | { kind: "confirmed"; coupon: CouponDoc }
   | { kind: "already_confirmed"; coupon: CouponDoc }
   | { kind: "not_found" }
-  | { kind: "stale"; why: "edited" | "superseded" | "expired" | "cancelled" | "ended" }
+  | { kind: "stale"; why: "edited" | "superseded" | "expired" | "cancelled" | "ended"; code: string }
   | { kind: "code_taken"; code: string };
 
 /** Shown state of a coupon at an instant. */
@@ -239,7 +239,7 @@ export class CouponService {
     const problems: Problem[] = [];
     const cur = this.opts.currency;
     // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
-    const code = withoutInvisible(input.code.normalize("NFKC")).trim().toUpperCase();
+    const code = CouponService.normalizeCode(input.code);
     if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
     else if (await this.store.coupons.exists({ _id: code })) problems.push({ code: "code_taken", params: { code } });
 
@@ -266,8 +266,13 @@ export class CouponService {
         problems.push({ code: "bad_min", params: { value: input.min } });
       }
     }
-    // Against a minimum that could not be read, "the discount must be below it" would be noise.
-    if (input.type === "fixed" && minRead && value > 0 && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min ?? "0" } });
+    // A fixed discount needs a minimum spend above it, or orders could be free: none given is
+    // asked for by name (not quoted back as a min=0 nobody typed). Against a minimum that could
+    // not be read, "the discount must be below it" would be noise.
+    if (input.type === "fixed" && value > 0) {
+      if (input.min === undefined) problems.push({ code: "fixed_needs_min", params: { value: input.value, example: minExample(value, cur) } });
+      else if (minRead && !(value < minSpend)) problems.push({ code: "fixed_not_below_min", params: { value: input.value, min: input.min } });
+    }
 
     // Times the clocks skip or repeat are read by one rule and named in the preview.
     const notes: TimeNote[] = [];
@@ -402,17 +407,17 @@ export class CouponService {
     const id = input.draftId.trim().toUpperCase();
     const draft = await this.store.couponDrafts.findById(id).lean<CouponDraftDoc>();
     if (!draft) return { kind: "not_found" };
-    if (draft.hash !== input.hash.trim().toLowerCase() || hashParams(draft) !== draft.hash) return { kind: "stale", why: "edited" };
+    if (draft.hash !== input.hash.trim().toLowerCase() || hashParams(draft) !== draft.hash) return { kind: "stale", why: "edited", code: draft.code };
     if (draft.status === "confirmed") {
       const c = await this.store.coupons.findById(draft.code).lean<CouponDoc>();
       if (c && c.draftId === draft._id) return { kind: "already_confirmed", coupon: c };
     }
-    if (draft.status === "cancelled") return { kind: "stale", why: "cancelled" };
-    if (draft.status === "superseded") return { kind: "stale", why: "superseded" };
+    if (draft.status === "cancelled") return { kind: "stale", why: "cancelled", code: draft.code };
+    if (draft.status === "superseded") return { kind: "stale", why: "superseded", code: draft.code };
     // A coupon must not go live already over (a preview whose end passed before its Confirm).
-    if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) return { kind: "stale", why: "ended" };
+    if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) return { kind: "stale", why: "ended", code: draft.code };
     if (draft.status === "open") {
-      if (draft.expiresAt <= now) return { kind: "stale", why: "expired" };
+      if (draft.expiresAt <= now) return { kind: "stale", why: "expired", code: draft.code };
       const claimed = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open", hash: draft.hash, expiresAt: { $gt: now } }, { $set: { status: "confirming" } }, { returnDocument: "after" }).lean();
       if (!claimed) return this.confirm(input); // moved under us: answer from its new state
     }
@@ -469,12 +474,13 @@ export class CouponService {
     return { kind: "invalid", problems: [{ code: c.kind, params: {} }] };
   }
 
-  /** Cancels an open preview. */
-  async cancel(draftId: string): Promise<"cancelled" | "not_found" | "not_open"> {
+  /** Cancels an open preview; `code` is the preview's coupon code. */
+  async cancel(draftId: string): Promise<{ kind: "cancelled" | "not_open"; code: string } | { kind: "not_found" }> {
     const id = draftId.trim().toUpperCase();
-    const r = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open" }, { $set: { status: "cancelled" } }, { returnDocument: "after" }).lean();
-    if (r) return "cancelled";
-    return (await this.store.couponDrafts.exists({ _id: id })) ? "not_open" : "not_found";
+    const r = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open" }, { $set: { status: "cancelled" } }, { returnDocument: "after" }).lean<CouponDraftDoc>();
+    if (r) return { kind: "cancelled", code: r.code };
+    const d = await this.store.couponDrafts.findById(id).select({ code: 1 }).lean<Pick<CouponDraftDoc, "code">>();
+    return d ? { kind: "not_open", code: d.code } : { kind: "not_found" };
   }
 
   /**
@@ -526,9 +532,17 @@ export class CouponService {
     return r.modifiedCount === 1;
   }
 
+  /**
+   * A coupon code as stored (its _id), from the code as typed: full-width characters made plain,
+   * invisible ones removed, trimmed, upper-cased. Also the `subject` of its audit entries.
+   */
+  static normalizeCode(code: string): string {
+    return withoutInvisible(code.normalize("NFKC")).trim().toUpperCase();
+  }
+
   /** One coupon by code (case-insensitive). */
   async get(code: string): Promise<CouponDoc | null> {
-    return this.store.coupons.findById(withoutInvisible(code.normalize("NFKC")).trim().toUpperCase()).lean<CouponDoc>();
+    return this.store.coupons.findById(CouponService.normalizeCode(code)).lean<CouponDoc>();
   }
 
   /**
@@ -635,7 +649,10 @@ export class CouponService {
    * expired): one guarded update each. Returns the coupon after, or why not (with the state it
    * is in). An expire before the start (a scheduled coupon) moves the start to the expiry time
    * too, so the coupon reads as never having run, and records the planned start in its history
-   * (`start_cancelled`, at that start); `neverStarted` in the outcome is that start.
+   * (`start_cancelled`, at that start); `neverStarted` in the outcome is that start. A resume
+   * after the start records its "live" transition as told (`notified.live`, in the same update):
+   * the start passed while the coupon was paused, and a paused coupon reaching its start is not
+   * announced, however long after its start it is resumed.
    */
   async transition(
     code: string,
@@ -643,12 +660,22 @@ export class CouponService {
     actor: string,
   ): Promise<{ kind: "done"; coupon: CouponDoc; neverStarted?: Date } | { kind: "not_found" } | { kind: "wrong_state"; state: CouponState }> {
     const now = this.clock.now();
-    const id = code.normalize("NFKC").trim().toUpperCase();
+    const id = CouponService.normalizeCode(code);
     const from = action === "pause" ? ["active"] : action === "resume" ? ["paused"] : ["active", "paused"];
     const set: Record<string, unknown> = { status: action === "pause" ? "paused" : action === "resume" ? "active" : "expired" };
     // Time-expired coupons stay expired: no resuming, pausing or expiring past the end (an
     // expire then would claim an end that already happened by itself).
     const filter: Record<string, unknown> = { _id: id, status: { $in: from }, ...notEnded(now) };
+    if (action === "resume") {
+      // Started while paused: the same guarded update marks its "live" as told, so the coupon-schedule
+      // job does not announce it now ($min keeps the time of a "live" that was announced before the pause).
+      const started = await this.store.coupons
+        .findOneAndUpdate({ ...filter, startsAt: { $lte: now } }, { $set: set, $push: { history: { action, by: actor, at: now } }, $min: { "notified.live": now } }, { returnDocument: "after" })
+        .lean<CouponDoc>();
+      if (started) return { kind: "done", coupon: started };
+      // Not started yet (or not paused, or ended: the update below finds out): it goes live, and is announced, at its start.
+      filter.startsAt = { $gt: now };
+    }
     // Expiring also ends it now (an end already past stays): in the same update, so a crash
     // never leaves an expired coupon whose end is still ahead. This update expires only a
     // coupon that has started; one not started yet takes the guarded update below.
@@ -711,6 +738,15 @@ function pausedSpans(history: readonly CouponHistoryEntry[] | null | undefined):
 /** Filter of coupons whose end has not come (none set, or later than `now`). */
 function notEnded(now: Date): { $or: Record<string, unknown>[] } {
   return { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
+}
+
+/**
+ * A minimum spend to suggest for a fixed discount of `value` (minor units of `currency`), in
+ * whole units: the first of 100, 200, 500, 1000, 2000… above twice the discount (20 → 100).
+ */
+function minExample(value: number, currency: string): string {
+  const major = value / 10 ** minorUnitDigits(currency);
+  for (let scale = 100; ; scale *= 10) for (const m of [1, 2, 5]) if (m * scale > 2 * major) return String(m * scale);
 }
 
 /** Short hash of a coupon's parameters (the Confirm button carries it). */
