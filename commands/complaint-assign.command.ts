@@ -36,6 +36,8 @@ export default defineCommand({
     const r = await services.complaints.assign(id, args.identity, actor);
     const from = r.kind === "done" ? r.previous.assignee : undefined;
     const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
-    return changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
+    const reply = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
+    // Taking it from its holder needs a manager: a refusal of who the caller is, audited `denied`.
+    return r.kind === "refused" && r.reason === "held_by_other" ? { ...reply, denied: true } : reply;
   },
 });

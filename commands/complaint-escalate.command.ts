@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService, escalateBlock } from "../src/services/complaint.service.js";
-import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
+import { Formatter } from "../src/core/format.js";
+import { translator } from "../src/core/messages.js";
+import { ComplaintService, complaintEscalationKey, escalateBlock } from "../src/services/complaint.service.js";
+import { changeReply, complaintCard, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint escalate",
@@ -17,7 +19,7 @@ export default defineCommand({
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
-    const { args, services, actor, t } = ctx;
+    const { args, services, actor, t, config, now, logger } = ctx;
     const id = ComplaintService.normalizeId(args.id);
     if (!args.reason) {
       // Already escalated (for this person), or resolved: say so now rather than ask for a reason first.
@@ -27,6 +29,20 @@ export default defineCommand({
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
+    if (r.kind === "done") {
+      // Only a manager may take it now: the managers' route hears of it at once (once per
+      // escalation), in the shop's language, not at its SLA breach.
+      const st = translator(config.locale);
+      const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+      const c = r.complaint;
+      const title = st("complaint.notify.escalated", { id: c._id, by: actor.identity, reason: args.reason });
+      try {
+        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...complaintCard(c, services, { t: st, fmt, now }), title, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
+      } catch (error) {
+        // The escalation is made: it is not reported as failed; its SLA alerts still reach the managers.
+        logger.error("escalation alert not queued", { id: c._id, error });
+      }
+    }
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
   },
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
+import { trimInvisible } from "../src/core/text.js";
 import { orderNoArg } from "./order.command.js";
 import type { IgnoredArg } from "../src/services/complaint.service.js";
 import { categoryArg, choiceName, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
@@ -20,8 +21,9 @@ export default defineCommand({
     // No defaults here (the service has them): a repeated filing names only what was typed.
     severity: severityArg.optional(),
     category: categoryArg.optional(),
-    // As ingestion takes it (ingest-schemas `customerId`): the shop's own id, any 1-100 characters.
-    customer: z.string().trim().min(1, { error: "complaint.bad_customer" }).max(100, { error: "complaint.bad_customer" }).optional(),
+    // As ingestion takes it (ingest-schemas `customerId`): the shop's own id, any 1-100 characters,
+    // without spaces or invisible characters (a pasted zero-width space) at its ends.
+    customer: z.string().overwrite(trimInvisible).min(1, { error: "complaint.bad_customer" }).max(100, { error: "complaint.bad_customer" }).optional(),
     source: sourceArg.default("chat"),
     // Filing from a chat message: its permalink (one complaint per message) and its author's identity.
     link: z.string().trim().regex(/^https?:\/\/\S{1,300}$/, { error: "complaint.bad_link" }).optional(),

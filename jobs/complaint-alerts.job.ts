@@ -15,8 +15,10 @@ const POST_WINDOW_MS = 24 * 3_600_000;
  * Complaints, every minute (COMPLAINT_ALERTS_CRON): a new complaint is posted to the
  * `complaints` route with Claim; at 80% of a running SLA clock the assignee gets a DM (the
  * `complaints` route when nobody claimed it, or when its assignee has no support role granted:
- * revoked, or only through Discord server roles, which a job cannot see);
- * at breach the `sla` route gets an urgent escalation. During quiet hours posts and warnings of
+ * revoked, or only through Discord server roles, which a job cannot see). An escalated complaint
+ * nobody holds is posted and reminded to the `sla` route instead (only a manager may take it);
+ * one resolved before it was posted is not posted when reopened. At breach the `sla` route gets
+ * an urgent escalation. During quiet hours posts and warnings of
  * non-urgent complaints are not queued at all (nor recorded): the first run after them sends those
  * still due, from the complaint as it then is (claimed, resolved or breached meanwhile), instead of
  * a card held since the night. Each alert is queued under a key per complaint and alert, then recorded on the
@@ -54,14 +56,18 @@ export default defineJob({
         const reply: Reply = { ...complaintCard(c, services, { t, fmt, now }), title, visibility: "public" };
         // Per round: a reopened complaint's alerts are keyed apart from its first ones.
         const key = complaintAlertKey(c, kind);
-        if (kind === "posted") await send({ type: "complaints", key, reply, urgent });
+        // Escalated and nobody on it who may work it: only a manager may claim or resolve it, so
+        // its post and reminders go to the managers' route, not to support (who would be refused).
+        const queue = c.status === "escalated" ? "sla" : "complaints";
+        if (kind === "posted") await send({ type: c.assignee ? "complaints" : queue, key, reply, urgent });
         else if (kind.endsWith("Breach")) await send({ type: "sla", key, reply: { ...reply, status: "critical" }, urgent: true });
         else if (c.assignee && roleAtLeast(roles.get(c.assignee) ?? "viewer", "support")) {
           await services.alerts.direct({ key: `${key}:${c.assignee}`, identity: c.assignee, reply: { ...reply, status: "warning" }, kind: "complaints", urgent });
         } else {
-          // Nobody on it, or an assignee who lost the support role (`role revoke`): the support channel.
+          // Nobody on it, or an assignee who lost the support role (`role revoke`): the support
+          // channel, or the managers' when it is escalated.
           const context = c.assignee ? [t("notify.complaint.assignee_no_role", { assignee: c.assignee, id: c._id })] : [];
-          await send({ type: "complaints", key, reply: { ...reply, status: "warning", ...(context.length ? { context: [...(reply.context ?? []), ...context] } : {}) }, urgent });
+          await send({ type: queue, key, reply: { ...reply, status: "warning", ...(context.length ? { context: [...(reply.context ?? []), ...context] } : {}) }, urgent });
         }
       }
       // Guarded by the due time read: a clock restarted meanwhile (reopened) keeps its new round's alert.

@@ -209,6 +209,8 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.status === "resolved") return resolvedRefusal;
       if (c.status === "escalated" && !manager) return denied;
       if (c.assignee === to) return { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false };
+      // README: taking it from someone else needs manager or above, unless you hold it (a denial).
+      if (c.assignee && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
       // README: if someone claims it while you assign, nothing changes and you are told who has
       // it; taken by another's assignment meanwhile, you are told who gave it to whom.
       if (c.assignee && c.assignee !== seen!.assignee) {

@@ -97,11 +97,22 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
 
 /**
  * The Chinese names cards show for `values` (紧急, 商品损坏: the catalog's `<prefix>.<value>` in
- * zh-CN, without a trailing note in brackets), read back as the values they name.
+ * zh-CN, without a trailing note in brackets), read back as the values they name; so are the
+ * names as cards write them, note included (商品损坏（damaged）, or with ASCII brackets), read
+ * as {@link oneOf} reads what is typed (NFKC: full-width brackets become ASCII ones). The name
+ * without its note comes first for each value (the one Discord shows).
  */
 export function zhChoiceNames<const T extends readonly string[]>(values: T, prefix: string): Record<string, T[number]> {
   const zh = translator("zh-CN");
-  return Object.fromEntries(values.map((v) => [zh(`${prefix}.${v}` as MessageKey).replace(/（.*）$/, "").toLowerCase(), v]));
+  return Object.fromEntries(
+    values.flatMap((v) => {
+      const label = zh(`${prefix}.${v}` as MessageKey);
+      return [
+        [label.replace(/（.*）$/, "").toLowerCase(), v],
+        [label.normalize("NFKC").toLowerCase(), v],
+      ];
+    }),
+  );
 }
 
 /** The Chinese name of each value of a {@link oneOf} choice, for platforms that show choices (Discord's localized choice names). */

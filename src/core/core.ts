@@ -99,14 +99,14 @@ export class Core {
     };
     let subject: string | readonly string[] | undefined;
     // The arguments as typed (positional words after the command's name, and options), for the
-    // subject of a refusal before the handler ran; and whether the handler gave its reply.
+    // subject of a refusal that named none.
     let typed: { words: readonly string[]; named: Readonly<Record<string, string>> } | undefined;
-    let replied = false;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
       if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
-        // A handler that answered named its subject (or none: an unknown SKU is no record);
-        // otherwise the record typed, so `audit subject=…` finds refused attempts too.
-        const about = subject ?? (replied ? undefined : typedSubjectOf(cmd, typed));
+        // The subject the handler named; else, for any refusal (before the handler ran, or one
+        // it answered without naming a record: a missing note, an assignee who is not support),
+        // the record typed, so `audit subject=…` finds refused attempts too.
+        const about = subject ?? (result.outcome === "ok" ? undefined : typedSubjectOf(cmd, typed));
         try {
           await services.audit.add({
             ref,
@@ -191,7 +191,6 @@ export class Core {
           subject = id;
         },
       });
-      replied = true;
       const failed = reply.status === "error";
       // A handler's own role check (one action of a command needing more, an amount above the
       // caller's approval limit) is a denial too, under its own code.

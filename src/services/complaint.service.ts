@@ -77,8 +77,12 @@ export type CreateResult =
  * Why a change was refused. `permission_denied`: the complaint is escalated and the actor is
  * below {@link ESCALATED_ROLE} (a refusal of the role, audited as denied like the core's own).
  */
-/** `taken_meanwhile`: someone took it between the read and the write of an assignment, which would have overridden them unseen. */
-export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied" | "taken_meanwhile";
+/**
+ * `taken_meanwhile`: someone took it between the read and the write of an assignment, which would
+ * have overridden them unseen. `held_by_other`: an assignment that would take it from its holder,
+ * by someone below {@link ESCALATED_ROLE} who is not the holder (a refusal of the role).
+ */
+export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied" | "taken_meanwhile" | "held_by_other";
 
 /** Who acts on a complaint: the identity recorded in history, and the role the core granted it. */
 export interface ComplaintActor {
@@ -220,7 +224,7 @@ export class ComplaintService {
    * Files a complaint from a chat message (the Slack adapter's "file as complaint" action).
    * Idempotent per message: the id derives from the permalink, so filing the same message
    * twice returns the first complaint. An order number in the text (ORD-…) links the order
-   * and its customer when the order exists.
+   * and its customer when the order exists and is the customer's given (if one is).
    */
   async fileFromMessage(msg: {
     text: string;
@@ -255,8 +259,11 @@ export class ComplaintService {
     if (prior) return { kind: "duplicate", complaint: prior, ignored: await this.ignoredArgs(prior, msg) };
     if (msg.orderNo) return this.create({ ...common, orderNo: msg.orderNo });
     if (found) {
+      // A guess from the text links only an order that fits: one that does not exist, or is
+      // another customer's than customer= names, is not the filer's mistake (they typed no
+      // order=), so the complaint is filed without it.
       const r = await this.create({ ...common, orderNo: found });
-      if (r.kind !== "unknown_order") return r;
+      if (r.kind !== "unknown_order" && r.kind !== "customer_mismatch") return r;
     }
     return this.create(common);
   }
@@ -300,13 +307,17 @@ export class ComplaintService {
 
   /**
    * Gives a complaint to `to` (who must be support staff: the command checks). Assigning an
-   * escalated one needs {@link ESCALATED_ROLE} or above.
+   * escalated one needs {@link ESCALATED_ROLE} or above; so does taking one from its holder,
+   * unless the holder is the one handing it on (support may assign unassigned ones).
    */
   async assign(id: string, to: string, by: ComplaintActor): Promise<ChangeResult> {
     return this.change(id, by.identity, (c, seen) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
       if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       if (c.assignee === to) return { kind: "already" };
+      // Someone else's (claimed, or given to them, before or while this was typed): only a
+      // manager takes it from them, as the claim refusal says.
+      if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "held_by_other" };
       // Claimed by someone while this assignment was being made: they were told it is theirs;
       // overriding them unseen would leave both believing it. The assigner is told instead.
       if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
@@ -411,7 +422,8 @@ export class ComplaintService {
 
   /**
    * The scheduled alerts due now (complaint-alerts job), each not yet recorded in `alerted`:
-   * `posted` for open complaints filed since `postSince`; for each running SLA clock, `Warn` at
+   * `posted` for open complaints filed since `postSince` (as `skip` for one resolved before it
+   * was posted: reopened, it is not news of a new complaint); for each running SLA clock, `Warn` at
    * `warnPct` of its span (filing, or the latest reopening for resolution → due) and `Breach`
    * once due. A breach makes the clock's
    * warning moot: it is listed as `skip` so it is recorded without a message; so is a breach
@@ -440,7 +452,9 @@ export class ComplaintService {
       // When the shop learnt of it: the API may send a complaint dated days back (`createdAt`),
       // which is news now all the same; one that arrived before the window is not posted.
       const arrived = arrivalOf(c);
-      if (!done.posted && arrived >= opts.postSince) out.push({ complaint: c, kind: "posted" });
+      // Resolved before it was posted (at once, or during quiet hours) and reopened since: it is
+      // no new complaint, so it is recorded without the "New complaint" post.
+      if (!done.posted && arrived >= opts.postSince) out.push({ complaint: c, kind: "posted", ...(c.history?.some((h) => h.action === "resolve") ? { skip: true } : {}) });
       const clocks: ["firstResponse" | "resolution", Date, boolean][] = [
         ["firstResponse", c.firstResponseDueAt, !c.firstResponseAt],
         ["resolution", c.resolutionDueAt, true],
@@ -600,6 +614,15 @@ function resolutionClockStart(c: Pick<ComplaintDoc, "createdAt" | "history">): D
  */
 export function complaintAlertKey(c: Pick<ComplaintDoc, "_id" | "history">, kind: ComplaintAlertKind): string {
   return `complaint-alert:${c._id}:${kind}${roundSuffix(c)}`;
+}
+
+/**
+ * The outbox key of the managers' alert for the latest escalation of `c` (`…:escalated:<n>` for
+ * the n-th): one per escalation, so sending a complaint back to the queue alerts again.
+ */
+export function complaintEscalationKey(c: Pick<ComplaintDoc, "_id" | "history">): string {
+  const n = (c.history ?? []).filter((h) => h.action === "escalate").length;
+  return `complaint-alert:${c._id}:escalated:${n}`;
 }
 
 /** `:reopen<n>` after the n-th reopening, "" before any. */
