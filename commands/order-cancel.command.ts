@@ -21,8 +21,24 @@ export default defineCommand({
     const { args, services, actor, t, fmt } = ctx;
     const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "cancelled", ctx);
-    const wasPaid = r.order.paidAt !== undefined && r.order.paidAt !== null;
-    const paid = wasPaid ? " " + t("order.cancelled.paid", { amount: fmt.money(r.order.total, r.order.currency) }) : "";
-    return transitionDone(r, "cancelled", (orderNo) => t("order.cancelled", { orderNo, reason: args.reason }) + paid, wasPaid ? "warning" : "ok", ctx);
+    const o = r.order;
+    const wasPaid = o.paidAt !== undefined && o.paidAt !== null;
+    // What the customer is still owed: the total less what was refunded already (nothing: no sentence).
+    const refunded = o.refundedTotal ?? 0;
+    const left = wasPaid ? Math.max(0, o.total - refunded) : 0;
+    let paid = "";
+    if (left > 0) {
+      const sep = t("text.sentence_sep");
+      paid = sep + (refunded > 0
+        ? t("order.cancelled.paid_left", { total: fmt.money(o.total, o.currency), refunded: fmt.money(refunded, o.currency), left: fmt.money(left, o.currency) })
+        : t("order.cancelled.paid", { amount: fmt.money(o.total, o.currency) }));
+      // Requests that may still refund part of it: named, so nobody asks for the same money twice.
+      const pending = await services.orders.pendingRefundRequests(o._id);
+      if (pending.length) {
+        const requests = pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
+        paid += sep + t("order.cancelled.pending_refunds", { requests });
+      }
+    }
+    return transitionDone(r, "cancelled", (orderNo) => t("order.cancelled", { orderNo, reason: args.reason }) + paid, left > 0 ? "warning" : "ok", ctx);
   },
 });

@@ -3,7 +3,7 @@ import { quote } from "../src/core/parser.js";
 import { pageArg, pastSinceToDate, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { translator, type MessageKey } from "../src/core/messages.js";
-import { splitList } from "../src/core/text.js";
+import { splitList, trimInvisible } from "../src/core/text.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 import { statusName } from "./order.view.js";
@@ -34,7 +34,8 @@ export default defineCommand({
   description: "cmd.order_search",
   usage: { en: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]", zh: "[customer=<客户编号>] [since=<日期|7天>] [status=<状态,…>] [page=<页码>]" },
   args: z.object({
-    customer: z.string().trim().min(1).max(100).optional(),
+    // As the API stores customer ids: trimmed of spaces and invisible characters (U+200B, U+FEFF…) at the ends.
+    customer: z.string().overwrite(trimInvisible).min(1).max(100).optional(),
     since: since.optional(),
     status: statusList.optional(),
     page: pageArg,

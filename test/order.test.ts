@@ -472,7 +472,7 @@ describe("order status transitions", () => {
 
   it("bad input changes nothing and is audited", async () => {
     const before = await app.store.orders.findById("ORD-100007").lean();
-    for (const line of ["order ship ORD-100007 carrier=SF", "order ship ORD-100007 tracking=x carrier=SF", "order ship ORD-404 carrier=SF tracking=SF1234", "order cancel ORD-100007"]) {
+    for (const line of ["order ship ORD-100007 carrier=SF", `order ship ORD-100007 tracking=${"X".repeat(101)} carrier=SF`, "order ship ORD-404 carrier=SF tracking=SF1234", "order cancel ORD-100007"]) {
       const r = await app.run("shell:max", line);
       expect(r.outcome, line).toBe("user_error");
     }

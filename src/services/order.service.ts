@@ -227,14 +227,31 @@ export class OrderService {
       if (!canTransition(from, to)) return { kind: "refused", orderNo: id, current: from, allowed: ORDER_TRANSITIONS[from] };
       const at = input.at ?? this.clock.now();
       const set: Record<string, unknown> = { status: to };
+      const guard: Record<string, unknown> = {};
+      const entries: Record<string, unknown>[] = [];
       switch (to) {
         case "paid":
           set.paidAt = at;
           set.paidDay = localDay(at, this.opts.timeZone);
           break;
-        case "shipped":
-          set.shipment = { carrier: input.carrier, trackingNo: input.trackingNo, shippedAt: at };
+        case "shipped": {
+          // Field by field: the carriers and tracking numbers the shop's messages gave before
+          // shipment (`shopCarriers`, `shopTrackingNos`) stay, so a resend of one stays a resend.
+          const held = current.shipment;
+          if (held && typeof held === "object") {
+            Object.assign(set, { "shipment.carrier": input.carrier, "shipment.trackingNo": input.trackingNo, "shipment.shippedAt": at });
+            // Guarded by the values read, so a number the shop sends meanwhile is not replaced unseen.
+            if (held.carrier) guard["shipment.carrier"] = held.carrier;
+            if (held.trackingNo) guard["shipment.trackingNo"] = held.trackingNo;
+            // Replacing a number the shop gave before shipment: in the timeline (old → new), as a correction by the shop's messages is.
+            const replaced = (!!held.carrier && held.carrier !== input.carrier) || (!!held.trackingNo && held.trackingNo !== input.trackingNo);
+            if (replaced) {
+              const tracking: TrackingChange = { fromCarrier: held.carrier ?? "", fromTrackingNo: held.trackingNo ?? "", toCarrier: input.carrier ?? "", toTrackingNo: input.trackingNo ?? "" };
+              entries.push({ status: TRACKING_CORRECTED, at, by: input.by, tracking });
+            }
+          } else set.shipment = { carrier: input.carrier, trackingNo: input.trackingNo, shippedAt: at };
           break;
+        }
         case "delivered":
           set.deliveredAt = at;
           break;
@@ -246,7 +263,7 @@ export class OrderService {
       }
       const entry = { status: to, at, by: input.by, ...(input.note ? { note: input.note } : {}) };
       const order = await this.store.orders
-        .findOneAndUpdate({ _id: id, status: from }, { $set: { ...set, changedAt: this.clock.now() }, $push: { history: entry } }, { returnDocument: "after" })
+        .findOneAndUpdate({ _id: id, status: from, ...guard }, { $set: { ...set, changedAt: this.clock.now() }, $push: { history: { $each: [entry, ...entries] } } }, { returnDocument: "after" })
         .lean<OrderDoc>();
       if (order) {
         // Stock, velocity and the daily rollup follow the new status (once; see OrderEffects).
