@@ -3,6 +3,7 @@ import { wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
+import { unknownSku } from "./stock.command.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
@@ -41,18 +42,20 @@ export default defineCommand({
     // An arrival in the past is a typo: it would not hold any alert.
     if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     const product = await services.stock.bySku(sku);
-    if (!product) return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    if (!product) return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     // A PO holds the product's low-stock alerts until it arrives: a far date would silence them
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
     if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: eta, days: maxDays }));
     subject(sku);
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
-    if (r.kind !== "ok") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
-    return {
-      status: "ok",
-      text: t("lowstock.po.recorded", { sku, eta, qty: args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "", until: fmt.dateTime(r.until) }),
-      visibility: "public",
-    };
+    if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
+    const qty = args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "";
+    // A running snooze that outlasts this PO's hold is kept: say so, and until when.
+    const recorded = r.snoozedBy !== undefined
+      ? t("lowstock.po.recorded_snoozed", { sku, eta, qty, until: fmt.dateTime(r.until), by: r.snoozedBy })
+      : t("lowstock.po.recorded", { sku, eta, qty, until: fmt.dateTime(r.until) });
+    // Whether a sell-out can still be announced: not for a product already out of stock.
+    return { status: "ok", text: recorded + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out"), visibility: "public" };
   },
 });

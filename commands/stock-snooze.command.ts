@@ -1,20 +1,24 @@
 import { z } from "zod";
 import { addLocalDays, plain, typedId } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type CommandContext } from "../src/core/command.js";
+import type { Reply } from "../src/core/reply.js";
+import { unknownSku } from "./stock.command.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000 } as const;
 
 /**
  * A duration such as 30m, 24h or 3d, at most 30 days: minutes and hours elapsed, days as
  * calendar days at the same local time (3d from Friday 10:00 is Monday 10:00, a clock change between or not).
+ * Or `off` (取消, 关闭): the running snooze or PO hold ends now.
  */
 const duration = plain(z
   .string()
-  // 30分钟, 24小时 and 3天 as Chinese teams write them.
-  .transform((s) => s.replace(/\s*分钟$/, "m").replace(/\s*(小时|小時)$/, "h").replace(/\s*天$/, "d"))
-  .pipe(z.string().regex(/^\d{1,4}[mhd]$/, { error: "lowstock.bad_duration" })
-  .transform((s) => ({ n: Number(s.slice(0, -1)), unit: s.slice(-1) as "m" | "h" | "d" }))
-  .refine(({ n, unit }) => n > 0 && (unit === "d" ? n <= 30 : n * UNIT_MS[unit] <= 30 * 86_400_000), { error: "lowstock.bad_duration" })));
+  // 30分钟, 24小时 and 3天 as Chinese teams write them; 3D and 24H as 3d and 24h.
+  .transform((s) => s.toLowerCase().replace(/^(取消|关闭|關閉)$/, "off").replace(/\s*分钟$/, "m").replace(/\s*(小时|小時)$/, "h").replace(/\s*天$/, "d"))
+  // Up to 30 days in minutes (43200m): the refinement below sets the limit, not the digits.
+  .pipe(z.string().regex(/^(\d{1,6}[mhd]|off)$/, { error: "lowstock.bad_duration" })
+  .transform((s) => (s === "off" ? { off: true as const } : { n: Number(s.slice(0, -1)), unit: s.slice(-1) as "m" | "h" | "d" }))
+  .refine((d) => "off" in d || (d.n > 0 && (d.unit === "d" ? d.n <= 30 : d.n * UNIT_MS[d.unit] <= 30 * 86_400_000)), { error: "lowstock.bad_duration" })));
 
 export default defineCommand({
   name: "stock snooze",
@@ -22,24 +26,44 @@ export default defineCommand({
   positional: ["sku", "duration"],
   args: z.object({ sku: typedId(z.string().min(1).max(64)), duration }),
   // The generated usage, with its words in Chinese for Chinese readers.
-  usage: { en: "<sku> <duration>", zh: "<sku> <duration 时长 30m|24h|3d>" },
-  examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d"],
+  usage: { en: "<sku> <duration|off>", zh: "<sku> <duration 时长 30m|24h|3d|off 取消>" },
+  examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d", "stock snooze SKU-1001 off"],
   permission: "staff",
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
   async handler({ args, services, actor, t, fmt, now, subject }) {
+    if ("off" in args.duration) return await unsnooze(args.sku, { services, t, fmt, subject });
     const { n, unit } = args.duration;
     const until = unit === "d" ? addLocalDays(now, n, fmt.timeZone).at : new Date(now.getTime() + n * UNIT_MS[unit]);
     const sku = args.sku.toUpperCase();
     const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
     if (r.kind !== "not_found") subject(sku);
-    if (r.kind === "not_found") return { status: "error", code: "unknown_sku", text: t("stock.unknown", { query: args.sku }), visibility: "ephemeral" };
+    if (r.kind === "not_found") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
     // A PO on its way that this snooze outlasts stays on record: say so (the card shows both).
     const text = r.po
       ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
       : t("lowstock.snoozed", { sku, until: fmt.dateTime(until) });
-    return { status: "ok", text, visibility: "public" };
+    // Whether a sell-out can still be announced: not for a product already out of stock.
+    return { status: "ok", text: text + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out"), visibility: "public" };
   },
 });
+
+/** `stock snooze <sku> off`: ends the running snooze or PO hold now, saying what it was. */
+async function unsnooze(typed: string, { services, t, fmt, subject }: Pick<CommandContext<unknown>, "services" | "t" | "fmt" | "subject">): Promise<Reply> {
+  const sku = typed.toUpperCase();
+  const r = await services.lowStock.unsnooze({ sku });
+  if (r.kind === "not_found") return unknownSku(typed, await services.stock.suggest(typed), t);
+  subject(sku);
+  if (r.kind === "none") return { status: "info", code: "not_held", text: t("lowstock.unsnoozed.none", { sku }), visibility: "ephemeral" };
+  const until = fmt.dateTime(r.until);
+  const po = r.po ? { eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "" } : null;
+  const text =
+    r.snoozedBy !== undefined && po
+      ? t("lowstock.unsnoozed.snooze_po", { sku, until, by: r.snoozedBy, ...po, poBy: r.po!.by ?? "" })
+      : po
+        ? t("lowstock.unsnoozed.po", { sku, ...po, by: r.po!.by ?? "" })
+        : t("lowstock.unsnoozed.snooze", { sku, until, by: r.snoozedBy ?? "" });
+  return { status: "ok", text, visibility: "public" };
+}

@@ -18,6 +18,7 @@ export default defineJob({
       t: translator(config.locale),
       fmt: new Formatter(config.locale, config.timeZone, config.currency),
     });
-    return `${r.low} low, ${r.alerted.length} alerted, ${r.recovered.length} re-armed`;
+    // Crossings found in quiet hours wait for the first run after them (which alerts those still low).
+    return `${r.low} low, ${r.alerted.length} alerted, ${r.recovered.length} re-armed${r.deferred ? `, ${r.deferred} left for after quiet hours` : ""}`;
   },
 });

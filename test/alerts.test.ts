@@ -102,14 +102,14 @@ describe("alert routing", () => {
     expect((await app.services.alerts.send({ type: "digest", key: "digest:2026-11-25", reply })).queued).toBe(0);
   });
 
-  it("a low-stock alert in quiet hours is held; one with a product out of stock is sent at once", async () => {
+  it("a low-stock crossing in quiet hours is not queued (the first scan after them alerts it if still low); one with a product out of stock is sent at once", async () => {
     const t = translator("en");
     const fmt = new Formatter("en", "Asia/Shanghai", "CNY");
     app.clock.set("2026-11-26T15:05:00Z"); // 23:05
     await app.store.products.insertMany([product("Q-LOW", { onHand: 4, reorderPoint: 10 })]);
     const low = await app.services.lowStock.scan({ slot: new Date("2026-11-26T15:05:00Z"), t, fmt });
-    expect(low.alerted.map((i) => i.view.sku)).toEqual(["Q-LOW"]);
-    expect(low.heldUntil?.toISOString()).toBe("2026-11-26T23:00:00.000Z");
+    expect(low.alerted).toEqual([]);
+    expect(low.deferred).toBe(1);
 
     await app.store.products.insertMany([product("Q-OUT", { onHand: 0, reorderPoint: 10 })]);
     app.clock.set("2026-11-26T15:10:00Z");
@@ -120,6 +120,9 @@ describe("alert routing", () => {
 
   it("failed deliveries are retried and recorded, and the table arrives intact", async () => {
     app.clock.set("2026-11-27T04:00:00Z"); // noon: outside quiet hours
+    // The first scan after quiet hours alerts Q-LOW, still low.
+    const morning = await app.services.lowStock.scan({ slot: new Date("2026-11-27T04:00:00Z"), t: translator("en"), fmt: new Formatter("en", "Asia/Shanghai", "CNY") });
+    expect(morning.alerted.map((i) => i.view.sku)).toEqual(["Q-LOW"]);
     const slack = recorder("slack");
     slack.failing = new Error("channel_not_found");
     // Q-OUT's alert (urgent) is due for slack C999.

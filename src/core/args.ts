@@ -59,10 +59,12 @@ export function wholeNumber(min: number, max: number, error?: string) {
     .pipe(z.number(e).min(min, { ...e, abort: true }).max(max, { ...e, abort: true }).int(e));
 }
 
-/** A signed, non-zero whole-number change: `+5`, `-2`, `7` (`−2`, `－２` too). */
+/** A signed, non-zero whole-number change: `+5`, `-2`, `7` (`−2`, `－２` too), at most 9,999,999 either way. */
 export const signedDelta = plain(z
   .string()
-  .regex(/^[+-]?\d{1,7}$/, { error: "stock.adjust.bad_delta" })
+  .regex(/^[+-]?\d+$/, { error: "stock.adjust.bad_delta", abort: true })
+  // A change too large is refused as such, naming the limit (not as "not a quantity change").
+  .refine((s) => Number(s) >= -9_999_999 && Number(s) <= 9_999_999, { error: "stock.adjust.delta_too_large", abort: true })
   .transform(Number)
   .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" }));
 

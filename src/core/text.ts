@@ -78,3 +78,23 @@ export function splitList(s: string | undefined, known: readonly string[] = []):
   }
   return out.filter(Boolean);
 }
+
+/**
+ * A regex source matching `word` (as chat reads what is typed: NFKC, so full-width `ＡＢＣ（大）`
+ * is `ABC(大)`) in text stored in either width: each printable ASCII character also matches its
+ * full-width form (`(` matches `（`, `A` matches `Ａ`). A product name keeps the shop's own
+ * punctuation (`保温杯（大号）`), and a typed word finds it however either was written.
+ */
+export function widthInsensitive(word: string): string {
+  let out = "";
+  for (const ch of word.normalize("NFKC")) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0x20 && c < 0x7f) {
+      const half = /[\\\][^-]/.test(ch) ? `\\${ch}` : ch;
+      out += `[${half}${String.fromCodePoint(c + 0xfee0)}]`;
+    } else {
+      out += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+  }
+  return out;
+}

@@ -36,15 +36,25 @@ export interface ScanResult {
   recovered: string[];
   queued: number;
   heldUntil?: Date;
+  /** Crossings (not sell-outs) found in quiet hours: not queued; the first scan after them alerts those still low. */
+  deferred: number;
 }
 
 /**
  * Outcome of a snooze or PO: held until `until` (a snooze longer than a running PO keeps that PO
- * on record: `po`); or not, because a PO holds longer (`po_holds`) or the SKU is unknown.
+ * on record: `po`; a PO whose hold ends before a running snooze keeps that snooze: `snoozedBy`);
+ * or not, because a PO holds longer (`po_holds`) or the SKU is unknown. `sellout`: a sell-out
+ * during the hold is still announced (the product is in stock now).
  */
 export type SnoozeResult =
-  | { kind: "ok"; until: Date; po?: { eta: string; qty?: number; by?: string } }
+  | { kind: "ok"; until: Date; sellout: boolean; po?: { eta: string; qty?: number; by?: string }; snoozedBy?: string }
   | { kind: "po_holds"; until: Date; eta: string }
+  | { kind: "not_found" };
+
+/** Outcome of ending a hold: what it was (a snooze, by whom, and/or a PO), or nothing held, or an unknown SKU. */
+export type UnsnoozeResult =
+  | { kind: "ended"; until: Date; snoozedBy?: string; po?: { eta: string; qty?: number; by?: string } }
+  | { kind: "none" }
   | { kind: "not_found" };
 
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
@@ -171,8 +181,18 @@ export class LowStockService {
     // One alert per crossing: the armed → alerted transition is one guarded update (or the first insert).
     const states = new Map((await this.store.stockAlerts.find({ _id: { $in: [...lowSkus] } }).lean<StockAlertDoc[]>()).map((s) => [s._id, s]));
     const alertedSkus = new Set<string>();
+    // Quiet hours: only sell-outs (urgent) are announced. A crossing queued now would wait until
+    // morning and be stale by then (restocked, sold out, crossed again); it is left as it is, and
+    // the first scan after quiet hours alerts it if it is still low, from the product as it then is.
+    const quiet = this.alerts.quietUntil(now) !== null;
+    let deferred = 0;
     for (const v of low) {
       const s = states.get(v.sku);
+      if (quiet && v.available > 0) {
+        const due = !s || s.state === "armed" || s.unsent || (s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil <= now);
+        if (due) deferred++;
+        continue;
+      }
       if (s?.alertSlot === slotIso && s.state === "alerted") {
         // Marked by an earlier attempt of this slot (taken over or retried): sent again only if
         // that attempt did not queue it.
@@ -224,7 +244,7 @@ export class LowStockService {
         const threshold = this.threshold(view);
         return { view, threshold, reorderQty: this.reorderQty(view, threshold) };
       });
-    const result: ScanResult = { low: low.length, alerted: items, recovered, queued: 0 };
+    const result: ScanResult = { low: low.length, alerted: items, recovered, queued: 0, deferred };
     if (items.length === 0) return result;
     const skus = items.map((i) => i.view.sku);
     const sent = await this.alerts.send({
@@ -278,8 +298,9 @@ export class LowStockService {
    * if still low. A snooze never shortens the hold of a PO still on its way (`po_holds`, nothing
    * changes); one that holds longer keeps that PO on record (it is still on its way: the card
    * shows it), while a PO whose hold has ended is dropped. A new PO replaces the old one (the
-   * supplier moved the date). Selling out during the hold is still announced, once, unless the
-   * product was already out when held.
+   * supplier moved the date); a running snooze that outlasts the new PO's hold is kept (the
+   * longer hold decides, as for a snooze over a PO: `snoozedBy`). Selling out during the hold is
+   * still announced, once, unless the product was already out when held (`sellout`).
    */
   async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number }; view?: StockView }): Promise<SnoozeResult> {
     const sku = input.sku.toUpperCase();
@@ -295,7 +316,8 @@ export class LowStockService {
     if (v.available > this.rearmLevel(this.threshold(v))) set.heldAbove = true;
     else unset.heldAbove = 1;
     // In stock now: a sell-out during the hold is announced.
-    if (v.available > 0) set.lowOnly = true;
+    const sellout = v.available > 0;
+    if (sellout) set.lowOnly = true;
     else unset.lowOnly = 1;
     const withUnset = (u: Record<string, 1>) => ({ $set: set, ...(Object.keys(u).length ? { $unset: u } : {}) });
     const update = withUnset(unset);
@@ -311,22 +333,43 @@ export class LowStockService {
           .lean<StockAlertDoc>();
         if (kept) {
           const po = kept.po!;
-          return { kind: "ok", until: input.until, po: { eta: po.eta!, ...(po.qty ? { qty: po.qty } : {}), ...(po.by ? { by: po.by } : {}) } };
+          return { kind: "ok", until: input.until, sellout, po: { eta: po.eta!, ...(po.qty ? { qty: po.qty } : {}), ...(po.by ? { by: po.by } : {}) } };
         }
         const r = await this.store.stockAlerts.updateOne(
           { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { "po.eta": { $exists: false } }, { snoozedUntil: { $lte: now } }] },
           dropPo,
         );
-        if (r.matchedCount === 1) return { kind: "ok", until: input.until };
+        if (r.matchedCount === 1) return { kind: "ok", until: input.until, sellout };
         const s = await this.state(sku);
         if (s?.state === "snoozed" && s.po?.eta && s.snoozedUntil && s.snoozedUntil > input.until) return { kind: "po_holds", until: s.snoozedUntil, eta: s.po.eta };
         if (s) continue; // changed meanwhile: judged again
         try {
           await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
-          return { kind: "ok", until: input.until };
+          return { kind: "ok", until: input.until, sellout };
         } catch (e) {
           if (!isDuplicateKey(e)) throw e;
         }
+      }
+    } else {
+      // A PO: one guarded update each, on the hold as read. A snooze running past this PO's hold
+      // is kept (a PO never shortens a longer snooze), with this PO on record beside it; any other
+      // hold is replaced (a PO's own hold: the supplier moved the date).
+      const { snoozedUntil: _until, snoozedBy: _by, ...poOnly } = set;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const s = await this.state(sku);
+        if (!s) {
+          try {
+            await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
+            return { kind: "ok", until: input.until, sellout };
+          } catch (e) {
+            if (!isDuplicateKey(e)) throw e;
+            continue;
+          }
+        }
+        const guard = { _id: sku, state: s.state, snoozedUntil: s.snoozedUntil ?? null };
+        const snoozeRuns = s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil > input.until && !(s.po?.eta && s.snoozedUntil <= this.poHoldEnd(s.po.eta));
+        const r = await this.store.stockAlerts.updateOne(guard, snoozeRuns ? { $set: poOnly, ...(Object.keys(unset).length ? { $unset: unset } : {}) } : update);
+        if (r.matchedCount === 1) return snoozeRuns ? { kind: "ok", until: s.snoozedUntil!, sellout, snoozedBy: s.snoozedBy ?? "" } : { kind: "ok", until: input.until, sellout };
       }
     }
     const upsert = { ...update, $setOnInsert: { crossings: 0 } };
@@ -337,12 +380,39 @@ export class LowStockService {
       if (!isDuplicateKey(e)) throw e;
       await this.store.stockAlerts.updateOne({ _id: sku }, update);
     }
-    return { kind: "ok", until: input.until };
+    return { kind: "ok", until: input.until, sellout };
   }
 
-  /** Records a purchase order: alerts wait until the day after its expected arrival. */
+  /**
+   * Ends a running snooze or PO hold now (`stock snooze <sku> off`: alerts are wanted again, or
+   * the supplier cancelled the PO). One guarded update: the hold then reads as one that has just
+   * ended, so the next scan alerts the product if it is still low (a sell-out too, once) and
+   * re-arms it if not; the PO is dropped. `none`: nothing was holding its alerts.
+   */
+  async unsnooze(input: { sku: string }): Promise<UnsnoozeResult> {
+    const sku = input.sku.toUpperCase();
+    const now = this.clock.now();
+    const before = await this.store.stockAlerts
+      .findOneAndUpdate({ _id: sku, state: "snoozed", snoozedUntil: { $gt: now } }, { $set: { snoozedUntil: now }, $unset: { po: 1 } }, { returnDocument: "before" })
+      .lean<StockAlertDoc>();
+    if (before) {
+      const po = before.po?.eta ? { eta: before.po.eta, ...(before.po.qty ? { qty: before.po.qty } : {}), ...(before.po.by ? { by: before.po.by } : {}) } : undefined;
+      // A hold that is the PO's own (no snooze beyond it) was the PO alone.
+      const snoozed = !po || before.snoozedUntil! > this.poHoldEnd(po.eta);
+      return { kind: "ended", until: before.snoozedUntil!, ...(snoozed ? { snoozedBy: before.snoozedBy ?? "" } : {}), ...(po ? { po } : {}) };
+    }
+    if (await this.state(sku)) return { kind: "none" };
+    return (await this.store.products.exists({ _id: sku })) ? { kind: "none" } : { kind: "not_found" };
+  }
+
+  /** The end of a PO's own hold: the start of the day after its expected arrival. */
+  poHoldEnd(eta: string): Date {
+    return dayStart(addDays(eta, 1), this.opts.timeZone);
+  }
+
+  /** Records a purchase order: alerts wait until the day after its expected arrival (or a longer running snooze ends). */
   async placePo(input: { sku: string; eta: string; qty?: number; by: string; view?: StockView }): Promise<SnoozeResult> {
-    const until = dayStart(addDays(input.eta, 1), this.opts.timeZone);
+    const until = this.poHoldEnd(input.eta);
     return this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) }, ...(input.view ? { view: input.view } : {}) });
   }
 

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
-import { editDistance, withoutInvisible } from "../core/text.js";
+import { editDistance, widthInsensitive, withoutInvisible } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "./audit.service.js";
@@ -240,7 +240,8 @@ export class StockService {
     const filter = {
       $or: [
         { _id: new RegExp(`^${escapeRegex(query.toUpperCase())}`) },
-        { $and: words.map((w) => ({ name: new RegExp(escapeRegex(w), "i") })) },
+        // Names as the shop wrote them (`保温杯（大号）`, `ＡＢＣ Mug`): found by words typed in either width.
+        { $and: words.map((w) => ({ name: new RegExp(widthInsensitive(w), "i") })) },
       ],
     };
     const [docs, total] = await Promise.all([
@@ -254,17 +255,20 @@ export class StockService {
   async suggest(typed: string, n = 3): Promise<string[]> {
     const query = withoutInvisible(typed.normalize("NFKC")).trim();
     const q = query.toUpperCase();
-    const prefix = q.replace(/[^A-Z0-9_.:-]/g, "").slice(0, Math.max(1, Math.min(6, q.length - 2)));
+    // Letters typed for digits inside a number (`SKU-1O01`, `SKU-l001`: O for 0, l or I for 1) read as those digits.
+    const qd = query.replace(/[0-9OolI]*\d[0-9OolI]*/g, (run) => run.replace(/[Oo]/g, "0").replace(/[lI]/g, "1")).toUpperCase();
+    const cut = (s: string) => s.replace(/[^A-Z0-9_.:-]/g, "").slice(0, Math.max(1, Math.min(6, s.length - 2)));
+    const prefixes = [...new Set([cut(q), cut(qd)].filter(Boolean))];
     const words = query.split(/\s+/).filter((w) => w.length >= 2);
-    // The query's digits (`1001` of `SKU1001`, `SUK-1001`): SKUs holding them are candidates too,
-    // and SKUs are compared without their punctuation (`SKU1001` is `SKU-1001`).
-    const digits = q.replace(/\D/g, "");
+    // The query's number (`1001` of `SKU1001`, `SUK-1001`, `SKU-1O01`): SKUs holding it are
+    // candidates too, and SKUs are compared without their punctuation (`SKU1001` is `SKU-1001`).
+    const digits = qd.replace(/\D/g, "");
     const bare = (s: string) => s.replace(/[^A-Z0-9]/g, "");
     const partials = words.map((w) => w.slice(0, Math.max(2, w.length - 1)).toLowerCase());
     const or = [
-      ...(prefix ? [{ _id: new RegExp(`^${escapeRegex(prefix)}`) }] : []),
+      ...prefixes.map((p) => ({ _id: new RegExp(`^${escapeRegex(p)}`) })),
       ...(digits.length >= 3 ? [{ _id: new RegExp(escapeRegex(digits)) }] : []),
-      ...partials.map((w) => ({ name: new RegExp(escapeRegex(w), "i") })),
+      ...partials.map((w) => ({ name: new RegExp(widthInsensitive(w), "i") })),
     ];
     if (!or.length) return [];
     const docs = await this.store.products
@@ -274,14 +278,16 @@ export class StockService {
       .lean<{ _id: string; name: string }[]>();
     return docs
       // A name holding most of a typed word (`保温` of `保温怀`) is as close as a one-letter slip.
-      // So is a SKU holding the typed number (`1001` of SKU-1001), ahead of names on a tie.
+      // So is a SKU whose number is the typed number (`1001` of SKU-1001; not SKU-10010), ahead of names on a tie.
       .map((d) => ({
         sku: d._id,
         d: Math.min(
           editDistance(q, d._id),
           editDistance(bare(q), bare(d._id)),
-          digits.length >= 3 && d._id.includes(digits) ? 0.5 : Infinity,
-          partials.some((w) => d.name.toLowerCase().includes(w)) ? 1 : editDistance(query.toLowerCase(), d.name.toLowerCase()),
+          editDistance(qd, d._id),
+          editDistance(bare(qd), bare(d._id)),
+          digits.length >= 3 && d._id.replace(/\D/g, "") === digits ? 0.5 : Infinity,
+          partials.some((w) => d.name.normalize("NFKC").toLowerCase().includes(w)) ? 1 : editDistance(query.toLowerCase(), d.name.normalize("NFKC").toLowerCase()),
         ),
       }))
       .sort((a, b) => a.d - b.d || a.sku.localeCompare(b.sku))
