@@ -458,7 +458,7 @@ function salesOracle(w: World, s: Scenario, d: string) {
     }
   }
   let returning = 0;
-  for (const c of customers) if (w.orders.some((o) => o.customer === c && o.paidAt !== undefined && PAID.has(o.status) && day(o.paidAt) < d)) returning++;
+  for (const c of customers) if (w.orders.some((o) => o.customer === c && o.currency === s.currency && o.paidAt !== undefined && PAID.has(o.status) && day(o.paidAt) < d)) returning++;
   let refunds = 0;
   let refundCount = 0;
   let otherCurrencyRefunds = 0;

@@ -151,7 +151,8 @@ function oracle(orders: RawOrder[], day: string, tz: string, currency: string) {
   }
   let returning = 0;
   for (const c of customers) {
-    const before = orders.some((o) => o.customerId === c && o.paidAt && PAID.includes(o.status) && intlDay(o.paidAt, tz) < day);
+    // Only payments in the shop currency make a customer returning (the others are in no figure).
+    const before = orders.some((o) => o.customerId === c && o.paidAt && PAID.includes(o.status) && o.currency === currency && intlDay(o.paidAt, tz) < day);
     if (before) returning++;
   }
   let otherCurrencyRefunds = 0;

@@ -393,7 +393,8 @@ describe("health and protocol errors", () => {
     expect(await app.store.orders.findById("A-PRK1").lean<OrderDoc>()).toMatchObject({ status: "shipped" });
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "A-PRK1" })).toBe(0);
     const rows = (await app.run("shell:admin", "audit subject=A-PRK1")).reply.table!.rows.map((r) => [r[1], r[3]]);
-    expect(rows).toContainEqual(["api:storefront", "user_error (invalid_transition)"]);
+    // Under the sender's key, as its requests are (`api:<label>#<key id>`).
+    expect(rows).toContainEqual([`api:storefront#${all.split("_")[1]}`, "user_error (invalid_transition)"]);
     const entry = await app.store.audit.findOne({ subject: "A-PRK1", code: "invalid_transition" }).lean();
     expect(entry!.message).toBe("order A-PRK1 is shipped; it cannot become cancelled");
   });

@@ -313,16 +313,17 @@ export class DigestService {
   }
 
   /**
-   * Per day, its customers who had a paid order (paid status now) on an earlier day: one
-   * `distinct` per day over the index `{customerId, paidDay, status}` (no document read on
-   * MongoDB; FerretDB has no `$min` accumulator to do it in one `$group`).
+   * Per day, its customers who had a paid order (paid status now) in the shop currency on an
+   * earlier day (an order in another currency is in no figure, so it makes no one returning):
+   * one `distinct` per day over the index `{customerId, paidDay, status, currency}` (FerretDB has
+   * no `$min` accumulator to do it in one `$group`).
    */
   private async returning(sums: Map<string, DaySums>): Promise<Map<string, Set<string>>> {
     const out = new Map<string, Set<string>>();
     await Promise.all(
       [...sums].map(async ([d, s]) => {
         if (s.customers.size === 0) return void out.set(d, new Set());
-        const ids = await this.store.orders.distinct("customerId", { customerId: { $in: [...s.customers] }, paidDay: { $lt: d }, status: { $in: PAID_STATUSES } });
+        const ids = await this.store.orders.distinct("customerId", { customerId: { $in: [...s.customers] }, paidDay: { $lt: d }, status: { $in: PAID_STATUSES }, currency: this.opts.currency });
         out.set(d, new Set(ids as string[]));
       }),
     );

@@ -4,7 +4,7 @@ import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js"
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 import { oneOf, zhChoiceNames } from "../core/args.js";
-import { CONTROL_CHARS, trimInvisible } from "../core/text.js";
+import { CONTROL_CHARS, trimInvisible, withoutInvisible } from "../core/text.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -26,7 +26,15 @@ const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _
 const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 // Trimmed of spaces and of invisible format characters (U+200B, U+2060, U+FEFF…) at its ends, as
 // `trim` alone is not: a text of those only is empty, refused, never stored as a blank card.
-const short = (max: number) => z.string().overwrite(trimInvisible).min(1).max(max);
+// An id the shop's systems gave (a customer id) is kept as sent otherwise.
+const verbatim = (max: number) => z.string().overwrite(trimInvisible).min(1).max(max);
+// Text (a note, a reason, a category) in its composed form (NFC: "e" + U+0301 is "é"), which looks
+// the same and reads the same to a search or a comparison whichever form the sender's system used.
+const short = (max: number) => z.string().overwrite((s) => trimInvisible(s.normalize("NFC"))).min(1).max(max);
+// A code as the coupon commands read it (NFKC, no invisible characters anywhere: full-width
+// "ＳＰＲＩＮＧ１５" and "SPRING\u200b15" are SPRING15), so `coupon show` counts every order
+// the digest counts; its case is kept (codes match in any case).
+const code = (max: number) => z.string().overwrite((s) => trimInvisible(withoutInvisible(s.normalize("NFKC")))).min(1).max(max);
 
 /**
  * A tracking number as people and systems write it ("1z 999 aa1", full-width "１Ｚ９９９"): the
@@ -52,8 +60,8 @@ export const orderInput = z.strictObject({
   total: money.optional(),
   currency: currency.optional(),
   channel: short(40).optional(),
-  couponCode: short(64).optional(),
-  customerId: short(100).optional(),
+  couponCode: code(64).optional(),
+  customerId: verbatim(100).optional(),
   createdAt: when.optional(),
   paidAt: when.optional(),
   shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).transform(normalizeTracking).optional(), shippedAt: when.optional() }).optional(),
@@ -74,6 +82,11 @@ export const orderInput = z.strictObject({
   });
   if (sum > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items"], message: `expected items totalling at most ${MAX_MINOR} minor units` });
   const most = (m.subtotal ?? sum) + (m.shipping ?? 0);
+  // The order as a whole too (its subtotal, given or the lines' sum, plus shipping): each part
+  // within the limit does not make the order so.
+  if (most > MAX_MINOR && (m.subtotal ?? sum) <= MAX_MINOR) {
+    ctx.addIssue({ code: "custom", path: ["shipping"], message: `expected ${m.subtotal !== undefined ? "subtotal" : "the items' total"} + shipping of at most ${MAX_MINOR} minor units (an order above that is refused); got ${most}` });
+  }
   if (m.discount !== undefined && m.discount > most) ctx.addIssue({ code: "custom", path: ["discount"], message: `expected at most the subtotal plus shipping (${most} minor units)` });
 });
 export type OrderInput = z.output<typeof orderInput>;
@@ -88,7 +101,7 @@ export const productInput = z.strictObject({
   currency: currency.optional(),
   reorderPoint: z.number().int().min(0).max(1e9).optional(),
   leadTimeDays: z.number().int().min(0).max(365).optional(),
-  supplier: z.string().overwrite(trimInvisible).max(200).optional(),
+  supplier: z.string().overwrite((s) => trimInvisible(s.normalize("NFC"))).max(200).optional(),
   active: z.boolean().optional(),
   onHand: z.number().int().min(0).max(1e9).optional(),
 });
@@ -121,7 +134,7 @@ export type InventoryInput = z.output<typeof inventoryInput>;
 /** One complaint. `externalId` (e.g. the helpdesk ticket) makes a retry create it once. */
 export const complaintInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
-  customerId: short(100),
+  customerId: verbatim(100),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }).optional(),
   // The values chat takes, as chat takes them (any case or width, or the Chinese name a card
   // shows: 紧急, 商品损坏): a card, a filter and the digest name each one (an unknown one would name nothing).

@@ -439,13 +439,23 @@ function major(amount: number, currency: string): string {
   return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
 }
 
-/** Why the fields an order message gave were not taken: an order's fixed contents, or a shipment's details for an order that ended unshipped. */
+/** The step times an order keeps once it holds them for real (see OrderIngestService). */
+const KEPT_TIMES = new Set(["paidAt", "shipment.shippedAt", "deliveredAt", "cancelledAt"]);
+
+/**
+ * Why the fields an order message gave were not taken: an order's fixed contents, a step's time
+ * it holds already, a note with no status change, or a shipment's details for an order that
+ * ended unshipped.
+ */
 function ignoredMessage(fields: string[]): string {
-  const fixed = fields.filter((f) => !f.startsWith("shipment."));
-  const shipment = fields.filter((f) => f.startsWith("shipment."));
+  const times = fields.filter((f) => KEPT_TIMES.has(f));
+  const shipment = fields.filter((f) => f.startsWith("shipment.") && !KEPT_TIMES.has(f));
+  const fixed = fields.filter((f) => !f.startsWith("shipment.") && !KEPT_TIMES.has(f) && f !== "note");
   return [
     ...(fixed.length ? [`not changed on an existing order: ${fixed.join(", ")} (an order's contents are fixed when it is created; cancel it and send a new order number to change them)`] : []),
+    ...(times.length ? [`not changed: ${times.join(", ")} (the order holds the time given before, or set in chat; only a time the bot estimated is replaced)`] : []),
     ...(shipment.length ? [`not taken: ${shipment.join(", ")} (the order was cancelled or refunded before it shipped)`] : []),
+    ...(fields.includes("note") ? ["not kept: note (a note is kept on the order's timeline with the status change its message brings; this message changes no status)"] : []),
   ].join("; ");
 }
 

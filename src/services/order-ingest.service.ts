@@ -49,6 +49,19 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
     if (m[k] !== undefined && m[k] !== o[k]) out.push(k);
   }
   if (m.createdAt && m.createdAt.getTime() !== o.createdAt.getTime()) out.push("createdAt");
+  // A step's time the order holds for real (given before, or set in chat) stands: one the bot
+  // filled in is replaced by the first real one (see `corrections`), a real one is not.
+  const f = o.filled ?? {};
+  const times: [string, Date | undefined, Date | null | undefined, boolean | null | undefined][] = [
+    ["paidAt", m.paidAt, o.paidAt, f.paidAt],
+    ["shipment.shippedAt", m.shipment?.shippedAt, o.shipment?.shippedAt, f.shippedAt],
+    ["deliveredAt", m.deliveredAt, o.deliveredAt, f.deliveredAt],
+    ["cancelledAt", m.cancelledAt, o.cancelledAt, false],
+  ];
+  for (const [k, given, held, filled] of times) if (given && held && !filled && given.getTime() !== held.getTime()) out.push(k);
+  // A note is kept with the status change it comes with (the timeline's entry): with none (no
+  // status change, and not recorded by an earlier delivery of the message), it is not kept.
+  if (m.note && !o.history?.some((h) => h.note === m.note)) out.push("note");
   // A shipment's details for an order that ended without one are not taken (see `update`).
   if (endedUnshipped(o)) {
     if (m.shipment?.carrier && m.shipment.carrier !== o.shipment?.carrier) out.push("shipment.carrier");
@@ -157,8 +170,22 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
       }
     } else if (!cur.paidDay) out.set.paidDay = day;
   }
+  // The shop's refund is never before the payment or creation time the shop gave (see
+  // `shopRefund`): one kept at a time now known to be before them (the creation, a filled-in
+  // payment) moves to the real time, and to its day, in the same update, guarded by the refunded
+  // total read (a refund landing in between re-reads). The digest reads refunds from the orders.
+  const floor = Math.max(...[out.set.paidAt, f.createdAt ? m.createdAt : undefined].flatMap((d) => (d instanceof Date ? [d.getTime()] : [])));
+  const early = (r: RefundEntry) => r.requestId === SHOP_REFUND && !!r.at && r.at.getTime() < floor;
+  if (Number.isFinite(floor) && (cur.refunds ?? []).some(early)) {
+    const at = new Date(floor);
+    out.set.refunds = (cur.refunds ?? []).map((r) => (early(r) ? { ...r, at, day: localDay(at, tz) } : r));
+    out.guard.refundedTotal = cur.refundedTotal ?? null;
+  }
   return out;
 }
+
+/** One executed refund as an order holds it. */
+type RefundEntry = NonNullable<OrderDoc["refunds"]>[number];
 
 /** How many carriers and tracking numbers the shop gave an order remembers. */
 const SHOP_VALUES_KEPT = 20;
@@ -276,6 +303,8 @@ function impliedStatus(m: OrderInput, cur?: OrderDoc): OrderStatus | undefined {
   // with refundedAt or cancelledAt): the time says what happened last, not dropped unsaid.
   if (m.refundedAt && (m.status === "paid" || m.status === "shipped" || m.status === "delivered")) return m.cancelledAt && !shipped ? "cancelled" : "refunded";
   if (m.cancelledAt && (m.status === "pending" || m.status === "paid")) return "cancelled";
+  // Likewise a delivery time beside a payment or shipment (refundedAt and cancelledAt aside, above).
+  if (m.deliveredAt && (m.status === "paid" || m.status === "shipped")) return "delivered";
   if (m.status) return m.status;
   if (m.cancelledAt) return "cancelled";
   if (m.refundedAt) return "refunded";
@@ -480,9 +509,11 @@ export class OrderIngestService {
       const said = { ...(details.carrier ? { shopCarriers: [details.carrier] } : {}), ...(details.trackingNo ? { shopTrackingNos: [details.trackingNo] } : {}) };
       doc.shipment = { ...details, ...said, ...(shipped ? { shippedAt: m.shipment?.shippedAt ?? paidAt ?? createdAt } : {}) };
     }
-    if (status === "delivered") doc.deliveredAt = m.deliveredAt ?? now;
-    // Refunded after delivery (its time, or its status beside refundedAt: then filled in, never after the refund).
-    if (status === "refunded" && (m.deliveredAt || m.status === "delivered")) doc.deliveredAt = m.deliveredAt ?? new Date(Math.min(now.getTime(), m.refundedAt?.getTime() ?? Infinity));
+    // Delivered, or refunded after delivery (its time, or its status beside refundedAt): a time
+    // filled in is never after the refund, nor before the shipment and payment it follows.
+    if (status === "delivered" || (status === "refunded" && (m.deliveredAt || m.status === "delivered"))) {
+      doc.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, now, [createdAt, paidAt, (doc.shipment as { shippedAt?: Date } | undefined)?.shippedAt]);
+    }
     if (status === "cancelled") doc.cancelledAt = m.cancelledAt ?? now;
     if (status === "refunded" || (status === "cancelled" && paidAt && refundsInFull(m))) {
       // Refunded by the shop (a cancelled, paid order too: it stays cancelled): one refund of the
@@ -581,6 +612,12 @@ export class OrderIngestService {
         await this.effects.settle(cur);
         cur = (await this.store.orders.findById(cur._id).lean<OrderDoc>()) ?? cur;
         continue;
+      }
+      // Shop refunds moved to a corrected time (see `corrections`): a refund this message adds
+      // joins that list, one write of the field.
+      if (fix.set.refunds && refund) {
+        fix.set.refunds = [...(fix.set.refunds as RefundEntry[]), refund];
+        refund = undefined;
       }
       Object.assign(set, fix.set);
       // Details that only fill in or correct what the order holds (tracking, carrier, coupon).

@@ -112,8 +112,10 @@ export class LedgerIntents {
       const prior = await this.store.ledger.findById(key).lean<LedgerEntry>();
       // Withdrawn between our insert and our join: write it again.
       if (!prior) continue;
-      // A level's entries written before `level` was kept hold it in onHandAfter.
-      const matches = prior.sku === change.sku && ("level" in change ? (prior.level ?? prior.onHandAfter ?? null) === change.level : prior.delta === change.delta && (prior.level ?? null) === null);
+      // A level's entries written before `level` was kept (`set:<key>`) hold it in onHandAfter;
+      // a delta's entry holds its result there, not a level: a count reusing it is a conflict.
+      const priorLevel = prior.level ?? (prior._id.startsWith("set:") ? prior.onHandAfter : null) ?? null;
+      const matches = prior.sku === change.sku && ("level" in change ? priorLevel === change.level : prior.delta === change.delta && priorLevel === null);
       if (!matches) return { kind: "conflict", prior };
       // The same change, pending: joined on the next round; applied: done before.
       if (prior.status === "applied") return { kind: "applied", prior };
