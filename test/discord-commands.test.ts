@@ -234,7 +234,7 @@ describe("autocomplete sources", () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await makeTestApp();
-    await app.store.products.insertMany([product("SKU-1", { name: "Mug" }), product("SKU-2", { name: "Green tea" })]);
+    await app.store.products.insertMany([product("SKU-1", { name: "Mug" }), product("SKU-2", { name: "Green tea" }), product("SKU-3", { name: "保温杯（大号）" }), product("SKU-4", { name: "ＡＢＣ Tumbler" })]);
     // The order, coupon and complaint commands land on other branches: their collections are enough.
     await app.store.conn.collection("orders").insertMany([{ _id: "ORD-1001" }, { _id: "ORD-1002" }, { _id: "X-1" }] as never[]);
     await app.store.conn.collection("coupons").insertMany([{ _id: "SPRING10" }, { _id: "SUMMER5" }] as never[]);
@@ -254,6 +254,10 @@ describe("autocomplete sources", () => {
     expect((await suggest(app.store, "order", "orderNo", "１００")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
     for (const typed of ["7", "ｃ－７", "c-7"]) expect((await suggest(app.store, "complaint claim", "id", typed)).map((c) => c.value), typed).toEqual(["C-7"]);
     expect(await suggest(app.store, "digest", "day", "2026")).toEqual([]); // no source: no suggestions
+    // Names as the shop wrote them, found by the words typed in either width, as `stock <words>` finds them.
+    expect((await suggest(app.store, "stock", "query", "保温杯(大号)")).map((c) => c.value)).toEqual(["SKU-3"]);
+    expect((await suggest(app.store, "stock", "query", "abc tumbler")).map((c) => c.value)).toEqual(["SKU-4"]);
+    expect((await suggest(app.store, "stock", "query", "tumbler ａｂｃ")).map((c) => c.value)).toEqual(["SKU-4"]);
     // A regex in what the user types is taken literally.
     expect(await suggest(app.store, "stock", "query", ".*")).toEqual([]);
   });

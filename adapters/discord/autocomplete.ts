@@ -1,4 +1,5 @@
 import { clip } from "../../src/core/reply.js";
+import { widthInsensitive } from "../../src/core/text.js";
 import type { Store } from "../../src/store/models.js";
 
 /** One suggestion shown under an option while the user types. */
@@ -56,7 +57,11 @@ export async function suggest(store: Store, commandName: string, arg: string, ty
   // As the commands read it: full-width characters made plain (ｃ－７ is c-7), the key's prefix optional.
   const q = typed.normalize("NFKC").trim().slice(0, 50);
   const keys = src.prefix && !q.toUpperCase().startsWith(src.prefix) ? [q, src.prefix + q] : [q];
-  const filter = q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...(src.label ? [{ [src.label]: { $regex: escapeRegex(q), $options: "i" } }] : [])] };
+  // A label (a product's name as the shop wrote it, `保温杯（大号）`) holding every word typed, in
+  // either width, as `stock <words>` finds it.
+  const words = q.split(/\s+/).filter(Boolean);
+  const byLabel = src.label ? [{ $and: words.map((w) => ({ [src.label!]: { $regex: widthInsensitive(w), $options: "i" } })) }] : [];
+  const filter = q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...byLabel] };
   const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
   const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort({ _id: 1 }).limit(25).toArray();
   // A key over Discord's 100 would arrive cut, naming no record: it is not offered.
