@@ -379,7 +379,7 @@ function comparable(st: Awaited<ReturnType<typeof rawState>>) {
   return {
     // A refund hold's `hid` ends in a random part (one hold of a request told from a later one).
     orders: st.orders.map((o) => ({ ...o, history: noBy(o.history), refunds: noBy(o.refunds), ...(o.refundHolds ? { refundHolds: (o.refundHolds as Item[]).map((h) => ({ ...h, hid: String(h.hid).replace(/:[^:]+$/, ":…") })) } : {}) })),
-    parked: st.parked.map(({ actor: _a, ...p }) => p),
+    parked: st.parked.map(({ actor: _a, auditActor: _aa, ...p }) => p),
     products: st.products.map(({ createdAt: _c, updatedAt: _u, appliedKeys, ledgerKeys, ...p }) => ({
       ...p,
       appliedKeys: ((appliedKeys as string[]) ?? []).filter((k) => !ownKey(k)).sort(),

@@ -127,4 +127,36 @@ describe("parked updates refused on arrival", () => {
     expect((await call("/api/v1/orders", paid("Q-2", shipped), b.token)).status).toBe(201);
     expect(await app.store.audit.findOne({ subject: "Q-2", code: "invalid_transition" }).lean()).toMatchObject({ actor: `api:twin#${a.id}` });
   });
+
+  it("of two keys sharing a label that both parked updates for the order, each under its own key; an applied one's author stays the label", async () => {
+    const c = await app.services.apiKeys.create("pair", ["orders"], "shell:admin");
+    const d = await app.services.apiKeys.create("pair", ["orders"], "shell:admin");
+    // One in a batch, one alone: both paths keep the key.
+    expect((await call("/api/v1/orders", [{ orderNo: "Q-3", status: "cancelled" }], c.token)).json.summary).toMatchObject({ parked: 1 });
+    expect((await call("/api/v1/orders", { orderNo: "Q-3", status: "cancelled", note: "from d" }, d.token)).status).toBe(202);
+    expect((await call("/api/v1/orders", { orderNo: "Q-3", status: "delivered", deliveredAt: "2026-11-24T06:00:00Z", note: "delivered, from d" }, d.token)).status).toBe(202);
+    const shipped = { status: "shipped", shipment: { carrier: "SF", trackingNo: "SF3", shippedAt: "2026-11-24T04:00:00Z" } };
+    expect((await call("/api/v1/orders", paid("Q-3", shipped))).status).toBe(201);
+    expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "Q-3" })).toBe(0);
+    const refusals = await app.store.audit.find({ subject: "Q-3", code: "invalid_transition" }).lean();
+    const by = refusals.map((r) => [r.actor, r.args.includes("from d")]);
+    expect(by).toHaveLength(2);
+    expect(by).toEqual(
+      expect.arrayContaining([
+        [`api:pair#${c.id}`, false],
+        [`api:pair#${d.id}`, true],
+      ]),
+    );
+    // The applied one (delivered) is authored by the label on the order's timeline, as every API change.
+    const o = await app.store.orders.findById("Q-3").lean<OrderDoc>();
+    expect(o).toMatchObject({ status: "delivered" });
+    expect(o!.history.find((h) => h.status === "delivered")).toMatchObject({ by: "api:pair", note: "delivered, from d" });
+  });
+
+  it("an update parked before the sender's key was kept with it is put down to its actor as kept", async () => {
+    await app.store.parkedOrderUpdates.create({ _id: "Q-4:old", orderNo: "Q-4", payload: { orderNo: "Q-4", status: "cancelled" }, actor: "api:full", at: new Date() });
+    const shipped = { status: "shipped", shipment: { carrier: "SF", trackingNo: "SF4", shippedAt: "2026-11-24T04:00:00Z" } };
+    expect((await call("/api/v1/orders", paid("Q-4", shipped))).status).toBe(201);
+    expect(await app.store.audit.findOne({ subject: "Q-4", code: "invalid_transition" }).lean()).toMatchObject({ actor: "api:full", platform: "http", command: "api orders" });
+  });
 });

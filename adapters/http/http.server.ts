@@ -162,7 +162,8 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
       const body = await readJson(req, config.http.bodyLimit, () => res.writeContinue());
-      // What records name as their author (createdBy, requester): the key's label, as before.
+      // What records name as their author (createdBy, requester): the key's label, as before. The
+      // key itself (apiActor) goes along for the trail: a parked update refused later names it.
       const actor = `api:${caller.label}`;
       if (Array.isArray(body)) {
         if (body.length === 0) throw new HttpError(400, "invalid", "empty batch: send one item or an array of 1 or more", {}, { errors: [{ field: "(body)", expected: "an object or a non-empty array" }] });
@@ -170,7 +171,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           throw new HttpError(400, "invalid", `batch of ${body.length} items; at most ${config.http.batchMax} per request`, {}, { errors: [{ field: "(body)", expected: `at most ${config.http.batchMax} items` }] });
         }
         items = body.length;
-        const results = await services.ingest.applyMany(route.kind, body, actor);
+        const results = await services.ingest.applyMany(route.kind, body, actor, apiActor(caller));
         const summary = { created: 0, updated: 0, unchanged: 0, parked: 0, failed: 0 };
         for (const r of results) summary[isFailedItem(r) ? "failed" : (r.outcome as Exclude<typeof r.outcome, "invalid" | "rejected">)]++;
         // An item that failed on our side (5xx) makes the request an error, as a single item's
@@ -192,7 +193,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         throw new HttpError(400, "invalid", "expected a JSON object (one item) or an array (a batch)", {}, { errors: [{ field: "(body)", expected: "an object or an array" }] });
       }
       items = 1;
-      const r = await applyOne(route.kind, body, actor, ref);
+      const r = await applyOne(route.kind, body, actor, apiActor(caller), ref);
       const failed = isFailedItem(r);
       audited = {
         command: audited.command,
@@ -246,9 +247,9 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
   }
 
   /** One item; a failure inside is a 500 naming the request's ref (its log line and audit entry). */
-  async function applyOne(kind: IngestKind, raw: unknown, actor: string, ref: string): Promise<ItemResult> {
+  async function applyOne(kind: IngestKind, raw: unknown, actor: string, auditActor: string, ref: string): Promise<ItemResult> {
     try {
-      return await services.ingest.apply(kind, raw, actor);
+      return await services.ingest.apply(kind, raw, actor, false, auditActor);
     } catch (e) {
       log.error("ingest item failed", { ref, kind, err: e });
       return { status: 500, outcome: "rejected", code: "internal", message: `internal error; reference ${ref}` };

@@ -104,14 +104,18 @@ export class IngestService {
     return { status: 200, outcome: "unchanged", id, message: differs ? `valid (dry run); ${differs}` : "valid (dry run)", ...(differs ? { warning: "amounts_differ" } : {}) };
   }
 
-  /** Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only. */
-  async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false): Promise<ItemResult> {
+  /**
+   * Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only.
+   * `auditActor`: the sender as the audit trail names it, where that is not `actor` (an API
+   * key's `api:<label>#<key id>`): an order update parked for later keeps it (see OrderIngestService).
+   */
+  async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false, auditActor?: string): Promise<ItemResult> {
     const p = this.validate(kind, raw);
     if (!p.ok) return p.result;
     if (dryRun) return this.dryRun(kind, p.value);
     switch (kind) {
       case "orders":
-        return this.order(p.value as never, actor);
+        return this.order(p.value as never, actor, auditActor);
       case "products":
         return this.product(p.value as ProductInput);
       case "inventory":
@@ -188,7 +192,7 @@ export class IngestService {
    * whole batch); other kinds item by item, items with the same id in order and different
    * ids side by side. An item that fails inside gets a 500 result; the others still apply.
    */
-  async applyMany(kind: IngestKind, raws: unknown[], actor: string): Promise<ItemResult[]> {
+  async applyMany(kind: IngestKind, raws: unknown[], actor: string, auditActor?: string): Promise<ItemResult[]> {
     const results = new Array<ItemResult>(raws.length);
     if (kind === "orders") {
       const valid: { i: number; m: OrderInput }[] = [];
@@ -198,20 +202,20 @@ export class IngestService {
         else results[i] = p.result;
       });
       try {
-        const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor);
+        const rs = await this.orders.ingestMany(valid.map((v) => v.m), actor, auditActor);
         valid.forEach((v, k) => (results[v.i] = orderItemResult(rs[k]!, v.m)));
         await this.closeRequestsOfEnded(rs);
         return results;
       } catch (e) {
         // Isolate the failure: every step is idempotent, so the items are applied again one by one.
         this.log.warn("order batch failed; applying its items one by one", { items: valid.length, err: e });
-        for (const v of valid) results[v.i] = await this.safely(() => this.order(v.m, actor));
+        for (const v of valid) results[v.i] = await this.safely(() => this.order(v.m, actor, auditActor));
         return results;
       }
     }
     const idAt = (i: number) => sequenceKey(kind, raws[i]) ?? `#${i}`;
     await inKeyOrder(raws.map((_, i) => i), idAt, BATCH_CONCURRENCY, async (i) => {
-      results[i] = await this.safely(() => this.apply(kind, raws[i], actor));
+      results[i] = await this.safely(() => this.apply(kind, raws[i], actor, false, auditActor));
     });
     return results;
   }
@@ -226,8 +230,8 @@ export class IngestService {
     }
   }
 
-  private async order(m: OrderInput, actor: string): Promise<ItemResult> {
-    const r = await this.orders.ingest(m, actor);
+  private async order(m: OrderInput, actor: string, auditActor?: string): Promise<ItemResult> {
+    const r = await this.orders.ingest(m, actor, auditActor);
     await this.closeRequestsOfEnded([r]);
     return orderItemResult(r, m);
   }

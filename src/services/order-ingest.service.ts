@@ -14,7 +14,10 @@ import { duplicateIndexes, isDuplicateKey } from "../store/writes.js";
 export interface ParkedRefusal {
   id: string;
   orderNo: string;
+  /** Its author as records name it (`api:<label>`, `import:<file>`). */
   actor: string;
+  /** Its sender as the audit trail names it (`api:<label>#<key id>`), when kept apart from `actor`. */
+  auditActor?: string;
   parkedAt: Date;
   payload: Record<string, unknown>;
   result: OrderIngestResult;
@@ -344,8 +347,12 @@ export class OrderIngestService {
     private readonly onRefused: (r: ParkedRefusal) => Promise<void> = async () => {},
   ) {}
 
-  /** Applies one validated order message as `actor` (e.g. `api:<key label>`). */
-  async ingest(m: OrderInput, actor: string): Promise<OrderIngestResult> {
+  /**
+   * Applies one validated order message as `actor` (e.g. `api:<key label>`); `auditActor` names
+   * its sender on the audit trail where that differs (`api:<label>#<key id>`), kept with an
+   * update that is parked so a refusal when its order arrives names the sender exactly.
+   */
+  async ingest(m: OrderInput, actor: string, auditActor?: string): Promise<OrderIngestResult> {
     const no = m.orderNo;
     let created = false;
     let order: OrderDoc | null = null;
@@ -370,7 +377,7 @@ export class OrderIngestService {
       // Items say it is meant as the order itself: without its customer it is a create that
       // cannot be made, not an update to keep for later.
       if (!existing && m.items && !m.customerId) return { kind: "missing_customer", orderNo: no };
-      if (!existing) return this.park(m, actor);
+      if (!existing) return this.park(m, actor, auditActor);
       const r = await this.update(existing, m, actor);
       if ("kind" in r) return r;
       order = r.order;
@@ -396,7 +403,7 @@ export class OrderIngestService {
    * input order. Each step is as safe to retry as the single path: the insert is the claim,
    * effects carry their keys.
    */
-  async ingestMany(ms: OrderInput[], actor: string): Promise<OrderIngestResult[]> {
+  async ingestMany(ms: OrderInput[], actor: string, auditActor?: string): Promise<OrderIngestResult[]> {
     const results = new Array<OrderIngestResult>(ms.length);
     const seen = new Set<string>();
     const fresh: number[] = [];
@@ -440,7 +447,7 @@ export class OrderIngestService {
     }
     // The rest: per order number in input order; different numbers side by side.
     await inKeyOrder(rest.sort((a, b) => a - b), (i) => ms[i]!.orderNo, REST_CONCURRENCY, async (i) => {
-      results[i] = await this.ingest(ms[i]!, actor);
+      results[i] = await this.ingest(ms[i]!, actor, auditActor);
     });
     return results;
   }
@@ -648,11 +655,11 @@ export class OrderIngestService {
   }
 
   /** Keeps an update for an order not yet known; applies it at once if the order appeared meanwhile. */
-  private async park(m: OrderInput, actor: string): Promise<OrderIngestResult> {
+  private async park(m: OrderInput, actor: string, auditActor?: string): Promise<OrderIngestResult> {
     const payload = JSON.parse(JSON.stringify(m)) as Record<string, unknown>;
     const id = `${m.orderNo}:${createHash("sha256").update(JSON.stringify(payload)).digest("hex").slice(0, 24)}`;
     try {
-      await this.store.parkedOrderUpdates.create({ _id: id, orderNo: m.orderNo, payload, actor, at: this.clock.now() });
+      await this.store.parkedOrderUpdates.create({ _id: id, orderNo: m.orderNo, payload, actor, ...(auditActor && auditActor !== actor ? { auditActor } : {}), at: this.clock.now() });
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
     }
@@ -694,7 +701,7 @@ export class OrderIngestService {
         if (!("kind" in u)) await this.effects.settle(u.order);
         // Refused now (its order arrived in a state it cannot move from that way): not applied,
         // and said where ops can see it, once (the record is keyed by the parked update).
-        else if (u.kind !== "created" && u.kind !== "updated" && u.kind !== "unchanged") await this.onRefused({ id: String(p._id), orderNo, actor: p.actor, parkedAt: p.at, payload: p.payload, result: u });
+        else if (u.kind !== "created" && u.kind !== "updated" && u.kind !== "unchanged") await this.onRefused({ id: String(p._id), orderNo, actor: p.actor, ...(p.auditActor ? { auditActor: p.auditActor } : {}), parkedAt: p.at, payload: p.payload, result: u });
       }
       await this.store.parkedOrderUpdates.deleteOne({ _id: p._id });
     }

@@ -61,28 +61,14 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
   const ingestLog = logger.child({ component: "ingest" });
   /**
-   * Who sent a parked update, as the audit trail names the sender's requests: an API key is
-   * `api:<label>#<key id>` there, while the parked update keeps `api:<label>`, the author its
-   * records name. Keys are never deleted, so a label only one key has names that key; of keys
-   * sharing a label, the one whose requests about the order parked an update, if only one did.
-   * Otherwise (an import, a label no request tells apart) the actor as kept.
-   */
-  const senderOf = async (r: ParkedRefusal): Promise<string> => {
-    if (!r.actor.startsWith("api:")) return r.actor;
-    const keys = await store.apiKeys.find({ label: r.actor.slice("api:".length) }).select({ _id: 1 }).lean<{ _id: string }[]>();
-    const actors = keys.map((k) => `${r.actor}#${k._id}`);
-    if (actors.length <= 1) return actors[0] ?? r.actor;
-    // A request's entry says "parked <orderNo>" (one item) or "parked <n>" (a batch), and names the order.
-    const parkedBy = (await store.audit.distinct("actor", { actor: { $in: actors }, subject: r.orderNo, command: "api orders", args: /: parked |, parked [1-9]/ })) as string[];
-    return parkedBy.length === 1 ? parkedBy[0]! : r.actor;
-  };
-  /**
    * A parked order update its order refused on arrival (answered 202 when it came): logged and
-   * on the sender's audit trail (`audit subject=<orderNo>`), once per parked update.
+   * on the sender's audit trail (`audit subject=<orderNo>`), once per parked update: under the
+   * sender's audit name kept with it (an API key's `api:<label>#<key id>`, as its requests), else
+   * (an import; an update parked before that was kept) its actor as kept.
    */
   const refusedParked = async (r: ParkedRefusal): Promise<void> => {
     const why = orderResult(r.result).message ?? r.result.kind;
-    const actor = await senderOf(r);
+    const actor = r.auditActor ?? r.actor;
     ingestLog.warn("parked order update refused when its order arrived", { orderNo: r.orderNo, actor, parkedAt: r.parkedAt, code: r.result.kind, why });
     await audit.record({
       ref: `parked-${r.id}`,

@@ -35,6 +35,12 @@ export const parkedOrderUpdateSchema = new Schema(
     orderNo: { type: String, required: true },
     payload: { type: Schema.Types.Mixed, required: true },
     actor: { type: String, required: true },
+    /**
+     * Who sent it as the audit trail names the sender (`api:<label>#<key id>`), where that is
+     * not `actor`: a refusal when its order arrives is recorded under it. Absent on updates
+     * parked before it was kept (and for senders whose audit name is `actor`).
+     */
+    auditActor: { type: String },
     at: { type: Date, required: true },
   },
   { versionKey: false },
