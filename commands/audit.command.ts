@@ -28,7 +28,7 @@ export default defineCommand({
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<actor>] [command=<command>] [since=<since>] [subject=<subject>] [limit=<limit>] [page=<n>]",
+    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [subject=<record id>] [limit=<count>] [page=<n>]",
     zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [limit=<条数>] [page=<页码>]",
   },
   examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],

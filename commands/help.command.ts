@@ -18,12 +18,22 @@ export default defineCommand({
     const shortRole = (r: Role) => t(`role.name.${r}`).replace(/（[^（）]*）$/, "");
     const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
-      const q = args.command.toLowerCase().trim();
-      const matches = allowed.filter((c) => c.name === q || c.name.startsWith(q + " "));
+      const words = args.command.toLowerCase().trim().split(/\s+/);
+      const named = (q: string, among: typeof commands) => among.filter((c) => c.name === q || c.name.startsWith(q + " "));
+      // `help stock adjust now`: help for the longest start of what was typed that names commands
+      // (`stock adjust`), saying the words after it were not understood.
+      let n = words.length;
+      while (n > 1 && named(words.slice(0, n).join(" "), commands).length === 0) n--;
+      const q = words.slice(0, n).join(" ");
+      const matches = named(q, allowed);
       if (matches.length === 0) {
         // Clipped as an unknown command is (40 characters): a pasted paragraph is not echoed back whole.
-        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(q, 41) }), visibility: "ephemeral" };
+        // A command the caller may not run is named as such (`stock adjust`), not with the words after it.
+        const name = named(q, commands).length ? q : words.join(" ");
+        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(name, 41) }), visibility: "ephemeral" };
       }
+      const extra = words.slice(n).join(" ");
+      const note = extra ? { context: [t("help.extra_words", { words: clip(extra, 41), command: q })] } : {};
       // One command: its parts as fields. A group (`help complaint`, 8 commands): one field per
       // command, so all of them fit Discord's 25 fields.
       const fields =
@@ -43,6 +53,7 @@ export default defineCommand({
       return {
         title: matches.map((c) => c.name).join(t("text.list_sep")),
         fields,
+        ...note,
         status: "info",
         visibility: "ephemeral",
       };

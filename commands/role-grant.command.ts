@@ -22,12 +22,15 @@ export default defineCommand({
   mutates: true,
   async handler({ args, services, actor, t }) {
     if (args.identity === actor.identity && args.role !== "admin") {
-      return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
+      // Refused for who the caller is: a denial on the audit trail.
+      return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
     }
     const r = await services.identity.grant(args.identity, args.role, actor.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("role.busy"), visibility: "ephemeral" };
     if (r.kind === "last_admin") return { status: "error", code: "last_admin", text: t("role.last_admin", { identity: args.identity }), visibility: "ephemeral" };
+    // The role it has already: nothing written, the grant keeps its grantor and time.
+    if (r.kind === "unchanged") return { status: "info", code: "already_granted", text: t("role.grant.unchanged", { identity: args.identity, role: t(`role.name.${args.role}`) }), visibility: "ephemeral" };
     const previous = r.kind === "granted" ? r.previous : "viewer";
     // Below manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
     if (!roleAtLeast(args.role, "manager")) await services.digest.withdrawDirect(args.identity);

@@ -11,7 +11,8 @@ export default defineCommand({
   permission: "admin",
   mutates: true,
   async handler({ args, services, actor, t }) {
-    if (args.identity === actor.identity) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral" };
+    // Refused for who the caller is: a denial on the audit trail.
+    if (args.identity === actor.identity) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
     const r = await services.identity.revoke(args.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("role.busy"), visibility: "ephemeral" };

@@ -26,7 +26,7 @@ export default defineCommand({
   positional: ["sku", "duration"],
   args: z.object({ sku: typedId(z.string().min(1).max(64)), duration }),
   // The generated usage, with its words in Chinese for Chinese readers.
-  usage: { en: "<sku> <duration|off>", zh: "<sku> <duration 时长 30m|24h|3d|off 取消>" },
+  usage: { en: "<sku> <30m|24h|3d|off>", zh: "<sku> <duration 时长 30m|24h|3d|off 取消>" },
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d", "stock snooze SKU-1001 off"],
   permission: "staff",
   mutates: true,

@@ -315,9 +315,14 @@ export class Core {
         i = words.length;
       } else obj[n] = words[i++];
     }
-    for (; i < words.length; i++) problems.push(t("error.unexpected_arg", { value: words[i]! }));
-    for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
     const positionalNames = names.map(argName);
+    for (; i < words.length; i++) {
+      // `expiry=48 小时`, `stock snooze SKU-1 3 天`: a time unit typed apart from its number is
+      // refused (nothing is guessed), saying how to write it, when written together it is taken.
+      const joined = unitApart(words, i, positionalNames, parsed.named, shape);
+      problems.push(joined ? t("error.unit_apart", { value: words[i]!, joined }) : t("error.unexpected_arg", { value: words[i]! }));
+    }
+    for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
     const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
     // The list of known options is only written when an option is refused.
     let knownCache: string | undefined;
@@ -348,6 +353,26 @@ export class Core {
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
+}
+
+/** Time units Chinese (and English) teams may type apart from their number (`48 小时`, `3 d`). */
+const TIME_UNITS = new Set(["小时", "小時", "天", "分钟", "分鐘", "h", "d", "m"]);
+
+/**
+ * For an extra word `words[i]` that is a bare time unit: how to write it with its number, when
+ * that number is the positional argument just before it (`3天`) or an option's value
+ * (`expiry=48小时`) and the argument takes the two written together; else undefined.
+ */
+function unitApart(words: readonly string[], i: number, positionalNames: readonly string[], named: Readonly<Record<string, string>>, shape: Record<string, z.ZodType>): string | undefined {
+  const unit = withoutInvisible(words[i]!.normalize("NFKC")).trim().toLowerCase();
+  if (!TIME_UNITS.has(unit)) return undefined;
+  const isNumber = (v: string) => /^\d+(\.\d+)?$/.test(withoutInvisible(v.normalize("NFKC")).trim());
+  const takes = (key: string, value: string) => shape[key]?.safeParse(value).success === true;
+  const before = words[i - 1];
+  const at = positionalNames[i - 1];
+  if (before !== undefined && at !== undefined && isNumber(before) && takes(at, before + unit)) return before + unit;
+  for (const [k, v] of Object.entries(named)) if (isNumber(v) && takes(k, v + unit)) return `${kebab(k)}=${v}${unit}`;
+  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Messages of the admin area (see src/core/messages.ts). */
 export const en = {
   "role.granted": "{identity} is now {role} (was {previous}).",
+  "role.grant.unchanged": "{identity} is already {role}; nothing changed.",
   "role.revoked": "{identity} no longer has a role; they are a viewer now (was {previous}).",
   "role.revoke.none": "{identity} has no granted role; nothing changed.",
   "role.bad_identity": "\"{value}\" is not an identity. Use shell:<name>, slack:<TEAM>:<USER> or discord:<user id>.",
@@ -54,6 +55,7 @@ export const en = {
 
 export const zh: Record<keyof typeof en, string> = {
   "role.granted": "{identity} 的角色已从{previous}改为{role}。",
+  "role.grant.unchanged": "{identity} 已经是{role}，未做任何更改。",
   "role.revoked": "已撤销 {identity} 原有的{previous}角色，现在是查看者（viewer）。",
   "role.revoke.none": "{identity} 没有被授予角色，未做任何更改。",
   "role.bad_identity": "\"{value}\" 不是有效的身份。请使用 shell:<名称>、slack:<团队>:<用户> 或 discord:<用户 ID>。",

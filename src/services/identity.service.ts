@@ -10,6 +10,8 @@ export type RoleChange =
   | { kind: "granted"; previous: Role }
   | { kind: "revoked"; previous: Role }
   | { kind: "none" }
+  /** The identity had that role already: nothing was written (its grant keeps who granted it and when). */
+  | { kind: "unchanged" }
   | { kind: "bootstrap" }
   /** Refused: it would leave the shop without an admin (no SHOPOPS_ADMINS, and this was the last stored one). */
   | { kind: "last_admin" }
@@ -101,19 +103,31 @@ export class IdentityService {
     );
   }
 
-  /** Grants `role` to `identity` (one upsert; granting the same role twice is harmless). */
+  /**
+   * Grants `role` to `identity` (one guarded upsert). Granting the role it has already writes
+   * nothing (`unchanged`): the grant keeps who made it and when.
+   */
   async grant(identity: string, role: Role, by: string): Promise<RoleChange> {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };
     return this.guarded(async () => {
       if (role !== "admin" && (await this.isLastStoredAdmin(identity))) return { kind: "last_admin" };
-      const before = await this.store.roles
-        .findOneAndUpdate(
-          { _id: identity },
-          { $set: { role, grantedBy: by, grantedAt: this.clock.now() } },
-          { upsert: true, returnDocument: "before" },
-        )
-        .lean();
-      return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
+      try {
+        // Only a binding with another role (or none) is written: one that has this role already
+        // does not match, and the upsert's insert then collides with it on _id. An identity
+        // without a binding is a viewer already: granting viewer inserts none.
+        const before = await this.store.roles
+          .findOneAndUpdate(
+            { _id: identity, role: { $ne: role } },
+            { $set: { role, grantedBy: by, grantedAt: this.clock.now() } },
+            { upsert: role !== "viewer", returnDocument: "before" },
+          )
+          .lean();
+        if (!before && role === "viewer") return { kind: "unchanged" };
+        return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
+      } catch (e) {
+        if (isDuplicateKey(e)) return { kind: "unchanged" };
+        throw e;
+      }
     });
   }
 
