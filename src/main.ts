@@ -17,7 +17,7 @@ import { CommandLoadError } from "./core/registry.js";
 import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
-import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 import { clip } from "./core/reply.js";
 import { shortId } from "./core/ids.js";
@@ -181,6 +181,7 @@ async function main(): Promise<number> {
       }
     }
     const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? t("startup.db.own", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
+    if (!embedded && db.server && config.bootstrapAdmins.length) lines.push(t("startup.admins_env"));
     if (embedded) {
       // A newcomer on the demo database can try every command.
       app.services.identity.addBootstrapAdmin(operator);
@@ -223,6 +224,11 @@ async function main(): Promise<number> {
       lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
     }
     say(lines.join("; "));
+    // A shop's database nobody administers: no SHOPOPS_ADMINS, no stored admin, no Discord role
+    // mapped to admin. Every role change would be refused ("ask an admin"): said now, with the fix.
+    if (!embedded && !config.bootstrapAdmins.length && !Object.values(config.discord?.roleMap ?? {}).includes("admin") && !(await app.store.roles.exists({ role: "admin" }))) {
+      say(t("startup.no_admin", { identity: operator }));
+    }
     if (slack) {
       const port = sharedSlack ? http?.port : slack.port;
       say(port !== undefined ? t(sharedSlack ? "slack.startup.shared" : "slack.startup.http", { port }) : t("slack.startup.socket"));
@@ -268,7 +274,7 @@ async function main(): Promise<number> {
       // Routes to a platform this process does not run would queue alerts nobody receives.
       const running = new Set<string>([...(prompt ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
-      if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t("startup.no_chat") }));
+      if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t(http ? "startup.no_chat" : "startup.no_platform") }));
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if (headless) await new Promise<never>(() => {});
@@ -292,7 +298,7 @@ main().then(
       process.stderr.write(`shopops: ${e.message}\n${USAGE}`);
       process.exit(64);
     }
-    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof JobLoadError || e instanceof DatabaseUnavailableError) {
+    if (e instanceof ConfigError || e instanceof CommandLoadError || e instanceof JobLoadError || e instanceof DatabaseUnavailableError || e instanceof DatabaseStartupError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
     }

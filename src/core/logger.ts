@@ -27,8 +27,8 @@ export function scrubText(text: string): string {
 }
 
 /**
- * Replaces secret-looking values (by key name, and API key tokens inside any string) and
- * serializes errors with their cause chain.
+ * Replaces secret-looking values (by key name, and API key tokens inside any string),
+ * serializes errors with their cause chain and dates as ISO times.
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 5) return "[…]";
@@ -41,6 +41,8 @@ export function redact(value: unknown, depth = 0): unknown {
       ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
     };
   }
+  // A date as its ISO time (walked as an object, it would be written as {}).
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};

@@ -34,7 +34,7 @@ export interface DemoOptions {
 
 /** Options of {@link seedDemo}. */
 export interface SeedDemoOptions extends DemoOptions {
-  /** Delete products, orders and the stock ledger first instead of refusing a non-empty store. */
+  /** Delete everything {@link RESET_DELETES} names first instead of refusing a non-empty store. */
   reset?: boolean;
 }
 
@@ -716,6 +716,9 @@ export function generateDemo(options: DemoOptions): DemoData {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+/** What `reset` deletes before loading the demo data, in words (usage lines and messages). */
+export const RESET_DELETES = "all products, orders, the stock ledger, complaints, refund requests, coupons, coupon drafts and the daily sales rollups";
+
 /** Thrown by {@link seedDemo} when the store already holds products or orders and reset was not asked. */
 export class DemoDataExistsError extends Error {
   override name = "DemoDataExistsError";
@@ -725,14 +728,14 @@ export class DemoDataExistsError extends Error {
   ) {
     super(
       `The database already holds ${products} product(s) and ${orders} order(s); the demo data was not loaded. ` +
-        "Reset to delete products, orders and the stock ledger first (npm run seed:demo -- --reset).",
+        `Reset to delete ${RESET_DELETES} first (npm run seed:demo -- --reset).`,
     );
   }
 }
 
 /**
  * Loads the demo data into a store. Refuses (throws {@link DemoDataExistsError}) when products or
- * orders exist, unless `reset` is set: then products, orders and the stock ledger are deleted first.
+ * orders exist, unless `reset` is set: then everything {@link RESET_DELETES} names is deleted first.
  * Records `{_id: "demo", value: {seed, endDay, seededAt, ...}}` in meta.
  */
 export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ products: number; orders: number }> {

@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { MongoClient } from "mongodb";
 import { DryMongoBinary, MongoMemoryServer } from "mongodb-memory-server";
-import { PROJECT_ROOT, type Config } from "../config.js";
+import { ConfigError, PROJECT_ROOT, type Config } from "../config.js";
 import type { Logger } from "../core/logger.js";
 
 /** Where the database comes from: a given connection string, a local mongod, or the FerretDB runner. */
@@ -58,6 +58,15 @@ export class DatabaseUnavailableError extends Error {
       options,
     );
   }
+}
+
+/**
+ * Thrown when the embedded database cannot start for a reason outside the configuration: another
+ * process holds its start lock too long, or the server recorded in server.json does not answer.
+ * The message names what to do; a start-up problem (exit 78), without a stack trace.
+ */
+export class DatabaseStartupError extends Error {
+  override name = "DatabaseStartupError";
 }
 
 /** FerretDB version embedded by tools/ferretdb-runner (keep in sync with its go.mod). */
@@ -139,7 +148,9 @@ export async function startEmbeddedDatabase(opts: { dataDir: string; logger: Log
   const dataDir = path.resolve(opts.dataDir);
   const log = opts.logger.child({ component: "db-server" });
   // The shop's data: readable by this user only (a directory created here; one that exists keeps its mode).
-  await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw dataDirError(dataDir, err);
+  });
 
   const infoPath = path.join(dataDir, "server.json");
   const lockPath = path.join(dataDir, "server.lock");
@@ -149,10 +160,11 @@ export async function startEmbeddedDatabase(opts: { dataDir: string; logger: Log
     const joined = await tryJoin(infoPath, dataDir, log);
     if (joined) return joined;
 
-    if (await tryLock(lockPath, log)) break;
+    if (await tryLock(lockPath, log).catch((err: unknown) => Promise.reject(dataDirError(dataDir, err)))) break;
     if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${LOCK_WAIT_MS / 1000} s waiting for another process to start the database in ${dataDir} (lock ${lockPath}).`,
+      throw new DatabaseStartupError(
+        `shopops cannot start: timed out after ${LOCK_WAIT_MS / 1000} s waiting for another process to start the database in ${dataDir} (lock ${lockPath}). ` +
+          `If no other shopops process is starting on this data directory, delete ${lockPath} and try again.`,
       );
     }
     await sleep(250);
@@ -398,14 +410,22 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger;
   // Shared (an info file other processes join by): when this process is done, the runner keeps
   // serving the processes that joined it and stops after the last one, removing the info file.
   const shared = o.infoPath ? ["-linger", "-info-file", o.infoPath] : [];
-  const child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof", ...shared], {
-    stdio: ["pipe", "pipe", "pipe"],
-    windowsHide: true,
-    // Its own process group: a Ctrl-C in the terminal reaches the bot or the import, which finish
-    // their work and then stop the server (stop(), or stdin's end if they die), not the server
-    // under them mid-write.
-    detached: true,
-  });
+  // The files it creates (SQLite databases, their journals) are this user's only (600): the child
+  // inherits the umask, set just for the (synchronous) spawn; files from before are fixed below.
+  const umask = setUmask(0o077);
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn(o.exe, ["-data", o.dataDir, "-listen", "127.0.0.1:0", "-exit-on-stdin-eof", ...shared], {
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
+      // Its own process group: a Ctrl-C in the terminal reaches the bot or the import, which finish
+      // their work and then stop the server (stop(), or stdin's end if they die), not the server
+      // under them mid-write.
+      detached: true,
+    });
+  } finally {
+    if (umask !== null) setUmask(umask);
+  }
 
   let stderrTail = "";
   const childLog = o.log.child({ source: "ferretdb-runner" });
@@ -436,6 +456,8 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger;
     child.kill("SIGKILL");
     throw err;
   }
+
+  await restrictFiles(o.dataDir, o.log);
 
   // From now on the child must not keep this process alive by itself: if this process ends,
   // the runner sees stdin EOF and exits too.
@@ -521,6 +543,14 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
   // runner lingers for the processes that joined it): the server's own pid decides then.
   if (info.serverPid !== undefined ? !pidAlive(info.serverPid) : !pidAlive(info.pid)) return null;
 
+  // A server pid that is now another program's (the pid reused after the server stopped without
+  // removing the file, say after a reboot): a stale file, whether or not the owner pid lives.
+  // Known where command lines can be read (Linux /proc); elsewhere the checks below decide.
+  if (info.serverPid !== undefined && (await isOtherProgram(info.serverPid, info.kind ?? "ferretdb"))) {
+    log.debug("ignoring a stale server.json: its server pid is another program's", { serverPid: info.serverPid });
+    return null;
+  }
+
   // The owner (and its server) look alive: never start a second server on the same files.
   for (let i = 0; i < 3; i++) {
     if (await ping(info.uri)) {
@@ -539,13 +569,10 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
     }
     await sleep(1000);
   }
-  // Nothing answers, the process that started it is gone, and its server pid is now another
-  // program's (the pid reused): a stale file (a lingering server removes the file when it stops).
-  if (!pidAlive(info.pid) && info.serverPid !== undefined && (await commandLineOf(info.serverPid))?.includes("ferretdb-runner") === false) return null;
   if (info.serverPid !== undefined) {
-    throw new Error(
-      `Process ${info.pid} runs the database for ${dataDir} (server pid ${info.serverPid}, ${hostOf(info.uri)}), ` +
-        "but it does not answer. Stop that process or wait, then try again.",
+    throw new DatabaseStartupError(
+      `shopops cannot start: the database server for ${dataDir} (pid ${info.serverPid}, started by process ${info.pid}, at ${hostOf(info.uri)}) ` +
+        `is running but does not answer. Wait a moment and try again; if it stays stuck, stop the database server (kill ${info.serverPid}) and try again.`,
     );
   }
   return null;
@@ -606,6 +633,54 @@ async function serverVersion(uri: string): Promise<string | null> {
     return typeof info.version === "string" ? info.version : null;
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/**
+ * True when `pid` is known to be a program other than the database server of `kind` (its command
+ * line, read from Linux /proc, does not name it). False where command lines cannot be read.
+ */
+async function isOtherProgram(pid: number, kind: DatabaseKind): Promise<boolean> {
+  const cmd = await commandLineOf(pid);
+  if (cmd === null) return false;
+  return !cmd.includes(kind === "mongod" ? "mongod" : "ferretdb-runner");
+}
+
+/** A data directory that cannot be created or written: a configuration problem naming SHOPOPS_DATA_DIR and the fix. */
+function dataDirError(dataDir: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why =
+    code === "EACCES" || code === "EPERM" ? "permission denied"
+    : code === "ENOTDIR" ? "a part of the path is a file, not a directory"
+    : code === "EEXIST" ? "a file of that name exists"
+    : code === "EROFS" ? "the file system is read-only"
+    : errorMessage(err);
+  return new ConfigError([
+    `SHOPOPS_DATA_DIR: cannot use ${dataDir} as the data directory (${why}${code ? `, ${code}` : ""}). Set SHOPOPS_DATA_DIR to a directory this user can create and write, or fix that path's permissions.`,
+  ]);
+}
+
+/** Sets the process umask, returning the previous one; null where it cannot be set (worker threads, Windows). */
+function setUmask(mask: number): number | null {
+  if (process.platform === "win32") return null;
+  try {
+    return process.umask(mask);
+  } catch {
+    return null;
+  }
+}
+
+/** Makes the files directly in `dir` readable by this user only (600), as a runner started under an older umask may have left them. */
+async function restrictFiles(dir: string, log: Logger): Promise<void> {
+  if (process.platform === "win32") return;
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const p = path.join(dir, e.name);
+    const st = await fsp.stat(p).catch(() => null);
+    if (st && (st.mode & 0o077) !== 0) {
+      await fsp.chmod(p, st.mode & 0o700).catch((err: unknown) => log.warn("could not make a database file private", { file: p, error: err }));
+    }
   }
 }
 
