@@ -479,12 +479,16 @@ describe("refunds, orders and complaints", () => {
     expect(first.type).toBe(7);
     const buttons = first.data.components[0].components as { custom_id: string; disabled?: boolean }[];
     expect(buttons.find((b) => b.custom_id === `refund approve ${id}`)?.disabled).toBeFalsy();
-    // The edited message keeps its id, as on Discord: the same manager pressing again is told
-    // they already pressed it; nothing changes.
-    const updated = { ...peer.message(peer.channelId, first.data), id: message.id };
-    const again = await pressAnswer(peer.press(manager, updated, `refund approve ${id}`).id);
+    // A double click (the message as it was when pressed) is told they already pressed it.
+    const again = await pressAnswer(peer.press(manager, message, `refund approve ${id}`).id);
     expect(again.data.flags & 64).toBe(64);
     expect(again.data.content).toBe("You already pressed this button; nothing was changed the second time.");
+    // The updated card keeps its id, as on Discord; its Approve is a new button: the same manager
+    // pressing it hears from the core, privately, that a second manager is needed; nothing changes.
+    const updated = { ...peer.message(peer.channelId, first.data), id: message.id };
+    const repeat = await pressAnswer(peer.press(manager, updated, `refund approve ${id}`).id);
+    expect(repeat.data.flags & 64).toBe(64);
+    expect(JSON.stringify(repeat.data)).toContain(`You already approved ${id}; a second, different manager must approve it.`);
     // On a fresh card (a new message), the same manager's approval is a private outcome: the
     // presser alone is told a second manager is needed, and the shared card is not edited.
     const fresh = peer.message(peer.channelId, first.data);

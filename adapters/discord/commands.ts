@@ -303,8 +303,11 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
       return o ? `${before}${o.option}:${dashes ? "True" : ""}` : m;
     });
     if (unknown) return undefined;
-    if (renamed !== word) out.push(renamed);
-    else if (/^\[[A-Za-z]\w*$/.test(word) && positional[next]?.arg === word.slice(1)) {
+    if (renamed !== word) {
+      out.push(renamed);
+      // An option's placeholder of several words (`[link=<message url>`): the words after it join it.
+      if (opens(word)) inside = true;
+    } else if (/^\[[A-Za-z]\w*$/.test(word) && positional[next]?.arg === word.slice(1)) {
       // A positional named in words (`[to YYYY-MM-DD]`): `[to:YYYY-MM-DD]`.
       out.push(`[${positional[next++]!.option}:`);
       glue = true;
@@ -315,13 +318,19 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
       if (!o) return undefined;
       const brackets = /^\[*/.exec(word)![0];
       out.push(`${brackets}${o.option}:${word.slice(brackets.length)}`);
-      if (word.includes("<") && !word.includes(">")) inside = true;
+      if (opens(word)) inside = true;
     } else if (glue) out[out.length - 1] += word;
-    else out.push(word); // the rest of a placeholder of several words (`<idempotency key>`)
+    // A value given as it is (`complaint assign C-7K2M9Q <identity>`): it fills the next
+    // positional option, so the placeholders after it keep their own names.
+    else if (positional[next]) out.push(`${positional[next++]!.option}:${word}`);
+    else out.push(word); // words past the last positional (the rest of a `...text` one)
     glue = false;
   }
   return out.join(" ");
 }
+
+/** Whether a word opens a placeholder (`<`) it does not close. */
+const opens = (word: string) => word.lastIndexOf("<") > word.lastIndexOf(">");
 
 /** The route of the longest command name `words` start with (`stock adjust` before `stock`), or undefined. */
 function routeOf(set: CommandSet, words: readonly string[]): { key: string; route: CommandRoute; words: string[] } | undefined {

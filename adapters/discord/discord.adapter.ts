@@ -17,7 +17,7 @@ import {
 } from "discord.js";
 import { createRequire } from "node:module";
 import { ConfigError, type Config, type DiscordConfig } from "../../src/config.js";
-import type { Core, Invocation, InvocationResult } from "../../src/core/core.js";
+import type { Core, Invocation } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import type { Logger } from "../../src/core/logger.js";
@@ -301,28 +301,19 @@ export class DiscordAdapter {
 
 
   /**
-   * Runs the core; if it has not answered within `deferAfterMs`, acknowledges the
-   * interaction first (Discord's 3-second rule) and lets the caller edit later.
+   * Discord's 3 seconds, kept wherever the work is: `defer` is called once `deferAfterMs` have
+   * passed since the interaction arrived (marker writes, role lookups and the core all count),
+   * unless the interaction was answered first. {@link Deadline.settle} then says how to answer.
    */
-  private async invokeWithDefer(inv: Invocation, i: { createdTimestamp: number }, arrivedAt: number, defer: () => Promise<unknown>): Promise<{ result: InvocationResult; deferred: boolean }> {
-    const work = this.opts.core.invoke(inv);
-    let timer: NodeJS.Timeout | undefined;
-    // Counted from the interaction's creation: the marker writes before this already used some
-    // of Discord's 3 seconds (a slow database must not make the acknowledgement late). The
-    // snowflake's age is bounded by the time since it arrived here plus a second of transit, so
-    // a bot clock running ahead of Discord's does not defer everything.
+  private deadline(i: { createdTimestamp: number; id: string }, arrivedAt: number, defer: () => Promise<unknown>): Deadline {
+    // Counted from the interaction's creation, as far as it can be trusted: the snowflake's age
+    // is bounded by the time since it arrived here plus a second of transit, so a bot clock
+    // running ahead of Discord's does not defer everything.
     const now = Date.now();
     const sinceArrival = now - arrivedAt;
     const age = Math.min(Math.max(sinceArrival, now - i.createdTimestamp), sinceArrival + 1_000);
     const wait = Math.max(0, (this.opts.deferAfterMs ?? 1_500) - age);
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), wait);
-    });
-    const first = await Promise.race([work, late]);
-    clearTimeout(timer);
-    if (first !== "late") return { result: first, deferred: false };
-    await defer();
-    return { result: await work, deferred: true };
+    return new Deadline(wait, defer, (error) => this.log.warn("could not defer the interaction", { interaction: i.id, error }));
   }
 
   private async slash(i: ChatInputCommandInteraction, arrivedAt: number): Promise<void> {
@@ -334,9 +325,11 @@ export class DiscordAdapter {
     const values = new Map<string, string | number | boolean>();
     for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
     const text = route ? commandLine(route, values) : key;
-    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
+    const deadline = this.deadline(i, arrivedAt, () => i.deferReply());
+    if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return deadline.cancel();
     const inv = await this.invocation(i, text);
-    const { result, deferred } = await this.invokeWithDefer(inv, i, arrivedAt, () => i.deferReply());
+    const result = await this.opts.core.invoke(inv);
+    const deferred = await deadline.settle();
     const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
@@ -352,31 +345,44 @@ export class DiscordAdapter {
 
   private async button(i: ButtonInteraction, arrivedAt: number): Promise<void> {
     const text = i.customId;
+    const shown = buttonsOf(i.message.components as unknown[]).find((b) => b.id === text);
     // Only a button the message shows: a crafted custom id runs nothing (defence in depth).
-    if (!buttonsOf(i.message.components as unknown[]).some((b) => b.id === text)) {
+    if (!shown) {
       this.log.warn("button press with a custom id the message does not show refused", { user: i.user.id, message: i.message.id });
       await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)("discord.button_unknown"), flags: MessageFlags.Ephemeral });
       return;
     }
+    const deadline = this.deadline(i, arrivedAt, () => i.deferUpdate());
     // A replayed interaction stops here, before the role lookup (a forced member fetch in a DM).
-    if (!(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return;
-    const inv = await this.invocation(i, text);
-    const pressId = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}`;
-    const locale = inv.locale ?? this.opts.config.locale;
+    if (!(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return deadline.cancel();
+    // The presser's language, as the invocation will carry it.
+    const locale = discordLocale(i.locale) ?? this.opts.config.locale;
     const t = translator(locale);
+    /** A private answer to the presser alone, the message left as it is. */
+    const privately = async (body: { content?: string; embeds?: APIEmbed[]; components?: DiscordMessage["components"]; files?: DiscordMessage["files"] }) =>
+      void (await ((await deadline.settle()) ? i.followUp({ ...body, flags: MessageFlags.Ephemeral }) : i.reply({ ...body, flags: MessageFlags.Ephemeral })));
+    // One press per person per rendering of the message: a double click on one rendering counts
+    // once, while a button the message shows again after an update (a two-manager refund's
+    // Approve, kept for the second approval) is a new button, as Slack's fresh block_id makes it.
+    const pressPrefix = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}:`;
+    const pressId = `${pressPrefix}${renderingOf(i.message)}`;
+    // A button shown disabled cannot be pressed in Discord: this is the second click of a double
+    // click that reached Discord after the update disabled it (or a crafted press). Nothing runs.
+    if (shown.disabled) {
+      const mine = await this.opts.services.store.markers.exists({ _id: { $regex: `^${pressPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}` } }).catch(() => null);
+      this.log.info("press of a disabled button ignored", { user: i.user.id, message: i.message.id });
+      return privately({ content: t(mine ? "discord.already_pressed" : "discord.button_unknown") });
+    }
+    const inv = await this.invocation(i, text);
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
     // again later (say, once granted the role) is allowed.
-    const run = () => this.invokeWithDefer(inv, i, arrivedAt, () => i.deferUpdate());
     // The marker could not be written (the database unreachable): answered all the same.
-    const press = await this.opts.services.markers.once(pressId, inv.identity, text, run, ({ result }) => result.outcome === "ok", {
+    const press = await this.opts.services.markers.once(pressId, inv.identity, text, () => this.opts.core.invoke(inv), (result) => result.outcome === "ok", {
       unclaimed: (error) => this.log.warn("press marker not written; answering without the double-click check", { error }),
     });
-    if (!press.claimed) {
-      await i.reply({ content: t("discord.already_pressed"), flags: MessageFlags.Ephemeral });
-      return;
-    }
-    const { result, deferred } = press.result;
-    const label = findLabel(i.message.components as unknown[], text) ?? text;
+    if (!press.claimed) return privately({ content: t("discord.already_pressed") });
+    const result = press.result;
+    const label = shown.label ?? text;
     // A refusal, or a private outcome on a shared message (a reminder that a second manager is
     // needed, say), goes to the presser alone; the shared message stays as it is. A message only
     // its presser sees (a coupon preview) shows the outcome in place, so Confirm does not stay
@@ -384,9 +390,7 @@ export class DiscordAdapter {
     const ownMessage = i.message.flags.has(MessageFlags.Ephemeral);
     if (result.outcome !== "ok" || (isPrivate(result.reply) && !ownMessage)) {
       const msg = this.render(result.reply, locale);
-      const body = { embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral as const };
-      await (deferred ? i.followUp(body) : i.reply(body));
-      return;
+      return privately({ embeds: msg.embeds, components: msg.components, files: msg.files });
     }
     // Done: the message shows the outcome and who acted. Its buttons become the outcome's own
     // (a two-manager refund's card keeps Approve for the second), or, when it has none, the
@@ -405,7 +409,7 @@ export class DiscordAdapter {
     }
     const components = result.reply.actions?.length ? msg.components : disableAbout(i.message.components as unknown[], text);
     const body = { embeds: [...kept, ...msg.embeds], components, files: msg.files };
-    await (deferred ? i.editReply(body) : i.update(body));
+    await ((await deadline.settle()) ? i.editReply(body) : i.update(body));
   }
 
   private async autocomplete(i: AutocompleteInteraction): Promise<void> {
@@ -420,18 +424,70 @@ export class DiscordAdapter {
   }
 }
 
-type RawRow = { components?: { customId?: string; custom_id?: string; label?: string | null; data?: { custom_id?: string; label?: string } }[] };
+type RawButton = { customId?: string; custom_id?: string; label?: string | null; disabled?: boolean | null; data?: { custom_id?: string; label?: string; disabled?: boolean } };
+type RawRow = { components?: RawButton[] };
 
-/** The components of a message's rows, in order, as custom id and label (either may be missing). */
-function buttonsOf(rows: unknown[]): { id: string | undefined; label: string | undefined }[] {
+/** The components of a message's rows, in order, as custom id, label (either may be missing) and whether it is disabled. */
+function buttonsOf(rows: unknown[]): { id: string | undefined; label: string | undefined; disabled: boolean }[] {
   return (rows as RawRow[]).flatMap((row) =>
-    (row.components ?? []).map((c) => ({ id: c.customId ?? c.custom_id ?? c.data?.custom_id, label: (c.label ?? c.data?.label) || undefined })),
+    (row.components ?? []).map((c) => ({ id: c.customId ?? c.custom_id ?? c.data?.custom_id, label: (c.label ?? c.data?.label) || undefined, disabled: !!(c.disabled ?? c.data?.disabled) })),
   );
 }
 
-/** The label of the button with `customId` in a message's rows. */
-function findLabel(rows: unknown[], customId: string): string | undefined {
-  return buttonsOf(rows).find((b) => b.id === customId)?.label;
+/**
+ * One rendering of a message, as a short hash: when it was last edited, its text, its embeds'
+ * words and its buttons. Two presses on the message as it stood (a double click) share it; the
+ * message as the bot updated it after a press has another.
+ */
+function renderingOf(message: ButtonInteraction["message"]): string {
+  const embeds = message.embeds.map((e) => {
+    // Words only: image and attachment URLs carry signatures Discord renews.
+    const j = e.toJSON() as APIEmbed;
+    return [j.title, j.description, j.fields, j.footer?.text, j.author?.name];
+  });
+  const rows = (message.components as { toJSON?: () => unknown }[]).map((r) => (typeof r.toJSON === "function" ? r.toJSON() : r));
+  return markerHash(JSON.stringify([message.editedTimestamp ?? null, message.content, embeds, rows]), 16);
+}
+
+/**
+ * The acknowledgement of one interaction: `defer` runs once `wait` ms have passed, unless the
+ * interaction was answered (or dropped) first. JavaScript runs one callback at a time, so the
+ * timer and {@link settle} cannot both answer.
+ */
+class Deadline {
+  private state: "open" | "deferring" | "done" = "open";
+  private readonly timer: NodeJS.Timeout;
+  private deferral: Promise<boolean> | undefined;
+
+  constructor(wait: number, defer: () => Promise<unknown>, failed: (error: unknown) => void) {
+    this.timer = setTimeout(() => {
+      if (this.state !== "open") return;
+      this.state = "deferring";
+      this.deferral = defer().then(
+        () => true,
+        (e: unknown) => (failed(e), false),
+      );
+    }, wait);
+  }
+
+  /** Nothing will be sent (a replayed interaction, answered the first time). */
+  cancel(): void {
+    clearTimeout(this.timer);
+    if (this.state === "open") this.state = "done";
+  }
+
+  /**
+   * Stops the timer and says how to answer: true when the interaction was deferred (answer with
+   * an edit or a follow-up), false when it was not (answer it directly, now).
+   */
+  async settle(): Promise<boolean> {
+    clearTimeout(this.timer);
+    if (this.state === "open") {
+      this.state = "done";
+      return false;
+    }
+    return (await this.deferral) ?? false;
+  }
 }
 
 /**
