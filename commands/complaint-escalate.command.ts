@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
 import { ComplaintService, complaintEscalationKey, escalateBlock } from "../src/services/complaint.service.js";
-import { changeReply, complaintCard, complaintIdArg, promptForText } from "./complaint.view.js";
+import { changeReply, complaintCard, complaintIdArg, promptForText, severityName } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint escalate",
@@ -35,9 +35,13 @@ export default defineCommand({
       const st = translator(config.locale);
       const fmt = new Formatter(config.locale, config.timeZone, config.currency);
       const c = r.complaint;
-      const title = st("complaint.notify.escalated", { id: c._id, by: actor.identity, reason: args.reason });
+      // A short title with its severity, as the complaint's other alerts have (Slack cuts a
+      // header at 150 characters); the reason, as typed, and what happens next below the card.
       try {
-        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...complaintCard(c, services, { t: st, fmt, now }), title, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
+        const card = complaintCard(c, services, { t: st, fmt, now });
+        const title = st("complaint.notify.escalated", { id: c._id, severity: severityName(c.severity, st), by: actor.identity });
+        const context = [...(card.context ?? []), st("complaint.notify.escalated_reason", { reason: args.reason }), st("complaint.notify.escalated_waits")];
+        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...card, title, context, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
       } catch (error) {
         // The escalation is made: it is not reported as failed; its SLA alerts still reach the managers.
         logger.error("escalation alert not queued", { id: c._id, error });

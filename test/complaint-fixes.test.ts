@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderBlocks } from "../adapters/slack/blocks.js";
 import { reviveReply } from "../src/services/outbox.service.js";
 import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
 import { jobStepper, type JobStepper } from "./helpers/jobs.js";
@@ -81,7 +82,8 @@ describe("complaint fixes", () => {
     expect(now).toHaveLength(1);
     expect(now[0]!.key).toBe(`complaint-alert:${id}:escalated:1:shell:managers`);
     expect(now[0]!.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
-    expect(now[0]!.reply.title).toBe(`Complaint ${id} escalated by shell:sue: vip. It waits for a manager to claim it.`);
+    expect(now[0]!.reply.title).toBe(`Complaint ${id} (urgent) escalated by shell:sue`);
+    expect(now[0]!.reply.context).toEqual(["Reason: vip", "It waits for a manager to claim it."]);
     expect(now[0]!.reply.actions!.map((a) => a.id)).toContain(`complaint claim ${id}`);
     // Escalating it again changes nothing and sends nothing.
     expect((await app.run("shell:sue", `complaint escalate ${id} reason=again`)).code).toBe("already_escalated");
@@ -93,6 +95,38 @@ describe("complaint fixes", () => {
     const kinds = sent.map((s) => s.key.split(":")[2]).sort();
     expect(kinds).toEqual(["escalated", "posted", "resolutionWarn"]);
     for (const s of sent) expect(s.dest, s.key).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
+  });
+
+  it("the escalation alert names the severity in a short title; a long reason and what happens next stay whole on Slack, in either language", async () => {
+    const reason = `customer says the parcel was opened, ${"the seal was cut and two of the three cups are missing, ".repeat(2)}and threatens a chargeback`;
+    const id = await file("severity=high cups missing");
+    expect((await app.run("shell:sue", `complaint escalate ${id} reason="${reason}"`)).outcome).toBe("ok");
+    const [en] = (await alertsOf(id)).filter((s) => s.key.includes(":escalated:"));
+    expect(en!.reply.title).toBe(`Complaint ${id} (high) escalated by shell:sue`);
+    expect(en!.reply.context).toEqual([`Reason: ${reason}`, "It waits for a manager to claim it."]);
+    // On Slack: the header is not cut, and the reason and the call to action are shown whole.
+    const blocks = renderBlocks(en!.reply).blocks;
+    const header = blocks.find((b) => b.type === "header") as unknown as { text: { text: string } };
+    expect(header.text.text).toBe(`:warning: Complaint ${id} (high) escalated by shell:sue`);
+    const context = JSON.stringify(blocks.filter((b) => b.type === "context"));
+    expect(context).toContain(JSON.stringify(`Reason: ${reason}`).slice(1, -1));
+    expect(context).toContain("It waits for a manager to claim it.");
+
+    // A shop in Chinese: the alert in Chinese, the reason as typed.
+    const zh = await makeTestApp({ SHOP_LOCALE: "zh-CN" });
+    try {
+      await zh.services.identity.grant("shell:sue", "support", "shell:admin");
+      const filed = await zh.run("shell:sue", "complaint new severity=urgent 杯子碎了");
+      const zid = idOf(filed);
+      expect((await zh.run("shell:sue", `complaint escalate ${zid} reason=客户威胁要发起拒付`)).outcome).toBe("ok");
+      const docs = await zh.store.outbox.find({ _id: { $regex: `^complaint-alert:${zid}:escalated:` } }).lean();
+      expect(docs).toHaveLength(1);
+      const reply = reviveReply(docs[0]!.reply);
+      expect(reply.title).toBe(`投诉 ${zid}（紧急）已由 shell:sue 升级`);
+      expect(reply.context).toEqual(["原因：客户威胁要发起拒付", "等待经理认领。"]);
+    } finally {
+      await zh.close();
+    }
   });
 
   it("takes the Chinese names as cards write them, with the value in brackets (full-width or not)", async () => {

@@ -126,3 +126,47 @@ describe("a filled-in delivery time of an order created refunded", () => {
     expect(timeline.indexOf("Paid")).toBeLessThan(timeline.indexOf("Delivered"));
   });
 });
+
+describe("a cancel time the bot filled in", () => {
+  const held = "not changed: cancelledAt (the order holds the time given before, or set in chat; only a time the bot estimated is replaced)";
+
+  it("is replaced by the first time the shop gives; a later, different one is named and stands aside", async () => {
+    await api({ orderNo: "X-1", customerId: "C-c", status: "pending", createdAt: "2026-11-23T01:00:00Z", items });
+    await api({ orderNo: "X-1", status: "paid", paidAt: "2026-11-23T02:00:00Z" });
+    // Cancelled with no time: dated when the message arrived.
+    expect(await api({ orderNo: "X-1", status: "cancelled" })).toMatchObject({ status: 200, outcome: "updated" });
+    expect((await order("X-1")).cancelledAt).toEqual(app.clock.now());
+    // The card says the time is the bot's estimate, until the shop's real one replaces it.
+    const cancelledLine = async () => field(await app.run("shell:admin", "order X-1"), "Timeline")!.split("\n").find((l) => l.includes("Cancelled"))!;
+    expect(await cancelledLine()).toContain("time estimated");
+    const real = { orderNo: "X-1", status: "cancelled", cancelledAt: "2026-11-24T01:00:00Z" };
+    const r = await api(real);
+    expect(r).toMatchObject({ status: 200, outcome: "updated" });
+    expect(r.ignored).toBeUndefined();
+    expect(r.message).toBeUndefined();
+    expect((await order("X-1")).cancelledAt).toEqual(new Date("2026-11-24T01:00:00Z"));
+    expect(await cancelledLine()).not.toContain("time estimated");
+    // Its retry changes nothing; another time now stands aside, named.
+    expect(await api(real)).toMatchObject({ status: 200, outcome: "unchanged" });
+    expect(await api({ orderNo: "X-1", cancelledAt: "2026-11-25T01:00:00Z" })).toMatchObject({ status: 200, outcome: "unchanged", ignored: ["cancelledAt"], message: held });
+    expect((await order("X-1")).cancelledAt).toEqual(new Date("2026-11-24T01:00:00Z"));
+    // The cancelled sale stays out of its paid day's figures.
+    expect(await sales("2026-11-23")).toMatchObject({ gmv: 0, orders: 0 });
+  });
+
+  it("on an order created cancelled is replaced too; one given at creation, or set in chat, stands", async () => {
+    await api({ orderNo: "X-2", customerId: "C-c", status: "cancelled", createdAt: "2026-11-23T01:00:00Z", items });
+    expect(await api({ orderNo: "X-2", cancelledAt: "2026-11-23T05:00:00Z" })).toMatchObject({ status: 200, outcome: "updated" });
+    expect((await order("X-2")).cancelledAt).toEqual(new Date("2026-11-23T05:00:00Z"));
+
+    await api({ orderNo: "X-3", customerId: "C-c", status: "cancelled", createdAt: "2026-11-23T01:00:00Z", cancelledAt: "2026-11-23T03:00:00Z", items });
+    expect(await api({ orderNo: "X-3", cancelledAt: "2026-11-23T05:00:00Z" })).toMatchObject({ status: 200, outcome: "unchanged", ignored: ["cancelledAt"], message: held });
+    expect((await order("X-3")).cancelledAt).toEqual(new Date("2026-11-23T03:00:00Z"));
+
+    await api({ orderNo: "X-4", customerId: "C-c", status: "paid", createdAt: "2026-11-23T01:00:00Z", paidAt: "2026-11-23T02:00:00Z", items });
+    expect((await app.run("shell:admin", "order cancel X-4 reason=oos")).outcome).toBe("ok");
+    const inChat = (await order("X-4")).cancelledAt;
+    expect(await api({ orderNo: "X-4", status: "cancelled", cancelledAt: "2026-11-23T05:00:00Z" })).toMatchObject({ status: 200, outcome: "unchanged", ignored: ["cancelledAt"], message: held });
+    expect((await order("X-4")).cancelledAt).toEqual(inChat);
+  });
+});

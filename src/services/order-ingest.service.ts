@@ -39,6 +39,9 @@ const RETRIES = 8;
 /** Order numbers of a batch that take the single path side by side. */
 const REST_CONCURRENCY = 8;
 
+/** Which of an order's times the bot filled in (see the order schema's `filled`). */
+type Filled = NonNullable<OrderDoc["filled"]>;
+
 /**
  * Fields a message gives for an existing order that differ from what it holds and that an
  * update never changes (an order's contents are fixed when it is created): said in the
@@ -54,12 +57,12 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
   if (m.createdAt && m.createdAt.getTime() !== o.createdAt.getTime()) out.push("createdAt");
   // A step's time the order holds for real (given before, or set in chat) stands: one the bot
   // filled in is replaced by the first real one (see `corrections`), a real one is not.
-  const f = o.filled ?? {};
+  const f: Filled = o.filled ?? {};
   const times: [string, Date | undefined, Date | null | undefined, boolean | null | undefined][] = [
     ["paidAt", m.paidAt, o.paidAt, f.paidAt],
     ["shipment.shippedAt", m.shipment?.shippedAt, o.shipment?.shippedAt, f.shippedAt],
     ["deliveredAt", m.deliveredAt, o.deliveredAt, f.deliveredAt],
-    ["cancelledAt", m.cancelledAt, o.cancelledAt, false],
+    ["cancelledAt", m.cancelledAt, o.cancelledAt, f.cancelledAt],
   ];
   for (const [k, given, held, filled] of times) if (given && held && !filled && given.getTime() !== held.getTime()) out.push(k);
   // A note is kept with the status change it comes with (the timeline's entry): with none (no
@@ -138,7 +141,7 @@ function filledIn(step: OrderStatus, m: OrderInput, arrived: Date, earlier: (Dat
  */
 function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>, tz: string): { set: Record<string, unknown>; unset: Record<string, "">; guard: Record<string, unknown>; resettle?: true } {
   const out = { set: {} as Record<string, unknown>, unset: {} as Record<string, "">, guard: {} as Record<string, unknown> };
-  const f = cur.filled ?? {};
+  const f: Filled = cur.filled ?? {};
   if (f.createdAt) {
     // Inferred from the first message: the shop's own createdAt replaces it; an earlier time a
     // later message gives pulls it back (an order is not created after it was paid).
@@ -151,7 +154,7 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
       out.guard["filled.createdAt"] = true;
     }
   }
-  const fixOne = (flag: "paidAt" | "shippedAt" | "deliveredAt", path: string, given: Date | undefined) => {
+  const fixOne = (flag: "paidAt" | "shippedAt" | "deliveredAt" | "cancelledAt", path: string, given: Date | undefined) => {
     if (!f[flag] || !given || path in set) return false;
     out.set[path] = given;
     out.unset[`filled.${flag}`] = "";
@@ -160,6 +163,9 @@ function corrections(cur: OrderDoc, m: OrderInput, set: Record<string, unknown>,
   };
   fixOne("shippedAt", "shipment.shippedAt", m.shipment?.shippedAt);
   fixOne("deliveredAt", "deliveredAt", m.deliveredAt);
+  // A cancellation dated when its message arrived (it gave no time). Nothing else follows the
+  // cancel time: a cancelled order's sales leave its paid day, whenever it was cancelled.
+  fixOne("cancelledAt", "cancelledAt", m.cancelledAt);
   if (fixOne("paidAt", "paidAt", m.paidAt)) {
     const day = localDay(m.paidAt!, tz);
     if (day !== cur.paidDay && cur.paidDay) {
@@ -506,6 +512,7 @@ export class OrderIngestService {
       ...(paidAt && !m.paidAt ? { paidAt: true } : {}),
       ...(shipped && !m.shipment?.shippedAt ? { shippedAt: true } : {}),
       ...((status === "delivered" || (status === "refunded" && m.status === "delivered")) && !m.deliveredAt ? { deliveredAt: true } : {}),
+      ...(status === "cancelled" && !m.cancelledAt ? { cancelledAt: true } : {}),
     };
     if (Object.keys(filled).length) doc.filled = filled;
     // No shipment at all for an order that ends without one (cancelled, refunded before shipping).
@@ -588,7 +595,11 @@ export class OrderIngestService {
           set.deliveredAt = m.deliveredAt ?? filledIn("delivered", m, at, [cur.createdAt, cur.paidAt, cur.shipment?.shippedAt, set["shipment.shippedAt"] as Date | undefined]);
           if (!m.deliveredAt) set["filled.deliveredAt"] = true;
         }
-        if (s === "cancelled" && !cur.cancelledAt) set.cancelledAt = m.cancelledAt ?? at;
+        if (s === "cancelled" && !cur.cancelledAt) {
+          // No time given: when the message arrived, as estimated; the shop's real one replaces it.
+          set.cancelledAt = m.cancelledAt ?? at;
+          if (!m.cancelledAt) set["filled.cancelledAt"] = true;
+        }
       }
       if (steps.length) set.status = target;
       if (paidLate && !set.paidAt) {

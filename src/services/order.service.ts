@@ -328,7 +328,7 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     const h = [...history].reverse().find((e) => e.status === status);
     return { ...(h?.by ? { by: h.by } : {}), ...(h?.note ? { note: h.note } : {}) };
   };
-  const estimated = (f: "createdAt" | "paidAt" | "shippedAt" | "deliveredAt") => (order.filled?.[f] ? { estimated: true } : {});
+  const estimated = (f: "createdAt" | "paidAt" | "shippedAt" | "deliveredAt" | "cancelledAt") => (order.filled?.[f] ? { estimated: true } : {});
   const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt, ...estimated("createdAt") }];
   if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid"), ...estimated("paidAt") });
   if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped"), ...estimated("shippedAt") });
@@ -341,7 +341,7 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     const h = [...history].reverse().find((e) => e.status === "refunded");
     if (h?.at) events.push({ kind: "refunded", at: h.at, ...who("refunded") });
   }
-  if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled") });
+  if (order.cancelledAt) events.push({ kind: "cancelled", at: order.cancelledAt, ...who("cancelled"), ...estimated("cancelledAt") });
   // Corrections of the carrier or tracking number (`order tracking`), with what changed.
   for (const h of history) {
     if (h.status !== TRACKING_CORRECTED || !h.at) continue;

@@ -194,6 +194,7 @@ const orderSchema = new Schema(
       paidAt: { type: Boolean },
       shippedAt: { type: Boolean },
       deliveredAt: { type: Boolean },
+      cancelledAt: { type: Boolean },
     },
     /**
      * The paid day the order's sales were counted on before its filled-in payment time was
