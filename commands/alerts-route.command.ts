@@ -20,9 +20,12 @@ export default defineCommand({
     if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
     await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
     const off = args.channel === "off";
+    const done = off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel });
+    // Set all the same, but said now (as at start-up): alerts to a platform this process does not run wait undelivered.
+    const idle = off ? null : services.alerts.idleWarning([{ type: args.type, platform: args.platform, channel: args.channel }], t);
     return {
       status: "ok",
-      text: off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel }),
+      text: idle ? `${done}\n${idle}` : done,
       visibility: "public",
     };
   },

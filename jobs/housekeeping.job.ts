@@ -6,12 +6,16 @@ import { defineJob } from "../src/core/job.js";
  * TTL index would do; a plain job works on every MongoDB-compatible server. Undelivered
  * ("pending", "dead") messages are never deleted: they stay visible until someone looks.
  * Stock ledger entries left pending for an hour by an interrupted change are settled.
+ * Caught up (catchUp): a bot that is not running at HOUSEKEEPING_CRON's time runs it when it
+ * starts later that shop day (a daytime-only bot every morning).
  */
 export default defineJob({
   id: "housekeeping",
   description: "Delete old event markers, delivered messages and job runs; settle interrupted stock changes",
   schedule: (config) => config.housekeepingCron,
   timeout: 300_000,
+  // Idempotent, and the only clean-up there is: a bot not up at 03:30 runs it when it starts, the same shop day.
+  catchUp: true,
   async handler({ services, clock, config }) {
     const cutoff = new Date(clock.now().getTime() - config.retentionDays * 86_400_000);
     const { store } = services;

@@ -5,14 +5,16 @@ import { z } from "zod";
 import { validate } from "./core/validate.js";
 import { isRole, ROLES, type Role } from "./core/roles.js";
 import { parseIdentity } from "./core/identity.js";
-import { parseCron } from "./core/cron.js";
+import { nextSlot, parseCron } from "./core/cron.js";
 import { isCurrency } from "./core/format.js";
 import { SEVERITIES } from "./store/models.js";
 
 /** The problem with a cron expression, or null when it parses. */
 function checkCron(expr: string, tz: string): string | null {
   try {
-    parseCron(expr, tz);
+    // A schedule that parses but names no real day (30 2: February 30) would start fine and never run.
+    // nextSlot looks 5 years ahead, so a leap day (29 2) still counts.
+    if (!nextSlot(parseCron(expr, tz), new Date())) return `"${expr}" never matches a date (e.g. February 30): give a day of the month that exists in the month(s) named, or a day of the week`;
     return null;
   } catch (e) {
     return (e as Error).message;

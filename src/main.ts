@@ -273,6 +273,8 @@ async function main(): Promise<number> {
     if (!script) {
       // Routes to a platform this process does not run would queue alerts nobody receives.
       const running = new Set<string>([...(prompt ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
+      // `alerts route` to a platform not among these warns as this does.
+      app.services.alerts.setRunning(running, http !== undefined);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
       if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t(http ? "startup.no_chat" : "startup.no_platform") }));
     }

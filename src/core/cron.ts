@@ -9,7 +9,8 @@ import { TZDate } from "@date-fns/tz";
  * Syntax: `*`, numbers, ranges `a-b`, steps `*\/n` and `a-b/n`, lists `a,b`,
  * month and day names (`JAN`, `MON`); day-of-week 0–7 with 0 and 7 Sunday.
  * As in Vixie cron, when both day-of-month and day-of-week are restricted a
- * day matches if either does. A local time skipped by a DST change runs when the clocks
+ * day matches if either does; a field starting with `*` (`*`, `*\/2`) counts as unrestricted,
+ * so `0 9 *\/2 * 1` runs on odd days that are Mondays (both must match). A local time skipped by a DST change runs when the clocks
  * have jumped (as in Vixie cron), for schedules at fixed hours: the day's 02:30 digest still
  * goes out in New York on the day clocks spring forward, at 03:00. Schedules over every hour
  * just have no slots in the gap. A repeated local time has one slot (its first occurrence),
@@ -68,7 +69,9 @@ function parseField(expr: string, field: string, min: number, max: number, names
     }
     for (let v = lo; v <= hi; v += step) out.add(v);
   }
-  return { values: [...out].sort((a, b) => a - b), any: field === "*" };
+  // Vixie cron marks a day field starting with `*` (`*`, `*/2`) as unrestricted (DOM_STAR/DOW_STAR):
+  // the two day fields are then ANDed, not ORed.
+  return { values: [...out].sort((a, b) => a - b), any: field.startsWith("*") };
 }
 
 /** Parses a 5-field cron expression for a time zone; throws {@link CronError}. */
@@ -100,9 +103,9 @@ function dayMatches(spec: CronSpec, y: number, m: number, d: number): boolean {
   const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
   const domOk = spec.daysOfMonth.has(d);
   const dowOk = spec.daysOfWeek.has(dow);
-  if (spec.domAny && spec.dowAny) return true;
-  if (spec.domAny) return dowOk;
-  if (spec.dowAny) return domOk;
+  // Either field unrestricted (starting with `*`): both must match (a plain `*` holds every day);
+  // both restricted: either may (Vixie cron).
+  if (spec.domAny || spec.dowAny) return domOk && dowOk;
   return domOk || dowOk;
 }
 

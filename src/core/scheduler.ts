@@ -3,7 +3,7 @@ import os from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { countedAttempts, type JobsService } from "../services/jobs.service.js";
+import { countedAttempts, type JobsService, type RunOutcome } from "../services/jobs.service.js";
 import type { Services } from "../services/services.js";
 import type { JobRunDoc } from "../store/models.js";
 import { settleWithin, type Clock } from "./clock.js";
@@ -99,6 +99,8 @@ export class Scheduler {
   private readonly inFlight = new Set<Promise<void>>();
   /** Stops a running run (its handler's signal aborted, its outcome "interrupted"): for a clean shutdown. */
   private readonly interrupters = new Set<(e: Error) => void>();
+  /** Runs that succeeded here whose "ok" could not be written yet (by run id): written by later ticks, never run again. */
+  private readonly unrecorded = new Map<string, { run: JobRunDoc; outcome: RunOutcome }>();
   private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -113,6 +115,8 @@ export class Scheduler {
    */
   async tick(now: Date = this.deps.clock.now()): Promise<void> {
     if (this.stopped) return;
+    // Successes this instance could not record are recorded first (the database is back).
+    for (const { run, outcome } of [...this.unrecorded.values()]) await this.recordOk(run, outcome, this.deps.logger, 1);
     const work: Promise<void>[] = [];
     const { jobs } = this.deps;
     for (const lj of jobs) {
@@ -147,12 +151,19 @@ export class Scheduler {
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
       const lj = jobs.find((j) => j.job.id === run.job)!;
       if (this.busy.has(lj.job.id)) continue;
+      // Succeeded here, its "ok" not yet written: neither run again nor given up.
+      if (this.unrecorded.has(run._id)) continue;
       // Only the job's current slot is worth finishing; an older one was superseded.
       const next = nextSlot(lj.spec, run.slot);
       const what = run.status === "running" ? "holder lost" : `run ${run.status}`;
       const spent = countedAttempts(run) >= MAX_ATTEMPTS;
-      if ((next && next.getTime() <= now.getTime()) || spent) {
-        await this.deps.runs.abandon(run, spent ? `${what} ${countedAttempts(run)} times; given up` : `${what}; a later slot superseded it`);
+      // A catch-up (daily) job's slot runs on its own shop day only: yesterday's digest is not sent
+      // today by a takeover or retry, as it is not by a restart.
+      const tz = this.deps.config.timeZone;
+      const day = localDay(new Date(run.slot), tz);
+      const dayOver = lj.job.catchUp === true && day !== localDay(now, tz);
+      if ((next && next.getTime() <= now.getTime()) || spent || dayOver) {
+        await this.deps.runs.abandon(run, spent ? `${what} ${countedAttempts(run)} times; given up` : dayOver && !(next && next.getTime() <= now.getTime()) ? `${what}; its shop day (${day}) is over` : `${what}; a later slot superseded it`);
         continue;
       }
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
@@ -182,6 +193,7 @@ export class Scheduler {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let interrupt: ((e: Error) => void) | undefined;
+    let summary: string | void;
     this.busy.add(job.id);
     const ctx = { services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal };
     const handler = Promise.resolve().then(() => job.handler(ctx));
@@ -215,8 +227,7 @@ export class Scheduler {
         };
         this.interrupters.add(interrupt);
       });
-      const summary = await Promise.race([handler, timeout, interrupted]);
-      await this.deps.runs.finish(run, { status: "ok", ...(summary ? { summary } : {}) });
+      summary = await Promise.race([handler, timeout, interrupted]);
     } catch (e) {
       const status = e instanceof TimeoutError ? "timeout" : "failed";
       const shutdown = e instanceof ShutdownError;
@@ -230,9 +241,35 @@ export class Scheduler {
       await this.deps.runs
         .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}), ...(shutdown ? { interrupted: true } : {}) })
         .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
+      return;
     } finally {
       clearTimeout(timer);
       if (interrupt) this.interrupters.delete(interrupt);
+    }
+    // The handler succeeded: its work is done. Failing to write "ok" (a database blip) must not
+    // turn it into a failure retried, or a claim taken over: the handler would run twice.
+    await this.recordOk(run, { status: "ok", ...(summary ? { summary } : {}) }, logger);
+  }
+
+  /**
+   * Records a run that succeeded, trying the write `tries` times (a short pause between); if it
+   * still fails, the outcome is kept here (logged) and written by the next ticks, which meanwhile
+   * neither take the run over nor give it up.
+   */
+  private async recordOk(run: JobRunDoc, outcome: RunOutcome, logger: Logger, tries = 3): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        await this.deps.runs.finish(run, outcome);
+        this.unrecorded.delete(run._id);
+        return;
+      } catch (e) {
+        if (i >= tries) {
+          if (!this.unrecorded.has(run._id)) logger.error("job succeeded but its outcome could not be recorded; recorded when the database answers, not run again", { error: e });
+          this.unrecorded.set(run._id, { run, outcome });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 4 ** (i - 1)));
+      }
     }
   }
 
@@ -265,6 +302,8 @@ export class Scheduler {
       for (const stop of [...this.interrupters]) stop(new ShutdownError());
       await settleWithin(this.inFlight, 2_000);
     }
+    // A last try at successes not yet recorded (else another instance runs them again after their lease).
+    for (const { run, outcome } of [...this.unrecorded.values()]) await this.recordOk(run, outcome, this.deps.logger, 1);
   }
 }
 

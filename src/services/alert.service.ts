@@ -4,7 +4,7 @@ import { localTime } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
-import { translator } from "../core/messages.js";
+import { translator, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { Store } from "../store/models.js";
 import { reviveReply, type OutboxService } from "./outbox.service.js";
@@ -55,6 +55,8 @@ export class AlertService {
     // A complaint reminder to its assignee that cannot reach them (a deactivated Slack user, a
     // Discord member who blocks DMs) goes to the support channel instead, once: it exists to
     // prevent a breach, so someone must get it.
+    // Messages other services queue as non-urgent (`quiet: true`, a refund's expiry notice) wait for these quiet hours too.
+    outbox.setQuietHours((at) => this.quietUntil(at));
     outbox.onDead(async (msg, error) => {
       const dest = msg.dest as { kind?: string; identity?: string };
       if (msg.kind !== "complaints" || dest.kind !== "user" || !dest.identity) return;
@@ -62,6 +64,27 @@ export class AlertService {
       const note = translator(config.locale)("notify.dm_undelivered", { identity: dest.identity, error: error.slice(0, 200) });
       await this.send({ type: "complaints", key: `${msg._id}:undelivered`, reply: { ...reply, context: [...(reply.context ?? []), note] }, urgent: true });
     });
+  }
+
+  /** The platforms this process delivers to, as start-up found them; unknown (a one-shot script, a test) until set. */
+  private running?: { platforms: ReadonlySet<string>; http: boolean };
+
+  /** Records which platforms this process runs (and whether it serves HTTP), for {@link idleWarning}. */
+  setRunning(platforms: Iterable<string>, http = false): void {
+    this.running = { platforms: new Set(platforms), http };
+  }
+
+  /**
+   * The start-up warning (same wording) for those of `routes` on a platform this process does not
+   * run, whose alerts would wait undelivered here; null when all run, or when it is not known
+   * which run (a one-shot `shell -c`, whose alerts the long-running bot delivers).
+   */
+  idleWarning(routes: readonly AlertRoute[], t: Translate): string | null {
+    const run = this.running;
+    if (!run) return null;
+    const idle = routes.filter((r) => r.channel !== "off" && !run.platforms.has(r.platform));
+    if (!idle.length) return null;
+    return t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...run.platforms].join(", ") || t(run.http ? "startup.no_chat" : "startup.no_platform") });
   }
 
   /** Every route in effect, configured and admin-set, by type then platform. */
@@ -122,7 +145,11 @@ export class AlertService {
     const [y, mo, d] = day.split("-").map(Number) as [number, number, number];
     // An end the clocks skip (02:30 the night they spring forward) is the instant they jump to
     // (03:00), when the check above already finds it outside: held alerts go then, not an hour late.
-    return localTime(y, mo, d, eh, em, tz).at;
+    const end = localTime(y, mo, d, eh, em, tz).at;
+    // An end already past (quiet hours ending inside the hour repeated when clocks fall back: 01:15
+    // EST, the second time round, after 01:30 EDT) means they are over: not quiet, never a hold
+    // "until" a time gone by, which senders would deliver at once while others read it as quiet.
+    return end.getTime() > at.getTime() ? end : null;
   }
 
   /**

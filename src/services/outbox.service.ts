@@ -66,12 +66,23 @@ export class OutboxService {
     return { dead, late, newest };
   }
 
+  /** The end of the quiet hours an instant falls in, or null (set by the alert service, which knows QUIET_HOURS). */
+  private quietEnd: (at: Date) => Date | null = () => null;
+
+  /** Sets how {@link enqueue} finds the end of quiet hours for messages queued with `quiet: true`. */
+  setQuietHours(until: (at: Date) => Date | null): void {
+    this.quietEnd = until;
+  }
+
   /**
    * Queues `reply` for `dest` under `key`. Returns false if a message with
    * this key already exists (a replayed event): nothing is queued twice.
+   * With `quiet: true` (a non-urgent message nobody is waiting for) it is held until quiet hours end.
    */
-  async enqueue(input: { key: string; dest: Destination; reply: Reply; kind: string; notBefore?: Date }): Promise<boolean> {
+  async enqueue(input: { key: string; dest: Destination; reply: Reply; kind: string; notBefore?: Date; quiet?: boolean }): Promise<boolean> {
     const now = this.clock.now();
+    const held = input.quiet ? this.quietEnd(now) : null;
+    const notBefore = held && !(input.notBefore && input.notBefore >= held) ? held : (input.notBefore ?? now);
     try {
       await this.store.outbox.create({
         _id: input.key,
@@ -81,7 +92,7 @@ export class OutboxService {
         kind: input.kind,
         status: "pending",
         attempts: 0,
-        notBefore: input.notBefore ?? now,
+        notBefore,
         createdAt: now,
       });
       return true;
@@ -113,14 +124,22 @@ export class OutboxService {
   async dispatch(deliverer: Deliverer, max = 100): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
+    // Deliveries this process could not record before are recorded first (the database is back).
+    await this.recordUnrecorded();
     // Once draining, no new message is claimed: the one being sent is finished and recorded.
     for (let i = 0; i < max && !this.draining; i++) {
       const msg = await this.claim(deliverer.platform);
       if (!msg) break;
+      const delivered = this.unrecorded.get(msg._id);
+      if (delivered) {
+        // Sent by this process already (its lease ran out while "sent" could not be written): recorded, never sent again.
+        await this.recordSent(msg._id, delivered, 1);
+        continue;
+      }
+      let ok = false;
       try {
         await deliverer.deliver(msg.dest as Destination, reviveReply(msg.reply));
-        await this.store.outbox.updateOne({ _id: msg._id, status: "sending" }, { $set: { status: "sent", sentAt: this.clock.now() }, $unset: { leaseUntil: 1 } });
-        sent++;
+        ok = true;
       } catch (e) {
         failed++;
         // A rate limit is the platform asking to wait, not a failed attempt: it never uses one
@@ -148,8 +167,46 @@ export class OutboxService {
         }
         if (limited) break;
       }
+      if (ok) {
+        // Delivered: from here on it is never delivered again, whatever the database says.
+        sent++;
+        await this.recordSent(msg._id, this.clock.now());
+      }
     }
     return { sent, failed };
+  }
+
+  /**
+   * Messages delivered by this process whose "sent" could not be written (the database failing),
+   * with when they were sent. Written by the next round (or {@link drain}); until then a claim of
+   * one of them (its lease run out) records it instead of sending it again.
+   */
+  private readonly unrecorded = new Map<string, Date>();
+
+  /**
+   * Records a delivered message as sent, trying the write `tries` times (a short pause between);
+   * if it still fails, the message is kept in {@link unrecorded} (logged), still `sending`.
+   */
+  private async recordSent(id: string, sentAt: Date, tries = 3): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        await this.store.outbox.updateOne({ _id: id, status: "sending" }, { $set: { status: "sent", sentAt }, $unset: { leaseUntil: 1 } });
+        this.unrecorded.delete(id);
+        return;
+      } catch (e) {
+        if (i >= tries) {
+          if (!this.unrecorded.has(id)) this.logger.error("message delivered but not recorded as sent; recorded when the database answers, not sent again", { id, error: e });
+          this.unrecorded.set(id, sentAt);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 4 ** (i - 1)));
+      }
+    }
+  }
+
+  /** One more try to record each delivery {@link recordSent} could not. */
+  private async recordUnrecorded(): Promise<void> {
+    for (const [id, at] of [...this.unrecorded]) await this.recordSent(id, at, 1);
   }
 
   /**
@@ -181,6 +238,7 @@ export class OutboxService {
   async drain(ms = 5_000): Promise<void> {
     this.draining = true;
     await settleWithin(this.rounds, ms);
+    await this.recordUnrecorded().catch(() => undefined);
   }
 }
 

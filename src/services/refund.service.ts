@@ -882,7 +882,13 @@ export class RefundService {
       status: outcome === "approved" ? "ok" : outcome === "failed" ? "error" : "info",
       visibility: "ephemeral",
     };
-    await this.outbox.enqueue({ key: `refund:${req._id}:${outcome}`, dest: { kind: "user", identity: req.requester }, reply, kind: "refund" });
+    // A notice answering a person's decision just now (an approval, a rejection, a refund that failed
+    // as it was approved) goes at once. One the bot queues on its own (an expiry, a rejection because
+    // the shop refunded the order, a late notice from the refund-expiry job's repair) is a
+    // non-urgent direct message: held by quiet hours like any other.
+    const now = this.clock.now().getTime();
+    const answersPerson = outcome !== "expired" && !!req.decidedBy && req.decidedBy !== SYSTEM_DECIDER && !!req.decidedAt && now - new Date(req.decidedAt).getTime() < 10 * 60_000;
+    await this.outbox.enqueue({ key: `refund:${req._id}:${outcome}`, dest: { kind: "user", identity: req.requester }, reply, kind: "refund", quiet: !answersPerson });
   }
 }
 
