@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { trimInvisible } from "../src/core/text.js";
 import { orderNoArg } from "./order.command.js";
-import type { IgnoredArg } from "../src/services/complaint.service.js";
+import { COMPLAINT_TEXT_MAX, type IgnoredArg } from "../src/services/complaint.service.js";
 import { categoryArg, choiceName, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
 
 export default defineCommand({
@@ -37,6 +37,9 @@ export default defineCommand({
       zh: "complaint new source=slack link=https://shop.slack.com/archives/C1/p1700000500000500 author=slack:T1:U2 保温杯到货就是坏的",
     },
   ],
+  // A chat message filed as a complaint (the Slack reaction) comes beside the line, kept as
+  // written: its line breaks, and up to the API's 4,000 characters rather than the 900 typed.
+  attachedText: { arg: "text", schema: text(COMPLAINT_TEXT_MAX) },
   permission: "support",
   mutates: true,
   async handler(ctx) {

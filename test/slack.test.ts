@@ -7,8 +7,7 @@ import { z } from "zod";
 import { startHttpServer } from "../adapters/http/http.server.js";
 import { ACTION_PREFIX, appendOutcome, renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import { buildManifest, toYaml } from "../adapters/slack/manifest.js";
-import { parseArgs } from "../src/core/parser.js";
-import { boltLogger, complaintCommandLine, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
+import { boltLogger, complaintInvocation, mentionCommandLine, SlackAdapter, slashCommandLine } from "../adapters/slack/slack.adapter.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { Core } from "../src/core/core.js";
@@ -545,7 +544,7 @@ describe("mentions and the complaint reaction", () => {
     peer.messages.set("C0SUPPORT:1700000800.000800", { ts: "1700000800.000800", bot_id: "B0DESK", text: "", attachments: [{ title: "Ticket 4411", text: "Customer: my order never arrived" }] } as never);
     await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "B0DESK", item: { type: "message", channel: "C0SUPPORT", ts: "1700000800.000800" }, event_ts: "1700000801.000100" });
     await peer.waitFor(async () => !!(await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean()), "the complaint");
-    expect((await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean())!.text).toBe("Ticket 4411 Customer: my order never arrived");
+    expect((await app.store.complaints.findOne({ permalink: "https://peer.slack.test/archives/C0SUPPORT/p1700000800000800" }).lean())!.text).toBe("Ticket 4411\nCustomer: my order never arrived");
   });
 
   it("a reaction that fails on our side shows a reference, never the database's error; Slack's own refusal is named", async () => {
@@ -615,17 +614,66 @@ describe("mentions and the complaint reaction", () => {
     expect(peer.callsOf("conversations.history").filter((c) => c.args.latest === "1700000600.000600")).toHaveLength(0);
   });
 
-  it("builds the complaint line with a quote the text does not contain, within the input limit", () => {
-    const line = complaintCommandLine({ text: "a \"b\"\nc", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
-    expect(line).toBe("complaint new source=slack link=https://x/p1 author=slack:T1:U1 'a \"b\" c'");
-    expect(complaintCommandLine({ text: "x".repeat(5000), author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000).length).toBeLessThanOrEqual(1000);
+  it("a reacted-to message is filed as written: line breaks, spacing and quotes kept, up to 4,000 characters; the audit entry shows it abbreviated", async () => {
+    const text = 'line one\nline two\n\n  indented  "q"';
+    peer.messages.set("C0SUPPORT:1700001000.000100", { ts: "1700001000.000100", user: "UCUST", text });
+    const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700001000000100";
+    const before = peer.callsOf("chat.postMessage").length;
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700001000.000100" }, event_ts: "1700001001.000100" });
+    const answer = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === "1700001000.000100"), "the complaint answer");
+    const stored = (await app.store.complaints.findOne({ permalink }).lean())!;
+    expect(stored.text).toBe(text);
+    // The card in the thread shows the text with its lines, and says nothing was cut.
+    expect(JSON.stringify(answer.args.blocks)).toContain(JSON.stringify("line one\nline two").slice(1, -1));
+    expect(JSON.stringify(answer.args.blocks)).not.toContain("characters long");
+    const audit = (await app.store.audit.findOne({ command: "complaint new", subject: stored._id }).lean())!;
+    expect(audit).toMatchObject({ actor: `slack:${TEAM}:${ALICE}`, outcome: "ok", args: `source=slack link=${permalink} author=slack:${TEAM}:UCUST 'line one line two indented "q"'` });
+
+    // 1,200 characters (past the 900 `complaint new` takes typed): stored whole.
+    const long = Array.from({ length: 40 }, (_, i) => `line ${String(i).padStart(2, "0")} ${"x".repeat(21)}`).join("\n");
+    expect(long.length).toBe(1199);
+    peer.messages.set("C0SUPPORT:1700001010.000100", { ts: "1700001010.000100", user: "UCUST", text: long + "!" });
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700001010.000100" }, event_ts: "1700001011.000100" });
+    const longLink = "https://peer.slack.test/archives/C0SUPPORT/p1700001010000100";
+    await peer.waitFor(async () => !!(await app.store.complaints.findOne({ permalink: longLink }).lean()), "the long complaint");
+    const longStored = (await app.store.complaints.findOne({ permalink: longLink }).lean())!;
+    expect(longStored.text).toBe(long + "!");
+    const longAudit = (await app.store.audit.findOne({ command: "complaint new", subject: longStored._id }).lean())!;
+    expect(longAudit.outcome).toBe("ok");
+    // The entry names the command with the text's first 200 characters on one line.
+    expect(longAudit.args).toContain(`author=slack:${TEAM}:UCUST "line 00 ${"x".repeat(21)} line 01`);
+    expect(longAudit.args.length).toBeLessThan(400);
+    expect(longAudit.args.endsWith('…"')).toBe(true);
+  });
+
+  it("a message past 4,000 characters is filed cut there, and the thread reply says so", async () => {
+    const text = "y".repeat(4100);
+    peer.messages.set("C0SUPPORT:1700001020.000100", { ts: "1700001020.000100", user: "UCUST", text });
+    const permalink = "https://peer.slack.test/archives/C0SUPPORT/p1700001020000100";
+    const before = peer.callsOf("chat.postMessage").length;
+    await postEvent({ type: "reaction_added", user: ALICE, reaction: "sos", item_user: "UCUST", item: { type: "message", channel: "C0SUPPORT", ts: "1700001020.000100" }, event_ts: "1700001021.000100" });
+    const answer = await peer.waitFor(() => peer.callsOf("chat.postMessage").slice(before).find((c) => c.args.thread_ts === "1700001020.000100"), "the complaint answer");
+    const stored = (await app.store.complaints.findOne({ permalink }).lean())!;
+    expect(stored.text).toBe("y".repeat(3999) + "…");
+    const shown = JSON.stringify(answer.args.blocks);
+    expect(shown).toContain(`Complaint ${stored._id} filed`);
+    expect(shown).toContain("The message is 4,100 characters long: the complaint keeps it cut to 4,000.");
+  });
+
+  it("carries the message's text beside the command line, as written, with Slack's markup as a person reads it", () => {
+    const src = { author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" };
+    expect(complaintInvocation({ ...src, text: 'a "b"\n  c' })).toEqual({ line: "complaint new source=slack link=https://x/p1 author=slack:T1:U1", text: 'a "b"\n  c' });
+    // Cut at the complaint limit (the API's), with the length it had.
+    const cut = complaintInvocation({ ...src, text: "x".repeat(5000) });
+    expect(cut.text).toHaveLength(4000);
+    expect(cut.cutFrom).toBe(5000);
     // Slack's markup as a person reads it; escaped text that looks like markup stays text.
-    const marked = complaintCommandLine({ text: "see <https://shop.example/o/1|order 1> in <#C0OPS|ops>, cc <@U42> &lt;b&gt;", author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
-    expect(parseArgs(marked).positional.slice(2).join(" ")).toBe("see order 1 (https://shop.example/o/1) in #ops, cc @U42 <b>");
-    // Every quote style in the text: kept exactly, as the parser reads it back.
+    expect(complaintInvocation({ ...src, text: "see <https://shop.example/o/1|order 1> in <#C0OPS|ops>, cc <@U42> &lt;b&gt;" }).text).toBe("see order 1 (https://shop.example/o/1) in #ops, cc @U42 <b>");
+    // Every quote style in the text: kept exactly.
     const mixed = `客户说："保温杯坏了" 他'很生气'，「急」“快”处理 『慢』`;
-    const all = complaintCommandLine({ text: mixed, author: "slack:T1:U1", permalink: "https://x/p1", channel: "C1", ts: "1.2" }, 1000);
-    expect(parseArgs(all).positional.slice(2).join(" ")).toBe(mixed);
+    expect(complaintInvocation({ ...src, text: mixed }).text).toBe(mixed);
+    // No text at all (only spaces or invisible characters): the permalink stands for it.
+    expect(complaintInvocation({ ...src, text: " \u200b " }).text).toBe("https://x/p1");
   });
 });
 

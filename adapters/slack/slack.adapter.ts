@@ -11,7 +11,8 @@ import { RetryAfterError, UndeliverableError, type Deliverer, type Destination }
 import { parseIdentity } from "../../src/core/identity.js";
 import { shortId } from "../../src/core/ids.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
-import { quote } from "../../src/core/parser.js";
+import { trimInvisible } from "../../src/core/text.js";
+import { COMPLAINT_TEXT_MAX } from "../../src/services/complaint.service.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
@@ -93,23 +94,19 @@ export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
 ];
 
 /**
- * The command line that files a complaint from a Slack message: `complaint new`
- * with the message's permalink (one complaint per message) and its author's
- * identity. The message text goes last, cut to fit the input limit, then quoted
- * as the parser reads it back exactly (every quote style it holds kept).
+ * How a complaint is filed from a Slack message: the command line `complaint new source=slack
+ * link=… author=…` (its permalink: one complaint per message; its author's identity), and the
+ * message's text carried beside it as the invocation's attached text, as written (line breaks,
+ * spacing and every quote style kept), Slack's markup as a person reads it. Up to the complaint
+ * limit the API has too ({@link COMPLAINT_TEXT_MAX}); a longer message is cut there, and
+ * `cutFrom` gives its length, for the thread reply to say so.
  */
-export function complaintCommandLine(src: ComplaintSource, maxLength: number): string {
-  const head = `complaint new source=slack link=${src.permalink} author=${src.author}`;
-  const body = unescapeSlack(slackMarkupAsText(src.text)).replace(/\s+/g, " ").trim() || src.permalink;
-  // Within the input limit and the command's 900-character text (quoting adds a few characters:
-  // a quote pair, or with every quote style in the text, three more per `"`).
-  const quotes = (body.match(/"/g) ?? []).length;
-  const room = Math.min(COMPLAINT_TEXT_MAX, Math.max(10, maxLength - head.length - 3 - 3 * quotes));
-  return `${head} ${quote(clip(body, room))}`;
+export function complaintInvocation(src: ComplaintSource): { line: string; text: string; cutFrom?: number } {
+  const line = `complaint new source=slack link=${src.permalink} author=${src.author}`;
+  const whole = unescapeSlack(slackMarkupAsText(src.text)).trim();
+  const text = trimInvisible(whole) ? whole : src.permalink;
+  return text.length > COMPLAINT_TEXT_MAX ? { line, text: clip(text, COMPLAINT_TEXT_MAX), cutFrom: text.length } : { line, text };
 }
-
-/** Longest complaint text `complaint new` takes. */
-const COMPLAINT_TEXT_MAX = 900;
 
 /** The command line of a slash command: `/ops <line>` as is, `/stock SKU-1` as `stock SKU-1`. */
 export function slashCommandLine(command: string, text: string): string {
@@ -389,10 +386,20 @@ export class SlackAdapter implements Deliverer {
     });
   }
 
-  /** Runs a command line through the core as a Slack user, in their language when shopops speaks it. */
-  private async invoke(identity: string, userId: string, text: string): Promise<InvocationResult> {
+  /**
+   * Runs a command line through the core as a Slack user, in their language when shopops speaks
+   * it; `attachedText` (a message filed as a complaint) goes beside the line, as written.
+   */
+  private async invoke(identity: string, userId: string, text: string, attachedText?: string): Promise<InvocationResult> {
     const { name, locale } = await this.profile(userId);
-    return this.opts.core.invoke({ identity, platform: "slack", text, ...(name ? { displayName: name } : {}), ...(locale ? { locale } : {}) });
+    return this.opts.core.invoke({
+      identity,
+      platform: "slack",
+      text,
+      ...(name ? { displayName: name } : {}),
+      ...(locale ? { locale } : {}),
+      ...(attachedText !== undefined ? { attachedText } : {}),
+    });
   }
 
   /**
@@ -599,12 +606,19 @@ export class SlackAdapter implements Deliverer {
   /**
    * Files a complaint from a Slack message by running `complaint new
    * source=slack link=… author=…` through the core as the reacting user (so the
-   * core checks the role and audits it), and answers in the message's thread
-   * (errors only to that user).
+   * core checks the role and audits it), the message's text attached as written
+   * (see {@link complaintInvocation}), and answers in the message's thread
+   * (errors only to that user). A message cut to the limit is filed, and the
+   * answer says so.
    */
   async fileComplaintFromMessage(src: ComplaintSource, reactor: { identity: string; user: string }): Promise<InvocationResult> {
-    const line = complaintCommandLine(src, this.opts.config.maxInputLength);
-    const r = await this.invoke(reactor.identity, reactor.user, line);
+    const { line, text, cutFrom } = complaintInvocation(src);
+    let r = await this.invoke(reactor.identity, reactor.user, line, text);
+    if (cutFrom !== undefined && r.outcome === "ok" && r.code !== "already_filed") {
+      const { t, fmt } = await this.wordsFor(reactor.user);
+      const note = t("slack.complaint.cut", { length: fmt.number(cutFrom), max: fmt.number(COMPLAINT_TEXT_MAX) });
+      r = { ...r, reply: { ...r.reply, context: [...(r.reply.context ?? []), note] } };
+    }
     try {
       await this.answerInThread(src.channel, src.ts, reactor.user, reactor.identity, r.reply);
     } catch (e) {

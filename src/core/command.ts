@@ -100,6 +100,13 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
    * subject itself ({@link CommandContext.subject}).
    */
   typedSubject?: { readonly arg: string; readonly spelling: (typed: string) => string };
+  /**
+   * The argument an invocation's attached text fills (`Invocation.attachedText` in core.ts: a chat
+   * message filed as a complaint, carried beside the command line so its line breaks and length
+   * survive), and the schema it is read by then (its own limit) instead of the argument's own. A
+   * command without it refuses attached text.
+   */
+  attachedText?: { readonly arg: string; readonly schema: z.ZodType };
   handler(ctx: CommandContext<z.output<S>>): Promise<HandlerReply>;
 }
 

@@ -10,7 +10,7 @@ import type { Platform } from "./identity.js";
 import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
-import { camel, kebab, parseArgs, type ParsedArgs } from "./parser.js";
+import { camel, kebab, parseArgs, quote, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
@@ -31,6 +31,13 @@ export interface Invocation {
   platformRole?: Role;
   /** Who really typed it, when acting as `identity` (the shell's `--as`): recorded in the audit trail. */
   via?: string;
+  /**
+   * Free text carried beside the command line, exactly as written (line breaks, spacing, any
+   * length up to the command's limit): a chat message filed as a complaint. It fills the argument
+   * the command names for it ({@link Command.attachedText}) instead of words typed; the audit
+   * entry shows it abbreviated after the line's arguments.
+   */
+  attachedText?: string;
 }
 
 /** What happened: the reply to render, and the outcome for exit codes and audit. */
@@ -165,6 +172,8 @@ export class Core {
       // subcommand the first argument was probably meant to be is suggested with the error.
       if (resolved.consumed === 1) typoOf = parsed.positional[1];
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
+      // Attached text, abbreviated on one line: the entry reads as the command with its text.
+      if (inv.attachedText !== undefined) argText = `${argText} ${quote(clip(inv.attachedText.replace(/\s+/g, " ").trim(), ATTACHED_IN_AUDIT))}`.trim();
       typed = { words: parsed.positional.slice(resolved.consumed), named: parsed.named };
       actor = { ...actor, role: await this.roleOf(inv) };
       const required = requiredRole(cmd, config);
@@ -172,7 +181,7 @@ export class Core {
         const msg = t("error.permission", { command: cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
-      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale);
+      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, inv.attachedText);
       bound = args;
       const { denied, ...reply } = await cmd.handler({
         args,
@@ -301,7 +310,7 @@ export class Core {
   }
 
   /** Maps parsed words onto the command's schema and validates them. */
-  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale): Record<string, unknown> {
+  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale, attached?: string): Record<string, unknown> {
     const shape = cmd.args.shape as Record<string, z.ZodType>;
     const problems: string[] = [];
     const obj: Record<string, unknown> = {};
@@ -339,8 +348,18 @@ export class Core {
       if (!known.includes(k) || !isFlagArg(shape[k]!)) problems.push(t("error.unknown_option", { key: `--${kebab(k)}`, known: knownText() }));
       else obj[k] = true;
     }
+    // Attached text fills its argument, read by its own schema (a longer limit, line breaks kept).
+    let schema: z.ZodType = cmd.args;
+    if (attached !== undefined) {
+      const spec = cmd.attachedText;
+      // An adapter's mistake, never a person's: they cannot type attached text.
+      if (!spec) throw new Error(`${cmd.name} takes no attached text`);
+      if (obj[spec.arg] !== undefined) throw new Error(`${cmd.name}: <${spec.arg}> given both typed and attached`);
+      obj[spec.arg] = attached;
+      schema = cmd.args.extend({ [spec.arg]: spec.schema });
+    }
     if (problems.length === 0) {
-      const r = cmd.args.safeParse(obj, { error: (iss) => messageFor(iss, locale) });
+      const r = schema.safeParse(obj, { error: (iss) => messageFor(iss, locale) });
       if (r.success) return r.data as Record<string, unknown>;
       for (const iss of firstIssuePerField(r.error.issues)) {
         const name = String(iss.path[0] ?? "");
@@ -354,6 +373,9 @@ export class Core {
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
 }
+
+/** Characters of an invocation's attached text its audit entry shows. */
+const ATTACHED_IN_AUDIT = 200;
 
 /** Time units Chinese (and English) teams may type apart from their number (`48 小时`, `3 d`). */
 const TIME_UNITS = new Set(["小时", "小時", "天", "分钟", "分鐘", "h", "d", "m"]);

@@ -21,6 +21,13 @@ export const COMPLAINT_SOURCES = ["chat", "email", "phone", "marketplace", "soci
 /** Customer id stored when a complaint names neither an order nor a customer. */
 export const UNKNOWN_CUSTOMER = "unknown";
 
+/**
+ * Longest complaint text kept: what the ingestion API takes (`text`, 4,000 characters) and what a
+ * complaint filed from a chat message keeps (the Slack reaction carries the message beside the
+ * command line, so it is not held to the 900 characters `complaint new` takes typed).
+ */
+export const COMPLAINT_TEXT_MAX = 4000;
+
 /** Lists of {@link ComplaintService.list}. */
 export const COMPLAINT_LISTS = ["open", "mine", "overdue", "unassigned"] as const;
 export type ComplaintList = (typeof COMPLAINT_LISTS)[number];
@@ -241,7 +248,7 @@ export class ComplaintService {
   }): Promise<CreateResult> {
     const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
     const found = /\bORD-\d+\b/i.exec(msg.text)?.[0];
-    const text = msg.text.trim().slice(0, 2000) || msg.permalink;
+    const text = msg.text.trim().slice(0, COMPLAINT_TEXT_MAX) || msg.permalink;
     const common = {
       id,
       text,
