@@ -22,7 +22,7 @@ import { shellIdentity } from "./core/identity.js";
 import { createLogger } from "./core/logger.js";
 import type { AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
-import { isFailedItem, itemId, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
+import { isFailedItem, itemId, itemSubjects, MAX_AUDIT_SUBJECTS, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
 import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 import { duplicateKeys } from "./core/json-keys.js";
@@ -104,10 +104,13 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
   const report: ImportReport = { kind: o.kind, file: o.file, dryRun: !!o.dryRun, lines: 0, imported: 0, updated: 0, skipped: 0, parked: 0, failed: 0, failures: [], differs: 0, differences: [], seconds: 0 };
   let error: unknown;
+  // The records the run was about, for its audit entry (`audit subject=`): the first
+  // MAX_AUDIT_SUBJECTS, as an API batch's; a bounded set, so memory stays flat whatever the file.
+  const subjects = new Set<string>();
   // A dry run checks SKUs against the catalog as it is when the run starts.
   if (o.dryRun) o.ingest.refreshCatalog();
   try {
-    await importInto(o, report, started);
+    await importInto(o, report, started, subjects);
     return report;
   } catch (e) {
     error = e;
@@ -115,7 +118,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   } finally {
     // Audited however it ends: a run that stopped half-way has written what it counted.
     if (o.audit && !o.dryRun) {
-      await auditRun(o.audit, o, report, started, error).catch((e: unknown) => {
+      await auditRun(o.audit, o, report, started, error, [...subjects]).catch((e: unknown) => {
         if (error === undefined) throw e; // else the run's own error is the one to report
       });
     }
@@ -124,7 +127,7 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
 
 const lineList = (xs: { line: number }[], total: number) => `${xs.slice(0, 10).map((f) => f.line).join(", ")}${total > 10 ? ", …" : ""}`;
 
-async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown): Promise<void> {
+async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown, subjects: string[]): Promise<void> {
   const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}${r.differs ? `, not applied ${r.differs}` : ""}`;
   const stop = r.interrupted;
   const problems = [...(r.failed ? [`lines failed: ${lineList(r.failures, r.failed)}`] : []), ...(r.differs ? [`lines not applied (differ from what is stored): ${lineList(r.differences, r.differs)}`] : [])].join("; ");
@@ -135,6 +138,7 @@ async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOpt
     platform: "shell",
     command: `import ${o.kind}`,
     args: error !== undefined ? `${counts} (stopped)` : stop ? `${counts} (interrupted ${stoppedWhere(stop.afterLine)})` : counts,
+    ...(subjects.length ? { subject: subjects } : {}),
     ...(error !== undefined
       ? { outcome: "error" as const, code: "stopped", message: String((error as Error)?.message ?? error).slice(0, 300) }
       : stop
@@ -256,7 +260,7 @@ class OccurrenceCounts {
 }
 
 /** Streams the file into `report` (see {@link runImport}). */
-async function importInto(o: ImportOptions, report: ImportReport, started: number): Promise<void> {
+async function importInto(o: ImportOptions, report: ImportReport, started: number, subjects: Set<string>): Promise<void> {
   const format = formatOf(o.file);
   const size = (await stat(o.file)).size;
   const base = path.basename(o.file);
@@ -288,7 +292,9 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   const inFlight = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
 
-  const record = (n: number, bytes: number, r: ItemResult) => {
+  const record = (n: number, bytes: number, raw: unknown, r: ItemResult) => {
+    // The records the line was about, refused ones too (as the API's entries name them).
+    if (!o.dryRun) for (const s of itemSubjects(raw, r)) if (subjects.size < MAX_AUDIT_SUBJECTS) subjects.add(s);
     if (isFailedItem(r)) return fail(n, bytes, r.message ?? r.code ?? "rejected");
     finish(bytes);
     if (r.warning && r.message) {
@@ -328,7 +334,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     chunk = [];
     chunkNos = new Set();
     const p: Promise<void> = o.ingest.applyMany("orders", items.map((c) => c.raw), actor).then(
-      (rs) => items.forEach((c, k) => record(c.n, c.bytes, rs[k]!)),
+      (rs) => items.forEach((c, k) => record(c.n, c.bytes, c.raw, rs[k]!)),
       (e: Error) => items.forEach((c) => fail(c.n, c.bytes, `internal error: ${e.message}`)),
     );
     running.add(p);
@@ -420,7 +426,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       const prev = tails.get(id) ?? Promise.resolve();
       const p: Promise<void> = prev.then(async () => {
         try {
-          record(n, bytes, await o.ingest.apply(o.kind, raw, actor, o.dryRun));
+          record(n, bytes, raw, await o.ingest.apply(o.kind, raw, actor, o.dryRun));
         } catch (e) {
           fail(n, bytes, `internal error: ${(e as Error).message}`);
         }

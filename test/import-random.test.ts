@@ -402,7 +402,13 @@ function comparable(st: Awaited<ReturnType<typeof rawState>>) {
     salesDays: st.salesDays.map((d) => ({ ...d, appliedKeys: ((d.appliedKeys as string[]) ?? []).slice().sort() })),
     // The first history entry is the complaint's arrival: now through the API, its own time in an
     // import of history (README, "Complaint alerts"), so it is left out of the comparison.
-    complaints: st.complaints.map(({ createdBy: _c, ...c }) => ({ ...c, history: noBy(c.history).map(({ at: _at, ...h }, i) => (i === 0 ? h : { at: _at, ...h })) })),
+    // A complaint sent without a source is the API's `api`, and an import's `other` with "import"
+    // in its first history note (README "Bulk import"): compared as the API's.
+    complaints: st.complaints.map(({ createdBy: _c, ...c }) => {
+      const history: Item[] = noBy(c.history).map(({ at: _at, ...h }, i) => (i === 0 ? h : { at: _at, ...h }));
+      const defaulted = c.source === "other" && /^import( |$)/.test(String(history[0]?.note ?? ""));
+      return defaulted ? { ...c, source: "api", history: history.map((h, i) => (i === 0 ? { ...h, note: String(h.note).replace(/^import/, "api") } : h)) } : { ...c, history };
+    }),
     refundRequests: st.refundRequests.map(({ requester: _r, ...q }) => q),
   };
 }

@@ -706,8 +706,10 @@ describe("orders", () => {
     for (const id of ["big-r1", "big-r2"]) expect((await call("/api/v1/refund-requests", { body: { externalId: id, orderNo: "A-BIG4", amount: "12,000,000.00", reason: "x" } })).status).toBe(201);
     expect((await app.store.orders.findById("A-BIG4").lean<OrderDoc>())!.heldTotal).toBe(2_400_000_000);
     expect((await call("/api/v1/refund-requests", { body: { externalId: "big-r3", orderNo: "A-BIG4", amount: "40,000,000.00", reason: "x" } })).json.code).toBe("over_balance");
-    for (const key of ["BIG-K1", "BIG-K2", "BIG-K3"]) await call("/api/v1/inventory", { body: { sku: "BIG-1", delta: 1_000_000_000, key } });
-    expect(await prod("BIG-1")).toMatchObject({ onHand: 3_000_000_010, reserved: 4, available: 3_000_000_006 });
+    // Stock just below 2^31 (one change moves at most 9,999,999 units), then changes across it.
+    await app.store.products.updateOne({ _id: "BIG-1" }, { $set: { onHand: 2_147_483_000, available: 2_147_482_996 } });
+    for (const key of ["BIG-K1", "BIG-K2", "BIG-K3"]) expect((await call("/api/v1/inventory", { body: { sku: "BIG-1", delta: 9_999_999, key } })).status).toBe(200);
+    expect(await prod("BIG-1")).toMatchObject({ onHand: 2_177_482_997, reserved: 4, available: 2_177_482_993 });
   });
 
   it("a refund or cancellation time beside an earlier status is taken, not dropped unsaid; a cancellation beside a shipped status is a 409", async () => {

@@ -7,7 +7,7 @@ import { clip } from "../../src/core/reply.js";
 import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
 import type { AuditRecord } from "../../src/services/audit.service.js";
 import type { IngestKind } from "../../src/services/ingest-schemas.js";
-import { isFailedItem, type ItemResult } from "../../src/services/ingest.service.js";
+import { isFailedItem, itemSubjects, MAX_AUDIT_SUBJECTS, type ItemResult } from "../../src/services/ingest.service.js";
 import type { Services } from "../../src/services/services.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
 import { duplicateKeys } from "../../src/core/json-keys.js";
@@ -280,12 +280,8 @@ function apiActor(caller: Pick<ApiCaller, "id" | "label">): string {
  */
 function subjectsOf(items: readonly unknown[], results: readonly ItemResult[]): string[] {
   const out = new Set<string>();
-  results.forEach((r, i) => {
-    if (r.id) out.add(r.id);
-    const no = (items[i] as { orderNo?: unknown } | null | undefined)?.orderNo;
-    if (typeof no === "string" && no.length <= 100) out.add(no);
-  });
-  return [...out].slice(0, 1000);
+  results.forEach((r, i) => itemSubjects(items[i], r).forEach((s) => out.add(s)));
+  return [...out].slice(0, MAX_AUDIT_SUBJECTS);
 }
 
 function idList(results: ItemResult[]): string {

@@ -3,7 +3,7 @@ import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
 import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
-import { oneOf, zhChoiceNames } from "../core/args.js";
+import { oneOf, plainTyped, zhChoiceNames } from "../core/args.js";
 import { CONTROL_CHARS, trimInvisible, withoutInvisible } from "../core/text.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
@@ -112,9 +112,18 @@ const idemKey = z
   .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" })
   .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "expected a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" });
 
+/** The most one change moves either way, as chat's `stock adjust` (src/core/args.ts `signedDelta`). */
+const MAX_DELTA = 9_999_999;
+const DELTA_TOO_LARGE = `expected a change of at most ${MAX_DELTA.toLocaleString("en-US")} units either way (a count that found a different level is sent as a level: {sku, set})`;
+
 const inventoryDelta = z.strictObject({
   sku,
-  delta: z.number({ error: "expected a non-zero whole number such as 5 or -2" }).int({ error: "expected a non-zero whole number such as 5 or -2" }).min(-1e9).max(1e9).refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
+  delta: z
+    .number({ error: "expected a non-zero whole number such as 5 or -2" })
+    .int({ error: "expected a non-zero whole number such as 5 or -2" })
+    .min(-MAX_DELTA, { error: DELTA_TOO_LARGE })
+    .max(MAX_DELTA, { error: DELTA_TOO_LARGE })
+    .refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
   key: idemKey,
   reason: short(200).optional(),
 });
@@ -150,18 +159,29 @@ const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,
 const ZERO = 'expected an amount above 0, such as "25", or "full"';
 
 /**
+ * An amount as chat reads it (the refund service's `plainTyped`): full-width digits and commas
+ * ("１，２００．５０") made plain (NFKC), invisible characters dropped, trimmed; "full" in any
+ * case or width, or as Chinese teams say it (全额, 全部), is "full".
+ */
+const plainAmount = (s: string): string => {
+  const p = plainTyped(s);
+  return /^(full|全额|全部)$/i.test(p) ? "full" : p;
+};
+
+/**
  * One refund request from another system (a helpdesk, the storefront). `externalId` makes a
  * retry create it once; the amount is in major units of the order's currency ("25.00") or "full".
  */
 export const refundRequestInput = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
-  // As chat takes it (thousands commas, up to 12 digits); zero, the size and the decimals are told by the refund service, as in chat.
+  // As chat takes it (thousands commas, up to 12 digits, full-width, 全额); zero, the size and the decimals are told by the refund service, as in chat.
   // Zero is told before any lookup (a 400 whatever the order), as a wrong form is.
   amount: z.union(
     [
       z
         .string()
+        .overwrite(plainAmount)
         .regex(/^(full|(\d{1,12}|[1-9]\d{0,2}(,\d{3}){1,3})(\.\d+)?)$/i, { error: AMOUNT })
         .refine((a) => !/^[0,]+(\.0*)?$/.test(a), { error: ZERO }),
       z.number({ error: AMOUNT }).finite({ error: AMOUNT }).refine((n) => n > 0, { error: ZERO }),

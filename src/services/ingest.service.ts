@@ -311,7 +311,7 @@ export class IngestService {
             message: `${i.delta} would take available below zero: on hand ${r.onHand}, reserved by open orders ${r.reserved}, available ${r.available}; a change never goes below zero available, while a count ({sku, set}) is recorded as counted`,
           };
         case "inactive":
-          return { status: 409, outcome: "rejected", id, code: "inactive_product", message: `${id} is inactive` };
+          return inactiveResult(id);
         case "key_conflict":
           return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `key ${i.key} was used for another change (${r.other})` };
         case "busy":
@@ -364,11 +364,13 @@ export class IngestService {
         await hold?.applied({ onHandAfter: level });
         return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
       }
+      // An inactive product's stock does not move, by a count as by a change (`stock adjust`, a delta).
+      if (!p.active) return refuse(inactiveResult(sku));
       if (p.onHand === level) {
         // A confirmed count holds its key on the product too (one guarded update, as a change
         // does): a retry running at the same time, or after later sales, then finds it applied.
         if (ledgerId) {
-          const r = await this.store.products.updateOne({ _id: sku, onHand: level, ...notHolding(ledgerId) }, { $push: { ledgerKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } });
+          const r = await this.store.products.updateOne({ _id: sku, onHand: level, active: true, ...notHolding(ledgerId) }, { $push: { ledgerKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } });
           if (r.modifiedCount !== 1) continue; // on hand moved, or another attempt recorded it: read again
         }
         await done(0);
@@ -379,7 +381,8 @@ export class IngestService {
       // interrupted attempt settled later (by a retry or housekeeping) keeps its real delta.
       if (ledgerId) await this.store.ledger.updateOne({ _id: ledgerId, status: "pending" }, { $set: { delta } });
       const push: Record<string, unknown> = ledgerId ? { $push: { ledgerKeys: { $each: [ledgerId], $slice: -PRODUCT_KEPT_KEYS } } } : {};
-      const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved };
+      // Still active (deactivated in between: read again, and refused).
+      const filter: Record<string, unknown> = { _id: sku, onHand: p.onHand, reserved: p.reserved, active: true };
       if (ledgerId) Object.assign(filter, notHolding(ledgerId));
       const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });
       if (r.modifiedCount === 1) {
@@ -400,8 +403,13 @@ export class IngestService {
    * Kept small so it can later call the complaint service instead.
    */
   private async complaint(c: ComplaintInput, actor: string): Promise<ItemResult> {
-    const source = c.source ?? "api";
-    const basis = c.externalId ? `${source}:${c.externalId}` : JSON.stringify([c.customerId, c.orderNo ?? "", c.text, c.createdAt?.toISOString() ?? ""]);
+    const imported = actor.startsWith("import:");
+    // Where it came from, when the sender does not say: the API, or for an import (no source of
+    // its own among COMPLAINT_SOURCES) `other`, with "import" in its history note.
+    const source = c.source ?? (imported ? "other" : "api");
+    // Its id as before (a source not given counts as `api`): re-running an import run earlier, or
+    // migrating tickets the API sent, finds the same complaint.
+    const basis = c.externalId ? `${c.source ?? "api"}:${c.externalId}` : JSON.stringify([c.customerId, c.orderNo ?? "", c.text, c.createdAt?.toISOString() ?? ""]);
     const id = `C-${base32(createHash("sha256").update(basis).digest()).slice(0, 10)}`;
     const severity = c.severity ?? "normal";
     const now = this.clock.now();
@@ -423,7 +431,7 @@ export class IngestService {
         // Its arrival, which the SLA alerts measure news by: now for a complaint the API sends (a
         // helpdesk's ticket dated back is news when it comes); its own time for an import of
         // history (open tickets migrated are not posted or escalated as if they were new).
-        history: [{ action: "created", by: actor, at: actor.startsWith("import:") ? createdAt : now, note: c.externalId ? `${source} ${c.externalId}` : source }],
+        history: [{ action: "created", by: actor, at: imported ? createdAt : now, note: [c.source ?? (imported ? "import" : "api"), c.externalId].filter(Boolean).join(" ") }],
       });
       return { status: 201, outcome: "created", id };
     } catch (e) {
@@ -437,6 +445,31 @@ export class IngestService {
   }
 }
 
+
+/** A stock change or count refused because the product is inactive (as `stock adjust` refuses it). */
+function inactiveResult(sku: string): ItemResult {
+  return {
+    status: 409,
+    outcome: "rejected",
+    id: sku,
+    code: "inactive_product",
+    message: `${sku} is inactive; reactivate it (send the product with "active": true to /api/v1/products or in a products import) before changing its stock`,
+  };
+}
+
+/** How many records an audit entry of a batch or an import run names (`audit subject=` finds them). */
+export const MAX_AUDIT_SUBJECTS = 1000;
+
+/**
+ * The records one item was about, as stored, for `audit subject=`: its id (an order number, a
+ * C-… or R-… id, a SKU), and the order a refund request or complaint names.
+ */
+export function itemSubjects(raw: unknown, r: Pick<ItemResult, "id">): string[] {
+  const out = r.id ? [r.id] : [];
+  const no = (raw as { orderNo?: unknown } | null | undefined)?.orderNo;
+  if (typeof no === "string" && no.length <= 100 && no !== r.id) out.push(no);
+  return out;
+}
 
 /** An amount in minor units as the API takes it: major units of its currency ("75.00 CNY", "1500 JPY"). */
 function major(amount: number, currency: string): string {
