@@ -3,7 +3,7 @@ import { defineCommand, type CommandContext } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { minorUnitFactor } from "../src/core/format.js";
 import type { MessageKey } from "../src/core/messages.js";
-import type { Reply, ReplyField } from "../src/core/reply.js";
+import { clip, type Reply, type ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
 import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 import { coverText } from "../src/services/stock.service.js";
@@ -39,6 +39,11 @@ interface Row {
   now?: boolean;
 }
 
+/**
+ * Characters of a product's name in a digest line: five lines with a 64-character SKU and their
+ * figures stay within Discord's 1,024 a field, so no line loses its figures and no product is left out.
+ */
+const LINE_NAME_MAX = 60;
 
 /** Lines of a revenue-by-category (or channel) list: the largest, then the rest in one. */
 const SHARE_LINES = 8;
@@ -143,7 +148,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const none = t("digest.none");
     const lines = (xs: string[]) => (xs.length ? xs.join("\n") : none);
     const top = (xs: Digest["topByRevenue"]) =>
-      lines(xs.map((p) => t("digest.top.line", { sku: p.sku, name: p.name, revenue: money(p.revenue), units: num(p.units) })));
+      lines(xs.map((p) => t("digest.top.line", { sku: p.sku, name: clip(p.name, LINE_NAME_MAX), revenue: money(p.revenue), units: num(p.units) })));
     const shares = (all: Digest["byChannel"]) => {
       const total = all.reduce((a, x) => a + x.revenue, 0);
       // The largest 7 and the rest in one line: a shop with 40 categories still gets a digest that fits.
@@ -161,7 +166,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
           d.lowStock.worst.map((v) =>
             t("digest.low_stock.line", {
               sku: v.sku,
-              name: v.name,
+              name: clip(v.name, LINE_NAME_MAX),
               available: num(v.available),
               // Shown as the stock card shows it (rounded down: never the lead time when below it).
               cover: v.coverDays === null ? t("digest.low_stock.no_sales") : t("digest.low_stock.cover", { days: coverText(v, fmt) ?? "" }),

@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
-import type { Reply, ReplyStatus } from "../src/core/reply.js";
+import { clip, type Reply, type ReplyStatus } from "../src/core/reply.js";
 import { addDays, dayStart } from "../src/core/format.js";
 import { coverText, velocityText, type StockStatus, type StockView } from "../src/services/stock.service.js";
+
+/** Characters a stock card's title may take: Slack's 150 for a header, less its longest status icon (17). */
+const TITLE_ROOM = 130;
 
 const STATUS: Record<StockStatus, ReplyStatus> = { ok: "ok", low: "warning", cover: "warning", out: "critical", inactive: "info" };
 
@@ -30,8 +33,11 @@ async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<C
   }
   const cover = coverText(v, fmt);
   const days = windowKey(v);
+  // The title keeps the SKU on every platform (Slack cuts a header at 150 characters, its status
+  // icon included): a long name is cut instead, and then shown whole in a field of its own.
+  const name = clip(v.name, Math.max(20, TITLE_ROOM - t("stock.title", { name: "", sku: v.sku }).length));
   return {
-    title: t("stock.title", { name: v.name, sku: v.sku }),
+    title: t("stock.title", { name, sku: v.sku }),
     status: STATUS[v.status],
     fields: [
       { label: t("stock.available"), value: fmt.number(v.available), inline: true },
@@ -46,6 +52,7 @@ async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<C
       { label: t("stock.category"), value: v.category, inline: true },
       { label: t("stock.price"), value: fmt.money(v.price, v.currency), inline: true },
       { label: t("stock.status"), value: t(`stock.status.${v.status}`) },
+      ...(name !== v.name ? [{ label: t("stock.col.name"), value: v.name, plain: true }] : []),
       ...(hold ? [{ label: t("stock.hold"), value: hold }] : []),
     ],
     visibility: "ephemeral",

@@ -104,8 +104,13 @@ describe("logs keep their newest entries", () => {
     expect(onDiscord.split("\n")[0]).toMatch(/^… \+\d+$/);
     expect(onDiscord).not.toContain("part 0\n");
     const slack = renderBlocks({ ...card, fields: card.fields!.map((f) => (f.newestLast ? { ...f, value: f.value + "\n" + f.value } : f)) });
-    const onSlack = strings(slack.blocks).find((s) => s.startsWith(`*${t("complaint.history")}*`))!;
+    // The label in bold, then the history as typed (plain_text) in the section after it.
+    const sections = slack.blocks.map((b) => (b.text as { type: string; text: string } | undefined));
+    const label = sections.findIndex((x) => x?.text === `*${t("complaint.history")}*`);
+    expect(sections[label + 1]!.type).toBe("plain_text");
+    const onSlack = sections[label + 1]!.text;
     expect(onSlack.length).toBeLessThanOrEqual(2000);
+    expect(onSlack.split("\n")[0]).toMatch(/^… \+\d+$/);
     expect(onSlack).toContain("Resolved: refunded in full");
   });
 

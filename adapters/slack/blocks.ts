@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { aboutSameSubject, clip, clipValue, fencedCells, isPrivate, moreMarker, type Reply, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { aboutSameSubject, clip, clipValue, fencedCells, isPrivate, moreMarker, type Reply, type ReplyField, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -31,6 +31,9 @@ const ICON: Record<ReplyStatus, string> = {
 const HEADER_MAX = 150;
 const TEXT_MAX = 3000;
 const FIELD_MAX = 2000;
+// A reply's text in up to 3 sections, 7,000 characters (a 4,000-character complaint, escaped).
+const TEXT_SECTIONS = 3;
+const TEXT_ROOM = 7000;
 const BLOCKS_MAX = 50;
 // Not documented, but Slack refuses a message whose blocks hold more than about 13,200
 // characters (msg_blocks_too_long, slackapi/bolt-js#2509): stay well under it.
@@ -61,24 +64,44 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   const icon = reply.status ? ICON[reply.status] + " " : "";
   if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: clip(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
   if (reply.text) {
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: clip((reply.title ? "" : icon) + escapeMrkdwn(reply.text), TEXT_MAX) } });
+    // A long text (a complaint of 4,000 characters) takes several sections, cut between lines or words.
+    const lead = reply.title ? "" : icon;
+    const pieces = splitEscaped(fitRaw(reply.text, TEXT_ROOM - lead.length), TEXT_MAX - lead.length, TEXT_SECTIONS);
+    pieces.forEach((p, i) => {
+      const text = (i === 0 ? lead : "") + p;
+      // Text as someone typed it is plain_text: no bold, code or mentions from a customer's words.
+      blocks.push({ type: "section", text: reply.plainText ? plainTextObject(text) : { type: "mrkdwn", text } });
+    });
   }
   // With tableFirst the table goes here, before the fields (it is sized last, below).
   const tableAt = blocks.length;
   const fields = reply.fields ?? [];
   // Inline fields share sections (two columns, up to 10 per section); a wide field gets its own.
-  let run: Block[] = [];
+  let run: ReplyField[] = [];
   const flush = () => {
-    for (let i = 0; i < run.length; i += 10) blocks.push({ type: "section", fields: run.slice(i, i + 10) });
+    let cells: Block[] = [];
+    // Two fields a row. A row with a field shown as typed (`plain`) is drawn as the labels (bold)
+    // over the values (plain_text), the way the others show a label over its value.
+    for (let i = 0; i < run.length; i += 2) {
+      const row = run.slice(i, i + 2);
+      const drawn: Block[] = row.some((f) => f.plain) ? [...row.map(labelCell), ...row.map(valueCell)] : row.map(mrkdwnField);
+      if (cells.length + drawn.length > 10) {
+        blocks.push({ type: "section", fields: cells });
+        cells = [];
+      }
+      cells.push(...drawn);
+    }
+    if (cells.length) blocks.push({ type: "section", fields: cells });
     run = [];
   };
   for (const f of fields) {
-    const label = `*${clip(escapeMrkdwn(f.label), 200)}*\n`;
-    const text = label + clipValue(escapeMrkdwn(f.value), FIELD_MAX - label.length, f.newestLast);
-    if (f.inline) run.push({ type: "mrkdwn", text });
+    if (f.inline) run.push(f);
     else {
       flush();
-      blocks.push({ type: "section", text: { type: "mrkdwn", text } });
+      if (f.plain) {
+        // The label in bold, then the value as typed in plain_text (a text object is one or the other).
+        blocks.push({ type: "section", text: labelCell(f) }, { type: "section", text: valueCell(f) });
+      } else blocks.push({ type: "section", text: mrkdwnField(f) });
     }
   }
   flush();
@@ -108,11 +131,90 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
 }
 
-/** `raw` escaped for mrkdwn and cut to `n` characters, never through an entity (`&amp;`). */
-function escapedClip(raw: string, n: number): string {
+/** `raw` cut (ending "…") so that, escaped for mrkdwn, it takes at most `n` characters. */
+function fitRaw(raw: string, n: number): string {
   let cut = raw;
   for (let e = escapeMrkdwn(cut); e.length > n; e = escapeMrkdwn(cut)) cut = clip(raw, Math.max(1, cut.length - (e.length - n)));
-  return escapeMrkdwn(cut);
+  return cut;
+}
+
+/** `raw` escaped for mrkdwn and cut to `n` characters, never through an entity (`&amp;`). */
+function escapedClip(raw: string, n: number): string {
+  return escapeMrkdwn(fitRaw(raw, n));
+}
+
+/** Characters `c` takes once escaped for Slack. */
+const escapedSize = (c: string): number => (c === "&" ? 5 : c === "<" || c === ">" ? 4 : 1);
+
+/** Where a piece may end: after a space or Chinese/Japanese punctuation. */
+const BREAK_AFTER = /[\s\u3000。！？，；、：）]/;
+
+/**
+ * `raw` escaped for Slack in pieces of at most `max` characters each (at most `maxPieces`; what
+ * is left over goes, the last piece ending "…"). A piece ends at a line break or a space (which
+ * the cut takes), else after punctuation, when one falls in its second half; else anywhere but
+ * inside an emoji. Every piece is escaped by itself, so an entity (`&amp;`) is never split.
+ * Blank pieces are dropped.
+ */
+export function splitEscaped(raw: string, max: number, maxPieces = Infinity): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (start < raw.length) {
+    if (out.length === maxPieces - 1) {
+      out.push(escapedClip(raw.slice(start), max));
+      break;
+    }
+    let end = start;
+    for (let size = 0; end < raw.length && size + escapedSize(raw[end]!) <= max; end++) size += escapedSize(raw[end]!);
+    let next = end;
+    if (end < raw.length) {
+      const half = start + Math.ceil((end - start) / 2);
+      const nl = raw.lastIndexOf("\n", end);
+      let brk = -1;
+      for (let i = end - 1; i >= half && brk < 0; i--) if (BREAK_AFTER.test(raw[i]!)) brk = i;
+      if (nl >= half && nl <= end) {
+        end = nl; // the line break itself is the section boundary
+        next = nl + 1;
+      } else if (brk >= 0) {
+        // A space at the cut goes with it; punctuation stays at the end of its piece.
+        end = /\s/.test(raw[brk]!) ? brk : brk + 1;
+        next = brk + 1;
+      } else if (end - 1 > start && /[\ud800-\udbff]/.test(raw[end - 1]!)) {
+        end = next = end - 1; // not between the halves of an emoji
+      }
+    }
+    const piece = raw.slice(start, end);
+    if (piece.trim()) out.push(escapeMrkdwn(piece));
+    start = Math.max(next, start + 1);
+  }
+  return out;
+}
+
+/** Slack's plain_text object: what people typed, shown as it is (no mrkdwn, no mentions); `text` escaped. */
+function plainTextObject(text: string): Block {
+  return { type: "plain_text", text, emoji: true };
+}
+
+/** A field's label in bold (mrkdwn). */
+function labelCell(f: ReplyField): Block {
+  return { type: "mrkdwn", text: `*${clip(escapeMrkdwn(f.label), 200) || "\u200b"}*` };
+}
+
+/** A field's value cut to Slack's 2,000: as typed (`plain`) in plain_text, else mrkdwn. */
+function valueCell(f: ReplyField): Block {
+  const value = entitySafe(clipValue(escapeMrkdwn(f.value || "—"), FIELD_MAX, f.newestLast));
+  return f.plain ? plainTextObject(value) : { type: "mrkdwn", text: value };
+}
+
+/** A field as one mrkdwn cell, its label in bold over its value (the bot's own text). */
+function mrkdwnField(f: ReplyField): Block {
+  const label = `*${clip(escapeMrkdwn(f.label), 200)}*\n`;
+  return { type: "mrkdwn", text: label + entitySafe(clipValue(escapeMrkdwn(f.value), FIELD_MAX - label.length, f.newestLast)) };
+}
+
+/** Escaped text cut at its end: an entity cut in half before the "…" goes whole. */
+function entitySafe(s: string): string {
+  return s.replace(/&[a-z]{0,3}…$/, "…");
 }
 
 /**

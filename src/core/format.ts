@@ -163,24 +163,50 @@ export function dayStart(day: string, tz: string): Date {
   return new Date(new TZDate(y, m - 1, d, 0, 0, 0, tz).getTime());
 }
 
-/** Display width of a string in a monospace terminal (CJK characters take two cells). */
+/** Graphemes (user-perceived characters): an emoji sequence or a letter with its accents is one. */
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** An emoji drawn as one: emoji by default, or made one by U+FE0F (❤️, 1️⃣), with a skin tone or joined (👨‍👩‍👧). */
+const EMOJI_PRESENTATION = /\p{Emoji_Presentation}|\p{Emoji}\uFE0F|\p{Emoji_Modifier}|\p{Extended_Pictographic}\u200D/u;
+
+/** Cells a code point takes by itself: CJK and full-width 2, marks, joiners and other invisible ones 0, the rest 1. */
+function codePointWidth(c: number): number {
+  // Combining marks, zero-width space/joiners, word joiner, variation selectors, BOM.
+  if ((c >= 0x300 && c <= 0x36f) || (c >= 0x200b && c <= 0x200f) || c === 0x2060 || (c >= 0xfe00 && c <= 0xfe0f) || c === 0xfeff) return 0;
+  return (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+    ? 2
+    : 1;
+}
+
+/**
+ * Display width of a string in a monospace terminal or code block, by grapheme: CJK characters
+ * and emoji (🎁, ❤️, a joined family 👨‍👩‍👧 or a flag) take two cells, whatever code points they
+ * are made of; accents, joiners, variation selectors and zero-width spaces (which break backtick
+ * runs in table cells) none; the rest one.
+ */
 export function displayWidth(s: string): number {
+  // Printable ASCII: one cell a character.
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
   let w = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    // A zero-width space (it breaks backtick runs in table cells) takes no cell.
-    if (c === 0x200b) continue;
-    w +=
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      (c >= 0x20000 && c <= 0x3fffd)
-        ? 2
-        : 1;
+  for (const { segment } of GRAPHEMES.segment(s)) {
+    if (EMOJI_PRESENTATION.test(segment)) {
+      w += 2;
+      continue;
+    }
+    // A grapheme is as wide as its base (its first visible code point): marks and joiners take no cell.
+    for (const ch of segment) {
+      const cw = codePointWidth(ch.codePointAt(0) ?? 0);
+      if (cw > 0) {
+        w += cw;
+        break;
+      }
+    }
   }
   return w;
 }

@@ -94,7 +94,8 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
   }));
   const anyPartial = values.some((v) => v.partial);
   const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
-  const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: "d" } };
+  // Whole orders, thousands grouped as on the GMV axis (1,200,000, not 1200000).
+  const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: ",d" } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: labels.title,
