@@ -36,12 +36,14 @@ export default defineCommand({
       const fmt = new Formatter(config.locale, config.timeZone, config.currency);
       const c = r.complaint;
       // A short title with its severity, as the complaint's other alerts have (Slack cuts a
-      // header at 150 characters); the reason, as typed, and what happens next below the card.
+      // header at 150 characters); the reason in a field of its own, shown as typed (never as
+      // markup), and what happens next below the card.
       try {
         const card = complaintCard(c, services, { t: st, fmt, now });
         const title = st("complaint.notify.escalated", { id: c._id, severity: severityName(c.severity, st), by: actor.identity });
-        const context = [...(card.context ?? []), st("complaint.notify.escalated_reason", { reason: args.reason }), st("complaint.notify.escalated_waits")];
-        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...card, title, context, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
+        const fields = [...(card.fields ?? []), { label: st("complaint.notify.escalated_reason"), value: args.reason, plain: true }];
+        const context = [...(card.context ?? []), st("complaint.notify.escalated_waits")];
+        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...card, title, fields, context, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
       } catch (error) {
         // The escalation is made: it is not reported as failed; its SLA alerts still reach the managers.
         logger.error("escalation alert not queued", { id: c._id, error });

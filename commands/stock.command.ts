@@ -48,8 +48,9 @@ async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<C
       { label: t("stock.velocity"), value: t(`stock.velocity.value${days}`, { perDay: velocityText(v.velocity, fmt), days: v.velocityDays }), inline: true },
       { label: t("stock.cover"), value: cover === null ? t(`stock.cover.none${days}`, { days: v.velocityDays }) : t("stock.cover.value", { days: cover }), inline: true },
       { label: t("stock.lead_time"), value: t("stock.lead_time.value", { days: v.leadTimeDays }), inline: true },
-      { label: t("stock.supplier"), value: v.supplier || "—", inline: true },
-      { label: t("stock.category"), value: v.category, inline: true },
+      // Sent by the shop's systems: shown as written, never as markup (a `[link](…)` stays text).
+      { label: t("stock.supplier"), value: v.supplier || "—", inline: true, plain: true },
+      { label: t("stock.category"), value: v.category, inline: true, plain: true },
       { label: t("stock.price"), value: fmt.money(v.price, v.currency), inline: true },
       { label: t("stock.status"), value: t(`stock.status.${v.status}`) },
       ...(name !== v.name ? [{ label: t("stock.col.name"), value: v.name, plain: true }] : []),

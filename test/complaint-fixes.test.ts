@@ -83,7 +83,8 @@ describe("complaint fixes", () => {
     expect(now[0]!.key).toBe(`complaint-alert:${id}:escalated:1:shell:managers`);
     expect(now[0]!.dest).toEqual({ kind: "channel", platform: "shell", channel: "managers" });
     expect(now[0]!.reply.title).toBe(`Complaint ${id} (urgent) escalated by shell:sue`);
-    expect(now[0]!.reply.context).toEqual(["Reason: vip", "It waits for a manager to claim it."]);
+    expect(now[0]!.reply.context).toEqual(["It waits for a manager to claim it."]);
+    expect(now[0]!.reply.fields!.at(-1)).toEqual({ label: "Reason", value: "vip", plain: true });
     expect(now[0]!.reply.actions!.map((a) => a.id)).toContain(`complaint claim ${id}`);
     // Escalating it again changes nothing and sends nothing.
     expect((await app.run("shell:sue", `complaint escalate ${id} reason=again`)).code).toBe("already_escalated");
@@ -103,14 +104,15 @@ describe("complaint fixes", () => {
     expect((await app.run("shell:sue", `complaint escalate ${id} reason="${reason}"`)).outcome).toBe("ok");
     const [en] = (await alertsOf(id)).filter((s) => s.key.includes(":escalated:"));
     expect(en!.reply.title).toBe(`Complaint ${id} (high) escalated by shell:sue`);
-    expect(en!.reply.context).toEqual([`Reason: ${reason}`, "It waits for a manager to claim it."]);
+    expect(en!.reply.context).toEqual(["It waits for a manager to claim it."]);
+    expect(en!.reply.fields!.at(-1)).toEqual({ label: "Reason", value: reason, plain: true });
     // On Slack: the header is not cut, and the reason and the call to action are shown whole.
     const blocks = renderBlocks(en!.reply).blocks;
     const header = blocks.find((b) => b.type === "header") as unknown as { text: { text: string } };
     expect(header.text.text).toBe(`:warning: Complaint ${id} (high) escalated by shell:sue`);
-    const context = JSON.stringify(blocks.filter((b) => b.type === "context"));
-    expect(context).toContain(JSON.stringify(`Reason: ${reason}`).slice(1, -1));
-    expect(context).toContain("It waits for a manager to claim it.");
+    // The reason whole, as typed (plain text, not markup), and the call to action.
+    expect(JSON.stringify(blocks)).toContain(JSON.stringify({ type: "plain_text", text: reason }).slice(1, -1));
+    expect(JSON.stringify(blocks.filter((b) => b.type === "context"))).toContain("It waits for a manager to claim it.");
 
     // A shop in Chinese: the alert in Chinese, the reason as typed.
     const zh = await makeTestApp({ SHOP_LOCALE: "zh-CN" });
@@ -123,7 +125,8 @@ describe("complaint fixes", () => {
       expect(docs).toHaveLength(1);
       const reply = reviveReply(docs[0]!.reply);
       expect(reply.title).toBe(`投诉 ${zid}（紧急）已由 shell:sue 升级`);
-      expect(reply.context).toEqual(["原因：客户威胁要发起拒付", "等待经理认领。"]);
+      expect(reply.context).toEqual(["等待经理认领。"]);
+      expect(reply.fields!.at(-1)).toEqual({ label: "原因", value: "客户威胁要发起拒付", plain: true });
     } finally {
       await zh.close();
     }

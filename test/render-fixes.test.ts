@@ -127,7 +127,7 @@ describe("stock card with a long name", () => {
 
   beforeAll(async () => {
     app = await makeTestApp();
-    await app.store.products.insertMany([product(sku, { name }), product("SKU-SHORT", { name: "Mug" })]);
+    await app.store.products.insertMany([product(sku, { name }), product("SKU-SHORT", { name: "Mug" }), product("SKU-LINK", { name: "Cup", supplier: "[sup](https://evil.example/s)", category: "[cat](https://evil.example/c)" })]);
   });
   afterAll(() => app.close());
 
@@ -147,6 +147,16 @@ describe("stock card with a long name", () => {
     const short = await app.run("shell:viewer", "stock SKU-SHORT");
     expect(short.reply.title).toBe("Mug (SKU-SHORT)");
     expect(short.reply.fields!.some((f) => f.label === "Name")).toBe(false);
+  });
+
+  it("a supplier or category sent by the shop's systems shows as written: a markdown link is no link on Discord", async () => {
+    const r = await app.run("shell:viewer", "stock SKU-LINK");
+    const fields = renderReply(r.reply, { fmt, now, t }).embeds[0]!.fields!;
+    for (const label of ["Supplier", "Category"]) {
+      const value = fields.find((f) => f.name === label)!.value;
+      expect(value, label).not.toMatch(/(?<!\\)\[[a-z]+(?<!\\)\]\(https/);
+      expect(value.replace(/\\/g, ""), label).toMatch(/^\[(sup|cat)\]\(https:\/\/evil\.example\/[sc]\)$/);
+    }
   });
 });
 
