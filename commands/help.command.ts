@@ -18,7 +18,9 @@ export default defineCommand({
     const shortRole = (r: Role) => t(`role.name.${r}`).replace(/（[^（）]*）$/, "");
     const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
-      const words = args.command.toLowerCase().trim().split(/\s+/);
+      // Matched in lower case; words that are not understood are quoted as typed (`SKU-1001`).
+      const typed = args.command.trim().split(/\s+/);
+      const words = typed.map((w) => w.toLowerCase());
       const named = (q: string, among: typeof commands) => among.filter((c) => c.name === q || c.name.startsWith(q + " "));
       // `help stock adjust now`: help for the longest start of what was typed that names commands
       // (`stock adjust`), saying the words after it were not understood.
@@ -29,10 +31,10 @@ export default defineCommand({
       if (matches.length === 0) {
         // Clipped as an unknown command is (40 characters): a pasted paragraph is not echoed back whole.
         // A command the caller may not run is named as such (`stock adjust`), not with the words after it.
-        const name = named(q, commands).length ? q : words.join(" ");
+        const name = named(q, commands).length ? q : typed.join(" ");
         return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(name, 41) }), visibility: "ephemeral" };
       }
-      const extra = words.slice(n).join(" ");
+      const extra = typed.slice(n).join(" ");
       const note = extra ? { context: [t("help.extra_words", { words: clip(extra, 41), command: q })] } : {};
       // One command: its parts as fields. A group (`help complaint`, 8 commands): one field per
       // command, so all of them fit Discord's 25 fields.

@@ -4,7 +4,8 @@
  * Streams the file line by line (files larger than memory work), applies each item through
  * the same validation and services as the ingestion API, shows progress with rate and ETA on
  * stderr, and ends with a report on stdout. Every item is idempotent, so re-running a file
- * changes nothing. Exit code: 0 all good, 1 some lines failed or were not applied, 64 a wrong
+ * changes nothing. Exit code: 0 all good, 1 some lines failed or were not applied (or, on a shop's
+ * database, the person at the terminal lacks the kind's role: IMPORT_ROLES), 64 a wrong
  * command line or a CSV header that does not fit the kind, 78 configuration problem, 130/143
  * stopped by Ctrl-C / SIGTERM (after the lines in progress, with the report).
  */
@@ -18,13 +19,16 @@ import { z } from "zod";
 import { checkShopSettings, createBackend } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
+import { shortId } from "./core/ids.js";
 import { shellIdentity } from "./core/identity.js";
-import { createLogger } from "./core/logger.js";
-import type { AuditService } from "./services/audit.service.js";
+import { createLogger, scrubText } from "./core/logger.js";
+import { translator } from "./core/messages.js";
+import { roleAtLeast, type Role } from "./core/roles.js";
+import type { AuditRecord, AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
 import { isFailedItem, itemId, itemSubjects, MAX_AUDIT_SUBJECTS, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
-import { DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
-import { connect } from "./store/models.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
+import { connect, type Store } from "./store/models.js";
 import { duplicateKeys } from "./core/json-keys.js";
 
 /** The outcome of an import. */
@@ -65,6 +69,15 @@ export interface ImportReport {
   seconds: number;
 }
 
+/**
+ * The role an import of each kind needs on a shop's database (README "Bulk import"): what the
+ * same change needs in chat. Inventory: `stock adjust` (staff); refund requests: `refund request`
+ * (staff); complaints: `complaint new` (support); orders: a line may cancel an order, `order
+ * cancel` (manager); products: a line sets prices and takes products off sale, which no chat
+ * command lets below a manager do (manager).
+ */
+export const IMPORT_ROLES: Readonly<Record<IngestKind, Role>> = { inventory: "staff", "refund-requests": "staff", complaints: "support", orders: "manager", products: "manager" };
+
 /** Failed lines remembered for the report; the rest are only counted (memory stays flat). */
 export const MAX_FAILURES_KEPT = 1000;
 /** Items applied at the same time; lines about the same id are applied in file order. */
@@ -89,8 +102,13 @@ export interface ImportOptions {
   ingest: IngestService;
   /** Progress output (stderr in the CLI); omitted: silent. */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Where the run is audited, and who ran it (the CLI: the shell user); a dry run is not. */
-  audit?: { service: AuditService; who: string };
+  /**
+   * Where the run is audited, and who ran it (the CLI: the shell user); a dry run is not. With
+   * `store` (the CLI), its entry is written before the first line is applied (`error`, code
+   * `running`: a run killed half-way leaves it so) and completed when the run ends; without, it is
+   * written when the run ends.
+   */
+  audit?: { service: AuditService; who: string; store?: Pick<Store, "audit"> };
   /**
    * Stops the run (the CLI: on SIGINT/SIGTERM): no further line is read, the lines in progress
    * finish, and the report says after which line it stopped (its `interrupted`). A string
@@ -109,6 +127,9 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   const subjects = new Set<string>();
   // A dry run checks SKUs against the catalog as it is when the run starts.
   if (o.dryRun) o.ingest.refreshCatalog();
+  // On the trail before anything is written: a run killed half-way (kill -9, a crash) leaves its
+  // changes with this entry, not with none.
+  if (o.audit?.store && !o.dryRun) await o.audit.service.record(runningEntry(o.audit, o, started));
   try {
     await importInto(o, report, started, subjects);
     return report;
@@ -127,12 +148,32 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
 
 const lineList = (xs: { line: number }[], total: number) => `${xs.slice(0, 10).map((f) => f.line).join(", ")}${total > 10 ? ", …" : ""}`;
 
+/** The audit entry's ref of a run: one per file and start time, so the end updates the entry the start wrote. */
+const runRef = (o: ImportOptions, started: number) => `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`;
+
+/** A run's entry as its start writes it: said to be running, or killed if it stays so. */
+function runningEntry(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, started: number): AuditRecord {
+  return {
+    ref: runRef(o, started),
+    at: new Date(started),
+    actor: audit.who,
+    platform: "shell",
+    command: `import ${o.kind}`,
+    args: `${path.basename(o.file)}: running`,
+    outcome: "error",
+    code: "running",
+    message:
+      "started and not finished: still running, or stopped without recording its end (killed, a crash); lines it applied are not counted here. " +
+      "Running the same file again finishes it (lines already done are skipped).",
+  };
+}
+
 async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown, subjects: string[]): Promise<void> {
   const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}${r.differs ? `, not applied ${r.differs}` : ""}`;
   const stop = r.interrupted;
   const problems = [...(r.failed ? [`lines failed: ${lineList(r.failures, r.failed)}`] : []), ...(r.differs ? [`lines not applied (differ from what is stored): ${lineList(r.differences, r.differs)}`] : [])].join("; ");
-  await audit.service.record({
-    ref: `import-${createHash("sha256").update(`${o.file}|${started}`).digest("hex").slice(0, 12)}`,
+  const entry: AuditRecord = {
+    ref: runRef(o, started),
     at: new Date(started),
     actor: audit.who,
     platform: "shell",
@@ -146,7 +187,14 @@ async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOpt
         : problems
           ? { outcome: "user_error" as const, code: "partial", message: problems }
           : { outcome: "ok" as const }),
-  });
+  };
+  if (!audit.store) return audit.service.record(entry);
+  // The entry the start wrote, completed: the same ref, now with the run's counts and result
+  // (fields the result has not, such as `running`'s code, removed).
+  const { ref, ...fields } = entry;
+  const set = { ...fields, args: scrubText(fields.args), ...(fields.message !== undefined ? { message: scrubText(fields.message) } : {}), ...(fields.subject !== undefined ? { subject: typeof fields.subject === "string" ? scrubText(fields.subject) : fields.subject.map(scrubText) } : {}) };
+  const unset = Object.fromEntries((["code", "message", "subject"] as const).filter((k) => set[k] === undefined).map((k) => [k, 1]));
+  await audit.store.audit.updateOne({ _id: ref }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
 }
 
 const stoppedWhere = (afterLine: number) => (afterLine ? `after line ${afterLine}` : "before line 1");
@@ -804,7 +852,21 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
     if (!demo) await checkShopSettings(store, config);
-    const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who: shellIdentity() }, signal: stop.signal });
+    const who = shellIdentity();
+    // On a shop's database the person at the terminal needs the role the same changes need in
+    // chat (IMPORT_ROLES), as the shell checks it; refused (exit 1) before any line is applied, on
+    // the audit trail as `denied`. The demo's terminal user is its admin; a dry run writes nothing.
+    if (!demo && !dryRun) {
+      const need = IMPORT_ROLES[kind as IngestKind];
+      const role = await services.identity.roleOf(who);
+      if (!roleAtLeast(role, need)) {
+        await services.audit.add({ ref: shortId(10), at: new Date(), actor: who, platform: "shell", command: `import ${kind}`, args: path.basename(abs), outcome: "denied", code: "permission_denied", message: `needs ${need}; ${who} is ${role}` });
+        const t = translator(config.locale);
+        process.stderr.write(`import: ${t("import.denied", { kind, need: t(`role.name.${need}`), needRole: need, operator: who, role: t(`role.name.${role}`) })}\n`);
+        return 1;
+      }
+    }
+    const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who, store }, signal: stop.signal });
     process.stdout.write(formatReport(report));
     if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
     return report.failed || report.differs ? 1 : 0;
@@ -818,7 +880,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      if (e instanceof ConfigError || e instanceof DatabaseUnavailableError) {
+      // As the bot and seed-demo say them: a configuration or start-up problem, exit 78, no stack.
+      if (e instanceof ConfigError || e instanceof DatabaseUnavailableError || e instanceof DatabaseStartupError) {
         process.stderr.write(`${e.message}\n`);
         process.exit(78);
       }

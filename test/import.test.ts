@@ -200,7 +200,8 @@ describe("bulk import", () => {
       JSON.stringify({ externalId: "ZD-1", customerId: "c1", orderNo: "O-1", severity: "urgent", text: "Wrong item" }),
       JSON.stringify({ externalId: "ZD-2", customerId: "c2", text: "" }),
     ]);
-    const run = await runScript("src/import.ts", ["complaints", f], { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai" });
+    // On a shop's database the person at the terminal needs a role for it (an admin here).
+    const run = await runScript("src/import.ts", ["complaints", f], { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai", SHOPOPS_ADMINS: shellIdentity() });
     expect(run.stdout).toContain("imported: 1");
     expect(run.stdout).toMatch(/line 2: text: /);
     expect(run.stderr).toMatch(/\[#+-*\] 100\.0% 2 lines .* ETA/);
@@ -447,7 +448,7 @@ describe("bulk import: stopping, edited lines, odd files", () => {
   it("npm run import: a relative path is taken from where the command was typed (INIT_CWD); a line not applied exits 1", async () => {
     const o = (qty: number) => JSON.stringify({ orderNo: "CWD-1", status: "pending", customerId: "c9", createdAt: "2026-11-23T03:00:00Z", items: [{ sku: "P-4", qty, unitPrice: 300 }] });
     await file("cwd.jsonl", [o(1)]);
-    const env = { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai", INIT_CWD: dir };
+    const env = { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai", SHOPOPS_ADMINS: shellIdentity(), INIT_CWD: dir };
     const first = await runScript("src/import.ts", ["orders", "cwd.jsonl"], env);
     expect(first.stdout).toContain(`Import of orders from ${path.join(dir, "cwd.jsonl")}: 1 items`);
     expect(first.code).toBe(0);

@@ -383,17 +383,23 @@ const TIME_UNITS = new Set(["小时", "小時", "天", "分钟", "分鐘", "h", 
 /**
  * For an extra word `words[i]` that is a bare time unit: how to write it with its number, when
  * that number is the positional argument just before it (`3天`) or an option's value
- * (`expiry=48小时`) and the argument takes the two written together; else undefined.
+ * (`expiry=48小时`) and the argument is a duration that takes the two written together; else
+ * undefined. A duration is an argument that reads time units: it takes the number in hours and
+ * in days (`48h`, `48d`) but not with a letter that is no unit (`48x`). An id or free text
+ * (`customer=12345 d`, `order 12345 m`, `coupon show 10 d`) takes any of them: no hint, the word
+ * is an extra argument.
  */
 function unitApart(words: readonly string[], i: number, positionalNames: readonly string[], named: Readonly<Record<string, string>>, shape: Record<string, z.ZodType>): string | undefined {
   const unit = withoutInvisible(words[i]!.normalize("NFKC")).trim().toLowerCase();
   if (!TIME_UNITS.has(unit)) return undefined;
   const isNumber = (v: string) => /^\d+(\.\d+)?$/.test(withoutInvisible(v.normalize("NFKC")).trim());
-  const takes = (key: string, value: string) => shape[key]?.safeParse(value).success === true;
+  const parses = (key: string, value: string) => shape[key]?.safeParse(value).success === true;
+  const isDuration = (key: string, n: string) => parses(key, `${n}h`) && parses(key, `${n}d`) && !parses(key, `${n}x`);
+  const takes = (key: string, n: string) => parses(key, n + unit) && isDuration(key, n);
   const before = words[i - 1];
   const at = positionalNames[i - 1];
-  if (before !== undefined && at !== undefined && isNumber(before) && takes(at, before + unit)) return before + unit;
-  for (const [k, v] of Object.entries(named)) if (isNumber(v) && takes(k, v + unit)) return `${kebab(k)}=${v}${unit}`;
+  if (before !== undefined && at !== undefined && isNumber(before) && takes(at, before)) return before + unit;
+  for (const [k, v] of Object.entries(named)) if (isNumber(v) && takes(k, v)) return `${kebab(k)}=${v}${unit}`;
   return undefined;
 }
 

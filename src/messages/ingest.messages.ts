@@ -23,6 +23,8 @@ export const en = {
   "cmd.apikey_list": "List API keys of the ingestion API",
   "cmd.apikey_revoke": "Revoke an API key of the ingestion API",
   "ingest.startup.http": "HTTP on http://{host}:{port} (/healthz, /readyz, /api/v1)",
+  "import.denied":
+    "importing {kind} into a shop's database needs the {need} role (as the same changes do in chat); you ({operator}) are {role}. Nothing was imported. Ask an admin to run `role grant {operator} {needRole}`; a check with --dry-run needs no role.",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -49,4 +51,5 @@ export const zh: Record<keyof typeof en, string> = {
   "cmd.apikey_list": "列出数据接入 API 的密钥",
   "cmd.apikey_revoke": "撤销数据接入 API 的密钥",
   "ingest.startup.http": "HTTP 服务：http://{host}:{port}（/healthz、/readyz、/api/v1）",
+  "import.denied": "向店铺数据库导入 {kind} 需要{need}角色（与在聊天中做同样的更改相同）；你（{operator}）当前是{role}。未导入任何数据。请管理员运行 `role grant {operator} {needRole}`；使用 --dry-run 检查文件不需要角色。",
 };

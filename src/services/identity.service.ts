@@ -111,22 +111,32 @@ export class IdentityService {
     if (this.bootstrap.has(identity)) return { kind: "bootstrap" };
     return this.guarded(async () => {
       if (role !== "admin" && (await this.isLastStoredAdmin(identity))) return { kind: "last_admin" };
-      try {
-        // Only a binding with another role (or none) is written: one that has this role already
-        // does not match, and the upsert's insert then collides with it on _id. An identity
-        // without a binding is a viewer already: granting viewer inserts none.
-        const before = await this.store.roles
+      // Only a binding with another role (or none) is written: one that has this role already
+      // does not match, and the upsert's insert then collides with it on _id. An identity
+      // without a binding is a viewer already: granting viewer inserts none.
+      const write = () =>
+        this.store.roles
           .findOneAndUpdate(
             { _id: identity, role: { $ne: role } },
             { $set: { role, grantedBy: by, grantedAt: this.clock.now() } },
             { upsert: role !== "viewer", returnDocument: "before" },
           )
           .lean();
-        if (!before && role === "viewer") return { kind: "unchanged" };
-        return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
-      } catch (e) {
-        if (isDuplicateKey(e)) return { kind: "unchanged" };
-        throw e;
+      // A collision is "has this role already" only when the stored binding says so: with
+      // SHOPOPS_ADMINS (no lease) another admin's grant of another role may have inserted the
+      // binding between this upsert's match and its insert. Then the write is tried again, now
+      // matching that binding (a second collision: a binding that keeps changing, said unchanged
+      // only if it holds this role).
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const before = await write();
+          if (!before && role === "viewer") return { kind: "unchanged" };
+          return { kind: "granted", previous: before && isRole(before.role) ? before.role : "viewer" };
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+          const stored = await this.store.roles.findById(identity).lean();
+          if (stored?.role === role || attempt >= 1) return stored?.role === role ? { kind: "unchanged" } : { kind: "busy" };
+        }
       }
     });
   }
