@@ -11,6 +11,10 @@ import { localDay } from "./core/format.js";
 import { createServices, type Services } from "./services/services.js";
 import { createStore, ensureIndexes, type Store } from "./store/models.js";
 import { isDuplicateKey } from "./store/writes.js";
+import { AuditService } from "./services/audit.service.js";
+import { shellIdentity } from "./core/identity.js";
+import { shortId } from "./core/ids.js";
+import { isRole, type Role } from "./core/roles.js";
 
 /** The directory the commands are loaded from. */
 export const COMMANDS_DIR = path.join(PROJECT_ROOT, "commands");
@@ -68,13 +72,39 @@ export async function createApp(opts: BackendOptions & { commands?: readonly Com
 const SHOP_SETTINGS = "shop:settings";
 
 /**
+ * SHOP_SETTINGS_CHANGE refused: the person at the terminal is not an admin. Nothing was changed;
+ * the attempt is on the audit trail (`denied`). A configuration problem to a caller that knows no
+ * better (the import: exit 78); the bot answers it as a refused permission (exit 1).
+ */
+export class ShopSettingsDeniedError extends ConfigError {
+  constructor(
+    readonly operator: string,
+    readonly role: Role,
+    /** The stored settings and this process's, as "zone, currency". */
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super([`SHOP_SETTINGS_CHANGE: changing this shop's stored time zone and currency (${from} → ${to}) needs the admin role; ${operator} is ${role}. Nothing was changed. Set SHOP_TIMEZONE and SHOP_CURRENCY to the stored ${from}, or ask an admin to make the change.`]);
+  }
+}
+
+/**
+ * Who a SHOP_SETTINGS_CHANGE is made by: the person at the terminal (`shell:<OS user>`), who must
+ * be an admin (SHOPOPS_ADMINS or a stored admin role), or `null` for a bot started without a
+ * terminal (a deployment: its settings, like SHOPOPS_ADMINS, are the deployer's), recorded as `system`.
+ */
+export interface SettingsChanger {
+  operator: string | null;
+}
+
+/**
  * Checks that this process writes the shop database in the time zone and currency it was set up
  * with (stored by the first process that used it): an instance missing SHOP_TIMEZONE would
  * otherwise file orders under UTC days next to the shop's, and the digest would mix calendars.
  * A mismatch stops start-up with what to set, unless SHOP_SETTINGS_CHANGE takes the new ones.
  * Returns what happened.
  */
-export async function checkShopSettings(store: Store, config: Config): Promise<"set" | "same" | "changed"> {
+export async function checkShopSettings(store: Store, config: Config, by: SettingsChanger = { operator: shellIdentity() }): Promise<"set" | "same" | "changed"> {
   const want = { timeZone: config.timeZone, currency: config.currency };
   type Settings = { timeZone?: string; currency?: string } | undefined;
   let have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as Settings;
@@ -100,7 +130,26 @@ export async function checkShopSettings(store: Store, config: Config): Promise<"
   // Zones compared as zones: US/Eastern and America/New_York, Asia/Kolkata and Asia/Calcutta are one.
   if (have && sameTimeZone(have.timeZone ?? "", want.timeZone) && have.currency === want.currency) return "same";
   if (config.shopSettingsChange) {
+    // A change of the shop's calendar and money for good: on the audit trail (old → new), and
+    // made from a terminal only by an admin (anyone could otherwise start a shell with it).
+    const from = `${have?.timeZone ?? "?"}, ${have?.currency ?? "?"}`;
+    const to = `${want.timeZone}, ${want.currency}`;
+    const entry = { ref: shortId(10), at: new Date(), command: "shop-settings", args: `${from} → ${to}`, subject: SHOP_SETTINGS };
+    const audit = new AuditService(store);
+    if (by.operator) {
+      const stored = config.bootstrapAdmins.includes(by.operator) ? undefined : (await store.roles.findById(by.operator).lean())?.role;
+      const role: Role = config.bootstrapAdmins.includes(by.operator) ? "admin" : stored && isRole(stored) ? stored : "viewer";
+      if (role !== "admin") {
+        await audit.add({ ...entry, actor: by.operator, platform: "shell", outcome: "denied", code: "permission_denied", message: `needs admin; ${by.operator} is ${role}` });
+        throw new ShopSettingsDeniedError(by.operator, role, from, to);
+      }
+    }
     await store.meta.updateOne({ _id: SHOP_SETTINGS }, { $set: { value: want } });
+    await audit.add({
+      ...entry,
+      ...(by.operator ? { actor: by.operator, platform: "shell" } : { actor: "system", platform: "system", args: `${entry.args} (SHOP_SETTINGS_CHANGE at a start without a terminal, OS user ${shellIdentity().slice("shell:".length)})` }),
+      outcome: "ok",
+    });
     return "changed";
   }
   throw new ConfigError([

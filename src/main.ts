@@ -6,7 +6,7 @@ import { startHttpServer, type RunningHttpServer } from "../adapters/http/http.s
 import { ShellAdapter } from "../adapters/shell/shell.adapter.js";
 import { startSlack, type RunningSlack } from "../adapters/slack/slack.adapter.js";
 import { repairOrderEffects } from "./services/order-effects.repair.js";
-import { checkShopSettings, createApp, jobsOnce } from "./app.js";
+import { checkShopSettings, createApp, jobsOnce, ShopSettingsDeniedError } from "./app.js";
 import type { OutboxService } from "./services/outbox.service.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
@@ -161,9 +161,21 @@ async function main(): Promise<number> {
     const me = cli.as ?? operator;
     // The embedded demo shop; else a shop's own database (MONGODB_URI, or embedded with SHOPOPS_DEMO=false).
     const embedded = db.demo;
-    // A shop's database keeps one time zone and currency, whichever process writes to it.
-    if (!embedded && (await checkShopSettings(app.store, config)) === "changed") {
-      logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
+    // A shop's database keeps one time zone and currency, whichever process writes to it. Changing
+    // them (SHOP_SETTINGS_CHANGE) is audited; made by the person at a terminal (a shell, a script,
+    // any start with a terminal) it needs an admin; a bot started without one (the chat or HTTP
+    // adapters, no shell: a deployment) makes it as `system`, its settings being the deployer's.
+    const headlessStart = !cli.shell && cli.command === undefined && process.stdin.isTTY !== true && (config.slack !== undefined || config.discord !== undefined || config.http.port !== undefined);
+    try {
+      if (!embedded && (await checkShopSettings(app.store, config, { operator: headlessStart ? null : operator })) === "changed") {
+        logger.warn("SHOP_SETTINGS_CHANGE: the database's time zone and currency are now this process's", { timeZone: config.timeZone, currency: config.currency });
+      }
+    } catch (e) {
+      if (!(e instanceof ShopSettingsDeniedError)) throw e;
+      // Refused as a permission (exit 1, audited `denied`), as --as is.
+      say(t("startup.settings_not_admin", { from: e.from, to: e.to, operator: e.operator, role: t(`role.name.${e.role}`) }));
+      await shutdown();
+      return 1;
     }
     // On a shop's database acting as someone else is an admin's tool: anyone at a terminal could
     // otherwise act as the shop's admins (and approve their own refunds as a manager). Refused as

@@ -8,9 +8,13 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { isDay, localDay } from "./core/format.js";
 import { createLogger } from "./core/logger.js";
+import { systemClock } from "./core/clock.js";
+import { shellIdentity } from "./core/identity.js";
+import { shortId } from "./core/ids.js";
 import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
-import { connect, createStore, ensureIndexes } from "./store/models.js";
-import { DemoDataExistsError, RESET_DELETES, seedDemo } from "./seed/demo-data.js";
+import { connect } from "./store/models.js";
+import { createBackend } from "./app.js";
+import { DemoDataExistsError, RESET_DELETES, describeResetCounts, seedDemo } from "./seed/demo-data.js";
 
 const USAGE = `Usage: npm run seed:demo -- [--reset [--yes]] [--seed N] [--end-day YYYY-MM-DD]
   --reset               delete ${RESET_DELETES} first
@@ -86,10 +90,37 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   let exitCode = 0;
-  const conn = await connect(uri, dbName);
+  let conn: Awaited<ReturnType<typeof connect>>;
   try {
-    const store = createStore(conn);
-    await ensureIndexes(store);
+    conn = await connect(uri, dbName);
+  } catch (e) {
+    await server?.stop().catch(() => {});
+    // As the bot and the import say it: a start-up problem (78) naming the address, never the
+    // URI's credentials (`where` has none).
+    const why = (e as Error)?.message?.split("\n")[0] ?? String(e);
+    if (server) fail(`seed:demo: cannot connect to the embedded database (${where}): ${why}. Nothing was changed.`, EX_CONFIG);
+    fail(new ConfigError([`MONGODB_URI: cannot use ${where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database). Nothing was changed.`]).message, EX_CONFIG);
+  }
+  // A reset deletes a shop's data for good: it is audited (on any database), and on a shop's
+  // database only an admin at the terminal (SHOPOPS_ADMINS or a stored admin role) may do it, as
+  // only an admin may act as someone else there (src/main.ts, --as).
+  const operator = shellIdentity();
+  // What the trail shows first (its table cuts the rest): the counts; then the data and the database.
+  const run = `(seed ${seed}, to ${endDay}, ${where})`;
+  let resetRef: string | undefined;
+  try {
+    const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
+    if (values.reset && !opened.demo) {
+      const role = await services.identity.roleOf(operator);
+      if (role !== "admin") {
+        await services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command: "seed:demo --reset", args: `${values.yes ? "--yes " : ""}${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+        process.stderr.write(
+          `seed:demo --reset on a shop's database needs the admin role (SHOPOPS_ADMINS, or granted with role grant); you (${operator}) are ${role}. Nothing was deleted. Ask an admin to run it.\n`,
+        );
+        process.exitCode = 1;
+        return; // the connection is closed below
+      }
+    }
     const r = await seedDemo(store, {
       seed,
       endDay,
@@ -97,14 +128,46 @@ async function main(): Promise<void> {
       currency: config.currency,
       // Nothing after the present: when endDay is today, the history stops now.
       until: now,
-      ...(values.reset ? { reset: true } : {}),
+      ...(values.reset
+        ? {
+            reset: true,
+            // Written before anything is deleted: a run cut short still leaves its trace
+            // (outcome error, code incomplete); the result replaces it when the run ends.
+            onReset: async (toDelete) => {
+              resetRef = `seed-reset-${shortId(10)}`;
+              await services.audit.record({
+                ref: resetRef,
+                at: new Date(),
+                actor: operator,
+                platform: "shell",
+                command: "seed:demo --reset",
+                args: `deleting ${describeResetCounts(toDelete)} ${run}`,
+                outcome: "error",
+                code: "incomplete",
+                message: "the reset started and did not finish (stopped or failed before its end was recorded): data may be deleted and the demo data not loaded",
+              });
+            },
+          }
+        : {}),
     });
+    if (resetRef && r.deleted) {
+      await store.audit.updateOne(
+        { _id: resetRef },
+        { $set: { outcome: "ok", args: `deleted ${describeResetCounts(r.deleted)}; loaded ${r.products} products, ${r.orders} orders ${run}` }, $unset: { code: 1, message: 1 } },
+      );
+    }
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     process.stdout.write(
       `Seeded demo data: ${r.products} products, ${r.orders} orders (seed ${seed}, 90 days to ${endDay}, ${config.timeZone}, ${config.currency}) ` +
         `into ${conn.name} on ${where} in ${secs} s.\n`,
     );
   } catch (e) {
+    if (resetRef) {
+      await conn
+        .collection("audit")
+        .updateOne({ _id: resetRef as never }, { $set: { outcome: "error", code: "failed", message: `failed: ${String((e as Error)?.message ?? e).split("\n")[0]!.slice(0, 250)}` } })
+        .catch(() => {});
+    }
     if (!(e instanceof DemoDataExistsError)) throw e;
     process.stderr.write(`${e.message}\n`);
     exitCode = 1;

@@ -212,15 +212,21 @@ export class DiscordAdapter {
     if (i.guildId && allowed.length && !allowed.includes(i.guildId)) return this.refuseGuild(i);
     // A DM carries no server: with an allowlist, its sender must be a member of an allowed one
     // (anyone who can reach the bot in a DM would otherwise run what a viewer may).
-    if (!i.guildId && allowed.length && !(await this.memberOfAny(allowed, i.user.id))) return this.refuseGuild(i, "discord.dm_refused");
+    if (!i.guildId && allowed.length) {
+      const member = await this.memberOfAny(allowed, i.user.id);
+      if (member !== "member") return this.refuseGuild(i, member === "unknown" ? "discord.dm_unconfirmed" : "discord.dm_refused");
+    }
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
     if (i.isButton()) return this.button(i, arrivedAt);
   }
 
   /** Answers an interaction from a server not in DISCORD_GUILD_IDS: no suggestions, or a short private refusal. */
-  private async refuseGuild(i: Interaction, why: "discord.guild_refused" | "discord.dm_refused" = "discord.guild_refused"): Promise<void> {
-    this.log.warn(i.guildId ? "interaction from a server not in DISCORD_GUILD_IDS refused" : "DM interaction from someone in none of DISCORD_GUILD_IDS refused", { guild: i.guildId, user: i.user.id });
+  private async refuseGuild(i: Interaction, why: "discord.guild_refused" | "discord.dm_refused" | "discord.dm_unconfirmed" = "discord.guild_refused"): Promise<void> {
+    this.log.warn(
+      i.guildId ? "interaction from a server not in DISCORD_GUILD_IDS refused" : why === "discord.dm_unconfirmed" ? "DM interaction refused: membership of DISCORD_GUILD_IDS could not be confirmed in time" : "DM interaction from someone in none of DISCORD_GUILD_IDS refused",
+      { guild: i.guildId, user: i.user.id },
+    );
     if (i.isAutocomplete()) return void (await i.respond([]));
     if (!i.isRepliable()) return;
     await i.reply({ content: translator(discordLocale(i.locale) ?? this.opts.config.locale)(why), flags: MessageFlags.Ephemeral });
@@ -277,13 +283,19 @@ export class DiscordAdapter {
   }
 
   /**
-   * False only when Discord says the user is in none of `guildIds` (Unknown Member); a lookup that
-   * fails otherwise or is slow counts as a member (the core's role checks still apply: no roles
-   * known is a viewer), so an outage does not lock members out of their DM buttons.
+   * "member" when Discord confirms the user is in one of `guildIds`; "not_member" when it says
+   * they are in none (Unknown Member); else "unknown" (a lookup that failed otherwise or was slow).
+   * Fails closed: an unconfirmed sender is refused with "try again", never taken for a member, or
+   * anyone could DM viewer commands while lookups are slow.
    */
-  private async memberOfAny(guildIds: readonly string[], userId: string): Promise<boolean> {
-    for (const id of guildIds) if ((await this.membership(id, userId)) !== "not_member") return true;
-    return false;
+  private async memberOfAny(guildIds: readonly string[], userId: string): Promise<"member" | "not_member" | "unknown"> {
+    let unknown = false;
+    for (const id of guildIds) {
+      const m = await this.membership(id, userId);
+      if (Array.isArray(m)) return "member";
+      if (m === "unknown") unknown = true;
+    }
+    return unknown ? "unknown" : "not_member";
   }
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */

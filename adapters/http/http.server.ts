@@ -27,6 +27,8 @@ export interface HttpDeps {
 /** Where Slack sends events, commands and interactions in HTTP mode (Bolt's default). */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
+/** A refused API key is logged at warn at most this often per key id and remote address. */
+const REFUSED_KEY_LOG_MS = 60_000;
 const API = "/api/v1";
 /** Ingestion routes: path → (kind of item, scope needed). */
 const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
@@ -77,6 +79,27 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
   const { services, config, logger } = deps;
   const log = logger.child({ component: "http" });
   const limiter = new RateLimiter(config.http.ratePerSec, config.http.rateBurst);
+  /**
+   * Refused API keys (unknown, revoked, wrong secret, malformed) are logged at warn, so a revoked
+   * key still in use shows at the default level: at most once a minute per key id and remote
+   * address (a client retrying in a loop must not flood the log), with the refusals in between
+   * counted. The key id only (never the token or its secret); the id of a malformed one is unknown.
+   */
+  const refusedKeys = new Map<string, { at: number; since: number }>();
+  function refusedKey(req: IncomingMessage, token: string | undefined): void {
+    const key = token ? (/^shopops_(k[0-9A-Z]{10})_/.exec(token)?.[1] ?? null) : null;
+    const remote = req.socket.remoteAddress ?? "unknown";
+    const slot = `${key ?? "-"}|${remote}`;
+    const now = Date.now();
+    const seen = refusedKeys.get(slot);
+    if (seen && now - seen.at < REFUSED_KEY_LOG_MS) return void seen.since++;
+    if (refusedKeys.size >= 10_000) {
+      for (const [k, v] of refusedKeys) if (now - v.at >= REFUSED_KEY_LOG_MS) refusedKeys.delete(k);
+      if (refusedKeys.size >= 10_000) refusedKeys.clear();
+    }
+    refusedKeys.set(slot, { at: now, since: 0 });
+    log.warn("API request refused: invalid or revoked API key", { key: key ?? "(malformed, no key id)", remote, ...(seen?.since ? { refusedSinceLastWarning: seen.since } : {}) });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
@@ -242,7 +265,10 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     if (!h) throw new HttpError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>", challenge);
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     const caller = m ? await services.apiKeys.authenticate(m[1]!) : null;
-    if (!caller) throw new HttpError(401, "unauthorized", "invalid or revoked API key", challenge);
+    if (!caller) {
+      refusedKey(req, m?.[1]);
+      throw new HttpError(401, "unauthorized", "invalid or revoked API key", challenge);
+    }
     return caller;
   }
 

@@ -36,6 +36,29 @@ export interface DemoOptions {
 export interface SeedDemoOptions extends DemoOptions {
   /** Delete everything {@link RESET_DELETES} names first instead of refusing a non-empty store. */
   reset?: boolean;
+  /**
+   * With `reset`: called with what is about to be deleted (documents per collection) once the
+   * data is generated and just before anything is deleted (the CLI writes its audit entry there,
+   * so a run cut short still leaves a trace). When it throws, nothing is deleted.
+   */
+  onReset?: (toDelete: ResetCounts) => Promise<void>;
+}
+
+/** Documents per collection a reset deletes (or is about to), in {@link RESET_DELETES}'s order. */
+export interface ResetCounts {
+  products: number;
+  orders: number;
+  ledger: number;
+  complaints: number;
+  refundRequests: number;
+  coupons: number;
+  couponDrafts: number;
+  salesDays: number;
+}
+
+/** A reset's counts in words: "240 products, 5400 orders, 0 stock ledger entries, …". */
+export function describeResetCounts(c: ResetCounts): string {
+  return `${c.products} products, ${c.orders} orders, ${c.ledger} stock ledger entries, ${c.complaints} complaints, ${c.refundRequests} refund requests, ${c.coupons} coupons, ${c.couponDrafts} coupon drafts, ${c.salesDays} daily sales rollups`;
 }
 
 export type DemoOrderStatus = (typeof ORDER_STATUSES)[number];
@@ -738,16 +761,18 @@ export class DemoDataExistsError extends Error {
  * orders exist, unless `reset` is set: then everything {@link RESET_DELETES} names is deleted first.
  * Records `{_id: "demo", value: {seed, endDay, seededAt, ...}}` in meta.
  */
-export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ products: number; orders: number }> {
+export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ products: number; orders: number; deleted?: ResetCounts }> {
   const data = generateDemo(opts); // validates the options before anything is touched
   const now = opts.until ?? dayStart(addDays(opts.endDay, 1), opts.timeZone);
   const extras = generateDemoExtras(data, { seed: opts.seed, timeZone: opts.timeZone, currency: opts.currency, now });
+  let deleted: ResetCounts | undefined;
   if (opts.reset) {
-    await Promise.all(
-      [store.products, store.orders, store.ledger, store.complaints, store.refundRequests, store.coupons, store.couponDrafts, store.salesDays].map(
-        (m) => (m as unknown as { deleteMany(f: object): Promise<unknown> }).deleteMany({}),
-      ),
-    );
+    type Deletable = { countDocuments(f: object): Promise<number>; deleteMany(f: object): Promise<{ deletedCount?: number }> };
+    const models = { products: store.products, orders: store.orders, ledger: store.ledger, complaints: store.complaints, refundRequests: store.refundRequests, coupons: store.coupons, couponDrafts: store.couponDrafts, salesDays: store.salesDays } as unknown as Record<keyof ResetCounts, Deletable>;
+    const keys = Object.keys(models) as (keyof ResetCounts)[];
+    const count = async (f: (m: Deletable) => Promise<number>) => Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await f(models[k])] as const))) as unknown as ResetCounts;
+    if (opts.onReset) await opts.onReset(await count((m) => m.countDocuments({})));
+    deleted = await count(async (m) => (await m.deleteMany({})).deletedCount ?? 0);
   } else {
     const [hasProduct, hasOrder] = await Promise.all([store.products.exists({}), store.orders.exists({})]);
     if (hasProduct || hasOrder) {
@@ -786,5 +811,5 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
     coupons: extras.coupons.length,
   };
   await store.meta.updateOne({ _id: "demo" }, { $set: { value } }, { upsert: true });
-  return { products: data.products.length, orders: data.orders.length };
+  return { products: data.products.length, orders: data.orders.length, ...(deleted ? { deleted } : {}) };
 }
