@@ -2,6 +2,7 @@ import {
   Client,
   Events,
   GatewayIntentBits,
+  InteractionType,
   MessageFlags,
   RateLimitError,
   Routes,
@@ -12,6 +13,7 @@ import {
   type APIActionRowComponent,
   type APIButtonComponentWithCustomId,
   type APIEmbed,
+  type APIMessage,
   type Interaction,
   type RESTOptions,
 } from "discord.js";
@@ -85,6 +87,8 @@ export class DiscordAdapter {
   readonly commandSet: CommandSet;
   private readonly log: Logger;
   private stopLoop: (() => void) | undefined;
+  /** The message each button press carried, by interaction id, from the raw gateway packet until the press is handled. */
+  private readonly carried = new Map<string, APIMessage>();
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
@@ -103,10 +107,22 @@ export class DiscordAdapter {
       },
     });
     this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
+    // The message a button press carried, as Discord sent it. discord.js keeps only the channel's
+    // cached Message, which every later interaction on that message rewrites: a press still
+    // waiting on the database would otherwise be judged on a later rendering of its message.
+    this.client.on(Events.Raw, (packet: { t?: string; d?: { id?: string; type?: number; message?: APIMessage } }) => {
+      const d = packet.t === "INTERACTION_CREATE" ? packet.d : undefined;
+      if (d?.type !== InteractionType.MessageComponent || !d.id || !d.message) return;
+      this.carried.set(d.id, d.message);
+      // An interaction discord.js never emits (a kind it drops) is not taken: keep the latest few.
+      if (this.carried.size > 100) this.carried.delete(this.carried.keys().next().value!);
+    });
     this.client.on(Events.InteractionCreate, (i) => {
       // When it reached this process (local clock), for the 3-second budget.
       const arrivedAt = Date.now();
-      this.handle(i, arrivedAt).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
+      // Taken now, before anything awaits (a later interaction may rewrite the cached message).
+      const pressed = i.isButton() ? this.pressedMessage(i) : undefined;
+      this.handle(i, arrivedAt, pressed).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
     });
     this.client.on(Events.Error, (e) => this.log.error("client error", { error: e }));
     this.client.on(Events.ShardDisconnect, (ev, shard) => this.log.warn("gateway disconnected", { shard, code: ev.code }));
@@ -205,7 +221,23 @@ export class DiscordAdapter {
     return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale), slash: (line) => slashLine(this.commandSet, line) });
   }
 
-  private async handle(i: Interaction, arrivedAt: number): Promise<void> {
+  /**
+   * The message a button press was made on, as its own interaction carried it: the raw payload,
+   * or (when the raw packet was not seen) discord.js's cached copy, read as the interaction is
+   * emitted, which is the moment that payload has just been written into it.
+   */
+  private pressedMessage(i: ButtonInteraction): PressedMessage {
+    const raw = this.carried.get(i.id);
+    this.carried.delete(i.id);
+    if (raw) {
+      return { rows: raw.components ?? [], embeds: raw.embeds ?? [], content: raw.content ?? "", edited: raw.edited_timestamp ? Date.parse(raw.edited_timestamp) : null };
+    }
+    const m = i.message;
+    const json = (x: unknown) => (typeof (x as { toJSON?: unknown }).toJSON === "function" ? (x as { toJSON: () => unknown }).toJSON() : x);
+    return { rows: (m.components as unknown[]).map(json), embeds: m.embeds.map((e) => json(e) as APIEmbed), content: m.content, edited: m.editedTimestamp ?? null };
+  }
+
+  private async handle(i: Interaction, arrivedAt: number, pressed?: PressedMessage): Promise<void> {
     // With an allowlist, interactions from other servers (the bot added elsewhere: Public Bot is
     // on by default) run nothing, not even a lookup. DMs carry no server and pass.
     const allowed = this.opts.discord.guildIds;
@@ -218,7 +250,7 @@ export class DiscordAdapter {
     }
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
-    if (i.isButton()) return this.button(i, arrivedAt);
+    if (i.isButton()) return this.button(i, arrivedAt, pressed ?? this.pressedMessage(i));
   }
 
   /** Answers an interaction from a server not in DISCORD_GUILD_IDS: no suggestions, or a short private refusal. */
@@ -355,9 +387,11 @@ export class DiscordAdapter {
     }
   }
 
-  private async button(i: ButtonInteraction, arrivedAt: number): Promise<void> {
+  private async button(i: ButtonInteraction, arrivedAt: number, pressed: PressedMessage): Promise<void> {
     const text = i.customId;
-    const shown = buttonsOf(i.message.components as unknown[]).find((b) => b.id === text);
+    // Judged on the message as this press carried it, never on i.message after an await: that is
+    // the channel's cached copy, which a later interaction on the message rewrites.
+    const shown = buttonsOf(pressed.rows).find((b) => b.id === text);
     // Only a button the message shows: a crafted custom id runs nothing (defence in depth).
     if (!shown) {
       this.log.warn("button press with a custom id the message does not show refused", { user: i.user.id, message: i.message.id });
@@ -377,13 +411,14 @@ export class DiscordAdapter {
     // once, while a button the message shows again after an update (a two-manager refund's
     // Approve, kept for the second approval) is a new button, as Slack's fresh block_id makes it.
     const pressPrefix = `discord.press:${i.message.id}:${i.user.id}:${markerHash(text, 24)}:`;
-    const pressId = `${pressPrefix}${renderingOf(i.message)}`;
+    const pressId = `${pressPrefix}${renderingOf(pressed)}`;
     // A button shown disabled cannot be pressed in Discord: this is the second click of a double
-    // click that reached Discord after the update disabled it (or a crafted press). Nothing runs.
+    // click that reached Discord after the update disabled it, someone else's press that raced
+    // that update (or a crafted press). Nothing runs; the presser is told which.
     if (shown.disabled) {
       const mine = await this.opts.services.store.markers.exists({ _id: { $regex: `^${pressPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}` } }).catch(() => null);
       this.log.info("press of a disabled button ignored", { user: i.user.id, message: i.message.id });
-      return privately({ content: t(mine ? "discord.already_pressed" : "discord.button_unknown") });
+      return privately({ content: t(mine ? "discord.already_pressed" : "discord.button_used") });
     }
     const inv = await this.invocation(i, text);
     // Refused, bad input or failed: nothing changed, so the claim is given back and pressing
@@ -446,19 +481,25 @@ function buttonsOf(rows: unknown[]): { id: string | undefined; label: string | u
   );
 }
 
+/** A message as one button press carried it (API JSON): its rows, embeds, text and last edit (ms). */
+interface PressedMessage {
+  rows: unknown[];
+  embeds: APIEmbed[];
+  content: string;
+  edited: number | null;
+}
+
 /**
  * One rendering of a message, as a short hash: when it was last edited, its text, its embeds'
  * words and its buttons. Two presses on the message as it stood (a double click) share it; the
  * message as the bot updated it after a press has another.
  */
-function renderingOf(message: ButtonInteraction["message"]): string {
-  const embeds = message.embeds.map((e) => {
-    // Words only: image and attachment URLs carry signatures Discord renews.
-    const j = e.toJSON() as APIEmbed;
-    return [j.title, j.description, j.fields, j.footer?.text, j.author?.name];
-  });
-  const rows = (message.components as { toJSON?: () => unknown }[]).map((r) => (typeof r.toJSON === "function" ? r.toJSON() : r));
-  return markerHash(JSON.stringify([message.editedTimestamp ?? null, message.content, embeds, rows]), 16);
+function renderingOf(message: PressedMessage): string {
+  // Words only: image and attachment URLs carry signatures Discord renews.
+  const embeds = message.embeds.map((j) => [j.title, j.description, j.fields, j.footer?.text, j.author?.name]);
+  // A row's components last, as discord.js writes a row out (the same hash from either source).
+  const rows = (message.rows as { components?: unknown }[]).map(({ components, ...row }) => (components === undefined ? row : { ...row, components }));
+  return markerHash(JSON.stringify([message.edited, message.content, embeds, rows]), 16);
 }
 
 /**
