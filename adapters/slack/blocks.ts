@@ -131,11 +131,19 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
 }
 
-/** `raw` cut (ending "…") so that, escaped for mrkdwn, it takes at most `n` characters. */
+/**
+ * `raw` cut (ending "…") so that, escaped for mrkdwn, it takes at most `n` characters: the longest
+ * prefix that fits beside the "…" (each character counted at its escaped size, so a text full of
+ * `&`, `<`, `>` loses no more than it must), never between the halves of an emoji.
+ */
 function fitRaw(raw: string, n: number): string {
-  let cut = raw;
-  for (let e = escapeMrkdwn(cut); e.length > n; e = escapeMrkdwn(cut)) cut = clip(raw, Math.max(1, cut.length - (e.length - n)));
-  return cut;
+  let size = 0;
+  for (let i = 0; i < raw.length; i++) size += escapedSize(raw[i]!);
+  if (size <= n) return raw;
+  let end = 0;
+  for (size = 1; end < raw.length && size + escapedSize(raw[end]!) <= n; end++) size += escapedSize(raw[end]!);
+  if (end > 0 && /[\ud800-\udbff]/.test(raw[end - 1]!)) end--;
+  return raw.slice(0, end) + "…";
 }
 
 /** `raw` escaped for mrkdwn and cut to `n` characters, never through an entity (`&amp;`). */

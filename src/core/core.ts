@@ -172,8 +172,12 @@ export class Core {
       // subcommand the first argument was probably meant to be is suggested with the error.
       if (resolved.consumed === 1) typoOf = parsed.positional[1];
       argText = text.split(/\s+/).slice(resolved.consumed).join(" ");
+      // Attached text is someone else's message filed as it is (a customer's, from a reaction):
+      // its control characters (escape codes, NUL, bidi overrides that would reverse a card's
+      // text) are dropped rather than refused, line breaks (CRLF as \n) and tabs kept.
+      const attached = inv.attachedText === undefined ? undefined : withoutControls(inv.attachedText);
       // Attached text, abbreviated on one line: the entry reads as the command with its text.
-      if (inv.attachedText !== undefined) argText = `${argText} ${quote(clip(inv.attachedText.replace(/\s+/g, " ").trim(), ATTACHED_IN_AUDIT))}`.trim();
+      if (attached !== undefined) argText = `${argText} ${quote(clip(attached.replace(/\s+/g, " ").trim(), ATTACHED_IN_AUDIT))}`.trim();
       typed = { words: parsed.positional.slice(resolved.consumed), named: parsed.named };
       actor = { ...actor, role: await this.roleOf(inv) };
       const required = requiredRole(cmd, config);
@@ -181,7 +185,7 @@ export class Core {
         const msg = t("error.permission", { command: cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
-      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, inv.attachedText);
+      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
       bound = args;
       const { denied, ...reply } = await cmd.handler({
         args,
@@ -457,6 +461,14 @@ function typedSubjectOf(cmd: Command, typed: { words: readonly string[]; named: 
 }
 
 const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, "g");
+
+/**
+ * `s` without control characters (escape codes, NUL, bidi overrides: {@link CONTROL_CHARS}), CRLF
+ * read as a line break first: tabs and line breaks are text and stay.
+ */
+function withoutControls(s: string): string {
+  return s.replace(/\r\n/g, "\n").replace(CONTROL_CHARS_ALL, "");
+}
 
 /** `s` with each control character written as its escape (`\u0007`), for a record people read. */
 function visibleControls(s: string): string {
