@@ -16,7 +16,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { checkShopSettings, createBackend } from "./app.js";
+import { checkShopSettings, createBackend, ShopSettingsDeniedError } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { shortId } from "./core/ids.js";
@@ -880,6 +880,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      // SHOP_SETTINGS_CHANGE refused to a non-admin: a refused permission, as the bot answers it
+      // (exit 1, audited as denied), said as itself rather than as an invalid configuration.
+      if (e instanceof ShopSettingsDeniedError) {
+        process.stderr.write(`import: ${e.problems.join(" ")}\n`);
+        process.exit(1);
+      }
       // As the bot and seed-demo say them: a configuration or start-up problem, exit 78, no stack.
       if (e instanceof ConfigError || e instanceof DatabaseUnavailableError || e instanceof DatabaseStartupError) {
         process.stderr.write(`${e.message}\n`);

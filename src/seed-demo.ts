@@ -1,8 +1,9 @@
 /**
- * `npm run seed:demo [-- --reset [--yes]] [--seed N] [--end-day YYYY-MM-DD]`
+ * `npm run seed:demo [-- [--reset] [--yes]] [--seed N] [--end-day YYYY-MM-DD]`
  *
  * Loads the deterministic demo shop (products and 90 days of orders) into the configured database:
- * MONGODB_URI when set, else the embedded database under SHOPOPS_DATA_DIR.
+ * MONGODB_URI when set, else the embedded database under SHOPOPS_DATA_DIR. A shop's database
+ * (MONGODB_URI, or SHOPOPS_DEMO=false) takes it only with --yes, from an admin, audited.
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -16,11 +17,14 @@ import { connect } from "./store/models.js";
 import { createBackend } from "./app.js";
 import { DemoDataExistsError, RESET_DELETES, describeResetCounts, seedDemo } from "./seed/demo-data.js";
 
-const USAGE = `Usage: npm run seed:demo -- [--reset [--yes]] [--seed N] [--end-day YYYY-MM-DD]
+const USAGE = `Usage: npm run seed:demo -- [--reset] [--yes] [--seed N] [--end-day YYYY-MM-DD]
   --reset               delete ${RESET_DELETES} first
-  --yes                 confirm --reset on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false)
+  --yes                 confirm loading (and --reset) on a shop's database (MONGODB_URI, or SHOPOPS_DEMO=false)
   --seed N              PRNG seed (default DEMO_SEED, 42)
   --end-day YYYY-MM-DD  last day of order history (default: today in SHOP_TIMEZONE)`;
+
+/** What a seed writes besides the orders, in words (the --yes message). */
+const SEED_LOADS = "the demo's products, 90 days of orders, complaints, refund requests and coupons, and the support role for its agents (shell:demo-*)";
 
 /** Exit codes as the bot's: a wrong option (64, with the usage), a configuration or start-up problem (78), anything else 1. */
 const EX_USAGE = 64;
@@ -68,13 +72,21 @@ async function main(): Promise<void> {
   const endDay = values["end-day"] ?? localDay(now, config.timeZone);
   if (!isDay(endDay)) fail(`--end-day: expected a day as YYYY-MM-DD, got "${endDay}"\n${USAGE}`, EX_USAGE);
 
-  // A shop's database (not the embedded demo's): --reset deletes its data for good, so it is
-  // confirmed with --yes; refused before the database is opened.
-  if (values.reset && !values.yes && (config.mongodbUri || !config.demo)) {
+  // A shop's database (not the embedded demo's): --reset deletes its data for good, and a seed
+  // fills it with a made-up shop (an empty one too), so either is confirmed with --yes; refused
+  // before the database is opened.
+  if (!values.yes && (config.mongodbUri || !config.demo)) {
     const which = config.mongodbUri ? "the database of MONGODB_URI" : "your own shop's embedded database (SHOPOPS_DEMO=false)";
+    if (values.reset) {
+      fail(
+        `--reset would delete ${RESET_DELETES} in ${which}, a shop's database, not the demo's. ` +
+          "Nothing was changed. If that is what you want, add --yes (npm run seed:demo -- --reset --yes); to rebuild only the embedded demo shop, unset MONGODB_URI and SHOPOPS_DEMO.",
+        EX_USAGE,
+      );
+    }
     fail(
-      `--reset would delete ${RESET_DELETES} in ${which}, a shop's database, not the demo's. ` +
-        "Nothing was changed. If that is what you want, add --yes (npm run seed:demo -- --reset --yes); to rebuild only the embedded demo shop, unset MONGODB_URI and SHOPOPS_DEMO.",
+      `seed:demo would load ${SEED_LOADS} into ${which}, a shop's database, not the demo's. ` +
+        "Nothing was changed. If that is what you want, add --yes (npm run seed:demo -- --yes); to build only the embedded demo shop, unset MONGODB_URI and SHOPOPS_DEMO.",
       EX_USAGE,
     );
   }
@@ -101,24 +113,41 @@ async function main(): Promise<void> {
     if (server) fail(`seed:demo: cannot connect to the embedded database (${where}): ${why}. Nothing was changed.`, EX_CONFIG);
     fail(new ConfigError([`MONGODB_URI: cannot use ${where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database). Nothing was changed.`]).message, EX_CONFIG);
   }
-  // A reset deletes a shop's data for good: it is audited (on any database), and on a shop's
-  // database only an admin at the terminal (SHOPOPS_ADMINS or a stored admin role) may do it, as
-  // only an admin may act as someone else there (src/main.ts, --as).
+  // A reset deletes a shop's data for good: it is audited (on any database). On a shop's database
+  // any seed (a reset, or loading the demo into it) is an admin's at the terminal (SHOPOPS_ADMINS
+  // or a stored admin role), as only an admin may act as someone else there (src/main.ts, --as),
+  // and audited.
   const operator = shellIdentity();
+  const command = values.reset ? "seed:demo --reset" : "seed:demo";
   // What the trail shows first (its table cuts the rest): the counts; then the data and the database.
   const run = `(seed ${seed}, to ${endDay}, ${where})`;
-  let resetRef: string | undefined;
+  let auditRef: string | undefined;
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
-    if (values.reset && !opened.demo) {
+    if (!opened.demo) {
       const role = await services.identity.roleOf(operator);
       if (role !== "admin") {
-        await services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command: "seed:demo --reset", args: `${values.yes ? "--yes " : ""}${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+        await services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command, args: `${values.yes ? "--yes " : ""}${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
         process.stderr.write(
-          `seed:demo --reset on a shop's database needs the admin role (SHOPOPS_ADMINS, or granted with role grant); you (${operator}) are ${role}. Nothing was deleted. Ask an admin to run it.\n`,
+          `${command} on a shop's database needs the admin role (SHOPOPS_ADMINS, or granted with role grant); you (${operator}) are ${role}. Nothing was ${values.reset ? "deleted" : "changed"}. Ask an admin to run it.\n`,
         );
         process.exitCode = 1;
         return; // the connection is closed below
+      }
+      if (!values.reset) {
+        // Written before anything is loaded, completed when the run ends (as a reset's entry).
+        auditRef = `seed-${shortId(10)}`;
+        await services.audit.record({
+          ref: auditRef,
+          at: new Date(),
+          actor: operator,
+          platform: "shell",
+          command,
+          args: `loading the demo shop ${run}`,
+          outcome: "error",
+          code: "incomplete",
+          message: "the seed started and did not finish (stopped or failed before its end was recorded): part of the demo data may be loaded",
+        });
       }
     }
     const r = await seedDemo(store, {
@@ -134,9 +163,9 @@ async function main(): Promise<void> {
             // Written before anything is deleted: a run cut short still leaves its trace
             // (outcome error, code incomplete); the result replaces it when the run ends.
             onReset: async (toDelete) => {
-              resetRef = `seed-reset-${shortId(10)}`;
+              auditRef = `seed-reset-${shortId(10)}`;
               await services.audit.record({
-                ref: resetRef,
+                ref: auditRef,
                 at: new Date(),
                 actor: operator,
                 platform: "shell",
@@ -150,10 +179,11 @@ async function main(): Promise<void> {
           }
         : {}),
     });
-    if (resetRef && r.deleted) {
+    if (auditRef) {
+      const loaded = `loaded ${r.products} products, ${r.orders} orders ${run}`;
       await store.audit.updateOne(
-        { _id: resetRef },
-        { $set: { outcome: "ok", args: `deleted ${describeResetCounts(r.deleted)}; loaded ${r.products} products, ${r.orders} orders ${run}` }, $unset: { code: 1, message: 1 } },
+        { _id: auditRef },
+        { $set: { outcome: "ok", args: r.deleted ? `deleted ${describeResetCounts(r.deleted)}; ${loaded}` : loaded }, $unset: { code: 1, message: 1 } },
       );
     }
     const secs = ((performance.now() - started) / 1000).toFixed(1);
@@ -162,10 +192,10 @@ async function main(): Promise<void> {
         `into ${conn.name} on ${where} in ${secs} s.\n`,
     );
   } catch (e) {
-    if (resetRef) {
+    if (auditRef) {
       await conn
         .collection("audit")
-        .updateOne({ _id: resetRef as never }, { $set: { outcome: "error", code: "failed", message: `failed: ${String((e as Error)?.message ?? e).split("\n")[0]!.slice(0, 250)}` } })
+        .updateOne({ _id: auditRef as never }, { $set: { outcome: "error", code: "failed", message: `failed: ${String((e as Error)?.message ?? e).split("\n")[0]!.slice(0, 250)}` } })
         .catch(() => {});
     }
     if (!(e instanceof DemoDataExistsError)) throw e;

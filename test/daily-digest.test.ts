@@ -115,6 +115,29 @@ describe("digest subscribe|unsubscribe", () => {
     }
   });
 
+  it("a schedule that skips days (`*/2` in a day field) is named as it is, not as every day", async () => {
+    for (const [cron, next] of [
+      ["0 9 */2 * *", "2026-11-27 09:00"],
+      ["0 9 * * */2", "2026-11-28 09:00"],
+    ] as const) {
+      const skipping = await makeTestApp({ DIGEST_CRON: cron }, new Date(T0).toISOString());
+      try {
+        await skipping.services.identity.grant("shell:max", "manager", "shell:admin");
+        expect((await skipping.run("shell:max", "digest subscribe")).reply.text).toBe(`You will get the daily digest by direct message on the schedule \`${cron}\` (Asia/Shanghai), next ${next}.`);
+      } finally {
+        await skipping.close();
+      }
+    }
+    // Every day written out in full is still every day.
+    const full = await makeTestApp({ DIGEST_CRON: "0 9 1-31 * 0-6" }, new Date(T0).toISOString());
+    try {
+      await full.services.identity.grant("shell:max", "manager", "shell:admin");
+      expect((await full.run("shell:max", "digest subscribe")).reply.text).toBe("You will get the daily digest by direct message every day at 09:00 (Asia/Shanghai), next 2026-11-27 09:00.");
+    } finally {
+      await full.close();
+    }
+  });
+
   it("a manager by Discord role alone is told to get the role granted, not subscribed to messages that would never come", async () => {
     const r = await app.core.invoke({ identity: "discord:555000111", platform: "discord", text: "digest subscribe", platformRole: "manager" });
     expect(r.reply.code).toBe("role_not_stored");

@@ -183,16 +183,16 @@ describe("scheduler", () => {
 });
 
 describe("alerts route to a platform this process does not run", () => {
-  it("is set, and the reply warns as start-up does", async () => {
+  it("is set, and the reply warns as start-up does, without start-up's advice to route them", async () => {
     app.services.alerts.setRunning(["shell"]);
     const r = await app.run("shell:admin", "alerts route low_stock discord 123456789012345678");
     expect(r.outcome).toBe("ok");
     expect(r.reply.text).toBe(
-      "low_stock alerts on discord now go to 123456789012345678.\nwarning: alerts are routed to low_stock:discord:123456789012345678, but this process runs shell: they wait undelivered until a process that runs that platform starts. Route them with ALERT_ROUTES (e.g. low_stock:slack:#ops) or `alerts route`.",
+      "low_stock alerts on discord now go to 123456789012345678.\nwarning: alerts are routed to low_stock:discord:123456789012345678, but this process runs shell: they wait undelivered until a process that runs that platform starts.",
     );
     expect((await app.services.alerts.routesFor("low_stock")).map((x) => `${x.platform}:${x.channel}`)).toContain("discord:123456789012345678");
     expect(app.services.alerts.idleWarning([{ type: "low_stock", platform: "discord", channel: "1" }], translator("zh-CN"))).toBe(
-      "警告：告警路由到 low_stock:discord:1，但本进程运行的是 shell：这些告警会一直等待，直到运行该平台的进程启动。请用 ALERT_ROUTES（如 low_stock:slack:#ops）或 `alerts route` 重新设置。",
+      "警告：告警路由到 low_stock:discord:1，但本进程运行的平台为：shell；这些告警会一直等待，直到运行该平台的进程启动。",
     );
     // A platform that runs here, and turning a route off: no warning.
     expect((await app.run("shell:admin", "alerts route low_stock shell ops")).reply.text).toBe("low_stock alerts on shell now go to ops.");

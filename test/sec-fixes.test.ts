@@ -74,7 +74,7 @@ describe("seed:demo on a shop's database", () => {
   });
 
   it("an unreachable MONGODB_URI is a start-up problem (78) naming the address, never its password", async () => {
-    const r = await runScript("src/seed-demo.ts", [], { MONGODB_URI: "mongodb://ops:s3cretpw@127.0.0.1:9/shopops?serverSelectionTimeoutMS=500", LOG_LEVEL: "error" });
+    const r = await runScript("src/seed-demo.ts", ["--yes"], { MONGODB_URI: "mongodb://ops:s3cretpw@127.0.0.1:9/shopops?serverSelectionTimeoutMS=500", LOG_LEVEL: "error" });
     expect(r.code, r.stderr).toBe(78);
     expect(r.stderr).toContain("MONGODB_URI: cannot use ");
     expect(r.stderr).toContain("127.0.0.1:9");

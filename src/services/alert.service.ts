@@ -75,16 +75,17 @@ export class AlertService {
   }
 
   /**
-   * The start-up warning (same wording) for those of `routes` on a platform this process does not
-   * run, whose alerts would wait undelivered here; null when all run, or when it is not known
-   * which run (a one-shot `shell -c`, whose alerts the long-running bot delivers).
+   * The start-up warning for those of `routes` on a platform this process does not run, whose
+   * alerts would wait undelivered here (without its advice to route them: `alerts route` just
+   * did); null when all run, or when it is not known which run (a one-shot `shell -c`, whose
+   * alerts the long-running bot delivers).
    */
   idleWarning(routes: readonly AlertRoute[], t: Translate): string | null {
     const run = this.running;
     if (!run) return null;
     const idle = routes.filter((r) => r.channel !== "off" && !run.platforms.has(r.platform));
     if (!idle.length) return null;
-    return t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...run.platforms].join(", ") || t(run.http ? "startup.no_chat" : "startup.no_platform") });
+    return t("alerts.route_idle", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...run.platforms].join(", ") || t(run.http ? "startup.no_chat" : "startup.no_platform") });
   }
 
   /** Every route in effect, configured and admin-set, by type then platform. */

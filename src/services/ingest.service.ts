@@ -410,7 +410,23 @@ export class IngestService {
     // Its id as before (a source not given counts as `api`): re-running an import run earlier, or
     // migrating tickets the API sent, finds the same complaint.
     const basis = c.externalId ? `${c.source ?? "api"}:${c.externalId}` : JSON.stringify([c.customerId, c.orderNo ?? "", c.text, c.createdAt?.toISOString() ?? ""]);
-    const id = `C-${base32(createHash("sha256").update(basis).digest()).slice(0, 10)}`;
+    const idOf = (b: string) => `C-${base32(createHash("sha256").update(b).digest()).slice(0, 10)}`;
+    let id = idOf(basis);
+    // An imported ticket without a source is stored as `other` but keyed as `api` (above): the
+    // same ticket imported with source `other` is the same complaint, in either order. Its own id
+    // first (an import re-run, an API ticket); else the other spelling's, when that one is an
+    // `other` complaint: keyed `other` (any sender), or keyed `api` by an import that gave no
+    // source (its history note `import <externalId>`).
+    if (imported && c.externalId && source === "other") {
+      const twin = idOf(`${c.source ? "api" : "other"}:${c.externalId}`);
+      const found = await this.store.complaints
+        .find({ _id: { $in: [id, twin] } })
+        .select({ source: 1, history: 1 })
+        .lean<{ _id: string; source?: string; history?: { note?: string }[] }[]>();
+      const other = found.find((f) => f._id === twin);
+      const fromDefault = (f: { source?: string; history?: { note?: string }[] }) => f.source === "other" && (!c.source || f.history?.[0]?.note === `import ${c.externalId}`);
+      if (!found.some((f) => f._id === id) && other && fromDefault(other)) id = twin;
+    }
     const severity = c.severity ?? "normal";
     const now = this.clock.now();
     const createdAt = c.createdAt ?? now;
