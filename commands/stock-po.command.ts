@@ -56,6 +56,6 @@ export default defineCommand({
       ? t("lowstock.po.recorded_snoozed", { sku, eta, qty, until: fmt.dateTime(r.until), by: r.snoozedBy })
       : t("lowstock.po.recorded", { sku, eta, qty, until: fmt.dateTime(r.until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: recorded + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out"), visibility: "public" };
+    return { status: "ok", text: recorded + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(r.until) }), visibility: "public" };
   },
 });

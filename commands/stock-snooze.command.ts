@@ -26,7 +26,7 @@ export default defineCommand({
   positional: ["sku", "duration"],
   args: z.object({ sku: typedId(z.string().min(1).max(64)), duration }),
   // The generated usage, with its words in Chinese for Chinese readers.
-  usage: { en: "<sku> <30m|24h|3d|off>", zh: "<sku> <duration 时长 30m|24h|3d|off 取消>" },
+  usage: { en: "<sku> <30m|24h|3d|off>", zh: "<sku> <duration 时长 30m|24h|3d|off|取消>" },
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d", "stock snooze SKU-1001 off"],
   permission: "staff",
   mutates: true,
@@ -46,7 +46,7 @@ export default defineCommand({
       ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
       : t("lowstock.snoozed", { sku, until: fmt.dateTime(until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: text + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out"), visibility: "public" };
+    return { status: "ok", text: text + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(until) }), visibility: "public" };
   },
 });
 

@@ -235,7 +235,7 @@ async function main(): Promise<number> {
       });
       lines.push(t("ingest.startup.http", { host: config.http.host, port: http.port }));
     }
-    say(lines.join("; "));
+    say(lines.join(t("startup.sep")));
     // A shop's database nobody administers: no SHOPOPS_ADMINS, no stored admin, no Discord role
     // mapped to admin. Every role change would be refused ("ask an admin"): said now, with the fix.
     if (!embedded && !config.bootstrapAdmins.length && !Object.values(config.discord?.roleMap ?? {}).includes("admin") && !(await app.store.roles.exists({ role: "admin" }))) {

@@ -90,7 +90,7 @@ describe("command core", () => {
     });
     const tally = await core.invoke({ identity: "shell:sam", platform: "shell", text: "tally n=9007199254740993 big=9007199254740993 page=9007199254740993" });
     expect(tally.reply.text).toBe(
-      'Invalid arguments for `tally`:\n• n=: must be at most 1000\n• big=: must be at most 9007199254740991\n• page=: "9007199254740993" is not a page number: give a whole number from 1, e.g. page=2. Pages go from 1 to 10000.',
+      'Invalid arguments for `tally`:\n• n=: must be at most 1000\n• big=: must be at most 9007199254740991\n• page=: "9007199254740993" is not a page number from 1 to 10000, e.g. page=2.',
     );
   });
 

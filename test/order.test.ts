@@ -291,7 +291,7 @@ describe("order search", () => {
     await same("order search customer=CUST-9 page=２", "order search customer=CUST-9 page=2");
     for (const page of ["0", "abc", "1.5", "10001"]) {
       const r = await app.run("shell:sam", `order search customer=CUST-9 page=${page}`);
-      expect(r.reply.text, page).toContain(`page=: "${page}" is not a page number: give a whole number from 1, e.g. page=2.`);
+      expect(r.reply.text, page).toContain(`page=: "${page}" is not a page number from 1 to 10000, e.g. page=2.`);
     }
   });
 

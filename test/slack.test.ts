@@ -657,7 +657,7 @@ describe("mentions and the complaint reaction", () => {
     expect(stored.text).toBe("y".repeat(3999) + "…");
     const shown = JSON.stringify(answer.args.blocks);
     expect(shown).toContain(`Complaint ${stored._id} filed`);
-    expect(shown).toContain("The message is 4,100 characters long: the complaint keeps it cut to 4,000.");
+    expect(shown).toContain("The message is 4,100 characters long: the complaint keeps its first 4,000 (ending in …).");
   });
 
   it("carries the message's text beside the command line, as written, with Slack's markup as a person reads it", () => {

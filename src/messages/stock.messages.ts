@@ -107,7 +107,7 @@ export const zh: Record<keyof typeof en, string> = {
   "stock.adjust.below_zero": "无法从 {sku} 扣减 {qty}：可用仅 {available}（在库 {onHand}，已预留 {reserved}）。库存不能低于零。",
   "stock.adjust.none_available": "无法从 {sku} 扣减 {qty}：已无可用库存（在库 {onHand}，未完成订单已预留 {reserved}）。盘点发现数量更少时，请通过库存 API 或导入以库存水平（`set`）记录。",
   "stock.adjust.bad_delta": "\"{value}\" 不是有效的数量变化。请使用非零的带符号整数，例如 +5 或 -2。",
-  "stock.adjust.delta_too_large": "\"{value}\" 变化量过大：单次调整最多增减 9,999,999 件。盘点得出的库存水平请通过库存 API 或导入以库存水平（`set`）记录。",
+  "stock.adjust.delta_too_large": "\"{value}\" 变化量过大：单次调整最多增减 9,999,999 件。盘点得出的实际库存请通过库存 API 或导入按库存水平（`set`）记录。",
   "stock.adjust.inactive": "{sku} 已停用；请先启用再调整库存。",
   "stock.adjust.key_conflict": "幂等键 {key} 已用于另一项更改（{other}）。请使用新的键。",
   "stock.adjust.busy": "{sku} 的库存一直在被其他更新修改，未做任何更改。请重试。",
