@@ -17,7 +17,8 @@ export default defineCommand({
   positional: ["label"],
   usage: { en: "<label> scopes=<orders,products,inventory,complaints,refunds>", zh: "<label 名称> scopes=<orders,products,inventory,complaints,refunds>" },
   args: z.object({
-    label: z.string().trim().regex(/^[\p{L}\p{N} _.-]{1,60}$/u, { error: "apikey.bad_label" }),
+    // Composed (NFC: "e" + U+0301 is "é", as pasted text often is), marks allowed (हिंदी).
+    label: z.string().trim().overwrite((s) => s.normalize("NFC")).regex(/^[\p{L}\p{M}\p{N} _.-]{1,60}$/u, { error: "apikey.bad_label" }),
     scopes,
   }),
   examples: [
@@ -26,8 +27,10 @@ export default defineCommand({
   ],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
+  async handler({ args, services, actor, t, subject }) {
     const { id, token } = await services.apiKeys.create(args.label, args.scopes, actor.identity);
+    // The audit entry names the key made, so `audit subject=<key id>` ties a key to who made it.
+    subject(id);
     // Ephemeral: the token is for the admin who asked, never for the channel.
     return {
       title: t("apikey.created.title", { id }),

@@ -11,8 +11,9 @@ export default defineCommand({
   examples: ["apikey revoke k7M2Q9XH4RA"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
+  async handler({ args, services, actor, t, subject }) {
     const id = `k${args.id.slice(1).toUpperCase()}`;
+    subject(id);
     const r = await services.apiKeys.revoke(id, actor.identity);
     if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };
     if (r === "already") return { status: "info", code: "already_revoked", text: t("apikey.revoke.already", { id }), visibility: "ephemeral" };

@@ -87,4 +87,29 @@ describe("apikey commands", () => {
     expect(await app.store.apiKeys.countDocuments({ label: "helpdesk" })).toBe(0);
     expect((await app.run("shell:admin", "apikey revoke kZZZZZZZZZZ")).code).toBe("unknown_key");
   });
+
+  it("names the key made or revoked in the audit trail, so audit subject=<key id> ties a key to who made it", async () => {
+    const made = await app.run("shell:admin", "apikey create dup scopes=orders");
+    const id = /shopops_(k[0-9A-Z]{10})_/.exec(made.reply.text!)![1]!;
+    await app.run("shell:admin", "apikey create dup scopes=orders");
+    await app.run("shell:admin", `apikey revoke ${id.toLowerCase()}`);
+    const rows = (await app.run("shell:admin", `audit subject=${id}`)).reply.table!.rows.map((r) => r[2]);
+    expect(rows).toHaveLength(2);
+    expect(rows.join("\n")).toMatch(/apikey revoke/);
+    expect(rows.join("\n")).toMatch(new RegExp(`apikey create ${id} · dup`));
+  });
+
+  it("takes a label typed decomposed (as pasted text often is) or with marks, stored composed", async () => {
+    const r = await app.run("shell:admin", "apikey create \"Cafe\u0301 webhook\" scopes=orders");
+    expect(r.outcome).toBe("ok");
+    expect(await app.store.apiKeys.countDocuments({ label: "Café webhook" })).toBe(1);
+    expect((await app.run("shell:admin", "apikey create हिंदी scopes=orders")).outcome).toBe("ok");
+  });
+
+  it("a pasted key as a line is not echoed back in the unknown-command reply", async () => {
+    const r = await app.run("shell:admin", "shopops_kJWZESCZEB0_qQxH1yUQ1dc-YKJIpvszoFb4puoDBqEpeYe_Tjlacmw");
+    expect(r.code).toBe("unknown_command");
+    expect(r.reply.text).not.toContain("qQxH1y");
+    expect(r.reply.text).toContain("[redacted]");
+  });
 });

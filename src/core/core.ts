@@ -283,7 +283,8 @@ export class Core {
    */
   private unknownCommand(name: string, second: string | undefined, t: Translate): UserError {
     const lower = name.toLowerCase();
-    const clipped = (s: string) => (s.length > 40 ? s.slice(0, 40) + "…" : s);
+    // A pasted API key is never echoed, not even cut (the audit trail and the logs redact it too).
+    const clipped = (s: string) => { const v = scrubText(s); return v.length > 40 ? v.slice(0, 40) + "…" : v; };
     const fail = (shown: string, suggestion: string | null, extra?: string) =>
       new UserError(
         "unknown_command",
