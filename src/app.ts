@@ -102,9 +102,16 @@ export interface SettingsChanger {
  * with (stored by the first process that used it): an instance missing SHOP_TIMEZONE would
  * otherwise file orders under UTC days next to the shop's, and the digest would mix calendars.
  * A mismatch stops start-up with what to set, unless SHOP_SETTINGS_CHANGE takes the new ones.
+ * `readOnly` (an import's dry run): compares only, writing and auditing nothing: nothing stored
+ * yet stays so (`"unset"`), and a mismatch is refused even with SHOP_SETTINGS_CHANGE.
  * Returns what happened.
  */
-export async function checkShopSettings(store: Store, config: Config, by: SettingsChanger = { operator: shellIdentity() }): Promise<"set" | "same" | "changed"> {
+export async function checkShopSettings(
+  store: Store,
+  config: Config,
+  by: SettingsChanger = { operator: shellIdentity() },
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<"set" | "same" | "changed" | "unset"> {
   const want = { timeZone: config.timeZone, currency: config.currency };
   type Settings = { timeZone?: string; currency?: string } | undefined;
   let have = (await store.meta.findById(SHOP_SETTINGS).lean())?.value as Settings;
@@ -118,6 +125,8 @@ export async function checkShopSettings(store: Store, config: Config, by: Settin
         `SHOP_TIMEZONE=${config.timeZone}: this database's orders were filed in another time zone (order ${off._id}, paid ${off.paidAt.toISOString()}, is on ${off.paidDay}). Set SHOP_TIMEZONE to the shop's zone (and SHOP_CURRENCY to its currency); the first start stores them.`,
       ]);
     }
+    // A read-only run leaves storing them to the first run that writes.
+    if (readOnly) return "unset";
     try {
       await store.meta.create({ _id: SHOP_SETTINGS, value: want });
       return "set";
@@ -129,6 +138,12 @@ export async function checkShopSettings(store: Store, config: Config, by: Settin
   }
   // Zones compared as zones: US/Eastern and America/New_York, Asia/Kolkata and Asia/Calcutta are one.
   if (have && sameTimeZone(have.timeZone ?? "", want.timeZone) && have.currency === want.currency) return "same";
+  if (config.shopSettingsChange && readOnly) {
+    throw new ConfigError([
+      `SHOP_TIMEZONE=${want.timeZone} and SHOP_CURRENCY=${want.currency}, but this database's days and amounts are in ${have?.timeZone ?? "?"} and ${have?.currency ?? "?"}, and a dry run does not change the shop's settings (SHOP_SETTINGS_CHANGE is not taken; nothing was changed). ` +
+        `Set SHOP_TIMEZONE and SHOP_CURRENCY to those to check the file; to change them for good, run without --dry-run (as an admin) with SHOP_SETTINGS_CHANGE=true.`,
+    ]);
+  }
   if (config.shopSettingsChange) {
     // A change of the shop's calendar and money for good: on the audit trail (old → new), and
     // made from a terminal only by an admin (anyone could otherwise start a shell with it).

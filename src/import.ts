@@ -130,6 +130,9 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   // On the trail before anything is written: a run killed half-way (kill -9, a crash) leaves its
   // changes with this entry, not with none.
   if (o.audit?.store && !o.dryRun) await o.audit.service.record(runningEntry(o.audit, o, started));
+  // While it runs, the entry names the subjects of the lines done so far (every few seconds), so
+  // `audit subject=` finds a run still going or killed half-way.
+  const flusher = o.audit?.store && !o.dryRun ? subjectFlusher(o.audit.store, runRef(o, started), subjects) : undefined;
   try {
     await importInto(o, report, started, subjects);
     return report;
@@ -137,6 +140,8 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
     error = e;
     throw e;
   } finally {
+    // The last update lands before the end's, which then sets the whole list.
+    await flusher?.stop();
     // Audited however it ends: a run that stopped half-way has written what it counted.
     if (o.audit && !o.dryRun) {
       await auditRun(o.audit, o, report, started, error, [...subjects]).catch((e: unknown) => {
@@ -165,6 +170,39 @@ function runningEntry(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptio
     message:
       "started and not finished: still running, or stopped without recording its end (killed, a crash); lines it applied are not counted here. " +
       "Running the same file again finishes it (lines already done are skipped).",
+  };
+}
+
+/** How often a running import adds the subjects of its lines done since to its audit entry. */
+const SUBJECTS_FLUSH_MS = 2_000;
+
+/**
+ * Adds the subjects collected since the last update to the running entry `ref`, every
+ * SUBJECTS_FLUSH_MS, one update each ($addToSet: the set is capped at MAX_AUDIT_SUBJECTS, so is
+ * the entry). A failed update is tried again with the next; `stop` ends it after the one in flight.
+ */
+function subjectFlusher(store: Pick<Store, "audit">, ref: string, subjects: Set<string>): { stop: () => Promise<void> } {
+  let sent = 0;
+  let busy: Promise<void> | undefined;
+  const flush = () => {
+    if (busy || subjects.size <= sent) return;
+    const add = [...subjects].slice(sent).map(scrubText);
+    const upto = subjects.size;
+    busy = store.audit
+      .updateOne({ _id: ref, code: "running" }, { $addToSet: { subject: { $each: add } } })
+      .then(
+        () => void (sent = upto),
+        () => {},
+      )
+      .finally(() => (busy = undefined));
+  };
+  const timer = setInterval(flush, SUBJECTS_FLUSH_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await busy;
+    },
   };
 }
 
@@ -851,7 +889,8 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
-    if (!demo) await checkShopSettings(store, config);
+    // A dry run compares the settings without storing or changing them (SHOP_SETTINGS_CHANGE is not taken).
+    if (!demo) await checkShopSettings(store, config, undefined, { readOnly: dryRun });
     const who = shellIdentity();
     // On a shop's database the person at the terminal needs the role the same changes need in
     // chat (IMPORT_ROLES), as the shell checks it; refused (exit 1) before any line is applied, on
