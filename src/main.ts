@@ -199,15 +199,58 @@ async function main(): Promise<number> {
       app.services.identity.addBootstrapAdmin(operator);
       if (!cli.as) lines.push(t("startup.admin", { identity: me }));
     }
-    if ((embedded || config.seedDemo) && (await app.store.products.estimatedDocumentCount()) === 0) {
-      const r = await seedDemo(app.store, {
-        seed: config.demoSeed,
-        endDay: localDay(new Date(), config.timeZone),
-        timeZone: config.timeZone,
-        currency: config.currency,
-        until: new Date(),
-      });
-      lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
+    // An empty database (no products, no orders: a shop's orders may come in before its products).
+    if ((embedded || config.seedDemo) && (await app.store.products.estimatedDocumentCount()) === 0 && !(await app.store.orders.exists({}))) {
+      const endDay = localDay(new Date(), config.timeZone);
+      // On a shop's database SHOPOPS_SEED_DEMO is `npm run seed:demo -- --yes` (src/seed-demo.ts):
+      // from a terminal an admin's only, and audited; a bot started without one (a deployment)
+      // seeds as `system`, its variables being the deployer's.
+      const run = `(seed ${config.demoSeed}, to ${endDay}, ${db.where})`;
+      let auditRef: string | undefined;
+      let note = "";
+      if (!embedded) {
+        const by = headlessStart
+          ? { actor: "system", platform: "system", note: ` (SHOPOPS_SEED_DEMO at a start without a terminal, OS user ${operator.slice("shell:".length)})` }
+          : { actor: operator, platform: "shell", note: "" };
+        if (!headlessStart) {
+          const role = await app.services.identity.roleOf(operator);
+          if (role !== "admin") {
+            await app.services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command: "seed:demo", args: `SHOPOPS_SEED_DEMO=true ${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+            say(t("startup.seed_not_admin", { operator, role: t(`role.name.${role}`) }));
+            await shutdown();
+            return 1;
+          }
+        }
+        // Written before anything is loaded, completed when the seed ends (as seed:demo's entry).
+        auditRef = `seed-${shortId(10)}`;
+        await app.services.audit.record({
+          ref: auditRef,
+          at: new Date(),
+          actor: by.actor,
+          platform: by.platform,
+          command: "seed:demo",
+          args: `loading the demo shop ${run}${by.note}`,
+          outcome: "error",
+          code: "incomplete",
+          message: "the seed started and did not finish (stopped or failed before its end was recorded): part of the demo data may be loaded",
+        });
+        note = by.note;
+      }
+      try {
+        const r = await seedDemo(app.store, { seed: config.demoSeed, endDay, timeZone: config.timeZone, currency: config.currency, until: new Date() });
+        if (auditRef) {
+          await app.store.audit.updateOne({ _id: auditRef }, { $set: { outcome: "ok", args: `loaded ${r.products} products, ${r.orders} orders ${run}${note}` }, $unset: { code: 1, message: 1 } });
+          if (db.server) lines[0] = t("startup.db.own_seeded", { kind: db.where });
+        }
+        lines.push(t("startup.seeded", { products: r.products, orders: r.orders }));
+      } catch (e) {
+        if (auditRef) {
+          await app.store.audit
+            .updateOne({ _id: auditRef }, { $set: { outcome: "error", code: "failed", message: `failed: ${String((e as Error)?.message ?? e).split("\n")[0]!.slice(0, 250)}` } })
+            .catch(() => {});
+        }
+        throw e;
+      }
     }
     // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
