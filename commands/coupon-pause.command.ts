@@ -14,9 +14,5 @@ export default defineCommand({
   mutates: true,
   // Its audit entry names the code as stored (`audit subject=SPRING15`): typed, when refused before the handler ran; an unknown code is no record.
   typedSubject: { arg: "code", spelling: (s) => CouponService.normalizeCode(s) },
-  async handler(ctx) {
-    const reply = await couponTransition(ctx, "pause");
-    if (reply.code !== "unknown_coupon") ctx.subject(CouponService.normalizeCode(ctx.args.code));
-    return reply;
-  },
+  handler: (ctx) => couponTransition(ctx, "pause"),
 });

@@ -2,7 +2,7 @@ import { TZDate } from "@date-fns/tz";
 import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { nextSlot, parseCron } from "../src/core/cron.js";
+import { holdsEveryDay, nextSlot, parseCron } from "../src/core/cron.js";
 import { roleAtLeast } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -23,12 +23,8 @@ export default defineCommand({
     // When, in words people read ("every day at 09:00 (UTC), next 2026-11-26 09:00"), not cron.
     const spec = parseCron(config.digestCron, config.timeZone);
     const local = (d: Date, pattern: string) => fmtDate(new TZDate(d.getTime(), config.timeZone), pattern);
-    // Every day only when the day fields hold every day, as cron matches them (src/core/cron.ts):
-    // ANDed when either starts with `*` (`*/2` is every other day), ORed when both are restricted.
-    const allDom = spec.daysOfMonth.size === 31;
-    const allDow = spec.daysOfWeek.size === 7;
-    const everyDay = spec.domAny || spec.dowAny ? allDom && allDow : allDom || allDow;
-    const daily = spec.minutes.length === 1 && spec.hours.length === 1 && everyDay && spec.months.size === 12;
+    // Every day only when the day fields hold every day, as cron matches them (`*/2` does not).
+    const daily = spec.minutes.length === 1 && spec.hours.length === 1 && holdsEveryDay(spec) && spec.months.size === 12;
     const two = (n: number | undefined) => String(n ?? 0).padStart(2, "0");
     const when = daily
       ? t("digest.schedule.daily", { time: `${two(spec.hours[0])}:${two(spec.minutes[0])}`, tz: config.timeZone })

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { normalizeTracking } from "../src/services/ingest-schemas.js";
+import { trackingNoInput } from "../src/services/ingest-schemas.js";
 import type { CommandContext } from "../src/core/command.js";
-import { CONTROL_CHARS, trimInvisible } from "../src/core/text.js";
+import { CONTROL_CHARS } from "../src/core/text.js";
 import { INGESTED_NOTE, SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
@@ -119,17 +119,10 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
 /**
  * A tracking number as printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): what
  * the ingestion API takes for `shipment.trackingNo` (any text up to 100 characters, trimmed of
- * invisible characters at its ends), stored in its one spelling ({@link normalizeTracking}: spaces
+ * invisible characters at its ends), stored in its one spelling (`normalizeTracking`: spaces
  * dropped, upper case), so every number the shop's messages store can be typed in chat.
  */
-export const trackingArg = z
-  .string()
-  // Measured as the API measures it: composed (NFC), trimmed of invisible characters at its ends.
-  .overwrite((s) => trimInvisible(s.normalize("NFC")))
-  .min(1)
-  .max(100)
-  .transform(normalizeTracking)
-  .pipe(z.string().min(1).refine((s) => !CONTROL_CHARS.test(s), { error: "order.bad_tracking" }));
+export const trackingArg = trackingNoInput.pipe(z.string().min(1).refine((s) => !CONTROL_CHARS.test(s), { error: "order.bad_tracking" }));
 
 function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {
   let s = `${fmt.dateTime(e.at)}  ${t(`order.event.${e.kind}` as MessageKey)}`;

@@ -3,7 +3,7 @@ import { wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
-import { unknownSku } from "./stock.command.js";
+import { unknownSku, withSelloutNote } from "./stock.command.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
@@ -56,6 +56,6 @@ export default defineCommand({
       ? t("lowstock.po.recorded_snoozed", { sku, eta, qty, until: fmt.dateTime(r.until), by: r.snoozedBy })
       : t("lowstock.po.recorded", { sku, eta, qty, until: fmt.dateTime(r.until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: recorded + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(r.until) }), visibility: "public" };
+    return { status: "ok", text: withSelloutNote(recorded, r.sellout, r.until, t, fmt), visibility: "public" };
   },
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { addLocalDays, plain, typedId } from "../src/core/args.js";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Reply } from "../src/core/reply.js";
-import { unknownSku } from "./stock.command.js";
+import { unknownSku, withSelloutNote } from "./stock.command.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000 } as const;
 
@@ -46,7 +46,7 @@ export default defineCommand({
       ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
       : t("lowstock.snoozed", { sku, until: fmt.dateTime(until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: text + t("text.sentence_sep") + t(r.sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(until) }), visibility: "public" };
+    return { status: "ok", text: withSelloutNote(text, r.sellout, until, t, fmt), visibility: "public" };
   },
 });
 

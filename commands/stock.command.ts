@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyStatus } from "../src/core/reply.js";
-import { addDays, dayStart } from "../src/core/format.js";
+import { addDays, dayStart, type Formatter } from "../src/core/format.js";
 import { coverText, velocityText, type StockStatus, type StockView } from "../src/services/stock.service.js";
 
 /** Characters a stock card's title may take: Slack's 150 for a header, less its longest status icon (17). */
@@ -58,6 +58,14 @@ async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<C
     ],
     visibility: "ephemeral",
   };
+}
+
+/**
+ * The sentence a snooze or a PO reply ends with: whether selling out before `until` is still
+ * announced (not for a product already out of stock), after the reply's own text.
+ */
+export function withSelloutNote(text: string, sellout: boolean, until: Date, t: Translate, fmt: Formatter): string {
+  return text + t("text.sentence_sep") + t(sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(until) });
 }
 
 /** No product matches `query`: the error, with close SKUs when there are some (shared with `stock adjust`). */

@@ -1,5 +1,5 @@
 import { clip } from "../../src/core/reply.js";
-import { widthInsensitive } from "../../src/core/text.js";
+import { escapeRegex, widthInsensitive } from "../../src/core/text.js";
 import type { Store } from "../../src/store/models.js";
 
 /** One suggestion shown under an option while the user types. */
@@ -43,9 +43,6 @@ export function sourceFor(commandName: string, arg: string): Source | undefined 
   return SOURCES[`${commandName.split(" ")[0]}.${arg}`] ?? SOURCES[arg];
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /**
  * Up to 25 keys starting with (or, for labelled sources, labels containing)

@@ -30,6 +30,7 @@ import { roleAtLeast, type Role } from "../../src/core/roles.js";
 import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
+import { escapeRegex } from "../../src/core/text.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, slashLine, type CommandSet } from "./commands.js";
 import { embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
@@ -416,7 +417,7 @@ export class DiscordAdapter {
     // click that reached Discord after the update disabled it, someone else's press that raced
     // that update (or a crafted press). Nothing runs; the presser is told which.
     if (shown.disabled) {
-      const mine = await this.opts.services.store.markers.exists({ _id: { $regex: `^${pressPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}` } }).catch(() => null);
+      const mine = await this.opts.services.store.markers.exists({ _id: { $regex: `^${escapeRegex(pressPrefix)}` } }).catch(() => null);
       this.log.info("press of a disabled button ignored", { user: i.user.id, message: i.message.id });
       return privately({ content: t(mine ? "discord.already_pressed" : "discord.button_used") });
     }

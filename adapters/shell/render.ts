@@ -1,9 +1,6 @@
 import { displayWidth } from "../../src/core/format.js";
 import type { Reply, ReplyStatus } from "../../src/core/reply.js";
-import { CONTROL_CHARS } from "../../src/core/text.js";
-
-/** Every control character (the shared pattern, global), built once. */
-const ALL_CONTROL_CHARS = new RegExp(CONTROL_CHARS.source, "g");
+import { withoutControls } from "../../src/core/text.js";
 
 /** A Chinese character (a label in Chinese). */
 const HAN = /\p{Script=Han}/u;
@@ -74,5 +71,5 @@ export function renderText(reply: Reply, imagePath?: string): string {
  * move the cursor, rewrite the screen or reorder what the operator reads.
  */
 export function safeForTerminal(s: string): string {
-  return s.replace(ALL_CONTROL_CHARS, "");
+  return withoutControls(s);
 }

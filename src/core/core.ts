@@ -14,7 +14,7 @@ import { camel, kebab, parseArgs, quote, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
-import { CONTROL_CHARS, editDistance, withoutInvisible } from "./text.js";
+import { CONTROL_CHARS, editDistance, withoutControls, withoutInvisible } from "./text.js";
 
 /** One normalized request from any adapter. */
 export interface Invocation {
@@ -463,13 +463,6 @@ function typedSubjectOf(cmd: Command, typed: { words: readonly string[]; named: 
 
 const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, "g");
 
-/**
- * `s` without control characters (escape codes, NUL, bidi overrides: {@link CONTROL_CHARS}), CRLF
- * read as a line break first: tabs and line breaks are text and stay.
- */
-function withoutControls(s: string): string {
-  return s.replace(/\r\n/g, "\n").replace(CONTROL_CHARS_ALL, "");
-}
 
 /** `s` with each control character written as its escape (`\u0007`), for a record people read. */
 function visibleControls(s: string): string {

@@ -98,6 +98,13 @@ export function parseCron(expression: string, timeZone: string): CronSpec {
   };
 }
 
+/** True when the day fields match every day, as {@link dayMatches} reads them (months aside). */
+export function holdsEveryDay(spec: CronSpec): boolean {
+  const allDom = spec.daysOfMonth.size === 31;
+  const allDow = spec.daysOfWeek.size === 7;
+  return spec.domAny || spec.dowAny ? allDom && allDow : allDom || allDow;
+}
+
 function dayMatches(spec: CronSpec, y: number, m: number, d: number): boolean {
   if (!spec.months.has(m)) return false;
   const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();

@@ -11,6 +11,7 @@ import { latestSlot, nextSlot, parseCron, type CronSpec } from "./cron.js";
 import { dayStart, localDay } from "./format.js";
 import type { Job } from "./job.js";
 import type { Logger } from "./logger.js";
+import { PendingWrites } from "./pending-writes.js";
 import { loadDefaults } from "./module-loader.js";
 
 /** Raised when a job file is malformed: startup stops with this message. */
@@ -100,7 +101,10 @@ export class Scheduler {
   /** Stops a running run (its handler's signal aborted, its outcome "interrupted"): for a clean shutdown. */
   private readonly interrupters = new Set<(e: Error) => void>();
   /** Runs that succeeded here whose "ok" could not be written yet (by run id): written by later ticks, never run again. */
-  private readonly unrecorded = new Map<string, { run: JobRunDoc; outcome: RunOutcome }>();
+  private readonly unrecorded = new PendingWrites<{ run: JobRunDoc; outcome: RunOutcome }>(
+    (_id, { run, outcome }) => this.deps.runs.finish(run, outcome).then(() => undefined),
+    (id, error) => this.deps.logger.error("job succeeded but its outcome could not be recorded; recorded when the database answers, not run again", { run: id, error }),
+  );
   private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -116,7 +120,7 @@ export class Scheduler {
   async tick(now: Date = this.deps.clock.now()): Promise<void> {
     if (this.stopped) return;
     // Successes this instance could not record are recorded first (the database is back).
-    for (const { run, outcome } of [...this.unrecorded.values()]) await this.recordOk(run, outcome, this.deps.logger, 1);
+    await this.unrecorded.flush();
     const work: Promise<void>[] = [];
     const { jobs } = this.deps;
     for (const lj of jobs) {
@@ -152,7 +156,7 @@ export class Scheduler {
       const lj = jobs.find((j) => j.job.id === run.job)!;
       if (this.busy.has(lj.job.id)) continue;
       // Succeeded here, its "ok" not yet written: neither run again nor given up.
-      if (this.unrecorded.has(run._id)) continue;
+      if (this.unrecorded.get(run._id)) continue;
       // Only the job's current slot is worth finishing; an older one was superseded.
       const next = nextSlot(lj.spec, run.slot);
       const what = run.status === "running" ? "holder lost" : `run ${run.status}`;
@@ -248,29 +252,7 @@ export class Scheduler {
     }
     // The handler succeeded: its work is done. Failing to write "ok" (a database blip) must not
     // turn it into a failure retried, or a claim taken over: the handler would run twice.
-    await this.recordOk(run, { status: "ok", ...(summary ? { summary } : {}) }, logger);
-  }
-
-  /**
-   * Records a run that succeeded, trying the write `tries` times (a short pause between); if it
-   * still fails, the outcome is kept here (logged) and written by the next ticks, which meanwhile
-   * neither take the run over nor give it up.
-   */
-  private async recordOk(run: JobRunDoc, outcome: RunOutcome, logger: Logger, tries = 3): Promise<void> {
-    for (let i = 1; ; i++) {
-      try {
-        await this.deps.runs.finish(run, outcome);
-        this.unrecorded.delete(run._id);
-        return;
-      } catch (e) {
-        if (i >= tries) {
-          if (!this.unrecorded.has(run._id)) logger.error("job succeeded but its outcome could not be recorded; recorded when the database answers, not run again", { error: e });
-          this.unrecorded.set(run._id, { run, outcome });
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 100 * 4 ** (i - 1)));
-      }
-    }
+    await this.unrecorded.record(run._id, { run, outcome: { status: "ok", ...(summary ? { summary } : {}) } });
   }
 
   /**
@@ -303,7 +285,7 @@ export class Scheduler {
       await settleWithin(this.inFlight, 2_000);
     }
     // A last try at successes not yet recorded (else another instance runs them again after their lease).
-    for (const { run, outcome } of [...this.unrecorded.values()]) await this.recordOk(run, outcome, this.deps.logger, 1);
+    await this.unrecorded.flush();
   }
 }
 

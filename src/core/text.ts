@@ -1,3 +1,8 @@
+/** Escapes a string for use inside a RegExp. */
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** Levenshtein distance (small strings only). */
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -15,6 +20,13 @@ export function editDistance(a: string, b: string): number {
 
 /** Control characters other than tab and newline (escape sequences, NUL, bidi overrides). */
 export const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+const ALL_CONTROL_CHARS = new RegExp(CONTROL_CHARS.source, "g");
+
+/** `s` without control characters ({@link CONTROL_CHARS}: CR too, so CRLF becomes a line break); tabs and line breaks stay. */
+export function withoutControls(s: string): string {
+  return s.replace(ALL_CONTROL_CHARS, "");
+}
 
 /**
  * A space or an invisible format character (zero-width space U+200B, joiners U+200C/U+200D,
@@ -93,7 +105,7 @@ export function widthInsensitive(word: string): string {
       const half = /[\\\][^-]/.test(ch) ? `\\${ch}` : ch;
       out += `[${half}${String.fromCodePoint(c + 0xfee0)}]`;
     } else {
-      out += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      out += escapeRegex(ch);
     }
   }
   return out;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { scrubText } from "../core/logger.js";
 import type { AuditDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
+import { escapeRegex } from "../core/text.js";
 
 /** One audit entry to record. */
 export interface AuditRecord {
@@ -100,7 +101,3 @@ function scrubbed(r: AuditRecord): AuditRecord {
   };
 }
 
-/** Escapes a string for use inside a RegExp. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -6,9 +6,8 @@ import { addDays, dayStart, isDay, localDay, minorUnitDigits, readDateInput } fr
 import { addLocalDays, localTime, plainTyped, type LocalTime } from "../core/args.js";
 import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
-import { splitList, withoutInvisible } from "../core/text.js";
+import { escapeRegex, splitList, withoutInvisible } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
-import { escapeRegex } from "./audit.service.js";
 import { PAID_STATUSES } from "./order-status.js";
 import { parseAmount } from "./refund.service.js";
 import { VIEW_FIELDS, type StockService } from "./stock.service.js";

@@ -2,7 +2,7 @@ import type { Formatter } from "../core/format.js";
 import { isMessageKey, type Translate } from "../core/messages.js";
 import type { CommandContext } from "../core/command.js";
 import type { Reply, ReplyField } from "../core/reply.js";
-import type { CouponState, Problem, Warning } from "./coupon.service.js";
+import { CouponService, type CouponState, type Problem, type Warning } from "./coupon.service.js";
 
 /** What describes a coupon or a draft on screen. */
 interface CouponLike {
@@ -102,6 +102,8 @@ export function stateText(s: CouponState, t: Translate): string {
 export async function couponTransition(ctx: CommandContext<{ code: string }>, action: "pause" | "resume" | "expire"): Promise<Reply> {
   const { args, services, actor, t, fmt } = ctx;
   const r = await services.coupon.transition(args.code, action, actor.identity);
+  // Its audit entry names the coupon as stored (`audit subject=SPRING15`), however it was typed.
+  if (r.kind !== "not_found") ctx.subject(CouponService.normalizeCode(args.code));
   const code = args.code.toUpperCase();
   if (r.kind === "done") {
     const text = r.neverStarted ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) }) : t(`coupon.transition.${action}`, { code });

@@ -45,6 +45,9 @@ export function normalizeTracking(s: string): string {
   return s.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
 }
 
+/** A tracking number as the API takes it (1–100 characters, composed, ends trimmed) in its one spelling; chat's `tracking=` takes the same. */
+export const trackingNoInput = short(100).transform(normalizeTracking);
+
 /** One order (create or update by orderNo). */
 export const orderInput = z.strictObject({
   orderNo: z.string().regex(ORDER_NO, { error: "expected an order number: letters, digits, - _ (1-64 characters)" }),
@@ -64,7 +67,7 @@ export const orderInput = z.strictObject({
   customerId: verbatim(100).optional(),
   createdAt: when.optional(),
   paidAt: when.optional(),
-  shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: short(100).transform(normalizeTracking).optional(), shippedAt: when.optional() }).optional(),
+  shipment: z.strictObject({ carrier: short(60).optional(), trackingNo: trackingNoInput.optional(), shippedAt: when.optional() }).optional(),
   deliveredAt: when.optional(),
   cancelledAt: when.optional(),
   /** When the shop refunded the order in full (its refund's day in the digest). */

@@ -3,7 +3,7 @@ import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { openRequests } from "../store/refund.model.js";
-import { escapeRegex } from "./audit.service.js";
+import { escapeRegex } from "../core/text.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
 

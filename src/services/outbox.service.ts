@@ -1,5 +1,6 @@
 import { settleWithin, type Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
+import { PendingWrites } from "../core/pending-writes.js";
 import { platformOf, RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../core/outbound.js";
 import type { Reply } from "../core/reply.js";
 import type { OutboxDoc, Store } from "../store/models.js";
@@ -125,7 +126,7 @@ export class OutboxService {
     let sent = 0;
     let failed = 0;
     // Deliveries this process could not record before are recorded first (the database is back).
-    await this.recordUnrecorded();
+    await this.unrecorded.flush();
     // Once draining, no new message is claimed: the one being sent is finished and recorded.
     for (let i = 0; i < max && !this.draining; i++) {
       const msg = await this.claim(deliverer.platform);
@@ -133,7 +134,7 @@ export class OutboxService {
       const delivered = this.unrecorded.get(msg._id);
       if (delivered) {
         // Sent by this process already (its lease ran out while "sent" could not be written): recorded, never sent again.
-        await this.recordSent(msg._id, delivered, 1);
+        await this.unrecorded.record(msg._id, delivered, 1);
         continue;
       }
       let ok = false;
@@ -170,7 +171,7 @@ export class OutboxService {
       if (ok) {
         // Delivered: from here on it is never delivered again, whatever the database says.
         sent++;
-        await this.recordSent(msg._id, this.clock.now());
+        await this.unrecorded.record(msg._id, this.clock.now());
       }
     }
     return { sent, failed };
@@ -181,33 +182,12 @@ export class OutboxService {
    * with when they were sent. Written by the next round (or {@link drain}); until then a claim of
    * one of them (its lease run out) records it instead of sending it again.
    */
-  private readonly unrecorded = new Map<string, Date>();
-
-  /**
-   * Records a delivered message as sent, trying the write `tries` times (a short pause between);
-   * if it still fails, the message is kept in {@link unrecorded} (logged), still `sending`.
-   */
-  private async recordSent(id: string, sentAt: Date, tries = 3): Promise<void> {
-    for (let i = 1; ; i++) {
-      try {
-        await this.store.outbox.updateOne({ _id: id, status: "sending" }, { $set: { status: "sent", sentAt }, $unset: { leaseUntil: 1 } });
-        this.unrecorded.delete(id);
-        return;
-      } catch (e) {
-        if (i >= tries) {
-          if (!this.unrecorded.has(id)) this.logger.error("message delivered but not recorded as sent; recorded when the database answers, not sent again", { id, error: e });
-          this.unrecorded.set(id, sentAt);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 100 * 4 ** (i - 1)));
-      }
-    }
-  }
-
-  /** One more try to record each delivery {@link recordSent} could not. */
-  private async recordUnrecorded(): Promise<void> {
-    for (const [id, at] of [...this.unrecorded]) await this.recordSent(id, at, 1);
-  }
+  private readonly unrecorded = new PendingWrites<Date>(
+    async (id, sentAt) => {
+      await this.store.outbox.updateOne({ _id: id, status: "sending" }, { $set: { status: "sent", sentAt }, $unset: { leaseUntil: 1 } });
+    },
+    (id, error) => this.logger.error("message delivered but not recorded as sent; recorded when the database answers, not sent again", { id, error }),
+  );
 
   /**
    * Delivers the deliverer's due messages every `everyMs`, one round at a time (a slow round
@@ -238,7 +218,7 @@ export class OutboxService {
   async drain(ms = 5_000): Promise<void> {
     this.draining = true;
     await settleWithin(this.rounds, ms);
-    await this.recordUnrecorded().catch(() => undefined);
+    await this.unrecorded.flush().catch(() => undefined);
   }
 }
 

@@ -1,9 +1,8 @@
 import type { Clock } from "../core/clock.js";
 import { addDays, dayStart, localDay, type Formatter } from "../core/format.js";
-import { editDistance, widthInsensitive, withoutInvisible } from "../core/text.js";
+import { editDistance, escapeRegex, widthInsensitive, withoutInvisible } from "../core/text.js";
 import type { ProductDoc, Store } from "../store/models.js";
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
-import { escapeRegex } from "./audit.service.js";
 
 /** Stock status of a product. */
 export type StockStatus = "ok" | "low" | "cover" | "out" | "inactive";
