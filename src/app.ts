@@ -149,18 +149,19 @@ export async function checkShopSettings(
     // made from a terminal only by an admin (anyone could otherwise start a shell with it).
     const from = `${have?.timeZone ?? "?"}, ${have?.currency ?? "?"}`;
     const to = `${want.timeZone}, ${want.currency}`;
-    const entry = { ref: shortId(10), at: new Date(), command: "shop-settings", args: `${from} → ${to}`, subject: SHOP_SETTINGS };
+    const entry = { command: "shop-settings", args: `${from} → ${to}`, subject: SHOP_SETTINGS };
     const audit = new AuditService(store);
     if (by.operator) {
       const stored = config.bootstrapAdmins.includes(by.operator) ? undefined : (await store.roles.findById(by.operator).lean())?.role;
       const role: Role = config.bootstrapAdmins.includes(by.operator) ? "admin" : stored && isRole(stored) ? stored : "viewer";
-      if (role !== "admin") {
-        await audit.add({ ...entry, actor: by.operator, platform: "shell", outcome: "denied", code: "permission_denied", message: `needs admin; ${by.operator} is ${role}` });
+      if (await audit.refusedBelow("admin", role, { operator: by.operator }, entry)) {
         throw new ShopSettingsDeniedError(by.operator, role, from, to);
       }
     }
     await store.meta.updateOne({ _id: SHOP_SETTINGS }, { $set: { value: want } });
     await audit.add({
+      ref: shortId(10),
+      at: new Date(),
       ...entry,
       ...(by.operator ? { actor: by.operator, platform: "shell" } : { actor: "system", platform: "system", args: `${entry.args} (SHOP_SETTINGS_CHANGE at a start without a terminal, OS user ${shellIdentity().slice("shell:".length)})` }),
       outcome: "ok",

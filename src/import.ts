@@ -19,11 +19,10 @@ import { z } from "zod";
 import { checkShopSettings, createBackend, ShopSettingsDeniedError } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
-import { shortId } from "./core/ids.js";
 import { shellIdentity } from "./core/identity.js";
 import { createLogger, scrubText } from "./core/logger.js";
 import { translator } from "./core/messages.js";
-import { roleAtLeast, type Role } from "./core/roles.js";
+import type { Role } from "./core/roles.js";
 import type { AuditRecord, AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
 import { isFailedItem, itemId, itemSubjects, MAX_AUDIT_SUBJECTS, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
@@ -898,8 +897,7 @@ async function main(argv: string[]): Promise<number> {
     if (!demo && !dryRun) {
       const need = IMPORT_ROLES[kind as IngestKind];
       const role = await services.identity.roleOf(who);
-      if (!roleAtLeast(role, need)) {
-        await services.audit.add({ ref: shortId(10), at: new Date(), actor: who, platform: "shell", command: `import ${kind}`, args: path.basename(abs), outcome: "denied", code: "permission_denied", message: `needs ${need}; ${who} is ${role}` });
+      if (await services.audit.refusedBelow(need, role, { operator: who }, { command: `import ${kind}`, args: path.basename(abs) })) {
         const t = translator(config.locale);
         process.stderr.write(`import: ${t("import.denied", { kind, need: t(`role.name.${need}`), needRole: need, operator: who, role: t(`role.name.${role}`) })}\n`);
         return 1;

@@ -182,11 +182,10 @@ async function main(): Promise<number> {
     // a permission (exit 1), on the audit trail like any refusal.
     if (cli.as && cli.as !== operator && !embedded) {
       const role = await app.services.identity.roleOf(operator);
-      if (role !== "admin") {
-        // What was tried, as far as it is known before anything runs: the -c command (a piped
-        // script is not read).
-        const tried = cli.command !== undefined ? clip(cli.command.trim(), config.maxInputLength) : "(commands piped in: not read)";
-        await app.services.audit.add({ ref: shortId(10), at: new Date(), actor: cli.as, via: operator, platform: "shell", command: "--as", args: `${cli.as} ${tried}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+      // What was tried, as far as it is known before anything runs: the -c command (a piped
+      // script is not read).
+      const tried = cli.command !== undefined ? clip(cli.command.trim(), config.maxInputLength) : "(commands piped in: not read)";
+      if (await app.services.audit.refusedBelow("admin", role, { operator, actor: cli.as }, { command: "--as", args: `${cli.as} ${tried}` })) {
         say(t("startup.as_not_admin", { identity: cli.as, operator, role: t(`role.name.${role}`) }));
         await shutdown();
         return 1;
@@ -214,8 +213,7 @@ async function main(): Promise<number> {
           : { actor: operator, platform: "shell", note: "" };
         if (!headlessStart) {
           const role = await app.services.identity.roleOf(operator);
-          if (role !== "admin") {
-            await app.services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command: "seed:demo", args: `SHOPOPS_SEED_DEMO=true ${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+          if (await app.services.audit.refusedBelow("admin", role, { operator }, { command: "seed:demo", args: `SHOPOPS_SEED_DEMO=true ${run}` })) {
             say(t("startup.seed_not_admin", { operator, role: t(`role.name.${role}`) }));
             await shutdown();
             return 1;

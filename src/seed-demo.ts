@@ -126,8 +126,7 @@ async function main(): Promise<void> {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });
     if (!opened.demo) {
       const role = await services.identity.roleOf(operator);
-      if (role !== "admin") {
-        await services.audit.add({ ref: shortId(10), at: new Date(), actor: operator, platform: "shell", command, args: `${values.yes ? "--yes " : ""}${run}`, outcome: "denied", code: "permission_denied", message: `needs admin; ${operator} is ${role}` });
+      if (await services.audit.refusedBelow("admin", role, { operator }, { command, args: `${values.yes ? "--yes " : ""}${run}` })) {
         process.stderr.write(
           `${command} on a shop's database needs the admin role (SHOPOPS_ADMINS, or granted with role grant); you (${operator}) are ${role}. Nothing was ${values.reset ? "deleted" : "changed"}. Ask an admin to run it.\n`,
         );

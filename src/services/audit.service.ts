@@ -3,6 +3,8 @@ import { scrubText } from "../core/logger.js";
 import type { AuditDoc, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "../core/text.js";
+import { shortId } from "../core/ids.js";
+import { roleAtLeast, type Role } from "../core/roles.js";
 
 /** One audit entry to record. */
 export interface AuditRecord {
@@ -62,6 +64,29 @@ export class AuditService {
       await this.store.audit.create({ _id: other, ...rest });
       return other;
     }
+  }
+
+  /**
+   * The terminal's own permission check (a start with `--as`, a seed, an import, a change of the
+   * shop's settings), where no core checks it: when `role`, the operator's, is below `need`,
+   * records the attempt as `denied` (as `actor`, typed by `operator`, when they differ) and
+   * returns true; the caller then says so and changes nothing.
+   */
+  async refusedBelow(need: Role, role: Role, who: { operator: string; actor?: string }, what: { command: string; args: string; subject?: string }): Promise<boolean> {
+    if (roleAtLeast(role, need)) return false;
+    const actor = who.actor ?? who.operator;
+    await this.add({
+      ref: shortId(10),
+      at: new Date(),
+      actor,
+      ...(actor !== who.operator ? { via: who.operator } : {}),
+      platform: "shell",
+      ...what,
+      outcome: "denied",
+      code: "permission_denied",
+      message: `needs ${need}; ${who.operator} is ${role}`,
+    });
+    return true;
   }
 
   /** Latest entries matching the filters, newest first, with the total count. */
