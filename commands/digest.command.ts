@@ -5,7 +5,7 @@ import { minorUnitFactor } from "../src/core/format.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { change, changeText, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
+import { change, changeText, isAnomaly, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
 import { coverText } from "../src/services/stock.service.js";
 
 type Ctx = CommandContext<{ day?: string | undefined }>;
@@ -108,8 +108,6 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, bad: "up", now: true },
     );
   }
-  const threshold = config.digestAnomalyPct / 100;
-  const minCount = config.digestAnomalyMinCount;
   const anomalies: string[] = [];
   /** True when the move of `row` against its base `i` (1: the day before, 2: a week before) is an anomaly. */
   const flagged = (row: Row, i: 1 | 2, ch: number): boolean => {
@@ -119,8 +117,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     // at all (a few orders so far swing them); overdue is measured now, as on any day.
     if (d.partial && row.now !== true && (row.ratio === true || row.bad === "down")) return false;
     const counts = row.counts ?? row.values;
-    if (Math.max(counts[0] ?? 0, counts[i] ?? 0) < minCount) return false;
-    return row.bad === "down" ? ch <= -threshold : ch >= threshold;
+    return isAnomaly(ch, row.bad, [counts[0] ?? 0, counts[i] ?? 0], { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount });
   };
   const cell = (row: Row, i: 1 | 2, baseKey: MessageKey): string => {
     const v = row.values[0];

@@ -4,7 +4,7 @@ import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { changeText } from "../src/services/digest.service.js";
+import { change, changeText, isAnomaly } from "../src/services/digest.service.js";
 
 /**
  * The daily digest (DIGEST_CRON, 09:00 in SHOP_TIMEZONE by default; caught up after
@@ -49,22 +49,36 @@ export default defineJob({
       const [cur, prev] = await Promise.all([services.digest.totals(span(-7)), services.digest.totals(span(-14))]);
       // Negative money with the minus sign the daily digest prints (−¥4,300.00, not -¥4,300.00).
       const money = (n: number) => fmt.figure(n, config.currency);
-      // Changes read as in the daily digest ("new" from nothing).
-      const row = (label: string, a: number, b: number, show: (n: number) => string) => [label, show(a), show(b), changeText(a, b, t, fmt)];
+      // Changes read and flagged as in the daily digest ("new" from nothing; the same
+      // threshold and minimum count: paid orders behind sales, refunds behind refunds).
+      const anomalies: string[] = [];
+      const orderCounts = [cur.orders, prev.orders] as const;
+      const row = (label: string, a: number, b: number, show: (n: number) => string, bad: "down" | "up", counts: readonly [number, number]) => {
+        const text = changeText(a, b, t, fmt);
+        if (!isAnomaly(change(a, b), bad, counts, { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount })) return [label, show(a), show(b), text];
+        anomalies.push(t("digest.anomaly.item", { figure: label, change: text, base: t("notify.week.col.before") }));
+        return [label, show(a), show(b), `${text} ${t("digest.anomaly.mark")}`];
+      };
+      const rows = [
+        row(t("digest.row.gmv"), cur.gmv, prev.gmv, money, "down", orderCounts),
+        row(t("digest.row.orders"), cur.orders, prev.orders, (n) => fmt.number(n), "down", orderCounts),
+        row(t("digest.row.refunds"), cur.refunds, prev.refunds, money, "up", [cur.refundCount, prev.refundCount]),
+        row(t("digest.row.net"), cur.net, prev.net, money, "down", orderCounts),
+      ];
+      const context: string[] = [];
+      if (cur.otherCurrency > 0) context.push(t("digest.other_currency", { count: cur.otherCurrency, currency: config.currency }));
+      if (cur.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: cur.otherCurrencyRefunds, currency: config.currency }));
+      context.push(t("digest.definitions", { tz: config.timeZone }));
       return {
         title: t("notify.week.title", { from: addDays(today, -7), to: addDays(today, -1) }),
-        status: "info",
+        status: anomalies.length ? "warning" : "info",
+        ...(anomalies.length ? { text: t("digest.anomalies", { pct: config.digestAnomalyPct, list: anomalies.join(t("digest.anomaly.sep")) }) } : {}),
         table: {
           columns: [t("digest.col.figure"), t("notify.week.col.this"), t("notify.week.col.before"), t("notify.week.col.change")],
-          rows: [
-            row(t("digest.row.gmv"), cur.gmv, prev.gmv, money),
-            row(t("digest.row.orders"), cur.orders, prev.orders, (n) => fmt.number(n)),
-            row(t("digest.row.refunds"), cur.refunds, prev.refunds, money),
-            row(t("digest.row.net"), cur.net, prev.net, money),
-          ],
+          rows,
           alignRight: [1, 2, 3],
         },
-        context: [t("digest.definitions", { tz: config.timeZone })],
+        context,
         visibility: "public",
       };
     }

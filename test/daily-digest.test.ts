@@ -196,6 +196,10 @@ describe("daily-digest job", () => {
     expect(orders!.slice(1, 3)).toEqual(["7", "7"]);
     expect(refunds!.slice(1, 3)).toEqual([yuan(500), yuan(0)]);
     expect(net!.slice(1, 3)).toEqual([yuan(sum(7) - 500), yuan(sum(0))]);
+    // Sales up, refunds from nothing ("new", never an anomaly): nothing flagged, no other currency.
+    expect(week.status).toBe("info");
+    expect(week.text).toBeUndefined();
+    expect(week.context!.join(" ")).not.toMatch(/another currency/);
 
     // The rest of Monday and Tuesday morning: Tuesday's digest only, no second weekly summary.
     await tickUntil("2026-12-01T02:00:00Z");
@@ -208,11 +212,23 @@ describe("daily-digest job", () => {
   it("a week whose refunds exceed its sales shows its negative net with the minus sign the daily digest prints", async () => {
     // A refund of ¥50.00 on 2026-12-02 of an order sold weeks before: that week's net is −¥50.00.
     await app.store.orders.updateOne({ _id: "ORD-D0" }, { $set: { refundedTotal: 5_000, refunds: [{ requestId: "R-WEEK01", amount: 5_000, at: new Date("2026-12-02T04:00:00Z"), day: "2026-12-02" }] } });
+    // One sale that week in another currency, left out of the figures and said so.
+    await app.store.orders.insertMany([paidOrder("ORD-USD1", 9_900, "2026-12-03T04:00:00Z", { currency: "USD" })]);
     await tickUntil("2026-12-07T02:00:00Z", 6 * HOUR);
     const week = reviveReply((await app.store.outbox.findById("digest-week:2026-12-06:shell:managers").lean())!.reply);
     const net = week.table!.rows.at(-1)!;
     expect(net[1]).toBe("\u2212CN¥50.00");
     expect(net.join(" ")).not.toContain("-");
+    // No sales after 7 the week before (over DIGEST_ANOMALY_MIN_COUNT): flagged as the daily digest
+    // flags a fall; refunds (1 against 1) are too few to judge.
+    const [gmv, orders, refunds] = week.table!.rows;
+    expect(week.status).toBe("warning");
+    expect(gmv![3]).toBe("\u2212100.0% ⚠");
+    expect(orders![3]).toBe("\u2212100.0% ⚠");
+    expect(refunds![3]).not.toContain("⚠");
+    expect(net[3]).toContain("⚠");
+    expect(week.text).toMatch(/^⚠ Anomalies \(moves of \d+% or more the wrong way\): GMV \u2212100\.0% vs 7 days before; Paid orders \u2212100\.0% vs 7 days before; /);
+    expect(week.context![0]).toBe("1 paid orders in another currency than CNY are left out.");
   });
 });
 

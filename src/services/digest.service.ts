@@ -235,20 +235,27 @@ export class DigestService {
    * on MongoDB), so two weeks of orders are never loaded; refunds from the orders refunded on
    * those days.
    */
-  async totals(days: readonly string[]): Promise<{ gmv: number; orders: number; refunds: number; net: number }> {
+  async totals(days: readonly string[]): Promise<{ gmv: number; orders: number; refunds: number; refundCount: number; net: number; otherCurrency: number; otherCurrencyRefunds: number }> {
     const match = { $match: { paidDay: { $in: days }, status: { $in: PAID_STATUSES }, currency: this.opts.currency } };
-    const [counts, gmvs, refundRows] = await Promise.all([
+    const [counts, gmvs, refundRows, otherCurrency] = await Promise.all([
       this.store.orders.aggregate<{ n: number }>([match, { $group: { _id: "$paidDay", n: { $sum: 1 } } }]),
       this.store.orders.aggregate<{ gmv: number }>([match, { $group: { _id: "$paidDay", gmv: { $sum: "$total" } } }]),
       this.store.orders
         .find({ "refunds.day": { $in: days } })
         .select({ _id: 0, status: 1, currency: 1, refunds: 1 })
         .lean<RefundRow[]>(),
+      // Left out, as the daily digest says of its day.
+      this.store.orders.countDocuments({ paidDay: { $in: days }, status: { $in: PAID_STATUSES }, currency: { $ne: this.opts.currency } }),
     ]);
-    const sum = { gmv: 0, orders: 0, refunds: 0, net: 0 };
+    const sum = { gmv: 0, orders: 0, refunds: 0, refundCount: 0, net: 0, otherCurrency, otherCurrencyRefunds: 0 };
     for (const c of counts) sum.orders += c.n;
     for (const g of gmvs) sum.gmv += g.gmv;
-    for (const d of days) sum.refunds += this.refundsOn(d, refundRows).amount;
+    for (const d of days) {
+      const r = this.refundsOn(d, refundRows);
+      sum.refunds += r.amount;
+      sum.refundCount += r.count;
+      sum.otherCurrencyRefunds += r.other;
+    }
     sum.net = sum.gmv - sum.refunds;
     return sum;
   }
@@ -515,6 +522,18 @@ export function change(value: number, base: number): number | null {
   const c = (value - base) / Math.abs(base);
   // Rounded away from zero at .5 either way, so −29.95% and +29.95% compare alike.
   return (Math.sign(c) * Math.round(Math.abs(c) * 1000)) / 1000;
+}
+
+/**
+ * Whether a move by `ch` (see {@link change}; null from a base of 0: never) is an anomaly: in
+ * the way that is `bad`, by DIGEST_ANOMALY_PCT or more, with the count behind the figure
+ * (`counts`: on the day and on its base) reaching DIGEST_ANOMALY_MIN_COUNT on either.
+ */
+export function isAnomaly(ch: number | null, bad: "down" | "up" | undefined, counts: readonly [number, number], opts: { pct: number; minCount: number }): boolean {
+  if (ch === null || !bad) return false;
+  if (Math.max(counts[0], counts[1]) < opts.minCount) return false;
+  const threshold = opts.pct / 100;
+  return bad === "down" ? ch <= -threshold : ch >= threshold;
 }
 
 /** A change as shown: "+12.5%", "−3.0%", "±0.0%"; "new" from a base of 0, "—" when both are 0. */
