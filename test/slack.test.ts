@@ -983,6 +983,23 @@ describe("Bolt's log lines", () => {
     expect(all).toContain("stock SKU-1"); // the rest of the line is kept
   });
 
+  it("warn of requests refused at the events URL at most once a minute, counting those in between", () => {
+    const lines: string[] = [];
+    const capture = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), child: () => capture };
+    let t = 1_000_000;
+    const log = boltLogger(capture, [], () => t);
+    const refusal = "Failed to parse and verify the request data: Failed to verify authenticity: signature mismatch";
+    for (let i = 0; i < 50; i++) log.warn(refusal);
+    log.warn("Request body exceeded the maximum allowed size (limit: 4194304 bytes)"); // other warnings pass
+    expect(lines).toEqual([refusal, "Request body exceeded the maximum allowed size (limit: 4194304 bytes)"]);
+    t += 59_000;
+    log.warn(refusal);
+    expect(lines).toHaveLength(2);
+    t += 2_000;
+    log.warn(refusal);
+    expect(lines.at(-1)).toBe(`${refusal} (50 more refused since the last warning)`);
+  });
+
   it("never carry a new API key's secret (an `apikey create` reply posted through the Web API)", async () => {
     const lines: string[] = [];
     const capture = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), child: () => capture };

@@ -147,9 +147,30 @@ const TOKEN = /\b(?:xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)/g;
 // response URLs (anyone holding one may post to the channel for a while).
 const PAYLOAD_SECRET = /("(?:token|response_url)"\s*:\s*")[^"]*(")|(\b(?:token|response_url)=)[^&\s"]+/g;
 
-/** Bridges Bolt's and the Web API's logger to ours, scrubbing secrets from every line. */
-export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger {
+/** Bolt's warning of a request to the events URL refused as unsigned, badly signed or unreadable. */
+const REFUSED_REQUEST = /^Failed to (?:parse and verify the request data|parse the request body|verify authenticity)/;
+/** At most one such warning per this many ms (as refused API keys: src adapters/http). */
+const REFUSED_REQUEST_LOG_MS = 60_000;
+
+/**
+ * Bridges Bolt's and the Web API's logger to ours, scrubbing secrets from every line. Requests
+ * refused at the events URL (unsigned, a wrong signature, a stale timestamp) are warned of at
+ * most once a minute, with the refusals in between counted: anyone who can reach the port could
+ * otherwise fill the log.
+ */
+export function boltLogger(log: Logger, secrets: readonly string[], now: () => number = Date.now): BoltLogger {
   let level = LogLevel.INFO;
+  let refused: { at: number; since: number } | undefined;
+  const warn = (line: string): void => {
+    if (REFUSED_REQUEST.test(line)) {
+      const t = now();
+      if (refused && t - refused.at < REFUSED_REQUEST_LOG_MS) return void refused.since++;
+      const since = refused?.since ?? 0;
+      refused = { at: t, since: 0 };
+      return log.warn(since ? `${line} (${since} more refused since the last warning)` : line);
+    }
+    log.warn(line);
+  };
   const scrub = (args: unknown[]): string => {
     let s = args
       .map((a) => (typeof a === "string" ? a : a instanceof Error ? (a.stack ?? a.message) : safeJson(a)))
@@ -164,7 +185,7 @@ export function boltLogger(log: Logger, secrets: readonly string[]): BoltLogger 
   return {
     debug: (...a: unknown[]) => log.debug(scrub(a)),
     info: (...a: unknown[]) => log.info(scrub(a)),
-    warn: (...a: unknown[]) => log.warn(scrub(a)),
+    warn: (...a: unknown[]) => warn(scrub(a)),
     error: (...a: unknown[]) => log.error(scrub(a)),
     setLevel: (l: LogLevel) => {
       level = l;
