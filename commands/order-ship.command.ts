@@ -4,6 +4,19 @@ import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
 import { trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
+import { normalizeTracking } from "../src/services/ingest-schemas.js";
+import { quote } from "../src/core/parser.js";
+import type { OrderDoc } from "../src/store/models.js";
+
+/**
+ * Whether a shipped order's stored shipment is the one given again: the same tracking number
+ * (in its one spelling) and carrier (in any case or width). Anything else is another shipment,
+ * which `order ship` must not call done.
+ */
+function sameShipment(order: OrderDoc, carrier: string, trackingNo: string): boolean {
+  const c = (s: string | null | undefined) => (s ?? "").normalize("NFKC").trim().toLowerCase();
+  return normalizeTracking(order.shipment?.trackingNo ?? "") === normalizeTracking(trackingNo) && c(order.shipment?.carrier) === c(carrier);
+}
 
 export default defineCommand({
   name: "order ship",
@@ -24,8 +37,21 @@ export default defineCommand({
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler(ctx) {
-    const { args, services, actor, t } = ctx;
+    const { args, services, actor, t, subject } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
+    // Shipped already, but with another carrier or tracking number: the shipment typed is not
+    // recorded, so it is no success ("already" only when it is the shipment stored).
+    if (r.kind === "already" && !sameShipment(r.order, args.carrier, args.tracking)) {
+      const orderNo = r.order._id;
+      subject(orderNo);
+      const command = `order tracking ${quote(orderNo)} carrier=${quote(args.carrier)} tracking=${quote(args.tracking)} reason=…`;
+      return {
+        status: "error",
+        code: "tracking_differs",
+        text: t("order.ship.tracking_differs", { orderNo, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—", givenCarrier: args.carrier, givenTracking: args.tracking, command }),
+        visibility: "ephemeral",
+      };
+    }
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
     return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }), "ok", ctx);
   },

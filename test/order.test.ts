@@ -346,7 +346,7 @@ describe("order status transitions", () => {
     expect(await app.store.orders.findById("1001").lean()).toMatchObject({ status: "shipped" });
     // A second person shipping it is told which tracking number stands; a refusal names the stored number.
     const twice = await app.run("shell:sue", "order ship 1001 carrier=YTO tracking=YT2");
-    expect(twice.reply.text).toBe("1001 is already shipped (SF, tracking SF1); nothing changed. To correct its tracking: `order tracking 1001 tracking=… reason=…`.");
+    expect([twice.code, twice.reply.text]).toEqual(["tracking_differs", "1001 is already shipped with SF, tracking SF1, not YTO YT2; nothing changed. If it went with YTO YT2, correct its tracking: `order tracking 1001 carrier=YTO tracking=YT2 reason=…`."]);
     // A typo in the number is corrected, old → new in the timeline; the same again changes nothing.
     const fix = await app.run("shell:sue", 'order tracking 1001 tracking="ｓｆ　１２" carrier=YTO reason="typo on the label"'); // typed full-width
     expect(fix.reply.text).toBe("1001: tracking corrected from SF SF1 to YTO SF12.");

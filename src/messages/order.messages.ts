@@ -89,6 +89,7 @@ export const en = {
   "order.transition.final": "{orderNo} is {status}, a final status: it cannot be marked {to} (nothing changes a {status} order).",
   "order.transition.already": "{orderNo} is already {status}; nothing changed.",
   "order.transition.already_shipped": "{orderNo} is already shipped ({carrier}, tracking {tracking}); nothing changed. To correct its tracking: `order tracking {orderNo} tracking=… reason=…`.",
+  "order.ship.tracking_differs": "{orderNo} is already shipped with {carrier}, tracking {tracking}, not {givenCarrier} {givenTracking}; nothing changed. If it went with {givenCarrier} {givenTracking}, correct its tracking: `{command}`.",
   "order.effects_pending": "The stock change will follow within minutes (it could not be applied now; the order-effects job finishes it).",
   "order.bad_no": "\"{value}\" is not an order number. Use e.g. ORD-100001.",
 } as const;
@@ -183,6 +184,7 @@ export const zh: Record<keyof typeof en, string> = {
   "order.transition.final": "{orderNo} 当前为{status}，这是最终状态：不能标记为{to}（{status}的订单不会再改变）。",
   "order.transition.already": "{orderNo} 已是“{status}”状态，未做任何更改。",
   "order.transition.already_shipped": "{orderNo} 已经发货（{carrier}，运单号 {tracking}），未做任何更改。如需更正运单：`order tracking {orderNo} tracking=… reason=…`。",
+  "order.ship.tracking_differs": "{orderNo} 已经发货（{carrier}，运单号 {tracking}），而不是 {givenCarrier} {givenTracking}，未做任何更改。如实际由 {givenCarrier} 发出、运单号为 {givenTracking}，请更正运单：`{command}`。",
   "order.effects_pending": "库存变更将在几分钟内完成（此刻未能应用；订单影响任务会补完）。",
   "order.bad_no": "\"{value}\" 不是订单号。请使用例如 ORD-100001。",
 };

@@ -157,9 +157,17 @@ export class OrderService {
     const filter: Record<string, unknown> = {};
     // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): matched as typed or in
     // one case (index lookups), else in any case (a scan of the customer index, so only then).
+    // Typed on a full-width keyboard (`ＣＵＳＴ－１０００５`), its plain form (NFKC) is tried too.
     if (q.customerId) {
-      filter.customerId = { $in: caseVariants(q.customerId) };
-      if (!(await this.store.orders.exists(filter))) filter.customerId = anyCase(q.customerId);
+      const typed = [...new Set([q.customerId.trim(), q.customerId.normalize("NFKC").trim()])];
+      filter.customerId = { $in: [...new Set(typed.flatMap(caseVariants))] };
+      if (!(await this.store.orders.exists(filter))) {
+        if (typed.length === 1) filter.customerId = anyCase(typed[0]!);
+        else {
+          delete filter.customerId;
+          filter.$or = typed.map((s) => ({ customerId: anyCase(s) }));
+        }
+      }
     }
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
