@@ -521,14 +521,14 @@ function badFile(ds: DataSet, r: () => number): BadFile {
     const pool: [string | Buffer, RegExp][] = [
       ['{"orderNo":"DRY-1","customerId":"c1",', /JSON/],
       [JSON.stringify({ orderNo: `DRY${ds.seed}-q`, customerId: "c1", items: [{ sku: ds.skus[0], qty: 0, unitPrice: 100 }] }), /^items\.0\.qty: expected at least 1/],
-      [JSON.stringify({ orderNo: `DRY${ds.seed}-c`, customerId: "c1", colour: "red", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^colour: no such field/],
-      [JSON.stringify({ orderNo: `DRY${ds.seed}-f`, customerId: "c1", paidAt: future, status: "paid", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^paidAt: a time not in the future/],
-      ['{"orderNo":"DRY-s","customerId":"c1","note":"half \\ud800 a char","items":[{"sku":"X","qty":1,"unitPrice":1}]}', /^note: text of whole characters/],
+      [JSON.stringify({ orderNo: `DRY${ds.seed}-c`, customerId: "c1", colour: "red", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^colour: expected a known field name/],
+      [JSON.stringify({ orderNo: `DRY${ds.seed}-f`, customerId: "c1", paidAt: future, status: "paid", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^paidAt: expected a time not in the future/],
+      ['{"orderNo":"DRY-s","customerId":"c1","note":"half \\ud800 a char","items":[{"sku":"X","qty":1,"unitPrice":1}]}', /^note: expected text of whole characters/],
       [Buffer.concat([Buffer.from('{"orderNo":"DRY-g","customerId":"'), Buffer.from([0xcd, 0xf5, 0xd0, 0xa1]), Buffer.from('","items":[{"sku":"X","qty":1,"unitPrice":1}]}')]), /not valid UTF-8/],
       ['"just text"', /expected an object/],
       [JSON.stringify({ orderNo: "DRY $", customerId: "c1", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^orderNo: expected an order number/],
       [JSON.stringify({ orderNo: `DRY${ds.seed}-d`, customerId: "c1", discount: 5000, items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^discount: expected at most the subtotal plus shipping/],
-      [JSON.stringify({ orderNo: `DRY${ds.seed}-o`, customerId: "c1", $where: "1", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^\$where: a plain field name/],
+      [JSON.stringify({ orderNo: `DRY${ds.seed}-o`, customerId: "c1", $where: "1", items: [{ sku: ds.skus[0], qty: 1, unitPrice: 100 }] }), /^\$where: expected a plain field name/],
     ];
     const lines = [...pool].sort(() => r() - 0.5).slice(0, 6);
     let g = 0;

@@ -194,13 +194,13 @@ describe("health and protocol errors", () => {
     expect(fields).toEqual(expect.arrayContaining(["items.0.qty", "paidAt"]));
     expect(r.json.errors.find((e: { field: string }) => e.field === "paidAt").expected).toMatch(/ISO 8601/);
     // In plain words, not zod's ("Too small: expected number to be >=1", "received NaN").
-    expect(r.json.errors.find((e: { field: string }) => e.field === "items.0.qty").expected).toBe("expected at least 1");
+    expect(r.json.errors.find((e: { field: string }) => e.field === "items.0.qty").expected).toBe("at least 1");
     const typed = await call("/api/v1/products", { body: { sku: "X-9", name: "", category: "c", price: "12" } });
     expect(typed.json.errors).toEqual([
-      { field: "name", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" },
-      { field: "price", expected: "expected a whole number of minor units (e.g. 1999 for 19.99)" },
+      { field: "name", expected: "a non-empty text (spaces or invisible characters alone do not count)" },
+      { field: "price", expected: "a whole number of minor units (e.g. 1999 for 19.99)" },
     ]);
-    expect((await call("/api/v1/products", { body: { sku: "X-9", category: "c", price: 12 } })).json.errors).toEqual([{ field: "name", expected: "expected a value (required)" }]);
+    expect((await call("/api/v1/products", { body: { sku: "X-9", category: "c", price: 12 } })).json.errors).toEqual([{ field: "name", expected: "a value (required)" }]);
     expect((await call("/api/v1/orders", { raw: "{not json" })).status).toBe(400);
     // A body in another encoding (GBK) is refused, not stored garbled.
     const gbkName = Buffer.concat([Buffer.from('{"sku":"X-3","name":"'), Buffer.from([0xb1, 0xa3, 0xce, 0xc2, 0xb1, 0xad]), Buffer.from('","category":"c","price":1}')]);
@@ -214,17 +214,17 @@ describe("health and protocol errors", () => {
     // Amounts that cannot go together: a discount past subtotal plus shipping (a negative
     // total, negative GMV), a line or an order past 10^12 minor units.
     const items = [{ sku: "SKU-1", qty: 2, unitPrice: 1500 }];
-    expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3600, shipping: 500 }) })).json.errors).toEqual([{ field: "discount", expected: "expected at most the subtotal plus shipping (3500 minor units)" }]);
-    expect((await call("/api/v1/orders", { body: order("A-405", { items, subtotal: 1000, discount: 1001 }) })).json.errors).toEqual([{ field: "discount", expected: "expected at most the subtotal plus shipping (1000 minor units)" }]);
+    expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3600, shipping: 500 }) })).json.errors).toEqual([{ field: "discount", expected: "at most the subtotal plus shipping (3500 minor units)" }]);
+    expect((await call("/api/v1/orders", { body: order("A-405", { items, subtotal: 1000, discount: 1001 }) })).json.errors).toEqual([{ field: "discount", expected: "at most the subtotal plus shipping (1000 minor units)" }]);
     const huge = await call("/api/v1/orders", { body: order("A-405", { items: [{ sku: "SKU-1", qty: 100_000, unitPrice: 1e12 }, { sku: "SKU-1", qty: 3, unitPrice: 1 }] }) });
     expect(huge.json.errors).toEqual([
-      { field: "items.0", expected: "expected a line total (qty × unitPrice) of at most 1000000000000 minor units" },
-      { field: "items", expected: "expected items totalling at most 1000000000000 minor units" },
+      { field: "items.0", expected: "a line total (qty × unitPrice) of at most 1000000000000 minor units" },
+      { field: "items", expected: "items totalling at most 1000000000000 minor units" },
     ]);
     // Half a character (a lone surrogate escape) is refused, not stored as U+FFFD; a year-1 date too.
     const half = await call("/api/v1/complaints", { raw: '{"customerId":"c-1","text":"broken \\ud800 lid"}' });
     expect(half.json.errors).toEqual([{ field: "text", expected: "text of whole characters (a lone \\uD800-\\uDFFF escape is half of one)" }]);
-    expect((await call("/api/v1/orders", { body: order("A-405", { createdAt: "0001-01-01T00:00:00Z" }) })).json.errors).toEqual([{ field: "createdAt", expected: "expected a time from 2000-01-01 on" }]);
+    expect((await call("/api/v1/orders", { body: order("A-405", { createdAt: "0001-01-01T00:00:00Z" }) })).json.errors).toEqual([{ field: "createdAt", expected: "a time from 2000-01-01 on" }]);
     expect(await app.store.complaints.countDocuments({ customerId: "c-1" })).toBe(0);
     expect(await app.store.orders.countDocuments({ _id: { $in: ["A-400", "A-405"] } })).toBe(0);
     expect((await call("/api/v1/orders", { body: order("A-405", { items, discount: 3000 }) })).status).toBe(201);
@@ -251,7 +251,7 @@ describe("health and protocol errors", () => {
     expect((await app.store.orders.findById("A-407").lean<OrderDoc>())!.createdAt.getTime()).toBe(now - 3_600_000);
     const xyz = await call("/api/v1/orders", { body: order("A-403", { currency: "XYZ" }) });
     expect(xyz.status).toBe(400);
-    expect(xyz.json.errors).toEqual([{ field: "currency", expected: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" }]);
+    expect(xyz.json.errors).toEqual([{ field: "currency", expected: "an ISO 4217 currency code in capitals such as USD, CNY or EUR" }]);
     expect(await app.store.orders.countDocuments({ _id: { $in: ["A-401", "A-403"] } })).toBe(0);
   });
 
@@ -321,11 +321,11 @@ describe("health and protocol errors", () => {
     // Amounts as chat takes them (thousands commas); a wrong one is told what is expected, not a pattern.
     expect((await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78b", amount: "1,000.00" } })).json.code).toBe("over_balance");
     const tooFine = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-78c", amount: "1.234" } });
-    expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'expected a positive amount in CNY with at most 2 decimals, such as "25.00"']);
+    expect([tooFine.status, tooFine.json.errors?.[0]?.expected]).toEqual([400, 'a positive amount in CNY with at most 2 decimals, such as "25.00"']);
     // A decimal comma is never a thousands separator, nor is a group led by a lone 0 ("0,005" is 5 fils, not 5 KD).
     for (const [externalId, amount] of [["ticket-78d", "12,50"], ["ticket-78e", "0,005"]]) {
       const notAmount = await call("/api/v1/refund-requests", { body: { ...item, externalId, amount } });
-      expect([notAmount.status, notAmount.json.errors?.[0]?.expected], amount).toEqual([400, 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"']);
+      expect([notAmount.status, notAmount.json.errors?.[0]?.expected], amount).toEqual([400, 'a positive amount in major units such as "25.00" or "1,200.50", or "full"']);
     }
     const unknown = await call("/api/v1/refund-requests", { body: { ...item, externalId: "ticket-79", orderNo: "A-NOPE" } });
     expect(unknown).toMatchObject({ status: 422, json: { code: "unknown_order" } });
@@ -355,15 +355,15 @@ describe("health and protocol errors", () => {
     const chat = await app.run("shell:admin", "refund request A-JPY 100.5 reason=dented");
     expect([chat.code, chat.reply.text]).toEqual(["bad_amount", '"100.5" is not a refund amount: JPY has no decimals. Give a positive whole amount, e.g. 25, or full.']);
     const api = await call("/api/v1/refund-requests", { body: { externalId: "jpy-1", orderNo: "A-JPY", amount: "100.5", reason: "dented" } });
-    expect(api.json.errors?.[0]?.expected).toBe('expected a positive whole amount (JPY has no decimals), such as "25"');
+    expect(api.json.errors?.[0]?.expected).toBe('a positive whole amount (JPY has no decimals), such as "25"');
     // Named by the caller's id (no request was made), as an item the schema refuses is.
     expect(api.json.id).toBe("jpy-1");
     const zero = await call("/api/v1/refund-requests", { body: { externalId: "jpy-3", orderNo: "A-JPY", amount: 0, reason: "dented" } });
-    expect(zero.json.errors?.[0]?.expected).toBe('expected an amount above 0, such as "25", or "full"');
+    expect(zero.json.errors?.[0]?.expected).toBe('an amount above 0, such as "25", or "full"');
     // Told before any lookup: a zero for an unknown order is the same 400, not a 422.
     expect((await call("/api/v1/refund-requests", { body: { externalId: "jpy-4", orderNo: "NOPE-1", amount: "0.00", reason: "x" } })).json).toMatchObject({ status: 400, id: "jpy-4" });
     const huge = await call("/api/v1/refund-requests", { body: { externalId: "jpy-2", orderNo: "A-JPY", amount: 12345678901234, reason: "dented" } });
-    expect(huge.json.errors?.[0]?.expected).toBe('expected a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
+    expect(huge.json.errors?.[0]?.expected).toBe('a positive amount in major units such as "25", at most 12 digits before the point, or "full"');
     expect(await app.store.refundRequests.countDocuments({ orderNo: "A-JPY" })).toBe(0);
   });
 
@@ -872,7 +872,7 @@ describe("batches", () => {
     expect(again.json.summary).toEqual({ created: 0, updated: 0, unchanged: 2, parked: 1, failed: 2 });
     // The order itself (items) without its customer is a create that cannot be made: refused, not kept as an update.
     const noCustomer = await call("/api/v1/orders", { body: [{ orderNo: "B-6", items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }] }] });
-    expect(noCustomer.json.results[0]).toMatchObject({ status: 400, id: "B-6", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] });
+    expect(noCustomer.json.results[0]).toMatchObject({ status: 400, id: "B-6", errors: [{ field: "customerId", expected: "a value (required to create an order)" }] });
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-6" })).toBe(0);
     expect(await prod("SKU-5")).toMatchObject({ reserved: mid!.reserved, available: mid!.available });
     expect(await app.store.parkedOrderUpdates.countDocuments({ orderNo: "B-2" })).toBe(1);
@@ -1035,8 +1035,8 @@ describe("products, inventory and complaints", () => {
     const noKey = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: 5 } });
     expect(noKey.status).toBe(400);
     // The field at fault is named, whichever kind of change the item is.
-    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 1.5 } })).json.errors).toEqual([{ field: "set", expected: "expected a stock level: a whole number from 0" }]);
-    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: "abc", key: "k-abc" } })).json.errors).toEqual([{ field: "delta", expected: "expected a non-zero whole number such as 5 or -2" }]);
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 1.5 } })).json.errors).toEqual([{ field: "set", expected: "a stock level: a whole number from 0" }]);
+    expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: "abc", key: "k-abc" } })).json.errors).toEqual([{ field: "delta", expected: "a non-zero whole number such as 5 or -2" }]);
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40, key: "count-1" } })).json.outcome).toBe("updated");
     expect((await call("/api/v1/inventory", { body: { sku: "NEW-1", set: 40 } })).json.outcome).toBe("unchanged");
     await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: -1, key: "sale-9" } });
@@ -1051,7 +1051,7 @@ describe("products, inventory and complaints", () => {
     for (const key of ["o:ORD-9:r", "set:count-1", "adj:X"]) {
       const r = await call("/api/v1/inventory", { body: { sku: "NEW-1", delta: 1, key } });
       expect(r.status, key).toBe(400);
-      expect(r.json.errors, key).toEqual([{ field: "key", expected: "expected a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" }]);
+      expect(r.json.errors, key).toEqual([{ field: "key", expected: "a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" }]);
     }
     expect(await prod("NEW-1")).toMatchObject({ onHand: 39, available: 39 });
   });
@@ -1113,8 +1113,8 @@ describe("products, inventory and complaints", () => {
     const bad = await call("/api/v1/complaints", { body: { customerId: "c-7", text: "late", source: "fax", category: "weird" } });
     expect(bad.status).toBe(400);
     expect(bad.json.errors).toEqual([
-      { field: "source", expected: "expected one of chat, email, phone, marketplace, social, slack, discord, api, other" },
-      { field: "category", expected: "expected one of delivery, damaged, wrong_item, missing_item, quality, refund, billing, service, other" },
+      { field: "source", expected: "one of chat, email, phone, marketplace, social, slack, discord, api, other" },
+      { field: "category", expected: "one of delivery, damaged, wrong_item, missing_item, quality, refund, billing, service, other" },
     ]);
     // As chat takes them: any case or width, or the Chinese name a card shows (a helpdesk in Chinese).
     for (const [given, stored] of [
@@ -1125,7 +1125,7 @@ describe("products, inventory and complaints", () => {
       expect(r.status, given.severity).toBe(201);
       expect(await app.store.complaints.findById(r.json.id).lean(), given.severity).toMatchObject(stored);
     }
-    expect((await call("/api/v1/complaints", { body: { customerId: "c-8", text: "n", severity: 3 } })).json.errors).toEqual([{ field: "severity", expected: "expected one of low, normal, high, urgent" }]);
+    expect((await call("/api/v1/complaints", { body: { customerId: "c-8", text: "n", severity: 3 } })).json.errors).toEqual([{ field: "severity", expected: "one of low, normal, high, urgent" }]);
     const ok = await call("/api/v1/complaints", { body: { customerId: "c-7", text: "late" } });
     expect(ok.status).toBe(201);
     const card = await app.run("shell:admin", `complaint show ${ok.json.id}`);
@@ -1146,10 +1146,10 @@ describe("input hygiene: invisible text, control characters, duplicate keys", ()
     for (const blank of ["\u200b", " \u2060\ufeff ", "\u200c\u200d"]) {
       const r = await call("/api/v1/complaints", { body: { customerId: "inv-1", text: blank } });
       expect(r.status, JSON.stringify(blank)).toBe(400);
-      expect(r.json.errors).toEqual([{ field: "text", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" }]);
+      expect(r.json.errors).toEqual([{ field: "text", expected: "a non-empty text (spaces or invisible characters alone do not count)" }]);
     }
     const name = await call("/api/v1/products", { body: { sku: "INV-1", name: "\u200b", category: "c", price: 100 } });
-    expect(name.json.errors).toEqual([{ field: "name", expected: "expected a non-empty text (spaces or invisible characters alone do not count)" }]);
+    expect(name.json.errors).toEqual([{ field: "name", expected: "a non-empty text (spaces or invisible characters alone do not count)" }]);
     expect(await countComplaints("inv-1")).toBe(0);
     expect(await app.store.products.countDocuments({ _id: "INV-1" })).toBe(0);
     // Visible text keeps what is inside it (a joined emoji), not the invisible ends.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Config } from "../../src/config.js";
 import type { Logger } from "../../src/core/logger.js";
 import { clip } from "../../src/core/reply.js";
@@ -115,8 +116,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       return void send(res, 400, { error: "invalid", code: "invalid", message: "bad request target: send a path such as /api/v1/orders" });
     }
     const path = url.pathname.replace(/\/+$/, "") || "/";
-    // Only what Bolt's receiver handles goes to it (it throws on any other method or path).
-    if (deps.slack && url.pathname === SLACK_EVENTS_PATH && method === "POST") return deps.slack(req, res);
+    // Only what Bolt's receiver handles goes to it (it throws on any other method or path): its
+    // one path, as our routes are matched, with or without a trailing slash (Bolt matches the
+    // exact path, so the request goes to it as `/slack/events`, its query kept).
+    if (deps.slack && path === SLACK_EVENTS_PATH && method === "POST") {
+      if (url.pathname !== SLACK_EVENTS_PATH) req.url = SLACK_EVENTS_PATH + url.search;
+      return deps.slack(req, res);
+    }
     if (deps.slack && path === SLACK_EVENTS_PATH) {
       return void send(res, 405, { error: "method_not_allowed", code: "method_not_allowed", message: `POST ${SLACK_EVENTS_PATH} only (Slack's events, commands and interactions)` }, { allow: "POST" });
     }
@@ -170,7 +176,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       };
       if (!route) {
         await knownCaller("api");
-        throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${Object.keys(ROUTES).map((r) => API + r).join(", ")}`);
+        throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${[...Object.keys(ROUTES).map((r) => API + r), ...(deps.slack ? [SLACK_EVENTS_PATH] : [])].join(", ")}`);
       }
       if (method !== "POST") {
         await knownCaller(`api ${route.kind}`);
@@ -182,8 +188,15 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       // Limited before the scope check: refusals cost a key its rate too (and an audit entry each).
       limit(caller);
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
-      const ctype = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      const [type = "", ...params] = (req.headers["content-type"] ?? "").split(";");
+      const ctype = type.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);
+      // The body is read as UTF-8 (as JSON is sent, RFC 8259): one said to be in another charset
+      // would be read wrong, so it is refused, not guessed at.
+      const charset = otherCharset(params);
+      if (charset !== undefined) {
+        throw new HttpError(415, "unsupported_media_type", `charset ${charset} is not supported: send the JSON encoded as UTF-8 (Content-Type: application/json; charset=utf-8, or no charset)`);
+      }
       const body = await readJson(req, config.http.bodyLimit, () => res.writeContinue());
       // What records name as their author (createdBy, requester): the key's label, as before. The
       // key itself (apiActor) goes along for the trail: a parked update refused later names it.
@@ -240,6 +253,16 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         if (e.status === 413) res.setHeader("connection", "close");
         // `code` as an item's answer has it, so a client reads one field whatever failed.
         return void send(res, e.status, { error: e.code, code: e.code, message: e.message, ...e.extra }, e.headers);
+      }
+      // The body never arrived whole: the client went away, or was too slow and has had its 408
+      // (see `clientError`). Its fault, not ours: no error in the log, no answer left to give.
+      if ((e as NodeJS.ErrnoException).code === "ECONNRESET" && !req.complete) {
+        status = 408;
+        if (audited) {
+          audited = { ...audited, outcome: "user_error", code: "incomplete", message: "the request's body did not arrive whole (too slow, or the client disconnected); nothing applied" };
+          await record();
+        }
+        return;
       }
       log.error("request failed", { ref, path, err: e });
       status = 500;
@@ -316,6 +339,20 @@ function idList(results: ItemResult[]): string {
   return `ids ${ids.slice(0, 20).join(", ")}${ids.length > 20 ? `, … (${ids.length})` : ""}`;
 }
 
+/**
+ * The charset a Content-Type's parameters name when it is not UTF-8 (`charset=utf-16`; the
+ * name in any case, quoted or not; `utf8` is UTF-8 too); undefined for UTF-8 or none given.
+ */
+function otherCharset(params: string[]): string | undefined {
+  for (const p of params) {
+    const eq = p.indexOf("=");
+    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const value = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").trim();
+    if (!/^utf-?8$/i.test(value)) return value ? clip(value, 40) : "(empty)";
+  }
+  return undefined;
+}
+
 /** True when the database answers a ping within 2 s. */
 async function ping(services: Services): Promise<boolean> {
   const db = services.store.conn.db;
@@ -376,6 +413,29 @@ async function readJson(req: IncomingMessage, limit: number, proceed: () => void
   return body;
 }
 
+/**
+ * Answers a request Node's parser or its timeouts refused (as Node's own answer would, when
+ * nothing of another answer was sent on the socket yet), in the API's JSON shape, and ends the
+ * connection: 408 `request_timeout`, 431 `headers_too_large`, else 400 `bad_request`.
+ */
+function clientError(server: Server, err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (err.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
+    const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+    const [status, code, message] =
+      err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "request_timeout", `the request did not arrive in time: its headers within ${s(server.headersTimeout)}, the whole request within ${s(server.requestTimeout)}`]
+        : err.code === "HPE_HEADER_OVERFLOW"
+          ? [431, "headers_too_large", "request headers too large: send fewer or shorter headers"]
+          : [400, "bad_request", "malformed HTTP request: send a valid HTTP/1.1 request"];
+    const body = JSON.stringify({ error: code, code, message });
+    const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`, "content-type: application/json; charset=utf-8", `content-length: ${Buffer.byteLength(body)}`, "cache-control: no-store", "connection: close"];
+    socket.write(`${head.join("\r\n")}\r\n\r\n${body}`);
+  }
+  logger.child({ component: "http" }).debug("request refused before routing", { code: err.code, remote: (socket as Duplex & { remoteAddress?: string }).remoteAddress });
+  socket.destroy(err);
+}
+
 /** A running HTTP server. */
 export interface RunningHttpServer {
   server: Server;
@@ -387,7 +447,12 @@ export interface RunningHttpServer {
 /** Starts the HTTP server on `port` (0: a free one) and `host`. */
 export async function startHttpServer(deps: HttpDeps, port: number, host: string): Promise<RunningHttpServer> {
   const handler = createHttpHandler(deps);
-  const server = createServer((req, res) => handler(req, res));
+  // Timeouts are checked every second (Node's default, 30 s, let a stalled request live up to
+  // 30 s past its limit).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => handler(req, res));
+  // A request Node refuses before any route sees it (headers or body too slow, unparseable,
+  // headers too large) is answered as every error is, JSON with a `code`, then the connection ends.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => clientError(server, err, socket, deps.logger));
   // A client that asks before sending its body (Expect: 100-continue) goes through the same
   // checks (route, key, scope, rate, audit); "continue" is said only when the body is about to be
   // read, so one over the limit is refused before it is uploaded.

@@ -15,15 +15,15 @@ const ORDER_NO = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** The largest amount taken, in minor units: sums of such stay exact in a double. */
 const MAX_MINOR = 1e12;
 /** Minor units (cents, fen): a whole number ≥ 0. */
-const money = z.number({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "expected a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(MAX_MINOR);
+const money = z.number({ error: "a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(MAX_MINOR);
 /** The earliest time taken: a year 0001 or 1900 is a typo or an empty value, and would make a sales day of its own. */
 const EARLIEST = Date.UTC(2000, 0, 1);
 const when = z.iso
-  .datetime({ offset: true, error: "expected an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
+  .datetime({ offset: true, error: "an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
   .transform((s) => new Date(s))
-  .refine((d) => d.getTime() >= EARLIEST, { error: "expected a time from 2000-01-01 on" });
-const sku = z.string().regex(SKU, { error: "expected a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
-const currency = z.string().refine(isCurrency, { error: "expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
+  .refine((d) => d.getTime() >= EARLIEST, { error: "a time from 2000-01-01 on" });
+const sku = z.string().regex(SKU, { error: "a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
+const currency = z.string().refine(isCurrency, { error: "an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 // Trimmed of spaces and of invisible format characters (U+200B, U+2060, U+FEFF…) at its ends, as
 // `trim` alone is not: a text of those only is empty, refused, never stored as a blank card.
 // An id the shop's systems gave (a customer id) is kept as sent otherwise.
@@ -50,8 +50,8 @@ export const trackingNoInput = short(100).transform(normalizeTracking);
 
 /** One order (create or update by orderNo). */
 export const orderInput = z.strictObject({
-  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number: letters, digits, - _ (1-64 characters)" }),
-  status: z.enum(ORDER_STATUSES, { error: `expected one of ${ORDER_STATUSES.join(", ")}` }).optional(),
+  orderNo: z.string().regex(ORDER_NO, { error: "an order number: letters, digits, - _ (1-64 characters)" }),
+  status: z.enum(ORDER_STATUSES, { error: `one of ${ORDER_STATUSES.join(", ")}` }).optional(),
   items: z
     .array(z.strictObject({ sku, qty: z.number().int().min(1).max(100_000), unitPrice: money }))
     .min(1)
@@ -74,6 +74,12 @@ export const orderInput = z.strictObject({
   refundedAt: when.optional(),
   note: short(300).optional(),
 }).superRefine((m, ctx) => {
+  // An order number alone says nothing to create or change: refused, not parked (for an order not
+  // known yet) nor answered "unchanged" (for a known one) as if something had been taken.
+  if (Object.entries(m).every(([k, v]) => k === "orderNo" || v === undefined)) {
+    ctx.addIssue({ code: "custom", path: [], message: "at least one field to create or update the order (status, items, …)" });
+    return;
+  }
   // Amounts that only make sense together (on a create, which carries items): a total that
   // computes below zero would count as negative GMV; sums past 10^12 lose cents in a double.
   if (!m.items) return;
@@ -81,16 +87,16 @@ export const orderInput = z.strictObject({
   m.items.forEach((i, k) => {
     const line = i.qty * i.unitPrice;
     sum += line;
-    if (line > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items", k], message: `expected a line total (qty × unitPrice) of at most ${MAX_MINOR} minor units` });
+    if (line > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items", k], message: `a line total (qty × unitPrice) of at most ${MAX_MINOR} minor units` });
   });
-  if (sum > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items"], message: `expected items totalling at most ${MAX_MINOR} minor units` });
+  if (sum > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items"], message: `items totalling at most ${MAX_MINOR} minor units` });
   const most = (m.subtotal ?? sum) + (m.shipping ?? 0);
   // The order as a whole too (its subtotal, given or the lines' sum, plus shipping): each part
   // within the limit does not make the order so.
   if (most > MAX_MINOR && (m.subtotal ?? sum) <= MAX_MINOR) {
-    ctx.addIssue({ code: "custom", path: ["shipping"], message: `expected ${m.subtotal !== undefined ? "subtotal" : "the items' total"} + shipping of at most ${MAX_MINOR} minor units (an order above that is refused); got ${most}` });
+    ctx.addIssue({ code: "custom", path: ["shipping"], message: `${m.subtotal !== undefined ? "subtotal" : "the items' total"} + shipping of at most ${MAX_MINOR} minor units (an order above that is refused); got ${most}` });
   }
-  if (m.discount !== undefined && m.discount > most) ctx.addIssue({ code: "custom", path: ["discount"], message: `expected at most the subtotal plus shipping (${most} minor units)` });
+  if (m.discount !== undefined && m.discount > most) ctx.addIssue({ code: "custom", path: ["discount"], message: `at most the subtotal plus shipping (${most} minor units)` });
 });
 export type OrderInput = z.output<typeof orderInput>;
 
@@ -112,54 +118,54 @@ export type ProductInput = z.output<typeof productInput>;
 
 const idemKey = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an idempotency key: letters, digits, _ . : - (1-100 characters)" })
-  .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "expected a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" });
+  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "an idempotency key: letters, digits, _ . : - (1-100 characters)" })
+  .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "a key not starting with o:, set: or adj: (kept for the bot's own stock changes)" });
 
 /** The most one change moves either way, as chat's `stock adjust` (src/core/args.ts `signedDelta`). */
 const MAX_DELTA = 9_999_999;
-const DELTA_TOO_LARGE = `expected a change of at most ${MAX_DELTA.toLocaleString("en-US")} units either way (a count that found a different level is sent as a level: {sku, set})`;
+const DELTA_TOO_LARGE = `a change of at most ${MAX_DELTA.toLocaleString("en-US")} units either way (a count that found a different level is sent as a level: {sku, set})`;
 
 const inventoryDelta = z.strictObject({
   sku,
   delta: z
-    .number({ error: "expected a non-zero whole number such as 5 or -2" })
-    .int({ error: "expected a non-zero whole number such as 5 or -2" })
+    .number({ error: "a non-zero whole number such as 5 or -2" })
+    .int({ error: "a non-zero whole number such as 5 or -2" })
     .min(-MAX_DELTA, { error: DELTA_TOO_LARGE })
     .max(MAX_DELTA, { error: DELTA_TOO_LARGE })
-    .refine((n) => n !== 0, { error: "expected a non-zero whole number" }),
+    .refine((n) => n !== 0, { error: "a non-zero whole number" }),
   key: idemKey,
   reason: short(200).optional(),
 });
 const inventoryLevel = z.strictObject({
   sku,
-  set: z.number({ error: "expected a stock level: a whole number from 0" }).int({ error: "expected a stock level: a whole number from 0" }).min(0, { error: "expected a stock level: a whole number from 0" }).max(1e9),
+  set: z.number({ error: "a stock level: a whole number from 0" }).int({ error: "a stock level: a whole number from 0" }).min(0, { error: "a stock level: a whole number from 0" }).max(1e9),
   key: idemKey.optional(),
   reason: short(200).optional(),
 });
 
 /** One stock change: a delta (with its idempotency key) or an absolute level. */
 export const inventoryInput = z.union([inventoryDelta, inventoryLevel], {
-  error: "expected {sku, delta, key} (a change, with an idempotency key) or {sku, set} (a stock level)",
+  error: "{sku, delta, key} (a change, with an idempotency key) or {sku, set} (a stock level)",
 });
 export type InventoryInput = z.output<typeof inventoryInput>;
 
 /** One complaint. `externalId` (e.g. the helpdesk ticket) makes a retry create it once. */
 export const complaintInput = z.strictObject({
-  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
+  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "an id: letters, digits, _ . : - (1-100 characters)" }).optional(),
   customerId: verbatim(100),
-  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }).optional(),
+  orderNo: z.string().regex(ORDER_NO, { error: "an order number" }).optional(),
   // The values chat takes, as chat takes them (any case or width, or the Chinese name a card
   // shows: 紧急, 商品损坏): a card, a filter and the digest name each one (an unknown one would name nothing).
-  source: oneOf(COMPLAINT_SOURCES, `expected one of ${COMPLAINT_SOURCES.join(", ")}`, zhChoiceNames(COMPLAINT_SOURCES, "complaint.source")).optional(),
-  category: oneOf(COMPLAINT_CATEGORIES, `expected one of ${COMPLAINT_CATEGORIES.join(", ")}`, zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category")).optional(),
-  severity: oneOf(SEVERITIES, `expected one of ${SEVERITIES.join(", ")}`, zhChoiceNames(SEVERITIES, "complaint.severity")).optional(),
+  source: oneOf(COMPLAINT_SOURCES, `one of ${COMPLAINT_SOURCES.join(", ")}`, zhChoiceNames(COMPLAINT_SOURCES, "complaint.source")).optional(),
+  category: oneOf(COMPLAINT_CATEGORIES, `one of ${COMPLAINT_CATEGORIES.join(", ")}`, zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category")).optional(),
+  severity: oneOf(SEVERITIES, `one of ${SEVERITIES.join(", ")}`, zhChoiceNames(SEVERITIES, "complaint.severity")).optional(),
   text: short(4000),
   createdAt: when.optional(),
 });
 export type ComplaintInput = z.output<typeof complaintInput>;
 
-const AMOUNT = 'expected a positive amount in major units such as "25.00" or "1,200.50", or "full"';
-const ZERO = 'expected an amount above 0, such as "25", or "full"';
+const AMOUNT = 'a positive amount in major units such as "25.00" or "1,200.50", or "full"';
+const ZERO = 'an amount above 0, such as "25", or "full"';
 
 /**
  * An amount as chat reads it (the refund service's `plainTyped`): full-width digits and commas
@@ -176,8 +182,8 @@ const plainAmount = (s: string): string => {
  * retry create it once; the amount is in major units of the order's currency ("25.00") or "full".
  */
 export const refundRequestInput = z.strictObject({
-  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "expected an id: letters, digits, _ . : - (1-100 characters)" }),
-  orderNo: z.string().regex(ORDER_NO, { error: "expected an order number" }),
+  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "an id: letters, digits, _ . : - (1-100 characters)" }),
+  orderNo: z.string().regex(ORDER_NO, { error: "an order number" }),
   // As chat takes it (thousands commas, up to 12 digits, full-width, 全额); zero, the size and the decimals are told by the refund service, as in chat.
   // Zero is told before any lookup (a 400 whatever the order), as a wrong form is.
   amount: z.union(
@@ -224,7 +230,7 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
   const bad = rawProblems(raw);
   if (bad.length) return { ok: false, errors: bad };
   // An inventory item that says which it is (delta or set) is checked as that, so its errors
-  // name the field ("set: expected a stock level") instead of "expected one or the other".
+  // name the field ("set: expected a stock level") instead of "{sku, delta, key} … or {sku, set} …".
   const schema =
     kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw) !== ("set" in raw) ? ("delta" in raw ? inventoryDelta : inventoryLevel) : SCHEMAS[kind];
   const r = schema.safeParse(raw, { error: apiIssue });
@@ -233,23 +239,25 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
 }
 
 /**
- * What was expected, for the checks the schemas leave to zod, in plain words ("expected a whole
- * number", "expected at least 1") rather than zod's "Too small: expected number to be >=1" or
- * "received NaN". Undefined: zod's own message.
+ * What was expected, for the checks the schemas leave to zod, in plain words ("a whole number",
+ * "at least 1") rather than zod's "Too small: expected number to be >=1" or "received NaN".
+ * Undefined: zod's own message. One convention for every {@link FieldError} (these, the schemas'
+ * own, the server's): `expected` is what was expected, without the word "expected", which the
+ * item's message puts before it ("qty: expected a number").
  */
 function apiIssue(iss: z.core.$ZodRawIssue): string | undefined {
   const kind = (origin: unknown) => (origin === "string" ? "characters" : origin === "array" ? "items" : "");
   switch (iss.code) {
     case "invalid_type":
-      if (iss.input === undefined) return "expected a value (required)";
-      return iss.expected === "int" ? "expected a whole number" : `expected ${iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : `a ${String(iss.expected)}`}`;
+      if (iss.input === undefined) return "a value (required)";
+      return iss.expected === "int" ? "a whole number" : iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : `a ${String(iss.expected)}`;
     case "too_small":
-      if (iss.origin === "string" && Number(iss.minimum) <= 1) return "expected a non-empty text (spaces or invisible characters alone do not count)";
-      return `expected at least ${String(iss.minimum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
+      if (iss.origin === "string" && Number(iss.minimum) <= 1) return "a non-empty text (spaces or invisible characters alone do not count)";
+      return `at least ${String(iss.minimum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
     case "too_big":
-      return `expected at most ${String(iss.maximum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
+      return `at most ${String(iss.maximum)}${kind(iss.origin) ? ` ${kind(iss.origin)}` : ""}`;
     case "invalid_value":
-      return Array.isArray(iss.values) ? `expected one of ${iss.values.map(String).join(", ")}` : undefined;
+      return Array.isArray(iss.values) ? `one of ${iss.values.map(String).join(", ")}` : undefined;
     default:
       return undefined;
   }
@@ -258,8 +266,9 @@ function apiIssue(iss: z.core.$ZodRawIssue): string | undefined {
 function toFieldErrors(i: z.core.$ZodIssue): FieldError[] {
   const at = i.path.map(String).join(".");
   // An unknown field: name it, rather than the object holding it.
-  if (i.code === "unrecognized_keys") return i.keys.map((k) => ({ field: at ? `${at}.${k}` : k, expected: "no such field (unknown fields are refused)" }));
-  return [{ field: at || "(item)", expected: i.message }];
+  if (i.code === "unrecognized_keys") return i.keys.map((k) => ({ field: at ? `${at}.${k}` : k, expected: "a known field name (unknown fields are refused)" }));
+  // Zod's own wording, where none of ours applies, may start with the word too.
+  return [{ field: at || "(item)", expected: i.message.replace(/^expected /i, "") }];
 }
 
 /**

@@ -156,7 +156,6 @@ export class IngestService {
       case "bad_amount": {
         const example = `"${(25).toFixed(res.decimals)}"`;
         const expected =
-          "expected " +
           (res.problem === "zero"
             ? `an amount above 0, such as ${example}`
             : res.problem === "format"
@@ -165,7 +164,7 @@ export class IngestService {
                 ? `a positive amount in ${res.currency} with at most ${res.decimals} decimals, such as ${example}`
                 : `a positive whole amount (${res.currency} has no decimals), such as ${example}`);
         // Named by the caller's id, as an invalid item the schema caught is: no request was made.
-        return { status: 400, outcome: "invalid", id: r.externalId, code: "invalid", message: `amount: ${expected}`, errors: [{ field: "amount", expected }] };
+        return { status: 400, outcome: "invalid", id: r.externalId, code: "invalid", message: `amount: expected ${expected}`, errors: [{ field: "amount", expected }] };
       }
       case "over_balance":
         return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo}: at most ${major(res.refundable, res.currency)} is left` };
@@ -555,7 +554,7 @@ export function orderResult(r: OrderIngestResult): ItemResult {
         ...(r.ignored ? { ignored: r.ignored, message: ignoredMessage(r.ignored) } : {}),
       };
     case "missing_customer":
-      return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "expected a value (required to create an order)" }] };
+      return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "a value (required to create an order)" }] };
     case "parked":
       return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
     case "invalid_transition":
@@ -582,7 +581,7 @@ function datesAfter(v: unknown, limit: number, at = ""): string[] {
 
 function invalid(kind: IngestKind, raw: unknown, errors: FieldError[]): ItemResult {
   const id = itemId(kind, raw);
-  return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: ${e.expected}`).join("; "), errors };
+  return { status: 400, outcome: "invalid", ...(id ? { id } : {}), code: "invalid", message: errors.map((e) => `${e.field}: expected ${e.expected}`).join("; "), errors };
 }
 
 /**
