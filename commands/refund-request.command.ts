@@ -3,6 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { refundCard } from "../src/services/refund.view.js";
+import { orderNoArg } from "./order.command.js";
 import { statusName } from "./order.view.js";
 
 export default defineCommand({
@@ -11,7 +12,8 @@ export default defineCommand({
   positional: ["orderNo", "amount"],
   usage: { en: "<orderNo> <amount|full> reason=<text>", zh: "<orderNo> <amount 金额|full 全额> reason=<原因>" },
   args: z.object({
-    orderNo: z.string().trim().min(1).max(64),
+    // As `order` reads it: full-width characters and invisible ones pasted with it (a zero-width space) are ignored.
+    orderNo: orderNoArg,
     amount: z.string().trim().min(1).max(20),
     reason: text(300),
   }),

@@ -511,7 +511,8 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       const prev = tails.get(id) ?? Promise.resolve();
       const p: Promise<void> = prev.then(async () => {
         try {
-          record(n, bytes, raw, await o.ingest.apply(o.kind, raw, actor, o.dryRun));
+          // The person at the terminal (the run's audit actor) rides along: a refund request they import stays theirs for four eyes.
+          record(n, bytes, raw, await o.ingest.apply(o.kind, raw, actor, o.dryRun, undefined, o.audit?.who));
         } catch (e) {
           fail(n, bytes, `internal error: ${(e as Error).message}`);
         }

@@ -108,8 +108,10 @@ export class IngestService {
    * Validates one raw item of `kind` and applies it as `actor`; `dryRun` validates only.
    * `auditActor`: the sender as the audit trail names it, where that is not `actor` (an API
    * key's `api:<label>#<key id>`): an order update parked for later keeps it (see OrderIngestService).
+   * `via`: the person at the terminal running the bulk import as `actor` (`import:<file>`): a
+   * refund request filed so is theirs too, so they may not approve it (see RefundService.approve).
    */
-  async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false, auditActor?: string): Promise<ItemResult> {
+  async apply(kind: IngestKind, raw: unknown, actor: string, dryRun = false, auditActor?: string, via?: string): Promise<ItemResult> {
     const p = this.validate(kind, raw);
     if (!p.ok) return p.result;
     if (dryRun) return this.dryRun(kind, p.value);
@@ -123,18 +125,18 @@ export class IngestService {
       case "complaints":
         return this.complaint(p.value as ComplaintInput, actor);
       case "refund-requests":
-        return this.refundRequest(p.value as RefundRequestInput, actor);
+        return this.refundRequest(p.value as RefundRequestInput, actor, via);
     }
   }
 
   /**
    * A refund request from another system, checked like `refund request` (paid order, amount
    * within the refundable balance). Its id derives from `externalId`, so a retry creates
-   * nothing new; approvals then happen in chat.
+   * nothing new; approvals then happen in chat, never by `via` (the person who imported it).
    */
-  private async refundRequest(r: RefundRequestInput, actor: string): Promise<ItemResult> {
+  private async refundRequest(r: RefundRequestInput, actor: string, via?: string): Promise<ItemResult> {
     const id = `R-X${base32(createHash("sha256").update(r.externalId).digest()).slice(0, 9)}`;
-    const res = await this.refunds.request({ id, orderNo: r.orderNo, amount: String(r.amount), reason: r.reason, requester: actor, exactOrderNo: true });
+    const res = await this.refunds.request({ id, orderNo: r.orderNo, amount: String(r.amount), reason: r.reason, requester: actor, ...(via ? { via } : {}), exactOrderNo: true });
     switch (res.kind) {
       case "created":
         return { status: 201, outcome: "created", id };

@@ -1,6 +1,7 @@
 import { incAsDoubles, isDuplicateKey } from "../store/writes.js";
 import { plainTyped } from "../core/args.js";
 import { withoutInvisible } from "../core/text.js";
+import { parseIdentity } from "../core/identity.js";
 import type { Clock } from "../core/clock.js";
 import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
@@ -132,6 +133,11 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   const [whole, frac = ""] = s.split(".");
   if (frac.length > digits) return { decimals: digits };
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
+}
+
+/** An amount in minor units as the audit trail writes it: major units and the currency (`5.00 USD`, `1500 JPY`). */
+export function majorUnits(amount: number, currency: string): string {
+  return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
 }
 
 /** What a request needs under a policy: approvals, the least role, and whether it is in another currency. */
@@ -464,6 +470,8 @@ export class RefundService {
     const callers = await this.identity.linked(input.actor);
     const me = [...new Set([...callers, ...(input.via ? await this.identity.linked(input.via) : [])])];
     if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) {
+      // Filed through the bulk import (requester `import:<file>`) by the caller's person: theirs, as typed in chat.
+      if (!parseIdentity(req.requester) && req.requestedVia && callers.includes(req.requestedVia)) return { kind: "self_approval", request: req, as: req.requestedVia };
       // `atTerminal`: it is one person only through the shell's --as (not by identity links).
       return { kind: "self_approval", request: req, as: req.requester, atTerminal: !callers.includes(req.requester) };
     }
@@ -596,13 +604,18 @@ export class RefundService {
       if (after) {
         // A full refund before shipment releases the reserved stock (once; see OrderEffects).
         await this.effects.settle(after);
+        // As the deciding approval's entry reads: who decided, and the person at the terminal
+        // acting as them (--as), whose platform it was typed on.
+        const via = (req.decidedBy && [...req.approvals].reverse().find((a) => a.by === req.decidedBy)?.via) || undefined;
         await this.audit.record({
           ref: `exec-${req._id}`,
           at: now,
           actor: req.decidedBy ?? "system",
-          platform: (req.decidedBy ?? "system:").split(":")[0]!,
+          ...(via ? { via } : {}),
+          platform: (via ?? req.decidedBy ?? "system:").split(":")[0]!,
           command: "refund execute",
-          args: `${req._id} ${req.orderNo} ${req.amount}`,
+          // The amount as people read it: major units of the request's currency (`5.00 USD`).
+          args: `${req._id} ${req.orderNo} ${majorUnits(req.amount, req.currency)}`,
           outcome: "ok",
           subject: [req._id, req.orderNo],
         });

@@ -22,7 +22,7 @@ export const refundRequestSchema = new Schema(
     full: { type: Boolean, default: false },
     reason: { type: String, required: true },
     requester: { type: String, required: true },
-    /** The person really typing when the request was made as `requester` (the shell's `--as`): four eyes counts them too. */
+    /** The person really typing when the request was made as `requester`: the shell's `--as`, or the person running the bulk import (`import:<file>`). Four eyes counts them too. */
     requestedVia: { type: String },
     requestedAt: { type: Date, required: true },
     /** Pending requests expire at this instant (policy at request time). */
