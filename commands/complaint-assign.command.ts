@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { identityArg } from "../src/core/args.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { roleAtLeast } from "../src/core/roles.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
@@ -11,7 +12,8 @@ export default defineCommand({
   positional: ["id", "identity"],
   args: z.object({
     id: complaintIdArg,
-    identity: z.string().trim().refine((s) => parseIdentity(s) !== null, { error: "complaint.bad_identity" }),
+    // Read as the role commands read it: trimmed, a pasted zero-width space dropped.
+    identity: identityArg,
   }),
   examples: ["complaint assign C-7K2M9Q shell:lin", "complaint assign C-7K2M9Q slack:T0123:U0456"],
   permission: "support",

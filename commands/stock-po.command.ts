@@ -22,7 +22,8 @@ export default defineCommand({
       // Checked in the spelling the parsers take; kept as typed, so a message quotes what was typed.
       .refine((raw) => {
         const s = normalizeDateInput(raw);
-        return /^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d{1,3}d)$/.test(s) && (!/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s));
+        // +1000d is a span, only too far: refused as such once the product's limit is known.
+        return /^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d+d)$/.test(s) && (!/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s));
       }, { error: "lowstock.bad_eta" }),
     qty: wholeNumber(1, 1_000_000).optional(),
   }),
@@ -36,8 +37,10 @@ export default defineCommand({
     const today = fmt.day(now);
     const typed = normalizeDateInput(args.eta);
     const rel = /^\+(\d+)d$/.exec(typed);
+    // A span counts at most a million days on (a Date ends long after): further is as far, quoted as typed.
+    const huge = rel !== null && Number(rel[1]) > 1_000_000;
     // 12月5日 without a year (MM-DD here): the next such day.
-    const eta = rel ? addDays(today, Number(rel[1])) : typed === "today" ? today : typed === "tomorrow" ? addDays(today, 1) : readDateInput(typed, today, "next");
+    const eta = rel ? addDays(today, Math.min(Number(rel[1]), 1_000_000)) : typed === "today" ? today : typed === "tomorrow" ? addDays(today, 1) : readDateInput(typed, today, "next");
     if (!isDay(eta)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     // An arrival in the past is a typo: it would not hold any alert.
     if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
@@ -46,7 +49,7 @@ export default defineCommand({
     // A PO holds the product's low-stock alerts until it arrives: a far date would silence them
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
-    if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: eta, days: maxDays }));
+    if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: huge ? args.eta : eta, days: maxDays }));
     subject(sku);
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
     if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);

@@ -5,7 +5,7 @@ import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
-import { trimInvisible, withoutInvisible } from "./text.js";
+import { foldWidth, trimInvisible, withoutInvisible } from "./text.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
@@ -26,12 +26,24 @@ export const text = (max = 300) =>
 
 /**
  * A number, amount or duration as typed on any keyboard, in one form: full-width digits, signs
- * and commas made plain (NFKC: `－２` is `-2`, `１，２００` is `1,200`), invisible characters
- * (a zero-width space pasted with it) removed, a leading minus sign (U+2212, as the bot itself
- * prints changes, or a dash) read as `-`, trimmed. Not for free text.
+ * and commas made plain (`－２` is `-2`, `１，２００` is `1,200`: {@link foldWidth}), invisible
+ * characters (a zero-width space pasted with it) removed, a leading minus sign (U+2212, as the bot
+ * itself prints changes, or a dash) read as `-`, trimmed. Not for free text. Only the width is
+ * folded, not all NFKC reads as digits: superscripts and circled digits (`1²`, `⑤⓪`) stay, so
+ * the checks after it refuse them as not a number rather than read `1²` as 12.
  */
 export function plainTyped(s: string): string {
-  return withoutInvisible(s.normalize("NFKC")).trim().replace(/^[\u2212\u2013\u2014\uFE63]/, "-");
+  return withoutInvisible(foldWidth(s)).trim().replace(/^[\u2212\u2013\u2014\uFE63]/, "-");
+}
+
+/**
+ * A whole number as typed, read by {@link plainTyped}: digits with an optional sign, nothing else;
+ * NaN for anything else (1e3, 0x10, 0b11), but `decimal` for a decimal (2.5, 1.0: not whole,
+ * said so by the checks after it, rather than read as 2 or 1).
+ */
+function typedWhole(s: string, decimal: number): number {
+  const p = plainTyped(s);
+  return /^[+-]?\d+$/.test(p) ? Number(p) : /^[+-]?\d+\.\d+$/.test(p) ? decimal : NaN;
 }
 
 /** A string schema that reads what was typed by {@link plainTyped} first. */
@@ -41,19 +53,21 @@ export function plain<T extends z.ZodType<unknown, string>>(schema: T) {
 
 /**
  * A whole number from `min` to `max` (limit=20), full-width digits too. The number schema stays
- * first, so Discord offers an integer option; what Number() cannot read as typed is read again
- * by {@link plainTyped}, then checked, with `error` (a catalog key) or the generic messages.
- * The catch drops the first schema's issues; the pipe stops at its first failed check, so a
- * wrong number is reported once.
+ * first, so Discord offers an integer option (and its numbers pass as they are); text is read
+ * by {@link typedWhole}: digits only, so `1e3`, `0x10` or `0b11` is refused as not a number, and
+ * `1.0` as not a whole number, rather than read as another one. Then checked, with `error` (a
+ * catalog key) or the generic messages. The catch drops the first schema's issues; the pipe
+ * stops at its first failed check, so a wrong number is reported once.
  */
 export function wholeNumber(min: number, max: number, error?: string) {
   const e = error ? { error } : {};
   return z
-    .coerce.number()
+    .number()
     .int()
     .min(min)
     .max(max)
-    .catch((ctx) => (typeof ctx.value === "string" ? Number(plainTyped(ctx.value) || NaN) : NaN))
+    // A decimal is read as one in range that is not whole, so it is refused as not a whole number.
+    .catch((ctx) => (typeof ctx.value === "string" ? typedWhole(ctx.value, min + 0.5) : typeof ctx.value === "number" ? ctx.value : NaN))
     // One issue at most: a huge number (20 digits) is both over `max` and not a safe integer;
     // the range is checked first, so its message names the range.
     .pipe(z.number(e).min(min, { ...e, abort: true }).max(max, { ...e, abort: true }).int(e));
@@ -120,8 +134,15 @@ export function zhChoiceNames<const T extends readonly string[]>(values: T, pref
 /** The Chinese name of each value of a {@link oneOf} choice, for platforms that show choices (Discord's localized choice names). */
 export const CHOICE_NAMES = new WeakMap<z.ZodType, Readonly<Record<string, string>>>();
 
-/** A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role commands take it. */
-export const identityArg = z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" });
+/**
+ * A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role and complaint
+ * commands take it: read as other ids are, invisible characters (a zero-width space pasted with
+ * it) removed and trimmed; not otherwise changed (no NFKC: an identity is matched as stored).
+ */
+export const identityArg = z
+  .string()
+  .transform((s) => withoutInvisible(s).trim())
+  .pipe(z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }));
 
 /** An idempotency key chosen by the caller. */
 export const idemKey = z
@@ -145,8 +166,12 @@ export const since = z
   .string()
   .transform(normalizeDateInput)
   .pipe(
-    // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
-    z.string().refine((s) => SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s)), { error: "arg.bad_date" }),
+    z
+      .string()
+      // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
+      .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
+      // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
+      .refine((s) => SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s)), { error: "arg.bad_date" }),
   );
 
 /**

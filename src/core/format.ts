@@ -1,6 +1,7 @@
 import { TZDate } from "@date-fns/tz";
 import { format as fmtDate } from "date-fns";
 import type { Locale } from "./messages.js";
+import { foldWidth, withoutInvisible } from "./text.js";
 
 // Intl.NumberFormat objects are costly to build: one per currency (and locale) for the process.
 const factors = new Map<string, number>();
@@ -114,24 +115,28 @@ const DAY_BEFORE_YESTERDAY = "前天";
 
 /**
  * A date as typed, in the spelling the date parsers take: full-width digits and signs made
- * plain (NFKC), lower case, 今天 / 昨天 / 明天 / 现在 as today / yesterday / tomorrow / now, and
- * 2026/11/24, 2026.11.24, 2026-1-5 or 2026年11月24日 as 2026-11-24 (a time after it is kept);
- * spans as Chinese teams type them, 7天 and 3小时 (+7天 too), as 7d and 3h. Two need today,
- * which this does not know: 前天 is kept, and a day without a year (11月24日, 11月24号) is
- * written MM-DD (11-24); {@link readDateInput} reads both as days.
+ * plain ({@link foldWidth}; not NFKC, which reads ² or ⑤ as digits), invisible characters (a
+ * zero-width space pasted with it) removed, lower case, 今天 / 昨天 / 明天 / 现在 as today /
+ * yesterday / tomorrow / now, and 2026/11/24, 2026.11.24, 2026-1-5, 2026年11月24日 or
+ * 2026年11月24号 as 2026-11-24 (a time after it is kept, also written right after 日/号:
+ * 12月12日10:00); spans as Chinese teams type them, 7天 and 3小时 (+7天 too), as 7d and 3h.
+ * Two need today, which this does not know: 前天 is kept, and a day without a year (11月24日,
+ * 11月24号) is written MM-DD (11-24); {@link readDateInput} reads both as days.
  * Anything else is returned trimmed, for the parser to refuse.
  */
 export function normalizeDateInput(s: string): string {
-  const v = s.normalize("NFKC").trim().toLowerCase();
+  const v = withoutInvisible(foldWidth(s)).trim().toLowerCase();
   const word = DAY_WORDS[v];
   if (word) return word;
-  const span = /^(\+?\d{1,4}) ?(天|小时|个小时)$/.exec(v);
+  const span = /^(\+?\d+) ?(天|小时|个小时)$/.exec(v);
   if (span) return `${span[1]}${span[2] === "天" ? "d" : "h"}`;
-  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?=$|[t ])/.exec(v);
-  if (m) return `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${v.slice(m[0].length)}`;
+  // What follows the day: nothing, a time after a space or T, or one right after 日/号 (given a space).
+  const rest = (from: number) => v.slice(from).replace(/^(?=\d)/, " ");
+  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})(?:[日号](?=\d)|[日号]?(?=$|[t ]))/.exec(v);
+  if (m) return `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${rest(m[0].length)}`;
   // A day of the month without a year: only with 月 and 日/号 (11/24 could be read either way round).
-  const md = /^(\d{1,2})月(\d{1,2})[日号](?=$|[t ])/.exec(v);
-  if (md) return `${md[1]!.padStart(2, "0")}-${md[2]!.padStart(2, "0")}${v.slice(md[0].length)}`;
+  const md = /^(\d{1,2})月(\d{1,2})[日号](?=$|[t ]|\d)/.exec(v);
+  if (md) return `${md[1]!.padStart(2, "0")}-${md[2]!.padStart(2, "0")}${rest(md[0].length)}`;
   return v;
 }
 

@@ -29,19 +29,40 @@ export function withoutControls(s: string): string {
 }
 
 /**
- * A space or an invisible format character (zero-width space U+200B, joiners U+200C/U+200D,
- * marks U+200E/U+200F, word joiner U+2060, BOM U+FEFF, soft hyphen). `String.prototype.trim`
- * keeps them, so "\u200b" would pass as a non-empty text that shows as nothing. Not all of
- * \p{Cf}: the tag characters (U+E0020–E007F) end subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿), which are text.
+ * Characters that show as nothing though they are no format character: the Hangul fillers
+ * (U+115F, U+1160, U+3164, half-width U+FFA0) and the blank braille pattern (U+2800), pasted
+ * as "blank" text that trim() and \s do not see.
  */
-const INVISIBLE = /^[\s\u00AD\u180E\u200B-\u200F\u2060-\u2064\uFEFF]$/u;
+const BLANKS = "\u115F\u1160\u2800\u3164\uFFA0";
 
-/** Every invisible format character (\p{Cf}, tag characters included): ids, SKUs and numbers hold none. */
-const FORMAT_CHARS = /\p{Cf}/gu;
+/**
+ * A space or an invisible character (zero-width space U+200B, joiners U+200C/U+200D, marks
+ * U+200E/U+200F, word joiner U+2060, BOM U+FEFF, soft hyphen, the {@link BLANKS}).
+ * `String.prototype.trim` keeps them, so "\u200b" would pass as a non-empty text that shows as
+ * nothing. Not all of \p{Cf}. The tag characters (U+E0000–E007F) are {@link TAG}: they end
+ * subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿), which are text, so they are trimmed only where they end no flag.
+ */
+const INVISIBLE = new RegExp(`^[\\s\\u00AD\\u180E\\u200B-\\u200F\\u2060-\\u2064\\uFEFF${BLANKS}]$`, "u");
 
-/** `s` without invisible format characters anywhere (a zero-width space pasted into an id or a number). */
+/** A tag character (U+E0000–E007F): invisible by itself, the end of a flag after 🏴 (U+1F3F4). */
+const TAG = /^[\u{E0000}-\u{E007F}]$/u;
+
+/** Every invisible character (\p{Cf}, tag characters included, and the {@link BLANKS}): ids, SKUs and numbers hold none. */
+const FORMAT_CHARS = new RegExp(`[\\p{Cf}${BLANKS}]`, "gu");
+
+/** `s` without invisible characters anywhere (a zero-width space pasted into an id or a number). */
 export function withoutInvisible(s: string): string {
   return s.replace(FORMAT_CHARS, "");
+}
+
+/**
+ * `s` with full-width forms made plain, and nothing else: U+FF01–FF5E (`１２`, `－`, `，`, `Ａ`)
+ * as their ASCII characters, the ideographic space U+3000 as a space. Unlike NFKC, which also
+ * reads superscripts and circled digits as digits (`1²` as `12`, `⑤⓪` as `50`): a number typed
+ * with them is refused, not read as another.
+ */
+export function foldWidth(s: string): string {
+  return s.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, " ");
 }
 
 /**
@@ -53,14 +74,25 @@ export function trimInvisible(s: string): string {
   let start = 0;
   while (start < s.length) {
     const ch = String.fromCodePoint(s.codePointAt(start)!);
-    if (!INVISIBLE.test(ch)) break;
+    // Tag characters before any text end no flag.
+    if (!INVISIBLE.test(ch) && !TAG.test(ch)) break;
     start += ch.length;
   }
+  // The start of the whole character that ends at `end` (a surrogate pair is read as one).
+  const before = (end: number) => (end - 2 >= start && /[\uDC00-\uDFFF]/.test(s[end - 1]!) && /[\uD800-\uDBFF]/.test(s[end - 2]!) ? end - 2 : end - 1);
   let end = s.length;
   while (end > start) {
-    // The last whole character: a surrogate pair is read as one.
-    const k = end - 2 >= start && /[\uDC00-\uDFFF]/.test(s[end - 1]!) && /[\uD800-\uDBFF]/.test(s[end - 2]!) ? end - 2 : end - 1;
-    if (!INVISIBLE.test(s.slice(k, end))) break;
+    const k = before(end);
+    const ch = s.slice(k, end);
+    if (TAG.test(ch)) {
+      // A run of tag characters: a flag's end after 🏴 (kept, and the text ends there), else blank.
+      let r = k;
+      while (r > start && TAG.test(s.slice(before(r), r))) r = before(r);
+      if (r > start && s.slice(before(r), r) === "\u{1F3F4}") break;
+      end = r;
+      continue;
+    }
+    if (!INVISIBLE.test(ch)) break;
     end = k;
   }
   return s.slice(start, end);

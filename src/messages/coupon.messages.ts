@@ -215,7 +215,7 @@ export const zh: Record<keyof typeof en, string> = {
   "coupon.bad_type": "\"{value}\" 不是优惠券类型：请用 percent（按百分比折扣）或 fixed（减固定金额）。",
   "coupon.problem.fixed_not_below_min": "固定折扣（{value}）必须低于最低消费（min={min}），否则订单可能免费。",
   "coupon.problem.fixed_needs_min": "固定折扣（{value}）需要设置高于它的最低消费，否则订单可能免费：请加上 min=，例如 min={example}。",
-  "coupon.problem.bad_date": "{field}=\"{value}\" 不是有效时间：请用 YYYY-MM-DD（或 2026/12/01）、\"YYYY-MM-DD HH:mm\"（店铺时间）、现在（now）、今天（today）、明天（tomorrow）或 +7d。",
+  "coupon.problem.bad_date": "{field}=\"{value}\" 不是有效时间：请用 YYYY-MM-DD（也可写作 2026/12/01、2026年12月1日，或不带年份的 12月1日）、\"YYYY-MM-DD HH:mm\"（店铺时间，也可写作 12月1日 10:00）、现在（now）、今天（today）、明天（tomorrow）或 +7d（+7天）。",
   "coupon.problem.end_before_start": "结束时间（{end}）必须晚于开始时间（{start}）。",
   "coupon.problem.end_in_past": "结束时间（{end}）已过。",
   "coupon.problem.start_in_past": "开始时间（{start}）已过。不写 start（或用 start=now）即可立即开始，或给出更晚的时间。",

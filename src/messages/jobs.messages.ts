@@ -128,7 +128,7 @@ export const zh: Record<keyof typeof en, string> = {
   "lowstock.po.recorded_snoozed": "已记录 {sku} 的采购单{qty}，预计 {eta} 到货。该商品的低库存提醒仍暂停至 {until}（由 {by} 设置），晚于此采购单的暂停时间：保留原暂停。",
   "lowstock.po.qty": "（{qty} 件）",
   "lowstock.bad_duration": "\"{value}\" 不是有效时长。请用分钟、小时或天，例如 30m、24h 或 3d，也可写 30分钟、24小时、3天（最多 30 天）；输入 off 或“取消”可取消暂停或采购单。",
-  "lowstock.bad_eta": "\"{value}\" 不是有效的预计到货日期。请使用今天或之后的日期：YYYY-MM-DD（或 2026/12/05）、今天（today）、明天（tomorrow），或 +N 天（如 +10d）。",
+  "lowstock.bad_eta": "\"{value}\" 不是有效的预计到货日期。请使用今天或之后的日期：YYYY-MM-DD（也可写作 2026/12/05、2026年12月5日，或不带年份的 12月5日）、今天（today）、明天（tomorrow），或 +N 天（如 +10d、+10天）。",
   "lowstock.eta_too_far": "{value} 距今超过 {days} 天：采购单会暂停该商品的低库存提醒直到到货。请给出 {days} 天内的预计到货日期（180 天与该商品采购周期中较长者），或最多暂停 30 天。",
   "cmd.jobs": "定时任务：上次运行、下次运行和失败情况",
   "cmd.alerts_route": "将某类告警发送到某平台的频道（off 表示关闭）",
