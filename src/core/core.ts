@@ -10,7 +10,7 @@ import type { Platform } from "./identity.js";
 import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
-import { camel, kebab, parseArgs, quote, type ParsedArgs } from "./parser.js";
+import { camel, kebab, parseLine, quote, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
@@ -160,14 +160,17 @@ export class Core {
       if (text === "") throw new UserError("empty", t("error.empty"));
       let parsed: ParsedArgs;
       try {
-        parsed = parseArgs(text);
+        parsed = parseLine(text);
       } catch (e) {
-        if (e instanceof UserError && e.code === "unclosed_quote") throw unreadable(new UserError("unclosed_quote", t("error.unclosed_quote", { quote: e.message })));
+        // Its example is the line typed, closed (`reason="box damaged"`, `"parcel is late"`).
+        if (e instanceof UnclosedQuote) throw unreadable(new UserError("unclosed_quote", t("error.unclosed_quote", { quote: e.quote, example: e.fixed, key: e.prefix })));
         throw e;
       }
       const resolved = this.resolve(parsed.positional);
       if (!resolved) throw this.unknownCommand(parsed.positional[0] ?? text.split(/\s+/)[0] ?? "", parsed.positional[1], t);
       cmd = resolved.cmd;
+      // Option keys as the command spells them, whatever the case typed (`orderNo=`, `ORDER=`).
+      parsed = withSchemaKeys(parsed, Object.keys(cmd.args.shape));
       // `stock adjst SKU-1 +1 …` runs `stock` (a search for "adjst"): if it fails, the
       // subcommand the first argument was probably meant to be is suggested with the error.
       if (resolved.consumed === 1) typoOf = parsed.positional[1];
@@ -250,8 +253,9 @@ export class Core {
 
   /** Finds the longest command name matching the first words. */
   resolve(words: readonly string[]): { cmd: Command; consumed: number } | null {
-    const two = words.slice(0, 2).join(" ").toLowerCase();
-    const one = (words[0] ?? "").toLowerCase();
+    // Typed on a Chinese keyboard in full-width (`ｓｔｏｃｋ`, `ＨＥＬＰ`): the same command.
+    const two = commandWord(words.slice(0, 2).join(" "));
+    const one = commandWord(words[0] ?? "");
     const c2 = words.length >= 2 ? this.byName.get(two) : undefined;
     if (c2) return { cmd: c2, consumed: 2 };
     const c1 = this.byName.get(one);
@@ -270,7 +274,7 @@ export class Core {
    */
   private closeSubcommand(group: string, word: string, min: number): string | null {
     const subs = this.subcommandsOf(group);
-    const lower = word.toLowerCase();
+    const lower = commandWord(word);
     if (subs.includes(lower)) return null;
     const best = closest(lower, subs);
     return best && best.d <= Math.max(min, Math.floor(lower.length / 3)) ? best.c : null;
@@ -281,8 +285,10 @@ export class Core {
    * (`refund aprove`) suggests the group's command (`refund approve`), or lists the group's
    * subcommands; another word suggests the nearest command, never the text typed.
    */
-  private unknownCommand(name: string, second: string | undefined, t: Translate): UserError {
-    const lower = name.toLowerCase();
+  private unknownCommand(typedName: string, typedSecond: string | undefined, t: Translate): UserError {
+    const name = typedName.normalize("NFKC");
+    const second = typedSecond?.normalize("NFKC");
+    const lower = commandWord(name);
     // A pasted API key is never echoed, not even cut (the audit trail and the logs redact it too).
     const clipped = (s: string) => { const v = scrubText(s); return v.length > 40 ? v.slice(0, 40) + "…" : v; };
     const fail = (shown: string, suggestion: string | null, extra?: string) =>
@@ -321,23 +327,56 @@ export class Core {
     const obj: Record<string, unknown> = {};
     const words = parsed.positional.slice(consumed);
     const names = cmd.positional ?? [];
+    const info = parsed.words?.slice(consumed);
     let i = 0;
     for (const n of names) {
       if (i >= words.length) break;
       if (n.startsWith("...")) {
-        obj[n.slice(3)] = words.slice(i).join(" ");
+        // Free text as typed: quotes typed in it (`Customer's`, `the "free shipping" banner`) stay.
+        obj[n.slice(3)] = restAsTyped(parsed, consumed + i);
         i = words.length;
       } else obj[n] = words[i++];
     }
     const positionalNames = names.map(argName);
+    const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
+    // `severity：紧急`, `order:ORD-1`: one of this command's options typed with a colon is refused,
+    // saying to write it with =, rather than filed as text (or read as an option) silently.
+    const colonAt = new Set<number>();
+    words.forEach((w, at) => {
+      const colon = info?.[at]?.colon;
+      const key = colon ? schemaKey(colon.key, known) : undefined;
+      if (!colon || key === undefined || isFlagArg(shape[key]!)) return;
+      colonAt.add(at);
+      problems.push(t("error.option_colon", { value: w, example: `${kebab(key)}=${quote(colon.value)}` }));
+    });
     for (; i < words.length; i++) {
+      if (colonAt.has(i)) continue;
       // `expiry=48 小时`, `stock snooze SKU-1 3 天`: a time unit typed apart from its number is
       // refused (nothing is guessed), saying how to write it, when written together it is taken.
       const joined = unitApart(words, i, positionalNames, parsed.named, shape);
-      problems.push(joined ? t("error.unit_apart", { value: words[i]!, joined }) : t("error.unexpected_arg", { value: words[i]! }));
+      if (joined) {
+        problems.push(t("error.unit_apart", { value: words[i]!, joined }));
+        continue;
+      }
+      // `reason=customer changed mind`: the words after an option's value, with how to quote it,
+      // when the option takes the value so. A time unit alone after a number (`customer=12345 d`)
+      // is no value with spaces: only an extra argument.
+      const after = info?.[i]?.after;
+      if (after !== undefined && parsed.named[after] !== undefined && known.includes(after)) {
+        let j = i + 1;
+        while (j < words.length && info?.[j]?.gap !== undefined && !colonAt.has(j)) j++;
+        const extra = info!.slice(i, j).map((w, k) => (k === 0 ? "" : w.gap) + w.raw).join("");
+        const value = `${parsed.named[after]} ${extra}`;
+        const unitOnly = j === i + 1 && TIME_UNITS.has(withoutInvisible(words[i]!.normalize("NFKC")).trim().toLowerCase());
+        if (!unitOnly && shape[after]!.safeParse(value).success) {
+          problems.push(t("error.value_needs_quotes", { value: extra, example: `${kebab(after)}=${quote(value)}` }));
+          i = j - 1;
+          continue;
+        }
+      }
+      problems.push(t("error.unexpected_arg", { value: words[i]! }));
     }
     for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
-    const known = Object.keys(shape).filter((k) => !positionalNames.includes(k));
     // The list of known options is only written when an option is refused.
     let knownCache: string | undefined;
     const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
@@ -377,6 +416,36 @@ export class Core {
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
   }
+}
+
+/** A command's name as looked up: NFKC (full-width `ｓｔｏｃｋ` is `stock`), lower case. */
+function commandWord(s: string): string {
+  return s.normalize("NFKC").toLowerCase();
+}
+
+/** The key of `keys` that `key` (as parsed: lower-cased camelCase) names, whatever its case (`orderno` → `orderNo`), or undefined. */
+function schemaKey(key: string, keys: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  return keys.find((k) => k.toLowerCase() === lower);
+}
+
+/**
+ * `parsed` with its option and flag keys spelt as the command's schema spells them (`orderNo=` typed
+ * `orderNo`, `order-no` or `ORDERNO`); one given twice in two spellings counts as repeated.
+ */
+function withSchemaKeys(parsed: ParsedArgs, keys: readonly string[]): ParsedArgs {
+  const fix = (k: string) => schemaKey(k, keys) ?? k;
+  const named: Record<string, string> = {};
+  const flags: Record<string, true> = {};
+  const repeated = new Set((parsed.repeated ?? []).map(fix));
+  for (const [k, v] of Object.entries(parsed.named)) {
+    const key = fix(k);
+    if (key in named) repeated.add(key);
+    named[key] = v;
+  }
+  for (const k of Object.keys(parsed.flags)) flags[fix(k)] = true;
+  const words = parsed.words?.map((w) => (w.after === undefined ? w : { ...w, after: fix(w.after) }));
+  return { ...parsed, named, flags, ...(repeated.size ? { repeated: [...repeated] } : {}), ...(words ? { words } : {}) };
 }
 
 /** Characters of an invocation's attached text its audit entry shows. */

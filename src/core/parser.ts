@@ -1,5 +1,19 @@
 import { UserError } from "./errors.js";
 
+/** What the parser knows of each positional word beyond its text: how it was typed. */
+export interface WordInfo {
+  /** The word as typed, quotes and all. */
+  raw: string;
+  /** The spaces typed before it, when the token before it was a positional word too (else undefined). */
+  gap?: string;
+  /** The option (`key=value`, its key as parsed) typed just before it, if any. */
+  after?: string;
+  /** True when the whole word was typed in quotes (`"a b"`): its text is what was inside them. */
+  enclosed: boolean;
+  /** `key:value` / `key：value` typed with a colon, unquoted: the key (as parsed) and the value. */
+  colon?: { key: string; value: string };
+}
+
 /** Arguments split from a command line. */
 export interface ParsedArgs {
   positional: string[];
@@ -9,13 +23,21 @@ export interface ParsedArgs {
   flags: Record<string, true>;
   /** Option keys given more than once (`reason=a reason=b`): refused, rather than one silently winning. */
   repeated?: string[];
+  /** One per positional word: how it was typed (for free text kept as typed, and hints). */
+  words?: WordInfo[];
 }
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』" };
-// `＝` is `=` typed on a Chinese keyboard: `severity＝urgent` is an option, not complaint text.
-const KEY = /^([A-Za-z][A-Za-z0-9_-]*)[=＝]([\s\S]*)$/;
+/** Closing quotes that are never anything else: they close wherever they stand. */
+const ALWAYS_CLOSES = new Set(["”", "」", "』"]);
+/**
+ * `"`, `'` and `’` are also inch marks and apostrophes (`it's`, `10"x`): before a Latin letter or
+ * a digit one is a character of the text, not the end of the quote.
+ */
+const INSIDE_WORD = /[\p{Script=Latin}\p{N}]/u;
+// An option's key, read after NFKC (a Chinese keyboard's full-width `ｓｅｖｅｒｉｔｙ`, `＝` as `=`).
+const KEY = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const FLAG = /^--([A-Za-z][A-Za-z0-9_-]*)$/;
-const FLAG_VALUE = /^--([A-Za-z][A-Za-z0-9_-]*)[=＝]([\s\S]*)$/;
 
 /** kebab-case or snake_case to camelCase (`per-customer` → `perCustomer`). */
 export function camel(s: string): string {
@@ -28,48 +50,144 @@ export function kebab(s: string): string {
 }
 
 /** One word of a command line, and whether it began with a quote. */
-interface Token {
+export interface Token {
   text: string;
   quoted: boolean;
+  /** Where it stands in the line (UTF-16 offsets, end exclusive). */
+  start: number;
+  end: number;
+  /** Made only of quoted pieces: one, or ASCII-quoted pieces side by side (as {@link quote} writes them). */
+  enclosed: boolean;
+}
+
+/** A quote opened and never closed: the quote, the `key=` it followed (or ""), and the line closed as it probably meant. */
+export class UnclosedQuote extends UserError {
+  constructor(
+    readonly quote: string,
+    readonly prefix: string,
+    readonly fixed: string,
+  ) {
+    super("unclosed_quote", quote);
+  }
+}
+
+/** `key=` or `--key=` (any width) typed so far in a word: a quote may open after it. */
+function isKeyPrefix(cur: string): boolean {
+  const m = /^(.*)[=＝]$/.exec(cur);
+  if (!m) return false;
+  const k = m[1]!.normalize("NFKC");
+  return KEY.test(k.startsWith("--") ? k.slice(2) : k);
 }
 
 /**
- * Splits a line into words. Quotes (ASCII or Chinese “…” 「…」) group words and
- * may start mid-word (`reason="box damaged"`). Full-width spaces separate words.
+ * Splits a line into words. Full-width spaces separate words. A quote (ASCII, or Chinese “…”
+ * ‘…’ 「…」 『…』) groups words when it opens a word or follows `key=` (`reason="box damaged"`);
+ * anywhere else in a word it is a character of the text (`customer's`, `说“太差”`, `10"`). A
+ * `"`, `'` or `’` followed by a Latin letter or a digit does not close a quote (`'it's late'`).
+ * Quoted pieces written side by side make one word. There is no escape character: `\"` in a
+ * quote is refused as an unclosed quote, whose message says how to put a quote in a value.
  */
 export function tokenize(line: string): Token[] {
   const out: Token[] = [];
+  const chars: { ch: string; at: number }[] = [];
+  for (let at = 0; at < line.length; ) {
+    const ch = String.fromCodePoint(line.codePointAt(at)!);
+    chars.push({ ch, at });
+    at += ch.length;
+  }
   let cur = "";
   let quoted = false;
   let inWord = false;
+  let start = 0;
   let close: string | null = null;
-  let openedWith = "";
-  for (const ch of line) {
+  let open = "";
+  let openPrefix = "";
+  let openAt = 0;
+  // Index of the char that last closed a quote; a quote right after it opens the next piece.
+  let closedAt = -2;
+  let outside = false;
+  let pieces = 0;
+  let asciiPieces = true;
+  const push = (end: number) => out.push({ text: cur, quoted, start, end, enclosed: quoted && !outside && (pieces === 1 || asciiPieces) });
+  const unclosed = (): never => {
+    // The rest of the line as it was probably meant: closed at its end, an escaped quote as a quote.
+    let content = line.slice(openAt).trimEnd();
+    if (content.endsWith("\\" + QUOTES[open]!)) content = content.slice(0, -2);
+    else if (content.endsWith(QUOTES[open]!)) content = content.slice(0, -QUOTES[open]!.length);
+    content = content.replaceAll("\\" + QUOTES[open]!, QUOTES[open]!);
+    if (content.length > 60) content = content.slice(0, 59) + "…";
+    throw new UnclosedQuote(open, openPrefix, openPrefix + wrap(content, open));
+  };
+  for (let i = 0; i < chars.length; i++) {
+    const { ch, at } = chars[i]!;
     if (close !== null) {
-      if (ch === close) close = null;
-      else cur += ch;
+      if (ch === close) {
+        const next = chars[i + 1]?.ch;
+        if (ALWAYS_CLOSES.has(ch) || next === undefined || !INSIDE_WORD.test(next)) {
+          close = null;
+          closedAt = i;
+          continue;
+        }
+        // `\"` meant as an escape: there is none; say so rather than keep the backslash.
+        if (chars[i - 1]?.ch === "\\") unclosed();
+      }
+      cur += ch;
       continue;
     }
-    if (ch in QUOTES) {
-      close = QUOTES[ch] ?? ch;
-      openedWith = ch;
-      if (!inWord) quoted = true;
+    if (ch in QUOTES && (!inWord || closedAt === i - 1 || isKeyPrefix(cur))) {
+      close = QUOTES[ch]!;
+      open = ch;
+      openAt = at + ch.length;
+      openPrefix = inWord && closedAt !== i - 1 ? cur : "";
+      if (!inWord) {
+        quoted = true;
+        start = at;
+      } else if (closedAt !== i - 1) outside = true;
+      pieces++;
+      if (ch !== '"' && ch !== "'") asciiPieces = false;
       inWord = true;
       continue;
     }
     if (/\s/.test(ch)) {
-      if (inWord) out.push({ text: cur, quoted });
+      if (inWord) push(at);
       cur = "";
       quoted = false;
       inWord = false;
+      outside = false;
+      pieces = 0;
+      asciiPieces = true;
       continue;
     }
+    if (!inWord) start = at;
     cur += ch;
+    outside = true;
     inWord = true;
   }
-  if (close !== null) throw new UserError("unclosed_quote", openedWith);
-  if (inWord) out.push({ text: cur, quoted });
+  if (close !== null) unclosed();
+  if (inWord) push(line.length);
   return out;
+}
+
+/** An option token's key and value (`severity=high`, `ｓｅｖｅｒｉｔｙ＝紧急`, `--since=7d`), or its flag (`--all`); else null. */
+function optionOf(text: string): { key: string; value?: string; flag: boolean } | null {
+  const sep = /[=＝]/.exec(text);
+  const head = (sep ? text.slice(0, sep.index) : text).normalize("NFKC");
+  if (sep) {
+    const value = text.slice(sep.index + 1);
+    if (head.startsWith("--") && KEY.test(head.slice(2))) return { key: camel(head.slice(2)), value, flag: false };
+    if (KEY.test(head)) return { key: camel(head), value, flag: false };
+    return null;
+  }
+  const f = FLAG.exec(head);
+  return f ? { key: camel(f[1]!), flag: true } : null;
+}
+
+/** `severity:紧急`, `ｏｒｄｅｒ：ORD-1`: an option's shape typed with a colon (not `https://…`), or undefined. */
+function colonOf(text: string): { key: string; value: string } | undefined {
+  const m = /^([^:：]+)[:：](.+)$/su.exec(text);
+  if (!m || m[2]!.startsWith("//")) return undefined;
+  const head = m[1]!.normalize("NFKC");
+  return KEY.test(head) ? { key: camel(head), value: m[2]! } : undefined;
 }
 
 /**
@@ -78,35 +196,86 @@ export function tokenize(line: string): Token[] {
  * `-5` is a number, not a flag.
  */
 export function parseArgs(line: string): ParsedArgs {
+  const { words: _, ...parsed } = parseLine(line);
+  return parsed;
+}
+
+/** {@link parseArgs}, with how each positional word was typed (for the core: free text as typed, hints). */
+export function parseLine(line: string): ParsedArgs & { words: WordInfo[] } {
   const positional: string[] = [];
+  const words: WordInfo[] = [];
   const named: Record<string, string> = {};
   const flags: Record<string, true> = {};
   const repeated: string[] = [];
+  let prev: { kind: "word" | "option" | "flag"; end: number; key?: string } | undefined;
   for (const tok of tokenize(line)) {
-    const fv = FLAG_VALUE.exec(tok.text);
-    const f = FLAG.exec(tok.text);
     // A fully quoted token is text; `key="quoted value"` still counts as key=value.
-    const kv = tok.quoted ? null : KEY.exec(tok.text);
-    const key = fv && !tok.quoted ? camel(fv[1]!) : kv ? camel(kv[1]!) : undefined;
-    if (key !== undefined && key in named && !repeated.includes(key)) repeated.push(key);
-    if (fv && !tok.quoted) named[camel(fv[1]!)] = fv[2]!;
-    else if (f && !tok.quoted) flags[camel(f[1]!)] = true;
-    else if (kv) named[camel(kv[1]!)] = kv[2]!;
-    else positional.push(tok.text);
+    const opt = tok.quoted ? null : optionOf(tok.text);
+    if (opt && !opt.flag) {
+      if (opt.key in named && !repeated.includes(opt.key)) repeated.push(opt.key);
+      named[opt.key] = opt.value!;
+      prev = { kind: "option", end: tok.end, key: opt.key };
+      continue;
+    }
+    if (opt) {
+      flags[opt.key] = true;
+      prev = { kind: "flag", end: tok.end };
+      continue;
+    }
+    positional.push(tok.text);
+    const colon = tok.quoted ? undefined : colonOf(tok.text);
+    words.push({
+      raw: line.slice(tok.start, tok.end),
+      ...(prev?.kind === "word" ? { gap: line.slice(prev.end, tok.start) } : {}),
+      ...(prev?.kind === "option" ? { after: prev.key! } : {}),
+      enclosed: tok.enclosed,
+      ...(colon ? { colon } : {}),
+    });
+    prev = { kind: "word", end: tok.end };
   }
-  return { positional, named, flags, ...(repeated.length ? { repeated } : {}) };
+  return { positional, named, flags, ...(repeated.length ? { repeated } : {}), words };
+}
+
+/**
+ * The words `from` on as typed, for free text (a complaint, a search): one word typed in quotes
+ * is what was inside them (`"box arrived crushed"`); more are kept as typed, quotes and spacing
+ * too (`The "free shipping" banner`), options typed among them left out.
+ */
+export function restAsTyped(parsed: ParsedArgs, from: number): string {
+  const text = parsed.positional.slice(from);
+  const info = parsed.words?.slice(from);
+  if (!info || info.length !== text.length) return text.join(" ");
+  if (info.length === 1 && info[0]!.enclosed) return text[0]!;
+  return info.map((w, i) => (i === 0 ? "" : (w.gap ?? " ")) + w.raw).join("");
 }
 
 // Characters that end or start a word or a key=value for the core's parser.
-const PLAIN = /^[^\s"'“”‘’「」『』=]+$/;
+const PLAIN = /^[^\s"'“”‘’「」『』=＝]+$/;
 
-/** Quotes a value so the core's parser reads it back as one word. */
-export function quote(value: string): string {
-  if (PLAIN.test(value) && !value.startsWith("--")) return value;
-  for (const [open, close] of [['"', '"'], ["'", "'"], ["「", "」"], ["『", "』"]] as const) {
-    if (!value.includes(open) && !value.includes(close)) return open + value + close;
+/** `value` between `open` and its closing quote, if the parser reads that back as `value`. */
+function wrapped(value: string, open: string): string | undefined {
+  const s = open + value + QUOTES[open]!;
+  try {
+    const toks = tokenize(s);
+    return toks.length === 1 && toks[0]!.text === value && toks[0]!.enclosed ? s : undefined;
+  } catch {
+    return undefined;
   }
-  // Every quote style occurs in the value: quoted pieces side by side make one word (the
-  // tokenizer joins them), the runs without `"` in "…" and each `"` in '…'. Nothing is changed.
+}
+
+/** `value` in quotes, `open`'s kind if that reads back, else another. */
+function wrap(value: string, open: string): string {
+  return wrapped(value, open) ?? quote(value, true);
+}
+
+/** Quotes a value so the core's parser reads it back as one word (`always`: even a plain one). */
+export function quote(value: string, always = false): string {
+  if (!always && PLAIN.test(value) && !value.normalize("NFKC").startsWith("--")) return value;
+  for (const open of ['"', "'", "「", "『"]) {
+    const s = wrapped(value, open);
+    if (s) return s;
+  }
+  // Every quote style would end early: quoted pieces side by side make one word (the tokenizer
+  // joins them), the runs without `"` in "…" and each `"` in '…'. Nothing is changed.
   return value.split('"').map((run) => `"${run}"`).join(`'"'`);
 }
