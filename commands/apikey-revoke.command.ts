@@ -2,6 +2,9 @@ import { z } from "zod";
 import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 
+/** A key id as stored (kH1JAVKD7ZE), however typed; anything else as typed. */
+const keyId = (s: string) => (/^k[0-9A-Z]{10}$/i.test(s) ? `k${s.slice(1).toUpperCase()}` : s);
+
 export default defineCommand({
   name: "apikey revoke",
   description: "cmd.apikey_revoke",
@@ -11,8 +14,10 @@ export default defineCommand({
   examples: ["apikey revoke k7M2Q9XH4RA"],
   permission: "admin",
   mutates: true,
+  // A refusal (not an admin, a malformed id) names the key typed, so `audit subject=<key id>` finds it.
+  typedSubject: { arg: "id", spelling: keyId },
   async handler({ args, services, actor, t, subject }) {
-    const id = `k${args.id.slice(1).toUpperCase()}`;
+    const id = keyId(args.id);
     subject(id);
     const r = await services.apiKeys.revoke(id, actor.identity);
     if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };

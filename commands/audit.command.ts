@@ -3,25 +3,43 @@ import { pageArg, pastSinceToDate, since, wholeNumber } from "../src/core/args.j
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
+import { withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { findOrder, OrderService } from "../src/services/order.service.js";
 
-/** The stored spellings a typed subject may stand for: as typed, upper case, a complaint id (`7k2m9q`), an order number (`100001`). */
+/** A typed filter as stored: full-width made plain, without invisible characters (a pasted zero-width space) and spaces at its ends. */
+const plainFilter = (s: string) => withoutInvisible(s.normalize("NFKC")).trim();
+
+/**
+ * The stored spellings a typed subject may stand for: as typed, upper case, a complaint id
+ * (`7k2m9q`), an order number (`100001`), an API key id (`kh1javkd7ze` for kH1JAVKD7ZE).
+ */
 function subjectSpellings(typed: string): string[] {
-  const s = typed.normalize("NFKC").trim();
-  return [...new Set([s, s.toUpperCase(), ComplaintService.normalizeId(s), OrderService.normalizeOrderNo(s)])];
+  const s = plainFilter(typed);
+  const key = /^k[0-9A-Z]{10}$/i.test(s) ? [`k${s.slice(1).toUpperCase()}`] : [];
+  return [...new Set([s, s.toUpperCase(), ComplaintService.normalizeId(s), OrderService.normalizeOrderNo(s), ...key])];
 }
+
+/** The records an entry names that its arguments do not show as stored: one, or a record and its order; none of a batch's. */
+function unshown(e: { subject?: string | readonly string[] | null; args: string }): string[] {
+  const named = typeof e.subject === "string" ? [e.subject] : e.subject && e.subject.length <= 2 ? e.subject : [];
+  return named.filter((s) => !e.args.includes(s));
+}
+
+type Outcome = "ok" | "denied" | "user_error" | "error";
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(["ok", "denied", "user_error", "error"]);
 
 export default defineCommand({
   name: "audit",
   description: "cmd.audit",
   args: z.object({
     // Empty (`actor=`) is refused as subject= is, not read as no filter (the whole trail).
-    actor: z.string().trim().min(1).max(100).optional(),
-    command: z.string().trim().min(1).max(40).optional(),
+    // As stored: without an invisible character pasted with it.
+    actor: z.string().overwrite(plainFilter).min(1).max(100).optional(),
+    command: z.string().overwrite(plainFilter).min(1).max(40).optional(),
     since: since.optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
-    subject: z.string().trim().min(1).max(100).optional(),
+    subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     limit: wholeNumber(1, 100).default(20),
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
     page: pageArg,
@@ -39,9 +57,10 @@ export default defineCommand({
     const subjectsOf = async (typed: string) => {
       // A complaint or refund request id is no order number: no order lookup (its any-case
       // fallback reads the whole order index on a miss).
-      const order = /^[CR]-/i.test(typed.normalize("NFKC").trim()) ? null : await findOrder<{ _id: string }>(services.store, typed.normalize("NFKC"), { _id: 1 });
+      const order = /^[CR]-/i.test(plainFilter(typed)) ? null : await findOrder<{ _id: string }>(services.store, plainFilter(typed), { _id: 1 });
       return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
     };
+    const outcomeName = (o: string) => (OUTCOMES.has(o) ? t(`audit.outcome.${o as Outcome}`) : o);
     const { entries, total } = await services.audit.query({
       ...(args.actor ? { actor: args.actor } : {}),
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
@@ -65,13 +84,15 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref")],
-        // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q` typed).
+        // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
+        // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
         rows: entries.map((e) => [
           fmt.dateTime(e.at),
-          e.via ? `${e.actor} (via ${e.via})` : e.actor,
+          e.via ? t("audit.via", { actor: e.actor, via: e.via }) : e.actor,
           // Cut whole characters (half an emoji makes Discord refuse the message), marked with "…".
-          clip((typeof e.subject === "string" && !e.args.includes(e.subject) ? `${e.command} ${e.subject} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
-          e.outcome + (e.code ? ` (${e.code})` : ""),
+          clip((unshown(e).length ? `${e.command} ${unshown(e).join(" ")} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
+          // In the reader's language; the code as stored (what `audit` and the logs are searched by).
+          e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome),
           e._id,
         ]),
       },

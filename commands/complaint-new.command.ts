@@ -4,6 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { trimInvisible } from "../src/core/text.js";
 import { orderNoArg } from "./order.command.js";
+import { OrderService } from "../src/services/order.service.js";
 import { COMPLAINT_TEXT_MAX, type IgnoredArg } from "../src/services/complaint.service.js";
 import { categoryArg, choiceName, complaintCard, severityArg, severityName, sourceArg } from "./complaint.view.js";
 
@@ -42,6 +43,8 @@ export default defineCommand({
   attachedText: { arg: "text", schema: text(COMPLAINT_TEXT_MAX) },
   permission: "support",
   mutates: true,
+  // A refusal (an unknown order, not support) names the order typed, so `audit subject=<order>` finds it.
+  typedSubject: { arg: "order", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     // Without a message, author= would be dropped unsaid and the complaint filed as the caller's.
@@ -57,10 +60,13 @@ export default defineCommand({
     const r = args.link
       ? await services.complaints.fileFromMessage({ ...common, text: args.text, author: args.author ?? actor.identity, permalink: args.link, filedBy: actor.identity })
       : await services.complaints.create({ ...common, text: args.text, by: actor.identity });
+    // The complaint and the order it is about, as the API's entry names them: `audit subject=<order>` finds it.
+    const about = (c: { _id: string; orderNo?: string | null }) => (c.orderNo ? [c._id, c.orderNo] : c._id);
     switch (r.kind) {
       case "unknown_order":
         return { status: "error", code: "unknown_order", text: t("complaint.unknown_order", { orderNo: r.orderNo }), visibility: "ephemeral" };
       case "customer_mismatch":
+        ctx.subject(r.orderNo);
         return {
           status: "error",
           code: "customer_mismatch",
@@ -68,7 +74,7 @@ export default defineCommand({
           visibility: "ephemeral",
         };
       case "duplicate": {
-        ctx.subject(r.complaint._id);
+        ctx.subject(about(r.complaint));
         // Filed before (two people reacted to the same message): no second public card; the
         // one who filed again learns which complaint it is and what of theirs was not applied.
         // Severity and category by the names the card shows (紧急, not urgent); ids as they are.
@@ -82,7 +88,7 @@ export default defineCommand({
         return { status: "info", code: "already_filed", text, visibility: "ephemeral" };
       }
       case "created": {
-        ctx.subject(r.complaint._id);
+        ctx.subject(about(r.complaint));
         const card = complaintCard(r.complaint, services, ctx);
         return { ...card, title: t("complaint.created", { id: r.complaint._id, severity: severityName(r.complaint.severity, t) }), visibility: "public" };
       }

@@ -1,12 +1,25 @@
 import { z } from "zod";
 import { identityArg, oneOf, zhChoiceNames } from "../src/core/args.js";
 import { translator } from "../src/core/messages.js";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type Actor } from "../src/core/command.js";
 import { roleAtLeast, ROLES } from "../src/core/roles.js";
+import type { Services } from "../src/services/services.js";
 
 const zh = translator("zh-CN");
 /** 经理（manager）, read as oneOf reads what is typed (NFKC: full-width brackets become ASCII ones). */
 const fullZhNames = Object.fromEntries(ROLES.map((r) => [zh(`role.name.${r}`).normalize("NFKC").toLowerCase(), r]));
+
+/**
+ * True when taking admin from `target` would demote the caller themselves: their own identity,
+ * or an admin identity of theirs, the person at the terminal (`via`, the shell's --as, whom the
+ * refund rules count as the caller too) or an identity linked with either. Another identity of
+ * theirs that is no admin may be given its own role.
+ */
+export async function demotesSelf(target: string, actor: Actor, via: string | undefined, services: Services): Promise<boolean> {
+  if (target === actor.identity) return true;
+  const own = new Set([...(await services.identity.linked(actor.identity)), ...(via ? [via, ...(await services.identity.linked(via))] : [])]);
+  return own.has(target) && (await services.identity.roleOf(target)) === "admin";
+}
 
 export default defineCommand({
   name: "role grant",
@@ -20,8 +33,8 @@ export default defineCommand({
   examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
-    if (args.identity === actor.identity && args.role !== "admin") {
+  async handler({ args, services, actor, via, t }) {
+    if (args.role !== "admin" && (await demotesSelf(args.identity, actor, via, services))) {
       // Refused for who the caller is: a denial on the audit trail.
       return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
     }

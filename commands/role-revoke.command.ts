@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { identityArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { demotesSelf } from "./role-grant.command.js";
 
 export default defineCommand({
   name: "role revoke",
@@ -10,9 +11,9 @@ export default defineCommand({
   examples: ["role revoke shell:bob"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
-    // Refused for who the caller is: a denial on the audit trail.
-    if (args.identity === actor.identity) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
+  async handler({ args, services, actor, via, t }) {
+    // Refused for who the caller is (through --as too): a denial on the audit trail.
+    if (await demotesSelf(args.identity, actor, via, services)) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
     const r = await services.identity.revoke(args.identity);
     if (r.kind === "bootstrap") return { status: "error", code: "bootstrap_admin", text: t(services.identity.isDemoAdmin(args.identity) ? "role.bootstrap.demo" : "role.bootstrap", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("role.busy"), visibility: "ephemeral" };

@@ -10,11 +10,11 @@ export default defineCommand({
   examples: ["role unlink discord:123456789012345678"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
+  async handler({ args, services, actor, via, t }) {
     const linked = await services.identity.linked(args.identity);
     // Unlinking is what would let one person approve their own refund: another admin does it.
-    // Refused for who the caller is: a denial on the audit trail.
-    if (linked.length > 1 && linked.includes(actor.identity)) return { status: "error", code: "self_unlink", text: t("role.unlink.self"), visibility: "ephemeral", denied: true };
+    // Refused for who the caller is (the person at the terminal too, through --as): a denial on the audit trail.
+    if (linked.length > 1 && (linked.includes(actor.identity) || (via !== undefined && linked.includes(via)))) return { status: "error", code: "self_unlink", text: t("role.unlink.self"), visibility: "ephemeral", denied: true };
     const r = await services.identity.unlink(args.identity, actor.identity);
     if (r.kind === "none") return { status: "info", code: "not_linked", text: t("role.unlink.none", { identity: args.identity }), visibility: "ephemeral" };
     return { status: "ok", text: t("role.unlinked", { identity: args.identity, others: r.from.join(t("text.list_sep")) }), visibility: "public" };
