@@ -877,7 +877,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { uri, server, dbName, demo, where } = await openDatabase(config, logger);
+  const { uri, server, dbName, demo, whereEn: where } = await openDatabase(config, logger);
   let conn: Awaited<ReturnType<typeof connect>>;
   try {
     conn = await connect(uri, dbName);

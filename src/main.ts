@@ -204,7 +204,7 @@ async function main(): Promise<number> {
       // On a shop's database SHOPOPS_SEED_DEMO is `npm run seed:demo -- --yes` (src/seed-demo.ts):
       // from a terminal an admin's only, and audited; a bot started without one (a deployment)
       // seeds as `system`, its variables being the deployer's.
-      const run = `(seed ${config.demoSeed}, to ${endDay}, ${db.where})`;
+      const run = `(seed ${config.demoSeed}, to ${endDay}, ${db.whereEn})`;
       let auditRef: string | undefined;
       let note = "";
       if (!embedded) {

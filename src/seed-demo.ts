@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError || e instanceof DatabaseUnavailableError || e instanceof DatabaseStartupError) fail(e.message, EX_CONFIG);
     throw e;
   }
-  const { uri, server, where, dbName } = opened;
+  const { uri, server, whereEn: where, dbName } = opened; // its lines and audit entries are in English
 
   const started = performance.now();
   let exitCode = 0;

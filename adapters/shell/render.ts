@@ -1,6 +1,8 @@
 import { displayWidth } from "../../src/core/format.js";
-import type { Reply, ReplyStatus } from "../../src/core/reply.js";
+import { t } from "../../src/core/messages.js";
+import type { Reply, ReplyAction, ReplyStatus } from "../../src/core/reply.js";
 import { withoutControls } from "../../src/core/text.js";
+import { BUTTON_REJECT_REASON } from "../../src/services/refund.service.js";
 
 /** A Chinese character (a label in Chinese). */
 const HAN = /\p{Script=Han}/u;
@@ -59,10 +61,23 @@ export function renderText(reply: Reply, imagePath?: string): string {
   if (reply.image) out.push(`[image] ${imagePath ?? reply.image.filename} (${reply.image.alt})`);
   if (reply.actions?.length) {
     // A Chinese label takes the full-width colon ("→ 批准：refund approve R-…"), as its replies write it.
-    for (const a of reply.actions) out.push(`  → ${a.label}${HAN.test(a.label) ? "：" : ": "}${a.id}`);
+    for (const a of reply.actions) out.push(`  → ${a.label}${HAN.test(a.label) ? "：" : ": "}${shownCommand(a)}`);
   }
   if (reply.context?.length) out.push(...reply.context.map((c) => `  ${plainCode(c)}`));
   return safeForTerminal(out.join("\n"));
+}
+
+/** The end of a Reject button's command: the button gives a fixed reason, in English, that chat never shows. */
+const BUTTON_REJECT = ` reason="${BUTTON_REJECT_REASON}"`;
+
+/**
+ * The command a button stands for, as a person at the terminal would type it. The Reject
+ * button of a refund request reads `refund reject R-… reason=<reason>` (`reason=<原因>` under a
+ * Chinese label): a reason to fill in, not the fixed English one the button sends in chat.
+ */
+function shownCommand(a: ReplyAction): string {
+  if (!a.id.startsWith("refund reject ") || !a.id.endsWith(BUTTON_REJECT)) return a.id;
+  return `${a.id.slice(0, -BUTTON_REJECT.length)} reason=${t(HAN.test(a.label) ? "zh-CN" : "en", "shell.reason_placeholder")}`;
 }
 
 /**

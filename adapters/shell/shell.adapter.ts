@@ -9,6 +9,12 @@ import type { Reply } from "../../src/core/reply.js";
 import type { OutboxService } from "../../src/services/outbox.service.js";
 import { renderText } from "./render.js";
 
+/**
+ * Exit code of a run whose output its reader closed (`… | head -1`): what a shell reports for a
+ * program ended by SIGPIPE (128 + 13).
+ */
+export const OUTPUT_CLOSED_EXIT = 141;
+
 /** Exit code for a result: 0 ok, 1 user error or refusal, 2 internal error. */
 export function exitCodeOf(r: InvocationResult): number {
   if (r.outcome === "ok") return 0;
@@ -51,9 +57,28 @@ export class ShellAdapter implements Deliverer {
   private readonly logger: Logger;
   /** The prompt's line editor while the prompt waits for a line (no command running), else undefined. */
   private waiting: Interface | undefined;
+  /** The exit code once the output can no longer be written (its reader gone), else undefined. */
+  private outputGone: number | undefined;
 
   constructor(private readonly opts: ShellOptions) {
     this.logger = opts.logger ?? createLogger("error");
+    // A reader that stops reading (`| head -1`) closes the pipe, and the next write fails with
+    // EPIPE. That ends the run quietly, as SIGPIPE ends a program in a pipeline: no stack trace,
+    // nothing more printed, no further line of a script run. (Unhandled, the error would crash
+    // the process with a stack trace and leave the database server to stop by itself.)
+    opts.output.on("error", (e: NodeJS.ErrnoException) => this.outputFailed(e));
+  }
+
+  /** Records that the output cannot be written: a closed pipe quietly, anything else logged. */
+  private outputFailed(e: NodeJS.ErrnoException): void {
+    if (this.outputGone !== undefined) return;
+    if (e.code === "EPIPE") {
+      this.outputGone = OUTPUT_CLOSED_EXIT;
+    } else {
+      this.outputGone = 2;
+      this.logger.error("cannot write to the output", { error: e });
+    }
+    this.waiting = undefined;
   }
 
   /**
@@ -73,10 +98,11 @@ export class ShellAdapter implements Deliverer {
       const t = translator(this.opts.locale ?? "en");
       const text = t("error.bad_encoding");
       await this.print({ status: "error", code: "bad_encoding", text: lineNo === undefined ? text : t("shell.line_prefix", { n: lineNo, text }), visibility: "ephemeral" });
-      return 1;
+      return this.outputGone ?? 1;
     }
     const r = await this.opts.core.invoke({ identity: this.opts.identity, platform: "shell", text: line, ...(this.opts.via ? { via: this.opts.via } : {}) });
     await this.print(r.reply);
+    if (this.outputGone !== undefined) return this.outputGone;
     if (this.opts.outbox) {
       // The command has run and its reply is printed: a delivery round that fails (the database
       // gone for a moment) is logged, as the timer's rounds are, and the prompt stays.
@@ -89,15 +115,16 @@ export class ShellAdapter implements Deliverer {
     return exitCodeOf(r);
   }
 
-  /** Prints an outbound message with a line saying whom it is for. */
+  /** Prints an outbound message with a line saying whom it is for; fails when the output is gone (it stays queued). */
   async deliver(dest: Destination, reply: Reply): Promise<void> {
     const text = await this.rendered(reply);
-    this.write(`[→ ${dest.kind === "user" ? dest.identity : `#${dest.channel}`}]\n${text}`);
+    await this.write(`[→ ${dest.kind === "user" ? dest.identity : `#${dest.channel}`}]\n${text}`);
+    if (this.outputGone !== undefined) throw new Error("the shell's output is closed: nothing was printed");
   }
 
   /** Prints a reply (also used for notifications and alerts). */
   async print(reply: Reply): Promise<void> {
-    this.write(await this.rendered(reply));
+    await this.write(await this.rendered(reply));
   }
 
   /** A reply as terminal text, its image written to a file first. */
@@ -112,24 +139,38 @@ export class ShellAdapter implements Deliverer {
   }
 
   /**
-   * Writes text. While the prompt waits (an alert falling due as the user types), the prompt
+   * Writes text, resolving once it is written or has failed (the output gone: nothing more is
+   * written). While the prompt waits (an alert falling due as the user types), the prompt
    * line is cleared first and drawn again below with what was typed, so neither is lost.
    */
-  private write(text: string): void {
+  private async write(text: string): Promise<void> {
+    if (this.outputGone !== undefined) return;
     const rl = this.waiting;
     const out = this.opts.output;
+    // Written, or failed: a failed write reports in the next tick (EPIPE included). Not waited
+    // for longer: a reader that is slow (or a stream nobody reads yet) must not hold the command.
+    const written = (s: string) =>
+      Promise.race([
+        new Promise<void>((resolve) =>
+          out.write(s, (e?: Error | null) => {
+            if (e) this.outputFailed(e as NodeJS.ErrnoException);
+            resolve();
+          }),
+        ),
+        new Promise<void>((resolve) => setImmediate(resolve)),
+      ]);
     if (!rl) {
-      out.write(text);
+      await written(text);
     } else if (this.terminal) {
       moveCursor(out, 0, -rl.getCursorPos().rows); // to the prompt's first row (a long line wraps)
       cursorTo(out, 0);
       clearScreenDown(out);
-      out.write(text);
-      redraw(rl);
+      await written(text);
+      if (this.outputGone === undefined) redraw(rl);
     } else {
       // A plain prompt (output not a terminal): the text on a line of its own, then the prompt again.
-      out.write("\n" + text);
-      rl.prompt();
+      await written("\n" + text);
+      if (this.outputGone === undefined) rl.prompt();
     }
   }
 
@@ -172,12 +213,15 @@ export class ShellAdapter implements Deliverer {
       if (interactive && (line === "exit" || line === "quit")) break;
       if (line !== "" && !line.startsWith("#")) {
         worst = Math.max(worst, await this.runOne(line, interactive ? undefined : lineNo));
-        if (!interactive) this.opts.output.write("\n");
+        if (!interactive) await this.write("\n");
       }
+      // Nobody reads the output any more: no further line runs (as a program ended by SIGPIPE).
+      if (this.outputGone !== undefined) break;
       prompt();
     }
     this.waiting = undefined;
     rl.close();
+    if (this.outputGone !== undefined) return this.outputGone;
     // At the prompt each reply said how its command went: leaving it is not a failure.
     return interactive ? 0 : worst;
   }

@@ -6,7 +6,8 @@ import { roleAtLeast, type Role } from "../core/roles.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
-import { anyCase, caseVariants, findOrder, OrderService } from "./order.service.js";
+import { widthInsensitive, withoutInvisible } from "../core/text.js";
+import { caseVariants, findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
 export type Severity = (typeof SEVERITIES)[number];
@@ -173,8 +174,9 @@ export class ComplaintService {
 
   /**
    * Files a complaint. With an order, the customer is the order's (a different customer= is
-   * refused; case does not matter). Without one, the customer id is kept as typed (trimmed), or
-   * as the shop spells it on its orders when it differs only in case. SLA due times are set
+   * refused; case and width do not matter). Without one, the customer id is kept as typed
+   * (trimmed), or as the shop spells it on its orders when it differs only in case or width
+   * (full-width `ＣＵＳＴ－１０００５`). SLA due times are set
    * from the severity at filing.
    */
   async create(input: NewComplaint): Promise<CreateResult> {
@@ -247,7 +249,9 @@ export class ComplaintService {
     filedBy?: string;
   }): Promise<CreateResult> {
     const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
-    const found = /\bORD-\d+\b/i.exec(msg.text)?.[0];
+    // Found in the text as chat reads what is typed (NFKC: a full-width ＯＲＤ－１０５０６１ is
+    // ORD-105061); the text itself is stored as written.
+    const found = /\bORD-\d+\b/i.exec(withoutInvisible(msg.text.normalize("NFKC")))?.[0];
     const text = msg.text.trim().slice(0, COMPLAINT_TEXT_MAX) || msg.permalink;
     const common = {
       id,
@@ -501,13 +505,18 @@ export class ComplaintService {
 
   /**
    * A customer id as the shop spells it on its orders, when the typed one differs only in case
-   * (one distinct spelling found); else as typed.
+   * or width (`ＣＵＳＴ－１０００５` for CUST-10005; one distinct spelling found); else as typed.
    */
   private async shopSpelling(typed: string): Promise<string> {
-    // In one case first (index lookups); in any case only when none matches (an index scan).
-    let spellings = (await this.store.orders.distinct("customerId", { customerId: { $in: caseVariants(typed) } })) as string[];
-    if (!spellings.length) spellings = (await this.store.orders.distinct("customerId", { customerId: anyCase(typed) })) as string[];
-    return spellings.includes(typed) || spellings.length !== 1 ? typed : spellings[0]!;
+    const plain = plainCustomer(typed);
+    // As typed, plain, in one case (index lookups); in any case and width only when none
+    // matches (an index scan).
+    let spellings = (await this.store.orders.distinct("customerId", { customerId: { $in: [...new Set([...caseVariants(typed), ...caseVariants(plain)])] } })) as string[];
+    if (!spellings.length) spellings = (await this.store.orders.distinct("customerId", { customerId: { $regex: `^${widthInsensitive(plain)}$`, $options: "i" } })) as string[];
+    if (spellings.includes(typed)) return typed;
+    if (spellings.length === 1) return spellings[0]!;
+    // Two spellings that differ only in case (`Cust-1`, `CUST-1`): the one typed, made plain, if it is one of them.
+    return spellings.includes(plain) ? plain : typed;
   }
 
   /** The arguments of a repeated filing that differ from the complaint filed first. */
@@ -638,9 +647,14 @@ function roundSuffix(c: Pick<ComplaintDoc, "history">): string {
   return n ? `:reopen${n}` : "";
 }
 
-/** Customer ids are the shop's; typed ones may differ in case only. */
+/** A customer id in one form: full-width characters plain (NFKC: `ＣＵＳＴ－１` is `CUST-1`), trimmed. */
+function plainCustomer(s: string): string {
+  return s.normalize("NFKC").trim();
+}
+
+/** Customer ids are the shop's; typed ones may differ in case or width only. */
 function sameCustomer(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return plainCustomer(a).toLowerCase() === plainCustomer(b).toLowerCase();
 }
 
 /**

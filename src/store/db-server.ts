@@ -20,6 +20,7 @@ import { MongoClient } from "mongodb";
 import { DryMongoBinary, MongoMemoryServer } from "mongodb-memory-server";
 import { ConfigError, PROJECT_ROOT, type Config } from "../config.js";
 import type { Logger } from "../core/logger.js";
+import { translator, type Translate } from "../core/messages.js";
 
 /** Where the database comes from: a given connection string, a local mongod, or the FerretDB runner. */
 export type DatabaseKind = "uri" | "mongod" | "ferretdb";
@@ -29,8 +30,10 @@ export interface DatabaseServer {
   /** Connection string (no database name in the path). */
   uri: string;
   kind: DatabaseKind;
-  /** one human line: which server, where data lives */
+  /** one human line: which server, where data lives (English: logs, the test suite) */
   description: string;
+  /** The same line in a language (the start-up line); `description` is it in English. Unset: `description` in every language. */
+  describe?: (t: Translate) => string;
   /** Directory holding the data, when this module knows it. */
   dataDir?: string;
   /** true when this process started it (and stop() stops it) */
@@ -72,7 +75,19 @@ export class DatabaseStartupError extends Error {
 /** FerretDB version embedded by tools/ferretdb-runner (keep in sync with its go.mod). */
 export const FERRETDB_VERSION = "v1.24.2";
 /** What the FerretDB runner is, in server descriptions. */
-const FERRETDB_DESCRIPTION = `FerretDB ${FERRETDB_VERSION} (SQLite, write-serializing relay)`;
+const ferretdbName = (t: Translate) => t("startup.db.ferretdb", { version: FERRETDB_VERSION });
+
+/**
+ * A server's description in a language: what it is, its address, where its data lives, and the
+ * process running it when joined (`FerretDB v1.24.2 (SQLite, write-serializing relay) at
+ * 127.0.0.1:33501, data in /…/ferretdb (run by process 42)`).
+ */
+function describer(d: { what: (t: Translate) => string; address: string; dir?: string; runBy?: number }): (t: Translate) => string {
+  return (t) => {
+    const server = d.dir ? t("startup.db.server", { what: d.what(t), address: d.address, dir: d.dir }) : t("startup.db.server_temp", { what: d.what(t), address: d.address });
+    return d.runBy === undefined ? server : t("startup.db.joined", { server, pid: d.runBy });
+  };
+}
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -111,8 +126,10 @@ export interface OpenDatabase {
   uri: string;
   /** The embedded server, or null with MONGODB_URI. */
   server: DatabaseServer | null;
-  /** `describeUri(MONGODB_URI)`, or the embedded server's description. */
+  /** `describeUri(MONGODB_URI)`, or the embedded server's description in the process's language (the start-up line). */
   where: string;
+  /** `where` in English (the audit trail, logs). */
+  whereEn: string;
   /** The database to use on it: the URI's (unset), or on the embedded server the demo's or, with SHOPOPS_DEMO=false, the shop's own. */
   dbName?: string;
   /** True for the embedded demo shop (seeded, its terminal's person an admin, its settings unchecked). */
@@ -129,9 +146,19 @@ const OWN_SHOP_DB = "shop";
  * @throws DatabaseUnavailableError when no embedded server can be started.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
-  if (config.mongodbUri) return { uri: config.mongodbUri, server: null, where: describeUri(config.mongodbUri), demo: false };
+  if (config.mongodbUri) {
+    const where = describeUri(config.mongodbUri);
+    return { uri: config.mongodbUri, server: null, where, whereEn: where, demo: false };
+  }
   const server = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
-  return config.demo ? { uri: server.uri, server, where: server.description, demo: true } : { uri: server.uri, server, where: `${server.description}, database ${OWN_SHOP_DB}`, dbName: OWN_SHOP_DB, demo: false };
+  // In the process's language: it is said in the start-up line.
+  const whereIn = (t: Translate) => {
+    const s = server.describe?.(t) ?? server.description;
+    return config.demo ? s : t("startup.db.own_database", { server: s, name: OWN_SHOP_DB });
+  };
+  const where = whereIn(translator(config.locale));
+  const whereEn = whereIn(translator("en"));
+  return config.demo ? { uri: server.uri, server, where, whereEn, demo: true } : { uri: server.uri, server, where, whereEn, dbName: OWN_SHOP_DB, demo: false };
 }
 
 /**
@@ -386,11 +413,12 @@ async function startMongod(o: { binary: string | undefined; dbPath: string | und
   const uri = mms.getUri();
   const address = hostOf(uri);
   const version = await serverVersion(uri).catch(() => null);
-  const where = o.dbPath ? `data in ${o.dbPath}` : "data in a temporary directory";
+  const describe = describer({ what: (t) => t("startup.db.mongod", { name: `mongod${version ? ` ${version}` : ""}` }), address, ...(o.dbPath ? { dir: o.dbPath } : {}) });
   const server: DatabaseServer = {
     uri,
     kind: "mongod",
-    description: `mongod${version ? ` ${version}` : ""} (mongodb-memory-server) at ${address}, ${where}`,
+    description: describe(translator("en")),
+    describe,
     ...(o.dbPath ? { dataDir: o.dbPath } : {}),
     owned: true,
     stop: once(async () => {
@@ -466,10 +494,12 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger;
   child.stdout.resume();
 
   const address = hostOf(uri);
+  const describe = describer({ what: ferretdbName, address, dir: o.dataDir });
   const server: DatabaseServer = {
     uri,
     kind: "ferretdb",
-    description: `${FERRETDB_DESCRIPTION} at ${address}, data in ${o.dataDir}`,
+    description: describe(translator("en")),
+    describe,
     dataDir: o.dataDir,
     owned: true,
     stop: once(async () => {
@@ -555,13 +585,14 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
   for (let i = 0; i < 3; i++) {
     if (await ping(info.uri)) {
       const kind = info.kind ?? "ferretdb";
-      const what = kind === "ferretdb" ? FERRETDB_DESCRIPTION : kind;
       const where = path.join(dataDir, kind === "mongod" ? "mongod" : "ferretdb");
+      const describe = describer({ what: kind === "ferretdb" ? ferretdbName : () => kind, address: hostOf(info.uri), dir: where, runBy: info.pid });
       log.debug("joining the database server of another process", { pid: info.pid, address: hostOf(info.uri) });
       return {
         uri: info.uri,
         kind,
-        description: `${what} at ${hostOf(info.uri)}, data in ${where} (run by process ${info.pid})`,
+        description: describe(translator("en")),
+        describe,
         dataDir: where,
         owned: false,
         stop: async () => {},
