@@ -2,7 +2,6 @@ import { z } from "zod";
 import { plain } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { minorUnitFactor } from "../src/core/format.js";
-import { roleAtLeast } from "../src/core/roles.js";
 
 // Whole units, with commas between thousands as `refund request` takes them (1,000; full-width １，０００ too): "1,0" is refused.
 const wholeAmount = plain(z.string().regex(/^(\d{1,9}|[1-9]\d{0,2}(,\d{3}){1,2})$/, { error: "refund.policy.bad_amount" }).transform((s) => Number(s.replace(/,/g, ""))));
@@ -26,8 +25,9 @@ export default defineCommand({
     expiry: hours.optional(),
   }),
   examples: ["refund policy", "refund policy set support=300 manager=5000", "refund policy set expiry=48h"],
-  // Reading is for staff; `set` is checked below for admin, with the core's wording.
+  // Reading is for staff; `set` for admins, checked by the core before the values are read.
   permission: "staff",
+  actions: { set: "admin" },
   mutates: true,
   // Showing the policy changes nothing: only `set` is audited.
   // (`refund policy support=500`, a `set` forgotten, is an attempted change: audited.)
@@ -52,9 +52,6 @@ export default defineCommand({
         return { status: "error", code: "invalid_args", text: t("refund.policy.set_missing"), visibility: "ephemeral" };
       }
       return show(await services.refund.policy(), t("refund.policy.title"));
-    }
-    if (!roleAtLeast(actor.role, "admin")) {
-      return { status: "error", code: "permission_denied", text: t("error.permission", { command: "refund policy set", required: t("role.name.admin"), role: t(`role.name.${actor.role}`) }), visibility: "ephemeral" };
     }
     if (args.support === undefined && args.manager === undefined && args.expiry === undefined) {
       return { status: "error", code: "invalid_args", text: t("refund.policy.nothing"), visibility: "ephemeral" };

@@ -140,3 +140,25 @@ describe("the audit table in Chinese", () => {
     ]);
   });
 });
+
+describe("refund policy set below admin", () => {
+  it("is refused naming refund policy set and the admin role, before its values are read: denied, nothing changed", async () => {
+    await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+    const before = await app.store.meta.findById("refund_policy").lean();
+    const viewer = await app.run("shell:nobody", "refund policy set support=1");
+    expect([viewer.outcome, viewer.code, viewer.reply.text]).toEqual(["denied", "permission_denied", "`refund policy set` needs the admin role; you are viewer. Ask an admin (`role grant`) if you need it."]);
+    for (const line of ["refund policy set support=abc", "refund policy set expiry=0", "refund policy SET support=1", "refund policy action=set manager=10"]) {
+      const staff = await app.run("shell:sam", line);
+      expect([staff.outcome, staff.code, staff.reply.text], line).toEqual(["denied", "permission_denied", "`refund policy set` needs the admin role; you are staff. Ask an admin (`role grant`) if you need it."]);
+      expect(await entry(staff.ref), line).toMatchObject({ command: "refund policy", outcome: "denied", code: "permission_denied" });
+    }
+    const zh = await app.core.invoke({ identity: "shell:nobody", platform: "shell", text: "refund policy set support=1", locale: "zh-CN" });
+    expect(zh.reply.text).toMatch(/^`refund policy set` 需要管理员（admin）角色；你当前是查看者（viewer）。/);
+    expect(await app.store.meta.findById("refund_policy").lean()).toEqual(before);
+    // Reading stays for staff; a viewer reading is told staff.
+    expect((await app.run("shell:sam", "refund policy")).outcome).toBe("ok");
+    expect((await app.run("shell:nobody", "refund policy")).reply.text).toMatch(/^`refund policy` needs the staff role; you are viewer/);
+    // An admin's bad value is an argument error still.
+    expect((await app.run("shell:admin", "refund policy set support=abc")).code).toBe("invalid_args");
+  });
+});

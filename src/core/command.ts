@@ -83,6 +83,13 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   permission: Role;
   /** When the least role depends on configuration (`digest`: staff with DIGEST_STAFF, else manager): it, given the config. */
   permissionFor?: (config: Config) => Role;
+  /**
+   * Actions that need more than {@link permission}, by the word its first positional argument is
+   * typed as (`refund policy set`: admin, where `refund policy` alone is for staff). The core
+   * checks it with the command's own role, before the arguments are read, and a refusal names
+   * the action (`refund policy set` needs the admin role).
+   */
+  actions?: Readonly<Record<string, Role>>;
   /** True when it changes state: such invocations are always audited. */
   mutates: boolean;
   /**

@@ -183,9 +183,11 @@ export class Core {
       if (attached !== undefined) argText = `${argText} ${quote(clip(attached.replace(/\s+/g, " ").trim(), ATTACHED_IN_AUDIT))}`.trim();
       typed = { words: parsed.positional.slice(resolved.consumed), named: parsed.named };
       actor = { ...actor, role: await this.roleOf(inv) };
-      const required = requiredRole(cmd, config);
+      // An action needing more than the command (`refund policy set`) is checked here too, named as typed.
+      const action = actionOf(cmd, typed);
+      const required = action && roleAtLeast(action.role, requiredRole(cmd, config)) ? action.role : requiredRole(cmd, config);
       if (!roleAtLeast(actor.role, required)) {
-        const msg = t("error.permission", { command: cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
+        const msg = t("error.permission", { command: action ? `${cmd.name} ${action.word}` : cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
@@ -528,6 +530,16 @@ function typedSubjectOf(cmd: Command, typed: { words: readonly string[]; named: 
   // As `audit subject=` takes it (at most 100 characters).
   if (value === "" || value.length > 100 || CONTROL_CHARS.test(value)) return undefined;
   return spec.spelling(value);
+}
+
+/** The action typed ({@link Command.actions}): its first positional argument, by position or named, with the role it needs. */
+function actionOf(cmd: Command, typed: { words: readonly string[]; named: Readonly<Record<string, string>> }): { word: string; role: Role } | undefined {
+  const first = cmd.positional?.[0];
+  if (!cmd.actions || first === undefined) return undefined;
+  const raw = typed.words[0] ?? typed.named[argName(first)];
+  const word = raw === undefined ? undefined : withoutInvisible(raw.normalize("NFKC")).trim().toLowerCase();
+  const role = word !== undefined && Object.hasOwn(cmd.actions, word) ? cmd.actions[word] : undefined;
+  return word !== undefined && role ? { word, role } : undefined;
 }
 
 const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, "g");
