@@ -1098,6 +1098,11 @@ describe("products, inventory and complaints", () => {
     const r = await call("/api/v1/complaints", { body: c });
     expect(r.status).toBe(201);
     expect((await call("/api/v1/complaints", { body: c })).json).toMatchObject({ outcome: "unchanged", id: r.json.id });
+    expect((await call("/api/v1/complaints", { body: c })).json.ignored).toBeUndefined();
+    // Sent again with another severity or category: nothing changes, and the answer names them.
+    const triaged = await call("/api/v1/complaints", { body: { ...c, severity: "URGENT", category: "damaged" } });
+    expect(triaged).toMatchObject({ status: 200, json: { outcome: "unchanged", id: r.json.id, ignored: ["severity", "category"] } });
+    expect(triaged.json.message).toMatch(/^not changed on an existing complaint: severity, category \(/);
     // The helpdesk's ticket id reused for another complaint is a conflict, not "unchanged".
     const reused = await call("/api/v1/complaints", { body: { ...c, text: "Wrong colour" } });
     expect(reused).toMatchObject({ status: 409, json: { code: "key_conflict", message: `externalId ZD-1 was used for another complaint (${r.json.id}): its text differs` } });

@@ -169,7 +169,7 @@ const ZERO = 'an amount above 0, such as "25", or "full"';
 
 /**
  * An amount as chat reads it (the refund service's `plainTyped`): full-width digits and commas
- * ("１，２００．５０") made plain (NFKC), invisible characters dropped, trimmed; "full" in any
+ * ("１，２００．５０") made plain (width only: `1²` and `⑤` stay as typed and are refused), invisible characters dropped, trimmed; "full" in any
  * case or width, or as Chinese teams say it (全额, 全部), is "full".
  */
 const plainAmount = (s: string): string => {

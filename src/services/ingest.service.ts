@@ -454,9 +454,15 @@ export class IngestService {
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       // A retry is the same complaint; the id reused for another one would be lost silently.
-      const prior = await this.store.complaints.findById(id).select({ customerId: 1, orderNo: 1, text: 1 }).lean();
+      const prior = await this.store.complaints.findById(id).select({ customerId: 1, orderNo: 1, text: 1, severity: 1, category: 1 }).lean();
       const differs = prior ? (["customerId", "orderNo", "text"] as const).filter((k) => (prior[k] ?? undefined) !== c[k]) : [];
-      if (!differs.length) return { status: 200, outcome: "unchanged", id };
+      if (!differs.length) {
+        // The same complaint sent again with another severity or category (the helpdesk's triage
+        // moved on): a retry changes nothing, and says so rather than answering a plain unchanged.
+        const ignored = prior ? (["severity", "category"] as const).filter((k) => c[k] !== undefined && c[k] !== prior[k]) : [];
+        if (!ignored.length) return { status: 200, outcome: "unchanged", id };
+        return { status: 200, outcome: "unchanged", id, ignored: [...ignored], message: `not changed on an existing complaint: ${ignored.join(", ")} (a complaint is triaged in chat once filed: complaint escalate, or file it anew)` };
+      }
       return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${c.externalId ?? ""} was used for another complaint (${id}): its ${differs.join(", ")} differ${differs.length > 1 ? "" : "s"}` };
     }
   }
