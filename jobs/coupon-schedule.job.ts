@@ -10,8 +10,12 @@ const WINDOW_MS = 24 * 3_600_000;
 /**
  * Coupons, every minute (COUPON_SCHEDULE_CRON). A coupon's state follows its dates (it is live
  * from `startsAt`, expired from `endsAt`); this job tells the `coupons` route when a scheduled
- * coupon goes live and when one expires, once per transition: queued under a key per coupon
- * and transition, then recorded on the coupon (`notified.<kind>`, guarded).
+ * coupon goes live and when one expires, once per transition. Claim first, send second: the
+ * transition is recorded on the coupon (`notified.<kind>`) by an update guarded on its state, so
+ * a coupon paused (or resumed) since the read is not announced; then it is queued under a key
+ * per coupon and transition, and the claim (`notified.claimed.<kind>`) ends. A run stopped
+ * between claim and send leaves the claim, which the next run finishes (the key makes a second
+ * send harmless) or, when the coupon left that state meanwhile, releases.
  */
 export default defineJob({
   id: "coupon-schedule",
@@ -23,10 +27,17 @@ export default defineJob({
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
     const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - WINDOW_MS));
-    const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired").map((d) => d.coupon));
+    const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired" && !d.stale).map((d) => d.coupon));
     const send = services.alerts.sender();
     let sent = 0;
-    for (const { coupon: c, kind } of due) {
+    for (const { coupon: c, kind, claimedAt, stale } of due) {
+      if (stale) {
+        await services.coupon.finishNotice(c._id, kind, claimedAt!);
+        continue;
+      }
+      // Paused, resumed or ended since the read, or claimed by another run: not announced here.
+      const claim = claimedAt ?? (await services.coupon.claimNotice(c._id, kind, now));
+      if (!claim) continue;
       const reply: Reply = { title: t(`notify.coupon.${kind}`, { code: c._id }), status: kind === "live" ? "ok" : "info", fields: couponFields(c, t, fmt), visibility: "public" };
       // The state is shopops' record: the storefront follows its own settings, so say so.
       reply.context = [t(`coupon.notify.${kind}`)];
@@ -39,7 +50,8 @@ export default defineJob({
         if (c.perCustomer && r.overPerCustomer.length) reply.context.push(perCustomerOverText(r.overPerCustomer, c.perCustomer, t, fmt));
       }
       await send({ type: "coupons", key: `coupon-${kind}:${c._id}`, reply });
-      if (await services.coupon.markNotified(c._id, kind, now)) sent++;
+      await services.coupon.finishNotice(c._id, kind, claim);
+      sent++;
     }
     return `${sent} announced`;
   },

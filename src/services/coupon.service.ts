@@ -112,6 +112,18 @@ export type ConfirmResult =
 /** Shown state of a coupon at an instant. */
 export type CouponState = "active" | "scheduled" | "paused" | "expired";
 
+/**
+ * A transition for the coupon-schedule job to announce: new (`claimedAt` unset: claim it first),
+ * or claimed by an earlier run that stopped before queuing it (`claimedAt`; `stale` when the
+ * coupon has left that state since, so the claim is released instead).
+ */
+export interface ScheduleDue {
+  coupon: CouponDoc;
+  kind: "live" | "expired";
+  claimedAt?: Date;
+  stale?: true;
+}
+
 /** Redemption figures of a code (from paid orders carrying it). */
 export interface Redemptions {
   uses: number;
@@ -503,32 +515,63 @@ export class CouponService {
    * Schedule transitions to announce (coupon-schedule job), not yet recorded in `notified`:
    * `live` for a coupon scheduled ahead (start after its creation) whose start passed, and
    * `expired` for one whose end passed (a paused one too; `coupon expire` is told to its
-   * actor instead). Only transitions after `since` count, so old coupons stay quiet.
+   * actor instead). Only transitions after `since` count, so old coupons stay quiet. Also the
+   * announcements an earlier run claimed but did not finish (`notified.claimed.<kind>`: it
+   * stopped between its claim and its send), with `claimedAt`; `stale` when the coupon has left
+   * that state since (paused after its claim): such a claim is released, not announced.
    */
-  async scheduleDue(now: Date, since: Date): Promise<{ coupon: CouponDoc; kind: "live" | "expired" }[]> {
+  async scheduleDue(now: Date, since: Date): Promise<ScheduleDue[]> {
     const docs = await this.store.coupons
       .find({
         $or: [
           { status: "active", startsAt: { $gt: since, $lte: now }, "notified.live": { $exists: false } },
           { status: { $ne: "expired" }, endsAt: { $gt: since, $lte: now }, "notified.expired": { $exists: false } },
+          { "notified.claimed.live": { $exists: true } },
+          { "notified.claimed.expired": { $exists: true } },
         ],
       })
       .sort({ startsAt: 1 })
       .limit(500)
       .lean<CouponDoc[]>();
-    const out: { coupon: CouponDoc; kind: "live" | "expired" }[] = [];
+    const out: ScheduleDue[] = [];
     for (const c of docs) {
       const state = CouponService.state(c, now);
+      const claimed = c.notified?.claimed;
+      for (const kind of ["live", "expired"] as const) {
+        const at = claimed?.[kind];
+        if (at) out.push({ coupon: c, kind, claimedAt: at, ...(state === (kind === "live" ? "active" : "expired") ? {} : { stale: true as const }) });
+      }
       if (state === "active" && !c.notified?.live && c.startsAt > c.createdAt) out.push({ coupon: c, kind: "live" });
       if (state === "expired" && !c.notified?.expired && c.endsAt && c.endsAt > since) out.push({ coupon: c, kind: "expired" });
     }
     return out;
   }
 
-  /** Records that transition `kind` of a coupon was announced: one guarded update; false if it already was. */
-  async markNotified(code: string, kind: "live" | "expired", now: Date): Promise<boolean> {
-    const r = await this.store.coupons.updateOne({ _id: code, [`notified.${kind}`]: { $exists: false } }, { $set: { [`notified.${kind}`]: now } });
-    return r.modifiedCount === 1;
+  /**
+   * Claims the announcement of transition `kind` before it is sent: one update, guarded on the
+   * coupon still being in that state at `now` (live: active, started, not ended; expired: ended
+   * by its date, not by `coupon expire`) and the transition not recorded yet, that records it
+   * (`notified.<kind>`) and marks it claimed (`notified.claimed.<kind>`) until
+   * {@link finishNotice}. A pause or resume landing after the job read the coupon makes the
+   * guard fail, so nothing is announced. The claim's time, or null when not claimed.
+   */
+  async claimNotice(code: string, kind: "live" | "expired", now: Date): Promise<Date | null> {
+    const inState: Record<string, unknown> =
+      kind === "live" ? { status: "active", startsAt: { $lte: now }, ...notEnded(now) } : { status: { $ne: "expired" }, endsAt: { $lte: now } };
+    const r = await this.store.coupons.updateOne(
+      { _id: code, ...inState, [`notified.${kind}`]: { $exists: false } },
+      { $set: { [`notified.${kind}`]: now, [`notified.claimed.${kind}`]: now } },
+    );
+    return r.modifiedCount === 1 ? now : null;
+  }
+
+  /**
+   * Ends the claim of `kind` taken at `claimedAt` (guarded on that time): after its
+   * announcement was queued, or (a stale claim) when the coupon left that state before it was.
+   * Its `notified.<kind>` stays: the transition is not announced again.
+   */
+  async finishNotice(code: string, kind: "live" | "expired", claimedAt: Date): Promise<void> {
+    await this.store.coupons.updateOne({ _id: code, [`notified.claimed.${kind}`]: claimedAt }, { $unset: { [`notified.claimed.${kind}`]: 1 } });
   }
 
   /**

@@ -36,10 +36,18 @@ export const couponSchema = new Schema(
       type: [new Schema({ action: String, by: String, at: Date }, { _id: false })],
       default: [],
     },
-    /** When the managers' channel was told the coupon went live / expired (coupon-schedule job): set once, guarded. */
+    /**
+     * When the managers' channel was told the coupon went live / expired (coupon-schedule job): set
+     * once, guarded, when the job claims the announcement. `claimed.<kind>`: the claim's time, until
+     * the announcement is queued (a run stopped in between leaves it for the next run to finish).
+     */
     notified: {
       live: { type: Date },
       expired: { type: Date },
+      claimed: {
+        live: { type: Date },
+        expired: { type: Date },
+      },
     },
   },
   { versionKey: false },
