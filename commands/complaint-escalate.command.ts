@@ -2,8 +2,10 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
-import { translator } from "../src/core/messages.js";
+import { translator, type Translate } from "../src/core/messages.js";
+import type { Reply } from "../src/core/reply.js";
 import { ComplaintService, complaintEscalationKey, escalateBlock } from "../src/services/complaint.service.js";
+import type { ComplaintDoc } from "../src/store/models.js";
 import { changeReply, complaintCard, complaintIdArg, promptForText, severityName } from "./complaint.view.js";
 
 export default defineCommand({
@@ -35,20 +37,31 @@ export default defineCommand({
       const st = translator(config.locale);
       const fmt = new Formatter(config.locale, config.timeZone, config.currency);
       const c = r.complaint;
-      // A short title with its severity, as the complaint's other alerts have (Slack cuts a
-      // header at 150 characters); the reason in a field of its own, shown as typed (never as
-      // markup), and what happens next below the card.
       try {
-        const card = complaintCard(c, services, { t: st, fmt, now });
-        const title = st("complaint.notify.escalated", { id: c._id, severity: severityName(c.severity, st), by: actor.identity });
-        const fields = [...(card.fields ?? []), { label: st("complaint.notify.escalated_reason"), value: args.reason, plain: true }];
-        const context = [...(card.context ?? []), st("complaint.notify.escalated_waits")];
-        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: { ...card, title, fields, context, status: "warning", visibility: "public" }, urgent: c.severity === "urgent" });
+        await services.alerts.send({ type: "sla", key: complaintEscalationKey(c), reply: escalationAlert(c, actor.identity, args.reason, services, { t: st, fmt, now }), urgent: c.severity === "urgent" });
+        // Recorded once queued: the complaint-alerts job queues it (same key) for an escalation not recorded.
+        await services.complaints.markEscalationAlerted(c, now);
       } catch (error) {
-        // The escalation is made: it is not reported as failed; its SLA alerts still reach the managers.
+        // The escalation is made: it is not reported as failed. Not recorded, the complaint-alerts
+        // job's next run queues it under the same key (once).
         logger.error("escalation alert not queued", { id: c._id, error });
       }
     }
     return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
   },
 });
+
+/**
+ * The managers' alert for the latest escalation of `c`, by `by` for `reason`: the card with a short
+ * title naming its severity (Slack cuts a header at 150 characters), the reason in a field of its
+ * own, shown as typed (never as markup), and what happens next below it. Sent by the command at
+ * once, and by the complaint-alerts job for an escalation whose alert was not recorded.
+ */
+export function escalationAlert(c: ComplaintDoc, by: string, reason: string, services: { complaints: ComplaintService }, ctx: { t: Translate; fmt: Formatter; now: Date }): Reply {
+  const { t } = ctx;
+  const card = complaintCard(c, services, ctx);
+  const title = t("complaint.notify.escalated", { id: c._id, severity: severityName(c.severity, t), by });
+  const fields = [...(card.fields ?? []), { label: t("complaint.notify.escalated_reason"), value: reason, plain: true }];
+  const context = [...(card.context ?? []), t("complaint.notify.escalated_waits")];
+  return { ...card, title, fields, context, status: "warning", visibility: "public" };
+}

@@ -1,10 +1,11 @@
+import { escalationAlert } from "../commands/complaint-escalate.command.js";
 import { complaintCard, severityName } from "../commands/complaint.view.js";
 import { Formatter } from "../src/core/format.js";
 import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { complaintAlertKey } from "../src/services/complaint.service.js";
+import { complaintAlertKey, complaintEscalationKey } from "../src/services/complaint.service.js";
 
 /** Share of an SLA's span after which the assignee (or the support channel) is reminded. */
 const WARN_PCT = 80;
@@ -24,7 +25,10 @@ const POST_WINDOW_MS = 24 * 3_600_000;
  * a card held since the night. Each alert is queued under a key per complaint and alert, then recorded on the
  * complaint (`alerted.<kind>`, guarded by the clock's due time as read), so it is sent once per complaint state. Reopening a
  * complaint restarts its resolution clock and clears its resolution alerts: they come again, once,
- * under keys of their own (`…:reopen<n>`).
+ * under keys of their own (`…:reopen<n>`). An escalation whose managers' alert `complaint escalate`
+ * could not queue (recorded as `alerted.escalated` once queued) is queued here under the same key
+ * (`…:escalated:<n>`), with its reason; moot (a manager holds it already, or escalated more than a
+ * day before it was first seen) it is recorded without a message.
  */
 export default defineJob({
   id: "complaint-alerts",
@@ -35,7 +39,8 @@ export default defineJob({
     const now = clock.now();
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
-    const due = await services.complaints.alertsDue(now, { postSince: new Date(now.getTime() - POST_WINDOW_MS), warnPct: WARN_PCT });
+    const postSince = new Date(now.getTime() - POST_WINDOW_MS);
+    const due = await services.complaints.alertsDue(now, { postSince, warnPct: WARN_PCT });
     const send = services.alerts.sender();
     // Quiet hours as the alert service computes them (it would hold these until they end).
     const quiet = services.alerts.quietUntil(now) !== null;
@@ -72,6 +77,19 @@ export default defineJob({
       }
       // Guarded by the due time read: a clock restarted meanwhile (reopened) keeps its new round's alert.
       if ((await services.complaints.markAlerted(c._id, kind, now, kind === "posted" ? undefined : dueAt)) && !skip) sent++;
+    }
+    // The managers' alert of an escalation that `complaint escalate` could not queue (it sends at
+    // once, then records it): the same alert under the same key, so one the command did queue is
+    // not queued twice. Held by quiet hours like a post: decided after them, from the complaint as it is.
+    for (const c of await services.complaints.escalationAlertsDue()) {
+      const esc = [...(c.history ?? [])].reverse().find((h) => h.action === "escalate");
+      const urgent = c.severity === "urgent";
+      // Moot: claimed (or reopened with its resolver) meanwhile, escalated without an entry (an
+      // import), or news from more than a day ago.
+      const skip = !esc || !!c.assignee || (esc.at ?? c.createdAt) < postSince;
+      if (quiet && !urgent && !skip) continue;
+      if (esc && !skip) await send({ type: "sla", key: complaintEscalationKey(c), reply: escalationAlert(c, esc.by ?? "", esc.note ?? "", services, { t, fmt, now }), urgent });
+      if ((await services.complaints.markEscalationAlerted(c, now)) && !skip) sent++;
     }
     return `${sent} alerts`;
   },

@@ -367,7 +367,8 @@ export class ComplaintService {
     return this.change(id, actor.identity, (c) => {
       const block = escalateBlock(c, actor.role);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
-      return { kind: "change", set: { status: "escalated" }, unset: ["assignee"], action: "escalate", note: reason };
+      // Its managers' alert is not queued yet: the command queues it, or else the complaint-alerts job.
+      return { kind: "change", set: { status: "escalated" }, unset: ["assignee", "alerted.escalated"], action: "escalate", note: reason };
     });
   }
 
@@ -500,6 +501,28 @@ export class ComplaintService {
     const guard: Record<string, unknown> = { _id: id, [`alerted.${kind}`]: { $exists: false } };
     if (dueAt && kind !== "posted") guard[kind.startsWith("firstResponse") ? "firstResponseDueAt" : "resolutionDueAt"] = dueAt;
     const r = await this.store.complaints.updateOne(guard, { $set: { [`alerted.${kind}`]: now } });
+    return r.modifiedCount === 1;
+  }
+
+  /**
+   * Escalated complaints whose latest escalation's managers' alert is not recorded as queued
+   * (`complaint escalate` failed to queue it): the complaint-alerts job queues it, or records it
+   * without a message when it is moot (see {@link markEscalationAlerted}).
+   */
+  async escalationAlertsDue(limit = 500): Promise<ComplaintDoc[]> {
+    return this.store.complaints.find({ status: "escalated", "alerted.escalated": { $exists: false } }).sort({ resolutionDueAt: 1 }).limit(limit).lean<ComplaintDoc[]>();
+  }
+
+  /**
+   * Records that the managers' alert of the latest escalation of `c` (as read) was queued: one
+   * guarded update; false if it already was, or if the complaint changed since it was read (its
+   * history grew: claimed, or escalated again), when the next complaint-alerts run decides anew.
+   */
+  async markEscalationAlerted(c: Pick<ComplaintDoc, "_id" | "history">, now: Date): Promise<boolean> {
+    const r = await this.store.complaints.updateOne(
+      { _id: c._id, status: "escalated", "alerted.escalated": { $exists: false }, history: { $size: (c.history ?? []).length } },
+      { $set: { "alerted.escalated": now } },
+    );
     return r.modifiedCount === 1;
   }
 

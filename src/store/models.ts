@@ -255,9 +255,11 @@ const complaintSchema = new Schema(
     /**
      * When each scheduled alert was sent (complaint-alerts job): `posted` (new complaint),
      * `<clock>Warn` (80% of an SLA), `<clock>Breach`. Set once by a guarded update, never resent.
+     * `escalated`: the managers' alert of the latest escalation was queued (cleared by each escalation).
      */
     alerted: {
       posted: { type: Date },
+      escalated: { type: Date },
       firstResponseWarn: { type: Date },
       firstResponseBreach: { type: Date },
       resolutionWarn: { type: Date },
