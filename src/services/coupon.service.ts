@@ -514,9 +514,9 @@ export class CouponService {
   /**
    * Schedule transitions to announce (coupon-schedule job), not yet recorded in `notified`:
    * `live` for a coupon scheduled ahead (start after its creation) whose start passed, and
-   * `expired` for one whose end passed (a paused one too; `coupon expire` is told to its
-   * actor instead). Only transitions after `since` count, so old coupons stay quiet. Also the
-   * announcements an earlier run claimed but did not finish (`notified.claimed.<kind>`: it
+   * `expired` for one whose end passed (a paused one too; `coupon expire` claims its own, see
+   * {@link transition}). Only transitions after `since` count, so old coupons stay quiet. Also the
+   * announcements claimed but not finished (`notified.claimed.<kind>`: a run, or `coupon expire`,
    * stopped between its claim and its send), with `claimedAt`; `stale` when the coupon has left
    * that state since (paused after its claim): such a claim is released, not announced.
    */
@@ -694,7 +694,10 @@ export class CouponService {
    * (`start_cancelled`, at that start); `neverStarted` in the outcome is that start. A resume
    * after the start records its "live" transition as told (`notified.live`, in the same update):
    * the start passed while the coupon was paused, and a paused coupon reaching its start is not
-   * announced, however long after its start it is resumed.
+   * announced, however long after its start it is resumed. An expire claims its announcement to
+   * the coupons route in the same update (`notified.expired` and `notified.claimed.expired`, at
+   * the expiry time; see {@link claimNotice}): queued by the command, or by the coupon-schedule
+   * job when the command stopped first.
    */
   async transition(
     code: string,
@@ -721,7 +724,13 @@ export class CouponService {
     // Expiring also ends it now (an end already past stays): in the same update, so a crash
     // never leaves an expired coupon whose end is still ahead. This update expires only a
     // coupon that has started; one not started yet takes the guarded update below.
-    if (action === "expire") filter.startsAt = { $lte: now };
+    if (action === "expire") {
+      filter.startsAt = { $lte: now };
+      // Its announcement to the coupons route is claimed in the same update (as the
+      // coupon-schedule job claims one ending by its date): the command queues it and ends the
+      // claim; stopped in between, the job's next run finds the claim and queues it.
+      Object.assign(set, { "notified.expired": now, "notified.claimed.expired": now });
+    }
     const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
     // The start of a coupon not started yet, as read: start and end both become now, in one
     // update guarded on that start.

@@ -1,8 +1,9 @@
-import type { Formatter } from "../core/format.js";
-import { isMessageKey, type Translate } from "../core/messages.js";
+import { Formatter } from "../core/format.js";
+import { isMessageKey, translator, type Translate } from "../core/messages.js";
 import type { CommandContext } from "../core/command.js";
 import type { Reply, ReplyField } from "../core/reply.js";
-import { CouponService, type CouponState, type Problem, type Warning } from "./coupon.service.js";
+import type { CouponDoc } from "../store/models.js";
+import { CouponService, neverRanFrom, type CouponState, type Problem, type Redemptions, type Warning } from "./coupon.service.js";
 
 /** What describes a coupon or a draft on screen. */
 interface CouponLike {
@@ -107,7 +108,26 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
   const code = args.code.toUpperCase();
   if (r.kind === "done") {
     const text = r.neverStarted ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) }) : t(`coupon.transition.${action}`, { code });
-    return { status: "ok", text, visibility: "public" };
+    if (action !== "expire") return { status: "ok", text, visibility: "public" };
+    const c = r.coupon;
+    const tally = await services.coupon.redemptions(c._id, c);
+    // Its announcement to the coupons route, as one ending by its date gets: claimed in the
+    // expire's own update (`notified.claimed.expired`), queued now under the same key, and the
+    // claim ended. Not queued (an outbox error, a stop here), the claim stays: the next
+    // coupon-schedule run queues it, once.
+    const claim = c.notified?.claimed?.expired;
+    if (claim) {
+      try {
+        const st = translator(ctx.config.locale);
+        const sfmt = new Formatter(ctx.config.locale, ctx.config.timeZone, ctx.config.currency);
+        await services.alerts.send({ type: "coupons", key: couponNoticeKey("expired", c._id), reply: expiredNotice(c, tally, st, sfmt) });
+        await services.coupon.finishNotice(c._id, "expired", claim);
+      } catch (error) {
+        ctx.logger.error("coupon expiry announcement not queued", { code: c._id, error });
+      }
+    }
+    // The actor sees the final tally too (a coupon that never ran has none).
+    return { status: "ok", text, ...(r.neverStarted ? {} : { context: expiryTally(c, tally, t, fmt) }), visibility: "public" };
   }
   if (r.kind === "not_found") return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
   const reached = action === "expire" ? r.state === "expired" : action === "pause" ? r.state === "paused" : r.state === "active" || r.state === "scheduled";
@@ -126,4 +146,41 @@ export function perCustomerOverText(over: readonly { customer: string; uses: num
   const named = over.slice(0, 5).map((o) => o.customer + t("text.paren", { text: fmt.number(o.uses) })).join(t("text.list_sep"));
   const list = over.length > 5 ? t("coupon.show.per_customer_more", { list: named, more: fmt.number(over.length - 5) }) : named;
   return t("coupon.show.per_customer_over", { limit: fmt.number(limit), list });
+}
+
+/** The outbox key of a coupon's schedule announcement: one per coupon and transition, whoever queues it. */
+export function couponNoticeKey(kind: "live" | "expired", code: string): string {
+  return `coupon-${kind}:${code}`;
+}
+
+/**
+ * The final tally of an ended coupon, as its expiry announcement and the `coupon expire` reply
+ * say it: uses (customers, revenue, discount), the overrun of its total limit, paid orders placed
+ * while it was paused, uses in another currency, the customers past the per-customer limit.
+ */
+export function expiryTally(c: Pick<CouponDoc, "limit" | "perCustomer">, r: Redemptions, t: Translate, fmt: Formatter): string[] {
+  const out = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
+  if (c.limit && r.uses > c.limit) out.push(t("coupon.notify.over_limit", { n: fmt.number(r.uses - c.limit), limit: fmt.number(c.limit) }));
+  if (r.paused) out.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
+  // As `coupon show` says it: uses in another currency are counted, their money is not.
+  if (r.otherCurrency) out.push(t("coupon.show.other_currency", { n: fmt.number(r.otherCurrency), currency: r.currency }));
+  if (c.perCustomer && r.overPerCustomer.length) out.push(perCustomerOverText(r.overPerCustomer, c.perCustomer, t, fmt));
+  return out;
+}
+
+/**
+ * The coupons route's announcement that `c` has ended, by its date or by `coupon expire`, with
+ * its final tally `r`: the same from the coupon-schedule job and from the expire command. The
+ * state is shopops' record (the storefront follows its own settings), so it says so.
+ */
+export function expiredNotice(c: CouponDoc, r: Redemptions, t: Translate, fmt: Formatter): Reply {
+  const never = neverRanFrom(c);
+  const [uses, ...rest] = expiryTally(c, r, t, fmt);
+  return {
+    title: t("notify.coupon.expired", { code: c._id }),
+    status: "info",
+    fields: couponFields(c, t, fmt, never ? { neverRanFrom: never } : {}),
+    context: [uses!, t("coupon.notify.expired"), ...rest],
+    visibility: "public",
+  };
 }

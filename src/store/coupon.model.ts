@@ -38,8 +38,9 @@ export const couponSchema = new Schema(
     },
     /**
      * When the managers' channel was told the coupon went live / expired (coupon-schedule job): set
-     * once, guarded, when the job claims the announcement. `claimed.<kind>`: the claim's time, until
-     * the announcement is queued (a run stopped in between leaves it for the next run to finish).
+     * once, guarded, when the job claims the announcement (or, for `coupon expire`, by the expire's
+     * own update). `claimed.<kind>`: the claim's time, until the announcement is queued (a run or
+     * command stopped in between leaves it for the next run to finish).
      */
     notified: {
       live: { type: Date },
