@@ -23,7 +23,10 @@ function order(paidAt: string, total: number, over: Record<string, unknown> = {}
 }
 
 const H = 3_600_000;
-/** A complaint created at `created` with resolution due `dueH` hours later, resolved `resolvedH` hours later (or open). */
+/**
+ * A complaint created at `created` with resolution due `dueH` hours later, resolved `resolvedH`
+ * hours later (or open); claimed (its first response) half an hour after filing, within the hour.
+ */
 function complaint(id: string, created: string, dueH: number, resolvedH?: number) {
   const c = new Date(created);
   const resolvedAt = resolvedH === undefined ? undefined : new Date(c.getTime() + resolvedH * H);
@@ -36,6 +39,7 @@ function complaint(id: string, created: string, dueH: number, resolvedH?: number
     createdAt: c,
     day: localDay(c, TZ),
     firstResponseDueAt: new Date(c.getTime() + H),
+    firstResponseAt: new Date(c.getTime() + Math.min(0.5, resolvedH ?? 0.5) * H),
     resolutionDueAt: new Date(c.getTime() + dueH * H),
     ...(resolvedAt ? { resolvedAt, resolvedDay: localDay(resolvedAt, TZ) } : {}),
   };
@@ -106,8 +110,12 @@ describe("digest command", () => {
     const figs = (day: string, endMs: number) => ({
       opened: COMPLAINTS.filter((c) => c.day === day).length,
       resolved: COMPLAINTS.filter((c) => c.resolvedDay === day).length,
+      // Either clock run out: first response or resolution due before the end, not done by then.
       overdue: COMPLAINTS.filter(
-        (c) => c.createdAt.getTime() < endMs && c.resolutionDueAt.getTime() < endMs && (!c.resolvedAt || c.resolvedAt.getTime() >= endMs),
+        (c) =>
+          c.createdAt.getTime() < endMs &&
+          (!c.resolvedAt || c.resolvedAt.getTime() >= endMs) &&
+          (c.resolutionDueAt.getTime() < endMs || (c.firstResponseDueAt.getTime() < endMs && c.firstResponseAt.getTime() >= endMs)),
       ).length,
     });
     const d24 = figs("2026-11-24", end("2026-11-24"));

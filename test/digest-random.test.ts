@@ -16,6 +16,8 @@ const H = 60 * M;
 const PAID = new Set(["paid", "shipped", "delivered", "refunded"]);
 /** README defaults of COMPLAINT_SLA_RESOLUTION (also set explicitly below), in hours. */
 const SLA_H = { low: 168, normal: 72, high: 24, urgent: 8 } as const;
+/** README defaults of COMPLAINT_SLA_FIRST_RESPONSE (also set explicitly below), in hours. */
+const FIRST_H = { low: 72, normal: 24, high: 4, urgent: 1 } as const;
 type Sev = keyof typeof SLA_H;
 /** SKU, category, price. Two SKUs share a price so that rankings tie. */
 const SKUS: [string, string, number][] = [
@@ -73,7 +75,8 @@ interface MComplaint {
   id: string;
   createdAt: number;
   severity: Sev;
-  events: { kind: "resolve" | "reopen"; at: number }[];
+  /** In the order sent; the first of them (an escalation or a resolve) is the first response. */
+  events: { kind: "escalate" | "resolve" | "reopen"; at: number }[];
 }
 interface Ev {
   at: number;
@@ -410,6 +413,7 @@ function makeWorld(s: Scenario): World {
     let t = filed;
     const next = () => (t += rnd() < 0.3 ? int(10 * M, 4 * H) : int(4 * H, 50 * H)) < latest;
     if (rnd() < 0.2 && next()) {
+      c.events.push({ kind: "escalate", at: t });
       at(t, `complaint ${i} escalated`, async (app) => {
         expect((await app.services.complaints.escalate(c.id, { identity: "shell:sue", role: "support" }, "angry")).kind).toBe("done");
       });
@@ -495,7 +499,12 @@ function salesOracle(w: World, s: Scenario, d: string) {
   };
 }
 
-/** The complaint figures of day `d` (overdue judged at the end of the day, or now for today). */
+/**
+ * The complaint figures of day `d`. Overdue is judged at the end of the day, or now for today, by
+ * either clock (as `complaint list overdue`): open then, and no first response (the first staff
+ * action: escalate or resolve) before then with its due time past, or the resolution due time
+ * in force then (a reopening restarts it) past.
+ */
 function complaintOracle(w: World, s: Scenario, d: string): ComplaintFigures {
   const cut = Math.min(midnight(shift(d, 1), s.tz), w.now);
   let overdue = 0;
@@ -503,12 +512,16 @@ function complaintOracle(w: World, s: Scenario, d: string): ComplaintFigures {
     if (c.createdAt >= cut) continue;
     let due = c.createdAt + SLA_H[c.severity] * H;
     let resolved = false;
+    let responded = false;
     for (const e of c.events) {
       if (e.at >= cut) break;
+      responded = true;
+      if (e.kind === "escalate") continue;
       resolved = e.kind === "resolve";
       if (e.kind === "reopen") due = e.at + SLA_H[c.severity] * H;
     }
-    if (!resolved && due < cut) overdue++;
+    const firstLate = !responded && c.createdAt + FIRST_H[c.severity] * H < cut;
+    if (!resolved && (due < cut || firstLate)) overdue++;
   }
   return {
     opened: w.complaints.filter((c) => dayOf(c.createdAt, s.tz) === d).length,

@@ -279,8 +279,9 @@ describe("digest figures in America/New_York across DST", () => {
     const mk = (id: string, created: string, dueH: number, resolvedAt?: string) => {
       const c = new Date(created);
       return {
-        _id: id, customerId: "C-1", text: "x", status: resolvedAt ? "resolved" : "new", createdBy: "shell:sue", createdAt: c,
-        day: localDay(c, tz), firstResponseDueAt: c, resolutionDueAt: new Date(c.getTime() + dueH * H),
+        _id: id, customerId: "C-1", text: "x", status: resolvedAt ? "resolved" : "claimed", createdBy: "shell:sue", createdAt: c,
+        // Answered at once, so only the resolution clock is judged here.
+        day: localDay(c, tz), firstResponseDueAt: c, firstResponseAt: c, resolutionDueAt: new Date(c.getTime() + dueH * H),
         ...(resolvedAt ? { resolvedAt: new Date(resolvedAt), resolvedDay: localDay(new Date(resolvedAt), tz) } : {}),
       };
     };

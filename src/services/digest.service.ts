@@ -430,7 +430,9 @@ export class DigestService {
   /** Complaint figures of each day. */
   private async complaints(days: string[]): Promise<ComplaintFigures[]> {
     const now = this.clock.now();
-    // Overdue is judged at the end of each day, or now for today.
+    // Overdue is judged at the end of each day, or now for today, by either SLA clock as
+    // `complaint list overdue`, reminders and breach alerts do: no first response yet past its
+    // due time, or not resolved past the resolution due time.
     const cutoffs = days.map((d) => new Date(Math.min(dayStart(addDays(d, 1), this.opts.timeZone).getTime(), now.getTime())));
     const minCut = new Date(Math.min(...cutoffs.map((c) => c.getTime())));
     const maxCut = new Date(Math.max(...cutoffs.map((c) => c.getTime())));
@@ -440,9 +442,11 @@ export class DigestService {
       createdAt: Date;
       resolvedAt?: Date | null;
       resolutionDueAt: Date;
+      firstResponseDueAt?: Date | null;
+      firstResponseAt?: Date | null;
       history?: { action?: string | null; at?: Date | null; from?: string | null }[];
     };
-    const fields = { _id: 0, day: 1, resolvedDay: 1, createdAt: 1, resolvedAt: 1, resolutionDueAt: 1, history: 1 };
+    const fields = { _id: 0, day: 1, resolvedDay: 1, createdAt: 1, resolvedAt: 1, resolutionDueAt: 1, firstResponseDueAt: 1, firstResponseAt: 1, history: 1 };
     const tz = this.opts.timeZone;
     const since = dayStart(days.reduce((a, b) => (a < b ? a : b)), tz);
     const [dayRows, overdueRows] = await Promise.all([
@@ -452,12 +456,14 @@ export class DigestService {
         .find({ $or: [{ day: { $in: days } }, { resolvedDay: { $in: days } }, { "history.action": "reopen", "history.at": { $gte: since } }] })
         .select(fields)
         .lean<Row[]>(),
-      // Due before the last cut and not resolved before the first; or with a resolution clock
-      // restarted (a reopening) since the first cut: its earlier due time may have passed then.
+      // Due before the last cut and not resolved before the first; or first response due before
+      // the last cut and not given before the first; or with a resolution clock restarted (a
+      // reopening) since the first cut: its earlier due time may have passed then.
       this.store.complaints
         .find({
           $or: [
             { resolutionDueAt: { $lt: maxCut }, $or: [{ resolvedAt: null }, { resolvedAt: { $gte: minCut } }] },
+            { firstResponseDueAt: { $lt: maxCut }, $or: [{ firstResponseAt: null }, { firstResponseAt: { $gte: minCut } }] },
             { "history.action": "clock_restart", "history.at": { $gte: minCut } },
           ],
         })
@@ -488,12 +494,16 @@ export class DigestService {
       if (before.length) return before.at(-1)!.action === "resolve";
       return !spans.length && !!c.resolvedAt && c.resolvedAt.getTime() < cut;
     };
+    // The first response clock at an instant: due before it with no first response (the first
+    // claim, assignment, escalation or resolution, kept as firstResponseAt) before it.
+    const firstResponseLate = (c: Row, cut: number): boolean =>
+      !!c.firstResponseDueAt && c.firstResponseDueAt.getTime() < cut && !(c.firstResponseAt && c.firstResponseAt.getTime() < cut);
     return days.map((d, i) => {
       const cut = cutoffs[i]!.getTime();
       return {
         opened: dayRows.filter((c) => c.day === d).length,
         resolved: dayRows.filter((c) => resolvedDays.get(c)!.includes(d)).length,
-        overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && dueAt(c, cut) < cut && !resolvedAtCut(c, cut)).length,
+        overdue: overdueRows.filter((c) => c.createdAt.getTime() < cut && !resolvedAtCut(c, cut) && (dueAt(c, cut) < cut || firstResponseLate(c, cut))).length,
       };
     });
   }
