@@ -71,19 +71,42 @@ const idList = (re: RegExp, error: string) =>
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .refine((l) => l.every((id) => re.test(id)), { error });
 
-const bool = (name: string) =>
-  z
-    .enum(["true", "false", "1", "0", "yes", "no"], { error: `${name}: expected true or false` })
-    .transform((v) => v === "true" || v === "1" || v === "yes");
+/** A value as typed, quoted for an error message (cut short when long). */
+const shown = (v: string) => JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
 
-const int = (name: string, min: number, max: number, dflt: number) =>
-  z
-    .string()
-    .default(String(dflt))
-    .transform((v) => Number(v))
-    .refine((n) => Number.isInteger(n) && n >= min && n <= max, {
-      error: `${name}: expected a whole number from ${min} to ${max}`,
-    });
+const TRUE_WORDS = new Set(["true", "1", "yes"]);
+const FALSE_WORDS = new Set(["false", "0", "no"]);
+
+/** A switch: true or false in any case (TRUE, False); 1/0 and yes/no are taken too. */
+const bool = (name: string) =>
+  z.string().transform((v, ctx) => {
+    const w = v.trim().toLowerCase();
+    if (TRUE_WORDS.has(w)) return true;
+    if (FALSE_WORDS.has(w)) return false;
+    ctx.addIssue({ code: "custom", message: `${name}: ${shown(v)} is not true or false; expected true or false (in any case; 1/0 and yes/no also work)` });
+    return z.NEVER;
+  });
+
+/**
+ * A whole number written in plain digits, from min to max. Number() would also read 0x1F90,
+ * 8080.0 and 1e3 (as 8080 and 1000): those are refused, as chat refuses them.
+ */
+const wholeNumber = (name: string, min: number, max: number, what = "a whole number") =>
+  z.string().transform((v, ctx) => {
+    const digits = v.trim();
+    if (!/^\d+$/.test(digits)) {
+      ctx.addIssue({ code: "custom", message: `${name}: ${shown(v)} is not a whole number in plain digits (not 1e3, 0x10 or 10.0); expected ${what} from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    const n = Number(digits);
+    if (n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `${name}: expected ${what} from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const int = (name: string, min: number, max: number, dflt: number) => z.string().default(String(dflt)).pipe(wholeNumber(name, min, max));
 
 /** Time allowed per complaint severity, in milliseconds. */
 export type SlaTable = Readonly<Record<(typeof SEVERITIES)[number], number>>;
@@ -173,7 +196,7 @@ const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
   SLACK_SIGNING_SECRET: z.string().regex(/^\S{8,}$/, { error: "SLACK_SIGNING_SECRET: expected the app's signing secret (Basic Information → App Credentials)" }).optional(),
-  SLACK_PORT: int("SLACK_PORT", 0, 65535, 3000),
+  SLACK_PORT: z.string().default("3000").pipe(wholeNumber("SLACK_PORT", 0, 65535, "a port number")),
   SLACK_API_URL: z
     .string()
     .regex(/^https?:\/\/\S+\/$/, { error: "SLACK_API_URL: expected the Web API base URL ending in /, such as https://slack.com/api/" })
@@ -193,11 +216,7 @@ const EnvSchema = z.object({
   DISCORD_GUILD_IDS: idList(SNOWFLAKE, "DISCORD_GUILD_IDS: expected comma-separated numeric server ids such as 123456789012345678,234567890123456789 (right-click a server → Copy Server ID)"),
   DISCORD_ROLE_MAP: z.string().optional(),
   DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
-  HTTP_PORT: z
-    .string()
-    .transform((v) => Number(v))
-    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, { error: "HTTP_PORT: expected a port number from 0 to 65535" })
-    .optional(),
+  HTTP_PORT: wholeNumber("HTTP_PORT", 0, 65535, "a port number").optional(),
   HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   HTTP_BODY_LIMIT: int("HTTP_BODY_LIMIT", 1024, 100 * 1024 * 1024, 1024 * 1024),
   INGEST_BATCH_MAX: int("INGEST_BATCH_MAX", 1, 10000, 500),
@@ -451,8 +470,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   const discord = discordConfig(v);
   const routes = parseAlertRoutes(v.ALERT_ROUTES);
   if (routes.bad.length > 0) {
+    // Nothing after the platform: most likely a Slack channel name cut at its # by .env, where # starts a comment.
+    const cut = routes.bad.some((b) => b.endsWith(":"))
+      ? `; nothing follows the platform: a # in .env starts a comment (low_stock:slack:#ops is read as low_stock:slack:), so quote the value (ALERT_ROUTES="low_stock:slack:#ops") or give the channel by its id (low_stock:slack:C0123ABCD)`
+      : "";
     throw new ConfigError([
-      `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")} (a Discord channel by its numeric id), e.g. low_stock:slack:C0123,digest:discord:123456789012345678`,
+      `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")} (a Discord channel by its numeric id), e.g. low_stock:slack:C0123ABCD,digest:discord:123456789012345678${cut}`,
     ]);
   }
   const jobCrons = { LOW_STOCK_CRON: v.LOW_STOCK_CRON, REFUND_EXPIRY_CRON: v.REFUND_EXPIRY_CRON, COMPLAINT_ALERTS_CRON: v.COMPLAINT_ALERTS_CRON, DIGEST_CRON: v.DIGEST_CRON, COUPON_SCHEDULE_CRON: v.COUPON_SCHEDULE_CRON, HOUSEKEEPING_CRON: v.HOUSEKEEPING_CRON, ORDER_EFFECTS_CRON: v.ORDER_EFFECTS_CRON };
