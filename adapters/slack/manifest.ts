@@ -1,8 +1,10 @@
 /**
  * The Slack app manifest, generated from the command registry:
- * `npm run slack:manifest` prints it as YAML (Socket Mode by default;
- * `-- --http https://bot.example.com` for HTTP mode with that public URL).
+ * `npm run -s slack:manifest` prints it as YAML (Socket Mode by default;
+ * `-- --http https://bot.example.com` for HTTP mode with that public URL; `-- --out <file>` writes
+ * the file itself; `-- --help` says so).
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "../../src/core/command.js";
@@ -117,25 +119,115 @@ function scalar(v: unknown): string {
   return JSON.stringify(String(v));
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf("--http");
-  const publicUrl = i >= 0 ? argv[i + 1] : undefined;
-  if (i >= 0 && !(publicUrl && /^https?:\/\/\S+$/.test(publicUrl))) {
-    process.stderr.write("--http needs the bot's public base URL, e.g. --http https://shopops.example.com (Slack will post to <url>/slack/events)\n");
-    process.exit(78);
+/** Exit codes, as in the README: a wrong command line is 64 (usage printed). */
+const EXIT_USAGE = 64;
+
+/** `npm run slack:manifest -- --help`. */
+export const MANIFEST_USAGE = `Usage: npm run -s slack:manifest [-- [--http <https URL>] [--out <file>]]
+
+Prints the Slack app manifest (YAML), generated from the commands in commands/.
+  --http <https URL>  HTTP mode: Slack posts to <URL>/slack/events (the bot's public base URL,
+                      https only, e.g. https://shopops.example.com). Without it: Socket Mode.
+  --out <file>        write the manifest to <file> instead of standard output.
+  -h, --help          this text.
+Use npm's -s when redirecting standard output (npm run -s slack:manifest > slack-manifest.yaml):
+without it npm prints its own lines first and the file is not valid YAML.
+`;
+
+/** What the command line asks for, or what is wrong with it. */
+export type ManifestArgs = { help: true } | { help: false; publicUrl?: string; out?: string } | { error: string };
+
+/** Parses the script's arguments (`--http <url>`, `--out <file>`, `--help`); nothing else is accepted. */
+export function parseManifestArgs(argv: readonly string[]): ManifestArgs {
+  let publicUrl: string | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-h" || arg === "--help") return { help: true };
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (name !== "--http" && name !== "--out") {
+      return { error: arg.startsWith("-") ? `unknown option "${arg}"` : `unexpected argument "${arg}" (options only)` };
+    }
+    let value: string | undefined;
+    if (name !== arg) value = arg.slice(eq + 1);
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) value = argv[++i];
+    if (name === "--http") {
+      if (publicUrl !== undefined) return { error: "--http given twice" };
+      if (!value) return { error: "--http needs the bot's public base URL, e.g. --http https://shopops.example.com (Slack will post to <URL>/slack/events)" };
+      const problem = urlProblem(value);
+      if (problem) return { error: `--http ${value}: ${problem}` };
+      publicUrl = value;
+    } else {
+      if (out !== undefined) return { error: "--out given twice" };
+      if (!value) return { error: "--out needs a file name, e.g. --out slack-manifest.yaml" };
+      out = value;
+    }
   }
+  return { help: false, ...(publicUrl ? { publicUrl } : {}), ...(out ? { out } : {}) };
+}
+
+/** Why `value` cannot be the bot's public base URL for Slack, or undefined when it can. */
+function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "not a URL; give the bot's public base URL, e.g. https://shopops.example.com";
+  }
+  if (url.protocol !== "https:") return `Slack needs an https URL (it does not post to ${url.protocol.replace(/:$/, "")}://); give the HTTPS address of your proxy, e.g. https://shopops.example.com`;
+  if (!url.hostname) return "the URL has no host name, e.g. https://shopops.example.com";
+  if (url.search || url.hash || /[?#]/.test(value)) return "give the base URL only, without ? or # (Slack will post to <URL>/slack/events)";
+  if (/\s/.test(value)) return "the URL contains spaces";
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const args = parseManifestArgs(process.argv.slice(2));
+  if ("error" in args) {
+    process.stderr.write(`slack:manifest: ${args.error}\n\n${MANIFEST_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (args.help) {
+    process.stdout.write(MANIFEST_USAGE);
+    return 0;
+  }
+  const { publicUrl, out } = args;
   const { commandsOnce } = await import("../../src/app.js");
   const manifest = buildManifest({ commands: await commandsOnce(), mode: publicUrl ? { socket: false, publicUrl } : { socket: true } });
-  process.stdout.write(`# shopops Slack app manifest, generated from commands/ (${publicUrl ? "HTTP mode" : "Socket Mode"}).\n`);
-  process.stdout.write("# Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n");
-  process.stdout.write(toYaml(manifest));
+  const mode = publicUrl ? "HTTP mode" : "Socket Mode";
+  const text =
+    `# shopops Slack app manifest, generated from commands/ (${mode}).\n` +
+    "# Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n" +
+    toYaml(manifest);
+  if (out === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
+  try {
+    await writeFile(out, text);
+  } catch (e) {
+    process.stderr.write(`slack:manifest: cannot write ${out}: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+  process.stderr.write(
+    `slack:manifest: wrote ${path.resolve(out)} (${mode}${publicUrl ? `, Slack posts to ${publicUrl.replace(/\/+$/, "")}/slack/events` : ""}). ` +
+      "Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n",
+  );
+  return 0;
 }
 
 if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === import.meta.url) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`slack:manifest failed: ${(e as Error)?.message ?? String(e)}\n`);
-    process.exit(1);
-  });
+  // The reader went (`… | head`): nothing more to say, as for a program ended by SIGPIPE.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => process.exit(e.code === "EPIPE" ? 141 : 1));
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`slack:manifest failed: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
