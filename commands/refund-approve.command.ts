@@ -53,16 +53,26 @@ export default defineCommand({
           text: t("refund.already_approved", { id: r.request._id, by: approversText(r.request, t) }) + (r.finished ? " " + t("refund.finished") : ""),
           visibility: "ephemeral",
         };
-      case "waiting_second":
-        return r.byYou
-          ? {
-              status: "info",
-              code: "awaiting_second_approval",
-              text: !r.as || r.as === actor.identity ? t("refund.second_needed_you", { id: r.request._id }) : t("refund.second_needed_you_as", { id: r.request._id, as: r.as }),
-              visibility: "ephemeral",
-            }
-          : // What it still needs under the policy in force, as `refund approve` decides it.
-            refundCard(r.request, { t, fmt, now, policy: await services.refund.policy(), title: t("refund.first_approval.title", { id: r.request._id }) });
+      case "waiting_second": {
+        if (r.byYou) {
+          return {
+            status: "info",
+            code: "awaiting_second_approval",
+            text: !r.as || r.as === actor.identity ? t("refund.second_needed_you", { id: r.request._id }) : t("refund.second_needed_you_as", { id: r.request._id, as: r.as }),
+            visibility: "ephemeral",
+          };
+        }
+        // The request as it is now: a second manager may have approved (or someone rejected) it since
+        // this approval landed, and a card still asking for a second approval would mislead.
+        const cur = (await services.refund.get(r.request._id)) ?? r.request;
+        if (cur.status === "approved" && cur.executedAt) {
+          const title = t("refund.first_then_approved.title", { id: cur._id, by: cur.decidedBy ?? "", amount: fmt.money(cur.amount, cur.currency), orderNo: cur.orderNo });
+          return refundCard(cur, { t, fmt, now, title, status: "ok" });
+        }
+        if (cur.status !== "pending") return refundCard(cur, { t, fmt, now, title: t("refund.first_then_decided.title", { id: cur._id, status: shownStatus(cur, now, t) }) });
+        // What it still needs under the policy in force, as `refund approve` decides it.
+        return refundCard(cur, { t, fmt, now, policy: await services.refund.policy(), title: t("refund.first_approval.title", { id: cur._id }) });
+      }
       case "approved":
         return refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });
       case "failed":

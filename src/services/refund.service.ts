@@ -482,6 +482,9 @@ export class RefundService {
       if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
       return { kind: "already_approved", request: latest, finished: finished && r.now };
     }
+    // Expired while this call tried (its guarded update missed: the expiry job's landed first): as
+    // a late approval is answered, and as reject answers the same race.
+    if (attempt > 0 && req.status === "expired") return { kind: "expired", request: req };
     if (req.status !== "pending") return { kind: "decided", request: req };
     if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
 
@@ -560,7 +563,12 @@ export class RefundService {
       if (!order) return this.fail(req, "order_missing");
       const prior = order.refunds?.find((r) => r.requestId === req._id);
       if (prior) {
-        await this.markExecuted(req, prior.at ?? now);
+        // Executed earlier, but what followed the order update (settle, this entry, the notice)
+        // may not have happened: the entry again under its fixed ref (the first one kept), as
+        // the execution wrote it, then the notice.
+        const at = prior.at ?? now;
+        await this.recordExecution(req, at);
+        await this.markExecuted(req, at);
         return { kind: "executed", order, now: false };
       }
       const status = order.status as OrderStatus;
@@ -604,27 +612,35 @@ export class RefundService {
       if (after) {
         // A full refund before shipment releases the reserved stock (once; see OrderEffects).
         await this.effects.settle(after);
-        // As the deciding approval's entry reads: who decided, and the person at the terminal
-        // acting as them (--as), whose platform it was typed on.
-        const via = (req.decidedBy && [...req.approvals].reverse().find((a) => a.by === req.decidedBy)?.via) || undefined;
-        await this.audit.record({
-          ref: `exec-${req._id}`,
-          at: now,
-          actor: req.decidedBy ?? "system",
-          ...(via ? { via } : {}),
-          platform: (via ?? req.decidedBy ?? "system:").split(":")[0]!,
-          command: "refund execute",
-          // The amount as people read it: major units of the request's currency (`5.00 USD`).
-          args: `${req._id} ${req.orderNo} ${majorUnits(req.amount, req.currency)}`,
-          outcome: "ok",
-          subject: [req._id, req.orderNo],
-        });
+        await this.recordExecution(req, now);
         await this.markExecuted(req, now);
         return { kind: "executed", order: after, now: true };
       }
       // The order changed under us (another refund, a status move): look again.
     }
     return { kind: "failed", reason: "contention" };
+  }
+
+  /**
+   * The `refund execute` audit entry of a request executed at `at`, under the fixed ref
+   * `exec-<id>` (record keeps the first: writing it again, after a failure past the order
+   * update, changes nothing). As the deciding approval's entry reads: who decided, and the person
+   * at the terminal acting as them (--as), whose platform it was typed on.
+   */
+  private async recordExecution(req: RefundRequestDoc, at: Date): Promise<void> {
+    const via = (req.decidedBy && [...req.approvals].reverse().find((a) => a.by === req.decidedBy)?.via) || undefined;
+    await this.audit.record({
+      ref: `exec-${req._id}`,
+      at,
+      actor: req.decidedBy ?? "system",
+      ...(via ? { via } : {}),
+      platform: (via ?? req.decidedBy ?? "system:").split(":")[0]!,
+      command: "refund execute",
+      // The amount as people read it: major units of the request's currency (`5.00 USD`).
+      args: `${req._id} ${req.orderNo} ${majorUnits(req.amount, req.currency)}`,
+      outcome: "ok",
+      subject: [req._id, req.orderNo],
+    });
   }
 
   // Notify first, then set executedAt: a crash in between leaves executedAt unset, so the
