@@ -18,9 +18,10 @@ export default defineCommand({
     const shortRole = (r: Role) => t(`role.name.${r}`).replace(/（[^（）]*）$/, "");
     const allowed = commands.filter((c) => roleAtLeast(actor.role, role(c)));
     if (args.command) {
-      // Matched in lower case; words that are not understood are quoted as typed (`SKU-1001`).
+      // Matched as the core looks names up (NFKC, lower case: `ｓｔｏｃｋ` is `stock`); words that
+      // are not understood are quoted as typed (`SKU-1001`).
       const typed = args.command.trim().split(/\s+/);
-      const words = typed.map((w) => w.toLowerCase());
+      const words = typed.map((w) => w.normalize("NFKC").toLowerCase());
       const named = (q: string, among: typeof commands) => among.filter((c) => c.name === q || c.name.startsWith(q + " "));
       // `help stock adjust now`: help for the longest start of what was typed that names commands
       // (`stock adjust`), saying the words after it were not understood.

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCommandSet, commandLine } from "../adapters/discord/commands.js";
+import { commandsOnce } from "../src/app.js";
 import { makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
 import { parseArgs, quote } from "../src/core/parser.js";
 
@@ -15,8 +17,16 @@ const textOf = async (r: { reply: { text?: string } }) => {
 
 beforeAll(async () => {
   app = await makeTestApp();
-  await app.store.products.insertMany([product("SKU-P1", { onHand: 20 })]);
-  await app.store.orders.insertMany([paidOrder("ORD-P1", 10_000, undefined, { status: "paid" }), paidOrder("ORD-P2", 5_000, undefined, { customerId: "CUST-P2" })]);
+  await app.store.products.insertMany([
+    product("SKU-P1", { onHand: 20 }),
+    product("SKU-P4", { name: "Wireless Mouse Black" }),
+    product("SKU-P5", { name: "不锈钢 保温杯 500ml" }),
+  ]);
+  await app.store.orders.insertMany([
+    paidOrder("ORD-P1", 10_000, undefined, { status: "paid" }),
+    paidOrder("ORD-P2", 5_000, undefined, { customerId: "CUST-P2" }),
+    paidOrder("ORD-P3", 5_000, undefined, { status: "paid" }),
+  ]);
 });
 afterAll(async () => {
   await app.close();
@@ -130,5 +140,75 @@ describe("command names typed full-width", () => {
     expect((await zh("ｓｔｏｃｋ　ａｄｊｕｓｔ SKU-P1 +1 reason=到货")).command).toBe("stock adjust");
     // A typo typed full-width gets the suggestion.
     expect((await zh("ｓｔｏｋ")).reply.text).toContain("`stock`");
+  });
+});
+
+describe("quotes after an option typed with a colon, quotes around search words, nested quotes", () => {
+  it("key:\"value\" of the command's own option is refused with the value as one, quoted once", async () => {
+    const cancel = await en('order cancel ORD-P3 reason:"customer changed mind"');
+    expect([cancel.code, cancel.reply.text]).toEqual([
+      "invalid_args",
+      'Invalid arguments for `order cancel`:\n• "reason:customer changed mind" is an option typed with a colon: write it with =, e.g. reason="customer changed mind" (if it is meant as text, put the text in quotes)',
+    ]);
+    const before = await app.store.complaints.countDocuments();
+    const sev = await en('complaint new severity:"high" broken');
+    expect([sev.code, sev.reply.text]).toEqual([
+      "invalid_args",
+      'Invalid arguments for `complaint new`:\n• "severity:high" is an option typed with a colon: write it with =, e.g. severity=high (if it is meant as text, put the text in quotes)',
+    ]);
+    expect((await zh("order cancel ORD-P3 reason：“客户改主意了”")).reply.text).toBe(
+      "`order cancel` 的参数无效：\n• “reason：客户改主意了”是用冒号写的选项：选项请用 = 连接，例如 reason=客户改主意了（如果这本来就是正文，请给文字加上引号）",
+    );
+    expect(await app.store.complaints.countDocuments()).toBe(before);
+    expect((await app.store.orders.findById("ORD-P3").lean())?.status).toBe("paid");
+    // In free text such a word is kept as typed; a quote after it that never closes is text, as before.
+    expect(await textOf(await en('complaint new note:"fragile" box, lid:"cracked"'))).toBe('note:"fragile" box, lid:"cracked"');
+    expect(await textOf(await en('complaint new customer wrote:"the box was crushed'))).toBe('customer wrote:"the box was crushed');
+  });
+
+  it("a Discord complaint whose one word starts with an option's name is filed as that text", async () => {
+    const route = buildCommandSet(await commandsOnce()).routes.get("complaint new")!;
+    for (const text of ["customer:angry", "ORDER：ORD-P2", "severity:high"]) {
+      const line = commandLine(route, new Map([["text", text]]));
+      const r = await en(line);
+      expect(r.outcome, `${line}: ${r.reply.text}`).toBe("ok");
+      expect(await textOf(r)).toBe(text);
+    }
+    // An identity stays as written (`audit actor=shell:bob`, `role grant shell:bob`): no option is named so.
+    expect([quote("shell:bob"), quote("slack:T1:U1"), quote("api:shop#k1")]).toEqual(["shell:bob", "slack:T1:U1", "api:shop#k1"]);
+  });
+
+  it("a search reads its words without the quotes that group them", async () => {
+    for (const line of ['stock "wireless" mouse', 'stock wireless "mouse"', 'stock "wireless mouse"', "stock 'Wireless'  \"black\""]) {
+      const r = await en(line);
+      expect([r.outcome, r.reply.title], `${line}: ${r.reply.text}`).toEqual(["ok", "Wireless Mouse Black (SKU-P4)"]);
+    }
+    const cup = await zh("stock 「保温杯」 500ml");
+    expect([cup.outcome, cup.reply.title], cup.reply.text).toEqual(["ok", "不锈钢 保温杯 500ml（SKU-P5）"]);
+    // Nothing found: the words are named without the quotes.
+    expect((await en('stock "wireless" keyboard')).reply.text).not.toContain('"wireless"');
+    const help = await en('help "stock" adjust');
+    expect([help.outcome, help.reply.title]).toEqual(["ok", "stock adjust"]);
+  });
+
+  it("help finds a command typed full-width", async () => {
+    const one = await zh("help ｓｔｏｃｋ");
+    expect([one.outcome, one.reply.title], one.reply.text).toEqual(["ok", (await zh("help stock")).reply.title]);
+    expect(one.reply.title).toContain("stock adjust");
+    const two = await zh("help ｓｔｏｃｋ　ＡＤＪＵＳＴ");
+    expect([two.outcome, two.reply.title], two.reply.text).toEqual(["ok", "stock adjust"]);
+  });
+
+  it("a quote nested in a quote of its own kind gets the whole word in the other kind as the example", async () => {
+    const nested = await en('complaint new "She said "no""');
+    expect(nested.code).toBe("unclosed_quote");
+    expect(nested.reply.text).toContain(`Close it: 'She said "no"'.`);
+    const opt = await en('order cancel ORD-P3 reason="She said "no""');
+    expect(opt.reply.text).toContain(`Close it: reason='She said "no"'.`);
+    const lone = await en('complaint new He said "');
+    expect(lone.reply.text).toContain(`Close it: '"'.`);
+    // As the example says, it is taken.
+    expect(await textOf(await en(`complaint new 'She said "no"'`))).toBe('She said "no"');
+    expect((await app.store.orders.findById("ORD-P3").lean())?.status).toBe("paid");
   });
 });

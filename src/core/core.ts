@@ -334,8 +334,11 @@ export class Core {
     for (const n of names) {
       if (i >= words.length) break;
       if (n.startsWith("...")) {
-        // Free text as typed: quotes typed in it (`Customer's`, `the "free shipping" banner`) stay.
-        obj[n.slice(3)] = restAsTyped(parsed, consumed + i);
+        // Free text, the argument a chat message may fill (a complaint), as typed: quotes typed in
+        // it (`Customer's`, `the "free shipping" banner`) stay. Other words (a search, a command's
+        // name: `stock "wireless" mouse`, `help "stock" adjust`) without the quotes that group them.
+        const name = n.slice(3);
+        obj[name] = cmd.attachedText?.arg === name ? restAsTyped(parsed, consumed + i) : words.slice(i).join(" ");
         i = words.length;
       } else obj[n] = words[i++];
     }

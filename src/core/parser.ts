@@ -71,12 +71,22 @@ export class UnclosedQuote extends UserError {
   }
 }
 
-/** `key=` or `--key=` (any width) typed so far in a word: a quote may open after it. */
-function isKeyPrefix(cur: string): boolean {
-  const m = /^(.*)[=＝]$/.exec(cur);
-  if (!m) return false;
+/**
+ * `key=` or `--key=` (any width) typed so far in a word: a quote may open after it ("="). So it
+ * may after `key:` / `key：` (":"), an option typed with a colon (`reason:"customer changed mind"`),
+ * so that its value is read whole and the hint to write it with = quotes it once.
+ */
+function keyPrefix(cur: string): "=" | ":" | undefined {
+  const m = /^(.*)([=＝:：])$/.exec(cur);
+  if (!m) return undefined;
   const k = m[1]!.normalize("NFKC");
-  return KEY.test(k.startsWith("--") ? k.slice(2) : k);
+  if (!KEY.test(k.startsWith("--") ? k.slice(2) : k)) return undefined;
+  return m[2] === "=" || m[2] === "＝" ? "=" : ":";
+}
+
+/** A quote opened after `key:` that never closed: tokenized again with it as text. */
+class TextQuote {
+  constructor(readonly at: number) {}
 }
 
 /**
@@ -86,8 +96,27 @@ function isKeyPrefix(cur: string): boolean {
  * `"`, `'` or `’` followed by a Latin letter or a digit does not close a quote (`'it's late'`).
  * Quoted pieces written side by side make one word. There is no escape character: `\"` in a
  * quote is refused as an unclosed quote, whose message says how to put a quote in a value.
+ * After `key:` a quote groups words only when it closes: else it is text (`wrote:"the box…`).
  */
 export function tokenize(line: string): Token[] {
+  return scan(line, true);
+}
+
+/** {@link tokenize}; `example`: work out an unclosed quote's example (not while {@link quote} tries quotes). */
+function scan(line: string, example: boolean): Token[] {
+  const asText = new Set<number>();
+  for (;;) {
+    try {
+      return tokenizeWith(line, asText, example);
+    } catch (e) {
+      if (!(e instanceof TextQuote)) throw e;
+      asText.add(e.at);
+    }
+  }
+}
+
+/** {@link tokenize}, the quotes at the char indexes of `asText` read as text. */
+function tokenizeWith(line: string, asText: ReadonlySet<number>, example: boolean): Token[] {
   const out: Token[] = [];
   const chars: { ch: string; at: number }[] = [];
   for (let at = 0; at < line.length; ) {
@@ -103,13 +132,29 @@ export function tokenize(line: string): Token[] {
   let open = "";
   let openPrefix = "";
   let openAt = 0;
+  // The current word's first quote (after which its text starts, `key=` typed before it) and a
+  // quote opened in it after `key:` (its char index), if any.
+  let first = { open: "", prefix: "", at: 0 };
+  let colonQuote = -1;
   // Index of the char that last closed a quote; a quote right after it opens the next piece.
   let closedAt = -2;
+  let openedAfterClose = false;
   let outside = false;
   let pieces = 0;
   let asciiPieces = true;
   const push = (end: number) => out.push({ text: cur, quoted, start, end, enclosed: quoted && !outside && (pieces === 1 || asciiPieces) });
   const unclosed = (): never => {
+    if (colonQuote >= 0) throw new TextQuote(colonQuote);
+    if (!example) throw new UnclosedQuote(open, openPrefix, "");
+    // Nothing after the quote, or a quote right after one that closed (`"She said "no""`): the
+    // word as probably meant, its quotes inside it, in the other kind of quote ('She said "no"').
+    if (line.slice(openAt).trim() === "" || openedAfterClose) {
+      let word = line.slice(first.at).trimEnd();
+      if (word.endsWith(QUOTES[first.open]!)) word = word.slice(0, -QUOTES[first.open]!.length);
+      if (word === "") word = first.open;
+      if (word.length > 60) word = word.slice(0, 59) + "…";
+      throw new UnclosedQuote(open, first.prefix, first.prefix + quote(word, true));
+    }
     // The rest of the line as it was probably meant: closed at its end, an escaped quote as a quote.
     let content = line.slice(openAt).trimEnd();
     if (content.endsWith("\\" + QUOTES[open]!)) content = content.slice(0, -2);
@@ -134,11 +179,15 @@ export function tokenize(line: string): Token[] {
       cur += ch;
       continue;
     }
-    if (ch in QUOTES && (!inWord || closedAt === i - 1 || isKeyPrefix(cur))) {
+    const after = ch in QUOTES && !asText.has(i) && inWord && closedAt !== i - 1 ? keyPrefix(cur) : undefined;
+    if (ch in QUOTES && !asText.has(i) && (!inWord || closedAt === i - 1 || after)) {
       close = QUOTES[ch]!;
       open = ch;
       openAt = at + ch.length;
       openPrefix = inWord && closedAt !== i - 1 ? cur : "";
+      openedAfterClose = inWord && closedAt === i - 1;
+      if (pieces === 0) first = { open: ch, prefix: openPrefix, at: openAt };
+      if (after === ":") colonQuote = i;
       if (!inWord) {
         quoted = true;
         start = at;
@@ -156,6 +205,7 @@ export function tokenize(line: string): Token[] {
       outside = false;
       pieces = 0;
       asciiPieces = true;
+      colonQuote = -1;
       continue;
     }
     if (!inWord) start = at;
@@ -237,7 +287,7 @@ export function parseLine(line: string): ParsedArgs & { words: WordInfo[] } {
 }
 
 /**
- * The words `from` on as typed, for free text (a complaint, a search): one word typed in quotes
+ * The words `from` on as typed, for free text (a complaint): one word typed in quotes
  * is what was inside them (`"box arrived crushed"`); more are kept as typed, quotes and spacing
  * too (`The "free shipping" banner`), options typed among them left out.
  */
@@ -251,12 +301,15 @@ export function restAsTyped(parsed: ParsedArgs, from: number): string {
 
 // Characters that end or start a word or a key=value for the core's parser.
 const PLAIN = /^[^\s"'“”‘’「」『』=＝]+$/;
+// Identities and actors (`shell:bob`, `slack:T1:U1`, `api:shop#k1`) are written as they are: no
+// command has an option named after a platform, so they never read as one typed with a colon.
+const ACTOR = /^(shell|slack|discord|http|system|api|import):/;
 
 /** `value` between `open` and its closing quote, if the parser reads that back as `value`. */
 function wrapped(value: string, open: string): string | undefined {
   const s = open + value + QUOTES[open]!;
   try {
-    const toks = tokenize(s);
+    const toks = scan(s, false);
     return toks.length === 1 && toks[0]!.text === value && toks[0]!.enclosed ? s : undefined;
   } catch {
     return undefined;
@@ -268,9 +321,14 @@ function wrap(value: string, open: string): string {
   return wrapped(value, open) ?? quote(value, true);
 }
 
-/** Quotes a value so the core's parser reads it back as one word (`always`: even a plain one). */
+/**
+ * Quotes a value so the core's parser reads it back as one word (`always`: even a plain one),
+ * and as text: `customer:angry` is quoted too, which unquoted would read as an option typed
+ * with a colon (an identity is not: {@link ACTOR}).
+ */
 export function quote(value: string, always = false): string {
-  if (!always && PLAIN.test(value) && !value.normalize("NFKC").startsWith("--")) return value;
+  const colon = colonOf(value) !== undefined && !ACTOR.test(value);
+  if (!always && PLAIN.test(value) && !value.normalize("NFKC").startsWith("--") && !colon) return value;
   for (const open of ['"', "'", "「", "『"]) {
     const s = wrapped(value, open);
     if (s) return s;
