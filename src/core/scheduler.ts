@@ -71,6 +71,8 @@ export const LEASE_GRACE_MS = 60_000;
 export const MAX_ATTEMPTS = 3;
 /** A failed run is tried again this long after it ended, times its attempt (unless its next slot comes first). */
 export const RETRY_BACKOFF_MS = 2 * 60_000;
+/** How long `stop()` waits for a tick's database steps under way (claims, takeovers) before it returns. */
+export const TICK_SETTLE_MS = 5_000;
 
 /** Dependencies of a scheduler. */
 export interface SchedulerDeps {
@@ -98,6 +100,8 @@ export class Scheduler {
   private readonly busy = new Set<string>();
   private readonly tasks: ScheduledTask[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Ticks still claiming slots (their database steps, not the runs they start): `stop()` waits for them. */
+  private readonly claiming = new Set<Promise<unknown>>();
   /** Stops a running run (its handler's signal aborted, its outcome "interrupted"): for a clean shutdown. */
   private readonly interrupters = new Set<(e: Error) => void>();
   /** Runs that succeeded here whose "ok" could not be written yet (by run id): written by later ticks, never run again. */
@@ -119,11 +123,23 @@ export class Scheduler {
    */
   async tick(now: Date = this.deps.clock.now()): Promise<void> {
     if (this.stopped) return;
+    // The claiming part is kept so that stop() waits for it: the connection must not close
+    // under a claim, and a claim that lands after stop() starts no run.
+    const claiming = this.claim(now);
+    const settled = claiming.catch(() => undefined);
+    this.claiming.add(settled);
+    void settled.finally(() => this.claiming.delete(settled));
+    await Promise.all(await claiming);
+  }
+
+  /** Claims the due slots and expired runs at `now`, starting their runs; resolves with the runs, once no more database steps are under way. */
+  private async claim(now: Date): Promise<Promise<void>[]> {
     // Successes this instance could not record are recorded first (the database is back).
     await this.unrecorded.flush();
     const work: Promise<void>[] = [];
     const { jobs } = this.deps;
     for (const lj of jobs) {
+      if (this.stopped) return work;
       const id = lj.job.id;
       // A process asleep across days (a suspended laptop, a paused container) looks back no
       // further than one starting now: a catch-up job's missed slot of an earlier day is not
@@ -150,9 +166,15 @@ export class Scheduler {
         continue;
       }
       this.checked.set(id, seen);
+      if (claim && this.stopped) {
+        await this.release(lj, claim);
+        return work;
+      }
       if (claim) work.push(this.track(this.execute(lj, claim)));
     }
+    if (this.stopped) return work;
     for (const run of await this.deps.runs.expired(jobs.map((j) => j.job.id))) {
+      if (this.stopped) return work;
       const lj = jobs.find((j) => j.job.id === run.job)!;
       if (this.busy.has(lj.job.id)) continue;
       // Succeeded here, its "ok" not yet written: neither run again nor given up.
@@ -171,12 +193,28 @@ export class Scheduler {
         continue;
       }
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
+      if (taken && this.stopped) {
+        await this.release(lj, taken);
+        return work;
+      }
       if (taken) {
         this.deps.logger.warn(run.status === "running" ? "job slot taken over" : "job slot retried after a failure", { job: run.job, slot: run.slot, from: run.holder, attempt: taken.attempt });
         work.push(this.track(this.execute(lj, taken)));
       }
     }
-    await Promise.all(work);
+    return work;
+  }
+
+  /**
+   * A slot claimed (or taken over) just as stop() came: no run starts. The claim is given back
+   * as interrupted by shutdown (not counted as an attempt) and due again at once, so the next
+   * instance up runs it rather than waiting out its lease.
+   */
+  private async release(lj: LoadedJob, run: JobRunDoc): Promise<void> {
+    this.deps.logger.info("job slot claimed as the scheduler stopped; not started, retried later", { job: lj.job.id, slot: run.slot });
+    await this.deps.runs
+      .finish(run, { status: "failed", error: "interrupted by shutdown before it started", retryAt: this.deps.clock.now(), interrupted: true })
+      .catch((e: unknown) => this.deps.logger.error("could not record job outcome", { job: lj.job.id, slot: run.slot, error: e }));
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -269,13 +307,17 @@ export class Scheduler {
   }
 
   /**
-   * Stops scheduling and waits up to `graceMs` for running jobs to finish; then (a clean
+   * Stops scheduling: a tick still claiming ends its database step under way (up to
+   * {@link TICK_SETTLE_MS}) and starts no run. Then waits up to `graceMs` for running jobs to finish; then (a clean
    * shutdown) interrupts the rest, recorded as failed and retried. With no grace (a process
    * killed), a run cut short is taken over by another instance when its lease ends.
    */
   async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
     for (const t of this.tasks.splice(0)) await t.destroy();
+    // A tick still claiming (the one at start-up, say) ends its database step under way and
+    // starts nothing more: the caller may close the connection once this resolves.
+    if (this.claiming.size > 0) await settleWithin(this.claiming, TICK_SETTLE_MS);
     if (graceMs > 0 && this.inFlight.size > 0) {
       await settleWithin(this.inFlight, graceMs);
       // Still running: their handlers are told to stop (signal aborted) and the runs recorded as
