@@ -60,6 +60,10 @@ describe("refund-expiry job", () => {
     for (let i = 0; i < 6; i++) await runJob(5 * HOUR);
     expect(await app.store.refundRequests.findById(a).lean()).toMatchObject({ status: "expired" });
     expect(await expiredNotices(a)).toBe(1);
+    // Its card says when it expired and that nobody decided, as a rejected one names who did.
+    const shown = (await app.run("shell:sue", `refund show ${a}`)).reply.fields!;
+    expect(shown.find((f) => f.label === "Expired")?.value).toMatch(/^2026-11-27 \d\d:\d\d .*with no decision before then \(closed by the system; nothing refunded\)$/);
+    expect(shown.find((f) => f.label === "Expires")).toBeUndefined();
     expect(await app.store.refundRequests.findById(b).lean()).toMatchObject({ status: "approved" });
     expect(await reminders(a)).toBe(1);
     expect(await reminders(b)).toBe(1);
