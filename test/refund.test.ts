@@ -301,7 +301,11 @@ describe("expiry and crash recovery", () => {
       expect(new Set(all).size).toBe(all.length);
       expect(await app.store.refundRequests.findById(third).lean()).toMatchObject({ status: "expired" });
       expect(await app.store.outbox.countDocuments({ _id: `refund:${third}:expired` })).toBe(1);
-      expect((await app.run("shell:sue", `refund approve ${third}`)).code).toBe("already_decided");
+      // Expired by the job before anyone answered: approve and reject say so, with when, as above.
+      for (const line of [`refund approve ${third}`, `refund reject ${third} reason=x`]) {
+        const late = await app.run("shell:sue", line);
+        expect([late.code, late.reply.text], line).toEqual(["refund_expired", expect.stringMatching(new RegExp(`^Refund request ${third} expired at `))]);
+      }
     } finally {
       app.clock.set(start);
     }

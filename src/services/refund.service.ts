@@ -482,9 +482,9 @@ export class RefundService {
       if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
       return { kind: "already_approved", request: latest, finished: finished && r.now };
     }
-    // Expired while this call tried (its guarded update missed: the expiry job's landed first): as
-    // a late approval is answered, and as reject answers the same race.
-    if (attempt > 0 && req.status === "expired") return { kind: "expired", request: req };
+    // Expired (by the job, before this call or while it tried: its guarded update missed): said as
+    // such, with when, as a late approval of a request not yet marked is, and as reject says it.
+    if (req.status === "expired") return { kind: "expired", request: req };
     if (req.status !== "pending") return { kind: "decided", request: req };
     if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
 
@@ -664,6 +664,7 @@ export class RefundService {
     const req = await this.get(input.id);
     if (!req) return { kind: "not_found" };
     if (req.status === "rejected") return { kind: "already_rejected", request: req };
+    if (req.status === "expired") return { kind: "expired", request: req };
     if (req.status !== "pending") return { kind: "decided", request: req };
     if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
     const after = await this.store.refundRequests
