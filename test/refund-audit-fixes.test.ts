@@ -57,6 +57,8 @@ describe("a refund request filed through the bulk import is the importer's own",
     const viaAs = await as("shell:max", "shell:imp", `refund approve ${id}`);
     expect([viaAs.outcome, viaAs.code]).toEqual(["denied", "self_approval"]);
     expect((await app.run("shell:imp", "refund list approvable")).reply.table?.rows.map((r) => r[0]) ?? []).not.toContain(id);
+    // Theirs to follow, though: `refund list mine` lists what they imported.
+    expect((await app.run("shell:imp", "refund list mine")).reply.table?.rows.map((r) => r[0])).toContain(id);
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
     expect((await app.store.orders.findById("ORD-IMP1").lean())!.refundedTotal ?? 0).toBe(0);
 

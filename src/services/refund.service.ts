@@ -428,7 +428,7 @@ export class RefundService {
 
   /**
    * Requests, newest first: pending (not yet expired), mine (requested by `actor`'s person, under
-   * any linked identity), approvable (what `actor` may approve now, as {@link approve} decides
+   * any linked identity, or imported by them), approvable (what `actor` may approve now, as {@link approve} decides
    * it: `via`, the person at the terminal acting as `actor`, counts as the caller too) or all.
    * Every list is counted and paged by the database, however long.
    */
@@ -444,7 +444,11 @@ export class RefundService {
       const me = [...new Set([...(await this.identity.linked(q.actor)), ...(q.via ? await this.identity.linked(q.via) : [])])];
       Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notBy(me), ...byRole });
     }
-    if (q.which === "mine") filter.requester = { $in: await this.identity.linked(q.actor) };
+    if (q.which === "mine") {
+      // Also the requests they imported (requester `import:<file>`, they the person at the terminal).
+      const me = await this.identity.linked(q.actor);
+      filter.$or = [{ requester: { $in: me } }, { requester: /^import:/, requestedVia: { $in: me } }];
+    }
     if (q.since) filter.requestedAt = { $gte: q.since };
     const [items, total] = await Promise.all([
       this.store.refundRequests.find(filter).sort({ requestedAt: -1, _id: -1 }).skip(skip).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
