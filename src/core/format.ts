@@ -19,6 +19,14 @@ export function minorUnitDigits(currency: string): number {
   return Math.round(Math.log10(minorUnitFactor(currency)));
 }
 
+/**
+ * An amount in minor units as machines and the audit trail write it: major units and the
+ * currency code (`5.00 USD`, `1500 JPY`), as the API takes amounts back.
+ */
+export function majorUnits(amount: number, currency: string): string {
+  return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
+}
+
 /** Number of minor units per major unit of a currency (100 for USD, 1 for JPY). */
 export function minorUnitFactor(currency: string): number {
   let factor = factors.get(currency);

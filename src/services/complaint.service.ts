@@ -6,8 +6,8 @@ import { roleAtLeast, type Role } from "../core/roles.js";
 import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
-import { widthInsensitive, withoutInvisible } from "../core/text.js";
-import { caseVariants, findOrder, OrderService } from "./order.service.js";
+import { withoutInvisible } from "../core/text.js";
+import { customerIdFilters, findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
 export type Severity = (typeof SEVERITIES)[number];
@@ -532,10 +532,9 @@ export class ComplaintService {
    */
   private async shopSpelling(typed: string): Promise<string> {
     const plain = plainCustomer(typed);
-    // As typed, plain, in one case (index lookups); in any case and width only when none
-    // matches (an index scan).
-    let spellings = (await this.store.orders.distinct("customerId", { customerId: { $in: [...new Set([...caseVariants(typed), ...caseVariants(plain)])] } })) as string[];
-    if (!spellings.length) spellings = (await this.store.orders.distinct("customerId", { customerId: { $regex: `^${widthInsensitive(plain)}$`, $options: "i" } })) as string[];
+    const { exact, loose } = customerIdFilters(typed);
+    let spellings = (await this.store.orders.distinct("customerId", { customerId: exact })) as string[];
+    if (!spellings.length) spellings = (await this.store.orders.distinct("customerId", { customerId: loose })) as string[];
     if (spellings.includes(typed)) return typed;
     if (spellings.length === 1) return spellings[0]!;
     // Two spellings that differ only in case (`Cust-1`, `CUST-1`): the one typed, made plain, if it is one of them.

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../config.js";
-import { localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
+import { localDay, majorUnits } from "../core/format.js";
 import { inKeyOrder } from "../core/grouped.js";
 import { base32, shortId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
@@ -146,7 +146,7 @@ export class IngestService {
         const amount = String(r.amount).toLowerCase();
         const same = q.orderNo === r.orderNo && (amount === "full" ? q.full === true : !q.full && parseAmount(amount, q.currency) === q.amount);
         if (same) return { status: 200, outcome: "unchanged", id };
-        const was = `order ${q.orderNo}, ${q.full ? "full" : major(q.amount, q.currency)}`;
+        const was = `order ${q.orderNo}, ${q.full ? "full" : majorUnits(q.amount, q.currency)}`;
         return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${r.externalId} was used for another refund request (${was})` };
       }
       case "not_found":
@@ -169,7 +169,7 @@ export class IngestService {
         return { status: 400, outcome: "invalid", id: r.externalId, code: "invalid", message: `amount: expected ${expected}`, errors: [{ field: "amount", expected }] };
       }
       case "over_balance":
-        return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo}: at most ${major(res.refundable, res.currency)} is left` };
+        return { status: 409, outcome: "rejected", id, code: "over_balance", message: `amount over the refundable balance of order ${r.orderNo}: at most ${majorUnits(res.refundable, res.currency)} is left` };
     }
   }
 
@@ -492,11 +492,6 @@ export function itemSubjects(raw: unknown, r: Pick<ItemResult, "id">): string[] 
   const no = (raw as { orderNo?: unknown } | null | undefined)?.orderNo;
   if (typeof no === "string" && no.length <= 100 && no !== r.id) out.push(no);
   return out;
-}
-
-/** An amount in minor units as the API takes it: major units of its currency ("75.00 CNY", "1500 JPY"). */
-function major(amount: number, currency: string): string {
-  return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
 }
 
 /** The step times an order keeps once it holds them for real (see OrderIngestService). */

@@ -3,7 +3,7 @@ import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { openRequests } from "../store/refund.model.js";
-import { escapeRegex } from "../core/text.js";
+import { escapeRegex, widthInsensitive } from "../core/text.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
@@ -155,19 +155,11 @@ export class OrderService {
   /** A page of orders matching every given filter, newest first, with the total count. */
   async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
-    // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): matched as typed or in
-    // one case (index lookups), else in any case (a scan of the customer index, so only then).
-    // Typed on a full-width keyboard (`ＣＵＳＴ－１０００５`), its plain form (NFKC) is tried too.
+    // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): see customerIdFilters.
     if (q.customerId) {
-      const typed = [...new Set([q.customerId.trim(), q.customerId.normalize("NFKC").trim()])];
-      filter.customerId = { $in: [...new Set(typed.flatMap(caseVariants))] };
-      if (!(await this.store.orders.exists(filter))) {
-        if (typed.length === 1) filter.customerId = anyCase(typed[0]!);
-        else {
-          delete filter.customerId;
-          filter.$or = typed.map((s) => ({ customerId: anyCase(s) }));
-        }
-      }
+      const { exact, loose } = customerIdFilters(q.customerId);
+      filter.customerId = exact;
+      if (!(await this.store.orders.exists(filter))) filter.customerId = loose;
     }
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
@@ -391,6 +383,16 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
 /** A filter matching `s` exactly but in any upper/lower case (anchored, its characters taken literally). */
 export function anyCase(s: string): { $regex: string; $options: string } {
   return { $regex: `^${escapeRegex(s.trim())}$`, $options: "i" };
+}
+
+/**
+ * How a typed customer id finds the shop's spelling of it: `exact` as typed or in its plain form
+ * (NFKC: `ＣＵＳＴ－１０００５` is `CUST-10005`), each in one case (index lookups); `loose` in any
+ * case and width (a scan of the customer index: only when `exact` finds none).
+ */
+export function customerIdFilters(typed: string): { exact: { $in: string[] }; loose: { $regex: string; $options: string } } {
+  const plain = typed.normalize("NFKC").trim();
+  return { exact: { $in: [...new Set([...caseVariants(typed), ...caseVariants(plain)])] }, loose: { $regex: `^${widthInsensitive(plain)}$`, $options: "i" } };
 }
 
 /** `s` trimmed as typed, upper-cased and lower-cased (distinct): how a stored id may differ from what a person typed. */

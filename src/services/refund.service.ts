@@ -3,7 +3,7 @@ import { plainTyped } from "../core/args.js";
 import { withoutInvisible } from "../core/text.js";
 import { parseIdentity } from "../core/identity.js";
 import type { Clock } from "../core/clock.js";
-import { Formatter, localDay, minorUnitDigits, minorUnitFactor } from "../core/format.js";
+import { Formatter, localDay, majorUnits, minorUnitDigits, minorUnitFactor } from "../core/format.js";
 import { shortId } from "../core/ids.js";
 import { translator, type Locale, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
@@ -133,11 +133,6 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   const [whole, frac = ""] = s.split(".");
   if (frac.length > digits) return { decimals: digits };
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
-}
-
-/** An amount in minor units as the audit trail writes it: major units and the currency (`5.00 USD`, `1500 JPY`). */
-export function majorUnits(amount: number, currency: string): string {
-  return `${(amount / minorUnitFactor(currency)).toFixed(minorUnitDigits(currency))} ${currency}`;
 }
 
 /** What a request needs under a policy: approvals, the least role, and whether it is in another currency. */
