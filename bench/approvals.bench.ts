@@ -62,7 +62,6 @@ const bench: Bench = {
     const logger = createLogger(process.env.LOG_LEVEL === "debug" ? "debug" : "warn", { scope: "bench" });
     // Checked before the server starts, so a bad value leaves nothing running.
     const n = Number(process.env.BENCH_APPROVALS ?? 200);
-    if (!(Number.isInteger(n) && n >= 2 && n <= 100_000)) throw new Error("BENCH_APPROVALS: expected a whole number from 2 to 100000");
     const server = await startTestDatabase({ logger });
     ctx.log(`server: ${server.description}`);
     let conn: Connection | undefined;

@@ -38,7 +38,6 @@ const bench: Bench = {
   description: "100 Discord slash commands through discord.js and the adapter vs the core alone (p50/p99, ratio)",
   async run(ctx): Promise<BenchResult> {
     const n = Number(process.env.BENCH_INTERACTIONS ?? 100);
-    if (!(Number.isInteger(n) && n > 0 && n <= 5000)) throw new Error("BENCH_INTERACTIONS: expected a whole number from 1 to 5000");
     const logger = createLogger("warn", { scope: "bench" });
     const server = await startTestDatabase({ logger });
     ctx.log(`server: ${server.description}`);
