@@ -3,7 +3,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Config } from "../../src/config.js";
-import type { Logger } from "../../src/core/logger.js";
+import { WarnThrottle, type Logger } from "../../src/core/logger.js";
 import { clip } from "../../src/core/reply.js";
 import type { ApiCaller, ApiScope } from "../../src/services/apikey.service.js";
 import type { AuditRecord } from "../../src/services/audit.service.js";
@@ -86,20 +86,13 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
    * address (a client retrying in a loop must not flood the log), with the refusals in between
    * counted. The key id only (never the token or its secret); the id of a malformed one is unknown.
    */
-  const refusedKeys = new Map<string, { at: number; since: number }>();
+  const refusedKeys = new WarnThrottle(REFUSED_KEY_LOG_MS);
   function refusedKey(req: IncomingMessage, token: string | undefined): void {
     const key = token ? (/^shopops_(k[0-9A-Z]{10})_/.exec(token)?.[1] ?? null) : null;
     const remote = req.socket.remoteAddress ?? "unknown";
-    const slot = `${key ?? "-"}|${remote}`;
-    const now = Date.now();
-    const seen = refusedKeys.get(slot);
-    if (seen && now - seen.at < REFUSED_KEY_LOG_MS) return void seen.since++;
-    if (refusedKeys.size >= 10_000) {
-      for (const [k, v] of refusedKeys) if (now - v.at >= REFUSED_KEY_LOG_MS) refusedKeys.delete(k);
-      if (refusedKeys.size >= 10_000) refusedKeys.clear();
-    }
-    refusedKeys.set(slot, { at: now, since: 0 });
-    log.warn("API request refused: invalid or revoked API key", { key: key ?? "(malformed, no key id)", remote, ...(seen?.since ? { refusedSinceLastWarning: seen.since } : {}) });
+    const since = refusedKeys.pass(`${key ?? "-"}|${remote}`);
+    if (since === undefined) return;
+    log.warn("API request refused: invalid or revoked API key", { key: key ?? "(malformed, no key id)", remote, ...(since ? { refusedSinceLastWarning: since } : {}) });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

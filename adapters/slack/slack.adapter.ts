@@ -5,7 +5,7 @@ import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
 import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
-import { scrubText, type Logger } from "../../src/core/logger.js";
+import { scrubText, WarnThrottle, type Logger } from "../../src/core/logger.js";
 import { translator, type Locale, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { parseIdentity } from "../../src/core/identity.js";
@@ -160,16 +160,11 @@ const REFUSED_REQUEST_LOG_MS = 60_000;
  */
 export function boltLogger(log: Logger, secrets: readonly string[], now: () => number = Date.now): BoltLogger {
   let level = LogLevel.INFO;
-  let refused: { at: number; since: number } | undefined;
+  const refused = new WarnThrottle(REFUSED_REQUEST_LOG_MS, now);
   const warn = (line: string): void => {
-    if (REFUSED_REQUEST.test(line)) {
-      const t = now();
-      if (refused && t - refused.at < REFUSED_REQUEST_LOG_MS) return void refused.since++;
-      const since = refused?.since ?? 0;
-      refused = { at: t, since: 0 };
-      return log.warn(since ? `${line} (${since} more refused since the last warning)` : line);
-    }
-    log.warn(line);
+    if (!REFUSED_REQUEST.test(line)) return log.warn(line);
+    const since = refused.pass();
+    if (since !== undefined) log.warn(since ? `${line} (${since} more refused since the last warning)` : line);
   };
   const scrub = (args: unknown[]): string => {
     let s = args

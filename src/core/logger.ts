@@ -76,3 +76,34 @@ export function createLogger(
 
 /** A logger that drops everything (for tests that do not inspect logs). */
 export const silentLogger: Logger = createLogger("error", {}, () => {});
+
+/**
+ * Lets a repeated warning through at most once per `windowMs` per key (a refused API key from one
+ * address, an unsigned Slack request), counting the ones held back in between, so a client
+ * retrying in a loop cannot flood the log. Keeps at most `maxKeys` keys.
+ */
+export class WarnThrottle {
+  private readonly seen = new Map<string, { at: number; since: number }>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Undefined when this one is held back; else how many were held back since the last let through. */
+  pass(key = ""): number | undefined {
+    const t = this.now();
+    const last = this.seen.get(key);
+    if (last && t - last.at < this.windowMs) {
+      last.since++;
+      return undefined;
+    }
+    if (this.seen.size >= this.maxKeys) {
+      for (const [k, v] of this.seen) if (t - v.at >= this.windowMs) this.seen.delete(k);
+      if (this.seen.size >= this.maxKeys) this.seen.clear();
+    }
+    this.seen.set(key, { at: t, since: 0 });
+    return last?.since ?? 0;
+  }
+}
