@@ -72,17 +72,22 @@ describe("an execution whose audit entry failed once", () => {
   });
 });
 
+/** The next read of a request (by approve or reject) sees it pending; the expiry job then lands before that call's update. */
+async function expireAfterNextRead(id: string): Promise<void> {
+  const req = (await app.store.refundRequests.findById(id).lean())!;
+  const get = app.services.refund.get.bind(app.services.refund);
+  vi.spyOn(app.services.refund, "get").mockImplementationOnce(async (x: string) => {
+    const seen = await get(x);
+    await app.services.refund.expireDue(new Date(req.expiresAt.getTime() + 1));
+    return seen;
+  });
+}
+
 describe("an approval losing to the expiry job", () => {
   it("answers refund_expired with the time it expired, as a late approval and a reject in the same race do", async () => {
     const id = await request("ORD-E1", "10");
-    const req = (await app.store.refundRequests.findById(id).lean())!;
-    const get = app.services.refund.get.bind(app.services.refund);
     // The approval reads the request pending, before its deadline; the expiry job lands before its update.
-    vi.spyOn(app.services.refund, "get").mockImplementationOnce(async (x: string) => {
-      const seen = await get(x);
-      await app.services.refund.expireDue(new Date(req.expiresAt.getTime() + 1));
-      return seen;
-    });
+    await expireAfterNextRead(id);
     const r = await app.run("shell:sue", `refund approve ${id}`);
     expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "expired", approvalCount: 0 });
     expect([r.outcome, r.code]).toEqual(["user_error", "refund_expired"]);
@@ -92,13 +97,7 @@ describe("an approval losing to the expiry job", () => {
 
   it("reject in the same race says the same", async () => {
     const id = await request("ORD-E1", "10");
-    const req = (await app.store.refundRequests.findById(id).lean())!;
-    const get = app.services.refund.get.bind(app.services.refund);
-    vi.spyOn(app.services.refund, "get").mockImplementationOnce(async (x: string) => {
-      const seen = await get(x);
-      await app.services.refund.expireDue(new Date(req.expiresAt.getTime() + 1));
-      return seen;
-    });
+    await expireAfterNextRead(id);
     const r = await app.run("shell:sue", `refund reject ${id} reason=x`);
     expect(r.code).toBe("refund_expired");
   });
