@@ -3,7 +3,7 @@ import { pageArg, pastSinceToDate, since, wholeNumber } from "../src/core/args.j
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
-import { withoutInvisible } from "../src/core/text.js";
+import { withoutControls, withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { findOrder, OrderService } from "../src/services/order.service.js";
 
@@ -24,6 +24,16 @@ function subjectSpellings(typed: string): string[] {
 function unshown(e: { subject?: string | readonly string[] | null; args: string }): string[] {
   const named = typeof e.subject === "string" ? [e.subject] : e.subject && e.subject.length <= 2 ? e.subject : [];
   return named.filter((s) => !e.args.includes(s));
+}
+
+/**
+ * Why an entry was refused or failed, on one line, for the table: the message as stored (in the
+ * language of whoever was refused). Not an internal error's: that is an exception's own text,
+ * kept out of chat as the reply to it was (the logs have it under the entry's ref).
+ */
+function reasonOf(e: { outcome: string; code?: string | null; message?: string | null }): string {
+  if (e.outcome === "ok" || e.code === "internal" || !e.message) return "";
+  return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), 80);
 }
 
 type Outcome = "ok" | "denied" | "user_error" | "error";
@@ -83,7 +93,9 @@ export default defineCommand({
       title: t("audit.title"),
       status: "info",
       table: {
-        columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref")],
+        // After the first five (read by position): the platform as stored (as `alerts list` shows
+        // it), and the reason last, where a row without one takes no room.
+        columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref"), t("audit.col.platform"), t("audit.col.reason")],
         // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
         // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
         rows: entries.map((e) => [
@@ -94,6 +106,8 @@ export default defineCommand({
           // In the reader's language; the code as stored (what `audit` and the logs are searched by).
           e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome),
           e._id,
+          e.platform,
+          reasonOf(e),
         ]),
       },
       ...(total > entries.length ? { context } : {}),

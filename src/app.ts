@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Connection } from "mongoose";
 import { ConfigError, PROJECT_ROOT, sameTimeZone, type Config } from "./config.js";
-import type { Clock } from "./core/clock.js";
+import { systemClock, type Clock } from "./core/clock.js";
 import type { Command } from "./core/command.js";
 import { Core } from "./core/core.js";
 import type { Logger } from "./core/logger.js";
@@ -104,13 +104,14 @@ export interface SettingsChanger {
  * A mismatch stops start-up with what to set, unless SHOP_SETTINGS_CHANGE takes the new ones.
  * `readOnly` (an import's dry run): compares only, writing and auditing nothing: nothing stored
  * yet stays so (`"unset"`), and a mismatch is refused even with SHOP_SETTINGS_CHANGE.
+ * `clock` (the app's) stamps its audit entries, so they sort with the rest of the trail.
  * Returns what happened.
  */
 export async function checkShopSettings(
   store: Store,
   config: Config,
   by: SettingsChanger = { operator: shellIdentity() },
-  { readOnly = false }: { readOnly?: boolean } = {},
+  { readOnly = false, clock = systemClock }: { readOnly?: boolean; clock?: Clock } = {},
 ): Promise<"set" | "same" | "changed" | "unset"> {
   const want = { timeZone: config.timeZone, currency: config.currency };
   type Settings = { timeZone?: string; currency?: string } | undefined;
@@ -150,7 +151,7 @@ export async function checkShopSettings(
     const from = `${have?.timeZone ?? "?"}, ${have?.currency ?? "?"}`;
     const to = `${want.timeZone}, ${want.currency}`;
     const entry = { command: "shop-settings", args: `${from} → ${to}`, subject: SHOP_SETTINGS };
-    const audit = new AuditService(store);
+    const audit = new AuditService(store, clock);
     if (by.operator) {
       const stored = config.bootstrapAdmins.includes(by.operator) ? undefined : (await store.roles.findById(by.operator).lean())?.role;
       const role: Role = config.bootstrapAdmins.includes(by.operator) ? "admin" : stored && isRole(stored) ? stored : "viewer";
@@ -161,7 +162,7 @@ export async function checkShopSettings(
     await store.meta.updateOne({ _id: SHOP_SETTINGS }, { $set: { value: want } });
     await audit.add({
       ref: shortId(10),
-      at: new Date(),
+      at: clock.now(),
       ...entry,
       ...(by.operator ? { actor: by.operator, platform: "shell" } : { actor: "system", platform: "system", args: `${entry.args} (SHOP_SETTINGS_CHANGE at a start without a terminal, OS user ${shellIdentity().slice("shell:".length)})` }),
       outcome: "ok",

@@ -5,6 +5,7 @@ import { isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "../core/text.js";
 import { shortId } from "../core/ids.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
+import { systemClock, type Clock } from "../core/clock.js";
 
 /** One audit entry to record. */
 export interface AuditRecord {
@@ -37,7 +38,11 @@ export interface AuditQuery {
 
 /** The audit trail: who did what, when, from where, with what result. */
 export class AuditService {
-  constructor(private readonly store: Store) {}
+  /** `clock` stamps the entries this service writes itself ({@link AuditService.refusedBelow}); the app's, so they sort with the rest. */
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Records one entry whose ref is idempotent on purpose (`exec-<request id>`, an import run):
@@ -77,7 +82,7 @@ export class AuditService {
     const actor = who.actor ?? who.operator;
     await this.add({
       ref: shortId(10),
-      at: new Date(),
+      at: this.clock.now(),
       actor,
       ...(actor !== who.operator ? { via: who.operator } : {}),
       platform: "shell",
@@ -95,9 +100,12 @@ export class AuditService {
     // API keys are recorded as `api:<label>#<key id>` (labels need not be unique): a bare
     // `api:<label>` finds every key of that label.
     // A person at the terminal acting as someone else (--as) finds what they did that way too.
+    // In any case typed (`SHELL:ROOT`, `slack:t1:u2` for slack:T1:U2): a filter naming no stored
+    // spelling would find nothing, and say so as if that identity had done nothing.
     if (q.actor) {
-      if (/^api:[^#]*$/.test(q.actor)) filter.actor = new RegExp(`^${escapeRegex(q.actor)}(#|$)`);
-      else filter.$or = [{ actor: q.actor }, { via: q.actor }];
+      const typed = escapeRegex(q.actor);
+      if (/^api:[^#]*$/i.test(q.actor)) filter.actor = new RegExp(`^${typed}(#|$)`, "i");
+      else filter.$or = [{ actor: new RegExp(`^${typed}$`, "i") }, { via: new RegExp(`^${typed}$`, "i") }];
     }
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);

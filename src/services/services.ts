@@ -50,7 +50,7 @@ export interface Services {
 export function createServices(store: Store, clock: Clock, config: Config, logger: Logger): Services {
   const { timeZone, currency } = config;
   // Shared instances: several services record audit entries, queue messages or read stock.
-  const audit = new AuditService(store);
+  const audit = new AuditService(store, clock);
   const stock = new StockService(store, clock, { timeZone, velocityWindowDays: config.velocityWindowDays });
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
