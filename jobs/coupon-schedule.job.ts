@@ -2,10 +2,8 @@ import { Formatter } from "../src/core/format.js";
 import { defineJob } from "../src/core/job.js";
 import { translator } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
-import { couponFields, couponNoticeKey, expiredNotice } from "../src/services/coupon.view.js";
-
-/** Transitions older than this when first seen (first deployment, long downtime) are not announced. */
-const WINDOW_MS = 24 * 3_600_000;
+import { NOTICE_WINDOW_MS } from "../src/services/coupon.service.js";
+import { couponNoticeKey, expiredNotice, liveNotice } from "../src/services/coupon.view.js";
 
 /**
  * Coupons, every minute (COUPON_SCHEDULE_CRON). A coupon's state follows its dates (it is live
@@ -14,9 +12,13 @@ const WINDOW_MS = 24 * 3_600_000;
  * transition is recorded on the coupon (`notified.<kind>`) by an update guarded on its state, so
  * a coupon paused (or resumed) since the read is not announced; then it is queued under a key
  * per coupon and transition, and the claim (`notified.claimed.<kind>`) ends. A run stopped
- * between claim and send leaves the claim, which the next run finishes (the key makes a second
- * send harmless) or, when the coupon left that state meanwhile, releases. A coupon ended by
- * `coupon expire` is claimed by the expire's own update and announced by the command; one it
+ * between claim and send leaves the claim, which the next run takes over and finishes (the key
+ * makes a second send harmless), holds while the coupon is paused (it is announced live when
+ * resumed, never while paused) or, when the coupon ended meanwhile, releases. Every claim and
+ * takeover counts up `notified.attempt.<kind>`, and each step is guarded on the attempt its run
+ * holds or read: a run overlapping an earlier one still sending (past its timeout) never ends or
+ * drops a claim that moved under it. A coupon ended by `coupon expire` (or resumed after a start
+ * never announced) is claimed by the command's own update and announced by the command; one it
  * did not queue (stopped in between) is left claimed, and queued here.
  */
 export default defineJob({
@@ -28,25 +30,22 @@ export default defineJob({
     const now = clock.now();
     const t = translator(config.locale);
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
-    const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - WINDOW_MS));
+    const due = await services.coupon.scheduleDue(now, new Date(now.getTime() - NOTICE_WINDOW_MS));
     const uses = await services.coupon.redemptionsOf(due.filter((d) => d.kind === "expired" && !d.stale).map((d) => d.coupon));
     const send = services.alerts.sender();
     let sent = 0;
-    for (const { coupon: c, kind, claimedAt, stale } of due) {
+    for (const { coupon: c, kind, claim: seen, stale } of due) {
       if (stale) {
-        await services.coupon.finishNotice(c._id, kind, claimedAt!);
+        // Only the attempt read: a claim taken over since is not dropped.
+        await services.coupon.finishNotice(c._id, kind, seen!.attempt);
         continue;
       }
-      // Paused, resumed or ended since the read, or claimed by another run: not announced here.
-      const claim = claimedAt ?? (await services.coupon.claimNotice(c._id, kind, now));
-      if (!claim) continue;
-      // The state is shopops' record: the storefront follows its own settings, so say so.
-      const reply: Reply =
-        kind === "expired"
-          ? expiredNotice(c, uses.get(c._id.toUpperCase())!, t, fmt)
-          : { title: t("notify.coupon.live", { code: c._id }), status: "ok", fields: couponFields(c, t, fmt), context: [t("coupon.notify.live")], visibility: "public" };
+      // Paused, resumed or ended since the read, or claimed (or taken over) by another run: not announced here.
+      const attempt = seen ? await services.coupon.takeOverNotice(c._id, kind, seen.attempt, now) : await services.coupon.claimNotice(c._id, kind, now);
+      if (attempt === null) continue;
+      const reply: Reply = kind === "expired" ? expiredNotice(c, uses.get(c._id.toUpperCase())!, t, fmt) : liveNotice(c, t, fmt);
       await send({ type: "coupons", key: couponNoticeKey(kind, c._id), reply });
-      await services.coupon.finishNotice(c._id, kind, claim);
+      await services.coupon.finishNotice(c._id, kind, attempt);
       sent++;
     }
     return `${sent} announced`;

@@ -27,7 +27,7 @@ async function launched(line: string) {
 const announced = async () => (await app.store.outbox.find({ kind: "coupons" }).lean()).map((d) => String(d._id)).sort();
 
 describe("coupon fixes", () => {
-  it("a coupon paused through its start is not announced live when resumed; one resumed before its start still is", async () => {
+  it("a coupon paused through its start is announced live once, when resumed; one resumed before its start at its start", async () => {
     await launched('code=HELDX type=percent value=10 start="2026-11-25 12:20"');
     await launched('code=EARLYX type=percent value=10 start="2026-11-25 12:30"');
     expect((await app.run("shell:max", "coupon pause HELDX")).outcome).toBe("ok");
@@ -40,7 +40,7 @@ describe("coupon fixes", () => {
     expect(resumed.outcome).toBe("ok");
     expect(resumed.reply.text).toContain("Coupon HELDX resumed in shopops");
     for (let i = 0; i < 4; i++) await jobs.step(5 * MIN); // 13:00
-    expect(await announced()).toEqual(["coupon-live:EARLYX:shell:managers"]);
+    expect(await announced()).toEqual(["coupon-live:EARLYX:shell:managers", "coupon-live:HELDX:shell:managers"]);
     const held = await app.store.coupons.findById("HELDX").lean();
     expect(held!.status).toBe("active");
     expect(held!.notified?.live).toEqual(new Date(T0 + 40 * MIN));

@@ -63,7 +63,7 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe("coupon-schedule job: claim first, send second", () => {
-  it("a coupon paused right after the job read it is not announced live, and a resume follows the README (not announced)", async () => {
+  it("a coupon paused right after the job read it is not announced live while paused, and is once when resumed", async () => {
     await scheduled("SOON", 30 * SEC);
     afterNextRead(async () => {
       expect((await app.run("shell:max", "coupon pause SOON")).outcome).toBe("ok");
@@ -73,12 +73,12 @@ describe("coupon-schedule job: claim first, send second", () => {
     expect(paused.status).toBe("paused");
     expect(await announced()).toEqual([]);
     expect(paused.notified?.live).toBeUndefined();
-    // Resumed after its start: as the README says, a coupon resumed after its start passed is
-    // not announced live (the resume records it as told).
+    // Resumed after its start, never announced: the resume announces it, once.
     await jobs.step(4 * MIN);
+    expect(await announced()).toEqual([]);
     expect((await app.run("shell:max", "coupon resume SOON")).outcome).toBe("ok");
     for (let i = 0; i < 3; i++) await jobs.step(MIN);
-    expect(await announced()).toEqual([]);
+    expect(await announced()).toEqual(["coupon-live:SOON:shell:managers"]);
     expect((await coupon("SOON")).notified?.live).toEqual(new Date(jobs.t - 3 * MIN));
   });
 
@@ -118,7 +118,7 @@ describe("coupon-schedule job: claim first, send second", () => {
     for (const code of ["CRASH", "CRASH2"]) expect((await coupon(code)).notified?.claimed ?? {}).toEqual({});
   });
 
-  it("a claimed announcement whose coupon was paused before the next run is released, not sent", async () => {
+  it("a claimed announcement whose coupon was paused before the next run is held, not sent, until the coupon is resumed", async () => {
     await app.store.outbox.deleteMany({ kind: "coupons" });
     await scheduled("HALT", 30 * SEC);
     failNextSend();
@@ -127,7 +127,11 @@ describe("coupon-schedule job: claim first, send second", () => {
     await jobs.step(MIN);
     expect(await announced()).toEqual([]);
     const c = await coupon("HALT");
-    expect(c.notified?.claimed?.live ?? undefined).toBeUndefined();
+    expect(c.notified?.claimed?.live).toEqual(new Date(jobs.t - MIN));
     expect(c.notified?.live).toEqual(new Date(jobs.t - MIN));
+    expect((await app.run("shell:max", "coupon resume HALT")).outcome).toBe("ok");
+    await jobs.step(MIN);
+    expect(await announced()).toEqual(["coupon-live:HALT:shell:managers"]);
+    expect((await coupon("HALT")).notified?.claimed?.live ?? undefined).toBeUndefined();
   });
 });

@@ -27,6 +27,11 @@ export const DRAFT_TTL_MS = 30 * 60_000;
 export const OPEN_ENDED_DAYS = 14;
 /** How far ahead a coupon may start or end, in years. */
 export const MAX_AHEAD_YEARS = 5;
+/**
+ * Transitions older than this when first seen (first deployment, long downtime) are not announced
+ * by the coupon-schedule job; nor, at its resume, the start of a coupon that was not paused then.
+ */
+export const NOTICE_WINDOW_MS = 24 * 3_600_000;
 /** Coupon codes: letters, digits, - and _, 3–20 characters (stored upper-case). */
 export const CODE_RE = /^[A-Z0-9][A-Z0-9_-]{2,19}$/;
 
@@ -113,14 +118,16 @@ export type ConfirmResult =
 export type CouponState = "active" | "scheduled" | "paused" | "expired";
 
 /**
- * A transition for the coupon-schedule job to announce: new (`claimedAt` unset: claim it first),
- * or claimed by an earlier run that stopped before queuing it (`claimedAt`; `stale` when the
- * coupon has left that state since, so the claim is released instead).
+ * A transition for the coupon-schedule job to announce: new (`claim` unset: claim it first), or
+ * claimed before and not finished (`claim`: by a run or command that stopped before queuing it,
+ * or one still under way), taken over by its attempt; `stale` when the coupon has ended since
+ * (a "live" claim), so the claim is released instead.
  */
 export interface ScheduleDue {
   coupon: CouponDoc;
   kind: "live" | "expired";
-  claimedAt?: Date;
+  /** The claim as read: its time and attempt (0: a claim from before attempts were counted). */
+  claim?: { at: Date; attempt: number };
   stale?: true;
 }
 
@@ -425,8 +432,12 @@ export class CouponService {
     }
     if (draft.status === "cancelled") return { kind: "stale", why: "cancelled", code: draft.code };
     if (draft.status === "superseded") return { kind: "stale", why: "superseded", code: draft.code };
-    // A coupon must not go live already over (a preview whose end passed before its Confirm).
-    if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) return { kind: "stale", why: "ended", code: draft.code };
+    // A coupon must not go live already over (a preview whose end passed before its Confirm). One
+    // that a Confirm stopped after inserting did launch: it is finished below, not called "nothing launched".
+    if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) {
+      const launched = draft.status === "confirming" && (await this.store.coupons.exists({ _id: draft.code, draftId: draft._id }));
+      if (!launched) return { kind: "stale", why: "ended", code: draft.code };
+    }
     if (draft.status === "open") {
       if (draft.expiresAt <= now) return { kind: "stale", why: "expired", code: draft.code };
       const claimed = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open", hash: draft.hash, expiresAt: { $gt: now } }, { $set: { status: "confirming" } }, { returnDocument: "after" }).lean();
@@ -516,9 +527,10 @@ export class CouponService {
    * `live` for a coupon scheduled ahead (start after its creation) whose start passed, and
    * `expired` for one whose end passed (a paused one too; `coupon expire` claims its own, see
    * {@link transition}). Only transitions after `since` count, so old coupons stay quiet. Also the
-   * announcements claimed but not finished (`notified.claimed.<kind>`: a run, or `coupon expire`,
-   * stopped between its claim and its send), with `claimedAt`; `stale` when the coupon has left
-   * that state since (paused after its claim): such a claim is released, not announced.
+   * announcements claimed but not finished (`notified.claimed.<kind>`: a run, or `coupon expire`
+   * or `resume`, stopped between its claim and its send, or still under way), with `claim`. A
+   * "live" claim of a coupon paused since is held (left out) until it is resumed, when it is
+   * announced; one of a coupon ended since is `stale`: released, not announced.
    */
   async scheduleDue(now: Date, since: Date): Promise<ScheduleDue[]> {
     const docs = await this.store.coupons
@@ -539,7 +551,10 @@ export class CouponService {
       const claimed = c.notified?.claimed;
       for (const kind of ["live", "expired"] as const) {
         const at = claimed?.[kind];
-        if (at) out.push({ coupon: c, kind, claimedAt: at, ...(state === (kind === "live" ? "active" : "expired") ? {} : { stale: true as const }) });
+        // Paused: never announced live while paused; the claim waits for the resume.
+        if (!at || (kind === "live" && state === "paused")) continue;
+        const claim = { at, attempt: c.notified?.attempt?.[kind] ?? 0 };
+        out.push({ coupon: c, kind, claim, ...(kind === "live" && state === "expired" ? { stale: true as const } : {}) });
       }
       if (state === "active" && !c.notified?.live && c.startsAt > c.createdAt) out.push({ coupon: c, kind: "live" });
       if (state === "expired" && !c.notified?.expired && c.endsAt && c.endsAt > since) out.push({ coupon: c, kind: "expired" });
@@ -553,25 +568,45 @@ export class CouponService {
    * by its date, not by `coupon expire`) and the transition not recorded yet, that records it
    * (`notified.<kind>`) and marks it claimed (`notified.claimed.<kind>`) until
    * {@link finishNotice}. A pause or resume landing after the job read the coupon makes the
-   * guard fail, so nothing is announced. The claim's time, or null when not claimed.
+   * guard fail, so nothing is announced. The claim's attempt (`notified.attempt.<kind>`, counted
+   * up), or null when not claimed.
    */
-  async claimNotice(code: string, kind: "live" | "expired", now: Date): Promise<Date | null> {
+  async claimNotice(code: string, kind: "live" | "expired", now: Date): Promise<number | null> {
     const inState: Record<string, unknown> =
       kind === "live" ? { status: "active", startsAt: { $lte: now }, ...notEnded(now) } : { status: { $ne: "expired" }, endsAt: { $lte: now } };
-    const r = await this.store.coupons.updateOne(
-      { _id: code, ...inState, [`notified.${kind}`]: { $exists: false } },
-      { $set: { [`notified.${kind}`]: now, [`notified.claimed.${kind}`]: now } },
-    );
-    return r.modifiedCount === 1 ? now : null;
+    return this.holdNotice({ _id: code, ...inState, [`notified.${kind}`]: { $exists: false } }, kind, { [`notified.${kind}`]: now, [`notified.claimed.${kind}`]: now });
   }
 
   /**
-   * Ends the claim of `kind` taken at `claimedAt` (guarded on that time): after its
-   * announcement was queued, or (a stale claim) when the coupon left that state before it was.
-   * Its `notified.<kind>` stays: the transition is not announced again.
+   * Takes over a claim of `kind` that another run or command took and has not finished (stopped,
+   * or still under way past its time): one update guarded on the attempt read (`attempt`, 0 for a
+   * claim from before attempts were counted) and, for "live", on the coupon being live at `now`
+   * (a paused one keeps its claim for its resume). The new attempt, or null when the claim moved
+   * meanwhile (finished, released or taken over by another) or the coupon is not live: then this
+   * caller sends nothing. The holder it replaced ends nothing after (its attempt is gone); both
+   * may queue the announcement, once under its key.
    */
-  async finishNotice(code: string, kind: "live" | "expired", claimedAt: Date): Promise<void> {
-    await this.store.coupons.updateOne({ _id: code, [`notified.claimed.${kind}`]: claimedAt }, { $unset: { [`notified.claimed.${kind}`]: 1 } });
+  async takeOverNotice(code: string, kind: "live" | "expired", attempt: number, now: Date): Promise<number | null> {
+    const inState = kind === "live" ? { status: "active", startsAt: { $lte: now }, ...notEnded(now) } : {};
+    return this.holdNotice({ _id: code, ...inState, ...claimOf(kind, attempt) }, kind, { [`notified.claimed.${kind}`]: now });
+  }
+
+  /** One guarded update counting up `notified.attempt.<kind>`: the attempt now held, or null when the guard failed. */
+  private async holdNotice(filter: Record<string, unknown>, kind: "live" | "expired", set: Record<string, unknown>): Promise<number | null> {
+    const after = await this.store.coupons
+      .findOneAndUpdate(filter, { $set: set, $inc: { [`notified.attempt.${kind}`]: 1 } }, { returnDocument: "after" })
+      .lean<Pick<CouponDoc, "notified">>();
+    return after?.notified?.attempt?.[kind] ?? null;
+  }
+
+  /**
+   * Ends the claim of `kind` held as `attempt` (guarded on it, so a holder whose claim was taken
+   * over ends nothing): after its announcement was queued, or (a stale claim, the attempt read)
+   * when the coupon ended before it was. Its `notified.<kind>` stays: the transition is not
+   * announced again.
+   */
+  async finishNotice(code: string, kind: "live" | "expired", attempt: number): Promise<void> {
+    await this.store.coupons.updateOne({ _id: code, ...claimOf(kind, attempt) }, { $unset: { [`notified.claimed.${kind}`]: 1 } });
   }
 
   /**
@@ -692,9 +727,12 @@ export class CouponService {
    * is in). An expire before the start (a scheduled coupon) moves the start to the expiry time
    * too, so the coupon reads as never having run, and records the planned start in its history
    * (`start_cancelled`, at that start); `neverStarted` in the outcome is that start. A resume
-   * after the start records its "live" transition as told (`notified.live`, in the same update):
-   * the start passed while the coupon was paused, and a paused coupon reaching its start is not
-   * announced, however long after its start it is resumed. An expire claims its announcement to
+   * after the start of a coupon scheduled ahead that was never announced live (paused over its
+   * start, or paused and resumed before the job's next run) claims its "live" announcement in the
+   * same update (`notified.live`, `notified.claimed.live`; see {@link claimNotice}): the command
+   * queues it, or the job when the command stopped first. So it goes out once, when the coupon is
+   * first live, never while paused. A start older than {@link NOTICE_WINDOW_MS} counts only when
+   * the coupon was paused at it (a start the job missed stays unannounced). An expire claims its announcement to
    * the coupons route in the same update (`notified.expired` and `notified.claimed.expired`, at
    * the expiry time; see {@link claimNotice}): queued by the command, or by the coupon-schedule
    * job when the command stopped first.
@@ -712,10 +750,27 @@ export class CouponService {
     // expire then would claim an end that already happened by itself).
     const filter: Record<string, unknown> = { _id: id, status: { $in: from }, ...notEnded(now) };
     if (action === "resume") {
-      // Started while paused: the same guarded update marks its "live" as told, so the coupon-schedule
-      // job does not announce it now ($min keeps the time of a "live" that was announced before the pause).
+      // Started and never announced live: the same guarded update claims its announcement (the
+      // read only decides whether to try; the filter checks what can have changed since).
+      const c = await this.store.coupons.findById(id).lean<CouponDoc>();
+      const unannounced =
+        c?.status === "paused" &&
+        !c.notified?.live &&
+        c.startsAt <= now &&
+        c.startsAt > c.createdAt &&
+        (c.startsAt.getTime() > now.getTime() - NOTICE_WINDOW_MS || pausedSpans(c.history).some((p) => p.from <= c.startsAt && (!p.to || c.startsAt < p.to)));
+      if (unannounced) {
+        const claimed = await this.store.coupons
+          .findOneAndUpdate(
+            { ...filter, startsAt: c.startsAt, "notified.live": { $exists: false } },
+            { $set: { ...set, "notified.live": now, "notified.claimed.live": now }, $inc: { "notified.attempt.live": 1 }, $push: { history: { action, by: actor, at: now } } },
+            { returnDocument: "after" },
+          )
+          .lean<CouponDoc>();
+        if (claimed) return { kind: "done", coupon: claimed };
+      }
       const started = await this.store.coupons
-        .findOneAndUpdate({ ...filter, startsAt: { $lte: now } }, { $set: set, $push: { history: { action, by: actor, at: now } }, $min: { "notified.live": now } }, { returnDocument: "after" })
+        .findOneAndUpdate({ ...filter, startsAt: { $lte: now } }, { $set: set, $push: { history: { action, by: actor, at: now } } }, { returnDocument: "after" })
         .lean<CouponDoc>();
       if (started) return { kind: "done", coupon: started };
       // Not started yet (or not paused, or ended: the update below finds out): it goes live, and is announced, at its start.
@@ -731,12 +786,15 @@ export class CouponService {
       // claim; stopped in between, the job's next run finds the claim and queues it.
       Object.assign(set, { "notified.expired": now, "notified.claimed.expired": now });
     }
-    const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
+    // The expire's claim counts as an attempt (see takeOverNotice).
+    const inc = action === "expire" ? { $inc: { "notified.attempt.expired": 1 } } : {};
+    const update = { $set: set, $push: { history: { action, by: actor, at: now } }, ...inc, ...(action === "expire" ? { $min: { endsAt: now } } : {}) };
     // The start of a coupon not started yet, as read: start and end both become now, in one
     // update guarded on that start.
     let planned: Date | undefined;
     const unstartedUpdate = (start: Date) => ({
       $set: { ...set, startsAt: now, endsAt: now },
+      ...inc,
       $push: { history: { $each: [{ action, by: actor, at: now }, { action: "start_cancelled", by: actor, at: start }] } },
     });
     // A few rounds at most: each failed guard of an expire means another change landed between.
@@ -784,6 +842,11 @@ function pausedSpans(history: readonly CouponHistoryEntry[] | null | undefined):
   }
   if (open) out.push({ from: open });
   return out;
+}
+
+/** Filter of a coupon whose announcement of `kind` is claimed as `attempt` (0: claimed before attempts were counted). */
+function claimOf(kind: "live" | "expired", attempt: number): Record<string, unknown> {
+  return { [`notified.claimed.${kind}`]: { $exists: true }, [`notified.attempt.${kind}`]: attempt ? attempt : { $exists: false } };
 }
 
 /** Filter of coupons whose end has not come (none set, or later than `now`). */

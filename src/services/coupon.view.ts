@@ -108,6 +108,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
   const code = args.code.toUpperCase();
   if (r.kind === "done") {
     const text = r.neverStarted ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) }) : t(`coupon.transition.${action}`, { code });
+    if (action === "resume") await announceLive(ctx, r.coupon);
     if (action !== "expire") return { status: "ok", text, visibility: "public" };
     const c = r.coupon;
     const tally = await services.coupon.redemptions(c._id, c);
@@ -121,7 +122,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
         const st = translator(ctx.config.locale);
         const sfmt = new Formatter(ctx.config.locale, ctx.config.timeZone, ctx.config.currency);
         await services.alerts.send({ type: "coupons", key: couponNoticeKey("expired", c._id), reply: expiredNotice(c, tally, st, sfmt) });
-        await services.coupon.finishNotice(c._id, "expired", claim);
+        await services.coupon.finishNotice(c._id, "expired", c.notified?.attempt?.expired ?? 0);
       } catch (error) {
         ctx.logger.error("coupon expiry announcement not queued", { code: c._id, error });
       }
@@ -139,6 +140,33 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
   // A change between the guarded update and the read that followed it: nothing was done.
   if (r.state !== "expired") return { status: "error", code: "wrong_state", text: t("coupon.changed", { code, state: stateText(r.state, t) }), visibility: "ephemeral" };
   return { status: "error", code: "wrong_state", text: t("coupon.ended", { code, action: t(`coupon.action.${action}`) }), visibility: "ephemeral" };
+}
+
+/**
+ * After a resume: the coupon's "live" announcement when it holds a claim of it (claimed by the
+ * resume's own update, a start never announced; or left by a coupon-schedule run that stopped,
+ * held while paused), queued under its key and the claim ended, as `coupon expire` does its
+ * expiry. Not queued (an outbox error, a stop here), the claim stays for the job's next run.
+ */
+async function announceLive(ctx: CommandContext<{ code: string }>, c: CouponDoc): Promise<void> {
+  if (!c.notified?.claimed?.live) return;
+  const { services, config } = ctx;
+  try {
+    const fmt = new Formatter(config.locale, config.timeZone, config.currency);
+    await services.alerts.send({ type: "coupons", key: couponNoticeKey("live", c._id), reply: liveNotice(c, translator(config.locale), fmt) });
+    await services.coupon.finishNotice(c._id, "live", c.notified.attempt?.live ?? 0);
+  } catch (error) {
+    ctx.logger.error("coupon live announcement not queued", { code: c._id, error });
+  }
+}
+
+/**
+ * The coupons route's announcement that `c` is live (its start passed, or it was resumed after a
+ * start never announced). The state is shopops' record (the storefront follows its own
+ * settings), so it says so.
+ */
+export function liveNotice(c: CouponDoc, t: Translate, fmt: Formatter): Reply {
+  return { title: t("notify.coupon.live", { code: c._id }), status: "ok", fields: couponFields(c, t, fmt), context: [t("coupon.notify.live")], visibility: "public" };
 }
 
 /** The customers over a coupon's per-customer limit, as `coupon show` and the expiry alert say it (the first five named). */

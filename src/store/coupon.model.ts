@@ -40,7 +40,10 @@ export const couponSchema = new Schema(
      * When the managers' channel was told the coupon went live / expired (coupon-schedule job): set
      * once, guarded, when the job claims the announcement (or, for `coupon expire`, by the expire's
      * own update). `claimed.<kind>`: the claim's time, until the announcement is queued (a run or
-     * command stopped in between leaves it for the next run to finish).
+     * command stopped in between leaves it for the next run to finish). `attempt.<kind>`: counts
+     * the claims and takeovers of that announcement; each holder ends (or a later run releases)
+     * only the claim of the attempt it holds or saw, so two overlapping runs never end each
+     * other's claims by mistake.
      */
     notified: {
       live: { type: Date },
@@ -48,6 +51,10 @@ export const couponSchema = new Schema(
       claimed: {
         live: { type: Date },
         expired: { type: Date },
+      },
+      attempt: {
+        live: { type: Number },
+        expired: { type: Number },
       },
     },
   },
