@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { approversText, failKey, normalizeId } from "../src/services/refund.service.js";
-import { refundCard, shownStatus } from "../src/services/refund.view.js";
+import { approveRefusalText, refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund approve",
@@ -16,33 +16,26 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the request typed: `audit subject=R-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => normalizeId(s) },
-  async handler({ args, services, actor, via, t, fmt, now, config, subject }) {
+  async handler({ args, services, actor, via, t, fmt, now, subject }) {
     const r = await services.refund.approve({ id: args.id, actor: actor.identity, role: actor.role, ...(args.note ? { note: args.note } : {}), ...(via ? { via } : {}) });
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
     if ("request" in r) subject([r.request._id, r.request.orderNo]);
     const err = (code: string, message: string) => ({ status: "error" as const, code, text: message, visibility: "ephemeral" as const });
     // Refused for who the caller is (their own request, above their role's limit): a denial on the audit trail.
     const denial = (code: string, message: string) => ({ ...err(code, message), denied: true });
+    // As `refund show` explains a missing Approve button.
+    const why = { t, fmt, identity: actor.identity, role: actor.role };
     switch (r.kind) {
       case "not_found":
         return err("unknown_refund", t("refund.unknown", { id: args.id }));
       case "self_approval":
-        // Under another identity of the caller's person: name it, or "you requested it" puzzles.
-        if (r.atTerminal) return denial("self_approval", t("refund.self_approval_terminal", { id: r.request._id, as: r.as }));
-        return denial("self_approval", r.as === actor.identity ? t("refund.self_approval", { id: r.request._id }) : t("refund.self_approval_as", { id: r.request._id, as: r.as }));
+        return denial("self_approval", approveRefusalText(r, r.request, why));
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
         return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
       case "needs_role":
-        return denial(
-          "approval_limit",
-          r.foreign
-            ? t("refund.needs_two_managers_foreign", { id: r.request._id, currency: r.request.currency, shop: config.currency, role: t(`role.name.${actor.role}`) })
-            : r.two
-            ? t("refund.needs_two_managers", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), limit: fmt.money(r.limit, r.request.currency), role: t(`role.name.${actor.role}`) })
-            : t("refund.over_limit", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), role: t(`role.name.${actor.role}`), required: t(`role.name.${r.required}`), limit: fmt.money(r.limit, r.request.currency) }),
-        );
+        return denial("approval_limit", approveRefusalText(r, r.request, why));
       case "already_approved":
         // Either way the approval was someone's earlier click; `finished` says this call
         // completed its execution (after a crash, or racing the approver's own call).
@@ -58,7 +51,7 @@ export default defineCommand({
           return {
             status: "info",
             code: "awaiting_second_approval",
-            text: !r.as || r.as === actor.identity ? t("refund.second_needed_you", { id: r.request._id }) : t("refund.second_needed_you_as", { id: r.request._id, as: r.as }),
+            text: approveRefusalText({ kind: "waiting_second", as: r.as ?? actor.identity }, r.request, why),
             visibility: "ephemeral",
           };
         }

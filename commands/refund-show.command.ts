@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { refundCard } from "../src/services/refund.view.js";
+import { approveRefusalText, refundCard } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund show",
@@ -10,10 +10,20 @@ export default defineCommand({
   examples: ["refund show R-7K2M9Q"],
   permission: "staff",
   mutates: false,
-  async handler({ args, services, t, fmt, now }) {
+  async handler({ args, services, actor, via, t, fmt, now }) {
     const r = await services.refund.get(args.id);
     if (!r) return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };
-    const card = refundCard(r, { t, fmt, now, policy: await services.refund.policy() });
+    // Shown to the caller alone, so said for them: a request they approved once and may now
+    // complete says so (as `refund list` does), and the Approve button is there only if `refund
+    // approve` would take it from them (as `refund list approvable` lists it), else why not.
+    const card = refundCard(r, { t, fmt, now, policy: await services.refund.policy(), you: await services.refund.person(actor.identity, via) });
+    if (card.actions) {
+      const check = await services.refund.approvalCheck(r, { actor: actor.identity, ...(via ? { via } : {}), role: actor.role });
+      if (check.kind === "self_approval" || check.kind === "needs_role" || check.kind === "waiting_second") {
+        card.actions = card.actions.filter((a) => !a.id.startsWith("refund approve "));
+        card.context = [approveRefusalText(check, r, { t, fmt, identity: actor.identity, role: actor.role })];
+      }
+    }
     // An approval whose execution was interrupted: say so and how to finish it.
     if (r.status === "approved" && !r.executedAt) card.context = [t("refund.unexecuted_hint", { id: r._id })];
     return { ...card, visibility: "ephemeral" };

@@ -109,6 +109,19 @@ export type ApproveResult =
   | { kind: "approved"; request: RefundRequestDoc; order: OrderDoc | null }
   | { kind: "failed"; request: RefundRequestDoc; reason: string };
 
+/**
+ * What `refund approve` answers a caller about a request before it writes anything (see
+ * {@link RefundService.approvalCheck}). `closed`: decided, or past its deadline. `may`: they may
+ * approve it; `confirm` when it is their person's earlier approval, enough under the policy in
+ * force, that approving again completes.
+ */
+export type ApproveCheck =
+  | { kind: "self_approval"; as: string; atTerminal?: boolean }
+  | { kind: "closed" }
+  | { kind: "needs_role"; required: Role; limit: number; two: boolean; foreign: boolean }
+  | { kind: "waiting_second"; as: string }
+  | { kind: "may"; confirm: boolean; required: 1 | 2 };
+
 /** Outcome of {@link RefundService.reject}. */
 export type RejectResult =
   | { kind: "not_found" }
@@ -166,6 +179,14 @@ export function approvableByRole(role: Role, policy: Pick<RefundPolicy, "support
   if (roleAtLeast(role, "manager")) return {};
   if (roleAtLeast(role, "support")) return { currency: shopCurrency, amount: { $lte: Math.min(policy.supportLimit, policy.managerLimit) } };
   return null;
+}
+
+/**
+ * The approval of `r` given by a person (`me`: their identities, see {@link RefundService.person}),
+ * as `by` or as the person at the terminal acting as someone else (`via`); none when they gave none.
+ */
+export function approvalBy(r: Pick<RefundRequestDoc, "approvals">, me: readonly string[]): RefundRequestDoc["approvals"][number] | undefined {
+  return r.approvals.find((a) => me.includes(a.by ?? "") || me.includes(a.via ?? ""));
 }
 
 /** Who approved a request, as its notices name them: every approver in order (a two-manager refund has two), else who decided it. */
@@ -416,6 +437,14 @@ export class RefundService {
     }
   }
 
+  /**
+   * The identities that count as one person for the four-eyes rules: every identity linked to
+   * `actor`'s, and to that of the person at the terminal acting as them (`via`, the shell's --as).
+   */
+  async person(actor: string, via?: string): Promise<string[]> {
+    return [...new Set([...(await this.identity.linked(actor)), ...(via ? await this.identity.linked(via) : [])])];
+  }
+
   /** One request by id (case-insensitive). */
   async get(id: string): Promise<RefundRequestDoc | null> {
     return this.store.refundRequests.findById(normalizeId(id)).lean<RefundRequestDoc>();
@@ -424,7 +453,9 @@ export class RefundService {
   /**
    * Requests, newest first: pending (not yet expired), mine (requested by `actor`'s person, under
    * any linked identity, or imported by them), approvable (what `actor` may approve now, as {@link approve} decides
-   * it: `via`, the person at the terminal acting as `actor`, counts as the caller too) or all.
+   * it: `via`, the person at the terminal acting as `actor`, counts as the caller too; this includes a
+   * request they approved once that the policy in force lets that approval complete, for them to
+   * confirm) or all.
    * Every list is counted and paged by the database, however long.
    */
   async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; via?: string; role?: Role; since?: Date; limit?: number; skip?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
@@ -432,12 +463,16 @@ export class RefundService {
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
     if (q.which === "approvable") {
-      // Pending ones `actor` may approve now: not their person's own, not approved by their person
-      // already (nor by the person at the terminal: see approve), within their role under the policy in force.
-      const byRole = approvableByRole(q.role ?? "viewer", await this.policy(), this.opts.currency);
+      // Pending ones `actor` may approve now: not their person's own (nor the person's at the terminal:
+      // see approve), within their role under the policy in force; not approved by their person
+      // already, unless one approval is enough now (in the shop currency, within the manager
+      // limit: see need): then approving again completes it, as approve does, and it is listed.
+      const policy = await this.policy();
+      const byRole = approvableByRole(q.role ?? "viewer", policy, this.opts.currency);
       if (!byRole) return { items: [], total: 0 };
-      const me = [...new Set([...(await this.identity.linked(q.actor)), ...(q.via ? await this.identity.linked(q.via) : [])])];
-      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notBy(me), ...byRole });
+      const me = await this.person(q.actor, q.via);
+      const oneEnough = { currency: this.opts.currency, amount: { $lte: policy.managerLimit } };
+      Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notAskedBy(me), $or: [notApprovedBy(me), oneEnough], ...byRole });
     }
     if (q.which === "mine") {
       // Also the requests they imported (requester `import:<file>`, they the person at the terminal).
@@ -464,47 +499,38 @@ export class RefundService {
     const now = this.clock.now();
     const req = await this.get(input.id);
     if (!req) return { kind: "not_found" };
-    // Four eyes means two people: each identity linked to the caller's counts as the caller, and
-    // so does the person at the terminal acting as someone else (the shell's --as).
-    const callers = await this.identity.linked(input.actor);
-    const me = [...new Set([...callers, ...(input.via ? await this.identity.linked(input.via) : [])])];
-    if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) {
-      // Filed through the bulk import (requester `import:<file>`) by the caller's person: theirs, as typed in chat.
-      if (!parseIdentity(req.requester) && req.requestedVia && callers.includes(req.requestedVia)) return { kind: "self_approval", request: req, as: req.requestedVia };
-      // `atTerminal`: it is one person only through the shell's --as (not by identity links).
-      return { kind: "self_approval", request: req, as: req.requester, atTerminal: !callers.includes(req.requester) };
+    const { me, check } = await this.decide(req, input, now);
+    if (check.kind === "self_approval") return { ...check, request: req };
+    if (check.kind === "closed") {
+      if (req.status === "approved") {
+        const finished = !req.executedAt;
+        const r = await this.finish(req);
+        const latest = (await this.get(req._id)) ?? req;
+        if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
+        return { kind: "already_approved", request: latest, finished: finished && r.now };
+      }
+      // Expired (by the job, before this call or while it tried: its guarded update missed): said as
+      // such, with when, as a late approval of a request not yet marked is, and as reject says it.
+      if (req.status === "expired") return { kind: "expired", request: req };
+      if (req.status !== "pending") return { kind: "decided", request: req };
+      return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
     }
-    if (req.status === "approved") {
-      const finished = !req.executedAt;
-      const r = await this.finish(req);
-      const latest = (await this.get(req._id)) ?? req;
-      if (r.kind === "failed") return { kind: "failed", request: latest, reason: r.reason };
-      return { kind: "already_approved", request: latest, finished: finished && r.now };
-    }
-    // Expired (by the job, before this call or while it tried: its guarded update missed): said as
-    // such, with when, as a late approval of a request not yet marked is, and as reject says it.
-    if (req.status === "expired") return { kind: "expired", request: req };
-    if (req.status !== "pending") return { kind: "decided", request: req };
-    if (req.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(req._id, now)) ?? req };
+    if (check.kind === "needs_role") return { ...check, request: req };
+    if (check.kind === "waiting_second") return { kind: "waiting_second", request: req, byYou: true, as: check.as };
 
-    const policy = await this.policy();
-    const { required, role: needed, foreign } = this.need(req, policy);
-    if (!roleAtLeast(input.role, needed)) {
-      // The limit shown is the caller's own (what they may approve), or the two-manager threshold.
-      const own = roleAtLeast(input.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(input.role, "support") ? policy.supportLimit : 0;
-      return { kind: "needs_role", request: req, required: needed, limit: own, two: required === 2, foreign };
-    }
-    const mine = req.approvals.find((a) => me.includes(a.by ?? "") || me.includes(a.via ?? ""))?.by;
+    const { required } = check;
     const count = req.approvalCount;
-    if (mine) {
+    // Who typed the deciding approval, for the `refund execute` entry (see recordExecution): the
+    // person at the terminal acting as the caller (--as), else the caller.
+    const decidedVia = input.via ?? input.actor;
+    if (check.confirm) {
       // A person counts once. Their earlier approval may be enough now (the policy changed since
       // it was given: a two-manager request now within one manager's limit): it completes the
       // request, by one guarded update from this very state, so it happens once however many click.
-      if (count < required) return { kind: "waiting_second", request: req, byYou: true, as: mine };
       const done = await this.store.refundRequests
         .findOneAndUpdate(
-          { _id: req._id, status: "pending", approvalCount: count, expiresAt: { $gt: now }, $nor: [{ requester: { $in: me } }, { requestedVia: { $in: me } }] },
-          { $set: { status: "approved", decidedBy: input.actor, decidedAt: now, requiredApprovals: required } },
+          { _id: req._id, status: "pending", approvalCount: count, expiresAt: { $gt: now }, ...notAskedBy(me) },
+          { $set: { status: "approved", decidedBy: input.actor, decidedVia, decidedAt: now, requiredApprovals: required } },
           { returnDocument: "after" },
         )
         .lean<RefundRequestDoc>();
@@ -523,7 +549,7 @@ export class RefundService {
         {
           $inc: { approvalCount: 1 },
           $push: { approvals: approval },
-          $set: final ? { status: "approved", decidedBy: input.actor, decidedAt: now, requiredApprovals: required } : { requiredApprovals: required },
+          $set: final ? { status: "approved", decidedBy: input.actor, decidedVia, decidedAt: now, requiredApprovals: required } : { requiredApprovals: required },
         },
         { returnDocument: "after" },
       )
@@ -535,6 +561,42 @@ export class RefundService {
     }
     if (!final) return { kind: "waiting_second", request: after, byYou: false };
     return this.executed(after);
+  }
+
+  /**
+   * What `refund approve` would answer `caller` about `req` before writing anything (see
+   * {@link ApproveCheck}): the same rules, in the same order, as {@link approve} applies, so a
+   * view shown to one person (`refund show`) offers the Approve button only to whom it may take.
+   */
+  async approvalCheck(req: RefundRequestDoc, caller: { actor: string; via?: string; role: Role }): Promise<ApproveCheck> {
+    return (await this.decide(req, caller, this.clock.now())).check;
+  }
+
+  /** {@link approvalCheck}, with the caller's person (`me`, see {@link person}) for {@link approve}'s guards. */
+  private async decide(req: RefundRequestDoc, caller: { actor: string; via?: string; role: Role }, now: Date): Promise<{ me: string[]; check: ApproveCheck }> {
+    // Four eyes means two people: each identity linked to the caller's counts as the caller, and
+    // so does the person at the terminal acting as someone else (the shell's --as).
+    const callers = await this.identity.linked(caller.actor);
+    const me = [...new Set([...callers, ...(caller.via ? await this.identity.linked(caller.via) : [])])];
+    const verdict = (check: ApproveCheck) => ({ me, check });
+    if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) {
+      // Filed through the bulk import (requester `import:<file>`) by the caller's person: theirs, as typed in chat.
+      if (!parseIdentity(req.requester) && req.requestedVia && callers.includes(req.requestedVia)) return verdict({ kind: "self_approval", as: req.requestedVia });
+      // `atTerminal`: it is one person only through the shell's --as (not by identity links).
+      return verdict({ kind: "self_approval", as: req.requester, atTerminal: !callers.includes(req.requester) });
+    }
+    if (req.status !== "pending" || req.expiresAt <= now) return verdict({ kind: "closed" });
+    const policy = await this.policy();
+    const { required, role: needed, foreign } = this.need(req, policy);
+    if (!roleAtLeast(caller.role, needed)) {
+      // The limit shown is the caller's own (what they may approve), or the two-manager threshold.
+      const own = roleAtLeast(caller.role, "manager") || required === 2 ? policy.managerLimit : roleAtLeast(caller.role, "support") ? policy.supportLimit : 0;
+      return verdict({ kind: "needs_role", required: needed, limit: own, two: required === 2, foreign });
+    }
+    const mine = approvalBy(req, me)?.by;
+    // A person counts once: approved by them already, theirs only to confirm, when that one approval is enough now.
+    if (mine && req.approvalCount < required) return verdict({ kind: "waiting_second", as: mine });
+    return verdict({ kind: "may", confirm: !!mine, required });
   }
 
   /** Executes a request just approved, and says how it ended. */
@@ -624,10 +686,13 @@ export class RefundService {
    * The `refund execute` audit entry of a request executed at `at`, under the fixed ref
    * `exec-<id>` (record keeps the first: writing it again, after a failure past the order
    * update, changes nothing). As the deciding approval's entry reads: who decided, and the person
-   * at the terminal acting as them (--as), whose platform it was typed on.
+   * at the terminal acting as them (--as), whose platform it was typed on. That is `decidedVia`,
+   * also when the decision was a first approver's confirmation after a policy change (which adds
+   * no approval); a request decided before it was kept: the deciding approval's `via`.
    */
   private async recordExecution(req: RefundRequestDoc, at: Date): Promise<void> {
-    const via = (req.decidedBy && [...req.approvals].reverse().find((a) => a.by === req.decidedBy)?.via) || undefined;
+    const typed = req.decidedVia ?? (req.decidedBy && [...req.approvals].reverse().find((a) => a.by === req.decidedBy)?.via);
+    const via = typed && typed !== req.decidedBy ? typed : undefined;
     await this.audit.record({
       ref: `exec-${req._id}`,
       at,
@@ -936,7 +1001,17 @@ function pullHold(hold: Hold): { $pull: Record<string, unknown>; $inc: Record<st
  * array of several subdocuments (`approvals.by`), matching documents that hold the value.
  */
 function notBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
-  return { $nor: [{ requester: { $in: identities } }, { requestedVia: { $in: identities } }, { "approvals.by": { $in: identities } }, { "approvals.via": { $in: identities } }] };
+  return { $nor: [...notAskedBy(identities).$nor, ...notApprovedBy(identities).$nor] };
+}
+
+/** The filter part leaving out requests made by any of `identities` (one person; see {@link notBy}). */
+function notAskedBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
+  return { $nor: [{ requester: { $in: identities } }, { requestedVia: { $in: identities } }] };
+}
+
+/** The filter part leaving out requests approved by any of `identities` (one person; see {@link notBy}). */
+function notApprovedBy(identities: readonly string[]): { $nor: Record<string, unknown>[] } {
+  return { $nor: [{ "approvals.by": { $in: identities } }, { "approvals.via": { $in: identities } }] };
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import type { Reply, ReplyAction, ReplyField } from "../core/reply.js";
+import { roleAtLeast, type Role } from "../core/roles.js";
 import type { RefundRequestDoc } from "../store/models.js";
-import { BUTTON_REJECT_REASON, failKey, need, rejectReasonText, type ApprovalNeed, type RefundPolicy } from "./refund.service.js";
-
+import { approvalBy, BUTTON_REJECT_REASON, failKey, need, rejectReasonText, type ApprovalNeed, type ApproveCheck, type RefundPolicy } from "./refund.service.js";
 
 /** The Approve / Reject buttons of a pending request. */
 export function refundActions(id: string, t: Translate): ReplyAction[] {
@@ -25,14 +25,17 @@ function needOf(r: RefundRequestDoc, policy: RefundPolicy | undefined, shopCurre
 /**
  * The status of a request as shown (a pending request past its expiry shows as expired). With
  * `policy` (the one in force), a pending request's approvals are counted against what it needs
- * now, as `refund approve` counts them.
+ * now, as `refund approve` counts them; with `you` (the reader's identities, as one person: see
+ * RefundService.person), a request whose approval by them is enough now says it is theirs to
+ * confirm, as `refund list approvable` offers it to them.
  */
-export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate, policy?: { policy: RefundPolicy; currency: string }): string {
+export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate, policy?: { policy: RefundPolicy; currency: string; you?: readonly string[] }): string {
   if (r.status === "pending" && r.expiresAt <= now) return t("refund.status.expired");
   if (r.status === "pending" && r.approvalCount > 0) {
     const required = policy ? need(r, policy.policy, policy.currency).required : r.requiredApprovals;
-    // Approved once under a stricter policy, enough under today's: the next approval completes it.
-    if (r.approvalCount >= required) return t("refund.status.pending_enough", { count: r.approvalCount });
+    // Approved once under a stricter policy, enough under today's: the next approval completes it,
+    // the first approver's again too (see RefundService.approve).
+    if (r.approvalCount >= required) return t(policy?.you && approvalBy(r, policy.you) ? "refund.status.pending_yours" : "refund.status.pending_enough", { count: r.approvalCount });
     return t("refund.status.pending_second", { count: r.approvalCount, required });
   }
   if (r.status === "approved" && !r.executedAt) return t("refund.status.approved_unexecuted");
@@ -49,24 +52,56 @@ function approvalLine(a: RefundRequestDoc["approvals"][number], t: Translate, fm
   return a.note ? t("text.note", { text: s, note: a.note }) : s;
 }
 
+/** A refusal of `refund approve` that is about who the caller is (see RefundService.approvalCheck). */
+export type ApproveRefusal = Extract<ApproveCheck, { kind: "self_approval" | "needs_role" | "waiting_second" }>;
+
+/**
+ * Why `refund approve` refuses the caller (`identity`, `role`) request `r`, as it says it: their
+ * own request (under which identity), beyond their role, or approved by their person already while
+ * a second manager must approve. Below support, the role `refund approve` needs, as the core says it.
+ */
+export function approveRefusalText(c: ApproveRefusal, r: RefundRequestDoc, o: { t: Translate; fmt: Formatter; identity: string; role: Role }): string {
+  const { t, fmt } = o;
+  const role = t(`role.name.${o.role}`);
+  switch (c.kind) {
+    case "self_approval":
+      // Under another identity of the caller's person: name it, or "you requested it" puzzles.
+      if (c.atTerminal) return t("refund.self_approval_terminal", { id: r._id, as: c.as });
+      return c.as === o.identity ? t("refund.self_approval", { id: r._id }) : t("refund.self_approval_as", { id: r._id, as: c.as });
+    case "waiting_second":
+      return c.as === o.identity ? t("refund.second_needed_you", { id: r._id }) : t("refund.second_needed_you_as", { id: r._id, as: c.as });
+    case "needs_role":
+      if (!roleAtLeast(o.role, "support")) return t("error.permission", { command: "refund approve", required: t("role.name.support"), role });
+      if (c.foreign) return t("refund.needs_two_managers_foreign", { id: r._id, currency: r.currency, shop: fmt.currency, role });
+      if (c.two) return t("refund.needs_two_managers", { id: r._id, amount: fmt.money(r.amount, r.currency), limit: fmt.money(c.limit, r.currency), role });
+      return t("refund.over_limit", { id: r._id, amount: fmt.money(r.amount, r.currency), role, required: t(`role.name.${c.required}`), limit: fmt.money(c.limit, r.currency) });
+  }
+}
+
 /** Who rejected a request, and why (the Reject button gives no reason: said so). */
 export function rejectedText(r: Pick<RefundRequestDoc, "decidedBy" | "rejectReason">, t: Translate): string {
   const by = r.decidedBy ?? "";
   return r.rejectReason === BUTTON_REJECT_REASON ? t("refund.rejected.by_button", { by }) : t("refund.rejected.by", { by, reason: rejectReasonText(r.rejectReason, t) });
 }
 
-/** The card of a request: order, customer, amount, reason, requester, status; buttons while pending. */
-export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"] }): Reply {
+/**
+ * The card of a request: order, customer, amount, reason, requester, status; what it needs and
+ * buttons while it may be approved. `you`: the reader's identities, for a card shown to them alone
+ * (see {@link shownStatus}).
+ */
+export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"]; you?: readonly string[] }): Reply {
   const { t, fmt, now } = opts;
+  const open = r.status === "pending" && r.expiresAt > now;
   const fields: ReplyField[] = [
     { label: t("refund.field.order"), value: r.orderNo, inline: true },
     { label: t("refund.field.customer"), value: r.customerId, inline: true, plain: true },
     { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: t("refund.full") }) : ""), inline: true },
     { label: t("refund.field.reason"), value: r.reason, plain: true },
     { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
-    { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency } : undefined) },
+    { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency, ...(opts.you ? { you: opts.you } : {}) } : undefined) },
   ];
-  if (r.status === "pending") {
+  // Past its deadline nobody may approve it (refund approve refuses it), though the job has not marked it yet.
+  if (open) {
     // Under the policy in force (a change applies at once), as `refund approve` decides.
     const n = needOf(r, opts.policy, fmt.currency);
     fields.push({ label: t("refund.field.needs"), value: n.required >= 2 ? t("refund.needs.two") : n.role === "support" ? t("refund.needs.support") : t("refund.needs.manager") });
@@ -78,7 +113,6 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
   // An expired request says when, and that nobody decided (as a rejected one says who did).
   if (r.status === "expired" || (r.status === "pending" && r.expiresAt <= now)) fields.push({ label: t("refund.field.expired"), value: t("refund.expired.at", { at: fmt.dateTime(r.expiresAt) }) });
   if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
-  const open = r.status === "pending" && r.expiresAt > now;
   return {
     title: opts.title ?? t("refund.card.title", { id: r._id }),
     fields,

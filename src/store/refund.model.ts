@@ -38,6 +38,12 @@ export const refundRequestSchema = new Schema(
     },
     status: { type: String, enum: REFUND_STATUSES, required: true },
     decidedBy: { type: String },
+    /**
+     * Who typed the deciding approval: the person at the terminal acting as `decidedBy` (the
+     * shell's `--as`), else `decidedBy` itself. Kept because a first approver's confirmation after
+     * a policy change adds no approval to read it from; the `refund execute` entry names it.
+     */
+    decidedVia: { type: String },
     decidedAt: { type: Date },
     rejectReason: { type: String },
     /** Set once the order holds this refund (after `approved`): unset means "execution to finish". */
