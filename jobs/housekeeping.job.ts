@@ -1,4 +1,5 @@
 import { defineJob } from "../src/core/job.js";
+import { IMPORT_LOST_AFTER_MS, markLostImports } from "../src/services/ingest.service.js";
 
 /**
  * Daily clean-up (HOUSEKEEPING_CRON): event markers (button presses, replayed events),
@@ -25,6 +26,8 @@ export default defineJob({
       store.jobRuns.deleteMany({ slot: { $lt: cutoff }, endedAt: { $exists: true } }),
     ]);
     const ledger = await services.stock.settlePending(new Date(clock.now().getTime() - 3_600_000));
-    return `deleted ${markers.deletedCount} markers, ${messages.deletedCount} messages, ${runs.deletedCount} job runs older than ${config.retentionDays} days; settled ${ledger.applied + ledger.withdrawn} pending stock changes (${ledger.applied} applied, ${ledger.withdrawn} withdrawn)`;
+    // Imports killed without recording their end: their audit entries stop saying `running`.
+    const lost = await markLostImports(store, new Date(clock.now().getTime() - IMPORT_LOST_AFTER_MS));
+    return `deleted ${markers.deletedCount} markers, ${messages.deletedCount} messages, ${runs.deletedCount} job runs older than ${config.retentionDays} days; settled ${ledger.applied + ledger.withdrawn} pending stock changes (${ledger.applied} applied, ${ledger.withdrawn} withdrawn)${lost ? `; marked ${lost} unfinished import${lost > 1 ? "s" : ""} lost` : ""}`;
   },
 });

@@ -132,8 +132,12 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   // While it runs, the entry names the subjects of the lines done so far (every few seconds), so
   // `audit subject=` finds a run still going or killed half-way.
   const flusher = o.audit?.store && !o.dryRun ? subjectFlusher(o.audit.store, runRef(o, started), subjects) : undefined;
+  // And before a line is applied, the records it names (as far as its text says: an order
+  // number, a SKU, an external id) are on the entry: a run killed at any moment, its first
+  // seconds too, leaves no change that `audit subject=` cannot trace to it.
+  const ahead = o.audit?.store && !o.dryRun ? subjectsAhead(o.audit.store, runRef(o, started), subjects) : undefined;
   try {
-    await importInto(o, report, started, subjects);
+    await importInto(o, report, started, subjects, ahead);
     return report;
   } catch (e) {
     error = e;
@@ -167,7 +171,7 @@ function runningEntry(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptio
     outcome: "error",
     code: "running",
     message:
-      "started and not finished: still running, or stopped without recording its end (killed, a crash); lines it applied are not counted here. " +
+      "started and not finished: still running, or stopped without recording its end (killed, a crash; housekeeping marks it lost after 24 hours). Lines it applied are not counted here; its subjects name the records it reached. " +
       "Running the same file again finishes it (lines already done are skipped).",
   };
 }
@@ -202,6 +206,48 @@ function subjectFlusher(store: Pick<Store, "audit">, ref: string, subjects: Set<
       clearInterval(timer);
       await busy;
     },
+  };
+}
+
+/**
+ * The records a line names as they are stored, known before it is applied: an order's number (of
+ * an order line, or the order a refund request or complaint is about), a product's SKU (in
+ * capitals, as stored). Ids the bot derives (a complaint's C-…, a refund request's R-X…) follow
+ * once the line is applied, with the run's periodic update.
+ */
+function namedRecords(kind: IngestKind, raw: unknown): string[] {
+  if (!raw || typeof raw !== "object") return [];
+  const r = raw as Record<string, unknown>;
+  const bySku = kind === "products" || kind === "inventory";
+  const v = bySku ? r.sku : r.orderNo;
+  return typeof v === "string" && v.length > 0 && v.length <= 100 ? [bySku ? v.toUpperCase() : v] : [];
+}
+
+/**
+ * Write-ahead of a running import's subjects: `add(raw subjects)` resolves once they are on the
+ * running entry `ref` (the set capped at MAX_AUDIT_SUBJECTS; beyond it, at once). Subjects added
+ * while a write is in flight go together in the next one, so a file's first lines cost a few
+ * writes, not one each. A failed write is not retried here (the periodic flush sends them again)
+ * and holds up no line: the line's own write would meet the same database.
+ */
+function subjectsAhead(store: Pick<Store, "audit">, ref: string, subjects: Set<string>): (subjs: string[]) => Promise<void> {
+  let tail: Promise<void> = Promise.resolve();
+  let next: string[] | null = null; // the write not started yet, which new subjects join
+  return (subjs) => {
+    const fresh = subjs.filter((x) => !subjects.has(x));
+    for (const x of fresh) {
+      if (subjects.size >= MAX_AUDIT_SUBJECTS) break;
+      subjects.add(x);
+      if (next) next.push(x);
+      else {
+        const mine = (next = [x]);
+        tail = tail.then(async () => {
+          next = null;
+          await store.audit.updateOne({ _id: ref, code: "running" }, { $addToSet: { subject: { $each: mine.map(scrubText) } } }).catch(() => {});
+        });
+      }
+    }
+    return tail;
   };
 }
 
@@ -345,7 +391,7 @@ class OccurrenceCounts {
 }
 
 /** Streams the file into `report` (see {@link runImport}). */
-async function importInto(o: ImportOptions, report: ImportReport, started: number, subjects: Set<string>): Promise<void> {
+async function importInto(o: ImportOptions, report: ImportReport, started: number, subjects: Set<string>, ahead?: (subjs: string[]) => Promise<void>): Promise<void> {
   const format = formatOf(o.file);
   const size = (await stat(o.file)).size;
   const base = path.basename(o.file);
@@ -393,11 +439,12 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       report.stockKept = (report.stockKept ?? 0) + 1;
       if (r.outcome === "updated") report.updated++;
       else report.skipped++;
-    } else if (r.ignored?.some((f) => !f.startsWith("shipment.")) && r.message) {
-      // An edited line about something that exists (an order's items): not applied, and said so.
-      // (A cancelled order's carrier or tracking, not taken, is no such edit: the line applied.)
+    } else if (r.ignored?.some((f) => f !== "shipment.carrier" && f !== "shipment.trackingNo") && r.message) {
+      // An edited line about something that exists (an order's items), or a time the order does
+      // not take (a deliveredAt beside status pending): not applied, and said so. (A cancelled
+      // order's carrier or tracking, not taken, is no such edit: the line applied.)
       report.differs++;
-      if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" });
+      if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" || r.outcome === "created" });
     } else if (r.outcome === "created") report.imported++;
     else if (r.outcome === "updated") report.updated++;
     else if (r.outcome === "parked") report.parked++;
@@ -418,7 +465,9 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     const nos = chunkNos;
     chunk = [];
     chunkNos = new Set();
-    const p: Promise<void> = o.ingest.applyMany("orders", items.map((c) => c.raw), actor).then(
+    // Its orders on the run's audit entry first (see subjectsAhead).
+    const ready = ahead?.(items.flatMap((c) => namedRecords("orders", c.raw))) ?? Promise.resolve();
+    const p: Promise<void> = ready.then(() => o.ingest.applyMany("orders", items.map((c) => c.raw), actor)).then(
       (rs) => items.forEach((c, k) => record(c.n, c.bytes, c.raw, rs[k]!)),
       (e: Error) => items.forEach((c) => fail(c.n, c.bytes, `internal error: ${e.message}`)),
     );
@@ -509,8 +558,11 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       }
       const id = sequenceKey(o.kind, raw) ?? `#${n}`;
       const prev = tails.get(id) ?? Promise.resolve();
+      // The records it names on the run's audit entry before it is applied (see subjectsAhead).
+      const ready = ahead?.(namedRecords(o.kind, raw));
       const p: Promise<void> = prev.then(async () => {
         try {
+          await ready;
           // The person at the terminal (the run's audit actor) rides along: a refund request they import stays theirs for four eyes.
           record(n, bytes, raw, await o.ingest.apply(o.kind, raw, actor, o.dryRun, undefined, o.audit?.who));
         } catch (e) {

@@ -137,7 +137,8 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       await services.audit
         .add({
           ref: `api-${ref}`,
-          at: new Date(),
+          // The app's clock, as every other entry (a test's fixed clock, a shop day's boundary).
+          at: services.clock.now(),
           actor: apiActor(caller),
           platform: "http",
           command: audited.command,

@@ -14,8 +14,18 @@ const ORDER_NO = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** The largest amount taken, in minor units: sums of such stay exact in a double. */
 const MAX_MINOR = 1e12;
-/** Minor units (cents, fen): a whole number ≥ 0. */
-const money = z.number({ error: "a whole number of minor units (e.g. 1999 for 19.99)" }).int({ error: "a whole number of minor units (e.g. 1999 for 19.99)" }).min(0).max(MAX_MINOR);
+const WHOLE_MINOR = "a whole number of minor units (e.g. 1999 for 19.99)";
+/** What an amount past {@link MAX_MINOR} is told: too large, and the limit (not "a whole number", which it is). */
+export const AMOUNT_TOO_LARGE = `an amount of at most ${MAX_MINOR} minor units (10^12): the amount given is too large`;
+/**
+ * Minor units (cents, fen): a whole number ≥ 0. Each check says its own problem: a whole number
+ * too large (even past what a double holds exactly, which `int` refuses) is told it is too large.
+ */
+const money = z
+  .number({ error: WHOLE_MINOR })
+  .int({ error: (iss) => (typeof iss.input === "number" && Number.isInteger(iss.input) ? AMOUNT_TOO_LARGE : WHOLE_MINOR) })
+  .min(0, { error: "an amount of 0 or more minor units (e.g. 1999 for 19.99)" })
+  .max(MAX_MINOR, { error: AMOUNT_TOO_LARGE });
 /** The earliest time taken: a year 0001 or 1900 is a typo or an empty value, and would make a sales day of its own. */
 const EARLIEST = Date.UTC(2000, 0, 1);
 const when = z.iso
@@ -87,9 +97,10 @@ export const orderInput = z.strictObject({
   m.items.forEach((i, k) => {
     const line = i.qty * i.unitPrice;
     sum += line;
-    if (line > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items", k], message: `a line total (qty × unitPrice) of at most ${MAX_MINOR} minor units` });
+    // A unit price too large is told so on its own (its line and the items' sum follow from it).
+    if (line > MAX_MINOR && i.unitPrice <= MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items", k], message: `a line total (qty × unitPrice) of at most ${MAX_MINOR} minor units` });
   });
-  if (sum > MAX_MINOR) ctx.addIssue({ code: "custom", path: ["items"], message: `items totalling at most ${MAX_MINOR} minor units` });
+  if (sum > MAX_MINOR && m.items.every((i) => i.unitPrice <= MAX_MINOR)) ctx.addIssue({ code: "custom", path: ["items"], message: `items totalling at most ${MAX_MINOR} minor units` });
   const most = (m.subtotal ?? sum) + (m.shipping ?? 0);
   // The order as a whole too (its subtotal, given or the lines' sum, plus shipping): each part
   // within the limit does not make the order so.
@@ -235,7 +246,9 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
     kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw) !== ("set" in raw) ? ("delta" in raw ? inventoryDelta : inventoryLevel) : SCHEMAS[kind];
   const r = schema.safeParse(raw, { error: apiIssue });
   if (r.success) return { ok: true, value: r.data as IngestInput<K> };
-  return { ok: false, errors: r.error.issues.flatMap(toFieldErrors) };
+  // One problem said once (a number past 2^53 fails `int` and `max`, both "too large").
+  const errors = r.error.issues.flatMap(toFieldErrors).filter((e, i, all) => all.findIndex((x) => x.field === e.field && x.expected === e.expected) === i);
+  return { ok: false, errors };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ProductDoc, Store } from "../store/models.js";
 import { parseItem, type ComplaintInput, type IngestInput, type FieldError, type IngestKind, type InventoryInput, type OrderInput, type ProductInput, type RefundRequestInput } from "./ingest-schemas.js";
 import { slaDue } from "./complaint.service.js";
 import { parseAmount, type RefundService } from "./refund.service.js";
-import { shippedAndCancelled, type OrderIngestResult, type OrderIngestService } from "./order-ingest.service.js";
+import { shippedAndCancelled, type DroppedTime, type OrderIngestResult, type OrderIngestService } from "./order-ingest.service.js";
 import { changeText, holds, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type LedgerIntents, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
@@ -24,7 +24,11 @@ export interface ItemResult {
   code?: string;
   message?: string;
   errors?: FieldError[];
-  /** Fields the item gives otherwise than what is stored, which it does not change (an existing order's items): the message says so. */
+  /**
+   * Fields the item gives otherwise than what is stored, which it does not change (an existing
+   * order's items), or does not hold at all (an order's `deliveredAt` beside status `pending`):
+   * the message says which and why.
+   */
   ignored?: string[];
   /** Applied, with something to look at (`below_reserved`: a count below what open orders hold): the message says what. */
   warning?: string;
@@ -483,6 +487,28 @@ function inactiveResult(sku: string): ItemResult {
 /** How many records an audit entry of a batch or an import run names (`audit subject=` finds them). */
 export const MAX_AUDIT_SUBJECTS = 1000;
 
+/** How long an import's audit entry may say `running` before housekeeping takes the run for lost. */
+export const IMPORT_LOST_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * Marks the audit entries of imports (`npm run import`) that started before `before` and still
+ * say `running` as `lost`: killed or crashed without recording their end, so the trail no longer
+ * says they run. Each one guarded by its `running` code (one update per entry; there are few). A
+ * run that is in fact still going records its result over this when it ends. Returns how many.
+ */
+export async function markLostImports(store: Pick<Store, "audit">, before: Date): Promise<number> {
+  const stuck = await store.audit.find({ code: "running", command: { $regex: "^import " }, at: { $lt: before } }).select({ args: 1, at: 1 }).lean<{ _id: string; args?: string; at: Date }[]>();
+  let n = 0;
+  for (const e of stuck) {
+    const message =
+      `started ${e.at.toISOString()} and never recorded its end: killed or crashed (taken for lost after ${IMPORT_LOST_AFTER_MS / 3_600_000} hours). ` +
+      "Its subjects name the records it reached; running the same file again finishes it (lines already done are skipped).";
+    const r = await store.audit.updateOne({ _id: e._id, code: "running" }, { $set: { code: "lost", args: (e.args ?? "").replace(/: running$/, ": not finished"), message } });
+    n += r.modifiedCount;
+  }
+  return n;
+}
+
 /**
  * The records one item was about, as stored, for `audit subject=`: its id (an order number, a
  * C-… or R-… id, a SKU), and the order a refund request or complaint names.
@@ -502,7 +528,10 @@ const KEPT_TIMES = new Set(["paidAt", "shipment.shippedAt", "deliveredAt", "canc
  * it holds already, a note with no status change, or a shipment's details for an order that
  * ended unshipped.
  */
-function ignoredMessage(fields: string[]): string {
+function ignoredMessage(fields: string[], dropped: DroppedTime[] = []): string {
+  // Times the order does not hold (its status contradicts them), grouped by why.
+  const why = new Map<string, string[]>();
+  for (const d of dropped) why.set(d.reason, [...(why.get(d.reason) ?? []), d.field]);
   const times = fields.filter((f) => KEPT_TIMES.has(f));
   const shipment = fields.filter((f) => f.startsWith("shipment.") && !KEPT_TIMES.has(f));
   const fixed = fields.filter((f) => !f.startsWith("shipment.") && !KEPT_TIMES.has(f) && f !== "note");
@@ -511,6 +540,7 @@ function ignoredMessage(fields: string[]): string {
     ...(times.length ? [`not changed: ${times.join(", ")} (the order holds the time given before, or set in chat; only a time the bot estimated is replaced)`] : []),
     ...(shipment.length ? [`not taken: ${shipment.join(", ")} (the order was cancelled or refunded before it shipped)`] : []),
     ...(fields.includes("note") ? ["not kept: note (a note is kept on the order's timeline with the status change its message brings; this message changes no status)"] : []),
+    ...[...why].map(([reason, fs]) => `not taken: ${fs.join(", ")} (${reason})`),
   ].join("; ");
 }
 
@@ -554,7 +584,7 @@ export function orderResult(r: OrderIngestResult): ItemResult {
         status: r.kind === "created" ? 201 : 200,
         outcome: r.kind,
         id,
-        ...(r.ignored ? { ignored: r.ignored, message: ignoredMessage(r.ignored) } : {}),
+        ...(r.ignored || r.dropped ? { ignored: [...(r.ignored ?? []), ...(r.dropped ?? []).map((d) => d.field)], message: ignoredMessage(r.ignored ?? [], r.dropped) } : {}),
       };
     case "missing_customer":
       return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "a value (required to create an order)" }] };

@@ -24,8 +24,12 @@ export interface ParkedRefusal {
 }
 
 export type OrderIngestResult =
-  /** `ignored`: fields of an existing order the message gives otherwise, which an update does not change. */
-  | { kind: "created" | "updated" | "unchanged"; orderNo: string; status: OrderStatus; ignored?: string[] }
+  /**
+   * `ignored`: fields of an existing order the message gives otherwise, which an update does not
+   * change. `dropped`: step times the message gives that the order does not hold at all (a
+   * `deliveredAt` beside status `pending`), each with why: said, never dropped unsaid.
+   */
+  | { kind: "created" | "updated" | "unchanged"; orderNo: string; status: OrderStatus; ignored?: string[]; dropped?: DroppedTime[] }
   /** Items for an order not known yet, without the customer a create needs. */
   | { kind: "missing_customer"; orderNo: string }
   | { kind: "parked"; orderNo: string }
@@ -72,6 +76,56 @@ function fixedFieldsDiffering(o: OrderDoc, m: OrderInput): string[] {
   if (endedUnshipped(o)) {
     if (m.shipment?.carrier && m.shipment.carrier !== o.shipment?.carrier) out.push("shipment.carrier");
     if (m.shipment?.trackingNo && m.shipment.trackingNo !== o.shipment?.trackingNo) out.push("shipment.trackingNo");
+  }
+  return out;
+}
+
+/** A time a message gave that the order does not hold, and why (see {@link timesNotTaken}). */
+export interface DroppedTime {
+  field: string;
+  reason: string;
+}
+
+/**
+ * The step times message `m` gives that order `o`, as it stands after the message, does not hold
+ * (a time its status contradicts: `deliveredAt` beside status `pending`, `paidAt` on a pending
+ * order, a ship time on a paid one, `cancelledAt` on a shipped order's refund, a `refundedAt` on an
+ * order never paid or refunded already at another time), each with why. A time the order holds
+ * otherwise is {@link fixedFieldsDiffering}'s.
+ */
+function timesNotTaken(o: OrderDoc, m: OrderInput): DroppedTime[] {
+  const status = o.status as OrderStatus;
+  const contradicts = `the order is ${status}: a step's time is kept with its status only; send the status it belongs to, or no status (the times then say it)`;
+  const out: DroppedTime[] = [];
+  const missing: [string, Date | undefined, Date | null | undefined][] = [
+    ["paidAt", m.paidAt, o.paidAt],
+    ["shipment.shippedAt", m.shipment?.shippedAt, o.shipment?.shippedAt],
+    ["deliveredAt", m.deliveredAt, o.deliveredAt],
+    ["cancelledAt", m.cancelledAt, o.cancelledAt],
+  ];
+  for (const [field, given, held] of missing) {
+    if (!given || held) continue;
+    // Refunded after shipping (a storefront's cancelledAt beside it): the refund stands, never a cancel.
+    const shipped = field === "cancelledAt" && !!o.shipment?.shippedAt;
+    out.push({ field, reason: shipped ? `the order shipped and is ${status}: a shipped order is refunded, not cancelled` : contradicts });
+  }
+  if (m.refundedAt) {
+    const refunds = o.refunds ?? [];
+    const at = m.refundedAt.getTime();
+    // The refund's time as taken: the one given, or the payment or creation time the shop gave
+    // when the one given is before them (see `shopRefund`), so a retry of the message says nothing.
+    const floors = [o.paidAt && !o.filled?.paidAt ? o.paidAt : undefined, o.filled?.createdAt ? undefined : o.createdAt].flatMap((d) => (d && d.getTime() > at ? [d.getTime()] : []));
+    const taken = refunds.some((r) => r.at && (r.at.getTime() === at || (r.requestId === SHOP_REFUND && floors.includes(r.at.getTime()))));
+    if (!taken) {
+      const last = refunds.filter((r) => r.at).at(-1);
+      const reason =
+        (o.refundedTotal ?? 0) >= o.total && last?.at
+          ? `the order was refunded in full already, dated ${last.at.toISOString()}; a refund's time is not changed`
+          : !o.paidAt
+            ? `the order is ${status} and was never paid: there is nothing to refund`
+            : contradicts;
+      out.push({ field: "refundedAt", reason });
+    }
   }
   return out;
 }
@@ -392,12 +446,13 @@ export class OrderIngestService {
     // What the message gives that the order as it now stands did not take (an order's fixed
     // contents; a shipment's details for an order that ended without one).
     ignored = fixedFieldsDiffering(order!, m);
+    const dropped = timesNotTaken(order!, m);
     await this.effects.settle(order!);
     // After a create, and after any later message too: parked updates left over when the
     // process stopped between an order's insert and its drain are applied by the next message.
     await this.drain(no);
     const kind = created ? "created" : changed ? "updated" : "unchanged";
-    return { kind, orderNo: no, status: order!.status as OrderStatus, ...(ignored.length ? { ignored } : {}) };
+    return { kind, orderNo: no, status: order!.status as OrderStatus, ...(ignored.length ? { ignored } : {}), ...(dropped.length ? { dropped } : {}) };
   }
 
   /**
@@ -445,7 +500,8 @@ export class OrderIngestService {
       for (const no of parked as string[]) await this.drain(no);
       for (const d of created) {
         const ignored = fixedFieldsDiffering(d.doc, ms[d.i]!);
-        results[d.i] = { kind: "created", orderNo: d.doc._id, status: d.doc.status as OrderStatus, ...(ignored.length ? { ignored } : {}) };
+        const dropped = timesNotTaken(d.doc, ms[d.i]!);
+        results[d.i] = { kind: "created", orderNo: d.doc._id, status: d.doc.status as OrderStatus, ...(ignored.length ? { ignored } : {}), ...(dropped.length ? { dropped } : {}) };
       }
       docs.forEach((d, k) => {
         if (clashed.has(k)) rest.push(d.i);
