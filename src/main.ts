@@ -303,6 +303,7 @@ async function main(): Promise<number> {
       identity: me,
       ...(cli.as && cli.as !== operator ? { via: operator } : {}),
       outDir: path.join(config.dataDir, "out"),
+      database: conn.name, // in the charts' file names: the demo's and a shop's never share one
       input: process.stdin,
       output: process.stdout,
       interactive: prompt,

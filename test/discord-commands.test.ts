@@ -74,11 +74,11 @@ describe("command lines rebuilt from options", () => {
       // A usage line: its placeholders kept, options named as Discord names them.
       ["stock adjust <sku> <+n|-n> reason=<text> [key=<idempotency key>]", "/stock adjust sku:<sku> delta:<+n|-n> reason:<text> [key:<idempotency key>]"],
       ["complaint list [open|mine|overdue|unassigned] [page=<n>]", "/complaint list [which:open|mine|overdue|unassigned] [page:<n>]"],
-      ["digest rebuild <from YYYY-MM-DD> [to YYYY-MM-DD]", "/digest rebuild from:<from YYYY-MM-DD> [to:YYYY-MM-DD]"],
+      ["digest rebuild <from YYYY-MM-DD> [to YYYY-MM-DD]", "/digest rebuild from:<YYYY-MM-DD> [to:YYYY-MM-DD]"],
       ["coupon launch code=<CODE> type=<percent|fixed> value=<n> [skus=<a,b>|categories=<a,b>]", "/coupon launch code:<CODE> type:<percent|fixed> value:<n> [skus:<a,b>|categories:<a,b>]"],
       // Placeholders of several words, with | inside them.
       ["stock <sku | words>", "/stock show query:<sku | words>"],
-      ["refund request <orderNo> <amount 金额|full 全额> reason=<原因>", "/refund request order-no:<orderNo> amount:<amount 金额|full 全额> reason:<原因>"],
+      ["refund request <orderNo> <amount 金额|full 全额> reason=<原因>", "/refund request order-no:<orderNo> amount:<金额|full 全额> reason:<原因>"],
       // An unknown command, an option the command lacks: left for the reader.
       ["stock adjust <sku> colour=<red>", undefined],
       ["restock now", undefined],

@@ -288,9 +288,28 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
   const out: string[] = [`/${hit.key}`];
   /** Inside a placeholder of several words (`<amount 金额|full 全额>`, `<sku | words>`): words join it as they are. */
   let inside = false;
+  /** The placeholder's first word was its option's name, dropped: the next word starts it. */
+  let attach = false;
+  /**
+   * Pushes an option with its placeholder. A placeholder of several words that starts with the
+   * option's own name (`<from YYYY-MM-DD>`, `<label 名称>`) drops it: the option names it already
+   * (`from:<YYYY-MM-DD>`, not `from:<from YYYY-MM-DD>`). A placeholder that is the name alone
+   * (`id:<id>`) stays: nothing else would say what goes there.
+   */
+  const push = (text: string, word: string) => {
+    const m = /([a-z0-9-]+):(\[*<)([A-Za-z][\w-]*)$/.exec(text);
+    const o = m && opens(word) ? hit.route.options.find((x) => x.option === m[1]) : undefined;
+    if (m && o && (camel(m[3]!) === o.arg || m[3]!.toLowerCase() === o.option)) {
+      out.push(text.slice(0, -m[3]!.length));
+      attach = true;
+    } else out.push(text);
+    if (opens(word)) inside = true;
+  };
   for (const word of words.slice(hit.words.length)) {
     if (inside) {
-      out.push(word);
+      if (attach) out[out.length - 1] += word;
+      else out.push(word);
+      attach = false;
       if (word.includes(">")) inside = false;
       continue;
     }
@@ -304,9 +323,8 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
     });
     if (unknown) return undefined;
     if (renamed !== word) {
-      out.push(renamed);
       // An option's placeholder of several words (`[link=<message url>`): the words after it join it.
-      if (opens(word)) inside = true;
+      push(renamed, word);
     } else if (/^\[[A-Za-z]\w*$/.test(word) && positional[next]?.arg === word.slice(1)) {
       // A positional named in words (`[to YYYY-MM-DD]`): `[to:YYYY-MM-DD]`.
       out.push(`[${positional[next++]!.option}:`);
@@ -317,8 +335,7 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
       const o = positional[next++];
       if (!o) return undefined;
       const brackets = /^\[*/.exec(word)![0];
-      out.push(`${brackets}${o.option}:${word.slice(brackets.length)}`);
-      if (opens(word)) inside = true;
+      push(`${brackets}${o.option}:${word.slice(brackets.length)}`, word);
     } else if (glue) out[out.length - 1] += word;
     // A value given as it is (`complaint assign C-7K2M9Q <identity>`): it fills the next
     // positional option, so the placeholders after it keep their own names.

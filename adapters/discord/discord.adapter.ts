@@ -90,6 +90,8 @@ export class DiscordAdapter {
   private stopLoop: (() => void) | undefined;
   /** The message each button press carried, by interaction id, from the raw gateway packet until the press is handled. */
   private readonly carried = new Map<string, APIMessage>();
+  /** The server membership lookups made for a DM interaction (by server id), so its roles are not asked for twice. */
+  private readonly lookups = new WeakMap<Interaction, Map<string, Promise<string[] | "not_member" | "unknown">>>();
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
@@ -246,7 +248,7 @@ export class DiscordAdapter {
     // A DM carries no server: with an allowlist, its sender must be a member of an allowed one
     // (anyone who can reach the bot in a DM would otherwise run what a viewer may).
     if (!i.guildId && allowed.length) {
-      const member = await this.memberOfAny(allowed, i.user.id);
+      const member = await this.memberOfAny(allowed, i.user.id, i);
       if (member !== "member") return this.refuseGuild(i, member === "unknown" ? "discord.dm_unconfirmed" : "discord.dm_refused");
     }
     if (i.isAutocomplete()) return this.autocomplete(i);
@@ -271,7 +273,7 @@ export class DiscordAdapter {
     let roleIds: string[] = !member ? [] : Array.isArray(member.roles) ? (member.roles as string[]) : [...member.roles.cache.keys()];
     // A press in a DM (an SLA reminder's Resolve button) carries no member: the roles come from
     // the configured server, so DISCORD_ROLE_MAP applies there too.
-    if (!member && this.opts.discord.guildId) roleIds = await this.guildRoles(this.opts.discord.guildId, i.user.id);
+    if (!member && this.opts.discord.guildId) roleIds = await this.guildRoles(this.opts.discord.guildId, i.user.id, i);
     let platformRole: Role | undefined;
     for (const id of roleIds) {
       const r = this.opts.discord.roleMap[id];
@@ -309,26 +311,38 @@ export class DiscordAdapter {
     return Promise.race([lookup, timeout]);
   }
 
-  /** The role ids of a user in a server, or none (not a member, or not known in time: the core refuses; pressing again works). */
-  private async guildRoles(guildId: string, userId: string): Promise<string[]> {
-    const m = await this.membership(guildId, userId);
+  /**
+   * The role ids of a user in a server, or none (not a member, or not known in time: the core
+   * refuses; pressing again works). The lookup the DM check made for this interaction is reused.
+   */
+  private async guildRoles(guildId: string, userId: string, i: Interaction): Promise<string[]> {
+    const m = await (this.lookups.get(i)?.get(guildId) ?? this.membership(guildId, userId));
     return Array.isArray(m) ? m : [];
   }
 
   /**
    * "member" when Discord confirms the user is in one of `guildIds`; "not_member" when it says
    * they are in none (Unknown Member); else "unknown" (a lookup that failed otherwise or was slow).
-   * Fails closed: an unconfirmed sender is refused with "try again", never taken for a member, or
-   * anyone could DM viewer commands while lookups are slow.
+   * The servers are asked all at once and the first to confirm decides, so the answer takes the
+   * 800 ms of one lookup at most however many servers are listed (asked in turn, a few slow ones
+   * would use up Discord's 3 seconds). Fails closed: an unconfirmed sender is refused with "try
+   * again", never taken for a member, or anyone could DM viewer commands while lookups are slow.
    */
-  private async memberOfAny(guildIds: readonly string[], userId: string): Promise<"member" | "not_member" | "unknown"> {
-    let unknown = false;
-    for (const id of guildIds) {
-      const m = await this.membership(id, userId);
-      if (Array.isArray(m)) return "member";
-      if (m === "unknown") unknown = true;
-    }
-    return unknown ? "unknown" : "not_member";
+  private memberOfAny(guildIds: readonly string[], userId: string, i: Interaction): Promise<"member" | "not_member" | "unknown"> {
+    const asked = new Map(guildIds.map((id) => [id, this.membership(id, userId)] as const));
+    this.lookups.set(i, asked);
+    return new Promise((resolve) => {
+      let left = asked.size;
+      let unknown = false;
+      for (const lookup of asked.values()) {
+        // membership() never rejects: a failure is "unknown".
+        void lookup.then((m) => {
+          if (Array.isArray(m)) return resolve("member");
+          if (m === "unknown") unknown = true;
+          if (--left === 0) resolve(unknown ? "unknown" : "not_member");
+        });
+      }
+    });
   }
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, unlink, type FileHandle } from "node:fs/promises";
 import { translator, type Locale } from "../../src/core/messages.js";
 import path from "node:path";
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from "node:readline";
@@ -29,16 +29,26 @@ export interface ShellOptions {
   via?: string;
   /** Where images (charts) are written. */
   outDir: string;
+  /**
+   * Name of the database the replies come from: part of every image's file name, with the
+   * language, so the demo's charts and a shop's never share a file.
+   */
+  database?: string;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   /** Interactive prompt (a terminal) or a plain stream of commands. */
   interactive: boolean;
-  /** Language of the adapter's own messages (the shop's). */
+  /** Language of the adapter's own messages and of the replies (the shop's). */
   locale?: Locale;
   /** When given, notifications for the shell are printed after each command. */
   outbox?: OutboxService;
   /** Where a failed delivery round is logged (default: errors as JSON lines on stderr). */
   logger?: Logger;
+}
+
+/** A name as a word of a file name: anything but letters, digits, `.`, `_` and `-` becomes `_`. */
+function fileWord(s: string): string {
+  return s.replace(/[^\p{L}\p{N}._-]/gu, "_");
 }
 
 /** True when the stream is a terminal. */
@@ -129,13 +139,45 @@ export class ShellAdapter implements Deliverer {
 
   /** A reply as terminal text, its image written to a file first. */
   private async rendered(reply: Reply): Promise<string> {
-    let imagePath: string | undefined;
-    if (reply.image) {
-      await mkdir(this.opts.outDir, { recursive: true, mode: 0o700 }); // the shop's figures: this user's only
-      imagePath = path.join(this.opts.outDir, reply.image.filename);
-      await writeFile(imagePath, reply.image.data, { mode: 0o600 });
-    }
+    const imagePath = reply.image ? await this.saveImage(reply.image) : undefined;
     return renderText(reply, imagePath) + "\n";
+  }
+
+  /**
+   * Writes an image under `outDir` and returns its path, never replacing another image: the file
+   * is `<name>-<database>-<language>.png` (`digest-2026-11-25-shop-en.png`), or when that holds a
+   * different image (today's chart drawn again since, another session's, another server's
+   * database of the same name) the first free `…-2.png`, `…-3.png`. A file that holds the same
+   * bytes already is the one printed (the same chart asked twice makes no second file).
+   */
+  private async saveImage(image: NonNullable<Reply["image"]>): Promise<string> {
+    const dir = this.opts.outDir;
+    await mkdir(dir, { recursive: true, mode: 0o700 }); // the shop's figures: this user's only
+    const { name, ext } = path.parse(path.basename(image.filename));
+    const stem = [name, ...[this.opts.database, this.opts.locale].filter((x): x is string => !!x).map(fileWord)].join("-");
+    for (let n = 1; ; n++) {
+      const file = path.join(dir, `${stem}${n > 1 ? `-${n}` : ""}${ext}`);
+      let fh: FileHandle | undefined;
+      try {
+        // Created only if absent ("wx"): two sessions writing at once never write the same file.
+        fh = await open(file, "wx", 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      if (fh) {
+        try {
+          await fh.writeFile(image.data);
+        } catch (e) {
+          await fh.close().catch(() => {});
+          await unlink(file).catch(() => {}); // ours, begun but not written whole (disk full): not left behind
+          throw e;
+        }
+        await fh.close();
+        return file;
+      }
+      const held = await readFile(file).catch(() => undefined);
+      if (held && Buffer.compare(held, image.data) === 0) return file;
+    }
   }
 
   /**
