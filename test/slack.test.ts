@@ -2,7 +2,7 @@
  * The Slack adapter end to end: real Bolt (HTTP receiver and Socket Mode)
  * against the local Slack peer, over this file's own database.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { startHttpServer } from "../adapters/http/http.server.js";
 import { ACTION_PREFIX, appendOutcome, renderBlocks, type Block } from "../adapters/slack/blocks.js";
@@ -957,13 +957,21 @@ describe("the user's language", () => {
   it("keeps a user's language only for a short while, and falls back to SHOP_LOCALE", async () => {
     const config = slackConfig({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SHOP_LOCALE: "zh-CN" });
     const shortLived = new SlackAdapter({ services: app.services, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, core, config, listen: "shared", userCacheMs: 20 });
-    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "en-US" });
-    expect(await shortLived.userLocale("ULANG")).toBe("en");
-    peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "fr-FR" }); // not a language shopops speaks
-    expect(await shortLived.userLocale("ULANG")).toBe("en"); // still cached
-    await new Promise((r) => setTimeout(r, 30));
-    expect(await shortLived.userLocale("ULANG")).toBe("zh-CN"); // the shop's
-    expect(await shortLived.userLocale("UNOBODY")).toBe("zh-CN"); // users.info failed
+    // The cache's clock held still, then moved past its 20 ms: a busy machine cannot expire it early.
+    const t0 = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(t0);
+    try {
+      peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "en-US" });
+      expect(await shortLived.userLocale("ULANG")).toBe("en");
+      peer.users.set("ULANG", { id: "ULANG", name: "lang", locale: "fr-FR" }); // not a language shopops speaks
+      clock.mockReturnValue(t0 + 19);
+      expect(await shortLived.userLocale("ULANG")).toBe("en"); // still cached
+      clock.mockReturnValue(t0 + 30);
+      expect(await shortLived.userLocale("ULANG")).toBe("zh-CN"); // the shop's
+      expect(await shortLived.userLocale("UNOBODY")).toBe("zh-CN"); // users.info failed
+    } finally {
+      clock.mockRestore();
+    }
     expect(peer.callsOf("users.info").filter((c) => c.args.user === "ULANG")).toHaveLength(2);
   });
 });
