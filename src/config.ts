@@ -159,6 +159,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, { error: "MONGODB_URI: expected a MongoDB connection string starting with mongodb:// or mongodb+srv://" })
     .optional(),
+  MONGODB_CONNECT_TIMEOUT_SECONDS: int("MONGODB_CONNECT_TIMEOUT_SECONDS", 1, 300, 10),
   SHOPOPS_DATA_DIR: z.string().min(1).default(".data"),
   SHOP_TIMEZONE: z
     .string()
@@ -283,6 +284,8 @@ export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: str
 /** Typed, frozen configuration. Read once by {@link loadConfig}. */
 export interface Config {
   readonly mongodbUri: string | undefined;
+  /** How long start-up waits for MONGODB_URI's server to answer before giving up (exit 78), in ms; the URI's own serverSelectionTimeoutMS wins. */
+  readonly mongodbConnectTimeoutMs: number;
   readonly dataDir: string;
   readonly timeZone: string;
   readonly currency: string;
@@ -487,6 +490,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   return Object.freeze({
     slack,
     mongodbUri: v.MONGODB_URI,
+    mongodbConnectTimeoutMs: v.MONGODB_CONNECT_TIMEOUT_SECONDS * 1000,
     dataDir: path.resolve(PROJECT_ROOT, v.SHOPOPS_DATA_DIR),
     timeZone: v.SHOP_TIMEZONE,
     currency: v.SHOP_CURRENCY,

@@ -12,13 +12,13 @@ import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { parseIdentity, shellIdentity } from "./core/identity.js";
 import { createLogger, type Logger } from "./core/logger.js";
-import { translator } from "./core/messages.js";
+import { translator, type Translate } from "./core/messages.js";
 import { CommandLoadError } from "./core/registry.js";
 import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
-import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
-import { connect } from "./store/models.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase, reachServer, uriSelectionTimeoutMs } from "./store/db-server.js";
+import { connect, type Store } from "./store/models.js";
 import { clip } from "./core/reply.js";
 import { shortId } from "./core/ids.js";
 
@@ -71,6 +71,19 @@ function unreachable(e: unknown, platform: string, url: string, variable: string
   const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
   const why = [(e as Error)?.message?.split("\n")[0], cause?.code ?? cause?.message].filter(Boolean).join(": ");
   return new ConfigError([`${platform}: cannot reach ${url} (${why || String(e)}). Check the network, a proxy or firewall, and ${variable} if it is set; the bot did not start.`]);
+}
+
+/**
+ * The start-up line of one's own shop on the embedded server (SHOPOPS_DEMO=false), as it is:
+ * empty; holding the demo shop's data an earlier SHOPOPS_SEED_DEMO or seed:demo loaded (when,
+ * and how to start clean); or its products and orders.
+ */
+async function ownShopLine(store: Store, kind: string, timeZone: string, t: Translate): Promise<string> {
+  const [products, orders, demo] = await Promise.all([store.products.estimatedDocumentCount(), store.orders.estimatedDocumentCount(), store.meta.findOne({ _id: "demo" }).lean()]);
+  if (products === 0 && orders === 0) return t("startup.db.own", { kind });
+  const seededAt = (demo?.value as { seededAt?: unknown } | undefined)?.seededAt;
+  if (seededAt instanceof Date) return t("startup.db.own_demo", { kind, day: localDay(seededAt, timeZone), products, orders });
+  return t("startup.db.own_data", { kind, products, orders });
 }
 
 async function main(): Promise<number> {
@@ -147,13 +160,22 @@ async function main(): Promise<number> {
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
   try {
+    // MONGODB_URI's server is given MONGODB_CONNECT_TIMEOUT_SECONDS (or the URI's own
+    // serverSelectionTimeoutMS) to answer: a mistyped host is said in seconds, not after the
+    // driver's 30 s, with a line saying what it waits for meanwhile.
+    const seconds = (uriSelectionTimeoutMs(db.uri) ?? config.mongodbConnectTimeoutMs) / 1000;
     try {
+      if (!db.server) await reachServer(db.uri, { timeoutMs: config.mongodbConnectTimeoutMs, onSlow: () => say(t("startup.db.waiting", { where: db.where, seconds })) });
       conn = await connect(db.uri, db.dbName);
     } catch (e) {
       if (db.server) throw e;
       // MONGODB_URI set but unusable: a configuration problem, said plainly (the URI's
       // credentials are never repeated: `where` has none).
-      throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
+      const why = (e as Error).message.split("\n")[0];
+      if ((e as Error).name === "MongoServerSelectionError") {
+        throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: no answer within ${seconds} s (${why}). Check the host, port and network (a firewall, Atlas's IP access list), or give a slow server longer with MONGODB_CONNECT_TIMEOUT_SECONDS (or unset MONGODB_URI to use the embedded database).`]);
+      }
+      throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
     }
     const app = await createApp({ config, conn, clock: systemClock, logger });
     outbox = app.services.outbox;
@@ -191,7 +213,7 @@ async function main(): Promise<number> {
         return 1;
       }
     }
-    const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? t("startup.db.own", { kind: db.where }) : t("startup.db.uri", { where: db.where })];
+    const lines = [embedded ? t("startup.db.embedded", { kind: db.where }) : db.server ? await ownShopLine(app.store, db.where, config.timeZone, t) : t("startup.db.uri", { where: db.where })];
     if (!embedded && db.server && config.bootstrapAdmins.length) lines.push(t("startup.admins_env"));
     if (embedded) {
       // A newcomer on the demo database can try every command.

@@ -91,8 +91,10 @@ function describer(d: { what: (t: Translate) => string; address: string; dir?: s
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
-/** How long a shared runner is given to stop by itself (no other process connected: about 1 s) before it is left to the processes still using it. */
+/** How long a shared runner is given to stop by itself (no other process connected: about 1 s) before the processes still using it are looked for. */
 const LINGER_CHECK_MS = 2_500;
+/** Where processes that joined a shared embedded server list themselves while they use it (`<pid>-<id>.json`, under the data directory). */
+const JOINED_DIR = "joined";
 const LOCK_WAIT_MS = 180_000;
 const STALE_LOCK_MS = 300_000;
 const STDERR_TAIL_CHARS = 4_000;
@@ -119,6 +121,34 @@ export function describeUri(uri: string): string {
   const m = /^([^/?#]*)(\/[^?#]*)?/.exec(after)!;
   const db = m[2] && m[2] !== "/" ? m[2] : "";
   return `MongoDB at ${scheme[1]}://${m[1]}${db}`;
+}
+
+/** After this long without an answer, start-up says what it is waiting for. */
+export const SLOW_CONNECT_MS = 3_000;
+
+/** The milliseconds a connection string's own `serverSelectionTimeoutMS` allows, if it sets one. */
+export function uriSelectionTimeoutMs(uri: string): number | undefined {
+  const m = /[?&]serverSelectionTimeoutMS=(\d+)/i.exec(uri);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Waits for the server of a connection string (`MONGODB_URI`) to answer a ping, as the first
+ * connection of a start: at most `timeoutMs` (the string's own serverSelectionTimeoutMS wins),
+ * rather than the driver's 30 s, so a mistyped host is said in seconds; `onSlow` is called once
+ * after {@link SLOW_CONNECT_MS} without an answer. Later connections keep the driver's patience.
+ *
+ * @throws the driver's error (server selection timed out, authentication failed…).
+ */
+export async function reachServer(uri: string, o: { timeoutMs: number; onSlow?: () => void }): Promise<void> {
+  const client = new MongoClient(uri, uriSelectionTimeoutMs(uri) === undefined ? { serverSelectionTimeoutMS: o.timeoutMs } : {});
+  const slow = o.onSlow ? setTimeout(o.onSlow, SLOW_CONNECT_MS) : undefined;
+  try {
+    await client.db("admin").command({ ping: 1 });
+  } finally {
+    clearTimeout(slow);
+    await client.close().catch(() => {});
+  }
 }
 
 /** The database of a configuration: its connection string, the embedded server (when not MONGODB_URI), and where it is in words. */
@@ -507,9 +537,16 @@ async function startFerretRunner(o: { exe: string; dataDir: string; log: Logger;
       if (o.infoPath) {
         // Shared: closing stdin lets it go once no other process is connected (this one closed
         // its connections first). Waited for briefly; still serving others, it is left to them.
+        o.log.debug("stopping the embedded database (it keeps serving any other process still using it)", { pid: child.pid });
         child.stdin.end();
         const gone = await Promise.race([exited.then(() => true), sleep(LINGER_CHECK_MS).then(() => false)]);
-        if (!gone) o.log.info("the embedded database keeps running for the other shopops processes using it; it stops after the last one", { pid: child.pid });
+        if (gone) return;
+        // Still running is no proof of others: FerretDB may still be finishing a query this
+        // process's closed connections left running, or the machine is busy. Said only when
+        // another shopops process that joined it is alive.
+        const others = await liveJoiners(path.dirname(o.infoPath), uri);
+        if (others.length) o.log.info("the embedded database keeps running for the other shopops processes using it; it stops after the last one", { pid: child.pid, processes: others });
+        else o.log.debug("the embedded database is still stopping; no other shopops process uses it", { pid: child.pid });
         return;
       }
       child.kill("SIGTERM");
@@ -588,6 +625,8 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
       const where = path.join(dataDir, kind === "mongod" ? "mongod" : "ferretdb");
       const describe = describer({ what: kind === "ferretdb" ? ferretdbName : () => kind, address: hostOf(info.uri), dir: where, runBy: info.pid });
       log.debug("joining the database server of another process", { pid: info.pid, address: hostOf(info.uri) });
+      // Listed while it uses the server: its starter, stopping, tells then that it keeps running for others.
+      const leave = await listJoined(dataDir, info.uri, log);
       return {
         uri: info.uri,
         kind,
@@ -595,7 +634,7 @@ async function tryJoin(infoPath: string, dataDir: string, log: Logger): Promise<
         describe,
         dataDir: where,
         owned: false,
-        stop: async () => {},
+        stop: leave,
       };
     }
     await sleep(1000);
@@ -635,6 +674,40 @@ async function tryLock(lockPath: string, log: Logger): Promise<boolean> {
     await fsp.rm(lockPath, { force: true });
   }
   return false;
+}
+
+/**
+ * Lists this process under `<dataDir>/joined/` as using the server at `uri`, until the returned
+ * function (its stop()) removes the entry. Best effort: a listing that cannot be written only
+ * leaves the starter's shutdown line unsaid.
+ */
+async function listJoined(dataDir: string, uri: string, log: Logger): Promise<() => Promise<void>> {
+  const file = path.join(dataDir, JOINED_DIR, `${process.pid}-${randomBytes(4).toString("hex")}.json`);
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeJsonAtomic(file, { pid: process.pid, uri });
+  } catch (err) {
+    log.debug("could not list this process as using the embedded database", { file, error: err });
+  }
+  return once(() => fsp.rm(file, { force: true }));
+}
+
+/**
+ * pids of the other live processes listed as using the server at `uri` (see {@link listJoined});
+ * entries of processes gone, or of an earlier server, are removed.
+ */
+async function liveJoiners(dataDir: string, uri: string): Promise<number[]> {
+  const dir = path.join(dataDir, JOINED_DIR);
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  const pids: number[] = [];
+  for (const name of names.filter((n) => n.endsWith(".json"))) {
+    const entry = await readJson<{ pid?: unknown; uri?: unknown }>(path.join(dir, name));
+    const pid = typeof entry?.pid === "number" ? entry.pid : undefined;
+    if (pid !== undefined && entry?.uri === uri && pidAlive(pid)) {
+      if (pid !== process.pid && !pids.includes(pid)) pids.push(pid);
+    } else if (entry) await fsp.rm(path.join(dir, name), { force: true });
+  }
+  return pids;
 }
 
 async function removeIfMine(infoPath: string, mine: ServerInfo): Promise<void> {
