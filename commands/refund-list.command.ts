@@ -39,7 +39,7 @@ export default defineCommand({
     if (items.length === 0) return { status: "error", code: "page_out_of_range", text: t("refund.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
     // Approvals counted against what each request needs under the policy in force; one the
     // caller's person approved and may now complete says so (as `approvable` lists it).
-    const needs = { policy: await services.refund.policy(), currency: config.currency, you: await services.refund.person(actor.identity, via) };
+    const needs = { policy: await services.refund.policy(), currency: config.currency, you: await services.refund.person(actor.identity, via), yourRole: actor.role };
     const from = (args.page - 1) * PAGE + 1;
     const context = [t("refund.list.page", { from, to: from + items.length - 1, total })];
     // The next page as a command that runs: the same list and filter.

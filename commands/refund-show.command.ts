@@ -16,7 +16,7 @@ export default defineCommand({
     // Shown to the caller alone, so said for them: a request they approved once and may now
     // complete says so (as `refund list` does), and the Approve button is there only if `refund
     // approve` would take it from them (as `refund list approvable` lists it), else why not.
-    const card = refundCard(r, { t, fmt, now, policy: await services.refund.policy(), you: await services.refund.person(actor.identity, via) });
+    const card = refundCard(r, { t, fmt, now, policy: await services.refund.policy(), you: await services.refund.person(actor.identity, via), yourRole: actor.role });
     if (card.actions) {
       const check = await services.refund.approvalCheck(r, { actor: actor.identity, ...(via ? { via } : {}), role: actor.role });
       if (check.kind === "self_approval" || check.kind === "needs_role" || check.kind === "waiting_second") {

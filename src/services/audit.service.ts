@@ -100,12 +100,15 @@ export class AuditService {
     // API keys are recorded as `api:<label>#<key id>` (labels need not be unique): a bare
     // `api:<label>` finds every key of that label.
     // A person at the terminal acting as someone else (--as) finds what they did that way too.
-    // In any case typed (`SHELL:ROOT`, `slack:t1:u2` for slack:T1:U2): a filter naming no stored
-    // spelling would find nothing, and say so as if that identity had done nothing.
+    // The spelling typed when the trail holds it; else in any case (`SHELL:ROOT`, `slack:t1:u2`
+    // for slack:T1:U2): a filter naming no stored spelling would find nothing, and say so as if
+    // that identity had done nothing. Not both: shell:Bob and shell:bob are two people.
     if (q.actor) {
       const typed = escapeRegex(q.actor);
-      if (/^api:[^#]*$/i.test(q.actor)) filter.actor = new RegExp(`^${typed}(#|$)`, "i");
-      else filter.$or = [{ actor: new RegExp(`^${typed}$`, "i") }, { via: new RegExp(`^${typed}$`, "i") }];
+      const byActor = (flags: string): Record<string, unknown> =>
+        /^api:[^#]*$/i.test(q.actor!) ? { actor: new RegExp(`^${typed}(#|$)`, flags) } : { $or: [{ actor: new RegExp(`^${typed}$`, flags) }, { via: new RegExp(`^${typed}$`, flags) }] };
+      const exact = byActor("");
+      Object.assign(filter, (await this.store.audit.exists(exact)) ? exact : byActor("i"));
     }
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);

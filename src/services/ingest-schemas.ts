@@ -21,10 +21,12 @@ export const AMOUNT_TOO_LARGE = `an amount of at most ${MAX_MINOR} minor units (
  * Minor units (cents, fen): a whole number ≥ 0. Each check says its own problem: a whole number
  * too large (even past what a double holds exactly, which `int` refuses) is told it is too large.
  */
+const NOT_NEGATIVE = "an amount of 0 or more minor units (e.g. 1999 for 19.99)";
 const money = z
   .number({ error: WHOLE_MINOR })
-  .int({ error: (iss) => (typeof iss.input === "number" && Number.isInteger(iss.input) ? AMOUNT_TOO_LARGE : WHOLE_MINOR) })
-  .min(0, { error: "an amount of 0 or more minor units (e.g. 1999 for 19.99)" })
+  // A whole number past what a double holds exactly: too large, or (-1e20) below 0, as `min` says it.
+  .int({ error: (iss) => (typeof iss.input === "number" && Number.isInteger(iss.input) ? (iss.input > 0 ? AMOUNT_TOO_LARGE : NOT_NEGATIVE) : WHOLE_MINOR) })
+  .min(0, { error: NOT_NEGATIVE })
   .max(MAX_MINOR, { error: AMOUNT_TOO_LARGE });
 /** The earliest time taken: a year 0001 or 1900 is a typo or an empty value, and would make a sales day of its own. */
 const EARLIEST = Date.UTC(2000, 0, 1);

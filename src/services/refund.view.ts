@@ -27,15 +27,19 @@ function needOf(r: RefundRequestDoc, policy: RefundPolicy | undefined, shopCurre
  * `policy` (the one in force), a pending request's approvals are counted against what it needs
  * now, as `refund approve` counts them; with `you` (the reader's identities, as one person: see
  * RefundService.person), a request whose approval by them is enough now says it is theirs to
- * confirm, as `refund list approvable` offers it to them.
+ * confirm, as `refund list approvable` offers it to them (`yourRole`: when their role allows it).
  */
-export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate, policy?: { policy: RefundPolicy; currency: string; you?: readonly string[] }): string {
+export function shownStatus(r: RefundRequestDoc, now: Date, t: Translate, policy?: { policy: RefundPolicy; currency: string; you?: readonly string[]; yourRole?: Role }): string {
   if (r.status === "pending" && r.expiresAt <= now) return t("refund.status.expired");
   if (r.status === "pending" && r.approvalCount > 0) {
     const required = policy ? need(r, policy.policy, policy.currency).required : r.requiredApprovals;
     // Approved once under a stricter policy, enough under today's: the next approval completes it,
     // the first approver's again too (see RefundService.approve).
-    if (r.approvalCount >= required) return t(policy?.you && approvalBy(r, policy.you) ? "refund.status.pending_yours" : "refund.status.pending_enough", { count: r.approvalCount });
+    // Theirs to confirm only if their role may approve it now (`yourRole`: one demoted since may not).
+    if (r.approvalCount >= required) {
+      const yours = policy?.you && approvalBy(r, policy.you) && (!policy.yourRole || roleAtLeast(policy.yourRole, need(r, policy.policy, policy.currency).role));
+      return t(yours ? "refund.status.pending_yours" : "refund.status.pending_enough", { count: r.approvalCount });
+    }
     return t("refund.status.pending_second", { count: r.approvalCount, required });
   }
   if (r.status === "approved" && !r.executedAt) return t("refund.status.approved_unexecuted");
@@ -89,7 +93,7 @@ export function rejectedText(r: Pick<RefundRequestDoc, "decidedBy" | "rejectReas
  * buttons while it may be approved. `you`: the reader's identities, for a card shown to them alone
  * (see {@link shownStatus}).
  */
-export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"]; you?: readonly string[] }): Reply {
+export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Formatter; now: Date; title?: string; policy?: RefundPolicy; status?: Reply["status"]; you?: readonly string[]; yourRole?: Role }): Reply {
   const { t, fmt, now } = opts;
   const open = r.status === "pending" && r.expiresAt > now;
   const fields: ReplyField[] = [
@@ -98,7 +102,7 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
     { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: t("refund.full") }) : ""), inline: true },
     { label: t("refund.field.reason"), value: r.reason, plain: true },
     { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
-    { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency, ...(opts.you ? { you: opts.you } : {}) } : undefined) },
+    { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency, ...(opts.you ? { you: opts.you } : {}), ...(opts.yourRole ? { yourRole: opts.yourRole } : {}) } : undefined) },
   ];
   // Past its deadline nobody may approve it (refund approve refuses it), though the job has not marked it yet.
   if (open) {
