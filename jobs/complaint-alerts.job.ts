@@ -18,7 +18,8 @@ const POST_WINDOW_MS = 24 * 3_600_000;
  * `complaints` route when nobody claimed it, or when its assignee has no support role granted:
  * revoked, or only through Discord server roles, which a job cannot see). An escalated complaint
  * nobody holds is posted and reminded to the `sla` route instead (only a manager may take it);
- * one resolved before it was posted is not posted when reopened. At breach the `sla` route gets
+ * one resolved before it was posted is not posted when reopened, and one escalated before it was
+ * posted is not posted at all (the managers' escalation alert, the card, was its post). At breach the `sla` route gets
  * an urgent escalation. During quiet hours posts and warnings of
  * non-urgent complaints are not queued at all (nor recorded): the first run after them sends those
  * still due, from the complaint as it then is (claimed, resolved or breached meanwhile), instead of

@@ -11,7 +11,7 @@ import { RetryAfterError, UndeliverableError, type Deliverer, type Destination }
 import { parseIdentity } from "../../src/core/identity.js";
 import { shortId } from "../../src/core/ids.js";
 import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
-import { trimInvisible } from "../../src/core/text.js";
+import { trimInvisible, withoutControls } from "../../src/core/text.js";
 import { COMPLAINT_TEXT_MAX } from "../../src/services/complaint.service.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
@@ -104,8 +104,17 @@ export const HOME_SECTIONS: readonly { command: string; line: string }[] = [
 export function complaintInvocation(src: ComplaintSource): { line: string; text: string; cutFrom?: number } {
   const line = `complaint new source=slack link=${src.permalink} author=${src.author}`;
   const whole = unescapeSlack(slackMarkupAsText(src.text)).trim();
-  const text = trimInvisible(whole) ? whole : src.permalink;
+  const text = hasWords(whole) ? whole : src.permalink;
   return text.length > COMPLAINT_TEXT_MAX ? { line, text: clip(text, COMPLAINT_TEXT_MAX), cutFrom: text.length } : { line, text };
+}
+
+/**
+ * Whether a message's text has anything to file once the core drops its control characters
+ * (see `Core`: attached text loses them) and blank or invisible characters are set aside: text
+ * made only of them (NUL, escape codes, a zero-width space) is no text, like an empty message.
+ */
+function hasWords(s: string): boolean {
+  return trimInvisible(withoutControls(s)) !== "";
 }
 
 /** The command line of a slash command: `/ops <line>` as is, `/stock SKU-1` as `stock SKU-1`. */
@@ -615,8 +624,8 @@ export class SlackAdapter implements Deliverer {
       m = (r.messages as Msg[] | undefined)?.find((x) => x.ts === ts);
     }
     if (!m) return undefined;
-    const attached = (m.attachments ?? []).flatMap((a) => [a.pretext, a.title, a.text ?? a.fallback].filter((x): x is string => !!x?.trim()));
-    return { ...m, text: m.text?.trim() ? m.text : attached.join("\n") };
+    const attached = (m.attachments ?? []).flatMap((a) => [a.pretext, a.title, a.text ?? a.fallback].filter((x): x is string => !!x && hasWords(x)));
+    return { ...m, text: m.text && hasWords(m.text) ? m.text : attached.join("\n") };
   }
 
   /**

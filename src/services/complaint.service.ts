@@ -435,7 +435,8 @@ export class ComplaintService {
   /**
    * The scheduled alerts due now (complaint-alerts job), each not yet recorded in `alerted`:
    * `posted` for open complaints filed since `postSince` (as `skip` for one resolved before it
-   * was posted: reopened, it is not news of a new complaint); for each running SLA clock, `Warn` at
+   * was posted: reopened, it is not news of a new complaint; and for one escalated before it was
+   * posted: the managers' escalation alert was its post); for each running SLA clock, `Warn` at
    * `warnPct` of its span (filing, or the latest reopening for resolution → due) and `Breach`
    * once due. A breach makes the clock's
    * warning moot: it is listed as `skip` so it is recorded without a message; so is a breach
@@ -465,8 +466,11 @@ export class ComplaintService {
       // which is news now all the same; one that arrived before the window is not posted.
       const arrived = arrivalOf(c);
       // Resolved before it was posted (at once, or during quiet hours) and reopened since: it is
-      // no new complaint, so it is recorded without the "New complaint" post.
-      if (!done.posted && arrived >= opts.postSince) out.push({ complaint: c, kind: "posted", ...(c.history?.some((h) => h.action === "resolve") ? { skip: true } : {}) });
+      // no new complaint, so it is recorded without the "New complaint" post. Escalated before it
+      // was posted: the managers' escalation alert (the card, sent at once) was its first post, and
+      // a "New complaint" card after it would tell them twice.
+      const moot = c.history?.some((h) => h.action === "resolve" || h.action === "escalate");
+      if (!done.posted && arrived >= opts.postSince) out.push({ complaint: c, kind: "posted", ...(moot ? { skip: true } : {}) });
       const clocks: ["firstResponse" | "resolution", Date, boolean][] = [
         ["firstResponse", c.firstResponseDueAt, !c.firstResponseAt],
         ["resolution", c.resolutionDueAt, true],
