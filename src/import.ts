@@ -26,7 +26,7 @@ import type { Role } from "./core/roles.js";
 import type { AuditRecord, AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
 import { isFailedItem, itemId, itemSubjects, MAX_AUDIT_SUBJECTS, sequenceKey, type IngestService, type ItemResult } from "./services/ingest.service.js";
-import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase, reachServer, uriProblem, uriSelectionTimeoutMs } from "./store/db-server.js";
 import { connect, type Store } from "./store/models.js";
 import { duplicateKeys } from "./core/json-keys.js";
 
@@ -930,14 +930,19 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const { uri, server, dbName, demo, whereEn: where } = await openDatabase(config, logger);
+  // As start-up (src/main.ts): MONGODB_URI's server is given MONGODB_CONNECT_TIMEOUT_SECONDS (or
+  // the URI's own serverSelectionTimeoutMS) to answer, not the driver's 30 s, and after 3 s the
+  // run says what it waits for.
+  const seconds = (uriSelectionTimeoutMs(uri) ?? config.mongodbConnectTimeoutMs) / 1000;
   let conn: Awaited<ReturnType<typeof connect>>;
   try {
+    if (!server) await reachServer(uri, { timeoutMs: config.mongodbConnectTimeoutMs, onSlow: () => process.stderr.write(`import: ${translator(config.locale)("startup.db.waiting", { where, seconds })}\n`) });
     conn = await connect(uri, dbName);
   } catch (e) {
     await server?.stop().catch(() => {});
     if (server) throw e;
-    // As the bot says it (src/main.ts): a configuration problem in plain words, exit 78.
-    throw new ConfigError([`MONGODB_URI: cannot use ${where}: ${(e as Error).message.split("\n")[0]}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
+    // As the bot says it: a configuration problem in plain words, exit 78.
+    throw new ConfigError([uriProblem(e, where, seconds)]);
   }
   try {
     const { store, services } = await createBackend({ config, conn, clock: systemClock, logger });

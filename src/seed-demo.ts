@@ -12,7 +12,8 @@ import { createLogger } from "./core/logger.js";
 import { systemClock } from "./core/clock.js";
 import { shellIdentity } from "./core/identity.js";
 import { shortId } from "./core/ids.js";
-import { DatabaseStartupError, DatabaseUnavailableError, openDatabase } from "./store/db-server.js";
+import { translator } from "./core/messages.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase, reachServer, uriProblem, uriSelectionTimeoutMs } from "./store/db-server.js";
 import { connect } from "./store/models.js";
 import { createBackend } from "./app.js";
 import { DemoDataExistsError, RESET_DELETES, describeResetCounts, seedDemo } from "./seed/demo-data.js";
@@ -102,8 +103,13 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   let exitCode = 0;
+  // As start-up (src/main.ts): MONGODB_URI's server is given MONGODB_CONNECT_TIMEOUT_SECONDS (or
+  // the URI's own serverSelectionTimeoutMS) to answer, not the driver's 30 s, and after 3 s the
+  // run says what it waits for.
+  const seconds = (uriSelectionTimeoutMs(uri) ?? config.mongodbConnectTimeoutMs) / 1000;
   let conn: Awaited<ReturnType<typeof connect>>;
   try {
+    if (!server) await reachServer(uri, { timeoutMs: config.mongodbConnectTimeoutMs, onSlow: () => process.stderr.write(`seed:demo: ${translator(config.locale)("startup.db.waiting", { where, seconds })}\n`) });
     conn = await connect(uri, dbName);
   } catch (e) {
     await server?.stop().catch(() => {});
@@ -111,7 +117,7 @@ async function main(): Promise<void> {
     // URI's credentials (`where` has none).
     const why = (e as Error)?.message?.split("\n")[0] ?? String(e);
     if (server) fail(`seed:demo: cannot connect to the embedded database (${where}): ${why}. Nothing was changed.`, EX_CONFIG);
-    fail(new ConfigError([`MONGODB_URI: cannot use ${where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database). Nothing was changed.`]).message, EX_CONFIG);
+    fail(new ConfigError([`${uriProblem(e, where, seconds)} Nothing was changed.`]).message, EX_CONFIG);
   }
   // A reset deletes a shop's data for good: it is audited (on any database). On a shop's database
   // any seed (a reset, or loading the demo into it) is an admin's at the terminal (SHOPOPS_ADMINS

@@ -397,7 +397,8 @@ export class OrderEffects {
 
   /** The update of a target: the change, its keys pushed (the newest kept); a day's rollup is created on first use. */
   private change(coll: Step["coll"], id: string, keys: string[], inc: Record<string, number>): { update: object; upsert: boolean } {
-    // updatedAt as mongoose would set it: the low-stock scan re-checks products changed since its last run.
+    // updatedAt as mongoose would set it, wall time and not the injected clock: it is a change
+    // marker the low-stock scan compares with its wall-time watermark (products changed since its last run).
     // Sent as they are (collection updates), as doubles: see incAsDoubles.
     if (coll === "products") return { update: { $inc: incAsDoubles(inc), $push: { appliedKeys: { $each: keys, $slice: -PRODUCT_KEPT_KEYS } }, $set: { updatedAt: new Date() } }, upsert: false };
     const [day, currency] = id.split("|");

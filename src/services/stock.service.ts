@@ -349,7 +349,9 @@ export class StockService {
     const guard: Record<string, unknown> = { _id: sku, active: true, ...notHolding(key) };
     if (delta < 0) guard.available = { $gte: -delta };
     for (let attempt = 0; attempt < ADJUST_RETRIES; attempt++) {
-      // Sent as it is, the amounts as doubles (see incAsDoubles); updatedAt as mongoose would set it.
+      // Sent as it is, the amounts as doubles (see incAsDoubles); updatedAt as mongoose would set it,
+      // wall time and not this.clock: a change marker compared with the low-stock scan's wall-time
+      // watermark (lastScanSince); a clock behind the wall would hide this change from `stock low`.
       const after = (await this.store.products.collection.findOneAndUpdate(
         guard as never,
         { $inc: incAsDoubles({ onHand: delta, available: delta }), $push: { ledgerKeys: { $each: [key], $slice: -PRODUCT_KEPT_KEYS } } as never, $set: { updatedAt: new Date() } },

@@ -151,6 +151,19 @@ export async function reachServer(uri: string, o: { timeoutMs: number; onSlow?: 
   }
 }
 
+/**
+ * Why MONGODB_URI's server could not be used, as start-up says it (a {@link ConfigError} problem
+ * line): no answer within `seconds` (and how to give it longer), or the driver's first line.
+ * `where` is the address without credentials.
+ */
+export function uriProblem(e: unknown, where: string, seconds: number): string {
+  const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  if ((e as Error | undefined)?.name === "MongoServerSelectionError") {
+    return `MONGODB_URI: cannot use ${where}: no answer within ${seconds} s (${why}). Check the host, port and network (a firewall, Atlas's IP access list), or give a slow server longer with MONGODB_CONNECT_TIMEOUT_SECONDS (or unset MONGODB_URI to use the embedded database).`;
+  }
+  return `MONGODB_URI: cannot use ${where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`;
+}
+
 /** The database of a configuration: its connection string, the embedded server (when not MONGODB_URI), and where it is in words. */
 export interface OpenDatabase {
   uri: string;
