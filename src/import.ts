@@ -63,6 +63,14 @@ export interface ImportReport {
   warnings?: { line: number; message: string }[];
   /** How many lines those are (all of them, past the ones kept). */
   warned?: number;
+  /**
+   * Lines applied (counted as imported, updated or skipped) with a step time the order's status
+   * contradicts (a `deliveredAt` beside status `pending`), which the order does not hold: not
+   * stored, said, and no failure (nothing differs from what is stored; a re-run says it again).
+   */
+  timesNotTaken?: number;
+  /** Those lines (the first {@link MAX_FAILURES_KEPT}), with which times and why. */
+  timesNotTakenLines?: { line: number; message: string }[];
   /** Set when the run was stopped (Ctrl-C, SIGTERM): every line up to `afterLine` is done, no later line was read. */
   interrupted?: { afterLine: number; by?: string };
   seconds: number;
@@ -130,12 +138,14 @@ export async function runImport(o: ImportOptions): Promise<ImportReport> {
   // changes with this entry, not with none.
   if (o.audit?.store && !o.dryRun) await o.audit.service.record(runningEntry(o.audit, o, started));
   // While it runs, the entry names the subjects of the lines done so far (every few seconds), so
-  // `audit subject=` finds a run still going or killed half-way.
-  const flusher = o.audit?.store && !o.dryRun ? subjectFlusher(o.audit.store, runRef(o, started), subjects) : undefined;
+  // `audit subject=` finds a run still going or killed half-way, and when it was last seen alive
+  // (so housekeeping never takes a long run for lost; see subjectFlusher).
+  const alive = o.audit ? aliveFields(runningEntry(o.audit, o, started)) : undefined;
+  const flusher = o.audit?.store && alive && !o.dryRun ? subjectFlusher(o.audit.store, runRef(o, started), subjects, alive) : undefined;
   // And before a line is applied, the records it names (as far as its text says: an order
   // number, a SKU, an external id) are on the entry: a run killed at any moment, its first
   // seconds too, leaves no change that `audit subject=` cannot trace to it.
-  const ahead = o.audit?.store && !o.dryRun ? subjectsAhead(o.audit.store, runRef(o, started), subjects) : undefined;
+  const ahead = o.audit?.store && alive && !o.dryRun ? subjectsAhead(o.audit.store, runRef(o, started), subjects, alive) : undefined;
   try {
     await importInto(o, report, started, subjects, ahead);
     return report;
@@ -171,28 +181,39 @@ function runningEntry(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptio
     outcome: "error",
     code: "running",
     message:
-      "started and not finished: still running, or stopped without recording its end (killed, a crash; housekeeping marks it lost after 24 hours). Lines it applied are not counted here; its subjects name the records it reached. " +
+      "started and not finished: still running, or stopped without recording its end (killed, a crash; housekeeping marks it lost 24 hours after it was last seen running). Lines it applied are not counted here; its subjects name the records it reached. " +
       "Running the same file again finishes it (lines already done are skipped).",
   };
 }
 
-/** How often a running import adds the subjects of its lines done since to its audit entry. */
+/** How often a running import adds the subjects of its lines done since to its audit entry, and says it is alive. */
 const SUBJECTS_FLUSH_MS = 2_000;
+
+/** What a running import's writes to its entry match: `running`, or `lost` when housekeeping took it for dead while it ran. */
+const RUNNING_OR_LOST = { $in: ["running", "lost"] };
+
+/** The fields that say a run is going (its start entry's), which its writes put back on an entry wrongly marked lost. */
+function aliveFields(e: AuditRecord): { code: string; args: string; message: string } {
+  return { code: "running", args: scrubText(e.args ?? ""), message: scrubText(e.message ?? "") };
+}
 
 /**
  * Adds the subjects collected since the last update to the running entry `ref`, every
  * SUBJECTS_FLUSH_MS, one update each ($addToSet: the set is capped at MAX_AUDIT_SUBJECTS, so is
- * the entry). A failed update is tried again with the next; `stop` ends it after the one in flight.
+ * the entry), with the time as its `seenAt` (a heartbeat, sent when there are no new subjects too:
+ * housekeeping takes an entry without a recent one for lost). An entry marked lost meanwhile is
+ * put back to `running` (`alive`). A failed update is tried again with the next; `stop` ends it
+ * after the one in flight.
  */
-function subjectFlusher(store: Pick<Store, "audit">, ref: string, subjects: Set<string>): { stop: () => Promise<void> } {
+function subjectFlusher(store: Pick<Store, "audit">, ref: string, subjects: Set<string>, alive: ReturnType<typeof aliveFields>): { stop: () => Promise<void> } {
   let sent = 0;
   let busy: Promise<void> | undefined;
   const flush = () => {
-    if (busy || subjects.size <= sent) return;
+    if (busy) return;
     const add = [...subjects].slice(sent).map(scrubText);
     const upto = subjects.size;
     busy = store.audit
-      .updateOne({ _id: ref, code: "running" }, { $addToSet: { subject: { $each: add } } })
+      .updateOne({ _id: ref, code: RUNNING_OR_LOST }, { $set: { ...alive, seenAt: new Date() }, ...(add.length ? { $addToSet: { subject: { $each: add } } } : {}) })
       .then(
         () => void (sent = upto),
         () => {},
@@ -228,9 +249,10 @@ function namedRecords(kind: IngestKind, raw: unknown): string[] {
  * running entry `ref` (the set capped at MAX_AUDIT_SUBJECTS; beyond it, at once). Subjects added
  * while a write is in flight go together in the next one, so a file's first lines cost a few
  * writes, not one each. A failed write is not retried here (the periodic flush sends them again)
- * and holds up no line: the line's own write would meet the same database.
+ * and holds up no line: the line's own write would meet the same database. An entry marked lost
+ * meanwhile is put back to `running` (`alive`), as the flusher does.
  */
-function subjectsAhead(store: Pick<Store, "audit">, ref: string, subjects: Set<string>): (subjs: string[]) => Promise<void> {
+function subjectsAhead(store: Pick<Store, "audit">, ref: string, subjects: Set<string>, alive: ReturnType<typeof aliveFields>): (subjs: string[]) => Promise<void> {
   let tail: Promise<void> = Promise.resolve();
   let next: string[] | null = null; // the write not started yet, which new subjects join
   return (subjs) => {
@@ -243,7 +265,7 @@ function subjectsAhead(store: Pick<Store, "audit">, ref: string, subjects: Set<s
         const mine = (next = [x]);
         tail = tail.then(async () => {
           next = null;
-          await store.audit.updateOne({ _id: ref, code: "running" }, { $addToSet: { subject: { $each: mine.map(scrubText) } } }).catch(() => {});
+          await store.audit.updateOne({ _id: ref, code: RUNNING_OR_LOST }, { $set: alive, $addToSet: { subject: { $each: mine.map(scrubText) } } }).catch(() => {});
         });
       }
     }
@@ -252,7 +274,7 @@ function subjectsAhead(store: Pick<Store, "audit">, ref: string, subjects: Set<s
 }
 
 async function auditRun(audit: NonNullable<ImportOptions["audit"]>, o: ImportOptions, r: ImportReport, started: number, error: unknown, subjects: string[]): Promise<void> {
-  const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}${r.differs ? `, not applied ${r.differs}` : ""}`;
+  const counts = `${path.basename(o.file)}: ${r.lines} lines; imported ${r.imported}, updated ${r.updated}, skipped ${r.skipped}, parked ${r.parked}, failed ${r.failed}${r.differs ? `, not applied ${r.differs}` : ""}${r.timesNotTaken ? `, times not taken ${r.timesNotTaken} (lines ${lineList(r.timesNotTakenLines ?? [], r.timesNotTaken)})` : ""}`;
   const stop = r.interrupted;
   const problems = [...(r.failed ? [`lines failed: ${lineList(r.failures, r.failed)}`] : []), ...(r.differs ? [`lines not applied (differ from what is stored): ${lineList(r.differences, r.differs)}`] : [])].join("; ");
   const entry: AuditRecord = {
@@ -439,16 +461,25 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       report.stockKept = (report.stockKept ?? 0) + 1;
       if (r.outcome === "updated") report.updated++;
       else report.skipped++;
-    } else if (r.ignored?.some((f) => f !== "shipment.carrier" && f !== "shipment.trackingNo") && r.message) {
-      // An edited line about something that exists (an order's items), or a time the order does
-      // not take (a deliveredAt beside status pending): not applied, and said so. (A cancelled
-      // order's carrier or tracking, not taken, is no such edit: the line applied.)
+    } else if (r.ignored?.some((f) => f !== "shipment.carrier" && f !== "shipment.trackingNo" && !r.notTaken?.includes(f)) && r.message) {
+      // An edited line about something that exists (an order's items): not applied, and said so
+      // (its message names any time not taken too). (A cancelled order's carrier or tracking, not
+      // taken, is no such edit: the line applied.)
       report.differs++;
       if (report.differences.length < MAX_FAILURES_KEPT) report.differences.push({ line: n, message: r.message, partly: r.outcome === "updated" || r.outcome === "created" });
-    } else if (r.outcome === "created") report.imported++;
-    else if (r.outcome === "updated") report.updated++;
-    else if (r.outcome === "parked") report.parked++;
-    else report.skipped++;
+    } else {
+      // Applied; a time its status contradicts (a deliveredAt beside status pending) was not
+      // stored, which is said beside its count: nothing differs from what is stored.
+      if (r.notTaken?.length && r.message) {
+        report.timesNotTaken = (report.timesNotTaken ?? 0) + 1;
+        report.timesNotTakenLines ??= [];
+        if (report.timesNotTakenLines.length < MAX_FAILURES_KEPT) report.timesNotTakenLines.push({ line: n, message: r.message });
+      }
+      if (r.outcome === "created") report.imported++;
+      else if (r.outcome === "updated") report.updated++;
+      else if (r.outcome === "parked") report.parked++;
+      else report.skipped++;
+    }
   };
   // Orders go in chunks through the batch path (a few round trips per chunk, not per line),
   // a few chunks at a time so they share the order effects' flushes. A line about an order
@@ -837,6 +868,11 @@ export function formatReport(r: ImportReport): string {
     lines.push(`  not applied (differs from what is stored): ${r.differs}`);
     for (const d of r.differences) lines.push(`    line ${d.line}${d.partly ? " (its other fields applied)" : ""}: ${d.message}`);
     if (r.differs > r.differences.length) lines.push(`    … and ${r.differs - r.differences.length} more`);
+  }
+  if (r.timesNotTaken) {
+    lines.push(`  applied, with a time its status contradicts not taken (see each line; send the status it belongs to): ${r.timesNotTaken}`);
+    for (const d of r.timesNotTakenLines ?? []) lines.push(`    line ${d.line}: ${d.message}`);
+    if (r.timesNotTaken > (r.timesNotTakenLines?.length ?? 0)) lines.push(`    … and ${r.timesNotTaken - (r.timesNotTakenLines?.length ?? 0)} more`);
   }
   if (r.warned) {
     lines.push(

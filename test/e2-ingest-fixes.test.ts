@@ -8,8 +8,8 @@ import housekeeping from "../jobs/housekeeping.job.js";
 import { PROJECT_ROOT } from "../src/config.js";
 import { shellIdentity } from "../src/core/identity.js";
 import { silentLogger } from "../src/core/logger.js";
-import { runImport } from "../src/import.js";
-import type { IngestService } from "../src/services/ingest.service.js";
+import { formatReport, runImport } from "../src/import.js";
+import { markLostImports, type IngestService } from "../src/services/ingest.service.js";
 import type { AuditDoc, OrderDoc } from "../src/store/models.js";
 import { makeTestApp, product, type TestApp } from "./helpers/app.js";
 import { cleanEnv } from "./helpers/cli.js";
@@ -62,6 +62,8 @@ describe("a time the order's status contradicts is named in ignored, with why", 
     const r = await post("orders", msg);
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ outcome: "created", ignored: ["deliveredAt"], message: `not taken: deliveredAt (${CONTRADICTS("pending")})` });
+    // Told apart from a field that differs from what is stored (which the import does not apply).
+    expect(r.json.notTaken).toEqual(["deliveredAt"]);
     const o = await order("E2-P1");
     expect(o.status).toBe("pending");
     expect(o.deliveredAt ?? undefined).toBeUndefined();
@@ -70,6 +72,7 @@ describe("a time the order's status contradicts is named in ignored, with why", 
     const ok = await post("orders", { orderNo: "E2-P1", status: "delivered", deliveredAt: "2026-11-24T03:00:00Z" });
     expect(ok.json).toMatchObject({ status: 200, outcome: "updated" });
     expect(ok.json.ignored).toBeUndefined();
+    expect(ok.json.notTaken).toBeUndefined();
     expect((await order("E2-P1")).deliveredAt).toEqual(new Date("2026-11-24T03:00:00Z"));
   });
 
@@ -104,11 +107,34 @@ describe("a time the order's status contradicts is named in ignored, with why", 
     expect(r.json.results[1].ignored).toBeUndefined();
   });
 
-  it("the import lists such a line, its other fields applied", async () => {
+  it("the import counts such a line as imported, lists the time not taken, and does not fail the run (nor its re-run)", async () => {
     const f = await file("contradicts.jsonl", [JSON.stringify({ orderNo: "E2-I1", customerId: "c1", status: "pending", deliveredAt: "2026-11-24T03:00:00Z", items })]);
-    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
-    expect(r).toMatchObject({ lines: 1, differs: 1, differences: [{ line: 1, partly: true, message: `not taken: deliveredAt (${CONTRADICTS("pending")})` }] });
+    const audit = { service: app.services.audit, who: "shell:e2times", store: app.store };
+    const notTaken = [{ line: 1, message: `not taken: deliveredAt (${CONTRADICTS("pending")})` }];
+    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest, audit });
+    // Not "not applied": the order exists as the line says, nothing differs from what is stored.
+    expect(r).toMatchObject({ lines: 1, imported: 1, differs: 0, failed: 0, timesNotTaken: 1, timesNotTakenLines: notTaken });
+    expect(formatReport(r)).toContain(`  applied, with a time its status contradicts not taken (see each line; send the status it belongs to): 1\n    line 1: not taken: deliveredAt (${CONTRADICTS("pending")})`);
+    expect(formatReport(r)).not.toContain("not applied");
     expect((await order("E2-I1")).status).toBe("pending");
+    // A re-run (a nightly script's): skipped, the time said again, still no failure.
+    const again = await runImport({ kind: "orders", file: f, ingest: app.services.ingest, audit });
+    expect(again).toMatchObject({ skipped: 1, differs: 0, failed: 0, timesNotTaken: 1, timesNotTakenLines: notTaken });
+    const entries = await app.store.audit.find({ actor: "shell:e2times" }).sort({ at: 1 }).lean<AuditDoc[]>();
+    expect(entries.map((e) => [e.outcome, e.args])).toEqual([
+      ["ok", "contradicts.jsonl: 1 lines; imported 1, updated 0, skipped 0, parked 0, failed 0, times not taken 1 (lines 1)"],
+      ["ok", "contradicts.jsonl: 1 lines; imported 0, updated 0, skipped 1, parked 0, failed 0, times not taken 1 (lines 1)"],
+    ]);
+  });
+
+  it("in the import, an existing order's line with such a time is counted as applied; one with other items is still not applied", async () => {
+    await post("orders", { orderNo: "E2-I2", customerId: "c1", status: "paid", paidAt: "2026-11-22T03:00:00Z", items });
+    const f = await file("contradicts-existing.jsonl", [
+      JSON.stringify({ orderNo: "E2-I2", status: "pending", deliveredAt: "2026-11-24T03:00:00Z" }),
+      JSON.stringify({ orderNo: "E2-I2", customerId: "c1", items: [{ sku: "E2-A", qty: 2, unitPrice: 700 }] }),
+    ]);
+    const r = await runImport({ kind: "orders", file: f, ingest: app.services.ingest });
+    expect(r).toMatchObject({ lines: 2, skipped: 1, timesNotTaken: 1, timesNotTakenLines: [{ line: 1, message: `not taken: deliveredAt (${CONTRADICTS("paid")})` }], differs: 1, differences: [{ line: 2 }] });
   });
 });
 
@@ -238,6 +264,55 @@ describe("an import entry left running", () => {
     expect(await app.store.audit.findById("e2-young").lean<AuditDoc>()).toMatchObject({ code: "running", args: "e2-young.csv: running" });
     expect(await app.store.audit.findById("e2-other").lean<AuditDoc>()).toMatchObject({ code: "running" });
   });
+});
+
+describe("a long import is not taken for lost", () => {
+  it("housekeeping goes by the entry's last sign of life (seenAt), an entry without one by its start", async () => {
+    const hours = (n: number) => new Date(app.clock.now().getTime() - n * 3_600_000);
+    const entry = (id: string, at: Date, seenAt?: Date) => ({ _id: id, at, ...(seenAt ? { seenAt } : {}), actor: "shell:e2", platform: "shell", command: "import orders", args: `${id}.csv: running`, outcome: "error", code: "running", message: "started and not finished" });
+    await app.store.audit.insertMany([entry("e2-alive", hours(30), hours(1)), entry("e2-quiet", hours(30), hours(25)), entry("e2-legacy", hours(26))]);
+    const summary = await housekeeping.handler({ services: app.services, clock: app.clock, logger: silentLogger, config: app.config, slot: app.clock.now(), catchUp: false, signal: new AbortController().signal });
+    expect(summary).toMatch(/; marked 2 unfinished imports lost$/);
+    expect(await app.store.audit.findById("e2-alive").lean<AuditDoc>()).toMatchObject({ code: "running", args: "e2-alive.csv: running" });
+    expect(await app.store.audit.findById("e2-quiet").lean<AuditDoc>()).toMatchObject({
+      code: "lost",
+      message: expect.stringMatching(/^started 2026-11-23T22:00:00\.000Z, last seen running 2026-11-24T03:00:00\.000Z, and never recorded its end: killed or crashed/),
+    });
+    expect(await app.store.audit.findById("e2-legacy").lean<AuditDoc>()).toMatchObject({ code: "lost", args: "e2-legacy.csv: not finished" });
+  });
+
+  it("a running import refreshes its entry's seenAt while a line takes long, and puts an entry wrongly marked lost back to running", async () => {
+    const f = await file("slow.jsonl", [JSON.stringify({ sku: "E2-SLOW", name: "Slow", category: "E2", price: 100 })]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const real = app.services.ingest;
+    const ingest = { apply: async (...a: Parameters<IngestService["apply"]>) => (++calls, await held, real.apply(...a)) } as unknown as IngestService;
+    const run = runImport({ kind: "products", file: f, ingest, audit: { service: app.services.audit, who: "shell:e2slow", store: app.store } });
+    const entry = async () => (await app.store.audit.findOne({ actor: "shell:e2slow" }).lean<AuditDoc>())!;
+    const until = async (ok: (e: AuditDoc) => boolean) => {
+      const deadline = Date.now() + 8_000;
+      while (!ok(await entry()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return entry();
+    };
+    try {
+      while (calls < 1) await new Promise((r) => setTimeout(r, 10));
+      // No line done, no new subject: the heartbeat still comes (every 2 s).
+      const beat = await until((e) => !!e.seenAt);
+      expect(beat.seenAt).toBeInstanceOf(Date);
+      // Housekeeping taking it for lost (as if a day had passed): its next write puts it back.
+      await markLostImports(app.store, new Date(Date.now() + 48 * 3_600_000));
+      expect(await entry()).toMatchObject({ code: "lost", args: "slow.jsonl: not finished" });
+      const back = await until((e) => e.code === "running");
+      expect(back).toMatchObject({ code: "running", args: "slow.jsonl: running", message: expect.stringMatching(/^started and not finished: still running/), subject: ["E2-SLOW"] });
+      expect(back.seenAt!.getTime()).toBeGreaterThan(beat.seenAt!.getTime());
+    } finally {
+      release();
+      await run;
+    }
+    expect(await entry()).toMatchObject({ outcome: "ok", subject: ["E2-SLOW"] });
+    expect((await entry()).code ?? undefined).toBeUndefined();
+  }, 30_000);
 });
 
 describe("API audit entries", () => {

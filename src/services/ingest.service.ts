@@ -30,6 +30,11 @@ export interface ItemResult {
    * the message says which and why.
    */
   ignored?: string[];
+  /**
+   * Those of `ignored` that the order does not hold at all (a time its status contradicts): the
+   * line applied otherwise, nothing differs from what is stored (the import counts it as applied).
+   */
+  notTaken?: string[];
   /** Applied, with something to look at (`below_reserved`: a count below what open orders hold): the message says what. */
   warning?: string;
 }
@@ -487,23 +492,28 @@ function inactiveResult(sku: string): ItemResult {
 /** How many records an audit entry of a batch or an import run names (`audit subject=` finds them). */
 export const MAX_AUDIT_SUBJECTS = 1000;
 
-/** How long an import's audit entry may say `running` before housekeeping takes the run for lost. */
+/** How long an import's audit entry may say `running` without a sign of life before housekeeping takes the run for lost. */
 export const IMPORT_LOST_AFTER_MS = 24 * 3_600_000;
 
 /**
- * Marks the audit entries of imports (`npm run import`) that started before `before` and still
- * say `running` as `lost`: killed or crashed without recording their end, so the trail no longer
- * says they run. Each one guarded by its `running` code (one update per entry; there are few). A
- * run that is in fact still going records its result over this when it ends. Returns how many.
+ * Marks the audit entries of imports (`npm run import`) that still say `running` and were last
+ * seen alive before `before` as `lost`: killed or crashed without recording their end, so the
+ * trail no longer says they run. A running import refreshes its entry's `seenAt` every few
+ * seconds, so a long run is never taken for lost; an entry written before runs did so (no
+ * `seenAt`) goes by its start. Each one guarded by its `running` code and its age (one update per
+ * entry; there are few). A run wrongly marked puts its entry back with its next refresh, and
+ * records its result over it when it ends. Returns how many.
  */
 export async function markLostImports(store: Pick<Store, "audit">, before: Date): Promise<number> {
-  const stuck = await store.audit.find({ code: "running", command: { $regex: "^import " }, at: { $lt: before } }).select({ args: 1, at: 1 }).lean<{ _id: string; args?: string; at: Date }[]>();
+  const quiet = { code: "running", command: { $regex: "^import " }, $or: [{ seenAt: { $lt: before } }, { seenAt: { $exists: false }, at: { $lt: before } }] };
+  const stuck = await store.audit.find(quiet).select({ args: 1, at: 1, seenAt: 1 }).lean<{ _id: string; args?: string; at: Date; seenAt?: Date | null }[]>();
   let n = 0;
   for (const e of stuck) {
     const message =
-      `started ${e.at.toISOString()} and never recorded its end: killed or crashed (taken for lost after ${IMPORT_LOST_AFTER_MS / 3_600_000} hours). ` +
+      `started ${e.at.toISOString()}${e.seenAt ? `, last seen running ${e.seenAt.toISOString()},` : ""} and never recorded its end: killed or crashed (taken for lost after ${IMPORT_LOST_AFTER_MS / 3_600_000} hours without a sign of it). ` +
       "Its subjects name the records it reached; running the same file again finishes it (lines already done are skipped).";
-    const r = await store.audit.updateOne({ _id: e._id, code: "running" }, { $set: { code: "lost", args: (e.args ?? "").replace(/: running$/, ": not finished"), message } });
+    // The same guard again: a refresh landing since the find keeps it running.
+    const r = await store.audit.updateOne({ _id: e._id, ...quiet }, { $set: { code: "lost", args: (e.args ?? "").replace(/: running$/, ": not finished"), message } });
     n += r.modifiedCount;
   }
   return n;
@@ -585,6 +595,7 @@ export function orderResult(r: OrderIngestResult): ItemResult {
         outcome: r.kind,
         id,
         ...(r.ignored || r.dropped ? { ignored: [...(r.ignored ?? []), ...(r.dropped ?? []).map((d) => d.field)], message: ignoredMessage(r.ignored ?? [], r.dropped) } : {}),
+        ...(r.dropped?.length ? { notTaken: r.dropped.map((d) => d.field) } : {}),
       };
     case "missing_customer":
       return { status: 400, outcome: "invalid", id, code: "invalid", message: "customerId: expected a value (required to create an order)", errors: [{ field: "customerId", expected: "a value (required to create an order)" }] };

@@ -335,6 +335,8 @@ const auditSchema = new Schema(
      * `audit subject=` finds. A string or an array of strings, as recorded.
      */
     subject: { type: Schema.Types.Mixed },
+    /** A running import's last sign of life (refreshed every few seconds): housekeeping marks it lost when this is old. */
+    seenAt: { type: Date },
   },
   { versionKey: false },
 );
