@@ -1,8 +1,10 @@
 /**
  * Discord adapter fixes, through the local Discord (test/peers/discord-peer.ts) and the real
  * discord.js client: with several servers in DISCORD_GUILD_IDS, a DM's sender is looked up in
- * all of them at once (the first to confirm wins, the whole check bounded by one lookup's time),
- * so slow servers cannot use up Discord's 3 seconds; someone in none is still refused. And usage
+ * DISCORD_GUILD_ID first and alone (its answer also gives the roles: one lookup in the usual case),
+ * and in the others all at once only when it does not confirm (the first to confirm wins), so slow
+ * servers cannot use up Discord's 3 seconds; a confirmed membership is remembered for a short
+ * while, a refusal never; someone in none is still refused. And usage
  * lines in slash form never repeat an option's name inside its placeholder.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -34,10 +36,17 @@ let db: TestDb;
 let app: App;
 let adapter: DiscordAdapter;
 
-/** How the other servers answer a member lookup: after `delayMs`, Unknown Member (`hang`: only after 2.5 s, past the bot's 800 ms). */
-const others = { delayMs: 0, hang: new Set<string>() };
+/**
+ * How the other servers answer a member lookup: after `delayMs` (`hang`: only after 2.5 s, past
+ * the bot's 800 ms), the member for a user in `members` (server id → users), else Unknown Member.
+ */
+const others = { delayMs: 0, hang: new Set<string>(), members: new Map<string, PeerUser[]>() };
 /** When each member lookup of the other servers arrived and was answered (ms, performance.now()). */
 const lookups: { guild: string; arrived: number; answered?: number }[] = [];
+/** How the peer's own server answers member lookups: the next `slow` ones after `slowMs`, the rest after `delayMs`. */
+const home = { delayMs: 0, slow: 0, slowMs: 1_000 };
+/** When each member lookup of the peer's own server arrived and was answered (ms, performance.now()). */
+const homeLookups: { user: string; arrived: number; answered?: number }[] = [];
 
 beforeAll(async () => {
   peer = new DiscordPeer({ token: TOKEN, applicationId: APP_ID, roles: [{ id: STAFF_ROLE, name: "Ops" }], heartbeatMs: 500 });
@@ -47,7 +56,14 @@ beforeAll(async () => {
   const handle = served.onRequest.bind(peer);
   served.onRequest = async (req, res) => {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname.replace(/^\/api\/v10/, "");
-    const m = /^\/guilds\/(\d+)(\/members\/\d+)?$/.exec(path);
+    const m = /^\/guilds\/(\d+)(\/members\/(\d+))?$/.exec(path);
+    if (req.method === "GET" && m?.[1] === peer.guildId && m[3]) {
+      const entry: (typeof homeLookups)[number] = { user: m[3], arrived: performance.now() };
+      homeLookups.push(entry);
+      await sleep(home.slow > 0 && home.slow-- ? home.slowMs : home.delayMs);
+      entry.answered = performance.now();
+      return handle(req, res);
+    }
     if (req.method !== "GET" || !m || !OTHERS.includes(m[1]!)) return handle(req, res);
     const json = (status: number, value: unknown) => void res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
     if (!m[2]) {
@@ -58,6 +74,8 @@ beforeAll(async () => {
     lookups.push(entry);
     await sleep(others.hang.has(m[1]!) ? 2_500 : others.delayMs);
     entry.answered = performance.now();
+    const user = others.members.get(m[1]!)?.find((u) => u.id === m[3]);
+    if (user) return json(200, (peer as unknown as { memberOf(u: PeerUser): unknown }).memberOf(user));
     json(404, { message: "Unknown Member", code: 10007 });
   };
   await peer.start();
@@ -83,16 +101,40 @@ afterAll(async () => {
 
 const onHand = async (sku: string) => (await app.store.products.findById(sku).lean())!.onHand;
 const button = "stock adjust SKU-1001 +5 reason=restock";
-const card = () => peer.message(peer.channelId, { embeds: [{ title: "Restock?" }], components: [{ type: 1, components: [{ type: 2, custom_id: button, label: "Add 5", style: 1 }] }] });
 const ownLookups = () => peer.find("GET", new RegExp(`^/guilds/${peer.guildId}/members/`));
 
-/** Presses the card's button in a DM as `user`: the callback. */
-async function pressInDm(user: PeerUser) {
-  return { cb: await peer.callback(peer.pressInDm(user, card(), button).id, 15_000) };
+/** Presses the card's button (`line`) in a DM as `user`: the callback. */
+async function pressInDm(user: PeerUser, line = button) {
+  const message = peer.message(peer.channelId, { embeds: [{ title: "Card" }], components: [{ type: 1, components: [{ type: 2, custom_id: line, label: "Go", style: 1 }] }] });
+  return { cb: await peer.callback(peer.pressInDm(user, message, line).id, 15_000) };
 }
 
+/** Types in a slash command's option in a DM as `user` (an autocomplete interaction as Discord sends it from a DM): the choices offered. */
+async function suggestInDm(user: PeerUser, name: string, options: Record<string, string>, focused: string): Promise<unknown[]> {
+  const [top, sub] = name.split(" ");
+  const opts = Object.entries(options).map(([n, value]) => ({ name: n, type: 3, value, ...(n === focused ? { focused: true } : {}) }));
+  const base = (peer as unknown as { base(u: PeerUser, type: number, data: object): Record<string, unknown> }).base.bind(peer);
+  const ix = base(user, 4, { id: nextId(), name: top, type: 1, options: sub ? [{ name: sub, type: 1, options: opts }] : opts });
+  const dm = `9${user.id}`.slice(0, 20);
+  delete ix.member;
+  delete ix.guild_id;
+  Object.assign(ix, {
+    user: { id: user.id, username: user.username, discriminator: "0", global_name: user.username, avatar: null },
+    channel_id: dm,
+    channel: { id: dm, type: 1 },
+    context: 1,
+    authorizing_integration_owners: { "0": peer.guildId },
+  });
+  peer.dispatch("INTERACTION_CREATE", ix);
+  const cb = await peer.callback(ix.id as string, 15_000);
+  expect(cb.body.type).toBe(8);
+  return cb.body.data.choices as unknown[];
+}
+
+const homeLookupsOf = (user: PeerUser) => homeLookups.filter((l) => l.user === user.id);
+
 describe("DM membership check with several servers (DISCORD_GUILD_IDS)", () => {
-  it("a member of the last listed server is let through at once, while the servers before it are still slow to answer", async () => {
+  it("asks DISCORD_GUILD_ID first and alone: a member of it costs one lookup, which also gives the roles; the other servers, slow or not, are not asked", async () => {
     const before = await onHand("SKU-1001");
     const own = ownLookups().length;
     for (const g of OTHERS) others.hang.add(g);
@@ -102,17 +144,69 @@ describe("DM membership check with several servers (DISCORD_GUILD_IDS)", () => {
       // Run, as staff (the role from the peer's server): the card updated (or deferred, on a busy machine).
       expect([6, 7], JSON.stringify(cb.body)).toContain(cb.body.type);
       await vi.waitFor(async () => expect(await onHand("SKU-1001")).toBe(before + 5), { timeout: 15_000 }); // a deferred press finishes after its callback
-      // Asked in turn, four slow servers (800 ms each) alone would be past Discord's 3 seconds:
-      // every server was asked before any slow one answered, and the sender's server (asked once:
-      // its lookup also gives the roles) confirmed while the others were still pending.
-      expect(lookups.map((l) => l.guild).sort()).toEqual([...OTHERS].sort());
-      const firstAnswer = Math.min(...lookups.map((l) => l.answered ?? Infinity));
-      expect(Math.max(...lookups.map((l) => l.arrived))).toBeLessThan(firstAnswer);
+      expect(lookups).toEqual([]);
       expect(ownLookups().length - own).toBe(1);
     } finally {
       others.hang.clear();
+    }
+  });
+
+  it("a member of the last listed other server only is let through while the servers before it are slow; those are asked, all at once, only once DISCORD_GUILD_ID has said not a member", async () => {
+    /** In OTHERS[3] only (not the peer's server). */
+    const kim: PeerUser = { id: nextId(), username: "Kim", guildId: OTHERS[3] };
+    others.members.set(OTHERS[3]!, [kim]);
+    for (const g of OTHERS.slice(0, 3)) others.hang.add(g);
+    home.delayMs = 150; // "not a member", in 150 ms
+    lookups.length = 0;
+    try {
+      const { cb } = await pressInDm(kim, "stock show SKU-1001");
+      expect(JSON.stringify(cb.body)).toContain("SKU-1001");
+      expect(JSON.stringify(cb.body)).not.toContain("shopops answers the members");
+      expect(JSON.stringify(cb.body)).not.toContain("Could not confirm");
+      expect(lookups.map((l) => l.guild).sort()).toEqual([...OTHERS].sort());
+      const asked = homeLookupsOf(kim)[0]!;
+      expect(Math.min(...lookups.map((l) => l.arrived))).toBeGreaterThanOrEqual(asked.answered!);
+      expect(Math.max(...lookups.map((l) => l.arrived))).toBeLessThan(Math.min(...lookups.map((l) => l.answered ?? Infinity)));
+    } finally {
+      home.delayMs = 0;
+      others.hang.clear();
       await sleep(2_600); // the slow lookups end (answered late, to nobody)
     }
+  });
+
+  it("takes the roles from a fresh lookup of DISCORD_GUILD_ID when the check's own lookup of it was too slow (another server confirmed the member)", async () => {
+    const before = await onHand("SKU-1001");
+    /** Staff in the peer's server, and a member of OTHERS[1] too. */
+    const lee: PeerUser = { id: nextId(), username: "Lee", roles: [STAFF_ROLE] };
+    others.members.set(OTHERS[1]!, [lee]);
+    home.slow = 1; // the check's lookup of the peer's server: past the bot's 800 ms
+    try {
+      const { cb } = await pressInDm(lee);
+      expect([6, 7], JSON.stringify(cb.body)).toContain(cb.body.type);
+      await vi.waitFor(async () => expect(await onHand("SKU-1001")).toBe(before + 5), { timeout: 15_000 });
+      expect(homeLookupsOf(lee)).toHaveLength(2); // the slow one, then one for the roles
+    } finally {
+      home.slow = 0;
+    }
+  });
+
+  it("suggestions typed in a DM: one lookup a keystroke for a member of DISCORD_GUILD_ID; for a member of another server only the first keystroke asks the others (a confirmed membership is remembered a while, the roles asked each time)", async () => {
+    const typist: PeerUser = { id: nextId(), username: "Tia", roles: [STAFF_ROLE] };
+    /** In OTHERS[2] only. */
+    const remote: PeerUser = { id: nextId(), username: "Rob", guildId: OTHERS[2] };
+    others.members.set(OTHERS[2]!, [remote]);
+    lookups.length = 0;
+    for (const typed of ["s", "sk", "sku-1"]) {
+      expect(await suggestInDm(typist, "stock adjust", { sku: typed }, "sku")).toContainEqual({ name: "SKU-1001 · Wireless Mouse", value: "SKU-1001" });
+    }
+    expect(lookups).toEqual([]);
+    expect(homeLookupsOf(typist)).toHaveLength(3);
+    for (const typed of ["m", "mo", "mouse"]) {
+      expect(await suggestInDm(remote, "stock show", { query: typed }, "query")).toContainEqual({ name: "SKU-1001 · Wireless Mouse", value: "SKU-1001" });
+    }
+    expect(lookups.map((l) => l.guild).sort()).toEqual([...OTHERS].sort());
+    // The first keystroke: the check (not a member), then the roles; each later one: the roles.
+    expect(homeLookupsOf(remote)).toHaveLength(4);
   });
 
   it("someone in none of them is refused once every server has said so, in the time of one lookup; a server that does not answer makes it 'try again'", async () => {

@@ -3,6 +3,7 @@
  * chart never replaces another one's file (two databases, two languages, two sessions), while
  * the path printed is always the file holding that reply's chart.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -80,30 +81,56 @@ describe("digest charts in the shell", () => {
     expect(await readFile(en)).not.toEqual(await readFile(elsewhere));
   });
 
-  it("never replace another session's chart: a chart drawn again with new figures gets its own file, the same chart the same file", async () => {
+  it("never replace another session's chart, but a session's own chart drawn again replaces its file: one file per session, however often it is drawn", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "shopops-e5-sessions-"));
+    /** An order paid since: today's chart is different now. */
+    const sale = async (orderNo: string, amount: number) => {
+      await shop.store.orders.insertMany([paidOrder(orderNo, amount, "2026-11-25T01:00:00Z")]);
+      expect((await shop.run("shell:admin", "digest rebuild 2026-11-25")).outcome).toBe("ok");
+    };
     try {
       const a = session(shop, "shop", "en", dir);
       const b = session(shop, "shop", "en", dir);
       const first = await a.image("digest today");
       const before = await readFile(first);
-      // An order paid since: today's chart is different now.
-      await shop.store.orders.insertMany([paidOrder("ORD-3", 55_000, "2026-11-25T01:00:00Z")]);
-      expect((await shop.run("shell:admin", "digest rebuild 2026-11-25")).outcome).toBe("ok");
+      await sale("ORD-3", 55_000);
       const second = await b.image("digest today");
       expect(first).toBe(path.join(dir, "digest-2026-11-25-shop-en.png"));
       expect(second).toBe(path.join(dir, "digest-2026-11-25-shop-en-2.png"));
       expect(await readFile(first)).toEqual(before); // the first session's path still shows its chart
       expect(await readFile(second)).toEqual(await chartOf(shop, "digest today"));
       expect(await readFile(second)).not.toEqual(before);
-      // The same chart asked again, from either session: the file that holds it, no third one.
-      expect(await a.image("digest today")).toBe(second);
+      // The same chart asked again from the session that wrote it: its file, no third one.
       expect(await b.image("digest today")).toBe(second);
+      // Each session draws today's chart again, with new figures each time: each replaces the file
+      // it wrote itself (the digest run all day is one file per session, not one per run).
+      for (const [i, amount] of [21_000, 34_000, 8_000].entries()) {
+        await sale(`ORD-4${i}`, amount);
+        const now = await chartOf(shop, "digest today");
+        expect(await a.image("digest today")).toBe(first);
+        expect(await readFile(first)).toEqual(now);
+        expect(await readFile(second)).not.toEqual(now); // b's file is b's: a never writes it
+        expect(await b.image("digest today")).toBe(second);
+        expect(await readFile(second)).toEqual(now);
+      }
       expect((await readdir(dir)).sort()).toEqual(["digest-2026-11-25-shop-en-2.png", "digest-2026-11-25-shop-en.png"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("reads no earlier file whose size differs from the new chart's (a file that cannot be read to its end is passed over)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "shopops-e5-sizes-"));
+    try {
+      // Named like today's chart but not one: a pipe, which a read would wait on for ever.
+      execFileSync("mkfifo", [path.join(dir, "digest-2026-11-25-shop-en.png")]);
+      const file = await session(shop, "shop", "en", dir).image("digest today");
+      expect(file).toBe(path.join(dir, "digest-2026-11-25-shop-en-2.png"));
+      expect(await readFile(file)).toEqual(await chartOf(shop, "digest today"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
 
   it("npm run shell writes the chart under the data directory, named with the database it runs on, and prints that path", async () => {
     const data = await mkdtemp(path.join(tmpdir(), "shopops-e5-data-"));

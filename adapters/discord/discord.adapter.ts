@@ -68,6 +68,13 @@ function discordLocale(tag: string | undefined): Locale | undefined {
 }
 
 /**
+ * How long a DM sender's confirmed membership of an allowed server is taken as it is, without a
+ * lookup: long enough for a burst (suggestions at each keystroke, the command, its buttons),
+ * short enough that someone removed from the servers stops running commands by DM within it.
+ */
+const MEMBER_TTL_MS = 30_000;
+
+/**
  * The Discord adapter: registers the application commands generated from the
  * registry, turns slash commands, buttons and autocomplete into core
  * invocations, renders replies as embeds, and delivers outbox messages.
@@ -92,6 +99,8 @@ export class DiscordAdapter {
   private readonly carried = new Map<string, APIMessage>();
   /** The server membership lookups made for a DM interaction (by server id), so its roles are not asked for twice. */
   private readonly lookups = new WeakMap<Interaction, Map<string, Promise<string[] | "not_member" | "unknown">>>();
+  /** DM senders whose membership of an allowed server was confirmed, with when that stops counting (Date.now() ms). */
+  private readonly confirmed = new Map<string, number>();
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
@@ -313,25 +322,42 @@ export class DiscordAdapter {
 
   /**
    * The role ids of a user in a server, or none (not a member, or not known in time: the core
-   * refuses; pressing again works). The lookup the DM check made for this interaction is reused.
+   * refuses; pressing again works). The DM check's lookup of this server for this interaction is
+   * reused only when it gave the roles: one that was slow or failed is asked again, or a member
+   * would be taken as having no roles where a fresh lookup could have said which.
    */
   private async guildRoles(guildId: string, userId: string, i: Interaction): Promise<string[]> {
-    const m = await (this.lookups.get(i)?.get(guildId) ?? this.membership(guildId, userId));
+    const asked = await this.lookups.get(i)?.get(guildId);
+    if (Array.isArray(asked)) return asked;
+    const m = await this.membership(guildId, userId);
     return Array.isArray(m) ? m : [];
   }
 
   /**
    * "member" when Discord confirms the user is in one of `guildIds`; "not_member" when it says
    * they are in none (Unknown Member); else "unknown" (a lookup that failed otherwise or was slow).
-   * The servers are asked all at once and the first to confirm decides, so the answer takes the
-   * 800 ms of one lookup at most however many servers are listed (asked in turn, a few slow ones
-   * would use up Discord's 3 seconds). Fails closed: an unconfirmed sender is refused with "try
-   * again", never taken for a member, or anyone could DM viewer commands while lookups are slow.
+   * A membership confirmed in the last 30 s is taken as it is (no lookup: the suggestions asked at
+   * each keystroke, a command, then its buttons come within seconds; each lookup is a forced REST
+   * call, rate-limited); a refusal is never remembered. Otherwise DISCORD_GUILD_ID (where the
+   * roles come from, so its answer is reused for them) is asked first, alone; only when it has not
+   * confirmed within 300 ms, or says not a member, are the other servers asked, all at once (the
+   * first to confirm decides), so the usual DM costs one lookup and the answer takes 300 ms plus
+   * one lookup's 800 ms at most however many servers are listed. Fails closed: an unconfirmed
+   * sender is refused with "try again", never taken for a member, or anyone could DM viewer
+   * commands while lookups are slow.
    */
-  private memberOfAny(guildIds: readonly string[], userId: string, i: Interaction): Promise<"member" | "not_member" | "unknown"> {
-    const asked = new Map(guildIds.map((id) => [id, this.membership(id, userId)] as const));
+  private async memberOfAny(guildIds: readonly string[], userId: string, i: Interaction): Promise<"member" | "not_member" | "unknown"> {
+    const now = Date.now();
+    if ((this.confirmed.get(userId) ?? 0) > now) return "member";
+    const home = this.opts.discord.guildId;
+    const first = home && guildIds.includes(home) ? home : guildIds[0]!;
+    const asked = new Map([[first, this.membership(first, userId)]]);
     this.lookups.set(i, asked);
-    return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([asked.get(first)!, new Promise<"pending">((resolve) => (timer = setTimeout(() => resolve("pending"), 300)))]);
+    clearTimeout(timer);
+    if (!Array.isArray(early)) for (const id of guildIds) if (!asked.has(id)) asked.set(id, this.membership(id, userId));
+    const answer = await new Promise<"member" | "not_member" | "unknown">((resolve) => {
       let left = asked.size;
       let unknown = false;
       for (const lookup of asked.values()) {
@@ -343,6 +369,11 @@ export class DiscordAdapter {
         });
       }
     });
+    if (answer === "member") {
+      for (const [id, until] of this.confirmed) if (until <= now) this.confirmed.delete(id); // kept small: the last 30 s's senders
+      this.confirmed.set(userId, Date.now() + MEMBER_TTL_MS);
+    }
+    return answer;
   }
 
   /** Claims a marker (the shared exactly-once markers); false when it already exists (a replay or a double click). */

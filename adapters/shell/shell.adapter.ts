@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { translator, type Locale } from "../../src/core/messages.js";
 import path from "node:path";
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from "node:readline";
@@ -69,6 +69,8 @@ export class ShellAdapter implements Deliverer {
   private waiting: Interface | undefined;
   /** The exit code once the output can no longer be written (its reader gone), else undefined. */
   private outputGone: number | undefined;
+  /** The image files this session created, by name (`digest-2026-11-25-shop-en.png`): its own to replace. */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly opts: ShellOptions) {
     this.logger = opts.logger ?? createLogger("error");
@@ -144,17 +146,23 @@ export class ShellAdapter implements Deliverer {
   }
 
   /**
-   * Writes an image under `outDir` and returns its path, never replacing another image: the file
-   * is `<name>-<database>-<language>.png` (`digest-2026-11-25-shop-en.png`), or when that holds a
-   * different image (today's chart drawn again since, another session's, another server's
-   * database of the same name) the first free `…-2.png`, `…-3.png`. A file that holds the same
-   * bytes already is the one printed (the same chart asked twice makes no second file).
+   * Writes an image under `outDir` and returns its path, never replacing another session's image:
+   * the file is `<name>-<database>-<language>.png` (`digest-2026-11-25-shop-en.png`), or when that
+   * holds a different image (another session's, another server's database of the same name) the
+   * first free `…-2.png`, `…-3.png`. A file this session wrote for the same name is replaced (the
+   * digest drawn 30 times a day is one file, not 30); a file that holds the same bytes already is
+   * the one printed. Sizes are compared before bytes, so only a file of the same size is read.
    */
   private async saveImage(image: NonNullable<Reply["image"]>): Promise<string> {
     const dir = this.opts.outDir;
     await mkdir(dir, { recursive: true, mode: 0o700 }); // the shop's figures: this user's only
     const { name, ext } = path.parse(path.basename(image.filename));
     const stem = [name, ...[this.opts.database, this.opts.locale].filter((x): x is string => !!x).map(fileWord)].join("-");
+    const own = this.written.get(`${stem}${ext}`);
+    if (own) {
+      await writeFile(own, image.data, { mode: 0o600 });
+      return own;
+    }
     for (let n = 1; ; n++) {
       const file = path.join(dir, `${stem}${n > 1 ? `-${n}` : ""}${ext}`);
       let fh: FileHandle | undefined;
@@ -173,10 +181,13 @@ export class ShellAdapter implements Deliverer {
           throw e;
         }
         await fh.close();
+        this.written.set(`${stem}${ext}`, file);
         return file;
       }
-      const held = await readFile(file).catch(() => undefined);
-      if (held && Buffer.compare(held, image.data) === 0) return file;
+      const held = await stat(file).catch(() => undefined);
+      if (!held?.isFile() || held.size !== image.data.length) continue;
+      const bytes = await readFile(file).catch(() => undefined);
+      if (bytes && Buffer.compare(bytes, image.data) === 0) return file;
     }
   }
 
