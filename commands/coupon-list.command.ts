@@ -39,8 +39,8 @@ export default defineCommand({
             discountText(c, t, fmt),
             stateText(CouponService.state(c, now), t),
             // The last day it applies: `end=2026-12-07` ends at the start of the 8th. One ended
-            // before its start never ran: no dates to run between.
-            c.endsAt && neverRanFrom(c)
+            // before its start, or paused from its start to its end, never ran: no dates to run between.
+            c.endsAt && neverRanFrom(c, now)
               ? t("coupon.window.never_ran", { day: fmt.day(c.endsAt) })
               : `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(new Date(c.endsAt.getTime() - 1)) : "…"}`,
             c.limit ? `${n}/${c.limit}` : String(n),

@@ -36,7 +36,7 @@ export default defineCommand({
     return {
       title: t("coupon.show.title", { code: c._id, state: stateText(CouponService.state(c, now), t) }),
       fields: [
-        ...couponFields(c, t, fmt, { neverRanFrom: neverRanFrom(c) }),
+        ...couponFields(c, t, fmt, { neverRanFrom: neverRanFrom(c, now) }),
         ...figures,
         {
           label: t("coupon.field.remaining"),

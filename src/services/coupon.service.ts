@@ -23,6 +23,12 @@ export interface CouponOptions {
 
 /** How long a preview can be confirmed. */
 export const DRAFT_TTL_MS = 30 * 60_000;
+/**
+ * How long a Confirm may take between claiming its draft and inserting the coupon. A draft still
+ * `confirming` this long after its preview expired (a claim is only taken before that) was left by
+ * a Confirm that died, not one under way.
+ */
+export const CONFIRM_STUCK_MS = 10 * 60_000;
 /** Days of sales assumed for the stock warning of a coupon without an end. */
 export const OPEN_ENDED_DAYS = 14;
 /** How far ahead a coupon may start or end, in years. */
@@ -432,11 +438,16 @@ export class CouponService {
     }
     if (draft.status === "cancelled") return { kind: "stale", why: "cancelled", code: draft.code };
     if (draft.status === "superseded") return { kind: "stale", why: "superseded", code: draft.code };
+    if (draft.status === "ended") return { kind: "stale", why: "ended", code: draft.code };
     // A coupon must not go live already over (a preview whose end passed before its Confirm). One
     // that a Confirm stopped after inserting did launch: it is finished below, not called "nothing launched".
     if (draft.status !== "confirmed" && draft.endsAt && draft.endsAt <= now) {
       const launched = draft.status === "confirming" && (await this.store.coupons.exists({ _id: draft.code, draftId: draft._id }));
-      if (!launched) return { kind: "stale", why: "ended", code: draft.code };
+      if (!launched) {
+        // Left confirming by a Confirm that died before inserting: closed, so it stops reading as under way.
+        if (draft.status === "confirming") await this.settleStuckDraft(id, now);
+        return { kind: "stale", why: "ended", code: draft.code };
+      }
     }
     if (draft.status === "open") {
       if (draft.expiresAt <= now) return { kind: "stale", why: "expired", code: draft.code };
@@ -479,7 +490,9 @@ export class CouponService {
       await this.store.couponDrafts.updateOne({ _id: id, status: "confirming" }, { $set: { status: "superseded" } });
       return { kind: "code_taken", code: draft.code };
     }
-    await this.store.couponDrafts.updateOne({ _id: id, status: "confirming" }, { $set: { status: "confirmed" } });
+    // "ended" too: a draft closed as never launched while this Confirm (stalled past
+    // CONFIRM_STUCK_MS) was inserting its coupon did launch after all.
+    await this.store.couponDrafts.updateOne({ _id: id, status: { $in: ["confirming", "ended"] } }, { $set: { status: "confirmed" } });
     return fresh ? { kind: "confirmed", coupon: c } : { kind: "already_confirmed", coupon: c };
   }
 
@@ -494,6 +507,44 @@ export class CouponService {
     if (c.kind === "confirmed") return { kind: "launched", coupon: c.coupon, warnings: p.warnings };
     if (c.kind === "already_confirmed") return { kind: "exists", coupon: c.coupon, warnings: p.warnings };
     return { kind: "invalid", problems: [{ code: c.kind, params: {} }] };
+  }
+
+  /**
+   * Drafts left `confirming` (a Confirm died between claiming the draft and inserting its coupon)
+   * whose end has passed, so no Confirm can launch them any more: closed as `ended` (nothing was
+   * launched), by housekeeping and by a later Confirm press. The number closed.
+   */
+  async settleStuckDrafts(now: Date = this.clock.now()): Promise<number> {
+    const stuck = await this.store.couponDrafts
+      .find({ status: "confirming", endsAt: { $lte: now }, expiresAt: { $lte: new Date(now.getTime() - CONFIRM_STUCK_MS) } })
+      .select({ _id: 1 })
+      .limit(500)
+      .lean<Pick<CouponDraftDoc, "_id">[]>();
+    let n = 0;
+    for (const d of stuck) if (await this.settleStuckDraft(d._id, now)) n++;
+    return n;
+  }
+
+  /**
+   * {@link settleStuckDrafts} for one draft: guarded on it still confirming, ended, and claimed
+   * over CONFIRM_STUCK_MS ago (a Confirm still under way is left alone). Its coupon found
+   * inserted after all (that Confirm was only slow), it is confirmed instead. Whether it was closed.
+   */
+  private async settleStuckDraft(id: string, now: Date): Promise<boolean> {
+    const closed = await this.store.couponDrafts
+      .findOneAndUpdate(
+        { _id: id, status: "confirming", endsAt: { $lte: now }, expiresAt: { $lte: new Date(now.getTime() - CONFIRM_STUCK_MS) } },
+        { $set: { status: "ended" } },
+        { returnDocument: "after" },
+      )
+      .lean<CouponDraftDoc>();
+    if (!closed) return false;
+    // Checked after closing: an insert before this is seen here; one after it confirms the draft itself.
+    if (await this.store.coupons.exists({ _id: closed.code, draftId: id })) {
+      await this.store.couponDrafts.updateOne({ _id: id, status: "ended" }, { $set: { status: "confirmed" } });
+      return false;
+    }
+    return true;
   }
 
   /** Cancels an open preview; `code` is the preview's coupon code. */
@@ -814,13 +865,19 @@ export class CouponService {
 }
 
 /**
- * The start a coupon had planned when it was ended before it (it never ran), else undefined: its
- * end is not after its start. The planned start is the `start_cancelled` entry of its history
- * (`coupon expire` before the start); a coupon ended that way before the entry existed kept it
- * as its start.
+ * The start a coupon had planned when it ended without ever running, else undefined: ended
+ * before its start (its end is not after its start; the planned start is the `start_cancelled`
+ * entry of its history, from `coupon expire` before the start; a coupon ended that way before the
+ * entry existed kept it as its start), or paused from its start (or before) to its end (`coupon
+ * expire` while paused, or, given `now`, an end that passed while still paused): its start.
  */
-export function neverRanFrom(c: Pick<CouponDoc, "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null }): Date | undefined {
-  if (!c.endsAt || c.endsAt > c.startsAt) return undefined;
+export function neverRanFrom(c: Pick<CouponDoc, "startsAt" | "endsAt"> & { history?: readonly CouponHistoryEntry[] | null }, now?: Date): Date | undefined {
+  if (!c.endsAt) return undefined;
+  if (c.endsAt > c.startsAt) {
+    const end = c.endsAt;
+    const pausedThrough = pausedSpans(c.history).some((p) => p.from <= c.startsAt && (p.to ? p.to >= end : !!now && end <= now));
+    return pausedThrough ? c.startsAt : undefined;
+  }
   const planned = (c.history ?? []).find((h) => h.action === "start_cancelled" && h.at instanceof Date)?.at;
   return planned ?? c.startsAt;
 }

@@ -107,7 +107,15 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
   if (r.kind !== "not_found") ctx.subject(CouponService.normalizeCode(args.code));
   const code = args.code.toUpperCase();
   if (r.kind === "done") {
-    const text = r.neverStarted ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) }) : t(`coupon.transition.${action}`, { code });
+    // Expired while paused since before its start: it never ran either, though its start passed.
+    // (An end not after the start, an expire at the very instant of the start, reads as before.)
+    const ran = r.coupon;
+    const pausedThrough = action === "expire" && !r.neverStarted && ran.endsAt && ran.endsAt > ran.startsAt ? neverRanFrom(ran) : undefined;
+    const text = r.neverStarted
+      ? t("coupon.transition.expire_unstarted", { code, start: fmt.dateTime(r.neverStarted) })
+      : pausedThrough
+        ? t("coupon.transition.expire_paused_unstarted", { code, start: fmt.dateTime(pausedThrough) })
+        : t(`coupon.transition.${action}`, { code });
     if (action === "resume") await announceLive(ctx, r.coupon);
     if (action !== "expire") return { status: "ok", text, visibility: "public" };
     const c = r.coupon;
@@ -202,7 +210,8 @@ export function expiryTally(c: Pick<CouponDoc, "limit" | "perCustomer">, r: Rede
  * state is shopops' record (the storefront follows its own settings), so it says so.
  */
 export function expiredNotice(c: CouponDoc, r: Redemptions, t: Translate, fmt: Formatter): Reply {
-  const never = neverRanFrom(c);
+  // Ended by its date while still paused (or expired while paused) since its start: it never ran.
+  const never = neverRanFrom(c, c.endsAt ?? undefined);
   const [uses, ...rest] = expiryTally(c, r, t, fmt);
   return {
     title: t("notify.coupon.expired", { code: c._id }),

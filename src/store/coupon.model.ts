@@ -73,9 +73,11 @@ export const couponDraftSchema = new Schema(
     hash: { type: String, required: true },
     /**
      * open → confirming (claimed by a Confirm) → confirmed; open → cancelled | superseded (a newer
-     * preview of the same code). A crash while confirming is finished by the next Confirm.
+     * preview of the same code). A crash while confirming is finished by the next Confirm; once
+     * the draft's end has passed it cannot be, and it is closed: confirming → ended (nothing was
+     * launched; see CouponService.settleStuckDrafts).
      */
-    status: { type: String, enum: ["open", "confirming", "confirmed", "cancelled", "superseded"], required: true },
+    status: { type: String, enum: ["open", "confirming", "confirmed", "cancelled", "superseded", "ended"], required: true },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
