@@ -17,7 +17,7 @@ import { CommandLoadError } from "./core/registry.js";
 import { JobLoadError, Scheduler } from "./core/scheduler.js";
 import { localDay } from "./core/format.js";
 import { seedDemo } from "./seed/demo-data.js";
-import { DatabaseStartupError, DatabaseUnavailableError, openDatabase, reachServer, uriSelectionTimeoutMs } from "./store/db-server.js";
+import { DatabaseStartupError, DatabaseUnavailableError, openDatabase, reachServer, uriProblem, uriSelectionTimeoutMs } from "./store/db-server.js";
 import { connect, type Store } from "./store/models.js";
 import { clip } from "./core/reply.js";
 import { shortId } from "./core/ids.js";
@@ -171,11 +171,7 @@ async function main(): Promise<number> {
       if (db.server) throw e;
       // MONGODB_URI set but unusable: a configuration problem, said plainly (the URI's
       // credentials are never repeated: `where` has none).
-      const why = (e as Error).message.split("\n")[0];
-      if ((e as Error).name === "MongoServerSelectionError") {
-        throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: no answer within ${seconds} s (${why}). Check the host, port and network (a firewall, Atlas's IP access list), or give a slow server longer with MONGODB_CONNECT_TIMEOUT_SECONDS (or unset MONGODB_URI to use the embedded database).`]);
-      }
-      throw new ConfigError([`MONGODB_URI: cannot use ${db.where}: ${why}. Check the host, port, credentials and network (or unset MONGODB_URI to use the embedded database).`]);
+      throw new ConfigError([uriProblem(e, db.where, seconds)]);
     }
     const app = await createApp({ config, conn, clock: systemClock, logger });
     outbox = app.services.outbox;
