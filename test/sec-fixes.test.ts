@@ -78,7 +78,10 @@ describe("seed:demo on a shop's database", () => {
     expect(r.code, r.stderr).toBe(78);
     expect(r.stderr).toContain("MONGODB_URI: cannot use ");
     expect(r.stderr).toContain("127.0.0.1:9");
-    expect(r.stderr).toContain("Check the host, port, credentials and network");
+    // No answer (a closed port): said as start-up says it, with the time waited and the setting.
+    expect(r.stderr).toContain("no answer within 0.5 s");
+    expect(r.stderr).toContain("Check the host, port and network");
+    expect(r.stderr).toContain("MONGODB_CONNECT_TIMEOUT_SECONDS");
     expect(r.stderr).not.toContain("s3cretpw");
     expect(r.stderr).not.toContain("seed:demo failed");
   }, SPAWNS_TIMEOUT);
