@@ -137,4 +137,11 @@ describe("Slack: a reacted-to message made only of control characters", () => {
     const stored = await filed("https://peer.slack.test/archives/C0SUPPORT/p1700002100000100");
     expect(stored.text).toBe("Ticket 77\nCustomer: box crushed");
   });
+
+  it("an attachment whose text is only control characters is read from its fallback", async () => {
+    peer.messages.set("C0SUPPORT:1700002200.000100", { ts: "1700002200.000100", bot_id: "B0DESK", text: "", attachments: [{ title: "Ticket 78", text: "\u0000\u200b", fallback: "Customer: wrong size sent" }] } as never);
+    await react("1700002200.000100", "1700002201.000100");
+    const stored = await filed("https://peer.slack.test/archives/C0SUPPORT/p1700002200000100");
+    expect(stored.text).toBe("Ticket 78\nCustomer: wrong size sent");
+  });
 });

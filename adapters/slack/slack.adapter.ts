@@ -624,7 +624,8 @@ export class SlackAdapter implements Deliverer {
       m = (r.messages as Msg[] | undefined)?.find((x) => x.ts === ts);
     }
     if (!m) return undefined;
-    const attached = (m.attachments ?? []).flatMap((a) => [a.pretext, a.title, a.text ?? a.fallback].filter((x): x is string => !!x && hasWords(x)));
+    // An attachment's text with no words (control characters only) gives way to its fallback, as a missing one does.
+    const attached = (m.attachments ?? []).flatMap((a) => [a.pretext, a.title, a.text && hasWords(a.text) ? a.text : a.fallback].filter((x): x is string => !!x && hasWords(x)));
     return { ...m, text: m.text && hasWords(m.text) ? m.text : attached.join("\n") };
   }
 
