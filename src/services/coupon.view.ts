@@ -116,7 +116,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
       : pausedThrough
         ? t("coupon.transition.expire_paused_unstarted", { code, start: fmt.dateTime(pausedThrough) })
         : t(`coupon.transition.${action}`, { code });
-    if (action === "resume") await announceLive(ctx, r.coupon);
+    if (action === "resume") await announce(ctx, r.coupon, "live", (st, sfmt) => liveNotice(r.coupon, st, sfmt));
     if (action !== "expire") return { status: "ok", text, visibility: "public" };
     const c = r.coupon;
     const tally = await services.coupon.redemptions(c._id, c);
@@ -124,17 +124,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
     // expire's own update (`notified.claimed.expired`), queued now under the same key, and the
     // claim ended. Not queued (an outbox error, a stop here), the claim stays: the next
     // coupon-schedule run queues it, once.
-    const claim = c.notified?.claimed?.expired;
-    if (claim) {
-      try {
-        const st = translator(ctx.config.locale);
-        const sfmt = new Formatter(ctx.config.locale, ctx.config.timeZone, ctx.config.currency);
-        await services.alerts.send({ type: "coupons", key: couponNoticeKey("expired", c._id), reply: expiredNotice(c, tally, st, sfmt) });
-        await services.coupon.finishNotice(c._id, "expired", c.notified?.attempt?.expired ?? 0);
-      } catch (error) {
-        ctx.logger.error("coupon expiry announcement not queued", { code: c._id, error });
-      }
-    }
+    await announce(ctx, c, "expired", (st, sfmt) => expiredNotice(c, tally, st, sfmt));
     // The actor sees the final tally too (a coupon that never ran has none).
     return { status: "ok", text, ...(r.neverStarted ? {} : { context: expiryTally(c, tally, t, fmt) }), visibility: "public" };
   }
@@ -151,20 +141,21 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
 }
 
 /**
- * After a resume: the coupon's "live" announcement when it holds a claim of it (claimed by the
- * resume's own update, a start never announced; or left by a coupon-schedule run that stopped,
- * held while paused), queued under its key and the claim ended, as `coupon expire` does its
- * expiry. Not queued (an outbox error, a stop here), the claim stays for the job's next run.
+ * A coupon's announcement to the coupons route (`live` after a resume, `expired` after `coupon
+ * expire`), when it holds a claim of it: claimed by the command's own update (a resume's start
+ * never announced, an expire's end), or left by a coupon-schedule run that stopped. Queued under
+ * its key, in the shop's language, and the claim ended. Not queued (an outbox error, a stop
+ * here), the claim stays: the job's next run queues it, once.
  */
-async function announceLive(ctx: CommandContext<{ code: string }>, c: CouponDoc): Promise<void> {
-  if (!c.notified?.claimed?.live) return;
+async function announce(ctx: CommandContext<{ code: string }>, c: CouponDoc, kind: "live" | "expired", notice: (t: Translate, fmt: Formatter) => Reply): Promise<void> {
+  if (!c.notified?.claimed?.[kind]) return;
   const { services, config } = ctx;
   try {
     const fmt = new Formatter(config.locale, config.timeZone, config.currency);
-    await services.alerts.send({ type: "coupons", key: couponNoticeKey("live", c._id), reply: liveNotice(c, translator(config.locale), fmt) });
-    await services.coupon.finishNotice(c._id, "live", c.notified.attempt?.live ?? 0);
+    await services.alerts.send({ type: "coupons", key: couponNoticeKey(kind, c._id), reply: notice(translator(config.locale), fmt) });
+    await services.coupon.finishNotice(c._id, kind, c.notified.attempt?.[kind] ?? 0);
   } catch (error) {
-    ctx.logger.error("coupon live announcement not queued", { code: c._id, error });
+    ctx.logger.error(kind === "live" ? "coupon live announcement not queued" : "coupon expiry announcement not queued", { code: c._id, error });
   }
 }
 

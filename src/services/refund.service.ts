@@ -442,7 +442,13 @@ export class RefundService {
    * `actor`'s, and to that of the person at the terminal acting as them (`via`, the shell's --as).
    */
   async person(actor: string, via?: string): Promise<string[]> {
-    return [...new Set([...(await this.identity.linked(actor)), ...(via ? await this.identity.linked(via) : [])])];
+    return (await this.people(actor, via)).me;
+  }
+
+  /** {@link person} (`me`), and apart from it the identities linked to `actor`'s alone (`callers`). */
+  private async people(actor: string, via?: string): Promise<{ callers: string[]; me: string[] }> {
+    const callers = await this.identity.linked(actor);
+    return { callers, me: [...new Set([...callers, ...(via ? await this.identity.linked(via) : [])])] };
   }
 
   /** One request by id (case-insensitive). */
@@ -576,8 +582,7 @@ export class RefundService {
   private async decide(req: RefundRequestDoc, caller: { actor: string; via?: string; role: Role }, now: Date): Promise<{ me: string[]; check: ApproveCheck }> {
     // Four eyes means two people: each identity linked to the caller's counts as the caller, and
     // so does the person at the terminal acting as someone else (the shell's --as).
-    const callers = await this.identity.linked(caller.actor);
-    const me = [...new Set([...callers, ...(caller.via ? await this.identity.linked(caller.via) : [])])];
+    const { callers, me } = await this.people(caller.actor, caller.via);
     const verdict = (check: ApproveCheck) => ({ me, check });
     if (me.includes(req.requester) || (req.requestedVia && me.includes(req.requestedVia))) {
       // Filed through the bulk import (requester `import:<file>`) by the caller's person: theirs, as typed in chat.
