@@ -34,6 +34,8 @@ export default defineCommand({
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
         return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
+      case "busy":
+        return err("refund_busy", t("refund.busy", { id: r.request._id }));
       case "needs_role":
         return denial("approval_limit", approveRefusalText(r, r.request, why));
       case "already_approved":

@@ -150,3 +150,37 @@ describe("the first of several managers approving a two-manager refund at once",
     expect(first.reply.actions?.length).toBe(2);
   });
 });
+
+describe("an approval whose guarded update loses on every try", () => {
+  /** Every approval update misses, as when others change the request between each read and update. */
+  function loseEveryUpdate() {
+    const real = app.store.refundRequests.findOneAndUpdate.bind(app.store.refundRequests);
+    return vi.spyOn(app.store.refundRequests, "findOneAndUpdate").mockImplementation(((filter: never, update: { $inc?: { approvalCount?: number } }, opts: never) => {
+      if (update.$inc?.approvalCount) return { lean: async () => null };
+      return real(filter, update, opts);
+    }) as never);
+  }
+
+  it("says the approval was not recorded, not that the request is 'already pending'", async () => {
+    const id = await request("ORD-A1", "5");
+    const spy = loseEveryUpdate();
+    const r = await app.run("shell:sue", `refund approve ${id}`);
+    // The first try and three retries, each from a fresh read.
+    expect(spy.mock.calls.filter(([, u]) => (u as { $inc?: object }).$inc).length).toBe(4);
+    vi.restoreAllMocks();
+    expect([r.outcome, r.code]).toEqual(["user_error", "refund_busy"]);
+    expect(r.reply.text).toBe(`Refund request ${id} kept changing while your approval was being recorded (others deciding it at the same moment); your approval was not recorded. See where it stands with \`refund show ${id}\`, then approve again if it still needs you.`);
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
+    // Approving again, with nobody in the way, goes through.
+    expect((await app.run("shell:sue", `refund approve ${id}`)).outcome).toBe("ok");
+    expect(await app.store.refundRequests.findById(id).lean()).toMatchObject({ status: "approved", approvalCount: 1 });
+  });
+
+  it("in Chinese too", async () => {
+    const id = await request("ORD-A1", "5");
+    loseEveryUpdate();
+    const r = await app.core.invoke({ identity: "shell:sue", platform: "shell", text: `refund approve ${id}`, locale: "zh-CN" });
+    expect(r.code).toBe("refund_busy");
+    expect(r.reply.text).toBe(`记录你的批准时，退款申请 ${id} 正被他人同时处理、多次变更：你的批准未被记录。请用 \`refund show ${id}\` 查看当前状态，如仍需你批准请重试。`);
+  });
+});

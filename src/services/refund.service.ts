@@ -102,6 +102,8 @@ export type ApproveResult =
   | { kind: "self_approval"; request: RefundRequestDoc; as: string; atTerminal?: boolean }
   | { kind: "expired"; request: RefundRequestDoc }
   | { kind: "decided"; request: RefundRequestDoc }
+  /** Still pending after every retry lost its guarded update to someone else's: nothing recorded. */
+  | { kind: "busy"; request: RefundRequestDoc }
   | { kind: "needs_role"; request: RefundRequestDoc; required: Role; limit: number; two: boolean; foreign: boolean }
   | { kind: "already_approved"; request: RefundRequestDoc; finished: boolean }
   /** `byYou`: the caller's person gave the first approval, `as` that identity. */
@@ -542,7 +544,7 @@ export class RefundService {
         .lean<RefundRequestDoc>();
       if (!done) {
         if (attempt < 3) return this.approve(input, attempt + 1);
-        return { kind: "decided", request: (await this.get(req._id)) ?? req };
+        return this.lostRaces(req, now);
       }
       return this.executed(done);
     }
@@ -563,10 +565,23 @@ export class RefundService {
     if (!after) {
       // Someone else moved it first (or it just expired): report from the new state.
       if (attempt < 3) return this.approve(input, attempt + 1);
-      return { kind: "decided", request: (await this.get(req._id)) ?? req };
+      return this.lostRaces(req, now);
     }
     if (!final) return { kind: "waiting_second", request: after, byYou: false };
     return this.executed(after);
+  }
+
+  /**
+   * How an approval that lost its guarded update on every try ends, from the request as it is now:
+   * decided or expired meanwhile, said as such; still pending (others kept changing it), `busy`:
+   * nothing was recorded, and "already pending" would read as a decision.
+   */
+  private async lostRaces(req: RefundRequestDoc, now: Date): Promise<ApproveResult> {
+    const latest = (await this.get(req._id)) ?? req;
+    if (latest.status === "expired") return { kind: "expired", request: latest };
+    if (latest.status !== "pending") return { kind: "decided", request: latest };
+    if (latest.expiresAt <= now) return { kind: "expired", request: (await this.expireOne(latest._id, now)) ?? latest };
+    return { kind: "busy", request: latest };
   }
 
   /**
