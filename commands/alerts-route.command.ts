@@ -18,9 +18,13 @@ export default defineCommand({
   async handler({ args, services, actor, t }) {
     // Checked before anything is stored: a route every alert would die on is refused.
     if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
-    await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
+    const change = await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
     const off = args.channel === "off";
-    const done = off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel });
+    let done = off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel });
+    // Alerts that were still waiting for the old channel follow the change: said, so nobody looks for them there.
+    const channels = change.channels.join(", ");
+    if (change.withdrawn) done += " " + t("alerts.route_withdrawn", { count: change.withdrawn, channels });
+    if (change.moved) done += " " + t("alerts.route_moved", { count: change.moved, channels, channel: args.channel });
     // Set all the same, but said now (as at start-up): alerts to a platform this process does not run wait undelivered.
     const idle = off ? null : services.alerts.idleWarning([{ type: args.type, platform: args.platform, channel: args.channel }], t);
     return {

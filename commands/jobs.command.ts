@@ -11,8 +11,11 @@ import type { JobRunDoc } from "../src/store/models.js";
  * slot took, and when a failed one is tried again (only if that comes before the next slot,
  * which would supersede it: see the scheduler).
  */
-function outcomeText(last: JobRunDoc, next: Date | null, t: Translate, fmt: Formatter): string {
+function outcomeText(last: JobRunDoc, next: Date | null, now: Date, t: Translate, fmt: Formatter): string {
   let text = t(`jobs.status.${last.status}` as MessageKey);
+  // Still "running" past its claim: its instance died (or lost the database) mid-run, and nothing
+  // runs it now; said, so nobody waits on it. The next tick of a running bot retries or gives it up.
+  if (last.status === "running" && last.leaseUntil.getTime() < now.getTime()) text += t("jobs.holder_lost", { at: fmt.dateTime(last.leaseUntil) });
   if (last.catchUp) text += " " + t("jobs.catch_up");
   if (last.attempt > 1) text += " " + t("jobs.attempt", { n: last.attempt });
   // The retry message brings its own separator.
@@ -39,7 +42,7 @@ export default defineCommand({
     for (const [k, { job, spec }] of jobs.entries()) {
       const s = sums[k]!;
       const next = nextSlot(spec, now);
-      const outcome = s.last ? outcomeText(s.last, next, t, fmt) : "—";
+      const outcome = s.last ? outcomeText(s.last, next, now, t, fmt) : "—";
       rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);
       if (s.failures > 0) anyFailed = true;
       if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: s.lastFailure.error ?? "" }));

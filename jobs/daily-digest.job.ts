@@ -41,7 +41,13 @@ export default defineJob({
       queued += (await send({ type: "digest", key, reply })).queued;
       for (const id of subscribers) if (await services.alerts.direct({ key: `${key}:dm:${id}`, identity: id, reply, kind: "digest" })) queued++;
     }
-    return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued`;
+    // Someone who unsubscribed or lost the manager role while this run was queuing had what was
+    // held for them withdrawn before these were queued: read again, and theirs are withdrawn too.
+    const still = new Set(await services.digest.subscribers());
+    const rolesNow = subscribers.length ? await services.identity.rolesOf(subscribers) : new Map<string, never>();
+    let withdrawn = 0;
+    for (const id of subscribers) if (!still.has(id) || !roleAtLeast(rolesNow.get(id) ?? "viewer", "manager")) withdrawn += await services.digest.withdrawDirect(id);
+    return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued${withdrawn ? `, ${withdrawn} withdrawn (unsubscribed or no longer manager meanwhile)` : ""}`;
 
     /** GMV, orders, refunds and net of the 7 days before `today` against the 7 before those. */
     async function weekly(today: string): Promise<Reply> {

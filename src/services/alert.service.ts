@@ -6,7 +6,7 @@ import { addDays, localDay } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
 import { translator, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
-import type { Store } from "../store/models.js";
+import type { OutboxDoc, Store } from "../store/models.js";
 import { reviveReply, type OutboxService } from "./outbox.service.js";
 
 /** A route as listed: where it comes from. */
@@ -24,6 +24,16 @@ export interface SendResult {
   routes: AlertRoute[];
   /** Set when quiet hours hold the alert: it is delivered then. */
   heldUntil?: Date;
+}
+
+/** What {@link AlertService.setRoute} did with the alerts still waiting for the channels it replaced. */
+export interface RouteChange {
+  /** Queued for the new channel instead. */
+  moved: number;
+  /** Taken back (the route is now off). */
+  withdrawn: number;
+  /** The old channels they were waiting for. */
+  channels: string[];
 }
 
 /** What {@link AlertService.send} takes. */
@@ -110,13 +120,44 @@ export class AlertService {
     return routesOf(type, await this.list());
   }
 
-  /** Sets (one document per type and platform) the channel for `type` on `platform`; "off" silences it. */
-  async setRoute(input: { type: AlertType; platform: AlertRoute["platform"]; channel: string; by: string }): Promise<void> {
+  /**
+   * Sets (one document per type and platform) the channel for `type` on `platform`; "off" silences it.
+   * Alerts of that type still waiting for the channel(s) it replaces (held by quiet hours, or
+   * retrying: a bot not in that channel) follow the change: withdrawn when it is "off", else
+   * queued for the new channel under their own key with it. Said in the reply, as `channels`.
+   */
+  async setRoute(input: { type: AlertType; platform: AlertRoute["platform"]; channel: string; by: string }): Promise<RouteChange> {
+    const before = routesOf(input.type, await this.list()).filter((r) => r.platform === input.platform).map((r) => r.channel);
     await this.store.alertRoutes.updateOne(
       { _id: `${input.type}:${input.platform}` },
       { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
       { upsert: true },
     );
+    const old = before.filter((c) => c !== input.channel);
+    const change: RouteChange = { moved: 0, withdrawn: 0, channels: [] };
+    if (old.length === 0) return change;
+    // Only messages not being sent right now (`pending`): one a sender holds goes where it was going.
+    const waiting = await this.store.outbox
+      .find({ kind: input.type, status: "pending", "dest.kind": "channel", "dest.platform": input.platform, "dest.channel": { $in: old } })
+      .lean<OutboxDoc[]>();
+    const now = this.clock.now();
+    for (const m of waiting) {
+      const from = (m.dest as { channel: string }).channel;
+      const suffix = `:${input.platform}:${from}`;
+      if (input.channel !== "off") {
+        // Not queued by `send` (no channel in its key): left where it is rather than keyed anew.
+        if (!m._id.endsWith(suffix)) continue;
+        // Queued for the new channel first, under the key `send` gives it there (a replayed alert
+        // then queues nothing more), then taken off the old one: a crash in between may send it
+        // to both, never to neither. Its failures were the old channel's: the new one starts afresh.
+        await this.outbox.requeue(m, { id: `${m._id.slice(0, -suffix.length)}:${input.platform}:${input.channel}`, dest: { kind: "channel", platform: input.platform, channel: input.channel }, notBefore: m.attempts > 0 ? now : m.notBefore });
+      }
+      if (!(await this.outbox.withdraw(m._id))) continue;
+      if (input.channel === "off") change.withdrawn++;
+      else change.moved++;
+      if (!change.channels.includes(from)) change.channels.push(from);
+    }
+    return change;
   }
 
   /**
@@ -139,9 +180,12 @@ export class AlertService {
     const [eh, em] = q.end.split(":").map(Number) as [number, number];
     const s = sh * 60 + sm;
     const e = eh * 60 + em;
-    const inside = s < e ? m >= s && m < e : m >= s || m < e;
-    if (!inside) return null;
     const today = localDay(at, tz);
+    const [ty, tmo, td] = today.split("-").map(Number) as [number, number, number];
+    // Clocks that fell back since the start read earlier than it (quiet from 01:30, now 01:10 the
+    // second time round): quiet since its first occurrence all the same, not a half-hour hole.
+    const inside = (s < e ? m >= s && m < e : m >= s || m < e) || (m < s && localTime(ty, tmo, td, sh, sm, tz).at.getTime() <= at.getTime());
+    if (!inside) return null;
     const day = m < e ? today : addDays(today, 1);
     const [y, mo, d] = day.split("-").map(Number) as [number, number, number];
     // An end the clocks skip (02:30 the night they spring forward) is the instant they jump to

@@ -103,6 +103,26 @@ export class OutboxService {
     }
   }
 
+  /**
+   * Queues a copy of a waiting message under another key and destination (its alert route
+   * changed): its attempts and last error start afresh. False when that key is queued already.
+   */
+  async requeue(msg: OutboxDoc, to: { id: string; dest: Destination; notBefore: Date }): Promise<boolean> {
+    try {
+      await this.store.outbox.create({ _id: to.id, platform: platformOf(to.dest), dest: to.dest, reply: msg.reply, kind: msg.kind, status: "pending", attempts: 0, notBefore: to.notBefore, createdAt: msg.createdAt });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Takes back a message not sent yet (`pending`); false when a sender holds it, or it is gone. */
+  async withdraw(id: string): Promise<boolean> {
+    const r = await this.store.outbox.deleteOne({ _id: id, status: "pending" });
+    return r.deletedCount === 1;
+  }
+
   /** Claims one due message for `platform` (one atomic update), or null. */
   async claim(platform: string): Promise<OutboxDoc | null> {
     const now = this.clock.now();
