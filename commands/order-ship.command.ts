@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
-import { trackingArg, transitionDone, transitionProblem } from "./order.view.js";
+import { statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
 import { normalizeTracking } from "../src/services/ingest-schemas.js";
 import { quote } from "../src/core/parser.js";
@@ -45,12 +45,24 @@ export default defineCommand({
       const orderNo = r.order._id;
       subject(orderNo);
       const command = `order tracking ${quote(orderNo)} carrier=${quote(args.carrier)} tracking=${quote(args.tracking)} reason=…`;
+      // Shipped with no carrier nor tracking number recorded: nothing stands that differs, only nothing to compare.
+      const none = !r.order.shipment?.carrier && !r.order.shipment?.trackingNo;
       return {
         status: "error",
         code: "tracking_differs",
-        text: t("order.ship.tracking_differs", { orderNo, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—", givenCarrier: args.carrier, givenTracking: args.tracking, command }),
+        text: none ? t("order.ship.no_details", { orderNo, command }) : t("order.ship.tracking_differs", { orderNo, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—", givenCarrier: args.carrier, givenTracking: args.tracking, command }),
         visibility: "ephemeral",
       };
+    }
+    // Shipped with this very shipment, and delivered (or refunded) since: a retry of the same
+    // `order ship`, answered as done already, not as a refused transition.
+    if (r.kind === "refused" && (r.current === "delivered" || r.current === "refunded")) {
+      const o = await services.orders.byNo(r.orderNo);
+      if (o?.shipment?.shippedAt && sameShipment(o, args.carrier, args.tracking)) {
+        subject(o._id);
+        const text = t("order.ship.already_since", { orderNo: o._id, carrier: o.shipment.carrier || "—", tracking: o.shipment.trackingNo || "—", status: statusName(o.status, t) });
+        return { status: "info", code: "already_in_status", text, visibility: "ephemeral" };
+      }
     }
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
     return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }), "ok", ctx);

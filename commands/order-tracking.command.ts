@@ -3,7 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg } from "./order.command.js";
-import { statusName, trackingArg } from "./order.view.js";
+import { orderNotFound, statusName, trackingArg } from "./order.view.js";
 
 export default defineCommand({
   name: "order tracking",
@@ -24,7 +24,7 @@ export default defineCommand({
     if ("order" in r) subject(r.order._id);
     switch (r.kind) {
       case "not_found":
-        return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
+        return orderNotFound(r, OrderService.normalizeOrderNo(args.orderNo), { t, subject });
       case "closed":
         return { status: "error", code: "shipment_closed", text: t("order.tracking.closed", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
       case "final": {
@@ -37,11 +37,14 @@ export default defineCommand({
       case "unchanged":
         return { status: "info", code: "unchanged", text: t("order.tracking.unchanged", { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }), visibility: "ephemeral" };
       case "busy":
-        return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: args.orderNo }), visibility: "ephemeral" };
+        return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "done":
         return {
           status: "ok",
-          text: t("order.tracking.done", { orderNo: r.order._id, oldCarrier: r.old.carrier || "—", oldTracking: r.old.trackingNo || "—", carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }),
+          // Shipped with no carrier nor tracking number recorded (the shop's messages gave none): given now, not "corrected from — —".
+          text: !r.old.carrier && !r.old.trackingNo
+            ? t("order.tracking.added", { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" })
+            : t("order.tracking.done", { orderNo: r.order._id, oldCarrier: r.old.carrier || "—", oldTracking: r.old.trackingNo || "—", carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }),
           visibility: "public",
         };
     }

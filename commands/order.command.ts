@@ -1,14 +1,15 @@
 import { z } from "zod";
 import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { anyCase, OrderService, orderNoCandidates } from "../src/services/order.service.js";
-import type { Store } from "../src/store/models.js";
+import { OrderService } from "../src/services/order.service.js";
 import { orderCard } from "./order.view.js";
 
-/** An order number as typed: `ORD-100001`, or just `100001`. */
+/**
+ * An order number as typed: `ORD-100001`, or just `100001`, full-width characters too
+ * (`ＯＲＤ－１００１`), and with the `#` shop admin pages print before it (`#1001` is `1001`).
+ */
 // As long as ingestion accepts (64), so every stored order can be reached from chat.
-/** An order number as typed, full-width characters too (`ＯＲＤ－１００１`). */
-export const orderNoArg = typedId(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }));
+export const orderNoArg = typedId(z.string().overwrite(OrderService.withoutHash).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }));
 
 export default defineCommand({
   name: "order",
@@ -25,25 +26,10 @@ export default defineCommand({
     if (!d) {
       // Updates that came before the order itself (kept until it arrives) say it is on its way.
       // Read as orders are (findOrder): the first spelling that has some, else any case when one order number is spelt so.
-      const parked = await parkedUpdatesOf(services.store, args.orderNo);
+      const parked = await services.orders.parkedUpdates(args.orderNo);
       if (parked) return { status: "info", code: "order_pending_arrival", text: t("order.parked", { orderNo: parked.orderNo, count: parked.count }), visibility: "ephemeral" };
       return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
     }
     return orderCard(d, ctx);
   },
 });
-
-/**
- * The updates waiting for an order not yet arrived (parked, by the number the shop sent), for a
- * number as typed: the same spellings {@link orderNoCandidates} gives, in that order, then any
- * case when exactly one number is spelt so (as `findOrder`); null when there are none.
- */
-async function parkedUpdatesOf(store: Store, typed: string): Promise<{ orderNo: string; count: number } | null> {
-  for (const orderNo of orderNoCandidates(typed)) {
-    const count = await store.parkedOrderUpdates.countDocuments({ orderNo });
-    if (count) return { orderNo, count };
-  }
-  const nos = (await store.parkedOrderUpdates.distinct("orderNo", { orderNo: anyCase(typed) })) as string[];
-  if (nos.length !== 1) return null;
-  return { orderNo: nos[0]!, count: await store.parkedOrderUpdates.countDocuments({ orderNo: nos[0]! }) };
-}

@@ -5,7 +5,7 @@ import { CONTROL_CHARS } from "../src/core/text.js";
 import { INGESTED_NOTE, SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
-import { OrderService, type OrderDetail, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
+import { OrderService, type OrderDetail, type ParkedUpdates, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 
 // Rendering of orders shared by the order commands (not a command: no `.command.ts` suffix).
@@ -135,7 +135,9 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   if (e.tracking) {
     // A correction stored as fields: old → new, and its reason, in the reader's language.
     const { fromCarrier, fromTrackingNo, toCarrier, toTrackingNo } = e.tracking;
-    const change = t("order.event.tracking.change", { from: [fromCarrier, fromTrackingNo].filter(Boolean).join(" "), to: [toCarrier, toTrackingNo].filter(Boolean).join(" ") });
+    // A side with neither (an order shipped without details, now given them) reads "—", not blank.
+    const side = (carrier: string, no: string) => [carrier, no].filter(Boolean).join(" ") || "—";
+    const change = t("order.event.tracking.change", { from: side(fromCarrier, fromTrackingNo), to: side(toCarrier, toTrackingNo) });
     s = t("text.note", { text: s, note: note ? t("order.event.tracking.reason", { change, reason: note }) : change });
   } else if (note) s = t("text.note", { text: s, note });
   if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
@@ -159,6 +161,17 @@ export function transitionDone(r: Extract<TransitionResult, { kind: "done" }>, t
   };
 }
 
+/**
+ * The reply to a change asked of an order that does not exist (`orderNo`: the number typed,
+ * normalized). One whose updates came first and wait for it is named as on its way, as `order`
+ * says: not called unknown, and what was asked changes nothing.
+ */
+export function orderNotFound(r: { parked?: ParkedUpdates }, orderNo: string, { t, subject }: Pick<Ctx, "t" | "subject">): Reply {
+  if (!r.parked) return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };
+  subject?.(r.parked.orderNo);
+  return { status: "error", code: "order_pending_arrival", text: t("order.parked.no_change", { orderNo: r.parked.orderNo, count: r.parked.count }), visibility: "ephemeral" };
+}
+
 /** The reply to an order status transition that did not happen. */
 export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>, typed: string, to: OrderStatus, { t, subject }: Ctx): Reply {
   // The number as typed, normalized (`100001` → `ORD-100001`): what was not found or refused.
@@ -168,7 +181,7 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
   if (r.kind === "refused") subject?.(r.orderNo);
   switch (r.kind) {
     case "not_found":
-      return { status: "error", code: "unknown_order", text: t("order.unknown", { orderNo }), visibility: "ephemeral" };
+      return orderNotFound(r, orderNo, { t, subject });
     case "already": {
       // Shipped already: say with what, so a second person sees which tracking number stands.
       const ship = r.order.status === "shipped" && r.order.shipment?.trackingNo ? r.order.shipment : null;

@@ -55,7 +55,7 @@ describe("order ship on an order already shipped", () => {
   it("shipped by the shop's messages without a tracking number: the one typed is not dropped silently", async () => {
     expect((await paid("S-3", { status: "shipped" })).status).toBe(201);
     const r = await app.run("shell:sam", "order ship S-3 carrier=SF tracking=SF77");
-    expect([r.outcome, r.code, r.reply.text]).toEqual(["user_error", "tracking_differs", expect.stringContaining("S-3 is already shipped with —, tracking —, not SF SF77")]);
+    expect([r.outcome, r.code, r.reply.text]).toEqual(["user_error", "tracking_differs", expect.stringContaining("S-3 is already shipped, with no carrier or tracking number recorded; nothing changed. To record them: `order tracking S-3 carrier=SF tracking=SF77")]);
     expect((await app.store.orders.findById("S-3").lean())!.shipment?.trackingNo).toBeUndefined();
   });
 });

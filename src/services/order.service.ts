@@ -78,10 +78,17 @@ export interface TransitionInput {
 export type TransitionResult =
   /** `effectsPending`: the change stands, its stock effects are left to the order-effects job. */
   | { kind: "done"; order: OrderDoc; from: OrderStatus; effectsPending?: boolean }
-  | { kind: "not_found" }
+  /** `parked`: no such order, but updates for it came first and wait for it (see {@link OrderService.parkedUpdates}). */
+  | { kind: "not_found"; parked?: ParkedUpdates }
   | { kind: "already"; order: OrderDoc }
   /** `orderNo`: the stored number of the order refused (which may differ from what was typed). */
   | { kind: "refused"; orderNo: string; current: OrderStatus; allowed: readonly OrderStatus[] };
+
+/** Updates the shop sent for an order not arrived yet, kept until it does: the number they name, and how many. */
+export interface ParkedUpdates {
+  orderNo: string;
+  count: number;
+}
 
 /** How often a transition re-reads after losing a race before giving its answer. */
 const MAX_ATTEMPTS = 3;
@@ -97,17 +104,43 @@ export class OrderService {
   ) {}
 
   /**
-   * Normalizes what a user typed as an order number: upper case, and a bare number gets
-   * the `ORD-` prefix (`100001` → `ORD-100001`).
+   * Normalizes what a user typed as an order number: upper case, without the `#` shop admin
+   * pages print before it, and a bare number gets the `ORD-` prefix (`100001` → `ORD-100001`).
    */
   static normalizeOrderNo(input: string): string {
-    const s = input.trim().toUpperCase();
+    const s = OrderService.withoutHash(input.trim()).toUpperCase();
     return /^\d+$/.test(s) ? `ORD-${s}` : s;
+  }
+
+  /** An order number without the one `#` before it (`#1001`, as shop admin pages and e-mails print numbers): no stored number starts with one. */
+  static withoutHash(this: void, s: string): string {
+    return s.replace(/^#(?=[A-Za-z0-9])/, "");
   }
 
   /** The order, or null. */
   async byNo(orderNo: string): Promise<OrderDoc | null> {
     return findOrder(this.store, orderNo);
+  }
+
+  /**
+   * The updates waiting for an order not yet arrived (parked, by the number the shop sent), for a
+   * number as typed: the same spellings {@link orderNoCandidates} gives, in that order, then any
+   * case when exactly one number is spelt so (as `findOrder`); null when there are none.
+   */
+  async parkedUpdates(typed: string): Promise<ParkedUpdates | null> {
+    for (const orderNo of orderNoCandidates(typed)) {
+      const count = await this.store.parkedOrderUpdates.countDocuments({ orderNo });
+      if (count) return { orderNo, count };
+    }
+    const nos = (await this.store.parkedOrderUpdates.distinct("orderNo", { orderNo: anyCase(typed) })) as string[];
+    if (nos.length !== 1) return null;
+    return { orderNo: nos[0]!, count: await this.store.parkedOrderUpdates.countDocuments({ orderNo: nos[0]! }) };
+  }
+
+  /** `not_found`, naming the updates waiting for it when the order is on its way (so no command calls it unknown while `order` says it is coming). */
+  private async notFound(typed: string): Promise<{ kind: "not_found"; parked?: ParkedUpdates }> {
+    const parked = await this.parkedUpdates(typed);
+    return parked ? { kind: "not_found", parked } : { kind: "not_found" };
   }
 
   /** The order with its lines, timeline, linked complaints and pending refund requests. */
@@ -183,7 +216,7 @@ export class OrderService {
   async correctShipment(orderNo: string, input: { carrier?: string; trackingNo: string; by: string; reason: string }): Promise<ShipmentCorrection> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await findOrder(this.store, orderNo);
-      if (!current) return { kind: "not_found" };
+      if (!current) return this.notFound(orderNo);
       const status = current.status as OrderStatus;
       if (status !== "shipped" && status !== "delivered") {
         // Never shipped and in a final status (cancelled, refunded before shipment): `order ship` would be refused too.
@@ -220,7 +253,7 @@ export class OrderService {
     let id = ""; // the stored number, once the first read has found the order
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = attempt === 0 ? await findOrder(this.store, orderNo) : await this.store.orders.findById(id).lean<OrderDoc>();
-      if (!current) return { kind: "not_found" };
+      if (!current) return attempt === 0 ? this.notFound(orderNo) : { kind: "not_found" };
       id = current._id;
       const from = current.status as OrderStatus;
       if (from === to) return { kind: "already", order: current };
@@ -315,7 +348,7 @@ export type ShipmentCorrection =
   | { kind: "final"; order: OrderDoc }
   /** Shipped once, but refunded or cancelled since: its shipment is closed. */
   | { kind: "closed"; order: OrderDoc }
-  | { kind: "not_found" }
+  | { kind: "not_found"; parked?: ParkedUpdates }
   | { kind: "busy" };
 
 /**
