@@ -15,11 +15,21 @@ export default defineCommand({
   async handler({ args, services, t, fmt }) {
     const { items, total } = await services.stock.low(args.limit);
     if (total === 0) return { status: "ok", text: t("stock.low.none"), visibility: "ephemeral" };
+    // What holds each one's alerts (a snooze, a PO on its way) or a PO overdue, as its card says.
+    const states = await services.lowStock.states(items.map((i) => i.sku));
+    const holdText = (i: (typeof items)[number]): string => {
+      const h = services.lowStock.holdOf(states.get(i.sku), i);
+      if (!h) return "—";
+      if (h.kind === "snooze") return t("stock.low.hold.snooze", { until: fmt.dateTime(h.until) });
+      if (h.kind === "po") return t("stock.low.hold.po", { eta: h.po.eta });
+      if (h.kind === "snooze_po") return t("stock.low.hold.snooze_po", { until: fmt.dateTime(h.until), eta: h.po.eta });
+      return t("stock.low.hold.po_overdue", { eta: h.po.eta });
+    };
     return {
       title: t("stock.low.title", { count: total }),
       status: items.some((i) => i.status === "out") ? "critical" : "warning",
       table: {
-        columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("stock.col.reorder"), t("stock.col.cover"), t("stock.col.lead")],
+        columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("stock.col.reorder"), t("stock.col.cover"), t("stock.col.lead"), t("stock.col.hold")],
         rows: items.map((i) => [
           i.sku,
           i.name,
@@ -27,6 +37,7 @@ export default defineCommand({
           String(i.reorderPoint),
           coverText(i, fmt) ?? "—",
           String(i.leadTimeDays),
+          holdText(i),
         ]),
         alignRight: [2, 3, 4, 5],
       },

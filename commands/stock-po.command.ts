@@ -42,8 +42,8 @@ export default defineCommand({
     // 12月5日 without a year (MM-DD here): the next such day.
     const eta = rel ? addDays(today, Math.min(Number(rel[1]), 1_000_000)) : typed === "today" ? today : typed === "tomorrow" ? addDays(today, 1) : readDateInput(typed, today, "next");
     if (!isDay(eta)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
-    // An arrival in the past is a typo: it would not hold any alert.
-    if (eta < today) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
+    // An arrival in the past would not hold any alert: said so, with today's date (a late PO gets its new date).
+    if (eta < today) throw new UserError("bad_eta", t("lowstock.eta_past", { value: args.eta, today }));
     const product = await services.stock.bySku(sku);
     if (!product) return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     // A PO holds the product's low-stock alerts until it arrives: a far date would silence them

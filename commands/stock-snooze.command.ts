@@ -57,6 +57,9 @@ async function unsnooze(typed: string, { services, t, fmt, subject }: Pick<Comma
   if (r.kind === "not_found") return unknownSku(typed, await services.stock.suggest(typed), t);
   subject(sku);
   if (r.kind === "none") return { status: "info", code: "not_held", text: t("lowstock.unsnoozed.none", { sku }), visibility: "ephemeral" };
+  if (r.kind === "po_dropped") {
+    return { status: "ok", text: t("lowstock.unsnoozed.po_overdue", { sku, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" }), visibility: "public" };
+  }
   const until = fmt.dateTime(r.until);
   const po = r.po ? { eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "" } : null;
   const text =

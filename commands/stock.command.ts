@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyStatus } from "../src/core/reply.js";
-import { addDays, dayStart, type Formatter } from "../src/core/format.js";
+import type { Formatter } from "../src/core/format.js";
 import { coverText, velocityText, type StockStatus, type StockView } from "../src/services/stock.service.js";
 
 /** Characters a stock card's title may take: Slack's 150 for a header, less its longest status icon (17). */
@@ -16,20 +16,20 @@ function windowKey(v: StockView): "" | "_yesterday" | "_today" {
 }
 
 /** The stock card of one product, with its low-stock hold (snooze or PO) when one is running. */
-async function stockCard(v: StockView, { t, fmt, config, services, now }: Pick<CommandContext<unknown>, "t" | "fmt" | "config" | "services" | "now">): Promise<Reply> {
-  const alert = await services.lowStock.state(v.sku);
-  const held = alert?.state === "snoozed" && alert.snoozedUntil && alert.snoozedUntil > now ? alert : null;
+async function stockCard(v: StockView, { t, fmt, services }: Pick<CommandContext<unknown>, "t" | "fmt" | "services">): Promise<Reply> {
+  const h = services.lowStock.holdOf(await services.lowStock.state(v.sku), v);
   let hold: string | null = null;
-  if (held) {
-    const until = fmt.dateTime(held.snoozedUntil!);
-    const po = held.po?.eta ? { eta: held.po.eta, qty: held.po.qty ? t("lowstock.po.qty", { qty: held.po.qty }) : "", by: held.po.by ?? "" } : null;
-    // A snooze longer than the PO's own hold (the day after its arrival) keeps the PO on record.
-    const snoozedPast = po && held.snoozedUntil! > dayStart(addDays(po.eta, 1), config.timeZone);
-    hold = !po
-      ? t("stock.hold.snooze", { until, by: held.snoozedBy ?? "" })
-      : snoozedPast
-        ? t("stock.hold.snooze_po", { until, eta: po.eta, qty: po.qty, by: held.snoozedBy ?? "", poBy: po.by })
-        : t("stock.hold.po", { until, ...po });
+  if (h) {
+    const po = h.kind === "snooze" ? null : { eta: h.po.eta, qty: h.po.qty ? t("lowstock.po.qty", { qty: h.po.qty }) : "", by: h.po.by ?? "" };
+    const until = h.kind === "po_overdue" ? "" : fmt.dateTime(h.until);
+    hold =
+      h.kind === "snooze"
+        ? t("stock.hold.snooze", { until, by: h.by })
+        : h.kind === "snooze_po"
+          ? t("stock.hold.snooze_po", { until, eta: po!.eta, qty: po!.qty, by: h.by, poBy: po!.by })
+          : h.kind === "po"
+            ? t("stock.hold.po", { until, ...po! })
+            : t("stock.hold.po_overdue", { sku: v.sku, ...po! });
   }
   const cover = coverText(v, fmt);
   const days = windowKey(v);

@@ -27,6 +27,8 @@ export interface LowItem {
   view: StockView;
   threshold: number;
   reorderQty: number;
+  /** The PO on record for it: on its way (it sold out meanwhile), or overdue (its hold ended with the product still low). */
+  po?: { eta: string; qty?: number; by?: string };
 }
 
 /** What one scan did. */
@@ -51,11 +53,32 @@ export type SnoozeResult =
   | { kind: "po_holds"; until: Date; eta: string }
   | { kind: "not_found" };
 
-/** Outcome of ending a hold: what it was (a snooze, by whom, and/or a PO), or nothing held, or an unknown SKU. */
+/**
+ * Outcome of ending a hold: what it was (a snooze, by whom, and/or a PO), or an overdue PO
+ * dropped (it held nothing any more), or nothing held, or an unknown SKU.
+ */
 export type UnsnoozeResult =
   | { kind: "ended"; until: Date; snoozedBy?: string; po?: { eta: string; qty?: number; by?: string } }
+  | { kind: "po_dropped"; po: { eta: string; qty?: number; by?: string } }
   | { kind: "none" }
   | { kind: "not_found" };
+
+/** A PO as the alert state records it. */
+export interface PoInfo {
+  eta: string;
+  qty?: number;
+  by?: string;
+}
+
+/**
+ * What holds a product's low-stock alerts now (a snooze, a PO, a snooze outlasting a PO), or a
+ * PO whose hold ended with the product still low (overdue): as the card and `stock low` show it.
+ */
+export type Hold =
+  | { kind: "snooze"; until: Date; by: string }
+  | { kind: "po"; until: Date; po: PoInfo }
+  | { kind: "snooze_po"; until: Date; by: string; po: PoInfo }
+  | { kind: "po_overdue"; po: PoInfo };
 
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 const UNSENT_AFTER_MS = 10 * 60_000;
@@ -166,6 +189,12 @@ export class LowStockService {
         if (!v.active) continue;
         if (lowSkus.has(v.sku) || v.available <= this.rearmLevel(this.threshold(v))) {
           if (w.heldAbove) await this.store.stockAlerts.updateOne({ _id: v.sku, state: "snoozed", heldAbove: true }, { $unset: { heldAbove: 1 } });
+          // No longer low once its PO's hold has ended: stock came in, so that PO is not overdue
+          // (guarded by the state as read: a PO or snooze placed meanwhile is kept).
+          const holdEnded = w.state === "alerted" || (w.state === "snoozed" && !!w.snoozedUntil && w.snoozedUntil <= now);
+          if (!lowSkus.has(v.sku) && holdEnded && w.po?.eta) {
+            await this.store.stockAlerts.updateOne({ _id: v.sku, state: w.state, snoozedUntil: w.snoozedUntil ?? null, "po.eta": w.po.eta }, { $unset: { po: 1 } });
+          }
           continue;
         }
         if (w.state === "snoozed" && w.heldAbove && w.snoozedUntil && w.snoozedUntil > now) continue;
@@ -208,7 +237,7 @@ export class LowStockService {
         const r = await this.store.stockAlerts.updateOne(
           ended ? { _id: v.sku, state: "snoozed", lowOnly: true, snoozedUntil: { $lte: now } } : { _id: v.sku, state: s.state, lowOnly: true },
           ended
-            ? { $set: { state: "alerted", outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $inc: { crossings: 1 }, $unset: { lowOnly: 1, snoozedUntil: 1, heldAbove: 1, po: 1 } }
+            ? { $set: { state: "alerted", outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $inc: { crossings: 1 }, $unset: { lowOnly: 1, snoozedUntil: 1, heldAbove: 1 } }
             : { $set: { outAt: now, alertSlot: slotIso, alertedAt: now, unsent: true }, $unset: { lowOnly: 1 } },
         );
         if (r.modifiedCount === 1) alertedSkus.add(v.sku);
@@ -229,9 +258,11 @@ export class LowStockService {
         }
         continue;
       }
+      // A PO whose hold ended stays on record, overdue: the alert and the card say so, until the
+      // product re-arms or a new PO or snooze replaces it (an alerted product's PO holds nothing).
       const r = await this.store.stockAlerts.updateOne(
         { _id: v.sku, $or: [{ state: "armed" }, { state: "snoozed", snoozedUntil: { $lte: now } }] },
-        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, heldAbove: 1, po: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
+        { $set: { state: "alerted", alertedAt: now, alertSlot: slotIso, unsent: true, ...(out ? { outAt: now } : { lowOnly: true }) }, $inc: { crossings: 1 }, $unset: { snoozedUntil: 1, heldAbove: 1, ...(out ? { lowOnly: 1 } : { outAt: 1 }) } },
       );
       if (r.modifiedCount === 1) alertedSkus.add(v.sku);
     }
@@ -240,9 +271,11 @@ export class LowStockService {
     const items = low
       .filter((v) => alertedSkus.has(v.sku))
       .sort(byUrgency)
-      .map((view) => {
+      .map((view): LowItem => {
         const threshold = this.threshold(view);
-        return { view, threshold, reorderQty: this.reorderQty(view, threshold) };
+        // Its PO as read before this run's update (kept by it, so a retried run reads it too).
+        const po = states.get(view.sku)?.po;
+        return { view, threshold, reorderQty: this.reorderQty(view, threshold), ...(po?.eta ? { po: { eta: po.eta, ...(po.qty ? { qty: po.qty } : {}), ...(po.by ? { by: po.by } : {}) } } : {}) };
       });
     const result: ScanResult = { low: low.length, alerted: items, recovered, queued: 0, deferred };
     if (items.length === 0) return result;
@@ -288,7 +321,16 @@ export class LowStockService {
           { id: `stock po ${i.view.sku} eta=${eta} qty=${i.reorderQty}`, label: t("lowstock.button.po", { sku: i.view.sku, qty: i.reorderQty, eta }), style: "primary" as const },
         ];
       }),
-      context: [...(rest > 0 ? [t("lowstock.alert.more", { count: rest })] : []), t("lowstock.alert.formula")],
+      context: [
+        // A PO on record: still on its way (sold out meanwhile), or due and the product still low.
+        ...shown.flatMap((i) => {
+          if (!i.po) return [];
+          const vars = { sku: i.view.sku, eta: i.po.eta, qty: i.po.qty ? t("lowstock.po.qty", { qty: i.po.qty }) : "", by: i.po.by ?? "" };
+          return [t(this.poHoldEnd(i.po.eta) <= this.clock.now() ? "lowstock.alert.po_overdue" : "lowstock.alert.po_coming", vars)];
+        }),
+        ...(rest > 0 ? [t("lowstock.alert.more", { count: rest })] : []),
+        t("lowstock.alert.formula"),
+      ],
       visibility: "public",
     };
   }
@@ -387,7 +429,8 @@ export class LowStockService {
    * Ends a running snooze or PO hold now (`stock snooze <sku> off`: alerts are wanted again, or
    * the supplier cancelled the PO). One guarded update: the hold then reads as one that has just
    * ended, so the next scan alerts the product if it is still low (a sell-out too, once) and
-   * re-arms it if not; the PO is dropped. `none`: nothing was holding its alerts.
+   * re-arms it if not; the PO is dropped. With no hold running, an overdue PO on record is
+   * dropped (`po_dropped`). `none`: nothing was holding its alerts, and no PO was on record.
    */
   async unsnooze(input: { sku: string }): Promise<UnsnoozeResult> {
     const sku = input.sku.toUpperCase();
@@ -401,6 +444,12 @@ export class LowStockService {
       const snoozed = !po || before.snoozedUntil! > this.poHoldEnd(po.eta);
       return { kind: "ended", until: before.snoozedUntil!, ...(snoozed ? { snoozedBy: before.snoozedBy ?? "" } : {}), ...(po ? { po } : {}) };
     }
+    // A PO whose hold has ended (overdue, kept on record by the scan): the supplier cancelled it.
+    // Guarded on no hold running, so a PO or snooze placed meanwhile is left as it is.
+    const overdue = await this.store.stockAlerts
+      .findOneAndUpdate({ _id: sku, "po.eta": { $exists: true }, $or: [{ state: { $ne: "snoozed" } }, { snoozedUntil: { $lte: now } }] }, { $unset: { po: 1 } }, { returnDocument: "before" })
+      .lean<StockAlertDoc>();
+    if (overdue?.po?.eta) return { kind: "po_dropped", po: { eta: overdue.po.eta, ...(overdue.po.qty ? { qty: overdue.po.qty } : {}), ...(overdue.po.by ? { by: overdue.po.by } : {}) } };
     if (await this.state(sku)) return { kind: "none" };
     return (await this.store.products.exists({ _id: sku })) ? { kind: "none" } : { kind: "not_found" };
   }
@@ -414,6 +463,29 @@ export class LowStockService {
   async placePo(input: { sku: string; eta: string; qty?: number; by: string; view?: StockView }): Promise<SnoozeResult> {
     const until = this.poHoldEnd(input.eta);
     return this.snooze({ sku: input.sku, until, by: input.by, po: { eta: input.eta, ...(input.qty ? { qty: input.qty } : {}) }, ...(input.view ? { view: input.view } : {}) });
+  }
+
+  /** The {@link Hold} of a product from its alert state (`alert`) and its figures now (`v`), or null. */
+  holdOf(alert: StockAlertDoc | null | undefined, v: StockView): Hold | null {
+    if (!alert) return null;
+    const now = this.clock.now();
+    const po: PoInfo | null = alert.po?.eta ? { eta: alert.po.eta, ...(alert.po.qty ? { qty: alert.po.qty } : {}), by: alert.po.by ?? "" } : null;
+    if (alert.state === "snoozed" && alert.snoozedUntil && alert.snoozedUntil > now) {
+      const until = alert.snoozedUntil;
+      const by = alert.snoozedBy ?? "";
+      if (!po) return { kind: "snooze", until, by };
+      // A snooze longer than the PO's own hold (the day after its arrival) keeps the PO on record.
+      return until > this.poHoldEnd(po.eta) ? { kind: "snooze_po", until, by, po } : { kind: "po", until, po };
+    }
+    // Its PO's hold has ended and the product is still low: the PO is overdue (kept until it re-arms).
+    return po && this.poHoldEnd(po.eta) <= now && isLow(v) ? { kind: "po_overdue", po } : null;
+  }
+
+  /** Alert states of these products, by SKU (one read). */
+  async states(skus: readonly string[]): Promise<Map<string, StockAlertDoc>> {
+    if (!skus.length) return new Map();
+    const docs = await this.store.stockAlerts.find({ _id: { $in: [...skus] } }).lean<StockAlertDoc[]>();
+    return new Map(docs.map((d) => [d._id, d]));
   }
 
   /** Alert state of a product, if any. */
