@@ -195,7 +195,10 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
       return {
         status: "error",
         code: "invalid_transition",
-        text: r.allowed.length ? t("order.transition.refused", params) : t("order.transition.final", params),
+        // Cancelling what has shipped: the way to give money back is a refund request, said with its command.
+        text:
+          (r.allowed.length ? t("order.transition.refused", params) : t("order.transition.final", params)) +
+          (to === "cancelled" && (r.current === "shipped" || r.current === "delivered") ? " " + t("order.cancel.shipped_refund", { orderNo: r.orderNo }) : ""),
         visibility: "ephemeral",
       };
     }

@@ -24,7 +24,7 @@ describe("a change asked of an order not arrived yet (its updates parked)", () =
   it("ship, deliver, cancel and tracking say it is on its way, as `order` does, change nothing, and are audited on it", async () => {
     expect((await api({ orderNo: "Web-77", status: "paid" })).status).toBe(202);
     expect((await app.run("shell:sam", "order web-77")).code).toBe("order_pending_arrival");
-    const said = "Order Web-77 has not arrived yet (1 update(s) for it came first and wait for it); nothing changed. Try again once it has arrived: `order Web-77` shows when it has.";
+    const said = "Order Web-77 has not arrived yet (1 update for it came first and wait for it); nothing changed. Try again once it has arrived: `order Web-77` shows when it has.";
     for (const [who, line] of [
       ["shell:sam", "order ship web-77 carrier=SF tracking=SF1"],
       ["shell:sam", "order deliver WEB-77"],
@@ -99,5 +99,25 @@ describe("order ship given again after the order was delivered or refunded", () 
     expect(await app.store.orders.findById("D-1").lean()).toEqual(before);
     const other = await app.run("shell:sam", "order ship D-1 carrier=SF tracking=SF401");
     expect([other.code, other.reply.text]).toEqual(["invalid_transition", "D-1 is Delivered, so it cannot be marked Shipped. From Delivered it can only become: Refunded."]);
+  });
+});
+
+describe("order cancel on an order that has shipped", () => {
+  it("is refused as before, and says a refund request is the way to give the money back (en and zh); a paid order still cancels", async () => {
+    await api({ orderNo: "X-1", customerId: "c1", status: "paid", items });
+    expect((await app.run("shell:sam", "order ship X-1 carrier=SF tracking=SF500")).outcome).toBe("ok");
+    const r = await app.run("shell:max", "order cancel X-1 reason=\"changed mind\"");
+    expect([r.outcome, r.code, r.reply.text]).toEqual([
+      "user_error",
+      "invalid_transition",
+      "X-1 is Shipped, so it cannot be marked Cancelled. From Shipped it can only become: Delivered, Refunded. An order that has left the warehouse is not cancelled: to give the customer money back (a return, a parcel lost), request a refund: `refund request X-1 full reason=…` (or an amount instead of full).",
+    ]);
+    expect((await app.store.orders.findById("X-1").lean())!.status).toBe("shipped");
+    expect((await app.run("shell:sam", "order deliver X-1")).outcome).toBe("ok");
+    expect((await zh("shell:max", "order cancel X-1 reason=x")).reply.text).toMatch(/已出库的订单不能取消：如需给客户退款（退货、包裹丢失），请申请退款：`refund request X-1 full reason=…`（也可填写金额代替 full）。$/);
+    // Not a shipment: no such hint (deliver on a paid order is refused for another reason).
+    await api({ orderNo: "X-2", customerId: "c1", status: "paid", items });
+    expect((await app.run("shell:sam", "order deliver X-2")).reply.text).not.toContain("refund request");
+    expect((await app.run("shell:max", "order cancel X-2 reason=dup")).outcome).toBe("ok");
   });
 });

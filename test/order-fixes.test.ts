@@ -130,7 +130,7 @@ describe("an order whose updates came first", () => {
     expect((await api({ orderNo: "Park-9", status: "paid" })).status).toBe(202);
     for (const typed of ["Park-9", "park-9", "PARK-9", "pArK-9"]) {
       const r = await app.run("shell:sam", `order ${typed}`);
-      expect([r.code, r.reply.text], typed).toEqual(["order_pending_arrival", "Order Park-9 has not arrived yet: 1 update(s) for it came first and wait for the order itself (its items and customer), then apply."]);
+      expect([r.code, r.reply.text], typed).toEqual(["order_pending_arrival", "Order Park-9 has not arrived yet: 1 update for it came first and wait for the order itself (its items and customer), then apply."]);
     }
     expect((await app.run("shell:sam", "order park-10")).code).toBe("unknown_order");
   });

@@ -190,7 +190,7 @@ describe("order card", () => {
     // One whose updates came before it is said to be on its way.
     await app.services.ingest.apply("orders", { orderNo: "S-20005", status: "paid" }, "api:test");
     const waiting = await app.run("shell:sam", "order S-20005");
-    expect([waiting.code, waiting.reply.text]).toEqual(["order_pending_arrival", "Order S-20005 has not arrived yet: 1 update(s) for it came first and wait for the order itself (its items and customer), then apply."]);
+    expect([waiting.code, waiting.reply.text]).toEqual(["order_pending_arrival", "Order S-20005 has not arrived yet: 1 update for it came first and wait for the order itself (its items and customer), then apply."]);
     const bad = await app.run("shell:sam", "order ORD/1;drop");
     expect(bad.outcome).toBe("user_error");
     expect(bad.reply.text).toContain("is not an order number");
