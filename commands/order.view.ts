@@ -102,9 +102,13 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     plain: true,
   });
   const actions: ReplyAction[] = o.status === "shipped" ? [{ id: `order deliver ${o._id}`, label: t("order.action.deliver"), style: "primary" }] : [];
+  // Cancelled yet paid (paid late, or cancelled by the shop after payment): money the customer is
+  // owed that no refund or open request covers, said with the command that gives it back.
+  const owed = o.status === "cancelled" && o.paidAt ? o.total - o.refundedTotal - d.pendingRefunds.reduce((n, r) => n + (r.currency === o.currency ? r.amount : 0), 0) : 0;
   return {
     title: t("order.title", { orderNo: o._id }),
     status: STATUS_COLOUR[o.status as OrderStatus] ?? "info",
+    ...(owed > 0 ? { context: [t("order.cancelled.owed", { amount: money(owed), orderNo: o._id })] } : {}),
     fields,
     table: {
       columns: [t("order.col.sku"), t("order.col.name"), t("order.col.qty"), t("order.col.unit"), t("order.col.line")],

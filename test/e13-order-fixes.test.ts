@@ -121,3 +121,22 @@ describe("order cancel on an order that has shipped", () => {
     expect((await app.run("shell:max", "order cancel X-2 reason=dup")).outcome).toBe("ok");
   });
 });
+
+describe("the card of an order cancelled after it was paid", () => {
+  it("says what the customer is owed and the refund request that gives it back, until a request or refund covers it (en and zh)", async () => {
+    await api({ orderNo: "P-1", customerId: "c1", status: "paid", items });
+    expect((await app.run("shell:max", "order cancel P-1 reason=dup")).outcome).toBe("ok");
+    const card = await app.run("shell:sam", "order P-1");
+    expect(card.reply.context).toEqual(["Cancelled, but paid: CN¥100.00 not refunded and not requested. Give it back with `refund request P-1 full reason=…`."]);
+    expect((await zh("shell:sam", "order P-1")).reply.context).toEqual(["订单已取消但已付款：¥100.00 未退款，也没有退款申请。请用 `refund request P-1 full reason=…` 退还。"]);
+    // Part requested: the rest is what is owed; all requested: nothing more to say.
+    expect((await app.run("shell:sam", "refund request P-1 40 reason=dup")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "order P-1")).reply.context).toEqual(["Cancelled, but paid: CN¥60.00 not refunded and not requested. Give it back with `refund request P-1 full reason=…`."]);
+    expect((await app.run("shell:sam", "refund request P-1 full reason=dup")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "order P-1")).reply.context).toBeUndefined();
+    // Never paid: nothing owed.
+    await api({ orderNo: "P-2", customerId: "c1", status: "pending", items });
+    expect((await app.run("shell:max", "order cancel P-2 reason=dup")).outcome).toBe("ok");
+    expect((await app.run("shell:sam", "order P-2")).reply.context).toBeUndefined();
+  });
+});
