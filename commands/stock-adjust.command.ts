@@ -43,8 +43,12 @@ export default defineCommand({
         return {
           status: "error",
           code: "insufficient_stock",
-          // "only -2 available" reads as nonsense: with none left, say so.
-          text: t(r.available > 0 ? "stock.adjust.below_zero" : "stock.adjust.none_available", { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved }),
+          // "only -2 available" reads as nonsense: with none left, say so. With nothing on hand,
+          // no count can have found fewer: just that (and what open orders wait for).
+          text: t(
+            r.available > 0 ? "stock.adjust.below_zero" : r.onHand > 0 ? "stock.adjust.none_available" : r.reserved > 0 ? "stock.adjust.none_on_hand_reserved" : "stock.adjust.none_on_hand",
+            { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved },
+          ),
           visibility: "ephemeral",
         };
       case "inactive":

@@ -35,7 +35,7 @@ export default defineCommand({
           i.name,
           String(i.available),
           String(i.reorderPoint),
-          coverText(i, fmt) ?? "—",
+          coverText(i, fmt, { column: true }) ?? "—",
           String(i.leadTimeDays),
           holdText(i),
         ]),

@@ -46,12 +46,18 @@ export default defineCommand({
     if (eta < today) throw new UserError("bad_eta", t("lowstock.eta_past", { value: args.eta, today }));
     const product = await services.stock.bySku(sku);
     if (!product) return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
+    // Discontinued: no alert for a PO to hold (and none expected). Said before the date's range.
+    if (!product.active) {
+      subject(sku);
+      return { status: "error", code: "inactive_product", text: t("lowstock.po.inactive", { sku }), visibility: "ephemeral" };
+    }
     // A PO holds the product's low-stock alerts until it arrives: a far date would silence them
     // for good. A product with a longer lead time may have its PO as far (the alert's button).
     const maxDays = Math.max(MAX_ETA_DAYS, product.leadTimeDays);
     if (eta > addDays(today, maxDays)) throw new UserError("eta_too_far", t("lowstock.eta_too_far", { value: huge ? args.eta : eta, days: maxDays }));
     subject(sku);
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
+    if (r.kind === "inactive") return { status: "error", code: "inactive_product", text: t("lowstock.po.inactive", { sku }), visibility: "ephemeral" };
     if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     const qty = args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "";
     // A running snooze that outlasts this PO's hold is kept: say so, and until when.

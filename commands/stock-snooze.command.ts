@@ -40,13 +40,24 @@ export default defineCommand({
     const r = await services.lowStock.snooze({ sku, until, by: actor.identity });
     if (r.kind !== "not_found") subject(sku);
     if (r.kind === "not_found") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
+    if (r.kind === "inactive") return { status: "error", code: "inactive_product", text: t("lowstock.snooze.inactive", { sku }), visibility: "ephemeral" };
+    if (r.kind === "busy") return { status: "error", code: "busy", text: t("lowstock.busy", { sku }), visibility: "ephemeral" };
     if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
+    // A colleague's longer snooze is not cut short (a 24h button pressed over their 3d): who, until when, and how to end it.
+    if (r.kind === "snooze_holds") {
+      const vars = { sku, until: fmt.dateTime(r.until), by: r.by };
+      const text = r.po
+        ? t("lowstock.snooze_holds.po", { ...vars, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "" })
+        : t("lowstock.snooze_holds", vars);
+      return { status: "info", code: "snooze_holds", text, visibility: "ephemeral" };
+    }
     // A PO on its way that this snooze outlasts stays on record: say so (the card shows both).
+    // Until when the service held it (one's own snooze over a PO is not shortened below the PO's hold).
     const text = r.po
-      ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
-      : t("lowstock.snoozed", { sku, until: fmt.dateTime(until) });
+      ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(r.until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
+      : t("lowstock.snoozed", { sku, until: fmt.dateTime(r.until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: withSelloutNote(text, r.sellout, until, t, fmt), visibility: "public" };
+    return { status: "ok", text: withSelloutNote(text, r.sellout, r.until, t, fmt), visibility: "public" };
   },
 });
 

@@ -51,6 +51,12 @@ export interface ScanResult {
 export type SnoozeResult =
   | { kind: "ok"; until: Date; sellout: boolean; po?: { eta: string; qty?: number; by?: string }; snoozedBy?: string }
   | { kind: "po_holds"; until: Date; eta: string }
+  /** A colleague's snooze runs longer (with the PO on record beside it, if any): nothing changed. */
+  | { kind: "snooze_holds"; until: Date; by: string; po?: { eta: string; qty?: number; by?: string } }
+  /** The product is inactive (discontinued): it gets no low-stock alerts to hold. */
+  | { kind: "inactive" }
+  /** The alert state kept changing under every attempt: nothing changed. */
+  | { kind: "busy" }
   | { kind: "not_found" };
 
 /**
@@ -308,7 +314,7 @@ export class LowStockService {
           i.view.name,
           String(i.view.available),
           String(i.threshold),
-          coverText(i.view, fmt) ?? "—",
+          coverText(i.view, fmt, { column: true }) ?? "—",
           String(i.view.leadTimeDays),
           String(i.reorderQty),
         ]),
@@ -339,10 +345,13 @@ export class LowStockService {
    * Holds alerts for a product until `until` (a snooze, or a PO with `po`); it alerts again then
    * if still low. A snooze never shortens the hold of a PO still on its way (`po_holds`, nothing
    * changes); one that holds longer keeps that PO on record (it is still on its way: the card
-   * shows it), while a PO whose hold has ended is dropped. A new PO replaces the old one (the
+   * shows it), while a PO whose hold has ended is dropped. Nor does a snooze shorten a
+   * colleague's longer one (`snooze_holds`, nothing changes: they end it with `off`); the same
+   * person may shorten their own (not below a PO's hold). A new PO replaces the old one (the
    * supplier moved the date); a running snooze that outlasts the new PO's hold is kept (the
    * longer hold decides, as for a snooze over a PO: `snoozedBy`). Selling out during the hold is
-   * still announced, once, unless the product was already out when held (`sellout`).
+   * still announced, once, unless the product was already out when held (`sellout`). An inactive
+   * product is refused (`inactive`): it gets no alerts to hold.
    */
   async snooze(input: { sku: string; until: Date; by: string; po?: { eta: string; qty?: number }; view?: StockView }): Promise<SnoozeResult> {
     const sku = input.sku.toUpperCase();
@@ -350,6 +359,8 @@ export class LowStockService {
     const doc = input.view ? null : await this.store.products.findById(sku).select(VIEW_FIELDS).lean<ProductDoc>();
     const v = input.view ?? (doc ? this.stock.view(doc) : null);
     if (!v) return { kind: "not_found" };
+    // Discontinued: no alert to hold, and a hold recorded now would silence it if it came back.
+    if (!v.active) return { kind: "inactive" };
     const now = this.clock.now();
     const set: Record<string, unknown> = { state: "snoozed", snoozedUntil: input.until, snoozedBy: input.by };
     const unset: Record<string, 1> = {};
@@ -366,8 +377,9 @@ export class LowStockService {
     if (!input.po) {
       // One guarded update each: a PO still on its way that this snooze outlasts is kept (the
       // longer hold decides; the PO is still coming); otherwise any PO is dropped (none, or its
-      // hold ended). Not while a PO holds longer than this snooze would. A product with no alert
-      // state yet gets one by insert (a PO racing in makes it a duplicate: judged again).
+      // hold ended). Not while a PO, or a colleague's snooze, holds longer than this snooze would.
+      // A product with no alert state yet gets one by insert (a PO racing in makes it a
+      // duplicate: judged again).
       const dropPo = withUnset({ ...unset, po: 1 });
       for (let attempt = 0; attempt < 3; attempt++) {
         const kept = await this.store.stockAlerts
@@ -377,21 +389,51 @@ export class LowStockService {
           const po = kept.po!;
           return { kind: "ok", until: input.until, sellout, po: { eta: po.eta!, ...(po.qty ? { qty: po.qty } : {}), ...(po.by ? { by: po.by } : {}) } };
         }
+        // Nothing running, or a snooze with no PO that this one does not cut short (or the same
+        // person's own: they may shorten it). The guard is in the filter: a longer snooze placed
+        // meanwhile is not shortened.
         const r = await this.store.stockAlerts.updateOne(
-          { _id: sku, $or: [{ state: { $ne: "snoozed" } }, { "po.eta": { $exists: false } }, { snoozedUntil: { $lte: now } }] },
+          {
+            _id: sku,
+            $or: [
+              { state: { $ne: "snoozed" } },
+              { snoozedUntil: { $lte: now } },
+              { "po.eta": { $exists: false }, snoozedUntil: { $lte: input.until } },
+              { "po.eta": { $exists: false }, snoozedBy: input.by },
+            ],
+          },
           dropPo,
         );
         if (r.matchedCount === 1) return { kind: "ok", until: input.until, sellout };
         const s = await this.state(sku);
-        if (s?.state === "snoozed" && s.po?.eta && s.snoozedUntil && s.snoozedUntil > input.until) return { kind: "po_holds", until: s.snoozedUntil, eta: s.po.eta };
-        if (s) continue; // changed meanwhile: judged again
-        try {
-          await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
-          return { kind: "ok", until: input.until, sellout };
-        } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
+        if (!s) {
+          try {
+            await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
+            return { kind: "ok", until: input.until, sellout };
+          } catch (e) {
+            if (!isDuplicateKey(e)) throw e;
+            continue;
+          }
         }
+        if (s.state === "snoozed" && s.snoozedUntil && s.snoozedUntil > input.until && s.snoozedUntil > now) {
+          const po = s.po?.eta ? { eta: s.po.eta, ...(s.po.qty ? { qty: s.po.qty } : {}), ...(s.po.by ? { by: s.po.by } : {}) } : undefined;
+          const poEnd = po ? this.poHoldEnd(po.eta) : null;
+          // The PO's own hold (no snooze beyond it): a snooze never shortens it.
+          if (po && s.snoozedUntil <= poEnd!) return { kind: "po_holds", until: s.snoozedUntil, eta: po.eta };
+          if ((s.snoozedBy ?? "") !== input.by) return { kind: "snooze_holds", until: s.snoozedUntil, by: s.snoozedBy ?? "", ...(po ? { po } : {}) };
+          if (po) {
+            // Their own snooze over a PO: shortened, but not below the PO's hold (kept on record).
+            const until = input.until > poEnd! ? input.until : poEnd!;
+            const own = await this.store.stockAlerts.updateOne(
+              { _id: sku, state: "snoozed", snoozedUntil: s.snoozedUntil, snoozedBy: input.by, "po.eta": po.eta },
+              { ...update, $set: { ...set, snoozedUntil: until } },
+            );
+            if (own.matchedCount === 1) return { kind: "ok", until, sellout, po };
+          }
+        }
+        // Changed meanwhile: judged again.
       }
+      return { kind: "busy" };
     } else {
       // A PO: one guarded update each, on the hold as read. A snooze running past this PO's hold
       // is kept (a PO never shortens a longer snooze), with this PO on record beside it; any other

@@ -428,13 +428,16 @@ function urgency(v: StockView): number {
  * Days of cover as shown (card, `stock low`, alerts): rounded down to a tenth of a day, so a
  * product below its lead time never shows the lead time (6.96 → 6.9, worked out in whole numbers
  * like the status); under a tenth with stock left is "<0.1" (0 means none available). Null when
- * nothing sold in the window.
+ * nothing sold in the window. `column`: always one decimal ("7.0", "0.0"), so a table's Cover
+ * column lines up ("7" beside "7.3" read as a rounder figure); the card says "7 days".
  */
-export function coverText(v: Pick<StockView, "available" | "sold" | "velocityDays">, fmt: Formatter): string | null {
+export function coverText(v: Pick<StockView, "available" | "sold" | "velocityDays">, fmt: Formatter, opts: { column?: boolean } = {}): string | null {
   if (v.sold <= 0) return null;
-  if (v.available <= 0) return fmt.number(0);
-  const tenths = Math.floor((v.available * v.velocityDays * 10) / v.sold);
-  return tenths === 0 ? `<${fmt.number(0.1, 1)}` : fmt.number(tenths / 10, 1);
+  const tenths = v.available <= 0 ? 0 : Math.floor((v.available * v.velocityDays * 10) / v.sold);
+  if (tenths === 0 && v.available > 0) return `<${fmt.number(0.1, 1)}`;
+  // The tenths written out (both locales write a decimal point), the whole days grouped as numbers are.
+  if (opts.column) return `${fmt.number(Math.floor(tenths / 10))}.${tenths % 10}`;
+  return fmt.number(tenths / 10, 1);
 }
 
 /** Units a day as shown: one decimal from 1 a day, two significant digits below (1 in 28 days is 0.036, not 0). */
