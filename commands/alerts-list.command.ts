@@ -1,5 +1,13 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import type { Translate } from "../src/core/messages.js";
+import type { ListedRoute } from "../src/services/alert.service.js";
+
+/** The channel column: a configured channel an admin turned off as `ops (off)`; an admin's `off` where nothing is configured as `off`. */
+function offText(r: ListedRoute, t: Translate): string {
+  if (!r.off) return r.channel;
+  return r.channel === "off" ? t("alerts.off") : `${r.channel} (${t("alerts.off")})`;
+}
 
 export default defineCommand({
   name: "alerts list",
@@ -33,7 +41,7 @@ export default defineCommand({
       ...(fields.length ? { fields } : {}),
       table: {
         columns: [t("alerts.col.type"), t("alerts.col.platform"), t("alerts.col.channel"), t("alerts.col.source")],
-        rows: routes.map((r) => [r.type, r.platform, r.off ? `${r.channel} (${t("alerts.off")})` : r.channel, t(r.source === "admin" ? "alerts.source.admin" : "alerts.source.config")]),
+        rows: routes.map((r) => [r.type, r.platform, offText(r, t), t(r.source === "admin" ? "alerts.source.admin" : "alerts.source.config")]),
       },
       ...(quiet.length ? { context: quiet } : {}),
       visibility: "ephemeral",

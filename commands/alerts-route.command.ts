@@ -1,32 +1,60 @@
 import { z } from "zod";
 import { ALERT_PLATFORMS, ALERT_TYPES, channelFits } from "../src/config.js";
 import { defineCommand } from "../src/core/command.js";
+import type { Translate } from "../src/core/messages.js";
+import type { RouteChange } from "../src/services/alert.service.js";
+
+/** What became of the alerts still waiting for the old channel(s), appended to the reply: said, so nobody looks for them there. */
+function followed(change: RouteChange, to: string, t: Translate): string {
+  const channels = change.channels.join(", ");
+  let text = "";
+  if (change.withdrawn) text += " " + t("alerts.route_withdrawn", { count: change.withdrawn, channels });
+  if (change.moved) text += " " + t("alerts.route_moved", { count: change.moved, channels, channel: to });
+  return text;
+}
 
 export default defineCommand({
   name: "alerts route",
   description: "cmd.alerts_route",
   positional: ["type", "platform", "channel"],
+  usage: { en: "<type> <platform> <channel|off|default>", zh: "<类型> <平台> <频道|off|default>" },
   args: z.object({
     type: z.enum(ALERT_TYPES, { error: "alerts.bad_type" }),
     platform: z.enum(ALERT_PLATFORMS, { error: "alerts.bad_platform" }),
-    // `off` in any case turns the route off (`OFF` was taken for a channel of that name).
-    channel: z.string().regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" }).transform((c) => (c.toLowerCase() === "off" ? "off" : c)),
+    // `off` in any case turns the route off (`OFF` was taken for a channel of that name), and
+    // `default` in any case drops the admin's route: the configuration applies again.
+    channel: z
+      .string()
+      .regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" })
+      .transform((c) => (["off", "default"].includes(c.toLowerCase()) ? c.toLowerCase() : c)),
   }),
-  examples: ["alerts route low_stock slack C0123ABCD", "alerts route digest discord 123456789012345678", "alerts route low_stock shell off"],
+  examples: ["alerts route low_stock slack C0123ABCD", "alerts route digest discord 123456789012345678", "alerts route low_stock shell off", "alerts route low_stock shell default"],
   permission: "admin",
   mutates: true,
   async handler({ args, services, actor, t }) {
+    const where = { type: args.type, platform: args.platform };
+    if (args.channel === "default") {
+      const r = await services.alerts.resetRoute(where);
+      const channels = r.configured.join(t("text.list_sep"));
+      const none = r.configured.length === 0;
+      if (r.unchanged) return { status: "info", code: "already_default", text: t(none ? "alerts.default_already_none" : "alerts.default_already", { ...where, channels }), visibility: "ephemeral" };
+      const idle = services.alerts.idleWarning(r.configured.map((channel) => ({ ...where, channel })), t);
+      const done = t(none ? "alerts.default_none" : "alerts.default", { ...where, channels }) + followed(r, channels, t);
+      return { status: "ok", text: idle ? `${done}\n${idle}` : done, visibility: "public" };
+    }
     // Checked before anything is stored: a route every alert would die on is refused.
     if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
-    const change = await services.alerts.setRoute({ type: args.type, platform: args.platform, channel: args.channel, by: actor.identity });
+    const change = await services.alerts.setRoute({ ...where, channel: args.channel, by: actor.identity });
     const off = args.channel === "off";
-    let done = off ? t("alerts.silenced", { type: args.type, platform: args.platform }) : t("alerts.routed", { type: args.type, platform: args.platform, channel: args.channel });
-    // Alerts that were still waiting for the old channel follow the change: said, so nobody looks for them there.
-    const channels = change.channels.join(", ");
-    if (change.withdrawn) done += " " + t("alerts.route_withdrawn", { count: change.withdrawn, channels });
-    if (change.moved) done += " " + t("alerts.route_moved", { count: change.moved, channels, channel: args.channel });
     // Set all the same, but said now (as at start-up): alerts to a platform this process does not run wait undelivered.
-    const idle = off ? null : services.alerts.idleWarning([{ type: args.type, platform: args.platform, channel: args.channel }], t);
+    const idle = off ? null : services.alerts.idleWarning([{ ...where, channel: args.channel }], t);
+    if (change.unchanged) {
+      const by = change.unchanged.by;
+      const key = off ? (by ? "alerts.already_off.admin" : "alerts.already_off.none") : by ? "alerts.already_routed.admin" : "alerts.already_routed.config";
+      const text = t(key, { ...where, channel: args.channel, by: by ?? "" });
+      return { status: "info", code: "already_routed", text: idle ? `${text}\n${idle}` : text, visibility: "ephemeral" };
+    }
+    const done = (off ? t("alerts.silenced", where) : t("alerts.routed", { ...where, channel: args.channel })) + followed(change, args.channel, t);
     return {
       status: "ok",
       text: idle ? `${done}\n${idle}` : done,

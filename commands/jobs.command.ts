@@ -2,24 +2,33 @@ import { z } from "zod";
 import { jobsOnce } from "../src/app.js";
 import { defineCommand } from "../src/core/command.js";
 import { nextSlot } from "../src/core/cron.js";
-import type { Formatter } from "../src/core/format.js";
+import { localDay, type Formatter } from "../src/core/format.js";
 import type { MessageKey, Translate } from "../src/core/messages.js";
+import type { LoadedJob } from "../src/core/scheduler.js";
 import type { JobRunDoc } from "../src/store/models.js";
 
 /**
  * The last run's outcome as an admin needs it: whether it was a catch-up, how many attempts a
- * slot took, and when a failed one is tried again (only if that comes before the next slot,
- * which would supersede it: see the scheduler).
+ * slot took, and when a failed one is tried again, as the scheduler decides it (src/core/scheduler.ts)
+ * at its first tick at or after `retryAt` (ticks come each whole minute): not at all once the
+ * job's next slot is due, nor, for a catch-up job, once the slot's shop day is over.
  */
-function outcomeText(last: JobRunDoc, next: Date | null, now: Date, t: Translate, fmt: Formatter): string {
+function outcomeText(last: JobRunDoc, lj: LoadedJob, now: Date, t: Translate, fmt: Formatter, tz: string): string {
   let text = t(`jobs.status.${last.status}` as MessageKey);
   // Still "running" past its claim: its instance died (or lost the database) mid-run, and nothing
   // runs it now; said, so nobody waits on it. The next tick of a running bot retries or gives it up.
   if (last.status === "running" && last.leaseUntil.getTime() < now.getTime()) text += t("jobs.holder_lost", { at: fmt.dateTime(last.leaseUntil) });
   if (last.catchUp) text += " " + t("jobs.catch_up");
   if (last.attempt > 1) text += " " + t("jobs.attempt", { n: last.attempt });
-  // The retry message brings its own separator.
-  if (last.retryAt && (!next || last.retryAt.getTime() < next.getTime())) text += t("jobs.retry_at", { at: fmt.dateTime(last.retryAt) });
+  if (last.retryAt) {
+    const tick = new Date(Math.ceil(last.retryAt.getTime() / 60_000) * 60_000);
+    const next = nextSlot(lj.spec, last.slot);
+    const day = localDay(last.slot, tz);
+    // The retry messages bring their own separator. A later slot due by then supersedes the run: no retry to speak of.
+    if (next && next.getTime() <= tick.getTime()) return text;
+    if (lj.job.catchUp === true && localDay(tick, tz) !== day) text += t("jobs.retry_day_over", { day });
+    else text += t("jobs.retry_at", { at: fmt.dateTime(tick) });
+  }
   return text;
 }
 
@@ -42,7 +51,7 @@ export default defineCommand({
     for (const [k, { job, spec }] of jobs.entries()) {
       const s = sums[k]!;
       const next = nextSlot(spec, now);
-      const outcome = s.last ? outcomeText(s.last, next, now, t, fmt) : "—";
+      const outcome = s.last ? outcomeText(s.last, jobs[k]!, now, t, fmt, config.timeZone) : "—";
       rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);
       if (s.failures > 0) anyFailed = true;
       if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: s.lastFailure.error ?? "" }));

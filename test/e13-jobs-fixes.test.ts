@@ -29,8 +29,8 @@ describe("alerts route: alerts still waiting for the old channel follow the chan
     await app.services.outbox.dispatch(slack);
     expect(shell.got).toEqual([]);
     expect(slack.got.map((g) => g.reply.text)).toEqual(["X is live"]);
-    // Turning it off again finds nothing waiting: the plain reply.
-    expect((await app.run("shell:admin", "alerts route refunds shell off")).reply.text).toBe("refunds alerts on shell are now off.");
+    // Turning it off again changes nothing: said so.
+    expect((await app.run("shell:admin", "alerts route refunds shell off")).reply.text).toBe("refunds alerts on shell are already off (turned off by shell:admin); nothing changed.");
   });
 
   it("a route moved to another channel sends the alert stuck on the old one there, once, and alerts list stops reporting it", async () => {

@@ -195,7 +195,7 @@ describe("alerts route to a platform this process does not run", () => {
       "警告：告警路由到 low_stock:discord:1，但本进程运行的平台为：shell；这些告警会一直等待，直到运行该平台的进程启动。",
     );
     // A platform that runs here, and turning a route off: no warning.
-    expect((await app.run("shell:admin", "alerts route low_stock shell ops")).reply.text).toBe("low_stock alerts on shell now go to ops.");
+    expect((await app.run("shell:admin", "alerts route low_stock shell ops2")).reply.text).toBe("low_stock alerts on shell now go to ops2.");
     expect((await app.run("shell:admin", "alerts route low_stock discord off")).reply.text).toBe("low_stock alerts on discord are now off.");
   });
 });

@@ -34,6 +34,17 @@ export interface RouteChange {
   withdrawn: number;
   /** The old channels they were waiting for. */
   channels: string[];
+  /**
+   * Set when what was asked is in effect already: nothing was written. `by` is the admin whose
+   * stored route it is; absent when the configuration gives it (or no route does).
+   */
+  unchanged?: { by?: string };
+}
+
+/** What {@link AlertService.resetRoute} did: a {@link RouteChange}, and the configured channels now in effect. */
+export interface RouteReset extends RouteChange {
+  /** The channels ALERT_ROUTES gives that type on that platform (none: its alerts are off there). */
+  configured: string[];
 }
 
 /** What {@link AlertService.send} takes. */
@@ -108,8 +119,13 @@ export class AlertService {
       if (!o) out.push({ ...r, source: "config" });
       else if (o.channel === "off") out.push({ ...r, source: "admin", off: true });
     }
+    const configured = new Set(this.config.alertRoutes.map((r) => `${r.type}:${r.platform}`));
     for (const r of stored) {
-      if (r.channel !== "off") out.push({ type: r.type as AlertType, platform: r.platform as AlertRoute["platform"], channel: r.channel, source: "admin" });
+      const route = { type: r.type as AlertType, platform: r.platform as AlertRoute["platform"], channel: r.channel };
+      if (r.channel !== "off") out.push({ ...route, source: "admin" });
+      // An admin's `off` where the configuration routes nothing: listed too (as channel "off"), so
+      // what is stored, and would silence a route ALERT_ROUTES gives there later, is visible.
+      else if (!configured.has(`${r.type}:${r.platform}`)) out.push({ ...route, source: "admin", off: true });
     }
     const order = (t: string) => (ALERT_TYPES as readonly string[]).indexOf(t);
     return out.sort((a, b) => order(a.type) - order(b.type) || a.platform.localeCompare(b.platform));
@@ -120,41 +136,76 @@ export class AlertService {
     return routesOf(type, await this.list());
   }
 
+  /** What governs `type` on `platform`: the admin's stored route (a channel, or "off"), if any, and the configured channels. */
+  private async routeState(type: AlertType, platform: AlertRoute["platform"]): Promise<{ stored: { channel: string; setBy: string } | null; configured: string[] }> {
+    const doc = await this.store.alertRoutes.findById(`${type}:${platform}`).lean();
+    const configured = [...new Set(this.config.alertRoutes.filter((r) => r.type === type && r.platform === platform).map((r) => r.channel))];
+    return { stored: doc ? { channel: doc.channel, setBy: doc.setBy } : null, configured };
+  }
+
   /**
    * Sets (one document per type and platform) the channel for `type` on `platform`; "off" silences it.
-   * Alerts of that type still waiting for the channel(s) it replaces (held by quiet hours, or
-   * retrying: a bot not in that channel) follow the change: withdrawn when it is "off", else
-   * queued for the new channel under their own key with it. Said in the reply, as `channels`.
+   * What is in effect already (the same channel, or off where nothing is routed) writes nothing
+   * (`unchanged`): a configured route stays the configuration's, so a later edit of ALERT_ROUTES
+   * still applies. Alerts of that type still waiting for the channel(s) it replaces (held by
+   * quiet hours, or retrying: a bot not in that channel) follow the change: withdrawn when it is
+   * "off", else queued for the new channel under their own key with it. Said in the reply, as `channels`.
    */
   async setRoute(input: { type: AlertType; platform: AlertRoute["platform"]; channel: string; by: string }): Promise<RouteChange> {
-    const before = routesOf(input.type, await this.list()).filter((r) => r.platform === input.platform).map((r) => r.channel);
+    const { stored, configured } = await this.routeState(input.type, input.platform);
+    const before = stored ? (stored.channel === "off" ? [] : [stored.channel]) : configured;
+    const wanted = input.channel === "off" ? [] : [input.channel];
+    if (before.length === wanted.length && before.every((c) => wanted.includes(c))) return { moved: 0, withdrawn: 0, channels: [], unchanged: stored ? { by: stored.setBy } : {} };
     await this.store.alertRoutes.updateOne(
       { _id: `${input.type}:${input.platform}` },
       { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
       { upsert: true },
     );
-    const old = before.filter((c) => c !== input.channel);
+    return this.follow(input.type, input.platform, before.filter((c) => !wanted.includes(c)), wanted);
+  }
+
+  /**
+   * Drops the admin's route for `type` on `platform` (`alerts route … default`): the configuration
+   * applies again. Alerts still waiting for the dropped channel follow as for {@link setRoute}
+   * (to the configured channels, or withdrawn when none). `unchanged` when no route was stored.
+   */
+  async resetRoute(input: { type: AlertType; platform: AlertRoute["platform"] }): Promise<RouteReset> {
+    const configured = (await this.routeState(input.type, input.platform)).configured;
+    // The document as it was when deleted (one step): what another admin set meanwhile is what is dropped, and followed.
+    const gone = await this.store.alertRoutes.findOneAndDelete({ _id: `${input.type}:${input.platform}` }).lean();
+    if (!gone) return { moved: 0, withdrawn: 0, channels: [], unchanged: {}, configured };
+    const old = gone.channel === "off" || configured.includes(gone.channel) ? [] : [gone.channel];
+    return { ...(await this.follow(input.type, input.platform, old, configured)), configured };
+  }
+
+  /**
+   * Moves alerts of `type` still waiting (`pending`) for the channels `old` on `platform` to the
+   * channels `to`, or withdraws them when `to` is empty.
+   */
+  private async follow(type: AlertType, platform: AlertRoute["platform"], old: readonly string[], to: readonly string[]): Promise<RouteChange> {
     const change: RouteChange = { moved: 0, withdrawn: 0, channels: [] };
     if (old.length === 0) return change;
     // Only messages not being sent right now (`pending`): one a sender holds goes where it was going.
     const waiting = await this.store.outbox
-      .find({ kind: input.type, status: "pending", "dest.kind": "channel", "dest.platform": input.platform, "dest.channel": { $in: old } })
+      .find({ kind: type, status: "pending", "dest.kind": "channel", "dest.platform": platform, "dest.channel": { $in: old } })
       .lean<OutboxDoc[]>();
     const now = this.clock.now();
     for (const m of waiting) {
       const from = (m.dest as { channel: string }).channel;
-      const suffix = `:${input.platform}:${from}`;
-      if (input.channel !== "off") {
+      const suffix = `:${platform}:${from}`;
+      if (to.length) {
         // Not queued by `send` (no channel in its key): left where it is rather than keyed anew.
         if (!m._id.endsWith(suffix)) continue;
-        // Queued for the new channel first, under the key `send` gives it there (a replayed alert
+        // Queued for the new channel(s) first, under the key `send` gives it there (a replayed alert
         // then queues nothing more), then taken off the old one: a crash in between may send it
         // to both, never to neither. Its failures were the old channel's: the new one starts afresh.
-        await this.outbox.requeue(m, { id: `${m._id.slice(0, -suffix.length)}:${input.platform}:${input.channel}`, dest: { kind: "channel", platform: input.platform, channel: input.channel }, notBefore: m.attempts > 0 ? now : m.notBefore });
+        for (const channel of to) {
+          await this.outbox.requeue(m, { id: `${m._id.slice(0, -suffix.length)}:${platform}:${channel}`, dest: { kind: "channel", platform, channel }, notBefore: m.attempts > 0 ? now : m.notBefore });
+        }
       }
       if (!(await this.outbox.withdraw(m._id))) continue;
-      if (input.channel === "off") change.withdrawn++;
-      else change.moved++;
+      if (to.length) change.moved++;
+      else change.withdrawn++;
       if (!change.channels.includes(from)) change.channels.push(from);
     }
     return change;
