@@ -450,8 +450,10 @@ async function checkAll(ctx: Ctx, who: string, which?: string): Promise<void> {
   expect(docs.map((d) => d._id).sort(), fail(ctx, "complaint ids")).toEqual([...ctx.model.keys()].sort());
   for (const d of docs) expect(fromDoc(d), fail(ctx, `stored ${d._id}`)).toEqual(modelView(ctx.model.get(d._id)!));
   // The four lists, as `who` sees them (README: open = not resolved; mine; overdue = a running
-  // clock past due; unassigned), most urgent (resolution due) first.
-  const all = [...ctx.model.values()].filter(isOpen).sort((a, b) => a.resDue - b.resDue || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // clock past due; unassigned), most urgent first: the next clock (reply while unanswered, else
+  // resolution), then resolution due.
+  const next = (c: MC) => (c.firstResponseAt === undefined ? c.frDue : c.resDue);
+  const all = [...ctx.model.values()].filter(isOpen).sort((a, b) => next(a) - next(b) || a.resDue - b.resDue || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const lists: Record<string, MC[]> = {
     open: all,
     mine: all.filter((c) => c.assignee === who),

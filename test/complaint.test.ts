@@ -388,7 +388,7 @@ describe("complaint lists", () => {
     await app.run("shell:sue", `complaint resolve ${r} note=done`);
     app.clock.set(new Date(NOW + 2 * H));
     const ids = async (line: string, who = "shell:lin") => (await app.run(who, line)).reply.table?.rows.map((x) => x[0]) ?? [];
-    // Most urgent first: by resolution due time.
+    // Most urgent first: by the next clock due (u's reply), then resolution due (n before l).
     expect(await ids("complaint list")).toEqual([u, n, l]);
     expect(await ids("complaint list open")).toEqual([u, n, l]);
     expect(await ids("complaint list mine")).toEqual([n]);

@@ -282,7 +282,8 @@ export class ComplaintService {
   /**
    * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity`),
    * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it).
-   * Most urgent first (resolution due time).
+   * Most urgent first: by the next clock to run out (the reply clock while nobody has answered,
+   * else resolution; the list's "Next due" column), then resolution due time.
    */
   async list(which: ComplaintList, identity: string, page = 1, pageSize = 10): Promise<{ complaints: ComplaintDoc[]; total: number }> {
     const now = this.clock.now();
@@ -290,16 +291,29 @@ export class ComplaintService {
     if (which === "mine") filter.assignee = identity;
     if (which === "unassigned") filter.assignee = { $exists: false };
     if (which === "overdue") filter.$or = overdueOr(now);
-    const [complaints, total] = await Promise.all([
+    const total = await this.store.complaints.countDocuments(filter);
+    const upTo = page * pageSize;
+    if (upTo - pageSize >= total) return { complaints: [], total };
+    // Sorted by a due time that depends on the first response, without `$expr` (FerretDB v1):
+    // the unanswered ones by their reply clock and the answered ones by resolution, each the
+    // first `upTo`, merged here (the page's rows are among them).
+    const [unanswered, answered] = await Promise.all([
       this.store.complaints
-        .find(filter)
-        .sort({ resolutionDueAt: 1, _id: 1 })
-        .skip((page - 1) * pageSize)
-        .limit(pageSize)
+        .find({ ...filter, firstResponseAt: { $exists: false } })
+        .sort({ firstResponseDueAt: 1, resolutionDueAt: 1, _id: 1 })
+        .limit(upTo)
         .lean<ComplaintDoc[]>(),
-      this.store.complaints.countDocuments(filter),
+      this.store.complaints
+        .find({ ...filter, firstResponseAt: { $exists: true } })
+        .sort({ resolutionDueAt: 1, _id: 1 })
+        .limit(upTo)
+        .lean<ComplaintDoc[]>(),
     ]);
-    return { complaints, total };
+    const nextDue = (c: ComplaintDoc) => (c.firstResponseAt ? c.resolutionDueAt : c.firstResponseDueAt).getTime();
+    const complaints = [...unanswered, ...answered].sort(
+      (a, b) => nextDue(a) - nextDue(b) || a.resolutionDueAt.getTime() - b.resolutionDueAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+    );
+    return { complaints: complaints.slice(upTo - pageSize, upTo), total };
   }
 
   /**
