@@ -21,7 +21,8 @@ export default defineCommand({
           k.scopes.join(","),
           `${fmt.dateTime(k.createdAt)} ${k.createdBy}`,
           k.lastUsedAt ? fmt.dateTime(k.lastUsedAt) : t("apikey.never"),
-          k.revokedAt ? t("apikey.status.revoked", { at: fmt.dateTime(k.revokedAt) }) : t("apikey.status.active"),
+          // Who revoked it, as the created column names who made it.
+          k.revokedAt ? (k.revokedBy ? t("apikey.status.revoked_by", { at: fmt.dateTime(k.revokedAt), by: k.revokedBy }) : t("apikey.status.revoked", { at: fmt.dateTime(k.revokedAt) })) : t("apikey.status.active"),
         ]),
       },
       status: "info",

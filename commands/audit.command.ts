@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { pageArg, pastSinceToDate, since, wholeNumber } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, since, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
 import { withoutControls, withoutInvisible } from "../src/core/text.js";
@@ -36,8 +37,9 @@ function reasonOf(e: { outcome: string; code?: string | null; message?: string |
   return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), 80);
 }
 
-type Outcome = "ok" | "denied" | "user_error" | "error";
-const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(["ok", "denied", "user_error", "error"]);
+const OUTCOME_LIST = ["ok", "denied", "user_error", "error"] as const;
+type Outcome = (typeof OUTCOME_LIST)[number];
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(OUTCOME_LIST);
 
 export default defineCommand({
   name: "audit",
@@ -50,16 +52,18 @@ export default defineCommand({
     since: since.optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
+    // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
+    outcome: oneOf(OUTCOME_LIST, "audit.bad_outcome", zhChoiceNames(OUTCOME_LIST, "audit.outcome")).optional(),
     limit: wholeNumber(1, 100).default(20),
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
     page: pageArg,
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [subject=<record id>] [limit=<count>] [page=<n>]",
-    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [limit=<条数>] [page=<页码>]",
+    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>]",
   },
-  examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q"],
+  examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q", "audit outcome=denied since=7d"],
   permission: "manager",
   mutates: false,
   async handler({ args, services, t, fmt, now, config }) {
@@ -67,7 +71,8 @@ export default defineCommand({
     const subjectsOf = async (typed: string) => {
       // A complaint or refund request id is no order number: no order lookup (its any-case
       // fallback reads the whole order index on a miss).
-      const order = /^[CR]-/i.test(plainFilter(typed)) ? null : await findOrder<{ _id: string }>(services.store, plainFilter(typed), { _id: 1 });
+      // Nor is an identity (a role change names the identity: `subject=shell:bob`).
+      const order = /^[CR]-/i.test(plainFilter(typed)) || parseIdentity(plainFilter(typed)) ? null : await findOrder<{ _id: string }>(services.store, plainFilter(typed), { _id: 1 });
       return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
     };
     const outcomeName = (o: string) => (OUTCOMES.has(o) ? t(`audit.outcome.${o as Outcome}`) : o);
@@ -76,6 +81,7 @@ export default defineCommand({
       ...(args.command ? { command: args.command.toLowerCase() } : {}),
       ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
       ...(args.subject ? { subject: await subjectsOf(args.subject) } : {}),
+      ...(args.outcome ? { outcome: args.outcome } : {}),
       limit: args.limit,
       skip: (args.page - 1) * args.limit,
     });
@@ -86,7 +92,7 @@ export default defineCommand({
     const context = [t("audit.page", { from, to: from + entries.length - 1, total })];
     if (args.page < pages) {
       // The filters as given (quoted where they must be), so the next page runs as shown.
-      const given = (["actor", "command", "since", "subject"] as const).flatMap((k) => (args[k] ? [`${k}=${quote(args[k])}`] : []));
+      const given = (["actor", "command", "since", "subject", "outcome"] as const).flatMap((k) => (args[k] ? [`${k}=${quote(args[k])}`] : []));
       context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
     }
     return {

@@ -33,7 +33,10 @@ export default defineCommand({
   examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, via, t }) {
+  // The identity whose role it is, refused attempts too: `audit subject=shell:bob` shows who changed bob's role.
+  typedSubject: { arg: "identity", spelling: (s) => s },
+  async handler({ args, services, actor, via, t, subject }) {
+    subject(args.identity);
     if (args.role !== "admin" && (await demotesSelf(args.identity, actor, via, services))) {
       // Refused for who the caller is: a denial on the audit trail.
       return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };

@@ -11,7 +11,10 @@ export default defineCommand({
   examples: ["role link slack:T0123:U0456 discord:123456789012345678", "role link shell:max slack:T0123:U0456"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, t }) {
+  // Both identities linked (a refused attempt: the first typed), so `audit subject=` on either shows the link.
+  typedSubject: { arg: "identity", spelling: (s) => s },
+  async handler({ args, services, actor, t, subject }) {
+    subject([...new Set([args.identity, args.other])]);
     const r = await services.identity.link(args.identity, args.other, actor.identity);
     const p = { identity: args.identity, other: args.other };
     if (r.kind === "self") return { status: "error", code: "self_link", text: t("role.link.self", { identity: args.identity }), visibility: "ephemeral" };

@@ -11,7 +11,10 @@ export default defineCommand({
   examples: ["role revoke shell:bob"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, via, t }) {
+  // The identity whose role it is, refused attempts too (`audit subject=shell:bob`).
+  typedSubject: { arg: "identity", spelling: (s) => s },
+  async handler({ args, services, actor, via, t, subject }) {
+    subject(args.identity);
     // Refused for who the caller is (through --as too): a denial on the audit trail.
     if (await demotesSelf(args.identity, actor, via, services)) return { status: "error", code: "self_demote", text: t("role.self_demote"), visibility: "ephemeral", denied: true };
     const r = await services.identity.revoke(args.identity);

@@ -10,7 +10,10 @@ export default defineCommand({
   examples: ["role unlink discord:123456789012345678"],
   permission: "admin",
   mutates: true,
-  async handler({ args, services, actor, via, t }) {
+  // The identity taken out of its person, refused attempts too (`audit subject=shell:bob`).
+  typedSubject: { arg: "identity", spelling: (s) => s },
+  async handler({ args, services, actor, via, t, subject }) {
+    subject(args.identity);
     const linked = await services.identity.linked(args.identity);
     // Unlinking is what would let one person approve their own refund: another admin does it.
     // Refused for who the caller is (the person at the terminal too, through --as): a denial on the audit trail.

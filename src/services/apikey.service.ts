@@ -15,6 +15,8 @@ export interface ApiKeyView {
   createdBy: string;
   createdAt: Date;
   revokedAt?: Date;
+  /** Who revoked it (keys revoked before this was kept have none). */
+  revokedBy?: string;
   lastUsedAt?: Date;
 }
 
@@ -40,6 +42,8 @@ const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex
 export class ApiKeyService {
   private readonly cache = new Map<string, { caller: ApiCaller; hash: string; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** Revocations made by this process: a key read before one landed is not cached (see authenticate). */
+  private revocations = 0;
 
   constructor(
     private readonly store: Store,
@@ -64,6 +68,7 @@ export class ApiKeyService {
       createdBy: d.createdBy,
       createdAt: d.createdAt,
       ...(d.revokedAt ? { revokedAt: d.revokedAt } : {}),
+      ...(d.revokedBy ? { revokedBy: d.revokedBy } : {}),
       ...(d.lastUsedAt ? { lastUsedAt: d.lastUsedAt } : {}),
     }));
   }
@@ -71,7 +76,9 @@ export class ApiKeyService {
   /** Revokes a key: `revoked`, `already` (revoked before) or `not_found`. */
   async revoke(id: string, by: string): Promise<"revoked" | "already" | "not_found"> {
     const r = await this.store.apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: this.clock.now(), revokedBy: by } });
-    // After the write: a request checked while it ran may have cached the key as valid.
+    // After the write: a request checked while it ran may have cached the key as valid; one
+    // still reading it sees the count change and does not cache it.
+    this.revocations++;
     this.cache.delete(id);
     if (r.modifiedCount === 1) return "revoked";
     return (await this.store.apiKeys.exists({ _id: id })) ? "already" : "not_found";
@@ -86,13 +93,16 @@ export class ApiKeyService {
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return same(hit.hash, hash) ? hit.caller : null;
+    const revocations = this.revocations;
     const doc = await this.store.apiKeys.findById(id).lean<ApiKeyDoc>();
     if (!doc || doc.revokedAt || !same(doc.hash, hash)) {
       this.cache.delete(id);
       return null;
     }
     const caller: ApiCaller = { id, label: doc.label, scopes: new Set(doc.scopes) };
-    this.cache.set(id, { caller, hash: doc.hash, until: now + CACHE_MS });
+    // Not when a revocation landed while the key was read: it may be this key's, and a cache
+    // entry made after its delete would accept the revoked key for CACHE_MS more.
+    if (this.revocations === revocations) this.cache.set(id, { caller, hash: doc.hash, until: now + CACHE_MS });
     if ((this.touched.get(id) ?? 0) + TOUCH_MS < now) {
       this.touched.set(id, now);
       await this.store.apiKeys.updateOne({ _id: id }, { $set: { lastUsedAt: this.clock.now() } });

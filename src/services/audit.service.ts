@@ -31,6 +31,8 @@ export interface AuditQuery {
   since?: Date;
   /** Any of these spellings (see the audit command). */
   subject?: string[];
+  /** Only entries with this outcome (`denied`: the refusals). */
+  outcome?: AuditRecord["outcome"];
   limit: number;
   /** Entries to pass over first (the pages before), newest first. */
   skip?: number;
@@ -114,6 +116,7 @@ export class AuditService {
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since) filter.at = { $gte: q.since };
     if (q.subject?.length) filter.subject = { $in: q.subject };
+    if (q.outcome) filter.outcome = q.outcome;
     const [entries, total] = await Promise.all([
       this.store.audit.find(filter).sort({ at: -1, _id: -1 }).skip(q.skip ?? 0).limit(q.limit).lean<AuditDoc[]>(),
       this.store.audit.countDocuments(filter),
