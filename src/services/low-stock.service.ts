@@ -407,13 +407,8 @@ export class LowStockService {
         if (r.matchedCount === 1) return { kind: "ok", until: input.until, sellout };
         const s = await this.state(sku);
         if (!s) {
-          try {
-            await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
-            return { kind: "ok", until: input.until, sellout };
-          } catch (e) {
-            if (!isDuplicateKey(e)) throw e;
-            continue;
-          }
+          if (await this.firstState(sku, set)) return { kind: "ok", until: input.until, sellout };
+          continue;
         }
         if (s.state === "snoozed" && s.snoozedUntil && s.snoozedUntil > input.until && s.snoozedUntil > now) {
           const po = s.po?.eta ? { eta: s.po.eta, ...(s.po.qty ? { qty: s.po.qty } : {}), ...(s.po.by ? { by: s.po.by } : {}) } : undefined;
@@ -442,13 +437,8 @@ export class LowStockService {
       for (let attempt = 0; attempt < 3; attempt++) {
         const s = await this.state(sku);
         if (!s) {
-          try {
-            await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
-            return { kind: "ok", until: input.until, sellout };
-          } catch (e) {
-            if (!isDuplicateKey(e)) throw e;
-            continue;
-          }
+          if (await this.firstState(sku, set)) return { kind: "ok", until: input.until, sellout };
+          continue;
         }
         const guard = { _id: sku, state: s.state, snoozedUntil: s.snoozedUntil ?? null };
         const snoozeRuns = s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil > input.until && !(s.po?.eta && s.snoozedUntil <= this.poHoldEnd(s.po.eta));
@@ -521,6 +511,20 @@ export class LowStockService {
     }
     // Its PO's hold has ended and the product is still low: the PO is overdue (kept until it re-arms).
     return po && this.poHoldEnd(po.eta) <= now && isLow(v) ? { kind: "po_overdue", po } : null;
+  }
+
+  /**
+   * Inserts a product's first alert state with `set`; false when one was inserted meanwhile (a
+   * hold racing in: the caller judges it again).
+   */
+  private async firstState(sku: string, set: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.store.stockAlerts.create({ _id: sku, crossings: 0, ...set });
+      return true;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      return false;
+    }
   }
 
   /** Alert states of these products, by SKU (one read). */
