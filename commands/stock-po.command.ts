@@ -58,6 +58,7 @@ export default defineCommand({
     subject(sku);
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
     if (r.kind === "inactive") return { status: "error", code: "inactive_product", text: t("lowstock.po.inactive", { sku }), visibility: "ephemeral" };
+    if (r.kind === "busy") return { status: "error", code: "busy", text: t("lowstock.busy", { sku }), visibility: "ephemeral" };
     if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     const qty = args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "";
     // A running snooze that outlasts this PO's hold is kept: say so, and until when.

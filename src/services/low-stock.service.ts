@@ -445,16 +445,10 @@ export class LowStockService {
         const r = await this.store.stockAlerts.updateOne(guard, snoozeRuns ? { $set: poOnly, ...(Object.keys(unset).length ? { $unset: unset } : {}) } : update);
         if (r.matchedCount === 1) return snoozeRuns ? { kind: "ok", until: s.snoozedUntil!, sellout, snoozedBy: s.snoozedBy ?? "" } : { kind: "ok", until: input.until, sellout };
       }
+      // Lost every attempt: an unguarded write now could cut short a longer snooze placed
+      // meanwhile, so nothing is written and the user is asked to try again (as a snooze is).
+      return { kind: "busy" };
     }
-    const upsert = { ...update, $setOnInsert: { crossings: 0 } };
-    try {
-      await this.store.stockAlerts.updateOne({ _id: sku }, upsert, { upsert: true });
-    } catch (e) {
-      // Two first snoozes at once: one inserted, the other updates.
-      if (!isDuplicateKey(e)) throw e;
-      await this.store.stockAlerts.updateOne({ _id: sku }, update);
-    }
-    return { kind: "ok", until: input.until, sellout };
   }
 
   /**
