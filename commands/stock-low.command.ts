@@ -1,20 +1,22 @@
 import { z } from "zod";
-import { wholeNumber } from "../src/core/args.js";
+import { pageArg, wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { coverText } from "../src/services/stock.service.js";
 
 export default defineCommand({
   name: "stock low",
   description: "cmd.stock_low",
-  args: z.object({ limit: wholeNumber(1, 50).default(15) }),
+  args: z.object({ limit: wholeNumber(1, 50).default(15), page: pageArg }),
   // The generated usage, with its words in Chinese for Chinese readers.
-  usage: { en: "[limit=<limit>]", zh: "[limit=<条数>]" },
-  examples: ["stock low", "stock low limit=30"],
+  usage: { en: "[limit=<limit>] [page=<n>]", zh: "[limit=<条数>] [page=<页码>]" },
+  examples: ["stock low", "stock low limit=30", "stock low page=2"],
   permission: "viewer",
   mutates: false,
   async handler({ args, services, t, fmt }) {
-    const { items, total } = await services.stock.low(args.limit);
+    const { items, total } = await services.stock.low(args.limit, (args.page - 1) * args.limit);
     if (total === 0) return { status: "ok", text: t("stock.low.none"), visibility: "ephemeral" };
+    const pages = Math.ceil(total / args.limit);
+    if (items.length === 0) return { status: "error", code: "page_out_of_range", text: t("stock.low.beyond", { page: args.page, pages, count: total }), visibility: "ephemeral" };
     // What holds each one's alerts (a snooze, a PO on its way) or a PO overdue, as its card says.
     const states = await services.lowStock.states(items.map((i) => i.sku));
     const holdText = (i: (typeof items)[number]): string => {
@@ -41,7 +43,15 @@ export default defineCommand({
         ]),
         alignRight: [2, 3, 4, 5],
       },
-      ...(total > items.length ? { context: [t("stock.low.more", { shown: items.length, count: total })] } : {}),
+      // Ranked live (stock moves between pages): the next page as a command that runs, same size.
+      ...(total > items.length
+        ? {
+            context: [
+              t("stock.low.more", { from: (args.page - 1) * args.limit + 1, to: (args.page - 1) * args.limit + items.length, count: total }),
+              ...(args.page < pages ? [t("stock.low.next", { command: ["stock low", ...(args.limit !== 15 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") })] : []),
+            ],
+          }
+        : {}),
       visibility: "ephemeral",
     };
   },

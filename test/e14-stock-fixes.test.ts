@@ -44,3 +44,35 @@ describe("a PO that loses every race to a colleague's snooze", () => {
     expect(await app.services.lowStock.state("P-R1")).toMatchObject({ snoozedUntil: new Date("2026-11-28T07:00:00Z"), snoozedBy: "shell:sam", po: { eta: "2026-11-26" } });
   });
 });
+
+describe("stock low pages through a long list", () => {
+  it("each page names the next as a command that runs; the pages together are the whole ranked list; past the end is said", async () => {
+    // 20 low products (on hand 0..9 twice, reorder point 10), besides P-R1 above (5 on hand).
+    await app.store.products.insertMany(Array.from({ length: 20 }, (_, i) => product(`P-L${String(i).padStart(2, "0")}`, { onHand: i % 10 })));
+    const all = await app.run("shell:bob", "stock low limit=50");
+    const ranked = all.reply.table!.rows.map((r) => r[0]);
+    expect(ranked).toHaveLength(21);
+    expect(all.reply.context).toBeUndefined();
+
+    const p1 = await app.run("shell:bob", "stock low limit=8");
+    expect(p1.reply.title).toContain("21");
+    expect(p1.reply.context).toEqual(["Showing 1–8 of 21, most urgent first.", "Next page: `stock low limit=8 page=2`"]);
+    const p2 = await app.run("shell:bob", "stock low limit=8 page=2");
+    expect(p2.reply.context).toEqual(["Showing 9–16 of 21, most urgent first.", "Next page: `stock low limit=8 page=3`"]);
+    const p3 = await app.run("shell:bob", "stock low limit=8 page=3");
+    expect(p3.reply.context).toEqual(["Showing 17–21 of 21, most urgent first."]);
+    expect([p1, p2, p3].flatMap((p) => p.reply.table!.rows.map((r) => r[0]))).toEqual(ranked);
+
+    // The default size (15) is not repeated in the hint.
+    expect((await app.run("shell:bob", "stock low")).reply.context).toEqual(["Showing 1–15 of 21, most urgent first.", "Next page: `stock low page=2`"]);
+
+    const past = await app.run("shell:bob", "stock low limit=8 page=4");
+    expect(past.outcome).toBe("user_error");
+    expect(past.code).toBe("page_out_of_range");
+    expect(past.reply.text).toBe("Page 4 is past the last page (3) of 21 low-stock products. Run `stock low` for the first page.");
+    const zh = await app.core.invoke({ identity: "shell:bob", platform: "shell", text: "stock low limit=8 page=2", locale: "zh-CN" });
+    expect(zh.reply.context).toEqual(["显示第 9–16 个，共 21 个，最紧急的在前。", "下一页：`stock low limit=8 page=3`"]);
+    const bad = await app.run("shell:bob", "stock low page=0");
+    expect(bad.outcome).toBe("user_error");
+  });
+});

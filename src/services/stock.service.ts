@@ -302,13 +302,13 @@ export class StockService {
    * seen as they are now (another day, changed since its last scan), are read; each is judged
    * from its current figures. Without a scan every active product is read.
    */
-  async low(limit = 15): Promise<{ items: StockView[]; total: number }> {
+  async low(limit = 15, skip = 0): Promise<{ items: StockView[]; total: number }> {
     const since = await this.lastScanSince();
     const today = localDay(this.clock.now(), this.opts.timeZone);
     const filter = since ? { active: true, $or: [{ lowGap: { $lte: 0 } }, ...unscanned(today, since)] } : { active: true };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const low = this.views(docs).filter(isLow).sort(byUrgency);
-    return { items: low.slice(0, limit), total: low.length };
+    return { items: low.slice(skip, skip + limit), total: low.length };
   }
 
   /**
