@@ -410,6 +410,8 @@ export class RefundService {
       amount,
       currency: order.currency,
       full,
+      // "Full" that is less than the order: said on the card, so nobody reads it as the whole order.
+      ...(full && amount < order.total ? { restOf: order.total } : {}),
       reason: input.reason,
       requester: input.requester,
       ...(input.via && input.via !== input.requester ? { requestedVia: input.via } : {}),

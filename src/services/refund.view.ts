@@ -99,7 +99,7 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
   const fields: ReplyField[] = [
     { label: t("refund.field.order"), value: r.orderNo, inline: true },
     { label: t("refund.field.customer"), value: r.customerId, inline: true, plain: true },
-    { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: t("refund.full") }) : ""), inline: true },
+    { label: t("refund.field.amount"), value: fmt.money(r.amount, r.currency) + (r.full ? t("text.paren", { text: r.restOf ? t("refund.full_rest", { total: fmt.money(r.restOf, r.currency) }) : t("refund.full") }) : ""), inline: true },
     { label: t("refund.field.reason"), value: r.reason, plain: true },
     { label: t("refund.field.requester"), value: `${r.requester} · ${fmt.dateTime(r.requestedAt)}`, plain: true },
     { label: t("refund.field.status"), value: shownStatus(r, now, t, opts.policy ? { policy: opts.policy, currency: fmt.currency, ...(opts.you ? { you: opts.you } : {}), ...(opts.yourRole ? { yourRole: opts.yourRole } : {}) } : undefined) },

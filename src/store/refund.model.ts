@@ -20,6 +20,8 @@ export const refundRequestSchema = new Schema(
     currency: { type: String, required: true },
     /** True when asked as `full` (the whole refundable balance at request time). */
     full: { type: Boolean, default: false },
+    /** With `full`: the order's total when less than it was left (refunded, or asked in other requests): the card says this is the rest of it. */
+    restOf: { type: Number },
     reason: { type: String, required: true },
     requester: { type: String, required: true },
     /** The person really typing when the request was made as `requester`: the shell's `--as`, or the person running the bulk import (`import:<file>`). Four eyes counts them too. */

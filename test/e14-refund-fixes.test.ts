@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { field, makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+
+/** Runs `text` as `identity` with Chinese replies. */
+const zh = (identity: string, text: string) => app.core.invoke({ identity, platform: "shell", text, locale: "zh-CN" });
+
+beforeAll(async () => {
+  app = await makeTestApp(); // 2026-11-25 12:00 in Shanghai
+  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  await app.services.identity.grant("shell:sue", "support", "shell:admin");
+});
+afterAll(() => app.close());
+
+describe("a full refund asked when part of the order is refunded or requested already", () => {
+  it("the card says it is the rest of the order's total, not the whole order; a full refund of an untouched order says full refund", async () => {
+    await app.store.orders.insertMany([paidOrder("F-1", 8998), paidOrder("F-2", 8998), paidOrder("F-3", 8998)]);
+    // Untouched: the whole order.
+    const whole = await app.run("shell:sam", "refund request F-1 full reason=lost");
+    expect(field(whole, "Amount")).toBe("CN¥89.98 (full refund)");
+
+    // A request for part of it awaits a decision: "full" asks the rest.
+    expect((await app.run("shell:sam", "refund request F-2 58.00 reason=late")).outcome).toBe("ok");
+    const rest = await app.run("shell:sam", "refund request F-2 full reason=lost");
+    expect(field(rest, "Amount")).toBe("CN¥31.98 (all that was left of CN¥89.98 paid: the rest is refunded or asked in other requests)");
+    const id = /R-[A-Z0-9]+/.exec(rest.reply.title!)![0];
+    // Its card says so wherever it is shown again, in Chinese too.
+    expect(field(await app.run("shell:sue", `refund show ${id}`), "Amount")).toBe(field(rest, "Amount"));
+    expect(field(await zh("shell:sue", `refund show ${id}`), "金额")).toBe("¥31.98（实付 ¥89.98 中剩余的全部：其余已退款或在其他退款申请中）");
+
+    // Part refunded already (approved and executed): "full" is the rest as well.
+    const part = await app.run("shell:sam", "refund request F-3 20.00 reason=scratch");
+    const partId = /R-[A-Z0-9]+/.exec(part.reply.title!)![0];
+    expect((await app.run("shell:sue", `refund approve ${partId}`)).outcome).toBe("ok");
+    expect(field(await app.run("shell:sam", "refund request F-3 full reason=lost"), "Amount")).toBe("CN¥69.98 (all that was left of CN¥89.98 paid: the rest is refunded or asked in other requests)");
+  });
+});
