@@ -117,9 +117,9 @@ describe("coupon launch preview", () => {
     const { r } = await launch("code=ELEC30 type=percent value=30 end=+7d categories=electronics");
     expect(r.reply.status).toBe("warning");
     // E1: 100.00 − 30% = 70.00 against a cost of 80.00: margin (70 − 80) / 70 = −14.3%.
-    expect(r.reply.text).toContain("⚠ 1 targeted products would sell below cost; worst: SKU-E1 Thin Margin Phone at CN¥70.00 against a cost of CN¥80.00 (margin -14.3%).");
+    expect(r.reply.text).toContain("⚠ 1 targeted product would sell below cost; worst: SKU-E1 Thin Margin Phone at CN¥70.00 against a cost of CN¥80.00 (margin −14.3%).");
     // E2 sells 10/day: 7 days × 10 × 1.3 = 91 expected against 20 available.
-    expect(r.reply.text).toContain("⚠ 1 targeted products may run out: stock would not cover usual sales plus the expected uplift (SKU-E2: 20 available, about 91 expected).");
+    expect(r.reply.text).toContain("⚠ 1 targeted product may run out: stock would not cover usual sales plus the expected uplift (SKU-E2: 20 available, about 91 expected).");
     const fixed = await launch("code=TENOFF type=fixed value=30 min=40 skus=SKU-B1,SKU-A1");
     // B1 50.00 in a 50.00 basket: 30.00 off → 20.00 ≥ cost 10.00; A1 100.00: 30% off → 70.00 ≥ 40.00.
     expect(fixed.r.reply.text).not.toContain("would sell below cost");

@@ -79,11 +79,14 @@ export function warningText(w: Warning, t: Translate, fmt: Formatter): string {
         name: w.worst.name,
         after: fmt.money(w.worst.priceAfter),
         cost: fmt.money(w.worst.cost),
-        margin: fmt.number(w.worst.marginPct, 1),
+        // The minus sign the bot prints elsewhere (U+2212): a margin below cost is negative.
+        margin: fmt.number(w.worst.marginPct, 1).replace("-", "\u2212"),
       });
     case "stock":
-      return t("coupon.warn.stock", {
+      // Five are named: a longer list says they are the shortest of how many, not all of them.
+      return t(w.count > w.items.length ? "coupon.warn.stock_some" : "coupon.warn.stock", {
         count: w.count,
+        shown: w.items.length,
         items: w.items.map((i) => t("coupon.warn.stock.item", { sku: i.sku, available: i.available, expected: i.expected })).join(t("coupon.warn.stock.sep")),
       });
   }
