@@ -4,7 +4,7 @@ import { identityArg } from "../src/core/args.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { roleAtLeast } from "../src/core/roles.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
-import { changeReply, complaintIdArg } from "./complaint.view.js";
+import { changeReply, complaintIdArg, unknownComplaint } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint assign",
@@ -23,6 +23,8 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t, config } = ctx;
     const id = ComplaintService.normalizeId(args.id);
+    // An unknown complaint is said first: whom it may go to does not matter then.
+    if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
     // Only people who can work complaints may own one (checked before anything changes): the
     // card and SLA reminders, with the customer's details, go to the assignee.
     // Assigning to yourself: the role the core granted you (Discord roles included) is known.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type HandlerReply } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
 import { translator, type Translate } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
@@ -24,10 +24,10 @@ export default defineCommand({
     const { args, services, actor, t, config, now, logger } = ctx;
     const id = ComplaintService.normalizeId(args.id);
     if (!args.reason) {
-      // Already escalated (for this person), or resolved: say so now rather than ask for a reason first.
+      // Already escalated (for this person), resolved, or someone else's: say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
-      const block = c && escalateBlock(c, actor.role);
-      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx);
+      const block = c && escalateBlock(c, actor);
+      if (c && block) return deniedIfHeld(changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx));
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
@@ -47,9 +47,16 @@ export default defineCommand({
         logger.error("escalation alert not queued", { id: c._id, error });
       }
     }
-    return changeReply(r, id, "escalate", t("complaint.escalated", { id, reason: args.reason }), services, ctx);
+    // A reason that ends its own sentence ("… chargeback.", "客户要投诉。") gets no second full stop.
+    const ended = /[.!?…。．！？]$/u.test(args.reason);
+    return deniedIfHeld(changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, ctx));
   },
 });
+
+/** Escalating someone else's complaint needs a manager: a refusal of who the caller is, audited `denied` (as `complaint assign`'s). */
+function deniedIfHeld(reply: Reply): HandlerReply {
+  return reply.code === "held_by_other" ? { ...reply, denied: true } : reply;
+}
 
 /**
  * The managers' alert for the latest escalation of `c`, by `by` for `reason`: the card with a short

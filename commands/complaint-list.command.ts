@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { clip } from "../src/core/reply.js";
 import type { ComplaintList } from "../src/services/complaint.service.js";
 import type { MessageKey } from "../src/core/messages.js";
-import { complaintStatusName, formatDuration, listArg, severityName } from "./complaint.view.js";
+import { complaintStatus, formatDuration, listArg, severityName } from "./complaint.view.js";
 
 const PAGE_SIZE = 10;
 
@@ -31,7 +31,9 @@ export default defineCommand({
     if (total === 0) return { status: "info", text: t(`complaint.list.empty.${which}` as MessageKey), visibility: "ephemeral" };
     const pages = Math.ceil(total / PAGE_SIZE);
     if (complaints.length === 0) {
-      return { status: "error", code: "page_out_of_range", text: t("complaint.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+      // How to reach the last page (by the list's English name, which every locale takes).
+      const last = `complaint list ${which}${pages > 1 ? ` page=${pages}` : ""}`;
+      return { status: "error", code: "page_out_of_range", text: t("complaint.list.beyond", { page: args.page, pages, total, command: last }), visibility: "ephemeral" };
     }
     const rows = complaints.map((c) => {
       const sla = services.complaints.sla(c, now);
@@ -45,7 +47,7 @@ export default defineCommand({
       return [
         c._id,
         severityName(c.severity, t),
-        complaintStatusName(c.status, t),
+        complaintStatus(c, t),
         c.assignee ?? "—",
         t(key, { value }),
         clip(c.text, 40),

@@ -66,9 +66,37 @@ export function slaText(c: SlaClock, { t, fmt }: Pick<Ctx, "t" | "fmt">): string
   }
 }
 
-/** Translated severity and status. */
+/** Translated severity (the status: {@link complaintStatus}). */
 export const severityName = (s: string, t: Translate): string => t(`complaint.severity.${s}` as MessageKey);
-export const complaintStatusName = (s: string, t: Translate): string => t(`complaint.status.${s}` as MessageKey);
+
+/**
+ * The history entry that gave `c` to its assignee: the latest claim or assignment to them since
+ * it was last escalated (escalating unassigns), if any (a resolution credits an unassigned one to
+ * the resolver without one).
+ */
+function holderEntry(c: Pick<ComplaintDoc, "assignee" | "history">): HistoryEntry | undefined {
+  if (!c.assignee) return undefined;
+  for (const h of [...(c.history ?? [])].reverse()) {
+    if (h.action === "escalate") return undefined;
+    if ((h.action === "claim" || h.action === "assign") && h.to === c.assignee) return h;
+  }
+  return undefined;
+}
+
+/** Who gave `c` to its assignee when someone else did (an assignment, not a claim), else undefined. */
+export function assignedBy(c: Pick<ComplaintDoc, "assignee" | "history">): string | undefined {
+  const h = holderEntry(c);
+  return h?.action === "assign" && h.by && h.by !== h.to ? h.by : undefined;
+}
+
+/**
+ * The status of `c` as cards, lists and replies show it: a complaint someone was given by another
+ * is "Assigned", not "Claimed" (they claimed nothing). `inline`: the word inside a sentence.
+ */
+export function complaintStatus(c: Pick<ComplaintDoc, "status" | "assignee" | "history">, t: Translate, inline = false): string {
+  const s = c.status === "claimed" && assignedBy(c) ? "assigned" : c.status;
+  return t(`complaint.${inline ? "status_inline" : "status"}.${s}` as MessageKey);
+}
 
 /**
  * A severity, category or source by its name in the reader's language, without the value the
@@ -149,7 +177,7 @@ export function complaintCard(c: ComplaintDoc, services: { complaints: Complaint
     plainText: true,
     status: colour(c, overdue),
     fields: [
-      { label: t("complaint.status"), value: complaintStatusName(c.status, t), inline: true },
+      { label: t("complaint.status"), value: complaintStatus(c, t), inline: true },
       { label: t("complaint.assignee"), value: c.assignee ?? t("complaint.nobody"), inline: true },
       { label: t("complaint.customer"), value: c.customerId === UNKNOWN_CUSTOMER ? t("complaint.customer.unknown") : c.customerId, inline: true, plain: true },
       { label: t("complaint.order"), value: c.orderNo ?? "—", inline: true, plain: true },
@@ -209,11 +237,20 @@ export function changeReply(
     case "refused": {
       // Taken meanwhile by another's assignment, not a claim: say who gave it to whom.
       const last = r.complaint.history?.at(-1);
-      const key = r.reason === "taken_meanwhile" && last?.action === "assign" ? "complaint.refused.taken_meanwhile_assigned" : (`complaint.refused.${r.reason}` as const);
+      // Given to its holder by someone else: "assigned to … by …", not "claimed by …".
+      const giver = r.reason === "claimed_by_other" ? assignedBy(r.complaint) : undefined;
+      const key =
+        r.reason === "taken_meanwhile" && last?.action === "assign"
+          ? "complaint.refused.taken_meanwhile_assigned"
+          : giver
+            ? "complaint.refused.assigned_to_other"
+            : r.reason === "held_by_other" && action === "escalate"
+              ? "complaint.refused.held_by_other_escalate"
+              : (`complaint.refused.${r.reason}` as const);
       return {
         status: "error",
         code: r.reason,
-        text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatusName(r.complaint.status, t), by: last?.by ?? "—", ...params }),
+        text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatus(r.complaint, t, true), by: giver ?? last?.by ?? "—", ...params }),
         visibility: "ephemeral",
       };
     }

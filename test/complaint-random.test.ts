@@ -172,8 +172,8 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
   const role = roleOf(op.actor);
   const id = op.id;
   if (!atLeast(role, "support")) return { outcome: "denied", code: "permission_denied", says: "support", changed: false };
-  // Assign: the assignee must be support or above (checked before the complaint is looked at).
-  if (op.kind === "assign") {
+  // Assign: the assignee must be support or above (checked once the complaint is found).
+  if (op.kind === "assign" && c) {
     const targetRole = op.to === op.actor ? role : roleOf(op.to!);
     if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: `${op.to} is ${targetRole}`, changed: false };
   }
@@ -198,7 +198,9 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.status === "resolved") return resolvedRefusal;
       if (c.assignee === op.actor) return { outcome: "ok", code: "already_claim", says: `${id} is already yours`, changed: false };
       if (c.status === "escalated" && !manager) return denied;
-      if (c.assignee) return { outcome: "user_error", code: "claimed_by_other", says: `${id} is already claimed by ${c.assignee}.`, changed: false };
+      // README: one a manager gave someone reads "assigned to … (by …)", not "claimed by …".
+      const giver = assignedByOf(c);
+      if (c.assignee) return { outcome: "user_error", code: "claimed_by_other", says: giver ? `${id} is already assigned to ${c.assignee} (by ${giver}).` : `${id} is already claimed by ${c.assignee}.`, changed: false };
       n.assignee = op.actor;
       if (c.status === "new") n.status = "claimed";
       change("claim", op.actor);
@@ -257,6 +259,8 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
           changed: false,
         };
       }
+      // README: someone else's is escalated by its holder or a manager (a denial; a bare press too).
+      if (c.assignee && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may escalate it; nothing changed.`, not: "needs a reason", changed: false };
       if (!op.text) return { outcome: "user_error", code: "reason_required", says: `Escalating ${id} needs a reason`, changed: false };
       n.status = "escalated";
       delete n.assignee;
@@ -267,7 +271,7 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.status !== "resolved") {
         // Two reopenings at once: one reopens, the other is told it is open already.
         if (seen!.status === "resolved") return { outcome: "ok", code: "already_reopen", says: `${id} is already open; nothing changed.`, changed: false };
-        return { outcome: "user_error", code: "not_resolved", says: `${id} is ${statusName(c.status)}, not resolved`, changed: false };
+        return { outcome: "user_error", code: "not_resolved", says: `${id} is ${statusOf(c)}, not resolved`, changed: false };
       }
       const status = c.resolvedFrom === "escalated" ? "escalated" : "claimed";
       const due = now + RESOLVE[c.severity];
@@ -285,13 +289,24 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
   }
 }
 
-const statusName = (s: string) => ({ new: "New", claimed: "Claimed", resolved: "Resolved", escalated: "Escalated" })[s]!;
+const statusName = (s: string) => ({ new: "New", claimed: "Claimed", assigned: "Assigned", resolved: "Resolved", escalated: "Escalated" })[s]!;
+
+/** Who gave `c` to its assignee, when someone else did (README: it reads "assigned", not "claimed"). */
+function assignedByOf(c: MC): string | undefined {
+  for (const h of [...c.history].reverse()) {
+    if (!c.assignee || h.action === "escalate") return undefined;
+    if ((h.action === "claim" || h.action === "assign") && h.to === c.assignee) return h.action === "assign" && h.by !== h.to ? h.by : undefined;
+  }
+  return undefined;
+}
+/** The status a card, list or reply shows: `assigned` for a claimed one someone else gave its assignee. */
+const statusOf = (c: MC): string => (c.status === "claimed" && assignedByOf(c) ? "assigned" : c.status);
 
 /** The card's words in each language (README: the history in the reader's language). */
 const WORDS = {
   en: {
     label: { status: "Status", assignee: "Assignee", history: "History" },
-    status: { new: "New", claimed: "Claimed", resolved: "Resolved", escalated: "Escalated" } as Record<string, string>,
+    status: { new: "New", claimed: "Claimed", assigned: "Assigned", resolved: "Resolved", escalated: "Escalated" } as Record<string, string>,
     nobody: "nobody",
     line: (at: string, by: string, action: string) => `${at} ${by}: ${action}`,
     note: (action: string, note: string) => `${action}: ${note}`,
@@ -307,7 +322,7 @@ const WORDS = {
   },
   zh: {
     label: { status: "状态", assignee: "处理人", history: "处理记录" },
-    status: { new: "新建", claimed: "已认领", resolved: "已结案", escalated: "已升级" } as Record<string, string>,
+    status: { new: "新建", claimed: "已认领", assigned: "已分配", resolved: "已结案", escalated: "已升级" } as Record<string, string>,
     nobody: "无",
     line: (at: string, by: string, action: string) => `${at} ${by}：${action}`,
     note: (action: string, note: string) => `${action}：${note}`,
@@ -479,7 +494,7 @@ async function checkAll(ctx: Ctx, who: string, which?: string): Promise<void> {
       const first = c.firstResponseAt === undefined;
       const due = first ? c.frDue : c.resDue;
       const value = ctx.now > due ? `${dur(ctx.now - due)} overdue` : `in ${dur(due - ctx.now, true)}`;
-      return [c.id, c.severity, statusName(c.status), c.assignee ?? "—", `${first ? "reply" : "resolve"} ${value}`];
+      return [c.id, c.severity, statusName(statusOf(c)), c.assignee ?? "—", `${first ? "reply" : "resolve"} ${value}`];
     });
     expect(
       rows.map((x) => x.slice(0, 5)),
@@ -515,7 +530,7 @@ async function show(ctx: Ctx, who: string, id: string, lang: Lang = "en"): Promi
     fail(ctx, where),
   ).toEqual({
     text: c.text,
-    status: w.status[c.status],
+    status: w.status[statusOf(c)],
     assignee: c.assignee ?? w.nobody,
     history: historyLines(c, lang),
     actions: buttons(c),

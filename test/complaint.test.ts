@@ -245,11 +245,11 @@ describe("complaint lifecycle", () => {
     const runs = await Promise.all([app.run("shell:sue", `complaint reopen ${id}`), app.run("shell:max", `complaint reopen ${id}`)]);
     const codes = runs.map((r) => r.code ?? "reopened").sort();
     // The other one read the complaint either before the reopening landed (it was resolved:
-    // "already open") or after it ("is Claimed, not resolved": a reopened complaint goes back to
+    // "already open") or after it ("is claimed, not resolved": a reopened complaint goes back to
     // its assignee): both change nothing.
     expect(codes[1]).toBe("reopened");
     expect(["already_reopen", "not_resolved"]).toContain(codes[0]);
-    expect(runs.find((r) => r.code)!.reply.text).toMatch(new RegExp(`${id} is (already open|Claimed, not resolved)`));
+    expect(runs.find((r) => r.code)!.reply.text).toMatch(new RegExp(`${id} is (already open|claimed, not resolved)`));
     expect((await app.store.complaints.findById(id).lean())!.history.filter((h) => h.action === "reopen")).toHaveLength(1);
   });
 });

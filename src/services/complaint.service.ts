@@ -88,7 +88,8 @@ export type CreateResult =
 /**
  * `taken_meanwhile`: someone took it between the read and the write of an assignment, which would
  * have overridden them unseen. `held_by_other`: an assignment that would take it from its holder,
- * by someone below {@link ESCALATED_ROLE} who is not the holder (a refusal of the role).
+ * or an escalation that would take it off them, by someone below {@link ESCALATED_ROLE} who is
+ * not the holder (a refusal of the role).
  */
 export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied" | "taken_meanwhile" | "held_by_other";
 
@@ -374,12 +375,13 @@ export class ComplaintService {
    * Escalates a complaint: it leaves its assignee and waits, unassigned, for someone senior
    * to claim it (`complaint list unassigned`). Already escalated: nothing changes (`already`),
    * except that {@link ESCALATED_ROLE} or above may send one a manager holds (or gave to
-   * someone) back to the queue. A bare identity (no role) is treated as support.
+   * someone) back to the queue. Someone else's is escalated by its holder or {@link ESCALATED_ROLE}
+   * or above only (`held_by_other`). A bare identity (no role) is treated as support.
    */
   async escalate(id: string, by: ComplaintActor | string, reason: string): Promise<ChangeResult> {
     const actor: ComplaintActor = typeof by === "string" ? { identity: by, role: "support" } : by;
     return this.change(id, actor.identity, (c) => {
-      const block = escalateBlock(c, actor.role);
+      const block = escalateBlock(c, actor);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
       // Its managers' alert is not queued yet: the command queues it, or else the complaint-alerts job.
       return { kind: "change", set: { status: "escalated" }, unset: ["assignee", "alerted.escalated"], action: "escalate", note: reason };
@@ -652,10 +654,13 @@ export function resolveBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: C
   return null;
 }
 
-/** Why someone of `role` cannot escalate `c` as it stands (`already`: nothing to do), or null; asked before a bare Escalate press prompts too. */
-export function escalateBlock(c: Pick<ComplaintDoc, "status" | "assignee">, role: Role): "already" | RefusalReason | null {
+/** Why `by` cannot escalate `c` as it stands (`already`: nothing to do), or null; asked before a bare Escalate press prompts too. */
+export function escalateBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: ComplaintActor): "already" | RefusalReason | null {
   if (c.status === "resolved") return "resolved";
-  return isEscalationNoop(c, role) ? "already" : null;
+  if (isEscalationNoop(c, by.role)) return "already";
+  // Escalating takes it off its holder: like handing it on (assign), theirs or a manager's to do.
+  if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
+  return null;
 }
 
 /** When the resolution clock of `c` started: its latest reopening, else its filing. */
