@@ -8,7 +8,12 @@ const scopes = z
   // Comma-separated, with a Chinese keyboard's ，or 、 too, in any case or width.
   // Each scope once (`orders,ORDERS` is one scope, stored and shown once).
   .transform((s) => [...new Set(splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))])
-  .refine((list) => list.length > 0 && list.every((x) => (API_SCOPES as readonly string[]).includes(x)), { error: "apikey.bad_scopes" })
+  .refine((list) => list.length > 0, { error: "apikey.bad_scopes", abort: true })
+  // Names the scopes that are not ones (`bogus` in `orders,bogus`), not the whole list.
+  .check((ctx) => {
+    const unknown = ctx.value.filter((x) => !(API_SCOPES as readonly string[]).includes(x));
+    if (unknown.length) ctx.issues.push({ code: "custom", input: ctx.value, message: unknown.length === 1 ? "apikey.unknown_scope" : "apikey.unknown_scopes", params: { scope: unknown[0], scopes: unknown } });
+  })
   .transform((list) => list as ApiScope[]);
 
 export default defineCommand({

@@ -1,11 +1,15 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, since, wholeNumber, zhChoiceNames } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { oneOf, pageArg, pastSinceToDate, plainTyped, since, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import type { Translate } from "../src/core/messages.js";
+import { isDay } from "../src/core/format.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
-import { withoutControls, withoutInvisible } from "../src/core/text.js";
+import { editDistance, withoutControls, withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
+import { INGEST_KINDS } from "../src/services/ingest-schemas.js";
 import { findOrder, OrderService } from "../src/services/order.service.js";
 
 /** A typed filter as stored: full-width made plain, without invisible characters (a pasted zero-width space) and spaces at its ends. */
@@ -37,6 +41,57 @@ function reasonOf(e: { outcome: string; code?: string | null; message?: string |
   return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), 80);
 }
 
+/** An exact instant (`2026-11-18T04:00:00.250Z`, or with an offset), as a next-page hint pins `since=7d`. */
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/i;
+const isInstant = (s: string) => INSTANT.test(s) && isDay(s.slice(0, 10));
+
+/** An instant as a hint writes it: UTC, milliseconds only when there are some. */
+const instantText = (d: Date) => d.toISOString().replace(".000Z", "Z");
+
+/**
+ * A point in time as {@link since} takes it (2026-11-20, 7d, 昨天), or an exact instant: the
+ * next-page hint pins a window given as `since=7d` to the instant it meant for the first page.
+ */
+const sinceOrInstant = z.string().transform((s, ctx) => {
+  const p = plainTyped(s).toUpperCase();
+  if (isInstant(p)) return p;
+  const r = since.safeParse(s);
+  if (r.success) return r.data;
+  for (const iss of r.error.issues) ctx.addIssue({ code: "custom", message: iss.message, input: s });
+  return z.NEVER;
+});
+
+/**
+ * Commands on the audit trail that no chat command is: written by the bot itself (a refund
+ * executed or expired), by the API (`api orders`), an import, a seed, a settings change, `--as`.
+ */
+const SYSTEM_COMMANDS = ["refund execute", "refund expire", "shop-settings", "seed:demo", "seed:demo --reset", "--as", "api", "import", ...INGEST_KINDS.flatMap((k) => [`api ${k}`, `import ${k}`])];
+
+/**
+ * What a `command=` filter names: a command on the trail, one that changes nothing (`whoami`:
+ * never on it), or none; for none, the error saying so with the closest names (a typo: `stok` →
+ * `stock`), since a filter that matches nothing reads as "nothing happened".
+ */
+function commandNamed(typed: string, commands: readonly Command[], t: Translate): "audited" | "not_audited" | UserError {
+  const audited = new Set(SYSTEM_COMMANDS);
+  for (const c of commands.filter((c) => c.mutates)) audited.add(c.name).add(c.name.split(" ")[0]!);
+  if (audited.has(typed)) return "audited";
+  if (commands.some((c) => c.name === typed)) return "not_audited";
+  const limit = Math.max(2, Math.floor(typed.length / 3));
+  const near = [...audited].map((c) => ({ c, d: editDistance(typed, c) })).filter((x) => x.d <= limit);
+  const best = Math.min(...near.map((x) => x.d));
+  // The nearest (a few, a name that starts with what was typed first, then the shorter).
+  const names = near
+    .filter((x) => x.d === best)
+    .sort((a, b) => Number(!a.c.startsWith(typed)) - Number(!b.c.startsWith(typed)) || a.c.length - b.c.length || (a.c < b.c ? -1 : 1))
+    .slice(0, 3)
+    .map((x) => `\`command=${quote(x.c)}\``);
+  return new UserError(
+    "unknown_command_filter",
+    names.length ? t("audit.unknown_command", { value: typed, suggestions: names.join(t("text.list_sep")) }) : t("audit.unknown_command.none", { value: typed }),
+  );
+}
+
 const OUTCOME_LIST = ["ok", "denied", "user_error", "error"] as const;
 type Outcome = (typeof OUTCOME_LIST)[number];
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(OUTCOME_LIST);
@@ -49,7 +104,11 @@ export default defineCommand({
     // As stored: without an invisible character pasted with it.
     actor: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     command: z.string().overwrite(plainFilter).min(1).max(40).optional(),
-    since: since.optional(),
+    // As `since` is elsewhere, or an exact instant (what a next-page hint pins `since=7d` to).
+    since: sinceOrInstant.optional(),
+    // The Ref of an entry (the rows listed after it: where a next-page hint goes on), or a time
+    // (the entries made before it); read in the handler, which can look the ref up.
+    before: z.string().overwrite(plainFilter).min(1).max(120).optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
@@ -60,13 +119,13 @@ export default defineCommand({
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>]",
-    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>]",
+    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [before=<编号>|<日期>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>]",
   },
   examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q", "audit outcome=denied since=7d"],
   permission: "manager",
   mutates: false,
-  async handler({ args, services, t, fmt, now, config }) {
+  async handler({ args, services, t, fmt, now, config, commands }) {
     // The typed spellings, and an order's number as stored when it is spelt otherwise (`web-1001` for Web-1001).
     const subjectsOf = async (typed: string) => {
       // A complaint or refund request id is no order number: no order lookup (its any-case
@@ -76,23 +135,54 @@ export default defineCommand({
       return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
     };
     const outcomeName = (o: string) => (OUTCOMES.has(o) ? t(`audit.outcome.${o as Outcome}`) : o);
-    const { entries, total } = await services.audit.query({
-      ...(args.actor ? { actor: args.actor } : {}),
-      ...(args.command ? { command: args.command.toLowerCase() } : {}),
-      ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
+    const command = args.command?.toLowerCase().replace(/\s+/g, " ");
+    // A name no command has would list nothing, as if nothing had happened: refused, naming the
+    // closest; unless the trail has it (a command since renamed or removed).
+    const named = command ? commandNamed(command, commands, t) : "audited";
+    if (named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), visibility: "ephemeral" };
+    if (named instanceof UserError && (await services.audit.query({ command: command!, limit: 1 })).total === 0) throw named;
+    const sinceAt = args.since ? (isInstant(args.since) ? new Date(args.since) : pastSinceToDate(args.since, now, config.timeZone, t)) : undefined;
+    if (sinceAt && sinceAt > now) throw new UserError("future_date", t("arg.future_since", { value: args.since! }));
+    // before=: a time, or the Ref of the entry the rows go on after (in any case: refs are stored upper case).
+    let before: Date | undefined;
+    let after: { at: Date; ref: string } | undefined;
+    if (args.before) {
+      const time = sinceOrInstant.safeParse(args.before);
+      const at = time.success ? (isInstant(time.data) ? new Date(time.data) : sinceToDate(time.data, now, config.timeZone)) : null;
+      const entry = at ? null : await services.audit.entry([args.before, args.before.toUpperCase()]);
+      if (!at && !entry) throw new UserError("bad_before", t("audit.bad_before", { value: args.before }));
+      if (at) before = at;
+      else after = { at: entry!.at, ref: entry!._id };
+    }
+    // Everything one person did: the identities linked to the one typed (`role link`) too.
+    const linked = args.actor && parseIdentity(args.actor) ? (await services.identity.linked(args.actor)).filter((i) => i !== args.actor) : [];
+    // After a Ref, the rows right after that entry: page= only numbers them (the hint gives both).
+    const passed = (args.page - 1) * args.limit;
+    const { entries, total: found } = await services.audit.query({
+      ...(args.actor ? { actor: args.actor, linked } : {}),
+      ...(command ? { command } : {}),
+      ...(sinceAt ? { since: sinceAt } : {}),
+      ...(before ? { before } : {}),
+      ...(after ? { after } : {}),
       ...(args.subject ? { subject: await subjectsOf(args.subject) } : {}),
       ...(args.outcome ? { outcome: args.outcome } : {}),
       limit: args.limit,
-      skip: (args.page - 1) * args.limit,
+      skip: after ? 0 : passed,
     });
-    if (total === 0) return { status: "info", text: t("audit.empty"), visibility: "ephemeral" };
+    const context = linked.length ? [t("audit.linked", { actor: args.actor!, identities: linked.join(t("text.list_sep")) })] : [];
+    const total = after && found ? passed + found : found;
+    if (total === 0) return { status: "info", text: t("audit.empty"), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     const pages = Math.ceil(total / args.limit);
     if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
-    const from = (args.page - 1) * args.limit + 1;
-    const context = [t("audit.page", { from, to: from + entries.length - 1, total })];
+    const from = passed + 1;
+    if (total > entries.length) context.push(t("audit.page", { from, to: from + entries.length - 1, total }));
     if (args.page < pages) {
-      // The filters as given (quoted where they must be), so the next page runs as shown.
-      const given = (["actor", "command", "since", "subject", "outcome"] as const).flatMap((k) => (args[k] ? [`${k}=${quote(args[k])}`] : []));
+      // The filters as given (quoted where they must be), with the window pinned so the next page
+      // goes on exactly after this one's last row, whatever is written meanwhile: `since=7d` as the
+      // instant it meant now, and `before=` that row's ref.
+      const pinned = sinceAt && !/^\d{4}-\d{2}-\d{2}$/.test(args.since!) && !isInstant(args.since!) ? instantText(sinceAt) : args.since;
+      const filters = { ...args, since: pinned, before: entries.at(-1)!._id };
+      const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
       context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
     }
     return {
@@ -116,7 +206,7 @@ export default defineCommand({
           reasonOf(e),
         ]),
       },
-      ...(total > entries.length ? { context } : {}),
+      ...(context.length ? { context } : {}),
       visibility: "ephemeral",
     };
   },

@@ -23,6 +23,9 @@ export default defineCommand({
     if (r.kind === "last_admin") return { status: "error", code: "last_admin", text: t("role.last_admin", { identity: args.identity }), visibility: "ephemeral" };
     if (r.kind === "none") return { status: "info", code: "no_role", text: t("role.revoke.none", { identity: args.identity }), visibility: "ephemeral" };
     const previous = r.kind === "revoked" ? r.previous : "viewer";
+    // A binding `role grant <id> viewer` left: what they may do is unchanged, so not said as a
+    // demotion ("was viewer") to the channel; `role grant` of viewer answers so too (already_granted).
+    if (previous === "viewer") return { status: "info", code: "already_viewer", text: t("role.revoke.viewer", { identity: args.identity }), visibility: "ephemeral" };
     // No longer a manager: digests queued for them by direct message (held by quiet hours) are withdrawn.
     await services.digest.withdrawDirect(args.identity);
     return { status: "ok", text: t("role.revoked", { identity: args.identity, previous: t(`role.name.${previous}`) }), visibility: "public" };

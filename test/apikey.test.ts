@@ -81,7 +81,7 @@ describe("apikey commands", () => {
   it("refuses unknown scopes and non-admins, and changes nothing", async () => {
     const bad = await app.run("shell:admin", "apikey create helpdesk scopes=orders,everything");
     expect(bad.outcome).toBe("user_error");
-    expect(bad.reply.text).toMatch(/is not a list of scopes/);
+    expect(bad.reply.text).toMatch(/"everything" is not a scope/);
     const denied = await app.run("shell:mia", "apikey create helpdesk scopes=complaints");
     expect(denied.outcome).toBe("denied");
     expect(await app.store.apiKeys.countDocuments({ label: "helpdesk" })).toBe(0);

@@ -299,7 +299,7 @@ describe("roles and audit", () => {
       line = /`(audit [^`]+)`/.exec((r.reply.context ?? []).join("\n"))?.[1];
     }
     expect(seen).toEqual(["PAGE6", "PAGE5", "PAGE4", "PAGE3", "PAGE2", "PAGE1", "PAGE0"]);
-    expect(contexts[0]).toEqual(["Entries 1–3 of 7, newest first. Narrow with actor=, command=, since=, subject= or outcome=.", "Next page: `audit actor=shell:pager limit=3 page=2`"]);
+    expect(contexts[0]).toEqual(["Entries 1–3 of 7, newest first. Narrow with actor=, command=, since=, subject= or outcome=.", "Next page: `audit actor=shell:pager before=PAGE4 limit=3 page=2`"]);
     expect(contexts[2]).toEqual(["Entries 7–7 of 7, newest first. Narrow with actor=, command=, since=, subject= or outcome=."]);
     const beyond = await app.run("shell:mia", "audit actor=shell:pager limit=3 page=4");
     expect([beyond.code, beyond.reply.text]).toEqual(["page_out_of_range", "Page 4 is past the last page (3) of 7 matching entries."]);

@@ -73,7 +73,7 @@ describe("audit outcome=", () => {
     expect(sue.reply.table?.rows).toHaveLength(2);
     expect(sue.reply.context).toEqual([
       "Entries 1–2 of 3, newest first. Narrow with actor=, command=, since=, subject= or outcome=.",
-      "Next page: `audit actor=shell:sue command=apikey outcome=denied limit=2 page=2`",
+      `Next page: \`audit actor=shell:sue command=apikey before=${sue.reply.table!.rows[1]![4]} outcome=denied limit=2 page=2\``,
     ]);
     const next = await app.run("shell:mia", "audit actor=shell:sue command=apikey outcome=denied limit=2 page=2");
     expect(next.reply.table?.rows.map((r) => r[2])).toEqual(["apikey create A scopes=orders"]);

@@ -414,7 +414,7 @@ export class Core {
         const name = String(iss.path[0] ?? "");
         const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
         // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role').
-        problems.push(obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name])}`);
+        problems.push(obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name], iss.code === "custom" ? iss.params : undefined)}`);
       }
     }
     // In the reader's language (`reason=<原因>`, `reason=客户改主意了`), as `help` shows them.
@@ -568,9 +568,11 @@ function closest(word: string, candidates: readonly string[]): { c: string; d: n
 }
 
 // Schemas may give a catalog key as their error message; it is translated here
-// with the offending value as {value}.
-function translateIssue(message: string, t: Translate, value: unknown): string {
-  return isMessageKey(message) ? t(message, { value: typeof value === "string" ? value : String(value ?? "") }) : message;
+// with the offending value as {value}, and a custom issue's params (a list joined as the reader's
+// language joins one: the scopes of a list that are unknown).
+function translateIssue(message: string, t: Translate, value: unknown, params?: Record<string, unknown>): string {
+  const extra = Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(t("text.list_sep")) : String(v)]));
+  return isMessageKey(message) ? t(message, { ...extra, value: typeof value === "string" ? value : String(value ?? "") }) : message;
 }
 
 const zodLocales = { en: z.locales.en(), "zh-CN": z.locales.zhCN() } as const;

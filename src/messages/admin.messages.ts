@@ -60,6 +60,14 @@ export const en = {
   "cmd.role_unlink": "Unlink an identity from the other identities of its person",
   "cmd.audit": "Show the audit trail of state changes",
   "apikey.bad_id": "\"{value}\" is not an API key id: a k and 10 letters or digits, e.g. k7M2Q9XH4RA. `apikey list` shows the ids.",
+  "apikey.unknown_scope": "\"{scope}\" is not a scope (in \"{value}\"). Scopes: orders, products, inventory, complaints, refunds (comma-separated, e.g. scopes=orders,products).",
+  "apikey.unknown_scopes": "{scopes} are not scopes (in \"{value}\"). Scopes: orders, products, inventory, complaints, refunds (comma-separated, e.g. scopes=orders,products).",
+  "role.revoke.viewer": "{identity} was a viewer already; their viewer grant is removed from `role list`, and what they may do is unchanged.",
+  "audit.unknown_command": "No command is named \"{value}\", so no audit entry could match it. Did you mean {suggestions}? command= takes a command's name or its first word (command=stock, command=\"refund approve\"); `help` lists the commands.",
+  "audit.unknown_command.none": "No command is named \"{value}\", so no audit entry could match it. command= takes a command's name or its first word (command=stock, command=\"refund approve\"); `help` lists the commands.",
+  "audit.not_audited": "`{command}` changes nothing, so it is never on the audit trail; command= finds the commands that change something (`help` lists them).",
+  "audit.bad_before": "\"{value}\" is neither the Ref of an audit entry nor a date. before= takes a Ref from the table's Ref column (the entries listed after that one, as a next-page hint gives it) or a time (before=2026-11-20, before=7d, before=2026-11-20T08:00:00Z: the entries made before it).",
+  "audit.linked": "actor={actor} includes the identities linked to it (one person, see `role link`): {identities}.",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -123,4 +131,12 @@ export const zh: Record<keyof typeof en, string> = {
   "cmd.role_unlink": "解除某个身份与同一人其他身份的关联",
   "cmd.audit": "查看状态变更的审计记录",
   "apikey.bad_id": "\"{value}\" 不是 API 密钥编号：k 加 10 个字母或数字，例如 k7M2Q9XH4RA。`apikey list` 可查看编号。",
+  "apikey.unknown_scope": "\"{scope}\" 不是有效的权限范围（在 \"{value}\" 中）。可选：orders、products、inventory、complaints、refunds（用逗号分隔，例如 scopes=orders,products）。",
+  "apikey.unknown_scopes": "{scopes} 不是有效的权限范围（在 \"{value}\" 中）。可选：orders、products、inventory、complaints、refunds（用逗号分隔，例如 scopes=orders,products）。",
+  "role.revoke.viewer": "{identity} 原本就是查看者（viewer）；已从 `role list` 中移除其查看者记录，其权限没有变化。",
+  "audit.unknown_command": "没有名为 \"{value}\" 的命令，不会有审计记录与之匹配。你是不是想输入 {suggestions}？command= 接受命令名或其第一个词（command=stock、command=\"refund approve\"）；`help` 可查看所有命令。",
+  "audit.unknown_command.none": "没有名为 \"{value}\" 的命令，不会有审计记录与之匹配。command= 接受命令名或其第一个词（command=stock、command=\"refund approve\"）；`help` 可查看所有命令。",
+  "audit.not_audited": "`{command}` 不会更改任何内容，因此从不出现在审计记录中；command= 用于查找会更改内容的命令（`help` 可查看）。",
+  "audit.bad_before": "\"{value}\" 既不是审计记录的编号，也不是日期。before= 可以是表中“编号”列的某个编号（列出该条之后的记录，下一页提示即如此），或一个时间（before=2026-11-20、before=7天、before=2026-11-20T08:00:00Z：列出此前的记录）。",
+  "audit.linked": "actor={actor} 包含与其关联的身份（同一人，见 `role link`）：{identities}。",
 };

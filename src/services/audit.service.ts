@@ -33,6 +33,18 @@ export interface AuditQuery {
   subject?: string[];
   /** Only entries with this outcome (`denied`: the refusals). */
   outcome?: AuditRecord["outcome"];
+  /**
+   * The other identities of `actor`'s person (`role link`): their entries too, as the actor or
+   * as the one typing with `--as`, matched as stored.
+   */
+  linked?: readonly string[];
+  /** Only entries made before this instant. */
+  before?: Date;
+  /**
+   * Only entries listed after this one (older, or as old with a smaller ref): a page that goes on
+   * exactly where the one ending with it did, whatever was written since.
+   */
+  after?: { at: Date; ref: string };
   limit: number;
   /** Entries to pass over first (the pages before), newest first. */
   skip?: number;
@@ -96,6 +108,11 @@ export class AuditService {
     return true;
   }
 
+  /** The entry stored under one of these refs (a ref typed in another case: both spellings), if any. */
+  async entry(refs: readonly string[]): Promise<{ _id: string; at: Date } | null> {
+    return this.store.audit.findOne({ _id: { $in: [...new Set(refs)] } }).select({ at: 1 }).lean<{ _id: string; at: Date }>();
+  }
+
   /** Latest entries matching the filters, newest first, with the total count. */
   async query(q: AuditQuery): Promise<{ entries: AuditDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};
@@ -105,18 +122,27 @@ export class AuditService {
     // The spelling typed when the trail holds it; else in any case (`SHELL:ROOT`, `slack:t1:u2`
     // for slack:T1:U2): a filter naming no stored spelling would find nothing, and say so as if
     // that identity had done nothing. Not both: shell:Bob and shell:bob are two people.
+    // Conditions that are each an $or, combined with $and (one filter cannot hold two $or keys).
+    const all: Record<string, unknown>[] = [];
     if (q.actor) {
       const typed = escapeRegex(q.actor);
-      const byActor = (flags: string): Record<string, unknown> =>
-        /^api:[^#]*$/i.test(q.actor!) ? { actor: new RegExp(`^${typed}(#|$)`, flags) } : { $or: [{ actor: new RegExp(`^${typed}$`, flags) }, { via: new RegExp(`^${typed}$`, flags) }] };
+      const byActor = (flags: string): Record<string, unknown>[] =>
+        /^api:[^#]*$/i.test(q.actor!) ? [{ actor: new RegExp(`^${typed}(#|$)`, flags) }] : [{ actor: new RegExp(`^${typed}$`, flags) }, { via: new RegExp(`^${typed}$`, flags) }];
       const exact = byActor("");
-      Object.assign(filter, (await this.store.audit.exists(exact)) ? exact : byActor("i"));
+      const own = (await this.store.audit.exists({ $or: exact })) ? exact : byActor("i");
+      // One person's identities (`role link`): everything that person did, under any of them.
+      const others = q.linked?.length ? [{ actor: { $in: q.linked } }, { via: { $in: q.linked } }] : [];
+      all.push({ $or: [...own, ...others] });
     }
     // `command=stock` matches `stock` and `stock adjust`.
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
-    if (q.since) filter.at = { $gte: q.since };
+    if (q.since || q.before) filter.at = { ...(q.since ? { $gte: q.since } : {}), ...(q.before ? { $lt: q.before } : {}) };
+    // In the table's order (newest first, then by ref): what comes after the entry a page ended with.
+    if (q.after) all.push({ $or: [{ at: { $lt: q.after.at } }, { at: q.after.at, _id: { $lt: q.after.ref } }] });
     if (q.subject?.length) filter.subject = { $in: q.subject };
     if (q.outcome) filter.outcome = q.outcome;
+    if (all.length === 1) Object.assign(filter, all[0]);
+    else if (all.length > 1) filter.$and = all;
     const [entries, total] = await Promise.all([
       this.store.audit.find(filter).sort({ at: -1, _id: -1 }).skip(q.skip ?? 0).limit(q.limit).lean<AuditDoc[]>(),
       this.store.audit.countDocuments(filter),
