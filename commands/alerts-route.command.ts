@@ -4,6 +4,12 @@ import { defineCommand } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import type { RouteChange } from "../src/services/alert.service.js";
 
+/** The change for its audit entry, which the typed arguments do not show: the channels before → after (`off` for none). */
+function fromTo(previous: readonly string[], now: readonly string[]): string {
+  const side = (cs: readonly string[]) => (cs.length ? cs.join(",") : "off");
+  return `${side(previous)} → ${side(now)}`;
+}
+
 /** What became of the alerts still waiting for the old channel(s), appended to the reply: said, so nobody looks for them there. */
 function followed(change: RouteChange, to: string, t: Translate): string {
   const channels = change.channels.join(", ");
@@ -40,7 +46,7 @@ export default defineCommand({
       if (r.unchanged) return { status: "info", code: "already_default", text: t(none ? "alerts.default_already_none" : "alerts.default_already", { ...where, channels }), visibility: "ephemeral" };
       const idle = services.alerts.idleWarning(r.configured.map((channel) => ({ ...where, channel })), t);
       const done = t(none ? "alerts.default_none" : "alerts.default", { ...where, channels }) + followed(r, channels, t);
-      return { status: "ok", text: idle ? `${done}\n${idle}` : done, visibility: "public" };
+      return { status: "ok", text: idle ? `${done}\n${idle}` : done, visibility: "public", auditDetail: fromTo(r.previous, r.configured) };
     }
     // Checked before anything is stored: a route every alert would die on is refused.
     if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
@@ -59,6 +65,7 @@ export default defineCommand({
       status: "ok",
       text: idle ? `${done}\n${idle}` : done,
       visibility: "public",
+      auditDetail: fromTo(change.previous, off ? [] : [args.channel]),
     };
   },
 });

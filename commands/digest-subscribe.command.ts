@@ -19,7 +19,11 @@ export default defineCommand({
       return { status: "error", code: "role_not_stored", text: t("notify.digest.role_not_stored", { identity: actor.identity }), visibility: "ephemeral" };
     }
     const added = await services.digest.subscribe(actor.identity);
-    if (!added) return { status: "info", code: "already_subscribed", text: t("notify.digest.already_subscribed"), visibility: "ephemeral" };
+    // Subscribed all the same, but said now: DMs on a platform this process does not run (the
+    // shell's `--as discord:…` where only Slack runs) wait undelivered until one that runs it starts.
+    const idle = services.alerts.idleDirect(actor.identity, t);
+    const warned = (text: string) => (idle ? `${text}\n${idle}` : text);
+    if (!added) return { status: "info", code: "already_subscribed", text: warned(t("notify.digest.already_subscribed")), visibility: "ephemeral" };
     // When, in words people read ("every day at 09:00 (UTC), next 2026-11-26 09:00"), not cron.
     const spec = parseCron(config.digestCron, config.timeZone);
     const local = (d: Date, pattern: string) => fmtDate(new TZDate(d.getTime(), config.timeZone), pattern);
@@ -33,6 +37,6 @@ export default defineCommand({
     // A slot inside quiet hours is delivered when they end: say when it really arrives.
     const held = next ? services.alerts.quietUntil(next) : null;
     const text = t("digest.subscribed", { when, next: next ? local(next, "yyyy-MM-dd HH:mm") : "—" }) + (held ? t("digest.subscribed.quiet", { until: local(held, "yyyy-MM-dd HH:mm") }) : "");
-    return { status: "ok", text, visibility: "ephemeral" };
+    return { status: idle ? "warning" : "ok", text: warned(text), visibility: "ephemeral" };
   },
 });

@@ -18,6 +18,8 @@ function outcomeText(last: JobRunDoc, lj: LoadedJob, now: Date, t: Translate, fm
   // Still "running" past its claim: its instance died (or lost the database) mid-run, and nothing
   // runs it now; said, so nobody waits on it. The next tick of a running bot retries or gives it up.
   if (last.status === "running" && last.leaseUntil.getTime() < now.getTime()) text += t("jobs.holder_lost", { at: fmt.dateTime(last.leaseUntil) });
+  // A timed-out run whose handler finished after all: how, and when.
+  if (last.status === "timeout" && last.late?.at) text += t(last.late.status === "ok" ? "jobs.late.ok" : "jobs.late.failed", { at: fmt.dateTime(last.late.at) });
   if (last.catchUp) text += " " + t("jobs.catch_up");
   if (last.attempt > 1) text += " " + t("jobs.attempt", { n: last.attempt });
   if (last.retryAt) {
@@ -29,6 +31,24 @@ function outcomeText(last: JobRunDoc, lj: LoadedJob, now: Date, t: Translate, fm
     if (lj.job.catchUp === true && localDay(tick, tz) !== day) text += t("jobs.retry_day_over", { day });
     else text += t("jobs.retry_at", { at: fmt.dateTime(tick) });
   }
+  return text;
+}
+
+/**
+ * A failed run's error in the reader's language where the text is the scheduler's own (a timeout,
+ * a shutdown, why it is not retried); a handler's own error as it was thrown. Runs recorded before
+ * these codes existed show their stored text.
+ */
+function errorText(run: JobRunDoc, t: Translate, fmt: Formatter): string {
+  const own = run.errorCode ? t(`jobs.error.${run.errorCode}` as MessageKey, { ms: run.timeoutMs ?? 0 }) : undefined;
+  const gaveUp = run.notRetried?.code ? run.notRetried : undefined;
+  let text: string;
+  if (gaveUp) {
+    const why = t(`jobs.give_up.${gaveUp.code}` as MessageKey, { what: t(`jobs.what.${gaveUp.what ?? "failed"}` as MessageKey), n: gaveUp.attempts ?? 0, day: gaveUp.day ?? "" });
+    const before = own ?? gaveUp.cause;
+    text = before ? t("jobs.not_retried", { error: before, why }) : why;
+  } else text = own ?? run.error ?? "";
+  if (run.late?.at) text += run.late.status === "ok" ? t("jobs.late.ok_context", { at: fmt.dateTime(run.late.at) }) : t("jobs.late.failed_error", { at: fmt.dateTime(run.late.at), error: run.late.error ?? "" });
   return text;
 }
 
@@ -54,7 +74,7 @@ export default defineCommand({
       const outcome = s.last ? outcomeText(s.last, jobs[k]!, now, t, fmt, config.timeZone) : "—";
       rows.push([job.id, spec.expression, s.last ? fmt.dateTime(s.last.slot) : t("jobs.never"), outcome, next ? fmt.dateTime(next) : "—", String(s.failures)]);
       if (s.failures > 0) anyFailed = true;
-      if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: s.lastFailure.error ?? "" }));
+      if (s.lastFailure) failures.push(t("jobs.last_failure", { job: job.id, at: fmt.dateTime(s.lastFailure.slot), error: errorText(s.lastFailure, t, fmt) }));
     }
     return {
       title: t("jobs.title"),

@@ -55,7 +55,7 @@ describe("alerts route back to the configuration", () => {
       "ok",
       "refunds alerts on shell follow the configuration (ALERT_ROUTES) again: they go to managers. 1 alert still waiting for ops (quiet hours, or retrying) will go to managers instead.",
     ]);
-    expect(await audited(back.ref)).toMatchObject({ command: "alerts route", outcome: "ok", args: "refunds shell Default" });
+    expect(await audited(back.ref)).toMatchObject({ command: "alerts route", outcome: "ok", args: "refunds shell Default (ops → managers)" });
     expect(await app.store.alertRoutes.findById("refunds:shell").lean()).toBeNull();
     expect(await rows()).toContainEqual(["refunds", "shell", "managers", "configuration"]);
     app.clock.set("2026-11-25T23:00:00Z"); // 07:00: quiet hours over

@@ -120,9 +120,11 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
 /**
  * What a handler returns: a reply, which a refusal because of the caller's role or identity (an
  * amount above their approval limit, approving their own request) marks `denied`: the core
- * audits it `denied` with its own code, as it does its own permission check.
+ * audits it `denied` with its own code, as it does its own permission check. `auditDetail` is
+ * what the typed arguments do not say about the change (a route's channel before and after:
+ * `C0OLD → C0NEW`): the audit entry records it after them, in parentheses.
  */
-export type HandlerReply = Reply & { denied?: boolean };
+export type HandlerReply = Reply & { denied?: boolean; auditDetail?: string };
 
 /** The least role allowed to run `cmd` under `config`: what the core checks, `help` shows and a refusal names. */
 export function requiredRole(cmd: Pick<Command, "permission" | "permissionFor">, config: Config): Role {

@@ -192,7 +192,7 @@ export class Core {
       }
       const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
       bound = args;
-      const { denied, ...reply } = await cmd.handler({
+      const { denied, auditDetail, ...reply } = await cmd.handler({
         args,
         actor,
         ...(inv.via ? { via: inv.via } : {}),
@@ -209,6 +209,7 @@ export class Core {
           subject = id;
         },
       });
+      if (auditDetail) argText = `${argText} (${auditDetail})`;
       const failed = reply.status === "error";
       // A handler's own role check (one action of a command needing more, an amount above the
       // caller's approval limit) is a denial too, under its own code.

@@ -1,4 +1,4 @@
-import { TZDate } from "@date-fns/tz";
+import { TZDate, tzOffset } from "@date-fns/tz";
 
 /**
  * A parsed 5-field cron expression (`minute hour day-of-month month day-of-week`),
@@ -116,43 +116,63 @@ function dayMatches(spec: CronSpec, y: number, m: number, d: number): boolean {
   return domOk || dowOk;
 }
 
+/** The zone's UTC offset at `ms`, in minutes east (Lord Howe's +10:30 is 630). */
+function offsetAt(timeZone: string, ms: number): number {
+  return tzOffset(timeZone, new Date(ms));
+}
+
+/**
+ * The zone's offsets (minutes east) around the local day starting at `day` (its date as UTC
+ * midnight), and the instant they change, if they do: the window is wide enough for the local
+ * day in any zone (UTC−12 to UTC+14). Offsets are read from the zone, not from TZDate's reading
+ * of a wall time, which picks the second of a repeated time in some zones (Sydney, London, Lord
+ * Howe) and the first in others (New York).
+ */
+function dayOffsets(timeZone: string, day: number): { before: number; after: number; change: number } {
+  let lo = day - 15 * 3_600_000;
+  let hi = day + 37 * 3_600_000;
+  const before = offsetAt(timeZone, lo);
+  const after = offsetAt(timeZone, hi);
+  if (before === after) return { before, after, change: hi };
+  // Changes fall on whole minutes: the first minute on the new offset.
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+    if (offsetAt(timeZone, mid) === after) hi = mid;
+    else lo = mid;
+  }
+  return { before, after, change: hi };
+}
+
 /** The first slot strictly after `after`, or null if none within 5 years. */
 export function nextSlot(spec: CronSpec, after: Date): Date | null {
   const local = new TZDate(after.getTime(), spec.timeZone);
-  // A schedule over every hour (*/5 * * * *) keeps running through the hour that repeats when
+  const floor = after.getTime();
+  // A schedule over every hour (*/5 * * * *) keeps running through the time that repeats when
   // clocks go back; one at fixed hours (0 9 * * *) runs once, at the first occurrence.
   const everyHour = spec.hours.length === 24;
-  // Walk local calendar days; within a matching day, try its hours and minutes in order.
   const start = Date.UTC(local.getFullYear(), local.getMonth(), local.getDate());
   for (let i = 0; i < 366 * 5; i++) {
-    const day = new Date(start + i * 86_400_000);
-    const y = day.getUTCFullYear();
-    const m = day.getUTCMonth() + 1;
-    const d = day.getUTCDate();
-    if (!dayMatches(spec, y, m, d)) continue;
+    const day = start + i * 86_400_000;
+    const date = new Date(day);
+    if (!dayMatches(spec, date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate())) continue;
+    const { before, after: later, change } = dayOffsets(spec.timeZone, day);
+    // The earliest slot of the day after `after`. A wall time read with the offset before the
+    // change is valid before it, with the one after from it on: none in the gap when clocks
+    // jump forward (by an hour, or half an hour on Lord Howe), both in the time they repeat.
+    let best = Infinity;
     for (const h of spec.hours) {
-      // On the first day, hours before the current local hour are past (saves work).
-      if (i === 0 && h < local.getHours()) continue;
-      const firsts: Date[] = [];
       for (const mi of spec.minutes) {
-        const at = new TZDate(y, m - 1, d, h, mi, 0, spec.timeZone);
-        // A time that does not exist locally (DST gap) lands elsewhere. Every-hour schedules
-        // skip it; a fixed-hour one runs at the first local time after the gap.
-        if (at.getHours() !== h || at.getMinutes() !== mi || at.getDate() !== d) {
-          if (everyHour) continue;
-          const jumped = new TZDate(y, m - 1, d, h + 1, 0, 0, spec.timeZone);
-          if (jumped.getHours() === h + 1 && jumped.getMinutes() === 0 && jumped.getDate() === d && jumped.getTime() > after.getTime()) return new Date(jumped.getTime());
-          continue;
-        }
-        if (at.getTime() > after.getTime()) return new Date(at.getTime());
-        if (everyHour) firsts.push(at);
-      }
-      // The hour again, when it repeats (clocks went back): its minutes an hour later, in order.
-      for (const at of firsts) {
-        const again = new TZDate(at.getTime() + 3_600_000, spec.timeZone);
-        if (again.getHours() === h && again.getMinutes() === at.getMinutes() && again.getDate() === d && again.getTime() > after.getTime()) return new Date(again.getTime());
+        const wall = day + (h * 60 + mi) * 60_000;
+        const first = wall - before * 60_000;
+        const second = wall - later * 60_000;
+        const at = [first < change ? first : NaN, second >= change ? second : NaN].filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
+        // In the gap: a fixed-hour schedule runs when the clocks have jumped (its day's slot,
+        // as in Vixie cron), unless they jump into the next day; an every-hour one has no slot there.
+        const slots = at.length === 0 ? (everyHour || new TZDate(change, spec.timeZone).getDate() !== date.getUTCDate() ? [] : [change]) : everyHour ? at : at.slice(0, 1);
+        for (const t of slots) if (t > floor && t < best) best = t;
       }
     }
+    if (best !== Infinity) return new Date(best);
   }
   return null;
 }

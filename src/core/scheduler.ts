@@ -3,7 +3,7 @@ import os from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { countedAttempts, type JobsService, type RunOutcome } from "../services/jobs.service.js";
+import { countedAttempts, type GiveUp, type JobsService, type RunOutcome } from "../services/jobs.service.js";
 import type { Services } from "../services/services.js";
 import type { JobRunDoc } from "../store/models.js";
 import { settleWithin, type Clock } from "./clock.js";
@@ -189,7 +189,9 @@ export class Scheduler {
       const day = localDay(new Date(run.slot), tz);
       const dayOver = lj.job.catchUp === true && day !== localDay(now, tz);
       if ((next && next.getTime() <= now.getTime()) || spent || dayOver) {
-        await this.deps.runs.abandon(run, spent ? `${what} ${countedAttempts(run)} times; given up` : dayOver && !(next && next.getTime() <= now.getTime()) ? `${what}; its shop day (${day}) is over` : `${what}; a later slot superseded it`);
+        const superseded = next !== null && next.getTime() <= now.getTime();
+        const why: GiveUp = { code: spent ? "spent" : dayOver && !superseded ? "day_over" : "superseded", what: run.status === "running" ? "holder_lost" : run.status === "timeout" ? "timeout" : "failed", ...(spent ? { attempts: countedAttempts(run) } : {}), ...(dayOver ? { day } : {}) };
+        await this.deps.runs.abandon(run, why.code === "spent" ? `${what} ${countedAttempts(run)} times; given up` : why.code === "day_over" ? `${what}; its shop day (${day}) is over` : `${what}; a later slot superseded it`, why);
         continue;
       }
       const taken = await this.deps.runs.takeOver(run, this.instance, lj.job.timeout + LEASE_GRACE_MS);
@@ -213,7 +215,7 @@ export class Scheduler {
   private async release(lj: LoadedJob, run: JobRunDoc): Promise<void> {
     this.deps.logger.info("job slot claimed as the scheduler stopped; not started, retried later", { job: lj.job.id, slot: run.slot });
     await this.deps.runs
-      .finish(run, { status: "failed", error: "interrupted by shutdown before it started", retryAt: this.deps.clock.now(), interrupted: true })
+      .finish(run, { status: "failed", error: "interrupted by shutdown before it started", code: "shutdown_before_start", retryAt: this.deps.clock.now(), interrupted: true })
       .catch((e: unknown) => this.deps.logger.error("could not record job outcome", { job: lj.job.id, slot: run.slot, error: e }));
   }
 
@@ -280,9 +282,25 @@ export class Scheduler {
       // likely time out again.
       // An interruption by shutdown is not the job's failure: retried even on its last attempt.
       const retryAt = status === "failed" && (countedAttempts(run) < MAX_ATTEMPTS || shutdown) ? new Date(this.deps.clock.now().getTime() + RETRY_BACKOFF_MS * run.attempt) : undefined;
-      await this.deps.runs
-        .finish(run, { status, error: (e as Error)?.message ?? String(e), ...(retryAt ? { retryAt } : {}), ...(shutdown ? { interrupted: true } : {}) })
-        .catch((err: unknown) => logger.error("could not record job outcome", { error: err }));
+      // Our own reasons carry a code, so `jobs` words them in its reader's language (a handler's error is shown as it is).
+      const code = status === "timeout" ? { code: "timeout" as const, timeoutMs: job.timeout } : shutdown ? { code: "shutdown" as const } : {};
+      const recorded = await this.deps.runs
+        .finish(run, { status, error: (e as Error)?.message ?? String(e), ...code, ...(retryAt ? { retryAt } : {}), ...(shutdown ? { interrupted: true } : {}) })
+        .catch((err: unknown) => {
+          logger.error("could not record job outcome", { error: err });
+          return false;
+        });
+      // A handler that goes on past its timeout may still finish: how is recorded on the run (still
+      // `timeout`, one failure), so `jobs` shows it rather than "timed out" for good.
+      if (status === "timeout" && recorded) {
+        void handler
+          .then(
+            (late) => this.deps.runs.finishLate(run, { status: "ok", ...(late ? { summary: late } : {}) }),
+            (err: unknown) => this.deps.runs.finishLate(run, { status: "failed", error: (err as Error)?.message ?? String(err) }),
+          )
+          .then((done) => logger.info("timed-out job handler finished after all", { recorded: done }))
+          .catch((err: unknown) => logger.error("could not record a timed-out job's late finish", { error: err }));
+      }
       return;
     } finally {
       clearTimeout(timer);

@@ -4,6 +4,7 @@ import { localTime } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
 import type { Logger } from "../core/logger.js";
+import { platformOf } from "../core/outbound.js";
 import { translator, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { OutboxDoc, Store } from "../store/models.js";
@@ -34,6 +35,8 @@ export interface RouteChange {
   withdrawn: number;
   /** The old channels they were waiting for. */
   channels: string[];
+  /** The channels the type went to on that platform before the change (none: it was off), for its audit entry. */
+  previous: string[];
   /**
    * Set when what was asked is in effect already: nothing was written. `by` is the admin whose
    * stored route it is; absent when the configuration gives it (or no route does).
@@ -109,6 +112,18 @@ export class AlertService {
     return t("alerts.route_idle", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...run.platforms].join(", ") || t(run.http ? "startup.no_chat" : "startup.no_platform") });
   }
 
+  /**
+   * The warning for direct messages to `identity` when this process does not run its platform
+   * (subscribed from the shell as `--as discord:…` where only Slack runs): they would wait
+   * undelivered here. Null when it runs, or when it is not known which run (as {@link idleWarning}).
+   */
+  idleDirect(identity: string, t: Translate): string | null {
+    const run = this.running;
+    const platform = platformOf({ kind: "user", identity });
+    if (!run || run.platforms.has(platform)) return null;
+    return t("notify.dm_idle", { identity, platform, running: [...run.platforms].join(", ") || t(run.http ? "startup.no_chat" : "startup.no_platform") });
+  }
+
   /** Every route in effect, configured and admin-set, by type then platform. */
   async list(): Promise<ListedRoute[]> {
     const stored = await this.store.alertRoutes.find({}).lean();
@@ -155,13 +170,18 @@ export class AlertService {
     const { stored, configured } = await this.routeState(input.type, input.platform);
     const before = stored ? (stored.channel === "off" ? [] : [stored.channel]) : configured;
     const wanted = input.channel === "off" ? [] : [input.channel];
-    if (before.length === wanted.length && before.every((c) => wanted.includes(c))) return { moved: 0, withdrawn: 0, channels: [], unchanged: stored ? { by: stored.setBy } : {} };
-    await this.store.alertRoutes.updateOne(
-      { _id: `${input.type}:${input.platform}` },
-      { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
-      { upsert: true },
-    );
-    return this.follow(input.type, input.platform, before.filter((c) => !wanted.includes(c)), wanted);
+    if (before.length === wanted.length && before.every((c) => wanted.includes(c))) return { moved: 0, withdrawn: 0, channels: [], previous: before, unchanged: stored ? { by: stored.setBy } : {} };
+    // The route as it was when replaced (one step): what another admin set meanwhile is what the
+    // audit entry names as before, and whose waiting alerts follow.
+    const prior = await this.store.alertRoutes
+      .findOneAndUpdate(
+        { _id: `${input.type}:${input.platform}` },
+        { $set: { type: input.type, platform: input.platform, channel: input.channel, setBy: input.by, setAt: this.clock.now() } },
+        { upsert: true, returnDocument: "before" },
+      )
+      .lean();
+    const was = prior ? (prior.channel === "off" ? [] : [prior.channel]) : configured;
+    return { ...(await this.follow(input.type, input.platform, was.filter((c) => !wanted.includes(c)), wanted)), previous: was };
   }
 
   /**
@@ -173,17 +193,17 @@ export class AlertService {
     const configured = (await this.routeState(input.type, input.platform)).configured;
     // The document as it was when deleted (one step): what another admin set meanwhile is what is dropped, and followed.
     const gone = await this.store.alertRoutes.findOneAndDelete({ _id: `${input.type}:${input.platform}` }).lean();
-    if (!gone) return { moved: 0, withdrawn: 0, channels: [], unchanged: {}, configured };
+    if (!gone) return { moved: 0, withdrawn: 0, channels: [], previous: configured, unchanged: {}, configured };
     const old = gone.channel === "off" || configured.includes(gone.channel) ? [] : [gone.channel];
-    return { ...(await this.follow(input.type, input.platform, old, configured)), configured };
+    return { ...(await this.follow(input.type, input.platform, old, configured)), previous: gone.channel === "off" ? [] : [gone.channel], configured };
   }
 
   /**
    * Moves alerts of `type` still waiting (`pending`) for the channels `old` on `platform` to the
    * channels `to`, or withdraws them when `to` is empty.
    */
-  private async follow(type: AlertType, platform: AlertRoute["platform"], old: readonly string[], to: readonly string[]): Promise<RouteChange> {
-    const change: RouteChange = { moved: 0, withdrawn: 0, channels: [] };
+  private async follow(type: AlertType, platform: AlertRoute["platform"], old: readonly string[], to: readonly string[]): Promise<Omit<RouteChange, "previous">> {
+    const change: Omit<RouteChange, "previous"> = { moved: 0, withdrawn: 0, channels: [] };
     if (old.length === 0) return change;
     // Only messages not being sent right now (`pending`): one a sender holds goes where it was going.
     const waiting = await this.store.outbox

@@ -5,8 +5,25 @@ import { isDuplicateKey } from "../store/writes.js";
 /** Statuses that count as failures in `jobs`. */
 export const FAILED_STATUSES = ["failed", "timeout", "lost"] as const;
 
+/** The scheduler's own reasons for a failed run (its error's text is ours, so `jobs` words it in its reader's language). */
+export type RunErrorCode = "timeout" | "shutdown" | "shutdown_before_start";
+
 /** How a run ended. */
-export type RunOutcome = { status: "ok"; summary?: string } | { status: "failed" | "timeout"; error: string; retryAt?: Date; interrupted?: boolean };
+export type RunOutcome =
+  | { status: "ok"; summary?: string }
+  | { status: "failed" | "timeout"; error: string; retryAt?: Date; interrupted?: boolean; code?: RunErrorCode; timeoutMs?: number };
+
+/** Why a run is given up: too many attempts, its shop day over, or a later slot due. */
+export interface GiveUp {
+  code: "spent" | "day_over" | "superseded";
+  /** What befell its last attempt. */
+  what: "holder_lost" | "failed" | "timeout";
+  attempts?: number;
+  day?: string;
+}
+
+/** How a timed-out run's handler ended after all. */
+export type LateOutcome = { status: "ok"; summary?: string } | { status: "failed"; error: string };
 
 /** Attempts of a run that count against the limit: those a clean shutdown cut short do not. */
 export function countedAttempts(run: Pick<JobRunDoc, "attempt" | "interruptions">): number {
@@ -85,18 +102,20 @@ export class JobsService {
    * Gives up a run that will not be tried again (a later slot superseded it, or too many
    * attempts): an expired running one becomes lost; a failed one keeps its status and error.
    */
-  async abandon(run: JobRunDoc, error: string): Promise<boolean> {
+  async abandon(run: JobRunDoc, error: string, why?: GiveUp): Promise<boolean> {
     const now = this.clock.now();
+    // The reason as data too, with the error it had: `jobs` words it in its reader's language.
+    const notRetried = why ? { notRetried: { ...why, ...(run.status !== "running" && run.error ? { cause: run.error.slice(0, 500) } : {}) } } : {};
     if (run.status !== "running") {
       const r = await this.store.jobRuns.updateOne(
         { _id: run._id, status: run.status, attempt: run.attempt, retryAt: { $lte: now } },
-        { $set: { error: `${run.error ?? run.status}; not retried: ${error}`.slice(0, 500) }, $unset: { retryAt: 1 } },
+        { $set: { error: `${run.error ?? run.status}; not retried: ${error}`.slice(0, 500), ...notRetried }, $unset: { retryAt: 1 } },
       );
       return r.modifiedCount === 1;
     }
     const r = await this.store.jobRuns.updateOne(
       { _id: run._id, status: "running", attempt: run.attempt, leaseUntil: { $lt: now } },
-      { $set: { status: "lost", endedAt: now, error } },
+      { $set: { status: "lost", endedAt: now, error, ...notRetried } },
     );
     return r.modifiedCount === 1;
   }
@@ -108,12 +127,29 @@ export class JobsService {
     if (outcome.status === "ok") {
       if (outcome.summary) set.summary = outcome.summary.slice(0, 300);
       unset.error = 1; // an earlier attempt's failure is history once the slot succeeded
+      unset.errorCode = 1;
+      unset.timeoutMs = 1;
     } else {
       set.error = outcome.error.slice(0, 500);
       if (outcome.retryAt) set.retryAt = outcome.retryAt;
+      // An earlier attempt's code must not word this attempt's error.
+      if (outcome.code) set.errorCode = outcome.code;
+      else unset.errorCode = 1;
+      if (outcome.timeoutMs !== undefined) set.timeoutMs = outcome.timeoutMs;
+      else unset.timeoutMs = 1;
     }
     const inc = outcome.status !== "ok" && outcome.interrupted ? { $inc: { interruptions: 1 } } : {};
     const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "running", holder: run.holder, attempt: run.attempt }, { $set: set, ...inc, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+    return r.modifiedCount === 1;
+  }
+
+  /**
+   * Records how a timed-out run's handler ended after all (it went on past its timeout): once,
+   * on the holder's attempt still `timeout`. The run stays `timeout`, so it counts as one failure.
+   */
+  async finishLate(run: Pick<JobRunDoc, "_id" | "holder" | "attempt">, outcome: LateOutcome): Promise<boolean> {
+    const late = { status: outcome.status, at: this.clock.now(), ...(outcome.status === "ok" ? (outcome.summary ? { summary: outcome.summary.slice(0, 300) } : {}) : { error: outcome.error.slice(0, 500) }) };
+    const r = await this.store.jobRuns.updateOne({ _id: run._id, status: "timeout", holder: run.holder, attempt: run.attempt, "late.at": { $exists: false } }, { $set: { late } });
     return r.modifiedCount === 1;
   }
 

@@ -30,6 +30,13 @@ export const jobRunSchema = new Schema(
     retryAt: { type: Date },
     /** Attempts cut short by a clean shutdown: not the job's failures, so not counted against MAX_ATTEMPTS. */
     interruptions: { type: Number },
+    /** Set when `error` is the scheduler's own text (timeout, shutdown), so `jobs` words it in its reader's language; `timeoutMs` with a timeout. */
+    errorCode: { type: String, enum: ["timeout", "shutdown", "shutdown_before_start"] },
+    timeoutMs: { type: Number },
+    /** Why a run is not tried again (what `error` says after "not retried:"), and the error it had before, for `jobs` in its reader's language. */
+    notRetried: { code: String, what: String, attempts: Number, day: String, cause: String },
+    /** A timed-out run whose handler finished after all: when, and how (it stays `timeout`, counted once). */
+    late: { status: String, at: Date, summary: String, error: String },
   },
   { versionKey: false },
 );
