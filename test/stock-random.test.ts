@@ -103,7 +103,8 @@ function moved(r: Res): [number, number] | undefined {
 function refusedAt(r: Res): number | undefined {
   const m = /available (-?\d+)[;.]|only (-?\d+) available/.exec(r.message ?? "");
   if (m) return Number(m[1] ?? m[2]);
-  return /none is available/.test(r.message ?? "") ? 0 : undefined;
+  // "none is on hand" (with or without units reserved): nothing available, at most 0.
+  return /none is (available|on hand)/.test(r.message ?? "") ? 0 : undefined;
 }
 
 interface PModel {
