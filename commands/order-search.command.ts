@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { quote } from "../src/core/parser.js";
-import { pageArg, pastSinceToDate, since } from "../src/core/args.js";
+import { pageArg, pastSinceToDate, pinnedSince, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { translator, type MessageKey } from "../src/core/messages.js";
 import { splitList, trimInvisible } from "../src/core/text.js";
 import { ORDER_STATUSES } from "../src/store/models.js";
 import type { OrderStatus } from "../src/services/order-status.js";
+import { OrderService } from "../src/services/order.service.js";
+import { orderNoArg } from "./order.command.js";
 import { statusName } from "./order.view.js";
 
 const PAGE_SIZE = 10;
@@ -32,18 +34,24 @@ const statusList = z
 export default defineCommand({
   name: "order search",
   description: "cmd.order_search",
-  usage: { en: "[customer=<id>] [since=<date|7d>] [status=<status,…>] [page=<n>]", zh: "[customer=<客户编号>] [since=<日期|7天>] [status=<状态,…>] [page=<页码>]" },
+  usage: {
+    en: "[customer=<id>] [since=<date|7d|time>] [status=<status,…>] [before=<orderNo>] [page=<n>]",
+    zh: "[customer=<客户编号>] [since=<日期|7天|时间>] [status=<状态,…>] [before=<订单号>] [page=<页码>]",
+  },
   args: z.object({
     // As the API stores customer ids: trimmed of spaces and invisible characters (U+200B, U+FEFF…) at the ends.
     customer: z.string().overwrite(trimInvisible).min(1).max(100).optional(),
     since: since.optional(),
     status: statusList.optional(),
+    // The last order of the page before: the next page continues after it (the next-page line gives it).
+    before: orderNoArg.optional(),
     page: pageArg,
   }),
   examples: [
     "order search customer=CUST-10001",
     { en: "order search since=7d status=paid", zh: "order search since=7天 status=已付款" },
     { en: "order search status=pending,paid since=2026-11-01 page=2", zh: "order search status=待付款,已付款 since=2026-11-01 page=2" },
+    "order search since=2026-11-18T04:00:00Z before=ORD-100231 page=2",
   ],
   permission: "staff",
   mutates: false,
@@ -51,12 +59,18 @@ export default defineCommand({
     if (!args.customer && !args.since && !args.status) {
       return { status: "error", code: "missing_filter", text: t("order.search.need_filter"), visibility: "ephemeral" };
     }
-    const sinceAt = args.since ? pastSinceToDate(args.since, now, config.timeZone, t) : undefined;
+    // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
+    const sinceAt = args.since ? new Date(Math.floor(pastSinceToDate(args.since, now, config.timeZone, t).getTime() / 1000) * 1000) : undefined;
     const customerId = args.customer;
-    const { orders, total } = await services.orders.search({
+    const after = args.before ? await services.orders.byNo(args.before) : undefined;
+    if (args.before && !after) {
+      return { status: "error", code: "unknown_order", text: t("order.search.bad_before", { orderNo: OrderService.normalizeOrderNo(args.before) }), visibility: "ephemeral" };
+    }
+    const { orders, total, rest } = await services.orders.search({
       ...(customerId ? { customerId } : {}),
       ...(sinceAt ? { since: sinceAt } : {}),
       ...(args.status ? { statuses: args.status } : {}),
+      ...(after ? { after } : {}),
       page: args.page,
       pageSize: PAGE_SIZE,
     });
@@ -67,12 +81,25 @@ export default defineCommand({
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];
     if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), visibility: "ephemeral" };
-    const pages = Math.ceil(total / PAGE_SIZE);
+    // After `before=`, the rows right after that order: page= only numbers them (the next-page line gives both).
+    const pages = after ? args.page - 1 + Math.ceil(rest / PAGE_SIZE) : Math.ceil(total / PAGE_SIZE);
     if (orders.length === 0) {
+      if (after) return { status: "info", code: "no_match", text: t("order.search.end", { orderNo: after._id }), visibility: "ephemeral" };
       return { status: "error", code: "page_out_of_range", text: t("order.search.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
     }
     const context = [t("order.search.page", { page: args.page, pages })];
-    if (args.page < pages) context.push(t("order.search.next", { command: ["order search", ...filters, `page=${args.page + 1}`].join(" ") }));
+    if (args.page < pages) {
+      // The window pinned (a since read against now as the instant it meant) and the last row as
+      // the cursor: the next page continues right after this one, whatever arrives meanwhile.
+      const pinned = [
+        ...(customerId ? [`customer=${quote(customerId)}`] : []),
+        ...(args.since && sinceAt ? [`since=${pinnedSince(args.since, sinceAt)}`] : []),
+        ...(args.status ? [`status=${args.status.join(",")}`] : []),
+        `before=${orders.at(-1)!._id}`,
+        `page=${args.page + 1}`,
+      ];
+      context.push(t("order.search.next", { command: ["order search", ...pinned].join(" ") }));
+    }
     return {
       title: t("order.search.title", { total }),
       status: "info",

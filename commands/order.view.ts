@@ -45,11 +45,12 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     { label: t("order.subtotal"), value: money(o.subtotal), inline: true },
     {
       label: t("order.discount"),
-      // No "-$0.00" for a coupon that gave no discount (free shipping, say).
+      // No "−$0.00" for a coupon that gave no discount (free shipping, say). Its minus as other
+      // money taken off prints it (U+2212, fmt.figure), not a hyphen.
       value: o.discount > 0 || o.couponCode
         ? o.couponCode
-          ? t("order.discount.coupon", { amount: money(o.discount > 0 ? -o.discount : 0), code: o.couponCode })
-          : money(-o.discount)
+          ? t("order.discount.coupon", { amount: o.discount > 0 ? fmt.figure(-o.discount, o.currency) : money(0), code: o.couponCode })
+          : fmt.figure(-o.discount, o.currency)
         : t("order.discount.none"),
       inline: true,
     },
@@ -105,10 +106,11 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
   // Cancelled yet paid (paid late, or cancelled by the shop after payment): money the customer is
   // owed that no refund or open request covers, said with the command that gives it back.
   const owed = o.status === "cancelled" && o.paidAt ? o.total - o.refundedTotal - d.pendingRefunds.reduce((n, r) => n + (r.currency === o.currency ? r.amount : 0), 0) : 0;
+  const context = [...(owed > 0 ? [t("order.cancelled.owed", { amount: money(owed), orderNo: o._id })] : []), ...amountsDiffer(d, { t, fmt })];
   return {
     title: t("order.title", { orderNo: o._id }),
     status: STATUS_COLOUR[o.status as OrderStatus] ?? "info",
-    ...(owed > 0 ? { context: [t("order.cancelled.owed", { amount: money(owed), orderNo: o._id })] } : {}),
+    ...(context.length ? { context } : {}),
     fields,
     table: {
       columns: [t("order.col.sku"), t("order.col.name"), t("order.col.qty"), t("order.col.unit"), t("order.col.line")],
@@ -118,6 +120,23 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
     ...(actions.length ? { actions } : {}),
     visibility: "ephemeral",
   };
+}
+
+/**
+ * Where the amounts the shop sent do not add up (a subtotal that is not the lines' sum, a total
+ * that is not subtotal − discount + shipping): kept as sent, and the API and the import warned
+ * their sender (`amounts_differ`); said on the card too, where people read the order. One line, or none.
+ */
+function amountsDiffer(d: OrderDetail, { t, fmt }: Ctx): string[] {
+  const o = d.order;
+  const money = (n: number) => fmt.figure(n, o.currency);
+  const lines = d.lines.reduce((n, l) => n + l.lineTotal, 0);
+  const expected = o.subtotal - o.discount + o.shipping;
+  const what = [
+    ...(d.lines.length && lines !== o.subtotal ? [t("order.amounts_differ.subtotal", { subtotal: money(o.subtotal), lines: money(lines) })] : []),
+    ...(expected !== o.total ? [t("order.amounts_differ.total", { total: money(o.total), expected: money(expected) })] : []),
+  ];
+  return what.length ? [t("order.amounts_differ", { what: what.join(t("order.amounts_differ.sep")) })] : [];
 }
 
 /**

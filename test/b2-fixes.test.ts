@@ -154,13 +154,14 @@ describe("a time unit typed apart is hinted for durations only", () => {
     await app.services.identity.grant("shell:b2staff", "staff", "shell:admin");
     for (const [line, command, word] of [
       ["order search customer=12345 d", "order search", "d"],
-      ["order 12345 m", "order", "m"],
       ["coupon show 10 d", "coupon show", "d"],
       ["order search customer=7 天", "order search", "天"],
     ] as const) {
       const r = await app.run("shell:b2staff", line);
       expect([r.code, r.reply.text], line).toEqual(["invalid_args", `Invalid arguments for \`${command}\`:\n• unexpected extra argument "${word}"`]);
     }
+    // `order` reads the rest of its line as the number: one with a space is told so (no "write 12345m").
+    expect((await app.run("shell:b2staff", "order 12345 m")).reply.text).toContain('"12345 m" is not one order number: an order number has no spaces.');
     // A duration still gets the hint.
     const since = await app.run("shell:b2staff", "order search since=7 d");
     expect(since.reply.text).toBe('Invalid arguments for `order search`:\n• unexpected extra argument "d": write since=7d without the space');

@@ -453,9 +453,9 @@ describe("refunds, orders and complaints", () => {
     await app.store.orders.insertMany(Array.from({ length: 12 }, (_, i) => paidOrder(`ORD-DS${String(i).padStart(2, "0")}`, 1_000, undefined, { customerId: "CUST-DS" })));
     const first = (await peer.callback(peer.slash(staff, "order search", { customer: "CUST-DS" }).id)).body.data.embeds[0];
     // The footer shows no markdown: no backticks, and a line a Discord user can type.
-    expect(first.footer.text).toContain("Next page: /order search customer:CUST-DS page:2");
+    expect(first.footer.text).toContain("Next page: /order search customer:CUST-DS before:ORD-DS02 page:2");
     expect(first.footer.text).not.toContain("`");
-    const second = (await peer.callback(peer.slash(staff, "order search", { customer: "CUST-DS", page: 2 }).id)).body.data.embeds[0];
+    const second = (await peer.callback(peer.slash(staff, "order search", { customer: "CUST-DS", before: "ORD-DS02", page: 2 }).id)).body.data.embeds[0];
     expect(second.footer.text).toContain("Page 2 of 2");
     // In the text, a command stays a code span, in slash form; the README's text form stays for Slack and the shell.
     await app.store.orders.insertMany([paidOrder("ORD-DSR", 2_000, undefined, { status: "refunded" })]);

@@ -110,7 +110,7 @@ describe("order card", () => {
     expect(field(r, "Payment")).toBe("Paid CN¥215.00 on 2026-11-23 13:00 GMT+8");
     expect(field(r, "Customer")).toBe("CUST-1");
     expect(field(r, "Subtotal")).toBe("CN¥230.00");
-    expect(field(r, "Discount")).toBe("-CN¥23.00 (coupon WELCOME10)");
+    expect(field(r, "Discount")).toBe("−CN¥23.00 (coupon WELCOME10)");
     expect(field(r, "Shipping fee")).toBe("CN¥8.00");
     expect(field(r, "Total")).toBe("CN¥215.00");
     expect(field(r, "Refunded")).toBe("CN¥15.00");
@@ -180,7 +180,7 @@ describe("order card", () => {
     const r = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "order ORD-100001", locale: "zh-CN" });
     expect(r.reply.title).toBe("订单 ORD-100001");
     expect(field(r, "状态")).toBe("已签收");
-    expect(field(r, "优惠")).toBe("-¥23.00（优惠券 WELCOME10）");
+    expect(field(r, "优惠")).toBe("−¥23.00（优惠券 WELCOME10）");
   });
 
   it("an unknown order or a malformed number is a clear error; viewers may not look", async () => {
@@ -241,7 +241,7 @@ describe("order search", () => {
     const ids = r.reply.table!.rows.map((x) => x[0]);
     expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `ORD-2000${String(23 - i).padStart(2, "0")}`));
     // The next page repeats the filter as typed (any case finds the customer).
-    expect(r.reply.context).toEqual(["Page 1 of 3, newest first.", "Next page: `order search customer=cust-9 page=2`"]);
+    expect(r.reply.context).toEqual(["Page 1 of 3, newest first.", "Next page: `order search customer=cust-9 before=ORD-200014 page=2`"]);
     const p3 = await app.run("shell:sam", "order search customer=CUST-9 page=3");
     expect(p3.reply.table!.rows.map((x) => x[0])).toEqual(["ORD-200003", "ORD-200002", "ORD-200001"]);
     expect(p3.reply.context).toEqual(["Page 3 of 3, newest first."]);

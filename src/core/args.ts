@@ -157,10 +157,20 @@ const SINCE = /^(today|yesterday|tomorrow|now|前天|\d{4}-\d{2}-\d{2}|\d{2}-\d{
 /** True for MM-DD that is a day in some year (02-29 included: whether this year has it is checked once the year is known). */
 const isMonthDay = (s: string) => isDay(`2000-${s}`);
 
+/** An instant as next-page lines write it, read lower-cased as {@link since} reads it: 2026-11-19t14:05:00z, an offset for z (+08:00), seconds optional. */
+const INSTANT = /^(\d{4}-\d{2}-\d{2})t([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/** True for an instant {@link INSTANT} writes on a day that exists (2026-02-30T… is not rolled over to March). */
+const isInstant = (s: string) => {
+  const m = INSTANT.exec(s.toLowerCase());
+  return !!m && isDay(m[1]!);
+};
+
 /**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
  * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日, 11月24日 in the current year,
- * 7天, 3小时: {@link normalizeDateInput}).
+ * 7天, 3小时: {@link normalizeDateInput}); or an instant as next-page lines pin a window
+ * (2026-11-19T14:05:00Z, or with an offset: {@link pinnedSince}).
  */
 export const since = z
   .string()
@@ -170,8 +180,10 @@ export const since = z
       .string()
       // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
+      // A day with a time (as next-page lines pin a window): written as they write it, or told how.
+      .refine((s) => !/^\d{4}-\d{2}-\d{2}[t ]/.test(s) || isInstant(s), { error: "arg.bad_time", abort: true })
       // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
-      .refine((s) => SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s)), { error: "arg.bad_date" }),
+      .refine((s) => isInstant(s) || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
   );
 
 /**
@@ -238,6 +250,7 @@ export function sinceToDate(value: string, now: Date, timeZone: string): Date | 
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
   if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
   if (value === "now") return now;
+  if (isInstant(value)) return new Date(value.toUpperCase());
   const span = /^(\d+)([dh])$/.exec(value);
   // 7d: calendar days back at the same local time (as coupon end=+7d counts ahead); 24h: elapsed hours.
   if (span) return span[2] === "d" ? addLocalDays(now, -Number(span[1]), timeZone).at : new Date(now.getTime() - Number(span[1]) * 3_600_000);
@@ -257,6 +270,15 @@ export function pastSinceToDate(value: string, now: Date, timeZone: string, t: T
   const at = sinceToDate(value, now, timeZone);
   if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value}` }));
   // A word (tomorrow, 明天 read as it) is named as the day it means.
-  if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value : localDay(at, timeZone) }));
+  if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value.toUpperCase() : localDay(at, timeZone) }));
   return at;
+}
+
+/**
+ * A {@link since} as a next-page line writes it, so that page reads the same window whenever it
+ * runs: a day or an instant as given, anything read against now (7d, 24h, today, 11-01) as the
+ * instant `at` it meant, in UTC (2026-11-18T04:00:00Z; milliseconds only when it has some).
+ */
+export function pinnedSince(value: string, at: Date): string {
+  return isDay(value) || isInstant(value) ? value.toUpperCase() : at.toISOString().replace(".000Z", "Z");
 }

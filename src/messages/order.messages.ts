@@ -72,6 +72,8 @@ export const en = {
   "order.search.page": "Page {page} of {pages}, newest first.",
   "order.search.next": "Next page: `{command}`",
   "order.search.beyond": "Page {page} is past the last page ({pages}) of {total} matching orders.",
+  "order.search.bad_before": "No order {orderNo} to continue after: before= takes the last order number of the page before, as the next-page line writes it.",
+  "order.search.end": "No more matching orders after {orderNo}: it was the last one.",
   "order.search.need_filter": "Give at least one filter: customer=…, since=… or status=….",
   "order.search.bad_status": "\"{value}\" is not an order status. Use pending, paid, shipped, delivered, cancelled or refunded (several: comma-separated).",
   "order.bad_tracking": "\"{value}\" is not a tracking number: it holds control characters. Type it as printed on the label (up to 100 characters; spaces are dropped), e.g. SF1234567890 or 1Z999AA10123456784.",
@@ -98,6 +100,11 @@ export const en = {
   "order.ship.already_since": "{orderNo} was already shipped with {carrier}, tracking {tracking}, and is {status} now; nothing changed.",
   "order.effects_pending": "The stock change will follow within minutes (it could not be applied now; the order-effects job finishes it).",
   "order.bad_no": "\"{value}\" is not an order number. Use e.g. ORD-100001.",
+  "order.amounts_differ": "The amounts the shop sent do not add up: {what}. They are kept as sent (GMV counts the total).",
+  "order.amounts_differ.subtotal": "subtotal {subtotal}, but the lines add up to {lines}",
+  "order.amounts_differ.total": "total {total}, but subtotal − discount + shipping is {expected}",
+  "order.amounts_differ.sep": "; ",
+  "order.no_spaces": "\"{value}\" is not one order number: an order number has no spaces. Write it as one word, with its hyphen, e.g. ORD-100001 or 100001 (not ORD 100001), and give one order at a time (`order search` lists several).",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -173,6 +180,8 @@ export const zh: Record<keyof typeof en, string> = {
   "order.search.page": "第 {page} / {pages} 页，最新的在前。",
   "order.search.next": "下一页：`{command}`",
   "order.search.beyond": "第 {page} 页超出了最后一页（共 {pages} 页，{total} 个匹配订单）。",
+  "order.search.bad_before": "没有订单 {orderNo}，无法从它之后继续：before= 应为上一页最后一个订单号，照“下一页”提示的写法即可。",
+  "order.search.end": "{orderNo} 之后没有更多匹配的订单：它是最后一个。",
   "order.search.need_filter": "请至少提供一个筛选条件：customer=…、since=… 或 status=…。",
   "order.search.bad_status": "\"{value}\" 不是订单状态。请使用 待付款（pending）、已付款（paid）、已发货（shipped）、已签收（delivered）、已取消（cancelled）或已退款（refunded）；多个状态用逗号或顿号分隔。",
   "order.bad_tracking": "\"{value}\" 不是有效的运单号：含有控制字符。请按面单上印的填写（最多 100 个字符，空格会被去掉），例如 SF1234567890 或 1Z999AA10123456784。",
@@ -199,4 +208,9 @@ export const zh: Record<keyof typeof en, string> = {
   "order.ship.already_since": "{orderNo} 此前已由 {carrier} 发货（运单号 {tracking}），当前为{status}，未做任何更改。",
   "order.effects_pending": "库存变更将在几分钟内完成（此刻未能应用；订单影响任务会补完）。",
   "order.bad_no": "\"{value}\" 不是订单号。请使用例如 ORD-100001。",
+  "order.amounts_differ": "店铺发来的金额对不上：{what}。已按原样保存（GMV 按总额计）。",
+  "order.amounts_differ.subtotal": "小计 {subtotal}，但各行合计为 {lines}",
+  "order.amounts_differ.total": "总额 {total}，但小计 − 优惠 + 运费为 {expected}",
+  "order.amounts_differ.sep": "；",
+  "order.no_spaces": "\"{value}\" 不是一个订单号：订单号中不能有空格。请连写成一个词（含连字符），例如 ORD-100001 或 100001（不要写成 ORD 100001），且每次只给一个订单号（多个订单请用 `order search` 列出）。",
 };

@@ -58,6 +58,12 @@ export interface OrderQuery {
   customerId?: string;
   since?: Date;
   statuses?: OrderStatus[];
+  /**
+   * Continue after this order (the last row a page showed): only orders after it in the list's
+   * order (older, or as old with a smaller number), so orders arriving meanwhile neither repeat
+   * nor skip rows of the next page. `page` is then not skipped: the page right after it is read.
+   */
+  after?: Pick<OrderDoc, "_id" | "createdAt">;
   /** 1-based page. */
   page: number;
   pageSize: number;
@@ -185,8 +191,11 @@ export class OrderService {
     }));
   }
 
-  /** A page of orders matching every given filter, newest first, with the total count. */
-  async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number }> {
+  /**
+   * A page of orders matching every given filter, newest first, with the total count and, after
+   * `q.after`, how many of them come after it (`rest`; the total without it).
+   */
+  async search(q: OrderQuery): Promise<{ orders: OrderDoc[]; total: number; rest: number }> {
     const filter: Record<string, unknown> = {};
     // Customer ids are kept as the shop sent them (`Cust-1`, an e-mail): see customerIdFilters.
     if (q.customerId) {
@@ -196,16 +205,19 @@ export class OrderService {
     }
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
-    const [orders, total] = await Promise.all([
+    // After a row, in the sort's order (createdAt, then _id, both descending).
+    const page = q.after ? { ...filter, $or: [{ createdAt: { $lt: q.after.createdAt } }, { createdAt: q.after.createdAt, _id: { $lt: q.after._id } }] } : filter;
+    const [orders, total, rest] = await Promise.all([
       this.store.orders
-        .find(filter)
+        .find(page)
         .sort({ createdAt: -1, _id: -1 })
-        .skip((q.page - 1) * q.pageSize)
+        .skip(q.after ? 0 : (q.page - 1) * q.pageSize)
         .limit(q.pageSize)
         .lean<OrderDoc[]>(),
       this.store.orders.countDocuments(filter),
+      q.after ? this.store.orders.countDocuments(page) : undefined,
     ]);
-    return { orders, total };
+    return { orders, total, rest: rest ?? total };
   }
 
   /**
