@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, plainTyped, since, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, pinnedSince, since, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
-import { isDay } from "../src/core/format.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
 import { clip } from "../src/core/reply.js";
@@ -40,26 +39,6 @@ function reasonOf(e: { outcome: string; code?: string | null; message?: string |
   if (e.outcome === "ok" || e.code === "internal" || !e.message) return "";
   return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), 80);
 }
-
-/** An exact instant (`2026-11-18T04:00:00.250Z`, or with an offset), as a next-page hint pins `since=7d`. */
-const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/i;
-const isInstant = (s: string) => INSTANT.test(s) && isDay(s.slice(0, 10));
-
-/** An instant as a hint writes it: UTC, milliseconds only when there are some. */
-const instantText = (d: Date) => d.toISOString().replace(".000Z", "Z");
-
-/**
- * A point in time as {@link since} takes it (2026-11-20, 7d, 昨天), or an exact instant: the
- * next-page hint pins a window given as `since=7d` to the instant it meant for the first page.
- */
-const sinceOrInstant = z.string().transform((s, ctx) => {
-  const p = plainTyped(s).toUpperCase();
-  if (isInstant(p)) return p;
-  const r = since.safeParse(s);
-  if (r.success) return r.data;
-  for (const iss of r.error.issues) ctx.addIssue({ code: "custom", message: iss.message, input: s });
-  return z.NEVER;
-});
 
 /**
  * Commands on the audit trail that no chat command is: written by the bot itself (a refund
@@ -104,8 +83,8 @@ export default defineCommand({
     // As stored: without an invisible character pasted with it.
     actor: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     command: z.string().overwrite(plainFilter).min(1).max(40).optional(),
-    // As `since` is elsewhere, or an exact instant (what a next-page hint pins `since=7d` to).
-    since: sinceOrInstant.optional(),
+    // As elsewhere: a day, a span back (7d), or an exact instant (what a next-page hint pins `since=7d` to).
+    since: since.optional(),
     // The Ref of an entry (the rows listed after it: where a next-page hint goes on), or a time
     // (the entries made before it); read in the handler, which can look the ref up.
     before: z.string().overwrite(plainFilter).min(1).max(120).optional(),
@@ -141,14 +120,13 @@ export default defineCommand({
     const named = command ? commandNamed(command, commands, t) : "audited";
     if (named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), visibility: "ephemeral" };
     if (named instanceof UserError && (await services.audit.query({ command: command!, limit: 1 })).total === 0) throw named;
-    const sinceAt = args.since ? (isInstant(args.since) ? new Date(args.since) : pastSinceToDate(args.since, now, config.timeZone, t)) : undefined;
-    if (sinceAt && sinceAt > now) throw new UserError("future_date", t("arg.future_since", { value: args.since! }));
+    const sinceAt = args.since ? pastSinceToDate(args.since, now, config.timeZone, t) : undefined;
     // before=: a time, or the Ref of the entry the rows go on after (in any case: refs are stored upper case).
     let before: Date | undefined;
     let after: { at: Date; ref: string } | undefined;
     if (args.before) {
-      const time = sinceOrInstant.safeParse(args.before);
-      const at = time.success ? (isInstant(time.data) ? new Date(time.data) : sinceToDate(time.data, now, config.timeZone)) : null;
+      const time = since.safeParse(args.before);
+      const at = time.success ? sinceToDate(time.data, now, config.timeZone) : null;
       const entry = at ? null : await services.audit.entry([args.before, args.before.toUpperCase()]);
       if (!at && !entry) throw new UserError("bad_before", t("audit.bad_before", { value: args.before }));
       if (at) before = at;
@@ -180,7 +158,7 @@ export default defineCommand({
       // The filters as given (quoted where they must be), with the window pinned so the next page
       // goes on exactly after this one's last row, whatever is written meanwhile: `since=7d` as the
       // instant it meant now, and `before=` that row's ref.
-      const pinned = sinceAt && !/^\d{4}-\d{2}-\d{2}$/.test(args.since!) && !isInstant(args.since!) ? instantText(sinceAt) : args.since;
+      const pinned = sinceAt ? pinnedSince(args.since!, sinceAt) : undefined;
       const filters = { ...args, since: pinned, before: entries.at(-1)!._id };
       const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
       context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
