@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type HandlerReply } from "../src/core/command.js";
 import { identityArg } from "../src/core/args.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { ComplaintService } from "../src/services/complaint.service.js";
+import { assignBlock, ComplaintService, type ChangeResult } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, unknownComplaint } from "./complaint.view.js";
 
 export default defineCommand({
@@ -23,8 +23,26 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t, config } = ctx;
     const id = ComplaintService.normalizeId(args.id);
+    const reply = (r: ChangeResult): HandlerReply => {
+      const from = r.kind === "done" ? r.previous.assignee : undefined;
+      const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
+      const out = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
+      // Taking it from its holder needs a manager: a refusal of who the caller is, audited `denied`.
+      if (r.kind === "refused" && r.reason === "held_by_other") return { ...out, denied: true };
+      // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
+      if (r.kind === "refused" && r.reason === "permission_denied" && r.complaint.assignee === actor.identity) {
+        if (args.identity === actor.identity) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });
+        return { ...out, text: t("complaint.refused.escalated_holder", { id, to: args.identity }) };
+      }
+      return out;
+    };
     // An unknown complaint is said first: whom it may go to does not matter then.
-    if (!(await services.complaints.get(id))) return unknownComplaint(id, t);
+    const c = await services.complaints.get(id);
+    if (!c) return unknownComplaint(id, t);
+    // So is what stops the caller whoever it goes to (resolved, escalated, someone else's): told
+    // the assignee's role first, they would fix it only to be refused for the complaint next.
+    const block = assignBlock(c, args.identity, actor);
+    if (block && block !== "already") return reply({ kind: "refused", reason: block, complaint: c });
     // Only people who can work complaints may own one (checked before anything changes): the
     // card and SLA reminders, with the customer's details, go to the assignee.
     // Assigning to yourself: the role the core granted you (Discord roles included) is known.
@@ -37,17 +55,6 @@ export default defineCommand({
       }
       return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role: t(`role.name.${role}`) }), visibility: "ephemeral" };
     }
-    const r = await services.complaints.assign(id, args.identity, actor);
-    const from = r.kind === "done" ? r.previous.assignee : undefined;
-    const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
-    const reply = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
-    // Taking it from its holder needs a manager: a refusal of who the caller is, audited `denied`.
-    if (r.kind === "refused" && r.reason === "held_by_other") return { ...reply, denied: true };
-    // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
-    if (r.kind === "refused" && r.reason === "permission_denied" && r.complaint.assignee === actor.identity) {
-      if (args.identity === actor.identity) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });
-      return { ...reply, text: t("complaint.refused.escalated_holder", { id, to: args.identity }) };
-    }
-    return reply;
+    return reply(await services.complaints.assign(id, args.identity, actor));
   },
 });

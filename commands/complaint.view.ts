@@ -8,7 +8,7 @@ import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
 
-type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject">>;
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject" | "actor">>;
 
 /** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
 export const complaintIdArg = typedId(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
@@ -246,7 +246,10 @@ export function changeReply(
             ? "complaint.refused.assigned_to_other"
             : r.reason === "held_by_other" && action === "escalate"
               ? "complaint.refused.held_by_other_escalate"
-              : (`complaint.refused.${r.reason}` as const);
+              : // Escalated and someone has it (a manager, or whom one chose): say who, and that a manager cannot just claim it.
+                r.reason === "permission_denied" && r.complaint.assignee
+                ? "complaint.refused.permission_denied_held"
+                : (`complaint.refused.${r.reason}` as const);
       return {
         status: "error",
         code: r.reason,
@@ -258,7 +261,9 @@ export function changeReply(
       if (action === "escalate") {
         // Escalated and waiting, or escalated and held (by a manager or whom a manager chose).
         const held = r.complaint.assignee;
-        const text = held ? t("complaint.already.escalate_held", { id: cid, assignee: held }) : t("complaint.already.escalate", { id: cid });
+        // Held by the one asking (a manager gave it to them): "you have it", not their own name.
+        const key = !held ? "complaint.already.escalate" : held === ctx.actor?.identity ? "complaint.already.escalate_yours" : "complaint.already.escalate_held";
+        const text = t(key, { id: cid, assignee: held ?? "—" });
         return { status: "info", code: "already_escalated", text, visibility: "ephemeral" };
       }
       return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral" };

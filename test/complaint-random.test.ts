@@ -172,17 +172,13 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
   const role = roleOf(op.actor);
   const id = op.id;
   if (!atLeast(role, "support")) return { outcome: "denied", code: "permission_denied", says: "support", changed: false };
-  // Assign: the assignee must be support or above (checked once the complaint is found).
-  if (op.kind === "assign" && c) {
-    const targetRole = op.to === op.actor ? role : roleOf(op.to!);
-    if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: `${op.to} is ${targetRole}`, changed: false };
-  }
   if (!c) return { outcome: "user_error", code: "unknown_complaint", says: `No complaint ${id}.`, changed: false };
   const manager = atLeast(role, "manager");
   const denied: Expect = {
     outcome: "denied",
     code: "permission_denied",
-    says: `${id} is escalated: only a manager or admin may claim, assign or resolve it.`,
+    // README: someone has it (a manager, or whom one chose): the refusal says who.
+    says: c.assignee ? `${id} is escalated and ${c.assignee} has it: only a manager or admin may claim or assign it` : `${id} is escalated: only a manager or admin may claim, assign or resolve it.`,
     not: "needs a note",
     changed: false,
   };
@@ -209,7 +205,20 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
     case "assign": {
       const to = op.to!;
       if (c.status === "resolved") return resolvedRefusal;
-      if (c.status === "escalated" && !manager) return denied;
+      if (c.status === "escalated" && !manager) {
+        // Escalated and given to them by a manager: it is theirs already, or stays theirs.
+        if (c.assignee === op.actor) {
+          return to === op.actor
+            ? { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false }
+            : { outcome: "denied", code: "permission_denied", says: `${id} is escalated: only a manager or admin may hand it to someone else; nothing changed. It stays with you`, changed: false };
+        }
+        return denied;
+      }
+      // README: the complaint's own blocker (resolved, escalated, someone else's) is said before
+      // whom it may go to: the assignee must be support or above.
+      if (c.assignee && c.assignee !== to && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
+      const targetRole = to === op.actor ? role : roleOf(to);
+      if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: `${to} is ${targetRole}`, changed: false };
       if (c.assignee === to) return { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false };
       // README: taking it from someone else needs manager or above, unless you hold it (a denial).
       if (c.assignee && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
@@ -255,7 +264,11 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
         return {
           outcome: "ok",
           code: "already_escalated",
-          says: c.assignee ? `${id} is already escalated, and ${c.assignee} has it; nothing changed.` : `${id} is already escalated and waiting to be claimed; nothing changed.`,
+          says: !c.assignee
+            ? `${id} is already escalated and waiting to be claimed; nothing changed.`
+            : c.assignee === op.actor
+              ? `${id} is already escalated, and you have it; nothing changed.`
+              : `${id} is already escalated, and ${c.assignee} has it; nothing changed.`,
           changed: false,
         };
       }

@@ -71,9 +71,11 @@ describe("escalated complaint a manager gave to support", () => {
     const c = await app.services.complaints.get(id);
     expect([c!.status, c!.assignee]).toEqual(["escalated", "shell:lin"]);
     expect((await app.run("shell:lin", `complaint resolve ${id} note="refund sent"`)).outcome).toBe("ok");
-    // Someone else below manager is still told to ask a manager to hand it to them.
+    // Someone else below manager is told who has it and to ask a manager to hand it to them (a
+    // manager's claim would be refused: lin has it).
     await app.run("shell:sue", `complaint reopen ${id}`);
     const other = await app.run("shell:sue", `complaint assign ${id} shell:sue`);
-    expect(other.reply.text).toContain("Ask a manager to take it");
+    expect(other.reply.text).toContain(`is escalated and shell:lin has it`);
+    expect(other.reply.text).toContain(`Ask shell:lin, or a manager to hand it to you (\`complaint assign ${id} <identity>\`)`);
   });
 });

@@ -338,12 +338,8 @@ export class ComplaintService {
    */
   async assign(id: string, to: string, by: ComplaintActor): Promise<ChangeResult> {
     return this.change(id, by.identity, (c, seen) => {
-      if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
-      if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
-      if (c.assignee === to) return { kind: "already" };
-      // Someone else's (claimed, or given to them, before or while this was typed): only a
-      // manager takes it from them, as the claim refusal says.
-      if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "held_by_other" };
+      const block = assignBlock(c, to, by);
+      if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
       // Claimed by someone while this assignment was being made: they were told it is theirs;
       // overriding them unseen would leave both believing it. The assigner is told instead.
       if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
@@ -651,6 +647,20 @@ export function isEscalationNoop(c: Pick<ComplaintDoc, "status" | "assignee">, r
 export function resolveBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: ComplaintActor): "already" | RefusalReason | null {
   if (c.status === "resolved") return "already";
   if (c.status === "escalated" && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "permission_denied";
+  return null;
+}
+
+/**
+ * Why `by` cannot assign `c` to `to` as it stands (`already`: it is theirs), or null. Also asked
+ * by `complaint assign` before the assignee's role, so the complaint's own blocker is said first.
+ */
+export function assignBlock(c: Pick<ComplaintDoc, "status" | "assignee">, to: string, by: ComplaintActor): "already" | RefusalReason | null {
+  if (c.status === "resolved") return "resolved";
+  if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return "permission_denied";
+  if (c.assignee === to) return "already";
+  // Someone else's (claimed, or given to them, before or while this was typed): only a
+  // manager takes it from them, as the claim refusal says.
+  if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
   return null;
 }
 
