@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, since } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, pinnedSince, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
+import { normalizeId } from "../src/services/refund.service.js";
 import { shownStatus } from "../src/services/refund.view.js";
 
 /** Requests per page. */
@@ -14,36 +15,59 @@ export default defineCommand({
   name: "refund list",
   description: "cmd.refund_list",
   positional: ["which"],
-  usage: { en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d>] [page=<n>]", zh: "[待审批|我可审批|我的|全部] [since=<YYYY-MM-DD|今天|7天>] [page=<页码>]" },
+  usage: {
+    en: "[pending|approvable|mine|all] [since=<YYYY-MM-DD|today|7d|time>] [before=<request id>] [page=<n>]",
+    zh: "[待审批|我可审批|我的|全部] [since=<YYYY-MM-DD|今天|7天|时间>] [before=<申请编号>] [page=<页码>]",
+  },
   args: z.object({
     which: whichArg.default("pending"),
     since: since.optional(),
+    // The last request of the page before: the next page continues after it (the next-page line gives it).
+    before: z.string().trim().min(1).max(20).optional(),
     page: pageArg,
   }),
-  examples: ["refund list", { en: "refund list approvable", zh: "refund list 我可审批" }, { en: "refund list mine since=7d", zh: "refund list 我的 since=7天" }, { en: "refund list all since=2026-11-01", zh: "refund list 全部 since=2026-11-01" }],
+  examples: ["refund list", { en: "refund list approvable", zh: "refund list 我可审批" }, { en: "refund list mine since=7d", zh: "refund list 我的 since=7天" }, { en: "refund list all since=2026-11-01", zh: "refund list 全部 since=2026-11-01" }, "refund list all since=2026-11-18T04:00:00Z before=R-7K2M9Q page=2"],
   permission: "staff",
   mutates: false,
   async handler({ args, services, actor, via, t, fmt, now, config }) {
-    const { items, total } = await services.refund.list({
+    // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
+    const sinceAt = args.since ? new Date(Math.floor(pastSinceToDate(args.since, now, config.timeZone, t).getTime() / 1000) * 1000) : undefined;
+    // Found whatever its status now (approved or expired since that page): only its place in the list counts.
+    const after = args.before ? await services.refund.get(args.before) : undefined;
+    if (args.before && !after) {
+      return { status: "error", code: "unknown_refund", text: t("refund.list.bad_before", { id: normalizeId(args.before) }), visibility: "ephemeral" };
+    }
+    const passed = (args.page - 1) * PAGE;
+    const { items, total: found, rest } = await services.refund.list({
       which: args.which,
       actor: actor.identity,
       // The person at the terminal acting as someone else (--as): `approvable` leaves out what they asked or approved, as `refund approve` refuses it.
       ...(via ? { via } : {}),
       role: actor.role,
-      ...(args.since ? { since: pastSinceToDate(args.since, now, config.timeZone, t) } : {}),
+      ...(sinceAt ? { since: sinceAt } : {}),
+      ...(after ? { after } : {}),
       limit: PAGE,
-      skip: (args.page - 1) * PAGE,
+      skip: passed,
     });
-    if (total === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
+    if (found === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
+    // After `before=`, the rows right after that request, counted as the pages before it left off
+    // (page= only numbers them): requests asked since then are on page 1 again, not in this count.
+    const total = after ? passed + rest : found;
     const pages = Math.ceil(total / PAGE);
+    if (items.length === 0 && after) return { status: "info", code: "no_match", text: t("refund.list.end", { id: after._id }), visibility: "ephemeral" };
     if (items.length === 0) return { status: "error", code: "page_out_of_range", text: t("refund.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
     // Approvals counted against what each request needs under the policy in force; one the
     // caller's person approved and may now complete says so (as `approvable` lists it).
     const needs = { policy: await services.refund.policy(), currency: config.currency, you: await services.refund.person(actor.identity, via), yourRole: actor.role };
-    const from = (args.page - 1) * PAGE + 1;
+    const from = passed + 1;
     const context = [t("refund.list.page", { from, to: from + items.length - 1, total })];
-    // The next page as a command that runs: the same list and filter.
-    if (args.page < pages) context.push(t("refund.list.next", { command: ["refund list", args.which, ...(args.since ? [`since=${quote(args.since)}`] : []), `page=${args.page + 1}`].join(" ") }));
+    // The next page as a command that runs: the same list with its window pinned (a since read
+    // against now as the instant it meant) and this page's last row as the cursor, so it goes on
+    // right after this one, whatever is requested, decided or expires meanwhile.
+    if (args.page < pages) {
+      const pinned = [...(args.since && sinceAt ? [`since=${quote(pinnedSince(args.since, sinceAt))}`] : []), `before=${items.at(-1)!._id}`, `page=${args.page + 1}`];
+      context.push(t("refund.list.next", { command: ["refund list", args.which, ...pinned].join(" ") }));
+    }
     return {
       title: t(`refund.list.title.${args.which}`, { count: total }),
       status: "info",

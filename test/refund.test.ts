@@ -441,7 +441,8 @@ describe("refund list and policy", () => {
       line = /`(refund list [^`]+)`/.exec(contexts.at(-1)!.join("\n"))?.[1];
     }
     expect(seen).toEqual([...made].reverse());
-    expect(contexts[0]).toEqual(["Requests 1–20 of 23, newest first.", "Next page: `refund list mine since=today page=2`"]);
+    // The window pinned (today as the instant it began) and the last row shown as the cursor.
+    expect(contexts[0]).toEqual(["Requests 1–20 of 23, newest first.", expect.stringMatching(new RegExp(`^Next page: \`refund list mine since=\\d{4}-\\d{2}-\\d{2}T16:00:00Z before=${made[3]} page=2\`$`))]);
     expect(contexts[1]).toEqual(["Requests 21–23 of 23, newest first."]);
     const beyond = await app.run("shell:pager", "refund list mine page=3");
     expect([beyond.code, beyond.reply.text]).toEqual(["page_out_of_range", "Page 3 is past the last page (2) of 23 matching requests."]);

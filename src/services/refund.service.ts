@@ -466,9 +466,21 @@ export class RefundService {
    * it: `via`, the person at the terminal acting as `actor`, counts as the caller too; this includes a
    * request they approved once that the policy in force lets that approval complete, for them to
    * confirm) or all.
-   * Every list is counted and paged by the database, however long.
+   * Every list is counted and paged by the database, however long. After `q.after` (the last row
+   * a page showed), the rows right after it in the list's order (older, or as old with a smaller
+   * id), so requests arriving or leaving meanwhile neither repeat nor skip rows of the next page;
+   * `skip` is then not applied, and `rest` counts the rows after it (else it is the total).
    */
-  async list(q: { which: "pending" | "mine" | "all" | "approvable"; actor: string; via?: string; role?: Role; since?: Date; limit?: number; skip?: number }): Promise<{ items: RefundRequestDoc[]; total: number }> {
+  async list(q: {
+    which: "pending" | "mine" | "all" | "approvable";
+    actor: string;
+    via?: string;
+    role?: Role;
+    since?: Date;
+    after?: Pick<RefundRequestDoc, "_id" | "requestedAt">;
+    limit?: number;
+    skip?: number;
+  }): Promise<{ items: RefundRequestDoc[]; total: number; rest: number }> {
     const skip = q.skip ?? 0;
     const filter: Record<string, unknown> = {};
     if (q.which === "pending") Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() } });
@@ -479,7 +491,7 @@ export class RefundService {
       // limit: see need): then approving again completes it, as approve does, and it is listed.
       const policy = await this.policy();
       const byRole = approvableByRole(q.role ?? "viewer", policy, this.opts.currency);
-      if (!byRole) return { items: [], total: 0 };
+      if (!byRole) return { items: [], total: 0, rest: 0 };
       const me = await this.person(q.actor, q.via);
       const oneEnough = { currency: this.opts.currency, amount: { $lte: policy.managerLimit } };
       Object.assign(filter, { status: "pending", expiresAt: { $gt: this.clock.now() }, ...notAskedBy(me), $or: [notApprovedBy(me), oneEnough], ...byRole });
@@ -490,11 +502,16 @@ export class RefundService {
       filter.$or = [{ requester: { $in: me } }, { requester: /^import:/, requestedVia: { $in: me } }];
     }
     if (q.since) filter.requestedAt = { $gte: q.since };
-    const [items, total] = await Promise.all([
-      this.store.refundRequests.find(filter).sort({ requestedAt: -1, _id: -1 }).skip(skip).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
+    // After a row, in the sort's order (requestedAt, then _id, both descending); with $and, as
+    // `approvable` and `mine` hold an $or of their own.
+    const after = q.after && { $or: [{ requestedAt: { $lt: q.after.requestedAt } }, { requestedAt: q.after.requestedAt, _id: { $lt: q.after._id } }] };
+    const page = after ? { $and: [filter, after] } : filter;
+    const [items, total, rest] = await Promise.all([
+      this.store.refundRequests.find(page).sort({ requestedAt: -1, _id: -1 }).skip(after ? 0 : skip).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),
       this.store.refundRequests.countDocuments(filter),
+      after ? this.store.refundRequests.countDocuments(page) : undefined,
     ]);
-    return { items, total };
+    return { items, total, rest: rest ?? total };
   }
 
   /**
