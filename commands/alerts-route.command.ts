@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALERT_PLATFORMS, ALERT_TYPES, channelFits } from "../src/config.js";
+import { oneOf } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import type { RouteChange } from "../src/services/alert.service.js";
@@ -19,19 +20,39 @@ function followed(change: RouteChange, to: string, t: Translate): string {
   return text;
 }
 
+/**
+ * A Slack channel id (C…), private channel id (G…) or DM id (D…), in any case: Slack's ids hold a
+ * digit, which tells `c0new` from a name such as `dev` or `growth`.
+ */
+const SLACK_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
+
+/**
+ * The channel as alerts are sent to it: a Slack id in upper case (Slack's own; `c0new` matches no
+ * channel, so its alerts would retry until they give up), else as given; null for something
+ * that is not a Slack channel id (a `#name` or a bare name: renamed channels keep their id, and
+ * an image upload takes the id only).
+ */
+function channelOn(platform: string, channel: string): string | null {
+  if (platform !== "slack" || channel === "off") return channel;
+  return SLACK_ID.test(channel) ? channel.toUpperCase() : null;
+}
+
 export default defineCommand({
   name: "alerts route",
   description: "cmd.alerts_route",
   positional: ["type", "platform", "channel"],
   usage: { en: "<type> <platform> <channel|off|default>", zh: "<类型> <平台> <频道|off|default>" },
   args: z.object({
-    type: z.enum(ALERT_TYPES, { error: "alerts.bad_type" }),
-    platform: z.enum(ALERT_PLATFORMS, { error: "alerts.bad_platform" }),
+    // In any case or width, as every choice is read (`Slack`, `LOW_STOCK`).
+    type: oneOf(ALERT_TYPES, "alerts.bad_type"),
+    platform: oneOf(ALERT_PLATFORMS, "alerts.bad_platform"),
     // `off` in any case turns the route off (`OFF` was taken for a channel of that name), and
     // `default` in any case drops the admin's route: the configuration applies again.
+    // A channel picked in a Slack message (`@shopops … #ops`) arrives as Slack's markup, `<#C0123ABCD|ops>`: its id is the channel.
     channel: z
       .string()
-      .regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" })
+      .transform((c) => /^<#([A-Z0-9]+)(?:\|[^>]*)?>$/.exec(c)?.[1] ?? c)
+      .pipe(z.string().regex(/^[A-Za-z0-9_.#-]{1,80}$/, { error: "alerts.bad_channel" }))
       .transform((c) => (["off", "default"].includes(c.toLowerCase()) ? c.toLowerCase() : c)),
   }),
   examples: ["alerts route low_stock slack C0123ABCD", "alerts route digest discord 123456789012345678", "alerts route low_stock shell off", "alerts route low_stock shell default"],
@@ -50,22 +71,24 @@ export default defineCommand({
     }
     // Checked before anything is stored: a route every alert would die on is refused.
     if (!channelFits(args.platform, args.channel)) return { status: "error", code: "bad_channel", text: t("alerts.bad_discord_channel", { value: args.channel }), visibility: "ephemeral" };
-    const change = await services.alerts.setRoute({ ...where, channel: args.channel, by: actor.identity });
-    const off = args.channel === "off";
+    const channel = channelOn(args.platform, args.channel);
+    if (channel === null) return { status: "error", code: "bad_channel", text: t("alerts.bad_slack_channel", { value: args.channel }), visibility: "ephemeral" };
+    const change = await services.alerts.setRoute({ ...where, channel, by: actor.identity });
+    const off = channel === "off";
     // Set all the same, but said now (as at start-up): alerts to a platform this process does not run wait undelivered.
-    const idle = off ? null : services.alerts.idleWarning([{ ...where, channel: args.channel }], t);
+    const idle = off ? null : services.alerts.idleWarning([{ ...where, channel }], t);
     if (change.unchanged) {
       const by = change.unchanged.by;
       const key = off ? (by ? "alerts.already_off.admin" : "alerts.already_off.none") : by ? "alerts.already_routed.admin" : "alerts.already_routed.config";
-      const text = t(key, { ...where, channel: args.channel, by: by ?? "" });
+      const text = t(key, { ...where, channel, by: by ?? "" });
       return { status: "info", code: "already_routed", text: idle ? `${text}\n${idle}` : text, visibility: "ephemeral" };
     }
-    const done = (off ? t("alerts.silenced", where) : t("alerts.routed", { ...where, channel: args.channel })) + followed(change, args.channel, t);
+    const done = (off ? t("alerts.silenced", where) : t("alerts.routed", { ...where, channel })) + followed(change, channel, t);
     return {
       status: "ok",
       text: idle ? `${done}\n${idle}` : done,
       visibility: "public",
-      auditDetail: fromTo(change.previous, off ? [] : [args.channel]),
+      auditDetail: fromTo(change.previous, off ? [] : [channel]),
     };
   },
 });

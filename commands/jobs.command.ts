@@ -6,6 +6,7 @@ import { localDay, type Formatter } from "../src/core/format.js";
 import type { MessageKey, Translate } from "../src/core/messages.js";
 import type { LoadedJob } from "../src/core/scheduler.js";
 import type { JobRunDoc } from "../src/store/models.js";
+import { formatDuration } from "./complaint.view.js";
 
 /**
  * The last run's outcome as an admin needs it: whether it was a catch-up, how many attempts a
@@ -35,12 +36,24 @@ function outcomeText(last: JobRunDoc, lj: LoadedJob, now: Date, t: Translate, fm
 }
 
 /**
+ * A job's timeout as durations read elsewhere in the bot ("10m", "1h 30m"; `formatDuration`), with
+ * the seconds it has besides ("1m 30s", "1s"): not "600000 ms".
+ */
+function durationText(ms: number, t: Translate, fmt: Formatter): string {
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  const parts = minutes ? [formatDuration(minutes * 60_000, t)] : [];
+  if (seconds || !minutes) parts.push(t("jobs.dur.s", { n: fmt.number(seconds, 3) }));
+  return parts.join(" ");
+}
+
+/**
  * A failed run's error in the reader's language where the text is the scheduler's own (a timeout,
  * a shutdown, why it is not retried); a handler's own error as it was thrown. Runs recorded before
  * these codes existed show their stored text.
  */
 function errorText(run: JobRunDoc, t: Translate, fmt: Formatter): string {
-  const own = run.errorCode ? t(`jobs.error.${run.errorCode}` as MessageKey, { ms: run.timeoutMs ?? 0 }) : undefined;
+  const own = run.errorCode ? t(`jobs.error.${run.errorCode}` as MessageKey, { duration: durationText(run.timeoutMs ?? 0, t, fmt) }) : undefined;
   const gaveUp = run.notRetried?.code ? run.notRetried : undefined;
   let text: string;
   if (gaveUp) {

@@ -92,7 +92,7 @@ describe("jobs: a run that timed out but finished later", () => {
     const { row, failure } = await jobsView("order-effects");
     expect(row[3]).toBe("timed out, finished later at 2026-12-10 10:07 GMT+8: ok");
     expect(row[5]).toBe("1");
-    expect(failure).toBe("order-effects: last failure at 2026-12-10 10:00 GMT+8: timed out after 1000 ms; finished later at 2026-12-10 10:07 GMT+8: ok");
+    expect(failure).toBe("order-effects: last failure at 2026-12-10 10:00 GMT+8: timed out after 1s; finished later at 2026-12-10 10:07 GMT+8: ok");
     expect(await app.store.jobRuns.findById("order-effects@2026-12-10T02:00:00.000Z").lean()).toMatchObject({ status: "timeout", late: { status: "ok", summary: "3 orders settled" } });
   });
 
@@ -109,10 +109,10 @@ describe("jobs: a run that timed out but finished later", () => {
     const en = await jobsView("refund-expiry");
     expect(en.row[3]).toBe("timed out, finished later at 2026-12-11 10:03 GMT+8: failed");
     expect(en.row[5]).toBe("1");
-    expect(en.failure).toBe("refund-expiry: last failure at 2026-12-11 10:00 GMT+8: timed out after 1000 ms; finished later at 2026-12-11 10:03 GMT+8: failed: payment API down");
+    expect(en.failure).toBe("refund-expiry: last failure at 2026-12-11 10:00 GMT+8: timed out after 1s; finished later at 2026-12-11 10:03 GMT+8: failed: payment API down");
     const cn = await jobsView("refund-expiry", zh);
     expect(cn.row[3]).toBe("超时，之后于 2026-12-11 10:03 GMT+8 运行完毕：失败");
-    expect(cn.failure).toBe("refund-expiry：最近一次失败于 2026-12-11 10:00 GMT+8：运行超过 1000 毫秒，已超时；之后于 2026-12-11 10:03 GMT+8 运行完毕：失败：payment API down");
+    expect(cn.failure).toBe("refund-expiry：最近一次失败于 2026-12-11 10:00 GMT+8：运行超过 1秒，已超时；之后于 2026-12-11 10:03 GMT+8 运行完毕：失败：payment API down");
   });
 });
 
@@ -120,7 +120,7 @@ describe("jobs in Chinese: the scheduler's own reasons are in the reader's langu
   it("a timed-out run, and one given up, read in Chinese; a handler's own error stays as thrown", async () => {
     const s = scheduler("low-stock", "*/5 * * * *", () => new Promise<void>(() => undefined)); // never ends
     await tickAt(s, "2026-12-12T02:00:00Z");
-    expect((await jobsView("low-stock", zh)).failure).toBe("low-stock：最近一次失败于 2026-12-12 10:00 GMT+8：运行超过 1000 毫秒，已超时");
+    expect((await jobsView("low-stock", zh)).failure).toBe("low-stock：最近一次失败于 2026-12-12 10:00 GMT+8：运行超过 1秒，已超时");
 
     // A failed housekeeping run whose retry comes after its shop day: not retried, said in Chinese.
     const hk = scheduler("housekeeping", "58 23 * * *", async () => {
