@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import type { Formatter } from "../src/core/format.js";
 import type { Translate } from "../src/core/messages.js";
 import type { ListedRoute } from "../src/services/alert.service.js";
 
@@ -7,6 +8,12 @@ import type { ListedRoute } from "../src/services/alert.service.js";
 function offText(r: ListedRoute, t: Translate): string {
   if (!r.off) return r.channel;
   return r.channel === "off" ? t("alerts.off") : `${r.channel} (${t("alerts.off")})`;
+}
+
+/** The "Set by" column: the configuration, or the admin who stored the route and when (both are stored with it). */
+function sourceText(r: ListedRoute, t: Translate, fmt: Formatter): string {
+  if (r.source !== "admin") return t("alerts.source.config");
+  return r.setBy && r.setAt ? t("alerts.source.admin_by", { by: r.setBy, at: fmt.dateTime(r.setAt) }) : t("alerts.source.admin");
 }
 
 export default defineCommand({
@@ -41,7 +48,7 @@ export default defineCommand({
       ...(fields.length ? { fields } : {}),
       table: {
         columns: [t("alerts.col.type"), t("alerts.col.platform"), t("alerts.col.channel"), t("alerts.col.source")],
-        rows: routes.map((r) => [r.type, r.platform, offText(r, t), t(r.source === "admin" ? "alerts.source.admin" : "alerts.source.config")]),
+        rows: routes.map((r) => [r.type, r.platform, offText(r, t), sourceText(r, t, fmt)]),
       },
       ...(quiet.length ? { context: quiet } : {}),
       visibility: "ephemeral",

@@ -269,14 +269,36 @@ export function channelFits(platform: string, channel: string): boolean {
   return platform !== "discord" || channel.toLowerCase() === "off" || SNOWFLAKE.test(channel);
 }
 
-/** Parses ALERT_ROUTES (`type:platform:channel,…`); returns the routes or the bad items. */
+/**
+ * A Slack channel id (C…), private channel id (G…) or DM id (D…), in any case: Slack's ids hold a
+ * digit, which tells `c0new` from a name such as `dev` or `growth` (as `alerts route` reads them).
+ */
+const SLACK_CHANNEL_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
+
+/**
+ * True for a Slack route's channel given by name (`#ops`, `general`) rather than by id. Accepted
+ * in ALERT_ROUTES (chat.postMessage takes a name, so text alerts arrive) but warned about at
+ * start-up: the digest's chart upload takes an id only, and a renamed channel loses its alerts.
+ */
+export function isSlackChannelName(platform: string, channel: string): boolean {
+  return platform === "slack" && channel.toLowerCase() !== "off" && !SLACK_CHANNEL_ID.test(channel);
+}
+
+/**
+ * Parses ALERT_ROUTES (`type:platform:channel,…`); returns the routes or the bad items. A Slack
+ * channel id is kept in upper case, as Slack writes it and `alerts route` stores it (`c0new`
+ * matches no channel); a route given twice (`c0new` and `C0NEW`) is one route.
+ */
 export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: string[] } {
   const routes: AlertRoute[] = [];
   const bad: string[] = [];
   for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = /^([a-z_]+):([a-z]+):([A-Za-z0-9_.#-]{1,80})$/.exec(item);
     if (!m || !(ALERT_TYPES as readonly string[]).includes(m[1]!) || !(ALERT_PLATFORMS as readonly string[]).includes(m[2]!) || !channelFits(m[2]!, m[3]!)) bad.push(item);
-    else routes.push({ type: m[1] as AlertType, platform: m[2] as AlertRoute["platform"], channel: m[3]! });
+    else {
+      const channel = m[2] === "slack" && SLACK_CHANNEL_ID.test(m[3]!) ? m[3]!.toUpperCase() : m[3]!;
+      if (!routes.some((r) => r.type === m[1] && r.platform === m[2] && r.channel === channel)) routes.push({ type: m[1] as AlertType, platform: m[2] as AlertRoute["platform"], channel });
+    }
   }
   return { routes, bad };
 }
@@ -475,7 +497,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   if (routes.bad.length > 0) {
     // Nothing after the platform: most likely a Slack channel name cut at its # by .env, where # starts a comment.
     const cut = routes.bad.some((b) => b.endsWith(":"))
-      ? `; nothing follows the platform: a # in .env starts a comment (low_stock:slack:#ops is read as low_stock:slack:), so quote the value (ALERT_ROUTES="low_stock:slack:#ops") or give the channel by its id (low_stock:slack:C0123ABCD)`
+      ? `; nothing follows the platform: a # in .env starts a comment (low_stock:slack:#ops is read as low_stock:slack:), so give the channel by its id (low_stock:slack:C0123ABCD; click the channel's name at the top of the channel: the ID is at the bottom of the About tab), or quote the value (ALERT_ROUTES="low_stock:slack:#ops"), though a channel by name never gets the daily digest (its chart upload takes an id), nor any alert once renamed`
       : "";
     throw new ConfigError([
       `ALERT_ROUTES: "${routes.bad.join(", ")}" is not a route; expected type:platform:channel items separated by commas, types ${ALERT_TYPES.join("|")}, platforms ${ALERT_PLATFORMS.join("|")} (a Discord channel by its numeric id), e.g. low_stock:slack:C0123ABCD,digest:discord:123456789012345678${cut}`,

@@ -349,6 +349,9 @@ async function main(): Promise<number> {
       app.services.alerts.setRunning(running, http !== undefined);
       const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
       if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t(http ? "startup.no_chat" : "startup.no_platform") }));
+      // Slack channels by name: accepted (text alerts arrive), but no digest chart, nor alerts after a rename.
+      const named = await app.services.alerts.slackNameWarning(t);
+      if (named) say(named);
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.
     if (headless) await new Promise<never>(() => {});

@@ -38,9 +38,9 @@ describe("alert routing", () => {
     expect((await app.run("shell:admin", "alerts route low_stock shell OFF")).reply.text).toBe("low_stock alerts on shell are now off.");
     const after = await app.run("shell:mia", "alerts list");
     expect(after.reply.table!.rows).toEqual([
-      ["low_stock", "shell", "ops (off)", "admin"],
-      ["low_stock", "slack", "C999", "admin"],
-      ["sla", "slack", "C777", "admin"],
+      ["low_stock", "shell", "ops (off)", "shell:admin on 2026-11-25 12:00 GMT+8"],
+      ["low_stock", "slack", "C999", "shell:admin on 2026-11-25 12:00 GMT+8"],
+      ["sla", "slack", "C777", "shell:admin on 2026-11-25 12:00 GMT+8"],
       ["digest", "discord", "456789", "configuration"],
     ]);
     expect(await app.services.alerts.routesFor("low_stock")).toEqual([{ type: "low_stock", platform: "slack", channel: "C999" }]);

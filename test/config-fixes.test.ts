@@ -56,7 +56,7 @@ describe("ALERT_ROUTES in .env", () => {
     const msg = problem(cut);
     expect(msg).toContain('ALERT_ROUTES: "low_stock:slack:" is not a route');
     expect(msg).toContain('a # in .env starts a comment');
-    expect(msg).toContain('quote the value (ALERT_ROUTES="low_stock:slack:#ops") or give the channel by its id (low_stock:slack:C0123ABCD)');
+    expect(msg).toContain('give the channel by its id (low_stock:slack:C0123ABCD; click the channel\'s name at the top of the channel: the ID is at the bottom of the About tab), or quote the value (ALERT_ROUTES="low_stock:slack:#ops")');
     const quoted = fromEnvFile('ALERT_ROUTES="low_stock:slack:#ops"\n');
     expect(loadConfig(quoted).alertRoutes).toEqual([{ type: "low_stock", platform: "slack", channel: "#ops" }]);
     // Other bad routes do not get the .env hint.

@@ -95,10 +95,10 @@ describe("alerts route off where nothing is routed, and admin offs in alerts lis
 
   it("alerts list shows an admin's off where the configuration routes nothing, until `default` drops it", async () => {
     // Stored before this fix (or by a route that was later taken out of ALERT_ROUTES).
-    await app.store.alertRoutes.create({ _id: "coupons:discord", type: "coupons", platform: "discord", channel: "off", setBy: "shell:admin", setAt: app.clock.now() });
-    expect(await rows()).toContainEqual(["coupons", "discord", "off", "admin"]);
+    await app.store.alertRoutes.create({ _id: "coupons:discord", type: "coupons", platform: "discord", channel: "off", setBy: "shell:admin", setAt: new Date("2026-11-25T04:00:00Z") });
+    expect(await rows()).toContainEqual(["coupons", "discord", "off", "shell:admin on 2026-11-25 12:00 GMT+8"]);
     const zhRows = (await zh("shell:mia", "alerts list")).reply.table!.rows;
-    expect(zhRows).toContainEqual(["coupons", "discord", "关闭", "管理员"]);
+    expect(zhRows).toContainEqual(["coupons", "discord", "关闭", "shell:admin（2026-11-25 12:00 GMT+8）"]);
     expect((await app.run("shell:admin", "alerts route coupons discord default")).reply.text).toBe("coupons alerts on discord follow the configuration (ALERT_ROUTES) again, which routes none there: they are off.");
     expect((await rows()).filter((x) => x[0] === "coupons")).toEqual([]);
   });

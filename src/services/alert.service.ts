@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { ALERT_TYPES, type AlertRoute, type AlertType, type Config } from "../config.js";
+import { ALERT_TYPES, isSlackChannelName, type AlertRoute, type AlertType, type Config } from "../config.js";
 import { localTime } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
@@ -15,6 +15,9 @@ export interface ListedRoute extends AlertRoute {
   source: "config" | "admin";
   /** True when an admin turned this configured route off. */
   off?: boolean;
+  /** The admin's stored route (source `admin`): who set it and when. */
+  setBy?: string;
+  setAt?: Date;
 }
 
 /** What {@link AlertService.send} did. */
@@ -132,11 +135,11 @@ export class AlertService {
     for (const r of this.config.alertRoutes) {
       const o = overridden.get(`${r.type}:${r.platform}`);
       if (!o) out.push({ ...r, source: "config" });
-      else if (o.channel === "off") out.push({ ...r, source: "admin", off: true });
+      else if (o.channel === "off") out.push({ ...r, source: "admin", off: true, setBy: o.setBy, setAt: o.setAt });
     }
     const configured = new Set(this.config.alertRoutes.map((r) => `${r.type}:${r.platform}`));
     for (const r of stored) {
-      const route = { type: r.type as AlertType, platform: r.platform as AlertRoute["platform"], channel: r.channel };
+      const route = { type: r.type as AlertType, platform: r.platform as AlertRoute["platform"], channel: r.channel, setBy: r.setBy, setAt: r.setAt };
       if (r.channel !== "off") out.push({ ...route, source: "admin" });
       // An admin's `off` where the configuration routes nothing: listed too (as channel "off"), so
       // what is stored, and would silence a route ALERT_ROUTES gives there later, is visible.
@@ -144,6 +147,18 @@ export class AlertService {
     }
     const order = (t: string) => (ALERT_TYPES as readonly string[]).indexOf(t);
     return out.sort((a, b) => order(a.type) - order(b.type) || a.platform.localeCompare(b.platform));
+  }
+
+  /**
+   * The start-up warning for routes in effect that name a Slack channel (`low_stock:slack:#ops`
+   * in ALERT_ROUTES, or stored before `alerts route` took ids only) rather than give its id: text
+   * alerts reach it, but the digest's chart upload takes an id only and a renamed channel loses
+   * them. Null when none does.
+   */
+  async slackNameWarning(t: Translate): Promise<string | null> {
+    const named = (await this.list()).filter((r) => !r.off && isSlackChannelName(r.platform, r.channel));
+    if (!named.length) return null;
+    return t("startup.slack_names", { routes: named.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", ") });
   }
 
   /** The channels alerts of `type` go to now. */
