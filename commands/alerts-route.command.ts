@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ALERT_PLATFORMS, ALERT_TYPES, channelFits } from "../src/config.js";
+import { ALERT_PLATFORMS, ALERT_TYPES, channelFits, SLACK_CHANNEL_ID } from "../src/config.js";
 import { oneOf } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
@@ -21,12 +21,6 @@ function followed(change: RouteChange, to: string, t: Translate): string {
 }
 
 /**
- * A Slack channel id (C…), private channel id (G…) or DM id (D…), in any case: Slack's ids hold a
- * digit, which tells `c0new` from a name such as `dev` or `growth`.
- */
-const SLACK_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
-
-/**
  * The channel as alerts are sent to it: a Slack id in upper case (Slack's own; `c0new` matches no
  * channel, so its alerts would retry until they give up), else as given; null for something
  * that is not a Slack channel id (a `#name` or a bare name: renamed channels keep their id, and
@@ -34,7 +28,7 @@ const SLACK_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
  */
 function channelOn(platform: string, channel: string): string | null {
   if (platform !== "slack" || channel === "off") return channel;
-  return SLACK_ID.test(channel) ? channel.toUpperCase() : null;
+  return SLACK_CHANNEL_ID.test(channel) ? channel.toUpperCase() : null;
 }
 
 export default defineCommand({

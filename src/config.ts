@@ -273,7 +273,7 @@ export function channelFits(platform: string, channel: string): boolean {
  * A Slack channel id (C…), private channel id (G…) or DM id (D…), in any case: Slack's ids hold a
  * digit, which tells `c0new` from a name such as `dev` or `growth` (as `alerts route` reads them).
  */
-const SLACK_CHANNEL_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
+export const SLACK_CHANNEL_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
 
 /**
  * True for a Slack route's channel given by name (`#ops`, `general`) rather than by id. Accepted
