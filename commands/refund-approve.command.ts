@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { approversText, failKey, normalizeId } from "../src/services/refund.service.js";
-import { approveRefusalText, refundCard, shownStatus } from "../src/services/refund.view.js";
+import { alreadyRejectedText, approveRefusalText, refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund approve",
@@ -33,6 +33,8 @@ export default defineCommand({
       case "expired":
         return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
       case "decided":
+        // A rejected one says who rejected it, when and why, as `refund reject` on it does.
+        if (r.request.status === "rejected") return err("already_decided", alreadyRejectedText(r.request, t, fmt));
         return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
       case "busy":
         return err("refund_busy", t("refund.busy", { id: r.request._id }));

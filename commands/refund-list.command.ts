@@ -69,7 +69,8 @@ export default defineCommand({
       context.push(t("refund.list.next", { command: ["refund list", args.which, ...pinned].join(" ") }));
     }
     return {
-      title: t(`refund.list.title.${args.which}`, { count: total }),
+      // The window read (since=7d as the instant it meant), so the count is not taken for the whole list.
+      title: t(`refund.list.title.${args.which}`, { count: total }) + (sinceAt ? t("text.paren", { text: t("refund.list.since", { at: fmt.dateTime(sinceAt) }) }) : ""),
       status: "info",
       table: {
         columns: [t("refund.col.id"), t("refund.col.order"), t("refund.col.amount"), t("refund.col.status"), t("refund.col.requester"), t("refund.col.when")],

@@ -67,6 +67,9 @@ export default defineCommand({
     if (r.kind === "inconsistent") {
       return { status: "error", code: "policy_inconsistent", text: t("refund.policy.inconsistent", { support: fmt.money(r.policy.supportLimit), manager: fmt.money(r.policy.managerLimit) }), visibility: "ephemeral" };
     }
-    return { ...show(r.policy, t("refund.policy.set.title")), status: "ok", visibility: "public" };
+    const shown = show(r.policy, t("refund.policy.set.title"));
+    // A new expiry does not move the deadlines pending requests were given (their cards said them): said so.
+    if (r.keptExpiry) shown.context.push(t("refund.policy.expiry_kept", { count: r.keptExpiry }));
+    return { ...shown, status: "ok", visibility: "public" };
   },
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { normalizeId } from "../src/services/refund.service.js";
-import { refundCard, shownStatus } from "../src/services/refund.view.js";
+import { alreadyRejectedText, refundCard, shownStatus } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund reject",
@@ -28,7 +28,7 @@ export default defineCommand({
       case "decided":
         return { status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }), visibility: "ephemeral" };
       case "already_rejected":
-        return { status: "info", code: "already_rejected", text: t("refund.already_rejected", { id: r.request._id, by: r.request.decidedBy ?? "" }), visibility: "ephemeral" };
+        return { status: "info", code: "already_rejected", text: alreadyRejectedText(r.request, t, fmt), visibility: "ephemeral" };
       case "rejected":
         return refundCard(r.request, { t, fmt, now, title: t("refund.rejected.title", { id: r.request._id }) });
     }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
+import { ASKING_SHOWN } from "../src/services/refund.service.js";
 import { refundCard } from "../src/services/refund.view.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName } from "./order.view.js";
@@ -56,6 +57,13 @@ export default defineCommand({
           visibility: "ephemeral",
         };
       case "over_balance":
+        // Nothing left, all of it asked in requests awaiting a decision: named, as rejecting one frees its
+        // amount; none to name when they are being asked (or executed) this very moment.
+        if (r.refundable <= 0 && r.pending > 0) {
+          const ids = [...r.asking.slice(0, ASKING_SHOWN), ...(r.asking.length > ASKING_SHOWN ? ["…"] : [])].join(t("text.list_sep"));
+          const money = { orderNo: r.orderNo, paid: fmt.money(r.paid, r.currency), refunded: fmt.money(r.refunded, r.currency), pending: fmt.money(r.pending, r.currency) };
+          return { status: "error", code: "over_balance", text: r.asking.length ? t("refund.nothing_left", { ...money, ids }) : t("refund.nothing_left_held", money), visibility: "ephemeral" };
+        }
         return {
           status: "error",
           code: "over_balance",

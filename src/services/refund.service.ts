@@ -44,6 +44,9 @@ export const POLICY_ID = "refund_policy";
 /** One balance hold on an order. */
 type Hold = { id?: string | null; hid?: string | null; amount?: number | null; at?: Date | null };
 
+/** How many of the pending requests holding an order's whole balance a refused request names. */
+export const ASKING_SHOWN = 5;
+
 /** Page size of the repair's scans. */
 const PAGE = 1000;
 
@@ -88,7 +91,8 @@ export type RequestResult =
   | { kind: "already_refunded"; orderNo: string }
   /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, or zero. */
   | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" }
-  | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string }
+  /** `asking`: when nothing is left, the pending requests holding the balance (oldest first, at most {@link ASKING_SHOWN} + 1, so a reply can say there are more). */
+  | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string; asking: string[] }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
   | { kind: "exists"; request: RefundRequestDoc };
 
@@ -158,8 +162,8 @@ export interface ApprovalNeed {
 }
 
 /**
- * What a request needs under `policy` (the one in force: a policy change applies at once to
- * pending requests, so the card, the status, the approvable list and `refund approve` all ask
+ * What a request needs under `policy` (the one in force: a change of its limits applies at once
+ * to pending requests, so the card, the status, the approvable list and `refund approve` all ask
  * this, never the `requiredApprovals` stored when it was asked). The limits are in the shop
  * currency (`shopCurrency`), so a request in another currency cannot be measured against them:
  * it needs two managers.
@@ -262,7 +266,10 @@ export class RefundService {
    * guarded by the revision it was merged onto (`rev`), so two admins changing different limits
    * at once both keep their change: the one that loses the race merges again.
    */
-  async setPolicy(change: Partial<Pick<RefundPolicy, "supportLimit" | "managerLimit" | "pendingHours">>, by: string): Promise<{ kind: "set"; policy: RefundPolicy; before: RefundPolicy } | { kind: "inconsistent"; policy: RefundPolicy }> {
+  async setPolicy(
+    change: Partial<Pick<RefundPolicy, "supportLimit" | "managerLimit" | "pendingHours">>,
+    by: string,
+  ): Promise<{ kind: "set"; policy: RefundPolicy; before: RefundPolicy; keptExpiry: number } | { kind: "inconsistent"; policy: RefundPolicy }> {
     for (let attempt = 0; ; attempt++) {
       const doc = await this.policyDoc();
       const rev = doc?.rev;
@@ -277,12 +284,22 @@ export class RefundService {
       if (next.supportLimit > next.managerLimit) return { kind: "inconsistent", policy: next };
       try {
         const r = await this.store.meta.collection.updateOne({ _id: POLICY_ID as never, rev: rev ?? { $exists: false } }, { $set: { value: next }, $inc: { rev: 1 } }, { upsert: true });
-        if (r.modifiedCount + r.upsertedCount === 1) return { kind: "set", policy: next, before };
+        if (r.modifiedCount + r.upsertedCount === 1) return { kind: "set", policy: next, before, keptExpiry: await this.keptExpiry(before, next) };
       } catch (e) {
         if (!isDuplicateKey(e)) throw e; // another first write won the insert: merge again
       }
       if (attempt >= 8) throw new Error("refund policy kept changing; try again");
     }
+  }
+
+  /**
+   * How many pending requests keep the deadline they were given across an expiry change: a
+   * request's `expiresAt` is fixed when it is asked (its card and reminder said it), so a new
+   * expiry applies to requests asked from then on. None when the expiry did not change.
+   */
+  private async keptExpiry(before: RefundPolicy, next: RefundPolicy): Promise<number> {
+    if (before.pendingHours === next.pendingHours) return 0;
+    return this.store.refundRequests.countDocuments({ status: "pending", expiresAt: { $gt: this.clock.now() } });
   }
 
   /** {@link need} in the shop currency. */
@@ -343,7 +360,9 @@ export class RefundService {
       const pending = Math.max(order.heldTotal ?? 0, await this.outstanding(order._id, now));
       const refunded = order.refundedTotal ?? 0;
       const refundable = order.total - refunded - pending;
-      const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded, pending, currency: order.currency };
+      // Nothing left: the pending requests holding it are named, since rejecting one frees its amount.
+      const asking = refundable <= 0 ? await this.asking(order._id, now) : [];
+      const over = { kind: "over_balance" as const, orderNo: order._id, refundable: Math.max(0, refundable), paid: order.total, refunded, pending, currency: order.currency, asking };
       let amount: number;
       if (full) {
         if (refundable <= 0) return over;
@@ -366,6 +385,17 @@ export class RefundService {
       order = await this.store.orders.findById(order._id).lean<OrderDoc>();
     }
     return { kind: "not_found" };
+  }
+
+  /** The ids of an order's pending, unexpired requests, oldest first: {@link ASKING_SHOWN}, and one more if there are more. */
+  private async asking(orderNo: string, now: Date): Promise<string[]> {
+    const docs = await this.store.refundRequests
+      .find({ orderNo, status: "pending", expiresAt: { $gt: now } })
+      .sort({ requestedAt: 1, _id: 1 })
+      .limit(ASKING_SHOWN + 1)
+      .select({ _id: 1 })
+      .lean<{ _id: string }[]>();
+    return docs.map((d) => d._id);
   }
 
   /**

@@ -89,6 +89,15 @@ export function rejectedText(r: Pick<RefundRequestDoc, "decidedBy" | "rejectReas
 }
 
 /**
+ * Why a request cannot be rejected or approved any more, said when it was rejected already: who
+ * rejected it, when and why (the Reject button gives no reason: said so), as its card says it.
+ */
+export function alreadyRejectedText(r: Pick<RefundRequestDoc, "_id" | "decidedBy" | "decidedAt" | "rejectReason">, t: Translate, fmt: Formatter): string {
+  const p = { id: r._id, by: r.decidedBy ?? "", at: r.decidedAt ? fmt.dateTime(r.decidedAt) : "?" };
+  return r.rejectReason === BUTTON_REJECT_REASON ? t("refund.already_rejected_button", p) : t("refund.already_rejected", { ...p, reason: rejectReasonText(r.rejectReason, t) });
+}
+
+/**
  * The card of a request: order, customer, amount, reason, requester, status; what it needs and
  * buttons while it may be approved. `you`: the reader's identities, for a card shown to them alone
  * (see {@link shownStatus}).
