@@ -49,7 +49,11 @@ export default defineCommand({
       limit: PAGE,
       skip: passed,
     });
-    if (found === 0) return { status: "info", text: t(`refund.list.empty.${args.which}`), visibility: "ephemeral" };
+    if (found === 0) {
+      // With since=, "none" is only of that window: said, so nobody takes it for the whole list.
+      const window = sinceAt ? { context: [t("refund.list.empty_since", { at: fmt.dateTime(sinceAt), which: args.which })] } : {};
+      return { status: "info", text: t(`refund.list.empty.${args.which}`), ...window, visibility: "ephemeral" };
+    }
     // After `before=`, the rows right after that request, counted as the pages before it left off
     // (page= only numbers them): requests asked since then are on page 1 again, not in this count.
     const total = after ? passed + rest : found;

@@ -36,3 +36,21 @@ describe("a full refund asked when part of the order is refunded or requested al
     expect(field(await app.run("shell:sam", "refund request F-3 full reason=lost"), "Amount")).toBe("CN¥69.98 (all that was left of CN¥89.98 paid: the rest is refunded or asked in other requests)");
   });
 });
+
+describe("an empty refund list with since=", () => {
+  it("says only that window was looked at and how to see the whole list (en, zh); without since= nothing more is said", async () => {
+    // F-1..F-3 above were asked at the test clock (2026-11-25 12:00 Shanghai, 04:00Z); an hour later, none since 04:30Z.
+    app.clock.advance(3_600_000);
+    const r = await app.run("shell:sam", "refund list all since=2026-11-25T04:30:00Z");
+    expect(r.reply.text).toBe("No refund requests.");
+    expect(r.reply.context).toEqual(["Only requests asked since 2026-11-25 12:30 GMT+8 were looked at: run `refund list all` without since= for all of them."]);
+    const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "refund list 全部 since=2026-11-25T04:30:00Z", locale: "zh-CN" });
+    expect(zh.reply.context).toEqual(["只查看了 2026-11-25 12:30 GMT+8 以后提交的申请：去掉 since= 运行 `refund list all` 可查看全部。"]);
+    // Without since=, an empty list says nothing more.
+    const none = await app.run("shell:sam", "refund list approvable");
+    expect(none.reply.text).toBe("No refund request is waiting for your approval.");
+    expect(none.reply.context).toBeUndefined();
+    // The whole list has them.
+    expect((await app.run("shell:sam", "refund list all")).reply.table!.rows.length).toBeGreaterThan(0);
+  });
+});
