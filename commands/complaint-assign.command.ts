@@ -27,8 +27,6 @@ export default defineCommand({
       const from = r.kind === "done" ? r.previous.assignee : undefined;
       const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
       const out = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
-      // Taking it from its holder needs a manager: a refusal of who the caller is, audited `denied`.
-      if (r.kind === "refused" && r.reason === "held_by_other") return { ...out, denied: true };
       // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
       if (r.kind === "refused" && r.reason === "permission_denied" && r.complaint.assignee === actor.identity) {
         if (args.identity === actor.identity) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
-import { defineCommand, type HandlerReply } from "../src/core/command.js";
+import { defineCommand } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
 import { translator, type Translate } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
@@ -27,7 +27,7 @@ export default defineCommand({
       // Already escalated (for this person), resolved, or someone else's: say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
       const block = c && escalateBlock(c, actor);
-      if (c && block) return deniedIfHeld(changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx));
+      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx);
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
@@ -49,14 +49,9 @@ export default defineCommand({
     }
     // A reason that ends its own sentence ("… chargeback.", "客户要投诉。") gets no second full stop.
     const ended = /[.!?…。．！？]$/u.test(args.reason);
-    return deniedIfHeld(changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, ctx));
+    return changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, ctx);
   },
 });
-
-/** Escalating someone else's complaint needs a manager: a refusal of who the caller is, audited `denied` (as `complaint assign`'s). */
-function deniedIfHeld(reply: Reply): HandlerReply {
-  return reply.code === "held_by_other" ? { ...reply, denied: true } : reply;
-}
 
 /**
  * The managers' alert for the latest escalation of `c`, by `by` for `reason`: the card with a short

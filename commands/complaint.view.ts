@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CommandContext } from "../src/core/command.js";
+import type { CommandContext, HandlerReply } from "../src/core/command.js";
 import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
 import { type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
@@ -227,7 +227,7 @@ export function changeReply(
   services: { complaints: ComplaintService },
   ctx: Ctx,
   params: Record<string, string> = {},
-): Reply {
+): HandlerReply {
   const { t } = ctx;
   const cid = ComplaintService.normalizeId(id);
   if (r.kind !== "not_found") ctx.subject?.(r.complaint._id);
@@ -255,6 +255,8 @@ export function changeReply(
         code: r.reason,
         text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatus(r.complaint, t, true), by: giver ?? last?.by ?? "—", ...params }),
         visibility: "ephemeral",
+        // Taking it off its holder (assign, escalate) needs a manager: a refusal of who the caller is, audited `denied`.
+        ...(r.reason === "held_by_other" ? { denied: true } : {}),
       };
     }
     case "already":

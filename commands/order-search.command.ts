@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { quote } from "../src/core/parser.js";
-import { pageArg, pastSinceToDate, pinnedSince, since } from "../src/core/args.js";
+import { pageArg, pastSinceToSecond, pinnedSince, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { translator, type MessageKey } from "../src/core/messages.js";
 import { splitList, trimInvisible } from "../src/core/text.js";
@@ -60,7 +60,7 @@ export default defineCommand({
       return { status: "error", code: "missing_filter", text: t("order.search.need_filter"), visibility: "ephemeral" };
     }
     // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
-    const sinceAt = args.since ? new Date(Math.floor(pastSinceToDate(args.since, now, config.timeZone, t).getTime() / 1000) * 1000) : undefined;
+    const sinceAt = args.since ? pastSinceToSecond(args.since, now, config.timeZone, t) : undefined;
     const customerId = args.customer;
     const after = args.before ? await services.orders.byNo(args.before) : undefined;
     if (args.before && !after) {

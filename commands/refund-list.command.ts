@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, pinnedSince, since } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToSecond, pinnedSince, since } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
 import { normalizeId } from "../src/services/refund.service.js";
@@ -31,7 +31,7 @@ export default defineCommand({
   mutates: false,
   async handler({ args, services, actor, via, t, fmt, now, config }) {
     // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
-    const sinceAt = args.since ? new Date(Math.floor(pastSinceToDate(args.since, now, config.timeZone, t).getTime() / 1000) * 1000) : undefined;
+    const sinceAt = args.since ? pastSinceToSecond(args.since, now, config.timeZone, t) : undefined;
     // Found whatever its status now (approved or expired since that page): only its place in the list counts.
     const after = args.before ? await services.refund.get(args.before) : undefined;
     if (args.before && !after) {

@@ -347,10 +347,11 @@ async function main(): Promise<number> {
       const running = new Set<string>([...(prompt ? ["shell"] : []), ...(slack ? ["slack"] : []), ...(discord ? ["discord"] : [])]);
       // `alerts route` to a platform not among these warns as this does.
       app.services.alerts.setRunning(running, http !== undefined);
-      const idle = (await app.services.alerts.list()).filter((r) => !r.off && !running.has(r.platform));
+      const routes = await app.services.alerts.list();
+      const idle = routes.filter((r) => !r.off && !running.has(r.platform));
       if (idle.length) say(t("startup.idle_routes", { routes: idle.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", "), running: [...running].join(", ") || t(http ? "startup.no_chat" : "startup.no_platform") }));
       // Slack channels by name: accepted (text alerts arrive), but no digest chart, nor alerts after a rename.
-      const named = await app.services.alerts.slackNameWarning(t);
+      const named = await app.services.alerts.slackNameWarning(t, routes);
       if (named) say(named);
     }
     // Without `npm run shell`, the adapters are the bot: run until SIGINT/SIGTERM.

@@ -275,6 +275,14 @@ export function pastSinceToDate(value: string, now: Date, timeZone: string, t: T
 }
 
 /**
+ * {@link pastSinceToDate} rounded down to the second: `7d` read against now has milliseconds, and
+ * a list whose next-page line pins the window ({@link pinnedSince}) then writes it as it reads.
+ */
+export function pastSinceToSecond(value: string, now: Date, timeZone: string, t: Translate): Date {
+  return new Date(Math.floor(pastSinceToDate(value, now, timeZone, t).getTime() / 1000) * 1000);
+}
+
+/**
  * A {@link since} as a next-page line writes it, so that page reads the same window whenever it
  * runs: a day or an instant as given, anything read against now (7d, 24h, today, 11-01) as the
  * instant `at` it meant, in UTC (2026-11-18T04:00:00Z; milliseconds only when it has some).

@@ -153,10 +153,10 @@ export class AlertService {
    * The start-up warning for routes in effect that name a Slack channel (`low_stock:slack:#ops`
    * in ALERT_ROUTES, or stored before `alerts route` took ids only) rather than give its id: text
    * alerts reach it, but the digest's chart upload takes an id only and a renamed channel loses
-   * them. Null when none does.
+   * them. Null when none does. `routes`: {@link list} when the caller has read it already (start-up).
    */
-  async slackNameWarning(t: Translate): Promise<string | null> {
-    const named = (await this.list()).filter((r) => !r.off && isSlackChannelName(r.platform, r.channel));
+  async slackNameWarning(t: Translate, routes?: readonly ListedRoute[]): Promise<string | null> {
+    const named = (routes ?? (await this.list())).filter((r) => !r.off && isSlackChannelName(r.platform, r.channel));
     if (!named.length) return null;
     return t("startup.slack_names", { routes: named.map((r) => `${r.type}:${r.platform}:${r.channel}`).join(", ") });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { scrubText } from "../core/logger.js";
-import type { AuditDoc, Store } from "../store/models.js";
+import { rowsAfter, type AuditDoc, type Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
 import { escapeRegex } from "../core/text.js";
 import { shortId } from "../core/ids.js";
@@ -138,7 +138,7 @@ export class AuditService {
     if (q.command) filter.command = new RegExp(`^${escapeRegex(q.command)}( |$)`);
     if (q.since || q.before) filter.at = { ...(q.since ? { $gte: q.since } : {}), ...(q.before ? { $lt: q.before } : {}) };
     // In the table's order (newest first, then by ref): what comes after the entry a page ended with.
-    if (q.after) all.push({ $or: [{ at: { $lt: q.after.at } }, { at: q.after.at, _id: { $lt: q.after.ref } }] });
+    if (q.after) all.push(rowsAfter("at", q.after.at, q.after.ref));
     if (q.subject?.length) filter.subject = { $in: q.subject };
     if (q.outcome) filter.outcome = q.outcome;
     if (all.length === 1) Object.assign(filter, all[0]);

@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
-import type { ComplaintDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
+import { rowsAfter, type ComplaintDoc, type OrderDoc, type ProductDoc, type Store } from "../store/models.js";
 import { openRequests } from "../store/refund.model.js";
 import { escapeRegex, widthInsensitive } from "../core/text.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
@@ -206,7 +206,7 @@ export class OrderService {
     if (q.since) filter.createdAt = { $gte: q.since };
     if (q.statuses?.length) filter.status = q.statuses.length === 1 ? q.statuses[0] : { $in: q.statuses };
     // After a row, in the sort's order (createdAt, then _id, both descending).
-    const page = q.after ? { ...filter, $or: [{ createdAt: { $lt: q.after.createdAt } }, { createdAt: q.after.createdAt, _id: { $lt: q.after._id } }] } : filter;
+    const page = q.after ? { ...filter, ...rowsAfter("createdAt", q.after.createdAt, q.after._id) } : filter;
     const [orders, total, rest] = await Promise.all([
       this.store.orders
         .find(page)

@@ -8,7 +8,7 @@ import { shortId } from "../core/ids.js";
 import { translator, type Locale, type Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
-import type { OrderDoc, RefundRequestDoc, Store } from "../store/models.js";
+import { rowsAfter, type OrderDoc, type RefundRequestDoc, type Store } from "../store/models.js";
 import type { AuditService } from "./audit.service.js";
 import type { IdentityService } from "./identity.service.js";
 import { canTransition, PAID_STATUSES, type OrderStatus } from "./order-status.js";
@@ -534,7 +534,7 @@ export class RefundService {
     if (q.since) filter.requestedAt = { $gte: q.since };
     // After a row, in the sort's order (requestedAt, then _id, both descending); with $and, as
     // `approvable` and `mine` hold an $or of their own.
-    const after = q.after && { $or: [{ requestedAt: { $lt: q.after.requestedAt } }, { requestedAt: q.after.requestedAt, _id: { $lt: q.after._id } }] };
+    const after = q.after && rowsAfter("requestedAt", q.after.requestedAt, q.after._id);
     const page = after ? { $and: [filter, after] } : filter;
     const [items, total, rest] = await Promise.all([
       this.store.refundRequests.find(page).sort({ requestedAt: -1, _id: -1 }).skip(after ? 0 : skip).limit(q.limit ?? 20).lean<RefundRequestDoc[]>(),

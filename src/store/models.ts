@@ -522,3 +522,12 @@ export async function connect(uri: string, dbName?: string): Promise<Connection>
   const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 30000 };
   return mongoose.createConnection(uri, { dbName: name, autoIndex: false, ...timeout }).asPromise();
 }
+
+/**
+ * The rows after one a page ended with, in a newest-first order by `field` then `_id` (both
+ * descending): older, or as old with a smaller id. A next page built on it neither repeats nor
+ * skips rows, whatever is written meanwhile (audit, order search, refund list).
+ */
+export function rowsAfter(field: string, at: Date, id: string): Record<string, unknown> {
+  return { $or: [{ [field]: { $lt: at } }, { [field]: at, _id: { $lt: id } }] };
+}
