@@ -3,7 +3,7 @@ import { defineCommand, type HandlerReply } from "../src/core/command.js";
 import { identityArg } from "../src/core/args.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { assignBlock, ComplaintService, type ChangeResult } from "../src/services/complaint.service.js";
+import { assignBlock, ComplaintService, holds, type ChangeResult } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, unknownComplaint } from "./complaint.view.js";
 
 export default defineCommand({
@@ -21,15 +21,17 @@ export default defineCommand({
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
-    const { args, services, actor, t, config } = ctx;
+    const { args, services, t, config } = ctx;
     const id = ComplaintService.normalizeId(args.id);
+    // With the identities linked to the caller's: one held under another of them is theirs to hand on.
+    const actor = await services.complaints.person(ctx.actor);
     const reply = (r: ChangeResult): HandlerReply => {
       const from = r.kind === "done" ? r.previous.assignee : undefined;
       const done = from ? t("complaint.reassigned", { id, from, to: args.identity }) : t("complaint.assigned", { id, to: args.identity });
       const out = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
       // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
-      if (r.kind === "refused" && r.reason === "permission_denied" && r.complaint.assignee === actor.identity) {
-        if (args.identity === actor.identity) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });
+      if (r.kind === "refused" && r.reason === "permission_denied" && holds(r.complaint, actor)) {
+        if (args.identity === r.complaint.assignee) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });
         return { ...out, text: t("complaint.refused.escalated_holder", { id, to: args.identity }) };
       }
       return out;

@@ -21,13 +21,16 @@ export default defineCommand({
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
-    const { args, services, actor, t, config, now, logger } = ctx;
+    const { args, services, t, config, now, logger } = ctx;
     const id = ComplaintService.normalizeId(args.id);
+    // With the identities linked to the caller's: held under another of them, it is theirs.
+    const actor = await services.complaints.person(ctx.actor);
+    const rctx = { ...ctx, actor };
     if (!args.reason) {
       // Already escalated (for this person), resolved, or someone else's: say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
       const block = c && escalateBlock(c, actor);
-      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, ctx);
+      if (c && block) return changeReply(block === "already" ? { kind: "already", complaint: c } : { kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, rctx);
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
@@ -49,7 +52,7 @@ export default defineCommand({
     }
     // A reason that ends its own sentence ("… chargeback.", "客户要投诉。") gets no second full stop.
     const ended = /[.!?…。．！？]$/u.test(args.reason);
-    return changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, ctx);
+    return changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, rctx);
   },
 });
 

@@ -18,8 +18,10 @@ export default defineCommand({
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
   async handler(ctx) {
-    const { args, services, actor, t } = ctx;
+    const { args, services, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);
+    // With the identities linked to the caller's: an escalated one held under another of them is theirs to resolve.
+    const actor = await services.complaints.person(ctx.actor);
     if (!args.note) {
       // Resolved already, or not this person's to resolve (escalated): said now, not after the note.
       const c = await services.complaints.get(id);

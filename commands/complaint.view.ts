@@ -3,12 +3,13 @@ import type { CommandContext, HandlerReply } from "../src/core/command.js";
 import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
 import { type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
-import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, UNKNOWN_CUSTOMER, type ChangeResult, type SlaClock } from "../src/services/complaint.service.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, holds, UNKNOWN_CUSTOMER, type ChangeResult, type ComplaintActor, type SlaClock } from "../src/services/complaint.service.js";
 import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
 
-type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject" | "actor">>;
+/** `actor` with its `identities` (ComplaintService.person): "you have it" goes by person. */
+type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject">> & { actor?: ComplaintActor };
 
 /** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
 export const complaintIdArg = typedId(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
@@ -30,7 +31,8 @@ export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
 });
 
 /**
- * A duration as "2d 3h", "4h 15m" or "12m" (two largest units: minutes, or hours from a day on).
+ * A duration as "2d 3h", "4h 15m" or "12m" (two largest units: minutes, or hours from a day on;
+ * in Chinese without a space between them: "2天3小时").
  * `left` (time left on a clock) rounds up to the unit shown, so a clock never reads "0m left" or
  * "59m" before it is due; `past` (overdue, late) rounds down, but says at least 1m once past.
  */
@@ -48,7 +50,7 @@ export function formatDuration(ms: number, t: Translate, round: "left" | "past" 
   if (d) parts.push(t("complaint.dur.d", { n: d }));
   if (h) parts.push(t("complaint.dur.h", { n: h }));
   if (m && !d) parts.push(t("complaint.dur.m", { n: m }));
-  return parts.length ? parts.slice(0, 2).join(" ") : t("complaint.dur.m", { n: 0 });
+  return parts.length ? parts.slice(0, 2).join(t("complaint.dur.sep")) : t("complaint.dur.m", { n: 0 });
 }
 
 /** One SLA clock in words: time left, how long overdue, or when it was met. */
@@ -264,7 +266,7 @@ export function changeReply(
         // Escalated and waiting, or escalated and held (by a manager or whom a manager chose).
         const held = r.complaint.assignee;
         // Held by the one asking (a manager gave it to them): "you have it", not their own name.
-        const key = !held ? "complaint.already.escalate" : held === ctx.actor?.identity ? "complaint.already.escalate_yours" : "complaint.already.escalate_held";
+        const key = !held ? "complaint.already.escalate" : ctx.actor && holds(r.complaint, ctx.actor) ? "complaint.already.escalate_yours" : "complaint.already.escalate_held";
         const text = t(key, { id: cid, assignee: held ?? "—" });
         return { status: "info", code: "already_escalated", text, visibility: "ephemeral" };
       }

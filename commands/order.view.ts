@@ -7,7 +7,7 @@ import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
 import { OrderService, type OrderDetail, type ParkedUpdates, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
 import type { OrderStatus } from "../src/services/order-status.js";
-import { complaintStatus } from "./complaint.view.js";
+import { complaintStatus, severityName } from "./complaint.view.js";
 
 // Rendering of orders shared by the order commands (not a command: no `.command.ts` suffix).
 
@@ -94,7 +94,7 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
           .map((c) =>
             t("order.complaint.line", {
               id: c._id,
-              severity: t(`complaint.severity.${c.severity}` as MessageKey),
+              severity: severityName(c.severity, t),
               // As complaint cards and lists say it: one a manager gave someone is "Assigned".
               status: complaintStatus(c, t),
               text: clip(c.text, 60),

@@ -7,6 +7,7 @@ import type { SlaTable } from "../config.js";
 import type { COMPLAINT_STATUSES, ComplaintDoc, OrderDoc, SEVERITIES, Store } from "../store/models.js";
 import { isDuplicateKey } from "../store/writes.js";
 import { withoutInvisible } from "../core/text.js";
+import type { IdentityService } from "./identity.service.js";
 import { customerIdFilters, findOrder, OrderService } from "./order.service.js";
 
 /** A complaint severity. */
@@ -93,10 +94,23 @@ export type CreateResult =
  */
 export type RefusalReason = "claimed_by_other" | "resolved" | "not_resolved" | "permission_denied" | "taken_meanwhile" | "held_by_other";
 
-/** Who acts on a complaint: the identity recorded in history, and the role the core granted it. */
+/**
+ * Who acts on a complaint: the identity recorded in history, and the role the core granted it.
+ * `identities`: every identity of its person (`role link`), itself included, when read (see
+ * {@link ComplaintService.person}): holder checks go by person, not by identity.
+ */
 export interface ComplaintActor {
   identity: string;
   role: Role;
+  identities?: readonly string[];
+}
+
+/**
+ * True when `by`'s person holds `c`: its assignee is `by`'s identity or one linked to it. The
+ * assignee stays the identity that took it; someone linked acts on it as its holder.
+ */
+export function holds(c: Pick<ComplaintDoc, "assignee">, by: ComplaintActor): boolean {
+  return !!c.assignee && (c.assignee === by.identity || (by.identities?.includes(c.assignee) ?? false));
 }
 
 /**
@@ -160,7 +174,20 @@ export class ComplaintService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly opts: { timeZone: string; sla: { firstResponse: SlaTable; resolution: SlaTable } },
+    /** Which identities are one person (`role link`); without it each identity is its own person. */
+    private readonly identity?: Pick<IdentityService, "linked">,
   ) {}
+
+  /** `by` with the identities of its person (read once; kept when given). */
+  async person<A extends ComplaintActor>(by: A): Promise<A & { identities: readonly string[] }> {
+    if (by.identities) return { ...by, identities: by.identities };
+    return { ...by, identities: await this.linkedTo(by.identity) };
+  }
+
+  /** Every identity of `identity`'s person, itself included. */
+  private async linkedTo(identity: string): Promise<string[]> {
+    return this.identity ? this.identity.linked(identity) : [identity];
+  }
 
   /** Normalizes a typed complaint id: upper case, `C-` added when missing. */
   static normalizeId(input: string): string {
@@ -281,7 +308,8 @@ export class ComplaintService {
   }
 
   /**
-   * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity`),
+   * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity` or an
+   * identity linked to it),
    * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it).
    * Most urgent first: by the next clock to run out (the reply clock while nobody has answered,
    * else resolution; the list's "Next due" column), then resolution due time.
@@ -289,7 +317,8 @@ export class ComplaintService {
   async list(which: ComplaintList, identity: string, page = 1, pageSize = 10): Promise<{ complaints: ComplaintDoc[]; total: number }> {
     const now = this.clock.now();
     const filter: Record<string, unknown> = { status: OPEN };
-    if (which === "mine") filter.assignee = identity;
+    // The person's: a complaint claimed on Slack is theirs on Discord too (the assignee stays as claimed).
+    if (which === "mine") filter.assignee = { $in: await this.linkedTo(identity) };
     if (which === "unassigned") filter.assignee = { $exists: false };
     if (which === "overdue") filter.$or = overdueOr(now);
     const total = await this.store.complaints.countDocuments(filter);
@@ -321,10 +350,12 @@ export class ComplaintService {
    * Takes an unassigned complaint. Exactly one of several simultaneous claims wins; the others
    * learn who has it. An escalated one needs {@link ESCALATED_ROLE} or above.
    */
-  async claim(id: string, by: ComplaintActor): Promise<ChangeResult> {
+  async claim(id: string, actor: ComplaintActor): Promise<ChangeResult> {
+    const by = await this.person(actor);
     return this.change(id, by.identity, (c) => {
       if (c.status === "resolved") return { kind: "refused", reason: "resolved" };
-      if (c.assignee === by.identity) return { kind: "already" };
+      // Held by this person under another identity: theirs already (not "claimed by" themselves).
+      if (holds(c, by)) return { kind: "already" };
       if (c.status === "escalated" && !roleAtLeast(by.role, ESCALATED_ROLE)) return { kind: "refused", reason: "permission_denied" };
       if (c.assignee) return { kind: "refused", reason: "claimed_by_other" };
       return { kind: "change", set: { assignee: by.identity, status: c.status === "new" ? "claimed" : c.status }, action: "claim", to: by.identity };
@@ -336,7 +367,8 @@ export class ComplaintService {
    * escalated one needs {@link ESCALATED_ROLE} or above; so does taking one from its holder,
    * unless the holder is the one handing it on (support may assign unassigned ones).
    */
-  async assign(id: string, to: string, by: ComplaintActor): Promise<ChangeResult> {
+  async assign(id: string, to: string, actor: ComplaintActor): Promise<ChangeResult> {
+    const by = await this.person(actor);
     return this.change(id, by.identity, (c, seen) => {
       const block = assignBlock(c, to, by);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
@@ -353,7 +385,8 @@ export class ComplaintService {
    * escalated one needs {@link ESCALATED_ROLE} or above, or being its assignee (only a manager
    * can have given it to them: escalation unassigns, and claiming or assigning it needs one).
    */
-  async resolve(id: string, by: ComplaintActor, note: string): Promise<ChangeResult> {
+  async resolve(id: string, actor: ComplaintActor, note: string): Promise<ChangeResult> {
+    const by = await this.person(actor);
     return this.change(id, by.identity, (c) => {
       const block = resolveBlock(c, by);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
@@ -375,7 +408,7 @@ export class ComplaintService {
    * or above only (`held_by_other`). A bare identity (no role) is treated as support.
    */
   async escalate(id: string, by: ComplaintActor | string, reason: string): Promise<ChangeResult> {
-    const actor: ComplaintActor = typeof by === "string" ? { identity: by, role: "support" } : by;
+    const actor = await this.person(typeof by === "string" ? { identity: by, role: "support" as Role } : by);
     return this.change(id, actor.identity, (c) => {
       const block = escalateBlock(c, actor);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
@@ -643,10 +676,11 @@ export function isEscalationNoop(c: Pick<ComplaintDoc, "status" | "assignee">, r
 /**
  * Why `by` cannot resolve `c` as it stands (`already`: it is resolved), or null. Also asked
  * before a bare Resolve press prompts for its note, so nobody writes one only to be refused.
+ * Here and in the other checks, `by` holds `c` by person ({@link holds}: give `by.identities`).
  */
 export function resolveBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: ComplaintActor): "already" | RefusalReason | null {
   if (c.status === "resolved") return "already";
-  if (c.status === "escalated" && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "permission_denied";
+  if (c.status === "escalated" && !holds(c, by) && !roleAtLeast(by.role, ESCALATED_ROLE)) return "permission_denied";
   return null;
 }
 
@@ -660,7 +694,7 @@ export function assignBlock(c: Pick<ComplaintDoc, "status" | "assignee">, to: st
   if (c.assignee === to) return "already";
   // Someone else's (claimed, or given to them, before or while this was typed): only a
   // manager takes it from them, as the claim refusal says.
-  if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
+  if (c.assignee && !holds(c, by) && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
   return null;
 }
 
@@ -669,7 +703,7 @@ export function escalateBlock(c: Pick<ComplaintDoc, "status" | "assignee">, by: 
   if (c.status === "resolved") return "resolved";
   if (isEscalationNoop(c, by.role)) return "already";
   // Escalating takes it off its holder: like handing it on (assign), theirs or a manager's to do.
-  if (c.assignee && c.assignee !== by.identity && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
+  if (c.assignee && !holds(c, by) && !roleAtLeast(by.role, ESCALATED_ROLE)) return "held_by_other";
   return null;
 }
 

@@ -55,7 +55,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
   const outbox = new OutboxService(store, clock, logger.child({ component: "outbox" }));
   const shop = { timeZone, currency };
   const effects = new OrderEffects(store);
-  // Shared too: refund approvals ask it which identities are one person.
+  // Shared too: refund approvals and complaint holder checks ask it which identities are one person.
   const identity = new IdentityService(store, clock, config.bootstrapAdmins);
   const refund = new RefundService(store, clock, outbox, audit, { timeZone, currency, locale: config.locale, defaults: config.refundDefaults }, effects, identity);
   const alerts = new AlertService(store, clock, outbox, config, logger.child({ component: "alerts" }));
@@ -96,7 +96,7 @@ export function createServices(store: Store, clock: Clock, config: Config, logge
     markers: new MarkerService(store, clock),
     orders: new OrderService(store, clock, { timeZone }, effects, logger),
     effects,
-    complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }),
+    complaints: new ComplaintService(store, clock, { timeZone, sla: config.complaintSla }, identity),
     digest: new DigestService(store, clock, stock, effects, { timeZone, currency }, logger.child({ component: "digest" })),
     chart: new ChartService(),
     apiKeys: new ApiKeyService(store, clock),
