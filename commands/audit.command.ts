@@ -35,10 +35,13 @@ function unshown(e: { subject?: string | readonly string[] | null; args: string 
  * language of whoever was refused). Not an internal error's: that is an exception's own text,
  * kept out of chat as the reply to it was (the logs have it under the entry's ref).
  */
-function reasonOf(e: { outcome: string; code?: string | null; message?: string | null }): string {
+function reasonOf(e: { outcome: string; code?: string | null; message?: string | null }, max = REASON_COLUMN): string {
   if (e.outcome === "ok" || e.code === "internal" || !e.message) return "";
-  return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), 80);
+  return clip(withoutControls(e.message.replace(/\s+/g, " ")).trim(), max);
 }
+
+/** Characters of a reason the table shows (`audit ref=` shows it all). */
+const REASON_COLUMN = 80;
 
 /**
  * Commands on the audit trail that no chat command is: written by the bot itself (a refund
@@ -48,16 +51,18 @@ const SYSTEM_COMMANDS = ["refund execute", "refund expire", "shop-settings", "se
 
 /**
  * What a `command=` filter names: a command on the trail, one that changes nothing (`whoami`:
- * never on it), or none; for none, the error saying so with the closest names (a typo: `stok` →
- * `stock`), since a filter that matches nothing reads as "nothing happened".
+ * on it only when refused), or none; for none, the error saying so with the closest names (a
+ * typo: `stok` → `stock`), since a filter that matches nothing reads as "nothing happened".
  */
 function commandNamed(typed: string, commands: readonly Command[], t: Translate): "audited" | "not_audited" | UserError {
   const audited = new Set(SYSTEM_COMMANDS);
   for (const c of commands.filter((c) => c.mutates)) audited.add(c.name).add(c.name.split(" ")[0]!);
   if (audited.has(typed)) return "audited";
   if (commands.some((c) => c.name === typed)) return "not_audited";
+  // Any command may be on the trail (a read, refused): the closest of them all.
+  const known = new Set([...audited, ...commands.map((c) => c.name)]);
   const limit = Math.max(2, Math.floor(typed.length / 3));
-  const near = [...audited].map((c) => ({ c, d: editDistance(typed, c) })).filter((x) => x.d <= limit);
+  const near = [...known].map((c) => ({ c, d: editDistance(typed, c) })).filter((x) => x.d <= limit);
   const best = Math.min(...near.map((x) => x.d));
   // The nearest (a few, a name that starts with what was typed first, then the shorter).
   const names = near
@@ -70,6 +75,9 @@ function commandNamed(typed: string, commands: readonly Command[], t: Translate)
     names.length ? t("audit.unknown_command", { value: typed, suggestions: names.join(t("text.list_sep")) }) : t("audit.unknown_command.none", { value: typed }),
   );
 }
+
+/** Characters of an entry's command and arguments the table shows (`audit ref=` shows them all). */
+const COMMAND_COLUMN = 60;
 
 const OUTCOME_LIST = ["ok", "denied", "user_error", "error"] as const;
 type Outcome = (typeof OUTCOME_LIST)[number];
@@ -88,6 +96,8 @@ export default defineCommand({
     // The Ref of an entry (the rows listed after it: where a next-page hint goes on), or a time
     // (the entries made before it); read in the handler, which can look the ref up.
     before: z.string().overwrite(plainFilter).min(1).max(120).optional(),
+    // One entry in full (its arguments whole, as the table's column cuts them): its Ref.
+    ref: z.string().overwrite(plainFilter).min(1).max(120).optional(),
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
@@ -98,10 +108,10 @@ export default defineCommand({
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>]",
-    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [before=<编号>|<日期>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>]",
+    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>] [ref=<ref>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [before=<编号>|<日期>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>] [ref=<编号>]",
   },
-  examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q", "audit outcome=denied since=7d"],
+  examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q", "audit outcome=denied since=7d", "audit ref=K7M2Q9XH4R"],
   permission: "manager",
   mutates: false,
   async handler({ args, services, t, fmt, now, config, commands }) {
@@ -114,11 +124,37 @@ export default defineCommand({
       return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
     };
     const outcomeName = (o: string) => (OUTCOMES.has(o) ? t(`audit.outcome.${o as Outcome}`) : o);
+    const outcomeText = (e: { outcome: string; code?: string | null }) => (e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome));
+    if (args.ref) {
+      // One entry, whole: a filter beside it would be ignored, so it is refused.
+      const beside = (["actor", "command", "since", "before", "subject", "outcome"] as const).filter((k) => args[k] !== undefined);
+      if (beside.length) throw new UserError("ref_alone", t("audit.ref_alone", { options: beside.map((k) => `${k}=`).join(t("text.list_sep")) }));
+      const e = await services.audit.get([args.ref, args.ref.toUpperCase()]);
+      if (!e) throw new UserError("unknown_ref", t("audit.unknown_ref", { value: args.ref }));
+      const subjects = typeof e.subject === "string" ? [e.subject] : (e.subject ?? []);
+      const reason = e.outcome === "ok" || e.code === "internal" || !e.message ? "" : withoutControls(e.message);
+      return {
+        title: t("audit.entry.title", { ref: e._id }),
+        status: "info",
+        // The command and its arguments whole, as typed (shown literally: someone typed them).
+        text: `${e.command} ${e.args}`.trim(),
+        plainText: true,
+        fields: [
+          { label: t("audit.col.when"), value: fmt.dateTime(e.at), inline: true },
+          { label: t("audit.col.actor"), value: e.via ? t("audit.via", { actor: e.actor, via: e.via }) : e.actor, inline: true, plain: true },
+          { label: t("audit.col.platform"), value: e.platform, inline: true },
+          { label: t("audit.col.outcome"), value: outcomeText(e), inline: true },
+          // A batch names up to 1,000 records: as many as a field holds, and how many in all.
+          ...(subjects.length ? [{ label: t("audit.col.subject"), value: clip(subjects.join(", "), 900) + (subjects.length > 1 ? ` (${subjects.length})` : ""), plain: true }] : []),
+          ...(reason ? [{ label: t("audit.col.reason"), value: reason, plain: true }] : []),
+        ],
+        visibility: "ephemeral",
+      };
+    }
     const command = args.command?.toLowerCase().replace(/\s+/g, " ");
     // A name no command has would list nothing, as if nothing had happened: refused, naming the
     // closest; unless the trail has it (a command since renamed or removed).
     const named = command ? commandNamed(command, commands, t) : "audited";
-    if (named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), visibility: "ephemeral" };
     if (named instanceof UserError && (await services.audit.query({ command: command!, limit: 1 })).total === 0) throw named;
     const sinceAt = args.since ? pastSinceToDate(args.since, now, config.timeZone, t) : undefined;
     // before=: a time, or the Ref of the entry the rows go on after (in any case: refs are stored upper case).
@@ -149,6 +185,9 @@ export default defineCommand({
     });
     const context = linked.length ? [t("audit.linked", { actor: args.actor!, identities: linked.join(t("text.list_sep")) })] : [];
     const total = after && found ? passed + found : found;
+    // A read (`whoami`) is on the trail only as a refused attempt: said, whether any match or none.
+    if (total === 0 && named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), ...(context.length ? { context } : {}), visibility: "ephemeral" };
+    if (named === "not_audited") context.unshift(t("audit.reads_refused", { command: command! }));
     if (total === 0) return { status: "info", text: t("audit.empty"), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     const pages = Math.ceil(total / args.limit);
     if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
@@ -163,6 +202,12 @@ export default defineCommand({
       const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
       context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
     }
+    // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
+    // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
+    const commandOf = (e: (typeof entries)[number]) => (unshown(e).length ? `${e.command} ${unshown(e).join(" ")} · ${e.args}` : `${e.command} ${e.args}`).trim();
+    // A column cut short keeps the table readable; `audit ref=` shows the entry whole.
+    const cut = entries.find((e) => commandOf(e).length > COMMAND_COLUMN || reasonOf(e, Infinity).length > REASON_COLUMN);
+    if (cut) context.push(t("audit.cut", { command: `audit ref=${cut._id}` }));
     return {
       title: t("audit.title"),
       status: "info",
@@ -170,15 +215,13 @@ export default defineCommand({
         // After the first five (read by position): the platform as stored (as `alerts list` shows
         // it), and the reason last, where a row without one takes no room.
         columns: [t("audit.col.when"), t("audit.col.actor"), t("audit.col.command"), t("audit.col.outcome"), t("audit.col.ref"), t("audit.col.platform"), t("audit.col.reason")],
-        // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
-        // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
         rows: entries.map((e) => [
           fmt.dateTime(e.at),
           e.via ? t("audit.via", { actor: e.actor, via: e.via }) : e.actor,
           // Cut whole characters (half an emoji makes Discord refuse the message), marked with "…".
-          clip((unshown(e).length ? `${e.command} ${unshown(e).join(" ")} · ${e.args}` : `${e.command} ${e.args}`).trim(), 60),
+          clip(commandOf(e), COMMAND_COLUMN),
           // In the reader's language; the code as stored (what `audit` and the logs are searched by).
-          e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome),
+          outcomeText(e),
           e._id,
           e.platform,
           reasonOf(e),

@@ -74,6 +74,8 @@ describe("audit outcome=", () => {
     expect(sue.reply.context).toEqual([
       "Entries 1–2 of 3, newest first. Narrow with actor=, command=, since=, subject= or outcome=.",
       `Next page: \`audit actor=shell:sue command=apikey before=${sue.reply.table!.rows[1]![4]} outcome=denied limit=2 page=2\``,
+      // The refusal's reason is longer than the table's column: the entry is named to read it whole.
+      `A row cut short (…) is shown whole by its Ref: \`audit ref=${sue.reply.table!.rows[0]![4]}\`.`,
     ]);
     const next = await app.run("shell:mia", "audit actor=shell:sue command=apikey outcome=denied limit=2 page=2");
     expect(next.reply.table?.rows.map((r) => r[2])).toEqual(["apikey create A scopes=orders"]);

@@ -48,9 +48,9 @@ describe("audit command=<a name no command has>", () => {
     // A name on the trail is listed, also when no command has it now (renamed since).
     await app.store.audit.insertMany([{ _id: "LEGACY0001", at: new Date("2026-10-01T00:00:00Z"), actor: "shell:sam", platform: "shell", command: "stock recount", args: "SKU-1", outcome: "ok" }]);
     expect((await app.run("shell:mia", 'audit command="stock recount"')).reply.table?.rows.map((row) => row[4])).toEqual(["LEGACY0001"]);
-    // A command that changes nothing is known, and said never to be on the trail.
+    // A command that changes nothing is known, and said to be on the trail only when refused.
     const whoami = await app.run("shell:mia", "audit command=whoami");
-    expect([whoami.outcome, whoami.code, whoami.reply.text]).toEqual(["ok", "not_audited", "`whoami` changes nothing, so it is never on the audit trail; command= finds the commands that change something (`help` lists them)."]);
+    expect([whoami.outcome, whoami.code, whoami.reply.text]).toEqual(["ok", "not_audited", "`whoami` changes nothing, so it is on the audit trail only when refused (outcome=denied); no refused attempt matches."]);
   });
 });
 

@@ -664,6 +664,8 @@ export class SlackAdapter implements Deliverer {
     const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: t("slack.home.title") } }];
     for (const s of HOME_SECTIONS) {
       if (this.opts.core.resolve(s.line.split(/\s+/))?.cmd.name !== s.command) continue; // not installed yet
+      // Not for this user's role: skipped, not tried (a refusal would be on the audit trail as theirs).
+      if (!(await this.opts.core.mayRun({ identity }, s.command))) continue;
       const r = await this.invoke(identity, user, s.line);
       if (r.outcome !== "ok") continue; // not for this user's role
       blocks.push({ type: "divider" }, ...renderBlocks(r.reply).blocks);

@@ -109,7 +109,9 @@ export class Core {
     // subject of a refusal that named none.
     let typed: { words: readonly string[]; named: Readonly<Record<string, string>> } | undefined;
     const finish = async (result: Omit<InvocationResult, "ref" | "command">, message?: string): Promise<InvocationResult> => {
-      if (cmd?.mutates && !(bound && cmd.readsOnly?.(bound))) {
+      // A change, tried or made; and any refusal for who the caller is, reads too (least
+      // privilege: an auditor sees who tried to read what they may not). Not a read that ran.
+      if (cmd && ((cmd.mutates && !(bound && cmd.readsOnly?.(bound))) || result.outcome === "denied")) {
         // The subject the handler named; else, for any refusal (before the handler ran, or one
         // it answered without naming a record: a missing note, an assignee who is not support),
         // the record typed, so `audit subject=…` finds refused attempts too.

@@ -113,6 +113,11 @@ export class AuditService {
     return this.store.audit.findOne({ _id: { $in: [...new Set(refs)] } }).select({ at: 1 }).lean<{ _id: string; at: Date }>();
   }
 
+  /** The whole entry stored under one of these refs (a ref typed in another case: both spellings), if any. */
+  async get(refs: readonly string[]): Promise<AuditDoc | null> {
+    return this.store.audit.findOne({ _id: { $in: [...new Set(refs)] } }).lean<AuditDoc>();
+  }
+
   /** Latest entries matching the filters, newest first, with the total count. */
   async query(q: AuditQuery): Promise<{ entries: AuditDoc[]; total: number }> {
     const filter: Record<string, unknown> = {};

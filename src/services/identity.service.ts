@@ -302,10 +302,18 @@ export class IdentityService {
     await this.store.identityLinks.updateOne({ _id: identity }, { $set: { person, linkedBy: by, linkedAt: this.clock.now() } }, { upsert: true });
   }
 
-  /** All role bindings, most privileged first. */
-  async list(): Promise<{ identity: string; role: string; grantedBy: string; grantedAt: Date }[]> {
-    const docs = await this.store.roles.find().sort({ _id: 1 }).limit(500).lean();
-    return docs.map((d) => ({ identity: d._id, role: d.role, grantedBy: d.grantedBy, grantedAt: d.grantedAt }));
+  /**
+   * One page of the stored role bindings (of `role` only, when given), by identity, with how many
+   * there are in all: a long list is read page by page, never cut silently.
+   */
+  async list(q: { role?: Role; skip: number; limit: number }): Promise<{ bindings: { identity: string; role: string; grantedBy: string; grantedAt: Date }[]; total: number }> {
+    const filter = q.role ? { role: q.role } : {};
+    // limit(0) would be no limit at all: a page the bootstrap admins fill reads none.
+    const [docs, total] = await Promise.all([
+      q.limit > 0 ? this.store.roles.find(filter).sort({ _id: 1 }).skip(q.skip).limit(q.limit).lean() : [],
+      this.store.roles.countDocuments(filter),
+    ]);
+    return { bindings: docs.map((d) => ({ identity: d._id, role: d.role, grantedBy: d.grantedBy, grantedAt: d.grantedAt })), total };
   }
 }
 
