@@ -4,7 +4,7 @@ import { defineCommand } from "../src/core/command.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
-import { normalizeTracking } from "../src/services/ingest-schemas.js";
+import { normalizeTracking } from "../src/core/text.js";
 import { quote } from "../src/core/parser.js";
 import type { OrderDoc } from "../src/store/models.js";
 

@@ -555,7 +555,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       try {
         if (format === "csv") {
           if (!header) {
-            header = readHeader(line, l.no, o.kind);
+            header = readHeader(line, l.no, o.kind, path.basename(o.file, path.extname(o.file)) + ".jsonl");
             finish(l.bytes);
             continue;
           }
@@ -639,15 +639,46 @@ function formatOf(file: string): "csv" | "jsonl" {
  * the kind's fields): throws {@link ImportFileError} saying what to fix.
  */
 async function checkFile(kind: IngestKind, file: string): Promise<void> {
-  if (formatOf(file) !== "csv") return;
+  const format = formatOf(file);
+  const other = (ext: string) => path.basename(file, path.extname(file)) + ext;
   for await (const l of fileLines(file)) {
+    if (format === "jsonl") {
+      // A CSV file named .jsonl would fail every line as bad JSON: said once, before anything is written.
+      if (l.text !== null && l.text.trim() && looksLikeCsvHeader(l.text)) {
+        throw new ImportFileError(`line ${l.no} reads as a CSV header (${clipText(l.text.trim(), 60)}), not a JSON object: a .jsonl file holds one JSON object per line. Is it a CSV file? Import it as .csv (rename it ${other(".csv")}); nothing was imported.`);
+      }
+      if (l.text === null || l.text.trim()) return;
+      continue;
+    }
     if (l.text === null) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
     if (!l.text.trim()) continue;
-    readHeader(l.text, l.no, kind);
+    readHeader(l.text, l.no, kind, other(".jsonl"));
     return;
   }
+  if (format === "jsonl") return;
   // Empty, or blank lines only: refused before any database is opened, as a wrong header is.
   throw new ImportFileError(noHeader(kind));
+}
+
+/** True when a line is no JSON and reads as a CSV header: two or more field names, comma-separated. */
+function looksLikeCsvHeader(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return false;
+  } catch {
+    // Not JSON: a header when split as CSV (below).
+  }
+  try {
+    const cells = parseCsvLine(line).map((c) => c.trim());
+    return cells.length >= 2 && cells.every((c) => /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(c));
+  } catch {
+    return false;
+  }
+}
+
+/** At most `n` characters of `s` (an ellipsis when cut), for a message quoting a line. */
+function clipText(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
 /** What an empty CSV file is told: what its first line must hold. */
@@ -656,7 +687,11 @@ function noHeader(kind: IngestKind): string {
 }
 
 /** The header line's column names, checked (see {@link checkHeader}). */
-function readHeader(line: string, no: number, kind: IngestKind): string[] {
+function readHeader(line: string, no: number, kind: IngestKind, asJsonl: string): string[] {
+  // JSON lines named .csv would be read as a header of JSON fragments: said as what it is.
+  if (/^\s*[{[]/.test(line)) {
+    throw new ImportFileError(`line ${no} is JSON, not a CSV header (the field names): a file of JSON lines is imported as .jsonl (rename it ${asJsonl}); nothing was imported.`);
+  }
   let cells: string[];
   try {
     cells = parseCsvLine(line);

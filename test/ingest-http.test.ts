@@ -198,7 +198,7 @@ describe("health and protocol errors", () => {
     const typed = await call("/api/v1/products", { body: { sku: "X-9", name: "", category: "c", price: "12" } });
     expect(typed.json.errors).toEqual([
       { field: "name", expected: "a non-empty text (spaces or invisible characters alone do not count)" },
-      { field: "price", expected: "a whole number of minor units (e.g. 1999 for 19.99)" },
+      { field: "price", expected: 'a whole number of minor units (e.g. 1999 for 19.99); got the text "12": send it as a JSON number, without quotes' },
     ]);
     expect((await call("/api/v1/products", { body: { sku: "X-9", category: "c", price: 12 } })).json.errors).toEqual([{ field: "name", expected: "a value (required)" }]);
     expect((await call("/api/v1/orders", { raw: "{not json" })).status).toBe(400);
@@ -396,7 +396,7 @@ describe("health and protocol errors", () => {
     // Under the sender's key, as its requests are (`api:<label>#<key id>`).
     expect(rows).toContainEqual([`api:storefront#${all.split("_")[1]}`, "user_error (invalid_transition)"]);
     const entry = await app.store.audit.findOne({ subject: "A-PRK1", code: "invalid_transition" }).lean();
-    expect(entry!.message).toBe("order A-PRK1 is shipped; it cannot become cancelled");
+    expect(entry!.message).toBe("order A-PRK1 is shipped; it cannot become cancelled (from shipped it can become delivered or refunded; to take back a shipped order, send status refunded with its refundedAt)");
   });
 
   it("refund requests on one order in a batch are taken in their order: 3.00 then full asks for 3.00 and the rest", async () => {
@@ -511,7 +511,7 @@ describe("orders", () => {
     await call("/api/v1/orders", { body: order("A-400S", { items: [{ sku: "SKU-5", qty: 1, unitPrice: 100 }], status: "shipped" }) });
     const r = await call("/api/v1/orders", { body: { orderNo: "A-400S", status: "cancelled" } });
     expect(r.status).toBe(409);
-    expect(r.json).toMatchObject({ code: "invalid_transition", message: "order A-400S is shipped; it cannot become cancelled" });
+    expect(r.json).toMatchObject({ code: "invalid_transition", message: "order A-400S is shipped; it cannot become cancelled (from shipped it can become delivered or refunded; to take back a shipped order, send status refunded with its refundedAt)" });
     expect((await app.store.orders.findById("A-400S").lean<OrderDoc>())?.status).toBe("shipped");
     expect(await prod("SKU-5")).toMatchObject({ onHand: 99, reserved: 0, available: 99 });
     // Created cancelled: reserved then released, nothing sold. A payment arriving then (sent

@@ -182,6 +182,14 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       // Limited before the scope check: refusals cost a key its rate too (and an audit entry each).
       limit(caller);
       if (!caller.scopes.has(route.scope)) throw new HttpError(403, "forbidden", `this key lacks the "${route.scope}" scope`);
+      // The routes take no query parameters: one a client counts on (`?dry_run=1`, `?upsert=false`)
+      // would otherwise be ignored unsaid and the body applied for real. Refused, as unknown fields are.
+      const query = [...new Set(url.searchParams.keys())];
+      if (query.length) {
+        throw new HttpError(400, "invalid", `unknown query parameter${query.length > 1 ? "s" : ""} ${query.slice(0, 5).map((k) => clip(k, 40)).join(", ")}${query.length > 5 ? ", …" : ""}: ${path} takes none (everything goes in the JSON body; a dry run is npm run import -- … --dry-run); nothing applied`, {}, {
+          errors: query.slice(0, 20).map((k) => ({ field: `?${clip(k, 40)}`, expected: "no query parameters" })),
+        });
+      }
       const [type = "", ...params] = (req.headers["content-type"] ?? "").split(";");
       const ctype = type.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);

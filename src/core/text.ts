@@ -142,3 +142,12 @@ export function widthInsensitive(word: string): string {
   }
   return out;
 }
+
+/**
+ * A tracking number as people and systems write it ("1z 999 aa1", full-width "１Ｚ９９９"): the
+ * same characters in one form (NFKC), spaces dropped, upper case; so chat, the API and the
+ * import store one spelling and a correction compares like with like.
+ */
+export function normalizeTracking(s: string): string {
+  return s.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+}

@@ -4,7 +4,7 @@ import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js"
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 import { oneOf, plainTyped, zhChoiceNames } from "../core/args.js";
-import { CONTROL_CHARS, trimInvisible, withoutInvisible } from "../core/text.js";
+import { CONTROL_CHARS, normalizeTracking, trimInvisible, withoutInvisible } from "../core/text.js";
 
 // Item schemas of the ingestion API and the bulk import (one source of truth for both).
 // Objects are strict: an unknown field is an error naming it, never silently stored.
@@ -30,11 +30,25 @@ const money = z
   .max(MAX_MINOR, { error: AMOUNT_TOO_LARGE });
 /** The earliest time taken: a year 0001 or 1900 is a typo or an empty value, and would make a sales day of its own. */
 const EARLIEST = Date.UTC(2000, 0, 1);
-const when = z.iso
-  .datetime({ offset: true, error: "an ISO 8601 date-time such as 2026-11-25T08:30:00Z" })
+const WHEN = "an ISO 8601 date-time such as 2026-11-25T08:30:00Z or 2026-11-25T16:30:00+08:00";
+/**
+ * What a time that is not one was expected to be, by what was sent: a time without its zone
+ * (it would be read in the bot's zone, hours off) and a Unix time are told so, not just shown an example.
+ */
+function whenExpected(input: unknown): string {
+  if (typeof input === "number") return `${WHEN} (text; a number such as a Unix time is not taken)`;
+  if (typeof input === "string" && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(input.trim())) {
+    return `${WHEN}, with its time zone (Z or an offset): "${input}" names none, so it could be any zone's`;
+  }
+  return WHEN;
+}
+/** An offset written without its colon (`+0800`, as PHP's and Java's ISO 8601 formats write it) in the extended form (`+08:00`). */
+const offsetWithColon = (v: unknown): unknown => (typeof v === "string" ? v.replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2})(\d{2})$/, "$1:$2") : v);
+const when = z
+  .preprocess(offsetWithColon, z.iso.datetime({ offset: true, error: (iss) => whenExpected(iss.input) }))
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() >= EARLIEST, { error: "a time from 2000-01-01 on" });
-const sku = z.string().regex(SKU, { error: "a SKU: letters, digits, - _ . : (1-64 characters)" }).transform((s) => s.toUpperCase());
+const sku = z.string().regex(SKU, { error: "a SKU: letters A-Z (either case), digits, - _ . : (1-64 characters, starting with a letter or digit)" }).transform((s) => s.toUpperCase());
 const currency = z.string().refine(isCurrency, { error: "an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
 // Trimmed of spaces and of invisible format characters (U+200B, U+2060, U+FEFF…) at its ends, as
 // `trim` alone is not: a text of those only is empty, refused, never stored as a blank card.
@@ -47,15 +61,6 @@ const short = (max: number) => z.string().overwrite((s) => trimInvisible(s.norma
 // "ＳＰＲＩＮＧ１５" and "SPRING\u200b15" are SPRING15), so `coupon show` counts every order
 // the digest counts; its case is kept (codes match in any case).
 const code = (max: number) => z.string().overwrite((s) => trimInvisible(withoutInvisible(s.normalize("NFKC")))).min(1).max(max);
-
-/**
- * A tracking number as people and systems write it ("1z 999 aa1", full-width "１Ｚ９９９"): the
- * same characters in one form (NFKC), spaces dropped, upper case; so chat, the API and the
- * import store one spelling and a correction compares like with like.
- */
-export function normalizeTracking(s: string): string {
-  return s.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
-}
 
 /** A tracking number as the API takes it (1–100 characters, composed, ends trimmed) in its one spelling; chat's `tracking=` takes the same. */
 export const trackingNoInput = short(100).transform(normalizeTracking);
@@ -249,8 +254,24 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
   const r = schema.safeParse(raw, { error: apiIssue });
   if (r.success) return { ok: true, value: r.data as IngestInput<K> };
   // One problem said once (a number past 2^53 fails `int` and `max`, both "too large").
-  const errors = r.error.issues.flatMap(toFieldErrors).filter((e, i, all) => all.findIndex((x) => x.field === e.field && x.expected === e.expected) === i);
+  const errors = r.error.issues
+    .flatMap(toFieldErrors)
+    .filter((e, i, all) => all.findIndex((x) => x.field === e.field && x.expected === e.expected) === i)
+    .map((e) => numberAsText(e, raw));
   return { ok: false, errors };
+}
+
+/**
+ * A number sent as text (`"qty": "2"`, as many storefronts' webhooks write amounts): the error
+ * says so and how to send it, since "expected a number" beside a 2 reads as nonsense. Whole
+ * numbers only: a CSV cell of digits is read as a number already, and "19.99" is told by the
+ * amount's own example (minor units).
+ */
+function numberAsText(e: FieldError, raw: unknown): FieldError {
+  let v: unknown = raw;
+  for (const k of e.field.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  if (typeof v !== "string" || !/^\s*[+-]?\d{1,16}\s*$/.test(v) || !/number|amount|level|change/.test(e.expected)) return e;
+  return { ...e, expected: `${e.expected}; got the text "${v}": send it as a JSON number, without quotes` };
 }
 
 /**

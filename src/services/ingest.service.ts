@@ -12,6 +12,7 @@ import { parseAmount, type RefundService } from "./refund.service.js";
 import { shippedAndCancelled, type DroppedTime, type OrderIngestResult, type OrderIngestService } from "./order-ingest.service.js";
 import { changeText, holds, notHolding, PRODUCT_KEPT_KEYS, type LedgerHold, type LedgerIntents, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
+import { ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 
 /** What happened to one item: an HTTP-like status, an outcome word, and why when it failed. */
 export interface ItemResult {
@@ -311,7 +312,7 @@ export class IngestService {
         case "applied":
           return { status: 200, outcome: "updated", id, message: `on hand ${r.before} → ${r.after}` };
         case "replayed":
-          return { status: 200, outcome: "unchanged", id, message: `key ${i.key} already applied` };
+          return this.replayed(id, i.key, i.key, i.reason);
         case "insufficient":
           return {
             status: 409,
@@ -330,7 +331,22 @@ export class IngestService {
           return { status: 422, outcome: "rejected", id, code: "unknown_sku", message: `unknown SKU ${id}` };
       }
     }
-    return this.setLevel(i.sku, i.set, actor, i.reason ?? "stock count", i.key);
+    return this.setLevel(i.sku, i.set, actor, i.reason ?? "stock count", i.key, i.reason);
+  }
+
+  /**
+   * The answer to a keyed change whose key was applied already (the same change: SKU and delta
+   * or level, checked by the key's claim): unchanged. A key names the change, not its note, so a
+   * retry giving another `reason` is still that change (chat's `stock adjust key=` and a retry
+   * over the API share keys); the answer says the reason it gave is not recorded, and which is,
+   * rather than a plain "already applied" as if it had been.
+   */
+  private async replayed(sku: string, key: string, ledgerId: string, reason: string | undefined): Promise<ItemResult> {
+    const done: ItemResult = { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+    if (reason === undefined) return done;
+    const prior = await this.store.ledger.findById(ledgerId).select({ reason: 1 }).lean<{ reason?: string }>();
+    if (prior?.reason === undefined || prior.reason === reason) return done;
+    return { ...done, ignored: ["reason"], message: `key ${key} already applied, with reason "${prior.reason}": not changed: reason (this retry gives "${reason}"; a key names one change, kept as first recorded; another change takes another key)` };
   }
 
   /**
@@ -341,7 +357,7 @@ export class IngestService {
    * and changes nothing; a level already right is recorded too (a confirmed count, delta 0).
    * The same key for another SKU or level is a conflict.
    */
-  private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined): Promise<ItemResult> {
+  private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined, givenReason?: string): Promise<ItemResult> {
     // A key names one change, delta or level: a level's entry is the key itself, as a delta's
     // is, so the unique id decides between them. A level's entry written before was `set:<key>`.
     const legacy = key ? await this.store.ledger.exists({ _id: `set:${key}` }) : null;
@@ -351,7 +367,7 @@ export class IngestService {
     if (ledgerId) {
       const c = await this.intents.claim(ledgerId, { sku, level }, { reason, actor, at });
       if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${changeText(c.prior)})` };
-      if (c.kind === "applied") return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+      if (c.kind === "applied") return this.replayed(sku, key!, ledgerId, givenReason);
       hold = c.hold;
     }
     /** Nothing changed: give the intent up (withdrawn once no attempt holds it), so the key can be used again once the problem is fixed. */
@@ -372,7 +388,7 @@ export class IngestService {
       if (ledgerId && holds(p, ledgerId)) {
         // Applied by an earlier attempt that stopped before marking its ledger entry, or by another running now.
         await hold?.applied({ onHandAfter: level });
-        return { status: 200, outcome: "unchanged", id: sku, message: `key ${key} already applied` };
+        return this.replayed(sku, key!, ledgerId, givenReason);
       }
       // An inactive product's stock does not move, by a count as by a change (`stock adjust`, a delta).
       if (!p.active) return refuse(inactiveResult(sku));
@@ -602,7 +618,7 @@ export function orderResult(r: OrderIngestResult): ItemResult {
     case "parked":
       return { status: 202, outcome: "parked", id, message: "order not known yet: the update is kept and applied when the order arrives" };
     case "invalid_transition":
-      return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to}` };
+      return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id} is ${r.from}; it cannot become ${r.to} (${transitionHint(r.from, r.to)})` };
     case "shipped_and_cancelled":
       return { status: 409, outcome: "rejected", id, code: "invalid_transition", message: `order ${id}: the message gives a ship or delivery time and cancels the order; an order is not cancelled once it has shipped (send a refund for a shipped order)` };
     case "unknown_sku":
@@ -610,6 +626,17 @@ export function orderResult(r: OrderIngestResult): ItemResult {
     case "conflict":
       return { status: 409, outcome: "rejected", id, code: "conflict", message: `order ${id} kept changing; retry` };
   }
+}
+
+/**
+ * What an order refused a status can become instead, so the sender knows what to send: the next
+ * statuses ORDER_TRANSITIONS allows, or that its status is final; a shipped order is refunded, not cancelled.
+ */
+function transitionHint(from: OrderStatus, to: OrderStatus): string {
+  const next = ORDER_TRANSITIONS[from];
+  const allowed = next.length ? `from ${from} it can become ${next.join(" or ")}` : `${from} is final: nothing follows it`;
+  const refund = to === "cancelled" && next.includes("refunded") ? `; to take back a ${from} order, send status refunded with its refundedAt` : "";
+  return allowed + refund;
 }
 
 /** The 400 result of an item that does not validate. */
