@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { orderNoArg } from "./order.command.js";
+import { orderNoArg, splitOrderNo } from "./order.command.js";
 import { transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
 
@@ -17,6 +17,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
+  // `order cancel ORD 100001 …`: told the number has no spaces, with the line written right.
+  explainArgs: splitOrderNo("order cancel"),
   async handler(ctx) {
     const { args, services, actor, t, fmt } = ctx;
     const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });

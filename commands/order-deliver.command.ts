@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { orderNoArg } from "./order.command.js";
+import { orderNoArg, splitOrderNo } from "./order.command.js";
 import { transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
 
@@ -14,6 +14,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
+  // `order deliver ORD 100001 …`: told the number has no spaces, with the line written right.
+  explainArgs: splitOrderNo("order deliver"),
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const r = await services.orders.transition(args.orderNo, "delivered", { by: actor.identity });

@@ -77,7 +77,8 @@ export default defineCommand({
     const filters = [
       // Quoted when it must be, so the next-page command runs as shown.
       ...(customerId ? [`customer=${quote(customerId)}`] : []),
-      ...(args.since ? [`since=${args.since}`] : []),
+      // A time as typed, in the case next-page lines write one (2026-11-19T10:00), quoted when it has a space.
+      ...(args.since ? [`since=${quote(/^(\d{4}-)?\d{2}-\d{2}[t ]/.test(args.since) ? args.since.toUpperCase() : args.since)}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];
     if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), visibility: "ephemeral" };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { orderNoArg } from "./order.command.js";
+import { orderNoArg, splitOrderNo } from "./order.command.js";
 import { statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
 import { normalizeTracking } from "../src/core/text.js";
@@ -36,6 +36,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
+  // `order ship ORD 100001 …`: told the number has no spaces, with the line written right.
+  explainArgs: splitOrderNo("order ship"),
   async handler(ctx) {
     const { args, services, actor, t, subject } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
@@ -65,6 +67,8 @@ export default defineCommand({
       }
     }
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
-    return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, carrier: args.carrier, tracking: args.tracking }), "ok", ctx);
+    // As stored: the shop's own spelling of this carrier, given before shipment, stays (`SF` for `sf`).
+    const shipped = { carrier: r.order.shipment?.carrier || args.carrier, tracking: r.order.shipment?.trackingNo || args.tracking };
+    return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), "ok", ctx);
   },
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
-import { orderNoArg } from "./order.command.js";
+import { orderNoArg, splitOrderNo } from "./order.command.js";
 import { orderNotFound, statusName, trackingArg } from "./order.view.js";
 
 export default defineCommand({
@@ -19,6 +19,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
+  // `order tracking ORD 100001 …`: told the number has no spaces, with the line written right.
+  explainArgs: splitOrderNo("order tracking"),
   async handler({ args, services, actor, t, subject }) {
     const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
     if ("order" in r) subject(r.order._id);
@@ -34,8 +36,13 @@ export default defineCommand({
       }
       case "not_shipped":
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
-      case "unchanged":
-        return { status: "info", code: "unchanged", text: t("order.tracking.unchanged", { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" }), visibility: "ephemeral" };
+      case "unchanged": {
+        const stored = { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" };
+        // Typed in another case or width (`sf` for SF): said to be the same shipment, not silently taken as typed.
+        const respelt = (args.carrier !== undefined && args.carrier !== r.order.shipment?.carrier) || args.tracking !== r.order.shipment?.trackingNo;
+        const given = [args.carrier ?? "", args.tracking].filter(Boolean).join(" ");
+        return { status: "info", code: "unchanged", text: respelt ? t("order.tracking.unchanged_case", { ...stored, given }) : t("order.tracking.unchanged", stored), visibility: "ephemeral" };
+      }
       case "busy":
         return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };
       case "done":

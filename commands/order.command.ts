@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { typedId } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { quote } from "../src/core/parser.js";
+import { withoutInvisible } from "../src/core/text.js";
 import { OrderService } from "../src/services/order.service.js";
 import { orderCard } from "./order.view.js";
 
@@ -17,6 +20,38 @@ export const orderNoArg = typedId(
     .overwrite(OrderService.withoutHash)
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }),
 );
+
+/**
+ * An order number split by a space in a command taking one (`order ship ORD 100001 carrier=…`),
+ * refused as such with the command written right, for {@link Command.explainArgs}: when the
+ * words typed, joined (as typed, with a hyphen, or a hyphen after the first), make an order
+ * number that exists, or they are a bare prefix and digits (`ORD 100001`). Anything else (a
+ * forgotten `reason=` more likely) keeps the core's "unexpected extra argument".
+ */
+export function splitOrderNo(name: string): NonNullable<Command["explainArgs"]> {
+  return async (typed, services, t) => {
+    const words = typed.words.map((w) => withoutInvisible(w.normalize("NFKC")).trim()).filter(Boolean);
+    if (words.length < 2 || typed.words.length !== words.length) return null;
+    const [first, ...rest] = words as [string, ...string[]];
+    const joined = [...new Set([words.join(""), words.join("-"), `${first}-${rest.join("")}`])].filter((no) => orderNoArg.safeParse(no).success);
+    let orderNo: string | undefined;
+    for (const no of joined) {
+      const found = await services.orders.byNo(no);
+      if (found) {
+        orderNo = found._id;
+        break;
+      }
+    }
+    // `ORD 100001` (or `ORD- 100001`): a prefix of letters and the digits after it, whether or not that order exists.
+    if (!orderNo && words.length === 2 && /^[A-Za-z]+-?$/.test(first) && /^\d+$/.test(rest[0]!)) orderNo = `${first.replace(/-$/, "").toUpperCase()}-${rest[0]}`;
+    if (!orderNo) return null;
+    // The line as it should have been: the number joined, the options as given.
+    const options = Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`);
+    const command = [name, orderNo, ...options].join(" ");
+    const text = `${t("error.invalid_args", { command: name })}\n• ${t("order.no_spaces.fix", { value: typed.words.join(" "), command })}`;
+    return { error: new UserError("invalid_args", text), subject: orderNo };
+  };
+}
 
 export default defineCommand({
   name: "order",

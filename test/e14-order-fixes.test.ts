@@ -65,7 +65,7 @@ describe("order search pages stay put while orders arrive", () => {
     const badTime = await app.run("shell:sam", "order search customer=PAGE-1 since=2026-11-18T25:00:00Z");
     expect(badTime.outcome).toBe("user_error");
     expect(badTime.reply.text).toContain(
-      'since=: "2026-11-18T25:00:00Z" is not a time. Write one as next-page lines do, in UTC (2026-11-19T14:05:00Z) or with its offset (2026-11-19T22:05:00+08:00); or give a day, YYYY-MM-DD.',
+      'since=: "2026-11-18T25:00:00Z" is not a time. Write one in shop time, "2026-11-19 10:00" (in quotes: it has a space) or 2026-11-19T10:00; or as next-page lines do, in UTC (2026-11-19T14:05:00Z) or with its offset (2026-11-19T22:05:00+08:00); or give a day, YYYY-MM-DD.',
     );
     const unknown = await app.run("shell:sam", "order search customer=PAGE-1 before=P-99");
     expect([unknown.code, unknown.reply.text]).toEqual(["unknown_order", "No order P-99 to continue after: before= takes the last order number of the page before, as the next-page line writes it."]);

@@ -1,4 +1,5 @@
 import { TZDate, tzOffset } from "@date-fns/tz";
+import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
@@ -167,10 +168,25 @@ const isInstant = (s: string) => {
 };
 
 /**
+ * A shop-local time as typed, read lower-cased after {@link normalizeDateInput}: a day (or a day
+ * without a year, 11-19 from 11月19日) and a time after a space or T, no zone (2026-11-19 10:00,
+ * 2026-11-19t9:30, seconds optional), or a time alone (10:00: today's). The time of day is
+ * checked by {@link isLocalTime}.
+ */
+const LOCAL = /^(?:((?:\d{4}-)?\d{2}-\d{2})[t ])?(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/** True for a {@link LOCAL} time that exists on the calendar and the clock (2026-02-30 10:00 and 24:00 do not); whether the shop's clocks skip it is read later ({@link localTime}). */
+const isLocalTime = (s: string) => {
+  const m = LOCAL.exec(s);
+  return !!m && Number(m[2]) <= 23 && Number(m[3]) <= 59 && Number(m[4] ?? 0) <= 59 && (m[1] === undefined || (m[1].length === 5 ? isMonthDay(m[1]) : isDay(m[1])));
+};
+
+/**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
  * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日, 11月24日 in the current year,
- * 7天, 3小时: {@link normalizeDateInput}); or an instant as next-page lines pin a window
- * (2026-11-19T14:05:00Z, or with an offset: {@link pinnedSince}).
+ * 7天, 3小时: {@link normalizeDateInput}); a time on the shop's clock (2026-11-19 10:00,
+ * 2026-11-19T10:00, 11月19日 10:00, or 10:00 today: {@link sinceToDate}); or an instant as next-page lines pin a
+ * window (2026-11-19T14:05:00Z, or with an offset: {@link pinnedSince}).
  */
 export const since = z
   .string()
@@ -180,10 +196,10 @@ export const since = z
       .string()
       // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
-      // A day with a time (as next-page lines pin a window): written as they write it, or told how.
-      .refine((s) => !/^\d{4}-\d{2}-\d{2}[t ]/.test(s) || isInstant(s), { error: "arg.bad_time", abort: true })
+      // A day with a time: on the shop's clock, or an instant as next-page lines write it; else told how.
+      .refine((s) => !/^((\d{4}-)?\d{2}-\d{2}[t ]|\d{1,2}:)/.test(s) || isInstant(s) || isLocalTime(s), { error: "arg.bad_time", abort: true })
       // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
-      .refine((s) => isInstant(s) || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
+      .refine((s) => isInstant(s) || isLocalTime(s) || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
   );
 
 /**
@@ -243,9 +259,22 @@ export function addLocalDays(from: Date, n: number, tz: string): LocalTime {
   return { ...t, at: new Date(t.at.getTime() + (from.getTime() % 60_000 + 60_000) % 60_000) };
 }
 
-/** Turns a {@link since} value into an instant, reading days in the shop time zone; 7d as calendar days at the same local time ({@link addLocalDays}), 24h as elapsed hours (null: no such day this year, 02-29). */
+/**
+ * Turns a {@link since} value into an instant, reading days in the shop time zone; 7d as calendar
+ * days at the same local time ({@link addLocalDays}), 24h as elapsed hours (null: no such day this
+ * year, 02-29). A time without a zone is the shop's clock: one the clocks skip (02:30 the night
+ * they spring forward) is the instant they jump to, one they repeat (01:30 the night they fall
+ * back) its first occurrence ({@link localTime}), so the window holds everything from that time on.
+ */
 export function sinceToDate(value: string, now: Date, timeZone: string): Date | null {
   const today = localDay(now, timeZone);
+  if (isLocalTime(value)) {
+    // A day without a year (11-19 10:00) in this year; 02-29 in a year without one: no such day. A time alone: today's.
+    const m = LOCAL.exec(readDateInput(/^\d{1,2}:/.test(value) ? `${today} ${value}` : value, today))!;
+    if (!isDay(m[1]!)) return null;
+    const [y, mo, d] = m[1]!.split("-").map(Number) as [number, number, number];
+    return new Date(localTime(y, mo, d, Number(m[2]), Number(m[3]), timeZone).at.getTime() + Number(m[4] ?? 0) * 1000);
+  }
   if (value === "today") return dayStart(today, timeZone);
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
   if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
@@ -268,8 +297,11 @@ export const pageArg = wholeNumber(1, 10_000, "arg.bad_page").default(1);
  */
 export function pastSinceToDate(value: string, now: Date, timeZone: string, t: Translate): Date {
   const at = sinceToDate(value, now, timeZone);
-  if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value}` }));
-  // A word (tomorrow, 明天 read as it) is named as the day it means.
+  if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value.toUpperCase()}` }));
+  // A time (later today, say) is set against the shop's clock now; a word (tomorrow, 明天 read as it) is named as the day it means.
+  if (at > now && (isLocalTime(value) || isInstant(value))) {
+    throw new UserError("future_date", t("arg.future_since_time", { value: value.toUpperCase(), now: fmtDate(new TZDate(now, timeZone), "yyyy-MM-dd HH:mm zzz") }));
+  }
   if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value.toUpperCase() : localDay(at, timeZone) }));
   return at;
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
+import type { UserError } from "./errors.js";
 import type { Formatter } from "./format.js";
 import type { Platform } from "./identity.js";
 import type { Logger } from "./logger.js";
@@ -114,6 +115,12 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
    * command without it refuses attached text.
    */
   attachedText?: { readonly arg: string; readonly schema: z.ZodType };
+  /**
+   * When the arguments are refused: a clearer refusal for the words typed, if the command reads
+   * them better (`order ship ORD 100001 …`: an order number split by a space), with the record it
+   * is about for the audit entry; null keeps the core's ("unexpected extra argument").
+   */
+  explainArgs?(typed: { words: readonly string[]; named: Readonly<Record<string, string>> }, services: Services, t: Translate): Promise<{ error: UserError; subject?: string } | null>;
   handler(ctx: CommandContext<z.output<S>>): Promise<HandlerReply>;
 }
 

@@ -192,7 +192,15 @@ export class Core {
         const msg = t("error.permission", { command: action ? `${cmd.name} ${action.word}` : cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
-      const args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
+      let args: Record<string, unknown>;
+      try {
+        args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
+      } catch (e) {
+        // The command's own reading of the words refused (an order number split by a space), if it has one.
+        const better = e instanceof UserError && cmd.explainArgs ? await cmd.explainArgs(typed, services, t) : null;
+        if (better?.subject) subject = better.subject;
+        throw better?.error ?? e;
+      }
       bound = args;
       const { denied, auditDetail, ...reply } = await cmd.handler({
         args,

@@ -7,6 +7,7 @@ export const en = {
   "order.tracking.done": "{orderNo}: tracking corrected from {oldCarrier} {oldTracking} to {carrier} {tracking}.",
   "order.tracking.added": "{orderNo}: shipped with no carrier or tracking number recorded; now {carrier}, tracking {tracking}.",
   "order.tracking.unchanged": "{orderNo} already ships with {carrier}, tracking {tracking}; nothing changed.",
+  "order.tracking.unchanged_case": "{orderNo} already ships with {carrier}, tracking {tracking}; nothing changed: {given} is the same shipment (carriers and tracking numbers are matched in any upper/lower case or width, and the spelling stored stays).",
   "order.tracking.not_shipped": "{orderNo} has not shipped: give its carrier and tracking number with `order ship {orderNo} carrier=… tracking=…`.",
   "order.tracking.closed": "{orderNo} is {status}: its shipment is closed, and tracking is corrected only while an order is shipped or delivered.",
   "order.tracking.final": "{orderNo} is {status} and never shipped: it has no shipment whose tracking could be corrected, and a {status} order does not ship (a final status).",
@@ -105,6 +106,7 @@ export const en = {
   "order.amounts_differ.total": "total {total}, but subtotal − discount + shipping is {expected}",
   "order.amounts_differ.sep": "; ",
   "order.no_spaces": "\"{value}\" is not one order number: an order number has no spaces. Write it as one word, with its hyphen, e.g. ORD-100001 or 100001 (not ORD 100001), and give one order at a time (`order search` lists several).",
+  "order.no_spaces.fix": "\"{value}\" is not one order number: an order number has no spaces. Write it as one word: `{command}`",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -115,6 +117,7 @@ export const zh: Record<keyof typeof en, string> = {
   "order.tracking.done": "{orderNo}：运单已从 {oldCarrier} {oldTracking} 更正为 {carrier} {tracking}。",
   "order.tracking.added": "{orderNo}：发货时未记录快递公司和运单号，现已记录为 {carrier}，运单号 {tracking}。",
   "order.tracking.unchanged": "{orderNo} 的快递公司已是 {carrier}，运单号 {tracking}，未做任何更改。",
+  "order.tracking.unchanged_case": "{orderNo} 的快递公司已是 {carrier}，运单号 {tracking}，未做任何更改：{given} 是同一个发货（快递公司和运单号不区分大小写和全角半角，保留原有写法）。",
   "order.tracking.not_shipped": "{orderNo} 尚未发货：请用 `order ship {orderNo} carrier=… tracking=…` 填写快递公司和运单号。",
   "order.tracking.closed": "{orderNo} 当前为{status}：其发货记录已关闭，运单号只能在已发货或已签收时更正。",
   "order.tracking.final": "{orderNo} 当前为{status}，从未发货：没有可更正运单号的发货记录；“{status}”是最终状态，订单不会再发货。",
@@ -213,4 +216,5 @@ export const zh: Record<keyof typeof en, string> = {
   "order.amounts_differ.total": "总额 {total}，但小计 − 优惠 + 运费为 {expected}",
   "order.amounts_differ.sep": "；",
   "order.no_spaces": "\"{value}\" 不是一个订单号：订单号中不能有空格。请连写成一个词（含连字符），例如 ORD-100001 或 100001（不要写成 ORD 100001），且每次只给一个订单号（多个订单请用 `order search` 列出）。",
+  "order.no_spaces.fix": "\"{value}\" 不是一个订单号：订单号中不能有空格。请连写成一个词：`{command}`",
 };

@@ -3,7 +3,7 @@ import type { Logger } from "../core/logger.js";
 import { localDay } from "../core/format.js";
 import { rowsAfter, type ComplaintDoc, type OrderDoc, type ProductDoc, type Store } from "../store/models.js";
 import { openRequests } from "../store/refund.model.js";
-import { escapeRegex, widthInsensitive } from "../core/text.js";
+import { escapeRegex, normalizeTracking, widthInsensitive } from "../core/text.js";
 import { canTransition, ORDER_TRANSITIONS, type OrderStatus } from "./order-status.js";
 import type { OrderEffects } from "./order-effects.service.js";
 
@@ -237,16 +237,20 @@ export class OrderService {
       }
       if (!current.shipment?.shippedAt) return { kind: "not_shipped", order: current };
       const old = { carrier: current.shipment.carrier ?? "", trackingNo: current.shipment.trackingNo ?? "" };
-      const carrier = input.carrier ?? old.carrier;
-      if (carrier === old.carrier && input.trackingNo === old.trackingNo) return { kind: "unchanged", order: current };
+      // What differs only in case or width is what is stored, kept as stored: a carrier is one
+      // whatever its case (`sf` is SF, as `order ship` reads it), and tracking numbers have one
+      // spelling (upper case, no spaces: `normalizeTracking`), an older one stored otherwise too.
+      const carrier = input.carrier === undefined || sameCarrier(input.carrier, old.carrier) ? old.carrier : input.carrier;
+      const trackingNo = normalizeTracking(old.trackingNo) === normalizeTracking(input.trackingNo) ? old.trackingNo : input.trackingNo;
+      if (carrier === old.carrier && trackingNo === old.trackingNo) return { kind: "unchanged", order: current };
       const now = this.clock.now();
       // What changed and why as separate fields, worded when shown in the reader's language
       // (`note` is the reason alone; older entries hold one preformatted English note).
-      const entry: TrackingHistoryEntry = { status: TRACKING_CORRECTED, at: now, by: input.by, note: input.reason, tracking: { fromCarrier: old.carrier, fromTrackingNo: old.trackingNo, toCarrier: carrier, toTrackingNo: input.trackingNo } };
+      const entry: TrackingHistoryEntry = { status: TRACKING_CORRECTED, at: now, by: input.by, note: input.reason, tracking: { fromCarrier: old.carrier, fromTrackingNo: old.trackingNo, toCarrier: carrier, toTrackingNo: trackingNo } };
       const order = await this.store.orders
         .findOneAndUpdate(
           { _id: current._id, status, "shipment.trackingNo": current.shipment.trackingNo ?? null, "shipment.carrier": current.shipment.carrier ?? null },
-          { $set: { ...(input.carrier ? { "shipment.carrier": carrier } : {}), "shipment.trackingNo": input.trackingNo, changedAt: now }, $push: { history: entry } },
+          { $set: { ...(input.carrier ? { "shipment.carrier": carrier } : {}), "shipment.trackingNo": trackingNo, changedAt: now }, $push: { history: entry } },
           { returnDocument: "after" },
         )
         .lean<OrderDoc>();
@@ -284,14 +288,17 @@ export class OrderService {
           // shipment (`shopCarriers`, `shopTrackingNos`) stay, so a resend of one stays a resend.
           const held = current.shipment;
           if (held && typeof held === "object") {
-            Object.assign(set, { "shipment.carrier": input.carrier, "shipment.trackingNo": input.trackingNo, "shipment.shippedAt": at });
+            // The shop's carrier or number typed in another case or width is the one given, kept as given (no "SF → sf").
+            const carrier = held.carrier && input.carrier !== undefined && sameCarrier(held.carrier, input.carrier) ? held.carrier : input.carrier;
+            const trackingNo = held.trackingNo && input.trackingNo !== undefined && normalizeTracking(held.trackingNo) === normalizeTracking(input.trackingNo) ? held.trackingNo : input.trackingNo;
+            Object.assign(set, { "shipment.carrier": carrier, "shipment.trackingNo": trackingNo, "shipment.shippedAt": at });
             // Guarded by the values read, so a number the shop sends meanwhile is not replaced unseen.
             if (held.carrier) guard["shipment.carrier"] = held.carrier;
             if (held.trackingNo) guard["shipment.trackingNo"] = held.trackingNo;
             // Replacing a number the shop gave before shipment: in the timeline (old → new), as a correction by the shop's messages is.
-            const replaced = (!!held.carrier && held.carrier !== input.carrier) || (!!held.trackingNo && held.trackingNo !== input.trackingNo);
+            const replaced = (!!held.carrier && held.carrier !== carrier) || (!!held.trackingNo && held.trackingNo !== trackingNo);
             if (replaced) {
-              const tracking: TrackingChange = { fromCarrier: held.carrier ?? "", fromTrackingNo: held.trackingNo ?? "", toCarrier: input.carrier ?? "", toTrackingNo: input.trackingNo ?? "" };
+              const tracking: TrackingChange = { fromCarrier: held.carrier ?? "", fromTrackingNo: held.trackingNo ?? "", toCarrier: carrier ?? "", toTrackingNo: trackingNo ?? "" };
               entries.push({ status: TRACKING_CORRECTED, at, by: input.by, tracking });
             }
           } else set.shipment = { carrier: input.carrier, trackingNo: input.trackingNo, shippedAt: at };
@@ -423,6 +430,12 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
   const q = store.orders.find({ _id: anyCase(input) }).limit(2);
   const found = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<T[]>();
   return found.length === 1 ? found[0]! : null;
+}
+
+/** True when two carrier names are one carrier: the same in any case or width (`sf`, `ＳＦ` and `SF`). */
+export function sameCarrier(a: string, b: string): boolean {
+  const plain = (s: string) => s.normalize("NFKC").trim().toLowerCase();
+  return plain(a) === plain(b);
 }
 
 /** A filter matching `s` exactly but in any upper/lower case (anchored, its characters taken literally). */
