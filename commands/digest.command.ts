@@ -90,7 +90,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   const rows: Row[] = [
     { key: "digest.row.gmv", values: tri((x) => x.gmv), show: money, bad: "down", counts: orders },
     { key: "digest.row.orders", values: orders, show: num, bad: "down" },
-    { key: "digest.row.units", values: tri((x) => x.units), show: num, bad: "down" },
+    // Units are a sum over the paid orders, as GMV is: judged on those orders, so one bulk order
+    // of 50 the day before does not flag a quiet day's 2 units.
+    { key: "digest.row.units", values: tri((x) => x.units), show: num, bad: "down", counts: orders },
   ];
   if (full) {
     const refunds = tri((x) => x.refundCount);
@@ -145,12 +147,20 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const none = t("digest.none");
     const lines = (xs: string[]) => (xs.length ? xs.join("\n") : none);
     const top = (xs: Digest["topByRevenue"]) =>
-      lines(xs.map((p) => t("digest.top.line", { sku: p.sku, name: clip(p.name, LINE_NAME_MAX), revenue: money(p.revenue), units: num(p.units) })));
-    const shares = (all: Digest["byChannel"]) => {
+      lines(xs.map((p) => t("digest.top.line", { sku: p.sku, name: p.name === null ? t("digest.not_in_catalog") : clip(p.name, LINE_NAME_MAX), revenue: money(p.revenue), units: num(p.units) })));
+    // A share that is not 0 (or not all) never reads "0.0%" (or "100.0%"): "<0.1%", ">99.9%".
+    const share = (x: number, total: number) => {
+      if (!total) return "—";
+      const f = x / total;
+      if (x > 0 && f < 0.0005) return `<${pct(0.001)}`;
+      if (x < total && f >= 0.9995) return `>${pct(0.999)}`;
+      return pct(f);
+    };
+    const shares = (all: Digest["byCategory"]) => {
       const total = all.reduce((a, x) => a + x.revenue, 0);
       // The largest 7 and the rest in one line: a shop with 40 categories still gets a digest that fits.
       const xs = all.length > SHARE_LINES ? [...all.slice(0, SHARE_LINES - 1), { key: t("digest.share.others", { n: all.length - SHARE_LINES + 1 }), revenue: all.slice(SHARE_LINES - 1).reduce((a, x) => a + x.revenue, 0) }] : all;
-      return lines(xs.map((x) => t("digest.share.line", { key: x.key, revenue: money(x.revenue), share: total ? pct(x.revenue / total) : "—" })));
+      return lines(xs.map((x) => t("digest.share.line", { key: x.key ?? t("digest.not_in_catalog"), revenue: money(x.revenue), share: share(x.revenue, total) })));
     };
     fields.push(
       { label: t("digest.top_revenue"), value: top(d.topByRevenue) },
@@ -160,15 +170,14 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       {
         label: t("digest.low_stock", { count: d.lowStock.count }),
         value: lines(
-          d.lowStock.worst.map((v) =>
-            t("digest.low_stock.line", {
-              sku: v.sku,
-              name: clip(v.name, LINE_NAME_MAX),
-              available: num(v.available),
-              // Shown as the stock card shows it (rounded down: never the lead time when below it).
-              cover: v.coverDays === null ? t("digest.low_stock.no_sales") : t("digest.low_stock.cover", { days: coverText(v, fmt) ?? "" }),
-            }),
-          ),
+          d.lowStock.worst.map((v) => {
+            const name = clip(v.name, LINE_NAME_MAX);
+            // Nothing to sell: said so, not "0 available, 0 days of cover".
+            if (v.available <= 0) return t("digest.low_stock.out", { sku: v.sku, name });
+            // Cover shown as the stock card shows it (rounded down: never the lead time when below it).
+            const cover = v.coverDays === null ? t("digest.low_stock.no_sales") : t("digest.low_stock.cover", { days: coverText(v, fmt) ?? "" });
+            return t("digest.low_stock.line", { sku: v.sku, name, available: num(v.available), cover });
+          }),
         ),
       },
     );
@@ -180,6 +189,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   const context: string[] = [];
   // Staff see no complaints: their note names only what they see.
   if (d.partial) context.push(t(full ? "digest.partial" : "digest.partial.staff"));
+  // A day before the shop's data began reads as such, not as a day without sales.
+  if (d.firstPaidDay === null) context.push(t("digest.no_sales_yet"));
+  else if (d.firstPaidDay !== undefined && d.firstPaidDay > d.day) context.push(t("digest.before_first_sale", { day: d.day, first: d.firstPaidDay }));
   if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: s.day.otherCurrency, currency: d.currency }));
   // Refunds are manager figures: the staff digest does not count them even in its small print.
   if (full && s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: s.day.otherCurrencyRefunds, currency: d.currency }));

@@ -336,10 +336,10 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
     expect(r.table!.rows.find((x) => x[0] === "Refunds")).toEqual(["Refunds", "$1,260.94", "+3,052.4%", "−37.0%"]);
     expect(r.table!.rows.find((x) => x[0] === "Refund rate")).toEqual(["Refund rate", "126.1%", "+6,204.7%", "−68.5%"]);
     expect(r.table!.rows.find((x) => x[0] === "GMV")![2]).toBe("−50.0% ⚠");
-    // Units are a count of their own (60 the day before); GMV's 40 orders are below 50.
-    const fifty = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "50" } });
-    expect(fifty.text).toBe("⚠ Anomalies (moves of 30% or more the wrong way): Units −50.0% vs previous day.");
-    const big = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "61" } });
+    // Units are judged on the paid orders behind them, as GMV is (40 the day before, not their 60 units).
+    const forty = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "40" } });
+    expect(forty.text).toBe("⚠ Anomalies (moves of 30% or more the wrong way): GMV −50.0% vs previous day; Paid orders −50.0% vs previous day; Units −50.0% vs previous day; Net revenue −113.3% vs previous day.");
+    const big = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "41" } });
     expect(big.text).toBeUndefined();
     expect(big.status).toBe("info");
   });

@@ -95,7 +95,10 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
   const anyPartial = values.some((v) => v.partial);
   const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
   // Whole orders, thousands grouped as on the GMV axis (1,200,000, not 1200000).
-  const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: ",d" } };
+  // A fortnight without sales gets the scale 0–1, so its zeros lie at the bottom (a scale of
+  // only 0 would draw them across the middle, as if there were sales).
+  const zeroScale = (k: "gmv" | "orders") => (points.every((p) => p[k] === 0) ? { scale: { domain: [0, 1] } } : {});
+  const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, ...zeroScale("orders"), axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: ",d" } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: labels.title,
@@ -110,7 +113,7 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
         encoding: {
           x,
           // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
-          y: { field: "gmv", type: "quantitative", title: labels.gmv, axis: { format: ",~f" } },
+          y: { field: "gmv", type: "quantitative", title: labels.gmv, ...zeroScale("gmv"), axis: { format: ",~f" } },
           // A partial day (today) is lighter and outlined dashed: its low bar is "so far", not a collapse.
           ...(anyPartial
             ? {

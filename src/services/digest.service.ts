@@ -61,7 +61,8 @@ export interface ComplaintFigures {
 /** A ranked product line. */
 export interface ProductLine {
   sku: string;
-  name: string;
+  /** Its name in the catalog now; null when the SKU is not in the catalog (any more). */
+  name: string | null;
   revenue: number;
   units: number;
 }
@@ -77,13 +78,18 @@ export interface Digest {
   complaints: { day: ComplaintFigures; prev: ComplaintFigures; week: ComplaintFigures };
   topByRevenue: ProductLine[];
   topByUnits: ProductLine[];
-  /** Line revenue per product category, largest first. */
-  byCategory: { key: string; revenue: number }[];
+  /** Line revenue per product category, largest first; key null: products not in the catalog. */
+  byCategory: { key: string | null; revenue: number }[];
   /** Order totals per channel, largest first. */
   byChannel: { key: string; revenue: number }[];
   lowStock: { count: number; worst: StockView[] };
   /** The 14 days ending with the day: GMV and paid orders (chart). */
   series: { day: string; gmv: number; orders: number }[];
+  /**
+   * Set only when the day has no paid orders: the first day any order was paid (null: none ever),
+   * so a day before the shop's data began is said to be so, not shown as a day without sales.
+   */
+  firstPaidDay?: string | null;
 }
 
 /** The projection of an order the sales figures need. */
@@ -200,14 +206,17 @@ export class DigestService {
     const fig = (d: string) => this.figures(d, sums.get(d)!, refundRows, returning.get(d)!);
     const cur = fig(day);
     const names = await this.productNames([...cur.bySku.keys()]);
-    const lines = [...cur.bySku].map(([sku, v]) => ({ sku, name: names.get(sku)?.name ?? sku, ...v }));
-    const byCategory = new Map<string, number>();
+    // A SKU no longer in the catalog has neither name nor category: said so, not shown as its SKU twice or as "—".
+    const lines = [...cur.bySku].map(([sku, v]) => ({ sku, name: names.get(sku)?.name ?? null, ...v }));
+    const byCategory = new Map<string | null, number>();
     for (const l of lines) {
-      const cat = names.get(l.sku)?.category ?? "—";
+      const cat = names.get(l.sku)?.category ?? null;
       byCategory.set(cat, (byCategory.get(cat) ?? 0) + l.revenue);
     }
     const prev = fig(prevDay);
     const week = fig(weekDay);
+    // Only on a day without sales (one indexed read): is it before the shop's first sale?
+    const firstPaidDay = cur.orders === 0 && cur.otherCurrency === 0 ? await this.firstPaidDay() : undefined;
     const exact = new Map([cur, prev, week].map((f) => [f.day, f]));
     return {
       day,
@@ -225,7 +234,14 @@ export class DigestService {
         const f = exact.get(d);
         return f ? { day: d, gmv: f.gmv, orders: f.orders } : { day: d, gmv: rollups.get(d)?.gmv ?? 0, orders: rollups.get(d)?.orders ?? 0 };
       }),
+      ...(firstPaidDay !== undefined ? { firstPaidDay } : {}),
     };
+  }
+
+  /** The earliest `paidDay` of any order (any status or currency), null when none was ever paid. */
+  private async firstPaidDay(): Promise<string | null> {
+    const first = await this.store.orders.findOne({ paidDay: { $type: "string" } }).sort({ paidDay: 1 }).select({ _id: 0, paidDay: 1 }).lean<{ paidDay: string }>();
+    return first?.paidDay ?? null;
   }
 
   /**
@@ -518,8 +534,9 @@ export class DigestService {
   }
 }
 
-function ranked(m: Map<string, number>): { key: string; revenue: number }[] {
-  return [...m].map(([key, revenue]) => ({ key, revenue })).sort((a, b) => b.revenue - a.revenue || a.key.localeCompare(b.key));
+/** Largest first; ties by key, the unknown (null) key last. */
+function ranked<K extends string | null>(m: Map<K, number>): { key: K; revenue: number }[] {
+  return [...m].map(([key, revenue]) => ({ key, revenue })).sort((a, b) => b.revenue - a.revenue || (a.key === null ? 1 : b.key === null ? -1 : a.key.localeCompare(b.key)));
 }
 
 /**
