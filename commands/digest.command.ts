@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { minorUnitFactor } from "../src/core/format.js";
-import type { MessageKey } from "../src/core/messages.js";
+import type { MessageKey, Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyField } from "../src/core/reply.js";
 import { roleAtLeast } from "../src/core/roles.js";
 import { change, changeText, isAnomaly, parseDigestDay, type Digest, type SalesFigures } from "../src/services/digest.service.js";
@@ -31,6 +31,11 @@ interface Row {
   counts?: Triple;
   /** A ratio of two sums (AOV, refund rate): a few orders so far today swing it, so not judged on today. */
   ratio?: boolean;
+  /**
+   * A rate shown as a percentage (refund rate): its change reads in percentage points (2.0% →
+   * 3.0% is "+1.0 pp", not "+50.0%"); whether it is flagged is still judged on the relative change.
+   */
+  points?: boolean;
   /**
    * How a partial day (today) compares: a sum so far is judged only when it already rose past
    * its base's whole day; a figure measured now (complaints overdue) is judged as on any day.
@@ -99,7 +104,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     rows.push(
       { key: "digest.row.aov", values: tri((x) => x.aov), show: money, bad: "down", counts: orders, ratio: true },
       { key: "digest.row.refunds", values: tri((x) => x.refunds), show: money, bad: "up", counts: refunds },
-      { key: "digest.row.refund_rate", values: tri((x) => x.refundRate), show: pct, bad: "up", counts: refunds, ratio: true },
+      { key: "digest.row.refund_rate", values: tri((x) => x.refundRate), show: pct, bad: "up", counts: refunds, ratio: true, points: true },
       { key: "digest.row.net", values: tri((x) => x.net), show: money, bad: "down", counts: orders },
       { key: "digest.row.discount", values: tri((x) => x.discount), show: money },
       { key: "digest.row.coupons", values: tri((x) => x.couponUses), show: num },
@@ -126,7 +131,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const base = row.values[i];
     if (v === null || base === null) return "—";
     const ch = change(v, base);
-    const text = changeText(v, base, t, fmt);
+    const text = row.points ? pointsText(v, base, t, fmt) : changeText(v, base, t, fmt);
     // From a base of 0 ("new", or "—" when both are 0): never an anomaly.
     if (ch === null || !flagged(row, i, ch)) return text;
     anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
@@ -238,4 +243,13 @@ async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNu
     data,
     alt: t(d.partial ? "digest.chart.alt.partial" : "digest.chart.alt", { from: d.series[0]!.day, to: d.day }),
   };
+}
+
+/**
+ * The change of a rate in percentage points (2.0% → 3.0%: "+1.0 pp"): a relative change of a
+ * percentage reads as nonsense ("0.7% → 364.6%: +49,489.7%"). "—" when both are 0.
+ */
+function pointsText(value: number, base: number, t: Translate, fmt: DigestRenderCtx["fmt"]): string {
+  if (value === 0 && base === 0) return "—";
+  return t("digest.change.points", { change: fmt.percent(value - base, { signed: true }).replace(/%$/, "") });
 }

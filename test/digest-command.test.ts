@@ -305,7 +305,7 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
       ["Avg. order value", "$50.00", "±0.0%", "±0.0%"],
       // Refunds 30× the day before: flagged; fewer than a week before: not.
       ["Refunds", "$1,260.94", "+3,052.4% ⚠", "−37.0%"],
-      ["Refund rate", "126.1%", "+6,204.7% ⚠", "−68.5%"],
+      ["Refund rate", "126.1%", "+124.1 pp ⚠", "−273.9 pp"],
       ["Net revenue", "−$260.94", "−113.3% ⚠", "+82.6%"],
       // Discount and coupon uses follow the shop's promotions: never flagged.
       ["Discount given", "$5.00", "−90.0%", "— (was 0)"],
@@ -319,12 +319,15 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
     ]);
     expect(r.text).toBe(
       "⚠ Anomalies (moves of 30% or more the wrong way): GMV −50.0% vs previous day; Paid orders −50.0% vs previous day; Units −50.0% vs previous day; " +
-        "Refunds +3,052.4% vs previous day; Refund rate +6,204.7% vs previous day; Net revenue −113.3% vs previous day; New customers −50.0% vs previous day; Returning customers −50.0% vs previous day.",
+        "Refunds +3,052.4% vs previous day; Refund rate +124.1 pp vs previous day; Net revenue −113.3% vs previous day; New customers −50.0% vs previous day; Returning customers −50.0% vs previous day.",
     );
     expect(r.status).toBe("warning");
     expect(r.fields!.find((f) => f.label === "Revenue by category")!.value).toBe("Home: $8.60 (86.0%)\nToys: $1.40 (14.0%)");
     // The small print stays small print; the anomalies are not in it.
     expect(r.context).toEqual(['Definitions: README, "Digest figures". Days in UTC.']);
+    // A rate moves in percentage points, in Chinese too (not "+6,204.7%" of a percentage).
+    const zh = await rendered("2026-11-25", figures, complaints, { locale: "zh-CN" });
+    expect(zh.table!.rows.find((x) => x[0] === "退款率")).toEqual(["退款率", "126.1%", "+124.1 个百分点 ⚠", "−273.9 个百分点"]);
   });
 
   it("DIGEST_ANOMALY_MIN_COUNT: counts, and the orders or refunds behind money, below it on both days are not judged", async () => {
@@ -334,7 +337,7 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
     const few = figures.map((f) => ({ ...f, refundCount: 3 })) as typeof figures;
     const r = await rendered("2026-11-25", few, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "5" } });
     expect(r.table!.rows.find((x) => x[0] === "Refunds")).toEqual(["Refunds", "$1,260.94", "+3,052.4%", "−37.0%"]);
-    expect(r.table!.rows.find((x) => x[0] === "Refund rate")).toEqual(["Refund rate", "126.1%", "+6,204.7%", "−68.5%"]);
+    expect(r.table!.rows.find((x) => x[0] === "Refund rate")).toEqual(["Refund rate", "126.1%", "+124.1 pp", "−273.9 pp"]);
     expect(r.table!.rows.find((x) => x[0] === "GMV")![2]).toBe("−50.0% ⚠");
     // Units are judged on the paid orders behind them, as GMV is (40 the day before, not their 60 units).
     const forty = await rendered("2026-11-25", figures, complaints, { env: { DIGEST_ANOMALY_MIN_COUNT: "40" } });
