@@ -15,7 +15,11 @@ export default defineCommand({
     // Its audit entry names the preview's coupon code (`audit subject=SPRING15`).
     if (r.kind !== "not_found") subject(r.code);
     if (r.kind === "cancelled") return { status: "ok", text: t("coupon.cancelled", { id }), visibility: "ephemeral" };
-    if (r.kind === "not_open") return { status: "info", code: "preview_closed", text: t("coupon.cancel.not_open", { id }), visibility: "ephemeral" };
+    if (r.kind === "not_open") {
+      // Cancel pressed after Confirm: the coupon is live in shopops, and only `coupon expire` ends it.
+      const text = r.status === "confirmed" ? t("coupon.cancel.confirmed", { id, code: r.code }) : t("coupon.cancel.not_open", { id });
+      return { status: "info", code: "preview_closed", text, visibility: "ephemeral" };
+    }
     return { status: "error", code: "unknown_preview", text: t("coupon.draft.unknown", { id: args.draft }), visibility: "ephemeral" };
   },
 });

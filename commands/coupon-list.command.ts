@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { oneOf, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
+import { CouponService, LIST_MAX, neverRanFrom } from "../src/services/coupon.service.js";
 import { discountText, stateText } from "../src/services/coupon.view.js";
 
 /** Coupons listed at most (latest start first, as the service sorts them); a line counts the rest. */
@@ -25,10 +25,12 @@ export default defineCommand({
     const coupons = await services.coupon.list(args.which ?? "current", now);
     // The default lists what is not over: say so, or "none" reads as "no coupons at all".
     if (!coupons.length) return { status: "info", text: t(args.which ? "coupon.list.empty" : "coupon.list.empty.current"), visibility: "ephemeral" };
+    // The read stops at LIST_MAX: past it, the title and the "more" line count them all, not the read.
+    const total = coupons.length < LIST_MAX ? coupons.length : await services.coupon.listCount(args.which ?? "current", now);
     const shown = coupons.slice(0, SHOWN);
     const uses = await services.coupon.redemptionsOf(shown);
     return {
-      title: t("coupon.list.title", { count: coupons.length }),
+      title: t("coupon.list.title", { count: total }),
       status: "info",
       table: {
         columns: [t("coupon.col.code"), t("coupon.col.discount"), t("coupon.col.state"), t("coupon.col.window"), t("coupon.col.uses")],
@@ -49,7 +51,7 @@ export default defineCommand({
         alignRight: [4],
       },
       // The title counts them all: say that the rest were left out, not just leave them out.
-      ...(coupons.length > shown.length ? { context: [t("coupon.list.more", { shown: shown.length, total: coupons.length, rest: coupons.length - shown.length })] } : {}),
+      ...(total > shown.length ? { context: [t("coupon.list.more", { shown: shown.length, total, rest: total - shown.length })] } : {}),
       visibility: "ephemeral",
     };
   },

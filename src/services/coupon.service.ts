@@ -38,6 +38,8 @@ export const MAX_AHEAD_YEARS = 5;
  * by the coupon-schedule job; nor, at its resume, the start of a coupon that was not paused then.
  */
 export const NOTICE_WINDOW_MS = 24 * 3_600_000;
+/** Coupons {@link CouponService.list} reads at most. */
+export const LIST_MAX = 500;
 /** Coupon codes: letters, digits, - and _, 3–20 characters (stored upper-case). */
 export const CODE_RE = /^[A-Z0-9][A-Z0-9_-]{2,19}$/;
 
@@ -97,6 +99,8 @@ const noteParams = (n: TimeNote) => ({ field: n.field, time: n.time, day: n.day,
 /** A guardrail that stops the launch; `code` is stable, params fill the message. */
 export interface Problem {
   code: string;
+  /** The message (`coupon.problem.<message>`) when it is more specific than the code's own. */
+  message?: string;
   /** A list (unknown SKUs) is joined in the reader's language by {@link problemText}. */
   params: Record<string, string | number | readonly string[]>;
 }
@@ -278,7 +282,8 @@ export class CouponService {
       value = typeof v === "number" ? v : NaN;
       // The example in the shop currency's decimals: "20 or 19.90", "20 or 19.900"; JPY has none.
       const digits = minorUnitDigits(cur);
-      if (!(value > 0)) problems.push({ code: "bad_fixed", params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
+      // More decimals than the currency has (19.999, ¥20.5) is said so: it is a positive amount.
+      if (!(value > 0)) problems.push({ code: "bad_fixed", ...decimalsMessage(v, "fixed", digits), params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500", currency: cur, digits } });
     }
     let minSpend = 0;
     let minRead = true;
@@ -287,7 +292,8 @@ export class CouponService {
       if (typeof v === "number") minSpend = v;
       else {
         minRead = false;
-        problems.push({ code: "bad_min", params: { value: input.min } });
+        const digits = minorUnitDigits(cur);
+        problems.push({ code: "bad_min", ...decimalsMessage(v, "min", digits), params: { value: input.min, currency: cur, digits, b: (99.9).toFixed(digits) } });
       }
     }
     // A fixed discount needs a minimum spend above it, or orders could be free: none given is
@@ -321,7 +327,8 @@ export class CouponService {
 
     const count = (s: string | undefined, field: string): number | undefined => {
       if (s === undefined) return undefined;
-      const typed = plainTyped(s);
+      // Commas between thousands (limit=1,000), as amounts take them; "1,00" stays refused.
+      const typed = plainTyped(s).replace(/^([1-9]\d{0,2}(?:,\d{3})+)$/, (m) => m.replace(/,/g, ""));
       const n = /^\d{1,7}$/.test(typed) ? Number(typed) : NaN;
       if (!(n >= 1)) problems.push({ code: "bad_count", params: { field, value: s } });
       return n;
@@ -547,13 +554,13 @@ export class CouponService {
     return true;
   }
 
-  /** Cancels an open preview; `code` is the preview's coupon code. */
-  async cancel(draftId: string): Promise<{ kind: "cancelled" | "not_open"; code: string } | { kind: "not_found" }> {
+  /** Cancels an open preview; `code` is the preview's coupon code, `status` that of a preview no longer open. */
+  async cancel(draftId: string): Promise<{ kind: "cancelled"; code: string } | { kind: "not_open"; code: string; status: CouponDraftDoc["status"] } | { kind: "not_found" }> {
     const id = draftId.trim().toUpperCase();
     const r = await this.store.couponDrafts.findOneAndUpdate({ _id: id, status: "open" }, { $set: { status: "cancelled" } }, { returnDocument: "after" }).lean<CouponDraftDoc>();
     if (r) return { kind: "cancelled", code: r.code };
-    const d = await this.store.couponDrafts.findById(id).select({ code: 1 }).lean<Pick<CouponDraftDoc, "code">>();
-    return d ? { kind: "not_open", code: d.code } : { kind: "not_found" };
+    const d = await this.store.couponDrafts.findById(id).select({ code: 1, status: 1 }).lean<Pick<CouponDraftDoc, "code" | "status">>();
+    return d ? { kind: "not_open", code: d.code, status: d.status } : { kind: "not_found" };
   }
 
   /**
@@ -678,20 +685,12 @@ export class CouponService {
    * is in the query, so a long-running coupon is listed however many others started since.
    */
   async list(which: CouponState | "current" | "all", now: Date = this.clock.now()): Promise<CouponDoc[]> {
-    const running = notEnded(now);
-    const filter: Record<string, unknown> =
-      which === "all"
-        ? {}
-        : which === "expired"
-          ? { $or: [{ status: "expired" }, { endsAt: { $lte: now } }] }
-          : which === "paused"
-            ? { status: "paused", ...running }
-            : which === "active"
-              ? { status: "active", startsAt: { $lte: now }, ...running }
-              : which === "scheduled"
-                ? { status: "active", startsAt: { $gt: now }, ...running }
-                : { status: { $ne: "expired" }, ...running };
-    return this.store.coupons.find(filter).sort({ startsAt: -1 }).limit(500).lean<CouponDoc[]>();
+    return this.store.coupons.find(listFilter(which, now)).sort({ startsAt: -1 }).limit(LIST_MAX).lean<CouponDoc[]>();
+  }
+
+  /** How many coupons {@link list} matches, past its {@link LIST_MAX} too: a title counts them all. */
+  async listCount(which: CouponState | "current" | "all", now: Date = this.clock.now()): Promise<number> {
+    return this.store.coupons.countDocuments(listFilter(which, now));
   }
 
   /**
@@ -906,9 +905,34 @@ function claimOf(kind: "live" | "expired", attempt: number): Record<string, unkn
   return { [`notified.claimed.${kind}`]: { $exists: true }, [`notified.attempt.${kind}`]: attempt ? attempt : { $exists: false } };
 }
 
+/** The filter of the coupons in a state at `now` (`current`: everything not expired). */
+function listFilter(which: CouponState | "current" | "all", now: Date): Record<string, unknown> {
+  const running = notEnded(now);
+  return which === "all"
+      ? {}
+      : which === "expired"
+        ? { $or: [{ status: "expired" }, { endsAt: { $lte: now } }] }
+        : which === "paused"
+          ? { status: "paused", ...running }
+          : which === "active"
+            ? { status: "active", startsAt: { $lte: now }, ...running }
+            : which === "scheduled"
+              ? { status: "active", startsAt: { $gt: now }, ...running }
+              : { status: { $ne: "expired" }, ...running };
+}
+
 /** Filter of coupons whose end has not come (none set, or later than `now`). */
 function notEnded(now: Date): { $or: Record<string, unknown>[] } {
   return { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
+}
+
+/**
+ * The message of an amount refused for its decimals (`parseAmount` read it, with more decimals
+ * than the currency has): `<field>_decimals`, or `<field>_whole` for a currency without any.
+ */
+function decimalsMessage(read: ReturnType<typeof parseAmount>, field: "fixed" | "min", digits: number): { message?: string } {
+  if (read === null || typeof read === "number") return {};
+  return { message: `${field}_${digits ? "decimals" : "whole"}` };
 }
 
 /**

@@ -61,7 +61,7 @@ export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: 
 
 /** A guardrail problem as a sentence. */
 export function problemText(p: Problem, t: Translate): string {
-  const key = `coupon.problem.${p.code}`;
+  const key = `coupon.problem.${p.message ?? p.code}`;
   if (!isMessageKey(key)) return p.code;
   const params = Object.fromEntries(Object.entries(p.params).map(([k, v]) => [k, typeof v === "object" ? v.join(t("text.list_sep")) : v]));
   return t(key, params);
@@ -185,11 +185,14 @@ export function couponNoticeKey(kind: "live" | "expired", code: string): string 
 
 /**
  * The final tally of an ended coupon, as its expiry announcement and the `coupon expire` reply
- * say it: uses (customers, revenue, discount), the overrun of its total limit, paid orders placed
- * while it was paused, uses in another currency, the customers past the per-customer limit.
+ * say it: uses (customers, revenue, discount), refunds on those orders and the net (when any),
+ * the overrun of its total limit, paid orders placed while it was paused, uses in another
+ * currency, the customers past the per-customer limit.
  */
 export function expiryTally(c: Pick<CouponDoc, "limit" | "perCustomer">, r: Redemptions, t: Translate, fmt: Formatter): string[] {
   const out = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
+  // The revenue above counts orders refunded since: the net is what the coupon brought in, as `coupon show` gives it.
+  if (r.refunded) out.push(t("coupon.notify.refunded", { refunded: fmt.money(r.refunded, r.currency), net: fmt.money(r.revenue - r.refunded, r.currency) }));
   if (c.limit && r.uses > c.limit) out.push(t("coupon.notify.over_limit", { n: fmt.number(r.uses - c.limit), limit: fmt.number(c.limit) }));
   if (r.paused) out.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
   // As `coupon show` says it: uses in another currency are counted, their money is not.
