@@ -65,7 +65,9 @@ export default defineCommand({
     const recorded = r.snoozedBy !== undefined
       ? t("lowstock.po.recorded_snoozed", { sku, eta, qty, until: fmt.dateTime(r.until), by: r.snoozedBy })
       : t("lowstock.po.recorded", { sku, eta, qty, until: fmt.dateTime(r.until) });
+    // A PO already on record is replaced, not added to: say which, so a second order is not lost from sight.
+    const old = r.replaced ? t("lowstock.po.replaced", { eta: r.replaced.eta, qty: r.replaced.qty ? t("lowstock.po.qty", { qty: r.replaced.qty }) : "", by: r.replaced.by ?? "" }) : "";
     // Whether a sell-out can still be announced: not for a product already out of stock.
-    return { status: "ok", text: withSelloutNote(recorded, r.sellout, r.until, t, fmt), visibility: "public" };
+    return { status: "ok", text: withSelloutNote(old ? recorded + t("text.sentence_sep") + old : recorded, r.sellout, r.until, t, fmt), visibility: "public" };
   },
 });

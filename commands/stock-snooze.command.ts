@@ -2,6 +2,7 @@ import { z } from "zod";
 import { addLocalDays, plain, typedId } from "../src/core/args.js";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Reply } from "../src/core/reply.js";
+import { isLow } from "../src/services/stock.service.js";
 import { unknownSku, withSelloutNote } from "./stock.command.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000 } as const;
@@ -53,9 +54,13 @@ export default defineCommand({
     }
     // A PO on its way that this snooze outlasts stays on record: say so (the card shows both).
     // Until when the service held it (one's own snooze over a PO is not shortened below the PO's hold).
+    // Snoozed ahead of time (not low now): "alerts again then if still low" would say it is low.
+    const v = r.po ? null : await services.stock.bySku(sku);
     const text = r.po
       ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(r.until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
-      : t("lowstock.snoozed", { sku, until: fmt.dateTime(r.until) });
+      : v && !isLow(v)
+        ? t("stock.snooze.not_low", { sku, until: fmt.dateTime(r.until), available: fmt.number(v.available), reorderPoint: fmt.number(v.reorderPoint) })
+        : t("lowstock.snoozed", { sku, until: fmt.dateTime(r.until) });
     // Whether a sell-out can still be announced: not for a product already out of stock.
     return { status: "ok", text: withSelloutNote(text, r.sellout, r.until, t, fmt), visibility: "public" };
   },

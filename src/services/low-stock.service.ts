@@ -6,7 +6,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply } from "../core/reply.js";
 import type { ProductDoc, StockAlertDoc, Store } from "../store/models.js";
 import type { AlertService } from "./alert.service.js";
-import { byUrgency, coverText, isLow, LOW_WATERMARK, unscanned, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
+import { byUrgency, coverText, isLow, LOW_BASIS, LOW_WATERMARK, unscanned, VIEW_FIELDS, type StockService, type StockView } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
 /** Options of the low-stock alerts (from configuration). */
@@ -46,10 +46,11 @@ export interface ScanResult {
  * Outcome of a snooze or PO: held until `until` (a snooze longer than a running PO keeps that PO
  * on record: `po`; a PO whose hold ends before a running snooze keeps that snooze: `snoozedBy`);
  * or not, because a PO holds longer (`po_holds`) or the SKU is unknown. `sellout`: a sell-out
- * during the hold is still announced (the product is in stock now).
+ * during the hold is still announced (the product is in stock now). `replaced`: the PO on record
+ * that a new PO replaced (another date or quantity), so the reply can name it.
  */
 export type SnoozeResult =
-  | { kind: "ok"; until: Date; sellout: boolean; po?: { eta: string; qty?: number; by?: string }; snoozedBy?: string }
+  | { kind: "ok"; until: Date; sellout: boolean; po?: { eta: string; qty?: number; by?: string }; snoozedBy?: string; replaced?: PoInfo }
   | { kind: "po_holds"; until: Date; eta: string }
   /** A colleague's snooze runs longer (with the PO on record beside it, if any): nothing changed. */
   | { kind: "snooze_holds"; until: Date; by: string; po?: { eta: string; qty?: number; by?: string } }
@@ -138,13 +139,14 @@ export class LowStockService {
 
   /**
    * Recomputes lowAt/lowGap of products from another shop day or changed since
-   * `changedSince` (wall time, as mongoose writes updatedAt). Each write is
-   * guarded by the stock it was computed from; a product that changed meanwhile
-   * is left for the next scan. Returns how many were refreshed.
+   * `changedSince` (wall time, as mongoose writes updatedAt; null: of another shop day
+   * only); of every product with "all" (no scan yet, or thresholds stored under another
+   * window or time zone). Each write is guarded by the stock it was computed from; a
+   * product that changed meanwhile is left for the next scan. Returns how many were refreshed.
    */
-  async refresh(changedSince: Date | null): Promise<number> {
+  async refresh(changedSince: Date | null | "all"): Promise<number> {
     const today = localDay(this.clock.now(), this.opts.timeZone);
-    const filter = { $or: unscanned(today, changedSince) };
+    const filter = changedSince === "all" ? {} : { $or: unscanned(today, changedSince) };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const views = this.stock.views(docs);
     // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
@@ -178,7 +180,11 @@ export class LowStockService {
     const now = this.clock.now();
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
-    await this.refresh(await this.stock.lastScanSince(this.opts.changeSlackMs));
+    const since = await this.stock.lastScanSince(this.opts.changeSlackMs);
+    await this.refresh(since ?? "all");
+    // Every threshold now follows this process's window and time zone: say so, so later scans and
+    // `stock low` trust them again (a product changed during the refresh is newer than the watermark).
+    if (!since) await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 
@@ -443,7 +449,10 @@ export class LowStockService {
         const guard = { _id: sku, state: s.state, snoozedUntil: s.snoozedUntil ?? null };
         const snoozeRuns = s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil > input.until && !(s.po?.eta && s.snoozedUntil <= this.poHoldEnd(s.po.eta));
         const r = await this.store.stockAlerts.updateOne(guard, snoozeRuns ? { $set: poOnly, ...(Object.keys(unset).length ? { $unset: unset } : {}) } : update);
-        if (r.matchedCount === 1) return snoozeRuns ? { kind: "ok", until: s.snoozedUntil!, sellout, snoozedBy: s.snoozedBy ?? "" } : { kind: "ok", until: input.until, sellout };
+        // The PO it replaced, if another one (a second order is not added to the first): named in the reply.
+        const old = s.po?.eta && (s.po.eta !== input.po.eta || (s.po.qty ?? 0) !== (input.po.qty ?? 0)) ? { eta: s.po.eta, ...(s.po.qty ? { qty: s.po.qty } : {}), by: s.po.by ?? "" } : null;
+        const replaced = old ? { replaced: old } : {};
+        if (r.matchedCount === 1) return snoozeRuns ? { kind: "ok", until: s.snoozedUntil!, sellout, snoozedBy: s.snoozedBy ?? "", ...replaced } : { kind: "ok", until: input.until, sellout, ...replaced };
       }
       // Lost every attempt: an unguarded write now could cut short a longer snooze placed
       // meanwhile, so nothing is written and the user is asked to try again (as a snooze is).

@@ -158,6 +158,12 @@ const SALES_KEPT_DAYS = 90;
 
 /** Meta document: wall time (ms) at which the low-stock job's last scan started. */
 export const LOW_WATERMARK = "low-stock:watermark";
+/**
+ * Meta document: the velocity window and time zone the stored thresholds (lowAt, lowGap) were
+ * computed with ("28d Asia/Shanghai"). A process started with others trusts none of them until
+ * its first scan has computed them all again (see {@link StockService.lastScanSince}).
+ */
+export const LOW_BASIS = "low-stock:basis";
 /** Products changed this long before a scan started are read again (clock skew between instances). */
 const LOW_CHANGE_SLACK_MS = 5 * 60_000;
 
@@ -313,11 +319,20 @@ export class StockService {
 
   /**
    * A little before the low-stock job's last scan started (`slackMs` for clock skew between
-   * instances): products changed since then are not yet seen by it. Null before any scan.
+   * instances): products changed since then are not yet seen by it. Null before any scan, and
+   * while the stored thresholds were computed with another velocity window or time zone (a
+   * restart with new settings): then none of them is trusted, as before any scan.
    */
   async lastScanSince(slackMs = LOW_CHANGE_SLACK_MS): Promise<Date | null> {
-    const mark = await this.store.meta.findById(LOW_WATERMARK).lean();
+    const marks = await this.store.meta.find({ _id: { $in: [LOW_WATERMARK, LOW_BASIS] } }).lean();
+    if (marks.find((m) => m._id === LOW_BASIS)?.value !== this.lowBasis()) return null;
+    const mark = marks.find((m) => m._id === LOW_WATERMARK);
     return typeof mark?.value === "number" ? new Date(mark.value - slackMs) : null;
+  }
+
+  /** What the stored thresholds depend on besides each product (stored as {@link LOW_BASIS}). */
+  lowBasis(): string {
+    return `${this.opts.velocityWindowDays}d ${this.opts.timeZone}`;
   }
 
   /**
