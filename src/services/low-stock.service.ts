@@ -180,11 +180,12 @@ export class LowStockService {
     const now = this.clock.now();
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
-    const since = await this.stock.lastScanSince(this.opts.changeSlackMs);
-    await this.refresh(since ?? "all");
+    // Thresholds computed with another window or time zone (a restart with new settings): all recomputed now.
+    const changed = await this.stock.lowBasisChanged();
+    await this.refresh(changed ? "all" : await this.stock.lastScanSince(this.opts.changeSlackMs));
     // Every threshold now follows this process's window and time zone: say so, so later scans and
     // `stock low` trust them again (a product changed during the refresh is newer than the watermark).
-    if (!since) await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });
+    await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });
     const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 

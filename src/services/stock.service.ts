@@ -325,9 +325,14 @@ export class StockService {
    */
   async lastScanSince(slackMs = LOW_CHANGE_SLACK_MS): Promise<Date | null> {
     const marks = await this.store.meta.find({ _id: { $in: [LOW_WATERMARK, LOW_BASIS] } }).lean();
-    if (marks.find((m) => m._id === LOW_BASIS)?.value !== this.lowBasis()) return null;
+    if (basisDiffers(marks.find((m) => m._id === LOW_BASIS)?.value, this.lowBasis())) return null;
     const mark = marks.find((m) => m._id === LOW_WATERMARK);
     return typeof mark?.value === "number" ? new Date(mark.value - slackMs) : null;
+  }
+
+  /** True when the stored thresholds were computed with another window or time zone than this process's ({@link LOW_BASIS}). */
+  async lowBasisChanged(): Promise<boolean> {
+    return basisDiffers((await this.store.meta.findById(LOW_BASIS).lean())?.value, this.lowBasis());
   }
 
   /** What the stored thresholds depend on besides each product (stored as {@link LOW_BASIS}). */
@@ -411,6 +416,15 @@ export class StockService {
     }
     return { applied, withdrawn };
   }
+}
+
+/**
+ * A stored basis other than `current`. None stored (a new database, or one from before the basis
+ * was kept) is not a change: its thresholds are refreshed as before, a day at a time, rather than
+ * all at once (a full recompute is one guarded write per product).
+ */
+function basisDiffers(stored: unknown, current: string): boolean {
+  return stored !== undefined && stored !== null && stored !== current;
 }
 
 /** Filter terms of products the low-stock scan has not seen as they are now: of another shop day, or changed since `changedSince`. */
