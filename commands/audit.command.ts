@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, pinnedSince, since, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, pinnedSince, since, sinceClockNote, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
@@ -184,6 +184,9 @@ export default defineCommand({
       skip: after ? 0 : passed,
     });
     const context = linked.length ? [t("audit.linked", { actor: args.actor!, identities: linked.join(t("text.list_sep")) })] : [];
+    // A since= the clocks skip or repeat that night: which instant was read, said (as in order search).
+    const clockNote = args.since ? sinceClockNote(args.since, now, config.timeZone, t) : undefined;
+    if (clockNote) context.push(clockNote);
     const total = after && found ? passed + found : found;
     // A read (`whoami`) is on the trail only as a refused attempt: said, whether any match or none.
     if (total === 0 && named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), ...(context.length ? { context } : {}), visibility: "ephemeral" };

@@ -37,14 +37,15 @@ function outcomeText(last: JobRunDoc, lj: LoadedJob, now: Date, t: Translate, fm
 
 /**
  * A job's timeout as durations read elsewhere in the bot ("10m", "1h 30m"; `formatDuration`), with
- * the seconds it has besides ("1m 30s", "1s"): not "600000 ms".
+ * the seconds it has besides ("1m 30s", "1s"; 1分钟30秒): not "600000 ms".
  */
 function durationText(ms: number, t: Translate, fmt: Formatter): string {
   const minutes = Math.floor(ms / 60_000);
   const seconds = (ms % 60_000) / 1000;
   const parts = minutes ? [formatDuration(minutes * 60_000, t)] : [];
   if (seconds || !minutes) parts.push(t("jobs.dur.s", { n: fmt.number(seconds, 3) }));
-  return parts.join(" ");
+  // Joined as formatDuration joins its units: "1h 30m 30s", and in Chinese with no space, "1小时30分钟30秒".
+  return parts.join(t("complaint.dur.sep"));
 }
 
 /**

@@ -17,8 +17,9 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
-  // `order cancel ORD 100001 …`: told the number has no spaces, with the line written right.
-  explainArgs: splitOrderNo("order cancel"),
+  // `order cancel ORD 100001 …`: told the number has no spaces; `order cancel ORD-1 客户取消`: told
+  // the words look like the reason; each with the line written right.
+  explainArgs: splitOrderNo("order cancel", "reason"),
   async handler(ctx) {
     const { args, services, actor, t, fmt } = ctx;
     const r = await services.orders.transition(args.orderNo, "cancelled", { by: actor.identity, note: args.reason });

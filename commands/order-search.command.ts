@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { quote } from "../src/core/parser.js";
-import { pageArg, pastSinceToSecond, pinnedSince, since } from "../src/core/args.js";
+import { pageArg, pastSinceToSecond, pinnedSince, since, sinceClockNote } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { translator, type MessageKey } from "../src/core/messages.js";
 import { splitList, trimInvisible } from "../src/core/text.js";
@@ -61,6 +61,9 @@ export default defineCommand({
     }
     // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
     const sinceAt = args.since ? pastSinceToSecond(args.since, now, config.timeZone, t) : undefined;
+    // A time the clocks skip or repeat that night: which instant was read, said (as coupons say it).
+    const clockNote = args.since ? sinceClockNote(args.since, now, config.timeZone, t) : undefined;
+    const noted = clockNote ? [clockNote] : [];
     const customerId = args.customer;
     const after = args.before ? await services.orders.byNo(args.before) : undefined;
     if (args.before && !after) {
@@ -81,14 +84,14 @@ export default defineCommand({
       ...(args.since ? [`since=${quote(/^(\d{4}-)?\d{2}-\d{2}[t ]/.test(args.since) ? args.since.toUpperCase() : args.since)}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];
-    if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), visibility: "ephemeral" };
+    if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), ...(noted.length ? { context: noted } : {}), visibility: "ephemeral" };
     // After `before=`, the rows right after that order: page= only numbers them (the next-page line gives both).
     const pages = after ? args.page - 1 + Math.ceil(rest / PAGE_SIZE) : Math.ceil(total / PAGE_SIZE);
     if (orders.length === 0) {
       if (after) return { status: "info", code: "no_match", text: t("order.search.end", { orderNo: after._id }), visibility: "ephemeral" };
       return { status: "error", code: "page_out_of_range", text: t("order.search.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
     }
-    const context = [t("order.search.page", { page: args.page, pages })];
+    const context = [...noted, t("order.search.page", { page: args.page, pages })];
     if (args.page < pages) {
       // The window pinned (a since read against now as the instant it meant) and the last row as
       // the cursor: the next page continues right after this one, whatever arrives meanwhile.

@@ -20,7 +20,7 @@ export default defineCommand({
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   // `order tracking ORD 100001 …`: told the number has no spaces, with the line written right.
-  explainArgs: splitOrderNo("order tracking"),
+  explainArgs: splitOrderNo("order tracking", "reason"),
   async handler({ args, services, actor, t, subject }) {
     const r = await services.orders.correctShipment(args.orderNo, { trackingNo: args.tracking, ...(args.carrier ? { carrier: args.carrier } : {}), by: actor.identity, reason: args.reason });
     if ("order" in r) subject(r.order._id);

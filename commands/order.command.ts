@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { typedId } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
+import type { Translate } from "../src/core/messages.js";
 import { UserError } from "../src/core/errors.js";
 import { quote } from "../src/core/parser.js";
 import { withoutInvisible } from "../src/core/text.js";
@@ -25,10 +26,12 @@ export const orderNoArg = typedId(
  * An order number split by a space in a command taking one (`order ship ORD 100001 carrier=…`),
  * refused as such with the command written right, for {@link Command.explainArgs}: when the
  * words typed, joined (as typed, with a hyphen, or a hyphen after the first), make an order
- * number that exists, or they are a bare prefix and digits (`ORD 100001`). Anything else (a
- * forgotten `reason=` more likely) keeps the core's "unexpected extra argument".
+ * number that exists, or they are a bare prefix and digits (`ORD 100001`). With `reason` (the
+ * command's required text option, `reason`), words after a valid order number while that option
+ * is missing (`order cancel ORD-1 客户取消`) are told to look like the reason, with the line
+ * written with `reason="…"`. Anything else keeps the core's "unexpected extra argument".
  */
-export function splitOrderNo(name: string): NonNullable<Command["explainArgs"]> {
+export function splitOrderNo(name: string, reason?: string): NonNullable<Command["explainArgs"]> {
   return async (typed, services, t) => {
     const words = typed.words.map((w) => withoutInvisible(w.normalize("NFKC")).trim()).filter(Boolean);
     if (words.length < 2 || typed.words.length !== words.length) return null;
@@ -43,14 +46,35 @@ export function splitOrderNo(name: string): NonNullable<Command["explainArgs"]> 
       }
     }
     // `ORD 100001` (or `ORD- 100001`): a prefix of letters and the digits after it, whether or not that order exists.
-    if (!orderNo && words.length === 2 && /^[A-Za-z]+-?$/.test(first) && /^\d+$/.test(rest[0]!)) orderNo = `${first.replace(/-$/, "").toUpperCase()}-${rest[0]}`;
-    if (!orderNo) return null;
+    const prefixAndDigits = /^[A-Za-z]+-?$/.test(first) && /^\d+$/.test(rest[0]!);
+    if (!orderNo && words.length === 2 && prefixAndDigits) orderNo = `${first.replace(/-$/, "").toUpperCase()}-${rest[0]}`;
+    if (!orderNo) return reason ? reasonApart(name, reason, typed, prefixAndDigits, t) : null;
     // The line as it should have been: the number joined, the options as given.
     const options = Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`);
     const command = [name, orderNo, ...options].join(" ");
     const text = `${t("error.invalid_args", { command: name })}\n• ${t("order.no_spaces.fix", { value: typed.words.join(" "), command })}`;
     return { error: new UserError("invalid_args", text), subject: orderNo };
   };
+}
+
+/**
+ * `order cancel ORD-1 客户取消`: a valid order number, words after it and no `reason=`: the words
+ * are the reason typed without its name, said so with the line written right (null otherwise).
+ */
+function reasonApart(name: string, reason: string, typed: Parameters<NonNullable<Command["explainArgs"]>>[0], prefixAndDigits: boolean, t: Translate) {
+  const [first, ...rest] = typed.words;
+  // `ORD 100001 …` is a number split by a space (said by the core as extra words), not a reason.
+  if (first === undefined || !rest.length || reason in typed.named || prefixAndDigits) return null;
+  // `reason:"…"`, an option typed with a colon: the core's message says how to write it.
+  if (rest.some((w) => /^[A-Za-z_]+[:：]/.test(w))) return null;
+  const no = orderNoArg.safeParse(first);
+  if (!no.success) return null;
+  const orderNo = OrderService.normalizeOrderNo(no.data);
+  const value = rest.join(" ");
+  const options = Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`);
+  const command = [name, orderNo, ...options, `${reason}=${quote(value, true)}`].join(" ");
+  const text = `${t("error.invalid_args", { command: name })}\n• ${t("order.reason_apart", { value, option: reason, command })}`;
+  return { error: new UserError("invalid_args", text), subject: orderNo };
 }
 
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToSecond, pinnedSince, since } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToSecond, pinnedSince, since, sinceClockNote } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { quote } from "../src/core/parser.js";
 import { normalizeId } from "../src/services/refund.service.js";
@@ -32,6 +32,8 @@ export default defineCommand({
   async handler({ args, services, actor, via, t, fmt, now, config }) {
     // To the second (7d from now has milliseconds): the next-page line then pins it as it reads, 2026-11-18T04:00:00Z.
     const sinceAt = args.since ? pastSinceToSecond(args.since, now, config.timeZone, t) : undefined;
+    // A time the clocks skip or repeat that night: which instant was read, said (as in order search).
+    const clockNote = args.since ? sinceClockNote(args.since, now, config.timeZone, t) : undefined;
     // Found whatever its status now (approved or expired since that page): only its place in the list counts.
     const after = args.before ? await services.refund.get(args.before) : undefined;
     if (args.before && !after) {
@@ -51,7 +53,7 @@ export default defineCommand({
     });
     if (found === 0) {
       // With since=, "none" is only of that window: said, so nobody takes it for the whole list.
-      const window = sinceAt ? { context: [t("refund.list.empty_since", { at: fmt.dateTime(sinceAt), which: args.which })] } : {};
+      const window = sinceAt ? { context: [...(clockNote ? [clockNote] : []), t("refund.list.empty_since", { at: fmt.dateTime(sinceAt), which: args.which })] } : {};
       return { status: "info", text: t(`refund.list.empty.${args.which}`), ...window, visibility: "ephemeral" };
     }
     // After `before=`, the rows right after that request, counted as the pages before it left off
@@ -64,7 +66,7 @@ export default defineCommand({
     // caller's person approved and may now complete says so (as `approvable` lists it).
     const needs = { policy: await services.refund.policy(), currency: config.currency, you: await services.refund.person(actor.identity, via), yourRole: actor.role };
     const from = passed + 1;
-    const context = [t("refund.list.page", { from, to: from + items.length - 1, total })];
+    const context = [...(clockNote ? [clockNote] : []), t("refund.list.page", { from, to: from + items.length - 1, total })];
     // The next page as a command that runs: the same list with its window pinned (a since read
     // against now as the instant it meant) and this page's last row as the cursor, so it goes on
     // right after this one, whatever is requested, decided or expires meanwhile.

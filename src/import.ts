@@ -894,7 +894,9 @@ function fmtSecs(s: number): string {
 export function formatReport(r: ImportReport): string {
   const stop = r.interrupted;
   const lines = [
-    `${r.dryRun ? "Dry run (nothing written)" : "Import"} of ${r.kind} from ${r.file}${stop ? `, stopped${stop.by ? ` by ${stop.by}` : ""} ${stoppedWhere(stop.afterLine)}` : ""}: ${r.lines} items in ${r.seconds.toFixed(1)} s`,
+    `${r.dryRun ? "Dry run (nothing written)" : "Import"} of ${r.kind} from ${r.file}${stop ? `, stopped${stop.by ? ` by ${stop.by}` : ""} ${stoppedWhere(stop.afterLine)}` : ""}: ${r.lines} ${r.lines === 1 ? "item" : "items"} in ${r.seconds.toFixed(1)} s`,
+    // An empty .jsonl, or a CSV with its header only: nothing to do (exit 0), but said, so the wrong file is noticed.
+    ...(r.lines === 0 && !stop ? [`  the file holds no items (${/\.csv$/i.test(r.file) ? "a header line and no records" : "no lines of data"}): nothing was ${r.dryRun ? "checked" : "imported"}; check that it is the right file`] : []),
     r.dryRun ? `  valid: ${r.skipped}` : `  imported: ${r.imported}\n  updated: ${r.updated}\n  skipped (already there): ${r.skipped}`,
   ];
   if (r.parked) lines.push(`  parked (waiting for their order): ${r.parked}`);

@@ -86,6 +86,6 @@ describe("jobs: a timeout reads as a duration", () => {
     expect(await failure(zh)).toBe("low-stock：最近一次失败于 2026-12-12 10:00 GMT+8：运行超过 10分钟，已超时");
     await app.store.jobRuns.updateOne({ _id: id }, { $set: { timeoutMs: 90_000 } });
     expect(await failure(en)).toBe("low-stock: last failure at 2026-12-12 10:00 GMT+8: timed out after 1m 30s");
-    expect(await failure(zh)).toBe("low-stock：最近一次失败于 2026-12-12 10:00 GMT+8：运行超过 1分钟 30秒，已超时");
+    expect(await failure(zh)).toBe("low-stock：最近一次失败于 2026-12-12 10:00 GMT+8：运行超过 1分钟30秒，已超时");
   });
 });

@@ -450,7 +450,7 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     await file("cwd.jsonl", [o(1)]);
     const env = { MONGODB_URI: app.db.processUri, SHOP_TIMEZONE: "Asia/Shanghai", SHOPOPS_ADMINS: shellIdentity(), INIT_CWD: dir };
     const first = await runScript("src/import.ts", ["orders", "cwd.jsonl"], env);
-    expect(first.stdout).toContain(`Import of orders from ${path.join(dir, "cwd.jsonl")}: 1 items`);
+    expect(first.stdout).toContain(`Import of orders from ${path.join(dir, "cwd.jsonl")}: 1 item in`);
     expect(first.code).toBe(0);
     await file("cwd.jsonl", [o(3)]);
     const edited = await runScript("src/import.ts", ["orders", "cwd.jsonl"], env);

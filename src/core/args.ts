@@ -173,31 +173,46 @@ const isInstant = (s: string) => {
  * 2026-11-19t9:30, seconds optional), or a time alone (10:00: today's). The time of day is
  * checked by {@link isLocalTime}.
  */
-const LOCAL = /^(?:((?:\d{4}-)?\d{2}-\d{2})[t ])?(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+const LOCAL = /^(?:((?:\d{4}-)?\d{2}-\d{2})[t ]|(today|yesterday|tomorrow|前天) )?(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/** A day word and a time as typed (今天 10:00, 昨天18:00, yesterday 18:00): the word as {@link normalizeDateInput} reads it, then the time ("yesterday 18:00"). */
+const WORD_TIME = /^(\S+?) ?(\d{1,2}:\d{2}(?::\d{2})?)$/;
+
+/**
+ * {@link normalizeDateInput}, with a day word before a time read too: 今天 10:00 is `today 10:00`,
+ * 昨天 18:00 `yesterday 18:00` (前天 is kept, read once today is known: {@link sinceToDate}).
+ */
+function sinceInput(s: string): string {
+  const v = normalizeDateInput(s);
+  const m = WORD_TIME.exec(v);
+  const word = m ? normalizeDateInput(m[1]!) : "";
+  return /^(today|yesterday|tomorrow|前天)$/.test(word) ? `${word} ${m![2]}` : v;
+}
 
 /** True for a {@link LOCAL} time that exists on the calendar and the clock (2026-02-30 10:00 and 24:00 do not); whether the shop's clocks skip it is read later ({@link localTime}). */
 const isLocalTime = (s: string) => {
   const m = LOCAL.exec(s);
-  return !!m && Number(m[2]) <= 23 && Number(m[3]) <= 59 && Number(m[4] ?? 0) <= 59 && (m[1] === undefined || (m[1].length === 5 ? isMonthDay(m[1]) : isDay(m[1])));
+  return !!m && Number(m[3]) <= 23 && Number(m[4]) <= 59 && Number(m[5] ?? 0) <= 59 && (m[1] === undefined || (m[1].length === 5 ? isMonthDay(m[1]) : isDay(m[1])));
 };
 
 /**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
  * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日, 11月24日 in the current year,
  * 7天, 3小时: {@link normalizeDateInput}); a time on the shop's clock (2026-11-19 10:00,
- * 2026-11-19T10:00, 11月19日 10:00, or 10:00 today: {@link sinceToDate}); or an instant as next-page lines pin a
+ * 2026-11-19T10:00, 11月19日 10:00, a day word and a time, 今天 10:00 or yesterday 18:00, or 10:00
+ * today: {@link sinceToDate}); or an instant as next-page lines pin a
  * window (2026-11-19T14:05:00Z, or with an offset: {@link pinnedSince}).
  */
 export const since = z
   .string()
-  .transform(normalizeDateInput)
+  .transform(sinceInput)
   .pipe(
     z
       .string()
       // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
       // A day with a time: on the shop's clock, or an instant as next-page lines write it; else told how.
-      .refine((s) => !/^((\d{4}-)?\d{2}-\d{2}[t ]|\d{1,2}:)/.test(s) || isInstant(s) || isLocalTime(s), { error: "arg.bad_time", abort: true })
+      .refine((s) => !/^((\d{4}-)?\d{2}-\d{2}[t ]|(today|yesterday|tomorrow|前天) \d|\d{1,2}:)/.test(s) || isInstant(s) || isLocalTime(s), { error: "arg.bad_time", abort: true })
       // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
       .refine((s) => isInstant(s) || isLocalTime(s) || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
   );
@@ -267,14 +282,56 @@ export function addLocalDays(from: Date, n: number, tz: string): LocalTime {
  * back) its first occurrence ({@link localTime}), so the window holds everything from that time on.
  */
 export function sinceToDate(value: string, now: Date, timeZone: string): Date | null {
+  return sinceToLocal(value, now, timeZone)?.at ?? null;
+}
+
+/**
+ * A time a {@link since} names on the shop's clock that the clocks skip or repeat, and how it was
+ * read ({@link localTime}): `day` and `time` as typed (2026-03-08, 02:30), `taken` the local time
+ * used, `offset` the zone's offset then (GMT-4). Null for any other value: nothing to say.
+ */
+export interface SinceClockNote {
+  kind: "gap" | "repeated";
+  day: string;
+  time: string;
+  taken: string;
+  offset: string;
+}
+
+/** {@link sinceToDate}, with the {@link SinceClockNote} of a time the clocks skip or repeat. */
+export function sinceToLocal(value: string, now: Date, timeZone: string): { at: Date | null; note?: SinceClockNote } {
   const today = localDay(now, timeZone);
   if (isLocalTime(value)) {
-    // A day without a year (11-19 10:00) in this year; 02-29 in a year without one: no such day. A time alone: today's.
-    const m = LOCAL.exec(readDateInput(/^\d{1,2}:/.test(value) ? `${today} ${value}` : value, today))!;
-    if (!isDay(m[1]!)) return null;
+    // A day word (yesterday 18:00) as its day; a day without a year (11-19 10:00) in this year,
+    // 02-29 in a year without one: no such day. A time alone: today's.
+    const word = /^(today|yesterday|tomorrow|前天) /.exec(value);
+    const days = word ? { today: 0, yesterday: -1, tomorrow: 1, 前天: -2 }[word[1] as "today"] : 0;
+    const typed = word ? `${addDays(today, days)} ${value.slice(word[0].length)}` : /^\d{1,2}:/.test(value) ? `${today} ${value}` : value;
+    const m = LOCAL.exec(readDateInput(typed, today))!;
+    if (!isDay(m[1]!)) return { at: null };
     const [y, mo, d] = m[1]!.split("-").map(Number) as [number, number, number];
-    return new Date(localTime(y, mo, d, Number(m[2]), Number(m[3]), timeZone).at.getTime() + Number(m[4] ?? 0) * 1000);
+    const l = localTime(y, mo, d, Number(m[3]), Number(m[4]), timeZone);
+    const at = new Date(l.at.getTime() + Number(m[5] ?? 0) * 1000);
+    if (l.kind === "exact") return { at };
+    const time = `${m[3]!.padStart(2, "0")}:${m[4]}`;
+    return { at, note: { kind: l.kind, day: m[1]!, time, taken: l.local, offset: fmtDate(new TZDate(l.at, timeZone), "zzz") } };
   }
+  return { at: sinceDay(value, now, timeZone, today) };
+}
+
+/**
+ * The line a list adds when its {@link since} names a time the shop's clocks skip or repeat, saying
+ * which instant it was read as (as coupons say it for their start and end); undefined otherwise.
+ */
+export function sinceClockNote(value: string, now: Date, timeZone: string, t: Translate): string | undefined {
+  const note = sinceToLocal(value, now, timeZone).note;
+  if (!note) return undefined;
+  const { kind, ...params } = note;
+  return t(kind === "gap" ? "arg.since_gap" : "arg.since_repeated", { ...params, zone: timeZone });
+}
+
+/** {@link sinceToDate} for a value that is not a time on the shop's clock. */
+function sinceDay(value: string, now: Date, timeZone: string, today: string): Date | null {
   if (value === "today") return dayStart(today, timeZone);
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
   if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
@@ -300,7 +357,8 @@ export function pastSinceToDate(value: string, now: Date, timeZone: string, t: T
   if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value.toUpperCase()}` }));
   // A time (later today, say) is set against the shop's clock now; a word (tomorrow, 明天 read as it) is named as the day it means.
   if (at > now && (isLocalTime(value) || isInstant(value))) {
-    throw new UserError("future_date", t("arg.future_since_time", { value: value.toUpperCase(), now: fmtDate(new TZDate(now, timeZone), "yyyy-MM-dd HH:mm zzz") }));
+    // Written as next-page lines write a time (2026-11-19T10:00); a day word (今天 13:00) as the day and time it means.
+    throw new UserError("future_date", t("arg.future_since_time", { value: /^\d/.test(value) ? value.toUpperCase() : fmtDate(new TZDate(at, timeZone), "yyyy-MM-dd HH:mm"), now: fmtDate(new TZDate(now, timeZone), "yyyy-MM-dd HH:mm zzz") }));
   }
   if (at > now) throw new UserError("future_date", t("arg.future_since", { value: /^\d{4}-/.test(value) ? value.toUpperCase() : localDay(at, timeZone) }));
   return at;

@@ -107,6 +107,7 @@ export const en = {
   "order.amounts_differ.sep": "; ",
   "order.no_spaces": "\"{value}\" is not one order number: an order number has no spaces. Write it as one word, with its hyphen, e.g. ORD-100001 or 100001 (not ORD 100001), and give one order at a time (`order search` lists several).",
   "order.no_spaces.fix": "\"{value}\" is not one order number: an order number has no spaces. Write it as one word: `{command}`",
+  "order.reason_apart": "\"{value}\" looks like the reason, typed without {option}=. Write it as {option}=\"…\": `{command}`",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -217,4 +218,5 @@ export const zh: Record<keyof typeof en, string> = {
   "order.amounts_differ.sep": "；",
   "order.no_spaces": "\"{value}\" 不是一个订单号：订单号中不能有空格。请连写成一个词（含连字符），例如 ORD-100001 或 100001（不要写成 ORD 100001），且每次只给一个订单号（多个订单请用 `order search` 列出）。",
   "order.no_spaces.fix": "\"{value}\" 不是一个订单号：订单号中不能有空格。请连写成一个词：`{command}`",
+  "order.reason_apart": "\"{value}\" 看起来是原因，但没有写 {option}=。请写成 {option}=\"…\"：`{command}`",
 };
