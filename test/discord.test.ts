@@ -117,7 +117,6 @@ describe("command registration", () => {
       ["sku", true],
       ["delta", true],
       ["reason", true],
-      ["level", false],
       ["key", false],
     ]);
     expect(adjust.options[0].autocomplete).toBe(true);
