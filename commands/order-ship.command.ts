@@ -3,7 +3,7 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg, splitOrderNo } from "./order.command.js";
 import { statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
-import { OrderService } from "../src/services/order.service.js";
+import { OrderService, sameCarrier } from "../src/services/order.service.js";
 import { normalizeTracking } from "../src/core/text.js";
 import { quote } from "../src/core/parser.js";
 import type { OrderDoc } from "../src/store/models.js";
@@ -14,8 +14,7 @@ import type { OrderDoc } from "../src/store/models.js";
  * which `order ship` must not call done.
  */
 function sameShipment(order: OrderDoc, carrier: string, trackingNo: string): boolean {
-  const c = (s: string | null | undefined) => (s ?? "").normalize("NFKC").trim().toLowerCase();
-  return normalizeTracking(order.shipment?.trackingNo ?? "") === normalizeTracking(trackingNo) && c(order.shipment?.carrier) === c(carrier);
+  return normalizeTracking(order.shipment?.trackingNo ?? "") === normalizeTracking(trackingNo) && sameCarrier(order.shipment?.carrier ?? "", carrier);
 }
 
 export default defineCommand({

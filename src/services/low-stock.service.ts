@@ -181,8 +181,8 @@ export class LowStockService {
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
     // Thresholds computed with another window or time zone (a restart with new settings): all recomputed now.
-    const changed = await this.stock.lowBasisChanged();
-    await this.refresh(changed ? "all" : await this.stock.lastScanSince(this.opts.changeSlackMs));
+    const state = await this.stock.lowScanState(this.opts.changeSlackMs);
+    await this.refresh(state.basisChanged ? "all" : state.since);
     // Every threshold now follows this process's window and time zone: say so, so later scans and
     // `stock low` trust them again (a product changed during the refresh is newer than the watermark).
     await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });

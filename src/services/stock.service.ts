@@ -324,15 +324,22 @@ export class StockService {
    * restart with new settings): then none of them is trusted, as before any scan.
    */
   async lastScanSince(slackMs = LOW_CHANGE_SLACK_MS): Promise<Date | null> {
-    const marks = await this.store.meta.find({ _id: { $in: [LOW_WATERMARK, LOW_BASIS] } }).lean();
-    if (basisDiffers(marks.find((m) => m._id === LOW_BASIS)?.value, this.lowBasis())) return null;
-    const mark = marks.find((m) => m._id === LOW_WATERMARK);
-    return typeof mark?.value === "number" ? new Date(mark.value - slackMs) : null;
+    const s = await this.lowScanState(slackMs);
+    return s.basisChanged ? null : s.since;
   }
 
-  /** True when the stored thresholds were computed with another window or time zone than this process's ({@link LOW_BASIS}). */
-  async lowBasisChanged(): Promise<boolean> {
-    return basisDiffers((await this.store.meta.findById(LOW_BASIS).lean())?.value, this.lowBasis());
+  /**
+   * What the low-stock scan starts from, read in one query: whether the stored thresholds were
+   * computed with another window or time zone than this process's ({@link LOW_BASIS}), and
+   * {@link lastScanSince}'s watermark as stored (null before any scan).
+   */
+  async lowScanState(slackMs = LOW_CHANGE_SLACK_MS): Promise<{ basisChanged: boolean; since: Date | null }> {
+    const marks = await this.store.meta.find({ _id: { $in: [LOW_WATERMARK, LOW_BASIS] } }).lean();
+    const mark = marks.find((m) => m._id === LOW_WATERMARK);
+    return {
+      basisChanged: basisDiffers(marks.find((m) => m._id === LOW_BASIS)?.value, this.lowBasis()),
+      since: typeof mark?.value === "number" ? new Date(mark.value - slackMs) : null,
+    };
   }
 
   /** What the stored thresholds depend on besides each product (stored as {@link LOW_BASIS}). */
