@@ -1,7 +1,45 @@
 import { z } from "zod";
-import { idemKey, signedDelta, text, typedId } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { idemKey, plainTyped, signedDelta, text, typedId, wholeNumber } from "../src/core/args.js";
+import { defineCommand, type Command, type CommandContext } from "../src/core/command.js";
+import { quote } from "../src/core/parser.js";
+import type { Reply } from "../src/core/reply.js";
+import { UserError } from "../src/core/errors.js";
+import type { LevelSeen } from "../src/services/ingest.service.js";
 import { unknownSku } from "./stock.command.js";
+
+/** The most a counted level may be, as the inventory API's `set`. */
+const MAX_LEVEL = 1_000_000_000;
+
+/**
+ * A signed change (`+5`, `-2`, `−2`, `－２`); a number typed without a sign, kept apart
+ * (`{ bare }`) to be refused below: read as +5 it would add to what a count meant to set; or
+ * the word `set` typed apart from its level (`set 40`), told to write `set=40`.
+ */
+const deltaTyped = z.string().transform((typed, ctx) => {
+  const s = plainTyped(typed);
+  if (s.toLowerCase() === "set") return "set" as const;
+  const r = signedDelta.safeParse(typed);
+  if (!r.success) {
+    for (const iss of r.error.issues) ctx.issues.push({ code: "custom", input: typed, message: iss.message });
+    return z.NEVER;
+  }
+  return /^[+-]/.test(s) ? r.data : { bare: r.data };
+});
+
+/**
+ * `stock adjust SKU-1 set 40 reason=count`: the level typed apart from `set`, refused with the
+ * line written right (`set=40`) rather than as an extra argument. A level is an option, not a
+ * third word, so words after a change stay extra words (an unquoted reason keeps its hint).
+ */
+const setApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
+  const words = typed.words.map((w) => plainTyped(w));
+  if (words.length !== 3 || words[1]!.toLowerCase() !== "set" || !/^\d+$/.test(words[2]!)) return null;
+  const sku = words[0]!.toUpperCase();
+  const options = Object.entries({ set: words[2]!, ...typed.named }).map(([k, v]) => `${k}=${quote(v)}`);
+  const command = ["stock adjust", sku, ...options].join(" ");
+  const text = `${t("error.invalid_args", { command: "stock adjust" })}\n• ${t("stock.adjust.set_apart", { value: words[2]!, command })}`;
+  return { error: new UserError("invalid_args", text), subject: sku };
+};
 
 export default defineCommand({
   name: "stock adjust",
@@ -10,22 +48,38 @@ export default defineCommand({
   usage: { en: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]", zh: "<sku> <+n|-n> reason=<原因> [key=<幂等键>]" },
   args: z.object({
     sku: typedId(z.string().min(1).max(64)),
-    delta: signedDelta,
+    delta: deltaTyped.optional(),
+    set: wholeNumber(0, MAX_LEVEL).optional(),
     reason: text(200),
     key: idemKey.optional(),
+  }).check((ctx) => {
+    const { sku, delta, set } = ctx.value;
+    const params = { sku: sku.toUpperCase() };
+    const issue = (path: string, message: string, extra: Record<string, unknown> = {}) =>
+      ctx.issues.push({ code: "custom", path: [path], input: ctx.value, message, params: { ...params, ...extra } });
+    if (typeof delta === "object") issue("delta", "stock.adjust.unsigned", { n: delta.bare });
+    else if (delta === "set") issue("delta", "stock.adjust.set_form");
+    else if (delta === undefined && set === undefined) issue("delta", "stock.adjust.change_or_set");
+    else if (delta !== undefined && set !== undefined) issue("set", "stock.adjust.change_and_set", { delta: (delta > 0 ? "+" : "") + delta, level: set });
   }),
+  explainArgs: setApart,
   examples: [
     { en: 'stock adjust SKU-1001 -2 reason="damaged in transit"', zh: "stock adjust SKU-1001 -2 reason=运输途中损坏" },
     { en: "stock adjust SKU-1001 +24 reason=restock key=PO-7781", zh: "stock adjust SKU-1001 +24 reason=采购到货 key=PO-7781" },
+    { en: "stock adjust SKU-1001 set=40 reason=count", zh: "stock adjust SKU-1001 set=40 reason=盘点" },
   ],
   permission: "staff",
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
   async handler({ args, services, actor, t, ref, subject }) {
+    if (args.set !== undefined) return setLevel(args.sku, args.set, args.reason, args.key, { services, actor, t, subject });
+    // The schema's check refused a number without a sign, `set` apart, and neither given.
+    if (typeof args.delta !== "number") throw new Error("stock adjust: no signed change past the check");
+    const delta = args.delta;
     // Without a key each invocation is its own change; a key makes retries safe.
     const key = args.key ?? `adj:${ref}`;
-    const r = await services.stock.adjust({ sku: args.sku, delta: args.delta, reason: args.reason, actor: actor.identity, key });
+    const r = await services.stock.adjust({ sku: args.sku, delta, reason: args.reason, actor: actor.identity, key });
     const sku = args.sku.toUpperCase();
     // The product, as the API's inventory entries name it: `audit subject=SKU-1001`.
     if (r.kind !== "not_found") subject(sku);
@@ -33,7 +87,7 @@ export default defineCommand({
       case "applied":
         return {
           title: t("stock.adjusted.title", { sku }),
-          text: t("stock.adjusted", { sku, delta: (args.delta > 0 ? "+" : "") + args.delta, before: r.before, after: r.after, available: r.available }),
+          text: t("stock.adjusted", { sku, delta: (delta > 0 ? "+" : "") + delta, before: r.before, after: r.after, available: r.available }),
           status: "ok",
           visibility: "public",
         };
@@ -47,7 +101,7 @@ export default defineCommand({
           // no count can have found fewer: just that (and what open orders wait for).
           text: t(
             r.available > 0 ? "stock.adjust.below_zero" : r.onHand > 0 ? "stock.adjust.none_available" : r.reserved > 0 ? "stock.adjust.none_on_hand_reserved" : "stock.adjust.none_on_hand",
-            { sku, qty: -args.delta, available: r.available, onHand: r.onHand, reserved: r.reserved },
+            { sku, qty: -delta, available: r.available, onHand: r.onHand, reserved: r.reserved },
           ),
           visibility: "ephemeral",
         };
@@ -62,3 +116,39 @@ export default defineCommand({
     }
   },
 });
+
+type Ctx = Pick<CommandContext<unknown>, "services" | "actor" | "t" | "subject">;
+
+/**
+ * `stock adjust <sku> set <n>`: the counted level, through the very path the inventory API's
+ * `{sku, set}` takes (a compare-and-set, once per `key=`, a ledger entry; a level below what
+ * open orders reserve is recorded, saying the shortfall), so chat and API counts agree.
+ */
+async function setLevel(typedSku: string, level: number, reason: string, key: string | undefined, { services, actor, t, subject }: Ctx): Promise<Reply> {
+  const sku = typedSku.toUpperCase();
+  const seen: LevelSeen = {};
+  const r = await services.ingest.setLevel(sku, level, actor.identity, reason, key, reason, seen);
+  if (r.code !== "unknown_sku") subject(sku);
+  if (r.outcome === "updated") {
+    const reserved = seen.reserved ?? 0;
+    const lines = [t("stock.level.set", { sku, level, before: seen.before ?? 0, available: level - reserved })];
+    if (level < reserved) lines.push(t("stock.level.short", { sku, reserved, short: reserved - level }));
+    return { title: t("stock.level.title", { sku }), text: lines.join(" "), status: level < reserved ? "warning" : "ok", visibility: "public" };
+  }
+  if (r.outcome === "unchanged" && seen.before === undefined) {
+    // The key was applied already (a retry): what is on hand now.
+    const p = await services.stock.bySku(sku);
+    return { text: t("stock.adjust.replayed", { key: key ?? "", onHand: p?.onHand ?? 0 }), status: "info", code: "replayed", visibility: "ephemeral" };
+  }
+  if (r.outcome === "unchanged") return { title: t("stock.level.title", { sku }), text: t("stock.level.unchanged", { sku, level }), status: "ok", visibility: "public" };
+  switch (r.code) {
+    case "inactive_product":
+      return { status: "error", code: "inactive_product", text: t("stock.adjust.inactive", { sku }), visibility: "ephemeral" };
+    case "key_conflict":
+      return { status: "error", code: "key_conflict", text: t("stock.adjust.key_conflict", { key: key ?? "", other: seen.other ?? "" }), visibility: "ephemeral" };
+    case "unknown_sku":
+      return unknownSku(typedSku, await services.stock.suggest(typedSku), t);
+    default:
+      return { status: "error", code: "busy", text: t("stock.adjust.busy", { sku }), visibility: "ephemeral" };
+  }
+}

@@ -115,11 +115,14 @@ describe("command registration", () => {
     const adjust = stock.options.find((o) => o.name === "adjust");
     expect(adjust.options.map((o: { name: string; required: boolean }) => [o.name, o.required])).toEqual([
       ["sku", true],
-      ["delta", true],
       ["reason", true],
+      ["delta", false],
+      ["set", false],
       ["key", false],
     ]);
     expect(adjust.options[0].autocomplete).toBe(true);
+    // A change (+5, -2) or a counted level: set is a whole number from 0.
+    expect(adjust.options.find((o: { name: string }) => o.name === "set")).toMatchObject({ type: 4, min_value: 0 });
     const low = stock.options.find((o) => o.name === "low");
     expect(low.options[0]).toMatchObject({ name: "limit", type: 4, min_value: 1, max_value: 50, required: false });
     // No command is hidden by Discord's permission flags: a manager or admin by DISCORD_ROLE_MAP

@@ -40,6 +40,13 @@ export interface ItemResult {
   warning?: string;
 }
 
+/** What {@link IngestService.setLevel} read: on hand and reserved before the level, or the change holding the key. */
+export interface LevelSeen {
+  before?: number;
+  reserved?: number;
+  other?: string;
+}
+
 /** True when an item was not applied (invalid or refused): what batches count as failed. */
 export function isFailedItem(r: Pick<ItemResult, "outcome">): boolean {
   return r.outcome === "invalid" || r.outcome === "rejected";
@@ -355,9 +362,10 @@ export class IngestService {
    * {@link StockService.adjust}: the ledger entry under the key is written first (pending, with the
    * level asked), so a retry, or a re-run of yesterday's count after today's movements, finds it
    * and changes nothing; a level already right is recorded too (a confirmed count, delta 0).
-   * The same key for another SKU or level is a conflict.
+   * The same key for another SKU or level is a conflict. Chat's `stock adjust <sku> set <n>`
+   * calls it too, reading the figures it applied on from `seen`.
    */
-  private async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined, givenReason?: string): Promise<ItemResult> {
+  async setLevel(sku: string, level: number, actor: string, reason: string, key: string | undefined, givenReason?: string, seen?: LevelSeen): Promise<ItemResult> {
     // A key names one change, delta or level: a level's entry is the key itself, as a delta's
     // is, so the unique id decides between them. A level's entry written before was `set:<key>`.
     const legacy = key ? await this.store.ledger.exists({ _id: `set:${key}` }) : null;
@@ -366,7 +374,10 @@ export class IngestService {
     let hold: LedgerHold | undefined;
     if (ledgerId) {
       const c = await this.intents.claim(ledgerId, { sku, level }, { reason, actor, at });
-      if (c.kind === "conflict") return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${changeText(c.prior)})` };
+      if (c.kind === "conflict") {
+        if (seen) seen.other = changeText(c.prior);
+        return { status: 409, outcome: "rejected", id: sku, code: "key_conflict", message: `key ${key} was used for another change (${changeText(c.prior)})` };
+      }
       if (c.kind === "applied") return this.replayed(sku, key!, ledgerId, givenReason);
       hold = c.hold;
     }
@@ -392,6 +403,8 @@ export class IngestService {
       }
       // An inactive product's stock does not move, by a count as by a change (`stock adjust`, a delta).
       if (!p.active) return refuse(inactiveResult(sku));
+      // What the attempt that landed read: chat's reply says from → to.
+      const landed = () => seen && Object.assign(seen, { before: p.onHand, reserved: p.reserved });
       if (p.onHand === level) {
         // A confirmed count holds its key on the product too (one guarded update, as a change
         // does): a retry running at the same time, or after later sales, then finds it applied.
@@ -400,6 +413,7 @@ export class IngestService {
           if (r.modifiedCount !== 1) continue; // on hand moved, or another attempt recorded it: read again
         }
         await done(0);
+        landed();
         return { status: 200, outcome: "unchanged", id: sku, message: `on hand is already ${level}` };
       }
       const delta = level - p.onHand;
@@ -412,6 +426,7 @@ export class IngestService {
       if (ledgerId) Object.assign(filter, notHolding(ledgerId));
       const r = await this.store.products.updateOne(filter, { $set: { onHand: level, available: level - p.reserved }, ...push });
       if (r.modifiedCount === 1) {
+        landed();
         if (ledgerId) await done(delta);
         else await this.store.ledger.create({ _id: `set:${sku}:${at.getTime()}:${Math.random().toString(36).slice(2, 10)}`, sku, delta, level, reason, actor, status: "applied", onHandAfter: level, at });
         // A count below what open orders reserve is the truth, recorded as such: available goes
