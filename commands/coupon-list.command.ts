@@ -45,7 +45,8 @@ export default defineCommand({
             c.endsAt && neverRanFrom(c, now)
               ? t("coupon.window.never_ran", { day: fmt.day(c.endsAt) })
               : `${fmt.day(c.startsAt)} → ${c.endsAt ? fmt.day(new Date(c.endsAt.getTime() - 1)) : "…"}`,
-            c.limit ? `${n}/${c.limit}` : String(n),
+            // Grouped as every other number the bot writes (1,234/5,000).
+            c.limit ? `${fmt.number(n)}/${fmt.number(c.limit)}` : fmt.number(n),
           ];
         }),
         alignRight: [4],

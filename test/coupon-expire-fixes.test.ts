@@ -57,6 +57,7 @@ describe("coupon expire: announced once, with its tally", () => {
     expect(r.outcome, r.reply.text).toBe("ok");
     const tally = [
       "Used 3 times by 2 customers: CN¥400.00 of orders, CN¥20.00 of discounts.",
+      "ROI +1,900.0% on the discount: (CN¥400.00 net − CN¥20.00 of discounts) ÷ CN¥20.00.",
       "1 use over its total limit of 2.",
       "1 paid orders with the code were placed while it was paused in shopops: not counted above.",
       "Customers over the per-customer limit (1), with their uses: C1 (2). The storefront enforces limits; shopops only reports them.",
@@ -93,7 +94,7 @@ describe("coupon expire: announced once, with its tally", () => {
     const r = await app.run("shell:max", "coupon expire CRASH5");
     // The coupon is ended all the same, and the actor told so with its tally.
     expect(r.outcome, r.reply.text).toBe("ok");
-    expect(r.reply.context).toEqual(["Used 2 times by 2 customers: CN¥200.00 of orders, CN¥10.00 of discounts.", "1 use over its total limit of 1."]);
+    expect(r.reply.context).toEqual(["Used 2 times by 2 customers: CN¥200.00 of orders, CN¥10.00 of discounts.", "ROI +1,900.0% on the discount: (CN¥200.00 net − CN¥10.00 of discounts) ÷ CN¥10.00.", "1 use over its total limit of 1."]);
     expect(await notices("CRASH5")).toEqual([]);
     const claimed = new Date(jobs.t);
     expect((await coupon("CRASH5")).notified).toMatchObject({ expired: claimed, claimed: { expired: claimed } });
@@ -104,6 +105,7 @@ describe("coupon expire: announced once, with its tally", () => {
     expect(sent[0]!.reply.context).toEqual([
       "Used 2 times by 2 customers: CN¥200.00 of orders, CN¥10.00 of discounts.",
       "Ended in shopops; check that the storefront no longer accepts the code.",
+      "ROI +1,900.0% on the discount: (CN¥200.00 net − CN¥10.00 of discounts) ÷ CN¥10.00.",
       "1 use over its total limit of 1.",
     ]);
     expect((await coupon("CRASH5")).notified?.claimed?.expired ?? undefined).toBeUndefined();
@@ -122,6 +124,7 @@ describe("coupon expire: announced once, with its tally", () => {
     expect(sent[0]!.reply.context).toEqual([
       "Used 2 times by 2 customers: CN¥100.00 of orders, CN¥5.00 of discounts.",
       "Ended in shopops; check that the storefront no longer accepts the code.",
+      "ROI +1,900.0% on the discount: (CN¥100.00 net − CN¥5.00 of discounts) ÷ CN¥5.00.",
       "1 use over its total limit of 1.",
     ]);
     for (let i = 0; i < 3; i++) await jobs.step(MIN);
@@ -160,7 +163,7 @@ describe("coupon expire in Chinese", () => {
     zh.clock.set(new Date(T0 + 5 * MIN));
     const r = await zh.run("shell:wang", "coupon expire CHUN5");
     expect(r.outcome, r.reply.text).toBe("ok");
-    const tally = ["共被 1 位客户使用 2 次：订单金额 ¥200.00，优惠金额 ¥10.00。", "超出总次数上限（1）1 次。", "超过每位客户次数限制（1）的客户及其使用次数：C1（2）。次数限制由店铺执行，shopops 只负责报告。"];
+    const tally = ["共被 1 位客户使用 2 次：订单金额 ¥200.00，优惠金额 ¥10.00。", "折扣回报率（ROI）+1,900.0%：（净额 ¥200.00 − 折扣 ¥10.00）÷ ¥10.00。", "超出总次数上限（1）1 次。", "超过每位客户次数限制（1）的客户及其使用次数：C1（2）。次数限制由店铺执行，shopops 只负责报告。"];
     expect(r.reply.context).toEqual(tally);
     const doc = await zh.store.outbox.findById("coupon-expired:CHUN5:shell:managers").lean();
     const notice = reviveReply(doc!.reply);

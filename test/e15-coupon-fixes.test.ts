@@ -61,7 +61,11 @@ describe("an ended coupon's tally with orders refunded since", () => {
     expect((await app.run("shell:max", "coupon show WEEK10")).reply.fields?.find((f) => f.label === "Refunded (net)")?.value).toBe("CN¥230.00 (CN¥310.00 net)");
     const r = await app.run("shell:max", "coupon expire WEEK10");
     expect(r.outcome).toBe("ok");
-    expect(r.reply.context).toEqual(["Used 3 times by 3 customers: CN¥540.00 of orders, CN¥60.00 of discounts.", "CN¥230.00 of those orders refunded: CN¥310.00 net."]);
+    expect(r.reply.context).toEqual([
+      "Used 3 times by 3 customers: CN¥540.00 of orders, CN¥60.00 of discounts.",
+      "CN¥230.00 of those orders refunded: CN¥310.00 net.",
+      "ROI +416.7% on the discount: (CN¥310.00 net − CN¥60.00 of discounts) ÷ CN¥60.00.",
+    ]);
     const doc = await app.store.outbox.findOne({ kind: "coupons", _id: /^coupon-expired:WEEK10:/ }).lean();
     expect((reviveReply(doc!.reply) as Reply).context).toContain("CN¥230.00 of those orders refunded: CN¥310.00 net.");
     expect((await zh(app, "coupon expire WEEK11")).reply.context).toContain("这些订单已退款 ¥10.00：净额 ¥170.00。");

@@ -169,6 +169,16 @@ export interface Redemptions {
 }
 
 /**
+ * The return on a coupon's discount, as a fraction: (net − discount) ÷ discount, where net is
+ * the revenue of its uses (paid orders, after the discount) minus the refunds on them, in the
+ * shop currency: the figures `coupon show` gives. No cost of goods and no incrementality (the
+ * bot knows neither). Undefined when no discount was given (no uses, or a 0 discount).
+ */
+export function couponRoi(r: Pick<Redemptions, "revenue" | "refunded" | "discount">): number | undefined {
+  return r.discount > 0 ? (r.revenue - r.refunded - r.discount) / r.discount : undefined;
+}
+
+/**
  * One entry of a coupon's history, as far as counting its uses needs it. Actions: launched,
  * pause, resume, expire, and start_cancelled (written with an expire before the start; `at` is
  * the start it was to have, see {@link neverRanFrom}).
@@ -274,9 +284,14 @@ export class CouponService {
     let value = NaN;
     if (input.type === "percent") {
       // Full-width digits (１５) as typed on a Chinese keyboard read as plain; the message quotes what was typed.
-      const typed = plainTyped(input.value);
+      // A percent coupon's value may carry its sign (15%, １５％): type= already says it is a percentage.
+      const typed = plainTyped(input.value).replace(/%$/, "");
       value = /^\d{1,3}$/.test(typed) ? Number(typed) : NaN;
       if (!(value >= 1 && value <= 90)) problems.push({ code: "bad_percent", params: { value: input.value } });
+    } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
+      // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
+      const digits = minorUnitDigits(cur);
+      problems.push({ code: "bad_fixed", message: "fixed_percent", params: { value: input.value, percent: plainTyped(input.value), a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
     } else {
       const v = parseAmount(input.value, cur);
       value = typeof v === "number" ? v : NaN;

@@ -3,7 +3,7 @@ import { isMessageKey, translator, type Translate } from "../core/messages.js";
 import type { CommandContext } from "../core/command.js";
 import type { Reply, ReplyField } from "../core/reply.js";
 import type { CouponDoc } from "../store/models.js";
-import { CouponService, neverRanFrom, type CouponState, type Problem, type Redemptions, type Warning } from "./coupon.service.js";
+import { CouponService, couponRoi, neverRanFrom, type CouponState, type Problem, type Redemptions, type Warning } from "./coupon.service.js";
 
 /** What describes a coupon or a draft on screen. */
 interface CouponLike {
@@ -178,6 +178,22 @@ export function perCustomerOverText(over: readonly { customer: string; uses: num
   return t("coupon.show.per_customer_over", { limit: fmt.number(limit), list });
 }
 
+/**
+ * Why a coupon's ROI cannot be given (no discount given, see {@link couponRoi}): no uses (yet,
+ * while it can still be used), none in the shop currency, or uses without a discount on them.
+ */
+function roiMissing(r: Redemptions, t: Translate, ended: boolean): string {
+  if (r.uses === 0) return t(ended ? "coupon.roi.no_uses" : "coupon.roi.no_uses_yet");
+  if (r.uses === r.otherCurrency) return t("coupon.roi.no_uses_currency", { currency: r.currency });
+  return t("coupon.roi.no_discount");
+}
+
+/** A coupon's ROI on its discount as `coupon show` gives it: "+412.5%", or "— (no uses yet)". */
+export function roiValue(r: Redemptions, t: Translate, fmt: Formatter, ended: boolean): string {
+  const roi = couponRoi(r);
+  return roi === undefined ? t("coupon.roi.none", { reason: roiMissing(r, t, ended) }) : fmt.percent(roi, { signed: true });
+}
+
 /** The outbox key of a coupon's schedule announcement: one per coupon and transition, whoever queues it. */
 export function couponNoticeKey(kind: "live" | "expired", code: string): string {
   return `coupon-${kind}:${code}`;
@@ -186,13 +202,20 @@ export function couponNoticeKey(kind: "live" | "expired", code: string): string 
 /**
  * The final tally of an ended coupon, as its expiry announcement and the `coupon expire` reply
  * say it: uses (customers, revenue, discount), refunds on those orders and the net (when any),
- * the overrun of its total limit, paid orders placed while it was paused, uses in another
- * currency, the customers past the per-customer limit.
+ * the ROI on the discount, the overrun of its total limit, paid orders placed while it was
+ * paused, uses in another currency, the customers past the per-customer limit.
  */
 export function expiryTally(c: Pick<CouponDoc, "limit" | "perCustomer">, r: Redemptions, t: Translate, fmt: Formatter): string[] {
   const out = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
   // The revenue above counts orders refunded since: the net is what the coupon brought in, as `coupon show` gives it.
   if (r.refunded) out.push(t("coupon.notify.refunded", { refunded: fmt.money(r.refunded, r.currency), net: fmt.money(r.revenue - r.refunded, r.currency) }));
+  // Its ROI with the figures it comes from, so a reader can check it by hand.
+  const roi = couponRoi(r);
+  out.push(
+    roi === undefined
+      ? t("coupon.notify.roi_none", { reason: roiMissing(r, t, true) })
+      : t("coupon.notify.roi", { roi: fmt.percent(roi, { signed: true }), net: fmt.money(r.revenue - r.refunded, r.currency), discount: fmt.money(r.discount, r.currency) }),
+  );
   if (c.limit && r.uses > c.limit) out.push(t("coupon.notify.over_limit", { n: fmt.number(r.uses - c.limit), limit: fmt.number(c.limit) }));
   if (r.paused) out.push(t("coupon.notify.paused_orders", { n: fmt.number(r.paused) }));
   // As `coupon show` says it: uses in another currency are counted, their money is not.
