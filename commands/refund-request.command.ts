@@ -48,8 +48,9 @@ export default defineCommand({
         return {
           status: "error",
           code: "bad_amount",
-          text: t(r.problem === "zero" ? "refund.bad_amount_zero" : r.problem === "format" ? "refund.bad_amount" : r.decimals ? "refund.bad_amount_decimals" : "refund.bad_amount_whole", {
+          text: t(r.problem === "zero" ? "refund.bad_amount_zero" : r.problem === "currency" ? "refund.bad_amount_currency" : r.problem === "format" ? "refund.bad_amount" : r.decimals ? "refund.bad_amount_decimals" : "refund.bad_amount_whole", {
             value: args.amount,
+            orderNo: r.orderNo,
             decimals: r.decimals,
             currency: r.currency,
             example: (25).toFixed(r.decimals),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { roleAtLeast } from "../src/core/roles.js";
 import { approveRefusalText, refundCard } from "../src/services/refund.view.js";
 
 export default defineCommand({
@@ -23,6 +24,12 @@ export default defineCommand({
         card.actions = card.actions.filter((a) => !a.id.startsWith("refund approve "));
         card.context = [approveRefusalText(check, r, { t, fmt, identity: actor.identity, role: actor.role })];
       }
+      // Below support, `refund reject` is refused too: no Reject button that only answers "permission denied".
+      if (!roleAtLeast(actor.role, "support")) {
+        card.actions = card.actions.filter((a) => !a.id.startsWith("refund reject "));
+        if (check.kind === "needs_role") card.context = [t("refund.show.below_support", { role: t(`role.name.${actor.role}`), required: t("role.name.support") })];
+      }
+      if (!card.actions.length) delete card.actions;
     }
     // An approval whose execution was interrupted: say so and how to finish it.
     if (r.status === "approved" && !r.executedAt) card.context = [t("refund.unexecuted_hint", { id: r._id })];

@@ -146,7 +146,6 @@ describe("refund show offers the Approve button to whom refund approve takes it 
       ["shell:sue", big, `${big} is for CN¥2,500.00, above CN¥2,000.00: two different managers must approve it; a support cannot.`],
       ["shell:max", big, `You already approved ${big}; a second, different manager must approve it.`],
       ["shell:mia", big, null],
-      ["shell:sam", own, "`refund approve` needs the support role; you are staff. Ask an admin (`role grant`) if you need it."],
     ];
     for (const [who, id, why] of cases) {
       const shown = await buttons(who, id);
@@ -162,6 +161,9 @@ describe("refund show offers the Approve button to whom refund approve takes it 
         expect(tried.reply.text, `${who} ${id}`).toContain(why);
       }
     }
+    // Staff may neither approve nor reject: no buttons, and why (see e16-refund-fixes).
+    expect(await buttons("shell:sam", own)).toEqual({ ids: [], context: ["`refund approve` and `refund reject` need the support role; you are staff. Ask an admin (`role grant`) if you need them."] });
+    expect((await app.run("shell:sam", `refund approve ${own}`)).reply.text).toContain("`refund approve` needs the support role; you are staff.");
     expect(await app.store.refundRequests.findById(own).lean()).toMatchObject({ status: "pending", approvalCount: 0 });
     expect(await app.store.refundRequests.findById(big).lean()).toMatchObject({ status: "pending", approvalCount: 1 });
   });

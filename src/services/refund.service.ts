@@ -89,8 +89,8 @@ export type RequestResult =
   | { kind: "not_paid"; orderNo: string; status: string }
   /** Marked refunded already (by the bot, or by the shop through ingestion). */
   | { kind: "already_refunded"; orderNo: string }
-  /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, or zero. */
-  | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" }
+  /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, zero, or written with another currency's sign. */
+  | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" | "currency" }
   /** `asking`: when nothing is left, the pending requests holding the balance (oldest first, at most {@link ASKING_SHOWN} + 1, so a reply can say there are more). */
   | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string; asking: string[] }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
@@ -152,6 +152,42 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   const [whole, frac = ""] = s.split(".");
   if (frac.length > digits) return { decimals: digits };
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
+}
+
+/** Ways of writing a currency beside an amount that Intl does not print: the yuan's 元 and RMB, the yen's 円. */
+const EXTRA_SIGNS: Record<string, readonly string[]> = { CNY: ["元", "圆", "RMB"], JPY: ["円"] };
+
+/** Every currency code Intl knows, for telling `5USD` (another currency) from `5abc` (not an amount). */
+const CURRENCY_CODES = new Set(Intl.supportedValuesOf("currency"));
+
+/** Upper-cased signs of `currency` as the bot prints amounts in en and zh (`CN¥`, `¥`, `US$`, `$`), its code, and {@link EXTRA_SIGNS}. */
+function currencySigns(currency: string): Set<string> {
+  const signs = new Set([currency.toUpperCase(), ...(EXTRA_SIGNS[currency] ?? [])]);
+  for (const locale of ["en-US", "zh-CN"]) {
+    for (const currencyDisplay of ["symbol", "narrowSymbol"] as const) {
+      const sign = new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay }).formatToParts(1).find((p) => p.type === "currency")?.value;
+      if (sign) signs.add(sign.toUpperCase());
+    }
+  }
+  return signs;
+}
+
+/**
+ * A typed amount without the currency sign or code written beside it, as people copy it from a
+ * card (`CN¥1,200.50`, `¥25`, `￥25`, `25元`, `$25`): the number's text when every sign is
+ * `currency`'s (the order's); `foreign` when one names another currency (never read as this
+ * one's); else the text as typed, for {@link parseAmount} to refuse.
+ */
+export function withoutCurrencySign(typed: string, currency: string): string | { foreign: true } {
+  // The full-width yen sign (U+FFE5), as Chinese keyboards type it, is the yen/yuan sign.
+  const text = plainTyped(typed).replace(/\uFFE5/g, "¥");
+  const m = /^([^\d\s.,+-]*)\s*(\d[\d.,]*)\s*([^\d\s.,+-]*)$/u.exec(text);
+  if (!m || (!m[1] && !m[3])) return typed;
+  const signs = currencySigns(currency);
+  const given = [m[1]!, m[3]!].filter(Boolean).map((x) => x.toUpperCase());
+  if (given.every((x) => signs.has(x))) return m[2]!;
+  const otherSign = (x: string) => /\p{Sc}/u.test(x) || CURRENCY_CODES.has(x) || Object.values(EXTRA_SIGNS).some((e) => e.includes(x));
+  return given.some(otherSign) ? { foreign: true } : typed;
 }
 
 /** What a request needs under a policy: approvals, the least role, and whether it is in another currency. */
@@ -368,11 +404,14 @@ export class RefundService {
         if (refundable <= 0) return over;
         amount = refundable;
       } else {
-        const parsed = parseAmount(input.amount, order.currency);
         const decimals = minorUnitDigits(order.currency);
         const { _id: orderNo, currency } = order;
         // Names the order, so the refused ask is on its audit trail (`audit subject=ORD-…`).
-        const bad = (problem: "format" | "decimals" | "zero") => ({ kind: "bad_amount" as const, orderNo, decimals, currency, problem });
+        const bad = (problem: "format" | "decimals" | "zero" | "currency") => ({ kind: "bad_amount" as const, orderNo, decimals, currency, problem });
+        // The order's own sign, as its card prints the amount, is read; another currency's is refused, not converted.
+        const typed = withoutCurrencySign(input.amount, order.currency);
+        if (typeof typed === "object") return bad("currency");
+        const parsed = parseAmount(typed, order.currency);
         if (parsed === null) return bad("format");
         if (typeof parsed === "object") return bad("decimals");
         if (parsed <= 0) return bad("zero");
@@ -1037,7 +1076,8 @@ export class RefundService {
           ? // The Reject button gives no reason: said so, not "rejected by X: rejected with the Reject button".
             this.t(req.rejectReason === BUTTON_REJECT_REASON ? "refund.notify.rejected_button" : "refund.notify.rejected", p)
           : outcome === "expired"
-            ? this.t("refund.notify.expired", p)
+            ? // Approved once (a two-manager request, or one awaiting its approver's confirmation): said, not "no decision".
+              this.t(req.approvals?.length ? "refund.notify.expired_approved" : "refund.notify.expired", { ...p, by: approversText(req, this.t) })
             : this.t("refund.notify.failed", { ...p, reason: this.t(failKey(req.failReason)) });
     const reply: Reply = {
       title: this.t("refund.notify.title", { id: req._id }),

@@ -123,8 +123,9 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
   // Brackets and the note's colon as the language writes them: "shell:wang (…): ok" or "shell:wang（…）：同意".
   if (r.approvals.length) fields.push({ label: t("refund.field.approvals"), value: r.approvals.map((a) => approvalLine(a, t, fmt)).join("\n"), plain: true });
   if (r.status === "rejected") fields.push({ label: t("refund.field.rejected"), value: rejectedText(r, t), plain: true });
-  // An expired request says when, and that nobody decided (as a rejected one says who did).
-  if (r.status === "expired" || (r.status === "pending" && r.expiresAt <= now)) fields.push({ label: t("refund.field.expired"), value: t("refund.expired.at", { at: fmt.dateTime(r.expiresAt) }) });
+  // An expired request says when, and that nobody decided (as a rejected one says who did); one
+  // approved once but never completed says that, its approvals listed above.
+  if (r.status === "expired" || (r.status === "pending" && r.expiresAt <= now)) fields.push({ label: t("refund.field.expired"), value: t(r.approvals.length ? "refund.expired.at_approved" : "refund.expired.at", { at: fmt.dateTime(r.expiresAt) }) });
   if (r.executedAt) fields.push({ label: t("refund.field.executed"), value: fmt.dateTime(r.executedAt) });
   return {
     title: opts.title ?? t("refund.card.title", { id: r._id }),
