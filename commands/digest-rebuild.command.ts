@@ -24,6 +24,7 @@ export default defineCommand({
       if (p.ok) return p.day;
       if (p.reason === "future") throw new UserError("future_day", t("digest.future", { day: p.day, today, tz: config.timeZone }));
       if (p.reason === "no_such_day") throw new UserError("bad_day", t("digest.no_such_day", { value: v, month: p.month, days: p.days }));
+      if (p.reason === "day_first") throw new UserError("bad_day", t("digest.day_first", { value: v, month_day: p.month_day }));
       throw new UserError("bad_day", t("digest.bad_day", { value: v }));
     };
     const from = day(args.from);

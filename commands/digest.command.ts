@@ -56,7 +56,7 @@ export default defineCommand({
   name: "digest",
   description: "cmd.digest",
   positional: ["day"],
-  usage: { en: "[today|yesterday|YYYY-MM-DD]", zh: "[今天|昨天|YYYY-MM-DD]" },
+  usage: { en: "[today|yesterday|YYYY-MM-DD|MM/DD]", zh: "[今天|昨天|YYYY-MM-DD|MM/DD]" },
   args: z.object({ day: z.string().trim().max(20).optional() }),
   examples: ["digest", { en: "digest yesterday", zh: "digest 昨天" }, "digest 2026-11-24"],
   // Managers; staff too when DIGEST_STAFF=true, for the reduced digest.
@@ -70,6 +70,7 @@ export default defineCommand({
     const parsed = parseDigestDay(args.day, today);
     if (!parsed.ok) {
       if (parsed.reason === "future") throw new UserError("future_day", t("digest.future", { day: parsed.day, today, tz: config.timeZone }));
+      if (parsed.reason === "day_first") throw new UserError("bad_day", t("digest.day_first", { value: args.day ?? "", month_day: parsed.month_day }));
       if (parsed.reason === "no_such_day") throw new UserError("bad_day", t("digest.no_such_day", { value: args.day ?? "", month: parsed.month, days: parsed.days }));
       throw new UserError("bad_day", t("digest.bad_day", { value: args.day ?? "" }));
     }
@@ -109,6 +110,8 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       { key: "digest.row.discount", values: tri((x) => x.discount), show: money },
       { key: "digest.row.coupons", values: tri((x) => x.couponUses), show: num },
       { key: "digest.row.new_customers", values: tri((x) => x.newCustomers), show: num, bad: "down" },
+      // Customers are judged on their own count, not the orders (as units are): each is one person
+      // behind one or more orders, so the orders would only judge smaller swings (4 → 2 on a busy day).
       { key: "digest.row.returning_customers", values: tri((x) => x.returningCustomers), show: num, bad: "down" },
       { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num, bad: "up" },
       { key: "digest.row.complaints_resolved", values: [c.day.resolved, c.prev.resolved, c.week.resolved], show: num },

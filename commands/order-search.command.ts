@@ -12,6 +12,21 @@ import { statusName } from "./order.view.js";
 
 const PAGE_SIZE = 10;
 
+/** The day words and span units of a since= as Chinese teams type them (normalizeDateInput reads them back). */
+const ZH_SINCE: Readonly<Record<string, string>> = { today: "今天", yesterday: "昨天", now: "现在", d: "天", h: "小时" };
+
+/**
+ * A since= as the "no match" line repeats it, in the reader's language: the filter was read
+ * into English words (今天 10:00 is `today 10:00`), which a Chinese reader did not type, so
+ * there it reads 今天 10:00, 昨天, 7天 again (each runs as typed). A time with a day, in the
+ * case next-page lines write one (2026-11-19T10:00).
+ */
+function sinceShown(value: string, zh: boolean): string {
+  const v = /^(\d{4}-)?\d{2}-\d{2}[t ]/.test(value) ? value.toUpperCase() : value;
+  if (!zh) return v;
+  return v.replace(/^(today|yesterday|now)(?= |$)/, (w) => ZH_SINCE[w]!).replace(/^(\d+)([dh])$/, (_, n: string, u: string) => `${n}${ZH_SINCE[u]!}`);
+}
+
 /** The status names the cards and tables show, in both languages (已付款, "Pending payment"), read as the statuses they name. */
 const SHOWN_STATUS: Readonly<Record<string, OrderStatus>> = (() => {
   const names = (locale: "en" | "zh-CN") => {
@@ -55,7 +70,7 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: false,
-  async handler({ args, services, t, fmt, now, config }) {
+  async handler({ args, services, t, fmt, now, config, locale }) {
     if (!args.customer && !args.since && !args.status) {
       return { status: "error", code: "missing_filter", text: t("order.search.need_filter"), visibility: "ephemeral" };
     }
@@ -80,8 +95,8 @@ export default defineCommand({
     const filters = [
       // Quoted when it must be, so the next-page command runs as shown.
       ...(customerId ? [`customer=${quote(customerId)}`] : []),
-      // A time as typed, in the case next-page lines write one (2026-11-19T10:00), quoted when it has a space.
-      ...(args.since ? [`since=${quote(/^(\d{4}-)?\d{2}-\d{2}[t ]/.test(args.since) ? args.since.toUpperCase() : args.since)}`] : []),
+      // As the reader would type it (今天 10:00 to a Chinese reader), quoted when it has a space.
+      ...(args.since ? [`since=${quote(sinceShown(args.since, locale === "zh-CN"))}`] : []),
       ...(args.status ? [`status=${args.status.join(",")}`] : []),
     ];
     if (total === 0) return { status: "info", code: "no_match", text: t("order.search.none", { filters: filters.join(" ") }), ...(noted.length ? { context: noted } : {}), visibility: "ephemeral" };

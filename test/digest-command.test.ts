@@ -242,10 +242,10 @@ describe("day argument", () => {
     expect(parseDigestDay("2026/02/30", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
     expect(parseDigestDay("明天", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
     expect(parseDigestDay("2026/2", "2026-03-01")).toEqual({ ok: false, reason: "bad_day" });
-    // 前天, and a day without a year (this year's: a digest is of the past).
+    // 前天, and a day without a year (the latest one, today or before: a digest is of the past).
     expect(parseDigestDay("前天", "2026-03-01")).toEqual({ ok: true, day: "2026-02-27" });
     expect(parseDigestDay("2月28日", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
-    expect(parseDigestDay("3月2日", "2026-03-01")).toEqual({ ok: false, reason: "future", day: "2026-03-02" });
+    expect(parseDigestDay("3月2日", "2026-03-01")).toEqual({ ok: true, day: "2025-03-02" });
     expect(parseDigestDay("2月29日", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
   });
 });

@@ -190,6 +190,9 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
           errors: query.slice(0, 20).map((k) => ({ field: `?${clip(k, 40)}`, expected: "no query parameters" })),
         });
       }
+      // Node keeps the first of two Content-Type lines, unsaid: how the body is read would depend
+      // on their order (a proxy's). A malformed request, as two Authorization lines are: a 400.
+      if ((req.headersDistinct["content-type"]?.length ?? 0) > 1) throw new HttpError(400, "invalid", "more than one Content-Type header: send one (Content-Type: application/json)");
       const [type = "", ...params] = (req.headers["content-type"] ?? "").split(";");
       const ctype = type.trim().toLowerCase();
       if (ctype !== "application/json") throw new HttpError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${ctype || "none"}`);

@@ -155,6 +155,9 @@ export const idemKey = z
 // 前天 and MM-DD (11月24日, a day without a year) are read once today is known ({@link sinceToDate}).
 const SINCE = /^(today|yesterday|tomorrow|now|前天|\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|\d{1,4}[dh])$/;
 
+/** A day typed day/month (24/11, 24/11 10:00): its first number is no month, while month/day is how days are read ({@link normalizeDateInput}). */
+const DAY_FIRST = /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])(?=$|[t ])/;
+
 /** True for MM-DD that is a day in some year (02-29 included: whether this year has it is checked once the year is known). */
 const isMonthDay = (s: string) => isDay(`2000-${s}`);
 
@@ -197,7 +200,7 @@ const isLocalTime = (s: string) => {
 
 /**
  * A point in time: YYYY-MM-DD (shop day), today, yesterday, or a span back like 7d / 24h; also
- * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日, 11月24日 in the current year,
+ * as Chinese teams type them (昨天, 前天, 2026/11/24, 2026年11月24日; 11月24日 or 11/24, month/day, the most recent such day,
  * 7天, 3小时: {@link normalizeDateInput}); a time on the shop's clock (2026-11-19 10:00,
  * 2026-11-19T10:00, 11月19日 10:00, a day word and a time, 今天 10:00 or yesterday 18:00, or 10:00
  * today: {@link sinceToDate}); or an instant as next-page lines pin a
@@ -209,6 +212,8 @@ export const since = z
   .pipe(
     z
       .string()
+      // Day/month (24/11): days are read month/day, as 11/24; refused saying so, not "not a date".
+      .refine((s) => !DAY_FIRST.test(s), { error: "arg.day_first", abort: true })
       // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
       // A day with a time: on the shop's clock, or an instant as next-page lines write it; else told how.
@@ -302,12 +307,12 @@ export interface SinceClockNote {
 export function sinceToLocal(value: string, now: Date, timeZone: string): { at: Date | null; note?: SinceClockNote } {
   const today = localDay(now, timeZone);
   if (isLocalTime(value)) {
-    // A day word (yesterday 18:00) as its day; a day without a year (11-19 10:00) in this year,
+    // A day word (yesterday 18:00) as its day; a day without a year (11-19 10:00) the most recent (12-31 in January: last year's),
     // 02-29 in a year without one: no such day. A time alone: today's.
     const word = /^(today|yesterday|tomorrow|前天) /.exec(value);
     const days = word ? { today: 0, yesterday: -1, tomorrow: 1, 前天: -2 }[word[1] as "today"] : 0;
     const typed = word ? `${addDays(today, days)} ${value.slice(word[0].length)}` : /^\d{1,2}:/.test(value) ? `${today} ${value}` : value;
-    const m = LOCAL.exec(readDateInput(typed, today))!;
+    const m = LOCAL.exec(readDateInput(typed, today, "last"))!;
     if (!isDay(m[1]!)) return { at: null };
     const [y, mo, d] = m[1]!.split("-").map(Number) as [number, number, number];
     const l = localTime(y, mo, d, Number(m[3]), Number(m[4]), timeZone);
@@ -340,8 +345,8 @@ function sinceDay(value: string, now: Date, timeZone: string, today: string): Da
   const span = /^(\d+)([dh])$/.exec(value);
   // 7d: calendar days back at the same local time (as coupon end=+7d counts ahead); 24h: elapsed hours.
   if (span) return span[2] === "d" ? addLocalDays(now, -Number(span[1]), timeZone).at : new Date(now.getTime() - Number(span[1]) * 3_600_000);
-  // A day: 前天 and MM-DD (a day without a year: this year's, in the shop's time zone) read against today.
-  const day = readDateInput(value, today);
+  // A day: 前天 and MM-DD (a day without a year: the most recent such day, in the shop's time zone) read against today.
+  const day = readDateInput(value, today, "last");
   return isDay(day) ? dayStart(day, timeZone) : null;
 }
 
@@ -354,7 +359,7 @@ export const pageArg = wholeNumber(1, 10_000, "arg.bad_page").default(1);
  */
 export function pastSinceToDate(value: string, now: Date, timeZone: string, t: Translate): Date {
   const at = sinceToDate(value, now, timeZone);
-  if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: `${localDay(now, timeZone).slice(0, 4)}-${value.toUpperCase()}` }));
+  if (!at) throw new UserError("bad_date", t("arg.no_such_day", { value, day: readDateInput(value, localDay(now, timeZone), "last").toUpperCase() }));
   // A time (later today, say) is set against the shop's clock now; a word (tomorrow, 明天 read as it) is named as the day it means.
   if (at > now && (isLocalTime(value) || isInstant(value))) {
     // Written as next-page lines write a time (2026-11-19T10:00); a day word (今天 13:00) as the day and time it means.

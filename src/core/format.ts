@@ -129,7 +129,7 @@ const DAY_BEFORE_YESTERDAY = "前天";
  * 2026年11月24号 as 2026-11-24 (a time after it is kept, also written right after 日/号:
  * 12月12日10:00); spans as Chinese teams type them, 7天 and 3小时 (+7天 too), as 7d and 3h.
  * Two need today, which this does not know: 前天 is kept, and a day without a year (11月24日,
- * 11月24号) is written MM-DD (11-24); {@link readDateInput} reads both as days.
+ * 11月24号, or month/day 11/24) is written MM-DD (11-24); {@link readDateInput} reads both as days.
  * Anything else is returned trimmed, for the parser to refuse.
  */
 export function normalizeDateInput(s: string): string {
@@ -142,8 +142,9 @@ export function normalizeDateInput(s: string): string {
   const rest = (from: number) => v.slice(from).replace(/^(?=\d)/, " ");
   const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})(?:[日号](?=\d)|[日号]?(?=$|[t ]))/.exec(v);
   if (m) return `${m[1]}-${m[2]!.padStart(2, "0")}-${m[3]!.padStart(2, "0")}${rest(m[0].length)}`;
-  // A day of the month without a year: only with 月 and 日/号 (11/24 could be read either way round).
-  const md = /^(\d{1,2})月(\d{1,2})[日号](?=$|[t ]|\d)/.exec(v);
+  // A day of the month without a year: with 月 and 日/号, or month/day (11/24), as both the shop's
+  // locales write it (en as en-US, zh-CN); 24/11 is left as typed, for the parser to refuse.
+  const md = /^(\d{1,2})月(\d{1,2})[日号](?=$|[t ]|\d)/.exec(v) ?? /^(0?[1-9]|1[0-2])\/(\d{1,2})(?=$|[t ])/.exec(v);
   if (md) return `${md[1]!.padStart(2, "0")}-${md[2]!.padStart(2, "0")}${rest(md[0].length)}`;
   return v;
 }
@@ -151,18 +152,21 @@ export function normalizeDateInput(s: string): string {
 /**
  * {@link normalizeDateInput}, with the days that need today read against `today` (the shop-local
  * day, YYYY-MM-DD): 前天 as two days before it, and a day without a year (11月24日, or 11-24)
- * in the year of `today` (with `next`: the next such day, today or later, for dates ahead), as
+ * in the year of `today` (with `next`: the next such day, today or later, for dates ahead; with
+ * `last`: the most recent one, today or earlier, for days looked back at), as
  * YYYY-MM-DD (a time after it is kept). That day is not checked: 02-29 in a year without one
  * gives 2026-02-29, for the parser to refuse.
  */
-export function readDateInput(s: string, today: string, yearless: "this_year" | "next" = "this_year"): string {
+export function readDateInput(s: string, today: string, yearless: "this_year" | "next" | "last" = "this_year"): string {
   const v = normalizeDateInput(s);
   if (v === DAY_BEFORE_YESTERDAY) return addDays(today, -2);
   if (!/^\d{2}-\d{2}(?=$|[t ])/.test(v)) return v;
   const year = Number(today.slice(0, 4));
   // For a date ahead (an arrival, a coupon's end), a day already past this year is next year's.
   const next = yearless === "next" && `${year}-${v.slice(0, 5)}` < today;
-  return `${next ? year + 1 : year}-${v}`;
+  // For a day looked back at (a digest, since=), one still ahead this year is last year's (12-31 in January).
+  const last = yearless === "last" && `${year}-${v.slice(0, 5)}` > today;
+  return `${next ? year + 1 : last ? year - 1 : year}-${v}`;
 }
 
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */

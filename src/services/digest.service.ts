@@ -576,15 +576,20 @@ export type DigestDayResult =
   | { ok: false; reason: "bad_day" }
   /** Written as a date, but no such day: 2026-02-29 (`days`: how many its month has). */
   | { ok: false; reason: "no_such_day"; month: string; days: number }
-  | { ok: false; reason: "future"; day: string };
+  | { ok: false; reason: "future"; day: string }
+  /** Written day/month (20/11): days are read month/day (`month_day`: that one, 11/20). */
+  | { ok: false; reason: "day_first"; month_day: string };
 
 /**
  * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
- * {@link readDateInput} takes: 昨天, 前天, 2026/11/24, 11月24日 of this year);
- * refuses dates that do not exist (2026-02-30) and days after `today`.
+ * {@link readDateInput} takes: 昨天, 前天, 2026/11/24; a day without a year, 11月24日 or 11/24
+ * month/day as both the shop's locales write it, as the most recent such day, today or before);
+ * refuses dates that do not exist (2026-02-30), days after `today`, and day/month (24/11).
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
-  const v = readDateInput(value ?? "today", today);
+  const v = readDateInput(value ?? "today", today, "last");
+  const dm = /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])$/.exec(v);
+  if (dm) return { ok: false, reason: "day_first", month_day: `${dm[2]}/${dm[1]}` };
   let day: string;
   if (v === "today" || v === "now") day = today;
   else if (v === "yesterday") day = addDays(today, -1);

@@ -162,6 +162,11 @@ export class IngestService {
         const q = res.request;
         const amount = String(r.amount).toLowerCase();
         const same = q.orderNo === r.orderNo && (amount === "full" ? q.full === true : !q.full && parseAmount(amount, q.currency) === q.amount);
+        // A retry giving another reason is still that request (its reason is kept as first
+        // recorded): said, with the reason on record, as /inventory says it for a key's reason.
+        if (same && q.reason !== r.reason) {
+          return { status: 200, outcome: "unchanged", id, ignored: ["reason"], message: `externalId ${r.externalId} already recorded as ${id}, with reason "${q.reason}": not changed: reason (this retry gives "${r.reason}"; an externalId names one request, kept as first recorded; another request takes another externalId)` };
+        }
         if (same) return { status: 200, outcome: "unchanged", id };
         const was = `order ${q.orderNo}, ${q.full ? "full" : majorUnits(q.amount, q.currency)}`;
         return { status: 409, outcome: "rejected", id, code: "key_conflict", message: `externalId ${r.externalId} was used for another refund request (${was})` };
