@@ -102,9 +102,10 @@ export default defineCommand({
     subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
     outcome: oneOf(OUTCOME_LIST, "audit.bad_outcome", zhChoiceNames(OUTCOME_LIST, "audit.outcome")).optional(),
-    limit: wholeNumber(1, 100).default(20),
+    // Without defaults here: beside ref= a typed limit= or page= is refused, so it must show (20 and 1 in the handler).
+    limit: wholeNumber(1, 100).optional(),
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
-    page: pageArg,
+    page: pageArg.unwrap().optional(),
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
@@ -127,7 +128,7 @@ export default defineCommand({
     const outcomeText = (e: { outcome: string; code?: string | null }) => (e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome));
     if (args.ref) {
       // One entry, whole: a filter beside it would be ignored, so it is refused.
-      const beside = (["actor", "command", "since", "before", "subject", "outcome"] as const).filter((k) => args[k] !== undefined);
+      const beside = (["actor", "command", "since", "before", "subject", "outcome", "limit", "page"] as const).filter((k) => args[k] !== undefined);
       if (beside.length) throw new UserError("ref_alone", t("audit.ref_alone", { options: beside.map((k) => `${k}=`).join(t("text.list_sep")) }));
       const e = await services.audit.get([args.ref, args.ref.toUpperCase()]);
       if (!e) throw new UserError("unknown_ref", t("audit.unknown_ref", { value: args.ref }));
@@ -151,6 +152,8 @@ export default defineCommand({
         visibility: "ephemeral",
       };
     }
+    const limit = args.limit ?? 20;
+    const page = args.page ?? 1;
     const command = args.command?.toLowerCase().replace(/\s+/g, " ");
     // A name no command has would list nothing, as if nothing had happened: refused, naming the
     // closest; unless the trail has it (a command since renamed or removed).
@@ -171,7 +174,7 @@ export default defineCommand({
     // Everything one person did: the identities linked to the one typed (`role link`) too.
     const linked = args.actor && parseIdentity(args.actor) ? (await services.identity.linked(args.actor)).filter((i) => i !== args.actor) : [];
     // After a Ref, the rows right after that entry: page= only numbers them (the hint gives both).
-    const passed = (args.page - 1) * args.limit;
+    const passed = (page - 1) * limit;
     const { entries, total: found } = await services.audit.query({
       ...(args.actor ? { actor: args.actor, linked } : {}),
       ...(command ? { command } : {}),
@@ -180,7 +183,7 @@ export default defineCommand({
       ...(after ? { after } : {}),
       ...(args.subject ? { subject: await subjectsOf(args.subject) } : {}),
       ...(args.outcome ? { outcome: args.outcome } : {}),
-      limit: args.limit,
+      limit,
       skip: after ? 0 : passed,
     });
     const context = linked.length ? [t("audit.linked", { actor: args.actor!, identities: linked.join(t("text.list_sep")) })] : [];
@@ -192,18 +195,18 @@ export default defineCommand({
     if (total === 0 && named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     if (named === "not_audited") context.unshift(t("audit.reads_refused", { command: command! }));
     if (total === 0) return { status: "info", text: t("audit.empty"), ...(context.length ? { context } : {}), visibility: "ephemeral" };
-    const pages = Math.ceil(total / args.limit);
-    if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    const pages = Math.ceil(total / limit);
+    if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page, pages, total }), visibility: "ephemeral" };
     const from = passed + 1;
     if (total > entries.length) context.push(t("audit.page", { from, to: from + entries.length - 1, total }));
-    if (args.page < pages) {
+    if (page < pages) {
       // The filters as given (quoted where they must be), with the window pinned so the next page
       // goes on exactly after this one's last row, whatever is written meanwhile: `since=7d` as the
       // instant it meant now, and `before=` that row's ref.
       const pinned = sinceAt ? pinnedSince(args.since!, sinceAt) : undefined;
       const filters = { ...args, since: pinned, before: entries.at(-1)!._id };
       const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
-      context.push(t("audit.next", { command: ["audit", ...given, ...(args.limit !== 20 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") }));
+      context.push(t("audit.next", { command: ["audit", ...given, ...(limit !== 20 ? [`limit=${limit}`] : []), `page=${page + 1}`].join(" ") }));
     }
     // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
     // typed), with the order it names (`complaint new` filed in chat); not a batch's many.

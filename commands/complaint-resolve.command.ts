@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { ComplaintService, resolveBlock } from "../src/services/complaint.service.js";
+import { ComplaintService, holds, resolveBlock } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
@@ -30,6 +30,8 @@ export default defineCommand({
       return promptForText(id, "note_required", services, t, c);
     }
     const r = await services.complaints.resolve(id, actor, args.note);
-    return changeReply(r, id, "resolve", t("complaint.resolved", { id }), services, ctx);
+    // Someone else's (claimed or given to them): said, as its history says it.
+    const holder = r.kind === "done" && r.previous.assignee && !holds(r.previous, actor) ? r.previous.assignee : undefined;
+    return changeReply(r, id, "resolve", holder ? t("complaint.resolved_held", { id, holder }) : t("complaint.resolved", { id }), services, ctx);
   },
 });

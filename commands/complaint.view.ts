@@ -145,6 +145,15 @@ function historyAction(h: HistoryEntry, t: Translate, when: (iso: string | null 
       if (author) return { action: t("complaint.action.created_from_message", { author }) };
       return { action: t("complaint.action.created"), ...(note ? { note } : {}) };
     }
+    case "claim":
+      // Made as another of the claimer's linked identities (`complaint assign` to it): which one.
+      if (h.to && h.by && h.to !== h.by) {
+        const taken = h.from && !(COMPLAINT_STATUSES as readonly string[]).includes(h.from) ? h.from : undefined;
+        return { action: taken ? t("complaint.action.claim_as_from", { to: h.to, from: taken }) : t("complaint.action.claim_as", { to: h.to }) };
+      }
+      return { action: t("complaint.action.claim") };
+    case "resolve_held":
+      return { action: t("complaint.action.resolve_held", { from: h.from ?? "—" }) };
     case "assign": {
       // `from` is the previous assignee on a reassignment; otherwise the status it was assigned in.
       const previous = h.from && !(COMPLAINT_STATUSES as readonly string[]).includes(h.from) ? h.from : note ? OLD_FROM_NOTE.exec(note)?.[1] : undefined;

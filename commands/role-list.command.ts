@@ -23,24 +23,35 @@ export default defineCommand({
     const admins = args.role && args.role !== "admin" ? [] : services.identity.bootstrapAdmins();
     const skip = (args.page - 1) * args.limit;
     const shownAdmins = admins.slice(skip, skip + args.limit);
-    const { bindings, total: stored } = await services.identity.list({
+    const { bindings, total: storedTotal } = await services.identity.list({
       ...(args.role ? { role: args.role } : {}),
       skip: Math.max(0, skip - admins.length),
       limit: args.limit - shownAdmins.length,
     });
+    // One row per identity: a bootstrap admin with a stored binding (granted before it was
+    // configured, or kept for when it is not) says both when they differ.
+    const adminBindings = await services.identity.storedOf(shownAdmins);
     const rows = [
-      ...shownAdmins.map((a) => [a, t("role.name.admin"), services.identity.isDemoAdmin(a) ? t("role.by.demo") : "SHOPOPS_ADMINS", "—"]),
+      ...shownAdmins.map((a) => {
+        const source = services.identity.isDemoAdmin(a) ? t("role.by.demo") : "SHOPOPS_ADMINS";
+        const b = adminBindings.get(a);
+        if (!b || b.role === "admin") return [a, t("role.name.admin"), source, "—"];
+        const storedRole = isRole(b.role) ? t(`role.name.${b.role}`) : b.role;
+        return [a, t("role.list.configured", { role: t("role.name.admin"), stored: storedRole }), t("role.list.configured_by", { source, by: b.grantedBy }), fmt.dateTime(b.grantedAt)];
+      }),
       ...bindings.map((b) => [b.identity, isRole(b.role) ? t(`role.name.${b.role}`) : b.role, b.grantedBy, fmt.dateTime(b.grantedAt)]),
     ];
-    const total = admins.length + stored;
-    // Linked identities, one line: each person's identities joined by " = ".
-    const persons = await services.identity.links();
-    const context = persons.length ? [t("role.list.links", { groups: persons.map((p) => p.identities.join(" = ")).join(t("role.list.links.sep")) })] : [];
+    const total = admins.length + storedTotal;
+    // Linked identities of the rows shown, one line: each person's identities joined by " = ".
+    // Only this page's links are read, so the line is whole however many links there are.
+    const persons = await services.identity.personsOf(rows.map((r) => r[0]!));
+    const pages = Math.ceil(total / args.limit);
+    const linksKey = pages > 1 ? "role.list.links.page" : "role.list.links";
+    const context = persons.length ? [t(linksKey, { groups: persons.map((p) => p.identities.join(" = ")).join(t("role.list.links.sep")) })] : [];
     if (total === 0) {
       const text = args.role ? t("role.list.none_with", { role: t(`role.name.${args.role}`) }) : t("role.list.empty", { admins: "—" });
       return { status: "info", text, ...(context.length ? { context } : {}), visibility: "ephemeral" };
     }
-    const pages = Math.ceil(total / args.limit);
     if (rows.length === 0) return { status: "error", code: "page_out_of_range", text: t("role.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
     if (total > rows.length) context.push(t("role.list.page", { from: skip + 1, to: skip + rows.length, total }));
     if (args.page < pages) {

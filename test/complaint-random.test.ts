@@ -252,7 +252,10 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       // README: resolving an unassigned complaint makes the resolver its assignee.
       n.assignee ??= op.actor;
       change("resolve", "resolved", op.text);
-      return { outcome: "ok", title: `${id} resolved.`, next: n, changed: true };
+      // README: one someone else holds may be resolved; the reply and the history say whose it was.
+      const holder = c.assignee && c.assignee !== op.actor ? c.assignee : undefined;
+      if (holder) n.history.push({ action: "resolve_held", by: op.actor, at: now, from: holder });
+      return { outcome: "ok", title: holder ? `${id} resolved. It was with ${holder}: its history says you resolved it while they had it.` : `${id} resolved.`, next: n, changed: true };
     }
     case "escalate": {
       // Escalating one already escalated changes nothing, except that a manager or above may send
@@ -332,6 +335,7 @@ const WORDS = {
     escalate: "escalated",
     reopen: "reopened",
     restart: (from: string, to: string) => `resolution clock restarted: due ${to} (was due ${from})`,
+    resolveHeld: (holder: string) => `resolved it while it was with ${holder}`,
   },
   zh: {
     label: { status: "状态", assignee: "处理人", history: "处理记录" },
@@ -348,6 +352,7 @@ const WORDS = {
     escalate: "升级",
     reopen: "重新打开",
     restart: (from: string, to: string) => `解决时限重新计时：截止 ${to}（原截止 ${from}）`,
+    resolveHeld: (holder: string) => `结案时该投诉由 ${holder} 处理`,
   },
 };
 type Lang = keyof typeof WORDS;
@@ -366,6 +371,9 @@ function historyLines(c: MC, lang: Lang): string[] {
         break;
       case "clock_restart":
         action = w.restart(local(Date.parse(h.from!)), local(Date.parse(h.to!)));
+        break;
+      case "resolve_held":
+        action = w.resolveHeld(h.from!);
         break;
       default:
         action = w[h.action as "claim" | "resolve" | "escalate" | "reopen"];

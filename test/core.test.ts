@@ -360,6 +360,8 @@ describe("linked identities", () => {
 
     expect((await app.run("shell:zoe", "whoami")).reply.text).toBe(`You are shell:zoe, role viewer. Linked to you (one person, for the refund approval rules): ${DISCORD}, ${SLACK}.`);
     expect((await app.run("shell:sam", "whoami")).reply.text).toBe("You are shell:sam, role staff.");
+    // role list names the links of the identities it lists (those holding a role).
+    await app.services.identity.grant(SLACK, "support", "shell:admin");
     expect((await app.run("shell:admin", "role list")).reply.context).toEqual([`Linked (one person each): ${all.join(" = ")}`]);
 
     const audit = (await app.run("shell:mia", "audit command=role limit=100")).reply.table!.rows.map((r) => r.join(" "));

@@ -151,6 +151,8 @@ describe("roles in Chinese", () => {
     expect((await zh("shell:admin", "role link shell:lin1 shell:lin2")).reply.text).toContain("现在是同一人：shell:lin1、shell:lin2。");
     expect((await zh("shell:admin", "role link shell:lin1 shell:lin3")).outcome).toBe("ok");
     expect((await zh("shell:admin", "role link shell:lin4 shell:lin5")).outcome).toBe("ok");
+    // role list names the links of the identities it lists (those holding a role).
+    await app.services.identity.grant("shell:lin4", "staff", "shell:admin");
     expect((await zh("shell:lin1", "whoami")).reply.text).toBe("你是 shell:lin1，角色为客服（support）。与你关联的身份（在退款审批规则中视为同一人）：shell:lin2、shell:lin3。");
     const list = await zh("shell:admin", "role list");
     expect(list.reply.table!.rows.find((r) => r[0] === "shell:lin1")![1]).toBe("客服（support）");

@@ -363,7 +363,8 @@ export class ComplaintService {
   }
 
   /**
-   * Gives a complaint to `to` (who must be support staff: the command checks). Assigning an
+   * Gives a complaint to `to` (who must be support staff: the command checks); to another of the
+   * caller's linked identities it is recorded as their claim (made as `to`). Assigning an
    * escalated one needs {@link ESCALATED_ROLE} or above; so does taking one from its holder,
    * unless the holder is the one handing it on (support may assign unassigned ones).
    */
@@ -376,12 +377,17 @@ export class ComplaintService {
       // overriding them unseen would leave both believing it. The assigner is told instead.
       if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
       // A reassignment's history `from` names whom it was taken from, not the status (a reassignment keeps the status).
-      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action: "assign", to, ...(c.assignee ? { from: c.assignee } : {}) };
+      const from = c.assignee ? { from: c.assignee } : {};
+      // To another of the caller's own identities (`role link`): their claim, made as that
+      // identity, not an assignment by someone else (the card reads "Claimed", not "Assigned").
+      const action = to !== by.identity && by.identities.includes(to) ? "claim" : "assign";
+      return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action, to, ...from };
     });
   }
 
   /**
-   * Resolves a complaint with a note; an unassigned one is credited to the resolver. An
+   * Resolves a complaint with a note; an unassigned one is credited to the resolver, one someone
+   * else holds stays theirs and its history says who resolved it while they held it. An
    * escalated one needs {@link ESCALATED_ROLE} or above, or being its assignee (only a manager
    * can have given it to them: escalation unassigns, and claiming or assigning it needs one).
    */
@@ -391,11 +397,15 @@ export class ComplaintService {
       const block = resolveBlock(c, by);
       if (block) return block === "already" ? { kind: "already" } : { kind: "refused", reason: block };
       const now = this.clock.now();
+      // Someone else's (claimed or given to them): allowed, and said in the history beside the
+      // resolution (`resolve_held`, from: its holder), so a resolution nobody holding it made is not hidden.
+      const held = c.assignee && !holds(c, by) ? [{ action: "resolve_held", from: c.assignee }] : [];
       return {
         kind: "change",
         set: { status: "resolved", resolvedAt: now, resolvedDay: localDay(now, this.opts.timeZone), ...(c.assignee ? {} : { assignee: by.identity }) },
         action: "resolve",
         note,
+        ...(held.length ? { extra: held } : {}),
       };
     });
   }

@@ -279,21 +279,48 @@ export class IdentityService {
     return { kind: "unlinked", from: rest };
   }
 
-  /** Every person with more than one identity, by person id (for `role list`). */
-  async links(): Promise<Person[]> {
-    // For display only: a bound keeps a runaway collection from filling the reply.
-    const docs = await this.store.identityLinks.find().select({ person: 1 }).limit(5000).lean();
-    const pointers = new Map(docs.map((d) => [d._id, d.person]));
-    const groups = new Map<string, Set<string>>();
-    for (const d of docs) {
-      const root = rootOf(d._id, pointers);
-      const g = groups.get(root) ?? new Set([root]);
-      g.add(d._id);
-      groups.set(root, g);
+  /**
+   * The persons with more than one identity that any of `identities` belongs to, by person id
+   * (`role list`'s page): only their links are read (`$in`, a few reads as {@link person} takes),
+   * so the answer is whole however many links the shop has. Each group is as {@link person}
+   * reads it: the pointers followed both ways, so a link cut short never splits it.
+   */
+  async personsOf(identities: readonly string[]): Promise<Person[]> {
+    const pointers = new Map<string, string>();
+    const seen = new Set(identities);
+    for (let frontier = [...seen], round = 0; frontier.length; round++) {
+      if (round > 4 * MAX_LINKED) throw new Error("identity links do not end; check the identity_links collection");
+      const docs = await this.store.identityLinks
+        .find({ $or: [{ _id: { $in: frontier } }, { person: { $in: frontier } }] })
+        .select({ person: 1 })
+        .lean();
+      frontier = [];
+      for (const d of docs) {
+        pointers.set(d._id, d.person);
+        for (const id of [d._id, d.person]) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+          frontier.push(id);
+        }
+      }
     }
-    return [...groups]
-      .map(([id, g]) => ({ id, identities: [...g].sort() }))
-      .filter((p) => p.identities.length > 1)
+    // Connected groups (union-find over the pointers): one person each, as person() answers.
+    const parent = new Map<string, string>();
+    const find = (x: string): string => {
+      let r = x;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+      return r;
+    };
+    for (const [a, b] of pointers) {
+      const [ra, rb] = [find(a), find(b)];
+      if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+    }
+    const groups = new Map<string, string[]>();
+    for (const id of seen) groups.set(find(id), [...(groups.get(find(id)) ?? []), id]);
+    return [...groups.values()]
+      .filter((g) => g.length > 1)
+      .map((g) => g.sort())
+      .map((g) => ({ id: rootOf(g[0]!, pointers), identities: g }))
       .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   }
 
@@ -302,12 +329,21 @@ export class IdentityService {
     await this.store.identityLinks.updateOne({ _id: identity }, { $set: { person, linkedBy: by, linkedAt: this.clock.now() } }, { upsert: true });
   }
 
+  /** The stored bindings of `identities` (a bootstrap admin's too: what it would be without SHOPOPS_ADMINS), by identity. */
+  async storedOf(identities: readonly string[]): Promise<Map<string, { role: string; grantedBy: string; grantedAt: Date }>> {
+    const docs = identities.length ? await this.store.roles.find({ _id: { $in: [...identities] } }).lean() : [];
+    return new Map(docs.map((d) => [d._id, { role: d.role, grantedBy: d.grantedBy, grantedAt: d.grantedAt }]));
+  }
+
   /**
    * One page of the stored role bindings (of `role` only, when given), by identity, with how many
    * there are in all: a long list is read page by page, never cut silently.
    */
   async list(q: { role?: Role; skip: number; limit: number }): Promise<{ bindings: { identity: string; role: string; grantedBy: string; grantedAt: Date }[]; total: number }> {
-    const filter = q.role ? { role: q.role } : {};
+    // A bootstrap admin's stored binding is not its role (admin is): its row is the bootstrap
+    // admins' (see storedOf), so it is neither listed nor counted twice.
+    const bootstrap = [...this.bootstrap];
+    const filter = { ...(q.role ? { role: q.role } : {}), ...(bootstrap.length ? { _id: { $nin: bootstrap } } : {}) };
     // limit(0) would be no limit at all: a page the bootstrap admins fill reads none.
     const [docs, total] = await Promise.all([
       q.limit > 0 ? this.store.roles.find(filter).sort({ _id: 1 }).skip(q.skip).limit(q.limit).lean() : [],
