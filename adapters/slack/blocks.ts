@@ -11,6 +11,12 @@ export interface SlackMessage {
   blocks: Block[];
   /** "ephemeral" for errors and personal replies; "in_channel" when the command asks for it. */
   response_type: "ephemeral" | "in_channel";
+  /**
+   * Follow-up messages with the table's rows one message could not hold (an `audit limit=100`),
+   * each under the table's header again: sent right after this one where the adapter answers a
+   * person, so no row between this page and the next page's command goes unseen.
+   */
+  more?: SlackMessage[];
 }
 
 /** Prefix of the action_id of every shopops button (the handler matches it). */
@@ -38,6 +44,10 @@ const BLOCKS_MAX = 50;
 // Not documented, but Slack refuses a message whose blocks hold more than about 13,200
 // characters (msg_blocks_too_long, slackapi/bolt-js#2509): stay well under it.
 const MESSAGE_MAX = 12_000;
+// Follow-up messages a table may take beyond the first (a response_url takes 5 posts in all).
+const MORE_MESSAGES = 3;
+// JSON of a section block around its text: `{"type":"section","text":{"type":"mrkdwn","text":""}}`.
+const SECTION_JSON = 56;
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(s: string): string {
@@ -120,15 +130,24 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
   const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
   if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
+  const responseType = isPrivate(reply) ? "ephemeral" : "in_channel";
+  let more: SlackMessage[] = [];
   if (reply.table) {
     // The table gets the blocks and characters the rest leaves (buttons and context are drawn after it).
     const room = Math.max(TEXT_MAX, MESSAGE_MAX - JSON.stringify([...blocks, ...after]).length);
-    const sections = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length));
-    const tableBlocks = sections.map((text) => ({ type: "section", text: { type: "mrkdwn", text } }));
+    const [sections = [], ...rest] = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length));
+    const tableBlocks = sections.map(sectionOf);
     blocks.splice(reply.tableFirst ? tableAt : blocks.length, 0, ...tableBlocks);
+    const head = clip(escapeMrkdwn(reply.title || fallbackText(reply)), 200);
+    more = rest.map((texts, i) => ({ text: `${head} (${i + 2}/${rest.length + 1})`, blocks: texts.map(sectionOf), response_type: responseType }));
   }
   blocks.push(...after);
-  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: isPrivate(reply) ? "ephemeral" : "in_channel" };
+  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: responseType, ...(more.length ? { more } : {}) };
+}
+
+/** A mrkdwn section block. */
+function sectionOf(text: string): Block {
+  return { type: "section", text: { type: "mrkdwn", text } };
 }
 
 /**
@@ -227,35 +246,68 @@ function entitySafe(s: string): string {
 
 /**
  * A table as monospace sections of at most 3,000 characters each, cut between rows (every row is
- * escaped before it is measured, so an entity is never split), in at most `maxBlocks` sections
- * and `room` characters. Rows that do not fit are left out, and a last line says how many.
+ * escaped before it is measured, so an entity is never split): the first message's in at most
+ * `maxBlocks` sections and `room` characters, then the rows left over in up to
+ * {@link MORE_MESSAGES} follow-up messages of their own, each under the table's header again.
+ * Rows that fit in none are left out, and a last line says how many; so does the last line of
+ * a message followed by another (the rows that come after it).
  */
-function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[] {
+function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[][] {
   // A cell holding ``` would close the fence early: the rest of the table would be mrkdwn.
   const cells = fencedCells(tb);
   const drawn = renderTable(cells.columns, cells.rows, tb.alignRight).split("\n");
   // Each line: a header line, the rule, then one line a row. Room for the fence (6) and a note.
   const noteRoom = moreMarker(tb.rows.length).length + 1;
   const lines = drawn.map((l) => escapedClip(l, TEXT_MAX - 6 - noteRoom));
+  const head = lines.slice(0, 2);
+  const messages: string[][] = [];
+  const first = packLines(lines, room, maxBlocks, noteRoom);
+  let left = lines.slice(first.taken);
+  messages.push(first.texts);
+  // The follow-ups repeat the header (when the first message showed it), so each reads alone.
+  const prefix = first.taken >= head.length ? head : [];
+  while (left.length && messages.length <= MORE_MESSAGES) {
+    const next = packLines([...prefix, ...left], MESSAGE_MAX, BLOCKS_MAX, noteRoom);
+    const taken = next.taken - prefix.length;
+    if (taken <= 0) break;
+    messages[messages.length - 1] = withMore(messages[messages.length - 1]!, Math.min(tb.rows.length, left.length));
+    messages.push(next.texts);
+    left = left.slice(taken);
+  }
+  const hidden = Math.min(tb.rows.length, left.length);
+  if (hidden > 0) messages[messages.length - 1] = withMore(messages[messages.length - 1]!, hidden);
+  return messages;
+}
+
+/** A message's table sections, the last one ending with the line that says `count` rows follow or are left out. */
+function withMore(texts: string[], count: number): string[] {
+  if (!texts.length) return texts;
+  return [...texts.slice(0, -1), texts[texts.length - 1] + "\n" + moreMarker(count)];
+}
+
+/**
+ * Monospace lines packed into fenced sections of at most 3,000 characters (room kept for a note
+ * line), at most `maxBlocks` of them and `room` characters of JSON in all: how many lines fit, in
+ * order, and the sections' texts.
+ */
+function packLines(lines: readonly string[], room: number, maxBlocks: number, noteRoom: number): { texts: string[]; taken: number } {
   const sections: string[][] = [];
-  let used = 0; // characters of all sections so far
+  let used = 0; // JSON characters of all sections so far (a quote or line break is two)
   let size = 0; // characters of the last section, fence included
   let taken = 0;
   for (const line of lines) {
     const last = sections[sections.length - 1];
     const grow = last !== undefined && size + 1 + line.length <= TEXT_MAX - noteRoom;
-    const cost = grow ? line.length + 1 : line.length + 6;
+    const json = JSON.stringify(line).length - 2;
+    const cost = grow ? json + 2 : json + 6 + SECTION_JSON;
     if (used + cost > room - noteRoom || (!grow && sections.length >= maxBlocks)) break;
     if (grow) last.push(line);
     else sections.push([line]);
-    size = grow ? size + cost : cost;
+    size = grow ? size + 1 + line.length : line.length + 6;
     used += cost;
     taken++;
   }
-  const hidden = Math.min(tb.rows.length, lines.length - taken);
-  const texts = sections.map((s) => "```" + s.join("\n") + "```");
-  if (hidden > 0 && texts.length) texts[texts.length - 1] += "\n" + moreMarker(hidden);
-  return texts;
+  return { texts: sections.map((s) => "```" + s.join("\n") + "```"), taken };
 }
 
 /** The plain text Slack shows in notifications and where blocks cannot be shown. */

@@ -16,6 +16,7 @@ import { COMPLAINT_TEXT_MAX } from "../../src/services/complaint.service.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
+import { BOT_SCOPES } from "./manifest.js";
 
 /** Retry policy of the Web API client (the outbox retries deliveries itself). */
 export interface SlackRetryConfig {
@@ -310,7 +311,18 @@ export class SlackAdapter implements Deliverer {
     } catch (e) {
       throw refusedToken(e, "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) of the installed app") ?? e;
     }
+    await this.warnMissingScopes();
     if (this.mode === "socket") {
+      // The socket client retries a refused apps.connections.open for ever unless the token itself
+      // is refused: an app-level token without connections:write would hang start-up, saying
+      // nothing. Asked once first, so it stops start-up naming the variable and the scope.
+      const probe = await this.app.client.apps.connections.open({ token: this.slack.appToken! }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (slackErrorCode(probe) === "missing_scope") {
+        throw new ConfigError(["SLACK_APP_TOKEN: Slack refused it (missing_scope): the app-level token needs the connections:write scope; generate one with it at api.slack.com/apps → Basic Information → App-Level Tokens"]);
+      }
       try {
         await this.app.start();
       } catch (e) {
@@ -323,6 +335,25 @@ export class SlackAdapter implements Deliverer {
     const server = await this.app.start(l.host ? { port: l.port, host: l.host } : l.port);
     this.server = server;
     return { port: (server.address() as AddressInfo).port };
+  }
+
+  /**
+   * Warns at start-up of the bot scopes the manifest asks for ({@link BOT_SCOPES}) that the token
+   * lacks (an app created by hand, or installed before a scope was added): otherwise each is
+   * found out later, one refused call at a time (a chart, a DM, a complaint reaction). Slack lists
+   * a token's scopes in every answer's `x-oauth-scopes`; when it does not (a proxy), nothing is said.
+   */
+  private async warnMissingScopes(): Promise<void> {
+    const r = await this.app.client.auth.test().catch(() => undefined);
+    const granted = r?.response_metadata?.scopes;
+    if (!granted?.length) return;
+    const missing = BOT_SCOPES.filter((s) => !granted.includes(s.scope));
+    if (!missing.length) return;
+    this.log.warn(
+      `SLACK_BOT_TOKEN lacks scopes the bot uses: ${missing.map((s) => `${s.scope} (${s.why})`).join("; ")}. ` +
+        "Add them at api.slack.com/apps → OAuth & Permissions → Bot Token Scopes (or update the app from npm run -s slack:manifest), then reinstall the app.",
+      { missing: missing.map((s) => s.scope) },
+    );
   }
 
   /** Stops listening and waits for answers still in flight. */
@@ -374,8 +405,13 @@ export class SlackAdapter implements Deliverer {
           return;
         }
         const r = run.result;
-        await respond({ ...renderBlocks(r.reply), replace_original: false });
-        if (r.reply.image) await this.sendImage(r.reply.image, r.reply.visibility === "public" ? command.channel_id : await this.dmChannel(identity));
+        // A table longer than one message goes on in follow-ups (response_url takes 5 posts).
+        const { more = [], ...first } = renderBlocks(r.reply);
+        for (const msg of [first, ...more]) await respond({ ...msg, replace_original: false });
+        if (r.reply.image) {
+          const to = r.reply.visibility === "public" ? async () => command.channel_id : () => this.dmChannel(identity);
+          await this.imageOrNote(r.reply.image, to, command.user_id, (msg) => respond({ ...msg, replace_original: false }));
+        }
       });
     });
 
@@ -498,9 +534,11 @@ export class SlackAdapter implements Deliverer {
     // Refused, bad input or failed: nothing changed, the claim is given back and the button
     // stays for someone who may press it.
     const press = await this.once(key, identity, line, () => this.invoke(identity, user.id, line), (r) => r.outcome === "ok");
-    const toClicker = async (msg: SlackMessage) => {
-      if (respond) await respond({ ...msg, response_type: "ephemeral", replace_original: false });
-      else await this.post(await this.dmChannel(identity), msg);
+    const toClicker = async ({ more = [], ...msg }: SlackMessage) => {
+      for (const m of [msg, ...more]) {
+        if (respond) await respond({ ...m, response_type: "ephemeral", replace_original: false });
+        else await this.post(await this.dmChannel(identity), m);
+      }
     };
     if (!press.claimed) {
       const when = press.prior ? fmt.dateTime(press.prior.at) : "";
@@ -512,7 +550,7 @@ export class SlackAdapter implements Deliverer {
     if (r.outcome !== "ok" || (isPrivate(r.reply) && onMessage && !container.is_ephemeral)) {
       await toClicker(renderBlocks(r.reply));
       // An ephemeral answer cannot carry a file: a private chart goes to the presser's DM.
-      if (r.reply.image) await this.sendImage(r.reply.image, await this.dmChannel(identity));
+      if (r.reply.image) await this.imageOrNote(r.reply.image, () => this.dmChannel(identity), user.id, toClicker);
       return;
     }
     const done = t("slack.action.done", { user: `<@${user.id}>`, command: line, when: fmt.dateTime(this.opts.services.clock.now()) });
@@ -527,7 +565,7 @@ export class SlackAdapter implements Deliverer {
       await this.post(await this.dmChannel(identity), outcome);
       await this.publishHome(team, user.id);
     }
-    if (r.reply.image) await this.sendImage(r.reply.image, channel !== "-" && !isPrivate(r.reply) ? channel : await this.dmChannel(identity));
+    if (r.reply.image) await this.imageOrNote(r.reply.image, async () => (channel !== "-" && !isPrivate(r.reply) ? channel : await this.dmChannel(identity)), user.id, toClicker);
   }
 
   private async onMention(ev: Body, body: Body, botUserId: string | undefined): Promise<void> {
@@ -549,14 +587,16 @@ export class SlackAdapter implements Deliverer {
    * thread for everyone.
    */
   private async answerInThread(channel: string, threadTs: string, user: string, identity: string, reply: Reply): Promise<void> {
-    const msg = renderBlocks(reply);
+    const { more = [], ...msg } = renderBlocks(reply);
     if (isPrivate(reply)) {
-      await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: msg.text, blocks: msg.blocks });
+      // A table longer than one message goes on in follow-ups.
+      for (const m of [msg, ...more]) await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: m.text, blocks: m.blocks });
       // An ephemeral message cannot carry a file: a private chart goes to the asker's DM, as for a slash command.
-      if (reply.image) await this.sendImage(reply.image, await this.dmChannel(identity));
+      if (reply.image) await this.imageOrNote(reply.image, () => this.dmChannel(identity), user, (m) => this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: m.text, blocks: m.blocks }));
       return;
     }
     await this.post(channel, msg, reply.image, threadTs);
+    for (const m of more) await this.post(channel, m, undefined, threadTs);
   }
 
   private async onReaction(ev: Body, body: Body): Promise<void> {
@@ -687,6 +727,10 @@ export class SlackAdapter implements Deliverer {
       // The channel or person cannot be reached as addressed: retrying cannot help.
       const error = (e as { data?: { error?: string } }).data?.error;
       if (error && SLACK_UNDELIVERABLE.has(error)) throw new UndeliverableError(`Slack error ${error}`);
+      // The app's set-up (a scope, the bot's membership, its token): what to do goes with the
+      // error, to the log and to `alerts list`, so the admin need not look the code up.
+      const fix = setupFix(e, this.t);
+      if (fix) throw new Error(`Slack error ${fix.code}: ${fix.fix}`, { cause: e });
       throw asRetryAfter(e) ?? e;
     }
   }
@@ -721,6 +765,26 @@ export class SlackAdapter implements Deliverer {
     if (!id) throw new Error(`conversations.open gave no channel for ${identity}`);
     this.dms.set(identity, id);
     return id;
+  }
+
+  /**
+   * Sends a reply's image after its text (the chart of a digest asked for): when it cannot be
+   * sent, the person is told (`tell`) rather than left to wonder where it went: what Slack refused
+   * and how an admin fixes it (a scope the app lacks, a channel the bot is not in), or, for a
+   * failure of ours, the usual reference to the log.
+   */
+  private async imageOrNote(img: ReplyImage, to: () => Promise<string>, userId: string, tell: (msg: SlackMessage) => Promise<unknown>): Promise<void> {
+    try {
+      await this.sendImage(img, await to());
+    } catch (e) {
+      const { t } = await this.wordsFor(userId);
+      const fix = setupFix(e, t);
+      const ref = shortId(10);
+      if (fix) this.log.warn("image not sent: Slack refused it", { ref, code: fix.code, fix: setupFix(e, this.t)?.fix, error: e });
+      else this.log.error("image not sent", { ref, error: e });
+      const text = fix ? t("slack.image.refused", { code: fix.code, fix: fix.fix }) : t("slack.image.failed", { error: t("error.generic", { ref }) });
+      await tell(noticeMessage(text));
+    }
   }
 
   /** Uploads a reply's image (files.uploadV2) into a channel, with the reply's blocks when given. */
@@ -781,6 +845,26 @@ function slackErrorCode(e: unknown): string | undefined {
   const err = e as { code?: string; data?: { error?: unknown } } | null | undefined;
   const code = err?.code === "slack_webapi_platform_error" ? err.data?.error : undefined;
   return typeof code === "string" && /^[a-z0-9_]{1,100}$/.test(code) ? code : undefined;
+}
+
+/** Error codes of a bot token Slack no longer takes (revoked, the app uninstalled, a wrong token). */
+const TOKEN_REFUSED = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"]);
+
+/**
+ * What an admin does about a Web API refusal that comes from how the app is set up, not from the
+ * message: a scope the installed app lacks (Slack names it, `needed`), a channel the bot is not
+ * in or cannot see, a bot token Slack no longer takes. Undefined for any other error.
+ */
+function setupFix(e: unknown, t: Translate): { code: string; fix: string } | undefined {
+  const code = slackErrorCode(e);
+  if (!code) return undefined;
+  if (code === "missing_scope") {
+    const needed = (e as { data?: { needed?: unknown } }).data?.needed;
+    return { code, fix: t("slack.fix.missing_scope", { scope: typeof needed === "string" && /^[a-z:._,-]{1,200}$/.test(needed) ? needed : "?" }) };
+  }
+  if (code === "not_in_channel" || code === "channel_not_found") return { code, fix: t(`slack.fix.${code}`) };
+  if (TOKEN_REFUSED.has(code)) return { code, fix: t("slack.fix.token") };
+  return undefined;
 }
 
 /** A Web API rate-limit error as a {@link RetryAfterError}, else null. */
