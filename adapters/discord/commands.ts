@@ -41,6 +41,13 @@ export interface CommandSet {
   hash: string;
 }
 
+/**
+ * A Chinese text for both of Discord's Chinese locales: replies answer any Chinese (zh-TW too) in
+ * Simplified Chinese, as shopops has no Traditional Chinese, so the command picker does the same
+ * rather than show a zh-TW member English descriptions above Chinese replies.
+ */
+const chinese = (text: string) => ({ "zh-CN": text, "zh-TW": text });
+
 type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType };
 
 /**
@@ -115,7 +122,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
     const label = labelKey ? t(locale, labelKey) : name;
     return clip(flag ? t(locale, "discord.option.flag", { name }) : sample ? t(locale, "discord.option", { name: label, example: clip(sample, 40) }) : t(locale, "discord.option.plain", { name: label }), 100);
   };
-  const common = { name, description: describe("en"), description_localizations: { "zh-CN": describe("zh-CN") }, required };
+  const common = { name, description: describe("en"), description_localizations: chinese(describe("zh-CN")), required };
   const b = base(schema);
   if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
   if (b instanceof z.ZodEnum) {
@@ -127,7 +134,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
       type: ApplicationCommandOptionType.String as const,
       choices: values.map((v) => {
         const zh = zhChoiceName(cmd, arg, v, named);
-        return { name: v, value: v, ...(zh ? { name_localizations: { "zh-CN": clip(zh, 100) } } : {}) };
+        return { name: v, value: v, ...(zh ? { name_localizations: chinese(clip(zh, 100)) } : {}) };
       }),
     };
   }
@@ -166,7 +173,7 @@ function optionsOf(cmd: Command) {
   return { options: sorted.map((b) => b.option).slice(0, 25), routes: built.map((b) => b.route) };
 }
 
-const describe = (key: MessageKey) => ({ description: clip(t("en", key), 100), description_localizations: { "zh-CN": clip(t("zh-CN", key), 100) } });
+const describe = (key: MessageKey) => ({ description: clip(t("en", key), 100), description_localizations: chinese(clip(t("zh-CN", key), 100)) });
 
 
 /**
@@ -203,7 +210,7 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
       return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description), options };
     });
     const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }), 100);
-    definitions.push({ ...common, description: groupText("en"), description_localizations: { "zh-CN": groupText("zh-CN") }, options: subs.slice(0, 25) });
+    definitions.push({ ...common, description: groupText("en"), description_localizations: chinese(groupText("zh-CN")), options: subs.slice(0, 25) });
   }
   const hash = createHash("sha256").update(JSON.stringify(definitions)).digest("hex");
   return { definitions, routes, hash };

@@ -23,7 +23,7 @@ import type { Core, Invocation } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import { parseIdentity } from "../../src/core/identity.js";
 import type { Logger } from "../../src/core/logger.js";
-import { translator, type Locale } from "../../src/core/messages.js";
+import { translator, type Locale, type Translate } from "../../src/core/messages.js";
 import { RetryAfterError, UndeliverableError, type Deliverer, type Destination } from "../../src/core/outbound.js";
 import { aboutSameSubject, isPrivate, type Reply } from "../../src/core/reply.js";
 import { roleAtLeast, type Role } from "../../src/core/roles.js";
@@ -118,7 +118,7 @@ export class DiscordAdapter {
         agent: ownAgent(),
       },
     });
-    this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale));
+    this.deliverer = new DiscordDeliverer(this.client, (reply) => this.render(reply, this.opts.config.locale), translator(opts.config.locale));
     // The message a button press carried, as Discord sent it. discord.js keeps only the channel's
     // cached Message, which every later interaction on that message rewrites: a press still
     // waiting on the database would otherwise be judged on a later rendering of its message.
@@ -612,6 +612,8 @@ export class DiscordDeliverer implements Deliverer {
   constructor(
     private readonly client: Client,
     private readonly render: (reply: Reply) => DiscordMessage,
+    /** The shop's language, for the failure an admin reads in `alerts list`. */
+    private readonly t: Translate = translator("en"),
   ) {}
 
   async deliver(dest: Destination, reply: Reply): Promise<void> {
@@ -634,6 +636,11 @@ export class DiscordDeliverer implements Deliverer {
       // permissions stay retryable: an admin may fix them within the retries.)
       const code = (e as { code?: unknown }).code;
       if (typeof code === "number" && [50007, 10003, 10013].includes(code)) throw new UndeliverableError(`Discord error ${code}: ${(e as Error).message}`);
+      // Missing Access / Missing Permissions in a channel: the admin reads this in `alerts list`
+      // (and the logs) and must learn what to grant where, not only Discord's two words.
+      if (dest.kind === "channel" && (code === 50001 || code === 50013)) {
+        throw new Error(this.t("discord.channel_permissions", { channel: dest.channel, error: `${(e as Error).message}, ${code}` }), { cause: e });
+      }
       throw e;
     }
   }

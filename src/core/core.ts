@@ -424,8 +424,10 @@ export class Core {
       for (const iss of firstIssuePerField(r.error.issues)) {
         const name = String(iss.path[0] ?? "");
         const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
-        // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role').
-        problems.push(obj[name] === undefined ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name], iss.code === "custom" ? iss.params : undefined)}`);
+        // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role'),
+        // unless a command's own check explains it (`stock adjust`: a change or a counted level).
+        const explained = iss.code === "custom" && iss.params !== undefined;
+        problems.push(obj[name] === undefined && !explained ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name], iss.code === "custom" ? iss.params : undefined)}`);
       }
     }
     // In the reader's language (`reason=<原因>`, `reason=客户改主意了`), as `help` shows them.
