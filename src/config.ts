@@ -71,6 +71,47 @@ const idList = (re: RegExp, error: string) =>
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .refine((l) => l.every((id) => re.test(id)), { error });
 
+/**
+ * What an identity in SHOPOPS_ADMINS probably meant, for its error: the same in the case
+ * identities take (Shell:Alice, slack:t01:u02), with its platform (alice), or separated by commas
+ * (shell:alice;shell:bob). Empty when nothing close is one.
+ */
+function adminHint(a: string): string {
+  const cased = a.replace(/^(shell|slack|discord):/i, (p) => p.toLowerCase()).replace(/^slack:(.*)$/, (_, ids: string) => `slack:${ids.toUpperCase()}`);
+  if (parseIdentity(cased)) return ` (did you mean ${cased}?)`;
+  if (!a.includes(":") && parseIdentity(`shell:${a}`)) return ` (did you mean shell:${a}? an identity names its platform: shell:, slack: or discord:)`;
+  const parts = a.split(/[;\s]+/).filter(Boolean);
+  if (parts.length > 1 && parts.every((p) => parseIdentity(p))) return " (separate identities with commas)";
+  if (/^slack:[^:]+$/i.test(a)) return " (a Slack identity names the workspace and the user: slack:T0123:U0456)";
+  return "";
+}
+
+/**
+ * What is wrong with how a MONGODB_URI is written, in words that never repeat its credentials, or
+ * null. The driver only says "Invalid connection string" (or reads `p@ss@host` as host `ss@host`):
+ * a password holding `@`, `:` or `/` must be percent-encoded, and in .env a `#` cuts the value short.
+ */
+function uriSpellingProblem(uri: string): string | null {
+  if (!/^mongodb(\+srv)?:\/\//.test(uri)) return null; // said by the check of the scheme
+  const rest = uri.replace(/^mongodb(\+srv)?:\/\//, "");
+  const q = rest.indexOf("?");
+  const head = q < 0 ? rest : rest.slice(0, q);
+  const at = head.lastIndexOf("@");
+  if (at >= 0) {
+    const userinfo = head.slice(0, at);
+    if (/[@/]/.test(userinfo) || userinfo.split(":").length > 2 || /%(?![0-9A-Fa-f]{2})/.test(userinfo)) {
+      return "MONGODB_URI: the user name or password holds a character that must be percent-encoded (@ as %40, : as %3A, / as %2F, # as %23, % as %25), e.g. mongodb://shop:p%40ss@db.example.com/shopops";
+    }
+    return null;
+  }
+  // No @: a host followed by something that is no port is most likely user:password cut at a #.
+  const hosts = head.split("/")[0]!;
+  if (hosts.split(",").some((h) => /^[^:]*:(?!\d+$)/.test(h.replace(/^\[[^\]]*\]/, "")))) {
+    return "MONGODB_URI: a host's port is not a number. If that is user:password, the host follows it after an @ (mongodb://user:password@host/db); in .env a # starts a comment, so quote a value holding one (MONGODB_URI=\"mongodb://shop:pa#ss@db.example.com/shopops\")";
+  }
+  return null;
+}
+
 /** A value as typed, quoted for an error message (cut short when long). */
 const shown = (v: string) => JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
 
@@ -104,6 +145,19 @@ const wholeNumber = (name: string, min: number, max: number, what = "a whole num
       return z.NEVER;
     }
     return n;
+  });
+
+/**
+ * One of `values`, exactly. A near miss (another case, `zh_CN`, `zh`) is refused naming the value
+ * given and the right spelling, so a typo in .env is seen, not guessed at.
+ */
+const oneOf = <T extends string>(name: string, values: readonly T[], expected: string) =>
+  z.string().transform((v, ctx): T => {
+    if ((values as readonly string[]).includes(v)) return v as T;
+    const norm = (x: string) => x.trim().toLowerCase().replace(/_/g, "-");
+    const near = values.find((x) => norm(x) === norm(v) || (norm(v).length > 0 && norm(x).startsWith(norm(v) + "-")));
+    ctx.addIssue({ code: "custom", message: `${name}: expected ${expected}; got ${shown(v)}${near ? ` (did you mean ${near}?)` : ""}` });
+    return z.NEVER;
   });
 
 const int = (name: string, min: number, max: number, dflt: number) => z.string().default(String(dflt)).pipe(wholeNumber(name, min, max));
@@ -158,6 +212,10 @@ const EnvSchema = z.object({
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, { error: "MONGODB_URI: expected a MongoDB connection string starting with mongodb:// or mongodb+srv://" })
+    .superRefine((uri, ctx) => {
+      const problem = uriSpellingProblem(uri);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .optional(),
   MONGODB_CONNECT_TIMEOUT_SECONDS: int("MONGODB_CONNECT_TIMEOUT_SECONDS", 1, 300, 10),
   SHOPOPS_DATA_DIR: z.string().min(1).default(".data"),
@@ -165,17 +223,25 @@ const EnvSchema = z.object({
     .string()
     .default("UTC")
     .refine((tz) => shopTimeZone(tz) !== null, {
+      // The value is said back: a typo (Asia/Shangai) is then seen at once. An abbreviation in any
+      // case (cst, which ICU takes) gets the abbreviation's explanation.
       error: (issue) =>
-        /^[A-Z]{2,5}$/.test(String(issue.input))
+        /^[A-Z]{2,5}$/.test(String(issue.input)) || (!String(issue.input).includes("/") && icuZone(String(issue.input)) !== null)
           ? `SHOP_TIMEZONE: "${String(issue.input)}" is an abbreviation, which can name several zones, or a fixed offset without daylight saving (CST is China or US Central time; EST never moves to summer time): give the zone by place, such as Asia/Shanghai, America/Chicago or America/New_York`
-          : "SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York",
+          : `SHOP_TIMEZONE: expected an IANA time zone such as Asia/Shanghai or America/New_York (Area/City, as in the tz database); got ${shown(String(issue.input))}`,
     })
     .transform((tz) => shopTimeZone(tz)!),
   SHOP_CURRENCY: z
     .string()
     .default("USD")
-    .refine(isCurrency, { error: "SHOP_CURRENCY: expected an ISO 4217 currency code in capitals such as USD, CNY or EUR" }),
-  SHOP_LOCALE: z.enum(["en", "zh-CN"], { error: "SHOP_LOCALE: expected en or zh-CN" }).default("en"),
+    .refine(isCurrency, {
+      error: (issue) => {
+        const v = String(issue.input);
+        const hint = isCurrency(v.trim().toUpperCase()) ? ` (did you mean ${v.trim().toUpperCase()}?)` : /^[A-Z]{3}$/.test(v) ? ", which is not an ISO 4217 code" : "";
+        return `SHOP_CURRENCY: expected an ISO 4217 currency code in capitals such as USD, CNY or EUR; got ${shown(v)}${hint}`;
+      },
+    }),
+  SHOP_LOCALE: oneOf("SHOP_LOCALE", ["en", "zh-CN"], "en or zh-CN").default("en"),
   SHOP_SETTINGS_CHANGE: bool("SHOP_SETTINGS_CHANGE").default(false),
   SHOPOPS_ADMINS: z.string().default(""),
   SHOPOPS_SEED_DEMO: bool("SHOPOPS_SEED_DEMO").default(false),
@@ -193,7 +259,7 @@ const EnvSchema = z.object({
   DIGEST_STAFF: bool("DIGEST_STAFF").default(false),
   DIGEST_ANOMALY_PCT: int("DIGEST_ANOMALY_PCT", 1, 1000, 30),
   DIGEST_ANOMALY_MIN_COUNT: int("DIGEST_ANOMALY_MIN_COUNT", 1, 1_000_000, 5),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL: expected debug, info, warn or error" }).default("info"),
+  LOG_LEVEL: oneOf("LOG_LEVEL", ["debug", "info", "warn", "error"], "debug, info, warn or error").default("info"),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, { error: "SLACK_BOT_TOKEN: expected a bot token starting with xoxb- (Slack app → OAuth & Permissions)" }).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/, { error: "SLACK_APP_TOKEN: expected an app-level token starting with xapp- with the connections:write scope (Socket Mode)" }).optional(),
   SLACK_SIGNING_SECRET: z.string().regex(/^\S{8,}$/, { error: "SLACK_SIGNING_SECRET: expected the app's signing secret (Basic Information → App Credentials)" }).optional(),
@@ -245,6 +311,9 @@ const EnvSchema = z.object({
     .refine((v) => v.slice(0, 5) !== v.slice(6), { error: "QUIET_HOURS: start and end are the same time, which would hold every non-urgent alert all day; give two different times, e.g. 22:00-07:00, or leave it unset" })
     .optional(),
 });
+
+/** Every environment variable shopops reads (each documented in .env.example and the README). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
 
 /** Alert types that can be routed (ALERT_ROUTES, `alerts route`). */
 export const ALERT_TYPES = ["low_stock", "complaints", "sla", "digest", "refunds", "coupons"] as const;
@@ -463,7 +532,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   const badAdmins = admins.filter((a) => parseIdentity(a) === null);
   if (badAdmins.length > 0) {
     throw new ConfigError([
-      `SHOPOPS_ADMINS: "${badAdmins.join(", ")}" is not an identity; expected a comma-separated list like shell:alice,slack:T0123:U0456,discord:123456789`,
+      `SHOPOPS_ADMINS: ${badAdmins.map((a) => `"${a}" is not an identity${adminHint(a)}`).join("; ")}; expected a comma-separated list like shell:alice,slack:T0123:U0456,discord:123456789`,
     ]);
   }
   const slackProblems: string[] = [];

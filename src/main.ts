@@ -86,6 +86,13 @@ async function ownShopLine(store: Store, kind: string, timeZone: string, t: Tran
   return t("startup.db.own_data", { kind, products, orders });
 }
 
+/** The start-up line of the embedded demo shop seeded by an earlier run: kept, since when, and how to start afresh. */
+async function demoKeptLine(store: Store, t: Translate): Promise<string> {
+  const [products, orders, demo] = await Promise.all([store.products.estimatedDocumentCount(), store.orders.estimatedDocumentCount(), store.meta.findOne({ _id: "demo" }).lean()]);
+  const endDay = (demo?.value as { endDay?: unknown } | undefined)?.endDay;
+  return t(typeof endDay === "string" ? "startup.demo_kept" : "startup.demo_kept_undated", { products, orders, endDay: String(endDay) });
+}
+
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
   const config = loadConfig();
@@ -267,6 +274,10 @@ async function main(): Promise<number> {
         }
         throw e;
       }
+    } else if (embedded) {
+      // A restart of the demo shop: its data, the changes made in it included, is kept. Said, with
+      // the day its orders end (they do not grow by themselves) and how to load it afresh.
+      lines.push(await demoKeptLine(app.store, t));
     }
     // Adapters run whenever their settings are present, except for one-shot shell runs
     // (-c, piped input), which must not open a second connection or port next to a running bot.
