@@ -202,11 +202,20 @@ export class IdentityService {
    * gives every identity of the group the same answer. Never linked: its own person.
    */
   async person(identity: string): Promise<Person> {
+    const { pointers, seen } = await this.linksAround([identity], `identity links around ${identity} do not end; check the identity_links collection`);
+    return { id: rootOf(identity, pointers), identities: [...seen].sort() };
+  }
+
+  /**
+   * The links around `identities`, read until nothing new turns up, both ways: each link's
+   * pointer (identity → person) and every identity reached. Fails closed (`endless`) rather than
+   * answer with part of a group (links cap groups far below the bound).
+   */
+  private async linksAround(identities: readonly string[], endless: string): Promise<{ pointers: Map<string, string>; seen: Set<string> }> {
     const pointers = new Map<string, string>();
-    const seen = new Set([identity]);
-    for (let frontier = [identity], round = 0; frontier.length; round++) {
-      // Fail closed rather than answer with part of a group (links cap groups far below this).
-      if (round > 4 * MAX_LINKED) throw new Error(`identity links around ${identity} do not end; check the identity_links collection`);
+    const seen = new Set(identities);
+    for (let frontier = [...seen], round = 0; frontier.length; round++) {
+      if (round > 4 * MAX_LINKED) throw new Error(endless);
       const docs = await this.store.identityLinks
         .find({ $or: [{ _id: { $in: frontier } }, { person: { $in: frontier } }] })
         .select({ person: 1 })
@@ -221,7 +230,7 @@ export class IdentityService {
         }
       }
     }
-    return { id: rootOf(identity, pointers), identities: [...seen].sort() };
+    return { pointers, seen };
   }
 
   /** The person id of an identity: the identity itself when it was never linked. */
@@ -286,24 +295,7 @@ export class IdentityService {
    * reads it: the pointers followed both ways, so a link cut short never splits it.
    */
   async personsOf(identities: readonly string[]): Promise<Person[]> {
-    const pointers = new Map<string, string>();
-    const seen = new Set(identities);
-    for (let frontier = [...seen], round = 0; frontier.length; round++) {
-      if (round > 4 * MAX_LINKED) throw new Error("identity links do not end; check the identity_links collection");
-      const docs = await this.store.identityLinks
-        .find({ $or: [{ _id: { $in: frontier } }, { person: { $in: frontier } }] })
-        .select({ person: 1 })
-        .lean();
-      frontier = [];
-      for (const d of docs) {
-        pointers.set(d._id, d.person);
-        for (const id of [d._id, d.person]) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-          frontier.push(id);
-        }
-      }
-    }
+    const { pointers, seen } = await this.linksAround(identities, "identity links do not end; check the identity_links collection");
     // Connected groups (union-find over the pointers): one person each, as person() answers.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
