@@ -215,7 +215,7 @@ describe("embeds", () => {
     const big = renderReply({ title: "Low", table: { columns: ["SKU", "Name", "Avail"], rows }, context: ["note"], visibility: "public" }, opts);
     expect(big.embeds[0]!.description!.length).toBeLessThanOrEqual(4096);
     expect(big.embeds[0]!.description).toMatch(/^```\nSKU/);
-    expect(big.embeds[0]!.description).toMatch(/table cut to fit Discord; \d+ of 400 rows/);
+    expect(big.embeds[0]!.description).toMatch(/table cut to fit Discord: rows 1–\d+ of 400 shown/);
     expect(big.embeds[0]!.footer!.text).toBe("note · 2026-11-25 12:00 GMT+8");
     // A busy digest: a full table, many long fields and a long footer stay within Discord's
     // 6,000 characters for the whole embed (over it, Discord refuses the message).
@@ -225,7 +225,7 @@ describe("embeds", () => {
     expect(total).toBeLessThanOrEqual(6000);
     expect(busy.fields).toHaveLength(8);
     expect(busy.description).toMatch(/^```\nSKU/);
-    expect(busy.description).toMatch(/\n```\n\(table cut to fit Discord; \d+ of 400 rows\)$/); // cut by whole rows, the block closed
+    expect(busy.description).toMatch(/\n```\n\(table cut to fit Discord: rows 1–\d+ of 400 shown; [^)]*\)$/); // cut by whole rows, the block closed
     expect(busy.fields!.every((f) => f.value.length >= 64)).toBe(true);
   });
 });

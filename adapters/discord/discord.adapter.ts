@@ -33,7 +33,7 @@ import type { Command } from "../../src/core/command.js";
 import { escapeRegex } from "../../src/core/text.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, slashLine, type CommandSet } from "./commands.js";
-import { embedSize, LIMITS, renderReply, type DiscordMessage } from "./embeds.js";
+import { embedSize, LIMITS, MORE_MESSAGES, renderReply, type DiscordMessage } from "./embeds.js";
 
 /** What the Discord adapter needs. */
 export interface DiscordAdapterOptions {
@@ -228,9 +228,18 @@ export class DiscordAdapter {
     return this.opts.services.outbox.dispatch(this.deliverer);
   }
 
-  private render(reply: Reply, locale: Locale): DiscordMessage {
+  /** A reply rendered in `locale`; a table too long for one message goes on in up to `followUps` more. */
+  private render(reply: Reply, locale: Locale, followUps = 0): DiscordMessage {
     const { config, services } = this.opts;
-    return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale), slash: (line) => slashLine(this.commandSet, line) });
+    return renderReply(reply, { fmt: new Formatter(locale, config.timeZone, config.currency), now: services.clock.now(), t: translator(locale), slash: (line) => slashLine(this.commandSet, line), followUps });
+  }
+
+  /**
+   * Sends the follow-ups of an answer (a table's rows its message could not hold), as visible as
+   * the answer: an interaction takes follow-up messages for 15 minutes, however it was answered.
+   */
+  private async sendMore(i: ChatInputCommandInteraction | ButtonInteraction, more: readonly DiscordMessage[] | undefined, ephemeral: boolean): Promise<void> {
+    for (const m of more ?? []) await i.followUp({ embeds: m.embeds, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
   }
 
   /**
@@ -420,7 +429,8 @@ export class DiscordAdapter {
     const inv = await this.invocation(i, text);
     const result = await this.opts.core.invoke(inv);
     const deferred = await deadline.settle();
-    const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale);
+    // A table longer than one message goes on in follow-ups, so no row before the next page's command goes unseen.
+    const msg = this.render(result.reply, inv.locale ?? this.opts.config.locale, MORE_MESSAGES);
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
       await i.reply({ ...body, ...(msg.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
@@ -431,6 +441,7 @@ export class DiscordAdapter {
     } else {
       await i.editReply(body);
     }
+    await this.sendMore(i, msg.more, msg.ephemeral);
   }
 
   private async button(i: ButtonInteraction, arrivedAt: number, pressed: PressedMessage): Promise<void> {
@@ -450,9 +461,11 @@ export class DiscordAdapter {
     // The presser's language, as the invocation will carry it.
     const locale = discordLocale(i.locale) ?? this.opts.config.locale;
     const t = translator(locale);
-    /** A private answer to the presser alone, the message left as it is. */
-    const privately = async (body: { content?: string; embeds?: APIEmbed[]; components?: DiscordMessage["components"]; files?: DiscordMessage["files"] }) =>
-      void (await ((await deadline.settle()) ? i.followUp({ ...body, flags: MessageFlags.Ephemeral }) : i.reply({ ...body, flags: MessageFlags.Ephemeral })));
+    /** A private answer to the presser alone, the message left as it is (then its table's follow-ups, as private). */
+    const privately = async (body: { content?: string; embeds?: APIEmbed[]; components?: DiscordMessage["components"]; files?: DiscordMessage["files"] }, more?: DiscordMessage[]) => {
+      await ((await deadline.settle()) ? i.followUp({ ...body, flags: MessageFlags.Ephemeral }) : i.reply({ ...body, flags: MessageFlags.Ephemeral }));
+      await this.sendMore(i, more, true);
+    };
     // One press per person per rendering of the message: a double click on one rendering counts
     // once, while a button the message shows again after an update (a two-manager refund's
     // Approve, kept for the second approval) is a new button, as Slack's fresh block_id makes it.
@@ -482,15 +495,15 @@ export class DiscordAdapter {
     // live after Cancel.
     const ownMessage = i.message.flags.has(MessageFlags.Ephemeral);
     if (result.outcome !== "ok" || (isPrivate(result.reply) && !ownMessage)) {
-      const msg = this.render(result.reply, locale);
-      return privately({ embeds: msg.embeds, components: msg.components, files: msg.files });
+      const msg = this.render(result.reply, locale, MORE_MESSAGES);
+      return privately({ embeds: msg.embeds, components: msg.components, files: msg.files }, msg.more);
     }
     // Done: the message shows the outcome and who acted. Its buttons become the outcome's own
     // (a two-manager refund's card keeps Approve for the second), or, when it has none, the
     // buttons about the same thing as the pressed one are disabled and the others stay (a
     // low-stock alert's other products can still be snoozed).
     const acted = t("discord.acted", { outcome: t("discord.outcome.ok"), label, user: inv.displayName ?? i.user.username });
-    const msg = this.render({ ...result.reply, context: [...(result.reply.context ?? []), acted] }, locale);
+    const msg = this.render({ ...result.reply, context: [...(result.reply.context ?? []), acted] }, locale, MORE_MESSAGES);
     // Discord counts all of a message's embeds together: the outcome, then as many of the
     // earlier embeds as fit, the latest ones kept.
     let room = LIMITS.total - msg.embeds.reduce((n, e) => n + embedSize(e), 0);
@@ -503,6 +516,8 @@ export class DiscordAdapter {
     const components = result.reply.actions?.length ? msg.components : disableAbout(i.message.components as unknown[], text);
     const body = { embeds: [...kept, ...msg.embeds], components, files: msg.files };
     await ((await deadline.settle()) ? i.editReply(body) : i.update(body));
+    // A table the updated message could not hold goes on below it, seen by whoever sees the message.
+    await this.sendMore(i, msg.more, ownMessage);
   }
 
   private async autocomplete(i: AutocompleteInteraction): Promise<void> {

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, escapeMarkdown, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { clip, clipValue, fencedCells, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus } from "../../src/core/reply.js";
+import { clip, clipValue, fencedCells, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -14,7 +14,7 @@ export const COLOURS: Record<ReplyStatus, number> = {
 };
 
 /** Discord's limits on what one message may hold. */
-export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, total: 6000, buttonsPerRow: 5, rows: 5, label: 80 } as const;
+export const LIMITS = { description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, title: 256, total: 6000, embeds: 10, buttonsPerRow: 5, rows: 5, label: 80 } as const;
 
 /** Characters Discord counts toward a message's 6,000 (all its embeds together). */
 export function embedSize(e: APIEmbed): number {
@@ -66,6 +66,12 @@ export interface DiscordMessage {
   files: { attachment: Buffer; name: string; description?: string }[];
   /** Shown to the caller only (errors and personal replies). */
   ephemeral: boolean;
+  /**
+   * Follow-up messages with the table's rows this one could not hold (an `audit limit=100`), each
+   * under the table's header again: sent right after it, as visible as it is, where the adapter
+   * answers an interaction (see `followUps` of {@link renderReply}).
+   */
+  more?: DiscordMessage[];
 }
 
 const STYLE: Record<NonNullable<ReplyAction["style"]>, ButtonStyle.Primary | ButtonStyle.Danger | ButtonStyle.Secondary> = {
@@ -85,17 +91,84 @@ export function actionRows(actions: readonly ReplyAction[]): APIActionRowCompone
   return rows;
 }
 
-/** A monospace table that fits in what is left of the description. */
-function tableBlock(reply: Reply, room: number, t: Translate): string {
-  const tb = reply.table!;
+/** Follow-up messages a table may take beyond the first, where the adapter answers an interaction. */
+export const MORE_MESSAGES = 4;
+
+// A table line longer than this is cut ("…"): with the header, it still fits an embed of its own.
+const LINE_MAX = 1000;
+
+/** A table cut for Discord: the first message's code block and the follow-up messages' blocks. */
+interface TableCut {
+  /** The block in the first message's description, with its note ("" when nothing at all fits). */
+  first: string;
+  /** One array of descriptions (one an embed) a follow-up message, each message's first under the table's header. */
+  more: string[][];
+}
+
+/**
+ * A monospace table cut between whole rows: as many rows as `room` holds in the first message,
+ * then the rows left in up to `followUps` messages of their own (each within Discord's 4,096 a
+ * description and 6,000 a message, under the header again), so no row between this page and a
+ * next page's command goes unseen. A message followed by another says which rows it holds and
+ * that the rest follow; rows that fit in none are left out, and the last block says which rows
+ * were shown (never more than it shows). `titleRoom`: the length of a follow-up's title, at most.
+ */
+function tableCut(tb: ReplyTable, room: number, followUps: number, t: Translate, titleRoom: number = LIMITS.title): TableCut {
   // A cell holding ``` would close the code block early: the rest of the table would be markdown.
-  const { columns, rows } = fencedCells(tb);
-  for (let n = tb.rows.length; n >= 0; n--) {
-    const note = n < tb.rows.length ? "\n" + t("discord.table.truncated", { shown: n, total: tb.rows.length }) : "";
-    const block = "```\n" + renderTable(columns, rows.slice(0, n), tb.alignRight) + "\n```" + note;
-    if (block.length <= room) return block;
+  // A line break in a cell would break the one-line-a-row cut (and the alignment).
+  const oneLine = (c: string) => c.replace(/\r?\n/g, " ");
+  const { columns, rows } = fencedCells({ columns: tb.columns.map(oneLine), rows: tb.rows.map((r) => r.map(oneLine)) });
+  const lines = renderTable(columns, rows, tb.alignRight).split("\n").map((l) => clip(l, LINE_MAX));
+  const head = lines.slice(0, 2);
+  const body = lines.slice(2);
+  const total = body.length;
+  const notes = {
+    continued: (from: number, to: number) => t("discord.table.continued", { from, to, total }),
+    truncated: (shown: number) => (shown ? t("discord.table.truncated", { shown, from: shown + 1, total }) : t("discord.table.none", { total })),
+    below: () => t("discord.table.below", { total }),
+  };
+  // Room kept in every block for its note, at its longest (the numbers as long as the total).
+  const noteRoom = 1 + Math.max(notes.continued(total, total).length, notes.truncated(total).length, notes.below().length);
+  const size = (ls: readonly string[]) => 7 + ls.reduce((n, l) => n + l.length + 1, 0); // "```\n" + lines + "\n```"
+  /** The end (exclusive) of the rows from `start` a block under `prefix` holds in `room`, a note included unless all the rest fit. */
+  const fit = (prefix: readonly string[], start: number, room: number): number => {
+    if (size([...prefix, ...body.slice(start)]) <= room) return total;
+    let used = size(prefix) + noteRoom;
+    let end = start;
+    while (end < total && used + body[end]!.length + 1 <= room) used += body[end++]!.length + 1;
+    return end;
+  };
+  const block = (prefix: readonly string[], start: number, end: number) => "```\n" + [...prefix, ...body.slice(start, end)].join("\n") + "\n```";
+
+  const firstEnd = fit(head, 0, room);
+  // Each follow-up: embeds under one title (`titleRoom` kept for it), the header atop the first.
+  const more: { start: number; end: number; texts: string[] }[] = [];
+  let at = firstEnd;
+  while (at < total && more.length < followUps) {
+    const msg = { start: at, end: at, texts: [] as string[] };
+    let budget = LIMITS.total - titleRoom;
+    while (at < total && msg.texts.length < LIMITS.embeds) {
+      const prefix = msg.texts.length ? [] : head;
+      const end = fit(prefix, at, Math.min(LIMITS.description, budget));
+      if (end === at) break;
+      const text = block(prefix, at, end);
+      msg.texts.push(text);
+      budget -= text.length + noteRoom;
+      msg.end = at = end;
+    }
+    if (!msg.texts.length) break;
+    more.push(msg);
   }
-  return "";
+  const withNote = (text: string, note: string) => (text ? text + "\n" : "") + note;
+  let first = firstEnd > 0 ? block(head, 0, firstEnd) : "";
+  if (firstEnd < total) first = withNote(first, more.length ? (firstEnd ? notes.continued(1, firstEnd) : notes.below()) : notes.truncated(firstEnd));
+  if (first.length > room) first = ""; // not even the note fits (the fields took the room)
+  more.forEach((m, k) => {
+    const last = k === more.length - 1;
+    if (last && m.end === total) return;
+    m.texts[m.texts.length - 1] = withNote(m.texts[m.texts.length - 1]!, last ? notes.truncated(m.end) : notes.continued(m.start + 1, m.end));
+  });
+  return { first, more: more.map((m) => m.texts) };
 }
 
 /** A file name Discord accepts in `attachment://` links. */
@@ -128,9 +201,11 @@ function asSlash(reply: Reply, slash: (line: string) => string | undefined): Rep
 /**
  * Renders a platform-neutral reply as one embed (title, text, table, fields,
  * colour by status, footer with the small print and the shop time), buttons in
- * action rows, and an attached PNG shown inside the embed.
+ * action rows, and an attached PNG shown inside the embed. A table too long for it goes on in
+ * up to `followUps` messages ({@link DiscordMessage.more}; none by default: an outbox delivery
+ * stays one message, retried whole), the rows that fit in none left out and said so.
  */
-export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t: Translate; slash?: (line: string) => string | undefined }): DiscordMessage {
+export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t: Translate; slash?: (line: string) => string | undefined; followUps?: number }): DiscordMessage {
   const reply = opts.slash ? asSlash(reply0, opts.slash) : reply0;
   const embed: APIEmbed = {};
   if (reply.title) embed.title = clip(reply.title, LIMITS.title);
@@ -148,15 +223,27 @@ export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t:
   const footer = [...(reply.context ?? []), opts.fmt.dateTime(opts.now)].join(" · ").replace(CODE_SPAN, (_, c: string) => c);
   embed.footer = { text: clip(footer, LIMITS.footer) };
   // A table that comes first (the digest's figures) keeps the room it needs; the fields give way.
-  const wanted = reply.table && reply.tableFirst ? (reply.text?.length ?? 0) + 1 + tableBlock(reply, LIMITS.description, opts.t).length : 0;
+  const followUps = opts.followUps ?? 0;
+  // Each follow-up under the reply's title, numbered (2/3), in its colour.
+  const followTitle = (k: number, n: number) => `${reply.title ? clip(reply.title, LIMITS.title - 12) + " " : ""}(${k + 2}/${n + 1})`;
+  const titleRoom = followTitle(followUps, followUps).length;
+  const wanted = reply.table && reply.tableFirst ? (reply.text?.length ?? 0) + 1 + tableCut(reply.table, LIMITS.description, followUps, opts.t, titleRoom).first.length : 0;
   fitAround(embed, shown.map((f) => f.newestLast === true), Math.min(LIMITS.description, Math.max(DESCRIPTION_ROOM, wanted)));
   // The description last, in the room the rest leaves: a table is cut by whole rows (its code
   // block stays closed), the text only if it alone is too long.
   const room = Math.max(1, Math.min(LIMITS.description, LIMITS.total - sizeWithoutDescription(embed)));
   let description = clip((reply.plainText && reply.text ? escapeUserText(reply.text) : reply.text) ?? "", room);
+  let more: DiscordMessage[] = [];
   if (reply.table) {
     const sep = description ? "\n" : "";
-    description += sep + tableBlock(reply, room - description.length - sep.length, opts.t);
+    const cut = tableCut(reply.table, room - description.length - sep.length, followUps, opts.t, titleRoom);
+    if (cut.first) description += sep + cut.first;
+    more = cut.more.map((texts, k) => ({
+      embeds: texts.map((text, j) => ({ ...(j === 0 ? { title: followTitle(k, cut.more.length) } : {}), description: text, ...(embed.color !== undefined ? { color: embed.color } : {}) })),
+      components: [],
+      files: [],
+      ephemeral: isPrivate(reply),
+    }));
   }
   if (description) embed.description = description;
   const files: DiscordMessage["files"] = [];
@@ -170,5 +257,6 @@ export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t:
     components: actionRows(reply.actions ?? []),
     files,
     ephemeral: isPrivate(reply),
+    ...(more.length ? { more } : {}),
   };
 }
