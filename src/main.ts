@@ -36,6 +36,8 @@ class UsageError extends Error {}
 
 /** Signals this close together are one: npm forwards the terminal's Ctrl-C to a process that got it already. */
 const DOUBLE_SIGNAL_MS = 1_000;
+/** How long a stopping bot lets running jobs finish before it interrupts them (within a 30 s SIGTERM grace period). */
+const JOB_GRACE_MS = 10_000;
 
 function parseCli(argv: string[]): Cli {
   const cli: Cli = { shell: false };
@@ -116,6 +118,10 @@ async function main(): Promise<number> {
   let stopDispatch: (() => void) | undefined;
   let outbox: OutboxService | undefined;
   const shutdown = async () => {
+    // Not a silent wait: the jobs it waits for, how long they have run, and how to stop now.
+    const now = Date.now();
+    const runs = (scheduler?.running() ?? []).map((r) => t("jobs.shutdown.run", { job: r.job, seconds: Math.max(0, Math.round((now - r.since.getTime()) / 1000)) }));
+    if (runs.length) say(t("jobs.shutdown.waiting", { jobs: runs.join(t("jobs.shutdown.sep")), seconds: JOB_GRACE_MS / 1000 }));
     await http?.close().catch(() => {});
     stopDispatch?.();
     // First no new claims, and the deliveries under way finished and recorded while the
@@ -125,7 +131,10 @@ async function main(): Promise<number> {
     await outbox?.drain(5_000).catch(() => {});
     await slack?.stop().catch(() => {});
     await discord?.stop().catch(() => {});
-    await scheduler?.stop(10_000).catch(() => {});
+    if (scheduler) {
+      const stopped = await scheduler.stop(JOB_GRACE_MS).catch(() => undefined);
+      if (stopped?.interrupted.length) say(t("jobs.shutdown.interrupted", { jobs: stopped.interrupted.join(t("jobs.shutdown.sep")) }));
+    }
     await conn?.close().catch(() => {});
     await db.server?.stop().catch(() => {});
   };
@@ -141,6 +150,8 @@ async function main(): Promise<number> {
   /** Ends the wait for the command under way (a second signal). */
   let stopWaiting: (() => void) | undefined;
   const onSignal = (sig: string) => {
+    // The bot leaving after its input ended (Ctrl-D, `exit`), waiting for a job: a Ctrl-C stops it at once.
+    if (!first && finished && !script) process.exit(sig === "SIGINT" ? 130 : 143);
     if (first) {
       // One Ctrl-C can arrive twice: from the terminal and forwarded by npm (`npm start`,
       // `npm run shell`). Within a second it is the same key press, not a second one.

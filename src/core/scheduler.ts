@@ -73,6 +73,26 @@ export const MAX_ATTEMPTS = 3;
 export const RETRY_BACKOFF_MS = 2 * 60_000;
 /** How long `stop()` waits for a tick's database steps under way (claims, takeovers) before it returns. */
 export const TICK_SETTLE_MS = 5_000;
+/**
+ * How long `stop()` waits, once it has interrupted the runs still going, for their outcomes to be
+ * written and their handlers (told to stop) to end, before it returns and the caller closes the
+ * connection: a write queued behind a busy job's own (the embedded database serializes writes) is
+ * otherwise cut off, and the outcome lost.
+ */
+export const INTERRUPT_SETTLE_MS = 5_000;
+
+/** A run whose handler is still going on this instance (a timed-out one included). */
+export interface ActiveRun {
+  job: string;
+  /** When its handler started (the scheduler's clock). */
+  since: Date;
+}
+
+/** What `stop()` found: the jobs it interrupted (recorded as such, retried later), and those whose handlers still went on when it gave up waiting. */
+export interface StopResult {
+  interrupted: string[];
+  stillRunning: string[];
+}
 
 /** Dependencies of a scheduler. */
 export interface SchedulerDeps {
@@ -104,6 +124,8 @@ export class Scheduler {
   private readonly claiming = new Set<Promise<unknown>>();
   /** Stops a running run (its handler's signal aborted, its outcome "interrupted"): for a clean shutdown. */
   private readonly interrupters = new Set<(e: Error) => void>();
+  /** Handlers still going here, until they end and any late outcome of theirs is recorded: `stop()` waits for them, so none writes after the connection closes. */
+  private readonly active = new Map<symbol, ActiveRun & { settled: Promise<unknown>; timedOut?: true }>();
   /** Runs that succeeded here whose "ok" could not be written yet (by run id): written by later ticks, never run again. */
   private readonly unrecorded = new PendingWrites<{ run: JobRunDoc; outcome: RunOutcome }>(
     (_id, { run, outcome }) => this.deps.runs.finish(run, outcome).then(() => undefined),
@@ -241,6 +263,11 @@ export class Scheduler {
     this.busy.add(job.id);
     const ctx = { services: this.deps.services, clock: this.deps.clock, logger, config: this.deps.config, slot: new Date(run.slot), catchUp: run.catchUp === true, signal: abort.signal };
     const handler = Promise.resolve().then(() => job.handler(ctx));
+    const key = Symbol(run._id);
+    const untrack = () => void this.active.delete(key);
+    // A timed-out handler stays tracked until its late finish is recorded (below).
+    const ended = () => void (this.active.get(key)?.timedOut ? undefined : untrack());
+    this.active.set(key, { job: job.id, since: this.deps.clock.now(), settled: handler.then(ended, ended) });
     // A handler that ignores the abort keeps running after its timeout: this instance starts no
     // other run of the job until it has stopped, or until its claim would have run out anyway
     // (a handler hung for good must not stop the job on this instance for good).
@@ -293,13 +320,17 @@ export class Scheduler {
       // A handler that goes on past its timeout may still finish: how is recorded on the run (still
       // `timeout`, one failure), so `jobs` shows it rather than "timed out" for good.
       if (status === "timeout" && recorded) {
-        void handler
+        const late = handler
           .then(
             (late) => this.deps.runs.finishLate(run, { status: "ok", ...(late ? { summary: late } : {}) }),
             (err: unknown) => this.deps.runs.finishLate(run, { status: "failed", error: (err as Error)?.message ?? String(err) }),
           )
           .then((done) => logger.info("timed-out job handler finished after all", { recorded: done }))
-          .catch((err: unknown) => logger.error("could not record a timed-out job's late finish", { error: err }));
+          .catch((err: unknown) => logger.error("could not record a timed-out job's late finish", { error: err }))
+          .finally(untrack);
+        // stop() waits for the late finish's record too (else a finish after stop() is lost).
+        const entry = this.active.get(key);
+        if (entry) Object.assign(entry, { settled: late, timedOut: true });
       }
       return;
     } finally {
@@ -324,28 +355,43 @@ export class Scheduler {
     run();
   }
 
+  /** The runs whose handlers are still going here, longest-running first: what a clean `stop()` waits for. */
+  running(): ActiveRun[] {
+    return [...this.active.values()].map(({ job, since }) => ({ job, since })).sort((a, b) => a.since.getTime() - b.since.getTime());
+  }
+
   /**
    * Stops scheduling: a tick still claiming ends its database step under way (up to
-   * {@link TICK_SETTLE_MS}) and starts no run. Then waits up to `graceMs` for running jobs to finish; then (a clean
-   * shutdown) interrupts the rest, recorded as failed and retried. With no grace (a process
-   * killed), a run cut short is taken over by another instance when its lease ends.
+   * {@link TICK_SETTLE_MS}) and starts no run. Then waits up to `graceMs` for running jobs to
+   * finish (their outcomes recorded, a timed-out handler's late finish too); then (a clean
+   * shutdown) interrupts the rest, recorded as failed and retried, and waits up to
+   * {@link INTERRUPT_SETTLE_MS} for those records and for their handlers to stop. With no grace (a
+   * process killed), a run cut short is taken over by another instance when its lease ends.
    */
-  async stop(graceMs = 0): Promise<void> {
+  async stop(graceMs = 0): Promise<StopResult> {
+    const result: StopResult = { interrupted: [], stillRunning: [] };
     this.stopped = true;
     for (const t of this.tasks.splice(0)) await t.destroy();
     // A tick still claiming (the one at start-up, say) ends its database step under way and
     // starts nothing more: the caller may close the connection once this resolves.
     if (this.claiming.size > 0) await settleWithin(this.claiming, TICK_SETTLE_MS);
-    if (graceMs > 0 && this.inFlight.size > 0) {
-      await settleWithin(this.inFlight, graceMs);
+    const pending = () => [...this.inFlight, ...[...this.active.values()].map((a) => a.settled)];
+    if (graceMs > 0 && (this.inFlight.size > 0 || this.active.size > 0)) {
+      await settleWithin(pending(), graceMs);
       // Still running: their handlers are told to stop (signal aborted) and the runs recorded as
       // interrupted, retried after the backoff by whichever instance is up, while the database
       // is still there to record it (rather than each waiting out its lease after the process is gone).
+      result.interrupted = [...this.active.values()].filter((a) => !a.timedOut).map((a) => a.job);
       for (const stop of [...this.interrupters]) stop(new ShutdownError());
-      await settleWithin(this.inFlight, 2_000);
+      await settleWithin(pending(), INTERRUPT_SETTLE_MS);
+      // A handler that ignores its signal goes on: its writes after the connection closes fail
+      // (each job's writes are guarded and its sends keyed, so the retry repeats nothing).
+      result.stillRunning = [...this.active.values()].map((a) => a.job);
+      if (result.stillRunning.length) this.deps.logger.warn("job handler still running at shutdown; the run is recorded as interrupted and retried later", { jobs: result.stillRunning });
     }
     // A last try at successes not yet recorded (else another instance runs them again after their lease).
     await this.unrecorded.flush();
+    return result;
   }
 }
 
