@@ -3,7 +3,7 @@ import { defineCommand, type HandlerReply } from "../src/core/command.js";
 import { identityArg } from "../src/core/args.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { assignBlock, ComplaintService, holds, type ChangeResult } from "../src/services/complaint.service.js";
+import { assignBlock, ComplaintService, holds, ownOtherIdentity, type ChangeResult } from "../src/services/complaint.service.js";
 import { changeReply, complaintIdArg, unknownComplaint } from "./complaint.view.js";
 
 export default defineCommand({
@@ -26,7 +26,7 @@ export default defineCommand({
     // With the identities linked to the caller's: one held under another of them is theirs to hand on.
     const actor = await services.complaints.person(ctx.actor);
     // To another of the caller's own identities (`role link`): their claim, replied as one.
-    const own = args.identity !== actor.identity && actor.identities.includes(args.identity);
+    const own = ownOtherIdentity(actor, args.identity);
     const reply = (r: ChangeResult): HandlerReply => {
       const from = r.kind === "done" ? r.previous.assignee : undefined;
       // Moved between the caller's own identities: nobody's taken from.

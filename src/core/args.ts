@@ -3,7 +3,7 @@ import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
-import { addDays, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
+import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { parseIdentity } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
 import { foldWidth, trimInvisible, withoutInvisible } from "./text.js";
@@ -155,9 +155,6 @@ export const idemKey = z
 // 前天 and MM-DD (11月24日, a day without a year) are read once today is known ({@link sinceToDate}).
 const SINCE = /^(today|yesterday|tomorrow|now|前天|\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|\d{1,4}[dh])$/;
 
-/** A day typed day/month (24/11, 24/11 10:00): its first number is no month, while month/day is how days are read ({@link normalizeDateInput}). */
-const DAY_FIRST = /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])(?=$|[t ])/;
-
 /** True for MM-DD that is a day in some year (02-29 included: whether this year has it is checked once the year is known). */
 const isMonthDay = (s: string) => isDay(`2000-${s}`);
 
@@ -213,7 +210,7 @@ export const since = z
     z
       .string()
       // Day/month (24/11): days are read month/day, as 11/24; refused saying so, not "not a date".
-      .refine((s) => !DAY_FIRST.test(s), { error: "arg.day_first", abort: true })
+      .refine((s) => dayFirst(s) === null, { error: "arg.day_first", abort: true })
       // A span of more than 4 digits (99999d) is a span, only too long: refused naming the limit.
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
       // A day with a time: on the shop's clock, or an instant as next-page lines write it; else told how.

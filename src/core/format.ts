@@ -150,6 +150,16 @@ export function normalizeDateInput(s: string): string {
 }
 
 /**
+ * A day typed day/month (24/11; with `whole` false, also with a time after it: 24/11 10:00):
+ * its first number is no month, while a day without a year reads month/day
+ * ({@link normalizeDateInput}). That day written month/day (11/24), for the refusal to show; else null.
+ */
+export function dayFirst(s: string, whole = false): string | null {
+  const m = (whole ? /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])$/ : /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])(?=$|[t ])/).exec(s);
+  return m ? `${m[2]}/${m[1]}` : null;
+}
+
+/**
  * {@link normalizeDateInput}, with the days that need today read against `today` (the shop-local
  * day, YYYY-MM-DD): 前天 as two days before it, and a day without a year (11月24日, or 11-24)
  * in the year of `today` (with `next`: the next such day, today or later, for dates ahead; with

@@ -113,6 +113,11 @@ export function holds(c: Pick<ComplaintDoc, "assignee">, by: ComplaintActor): bo
   return !!c.assignee && (c.assignee === by.identity || (by.identities?.includes(c.assignee) ?? false));
 }
 
+/** True when `to` is another of `by`'s own identities (`role link`): giving it a complaint is `by`'s claim, made as it. */
+export function ownOtherIdentity(by: ComplaintActor, to: string): boolean {
+  return to !== by.identity && (by.identities?.includes(to) ?? false);
+}
+
 /**
  * The role that may claim, assign or resolve an escalated complaint: escalation hands a
  * complaint to someone senior, so support staff may not take it back (or close it) themselves.
@@ -380,7 +385,7 @@ export class ComplaintService {
       const from = c.assignee ? { from: c.assignee } : {};
       // To another of the caller's own identities (`role link`): their claim, made as that
       // identity, not an assignment by someone else (the card reads "Claimed", not "Assigned").
-      const action = to !== by.identity && by.identities.includes(to) ? "claim" : "assign";
+      const action = ownOtherIdentity(by, to) ? "claim" : "assign";
       return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action, to, ...from };
     });
   }

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayStart, isDay, localDay, readDateInput, type Formatter } from "../core/format.js";
+import { addDays, dayFirst, dayStart, isDay, localDay, readDateInput, type Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
@@ -588,8 +588,8 @@ export type DigestDayResult =
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
   const v = readDateInput(value ?? "today", today, "last");
-  const dm = /^(1[3-9]|2\d|3[01])\/(0?[1-9]|1[0-2])$/.exec(v);
-  if (dm) return { ok: false, reason: "day_first", month_day: `${dm[2]}/${dm[1]}` };
+  const monthDay = dayFirst(v, true);
+  if (monthDay) return { ok: false, reason: "day_first", month_day: monthDay };
   let day: string;
   if (v === "today" || v === "now") day = today;
   else if (v === "yesterday") day = addDays(today, -1);
