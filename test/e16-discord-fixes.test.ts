@@ -6,15 +6,14 @@
  * refused for a missing channel permission tells the admin, in `alerts list`, what to grant where.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
-import { commandsOnce, createApp, type App } from "../src/app.js";
-import { loadConfig, type Config } from "../src/config.js";
+import type { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
+import type { App } from "../src/app.js";
 import { FixedClock } from "../src/core/clock.js";
 import { translator } from "../src/core/messages.js";
-import { silentLogger } from "../src/core/logger.js";
-import { connectTestDb, type TestDb } from "./helpers/db.js";
+import type { TestDb } from "./helpers/db.js";
+import { discordHarness } from "./helpers/discord.js";
 import { product } from "./helpers/app.js";
-import { DiscordPeer, nextId, type PeerUser } from "./peers/discord-peer.js";
+import { nextId, type DiscordPeer, type PeerUser } from "./peers/discord-peer.js";
 
 const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.e16-token-0123456789";
 const APP_ID = nextId();
@@ -26,27 +25,12 @@ const li: PeerUser = { id: nextId(), username: "Li", roles: [STAFF_ROLE], locale
 let peer: DiscordPeer;
 let db: TestDb;
 let app: App;
-let config: Config;
 let adapter: DiscordAdapter;
 const clock = new FixedClock("2026-11-25T04:00:00Z");
 
 beforeAll(async () => {
-  peer = new DiscordPeer({ token: TOKEN, applicationId: APP_ID, roles: [{ id: STAFF_ROLE, name: "Ops" }], heartbeatMs: 500 });
-  await peer.start();
-  db = await connectTestDb();
-  config = loadConfig({
-    SHOP_TIMEZONE: "Asia/Shanghai",
-    SHOP_CURRENCY: "CNY",
-    SHOPOPS_ADMINS: "shell:admin",
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_APPLICATION_ID: APP_ID,
-    DISCORD_GUILD_ID: peer.guildId,
-    DISCORD_ROLE_MAP: `${STAFF_ROLE}:staff`,
-  });
-  const commands = await commandsOnce();
-  app = await createApp({ config, conn: db.conn, clock, logger: silentLogger, commands });
+  ({ peer, db, app, adapter } = await discordHarness({ token: TOKEN, applicationId: APP_ID, role: { id: STAFF_ROLE, name: "Ops", as: "staff" }, clock }));
   await app.store.products.insertMany([product("SKU-2", { onHand: 3 }), product("SKU-3", { onHand: 2 })]);
-  adapter = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord: config.discord!, logger: silentLogger, api: peer.api, outboxIntervalMs: 0, deferAfterMs: 1500 });
   await adapter.start();
 });
 

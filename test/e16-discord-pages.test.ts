@@ -8,15 +8,14 @@
  * showed, and shows no fewer than it says.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
+import type { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { LIMITS, MORE_MESSAGES } from "../adapters/discord/embeds.js";
-import { commandsOnce, createApp, type App } from "../src/app.js";
-import { loadConfig, type Config } from "../src/config.js";
+import type { App } from "../src/app.js";
 import { FixedClock } from "../src/core/clock.js";
-import { silentLogger } from "../src/core/logger.js";
-import { connectTestDb, type TestDb } from "./helpers/db.js";
+import type { TestDb } from "./helpers/db.js";
+import { discordHarness } from "./helpers/discord.js";
 import { paidOrder, product } from "./helpers/app.js";
-import { DiscordPeer, nextId, type PeerUser } from "./peers/discord-peer.js";
+import { nextId, type DiscordPeer, type PeerUser } from "./peers/discord-peer.js";
 
 const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.e16-pages-0123456789";
 const APP_ID = nextId();
@@ -28,29 +27,14 @@ const li: PeerUser = { id: nextId(), username: "Li", roles: [MANAGER_ROLE], loca
 let peer: DiscordPeer;
 let db: TestDb;
 let app: App;
-let config: Config;
 let adapter: DiscordAdapter;
 const clock = new FixedClock("2026-11-25T04:00:00Z");
 /** The Refs of `audit limit=100`'s rows, as the core lists them. */
 let refs: string[];
 
 beforeAll(async () => {
-  peer = new DiscordPeer({ token: TOKEN, applicationId: APP_ID, roles: [{ id: MANAGER_ROLE, name: "Managers" }], heartbeatMs: 500 });
-  await peer.start();
-  db = await connectTestDb();
-  config = loadConfig({
-    SHOP_TIMEZONE: "Asia/Shanghai",
-    SHOP_CURRENCY: "CNY",
-    SHOPOPS_ADMINS: "shell:admin",
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_APPLICATION_ID: APP_ID,
-    DISCORD_GUILD_ID: peer.guildId,
-    DISCORD_ROLE_MAP: `${MANAGER_ROLE}:manager`,
-  });
-  const commands = await commandsOnce();
-  app = await createApp({ config, conn: db.conn, clock, logger: silentLogger, commands });
+  ({ peer, db, app, adapter } = await discordHarness({ token: TOKEN, applicationId: APP_ID, role: { id: MANAGER_ROLE, name: "Managers", as: "manager" }, clock }));
   await app.store.products.insertMany([product("SKU-1", { name: "Thermos", onHand: 20 })]);
-  adapter = new DiscordAdapter({ core: app.core, services: app.services, commands, config, discord: config.discord!, logger: silentLogger, api: peer.api, outboxIntervalMs: 0, deferAfterMs: 1500 });
   await adapter.start();
   // 110 entries on the trail: a page of 100 is longer than one Discord message.
   for (let i = 1; i <= 110; i++) {
