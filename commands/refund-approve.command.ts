@@ -25,6 +25,8 @@ export default defineCommand({
     const denial = (code: string, message: string) => ({ ...err(code, message), denied: true });
     // As `refund show` explains a missing Approve button.
     const why = { t, fmt, identity: actor.identity, role: actor.role };
+    // An answer that records no approval of the caller's drops their note with it: said, not silently.
+    const noteLost = (text: string, id: string) => (args.note ? `${text}\n${t("refund.note_not_recorded", { id })}` : text);
     switch (r.kind) {
       case "not_found":
         return err("unknown_refund", t("refund.unknown", { id: args.id }));
@@ -47,7 +49,7 @@ export default defineCommand({
           status: "info",
           code: "already_approved",
           // Every approver of a two-manager refund, not only the one whose approval completed it.
-          text: t("refund.already_approved", { id: r.request._id, by: approversText(r.request, t) }) + (r.finished ? " " + t("refund.finished") : ""),
+          text: noteLost(t("refund.already_approved", { id: r.request._id, by: approversText(r.request, t) }) + (r.finished ? " " + t("refund.finished") : ""), r.request._id),
           visibility: "ephemeral",
         };
       case "waiting_second": {
@@ -55,7 +57,7 @@ export default defineCommand({
           return {
             status: "info",
             code: "awaiting_second_approval",
-            text: approveRefusalText({ kind: "waiting_second", as: r.as ?? actor.identity }, r.request, why),
+            text: noteLost(approveRefusalText({ kind: "waiting_second", as: r.as ?? actor.identity }, r.request, why), r.request._id),
             visibility: "ephemeral",
           };
         }
@@ -70,8 +72,12 @@ export default defineCommand({
         // What it still needs under the policy in force, as `refund approve` decides it.
         return refundCard(cur, { t, fmt, now, policy: await services.refund.policy(), title: t("refund.first_approval.title", { id: cur._id }) });
       }
-      case "approved":
-        return refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });
+      case "approved": {
+        const card = refundCard(r.request, { t, fmt, now, title: t("refund.approved.title", { id: r.request._id, amount: fmt.money(r.request.amount, r.request.currency), orderNo: r.request.orderNo }), status: "ok" });
+        // Completed by confirming the caller's earlier approval (the policy changed since): no new approval, so no new note.
+        if (args.note && !r.request.approvals.some((a) => a.by === actor.identity && a.note === args.note)) card.context = [...(card.context ?? []), t("refund.note_not_recorded", { id: r.request._id })];
+        return card;
+      }
       case "failed":
         return err("refund_failed", t("refund.failed", { id: r.request._id, reason: t(failKey(r.reason)) }));
     }

@@ -1,11 +1,27 @@
 import { z } from "zod";
-import { text } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { plainTyped, text } from "../src/core/args.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { quote } from "../src/core/parser.js";
 import { OrderService } from "../src/services/order.service.js";
-import { ASKING_SHOWN } from "../src/services/refund.service.js";
+import { ASKING_SHOWN, namesCurrency } from "../src/services/refund.service.js";
 import { refundCard } from "../src/services/refund.view.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName } from "./order.view.js";
+
+/**
+ * `refund request ORD-1 RMB 25 reason=…` (or `25 元`): an amount and its currency typed apart,
+ * refused with the line written right (`RMB25`) rather than as an extra argument "25".
+ */
+const amountApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
+  const words = typed.words.map((w) => plainTyped(w));
+  if (words.length !== 3 || !words.slice(1).some((w) => /^\d[\d.,]*$/.test(w)) || !namesCurrency(`${words[1]} ${words[2]}`)) return null;
+  const orderNo = OrderService.normalizeOrderNo(words[0]!);
+  const options = Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`);
+  const command = ["refund request", quote(orderNo), `${words[1]}${words[2]}`, ...options].join(" ");
+  const text = `${t("error.invalid_args", { command: "refund request" })}\n• ${t("refund.amount_apart", { value: `${words[1]} ${words[2]}`, command })}`;
+  return { error: new UserError("invalid_args", text), subject: orderNo };
+};
 
 export default defineCommand({
   name: "refund request",
@@ -24,6 +40,7 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
+  explainArgs: amountApart,
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler({ args, services, actor, via, t, fmt, now, subject }) {

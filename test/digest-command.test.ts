@@ -246,7 +246,7 @@ describe("day argument", () => {
     expect(parseDigestDay("前天", "2026-03-01")).toEqual({ ok: true, day: "2026-02-27" });
     expect(parseDigestDay("2月28日", "2026-03-01")).toEqual({ ok: true, day: "2026-02-28" });
     expect(parseDigestDay("3月2日", "2026-03-01")).toEqual({ ok: true, day: "2025-03-02" });
-    expect(parseDigestDay("2月29日", "2026-03-01")).toEqual({ ok: false, reason: "no_such_day", month: "2026-02", days: 28 });
+    expect(parseDigestDay("2月29日", "2026-03-01")).toEqual({ ok: true, day: "2024-02-29" });
   });
 });
 

@@ -378,10 +378,10 @@ describe("health and protocol errors", () => {
     expect((await app.store.orders.findById("A-SR1").lean<OrderDoc>())!).toMatchObject({ refundedTotal: 5000, heldTotal: 0 });
     const notice = await app.store.outbox.findById(`refund:${id}:rejected`).lean<{ dest: { identity: string }; reply: { text: string } }>();
     expect(notice).toMatchObject({ dest: { identity: "shell:sue" } });
-    expect(notice!.reply.text).toContain("rejected by system: the shop refunded the order in full: nothing is left to refund");
+    expect(notice!.reply.text).toContain("rejected by system: the shop refunded the order in full, so nothing is left to refund");
     await app.services.identity.grant("shell:mgr", "manager", "shell:admin");
     const late = await app.run("shell:mgr", `refund approve ${id}`);
-    expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} was already rejected by system at 2026-11-25 12:00 GMT+8 (reason: the shop refunded the order in full: nothing is left to refund); nothing changed.`]);
+    expect([late.code, late.reply.text]).toEqual(["already_decided", `Refund request ${id} was already rejected by system at 2026-11-25 12:00 GMT+8 (reason: the shop refunded the order in full, so nothing is left to refund); nothing changed.`]);
   });
 
   it("a parked update its order refuses on arrival (a cancel for an order that comes shipped) is on the audit trail and in the log, not dropped unseen", async () => {

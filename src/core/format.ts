@@ -163,9 +163,9 @@ export function dayFirst(s: string, whole = false): string | null {
  * {@link normalizeDateInput}, with the days that need today read against `today` (the shop-local
  * day, YYYY-MM-DD): 前天 as two days before it, and a day without a year (11月24日, or 11-24)
  * in the year of `today` (with `next`: the next such day, today or later, for dates ahead; with
- * `last`: the most recent one, today or earlier, for days looked back at), as
- * YYYY-MM-DD (a time after it is kept). That day is not checked: 02-29 in a year without one
- * gives 2026-02-29, for the parser to refuse.
+ * `last`: the most recent one, today or earlier, for days looked back at: 02-29 the latest real
+ * one, however many years back), as YYYY-MM-DD (a time after it is kept). That day is not
+ * checked otherwise: 02-29 in a year without one gives 2026-02-29, for the parser to refuse.
  */
 export function readDateInput(s: string, today: string, yearless: "this_year" | "next" | "last" = "this_year"): string {
   const v = normalizeDateInput(s);
@@ -176,7 +176,10 @@ export function readDateInput(s: string, today: string, yearless: "this_year" | 
   const next = yearless === "next" && `${year}-${v.slice(0, 5)}` < today;
   // For a day looked back at (a digest, since=), one still ahead this year is last year's (12-31 in January).
   const last = yearless === "last" && `${year}-${v.slice(0, 5)}` > today;
-  return `${next ? year + 1 : last ? year - 1 : year}-${v}`;
+  let y = next ? year + 1 : last ? year - 1 : year;
+  // 02-29 looked back at is the latest real one (2024-02-29 in January 2027), not a missing day of the year before.
+  if (yearless === "last" && v.startsWith("02-29")) while (!isDay(`${y}-02-29`)) y--;
+  return `${y}-${v}`;
 }
 
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */

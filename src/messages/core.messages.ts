@@ -34,7 +34,7 @@ export const en = {
   "help.unknown": "No command `{name}` that you can run. Type `help` for the list.",
   "help.extra_words": "Showing help for `{command}`: \"{words}\" after it was not understood.",
   "help.permission": "Needs role",
-  "arg.bad_date": "\"{value}\" is not a date. Use YYYY-MM-DD, today, yesterday, or a span like 7d or 24h.",
+  "arg.bad_date": "\"{value}\" is not a date. Use YYYY-MM-DD, a day without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before), today, yesterday, or a span like 7d or 24h.",
   "arg.bad_time": "\"{value}\" is not a time. Write one in shop time, \"2026-11-19 10:00\" (in quotes: it has a space) or 2026-11-19T10:00; or as next-page lines do, in UTC (2026-11-19T14:05:00Z) or with its offset (2026-11-19T22:05:00+08:00); or give a day, YYYY-MM-DD.",
   "arg.span_too_long": "\"{value}\" is too long a span: at most 9999 days (9999d) or 9999 hours (9999h). For anything older, give a date, YYYY-MM-DD.",
   "arg.future_since": "{value} is in the future; since= must be today or earlier.",

@@ -154,8 +154,8 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
 }
 
-/** Ways of writing a currency beside an amount that Intl does not print: the yuan's 元 and RMB, the yen's 円. */
-const EXTRA_SIGNS: Record<string, readonly string[]> = { CNY: ["元", "圆", "RMB"], JPY: ["円"] };
+/** Ways of writing a currency beside an amount that Intl does not print: the yuan's 元, RMB and 人民币, the yen's 円. */
+const EXTRA_SIGNS: Record<string, readonly string[]> = { CNY: ["元", "圆", "RMB", "人民币"], JPY: ["円"] };
 
 /** Every currency code Intl knows, for telling `5USD` (another currency) from `5abc` (not an amount). */
 const CURRENCY_CODES = new Set(Intl.supportedValuesOf("currency"));
@@ -173,21 +173,41 @@ function currencySigns(currency: string): Set<string> {
 }
 
 /**
+ * `written` (upper-cased) as a run of `signs`, spaces between allowed (`RMB¥`, `人民币`, `RMB ¥`),
+ * longest sign first; what is left once no sign of the run matches (empty: all of it was signs).
+ */
+function afterSigns(written: string, signs: ReadonlySet<string>): string {
+  const bySize = [...signs].sort((a, b) => b.length - a.length);
+  let rest = written.trim();
+  for (let sign = bySize.find((x) => rest.startsWith(x)); rest && sign; sign = bySize.find((x) => rest.startsWith(x))) rest = rest.slice(sign.length).trimStart();
+  return rest;
+}
+
+/**
  * A typed amount without the currency sign or code written beside it, as people copy it from a
- * card (`CN¥1,200.50`, `¥25`, `￥25`, `25元`, `$25`): the number's text when every sign is
+ * card (`CN¥1,200.50`, `¥25`, `￥25`, `25元`, `$25`) or type a yuan amount (`RMB￥25`,
+ * `人民币25元`, `￥25元`: several signs, each the order's): the number's text when every sign is
  * `currency`'s (the order's); `foreign` when one names another currency (never read as this
  * one's); else the text as typed, for {@link parseAmount} to refuse.
  */
 export function withoutCurrencySign(typed: string, currency: string): string | { foreign: true } {
   // The full-width yen sign (U+FFE5), as Chinese keyboards type it, is the yen/yuan sign.
   const text = plainTyped(typed).replace(/\uFFE5/g, "¥");
-  const m = /^([^\d\s.,+-]*)\s*(\d[\d.,]*)\s*([^\d\s.,+-]*)$/u.exec(text);
+  const m = /^([^\d.,+-]*?)\s*(\d[\d.,]*)\s*([^\d.,+-]*)$/u.exec(text);
   if (!m || (!m[1] && !m[3])) return typed;
   const signs = currencySigns(currency);
-  const given = [m[1]!, m[3]!].filter(Boolean).map((x) => x.toUpperCase());
-  if (given.every((x) => signs.has(x))) return m[2]!;
+  // What is left of each side once the order's own signs are read off it: nothing, when all were its.
+  const left = [m[1]!, m[3]!].map((x) => afterSigns(x.toUpperCase(), signs)).filter(Boolean);
+  if (!left.length) return m[2]!;
+  // Another currency's sign or code left (`RMB$`: `$`; `US$`, `5USD`): refused as such, not as no amount.
   const otherSign = (x: string) => /\p{Sc}/u.test(x) || CURRENCY_CODES.has(x) || Object.values(EXTRA_SIGNS).some((e) => e.includes(x));
-  return given.some(otherSign) ? { foreign: true } : typed;
+  return left.some(otherSign) ? { foreign: true } : typed;
+}
+
+/** True when `typed` is an amount with a currency's sign or code beside it (`RMB 25`, `25 元`, `$25`), whichever currency. */
+export function namesCurrency(typed: string): boolean {
+  const r = withoutCurrencySign(typed, "XTS");
+  return typeof r === "object" || r !== typed;
 }
 
 /** What a request needs under a policy: approvals, the least role, and whether it is in another currency. */
