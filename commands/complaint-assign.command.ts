@@ -25,25 +25,32 @@ export default defineCommand({
     const id = ComplaintService.normalizeId(args.id);
     // With the identities linked to the caller's: one held under another of them is theirs to hand on.
     const actor = await services.complaints.person(ctx.actor);
-    // To another of the caller's own identities (`role link`): their claim, replied as one.
-    const own = ownOtherIdentity(actor, args.identity);
+    // To the caller themselves, or another of their own identities (`role link`): their claim,
+    // replied, recorded and shown as one (`complaint claim`'s words; "taken from" when a manager
+    // takes it from someone, which a claim cannot).
+    const self = args.identity === actor.identity;
+    const own = self || ownOtherIdentity(actor, args.identity);
     const reply = (r: ChangeResult): HandlerReply => {
       const from = r.kind === "done" ? r.previous.assignee : undefined;
       // Moved between the caller's own identities: nobody's taken from.
       const taken = from && !actor.identities.includes(from) ? from : undefined;
-      const done = own
+      const done = self
         ? taken
-          ? t("complaint.claimed_as_from", { id, to: args.identity, from: taken })
-          : t("complaint.claimed_as", { id, to: args.identity })
-        : from
-          ? t("complaint.reassigned", { id, from, to: args.identity })
-          : t("complaint.assigned", { id, to: args.identity });
+          ? t("complaint.claimed_from", { id, from: taken })
+          : t("complaint.claimed", { id })
+        : own
+          ? taken
+            ? t("complaint.claimed_as_from", { id, to: args.identity, from: taken })
+            : t("complaint.claimed_as", { id, to: args.identity })
+          : from
+            ? t("complaint.reassigned", { id, from, to: args.identity })
+            : t("complaint.assigned", { id, to: args.identity });
       // Already with that identity of theirs: "already yours", as a claim says it.
       if (own && r.kind === "already") return changeReply(r, id, "claim", done, services, ctx);
       const out = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
       // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
       if (r.kind === "refused" && r.reason === "permission_denied" && holds(r.complaint, actor)) {
-        if (args.identity === r.complaint.assignee) return changeReply({ kind: "already", complaint: r.complaint }, id, "assign", done, services, ctx, { to: args.identity });
+        if (args.identity === r.complaint.assignee) return changeReply({ kind: "already", complaint: r.complaint }, id, own ? "claim" : "assign", done, services, ctx, { to: args.identity });
         return { ...out, text: t("complaint.refused.escalated_holder", { id, to: args.identity }) };
       }
       return out;

@@ -145,13 +145,15 @@ function historyAction(h: HistoryEntry, t: Translate, when: (iso: string | null 
       if (author) return { action: t("complaint.action.created_from_message", { author }) };
       return { action: t("complaint.action.created"), ...(note ? { note } : {}) };
     }
-    case "claim":
+    case "claim": {
+      // Taken from its holder by a manager's `complaint assign` to themselves: from whom.
+      const taken = h.from && !(COMPLAINT_STATUSES as readonly string[]).includes(h.from) ? h.from : undefined;
       // Made as another of the claimer's linked identities (`complaint assign` to it): which one.
       if (h.to && h.by && h.to !== h.by) {
-        const taken = h.from && !(COMPLAINT_STATUSES as readonly string[]).includes(h.from) ? h.from : undefined;
         return { action: taken ? t("complaint.action.claim_as_from", { to: h.to, from: taken }) : t("complaint.action.claim_as", { to: h.to }) };
       }
-      return { action: t("complaint.action.claim") };
+      return { action: taken ? t("complaint.action.claim_from", { from: taken }) : t("complaint.action.claim") };
+    }
     case "resolve_held":
       return { action: t("complaint.action.resolve_held", { from: h.from ?? "—" }) };
     case "assign": {

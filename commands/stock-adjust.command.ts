@@ -27,17 +27,20 @@ const deltaTyped = z.string().transform((typed, ctx) => {
 });
 
 /**
- * `stock adjust SKU-1 set 40 reason=count`: the level typed apart from `set`, refused with the
- * line written right (`set=40`) rather than as an extra argument. A level is an option, not a
- * third word, so words after a change stay extra words (an unquoted reason keeps its hint).
+ * `stock adjust SKU-1 set 40 reason=count` (or Discord's `delta:set 40`): the level typed apart
+ * from `set`, refused with the line written right (`set=40`) rather than as an extra argument. A
+ * level is an option, not a third word, so words after a change stay extra words (an unquoted
+ * reason keeps its hint). The line is a code span: Discord shows it as its members type it.
  */
 const setApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
   const words = typed.words.map((w) => plainTyped(w));
-  if (words.length !== 3 || words[1]!.toLowerCase() !== "set" || !/^\d+$/.test(words[2]!)) return null;
-  const sku = words[0]!.toUpperCase();
-  const options = Object.entries({ set: words[2]!, ...typed.named }).map(([k, v]) => `${k}=${quote(v)}`);
+  const asTyped = words.slice(1).join(" ");
+  const level = /^set(?:\s+|=)(\d+)$/i.exec(asTyped)?.[1];
+  if (!words[0] || level === undefined) return null;
+  const sku = words[0].toUpperCase();
+  const options = Object.entries({ set: level, ...typed.named }).map(([k, v]) => `${k}=${quote(v)}`);
   const command = ["stock adjust", sku, ...options].join(" ");
-  const text = `${t("error.invalid_args", { command: "stock adjust" })}\n• ${t("stock.adjust.set_apart", { value: words[2]!, command })}`;
+  const text = `${t("error.invalid_args", { command: "stock adjust" })}\n• ${t("stock.adjust.set_apart", { typed: asTyped, command })}`;
   return { error: new UserError("invalid_args", text), subject: sku };
 };
 
@@ -45,7 +48,8 @@ export default defineCommand({
   name: "stock adjust",
   description: "cmd.stock_adjust",
   positional: ["sku", "delta"],
-  usage: { en: "<sku> <+n|-n> reason=<text> [key=<idempotency key>]", zh: "<sku> <+n|-n> reason=<原因> [key=<幂等键>]" },
+  // A change or a counted level, one of the two (Discord: `(delta:<+n|-n> | set:<n>)`).
+  usage: { en: "<sku> (<+n|-n> | set=<n>) reason=<text> [key=<idempotency key>]", zh: "<sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]" },
   args: z.object({
     sku: typedId(z.string().min(1).max(64)),
     delta: deltaTyped.optional(),

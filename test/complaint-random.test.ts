@@ -208,8 +208,9 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.status === "escalated" && !manager) {
         // Escalated and given to them by a manager: it is theirs already, or stays theirs.
         if (c.assignee === op.actor) {
+          // README: to yourself it is your claim, "already yours" as a claim says it.
           return to === op.actor
-            ? { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false }
+            ? { outcome: "ok", code: "already_claim", says: `${id} is already yours`, changed: false }
             : { outcome: "denied", code: "permission_denied", says: `${id} is escalated: only a manager or admin may hand it to someone else; nothing changed. It stays with you`, changed: false };
         }
         return denied;
@@ -219,7 +220,7 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.assignee && c.assignee !== to && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
       const targetRole = to === op.actor ? role : roleOf(to);
       if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: `${to} is ${targetRole}`, changed: false };
-      if (c.assignee === to) return { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false };
+      if (c.assignee === to) return to === op.actor ? { outcome: "ok", code: "already_claim", says: `${id} is already yours`, changed: false } : { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false };
       // README: taking it from someone else needs manager or above, unless you hold it (a denial).
       if (c.assignee && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
       // README: if someone claims it while you assign, nothing changes and you are told who has
@@ -236,7 +237,9 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       n.assignee = to;
       if (c.status === "new") n.status = "claimed";
       // A reassignment's history names whom it was taken from (its `from`), not the status.
-      change("assign", to, undefined, from ?? c.status);
+      // README: to yourself it is your claim (a manager's may take it from someone, saying whom).
+      change(to === op.actor ? "claim" : "assign", to, undefined, from ?? c.status);
+      if (to === op.actor) return { outcome: "ok", title: from ? `You have ${id} now, taken from ${from}.` : `You have ${id} now.`, next: n, changed: true };
       return { outcome: "ok", title: from ? `${id} reassigned from ${from} to ${to}.` : `${id} assigned to ${to}.`, next: n, changed: true };
     }
     case "resolve": {
@@ -329,6 +332,7 @@ const WORDS = {
     created: "filed",
     createdFrom: (author: string) => `filed from a message by ${author}`,
     claim: "claimed",
+    claimFrom: (from: string) => `claimed, taking it from ${from}`,
     assign: (to: string) => `assigned to ${to}`,
     reassign: (from: string, to: string) => `reassigned from ${from} to ${to}`,
     resolve: "resolved",
@@ -346,6 +350,7 @@ const WORDS = {
     created: "登记",
     createdFrom: (author: string) => `登记（来自 ${author} 的消息）`,
     claim: "认领",
+    claimFrom: (from: string) => `认领（从 ${from} 处接手）`,
     assign: (to: string) => `分配给 ${to}`,
     reassign: (from: string, to: string) => `从 ${from} 改派给 ${to}`,
     resolve: "结案",
@@ -368,6 +373,9 @@ function historyLines(c: MC, lang: Lang): string[] {
         break;
       case "assign":
         action = h.from && !(STATUSES as readonly string[]).includes(h.from) ? w.reassign(h.from, h.to!) : w.assign(h.to!);
+        break;
+      case "claim":
+        action = h.from && !(STATUSES as readonly string[]).includes(h.from) ? w.claimFrom(h.from) : w.claim;
         break;
       case "clock_restart":
         action = w.restart(local(Date.parse(h.from!)), local(Date.parse(h.to!)));

@@ -126,10 +126,11 @@ describe("complaint lifecycle", () => {
     const viewerAssign = await app.run("shell:max", `complaint assign ${id} shell:sam`);
     expect(viewerAssign.code).toBe("assignee_not_support");
     expect(viewerAssign.reply.text).toContain("shell:sam is staff");
+    // To themselves: a manager's claim, as `complaint claim` says it.
     const a = await app.run("shell:max", `complaint assign ${id} shell:max`);
-    expect(a.reply.title).toBe(`${id} assigned to shell:max.`);
+    expect(a.reply.title).toBe(`You have ${id} now.`);
     expect(await app.store.complaints.findById(id).lean()).toMatchObject({ status: "escalated", assignee: "shell:max" });
-    expect((await app.run("shell:max", `complaint assign ${id} shell:max`)).code).toBe("already_assign");
+    expect((await app.run("shell:max", `complaint assign ${id} shell:max`)).code).toBe("already_claim");
   });
 
   it("an escalated complaint is claimed, assigned or resolved by a manager or above only: support is refused, audited as denied", async () => {

@@ -43,7 +43,7 @@ describe("command core", () => {
     const r = await app.run("shell:sam", "stock adjust SKU-1001 lots reason=x");
     expect(r.code).toBe("invalid_args");
     expect(r.reply.text).toContain('"lots" is not a quantity change');
-    expect(r.reply.fields?.map((f) => f.value).join(" ")).toContain("stock adjust <sku> <+n|-n> reason=<text>");
+    expect(r.reply.fields?.map((f) => f.value).join(" ")).toContain("stock adjust <sku> (<+n|-n> | set=<n>) reason=<text>");
     expect(r.reply.fields?.map((f) => f.value).join(" ")).toContain("stock adjust SKU-1001 -2");
   });
 
@@ -113,7 +113,7 @@ describe("command core", () => {
     expect(listed(await app.run("shell:admin", "help"))).toContain("`role grant` — ");
     const one = await app.run("shell:sam", "help stock adjust");
     const text = one.reply.fields!.map((f) => f.value).join("\n");
-    expect(text).toContain("stock adjust <sku> <+n|-n> reason=<text>");
+    expect(text).toContain("stock adjust <sku> (<+n|-n> | set=<n>) reason=<text>");
     expect(text).toContain('stock adjust SKU-1001 -2 reason="damaged in transit"');
     // A group: one field per command, so all of them fit (Discord shows at most 25 fields).
     const group = await app.run("shell:admin", "help complaint");
@@ -172,7 +172,7 @@ describe("command core", () => {
     expect(values(missing)).toContain("`order cancel ORD-100001 reason=客户改主意了`");
     expect(values(missing)).not.toContain("customer changed their mind");
     const bad = await zh("shell:sam", "stock adjust SKU-1001 lots reason=x");
-    expect(values(bad)).toContain("`stock adjust <sku> <+n|-n> reason=<原因> [key=<幂等键>]`");
+    expect(values(bad)).toContain("`stock adjust <sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]`");
     expect(values(bad)).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`");
     // An English reader is shown what they were shown before.
     const en = await app.run("shell:mia", "order cancel ORD-100001");
@@ -180,7 +180,7 @@ describe("command core", () => {
     expect(values(en)).toContain('`order cancel ORD-100001 reason="customer changed their mind"`');
     // `help <command>`: usage and every example in Chinese.
     const help = values(await zh("shell:sam", "help stock adjust"));
-    expect(help).toContain("stock adjust <sku> <+n|-n> reason=<原因> [key=<幂等键>]");
+    expect(help).toContain("stock adjust <sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]");
     expect(help).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`\n`stock adjust SKU-1001 +24 reason=采购到货 key=PO-7781`");
     expect(help).not.toMatch(/damaged in transit|restock|idempotency/);
     // A group: each command's usage and first examples in Chinese.

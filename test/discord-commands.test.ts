@@ -72,7 +72,7 @@ describe("command lines rebuilt from options", () => {
       ['complaint resolve C-7K2M9Q note="…"', '/complaint resolve id:C-7K2M9Q note:…'],
       ["complaint new order=ORD-1 lid broken on arrival", "/complaint new text:lid broken on arrival order:ORD-1"],
       // A usage line: its placeholders kept, options named as Discord names them.
-      ["stock adjust <sku> <+n|-n> reason=<text> [key=<idempotency key>]", "/stock adjust sku:<sku> delta:<+n|-n> reason:<text> [key:<idempotency key>]"],
+      ["stock adjust <sku> (<+n|-n> | set=<n>) reason=<text> [key=<idempotency key>]", "/stock adjust sku:<sku> (delta:<+n|-n> | set:<n>) reason:<text> [key:<idempotency key>]"],
       ["complaint list [open|mine|overdue|unassigned] [page=<n>]", "/complaint list [which:open|mine|overdue|unassigned] [page:<n>]"],
       ["digest rebuild <from YYYY-MM-DD> [to YYYY-MM-DD]", "/digest rebuild from:<YYYY-MM-DD> [to:YYYY-MM-DD]"],
       ["coupon launch code=<CODE> type=<percent|fixed> value=<n> [skus=<a,b>|categories=<a,b>]", "/coupon launch code:<CODE> type:<percent|fixed> value:<n> [skus:<a,b>|categories:<a,b>]"],

@@ -469,7 +469,7 @@ describe("refunds, orders and complaints", () => {
     expect(shell.reply.text).toContain("`order ORD-DSR`");
     // Usage lines in help too, placeholders kept.
     const help = (await peer.callback(peer.slash(staff, "help", { command: "stock adjust" }).id)).body.data.embeds[0];
-    expect(JSON.stringify(help)).toContain("`/stock adjust sku:<sku> delta:<+n|-n> reason:<text> [key:<idempotency key>]`");
+    expect(JSON.stringify(help)).toContain("`/stock adjust sku:<sku> (delta:<+n|-n> | set:<n>) reason:<text> [key:<idempotency key>]`");
   });
 
   it("a refund needing two managers: the first press keeps Approve for the second, a repeat is answered privately, the second executes it", async () => {

@@ -64,9 +64,9 @@ describe("escalated complaint a manager gave to support", () => {
     );
     const zh = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: `complaint assign ${id} shell:sue`, locale: "zh-CN" });
     expect(zh.reply.text).toContain("它仍由你处理，你可以结案");
-    // Assigning it to themselves: it is theirs already.
+    // Assigning it to themselves: it is theirs already, as a claim says it.
     const self = await app.run("shell:lin", `complaint assign ${id} shell:lin`);
-    expect([self.outcome, self.code, self.reply.text]).toEqual(["ok", "already_assign", `${id} is already assigned to shell:lin; nothing changed.`]);
+    expect([self.outcome, self.code, self.reply.text]).toEqual(["ok", "already_claim", `${id} is already yours; nothing changed.`]);
     // Nothing changed: still with lin, escalated; and lin may resolve it as the message says.
     const c = await app.services.complaints.get(id);
     expect([c!.status, c!.assignee]).toEqual(["escalated", "shell:lin"]);

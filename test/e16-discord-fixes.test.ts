@@ -76,15 +76,15 @@ describe("/stock adjust on Discord: delta or set", () => {
     const en = await answer(peer.slash(sam, "stock adjust", { sku: "SKU-2", reason: "count" }).id);
     expect(en.flags & 64).toBe(64);
     expect(en.embeds[0].description).toBe(
-      "Invalid arguments for `/stock adjust`:\n• <delta>: Give a change or a counted level: `/stock adjust sku:SKU-2 delta:+5 reason:restock` adds 5 (-5 removes 5); `/stock adjust sku:SKU-2 set:40 reason:count` makes on hand 40. Nothing changed.",
+      "Invalid arguments for `/stock adjust`:\n• delta: Give a change or a counted level: `/stock adjust sku:SKU-2 delta:+5 reason:restock` adds 5 (-5 removes 5); `/stock adjust sku:SKU-2 set:40 reason:count` makes on hand 40. Nothing changed.",
     );
     const zh = await answer(peer.slash(li, "stock adjust", { sku: "SKU-2", reason: "盘点" }).id);
     expect(zh.embeds[0].description).toBe(
-      "`/stock adjust` 的参数无效：\n• <delta>: 请给出调整量或盘点得到的库存水平：`/stock adjust sku:SKU-2 delta:+5 reason:补货` 表示增加 5 件（-5 表示减少 5 件）；`/stock adjust sku:SKU-2 set:40 reason:盘点` 表示在库变为 40。未做任何更改。",
+      "`/stock adjust` 的参数无效：\n• delta: 请给出调整量或盘点得到的库存水平：`/stock adjust sku:SKU-2 delta:+5 reason:补货` 表示增加 5 件（-5 表示减少 5 件）；`/stock adjust sku:SKU-2 set:40 reason:盘点` 表示在库变为 40。未做任何更改。",
     );
     // Both at once: refused, saying to give one.
     const both = await answer(peer.slash(sam, "stock adjust", { sku: "SKU-2", delta: "+2", set: 40, reason: "count" }).id);
-    expect(both.embeds[0].description).toContain("A change (+2) and a counted level (set=40) at once: give one.");
+    expect(both.embeds[0].description).toContain("• set: A change (+2) and a counted level (40) at once: give one.");
     expect(await app.store.products.findById("SKU-2").lean()).toMatchObject({ onHand: 3 });
     expect(await app.store.ledger.countDocuments({ sku: "SKU-2" })).toBe(0);
     // Each refusal is on the trail, under the product.

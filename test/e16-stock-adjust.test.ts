@@ -27,7 +27,7 @@ describe("stock adjust with a number that has no sign", () => {
       const r = await app.run("shell:sam", `stock adjust cnt-1 ${typed} reason=count`);
       expect([r.outcome, r.code], typed).toEqual(["user_error", "invalid_args"]);
       expect(r.reply.text, typed).toContain(
-        `"${typed}" has no sign, so it is not taken as a change: +5 adds 5 units to CNT-1, -5 removes 5. To record a count (on hand becomes 5): stock adjust CNT-1 set=5 reason=count. Nothing changed.`,
+        `"${typed}" has no sign, so it is not taken as a change: +5 adds 5 units to CNT-1, -5 removes 5. To record a count (on hand becomes 5): \`stock adjust CNT-1 set=5 reason=count\`. Nothing changed.`,
       );
       // The refusal is on the trail, under the product typed.
       expect(await app.store.audit.findById(r.ref).lean(), typed).toMatchObject({ command: "stock adjust", outcome: "user_error", subject: "CNT-1" });
@@ -35,7 +35,7 @@ describe("stock adjust with a number that has no sign", () => {
     expect(await app.store.products.findById("CNT-1").lean()).toMatchObject({ onHand: 12, available: 12 });
     expect(await app.store.ledger.countDocuments({ sku: "CNT-1" })).toBe(0);
     const zh = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "stock adjust CNT-1 5 reason=盘点", locale: "zh-CN" });
-    expect(zh.reply.text).toContain("\"5\" 没有正负号，不会当作调整量：+5 表示为 CNT-1 增加 5 件，-5 表示减少 5 件。若要记录盘点结果（在库变为 5）：stock adjust CNT-1 set=5 reason=盘点。");
+    expect(zh.reply.text).toContain("\"5\" 没有正负号，不会当作调整量：+5 表示为 CNT-1 增加 5 件，-5 表示减少 5 件。若要记录盘点结果（在库变为 5）：`stock adjust CNT-1 set=5 reason=盘点`。");
     // Signed, it is the change it always was.
     const plus = await app.run("shell:sam", "stock adjust CNT-1 +5 reason=restock");
     expect([plus.outcome, plus.reply.text]).toEqual(["ok", "CNT-1 +5: on hand 12 → 17, available 17."]);
@@ -91,11 +91,11 @@ describe("stock adjust <sku> set=<n>: a counted level from chat", () => {
 
   it("refuses what is not a level, an inactive or unknown product, changing nothing", async () => {
     const cases: [string, string][] = [
-      ["stock adjust CNT-5 set reason=count", "• <delta>: A counted level is written with its number after set=: stock adjust CNT-5 set=40 reason=count."],
-      ["stock adjust CNT-5 set 40 reason=count", '• "set 40": a counted level is written set=40, with =: stock adjust CNT-5 set=40 reason=count'],
+      ["stock adjust CNT-5 set reason=count", "• <delta>: A counted level is its own option, with its number: `stock adjust CNT-5 set=40 reason=count`."],
+      ["stock adjust CNT-5 set 40 reason=count", '• "set 40": a counted level is its own option, written like this: `stock adjust CNT-5 set=40 reason=count`'],
       ["stock adjust CNT-5 set=-3 reason=count", "• set=: must be at least 0"],
       ["stock adjust CNT-5 set=abc reason=count", '• set=: "abc" is not a number'],
-      ["stock adjust CNT-5 +5 set=40 reason=count", "• set=: A change (+5) and a counted level (set=40) at once: give one."],
+      ["stock adjust CNT-5 +5 set=40 reason=count", "• set=: A change (+5) and a counted level (40) at once: give one."],
       ["stock adjust CNT-5 reason=count", "• <delta>: Give a change or a counted level: `stock adjust CNT-5 +5 reason=restock` adds 5 (-5 removes 5); `stock adjust CNT-5 set=40 reason=count` makes on hand 40. Nothing changed."],
       ["stock adjust CNT-5 set=40", "• missing reason="],
       // A level is not a third word: words after a change stay extra words, an unquoted reason keeps its hint.

@@ -337,11 +337,14 @@ function slashUsage(set: CommandSet, line: string): string | undefined {
       out.push(`[${positional[next++]!.option}:`);
       glue = true;
       continue;
-    } else if (/^\[*</.test(word) || /^\[/.test(word) || word.includes("|")) {
-      // A positional placeholder (`<id>`, `[<page>]`, `[open|mine]`): named by the next positional option.
+    } else if (word === "|") {
+      // Between alternatives (`(<+n|-n> | set=<n>)`): one or the other, as it is.
+      out.push(word);
+    } else if (/^[[(]*</.test(word) || /^\[/.test(word) || word.includes("|")) {
+      // A positional placeholder (`<id>`, `[<page>]`, `[open|mine]`, `(<+n|-n>`): named by the next positional option.
       const o = positional[next++];
       if (!o) return undefined;
-      const brackets = /^\[*/.exec(word)![0];
+      const brackets = /^[[(]*/.exec(word)![0];
       push(`${brackets}${o.option}:${word.slice(brackets.length)}`, word);
     } else if (glue) out[out.length - 1] += word;
     // A value given as it is (`complaint assign C-7K2M9Q <identity>`): it fills the next

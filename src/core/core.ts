@@ -194,7 +194,7 @@ export class Core {
       }
       let args: Record<string, unknown>;
       try {
-        args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, attached);
+        args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, inv.platform, attached);
       } catch (e) {
         // The command's own reading of the words refused (an order number split by a space), if it has one.
         const better = e instanceof UserError && cmd.explainArgs ? await cmd.explainArgs(typed, services, t) : null;
@@ -333,8 +333,11 @@ export class Core {
     return sub ? fail(`${name} ${second}`, `${best.c} ${sub}`) : fail(name, best.c);
   }
 
-  /** Maps parsed words onto the command's schema and validates them. */
-  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale, attached?: string): Record<string, unknown> {
+  /**
+   * Maps parsed words onto the command's schema and validates them. On `platform` Discord an
+   * argument's problem is labelled by the option its members fill (`set`), not `set=` or `<delta>`.
+   */
+  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale, platform: Platform, attached?: string): Record<string, unknown> {
     const shape = cmd.args.shape as Record<string, z.ZodType>;
     const problems: string[] = [];
     const obj: Record<string, unknown> = {};
@@ -423,7 +426,8 @@ export class Core {
       if (r.success) return r.data as Record<string, unknown>;
       for (const iss of firstIssuePerField(r.error.issues)) {
         const name = String(iss.path[0] ?? "");
-        const label = positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
+        // Discord's option name (adapters/discord/commands.ts): every argument is an option there.
+        const label = platform === "discord" ? kebab(name).toLowerCase() : positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
         // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role'),
         // unless a command's own check explains it (`stock adjust`: a change or a counted level).
         const explained = iss.code === "custom" && iss.params !== undefined;

@@ -368,8 +368,8 @@ export class ComplaintService {
   }
 
   /**
-   * Gives a complaint to `to` (who must be support staff: the command checks); to another of the
-   * caller's linked identities it is recorded as their claim (made as `to`). Assigning an
+   * Gives a complaint to `to` (who must be support staff: the command checks); to the caller, or
+   * another of their linked identities, it is recorded as their claim (made as `to`). Assigning an
    * escalated one needs {@link ESCALATED_ROLE} or above; so does taking one from its holder,
    * unless the holder is the one handing it on (support may assign unassigned ones).
    */
@@ -383,9 +383,9 @@ export class ComplaintService {
       if (c.assignee && c.assignee !== seen.assignee) return { kind: "refused", reason: "taken_meanwhile" };
       // A reassignment's history `from` names whom it was taken from, not the status (a reassignment keeps the status).
       const from = c.assignee ? { from: c.assignee } : {};
-      // To another of the caller's own identities (`role link`): their claim, made as that
+      // To the caller, or another of their own identities (`role link`): their claim, made as that
       // identity, not an assignment by someone else (the card reads "Claimed", not "Assigned").
-      const action = ownOtherIdentity(by, to) ? "claim" : "assign";
+      const action = to === by.identity || ownOtherIdentity(by, to) ? "claim" : "assign";
       return { kind: "change", set: { assignee: to, status: c.status === "new" ? "claimed" : c.status }, action, to, ...from };
     });
   }
