@@ -5,7 +5,7 @@ import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
 import { parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
-import { clip } from "../src/core/reply.js";
+import { clip, pageAfter } from "../src/core/reply.js";
 import { editDistance, withoutControls, withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { INGEST_KINDS } from "../src/services/ingest-schemas.js";
@@ -198,22 +198,33 @@ export default defineCommand({
     const pages = Math.ceil(total / limit);
     if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page, pages, total }), visibility: "ephemeral" };
     const from = passed + 1;
-    if (total > entries.length) context.push(t("audit.page", { from, to: from + entries.length - 1, total }));
-    if (page < pages) {
-      // The filters as given (quoted where they must be), with the window pinned so the next page
-      // goes on exactly after this one's last row, whatever is written meanwhile: `since=7d` as the
-      // instant it meant now, and `before=` that row's ref.
-      const pinned = sinceAt ? pinnedSince(args.since!, sinceAt) : undefined;
-      const filters = { ...args, since: pinned, before: entries.at(-1)!._id };
-      const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
-      context.push(t("audit.next", { command: ["audit", ...given, ...(limit !== 20 ? [`limit=${limit}`] : []), `page=${page + 1}`].join(" ") }));
-    }
     // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
     // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
     const commandOf = (e: (typeof entries)[number]) => (unshown(e).length ? `${e.command} ${unshown(e).join(" ")} · ${e.args}` : `${e.command} ${e.args}`).trim();
     // A column cut short keeps the table readable; `audit ref=` shows the entry whole.
-    const cut = entries.find((e) => commandOf(e).length > COMMAND_COLUMN || reasonOf(e, Infinity).length > REASON_COLUMN);
-    if (cut) context.push(t("audit.cut", { command: `audit ref=${cut._id}` }));
+    const cutAt = entries.findIndex((e) => commandOf(e).length > COMMAND_COLUMN || reasonOf(e, Infinity).length > REASON_COLUMN);
+    /**
+     * The page line, next page's command and cut-row line of this page ending after its first `n`
+     * rows (null: it cannot end there).
+     */
+    const pageLines = (n: number): string[] | null => {
+      const next = pageAfter(page, limit, entries.length, n);
+      if (!next) return null;
+      const lines = total > n ? [t("audit.page", { from, to: from + n - 1, total })] : [];
+      if (passed + n < total) {
+        // The filters as given (quoted where they must be), with the window pinned so the next page
+        // goes on exactly after row n, whatever is written meanwhile: `since=7d` as the instant it
+        // meant now, and `before=` that row's ref.
+        const pinned = sinceAt ? pinnedSince(args.since!, sinceAt) : undefined;
+        const filters = { ...args, since: pinned, before: entries[n - 1]!._id };
+        const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
+        lines.push(t("audit.next", { command: ["audit", ...given, ...(next.limit !== 20 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ") }));
+      }
+      // The first cut row among those shown.
+      if (cutAt >= 0 && cutAt < n) lines.push(t("audit.cut", { command: `audit ref=${entries[cutAt]!._id}` }));
+      return lines;
+    };
+    context.push(...pageLines(entries.length)!);
     return {
       title: t("audit.title"),
       status: "info",
@@ -232,6 +243,8 @@ export default defineCommand({
           e.platform,
           reasonOf(e),
         ]),
+        // A page too long for a chat platform's messages ends where they do, its next page after it.
+        pageLines: entries.map((_, k) => pageLines(k + 1)),
       },
       ...(context.length ? { context } : {}),
       visibility: "ephemeral",

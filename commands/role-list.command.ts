@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { oneOf, pageArg, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { pageAfter } from "../src/core/reply.js";
 import { isRole, ROLES } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -53,14 +54,22 @@ export default defineCommand({
       return { status: "info", text, ...(context.length ? { context } : {}), visibility: "ephemeral" };
     }
     if (rows.length === 0) return { status: "error", code: "page_out_of_range", text: t("role.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
-    if (total > rows.length) context.push(t("role.list.page", { from: skip + 1, to: skip + rows.length, total }));
-    if (args.page < pages) {
-      const next = ["role list", ...(args.role ? [`role=${args.role}`] : []), ...(args.limit !== 50 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ");
-      context.push(t("role.list.next", { command: next }));
-    }
+    /** The page line and next page's command of this page ending after its first `n` rows (null: it cannot end there). */
+    const pageLines = (n: number): string[] | null => {
+      const next = pageAfter(args.page, args.limit, rows.length, n);
+      if (!next) return null;
+      const lines = total > n ? [t("role.list.page", { from: skip + 1, to: skip + n, total })] : [];
+      if (skip + n < total) {
+        const command = ["role list", ...(args.role ? [`role=${args.role}`] : []), ...(next.limit !== 50 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ");
+        lines.push(t("role.list.next", { command }));
+      }
+      return lines;
+    };
+    context.push(...pageLines(rows.length)!);
     return {
       title: t("role.list.title"),
-      table: { columns: [t("role.col.identity"), t("role.col.role"), t("role.col.by"), t("role.col.at")], rows },
+      // A page too long for a chat platform's messages ends where they do, its next page after it.
+      table: { columns: [t("role.col.identity"), t("role.col.role"), t("role.col.by"), t("role.col.at")], rows, pageLines: rows.map((_, k) => pageLines(k + 1)) },
       ...(context.length ? { context } : {}),
       status: "info",
       visibility: "ephemeral",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pageArg, wholeNumber } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { pageAfter } from "../src/core/reply.js";
 import { coverText } from "../src/services/stock.service.js";
 
 export default defineCommand({
@@ -27,6 +28,17 @@ export default defineCommand({
       if (h.kind === "snooze_po") return t("stock.low.hold.snooze_po", { until: fmt.dateTime(h.until), eta: h.po.eta });
       return t("stock.low.hold.po_overdue", { eta: h.po.eta });
     };
+    const skip = (args.page - 1) * args.limit;
+    /** The range line and next page's command of this page ending after its first `n` rows (null: it cannot end there). */
+    const pageLines = (n: number): string[] | null => {
+      const next = pageAfter(args.page, args.limit, items.length, n);
+      if (!next) return null;
+      if (total <= n) return [];
+      // Ranked live (stock moves between pages): the next page as a command that runs.
+      const command = ["stock low", ...(next.limit !== 15 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ");
+      return [t("stock.low.more", { from: skip + 1, to: skip + n, count: total }), ...(skip + n < total ? [t("stock.low.next", { command })] : [])];
+    };
+    const context = pageLines(items.length)!;
     return {
       title: t("stock.low.title", { count: total }),
       status: items.some((i) => i.status === "out") ? "critical" : "warning",
@@ -42,16 +54,10 @@ export default defineCommand({
           holdText(i),
         ]),
         alignRight: [2, 3, 4, 5],
+        // A page too long for a chat platform's messages ends where they do, its next page after it.
+        pageLines: items.map((_, k) => pageLines(k + 1)),
       },
-      // Ranked live (stock moves between pages): the next page as a command that runs, same size.
-      ...(total > items.length
-        ? {
-            context: [
-              t("stock.low.more", { from: (args.page - 1) * args.limit + 1, to: (args.page - 1) * args.limit + items.length, count: total }),
-              ...(args.page < pages ? [t("stock.low.next", { command: ["stock low", ...(args.limit !== 15 ? [`limit=${args.limit}`] : []), `page=${args.page + 1}`].join(" ") })] : []),
-            ],
-          }
-        : {}),
+      ...(context.length ? { context } : {}),
       visibility: "ephemeral",
     };
   },

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, escapeMarkdown, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { clip, clipValue, fencedCells, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { clip, clipValue, fencedCells, firstRows, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -103,6 +103,8 @@ interface TableCut {
   first: string;
   /** One array of descriptions (one an embed) a follow-up message, each message's first under the table's header. */
   more: string[][];
+  /** How many of the rows, from the first, the blocks show. */
+  shown: number;
 }
 
 /**
@@ -168,7 +170,7 @@ function tableCut(tb: ReplyTable, room: number, followUps: number, t: Translate,
     if (last && m.end === total) return;
     m.texts[m.texts.length - 1] = withNote(m.texts[m.texts.length - 1]!, last ? notes.truncated(m.end) : notes.continued(m.start + 1, m.end));
   });
-  return { first, more: more.map((m) => m.texts) };
+  return { first, more: more.map((m) => m.texts), shown: more.at(-1)?.end ?? firstEnd };
 }
 
 /** A file name Discord accepts in `attachment://` links. */
@@ -205,7 +207,22 @@ function asSlash(reply: Reply, slash: (line: string) => string | undefined): Rep
  * up to `followUps` messages ({@link DiscordMessage.more}; none by default: an outbox delivery
  * stays one message, retried whole), the rows that fit in none left out and said so.
  */
-export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t: Translate; slash?: (line: string) => string | undefined; followUps?: number }): DiscordMessage {
+export function renderReply(reply0: Reply, opts: RenderOptions): DiscordMessage {
+  // A page of a list too long for the messages ends at the last row they hold, its next page's
+  // command going on right after it (see firstRows): rendered again as that shorter page.
+  for (let reply = reply0; ; ) {
+    const { msg, shown } = renderOnce(reply, opts);
+    const shorter = firstRows(reply, shown);
+    if (!shorter) return msg;
+    reply = shorter;
+  }
+}
+
+/** Options of {@link renderReply}. */
+type RenderOptions = { fmt: Formatter; now: Date; t: Translate; slash?: (line: string) => string | undefined; followUps?: number };
+
+/** {@link renderReply} of the reply as it is, and how many of its table's rows it shows. */
+function renderOnce(reply0: Reply, opts: RenderOptions): { msg: DiscordMessage; shown: number } {
   const reply = opts.slash ? asSlash(reply0, opts.slash) : reply0;
   const embed: APIEmbed = {};
   if (reply.title) embed.title = clip(reply.title, LIMITS.title);
@@ -234,10 +251,12 @@ export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t:
   const room = Math.max(1, Math.min(LIMITS.description, LIMITS.total - sizeWithoutDescription(embed)));
   let description = clip((reply.plainText && reply.text ? escapeUserText(reply.text) : reply.text) ?? "", room);
   let more: DiscordMessage[] = [];
+  let rowsShown = 0;
   if (reply.table) {
     const sep = description ? "\n" : "";
     const cut = tableCut(reply.table, room - description.length - sep.length, followUps, opts.t, titleRoom);
     if (cut.first) description += sep + cut.first;
+    rowsShown = cut.first || cut.more.length ? cut.shown : 0;
     more = cut.more.map((texts, k) => ({
       embeds: texts.map((text, j) => ({ ...(j === 0 ? { title: followTitle(k, cut.more.length) } : {}), description: text, ...(embed.color !== undefined ? { color: embed.color } : {}) })),
       components: [],
@@ -252,11 +271,12 @@ export function renderReply(reply0: Reply, opts: { fmt: Formatter; now: Date; t:
     files.push({ attachment: Buffer.from(reply.image.data), name, description: clip(reply.image.alt, 1000) });
     embed.image = { url: `attachment://${name}` };
   }
-  return {
+  const msg: DiscordMessage = {
     embeds: [embed],
     components: actionRows(reply.actions ?? []),
     files,
     ephemeral: isPrivate(reply),
     ...(more.length ? { more } : {}),
   };
+  return { msg, shown: rowsShown };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { aboutSameSubject, clip, clipValue, fencedCells, isPrivate, moreMarker, type Reply, type ReplyField, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { aboutSameSubject, clip, clipValue, fencedCells, firstRows, isPrivate, moreMarker, type Reply, type ReplyField, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -58,6 +58,11 @@ export function escapeMrkdwn(s: string): string {
 export interface RenderOptions {
   /** Extra context lines at the end (who acted, when): Slack mrkdwn, not escaped. */
   extraContext?: string[];
+  /**
+   * Follow-up messages a table may take ({@link SlackMessage.more}), up to three (the default);
+   * 0 where only the message itself is sent (a press's outcome added to the pressed message).
+   */
+  followUps?: number;
 }
 
 /**
@@ -69,7 +74,19 @@ export interface RenderOptions {
  * gets a fresh block_id nonce, so a re-rendered button is a new button for
  * the dedupe of presses.
  */
-export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessage {
+export function renderBlocks(reply0: Reply, opts: RenderOptions = {}): SlackMessage {
+  // A page of a list too long for the messages ends at the last row they hold, its next page's
+  // command going on right after it (see firstRows): rendered again as that shorter page.
+  for (let reply = reply0; ; ) {
+    const { msg, shown } = renderOnce(reply, opts);
+    const shorter = firstRows(reply, shown);
+    if (!shorter) return msg;
+    reply = shorter;
+  }
+}
+
+/** {@link renderBlocks} of the reply as it is, and how many of its table's rows it shows. */
+function renderOnce(reply: Reply, opts: RenderOptions): { msg: SlackMessage; shown: number } {
   const blocks: Block[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
   if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: clip(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
@@ -132,17 +149,21 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
   if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
   const responseType = isPrivate(reply) ? "ephemeral" : "in_channel";
   let more: SlackMessage[] = [];
+  let shown = 0;
   if (reply.table) {
     // The table gets the blocks and characters the rest leaves (buttons and context are drawn after it).
     const room = Math.max(TEXT_MAX, MESSAGE_MAX - JSON.stringify([...blocks, ...after]).length);
-    const [sections = [], ...rest] = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length));
+    const cut = tableSections(reply.table, room, Math.max(1, BLOCKS_MAX - blocks.length - after.length), opts.followUps ?? MORE_MESSAGES);
+    shown = cut.shown;
+    const [sections = [], ...rest] = cut.messages;
     const tableBlocks = sections.map(sectionOf);
     blocks.splice(reply.tableFirst ? tableAt : blocks.length, 0, ...tableBlocks);
     const head = clip(escapeMrkdwn(reply.title || fallbackText(reply)), 200);
     more = rest.map((texts, i) => ({ text: `${head} (${i + 2}/${rest.length + 1})`, blocks: texts.map(sectionOf), response_type: responseType }));
   }
   blocks.push(...after);
-  return { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: responseType, ...(more.length ? { more } : {}) };
+  const msg: SlackMessage = { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: responseType, ...(more.length ? { more } : {}) };
+  return { msg, shown };
 }
 
 /** A mrkdwn section block. */
@@ -247,12 +268,12 @@ function entitySafe(s: string): string {
 /**
  * A table as monospace sections of at most 3,000 characters each, cut between rows (every row is
  * escaped before it is measured, so an entity is never split): the first message's in at most
- * `maxBlocks` sections and `room` characters, then the rows left over in up to
- * {@link MORE_MESSAGES} follow-up messages of their own, each under the table's header again.
- * Rows that fit in none are left out, and a last line says how many; so does the last line of
- * a message followed by another (the rows that come after it).
+ * `maxBlocks` sections and `room` characters, then the rows left over in up to `followUps`
+ * follow-up messages of their own, each under the table's header again. Rows that fit in none
+ * are left out, and a last line says how many; so does the last line of a message followed by
+ * another (the rows that come after it). `shown`: how many rows, from the first, they show.
  */
-function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[][] {
+function tableSections(tb: ReplyTable, room: number, maxBlocks: number, followUps: number): { messages: string[][]; shown: number } {
   // A cell holding ``` would close the fence early: the rest of the table would be mrkdwn.
   const cells = fencedCells(tb);
   const drawn = renderTable(cells.columns, cells.rows, tb.alignRight).split("\n");
@@ -266,7 +287,7 @@ function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[
   messages.push(first.texts);
   // The follow-ups repeat the header (when the first message showed it), so each reads alone.
   const prefix = first.taken >= head.length ? head : [];
-  while (left.length && messages.length <= MORE_MESSAGES) {
+  while (left.length && messages.length <= followUps) {
     const next = packLines([...prefix, ...left], MESSAGE_MAX, BLOCKS_MAX, noteRoom);
     const taken = next.taken - prefix.length;
     if (taken <= 0) break;
@@ -276,7 +297,7 @@ function tableSections(tb: ReplyTable, room: number, maxBlocks: number): string[
   }
   const hidden = Math.min(tb.rows.length, left.length);
   if (hidden > 0) messages[messages.length - 1] = withMore(messages[messages.length - 1]!, hidden);
-  return messages;
+  return { messages, shown: tb.rows.length - hidden };
 }
 
 /** A message's table sections, the last one ending with the line that says `count` rows follow or are left out. */

@@ -554,7 +554,8 @@ export class SlackAdapter implements Deliverer {
       return;
     }
     const done = t("slack.action.done", { user: `<@${user.id}>`, command: line, when: fmt.dateTime(this.opts.services.clock.now()) });
-    const outcome = renderBlocks(r.reply, { extraContext: [done] });
+    // One message (added to the pressed one): a page of a list ends at the rows it holds, its next page after them.
+    const outcome = renderBlocks(r.reply, { extraContext: [done], followUps: 0 });
     if (respond && onMessage) {
       // The message as Slack holds it now (absent for an ephemeral one): kept, with the outcome added.
       const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");

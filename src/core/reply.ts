@@ -32,6 +32,14 @@ export interface ReplyTable {
   rows: string[][];
   /** Columns to right-align (numbers). */
   alignRight?: number[];
+  /**
+   * A page of a longer list (`audit`, `role list`, `stock low`): for each row, the reply's paging
+   * lines (which rows the page holds, the next page's command) as they read when the page ends
+   * after that row; null where it cannot end there. The reply's context holds the last row's.
+   * A page too long for a platform's messages is then shown to a row that has them
+   * ({@link firstRows}), so its next page goes on right after the last row shown: none is skipped.
+   */
+  pageLines?: (readonly string[] | null)[];
 }
 
 /** A platform-neutral reply. Adapters render it as Block Kit, embeds or plain text. */
@@ -57,6 +65,44 @@ export interface Reply {
   code?: string;
   /** Ephemeral replies are shown to the caller only. */
   visibility: "ephemeral" | "public";
+}
+
+/**
+ * The reply as a page of only its table's first rows, at most `fit` (what the platform's messages
+ * hold): ending at the last of them that has {@link ReplyTable.pageLines}, whose lines take the
+ * place of the page's own in the context (where they were, else at its end). Undefined when no
+ * such row is among them: the adapter then shows what fits and says which rows it left out.
+ */
+export function firstRows(reply: Reply, fit: number): Reply | undefined {
+  const tb = reply.table;
+  const lines = tb?.pageLines;
+  if (!tb || !lines || fit >= tb.rows.length) return undefined;
+  let k = Math.min(fit, lines.length);
+  while (k > 0 && !lines[k - 1]) k--;
+  if (k === 0) return undefined;
+  const own = lines[tb.rows.length - 1] ?? [];
+  const context = [...(reply.context ?? [])];
+  let at = -1;
+  for (const line of own) {
+    const i = context.indexOf(line);
+    if (i < 0) continue;
+    context.splice(i, 1);
+    if (at < 0 || i < at) at = i;
+  }
+  context.splice(at < 0 ? context.length : at, 0, ...lines[k - 1]!);
+  return { ...reply, table: { ...tb, rows: tb.rows.slice(0, k), pageLines: lines.slice(0, k) }, ...(context.length ? { context } : {}) };
+}
+
+/**
+ * Where a list goes on when page `page` of `limit` rows (holding `rows`) ends after `shown` of
+ * them, as the `limit=` and `page=` its next-page command gives: the next page, or, cut short,
+ * pages of `shown` rows from there (page= numbers them, so the rows before must be such pages:
+ * page 1 always is). Null where they are not (page 2 of 20 cut to 7: 20 is no multiple of 7).
+ */
+export function pageAfter(page: number, limit: number, rows: number, shown: number): { limit: number; page: number } | null {
+  if (shown >= rows) return { limit, page: page + 1 };
+  const passed = (page - 1) * limit;
+  return shown > 0 && passed % shown === 0 ? { limit: shown, page: passed / shown + 2 } : null;
 }
 
 /** Maximum length of an action id (Discord custom_id). */
