@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ALERT_PLATFORMS, ALERT_TYPES, channelFits, SLACK_CHANNEL_ID } from "../src/config.js";
+import { ALERT_PLATFORMS, ALERT_TYPES, channelFits, routeChannel, SLACK_CHANNEL_ID } from "../src/config.js";
 import { oneOf } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
@@ -21,14 +21,14 @@ function followed(change: RouteChange, to: string, t: Translate): string {
 }
 
 /**
- * The channel as alerts are sent to it: a Slack id in upper case (Slack's own; `c0new` matches no
- * channel, so its alerts would retry until they give up), else as given; null for something
- * that is not a Slack channel id (a `#name` or a bare name: renamed channels keep their id, and
- * an image upload takes the id only).
+ * The channel as alerts are sent to it: a Slack id in upper case (Slack's own; `c0123abcd` matches
+ * no channel, so its alerts would retry until they give up), else as given; null for something
+ * that is not a Slack channel id (a `#name` or a bare name, `dev2` too: renamed channels keep
+ * their id, and an image upload takes the id only).
  */
 function channelOn(platform: string, channel: string): string | null {
   if (platform !== "slack" || channel === "off") return channel;
-  return SLACK_CHANNEL_ID.test(channel) ? channel.toUpperCase() : null;
+  return SLACK_CHANNEL_ID.test(channel) ? routeChannel(platform, channel) : null;
 }
 
 export default defineCommand({

@@ -339,10 +339,20 @@ export function channelFits(platform: string, channel: string): boolean {
 }
 
 /**
- * A Slack channel id (C…), private channel id (G…) or DM id (D…), in any case: Slack's ids hold a
- * digit, which tells `c0new` from a name such as `dev` or `growth` (as `alerts route` reads them).
+ * A Slack channel id (C…), private channel id (G…) or DM id (D…), holding a digit: as Slack writes
+ * it, in upper case (no channel name can be: names are lower case), or in any case at an id's full
+ * length, a letter and 8 or more (`c0123abcd`, as older versions stored it). A shorter lower-case
+ * word is a name, even with a digit (`dev2`, `c2`), as are `general` and `growth`.
  */
-export const SLACK_CHANNEL_ID = /^[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}$/i;
+export const SLACK_CHANNEL_ID = /^(?:[CGD](?=[A-Z]*\d)[A-Z0-9]{2,}|[CGDcgd](?=[A-Za-z]*\d)[A-Za-z0-9]{8,})$/;
+
+/**
+ * A route's channel as alerts are sent to it: a Slack channel id in upper case, as Slack writes it
+ * (`c0123abcd`, typed so or stored so by older versions, matches no channel), else as given.
+ */
+export function routeChannel(platform: string, channel: string): string {
+  return platform === "slack" && SLACK_CHANNEL_ID.test(channel) ? channel.toUpperCase() : channel;
+}
 
 /**
  * True for a Slack route's channel given by name (`#ops`, `general`) rather than by id. Accepted
@@ -355,8 +365,8 @@ export function isSlackChannelName(platform: string, channel: string): boolean {
 
 /**
  * Parses ALERT_ROUTES (`type:platform:channel,…`); returns the routes or the bad items. A Slack
- * channel id is kept in upper case, as Slack writes it and `alerts route` stores it (`c0new`
- * matches no channel); a route given twice (`c0new` and `C0NEW`) is one route.
+ * channel id is kept in upper case, as Slack writes it and `alerts route` stores it (`c0123abcd`
+ * matches no channel); a route given twice (`c0123abcd` and `C0123ABCD`) is one route.
  */
 export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: string[] } {
   const routes: AlertRoute[] = [];
@@ -365,7 +375,7 @@ export function parseAlertRoutes(text: string): { routes: AlertRoute[]; bad: str
     const m = /^([a-z_]+):([a-z]+):([A-Za-z0-9_.#-]{1,80})$/.exec(item);
     if (!m || !(ALERT_TYPES as readonly string[]).includes(m[1]!) || !(ALERT_PLATFORMS as readonly string[]).includes(m[2]!) || !channelFits(m[2]!, m[3]!)) bad.push(item);
     else {
-      const channel = m[2] === "slack" && SLACK_CHANNEL_ID.test(m[3]!) ? m[3]!.toUpperCase() : m[3]!;
+      const channel = routeChannel(m[2]!, m[3]!);
       if (!routes.some((r) => r.type === m[1] && r.platform === m[2] && r.channel === channel)) routes.push({ type: m[1] as AlertType, platform: m[2] as AlertRoute["platform"], channel });
     }
   }

@@ -14,14 +14,14 @@ const zh = (text: string) => app.core.invoke({ identity: "shell:admin", platform
 
 describe("alerts route on Slack: channel ids", () => {
   it("takes a Slack channel id typed in lower case as the id (upper case), the same route as typed in upper case", async () => {
-    const r = await app.run("shell:admin", "alerts route low_stock slack c0new");
+    const r = await app.run("shell:admin", "alerts route low_stock slack c0new0001");
     expect(r.outcome).toBe("ok");
-    expect(r.reply.text).toBe("low_stock alerts on slack now go to C0NEW.");
-    expect(await app.store.alertRoutes.findById("low_stock:slack").lean()).toMatchObject({ channel: "C0NEW" });
-    const again = await app.run("shell:admin", "alerts route low_stock slack C0NEW");
+    expect(r.reply.text).toBe("low_stock alerts on slack now go to C0NEW0001.");
+    expect(await app.store.alertRoutes.findById("low_stock:slack").lean()).toMatchObject({ channel: "C0NEW0001" });
+    const again = await app.run("shell:admin", "alerts route low_stock slack C0NEW0001");
     expect(again.reply.code).toBe("already_routed");
     const list = await app.run("shell:admin", "alerts list");
-    expect(list.reply.table!.rows.filter((row) => row[0] === "low_stock" && row[1] === "slack").map((row) => row[2])).toEqual(["C0NEW"]);
+    expect(list.reply.table!.rows.filter((row) => row[0] === "low_stock" && row[1] === "slack").map((row) => row[2])).toEqual(["C0NEW0001"]);
     // A private channel's id (G…) likewise.
     expect((await app.run("shell:admin", "alerts route sla slack g01abcdef")).reply.text).toBe("sla alerts on slack now go to G01ABCDEF.");
   });

@@ -15,7 +15,7 @@ import { connectTestDb } from "./helpers/db.js";
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await makeTestApp({ ALERT_ROUTES: "low_stock:shell:ops,low_stock:slack:c0new,complaints:slack:#ops,digest:slack:general,sla:slack:C0SLA" });
+  app = await makeTestApp({ ALERT_ROUTES: "low_stock:shell:ops,low_stock:slack:c0new0001,complaints:slack:#ops,digest:slack:general,sla:slack:C0SLA" });
 });
 afterAll(() => app.close());
 
@@ -23,9 +23,9 @@ const rows = async (locale: "en" | "zh-CN" = "en") => (await app.core.invoke({ i
 
 describe("ALERT_ROUTES: Slack channel ids in any case", () => {
   it("keeps a Slack id typed in lower case in upper case, as Slack writes it; the same route twice is one; other platforms as given", () => {
-    const routes = loadConfig({ ALERT_ROUTES: "low_stock:slack:c0new,sla:slack:g01abcdef,low_stock:slack:C0NEW,low_stock:shell:ops,complaints:slack:#ops,digest:slack:general" }).alertRoutes;
+    const routes = loadConfig({ ALERT_ROUTES: "low_stock:slack:c0new0001,sla:slack:g01abcdef,low_stock:slack:C0NEW0001,low_stock:shell:ops,complaints:slack:#ops,digest:slack:general" }).alertRoutes;
     expect(routes).toEqual([
-      { type: "low_stock", platform: "slack", channel: "C0NEW" },
+      { type: "low_stock", platform: "slack", channel: "C0NEW0001" },
       { type: "sla", platform: "slack", channel: "G01ABCDEF" },
       { type: "low_stock", platform: "shell", channel: "ops" },
       // Names are kept (accepted, with a start-up warning): chat.postMessage takes them.
@@ -35,8 +35,8 @@ describe("ALERT_ROUTES: Slack channel ids in any case", () => {
   });
 
   it("`alerts route` to the id typed in upper case finds the configured lower-case id already in effect", async () => {
-    const r = await app.run("shell:admin", "alerts route low_stock slack C0NEW");
-    expect([r.reply.code, r.reply.text]).toEqual(["already_routed", "low_stock alerts on slack already go to C0NEW, as the configuration (ALERT_ROUTES) says; nothing changed."]);
+    const r = await app.run("shell:admin", "alerts route low_stock slack C0NEW0001");
+    expect([r.reply.code, r.reply.text]).toEqual(["already_routed", "low_stock alerts on slack already go to C0NEW0001, as the configuration (ALERT_ROUTES) says; nothing changed."]);
     expect(await app.store.alertRoutes.findById("low_stock:slack").lean()).toBeNull();
   });
 
@@ -87,7 +87,7 @@ describe("ALERT_ROUTES: a Slack channel by name warns at start-up", () => {
 
   it("the bot says it at start-up, and starts", { timeout: 180_000 }, async () => {
     const db = await connectTestDb();
-    const env = { ...cleanEnv("SLACK_", "DISCORD_", "HTTP_", "ALERT_"), MONGODB_URI: db.processUri, SHOPOPS_ADMINS: "shell:admin", HTTP_PORT: "0", JOBS_ENABLED: "false", ALERT_ROUTES: 'digest:slack:general,sla:slack:c0sla' };
+    const env = { ...cleanEnv("SLACK_", "DISCORD_", "HTTP_", "ALERT_"), MONGODB_URI: db.processUri, SHOPOPS_ADMINS: "shell:admin", HTTP_PORT: "0", JOBS_ENABLED: "false", ALERT_ROUTES: 'digest:slack:general,sla:slack:c0sla0001' };
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -116,7 +116,7 @@ describe("alerts list: who set an admin's route, and when", () => {
     const en = await rows();
     expect(en).toContainEqual(["sla", "slack", "C0NEWSLA", "shell:alice on 2026-11-25 14:30 GMT+8"]);
     expect(en).toContainEqual(["low_stock", "shell", "ops (off)", "shell:alice on 2026-11-25 14:30 GMT+8"]);
-    expect(en).toContainEqual(["low_stock", "slack", "C0NEW", "configuration"]);
+    expect(en).toContainEqual(["low_stock", "slack", "C0NEW0001", "configuration"]);
     expect(await rows("zh-CN")).toContainEqual(["sla", "slack", "C0NEWSLA", "shell:alice（2026-11-25 14:30 GMT+8）"]);
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import type { Logger as BoltLogger, RespondFn } from "@slack/bolt";
-import { ConfigError, type Config, type SlackConfig } from "../../src/config.js";
+import { ConfigError, routeChannel, type Config, type SlackConfig } from "../../src/config.js";
 import type { Core, InvocationResult } from "../../src/core/core.js";
 import { Formatter } from "../../src/core/format.js";
 import { scrubText, WarnThrottle, type Logger } from "../../src/core/logger.js";
@@ -385,9 +385,14 @@ export class SlackAdapter implements Deliverer {
         const body = args.body as Body;
         const teams = [teamOf(body), (body.user as { team_id?: string } | undefined)?.team_id, (body.event as { user_team?: string } | undefined)?.user_team].filter((x): x is string => !!x);
         if (teams.length && teams.every((x) => allowed.includes(x))) return args.next();
-        this.log.warn("request from a workspace not in SLACK_TEAM_IDS dropped", { teams });
+        const what = body.command ? "command" : body.type === "block_actions" ? "button" : String((body.event as { type?: string } | undefined)?.type ?? body.type);
+        this.log.warn("request from a workspace not in SLACK_TEAM_IDS dropped", { teams, what });
         const ack = (args as { ack?: (r?: string) => Promise<void> }).ack;
         if (ack) await ack(body.command ? this.t("slack.team_refused") : undefined);
+        // A button pressed or a mention made there (a Slack Connect channel shared with them) is
+        // refused in words too, as a slash command is: see tellRefused.
+        const { respond, context } = args as { respond?: RespondFn; context?: { retryNum?: number } };
+        if (!body.command) this.background("refusal", () => this.tellRefused(body, respond, context?.retryNum));
       });
     }
     this.app.command(/.*/, async ({ command, ack, respond }) => {
@@ -433,6 +438,26 @@ export class SlackAdapter implements Deliverer {
       if (ev.tab !== undefined && ev.tab !== "home") return;
       this.background("home", () => this.publishHome(teamOf(body as unknown as Body), ev.user));
     });
+  }
+
+  /**
+   * Tells someone of a workspace not in SLACK_TEAM_IDS that shopops is not for them, as a slash
+   * command's ack does, through what Slack allows without a token of their workspace: a button's
+   * `response_url` (ephemeral, the message left as it is); for a mention, an ephemeral message in
+   * the thread with our bot token (the channel is one our bot is in, shared with them), which only
+   * they see, rather than a log line only, which would leave them thinking the bot is down. Not
+   * again for an event Slack retries; nothing else (a reaction, Home) is answered.
+   */
+  private async tellRefused(body: Body, respond: RespondFn | undefined, retryNum: number | undefined): Promise<void> {
+    const ev = body.event as { type?: string; user?: string; channel?: string; ts?: string; thread_ts?: string } | undefined;
+    if (body.type === "block_actions" && respond) {
+      const user = (body.user as { id?: string } | undefined)?.id;
+      const { t } = user ? await this.wordsFor(user) : { t: this.t };
+      await respond({ ...noticeMessage(t("slack.team_refused")), response_type: "ephemeral", replace_original: false });
+    } else if (ev?.type === "app_mention" && ev.user && ev.channel && !retryNum) {
+      const { t } = await this.wordsFor(ev.user);
+      await this.app.client.chat.postEphemeral({ channel: ev.channel, user: ev.user, thread_ts: String(ev.thread_ts ?? ev.ts), text: t("slack.team_refused") });
+    }
   }
 
   /**
@@ -596,7 +621,15 @@ export class SlackAdapter implements Deliverer {
       if (reply.image) await this.imageOrNote(reply.image, () => this.dmChannel(identity), user, (m) => this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: m.text, blocks: m.blocks }));
       return;
     }
-    await this.post(channel, msg, reply.image, threadTs);
+    try {
+      await this.post(channel, msg, reply.image, threadTs);
+    } catch (e) {
+      if (!reply.image) throw e;
+      // The text went with the refused upload (the app without files:write): it is posted alone,
+      // saying why the chart is not attached, rather than the thread getting no answer.
+      const note = await this.imageFailure(e, user);
+      await this.post(channel, renderBlocks(reply, { extraContext: [note] }), undefined, threadTs);
+    }
     for (const m of more) await this.post(channel, m, undefined, threadTs);
   }
 
@@ -722,7 +755,9 @@ export class SlackAdapter implements Deliverer {
    */
   async deliver(dest: Destination, reply: Reply): Promise<void> {
     try {
-      const channel = dest.kind === "channel" ? dest.channel : await this.dmChannel(dest.identity);
+      // An alert queued for a Slack id stored in lower case by an older version (`c0123abcd`)
+      // goes to the id as Slack writes it: as given, Slack would answer channel_not_found.
+      const channel = dest.kind === "channel" ? routeChannel("slack", dest.channel) : await this.dmChannel(dest.identity);
       await this.post(channel, renderBlocks(reply), reply.image);
     } catch (e) {
       // The channel or person cannot be reached as addressed: retrying cannot help.
@@ -778,14 +813,21 @@ export class SlackAdapter implements Deliverer {
     try {
       await this.sendImage(img, await to());
     } catch (e) {
-      const { t } = await this.wordsFor(userId);
-      const fix = setupFix(e, t);
-      const ref = shortId(10);
-      if (fix) this.log.warn("image not sent: Slack refused it", { ref, code: fix.code, fix: setupFix(e, this.t)?.fix, error: e });
-      else this.log.error("image not sent", { ref, error: e });
-      const text = fix ? t("slack.image.refused", { code: fix.code, fix: fix.fix }) : t("slack.image.failed", { error: t("error.generic", { ref }) });
-      await tell(noticeMessage(text));
+      await tell(noticeMessage(await this.imageFailure(e, userId)));
     }
+  }
+
+  /**
+   * Why a reply's image was not sent, in the words of the person it was for (logged): what Slack
+   * refused and how an admin fixes it, or, for a failure of ours, the usual reference to the log.
+   */
+  private async imageFailure(e: unknown, userId: string): Promise<string> {
+    const { t } = await this.wordsFor(userId);
+    const fix = setupFix(e, t);
+    const ref = shortId(10);
+    if (fix) this.log.warn("image not sent: Slack refused it", { ref, code: fix.code, fix: setupFix(e, this.t)?.fix, error: e });
+    else this.log.error("image not sent", { ref, error: e });
+    return fix ? t("slack.image.refused", { code: fix.code, fix: fix.fix }) : t("slack.image.failed", { error: t("error.generic", { ref }) });
   }
 
   /** Uploads a reply's image (files.uploadV2) into a channel, with the reply's blocks when given. */

@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { ALERT_TYPES, isSlackChannelName, type AlertRoute, type AlertType, type Config } from "../config.js";
+import { ALERT_TYPES, isSlackChannelName, routeChannel, type AlertRoute, type AlertType, type Config } from "../config.js";
 import { localTime } from "../core/args.js";
 import type { Clock } from "../core/clock.js";
 import { addDays, localDay } from "../core/format.js";
@@ -129,7 +129,8 @@ export class AlertService {
 
   /** Every route in effect, configured and admin-set, by type then platform. */
   async list(): Promise<ListedRoute[]> {
-    const stored = await this.store.alertRoutes.find({}).lean();
+    // A Slack id stored in lower case by an older version (`c0123abcd`) is read as Slack writes it.
+    const stored = (await this.store.alertRoutes.find({}).lean()).map((r) => ({ ...r, channel: routeChannel(r.platform, r.channel) }));
     const overridden = new Map(stored.map((r) => [`${r.type}:${r.platform}`, r]));
     const out: ListedRoute[] = [];
     for (const r of this.config.alertRoutes) {
@@ -170,7 +171,7 @@ export class AlertService {
   private async routeState(type: AlertType, platform: AlertRoute["platform"]): Promise<{ stored: { channel: string; setBy: string } | null; configured: string[] }> {
     const doc = await this.store.alertRoutes.findById(`${type}:${platform}`).lean();
     const configured = [...new Set(this.config.alertRoutes.filter((r) => r.type === type && r.platform === platform).map((r) => r.channel))];
-    return { stored: doc ? { channel: doc.channel, setBy: doc.setBy } : null, configured };
+    return { stored: doc ? { channel: routeChannel(platform, doc.channel), setBy: doc.setBy } : null, configured };
   }
 
   /**
