@@ -218,7 +218,14 @@ const EnvSchema = z.object({
     })
     .optional(),
   MONGODB_CONNECT_TIMEOUT_SECONDS: int("MONGODB_CONNECT_TIMEOUT_SECONDS", 1, 300, 10),
-  SHOPOPS_DATA_DIR: z.string().min(1).default(".data"),
+  // Only spaces (a `SHOPOPS_DATA_DIR= ` line) would be a directory named by blanks, made wherever
+  // the bot starts: refused, saying how to get the default.
+  SHOPOPS_DATA_DIR: z
+    .string()
+    .refine((v) => v.trim() !== "", {
+      error: (issue) => `SHOPOPS_DATA_DIR: got only spaces (${shown(String(issue.input))}); give a directory such as /var/lib/shopops, or leave it empty (SHOPOPS_DATA_DIR=) or remove the line for the default .data in the project`,
+    })
+    .default(".data"),
   SHOP_TIMEZONE: z
     .string()
     .default("UTC")
@@ -284,7 +291,14 @@ const EnvSchema = z.object({
   DISCORD_ROLE_MAP: z.string().optional(),
   DISCORD_API_URL: z.string().regex(/^https?:\/\/\S+$/, { error: "DISCORD_API_URL: expected an http(s) URL such as https://discord.com/api" }).optional(),
   HTTP_PORT: wholeNumber("HTTP_PORT", 0, 65535, "a port number").optional(),
-  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  // A host name or address has no spaces: " " would fail only when the server listens (getaddrinfo ENOTFOUND).
+  HTTP_HOST: z
+    .string()
+    .refine((v) => !/\s/.test(v), {
+      error: (issue) =>
+        `HTTP_HOST: expected an address or host name to listen on, such as 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface); got ${String(issue.input).trim() ? shown(String(issue.input)) + ", which holds a space" : `only spaces (${shown(String(issue.input))})`}. Remove the spaces, or leave it empty (HTTP_HOST=) for the default`,
+    })
+    .default("127.0.0.1"),
   HTTP_BODY_LIMIT: int("HTTP_BODY_LIMIT", 1024, 100 * 1024 * 1024, 1024 * 1024),
   INGEST_BATCH_MAX: int("INGEST_BATCH_MAX", 1, 10000, 500),
   INGEST_RATE_PER_SEC: int("INGEST_RATE_PER_SEC", 1, 100000, 50),

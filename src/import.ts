@@ -73,6 +73,11 @@ export interface ImportReport {
   timesNotTakenLines?: { line: number; message: string }[];
   /** Set when the run was stopped (Ctrl-C, SIGTERM): every line up to `afterLine` is done, no later line was read. */
   interrupted?: { afterLine: number; by?: string };
+  /**
+   * Set when a stop signal came after every line was read (the last lines still being written):
+   * nothing was left unread and the run finished; the signal's name (`"SIGINT"`) when known.
+   */
+  stopAfterEnd?: { by?: string };
   seconds: number;
 }
 
@@ -618,10 +623,11 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
   } finally {
     bar.stop(completed);
   }
-  if (stopped) {
-    const by = o.signal?.reason;
-    report.interrupted = { afterLine: lineNo, ...(typeof by === "string" ? { by } : {}) };
-  }
+  const by = o.signal?.reason;
+  if (stopped) report.interrupted = { afterLine: lineNo, ...(typeof by === "string" ? { by } : {}) };
+  // Stopped after the last line was read: the lines in progress were the last ones, so the run is
+  // complete. Said, since the user was told it was stopping and would otherwise not know.
+  else if (o.signal?.aborted) report.stopAfterEnd = typeof by === "string" ? { by } : {};
   report.failures.sort((a, b) => a.line - b.line);
   report.differences.sort((a, b) => a.line - b.line);
   report.seconds = (Date.now() - started) / 1000;
@@ -925,6 +931,9 @@ export function formatReport(r: ImportReport): string {
   lines.push(`  failed: ${r.failed}`);
   for (const f of r.failures) lines.push(`    line ${f.line}: ${f.message}`);
   if (r.failed > r.failures.length) lines.push(`    … and ${r.failed - r.failures.length} more`);
+  if (r.stopAfterEnd) {
+    lines.push(`${r.stopAfterEnd.by ?? "The stop signal"} came after every line was read: the import finished (the lines in progress were the last ones); nothing is left to run again.`);
+  }
   if (stop) {
     lines.push(
       `Stopped ${stoppedWhere(stop.afterLine)}: every line up to it is done, no later line was read. ` +

@@ -185,8 +185,11 @@ describe("an unreachable MONGODB_URI", () => {
   }, SPAWNS_TIMEOUT);
 
   it("says what it waits for when the answer is slow, then gives up (78)", async () => {
-    const port = await closedPort();
-    const r = await runCli(["shell", "-c", "whoami"], { MONGODB_URI: `mongodb://127.0.0.1:${port}/shop`, MONGODB_CONNECT_TIMEOUT_SECONDS: "8", LOG_LEVEL: "error" });
+    // A server that takes connections and never answers (a refused port is said at once instead).
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const r = await runCli(["shell", "-c", "whoami"], { MONGODB_URI: `mongodb://127.0.0.1:${port}/shop`, MONGODB_CONNECT_TIMEOUT_SECONDS: "8", LOG_LEVEL: "error" }).finally(() => silent.close());
     expect(r.code, r.stderr).toBe(78);
     const waiting = r.stderr.indexOf(`shopops: waiting for MongoDB at mongodb://127.0.0.1:${port}/shop (MONGODB_URI) to answer; giving up after 8 s (MONGODB_CONNECT_TIMEOUT_SECONDS)`);
     expect(waiting, r.stderr).toBeGreaterThanOrEqual(0);

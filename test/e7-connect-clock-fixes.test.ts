@@ -55,8 +55,11 @@ describe("an unreachable MONGODB_URI outside start-up", () => {
     dirs.push(dir);
     const file = path.join(dir, "stock.csv");
     await fsp.writeFile(file, "sku,delta\nSKU-1,5\n");
-    const port = await closedPort();
-    const r = await runScript("src/import.ts", ["inventory", file], { MONGODB_URI: `mongodb://127.0.0.1:${port}/shop`, MONGODB_CONNECT_TIMEOUT_SECONDS: "6", LOG_LEVEL: "error" });
+    // A server that takes connections and never answers (a refused port is said at once instead).
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const r = await runScript("src/import.ts", ["inventory", file], { MONGODB_URI: `mongodb://127.0.0.1:${port}/shop`, MONGODB_CONNECT_TIMEOUT_SECONDS: "6", LOG_LEVEL: "error" }).finally(() => silent.close());
     expect(r.code, r.stderr).toBe(78);
     const waiting = r.stderr.indexOf(`import: waiting for MongoDB at mongodb://127.0.0.1:${port}/shop (MONGODB_URI) to answer; giving up after 6 s (MONGODB_CONNECT_TIMEOUT_SECONDS)`);
     expect(waiting, r.stderr).toBeGreaterThanOrEqual(0);

@@ -14,7 +14,7 @@ export interface JobContext {
   slot: Date;
   /** True when the run is a catch-up after downtime. */
   catchUp: boolean;
-  /** Aborted when the run exceeds its timeout: stop early. */
+  /** Aborted when the run exceeds its timeout or the bot shuts down (its reason says which: see `forShutdown`): stop early. */
   signal: AbortSignal;
 }
 

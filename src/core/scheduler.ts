@@ -287,13 +287,14 @@ export class Scheduler {
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          abort.abort();
-          reject(new TimeoutError(job.timeout));
+          const e = new TimeoutError(job.timeout);
+          abort.abort(e); // the reason tells a handler a timeout from a shutdown (forShutdown)
+          reject(e);
         }, job.timeout);
       });
       const interrupted = new Promise<never>((_, reject) => {
         interrupt = (e: Error) => {
-          abort.abort();
+          abort.abort(e);
           reject(e);
         };
         this.interrupters.add(interrupt);
@@ -393,6 +394,21 @@ export class Scheduler {
     await this.unrecorded.flush();
     return result;
   }
+}
+
+/**
+ * A signal aborted when a run's `signal` is aborted for a shutdown, not for its timeout: for work
+ * that, cut at its timeout, would start over at every run and never end (the low-stock scan's
+ * whole recompute of thresholds); past its timeout it goes on, and its late finish is recorded.
+ */
+export function forShutdown(signal: AbortSignal): AbortSignal {
+  const stop = new AbortController();
+  const pass = () => {
+    if (!(signal.reason instanceof TimeoutError)) stop.abort(signal.reason);
+  };
+  if (signal.aborted) pass();
+  else signal.addEventListener("abort", pass, { once: true });
+  return stop.signal;
 }
 
 /** A run stopped by a clean shutdown: recorded as failed, so it is retried like one. */

@@ -87,6 +87,19 @@ export type Hold =
   | { kind: "snooze_po"; until: Date; by: string; po: PoInfo }
   | { kind: "po_overdue"; po: PoInfo };
 
+/** A low-stock scan told to stop (shutdown, timeout) before its end: what it did is kept, the next run does the rest. */
+export class ScanStoppedError extends Error {
+  constructor() {
+    super("low-stock scan stopped before its end (told to stop); the next run does the rest");
+    this.name = "ScanStoppedError";
+  }
+}
+
+/** Throws {@link ScanStoppedError} once `signal` is aborted: checked between a scan's writes. */
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ScanStoppedError();
+}
+
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 const UNSENT_AFTER_MS = 10 * 60_000;
 
@@ -144,7 +157,7 @@ export class LowStockService {
    * window or time zone). Each write is guarded by the stock it was computed from; a
    * product that changed meanwhile is left for the next scan. Returns how many were refreshed.
    */
-  async refresh(changedSince: Date | null | "all"): Promise<number> {
+  async refresh(changedSince: Date | null | "all", signal?: AbortSignal): Promise<number> {
     const today = localDay(this.clock.now(), this.opts.timeZone);
     const filter = changedSince === "all" ? {} : { $or: unscanned(today, changedSince) };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
@@ -161,7 +174,12 @@ export class LowStockService {
         { timestamps: false },
       );
     };
-    for (const [i, d] of docs.entries()) await write(d, views[i]!);
+    for (const [i, d] of docs.entries()) {
+      // A whole recompute can take minutes: a run told to stop (shutdown, timeout) stops between
+      // products; each write is complete and guarded, so the next run refreshes the rest.
+      stopIfAborted(signal);
+      await write(d, views[i]!);
+    }
     return docs.length;
   }
 
@@ -176,13 +194,16 @@ export class LowStockService {
    * products, alert each product that crossed its threshold (once per crossing)
    * in one batched message, worst first.
    */
-  async scan(input: { slot: Date; t: Translate; fmt: Formatter }): Promise<ScanResult> {
+  async scan(input: { slot: Date; t: Translate; fmt: Formatter; signal?: AbortSignal }): Promise<ScanResult> {
     const now = this.clock.now();
     const slotIso = input.slot.toISOString();
     const wallStart = Date.now();
     // Thresholds computed with another window or time zone (a restart with new settings): all recomputed now.
     const state = await this.stock.lowScanState(this.opts.changeSlackMs);
-    await this.refresh(state.basisChanged ? "all" : state.since);
+    await this.refresh(state.basisChanged ? "all" : state.since, input.signal);
+    // Stopped during the refresh: neither the basis nor the watermark is written (the thresholds
+    // are not all this process's yet), so the next run refreshes what this one left.
+    stopIfAborted(input.signal);
     // Every threshold now follows this process's window and time zone: say so, so later scans and
     // `stock low` trust them again (a product changed during the refresh is newer than the watermark).
     await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });
@@ -198,6 +219,7 @@ export class LowStockService {
       const watchedBySku = new Map(watched.map((w) => [w._id, w]));
       const prods = await this.store.products.find({ _id: { $in: [...watchedBySku.keys()] } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
       for (const v of this.stock.views(prods)) {
+        stopIfAborted(input.signal);
         const w = watchedBySku.get(v.sku)!;
         if (!v.active) continue;
         if (lowSkus.has(v.sku) || v.available <= this.rearmLevel(this.threshold(v))) {
@@ -220,6 +242,8 @@ export class LowStockService {
       }
     }
 
+    // The last point to stop: once crossings are marked, they are sent (a short loop over the low products).
+    stopIfAborted(input.signal);
     // One alert per crossing: the armed → alerted transition is one guarded update (or the first insert).
     const states = new Map((await this.store.stockAlerts.find({ _id: { $in: [...lowSkus] } }).lean<StockAlertDoc[]>()).map((s) => [s._id, s]));
     const alertedSkus = new Set<string>();

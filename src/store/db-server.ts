@@ -14,6 +14,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { MongoClient } from "mongodb";
@@ -140,15 +141,87 @@ export function uriSelectionTimeoutMs(uri: string): number | undefined {
  *
  * @throws the driver's error (server selection timed out, authentication failed…).
  */
-export async function reachServer(uri: string, o: { timeoutMs: number; onSlow?: () => void }): Promise<void> {
+export async function reachServer(uri: string, o: { timeoutMs: number; onSlow?: () => void; refusedMs?: number }): Promise<void> {
   const client = new MongoClient(uri, uriSelectionTimeoutMs(uri) === undefined ? { serverSelectionTimeoutMS: o.timeoutMs } : {});
   const slow = o.onSlow ? setTimeout(o.onSlow, SLOW_CONNECT_MS) : undefined;
+  const done = new AbortController();
+  const ping = client.db("admin").command({ ping: 1 });
+  ping.catch(() => {}); // a refusal may settle first; the ping's own failure is then not the answer
   try {
-    await client.db("admin").command({ ping: 1 });
+    // Nothing listening (connection refused) is said in seconds, not after the whole timeout.
+    await Promise.race([ping, refusedEverywhere(uri, o.refusedMs ?? REFUSED_GIVE_UP_MS, done.signal)]);
   } finally {
+    done.abort();
     clearTimeout(slow);
     await client.close().catch(() => {});
   }
+}
+
+/**
+ * How long every host of a connection string may refuse connections before start-up gives up
+ * on it: a server still starting (a container started beside the bot) opens its port within this.
+ */
+export const REFUSED_GIVE_UP_MS = 2_500;
+
+/** Every host of a connection string refused the connection (nothing listens there): said at once rather than after the whole timeout. */
+export class ConnectionRefusedError extends Error {
+  constructor(readonly hosts: readonly string[]) {
+    super(`nothing answers at ${hosts.join(", ")} (connection refused)`);
+    this.name = "ConnectionRefusedError";
+  }
+}
+
+/**
+ * The `host:port` seeds of a `mongodb://` connection string (credentials left out), or null when
+ * they cannot be probed directly (`mongodb+srv://`, found through DNS; a Unix socket).
+ */
+export function uriHosts(uri: string): string[] | null {
+  const m = /^mongodb:\/\/(.*)$/i.exec(uri.trim());
+  if (!m) return null;
+  const after = m[1]!.slice(m[1]!.lastIndexOf("@") + 1);
+  const list = /^[^/?#]*/.exec(after)![0];
+  if (!list || list.includes("%2F") || list.includes("%2f")) return null;
+  return list.split(",").map((h) => (/^\[.*\]$|^[^:]*$/.test(h) ? `${h}:27017` : h));
+}
+
+/**
+ * Resolves never; rejects with {@link ConnectionRefusedError} once every seed host has refused
+ * TCP connections for `ms` in a row (probed every 250 ms). Any other outcome (a host accepts, a
+ * time-out, a DNS failure) stops the probing: the driver's own wait decides then.
+ */
+async function refusedEverywhere(uri: string, ms: number, stop: AbortSignal): Promise<never> {
+  const hosts = uriHosts(uri);
+  const forever = new Promise<never>(() => {});
+  if (!hosts) return forever;
+  const started = Date.now();
+  while (!stop.aborted) {
+    const results = await Promise.all(hosts.map(probe));
+    if (stop.aborted || !results.every((r) => r === "refused")) return forever;
+    if (Date.now() - started >= ms) throw new ConnectionRefusedError(hosts);
+    await sleep(250);
+  }
+  return forever;
+}
+
+/** One TCP connection attempt to `host:port`: accepted, refused, or anything else (within 2 s). */
+function probe(hostPort: string): Promise<"open" | "refused" | "other"> {
+  const at = hostPort.lastIndexOf(":");
+  const host = hostPort.slice(0, at).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(hostPort.slice(at + 1));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 2_000 });
+    const end = (r: "open" | "refused" | "other") => {
+      socket.destroy();
+      resolve(r);
+    };
+    socket.once("connect", () => end("open"));
+    socket.once("timeout", () => end("other"));
+    socket.once("error", (e: NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] }) => {
+      // Several addresses of one name (localhost: ::1 and 127.0.0.1) all refusing is a refusal too.
+      const refused = e.code === "ECONNREFUSED" || (e.errors?.length && e.errors.every((x) => x.code === "ECONNREFUSED"));
+      end(refused ? "refused" : "other");
+    });
+  });
 }
 
 /**
@@ -158,6 +231,9 @@ export async function reachServer(uri: string, o: { timeoutMs: number; onSlow?: 
  */
 export function uriProblem(e: unknown, where: string, seconds: number): string {
   const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  if (e instanceof ConnectionRefusedError) {
+    return `MONGODB_URI: cannot use ${where}: ${e.message}. Check that the database server is running and listens on that host and port (a mistyped port?); a server still starting: start shopops once it is up (or unset MONGODB_URI to use the embedded database).`;
+  }
   if ((e as Error | undefined)?.name === "MongoServerSelectionError") {
     return `MONGODB_URI: cannot use ${where}: no answer within ${seconds} s (${why}). Check the host, port and network (a firewall, Atlas's IP access list), or give a slow server longer with MONGODB_CONNECT_TIMEOUT_SECONDS (or unset MONGODB_URI to use the embedded database).`;
   }
