@@ -30,6 +30,8 @@ export default defineCommand({
     const refunded = o.refundedTotal ?? 0;
     const left = wasPaid ? Math.max(0, o.total - refunded) : 0;
     let paid = "";
+    // What no refund nor open request covers: said as the card says it, with the command that asks it.
+    let owed = 0;
     if (left > 0) {
       const sep = t("text.sentence_sep");
       paid = sep + (refunded > 0
@@ -37,11 +39,16 @@ export default defineCommand({
         : t("order.cancelled.paid", { amount: fmt.money(o.total, o.currency) }));
       // Requests that may still refund part of it: named, so nobody asks for the same money twice.
       const pending = await services.orders.pendingRefundRequests(o._id);
+      owed = left - pending.reduce((n, p) => n + (p.currency === o.currency ? p.amount : 0), 0);
       if (pending.length) {
         const requests = pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
         paid += sep + t("order.cancelled.pending_refunds", { requests });
       }
     }
-    return transitionDone(r, "cancelled", (orderNo) => t("order.cancelled", { orderNo, reason: args.reason }) + paid, left > 0 ? "warning" : "ok", ctx);
+    // The message ends the sentence itself: a reason typed with its own full stop is not given a second ("了。。").
+    const reason = args.reason.replace(/[.。．]+$/u, "") || args.reason;
+    const reply = transitionDone(r, "cancelled", (orderNo) => t("order.cancelled", { orderNo, reason }) + paid, left > 0 ? "warning" : "ok", ctx);
+    if (owed <= 0) return reply;
+    return { ...reply, context: [...(reply.context ?? []), t("order.cancelled.owed", { amount: fmt.money(owed, o.currency), orderNo: o._id })] };
   },
 });

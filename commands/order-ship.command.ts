@@ -38,7 +38,7 @@ export default defineCommand({
   // `order ship ORD 100001 …`: told the number has no spaces, with the line written right.
   explainArgs: splitOrderNo("order ship"),
   async handler(ctx) {
-    const { args, services, actor, t, subject } = ctx;
+    const { args, services, actor, t, fmt, subject } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
     // Shipped already, but with another carrier or tracking number: the shipment typed is not
     // recorded, so it is no success ("already" only when it is the shipment stored).
@@ -68,6 +68,12 @@ export default defineCommand({
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
     // As stored: the shop's own spelling of this carrier, given before shipment, stays (`SF` for `sf`).
     const shipped = { carrier: r.order.shipment?.carrier || args.carrier, tracking: r.order.shipment?.trackingNo || args.tracking };
-    return transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), "ok", ctx);
+    // Refund requests still open on it (a full refund asked, say): named, so the parcel does not
+    // leave unseen for an order whose money may be going back.
+    const pending = await services.orders.pendingRefundRequests(r.order._id);
+    const reply = transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), pending.length ? "warning" : "ok", ctx);
+    if (!pending.length) return reply;
+    const requests = pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
+    return { ...reply, context: [...(reply.context ?? []), t("order.shipped.pending_refunds", { requests, id: pending[0]!.id })] };
   },
 });

@@ -64,7 +64,15 @@ export function orderCard(d: OrderDetail, { t, fmt }: Ctx): Reply {
   }
   fields.push(
     // Imported orders may be shipped without shipment details: say "not shipped" only when true.
-    { label: t("order.carrier"), value: o.shipment?.carrier ?? (NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—"), inline: true, plain: true },
+    {
+      label: t("order.carrier"),
+      // A carrier the shop's messages gave ahead of shipment (the order still paid): said not shipped, not read as on its way.
+      value: o.shipment?.carrier
+        ? !o.shipment.shippedAt && NOT_SHIPPED.includes(o.status) ? t("order.carrier.not_shipped", { carrier: o.shipment.carrier }) : o.shipment.carrier
+        : NOT_SHIPPED.includes(o.status) ? t("order.not_shipped") : "—",
+      inline: true,
+      plain: true,
+    },
     { label: t("order.tracking"), value: o.shipment?.trackingNo ?? "—", inline: true, plain: true },
     // Oldest first, with people's notes: cut from the start, so the latest event stays in view.
     { label: t("order.timeline"), value: d.timeline.map((e) => timelineLine(e, o.currency, { t, fmt })).join("\n"), plain: true, newestLast: true },
@@ -223,7 +231,9 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
         // Cancelling what has shipped: the way to give money back is a refund request, said with its command.
         text:
           (r.allowed.length ? t("order.transition.refused", params) : t("order.transition.final", params)) +
-          (to === "cancelled" && (r.current === "shipped" || r.current === "delivered") ? " " + t("order.cancel.shipped_refund", { orderNo: r.orderNo }) : ""),
+          (to === "cancelled" && (r.current === "shipped" || r.current === "delivered") ? " " + t("order.cancel.shipped_refund", { orderNo: r.orderNo }) : "") +
+          // Delivering what has not shipped: the step it misses, with its command.
+          (to === "delivered" && r.current === "paid" ? t("text.sentence_sep") + t("order.deliver.ship_first", { orderNo: r.orderNo }) : ""),
         visibility: "ephemeral",
       };
     }
