@@ -47,25 +47,37 @@ export default defineCommand({
     // Only this page's links are read, so the line is whole however many links there are.
     const persons = await services.identity.personsOf(rows.map((r) => r[0]!));
     const pages = Math.ceil(total / args.limit);
-    const linksKey = pages > 1 ? "role.list.links.page" : "role.list.links";
-    const context = persons.length ? [t(linksKey, { groups: persons.map((p) => p.identities.join(" = ")).join(t("role.list.links.sep")) })] : [];
+    /**
+     * The Linked line of the page's first `n` rows (none when no person among them has another
+     * identity): a page cut short to fit a chat platform names only the people it shows.
+     */
+    const linkedLines = (n: number): string[] => {
+      const shown = new Set(rows.slice(0, n).map((r) => r[0]!));
+      const among = persons.filter((p) => p.identities.some((i) => shown.has(i)));
+      // "Of the identities on this page" once the list goes on past them (more pages, or this one cut).
+      const key = total > n ? "role.list.links.page" : "role.list.links";
+      return among.length ? [t(key, { groups: among.map((p) => p.identities.join(" = ")).join(t("role.list.links.sep")) })] : [];
+    };
     if (total === 0) {
       const text = args.role ? t("role.list.none_with", { role: t(`role.name.${args.role}`) }) : t("role.list.empty", { admins: "—" });
-      return { status: "info", text, ...(context.length ? { context } : {}), visibility: "ephemeral" };
+      return { status: "info", text, visibility: "ephemeral" };
     }
     if (rows.length === 0) return { status: "error", code: "page_out_of_range", text: t("role.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
-    /** The page line and next page's command of this page ending after its first `n` rows (null: it cannot end there). */
+    /**
+     * The Linked line, page line and next page's command of this page ending after its first `n`
+     * rows (null: it cannot end there).
+     */
     const pageLines = (n: number): string[] | null => {
       const next = pageAfter(args.page, args.limit, rows.length, n);
       if (!next) return null;
-      const lines = total > n ? [t("role.list.page", { from: skip + 1, to: skip + n, total })] : [];
+      const lines = [...linkedLines(n), ...(total > n ? [t("role.list.page", { from: skip + 1, to: skip + n, total })] : [])];
       if (skip + n < total) {
         const command = ["role list", ...(args.role ? [`role=${args.role}`] : []), ...(next.limit !== 50 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ");
         lines.push(t("role.list.next", { command }));
       }
       return lines;
     };
-    context.push(...pageLines(rows.length)!);
+    const context = pageLines(rows.length)!;
     return {
       title: t("role.list.title"),
       // A page too long for a chat platform's messages ends where they do, its next page after it.

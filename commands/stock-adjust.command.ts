@@ -12,13 +12,16 @@ const MAX_LEVEL = 1_000_000_000;
 
 /**
  * A signed change (`+5`, `-2`, `−2`, `－２`); a number typed without a sign, kept apart
- * (`{ bare }`) to be refused below: read as +5 it would add to what a count meant to set; or
- * the word `set` typed apart from its level (`set 40`), told to write `set=40`.
+ * (`{ bare }`) to be refused below: read as +5 it would add to what a count meant to set; the
+ * word `set` typed apart from its level (`set 40`), told to write `set=40`; or no change at all
+ * (`abc`, `+0`: `{ notChange }`), refused below too, where the product is known: its refusal
+ * names the line that records a count for it.
  */
 const deltaTyped = z.string().transform((typed, ctx) => {
   const s = plainTyped(typed);
   if (s.toLowerCase() === "set") return "set" as const;
   const r = signedDelta.safeParse(typed);
+  if (r.error?.issues.some((iss) => iss.message === "stock.adjust.bad_delta")) return { notChange: true } as const;
   if (!r.success) {
     for (const iss of r.error.issues) ctx.issues.push({ code: "custom", input: typed, message: iss.message });
     return z.NEVER;
@@ -61,7 +64,9 @@ export default defineCommand({
     const params = { sku: sku.toUpperCase() };
     const issue = (path: string, message: string, extra: Record<string, unknown> = {}) =>
       ctx.issues.push({ code: "custom", path: [path], input: ctx.value, message, params: { ...params, ...extra } });
-    if (typeof delta === "object") issue("delta", "stock.adjust.unsigned", { n: delta.bare });
+    if (typeof delta === "object" && "bare" in delta) issue("delta", "stock.adjust.unsigned", { n: delta.bare });
+    // A code span: Discord shows the line as its members type it (`set:<n>`).
+    else if (typeof delta === "object") issue("delta", "stock.adjust.bad_delta");
     else if (delta === "set") issue("delta", "stock.adjust.set_form");
     else if (delta === undefined && set === undefined) issue("delta", "stock.adjust.change_or_set");
     else if (delta !== undefined && set !== undefined) issue("set", "stock.adjust.change_and_set", { delta: (delta > 0 ? "+" : "") + delta, level: set });
@@ -78,7 +83,7 @@ export default defineCommand({
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
   async handler({ args, services, actor, t, ref, subject }) {
     if (args.set !== undefined) return setLevel(args.sku, args.set, args.reason, args.key, { services, actor, t, subject });
-    // The schema's check refused a number without a sign, `set` apart, and neither given.
+    // The schema's check refused a number without a sign, no change, `set` apart, and neither given.
     if (typeof args.delta !== "number") throw new Error("stock adjust: no signed change past the check");
     const delta = args.delta;
     // Without a key each invocation is its own change; a key makes retries safe.
