@@ -59,7 +59,7 @@ describe("coupon expire: announced once, with its tally", () => {
       "Used 3 times by 2 customers: CN¥400.00 of orders, CN¥20.00 of discounts.",
       "ROI +1,900.0% on the discount: (CN¥400.00 net − CN¥20.00 of discounts) ÷ CN¥20.00.",
       "1 use over its total limit of 2.",
-      "1 paid orders with the code were placed while it was paused in shopops: not counted above.",
+      "1 paid order with the code was placed while it was paused in shopops: not counted above.",
       "Customers over the per-customer limit (1), with their uses: C1 (2). The storefront enforces limits; shopops only reports them.",
     ];
     // The actor sees the final tally.

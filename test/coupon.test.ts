@@ -391,7 +391,7 @@ describe("coupon life cycle and figures", () => {
       const after = await app.run("shell:sam", "coupon show LEAK20");
       expect(fields(after).Uses).toBe("2");
       expect(after.reply.context).toEqual([
-        "1 paid orders carry the code but were placed outside the coupon's dates: not counted here.",
+        "1 paid order carries the code but was placed outside the coupon's dates: not counted here.",
         "3 paid orders carry the code but were placed while the coupon was paused in shopops: not counted here (the storefront kept accepting the code).",
       ]);
     } finally {
@@ -473,7 +473,7 @@ describe("coupon dates", () => {
       await app.store.orders.insertMany([{ ...order("O-G1", "GAP10", 4_000, 500, "paid"), createdAt: new Date(t0.getTime() + 10 * 60_000) }]);
       const show = await app.run("shell:sam", "coupon show GAP10");
       expect(fields(show).Uses).toBe("0");
-      expect(show.reply.context).toEqual(["1 paid orders carry the code but were placed outside the coupon's dates: not counted here."]);
+      expect(show.reply.context).toEqual(["1 paid order carries the code but was placed outside the coupon's dates: not counted here."]);
       // start=now means the same; a later start stays as typed.
       app.clock.set(t0);
       const now = await launch("code=GAP11 type=percent value=10 start=now skus=SKU-B1");

@@ -109,7 +109,9 @@ export interface Problem {
 export type Warning =
   | { kind: "overlap"; codes: string[]; states: CouponState[] }
   | { kind: "below_cost"; count: number; worst: { sku: string; name: string; price: number; priceAfter: number; cost: number; marginPct: number } }
-  | { kind: "stock"; count: number; items: { sku: string; available: number; expected: number }[] };
+  | { kind: "stock"; count: number; items: { sku: string; available: number; expected: number }[] }
+  /** Paid orders already carrying the code, placed before the coupon's start (not its uses): `last` is the latest one's time. */
+  | { kind: "used_before"; code: string; count: number; last: Date };
 
 /** Outcome of {@link CouponService.preview}. */
 export type PreviewResult =
@@ -279,7 +281,10 @@ export class CouponService {
     // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
     const code = CouponService.normalizeCode(input.code);
     if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
-    else if (await this.store.coupons.exists({ _id: code })) problems.push({ code: "code_taken", params: { code } });
+    else {
+      const taken = await this.store.coupons.findById(code).select({ status: 1, startsAt: 1, endsAt: 1 }).lean<Pick<CouponDoc, "_id" | "status" | "startsAt" | "endsAt">>();
+      if (taken) problems.push(await this.codeTaken(taken, now));
+    }
 
     let value = NaN;
     if (input.type === "percent") {
@@ -287,7 +292,11 @@ export class CouponService {
       // A percent coupon's value may carry its sign (15%, １５％): type= already says it is a percentage.
       const typed = plainTyped(input.value).replace(/%$/, "");
       value = /^\d{1,3}$/.test(typed) ? Number(typed) : NaN;
-      if (!(value >= 1 && value <= 90)) problems.push({ code: "bad_percent", params: { value: input.value } });
+      if (!(value >= 1 && value <= 90)) {
+        // 8.5折 (the share paid, as Chinese price tags say it) is refused with the percent off it means.
+        const off = zheOff(typed);
+        problems.push(off === undefined ? { code: "bad_percent", params: { value: input.value } } : { code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
+      }
     } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
       // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
       const digits = minorUnitDigits(cur);
@@ -440,7 +449,33 @@ export class CouponService {
       .filter((x) => x.available < x.expected)
       .sort((a, b) => a.available - a.expected - (b.available - b.expected) || a.sku.localeCompare(b.sku));
     if (short.length) out.push({ kind: "stock", count: short.length, items: short.slice(0, 5) });
+
+    // A code the storefront already ran (last year's sale, another team's): its orders before
+    // the start are not this coupon's uses, and `coupon show` would only list them apart later.
+    const carried = { couponCode: new RegExp(`^${escapeRegex(p.code)}$`, "i"), status: { $in: PAID_STATUSES }, createdAt: { $lt: p.startsAt } };
+    const before = await this.store.orders.countDocuments(carried);
+    const last = before ? await this.store.orders.findOne(carried).sort({ createdAt: -1 }).select({ createdAt: 1 }).lean<Pick<OrderDoc, "createdAt">>() : null;
+    if (last) out.push({ kind: "used_before", code: p.code, count: before, last: last.createdAt });
     return out;
+  }
+
+  /**
+   * The refusal of a code an existing coupon holds, with that coupon's state and the next step:
+   * resume a paused one, end a running or scheduled one before launching other terms, or (an
+   * ended one) a free code to use instead (`CODE-2` … `CODE-9`, when one fits and is free).
+   */
+  private async codeTaken(c: Pick<CouponDoc, "_id" | "status" | "startsAt" | "endsAt">, now: Date): Promise<Problem> {
+    const state = CouponService.state(c, now);
+    const day = (at: Date) => localDay(at, this.opts.timeZone);
+    if (state === "paused") return { code: "code_taken", message: "code_taken_paused", params: { code: c._id } };
+    if (state === "active") return { code: "code_taken", message: "code_taken_active", params: { code: c._id } };
+    if (state === "scheduled") return { code: "code_taken", message: "code_taken_scheduled", params: { code: c._id, day: day(c.startsAt) } };
+    const candidates = [2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${c._id}-${n}`).filter((x) => CODE_RE.test(x));
+    const used = new Set((await this.store.coupons.find({ _id: { $in: candidates } }).select({ _id: 1 }).lean<Pick<CouponDoc, "_id">[]>()).map((x) => x._id));
+    const example = candidates.find((x) => !used.has(x));
+    if (!c.endsAt || !example) return { code: "code_taken", params: { code: c._id } };
+    // Its last day, as `coupon list` shows it (an end at midnight is the day before's end).
+    return { code: "code_taken", message: "code_taken_expired", params: { code: c._id, day: day(new Date(c.endsAt.getTime() - 1)), example } };
   }
 
   /**
@@ -939,6 +974,17 @@ function listFilter(which: CouponState | "current" | "all", now: Date): Record<s
 /** Filter of coupons whose end has not come (none set, or later than `now`). */
 function notEnded(now: Date): { $or: Record<string, unknown>[] } {
   return { $or: [{ endsAt: { $exists: false } }, { endsAt: null }, { endsAt: { $gt: now } }] };
+}
+
+/**
+ * The percent off a 折 figure means, as plain text (`8.5折` and `85折`: 15; `9折`: 10; `95折`: 5),
+ * or undefined when `typed` is not one or means no whole percent from 1 to 90.
+ */
+function zheOff(typed: string): number | undefined {
+  const m = /^(?:([1-9])(?:\.([1-9]))?|([1-9][1-9]))折$/.exec(typed);
+  if (!m) return undefined;
+  const off = m[3] ? 100 - Number(m[3]) : 100 - Number(m[1]) * 10 - Number(m[2] ?? 0);
+  return off >= 1 && off <= 90 ? off : undefined;
 }
 
 /**

@@ -89,6 +89,8 @@ export function warningText(w: Warning, t: Translate, fmt: Formatter): string {
         shown: w.items.length,
         items: w.items.map((i) => t("coupon.warn.stock.item", { sku: i.sku, available: i.available, expected: i.expected })).join(t("coupon.warn.stock.sep")),
       });
+    case "used_before":
+      return t("coupon.warn.used_before", { count: w.count, code: w.code, last: fmt.day(w.last) });
   }
 }
 
