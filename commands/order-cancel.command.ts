@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg, splitOrderNo } from "./order.command.js";
-import { transitionDone, transitionProblem } from "./order.view.js";
+import { pendingRequestsText, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService } from "../src/services/order.service.js";
 
 export default defineCommand({
@@ -41,7 +41,7 @@ export default defineCommand({
       const pending = await services.orders.pendingRefundRequests(o._id);
       owed = left - pending.reduce((n, p) => n + (p.currency === o.currency ? p.amount : 0), 0);
       if (pending.length) {
-        const requests = pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
+        const requests = pendingRequestsText(pending, { t, fmt });
         paid += sep + t("order.cancelled.pending_refunds", { requests });
       }
     }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { orderNoArg, splitOrderNo } from "./order.command.js";
-import { statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
+import { pendingRequestsText, statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService, sameCarrier } from "../src/services/order.service.js";
 import { normalizeTracking } from "../src/core/text.js";
 import { quote } from "../src/core/parser.js";
@@ -73,7 +73,7 @@ export default defineCommand({
     const pending = await services.orders.pendingRefundRequests(r.order._id);
     const reply = transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), pending.length ? "warning" : "ok", ctx);
     if (!pending.length) return reply;
-    const requests = pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
+    const requests = pendingRequestsText(pending, { t, fmt });
     return { ...reply, context: [...(reply.context ?? []), t("order.shipped.pending_refunds", { requests, id: pending[0]!.id })] };
   },
 });

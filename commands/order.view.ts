@@ -5,7 +5,7 @@ import { CONTROL_CHARS } from "../src/core/text.js";
 import { INGESTED_NOTE, SHOP_REFUND } from "../src/services/order-ingest.service.js";
 import type { MessageKey } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyField, type ReplyStatus } from "../src/core/reply.js";
-import { OrderService, type OrderDetail, type ParkedUpdates, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
+import { OrderService, type OrderDetail, type ParkedUpdates, type PendingRefundRequest, type TimelineEvent, type TransitionResult } from "../src/services/order.service.js";
 import type { OrderStatus } from "../src/services/order-status.js";
 import { complaintStatus, severityName } from "./complaint.view.js";
 
@@ -175,6 +175,11 @@ function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): stri
   } else if (note) s = t("text.note", { text: s, note });
   if (e.estimated) s += t("text.paren", { text: t("order.event.estimated") });
   return s;
+}
+
+/** Refund requests still awaiting a decision, as `order cancel` and `order ship` name them: `R-1 (¥50.00), R-2 (¥20.00)`. */
+export function pendingRequestsText(pending: readonly PendingRefundRequest[], { t, fmt }: Ctx): string {
+  return pending.map((p) => p.id + t("text.paren", { text: fmt.money(p.amount, p.currency) })).join(t("text.list_sep"));
 }
 
 /**

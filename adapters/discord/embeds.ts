@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, escapeMarkdown, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from "discord.js";
 import type { Formatter } from "../../src/core/format.js";
 import type { Translate } from "../../src/core/messages.js";
-import { clip, clipValue, fencedCells, firstRows, isPrivate, MAX_ACTION_ID, type Reply, type ReplyAction, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { clip, clipValue, fencedCells, isPrivate, MAX_ACTION_ID, renderFitting, type Reply, type ReplyAction, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** Embed colours by reply status (Discord's own palette where it has one). */
@@ -207,15 +207,9 @@ function asSlash(reply: Reply, slash: (line: string) => string | undefined): Rep
  * up to `followUps` messages ({@link DiscordMessage.more}; none by default: an outbox delivery
  * stays one message, retried whole), the rows that fit in none left out and said so.
  */
-export function renderReply(reply0: Reply, opts: RenderOptions): DiscordMessage {
-  // A page of a list too long for the messages ends at the last row they hold, its next page's
-  // command going on right after it (see firstRows): rendered again as that shorter page.
-  for (let reply = reply0; ; ) {
-    const { msg, shown } = renderOnce(reply, opts);
-    const shorter = firstRows(reply, shown);
-    if (!shorter) return msg;
-    reply = shorter;
-  }
+export function renderReply(reply: Reply, opts: RenderOptions): DiscordMessage {
+  // A page of a list too long for the messages ends at the last row they hold, its next page after it.
+  return renderFitting(reply, (r) => renderOnce(r, opts));
 }
 
 /** Options of {@link renderReply}. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { aboutSameSubject, clip, clipValue, fencedCells, firstRows, isPrivate, moreMarker, type Reply, type ReplyField, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
+import { aboutSameSubject, clip, clipValue, fencedCells, isPrivate, moreMarker, renderFitting, type Reply, type ReplyField, type ReplyStatus, type ReplyTable } from "../../src/core/reply.js";
 import { renderTable } from "../shell/render.js";
 
 /** A Block Kit block (kept loose: we only build a few kinds). */
@@ -74,15 +74,9 @@ export interface RenderOptions {
  * gets a fresh block_id nonce, so a re-rendered button is a new button for
  * the dedupe of presses.
  */
-export function renderBlocks(reply0: Reply, opts: RenderOptions = {}): SlackMessage {
-  // A page of a list too long for the messages ends at the last row they hold, its next page's
-  // command going on right after it (see firstRows): rendered again as that shorter page.
-  for (let reply = reply0; ; ) {
-    const { msg, shown } = renderOnce(reply, opts);
-    const shorter = firstRows(reply, shown);
-    if (!shorter) return msg;
-    reply = shorter;
-  }
+export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessage {
+  // A page of a list too long for the messages ends at the last row they hold, its next page after it.
+  return renderFitting(reply, (r) => renderOnce(r, opts));
 }
 
 /** {@link renderBlocks} of the reply as it is, and how many of its table's rows it shows. */

@@ -94,6 +94,20 @@ export function firstRows(reply: Reply, fit: number): Reply | undefined {
 }
 
 /**
+ * A reply rendered by `render` (one platform's messages, and how many of the table's rows they
+ * show): a page of a list too long for them is rendered again as the page of the rows they hold
+ * ({@link firstRows}), until it fits, so its next page's command goes on right after its last row.
+ */
+export function renderFitting<M>(reply: Reply, render: (r: Reply) => { msg: M; shown: number }): M {
+  for (let r = reply; ; ) {
+    const { msg, shown } = render(r);
+    const shorter = firstRows(r, shown);
+    if (!shorter) return msg;
+    r = shorter;
+  }
+}
+
+/**
  * Where a list goes on when page `page` of `limit` rows (holding `rows`) ends after `shown` of
  * them, as the `limit=` and `page=` its next-page command gives: the next page, or, cut short,
  * pages of `shown` rows from there (page= numbers them, so the rows before must be such pages:
