@@ -19,6 +19,7 @@ import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
 import { cleanEnv } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { holdingRelay } from "./helpers/relay.js";
 
 const SPAWNS_TIMEOUT = 180_000;
 
@@ -38,50 +39,6 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-/**
- * A relay to the test database that holds the connection whose bytes first contain `marker`
- * (from that chunk on) until `release()`; other connections go on, so the process can still
- * record and report while that one waits.
- */
-async function holdingRelay(marker: string) {
-  const target = new URL(db.processUri.replace(/^mongodb:/, "http:"));
-  let held!: () => void;
-  const seen = new Promise<void>((resolve) => (held = resolve));
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    let holding = false;
-    client.on("data", (chunk: Buffer) => {
-      if (!holding && chunk.includes(marker)) {
-        holding = true;
-        held();
-      }
-      if (holding) void released.then(() => upstream.write(chunk));
-      else upstream.write(chunk);
-    });
-    upstream.on("data", (chunk: Buffer) => client.write(chunk));
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-      a.on("error", () => b.destroy());
-      a.on("close", () => b.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    uri: `mongodb://127.0.0.1:${port}${target.pathname}${target.search}`,
-    seen,
-    release,
-    close: () => {
-      release();
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
-
 /** Starts `script` (src/main.ts, src/import.ts) with `args` and `env` added to a clean environment. */
 function start(script: string, args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: PROJECT_ROOT, env: { ...cleanEnv(), LOG_LEVEL: "error", ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -99,7 +56,7 @@ const waitFor = (text: () => string, re: RegExp) => vi.waitFor(() => expect(text
 
 /** A bot (HTTP only, no chat platform) that runs low-stock at start-up, its scan held in its first read. */
 async function botWithHeldScan(env: Record<string, string> = {}) {
-  const relay = await holdingRelay(LOW_WATERMARK); // the scan's first query reads the watermark
+  const relay = await holdingRelay(db.processUri, LOW_WATERMARK); // the scan's first query reads the watermark
   // The daily jobs due on 1 January only and not caught up: the daily digest, due since its hour
   // each day, would otherwise run at start-up too, and its read of the watermark be the one held.
   const quiet = { JOBS_CATCH_UP: "false", DIGEST_CRON: "0 0 1 1 *", HOUSEKEEPING_CRON: "0 0 1 1 *" };
@@ -165,7 +122,7 @@ describe("npm run import stopped after its last line was read", () => {
     const lines = ["E17-IMP-1", "E17-IMP-2", "E17-IMP-LAST"].map((no) => JSON.stringify({ orderNo: no, customerId: "c17", status: "paid", paidAt: "2026-11-24T03:00:00Z", items: [{ sku: "E17-A", qty: 1, unitPrice: 700 }] }));
     const file = path.join(dir, "orders.jsonl");
     await fsp.writeFile(file, lines.join("\n") + "\n");
-    const relay = await holdingRelay("E17-IMP-LAST"); // the batch of every line, on its way to the database
+    const relay = await holdingRelay(db.processUri, "E17-IMP-LAST"); // the batch of every line, on its way to the database
     try {
       const run = start("src/import.ts", ["orders", file], { MONGODB_URI: relay.uri, SHOPOPS_ADMINS: shellIdentity() });
       await relay.seen;

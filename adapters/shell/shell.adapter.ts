@@ -244,7 +244,6 @@ export class ShellAdapter implements Deliverer {
     // empty line it ends the session (and the bot shuts down cleanly).
     rl.on("SIGINT", () => {
       if (rl.line === "") return rl.close();
-      rl.write(null, { ctrl: true, name: "e" }); // the cursor to the end of the line
       this.opts.output.write("^C\n");
       redraw(rl, true);
     });
@@ -282,12 +281,18 @@ export class ShellAdapter implements Deliverer {
 
 /**
  * Draws the prompt and the line being typed again, on the row the cursor is on (after other
- * text was written), or with an empty line (`clear`, Ctrl-C on a line with text).
+ * text was written), or with an empty line (Ctrl-C on a line with text).
  */
 function redraw(rl: Interface, clear = false): void {
+  const state = rl as unknown as { prevRows: number; line: string; cursor: number };
   // readline moves up by the rows of the line it drew last before drawing again; that line is
   // above the text just written, so the drawing starts here, on a fresh row.
-  (rl as unknown as { prevRows: number }).prevRows = 0;
-  if (clear) rl.write(null, { ctrl: true, name: "u" }); // deletes the line (it draws the prompt again)
-  else rl.prompt(true);
+  state.prevRows = 0;
+  // The line is emptied here, not with a Ctrl-U key: on a TERM=dumb terminal readline ignores
+  // that key, so the dropped line stayed, without a prompt, and ran at the next Enter.
+  if (clear) {
+    state.line = "";
+    state.cursor = 0;
+    rl.prompt();
+  } else rl.prompt(true);
 }
