@@ -5,7 +5,6 @@
  * database that stops passing the bot's bytes once it sees the command's write.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config.js";
 import { shellIdentity } from "../src/core/identity.js";
@@ -13,6 +12,7 @@ import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
 import { cleanEnv } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
+import { holdingRelay } from "./helpers/relay.js";
 
 const SPAWNS_TIMEOUT = 180_000;
 
@@ -24,46 +24,6 @@ beforeAll(async () => {
   await store.products.insertMany([product("SKU-7001", { name: "Tea Cup", onHand: 10 }), product("SKU-7002", { name: "Tea Pot", onHand: 10 })]);
 });
 afterAll(() => db.close());
-
-/** A relay to the test database that holds the bot's traffic from the first chunk containing `marker` until `release()`. */
-async function holdingRelay(marker: string) {
-  const target = new URL(db.processUri.replace(/^mongodb:/, "http:"));
-  let held!: () => void;
-  const seen = new Promise<void>((resolve) => (held = resolve));
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let holding = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on("data", (chunk: Buffer) => {
-      if (!holding && chunk.includes(marker)) {
-        holding = true;
-        held();
-      }
-      if (holding) void released.then(() => upstream.write(chunk));
-      else upstream.write(chunk);
-    });
-    upstream.on("data", (chunk: Buffer) => client.write(chunk));
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-      a.on("error", () => b.destroy());
-      a.on("close", () => b.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    uri: `mongodb://127.0.0.1:${port}${target.pathname}${target.search}`,
-    seen,
-    release,
-    close: () => {
-      release();
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
 
 function run(uri: string, command: string): { child: ChildProcess; out: () => string; code: Promise<number | null> } {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "shell", "-c", command], {
@@ -79,7 +39,7 @@ function run(uri: string, command: string): { child: ChildProcess; out: () => st
 
 describe("a script stopped by a signal", () => {
   it("lets the command under way finish and report, then exits 130; one Ctrl-C delivered twice (npm) counts once", { timeout: SPAWNS_TIMEOUT }, async () => {
-    const relay = await holdingRelay("sig-test-one");
+    const relay = await holdingRelay(db.processUri, "sig-test-one", { every: true });
     try {
       const bot = run(relay.uri, "stock adjust SKU-7001 +5 reason=sig-test-one");
       await relay.seen; // the adjustment is on its way to the database
@@ -99,7 +59,7 @@ describe("a script stopped by a signal", () => {
   });
 
   it("a second signal stops it at once", { timeout: SPAWNS_TIMEOUT }, async () => {
-    const relay = await holdingRelay("sig-test-two");
+    const relay = await holdingRelay(db.processUri, "sig-test-two", { every: true });
     try {
       const bot = run(relay.uri, "stock adjust SKU-7002 +5 reason=sig-test-two");
       await relay.seen;
