@@ -56,7 +56,7 @@ export default defineCommand({
   name: "digest",
   description: "cmd.digest",
   positional: ["day"],
-  usage: { en: "[today|yesterday|YYYY-MM-DD|MM/DD]", zh: "[今天|昨天|YYYY-MM-DD|MM/DD]" },
+  usage: { en: "[today|yesterday|YYYY-MM-DD|MM/DD|friday]", zh: "[今天|昨天|YYYY-MM-DD|MM/DD|上周五]" },
   args: z.object({ day: z.string().trim().max(20).optional() }),
   examples: ["digest", { en: "digest yesterday", zh: "digest 昨天" }, "digest 2026-11-24"],
   // Managers; staff too when DIGEST_STAFF=true, for the reduced digest.
@@ -118,7 +118,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, bad: "up", now: true },
     );
   }
-  const anomalies: string[] = [];
+  // Per figure, its flagged changes ("+100.0% vs previous day"): a figure flagged against both
+  // days is named once, "Complaints opened +100.0% vs previous day, +50.0% vs a week before".
+  const flags = new Map<MessageKey, string[]>();
   /** True when the move of `row` against its base `i` (1: the day before, 2: a week before) is an anomaly. */
   const flagged = (row: Row, i: 1 | 2, ch: number): boolean => {
     if (!row.bad) return false;
@@ -137,7 +139,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const text = row.points ? pointsText(v, base, t, fmt) : changeText(v, base, t, fmt);
     // From a base of 0 ("new", or "—" when both are 0): never an anomaly.
     if (ch === null || !flagged(row, i, ch)) return text;
-    anomalies.push(t("digest.anomaly.item", { figure: t(row.key), change: text, base: t(baseKey) }));
+    flags.set(row.key, [...(flags.get(row.key) ?? []), t("digest.anomaly.change", { change: text, base: t(baseKey) })]);
     return `${text} ${t("digest.anomaly.mark")}`;
   };
   const tableRows = rows.map((r) => [
@@ -146,6 +148,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     cell(r, 1, "digest.base.prev"),
     cell(r, 2, "digest.base.week"),
   ]);
+  const anomalies = [...flags].map(([key, changes]) => t("digest.anomaly.figure", { figure: t(key), changes: changes.join(t("digest.anomaly.change_sep")) }));
   const weekday = new Intl.DateTimeFormat(locale === "zh-CN" ? "zh-CN" : "en-US", { weekday: "short", timeZone: "UTC" }).format(
     new Date(`${d.day}T12:00:00Z`),
   );
@@ -200,9 +203,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   // A day before the shop's data began reads as such, not as a day without sales.
   if (d.firstPaidDay === null) context.push(t("digest.no_sales_yet"));
   else if (d.firstPaidDay !== undefined && d.firstPaidDay > d.day) context.push(t("digest.before_first_sale", { day: d.day, first: d.firstPaidDay }));
-  if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: s.day.otherCurrency, currency: d.currency }));
+  if (s.day.otherCurrency > 0) context.push(t("digest.other_currency", { count: num(s.day.otherCurrency), currency: d.currency }));
   // Refunds are manager figures: the staff digest does not count them even in its small print.
-  if (full && s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: s.day.otherCurrencyRefunds, currency: d.currency }));
+  if (full && s.day.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: num(s.day.otherCurrencyRefunds), currency: d.currency }));
   context.push(t("digest.definitions", { tz: config.timeZone }));
 
   return chart(d, ctx).then((image) => ({

@@ -72,8 +72,8 @@ export default defineJob({
         row(t("digest.row.net"), cur.net, prev.net, money, "down", orderCounts),
       ];
       const context: string[] = [];
-      if (cur.otherCurrency > 0) context.push(t("digest.other_currency", { count: cur.otherCurrency, currency: config.currency }));
-      if (cur.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: cur.otherCurrencyRefunds, currency: config.currency }));
+      if (cur.otherCurrency > 0) context.push(t("digest.other_currency", { count: fmt.number(cur.otherCurrency), currency: config.currency }));
+      if (cur.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: fmt.number(cur.otherCurrencyRefunds), currency: config.currency }));
       context.push(t("digest.definitions", { tz: config.timeZone }));
       return {
         title: t("notify.week.title", { from: addDays(today, -7), to: addDays(today, -1) }),

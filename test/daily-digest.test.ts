@@ -228,7 +228,7 @@ describe("daily-digest job", () => {
     expect(refunds![3]).not.toContain("⚠");
     expect(net[3]).toContain("⚠");
     expect(week.text).toMatch(/^⚠ Anomalies \(moves of \d+% or more the wrong way\): GMV \u2212100\.0% vs 7 days before; Paid orders \u2212100\.0% vs 7 days before; /);
-    expect(week.context![0]).toBe("1 paid orders in another currency than CNY are left out.");
+    expect(week.context![0]).toBe("1 paid order in a currency other than CNY is left out.");
   });
 });
 

@@ -93,7 +93,7 @@ describe("digest command", () => {
     expect(r.reply.status).toBe("warning");
     // Complaints opened and overdue doubled: the anomalies, in the body text above the table.
     expect(r.reply.text).toBe(
-      "⚠ Anomalies (moves of 30% or more the wrong way): Complaints opened +100.0% vs previous day; Complaints opened +100.0% vs a week before; Complaints overdue +100.0% vs previous day.",
+      "⚠ Anomalies (moves of 30% or more the wrong way): Complaints opened +100.0% vs previous day, +100.0% vs a week before; Complaints overdue +100.0% vs previous day.",
     );
     expect(r.reply.context!.join("\n")).not.toContain("Anomalies");
     expect(r.reply.tableFirst).toBe(true);
@@ -367,8 +367,8 @@ describe("anomalies: only moves the wrong way, and not on small numbers", () => 
     ];
     const r = await rendered("2026-11-25", today, c, { partial: true });
     expect(r.text).toBe(
-      "⚠ Anomalies (moves of 30% or more the wrong way): Refunds +100.0% vs previous day; Refunds +100.0% vs a week before; Complaints opened +100.0% vs previous day; " +
-        "Complaints opened +100.0% vs a week before; Complaints overdue +50.0% vs previous day; Complaints overdue +50.0% vs a week before.",
+      "⚠ Anomalies (moves of 30% or more the wrong way): Refunds +100.0% vs previous day, +100.0% vs a week before; Complaints opened +100.0% vs previous day, " +
+        "+100.0% vs a week before; Complaints overdue +50.0% vs previous day, +50.0% vs a week before.",
     );
     expect(r.context![0]).toBe(
       "Today is not over: figures so far, compared with whole days; only refunds and complaints opened already past a whole day, and complaints overdue, are flagged.",
@@ -385,12 +385,12 @@ describe("what the figures leave out", () => {
     const none: ComplaintFigures = { opened: 0, resolved: 0, overdue: 0 };
     const s: [Partial<SalesFigures>, Partial<SalesFigures>, Partial<SalesFigures>] = [{ otherCurrency: 1, otherCurrencyRefunds: 2 }, {}, {}];
     const en = await rendered("2026-11-25", s, [none, none, none]);
-    expect(en.context).toEqual(["1 paid orders in another currency than USD are left out.", "2 refunds of orders in another currency than USD are left out of the refund figures.", 'Definitions: README, "Digest figures". Days in UTC.']);
+    expect(en.context).toEqual(["1 paid order in a currency other than USD is left out.", "2 refunds of orders in a currency other than USD are left out of the refund figures.", 'Definitions: README, "Digest figures". Days in UTC.']);
     const zh = await rendered("2026-11-25", s, [none, none, none], { locale: "zh-CN" });
     expect(zh.context![1]).toBe("有 2 笔非 USD 币种订单的退款未计入退款数据。");
     // Refunds are manager figures: the staff digest does not count them, not even in its small print.
     const staff = await rendered("2026-11-25", s, [none, none, none], { full: false });
-    expect(staff.context).toEqual(["1 paid orders in another currency than USD are left out.", 'Definitions: README, "Digest figures". Days in UTC.']);
+    expect(staff.context).toEqual(["1 paid order in a currency other than USD is left out.", 'Definitions: README, "Digest figures". Days in UTC.']);
   });
 });
 

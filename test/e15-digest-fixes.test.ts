@@ -83,18 +83,18 @@ describe("digest: what an empty day is, and what cannot be sold", () => {
   it("a day before the shop's first paid order says so (en, zh), a quiet day after it does not; no order ever: said too", async () => {
     const none = await app.run("shell:admin", "digest 2026-11-01");
     expect(none.outcome).toBe("ok");
-    expect(none.reply.context).toContain("No order of this shop has been paid yet: every figure is 0.");
+    expect(none.reply.context).toContain("No order of this shop has been paid yet: every sales figure is 0.");
     await app.store.orders.insertMany([order("2026-11-09T03:00:00Z", 10000), order("2026-11-12T03:00:00Z", 10000)]);
     const before = await app.run("shell:admin", "digest 2026-11-01");
     expect(before.reply.table!.rows[0]).toEqual(["GMV", "CN¥0.00", "—", "—"]);
-    expect(before.reply.context).toContain("2026-11-01 is before the first paid order (2026-11-09): the figures are empty because the shop's data starts later, not because nothing sold.");
+    expect(before.reply.context).toContain("2026-11-01 is before the first paid order (2026-11-09): the sales figures are empty because the shop's data starts later, not because nothing sold.");
     // A day without sales after the first one is just that.
     const quiet = await app.run("shell:admin", "digest 2026-11-10");
     expect(quiet.reply.context).toEqual(['Definitions: README, "Digest figures". Days in Asia/Shanghai.']);
     const sold = await app.run("shell:admin", "digest 2026-11-09");
     expect(sold.reply.context).toEqual(['Definitions: README, "Digest figures". Days in Asia/Shanghai.']);
     const zh = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "digest 2026-11-01", locale: "zh-CN" });
-    expect(zh.reply.context).toContain("2026-11-01 早于第一笔已付款订单（2026-11-09）：数据为空是因为店铺数据从那以后才开始，而不是当天没有销售。");
+    expect(zh.reply.context).toContain("2026-11-01 早于第一笔已付款订单（2026-11-09）：销售数据为空是因为店铺数据从那以后才开始，而不是当天没有销售。");
     const zhOut = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "digest 昨天", locale: "zh-CN" });
     expect(field(zhOut, "低库存：2 个商品")!.split("\n")[0]).toBe("SKU-OUT Empty Shelf：缺货");
   });

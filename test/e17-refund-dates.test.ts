@@ -112,7 +112,7 @@ describe("date refusals name the day without a year", () => {
   it("digest <bad day> lists 11/24 and 11月24日 (en, zh); since= in order search, audit and refund list too", async () => {
     await fresh();
     const r = await app.run("shell:mia", "digest someday");
-    expect(r.reply.text).toBe('"someday" is not a day the digest covers. Use today, yesterday, a date from 1970-01-01 on as YYYY-MM-DD (e.g. 2026-11-24), or a day without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before).');
+    expect(r.reply.text).toBe('"someday" is not a day the digest covers. Use today, yesterday, a date from 1970-01-01 on as YYYY-MM-DD (e.g. 2026-11-24), or a day without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before). A weekday reads too: friday or fri, the latest one, today or before.');
     expect((await zh("shell:mia", "digest someday")).reply.text).toContain("或不带年份的 11月24日、11/24（月/日，按今天或之前最近的这一天读取）");
     for (const line of ["order search since=someday", "audit since=someday", "refund list all since=someday"]) {
       const s = await app.run("shell:mia", line);

@@ -99,7 +99,7 @@ describe("quotes, help and digest days", () => {
     for (const line of ["digest 1900-01-01", "digest rebuild 1900-01-01"]) {
       const r = await app.run("shell:admin", line);
       expect(r, line).toMatchObject({ outcome: "user_error", code: "bad_day" });
-      expect(r.reply.text, line).toBe('"1900-01-01" is not a day the digest covers. Use today, yesterday, a date from 1970-01-01 on as YYYY-MM-DD (e.g. 2026-11-24), or a day without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before).');
+      expect(r.reply.text, line).toBe('"1900-01-01" is not a day the digest covers. Use today, yesterday, a date from 1970-01-01 on as YYYY-MM-DD (e.g. 2026-11-24), or a day without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before). A weekday reads too: friday or fri, the latest one, today or before.');
     }
     expect((await zh("digest 1900-01-01")).reply.text).toContain("1970-01-01 起的日期");
     expect((await app.run("shell:admin", "digest 1970-01-01")).outcome).toBe("ok");

@@ -583,10 +583,12 @@ export type DigestDayResult =
 /**
  * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
  * {@link readDateInput} takes: 昨天, 前天, 2026/11/24; a day without a year, 11月24日 or 11/24
- * month/day as both the shop's locales write it, as the most recent such day, today or before);
- * refuses dates that do not exist (2026-02-30), days after `today`, and day/month (24/11).
+ * month/day as both the shop's locales write it, as the most recent such day, today or before),
+ * or a weekday (friday, 周五, 上周五: see {@link weekdayDay}); refuses dates that do not exist (2026-02-30), days after `today`, and day/month (24/11).
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
+  const named = weekdayDay(value ?? "", today);
+  if (named) return named > today ? { ok: false, reason: "future", day: named } : { ok: true, day: named };
   const v = readDateInput(value ?? "today", today, "last");
   const monthDay = dayFirst(v, true);
   if (monthDay) return { ok: false, reason: "day_first", month_day: monthDay };
@@ -601,4 +603,27 @@ export function parseDigestDay(value: string | undefined, today: string): Digest
     return { ok: false, reason: "no_such_day", month: v.slice(0, 7), days: new Date(Date.UTC(y, m, 0)).getUTCDate() };
   } else return { ok: false, reason: "bad_day" };
   return day > today ? { ok: false, reason: "future", day } : { ok: true, day };
+}
+
+const EN_WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+const ZH_WEEKDAYS = "日一二三四五六";
+
+/**
+ * A weekday as a manager names the day to read (the table's own column says "vs prev. Fri",
+ * 较上周五): `friday`/`fri`, 周五/星期五/礼拜五 (周日 or 周天 for Sunday) are the latest such day,
+ * today or before, as a day without a year is; 上周五 is the Friday of last week and 本周五
+ * (这周五) this week's, weeks starting on Monday as Chinese calendars count them. Null: no weekday.
+ */
+function weekdayDay(value: string, today: string): string | null {
+  const v = value.trim().toLowerCase();
+  const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
+  const en = EN_WEEKDAYS.findIndex((w) => v === w || v === w.slice(0, 3));
+  if (en >= 0) return addDays(today, -((dow - en + 7) % 7));
+  const zh = /^(上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$/.exec(v);
+  if (!zh) return null;
+  const target = ZH_WEEKDAYS.indexOf(zh[2] === "天" ? "日" : zh[2]!);
+  if (!zh[1]) return addDays(today, -((dow - target + 7) % 7));
+  // Monday-based: Monday 0 … Sunday 6.
+  const monday = addDays(today, -((dow + 6) % 7));
+  return addDays(monday, (zh[1] === "上" ? -7 : 0) + ((target + 6) % 7));
 }
