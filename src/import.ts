@@ -21,7 +21,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { shellIdentity } from "./core/identity.js";
 import { createLogger, scrubText } from "./core/logger.js";
-import { translator } from "./core/messages.js";
+import { translator, type Translate } from "./core/messages.js";
 import type { Role } from "./core/roles.js";
 import type { AuditRecord, AuditService } from "./services/audit.service.js";
 import { complaintInput, INGEST_KINDS, inventoryInput, orderInput, productInput, refundRequestInput, type IngestKind } from "./services/ingest-schemas.js";
@@ -896,50 +896,46 @@ function fmtSecs(s: number): string {
   return m ? `${m}m${Math.round(s % 60)}s` : `${Math.round(s)}s`;
 }
 
-/** The report as text lines. */
-export function formatReport(r: ImportReport): string {
+/**
+ * The report as text lines, in the shop's language (`SHOP_LOCALE`, as the run's other messages):
+ * the person at the console is one of the shop's team. Each line's own message (a field's
+ * problem, a difference) is the API's, as it answers an integrator, quoted as is.
+ */
+export function formatReport(r: ImportReport, t: Translate = translator("en")): string {
   const stop = r.interrupted;
+  const where = (afterLine: number) => (afterLine ? t("import.report.after_line", { line: afterLine }) : t("import.report.before_first"));
+  const stopped = stop ? (stop.by ? t("import.report.stopped_by", { by: stop.by, where: where(stop.afterLine) }) : t("import.report.stopped", { where: where(stop.afterLine) })) : "";
+  const csv = /\.csv$/i.test(r.file);
+  const line = (d: { line: number; message: string; partly?: boolean }) => t(d.partly ? "import.report.line_partly" : "import.report.line", { line: d.line, message: d.message });
+  const more = (n: number) => t("import.report.more", { n });
   const lines = [
-    `${r.dryRun ? "Dry run (nothing written)" : "Import"} of ${r.kind} from ${r.file}${stop ? `, stopped${stop.by ? ` by ${stop.by}` : ""} ${stoppedWhere(stop.afterLine)}` : ""}: ${r.lines} ${r.lines === 1 ? "item" : "items"} in ${r.seconds.toFixed(1)} s`,
+    t(r.dryRun ? "import.report.title_dry" : "import.report.title", { kind: r.kind, file: r.file, stopped, n: r.lines, secs: r.seconds.toFixed(1) }),
     // An empty .jsonl, or a CSV with its header only: nothing to do (exit 0), but said, so the wrong file is noticed.
-    ...(r.lines === 0 && !stop ? [`  the file holds no items (${/\.csv$/i.test(r.file) ? "a header line and no records" : "no lines of data"}): nothing was ${r.dryRun ? "checked" : "imported"}; check that it is the right file`] : []),
-    r.dryRun ? `  valid: ${r.skipped}` : `  imported: ${r.imported}\n  updated: ${r.updated}\n  skipped (already there): ${r.skipped}`,
+    ...(r.lines === 0 && !stop ? [t(csv ? (r.dryRun ? "import.report.empty_csv_dry" : "import.report.empty_csv") : r.dryRun ? "import.report.empty_jsonl_dry" : "import.report.empty_jsonl")] : []),
+    r.dryRun ? t("import.report.valid", { n: r.skipped }) : t("import.report.counts", { imported: r.imported, updated: r.updated, skipped: r.skipped }),
   ];
-  if (r.parked) lines.push(`  parked (waiting for their order): ${r.parked}`);
-  if (r.stockKept) lines.push(`  onHand left as stored on existing products: ${r.stockKept} (it sets a new product's stock only; counts go through \`npm run import -- inventory\` with set)`);
+  if (r.parked) lines.push(t("import.report.parked", { n: r.parked }));
+  if (r.stockKept) lines.push(t("import.report.stock_kept", { n: r.stockKept }));
   if (r.differs) {
-    lines.push(`  not applied (differs from what is stored): ${r.differs}`);
-    for (const d of r.differences) lines.push(`    line ${d.line}${d.partly ? " (its other fields applied)" : ""}: ${d.message}`);
-    if (r.differs > r.differences.length) lines.push(`    … and ${r.differs - r.differences.length} more`);
+    lines.push(t("import.report.differs", { n: r.differs }));
+    for (const d of r.differences) lines.push(line(d));
+    if (r.differs > r.differences.length) lines.push(more(r.differs - r.differences.length));
   }
   if (r.timesNotTaken) {
-    lines.push(`  applied, with a time its status contradicts not taken (see each line; send the status it belongs to): ${r.timesNotTaken}`);
-    for (const d of r.timesNotTakenLines ?? []) lines.push(`    line ${d.line}: ${d.message}`);
-    if (r.timesNotTaken > (r.timesNotTakenLines?.length ?? 0)) lines.push(`    … and ${r.timesNotTaken - (r.timesNotTakenLines?.length ?? 0)} more`);
+    lines.push(t("import.report.times_not_taken", { n: r.timesNotTaken }));
+    for (const d of r.timesNotTakenLines ?? []) lines.push(line(d));
+    if (r.timesNotTaken > (r.timesNotTakenLines?.length ?? 0)) lines.push(more(r.timesNotTaken - (r.timesNotTakenLines?.length ?? 0)));
   }
   if (r.warned) {
-    lines.push(
-      r.kind === "orders"
-        ? r.dryRun
-          ? `  valid, with amounts that do not add up (a new order would be stored as sent; see each line): ${r.warned}`
-          : `  applied, with amounts that do not add up (stored as sent; see each line): ${r.warned}`
-        : `  applied, counted below what open orders reserve (short of their reservations): ${r.warned}`,
-    );
-    for (const w of r.warnings ?? []) lines.push(`    line ${w.line}: ${w.message}`);
-    if (r.warned > (r.warnings?.length ?? 0)) lines.push(`    … and ${r.warned - (r.warnings?.length ?? 0)} more`);
+    lines.push(t(r.kind === "orders" ? (r.dryRun ? "import.report.warned_orders_dry" : "import.report.warned_orders") : "import.report.warned_stock", { n: r.warned }));
+    for (const w of r.warnings ?? []) lines.push(line(w));
+    if (r.warned > (r.warnings?.length ?? 0)) lines.push(more(r.warned - (r.warnings?.length ?? 0)));
   }
-  lines.push(`  failed: ${r.failed}`);
-  for (const f of r.failures) lines.push(`    line ${f.line}: ${f.message}`);
-  if (r.failed > r.failures.length) lines.push(`    … and ${r.failed - r.failures.length} more`);
-  if (r.stopAfterEnd) {
-    lines.push(`${r.stopAfterEnd.by ?? "The stop signal"} came after every line was read: the import finished (the lines in progress were the last ones); nothing is left to run again.`);
-  }
-  if (stop) {
-    lines.push(
-      `Stopped ${stoppedWhere(stop.afterLine)}: every line up to it is done, no later line was read. ` +
-        "To finish, run the same command again: the lines already done are skipped.",
-    );
-  }
+  lines.push(t("import.report.failed", { n: r.failed }));
+  for (const f of r.failures) lines.push(line(f));
+  if (r.failed > r.failures.length) lines.push(more(r.failed - r.failures.length));
+  if (r.stopAfterEnd) lines.push(r.stopAfterEnd.by ? t("import.report.after_end", { by: r.stopAfterEnd.by }) : t("import.report.after_end_signal"));
+  if (stop) lines.push(t("import.report.stop_hint", { where: where(stop.afterLine) }));
   return lines.join("\n") + "\n";
 }
 
@@ -1044,7 +1040,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who, store }, signal: stop.signal });
-    process.stdout.write(formatReport(report));
+    process.stdout.write(formatReport(report, translator(config.locale)));
     if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
     return report.failed || report.differs ? 1 : 0;
   } finally {

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { promisify } from "node:util";
+import { gunzip, inflate, type ZlibOptions } from "node:zlib";
 import type { Config } from "../../src/config.js";
 import { WarnThrottle, type Logger } from "../../src/core/logger.js";
 import { clip } from "../../src/core/reply.js";
@@ -202,7 +204,10 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
       if (charset !== undefined) {
         throw new HttpError(415, "unsupported_media_type", `charset ${charset} is not supported: send the JSON encoded as UTF-8 (Content-Type: application/json; charset=utf-8, or no charset)`);
       }
-      const body = await readJson(req, config.http.bodyLimit, () => res.writeContinue());
+      // A compressed body (Content-Encoding: gzip, as some webhook senders send by default) is
+      // read decompressed; one in a coding we cannot read is a 415 naming those we can (RFC 7694).
+      const coding = contentCoding(req.headers["content-encoding"]);
+      const body = await readJson(req, config.http.bodyLimit, () => res.writeContinue(), coding);
       // What records name as their author (createdBy, requester): the key's label, as before. The
       // key itself (apiActor) goes along for the trail: a parked update refused later names it.
       const actor = `api:${caller.label}`;
@@ -292,9 +297,22 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
     if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw new HttpError(400, "invalid", "more than one Authorization header: send one");
     if (!h) throw new HttpError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>", challenge);
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-    const caller = m ? await services.apiKeys.authenticate(m[1]!) : null;
+    // Another scheme (`Token …`, `Basic …`) or the key alone: told how to send it, not "invalid
+    // or revoked" (the key may be fine). Only the scheme is quoted, never what follows it.
+    if (!m) {
+      refusedKey(req, undefined);
+      const given = h.trim();
+      const scheme = /^\S+/.exec(given)?.[0] ?? "";
+      const got = given.startsWith("shopops_")
+        ? "the key without \"Bearer \" before it"
+        : /^bearer$/i.test(scheme)
+          ? given === scheme ? "\"Bearer\" and no key" : "\"Bearer\" and more than one word after it"
+          : given.includes(" ") ? `the scheme "${clip(scheme, 20)}"` : "one word and no scheme";
+      throw new HttpError(401, "unauthorized", `malformed Authorization header (got ${got}): send Authorization: Bearer <key>, the key as apikey create showed it`, challenge);
+    }
+    const caller = await services.apiKeys.authenticate(m[1]!);
     if (!caller) {
-      refusedKey(req, m?.[1]);
+      refusedKey(req, m[1]);
       throw new HttpError(401, "unauthorized", "invalid or revoked API key", challenge);
     }
     return caller;
@@ -375,11 +393,34 @@ async function ping(services: Services): Promise<boolean> {
   }
 }
 
+/** The content codings a body may be sent in (besides none): Node's zlib reads them. */
+const CODINGS = { gzip: "gzip", "x-gzip": "gzip", deflate: "deflate" } as const;
+type Coding = (typeof CODINGS)[keyof typeof CODINGS];
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
+const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
+
+/**
+ * The body's Content-Encoding: undefined for none (or `identity`), `gzip` or `deflate`; any other
+ * (`br`, `zstd`, two codings) is a 415 naming the ones taken, decided on the headers, before the body.
+ */
+function contentCoding(header: string | undefined): Coding | undefined {
+  const codings = (header ?? "")
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== "identity");
+  if (!codings.length) return undefined;
+  const one = codings.length === 1 && Object.hasOwn(CODINGS, codings[0]!) ? CODINGS[codings[0] as keyof typeof CODINGS] : undefined;
+  if (one) return one;
+  throw new HttpError(415, "unsupported_media_type", `Content-Encoding ${clip(codings.join(", "), 40)} is not supported: send the body uncompressed, or compressed once with gzip or deflate`, { "accept-encoding": "gzip, deflate" });
+}
+
 /**
  * Reads a JSON body of at most `limit` bytes (413 beyond, 400 when not JSON); `proceed` tells a
  * client waiting on Expect: 100-continue to send it, once its declared length is within the limit.
+ * A compressed body (`coding`) is held to the limit both as sent and decompressed (a small gzip
+ * body may inflate to gigabytes).
  */
-async function readJson(req: IncomingMessage, limit: number, proceed: () => void): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number, proceed: () => void, coding?: Coding): Promise<unknown> {
   const declared = Number(req.headers["content-length"]);
   const tooBig = () => new HttpError(413, "payload_too_large", `body over the limit of ${limit} bytes`);
   if (Number.isFinite(declared) && declared > limit) {
@@ -397,9 +438,18 @@ async function readJson(req: IncomingMessage, limit: number, proceed: () => void
     }
     chunks.push(chunk);
   }
+  let raw: Buffer = Buffer.concat(chunks);
+  if (coding) {
+    try {
+      raw = await (coding === "gzip" ? gunzipAsync : inflateAsync)(raw, { maxOutputLength: limit });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new HttpError(413, "payload_too_large", `body over the limit of ${limit} bytes once decompressed (Content-Encoding: ${coding})`);
+      throw new HttpError(400, "invalid", `body is not valid ${coding} data, as its Content-Encoding says: send it compressed with ${coding}, or uncompressed without Content-Encoding`, {}, { errors: [{ field: "(body)", expected: `${coding}-compressed JSON` }] });
+    }
+  }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
   } catch {
     throw new HttpError(400, "invalid", "body is not valid UTF-8: send JSON encoded as UTF-8", {}, { errors: [{ field: "(body)", expected: "UTF-8 text" }] });
   }

@@ -23,7 +23,8 @@ export const AMOUNT_TOO_LARGE = `an amount of at most ${MAX_MINOR} minor units (
  */
 const NOT_NEGATIVE = "an amount of 0 or more minor units (e.g. 1999 for 19.99)";
 const money = z
-  .number({ error: WHOLE_MINOR })
+  // Missing: required, as other fields say it; ±Infinity (JSON's 1e400): too large, or below 0.
+  .number({ error: (iss) => (iss.input === undefined ? `a value (required): ${WHOLE_MINOR}` : iss.input === Infinity ? AMOUNT_TOO_LARGE : iss.input === -Infinity ? NOT_NEGATIVE : WHOLE_MINOR) })
   // A whole number past what a double holds exactly: too large, or (-1e20) below 0, as `min` says it.
   .int({ error: (iss) => (typeof iss.input === "number" && Number.isInteger(iss.input) ? (iss.input > 0 ? AMOUNT_TOO_LARGE : NOT_NEGATIVE) : WHOLE_MINOR) })
   .min(0, { error: NOT_NEGATIVE })
@@ -42,10 +43,20 @@ function whenExpected(input: unknown): string {
   }
   return WHEN;
 }
-/** An offset written without its colon (`+0800`, as PHP's and Java's ISO 8601 formats write it) in the extended form (`+08:00`). */
-const offsetWithColon = (v: unknown): unknown => (typeof v === "string" ? v.replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2})(\d{2})$/, "$1:$2") : v);
+/**
+ * A date-time with its zone in the one form zod reads (`2026-11-25T08:30:00+08:00`), from the other
+ * ways RFC 3339 and ISO 8601 write it: a space for the `T` (Python's `str()`, SQL's and
+ * PostgreSQL's `2026-11-25 08:30:00+08`), lowercase `t` and `z`, an offset without its colon
+ * (`+0800`, as PHP's and Java's formats write it) or without its minutes (`+08`). The same instant.
+ */
+const isoForm = (v: unknown): unknown => {
+  if (typeof v !== "string") return v;
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:([Zz])|([+-]\d{2})(?::?(\d{2}))?)$/.exec(v);
+  if (!m) return v;
+  return `${m[1]}T${m[2]}${m[3] ? "Z" : `${m[4]}:${m[5] ?? "00"}`}`;
+};
 const when = z
-  .preprocess(offsetWithColon, z.iso.datetime({ offset: true, error: (iss) => whenExpected(iss.input) }))
+  .preprocess(isoForm, z.iso.datetime({ offset: true, error: (iss) => whenExpected(iss.input) }))
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() >= EARLIEST, { error: "a time from 2000-01-01 on" });
 const sku = z.string().regex(SKU, { error: "a SKU: letters A-Z (either case), digits, - _ . : (1-64 characters, starting with a letter or digit)" }).transform((s) => s.toUpperCase());
