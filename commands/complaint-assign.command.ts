@@ -72,6 +72,11 @@ export default defineCommand({
       if (parseIdentity(args.identity)?.platform === "discord" && Object.keys(config.discord?.roleMap ?? {}).length > 0) {
         return { status: "error", code: "role_not_stored", text: t("complaint.assignee_role_not_stored", { identity: args.identity, id }), visibility: "ephemeral" };
       }
+      // No role granted (a viewer is anyone without one), maybe a typo (`shell:lynn` for `shell:lin`):
+      // said so, and to check the spelling before granting a role to a name nobody has.
+      if (role === "viewer") {
+        return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_no_role", { identity: args.identity }), visibility: "ephemeral" };
+      }
       return { status: "error", code: "assignee_not_support", text: t("complaint.assignee_not_support", { identity: args.identity, role: t(`role.name.${role}`) }), visibility: "ephemeral" };
     }
     return reply(await services.complaints.assign(id, args.identity, actor));

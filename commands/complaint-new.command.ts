@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { trimInvisible } from "../src/core/text.js";
+import { trimInvisible, withoutInvisible } from "../src/core/text.js";
 import { orderNoArg } from "./order.command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { COMPLAINT_TEXT_MAX, type IgnoredArg } from "../src/services/complaint.service.js";
@@ -56,10 +56,22 @@ export default defineCommand({
       ...(args.order ? { orderNo: args.order } : {}),
       ...(args.customer ? { customerId: args.customer } : {}),
     };
+    // Typed, a text that is only an order number (`complaint new ORD-100001`) says nothing of the
+    // complaint: refused with the line written right, rather than filed as a complaint "ORD-100001".
+    if (!args.link) {
+      const word = withoutInvisible(args.text.normalize("NFKC")).trim();
+      // One word with a digit: an order number's shape, or a shop's own number (`web-1001`) that exists.
+      const order = /^\S+$/.test(word) && /\d/.test(word) ? await services.orders.byNo(word) : null;
+      if (order || /^#?(ORD-)?\d+$/i.test(word)) {
+        const orderNo = order?._id ?? OrderService.normalizeOrderNo(word);
+        return { status: "error", code: "text_only_order", text: t("complaint.text_only_order", { orderNo }), visibility: "ephemeral" };
+      }
+    }
     // From a chat message: filed as its author, idempotent per permalink (the audit keeps who filed it).
+    // Typed: an order number in the text links that order, as from a message, unless order= is given.
     const r = args.link
       ? await services.complaints.fileFromMessage({ ...common, text: args.text, author: args.author ?? actor.identity, permalink: args.link, filedBy: actor.identity })
-      : await services.complaints.create({ ...common, text: args.text, by: actor.identity });
+      : await services.complaints.fileTyped({ ...common, text: args.text, by: actor.identity });
     // The complaint and the order it is about, as the API's entry names them: `audit subject=<order>` finds it.
     const about = (c: { _id: string; orderNo?: string | null }) => (c.orderNo ? [c._id, c.orderNo] : c._id);
     switch (r.kind) {

@@ -22,6 +22,8 @@ const deltaTyped = z.string().transform((typed, ctx) => {
   if (s.toLowerCase() === "set") return "set" as const;
   const r = signedDelta.safeParse(typed);
   if (r.error?.issues.some((iss) => iss.message === "stock.adjust.bad_delta")) return { notChange: true } as const;
+  // Refused below too, where the product and the reason typed are known for the line it gives.
+  if (r.error?.issues.some((iss) => iss.message === "stock.adjust.delta_too_large")) return { tooLarge: true } as const;
   if (!r.success) {
     for (const iss of r.error.issues) ctx.issues.push({ code: "custom", input: typed, message: iss.message });
     return z.NEVER;
@@ -60,11 +62,14 @@ export default defineCommand({
     reason: text(200),
     key: idemKey.optional(),
   }).check((ctx) => {
-    const { sku, delta, set } = ctx.value;
-    const params = { sku: sku.toUpperCase() };
+    const { sku, delta, set, reason } = ctx.value;
+    // The lines written right keep the reason typed (`reason=damaged`), not a stock one. The
+    // check runs only once every argument parsed, so a reason is there; `count` is a fallback.
+    const params = { sku: sku.toUpperCase(), reason: `reason=${quote(reason ?? "count")}` };
     const issue = (path: string, message: string, extra: Record<string, unknown> = {}) =>
       ctx.issues.push({ code: "custom", path: [path], input: ctx.value, message, params: { ...params, ...extra } });
     if (typeof delta === "object" && "bare" in delta) issue("delta", "stock.adjust.unsigned", { n: delta.bare });
+    else if (typeof delta === "object" && "tooLarge" in delta) issue("delta", "stock.adjust.delta_too_large");
     // A code span: Discord shows the line as its members type it (`set:<n>`).
     else if (typeof delta === "object") issue("delta", "stock.adjust.bad_delta");
     else if (delta === "set") issue("delta", "stock.adjust.set_form");
@@ -110,7 +115,7 @@ export default defineCommand({
           // no count can have found fewer: just that (and what open orders wait for).
           text: t(
             r.available > 0 ? "stock.adjust.below_zero" : r.onHand > 0 ? "stock.adjust.none_available" : r.reserved > 0 ? "stock.adjust.none_on_hand_reserved" : "stock.adjust.none_on_hand",
-            { sku, qty: -delta, available: r.available, onHand: r.onHand, reserved: r.reserved },
+            { sku, qty: -delta, available: r.available, onHand: r.onHand, reserved: r.reserved, reason: `reason=${quote(args.reason)}` },
           ),
           visibility: "ephemeral",
         };

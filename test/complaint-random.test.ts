@@ -219,7 +219,7 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       // whom it may go to: the assignee must be support or above.
       if (c.assignee && c.assignee !== to && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };
       const targetRole = to === op.actor ? role : roleOf(to);
-      if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: `${to} is ${targetRole}`, changed: false };
+      if (!atLeast(targetRole, "support")) return { outcome: "user_error", code: "assignee_not_support", says: targetRole === "viewer" ? `${to} has no role granted in shopops` : `${to} is ${targetRole}`, changed: false };
       if (c.assignee === to) return to === op.actor ? { outcome: "ok", code: "already_claim", says: `${id} is already yours`, changed: false } : { outcome: "ok", code: "already_assign", says: `${id} is already assigned to ${to}`, changed: false };
       // README: taking it from someone else needs manager or above, unless you hold it (a denial).
       if (c.assignee && c.assignee !== op.actor && !manager) return { outcome: "denied", code: "held_by_other", says: `${id} is with ${c.assignee}: only they, a manager or an admin may hand it to someone else; nothing changed.`, changed: false };

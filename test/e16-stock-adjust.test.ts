@@ -96,7 +96,7 @@ describe("stock adjust <sku> set=<n>: a counted level from chat", () => {
       ["stock adjust CNT-5 set=-3 reason=count", "• set=: must be at least 0"],
       ["stock adjust CNT-5 set=abc reason=count", '• set=: "abc" is not a number'],
       ["stock adjust CNT-5 +5 set=40 reason=count", "• set=: A change (+5) and a counted level (40) at once: give one."],
-      ["stock adjust CNT-5 reason=count", "• <delta>: Give a change or a counted level: `stock adjust CNT-5 +5 reason=restock` adds 5 (-5 removes 5); `stock adjust CNT-5 set=40 reason=count` makes on hand 40. Nothing changed."],
+      ["stock adjust CNT-5 reason=count", "• <delta>: Give a change or a counted level: `stock adjust CNT-5 +5 reason=count` adds 5 (-5 removes 5); `stock adjust CNT-5 set=40 reason=count` makes on hand 40. Nothing changed."],
       ["stock adjust CNT-5 set=40", "• missing reason="],
       // A level is not a third word: words after a change stay extra words, an unquoted reason keeps its hint.
       ["stock adjust CNT-5 +5 40 reason=count", '• unexpected extra argument "40"'],

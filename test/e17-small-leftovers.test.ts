@@ -58,7 +58,7 @@ describe("stock adjust with a delta that is no quantity change", () => {
   it("on Discord, shows the line recording a count as a member types it, set:<n> (en, zh), changing nothing", async () => {
     const abc = (await answer(peer.slash(sam, "stock adjust", { sku: "lft-1", delta: "abc", reason: "x" }).id)).embeds[0].description;
     expect(abc).toBe(
-      "Invalid arguments for `/stock adjust`:\n• delta: \"abc\" is not a quantity change. Use a signed whole number other than zero, e.g. +5 or -2; a counted level is its own option: `/stock adjust sku:LFT-1 set:<n> reason:count`. Nothing changed.",
+      "Invalid arguments for `/stock adjust`:\n• delta: \"abc\" is not a quantity change. Use a signed whole number other than zero, e.g. +5 or -2; a counted level is its own option: `/stock adjust sku:LFT-1 set:<n> reason:x`. Nothing changed.",
     );
     const zero = (await answer(peer.slash(li, "stock adjust", { sku: "LFT-1", delta: "+0", reason: "盘点" }).id)).embeds[0].description;
     expect(zero).toContain("• delta: \"+0\" 不是有效的数量变化。请使用非零的带符号整数，例如 +5 或 -2；盘点得到的库存水平是单独的选项：`/stock adjust sku:LFT-1 set:<n> reason:盘点`。未做任何更改。");
@@ -71,7 +71,7 @@ describe("stock adjust with a delta that is no quantity change", () => {
   it("in the shell, shows it in the shell's syntax (en, zh)", async () => {
     const r = await shell.run("shell:sam", "stock adjust LFT-1 lots reason=x");
     expect([r.outcome, r.code]).toEqual(["user_error", "invalid_args"]);
-    expect(r.reply.text).toContain("• <delta>: \"lots\" is not a quantity change. Use a signed whole number other than zero, e.g. +5 or -2; a counted level is its own option: `stock adjust LFT-1 set=<n> reason=count`. Nothing changed.");
+    expect(r.reply.text).toContain("• <delta>: \"lots\" is not a quantity change. Use a signed whole number other than zero, e.g. +5 or -2; a counted level is its own option: `stock adjust LFT-1 set=<n> reason=x`. Nothing changed.");
     const z = await zhShell("shell:sam", "stock adjust lft-1 +0 reason=盘点");
     expect(z.reply.text).toContain("`stock adjust LFT-1 set=<n> reason=盘点`");
     // A change too large keeps its own refusal.

@@ -398,12 +398,15 @@ export class Core {
     for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
     // The list of known options is only written when an option is refused.
     let knownCache: string | undefined;
+    const freeText = names.some((n) => n.startsWith("...") && cmd.attachedText?.arg === n.slice(3));
     const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
     for (const [k, v] of Object.entries(parsed.named)) {
       // A positional argument may also be named (`stock query=low`: a search for "low", where
       // `stock low` is another command), unless it was given by position too.
       if (positionalNames.includes(k) && !(k in obj)) obj[k] = v;
       else if (positionalNames.includes(k)) problems.push(t("error.given_twice", { key: kebab(k) }));
+      // In free text kept as typed (a complaint: `the price=wrong on my invoice`), how to keep it as text.
+      else if (!known.includes(k) && freeText) problems.push(t("error.unknown_option_text", { key: kebab(k), known: knownText(), typed: `${kebab(k)}=${v}`, command: cmd.name }));
       else if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
       else obj[k] = v;
     }

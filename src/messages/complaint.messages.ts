@@ -124,6 +124,7 @@ export const en = {
   "complaint.unknown": "No complaint {id}. Complaint ids look like C-7K2M9Q; `complaint list` shows the open ones.",
   "complaint.unknown_order": "No order {orderNo}. Check the number, or file the complaint without order=.",
   "complaint.customer_mismatch": "Order {orderNo} belongs to {orderCustomer}, not {customer}. Leave out customer= to use the order's customer.",
+  "complaint.text_only_order": "The complaint's text is only an order number ({orderNo}); nothing was filed. Say what the customer complains about, with the order as order=: `complaint new order={orderNo} \"box arrived crushed\"`.",
   "complaint.bad_severity": "\"{value}\" is not a severity. Use low, normal, high or urgent.",
   "complaint.bad_category": "\"{value}\" is not a category. Use delivery, damaged, wrong_item, missing_item, quality, refund, billing, service or other.",
   "complaint.bad_source": "\"{value}\" is not a source. Use chat, email, phone, marketplace, social, slack, discord, api or other.",
@@ -135,6 +136,7 @@ export const en = {
   "complaint.note_required": "Resolving {id} needs a note saying what was done: `complaint resolve {id} note=\"…\"`.",
   "complaint.reason_required": "Escalating {id} needs a reason: `complaint escalate {id} reason=\"…\"`.",
   "complaint.assignee_not_support": "{identity} is {role}; complaints can only go to support staff or above (an admin can `role grant {identity} support`).",
+  "complaint.assignee_no_role": "{identity} has no role granted in shopops, so nothing changed: complaints go only to support staff or above. Check the identity is spelt right; if it is, an admin can `role grant {identity} support`.",
   "complaint.assignee_role_not_stored":
     "{identity} has no support role granted in shopops. A role that comes from their Discord server roles (DISCORD_ROLE_MAP) cannot be seen for someone else: ask an admin to run `role grant {identity} support`, then assign again. If {id} is not escalated, they can also take it themselves with `complaint claim {id}`.",
   "complaint.bad_customer": "\"{value}\" is not a customer id: use the shop's id, 1 to 100 characters.",
@@ -286,6 +288,7 @@ export const zh: Record<keyof typeof en, string> = {
   "complaint.unknown": "没有投诉 {id}。投诉编号形如 C-7K2M9Q；`complaint list` 可查看未结投诉。",
   "complaint.unknown_order": "没有订单 {orderNo}。请核对订单号（例如 ORD-100231），或不带 order= 登记投诉。",
   "complaint.customer_mismatch": "订单 {orderNo} 属于 {orderCustomer}，不是 {customer}。不填 customer= 即使用订单的客户。",
+  "complaint.text_only_order": "投诉内容只有订单号（{orderNo}），未登记任何投诉。请写明客户投诉的内容，订单用 order= 给出：`complaint new order={orderNo} 外箱被压坏`。",
   "complaint.bad_severity": "\"{value}\" 不是严重程度。请使用 低（low）、一般（normal）、高（high）或紧急（urgent）。",
   "complaint.bad_category": "\"{value}\" 不是类别。请使用 物流配送（delivery）、商品损坏（damaged）、发错商品（wrong_item）、少件漏发（missing_item）、质量问题（quality）、退款（refund）、账单支付（billing）、服务态度（service）或其他（other）。",
   "complaint.bad_source": "\"{value}\" 不是来源。请使用 在线聊天（chat）、邮件（email）、电话（phone）、电商平台（marketplace）、社交媒体（social）、Slack（slack）、Discord（discord）、API 接口（api）或其他（other）。",
@@ -297,6 +300,7 @@ export const zh: Record<keyof typeof en, string> = {
   "complaint.note_required": "结案 {id} 需要填写处理说明：`complaint resolve {id} note=\"…\"`。",
   "complaint.reason_required": "升级 {id} 需要填写原因：`complaint escalate {id} reason=\"…\"`。",
   "complaint.assignee_not_support": "{identity} 的角色是{role}；投诉只能分配给客服（support）及以上角色（管理员可执行 `role grant {identity} support`）。",
+  "complaint.assignee_no_role": "{identity} 在 shopops 中没有被授予任何角色，未做任何更改：投诉只能分配给客服（support）及以上角色。请检查身份是否写对；如果没错，可请管理员执行 `role grant {identity} support`。",
   "complaint.assignee_role_not_stored":
     "{identity} 在 shopops 中没有被授予客服（support）角色。来自 Discord 服务器角色（DISCORD_ROLE_MAP）的角色无法替他人查看：请管理员运行 `role grant {identity} support`，然后重新分配。如果 {id} 未升级，对方也可以自己执行 `complaint claim {id}` 认领。",
   "complaint.bad_customer": "\"{value}\" 不是客户 ID：请使用店铺的客户 ID，1 到 100 个字符。",

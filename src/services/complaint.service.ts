@@ -282,9 +282,7 @@ export class ComplaintService {
     filedBy?: string;
   }): Promise<CreateResult> {
     const id = "C-M" + createHash("sha256").update(msg.permalink).digest("hex").slice(0, 8).toUpperCase();
-    // Found in the text as chat reads what is typed (NFKC: a full-width ＯＲＤ－１０５０６１ is
-    // ORD-105061); the text itself is stored as written.
-    const found = /\bORD-\d+\b/i.exec(withoutInvisible(msg.text.normalize("NFKC")))?.[0];
+    const found = orderNoInText(msg.text);
     const text = msg.text.trim().slice(0, COMPLAINT_TEXT_MAX) || msg.permalink;
     const common = {
       id,
@@ -310,6 +308,21 @@ export class ComplaintService {
       if (r.kind !== "unknown_order" && r.kind !== "customer_mismatch") return r;
     }
     return this.create(common);
+  }
+
+  /**
+   * Files a complaint typed in chat (`complaint new` without a message link): without `orderNo`,
+   * an order number in the text (`ORD-…`) links that order when it exists and is the customer's
+   * given (if any), as a complaint filed from a chat message does; otherwise it is filed without one.
+   */
+  async fileTyped(input: NewComplaint): Promise<CreateResult> {
+    const found = input.orderNo ? undefined : orderNoInText(input.text);
+    if (found) {
+      const r = await this.create({ ...input, orderNo: found });
+      // A guess from the text: not the filer's mistake when it does not fit.
+      if (r.kind !== "unknown_order" && r.kind !== "customer_mismatch") return r;
+    }
+    return this.create(input);
   }
 
   /**
@@ -749,6 +762,14 @@ export function complaintEscalationKey(c: Pick<ComplaintDoc, "_id" | "history">)
 function roundSuffix(c: Pick<ComplaintDoc, "history">): string {
   const n = (c.history ?? []).filter((h) => h.action === "reopen").length;
   return n ? `:reopen${n}` : "";
+}
+
+/**
+ * The first order number (`ORD-…`) in a complaint's text, read as chat reads what is typed (NFKC:
+ * a full-width ＯＲＤ－１０５０６１ is ORD-105061), or undefined; the text itself is kept as written.
+ */
+export function orderNoInText(text: string): string | undefined {
+  return /\bORD-\d+\b/i.exec(withoutInvisible(text.normalize("NFKC")))?.[0];
 }
 
 /** A customer id in one form: full-width characters plain (NFKC: `ＣＵＳＴ－１` is `CUST-1`), trimmed. */
