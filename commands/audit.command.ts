@@ -187,6 +187,8 @@ export default defineCommand({
       skip: after ? 0 : passed,
     });
     const context = linked.length ? [t("audit.linked", { actor: args.actor!, identities: linked.join(t("text.list_sep")) })] : [];
+    // before=tomorrow, before=now: a time not yet past filters nothing out; said, so nobody takes the list for the window they meant.
+    if (before && before.getTime() >= now.getTime()) context.push(t("audit.before_future", { value: quote(args.before!), at: fmt.dateTime(before), now: fmt.dateTime(now) }));
     // A since= the clocks skip or repeat that night: which instant was read, said (as in order search).
     const clockNote = args.since ? sinceClockNote(args.since, now, config.timeZone, t) : undefined;
     if (clockNote) context.push(clockNote);

@@ -119,13 +119,23 @@ export default defineCommand({
       ];
       context.push(t("order.search.next", { command: ["order search", ...pinned].join(" ") }));
     }
+    // What was given back, as the card's Refunded field: a column only on a page with a refund on
+    // it, so the usual page keeps its width ("—" on the rows without one).
+    const refunds = orders.some((o) => o.refundedTotal > 0);
     return {
       title: t("order.search.title", { total }),
       status: "info",
       table: {
-        columns: [t("order.col.order"), t("order.col.created"), t("order.col.customer"), t("order.col.status"), t("order.col.total")],
-        rows: orders.map((o) => [o._id, fmt.dateTime(o.createdAt), o.customerId, statusName(o.status, t), fmt.money(o.total, o.currency)]),
-        alignRight: [4],
+        columns: [t("order.col.order"), t("order.col.created"), t("order.col.customer"), t("order.col.status"), t("order.col.total"), ...(refunds ? [t("order.col.refunded")] : [])],
+        rows: orders.map((o) => [
+          o._id,
+          fmt.dateTime(o.createdAt),
+          o.customerId,
+          statusName(o.status, t),
+          fmt.money(o.total, o.currency),
+          ...(refunds ? [o.refundedTotal > 0 ? fmt.money(o.refundedTotal, o.currency) : "—"] : []),
+        ]),
+        alignRight: refunds ? [4, 5] : [4],
       },
       context,
       visibility: "ephemeral",

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { text } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
+import { defineCommand, type Command } from "../src/core/command.js";
 import { orderNoArg, splitOrderNo } from "./order.command.js";
-import { pendingRequestsText, statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
+import { carrierArg, pendingRequestsText, statusName, trackingArg, transitionDone, transitionProblem } from "./order.view.js";
 import { OrderService, sameCarrier } from "../src/services/order.service.js";
 import { normalizeTracking } from "../src/core/text.js";
 import { quote } from "../src/core/parser.js";
 import type { OrderDoc } from "../src/store/models.js";
+import { UserError } from "../src/core/errors.js";
+import type { Translate } from "../src/core/messages.js";
 
 /**
  * Whether a shipped order's stored shipment is the one given again: the same tracking number
@@ -17,6 +18,21 @@ function sameShipment(order: OrderDoc, carrier: string, trackingNo: string): boo
   return normalizeTracking(order.shipment?.trackingNo ?? "") === normalizeTracking(trackingNo) && sameCarrier(order.shipment?.carrier ?? "", carrier);
 }
 
+/**
+ * `order ship ORD-1 SF SF123`: the carrier and tracking number typed without their names (as many
+ * words as options missing, in the usage's order), told so with the line written right; else null.
+ */
+function shipApart(typed: Parameters<NonNullable<Command["explainArgs"]>>[0], t: Translate): { error: UserError; subject: string } | null {
+  const [first, ...extra] = typed.words;
+  const missing = (["carrier", "tracking"] as const).filter((k) => !(k in typed.named));
+  const no = first === undefined ? null : orderNoArg.safeParse(first);
+  if (!no?.success || !extra.length || extra.length !== missing.length) return null;
+  const orderNo = OrderService.normalizeOrderNo(no.data);
+  const given = { ...typed.named, ...Object.fromEntries(missing.map((k, i) => [k, extra[i]!])) };
+  const command = ["order ship", orderNo, ...["carrier", "tracking"].map((k) => `${k}=${quote(given[k]!)}`)].join(" ");
+  return { error: new UserError("invalid_args", `${t("error.invalid_args", { command: "order ship" })}\n• ${t("order.ship.options_apart", { command })}`), subject: orderNo };
+}
+
 export default defineCommand({
   name: "order ship",
   description: "cmd.order_ship",
@@ -24,7 +40,7 @@ export default defineCommand({
   usage: { en: "<orderNo> carrier=<carrier> tracking=<tracking no.>", zh: "<orderNo> carrier=<快递公司> tracking=<运单号>" },
   args: z.object({
     orderNo: orderNoArg,
-    carrier: text(60),
+    carrier: carrierArg,
     tracking: trackingArg,
   }),
   examples: [
@@ -36,7 +52,7 @@ export default defineCommand({
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   // `order ship ORD 100001 …`: told the number has no spaces, with the line written right.
-  explainArgs: splitOrderNo("order ship"),
+  explainArgs: async (typed, services, t) => (await splitOrderNo("order ship")(typed, services, t)) ?? shipApart(typed, t),
   async handler(ctx) {
     const { args, services, actor, t, fmt, subject } = ctx;
     const r = await services.orders.transition(args.orderNo, "shipped", { by: actor.identity, carrier: args.carrier, trackingNo: args.tracking });
@@ -71,9 +87,12 @@ export default defineCommand({
     // Refund requests still open on it (a full refund asked, say): named, so the parcel does not
     // leave unseen for an order whose money may be going back.
     const pending = await services.orders.pendingRefundRequests(r.order._id);
-    const reply = transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), pending.length ? "warning" : "ok", ctx);
-    if (!pending.length) return reply;
-    const requests = pendingRequestsText(pending, { t, fmt });
-    return { ...reply, context: [...(reply.context ?? []), t("order.shipped.pending_refunds", { requests, id: pending[0]!.id })] };
+    // Part of it refunded already (an item given back before it left): said, so the parcel is packed for what is left.
+    const o = r.order;
+    const refunded = o.refundedTotal > 0 ? [t("order.shipped.refunded", { refunded: fmt.money(o.refundedTotal, o.currency), net: fmt.money(o.total - o.refundedTotal, o.currency), total: fmt.money(o.total, o.currency), orderNo: o._id })] : [];
+    const reply = transitionDone(r, "shipped", (orderNo) => t("order.shipped", { orderNo, ...shipped }), pending.length || refunded.length ? "warning" : "ok", ctx);
+    const requests = pending.length ? [t("order.shipped.pending_refunds", { requests: pendingRequestsText(pending, { t, fmt }), id: pending[0]!.id })] : [];
+    if (!refunded.length && !requests.length) return reply;
+    return { ...reply, context: [...(reply.context ?? []), ...refunded, ...requests] };
   },
 });

@@ -3,14 +3,14 @@ import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { OrderService } from "../src/services/order.service.js";
 import { orderNoArg, splitOrderNo } from "./order.command.js";
-import { orderNotFound, statusName, trackingArg } from "./order.view.js";
+import { carrierArg, orderNotFound, statusName, trackingArg } from "./order.view.js";
 
 export default defineCommand({
   name: "order tracking",
   description: "cmd.order_tracking",
   positional: ["orderNo"],
   usage: { en: "<orderNo> tracking=<tracking no.> [carrier=<carrier>] reason=<why>", zh: "<orderNo> tracking=<运单号> [carrier=<快递公司>] reason=<原因>" },
-  args: z.object({ orderNo: orderNoArg, tracking: trackingArg, carrier: text(60).optional(), reason: text(200) }),
+  args: z.object({ orderNo: orderNoArg, tracking: trackingArg, carrier: carrierArg.optional(), reason: text(200) }),
   examples: [
     { en: 'order tracking ORD-100001 tracking=SF1234567891 reason="typo in the last digit"', zh: "order tracking ORD-100001 tracking=SF1234567891 reason=最后一位输错了" },
     { en: 'order tracking ORD-100002 carrier=JD tracking=JD0012345678 reason="sent with JD instead"', zh: "order tracking ORD-100002 carrier=京东 tracking=JD0012345678 reason=改由京东发货" },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { text } from "../src/core/args.js";
 import { trackingNoInput } from "../src/services/ingest-schemas.js";
 import type { CommandContext } from "../src/core/command.js";
 import { CONTROL_CHARS } from "../src/core/text.js";
@@ -153,12 +154,25 @@ function amountsDiffer(d: OrderDetail, { t, fmt }: Ctx): string[] {
  * A tracking number as printed on a label ("9400 1000 0000 0000 0000 00", "1z999aa1..."): what
  * the ingestion API takes for `shipment.trackingNo` (any text up to 100 characters, trimmed of
  * invisible characters at its ends), stored in its one spelling (`normalizeTracking`: spaces
- * dropped, upper case), so every number the shop's messages store can be typed in chat.
+ * dropped, upper case), so every number the shop's messages store can be typed in chat; one
+ * with no letter or digit (`---`) is refused, being no number a carrier can look up.
  */
-export const trackingArg = trackingNoInput.pipe(z.string().min(1).refine((s) => !CONTROL_CHARS.test(s), { error: "order.bad_tracking" }));
+export const trackingArg = trackingNoInput.pipe(
+  z
+    .string()
+    .min(1)
+    .refine((s) => !CONTROL_CHARS.test(s), { error: "order.bad_tracking", abort: true })
+    // Punctuation alone (`---`, `.`, `，`) is a placeholder, not a number a carrier can look up.
+    .refine((s) => /[\p{L}\p{Nd}]/u.test(s), { error: "order.tracking_no_alnum" }),
+);
+
+/** A carrier as `order ship` and `order tracking` take it: a name with a letter or digit (`SF`, `顺丰`), not punctuation alone (`---`). */
+export const carrierArg = text(60).refine((s) => /[\p{L}\p{Nd}]/u.test(s), { error: "order.carrier_no_alnum" });
 
 function timelineLine(e: TimelineEvent, currency: string, { t, fmt }: Ctx): string {
-  let s = `${fmt.dateTime(e.at)}  ${t(`order.event.${e.kind}` as MessageKey)}`;
+  // The shipped line names what it left with (as stored: `order tracking` lines say what changed since).
+  const what = e.shipment ? t("order.event.shipped_with", { carrier: e.shipment.carrier || "—", tracking: e.shipment.trackingNo || "—" }) : t(`order.event.${e.kind}` as MessageKey);
+  let s = `${fmt.dateTime(e.at)}  ${what}`;
   if (e.amount !== undefined) s += ` ${fmt.money(e.amount, currency)}`;
   // Brackets and the note's colon as the language writes them: " (by …): note" or "（操作人 …）：note".
   if (e.by) s += t("text.paren", { text: t("order.event.by", { by: e.by }) });

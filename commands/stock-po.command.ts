@@ -2,7 +2,7 @@ import { z } from "zod";
 import { wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { addDays, isDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
+import { addDays, isDay, missingLeapDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
 import { unknownSku, withSelloutNote } from "./stock.command.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
@@ -41,6 +41,9 @@ export default defineCommand({
     const huge = rel !== null && Number(rel[1]) > 1_000_000;
     // 12月5日 without a year (MM-DD here): the next such day.
     const eta = rel ? addDays(today, Math.min(Number(rel[1]), 1_000_000)) : typed === "today" ? today : typed === "tomorrow" ? addDays(today, 1) : readDateInput(typed, today, "next");
+    // 2月29日 in a year without one: said so, with the days to type (not "not a date").
+    const leap = isDay(eta) ? null : missingLeapDay(typed, today);
+    if (leap) throw new UserError("bad_eta", t("arg.no_feb29", { value: args.eta, ...leap }));
     if (!isDay(eta)) throw new UserError("bad_eta", t("lowstock.bad_eta", { value: args.eta }));
     // An arrival in the past would not hold any alert: said so, with today's date (a late PO gets its new date).
     if (eta < today) throw new UserError("bad_eta", t("lowstock.eta_past", { value: args.eta, today }));

@@ -130,8 +130,8 @@ describe("low-stock job", () => {
     expect((await app.run("shell:sam", "stock po B-6 eta=2099-02-30")).reply.text).toContain('"2099-02-30" is not an expected arrival date');
     // A day without a year is read (the next such day), and one that no year has is refused as such.
     expect((await app.run("shell:sam", "stock po B-6 eta=2月30日")).code).toBe("invalid_args");
-    // Quoted as typed, not as read: 2月29日 is next year's, which has none.
-    expect((await app.run("shell:sam", "stock po B-6 eta=2月29日")).reply.text).toContain('"2月29日" is not an expected arrival date');
+    // Quoted as typed, not as read: 2月29日 is next year's, which has none (said so, with the days to type).
+    expect((await app.run("shell:sam", "stock po B-6 eta=2月29日")).reply.text).toContain('"2月29日": there is no 29 February in 2027.');
     // A far arrival would silence the product's alerts for good.
     const far = await app.run("shell:sam", "stock po B-6 eta=2099-01-01");
     expect(far.code).toBe("eta_too_far");

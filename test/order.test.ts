@@ -129,7 +129,7 @@ describe("order card", () => {
     expect(field(r, "Timeline")!.split("\n")).toEqual([
       "2026-11-23 12:00 GMT+8  Created",
       "2026-11-23 13:00 GMT+8  Paid (by ingest:web)",
-      "2026-11-24 06:00 GMT+8  Shipped (by shell:sam)",
+      "2026-11-24 06:00 GMT+8  Shipped with SF Express, tracking SF123456789 (by shell:sam)",
       "2026-11-25 06:00 GMT+8  Delivered (by shell:sam)",
       "2026-11-25 10:00 GMT+8  Refunded CN¥15.00: R-ABC123",
     ]);
@@ -139,7 +139,7 @@ describe("order card", () => {
     expect(field(zh, "时间线")!.split("\n")).toEqual([
       "2026-11-23 12:00 GMT+8  下单",
       "2026-11-23 13:00 GMT+8  付款（操作人 ingest:web）",
-      "2026-11-24 06:00 GMT+8  发货（操作人 shell:sam）",
+      "2026-11-24 06:00 GMT+8  由 SF Express 发货，运单号 SF123456789（操作人 shell:sam）",
       "2026-11-25 06:00 GMT+8  签收（操作人 shell:sam）",
       "2026-11-25 10:00 GMT+8  退款 ¥15.00：R-ABC123",
     ]);
@@ -332,7 +332,7 @@ describe("order status transitions", () => {
     expect(d.reply.text).toBe("ORD-100003 delivered.");
     expect(await app.store.orders.findById("ORD-100003").lean()).toMatchObject({ status: "delivered", deliveredAt: new Date(NOW + H) });
     const card = await app.run("shell:sam", "order ORD-100003");
-    expect(field(card, "Timeline")).toContain("2026-11-25 13:00 GMT+8  Shipped (by shell:sam)");
+    expect(field(card, "Timeline")).toContain("2026-11-25 13:00 GMT+8  Shipped with China Post, tracking CP998877 (by shell:sam)");
     app.clock.set(new Date(NOW));
   });
 

@@ -182,6 +182,31 @@ export function readDateInput(s: string, today: string, yearless: "this_year" | 
   return `${y}-${v}`;
 }
 
+/** A 29 February typed for a year that has none, and the days to type instead: see {@link missingLeapDay}. */
+export interface MissingLeapDay {
+  /** The year typed, or the one a day without a year was read in (2027). */
+  year: number;
+  /** The next 29 February there is (2028-02-29). */
+  leap: string;
+  /** The days either side in that year (2027-02-28, 2027-03-01). */
+  before: string;
+  after: string;
+}
+
+/**
+ * A date ahead read as {@link readDateInput} with `next` reads it (2月29日, 2/29, or 2027-02-29,
+ * a time after it too) that falls on a 29 February its year lacks: the year, the next real one
+ * and the days either side, for a refusal that says which day to type; null for any other value.
+ */
+export function missingLeapDay(s: string, today: string): MissingLeapDay | null {
+  const v = readDateInput(s, today, "next").slice(0, 10);
+  if (!/^\d{4}-02-29$/.test(v) || isDay(v)) return null;
+  const year = Number(v.slice(0, 4));
+  let y = year + 1;
+  while (!(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) y++;
+  return { year, leap: `${y}-02-29`, before: `${year}-02-28`, after: `${year}-03-01` };
+}
+
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */
 export function isDay(s: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(s) && addDays(s, 0) === s;

@@ -80,6 +80,7 @@ export const en = {
   "audit.unknown_ref": "No audit entry has the Ref \"{value}\". ref= takes a Ref from the table's Ref column (`audit` lists them).",
   "audit.ref_alone": "ref= shows one entry whole and takes no filter, limit= or page= beside it; drop {options}, or list entries with the filters and no ref=.",
   "audit.bad_before": "\"{value}\" is neither the Ref of an audit entry nor a date. before= takes a Ref from the table's Ref column (the entries listed after that one, as a next-page hint gives it) or a time, for the entries made before it: a day, YYYY-MM-DD (before=2026-11-20), or without a year as month/day, 11/24 or 11月24日 (the latest such day, today or before); today, yesterday; a span back, 7d or 24h; a time in shop time, before=\"2026-11-20 08:00\"; or an instant, before=2026-11-20T08:00:00Z.",
+  "audit.before_future": "before={value} is {at}, not in the past (it is {now} now): it leaves nothing out, so every entry so far is listed. To see the entries before a time, give one already past (before=today, before=\"2026-11-20 08:00\").",
   "audit.linked": "actor={actor} includes the identities linked to it (one person, see `role link`): {identities}.",
 } as const;
 
@@ -164,5 +165,6 @@ export const zh: Record<keyof typeof en, string> = {
   "audit.unknown_ref": "没有编号为 \"{value}\" 的审计记录。ref= 接受表中“编号”列的编号（`audit` 可列出）。",
   "audit.ref_alone": "ref= 完整显示一条记录，不能同时使用其他筛选条件、limit= 或 page=；请去掉 {options}，或不带 ref= 按条件列出记录。",
   "audit.bad_before": "\"{value}\" 既不是审计记录的编号，也不是日期。before= 可以是表中“编号”列的某个编号（列出该条之后的记录，下一页提示即如此），或一个时间（列出此前的记录）：日期 YYYY-MM-DD（before=2026-11-20，也可写作 2026/11/20、2026年11月20日），不带年份的 11月24日、11/24（月/日，按今天或之前最近的这一天读取），今天（today）、昨天（yesterday）、前天，7天（7d）、24小时（24h）这样的时间段，店铺时间 before=\"2026-11-20 08:00\"，或 before=2026-11-20T08:00:00Z 这样的时刻。",
+  "audit.before_future": "before={value} 即 {at}，并非过去的时间（现在是 {now}）：它不排除任何记录，因此列出至今的全部记录。如要查看某一时间之前的记录，请给出已经过去的时间（before=today、before=\"2026-11-20 08:00\"）。",
   "audit.linked": "actor={actor} 包含与其关联的身份（同一人，见 `role link`）：{identities}。",
 };

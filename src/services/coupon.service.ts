@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
 import { format as fmtDate } from "date-fns";
-import { addDays, dayStart, isDay, localDay, minorUnitDigits, readDateInput } from "../core/format.js";
+import { addDays, dayStart, isDay, localDay, minorUnitDigits, missingLeapDay, readDateInput } from "../core/format.js";
 import { addLocalDays, localTime, plainTyped, type LocalTime } from "../core/args.js";
 import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
@@ -340,7 +340,9 @@ export class CouponService {
         problems.push({ code: "too_far", params: { field: role, value: typed, years: MAX_AHEAD_YEARS, latest: localDay(new Date(latest.getTime() - 1), this.opts.timeZone) } });
         return null;
       }
-      if (!r.at) problems.push({ code: "bad_date", params: { field: role, value: typed } });
+      // 2月29日 in a year without one: said so, with the days to type.
+      const leap = r.at ? null : missingLeapDay(typed, localDay(now, this.opts.timeZone));
+      if (!r.at) problems.push(leap ? { code: "bad_date", message: "no_feb29", params: { field: role, value: typed, ...leap } } : { code: "bad_date", params: { field: role, value: typed } });
       return r.at;
     };
     const startsAt = input.start !== undefined ? when(input.start, "start") : now;

@@ -29,6 +29,8 @@ export interface TimelineEvent {
   estimated?: boolean;
   /** A tracking correction: what changed (its `note` is then the reason). */
   tracking?: TrackingChange;
+  /** For the shipped event: the carrier and tracking number it left with (either may be ""). */
+  shipment?: { carrier: string; trackingNo: string };
 }
 
 /**
@@ -383,7 +385,7 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
   const estimated = (f: "createdAt" | "paidAt" | "shippedAt" | "deliveredAt" | "cancelledAt") => (order.filled?.[f] ? { estimated: true } : {});
   const events: TimelineEvent[] = [{ kind: "created", at: order.createdAt, ...estimated("createdAt") }];
   if (order.paidAt) events.push({ kind: "paid", at: order.paidAt, ...who("paid"), ...estimated("paidAt") });
-  if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped"), ...estimated("shippedAt") });
+  if (order.shipment?.shippedAt) events.push({ kind: "shipped", at: order.shipment.shippedAt, ...who("shipped"), ...estimated("shippedAt"), ...shippedWith(order, order.shipment.shippedAt) });
   if (order.deliveredAt) events.push({ kind: "delivered", at: order.deliveredAt, ...who("delivered"), ...estimated("deliveredAt") });
   for (const r of order.refunds ?? []) {
     if (r.at) events.push({ kind: "refunded", at: r.at, amount: r.amount ?? 0, ...(r.by ? { by: r.by } : {}), ...(r.requestId ? { note: r.requestId } : {}) });
@@ -402,6 +404,21 @@ export function timelineOf(order: OrderDoc): TimelineEvent[] {
     events.push({ kind: "tracking", at: h.at, ...(h.by ? { by: h.by } : {}), ...(h.note ? { note: h.note } : {}), ...(tracking ? { tracking } : {}) });
   }
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/**
+ * The carrier and tracking number an order left with: the shipment stored, or, when it was
+ * corrected after shipping (`order tracking`), what the first such correction replaced. Nothing
+ * when that correction is an older one stored as a note only (what it replaced is not known).
+ */
+function shippedWith(order: OrderDoc, shippedAt: Date): { shipment?: { carrier: string; trackingNo: string } } {
+  const later = (order.history ?? [])
+    .filter((h) => h.status === TRACKING_CORRECTED && h.at && h.at.getTime() > shippedAt.getTime())
+    .sort((a, b) => a.at!.getTime() - b.at!.getTime())[0];
+  const change = later?.tracking as TrackingChange | null | undefined;
+  if (later && !change) return {};
+  const shipment = change ? { carrier: change.fromCarrier, trackingNo: change.fromTrackingNo } : { carrier: order.shipment?.carrier ?? "", trackingNo: order.shipment?.trackingNo ?? "" };
+  return shipment.carrier || shipment.trackingNo ? { shipment } : {};
 }
 
 /**
