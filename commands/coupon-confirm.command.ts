@@ -6,7 +6,8 @@ export default defineCommand({
   name: "coupon confirm",
   description: "cmd.coupon_confirm",
   positional: ["draft"],
-  args: z.object({ draft: z.string().trim().min(1).max(20), h: z.string().trim().regex(/^[0-9a-fA-F]{8}$/) }),
+  // A mistyped check is refused saying nothing was launched, as every refusal of a Confirm does.
+  args: z.object({ draft: z.string().trim().min(1).max(20), h: z.string().trim().regex(/^[0-9a-fA-F]{8}$/, "coupon.confirm.bad_hash") }),
   examples: ["coupon confirm D-7K2M9Q h=1a2b3c4d"],
   permission: "manager",
   mutates: true,
@@ -22,7 +23,7 @@ export default defineCommand({
       case "already_confirmed":
         return { status: "info", code: "already_confirmed", text: t("coupon.already_confirmed", { code: r.coupon._id }), visibility: "ephemeral" };
       case "not_found":
-        return { status: "error", code: "unknown_preview", text: t("coupon.draft.unknown", { id: args.draft }), visibility: "ephemeral" };
+        return { status: "error", code: "unknown_preview", text: t("coupon.confirm.unknown", { id: args.draft }), visibility: "ephemeral" };
       case "stale":
         return { status: "error", code: "stale_preview", text: t(`coupon.stale.${r.why}`), visibility: "ephemeral" };
       case "code_taken":

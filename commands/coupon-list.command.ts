@@ -24,7 +24,11 @@ export default defineCommand({
   async handler({ args, services, t, fmt, now }) {
     const coupons = await services.coupon.list(args.which ?? "current", now);
     // The default lists what is not over: say so, or "none" reads as "no coupons at all".
-    if (!coupons.length) return { status: "info", text: t(args.which ? "coupon.list.empty" : "coupon.list.empty.current"), visibility: "ephemeral" };
+    // Named by the state asked for ("No scheduled coupons"), not a bare "no match".
+    if (!coupons.length) {
+      const text = !args.which ? t("coupon.list.empty.current") : args.which === "all" ? t("coupon.list.empty") : t("coupon.list.empty.which", { state: stateText(args.which, t) });
+      return { status: "info", text, visibility: "ephemeral" };
+    }
     // The read stops at LIST_MAX: past it, the title and the "more" line count them all, not the read.
     const total = coupons.length < LIST_MAX ? coupons.length : await services.coupon.listCount(args.which ?? "current", now);
     const shown = coupons.slice(0, SHOWN);

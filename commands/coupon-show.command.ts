@@ -2,7 +2,7 @@ import { z } from "zod";
 import { typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { CouponService, neverRanFrom } from "../src/services/coupon.service.js";
-import { couponFields, perCustomerOverText, roiValue, stateText } from "../src/services/coupon.view.js";
+import { couponFields, perCustomerOverText, roiValue, stateText, unknownCoupon } from "../src/services/coupon.view.js";
 
 export default defineCommand({
   name: "coupon show",
@@ -16,10 +16,15 @@ export default defineCommand({
     const code = args.code.normalize("NFKC").toUpperCase();
     const c = await services.coupon.get(code);
     const r = await services.coupon.redemptions(code, c);
-    if (!c && r.uses === 0) return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
+    // A typo (XMAS52 for XMAS25) is answered with the nearest codes.
+    if (!c && r.uses === 0) return unknownCoupon(args.code, services.coupon, t);
     // Ended (expired, past its end, or ended before its start): no uses remain, nor are any to come.
     const ended = !!c && CouponService.state(c, now) === "expired";
-    const figures = [
+    // Never used: said in words, not as rows of zeros (0 orders, 0 customers, CN¥0.00…); the ROI says why it has none.
+    const figures = !r.uses ? [
+      { label: t("coupon.field.uses"), value: t(ended ? "coupon.uses.none" : "coupon.uses.none_yet"), inline: true },
+      { label: t("coupon.field.roi"), value: roiValue(r, t, fmt, ended), inline: true },
+    ] : [
       { label: t("coupon.field.uses"), value: fmt.number(r.uses), inline: true },
       { label: t("coupon.field.orders"), value: t("coupon.orders.value", { orders: fmt.number(r.uses), customers: fmt.number(r.customers) }), inline: true },
       { label: t("coupon.field.revenue"), value: fmt.money(r.revenue, r.currency), inline: true },

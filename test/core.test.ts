@@ -317,7 +317,7 @@ describe("roles and audit", () => {
   it("an empty default coupon list says what it covers and how to see past coupons", async () => {
     const r = await app.run("shell:sam", "coupon list");
     expect(r.reply.text).toBe("No coupons are live, scheduled or paused. Past ones: coupon list expired (or all).");
-    expect((await app.run("shell:sam", "coupon list expired")).reply.text).toBe("No coupons match.");
+    expect((await app.run("shell:sam", "coupon list expired")).reply.text).toBe("No expired coupons. Every coupon: coupon list all.");
   });
 
   it("reading commands are not audited", async () => {

@@ -231,7 +231,7 @@ describe("coupon life cycle and figures", () => {
     // The orders carrying the code were placed before the coupon existed (the storefront ran
     // the code on its own): they are not this coupon's uses, and the reply says so.
     const before = await app.run("shell:sam", "coupon show summer10");
-    expect(fields(before)).toMatchObject({ Uses: "0", "Remaining uses": "100" });
+    expect(fields(before)).toMatchObject({ Uses: "Not used yet", "Remaining uses": "100" });
     expect(before.reply.context).toEqual(["3 paid orders carry the code but were placed outside the coupon's dates: not counted here."]);
     await app.store.orders.updateMany({ _id: { $in: ["O-1", "O-2", "O-3", "O-4", "O-5"] } }, { $set: { createdAt: app.clock.now() } });
     const r = await app.run("shell:sam", "coupon show summer10");
@@ -434,7 +434,7 @@ describe("coupon life cycle and figures", () => {
       expect(rows.map((row) => row[3])).toEqual(["never ran (ended 2026-11-25)", "never ran (ended 2026-11-25)"]);
       const show = await app.run("shell:sam", "coupon show SCHED1");
       expect(show.reply.title).toBe("Coupon SCHED1: expired");
-      expect(fields(show)).toMatchObject({ Starts: "never (was to start 2026-12-10 00:00 GMT+8)", Ends: "2026-11-25 12:00 GMT+8", Uses: "0" });
+      expect(fields(show)).toMatchObject({ Starts: "never (was to start 2026-12-10 00:00 GMT+8)", Ends: "2026-11-25 12:00 GMT+8", Uses: "Never used" });
       const zhShow = await app.core.invoke({ identity: "shell:sam", platform: "shell", text: "coupon show SCHED1", locale: "zh-CN" });
       expect(zhShow.reply.fields!.find((f) => f.label === "开始")!.value).toBe("从未开始（原定 2026-12-10 00:00 GMT+8）");
       // Its planned start passing announces nothing: it never goes live.
@@ -472,7 +472,7 @@ describe("coupon dates", () => {
       // An order with the code between preview and Confirm is not a use of the coupon.
       await app.store.orders.insertMany([{ ...order("O-G1", "GAP10", 4_000, 500, "paid"), createdAt: new Date(t0.getTime() + 10 * 60_000) }]);
       const show = await app.run("shell:sam", "coupon show GAP10");
-      expect(fields(show).Uses).toBe("0");
+      expect(fields(show).Uses).toBe("Not used yet");
       expect(show.reply.context).toEqual(["1 paid order carries the code but was placed outside the coupon's dates: not counted here."]);
       // start=now means the same; a later start stays as typed.
       app.clock.set(t0);

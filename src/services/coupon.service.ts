@@ -6,10 +6,10 @@ import { addDays, dayStart, isDay, localDay, minorUnitDigits, missingLeapDay, re
 import { addLocalDays, localTime, plainTyped, type LocalTime } from "../core/args.js";
 import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
-import { escapeRegex, splitList, withoutInvisible } from "../core/text.js";
+import { editDistance, escapeRegex, splitList, withoutInvisible } from "../core/text.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { PAID_STATUSES } from "./order-status.js";
-import { parseAmount } from "./refund.service.js";
+import { namesCurrency, parseAmount, withoutCurrencySign } from "./refund.service.js";
 import { VIEW_FIELDS, type StockService } from "./stock.service.js";
 import { isDuplicateKey } from "../store/writes.js";
 
@@ -247,6 +247,8 @@ export class CouponService {
     if (v === "now") return { at: now };
     if (v === "today") return { at: role === "start" ? now : day(today) };
     if (v === "tomorrow") return { at: day(addDays(today, 1)) };
+    // A day, though past: the start or end is then refused as past (what to type instead), not as unreadable.
+    if (v === "yesterday") return { at: day(addDays(today, -1)) };
     const span = /^\+?(\d{1,3})([dh])$/.exec(v);
     if (span) {
       const n = Number(span[1]);
@@ -295,29 +297,38 @@ export class CouponService {
       if (!(value >= 1 && value <= 90)) {
         // 8.5折 (the share paid, as Chinese price tags say it) is refused with the percent off it means.
         const off = zheOff(typed);
-        problems.push(off === undefined ? { code: "bad_percent", params: { value: input.value } } : { code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
+        // An amount (¥15, 15元, $15) where a percent is asked is said so, with the fixed coupon it would be.
+        if (off !== undefined) problems.push({ code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
+        else if (namesCurrency(input.value)) problems.push({ code: "bad_percent", message: "percent_amount", params: { value: input.value, amount: /\d[\d.,]*/.exec(typed)?.[0] ?? "20" } });
+        else problems.push({ code: "bad_percent", params: { value: input.value } });
       }
     } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
       // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
       const digits = minorUnitDigits(cur);
       problems.push({ code: "bad_fixed", message: "fixed_percent", params: { value: input.value, percent: plainTyped(input.value), a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
     } else {
-      const v = parseAmount(input.value, cur);
+      // The shop currency's sign or 元 as staff type amounts (¥20, 20元, RMB￥20), read as refund amounts are.
+      const bare = withoutCurrencySign(input.value, cur);
+      const v = typeof bare === "string" ? parseAmount(bare, cur) : null;
       value = typeof v === "number" ? v : NaN;
       // The example in the shop currency's decimals: "20 or 19.90", "20 or 19.900"; JPY has none.
       const digits = minorUnitDigits(cur);
       // More decimals than the currency has (19.999, ¥20.5) is said so: it is a positive amount.
-      if (!(value > 0)) problems.push({ code: "bad_fixed", ...decimalsMessage(v, "fixed", digits), params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500", currency: cur, digits } });
+      // Another currency's sign ($20 in a CNY shop) is refused naming the shop's, never read as it.
+      const message = typeof bare === "object" ? { message: "fixed_currency" } : decimalsMessage(v, "fixed", digits);
+      if (!(value > 0)) problems.push({ code: "bad_fixed", ...message, params: { value: input.value, a: "20", b: digits ? (19.9).toFixed(digits) : "1500", currency: cur, digits } });
     }
     let minSpend = 0;
     let minRead = true;
     if (input.min !== undefined) {
-      const v = parseAmount(input.min, cur);
+      const bare = withoutCurrencySign(input.min, cur);
+      const v = typeof bare === "string" ? parseAmount(bare, cur) : null;
       if (typeof v === "number") minSpend = v;
       else {
         minRead = false;
         const digits = minorUnitDigits(cur);
-        problems.push({ code: "bad_min", ...decimalsMessage(v, "min", digits), params: { value: input.min, currency: cur, digits, b: (99.9).toFixed(digits) } });
+        const message = typeof bare === "object" ? { message: "min_currency" } : decimalsMessage(v, "min", digits);
+        problems.push({ code: "bad_min", ...message, params: { value: input.min, currency: cur, digits, b: (99.9).toFixed(digits) } });
       }
     }
     // A fixed discount needs a minimum spend above it, or orders could be free: none given is
@@ -354,7 +365,10 @@ export class CouponService {
     const count = (s: string | undefined, field: string): number | undefined => {
       if (s === undefined) return undefined;
       // Commas between thousands (limit=1,000), as amounts take them; "1,00" stays refused.
-      const typed = plainTyped(s).replace(/^([1-9]\d{0,2}(?:,\d{3})+)$/, (m) => m.replace(/,/g, ""));
+      // A count may carry the word Chinese staff type with it: 500次 (uses), 500张 (coupons).
+      const typed = plainTyped(s)
+        .replace(/(?<=\d)[次张]$/, "")
+        .replace(/^([1-9]\d{0,2}(?:,\d{3})+)$/, (m) => m.replace(/,/g, ""));
       const n = /^\d{1,7}$/.test(typed) ? Number(typed) : NaN;
       if (!(n >= 1)) problems.push({ code: "bad_count", params: { field, value: s } });
       return n;
@@ -730,6 +744,28 @@ export class CouponService {
   /** One coupon by code (case-insensitive). */
   async get(code: string): Promise<CouponDoc | null> {
     return this.store.coupons.findById(CouponService.normalizeCode(code)).lean<CouponDoc>();
+  }
+
+  /**
+   * Up to `n` codes close to one that matched nothing (`XMAS52` for XMAS25, `SPRNG15`): coupons
+   * launched here and codes orders carry (which `coupon show` reports too), within one edit, two
+   * for a code of 5 characters or more; nearest first, then alphabetically.
+   */
+  async suggest(typed: string, n = 3): Promise<string[]> {
+    const q = CouponService.normalizeCode(typed);
+    const [coupons, carried] = await Promise.all([
+      this.store.coupons.find({}).select({ _id: 1 }).limit(5_000).lean<Pick<CouponDoc, "_id">[]>(),
+      this.store.orders.distinct("couponCode") as Promise<unknown[]>,
+    ]);
+    const codes = new Set([...coupons.map((c) => c._id), ...carried.filter((c): c is string => typeof c === "string").map((c) => CouponService.normalizeCode(c))]);
+    const most = q.length >= 5 ? 2 : 1;
+    return [...codes]
+      .filter((c) => c && c !== q && Math.abs(c.length - q.length) <= most)
+      .map((c) => ({ c, d: editDistance(q, c) }))
+      .filter((x) => x.d <= most)
+      .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+      .slice(0, n)
+      .map((x) => x.c);
   }
 
   /**

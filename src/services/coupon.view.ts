@@ -59,6 +59,16 @@ export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: 
   ];
 }
 
+/**
+ * The refusal of a code no coupon or order has (`coupon show`, `pause`, `resume`, `expire`), with
+ * the nearest existing codes when there are some (a typo: `XMAS52` for XMAS25).
+ */
+export async function unknownCoupon(typed: string, coupons: CouponService, t: Translate): Promise<Reply> {
+  const near = await coupons.suggest(typed);
+  const text = near.length ? t("coupon.unknown.suggest", { code: typed, suggestions: near.join(t("text.list_sep")) }) : t("coupon.unknown", { code: typed });
+  return { status: "error", code: "unknown_coupon", text, visibility: "ephemeral" };
+}
+
 /** A guardrail problem as a sentence. */
 export function problemText(p: Problem, t: Translate): string {
   const key = `coupon.problem.${p.message ?? p.code}`;
@@ -133,7 +143,7 @@ export async function couponTransition(ctx: CommandContext<{ code: string }>, ac
     // The actor sees the final tally too (a coupon that never ran has none).
     return { status: "ok", text, ...(r.neverStarted ? {} : { context: expiryTally(c, tally, t, fmt) }), visibility: "public" };
   }
-  if (r.kind === "not_found") return { status: "error", code: "unknown_coupon", text: t("coupon.unknown", { code: args.code }), visibility: "ephemeral" };
+  if (r.kind === "not_found") return unknownCoupon(args.code, services.coupon, t);
   const reached = action === "expire" ? r.state === "expired" : action === "pause" ? r.state === "paused" : r.state === "active" || r.state === "scheduled";
   if (reached) {
     // Already as asked (for resume: not paused, live or scheduled): information, not a refusal.
@@ -208,12 +218,17 @@ export function couponNoticeKey(kind: "live" | "expired", code: string): string 
  * paused, uses in another currency, the customers past the per-customer limit.
  */
 export function expiryTally(c: Pick<CouponDoc, "limit" | "perCustomer">, r: Redemptions, t: Translate, fmt: Formatter): string[] {
-  const out = [t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })];
+  // Never used: said so, not as "Used 0 times by 0 customers: CN¥0.00 of orders…".
+  const out = [
+    r.uses
+      ? t("notify.coupon.uses", { uses: fmt.number(r.uses), customers: fmt.number(r.customers), revenue: fmt.money(r.revenue, r.currency), discount: fmt.money(r.discount, r.currency) })
+      : t("coupon.notify.unused"),
+  ];
   // The revenue above counts orders refunded since: the net is what the coupon brought in, as `coupon show` gives it.
   if (r.refunded) out.push(t("coupon.notify.refunded", { refunded: fmt.money(r.refunded, r.currency), net: fmt.money(r.revenue - r.refunded, r.currency) }));
-  // Its ROI with the figures it comes from, so a reader can check it by hand.
+  // Its ROI with the figures it comes from, so a reader can check it by hand (none to give for a coupon never used).
   const roi = couponRoi(r);
-  out.push(
+  if (r.uses) out.push(
     roi === undefined
       ? t("coupon.notify.roi_none", { reason: roiMissing(r, t, true) })
       : t("coupon.notify.roi", { roi: fmt.percent(roi, { signed: true }), net: fmt.money(r.revenue - r.refunded, r.currency), discount: fmt.money(r.discount, r.currency) }),
