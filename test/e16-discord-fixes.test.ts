@@ -72,15 +72,15 @@ describe("/stock adjust on Discord: delta or set", () => {
     expect(set.description_localizations!["zh-CN"]).toBe("盘点得到的在库数量，在库设为此数（与 delta 二选一），例如 40");
   });
 
-  it("with neither, explains the change and the count as a member types them, and changes nothing", async () => {
+  it("with neither, explains the change and the count as a member types them, with the reason given, and changes nothing", async () => {
     const en = await answer(peer.slash(sam, "stock adjust", { sku: "SKU-2", reason: "count" }).id);
     expect(en.flags & 64).toBe(64);
     expect(en.embeds[0].description).toBe(
-      "Invalid arguments for `/stock adjust`:\n• delta: Give a change or a counted level: `/stock adjust sku:SKU-2 delta:+5 reason:restock` adds 5 (-5 removes 5); `/stock adjust sku:SKU-2 set:40 reason:count` makes on hand 40. Nothing changed.",
+      "Invalid arguments for `/stock adjust`:\n• delta: Give a change or a counted level: `/stock adjust sku:SKU-2 delta:+5 reason:count` adds 5 (-5 removes 5); `/stock adjust sku:SKU-2 set:40 reason:count` makes on hand 40. Nothing changed.",
     );
     const zh = await answer(peer.slash(li, "stock adjust", { sku: "SKU-2", reason: "盘点" }).id);
     expect(zh.embeds[0].description).toBe(
-      "`/stock adjust` 的参数无效：\n• delta: 请给出调整量或盘点得到的库存水平：`/stock adjust sku:SKU-2 delta:+5 reason:补货` 表示增加 5 件（-5 表示减少 5 件）；`/stock adjust sku:SKU-2 set:40 reason:盘点` 表示在库变为 40。未做任何更改。",
+      "`/stock adjust` 的参数无效：\n• delta: 请给出调整量或盘点得到的库存水平：`/stock adjust sku:SKU-2 delta:+5 reason:盘点` 表示增加 5 件（-5 表示减少 5 件）；`/stock adjust sku:SKU-2 set:40 reason:盘点` 表示在库变为 40。未做任何更改。",
     );
     // Both at once: refused, saying to give one.
     const both = await answer(peer.slash(sam, "stock adjust", { sku: "SKU-2", delta: "+2", set: 40, reason: "count" }).id);
