@@ -3,10 +3,11 @@
  * the same candidates, in one run; and the bot process's RSS before and after a simulated week of
  * schedules (the low-stock job every 5 minutes with alerts delivered, and a daily job).
  *
- * The scan is what the job does every run before alerting: refresh the stored thresholds of
+ * The scan is what the job does every run before alerting (`refreshCandidates`): one read of the
  * products changed since the previous scan (none here, as between two runs with no stock
- * movement), then one indexed query `{active: true, lowGap: {$lte: 0}}` confirmed in code.
- * The bare query is that same find on the raw driver. For context it also times the naive scan
+ * movement) together with those whose stored gap says low (`{active: true, lowGap: {$lte: 0}}`,
+ * indexed), the changed ones' thresholds written, the low ones confirmed in code. The bare query
+ * is that low-gap find alone on the raw driver. For context it also times the naive scan
  * (`stock low`: every active product, figures computed in code) and the once-a-day full refresh.
  *
  * Server: MONGODB_URI (or SHOPOPS_TEST_MONGODB_URI) when set, database `shopops_bench_lowstock`, full
@@ -193,8 +194,7 @@ const bench: Bench = {
       let scanSkus: string[] = [];
       let bareSkus: string[] = [];
       const scan = async () => {
-        await app.services.lowStock.refresh(since);
-        scanSkus = (await app.services.lowStock.candidates()).map((v) => v.sku);
+        scanSkus = (await app.services.lowStock.refreshCandidates(since)).low.map((v) => v.sku);
       };
       const bare = async () => {
         bareSkus = (await raw.find({ active: true, lowGap: { $lte: 0 } }).toArray()).map((d) => String(d._id));
@@ -248,7 +248,7 @@ const bench: Bench = {
         summary: [
           `server: ${server.description}`,
           `data: ${fmt(n)} products (${n === FULL ? "full size" : `scale ${scale} of 100k`}; ${data.reused ? "reused" : `loaded in ${round(data.seconds)} s`}); ${fmt(scanSkus.length)} low`,
-          `scan (refresh changed + indexed query + check): median ${round(s)} ms over ${scans}; ${scanOps[0]!.commands.length} round trips [${scanOps[0]!.commands.join(", ")}], ${fmt(scanOps[0]!.docs)} documents`,
+          `scan (changed + low in one read, refresh, check): median ${round(s)} ms over ${scans}; ${scanOps[0]!.commands.length} round trips [${scanOps[0]!.commands.join(", ")}], ${fmt(scanOps[0]!.docs)} documents`,
           `bare indexed find {active, lowGap ≤ 0}:        median ${round(b)} ms; ${fmt(bareOps[0]!.docs)} documents`,
           `ratio scan/bare: ×${ratio} (${ratio <= 2 ? "within" : "OVER"} the 2× budget); same candidates as \`stock low\`: yes`,
           `for context: naive full scan (stock low) ${round(naive.ms)} ms reading ${fmt(naive.docs)} documents; daily threshold refresh ${round(refreshMsPerProduct)} ms per product (sample of ${sample}; ≈ ${round((refreshMsPerProduct * n) / 1000)} s for all)`,

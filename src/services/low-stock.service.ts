@@ -103,6 +103,9 @@ function stopIfAborted(signal: AbortSignal | undefined): void {
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 const UNSENT_AFTER_MS = 10 * 60_000;
 
+/** Active products whose stored gap says low: the indexed query of {@link LowStockService.candidates}. */
+const LOW_BY_GAP = { active: true, lowGap: { $lte: 0 } };
+
 /**
  * Low-stock detection and alert state.
  *
@@ -162,31 +165,66 @@ export class LowStockService {
     const filter = changedSince === "all" ? {} : { $or: unscanned(today, changedSince) };
     const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
     const views = this.stock.views(docs);
-    // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
-    const write = (d: ProductDoc, v: StockView) => {
-      const lowAt = this.threshold(v);
-      // Daily sales no longer read are dropped as we pass: a document does not grow by a day forever.
-      const old = this.stock.staleSalesDays(d, today);
-      return this.store.products.updateOne(
-        { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
-        { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today }, ...(old.length ? { $unset: Object.fromEntries(old.map((day) => [`salesByDay.${day}`, 1])) } : {}) },
-        // Not a change of the product: keep updatedAt, which the next refresh reads.
-        { timestamps: false },
-      );
-    };
     for (const [i, d] of docs.entries()) {
       // A whole recompute can take minutes: a run told to stop (shutdown, timeout) stops between
       // products; each write is complete and guarded, so the next run refreshes the rest.
       stopIfAborted(signal);
-      await write(d, views[i]!);
+      await this.writeThreshold(d, views[i]!, today);
     }
     return docs.length;
   }
 
   /** Active products whose stored gap says they are low (one indexed query), confirmed from their figures. */
   async candidates(): Promise<StockView[]> {
-    const docs = await this.store.products.find({ active: true, lowGap: { $lte: 0 } }).select(VIEW_FIELDS).lean<ProductDoc[]>();
+    const docs = await this.store.products.find(LOW_BY_GAP).select(VIEW_FIELDS).lean<ProductDoc[]>();
     return this.stock.views(docs).filter(isLow);
+  }
+
+  /**
+   * {@link refresh} then {@link candidates}, from ONE read of the products: the products to
+   * refresh and those whose stored gap says low, together. Each product to refresh is written as
+   * refresh writes it and judged by the threshold just computed; the others by their stored gap;
+   * both confirmed from their figures. A product that changes after the read is newer than this
+   * scan's watermark, so the next scan refreshes and judges it again.
+   */
+  async refreshCandidates(changedSince: Date | null | "all", signal?: AbortSignal): Promise<{ refreshed: number; low: StockView[] }> {
+    const today = localDay(this.clock.now(), this.opts.timeZone);
+    const filter = changedSince === "all" ? {} : { $or: [...unscanned(today, changedSince), LOW_BY_GAP] };
+    const docs = await this.store.products.find(filter).select({ ...VIEW_FIELDS, lowDay: 1, lowGap: 1, updatedAt: 1 }).lean<ProductDoc[]>();
+    const views = this.stock.views(docs);
+    const low: StockView[] = [];
+    let refreshed = 0;
+    for (const [i, d] of docs.entries()) {
+      const v = views[i]!;
+      // The same test as unscanned(), in code: which of the products read are due a refresh.
+      const due = changedSince === "all" || d.lowDay !== today || (changedSince !== null && !!d.updatedAt && d.updatedAt > changedSince);
+      let gap = d.lowGap;
+      if (due) {
+        stopIfAborted(signal); // between products, as refresh stops
+        gap = await this.writeThreshold(d, v, today);
+        refreshed++;
+      }
+      if (d.active && gap !== undefined && gap !== null && gap <= 0 && isLow(v)) low.push(v);
+    }
+    return { refreshed, low };
+  }
+
+  /**
+   * Stores a product's threshold as computed from `d` (guarded by the stock it was computed
+   * from: a product that changed meanwhile is left for the next scan). Returns the gap computed.
+   */
+  private async writeThreshold(d: ProductDoc, v: StockView, today: string): Promise<number> {
+    const lowAt = this.threshold(v);
+    // Daily sales no longer read are dropped as we pass: a document does not grow by a day forever.
+    const old = this.stock.staleSalesDays(d, today);
+    // One guarded updateOne per product, in turn (bulkWrite and parallel writes are far slower on the FerretDB test server).
+    await this.store.products.updateOne(
+      { _id: d._id, available: d.available, reorderPoint: d.reorderPoint, leadTimeDays: d.leadTimeDays },
+      { $set: { lowAt, lowGap: d.available - lowAt, lowDay: today }, ...(old.length ? { $unset: Object.fromEntries(old.map((day) => [`salesByDay.${day}`, 1])) } : {}) },
+      // Not a change of the product: keep updatedAt, which the next refresh reads.
+      { timestamps: false },
+    );
+    return d.available - lowAt;
   }
 
   /**
@@ -200,14 +238,15 @@ export class LowStockService {
     const wallStart = Date.now();
     // Thresholds computed with another window or time zone (a restart with new settings): all recomputed now.
     const state = await this.stock.lowScanState(this.opts.changeSlackMs);
-    await this.refresh(state.basisChanged ? "all" : state.since, input.signal);
+    // The refresh and the low candidates in one read of the products (each a full scan on a
+    // server without indexes, so one read, not two).
+    const { low } = await this.refreshCandidates(state.basisChanged ? "all" : state.since, input.signal);
     // Stopped during the refresh: neither the basis nor the watermark is written (the thresholds
     // are not all this process's yet), so the next run refreshes what this one left.
     stopIfAborted(input.signal);
     // Every threshold now follows this process's window and time zone: say so, so later scans and
     // `stock low` trust them again (a product changed during the refresh is newer than the watermark).
     await this.store.meta.updateOne({ _id: LOW_BASIS }, { $set: { value: this.stock.lowBasis() } }, { upsert: true });
-    const low = await this.candidates();
     const lowSkus = new Set(low.map((v) => v.sku));
 
     // Re-arm products that recovered above their threshold plus the margin. A hold set while the
