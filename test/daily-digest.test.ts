@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { addDays } from "../src/core/format.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, withCast, type TestApp } from "./helpers/app.js";
 import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const HOUR = 3_600_000;
@@ -16,13 +16,7 @@ const DAYS = Array.from({ length: 14 }, (_, i) => addDays("2026-11-16", i));
 const total = (i: number) => (i + 1) * 1000;
 
 beforeAll(async () => {
-  app = await makeTestApp({}, new Date(T0).toISOString());
-  for (const [who, role] of [
-    ["shell:max", "manager"],
-    ["shell:mia", "manager"],
-    ["shell:sam", "staff"],
-  ] as const)
-    await app.services.identity.grant(who, role, "shell:admin");
+  app = await withCast(makeTestApp({}, new Date(T0).toISOString()), { "shell:max": "manager", "shell:mia": "manager", "shell:sam": "staff" });
   await app.store.orders.insertMany(
     DAYS.map((day, i) =>
       paidOrder(`ORD-D${i}`, total(i), `${day}T04:00:00Z`, {

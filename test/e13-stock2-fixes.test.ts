@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays, localDay } from "../src/core/format.js";
 import type { Reply } from "../src/core/reply.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 import { jobStepper } from "./helpers/jobs.js";
 
 let app: TestApp;
@@ -23,9 +23,7 @@ function rowOf(reply: Reply, sku: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  app = await makeTestApp(); // 2026-11-25 12:00 in Shanghai
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await app.services.identity.grant("shell:bob", "staff", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff", "shell:bob": "staff" }); // 2026-11-25 12:00 in Shanghai
 });
 afterAll(() => app.close());
 

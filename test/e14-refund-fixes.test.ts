@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { field, makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, paidOrder, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
@@ -7,9 +7,7 @@ let app: TestApp;
 const zh = (identity: string, text: string) => app.core.invoke({ identity, platform: "shell", text, locale: "zh-CN" });
 
 beforeAll(async () => {
-  app = await makeTestApp(); // 2026-11-25 12:00 in Shanghai
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await app.services.identity.grant("shell:sue", "support", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff", "shell:sue": "support" }); // 2026-11-25 12:00 in Shanghai
 });
 afterAll(() => app.close());
 

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LowStockService } from "../src/services/low-stock.service.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await makeTestApp(); // 2026-11-25 12:00 in Shanghai
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await app.services.identity.grant("shell:bob", "staff", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff", "shell:bob": "staff" }); // 2026-11-25 12:00 in Shanghai
 });
 afterAll(() => app.close());
 

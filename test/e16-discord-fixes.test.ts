@@ -10,35 +10,27 @@ import type { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import type { App } from "../src/app.js";
 import { FixedClock } from "../src/core/clock.js";
 import { translator } from "../src/core/messages.js";
-import type { TestDb } from "./helpers/db.js";
-import { discordHarness } from "./helpers/discord.js";
+import { discordHarness, discordRole, type DiscordHarness } from "./helpers/discord.js";
 import { product } from "./helpers/app.js";
-import { nextId, type DiscordPeer, type PeerUser } from "./peers/discord-peer.js";
+import { nextId, type DiscordPeer } from "./peers/discord-peer.js";
 
-const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.e16-token-0123456789";
 const APP_ID = nextId();
-const STAFF_ROLE = nextId();
+const ops = discordRole("Ops", "staff");
+const sam = ops.member("Sam");
+const li = ops.member("Li", "zh-CN");
 
-const sam: PeerUser = { id: nextId(), username: "Sam", roles: [STAFF_ROLE] };
-const li: PeerUser = { id: nextId(), username: "Li", roles: [STAFF_ROLE], locale: "zh-CN" };
-
+let bot: DiscordHarness;
 let peer: DiscordPeer;
-let db: TestDb;
 let app: App;
 let adapter: DiscordAdapter;
 const clock = new FixedClock("2026-11-25T04:00:00Z");
 
 beforeAll(async () => {
-  ({ peer, db, app, adapter } = await discordHarness({ token: TOKEN, applicationId: APP_ID, role: { id: STAFF_ROLE, name: "Ops", as: "staff" }, clock }));
-  await app.store.products.insertMany([product("SKU-2", { onHand: 3 }), product("SKU-3", { onHand: 2 })]);
-  await adapter.start();
+  const seed = (a: App) => a.store.products.insertMany([product("SKU-2", { onHand: 3 }), product("SKU-3", { onHand: 2 })]);
+  ({ peer, app, adapter } = bot = await discordHarness({ applicationId: APP_ID, role: ops, clock, seed, start: true }));
 });
 
-afterAll(async () => {
-  await adapter?.stop();
-  await peer?.stop();
-  await db?.close();
-});
+afterAll(() => bot?.stop());
 
 type Opt = { name: string; description: string; description_localizations?: Record<string, string>; options?: Opt[]; choices?: { name: string; name_localizations?: Record<string, string> }[] };
 
@@ -54,12 +46,7 @@ function registered(): Map<string, Opt> {
   return all;
 }
 
-/** The answer to a slash command: the callback's data (or the edit after a deferral). */
-async function answer(id: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const cb = await peer.callback(id);
-  if (cb.body.type !== 5) return cb.body.data;
-  return (await peer.waitFor("PATCH", new RegExp(`^/webhooks/${APP_ID}/itoken-${id}/messages/@original$`))).body;
-}
+const answer = (id: string) => bot.answer(id);
 
 describe("/stock adjust on Discord: delta or set", () => {
   it("registers delta and set with hints that say to fill one or the other, in English and Chinese", () => {

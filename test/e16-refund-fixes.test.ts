@@ -5,15 +5,14 @@
  * `refund show` offers the Reject button only to whom `refund reject` would take it from.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { field, makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, paidOrder, USUAL_CAST, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 afterEach(() => app?.close());
 
 /** A fresh app (CNY, Asia/Shanghai) with staff, support, two managers, an order of ¥300, one of ¥4,000 and one of $50.00. */
 async function fresh(): Promise<TestApp> {
-  app = await makeTestApp();
-  for (const [id, role] of [["shell:sam", "staff"], ["shell:sue", "support"], ["shell:mia", "manager"], ["shell:max", "manager"]] as const) await app.services.identity.grant(id, role, "shell:admin");
+  app = await withCast(makeTestApp(), USUAL_CAST);
   await app.store.orders.insertMany([paidOrder("ORD-1", 30_000), paidOrder("ORD-4", 400_000), paidOrder("ORD-US", 5_000, undefined, { currency: "USD" })]);
   return app;
 }

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCommandSet, commandLine } from "../adapters/discord/commands.js";
 import { commandsOnce } from "../src/app.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await makeTestApp();
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff" });
   await app.store.products.insertMany([
     product("CNT-1", { onHand: 12 }),
     product("CNT-2", { onHand: 12, reserved: 2 }),

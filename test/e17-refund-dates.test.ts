@@ -5,7 +5,7 @@
  * refusals list the day without a year; 2/29 looked back at is the latest real 29 February.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, USUAL_CAST, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 afterEach(() => app?.close());
@@ -15,8 +15,7 @@ const idOf = (title: string | undefined) => /R-[0-9A-Z]{6}/.exec(title ?? "")![0
 
 /** A fresh app (CNY, Asia/Shanghai) with staff, support and two managers, and orders of ¥300 and ¥4,000. */
 async function fresh(now?: string): Promise<TestApp> {
-  app = await makeTestApp({}, now);
-  for (const [id, role] of [["shell:sam", "staff"], ["shell:sue", "support"], ["shell:mia", "manager"], ["shell:max", "manager"]] as const) await app.services.identity.grant(id, role, "shell:admin");
+  app = await withCast(makeTestApp({}, now), USUAL_CAST);
   await app.store.orders.insertMany([paidOrder("ORD-1", 30_000), paidOrder("ORD-4", 400_000)]);
   return app;
 }

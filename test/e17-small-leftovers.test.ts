@@ -6,51 +6,34 @@
  * shows. Real database; Discord through the local peer (test/peers/discord-peer.ts) and discord.js.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DiscordAdapter } from "../adapters/discord/discord.adapter.js";
 import { renderBlocks, type Block } from "../adapters/slack/blocks.js";
 import type { App } from "../src/app.js";
-import { FixedClock } from "../src/core/clock.js";
-import type { TestDb } from "./helpers/db.js";
-import { discordHarness } from "./helpers/discord.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
-import { nextId, type DiscordPeer, type PeerUser } from "./peers/discord-peer.js";
+import { discordHarness, discordRole, type DiscordHarness } from "./helpers/discord.js";
+import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
+import type { DiscordPeer } from "./peers/discord-peer.js";
 
-const TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GabcdE.e17-small-0123456789";
-const APP_ID = nextId();
-const STAFF_ROLE = nextId();
+const ops = discordRole("Ops", "staff");
+const sam = ops.member("Sam");
+const li = ops.member("Li", "zh-CN");
 
-const sam: PeerUser = { id: nextId(), username: "Sam", roles: [STAFF_ROLE] };
-const li: PeerUser = { id: nextId(), username: "Li", roles: [STAFF_ROLE], locale: "zh-CN" };
-
+let bot: DiscordHarness;
 let peer: DiscordPeer;
-let db: TestDb;
 let app: App;
-let adapter: DiscordAdapter;
 let shell: TestApp;
-const clock = new FixedClock("2026-11-25T04:00:00Z");
 
 beforeAll(async () => {
-  ({ peer, db, app, adapter } = await discordHarness({ token: TOKEN, applicationId: APP_ID, role: { id: STAFF_ROLE, name: "Ops", as: "staff" }, clock }));
-  await app.store.products.insertMany([product("LFT-1", { onHand: 12 })]);
-  await adapter.start();
-  shell = await makeTestApp();
-  await shell.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await shell.store.products.insertMany([product("LFT-1", { onHand: 12 })]);
+  const seed = (a: App) => a.store.products.insertMany([product("LFT-1", { onHand: 12 })]);
+  ({ peer, app } = bot = await discordHarness({ role: ops, seed, start: true }));
+  shell = await withCast(makeTestApp(), { "shell:sam": "staff" });
+  await seed(shell);
 }, 60_000);
 
 afterAll(async () => {
-  await adapter?.stop();
-  await peer?.stop();
-  await db?.close();
+  await bot?.stop();
   await shell?.close();
 });
 
-/** The answer to a slash command: the callback's data (or the edit after a deferral). */
-async function answer(id: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const cb = await peer.callback(id);
-  if (cb.body.type !== 5) return cb.body.data;
-  return (await peer.waitFor("PATCH", new RegExp(`^/webhooks/${APP_ID}/itoken-${id}/messages/@original$`))).body;
-}
+const answer = (id: string) => bot.answer(id);
 
 const zhShell = (identity: string, text: string) => shell.core.invoke({ identity, platform: "shell", text, locale: "zh-CN" });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays, Formatter, localDay } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 import { jobStepper, type JobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
@@ -10,8 +10,7 @@ let app: TestApp;
 let jobs: JobStepper;
 
 beforeAll(async () => {
-  app = await makeTestApp();
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff" });
   jobs = await jobStepper(app, "low-stock", Date.parse("2026-11-25T04:00:00Z")); // 12:00 in Shanghai
 });
 afterAll(() => app.close());

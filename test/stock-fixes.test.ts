@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays, dayStart, Formatter, localDay } from "../src/core/format.js";
 import { translator } from "../src/core/messages.js";
 import { reviveReply } from "../src/services/outbox.service.js";
-import { field, makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 import { jobStepper } from "./helpers/jobs.js";
 
 const MIN = 60_000;
@@ -11,8 +11,7 @@ let app: TestApp;
 
 // Quiet hours 22:00-07:00 in Asia/Shanghai; the clock starts at 12:00 there (2026-11-25).
 beforeAll(async () => {
-  app = await makeTestApp({ QUIET_HOURS: "22:00-07:00" });
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  app = await withCast(makeTestApp({ QUIET_HOURS: "22:00-07:00" }), { "shell:sam": "staff" });
   await app.store.products.insertMany([
     product("SKU-1001", { onHand: 50, reorderPoint: 10 }),
     product("SKU-1010", { onHand: 50 }),

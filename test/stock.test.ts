@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays, localDay } from "../src/core/format.js";
-import { makeTestApp, product, type TestApp } from "./helpers/app.js";
+import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
@@ -14,8 +14,7 @@ function sales(app: TestApp, perDay: number, days: number): Map<string, number> 
 }
 
 beforeAll(async () => {
-  app = await makeTestApp();
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff" });
   await app.store.products.insertMany([
     product("SKU-1001", { name: "Wireless Mouse", onHand: 120, reserved: 20, reorderPoint: 30, salesByDay: sales(app, 4, 28) }),
     product("SKU-1002", { name: "不锈钢保温杯 500ml", onHand: 8, reorderPoint: 10 }),

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { FixedClock } from "../../src/core/clock.js";
 import type { InvocationResult } from "../../src/core/core.js";
 import type { Platform } from "../../src/core/identity.js";
+import type { Role } from "../../src/core/roles.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { localDay } from "../../src/core/format.js";
 import type { ProductDoc } from "../../src/store/models.js";
@@ -32,6 +33,24 @@ export async function makeTestApp(env: Record<string, string> = {}, now = "2026-
     run: (identity, text) => app.core.invoke({ identity, platform: identity.split(":")[0] as Platform, text }),
     close: () => db.close(),
   };
+}
+
+/** The usual cast of a shop's people: a staff member, a support agent and two managers. */
+export const USUAL_CAST = { "shell:sam": "staff", "shell:sue": "support", "shell:mia": "manager", "shell:max": "manager" } as const satisfies Record<string, Role>;
+
+/**
+ * A test file's cast: each identity granted its role by `shell:admin`, in the order written
+ * (the trail's order). Takes the app or its promise: `app = await withCast(makeTestApp(), {...})`.
+ */
+export async function withCast<T extends TestApp>(app: T | Promise<T>, cast: Record<string, Role>): Promise<T> {
+  const a = await app;
+  try {
+    for (const [identity, role] of Object.entries(cast)) await a.services.identity.grant(identity, role, "shell:admin");
+  } catch (e) {
+    await a.close(); // not handed back: the file's afterAll could not close it
+    throw e;
+  }
+  return a;
 }
 
 /** A product document with sensible defaults; `available` follows onHand − reserved. */
