@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { withoutInvisible } from "../src/core/text.js";
 import { couponFields } from "../src/services/coupon.view.js";
 
 export default defineCommand({
@@ -10,6 +12,24 @@ export default defineCommand({
   args: z.object({ draft: z.string().trim().min(1).max(20), h: z.string().trim().regex(/^[0-9a-fA-F]{8}$/, "coupon.confirm.bad_hash") }),
   examples: ["coupon confirm D-7K2M9Q h=1a2b3c4d"],
   permission: "manager",
+  // A staff member pressing Confirm is told nothing was launched, and who can confirm.
+  deniedNote: "coupon.confirm.denied",
+  // Without h= (typed by hand): nothing was launched, and the whole line to type, for the caller's own preview.
+  async explainArgs(typed, services, t, actor) {
+    const named = Object.keys(typed.named);
+    const given = typed.words.length === 1 && named.length === 0 ? typed.words[0] : typed.words.length === 0 && named.length === 1 ? typed.named.draft : undefined;
+    if (given === undefined || typed.named.h !== undefined) return null;
+    const id = withoutInvisible(given.normalize("NFKC")).trim();
+    const found = id.length > 0 && id.length <= 20 ? await services.coupon.draftOf(id) : null;
+    const d = found?.draft;
+    const text =
+      d && found.usable && d.createdBy === actor?.identity
+        ? t("coupon.confirm.no_hash", { id: d._id, code: d.code, line: `coupon confirm ${d._id} h=${d.hash}` })
+        : d?.status === "confirmed"
+          ? t("coupon.confirm.no_hash_launched", { id: d._id, code: d.code })
+          : t("coupon.confirm.no_hash_again", { id });
+    return { error: new UserError("missing_hash", text), ...(d ? { subject: d.code } : {}) };
+  },
   mutates: true,
   async handler({ args, services, actor, t, fmt, subject }) {
     const r = await services.coupon.confirm({ draftId: args.draft, hash: args.h, actor: actor.identity });

@@ -6,6 +6,25 @@ import { couponFields, problemText, warningText } from "../src/services/coupon.v
 
 const word = z.string().trim().min(1).max(40);
 
+/**
+ * Chinese names of the coupon types: an amount off (满减, 立减, 减) is `fixed`, a share off (折扣,
+ * 打折, 折, 百分比) is `percent`. The first of each is what Discord shows.
+ */
+const TYPE_NAMES = {
+  按百分比: "percent",
+  减固定金额: "fixed",
+  满减: "fixed",
+  满减券: "fixed",
+  立减: "fixed",
+  立减券: "fixed",
+  减: "fixed",
+  折扣: "percent",
+  折扣券: "percent",
+  打折: "percent",
+  折: "percent",
+  百分比: "percent",
+} as const;
+
 export default defineCommand({
   name: "coupon launch",
   description: "cmd.coupon_launch",
@@ -16,7 +35,8 @@ export default defineCommand({
   args: z.object({
     code: word,
     // In any case or width (PERCENT, Fixed), as every other choice is read; a wrong one is quoted back.
-    type: oneOf(["percent", "fixed"], "coupon.bad_type"),
+    // Also as Chinese marketers name the two kinds (满减券, 折扣券) and as Discord shows them (its names first).
+    type: oneOf(["percent", "fixed"], "coupon.bad_type", TYPE_NAMES),
     value: word,
     min: word.optional(),
     start: word.optional(),

@@ -118,9 +118,15 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   /**
    * When the arguments are refused: a clearer refusal for the words typed, if the command reads
    * them better (`order ship ORD 100001 …`: an order number split by a space), with the record it
-   * is about for the audit entry; null keeps the core's ("unexpected extra argument").
+   * is about for the audit entry; null keeps the core's ("unexpected extra argument"). The core
+   * gives the caller too (`actor`), for a refusal that depends on whose record it is.
    */
-  explainArgs?(typed: { words: readonly string[]; named: Readonly<Record<string, string>> }, services: Services, t: Translate): Promise<{ error: UserError; subject?: string } | null>;
+  explainArgs?(typed: { words: readonly string[]; named: Readonly<Record<string, string>> }, services: Services, t: Translate, actor?: Actor): Promise<{ error: UserError; subject?: string } | null>;
+  /**
+   * A line the core adds to its refusal for the caller's role, after its own (`coupon confirm`:
+   * nothing was launched, and who can confirm), given `{required}`: the least role's name.
+   */
+  deniedNote?: MessageKey;
   handler(ctx: CommandContext<z.output<S>>): Promise<HandlerReply>;
 }
 

@@ -189,7 +189,9 @@ export class Core {
       const action = actionOf(cmd, typed);
       const required = action && roleAtLeast(action.role, requiredRole(cmd, config)) ? action.role : requiredRole(cmd, config);
       if (!roleAtLeast(actor.role, required)) {
-        const msg = t("error.permission", { command: action ? `${cmd.name} ${action.word}` : cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) });
+        const msg =
+          t("error.permission", { command: action ? `${cmd.name} ${action.word}` : cmd.name, required: t(`role.name.${required}`), role: t(`role.name.${actor.role}`) }) +
+          (cmd.deniedNote ? `\n${t(cmd.deniedNote, { required: t(`role.name.${required}`) })}` : "");
         return await finish({ reply: { status: "error", text: msg, code: "permission_denied", visibility: "ephemeral" }, outcome: "denied", code: "permission_denied" }, msg);
       }
       let args: Record<string, unknown>;
@@ -197,7 +199,7 @@ export class Core {
         args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, inv.platform, attached);
       } catch (e) {
         // The command's own reading of the words refused (an order number split by a space), if it has one.
-        const better = e instanceof UserError && cmd.explainArgs ? await cmd.explainArgs(typed, services, t) : null;
+        const better = e instanceof UserError && cmd.explainArgs ? await cmd.explainArgs(typed, services, t, actor) : null;
         if (better?.subject) subject = better.subject;
         throw better?.error ?? e;
       }

@@ -249,6 +249,12 @@ export class CouponService {
     if (v === "tomorrow") return { at: day(addDays(today, 1)) };
     // A day, though past: the start or end is then refused as past (what to type instead), not as unreadable.
     if (v === "yesterday") return { at: day(addDays(today, -1)) };
+    // A span back (-1d, −2h, -1天) is a time past too: refused as past, not as unreadable.
+    const back = /^[-\u2212](\d{1,3}) ?(d|h|天|小时|个小时)$/.exec(v);
+    if (back) {
+      const n = Number(back[1]);
+      return { at: back[2] === "d" || back[2] === "天" ? addLocalDays(from, -n, tz).at : new Date(from.getTime() - n * 3_600_000) };
+    }
     const span = /^\+?(\d{1,3})([dh])$/.exec(v);
     if (span) {
       const n = Number(span[1]);
@@ -302,6 +308,10 @@ export class CouponService {
         else if (namesCurrency(input.value)) problems.push({ code: "bad_percent", message: "percent_amount", params: { value: input.value, amount: /\d[\d.,]*/.exec(typed)?.[0] ?? "20" } });
         else problems.push({ code: "bad_percent", params: { value: input.value } });
       }
+    } else if (zheOff(plainTyped(input.value)) !== undefined) {
+      // 8折 on a fixed coupon: a share of the price where an amount is asked, with the percent coupon it means.
+      const digits = minorUnitDigits(cur);
+      problems.push({ code: "bad_fixed", message: "fixed_zhe", params: { value: input.value, percent: zheOff(plainTyped(input.value))!, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
     } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
       // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
       const digits = minorUnitDigits(cur);
@@ -567,6 +577,17 @@ export class CouponService {
     // CONFIRM_STUCK_MS) was inserting its coupon did launch after all.
     await this.store.couponDrafts.updateOne({ _id: id, status: { $in: ["confirming", "ended"] } }, { $set: { status: "confirmed" } });
     return fresh ? { kind: "confirmed", coupon: c } : { kind: "already_confirmed", coupon: c };
+  }
+
+  /**
+   * A preview by its id (any case), for a Confirm typed without its check: `usable` when its
+   * Confirm could launch it now (open, not expired, its end not passed). Null when there is none.
+   */
+  async draftOf(draftId: string): Promise<{ draft: CouponDraftDoc; usable: boolean } | null> {
+    const now = this.clock.now();
+    const draft = await this.store.couponDrafts.findById(draftId.trim().toUpperCase()).lean<CouponDraftDoc>();
+    if (!draft) return null;
+    return { draft, usable: draft.status === "open" && draft.expiresAt > now && !(draft.endsAt && draft.endsAt <= now) };
   }
 
   /**
@@ -1019,7 +1040,9 @@ function notEnded(now: Date): { $or: Record<string, unknown>[] } {
  * or undefined when `typed` is not one or means no whole percent from 1 to 90.
  */
 function zheOff(typed: string): number | undefined {
-  const m = /^(?:([1-9])(?:\.([1-9]))?|([1-9][1-9]))折$/.exec(typed);
+  // In Chinese numerals as price tags also write them: 八折 (8折), 八五折 (85折), 八点五折 (8.5折).
+  const digits = typed.replace(/[一二三四五六七八九]/g, (c) => String("一二三四五六七八九".indexOf(c) + 1)).replace(/(?<=\d)点(?=\d)/, ".");
+  const m = /^(?:([1-9])(?:\.([1-9]))?|([1-9][1-9]))折$/.exec(digits);
   if (!m) return undefined;
   const off = m[3] ? 100 - Number(m[3]) : 100 - Number(m[1]) * 10 - Number(m[2] ?? 0);
   return off >= 1 && off <= 90 ? off : undefined;

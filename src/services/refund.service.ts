@@ -154,8 +154,12 @@ export function parseAmount(typed: string, currency: string): number | { decimal
   return Number(whole) * factor + Number((frac + "0".repeat(digits)).slice(0, digits) || "0");
 }
 
-/** Ways of writing a currency beside an amount that Intl does not print: the yuan's 元, RMB and 人民币, the yen's 円. */
-const EXTRA_SIGNS: Record<string, readonly string[]> = { CNY: ["元", "圆", "RMB", "人民币"], JPY: ["円"] };
+/**
+ * Ways of writing a currency beside an amount that Intl does not print: the yuan's 元, RMB and
+ * 人民币, and 块 (块钱) as it is said colloquially (`20块`); the yen's 円. Another shop's currency
+ * refuses them as a foreign sign.
+ */
+const EXTRA_SIGNS: Record<string, readonly string[]> = { CNY: ["元", "圆", "RMB", "人民币", "块钱", "块"], JPY: ["円"] };
 
 /** Every currency code Intl knows, for telling `5USD` (another currency) from `5abc` (not an amount). */
 const CURRENCY_CODES = new Set(Intl.supportedValuesOf("currency"));
