@@ -35,13 +35,18 @@ export default defineCommand({
         return { status: "error", code: "invalid_transition", text: t("order.tracking.final", { orderNo: r.order._id, status }), visibility: "ephemeral" };
       }
       case "not_shipped":
+        // Not paid yet: `order ship` would be refused now, so it is offered for once it is paid.
+        if (r.order.status === "pending") return { status: "error", code: "not_shipped", text: t("order.tracking.not_paid", { orderNo: r.order._id, status: statusName(r.order.status, t) }), visibility: "ephemeral" };
         return { status: "error", code: "not_shipped", text: t("order.tracking.not_shipped", { orderNo: r.order._id }), visibility: "ephemeral" };
       case "unchanged": {
         const stored = { orderNo: r.order._id, carrier: r.order.shipment?.carrier || "—", tracking: r.order.shipment?.trackingNo || "—" };
         // Typed in another case or width (`sf` for SF): said to be the same shipment, not silently taken as typed.
         const respelt = (args.carrier !== undefined && args.carrier !== r.order.shipment?.carrier) || args.tracking !== r.order.shipment?.trackingNo;
         const given = [args.carrier ?? "", args.tracking].filter(Boolean).join(" ");
-        return { status: "info", code: "unchanged", text: respelt ? t("order.tracking.unchanged_case", { ...stored, given }) : t("order.tracking.unchanged", stored), visibility: "ephemeral" };
+        // Said in the order's state: a delivered parcel "was delivered with", not "is shipped with".
+        const delivered = r.order.status === "delivered";
+        const key = delivered ? (respelt ? "order.tracking.unchanged_delivered_case" : "order.tracking.unchanged_delivered") : respelt ? "order.tracking.unchanged_case" : "order.tracking.unchanged";
+        return { status: "info", code: "unchanged", text: t(key, respelt ? { ...stored, given } : stored), visibility: "ephemeral" };
       }
       case "busy":
         return { status: "error", code: "busy", text: t("order.tracking.busy", { orderNo: OrderService.normalizeOrderNo(args.orderNo) }), visibility: "ephemeral" };

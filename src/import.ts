@@ -17,7 +17,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { checkShopSettings, createBackend, ShopSettingsDeniedError } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { shellIdentity } from "./core/identity.js";
 import { createLogger, scrubText } from "./core/logger.js";
@@ -539,7 +539,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       const line = l.text;
       if (line === null) {
         // Bytes that are not UTF-8 (a file saved as GBK, say): the line is refused, never stored garbled.
-        if (format === "csv" && !header) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
+        if (format === "csv" && !header) throw new ImportFileError((t) => t("import.file.header_utf8", { line: l.no }));
         report.lines++;
         fail(l.no, l.bytes, "not valid UTF-8: save the file as UTF-8 and import it again");
         continue;
@@ -637,7 +637,7 @@ function formatOf(file: string): "csv" | "jsonl" {
   const ext = path.extname(file).toLowerCase();
   if (ext === ".csv") return "csv";
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
-  throw new Error(`${file}: expected a .csv or .jsonl file`);
+  throw new ImportFileError((t) => t("import.cli.bad_ext", { file }));
 }
 
 /**
@@ -651,12 +651,13 @@ async function checkFile(kind: IngestKind, file: string): Promise<void> {
     if (format === "jsonl") {
       // A CSV file named .jsonl would fail every line as bad JSON: said once, before anything is written.
       if (l.text !== null && l.text.trim() && looksLikeCsvHeader(l.text)) {
-        throw new ImportFileError(`line ${l.no} reads as a CSV header (${clipText(l.text.trim(), 60)}), not a JSON object: a .jsonl file holds one JSON object per line. Is it a CSV file? Import it as .csv (rename it ${other(".csv")}); nothing was imported.`);
+        const text = clipText(l.text.trim(), 60);
+        throw new ImportFileError((t) => t("import.file.csv_in_jsonl", { line: l.no, text, renamed: other(".csv") }));
       }
       if (l.text === null || l.text.trim()) return;
       continue;
     }
-    if (l.text === null) throw new ImportFileError(`line ${l.no} (the CSV header) is not valid UTF-8: save the file as UTF-8 and import it again`);
+    if (l.text === null) throw new ImportFileError((t) => t("import.file.header_utf8", { line: l.no }));
     if (!l.text.trim()) continue;
     readHeader(l.text, l.no, kind, other(".jsonl"));
     return;
@@ -688,21 +689,23 @@ function clipText(s: string, n: number): string {
 }
 
 /** What an empty CSV file is told: what its first line must hold. */
-function noHeader(kind: IngestKind): string {
-  return `the file has no header: a CSV file starts with its header line (the field names). The columns of ${kind} are: ${columnsOf(kind).join(", ")}. Add the header line and run the import again (nothing was imported).`;
+function noHeader(kind: IngestKind): (t: Translate) => string {
+  return (t) => t("import.file.no_header", { kind, columns: columnsOf(kind).join(", ") });
 }
 
 /** The header line's column names, checked (see {@link checkHeader}). */
 function readHeader(line: string, no: number, kind: IngestKind, asJsonl: string): string[] {
   // JSON lines named .csv would be read as a header of JSON fragments: said as what it is.
   if (/^\s*[{[]/.test(line)) {
-    throw new ImportFileError(`line ${no} is JSON, not a CSV header (the field names): a file of JSON lines is imported as .jsonl (rename it ${asJsonl}); nothing was imported.`);
+    throw new ImportFileError((t) => t("import.file.json_in_csv", { line: no, renamed: asJsonl }));
   }
   let cells: string[];
   try {
     cells = parseCsvLine(line);
   } catch (e) {
-    throw new ImportFileError(`line ${no} (the CSV header): ${(e as Error).message}`);
+    // An unclosed quote is all parseCsvLine refuses.
+    if (e instanceof UnclosedQuote) throw new ImportFileError((t) => t("import.file.header_quote", { line: no }));
+    throw e;
   }
   return checkHeader(
     cells.map((c) => c.trim()),
@@ -734,8 +737,15 @@ function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/** A CSV import that cannot start (a bad header): its message says what to fix. */
-class ImportFileError extends Error {}
+/**
+ * An import that cannot start (a bad header, a file of the wrong kind): its message says what to
+ * fix, in English (`message`) or worded in the shop's language by the command line (`say`).
+ */
+class ImportFileError extends Error {
+  constructor(readonly say: (t: Translate) => string) {
+    super(say(translator("en")));
+  }
+}
 
 /** A CSV line that ends inside a quoted field: the lines after it, up to the closing quote, are its continuation. */
 class UnclosedQuote extends Error {}
@@ -778,19 +788,20 @@ function requiredColumns(kind: IngestKind): string[][] {
  */
 function checkHeader(names: string[], kind?: IngestKind): string[] {
   const empty = names.findIndex((n) => n === "");
-  if (empty >= 0) throw new ImportFileError(`column ${empty + 1} of the CSV header has no name${empty === names.length - 1 ? " (a comma at the end of the header line?)" : ""}: every column needs a field name`);
+  if (empty >= 0) throw new ImportFileError((t) => t(empty === names.length - 1 ? "import.file.unnamed_last_column" : "import.file.unnamed_column", { column: empty + 1 }));
   const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
   if (bad.length) {
-    throw new ImportFileError(`bad CSV header column${bad.length > 1 ? "s" : ""} ${bad.map((b) => JSON.stringify(b)).join(", ")}: use field names such as sku, onHand or shipment.carrier (letters, digits, _; parts joined by .)`);
+    throw new ImportFileError((t) => t("import.file.bad_columns", { n: bad.length, columns: bad.map((b) => JSON.stringify(b)).join(", ") }));
   }
   if (!kind) return names;
   const known = columnsOf(kind);
-  const problems: string[] = [];
+  // Each worded when said, in the reader's language.
+  const problems: ((t: Translate) => string)[] = [];
   const firstAt = new Map<string, number>();
   names.forEach((n, i) => {
     const j = firstAt.get(n);
     if (j === undefined) firstAt.set(n, i);
-    else problems.push(`column "${n}" is given twice (columns ${j + 1} and ${i + 1}): keep one`);
+    else problems.push((t) => t("import.file.column_twice", { name: n, first: j + 1, second: i + 1 }));
   });
   const present = new Set<string>();
   for (const n of firstAt.keys()) {
@@ -800,21 +811,27 @@ function checkHeader(names: string[], kind?: IngestKind): string[] {
     }
     const like = known.find((k) => k.toLowerCase() === n.toLowerCase());
     if (like) present.add(like);
-    problems.push(like ? `unknown column "${n}": did you mean "${like}"? (names are case-sensitive)` : `unknown column "${n}"`);
+    problems.push((t) => (like ? t("import.file.column_unknown_like", { name: n, like }) : t("import.file.column_unknown", { name: n })));
   }
   const missing = requiredColumns(kind).map((form) => form.filter((k) => !present.has(k)));
   if (missing.every((m) => m.length)) {
     const fewest = Math.min(...missing.map((m) => m.length));
     const closest = missing.filter((m) => m.length === fewest).map((m) => m.map((k) => `"${k}"`).join(", "));
-    problems.push(`missing column${fewest > 1 ? "s" : ""} ${closest.join(" or ")} (required in every line)`);
+    problems.push((t) => t("import.file.columns_missing", { n: fewest, columns: closest.join(t("import.file.or")) }));
   }
   if (problems.length) {
-    throw new ImportFileError(
-      `the CSV header (the file's first line) does not fit ${kind}: ${problems.join("; ")}. The columns of ${kind} are: ${known.join(", ")}. ` +
-        "Fix the header line and run the import again (nothing was imported).",
-    );
+    throw new ImportFileError((t) => t("import.file.misfit", { kind, problems: problems.map((p) => p(t)).join(t("import.file.misfit.sep")), columns: known.join(", ") }));
   }
   return names;
+}
+
+/** What an orders `items` cell must look like, for a cell whose item `k` (`part`) does not read so. */
+function itemsCellProblem(cell: string, part: string, k: number): string {
+  const which = !cell.includes(";") ? "it is not" : part.trim() ? `its item ${k + 1}, ${JSON.stringify(clipText(part.trim(), 60))}, is not` : `its item ${k + 1} is empty, not`;
+  return (
+    `items: the cell ${JSON.stringify(clipText(cell, 80))} cannot be read as items: ${which} SKU:qty:unitPrice. ` +
+    "Write each item as SKU:qty:unitPrice (qty and unitPrice whole numbers, the price in minor units: 1999 for 19.99), items separated by ; (e.g. SKU-1:2:1999;SKU-2:1:500)"
+  );
 }
 
 /**
@@ -833,12 +850,16 @@ function csvRecord(kind: IngestKind, header: string[], cells: string[]): Record<
     else if (BOOLEAN.has(name) && /^(true|false)$/i.test(cell)) value = cell.toLowerCase() === "true";
     else if (kind === "orders" && name === "items") {
       // sku:qty:unitPrice, read from the right: a SKU may hold ":" itself (AB:12:1:500 is AB:12 × 1).
-      value = cell.split(";").map((part) => {
+      value = cell.split(";").map((part, k) => {
         const p = part.split(":").map((s) => s.trim());
-        if (p.length < 3) return { sku: p[0] ?? "", qty: Number.NaN, unitPrice: Number.NaN };
-        const unitPrice = Number(p.pop());
-        const qty = Number(p.pop());
-        return { sku: p.join(":"), qty, unitPrice };
+        // A part not of that form: the cell's format said, not "items.0.qty: expected a number"
+        // (which names a field the cell never showed). A whole number, a SKU without a comma.
+        const whole = p.length >= 3;
+        const unitPrice = whole ? p.pop()! : "";
+        const qty = whole ? p.pop()! : "";
+        const sku = whole ? p.join(":") : "";
+        if (!/^[+-]?\d+$/.test(qty) || !/^[+-]?\d+$/.test(unitPrice) || sku === "" || sku.includes(",")) throw new Error(itemsCellProblem(cell, part, k));
+        return { sku, qty: Number(qty), unitPrice: Number(unitPrice) };
       });
     }
     const parts = name.split(".");
@@ -939,34 +960,47 @@ export function formatReport(r: ImportReport, t: Translate = translator("en")): 
   return lines.join("\n") + "\n";
 }
 
-const USAGE = `Usage: npm run import -- <${INGEST_KINDS.join("|")}> <file.csv|file.jsonl> [--dry-run]\n`;
+/** The command line's form, in the reader's language. */
+const usageLine = (t: Translate) => `${t("import.cli.usage", { kinds: INGEST_KINDS.join("|") })}\n`;
 /** A second Ctrl-C within this time of the first is the same one delivered twice (npm and tsx relay it), not a second. */
 const SIGNAL_ECHO_MS = 500;
 
 async function main(argv: string[]): Promise<number> {
+  // The configuration is read first, so what follows is said in the shop's language
+  // (SHOP_LOCALE); a configuration problem is held until the command line has been checked: a
+  // wrong command line is still said first (in English then, the language being unknown).
+  let config: Config | undefined;
+  let configError: unknown;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    configError = e;
+  }
+  const t = translator(config?.locale ?? "en");
   const dryRun = argv.includes("--dry-run");
   const rest = argv.filter((a) => a !== "--dry-run");
   if (rest.includes("-h") || rest.includes("--help")) {
-    process.stdout.write(USAGE);
+    process.stdout.write(usageLine(t));
     return 0;
   }
   // Command-line mistakes are said plainly, before any database is opened: exit 64 (EX_USAGE).
   const usage = (problem: string) => {
-    process.stderr.write(`import: ${problem}\n${USAGE}`);
+    process.stderr.write(`import: ${problem}\n${usageLine(t)}`);
     return 64;
   };
   const [kind, file, ...extra] = rest;
   const option = rest.find((a) => a.startsWith("-"));
-  if (option === "-") return usage("standard input (-) is not read: save the data to a .csv or .jsonl file and give its path");
-  if (option) return usage(`unknown option ${option}`);
-  if (!kind) return usage("give what to import and the file");
-  if (!(INGEST_KINDS as readonly string[]).includes(kind)) return usage(`"${kind}" is not a kind of data: use ${INGEST_KINDS.join(", ")}`);
-  if (!file) return usage(`give the ${kind} file to import`);
-  if (extra.length) return usage(`one file at a time (also given: ${extra.join(" ")})`);
+  if (option === "-") return usage(t("import.cli.stdin"));
+  if (option) return usage(t("import.cli.unknown_option", { option }));
+  if (!kind) return usage(t("import.cli.give_kind"));
+  if (!(INGEST_KINDS as readonly string[]).includes(kind)) return usage(t("import.cli.bad_kind", { kind, kinds: INGEST_KINDS.join(", ") }));
+  if (!file) return usage(t("import.cli.give_file", { kind }));
+  if (extra.length) return usage(t("import.cli.one_file", { extra: extra.join(" ") }));
   try {
     formatOf(file);
   } catch (e) {
-    return usage((e as Error).message);
+    if (!(e instanceof ImportFileError)) throw e;
+    return usage(e.say(t));
   }
   // A relative path is taken from where the user typed the command: `npm run` starts scripts in
   // the project's directory and says where it was run in INIT_CWD. Read here rather than in
@@ -975,16 +1009,16 @@ async function main(argv: string[]): Promise<number> {
   const from = process.env.INIT_CWD || process.cwd();
   const abs = path.resolve(from, file);
   const unreadable = await stat(abs).then(
-    (st) => (st.isFile() ? null : "not a file"),
-    (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message),
+    (st) => (st.isFile() ? null : t("import.cli.not_a_file")),
+    (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? t("import.cli.no_such_file") : e.code === "EACCES" ? t("import.cli.permission_denied") : e.message),
   );
-  if (unreadable) return usage(`cannot read ${abs}: ${unreadable}`);
+  if (unreadable) return usage(t("import.cli.unreadable", { file: abs, why: unreadable }));
   // A header that does not fit the kind is said before any database is opened, too.
   try {
     await checkFile(kind as IngestKind, abs);
   } catch (e) {
     if (!(e instanceof ImportFileError)) throw e;
-    process.stderr.write(`import: ${abs}: ${e.message}\n`);
+    process.stderr.write(`import: ${abs}: ${e.say(t)}\n`);
     return 64;
   }
   // Ctrl-C / SIGTERM: stop reading, let the lines in progress finish, report and audit what was
@@ -1005,7 +1039,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const config = loadConfig();
+  // A configuration problem, said as before (exit 78), now that the command line is right.
+  if (!config) throw configError;
   const logger = createLogger(config.logLevel);
   const { uri, server, dbName, demo, whereEn: where } = await openDatabase(config, logger);
   // As start-up (src/main.ts): MONGODB_URI's server is given MONGODB_CONNECT_TIMEOUT_SECONDS (or
@@ -1034,13 +1069,12 @@ async function main(argv: string[]): Promise<number> {
       const need = IMPORT_ROLES[kind as IngestKind];
       const role = await services.identity.roleOf(who);
       if (await services.audit.refusedBelow(need, role, { operator: who }, { command: `import ${kind}`, args: path.basename(abs) })) {
-        const t = translator(config.locale);
         process.stderr.write(`import: ${t("import.denied", { kind, need: t(`role.name.${need}`), needRole: need, operator: who, role: t(`role.name.${role}`) })}\n`);
         return 1;
       }
     }
     const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who, store }, signal: stop.signal });
-    process.stdout.write(formatReport(report, translator(config.locale)));
+    process.stdout.write(formatReport(report, t));
     if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
     return report.failed || report.differs ? 1 : 0;
   } finally {

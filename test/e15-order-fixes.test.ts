@@ -158,7 +158,7 @@ describe("order tracking given the same shipment in another case", () => {
     expect([r.outcome, r.code, r.reply.text]).toEqual([
       "ok",
       "unchanged",
-      "ORD-300001 already ships with SF Express, tracking SF123; nothing changed: sf express SF123 is the same shipment (carriers and tracking numbers are matched in any upper/lower case or width, and the spelling stored stays).",
+      "ORD-300001 is already shipped with SF Express, tracking SF123; nothing changed: sf express SF123 is the same shipment (carriers and tracking numbers are matched in any upper/lower case or width, and the spelling stored stays).",
     ]);
     const old = await app.run("shell:sam", "order tracking ORD-300002 carrier=ＳＦ tracking=SF456 reason=check");
     expect(old.code).toBe("unchanged");

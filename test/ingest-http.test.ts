@@ -110,7 +110,7 @@ describe("health and protocol errors", () => {
     expect((await call("//api/v1/orders", { body: {} })).json.message).toMatch(/^no route \/\/api\/v1\/orders;/);
     const r = await call("/api/v1/orders", { method: "GET" });
     expect(r.status).toBe(405);
-    expect(r.headers.get("allow")).toBe("POST");
+    expect(r.headers.get("allow")).toBe("POST, OPTIONS");
     const h = await call("/healthz", { method: "POST", raw: "{}", key: null });
     expect(h.status).toBe(405);
     expect(h.headers.get("allow")).toBe("GET, HEAD");

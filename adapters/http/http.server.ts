@@ -42,6 +42,9 @@ const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
   "/refund-requests": { kind: "refund-requests", scope: "refunds" },
 };
 
+/** The methods an API route takes, as `Allow` says them (OPTIONS answers what the route takes). */
+const ROUTE_METHODS = "POST, OPTIONS";
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -174,9 +177,16 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         await knownCaller("api");
         throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${[...Object.keys(ROUTES).map((r) => API + r), ...(deps.slack ? [SLACK_EVENTS_PATH] : [])].join(", ")}`);
       }
+      // OPTIONS says which methods the route takes, to anyone (it reveals nothing more): no key,
+      // no rate, no audit, no body. No CORS headers: the API is for servers, not browsers.
+      if (method === "OPTIONS") {
+        const unread = !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
+        res.writeHead((status = 204), { allow: ROUTE_METHODS, "cache-control": "no-store", ...(unread ? { connection: "close" } : {}) });
+        return void res.end();
+      }
       if (method !== "POST") {
         await knownCaller(`api ${route.kind}`);
-        throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: "POST" });
+        throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: ROUTE_METHODS });
       }
       caller = await authenticate(req);
       const command = `api ${route.kind}`;
