@@ -25,6 +25,8 @@ export default defineCommand({
     const id = ComplaintService.normalizeId(args.id);
     // With the identities linked to the caller's: one held under another of them is theirs to hand on.
     const actor = await services.complaints.person(ctx.actor);
+    // Replies know the caller's linked identities: "by you" when a refusal names one of them.
+    const rctx = { ...ctx, actor };
     // To the caller themselves, or another of their own identities (`role link`): their claim,
     // replied, recorded and shown as one (`complaint claim`'s words; "taken from" when a manager
     // takes it from someone, which a claim cannot).
@@ -46,11 +48,11 @@ export default defineCommand({
             ? t("complaint.reassigned", { id, from, to: args.identity })
             : t("complaint.assigned", { id, to: args.identity });
       // Already with that identity of theirs: "already yours", as a claim says it.
-      if (own && r.kind === "already") return changeReply(r, id, "claim", done, services, ctx);
-      const out = changeReply(r, id, "assign", done, services, ctx, { to: args.identity });
+      if (own && r.kind === "already") return changeReply(r, id, "claim", done, services, rctx);
+      const out = changeReply(r, id, "assign", done, services, rctx, { to: args.identity });
       // Escalated and already theirs (a manager gave it to them): not "ask a manager to hand it to you".
       if (r.kind === "refused" && r.reason === "permission_denied" && holds(r.complaint, actor)) {
-        if (args.identity === r.complaint.assignee) return changeReply({ kind: "already", complaint: r.complaint }, id, own ? "claim" : "assign", done, services, ctx, { to: args.identity });
+        if (args.identity === r.complaint.assignee) return changeReply({ kind: "already", complaint: r.complaint }, id, own ? "claim" : "assign", done, services, rctx, { to: args.identity });
         return { ...out, text: t("complaint.refused.escalated_holder", { id, to: args.identity }) };
       }
       return out;

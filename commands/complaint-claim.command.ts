@@ -16,6 +16,8 @@ export default defineCommand({
   async handler(ctx) {
     const { args, services, actor, t } = ctx;
     const r = await services.complaints.claim(args.id, actor);
-    return changeReply(r, args.id, "claim", t("complaint.claimed", { id: ComplaintService.normalizeId(args.id) }), services, ctx);
+    // A refusal may name who assigned it: with the caller's linked identities, "by you" when it was them.
+    const rctx = r.kind === "refused" ? { ...ctx, actor: await services.complaints.person(actor) } : ctx;
+    return changeReply(r, args.id, "claim", t("complaint.claimed", { id: ComplaintService.normalizeId(args.id) }), services, rctx);
   },
 });

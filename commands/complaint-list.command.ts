@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pageArg } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
 import { clip } from "../src/core/reply.js";
 import type { ComplaintList } from "../src/services/complaint.service.js";
 import type { MessageKey } from "../src/core/messages.js";
@@ -11,28 +12,48 @@ const PAGE_SIZE = 10;
 export default defineCommand({
   name: "complaint list",
   description: "cmd.complaint_list",
-  positional: ["which"],
-  usage: { en: "[open|mine|overdue|unassigned] [page=<n>]", zh: "[未结|我的|已超时|未分配] [page=<页码>]" },
+  // The first list a choice (Discord offers them), more after it in any order: all at once.
+  positional: ["which", "...and"],
+  usage: { en: "[open|mine|overdue|unassigned …] [page=<n>]", zh: "[未结|我的|已超时|未分配 …] [page=<页码>]" },
   args: z.object({
     which: listArg.default("open"),
+    and: z.string().optional(),
     page: pageArg,
   }),
   examples: [
     "complaint list",
     { en: "complaint list mine", zh: "complaint list 我的" },
     { en: "complaint list overdue", zh: "complaint list 已超时" },
+    { en: "complaint list mine overdue", zh: "complaint list 我的 已超时" },
     { en: "complaint list unassigned page=2", zh: "complaint list 未分配 page=2" },
   ],
   permission: "support",
   mutates: false,
   async handler({ args, services, actor, t, now }) {
-    const which: ComplaintList = args.which;
-    const { complaints, total } = await services.complaints.list(which, actor.identity, args.page, PAGE_SIZE);
+    // Every list given, by its English name, once each, in the order typed (`mine overdue`).
+    const typed: ComplaintList[] = [args.which];
+    for (const word of (args.and ?? "").split(/\s+/).filter(Boolean)) {
+      const r = listArg.safeParse(word);
+      if (!r.success) throw new UserError("invalid_args", `${t("error.invalid_args", { command: "complaint list" })}\n• ${t("complaint.bad_list", { value: word })}`);
+      if (!typed.includes(r.data)) typed.push(r.data);
+    }
+    const lists = new Set(typed);
+    // Nothing is both (one of yours has someone on it: you): said so, with the line for each.
+    if (lists.has("mine") && lists.has("unassigned")) {
+      const others = typed.filter((w) => w !== "mine" && w !== "unassigned" && w !== "open");
+      const line = (w: ComplaintList) => ["complaint list", w, ...others].join(" ");
+      throw new UserError("contradictory_lists", t("complaint.list.contradiction", { mine: line("mine"), unassigned: line("unassigned") }));
+    }
+    // Every list is of open complaints: `open` with others adds nothing to the title.
+    const named = (["mine", "overdue", "unassigned"] as const).filter((w) => lists.has(w));
+    const which = named.length ? named.join("_") : "open";
+    const all = typed.join(" ");
+    const { complaints, total } = await services.complaints.list(typed, actor.identity, args.page, PAGE_SIZE);
     if (total === 0) return { status: "info", text: t(`complaint.list.empty.${which}` as MessageKey), visibility: "ephemeral" };
     const pages = Math.ceil(total / PAGE_SIZE);
     if (complaints.length === 0) {
-      // How to reach the last page (by the list's English name, which every locale takes).
-      const last = `complaint list ${which}${pages > 1 ? ` page=${pages}` : ""}`;
+      // How to reach the last page (by the lists' English names, which every locale takes).
+      const last = `complaint list ${all}${pages > 1 ? ` page=${pages}` : ""}`;
       return { status: "error", code: "page_out_of_range", text: t("complaint.list.beyond", { page: args.page, pages, total, command: last }), visibility: "ephemeral" };
     }
     const rows = complaints.map((c) => {
@@ -54,10 +75,10 @@ export default defineCommand({
       ];
     });
     const context = [t("complaint.list.page", { page: args.page, pages })];
-    if (args.page < pages) context.push(t("complaint.list.next", { command: `complaint list ${which} page=${args.page + 1}` }));
+    if (args.page < pages) context.push(t("complaint.list.next", { command: `complaint list ${all} page=${args.page + 1}` }));
     return {
       title: t(`complaint.list.${which}` as MessageKey, { total }),
-      status: which === "overdue" ? "warning" : "info",
+      status: lists.has("overdue") ? "warning" : "info",
       table: {
         columns: [t("complaint.col.id"), t("complaint.col.severity"), t("complaint.col.status"), t("complaint.col.assignee"), t("complaint.col.due"), t("complaint.col.text")],
         rows,

@@ -252,11 +252,18 @@ export function changeReply(
       const last = r.complaint.history?.at(-1);
       // Given to its holder by someone else: "assigned to … by …", not "claimed by …".
       const giver = r.reason === "claimed_by_other" ? assignedBy(r.complaint) : undefined;
+      const by = giver ?? last?.by;
+      // The reader did it (as this identity or one linked to it): "by you", not their own name.
+      const you = !!by && !!ctx.actor && (by === ctx.actor.identity || (ctx.actor.identities?.includes(by) ?? false));
       const key =
         r.reason === "taken_meanwhile" && last?.action === "assign"
-          ? "complaint.refused.taken_meanwhile_assigned"
+          ? you
+            ? "complaint.refused.taken_meanwhile_assigned_by_you"
+            : "complaint.refused.taken_meanwhile_assigned"
           : giver
-            ? "complaint.refused.assigned_to_other"
+            ? you
+              ? "complaint.refused.assigned_to_other_by_you"
+              : "complaint.refused.assigned_to_other"
             : r.reason === "held_by_other" && action === "escalate"
               ? "complaint.refused.held_by_other_escalate"
               : // Escalated and someone has it (a manager, or whom one chose): say who, and that a manager cannot just claim it.
@@ -266,7 +273,7 @@ export function changeReply(
       return {
         status: "error",
         code: r.reason,
-        text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatus(r.complaint, t, true), by: giver ?? last?.by ?? "—", ...params }),
+        text: t(key, { id: cid, assignee: r.complaint.assignee ?? "—", status: complaintStatus(r.complaint, t, true), by: by ?? "—", ...params }),
         visibility: "ephemeral",
         // Taking it off its holder (assign, escalate) needs a manager: a refusal of who the caller is, audited `denied`.
         ...(r.reason === "held_by_other" ? { denied: true } : {}),

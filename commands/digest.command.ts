@@ -42,6 +42,8 @@ interface Row {
    * Unset: a sum over the day.
    */
   now?: boolean;
+  /** What the day's value reads when it has none, instead of a bare "—" (a refund rate without sales: why). */
+  none?: string;
 }
 
 /**
@@ -55,10 +57,11 @@ const SHARE_LINES = 8;
 export default defineCommand({
   name: "digest",
   description: "cmd.digest",
-  positional: ["day"],
+  // Rest of the line: a day may be two words (`last friday`).
+  positional: ["...day"],
   usage: { en: "[today|yesterday|YYYY-MM-DD|MM/DD|friday]", zh: "[今天|昨天|YYYY-MM-DD|MM/DD|上周五]" },
   args: z.object({ day: z.string().trim().max(20).optional() }),
-  examples: ["digest", { en: "digest yesterday", zh: "digest 昨天" }, "digest 2026-11-24"],
+  examples: ["digest", { en: "digest yesterday", zh: "digest 昨天" }, "digest 2026-11-24", { en: "digest last friday", zh: "digest 上周五" }],
   // Managers; staff too when DIGEST_STAFF=true, for the reduced digest.
   permission: "manager",
   permissionFor: (config) => (config.digestStaff ? "staff" : "manager"),
@@ -71,6 +74,8 @@ export default defineCommand({
     if (!parsed.ok) {
       if (parsed.reason === "future") throw new UserError("future_day", t("digest.future", { day: parsed.day, today, tz: config.timeZone }));
       if (parsed.reason === "day_first") throw new UserError("bad_day", t("digest.day_first", { value: args.day ?? "", month_day: parsed.month_day }));
+      // A week is no day: what to type for a day of it, and where the weekly summary is.
+      if (parsed.reason === "week") throw new UserError("bad_day", t("digest.week", { value: args.day ?? "" }));
       if (parsed.reason === "no_such_day") throw new UserError("bad_day", t("digest.no_such_day", { value: args.day ?? "", month: parsed.month, days: parsed.days }));
       throw new UserError("bad_day", t("digest.bad_day", { value: args.day ?? "" }));
     }
@@ -105,7 +110,17 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     rows.push(
       { key: "digest.row.aov", values: tri((x) => x.aov), show: money, bad: "down", counts: orders, ratio: true },
       { key: "digest.row.refunds", values: tri((x) => x.refunds), show: money, bad: "up", counts: refunds },
-      { key: "digest.row.refund_rate", values: tri((x) => x.refundRate), show: pct, bad: "up", counts: refunds, ratio: true, points: true },
+      {
+        key: "digest.row.refund_rate",
+        values: tri((x) => x.refundRate),
+        show: pct,
+        bad: "up",
+        counts: refunds,
+        ratio: true,
+        points: true,
+        // Refunds on a day without sales have no rate (÷ GMV 0): said why, not a bare dash.
+        ...(s.day.refundRate === null && s.day.refunds !== 0 ? { none: t(d.partial ? "digest.no_rate.partial" : "digest.no_rate") } : {}),
+      },
       { key: "digest.row.net", values: tri((x) => x.net), show: money, bad: "down", counts: orders },
       { key: "digest.row.discount", values: tri((x) => x.discount), show: money },
       { key: "digest.row.coupons", values: tri((x) => x.couponUses), show: num },
@@ -144,7 +159,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   };
   const tableRows = rows.map((r) => [
     t(r.key),
-    r.values[0] === null ? "—" : r.show(r.values[0]),
+    r.values[0] === null ? (r.none ?? "—") : r.show(r.values[0]),
     cell(r, 1, "digest.base.prev"),
     cell(r, 2, "digest.base.week"),
   ]);

@@ -196,7 +196,7 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
       if (c.status === "escalated" && !manager) return denied;
       // README: one a manager gave someone reads "assigned to … (by …)", not "claimed by …".
       const giver = assignedByOf(c);
-      if (c.assignee) return { outcome: "user_error", code: "claimed_by_other", says: giver ? `${id} is already assigned to ${c.assignee} (by ${giver}).` : `${id} is already claimed by ${c.assignee}.`, changed: false };
+      if (c.assignee) return { outcome: "user_error", code: "claimed_by_other", says: giver ? `${id} is already assigned to ${c.assignee} (by ${giver === op.actor ? "you" : giver}).` : `${id} is already claimed by ${c.assignee}.`, changed: false };
       n.assignee = op.actor;
       if (c.status === "new") n.status = "claimed";
       change("claim", op.actor);
@@ -229,7 +229,9 @@ function predict(c: MC | undefined, seen: MC | undefined, op: Op, now: number): 
         const last = c.history.at(-1)!;
         const says =
           last.action === "assign"
-            ? `${last.by} assigned ${id} to ${c.assignee} while you were assigning it; nothing changed.`
+            ? last.by === op.actor
+              ? `You assigned ${id} to ${c.assignee} in another command while you were assigning it here; nothing changed.`
+              : `${last.by} assigned ${id} to ${c.assignee} while you were assigning it; nothing changed.`
             : `${c.assignee} claimed ${id} while you were assigning it; nothing changed.`;
         return { outcome: "user_error", code: "taken_meanwhile", says, changed: false };
       }

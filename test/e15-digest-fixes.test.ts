@@ -178,7 +178,7 @@ describe("digest: product lines and shares as a manager reads them", () => {
     expect(field(r, "Revenue by channel")!.split("\n")).toEqual(["web: CN¥1,234,567,980.12 (>99.9%)", "app: CN¥205.00 (<0.1%)", "marketplace: CN¥100.00 (<0.1%)"]);
     // The day after: GMV 0 with a refund: no rate, net negative with the digest's minus sign, no Infinity.
     const next = await app.run("shell:admin", "digest 2026-11-21");
-    expect(row(next, "Refund rate")).toEqual(["Refund rate", "—", "—", "—"]);
+    expect(row(next, "Refund rate")).toEqual(["Refund rate", "— (no sales that day)", "—", "—"]);
     expect(row(next, "Net revenue")[1]).toBe("−CN¥90.00");
     expect(JSON.stringify(next.reply.table)).not.toMatch(/Infinity|NaN/);
     // In Chinese too.

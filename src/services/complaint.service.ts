@@ -328,17 +328,20 @@ export class ComplaintService {
   /**
    * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity` or an
    * identity linked to it),
-   * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it).
+   * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it);
+   * given several, those in all of them (`mine` and `unassigned` together: none).
    * Most urgent first: by the next clock to run out (the reply clock while nobody has answered,
    * else resolution; the list's "Next due" column), then resolution due time.
    */
-  async list(which: ComplaintList, identity: string, page = 1, pageSize = 10): Promise<{ complaints: ComplaintDoc[]; total: number }> {
+  async list(which: ComplaintList | readonly ComplaintList[], identity: string, page = 1, pageSize = 10): Promise<{ complaints: ComplaintDoc[]; total: number }> {
     const now = this.clock.now();
+    // Several lists at once are all of them (`mine overdue`: my overdue ones), in one filter.
+    const lists = new Set<ComplaintList>(typeof which === "string" ? [which] : which);
     const filter: Record<string, unknown> = { status: OPEN };
     // The person's: a complaint claimed on Slack is theirs on Discord too (the assignee stays as claimed).
-    if (which === "mine") filter.assignee = { $in: await this.linkedTo(identity) };
-    if (which === "unassigned") filter.assignee = { $exists: false };
-    if (which === "overdue") filter.$or = overdueOr(now);
+    if (lists.has("mine")) filter.assignee = { $in: await this.linkedTo(identity) };
+    if (lists.has("unassigned")) filter.assignee = lists.has("mine") ? { $in: [] } : { $exists: false };
+    if (lists.has("overdue")) filter.$or = overdueOr(now);
     const total = await this.store.complaints.countDocuments(filter);
     const upTo = page * pageSize;
     if (upTo - pageSize >= total) return { complaints: [], total };

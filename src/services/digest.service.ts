@@ -574,6 +574,8 @@ export function changeText(value: number, base: number, t: Translate, fmt: Forma
 export type DigestDayResult =
   | { ok: true; day: string }
   | { ok: false; reason: "bad_day" }
+  /** A week (`last week`, 上周): the digest is of one day. */
+  | { ok: false; reason: "week" }
   /** Written as a date, but no such day: 2026-02-29 (`days`: how many its month has). */
   | { ok: false; reason: "no_such_day"; month: string; days: number }
   | { ok: false; reason: "future"; day: string }
@@ -584,11 +586,13 @@ export type DigestDayResult =
  * Reads `today`, `yesterday` or a calendar date (YYYY-MM-DD) as a shop day (in the spellings
  * {@link readDateInput} takes: 昨天, 前天, 2026/11/24; a day without a year, 11月24日 or 11/24
  * month/day as both the shop's locales write it, as the most recent such day, today or before),
- * or a weekday (friday, 周五, 上周五: see {@link weekdayDay}); refuses dates that do not exist (2026-02-30), days after `today`, and day/month (24/11).
+ * or a weekday (friday, last friday, 周五, 上周五: see {@link weekdayDay}); refuses dates that do not exist (2026-02-30), days after `today`, day/month (24/11) and a week (`last week`).
  */
 export function parseDigestDay(value: string | undefined, today: string): DigestDayResult {
-  const named = weekdayDay(value ?? "", today);
+  // Words typed apart (`last  friday`) read as one space.
+  const named = weekdayDay((value ?? "").replace(/\s+/g, " "), today);
   if (named) return named > today ? { ok: false, reason: "future", day: named } : { ok: true, day: named };
+  if (/^(?:(?:last|past|previous|this) week|(?:上|本|这)(?:个)?(?:周|星期|礼拜))$/i.test((value ?? "").trim().replace(/\s+/g, " "))) return { ok: false, reason: "week" };
   const v = readDateInput(value ?? "today", today, "last");
   const monthDay = dayFirst(v, true);
   if (monthDay) return { ok: false, reason: "day_first", month_day: monthDay };
@@ -611,14 +615,18 @@ const ZH_WEEKDAYS = "日一二三四五六";
 /**
  * A weekday as a manager names the day to read (the table's own column says "vs prev. Fri",
  * 较上周五): `friday`/`fri`, 周五/星期五/礼拜五 (周日 or 周天 for Sunday) are the latest such day,
- * today or before, as a day without a year is; 上周五 is the Friday of last week and 本周五
+ * today or before, as a day without a year is; `last friday` the latest before today (on a
+ * Friday, a week ago, where `friday` is today); 上周五 is the Friday of last week and 本周五
  * (这周五) this week's, weeks starting on Monday as Chinese calendars count them. Null: no weekday.
  */
 function weekdayDay(value: string, today: string): string | null {
   const v = value.trim().toLowerCase();
   const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
-  const en = EN_WEEKDAYS.findIndex((w) => v === w || v === w.slice(0, 3));
-  if (en >= 0) return addDays(today, -((dow - en + 7) % 7));
+  const last = /^last (\S+)$/.exec(v);
+  const word = last ? last[1]! : v;
+  const en = EN_WEEKDAYS.findIndex((w) => word === w || word === w.slice(0, 3));
+  // `last friday` is never today: a week back when today is one.
+  if (en >= 0) return addDays(today, -((dow - en + 7) % 7 || (last ? 7 : 0)));
   const zh = /^(上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$/.exec(v);
   if (!zh) return null;
   const target = ZH_WEEKDAYS.indexOf(zh[2] === "天" ? "日" : zh[2]!);
