@@ -37,9 +37,10 @@ export default defineCommand({
   positional: ["type", "platform", "channel"],
   usage: { en: "<type> <platform> <channel|off|default>", zh: "<类型> <平台> <频道|off|default>" },
   args: z.object({
-    // In any case or width, as every choice is read (`Slack`, `LOW_STOCK`).
-    type: oneOf(ALERT_TYPES, "alerts.bad_type"),
-    platform: oneOf(ALERT_PLATFORMS, "alerts.bad_platform"),
+    // In any case or width, as every choice is read (`Slack`, `LOW_STOCK`, `low-stock`); a typo
+    // (`low_stok`, `slak`) is refused naming the one meant.
+    type: oneOf(ALERT_TYPES, "alerts.bad_type", {}, "alerts.bad_type.near"),
+    platform: oneOf(ALERT_PLATFORMS, "alerts.bad_platform", {}, "alerts.bad_platform.near"),
     // `off` in any case turns the route off (`OFF` was taken for a channel of that name), and
     // `default` in any case drops the admin's route: the configuration applies again.
     // A channel picked in a Slack message (`@shopops … #ops`) arrives as Slack's markup, `<#C0123ABCD|ops>`: its id is the channel.

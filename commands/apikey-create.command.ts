@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
+import { closestChoice } from "../src/core/args.js";
 import { splitList } from "../src/core/text.js";
 import { API_SCOPES, type ApiScope } from "../src/services/apikey.service.js";
 
@@ -9,10 +10,15 @@ const scopes = z
   // Each scope once (`orders,ORDERS` is one scope, stored and shown once).
   .transform((s) => [...new Set(splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))])
   .refine((list) => list.length > 0, { error: "apikey.bad_scopes", abort: true })
-  // Names the scopes that are not ones (`bogus` in `orders,bogus`), not the whole list.
+  // Names the scopes that are not ones (`bogus` in `orders,bogus`), not the whole list; one typo
+  // (`order`) with the scope meant and the list written with it (`scopes=orders,products`).
   .check((ctx) => {
     const unknown = ctx.value.filter((x) => !(API_SCOPES as readonly string[]).includes(x));
-    if (unknown.length) ctx.issues.push({ code: "custom", input: ctx.value, message: unknown.length === 1 ? "apikey.unknown_scope" : "apikey.unknown_scopes", params: { scope: unknown[0], scopes: unknown } });
+    const suggestion = unknown.length === 1 ? closestChoice(unknown[0]!, API_SCOPES) : undefined;
+    if (suggestion) {
+      const fixed = [...new Set(ctx.value.map((x) => (x === unknown[0] ? suggestion : x)))].join(",");
+      ctx.issues.push({ code: "custom", input: ctx.value, message: "apikey.unknown_scope.near", params: { scope: unknown[0], suggestion, fixed } });
+    } else if (unknown.length) ctx.issues.push({ code: "custom", input: ctx.value, message: unknown.length === 1 ? "apikey.unknown_scope" : "apikey.unknown_scopes", params: { scope: unknown[0], scopes: unknown } });
   })
   .transform((list) => list as ApiScope[]);
 
@@ -36,10 +42,14 @@ export default defineCommand({
     const { id, token } = await services.apiKeys.create(args.label, args.scopes, actor.identity);
     // The audit entry names the key made, so `audit subject=<key id>` ties a key to who made it.
     subject(id);
+    // Labels need not be unique, but a second active key of one label is often a mistake or a
+    // replacement: said, naming the other keys, so the old one is not left active by oversight.
+    const same = await services.apiKeys.activeWithLabel(args.label, id);
     // Ephemeral: the token is for the admin who asked, never for the channel.
     return {
       title: t("apikey.created.title", { id }),
       text: t("apikey.created", { label: args.label, scopes: args.scopes.join(t("text.list_sep")), token }),
+      ...(same.length ? { context: [t("apikey.created.same_label", { count: same.length, label: args.label, ids: same.join(t("text.list_sep")) })] } : {}),
       status: "ok",
       visibility: "ephemeral",
     };

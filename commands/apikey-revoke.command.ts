@@ -16,12 +16,17 @@ export default defineCommand({
   mutates: true,
   // A refusal (not an admin, a malformed id) names the key typed, so `audit subject=<key id>` finds it.
   typedSubject: { arg: "id", spelling: keyId },
-  async handler({ args, services, actor, t, subject }) {
+  async handler({ args, services, actor, t, fmt, subject }) {
     const id = keyId(args.id);
     subject(id);
     const r = await services.apiKeys.revoke(id, actor.identity);
     if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };
-    if (r === "already") return { status: "info", code: "already_revoked", text: t("apikey.revoke.already", { id }), visibility: "ephemeral" };
+    if (r === "already") {
+      // Who revoked it and when, as `apikey list` shows: a second revoke is often a second admin's.
+      const key = await services.store.apiKeys.findById(id).select({ revokedAt: 1, revokedBy: 1 }).lean();
+      const text = key?.revokedAt && key.revokedBy ? t("apikey.revoke.already_by", { id, at: fmt.dateTime(key.revokedAt), by: key.revokedBy }) : t("apikey.revoke.already", { id });
+      return { status: "info", code: "already_revoked", text, visibility: "ephemeral" };
+    }
     return { status: "ok", text: t("apikey.revoked", { id }), visibility: "public" };
   },
 });

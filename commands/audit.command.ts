@@ -3,10 +3,10 @@ import { oneOf, pageArg, pastSinceToDate, pinnedSince, since, sinceClockNote, si
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
-import { parseIdentity } from "../src/core/identity.js";
+import { canonicalIdentity, parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
 import { clip, pageAfter } from "../src/core/reply.js";
-import { editDistance, withoutControls, withoutInvisible } from "../src/core/text.js";
+import { editDistance, escapeRegex, withoutControls, withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { INGEST_KINDS } from "../src/services/ingest-schemas.js";
 import { findOrder, OrderService } from "../src/services/order.service.js";
@@ -89,7 +89,8 @@ export default defineCommand({
   args: z.object({
     // Empty (`actor=`) is refused as subject= is, not read as no filter (the whole trail).
     // As stored: without an invisible character pasted with it.
-    actor: z.string().overwrite(plainFilter).min(1).max(100).optional(),
+    // An identity as role commands take it too (`Slack:t1:u2`, `discord:<@123…>`).
+    actor: z.string().overwrite((s) => canonicalIdentity(plainFilter(s))).min(1).max(100).optional(),
     command: z.string().overwrite(plainFilter).min(1).max(40).optional(),
     // As elsewhere: a day, a span back (7d), or an exact instant (what a next-page hint pins `since=7d` to).
     since: since.optional(),
@@ -101,7 +102,7 @@ export default defineCommand({
     // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
     subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
     // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
-    outcome: oneOf(OUTCOME_LIST, "audit.bad_outcome", zhChoiceNames(OUTCOME_LIST, "audit.outcome")).optional(),
+    outcome: oneOf(OUTCOME_LIST, "audit.bad_outcome", zhChoiceNames(OUTCOME_LIST, "audit.outcome"), "audit.bad_outcome.near").optional(),
     // Without defaults here: beside ref= a typed limit= or page= is refused, so it must show (20 and 1 in the handler).
     limit: wholeNumber(1, 100).optional(),
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
@@ -121,8 +122,13 @@ export default defineCommand({
       // A complaint or refund request id is no order number: no order lookup (its any-case
       // fallback reads the whole order index on a miss).
       // Nor is an identity (a role change names the identity: `subject=shell:bob`).
-      const order = /^[CR]-/i.test(plainFilter(typed)) || parseIdentity(plainFilter(typed)) ? null : await findOrder<{ _id: string }>(services.store, plainFilter(typed), { _id: 1 });
-      return [...new Set([...subjectSpellings(typed), ...(order ? [order._id] : [])])];
+      const identity = canonicalIdentity(plainFilter(typed));
+      const order = /^[CR]-/i.test(plainFilter(typed)) || parseIdentity(identity) ? null : await findOrder<{ _id: string }>(services.store, plainFilter(typed), { _id: 1 });
+      const spellings = [...new Set([...subjectSpellings(typed), identity, ...(order ? [order._id] : [])])];
+      // An identity as actor= takes it: the spelling typed when the trail holds it, else in any
+      // case (`SHELL:BOB` for shell:bob), not both (shell:Bob and shell:bob are two people).
+      if (!parseIdentity(identity) || (await services.store.audit.exists({ subject: { $in: spellings } }))) return spellings;
+      return new RegExp(`^${escapeRegex(identity)}$`, "i");
     };
     const outcomeName = (o: string) => (OUTCOMES.has(o) ? t(`audit.outcome.${o as Outcome}`) : o);
     const outcomeText = (e: { outcome: string; code?: string | null }) => (e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome));
@@ -171,6 +177,11 @@ export default defineCommand({
       if (at) before = at;
       else after = { at: entry!.at, ref: entry!._id };
     }
+    // A window that ends where it starts, or before (since= and before= swapped): nothing could
+    // match, and "no entries" would read as nothing done then. Refused, saying which is which.
+    if (sinceAt && before && sinceAt.getTime() >= before.getTime()) {
+      throw new UserError("empty_window", t("audit.empty_window", { sinceAt: fmt.dateTime(sinceAt), beforeAt: fmt.dateTime(before) }));
+    }
     // Everything one person did: the identities linked to the one typed (`role link`) too.
     const linked = args.actor && parseIdentity(args.actor) ? (await services.identity.linked(args.actor)).filter((i) => i !== args.actor) : [];
     // After a Ref, the rows right after that entry: page= only numbers them (the hint gives both).
@@ -196,6 +207,8 @@ export default defineCommand({
     // A read (`whoami`) is on the trail only as a refused attempt: said, whether any match or none.
     if (total === 0 && named === "not_audited") return { status: "info", code: "not_audited", text: t("audit.not_audited", { command: command! }), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     if (named === "not_audited") context.unshift(t("audit.reads_refused", { command: command! }));
+    // actor=bob matches no actor (identities are whole): said, so it does not read as "bob did nothing".
+    if (total === 0 && args.actor && !parseIdentity(args.actor) && !/^(api:.|system$)/i.test(args.actor)) context.push(t("audit.actor_partial", { value: args.actor }));
     if (total === 0) return { status: "info", text: t("audit.empty"), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     const pages = Math.ceil(total / limit);
     if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page, pages, total }), visibility: "ephemeral" };

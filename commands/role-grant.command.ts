@@ -28,7 +28,7 @@ export default defineCommand({
   args: z.object({
     identity: identityArg,
     // 经理 as Chinese teams say it, 经理（manager） as the replies write it, Manager in any case.
-    role: oneOf(ROLES, "role.bad_role", { ...zhChoiceNames(ROLES, "role.name"), ...fullZhNames }),
+    role: oneOf(ROLES, "role.bad_role", { ...zhChoiceNames(ROLES, "role.name"), ...fullZhNames }, "role.bad_role.near"),
   }),
   examples: ["role grant slack:T0123:U0456 manager", "role grant shell:bob support"],
   permission: "admin",

@@ -9,7 +9,7 @@ export default defineCommand({
   description: "cmd.role_list",
   args: z.object({
     // Who holds one role (`role=admin`: who may change everything), as `role grant` takes it.
-    role: oneOf(ROLES, "role.bad_role", zhChoiceNames(ROLES, "role.name")).optional(),
+    role: oneOf(ROLES, "role.bad_role", zhChoiceNames(ROLES, "role.name"), "role.bad_role.near").optional(),
     limit: wholeNumber(1, 100).default(50),
     // Pages of `limit` rows: every binding is read, however many there are.
     page: pageArg,

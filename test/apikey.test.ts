@@ -71,7 +71,7 @@ describe("apikey commands", () => {
     const wide = id.replace(/[0-9A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
     const revoked = await app.run("shell:admin", `apikey revoke ${wide}`);
     expect(revoked.reply.text).toBe(`API key ${id} is revoked; requests with it now get 401.`);
-    expect((await app.run("shell:admin", `apikey revoke ${id.toUpperCase()}`)).reply.text).toBe(`API key ${id} was already revoked; nothing changed.`);
+    expect((await app.run("shell:admin", `apikey revoke ${id.toUpperCase()}`)).reply.text).toBe(`API key ${id} was already revoked, on 2026-11-25 12:00 GMT+8 by shell:admin; nothing changed.`);
     // Not an id: says what one looks like and where to find it.
     const bad = await app.core.invoke({ identity: "shell:admin", platform: "shell", text: "apikey revoke 仓库", locale: "zh-CN" });
     expect(bad.reply.text).toContain("\"仓库\" 不是 API 密钥编号：k 加 10 个字母或数字，例如 k7M2Q9XH4RA。`apikey list` 可查看编号。");

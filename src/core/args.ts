@@ -4,9 +4,9 @@ import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
-import { parseIdentity } from "./identity.js";
+import { canonicalIdentity, parseIdentity } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
-import { foldWidth, trimInvisible, withoutInvisible } from "./text.js";
+import { editDistance, foldWidth, trimInvisible, withoutInvisible } from "./text.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
 // them and fills {value} with what the user typed.
@@ -95,20 +95,41 @@ export function typedId(id: z.ZodString) {
 }
 
 /**
- * One of `values`, however typed: any case or width (`URGENT`, full-width), or by a name in
- * `names` (the Chinese 紧急 for urgent). An error names the value as typed.
+ * The one of `values` a typo was probably meant as (`mangaer` for manager, `slak` for slack): the
+ * nearest by edit distance, within a third of its length (at least 1); none when two are as near.
  */
-export function oneOf<const T extends readonly [string, ...string[]]>(values: T, error: string, names: Readonly<Record<string, T[number]>> = {}) {
+export function closestChoice(typed: string, values: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(typed.length / 3));
+  const near = values.map((v) => ({ v, d: editDistance(typed, v) })).filter((x) => x.d <= limit);
+  const best = Math.min(...near.map((x) => x.d));
+  const at = near.filter((x) => x.d === best);
+  return at.length === 1 ? at[0]!.v : undefined;
+}
+
+/**
+ * One of `values`, however typed: any case or width (`URGENT`, full-width), `-` or a space for
+ * `_` (`low-stock`), or by a name in `names` (the Chinese 紧急 for urgent). An error names the
+ * value as typed; with `near`, a typo close to one value is refused with that message instead,
+ * its `{suggestion}` the value meant (`"mangaer" is not a role: did you mean manager?`).
+ */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, error: string, names: Readonly<Record<string, T[number]>> = {}, near?: MessageKey) {
   const choices = z.enum(values, { error });
   const named: Record<string, string> = {};
   for (const [name, v] of Object.entries(names)) named[v] ??= name;
   CHOICE_NAMES.set(choices, named);
+  const read = (s: string): string => {
+    const v = s.normalize("NFKC").trim().toLowerCase();
+    const underscored = v.replace(/[-\s]/g, "_");
+    return names[v] ?? ((values as readonly string[]).includes(underscored) ? underscored : v);
+  };
   return z
     .string({ error })
-    .transform((s) => {
-      const v = s.normalize("NFKC").trim().toLowerCase();
-      return names[v] ?? v;
+    .check((ctx) => {
+      if (!near || (values as readonly string[]).includes(read(ctx.value))) return;
+      const suggestion = closestChoice(read(ctx.value), values);
+      if (suggestion) ctx.issues.push({ code: "custom", input: ctx.value, message: near, params: { suggestion } });
     })
+    .transform(read)
     .pipe(choices);
 }
 
@@ -138,12 +159,17 @@ export const CHOICE_NAMES = new WeakMap<z.ZodType, Readonly<Record<string, strin
 /**
  * A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role and complaint
  * commands take it: read as other ids are, invisible characters (a zero-width space pasted with
- * it) removed and trimmed; not otherwise changed (no NFKC: an identity is matched as stored).
+ * it) removed and trimmed, then as stored ({@link canonicalIdentity}: `Slack:t1:u2`,
+ * `discord:<@123…>`); no NFKC: an identity is matched as stored. A Slack user without its team
+ * (`slack:U123`) is refused saying so.
  */
 export const identityArg = z
   .string()
-  .transform((s) => withoutInvisible(s).trim())
-  .pipe(z.string().refine((s) => parseIdentity(s) !== null, { error: "role.bad_identity" }));
+  .transform((s) => canonicalIdentity(withoutInvisible(s).trim()))
+  .check((ctx) => {
+    if (parseIdentity(ctx.value) !== null) return;
+    ctx.issues.push({ code: "custom", input: ctx.value, message: /^slack:[A-Z0-9]{2,20}$/.test(ctx.value) ? "role.bad_identity.slack_team" : "role.bad_identity" });
+  });
 
 /** An idempotency key chosen by the caller. */
 export const idemKey = z

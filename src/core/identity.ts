@@ -24,6 +24,20 @@ export function parseIdentity(s: string): ParsedIdentity | null {
   return null;
 }
 
+/**
+ * An identity as typed, in the form it is stored: the platform in any case (`Slack:`, `SHELL:`),
+ * a Slack team and user in upper case as Slack writes them (`slack:t1:u2` is slack:T1:U2), a
+ * Discord mention pasted after `discord:` (`<@123…>`, `<@!123…>`) as its id. A shell name keeps
+ * its case (shell:Bob and shell:bob are two people). Anything else is returned unchanged.
+ */
+export function canonicalIdentity(s: string): string {
+  const m = /^(shell|slack|discord):(.*)$/i.exec(s);
+  if (!m) return s;
+  const platform = m[1]!.toLowerCase();
+  const rest = platform === "slack" ? m[2]!.toUpperCase() : platform === "discord" ? (/^<@!?(\d+)>$/.exec(m[2]!)?.[1] ?? m[2]!) : m[2]!;
+  return `${platform}:${rest}`;
+}
+
 /** The identity of the local shell user (`shell:<OS user name>`). */
 export function shellIdentity(): string {
   const name = os.userInfo().username.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user";

@@ -3,6 +3,7 @@ export const en = {
   "apikey.created.title": "API key {id} created",
   "apikey.created":
     "Label {label}, scopes {scopes}. This is the only time the key is shown; store it in your secret manager now:\n{token}\nSend it as `Authorization: Bearer <key>` to /api/v1.",
+  "apikey.created.same_label": "{count|Another active key is|Other active keys are} labelled {label} too: {ids}. Their requests are told apart by key id on the audit trail (`audit actor=api:{label}` lists them all); if this key replaces {count|it|them}, revoke {count|it|them} with `apikey revoke <id>` once the new key is in use.",
   "apikey.bad_scopes": "\"{value}\" is not a list of scopes. Scopes: orders, products, inventory, complaints, refunds (comma-separated).",
   "apikey.bad_label": "A label is 1-60 letters, digits, spaces or - _ . characters, e.g. storefront or \"helpdesk webhook\".",
   "apikey.list.title": "API keys",
@@ -19,6 +20,7 @@ export const en = {
   "apikey.never": "never",
   "apikey.revoked": "API key {id} is revoked; requests with it now get 401.",
   "apikey.revoke.already": "API key {id} was already revoked; nothing changed.",
+  "apikey.revoke.already_by": "API key {id} was already revoked, on {at} by {by}; nothing changed.",
   "apikey.revoke.unknown": "No API key {id}. See `apikey list`.",
   "cmd.apikey_create": "Create an API key for the ingestion API (shown once)",
   "cmd.apikey_list": "List API keys of the ingestion API",
@@ -86,6 +88,7 @@ export const zh: Record<keyof typeof en, string> = {
   "apikey.created.title": "已创建 API 密钥 {id}",
   "apikey.created":
     "标签 {label}，权限范围 {scopes}。密钥只显示这一次，请立即保存到密钥管理工具中：\n{token}\n调用 /api/v1 时以 `Authorization: Bearer <密钥>` 发送。",
+  "apikey.created.same_label": "另有有效密钥也使用标签 {label}：{ids}。审计记录中按密钥编号区分它们的请求（`audit actor=api:{label}` 可列出全部）；如果新密钥是用来替换它们的，请在新密钥启用后用 `apikey revoke <编号>` 撤销旧密钥。",
   "apikey.bad_scopes": "\"{value}\" 不是有效的权限范围列表。可选：orders、products、inventory、complaints、refunds（用逗号分隔）。",
   "apikey.bad_label": "标签为 1-60 个字母、数字、空格或 - _ . 字符，例如 storefront 或 \"helpdesk webhook\"。",
   "apikey.list.title": "API 密钥",
@@ -102,6 +105,7 @@ export const zh: Record<keyof typeof en, string> = {
   "apikey.never": "从未",
   "apikey.revoked": "API 密钥 {id} 已撤销，使用它的请求将返回 401。",
   "apikey.revoke.already": "API 密钥 {id} 之前已被撤销，未做任何更改。",
+  "apikey.revoke.already_by": "API 密钥 {id} 已于 {at} 由 {by} 撤销，未做任何更改。",
   "apikey.revoke.unknown": "没有 API 密钥 {id}。请查看 `apikey list`。",
   "cmd.apikey_create": "为数据接入 API 创建密钥（仅显示一次）",
   "cmd.apikey_list": "列出数据接入 API 的密钥",

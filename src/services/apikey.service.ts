@@ -58,6 +58,12 @@ export class ApiKeyService {
     return { id, token };
   }
 
+  /** The ids of the keys not revoked that have this label, but `except` (labels need not be unique), oldest first. */
+  async activeWithLabel(label: string, except: string): Promise<string[]> {
+    const docs = await this.store.apiKeys.find({ label, _id: { $ne: except }, revokedAt: { $exists: false } }).sort({ createdAt: 1 }).select({ _id: 1 }).lean();
+    return docs.map((d) => d._id);
+  }
+
   /** Every key, newest first. */
   async list(): Promise<ApiKeyView[]> {
     const docs = await this.store.apiKeys.find({}).sort({ createdAt: -1 }).lean<ApiKeyDoc[]>();

@@ -29,8 +29,8 @@ export interface AuditQuery {
   actor?: string;
   command?: string;
   since?: Date;
-  /** Any of these spellings (see the audit command). */
-  subject?: string[];
+  /** Any of these spellings (see the audit command), or an identity in any case (a pattern). */
+  subject?: string[] | RegExp;
   /** Only entries with this outcome (`denied`: the refusals). */
   outcome?: AuditRecord["outcome"];
   /**
@@ -144,7 +144,8 @@ export class AuditService {
     if (q.since || q.before) filter.at = { ...(q.since ? { $gte: q.since } : {}), ...(q.before ? { $lt: q.before } : {}) };
     // In the table's order (newest first, then by ref): what comes after the entry a page ended with.
     if (q.after) all.push(rowsAfter("at", q.after.at, q.after.ref));
-    if (q.subject?.length) filter.subject = { $in: q.subject };
+    if (q.subject instanceof RegExp) filter.subject = q.subject;
+    else if (q.subject?.length) filter.subject = { $in: q.subject };
     if (q.outcome) filter.outcome = q.outcome;
     if (all.length === 1) Object.assign(filter, all[0]);
     else if (all.length > 1) filter.$and = all;
