@@ -224,12 +224,18 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
 export function commandLine(route: CommandRoute, values: ReadonlyMap<string, string | number | boolean>): string {
   const words = [route.command.name];
   const positional = route.options.filter((o) => o.position >= 0).sort((a, b) => a.position - b.position);
+  let skipped = false;
   for (const o of positional) {
     const v = values.get(o.option);
-    if (v === undefined) break; // later positionals cannot be given without earlier ones
+    if (v === undefined) {
+      skipped = true;
+      continue;
+    }
     // `/stock show query:low` must search for "low", not run `stock low`: a base command's
-    // positionals go by name, which the core reads as the same argument.
-    words.push(route.base ? `${kebab(o.arg)}=${quote(String(v))}` : quote(String(v)));
+    // positionals go by name, which the core reads as the same argument. So does one given
+    // after an optional one left empty (`/complaint list and:overdue`): not dropped, nor read
+    // as the empty one.
+    words.push(route.base || skipped ? `${kebab(o.arg)}=${quote(String(v))}` : quote(String(v)));
   }
   for (const o of route.options.filter((x) => x.position < 0)) {
     const v = values.get(o.option);
