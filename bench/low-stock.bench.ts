@@ -185,7 +185,7 @@ const bench: Bench = {
       const sample = Math.min(n, 20);
       await conn.db!.collection("products").updateMany({ _id: { $in: Array.from({ length: sample }, (_, i) => sku(i * Math.floor(n / sample))) } } as Document, { $set: { lowDay: "stale" } });
       const t0 = Date.now();
-      const refreshed = await app.services.lowStock.refresh(null);
+      const { refreshed } = await app.services.lowStock.refreshCandidates(null);
       const refreshMsPerProduct = (Date.now() - t0) / Math.max(1, refreshed);
       ctx.log(`daily refresh: ${refreshed} products, ${refreshMsPerProduct.toFixed(1)} ms each`);
 

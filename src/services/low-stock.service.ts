@@ -103,7 +103,7 @@ function stopIfAborted(signal: AbortSignal | undefined): void {
 /** An alerted product whose message was never queued is sent by a later scan once its marking is this old (a run still going has finished by then). */
 const UNSENT_AFTER_MS = 10 * 60_000;
 
-/** Active products whose stored gap says low: the indexed query of {@link LowStockService.candidates}. */
+/** Active products whose stored gap says low (indexed): what the scan reads besides the products due a refresh. */
 const LOW_BY_GAP = { active: true, lowGap: { $lte: 0 } };
 
 /**
@@ -154,38 +154,14 @@ export class LowStockService {
   }
 
   /**
-   * Recomputes lowAt/lowGap of products from another shop day or changed since
-   * `changedSince` (wall time, as mongoose writes updatedAt; null: of another shop day
-   * only); of every product with "all" (no scan yet, or thresholds stored under another
-   * window or time zone). Each write is guarded by the stock it was computed from; a
-   * product that changed meanwhile is left for the next scan. Returns how many were refreshed.
-   */
-  async refresh(changedSince: Date | null | "all", signal?: AbortSignal): Promise<number> {
-    const today = localDay(this.clock.now(), this.opts.timeZone);
-    const filter = changedSince === "all" ? {} : { $or: unscanned(today, changedSince) };
-    const docs = await this.store.products.find(filter).select(VIEW_FIELDS).lean<ProductDoc[]>();
-    const views = this.stock.views(docs);
-    for (const [i, d] of docs.entries()) {
-      // A whole recompute can take minutes: a run told to stop (shutdown, timeout) stops between
-      // products; each write is complete and guarded, so the next run refreshes the rest.
-      stopIfAborted(signal);
-      await this.writeThreshold(d, views[i]!, today);
-    }
-    return docs.length;
-  }
-
-  /** Active products whose stored gap says they are low (one indexed query), confirmed from their figures. */
-  async candidates(): Promise<StockView[]> {
-    const docs = await this.store.products.find(LOW_BY_GAP).select(VIEW_FIELDS).lean<ProductDoc[]>();
-    return this.stock.views(docs).filter(isLow);
-  }
-
-  /**
-   * {@link refresh} then {@link candidates}, from ONE read of the products: the products to
-   * refresh and those whose stored gap says low, together. Each product to refresh is written as
-   * refresh writes it and judged by the threshold just computed; the others by their stored gap;
-   * both confirmed from their figures. A product that changes after the read is newer than this
-   * scan's watermark, so the next scan refreshes and judges it again.
+   * Refreshes the stored thresholds (lowAt/lowGap) of products from another shop day or changed
+   * since `changedSince` (wall time, as mongoose writes updatedAt; null: of another shop day
+   * only; "all": every product, as with no scan yet or thresholds stored under another window or
+   * time zone), and returns the low ones, from ONE read of the products: those due a refresh
+   * together with those whose stored gap says low (indexed). Each one due is written (guarded by
+   * the stock it was computed from) and judged by the threshold just computed; the others by
+   * their stored gap; all confirmed from their figures. A product that changes after the read is
+   * newer than this scan's watermark, so the next scan refreshes and judges it again.
    */
   async refreshCandidates(changedSince: Date | null | "all", signal?: AbortSignal): Promise<{ refreshed: number; low: StockView[] }> {
     const today = localDay(this.clock.now(), this.opts.timeZone);
@@ -200,7 +176,9 @@ export class LowStockService {
       const due = changedSince === "all" || d.lowDay !== today || (changedSince !== null && !!d.updatedAt && d.updatedAt > changedSince);
       let gap = d.lowGap;
       if (due) {
-        stopIfAborted(signal); // between products, as refresh stops
+        // A whole recompute can take minutes: a run told to stop (shutdown, timeout) stops between
+        // products; each write is complete and guarded, so the next run refreshes the rest.
+        stopIfAborted(signal);
         gap = await this.writeThreshold(d, v, today);
         refreshed++;
       }
