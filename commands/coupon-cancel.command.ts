@@ -8,6 +8,8 @@ export default defineCommand({
   args: z.object({ draft: z.string().trim().min(1).max(20) }),
   examples: ["coupon cancel D-7K2M9Q"],
   permission: "manager",
+  // A staff member pressing Cancel is told the preview stays open, and who can close it.
+  deniedNote: "coupon.cancel.denied",
   mutates: true,
   async handler({ args, services, t, subject }) {
     const id = args.draft.toUpperCase();

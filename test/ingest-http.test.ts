@@ -113,7 +113,7 @@ describe("health and protocol errors", () => {
     expect(r.headers.get("allow")).toBe("POST, OPTIONS");
     const h = await call("/healthz", { method: "POST", raw: "{}", key: null });
     expect(h.status).toBe(405);
-    expect(h.headers.get("allow")).toBe("GET, HEAD");
+    expect(h.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
   });
 
   it("401 without a key or with a bad one, 403 without the scope", async () => {

@@ -44,6 +44,8 @@ const ROUTES: Record<string, { kind: IngestKind; scope: ApiScope }> = {
 
 /** The methods an API route takes, as `Allow` says them (OPTIONS answers what the route takes). */
 const ROUTE_METHODS = "POST, OPTIONS";
+/** The methods `/healthz` and `/readyz` take. */
+const PROBE_METHODS = "GET, HEAD, OPTIONS";
 
 class HttpError extends Error {
   constructor(
@@ -155,9 +157,17 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         })
         .catch((err: unknown) => log.error("audit failed", { ref, err }));
     };
+    // OPTIONS says which methods a route takes, to anyone (it reveals nothing more): no key, no
+    // rate, no audit, no body. No CORS headers: the API is for servers, not browsers.
+    const options = (allow: string) => {
+      const unread = !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
+      res.writeHead((status = 204), { allow, "cache-control": "no-store", ...(unread ? { connection: "close" } : {}) });
+      res.end();
+    };
     try {
       if (path === "/healthz" || path === "/readyz") {
-        if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: "GET, HEAD" });
+        if (method === "OPTIONS") return options(PROBE_METHODS);
+        if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method_not_allowed", `${path} accepts GET`, { allow: PROBE_METHODS });
         if (path === "/healthz") return void send(res, (status = 200), { status: "ok" });
         const ready = await ping(services);
         return void send(res, (status = ready ? 200 : 503), { status: ready ? "ready" : "database unreachable" });
@@ -177,13 +187,7 @@ function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerRe
         await knownCaller("api");
         throw new HttpError(404, "not_found", `no route ${path}; routes: GET /healthz, GET /readyz, POST ${[...Object.keys(ROUTES).map((r) => API + r), ...(deps.slack ? [SLACK_EVENTS_PATH] : [])].join(", ")}`);
       }
-      // OPTIONS says which methods the route takes, to anyone (it reveals nothing more): no key,
-      // no rate, no audit, no body. No CORS headers: the API is for servers, not browsers.
-      if (method === "OPTIONS") {
-        const unread = !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
-        res.writeHead((status = 204), { allow: ROUTE_METHODS, "cache-control": "no-store", ...(unread ? { connection: "close" } : {}) });
-        return void res.end();
-      }
+      if (method === "OPTIONS") return options(ROUTE_METHODS);
       if (method !== "POST") {
         await knownCaller(`api ${route.kind}`);
         throw new HttpError(405, "method_not_allowed", `${path} accepts POST`, { allow: ROUTE_METHODS });
