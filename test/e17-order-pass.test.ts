@@ -4,16 +4,14 @@
  * delivery asked of an order not shipped, and a parcel shipped while a refund awaits a decision.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { field, makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, paidOrder, product, withCast, type TestApp } from "./helpers/app.js";
 
 let app: TestApp;
 const zh = (identity: string, text: string) => app.core.invoke({ identity, platform: "shell", text, locale: "zh-CN" });
 const paid = (no: string, over: Record<string, unknown> = {}) => paidOrder(no, 10000, "2026-11-20T02:00:00Z", { status: "paid", ...over });
 
 beforeAll(async () => {
-  app = await makeTestApp();
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff", "shell:mia": "manager" });
   await app.store.products.insertMany([product("SKU-1", { name: "Mug", onHand: 100 })]);
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * shipped, a 29 February ahead in a year without one, and an audit before= that is not past.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { field, makeTestApp, paidOrder, product, type TestApp } from "./helpers/app.js";
+import { field, makeTestApp, paidOrder, product, withCast, type TestApp } from "./helpers/app.js";
 import { renderText } from "../adapters/shell/render.js";
 
 let app: TestApp;
@@ -13,9 +13,7 @@ const paid = (no: string, over: Record<string, unknown> = {}) => paidOrder(no, 1
 const refunded = (amount: number) => ({ refundedTotal: amount, refunds: [{ requestId: "R-OLD", amount, at: new Date("2026-11-21T02:00:00Z"), by: "shell:mia" }] });
 
 beforeAll(async () => {
-  app = await makeTestApp();
-  await app.services.identity.grant("shell:sam", "staff", "shell:admin");
-  await app.services.identity.grant("shell:mia", "manager", "shell:admin");
+  app = await withCast(makeTestApp(), { "shell:sam": "staff", "shell:mia": "manager" });
   await app.store.products.insertMany([product("SKU-1", { name: "Mug", onHand: 100 })]);
 });
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildCommandSet, commandLine, slashLine } from "../adapters/discord/commands.js";
 import { commandsOnce } from "../src/app.js";
 import type { InvocationResult } from "../src/core/core.js";
-import { makeTestApp, paidOrder, type TestApp } from "./helpers/app.js";
+import { makeTestApp, paidOrder, withCast, type TestApp } from "./helpers/app.js";
 
 const NOW = Date.parse("2026-11-25T04:00:00Z"); // Wednesday 2026-11-25, 12:00 in Asia/Shanghai
 let app: TestApp;
@@ -17,9 +17,7 @@ const ids = (r: InvocationResult) => (r.reply.table?.rows ?? []).map((x) => x[0]
 const row = (r: InvocationResult, label: string) => r.reply.table!.rows.find((x) => x[0] === label)!;
 
 beforeAll(async () => {
-  app = await makeTestApp({ DIGEST_ANOMALY_MIN_COUNT: "1" });
-  for (const who of ["shell:sue", "shell:lin", "shell:ann"]) await app.services.identity.grant(who, "support", "shell:admin");
-  await app.services.identity.grant("shell:max", "manager", "shell:admin");
+  app = await withCast(makeTestApp({ DIGEST_ANOMALY_MIN_COUNT: "1" }), { "shell:sue": "support", "shell:lin": "support", "shell:ann": "support", "shell:max": "manager" });
 });
 afterAll(() => app.close());
 beforeEach(async () => {
