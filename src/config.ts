@@ -141,7 +141,7 @@ const wholeNumber = (name: string, min: number, max: number, what = "a whole num
     }
     const n = Number(digits);
     if (n < min || n > max) {
-      ctx.addIssue({ code: "custom", message: `${name}: expected ${what} from ${min} to ${max}` });
+      ctx.addIssue({ code: "custom", message: `${name}: expected ${what} from ${min} to ${max}; got ${shown(v)}` });
       return z.NEVER;
     }
     return n;
@@ -550,7 +550,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   }
   const v = r.value;
   if (v.REFUND_SUPPORT_LIMIT > v.REFUND_MANAGER_LIMIT) {
-    throw new ConfigError(["REFUND_SUPPORT_LIMIT: expected at most REFUND_MANAGER_LIMIT (support approves less than a manager)"]);
+    throw new ConfigError([`REFUND_SUPPORT_LIMIT: expected at most REFUND_MANAGER_LIMIT (support approves less than a manager); got ${v.REFUND_SUPPORT_LIMIT} and ${v.REFUND_MANAGER_LIMIT}`]);
   }
   const admins = v.SHOPOPS_ADMINS.split(",").map((s) => s.trim()).filter(Boolean);
   const badAdmins = admins.filter((a) => parseIdentity(a) === null);

@@ -270,6 +270,8 @@ async function main(): Promise<number> {
         });
         note = by.note;
       }
+      // Loading takes up to a minute or two on the embedded FerretDB: said first, so a first start is not silent meanwhile.
+      say(t("startup.seeding"));
       try {
         const r = await seedDemo(app.store, { seed: config.demoSeed, endDay, timeZone: config.timeZone, currency: config.currency, until: new Date() });
         if (auditRef) {

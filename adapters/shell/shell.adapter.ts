@@ -228,8 +228,8 @@ export class ShellAdapter implements Deliverer {
   }
 
   /**
-   * Reads command lines until end of input, running each in order. Blank lines
-   * and `#` comments are skipped. A script returns the highest exit code seen; an
+   * Reads command lines until end of input (or `exit`/`quit`), running each in order. Blank
+   * lines and `#` comments are skipped. A script returns the highest exit code seen; an
    * interactive session left by `exit`, `quit`, Ctrl-D or Ctrl-C returns 0.
    */
   async runLines(stop?: AbortSignal): Promise<number> {
@@ -262,7 +262,8 @@ export class ShellAdapter implements Deliverer {
       this.waiting = undefined;
       if (stop?.aborted) break;
       const line = raw.trim();
-      if (interactive && (line === "exit" || line === "quit")) break;
+      // As in sh, `exit` or `quit` ends a script too (its lines after it do not run); not a command.
+      if (line === "exit" || line === "quit") break;
       if (line !== "" && !line.startsWith("#")) {
         worst = Math.max(worst, await this.runOne(line, interactive ? undefined : lineNo));
         if (!interactive) await this.write("\n");
