@@ -1029,11 +1029,11 @@ async function main(argv: string[]): Promise<number> {
     const code = sig === "SIGTERM" ? 143 : 130;
     if (!stop.signal.aborted) {
       firstSignal = Date.now();
-      const again = sig === "SIGINT" ? "press Ctrl-C again" : `send ${sig} again`;
-      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}import: ${sig}: stopping after the lines in progress (${again} to stop at once)\n`);
+      const stopping = t(sig === "SIGINT" ? "import.signal.stopping_ctrl_c" : "import.signal.stopping", { signal: sig });
+      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}import: ${stopping}\n`);
       stop.abort(sig);
     } else if (Date.now() - firstSignal >= SIGNAL_ECHO_MS) {
-      process.stderr.write(`import: ${sig} again: stopped at once; lines in progress may or may not be applied, re-run the file to finish\n`);
+      process.stderr.write(`import: ${t("import.signal.again", { signal: sig })}\n`);
       process.exit(code);
     }
   };
@@ -1073,7 +1073,15 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
     }
-    const report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who, store }, signal: stop.signal });
+    let report: ImportReport;
+    try {
+      report = await runImport({ kind: kind as IngestKind, file: abs, dryRun, ingest: services.ingest, progress: process.stderr, audit: { service: services.audit, who, store }, signal: stop.signal });
+    } catch (e) {
+      // The file changed since it was checked (its header now missing or not UTF-8): said as that check says it, in the shop's language.
+      if (!(e instanceof ImportFileError)) throw e;
+      process.stderr.write(`import: ${abs}: ${e.say(t)}\n`);
+      return 64;
+    }
     process.stdout.write(formatReport(report, t));
     if (report.interrupted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
     return report.failed || report.differs ? 1 : 0;
