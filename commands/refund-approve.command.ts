@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { approversText, failKey, normalizeId } from "../src/services/refund.service.js";
-import { alreadyRejectedText, approveRefusalText, refundCard, shownStatus } from "../src/services/refund.view.js";
+import { alreadyRejectedText, approveRefusalText, refundCard, shownStatus, unknownRefund } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund approve",
@@ -28,8 +28,12 @@ export default defineCommand({
     // An answer that records no approval of the caller's drops their note with it: said, not silently.
     const noteLost = (text: string, id: string) => (args.note ? `${text}\n${t("refund.note_not_recorded", { id })}` : text);
     switch (r.kind) {
-      case "not_found":
-        return err("unknown_refund", t("refund.unknown", { id: args.id }));
+      case "not_found": {
+        // An order number typed for the request's id: its requests awaiting a decision, named.
+        const of = await services.refund.ofOrder(args.id);
+        if (of) subject(of.orderNo);
+        return unknownRefund(args.id, of, "approve", { t, fmt, now });
+      }
       case "self_approval":
         return denial("self_approval", approveRefusalText(r, r.request, why));
       case "expired":

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { normalizeId } from "../src/services/refund.service.js";
-import { alreadyRejectedText, refundCard, shownStatus } from "../src/services/refund.view.js";
+import { alreadyRejectedText, refundCard, shownStatus, unknownRefund } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund reject",
@@ -21,8 +21,12 @@ export default defineCommand({
     // The request and its order: `audit subject=ORD-…` lists what was asked and decided on it.
     if ("request" in r) subject([r.request._id, r.request.orderNo]);
     switch (r.kind) {
-      case "not_found":
-        return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };
+      case "not_found": {
+        // An order number typed for the request's id: its requests awaiting a decision, named.
+        const of = await services.refund.ofOrder(args.id);
+        if (of) subject(of.orderNo);
+        return unknownRefund(args.id, of, "reject", { t, fmt, now });
+      }
       case "expired":
         return { status: "error", code: "refund_expired", text: t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }), visibility: "ephemeral" };
       case "decided":

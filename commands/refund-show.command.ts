@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
 import { roleAtLeast } from "../src/core/roles.js";
-import { approveRefusalText, refundCard } from "../src/services/refund.view.js";
+import { approveRefusalText, refundCard, unknownRefund } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund show",
@@ -13,7 +13,8 @@ export default defineCommand({
   mutates: false,
   async handler({ args, services, actor, via, t, fmt, now }) {
     const r = await services.refund.get(args.id);
-    if (!r) return { status: "error", code: "unknown_refund", text: t("refund.unknown", { id: args.id }), visibility: "ephemeral" };
+    // An order number typed for the request's id: that order's requests, named.
+    if (!r) return unknownRefund(args.id, await services.refund.ofOrder(args.id), "show", { t, fmt, now });
     // Shown to the caller alone, so said for them: a request they approved once and may now
     // complete says so (as `refund list` does), and the Approve button is there only if `refund
     // approve` would take it from them (as `refund list approvable` lists it), else why not.

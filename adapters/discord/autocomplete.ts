@@ -15,6 +15,8 @@ interface Source {
   label?: string;
   /** The prefix of the keys, which the commands let people leave out (`9100` for ORD-9100, `7k2m` for C-7K2M…). */
   prefix?: string;
+  /** Only the records the command can act on (`refund approve`: requests not decided yet). */
+  filter?: Record<string, unknown>;
 }
 
 // Arguments that name a record: the option gets Discord autocomplete. Keys are
@@ -32,6 +34,9 @@ const SOURCES: Record<string, Source> = {
   complaint: { collection: "complaints", label: "text", prefix: "C-" },
   "complaint.id": { collection: "complaints", label: "text", prefix: "C-" },
   "refund.id": { collection: "refund_requests", label: "orderNo", prefix: "R-" },
+  // Approve and Reject act on requests awaiting a decision: decided ones would crowd them out of the 25.
+  "refund approve.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: ["approved", "rejected", "expired", "failed"] } } },
+  "refund reject.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: ["approved", "rejected", "expired", "failed"] } } },
 };
 
 // Arguments that name a record yet to be made: suggesting existing ones would only mislead.
@@ -40,7 +45,7 @@ const NEW_RECORD = new Set(["coupon launch.code"]);
 /** The suggestion source of an argument of a command, if it names a record. */
 export function sourceFor(commandName: string, arg: string): Source | undefined {
   if (NEW_RECORD.has(`${commandName}.${arg}`)) return undefined;
-  return SOURCES[`${commandName.split(" ")[0]}.${arg}`] ?? SOURCES[arg];
+  return SOURCES[`${commandName}.${arg}`] ?? SOURCES[`${commandName.split(" ")[0]}.${arg}`] ?? SOURCES[arg];
 }
 
 
@@ -58,7 +63,7 @@ export async function suggest(store: Store, commandName: string, arg: string, ty
   // either width, as `stock <words>` finds it.
   const words = q.split(/\s+/).filter(Boolean);
   const byLabel = src.label ? [{ $and: words.map((w) => ({ [src.label!]: { $regex: widthInsensitive(w), $options: "i" } })) }] : [];
-  const filter = q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...byLabel] };
+  const filter = { ...src.filter, ...(q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...byLabel] }) };
   const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
   const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort({ _id: 1 }).limit(25).toArray();
   // A key over Discord's 100 would arrive cut, naming no record: it is not offered.

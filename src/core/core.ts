@@ -11,7 +11,7 @@ import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
 import { camel, kebab, parseLine, quote, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
-import { argName, isFlagArg, usageOf } from "./registry.js";
+import { argName, isFlagArg, isOptionalArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
 import { CONTROL_CHARS, editDistance, withoutControls, withoutInvisible } from "./text.js";
@@ -363,6 +363,8 @@ export class Core {
     // `severity：紧急`, `order:ORD-1`: one of this command's options typed with a colon is refused,
     // saying to write it with =, rather than filed as text (or read as an option) silently.
     const colonAt = new Set<number>();
+    // Words read as nothing (extra arguments).
+    const strays: number[] = [];
     words.forEach((w, at) => {
       const colon = info?.[at]?.colon;
       const key = colon ? schemaKey(colon.key, known) : undefined;
@@ -395,6 +397,7 @@ export class Core {
           continue;
         }
       }
+      strays.push(i);
       problems.push(t("error.unexpected_arg", { value: words[i]! }));
     }
     for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
@@ -415,6 +418,15 @@ export class Core {
     for (const k of Object.keys(parsed.flags)) {
       if (!known.includes(k) || !isFlagArg(shape[k]!)) problems.push(t("error.unknown_option", { key: `--${kebab(k)}`, known: knownText() }));
       else obj[k] = true;
+    }
+    // `refund reject R-1 customer changed mind`: the last words, and the only problem, are the value
+    // of the one required option left out (reason=), which takes them: said so, with the line written right.
+    const left = known.filter((k) => !(k in parsed.named) && !isFlagArg(shape[k]!) && !isOptionalArg(shape[k]!));
+    const value = strays.map((at) => words[at]!).join(" ");
+    if (strays.length && problems.length === strays.length && left.length === 1 && strays.at(-1) === words.length - 1 && strays.every((at, n) => at === strays[0]! + n) && shape[left[0]!]!.safeParse(value).success) {
+      const option = kebab(left[0]!);
+      const given = [...words.slice(0, strays[0]).map((w) => quote(w)), ...Object.entries(parsed.named).map(([k, v]) => `${kebab(k)}=${quote(v)}`), ...Object.keys(parsed.flags).map((k) => `--${kebab(k)}`)];
+      problems.splice(0, problems.length, t("error.option_left_out", { value, option: `${option}=`, command: [cmd.name, ...given, `${option}=${quote(value)}`].join(" ") }));
     }
     // Attached text fills its argument, read by its own schema (a longer limit, line breaks kept).
     let schema: z.ZodType = cmd.args;

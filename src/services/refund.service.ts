@@ -548,9 +548,26 @@ export class RefundService {
     return { callers, me: [...new Set([...callers, ...(via ? await this.identity.linked(via) : [])])] };
   }
 
-  /** One request by id (case-insensitive). */
+  /** One request by id (case-insensitive; its `R-` may be left out, as `complaint` takes `7K2M` for C-7K2M and Discord suggests it). */
   async get(id: string): Promise<RefundRequestDoc | null> {
-    return this.store.refundRequests.findById(normalizeId(id)).lean<RefundRequestDoc>();
+    const typed = normalizeId(id);
+    const found = await this.store.refundRequests.findById(typed).lean<RefundRequestDoc>();
+    if (found || typed.startsWith("R-") || !/^[0-9A-Z]{6,10}$/.test(typed)) return found;
+    return this.store.refundRequests.findById(`R-${typed}`).lean<RefundRequestDoc>();
+  }
+
+  /**
+   * For an id that names no request: the order it names instead (`refund show ORD-1`, read as
+   * `order` reads a number), with its requests newest first (at most {@link ASKING_SHOWN} + 1, so
+   * a reply can say there are more), and those still awaiting a decision. Null when it names no order.
+   */
+  async ofOrder(typed: string): Promise<{ orderNo: string; requests: RefundRequestDoc[]; open: RefundRequestDoc[] } | null> {
+    const order = await findOrder<Pick<OrderDoc, "_id">>(this.store, typed, { _id: 1 });
+    if (!order) return null;
+    const newest = (filter: Record<string, unknown>) =>
+      this.store.refundRequests.find({ orderNo: order._id, ...filter }).sort({ requestedAt: -1, _id: -1 }).limit(ASKING_SHOWN + 1).lean<RefundRequestDoc[]>();
+    const [requests, open] = await Promise.all([newest({}), newest({ status: "pending", expiresAt: { $gt: this.clock.now() } })]);
+    return { orderNo: order._id, requests, open };
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Translate } from "../core/messages.js";
 import type { Reply, ReplyAction, ReplyField } from "../core/reply.js";
 import { roleAtLeast, type Role } from "../core/roles.js";
 import type { RefundRequestDoc } from "../store/models.js";
-import { approvalBy, BUTTON_REJECT_REASON, failKey, need, rejectReasonText, type ApprovalNeed, type ApproveCheck, type RefundPolicy } from "./refund.service.js";
+import { approvalBy, ASKING_SHOWN, BUTTON_REJECT_REASON, failKey, need, rejectReasonText, type ApprovalNeed, type ApproveCheck, type RefundPolicy } from "./refund.service.js";
 
 /** The Approve / Reject buttons of a pending request. */
 export function refundActions(id: string, t: Translate): ReplyAction[] {
@@ -134,4 +134,23 @@ export function refundCard(r: RefundRequestDoc, opts: { t: Translate; fmt: Forma
     ...(open ? { actions: refundActions(r._id, t) } : {}),
     visibility: "public",
   };
+}
+
+/**
+ * The answer to `refund show|approve|reject <id>` when no request has that id: when it is an order
+ * number (`of`, see RefundService.ofOrder), that order's requests (for `approve` and `reject`,
+ * those awaiting a decision), with the line to type for the newest; else that no request has it.
+ */
+export function unknownRefund(typed: string, of: { orderNo: string; requests: RefundRequestDoc[]; open: RefundRequestDoc[] } | null, verb: "show" | "approve" | "reject", o: { t: Translate; fmt: Formatter; now: Date }): Reply {
+  const { t, fmt, now } = o;
+  const reply = (text: string): Reply => ({ status: "error", code: "unknown_refund", text, visibility: "ephemeral" });
+  if (!of) return reply(t("refund.unknown", { id: typed }));
+  const { orderNo } = of;
+  if (!of.requests.length) return reply(t("refund.is_order_none", { orderNo }));
+  const listed = (rs: RefundRequestDoc[]) =>
+    [...rs.slice(0, ASKING_SHOWN).map((r) => t("refund.is_order.item", { id: r._id, amount: fmt.money(r.amount, r.currency), status: shownStatus(r, now, t) })), ...(rs.length > ASKING_SHOWN ? ["…"] : [])].join(t("text.list_sep"));
+  const line = (id: string) => (verb === "reject" ? `refund reject ${id} ${t("refund.is_order.reason")}` : `refund ${verb} ${id}`);
+  if (verb === "show") return reply(t("refund.is_order", { orderNo, list: listed(of.requests), command: line(of.requests[0]!._id) }));
+  if (!of.open.length) return reply(t("refund.is_order_none_open", { orderNo, list: listed(of.requests) }));
+  return reply(t("refund.is_order_open", { orderNo, list: listed(of.open), command: line(of.open[0]!._id) }));
 }
