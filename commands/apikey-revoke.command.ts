@@ -21,10 +21,9 @@ export default defineCommand({
     subject(id);
     const r = await services.apiKeys.revoke(id, actor.identity);
     if (r === "not_found") return { status: "error", code: "unknown_key", text: t("apikey.revoke.unknown", { id }), visibility: "ephemeral" };
-    if (r === "already") {
+    if (r !== "revoked") {
       // Who revoked it and when, as `apikey list` shows: a second revoke is often a second admin's.
-      const key = await services.store.apiKeys.findById(id).select({ revokedAt: 1, revokedBy: 1 }).lean();
-      const text = key?.revokedAt && key.revokedBy ? t("apikey.revoke.already_by", { id, at: fmt.dateTime(key.revokedAt), by: key.revokedBy }) : t("apikey.revoke.already", { id });
+      const text = r.revokedAt && r.revokedBy ? t("apikey.revoke.already_by", { id, at: fmt.dateTime(r.revokedAt), by: r.revokedBy }) : t("apikey.revoke.already", { id });
       return { status: "info", code: "already_revoked", text, visibility: "ephemeral" };
     }
     return { status: "ok", text: t("apikey.revoked", { id }), visibility: "public" };

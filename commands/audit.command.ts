@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, pinnedSince, since, sinceClockNote, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { oneOf, pageArg, pastSinceToDate, pinnedSince, refuseSlackMention, since, sinceClockNote, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
@@ -89,8 +89,8 @@ export default defineCommand({
   args: z.object({
     // Empty (`actor=`) is refused as subject= is, not read as no filter (the whole trail).
     // As stored: without an invisible character pasted with it.
-    // An identity as role commands take it too (`Slack:t1:u2`, `discord:<@123…>`).
-    actor: z.string().overwrite((s) => canonicalIdentity(plainFilter(s))).min(1).max(100).optional(),
+    // An identity as role commands take it too (`Slack:t1:u2`, `discord:<@123…>`, a Slack mention typed in Slack).
+    actor: z.string().overwrite((s) => canonicalIdentity(plainFilter(s))).min(1).max(100).check((ctx) => void refuseSlackMention(ctx)).optional(),
     command: z.string().overwrite(plainFilter).min(1).max(40).optional(),
     // As elsewhere: a day, a span back (7d), or an exact instant (what a next-page hint pins `since=7d` to).
     since: since.optional(),
@@ -108,6 +108,12 @@ export default defineCommand({
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
     page: pageArg.unwrap().optional(),
   }),
+  // Names an auditor may type for an option: refused naming the one meant (a filter read wrong is a wrong answer).
+  optionSynonyms: {
+    actor: { typed: ["who", "user", "by"], means: "audit.means.actor" },
+    outcome: { typed: ["result", "status"], means: "audit.means.outcome" },
+    subject: { typed: ["target"], means: "audit.means.subject" },
+  },
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
     en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>] [ref=<ref>]",

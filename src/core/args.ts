@@ -4,7 +4,7 @@ import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
-import { canonicalIdentity, parseIdentity } from "./identity.js";
+import { canonicalIdentity, parseIdentity, SLACK_MENTION } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
 import { editDistance, foldWidth, trimInvisible, withoutInvisible } from "./text.js";
 
@@ -157,17 +157,30 @@ export function zhChoiceNames<const T extends readonly string[]>(values: T, pref
 export const CHOICE_NAMES = new WeakMap<z.ZodType, Readonly<Record<string, string>>>();
 
 /**
+ * A Slack mention (`<@U123ABC>`) left as typed by {@link canonicalIdentity} (typed outside Slack:
+ * no workspace to read it in), refused on `ctx` saying how to write the identity with its team
+ * and where to find it; true when it was one.
+ */
+export function refuseSlackMention(ctx: z.core.ParsePayload<string>): boolean {
+  const user = SLACK_MENTION.exec(ctx.value)?.[1];
+  if (user === undefined) return false;
+  ctx.issues.push({ code: "custom", input: ctx.value, message: "role.bad_identity.slack_mention", params: { user: user.toUpperCase() } });
+  return true;
+}
+
+/**
  * A platform identity (`shell:bob`, `slack:T…:U…`, `discord:…`), as the role and complaint
  * commands take it: read as other ids are, invisible characters (a zero-width space pasted with
  * it) removed and trimmed, then as stored ({@link canonicalIdentity}: `Slack:t1:u2`,
- * `discord:<@123…>`); no NFKC: an identity is matched as stored. A Slack user without its team
- * (`slack:U123`) is refused saying so.
+ * `discord:<@123…>`, a Slack mention `<@U123…>` typed in Slack); no NFKC: an identity is matched
+ * as stored. A Slack user without its team (`slack:U123`, a mention typed elsewhere) is refused
+ * saying so.
  */
 export const identityArg = z
   .string()
   .transform((s) => canonicalIdentity(withoutInvisible(s).trim()))
   .check((ctx) => {
-    if (parseIdentity(ctx.value) !== null) return;
+    if (parseIdentity(ctx.value) !== null || refuseSlackMention(ctx)) return;
     ctx.issues.push({ code: "custom", input: ctx.value, message: /^slack:[A-Z0-9]{2,20}$/.test(ctx.value) ? "role.bad_identity.slack_team" : "role.bad_identity" });
   });
 

@@ -73,6 +73,13 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
   positional?: readonly string[];
   /** Arguments: positional names and `key=value` options; booleans are `--flags`. */
   args: S;
+  /**
+   * Other names people type for its options (`user=` for audit's `actor=`), by the option meant:
+   * the names as parsed (lower case) and the catalog key of what the option is (`who did it`).
+   * One typed is refused, naming the option meant, with the line retyped with it; never taken
+   * for it (nothing is guessed).
+   */
+  optionSynonyms?: Readonly<Record<string, { readonly typed: readonly string[]; readonly means: MessageKey }>>;
   /** Overrides the generated usage line (after the command name); see {@link LocalText}. */
   usage?: LocalText;
   /**

@@ -6,11 +6,11 @@ import type { Clock } from "./clock.js";
 import { localText, requiredRole, type Actor, type Command } from "./command.js";
 import { UserError } from "./errors.js";
 import { Formatter } from "./format.js";
-import type { Platform } from "./identity.js";
+import { readingFor, type Platform } from "./identity.js";
 import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
-import { camel, kebab, parseLine, quote, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
+import { camel, kebab, parseLine, quote, renameOptions, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
 import { argName, isFlagArg, isOptionalArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
@@ -196,7 +196,8 @@ export class Core {
       }
       let args: Record<string, unknown>;
       try {
-        args = this.bindArgs(cmd, parsed, resolved.consumed, t, locale, inv.platform, attached);
+        // Read for the caller: a Slack mention typed as an identity is one of their workspace.
+        args = readingFor(inv.identity, () => this.bindArgs(cmd!, parsed, resolved.consumed, t, locale, inv.platform, text, attached));
       } catch (e) {
         // The command's own reading of the words refused (an order number split by a space), if it has one.
         const better = e instanceof UserError && cmd.explainArgs ? await cmd.explainArgs(typed, services, t, actor) : null;
@@ -339,7 +340,7 @@ export class Core {
    * Maps parsed words onto the command's schema and validates them. On `platform` Discord an
    * argument's problem is labelled by the option its members fill (`set`), not `set=` or `<delta>`.
    */
-  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale, platform: Platform, attached?: string): Record<string, unknown> {
+  private bindArgs(cmd: Command, parsed: ParsedArgs, consumed: number, t: Translate, locale: Locale, platform: Platform, line: string, attached?: string): Record<string, unknown> {
     const shape = cmd.args.shape as Record<string, z.ZodType>;
     const problems: string[] = [];
     const obj: Record<string, unknown> = {};
@@ -405,13 +406,20 @@ export class Core {
     let knownCache: string | undefined;
     const freeText = names.some((n) => n.startsWith("...") && cmd.attachedText?.arg === n.slice(3));
     const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
+    // Another name for one of its options (audit's `user=` for `actor=`): refused, naming the one meant.
+    const meant = (k: string) => Object.entries(cmd.optionSynonyms ?? {}).find(([option, s]) => known.includes(option) && s.typed.includes(k));
+    const synonyms: string[] = [];
     for (const [k, v] of Object.entries(parsed.named)) {
       // A positional argument may also be named (`stock query=low`: a search for "low", where
       // `stock low` is another command), unless it was given by position too.
       if (positionalNames.includes(k) && !(k in obj)) obj[k] = v;
       else if (positionalNames.includes(k)) problems.push(t("error.given_twice", { key: kebab(k) }));
       // In free text kept as typed (a complaint: `the price=wrong on my invoice`), how to keep it as text.
-      else if (!known.includes(k) && freeText) problems.push(t("error.unknown_option_text", { key: kebab(k), known: knownText(), typed: `${kebab(k)}=${v}`, command: cmd.name }));
+      else if (!known.includes(k) && meant(k)) {
+        const [option, { means }] = meant(k)!;
+        synonyms.push(k);
+        problems.push(t("error.option_synonym", { key: kebab(k), command: cmd.name, means: t(means), option: kebab(option) }));
+      } else if (!known.includes(k) && freeText) problems.push(t("error.unknown_option_text", { key: kebab(k), known: knownText(), typed: `${kebab(k)}=${v}`, command: cmd.name }));
       else if (!known.includes(k)) problems.push(t("error.unknown_option", { key: kebab(k), known: knownText() }));
       else obj[k] = v;
     }
@@ -453,7 +461,10 @@ export class Core {
     }
     // In the reader's language (`reason=<原因>`, `reason=客户改主意了`), as `help` shows them.
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
-    throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n"), details);
+    // The line with the option meant for each other name, when nothing else is wrong in it and the option is given once.
+    const fixed = synonyms.length === problems.length && new Set(synonyms.map((k) => meant(k)![0])).size === synonyms.length && synonyms.every((k) => !(meant(k)![0] in parsed.named));
+    const retyped = fixed ? `\n${t("error.did_you_mean", { suggestion: renameOptions(line, (k) => (synonyms.includes(k) ? kebab(meant(k)![0]) : undefined)) })}` : "";
+    throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n") + retyped, details);
   }
 }
 

@@ -25,12 +25,45 @@ export function parseIdentity(s: string): ParsedIdentity | null {
 }
 
 /**
+ * A Slack mention as Slack writes a person in a command's text (`<@U123ABC>`, `<@U123ABC|bob>`:
+ * a name after the bar), bare or after `slack:`; group 1 is the user. It names no workspace.
+ */
+export const SLACK_MENTION = /^(?:slack:)?<@([A-Z][A-Z0-9]{1,19})(?:\|[^>]*)?>$/i;
+
+/** The identity whose command's arguments are being read ({@link readingFor}), if any. */
+let reader: string | undefined;
+
+/**
+ * Runs `read` (a synchronous reading of a command's arguments) for the identity invoking the
+ * command: a Slack mention pasted as an identity is then read in the caller's workspace
+ * ({@link canonicalIdentity}), as Slack shows it to them.
+ */
+export function readingFor<T>(identity: string, read: () => T): T {
+  const before = reader;
+  reader = identity;
+  try {
+    return read();
+  } finally {
+    reader = before;
+  }
+}
+
+/**
  * An identity as typed, in the form it is stored: the platform in any case (`Slack:`, `SHELL:`),
  * a Slack team and user in upper case as Slack writes them (`slack:t1:u2` is slack:T1:U2), a
- * Discord mention pasted after `discord:` (`<@123…>`, `<@!123…>`) as its id. A shell name keeps
- * its case (shell:Bob and shell:bob are two people). Anything else is returned unchanged.
+ * Discord mention pasted after `discord:` (`<@123…>`, `<@!123…>`) as its id. A Slack mention
+ * (`<@U123ABC>`, `<@U123ABC|bob>`: {@link SLACK_MENTION}) is the user in the workspace of `caller`
+ * when that is a Slack identity (by default whoever's command is being read: {@link readingFor}),
+ * `slack:<caller's team>:U123ABC`; elsewhere it is returned unchanged (it names no workspace). A
+ * shell name keeps its case (shell:Bob and shell:bob are two people). Anything else is returned
+ * unchanged.
  */
-export function canonicalIdentity(s: string): string {
+export function canonicalIdentity(s: string, caller = reader): string {
+  const mention = SLACK_MENTION.exec(s);
+  if (mention) {
+    const from = caller === undefined ? null : parseIdentity(caller);
+    return from?.platform === "slack" ? `slack:${from.team}:${mention[1]!.toUpperCase()}` : s;
+  }
   const m = /^(shell|slack|discord):(.*)$/i.exec(s);
   if (!m) return s;
   const platform = m[1]!.toLowerCase();

@@ -232,6 +232,24 @@ function optionOf(text: string): { key: string; value?: string; flag: boolean } 
   return f ? { key: camel(f[1]!), flag: true } : null;
 }
 
+/**
+ * `line` with its options' keys (as parsed: `user` for `User=` or `--user=`) renamed where
+ * `rename` gives a name (`actor`), written `name=` and the value as typed; all else as typed.
+ */
+export function renameOptions(line: string, rename: (key: string) => string | undefined): string {
+  let out = "";
+  let at = 0;
+  for (const tok of tokenize(line)) {
+    const opt = tok.quoted ? null : optionOf(tok.text);
+    const name = opt && !opt.flag ? rename(opt.key) : undefined;
+    if (name === undefined) continue;
+    const raw = line.slice(tok.start, tok.end);
+    out += `${line.slice(at, tok.start)}${name}=${raw.slice(/[=＝]/.exec(raw)!.index + 1)}`;
+    at = tok.end;
+  }
+  return out + line.slice(at);
+}
+
 /** `severity:紧急`, `ｏｒｄｅｒ：ORD-1`: an option's shape typed with a colon (not `https://…`), or undefined. */
 function colonOf(text: string): { key: string; value: string } | undefined {
   const m = /^([^:：]+)[:：](.+)$/su.exec(text);

@@ -20,6 +20,13 @@ export interface ApiKeyView {
   lastUsedAt?: Date;
 }
 
+/** A key revoked before: when and by whom (keys revoked before the revoker was kept have none). */
+export interface AlreadyRevoked {
+  already: true;
+  revokedAt?: Date;
+  revokedBy?: string;
+}
+
 /** The caller of an authenticated request. */
 export interface ApiCaller {
   id: string;
@@ -79,15 +86,20 @@ export class ApiKeyService {
     }));
   }
 
-  /** Revokes a key: `revoked`, `already` (revoked before) or `not_found`. */
-  async revoke(id: string, by: string): Promise<"revoked" | "already" | "not_found"> {
+  /**
+   * Revokes a key: `revoked`, `not_found`, or {@link AlreadyRevoked} (revoked before: when and by
+   * whom, as `apikey list` shows it).
+   */
+  async revoke(id: string, by: string): Promise<"revoked" | "not_found" | AlreadyRevoked> {
     const r = await this.store.apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: this.clock.now(), revokedBy: by } });
     // After the write: a request checked while it ran may have cached the key as valid; one
     // still reading it sees the count change and does not cache it.
     this.revocations++;
     this.cache.delete(id);
     if (r.modifiedCount === 1) return "revoked";
-    return (await this.store.apiKeys.exists({ _id: id })) ? "already" : "not_found";
+    const key = await this.store.apiKeys.findById(id).select({ revokedAt: 1, revokedBy: 1 }).lean<Pick<ApiKeyDoc, "revokedAt" | "revokedBy">>();
+    if (!key) return "not_found";
+    return { already: true, ...(key.revokedAt ? { revokedAt: key.revokedAt } : {}), ...(key.revokedBy ? { revokedBy: key.revokedBy } : {}) };
   }
 
   /** The caller a bearer token belongs to, or null for a malformed, unknown or revoked one. */
