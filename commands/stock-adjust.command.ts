@@ -5,7 +5,9 @@ import { quote } from "../src/core/parser.js";
 import type { Reply } from "../src/core/reply.js";
 import { UserError } from "../src/core/errors.js";
 import type { LevelSeen } from "../src/services/ingest.service.js";
-import { unknownSku } from "./stock.command.js";
+import type { Translate } from "../src/core/messages.js";
+import type { Services } from "../src/services/services.js";
+import { unknownSku, withoutPieceUnit } from "./stock.command.js";
 
 /** The most a counted level may be, as the inventory API's `set`. */
 const MAX_LEVEL = 1_000_000_000;
@@ -37,10 +39,11 @@ const deltaTyped = z.string().transform((typed, ctx) => {
  * level is an option, not a third word, so words after a change stay extra words (an unquoted
  * reason keeps its hint). The line is a code span: Discord shows it as its members type it.
  */
-const setApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
+const setApart: NonNullable<Command["explainArgs"]> = async (typed, services, t) => {
   const words = typed.words.map((w) => plainTyped(w));
   const asTyped = words.slice(1).join(" ");
   const level = /^set(?:\s+|=)(\d+)$/i.exec(asTyped)?.[1];
+  if (words[0] && level === undefined) return (await unitOrOrder(typed, services, t)) ?? null;
   if (!words[0] || level === undefined) return null;
   const sku = words[0].toUpperCase();
   const options = Object.entries({ set: level, ...typed.named }).map(([k, v]) => `${k}=${quote(v)}`);
@@ -48,6 +51,50 @@ const setApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t
   const text = `${t("error.invalid_args", { command: "stock adjust" })}\n• ${t("stock.adjust.set_apart", { typed: asTyped, command })}`;
   return { error: new UserError("invalid_args", text), subject: sku };
 };
+
+/**
+ * Two slips the line written right answers better than "not a quantity change": a quantity typed
+ * with a word for pieces (`+5件`, `+5 pcs`, `set=40件`: stock counts units, the number alone is
+ * meant), and the change typed before the SKU (`stock adjust +5 SKU-1001`, when the second word is
+ * a product). Nothing is guessed beyond that: the line is shown, nothing changes.
+ */
+async function unitOrOrder(typed: { words: readonly string[]; named: Readonly<Record<string, string>> }, services: Services, t: Translate): Promise<{ error: UserError; subject: string } | null> {
+  const [first, second, ...rest] = typed.words.map((w) => plainTyped(w));
+  if (!first) return null;
+  const line = (sku: string, change: string | undefined, named: Record<string, string>) =>
+    ["stock adjust", sku, ...(change ? [change] : []), ...Object.entries(named).map(([k, v]) => `${k}=${quote(v)}`)].join(" ");
+  const refuse = (key: "stock.adjust.unit" | "stock.adjust.order", asTyped: string, command: string, sku: string) => ({
+    error: new UserError("invalid_args", `${t("error.invalid_args", { command: "stock adjust" })}\n• ${t(key, { typed: asTyped, command })}`),
+    subject: sku,
+  });
+  // The change before the SKU: the first word a change, the second a product.
+  if (second !== undefined && rest.length === 0 && /^[+-]\d+$/.test(first) && !/^[+-]?\d/.test(second)) {
+    const sku = second.toUpperCase();
+    if (await services.stock.bySku(sku)) return refuse("stock.adjust.order", `${typed.words[0]} ${typed.words[1]}`, line(sku, first, typed.named), sku);
+  }
+  const sku = first.toUpperCase();
+  const named = { ...typed.named };
+  let change = second;
+  let asTyped = "";
+  if (second !== undefined && rest.length === 0 && named.set !== undefined && withoutPieceUnit(named.set, second) !== null) {
+    // `set=40 pcs`: the unit after a counted level.
+    asTyped = `set=${named.set} ${second}`;
+    named.set = withoutPieceUnit(named.set, second)!;
+    change = undefined;
+  } else if (second !== undefined && rest.length <= 1) {
+    const n = rest.length ? withoutPieceUnit(second, rest[0]) : withoutPieceUnit(second);
+    if (n === null || !/^[+-]/.test(n)) return null;
+    change = n;
+    asTyped = [second, ...rest].join(" ");
+  }
+  if (named.set !== undefined && !asTyped) {
+    const n = withoutPieceUnit(named.set);
+    if (n === null || /^[+-]/.test(n)) return null;
+    asTyped = `set=${named.set}`;
+    named.set = n;
+  }
+  return asTyped ? refuse("stock.adjust.unit", asTyped, line(sku, change, named), sku) : null;
+}
 
 export default defineCommand({
   name: "stock adjust",

@@ -3,7 +3,8 @@ import { wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, missingLeapDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
-import { unknownSku, withSelloutNote } from "./stock.command.js";
+import { quote } from "../src/core/parser.js";
+import { unknownSku, withoutPieceUnit, withSelloutNote } from "./stock.command.js";
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
@@ -28,6 +29,17 @@ export default defineCommand({
     qty: wholeNumber(1, 1_000_000).optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
+  // `qty=100件`, `qty=100 pcs`: stock is counted in units, the number alone is meant; the line written so.
+  async explainArgs(typed, _services, t) {
+    const [sku, unit, ...rest] = typed.words;
+    const qty = typed.named.qty;
+    if (!sku || qty === undefined || rest.length) return null;
+    const n = withoutPieceUnit(qty, unit);
+    if (n === null || /^[+-]/.test(n)) return null;
+    const command = ["stock po", sku.toUpperCase(), ...Object.entries({ ...typed.named, qty: n }).map(([k, v]) => `${k}=${quote(v)}`)].join(" ");
+    const asTyped = `qty=${qty}${unit === undefined ? "" : ` ${unit}`}`;
+    return { error: new UserError("invalid_args", `${t("error.invalid_args", { command: "stock po" })}\n• ${t("stock.adjust.unit", { typed: asTyped, command })}`), subject: sku.toUpperCase() };
+  },
   permission: "staff",
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
@@ -62,6 +74,11 @@ export default defineCommand({
     const r = await services.lowStock.placePo({ sku, eta, ...(args.qty ? { qty: args.qty } : {}), by: actor.identity, view: product });
     if (r.kind === "inactive") return { status: "error", code: "inactive_product", text: t("lowstock.po.inactive", { sku }), visibility: "ephemeral" };
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("lowstock.busy", { sku }), visibility: "ephemeral" };
+    // The same PO on record already: said so, naming who recorded it; to the presser alone (the alert stays as it is).
+    if (r.kind === "po_on_record") {
+      const qty = r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "";
+      return { status: "info", code: "po_on_record", text: t("lowstock.po.on_record", { sku, eta: r.po.eta, qty, by: r.po.by ?? "", until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
+    }
     if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
     const qty = args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "";
     // A running snooze that outlasts this PO's hold is kept: say so, and until when.

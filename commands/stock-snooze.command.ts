@@ -14,8 +14,15 @@ const UNIT_MS = { m: 60_000, h: 3_600_000 } as const;
  */
 const duration = plain(z
   .string()
-  // 30分钟, 24小时 and 3天 as Chinese teams write them; 3D and 24H as 3d and 24h.
-  .transform((s) => s.toLowerCase().replace(/^(取消|关闭|關閉)$/, "off").replace(/\s*分钟$/, "m").replace(/\s*(小时|小時)$/, "h").replace(/\s*天$/, "d"))
+  // 30分钟, 24小时 and 3天 as Chinese teams write them; 3D and 24H as 3d and 24h; 2days, 24hours and 30min as 2d, 24h and 30m.
+  .transform((s) =>
+    s
+      .toLowerCase()
+      .replace(/^(取消|关闭|關閉)$/, "off")
+      .replace(/^(\d+)\s*(?:分钟|minutes?|mins?)$/, "$1m")
+      .replace(/^(\d+)\s*(?:小时|小時|hours?|hrs?)$/, "$1h")
+      .replace(/^(\d+)\s*(?:天|days?)$/, "$1d"),
+  )
   // Up to 30 days in minutes (43200m): the refinement below sets the limit, not the digits.
   .pipe(z.string().regex(/^(\d{1,6}[mhd]|off)$/, { error: "lowstock.bad_duration" })
   .transform((s) => (s === "off" ? { off: true as const } : { n: Number(s.slice(0, -1)), unit: s.slice(-1) as "m" | "h" | "d" }))
@@ -44,6 +51,8 @@ export default defineCommand({
     if (r.kind === "inactive") return { status: "error", code: "inactive_product", text: t("lowstock.snooze.inactive", { sku }), visibility: "ephemeral" };
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("lowstock.busy", { sku }), visibility: "ephemeral" };
     if (r.kind === "po_holds") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
+    // Only a PO's own recording answers this (never a snooze): its PO holds the alerts, as above.
+    if (r.kind === "po_on_record") return { status: "info", code: "po_holds", text: t("lowstock.po_holds", { sku, eta: r.po.eta, until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
     // A colleague's longer snooze is not cut short (a 24h button pressed over their 3d): who, until when, and how to end it.
     if (r.kind === "snooze_holds") {
       const vars = { sku, until: fmt.dateTime(r.until), by: r.by };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainTyped } from "../src/core/args.js";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyStatus } from "../src/core/reply.js";
@@ -66,6 +67,21 @@ async function stockCard(v: StockView, { t, fmt, services }: Pick<CommandContext
  */
 export function withSelloutNote(text: string, sellout: boolean, until: Date, t: Translate, fmt: Formatter): string {
   return text + t("text.sentence_sep") + t(sellout ? "lowstock.sellout.announced" : "lowstock.sellout.already_out", { until: fmt.dateTime(until) });
+}
+
+/** Words for single pieces a quantity may be typed with (`+5件`, `+5 pcs`): stock counts units, so the number alone is meant. Not a case or a box (箱, 盒), whose size the bot does not know. */
+const PIECE_UNITS = /^(件|个|個|只|支|pcs?|pieces?|units?|ea)$/i;
+
+/**
+ * A quantity typed with a word for single pieces, attached (`+5件`, `-2pcs`, `100件`) or as the
+ * next word (`unit`: `+5 pcs`): the number alone, as plain digits with its sign if it had one
+ * (`+5`); null when it is not one.
+ */
+export function withoutPieceUnit(typed: string, unit?: string): string | null {
+  const m = /^([+-]?\d+)\s*(\D*)$/.exec(plainTyped(typed));
+  if (!m) return null;
+  const word = unit === undefined ? m[2]! : m[2] ? "" : plainTyped(unit);
+  return PIECE_UNITS.test(word) ? m[1]! : null;
 }
 
 /** No product matches `query`: the error, with close SKUs when there are some (shared with `stock adjust`). */

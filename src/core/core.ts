@@ -503,6 +503,8 @@ const ATTACHED_IN_AUDIT = 200;
 
 /** Time units Chinese (and English) teams may type apart from their number (`48 小时`, `3 d`). */
 const TIME_UNITS = new Set(["小时", "小時", "天", "分钟", "分鐘", "h", "d", "m"]);
+/** English unit words typed apart (`2 days`, `24 hours`): the hint writes them as their letter (`2d`). */
+const UNIT_WORDS: Readonly<Record<string, string>> = { day: "d", days: "d", hour: "h", hours: "h", hr: "h", hrs: "h", min: "m", mins: "m", minute: "m", minutes: "m" };
 
 /**
  * For an extra word `words[i]` that is a bare time unit: how to write it with its number, when
@@ -514,7 +516,8 @@ const TIME_UNITS = new Set(["小时", "小時", "天", "分钟", "分鐘", "h", 
  * is an extra argument.
  */
 function unitApart(words: readonly string[], i: number, positionalNames: readonly string[], named: Readonly<Record<string, string>>, shape: Record<string, z.ZodType>): string | undefined {
-  const unit = withoutInvisible(words[i]!.normalize("NFKC")).trim().toLowerCase();
+  const typed = withoutInvisible(words[i]!.normalize("NFKC")).trim().toLowerCase();
+  const unit = UNIT_WORDS[typed] ?? typed;
   if (!TIME_UNITS.has(unit)) return undefined;
   const isNumber = (v: string) => /^\d+(\.\d+)?$/.test(withoutInvisible(v.normalize("NFKC")).trim());
   const parses = (key: string, value: string) => shape[key]?.safeParse(value).success === true;

@@ -52,6 +52,8 @@ export interface ScanResult {
 export type SnoozeResult =
   | { kind: "ok"; until: Date; sellout: boolean; po?: { eta: string; qty?: number; by?: string }; snoozedBy?: string; replaced?: PoInfo }
   | { kind: "po_holds"; until: Date; eta: string }
+  /** The same PO (date and quantity) is on record already, its hold running: nothing changed, whoever recorded it stays named. */
+  | { kind: "po_on_record"; until: Date; po: PoInfo }
   /** A colleague's snooze runs longer (with the PO on record beside it, if any): nothing changed. */
   | { kind: "snooze_holds"; until: Date; by: string; po?: { eta: string; qty?: number; by?: string } }
   /** The product is inactive (discontinued): it gets no low-stock alerts to hold. */
@@ -487,6 +489,12 @@ export class LowStockService {
         if (!s) {
           if (await this.firstState(sku, set)) return { kind: "ok", until: input.until, sellout };
           continue;
+        }
+        // The same PO on record, its hold running (a colleague pressing the alert's button after
+        // another, or the line typed again): recorded already, so nothing changes and whoever
+        // recorded it stays named, rather than a second "PO recorded" taking it over.
+        if (s.state === "snoozed" && s.snoozedUntil && s.snoozedUntil > now && s.po?.eta === input.po.eta && (s.po.qty ?? 0) === (input.po.qty ?? 0)) {
+          return { kind: "po_on_record", until: s.snoozedUntil, po: { eta: s.po.eta, ...(s.po.qty ? { qty: s.po.qty } : {}), by: s.po.by ?? "" } };
         }
         const guard = { _id: sku, state: s.state, snoozedUntil: s.snoozedUntil ?? null };
         const snoozeRuns = s.state === "snoozed" && !!s.snoozedUntil && s.snoozedUntil > input.until && !(s.po?.eta && s.snoozedUntil <= this.poHoldEnd(s.po.eta));
