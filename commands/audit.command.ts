@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { oneOf, pageArg, pastSinceToDate, pinnedSince, refuseSlackMention, since, sinceClockNote, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { fromArg, oneOf, pageArg, pastSinceToDate, rowsBefore, pinnedSince, refuseSlackMention, since, sinceClockNote, sinceToDate, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import type { Translate } from "../src/core/messages.js";
 import { canonicalIdentity, parseIdentity } from "../src/core/identity.js";
 import { quote } from "../src/core/parser.js";
-import { clip, pageAfter } from "../src/core/reply.js";
+import { clip, pageAfter, pageWords } from "../src/core/reply.js";
 import { editDistance, escapeRegex, withoutControls, withoutInvisible } from "../src/core/text.js";
 import { ComplaintService } from "../src/services/complaint.service.js";
 import { INGEST_KINDS } from "../src/services/ingest-schemas.js";
@@ -107,6 +107,8 @@ export default defineCommand({
     limit: wholeNumber(1, 100).optional(),
     // Pages of `limit` entries, newest first: a long trail is read to its end, not only narrowed.
     page: pageArg.unwrap().optional(),
+    // Or the row the page starts at (what a page a chat platform cut short names as its next).
+    from: fromArg,
   }),
   // Names an auditor may type for an option: refused naming the one meant (a filter read wrong is a wrong answer).
   optionSynonyms: {
@@ -116,8 +118,8 @@ export default defineCommand({
   },
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: {
-    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>] [ref=<ref>]",
-    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [before=<编号>|<日期>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>] [ref=<编号>]",
+    en: "[actor=<identity>] [command=<command>] [since=YYYY-MM-DD|7d|24h] [before=<ref>|<date>] [subject=<record id>] [outcome=ok|denied|user_error|error] [limit=<count>] [page=<n>|from=<row>] [ref=<ref>]",
+    zh: "[actor=<身份>] [command=<命令>] [since=<日期|7天>] [before=<编号>|<日期>] [subject=<记录编号>] [outcome=<结果>] [limit=<条数>] [page=<页码>|from=<行号>] [ref=<编号>]",
   },
   examples: ["audit", { en: "audit actor=shell:alice since=7d", zh: "audit actor=shell:alice since=7天" }, "audit command=stock since=2026-11-01", "audit subject=C-7K2M9Q", "audit outcome=denied since=7d", "audit ref=K7M2Q9XH4R"],
   permission: "manager",
@@ -140,7 +142,7 @@ export default defineCommand({
     const outcomeText = (e: { outcome: string; code?: string | null }) => (e.code ? t("audit.outcome.code", { outcome: outcomeName(e.outcome), code: e.code }) : outcomeName(e.outcome));
     if (args.ref) {
       // One entry, whole: a filter beside it would be ignored, so it is refused.
-      const beside = (["actor", "command", "since", "before", "subject", "outcome", "limit", "page"] as const).filter((k) => args[k] !== undefined);
+      const beside = (["actor", "command", "since", "before", "subject", "outcome", "limit", "page", "from"] as const).filter((k) => args[k] !== undefined);
       if (beside.length) throw new UserError("ref_alone", t("audit.ref_alone", { options: beside.map((k) => `${k}=`).join(t("text.list_sep")) }));
       const e = await services.audit.get([args.ref, args.ref.toUpperCase()]);
       if (!e) throw new UserError("unknown_ref", t("audit.unknown_ref", { value: args.ref }));
@@ -166,6 +168,8 @@ export default defineCommand({
     }
     const limit = args.limit ?? 20;
     const page = args.page ?? 1;
+    // The rows before this page: page= pages of limit=, or up to from= (a page cut short went on there).
+    const passed = rowsBefore(args.page, args.from, limit, t);
     const command = args.command?.toLowerCase().replace(/\s+/g, " ");
     // A name no command has would list nothing, as if nothing had happened: refused, naming the
     // closest; unless the trail has it (a command since renamed or removed).
@@ -191,7 +195,6 @@ export default defineCommand({
     // Everything one person did: the identities linked to the one typed (`role link`) too.
     const linked = args.actor && parseIdentity(args.actor) ? (await services.identity.linked(args.actor)).filter((i) => i !== args.actor) : [];
     // After a Ref, the rows right after that entry: page= only numbers them (the hint gives both).
-    const passed = (page - 1) * limit;
     const { entries, total: found } = await services.audit.query({
       ...(args.actor ? { actor: args.actor, linked } : {}),
       ...(command ? { command } : {}),
@@ -217,7 +220,7 @@ export default defineCommand({
     if (total === 0 && args.actor && !parseIdentity(args.actor) && !/^(api:.|system$)/i.test(args.actor)) context.push(t("audit.actor_partial", { value: args.actor }));
     if (total === 0) return { status: "info", text: t("audit.empty"), ...(context.length ? { context } : {}), visibility: "ephemeral" };
     const pages = Math.ceil(total / limit);
-    if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: t("audit.beyond", { page, pages, total }), visibility: "ephemeral" };
+    if (entries.length === 0) return { status: "error", code: "page_out_of_range", text: args.from ? t("arg.from_beyond", { from: args.from, total }) : t("audit.beyond", { page, pages, total }), visibility: "ephemeral" };
     const from = passed + 1;
     // The subject when the arguments do not show it as stored (a new complaint's id, `7k2m9q`
     // typed), with the order it names (`complaint new` filed in chat); not a batch's many.
@@ -226,11 +229,10 @@ export default defineCommand({
     const cutAt = entries.findIndex((e) => commandOf(e).length > COMMAND_COLUMN || reasonOf(e, Infinity).length > REASON_COLUMN);
     /**
      * The page line, next page's command and cut-row line of this page ending after its first `n`
-     * rows (null: it cannot end there).
+     * rows (its next page goes on right after row `n`: {@link pageAfter}).
      */
-    const pageLines = (n: number): string[] | null => {
-      const next = pageAfter(page, limit, entries.length, n);
-      if (!next) return null;
+    const pageLines = (n: number): string[] => {
+      const next = pageAfter(passed, limit, entries.length, n);
       const lines = total > n ? [t("audit.page", { from, to: from + n - 1, total })] : [];
       if (passed + n < total) {
         // The filters as given (quoted where they must be), with the window pinned so the next page
@@ -239,13 +241,13 @@ export default defineCommand({
         const pinned = sinceAt ? pinnedSince(args.since!, sinceAt) : undefined;
         const filters = { ...args, since: pinned, before: entries[n - 1]!._id };
         const given = (["actor", "command", "since", "before", "subject", "outcome"] as const).flatMap((k) => (filters[k] ? [`${k}=${quote(filters[k])}`] : []));
-        lines.push(t("audit.next", { command: ["audit", ...given, ...(next.limit !== 20 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ") }));
+        lines.push(t("audit.next", { command: ["audit", ...given, ...pageWords(next, 20)].join(" ") }));
       }
       // The first cut row among those shown.
       if (cutAt >= 0 && cutAt < n) lines.push(t("audit.cut", { command: `audit ref=${entries[cutAt]!._id}` }));
       return lines;
     };
-    context.push(...pageLines(entries.length)!);
+    context.push(...pageLines(entries.length));
     return {
       title: t("audit.title"),
       status: "info",

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { oneOf, pageArg, wholeNumber, zhChoiceNames } from "../src/core/args.js";
+import { fromArg, oneOf, pageArg, rowsBefore, wholeNumber, zhChoiceNames } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
-import { pageAfter } from "../src/core/reply.js";
+import { pageAfter, pageWords } from "../src/core/reply.js";
 import { isRole, ROLES } from "../src/core/roles.js";
 
 export default defineCommand({
@@ -12,17 +12,20 @@ export default defineCommand({
     role: oneOf(ROLES, "role.bad_role", zhChoiceNames(ROLES, "role.name"), "role.bad_role.near").optional(),
     limit: wholeNumber(1, 100).default(50),
     // Pages of `limit` rows: every binding is read, however many there are.
-    page: pageArg,
+    page: pageArg.unwrap().optional(),
+    // Or the row the page starts at (what a page a chat platform cut short names as its next).
+    from: fromArg,
   }),
   // The generated usage, with its words in Chinese for Chinese readers.
-  usage: { en: "[role=<role>] [limit=<count>] [page=<n>]", zh: "[role=<角色>] [limit=<条数>] [page=<页码>]" },
+  usage: { en: "[role=<role>] [limit=<count>] [page=<n>|from=<row>]", zh: "[role=<角色>] [limit=<条数>] [page=<页码>|from=<行号>]" },
   examples: ["role list", "role list role=admin", "role list page=2"],
   permission: "admin",
   mutates: false,
   async handler({ args, services, t, fmt }) {
     // The bootstrap admins (not stored) come first, then the stored bindings by identity.
     const admins = args.role && args.role !== "admin" ? [] : services.identity.bootstrapAdmins();
-    const skip = (args.page - 1) * args.limit;
+    const page = args.page ?? 1;
+    const skip = rowsBefore(args.page, args.from, args.limit, t);
     const shownAdmins = admins.slice(skip, skip + args.limit);
     const { bindings, total: storedTotal } = await services.identity.list({
       ...(args.role ? { role: args.role } : {}),
@@ -62,22 +65,21 @@ export default defineCommand({
       const text = args.role ? t("role.list.none_with", { role: t(`role.name.${args.role}`) }) : t("role.list.empty", { admins: "—" });
       return { status: "info", text, visibility: "ephemeral" };
     }
-    if (rows.length === 0) return { status: "error", code: "page_out_of_range", text: t("role.list.beyond", { page: args.page, pages, total }), visibility: "ephemeral" };
+    if (rows.length === 0) return { status: "error", code: "page_out_of_range", text: args.from ? t("arg.from_beyond", { from: args.from, total }) : t("role.list.beyond", { page, pages, total }), visibility: "ephemeral" };
     /**
      * The Linked line, page line and next page's command of this page ending after its first `n`
-     * rows (null: it cannot end there).
+     * rows (the next page goes on after row `n`).
      */
-    const pageLines = (n: number): string[] | null => {
-      const next = pageAfter(args.page, args.limit, rows.length, n);
-      if (!next) return null;
+    const pageLines = (n: number): string[] => {
+      const next = pageAfter(skip, args.limit, rows.length, n);
       const lines = [...linkedLines(n), ...(total > n ? [t("role.list.page", { from: skip + 1, to: skip + n, total })] : [])];
       if (skip + n < total) {
-        const command = ["role list", ...(args.role ? [`role=${args.role}`] : []), ...(next.limit !== 50 ? [`limit=${next.limit}`] : []), `page=${next.page}`].join(" ");
+        const command = ["role list", ...(args.role ? [`role=${args.role}`] : []), ...pageWords(next, 50)].join(" ");
         lines.push(t("role.list.next", { command }));
       }
       return lines;
     };
-    const context = pageLines(rows.length)!;
+    const context = pageLines(rows.length);
     return {
       title: t("role.list.title"),
       // A page too long for a chat platform's messages ends where they do, its next page after it.

@@ -29,11 +29,11 @@ describe("audit ref= with paging beside it", () => {
     expect([limit.code, limit.outcome, limit.reply.text]).toEqual([
       "ref_alone",
       "user_error",
-      "ref= shows one entry whole and takes no filter, limit= or page= beside it; drop limit=, or list entries with the filters and no ref=.",
+      "ref= shows one entry whole and takes no filter, limit=, page= or from= beside it; drop limit=, or list entries with the filters and no ref=.",
     ]);
     const both = await app.run("shell:mia", `audit ref=${ref} page=2 limit=20`);
     expect([both.code, both.reply.text]).toEqual(["ref_alone", expect.stringContaining("drop limit=, page=")]);
-    expect((await zh("shell:mia", `audit ref=${ref} page=1`)).reply.text).toBe("ref= 完整显示一条记录，不能同时使用其他筛选条件、limit= 或 page=；请去掉 page=，或不带 ref= 按条件列出记录。");
+    expect((await zh("shell:mia", `audit ref=${ref} page=1`)).reply.text).toBe("ref= 完整显示一条记录，不能同时使用其他筛选条件、limit=、page= 或 from=；请去掉 page=，或不带 ref= 按条件列出记录。");
     expect(await app.store.audit.countDocuments()).toBe(before);
     // Alone it shows the entry; without ref= the paging is as before.
     expect((await app.run("shell:mia", `audit ref=${ref}`)).reply.title).toBe(`Audit entry ${ref}`);

@@ -390,6 +390,21 @@ function sinceDay(value: string, now: Date, timeZone: string, today: string): Da
 export const pageArg = wholeNumber(1, 10_000, "arg.bad_page").default(1);
 
 /**
+ * Where a page starts as a row number (from=41: rows 41 on), what a page cut short by a chat
+ * platform names as its next page; 1 to 1,000,000 (10,000 pages of 100), full-width digits too.
+ */
+export const fromArg = wholeNumber(1, 1_000_000, "arg.bad_from").optional();
+
+/**
+ * The rows a page passes over: those before row `from`, or the pages before `page` (of `limit`
+ * rows); both given is refused (they say the same thing, and could differ).
+ */
+export function rowsBefore(page: number | undefined, from: number | undefined, limit: number, t: Translate): number {
+  if (page !== undefined && from !== undefined) throw new UserError("page_and_from", t("arg.page_and_from", { page, from }));
+  return from !== undefined ? from - 1 : ((page ?? 1) - 1) * limit;
+}
+
+/**
  * {@link sinceToDate} for a filter: a `since` after now would match nothing and read as "none
  * found" (no audit entries, no refund requests), so it is refused (code `future_date`).
  */

@@ -107,16 +107,26 @@ export function renderFitting<M>(reply: Reply, render: (r: Reply) => { msg: M; s
   }
 }
 
+/** Where a page's next page starts: page `page` of pages of `limit` rows, or at row `from` (1 the first), `limit` rows long. */
+export type PageAt = { limit: number; page: number } | { limit: number; from: number };
+
 /**
- * Where a list goes on when page `page` of `limit` rows (holding `rows`) ends after `shown` of
- * them, as the `limit=` and `page=` its next-page command gives: the next page, or, cut short,
- * pages of `shown` rows from there (page= numbers them, so the rows before must be such pages:
- * page 1 always is). Null where they are not (page 2 of 20 cut to 7: 20 is no multiple of 7).
+ * Where a list goes on when a page of `limit` rows after `passed` rows (holding `rows`) ends
+ * after `shown` of them: right after the last row shown, always. The next page by `page=` where
+ * the rows before it are whole pages of `limit` (or, the first page cut short, of the rows shown:
+ * `limit=<shown> page=2`), else by `from=` that row, the page size kept (page 2 of 97 cut to 30:
+ * `limit=97 from=128`).
  */
-export function pageAfter(page: number, limit: number, rows: number, shown: number): { limit: number; page: number } | null {
-  if (shown >= rows) return { limit, page: page + 1 };
-  const passed = (page - 1) * limit;
-  return shown > 0 && passed % shown === 0 ? { limit: shown, page: passed / shown + 2 } : null;
+export function pageAfter(passed: number, limit: number, rows: number, shown: number): PageAt {
+  const next = passed + Math.min(rows, shown);
+  if (next % limit === 0) return { limit, page: next / limit + 1 };
+  if (passed === 0 && shown < rows) return { limit: shown, page: 2 };
+  return { limit, from: next + 1 };
+}
+
+/** The words a next-page command ends with: `limit=` (unless it is the command's default) and `page=` or `from=`. */
+export function pageWords(at: PageAt, defaultLimit: number): string[] {
+  return [...(at.limit !== defaultLimit ? [`limit=${at.limit}`] : []), "page" in at ? `page=${at.page}` : `from=${at.from}`];
 }
 
 /** Maximum length of an action id (Discord custom_id). */
