@@ -133,8 +133,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
-  async handler({ args, services, actor, t, ref, subject }) {
-    if (args.set !== undefined) return setLevel(args.sku, args.set, args.reason, args.key, { services, actor, t, subject });
+  async handler({ args, services, actor, t, fmt, ref, subject }) {
+    if (args.set !== undefined) return setLevel(args.sku, args.set, args.reason, args.key, { services, actor, t, fmt, subject });
     // The schema's check refused a number without a sign, no change, `set` apart, and neither given.
     if (typeof args.delta !== "number") throw new Error("stock adjust: no signed change past the check");
     const delta = args.delta;
@@ -148,12 +148,13 @@ export default defineCommand({
       case "applied":
         return {
           title: t("stock.adjusted.title", { sku }),
-          text: t("stock.adjusted", { sku, delta: (delta > 0 ? "+" : "") + delta, before: r.before, after: r.after, available: r.available }),
+          // Figures grouped as the card shows them (1,000,000,000).
+          text: t("stock.adjusted", { sku, delta: (delta > 0 ? "+" : "") + fmt.number(delta), before: fmt.number(r.before), after: fmt.number(r.after), available: fmt.number(r.available) }),
           status: "ok",
           visibility: "public",
         };
       case "replayed":
-        return { text: t("stock.adjust.replayed", { key, onHand: r.onHand }), status: "info", code: "replayed", visibility: "ephemeral" };
+        return { text: t("stock.adjust.replayed", { key, onHand: fmt.number(r.onHand) }), status: "info", code: "replayed", visibility: "ephemeral" };
       case "insufficient":
         return {
           status: "error",
@@ -162,7 +163,7 @@ export default defineCommand({
           // no count can have found fewer: just that (and what open orders wait for).
           text: t(
             r.available > 0 ? "stock.adjust.below_zero" : r.onHand > 0 ? "stock.adjust.none_available" : r.reserved > 0 ? "stock.adjust.none_on_hand_reserved" : "stock.adjust.none_on_hand",
-            { sku, qty: -delta, available: r.available, onHand: r.onHand, reserved: r.reserved, reason: `reason=${quote(args.reason)}` },
+            { sku, qty: fmt.number(-delta), available: fmt.number(r.available), onHand: fmt.number(r.onHand), reserved: fmt.number(r.reserved), reason: `reason=${quote(args.reason)}` },
           ),
           visibility: "ephemeral",
         };
@@ -178,30 +179,30 @@ export default defineCommand({
   },
 });
 
-type Ctx = Pick<CommandContext<unknown>, "services" | "actor" | "t" | "subject">;
+type Ctx = Pick<CommandContext<unknown>, "services" | "actor" | "t" | "fmt" | "subject">;
 
 /**
  * `stock adjust <sku> set <n>`: the counted level, through the very path the inventory API's
  * `{sku, set}` takes (a compare-and-set, once per `key=`, a ledger entry; a level below what
  * open orders reserve is recorded, saying the shortfall), so chat and API counts agree.
  */
-async function setLevel(typedSku: string, level: number, reason: string, key: string | undefined, { services, actor, t, subject }: Ctx): Promise<Reply> {
+async function setLevel(typedSku: string, level: number, reason: string, key: string | undefined, { services, actor, t, fmt, subject }: Ctx): Promise<Reply> {
   const sku = typedSku.toUpperCase();
   const seen: LevelSeen = {};
   const r = await services.ingest.setLevel(sku, level, actor.identity, reason, key, reason, seen);
   if (r.code !== "unknown_sku") subject(sku);
   if (r.outcome === "updated") {
     const reserved = seen.reserved ?? 0;
-    const lines = [t("stock.level.set", { sku, level, before: seen.before ?? 0, available: level - reserved })];
-    if (level < reserved) lines.push(t("stock.level.short", { sku, reserved, short: reserved - level }));
+    const lines = [t("stock.level.set", { sku, level: fmt.number(level), before: fmt.number(seen.before ?? 0), available: fmt.number(level - reserved) })];
+    if (level < reserved) lines.push(t("stock.level.short", { sku, reserved: fmt.number(reserved), short: fmt.number(reserved - level) }));
     return { title: t("stock.level.title", { sku }), text: lines.join(" "), status: level < reserved ? "warning" : "ok", visibility: "public" };
   }
   if (r.outcome === "unchanged" && seen.before === undefined) {
     // The key was applied already (a retry): what is on hand now.
     const p = await services.stock.bySku(sku);
-    return { text: t("stock.adjust.replayed", { key: key ?? "", onHand: p?.onHand ?? 0 }), status: "info", code: "replayed", visibility: "ephemeral" };
+    return { text: t("stock.adjust.replayed", { key: key ?? "", onHand: fmt.number(p?.onHand ?? 0) }), status: "info", code: "replayed", visibility: "ephemeral" };
   }
-  if (r.outcome === "unchanged") return { title: t("stock.level.title", { sku }), text: t("stock.level.unchanged", { sku, level }), status: "ok", visibility: "public" };
+  if (r.outcome === "unchanged") return { title: t("stock.level.title", { sku }), text: t("stock.level.unchanged", { sku, level: fmt.number(level) }), status: "ok", visibility: "public" };
   switch (r.code) {
     case "inactive_product":
       return { status: "error", code: "inactive_product", text: t("stock.adjust.inactive", { sku }), visibility: "ephemeral" };

@@ -18,6 +18,8 @@ export default defineCommand({
     const page = args.page ?? 1;
     const skip = rowsBefore(args.page, args.from, args.limit, t);
     const { items, total } = await services.stock.low(args.limit, skip);
+    // A shop with no products at all (nothing imported yet): said so, with how they get in.
+    if (total === 0 && !(await services.store.products.exists({}))) return { status: "info", text: t("stock.low.no_products"), visibility: "ephemeral" };
     if (total === 0) return { status: "ok", text: t("stock.low.none"), visibility: "ephemeral" };
     const pages = Math.ceil(total / args.limit);
     if (items.length === 0) return { status: "error", code: "page_out_of_range", text: args.from ? t("arg.from_beyond", { from: args.from, total }) : t("stock.low.beyond", { page, pages, count: total }), visibility: "ephemeral" };

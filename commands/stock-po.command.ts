@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { wholeNumber, typedId } from "../src/core/args.js";
+import { plainTyped, wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, missingLeapDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
@@ -8,6 +8,9 @@ import { unknownSku, withoutPieceUnit, withSelloutNote } from "./stock.command.j
 
 /** The furthest expected arrival a PO may give, unless the product's lead time is longer. */
 const MAX_ETA_DAYS = 180;
+
+/** A PO's quantity: whole units. */
+const QTY = wholeNumber(1, 1_000_000);
 
 export default defineCommand({
   name: "stock po",
@@ -26,13 +29,22 @@ export default defineCommand({
         // +1000d is a span, only too far: refused as such once the product's limit is known.
         return /^(\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|today|tomorrow|\+\d+d)$/.test(s) && (!/^\d/.test(s) || isDay(s.length === 5 ? `2000-${s}` : s));
       }, { error: "lowstock.bad_eta" }),
-    qty: wholeNumber(1, 1_000_000).optional(),
+    qty: QTY.optional(),
   }),
   examples: ["stock po SKU-1001 eta=2026-12-05 qty=120", { en: "stock po SKU-1001 eta=+10d", zh: "stock po SKU-1001 eta=+10天" }],
   // `qty=100件`, `qty=100 pcs`: stock is counted in units, the number alone is meant; the line written so.
+  // `stock po SKU-1 eta=+5d 50` (`50件`, `50 pcs`): the quantity typed without `qty=`; the line written with it.
   async explainArgs(typed, _services, t) {
     const [sku, unit, ...rest] = typed.words;
     const qty = typed.named.qty;
+    // Only beside its eta=: without one the line would still be refused.
+    if (sku && unit !== undefined && qty === undefined && typed.named.eta !== undefined && rest.length <= 1) {
+      const n = /^\d+$/.test(plainTyped(unit)) && rest.length === 0 ? plainTyped(unit) : withoutPieceUnit(unit, rest[0]);
+      if (n === null || /^[+-]/.test(n) || !QTY.safeParse(n).success) return null;
+      const command = ["stock po", sku.toUpperCase(), ...Object.entries({ ...typed.named, qty: n }).map(([k, v]) => `${k}=${quote(v)}`)].join(" ");
+      const asTyped = [unit, ...rest].join(" ");
+      return { error: new UserError("invalid_args", `${t("error.invalid_args", { command: "stock po" })}\n• ${t("stock.po.qty_apart", { typed: asTyped, command })}`), subject: sku.toUpperCase() };
+    }
     if (!sku || qty === undefined || rest.length) return null;
     const n = withoutPieceUnit(qty, unit);
     if (n === null || /^[+-]/.test(n)) return null;

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { addLocalDays, plain, typedId } from "../src/core/args.js";
+import { addLocalDays, plain, plainTyped, typedId } from "../src/core/args.js";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { quote } from "../src/core/parser.js";
 import type { Reply } from "../src/core/reply.js";
 import { isLow } from "../src/services/stock.service.js";
 import { unknownSku, withSelloutNote } from "./stock.command.js";
@@ -36,6 +38,16 @@ export default defineCommand({
   // The generated usage, with its words in Chinese for Chinese readers.
   usage: { en: "<sku> <30m|24h|3d|off>", zh: "<sku> <duration 时长 30m|24h|3d|off|取消>" },
   examples: ["stock snooze SKU-1001 24h", "stock snooze SKU-1001 3d", "stock snooze SKU-1001 off"],
+  // `stock snooze 24h SKU-1001`: the duration typed before the SKU, when the second word is a
+  // product; the line written with the SKU first (as `stock adjust +5 SKU-1001` is answered).
+  async explainArgs(typed, services, t) {
+    const [first, second, ...rest] = typed.words;
+    if (first === undefined || second === undefined || rest.length || !duration.safeParse(first).success || duration.safeParse(second).success) return null;
+    const sku = plainTyped(second).toUpperCase();
+    if (!(await services.stock.bySku(sku))) return null;
+    const command = ["stock snooze", sku, quote(plainTyped(first))].join(" ");
+    return { error: new UserError("invalid_args", `${t("error.invalid_args", { command: "stock snooze" })}\n• ${t("stock.snooze.order", { typed: `${first} ${second}`, command })}`), subject: sku };
+  },
   permission: "staff",
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
