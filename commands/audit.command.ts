@@ -99,8 +99,16 @@ export default defineCommand({
     before: z.string().overwrite(plainFilter).min(1).max(120).optional(),
     // One entry in full (its arguments whole, as the table's column cuts them): its Ref.
     ref: z.string().overwrite(plainFilter).min(1).max(120).optional(),
-    // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number.
-    subject: z.string().overwrite(plainFilter).min(1).max(100).optional(),
+    // The record an entry was about, as stored: C-7K2M9Q, R-…, an order number; or an identity
+    // (a role change's), a mention as actor= reads it (a Slack one in the caller's workspace,
+    // refused outside Slack), here while the caller is known. Only a mention: a record id stays as typed.
+    subject: z
+      .string()
+      .overwrite((s) => (/^(?:slack:|discord:)?<@/i.test(plainFilter(s)) ? canonicalIdentity(plainFilter(s)) : plainFilter(s)))
+      .min(1)
+      .max(100)
+      .check((ctx) => void refuseSlackMention(ctx))
+      .optional(),
     // As stored, or as the table shows it in Chinese (被拒绝): `outcome=denied` lists the refusals.
     outcome: oneOf(OUTCOME_LIST, "audit.bad_outcome", zhChoiceNames(OUTCOME_LIST, "audit.outcome"), "audit.bad_outcome.near").optional(),
     // Without defaults here: beside ref= a typed limit= or page= is refused, so it must show (20 and 1 in the handler).

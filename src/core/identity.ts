@@ -30,6 +30,9 @@ export function parseIdentity(s: string): ParsedIdentity | null {
  */
 export const SLACK_MENTION = /^(?:slack:)?<@([A-Z][A-Z0-9]{1,19})(?:\|[^>]*)?>$/i;
 
+/** A Discord mention as Discord writes a person in text (`<@123…>`, `<@!123…>`), bare or after `discord:`; group 1 is the user id. */
+export const DISCORD_MENTION = /^(?:discord:)?<@!?(\d{5,25})>$/i;
+
 /** The identity whose command's arguments are being read ({@link readingFor}), if any. */
 let reader: string | undefined;
 
@@ -51,7 +54,8 @@ export function readingFor<T>(identity: string, read: () => T): T {
 /**
  * An identity as typed, in the form it is stored: the platform in any case (`Slack:`, `SHELL:`),
  * a Slack team and user in upper case as Slack writes them (`slack:t1:u2` is slack:T1:U2), a
- * Discord mention pasted after `discord:` (`<@123…>`, `<@!123…>`) as its id. A Slack mention
+ * Discord mention (`<@123…>`, `<@!123…>`: {@link DISCORD_MENTION}), bare or after `discord:`, as
+ * `discord:<its id>` wherever it is typed (a Discord id names one user everywhere). A Slack mention
  * (`<@U123ABC>`, `<@U123ABC|bob>`: {@link SLACK_MENTION}) is the user in the workspace of `caller`
  * when that is a Slack identity (by default whoever's command is being read: {@link readingFor}),
  * `slack:<caller's team>:U123ABC`; elsewhere it is returned unchanged (it names no workspace). A
@@ -59,6 +63,9 @@ export function readingFor<T>(identity: string, read: () => T): T {
  * unchanged.
  */
 export function canonicalIdentity(s: string, caller = reader): string {
+  // A Discord mention names its user everywhere (Discord ids are global): discord:<id>, as after `discord:`.
+  const discord = DISCORD_MENTION.exec(s);
+  if (discord) return `discord:${discord[1]!}`;
   const mention = SLACK_MENTION.exec(s);
   if (mention) {
     const from = caller === undefined ? null : parseIdentity(caller);

@@ -275,7 +275,7 @@ export const zh: Record<keyof typeof en, string> = {
   "refund.policy.set_missing": "要修改政策，请以 set 开头：refund policy set support=300 manager=5000 expiry=48h。",
   "refund.policy.nothing": "没有要设置的内容：请提供 support=、manager= 或 expiry=。",
   "refund.policy.inconsistent": "客服上限（{support}）不能超过经理上限（{manager}），未做任何更改。",
-  "cmd.refund_request": "为已付款订单申请退款（金额或全额，并注明原因）",
+  "cmd.refund_request": "为已付款订单申请退款（金额，或全额：全额、全额退款、全退；并注明原因）",
   "cmd.refund_approve": "批准退款申请（在你角色的额度内；不能批准自己的申请）",
   "cmd.refund_reject": "拒绝退款申请，并注明原因",
   "cmd.refund_show": "查看退款申请及其审批记录",
