@@ -343,6 +343,10 @@ describe("bulk import: stopping, edited lines, odd files", () => {
     expect(r).toMatchObject({ updated: 2, failed: 0, warned: 1, warnings: [{ line: 2, message: "SHORT-1: on hand 20 → 3; 10 are reserved by open orders: 7 short" }] });
     expect(formatReport(r)).toContain("  applied, counted below what open orders reserve (short of their reservations): 1\n    line 2: SHORT-1: on hand 20 → 3; 10 are reserved by open orders: 7 short\n");
     expect((await prod("SHORT-1"))!.onHand).toBe(3);
+    // One unit reserved reads in the singular.
+    await app.store.products.insertMany([product("SHORT-3", { onHand: 4, reserved: 1 })]);
+    const one = await runImport({ kind: "inventory", file: await file("short-one.csv", ["sku,set,reason", "SHORT-3,0,count"]), ingest: app.services.ingest });
+    expect(one.warnings).toEqual([{ line: 2, message: "SHORT-3: on hand 4 → 0; 1 is reserved by open orders: 1 short" }]);
   });
 
   it("an order whose subtotal or total does not add up is stored as sent and listed in the report, as the API answers it", async () => {

@@ -436,7 +436,7 @@ export class IngestService {
         else await this.store.ledger.create({ _id: `set:${sku}:${at.getTime()}:${Math.random().toString(36).slice(2, 10)}`, sku, delta, level, reason, actor, status: "applied", onHandAfter: level, at });
         // A count below what open orders reserve is the truth, recorded as such: available goes
         // negative (out of stock, announced), where refusing would keep selling units that are gone.
-        const short = level < p.reserved ? `; ${p.reserved} are reserved by open orders: ${p.reserved - level} short` : "";
+        const short = level < p.reserved ? `; ${p.reserved} ${p.reserved === 1 ? "is" : "are"} reserved by open orders: ${p.reserved - level} short` : "";
         return { status: 200, outcome: "updated", id: sku, message: `on hand ${p.onHand} → ${level}${short}`, ...(short ? { warning: "below_reserved" } : {}) };
       }
     }
