@@ -6,40 +6,28 @@
  * typed in the shell or Discord; a second `apikey revoke` told by the service when and by whom.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlackAdapter } from "../adapters/slack/slack.adapter.js";
-import { loadConfig } from "../src/config.js";
 import type { Locale } from "../src/core/messages.js";
-import { silentLogger } from "../src/core/logger.js";
 import { makeTestApp, type TestApp } from "./helpers/app.js";
-import { postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
+import { slackHarness, type SlackHarness } from "./helpers/slack.js";
 
-const SIGNING_SECRET = "signing-secret-e20-compliance";
 const TEAM = "T0E20";
 const MAX = "UMAX20"; // the shop's admin in Slack
 const SUE = "USUE20"; // a support agent in Slack
 const DISCORD = "123456789012345678";
 
 let app: TestApp;
-let peer: SlackPeer;
-let slack: SlackAdapter;
-let eventsUrl: string;
+let slack: SlackHarness;
 
 beforeAll(async () => {
   app = await makeTestApp();
   await app.services.identity.grant(`slack:${TEAM}:${MAX}`, "admin", "shell:admin");
   await app.services.identity.grant(`slack:${TEAM}:${SUE}`, "support", "shell:admin");
   await app.services.identity.grant(`discord:${DISCORD}`, "admin", "shell:admin");
-  peer = await new SlackPeer(TEAM).start();
-  peer.users.set(MAX, { id: MAX, name: "max", locale: "en-US" });
-  const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", SHOPOPS_ADMINS: "shell:admin", SLACK_BOT_TOKEN: "xoxb-e20-token", SLACK_SIGNING_SECRET: SIGNING_SECRET });
-  slack = new SlackAdapter({ core: app.core, services: app.services, config, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, listen: { port: 0, host: "127.0.0.1" }, sleep: async () => {} });
-  const { port } = await slack.start();
-  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  slack = await slackHarness(app, { team: TEAM, users: { [MAX]: "max" } });
 });
 
 afterAll(async () => {
   await slack?.stop();
-  await peer?.stop();
   await app?.close();
 });
 
@@ -47,12 +35,7 @@ const zh = (identity: string, text: string) => app.core.invoke({ identity, platf
 
 /** `/ops <text>` typed in Slack by `user`: the texts of what it answers. */
 async function slash(text: string, user = MAX): Promise<string[]> {
-  const responseUrl = peer.responseUrl();
-  const ack = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: slashBody({ command: "/ops", text, user, team: TEAM, responseUrl }) });
-  expect(ack.status).toBe(200);
-  await peer.waitForResponse(responseUrl, `the answer to ${text}`);
-  await slack.idle();
-  return peer.responsesTo(responseUrl).map((r) => JSON.stringify(r.body));
+  return (await slack.slash(text, user)).map((r) => JSON.stringify(r.body));
 }
 
 describe("another name for an audit option", () => {

@@ -6,39 +6,27 @@
  * `refund request ORD-1 全额退款` (全退, 全部退款) asks a full refund as `full` does.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlackAdapter } from "../adapters/slack/slack.adapter.js";
-import { loadConfig } from "../src/config.js";
 import type { Locale } from "../src/core/messages.js";
-import { silentLogger } from "../src/core/logger.js";
 import { makeTestApp, paidOrder, USUAL_CAST, withCast, type TestApp } from "./helpers/app.js";
-import { postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
+import { slackHarness, type SlackHarness } from "./helpers/slack.js";
 
-const SIGNING_SECRET = "signing-secret-e20-identity2";
 const TEAM = "T0E21";
 const MAX = "UMAX21"; // the shop's admin in Slack
 const DISCORD = "223456789012345678"; // a Discord member named by mention
 const DISCORD_ADMIN = "323456789012345678";
 
 let app: TestApp;
-let peer: SlackPeer;
-let slack: SlackAdapter;
-let eventsUrl: string;
+let slack: SlackHarness;
 
 beforeAll(async () => {
   app = await withCast(makeTestApp(), USUAL_CAST);
   await app.services.identity.grant(`slack:${TEAM}:${MAX}`, "admin", "shell:admin");
   await app.services.identity.grant(`discord:${DISCORD_ADMIN}`, "admin", "shell:admin");
-  peer = await new SlackPeer(TEAM).start();
-  peer.users.set(MAX, { id: MAX, name: "max", locale: "en-US" });
-  const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", SHOPOPS_ADMINS: "shell:admin", SLACK_BOT_TOKEN: "xoxb-e21-token", SLACK_SIGNING_SECRET: SIGNING_SECRET });
-  slack = new SlackAdapter({ core: app.core, services: app.services, config, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, listen: { port: 0, host: "127.0.0.1" }, sleep: async () => {} });
-  const { port } = await slack.start();
-  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  slack = await slackHarness(app, { team: TEAM, users: { [MAX]: "max" } });
 });
 
 afterAll(async () => {
   await slack?.stop();
-  await peer?.stop();
   await app?.close();
 });
 
@@ -46,12 +34,7 @@ const zh = (identity: string, text: string) => app.core.invoke({ identity, platf
 
 /** `/ops <text>` typed in Slack by `user`: the texts of what it answers. */
 async function slash(text: string, user = MAX): Promise<string[]> {
-  const responseUrl = peer.responseUrl();
-  const ack = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: slashBody({ command: "/ops", text, user, team: TEAM, responseUrl }) });
-  expect(ack.status).toBe(200);
-  await peer.waitForResponse(responseUrl, `the answer to ${text}`);
-  await slack.idle();
-  return peer.responsesTo(responseUrl).map((r) => JSON.stringify(r.body));
+  return (await slack.slash(text, user)).map((r) => JSON.stringify(r.body));
 }
 
 describe("audit subject= with a Slack mention", () => {

@@ -8,13 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Block } from "../adapters/slack/blocks.js";
-import { SlackAdapter } from "../adapters/slack/slack.adapter.js";
-import { loadConfig } from "../src/config.js";
+import type { SlackAdapter } from "../adapters/slack/slack.adapter.js";
 import { Formatter } from "../src/core/format.js";
-import { silentLogger } from "../src/core/logger.js";
 import { translator } from "../src/core/messages.js";
 import { makeTestApp, product, withCast, type TestApp } from "./helpers/app.js";
-import { buttonPayload, postToBot, SlackPeer, slashBody } from "./peers/slack-peer.js";
+import { slackHarness, type SlackHarness } from "./helpers/slack.js";
+import { buttonPayload, postToBot, type SlackPeer } from "./peers/slack-peer.js";
 
 const SIGNING_SECRET = "signing-secret-e20-stock";
 const TEAM = "T0PEER";
@@ -22,6 +21,7 @@ const ALICE = "UALICE"; // staff
 const BOB = "UBOB"; // staff
 
 let app: TestApp;
+let harness: SlackHarness;
 let peer: SlackPeer;
 let slack: SlackAdapter;
 let eventsUrl: string;
@@ -34,18 +34,12 @@ beforeAll(async () => {
     product("SKU-SN", { name: "Mug", onHand: 2, reorderPoint: 10 }),
     product("SKU-U", { name: "Towel", onHand: 12 }),
   ]);
-  peer = await new SlackPeer(TEAM).start();
-  peer.users.set(ALICE, { id: ALICE, name: "alice", locale: "en-US" });
-  peer.users.set(BOB, { id: BOB, name: "bob", locale: "en-US" });
-  const config = loadConfig({ SHOP_TIMEZONE: "Asia/Shanghai", SHOP_CURRENCY: "CNY", SHOPOPS_ADMINS: "shell:admin", SLACK_BOT_TOKEN: "xoxb-e20-stock", SLACK_SIGNING_SECRET: SIGNING_SECRET });
-  slack = new SlackAdapter({ core: app.core, services: app.services, config, logger: silentLogger, slackApiUrl: peer.apiUrl, retryConfig: { retries: 0 }, listen: { port: 0, host: "127.0.0.1" }, sleep: async () => {} });
-  const { port } = await slack.start();
-  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  harness = await slackHarness(app, { team: TEAM, users: { [ALICE]: "alice", [BOB]: "bob" }, secret: SIGNING_SECRET });
+  ({ peer, slack, eventsUrl } = harness);
 });
 
 afterAll(async () => {
-  await slack?.stop();
-  await peer?.stop();
+  await harness?.stop();
   await app?.close();
 });
 
@@ -133,11 +127,7 @@ describe("a snooze typed with an English word for its unit", () => {
   });
 
   it("on Slack too: `/stock snooze SKU-SN 2 days` names the form to type", async () => {
-    const responseUrl = peer.responseUrl();
-    const ack = await postToBot(eventsUrl, { secret: SIGNING_SECRET, body: slashBody({ command: "/stock", text: "snooze SKU-SN 2 days", user: ALICE, team: TEAM, responseUrl }) });
-    expect(ack.status).toBe(200);
-    const body = (await peer.waitForResponse(responseUrl)).body;
-    await slack.idle();
+    const body = (await harness.slash("snooze SKU-SN 2 days", ALICE, "/stock"))[0]!.body;
     expect(textOf(body)).toContain('unexpected extra argument \\"days\\": write 2d without the space');
   });
 });
