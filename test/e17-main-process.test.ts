@@ -5,19 +5,18 @@
  * A job or an import is held mid-way by a TCP relay in front of the test database that stops
  * passing a connection's bytes once it sees a marker.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PROJECT_ROOT } from "../src/config.js";
 import { shellIdentity } from "../src/core/identity.js";
 import { LOW_WATERMARK } from "../src/services/stock.service.js";
 import { createStore, type Store } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
-import { cleanEnv } from "./helpers/cli.js";
+import { startScript } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { holdingRelay } from "./helpers/relay.js";
 
@@ -41,14 +40,9 @@ afterAll(async () => {
 
 /** Starts `script` (src/main.ts, src/import.ts) with `args` and `env` added to a clean environment. */
 function start(script: string, args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: PROJECT_ROOT, env: { ...cleanEnv(), LOG_LEVEL: "error", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
-  return { child, out: () => stdout, err: () => stderr, code };
+  const run = startScript(script, args, { LOG_LEVEL: "error", ...env });
+  children.push(run.child);
+  return run;
 }
 
 /** Waits until `text()` matches `re` (output lines, not time, decide). */

@@ -5,17 +5,16 @@
  * rest of the run is. Real child processes; the run is held on its way to the database by a TCP
  * relay in front of the test database, so the signal or the file change comes mid-run.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PROJECT_ROOT } from "../src/config.js";
 import { shellIdentity } from "../src/core/identity.js";
 import { createStore } from "../src/store/models.js";
 import { product } from "./helpers/app.js";
-import { cleanEnv } from "./helpers/cli.js";
+import { startScript } from "./helpers/cli.js";
 import { connectTestDb, type TestDb } from "./helpers/db.js";
 import { holdingRelay } from "./helpers/relay.js";
 
@@ -37,15 +36,10 @@ afterAll(async () => {
 
 /** `npm run import -- <args>` as the shop's admin at the terminal, in Chinese, over `uri`. */
 function importRun(args: string[], uri: string) {
-  const env = { ...cleanEnv(), LOG_LEVEL: "error", MONGODB_URI: uri, SHOPOPS_ADMINS: shellIdentity(), SHOP_LOCALE: "zh-CN" };
-  const child = spawn(process.execPath, ["--import", "tsx", "src/import.ts", ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
-  return { child, out: () => stdout, err: () => stderr, code };
+  const env = { LOG_LEVEL: "error", MONGODB_URI: uri, SHOPOPS_ADMINS: shellIdentity(), SHOP_LOCALE: "zh-CN" };
+  const run = startScript("src/import.ts", args, env);
+  children.push(run.child);
+  return run;
 }
 
 /** Waits until `text()` contains `s` (output, not time, decides). */

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { PROJECT_ROOT } from "../../src/config.js";
 
 /** Result of running the bot's command line. */
@@ -41,4 +41,30 @@ export function runScript(script: string, args: string[], env: Record<string, st
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
   });
+}
+
+/** A project entry point running in a child process ({@link startScript}), its output read as it comes. */
+export interface RunningScript {
+  child: ChildProcess;
+  /** What it has written to stdout so far. */
+  out(): string;
+  /** What it has written to stderr so far. */
+  err(): string;
+  /** Its exit code once it has closed. */
+  code: Promise<number | null>;
+}
+
+/**
+ * Starts `node --import tsx <script> <args>` with `env` added to a clean environment and no
+ * input, without waiting for it: for tests that signal or watch a run mid-way (the caller kills
+ * what is left of it).
+ */
+export function startScript(script: string, args: string[], env: Record<string, string>): RunningScript {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: PROJECT_ROOT, env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  return { child, out: () => stdout, err: () => stderr, code };
 }
