@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand, requiredRole } from "../src/core/command.js";
-import { examplesOf, usageOf } from "../src/core/registry.js";
+import { CHINESE_COMMAND_WORDS, examplesOf, usageOf } from "../src/core/registry.js";
 import { clip } from "../src/core/reply.js";
 import { roleAtLeast, type Role } from "../src/core/roles.js";
 
@@ -9,6 +9,7 @@ export default defineCommand({
   description: "cmd.help",
   positional: ["...command"],
   args: z.object({ command: z.string().optional() }),
+  usage: { en: "[<command…>]", zh: "[<命令…>]" },
   examples: ["help", "help stock adjust"],
   permission: "viewer",
   mutates: false,
@@ -21,22 +22,36 @@ export default defineCommand({
       // Matched as the core looks names up (NFKC, lower case: `ｓｔｏｃｋ` is `stock`); words that
       // are not understood are quoted as typed (`SKU-1001`).
       const typed = args.command.trim().split(/\s+/);
-      const words = typed.map((w) => w.normalize("NFKC").toLowerCase());
+      // A Chinese word for a group (`help 退款`) is read as the group it names (`help refund`).
+      const words = typed.flatMap((w, i) => {
+        const word = w.normalize("NFKC").toLowerCase();
+        return i === 0 && CHINESE_COMMAND_WORDS[word] && typed.length === 1 ? CHINESE_COMMAND_WORDS[word].split(" ") : [word];
+      });
       const named = (q: string, among: typeof commands) => among.filter((c) => c.name === q || c.name.startsWith(q + " "));
       // `help stock adjust now`: help for the longest start of what was typed that names commands
       // (`stock adjust`), saying the words after it were not understood.
       let n = words.length;
       while (n > 1 && named(words.slice(0, n).join(" "), commands).length === 0) n--;
       const q = words.slice(0, n).join(" ");
-      const matches = named(q, allowed);
+      const mine = named(q, allowed);
+      // Commands the caller may not run yet are shown too, saying the role they need and who grants
+      // it: `help refund approve` is how a newcomer learns what to ask for.
+      const matches = mine.length ? mine : named(q, commands);
       if (matches.length === 0) {
         // Clipped as an unknown command is (40 characters): a pasted paragraph is not echoed back whole.
-        // A command the caller may not run is named as such (`stock adjust`), not with the words after it.
-        const name = named(q, commands).length ? q : typed.join(" ");
-        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(name, 41) }), visibility: "ephemeral" };
+        return { status: "error", code: "unknown_command", text: t("help.unknown", { name: clip(typed.join(" "), 41) }), visibility: "ephemeral" };
       }
-      const extra = typed.slice(n).join(" ");
-      const note = extra ? { context: [t("help.extra_words", { words: clip(extra, 41), command: q })] } : {};
+      const denied = mine.length
+        ? []
+        : [
+            matches.length === 1
+              ? t("error.permission", { command: q, required: t(`role.name.${role(matches[0]!)}`), role: t(`role.name.${actor.role}`) })
+              : t("help.group_permission", { role: t(`role.name.${actor.role}`) }),
+          ];
+      // The words after the command (`help stock adjust now`; a word that stood for a group was read as it).
+      const extra = typed.slice(words.length === typed.length ? n : typed.length).join(" ");
+      const notes = [...(extra ? [t("help.extra_words", { words: clip(extra, 41), command: q })] : []), ...denied];
+      const note = notes.length ? { context: notes } : {};
       // One command: its parts as fields. A group (`help complaint`, 8 commands): one field per
       // command, so all of them fit Discord's 25 fields.
       const fields =

@@ -126,8 +126,9 @@ describe("command core", () => {
       const lines = f.value.split("\n");
       expect(lines, f.label).toEqual([...new Set(lines)]);
     }
-    const hidden = await app.run("shell:nobody", "help role grant");
-    expect(hidden.outcome).toBe("user_error");
+    // A command the caller may not run: its help, saying the role it needs and who grants it.
+    const denied = await app.run("shell:nobody", "help role grant");
+    expect(denied.reply.context).toEqual(["`role grant` needs the admin role; you are viewer. Ask an admin (`role grant`) if you need it."]);
   });
 
   it("a positional argument may be given by name: `stock query=low` searches instead of running `stock low`", async () => {

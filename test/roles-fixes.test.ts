@@ -107,8 +107,11 @@ describe("help", () => {
     expect(z.reply.context).toEqual(['以下是 `stock adjust` 的帮助：其后的 "now please" 无法识别。']);
     // A group, when the second word is none of its commands.
     expect((await app.run("shell:sam", "help refund nonsense")).reply.context).toEqual(['Showing help for `refund`: "nonsense" after it was not understood.']);
-    // A command the caller may not run is named as such; nothing known at all is unknown as before.
-    expect((await app.run("shell:nobody", "help stock adjust now")).reply.text).toBe("No command `stock adjust` that you can run. Type `help` for the list.");
+    // A command the caller may not run is shown, with the role it needs; nothing known at all is unknown as before.
+    expect((await app.run("shell:nobody", "help stock adjust now")).reply.context).toEqual([
+      'Showing help for `stock adjust`: "now" after it was not understood.',
+      "`stock adjust` needs the staff role; you are viewer. Ask an admin (`role grant`) if you need it.",
+    ]);
     expect((await app.run("shell:sam", "help nothing here")).reply.text).toBe("No command `nothing here` that you can run. Type `help` for the list.");
     expect((await app.run("shell:sam", "help stock adjust")).reply.context).toBeUndefined();
   });

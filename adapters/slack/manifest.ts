@@ -65,7 +65,7 @@ export function buildManifest(opts: ManifestOptions): Record<string, unknown> {
     if (UMBRELLA_ONLY.includes(top)) continue;
     const own = opts.commands.find((c) => c.name === top);
     const subs = opts.commands.filter((c) => c.name.startsWith(top + " ")).map((c) => c.name.slice(top.length + 1));
-    const description = own ? t(locale, own.description) : t(locale, "slack.manifest.group", { name: top, subcommands: subs.join(", ") });
+    const description = own ? t(locale, own.description) : t(locale, "slack.manifest.group", { name: top, subcommands: subs.join(t(locale, "text.list_sep")) });
     const hint = [own ? usageOf(own, locale).slice(top.length + 1) : "", ...subs.map((s) => `${s} …`)].filter(Boolean).join(" | ");
     slash.push({ command: `/${top}`, ...withUrl, description: clip(description, 2000), usage_hint: clip(hint, 1000), should_escape: false });
   }

@@ -11,7 +11,7 @@ import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
 import { camel, kebab, parseLine, quote, renameOptions, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
-import { argName, isFlagArg, isOptionalArg, usageOf } from "./registry.js";
+import { argName, CHINESE_COMMAND_WORDS, isFlagArg, isOptionalArg, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
 import { CONTROL_CHARS, editDistance, withoutControls, withoutInvisible } from "./text.js";
@@ -329,11 +329,16 @@ export class Core {
       candidates.add(c.split(" ")[0]!);
     }
     candidates.delete(lower);
-    const best = closest(lower, [...candidates]);
+    // A Chinese word for a group (`退款`: `refund`), else the closest name.
+    const word = CHINESE_COMMAND_WORDS[lower];
+    const best = word && (this.byName.has(word) || this.subcommandsOf(word).length) ? { c: word, d: 0 } : closest(lower, [...candidates]);
     if (!best || best.d > Math.max(2, Math.floor(lower.length / 3))) return fail(name, null);
-    // `refnd aprove`: the group's command, when the second word is close to one of its subcommands.
-    const sub = second !== undefined && this.subcommandsOf(best.c).length ? this.closeSubcommand(best.c, second, 2) : null;
-    return sub ? fail(`${name} ${second}`, `${best.c} ${sub}`) : fail(name, best.c);
+    // `refnd aprove`, `stok low`: the group's command, when the second word is (close to) one of its subcommands.
+    const groupSubs = this.subcommandsOf(best.c);
+    const sub = second === undefined || !groupSubs.length ? null : groupSubs.includes(commandWord(second)) ? commandWord(second) : this.closeSubcommand(best.c, second, 2);
+    if (sub) return fail(`${name} ${second}`, `${best.c} ${sub}`);
+    // A group that does not run alone (`refund`): its subcommands too, as typing it would answer.
+    return fail(name, best.c, groupSubs.length && !this.byName.has(best.c) ? t("error.unknown_command.subcommands", { group: best.c, subcommands: groupSubs.join(t("text.list_sep")) }) : undefined);
   }
 
   /**

@@ -78,6 +78,25 @@ export function usageOf(cmd: Command, locale: Locale = "en"): string {
   return [cmd.name, ...parts].join(" ");
 }
 
+/**
+ * Chinese words a newcomer may type for a command group (`退款` for `refund`): never run as the
+ * command, only suggested in place of an unknown command (and of `help 退款`).
+ */
+export const CHINESE_COMMAND_WORDS: Readonly<Record<string, string>> = {
+  帮助: "help",
+  库存: "stock",
+  低库存: "stock low",
+  订单: "order",
+  退款: "refund",
+  投诉: "complaint",
+  优惠券: "coupon",
+  日报: "digest",
+  告警: "alerts",
+  角色: "role",
+  审计: "audit",
+  我是谁: "whoami",
+};
+
 /** The example command lines of a command for a reader in `locale`. */
 export function examplesOf(cmd: Pick<Command, "examples">, locale: Locale = "en"): string[] {
   return cmd.examples.map((e) => localText(e, locale));
