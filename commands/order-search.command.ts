@@ -33,7 +33,8 @@ const SHOWN_STATUS: Readonly<Record<string, OrderStatus>> = (() => {
     const t = translator(locale);
     return ORDER_STATUSES.map((s) => [t(`order.status.${s}` as MessageKey).toLowerCase(), s] as const);
   };
-  return Object.fromEntries([...names("en"), ...names("zh-CN")]);
+  // And as Chinese shop back-offices list them: 待发货 (paid, awaiting shipment), 待收货 (shipped, awaiting receipt).
+  return Object.fromEntries([...names("en"), ...names("zh-CN"), ["待发货", "paid"], ["待收货", "shipped"]]);
 })();
 
 /**

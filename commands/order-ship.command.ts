@@ -80,6 +80,15 @@ export default defineCommand({
         const text = t("order.ship.already_since", { orderNo: o._id, carrier: o.shipment.carrier || "—", tracking: o.shipment.trackingNo || "—", status: statusName(o.status, t) });
         return { status: "info", code: "already_in_status", text, visibility: "ephemeral" };
       }
+      // Delivered with another carrier or tracking number: refused as `tracking_differs` is for a
+      // shipped one, naming what it went with and the `order tracking` line that corrects it.
+      const went = o?.shipment?.shippedAt && r.current === "delivered" && (o.shipment.carrier || o.shipment.trackingNo) ? o : null;
+      if (went) {
+        subject(went._id);
+        const command = `order tracking ${quote(went._id)} carrier=${quote(args.carrier)} tracking=${quote(args.tracking)} reason=…`;
+        const text = t("order.ship.tracking_differs_delivered", { orderNo: went._id, carrier: went.shipment?.carrier || "—", tracking: went.shipment?.trackingNo || "—", status: statusName(went.status, t), givenCarrier: args.carrier, givenTracking: args.tracking, command });
+        return { status: "error", code: "tracking_differs", text, visibility: "ephemeral" };
+      }
     }
     if (r.kind !== "done") return transitionProblem(r, args.orderNo, "shipped", ctx);
     // As stored: the shop's own spelling of this carrier, given before shipment, stays (`SF` for `sf`).

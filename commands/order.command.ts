@@ -10,13 +10,16 @@ import { orderCard } from "./order.view.js";
 
 /**
  * An order number as typed: `ORD-100001`, or just `100001`, full-width characters too
- * (`ＯＲＤ－１００１`), and with the `#` shop admin pages print before it (`#1001` is `1001`).
+ * (`ＯＲＤ－１００１`), with the `#` shop admin pages print before it (`#1001` is `1001`), and with
+ * a question's punctuation after it (`ORD-100001?`, `ORD-100001。` are `ORD-100001`).
  */
 // As long as ingestion accepts (64), so every stored order can be reached from chat. A space in
 // it (`ORD 100001`, or two numbers) is told as such, with how to write one, before the form is.
 export const orderNoArg = typedId(
   z
     .string()
+    // `ORD-100001?`, `ORD-100001。`: the question's punctuation, not part of the number.
+    .overwrite(OrderService.withoutEndPunctuation)
     .refine((s) => !/\s/.test(s), { error: "order.no_spaces", abort: true })
     .overwrite(OrderService.withoutHash)
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }),

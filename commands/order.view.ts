@@ -250,7 +250,7 @@ export function transitionProblem(r: Exclude<TransitionResult, { kind: "done" }>
         // Cancelling what has shipped: the way to give money back is a refund request, said with its command.
         text:
           (r.allowed.length ? t("order.transition.refused", params) : t("order.transition.final", params)) +
-          (to === "cancelled" && (r.current === "shipped" || r.current === "delivered") ? " " + t("order.cancel.shipped_refund", { orderNo: r.orderNo }) : "") +
+          (to === "cancelled" && (r.current === "shipped" || r.current === "delivered") ? t("text.sentence_sep") + t("order.cancel.shipped_refund", { orderNo: r.orderNo }) : "") +
           // Delivering what has not shipped: the step it misses, with its command.
           (to === "delivered" && r.current === "paid" ? t("text.sentence_sep") + t("order.deliver.ship_first", { orderNo: r.orderNo }) : ""),
         visibility: "ephemeral",

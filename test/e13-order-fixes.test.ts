@@ -98,7 +98,8 @@ describe("order ship given again after the order was delivered or refunded", () 
     expect((await app.store.audit.findById(again.ref).lean())?.subject).toBe("D-1");
     expect(await app.store.orders.findById("D-1").lean()).toEqual(before);
     const other = await app.run("shell:sam", "order ship D-1 carrier=SF tracking=SF401");
-    expect([other.code, other.reply.text]).toEqual(["invalid_transition", "D-1 is Delivered, so it cannot be marked Shipped. From Delivered it can only become: Refunded."]);
+    // Refused naming what it went with, and the `order tracking` line that corrects it (e21).
+    expect([other.outcome, other.code, other.reply.text]).toEqual(["user_error", "tracking_differs", "D-1 was shipped with SF, tracking SF400, not SF SF401, and is Delivered now; nothing changed. If it went with SF SF401, correct its tracking: `order tracking D-1 carrier=SF tracking=SF401 reason=…`."]);
   });
 });
 

@@ -116,8 +116,16 @@ export class OrderService {
    * pages print before it, and a bare number gets the `ORD-` prefix (`100001` → `ORD-100001`).
    */
   static normalizeOrderNo(input: string): string {
-    const s = OrderService.withoutHash(input.trim()).toUpperCase();
+    const s = OrderService.withoutHash(OrderService.withoutEndPunctuation(input.trim())).toUpperCase();
     return /^\d+$/.test(s) ? `ORD-${s}` : s;
+  }
+
+  /**
+   * An order number without the sentence punctuation people end a question with (`ORD-100001?`,
+   * `ORD-100001。`, `#1001,`, also after a space: `ORD-100001 ?`): no order number ends with one.
+   */
+  static withoutEndPunctuation(this: void, s: string): string {
+    return s.replace(/(?<=[A-Za-z0-9_-])[\s?!.,;:。，、？！；：．…]+$/u, "");
   }
 
   /** An order number without the one `#` before it (`#1001`, as shop admin pages and e-mails print numbers): no stored number starts with one. */
@@ -432,7 +440,8 @@ export function orderNoCandidates(input: string): string[] {
 }
 
 /**
- * The order a typed number means (the first of {@link orderNoCandidates} that exists), or null.
+ * The order a typed number means (the first of {@link orderNoCandidates} that exists, else one
+ * spelt so in any case, else for `ORD100001` the one with its hyphen, `ORD-100001`), or null.
  * One lookup by `_id` per candidate, in order: usually the first hits, and a lookup by `_id`
  * alone is an index read on MongoDB and the one filter FerretDB pushes down.
  */
@@ -446,7 +455,13 @@ export async function findOrder<T = OrderDoc>(store: Store, input: string, proje
   // case, when exactly one order is spelt so (two that differ only in case: neither is guessed).
   const q = store.orders.find({ _id: anyCase(input) }).limit(2);
   const found = await (projection ? q.select({ ...projection, _id: 1 }) : q).lean<T[]>();
-  return found.length === 1 ? found[0]! : null;
+  if (found.length) return found.length === 1 ? found[0]! : null;
+  // `ord100001`: letters and digits typed without the hyphen between them, when no order is spelt
+  // so in any case: the order with the hyphen (`ORD-100001`), as `100001` is.
+  const apart = /^([A-Z]+)(\d+)$/.exec(input.trim().toUpperCase());
+  if (!apart) return null;
+  const h = store.orders.findById(`${apart[1]}-${apart[2]}`);
+  return (await (projection ? h.select({ ...projection, _id: 1 }) : h).lean<T>()) ?? null;
 }
 
 /** True when two carrier names are one carrier: the same in any case or width (`sf`, `ＳＦ` and `SF`). */
