@@ -20,6 +20,8 @@ export const orderNoArg = typedId(
     .string()
     // `ORD-100001?`, `ORD-100001。`: the question's punctuation, not part of the number.
     .overwrite(OrderService.withoutEndPunctuation)
+    // `订单ORD-100001`, `订单号：100001` (the word a Chinese team writes before the number): the number.
+    .overwrite((s) => s.replace(/^订单(?:号|编号)?[\s:：]*(?=[#A-Za-z0-9])/u, ""))
     .refine((s) => !/\s/.test(s), { error: "order.no_spaces", abort: true })
     .overwrite(OrderService.withoutHash)
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "order.bad_no" }),

@@ -4,7 +4,7 @@ import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { quote } from "../src/core/parser.js";
 import { OrderService } from "../src/services/order.service.js";
-import { ASKING_SHOWN, namesCurrency } from "../src/services/refund.service.js";
+import { ASKING_SHOWN, FULL_WORDS, namesCurrency } from "../src/services/refund.service.js";
 import { refundCard } from "../src/services/refund.view.js";
 import { orderNoArg } from "./order.command.js";
 import { statusName } from "./order.view.js";
@@ -21,6 +21,18 @@ const amountApart: NonNullable<Command["explainArgs"]> = async (typed, _services
   const command = ["refund request", quote(orderNo), `${words[1]}${words[2]}`, ...options].join(" ");
   const text = `${t("error.invalid_args", { command: "refund request" })}\n• ${t("refund.amount_apart", { value: `${words[1]} ${words[2]}`, command })}`;
   return { error: new UserError("invalid_args", text), subject: orderNo };
+};
+
+/**
+ * `refund request 订单 ORD-1 全额 reason=…`: the word 订单 typed apart before the order number (read
+ * as the order number, the amount then an extra word), refused with the line written without it.
+ */
+const orderWordApart: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
+  const [word, no, ...rest] = typed.words;
+  if (no === undefined || !/^订单(号|编号)?[:：]?$/.test(plainTyped(word!)) || !orderNoArg.safeParse(no).success) return null;
+  const orderNo = OrderService.normalizeOrderNo(plainTyped(no));
+  const command = ["refund request", orderNo, ...rest.map((w) => quote(w)), ...Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`)].join(" ");
+  return { error: new UserError("invalid_args", `${t("error.invalid_args", { command: "refund request" })}\n• ${t("refund.order_word_apart", { word: word!, command })}`), subject: orderNo };
 };
 
 export default defineCommand({
@@ -40,7 +52,9 @@ export default defineCommand({
   ],
   permission: "staff",
   mutates: true,
-  explainArgs: amountApart,
+  explainArgs: async (...a) => (await orderWordApart(...a)) ?? amountApart(...a),
+  // `全额 退款` typed with a space: a full refund, as `全额退款` is.
+  phrases: { amount: FULL_WORDS.filter((w) => w.includes(" ")) },
   // Refusals before the handler runs name the order typed: `audit subject=ORD-…` finds them.
   typedSubject: { arg: "orderNo", spelling: (s) => OrderService.normalizeOrderNo(s) },
   async handler({ args, services, actor, via, t, fmt, now, subject }) {

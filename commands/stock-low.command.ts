@@ -20,6 +20,10 @@ export default defineCommand({
     const { items, total } = await services.stock.low(args.limit, skip);
     // A shop with no products at all (nothing imported yet): said so, with how they get in.
     if (total === 0 && !(await services.store.products.exists({}))) return { status: "info", text: t("stock.low.no_products"), visibility: "ephemeral" };
+    // Every product inactive (discontinued): none is checked, so "none is low" would mislead; said so, with how to reactivate.
+    if (total === 0 && !(await services.store.products.exists({ active: true }))) {
+      return { status: "info", text: t("stock.low.no_active", { count: fmt.number(await services.store.products.countDocuments({})) }), visibility: "ephemeral" };
+    }
     if (total === 0) return { status: "ok", text: t("stock.low.none"), visibility: "ephemeral" };
     const pages = Math.ceil(total / args.limit);
     if (items.length === 0) return { status: "error", code: "page_out_of_range", text: args.from ? t("arg.from_beyond", { from: args.from, total }) : t("stock.low.beyond", { page, pages, count: total }), visibility: "ephemeral" };

@@ -19,6 +19,9 @@ interface Source {
   filter?: Record<string, unknown>;
 }
 
+/** The statuses of a refund request decided already (or past deciding): not offered to `refund approve` / `refund reject`. */
+const DECIDED_REFUND_STATUSES: readonly string[] = ["approved", "rejected", "expired", "failed"];
+
 // Arguments that name a record: the option gets Discord autocomplete. Keys are
 // `<first word of the command>.<argument>` (most specific) or `<argument>`.
 const SOURCES: Record<string, Source> = {
@@ -35,8 +38,8 @@ const SOURCES: Record<string, Source> = {
   "complaint.id": { collection: "complaints", label: "text", prefix: "C-" },
   "refund.id": { collection: "refund_requests", label: "orderNo", prefix: "R-" },
   // Approve and Reject act on requests awaiting a decision: decided ones would crowd them out of the 25.
-  "refund approve.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: ["approved", "rejected", "expired", "failed"] } } },
-  "refund reject.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: ["approved", "rejected", "expired", "failed"] } } },
+  "refund approve.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
+  "refund reject.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
 };
 
 // Arguments that name a record yet to be made: suggesting existing ones would only mislead.

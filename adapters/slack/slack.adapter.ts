@@ -14,6 +14,7 @@ import { clip, isPrivate, type Reply } from "../../src/core/reply.js";
 import { trimInvisible, withoutControls } from "../../src/core/text.js";
 import { COMPLAINT_TEXT_MAX } from "../../src/services/complaint.service.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
+import { shownButtonLine } from "../../src/services/refund.view.js";
 import type { Services } from "../../src/services/services.js";
 import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
 import { BOT_SCOPES } from "./manifest.js";
@@ -578,7 +579,8 @@ export class SlackAdapter implements Deliverer {
       if (r.reply.image) await this.imageOrNote(r.reply.image, () => this.dmChannel(identity), user.id, toClicker);
       return;
     }
-    const done = t("slack.action.done", { user: `<@${user.id}>`, command: line, when: fmt.dateTime(this.opts.services.clock.now()) });
+    // The Reject button's fixed reason in the reader's language (shownButtonLine), not the English it carries.
+    const done = t("slack.action.done", { user: `<@${user.id}>`, command: shownButtonLine(line, t), when: fmt.dateTime(this.opts.services.clock.now()) });
     // One message (added to the pressed one): a page of a list ends at the rows it holds, its next page after them.
     const outcome = renderBlocks(r.reply, { extraContext: [done], followUps: 0 });
     if (respond && onMessage) {

@@ -6,6 +6,7 @@ import { RESERVED_KEY_PREFIX } from "./ids.js";
 import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
 import { canonicalIdentity, parseIdentity, SLACK_MENTION } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
+import { tokenize } from "./parser.js";
 import { editDistance, foldWidth, trimInvisible, withoutInvisible } from "./text.js";
 
 // Shared argument schemas. Error messages are catalog keys; the core translates
@@ -183,6 +184,50 @@ export const identityArg = z
     if (parseIdentity(ctx.value) !== null || refuseSlackMention(ctx)) return;
     ctx.issues.push({ code: "custom", input: ctx.value, message: /^slack:[A-Z0-9]{2,20}$/.test(ctx.value) ? "role.bad_identity.slack_team" : "role.bad_identity" });
   });
+
+/**
+ * Chinese words teams type for option names (`原因=破损` for `reason=`), by the option (the
+ * schema's key) each means. Option names stay English (command.ts): the core refuses such a key,
+ * naming the option meant where the command has it ({@link chineseOptionKey}); never taken for it.
+ */
+export const ZH_OPTION_WORDS: Readonly<Record<string, readonly string[]>> = {
+  原因: ["reason"], 理由: ["reason"], 数量: ["qty"], 备注: ["note"], 说明: ["note"], 金额: ["amount"],
+  承运商: ["carrier"], 快递: ["carrier"], 快递公司: ["carrier"], 单号: ["tracking"], 运单号: ["tracking"], 快递单号: ["tracking"],
+  严重程度: ["severity"], 级别: ["severity"], 类别: ["category"], 分类: ["category"], 客户: ["customer"],
+  订单: ["order", "orderNo"], 订单号: ["order", "orderNo"], 日期: ["date"], 到货日期: ["eta"], 预计到货: ["eta"],
+  页: ["page"], 页码: ["page"], 状态: ["status"], 角色: ["role"], 来源: ["source"], 链接: ["link"],
+};
+
+/**
+ * A word typed as `key=value` (`=` or `＝`) whose key is not ASCII (`原因=破损`, `数量＝50`): no
+ * option's name, as option names are English. Its key as typed, its value, and `option`: the one of `keys`
+ * (a command's schema keys) that {@link ZH_OPTION_WORDS} says the key means, if the command has it.
+ */
+export function chineseOptionKey(word: string, keys: readonly string[]): { key: string; value: string; option?: string } | undefined {
+  const m = /^([^=＝\s]+)[=＝](.*)$/su.exec(word);
+  const key = m ? withoutInvisible(m[1]!.normalize("NFKC")).trim() : "";
+  if (!key || /^[\x20-\x7e]*$/.test(key)) return undefined;
+  const option = ZH_OPTION_WORDS[key]?.find((o) => keys.includes(o));
+  return { key, value: m![2]!, ...(option ? { option } : {}) };
+}
+
+/**
+ * `line` with each word typed as a Chinese option name (`原因=破损`: {@link chineseOptionKey})
+ * that `rename` names written with that name (`reason=破损`), its value as typed; all else as typed.
+ */
+export function renameChineseKeys(line: string, rename: (key: string) => string | undefined): string {
+  let out = "";
+  let at = 0;
+  for (const tok of tokenize(line)) {
+    const key = tok.quoted ? undefined : chineseOptionKey(tok.text, [])?.key;
+    const name = key === undefined ? undefined : rename(key);
+    if (name === undefined) continue;
+    const raw = line.slice(tok.start, tok.end);
+    out += `${line.slice(at, tok.start)}${name}=${raw.slice(/[=＝]/.exec(raw)!.index + 1)}`;
+    at = tok.end;
+  }
+  return out + line.slice(at);
+}
 
 /** An idempotency key chosen by the caller. */
 export const idemKey = z

@@ -80,6 +80,12 @@ export interface Command<S extends ArgsSchema = ArgsSchema> {
    * for it (nothing is guessed).
    */
   optionSynonyms?: Readonly<Record<string, { readonly typed: readonly string[]; readonly means: MessageKey }>>;
+  /**
+   * Values a positional argument takes typed as two words, by the argument (`refund request`'s
+   * amount `全额 退款`): the two words typed where it goes are bound to it as one value, as written
+   * here (any case or width); else the second is an extra argument as usual.
+   */
+  phrases?: Readonly<Record<string, readonly string[]>>;
   /** Overrides the generated usage line (after the command name); see {@link LocalText}. */
   usage?: LocalText;
   /**

@@ -3,6 +3,7 @@ import { RateLimiter } from "./rate-limit.js";
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import type { Clock } from "./clock.js";
+import { chineseOptionKey, renameChineseKeys } from "./args.js";
 import { localText, requiredRole, type Actor, type Command } from "./command.js";
 import { UserError } from "./errors.js";
 import { Formatter } from "./format.js";
@@ -353,6 +354,8 @@ export class Core {
     const names = cmd.positional ?? [];
     const info = parsed.words?.slice(consumed);
     let i = 0;
+    // Where the rest of the line (free text, a search) begins, if it took any words.
+    let restFrom = -1;
     for (const n of names) {
       if (i >= words.length) break;
       if (n.startsWith("...")) {
@@ -361,7 +364,12 @@ export class Core {
         // name: `stock "wireless" mouse`, `help "stock" adjust`) without the quotes that group them.
         const name = n.slice(3);
         obj[name] = cmd.attachedText?.arg === name ? restAsTyped(parsed, consumed + i) : words.slice(i).join(" ");
+        restFrom = i;
         i = words.length;
+      } else if (i + 1 < words.length && cmd.phrases?.[n]?.includes(`${words[i]} ${words[i + 1]}`.normalize("NFKC").toLowerCase())) {
+        // A value the command takes typed as two words (`全额 退款`), as it lists it.
+        obj[n] = `${words[i]} ${words[i + 1]}`.normalize("NFKC").toLowerCase();
+        i += 2;
       } else obj[n] = words[i++];
     }
     const positionalNames = names.map(argName);
@@ -369,8 +377,13 @@ export class Core {
     // `severity：紧急`, `order:ORD-1`: one of this command's options typed with a colon is refused,
     // saying to write it with =, rather than filed as text (or read as an option) silently.
     const colonAt = new Set<number>();
+    // The list of known options is only written when an option is refused.
+    let knownCache: string | undefined;
+    const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
     // Words read as nothing (extra arguments).
     const strays: number[] = [];
+    // Words typed as an option named in Chinese (`原因=破损`), with the option meant.
+    const zhKeys: { key: string; value: string; option: string }[] = [];
     words.forEach((w, at) => {
       const colon = info?.[at]?.colon;
       const key = colon ? schemaKey(colon.key, known) : undefined;
@@ -378,6 +391,15 @@ export class Core {
       colonAt.add(at);
       problems.push(t("error.option_colon", { value: w, example: `${kebab(key)}=${quote(colon.value)}` }));
     });
+    // `complaint new 严重程度=紧急 没收到`: in the rest of the line, a word typed as one of the
+    // command's options named in Chinese is refused as below, not kept as text (a complaint filed
+    // at normal severity); quoted, it is text.
+    for (let at = Math.max(restFrom, 0); restFrom >= 0 && at < words.length; at++) {
+      const zhKey = colonAt.has(at) || info?.[at]?.enclosed ? undefined : chineseOptionKey(words[at]!, Object.keys(shape));
+      if (!zhKey?.option || positionalNames.includes(zhKey.option)) continue;
+      zhKeys.push({ key: zhKey.key, value: zhKey.value, option: zhKey.option });
+      problems.push(t("error.option_name_english", { key: zhKey.key, option: kebab(zhKey.option) }) + t("error.option_name_english.text"));
+    }
     for (; i < words.length; i++) {
       if (colonAt.has(i)) continue;
       // `expiry=48 小时`, `stock snooze SKU-1 3 天`: a time unit typed apart from its number is
@@ -385,6 +407,15 @@ export class Core {
       const joined = unitApart(words, i, positionalNames, parsed.named, shape);
       if (joined) {
         problems.push(t("error.unit_apart", { value: words[i]!, joined }));
+        continue;
+      }
+      // `原因=破损`: an option's name in Chinese. Names are English (command.ts): refused saying so,
+      // with the option meant where the command has one (even after another option's value), else
+      // its options; never read as one.
+      const zhKey = info?.[i]?.enclosed ? undefined : chineseOptionKey(words[i]!, Object.keys(shape));
+      if (zhKey?.option) {
+        zhKeys.push({ key: zhKey.key, value: zhKey.value, option: zhKey.option });
+        problems.push(t("error.option_name_english", { key: zhKey.key, option: kebab(zhKey.option) }));
         continue;
       }
       // `reason=customer changed mind`: the words after an option's value, with how to quote it,
@@ -403,14 +434,15 @@ export class Core {
           continue;
         }
       }
+      if (zhKey) {
+        problems.push(t("error.option_name_english.list", { key: zhKey.key, known: knownText() }));
+        continue;
+      }
       strays.push(i);
       problems.push(t("error.unexpected_arg", { value: words[i]! }));
     }
     for (const k of parsed.repeated ?? []) problems.push(t("error.repeated_option", { key: kebab(k) }));
-    // The list of known options is only written when an option is refused.
-    let knownCache: string | undefined;
     const freeText = names.some((n) => n.startsWith("...") && cmd.attachedText?.arg === n.slice(3));
-    const knownText = () => (knownCache ??= known.length ? known.map((k) => (isFlagArg(shape[k]!) ? `--${kebab(k)}` : `${kebab(k)}=`)).join(", ") : "—");
     // Another name for one of its options (audit's `user=` for `actor=`): refused, naming the one meant.
     const meant = (k: string) => Object.entries(cmd.optionSynonyms ?? {}).find(([option, s]) => known.includes(option) && s.typed.includes(k));
     const synonyms: string[] = [];
@@ -451,24 +483,29 @@ export class Core {
       obj[spec.arg] = attached;
       schema = cmd.args.extend({ [spec.arg]: spec.schema });
     }
-    if (problems.length === 0) {
-      const r = schema.safeParse(obj, { error: (iss) => messageFor(iss, locale) });
-      if (r.success) return r.data as Record<string, unknown>;
-      for (const iss of firstIssuePerField(r.error.issues)) {
+    // Options typed by another name (audit's `user=`, 原因=) that the command has, each given once and
+    // not otherwise: the line is read with them too, so what else it lacks is said with them.
+    const renamed = [...synonyms.map((k) => meant(k)![0]), ...zhKeys.map((z) => z.option)];
+    const fixed = problems.length > 0 && synonyms.length + zhKeys.length === problems.length && new Set(renamed).size === renamed.length && renamed.every((o) => !(o in parsed.named) && !(o in obj));
+    const read: Record<string, unknown> = fixed ? { ...obj, ...Object.fromEntries([...synonyms.map((k) => [meant(k)![0], parsed.named[k]]), ...zhKeys.map((z) => [z.option, z.value])]) } : obj;
+    if (problems.length === 0 || fixed) {
+      const r = schema.safeParse(read, { error: (iss) => messageFor(iss, locale) });
+      if (r.success && !fixed) return r.data as Record<string, unknown>;
+      for (const iss of firstIssuePerField(r.error?.issues ?? [])) {
         const name = String(iss.path[0] ?? "");
         // Discord's option name (adapters/discord/commands.ts): every argument is an option there.
         const label = platform === "discord" ? kebab(name).toLowerCase() : positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
         // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role'),
         // unless a command's own check explains it (`stock adjust`: a change or a counted level).
         const explained = iss.code === "custom" && iss.params !== undefined;
-        problems.push(obj[name] === undefined && !explained ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, obj[name], iss.code === "custom" ? iss.params : undefined)}`);
+        problems.push(read[name] === undefined && !explained ? t("error.missing_arg", { name: label }) : `${label}: ${translateIssue(iss.message, t, read[name], iss.code === "custom" ? iss.params : undefined)}`);
       }
     }
     // In the reader's language (`reason=<原因>`, `reason=客户改主意了`), as `help` shows them.
     const details = { usage: usageOf(cmd, locale), ...(cmd.examples[0] ? { example: localText(cmd.examples[0], locale) } : {}) };
     // The line with the option meant for each other name, when nothing else is wrong in it and the option is given once.
-    const fixed = synonyms.length === problems.length && new Set(synonyms.map((k) => meant(k)![0])).size === synonyms.length && synonyms.every((k) => !(meant(k)![0] in parsed.named));
-    const retyped = fixed ? `\n${t("error.did_you_mean", { suggestion: renameOptions(line, (k) => (synonyms.includes(k) ? kebab(meant(k)![0]) : undefined)) })}` : "";
+    const zhRenamed = (k: string) => zhKeys.find((z) => z.key === k)?.option;
+    const retyped = fixed && problems.length === renamed.length ? `\n${t("error.did_you_mean", { suggestion: renameChineseKeys(renameOptions(line, (k) => (synonyms.includes(k) ? kebab(meant(k)![0]) : undefined)), (k) => (zhRenamed(k) ? kebab(zhRenamed(k)!) : undefined)) })}` : "";
     throw new UserError("invalid_args", `${t("error.invalid_args", { command: cmd.name })}\n` + problems.map((p) => `• ${p}`).join("\n") + retyped, details);
   }
 }

@@ -74,8 +74,8 @@ export function rejectReasonText(reason: string | null | undefined, t: Translate
   return reason === BUTTON_REJECT_REASON ? t("refund.reject.by_button") : (reason ?? "");
 }
 
-/** What `refund request` reads as "all that is left" (the amount): `full`, and as Chinese teams say it. */
-const FULL_WORDS: readonly string[] = ["full", "全额", "全额退款", "全部", "全部退款", "全退"];
+/** What `refund request` reads as "all that is left" (the amount): `full`, and as Chinese teams say it (with a space too: `全额 退款`). */
+export const FULL_WORDS: readonly string[] = ["full", "全额", "全额退款", "全部", "全部退款", "全退", "全额 退款", "全部 退款"];
 
 /** `rejectReason` of a request closed because the shop refunded its order in full (see {@link RefundService.closeExhausted}). */
 export const SHOP_REFUNDED_REASON = "order refunded by the shop";
@@ -400,7 +400,7 @@ export class RefundService {
     if (await this.expireDueOf(order._id, now)) order = await this.store.orders.findById(order._id).lean<OrderDoc>();
     const id = input.id ?? `R-${shortId(6)}`;
     // "full" in any case or width, or as Chinese teams say it (全额, 全额退款, 全部, 全部退款, 全退).
-    const full = FULL_WORDS.includes(plainTyped(input.amount).toLowerCase());
+    const full = FULL_WORDS.includes(plainTyped(input.amount).toLowerCase().replace(/\s+/g, " "));
     for (let attempt = 0; order; attempt++) {
       // Refunded in full, whatever refundedTotal says (an order the shop refunded and sent as
       // `refunded` carries no refund entries here), or refunded up to its total while it keeps

@@ -14,6 +14,16 @@ export function refundActions(id: string, t: Translate): ReplyAction[] {
 }
 
 /**
+ * A pressed button's line as its reader sees it named (Slack's "ran `…`" line): the Reject
+ * button's fixed reason in the reader's language (`reason="通过“拒绝”按钮拒绝"`), not the English
+ * the button carries; any other line as it is.
+ */
+export function shownButtonLine(line: string, t: Translate): string {
+  const button = ` reason="${BUTTON_REJECT_REASON}"`;
+  return line.startsWith("refund reject ") && line.endsWith(button) ? `${line.slice(0, -button.length)} reason="${t("refund.reject.by_button")}"` : line;
+}
+
+/**
  * What a pending request needs under the policy in force (`policy`, in the shop currency
  * `fmt.currency`), as `refund approve` decides it; without a policy, what was stored at its last
  * change.
