@@ -6,7 +6,7 @@ import { translator, type Translate } from "../src/core/messages.js";
 import type { Reply } from "../src/core/reply.js";
 import { ComplaintService, complaintEscalationKey, escalateBlock } from "../src/services/complaint.service.js";
 import type { ComplaintDoc } from "../src/store/models.js";
-import { changeReply, complaintCard, complaintIdArg, promptForText, severityName } from "./complaint.view.js";
+import { changeReply, complaintCard, complaintIdArg, textApart, promptForText, severityName } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint escalate",
@@ -20,6 +20,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
+  // `complaint escalate C-7K2M9Q <words>`: the words are the reason typed without reason=, said so with the line written right.
+  explainArgs: textApart("complaint escalate", "reason"),
   async handler(ctx) {
     const { args, services, t, config, now, logger } = ctx;
     const id = ComplaintService.normalizeId(args.id);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { ComplaintService, holds, resolveBlock } from "../src/services/complaint.service.js";
-import { changeReply, complaintIdArg, promptForText } from "./complaint.view.js";
+import { changeReply, complaintIdArg, textApart, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint resolve",
@@ -17,6 +17,8 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the complaint typed: `audit subject=C-…` finds them.
   typedSubject: { arg: "id", spelling: (s) => ComplaintService.normalizeId(s) },
+  // `complaint resolve C-7K2M9Q <words>`: the words are the note typed without note=, said so with the line written right.
+  explainArgs: textApart("complaint resolve", "note"),
   async handler(ctx) {
     const { args, services, t } = ctx;
     const id = ComplaintService.normalizeId(args.id);

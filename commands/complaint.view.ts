@@ -1,5 +1,7 @@
 import { z } from "zod";
-import type { CommandContext, HandlerReply } from "../src/core/command.js";
+import type { Command, CommandContext, HandlerReply } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { quote } from "../src/core/parser.js";
 import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
 import { type MessageKey, type Translate } from "../src/core/messages.js";
 import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
@@ -11,9 +13,42 @@ import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/
 /** `actor` with its `identities` (ComplaintService.person): "you have it" goes by person. */
 type Ctx = Pick<CommandContext<unknown>, "t" | "fmt" | "now"> & Partial<Pick<CommandContext<unknown>, "subject">> & { actor?: ComplaintActor };
 
-/** A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`). */
-export const complaintIdArg = typedId(z.string().regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }));
+/**
+ * A complaint id as typed: `C-7K2M9Q` or `7k2m9q`, full-width characters too (`Ｃ－７Ｋ２…`), and
+ * as written in a sentence: the punctuation after it (`C-7K2M9Q.`, `C-7K2M9Q，`) or brackets around
+ * it (`(C-7K2M9Q)`) is not part of it (an id is letters and digits only).
+ */
+export const complaintIdArg = typedId(
+  z
+    .string()
+    .overwrite(ComplaintService.bareId)
+    .regex(/^(C-)?[A-Za-z0-9]{4,12}$/i, { error: "complaint.bad_id" }),
+);
 
+/**
+ * `complaint resolve C-7K2M9Q fixed it`: a complaint id, words after it and no `<option>=` (the
+ * command's text option: note, reason): the words are that text typed without its name, said so
+ * with the line written right, as `order cancel ORD-1 客户取消` is (an unknown complaint is said
+ * as such; null otherwise: the core's error).
+ */
+export function textApart(name: string, option: "note" | "reason"): NonNullable<Command["explainArgs"]> {
+  return async (typed, services, t) => {
+    const [first, ...rest] = typed.words;
+    if (first === undefined || !rest.length || option in typed.named) return null;
+    // `note:"…"`, an option typed with a colon: the core's message says how to write it.
+    if (rest.some((w) => /^[A-Za-z_]+[:：]/.test(w))) return null;
+    const id = complaintIdArg.safeParse(first);
+    if (!id.success) return null;
+    const cid = ComplaintService.normalizeId(id.data);
+    // No such complaint: said first, rather than a line that would only be refused for it.
+    if (!(await services.complaints.get(cid))) return { error: new UserError("unknown_complaint", t("complaint.unknown", { id: cid })), subject: cid };
+    const value = rest.join(" ");
+    const options = Object.entries(typed.named).map(([k, v]) => `${k}=${quote(v)}`);
+    const command = [name, cid, ...options, `${option}=${quote(value, true)}`].join(" ");
+    const text = `${t("error.invalid_args", { command: name })}\n• ${t("complaint.text_apart", { value, option, command, what: t(`complaint.text_apart.${option}`) })}`;
+    return { error: new UserError("invalid_args", text), subject: cid };
+  };
+}
 
 /** Severity, category, source and list arguments: in any case, or by their Chinese names. */
 export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhChoiceNames(SEVERITIES, "complaint.severity"));

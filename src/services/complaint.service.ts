@@ -194,9 +194,17 @@ export class ComplaintService {
     return this.identity ? this.identity.linked(identity) : [identity];
   }
 
+  /**
+   * A complaint id as written in a sentence, without the punctuation after it (`C-7K2M9Q.`,
+   * `C-7K2M9Q，`) or the brackets around it (`(C-7K2M9Q)`): an id is letters and digits only.
+   */
+  static bareId(input: string): string {
+    return input.replace(/^[([（【「]+/, "").replace(/[)\]）】」.,;:!?。，；：！？、…]+$/, "");
+  }
+
   /** Normalizes a typed complaint id: upper case, `C-` added when missing. */
   static normalizeId(input: string): string {
-    const s = input.trim().toUpperCase();
+    const s = ComplaintService.bareId(input.trim()).toUpperCase();
     return s.startsWith("C-") ? s : `C-${s}`;
   }
 
