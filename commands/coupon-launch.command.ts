@@ -1,8 +1,11 @@
 import { z } from "zod";
-import { oneOf } from "../src/core/args.js";
-import { defineCommand } from "../src/core/command.js";
-import { CODE_RE, CouponService, timeNoteText } from "../src/services/coupon.service.js";
+import { oneOf, plainTyped } from "../src/core/args.js";
+import { defineCommand, type Command } from "../src/core/command.js";
+import { UserError } from "../src/core/errors.js";
+import { kebab, quote } from "../src/core/parser.js";
+import { CODE_RE, CouponService, fullReduction, timeNoteText, zheOff } from "../src/services/coupon.service.js";
 import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
+import { namesCurrency } from "../src/services/refund.service.js";
 
 const word = z.string().trim().min(1).max(40);
 
@@ -24,6 +27,92 @@ const TYPE_NAMES = {
   折: "percent",
   百分比: "percent",
 } as const;
+
+/** The options of a launch, in the order a line writes them. */
+const OPTIONS = ["code", "type", "value", "min", "start", "end", "limit", "perCustomer", "skus", "categories"] as const;
+type Option = (typeof OPTIONS)[number];
+
+/** Other names people type for an option (`ends=2026-12-31`): answered with the option's own. */
+const OTHER_NAMES: Readonly<Record<string, Option>> = { ends: "end", until: "end", expires: "end", starts: "start", begins: "start", discount: "value" };
+
+/** A coupon type as typed (percent, FIXED, 满减, 折扣), or undefined. */
+function typeOf(typed: string): "percent" | "fixed" | undefined {
+  const w = plainTyped(typed).toLowerCase();
+  return w === "percent" || w === "fixed" ? w : (TYPE_NAMES as Record<string, "percent" | "fixed">)[w];
+}
+
+/**
+ * A value that says its coupon's type: a percent (10%), a 折 figure (9折: 10% off), a full
+ * reduction (满100减20: 20 off from 100) or an amount with a currency sign (¥20, 20元); as the
+ * options it is written with, and what it means when that is not plain.
+ */
+function valueOf(typed: string, t: Parameters<Command["handler"]>[0]["t"]): { type: "percent" | "fixed"; value: string; min?: string; note?: string } | undefined {
+  const p = plainTyped(typed);
+  const percent = /^(\d{1,3})%$/.exec(p);
+  if (percent) return { type: "percent", value: percent[1]! };
+  const off = zheOff(p);
+  if (off !== undefined) return { type: "percent", value: String(off), note: t("coupon.launch.note.zhe", { typed: p, percent: off }) };
+  const full = fullReduction(p);
+  if (full) return { type: "fixed", value: full.off, min: full.min, note: t("coupon.launch.note.full", { typed: p, ...full }) };
+  return /\d/.test(p) && namesCurrency(p) ? { type: "fixed", value: p } : undefined;
+}
+
+/**
+ * A launch typed without its options' names, as people say a coupon (`coupon launch SAVE10 10%`,
+ * `coupon launch code=SAVE10 9折`, `满100减20`), or with a value that says its type and no type=
+ * (`value=10%`), or an option by another name (`ends=`; with a time after a date, `ends=2026-12-31
+ * 23:59`): refused with the whole line written right (9折 as value=10, 满100减20 as value=20
+ * min=100), so nothing is guessed and the line can be run as it is. Null when the words cannot be
+ * read so (the core's refusal stands).
+ */
+const asLine: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
+  const named: Partial<Record<Option, string>> = {};
+  const notes: string[] = [];
+  let changed = typed.words.length > 0;
+  for (const [k, v] of Object.entries(typed.named)) {
+    const key = (OPTIONS as readonly string[]).includes(k) ? (k as Option) : OTHER_NAMES[k];
+    if (!key || named[key] !== undefined) return null;
+    if (key !== k) {
+      notes.push(t("coupon.launch.note.name", { typed: `${kebab(k)}=`, option: `${kebab(key)}=` }));
+      changed = true;
+    }
+    named[key] = v;
+  }
+  // The words typed without a name: a time (after a date option), a type, a value, a code.
+  let time: string | undefined;
+  for (const w of typed.words) {
+    const p = plainTyped(w);
+    if (time === undefined && /^\d{1,2}:\d{2}$/.test(p)) time = p;
+    else if (named.type === undefined && typeOf(p)) named.type = p;
+    else if (named.value === undefined && (valueOf(p, t) || /^\d+(?:\.\d+)?$/.test(p))) named.value = p;
+    else if (named.code === undefined && /[A-Za-z]/.test(p) && CODE_RE.test(CouponService.normalizeCode(p))) named.code = p;
+    else return null;
+  }
+  if (named.value !== undefined) {
+    const v = valueOf(named.value, t);
+    if (v) {
+      // A type given that the value contradicts (type=fixed value=10%): the preview says what is wrong.
+      if (named.type !== undefined && typeOf(named.type) !== v.type) return null;
+      if (v.min !== undefined && named.min !== undefined && plainTyped(named.min) !== v.min) return null;
+      if (named.type === undefined || v.value !== named.value || v.min !== undefined) changed = true;
+      named.type ??= v.type;
+      named.value = v.value;
+      if (v.min !== undefined) named.min = v.min;
+      if (v.note) notes.push(v.note);
+    }
+  }
+  if (time !== undefined) {
+    // The time belongs to the one date typed without a time (start= or end=).
+    const dated = (["start", "end"] as const).filter((k) => named[k] !== undefined && !/\d:\d/.test(named[k]!));
+    if (dated.length !== 1) return null;
+    named[dated[0]!] = `${named[dated[0]!]} ${time}`;
+  }
+  if (!changed || named.code === undefined || named.type === undefined || named.value === undefined) return null;
+  const line = ["coupon launch", ...OPTIONS.filter((k) => named[k] !== undefined).map((k) => `${kebab(k)}=${quote(named[k]!)}`)].join(" ");
+  const text = `${t("error.invalid_args", { command: "coupon launch" })}\n• ${t("coupon.launch.as_line", { notes: notes.map((n) => t("coupon.launch.note_sep") + n).join(""), line })}`;
+  const code = CouponService.normalizeCode(named.code);
+  return { error: new UserError("invalid_args", text), ...(CODE_RE.test(code) ? { subject: code } : {}) };
+};
 
 export default defineCommand({
   name: "coupon launch",
@@ -52,6 +141,8 @@ export default defineCommand({
   ],
   permission: "manager",
   mutates: true,
+  // `coupon launch SAVE10 10%`, `value=9折` without type=, `ends=`: the line written right.
+  explainArgs: asLine,
   // Its audit entry names the code (as stored), so `audit subject=SPRING15` finds the launch, refused or not.
   typedSubject: { arg: "code", spelling: (s) => CouponService.normalizeCode(s) },
   async handler({ args, services, actor, t, fmt, subject }) {

@@ -233,8 +233,10 @@ export class CouponService {
   readWhen(s: string, now: Date, role: "start" | "end", from: Date = now): { at: Date | null; note?: TimeNote } {
     const tz = this.opts.timeZone;
     const today = localDay(now, tz);
-    // 11月24日 without a year: the next such day (a coupon's dates are ahead).
-    const v = readDateInput(s, today, "next");
+    // 11月24日 without a year: the next such day (a coupon's dates are ahead). A time after a day
+    // word (明天 10:00, tomorrow 9:30, 今天18:00) or with a one-digit hour (2026-12-01 9:00, 12月1日 9:00)
+    // is that day's time, as `since=` reads it.
+    const v = withDayTime(readDateInput(s, today, "next"), today);
     // The end of a day is the next day's start (for 9999-12-31, a day later than its start: no year 10000).
     const nextDayStart = (d: string) => (isDay(addDays(d, 1)) ? dayStart(addDays(d, 1), tz) : new Date(dayStart(d, tz).getTime() + 86_400_000));
     const day = (d: string) => (role === "end" ? nextDayStart(d) : d === today ? now : dayStart(d, tz));
@@ -288,7 +290,8 @@ export class CouponService {
     const cur = this.opts.currency;
     // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
     const code = CouponService.normalizeCode(input.code);
-    if (!CODE_RE.test(code)) problems.push({ code: "bad_code", params: { value: input.code } });
+    // A letter of another script (双十一, Ä) is said so: "letters" alone reads as allowing it.
+    if (!CODE_RE.test(code)) problems.push({ code: "bad_code", ...(/[^\p{ASCII}]/u.test(code) && /\p{L}/u.test(code) ? { message: "bad_code_letters" } : {}), params: { value: input.code } });
     else {
       const taken = await this.store.coupons.findById(code).select({ status: 1, startsAt: 1, endsAt: 1 }).lean<Pick<CouponDoc, "_id" | "status" | "startsAt" | "endsAt">>();
       if (taken) problems.push(await this.codeTaken(taken, now));
@@ -303,8 +306,11 @@ export class CouponService {
       if (!(value >= 1 && value <= 90)) {
         // 8.5折 (the share paid, as Chinese price tags say it) is refused with the percent off it means.
         const off = zheOff(typed);
+        // 满100减20 (an amount off from a minimum spend) is a fixed coupon: said so, with its options.
+        const full = fullReduction(input.value);
+        if (full) problems.push({ code: "bad_percent", message: "percent_full_reduction", params: { value: input.value, ...full } });
+        else if (off !== undefined) problems.push({ code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
         // An amount (¥15, 15元, $15) where a percent is asked is said so, with the fixed coupon it would be.
-        if (off !== undefined) problems.push({ code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
         else if (namesCurrency(input.value)) problems.push({ code: "bad_percent", message: "percent_amount", params: { value: input.value, amount: /\d[\d.,]*/.exec(typed)?.[0] ?? "20" } });
         else problems.push({ code: "bad_percent", params: { value: input.value } });
       }
@@ -312,6 +318,9 @@ export class CouponService {
       // 8折 on a fixed coupon: a share of the price where an amount is asked, with the percent coupon it means.
       const digits = minorUnitDigits(cur);
       problems.push({ code: "bad_fixed", message: "fixed_zhe", params: { value: input.value, percent: zheOff(plainTyped(input.value))!, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
+    } else if (fullReduction(input.value)) {
+      // 满100减20 in value=: the discount and the minimum spend in one, written as the two options.
+      problems.push({ code: "bad_fixed", message: "fixed_full_reduction", params: { value: input.value, ...fullReduction(input.value)! } });
     } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
       // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
       const digits = minorUnitDigits(cur);
@@ -1036,10 +1045,35 @@ function notEnded(now: Date): { $or: Record<string, unknown>[] } {
 }
 
 /**
+ * A full-reduction offer as Chinese shops write it, 满100减20 (20 off orders of 100 or more; also
+ * 满100元减20元, 满 100 减 20), as the options of the fixed coupon it is: `off` (value=) and `min`
+ * (min=), as typed; undefined for anything else.
+ */
+export function fullReduction(typed: string): { off: string; min: string } | undefined {
+  const m = /^满\s*(\d[\d,]*(?:\.\d+)?)\s*[元块]?\s*[减-]\s*(\d[\d,]*(?:\.\d+)?)\s*[元块]?$/.exec(plainTyped(typed));
+  return m ? { off: m[2]!, min: m[1]! } : undefined;
+}
+
+/**
+ * A day and a time as {@link readDateInput} left them, written as the parser of
+ * {@link CouponService.readWhen} reads them (`YYYY-MM-DD HH:mm`): a day word before the time
+ * (`tomorrow 10:00`, 明天 10:00, 今天18:00) as its date, a one-digit hour (`9:00`) with its zero.
+ * Anything else is returned as given.
+ */
+function withDayTime(v: string, today: string): string {
+  const m = /^(\S+?) ?(\d{1,2}):(\d{2})$/.exec(v);
+  if (!m) return v;
+  const head = readDateInput(m[1]!, today, "next");
+  const offset = head === "today" ? 0 : head === "tomorrow" ? 1 : head === "yesterday" ? -1 : undefined;
+  const day = offset !== undefined ? addDays(today, offset) : head;
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? `${day} ${m[2]!.padStart(2, "0")}:${m[3]}` : v;
+}
+
+/**
  * The percent off a 折 figure means, as plain text (`8.5折` and `85折`: 15; `9折`: 10; `95折`: 5),
  * or undefined when `typed` is not one or means no whole percent from 1 to 90.
  */
-function zheOff(typed: string): number | undefined {
+export function zheOff(typed: string): number | undefined {
   // In Chinese numerals as price tags also write them: 八折 (8折), 八五折 (85折), 八点五折 (8.5折).
   const digits = typed.replace(/[一二三四五六七八九]/g, (c) => String("一二三四五六七八九".indexOf(c) + 1)).replace(/(?<=\d)点(?=\d)/, ".");
   const m = /^(?:([1-9])(?:\.([1-9]))?|([1-9][1-9]))折$/.exec(digits);
