@@ -44,6 +44,8 @@ interface Row {
   now?: boolean;
   /** What the day's value reads when it has none, instead of a bare "—" (a refund rate without sales: why). */
   none?: string;
+  /** A figure of the complaints, which are not sales data: its days before the shop's first sale are days like any other. */
+  complaints?: boolean;
 }
 
 /**
@@ -96,6 +98,8 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
   const money = (n: number) => fmt.figure(n, d.currency);
   const num = (n: number) => fmt.number(n);
   const pct = (n: number) => fmt.percent(n);
+  // A rate that is not 0 never reads "0.0%" (¥40 refunded on ¥100,000 is "<0.1%", not as if nothing was).
+  const rate = (n: number) => (n > 0 && n < 0.0005 ? `<${pct(0.001)}` : pct(n));
   const tri = (f: (x: SalesFigures) => number | null): Triple => [f(s.day), f(s.prev), f(s.week)];
   const orders = tri((x) => x.orders);
   const rows: Row[] = [
@@ -113,7 +117,7 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       {
         key: "digest.row.refund_rate",
         values: tri((x) => x.refundRate),
-        show: pct,
+        show: rate,
         bad: "up",
         counts: refunds,
         ratio: true,
@@ -128,9 +132,9 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
       // Customers are judged on their own count, not the orders (as units are): each is one person
       // behind one or more orders, so the orders would only judge smaller swings (4 → 2 on a busy day).
       { key: "digest.row.returning_customers", values: tri((x) => x.returningCustomers), show: num, bad: "down" },
-      { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num, bad: "up" },
-      { key: "digest.row.complaints_resolved", values: [c.day.resolved, c.prev.resolved, c.week.resolved], show: num },
-      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, bad: "up", now: true },
+      { key: "digest.row.complaints_opened", values: [c.day.opened, c.prev.opened, c.week.opened], show: num, bad: "up", complaints: true },
+      { key: "digest.row.complaints_resolved", values: [c.day.resolved, c.prev.resolved, c.week.resolved], show: num, complaints: true },
+      { key: "digest.row.complaints_overdue", values: [c.day.overdue, c.prev.overdue, c.week.overdue], show: num, bad: "up", now: true, complaints: true },
     );
   }
   // Per figure, its flagged changes ("+100.0% vs previous day"): a figure flagged against both
@@ -146,7 +150,11 @@ export function renderDigest(d: Digest, full: boolean, ctx: DigestRenderCtx): Pr
     const counts = row.counts ?? row.values;
     return isAnomaly(ch, row.bad, [counts[0] ?? 0, counts[i] ?? 0], { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount });
   };
+  // A day before the shop's first paid order has no sales data: a day with sales compared with
+  // it reads "— (no data yet)", not "— (was 0)" as if nothing sold that day.
+  const first = typeof d.firstPaidDay === "string" && d.firstPaidDay <= d.day ? d.firstPaidDay : null;
   const cell = (row: Row, i: 1 | 2, baseKey: MessageKey): string => {
+    if (first !== null && !row.complaints && row.values[0] !== null && (i === 1 ? s.prev : s.week).day < first) return t("digest.change.no_data");
     const v = row.values[0];
     const base = row.values[i];
     if (v === null || base === null) return "—";
@@ -245,15 +253,20 @@ async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNu
   const factor = minorUnitFactor(d.currency);
   // Today's bar is lighter and labelled "so far": a day not over is no collapse.
   const partial = (day: string) => d.partial && day === d.day;
+  // Days before the shop's first paid order are drawn empty and the subtitle says why, so a shop
+  // with under 14 days of history does not show a week without sales it never had.
+  const first = typeof d.firstPaidDay === "string" && d.firstPaidDay > d.series[0]!.day && d.firstPaidDay <= d.day ? d.firstPaidDay : null;
   const data = await services.chart.dailyPng(
     d.series.map((p) => ({
       day: p.day,
       gmv: p.gmv / factor,
       orders: p.orders,
       ...(partial(p.day) ? { partial: true, label: t("digest.chart.so_far", { day: p.day.slice(5) }) } : {}),
+      ...(first !== null && p.day < first ? { noData: true } : {}),
     })),
     {
       title: t(d.partial ? "digest.chart.title.partial" : "digest.chart.title", { day: d.day }),
+      ...(first !== null ? { subtitle: t("digest.chart.no_data", { first }) } : {}),
       gmv: t("digest.chart.gmv", { currency: d.currency }),
       orders: t("digest.chart.orders"),
       day: t("digest.chart.day"),
@@ -272,5 +285,7 @@ async function chart(d: Digest, { services, t }: DigestRenderCtx): Promise<NonNu
  */
 function pointsText(value: number, base: number, t: Translate, fmt: DigestRenderCtx["fmt"]): string {
   if (value === 0 && base === 0) return "—";
+  // A move too small for one decimal is still a move: "+<0.1 pp", not "±0.0 pp" as if none.
+  if (value !== base && Math.abs(value - base) < 0.0005) return t("digest.change.points", { change: `${value > base ? "+" : "\u2212"}<${fmt.percent(0.001).replace(/%$/, "")}` });
   return t("digest.change.points", { change: fmt.percent(value - base, { signed: true }).replace(/%$/, "") });
 }

@@ -62,12 +62,12 @@ describe("digest: anomalies on small numbers (default DIGEST_ANOMALY_MIN_COUNT 5
   it("units are judged on the paid orders behind them: one bulk order the day before does not flag a quiet day's units", async () => {
     const quiet = await app.run("shell:admin", "digest 2026-11-10");
     expect(quiet.outcome).toBe("ok");
-    expect(row(quiet, "Units")).toEqual(["Units", "2", "−96.0%", "— (was 0)"]);
+    expect(row(quiet, "Units")).toEqual(["Units", "2", "−96.0%", "— (no data yet)"]);
     expect(quiet.reply.text).toBeUndefined();
     expect(quiet.reply.status).toBe("info");
     // Six orders a day on both days: the same fall of units is news.
     const real = await app.run("shell:admin", "digest 2026-11-12");
-    expect(row(real, "Units")).toEqual(["Units", "6", "−90.0% ⚠", "— (was 0)"]);
+    expect(row(real, "Units")).toEqual(["Units", "6", "−90.0% ⚠", "— (no data yet)"]);
     expect(real.reply.text).toBe("⚠ Anomalies (moves of 30% or more the wrong way): Units −90.0% vs previous day.");
   });
 });

@@ -206,7 +206,8 @@ describe("a refund rate without sales says why", () => {
     expect(row(await zh("shell:max", "digest today"), "退款率")[1]).toBe("—（今日暂无销售）");
     // The day after, with sales: its change against the day without a rate is "—", never flagged.
     const next = await app.run("shell:max", "digest 2026-11-21");
-    expect(row(next, "Refund rate")).toEqual(["Refund rate", "50.0%", "—", "—"]);
+    // (Against 11-14, before the shop's first paid order on 11-19: no data yet.)
+    expect(row(next, "Refund rate")).toEqual(["Refund rate", "50.0%", "—", "— (no data yet)"]);
     expect(next.reply.text ?? "").not.toContain("Refund rate");
     expect(next.reply.image?.data.length).toBeGreaterThan(0);
   });

@@ -26,6 +26,8 @@ export interface DailyPoint {
   partial?: boolean;
   /** Its label on the day axis (default MM-DD), e.g. "11-26 (so far)" for a partial day. */
   label?: string;
+  /** The day is before the shop's data begins: drawn empty (no bar, no point), not as a day without sales. */
+  noData?: boolean;
 }
 
 /** Fill of the GMV bars; a partial day's bar is a lighter tint of it, outlined dashed. */
@@ -37,6 +39,8 @@ const LINE_COLOUR = "#F58518";
 /** Texts drawn on the daily chart (already translated). */
 export interface DailyChartLabels {
   title: string;
+  /** A line under the title (days before the shop's data: why they are empty). */
+  subtitle?: string;
   gmv: string;
   orders: string;
   day: string;
@@ -86,44 +90,65 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
   // Short axis labels (MM-DD) keep 14 days readable at 720 px.
   const values = points.map((p, i) => ({
     d: p.label ?? p.day.slice(5),
-    gmv: p.gmv,
-    orders: p.orders,
+    // A day before the shop's data has no value: no bar, no point, no label (null is left out).
+    gmv: p.noData ? null : p.gmv,
+    orders: p.noData ? null : p.orders,
     partial: p.partial === true,
     // A partial day and the day before it: the stretch of the orders line drawn dashed.
     tail: p.partial === true || points[i + 1]?.partial === true,
   }));
   const anyPartial = values.some((v) => v.partial);
-  const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null };
+  // Every day keeps its place on the axis, an empty one (before the shop's data) too.
+  const x = { field: "d", type: "ordinal" as const, title: labels.day, axis: { labelAngle: -45 }, sort: null, scale: { domain: values.map((v) => v.d) } };
   // Whole orders, thousands grouped as on the GMV axis (1,200,000, not 1200000).
   // A fortnight without sales gets the scale 0–1, so its zeros lie at the bottom (a scale of
   // only 0 would draw them across the middle, as if there were sales).
-  const zeroScale = (k: "gmv" | "orders") => (points.every((p) => p[k] === 0) ? { scale: { domain: [0, 1] } } : {});
+  const zeroScale = (k: "gmv" | "orders") => (points.every((p) => p.noData || p[k] === 0) ? { scale: { domain: [0, 1] } } : {});
+  // Each day's GMV written over its bar, so a quiet day beside a spike still reads (its bar is a
+  // sliver): whole units grouped (1,017), or 3 significant digits with a suffix from a million (1.23M).
+  const maxGmv = Math.max(0, ...points.map((p) => (p.noData ? 0 : p.gmv)));
+  const gmvLabel = maxGmv >= 1_000_000 ? ".3~s" : ",.0f";
   const ordersY = { field: "orders", type: "quantitative" as const, title: labels.orders, ...zeroScale("orders"), axis: { titleColor: LINE_COLOUR, tickMinStep: 1, format: ",d" } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: labels.title,
+    title: labels.subtitle ? { text: labels.title, subtitle: labels.subtitle } : labels.title,
     width: 640,
     height: 280,
     background: "white",
     data: { values },
     layer: [
       {
-        // (The fill of a partial chart is encoded below: a colour here too would be dropped with a warning.)
-        mark: anyPartial ? { type: "bar" } : { type: "bar", color: BAR_COLOUR },
+        // One GMV scale for the bars and the figures written over them.
         encoding: {
           x,
           // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
           y: { field: "gmv", type: "quantitative", title: labels.gmv, ...zeroScale("gmv"), axis: { format: ",~f" } },
-          // A partial day (today) is lighter and outlined dashed: its low bar is "so far", not a collapse.
-          ...(anyPartial
-            ? {
-                fill: { condition: { test: "datum.partial", value: PARTIAL_BAR_COLOUR }, value: BAR_COLOUR },
-                stroke: { condition: { test: "datum.partial", value: BAR_COLOUR }, value: null },
-                strokeDash: { condition: { test: "datum.partial", value: [4, 3] }, value: [] },
-                strokeWidth: { condition: { test: "datum.partial", value: 1.5 }, value: 0 },
-              }
-            : {}),
         },
+        layer: [
+          {
+            // (The fill of a partial chart is encoded below: a colour here too would be dropped with a warning.)
+            mark: anyPartial ? { type: "bar" } : { type: "bar", color: BAR_COLOUR },
+            // A partial day (today) is lighter and outlined dashed: its low bar is "so far", not a collapse.
+            ...(anyPartial
+              ? {
+                  encoding: {
+                    fill: { condition: { test: "datum.partial", value: PARTIAL_BAR_COLOUR }, value: BAR_COLOUR },
+                    stroke: { condition: { test: "datum.partial", value: BAR_COLOUR }, value: null },
+                    strokeDash: { condition: { test: "datum.partial", value: [4, 3] }, value: [] },
+                    strokeWidth: { condition: { test: "datum.partial", value: 1.5 }, value: 0 },
+                  },
+                }
+              : {}),
+          },
+          {
+            // Each day's GMV in a row above the plot, over its column, in small grey type (none on a
+            // day before the shop's data, nor on one without sales, whose orders point lies at 0):
+            // clear of the bars and of the orders line, which follows them.
+            transform: [{ filter: "isValid(datum.gmv) && datum.gmv !== 0" }],
+            mark: { type: "text", baseline: "bottom", fontSize: 10, color: "#444" },
+            encoding: { y: { value: -4 }, text: { field: "gmv", type: "quantitative", format: gmvLabel } },
+          },
+        ],
       },
       {
         // One orders scale for the whole days' line and a partial day's dashed stretch and hollow point.
@@ -144,6 +169,7 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
       },
     ],
     resolve: { scale: { y: "independent" } },
-    config: { font: CHART_FONT_FAMILY, title: { fontSize: 16 } },
+    // The title's offset leaves room for the row of GMV figures above the plot.
+    config: { font: CHART_FONT_FAMILY, title: { fontSize: 16, offset: 18 } },
   };
 }

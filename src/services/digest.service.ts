@@ -86,8 +86,9 @@ export interface Digest {
   /** The 14 days ending with the day: GMV and paid orders (chart). */
   series: { day: string; gmv: number; orders: number }[];
   /**
-   * Set only when the day has no paid orders: the first day any order was paid (null: none ever),
-   * so a day before the shop's data began is said to be so, not shown as a day without sales.
+   * Set only when the day, or the first day of its chart, has no paid orders: the first day any
+   * order was paid (null: none ever), so a day before the shop's data began is said to be so
+   * (the day itself, a day it is compared with, a day of the chart), not shown as a day without sales.
    */
   firstPaidDay?: string | null;
 }
@@ -215,9 +216,12 @@ export class DigestService {
     }
     const prev = fig(prevDay);
     const week = fig(weekDay);
-    // Only on a day without sales (one indexed read): is it before the shop's first sale?
-    const firstPaidDay = cur.orders === 0 && cur.otherCurrency === 0 ? await this.firstPaidDay() : undefined;
     const exact = new Map([cur, prev, week].map((f) => [f.day, f]));
+    // Only on a day without sales, or a chart whose first day has none (one indexed read): is
+    // the day, or are days of the chart and the comparisons, before the shop's first sale?
+    const first = seriesDays[0]!;
+    const firstEmpty = (exact.get(first)?.orders ?? rollups.get(first)?.orders ?? 0) === 0;
+    const firstPaidDay = (cur.orders === 0 && cur.otherCurrency === 0) || firstEmpty ? await this.firstPaidDay() : undefined;
     return {
       day,
       partial: day === this.today(),
