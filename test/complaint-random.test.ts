@@ -937,7 +937,9 @@ describe("a bare Resolve (the card's button) on an escalated complaint", () => {
     expect((await app.run("shell:lin", `complaint resolve ${id} note="sent again"`)).outcome).toBe("ok");
     const before = await app.store.complaints.findById(id).lean();
     const res = await app.run("shell:sue", `complaint resolve ${id}`);
-    expect([res.outcome, res.code, res.reply.text]).toEqual(["ok", "already_resolve", `${id} is already resolved; nothing changed.`]);
+    // Who resolved it, when (shop time) and their note: deliberately more than "already resolved" (e21).
+    const resolvedAt = local(before!.history.find((h) => h.action === "resolve")!.at!.getTime());
+    expect([res.outcome, res.code, res.reply.text]).toEqual(["ok", "already_resolve", `${id} is already resolved; nothing changed. shell:lin resolved it at ${resolvedAt}: “sent again”.`]);
     const esc = await app.run("shell:sue", `complaint escalate ${id}`);
     expect([esc.outcome, esc.code]).toEqual(["user_error", "resolved"]);
     expect(esc.reply.text).toContain(`${id} is resolved; reopen it first`);

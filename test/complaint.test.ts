@@ -611,7 +611,8 @@ describe("escalating an escalated complaint", () => {
     await app.run("shell:sue", `complaint escalate ${id} reason="legal threat"`);
     // Waiting unassigned.
     const waiting = await app.run("shell:lin", `complaint escalate ${id} reason="again"`);
-    expect([waiting.outcome, waiting.code, waiting.reply.text]).toEqual(["ok", "already_escalated", `${id} is already escalated and waiting to be claimed; nothing changed.`]);
+    // Who escalated it, when and why, and that this reason was dropped (e21: deliberately more than "already escalated").
+    expect([waiting.outcome, waiting.code, waiting.reply.text]).toEqual(["ok", "already_escalated", `${id} is already escalated and waiting to be claimed; nothing changed. shell:sue escalated it at 2026-11-25 12:00 GMT+8: “legal threat”. Your reason was not kept.`]);
     expect((await app.run("shell:max", `complaint claim ${id}`)).outcome).toBe("ok");
     const before = await app.store.complaints.findById(id).lean();
     // Held by a manager: a support person's escalation (typed, or the bare button) changes nothing.
@@ -619,7 +620,8 @@ describe("escalating an escalated complaint", () => {
       const r = await app.run("shell:sue", line);
       expect(r.outcome, line).toBe("ok");
       expect(r.code).toBe("already_escalated");
-      expect(r.reply).toMatchObject({ status: "info", visibility: "ephemeral", text: `${id} is already escalated, and shell:max has it; nothing changed. Only a manager or admin can send it back to the queue.` });
+      const dropped = line.includes("reason=") ? " Your reason was not kept." : "";
+      expect(r.reply).toMatchObject({ status: "info", visibility: "ephemeral", text: `${id} is already escalated, and shell:max has it; nothing changed. Only a manager or admin can send it back to the queue. You escalated it at 2026-11-25 12:00 GMT+8: “legal threat”.${dropped}` });
       expect(await app.store.audit.findById(r.ref).lean()).toMatchObject({ outcome: "ok", code: "already_escalated" });
     }
     expect(await app.store.complaints.findById(id).lean()).toEqual(before);

@@ -62,7 +62,8 @@ describe("coupon launch preview", () => {
       Discount: "15% off",
       "Applies to": "categories Apparel",
       Starts: "2026-12-01 00:00 GMT+8",
-      Ends: "2026-12-08 00:00 GMT+8",
+      // end=2026-12-07 (stored as 2026-12-08 00:00): the day it ends, as `coupon list` says it (e21).
+      Ends: "2026-12-07 (end of day)",
       "Total uses": "500",
       "Per customer": "1",
     });

@@ -93,13 +93,15 @@ describe("escalating again an escalated complaint you hold", () => {
     const yours = `${id} is already escalated, and you have it; nothing changed. You may resolve it (\`complaint resolve ${id} note="…"\`); only a manager or admin can send it back to the queue.`;
     for (const line of [`complaint escalate ${id} reason="still angry"`, `complaint escalate ${id}`]) {
       const r = await app.run("shell:lin", line);
-      expect([r.outcome, r.code, r.reply.text]).toEqual(["ok", "already_escalated", yours]);
+      // e21: then who escalated it, when and why, and (given one) that this reason was not kept.
+      const by = ` shell:sue escalated it at 2026-11-25 12:00 GMT+8: “chargeback threat”.${line.includes("reason=") ? " Your reason was not kept." : ""}`;
+      expect([r.outcome, r.code, r.reply.text]).toEqual(["ok", "already_escalated", yours + by]);
       expect(r.reply.text).not.toContain("shell:lin");
     }
     const z = await zh("shell:lin", `complaint escalate ${id} reason=客户还在生气`);
-    expect(z.reply.text).toBe(`${id} 已经升级，目前由你处理，未做任何更改。你可以结案（\`complaint resolve ${id} note="…"\`）；只有经理或管理员可以将其退回待认领队列。`);
+    expect(z.reply.text).toBe(`${id} 已经升级，目前由你处理，未做任何更改。你可以结案（\`complaint resolve ${id} note="…"\`）；只有经理或管理员可以将其退回待认领队列。shell:sue 已于 2026-11-25 12:00 GMT+8 升级：“chargeback threat”。你填写的原因未被保存。`);
     const other = await app.run("shell:sue", `complaint escalate ${id} reason="still angry"`);
-    expect(other.reply.text).toBe(`${id} is already escalated, and shell:lin has it; nothing changed. Only a manager or admin can send it back to the queue.`);
+    expect(other.reply.text).toBe(`${id} is already escalated, and shell:lin has it; nothing changed. Only a manager or admin can send it back to the queue. You escalated it at 2026-11-25 12:00 GMT+8: “chargeback threat”. Your reason was not kept.`);
     expect(await doc(id)).toEqual(before);
   });
 });

@@ -106,7 +106,8 @@ describe("a complaint claimed under one identity is the person's under a linked 
     const again = await app.run(DISCORD, `complaint escalate ${id} reason=again`);
     expect([again.code, again.reply.text]).toEqual([
       "already_escalated",
-      `${id} is already escalated, and you have it; nothing changed. You may resolve it (\`complaint resolve ${id} note="…"\`); only a manager or admin can send it back to the queue.`,
+      // e21: then who escalated it, when and why, and that this reason was not kept.
+      `${id} is already escalated, and you have it; nothing changed. You may resolve it (\`complaint resolve ${id} note="…"\`); only a manager or admin can send it back to the queue. shell:sue escalated it at 2026-11-25 12:00 GMT+8: “vip”. Your reason was not kept.`,
     ]);
     expect((await zh(DISCORD, `complaint escalate ${id}`)).reply.text).toContain("目前由你处理");
     const hand = await app.run(DISCORD, `complaint assign ${id} shell:sue`);

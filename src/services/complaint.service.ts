@@ -113,6 +113,16 @@ export function holds(c: Pick<ComplaintDoc, "assignee">, by: ComplaintActor): bo
   return !!c.assignee && (c.assignee === by.identity || (by.identities?.includes(c.assignee) ?? false));
 }
 
+/**
+ * The latest `action` ("resolve", "escalate") in `c`'s history: who, when, with what note, and
+ * whether it was `by`'s person (as this identity or one linked to it). For an "already" reply.
+ */
+export function lastDone(c: Pick<ComplaintDoc, "history">, action: string, by: ComplaintActor): { by: string; at?: Date; note?: string; you: boolean } | undefined {
+  const h = [...(c.history ?? [])].reverse().find((e) => e.action === action);
+  if (!h?.by) return undefined;
+  return { by: h.by, ...(h.at ? { at: h.at } : {}), ...(h.note ? { note: h.note } : {}), you: h.by === by.identity || (by.identities?.includes(h.by) ?? false) };
+}
+
 /** True when `to` is another of `by`'s own identities (`role link`): giving it a complaint is `by`'s claim, made as it. */
 export function ownOtherIdentity(by: ComplaintActor, to: string): boolean {
   return to !== by.identity && (by.identities?.includes(to) ?? false);

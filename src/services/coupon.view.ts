@@ -39,6 +39,16 @@ export function targetText(c: CouponLike, t: Translate): string {
 }
 
 /**
+ * A coupon's end as people read it: an end at the very start of a shop-local day (`end=2026-12-31`
+ * is stored as 2027-01-01 00:00) is the end of the day before, "2026-12-31 (end of day)", as
+ * `coupon list` shows it; any other end is its date and time.
+ */
+export function endText(end: Date, t: Translate, fmt: Formatter): string {
+  const before = new Date(end.getTime() - 1);
+  return fmt.day(before) !== fmt.day(end) ? t("coupon.ends.end_of_day", { day: fmt.day(before) }) : fmt.dateTime(end);
+}
+
+/**
  * The fields describing a coupon: discount, targets, window, limits. `startsOnConfirm`: a
  * preview whose start is "at once", shown as "when confirmed" (its time is taken at Confirm).
  * `neverRanFrom`: a coupon ended before its start (see neverRanFrom), whose start was this.
@@ -53,7 +63,7 @@ export function couponFields(c: CouponLike, t: Translate, fmt: Formatter, opts: 
     { label: t("coupon.field.discount"), value: discountText(c, t, fmt), inline: true },
     { label: t("coupon.field.applies"), value: targetText(c, t), inline: true },
     { label: t("coupon.field.starts"), value: starts, inline: true },
-    { label: t("coupon.field.ends"), value: c.endsAt ? fmt.dateTime(c.endsAt) : t("coupon.no_end"), inline: true },
+    { label: t("coupon.field.ends"), value: c.endsAt ? endText(c.endsAt, t, fmt) : t("coupon.no_end"), inline: true },
     { label: t("coupon.field.limit"), value: c.limit ? fmt.number(c.limit) : t("coupon.unlimited"), inline: true },
     { label: t("coupon.field.per_customer"), value: c.perCustomer ? fmt.number(c.perCustomer) : t("coupon.unlimited"), inline: true },
   ];
