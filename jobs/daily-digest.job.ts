@@ -28,7 +28,7 @@ export default defineJob({
     const daily: Reply = { ...(await renderDigest(digest, true, { t, fmt, config, locale: config.locale, services })), visibility: "public" };
 
     const messages: [string, Reply][] = [[`digest:${day}`, daily]];
-    if (new Date(`${today}T12:00:00Z`).getUTCDay() === 1) messages.push([`digest-week:${day}`, await weekly(today)]);
+    if (new Date(`${today}T12:00:00Z`).getUTCDay() === 1) messages.push([`digest-week:${day}`, await weekly(today, digest.firstPaidDay)]);
 
     // Subscribers still manager or above get DMs; one who lost the role gets none.
     const subscribed = await services.digest.subscribers();
@@ -49,10 +49,21 @@ export default defineJob({
     for (const id of subscribers) if (!still.has(id) || !roleAtLeast(rolesNow.get(id) ?? "viewer", "manager")) withdrawn += await services.digest.withdrawDirect(id);
     return `digest of ${day}${messages.length > 1 ? " + weekly" : ""}: ${queued} queued${withdrawn ? `, ${withdrawn} withdrawn (unsubscribed or no longer manager meanwhile)` : ""}`;
 
-    /** GMV, orders, refunds and net of the 7 days before `today` against the 7 before those. */
-    async function weekly(today: string): Promise<Reply> {
+    /**
+     * GMV, orders, refunds and net of the 7 days before `today` against the 7 before those.
+     * `firstPaidDay` is the daily digest's: set when the first day of its chart (14 days ending
+     * yesterday: the first day of the week before) had no paid order, so unset when the shop's
+     * data covers both weeks.
+     */
+    async function weekly(today: string, firstPaidDay: string | null | undefined): Promise<Reply> {
       const span = (from: number) => Array.from({ length: 7 }, (_, i) => addDays(today, from + i));
       const [cur, prev] = await Promise.all([services.digest.totals(span(-7)), services.digest.totals(span(-14))]);
+      // As the daily digest says of a day before the shop's first paid order: a week before it
+      // has no data ("— (no data yet)", not "— (was 0)"); one it began in is compared as it is,
+      // but is short of days, so only a fall against it is flagged.
+      const first = typeof firstPaidDay === "string" ? firstPaidDay : null;
+      const noPrev = first !== null && first >= addDays(today, -7) && first < today;
+      const partPrev = first !== null && first > addDays(today, -14) && first < addDays(today, -7);
       // Negative money with the minus sign the daily digest prints (−¥4,300.00, not -¥4,300.00).
       const money = (n: number) => fmt.figure(n, config.currency);
       // Changes read and flagged as in the daily digest ("new" from nothing; the same
@@ -60,8 +71,9 @@ export default defineJob({
       const anomalies: string[] = [];
       const orderCounts = [cur.orders, prev.orders] as const;
       const row = (label: string, a: number, b: number, show: (n: number) => string, bad: "down" | "up", counts: readonly [number, number]) => {
+        if (noPrev) return [label, show(a), "—", t("digest.change.no_data")];
         const text = changeText(a, b, t, fmt);
-        if (!isAnomaly(change(a, b), bad, counts, { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount })) return [label, show(a), show(b), text];
+        if ((partPrev && bad === "up") || !isAnomaly(change(a, b), bad, counts, { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount })) return [label, show(a), show(b), text];
         anomalies.push(t("digest.anomaly.item", { figure: label, change: text, base: t("notify.week.col.before") }));
         return [label, show(a), show(b), `${text} ${t("digest.anomaly.mark")}`];
       };
@@ -72,6 +84,7 @@ export default defineJob({
         row(t("digest.row.net"), cur.net, prev.net, money, "down", orderCounts),
       ];
       const context: string[] = [];
+      if (noPrev || partPrev) context.push(t(noPrev ? "digest.week.no_data_before" : "digest.week.part_before", { first: first! }));
       if (cur.otherCurrency > 0) context.push(t("digest.other_currency", { count: fmt.number(cur.otherCurrency), currency: config.currency }));
       if (cur.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: fmt.number(cur.otherCurrencyRefunds), currency: config.currency }));
       context.push(t("digest.definitions", { tz: config.timeZone }));

@@ -169,11 +169,11 @@ describe("command core", () => {
     const missing = await zh("shell:mia", "order cancel ORD-100001");
     expect(missing.code).toBe("invalid_args");
     expect(missing.reply.text).toContain("缺少 reason=");
-    expect(values(missing)).toContain("`order cancel <orderNo> reason=<原因>`");
+    expect(values(missing)).toContain("`order cancel <订单号> reason=<原因>`");
     expect(values(missing)).toContain("`order cancel ORD-100001 reason=客户改主意了`");
     expect(values(missing)).not.toContain("customer changed their mind");
     const bad = await zh("shell:sam", "stock adjust SKU-1001 lots reason=x");
-    expect(values(bad)).toContain("`stock adjust <sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]`");
+    expect(values(bad)).toContain("`stock adjust <SKU> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]`");
     expect(values(bad)).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`");
     // An English reader is shown what they were shown before.
     const en = await app.run("shell:mia", "order cancel ORD-100001");
@@ -181,12 +181,12 @@ describe("command core", () => {
     expect(values(en)).toContain('`order cancel ORD-100001 reason="customer changed their mind"`');
     // `help <command>`: usage and every example in Chinese.
     const help = values(await zh("shell:sam", "help stock adjust"));
-    expect(help).toContain("stock adjust <sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]");
+    expect(help).toContain("stock adjust <SKU> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]");
     expect(help).toContain("`stock adjust SKU-1001 -2 reason=运输途中损坏`\n`stock adjust SKU-1001 +24 reason=采购到货 key=PO-7781`");
     expect(help).not.toMatch(/damaged in transit|restock|idempotency/);
     // A group: each command's usage and first examples in Chinese.
     const group = values(await zh("shell:admin", "help complaint"));
-    expect(group).toContain("complaint reopen <id> [note=<原因>]");
+    expect(group).toContain("complaint reopen <编号> [note=<原因>]");
     expect(group).toContain("complaint reopen C-7K2M9Q note=客户说补发的也坏了");
     expect(group).toContain("complaint new order=ORD-100001 severity=高 category=商品损坏 外箱被压坏，杯子碎了");
     expect(group).not.toMatch(/customer says|box arrived crushed|<what was done>|<why>/);

@@ -40,7 +40,7 @@ describe("stock adjust's usage line", () => {
   it("shows a change or a counted level, in the shell (en, zh) and as a Discord member types it", async () => {
     const help = await shell.run("shell:sam", "help stock adjust");
     expect(field(help, "Usage")).toBe("`stock adjust <sku> (<+n|-n> | set=<n>) reason=<text> [key=<idempotency key>]`");
-    expect(field(await zhShell("help stock adjust"), "用法")).toBe("`stock adjust <sku> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]`");
+    expect(field(await zhShell("help stock adjust"), "用法")).toBe("`stock adjust <SKU> (<+n|-n> | set=<n>) reason=<原因> [key=<幂等键>]`");
     // A refused line shows it too.
     const bad = await shell.run("shell:sam", "stock adjust WRD-1 lots reason=x");
     expect(field(bad, "Usage")).toBe("`stock adjust <sku> (<+n|-n> | set=<n>) reason=<text> [key=<idempotency key>]`");

@@ -118,7 +118,7 @@ describe("help", () => {
 
   it("English usage lines say what the Chinese ones say", async () => {
     expect(field(await app.run("shell:sam", "help stock snooze"), "Usage")).toBe("`stock snooze <sku> <30m|24h|3d|off>`");
-    expect(field(await zh(app, "shell:sam", "help stock snooze"), "用法")).toBe("`stock snooze <sku> <duration 时长 30m|24h|3d|off|取消>`");
+    expect(field(await zh(app, "shell:sam", "help stock snooze"), "用法")).toBe("`stock snooze <SKU> <duration 时长 30m|24h|3d|off|取消>`");
     expect(field(await app.run("shell:mia", "help audit"), "Usage")).toContain("[since=YYYY-MM-DD|7d|24h]");
     expect(field(await zh(app, "shell:mia", "help audit"), "用法")).toContain("[since=<日期|7天>]");
   });

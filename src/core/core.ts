@@ -12,7 +12,7 @@ import { shortId } from "./ids.js";
 import { scrubText, type Logger } from "./logger.js";
 import { isMessageKey, translator, type Locale, type Translate } from "./messages.js";
 import { camel, kebab, parseLine, quote, renameOptions, restAsTyped, UnclosedQuote, type ParsedArgs } from "./parser.js";
-import { argName, CHINESE_COMMAND_WORDS, isFlagArg, isOptionalArg, usageOf } from "./registry.js";
+import { argName, CHINESE_COMMAND_WORDS, isFlagArg, isOptionalArg, placeholderName, usageOf } from "./registry.js";
 import { clip, type Reply } from "./reply.js";
 import { roleAtLeast, type Role } from "./roles.js";
 import { CONTROL_CHARS, editDistance, withoutControls, withoutInvisible } from "./text.js";
@@ -494,7 +494,8 @@ export class Core {
       for (const iss of firstIssuePerField(r.error?.issues ?? [])) {
         const name = String(iss.path[0] ?? "");
         // Discord's option name (adapters/discord/commands.ts): every argument is an option there.
-        const label = platform === "discord" ? kebab(name).toLowerCase() : positionalNames.includes(name) ? `<${name}>` : `${kebab(name)}=`;
+        // A positional's placeholder as the usage line names it (`<订单号>` in Chinese); `reason=` as typed.
+        const label = platform === "discord" ? kebab(name).toLowerCase() : positionalNames.includes(name) ? `<${placeholderName(name, locale)}>` : `${kebab(name)}=`;
         // Not given at all: say it is missing, whatever the schema's own complaint ('"" is not a role'),
         // unless a command's own check explains it (`stock adjust`: a change or a counted level).
         const explained = iss.code === "custom" && iss.params !== undefined;

@@ -55,24 +55,65 @@ export function argName(p: string): string {
 }
 
 /**
+ * Chinese names of the arguments commands take, for a Chinese reader's placeholders (`<订单号>`
+ * for `<orderNo>`, in a usage line and in "缺少 <订单号>"). Option names typed with `=` stay
+ * English (command.ts); an argument not listed keeps its own name.
+ */
+export const ARG_NAMES_ZH: Readonly<Record<string, string>> = {
+  orderNo: "订单号",
+  id: "编号",
+  sku: "SKU",
+  query: "查询内容",
+  text: "内容",
+  user: "用户",
+  code: "券码",
+  date: "日期",
+  day: "日期",
+  draft: "草稿编号",
+  identity: "身份",
+  other: "另一身份",
+  role: "角色",
+  command: "命令",
+  h: "校验码",
+  label: "名称",
+  amount: "金额",
+  delta: "变化量",
+  duration: "时长",
+  from: "起始日",
+  to: "截止日",
+  type: "类型",
+  platform: "平台",
+  channel: "频道",
+};
+
+/** The name of argument `name` as a placeholder shows it to a reader in `locale` (`orderNo`, `订单号`). */
+export function placeholderName(name: string, locale: Locale): string {
+  return locale === "zh-CN" ? (ARG_NAMES_ZH[name] ?? name) : name;
+}
+
+/**
  * Returns the usage line of a command for a reader in `locale`: `stock adjust <sku> <+n|-n>
- * reason=<text> [key=<idempotency key>]` (`reason=<原因>` in Chinese, where the command gives it).
+ * reason=<text> [key=<idempotency key>]` (`reason=<原因>` in Chinese, where the command gives it;
+ * a placeholder that is an argument's bare name, `<orderNo>`, by {@link ARG_NAMES_ZH}: `<订单号>`).
  */
 export function usageOf(cmd: Command, locale: Locale = "en"): string {
-  if (cmd.usage) return `${cmd.name} ${localText(cmd.usage, locale)}`;
   const shape = cmd.args.shape as Record<string, z.ZodType>;
+  if (cmd.usage) {
+    const text = localText(cmd.usage, locale);
+    return `${cmd.name} ${locale === "zh-CN" ? text.replace(/<([A-Za-z]\w*)(…?)>/g, (m, name: string, rest: string) => (Object.hasOwn(shape, name) ? `<${placeholderName(name, locale)}${rest}>` : m)) : text}`;
+  }
   const parts: string[] = [];
   const positional = (cmd.positional ?? []).map(argName);
   for (const p of cmd.positional ?? []) {
     const name = argName(p);
     const s = shape[name];
-    const word = p.startsWith("...") ? `<${name}…>` : `<${name}>`;
+    const word = p.startsWith("...") ? `<${placeholderName(name, locale)}…>` : `<${placeholderName(name, locale)}>`;
     parts.push(s && isOptionalArg(s) ? `[${word}]` : word);
   }
   for (const [k, s] of Object.entries(shape)) {
     if (positional.includes(k)) continue;
     const key = kebab(k);
-    const word = isFlagArg(s) ? `--${key}` : `${key}=<${key}>`;
+    const word = isFlagArg(s) ? `--${key}` : `${key}=<${(locale === "zh-CN" && ARG_NAMES_ZH[k]) || key}>`;
     parts.push(isOptionalArg(s) ? `[${word}]` : word);
   }
   return [cmd.name, ...parts].join(" ");
