@@ -61,7 +61,7 @@ describe("a coupon typed without its options' names", () => {
 
   it("on Slack too: `/coupon launch SAVE10 10%` gives the line to type", async () => {
     const body = (await slack.slash("launch SAVE10 10%", ANN, "/coupon"))[0]!.body;
-    expect(JSON.stringify(body)).toContain("Write it as: `coupon launch code=SAVE10 type=percent value=10`");
+    expect(JSON.stringify(body)).toContain("Write it as: `/ops coupon launch code=SAVE10 type=percent value=10`");
   });
 });
 

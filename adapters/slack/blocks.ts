@@ -63,6 +63,61 @@ export interface RenderOptions {
    * 0 where only the message itself is sent (a press's outcome added to the pressed message).
    */
   followUps?: number;
+  /**
+   * The registry's top-level command words (`help`, `refund`, `stock`…): a code span of the
+   * reply's own text starting with one is a command line, shown as a Slack user types it,
+   * `/ops <line>` (see {@link opsLine}). Unset: code spans are shown as they are.
+   */
+  commandWords?: ReadonlySet<string>;
+}
+
+/**
+ * The slash command every command line is shown with. Always the umbrella `/ops`, never the
+ * group's own `/stock`: `/ops` is registered wherever the app is installed, while `help`,
+ * `whoami`, `role` and `audit` have no command of their own (UMBRELLA_ONLY in manifest.ts), a
+ * group added since the app's manifest was last updated has none yet, and another app may own
+ * `/stock` in the workspace.
+ */
+export const OPS_COMMAND = "/ops";
+
+/** A code span on one line, not part of a run of backticks (a ``` fence). */
+const CODE_SPAN = /(?<!`)`([^`\n]+)`(?!`)/g;
+
+/**
+ * A code span's content as a Slack user types it (`help refund` → `/ops help refund`): Slack
+ * reads only slash commands, mentions and reactions, never a plain `help`. A command line is
+ * one whose first word is one of `commandWords` (a command or a group: `refund` alone, or a
+ * usage line `refund approve <id> [note=<note>]`, which `/ops` takes as it is); anything else
+ * (a value, an error code, `npm run …`, a line already starting with `/`) is undefined.
+ */
+export function opsLine(code: string, commandWords: ReadonlySet<string>): string | undefined {
+  const line = code.trim();
+  const first = line.split(/\s/, 1)[0]!.toLowerCase();
+  return line && commandWords.has(first) ? `${OPS_COMMAND} ${line}` : undefined;
+}
+
+/** `text` (a reply's own, not yet escaped) with each command line in a code span as a Slack user types it ({@link opsLine}). */
+function typedLines(text: string, commandWords: ReadonlySet<string>): string {
+  return text.replace(CODE_SPAN, (m, code: string) => {
+    const line = opsLine(code, commandWords);
+    return line ? `\`${line}\`` : m;
+  });
+}
+
+/**
+ * The reply with its command lines as a Slack user types them ({@link typedLines}): its text,
+ * fields and context, before they are measured and clipped. Text shown as someone typed it
+ * (`plainText`, a `plain` field), the title (plain text), the table and buttons are left as
+ * they are: a button's value is the line the core runs.
+ */
+function asTyped(reply: Reply, commandWords: ReadonlySet<string>): Reply {
+  const conv = (s: string) => typedLines(s, commandWords);
+  return {
+    ...reply,
+    ...(reply.text && !reply.plainText ? { text: conv(reply.text) } : {}),
+    ...(reply.fields ? { fields: reply.fields.map((f) => (f.plain ? f : { ...f, value: conv(f.value) })) } : {}),
+    ...(reply.context ? { context: reply.context.map(conv) } : {}),
+  };
 }
 
 /**
@@ -80,7 +135,9 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
 }
 
 /** {@link renderBlocks} of the reply as it is, and how many of its table's rows it shows. */
-function renderOnce(reply: Reply, opts: RenderOptions): { msg: SlackMessage; shown: number } {
+function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; shown: number } {
+  // Rewritten here, after renderFitting's page cut (it matches the reply's own context lines).
+  const reply = opts.commandWords ? asTyped(reply0, opts.commandWords) : reply0;
   const blocks: Block[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
   if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: clip(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
@@ -139,6 +196,7 @@ function renderOnce(reply: Reply, opts: RenderOptions): { msg: SlackMessage; sho
     for (let i = 0; i < buttons.length; i += 5) after.push({ type: "actions", block_id: `${ACTIONS_BLOCK_PREFIX}${nonce}.${i / 5}`, elements: buttons.slice(i, i + 5) });
   }
   // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
+  // (Not rewritten: a pressed button's "ran `refund approve R-1`" names the line it ran, its value.)
   const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
   if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
   const responseType = isPrivate(reply) ? "ephemeral" : "in_channel";

@@ -16,8 +16,8 @@ import { COMPLAINT_TEXT_MAX } from "../../src/services/complaint.service.js";
 import { markerHash, type MarkerOnce } from "../../src/services/marker.service.js";
 import { shownButtonLine } from "../../src/services/refund.view.js";
 import type { Services } from "../../src/services/services.js";
-import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type SlackMessage } from "./blocks.js";
-import { BOT_SCOPES } from "./manifest.js";
+import { ACTION_PREFIX, appendOutcome, noticeMessage, renderBlocks, type Block, type RenderOptions, type SlackMessage } from "./blocks.js";
+import { BOT_SCOPES, topLevelNames } from "./manifest.js";
 
 /** Retry policy of the Web API client (the outbox retries deliveries itself). */
 export interface SlackRetryConfig {
@@ -245,6 +245,8 @@ export class SlackAdapter implements Deliverer {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly gapMs: number;
   private readonly pending = new Set<Promise<unknown>>();
+  /** The registry's top-level command words: code spans starting with one are shown as `/ops …`. */
+  private readonly commandWords: ReadonlySet<string>;
 
   constructor(private readonly opts: SlackAdapterOptions) {
     if (!opts.config.slack) throw new Error("Slack is not configured (SLACK_BOT_TOKEN)");
@@ -254,6 +256,7 @@ export class SlackAdapter implements Deliverer {
     this.fmt = new Formatter(opts.config.locale, opts.config.timeZone, opts.config.currency);
     this.sleep = opts.sleep ?? defaultSleep;
     this.gapMs = opts.channelGapMs ?? 1100;
+    this.commandWords = new Set(topLevelNames(opts.core.commands));
     const secrets = [this.slack.botToken, this.slack.appToken ?? "", this.slack.signingSecret ?? ""];
     const common = {
       token: this.slack.botToken,
@@ -364,6 +367,11 @@ export class SlackAdapter implements Deliverer {
     if (this.mode === "socket" || this.server) await this.app.stop();
   }
 
+  /** A reply as Block Kit, its command lines as a Slack user types them (`/ops help`: see opsLine in blocks.ts). */
+  private render(reply: Reply, opts: RenderOptions = {}): SlackMessage {
+    return renderBlocks(reply, { ...opts, commandWords: this.commandWords });
+  }
+
   /** Waits until every answer started so far has been sent (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
@@ -412,7 +420,7 @@ export class SlackAdapter implements Deliverer {
         }
         const r = run.result;
         // A table longer than one message goes on in follow-ups (response_url takes 5 posts).
-        const { more = [], ...first } = renderBlocks(r.reply);
+        const { more = [], ...first } = this.render(r.reply);
         for (const msg of [first, ...more]) await respond({ ...msg, replace_original: false });
         if (r.reply.image) {
           const to = r.reply.visibility === "public" ? async () => command.channel_id : () => this.dmChannel(identity);
@@ -574,7 +582,7 @@ export class SlackAdapter implements Deliverer {
     const r = press.result;
     const onMessage = !!(respond && container.message_ts);
     if (r.outcome !== "ok" || (isPrivate(r.reply) && onMessage && !container.is_ephemeral)) {
-      await toClicker(renderBlocks(r.reply));
+      await toClicker(this.render(r.reply));
       // An ephemeral answer cannot carry a file: a private chart goes to the presser's DM.
       if (r.reply.image) await this.imageOrNote(r.reply.image, () => this.dmChannel(identity), user.id, toClicker);
       return;
@@ -582,7 +590,7 @@ export class SlackAdapter implements Deliverer {
     // The Reject button's fixed reason in the reader's language (shownButtonLine), not the English it carries.
     const done = t("slack.action.done", { user: `<@${user.id}>`, command: shownButtonLine(line, t), when: fmt.dateTime(this.opts.services.clock.now()) });
     // One message (added to the pressed one): a page of a list ends at the rows it holds, its next page after them.
-    const outcome = renderBlocks(r.reply, { extraContext: [done], followUps: 0 });
+    const outcome = this.render(r.reply, { extraContext: [done], followUps: 0 });
     if (respond && onMessage) {
       // The message as Slack holds it now (absent for an ephemeral one): kept, with the outcome added.
       const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");
@@ -615,7 +623,7 @@ export class SlackAdapter implements Deliverer {
    * thread for everyone.
    */
   private async answerInThread(channel: string, threadTs: string, user: string, identity: string, reply: Reply): Promise<void> {
-    const { more = [], ...msg } = renderBlocks(reply);
+    const { more = [], ...msg } = this.render(reply);
     if (isPrivate(reply)) {
       // A table longer than one message goes on in follow-ups.
       for (const m of [msg, ...more]) await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: m.text, blocks: m.blocks });
@@ -630,7 +638,7 @@ export class SlackAdapter implements Deliverer {
       // The text went with the refused upload (the app without files:write): it is posted alone,
       // saying why the chart is not attached, rather than the thread getting no answer.
       const note = await this.imageFailure(e, user);
-      await this.post(channel, renderBlocks(reply, { extraContext: [note] }), undefined, threadTs);
+      await this.post(channel, this.render(reply, { extraContext: [note] }), undefined, threadTs);
     }
     for (const m of more) await this.post(channel, m, undefined, threadTs);
   }
@@ -727,7 +735,7 @@ export class SlackAdapter implements Deliverer {
       // Filed all the same: the answer failing must not read as "not filed" (the message's claim
       // would be given back, and the next reaction file it twice). The reactor is told privately.
       this.log.warn("complaint filed; its answer in the thread failed", { channel: src.channel, ts: src.ts, error: e });
-      const said = renderBlocks(r.reply).text;
+      const said = this.render(r.reply).text;
       await this.app.client.chat.postEphemeral({ channel: src.channel, user: reactor.user, thread_ts: src.ts, text: said }).catch(() => undefined);
     }
     return r;
@@ -744,7 +752,7 @@ export class SlackAdapter implements Deliverer {
       if (!(await this.opts.core.mayRun({ identity }, s.command))) continue;
       const r = await this.invoke(identity, user, s.line);
       if (r.outcome !== "ok") continue; // not for this user's role
-      blocks.push({ type: "divider" }, ...renderBlocks(r.reply).blocks);
+      blocks.push({ type: "divider" }, ...this.render(r.reply).blocks);
     }
     blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: t("slack.home.footer") }] });
     await this.app.client.views.publish({ user_id: user, view: { type: "home", blocks: blocks.slice(0, 100) as never } });
@@ -760,7 +768,7 @@ export class SlackAdapter implements Deliverer {
       // An alert queued for a Slack id stored in lower case by an older version (`c0123abcd`)
       // goes to the id as Slack writes it: as given, Slack would answer channel_not_found.
       const channel = dest.kind === "channel" ? routeChannel("slack", dest.channel) : await this.dmChannel(dest.identity);
-      await this.post(channel, renderBlocks(reply), reply.image);
+      await this.post(channel, this.render(reply), reply.image);
     } catch (e) {
       // The channel or person cannot be reached as addressed: retrying cannot help.
       const error = (e as { data?: { error?: string } }).data?.error;
