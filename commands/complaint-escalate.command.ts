@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
-import { defineCommand, type HandlerReply } from "../src/core/command.js";
+import { defineCommand } from "../src/core/command.js";
 import { Formatter } from "../src/core/format.js";
 import { translator, type Translate } from "../src/core/messages.js";
-import { clip, type Reply } from "../src/core/reply.js";
-import { ComplaintService, complaintEscalationKey, escalateBlock, lastDone, type ComplaintActor } from "../src/services/complaint.service.js";
+import type { Reply } from "../src/core/reply.js";
+import { ComplaintService, complaintEscalationKey, escalateBlock } from "../src/services/complaint.service.js";
 import type { ComplaintDoc } from "../src/store/models.js";
-import { changeReply, complaintCard, complaintIdArg, textApart, promptForText, severityName } from "./complaint.view.js";
+import { alreadyDone, changeReply, complaintCard, complaintIdArg, textApart, promptForText, severityName } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint escalate",
@@ -32,12 +32,12 @@ export default defineCommand({
       // Already escalated (for this person), resolved, or someone else's: say so now rather than ask for a reason first.
       const c = await services.complaints.get(id);
       const block = c && escalateBlock(c, actor);
-      if (c && block) return block === "already" ? alreadyEscalated(changeReply({ kind: "already", complaint: c }, id, "escalate", "", services, rctx), c, actor, undefined, ctx) : changeReply({ kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, rctx);
+      if (c && block) return block === "already" ? alreadyDone(changeReply({ kind: "already", complaint: c }, id, "escalate", "", services, rctx), c, actor, "escalate", undefined, ctx) : changeReply({ kind: "refused", reason: block, complaint: c }, id, "escalate", "", services, rctx);
       return promptForText(id, "reason_required", services, t, c);
     }
     const r = await services.complaints.escalate(id, actor, args.reason);
     // Escalated already (or meanwhile): by whom, when, why, and that this reason was dropped.
-    if (r.kind === "already") return alreadyEscalated(changeReply(r, id, "escalate", "", services, rctx), r.complaint, actor, args.reason, ctx);
+    if (r.kind === "already") return alreadyDone(changeReply(r, id, "escalate", "", services, rctx), r.complaint, actor, "escalate", args.reason, ctx);
     if (r.kind === "done") {
       // Only a manager may take it now: the managers' route hears of it at once (once per
       // escalation), in the shop's language, not at its SLA breach.
@@ -59,21 +59,6 @@ export default defineCommand({
     return changeReply(r, id, "escalate", t(ended ? "complaint.escalated_ended" : "complaint.escalated", { id, reason: args.reason }), services, rctx);
   },
 });
-
-/**
- * "Already escalated", with who escalated it, when (shop time) and why (clipped), and, when the
- * caller gave a reason, that it was not kept.
- */
-function alreadyEscalated(reply: HandlerReply, c: ComplaintDoc, actor: ComplaintActor, reason: string | undefined, ctx: { t: Translate; fmt: Formatter }): HandlerReply {
-  const { t, fmt } = ctx;
-  const last = lastDone(c, "escalate", actor);
-  const parts = [
-    reply.text ?? "",
-    ...(last ? [t(last.you ? "complaint.already.escalated_by_you" : "complaint.already.escalated_by", { by: last.by, at: last.at ? fmt.dateTime(last.at) : "—", reason: clip(last.note ?? "—", 200) })] : []),
-    ...(reason ? [t("complaint.already.reason_dropped")] : []),
-  ];
-  return { ...reply, text: parts.join(t("text.sentence_sep")) };
-}
 
 /**
  * The managers' alert for the latest escalation of `c`, by `by` for `reason`: the card with a short

@@ -1,12 +1,8 @@
 import { z } from "zod";
 import { text } from "../src/core/args.js";
-import { defineCommand, type HandlerReply } from "../src/core/command.js";
-import type { Formatter } from "../src/core/format.js";
-import type { Translate } from "../src/core/messages.js";
-import { clip } from "../src/core/reply.js";
-import { ComplaintService, holds, lastDone, resolveBlock, type ComplaintActor } from "../src/services/complaint.service.js";
-import type { ComplaintDoc } from "../src/store/models.js";
-import { changeReply, complaintIdArg, textApart, promptForText } from "./complaint.view.js";
+import { defineCommand } from "../src/core/command.js";
+import { ComplaintService, holds, resolveBlock } from "../src/services/complaint.service.js";
+import { alreadyDone, changeReply, complaintIdArg, textApart, promptForText } from "./complaint.view.js";
 
 export default defineCommand({
   name: "complaint resolve",
@@ -32,29 +28,14 @@ export default defineCommand({
       // Resolved already, or not this person's to resolve (escalated): said now, not after the note.
       const c = await services.complaints.get(id);
       const block = c && resolveBlock(c, actor);
-      if (c && block) return block === "already" ? alreadyResolved(changeReply({ kind: "already", complaint: c }, id, "resolve", "", services, ctx), c, actor, undefined, ctx) : changeReply({ kind: "refused", reason: block, complaint: c }, id, "resolve", "", services, ctx);
+      if (c && block) return block === "already" ? alreadyDone(changeReply({ kind: "already", complaint: c }, id, "resolve", "", services, ctx), c, actor, "resolve", undefined, ctx) : changeReply({ kind: "refused", reason: block, complaint: c }, id, "resolve", "", services, ctx);
       return promptForText(id, "note_required", services, t, c);
     }
     const r = await services.complaints.resolve(id, actor, args.note);
     // Resolved meanwhile (a colleague's simultaneous resolve): who, when, with what note, and that this note was dropped.
-    if (r.kind === "already") return alreadyResolved(changeReply(r, id, "resolve", "", services, ctx), r.complaint, actor, args.note, ctx);
+    if (r.kind === "already") return alreadyDone(changeReply(r, id, "resolve", "", services, ctx), r.complaint, actor, "resolve", args.note, ctx);
     // Someone else's (claimed or given to them): said, as its history says it.
     const holder = r.kind === "done" && r.previous.assignee && !holds(r.previous, actor) ? r.previous.assignee : undefined;
     return changeReply(r, id, "resolve", holder ? t("complaint.resolved_held", { id, holder }) : t("complaint.resolved", { id }), services, ctx);
   },
 });
-
-/**
- * "Already resolved", with who resolved it, when (shop time) and their note (clipped), and, when
- * the caller gave a note, that it was not kept.
- */
-function alreadyResolved(reply: HandlerReply, c: ComplaintDoc, actor: ComplaintActor, note: string | undefined, ctx: { t: Translate; fmt: Formatter }): HandlerReply {
-  const { t, fmt } = ctx;
-  const last = lastDone(c, "resolve", actor);
-  const parts = [
-    reply.text ?? "",
-    ...(last ? [t(last.you ? "complaint.already.resolved_by_you" : "complaint.already.resolved_by", { by: last.by, at: last.at ? fmt.dateTime(last.at) : "—", note: clip(last.note ?? "—", 200) })] : []),
-    ...(note ? [t("complaint.already.note_dropped")] : []),
-  ];
-  return { ...reply, text: parts.join(t("text.sentence_sep")) };
-}

@@ -4,8 +4,8 @@ import { UserError } from "../src/core/errors.js";
 import { quote } from "../src/core/parser.js";
 import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
 import { type MessageKey, type Translate } from "../src/core/messages.js";
-import type { Reply, ReplyAction, ReplyStatus } from "../src/core/reply.js";
-import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, holds, UNKNOWN_CUSTOMER, type ChangeResult, type ComplaintActor, type SlaClock } from "../src/services/complaint.service.js";
+import { clip, type Reply, type ReplyAction, type ReplyStatus } from "../src/core/reply.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, holds, lastDone, UNKNOWN_CUSTOMER, type ChangeResult, type ComplaintActor, type SlaClock } from "../src/services/complaint.service.js";
 import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
@@ -329,4 +329,20 @@ export function changeReply(
       return { ...card, title: done, status: "ok", visibility: "public" };
     }
   }
+}
+
+/**
+ * "Already resolved" / "already escalated" (`reply`), with who did it last, when (shop time) and
+ * their note or reason (clipped), and, when the caller gave one (`given`), that it was not kept.
+ */
+export function alreadyDone(reply: HandlerReply, c: ComplaintDoc, actor: ComplaintActor, action: "resolve" | "escalate", given: string | undefined, ctx: Pick<Ctx, "t" | "fmt">): HandlerReply {
+  const { t, fmt } = ctx;
+  const last = lastDone(c, action, actor);
+  const said = action === "resolve" ? ({ by: "complaint.already.resolved_by", you: "complaint.already.resolved_by_you", dropped: "complaint.already.note_dropped", field: "note" } as const) : ({ by: "complaint.already.escalated_by", you: "complaint.already.escalated_by_you", dropped: "complaint.already.reason_dropped", field: "reason" } as const);
+  const parts = [
+    reply.text ?? "",
+    ...(last ? [t(last.you ? said.you : said.by, { by: last.by, at: last.at ? fmt.dateTime(last.at) : "—", [said.field]: clip(last.note ?? "—", 200) })] : []),
+    ...(given ? [t(said.dropped)] : []),
+  ];
+  return { ...reply, text: parts.join(t("text.sentence_sep")) };
 }
