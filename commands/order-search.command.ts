@@ -13,7 +13,7 @@ import { statusName } from "./order.view.js";
 const PAGE_SIZE = 10;
 
 /** The day words and span units of a since= as Chinese teams type them (normalizeDateInput reads them back). */
-const ZH_SINCE: Readonly<Record<string, string>> = { today: "今天", yesterday: "昨天", now: "现在", d: "天", h: "小时" };
+const ZH_SINCE: Readonly<Record<string, string>> = { today: "今天", yesterday: "昨天", now: "现在", d: "天", h: "小时", "this week": "本周", "last week": "上周", "this month": "本月", "last month": "上个月" };
 
 /**
  * A since= as the "no match" line repeats it, in the reader's language: the filter was read
@@ -24,6 +24,8 @@ const ZH_SINCE: Readonly<Record<string, string>> = { today: "今天", yesterday:
 function sinceShown(value: string, zh: boolean): string {
   const v = /^(\d{4}-)?\d{2}-\d{2}[t ]/.test(value) ? value.toUpperCase() : value;
   if (!zh) return v;
+  const period = ZH_SINCE[v];
+  if (period && / /.test(v)) return period;
   return v.replace(/^(today|yesterday|now)(?= |$)/, (w) => ZH_SINCE[w]!).replace(/^(\d+)([dh])$/, (_, n: string, u: string) => `${n}${ZH_SINCE[u]!}`);
 }
 

@@ -299,10 +299,10 @@ describe("order search", () => {
     expect(bad.outcome).toBe("user_error");
     expect(bad.reply.text).toContain('"lost" is not an order status');
     expect((await app.run("shell:sam", "order search since=2026-13-45")).reply.text).toContain("is not a date");
-    // A day that does not exist is refused, not rolled over into March.
-    expect((await app.run("shell:sam", "order search since=2026-02-30")).reply.text).toContain('"2026-02-30" is not a date');
+    // A day that does not exist is refused, not rolled over into March: saying its month is shorter.
+    expect((await app.run("shell:sam", "order search since=2026-02-30")).reply.text).toContain('"2026-02-30" is no day of the calendar: 2026-02 has 28 days');
     // Chinese spellings are read as dates; a wrong one is quoted as typed.
-    expect((await app.run("shell:sam", "order search since=2026/02/30")).reply.text).toContain('"2026/02/30" is not a date');
+    expect((await app.run("shell:sam", "order search since=2026/02/30")).reply.text).toContain('"2026/02/30" is no day of the calendar: 2026-02 has 28 days');
     expect((await app.run("shell:sam", "order search since=2026年12月1日")).code).toBe("future_date");
     for (const tomorrow of ["tomorrow", "明天"]) expect((await app.run("shell:sam", `order search since=${tomorrow}`)).code).toBe("future_date");
     // One problem, said once: a span past its limit is named as too long, not as no date.

@@ -3,7 +3,7 @@ import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
-import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, readDateInput } from "./format.js";
+import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, periodDay, readDateInput } from "./format.js";
 import { canonicalIdentity, parseIdentity, SLACK_MENTION } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
 import { tokenize } from "./parser.js";
@@ -235,9 +235,10 @@ export const idemKey = z
   .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: "arg.bad_key" })
   .refine((s) => !RESERVED_KEY_PREFIX.test(s), { error: "arg.reserved_key" });
 
-// tomorrow and now are read so that they can be refused as the future, not as "not a date".
-// 前天 and MM-DD (11月24日, a day without a year) are read once today is known ({@link sinceToDate}).
-const SINCE = /^(today|yesterday|tomorrow|now|前天|\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|\d{1,4}[dh])$/;
+// tomorrow, 后天 and now are read so that they can be refused as the future, not as "not a date".
+// 前天 and MM-DD (11月24日, a day without a year) are read once today is known ({@link sinceToDate}),
+// as are weeks, months and weekdays (last week, 上周, this month, monday, 周一: {@link periodDay}).
+const SINCE = /^(today|yesterday|tomorrow|now|前天|后天|\d{4}-\d{2}-\d{2}|\d{2}-\d{2}|\d{1,4}[dh])$/;
 
 /** True for MM-DD that is a day in some year (02-29 included: whether this year has it is checked once the year is known). */
 const isMonthDay = (s: string) => isDay(`2000-${s}`);
@@ -299,8 +300,15 @@ export const since = z
       .refine((s) => !/^\d{5,}[dh]$/.test(s), { error: "arg.span_too_long", abort: true })
       // A day with a time: on the shop's clock, or an instant as next-page lines write it; else told how.
       .refine((s) => !/^((\d{4}-)?\d{2}-\d{2}[t ]|(today|yesterday|tomorrow|前天) \d|\d{1,2}:)/.test(s) || isInstant(s) || isLocalTime(s), { error: "arg.bad_time", abort: true })
+      // A full date its month does not have (2026-02-30): said so, with the days that month has, not "use YYYY-MM-DD".
+      .check((ctx) => {
+        const m = /^(\d{4})-(0[1-9]|1[0-2])-(\d{2})$/.exec(ctx.value);
+        if (!m || isDay(ctx.value)) return;
+        const days = new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
+        ctx.issues.push({ code: "custom", input: ctx.value, message: "arg.no_such_date", params: { month: `${m[1]}-${m[2]}`, days }, continue: false });
+      })
       // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).
-      .refine((s) => isInstant(s) || isLocalTime(s) || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
+      .refine((s) => isInstant(s) || isLocalTime(s) || periodDay(s, "2026-01-01") !== null || (SINCE.test(s) && (!/^\d{4}-/.test(s) || isDay(s)) && (!/^\d{2}-/.test(s) || isMonthDay(s))), { error: "arg.bad_date" }),
   );
 
 /**
@@ -422,6 +430,9 @@ function sinceDay(value: string, now: Date, timeZone: string, today: string): Da
   if (value === "yesterday") return dayStart(addDays(today, -1), timeZone);
   if (value === "tomorrow") return dayStart(addDays(today, 1), timeZone);
   if (value === "now") return now;
+  // A week, a month or a weekday: the start of that calendar day (this week: Monday 00:00), as yesterday is.
+  const period = periodDay(value, today);
+  if (period) return dayStart(period, timeZone);
   if (isInstant(value)) return new Date(value.toUpperCase());
   const span = /^(\d+)([dh])$/.exec(value);
   // 7d: calendar days back at the same local time (as coupon end=+7d counts ahead); 24h: elapsed hours.

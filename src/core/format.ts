@@ -122,6 +122,39 @@ const DAY_WORDS: Readonly<Record<string, string>> = { 今天: "today", 今日: "
 const DAY_BEFORE_YESTERDAY = "前天";
 
 /**
+ * Words for a day, week or month that need today, as typed in either language, in the one spelling
+ * {@link normalizeDateInput} gives them ({@link readDateInput} and `since=` read them once today is known):
+ * 后天 the day after tomorrow; 月底 the last day of this month; weeks and months for `since=`.
+ */
+const RELATIVE_WORDS: Readonly<Record<string, string>> = {
+  后天: "后天", "day after tomorrow": "后天", "the day after tomorrow": "后天",
+  月底: "月底", 月末: "月底", 本月底: "月底", 这个月底: "月底", "end of month": "月底", "end of the month": "月底", "month end": "月底",
+  本周: "this week", 这周: "this week", 本星期: "this week", 这星期: "this week", 这个星期: "this week", 本礼拜: "this week", 这礼拜: "this week",
+  上周: "last week", 上星期: "last week", 上个星期: "last week", 上礼拜: "last week", 上个礼拜: "last week",
+  本月: "this month", 这个月: "this month", 这月: "this month", 上个月: "last month", 上月: "last month",
+};
+
+/**
+ * A time of day as people type it, as HH:mm: `9pm`, `9:30 pm`, `12am` (00:00), 10点, 10点半,
+ * 10点30分, 10时, 下午3点 (15:00), 晚上8点, 中午12点; with `head` what comes before it (a day, or
+ * nothing). Only a time that says it is one (点/时, am/pm, or 上午/下午…) is read; null otherwise.
+ */
+function typedClock(v: string): { head: string; time: string } | null {
+  const m = /^(.*?)\s*(上午|早上|早晨|凌晨|中午|下午|晚上|傍晚|夜里)?\s*(\d{1,2})(?:(点半)|(?:点|时)(?:(\d{1,2})分?)?|:(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$/.exec(v);
+  if (!m || (!m[2] && !m[4] && !/[点时]/.test(v.slice(m[1]!.length)) && !m[7])) return null;
+  let h = Number(m[3]);
+  const min = m[4] ? 30 : Number(m[5] ?? m[6] ?? 0);
+  const pm = m[7]?.startsWith("p") || /下午|晚上|傍晚|夜里/.test(m[2] ?? "") || (m[2] === "中午" && h < 11);
+  const am = m[7]?.startsWith("a") || /上午|早上|早晨|凌晨/.test(m[2] ?? "");
+  // 12am is midnight, 12pm noon; a 12-hour clock has no 13pm (left as typed, for the parser to refuse).
+  if (m[7] && (h < 1 || h > 12)) return null;
+  if (pm && h < 12) h += 12;
+  else if (am && h === 12) h = 0;
+  if (h > 23 || min > 59) return null;
+  return { head: m[1]!.trim(), time: `${String(h).padStart(2, "0")}:${String(min).padStart(2, "0")}` };
+}
+
+/**
  * A date as typed, in the spelling the date parsers take: full-width digits and signs made
  * plain ({@link foldWidth}; not NFKC, which reads ² or ⑤ as digits), invisible characters (a
  * zero-width space pasted with it) removed, lower case, 今天 / 昨天 / 明天 / 现在 as today /
@@ -133,11 +166,17 @@ const DAY_BEFORE_YESTERDAY = "前天";
  * Anything else is returned trimmed, for the parser to refuse.
  */
 export function normalizeDateInput(s: string): string {
-  const v = withoutInvisible(foldWidth(s)).trim().toLowerCase();
-  const word = DAY_WORDS[v];
+  const typed = withoutInvisible(foldWidth(s)).trim().toLowerCase().replace(/\s+/g, " ");
+  // A time said so (下午3点, 9pm, 12月1日10点) as HH:mm, after its day: 12月1日 10:00, "明天 15:00", or 15:00 alone.
+  const clock = typedClock(typed);
+  const v = clock ? (clock.head ? `${normalizeDateInput(clock.head)} ${clock.time}` : clock.time) : typed;
+  const word = DAY_WORDS[v] ?? RELATIVE_WORDS[v];
   if (word) return word;
   const span = /^(\+?\d+) ?(天|小时|个小时)$/.exec(v);
   if (span) return `${span[1]}${span[2] === "天" ? "d" : "h"}`;
+  // Weeks as days: 1w, 2周, 1个星期 (+1w ahead) as 7d, 14d, 7d (+7d).
+  const weeks = /^(\+?)(\d{1,4}) ?(w|周|星期|个星期|礼拜|个礼拜)$/.exec(v);
+  if (weeks) return `${weeks[1]}${Number(weeks[2]) * 7}d`;
   // What follows the day: nothing, a time after a space or T, or one right after 日/号 (given a space).
   const rest = (from: number) => v.slice(from).replace(/^(?=\d)/, " ");
   const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})(?:[日号](?=\d)|[日号]?(?=$|[t ]))/.exec(v);
@@ -170,6 +209,9 @@ export function dayFirst(s: string, whole = false): string | null {
 export function readDateInput(s: string, today: string, yearless: "this_year" | "next" | "last" = "this_year"): string {
   const v = normalizeDateInput(s);
   if (v === DAY_BEFORE_YESTERDAY) return addDays(today, -2);
+  if (v === "后天") return addDays(today, 2);
+  // The end of this month: its last day (an end= on it runs to the end of that day).
+  if (v === "月底") return addDays(`${monthStart(today, 1)}`, -1);
   if (!/^\d{2}-\d{2}(?=$|[t ])/.test(v)) return v;
   const year = Number(today.slice(0, 4));
   // For a date ahead (an arrival, a coupon's end), a day already past this year is next year's.
@@ -205,6 +247,42 @@ export function missingLeapDay(s: string, today: string): MissingLeapDay | null 
   let y = year + 1;
   while (!(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) y++;
   return { year, leap: `${y}-02-29`, before: `${year}-02-28`, after: `${year}-03-01` };
+}
+
+/** The first day of the month `n` months after (before, when negative) the month of `day` (YYYY-MM-DD). */
+function monthStart(day: string, n: number): string {
+  const [y, m] = day.split("-").map(Number) as [number, number];
+  return new Date(Date.UTC(y, m - 1 + n, 1)).toISOString().slice(0, 10);
+}
+
+const EN_WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+const ZH_WEEKDAYS = "日一二三四五六";
+
+/**
+ * The day a `since=` week, month or weekday word means, read against `today` (YYYY-MM-DD), as
+ * calendar days in the shop's time zone, weeks starting on Monday (as Chinese calendars count them,
+ * and as `digest 上周五` does): `this week` (本周) its Monday, `last week` (上周) the Monday before,
+ * `this month` (本月) its 1st, `last month` (上个月) the 1st of the month before; a weekday as
+ * `digest` reads it: `monday`/`mon`, 周一/星期一/礼拜一 the latest such day, today or before,
+ * `last monday` the latest before today, 上周一 the Monday of last week, 本周一 this week's. Null: none of these.
+ */
+export function periodDay(value: string, today: string): string | null {
+  const v = value.trim().toLowerCase().replace(/\s+/g, " ");
+  const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
+  const monday = addDays(today, -((dow + 6) % 7));
+  if (v === "this week") return monday;
+  if (v === "last week") return addDays(monday, -7);
+  if (v === "this month") return monthStart(today, 0);
+  if (v === "last month") return monthStart(today, -1);
+  const last = /^last (\S+)$/.exec(v);
+  const word = last ? last[1]! : v;
+  const en = EN_WEEKDAYS.findIndex((w) => word === w || word === w.slice(0, 3));
+  if (en >= 0) return addDays(today, -((dow - en + 7) % 7 || (last ? 7 : 0)));
+  const zh = /^(上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$/.exec(v);
+  if (!zh) return null;
+  const target = ZH_WEEKDAYS.indexOf(zh[2] === "天" ? "日" : zh[2]!);
+  if (!zh[1]) return addDays(today, -((dow - target + 7) % 7));
+  return addDays(monday, (zh[1] === "上" ? -7 : 0) + ((target + 6) % 7));
 }
 
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */

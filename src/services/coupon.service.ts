@@ -257,7 +257,8 @@ export class CouponService {
       const n = Number(back[1]);
       return { at: back[2] === "d" || back[2] === "天" ? addLocalDays(from, -n, tz).at : new Date(from.getTime() - n * 3_600_000) };
     }
-    const span = /^\+?(\d{1,3})([dh])$/.exec(v);
+    // 1w and 2周 come as 7d and 14d (normalizeDateInput); a span too far is refused naming the limit.
+    const span = /^\+?(\d{1,4})([dh])$/.exec(v);
     if (span) {
       const n = Number(span[1]);
       if (span[2] === "h") return { at: finite(new Date(from.getTime() + n * 3_600_000)) };
@@ -271,6 +272,8 @@ export class CouponService {
     if (m[4] === undefined) return { at: finite(day(`${m[1]}-${m[2]}-${m[3]}`)) };
     const [h, mi] = [Number(m[4]), Number(m[5])];
     if (h > 23 || mi > 59) return { at: null };
+    // An end at 23:59 means through that day (its last minute included), as people write the end of a day: the end of that day.
+    if (role === "end" && h === 23 && mi === 59) return { at: finite(day(`${m[1]}-${m[2]}-${m[3]}`)) };
     return noted(localTime(y, mo, d, h, mi, tz), `${m[4]}:${m[5]}`, `${m[1]}-${m[2]}-${m[3]}`);
   }
 
@@ -1061,6 +1064,9 @@ export function fullReduction(typed: string): { off: string; min: string } | und
  * Anything else is returned as given.
  */
 function withDayTime(v: string, today: string): string {
+  // A time alone (21:00, from 9pm or 晚上9点) is today's, as `since=` reads it.
+  const alone = /^(\d{1,2}):(\d{2})$/.exec(v);
+  if (alone) return `${today} ${alone[1]!.padStart(2, "0")}:${alone[2]}`;
   const m = /^(\S+?) ?(\d{1,2}):(\d{2})$/.exec(v);
   if (!m) return v;
   const head = readDateInput(m[1]!, today, "next");
