@@ -5,7 +5,7 @@ import { UserError } from "../src/core/errors.js";
 import { clip } from "../src/core/reply.js";
 import type { ComplaintList } from "../src/services/complaint.service.js";
 import type { MessageKey } from "../src/core/messages.js";
-import { complaintStatus, formatDuration, listArg, severityName } from "./complaint.view.js";
+import { complaintStatus, formatDuration, listArg, severityName, slaText } from "./complaint.view.js";
 
 const PAGE_SIZE = 10;
 
@@ -14,7 +14,7 @@ export default defineCommand({
   description: "cmd.complaint_list",
   // The first list a choice (Discord offers them), more after it in any order: all at once.
   positional: ["which", "...and"],
-  usage: { en: "[open|mine|overdue|unassigned …] [page=<n>]", zh: "[未结|我的|已超时|未分配 …] [page=<页码>]" },
+  usage: { en: "[open|mine|overdue|unassigned|escalated|resolved|all …] [page=<n>]", zh: "[未结|我的|已超时|未分配|已升级|已解决|全部 …] [page=<页码>]" },
   args: z.object({
     which: listArg.default("open"),
     and: z.string().optional(),
@@ -26,10 +26,11 @@ export default defineCommand({
     { en: "complaint list overdue", zh: "complaint list 已超时" },
     { en: "complaint list mine overdue", zh: "complaint list 我的 已超时" },
     { en: "complaint list unassigned page=2", zh: "complaint list 未分配 page=2" },
+    { en: "complaint list resolved", zh: "complaint list 已解决" },
   ],
   permission: "support",
   mutates: false,
-  async handler({ args, services, actor, t, now }) {
+  async handler({ args, services, actor, t, fmt, now }) {
     // Every list given, by its English name, once each, in the order typed (`mine overdue`).
     const typed: ComplaintList[] = [args.which];
     for (const word of (args.and ?? "").split(/\s+/).filter(Boolean)) {
@@ -44,8 +45,14 @@ export default defineCommand({
       const line = (w: ComplaintList) => ["complaint list", w, ...others].join(" ");
       throw new UserError("contradictory_lists", t("complaint.list.contradiction", { mine: line("mine"), unassigned: line("unassigned") }));
     }
-    // Every list is of open complaints: `open` with others adds nothing to the title.
-    const named = (["mine", "overdue", "unassigned"] as const).filter((w) => lists.has(w));
+    // Resolved ones are not open: with a list of open ones, nothing is both.
+    const openWord = typed.find((w) => w === "open" || w === "overdue" || w === "unassigned" || w === "escalated");
+    if (lists.has("resolved") && openWord) {
+      throw new UserError("contradictory_lists", t("complaint.list.contradiction_resolved", { word: openWord, open: `complaint list ${typed.filter((w) => w !== "resolved").join(" ")}`, resolved: `complaint list ${typed.filter((w) => w === "mine" || w === "resolved").join(" ")}` }));
+    }
+    // `open` with others adds nothing to the title, nor `all` with a list of open ones or `resolved`.
+    const named = (["mine", "escalated", "overdue", "unassigned", "resolved"] as const).filter((w) => lists.has(w));
+    if (lists.has("all") && named.every((w) => w === "mine")) named.push("all" as never);
     const which = named.length ? named.join("_") : "open";
     const all = typed.join(" ");
     const { complaints, total } = await services.complaints.list(typed, actor.identity, args.page, PAGE_SIZE);
@@ -58,6 +65,8 @@ export default defineCommand({
     }
     const rows = complaints.map((c) => {
       const sla = services.complaints.sla(c, now);
+      // Closed: when, and whether on time (the card's resolution line).
+      if (c.status === "resolved") return [c._id, severityName(c.severity, t), complaintStatus(c, t), c.assignee ?? "—", slaText(sla.resolution, { t, fmt }), clip(c.text, 40)];
       // The next running clock: first response while nobody has answered, then resolution.
       const [key, clock] = sla.firstResponse.state === "running" || sla.firstResponse.state === "overdue"
         ? (["complaint.due.first", sla.firstResponse] as const)
@@ -74,13 +83,14 @@ export default defineCommand({
         clip(c.text, 40),
       ];
     });
-    const context = [t("complaint.list.page", { page: args.page, pages })];
+    const order = lists.has("resolved") ? "complaint.list.page_resolved" : which.endsWith("all") ? "complaint.list.page_all" : "complaint.list.page";
+    const context = [t(order, { page: args.page, pages })];
     if (args.page < pages) context.push(t("complaint.list.next", { command: `complaint list ${all} page=${args.page + 1}` }));
     return {
       title: t(`complaint.list.${which}` as MessageKey, { total }),
       status: lists.has("overdue") ? "warning" : "info",
       table: {
-        columns: [t("complaint.col.id"), t("complaint.col.severity"), t("complaint.col.status"), t("complaint.col.assignee"), t("complaint.col.due"), t("complaint.col.text")],
+        columns: [t("complaint.col.id"), t("complaint.col.severity"), t("complaint.col.status"), t("complaint.col.assignee"), t(lists.has("resolved") ? "complaint.col.resolved" : "complaint.col.due"), t("complaint.col.text")],
         rows,
       },
       context,

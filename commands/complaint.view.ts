@@ -50,9 +50,24 @@ export function textApart(name: string, option: "note" | "reason"): NonNullable<
   };
 }
 
+/**
+ * The short words people type for a category (`category=物流`, `shipping`, `质量`), each read as
+ * the category stored; after the cards' names, so Discord still offers those.
+ */
+const CATEGORY_WORDS: Readonly<Record<string, (typeof COMPLAINT_CATEGORIES)[number]>> = {
+  logistics: "delivery", shipping: "delivery", shipment: "delivery", courier: "delivery", 物流: "delivery", 配送: "delivery", 快递: "delivery", 运输: "delivery",
+  damage: "damaged", broken: "damaged", 损坏: "damaged", 破损: "damaged",
+  wrong: "wrong_item", 发错: "wrong_item", 错发: "wrong_item",
+  missing: "missing_item", 少件: "missing_item", 漏发: "missing_item", 缺件: "missing_item",
+  质量: "quality",
+  payment: "billing", invoice: "billing", 账单: "billing", 支付: "billing", 付款: "billing",
+  服务: "service", 客服: "service", 态度: "service",
+  其它: "other",
+};
+
 /** Severity, category, source and list arguments: in any case, or by their Chinese names. */
 export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhChoiceNames(SEVERITIES, "complaint.severity"));
-export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"));
+export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", { ...zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"), ...CATEGORY_WORDS });
 export const sourceArg = oneOf(COMPLAINT_SOURCES, "complaint.bad_source", zhChoiceNames(COMPLAINT_SOURCES, "complaint.source"));
 export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
   未结: "open",
@@ -63,6 +78,13 @@ export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
   已逾期: "overdue",
   逾期: "overdue",
   未分配: "unassigned",
+  已升级: "escalated",
+  升级: "escalated",
+  已解决: "resolved",
+  已结: "resolved",
+  已结案: "resolved",
+  全部: "all",
+  所有: "all",
 });
 
 /**

@@ -402,7 +402,7 @@ describe("complaint lists", () => {
     expect(await ids("complaint list 已超时")).toEqual([u]);
     expect(await ids("complaint list open page=１")).toEqual([u, n, l]);
     const zhBad = await app.core.invoke({ identity: "shell:lin", platform: "shell", text: "complaint list 以后 page=第二", locale: "zh-CN" });
-    expect(zhBad.reply.text).toContain("\"以后\" 不是列表。请使用 未结（open）、我的（mine）、已超时（overdue）或未分配（unassigned）。");
+    expect(zhBad.reply.text).toContain("\"以后\" 不是列表。请使用 未结（open）、我的（mine）、已超时（overdue）、未分配（unassigned）、已升级（escalated）、已解决（resolved）或全部（all）。");
     expect(zhBad.reply.text).toContain("\"第二\" 不是 1 到 10000 之间的页码，例如 page=2。");
     const overdue = await app.run("shell:lin", "complaint list overdue");
     expect(overdue.reply.table!.rows[0]!.slice(1, 5)).toEqual(["urgent", "New", "—", "reply 1h overdue"]);

@@ -126,7 +126,7 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(choices(sub(coupon, "launch"), "type")).toEqual(["percent", "fixed"]);
     // Read leniently in chat (any case, Chinese names), still offered as choices here.
     expect(choices(sub(top("complaint"), "new"), "severity")).toEqual(["low", "normal", "high", "urgent"]);
-    expect(choices(sub(top("complaint"), "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
+    expect(choices(sub(top("complaint"), "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned", "escalated", "resolved", "all"]);
     // Named in Chinese for Chinese members, as the cards name them.
     const severity = sub(top("complaint"), "new").options!.find((o) => o.name === "severity") as unknown as { choices: { value: string; name_localizations?: Record<string, string> }[] };
     expect(severity.choices.map((c) => c.name_localizations?.["zh-CN"])).toEqual(["低", "一般", "高", "紧急"]);
@@ -141,7 +141,7 @@ describe("generated application commands for refunds, coupons, orders, complaint
     expect(filed.options!.find((o) => o.name === "order")!.autocomplete).toBe(true);
     expect(choices(filed, "severity")).toEqual(["low", "normal", "high", "urgent"]);
     expect(choices(filed, "source")).toContain("discord");
-    expect(choices(sub(complaint, "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned"]);
+    expect(choices(sub(complaint, "list"), "which")).toEqual(["open", "mine", "overdue", "unassigned", "escalated", "resolved", "all"]);
     // `digest` beside `digest subscribe|unsubscribe`: the base command becomes `/digest show`.
     const digest = top("digest");
     expect(digest.options!.map((o) => o.name).sort()).toEqual(["rebuild", "show", "subscribe", "unsubscribe"]);

@@ -31,7 +31,11 @@ export const UNKNOWN_CUSTOMER = "unknown";
 export const COMPLAINT_TEXT_MAX = 4000;
 
 /** Lists of {@link ComplaintService.list}. */
-export const COMPLAINT_LISTS = ["open", "mine", "overdue", "unassigned"] as const;
+/**
+ * `escalated`: open and escalated; `resolved`: closed ones, latest resolved first; `all`: any
+ * status (open ones first, most urgent first, then the resolved ones, latest first).
+ */
+export const COMPLAINT_LISTS = ["open", "mine", "overdue", "unassigned", "escalated", "resolved", "all"] as const;
 export type ComplaintList = (typeof COMPLAINT_LISTS)[number];
 
 /** One SLA clock of a complaint as seen at some instant. */
@@ -347,6 +351,8 @@ export class ComplaintService {
    * A page of complaints: `open` (not resolved), `mine` (open and assigned to `identity` or an
    * identity linked to it),
    * `overdue` (open and past either due time still running), `unassigned` (open, nobody on it);
+   * `escalated` (open and escalated), `resolved` (latest resolved first), `all` (any status: the
+   * open ones as listed here, then the resolved ones);
    * given several, those in all of them (`mine` and `unassigned` together: none).
    * Most urgent first: by the next clock to run out (the reply clock while nobody has answered,
    * else resolution; the list's "Next due" column), then resolution due time.
@@ -355,13 +361,32 @@ export class ComplaintService {
     const now = this.clock.now();
     // Several lists at once are all of them (`mine overdue`: my overdue ones), in one filter.
     const lists = new Set<ComplaintList>(typeof which === "string" ? [which] : which);
-    const filter: Record<string, unknown> = { status: OPEN };
+    const filter: Record<string, unknown> = { status: lists.has("resolved") ? "resolved" : lists.has("escalated") ? "escalated" : OPEN };
+    // `all`: any status, unless another list names open ones only (`all overdue` is `overdue`).
+    const openOnly = ["overdue", "unassigned", "escalated"].some((w) => lists.has(w as ComplaintList));
+    if (lists.has("all") && !openOnly && !lists.has("resolved")) delete filter.status;
     // The person's: a complaint claimed on Slack is theirs on Discord too (the assignee stays as claimed).
     if (lists.has("mine")) filter.assignee = { $in: await this.linkedTo(identity) };
     if (lists.has("unassigned")) filter.assignee = lists.has("mine") ? { $in: [] } : { $exists: false };
     if (lists.has("overdue")) filter.$or = overdueOr(now);
-    const total = await this.store.complaints.countDocuments(filter);
     const upTo = page * pageSize;
+    // Resolved ones, latest resolved first: a lead's review of what was closed.
+    const resolvedPart = async (f: Record<string, unknown>, skip: number, limit: number) =>
+      limit > 0 ? this.store.complaints.find(f).sort({ resolvedAt: -1, _id: 1 }).skip(skip).limit(limit).lean<ComplaintDoc[]>() : [];
+    if (filter.status === "resolved") {
+      const total = await this.store.complaints.countDocuments(filter);
+      if (upTo - pageSize >= total) return { complaints: [], total };
+      return { complaints: await resolvedPart(filter, upTo - pageSize, pageSize), total };
+    }
+    if (!("status" in filter)) {
+      // Every complaint: the open ones as `open` lists them, then the resolved ones.
+      const [open, closed] = await Promise.all([this.list([...lists].filter((w) => w !== "all"), identity, page, pageSize), this.store.complaints.countDocuments({ ...filter, status: "resolved" })]);
+      const total = open.total + closed;
+      if (upTo - pageSize >= total) return { complaints: [], total };
+      const from = Math.max(0, upTo - pageSize - open.total);
+      return { complaints: [...open.complaints, ...(await resolvedPart({ ...filter, status: "resolved" }, from, pageSize - open.complaints.length))], total };
+    }
+    const total = await this.store.complaints.countDocuments(filter);
     if (upTo - pageSize >= total) return { complaints: [], total };
     // Sorted by a due time that depends on the first response, without `$expr` (FerretDB v1):
     // the unanswered ones by their reply clock and the answered ones by resolution, each the
