@@ -133,7 +133,9 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
-  async handler({ args, services, actor, t, fmt, ref, subject }) {
+  async handler({ args: typed, services, actor, t, fmt, ref, subject }) {
+    // `stock adjust SKU-1001, +5 …`: the SKU ended as in a sentence is that product.
+    const args = { ...typed, sku: await services.stock.skuAsMeant(typed.sku) };
     if (args.set !== undefined) return setLevel(args.sku, args.set, args.reason, args.key, { services, actor, t, fmt, subject });
     // The schema's check refused a number without a sign, no change, `set` apart, and neither given.
     if (typeof args.delta !== "number") throw new Error("stock adjust: no signed change past the check");

@@ -54,8 +54,8 @@ export default defineCommand({
         rows: items.map((i) => [
           i.sku,
           i.name,
-          String(i.available),
-          String(i.reorderPoint),
+          fmt.number(i.available),
+          fmt.number(i.reorderPoint),
           coverText(i, fmt, { column: true }) ?? "—",
           String(i.leadTimeDays),
           holdText(i),

@@ -56,7 +56,9 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
-  async handler({ args, services, actor, t, fmt, now, subject }) {
+  async handler({ args: given, services, actor, t, fmt, now, subject }) {
+    // `stock po SKU-1001, eta=…`: the SKU ended as in a sentence is that product.
+    const args = { ...given, sku: await services.stock.skuAsMeant(given.sku) };
     const sku = args.sku.toUpperCase();
     const today = fmt.day(now);
     const typed = normalizeDateInput(args.eta);
@@ -88,17 +90,17 @@ export default defineCommand({
     if (r.kind === "busy") return { status: "error", code: "busy", text: t("lowstock.busy", { sku }), visibility: "ephemeral" };
     // The same PO on record already: said so, naming who recorded it; to the presser alone (the alert stays as it is).
     if (r.kind === "po_on_record") {
-      const qty = r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "";
+      const qty = r.po.qty ? t("lowstock.po.qty", { qty: fmt.number(r.po.qty) }) : "";
       return { status: "info", code: "po_on_record", text: t("lowstock.po.on_record", { sku, eta: r.po.eta, qty, by: r.po.by ?? "", until: fmt.dateTime(r.until) }), visibility: "ephemeral" };
     }
     if (r.kind !== "ok") return unknownSku(args.sku, await services.stock.suggest(args.sku), t);
-    const qty = args.qty ? t("lowstock.po.qty", { qty: args.qty }) : "";
+    const qty = args.qty ? t("lowstock.po.qty", { qty: fmt.number(args.qty) }) : "";
     // A running snooze that outlasts this PO's hold is kept: say so, and until when.
     const recorded = r.snoozedBy !== undefined
       ? t("lowstock.po.recorded_snoozed", { sku, eta, qty, until: fmt.dateTime(r.until), by: r.snoozedBy })
       : t("lowstock.po.recorded", { sku, eta, qty, until: fmt.dateTime(r.until) });
     // A PO already on record is replaced, not added to: say which, so a second order is not lost from sight.
-    const old = r.replaced ? t("lowstock.po.replaced", { eta: r.replaced.eta, qty: r.replaced.qty ? t("lowstock.po.qty", { qty: r.replaced.qty }) : "", by: r.replaced.by ?? "" }) : "";
+    const old = r.replaced ? t("lowstock.po.replaced", { eta: r.replaced.eta, qty: r.replaced.qty ? t("lowstock.po.qty", { qty: fmt.number(r.replaced.qty) }) : "", by: r.replaced.by ?? "" }) : "";
     // Whether a sell-out can still be announced: not for a product already out of stock.
     return { status: "ok", text: withSelloutNote(old ? recorded + t("text.sentence_sep") + old : recorded, r.sellout, r.until, t, fmt), visibility: "public" };
   },

@@ -28,7 +28,9 @@ const duration = plain(z
   // Up to 30 days in minutes (43200m): the refinement below sets the limit, not the digits.
   .pipe(z.string().regex(/^(\d{1,6}[mhd]|off)$/, { error: "lowstock.bad_duration" })
   .transform((s) => (s === "off" ? { off: true as const } : { n: Number(s.slice(0, -1)), unit: s.slice(-1) as "m" | "h" | "d" }))
-  .refine((d) => "off" in d || (d.n > 0 && (d.unit === "d" ? d.n <= 30 : d.n * UNIT_MS[d.unit] <= 30 * 86_400_000)), { error: "lowstock.bad_duration" })));
+  .refine((d) => "off" in d || d.n > 0, { error: "lowstock.bad_duration" })
+  // A duration, only longer than a snooze may be (31d, 1000h): said so, not "not a duration".
+  .refine((d) => "off" in d || d.n === 0 || (d.unit === "d" ? d.n <= 30 : d.n * UNIT_MS[d.unit] <= 30 * 86_400_000), { error: "lowstock.duration_too_long" })));
 
 export default defineCommand({
   name: "stock snooze",
@@ -52,7 +54,9 @@ export default defineCommand({
   mutates: true,
   // Refusals before the handler runs name the product typed: `audit subject=SKU-…` finds them.
   typedSubject: { arg: "sku", spelling: (s) => s.toUpperCase() },
-  async handler({ args, services, actor, t, fmt, now, subject }) {
+  async handler({ args: typed, services, actor, t, fmt, now, subject }) {
+    // `stock snooze SKU-1001, 3d`: the SKU ended as in a sentence is that product.
+    const args = { ...typed, sku: await services.stock.skuAsMeant(typed.sku) };
     if ("off" in args.duration) return await unsnooze(args.sku, { services, t, fmt, subject });
     const { n, unit } = args.duration;
     const until = unit === "d" ? addLocalDays(now, n, fmt.timeZone).at : new Date(now.getTime() + n * UNIT_MS[unit]);
@@ -69,7 +73,7 @@ export default defineCommand({
     if (r.kind === "snooze_holds") {
       const vars = { sku, until: fmt.dateTime(r.until), by: r.by };
       const text = r.po
-        ? t("lowstock.snooze_holds.po", { ...vars, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "" })
+        ? t("lowstock.snooze_holds.po", { ...vars, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: fmt.number(r.po.qty) }) : "" })
         : t("lowstock.snooze_holds", vars);
       return { status: "info", code: "snooze_holds", text, visibility: "ephemeral" };
     }
@@ -78,7 +82,7 @@ export default defineCommand({
     // Snoozed ahead of time (not low now): "alerts again then if still low" would say it is low.
     const v = r.po ? null : await services.stock.bySku(sku);
     const text = r.po
-      ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(r.until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" })
+      ? t("lowstock.snoozed.po_kept", { sku, until: fmt.dateTime(r.until), eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: fmt.number(r.po.qty) }) : "", by: r.po.by ?? "" })
       : v && !isLow(v)
         ? t("stock.snooze.not_low", { sku, until: fmt.dateTime(r.until), available: fmt.number(v.available), reorderPoint: fmt.number(v.reorderPoint) })
         : t("lowstock.snoozed", { sku, until: fmt.dateTime(r.until) });
@@ -95,10 +99,10 @@ async function unsnooze(typed: string, { services, t, fmt, subject }: Pick<Comma
   subject(sku);
   if (r.kind === "none") return { status: "info", code: "not_held", text: t("lowstock.unsnoozed.none", { sku }), visibility: "ephemeral" };
   if (r.kind === "po_dropped") {
-    return { status: "ok", text: t("lowstock.unsnoozed.po_overdue", { sku, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "", by: r.po.by ?? "" }), visibility: "public" };
+    return { status: "ok", text: t("lowstock.unsnoozed.po_overdue", { sku, eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: fmt.number(r.po.qty) }) : "", by: r.po.by ?? "" }), visibility: "public" };
   }
   const until = fmt.dateTime(r.until);
-  const po = r.po ? { eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: r.po.qty }) : "" } : null;
+  const po = r.po ? { eta: r.po.eta, qty: r.po.qty ? t("lowstock.po.qty", { qty: fmt.number(r.po.qty) }) : "" } : null;
   const text =
     r.snoozedBy !== undefined && po
       ? t("lowstock.unsnoozed.snooze_po", { sku, until, by: r.snoozedBy, ...po, poBy: r.po!.by ?? "" })

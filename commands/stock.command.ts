@@ -21,7 +21,7 @@ async function stockCard(v: StockView, { t, fmt, services }: Pick<CommandContext
   const h = services.lowStock.holdOf(await services.lowStock.state(v.sku), v);
   let hold: string | null = null;
   if (h) {
-    const po = h.kind === "snooze" ? null : { eta: h.po.eta, qty: h.po.qty ? t("lowstock.po.qty", { qty: h.po.qty }) : "", by: h.po.by ?? "" };
+    const po = h.kind === "snooze" ? null : { eta: h.po.eta, qty: h.po.qty ? t("lowstock.po.qty", { qty: fmt.number(h.po.qty) }) : "", by: h.po.by ?? "" };
     const until = h.kind === "po_overdue" ? "" : fmt.dateTime(h.until);
     hold =
       h.kind === "snooze"
@@ -98,14 +98,15 @@ export default defineCommand({
   name: "stock",
   description: "cmd.stock",
   positional: ["...query"],
-  usage: { en: "<sku | words>", zh: "<sku | 商品名关键词>" },
+  usage: { en: "<sku | words>", zh: "<SKU | 商品名关键词>" },
   args: z.object({ query: z.string().trim().min(1).max(100) }),
   examples: ["stock SKU-1001", { en: "stock wireless mouse", zh: "stock 保温杯" }, { en: "stock 保温杯", zh: "stock 不锈钢 500ml" }],
   permission: "viewer",
   mutates: false,
   async handler(ctx) {
-    const { args, services, t } = ctx;
-    const exact = await services.stock.bySku(args.query);
+    const { args, services, t, fmt } = ctx;
+    // `stock SKU-1001.` (the SKU ended as in a sentence): that product.
+    const exact = await services.stock.bySku(await services.stock.skuAsMeant(args.query));
     if (exact) return await stockCard(exact, ctx);
     const { matches, total } = await services.stock.search(args.query, 10);
     if (matches.length === 1 && total === 1) return await stockCard(matches[0]!, ctx);
@@ -117,7 +118,7 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("stock.col.reorder")],
-        rows: matches.map((m) => [m.sku, m.name, String(m.available), String(m.reorderPoint)]),
+        rows: matches.map((m) => [m.sku, m.name, fmt.number(m.available), fmt.number(m.reorderPoint)]),
         alignRight: [2, 3],
       },
       context: [t("stock.matches.more", { shown: matches.length, count: total, sku: matches[0]!.sku })],

@@ -26,7 +26,7 @@ describe("a Chinese-speaking team (SHOP_LOCALE=zh-CN): argument names in Chinese
   it("a missing argument is named in Chinese, as the usage line below it names it; option names stay as typed", async () => {
     const cases: [string, string, string][] = [
       // Was: "缺少 <query>", "缺少 <orderNo>", usage `order <orderNo>`.
-      ["stock", "• 缺少 <查询内容>", "`stock <sku | 商品名关键词>`"],
+      ["stock", "• 缺少 <查询内容>", "`stock <SKU | 商品名关键词>`"],
       ["order", "• 缺少 <订单号>", "`order <订单号>`"],
       ["refund show", "• 缺少 <编号>", "`refund show <编号>`"],
       ["order cancel", "• 缺少 <订单号>\n• 缺少 reason=", "`order cancel <订单号> reason=<原因>`"],

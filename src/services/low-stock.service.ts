@@ -362,11 +362,11 @@ export class LowStockService {
         rows: shown.map((i) => [
           i.view.sku,
           i.view.name,
-          String(i.view.available),
-          String(i.threshold),
+          fmt.number(i.view.available),
+          fmt.number(i.threshold),
           coverText(i.view, fmt, { column: true }) ?? "—",
           String(i.view.leadTimeDays),
-          String(i.reorderQty),
+          fmt.number(i.reorderQty),
         ]),
         alignRight: [2, 3, 4, 5, 6],
       },
@@ -374,14 +374,14 @@ export class LowStockService {
         const eta = addDays(today, i.view.leadTimeDays);
         return [
           { id: `stock snooze ${i.view.sku} 24h`, label: t("lowstock.button.snooze", { sku: i.view.sku }), style: "default" as const },
-          { id: `stock po ${i.view.sku} eta=${eta} qty=${i.reorderQty}`, label: t("lowstock.button.po", { sku: i.view.sku, qty: i.reorderQty, eta }), style: "primary" as const },
+          { id: `stock po ${i.view.sku} eta=${eta} qty=${i.reorderQty}`, label: t("lowstock.button.po", { sku: i.view.sku, qty: fmt.number(i.reorderQty), eta }), style: "primary" as const },
         ];
       }),
       context: [
         // A PO on record: still on its way (sold out meanwhile), or due and the product still low.
         ...shown.flatMap((i) => {
           if (!i.po) return [];
-          const vars = { sku: i.view.sku, eta: i.po.eta, qty: i.po.qty ? t("lowstock.po.qty", { qty: i.po.qty }) : "", by: i.po.by ?? "" };
+          const vars = { sku: i.view.sku, eta: i.po.eta, qty: i.po.qty ? t("lowstock.po.qty", { qty: fmt.number(i.po.qty) }) : "", by: i.po.by ?? "" };
           return [t(this.poHoldEnd(i.po.eta) <= this.clock.now() ? "lowstock.alert.po_overdue" : "lowstock.alert.po_coming", vars)];
         }),
         ...(rest > 0 ? [t("lowstock.alert.more", { count: rest })] : []),

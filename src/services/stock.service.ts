@@ -239,6 +239,19 @@ export class StockService {
     return p ? this.view(p) : null;
   }
 
+  /**
+   * The SKU meant by one typed in a sentence: the punctuation after it (`SKU-1001.`,
+   * `sku-1001,`, `SKU-1001。`) is not part of it, unless a product's SKU ends so. In the form
+   * products are stored under ({@link plainSku}); else `typed` as it is (a product, or none: its
+   * refusal quotes what was typed).
+   */
+  async skuAsMeant(typed: string): Promise<string> {
+    const sku = plainSku(typed);
+    const bare = sku.replace(/[.,;:!?。，；：！？、…]+$/, "");
+    if (bare === sku || !bare || (await this.store.products.exists({ _id: sku }))) return typed;
+    return (await this.store.products.exists({ _id: bare })) ? bare : typed;
+  }
+
   /** Products whose name contains every word, or whose SKU starts with the query. */
   async search(typed: string, limit = 10): Promise<{ matches: StockView[]; total: number }> {
     // Full-width letters and digits (ＳＫＵ－１００１, ５００ml) read as plain, as ids are in chat.
