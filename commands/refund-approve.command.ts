@@ -2,7 +2,9 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { approversText, failKey, normalizeId } from "../src/services/refund.service.js";
-import { alreadyRejectedText, approveRefusalText, refundCard, shownStatus, unknownRefund } from "../src/services/refund.view.js";
+import type { Reply } from "../src/core/reply.js";
+import type { RefundRequestDoc } from "../src/store/models.js";
+import { alreadyRejectedText, approveRefusalText, refundCard, settledReply, shownStatus, unknownRefund } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund approve",
@@ -26,6 +28,8 @@ export default defineCommand({
     // As `refund show` explains a missing Approve button.
     const why = { t, fmt, identity: actor.identity, role: actor.role };
     // An answer that records no approval of the caller's drops their note with it: said, not silently.
+    // Nothing left to decide on it: a card's buttons pressed for it go (Reply.settled).
+    const settled = <R extends Reply>(reply: R, request: RefundRequestDoc) => settledReply(reply, request, now, t);
     const noteLost = (text: string, id: string) => (args.note ? `${text}\n${t("refund.note_not_recorded", { id })}` : text);
     switch (r.kind) {
       case "not_found": {
@@ -37,11 +41,11 @@ export default defineCommand({
       case "self_approval":
         return denial("self_approval", approveRefusalText(r, r.request, why));
       case "expired":
-        return err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }));
+        return settled(err("refund_expired", t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) })), r.request);
       case "decided":
         // A rejected one says who rejected it, when and why, as `refund reject` on it does.
-        if (r.request.status === "rejected") return err("already_decided", alreadyRejectedText(r.request, t, fmt));
-        return err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }));
+        if (r.request.status === "rejected") return settled(err("already_decided", alreadyRejectedText(r.request, t, fmt)), r.request);
+        return settled(err("already_decided", t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) })), r.request);
       case "busy":
         return err("refund_busy", t("refund.busy", { id: r.request._id }));
       case "needs_role":
@@ -49,13 +53,13 @@ export default defineCommand({
       case "already_approved":
         // Either way the approval was someone's earlier click; `finished` says this call
         // completed its execution (after a crash, or racing the approver's own call).
-        return {
+        return settled({
           status: "info",
           code: "already_approved",
           // Every approver of a two-manager refund, not only the one whose approval completed it.
           text: noteLost(t("refund.already_approved", { id: r.request._id, by: approversText(r.request, t) }) + (r.finished ? " " + t("refund.finished") : ""), r.request._id),
           visibility: "ephemeral",
-        };
+        }, r.request);
       case "waiting_second": {
         if (r.byYou) {
           return {
@@ -83,7 +87,7 @@ export default defineCommand({
         return card;
       }
       case "failed":
-        return err("refund_failed", t("refund.failed", { id: r.request._id, reason: t(failKey(r.reason)) }));
+        return settled(err("refund_failed", t("refund.failed", { id: r.request._id, reason: t(failKey(r.reason)) })), r.request);
     }
   },
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { text } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { normalizeId } from "../src/services/refund.service.js";
-import { alreadyRejectedText, refundCard, shownStatus, unknownRefund } from "../src/services/refund.view.js";
+import { alreadyRejectedText, refundCard, settledReply, shownStatus, unknownRefund } from "../src/services/refund.view.js";
 
 export default defineCommand({
   name: "refund reject",
@@ -27,12 +27,13 @@ export default defineCommand({
         if (of) subject(of.orderNo);
         return unknownRefund(args.id, of, "reject", { t, fmt, now });
       }
+      // Nothing left to decide on it: a card's buttons pressed for it go (Reply.settled).
       case "expired":
-        return { status: "error", code: "refund_expired", text: t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }), visibility: "ephemeral" };
+        return settledReply({ status: "error", code: "refund_expired", text: t("refund.expired", { id: r.request._id, at: fmt.dateTime(r.request.expiresAt) }), visibility: "ephemeral" }, r.request, now, t);
       case "decided":
-        return { status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }), visibility: "ephemeral" };
+        return settledReply({ status: "error", code: "already_decided", text: t("refund.already_decided", { id: r.request._id, status: shownStatus(r.request, now, t) }), visibility: "ephemeral" }, r.request, now, t);
       case "already_rejected":
-        return { status: "info", code: "already_rejected", text: alreadyRejectedText(r.request, t, fmt), visibility: "ephemeral" };
+        return settledReply({ status: "info", code: "already_rejected", text: alreadyRejectedText(r.request, t, fmt), visibility: "ephemeral" }, r.request, now, t);
       case "rejected":
         return refundCard(r.request, { t, fmt, now, title: t("refund.rejected.title", { id: r.request._id }) });
     }

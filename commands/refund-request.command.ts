@@ -75,6 +75,11 @@ export default defineCommand({
       case "already_refunded":
         return { status: "error", code: "already_refunded", text: t("refund.already_refunded", { orderNo: r.orderNo }), visibility: "ephemeral" };
       case "bad_amount":
+        // `十二块`: the amount as it reads in digits (`12块`), on the line to type.
+        if (r.digits !== undefined) {
+          const command = ["refund request", r.orderNo, quote(r.digits), `reason=${quote(args.reason)}`].join(" ");
+          return { status: "error", code: "bad_amount", text: t("refund.bad_amount_digits", { value: args.amount, digits: r.digits, command }), visibility: "ephemeral" };
+        }
         // The example in the order's currency: "25" for JPY, "25.00" for CNY, "25.000" for KWD.
         return {
           status: "error",

@@ -496,6 +496,15 @@ export class DiscordAdapter {
     const ownMessage = i.message.flags.has(MessageFlags.Ephemeral);
     if (result.outcome !== "ok" || (isPrivate(result.reply) && !ownMessage)) {
       const msg = this.render(result.reply, locale, MORE_MESSAGES);
+      // A shared card whose subject was decided or expired meanwhile: its buttons about it are
+      // disabled, with a line saying why, for everyone; the answer goes to the presser alone.
+      if (result.reply.settled !== undefined && !ownMessage) {
+        const embeds = [...i.message.embeds.map((x) => x.toJSON() as APIEmbed).slice(-9), { description: result.reply.settled }];
+        const update = { embeds, components: disableAbout(i.message.components as unknown[], text) };
+        await ((await deadline.settle()) ? i.editReply(update) : i.update(update));
+        await i.followUp({ embeds: msg.embeds, components: msg.components, files: msg.files, flags: MessageFlags.Ephemeral });
+        return this.sendMore(i, msg.more, true);
+      }
       return privately({ embeds: msg.embeds, components: msg.components, files: msg.files }, msg.more);
     }
     // Done: the message shows the outcome and who acted. Its buttons become the outcome's own

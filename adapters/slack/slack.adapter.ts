@@ -582,6 +582,11 @@ export class SlackAdapter implements Deliverer {
     const r = press.result;
     const onMessage = !!(respond && container.message_ts);
     if (r.outcome !== "ok" || (isPrivate(r.reply) && onMessage && !container.is_ephemeral)) {
+      // A shared card whose subject was decided or expired meanwhile: its buttons about it go, with a line saying why, for everyone.
+      const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");
+      if (r.reply.settled !== undefined && respond && onMessage && !container.is_ephemeral && original.length) {
+        await respond({ text: r.reply.settled, blocks: appendOutcome(original, noticeMessage(r.reply.settled).blocks, line), replace_original: true });
+      }
       await toClicker(this.render(r.reply));
       // An ephemeral answer cannot carry a file: a private chart goes to the presser's DM.
       if (r.reply.image) await this.imageOrNote(r.reply.image, () => this.dmChannel(identity), user.id, toClicker);

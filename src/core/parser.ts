@@ -1,4 +1,6 @@
+import { ZH_OPTION_WORDS } from "./args.js";
 import { UserError } from "./errors.js";
+import { withoutInvisible } from "./text.js";
 
 /** What the parser knows of each positional word beyond its text: how it was typed. */
 export interface WordInfo {
@@ -80,8 +82,10 @@ function keyPrefix(cur: string): "=" | ":" | undefined {
   const m = /^(.*)([=＝:：])$/.exec(cur);
   if (!m) return undefined;
   const k = m[1]!.normalize("NFKC");
-  if (!KEY.test(k.startsWith("--") ? k.slice(2) : k)) return undefined;
-  return m[2] === "=" || m[2] === "＝" ? "=" : ":";
+  const eq = m[2] === "=" || m[2] === "＝";
+  // `原因="客户 改主意"`: an option named in Chinese (refused by the core, naming `reason=`) groups its quoted value as one.
+  if (!KEY.test(k.startsWith("--") ? k.slice(2) : k) && !(eq && Object.hasOwn(ZH_OPTION_WORDS, withoutInvisible(k).trim()))) return undefined;
+  return eq ? "=" : ":";
 }
 
 /** A quote opened after `key:` that never closed: tokenized again with it as text. */

@@ -65,6 +65,12 @@ export interface Reply {
   code?: string;
   /** Ephemeral replies are shown to the caller only. */
   visibility: "ephemeral" | "public";
+  /**
+   * Set on the answer to a pressed button whose subject has nothing left to press (a refund request
+   * decided or expired meanwhile): the line put on the shared message, whose buttons about that
+   * subject are removed (Slack) or disabled (Discord); the answer itself still goes to the presser.
+   */
+  settled?: string;
 }
 
 /**

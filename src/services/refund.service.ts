@@ -93,7 +93,7 @@ export type RequestResult =
   /** Marked refunded already (by the bot, or by the shop through ingestion). */
   | { kind: "already_refunded"; orderNo: string }
   /** `problem`: not an amount at all (format, too many digits), more decimals than the currency has, zero, or written with another currency's sign. */
-  | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" | "currency" }
+  | { kind: "bad_amount"; orderNo: string; decimals: number; currency: string; problem: "format" | "decimals" | "zero" | "currency"; digits?: string }
   /** `asking`: when nothing is left, the pending requests holding the balance (oldest first, at most {@link ASKING_SHOWN} + 1, so a reply can say there are more). */
   | { kind: "over_balance"; orderNo: string; refundable: number; paid: number; refunded: number; pending: number; currency: string; asking: string[] }
   /** A request with the caller's id already exists (a retried delivery): nothing new was created. */
@@ -209,6 +209,51 @@ export function withoutCurrencySign(typed: string, currency: string): string | {
   // Another currency's sign or code left (`RMB$`: `$`; `US$`, `5USD`): refused as such, not as no amount.
   const otherSign = (x: string) => /\p{Sc}/u.test(x) || CURRENCY_CODES.has(x) || Object.values(EXTRA_SIGNS).some((e) => e.includes(x));
   return left.some(otherSign) ? { foreign: true } : typed;
+}
+
+/**
+ * A yuan amount said as people say it, `12块5` (12.50), `12元5角`, `12块5毛6` (12.56), `¥12块5`:
+ * the number ("12.5", "12.56") with what was typed before it (a sign, for {@link withoutCurrencySign});
+ * `foreign` for a shop currency other than the yuan; undefined when `typed` is not so written.
+ */
+export function colloquialYuan(typed: string, currency: string): string | { foreign: true } | undefined {
+  const m = /^(\D*?)(\d[\d,]*)(?:块|元)(\d)(?:(?:毛|角)(?:(\d)分?)?)?$/u.exec(plainTyped(typed).trim());
+  if (!m) return undefined;
+  if (currency !== "CNY") return { foreign: true };
+  return `${m[1]}${m[2]}.${m[3]}${m[4] ?? ""}`;
+}
+
+const ZH_DIGITS: Readonly<Record<string, number>> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+const ZH_UNITS: Readonly<Record<string, number>> = { 十: 10, 百: 100, 千: 1000 };
+
+/** A number written in Chinese numerals (`十二`, `一百五十`, `两千`, `三万五千`) as digits ("12"), or undefined. */
+function zhNumeral(run: string): string | undefined {
+  const section = (part: string): number | undefined => {
+    let total = 0;
+    let digit: number | undefined;
+    for (const ch of part) {
+      if (ch in ZH_DIGITS) digit = ZH_DIGITS[ch];
+      else if (ch in ZH_UNITS) {
+        total += (digit ?? 1) * ZH_UNITS[ch]!;
+        digit = undefined;
+      } else return undefined;
+    }
+    return total + (digit ?? 0);
+  };
+  const parts = run.split("万");
+  if (parts.length > 2 || run === "万") return undefined;
+  const [high, low] = parts.length === 2 ? [section(parts[0] || "一"), section(parts[1]!)] : [0, section(parts[0]!)];
+  return high === undefined || low === undefined ? undefined : String(high * 10_000 + low);
+}
+
+/**
+ * An amount refused as typed but clear in digits: Chinese numerals (`十二块` as `12块`, `一百` as
+ * `100`) or the Chinese full stop for the point (`12。5` as `12.5`). The way to write it, for the
+ * refusal to name; undefined when there is none.
+ */
+export function amountInDigits(typed: string): string | undefined {
+  const out = typed.replace(/[零〇一二两三四五六七八九十百千万]+/gu, (run) => zhNumeral(run) ?? run).replace(/。/gu, ".");
+  return out !== typed && /\d/.test(out) ? out : undefined;
 }
 
 /** True when `typed` is an amount with a currency's sign or code beside it (`RMB 25`, `25 元`, `$25`), whichever currency. */
@@ -436,10 +481,18 @@ export class RefundService {
         // Names the order, so the refused ask is on its audit trail (`audit subject=ORD-…`).
         const bad = (problem: "format" | "decimals" | "zero" | "currency") => ({ kind: "bad_amount" as const, orderNo, decimals, currency, problem });
         // The order's own sign, as its card prints the amount, is read; another currency's is refused, not converted.
-        const typed = withoutCurrencySign(input.amount, order.currency);
+        // `12块5`, `12元5角`: said as people say a yuan amount, read as 12.50.
+        const said = colloquialYuan(input.amount, order.currency);
+        const typed = typeof said === "object" ? said : withoutCurrencySign(said ?? input.amount, order.currency);
         if (typeof typed === "object") return bad("currency");
         const parsed = parseAmount(typed, order.currency);
-        if (parsed === null) return bad("format");
+        if (parsed === null) {
+          // `十二块`, `12。5`: said how to write it in digits, when that reads.
+          const digits = amountInDigits(input.amount);
+          const again = digits === undefined ? undefined : (colloquialYuan(digits, currency) ?? withoutCurrencySign(digits, currency));
+          const reads = typeof again === "string" && typeof parseAmount(again, currency) === "number";
+          return { ...bad("format"), ...(reads ? { digits } : {}) };
+        }
         if (typeof parsed === "object") return bad("decimals");
         if (parsed <= 0) return bad("zero");
         if (parsed > refundable) return over;

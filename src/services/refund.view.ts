@@ -14,6 +14,14 @@ export function refundActions(id: string, t: Translate): ReplyAction[] {
 }
 
 /**
+ * A refusal or notice about a request with nothing left to decide (decided or expired), marked
+ * so that a card's Approve / Reject buttons pressed for it go, saying its status (Reply.settled).
+ */
+export function settledReply<R extends Reply>(reply: R, r: RefundRequestDoc, now: Date, t: Translate): R {
+  return { ...reply, settled: t("refund.card.settled", { id: r._id, status: shownStatus(r, now, t) }) };
+}
+
+/**
  * A pressed button's line as its reader sees it named (Slack's "ran `…`" line): the Reject
  * button's fixed reason in the reader's language (`reason="通过“拒绝”按钮拒绝"`), not the English
  * the button carries; any other line as it is.
