@@ -1,14 +1,17 @@
 import { z } from "zod";
 import { defineCommand } from "../src/core/command.js";
-import { closestChoice } from "../src/core/args.js";
+import { closestChoice, zhChoiceNames } from "../src/core/args.js";
 import { splitList } from "../src/core/text.js";
 import { API_SCOPES, type ApiScope } from "../src/services/apikey.service.js";
+
+const zhScopes: Record<string, ApiScope> = zhChoiceNames(API_SCOPES, "apikey.scope");
 
 const scopes = z
   .string()
   // Comma-separated, with a Chinese keyboard's ，or 、 too, in any case or width.
   // Each scope once (`orders,ORDERS` is one scope, stored and shown once).
-  .transform((s) => [...new Set(splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean))])
+  // A scope by its Chinese name too (`scopes=订单,商品`), as roles are (`经理`).
+  .transform((s) => [...new Set(splitList(s.normalize("NFKC")).map((x) => x.toLowerCase()).filter(Boolean).map((x) => zhScopes[x] ?? x))])
   .refine((list) => list.length > 0, { error: "apikey.bad_scopes", abort: true })
   // Names the scopes that are not ones (`bogus` in `orders,bogus`), not the whole list; one typo
   // (`order`) with the scope meant and the list written with it (`scopes=orders,products`).

@@ -207,7 +207,9 @@ export default defineCommand({
       ...(args.actor ? { actor: args.actor, linked } : {}),
       ...(command ? { command } : {}),
       ...(sinceAt ? { since: sinceAt } : {}),
-      ...(before ? { before } : {}),
+      // A time not yet past (before=now, before=tomorrow) leaves nothing out, as the reply says: an
+      // entry made this very instant (or stamped by a clock a little ahead) is listed too.
+      ...(before && before.getTime() < now.getTime() ? { before } : {}),
       ...(after ? { after } : {}),
       ...(args.subject ? { subject: await subjectsOf(args.subject) } : {}),
       ...(args.outcome ? { outcome: args.outcome } : {}),

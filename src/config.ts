@@ -687,7 +687,8 @@ function discordConfig(v: z.output<typeof EnvSchema>): DiscordConfig | undefined
   });
 }
 
-function readProcessEnv(): Record<string, string | undefined> {
+/** The process environment with `.env` read into it (as loadConfig reads it; for scripts that need one variable). */
+export function readProcessEnv(): Record<string, string | undefined> {
   const envFile = path.join(PROJECT_ROOT, ".env");
   // loadEnvFile does not override variables already set in the environment.
   if (existsSync(envFile)) process.loadEnvFile(envFile);

@@ -7,6 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { readProcessEnv } from "../../src/config.js";
 import type { Command } from "../../src/core/command.js";
 import { t, type Locale } from "../../src/core/messages.js";
 import { usageOf } from "../../src/core/registry.js";
@@ -119,8 +120,18 @@ function scalar(v: unknown): string {
   return JSON.stringify(String(v));
 }
 
-/** Exit codes, as in the README: a wrong command line is 64 (usage printed). */
+/** Exit codes, as in the README: a wrong command line is 64 (usage printed), a bad variable 78. */
 const EXIT_USAGE = 64;
+const EXIT_CONFIG = 78;
+
+/** SHOP_LOCALE as the bot reads it (the environment, then `.env`; `en` when unset), or what is wrong with it. */
+export function shopLocale(env: Record<string, string | undefined> = readProcessEnv()): Locale | { error: string } {
+  const v = env.SHOP_LOCALE;
+  if (v === undefined || v === "") return "en";
+  if (v === "en" || v === "zh-CN") return v;
+  const near = (["en", "zh-CN"] as const).find((l) => l.toLowerCase() === v.trim().toLowerCase().replace(/_/g, "-"));
+  return { error: `SHOP_LOCALE: expected en or zh-CN; got "${v}"${near ? ` (did you mean ${near}?)` : ""}` };
+}
 
 /** `npm run slack:manifest -- --help`. */
 export const MANIFEST_USAGE = `Usage: npm run -s slack:manifest [-- [--http <https URL>] [--out <file>]]
@@ -193,11 +204,18 @@ async function main(): Promise<number> {
     return 0;
   }
   const { publicUrl, out } = args;
+  // Slack shows the commands' descriptions and hints to everyone typing `/`: in the shop's
+  // language, as its replies are (SHOP_LOCALE, from the environment or .env as the bot reads it).
+  const locale = shopLocale();
+  if (typeof locale !== "string") {
+    process.stderr.write(`slack:manifest: ${locale.error}\n`);
+    return EXIT_CONFIG;
+  }
   const { commandsOnce } = await import("../../src/app.js");
-  const manifest = buildManifest({ commands: await commandsOnce(), mode: publicUrl ? { socket: false, publicUrl } : { socket: true } });
+  const manifest = buildManifest({ commands: await commandsOnce(), mode: publicUrl ? { socket: false, publicUrl } : { socket: true }, locale });
   const mode = publicUrl ? "HTTP mode" : "Socket Mode";
   const text =
-    `# shopops Slack app manifest, generated from commands/ (${mode}).\n` +
+    `# shopops Slack app manifest, generated from commands/ (${mode}${locale === "en" ? "" : `, descriptions in ${locale} from SHOP_LOCALE`}).\n` +
     "# Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n" +
     toYaml(manifest);
   if (out === undefined) {
