@@ -9,7 +9,7 @@ export default defineCommand({
   description: "cmd.coupon_expire",
   positional: ["code"],
   args: z.object({ code: typedId(z.string().min(1).max(40)) }),
-  examples: ["coupon expire SPRING15"],
+  examples: ["coupon expire WELCOME15"],
   permission: "manager",
   mutates: true,
   // Its audit entry names the code as stored (`audit subject=SPRING15`): typed, when refused before the handler ran; an unknown code is no record.

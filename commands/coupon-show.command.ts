@@ -9,7 +9,7 @@ export default defineCommand({
   description: "cmd.coupon_show",
   positional: ["code"],
   args: z.object({ code: typedId(z.string().min(1).max(40)) }),
-  examples: ["coupon show SPRING15"],
+  examples: ["coupon show WELCOME15"],
   permission: "staff",
   mutates: false,
   async handler({ args, services, t, fmt, now }) {

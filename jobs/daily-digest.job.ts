@@ -62,6 +62,9 @@ export default defineJob({
       // has no data ("— (no data yet)", not "— (was 0)"); one it began in is compared as it is,
       // but is short of days, so only a fall against it is flagged.
       const first = typeof firstPaidDay === "string" ? firstPaidDay : null;
+      // The shop's first paid order is today (a Monday) or later: neither week has sales data,
+      // so neither is shown as a week of 0 ("CN¥0.00 vs CN¥0.00").
+      const none = first !== null && first >= today;
       const noPrev = first !== null && first >= addDays(today, -7) && first < today;
       const partPrev = first !== null && first > addDays(today, -14) && first < addDays(today, -7);
       // Negative money with the minus sign the daily digest prints (−¥4,300.00, not -¥4,300.00).
@@ -71,6 +74,7 @@ export default defineJob({
       const anomalies: string[] = [];
       const orderCounts = [cur.orders, prev.orders] as const;
       const row = (label: string, a: number, b: number, show: (n: number) => string, bad: "down" | "up", counts: readonly [number, number]) => {
+        if (none) return [label, "—", "—", t("digest.change.no_data")];
         if (noPrev) return [label, show(a), "—", t("digest.change.no_data")];
         const text = changeText(a, b, t, fmt);
         if ((partPrev && bad === "up") || !isAnomaly(change(a, b), bad, counts, { pct: config.digestAnomalyPct, minCount: config.digestAnomalyMinCount })) return [label, show(a), show(b), text];
@@ -84,6 +88,9 @@ export default defineJob({
         row(t("digest.row.net"), cur.net, prev.net, money, "down", orderCounts),
       ];
       const context: string[] = [];
+      if (none) context.push(t("digest.week.no_data", { first: first! }));
+      // No order ever paid: the zeros are the shop's figures, said so as the daily digest says it.
+      if (firstPaidDay === null) context.push(t("digest.no_sales_yet"));
       if (noPrev || partPrev) context.push(t(noPrev ? "digest.week.no_data_before" : "digest.week.part_before", { first: first! }));
       if (cur.otherCurrency > 0) context.push(t("digest.other_currency", { count: fmt.number(cur.otherCurrency), currency: config.currency }));
       if (cur.otherCurrencyRefunds > 0) context.push(t("digest.other_currency_refunds", { count: fmt.number(cur.otherCurrencyRefunds), currency: config.currency }));

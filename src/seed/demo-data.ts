@@ -797,7 +797,7 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
   const agents = [...new Set(extras.complaints.flatMap((c) => (c.assignee ? [c.assignee] : [])))];
   for (const agent of agents) await store.roles.updateOne({ _id: agent }, { $setOnInsert: { role: "support", grantedBy: "demo seed", grantedAt: now } }, { upsert: true });
   if (extras.refundRequests.length) await store.refundRequests.insertMany(extras.refundRequests, { ordered: false });
-  if (extras.coupons.length) await store.coupons.insertMany(extras.coupons, { ordered: false });
+  await store.coupons.insertMany([...extras.coupons, extras.exampleCoupon], { ordered: false });
   const value = {
     seed: opts.seed,
     endDay: opts.endDay,
@@ -808,7 +808,7 @@ export async function seedDemo(store: Store, opts: SeedDemoOptions): Promise<{ p
     orders: data.orders.length,
     complaints: extras.complaints.length,
     refundRequests: extras.refundRequests.length,
-    coupons: extras.coupons.length,
+    coupons: extras.coupons.length + 1,
   };
   await store.meta.updateOne({ _id: "demo" }, { $set: { value } }, { upsert: true });
   return { products: data.products.length, orders: data.orders.length, ...(deleted ? { deleted } : {}) };

@@ -70,9 +70,21 @@ export interface DemoCoupon {
 export interface DemoExtras {
   orders: DemoOrderFull[];
   refundRequests: DemoRefundRequest[];
+  /** The promotions as coupons (their codes are the ones the orders carry). */
   coupons: DemoCoupon[];
   complaints: DemoComplaint[];
+  /** A coupon running from the demo's present, carried by no order: the one the help examples name. */
+  exampleCoupon: DemoCoupon;
 }
+
+/**
+ * The ids the commands' help examples name (`complaint claim C-7K2M9Q`, `refund approve
+ * R-7K2M9Q`, `coupon pause WELCOME15`): the demo holds them whatever its seed and end day, so a
+ * newcomer who copies an example on the demo data runs it, not "not found". Fixed ids in the demo
+ * rather than demo ids in the examples: the demo's own complaint ids and pending requests change
+ * with DEMO_SEED and the day it is loaded, its promotion codes with the season.
+ */
+export const DEMO_EXAMPLE_IDS = { complaint: "C-7K2M9Q", refundRequest: "R-7K2M9Q", coupon: "WELCOME15" } as const;
 
 const REASONS = ["Item arrived damaged", "Wrong size sent", "Late delivery, customer cancelled use", "Missing part in the box", "Colour differs from the photos"];
 
@@ -192,5 +204,36 @@ export function generateDemoExtras(data: DemoData, opts: { seed: number; timeZon
   });
 
   const complaints = generateDemoComplaints(orders, { seed: opts.seed, now: opts.now, timeZone: opts.timeZone });
-  return { orders, refundRequests, coupons, complaints };
+  // The examples' complaint: the latest still new (so `complaint claim` claims it), else the latest
+  // open, else the latest; one that drew the id by chance takes the other's.
+  const open = (st: string[]) => complaints.filter((c) => st.includes(c.status)).at(-1);
+  const example = open(["new"]) ?? open(["claimed", "escalated"]) ?? complaints.at(-1);
+  if (example && example._id !== DEMO_EXAMPLE_IDS.complaint) {
+    const holder = complaints.find((c) => c._id === DEMO_EXAMPLE_IDS.complaint);
+    if (holder) holder._id = example._id;
+    example._id = DEMO_EXAMPLE_IDS.complaint;
+  }
+  // The examples' refund request: the latest awaiting approval (no order names a pending one).
+  const pending = refundRequests.filter((r) => r.status === "pending").at(-1);
+  if (pending) pending._id = DEMO_EXAMPLE_IDS.refundRequest;
+  // From the start of the demo's last day (its present may be the next midnight), for 60 days.
+  const launched = dayStart(localDay(new Date(now - 1), opts.timeZone), opts.timeZone);
+  const exampleCoupon: DemoCoupon = {
+    _id: DEMO_EXAMPLE_IDS.coupon,
+    type: "percent",
+    value: 15,
+    currency: opts.currency,
+    minSpend: 0,
+    startsAt: launched,
+    endsAt: new Date(launched.getTime() + 60 * 24 * HOUR),
+    skus: [],
+    categories: [],
+    status: "active",
+    draftId: `D-DEMO${coupons.length + 1}`,
+    createdBy: DEMO_MANAGER,
+    confirmedBy: DEMO_MANAGER,
+    createdAt: launched,
+    history: [{ action: "launched", by: DEMO_MANAGER, at: launched }],
+  };
+  return { orders, refundRequests, coupons, complaints, exampleCoupon };
 }

@@ -122,7 +122,8 @@ export function dailySpec(points: readonly DailyPoint[], labels: DailyChartLabel
         encoding: {
           x,
           // ",~f": thousands grouped, no trailing zeros (a quiet fortnight's only tick is "0", not "0.000000").
-          y: { field: "gmv", type: "quantitative", title: labels.gmv, ...zeroScale("gmv"), axis: { format: ",~f" } },
+          // Without sales its scale is 0–1: whole units only (0 and 1, as the orders axis), not 0.2 … 1.
+          y: { field: "gmv", type: "quantitative", title: labels.gmv, ...zeroScale("gmv"), axis: { format: ",~f", ...(zeroScale("gmv").scale ? { tickMinStep: 1 } : {}) } },
         },
         layer: [
           {

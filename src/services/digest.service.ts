@@ -567,10 +567,15 @@ export function isAnomaly(ch: number | null, bad: "down" | "up" | undefined, cou
   return bad === "down" ? ch <= -threshold : ch >= threshold;
 }
 
-/** A change as shown: "+12.5%", "−3.0%", "±0.0%"; "new" from a base of 0, "—" when both are 0. */
+/**
+ * A change as shown: "+12.5%", "−3.0%", "±0.0%" (no change); "+<0.1%" / "−<0.1%" for a move too
+ * small for one decimal (¥100,010 against ¥100,000), not "±0.0%" as if none; "new" from a base of
+ * 0, "—" when both are 0.
+ */
 export function changeText(value: number, base: number, t: Translate, fmt: Formatter): string {
   const c = change(value, base);
   if (c === null) return value === 0 ? "—" : t("digest.change.new");
+  if (c === 0 && value !== base) return `${value > base ? "+" : "\u2212"}<${fmt.percent(0.001)}`;
   return fmt.percent(c, { signed: true });
 }
 
