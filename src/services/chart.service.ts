@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { Resvg } from "@resvg/resvg-js";
+import { renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
@@ -72,15 +72,19 @@ export class ChartService {
     }
   }
 
-  /** Renders any vega-lite spec to PNG bytes. */
+  /**
+   * Renders any vega-lite spec to PNG bytes. Drawn off the event loop (resvg's worker thread):
+   * loading the CJK font and rasterising take long enough that a synchronous render would hold
+   * every other user's command and Slack's and Discord's 3-second acknowledgements behind it.
+   */
   async render(spec: TopLevelSpec): Promise<Uint8Array> {
     const svg = await this.svg(spec);
-    const png = new Resvg(svg, {
-      font: { fontFiles: [this.fontFile], loadSystemFonts: false, defaultFontFamily: CHART_FONT_FAMILY },
-      fitTo: { mode: "zoom", value: 1.5 },
-    })
-      .render()
-      .asPng();
+    const png = (
+      await renderAsync(svg, {
+        font: { fontFiles: [this.fontFile], loadSystemFonts: false, defaultFontFamily: CHART_FONT_FAMILY },
+        fitTo: { mode: "zoom", value: 1.5 },
+      })
+    ).asPng();
     return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
   }
 }
