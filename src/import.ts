@@ -101,6 +101,8 @@ const CHUNKS_IN_FLIGHT = 4;
 /** How often the progress line is redrawn: on a terminal, and in a log (a file, a pipe). */
 const PROGRESS_TTY_MS = 1000;
 const PROGRESS_LOG_MS = 10_000;
+/** The longest CSV record a quoted field may make of several lines (characters): past it, the quote is taken for a stray one. */
+const MAX_RECORD_CHARS = 256 * 1024;
 
 // Columns read as numbers or booleans in CSV files (JSON lines carry their own types).
 const NUMERIC = new Set(["price", "cost", "reorderPoint", "leadTimeDays", "onHand", "delta", "set", "subtotal", "discount", "shipping", "total", "qty", "unitPrice"]);
@@ -417,6 +419,14 @@ class OccurrenceCounts {
   }
 }
 
+/** A CSV record read so far, whose quoted field goes on past its line (see importInto). */
+interface OpenRecord {
+  no: number;
+  text: string;
+  bytes: number;
+  notUtf8?: number;
+}
+
 /** Streams the file into `report` (see {@link runImport}). */
 async function importInto(o: ImportOptions, report: ImportReport, started: number, subjects: Set<string>, ahead?: (subjs: string[]) => Promise<void>): Promise<void> {
   const format = formatOf(o.file);
@@ -434,18 +444,29 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     done.lines++;
     done.bytes += bytes;
   };
+  /** The last line of each record in progress that a quoted field spans (a cell's line break), by its first line. */
+  const spans = new Map<number, number>();
   const fail = (line: number, bytes: number, message: string) => {
     finish(bytes);
     report.failed++;
-    if (report.failures.length < MAX_FAILURES_KEPT) report.failures.push({ line, message });
+    const to = spans.get(line);
+    spans.delete(line);
+    // Its lines named, so the lines it took in (a stray quote's, say) are not missed.
+    const said = to === undefined ? message : `${message} (the record on lines ${line}–${to}: a quoted field in it spans lines)`;
+    if (report.failures.length < MAX_FAILURES_KEPT) report.failures.push({ line, message: said });
   };
 
   const bar = new Progress(size, o.progress, () => done);
   let header: string[] | null = null;
   let lineNo = 0;
   let stopped = false;
-  /** The line where a quoted CSV field was left open, while its continuation lines are skipped. */
+  /** The line where a quoted CSV field was left open past MAX_RECORD_CHARS, while its continuation lines are skipped. */
   let openQuoteAt: number | null = null;
+  /**
+   * A CSV record whose quoted field goes on past its line (a spreadsheet's line break in a cell):
+   * its first line, its text so far (the breaks as \n), its bytes, and a line of it that is not UTF-8.
+   */
+  let open: OpenRecord | null = null;
   let completed = false;
   const inFlight = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
@@ -454,6 +475,7 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
     // The records the line was about, refused ones too (as the API's entries name them).
     if (!o.dryRun) for (const s of itemSubjects(raw, r)) if (subjects.size < MAX_AUDIT_SUBJECTS) subjects.add(s);
     if (isFailedItem(r)) return fail(n, bytes, r.message ?? r.code ?? "rejected");
+    spans.delete(n);
     finish(bytes);
     if (r.warning && r.message) {
       report.warned = (report.warned ?? 0) + 1;
@@ -533,10 +555,18 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       // Stopped: no further line is read; those handed out finish below.
       if (o.signal?.aborted) {
         stopped = true;
+        // A record begun and not ended is not done: the report stops before it, and a re-run reads it whole.
+        if (open) lineNo = open.no - 1;
         break;
       }
       lineNo = l.no;
       const line = l.text;
+      if (line === null && open) {
+        // Inside a quoted field: the record fails with it (said when the record ends).
+        const o1: OpenRecord = open;
+        open = { no: o1.no, text: `${o1.text}\n`, bytes: o1.bytes + l.bytes, notUtf8: o1.notUtf8 ?? l.no };
+        continue;
+      }
       if (line === null) {
         // Bytes that are not UTF-8 (a file saved as GBK, say): the line is refused, never stored garbled.
         if (format === "csv" && !header) throw new ImportFileError((t) => t("import.file.header_utf8", { line: l.no }));
@@ -545,17 +575,21 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
         continue;
       }
       if (openQuoteAt !== null && format === "csv") {
-        // The rest of a quoted field opened on an earlier line (a spreadsheet's line break in a
-        // cell): failed with it, never read as records of their own.
+        // The rest of a quoted field refused on an earlier line as too long (a stray quote, most
+        // likely): failed with it, never read as records of their own.
         report.lines++;
-        fail(l.no, l.bytes, `continues the quoted field opened on line ${openQuoteAt} (a CSV field cannot span lines: put its text on one line)`);
+        fail(l.no, l.bytes, `continues the quoted field opened on line ${openQuoteAt}, which is not closed within ${MAX_RECORD_CHARS / 1024} KiB: fix the quotes from that line on`);
         if ((line.match(/"/g)?.length ?? 0) % 2 === 1) openQuoteAt = null;
         continue;
       }
-      if (!line.trim()) {
+      if (!line.trim() && !open) {
         finish(l.bytes);
         continue;
       }
+      // The record's text: this line, or the lines a quoted field spans so far and this one.
+      let text = line;
+      let n = l.no;
+      let bytes = l.bytes;
       let raw: unknown;
       try {
         if (format === "csv") {
@@ -564,30 +598,57 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
             finish(l.bytes);
             continue;
           }
-          raw = csvRecord(o.kind, header, parseCsvLine(line));
+          if (open) {
+            text = `${open.text}\n${line}`;
+            n = open.no;
+            bytes = open.bytes + l.bytes;
+          }
+          let cells: string[];
+          try {
+            cells = parseCsvLine(text);
+          } catch (e) {
+            if (!(e instanceof UnclosedQuote)) throw e;
+            // A quoted field goes on to the next line, as a spreadsheet writes a cell's line break:
+            // read on, up to a size no real cell reaches (a stray quote would take in the whole file).
+            if (text.length <= MAX_RECORD_CHARS) {
+              open = { no: n, text, bytes, ...(open?.notUtf8 ? { notUtf8: open.notUtf8 } : {}) };
+              continue;
+            }
+            open = null;
+            openQuoteAt = n;
+            if (n !== l.no) spans.set(n, l.no);
+            throw new Error(`unclosed quote: the quoted field opened on line ${n} is still open on line ${l.no}, past ${MAX_RECORD_CHARS / 1024} KiB: close it with a quote (") and write a quote inside a field as two ("")`, { cause: e });
+          }
+          const spanned = open;
+          open = null;
+          if (spanned) spans.set(n, l.no);
+          if (spanned?.notUtf8) throw new Error(`line ${spanned.notUtf8} is not valid UTF-8: save the file as UTF-8 and import it again`);
+          raw = csvRecord(o.kind, header, cells);
         } else {
-          raw = JSON.parse(line) as unknown;
+          try {
+            raw = JSON.parse(line) as unknown;
+          } catch (e) {
+            // Said as the API says a body that is no JSON, with what a line must hold.
+            throw new Error(`not valid JSON (a .jsonl file holds one JSON object per line): ${(e as Error).message}`, { cause: e });
+          }
           // JSON.parse keeps the last of two same keys: refused, as the API does, not read unsaid.
           const twice = duplicateKeys(line);
           if (twice.length) throw new Error(`field ${twice.join(", ")} is given more than once: give each field once`);
         }
       } catch (e) {
         if (e instanceof ImportFileError) throw e;
-        if (e instanceof UnclosedQuote) openQuoteAt = l.no;
         report.lines++;
-        fail(l.no, l.bytes, (e as Error).message);
+        fail(n, bytes, (e as Error).message);
         continue;
       }
       report.lines++;
       // A change (delta or level) without a key gets one (see fileTag), so a re-run applies it
       // once: re-running yesterday's count must not undo today's movements.
       if (o.kind === "inventory" && raw && typeof raw === "object" && ("delta" in raw || "set" in raw) && !("key" in raw)) {
-        const hash = createHash("sha256").update(line.trim()).digest();
+        const hash = createHash("sha256").update(text.trim()).digest();
         const nth = seen.next(hash);
         (raw as Record<string, unknown>).key = `imp:${fileTag}:${hash.toString("hex", 0, 8)}:${nth}`;
       }
-      const n = l.no;
-      const bytes = l.bytes;
       if (batched) {
         await addToChunk({ n, bytes, raw });
         continue;
@@ -613,6 +674,14 @@ async function importInto(o: ImportOptions, report: ImportReport, started: numbe
       });
       // Backpressure: the reader waits while enough items are in flight.
       while (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+    }
+    // A quoted field the file ends in: its record fails, naming where the quote opened.
+    if (open && !stopped) {
+      const { no, bytes } = open;
+      open = null;
+      if (no !== lineNo) spans.set(no, lineNo);
+      report.lines++;
+      fail(no, bytes, `unclosed quote: the quoted field opened on line ${no} is not closed by the end of the file: close it with a quote (") and write a quote inside a field as two ("")`);
     }
     // Every line handed out finishes, also when stopped: the report then holds every line up to the last one read.
     launch();
@@ -713,7 +782,7 @@ function readHeader(line: string, no: number, kind: IngestKind, asJsonl: string)
   );
 }
 
-/** Splits one CSV line (RFC 4180 quoting; a field cannot span lines). */
+/** Splits one CSV record (RFC 4180 quoting; a quoted field may hold line breaks); throws {@link UnclosedQuote} when a quoted field is left open. */
 function parseCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = "";
@@ -732,7 +801,7 @@ function parseCsvLine(line: string): string[] {
       cur = "";
     } else cur += c;
   }
-  if (quoted) throw new UnclosedQuote("unclosed quote (a CSV field cannot span lines)");
+  if (quoted) throw new UnclosedQuote("unclosed quote");
   out.push(cur);
   return out;
 }
@@ -790,11 +859,24 @@ function checkHeader(names: string[], kind?: IngestKind): string[] {
   const empty = names.findIndex((n) => n === "");
   if (empty >= 0) throw new ImportFileError((t) => t(empty === names.length - 1 ? "import.file.unnamed_last_column" : "import.file.unnamed_column", { column: empty + 1 }));
   const bad = names.filter((n) => !n.split(".").every((p) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(p) && p !== "constructor" && p !== "prototype"));
-  if (bad.length) {
+  if (bad.length && !kind) {
     throw new ImportFileError((t) => t("import.file.bad_columns", { n: bad.length, columns: bad.map((b) => JSON.stringify(b)).join(", ") }));
   }
   if (!kind) return names;
   const known = columnsOf(kind);
+  if (bad.length) {
+    // A spreadsheet's heading ("Order No", "unit-price"): the column it means, when one differs
+    // only in case, spaces, _ or -, and the kind's columns, so the header can be fixed at once.
+    const loose = (n: string) => n.toLowerCase().replace(/[\s_-]+/g, "");
+    const said = (t: Translate) =>
+      bad
+        .map((b) => {
+          const like = known.find((k) => loose(k) === loose(b));
+          return like ? t("import.file.bad_column_like", { name: b, like }) : JSON.stringify(b);
+        })
+        .join(", ");
+    throw new ImportFileError((t) => t("import.file.bad_columns_of", { n: bad.length, columns: said(t), kind, columns_known: known.join(", ") }));
+  }
   // Each worded when said, in the reader's language.
   const problems: ((t: Translate) => string)[] = [];
   const firstAt = new Map<string, number>();

@@ -560,9 +560,9 @@ function badFile(ds: DataSet, r: () => number): BadFile {
     if (r() < 0.3) push("   ");
     push(text, how, false);
   }
-  // A cell broken over two lines: both fail (the second as its continuation).
-  push(`DRY${ds.seed}-m,"Broken`, /^unclosed quote/, false);
-  push(`name",Kitchen,1990,1,true`, /^continues the quoted field opened on line \d+/, false);
+  // A cell broken over two lines is one record (as spreadsheets write it): one with a column too many fails at its first line.
+  push(`DRY${ds.seed}-m,"Broken\nname",Kitchen,1990,1,true,9`, /^expected 6 columns \(as the header\), got 7 \(the record on lines \d+–\d+/, false);
+  line++;
   push(good(g++));
   return { kind: "products", name: `bad-products-${ds.seed}.csv`, content: Buffer.concat(chunks), bad, valid, refusedByApi };
 }

@@ -60,7 +60,14 @@ const when = z
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() >= EARLIEST, { error: "a time from 2000-01-01 on" });
 const sku = z.string().regex(SKU, { error: "a SKU: letters A-Z (either case), digits, - _ . : (1-64 characters, starting with a letter or digit)" }).transform((s) => s.toUpperCase());
-const currency = z.string().refine(isCurrency, { error: "an ISO 4217 currency code in capitals such as USD, CNY or EUR" });
+const CURRENCY = "an ISO 4217 currency code in capitals such as USD, CNY or EUR";
+// A code in lower case (as some payment platforms write it, "cny") is told the spelling to send, as SHOP_CURRENCY is.
+const currency = z.string().refine(isCurrency, {
+  error: (iss) => {
+    const v = typeof iss.input === "string" ? iss.input.trim().toUpperCase() : "";
+    return v && isCurrency(v) ? `${CURRENCY}; got ${JSON.stringify(iss.input)}: send "${v}"` : CURRENCY;
+  },
+});
 // Trimmed of spaces and of invisible format characters (U+200B, U+2060, U+FEFF…) at its ends, as
 // `trim` alone is not: a text of those only is empty, refused, never stored as a blank card.
 // An id the shop's systems gave (a customer id) is kept as sent otherwise.
@@ -268,8 +275,37 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
   const errors = r.error.issues
     .flatMap(toFieldErrors)
     .filter((e, i, all) => all.findIndex((x) => x.field === e.field && x.expected === e.expected) === i)
-    .map((e) => numberAsText(e, raw));
+    .map((e) => numberAsText(e, raw))
+    .map((e) => nullGiven(e, raw, schema));
   return { ok: false, errors };
+}
+
+/** The raw value at a field's dotted path (`items.0.qty`). */
+function valueAt(raw: unknown, field: string): unknown {
+  let v: unknown = raw;
+  for (const k of field.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** True when the field at `field` may be left out of an item of `schema` (given its parent: `items.0.qty` is not, though `items` is). */
+function optionalAt(schema: z.ZodType, field: string): boolean {
+  let s: z.ZodType | undefined = schema;
+  for (const k of field.split(".")) {
+    if (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[k];
+    else return false;
+  }
+  return s instanceof z.ZodOptional;
+}
+
+/**
+ * A field sent as null (as many serializers write a value they do not have: "note": null): said,
+ * and how to send "no value" (leave the field out), not just "expected a string" beside a null.
+ */
+function nullGiven(e: FieldError, raw: unknown, schema: z.ZodType): FieldError {
+  if (e.field === "(item)" || valueAt(raw, e.field) !== null) return e;
+  return { ...e, expected: `${e.expected}; got null${optionalAt(schema, e.field) ? ": to give no value, leave the field out" : ": the field is required"}` };
 }
 
 /**
@@ -279,8 +315,11 @@ export function parseItem<K extends IngestKind>(kind: K, raw: unknown): { ok: tr
  * amount's own example (minor units).
  */
 function numberAsText(e: FieldError, raw: unknown): FieldError {
-  let v: unknown = raw;
-  for (const k of e.field.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  const v = valueAt(raw, e.field);
+  // An amount written as a storefront shows it ("12.50"): said so, with the minor units it makes in a currency of cents.
+  if (typeof v === "string" && /^\s*\d{1,10}\.\d{1,2}\s*$/.test(v) && e.expected.includes("minor units")) {
+    return { ...e, expected: `${e.expected}; got the text "${v}", an amount in major units: send it in minor units, as a number (${Math.round(Number(v) * 100)} for ${v.trim()} in a currency with 2 decimals)` };
+  }
   if (typeof v !== "string" || !/^\s*[+-]?\d{1,16}\s*$/.test(v) || !/number|amount|level|change/.test(e.expected)) return e;
   return { ...e, expected: `${e.expected}; got the text "${v}": send it as a JSON number, without quotes` };
 }
