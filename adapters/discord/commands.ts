@@ -48,6 +48,18 @@ export interface CommandSet {
  */
 const chinese = (text: string) => ({ "zh-CN": text, "zh-TW": text });
 
+/** An English text for Discord's English locales (a Chinese-speaking shop's picker, for members in English). */
+const english = (text: string) => ({ "en-US": text, "en-GB": text });
+
+/**
+ * A description in the shop's language (`SHOP_LOCALE`), which Discord shows to every member whose
+ * language has no localization and which the replies answer them in, with the other language as
+ * the localizations of its Discord locales (members in English or Chinese get their own).
+ */
+function described(shop: Locale, text: (locale: Locale) => string) {
+  return shop === "zh-CN" ? { description: text("zh-CN"), description_localizations: english(text("en")) } : { description: text("en"), description_localizations: chinese(text("zh-CN")) };
+}
+
 type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType };
 
 /**
@@ -112,7 +124,7 @@ function zhChoiceName(cmd: Command, arg: string, value: string, named: Readonly<
  * Builds one Discord option from a zod argument; its hint shows a sample value from the examples
  * in each language (the English description, the Chinese localization).
  */
-function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: Readonly<Record<Locale, string | undefined>>): APIApplicationCommandBasicOption {
+function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolean, example: Readonly<Record<Locale, string | undefined>>, shop: Locale): APIApplicationCommandBasicOption {
   const name = kebab(arg).toLowerCase().slice(0, 32);
   const flag = isFlagArg(schema);
   // What the option is, in the reader's language (退款金额（或 全额）); English keeps the option's name.
@@ -122,7 +134,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
     const label = labelKey ? t(locale, labelKey) : name;
     return clip(flag ? t(locale, "discord.option.flag", { name }) : sample ? t(locale, "discord.option", { name: label, example: clip(sample, 40) }) : t(locale, "discord.option.plain", { name: label }), 100);
   };
-  const common = { name, description: describe("en"), description_localizations: chinese(describe("zh-CN")), required };
+  const common = { name, ...described(shop, describe), required };
   const b = base(schema);
   if (flag) return { ...common, type: ApplicationCommandOptionType.Boolean as const };
   if (b instanceof z.ZodEnum) {
@@ -134,7 +146,9 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
       type: ApplicationCommandOptionType.String as const,
       choices: values.map((v) => {
         const zh = zhChoiceName(cmd, arg, v, named);
-        return { name: v, value: v, ...(zh ? { name_localizations: chinese(clip(zh, 100)) } : {}) };
+        if (!zh) return { name: v, value: v };
+        // Named in the shop's language, the other as its localizations; the value sent stays the English one.
+        return shop === "zh-CN" ? { name: clip(zh, 100), value: v, name_localizations: english(v) } : { name: v, value: v, name_localizations: chinese(clip(zh, 100)) };
       }),
     };
   }
@@ -157,7 +171,7 @@ function optionOf(cmd: Command, arg: string, schema: z.ZodType, required: boolea
 }
 
 /** Options of a command (required ones first, as Discord demands) and their routes. */
-function optionsOf(cmd: Command) {
+function optionsOf(cmd: Command, shop: Locale) {
   const shape = cmd.args.shape as Record<string, z.ZodType>;
   const positional = (cmd.positional ?? []).map(argName);
   const ex = { en: samples(cmd, "en"), "zh-CN": samples(cmd, "zh-CN") };
@@ -165,7 +179,7 @@ function optionsOf(cmd: Command) {
   const built = keys.map((arg) => {
     const schema = shape[arg]!;
     const required = !isOptionalArg(schema);
-    const option = optionOf(cmd, arg, schema, required, { en: ex.en.get(arg), "zh-CN": ex["zh-CN"].get(arg) });
+    const option = optionOf(cmd, arg, schema, required, { en: ex.en.get(arg), "zh-CN": ex["zh-CN"].get(arg) }, shop);
     const route: OptionRoute = { option: option.name, arg, position: positional.indexOf(arg), flag: isFlagArg(schema) };
     return { option, route, required };
   });
@@ -173,15 +187,16 @@ function optionsOf(cmd: Command) {
   return { options: sorted.map((b) => b.option).slice(0, 25), routes: built.map((b) => b.route) };
 }
 
-const describe = (key: MessageKey) => ({ description: clip(t("en", key), 100), description_localizations: chinese(clip(t("zh-CN", key), 100)) });
+const describe = (key: MessageKey, shop: Locale) => described(shop, (locale) => clip(t(locale, key), 100));
 
 
 /**
  * Generates the application commands from the registry: one top-level command
  * per first word; two-word commands become its subcommands (a one-word command
- * beside them becomes the `show` subcommand).
+ * beside them becomes the `show` subcommand). Descriptions and choices are in the shop's
+ * language (`shop`, SHOP_LOCALE), the other language in the localizations.
  */
-export function buildCommandSet(commands: readonly Command[]): CommandSet {
+export function buildCommandSet(commands: readonly Command[], shop: Locale = "en"): CommandSet {
   const groups = new Map<string, Command[]>();
   for (const c of [...commands].sort((a, b) => a.name.localeCompare(b.name))) {
     const top = c.name.split(" ")[0]!;
@@ -197,20 +212,20 @@ export function buildCommandSet(commands: readonly Command[]): CommandSet {
     const common = { name: top, default_member_permissions: null, contexts: [0] };
     const single = cmds.length === 1 && !cmds[0]!.name.includes(" ") ? cmds[0]! : undefined;
     if (single) {
-      const { options, routes: r } = optionsOf(single);
-      definitions.push({ ...common, ...describe(single.description), options });
+      const { options, routes: r } = optionsOf(single, shop);
+      definitions.push({ ...common, ...describe(single.description, shop), options });
       routes.set(top, { command: single, options: r });
       continue;
     }
     const baseCmd = cmds.find((c) => !c.name.includes(" "));
     const subs = cmds.map((c) => {
       const sub = c.name.includes(" ") ? c.name.split(" ")[1]! : BASE_SUBCOMMAND;
-      const { options, routes: r } = optionsOf(c);
+      const { options, routes: r } = optionsOf(c, shop);
       routes.set(`${top} ${sub}`, { command: c, options: r, ...(sub === BASE_SUBCOMMAND ? { base: true } : {}) });
-      return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description), options };
+      return { type: ApplicationCommandOptionType.Subcommand as const, name: sub, ...describe(c.description, shop), options };
     });
     const groupText = (locale: "en" | "zh-CN") => clip(baseCmd ? t(locale, baseCmd.description) : t(locale, "discord.group", { name: top }), 100);
-    definitions.push({ ...common, description: groupText("en"), description_localizations: chinese(groupText("zh-CN")), options: subs.slice(0, 25) });
+    definitions.push({ ...common, ...described(shop, groupText), options: subs.slice(0, 25) });
   }
   const hash = createHash("sha256").update(JSON.stringify(definitions)).digest("hex");
   return { definitions, routes, hash };

@@ -31,6 +31,7 @@ import { markerHash } from "../../src/services/marker.service.js";
 import type { Services } from "../../src/services/services.js";
 import type { Command } from "../../src/core/command.js";
 import { escapeRegex } from "../../src/core/text.js";
+import { shortId } from "../../src/core/ids.js";
 import { suggest } from "./autocomplete.js";
 import { buildCommandSet, commandLine, slashLine, type CommandSet } from "./commands.js";
 import { embedSize, LIMITS, MORE_MESSAGES, renderReply, type DiscordMessage } from "./embeds.js";
@@ -104,7 +105,8 @@ export class DiscordAdapter {
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.log = opts.logger.child({ component: "discord" });
-    this.commandSet = buildCommandSet(opts.commands);
+    // The picker in the shop's language, as replies to members in neither English nor Chinese are.
+    this.commandSet = buildCommandSet(opts.commands, opts.config.locale);
     const api = opts.api ?? opts.discord.apiUrl;
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
@@ -134,7 +136,7 @@ export class DiscordAdapter {
       const arrivedAt = Date.now();
       // Taken now, before anything awaits (a later interaction may rewrite the cached message).
       const pressed = i.isButton() ? this.pressedMessage(i) : undefined;
-      this.handle(i, arrivedAt, pressed).catch((e: unknown) => this.log.error("interaction failed", { interaction: i.id, error: e }));
+      this.handle(i, arrivedAt, pressed).catch((e: unknown) => this.failed(i, e));
     });
     this.client.on(Events.Error, (e) => this.log.error("client error", { error: e }));
     this.client.on(Events.ShardDisconnect, (ev, shard) => this.log.warn("gateway disconnected", { shard, code: ev.code }));
@@ -272,6 +274,24 @@ export class DiscordAdapter {
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isChatInputCommand()) return this.slash(i, arrivedAt);
     if (i.isButton()) return this.button(i, arrivedAt, pressed ?? this.pressedMessage(i));
+  }
+
+  /**
+   * An interaction that could not be answered as it should (Discord refused the reply, or the
+   * adapter failed): the member is told privately that it went wrong on our side, with a
+   * reference the log line carries, rather than left with Discord's "did not respond".
+   */
+  private async failed(i: Interaction, error: unknown): Promise<void> {
+    const ref = shortId(10);
+    this.log.error("interaction failed", { interaction: i.id, ref, error });
+    try {
+      if (i.isAutocomplete()) return void (i.responded ? undefined : await i.respond([]));
+      if (!i.isRepliable()) return;
+      const body = { content: translator(discordLocale(i.locale) ?? this.opts.config.locale)("error.generic", { ref }), flags: MessageFlags.Ephemeral } as const;
+      await (i.deferred || i.replied ? i.followUp(body) : i.reply(body));
+    } catch (e) {
+      this.log.warn("could not tell the member that the interaction failed", { interaction: i.id, ref, error: e });
+    }
   }
 
   /** Answers an interaction from a server not in DISCORD_GUILD_IDS: no suggestions, or a short private refusal. */
@@ -424,9 +444,14 @@ export class DiscordAdapter {
     const values = new Map<string, string | number | boolean>();
     for (const o of raw) if (o.value !== undefined && o.value !== null) values.set(o.name, o.value);
     const text = route ? commandLine(route, values) : key;
-    const deadline = this.deadline(i, arrivedAt, () => i.deferReply());
+    // Work that often takes longer than the deferral's wait (the digest: its queries and its chart)
+    // is acknowledged before it starts, and privately: the digest is its reader's own, so no public
+    // "thinking…" shows in the channel for an answer only its reader sees.
+    const first = !!route && DEFER_FIRST.has(route.command.name);
+    const deadline = this.deadline(i, arrivedAt, () => i.deferReply(first ? { flags: MessageFlags.Ephemeral } : {}));
     if (route?.command.mutates && !(await this.mark(`discord.ix:${i.id}`, discordIdentity(i.user.id), text))) return deadline.cancel();
     const inv = await this.invocation(i, text);
+    if (first) await deadline.now();
     const result = await this.opts.core.invoke(inv);
     const deferred = await deadline.settle();
     // A table longer than one message goes on in follow-ups, so no row before the next page's command goes unseen.
@@ -434,10 +459,10 @@ export class DiscordAdapter {
     const body = { embeds: msg.embeds, components: msg.components, files: msg.files };
     if (!deferred) {
       await i.reply({ ...body, ...(msg.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
-    } else if (msg.ephemeral) {
-      // The public "thinking…" placeholder cannot become ephemeral: replace it with a private follow-up.
+    } else if (msg.ephemeral !== first) {
+      // The "thinking…" placeholder keeps its visibility: replaced by a follow-up as visible as the answer.
       await i.deleteReply();
-      await i.followUp({ ...body, flags: MessageFlags.Ephemeral });
+      await i.followUp({ ...body, ...(msg.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     } else {
       await i.editReply(body);
     }
@@ -573,6 +598,12 @@ function renderingOf(message: PressedMessage): string {
 }
 
 /**
+ * Commands that often take longer than the deferral's wait and answer privately: the digest
+ * (its day's figures and a 14-day chart). Deferred privately before they start.
+ */
+const DEFER_FIRST: ReadonlySet<string> = new Set(["digest"]);
+
+/**
  * The acknowledgement of one interaction: `defer` runs once `wait` ms have passed, unless the
  * interaction was answered (or dropped) first. JavaScript runs one callback at a time, so the
  * timer and {@link settle} cannot both answer.
@@ -582,15 +613,28 @@ class Deadline {
   private readonly timer: NodeJS.Timeout;
   private deferral: Promise<boolean> | undefined;
 
-  constructor(wait: number, defer: () => Promise<unknown>, failed: (error: unknown) => void) {
-    this.timer = setTimeout(() => {
-      if (this.state !== "open") return;
-      this.state = "deferring";
-      this.deferral = defer().then(
-        () => true,
-        (e: unknown) => (failed(e), false),
-      );
-    }, wait);
+  constructor(
+    wait: number,
+    private readonly defer: () => Promise<unknown>,
+    private readonly failed: (error: unknown) => void,
+  ) {
+    this.timer = setTimeout(() => void this.start(), wait);
+  }
+
+  private start(): Promise<boolean> | undefined {
+    if (this.state !== "open") return this.deferral;
+    clearTimeout(this.timer);
+    this.state = "deferring";
+    this.deferral = this.defer().then(
+      () => true,
+      (e: unknown) => (this.failed(e), false),
+    );
+    return this.deferral;
+  }
+
+  /** Defers at once and waits until Discord has it (long work is about to start). */
+  async now(): Promise<void> {
+    await this.start();
   }
 
   /** Nothing will be sent (a replayed interaction, answered the first time). */
