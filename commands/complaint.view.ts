@@ -288,6 +288,15 @@ export async function promptForText(
   return { status: "error", code, text: t(`complaint.${code}`, { id }), visibility: "ephemeral" };
 }
 
+/**
+ * The mark of an answer about a resolved complaint: a card's Claim / Resolve / Escalate buttons
+ * pressed for it are removed (Slack) or disabled (Discord), with a line saying its status
+ * (Reply.settled). Not for one claimed by someone else: its Resolve and Escalate still apply.
+ */
+function settledComplaint(c: ComplaintDoc, t: Translate): Pick<Reply, "settled"> {
+  return { settled: t("complaint.card.settled", { id: c._id, status: complaintStatus(c, t, true) }) };
+}
+
 /** The reply to a claim, assignment, resolution, escalation or reopening. */
 export function changeReply(
   r: ChangeResult,
@@ -334,6 +343,8 @@ export function changeReply(
         visibility: "ephemeral",
         // Taking it off its holder (assign, escalate) needs a manager: a refusal of who the caller is, audited `denied`.
         ...(r.reason === "held_by_other" ? { denied: true } : {}),
+        // Resolved elsewhere: a card's Claim / Escalate pressed for it go (Reply.settled).
+        ...(r.reason === "resolved" ? settledComplaint(r.complaint, t) : {}),
       };
     }
     case "already":
@@ -345,7 +356,8 @@ export function changeReply(
         const text = t(key, { id: cid, assignee: held ?? "—" });
         return { status: "info", code: "already_escalated", text, visibility: "ephemeral" };
       }
-      return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral" };
+      // Resolved already: a card's Resolve pressed for it goes, with its other buttons (Reply.settled).
+      return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral", ...(action === "resolve" ? settledComplaint(r.complaint, t) : {}) };
     case "done": {
       const card = complaintCard(r.complaint, services, ctx);
       return { ...card, title: done, status: "ok", visibility: "public" };

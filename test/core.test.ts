@@ -317,8 +317,8 @@ describe("roles and audit", () => {
 
   it("an empty default coupon list says what it covers and how to see past coupons", async () => {
     const r = await app.run("shell:sam", "coupon list");
-    expect(r.reply.text).toBe("No coupons are live, scheduled or paused. Past ones: coupon list expired (or all).");
-    expect((await app.run("shell:sam", "coupon list expired")).reply.text).toBe("No expired coupons. Every coupon: coupon list all.");
+    expect(r.reply.text).toBe("No coupons are live, scheduled or paused. Past ones: `coupon list expired` (or `coupon list all`).");
+    expect((await app.run("shell:sam", "coupon list expired")).reply.text).toBe("No expired coupons. Every coupon: `coupon list all`.");
   });
 
   it("reading commands are not audited", async () => {

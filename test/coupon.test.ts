@@ -517,7 +517,7 @@ describe("coupon list", () => {
       const r = await app.run("shell:sam", "coupon list scheduled");
       expect(r.reply.title).toBe("Coupons: 35");
       expect(r.reply.table!.rows).toHaveLength(30);
-      expect(r.reply.context).toEqual(["Showing 30 of 35; 5 more not shown. Narrow the list: coupon list active, scheduled, paused or expired."]);
+      expect(r.reply.context).toEqual(["Showing 30 of 35; 5 more not shown. Narrow the list: `coupon list active`, `coupon list scheduled`, `coupon list paused` or `coupon list expired`."]);
     } finally {
       await app.store.coupons.deleteMany({ _id: { $in: ids } });
     }

@@ -94,7 +94,7 @@ describe("coupon list past the 500 it reads", () => {
     );
     const r = await app.run("shell:max", "coupon list scheduled");
     expect(r.reply.title).toBe("Coupons: 501");
-    expect(r.reply.context).toEqual(["Showing 30 of 501; 471 more not shown. Narrow the list: coupon list active, scheduled, paused or expired."]);
+    expect(r.reply.context).toEqual(["Showing 30 of 501; 471 more not shown. Narrow the list: `coupon list active`, `coupon list scheduled`, `coupon list paused` or `coupon list expired`."]);
     expect((await zh(app, "coupon list scheduled")).reply.title).toBe("优惠券：501 个");
   });
 });
@@ -117,8 +117,8 @@ describe("coupon cancel after the preview was confirmed", () => {
     expect((await app.run("shell:max", confirm!)).outcome).toBe("ok");
     const r = await app.run("shell:max", cancel!);
     expect(r).toMatchObject({ outcome: "ok", code: "preview_closed" });
-    expect(r.reply.text).toContain("was confirmed already: LATE5 is launched in shopops, and nothing was cancelled. To end it: coupon expire LATE5");
-    expect((await zh(app, cancel!)).reply.text).toContain("已经确认：LATE5 已在 shopops 中发布，未取消任何内容。如需结束：coupon expire LATE5");
+    expect(r.reply.text).toContain("was confirmed already: LATE5 is launched in shopops, and nothing was cancelled. To end it: `coupon expire LATE5`");
+    expect((await zh(app, cancel!)).reply.text).toContain("已经确认：LATE5 已在 shopops 中发布，未取消任何内容。如需结束：`coupon expire LATE5`");
     expect((await app.store.coupons.findById("LATE5").lean())?.status).toBe("active");
   });
 });

@@ -139,8 +139,8 @@ describe("odd input a marketer types", () => {
   });
 
   it("an empty list names the state asked for (in zh too), and an empty whole list says none was launched", async () => {
-    expect((await run("coupon list scheduled")).reply.text).toBe("No scheduled coupons. Every coupon: coupon list all.");
-    expect((await zh("coupon list 已暂停")).reply.text).toBe("没有已暂停的优惠券。查看全部：coupon list 全部。");
+    expect((await run("coupon list scheduled")).reply.text).toBe("No scheduled coupons. Every coupon: `coupon list all`.");
+    expect((await zh("coupon list 已暂停")).reply.text).toBe("没有已暂停的优惠券。查看全部：`coupon list 全部`。");
     await app.store.coupons.deleteMany({});
     expect((await run("coupon list all")).reply.text).toBe("No coupons have been launched here yet.");
   });

@@ -51,15 +51,15 @@ describe("coupon confirm without h=", () => {
     const p = await preview("NOHASH2");
     const other = await run(`coupon confirm ${p.id}`, "shell:mia");
     expect(other.code).toBe("missing_hash");
-    expect(other.reply.text).toContain("nothing was launched. Run coupon launch again for a new preview and press its Confirm button.");
+    expect(other.reply.text).toContain("nothing was launched. Run `coupon launch` again for a new preview and press its Confirm button.");
     expect(other.reply.text).not.toContain(p.hash);
-    expect((await zh(`coupon confirm ${p.id}`, "shell:mia")).reply.text).toContain("未发布任何内容。请重新运行 coupon launch 生成新的预览");
+    expect((await zh(`coupon confirm ${p.id}`, "shell:mia")).reply.text).toContain("未发布任何内容。请重新运行 `coupon launch` 生成新的预览");
     const unknown = await run("coupon confirm D-NOPE00");
-    expect(unknown.reply.text).toContain("nothing was launched. Run coupon launch again");
+    expect(unknown.reply.text).toContain("nothing was launched. Run `coupon launch` again");
     // Replaced by a newer preview of the same code: no line for the stale one.
     await preview("NOHASH2");
     const stale = await run(`coupon confirm ${p.id}`);
-    expect(stale.reply.text).toContain("Run coupon launch again");
+    expect(stale.reply.text).toContain("Run `coupon launch` again");
     expect(stale.reply.text).not.toContain(p.hash);
     expect(await app.store.coupons.exists({ _id: "NOHASH2" })).toBeNull();
   });

@@ -81,7 +81,7 @@ export const en = {
   "digest.future": "{day} is in the future (today is {today} in {tz}): there is no digest for it yet.",
   "cmd.digest_rebuild": "Recompute the chart's daily GMV and orders from the orders, after direct database writes",
   "digest.rebuild.done": "Rebuilt the daily sales rollup from {from} to {to}: {orders} orders read, {rows} day and currency rows written. Orders written to the database directly stay untracked whatever changes them later, `order cancel` and API updates included: run this again for their days after any change to them.",
-  "digest.rebuild.order": "The range runs backwards ({from} is after {to}). Give the earlier day first, e.g. digest rebuild 2026-11-01 2026-11-24.",
+  "digest.rebuild.order": "The range runs backwards ({from} is after {to}). Give the earlier day first: `digest rebuild {to} {from}`.",
   "digest.rebuild.too_long": "{from} to {to} is more than {max} days. Rebuild at most {max} days at a time, e.g. one year, then the next.",
 } as const;
 
@@ -167,6 +167,6 @@ export const zh: Record<keyof typeof en, string> = {
   "digest.future": "{day} 是未来的日期（{tz} 今天是 {today}）：还没有它的日报。",
   "cmd.digest_rebuild": "根据订单重新计算图表中的每日成交额和订单数（用于直接写入数据库之后）",
   "digest.rebuild.done": "已重建 {from} 至 {to} 的每日销售汇总：读取 {orders} 个订单，写入 {rows} 行（按日期和币种）。直接写入数据库的订单之后无论如何变更（包括 `order cancel` 和 API 更新）都不会被跟踪：每次变更这些订单后，请对其所在日期再次运行此命令。",
-  "digest.rebuild.order": "日期范围颠倒了（{from} 晚于 {to}）。请先写较早的日期，例如 digest rebuild 2026-11-01 2026-11-24。",
+  "digest.rebuild.order": "日期范围颠倒了（{from} 晚于 {to}）。请先写较早的日期：`digest rebuild {to} {from}`。",
   "digest.rebuild.too_long": "{from} 至 {to} 超过 {max} 天。每次最多重建 {max} 天，例如先重建一年，再重建下一年。",
 };

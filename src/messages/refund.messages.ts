@@ -132,8 +132,8 @@ export const en = {
   "refund.policy.defaults": "Defaults from the configuration (REFUND_SUPPORT_LIMIT, REFUND_MANAGER_LIMIT, REFUND_PENDING_HOURS).",
   "refund.policy.bad_amount": "\"{value}\" is not an amount: give a whole number of currency units, e.g. 300 or 5,000.",
   "refund.policy.bad_expiry": "\"{value}\" is not an expiry: give hours (48 or 48h) or days (3d), from 1 hour to 90 days.",
-  "refund.policy.bad_action": "\"{value}\": the only action is set, e.g. refund policy set manager=5000.",
-  "refund.policy.set_missing": "To change the policy, start with set: refund policy set support=300 manager=5000 expiry=48h.",
+  "refund.policy.bad_action": "\"{value}\": the only action is set, e.g. `refund policy set manager=5000`.",
+  "refund.policy.set_missing": "To change the policy, start with set: `refund policy set support=300 manager=5000 expiry=48h`.",
   "refund.policy.nothing": "Nothing to set: give support=, manager= or expiry=.",
   "refund.policy.inconsistent": "The support limit ({support}) cannot exceed the manager limit ({manager}); nothing changed.",
   "cmd.refund_request": "Request a refund on a paid order (amount or full, with a reason)",
@@ -141,7 +141,7 @@ export const en = {
   "cmd.refund_reject": "Reject a refund request, with a reason",
   "cmd.refund_show": "Show a refund request and its approvals",
   "cmd.refund_list": "List refund requests: pending, approvable by you, mine or all",
-  "cmd.refund_policy": "Show the refund approval policy; admins change it with refund policy set",
+  "cmd.refund_policy": "Show the refund approval policy, or change it (admins only)",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -277,8 +277,8 @@ export const zh: Record<keyof typeof en, string> = {
   "refund.policy.defaults": "来自配置的默认值（REFUND_SUPPORT_LIMIT、REFUND_MANAGER_LIMIT、REFUND_PENDING_HOURS）。",
   "refund.policy.bad_amount": "\"{value}\" 不是有效金额：请填写整数货币单位，例如 300 或 5,000。",
   "refund.policy.bad_expiry": "\"{value}\" 不是有效的过期时间：请填写小时（48、48h 或 48小时）或天（3d 或 3天），1 小时到 90 天。",
-  "refund.policy.bad_action": "\"{value}\"：唯一的操作是 set，例如 refund policy set manager=5000。",
-  "refund.policy.set_missing": "要修改政策，请以 set 开头：refund policy set support=300 manager=5000 expiry=48h。",
+  "refund.policy.bad_action": "\"{value}\"：唯一的操作是 set，例如 `refund policy set manager=5000`。",
+  "refund.policy.set_missing": "要修改政策，请以 set 开头：`refund policy set support=300 manager=5000 expiry=48h`。",
   "refund.policy.nothing": "没有要设置的内容：请提供 support=、manager= 或 expiry=。",
   "refund.policy.inconsistent": "客服上限（{support}）不能超过经理上限（{manager}），未做任何更改。",
   "cmd.refund_request": "为已付款订单申请退款（金额，或全额：全额、全额退款、全退；并注明原因）",
@@ -286,5 +286,5 @@ export const zh: Record<keyof typeof en, string> = {
   "cmd.refund_reject": "拒绝退款申请，并注明原因",
   "cmd.refund_show": "查看退款申请及其审批记录",
   "cmd.refund_list": "列出退款申请：待审批、我可审批、我的或全部",
-  "cmd.refund_policy": "查看退款审批政策；管理员可用 refund policy set 修改",
+  "cmd.refund_policy": "查看退款审批政策，或修改它（仅限管理员）",
 };

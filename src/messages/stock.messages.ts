@@ -91,7 +91,7 @@ export const en = {
   "stock.level.unchanged": "{sku}: on hand is already {level}; the count matches, nothing changed.",
   "cmd.stock": "Show a product's stock: on hand, reserved, available, reorder point, days of cover",
   "cmd.stock_low": "List products below their reorder point or with cover below lead time, worst first",
-  "cmd.stock_adjust": "Change a product's on-hand stock by a signed quantity (+5, -2), or set a counted level (set=40), with a reason",
+  "cmd.stock_adjust": "Change a product's on-hand stock by a signed quantity (+5, -2) or to a counted level, with a reason",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -186,5 +186,5 @@ export const zh: Record<keyof typeof en, string> = {
   "stock.level.unchanged": "{sku}：在库已是 {level}，与盘点一致，未做任何更改。",
   "cmd.stock": "查看商品库存：在库、已预留、可用、补货点、可售天数",
   "cmd.stock_low": "列出低于补货点或可售天数低于采购周期的商品，最紧急的在前",
-  "cmd.stock_adjust": "按带符号的数量调整商品在库库存（+5、-2），或设为盘点得到的库存水平（set=40），并注明原因",
+  "cmd.stock_adjust": "按带符号的数量调整商品在库库存（+5、-2），或设为盘点得到的库存水平，并注明原因",
 };
