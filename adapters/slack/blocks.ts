@@ -69,6 +69,13 @@ export interface RenderOptions {
    * `/ops <line>` (see {@link opsLine}). Unset: code spans are shown as they are.
    */
   commandWords?: ReadonlySet<string>;
+  /**
+   * The reply goes into a thread, where Slack takes no slash commands: its command lines are
+   * shown as a mention of the bot then the line, `<@U…> \`help\`` (see {@link threadLine}).
+   * `botUserId`: the bot's own user id, which Slack shows as its name, whatever the app is
+   * called; unknown, the line reads `@shopops help` in one code span.
+   */
+  thread?: { botUserId?: string };
 }
 
 /**
@@ -96,12 +103,47 @@ export function opsLine(code: string, commandWords: ReadonlySet<string>): string
   return line && commandWords.has(first) ? `${OPS_COMMAND} ${line}` : undefined;
 }
 
-/** `text` (a reply's own, not yet escaped) with each command line in a code span as a Slack user types it ({@link opsLine}). */
-function typedLines(text: string, commandWords: ReadonlySet<string>): string {
-  return text.replace(CODE_SPAN, (m, code: string) => {
+/**
+ * Stands, in a reply's text before it is escaped and measured, for the mention of the bot that
+ * precedes a command line in a thread ({@link threadLine}); put in place once escaped. Counted at
+ * {@link MENTION_ROOM} characters, so a text holding it never outgrows Slack's limits. (A private
+ * use character: any in the reply's own text is dropped first.)
+ */
+const MENTION_MARK = "\ue000";
+const MENTION_MARKS = /\ue000/g;
+/** `<@` + a user id (at most 20) + `> `. */
+const MENTION_ROOM = 24;
+
+/** The mention of the bot a {@link MENTION_MARK} stands for, or undefined when its id is unusable. */
+function botMention(botUserId: string | undefined): string | undefined {
+  return botUserId && /^[A-Z0-9]{1,20}$/.test(botUserId) ? `<@${botUserId}> ` : undefined;
+}
+
+/**
+ * A code span's command line as typed in a thread, where Slack takes no slash commands and the
+ * bot reads the words after its mention (`help refund` → {@link MENTION_MARK}`` `help refund` ``,
+ * shown as "@shopops `help refund`"): the mention outside the code span, where Slack renders it as
+ * the bot's name, whatever the app is called, and the user can copy it; without the bot's id,
+ * `` `@shopops help refund` ``. Undefined for anything not a command line ({@link opsLine}).
+ */
+export function threadLine(code: string, commandWords: ReadonlySet<string>, botUserId: string | undefined): string | undefined {
+  if (!opsLine(code, commandWords)) return undefined;
+  return botMention(botUserId) ? `${MENTION_MARK}\`${code.trim()}\`` : `\`@shopops ${code.trim()}\``;
+}
+
+/** `text` (a reply's own, not yet escaped) with each command line in a code span as a Slack user types it ({@link opsLine}, in a thread {@link threadLine}). */
+function typedLines(text: string, commandWords: ReadonlySet<string>, thread?: { botUserId?: string }): string {
+  const own = thread ? text.replace(MENTION_MARKS, "") : text;
+  return own.replace(CODE_SPAN, (m, code: string) => {
+    if (thread) return threadLine(code, commandWords, thread.botUserId) ?? m;
     const line = opsLine(code, commandWords);
     return line ? `\`${line}\`` : m;
   });
+}
+
+/** Room a text's {@link MENTION_MARK}s take beyond their one character each, once put in place. */
+function markRoom(s: string): number {
+  return (s.match(MENTION_MARKS)?.length ?? 0) * (MENTION_ROOM - 1);
 }
 
 /**
@@ -110,12 +152,14 @@ function typedLines(text: string, commandWords: ReadonlySet<string>): string {
  * (`plainText`, a `plain` field), the title (plain text), the table and buttons are left as
  * they are: a button's value is the line the core runs.
  */
-function asTyped(reply: Reply, commandWords: ReadonlySet<string>): Reply {
-  const conv = (s: string) => typedLines(s, commandWords);
+function asTyped(reply: Reply, commandWords: ReadonlySet<string>, thread?: { botUserId?: string }): Reply {
+  const conv = (s: string) => typedLines(s, commandWords, thread);
+  // In a thread, a mark already in the text (a private use character) would become a mention: dropped.
+  const own = (s: string) => (thread ? s.replace(MENTION_MARKS, "") : s);
   return {
     ...reply,
-    ...(reply.text && !reply.plainText ? { text: conv(reply.text) } : {}),
-    ...(reply.fields ? { fields: reply.fields.map((f) => (f.plain ? f : { ...f, value: conv(f.value) })) } : {}),
+    ...(reply.text ? { text: reply.plainText ? own(reply.text) : conv(reply.text) } : {}),
+    ...(reply.fields ? { fields: reply.fields.map((f) => ({ ...f, label: own(f.label), value: f.plain ? own(f.value) : conv(f.value) })) } : {}),
     ...(reply.context ? { context: reply.context.map(conv) } : {}),
   };
 }
@@ -137,7 +181,10 @@ export function renderBlocks(reply: Reply, opts: RenderOptions = {}): SlackMessa
 /** {@link renderBlocks} of the reply as it is, and how many of its table's rows it shows. */
 function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; shown: number } {
   // Rewritten here, after renderFitting's page cut (it matches the reply's own context lines).
-  const reply = opts.commandWords ? asTyped(reply0, opts.commandWords) : reply0;
+  const reply = opts.commandWords ? asTyped(reply0, opts.commandWords, opts.thread) : reply0;
+  // The bot's mention put where a command line in a thread starts (its mark counted at full size).
+  const mention = botMention(opts.thread?.botUserId) ?? "";
+  const put = (s: string) => (opts.thread ? s.replace(MENTION_MARKS, mention) : s);
   const blocks: Block[] = [];
   const icon = reply.status ? ICON[reply.status] + " " : "";
   if (reply.title) blocks.push({ type: "header", text: { type: "plain_text", text: clip(`${icon}${reply.title}`, HEADER_MAX), emoji: true } });
@@ -148,7 +195,7 @@ function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; sh
     pieces.forEach((p, i) => {
       const text = (i === 0 ? lead : "") + p;
       // Text as someone typed it is plain_text: no bold, code or mentions from a customer's words.
-      blocks.push({ type: "section", text: reply.plainText ? plainTextObject(text) : { type: "mrkdwn", text } });
+      blocks.push({ type: "section", text: reply.plainText ? plainTextObject(text) : { type: "mrkdwn", text: put(text) } });
     });
   }
   // With tableFirst the table goes here, before the fields (it is sized last, below).
@@ -156,13 +203,14 @@ function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; sh
   const fields = reply.fields ?? [];
   // Inline fields share sections (two columns, up to 10 per section); a wide field gets its own.
   let run: ReplyField[] = [];
+  const putIn = (cell: Block): Block => (cell.type === "mrkdwn" ? { ...cell, text: put(String(cell.text)) } : cell);
   const flush = () => {
     let cells: Block[] = [];
     // Two fields a row. A row with a field shown as typed (`plain`) is drawn as the labels (bold)
     // over the values (plain_text), the way the others show a label over its value.
     for (let i = 0; i < run.length; i += 2) {
       const row = run.slice(i, i + 2);
-      const drawn: Block[] = row.some((f) => f.plain) ? [...row.map(labelCell), ...row.map(valueCell)] : row.map(mrkdwnField);
+      const drawn: Block[] = (row.some((f) => f.plain) ? [...row.map(labelCell), ...row.map(valueCell)] : row.map(mrkdwnField)).map(putIn);
       if (cells.length + drawn.length > 10) {
         blocks.push({ type: "section", fields: cells });
         cells = [];
@@ -179,7 +227,7 @@ function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; sh
       if (f.plain) {
         // The label in bold, then the value as typed in plain_text (a text object is one or the other).
         blocks.push({ type: "section", text: labelCell(f) }, { type: "section", text: valueCell(f) });
-      } else blocks.push({ type: "section", text: mrkdwnField(f) });
+      } else blocks.push({ type: "section", text: putIn(mrkdwnField(f)) });
     }
   }
   flush();
@@ -198,7 +246,7 @@ function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; sh
   // The adapter's own lines carry Slack mentions (<@U…>), so they are not escaped.
   // (Not rewritten: a pressed button's "ran `refund approve R-1`" names the line it ran, its value.)
   const context = [...(reply.context ?? []).map(escapeMrkdwn), ...(opts.extraContext ?? [])];
-  if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: clip(c, TEXT_MAX) })) });
+  if (context.length) after.push({ type: "context", elements: context.slice(-10).map((c) => ({ type: "mrkdwn", text: put(clipMrkdwn(c, TEXT_MAX - markRoom(c))) })) });
   const responseType = isPrivate(reply) ? "ephemeral" : "in_channel";
   let more: SlackMessage[] = [];
   let shown = 0;
@@ -214,8 +262,24 @@ function renderOnce(reply0: Reply, opts: RenderOptions): { msg: SlackMessage; sh
     more = rest.map((texts, i) => ({ text: `${head} (${i + 2}/${rest.length + 1})`, blocks: texts.map(sectionOf), response_type: responseType }));
   }
   blocks.push(...after);
-  const msg: SlackMessage = { text: clip(escapeMrkdwn(fallbackText(reply)), TEXT_MAX), blocks: blocks.slice(0, BLOCKS_MAX), response_type: responseType, ...(more.length ? { more } : {}) };
+  const fallback = escapeMrkdwn(fallbackText(reply));
+  const msg: SlackMessage = { text: put(clip(fallback, TEXT_MAX - markRoom(fallback))), blocks: blocks.slice(0, BLOCKS_MAX), response_type: responseType, ...(more.length ? { more } : {}) };
   return { msg, shown };
+}
+
+/**
+ * Mrkdwn (escaped, with the adapter's own mentions and links) cut to `n` characters, ending "…",
+ * never through a mention or link (`<@U1>`, `<https://x|y>`) or a code span: what the cut would
+ * leave open goes whole, so no lone `<` or backtick turns the rest into a broken link or code.
+ */
+export function clipMrkdwn(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let cut = clip(s, n).slice(0, -1);
+  const open = cut.lastIndexOf("<");
+  if (open > cut.lastIndexOf(">")) cut = cut.slice(0, open);
+  // Outside a ``` fence, an odd number of backticks leaves a code span open: cut before it.
+  if (!cut.includes("```") && (cut.match(/`/g)?.length ?? 0) % 2 === 1) cut = cut.slice(0, cut.lastIndexOf("`"));
+  return cut.trimEnd() + "…";
 }
 
 /** A mrkdwn section block. */
@@ -235,7 +299,26 @@ function fitRaw(raw: string, n: number): string {
   let end = 0;
   for (size = 1; end < raw.length && size + escapedSize(raw[end]!) <= n; end++) size += escapedSize(raw[end]!);
   if (end > 0 && /[\ud800-\udbff]/.test(raw[end - 1]!)) end--;
+  // Not through a code span (a lone backtick would turn the rest into code): before it.
+  end = outsideSpans(spansOf(raw), end);
   return raw.slice(0, end) + "…";
+}
+
+/**
+ * `end`, or where the code span (or a bot mention's mark with its span) `end` falls inside
+ * starts: a cut there leaves no lone backtick. A span starting at the text's start is cut as it was.
+ */
+function outsideSpans(spans: readonly (readonly [number, number])[], end: number): number {
+  for (const [at, to] of spans) {
+    if (at >= end) break;
+    if (end < to && at > 0) return at;
+  }
+  return end;
+}
+
+/** Where each code span of `raw` starts (at the mention's mark before it, if any) and ends. */
+function spansOf(raw: string): [number, number][] {
+  return [...raw.matchAll(CODE_SPAN)].map((m) => [m.index > 0 && raw[m.index - 1] === MENTION_MARK ? m.index - 1 : m.index, m.index + m[0].length]);
 }
 
 /** `raw` escaped for mrkdwn and cut to `n` characters, never through an entity (`&amp;`). */
@@ -244,7 +327,7 @@ function escapedClip(raw: string, n: number): string {
 }
 
 /** Characters `c` takes once escaped for Slack. */
-const escapedSize = (c: string): number => (c === "&" ? 5 : c === "<" || c === ">" ? 4 : 1);
+const escapedSize = (c: string): number => (c === "&" ? 5 : c === "<" || c === ">" ? 4 : c === MENTION_MARK ? MENTION_ROOM : 1);
 
 /** Where a piece may end: after a space or Chinese/Japanese punctuation. */
 const BREAK_AFTER = /[\s\u3000。！？，；、：）]/;
@@ -258,6 +341,7 @@ const BREAK_AFTER = /[\s\u3000。！？，；、：）]/;
  */
 export function splitEscaped(raw: string, max: number, maxPieces = Infinity): string[] {
   const out: string[] = [];
+  const spans = spansOf(raw);
   let start = 0;
   while (start < raw.length) {
     if (out.length === maxPieces - 1) {
@@ -271,7 +355,8 @@ export function splitEscaped(raw: string, max: number, maxPieces = Infinity): st
       const half = start + Math.ceil((end - start) / 2);
       const nl = raw.lastIndexOf("\n", end);
       let brk = -1;
-      for (let i = end - 1; i >= half && brk < 0; i--) if (BREAK_AFTER.test(raw[i]!)) brk = i;
+      // Never inside a code span: its backticks would pair with others, the rest read as code.
+      for (let i = end - 1; i >= half && brk < 0; i--) if (BREAK_AFTER.test(raw[i]!) && outsideSpans(spans, i + 1) === i + 1 && outsideSpans(spans, i) === i) brk = i;
       if (nl >= half && nl <= end) {
         end = nl; // the line break itself is the section boundary
         next = nl + 1;
@@ -279,6 +364,8 @@ export function splitEscaped(raw: string, max: number, maxPieces = Infinity): st
         // A space at the cut goes with it; punctuation stays at the end of its piece.
         end = /\s/.test(raw[brk]!) ? brk : brk + 1;
         next = brk + 1;
+      } else if (outsideSpans(spans, end) > start && outsideSpans(spans, end) < end) {
+        end = next = outsideSpans(spans, end); // not through a code span: before it
       } else if (end - 1 > start && /[\ud800-\udbff]/.test(raw[end - 1]!)) {
         end = next = end - 1; // not between the halves of an emoji
       }
@@ -302,14 +389,16 @@ function labelCell(f: ReplyField): Block {
 
 /** A field's value cut to Slack's 2,000: as typed (`plain`) in plain_text, else mrkdwn. */
 function valueCell(f: ReplyField): Block {
-  const value = entitySafe(clipValue(escapeMrkdwn(f.value || "—"), FIELD_MAX, f.newestLast));
+  const escaped = escapeMrkdwn(f.value || "—");
+  const value = entitySafe(clipValue(escaped, FIELD_MAX - markRoom(escaped), f.newestLast));
   return f.plain ? plainTextObject(value) : { type: "mrkdwn", text: value };
 }
 
 /** A field as one mrkdwn cell, its label in bold over its value (the bot's own text). */
 function mrkdwnField(f: ReplyField): Block {
   const label = `*${clip(escapeMrkdwn(f.label), 200)}*\n`;
-  return { type: "mrkdwn", text: label + entitySafe(clipValue(escapeMrkdwn(f.value), FIELD_MAX - label.length, f.newestLast)) };
+  const value = escapeMrkdwn(f.value);
+  return { type: "mrkdwn", text: label + entitySafe(clipValue(value, FIELD_MAX - label.length - markRoom(value), f.newestLast)) };
 }
 
 /** Escaped text cut at its end: an entity cut in half before the "…" goes whole. */
@@ -392,7 +481,7 @@ export function fallbackText(reply: Reply): string {
 
 /** A one-line notice written by the adapter itself (mrkdwn with mentions, not escaped). */
 export function noticeMessage(mrkdwn: string): SlackMessage {
-  return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON.info} ${clip(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
+  return { text: mrkdwn, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${ICON.info} ${clipMrkdwn(mrkdwn, TEXT_MAX - 30)}` } }], response_type: "ephemeral" };
 }
 
 /** Prefix of the block_id of an outcome a press appended to a message (a nonce follows). */

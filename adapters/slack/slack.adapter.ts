@@ -247,6 +247,8 @@ export class SlackAdapter implements Deliverer {
   private readonly pending = new Set<Promise<unknown>>();
   /** The registry's top-level command words: code spans starting with one are shown as `/ops …`. */
   private readonly commandWords: ReadonlySet<string>;
+  /** The bot's own user id (auth.test at start-up): thread replies name commands as a mention of it. */
+  private botUserId: string | undefined;
 
   constructor(private readonly opts: SlackAdapterOptions) {
     if (!opts.config.slack) throw new Error("Slack is not configured (SLACK_BOT_TOKEN)");
@@ -349,6 +351,7 @@ export class SlackAdapter implements Deliverer {
    */
   private async warnMissingScopes(): Promise<void> {
     const r = await this.app.client.auth.test().catch(() => undefined);
+    if (typeof r?.user_id === "string") this.botUserId = r.user_id;
     const granted = r?.response_metadata?.scopes;
     if (!granted?.length) return;
     const missing = BOT_SCOPES.filter((s) => !granted.includes(s.scope));
@@ -370,6 +373,14 @@ export class SlackAdapter implements Deliverer {
   /** A reply as Block Kit, its command lines as a Slack user types them (`/ops help`: see opsLine in blocks.ts). */
   private render(reply: Reply, opts: RenderOptions = {}): SlackMessage {
     return renderBlocks(reply, { ...opts, commandWords: this.commandWords });
+  }
+
+  /**
+   * A reply for a thread, where Slack takes no slash commands: its command lines as a mention of
+   * the bot and the line (`@shopops \`help\``, see threadLine in blocks.ts), as the mention handler reads them.
+   */
+  private renderInThread(reply: Reply, opts: RenderOptions = {}, botUserId = this.botUserId): SlackMessage {
+    return this.render(reply, { ...opts, thread: botUserId ? { botUserId } : {} });
   }
 
   /** Waits until every answer started so far has been sent (tests, shutdown). */
@@ -581,13 +592,16 @@ export class SlackAdapter implements Deliverer {
     }
     const r = press.result;
     const onMessage = !!(respond && container.message_ts);
+    // A button on a message in a thread (a mention's answer): its answers name commands as typed there.
+    const inThread = !!(body.message as { thread_ts?: string } | undefined)?.thread_ts;
+    const draw = (reply: Reply, o: RenderOptions = {}) => (inThread ? this.renderInThread(reply, o) : this.render(reply, o));
     if (r.outcome !== "ok" || (isPrivate(r.reply) && onMessage && !container.is_ephemeral)) {
       // A shared card whose subject was decided or expired meanwhile: its buttons about it go, with a line saying why, for everyone.
       const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");
       if (r.reply.settled !== undefined && respond && onMessage && !container.is_ephemeral && original.length) {
         await respond({ text: r.reply.settled, blocks: appendOutcome(original, noticeMessage(r.reply.settled).blocks, line), replace_original: true });
       }
-      await toClicker(this.render(r.reply));
+      await toClicker(draw(r.reply));
       // An ephemeral answer cannot carry a file: a private chart goes to the presser's DM.
       if (r.reply.image) await this.imageOrNote(r.reply.image, () => this.dmChannel(identity), user.id, toClicker);
       return;
@@ -595,7 +609,7 @@ export class SlackAdapter implements Deliverer {
     // The Reject button's fixed reason in the reader's language (shownButtonLine), not the English it carries.
     const done = t("slack.action.done", { user: `<@${user.id}>`, command: shownButtonLine(line, t), when: fmt.dateTime(this.opts.services.clock.now()) });
     // One message (added to the pressed one): a page of a list ends at the rows it holds, its next page after them.
-    const outcome = this.render(r.reply, { extraContext: [done], followUps: 0 });
+    const outcome = draw(r.reply, { extraContext: [done], followUps: 0 });
     if (respond && onMessage) {
       // The message as Slack holds it now (absent for an ephemeral one): kept, with the outcome added.
       const original = ((body.message as { blocks?: Block[] } | undefined)?.blocks ?? []).filter((b) => b && typeof b.type === "string");
@@ -619,7 +633,7 @@ export class SlackAdapter implements Deliverer {
     // An internal error gives the claim back, so Slack's retry of the event may run it again.
     const handled = await this.once(key, identity, undefined, () => this.invoke(identity, user, mentionCommandLine(String(ev.text ?? ""), botUserId)), (r) => r.outcome !== "error");
     if (!handled.claimed) return; // Slack retried the event
-    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, identity, handled.result.reply);
+    await this.answerInThread(channel, String(ev.thread_ts ?? ev.ts), user, identity, handled.result.reply, botUserId);
   }
 
   /**
@@ -627,8 +641,8 @@ export class SlackAdapter implements Deliverer {
    * it may hold what others must not see (a new API key, the audit trail); a public one in the
    * thread for everyone.
    */
-  private async answerInThread(channel: string, threadTs: string, user: string, identity: string, reply: Reply): Promise<void> {
-    const { more = [], ...msg } = this.render(reply);
+  private async answerInThread(channel: string, threadTs: string, user: string, identity: string, reply: Reply, botUserId?: string): Promise<void> {
+    const { more = [], ...msg } = this.renderInThread(reply, {}, botUserId ?? this.botUserId);
     if (isPrivate(reply)) {
       // A table longer than one message goes on in follow-ups.
       for (const m of [msg, ...more]) await this.app.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: m.text, blocks: m.blocks });
@@ -643,7 +657,7 @@ export class SlackAdapter implements Deliverer {
       // The text went with the refused upload (the app without files:write): it is posted alone,
       // saying why the chart is not attached, rather than the thread getting no answer.
       const note = await this.imageFailure(e, user);
-      await this.post(channel, this.render(reply, { extraContext: [note] }), undefined, threadTs);
+      await this.post(channel, this.renderInThread(reply, { extraContext: [note] }, botUserId ?? this.botUserId), undefined, threadTs);
     }
     for (const m of more) await this.post(channel, m, undefined, threadTs);
   }
@@ -740,7 +754,7 @@ export class SlackAdapter implements Deliverer {
       // Filed all the same: the answer failing must not read as "not filed" (the message's claim
       // would be given back, and the next reaction file it twice). The reactor is told privately.
       this.log.warn("complaint filed; its answer in the thread failed", { channel: src.channel, ts: src.ts, error: e });
-      const said = this.render(r.reply).text;
+      const said = this.renderInThread(r.reply).text;
       await this.app.client.chat.postEphemeral({ channel: src.channel, user: reactor.user, thread_ts: src.ts, text: said }).catch(() => undefined);
     }
     return r;
