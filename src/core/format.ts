@@ -259,30 +259,47 @@ const EN_WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "fr
 const ZH_WEEKDAYS = "日一二三四五六";
 
 /**
- * The day a `since=` week, month or weekday word means, read against `today` (YYYY-MM-DD), as
- * calendar days in the shop's time zone, weeks starting on Monday (as Chinese calendars count them,
- * and as `digest 上周五` does): `this week` (本周) its Monday, `last week` (上周) the Monday before,
- * `this month` (本月) its 1st, `last month` (上个月) the 1st of the month before; a weekday as
- * `digest` reads it: `monday`/`mon`, 周一/星期一/礼拜一 the latest such day, today or before,
- * `last monday` the latest before today, 上周一 the Monday of last week, 本周一 this week's. Null: none of these.
+ * A weekday as people name a day, read against `today` (YYYY-MM-DD): `friday`/`fri`,
+ * 周五/星期五/礼拜五 (周日 or 周天 for Sunday) are the latest such day, today or before, as a day
+ * without a year is; `last friday` the latest before today (on a Friday, a week ago, where
+ * `friday` is today); 上周五 is the Friday of last week and 本周五 (这周五) this week's, weeks
+ * starting on Monday as Chinese calendars count them. Null: no weekday. (`digest` and `since=`.)
  */
-export function periodDay(value: string, today: string): string | null {
+export function weekdayDay(value: string, today: string): string | null {
   const v = value.trim().toLowerCase().replace(/\s+/g, " ");
   const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
-  const monday = addDays(today, -((dow + 6) % 7));
-  if (v === "this week") return monday;
-  if (v === "last week") return addDays(monday, -7);
-  if (v === "this month") return monthStart(today, 0);
-  if (v === "last month") return monthStart(today, -1);
   const last = /^last (\S+)$/.exec(v);
   const word = last ? last[1]! : v;
   const en = EN_WEEKDAYS.findIndex((w) => word === w || word === w.slice(0, 3));
+  // `last friday` is never today: a week back when today is one.
   if (en >= 0) return addDays(today, -((dow - en + 7) % 7 || (last ? 7 : 0)));
   const zh = /^(上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$/.exec(v);
   if (!zh) return null;
   const target = ZH_WEEKDAYS.indexOf(zh[2] === "天" ? "日" : zh[2]!);
   if (!zh[1]) return addDays(today, -((dow - target + 7) % 7));
-  return addDays(monday, (zh[1] === "上" ? -7 : 0) + ((target + 6) % 7));
+  // Monday-based: Monday 0 … Sunday 6.
+  return addDays(mondayOf(today), (zh[1] === "上" ? -7 : 0) + ((target + 6) % 7));
+}
+
+/** The Monday of the week of `day` (YYYY-MM-DD), weeks starting on Monday. */
+function mondayOf(day: string): string {
+  return addDays(day, -((new Date(`${day}T12:00:00Z`).getUTCDay() + 6) % 7));
+}
+
+/**
+ * The day a `since=` week, month or weekday word means, read against `today` (YYYY-MM-DD), as
+ * calendar days in the shop's time zone, weeks starting on Monday (as Chinese calendars count them,
+ * and as `digest 上周五` does): `this week` (本周) its Monday, `last week` (上周) the Monday before,
+ * `this month` (本月) its 1st, `last month` (上个月) the 1st of the month before; a weekday as
+ * `digest` reads it ({@link weekdayDay}). Null: none of these.
+ */
+export function periodDay(value: string, today: string): string | null {
+  const v = value.trim().toLowerCase().replace(/\s+/g, " ");
+  if (v === "this week") return mondayOf(today);
+  if (v === "last week") return addDays(mondayOf(today), -7);
+  if (v === "this month") return monthStart(today, 0);
+  if (v === "last month") return monthStart(today, -1);
+  return weekdayDay(v, today);
 }
 
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayFirst, dayStart, isDay, localDay, readDateInput, type Formatter } from "../core/format.js";
+import { addDays, dayFirst, dayStart, isDay, localDay, readDateInput, weekdayDay, type Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
@@ -618,29 +618,3 @@ export function parseDigestDay(value: string | undefined, today: string): Digest
   return day > today ? { ok: false, reason: "future", day } : { ok: true, day };
 }
 
-const EN_WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
-const ZH_WEEKDAYS = "日一二三四五六";
-
-/**
- * A weekday as a manager names the day to read (the table's own column says "vs prev. Fri",
- * 较上周五): `friday`/`fri`, 周五/星期五/礼拜五 (周日 or 周天 for Sunday) are the latest such day,
- * today or before, as a day without a year is; `last friday` the latest before today (on a
- * Friday, a week ago, where `friday` is today); 上周五 is the Friday of last week and 本周五
- * (这周五) this week's, weeks starting on Monday as Chinese calendars count them. Null: no weekday.
- */
-function weekdayDay(value: string, today: string): string | null {
-  const v = value.trim().toLowerCase();
-  const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
-  const last = /^last (\S+)$/.exec(v);
-  const word = last ? last[1]! : v;
-  const en = EN_WEEKDAYS.findIndex((w) => word === w || word === w.slice(0, 3));
-  // `last friday` is never today: a week back when today is one.
-  if (en >= 0) return addDays(today, -((dow - en + 7) % 7 || (last ? 7 : 0)));
-  const zh = /^(上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$/.exec(v);
-  if (!zh) return null;
-  const target = ZH_WEEKDAYS.indexOf(zh[2] === "天" ? "日" : zh[2]!);
-  if (!zh[1]) return addDays(today, -((dow - target + 7) % 7));
-  // Monday-based: Monday 0 … Sunday 6.
-  const monday = addDays(today, -((dow + 6) % 7));
-  return addDays(monday, (zh[1] === "上" ? -7 : 0) + ((target + 6) % 7));
-}
