@@ -2,8 +2,9 @@ import { z } from "zod";
 import { oneOf, plainTyped } from "../src/core/args.js";
 import { defineCommand, type Command } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
-import { kebab, quote } from "../src/core/parser.js";
-import { CODE_RE, CouponService, fullReduction, timeNoteText, zheOff } from "../src/services/coupon.service.js";
+import { normalizeDateInput } from "../src/core/format.js";
+import { kebab } from "../src/core/parser.js";
+import { CODE_RE, CouponService, fullReduction, LAUNCH_OPTIONS, launchLine, timeNoteText, zheOff, type LaunchOption } from "../src/services/coupon.service.js";
 import { couponFields, problemText, warningText } from "../src/services/coupon.view.js";
 import { namesCurrency } from "../src/services/refund.service.js";
 
@@ -29,8 +30,8 @@ const TYPE_NAMES = {
 } as const;
 
 /** The options of a launch, in the order a line writes them. */
-const OPTIONS = ["code", "type", "value", "min", "start", "end", "limit", "perCustomer", "skus", "categories"] as const;
-type Option = (typeof OPTIONS)[number];
+const OPTIONS = LAUNCH_OPTIONS;
+type Option = LaunchOption;
 
 /** Other names people type for an option (`ends=2026-12-31`): answered with the option's own. */
 const OTHER_NAMES: Readonly<Record<string, Option>> = { ends: "end", until: "end", expires: "end", starts: "start", begins: "start", discount: "value" };
@@ -58,12 +59,33 @@ function valueOf(typed: string, t: Parameters<Command["handler"]>[0]["t"]): { ty
 }
 
 /**
+ * A time of day typed as its own word after a date (`21:00`, `9:30`, `9pm`, 下午3点, 10点半), as
+ * the line writes it (9pm as 21:00); undefined for any other word (10, 10%, 9折).
+ */
+function clockOf(typed: string): string | undefined {
+  if (/^\d{1,2}:\d{2}$/.test(typed)) return typed;
+  const clock = normalizeDateInput(typed);
+  return /^\d{2}:\d{2}$/.test(clock) ? clock : undefined;
+}
+
+/** A code typed in another script (双十一, 春节): letters, none of them A–Z; refused, with an example in their place. */
+const otherScript = (code: string) => /[^\p{ASCII}]/u.test(code) && /\p{L}/u.test(code) && !CODE_RE.test(CouponService.normalizeCode(code));
+
+/** An example code for a line whose code cannot be one (双十一): SAVE and the discount's figure (SAVE50), else SAVE10. */
+function exampleCode(value: string): string {
+  const code = `SAVE${/\d+/.exec(plainTyped(value))?.[0] ?? ""}`;
+  return CODE_RE.test(code) ? code : "SAVE10";
+}
+
+/**
  * A launch typed without its options' names, as people say a coupon (`coupon launch SAVE10 10%`,
  * `coupon launch code=SAVE10 9折`, `满100减20`), or with a value that says its type and no type=
  * (`value=10%`), or an option by another name (`ends=`; with a time after a date, `ends=2026-12-31
  * 23:59`): refused with the whole line written right (9折 as value=10, 满100减20 as value=20
  * min=100), so nothing is guessed and the line can be run as it is. Null when the words cannot be
- * read so (the core's refusal stands).
+ * read so (the core's refusal stands). A time after a date may be typed as people say it (`9pm`,
+ * 下午3点: written `end="2026-12-31 21:00"`); a code in another script (`coupon launch 双十一
+ * 满300减50`) is said to be A–Z and digits, the line given with an example code in its place.
  */
 const asLine: NonNullable<Command["explainArgs"]> = async (typed, _services, t) => {
   const named: Partial<Record<Option, string>> = {};
@@ -82,10 +104,11 @@ const asLine: NonNullable<Command["explainArgs"]> = async (typed, _services, t) 
   let time: string | undefined;
   for (const w of typed.words) {
     const p = plainTyped(w);
-    if (time === undefined && /^\d{1,2}:\d{2}$/.test(p)) time = p;
+    const clock = time === undefined ? clockOf(p) : undefined;
+    if (clock !== undefined) time = clock;
     else if (named.type === undefined && typeOf(p)) named.type = p;
     else if (named.value === undefined && (valueOf(p, t) || /^\d+(?:\.\d+)?$/.test(p))) named.value = p;
-    else if (named.code === undefined && /[A-Za-z]/.test(p) && CODE_RE.test(CouponService.normalizeCode(p))) named.code = p;
+    else if (named.code === undefined && ((/[A-Za-z]/.test(p) && CODE_RE.test(CouponService.normalizeCode(p))) || otherScript(p))) named.code = p;
     else return null;
   }
   if (named.value !== undefined) {
@@ -108,9 +131,16 @@ const asLine: NonNullable<Command["explainArgs"]> = async (typed, _services, t) 
     named[dated[0]!] = `${named[dated[0]!]} ${time}`;
   }
   if (!changed || named.code === undefined || named.type === undefined || named.value === undefined) return null;
-  const line = ["coupon launch", ...OPTIONS.filter((k) => named[k] !== undefined).map((k) => `${kebab(k)}=${quote(named[k]!)}`)].join(" ");
-  const text = `${t("error.invalid_args", { command: "coupon launch" })}\n• ${t("coupon.launch.as_line", { notes: notes.map((n) => t("coupon.launch.note_sep") + n).join(""), line })}`;
+  // The audit entry names the code typed, when it is one (never the example put in its place).
   const code = CouponService.normalizeCode(named.code);
+  if (otherScript(named.code)) {
+    // 双十一 cannot be a code: the rest of the line written right, with an example code to replace.
+    const example = exampleCode(named.value);
+    notes.push(t("coupon.launch.note.code", { typed: named.code, example }));
+    named.code = example;
+  }
+  const line = launchLine(named);
+  const text = `${t("error.invalid_args", { command: "coupon launch" })}\n• ${t("coupon.launch.as_line", { notes: notes.map((n) => t("coupon.launch.note_sep") + n).join(""), line })}`;
   return { error: new UserError("invalid_args", text), ...(CODE_RE.test(code) ? { subject: code } : {}) };
 };
 

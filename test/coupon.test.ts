@@ -93,7 +93,7 @@ describe("coupon launch preview", () => {
       ["code=OK10 type=percent value=10 start=2026-01-01", "start_in_past", /start \(2026-01-01\) is already past\. Leave start out/],
       ["code=OK10 type=percent value=10 start=\"2026-11-25 09:00\"", "start_in_past", /already past/],
       ["code=OK10 type=percent value=10 start=2026-13-45", "bad_date", /start="2026-13-45" is not a time/],
-      ["code=OK10 type=percent value=10 start=2026/2/30", "bad_date", /start="2026\/2\/30" is not a time/],
+      ["code=OK10 type=percent value=10 start=2026/2/30", "bad_date", /start="2026\/2\/30" is no day of the calendar: 2026-02 has 28 days/],
       ["code=OK10 type=percent value=10 end=soon", "bad_date", /end="soon" is not a time/],
       ["code=OK10 type=percent value=10 skus=SKU-A1,SKU-NOPE", "unknown_skus", /Unknown SKUs: SKU-NOPE/],
       ["code=OK10 type=percent value=10 categories=Garden", "unknown_categories", /Unknown categories: Garden\. Known: Apparel, Beauty, Electronics/],

@@ -156,8 +156,8 @@ describe("coupon launch value=15%", () => {
     const drafts = await app.store.couponDrafts.countDocuments();
     const r = await app.run("shell:max", "coupon launch code=FIX15 type=fixed value=15% min=100");
     expect(r).toMatchObject({ outcome: "user_error", code: "bad_fixed" });
-    expect(r.reply.text).toContain('Fixed discount "15%": a % is for percent coupons (type=percent value=15%); a fixed discount is an amount in the shop currency, e.g. 20 or 19.90.');
-    expect((await zh("coupon launch code=FIX15 type=fixed value=15％ min=100")).reply.text).toContain('固定折扣 "15％"：% 只用于百分比优惠券（type=percent value=15%）；');
+    expect(r.reply.text).toContain('Fixed discount "15%": a % is for percent coupons (`coupon launch code=FIX15 type=percent value=15 min=100`); a fixed discount is an amount in the shop currency, e.g. 20 or 19.90.');
+    expect((await zh("coupon launch code=FIX15 type=fixed value=15％ min=100")).reply.text).toContain('固定折扣 "15％"：% 只用于百分比优惠券（`coupon launch code=FIX15 type=percent value=15 min=100`）；');
     expect(await app.store.couponDrafts.countDocuments()).toBe(drafts);
   });
 });

@@ -131,8 +131,8 @@ describe("odd input a marketer types", () => {
     const before = await drafts();
     const r = await run("coupon launch code=ODD15 type=percent value=¥15");
     expect(r.reply.code).toBe("bad_percent");
-    expect(r.reply.text).toContain('Percent "¥15": a currency sign is for fixed coupons (type=fixed value=15 min=…); a percent coupon\'s value is the percent off, a whole number from 1 to 90 (15 or 15%).');
-    expect((await zh("coupon launch code=ODD15 type=percent value=15元")).reply.text).toContain('百分比 "15元"：带币种符号的金额用于固定金额优惠券（type=fixed value=15 min=…）');
+    expect(r.reply.text).toContain('Percent "¥15": a currency sign is for fixed coupons, which need a minimum spend above the discount (e.g. `coupon launch code=ODD15 type=fixed value=15 min=100`); a percent coupon\'s value is the percent off, a whole number from 1 to 90 (15 or 15%).');
+    expect((await zh("coupon launch code=ODD15 type=percent value=15元")).reply.text).toContain('百分比 "15元"：带币种符号的金额用于固定金额优惠券，需要高于折扣的最低消费（例如 `coupon launch code=ODD15 type=fixed value=15 min=100`）');
     // A percent above 90 is still told the range.
     expect((await run("coupon launch code=ODD15 type=percent value=150")).reply.text).toContain('Percent "150": use a whole number from 1 to 90 (15 or 15%).');
     expect(await drafts()).toBe(before);

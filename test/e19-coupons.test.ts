@@ -113,8 +113,8 @@ describe("coupon types and 折 as Chinese marketers write them", () => {
     expect((await zh("coupon launch code=ZHE8 type=折扣 value=八折")).reply.text).toContain("八折 即减 20%，请写 value=20");
     const fixed = await run("coupon launch code=ZHE8 type=fixed value=8折 min=100");
     expect(fixed.code).toBe("bad_fixed");
-    expect(fixed.reply.text).toContain('Fixed discount "8折": 折 is for percent coupons (8折 is 20% off: type=percent value=20); a fixed discount is an amount in the shop currency, e.g. 20 or 19.90.');
-    expect((await zh("coupon launch code=ZHE8 type=满减 value=8折 min=100")).reply.text).toContain("折 只用于百分比优惠券（8折 即减 20%：type=percent value=20）");
+    expect(fixed.reply.text).toContain('Fixed discount "8折": 折 is for percent coupons (8折 is 20% off: `coupon launch code=ZHE8 type=percent value=20 min=100`); a fixed discount is an amount in the shop currency, e.g. 20 or 19.90.');
+    expect((await zh("coupon launch code=ZHE8 type=满减 value=8折 min=100")).reply.text).toContain("折 只用于百分比优惠券（8折 即减 20%：`coupon launch code=ZHE8 type=percent value=20 min=100`）");
   });
 });
 
@@ -149,7 +149,7 @@ describe("块 (块钱) as yuan", () => {
     const q = await run("refund request ORD-US 20块 reason=damaged", "shell:sam");
     expect([q.code, q.reply.text]).toEqual(["bad_amount", '"20块" is in another currency than order ORD-US, which is in USD: give the amount in USD, e.g. 25.00, or full.']);
     const p = await run("coupon launch code=KUAI20 type=percent value=20块");
-    expect(p.reply.text).toContain('Percent "20块": a currency sign is for fixed coupons (type=fixed value=20 min=…)');
+    expect(p.reply.text).toContain('Percent "20块": a currency sign is for fixed coupons, which need a minimum spend above the discount (e.g. `coupon launch code=KUAI20 type=fixed value=20 min=100`)');
   });
 
   it("refuses 块 in a shop of another currency, naming the shop's (en and zh)", async () => {

@@ -21,7 +21,7 @@ describe("on Discord", () => {
   it("`value:满100减20` names value= and min=, to the member alone; nothing is previewed", async () => {
     const a = await bot.answer(bot.peer.slash(li, "coupon launch", { code: "MJ40", type: "fixed", value: "满100减20" }).id);
     expect(a.flags & 64).toBe(64);
-    expect(JSON.stringify(a)).toContain('固定折扣 \\"满100减20\\"：即满 100 减 20，请把两者分开写：value=20 min=100。');
+    expect(JSON.stringify(a)).toContain('固定折扣 \\"满100减20\\"：即满 100 减 20，请把折扣和最低消费分开写：`/coupon launch code:MJ40 type:fixed value:20 min:100`');
     expect(await bot.app.store.couponDrafts.countDocuments()).toBe(0);
   });
 });

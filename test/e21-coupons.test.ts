@@ -69,10 +69,10 @@ describe("value=满100减20 with its type", () => {
   it("names the two options it is, value= and min= (a percent coupon's, as a fixed one), in English and Chinese", async () => {
     const fixed = await run("coupon launch code=MJ30 type=fixed value=满100减20");
     expect([fixed.outcome, fixed.code]).toEqual(["user_error", "bad_fixed"]);
-    expect(fixed.reply.text).toContain('Fixed discount "满100减20": that is 20 off orders from 100; give the two apart: value=20 min=100.');
+    expect(fixed.reply.text).toContain('Fixed discount "满100减20": that is 20 off orders from 100; give the two apart, the discount and the minimum spend: `coupon launch code=MJ30 type=fixed value=20 min=100`');
     const percent = await run("coupon launch code=MJ30 type=percent value=满100减20");
-    expect(percent.reply.text).toContain('Percent "满100减20": that is 20 off orders from 100, a fixed coupon: type=fixed value=20 min=100.');
-    expect((await zh("coupon launch code=MJ30 type=满减 value=满300元减50元")).reply.text).toContain('固定折扣 "满300元减50元"：即满 300 减 50，请把两者分开写：value=50 min=300。');
+    expect(percent.reply.text).toContain('Percent "满100减20": that is 20 off orders from 100, a fixed coupon: `coupon launch code=MJ30 type=fixed value=20 min=100`');
+    expect((await zh("coupon launch code=MJ30 type=满减 value=满300元减50元")).reply.text).toContain('固定折扣 "满300元减50元"：即满 300 减 50，请把折扣和最低消费分开写：`coupon launch code=MJ30 type=fixed value=50 min=300`');
   });
 });
 

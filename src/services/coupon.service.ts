@@ -7,6 +7,7 @@ import { addLocalDays, localTime, plainTyped, type LocalTime } from "../core/arg
 import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
 import { editDistance, escapeRegex, splitList, withoutInvisible } from "../core/text.js";
+import { kebab, quote } from "../core/parser.js";
 import type { CouponDoc, CouponDraftDoc, OrderDoc, ProductDoc, Store } from "../store/models.js";
 import { PAID_STATUSES } from "./order-status.js";
 import { namesCurrency, parseAmount, withoutCurrencySign } from "./refund.service.js";
@@ -42,6 +43,19 @@ export const NOTICE_WINDOW_MS = 24 * 3_600_000;
 export const LIST_MAX = 500;
 /** Coupon codes: letters, digits, - and _, 3–20 characters (stored upper-case). */
 export const CODE_RE = /^[A-Z0-9][A-Z0-9_-]{2,19}$/;
+
+/** The options of `coupon launch`, in the order a line writes them. */
+export const LAUNCH_OPTIONS = ["code", "type", "value", "min", "start", "end", "limit", "perCustomer", "skus", "categories"] as const;
+export type LaunchOption = (typeof LAUNCH_OPTIONS)[number];
+
+/**
+ * A whole `coupon launch` line with the options given (`code=SAVE10 type=percent value=10`), in
+ * the order {@link LAUNCH_OPTIONS} writes them, each value quoted when it needs it: a line the
+ * adapters show as their users type it (Slack `/ops coupon launch …`, Discord `/coupon launch value:10 …`).
+ */
+export function launchLine(options: Partial<Record<LaunchOption, string | undefined>>): string {
+  return ["coupon launch", ...LAUNCH_OPTIONS.filter((k) => options[k] !== undefined).map((k) => `${kebab(k)}=${quote(options[k]!)}`)].join(" ");
+}
 
 /** What `coupon launch` was given, as typed. */
 export interface LaunchInput {
@@ -291,6 +305,9 @@ export class CouponService {
     const now = this.clock.now();
     const problems: Problem[] = [];
     const cur = this.opts.currency;
+    // The line typed with `fix` applied: a refusal that says how to write the coupon gives the
+    // whole line, which each adapter shows as its users type it (not `value=20 min=100` alone).
+    const line = (fix: Partial<Record<LaunchOption, string>>) => launchLine({ ...Object.fromEntries(LAUNCH_OPTIONS.map((k) => [k, input[k]])), ...fix });
     // Full-width letters and digits (ＳＰＲＩＮＧ１５) read as plain, as ids are in chat.
     const code = CouponService.normalizeCode(input.code);
     // A letter of another script (双十一, Ä) is said so: "letters" alone reads as allowing it.
@@ -311,23 +328,32 @@ export class CouponService {
         const off = zheOff(typed);
         // 满100减20 (an amount off from a minimum spend) is a fixed coupon: said so, with its options.
         const full = fullReduction(input.value);
-        if (full) problems.push({ code: "bad_percent", message: "percent_full_reduction", params: { value: input.value, ...full } });
+        if (full) problems.push({ code: "bad_percent", message: "percent_full_reduction", params: { value: input.value, ...full, line: line({ type: "fixed", value: full.off, min: full.min }) } });
         else if (off !== undefined) problems.push({ code: "bad_percent", message: "percent_zhe", params: { value: input.value, percent: off } });
         // An amount (¥15, 15元, $15) where a percent is asked is said so, with the fixed coupon it would be.
-        else if (namesCurrency(input.value)) problems.push({ code: "bad_percent", message: "percent_amount", params: { value: input.value, amount: /\d[\d.,]*/.exec(typed)?.[0] ?? "20" } });
+        else if (namesCurrency(input.value)) {
+          // The fixed coupon it would be, with the minimum spend typed or an example above the amount.
+          const amount = /\d[\d.,]*/.exec(typed)?.[0] ?? "20";
+          const read = parseAmount(amount, cur);
+          const min = input.min ?? minExample(typeof read === "number" ? read : 20 * 10 ** minorUnitDigits(cur), cur);
+          problems.push({ code: "bad_percent", message: "percent_amount", params: { value: input.value, amount, line: line({ type: "fixed", value: amount, min }) } });
+        }
         else problems.push({ code: "bad_percent", params: { value: input.value } });
       }
     } else if (zheOff(plainTyped(input.value)) !== undefined) {
       // 8折 on a fixed coupon: a share of the price where an amount is asked, with the percent coupon it means.
       const digits = minorUnitDigits(cur);
-      problems.push({ code: "bad_fixed", message: "fixed_zhe", params: { value: input.value, percent: zheOff(plainTyped(input.value))!, a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
+      const percent = zheOff(plainTyped(input.value))!;
+      problems.push({ code: "bad_fixed", message: "fixed_zhe", params: { value: input.value, percent, a: "20", b: digits ? (19.9).toFixed(digits) : "1500", line: line({ type: "percent", value: String(percent) }) } });
     } else if (fullReduction(input.value)) {
       // 满100减20 in value=: the discount and the minimum spend in one, written as the two options.
-      problems.push({ code: "bad_fixed", message: "fixed_full_reduction", params: { value: input.value, ...fullReduction(input.value)! } });
+      const full = fullReduction(input.value)!;
+      problems.push({ code: "bad_fixed", message: "fixed_full_reduction", params: { value: input.value, ...full, line: line({ value: full.off, min: full.min }) } });
     } else if (/^\d+(?:\.\d+)?%$/.test(plainTyped(input.value))) {
       // 15% on a fixed coupon: a percentage where an amount is asked, said so (not "use a positive amount").
       const digits = minorUnitDigits(cur);
-      problems.push({ code: "bad_fixed", message: "fixed_percent", params: { value: input.value, percent: plainTyped(input.value), a: "20", b: digits ? (19.9).toFixed(digits) : "1500" } });
+      const percent = plainTyped(input.value);
+      problems.push({ code: "bad_fixed", message: "fixed_percent", params: { value: input.value, percent, a: "20", b: digits ? (19.9).toFixed(digits) : "1500", line: line({ type: "percent", value: percent.replace(/%$/, "") }) } });
     } else {
       // The shop currency's sign or 元 as staff type amounts (¥20, 20元, RMB￥20), read as refund amounts are.
       const bare = withoutCurrencySign(input.value, cur);
@@ -375,7 +401,16 @@ export class CouponService {
       }
       // 2月29日 in a year without one: said so, with the days to type.
       const leap = r.at ? null : missingLeapDay(typed, localDay(now, this.opts.timeZone));
-      if (!r.at) problems.push(leap ? { code: "bad_date", message: "no_feb29", params: { field: role, value: typed, ...leap } } : { code: "bad_date", params: { field: role, value: typed } });
+      // A day its month lacks (2026-02-30, 2月30日, 4/31): said so, with the days that month has, as `since=` says it.
+      const lacking = r.at || leap ? null : missingDay(typed, localDay(now, this.opts.timeZone));
+      if (!r.at)
+        problems.push(
+          leap
+            ? { code: "bad_date", message: "no_feb29", params: { field: role, value: typed, ...leap } }
+            : lacking
+              ? { code: "bad_date", message: "no_such_date", params: { field: role, value: typed, ...lacking } }
+              : { code: "bad_date", params: { field: role, value: typed } },
+        );
       return r.at;
     };
     const startsAt = input.start !== undefined ? when(input.start, "start") : now;
@@ -1073,6 +1108,17 @@ function withDayTime(v: string, today: string): string {
   const offset = head === "today" ? 0 : head === "tomorrow" ? 1 : head === "yesterday" ? -1 : undefined;
   const day = offset !== undefined ? addDays(today, offset) : head;
   return /^\d{4}-\d{2}-\d{2}$/.test(day) ? `${day} ${m[2]!.padStart(2, "0")}:${m[3]}` : v;
+}
+
+/**
+ * A date ahead, read as {@link CouponService.readWhen} reads it (2026-02-30, 2月30日 as the next
+ * such day, 2027-02-30; a time after it too), on a day its month does not have: the month
+ * (YYYY-MM) and how many days it has; null for any other value.
+ */
+function missingDay(typed: string, today: string): { month: string; days: number } | null {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])-(\d{2})(?=$|[t ])/.exec(readDateInput(typed, today, "next"));
+  if (!m || isDay(m[0])) return null;
+  return { month: `${m[1]}-${m[2]}`, days: new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate() };
 }
 
 /**
