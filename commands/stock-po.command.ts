@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { plainTyped, wholeNumber, typedId } from "../src/core/args.js";
+import { plainTyped, ungrouped, wholeNumber, typedId } from "../src/core/args.js";
 import { defineCommand } from "../src/core/command.js";
 import { UserError } from "../src/core/errors.js";
 import { addDays, isDay, missingLeapDay, normalizeDateInput, readDateInput } from "../src/core/format.js";
@@ -39,7 +39,8 @@ export default defineCommand({
     const qty = typed.named.qty;
     // Only beside its eta=: without one the line would still be refused.
     if (sku && unit !== undefined && qty === undefined && typed.named.eta !== undefined && rest.length <= 1) {
-      const n = /^\d+$/.test(plainTyped(unit)) && rest.length === 0 ? plainTyped(unit) : withoutPieceUnit(unit, rest[0]);
+      // `50` or `1,000` alone, as the number's digits.
+      const n = /^\d+$/.test(ungrouped(plainTyped(unit))) && rest.length === 0 ? ungrouped(plainTyped(unit)) : withoutPieceUnit(unit, rest[0]);
       if (n === null || /^[+-]/.test(n) || !QTY.safeParse(n).success) return null;
       const command = ["stock po", sku.toUpperCase(), ...Object.entries({ ...typed.named, qty: n }).map(([k, v]) => `${k}=${quote(v)}`)].join(" ");
       const asTyped = [unit, ...rest].join(" ");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { plainTyped } from "../src/core/args.js";
+import { plainTyped, ungrouped } from "../src/core/args.js";
 import { defineCommand, type CommandContext } from "../src/core/command.js";
 import type { Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyStatus } from "../src/core/reply.js";
@@ -78,10 +78,11 @@ const PIECE_UNITS = /^(件|个|個|只|支|pcs?|pieces?|units?|ea)$/i;
  * (`+5`); null when it is not one.
  */
 export function withoutPieceUnit(typed: string, unit?: string): string | null {
-  const m = /^([+-]?\d+)\s*(\D*)$/.exec(plainTyped(typed));
+  // Commas between thousands too (`+1,000件`): the digits alone.
+  const m = /^([+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+))\s*(\D*)$/.exec(plainTyped(typed));
   if (!m) return null;
   const word = unit === undefined ? m[2]! : m[2] ? "" : plainTyped(unit);
-  return PIECE_UNITS.test(word) ? m[1]! : null;
+  return PIECE_UNITS.test(word) ? ungrouped(m[1]!) : null;
 }
 
 /** No product matches `query`: the error, with close SKUs when there are some (shared with `stock adjust`). */
@@ -118,10 +119,15 @@ export default defineCommand({
       status: "info",
       table: {
         columns: [t("stock.col.sku"), t("stock.col.name"), t("stock.col.available"), t("stock.col.reorder")],
-        rows: matches.map((m) => [m.sku, m.name, fmt.number(m.available), fmt.number(m.reorderPoint)]),
+        // An inactive (discontinued) product marked after its name, as its card's status says: a low
+        // one is not a live one running out (`stock low` and the alerts leave it out).
+        rows: matches.map((m) => [m.sku, m.active ? m.name : t("stock.matches.inactive", { name: m.name }), fmt.number(m.available), fmt.number(m.reorderPoint)]),
         alignRight: [2, 3],
       },
-      context: [t("stock.matches.more", { shown: matches.length, count: total, sku: matches[0]!.sku })],
+      context: [
+        t("stock.matches.more", { shown: matches.length, count: total, sku: matches[0]!.sku }),
+        ...(matches.some((m) => !m.active) ? [t("stock.matches.inactive_note")] : []),
+      ],
       visibility: "ephemeral",
     };
   },

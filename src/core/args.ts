@@ -39,13 +39,29 @@ export function plainTyped(s: string): string {
 }
 
 /**
- * A whole number as typed, read by {@link plainTyped}: digits with an optional sign, nothing else;
+ * A whole number as typed, read by {@link plainTyped}: digits with an optional sign (commas between
+ * thousands too: {@link ungrouped}), nothing else;
  * NaN for anything else (1e3, 0x10, 0b11), but `decimal` for a decimal (2.5, 1.0: not whole,
  * said so by the checks after it, rather than read as 2 or 1).
  */
 function typedWhole(s: string, decimal: number): number {
-  const p = plainTyped(s);
+  const p = ungrouped(plainTyped(s));
   return /^[+-]?\d+$/.test(p) ? Number(p) : /^[+-]?\d+\.\d+$/.test(p) ? decimal : NaN;
+}
+
+/**
+ * A whole number typed with commas between thousands (`1,000`, `+12,500`; `１，０００` once made
+ * plain), as the bot prints figures: its digits alone; anything else as it is. `1,00` or `10,0000`
+ * (commas not between thousands) stays, for {@link misgrouped} to refuse, never read as 100.
+ */
+export function ungrouped(p: string): string {
+  return /^[+-]?[1-9]\d{0,2}(,\d{3})+$/.test(p) ? p.replace(/,/g, "") : p;
+}
+
+/** Digits with commas that are not between thousands (`1,00`, `10,0000`, `0,500`, `1,,000`), read by {@link plainTyped}. */
+export function misgrouped(typed: string): boolean {
+  const p = plainTyped(typed);
+  return p.includes(",") && /^[+-]?[\d,]*\d[\d,]*$/.test(p) && ungrouped(p) === p;
 }
 
 /** A string schema that reads what was typed by {@link plainTyped} first. */
@@ -56,7 +72,8 @@ export function plain<T extends z.ZodType<unknown, string>>(schema: T) {
 /**
  * A whole number from `min` to `max` (limit=20), full-width digits too. The number schema stays
  * first, so Discord offers an integer option (and its numbers pass as they are); text is read
- * by {@link typedWhole}: digits only, so `1e3`, `0x10` or `0b11` is refused as not a number, and
+ * by {@link typedWhole}: digits only (commas between thousands too, `1,000`; `1,00` is refused
+ * saying how to write it), so `1e3`, `0x10` or `0b11` is refused as not a number, and
  * `1.0` as not a whole number, rather than read as another one. Then checked, with `error` (a
  * catalog key) or the generic messages. The catch drops the first schema's issues; the pipe
  * stops at its first failed check, so a wrong number is reported once.
@@ -69,20 +86,26 @@ export function wholeNumber(min: number, max: number, error?: string) {
     .min(min)
     .max(max)
     // A decimal is read as one in range that is not whole, so it is refused as not a whole number.
-    .catch((ctx) => (typeof ctx.value === "string" ? typedWhole(ctx.value, min + 0.5) : typeof ctx.value === "number" ? ctx.value : NaN))
+    // Commas not between thousands (`1,00`) go on as typed: refused below saying how to write it.
+    .catch((ctx) => (typeof ctx.value === "string" ? (misgrouped(ctx.value) ? (ctx.value as unknown as number) : typedWhole(ctx.value, min + 0.5)) : typeof ctx.value === "number" ? ctx.value : NaN))
     // One issue at most: a huge number (20 digits) is both over `max` and not a safe integer;
     // the range is checked first, so its message names the range.
-    .pipe(z.number(e).min(min, { ...e, abort: true }).max(max, { ...e, abort: true }).int(e));
+    .pipe(z.number({ error: (iss) => (typeof iss.input === "string" ? "arg.bad_grouping" : error) }).min(min, { ...e, abort: true }).max(max, { ...e, abort: true }).int(e));
 }
 
 /** A signed, non-zero whole-number change: `+5`, `-2`, `7` (`−2`, `－２` too), at most 9,999,999 either way. */
 export const signedDelta = plain(z
   .string()
-  .regex(/^[+-]?\d+$/, { error: "stock.adjust.bad_delta", abort: true })
-  // A change too large is refused as such, naming the limit (not as "not a quantity change").
-  .refine((s) => Number(s) >= -9_999_999 && Number(s) <= 9_999_999, { error: "stock.adjust.delta_too_large", abort: true })
-  .transform(Number)
-  .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" }));
+  // Commas between thousands (`+1,000`) read as the number; elsewhere (`+1,00`) refused saying how to write it.
+  .refine((s) => !misgrouped(s), { error: "arg.bad_grouping", abort: true })
+  .transform(ungrouped)
+  .pipe(z
+    .string()
+    .regex(/^[+-]?\d+$/, { error: "stock.adjust.bad_delta", abort: true })
+    // A change too large is refused as such, naming the limit (not as "not a quantity change").
+    .refine((s) => Number(s) >= -9_999_999 && Number(s) <= 9_999_999, { error: "stock.adjust.delta_too_large", abort: true })
+    .transform(Number)
+    .refine((n) => n !== 0, { error: "stock.adjust.bad_delta" })));
 
 /**
  * An id as typed, read in one form first: full-width characters made plain (NFKC), invisible

@@ -385,6 +385,8 @@ export class LowStockService {
           return [t(this.poHoldEnd(i.po.eta) <= this.clock.now() ? "lowstock.alert.po_overdue" : "lowstock.alert.po_coming", vars)];
         }),
         ...(rest > 0 ? [t("lowstock.alert.more", { count: rest })] : []),
+        // What the Threshold column is, beside `stock low`'s ROP: the two differ for a fast seller.
+        t("lowstock.alert.threshold"),
         t("lowstock.alert.formula"),
       ],
       visibility: "public",
