@@ -5,7 +5,7 @@ import { quote } from "../src/core/parser.js";
 import { oneOf, typedId, zhChoiceNames } from "../src/core/args.js";
 import { type MessageKey, type Translate } from "../src/core/messages.js";
 import { clip, type Reply, type ReplyAction, type ReplyStatus } from "../src/core/reply.js";
-import { COMPLAINT_CATEGORIES, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, holds, lastDone, UNKNOWN_CUSTOMER, type ChangeResult, type ComplaintActor, type SlaClock } from "../src/services/complaint.service.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_CATEGORY_WORDS, COMPLAINT_LISTS, COMPLAINT_SOURCES, ComplaintService, holds, lastDone, UNKNOWN_CUSTOMER, type ChangeResult, type ComplaintActor, type SlaClock } from "../src/services/complaint.service.js";
 import { COMPLAINT_STATUSES, SEVERITIES, type ComplaintDoc } from "../src/store/models.js";
 
 // Rendering of complaints shared by the complaint commands (not a command: no `.command.ts` suffix).
@@ -51,23 +51,11 @@ export function textApart(name: string, option: "note" | "reason"): NonNullable<
 }
 
 /**
- * The short words people type for a category (`category=物流`, `shipping`, `质量`), each read as
- * the category stored; after the cards' names, so Discord still offers those.
+ * Severity, category, source and list arguments: in any case, or by their Chinese names; a
+ * category also by the short words people type (after the cards' names, so Discord still offers those).
  */
-const CATEGORY_WORDS: Readonly<Record<string, (typeof COMPLAINT_CATEGORIES)[number]>> = {
-  logistics: "delivery", shipping: "delivery", shipment: "delivery", courier: "delivery", 物流: "delivery", 配送: "delivery", 快递: "delivery", 运输: "delivery",
-  damage: "damaged", broken: "damaged", 损坏: "damaged", 破损: "damaged",
-  wrong: "wrong_item", 发错: "wrong_item", 错发: "wrong_item",
-  missing: "missing_item", 少件: "missing_item", 漏发: "missing_item", 缺件: "missing_item",
-  质量: "quality",
-  payment: "billing", invoice: "billing", 账单: "billing", 支付: "billing", 付款: "billing",
-  服务: "service", 客服: "service", 态度: "service",
-  其它: "other",
-};
-
-/** Severity, category, source and list arguments: in any case, or by their Chinese names. */
 export const severityArg = oneOf(SEVERITIES, "complaint.bad_severity", zhChoiceNames(SEVERITIES, "complaint.severity"));
-export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", { ...zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"), ...CATEGORY_WORDS });
+export const categoryArg = oneOf(COMPLAINT_CATEGORIES, "complaint.bad_category", { ...zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"), ...COMPLAINT_CATEGORY_WORDS });
 export const sourceArg = oneOf(COMPLAINT_SOURCES, "complaint.bad_source", zhChoiceNames(COMPLAINT_SOURCES, "complaint.source"));
 export const listArg = oneOf(COMPLAINT_LISTS, "complaint.bad_list", {
   未结: "open",
@@ -291,7 +279,8 @@ export async function promptForText(
 /**
  * The mark of an answer about a resolved complaint: a card's Claim / Resolve / Escalate buttons
  * pressed for it are removed (Slack) or disabled (Discord), with a line saying its status
- * (Reply.settled). Not for one claimed by someone else: its Resolve and Escalate still apply.
+ * (Reply.settled); so is a card's Reopen pressed for one reopened meanwhile. Not for one claimed
+ * by someone else: its Resolve and Escalate still apply.
  */
 function settledComplaint(c: ComplaintDoc, t: Translate): Pick<Reply, "settled"> {
   return { settled: t("complaint.card.settled", { id: c._id, status: complaintStatus(c, t, true) }) };
@@ -343,8 +332,10 @@ export function changeReply(
         visibility: "ephemeral",
         // Taking it off its holder (assign, escalate) needs a manager: a refusal of who the caller is, audited `denied`.
         ...(r.reason === "held_by_other" ? { denied: true } : {}),
-        // Resolved elsewhere: a card's Claim / Escalate pressed for it go (Reply.settled).
-        ...(r.reason === "resolved" ? settledComplaint(r.complaint, t) : {}),
+        // Resolved elsewhere: a card's Claim / Escalate pressed for it go (Reply.settled). Reopened
+        // elsewhere (not resolved): a card's Reopen goes too; a card with Reopen shows a resolved
+        // complaint and has no other button about it, so none that still applies goes with it.
+        ...(r.reason === "resolved" || r.reason === "not_resolved" ? settledComplaint(r.complaint, t) : {}),
       };
     }
     case "already":
@@ -356,8 +347,9 @@ export function changeReply(
         const text = t(key, { id: cid, assignee: held ?? "—" });
         return { status: "info", code: "already_escalated", text, visibility: "ephemeral" };
       }
-      // Resolved already: a card's Resolve pressed for it goes, with its other buttons (Reply.settled).
-      return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral", ...(action === "resolve" ? settledComplaint(r.complaint, t) : {}) };
+      // Resolved already: a card's Resolve pressed for it goes, with its other buttons; open
+      // already (reopened at the same moment): a card's Reopen, its only button, goes (Reply.settled).
+      return { status: "info", code: `already_${action}`, text: t(`complaint.already.${action}`, { id: cid, ...params }), visibility: "ephemeral", ...(action === "resolve" || action === "reopen" ? settledComplaint(r.complaint, t) : {}) };
     case "done": {
       const card = complaintCard(r.complaint, services, ctx);
       return { ...card, title: done, status: "ok", visibility: "public" };

@@ -134,7 +134,8 @@ export function closestChoice(typed: string, values: readonly string[]): string 
  * One of `values`, however typed: any case or width (`URGENT`, full-width), `-` or a space for
  * `_` (`low-stock`), or by a name in `names` (the Chinese 紧急 for urgent). An error names the
  * value as typed; with `near`, a typo close to one value is refused with that message instead,
- * its `{suggestion}` the value meant (`"mangaer" is not a role: did you mean manager?`).
+ * its `{suggestion}` the value meant (`"mangaer" is not a role: did you mean manager?`), or the
+ * name meant when one of `names` was cut short or mistyped (`管理`, `经历`: 管理员, 经理).
  */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, error: string, names: Readonly<Record<string, T[number]>> = {}, near?: MessageKey) {
   const choices = z.enum(values, { error });
@@ -150,7 +151,11 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
     .string({ error })
     .check((ctx) => {
       if (!near || (values as readonly string[]).includes(read(ctx.value))) return;
-      const suggestion = closestChoice(read(ctx.value), values);
+      const typed = read(ctx.value);
+      // Or a Chinese name cut short (管理 for 管理员) or mistyped (经历 for 经理): that name.
+      const zhNames = Object.values(named);
+      const cut = typed ? zhNames.filter((n) => n.startsWith(typed)) : [];
+      const suggestion = closestChoice(typed, values) ?? (cut.length === 1 ? cut[0] : closestChoice(typed, zhNames));
       if (suggestion) ctx.issues.push({ code: "custom", input: ctx.value, message: near, params: { suggestion } });
     })
     .transform(read)

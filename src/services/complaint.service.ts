@@ -17,6 +17,20 @@ export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
 
 /** Complaint categories offered to staff (the model stores any string; commands validate these). */
 export const COMPLAINT_CATEGORIES = ["delivery", "damaged", "wrong_item", "missing_item", "quality", "refund", "billing", "service", "other"] as const;
+/**
+ * The short words people type for a category (`category=物流`, `shipping`, `质量`), each read as
+ * the category stored: by `complaint new` and by the ingestion API and import alike.
+ */
+export const COMPLAINT_CATEGORY_WORDS: Readonly<Record<string, (typeof COMPLAINT_CATEGORIES)[number]>> = {
+  logistics: "delivery", shipping: "delivery", shipment: "delivery", courier: "delivery", 物流: "delivery", 配送: "delivery", 快递: "delivery", 运输: "delivery",
+  damage: "damaged", broken: "damaged", 损坏: "damaged", 破损: "damaged",
+  wrong: "wrong_item", 发错: "wrong_item", 错发: "wrong_item",
+  missing: "missing_item", 少件: "missing_item", 漏发: "missing_item", 缺件: "missing_item",
+  质量: "quality",
+  payment: "billing", invoice: "billing", 账单: "billing", 支付: "billing", 付款: "billing",
+  服务: "service", 客服: "service", 态度: "service",
+  其它: "other",
+};
 /** Where a complaint came from. */
 export const COMPLAINT_SOURCES = ["chat", "email", "phone", "marketplace", "social", "slack", "discord", "api", "other"] as const;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ORDER_STATUSES, SEVERITIES } from "../store/models.js";
-import { COMPLAINT_CATEGORIES, COMPLAINT_SOURCES } from "./complaint.service.js";
+import { COMPLAINT_CATEGORIES, COMPLAINT_CATEGORY_WORDS, COMPLAINT_SOURCES } from "./complaint.service.js";
 import { isCurrency } from "../core/format.js";
 import { RESERVED_KEY_PREFIX } from "../core/ids.js";
 import { oneOf, plainTyped, zhChoiceNames } from "../core/args.js";
@@ -191,9 +191,10 @@ export const complaintInput = z.strictObject({
   customerId: verbatim(100),
   orderNo: z.string().regex(ORDER_NO, { error: "an order number" }).optional(),
   // The values chat takes, as chat takes them (any case or width, or the Chinese name a card
-  // shows: 紧急, 商品损坏): a card, a filter and the digest name each one (an unknown one would name nothing).
+  // shows: 紧急, 商品损坏; a category also by the short words `complaint new` reads: 物流, shipping):
+  // a card, a filter and the digest name each one (an unknown one would name nothing).
   source: oneOf(COMPLAINT_SOURCES, `one of ${COMPLAINT_SOURCES.join(", ")}`, zhChoiceNames(COMPLAINT_SOURCES, "complaint.source")).optional(),
-  category: oneOf(COMPLAINT_CATEGORIES, `one of ${COMPLAINT_CATEGORIES.join(", ")}`, zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category")).optional(),
+  category: oneOf(COMPLAINT_CATEGORIES, `one of ${COMPLAINT_CATEGORIES.join(", ")}`, { ...zhChoiceNames(COMPLAINT_CATEGORIES, "complaint.category"), ...COMPLAINT_CATEGORY_WORDS }).optional(),
   severity: oneOf(SEVERITIES, `one of ${SEVERITIES.join(", ")}`, zhChoiceNames(SEVERITIES, "complaint.severity")).optional(),
   text: short(4000),
   createdAt: when.optional(),
