@@ -3,7 +3,7 @@ import { format as fmtDate } from "date-fns";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { RESERVED_KEY_PREFIX } from "./ids.js";
-import { addDays, dayFirst, dayStart, isDay, localDay, normalizeDateInput, periodDay, readDateInput } from "./format.js";
+import { addDays, dayFirst, dayStart, daysInMonth, isDay, localDay, normalizeDateInput, periodDay, readDateInput } from "./format.js";
 import { canonicalIdentity, parseIdentity, SLACK_MENTION } from "./identity.js";
 import { translator, type MessageKey, type Translate } from "./messages.js";
 import { tokenize } from "./parser.js";
@@ -332,7 +332,7 @@ export const since = z
       .check((ctx) => {
         const m = /^(\d{4})-(0[1-9]|1[0-2])-(\d{2})$/.exec(ctx.value);
         if (!m || isDay(ctx.value)) return;
-        const days = new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
+        const days = daysInMonth(Number(m[1]), Number(m[2]));
         ctx.issues.push({ code: "custom", input: ctx.value, message: "arg.no_such_date", params: { month: `${m[1]}-${m[2]}`, days }, continue: false });
       })
       // One check, one message: a calendar day that exists (2026-02-30 is refused, not rolled over to 2 March).

@@ -302,6 +302,11 @@ export function periodDay(value: string, today: string): string | null {
   return weekdayDay(v, today);
 }
 
+/** The days month `month` (1–12) of `year` has: 28 to 31. */
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** True for a calendar day written YYYY-MM-DD that exists (2026-02-30 does not). */
 export function isDay(s: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(s) && addDays(s, 0) === s;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { TZDate } from "@date-fns/tz";
 import type { Clock } from "../core/clock.js";
 import { format as fmtDate } from "date-fns";
-import { addDays, dayStart, isDay, localDay, minorUnitDigits, missingLeapDay, readDateInput } from "../core/format.js";
+import { addDays, dayStart, daysInMonth, isDay, localDay, minorUnitDigits, missingLeapDay, readDateInput } from "../core/format.js";
 import { addLocalDays, localTime, plainTyped, type LocalTime } from "../core/args.js";
 import type { Translate } from "../core/messages.js";
 import { shortId } from "../core/ids.js";
@@ -1118,7 +1118,7 @@ function withDayTime(v: string, today: string): string {
 function missingDay(typed: string, today: string): { month: string; days: number } | null {
   const m = /^(\d{4})-(0[1-9]|1[0-2])-(\d{2})(?=$|[t ])/.exec(readDateInput(typed, today, "next"));
   if (!m || isDay(m[0])) return null;
-  return { month: `${m[1]}-${m[2]}`, days: new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate() };
+  return { month: `${m[1]}-${m[2]}`, days: daysInMonth(Number(m[1]), Number(m[2])) };
 }
 
 /**

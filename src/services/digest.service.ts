@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { addDays, dayFirst, dayStart, isDay, localDay, readDateInput, weekdayDay, type Formatter } from "../core/format.js";
+import { addDays, dayFirst, dayStart, daysInMonth, isDay, localDay, readDateInput, weekdayDay, type Formatter } from "../core/format.js";
 import type { Translate } from "../core/messages.js";
 import { chunked } from "../store/writes.js";
 import type { Store } from "../store/models.js";
@@ -613,7 +613,7 @@ export function parseDigestDay(value: string | undefined, today: string): Digest
   else if (isDay(v) && v >= "1970-01-01") day = v;
   else if (/^\d{4}-(0[1-9]|1[0-2])-\d{2}$/.test(v) && v >= "1970") {
     const [y, m] = v.split("-").map(Number) as [number, number];
-    return { ok: false, reason: "no_such_day", month: v.slice(0, 7), days: new Date(Date.UTC(y, m, 0)).getUTCDate() };
+    return { ok: false, reason: "no_such_day", month: v.slice(0, 7), days: daysInMonth(y, m) };
   } else return { ok: false, reason: "bad_day" };
   return day > today ? { ok: false, reason: "future", day } : { ok: true, day };
 }
