@@ -245,13 +245,14 @@ describe("autocomplete sources", () => {
 
   it("suggest records by key prefix or label for sku, order, coupon and complaint arguments", async () => {
     expect(await suggest(app.store, "stock adjust", "sku", "tea")).toEqual([{ name: "SKU-2 · Green tea", value: "SKU-2" }]);
-    expect((await suggest(app.store, "order", "orderNo", "ord-")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
+    // Orders latest (highest number) first.
+    expect((await suggest(app.store, "order", "orderNo", "ord-")).map((c) => c.value)).toEqual(["ORD-1002", "ORD-1001"]);
     expect((await suggest(app.store, "coupon disable", "code", "sp")).map((c) => c.value)).toEqual(["SPRING10"]);
     expect(await suggest(app.store, "complaint claim", "id", "late")).toEqual([{ name: "C-7 · Late delivery", value: "C-7" }]);
     expect(await suggest(app.store, "refund approve", "id", "ord-1002")).toEqual([{ name: "R-ABC123 · ORD-1002", value: "R-ABC123" }]);
     // Typed as the commands take them: without the key's prefix, full-width.
     expect((await suggest(app.store, "order", "orderNo", "1002")).map((c) => c.value)).toEqual(["ORD-1002"]);
-    expect((await suggest(app.store, "order", "orderNo", "１００")).map((c) => c.value)).toEqual(["ORD-1001", "ORD-1002"]);
+    expect((await suggest(app.store, "order", "orderNo", "１００")).map((c) => c.value)).toEqual(["ORD-1002", "ORD-1001"]);
     for (const typed of ["7", "ｃ－７", "c-7"]) expect((await suggest(app.store, "complaint claim", "id", typed)).map((c) => c.value), typed).toEqual(["C-7"]);
     expect(await suggest(app.store, "digest", "day", "2026")).toEqual([]); // no source: no suggestions
     // Names as the shop wrote them, found by the words typed in either width, as `stock <words>` finds them.

@@ -539,9 +539,10 @@ describe("refunds, orders and complaints", () => {
   it("suggests order numbers and complaint ids while the member types", async () => {
     const orders = await peer.callback(peer.autocomplete(staff, "refund request", { "order-no": "ord-91" }, "order-no").id);
     expect(orders.body.type).toBe(8);
+    // The latest (highest number) first.
     expect(orders.body.data.choices).toEqual([
-      { name: "ORD-9101", value: "ORD-9101" },
       { name: "ORD-9102", value: "ORD-9102" },
+      { name: "ORD-9101", value: "ORD-9101" },
     ]);
     const card = await peer.callback(peer.autocomplete(staff, "order show", { "order-no": "ORD-80" }, "order-no").id);
     expect(card.body.data.choices).toEqual([{ name: "ORD-8001", value: "ORD-8001" }]);

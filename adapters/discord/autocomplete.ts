@@ -17,8 +17,12 @@ interface Source {
   prefix?: string;
   /** Only the records the command can act on (`refund approve`: requests not decided yet). */
   filter?: Record<string, unknown>;
-  /** When a record was made: the latest are offered first (what a member is working on), not the shop's oldest. */
-  recent?: string;
+  /**
+   * The latest first (what a member is working on), not the shop's oldest: by when a record was
+   * made; orders by their number, descending (numbers rise with time), which the `_id` index
+   * serves: a sort on `createdAt`, which has no index, would read a big shop's every order.
+   */
+  sort?: Readonly<Record<string, 1 | -1>>;
 }
 
 /** The statuses of a refund request decided already (or past deciding): not offered to `refund approve` / `refund reject`. */
@@ -29,19 +33,19 @@ const DECIDED_REFUND_STATUSES: readonly string[] = ["approved", "rejected", "exp
 const SOURCES: Record<string, Source> = {
   sku: { collection: "products", label: "name" },
   "stock.query": { collection: "products", label: "name" },
-  orderNo: { collection: "orders", prefix: "ORD-", recent: "createdAt" },
-  order: { collection: "orders", prefix: "ORD-", recent: "createdAt" },
-  "order.id": { collection: "orders", prefix: "ORD-", recent: "createdAt" },
+  orderNo: { collection: "orders", prefix: "ORD-", sort: { _id: -1 } },
+  order: { collection: "orders", prefix: "ORD-", sort: { _id: -1 } },
+  "order.id": { collection: "orders", prefix: "ORD-", sort: { _id: -1 } },
   code: { collection: "coupons" },
   coupon: { collection: "coupons" },
   "coupon.id": { collection: "coupons" },
   "coupon.draft": { collection: "coupon_drafts" },
-  complaint: { collection: "complaints", label: "text", prefix: "C-", recent: "createdAt" },
-  "complaint.id": { collection: "complaints", label: "text", prefix: "C-", recent: "createdAt" },
-  "refund.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", recent: "requestedAt" },
+  complaint: { collection: "complaints", label: "text", prefix: "C-", sort: { createdAt: -1, _id: 1 } },
+  "complaint.id": { collection: "complaints", label: "text", prefix: "C-", sort: { createdAt: -1, _id: 1 } },
+  "refund.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", sort: { requestedAt: -1, _id: 1 } },
   // Approve and Reject act on requests awaiting a decision: decided ones would crowd them out of the 25.
-  "refund approve.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", recent: "requestedAt", filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
-  "refund reject.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", recent: "requestedAt", filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
+  "refund approve.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", sort: { requestedAt: -1, _id: 1 }, filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
+  "refund reject.id": { collection: "refund_requests", label: "orderNo", prefix: "R-", sort: { requestedAt: -1, _id: 1 }, filter: { status: { $nin: DECIDED_REFUND_STATUSES } } },
 };
 
 // Arguments that name a record yet to be made: suggesting existing ones would only mislead.
@@ -70,9 +74,8 @@ export async function suggest(store: Store, commandName: string, arg: string, ty
   const byLabel = src.label ? [{ $and: words.map((w) => ({ [src.label!]: { $regex: widthInsensitive(w), $options: "i" } })) }] : [];
   const filter = { ...src.filter, ...(q === "" ? {} : { $or: [...keys.map((k) => ({ _id: { $regex: "^" + escapeRegex(k), $options: "i" } })), ...byLabel] }) };
   const projection = src.label ? { _id: 1, [src.label]: 1 } : { _id: 1 };
-  // The latest records first (an order number's digits typed match the whole shop's history), then by key.
-  const sort = src.recent ? { [src.recent]: -1 as const, _id: 1 as const } : { _id: 1 as const };
-  const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort(sort).limit(25).toArray();
+  // The latest records first (an order number's digits typed match the whole shop's history), else by key.
+  const docs = await store.conn.collection(src.collection).find(filter as object, { projection }).sort(src.sort ?? { _id: 1 }).limit(25).toArray();
   // A key over Discord's 100 would arrive cut, naming no record: it is not offered.
   return docs.flatMap((d) => {
     const key = String(d._id);
